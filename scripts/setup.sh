@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Retrieval Lens: install everything on a fresh machine and train the bundled example.
+#   bash scripts/setup.sh            # install (apt + npm + native faiss build) + build + train examples/shop
+#   bash scripts/setup.sh --no-train # install + build only
+# Needs Debian/Ubuntu with Node 20+ and npm 11; apt packages are installed when missing (run as root or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TRAIN=1
+for a in "$@"; do
+  case "$a" in
+    --no-train) TRAIN=0 ;;
+    *) echo "usage: bash scripts/setup.sh [--no-train]" >&2; exit 2 ;;
+  esac
+done
+t0=$(date +%s)
+step() { echo; echo "== $* ($(( $(date +%s) - t0 ))s)"; }
+
+step "npm packages (install scripts only for packages listed in package.json allowScripts)"
+export npm_config_nodedir=${npm_config_nodedir:-/usr}  # local Node headers for native builds; never download them
+npm ci --no-audit --no-fund
+
+step "faiss-node native addon"
+bash scripts/setup-faiss.sh
+
+step "build (webpack → dist/)"
+npm run -s build
+
+if [ "$TRAIN" = 1 ]; then
+  step "train the bundled example (examples/shop/shop.rlens.json)"
+  node bin/retrieval-lens.js train examples/shop/shop.rlens.json
+  node bin/retrieval-lens.js runs --dir examples/shop/runs | head -5
+fi
+step "done"

@@ -1,0 +1,56 @@
+/**
+ * retrieval-lens command line:
+ *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
+ *   retrieval-lens runs [--dir DIR]
+ */
+import { parseArgs } from 'util';
+import { runsCommand } from './cli/runsCommand';
+import { trainCommand } from './cli/trainCommand';
+import { VERSION } from './core/version';
+
+const USAGE = `retrieval-lens ${VERSION}
+usage:
+  retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
+  retrieval-lens runs [--dir RUNS_DIR]
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    console.log(VERSION);
+    return 0;
+  }
+  try {
+    if (command === 'train') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { steps: { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true } },
+      });
+      if (positionals.length !== 1) throw new Error('train takes exactly one config file');
+      const steps = values.steps === undefined ? undefined : Number(values.steps);
+      if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps must be a positive integer, got "${values.steps}"`);
+      return await trainCommand({ config: positionals[0], steps, out: values.out, set: values.set ?? [] });
+    }
+    if (command === 'runs') {
+      const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' } } });
+      return runsCommand(values.dir!);
+    }
+    throw new Error(`unknown command "${command}"`);
+  } catch (e) {
+    console.error(`retrieval-lens: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,112 @@
+import * as cliProgress from 'cli-progress';
+import { ConfigError } from '../core/config/configError';
+import { loadConfig } from '../core/config/loadConfig';
+import type { StepEvent } from '../core/runs/eventTypes';
+import { startTrainer } from '../trainer/client';
+import type { FromTrainer } from '../trainer/protocol';
+
+export interface TrainArgs {
+  config: string;
+  steps?: number;
+  out?: string;
+  set: string[];
+}
+
+const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+
+/** Progress-bar fields from a step event. */
+export function progressFields(e: StepEvent): Record<string, string> {
+  const d = e.diagnostics.dist;
+  return {
+    loss: fmt(e.loss, 4),
+    delta: d.delta ? fmt(d.delta.p50) : '–',
+    tau: d.tau ? fmt(d.tau.p50, 4) : '–',
+    verdict: e.verdict.state,
+    r10: fmt(e.diagnostics.recall.at10, 2),
+  };
+}
+
+/**
+ * `retrieval-lens train <config>`: validates the config here (located errors, exit 2), then runs the
+ * background trainer process with a progress bar. Ctrl-C asks for a graceful stop (checkpoint kept);
+ * a second Ctrl-C kills the trainer. Exit code 0 for completed/stopped, 1 for failed.
+ */
+export async function trainCommand(args: TrainArgs): Promise<number> {
+  try {
+    loadConfig(args.config, args.set);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | {verdict} | ETA {eta_formatted}',
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      etaBuffer: 50,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let barStarted = false;
+  let lastVerdict = 'healthy';
+  // Clear the bar's line first on a terminal; the bar redraws on its next update.
+  const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + line + '\n');
+  const onMessage = (m: FromTrainer) => {
+    switch (m.type) {
+      case 'started':
+        console.log(`run ${m.runDir}\nbackend ${m.backend} · ${m.examples} examples (${m.badLines} bad lines) · ${m.totalSteps} steps`);
+        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–' });
+        barStarted = true;
+        break;
+      case 'step':
+        bar.update(m.event.step, progressFields(m.event));
+        if (m.event.verdict.state !== lastVerdict) {
+          print(`step ${m.event.step}: collapse verdict ${m.event.verdict.state}: ${m.event.verdict.reason}`);
+          lastVerdict = m.event.verdict.state;
+        }
+        break;
+      case 'log':
+        if (m.level !== 'debug') print(`[${m.level}] ${m.message}`);
+        break;
+      case 'error':
+        print(`error: ${m.message}`);
+        break;
+      case 'done':
+        if (barStarted) {
+          bar.update(m.step);
+          bar.stop();
+          barStarted = false;
+        }
+        break;
+      case 'ready':
+        break;
+    }
+  };
+  const handle = startTrainer({ configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out }, onMessage, {
+    onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
+    stderr: (s) => process.stderr.write(s),
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      print('stopping after this step (Ctrl-C again to kill)…');
+      handle.stop();
+    } else handle.kill();
+  };
+  process.on('SIGINT', onSigint);
+  const done = await handle.done;
+  process.off('SIGINT', onSigint);
+  if (barStarted) bar.stop();
+  if (!done) {
+    console.error('trainer exited without finishing the run (crashed or killed); logged steps are kept in the run folder');
+    return 1;
+  }
+  if (done.runDir) console.log(`${done.status} at step ${done.step}: ${done.runDir}`);
+  if (done.error) console.error(`error: ${done.error.message}`);
+  return done.status === 'failed' ? 1 : 0;
+}

@@ -1,0 +1,3 @@
+export * from './types';
+export * from './configError';
+export { loadConfig, parseConfigText, resolveConfigPath, defaultConfig, EXPERIMENT_SCHEMA } from './loadConfig';

@@ -1,0 +1,119 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { type ErrorObject } from 'ajv';
+import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import schema from '../../../schemas/experiment.schema.json';
+import { ConfigError, type ConfigProblem } from './configError';
+import { applyOverrides, parseOverride } from './overrides';
+import { TextPositions } from './textPosition';
+import type { ExperimentConfig, LoadedConfig } from './types';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateSchema = ajv.compile(schema);
+
+/** The experiment JSON Schema (also published as schemas/experiment.schema.json for VS Code). */
+export const EXPERIMENT_SCHEMA = schema;
+
+/** Reads, parses (JSON with comments), applies `--set` overrides to, and validates a config file. */
+export function loadConfig(file: string, overrides: string[] = []): LoadedConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : String(e);
+    throw new ConfigError(abs, [], `config ${abs}: ${why}`);
+  }
+  return parseConfigText(text, abs, overrides);
+}
+
+/**
+ * Parses and validates config text. Every problem (syntax errors, schema violations, bad overrides) is
+ * reported with its JSON path and line/column; nothing is thrown but a ConfigError.
+ */
+export function parseConfigText(text: string, file: string, overrides: string[] = []): LoadedConfig {
+  const positions = new TextPositions(text);
+  const syntaxErrors: ParseError[] = [];
+  const data = parse(text, syntaxErrors, { allowTrailingComma: true, disallowComments: false });
+  if (syntaxErrors.length > 0) {
+    throw new ConfigError(
+      file,
+      syntaxErrors.map((e) => ({
+        path: '',
+        message: `JSON syntax error: ${printParseErrorCode(e.error)}`,
+        ...positions.at(e.offset),
+        offset: e.offset,
+        length: e.length,
+      })),
+    );
+  }
+  const root = parseTree(text, [], { allowTrailingComma: true });
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(file, [{ path: '', message: 'the config must be a JSON object', line: 1, column: 1, offset: 0, length: text.length }]);
+  }
+  const overridden = new Set<string>();
+  try {
+    const parsed = overrides.map(parseOverride);
+    applyOverrides(data, parsed);
+    parsed.forEach((o) => overridden.add(o.path.join('.')));
+  } catch (e) {
+    throw new ConfigError(file, [], (e as Error).message);
+  }
+  if (!validateSchema(data)) {
+    const problems = (validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
+    throw new ConfigError(file, dedupe(problems));
+  }
+  return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file) };
+}
+
+/** Maps an Ajv error onto the closest node of the parse tree. */
+function locateSchemaError(err: ErrorObject, root: Node | undefined, positions: TextPositions, overridden: Set<string>): ConfigProblem {
+  const segments = err.instancePath.split('/').slice(1).map(unescapePointer);
+  let message = err.message ?? 'invalid value';
+  if (err.keyword === 'additionalProperties') {
+    const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+    segments.push(extra);
+    message = `unknown property "${extra}"`;
+  } else if (err.keyword === 'enum') {
+    message = `must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (err.keyword === 'required') {
+    message = `missing required property "${(err.params as { missingProperty: string }).missingProperty}"`;
+  }
+  const dotted = segments.join('.');
+  if (overridden.has(dotted)) message += ' (value from --set)';
+  let node: Node | undefined;
+  for (let n = segments.length; n >= 0 && !node; n--) {
+    node = root ? findNodeAtLocation(root, segments.slice(0, n)) : undefined;
+  }
+  // For a property name error, point at the key rather than the value.
+  const target = err.keyword === 'additionalProperties' && node?.parent?.type === 'property' ? node.parent.children?.[0] : node;
+  const offset = target?.offset ?? 0;
+  return { path: dotted, message, ...positions.at(offset), offset, length: target?.length ?? 0 };
+}
+
+function unescapePointer(s: string): string {
+  return s.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Resolves a path from the config against the config's folder. */
+export function resolveConfigPath(loaded: LoadedConfig, p: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(loaded.baseDir, p);
+}
+
+/** A config with every default, for callers that build one in code (tests, benchmarks). */
+export function defaultConfig(data: { train: string } & Partial<ExperimentConfig['data']>): ExperimentConfig {
+  const cfg: Record<string, unknown> = { data: { ...data } };
+  if (!validateSchema(cfg)) throw new Error(`defaultConfig: ${ajv.errorsText(validateSchema.errors)}`);
+  return cfg as unknown as ExperimentConfig;
+}

@@ -1,0 +1,43 @@
+/**
+ * `--set key=value` overrides: `key` is a dotted path (`loss.alpha`), `value` is parsed as JSON when it
+ * parses (numbers, booleans, null, arrays) and taken as a string otherwise.
+ */
+export interface Override {
+  path: string[];
+  value: unknown;
+  /** The original text, for error messages. */
+  text: string;
+}
+
+/** Parses `a.b=value`; throws a plain Error naming the bad text. */
+export function parseOverride(text: string): Override {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new Error(`--set expects key=value, got "${text}"`);
+  const key = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1).trim();
+  const path = key.split('.');
+  if (path.some((p) => p === '')) throw new Error(`--set: bad key "${key}" in "${text}"`);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // not JSON: keep the string
+  }
+  return { path, value, text };
+}
+
+/** Applies overrides to a plain object in place, creating intermediate objects as needed. */
+export function applyOverrides(target: Record<string, unknown>, overrides: Override[]): void {
+  for (const o of overrides) {
+    let node: Record<string, unknown> = target;
+    for (const key of o.path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined) node[key] = {};
+      else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+        throw new Error(`--set ${o.text}: "${key}" is not an object in the config`);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[o.path[o.path.length - 1]] = o.value;
+  }
+}

@@ -1,0 +1,57 @@
+import type { LossConfig } from '../losses/types';
+import type { DataFormat } from '../data/types';
+
+/** Backend preference: auto = tfjs-node if it loads, else wasm, else cpu. */
+export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
+
+export interface DataConfig {
+  train: string;
+  test?: string;
+  corpus?: string;
+  format: DataFormat;
+  trainSplit: string;
+  testSplit: string;
+  maxBadLineShare: number;
+}
+
+export interface ModelConfig {
+  vocabBuckets: number;
+  embeddingDim: number;
+  hiddenDim: number;
+  outputDim: number;
+  maxQueryTokens: number;
+  maxItemTokens: number;
+  charTrigrams: boolean;
+  sharedTowers: boolean;
+}
+
+export interface TrainingConfig {
+  batchSize: number;
+  learningRate: number;
+  steps: number;
+  epochs: number | null;
+  seed: number;
+  logEvery: number;
+  checkpointEvery: number;
+  effectiveRankEvery: number;
+  maxNegativesPerExample: number;
+}
+
+/** A validated experiment config with every default filled in (the shape of experiment.schema.json). */
+export interface ExperimentConfig {
+  name: string;
+  data: DataConfig;
+  model: ModelConfig;
+  loss: LossConfig;
+  training: TrainingConfig;
+  backend: BackendPreference;
+  output: { runsDir: string };
+}
+
+/** A config plus where it came from; relative paths in it resolve against `baseDir`. */
+export interface LoadedConfig {
+  config: ExperimentConfig;
+  /** Absolute path of the config file (or '<inline>'). */
+  path: string;
+  baseDir: string;
+}

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import type { DataSpec, Example, Item, LoadReport, LoadedExamples } from './types';
+import { DataError } from './errors';
+import { DEFAULT_MAX_BAD_LINE_SHARE, LineTally, checkBadLineShare } from './badLines';
+import { detectFormat, labelSuffix, resolveBeirFiles, resolveDataPath } from './dataPath';
+import { readJsonlPairs } from './jsonl';
+import { readTsvPairs } from './tsv';
+import { readBeirExamples } from './beir';
+import { readCorpusJsonl } from './corpusJsonl';
+
+export { DataError } from './errors';
+export { collectQrels } from './qrels';
+
+/** The bad-line share limit of a spec, checked to lie in [0, 1]. */
+function maxShareOf(spec: DataSpec, path: string): number {
+  const share = spec.maxBadLineShare ?? DEFAULT_MAX_BAD_LINE_SHARE;
+  if (!(share >= 0 && share <= 1)) {
+    throw new DataError(`data.maxBadLineShare must be between 0 and 1, got ${share}${labelSuffix(spec.label)}`, path);
+  }
+  return share;
+}
+
+/** Runs a read, turning file-system errors (EACCES, EISDIR, ...) into DataErrors naming the file. */
+async function withReadErrors<T>(path: string, label: string | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    const fsError = err as NodeJS.ErrnoException;
+    if (typeof fsError.code !== 'string') throw err;
+    const file = fsError.path ?? path;
+    throw new DataError(`cannot read ${file}: ${fsError.message}${labelSuffix(label)}`, file);
+  }
+}
+
+/** Throws when a load produced nothing usable, saying whether the data was empty or all bad. */
+function requireSome(count: number, what: string, path: string, tally: LineTally, label?: string): void {
+  if (count > 0) return;
+  const why =
+    tally.linesRead === 0
+      ? 'it holds no data lines'
+      : tally.badCount > 0
+        ? `${tally.badCount} of ${tally.linesRead} lines are malformed`
+        : 'no relevant pairs';
+  throw new DataError(`no ${what} in ${path}${labelSuffix(label)}: ${why}`, path);
+}
+
+/** The report of a finished load. */
+function reportOf(path: string, format: LoadReport['format'], examples: number, tally: LineTally): LoadReport {
+  return { path, format, examples, badCount: tally.badCount, badLines: tally.badLines, linesRead: tally.linesRead };
+}
+
+/**
+ * Loads training or test examples from a JSONL pairs file, a TSV pairs file or a BEIR folder
+ * (one example per relevant qrels pair of `split`), streaming line by line. Every example and
+ * item carries its absolute file and 1-based line. Bad lines are reported (first 100 plus the
+ * total); throws DataError when the path is missing, when more than `maxBadLineShare` (default
+ * 5%) of the lines are bad, or when no example is left.
+ */
+export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
+  const path = resolveDataPath(spec.path, spec.baseDir);
+  const maxShare = maxShareOf(spec, path);
+  const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
+  const tally = new LineTally();
+  const examples: Example[] = await withReadErrors(path, spec.label, async () => {
+    if (format === 'jsonl') return readJsonlPairs(path, tally);
+    if (format === 'tsv') return readTsvPairs(path, tally);
+    return readBeirExamples(await resolveBeirFiles(path, spec.split, spec.label), tally);
+  });
+  checkBadLineShare(tally, path, maxShare);
+  requireSome(examples.length, 'examples', path, tally, spec.label);
+  return { examples, report: reportOf(path, format, examples.length, tally) };
+}
+
+/**
+ * Loads a retrieval corpus for evaluation: all of corpus.jsonl for a BEIR folder, or a JSONL file
+ * of `{"id", "text"}` (or `{"_id", "title", "text"}`) lines. Items are deduped by id: the first
+ * occurrence wins and keeps its location. Same errors and bad-line rules as {@link loadExamples};
+ * report.items holds the item count (report.examples is 0). For a BEIR folder, corpus.jsonl
+ * is the file read (detectFormat has checked it exists).
+ */
+export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; report: LoadReport }> {
+  const path = resolveDataPath(spec.path, spec.baseDir);
+  const maxShare = maxShareOf(spec, path);
+  const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
+  if (format === 'tsv') {
+    throw new DataError(
+      `${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`,
+      path,
+    );
+  }
+  const tally = new LineTally();
+  const byId = await withReadErrors(path, spec.label, async () =>
+    readCorpusJsonl(format === 'beir' ? join(path, 'corpus.jsonl') : path, tally),
+  );
+  checkBadLineShare(tally, path, maxShare);
+  const items = [...byId.values()];
+  requireSome(items.length, 'corpus items', path, tally, spec.label);
+  return { items, report: { ...reportOf(path, format, 0, tally), items: items.length } };
+}

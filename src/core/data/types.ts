@@ -1,0 +1,67 @@
+/** Where a record came from: the file (as given, resolved to an absolute path) and its 1-based line. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+/** One retrievable item (document / product). `id` dedupes items: equal ids are the same item. */
+export interface Item {
+  id: string;
+  text: string;
+  source: SourceLocation;
+}
+
+/** One training or test example: a query with its positive item and optional explicit negatives. */
+export interface Example {
+  queryId: string;
+  query: string;
+  positive: Item;
+  negatives: Item[];
+  /** Location of the query record (for JSONL/TSV the pair's own line; for BEIR the line in queries.jsonl). */
+  source: SourceLocation;
+}
+
+/** A line that could not be used, with the reason. */
+export interface BadLine {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export type DataFormat = 'auto' | 'jsonl' | 'tsv' | 'beir';
+
+export interface LoadReport {
+  /** The path that was loaded (file or BEIR folder), absolute. */
+  path: string;
+  format: Exclude<DataFormat, 'auto'>;
+  examples: number;
+  /** Total bad lines seen. */
+  badCount: number;
+  /** The first 100 bad lines, in file order. */
+  badLines: BadLine[];
+  /** Lines read (non-blank), for the bad-line share. */
+  linesRead: number;
+  /** Distinct items loaded (set by loadCorpus only). */
+  items?: number;
+}
+
+export interface LoadedExamples {
+  examples: Example[];
+  report: LoadReport;
+}
+
+/** What to load: a data file or BEIR folder, as written in an experiment config. */
+export interface DataSpec {
+  /** File or BEIR folder; relative paths are resolved against `baseDir`. */
+  path: string;
+  /** Default 'auto': a folder with corpus.jsonl is BEIR, *.tsv is TSV, anything else JSONL. */
+  format?: DataFormat;
+  /** BEIR qrels split (qrels/<split>.tsv); may be omitted when qrels/ holds exactly one .tsv. */
+  split?: string;
+  /** Largest tolerated share of malformed lines, in [0, 1]; default 0.05. */
+  maxBadLineShare?: number;
+  /** Folder that relative paths are resolved against (the config file's folder); default: process.cwd(). */
+  baseDir?: string;
+  /** Config key named in error messages, e.g. "data.train" → "data file not found: /abs/x (data.train)". */
+  label?: string;
+}

@@ -1,0 +1,45 @@
+/**
+ * The B×B Gram matrix G = V Vᵀ of the item batch, preferably taken from the step's sVV instead of
+ * being recomputed (a 350×350×128 product costs ~5 ms on the host; copying the block ~0.3 ms).
+ */
+import { rowGram } from './gramMatrix';
+import type { StepHostTensors } from './stepInputs';
+
+/** Largest |sVV[j,j] − ‖v_j‖²| (relative to max(1, ‖v_j‖²)) for which sVV counts as V Vᵀ. */
+export const ITEM_GRAM_TOLERANCE = 1e-3;
+
+/** Where itemGram took the Gram matrix from. */
+export type ItemGramSource = 'sVV' | 'itemEmb';
+
+/**
+ * G[j·B + i] = v_jᵀ v_i (float64). Items rows 0..B-1 are the batch positives and s is the dot
+ * product of L2-normalised embeddings, so sVV[j, i] = v_jᵀ v_i for i < B: that block is used,
+ * symmetrised as (sVV[j,i] + sVV[i,j]) / 2, when every diagonal entry sVV[j,j] equals ‖v_j‖² from
+ * itemEmb within ITEM_GRAM_TOLERANCE (i.e. s really is that dot product). Otherwise G is
+ * computed from itemEmb. Shapes are assumed checked; a non-finite sVV entry in the block throws.
+ */
+export function itemGram(x: StepHostTensors): { gram: Float64Array; source: ItemGramSource } {
+  const { B, N, D, sVV, itemEmb } = x;
+  for (let j = 0; j < B; j++) {
+    let norm2 = 0;
+    const row = j * D;
+    for (let k = 0; k < D; k++) norm2 += itemEmb[row + k] * itemEmb[row + k];
+    const s = sVV[j * N + j];
+    if (!(Math.abs(s - norm2) <= ITEM_GRAM_TOLERANCE * Math.max(1, norm2))) {
+      return { gram: rowGram(itemEmb, B, D), source: 'itemEmb' };
+    }
+  }
+  const gram = new Float64Array(B * B);
+  for (let j = 0; j < B; j++) {
+    gram[j * B + j] = sVV[j * N + j];
+    for (let i = j + 1; i < B; i++) {
+      const g = 0.5 * (sVV[j * N + i] + sVV[i * N + j]);
+      if (g - g !== 0) {
+        throw new RangeError(`s(v,v) (sVV item–item block) is not finite at pair j=${j}, item i=${i}`);
+      }
+      gram[j * B + i] = g;
+      gram[i * B + j] = g;
+    }
+  }
+  return { gram, source: 'sVV' };
+}

@@ -1,0 +1,54 @@
+/**
+ * computeStepDiagnostics: every per-step diagnostic (distribution summaries, collapse indicators,
+ * in-batch recall) from the host copies of one step's tensors. Definitions: docs/diagnostics.md.
+ */
+import { SIMILARITY_RANGE, summarizeDistribution } from './distributionSummary';
+import { effectiveRank } from './effectiveRank';
+import { inBatchRecall } from './inBatchRecall';
+import { itemGram } from './itemGram';
+import { meanDimensionStd, meanOffDiagonalCosine, uniformity } from './itemGeometry';
+import { scanPairs } from './pairScan';
+import { similarityRatio } from './similarityRatio';
+import { checkStepHostTensors } from './stepInputChecks';
+import type { StepHostTensors } from './stepInputs';
+import type { StepDiagnostics } from './types';
+
+export interface StepDiagnosticsOptions {
+  /** Compute the effective rank of the item batch (an eigen-decomposition); else it is null. */
+  effectiveRank: boolean;
+}
+
+/**
+ * Diagnostics of one logged step. Throws a RangeError on malformed shapes or on a NaN / ±Infinity
+ * in a used value, naming the quantity (e.g. "s(q,v⁻) (sQV over valid negatives) is NaN at pair
+ * j=3, item i=7"). The inputs are not modified.
+ */
+export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnosticsOptions): StepDiagnostics {
+  checkStepHostTensors(x);
+  const { B, D } = x;
+  const scan = scanPairs(x);
+  const hyper = summarizeDistribution(scan.hyper, x.hyperRange, x.hyperKind === 'delta' ? 'δ' : 'τ');
+  const sQV = summarizeDistribution(scan.positives, SIMILARITY_RANGE, 's(q,v)');
+  const sQNeg = summarizeDistribution(scan.sQNeg, SIMILARITY_RANGE, 's(q,v⁻)');
+  const sVNeg = summarizeDistribution(scan.sVNeg, SIMILARITY_RANGE, 's(v,v⁻)');
+  const { gram } = itemGram(x);
+  return {
+    dist: {
+      delta: x.hyperKind === 'delta' ? hyper : null,
+      tau: x.hyperKind === 'tau' ? hyper : null,
+      sQV,
+      sQNeg,
+      sVNeg,
+    },
+    collapse: {
+      ratio: sVNeg.count > 0 ? similarityRatio(sQV.mean, sVNeg.mean) : null,
+      gap: sQV.mean - sVNeg.mean,
+      violationRate: sVNeg.count > 0 ? scan.violations / sVNeg.count : 0,
+      itemCosine: meanOffDiagonalCosine(gram, B),
+      uniformity: uniformity(gram, B),
+      dimStd: meanDimensionStd(x.itemEmb, B, D),
+      effectiveRank: opts.effectiveRank ? effectiveRank(x.itemEmb, B, D) : null,
+    },
+    recall: inBatchRecall(scan.ranks),
+  };
+}

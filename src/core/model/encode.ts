@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs';
+import { bagForward } from './embeddingBag';
+import type { TwoTowerParams } from './params';
+import { denseTensors, towerForward } from './towerForward';
+
+/**
+ * Embeds featurised texts with one tower, in batches; returns [n × out] L2-normalised rows.
+ * `onProgress(done, total)` is called after each batch.
+ */
+export function encodeFeatures(
+  params: TwoTowerParams,
+  tower: 'query' | 'item',
+  feats: Int32Array[],
+  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Float32Array {
+  const d = params.dims;
+  const p = tower === 'query' ? params.query : params.item;
+  const batch = opts.batchSize ?? 1024;
+  const out = new Float32Array(feats.length * d.out);
+  const w = denseTensors(p.dense, d);
+  try {
+    for (let start = 0; start < feats.length; start += batch) {
+      const part = feats.slice(start, start + batch);
+      const bag = bagForward(p.table, d.embed, part);
+      const emb = tf.tidy(() => towerForward(tf.tensor2d(bag, [part.length, d.embed]), w).dataSync() as Float32Array);
+      out.set(emb, start * d.out);
+      opts.onProgress?.(Math.min(start + batch, feats.length), feats.length);
+    }
+  } finally {
+    Object.values(w).forEach((t) => t.dispose());
+  }
+  return out;
+}

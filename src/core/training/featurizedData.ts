@@ -1,0 +1,29 @@
+import type { ModelConfig } from '../config/types';
+import type { Example } from '../data/types';
+import { featurize } from '../model/featurize';
+
+/** An example with its query and items already hashed into feature ids. */
+export interface FeaturizedExample {
+  example: Example;
+  query: Int32Array;
+  positive: Int32Array;
+  negatives: { id: string; feats: Int32Array }[];
+}
+
+/** Featurises every example once; items are featurised once per item id. */
+export function featurizeExamples(examples: Example[], model: ModelConfig): FeaturizedExample[] {
+  const qOpts = { buckets: model.vocabBuckets, maxTokens: model.maxQueryTokens, charTrigrams: model.charTrigrams };
+  const iOpts = { buckets: model.vocabBuckets, maxTokens: model.maxItemTokens, charTrigrams: model.charTrigrams };
+  const itemCache = new Map<string, Int32Array>();
+  const item = (id: string, text: string): Int32Array => {
+    let f = itemCache.get(id);
+    if (!f) itemCache.set(id, (f = featurize(text, iOpts)));
+    return f;
+  };
+  return examples.map((example) => ({
+    example,
+    query: featurize(example.query, qOpts),
+    positive: item(example.positive.id, example.positive.text),
+    negatives: example.negatives.map((n) => ({ id: n.id, feats: item(n.id, n.text) })),
+  }));
+}

@@ -1,0 +1,173 @@
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from '../backend';
+import type { LoadedConfig } from '../config/types';
+import { resolveConfigPath } from '../config/loadConfig';
+import { loadExamples } from '../data/load';
+import type { LoadReport } from '../data/types';
+import { CollapseMonitor } from '../metrics/collapseMonitor';
+import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
+import { saveCheckpoint } from '../model/checkpoint';
+import { initTwoTower } from '../model/params';
+import { CHECKPOINTS_DIR, RunWriter, writeDirAtomically, type LogLevel, type RunError, type StepEvent, type FinalRunStatus } from '../runs';
+import { Batcher } from './batcher';
+import { featurizeExamples } from './featurizedData';
+import { hyperRange } from './hyperRange';
+import { assertFinite, NonFiniteError } from './nonFinite';
+import { TwoTowerTrainer } from './trainStep';
+import { VERSION } from '../version';
+
+export interface TrainHooks {
+  /** Every logged step event, as written to events.jsonl. */
+  onStep?(e: StepEvent): void;
+  onLog?(level: LogLevel, message: string): void;
+  /** The run folder exists (called once, before the first step). */
+  onRunCreated?(info: { runDir: string; totalSteps: number; backend: string; dataReport: LoadReport }): void;
+  /** Polled between steps; true finishes the current step, writes the last checkpoint and stops. */
+  shouldStop?(): boolean;
+}
+
+export interface TrainOptions {
+  loaded: LoadedConfig;
+  backend: BackendInfo;
+  /** Folder for run folders; default: the config's output.runsDir resolved against the config folder. */
+  runsRoot?: string;
+  /** Overrides training.steps / epochs. */
+  steps?: number;
+  hooks?: TrainHooks;
+}
+
+export interface TrainResult {
+  runDir: string;
+  status: FinalRunStatus;
+  step: number;
+  error?: RunError;
+}
+
+/** Total steps: `steps` override, else ⌈epochs × n / B⌉ when epochs is set, else training.steps. */
+function plannedSteps(opts: TrainOptions, examples: number): number {
+  const t = opts.loaded.config.training;
+  if (opts.steps !== undefined) return opts.steps;
+  if (t.epochs !== null) return Math.max(1, Math.ceil((t.epochs * examples) / t.batchSize));
+  return t.steps;
+}
+
+/** Smoothing of the in-batch recall@10 that decides the "best" checkpoint. */
+const BEST_EMA = 0.8;
+
+/**
+ * Trains a two-tower model from a config into a new run folder: loads and featurises the data, runs the
+ * steps, logs a step event with full diagnostics every `logEvery` steps, writes `last` (every
+ * `checkpointEvery` steps and at the end) and `best` (highest smoothed in-batch recall@10 at a
+ * checkpoint) checkpoints atomically, stops on request or on a NaN / Inf, and always ends the run with
+ * a final status. Data and config errors are thrown before any run folder is created.
+ */
+export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
+  const { config: cfg } = opts.loaded;
+  const hooks = opts.hooks ?? {};
+  const log = (level: LogLevel, message: string) => hooks.onLog?.(level, message);
+  const t = cfg.training;
+
+  const { examples, report } = await loadExamples({
+    path: cfg.data.train, format: cfg.data.format, split: cfg.data.trainSplit,
+    maxBadLineShare: cfg.data.maxBadLineShare, baseDir: opts.loaded.baseDir, label: 'data.train',
+  });
+  const data = featurizeExamples(examples, cfg.model);
+  const batcher = new Batcher(data, t.batchSize, t.maxNegativesPerExample, t.seed);
+  const total = plannedSteps(opts, examples.length);
+
+  const runsRoot = opts.runsRoot ?? resolveConfigPath(opts.loaded, cfg.output.runsDir);
+  const writer = await RunWriter.create(runsRoot, cfg.name, cfg, {
+    configPath: opts.loaded.path,
+    backend: opts.backend.name,
+    totalSteps: total,
+    versions: { node: process.versions.node, tfjs: opts.backend.tfjsVersion, retrievalLens: VERSION },
+  });
+  const logBoth = (level: LogLevel, message: string) => {
+    writer.appendEvent({ type: 'log', level, message });
+    log(level, message);
+  };
+  hooks.onRunCreated?.({ runDir: writer.dir, totalSteps: total, backend: opts.backend.name, dataReport: report });
+  logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
+  logBoth('info', `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines; ${total} steps of ${t.batchSize}`);
+  for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
+
+  const params = initTwoTower(cfg.model, t.seed);
+  const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
+  const monitor = new CollapseMonitor();
+  const hyper = hyperRange(cfg.loss);
+  let step = 0;
+  let bestScore = -Infinity;
+  let smoothedRecall: number | null = null;
+  let bestWrittenScore = -Infinity;
+  const tensorsAtStart = tf.memory().numTensors;
+
+  const checkpoint = async (kind: 'last' | 'best') => {
+    const rel = `${CHECKPOINTS_DIR}/${kind}`;
+    const extra = kind === 'best' ? { metric: 'inBatchRecall@10 (EMA)', value: bestScore } : {};
+    await writeDirAtomically(path.join(writer.dir, rel), (dir) =>
+      saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } }),
+    );
+    if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: 'inBatchRecall@10 (EMA)', value: bestScore });
+    else writer.recordCheckpoint('last', { step, path: rel });
+  };
+  const checkpointBoth = async () => {
+    await checkpoint('last');
+    if (bestScore > bestWrittenScore) {
+      bestWrittenScore = bestScore;
+      await checkpoint('best');
+    }
+  };
+
+  let status: FinalRunStatus = 'completed';
+  let error: RunError | undefined;
+  try {
+    while (step < total) {
+      if (hooks.shouldStop?.()) {
+        status = 'stopped';
+        break;
+      }
+      const s = step + 1;
+      const logged = s % t.logEvery === 0 || s === 1 || s === total;
+      const batch = batcher.next();
+      const t0 = performance.now();
+      const r = trainer.step(batch, logged);
+      assertFinite(s, { loss: r.loss, loss_q: r.lossQ, loss_sym: r.lossSym, gradient_norm: r.gradNorm });
+      const stepMs = performance.now() - t0;
+      step = s;
+      if (logged && r.host) {
+        const diagnostics = computeStepDiagnostics(
+          { B: batch.B, N: batch.N, D: params.dims.out, sQV: r.host.sQV, sVV: r.host.sVV, negMask: batch.negMask, hyper: r.host.hyper, hyperKind: hyper.kind, hyperRange: hyper.range, itemEmb: r.host.itemEmb },
+          { effectiveRank: s === 1 || s % t.effectiveRankEvery === 0 || s === total },
+        );
+        const verdict = monitor.update(diagnostics, s);
+        const event: StepEvent = {
+          v: 1, time: new Date().toISOString(), type: 'step', step: s, epoch: batch.epoch,
+          loss: r.loss, lossQ: r.lossQ, lossSym: r.lossSym, lr: trainer.adam.learningRate, gradNorm: r.gradNorm,
+          stepMs, examplesPerSec: (batch.B * 1000) / stepMs, diagnostics, verdict,
+        };
+        writer.appendEvent(event);
+        hooks.onStep?.(event);
+        smoothedRecall = smoothedRecall === null ? diagnostics.recall.at10 : BEST_EMA * smoothedRecall + (1 - BEST_EMA) * diagnostics.recall.at10;
+        bestScore = Math.max(bestScore, smoothedRecall);
+        const leaked = tf.memory().numTensors - tensorsAtStart;
+        if (leaked > 0) logBoth('warn', `tensor count grew by ${leaked} since the start (step ${s})`);
+      }
+      writer.heartbeat(step);
+      if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (step > 0) await checkpointBoth();
+  } catch (e) {
+    status = 'failed';
+    if (e instanceof NonFiniteError) {
+      error = { message: e.message, step: e.step, quantity: e.quantity };
+    } else {
+      error = { message: (e as Error).message, step: step + 1 };
+    }
+    logBoth('error', error.message);
+  }
+  if (status === 'stopped') logBoth('info', `stopped by request after step ${step}`);
+  writer.finish(status, error);
+  return { runDir: writer.dir, status, step, error };
+}

@@ -1,0 +1,86 @@
+/**
+ * The background trainer process. Started with child_process.fork by the extension or the CLI; speaks
+ * only the messages of ./protocol. One 'start' per process; 'stop' (or SIGINT/SIGTERM) finishes the
+ * current step, writes the last checkpoint and ends the run as "stopped".
+ */
+import { initBackend } from '../core/backend';
+import { ConfigError } from '../core/config/configError';
+import { loadConfig } from '../core/config/loadConfig';
+import type { StepEvent } from '../core/runs/eventTypes';
+import { runTraining } from '../core/training/trainLoop';
+import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
+import { LatestWinsThrottle } from './throttle';
+
+/** At most 10 step messages per second reach the parent. */
+const STEP_MESSAGE_INTERVAL_MS = 100;
+
+function send(msg: FromTrainer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(msg, undefined, {}, () => resolve());
+  });
+}
+
+let stopRequested = false;
+let started = false;
+
+async function train(msg: StartMessage): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(msg.configPath, msg.overrides);
+  } catch (e) {
+    const problems = e instanceof ConfigError ? e.problems : undefined;
+    await send({ type: 'error', message: (e as Error).message, problems });
+    await send({ type: 'done', status: 'failed', runDir: null, step: 0, error: { message: (e as Error).message } });
+    return;
+  }
+  const steps = new LatestWinsThrottle<StepEvent>(STEP_MESSAGE_INTERVAL_MS, (event) => void send({ type: 'step', event }));
+  try {
+    const backend = await initBackend(loaded.config.backend);
+    const result = await runTraining({
+      loaded,
+      backend,
+      steps: msg.steps,
+      runsRoot: msg.runsRoot,
+      hooks: {
+        onRunCreated: (i) => void send({ type: 'started', runDir: i.runDir, totalSteps: i.totalSteps, backend: i.backend, examples: i.dataReport.examples, badLines: i.dataReport.badCount }),
+        onStep: (e) => steps.push(e),
+        onLog: (level, message) => void send({ type: 'log', level, message }),
+        shouldStop: () => stopRequested,
+      },
+    });
+    steps.flush();
+    await send({ type: 'done', status: result.status, runDir: result.runDir, step: result.step, error: result.error });
+  } catch (e) {
+    // Before a run folder existed: data or backend problems.
+    steps.flush();
+    await send({ type: 'error', message: (e as Error).message });
+    await send({ type: 'done', status: 'failed', runDir: null, step: 0, error: { message: (e as Error).message } });
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const parsed = parseToTrainer(raw);
+  if (!parsed.ok) {
+    void send({ type: 'log', level: 'warn', message: `trainer ignored a message: ${parsed.reason}` });
+    return;
+  }
+  const msg = parsed.value;
+  if (msg.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  if (started) {
+    void send({ type: 'log', level: 'warn', message: 'trainer ignored a second start: one run per process' });
+    return;
+  }
+  started = true;
+  void train(msg).finally(() => {
+    if (process.connected) process.disconnect();
+  });
+});
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (stopRequested = true));
+process.on('disconnect', () => (stopRequested = true));
+
+void send({ type: 'ready', pid: process.pid });

@@ -1,0 +1,561 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { CollapseMonitor, DEFAULT_COLLAPSE_THRESHOLDS, HEALTHY_REASON } from '../src/core/metrics/collapseMonitor';
+import { histogramBin, summarizeDistribution } from '../src/core/metrics/distributionSummary';
+import { effectiveRank, effectiveRankFromSingularValues } from '../src/core/metrics/effectiveRank';
+import { itemGram } from '../src/core/metrics/itemGram';
+import { linearPercentiles, orderStatistics } from '../src/core/metrics/orderStatistics';
+import { computeStepDiagnostics, type StepHostTensors } from '../src/core/metrics/stepInputs';
+import { symmetricEigenvalues } from '../src/core/metrics/symmetricEigenvalues';
+import type { CollapseIndicators, StepDiagnostics } from '../src/core/metrics/types';
+
+// ---------- independent reference helpers (no code shared with the implementation) ----------
+
+/** numpy.percentile(method="linear") on a fully sorted copy. */
+function refPercentile(values: ArrayLike<number>, p: number): number {
+  return refPercentileSorted(Array.from(values).sort((a, b) => a - b), p);
+}
+
+function refPercentileSorted(s: number[], p: number): number {
+  const h = (s.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, s.length - 1);
+  return s[lo] + (h - lo) * (s[hi] - s[lo]);
+}
+
+function assertClose(actual: number | null, expected: number, tol: number, what: string): void {
+  assert.ok(actual !== null, `${what}: got null`);
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected}, got ${actual} (tol ${tol})`);
+}
+
+/** Rows of `rows` (arrays) as a flat Float32Array. */
+function flat(rows: number[][]): Float32Array {
+  return Float32Array.from(rows.flat());
+}
+
+/** Householder reflection H = I − 2uuᵀ/‖u‖² (orthogonal, symmetric) as number[][]. */
+function householder(u: number[]): number[][] {
+  const n2 = u.reduce((s, x) => s + x * x, 0);
+  return u.map((ui, i) => u.map((uj, j) => (i === j ? 1 : 0) - (2 * ui * uj) / n2));
+}
+
+function matMul(a: number[][], b: number[][]): number[][] {
+  return a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
+}
+
+function transpose(a: number[][]): number[][] {
+  return a[0].map((_, j) => a.map((row) => row[j]));
+}
+
+/** Random unit vectors (rows) from a seeded generator. */
+function randomUnitRows(rng: () => number, b: number, d: number): number[][] {
+  return Array.from({ length: b }, () => {
+    const v = Array.from({ length: d }, () => rng() * 2 - 1);
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  });
+}
+
+function dot(a: number[], b: number[]): number {
+  return a.reduce((s, x, k) => s + x * b[k], 0);
+}
+
+/**
+ * A StepHostTensors whose sVV item–item block is the exact Gram of `items` (as the trainer's
+ * would be), with extra columns and sQV / hyper / mask given or defaulted.
+ */
+function stepInputs(opts: {
+  items: number[][];
+  sQV?: number[][];
+  sVV?: number[][];
+  negMask?: number[][];
+  hyper?: number[][];
+  hyperKind?: 'delta' | 'tau';
+  hyperRange?: [number, number];
+}): StepHostTensors {
+  const B = opts.items.length;
+  const D = opts.items[0].length;
+  const N = opts.sQV?.[0].length ?? B;
+  const sVV = opts.sVV ?? opts.items.map((vj) => Array.from({ length: N }, (_, i) => (i < B ? dot(vj, opts.items[i]) : 0)));
+  const negMask = opts.negMask ?? Array.from({ length: B }, (_, j) => Array.from({ length: N }, (_, i) => (i === j ? 0 : 1)));
+  return {
+    B, N, D,
+    sQV: flat(opts.sQV ?? Array.from({ length: B }, (_, j) => Array.from({ length: N }, (_, i) => (i === j ? 0.5 : 0)))),
+    sVV: flat(sVV),
+    negMask: flat(negMask),
+    hyper: flat(opts.hyper ?? Array.from({ length: B }, () => new Array<number>(N).fill(0.1))),
+    hyperKind: opts.hyperKind ?? 'delta',
+    hyperRange: opts.hyperRange ?? [0, 1],
+    itemEmb: flat(opts.items),
+  };
+}
+
+// ---------- percentiles and summaries ----------
+
+test('linear percentiles match hand-computed values (numpy "linear" definition)', () => {
+  // n = 4 sorted [1, 2, 3, 4]: h = 3p.
+  const v = Float32Array.from([3, 1, 4, 2]);
+  const [p05, p25, p50, p75, p95] = linearPercentiles(v, [0.05, 0.25, 0.5, 0.75, 0.95]);
+  assertClose(p05, 1.15, 1e-12, 'p05'); // h = 0.15
+  assertClose(p25, 1.75, 1e-12, 'p25'); // h = 0.75
+  assert.equal(p50, 2.5); // h = 1.5
+  assertClose(p75, 3.25, 1e-12, 'p75'); // h = 2.25
+  assertClose(p95, 3.85, 1e-12, 'p95'); // h = 2.85
+  assert.deepEqual(Array.from(v), [3, 1, 4, 2], 'input not modified');
+  assert.deepEqual(linearPercentiles(Float32Array.from([7]), [0, 0.5, 1]), [7, 7, 7]);
+  assert.deepEqual(linearPercentiles(Float32Array.from([-2, 6]), [0, 0.25, 1]), [-2, 0, 6]);
+  assert.throws(() => linearPercentiles(new Float32Array(0), [0.5]), /no values/);
+  assert.throws(() => linearPercentiles(v, [0.5, 0.25]), /ascending/);
+});
+
+test('order statistics and percentiles agree with a full sort on large, skewed and tied arrays', () => {
+  const rng = seedrandom('percentiles');
+  const cases: Array<[string, Float32Array]> = [
+    ['uniform 100k', Float32Array.from({ length: 100_000 }, () => rng() * 2 - 1)],
+    ['concentrated 50k', Float32Array.from({ length: 50_000 }, () => 0.3 + rng() * 1e-4)],
+    ['heavy ties 20k', Float32Array.from({ length: 20_000 }, () => Math.round(rng() * 6) / 4 - 0.75)],
+    ['constant 30k', new Float32Array(30_000).fill(0.125)],
+    ['signed zeros and tiny', Float32Array.from([0, -0, 1e-30, -1e-30, 0, -0, 5e-39, -5e-39, 2, -2])],
+    ['size 2', Float32Array.from([0.5, -0.5])],
+  ];
+  const ps = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1];
+  for (const [name, values] of cases) {
+    const sorted = Array.from(values).sort((a, b) => a - b);
+    const got = linearPercentiles(values, ps);
+    ps.forEach((p, t) => assert.ok(Math.abs(got[t] - refPercentileSorted(sorted, p)) <= 1e-12, `${name} p=${p}: ${got[t]}`));
+    const ranks = [...new Set([0, 1, Math.floor(values.length / 3), values.length - 2, values.length - 1])].sort((a, b) => a - b);
+    // + 0: −0 and 0 are the same value (the implementation returns 0).
+    assert.deepEqual(orderStatistics(values, ranks), ranks.map((r) => sorted[r] + 0), `${name} order statistics`);
+  }
+});
+
+test('summary: count, mean, population std, percentiles, min/max and histogram by hand', () => {
+  const s = summarizeDistribution(Float32Array.from([0.25, -1, 1, -0.5, 0]), [-1, 1], 'x');
+  assert.equal(s.count, 5);
+  assertClose(s.mean, -0.05, 1e-12, 'mean'); // (−1 − 0.5 + 0 + 0.25 + 1) / 5
+  // deviations −0.95, −0.45, 0.05, 0.3, 1.05 → Σd² = 2.3 → var = 0.46
+  assertClose(s.std, Math.sqrt(0.46), 1e-12, 'std');
+  assert.equal(s.min, -1);
+  assert.equal(s.max, 1);
+  assertClose(s.p05, -0.9, 1e-12, 'p05'); // h = 0.2 between −1 and −0.5
+  assert.equal(s.p25, -0.5); // h = 1
+  assert.equal(s.p50, 0);
+  assert.equal(s.p75, 0.25);
+  assertClose(s.p95, 0.85, 1e-12, 'p95'); // h = 3.8 between 0.25 and 1
+  // 32 bins of width 1/16 over [−1, 1]: −1 → 0, −0.5 → 8, 0 → 16, 0.25 → 20, 1 (= hi) → 31.
+  const expected = new Array<number>(32).fill(0);
+  for (const b of [0, 8, 16, 20, 31]) expected[b]++;
+  assert.deepEqual(s.hist, { lo: -1, hi: 1, counts: expected });
+});
+
+test('histogram: left-closed bins, hi in the last bin, out-of-range values clamped', () => {
+  // [0, 4]: width 1/8.
+  const values = Float32Array.from([-0.1, -50, 0, 0.125, 0.125 - 2 ** -20, 3.875, 3.99, 4, 4.5, 1e9]);
+  const s = summarizeDistribution(values, [0, 4], 'δ');
+  const expected = new Array<number>(32).fill(0);
+  expected[0] = 4; // −0.1, −50 (clamped), 0, just below 0.125
+  expected[1] = 1; // 0.125 (left edge of bin 1)
+  expected[31] = 5; // 3.875 (left edge of bin 31), 3.99, 4 (= hi), 4.5 and 1e9 (clamped)
+  assert.deepEqual(s.hist.counts, expected);
+  assert.equal(s.hist.counts.reduce((a, b) => a + b, 0), s.count);
+  assert.equal(histogramBin(-0.9375, -1, 1), 1);
+  assert.equal(histogramBin(-0.9375 - 2 ** -20, -1, 1), 0);
+  assert.equal(histogramBin(0.999, -1, 1), 31);
+});
+
+test('summary: empty input, non-finite values and bad ranges', () => {
+  const e = summarizeDistribution(new Float32Array(0), [-1, 1], 'x');
+  assert.equal(e.count, 0);
+  assert.equal(e.mean, 0);
+  assert.deepEqual(e.hist.counts, new Array(32).fill(0));
+  assert.throws(() => summarizeDistribution(Float32Array.from([0, NaN]), [-1, 1], 's(q,v⁻)'), /s\(q,v⁻\) contains a non-finite value \(NaN\) at index 1/);
+  assert.throws(() => summarizeDistribution(Float32Array.from([Infinity]), [-1, 1], 'τ'), /τ contains a non-finite value \(Infinity\)/);
+  assert.throws(() => summarizeDistribution(Float32Array.from([0]), [1, 1], 'τ'), /range/);
+});
+
+// ---------- eigenvalues and effective rank ----------
+
+test('symmetric eigenvalues: diagonal, 2×2 closed form, and rotated known spectra', () => {
+  assert.deepEqual(Array.from(symmetricEigenvalues(Float64Array.from([2, 0, 0, 0, -1, 0, 0, 0, 5]), 3)), [5, 2, -1]);
+  const two = symmetricEigenvalues(Float64Array.from([2, 1, 1, 2]), 2);
+  assertClose(two[0], 3, 1e-14, 'λ1');
+  assertClose(two[1], 1, 1e-14, 'λ2');
+  assert.equal(symmetricEigenvalues(new Float64Array(0), 0).length, 0);
+  // A = Q Λ Qᵀ with Q a product of two Householder reflections: eigenvalues are Λ exactly.
+  const spectra = [
+    [9, 4, 1, 0.25, 0, 0],
+    [5, 5, 5, 1, 1, -2],
+    [1e-3, 7, 7, 0, 0, 3],
+  ];
+  for (const lambda of spectra) {
+    const q = matMul(householder([1, 2, -1, 0.5, 3, -2]), householder([0.3, -1, 2, 2, -0.7, 1]));
+    const a = matMul(matMul(q, lambda.map((l, i) => lambda.map((_, j) => (i === j ? l : 0)))), transpose(q));
+    const got = Array.from(symmetricEigenvalues(Float64Array.from(a.flat()), 6));
+    const want = [...lambda].sort((x, y) => y - x);
+    got.forEach((g, k) => assertClose(g, want[k], 1e-12, `spectrum ${lambda}: λ${k}`));
+  }
+});
+
+test('effective rank: Roy & Vetterli formula on chosen singular values, both Gram sides', () => {
+  // σ = (3, 2, 1): p = (1/2, 1/3, 1/6).
+  const h = -(0.5 * Math.log(0.5) + (1 / 3) * Math.log(1 / 3) + (1 / 6) * Math.log(1 / 6));
+  assertClose(effectiveRankFromSingularValues([3, 2, 1, 0]), Math.exp(h), 1e-14, 'from σ');
+  assert.equal(effectiveRankFromSingularValues([0, 0]), 0);
+  // B = 3 <= D = 5: diag(3, 2, 1) padded with zero columns, then columns rotated (XQ).
+  const x = [[3, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 1, 0, 0]];
+  assertClose(effectiveRank(flat(x), 3, 5), Math.exp(h), 1e-12, 'diagonal B<=D');
+  const xq = matMul(x, householder([1, -2, 0.5, 1, 3]));
+  assertClose(effectiveRank(flat(xq), 3, 5), Math.exp(h), 1e-6, 'rotated B<=D (float32 entries)');
+  // B = 6 > D = 3: rows 3e1, 2e2, 1e3 and three zero rows, rows mixed by an orthogonal P (PX).
+  const tall = [[3, 0, 0], [0, 2, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  const px = matMul(householder([2, 1, -1, 0.5, 1, -3]), tall);
+  assertClose(effectiveRank(flat(px), 6, 3), Math.exp(h), 1e-6, 'rotated B>D (float32 entries)');
+});
+
+// ---------- item geometry through computeStepDiagnostics ----------
+
+test('identical items: item cosine 1, dimStd 0, effective rank 1, uniformity 0', () => {
+  const items = Array.from({ length: 5 }, () => [0.6, 0, 0.8]);
+  const d = computeStepDiagnostics(stepInputs({ items }), { effectiveRank: true });
+  assertClose(d.collapse.itemCosine, 1, 1e-6, 'itemCosine');
+  assert.equal(d.collapse.dimStd, 0);
+  assertClose(d.collapse.effectiveRank, 1, 1e-9, 'effectiveRank');
+  assertClose(d.collapse.uniformity, 0, 1e-6, 'uniformity');
+});
+
+test('orthonormal items: item cosine 0, effective rank B, uniformity −4, dimStd by hand', () => {
+  const items = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]];
+  const d = computeStepDiagnostics(stepInputs({ items }), { effectiveRank: true });
+  assert.equal(d.collapse.itemCosine, 0);
+  assertClose(d.collapse.effectiveRank, 3, 1e-12, 'effectiveRank');
+  assertClose(d.collapse.uniformity, -4, 1e-12, 'uniformity'); // ‖x−y‖² = 2 → exp(−4)
+  // dims 0..2: values {1,0,0} → std √2/3; dim 3: 0 → mean over 4 dims = √2/4.
+  assertClose(d.collapse.dimStd, Math.SQRT2 / 4, 1e-7, 'dimStd');
+  assert.equal(computeStepDiagnostics(stepInputs({ items }), { effectiveRank: false }).collapse.effectiveRank, null);
+});
+
+test('uniformity and item cosine vs direct formulas over v, from the sVV block and from itemEmb', () => {
+  const rng = seedrandom('geometry');
+  const items = randomUnitRows(rng, 7, 5);
+  let uni = 0;
+  let cos = 0;
+  for (let i = 0; i < 7; i++) {
+    for (let j = 0; j < 7; j++) {
+      if (i === j) continue;
+      const d2 = items[i].reduce((s, x, k) => s + (x - items[j][k]) ** 2, 0); // ‖x−y‖² from coordinates
+      uni += Math.exp(-2 * d2) / 42;
+      cos += dot(items[i], items[j]) / (Math.hypot(...items[i]) * Math.hypot(...items[j])) / 42;
+    }
+  }
+  const x = stepInputs({ items });
+  assert.equal(itemGram(x).source, 'sVV');
+  const fromSVV = computeStepDiagnostics(x, { effectiveRank: false }).collapse;
+  assertClose(fromSVV.uniformity, Math.log(uni), 1e-6, 'uniformity (sVV)');
+  assertClose(fromSVV.itemCosine, cos, 1e-6, 'itemCosine (sVV)');
+  // An sVV that is not V Vᵀ (e.g. a scaled similarity) must not be used as the item Gram.
+  const scaled = { ...x, sVV: x.sVV.map((s) => s * 20) };
+  assert.equal(itemGram(scaled).source, 'itemEmb');
+  const fromEmb = computeStepDiagnostics(scaled, { effectiveRank: false }).collapse;
+  assertClose(fromEmb.uniformity, Math.log(uni), 1e-6, 'uniformity (itemEmb)');
+  assertClose(fromEmb.itemCosine, cos, 1e-6, 'itemCosine (itemEmb)');
+});
+
+test('real tfjs scores: sVV-block geometry equals the itemEmb Gram geometry', async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const before = tf.memory().numTensors;
+  const B = 16;
+  const N = 20;
+  const D = 8;
+  const host = tf.tidy(() => {
+    const q = tf.randomNormal([B, D], 0, 1, 'float32', 1);
+    const qn = q.div(q.norm('euclidean', 1, true));
+    const itemsRaw = tf.randomNormal([N, D], 0, 1, 'float32', 3);
+    const items = itemsRaw.div(itemsRaw.norm('euclidean', 1, true));
+    const v = items.slice([0, 0], [B, D]);
+    return {
+      sQV: tf.matMul(qn, items, false, true).dataSync() as Float32Array,
+      sVV: tf.matMul(v, items, false, true).dataSync() as Float32Array,
+      itemEmb: v.dataSync() as Float32Array,
+    };
+  });
+  assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+  const negMask = new Float32Array(B * N).fill(1);
+  for (let j = 0; j < B; j++) negMask[j * N + j] = 0;
+  const x: StepHostTensors = {
+    B, N, D, ...host, negMask, hyper: new Float32Array(B * N).fill(0.05), hyperKind: 'tau', hyperRange: [0, 0.2],
+  };
+  assert.equal(itemGram(x).source, 'sVV');
+  const viaSVV = computeStepDiagnostics(x, { effectiveRank: false }).collapse;
+  const viaEmb = computeStepDiagnostics({ ...x, sVV: x.sVV.map((s) => s * 2) }, { effectiveRank: false }).collapse;
+  assertClose(viaSVV.itemCosine, viaEmb.itemCosine, 1e-6, 'itemCosine');
+  assertClose(viaSVV.uniformity, viaEmb.uniformity, 1e-6, 'uniformity');
+});
+
+// ---------- score indicators and in-batch recall ----------
+
+test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch with masks', () => {
+  // B = 3, N = 4 (column 3 is an explicit negative). Masked: diagonal, (0,3) accidental hit, (2,1).
+  const sQV = [
+    [0.75, 0.75, 0.125, 0.875],
+    [0.25, 0.5, 0.625, 0.375],
+    [0.125, 0.875, 0.625, 0.25],
+  ];
+  const sVV = [
+    [1, 0.75, 0.25, 0.5],
+    [0.125, 1, 0.5, 0.625],
+    [0.25, 0.625, 1, 0.75],
+  ];
+  const negMask = [
+    [0, 1, 1, 0],
+    [1, 0, 1, 1],
+    [1, 0, 0, 1],
+  ];
+  const hyper = [
+    [9, 0.25, 0.5, 9],
+    [0.75, 9, 1, 1.25],
+    [1.5, 9, 9, 2],
+  ];
+  const items = randomUnitRows(seedrandom('hand'), 3, 2);
+  const d = computeStepDiagnostics(
+    stepInputs({ items, sQV, sVV, negMask, hyper, hyperKind: 'delta', hyperRange: [0, 2] }),
+    { effectiveRank: false },
+  );
+  // Valid negatives in (j, i) order: (0,1) (0,2) (1,0) (1,2) (1,3) (2,0) (2,3).
+  const sQNeg = [0.75, 0.125, 0.25, 0.625, 0.375, 0.125, 0.25];
+  const sVNeg = [0.75, 0.25, 0.125, 0.5, 0.625, 0.25, 0.75];
+  const meanQV = (0.75 + 0.5 + 0.625) / 3;
+  const meanVNeg = sVNeg.reduce((a, b) => a + b, 0) / 7;
+  assert.equal(d.dist.sQV.count, 3);
+  assertClose(d.dist.sQV.mean, meanQV, 1e-12, 'mean s(q,v)');
+  assert.equal(d.dist.sQNeg.count, 7);
+  assertClose(d.dist.sQNeg.mean, sQNeg.reduce((a, b) => a + b, 0) / 7, 1e-12, 'mean s(q,v⁻)');
+  assert.equal(d.dist.sQNeg.p50, refPercentile(sQNeg, 0.5));
+  assertClose(d.dist.sVNeg.mean, meanVNeg, 1e-12, 'mean s(v,v⁻)');
+  assertClose(d.dist.sVNeg.p95, refPercentile(sVNeg, 0.95), 1e-12, 'p95 s(v,v⁻)');
+  // δ over valid pairs only (the 9s are masked), histogram over the caller's [0, 2].
+  assert.equal(d.dist.tau, null);
+  assert.ok(d.dist.delta);
+  assert.equal(d.dist.delta.count, 7);
+  assert.equal(d.dist.delta.max, 2);
+  assertClose(d.dist.delta.mean, (0.25 + 0.5 + 0.75 + 1 + 1.25 + 1.5 + 2) / 7, 1e-12, 'mean δ');
+  assert.deepEqual([d.dist.delta.hist.lo, d.dist.delta.hist.hi], [0, 2]);
+  assertClose(d.collapse.ratio, meanQV / meanVNeg, 1e-12, 'R');
+  assertClose(d.collapse.gap, meanQV - meanVNeg, 1e-12, 'gap');
+  // s(q_j,v_j) <= s(v_j,v_i): j=0 (0.75): 0.75 yes (tie), 0.25 no; j=1 (0.5): 0.125 no, 0.5 yes (tie),
+  // 0.625 yes; j=2 (0.625): 0.25 no, 0.75 yes → 4 of 7.
+  assertClose(d.collapse.violationRate, 4 / 7, 1e-15, 'violation rate');
+  // Ranks: j=0: 0.75 tie at (0,1) counts against, 0.875 at (0,3) is masked → rank 2;
+  // j=1: 0.625 ≥ 0.5 → rank 2; j=2: 0.875 at (2,1) masked, nothing else ≥ 0.625 → rank 1.
+  assert.deepEqual(d.recall, { at1: 1 / 3, at5: 1, at10: 1 });
+});
+
+test('R is null when mean s(v,v⁻) <= 0.05; the gap still reports', () => {
+  const items = [[1, 0], [0, 1], [Math.SQRT1_2, Math.SQRT1_2]];
+  const sQV = [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]];
+  const base = stepInputs({ items, sQV });
+  const withSVV = (value: number): StepHostTensors => ({
+    ...base,
+    sVV: Float32Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : value)),
+  });
+  const atZero = computeStepDiagnostics(withSVV(0), { effectiveRank: false }).collapse;
+  assert.equal(atZero.ratio, null);
+  assertClose(atZero.gap, 0.5, 1e-12, 'gap');
+  const negative = computeStepDiagnostics(withSVV(-0.25), { effectiveRank: false }).collapse;
+  assert.equal(negative.ratio, null, 'a negative denominator would flip the sign of R');
+  assertClose(negative.gap, 0.75, 1e-12, 'gap');
+  const defined = computeStepDiagnostics(withSVV(0.25), { effectiveRank: false }).collapse;
+  assertClose(defined.ratio, 2, 1e-12, 'R = 0.5 / 0.25');
+});
+
+test('in-batch recall@1/5/10 with chosen ranks, ties and masked high-scoring columns', () => {
+  // B = 12, N = 14. Pair j gets exactly wantRank[j] − 1 valid negatives scoring >= its positive
+  // (alternating ties and higher scores) plus a masked column scoring 0.99 that must not count.
+  const B = 12;
+  const N = 14;
+  const wantRank = [1, 1, 2, 3, 5, 5, 6, 10, 11, 12, 13, 1];
+  const sQV: number[][] = [];
+  const negMask: number[][] = [];
+  for (let j = 0; j < B; j++) {
+    const row = new Array<number>(N).fill(0.125);
+    const mask = new Array<number>(N).fill(1);
+    row[j] = 0.5;
+    mask[j] = 0;
+    const masked = (j + 1) % N;
+    row[masked] = 0.99;
+    mask[masked] = 0;
+    let placed = 0;
+    for (let i = 0; i < N && placed < wantRank[j] - 1; i++) {
+      if (i === j || i === masked) continue;
+      row[i] = placed % 2 === 0 ? 0.5 : 0.75;
+      placed++;
+    }
+    assert.equal(placed, wantRank[j] - 1);
+    sQV.push(row);
+    negMask.push(mask);
+  }
+  const items = randomUnitRows(seedrandom('recall'), B, 4);
+  const d = computeStepDiagnostics(stepInputs({ items, sQV, negMask }), { effectiveRank: false });
+  const share = (k: number): number => wantRank.filter((r) => r <= k).length / B;
+  assert.deepEqual(d.recall, { at1: share(1), at5: share(5), at10: share(10) });
+  assert.deepEqual(d.recall, { at1: 3 / 12, at5: 7 / 12, at10: 9 / 12 });
+});
+
+test('all-equal scores rank every positive last (ties count against)', () => {
+  const B = 4;
+  const items = randomUnitRows(seedrandom('ties'), B, 3);
+  const sQV = Array.from({ length: B }, () => new Array<number>(B).fill(0.3));
+  const d = computeStepDiagnostics(stepInputs({ items, sQV }), { effectiveRank: false });
+  assert.deepEqual(d.recall, { at1: 0, at5: 1, at10: 1 }); // rank B = 4 for every pair
+});
+
+test('NaN / Infinity in a used value throws naming the quantity; masked entries are not read', () => {
+  const items = randomUnitRows(seedrandom('nan'), 3, 2);
+  const x = stepInputs({ items, hyperKind: 'tau' });
+  const withEntry = (key: 'sQV' | 'sVV' | 'hyper' | 'itemEmb', k: number, value: number): StepHostTensors => {
+    const copy = x[key].slice();
+    copy[k] = value;
+    return { ...x, [key]: copy };
+  };
+  const run = (y: StepHostTensors) => computeStepDiagnostics(y, { effectiveRank: true });
+  assert.throws(() => run(withEntry('sQV', 1 * 3 + 2, NaN)), /s\(q,v⁻\) \(sQV over valid negatives\) is NaN at pair j=1, item i=2/);
+  assert.throws(() => run(withEntry('sQV', 1 * 3 + 1, NaN)), /s\(q,v\) \(sQV diagonal\) is NaN at pair j=1/);
+  assert.throws(() => run(withEntry('sVV', 2 * 3 + 0, -Infinity)), /s\(v,v⁻\) \(sVV over valid negatives\) is -Infinity at pair j=2, item i=0/);
+  assert.throws(() => run(withEntry('hyper', 0 * 3 + 1, NaN)), /τ \(hyper over valid negatives\) is NaN at pair j=0, item i=1/);
+  assert.throws(() => run(withEntry('itemEmb', 3, NaN)), /itemEmb\) contain NaN at row 1, dim 1/);
+  // The hyper diagonal is masked (negMask = 0): a NaN there is ignored.
+  assert.doesNotThrow(() => run(withEntry('hyper', 1 * 3 + 1, NaN)));
+});
+
+test('malformed inputs throw clear errors', () => {
+  const items = randomUnitRows(seedrandom('shape'), 3, 2);
+  const x = stepInputs({ items });
+  const run = (y: StepHostTensors) => computeStepDiagnostics(y, { effectiveRank: false });
+  assert.throws(() => run({ ...x, sVV: x.sVV.subarray(1) }), /sVV: expected B×N \(3×3\) = 9 values, got 8/);
+  assert.throws(() => run({ ...x, N: 2 }), /N must be an integer >= B/);
+  assert.throws(() => run({ ...x, hyperRange: [1, 0] }), /hyperRange/);
+  const mask = x.negMask.slice();
+  mask[4] = 1; // (1,1)
+  assert.throws(() => run({ ...x, negMask: mask }), /negMask\[1,1\] is set/);
+});
+
+// ---------- collapse monitor ----------
+
+/** StepDiagnostics with the given indicators (the monitor only reads `collapse`). */
+function diag(c: Partial<CollapseIndicators>): StepDiagnostics {
+  const collapse: CollapseIndicators = {
+    ratio: 3, gap: 0.4, violationRate: 0.01, itemCosine: 0.2, uniformity: -3, dimStd: 0.08, effectiveRank: null, ...c,
+  };
+  const empty = summarizeDistribution(new Float32Array(0), [-1, 1], 'x');
+  return { dist: { delta: null, tau: empty, sQV: empty, sQNeg: empty, sVNeg: empty }, collapse, recall: { at1: 0, at5: 0, at10: 0 } };
+}
+
+test('monitor: healthy → warning → collapsed → recovery with exact reasons', () => {
+  const m = new CollapseMonitor();
+  assert.deepEqual(m.update(diag({}), 10), { state: 'healthy', reason: HEALTHY_REASON });
+  assert.deepEqual(m.update(diag({ violationRate: 0.25 }), 20), {
+    state: 'healthy',
+    reason: 'pending: violation rate 0.25 > 0.20 for 1 of 2 logged steps',
+  });
+  assert.deepEqual(m.update(diag({ violationRate: 0.3 }), 30), {
+    state: 'warning',
+    reason: 'violation rate 0.30 > 0.20 for 2 logged steps (since step 20)',
+  });
+  assert.deepEqual(m.update(diag({ violationRate: 0.3, itemCosine: 0.93 }), 40), {
+    state: 'warning',
+    reason: 'violation rate 0.30 > 0.20 for 3 logged steps (since step 20); pending: item cosine 0.93 > 0.90 for 1 of 3 logged steps',
+  });
+  assert.deepEqual(m.update(diag({ violationRate: 0.1, itemCosine: 0.95 }), 50), {
+    state: 'warning',
+    reason: 'item cosine 0.95 > 0.70 for 2 logged steps (since step 40); pending: item cosine 0.95 > 0.90 for 2 of 3 logged steps',
+  });
+  assert.deepEqual(m.update(diag({ violationRate: 0.1, itemCosine: 0.93 }), 60), {
+    state: 'collapsed',
+    reason: 'item cosine 0.93 > 0.90 for 3 logged steps (since step 40)',
+  });
+  assert.deepEqual(m.update(diag({ itemCosine: 0.91 }), 70), {
+    state: 'collapsed',
+    reason: 'item cosine 0.91 > 0.90 for 4 logged steps (since step 40)',
+  });
+  // Recovery: the collapse condition stops holding → back to warning at once (the milder rule has held all along).
+  assert.deepEqual(m.update(diag({ itemCosine: 0.8 }), 80), {
+    state: 'warning',
+    reason: 'item cosine 0.80 > 0.70 for 5 logged steps (since step 40)',
+  });
+  assert.deepEqual(m.update(diag({ itemCosine: 0.5 }), 90), { state: 'healthy', reason: HEALTHY_REASON });
+});
+
+test('monitor: gap + violation collapse rule, R warning, R null never counts', () => {
+  const m = new CollapseMonitor();
+  const bad = diag({ gap: -0.02, violationRate: 0.6, ratio: null });
+  m.update(bad, 1);
+  m.update(bad, 2);
+  assert.deepEqual(m.update(bad, 3), {
+    state: 'collapsed',
+    reason: 'gap -0.02 <= 0.00 and violation rate 0.60 > 0.50 for 3 logged steps (since step 1)',
+  });
+  // gap back above 0: the collapse rule no longer holds; violation 0.6 > 0.2 has held for 4 steps.
+  assert.deepEqual(m.update(diag({ gap: 0.01, violationRate: 0.6, ratio: null }), 4), {
+    state: 'warning',
+    reason: 'violation rate 0.60 > 0.20 for 4 logged steps (since step 1)',
+  });
+  const r = new CollapseMonitor();
+  r.update(diag({ ratio: 1.1 }), 1);
+  r.update(diag({ ratio: null }), 2); // undefined R breaks the streak
+  assert.equal(r.update(diag({ ratio: 1.1 }), 3).state, 'healthy');
+  assert.deepEqual(r.update(diag({ ratio: 1.15 }), 4), { state: 'warning', reason: 'R 1.15 < 1.20 for 2 logged steps (since step 3)' });
+});
+
+test('monitor: custom thresholds, warm-up, step order and validation', () => {
+  assert.equal(DEFAULT_COLLAPSE_THRESHOLDS.collapsedSteps, 3);
+  const m = new CollapseMonitor({ collapsedSteps: 1, collapsedItemCosine: 0.5, warmupSteps: 100 });
+  assert.deepEqual(m.update(diag({ itemCosine: 0.99 }), 50), { state: 'healthy', reason: 'warm-up: verdict starts at step 100' });
+  assert.deepEqual(m.update(diag({ itemCosine: 0.6 }), 100), {
+    state: 'collapsed',
+    reason: 'item cosine 0.60 > 0.50 for 1 logged step (since step 100)',
+  });
+  assert.throws(() => m.update(diag({}), 100), /step 100 must be after the previous logged step 100/);
+  assert.throws(() => new CollapseMonitor({ warningSteps: 0 }), /warningSteps must be an integer >= 1/);
+  assert.throws(() => new CollapseMonitor({ warningRatio: NaN }), /warningRatio must be a finite number/);
+});
+
+// ---------- timing (printed, not asserted) ----------
+
+test('timing: B=350, N=700, D=128 (printed)', () => {
+  const rng = seedrandom('timing');
+  const B = 350;
+  const N = 700;
+  const D = 128;
+  const items = randomUnitRows(rng, N, D);
+  const q = randomUnitRows(rng, B, D);
+  const sQV = new Float32Array(B * N);
+  const sVV = new Float32Array(B * N);
+  const negMask = new Float32Array(B * N);
+  const hyper = new Float32Array(B * N);
+  for (let j = 0; j < B; j++) {
+    for (let i = 0; i < N; i++) {
+      sQV[j * N + i] = dot(q[j], items[i]);
+      sVV[j * N + i] = dot(items[j], items[i]);
+      negMask[j * N + i] = i === j || rng() < 0.002 ? 0 : 1;
+      hyper[j * N + i] = (1 / 30) * (1 + 0.5 * (1 - sVV[j * N + i]));
+    }
+  }
+  const x: StepHostTensors = {
+    B, N, D, sQV, sVV, negMask, hyper, hyperKind: 'tau', hyperRange: [0, 0.1], itemEmb: flat(items.slice(0, B)),
+  };
+  const time = (effRank: boolean): number[] => {
+    const ms: number[] = [];
+    for (let r = 0; r < 12; r++) {
+      const t0 = performance.now();
+      computeStepDiagnostics(x, { effectiveRank: effRank });
+      ms.push(performance.now() - t0);
+    }
+    return ms.slice(2).sort((a, b) => a - b); // drop JIT warm-up
+  };
+  const plain = time(false);
+  const withRank = time(true);
+  const fmt = (ms: number[]) => `median ${ms[ms.length >> 1].toFixed(1)} ms, min ${ms[0].toFixed(1)} ms`;
+  console.log(`computeStepDiagnostics B=${B} N=${N} D=${D}: ${fmt(plain)}; with effective rank: ${fmt(withRank)}`);
+});

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadCheckpoint } from '../src/core/model/checkpoint';
+import { readEvents, readRun } from '../src/core/runs';
+import { startTrainer } from '../src/trainer/client';
+import type { FromTrainer } from '../src/trainer/protocol';
+import { smallExperiment } from './helpers/smallExperiment';
+
+/** Starts a real trainer process and records its messages; `until` resolves when a predicate matches. */
+function run(config: string, runsRoot: string, overrides: string[] = [], steps?: number) {
+  const messages: FromTrainer[] = [];
+  const arrivals: number[] = [];
+  const waiters: { pred: (m: FromTrainer) => boolean; resolve: (m: FromTrainer) => void }[] = [];
+  const handle = startTrainer({ configPath: config, overrides, runsRoot, steps }, (m) => {
+    messages.push(m);
+    arrivals.push(Date.now());
+    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
+  }, { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) });
+  const until = (pred: (m: FromTrainer) => boolean) =>
+    new Promise<FromTrainer>((resolve) => {
+      const hit = messages.find(pred);
+      if (hit) resolve(hit);
+      else waiters.push({ pred, resolve });
+    });
+  return { handle, messages, arrivals, until };
+}
+
+test('stop: the trainer finishes the step, writes the last checkpoint and ends as "stopped"', async () => {
+  const exp = smallExperiment({ training: { steps: 5000, logEvery: 1, checkpointEvery: 100000 } });
+  const r = run(exp.config, exp.runs);
+  const started = (await r.until((m) => m.type === 'started')) as Extract<FromTrainer, { type: 'started' }>;
+  assert.equal(started.backend, 'wasm');
+  await r.until((m) => m.type === 'step' && m.event.step >= 15);
+  r.handle.stop();
+  const done = await r.handle.done;
+  assert.ok(done, 'a done message arrived');
+  assert.equal(done.status, 'stopped');
+  assert.ok(done.step >= 15 && done.step < 5000);
+  const summary = readRun(done.runDir!);
+  assert.equal(summary.status, 'stopped');
+  assert.equal(summary.meta?.checkpoints.last?.step, done.step);
+  const ckpt = loadCheckpoint(path.join(done.runDir!, 'checkpoints', 'last'));
+  assert.equal(ckpt.info.step, done.step);
+  assert.equal(ckpt.params.query.table.length, 4096 * 16);
+  const { events } = readEvents(path.join(done.runDir!, 'events.jsonl'));
+  const steps = events.filter((e) => e.type === 'step');
+  assert.equal(steps.length, done.step, 'logEvery 1: every step is in events.jsonl');
+  assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'end', status: 'stopped', step: done.step });
+  // Step messages are throttled (≤ 10/s, newest wins) while events.jsonl keeps every step.
+  const stepMsgs = r.messages.filter((m) => m.type === 'step');
+  assert.ok(stepMsgs.length < steps.length, `${stepMsgs.length} messages for ${steps.length} steps`);
+  const times = r.arrivals.filter((_, i) => r.messages[i].type === 'step');
+  const spanS = (times.at(-1)! - times[0]) / 1000;
+  assert.ok(stepMsgs.length <= spanS * 10 + 3, `${stepMsgs.length} step messages in ${spanS.toFixed(2)} s`);
+});
+
+test('SIGKILL: the run is read as crashed with every logged step intact', async () => {
+  const exp = smallExperiment({ training: { steps: 5000, logEvery: 2 } });
+  const r = run(exp.config, exp.runs);
+  const started = (await r.until((m) => m.type === 'started')) as Extract<FromTrainer, { type: 'started' }>;
+  await r.until((m) => m.type === 'step' && m.event.step >= 20);
+  r.handle.kill();
+  assert.equal(await r.handle.done, null);
+  const summary = readRun(started.runDir);
+  assert.equal(summary.status, 'crashed');
+  const { events, badLines } = readEvents(path.join(started.runDir, 'events.jsonl'));
+  assert.equal(badLines.length, 0);
+  const steps = events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
+  assert.ok(steps.length >= 10);
+  assert.deepEqual(steps, steps.map((_, i) => (i === 0 ? 1 : 2 * i)), 'steps 1, 2, 4, 6, … all present');
+  assert.ok(!events.some((e) => e.type === 'end'));
+});
+
+test('NaN loss: the run fails with the step and the quantity', async () => {
+  // A temperature that underflows float32 to 0: (s⁻ − s⁺)/τ is ±Inf or NaN, so the loss is NaN.
+  const exp = smallExperiment();
+  const r = run(exp.config, exp.runs, ['loss.adaptive=false', 'loss.temperature=1e-40']);
+  const done = await r.handle.done;
+  assert.ok(done);
+  assert.equal(done.status, 'failed');
+  assert.equal(done.error?.step, 1);
+  assert.equal(done.error?.quantity, 'loss');
+  assert.match(done.error!.message, /loss is NaN at step 1/);
+  const summary = readRun(done.runDir!);
+  assert.equal(summary.status, 'failed');
+  assert.equal(summary.meta?.error?.quantity, 'loss');
+  const { events } = readEvents(path.join(done.runDir!, 'events.jsonl'));
+  assert.ok(events.some((e) => e.type === 'log' && e.level === 'error' && /NaN/.test(e.message)));
+});
+
+test('a bad config is reported with its location and no run folder is created', async () => {
+  const exp = smallExperiment();
+  const r = run(exp.config, exp.runs, ['loss.alpha=-3']);
+  const done = await r.handle.done;
+  assert.equal(done?.status, 'failed');
+  assert.equal(done?.runDir, null);
+  const err = r.messages.find((m) => m.type === 'error') as Extract<FromTrainer, { type: 'error' }>;
+  assert.equal(err.problems?.[0].path, 'loss.alpha');
+  assert.match(err.message, /small\.rlens\.json:\d+:\d+: loss\.alpha: must be >= 0 \(value from --set\)/);
+  assert.equal(fs.existsSync(exp.runs), false);
+});
+
+test('missing data is reported before any run folder exists', async () => {
+  const exp = smallExperiment({ data: { train: 'nope/missing.jsonl' } });
+  const r = run(exp.config, exp.runs);
+  const done = await r.handle.done;
+  assert.equal(done?.status, 'failed');
+  const err = r.messages.find((m) => m.type === 'error') as Extract<FromTrainer, { type: 'error' }>;
+  assert.match(err.message, /not found: .*nope\/missing\.jsonl \(data\.train\)/);
+  assert.equal(fs.existsSync(exp.runs), false);
+});
