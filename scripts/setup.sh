@@ -15,6 +15,18 @@ done
 t0=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - t0 ))s)"; }
 
+step "system packages: chromium (browser tests of the webview), ripgrep + build tools (code-server for the VS Code end-to-end tests)"
+need=()
+for p in chromium ripgrep build-essential python3 libkrb5-dev; do
+  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$p")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
 step "npm packages (install scripts only for packages listed in package.json allowScripts)"
 export npm_config_nodedir=${npm_config_nodedir:-/usr}  # local Node headers for native builds; never download them
 npm ci --no-audit --no-fund
@@ -28,6 +40,9 @@ npm run -s build
 if [ "$TRAIN" = 1 ]; then
   step "train the bundled example (examples/shop/shop.rlens.json)"
   node bin/retrieval-lens.js train examples/shop/shop.rlens.json
+  step "evaluate it with Faiss (metrics + failing queries)"
+  RUN=$(ls -td examples/shop/runs/*/ | head -1)
+  node bin/retrieval-lens.js eval "$RUN"
   node bin/retrieval-lens.js runs --dir examples/shop/runs | head -5
 fi
 step "done"

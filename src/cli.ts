@@ -1,9 +1,11 @@
 /**
  * retrieval-lens command line:
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
+ *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]
  *   retrieval-lens runs [--dir DIR]
  */
 import { parseArgs } from 'util';
+import { evalCommand } from './cli/evalCommand';
 import { runsCommand } from './cli/runsCommand';
 import { trainCommand } from './cli/trainCommand';
 import { VERSION } from './core/version';
@@ -11,6 +13,7 @@ import { VERSION } from './core/version';
 const USAGE = `retrieval-lens ${VERSION}
 usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
+  retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best]
   retrieval-lens runs [--dir RUNS_DIR]
 `;
 
@@ -35,6 +38,17 @@ async function main(argv: string[]): Promise<number> {
       const steps = values.steps === undefined ? undefined : Number(values.steps);
       if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps must be a positive integer, got "${values.steps}"`);
       return await trainCommand({ config: positionals[0], steps, out: values.out, set: values.set ?? [] });
+    }
+    if (command === 'eval') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { data: { type: 'string' }, checkpoint: { type: 'string' } },
+      });
+      if (positionals.length !== 1) throw new Error('eval takes exactly one run or checkpoint folder');
+      const ck = values.checkpoint;
+      if (ck !== undefined && ck !== 'last' && ck !== 'best') throw new Error(`--checkpoint must be last or best, got "${ck}"`);
+      return await evalCommand({ target: positionals[0], data: values.data, checkpoint: ck });
     }
     if (command === 'runs') {
       const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' } } });

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseFromTrainer, type FromTrainer, type StartMessage } from './protocol';
+import { parseFromTrainer, type EvaluateMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
 
 /** The trainer entry: the webpack bundle beside this file, else the TypeScript source run through tsx. */
 export function trainerEntry(): { file: string; execArgv: string[] } {
@@ -24,12 +24,26 @@ export interface TrainerHandle {
   readonly done: Promise<Extract<FromTrainer, { type: 'done' }> | null>;
 }
 
+export interface TrainerOptions {
+  onInvalid?: (reason: string) => void;
+  stderr?: (chunk: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Forks a trainer and sends it `start`. `onMessage` gets every valid message; invalid ones go to `onInvalid`. */
-export function startTrainer(
-  start: Omit<StartMessage, 'type'>,
-  onMessage: (m: FromTrainer) => void,
-  opts: { onInvalid?: (reason: string) => void; stderr?: (chunk: string) => void; env?: NodeJS.ProcessEnv } = {},
-): TrainerHandle {
+export function startTrainer(start: Omit<StartMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
+  return forkJob({ type: 'start', ...start }, onMessage, opts);
+}
+
+/**
+ * Forks a trainer process that evaluates a run's checkpoint: `progress` messages, then `evaluated`
+ * (metrics entry + failures file), then `done`. stop() cancels between phases.
+ */
+export function startEvaluation(job: Omit<EvaluateMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
+  return forkJob({ type: 'evaluate', ...job }, onMessage, opts);
+}
+
+function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
   const entry = trainerEntry();
   const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env });
   child.stdout?.on('data', (d: Buffer) => opts.stderr?.(d.toString()));
@@ -44,7 +58,7 @@ export function startTrainer(
     if (parsed.value.type === 'done') doneMsg = parsed.value;
     onMessage(parsed.value);
   });
-  child.send({ type: 'start', ...start });
+  child.send(job);
   return {
     child,
     done,

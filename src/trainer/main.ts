@@ -9,6 +9,7 @@ import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventTypes';
 import { runTraining } from '../core/training/trainLoop';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
+import { evaluate } from './evaluateJob';
 import { LatestWinsThrottle } from './throttle';
 
 /** At most 10 step messages per second reach the parent. */
@@ -45,6 +46,7 @@ async function train(msg: StartMessage): Promise<void> {
       hooks: {
         onRunCreated: (i) => void send({ type: 'started', runDir: i.runDir, totalSteps: i.totalSteps, backend: i.backend, examples: i.dataReport.examples, badLines: i.dataReport.badCount }),
         onStep: (e) => steps.push(e),
+        onEval: (step, metrics) => void send({ type: 'eval', step, metrics }),
         onLog: (level, message) => void send({ type: 'log', level, message }),
         shouldStop: () => stopRequested,
       },
@@ -75,7 +77,7 @@ process.on('message', (raw: unknown) => {
     return;
   }
   started = true;
-  void train(msg).finally(() => {
+  void (msg.type === 'start' ? train(msg) : evaluate(msg, send, () => stopRequested)).finally(() => {
     if (process.connected) process.disconnect();
   });
 });

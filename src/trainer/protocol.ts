@@ -5,6 +5,8 @@
  * reason, never acted upon.
  */
 import type { ConfigProblem } from '../core/config/configError';
+import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
+import type { EvalEntry } from '../core/eval/types';
 import type { FinalRunStatus, LogLevel, RunError, StepEvent } from '../core/runs/eventTypes';
 
 /** Parent → trainer: train a config into a new run. */
@@ -23,17 +25,35 @@ export interface StopMessage {
   type: 'stop';
 }
 
-export type ToTrainer = StartMessage | StopMessage;
+/** Parent → trainer: evaluate a run's checkpoint with Faiss (one job per process, like 'start'). */
+export interface EvaluateMessage {
+  type: 'evaluate';
+  runDir: string;
+  /** Checkpoint folder under checkpoints/ (default "best" when present, else "last"). */
+  checkpoint?: 'last' | 'best';
+  /** Test data to evaluate on instead of the config's data.test. */
+  data?: string;
+}
+
+export type ToTrainer = StartMessage | StopMessage | EvaluateMessage;
+
+export { EVAL_PHASES, type EvalPhase };
 
 /** Trainer → parent. */
 export type FromTrainer =
   | { type: 'ready'; pid: number }
   | { type: 'started'; runDir: string; totalSteps: number; backend: string; examples: number; badLines: number }
   | { type: 'step'; event: StepEvent }
+  /** A periodic evaluation during training finished (same metrics as the eval event). */
+  | { type: 'eval'; step: number; metrics: Record<string, number> }
   | { type: 'log'; level: LogLevel; message: string }
-  /** A problem before any run existed (bad config, missing data, no backend). */
+  /** A problem that ended the job: before any run existed (bad config, missing data, no backend), or an evaluation error. */
   | { type: 'error'; message: string; problems?: ConfigProblem[] }
-  | { type: 'done'; status: FinalRunStatus; runDir: string | null; step: number; error?: RunError };
+  | { type: 'done'; status: FinalRunStatus; runDir: string | null; step: number; error?: RunError }
+  /** Evaluation progress (throttled like steps). */
+  | { type: 'progress'; phase: EvalPhase; done: number; total: number }
+  /** An evaluation finished: its metrics entry (also appended to eval/metrics.json) and the failures file. */
+  | { type: 'evaluated'; runDir: string; entry: EvalEntry; failuresFile: string };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -52,6 +72,12 @@ function fail<T>(reason: string): Parsed<T> {
 export function parseToTrainer(x: unknown): Parsed<ToTrainer> {
   if (!isObj(x)) return fail('message is not an object');
   if (x.type === 'stop') return { ok: true, value: { type: 'stop' } };
+  if (x.type === 'evaluate') {
+    if (!isStr(x.runDir) || x.runDir === '') return fail('evaluate.runDir must be a non-empty string');
+    if (x.checkpoint !== undefined && x.checkpoint !== 'last' && x.checkpoint !== 'best') return fail('evaluate.checkpoint must be "last" or "best"');
+    if (x.data !== undefined && !isStr(x.data)) return fail('evaluate.data must be a string');
+    return { ok: true, value: { type: 'evaluate', runDir: x.runDir, checkpoint: x.checkpoint as 'last' | 'best' | undefined, data: x.data as string | undefined } };
+  }
   if (x.type !== 'start') return fail(`unknown message type ${JSON.stringify(x.type)}`);
   if (!isStr(x.configPath) || x.configPath === '') return fail('start.configPath must be a non-empty string');
   if (!Array.isArray(x.overrides) || !x.overrides.every(isStr)) return fail('start.overrides must be an array of strings');
@@ -82,6 +108,10 @@ export function parseFromTrainer(x: unknown): Parsed<FromTrainer> {
         : fail('started: runDir, totalSteps, backend, examples, badLines required');
     case 'step':
       return isStepEvent(x.event) ? { ok: true, value: x as FromTrainer } : fail('step.event is not a valid step event');
+    case 'eval':
+      return Number.isInteger(x.step) && isObj(x.metrics) && Object.values(x.metrics).every(isNum)
+        ? { ok: true, value: x as FromTrainer }
+        : fail('eval: step and numeric metrics required');
     case 'log':
       return LOG_LEVELS.includes(x.level as string) && isStr(x.message) ? { ok: true, value: x as FromTrainer } : fail('log: level and message required');
     case 'error':
@@ -90,6 +120,12 @@ export function parseFromTrainer(x: unknown): Parsed<FromTrainer> {
       return FINAL.includes(x.status as string) && (x.runDir === null || isStr(x.runDir)) && isNum(x.step) && (x.error === undefined || (isObj(x.error) && isStr(x.error.message)))
         ? { ok: true, value: x as FromTrainer }
         : fail('done: status, runDir, step required');
+    case 'progress':
+      return EVAL_PHASES.includes(x.phase as EvalPhase) && isNum(x.done) && isNum(x.total) ? { ok: true, value: x as FromTrainer } : fail('progress: phase, done, total required');
+    case 'evaluated':
+      return isStr(x.runDir) && isStr(x.failuresFile) && isObj(x.entry) && isNum(x.entry.step) && isObj(x.entry.exact)
+        ? { ok: true, value: x as FromTrainer }
+        : fail('evaluated: runDir, entry, failuresFile required');
     default:
       return fail(`unknown message type ${JSON.stringify(x.type)}`);
   }

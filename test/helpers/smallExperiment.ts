@@ -3,9 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 
 export const SHOP_TRAIN = path.resolve(__dirname, '../../examples/shop/data/train.jsonl');
+export const SHOP_TEST = path.resolve(__dirname, '../../examples/shop/data/test.jsonl');
+export const SHOP_CORPUS = path.resolve(__dirname, '../../examples/shop/data/corpus.jsonl');
 
 /** A temp folder with a small, fast experiment config (JSON with comments) over the bundled shop data. */
-export function smallExperiment(extra: { training?: object; loss?: object; data?: object; backend?: string } = {}): { dir: string; config: string; runs: string } {
+export function smallExperiment(extra: { training?: object; loss?: object; data?: object; evaluation?: object; backend?: string } = {}): { dir: string; config: string; runs: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-test-'));
   const config = path.join(dir, 'small.rlens.json');
   const body = {
@@ -14,6 +16,7 @@ export function smallExperiment(extra: { training?: object; loss?: object; data?
     model: { vocabBuckets: 4096, embeddingDim: 16, hiddenDim: 32, outputDim: 16 },
     loss: { ...extra.loss },
     training: { batchSize: 32, learningRate: 0.01, steps: 40, logEvery: 5, checkpointEvery: 20, ...extra.training },
+    ...(extra.evaluation ? { evaluation: extra.evaluation } : {}),
     backend: extra.backend ?? 'wasm',
     output: { runsDir: 'runs' },
   };

@@ -37,6 +37,16 @@ export interface TrainingConfig {
   maxNegativesPerExample: number;
 }
 
+export interface EvaluationConfig {
+  index: { type: 'IVF-PQ' | 'Flat'; nlist: number; m: number; nbits: number; nprobe: number; trainSample: number | null };
+  k: number;
+  rankCutoff: number;
+  every: number;
+  heldOutQueries: number;
+  nearDuplicateThreshold: number;
+  collapsedSpread: number;
+}
+
 /** A validated experiment config with every default filled in (the shape of experiment.schema.json). */
 export interface ExperimentConfig {
   name: string;
@@ -44,6 +54,7 @@ export interface ExperimentConfig {
   model: ModelConfig;
   loss: LossConfig;
   training: TrainingConfig;
+  evaluation: EvaluationConfig;
   backend: BackendPreference;
   output: { runsDir: string };
 }

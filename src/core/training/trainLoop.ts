@@ -1,7 +1,11 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../backend';
-import type { LoadedConfig } from '../config/types';
+import type { ExperimentConfig, LoadedConfig } from '../config/types';
+import { DataError } from '../data/errors';
+import { evaluateParams } from '../eval/evaluate';
+import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
+import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
 import { loadExamples } from '../data/load';
 import type { LoadReport } from '../data/types';
@@ -20,6 +24,8 @@ import { VERSION } from '../version';
 export interface TrainHooks {
   /** Every logged step event, as written to events.jsonl. */
   onStep?(e: StepEvent): void;
+  /** A periodic evaluation finished (its metrics, as in the eval event). */
+  onEval?(step: number, metrics: Record<string, number>): void;
   onLog?(level: LogLevel, message: string): void;
   /** The run folder exists (called once, before the first step). */
   onRunCreated?(info: { runDir: string; totalSteps: number; backend: string; dataReport: LoadReport }): void;
@@ -52,7 +58,27 @@ function plannedSteps(opts: TrainOptions, examples: number): number {
   return t.steps;
 }
 
-/** Smoothing of the in-batch recall@10 that decides the "best" checkpoint. */
+/** The config as run: data and output paths made absolute, so the run folder is self-contained. */
+function resolvedConfig(loaded: LoadedConfig): ExperimentConfig {
+  const c = loaded.config;
+  const abs = (p: string | undefined) => (p === undefined ? undefined : resolveConfigPath(loaded, p));
+  return {
+    ...c,
+    data: { ...c.data, train: abs(c.data.train)!, ...(c.data.test ? { test: abs(c.data.test) } : {}), ...(c.data.corpus ? { corpus: abs(c.data.corpus) } : {}) },
+    output: { runsDir: abs(c.output.runsDir)! },
+  };
+}
+
+/** Held-out test queries for periodic evaluation (data.test is required for it). */
+async function periodicEvalData(loaded: LoadedConfig, log: (level: LogLevel, m: string) => void): Promise<EvalData> {
+  const cfg = loaded.config;
+  if (!cfg.data.test) throw new DataError(`evaluation.every is ${cfg.evaluation.every} but data.test is not set in ${loaded.path}`, loaded.path);
+  const data = subsetQueries(await loadEvalData(loaded), cfg.evaluation.heldOutQueries, cfg.training.seed);
+  log('info', `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.length} items`);
+  return data;
+}
+
+/** Smoothing of the in-batch recall@10 that decides the "best" checkpoint (without periodic evaluation). */
 const BEST_EMA = 0.8;
 
 /**
@@ -76,8 +102,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const batcher = new Batcher(data, t.batchSize, t.maxNegativesPerExample, t.seed);
   const total = plannedSteps(opts, examples.length);
 
+  const periodic = cfg.evaluation.every > 0 ? await periodicEvalData(opts.loaded, log) : null;
+
   const runsRoot = opts.runsRoot ?? resolveConfigPath(opts.loaded, cfg.output.runsDir);
-  const writer = await RunWriter.create(runsRoot, cfg.name, cfg, {
+  const writer = await RunWriter.create(runsRoot, cfg.name, resolvedConfig(opts.loaded), {
     configPath: opts.loaded.path,
     backend: opts.backend.name,
     totalSteps: total,
@@ -98,17 +126,18 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const hyper = hyperRange(cfg.loss);
   let step = 0;
   let bestScore = -Infinity;
+  const bestMetric = periodic ? 'eval recall@10 (held-out queries)' : 'inBatchRecall@10 (EMA)';
   let smoothedRecall: number | null = null;
   let bestWrittenScore = -Infinity;
   const tensorsAtStart = tf.memory().numTensors;
 
   const checkpoint = async (kind: 'last' | 'best') => {
     const rel = `${CHECKPOINTS_DIR}/${kind}`;
-    const extra = kind === 'best' ? { metric: 'inBatchRecall@10 (EMA)', value: bestScore } : {};
+    const extra = kind === 'best' ? { metric: bestMetric, value: bestScore } : {};
     await writeDirAtomically(path.join(writer.dir, rel), (dir) =>
       saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } }),
     );
-    if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: 'inBatchRecall@10 (EMA)', value: bestScore });
+    if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: bestMetric, value: bestScore });
     else writer.recordCheckpoint('last', { step, path: rel });
   };
   const checkpointBoth = async () => {
@@ -149,11 +178,22 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         writer.appendEvent(event);
         hooks.onStep?.(event);
         smoothedRecall = smoothedRecall === null ? diagnostics.recall.at10 : BEST_EMA * smoothedRecall + (1 - BEST_EMA) * diagnostics.recall.at10;
-        bestScore = Math.max(bestScore, smoothedRecall);
+        if (!periodic) bestScore = Math.max(bestScore, smoothedRecall);
         const leaked = tf.memory().numTensors - tensorsAtStart;
         if (leaked > 0) logBoth('warn', `tensor count grew by ${leaked} since the start (step ${s})`);
       }
       writer.heartbeat(step);
+      if (periodic && (step % cfg.evaluation.every === 0 || step === total)) {
+        const { entry } = evaluateParams({
+          params, model: cfg.model, evaluation: cfg.evaluation, data: periodic, step, checkpoint: 'in-memory', subset: true,
+          onProgress: () => writer.heartbeat(step),
+        });
+        appendMetricsEntry(writer.dir, entry, (m) => logBoth('warn', m));
+        const metrics = eventMetrics(entry);
+        writer.appendEvent({ type: 'eval', step, metrics });
+        hooks.onEval?.(step, metrics);
+        bestScore = Math.max(bestScore, entry.exact['recall@10']);
+      }
       if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();
       await new Promise((resolve) => setImmediate(resolve));
     }

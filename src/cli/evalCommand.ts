@@ -1,0 +1,85 @@
+import * as cliProgress from 'cli-progress';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { EvalEntry } from '../core/eval/types';
+import { startEvaluation } from '../trainer/client';
+import type { FromTrainer } from '../trainer/protocol';
+
+export interface EvalArgs {
+  target: string;
+  data?: string;
+  checkpoint?: 'last' | 'best';
+}
+
+/** A run folder, or a checkpoint folder inside one (`<run>/checkpoints/<last|best>`). */
+export function resolveEvalTarget(target: string, checkpoint?: 'last' | 'best'): { runDir: string; checkpoint?: 'last' | 'best' } {
+  const abs = path.resolve(target);
+  if (fs.existsSync(path.join(abs, 'model.json'))) {
+    const kind = path.basename(abs);
+    if ((kind !== 'last' && kind !== 'best') || path.basename(path.dirname(abs)) !== 'checkpoints') {
+      throw new Error(`${abs} is a checkpoint outside a run folder; evaluate its run folder instead`);
+    }
+    return { runDir: path.dirname(path.dirname(abs)), checkpoint: kind };
+  }
+  if (!fs.existsSync(path.join(abs, 'config.json'))) throw new Error(`${abs} is neither a run folder nor a checkpoint folder`);
+  return { runDir: abs, checkpoint };
+}
+
+const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
+
+/** The metrics table printed after an evaluation. */
+export function formatEvalSummary(e: EvalEntry): string {
+  const keys = Object.keys(e.exact);
+  const lines = [`step ${e.step} · ${e.queries.count} queries (${e.queries.withoutRelevant} without relevant items) · ${e.corpus.count} items · index ${String(e.index.spec.type)}`];
+  for (const n of e.index.notes) lines.push(`  note: ${n}`);
+  lines.push(`${'metric'.padEnd(10)}  exact${e.ann ? '    ann    gap' : ''}`);
+  for (const k of keys) {
+    lines.push(`${k.padEnd(10)}  ${pct(e.exact[k])}${e.ann ? `  ${pct(e.ann[k])}  ${e.annGap?.[k] !== undefined ? pct(e.annGap[k]) : '    –'}` : ''}`);
+  }
+  lines.push(`failing queries (no relevant item in the top ${e.failures.k}): ${e.failures.count} — ${Object.entries(e.failures.byLabel).map(([l, n]) => `${l} ${n}`).join(', ')}`);
+  lines.push(`encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`);
+  return lines.join('\n');
+}
+
+/** `retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]` in the background trainer process. */
+export async function evalCommand(args: EvalArgs): Promise<number> {
+  const job = resolveEvalTarget(args.target, args.checkpoint);
+  const bar = new cliProgress.SingleBar({ format: '{phase} |{bar}| {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true }, cliProgress.Presets.shades_classic);
+  let phase = '';
+  let entry: EvalEntry | null = null;
+  let failuresFile = '';
+  const stopBar = () => phase && (bar.stop(), (phase = ''));
+  const onMessage = (m: FromTrainer) => {
+    if (m.type === 'progress') {
+      if (m.phase !== phase) {
+        stopBar();
+        phase = m.phase;
+        bar.start(m.total, m.done, { phase: m.phase.padEnd(14) });
+      } else bar.update(m.done);
+    } else if (m.type === 'log') {
+      stopBar();
+      console.log(`[${m.level}] ${m.message}`);
+    } else if (m.type === 'error') {
+      stopBar();
+      console.error(`error: ${m.message}`);
+    } else if (m.type === 'evaluated') {
+      entry = m.entry;
+      failuresFile = m.failuresFile;
+    }
+  };
+  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data }, onMessage, { stderr: (s) => process.stderr.write(s) });
+  const onSigint = () => handle.stop();
+  process.on('SIGINT', onSigint);
+  const done = await handle.done;
+  process.off('SIGINT', onSigint);
+  stopBar();
+  if (entry) {
+    console.log(formatEvalSummary(entry));
+    console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures: ${failuresFile}`);
+  }
+  if (!done) {
+    console.error('the evaluation process exited without finishing');
+    return 1;
+  }
+  return done.status === 'completed' ? 0 : 1;
+}

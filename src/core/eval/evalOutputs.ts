@@ -1,0 +1,66 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
+import type { EvalEntry, EvalMetricsFile, FailureRecord } from './types';
+
+export const EVAL_DIR = 'eval';
+export const METRICS_FILE = 'metrics.json';
+export const FAILURES_FILE = 'failures.jsonl';
+
+/** Reads eval/metrics.json; a missing file is an empty list, an unreadable one is moved aside (never overwritten). */
+export function readMetricsFile(runDir: string, log?: (m: string) => void): EvalMetricsFile {
+  const file = path.join(runDir, EVAL_DIR, METRICS_FILE);
+  if (!fs.existsSync(file)) return { v: 1, evaluations: [] };
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalMetricsFile;
+    if (parsed.v !== 1 || !Array.isArray(parsed.evaluations)) throw new Error('not a version-1 metrics file');
+    return parsed;
+  } catch (e) {
+    const aside = `${file}.unreadable-${Date.now()}`;
+    fs.renameSync(file, aside);
+    log?.(`${file} could not be read (${(e as Error).message}); kept as ${aside}, starting a new one`);
+    return { v: 1, evaluations: [] };
+  }
+}
+
+/** Appends one evaluation to eval/metrics.json (atomic rewrite). */
+export function appendMetricsEntry(runDir: string, entry: EvalEntry, log?: (m: string) => void): string {
+  fs.mkdirSync(path.join(runDir, EVAL_DIR), { recursive: true });
+  const metrics = readMetricsFile(runDir, log);
+  metrics.evaluations.push(entry);
+  const file = path.join(runDir, EVAL_DIR, METRICS_FILE);
+  writeJsonAtomicSync(file, metrics);
+  return file;
+}
+
+/** Replaces eval/failures.jsonl (atomic) with the failures of the latest full evaluation, worst first. */
+export function writeFailures(runDir: string, failures: FailureRecord[]): string {
+  fs.mkdirSync(path.join(runDir, EVAL_DIR), { recursive: true });
+  const file = path.join(runDir, EVAL_DIR, FAILURES_FILE);
+  writeFileAtomicSync(file, failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''));
+  return file;
+}
+
+/** Reads eval/failures.jsonl (the UI and tests use it); malformed lines are skipped with their line numbers. */
+export function readFailures(file: string): { failures: FailureRecord[]; badLines: number[] } {
+  const failures: FailureRecord[] = [];
+  const badLines: number[] = [];
+  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      failures.push(JSON.parse(line) as FailureRecord);
+    } catch {
+      badLines.push(i + 1);
+    }
+  });
+  return { failures, badLines };
+}
+
+/** The flat metrics an eval event carries: exact values, `ann/…` values and failure counts. */
+export function eventMetrics(entry: EvalEntry): Record<string, number> {
+  const out: Record<string, number> = { ...entry.exact };
+  if (entry.ann) for (const [k, v] of Object.entries(entry.ann)) out[`ann/${k}`] = v;
+  out.failures = entry.failures.count;
+  out.queries = entry.queries.count;
+  return out;
+}

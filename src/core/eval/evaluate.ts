@@ -1,0 +1,123 @@
+import type { EvaluationConfig, ModelConfig } from '../config/types';
+import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../index';
+import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from '../metrics/retrieval';
+import { encodeFeatures } from '../model/encode';
+import { featurize } from '../model/featurize';
+import type { TwoTowerParams } from '../model/params';
+import type { EvalPhase } from './phases';
+import type { EvalData } from './evalData';
+import { findFailures } from './failures';
+import type { EvalEntry, FailureRecord, MetricValues } from './types';
+
+export interface EvaluateOptions {
+  params: TwoTowerParams;
+  model: ModelConfig;
+  evaluation: EvaluationConfig;
+  data: EvalData;
+  step: number;
+  checkpoint: string;
+  /** Periodic evaluation on a query subset: exact search only, no failure records. */
+  subset: boolean;
+  /** Corpus embeddings already computed for these params (e.g. a saved index), else encoded here. */
+  corpusEmb?: Float32Array;
+  /** A saved index for these params and corpus, else built here. */
+  index?: VectorIndex;
+  onProgress?(phase: EvalPhase, done: number, total: number): void;
+  log?(message: string): void;
+}
+
+export interface EvaluationResult {
+  entry: EvalEntry;
+  failures: FailureRecord[];
+  corpusEmb: Float32Array;
+  /** The index searched for the reported metrics (IVF-PQ, or Flat when configured or for a subset). */
+  index: VectorIndex;
+}
+
+/** Recall@k, MRR@10 and nDCG@10 as a flat "name → value" record. */
+export function metricValues(m: RetrievalMetrics): MetricValues {
+  const out: MetricValues = {};
+  for (const k of RECALL_KS) out[`recall@${k}`] = m.recall[k];
+  out['mrr@10'] = m.mrr10;
+  out['ndcg@10'] = m.ndcg10;
+  return out;
+}
+
+function timed<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const v = f();
+  return [v, performance.now() - t0];
+}
+
+/**
+ * Evaluates two-tower params on test queries against a corpus: encodes both, searches exactly (Flat) and,
+ * when configured, with IVF-PQ; scores against the qrels (exact and ANN metrics, ANN gap) and, except for
+ * a subset evaluation, lists and triages the failing queries of the configured index.
+ */
+export function evaluateParams(o: EvaluateOptions): EvaluationResult {
+  const { params, model, evaluation: ev, data } = o;
+  const dim = params.dims.out;
+  const iOpts = { buckets: model.vocabBuckets, maxTokens: model.maxItemTokens, charTrigrams: model.charTrigrams };
+  const qOpts = { buckets: model.vocabBuckets, maxTokens: model.maxQueryTokens, charTrigrams: model.charTrigrams };
+  const t0 = performance.now();
+  const corpusEmb =
+    o.corpusEmb ?? encodeFeatures(params, 'item', data.corpus.map((it) => featurize(it.text, iOpts)), { onProgress: (d, t) => o.onProgress?.('encode-corpus', d, t) });
+  const queryEmb = encodeFeatures(params, 'query', data.queries.map((q) => featurize(q.text, qOpts)), { onProgress: (d, t) => o.onProgress?.('encode-queries', d, t) });
+  const encodeMs = performance.now() - t0;
+  const n = data.corpus.length;
+  const nq = data.queries.length;
+  const depth = Math.min(ev.rankCutoff, n);
+  const useAnn = ev.index.type === 'IVF-PQ' && !o.subset;
+
+  o.onProgress?.('build-index', 0, 1);
+  const notes: string[] = [];
+  const log = (m: string) => (notes.push(m), o.log?.(m));
+  const [flat, flatBuildMs] = timed(() => buildIndex(corpusEmb, n, dim, { type: 'Flat' }));
+  const annSpec: IndexSpec = { type: 'IVF-PQ', nlist: ev.index.nlist, m: ev.index.m, nbits: ev.index.nbits, nprobe: ev.index.nprobe, ...(ev.index.trainSample ? { trainSample: ev.index.trainSample } : {}) };
+  const [ann, annBuildMs] = useAnn ? timed(() => o.index ?? buildIndex(corpusEmb, n, dim, annSpec, { log })) : [null, 0];
+  o.onProgress?.('build-index', 1, 1);
+
+  o.onProgress?.('search', 0, 1);
+  const [exactResult, exactMs] = timed(() => search(flat, queryEmb, nq, depth));
+  const [annResult, annMs] = ann ? timed(() => search(ann, queryEmb, nq, depth)) : [null, 0];
+  o.onProgress?.('search', 1, 1);
+
+  const queryIds = data.queries.map((q) => q.id);
+  const itemIds = data.corpus.map((it) => it.id);
+  const score = (r: SearchResult) => evaluateRetrieval(data.qrels, resultToRankings(r, queryIds, itemIds));
+  const exact = score(exactResult);
+  const approx = annResult ? score(annResult) : null;
+  const primary = annResult ?? exactResult;
+
+  let failures: FailureRecord[] = [];
+  let byLabel = { 'near-duplicate': 0, 'collapsed-neighbourhood': 0, 'missing-terms': 0, 'ranked-low': 0 };
+  if (!o.subset) {
+    o.onProgress?.('triage', 0, 1);
+    ({ failures, byLabel } = findFailures({
+      step: o.step, queries: data.queries, qrels: data.qrels, corpus: data.corpus, queryEmb, corpusEmb, dim, result: primary, k: ev.k,
+      thresholds: { nearDuplicate: ev.nearDuplicateThreshold, collapsedSpread: ev.collapsedSpread },
+    }));
+    o.onProgress?.('triage', 1, 1);
+  }
+  const exactValues = metricValues(exact);
+  const annValues = approx ? metricValues(approx) : null;
+  const entry: EvalEntry = {
+    step: o.step,
+    time: new Date().toISOString(),
+    checkpoint: o.checkpoint,
+    queries: { source: data.queriesSource, count: nq, withoutRelevant: exact.queriesWithoutRelevant, subset: o.subset },
+    corpus: { source: data.corpusSource, count: n },
+    index: {
+      spec: { ...(ann ?? flat).spec } as Record<string, unknown>,
+      notes: [...data.notes, ...notes],
+      buildMs: ann ? annBuildMs : flatBuildMs,
+      searchMs: ann ? annMs : exactMs,
+    },
+    encodeMs,
+    exact: exactValues,
+    ann: annValues,
+    annGap: annValues ? Object.fromEntries(RECALL_KS.map((k) => [`recall@${k}`, exactValues[`recall@${k}`] - annValues[`recall@${k}`]])) : null,
+    failures: { k: ev.k, count: failures.length, byLabel },
+  };
+  return { entry, failures, corpusEmb, index: ann ?? flat };
+}

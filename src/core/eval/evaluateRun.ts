@@ -1,0 +1,82 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseConfigText } from '../config/loadConfig';
+import type { LoadedConfig } from '../config/types';
+import { loadCheckpoint } from '../model/checkpoint';
+import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from '../runs';
+import { loadEvalData } from './evalData';
+import { evaluateParams } from './evaluate';
+import { appendMetricsEntry, eventMetrics, writeFailures } from './evalOutputs';
+import { loadIndexCache, saveIndexCache } from './indexCache';
+import type { EvalPhase } from './phases';
+import type { EvalEntry } from './types';
+
+export interface EvaluateRunOptions {
+  runDir: string;
+  /** Default: "best" when it exists, else "last". */
+  checkpoint?: 'last' | 'best';
+  /** Test data instead of the config's data.test. */
+  testPath?: string;
+  onProgress?(phase: EvalPhase, done: number, total: number): void;
+  log?(message: string): void;
+}
+
+export interface EvaluateRunResult {
+  entry: EvalEntry;
+  metricsFile: string;
+  failuresFile: string;
+}
+
+/** The run's config (config.json); relative paths resolve against the original config's folder. */
+export function loadRunConfig(runDir: string): LoadedConfig {
+  const file = path.join(runDir, CONFIG_FILE);
+  if (!fs.existsSync(file)) throw new Error(`not a run folder (no ${CONFIG_FILE}): ${runDir}`);
+  const meta = readMeta(runDir);
+  const loaded = parseConfigText(fs.readFileSync(file, 'utf8'), file);
+  const configPath = meta.ok ? meta.meta.configPath : null;
+  return configPath ? { ...loaded, baseDir: path.dirname(configPath) } : loaded;
+}
+
+/** Which checkpoint folder to evaluate. */
+export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { kind: 'last' | 'best'; dir: string } {
+  const dirOf = (k: string) => path.join(runDir, CHECKPOINTS_DIR, k);
+  const kind = wanted ?? (fs.existsSync(path.join(dirOf('best'), 'model.json')) ? 'best' : 'last');
+  const dir = dirOf(kind);
+  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new Error(`run ${runDir} has no "${kind}" checkpoint (${dir})`);
+  return { kind, dir };
+}
+
+/**
+ * Full evaluation of a run's checkpoint: loads it and the test data, reuses the index saved next to the
+ * checkpoint when it matches (else encodes the corpus, builds and saves it), computes the metrics and the
+ * failing queries, appends the entry to eval/metrics.json, rewrites eval/failures.jsonl and appends an
+ * eval event to events.jsonl. Needs an initialised tfjs backend.
+ */
+export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunResult> {
+  const log = o.log ?? (() => undefined);
+  const loaded = loadRunConfig(o.runDir);
+  const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
+  o.onProgress?.('load', 0, 1);
+  const { params, info } = loadCheckpoint(ckpt.dir);
+  const data = await loadEvalData(loaded, { testPath: o.testPath });
+  o.onProgress?.('load', 1, 1);
+  for (const n of data.notes) log(n);
+  const ev = loaded.config.evaluation;
+  const dim = params.dims.out;
+  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log);
+  const result = evaluateParams({
+    params, model: loaded.config.model, evaluation: ev, data, step: info.step, checkpoint: `${CHECKPOINTS_DIR}/${ckpt.kind}`, subset: false,
+    corpusEmb: cached?.corpusEmb, index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined,
+    onProgress: o.onProgress, log,
+  });
+  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
+  const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
+  const failuresFile = writeFailures(o.runDir, result.failures);
+  const events = new EventWriter(path.join(o.runDir, EVENTS_FILE));
+  try {
+    events.append({ type: 'eval', step: info.step, metrics: eventMetrics(result.entry) });
+  } finally {
+    events.close();
+  }
+  return { entry: result.entry, metricsFile, failuresFile };
+}

@@ -1,0 +1,10 @@
+/** Evaluation with Faiss: metrics against qrels, ANN gap, failing-query triage, outputs in the run folder. */
+export * from './types';
+export { EVAL_PHASES, type EvalPhase } from './phases';
+export { loadEvalData, subsetQueries, type EvalData, type EvalQuery } from './evalData';
+export { evaluateParams, metricValues, type EvaluateOptions, type EvaluationResult } from './evaluate';
+export { findFailures } from './failures';
+export { triage, type TriageThresholds } from './triage';
+export { appendMetricsEntry, writeFailures, readFailures, readMetricsFile, eventMetrics, EVAL_DIR, METRICS_FILE, FAILURES_FILE } from './evalOutputs';
+export { loadIndexCache, saveIndexCache, corpusFingerprint } from './indexCache';
+export { evaluateRun, loadRunConfig, chooseCheckpoint, type EvaluateRunOptions, type EvaluateRunResult } from './evaluateRun';

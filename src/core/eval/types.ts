@@ -1,0 +1,84 @@
+/**
+ * What an evaluation writes into a run folder (see docs/run-format.md):
+ *   eval/metrics.json   { "v": 1, "evaluations": EvalEntry[] }   (one entry per evaluation, appended)
+ *   eval/failures.jsonl one FailureRecord per line, worst first (latest evaluation only)
+ *   eval/index/         the built index + sidecar, next to the checkpoint it came from
+ */
+import type { SourceLocation } from '../data/types';
+
+export type TriageLabel = 'near-duplicate' | 'collapsed-neighbourhood' | 'missing-terms' | 'ranked-low';
+export const TRIAGE_LABELS: readonly TriageLabel[] = ['near-duplicate', 'collapsed-neighbourhood', 'missing-terms', 'ranked-low'];
+
+/** Metric name → value, e.g. "recall@10" → 0.41, "mrr@10", "ndcg@10". */
+export type MetricValues = Record<string, number>;
+
+/** One retrieved item of a failing query. */
+export interface RetrievedItem {
+  itemId: string;
+  text: string;
+  /** s(q, item) from the search. */
+  score: number;
+  /** s(v, item): similarity of the (best-ranked) positive v to this retrieved item. */
+  simToPositive: number;
+  /** Whether the item is relevant for the query (a hit at a rank beyond what was required counts). */
+  relevant: boolean;
+  source: SourceLocation;
+}
+
+/** A relevant item of a failing query. */
+export interface PositiveItem {
+  itemId: string;
+  text: string;
+  /** 1-based rank in the exact ranking; null when beyond `rankCutoff`. */
+  rank: number | null;
+  /** s(q, v). */
+  score: number;
+  source: SourceLocation;
+}
+
+/** A test query whose relevant items are all outside the top k. */
+export interface FailureRecord {
+  v: 1;
+  /** Step of the checkpoint that was evaluated. */
+  step: number;
+  queryId: string;
+  query: string;
+  /** Where the query record is (1-based line). */
+  source: SourceLocation;
+  /** Best rank of any relevant item (null: beyond rankCutoff). */
+  rank: number | null;
+  rankCutoff: number;
+  positives: PositiveItem[];
+  /** The top-k retrieved items, best first. */
+  topK: RetrievedItem[];
+  label: TriageLabel;
+  /** Why this label, with the numbers, e.g. "s(v, v̂) 0.97 ≥ 0.95 for p01233". */
+  labelReason: string;
+  /** How badly it fails (higher = worse): sort key of failures.jsonl. */
+  severity: number;
+}
+
+/** One evaluation in eval/metrics.json. */
+export interface EvalEntry {
+  step: number;
+  time: string;
+  /** Checkpoint folder relative to the run folder, e.g. "checkpoints/last". */
+  checkpoint: string;
+  /** Which queries: the test set, or a held-out subset during training. */
+  queries: { source: string; count: number; withoutRelevant: number; subset: boolean };
+  corpus: { source: string; count: number };
+  index: { spec: Record<string, unknown>; notes: string[]; buildMs: number; searchMs: number };
+  encodeMs: number;
+  /** Exact (brute-force inner product) metrics. */
+  exact: MetricValues;
+  /** ANN metrics (IVF-PQ); null for a Flat index. */
+  ann: MetricValues | null;
+  /** exact − ann recall@k per k; null for a Flat index. */
+  annGap: MetricValues | null;
+  failures: { k: number; count: number; byLabel: Record<TriageLabel, number> };
+}
+
+export interface EvalMetricsFile {
+  v: 1;
+  evaluations: EvalEntry[];
+}

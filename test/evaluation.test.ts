@@ -1,0 +1,166 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend, type BackendInfo } from '../src/core/backend';
+import { loadConfig } from '../src/core/config';
+import { evaluateRun, findFailures, readFailures, readMetricsFile, triage, type FailureRecord } from '../src/core/eval';
+import { buildIndex, search } from '../src/core/index';
+import { readEvents, type EvalEvent } from '../src/core/runs';
+import { runTraining } from '../src/core/training/trainLoop';
+import { startEvaluation } from '../src/trainer/client';
+import type { FromTrainer } from '../src/trainer/protocol';
+import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
+
+let backend: BackendInfo;
+let runDir: string;
+before(async () => {
+  backend = await initBackend('wasm');
+  const exp = smallExperiment({ data: { test: SHOP_TEST, corpus: SHOP_CORPUS }, training: { steps: 60, logEvery: 20, checkpointEvery: 30 }, evaluation: { index: { type: 'IVF-PQ', nlist: 64, m: 8, nbits: 6, nprobe: 8 } } });
+  runDir = (await runTraining({ loaded: loadConfig(exp.config), backend })).runDir;
+});
+
+/** The 1-based line `n` of a file, parsed as JSON. */
+function lineOf(file: string, n: number): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[n - 1]);
+}
+
+test('a full evaluation writes metrics, located failures and an eval event', async () => {
+  const logs: string[] = [];
+  const r = await evaluateRun({ runDir, log: (m) => logs.push(m) });
+  const e = r.entry;
+  assert.equal(e.checkpoint, 'checkpoints/best');
+  assert.equal(e.queries.count, 1500);
+  assert.equal(e.corpus.count, 6120);
+  assert.ok(e.ann && e.annGap);
+  for (const k of [1, 5, 10, 50, 100]) {
+    assert.ok(e.exact[`recall@${k}`] >= 0 && e.exact[`recall@${k}`] <= 1);
+    assert.ok(Math.abs(e.annGap[`recall@${k}`] - (e.exact[`recall@${k}`] - e.ann[`recall@${k}`])) < 1e-12);
+  }
+  assert.ok(e.exact['recall@100'] >= e.exact['recall@10'] && e.exact['recall@10'] >= e.exact['recall@1']);
+  const chance = 10 / e.corpus.count;
+  assert.ok(e.exact['recall@10'] > 10 * chance, `a trained model beats chance (${chance.toFixed(4)}) tenfold: recall@10 ${e.exact['recall@10']}`);
+  assert.ok(e.index.notes.some((n) => /nlist 64 clamped|nlist/.test(n)) || e.index.spec.nlist === 64);
+
+  const metrics = readMetricsFile(runDir);
+  assert.equal(metrics.evaluations.length, 1);
+  assert.deepEqual(metrics.evaluations[0].exact, e.exact);
+
+  const { failures, badLines } = readFailures(r.failuresFile);
+  assert.equal(badLines.length, 0);
+  assert.equal(failures.length, e.failures.count);
+  assert.equal(Object.values(e.failures.byLabel).reduce((a, b) => a + b, 0), failures.length);
+  for (let i = 1; i < failures.length; i++) assert.ok(failures[i - 1].severity >= failures[i].severity, 'worst first');
+  for (const f of failures.slice(0, 50)) {
+    // Locations are exact: the recorded line of the test file is this query's record.
+    assert.equal(f.source.file, SHOP_TEST);
+    const rec = lineOf(f.source.file, f.source.line);
+    assert.equal(rec.query_id, f.queryId);
+    assert.equal(rec.query, f.query);
+    assert.ok(f.rank === null || f.rank > 10);
+    assert.equal(f.topK.length, 10);
+    assert.ok(f.topK.every((t) => !t.relevant));
+    for (const p of f.positives) assert.equal(lineOf(p.source.file, p.source.line).id, p.itemId);
+    for (const t of f.topK) assert.equal(lineOf(t.source.file, t.source.line).id, t.itemId);
+    for (let j = 1; j < f.topK.length; j++) assert.ok(f.topK[j - 1].score >= f.topK[j].score - 0.05, 'ANN order is roughly score order');
+  }
+  const evals = readEvents(path.join(runDir, 'events.jsonl')).events.filter((x): x is EvalEvent => x.type === 'eval');
+  assert.equal(evals.at(-1)!.metrics['recall@10'], e.exact['recall@10']);
+  assert.equal(evals.at(-1)!.metrics.failures, failures.length);
+  assert.ok(logs.some((l) => /index saved in/.test(l)));
+});
+
+test('the saved index is reused; a corrupt one is rebuilt with a message, never trusted', async () => {
+  const before = readMetricsFile(runDir).evaluations.at(-1)!;
+  const logs: string[] = [];
+  const again = await evaluateRun({ runDir, log: (m) => logs.push(m) });
+  assert.ok(logs.some((l) => /reusing the index/.test(l)), logs.join('\n'));
+  assert.deepEqual(again.entry.exact, before.exact);
+  assert.deepEqual(again.entry.ann, before.ann);
+  const indexFile = path.join(runDir, 'checkpoints', 'best', 'index', 'index.faiss');
+  fs.truncateSync(indexFile, 100);
+  const logs2: string[] = [];
+  const third = await evaluateRun({ runDir, log: (m) => logs2.push(m) });
+  assert.ok(logs2.some((l) => /unusable .*truncated.*rebuilding/.test(l)), logs2.join('\n'));
+  assert.deepEqual(third.entry.exact, before.exact);
+  assert.equal(readMetricsFile(runDir).evaluations.length, 3);
+});
+
+test('evaluation through the trainer process reports phases in order, then the result', async () => {
+  const msgs: FromTrainer[] = [];
+  const h = startEvaluation({ runDir, checkpoint: 'last', data: SHOP_TEST }, (m) => msgs.push(m), { onInvalid: (r) => assert.fail(r) });
+  const done = await h.done;
+  assert.equal(done?.status, 'completed');
+  const phases = msgs.filter((m) => m.type === 'progress').map((m) => (m as { phase: string }).phase);
+  const order = ['load', 'encode-corpus', 'encode-queries', 'build-index', 'search', 'triage'];
+  const firstSeen = order.map((p) => phases.indexOf(p));
+  assert.ok(firstSeen.every((i) => i >= 0), `all phases reported: ${[...new Set(phases)]}`);
+  assert.deepEqual([...firstSeen].sort((a, b) => a - b), firstSeen, 'in order');
+  const evaluated = msgs.find((m) => m.type === 'evaluated') as Extract<FromTrainer, { type: 'evaluated' }>;
+  assert.equal(evaluated.entry.checkpoint, 'checkpoints/last');
+  assert.equal(evaluated.entry.step, 60);
+});
+
+test('a missing run or checkpoint is a clear error', async () => {
+  await assert.rejects(evaluateRun({ runDir: path.join(runDir, 'nope') }), /not a run folder/);
+  const msgs: FromTrainer[] = [];
+  const h = startEvaluation({ runDir: path.join(runDir, 'nope') }, (m) => msgs.push(m));
+  const done = await h.done;
+  assert.equal(done?.status, 'failed');
+  assert.match(done!.error!.message, /not a run folder/);
+});
+
+test('triage labels follow their rules in order', () => {
+  const t = { nearDuplicate: 0.95, collapsedSpread: 0.02 };
+  const item = (id: string, text: string, sim: number) => ({ id, text, simToPositive: sim, relevant: false });
+  assert.deepEqual(triage({ query: 'red shoe', positiveText: 'Red  Shoe 42', retrieved: [item('a', 'red shoe 42', 0.5)], topScores: [0.9, 0.5] }, t).label, 'near-duplicate');
+  const nd = triage({ query: 'red shoe', positiveText: 'Red Shoe 42', retrieved: [item('a', 'red shoe 43', 0.97)], topScores: [0.9, 0.5] }, t);
+  assert.equal(nd.label, 'near-duplicate');
+  assert.match(nd.reason, /0\.970 ≥ 0\.95 for a/);
+  assert.equal(triage({ query: 'red shoe', positiveText: 'Red Shoe 42', retrieved: [item('a', 'x', 0.5), item('b', 'y', 0.4)], topScores: [0.801, 0.8] }, t).label, 'collapsed-neighbourhood');
+  assert.equal(triage({ query: 'crimson sneaker', positiveText: 'Red Shoe 42', retrieved: [item('a', 'x', 0.5)], topScores: [0.9, 0.5] }, t).label, 'missing-terms');
+  assert.equal(triage({ query: 'red sneaker', positiveText: 'Red Shoe 42', retrieved: [item('a', 'x', 0.5)], topScores: [0.9, 0.5] }, t).label, 'ranked-low');
+});
+
+test('failures: ranks, scores and s(v, ·) on a hand-made corpus', () => {
+  // 2-d unit vectors: the query points at item 0 and 1; its positive (item 3) is last.
+  const corpusEmb = Float32Array.from([1, 0, 0.8, 0.6, 0.6, 0.8, 0, 1]);
+  const queryEmb = Float32Array.from([1, 0]);
+  const src = (line: number) => ({ file: '/c.jsonl', line });
+  const corpus = ['a', 'b', 'c', 'd'].map((id, i) => ({ id, text: `item ${id}`, source: src(i + 1) }));
+  const result = search(buildIndex(corpusEmb, 4, 2, { type: 'Flat' }), queryEmb, 1, 4);
+  const { failures, byLabel } = findFailures({
+    step: 7, queries: [{ id: 'q1', text: 'item d', source: { file: '/q.jsonl', line: 9 } }], qrels: new Map([['q1', new Set(['d'])]]),
+    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 },
+  });
+  assert.equal(failures.length, 1);
+  const f: FailureRecord = failures[0];
+  assert.equal(f.rank, 4);
+  assert.equal(f.positives[0].score, 0);
+  assert.deepEqual(f.topK.map((t) => t.itemId), ['a', 'b']);
+  assert.ok(Math.abs(f.topK[1].score - 0.8) < 1e-6);
+  assert.ok(Math.abs(f.topK[1].simToPositive - 0.6) < 1e-6);
+  assert.ok(Math.abs(f.severity - (4 + 0.8)) < 1e-6);
+  assert.equal(f.label, 'ranked-low');
+  assert.equal(byLabel['ranked-low'], 1);
+  // Found within k: not a failure.
+  const ok = findFailures({
+    step: 7, queries: [{ id: 'q1', text: 'x', source: src(1) }], qrels: new Map([['q1', new Set(['b'])]]),
+    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 },
+  });
+  assert.equal(ok.failures.length, 0);
+});
+
+test('periodic evaluation during training writes eval events and picks the best checkpoint by it', async () => {
+  const exp = smallExperiment({ data: { test: SHOP_TEST, corpus: SHOP_CORPUS }, training: { steps: 30, logEvery: 10, checkpointEvery: 10 }, evaluation: { every: 10, heldOutQueries: 100 } });
+  const r = await runTraining({ loaded: loadConfig(exp.config), backend });
+  const evals = readEvents(path.join(r.runDir, 'events.jsonl')).events.filter((x): x is EvalEvent => x.type === 'eval');
+  assert.deepEqual(evals.map((e) => e.step), [10, 20, 30]);
+  assert.ok(evals.every((e) => e.metrics.queries === 100));
+  const m = readMetricsFile(r.runDir);
+  assert.ok(m.evaluations.every((x) => x.queries.subset && x.ann === null));
+  const meta = JSON.parse(fs.readFileSync(path.join(r.runDir, 'meta.json'), 'utf8'));
+  assert.equal(meta.checkpoints.best.metric, 'eval recall@10 (held-out queries)');
+  const bestEval = evals.filter((e) => e.step % 10 === 0).reduce((a, b) => (b.metrics['recall@10'] > a.metrics['recall@10'] ? b : a));
+  assert.equal(meta.checkpoints.best.value, bestEval.metrics['recall@10']);
+});
