@@ -1,0 +1,246 @@
+/**
+ * events.jsonl: an append-only writer and tolerant readers (whole file, incremental tail from a
+ * byte offset, and a backward scan for the latest events).
+ */
+import * as fs from 'fs';
+import { parseEventLine, serializeEvent } from './eventLine';
+import type { RunEvent, RunEventInput } from './eventTypes';
+
+const NEWLINE = 0x0a;
+
+/**
+ * Appends events to an events.jsonl file, one complete line per write on a descriptor opened in
+ * append mode, so a crash can at worst leave a torn last line and never damages earlier lines.
+ * Only one writer per file is supported.
+ */
+export class EventWriter {
+  private fd: number | null;
+
+  /** Open (or create) `file` for appending. */
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a');
+  }
+
+  /** Append one event (adds `"v"` and `"time"`; non-finite numbers are written as null). */
+  append(e: RunEventInput, now: Date = new Date()): void {
+    if (this.fd === null) throw new Error(`EventWriter: ${this.file} is closed`);
+    const buf = Buffer.from(serializeEvent(e, now), 'utf8');
+    // A regular-file write is normally complete in one call; loop only to be safe against short writes.
+    let off = 0;
+    while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+  }
+
+  /** Close the file; further appends throw. Safe to call twice. */
+  close(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+}
+
+/** A line that could not be used, with its 1-based line number. */
+export interface BadEventLine {
+  line: number;
+  reason: string;
+}
+
+export interface ReadEventsResult {
+  events: RunEvent[];
+  /** True when the last line has no "\n" and does not parse (a write in progress or cut by a crash); it is skipped. */
+  tornTail: boolean;
+  /** Malformed complete lines (skipped). */
+  badLines: BadEventLine[];
+  /** Well-formed events of types this reader does not know (skipped, for forward compatibility). */
+  unknownTypes: number;
+}
+
+/** Decode the bytes of one line (without "\n"). */
+function lineText(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end);
+}
+
+/**
+ * Read every event of an events.jsonl file. Never throws on content: blank lines are ignored,
+ * malformed complete lines are reported in `badLines` with their line number and skipped, and an
+ * unparseable unterminated last line sets `tornTail`. A missing file reads as empty.
+ */
+export function readEvents(file: string): ReadEventsResult {
+  const result: ReadEventsResult = { events: [], tornTail: false, badLines: [], unknownTypes: 0 };
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
+    throw err;
+  }
+  let start = 0;
+  for (let lineNo = 1; start < buf.length; lineNo++) {
+    const nl = buf.indexOf(NEWLINE, start);
+    const terminated = nl !== -1;
+    const end = terminated ? nl : buf.length;
+    const text = lineText(buf, start, end);
+    start = end + 1;
+    if (text.trim() === '') continue;
+    const parsed = parseEventLine(text);
+    if (parsed.kind === 'event') result.events.push(parsed.event);
+    else if (parsed.kind === 'unknown-type') result.unknownTypes++;
+    else if (terminated) result.badLines.push({ line: lineNo, reason: parsed.reason });
+    else result.tornTail = true;
+  }
+  return result;
+}
+
+export interface TailEventsOptions {
+  /** Read at most about this many bytes per call (more if a single line is longer). Default 8 MiB. */
+  maxBytes?: number;
+}
+
+export interface TailEventsResult {
+  /** Events of the complete lines read. */
+  events: RunEvent[];
+  /** Offset to pass to the next call: just after the last complete line read. */
+  nextOffset: number;
+  /** Malformed complete lines, by byte offset of the line start (line numbers are unknown when tailing). */
+  badLines: { offset: number; reason: string }[];
+  /** True when the file was shorter than `fromOffset` (replaced or truncated) and was read from 0 instead. */
+  reset: boolean;
+  /** True when `maxBytes` stopped the read before the end of the file: call again with `nextOffset`. */
+  hasMore: boolean;
+}
+
+/** Read `length` bytes at `position` of `fd` into a new buffer (fewer if the file ends first). */
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+/**
+ * Incrementally read a growing events.jsonl from byte `fromOffset` (0 or a previous `nextOffset`).
+ * Returns only complete ("\n"-terminated) lines, so a line still being written is left for the next
+ * call. Malformed complete lines are reported and skipped; unknown event types are skipped.
+ * A missing file yields no events and nextOffset 0.
+ */
+export function tailEvents(file: string, fromOffset: number, opts: TailEventsOptions = {}): TailEventsResult {
+  const maxBytes = Math.max(1, opts.maxBytes ?? 8 * 1024 * 1024);
+  const result: TailEventsResult = { events: [], nextOffset: fromOffset, badLines: [], reset: false, hasMore: false };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return { ...result, nextOffset: 0, reset: fromOffset > 0 };
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    let start = fromOffset;
+    if (size < fromOffset) {
+      start = 0;
+      result.reset = true;
+    }
+    result.nextOffset = start;
+    // Grow the window until it holds at least one complete line or reaches the end of the file.
+    let want = maxBytes;
+    let buf = readAt(fd, start, Math.min(want, size - start));
+    let lastNl = buf.lastIndexOf(NEWLINE);
+    while (lastNl === -1 && start + buf.length < size) {
+      want *= 2;
+      buf = readAt(fd, start, Math.min(want, size - start));
+      lastNl = buf.lastIndexOf(NEWLINE);
+    }
+    if (lastNl === -1) return result;
+    result.hasMore = start + buf.length < size;
+    let pos = 0;
+    while (pos <= lastNl) {
+      const nl = buf.indexOf(NEWLINE, pos);
+      const text = lineText(buf, pos, nl);
+      if (text.trim() !== '') {
+        const parsed = parseEventLine(text);
+        if (parsed.kind === 'event') result.events.push(parsed.event);
+        else if (parsed.kind === 'bad') result.badLines.push({ offset: start + pos, reason: parsed.reason });
+      }
+      pos = nl + 1;
+    }
+    result.nextOffset = start + lastNl + 1;
+    return result;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export interface ScanBackwardResult {
+  /** Size of the file in bytes when the scan started. */
+  size: number;
+  /** True when the last line is unterminated and does not parse. */
+  tornTail: boolean;
+  /** True when the scan stopped at `maxBytes` before reaching the start of the file or being stopped. */
+  truncated: boolean;
+}
+
+/**
+ * Visit the events of an events.jsonl file from last to first, reading backwards in chunks, until
+ * `visit` returns true or `maxBytes` (default 4 MiB) have been read. Bad lines are skipped.
+ * Used to find the latest step/eval/end events of a large log cheaply. A missing file has size 0.
+ */
+export function scanEventsBackward(
+  file: string,
+  visit: (e: RunEvent) => boolean,
+  opts: { maxBytes?: number; chunkBytes?: number } = {},
+): ScanBackwardResult {
+  const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
+  const chunkBytes = Math.max(1, opts.chunkBytes ?? 64 * 1024);
+  const result: ScanBackwardResult = { size: 0, tornTail: false, truncated: false };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
+    throw err;
+  }
+  try {
+    result.size = fs.fstatSync(fd).size;
+    let pos = result.size; // bytes before `pos` are not read yet
+    let pending = Buffer.alloc(0); // bytes [pos, end of the unprocessed region)
+    let atTail = true; // the next line handled is the segment after the file's last "\n"
+    /** Handle one line; returns true to stop. */
+    const handle = (line: Buffer): boolean => {
+      const isTail = atTail;
+      atTail = false;
+      const text = line.toString('utf8');
+      if (text.trim() === '') return false;
+      const parsed = parseEventLine(text);
+      if (parsed.kind === 'event') return visit(parsed.event);
+      if (isTail && parsed.kind === 'bad') result.tornTail = true;
+      return false;
+    };
+    for (;;) {
+      const nl = pending.lastIndexOf(NEWLINE);
+      if (nl !== -1) {
+        const stop = handle(pending.subarray(nl + 1));
+        pending = pending.subarray(0, nl);
+        if (stop) break;
+        continue;
+      }
+      if (pos === 0) {
+        handle(pending);
+        break;
+      }
+      if (result.size - pos >= maxBytes) {
+        result.truncated = true;
+        break;
+      }
+      const len = Math.min(chunkBytes, pos);
+      pos -= len;
+      pending = Buffer.concat([readAt(fd, pos, len), pending]);
+    }
+    return result;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
