@@ -257,6 +257,10 @@ test('uniformity and item cosine vs direct formulas over v, from the sVV block a
   // An sVV that is not V Vᵀ (e.g. a scaled similarity) must not be used as the item Gram.
   const scaled = { ...x, sVV: x.sVV.map((s) => s * 20) };
   assert.equal(itemGram(scaled).source, 'itemEmb');
+  // Right diagonal but wrong off-diagonal entries (not V Vᵀ either) are detected too.
+  const identityBlock = { ...x, sVV: x.sVV.map((s, k) => (Math.floor(k / 7) === k % 7 ? s : 0)) };
+  assert.equal(itemGram(identityBlock).source, 'itemEmb');
+  assertClose(computeStepDiagnostics(identityBlock, { effectiveRank: false }).collapse.itemCosine, cos, 1e-6, 'itemCosine (fallback)');
   const fromEmb = computeStepDiagnostics(scaled, { effectiveRank: false }).collapse;
   assertClose(fromEmb.uniformity, Math.log(uni), 1e-6, 'uniformity (itemEmb)');
   assertClose(fromEmb.itemCosine, cos, 1e-6, 'itemCosine (itemEmb)');
@@ -556,6 +560,16 @@ test('timing: B=350, N=700, D=128 (printed)', () => {
   };
   const plain = time(false);
   const withRank = time(true);
+  // A fixed reference loop shows how loaded the machine was (about 14 ms on an idle core of the dev VM).
+  const ref = new Float32Array(10_000_000).fill(1.5);
+  const t0 = performance.now();
+  let sum = 0;
+  for (let i = 0; i < ref.length; i++) sum += ref[i];
+  const refMs = performance.now() - t0;
+  assert.equal(sum, 15_000_000);
   const fmt = (ms: number[]) => `median ${ms[ms.length >> 1].toFixed(1)} ms, min ${ms[0].toFixed(1)} ms`;
-  console.log(`computeStepDiagnostics B=${B} N=${N} D=${D}: ${fmt(plain)}; with effective rank: ${fmt(withRank)}`);
+  console.log(
+    `computeStepDiagnostics B=${B} N=${N} D=${D}: ${fmt(plain)}; with effective rank: ${fmt(withRank)}; ` +
+      `reference 1e7-float sum: ${refMs.toFixed(1)} ms`,
+  );
 });

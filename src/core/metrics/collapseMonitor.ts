@@ -135,7 +135,8 @@ export class CollapseMonitor {
    * (throws a RangeError otherwise).
    */
   update(d: StepDiagnostics, step: number): CollapseVerdict {
-    if (!Number.isFinite(step) || (this.lastStep !== null && step <= this.lastStep)) {
+    if (!Number.isFinite(step)) throw new RangeError(`CollapseMonitor.update: step must be a finite number, got ${step}`);
+    if (this.lastStep !== null && step <= this.lastStep) {
       throw new RangeError(`CollapseMonitor.update: step ${step} must be after the previous logged step ${this.lastStep}`);
     }
     this.lastStep = step;

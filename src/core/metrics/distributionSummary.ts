@@ -11,8 +11,8 @@ export const HISTOGRAM_BINS = 32;
 /** Fixed histogram range of every similarity distribution (cosines of L2-normalised embeddings). */
 export const SIMILARITY_RANGE: readonly [number, number] = [-1, 1];
 
-/** Percentiles reported in a summary, as fractions (p05, p25, p50, p75, p95). */
-const SUMMARY_PERCENTILES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
+/** Order statistics of a summary, as fractions: min (p = 0), p05, p25, p50, p75, p95, max (p = 1). */
+const SUMMARY_PERCENTILES = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1] as const;
 
 /** Throws unless `range` is a finite [lo, hi] with lo < hi. */
 function checkRange(range: readonly [number, number], name: string): void {
@@ -62,15 +62,11 @@ export function summarizeDistribution(
   const c = values[0];
   let sum = 0;
   let sumSq = 0;
-  let min = Infinity;
-  let max = -Infinity;
   for (let i = 0; i < n; i++) {
     const x = values[i];
     const dev = x - c;
     sum += dev;
     sumSq += dev * dev;
-    min = x < min ? x : min;
-    max = x > max ? x : max;
     const f = (x - lo) * scale; // f | 0 = ⌊f⌋ for 0 <= f < 32, as in histogramBin
     bins[f < 0 ? 0 : f >= HISTOGRAM_BINS ? last : f | 0]++;
   }
@@ -83,6 +79,7 @@ export function summarizeDistribution(
   const counts = Array.from(bins);
   const mean = c + sum / n;
   const variance = Math.max(0, (sumSq - (sum * sum) / n) / n);
-  const [p05, p25, p50, p75, p95] = linearPercentiles(values, SUMMARY_PERCENTILES);
+  // min and max are the order statistics at p = 0 and p = 1 (same selection pass, exact).
+  const [min, p05, p25, p50, p75, p95, max] = linearPercentiles(values, SUMMARY_PERCENTILES);
   return { count: n, mean, std: Math.sqrt(variance), min, p05, p25, p50, p75, p95, max, hist: { lo, hi, counts } };
 }

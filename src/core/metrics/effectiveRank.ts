@@ -40,15 +40,10 @@ export function singularValuesFromGram(gram: Float64Array, n: number): Float64Ar
 }
 
 /**
- * Effective rank of the row-major `rows × cols` matrix `x`. Pass `rowGramMatrix` (x xᵀ) when it is
- * already computed; it is used when rows <= cols, otherwise the cols×cols Gram xᵀx is formed.
+ * Effective rank of the row-major `rows × cols` matrix `x` (float64 Gram of the smaller side:
+ * x xᵀ when rows <= cols, else xᵀx).
  */
-export function effectiveRank(
-  x: ArrayLike<number>,
-  rows: number,
-  cols: number,
-  rowGramMatrix?: Float64Array,
-): number {
-  const gram = rows <= cols ? rowGramMatrix ?? rowGram(x, rows, cols) : columnGram(x, rows, cols);
+export function effectiveRank(x: ArrayLike<number>, rows: number, cols: number): number {
+  const gram = rows <= cols ? rowGram(x, rows, cols) : columnGram(x, rows, cols);
   return effectiveRankFromSingularValues(singularValuesFromGram(gram, Math.min(rows, cols)));
 }

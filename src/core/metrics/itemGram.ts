@@ -5,28 +5,34 @@
 import { rowGram } from './gramMatrix';
 import type { StepHostTensors } from './stepInputs';
 
-/** Largest |sVV[j,j] − ‖v_j‖²| (relative to max(1, ‖v_j‖²)) for which sVV counts as V Vᵀ. */
+/** Largest |sVV[j,i] − v_jᵀv_i| (relative to max(1, |v_jᵀv_i|)) for which sVV counts as V Vᵀ. */
 export const ITEM_GRAM_TOLERANCE = 1e-3;
 
 /** Where itemGram took the Gram matrix from. */
 export type ItemGramSource = 'sVV' | 'itemEmb';
 
+function dotRows(v: Float32Array, d: number, a: number, b: number): number {
+  let s = 0;
+  for (let k = 0; k < d; k++) s += v[a * d + k] * v[b * d + k];
+  return s;
+}
+
 /**
  * G[j·B + i] = v_jᵀ v_i (float64). Items rows 0..B-1 are the batch positives and s is the dot
  * product of L2-normalised embeddings, so sVV[j, i] = v_jᵀ v_i for i < B: that block is used,
- * symmetrised as (sVV[j,i] + sVV[i,j]) / 2, when every diagonal entry sVV[j,j] equals ‖v_j‖² from
- * itemEmb within ITEM_GRAM_TOLERANCE (i.e. s really is that dot product). Otherwise G is
- * computed from itemEmb. Shapes are assumed checked; a non-finite sVV entry in the block throws.
+ * symmetrised as (sVV[j,i] + sVV[i,j]) / 2, when it agrees with itemEmb within
+ * ITEM_GRAM_TOLERANCE on the 2B checked entries (j, j) and (j, j+1 mod B) — i.e. s really is that
+ * dot product and the layout is as documented. Otherwise G is computed from itemEmb. Shapes are
+ * assumed checked; a non-finite sVV entry in the block throws.
  */
 export function itemGram(x: StepHostTensors): { gram: Float64Array; source: ItemGramSource } {
   const { B, N, D, sVV, itemEmb } = x;
   for (let j = 0; j < B; j++) {
-    let norm2 = 0;
-    const row = j * D;
-    for (let k = 0; k < D; k++) norm2 += itemEmb[row + k] * itemEmb[row + k];
-    const s = sVV[j * N + j];
-    if (!(Math.abs(s - norm2) <= ITEM_GRAM_TOLERANCE * Math.max(1, norm2))) {
-      return { gram: rowGram(itemEmb, B, D), source: 'itemEmb' };
+    for (const i of [j, (j + 1) % B]) {
+      const expected = dotRows(itemEmb, D, j, i);
+      if (!(Math.abs(sVV[j * N + i] - expected) <= ITEM_GRAM_TOLERANCE * Math.max(1, Math.abs(expected)))) {
+        return { gram: rowGram(itemEmb, B, D), source: 'itemEmb' };
+      }
     }
   }
   const gram = new Float64Array(B * B);

@@ -77,21 +77,24 @@ export function scanPairs(x: StepHostTensors): PairScan {
     if (pos - pos !== 0) throw nonFinite('s(q,v) (sQV diagonal)', pos, j);
     positives[j] = pos;
     let above = 0;
-    let rowCheck = 0; // Σ (x − x) over the row's used values: 0 unless one is NaN / ±Infinity
+    // Finite unless a used value is NaN / ±Infinity (a sum of finite float32s cannot overflow).
+    let rowCheck = 0;
     for (let i = 0; i < N; i++) {
       if (!(negMask[row + i] > maskThreshold) || i === j) continue;
       const a = sQV[row + i];
       const b = sVV[row + i];
       const h = hyper[row + i];
-      rowCheck += a - a + (b - b) + (h - h);
-      if (a >= pos) above++;
-      if (pos <= b) violations++;
+      rowCheck += a + b + h;
+      // +(boolean) counts without a branch: on noisy early-training scores these comparisons are
+      // coin flips, and mispredicted branches doubled the cost of this loop.
+      above += +(a >= pos);
+      violations += +(pos <= b);
       qNeg[count] = a;
       vNeg[count] = b;
       hNeg[count] = h;
       count++;
     }
-    if (rowCheck !== 0) throw firstNonFinite(x, j, hyperName);
+    if (!Number.isFinite(rowCheck)) throw firstNonFinite(x, j, hyperName);
     ranks[j] = 1 + above;
   }
   return {

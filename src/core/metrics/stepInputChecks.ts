@@ -14,7 +14,7 @@ function checkLength(name: string, actual: number, expected: number, shape: stri
  * Throws a RangeError unless `x` is well formed: integer B >= 2, N >= B, D >= 1; array lengths
  * B×N (sQV, sVV, negMask, hyper) and B×D (itemEmb); a known hyperKind; a finite hyperRange with
  * lo < hi; no pair marked as its own negative (negMask[j,j] = 0); finite itemEmb.
- * Non-finite similarities / hyper values are reported where they are read (see validPairs.ts).
+ * Non-finite similarities / hyper values are reported where they are read (pairScan.ts, itemGram.ts).
  */
 export function checkStepHostTensors(x: StepHostTensors): void {
   const { B, N, D } = x;
