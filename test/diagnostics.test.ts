@@ -573,3 +573,12 @@ test('timing: B=350, N=700, D=128 (printed)', () => {
       `reference 1e7-float sum: ${refMs.toFixed(1)} ms`,
   );
 });
+
+test('monitor: a low effective rank warns, carried over the logged steps that do not compute it', () => {
+  const m = new CollapseMonitor();
+  assert.equal(m.update(diag({ effectiveRank: 1.5 }), 10).state, 'healthy');
+  const v = m.update(diag({ effectiveRank: null }), 20);
+  assert.equal(v.state, 'warning');
+  assert.equal(v.reason, 'effective rank 1.50 < 2.00 for 2 logged steps (since step 10)');
+  assert.equal(m.update(diag({ effectiveRank: 12 }), 30).state, 'healthy');
+});

@@ -82,6 +82,15 @@ test('the margin loss reports δ and no τ', async () => {
   assert.ok(d.delta!.min >= 0.01 - 1e-6 && d.delta!.max <= 0.01 + 2 * 0.5 + 1e-6);
 });
 
+test('constant δ (adaptive with α = 0 and δ₀ = 0) still gets a valid histogram range', async () => {
+  const { result, steps } = await train({ loss: { type: 'margin', alpha: 0, delta0: 0 }, training: { steps: 10, logEvery: 5 } });
+  assert.equal(result.status, 'completed', result.error?.message);
+  const d = steps.at(-1)!.diagnostics.dist.delta!;
+  assert.equal(d.min, 0);
+  assert.equal(d.max, 0);
+  assert.deepEqual([d.hist.lo, d.hist.hi], [-0.5, 0.5]);
+});
+
 test('too many broken data lines: a located DataError and no run folder', async () => {
   const exp = smallExperiment();
   const bad = path.join(exp.dir, 'bad.jsonl');

@@ -22,6 +22,12 @@ export interface CollapseThresholds {
   warningViolationRate: number;
   /** … for this many consecutive logged steps. */
   warningSteps: number;
+  /**
+   * warning: effective rank of the item batch < this (the latest computed value is carried over the
+   * logged steps where it is not computed): items squeezed into a few directions, e.g. two opposite
+   * clusters, which the item cosine misses.
+   */
+  warningEffectiveRank: number;
   /** Logged steps with step < warmupSteps are reported healthy and do not count towards any rule. */
   warmupSteps: number;
 }
@@ -36,6 +42,7 @@ export const DEFAULT_COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = Object.
   warningRatio: 1.2,
   warningViolationRate: 0.2,
   warningSteps: 2,
+  warningEffectiveRank: 2,
   warmupSteps: 0,
 });
 
@@ -44,13 +51,18 @@ export const HEALTHY_REASON = 'all indicators within thresholds';
 
 type RuleLevel = Exclude<CollapseState, 'healthy'>;
 
+/** Diagnostics of a step plus the latest effective rank computed so far (null before the first). */
+interface RuleInput extends StepDiagnostics {
+  latestEffectiveRank: number | null;
+}
+
 interface Rule {
   level: RuleLevel;
   /** Consecutive logged steps needed. */
   steps: number;
-  holds(d: StepDiagnostics): boolean;
+  holds(d: RuleInput): boolean;
   /** Condition with the current values, e.g. "item cosine 0.93 > 0.90". */
-  describe(d: StepDiagnostics): string;
+  describe(d: RuleInput): string;
 }
 
 /** Two decimals, as in every reason string. */
@@ -92,6 +104,12 @@ function buildRules(t: CollapseThresholds): Rule[] {
       holds: (d) => d.collapse.violationRate > t.warningViolationRate,
       describe: (d) => `violation rate ${fmt(d.collapse.violationRate)} > ${fmt(t.warningViolationRate)}`,
     },
+    {
+      level: 'warning',
+      steps: t.warningSteps,
+      holds: (d) => d.latestEffectiveRank !== null && d.latestEffectiveRank < t.warningEffectiveRank,
+      describe: (d) => `effective rank ${fmt(d.latestEffectiveRank ?? NaN)} < ${fmt(t.warningEffectiveRank)}`,
+    },
   ];
 }
 
@@ -119,6 +137,7 @@ export class CollapseMonitor {
   private readonly streaks: number[];
   private readonly since: number[];
   private lastStep: number | null = null;
+  private latestEffectiveRank: number | null = null;
 
   /** Missing thresholds take DEFAULT_COLLAPSE_THRESHOLDS; throws a RangeError on invalid values. */
   constructor(thresholds: Partial<CollapseThresholds> = {}) {
@@ -134,12 +153,14 @@ export class CollapseMonitor {
    * Verdict after the logged step `step` with diagnostics `d`. Steps must increase strictly
    * (throws a RangeError otherwise).
    */
-  update(d: StepDiagnostics, step: number): CollapseVerdict {
+  update(diag: StepDiagnostics, step: number): CollapseVerdict {
     if (!Number.isFinite(step)) throw new RangeError(`CollapseMonitor.update: step must be a finite number, got ${step}`);
     if (this.lastStep !== null && step <= this.lastStep) {
       throw new RangeError(`CollapseMonitor.update: step ${step} must be after the previous logged step ${this.lastStep}`);
     }
     this.lastStep = step;
+    if (diag.collapse.effectiveRank !== null) this.latestEffectiveRank = diag.collapse.effectiveRank;
+    const d: RuleInput = { ...diag, latestEffectiveRank: this.latestEffectiveRank };
     if (step < this.thresholds.warmupSteps) {
       this.streaks.fill(0);
       return { state: 'healthy', reason: `warm-up: verdict starts at step ${this.thresholds.warmupSteps}` };
