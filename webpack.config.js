@@ -1,13 +1,33 @@
-// Bundles the Node-side entry points into dist/: the VS Code extension, the background trainer process and
-// the CLI. npm dependencies stay external (required from node_modules at run time): tfjs' wasm backend loads
-// its .wasm files relative to its own package, and faiss-node is a native addon.
+// Two builds (an array; `--config-name extension|dashboard` picks one):
+// - "extension": bundles the Node-side entry points into dist/: the VS Code extension, the background
+//   trainer process and the CLI. npm dependencies stay external (required from node_modules at run time):
+//   tfjs' wasm backend loads its .wasm files relative to its own package, and faiss-node is a native addon.
+// - "dashboard": bundles the Dashboard webview (src/webview/dashboard/main.ts, with Chart.js and
+//   chartjs-plugin-annotation) for the browser into media/dashboard.js, and copies the codicon font and
+//   stylesheet into media/codicons/. media/dashboard.css is a static file and is not touched.
+const fs = require('fs');
 const path = require('path');
 const pkg = require('./package.json');
 
 const external = new Set(['vscode', ...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {}), '@tensorflow/tfjs-node']);
 
+/** Copies the codicon stylesheet and font next to the dashboard bundle (media/codicons/). */
+class CopyCodiconsPlugin {
+  apply(compiler) {
+    compiler.hooks.afterEmit.tap('CopyCodiconsPlugin', () => {
+      const from = path.dirname(require.resolve('@vscode/codicons/dist/codicon.css'));
+      const to = path.resolve(__dirname, 'media', 'codicons');
+      fs.mkdirSync(to, { recursive: true });
+      for (const file of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(from, file), path.join(to, file));
+    });
+  }
+}
+
+const tsRule = { test: /\.ts$/, exclude: /node_modules/, use: [{ loader: 'ts-loader', options: { transpileOnly: true } }] };
+
 /** @type {import('webpack').Configuration} */
-module.exports = {
+const extensionConfig = {
+  name: 'extension',
   target: 'node20',
   mode: 'production',
   entry: {
@@ -29,11 +49,31 @@ module.exports = {
     },
   ],
   resolve: { extensions: ['.ts', '.js', '.json'] },
-  module: {
-    rules: [{ test: /\.ts$/, exclude: /node_modules/, use: [{ loader: 'ts-loader', options: { transpileOnly: true } }] }],
-  },
+  module: { rules: [tsRule] },
   node: { __dirname: false, __filename: false },
   devtool: 'source-map',
   optimization: { minimize: false },
   performance: { hints: false },
 };
+
+/** @type {import('webpack').Configuration} */
+const dashboardConfig = {
+  name: 'dashboard',
+  target: 'web',
+  mode: 'production',
+  entry: { dashboard: './src/webview/dashboard/main.ts' },
+  output: {
+    path: path.resolve(__dirname, 'media'),
+    filename: '[name].js',
+    // media/ also holds static files (dashboard.css): never clean it.
+    clean: false,
+  },
+  resolve: { extensions: ['.ts', '.js', '.json'] },
+  // ES modules out of ts-loader so that webpack can tree-shake Chart.js to the registered parts.
+  module: { rules: [{ ...tsRule, use: [{ loader: 'ts-loader', options: { transpileOnly: true, compilerOptions: { module: 'es2020' } } }] }] },
+  plugins: [new CopyCodiconsPlugin()],
+  devtool: false,
+  performance: { hints: false },
+};
+
+module.exports = [extensionConfig, dashboardConfig];

@@ -1,11 +1,19 @@
 /**
  * Training-step benchmark at the paper's shape (B 350, 30 query / 100 item features, V 2^18, D 128,
- * adaptive softmax + symmetric term, Adam): median ms/step, examples/s, peak RSS and tensor count, for
- * every backend that loads here; and, when `python3 -c 'import torch'` works, the same model and step
- * in PyTorch on CPU (bench/torch_step.py) with the ratio.
- *   npm run bench:train [-- --steps 30 --backends wasm,cpu]
+ * adaptive softmax + symmetric term, Adam): median ms/step, examples/s, peak RSS, tensor count and the
+ * per-phase split, for every backend that loads here and two kinds of feature ids:
+ *   uniform — ids uniform over the 2^18 buckets: ~43k distinct rows per step, the worst case for
+ *             caches and TLB (every row a miss);
+ *   zipf    — ids of a Zipf(s = 1) vocabulary of 2^20 features hashed into the buckets, as real text
+ *             (frequent words and trigrams recur): far fewer distinct rows per step.
+ * When a python3 with torch is found (`python3`, else /usr/bin/python3 — Debian's python3-torch), the
+ * same model and step in PyTorch on CPU (bench/torch_step.py) with the ratio.
+ *   npm run bench:train [-- --steps 30 --backends wasm,cpu --ids uniform,zipf --threads 1,2 --repeat 3]
+ * Numbers on a shared machine are noisy: --repeat runs every configuration that many times (fresh
+ * processes, interleaved) and reports the median of the per-run medians.
  */
 import { execFileSync, spawnSync } from 'child_process';
+import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
@@ -15,14 +23,39 @@ import { defaultConfig } from '../src/core/config';
 import { initTwoTower } from '../src/core/model/params';
 import { buildBatch } from '../src/core/training/batcher';
 import type { FeaturizedExample } from '../src/core/training/featurizedData';
-import { TwoTowerTrainer } from '../src/core/training/trainStep';
+import { TwoTowerTrainer, type StepPhases } from '../src/core/training/trainStep';
 import type { BackendPreference } from '../src/core/config/types';
 
 const SHAPE = { B: 350, Lq: 30, Li: 100, V: 1 << 18, E: 128, H: 256, D: 128, negatives: 0 };
+type IdKind = 'uniform' | 'zipf';
+/** Distinct features of the Zipf vocabulary (hashed into SHAPE.V buckets) and its exponent. */
+const ZIPF = { features: 1 << 20, s: 1.0 };
 
-function syntheticData(n: number, seed: number): FeaturizedExample[] {
+/** Draws feature ids: uniform over the buckets, or Zipf-ranked features through a fixed random hash. */
+function idSampler(kind: IdKind, rng: () => number): () => number {
+  if (kind === 'uniform') return () => Math.floor(rng() * SHAPE.V);
+  const cdf = new Float64Array(ZIPF.features);
+  let acc = 0;
+  for (let r = 0; r < ZIPF.features; r++) cdf[r] = acc += 1 / Math.pow(r + 1, ZIPF.s);
+  const bucket = new Int32Array(ZIPF.features);
+  for (let r = 0; r < ZIPF.features; r++) bucket[r] = Math.floor(rng() * SHAPE.V);
+  return () => {
+    const x = rng() * acc;
+    let lo = 0;
+    let hi = ZIPF.features - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return bucket[lo];
+  };
+}
+
+function syntheticData(n: number, seed: number, kind: IdKind): FeaturizedExample[] {
   const rng = seedrandom.alea(String(seed));
-  const ids = (L: number) => Int32Array.from({ length: L }, () => Math.floor(rng() * SHAPE.V));
+  const draw = idSampler(kind, rng);
+  const ids = (L: number) => Int32Array.from({ length: L }, draw);
   return Array.from({ length: n }, (_, i) => {
     const item = { id: `i${i}`, text: '', source: { file: '-', line: i + 1 } };
     return { example: { queryId: `q${i}`, query: '', positive: item, negatives: [], source: item.source }, query: ids(SHAPE.Lq), positive: ids(SHAPE.Li), negatives: [] };
@@ -34,60 +67,164 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Runs in a child process for one backend; prints one JSON line. */
-async function runOne(backend: BackendPreference, steps: number): Promise<void> {
+interface RunResult {
+  backend: string;
+  ids: IdKind;
+  threads: number;
+  steps: number;
+  msPerStep: number;
+  minMs: number;
+  cpuMsPerStep: number;
+  examplesPerSec: number;
+  peakRssGB: number;
+  numTensorsFirst: number;
+  numTensorsLast: number;
+  distinctRows: number;
+  phases: StepPhases;
+  /** With 2 threads: share of host phases that ran on the main thread alone (worker starved). */
+  inlineShare: number;
+  /** 1-minute load average when the run started (other processes compete for the cores). */
+  load: number;
+}
+
+/** Runs in a child process for one configuration; prints one JSON line. */
+async function runOne(backend: BackendPreference, steps: number, kind: IdKind, threads: number | undefined): Promise<void> {
+  const loadAtStart = os.loadavg()[0];
   const info = await initBackend(backend);
   const cfg = defaultConfig({ train: '-' });
   const params = initTwoTower(cfg.model, 1);
-  const trainer = new TwoTowerTrainer(params, cfg.loss, cfg.training.learningRate);
-  const data = syntheticData(SHAPE.B * 8, 7);
+  const trainer = new TwoTowerTrainer(params, cfg.loss, cfg.training.learningRate, { threads, profile: true });
+  const data = syntheticData(SHAPE.B * 8, 7, kind);
   let peakRss = process.memoryUsage().rss;
   const times: number[] = [];
+  const cpu: number[] = [];
+  const phases: StepPhases[] = [];
   const tensorsAfter: number[] = [];
-  for (let s = 0; s < steps + 3; s++) {
-    const idx = Array.from({ length: SHAPE.B }, (_, k) => ((s * SHAPE.B) + k) % data.length);
+  const distinct: number[] = [];
+  const warmup = 3;
+  for (let s = 0; s < steps + warmup; s++) {
+    const idx = Array.from({ length: SHAPE.B }, (_, k) => (s * SHAPE.B + k) % data.length);
     const batch = buildBatch(data, idx, 0);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
-    trainer.step(batch, s % 10 === 0);
+    const r = trainer.step(batch, s % 10 === 0);
     const dt = performance.now() - t0;
-    if (s >= 3) times.push(dt); // warm-up steps excluded
+    const c = process.cpuUsage(c0);
+    if (s >= warmup) {
+      times.push(dt);
+      cpu.push((c.user + c.system) / 1000);
+      phases.push(r.phases!);
+      distinct.push(trainer.rowIndex(0).count + (params.shared ? 0 : trainer.rowIndex(1).count));
+    }
     tensorsAfter.push(tf.memory().numTensors);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
+  const threadsUsed = trainer.threads;
+  const { workerPhases, inlinePhases } = trainer.hostStats;
+  trainer.dispose();
   const ms = median(times);
-  console.log(JSON.stringify({ backend: info.name, steps, msPerStep: ms, examplesPerSec: (SHAPE.B * 1000) / ms, peakRssGB: peakRss / 2 ** 30, numTensorsFirst: tensorsAfter[0], numTensorsLast: tensorsAfter[tensorsAfter.length - 1] }));
+  const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, median(phases.map((p) => p[k as keyof StepPhases]))])) as unknown as StepPhases;
+  const out: RunResult = {
+    backend: info.name, ids: kind, threads: threadsUsed, steps, msPerStep: ms, minMs: Math.min(...times), cpuMsPerStep: median(cpu),
+    examplesPerSec: (SHAPE.B * 1000) / ms, peakRssGB: peakRss / 2 ** 30, numTensorsFirst: tensorsAfter[0],
+    numTensorsLast: tensorsAfter[tensorsAfter.length - 1], distinctRows: Math.round(median(distinct)), phases: phaseMedians,
+    inlineShare: threadsUsed > 1 ? inlinePhases / Math.max(1, workerPhases + inlinePhases) : 0, load: loadAtStart,
+  };
+  console.log(JSON.stringify(out));
+}
+
+/** The first python3 that imports torch: `python3` on PATH, else Debian's /usr/bin/python3. */
+function torchPython(): string | undefined {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+      return py;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+function fmtPhases(p: StepPhases): string {
+  return `bags ${p.bagForward.toFixed(0)} · dense ${p.dense.toFixed(0)} · index ${p.rowIndex.toFixed(0)} · update ${p.update.toFixed(0)}`;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { steps: { type: 'string', default: '30' }, backends: { type: 'string', default: 'node,wasm,cpu' }, child: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      steps: { type: 'string', default: '30' },
+      backends: { type: 'string', default: 'node,wasm,cpu' },
+      ids: { type: 'string', default: 'uniform,zipf' },
+      threads: { type: 'string', default: '' },
+      repeat: { type: 'string', default: '1' },
+      child: { type: 'string' },
+      'child-ids': { type: 'string' },
+      'child-threads': { type: 'string' },
+    },
+  });
   const steps = Number(values.steps);
-  if (values.child) return runOne(values.child as BackendPreference, steps);
+  if (values.child) {
+    const th = values['child-threads'] ? Number(values['child-threads']) : undefined;
+    return runOne(values.child as BackendPreference, steps, values['child-ids'] as IdKind, th);
+  }
+  const kinds = values.ids!.split(',') as IdKind[];
+  const threadList = values.threads ? values.threads.split(',') : [''];
+  const repeat = Math.max(1, Number(values.repeat));
   console.log(`paper shape: B ${SHAPE.B}, ${SHAPE.Lq}/${SHAPE.Li} features, V 2^18, E ${SHAPE.E}, H ${SHAPE.H}, D ${SHAPE.D}; adaptive softmax + symmetric, Adam`);
-  const rows: { backend: string; msPerStep: number }[] = [];
+  console.log(`ids: uniform = uniform over the buckets (worst case); zipf = Zipf(s ${ZIPF.s}) over 2^20 hashed features (realistic text)`);
+  console.log(`${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ms/step = median wall time; cpu = process CPU time per step (all threads), less sensitive to other processes`);
+  const rows: RunResult[] = [];
   for (const b of values.backends!.split(',')) {
     const n = b === 'cpu' ? Math.min(steps, 5) : steps;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', b, '--steps', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    try {
-      const res = JSON.parse(line);
-      rows.push(res);
-      console.log(`${b.padEnd(5)} → ${res.backend.padEnd(10)} ${res.msPerStep.toFixed(1).padStart(8)} ms/step  ${res.examplesPerSec.toFixed(0).padStart(6)} ex/s  peak RSS ${res.peakRssGB.toFixed(2)} GB  tensors ${res.numTensorsFirst}→${res.numTensorsLast}  (${res.steps} steps)`);
-    } catch {
-      console.log(`${b.padEnd(5)} → unavailable: ${(r.stderr || line).trim().split('\n').slice(-1)[0]}`);
+    for (const kind of kinds) {
+      for (const th of threadList) {
+        const runs: RunResult[] = [];
+        let failure = '';
+        for (let rep = 0; rep < repeat; rep++) {
+          const args = ['--import', 'tsx', __filename, '--child', b, '--steps', String(n), '--child-ids', kind, ...(th ? ['--child-threads', th] : [])];
+          const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+          const line = r.stdout.trim().split('\n').pop() ?? '';
+          try {
+            runs.push(JSON.parse(line) as RunResult);
+          } catch {
+            const lines = (r.stderr || line).trim().split('\n');
+            failure = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1];
+            break;
+          }
+        }
+        if (runs.length === 0) {
+          console.log(`${b.padEnd(5)} ${kind.padEnd(7)} → unavailable: ${failure}`);
+          break;
+        }
+        // The run with the median ms/step (its phases and load), with the best minimum and the worst RSS.
+        const mid = [...runs].sort((a, b) => a.msPerStep - b.msPerStep)[Math.floor(runs.length / 2)];
+        const res = { ...mid, minMs: Math.min(...runs.map((x) => x.minMs)), peakRssGB: Math.max(...runs.map((x) => x.peakRssGB)) };
+        rows.push(res);
+        const reps = runs.length > 1 ? ` (median of ${runs.length} runs: ${runs.map((x) => x.msPerStep.toFixed(0)).join(', ')})` : '';
+        console.log(
+          `${b.padEnd(5)} ${kind.padEnd(7)} → ${res.backend.padEnd(10)} ${res.threads} thr ${res.msPerStep.toFixed(1).padStart(7)} ms/step (min ${res.minMs.toFixed(0)}, cpu ${res.cpuMsPerStep.toFixed(0)})` +
+            `  ${res.examplesPerSec.toFixed(0).padStart(5)} ex/s  peak RSS ${res.peakRssGB.toFixed(2)} GB  tensors ${res.numTensorsFirst}→${res.numTensorsLast}` +
+            `  ${res.distinctRows} rows/step  [${fmtPhases(res.phases)}]${res.inlineShare > 0 ? `  ${(100 * res.inlineShare).toFixed(0)}% of host phases inline (busy machine)` : ''}` +
+            `  load ${res.load.toFixed(1)}  (${res.steps} steps)${reps}`,
+        );
+      }
     }
   }
-  let torchOk = false;
-  try {
-    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    torchOk = true;
-  } catch {
-    console.log('pytorch → unavailable (python3 -c "import torch" failed; Debian: apt-get install python3-torch)');
+  const py = torchPython();
+  if (!py) {
+    console.log('pytorch → unavailable (no python3 with torch; Debian: apt-get install python3-torch)');
+    return;
   }
-  if (torchOk) {
-    const out = execFileSync('python3', [path.join(__dirname, 'torch_step.py'), '--steps', String(steps)], { encoding: 'utf8' }).trim().split('\n').pop()!;
-    const t = JSON.parse(out);
-    console.log(`pytorch (cpu, ${t.threads} threads) ${t.msPerStep.toFixed(1)} ms/step  peak RSS ${t.peakRssGB.toFixed(2)} GB`);
-    for (const r of rows) console.log(`ratio pytorch/${r.backend}: ${(t.msPerStep / r.msPerStep).toFixed(2)}× (> 1: tfjs faster)`);
+  for (const kind of kinds) {
+    try {
+      const out = execFileSync(py, [path.join(__dirname, 'torch_step.py'), '--steps', String(steps), '--ids', kind], { encoding: 'utf8' }).trim().split('\n').pop()!;
+      const t = JSON.parse(out);
+      console.log(`pytorch ${kind.padEnd(7)} (cpu, ${t.threads} threads, torch ${t.torch}) ${t.msPerStep.toFixed(1)} ms/step  peak RSS ${t.peakRssGB.toFixed(2)} GB  ${t.distinctRows ?? '?'} rows/step`);
+      for (const r of rows.filter((x) => x.ids === kind)) console.log(`  ratio pytorch/${r.backend} ${r.threads} thr: ${(t.msPerStep / r.msPerStep).toFixed(2)}× (> 1: tfjs faster)`);
+    } catch (e) {
+      console.log(`pytorch ${kind} → failed: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
 }
 

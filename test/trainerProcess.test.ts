@@ -73,21 +73,22 @@ test('SIGKILL: the run is read as crashed with every logged step intact', async 
   assert.ok(!events.some((e) => e.type === 'end'));
 });
 
-test('NaN loss: the run fails with the step and the quantity', async () => {
-  // A temperature that underflows float32 to 0: (s⁻ − s⁺)/τ is ±Inf or NaN, so the loss is NaN.
+test('a non-finite loss or gradient: the run fails with the step and the quantity', async () => {
+  // τ = 1e-40: the loss (computed in float64) is astronomically large and its float32 gradients, ∝ 1/τ,
+  // overflow: the step's gradient norm is not finite, and nothing is applied.
   const exp = smallExperiment();
   const r = run(exp.config, exp.runs, ['loss.adaptive=false', 'loss.temperature=1e-40']);
   const done = await r.handle.done;
   assert.ok(done);
   assert.equal(done.status, 'failed');
   assert.equal(done.error?.step, 1);
-  assert.equal(done.error?.quantity, 'loss');
-  assert.match(done.error!.message, /loss is NaN at step 1/);
+  assert.equal(done.error?.quantity, 'gradient_norm');
+  assert.match(done.error!.message, /^gradient_norm is (NaN|Infinity) at step 1;/);
   const summary = readRun(done.runDir!);
   assert.equal(summary.status, 'failed');
-  assert.equal(summary.meta?.error?.quantity, 'loss');
+  assert.equal(summary.meta?.error?.quantity, 'gradient_norm');
   const { events } = readEvents(path.join(done.runDir!, 'events.jsonl'));
-  assert.ok(events.some((e) => e.type === 'log' && e.level === 'error' && /NaN/.test(e.message)));
+  assert.ok(events.some((e) => e.type === 'log' && e.level === 'error' && /gradient_norm is (NaN|Infinity) at step 1/.test(e.message)));
 });
 
 test('a bad config is reported with its location and no run folder is created', async () => {

@@ -4,20 +4,44 @@ import { AdaptiveForm } from './types';
 /** Maps a (stop-gradient) similarity matrix, a base value and α to a per-pair hyper-parameter. */
 export type AdaptiveFn = (sim: tf.Tensor, base: number, alpha: number) => tf.Tensor;
 
-/** One adaptive form: how it builds the margin δ_ji and the temperature τ_ji. */
+/**
+ * The same map on the host, over one row of n similarities sim[off .. off + n): `values` writes the
+ * per-pair δ/τ into out[0 .. n), `grads` their derivatives d/ds.
+ */
+export interface HostAdaptiveFn {
+  values: (sim: Float32Array, off: number, n: number, base: number, alpha: number, out: Float64Array) => void;
+  grads: (sim: Float32Array, off: number, n: number, base: number, alpha: number, out: Float64Array) => void;
+}
+
+/** One adaptive form: how it builds the margin δ_ji and the temperature τ_ji (tensors, and on the host). */
 export interface AdaptiveFormFns {
   margin: AdaptiveFn;
   temperature: AdaptiveFn;
+  host: { margin: HostAdaptiveFn; temperature: HostAdaptiveFn };
 }
 
 /**
  * Registry of adaptive forms (form name → functions). `linear`:
- *   δ_ji = δ₀ + α·(1 − s),    τ_ji = τ₀·(1 + α·(1 − s)).
+ *   δ_ji = δ₀ + α·(1 − s),    τ_ji = τ₀·(1 + α·(1 − s));    dδ/ds = −α,  dτ/ds = −τ₀α.
  */
 export const ADAPTIVE_FORMS: Readonly<Record<AdaptiveForm, AdaptiveFormFns>> = {
   linear: {
     margin: (sim, base, alpha) => tf.add(base, tf.mul(alpha, tf.sub(1, sim))),
     temperature: (sim, base, alpha) => tf.mul(base, tf.add(1, tf.mul(alpha, tf.sub(1, sim)))),
+    host: {
+      margin: {
+        values: (sim, off, n, base, alpha, out) => {
+          for (let i = 0; i < n; i++) out[i] = base + alpha * (1 - sim[off + i]);
+        },
+        grads: (_sim, _off, n, _base, alpha, out) => out.fill(-alpha, 0, n),
+      },
+      temperature: {
+        values: (sim, off, n, base, alpha, out) => {
+          for (let i = 0; i < n; i++) out[i] = base * (1 + alpha * (1 - sim[off + i]));
+        },
+        grads: (_sim, _off, n, base, alpha, out) => out.fill(-base * alpha, 0, n),
+      },
+    },
   },
 };
 

@@ -65,3 +65,6 @@ export function computeLoss(inputs: LossInputs, cfg: LossConfig): LossOutput {
 
   return { loss: loss as tf.Scalar, lossQ, lossSym, sQV, sVV, hyper };
 }
+export { lossAndGradHost } from './hostLoss';
+export type { HostLossInputs, HostLossOutput } from './hostLoss';
+export type { HostAdaptiveFn } from './adaptiveForms';

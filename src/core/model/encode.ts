@@ -22,8 +22,10 @@ export function encodeFeatures(
     for (let start = 0; start < feats.length; start += batch) {
       const part = feats.slice(start, start + batch);
       const bag = bagForward(p.table, d.embed, part);
-      const emb = tf.tidy(() => towerForward(tf.tensor2d(bag, [part.length, d.embed]), w).dataSync() as Float32Array);
-      out.set(emb, start * d.out);
+      // dataSync outside tf.tidy: tidy would walk a returned typed array element by element.
+      const t = tf.tidy(() => towerForward(tf.tensor2d(bag, [part.length, d.embed]), w));
+      out.set(t.dataSync() as Float32Array, start * d.out);
+      t.dispose();
       opts.onProgress?.(Math.min(start + batch, feats.length), feats.length);
     }
   } finally {

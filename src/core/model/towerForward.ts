@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { matMul } from './matMul';
+import { matMul, matMulHost, transposeHost } from './matMul';
 import type { DenseParams, ModelDims } from './params';
 
 /** A tower's dense weights as tensors, in the order of DENSE_KEYS. */
@@ -25,4 +25,86 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
 export function towerForward(bag: tf.Tensor2D, w: DenseTensors): tf.Tensor2D {
   const h = tf.relu(tf.add(matMul(bag, w.w1 as tf.Tensor2D), w.b1)) as tf.Tensor2D;
   return l2Normalize(tf.add(matMul(h, w.w2 as tf.Tensor2D), w.b2) as tf.Tensor2D);
+}
+
+/** Activations of one host-side tower pass, kept for its backward pass. */
+export interface TowerActivations {
+  rows: number;
+  /** Input bags [rows × E]. */
+  x: Float32Array;
+  /** relu(x·W1 + b1) [rows × H]. */
+  h: Float32Array;
+  /** 1/√(‖y‖² + ε) per row, y = h·W2 + b2. */
+  invNorm: Float64Array;
+  /** Output embeddings y/√(‖y‖² + ε) [rows × D]. */
+  e: Float32Array;
+}
+
+/** Gradients of one tower's dense weights, in the layout of DenseParams. */
+export type DenseGrads = DenseParams;
+
+/**
+ * tower(x) = normalize(relu(x·W1 + b1)·W2 + b2), the same function as `towerForward`, on host arrays:
+ * the two products run on the tfjs backend (`matMulHost`), bias, relu and normalisation on the host.
+ */
+export function towerForwardHost(x: Float32Array, rows: number, p: DenseParams, d: ModelDims): TowerActivations {
+  const { embed: E, hidden: H, out: D } = d;
+  const h = matMulHost(x, p.w1, rows, E, H);
+  for (let r = 0; r < rows; r++) {
+    const o = r * H;
+    for (let k = 0; k < H; k++) {
+      const a = h[o + k] + p.b1[k];
+      h[o + k] = a > 0 ? a : 0;
+    }
+  }
+  const e = matMulHost(h, p.w2, rows, H, D);
+  const invNorm = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    let ss = 0;
+    for (let k = 0; k < D; k++) {
+      const y = (e[o + k] += p.b2[k]);
+      ss += y * y;
+    }
+    const inv = 1 / Math.sqrt(ss + 1e-12);
+    invNorm[r] = inv;
+    for (let k = 0; k < D; k++) e[o + k] *= inv;
+  }
+  return { rows, x, h, invNorm, e };
+}
+
+/**
+ * Backward of towerForwardHost for ∂L/∂e = `de` [rows × D]: the weight gradients and ∂L/∂x [rows × E].
+ *   dy = (de − e·⟨e, de⟩)/‖y‖;  dW2 = hᵀ·dy, db2 = Σ_rows dy;  dh = dy·W2ᵀ ∘ 1[h > 0];
+ *   dW1 = xᵀ·dh, db1 = Σ_rows dh;  dx = dh·W1ᵀ.
+ * `de` is overwritten (it becomes dy).
+ */
+export function towerBackwardHost(a: TowerActivations, de: Float32Array, p: DenseParams, d: ModelDims): { grads: DenseGrads; dx: Float32Array } {
+  const { embed: E, hidden: H, out: D } = d;
+  const { rows, e, h, x, invNorm } = a;
+  const b2 = new Float64Array(D);
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    let dot = 0;
+    for (let k = 0; k < D; k++) dot += e[o + k] * de[o + k];
+    const inv = invNorm[r];
+    for (let k = 0; k < D; k++) {
+      const dy = (de[o + k] - e[o + k] * dot) * inv;
+      de[o + k] = dy;
+      b2[k] += dy;
+    }
+  }
+  const w2 = matMulHost(transposeHost(h, rows, H), de, H, rows, D);
+  const dh = matMulHost(de, transposeHost(p.w2, H, D), rows, D, H);
+  const b1 = new Float64Array(H);
+  for (let r = 0; r < rows; r++) {
+    const o = r * H;
+    for (let k = 0; k < H; k++) {
+      if (h[o + k] > 0) b1[k] += dh[o + k];
+      else dh[o + k] = 0;
+    }
+  }
+  const w1 = matMulHost(transposeHost(x, rows, E), dh, E, rows, H);
+  const dx = matMulHost(dh, transposeHost(p.w1, E, H), rows, H, E);
+  return { grads: { w1, b1: Float32Array.from(b1), w2, b2: Float32Array.from(b2) }, dx };
 }

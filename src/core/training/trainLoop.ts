@@ -207,6 +207,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     }
     logBoth('error', error.message);
   }
+  trainer.dispose();
   if (status === 'stopped') logBoth('info', `stopped by request after step ${step}`);
   writer.finish(status, error);
   return { runDir: writer.dir, status, step, error };

@@ -1,0 +1,119 @@
+/**
+ * Chart.js registration (only the parts the dashboard uses, so the bundle stays small) and the
+ * options every dashboard chart shares: no animation (streamed updates use update('none')), data
+ * given pre-parsed and sorted ({x, y} objects, `parsing: false`), theme colours from the palette.
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartOptions,
+  type TooltipItem,
+} from 'chart.js';
+import annotationPlugin from 'chartjs-plugin-annotation';
+import type { Palette } from '../theme';
+
+let registered = false;
+
+/** Registers the Chart.js components and plugins once. */
+export function registerChartParts(): void {
+  if (registered) return;
+  Chart.register(LineController, BarController, LineElement, PointElement, BarElement, LinearScale, CategoryScale, Filler, Tooltip, Legend, annotationPlugin);
+  registered = true;
+}
+
+/** Line width for the theme (thicker in high contrast). */
+export function lineWidth(p: Palette): number {
+  return p.kind.startsWith('high-contrast') ? 2 : 1.5;
+}
+
+/** Compact number for ticks and tooltips: 3 significant digits, no exponent for ordinary values. */
+export function formatTick(v: number): string {
+  if (!Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
+  return String(+v.toPrecision(3));
+}
+
+/** Theme-dependent parts of a linear axis. */
+export interface AxisTheme {
+  grid: { color: string; lineWidth: number; drawTicks: boolean; drawOnChartArea?: boolean };
+  border: { color: string; display: boolean };
+  ticks: { color: string; font: { size: number; family: string }; padding: number; maxTicksLimit: number; callback: (v: number | string) => string; precision?: number; includeBounds?: boolean };
+}
+
+export function axisTheme(p: Palette): AxisTheme {
+  return {
+    grid: { color: p.gridFaint, lineWidth: 1, drawTicks: false },
+    border: { color: p.grid, display: true },
+    ticks: { color: p.foreground, font: { size: p.fontSize, family: p.fontFamily }, padding: 4, maxTicksLimit: 5, callback: (v) => formatTick(Number(v)) },
+  };
+}
+
+/** Options shared by the line charts (x = step, linear). */
+export function baseLineOptions(p: Palette): ChartOptions<'line'> {
+  return {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    parsing: false,
+    normalized: true,
+    spanGaps: false,
+    events: ['mousemove', 'mouseout', 'click'],
+    interaction: { mode: 'nearest', axis: 'x', intersect: false },
+    elements: {
+      point: { radius: 0, hoverRadius: 3, hitRadius: 4 },
+      line: { borderWidth: lineWidth(p), tension: 0, borderJoinStyle: 'round' },
+    },
+    layout: { padding: { top: 2, right: 4, bottom: 0, left: 0 } },
+    scales: {
+      // Round steps only (includeBounds false: the first/last step would crowd the round ticks next to
+      // them); up to 7 ticks, as Chart.js rounds the spacing up coarsely (1–84 with 5 ticks: only "50").
+      x: { type: 'linear', ...axisTheme(p), ticks: { ...axisTheme(p).ticks, precision: 0, includeBounds: false, maxTicksLimit: 7 } } as never,
+      y: { type: 'linear', ...axisTheme(p) } as never,
+    },
+    plugins: {
+      legend: legendOptions(p),
+      tooltip: tooltipOptions(p),
+    },
+  };
+}
+
+/** Legend: small boxes, theme colours, top left. */
+export function legendOptions(p: Palette) {
+  return {
+    display: true,
+    position: 'top' as const,
+    align: 'start' as const,
+    labels: { color: p.foreground, font: { size: p.fontSize, family: p.fontFamily }, boxWidth: 10, boxHeight: 2, padding: 6 },
+  };
+}
+
+/** Tooltip in the theme's colours. */
+export function tooltipOptions(p: Palette): NonNullable<NonNullable<ChartOptions<'line'>['plugins']>['tooltip']> {
+  return {
+    enabled: true,
+    backgroundColor: p.tooltipBackground,
+    titleColor: p.tooltipForeground,
+    bodyColor: p.tooltipForeground,
+    borderColor: p.border,
+    borderWidth: 1,
+    titleFont: { size: p.fontSize, family: p.fontFamily },
+    bodyFont: { size: p.fontSize, family: p.fontFamily },
+    padding: 6,
+    boxWidth: 8,
+    boxHeight: 8,
+    callbacks: {
+      title: (items: TooltipItem<'line'>[]) => (items.length ? `step ${items[0].parsed.x}` : ''),
+      label: (item: TooltipItem<'line'>) => `${item.dataset.label ?? ''}: ${item.parsed.y === null ? '—' : formatTick(item.parsed.y)}`,
+    },
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The dashboard's sections and chart panels: what each chart shows, with which colours and
+ * thresholds. Thresholds come from DEFAULT_COLLAPSE_THRESHOLDS (the collapse verdict's rules,
+ * docs/diagnostics.md), never copied numbers.
+ */
+import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../../core/metrics/collapseMonitor';
+import type { DisplaySeries } from '../data/displaySeries';
+import { hyperOf, type HyperKind, type SeriesId } from '../data/seriesCatalog';
+import type { StepStore } from '../data/stepStore';
+import { formatTick } from './chartSetup';
+import type { EvalPoint } from '../protocol';
+import type { ColorResolver, Palette } from '../theme';
+import { ChartCard, Section } from '../views/section';
+import { EvalChart, recallMetricNames } from './evalChart';
+import { HistogramChart } from './histogramChart';
+import { SeriesChart, type SeriesChartSpec } from './seriesChart';
+
+/** What a panel draws from. */
+export interface DrawContext {
+  store: StepStore;
+  evals: readonly EvalPoint[];
+  /** Steps shown on every step axis (so stacked charts line up); null before the first step. */
+  xRange: { min: number; max: number } | null;
+}
+
+export interface ChartPanel {
+  readonly id: string;
+  readonly card: ChartCard;
+  readonly section: Section;
+  draw(ctx: DrawContext): void;
+  applyTheme(p: Palette): void;
+  /** Points Chart.js holds for a series, when this panel charts it. */
+  charted(id: SeriesId): number | null;
+}
+
+/** "τ", "δ" or "δ / τ" for the kinds seen. */
+export function hyperSymbol(kinds: ReadonlySet<HyperKind>): string {
+  if (kinds.size === 1) return kinds.has('tau') ? 'τ' : 'δ';
+  return 'δ / τ';
+}
+
+/** Section title naming which adaptive hyper-parameter the run has. */
+export function hyperSectionTitle(kinds: ReadonlySet<HyperKind>): string {
+  if (kinds.size === 0) return 'Adaptive δ / τ';
+  if (kinds.size === 2) return 'Adaptive δ and τ';
+  return kinds.has('tau') ? 'Adaptive τ · softmax loss (δ not used)' : 'Adaptive δ · margin loss (τ not used)';
+}
+
+const T = DEFAULT_COLLAPSE_THRESHOLDS;
+
+const HYPER_BANDS: SeriesChartSpec = {
+  axes: [{ id: 'y', position: 'left' }],
+  lines: [
+    { series: 'hyper.p95', label: 'p05–p95', color: 'blue', alpha: 0, fill: { to: 'hyper.p05', alpha: 0.16 } },
+    { series: 'hyper.p05', label: 'p05', color: 'blue', alpha: 0, legend: false },
+    { series: 'hyper.p75', label: 'p25–p75', color: 'blue', alpha: 0, fill: { to: 'hyper.p25', alpha: 0.32 } },
+    { series: 'hyper.p25', label: 'p25', color: 'blue', alpha: 0, legend: false },
+    { series: 'hyper.p50', label: 'median', color: 'blue' },
+  ],
+};
+
+const SIMILARITY: SeriesChartSpec = {
+  axes: [{ id: 'y', position: 'left' }],
+  lines: [
+    { series: 'sim.qv', label: 'mean s(q,v)', color: 'green' },
+    { series: 'sim.vneg', label: 'mean s(v,v⁻)', color: 'red' },
+  ],
+};
+
+const RATIO_VIOLATION: SeriesChartSpec = {
+  axes: [
+    { id: 'y', position: 'left', title: 'R' },
+    { id: 'y1', position: 'right', title: 'violation rate', min: 0, max: 1 },
+  ],
+  lines: [
+    { series: 'collapse.ratio', label: 'R', color: 'blue', axis: 'y' },
+    { series: 'collapse.violationRate', label: 'violation rate', color: 'orange', axis: 'y1' },
+  ],
+  // Labels next to their axis: R's on the left, the violation rate's on the right.
+  thresholds: [
+    { axis: 'y', value: T.warningRatio, label: 'R warn <', color: 'yellow' },
+    { axis: 'y1', value: T.warningViolationRate, label: 'viol. warn >', color: 'yellow' },
+    { axis: 'y1', value: T.collapsedViolationRate, label: 'viol. collapse >', color: 'red' },
+  ],
+};
+
+const ITEM_COSINE: SeriesChartSpec = {
+  axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
+  lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
+  thresholds: [
+    { axis: 'y', value: T.warningItemCosine, label: 'warn >', color: 'yellow' },
+    { axis: 'y', value: T.collapsedItemCosine, label: 'collapse >', color: 'red' },
+  ],
+};
+
+const LOSS: SeriesChartSpec = {
+  axes: [{ id: 'y', position: 'left' }],
+  lines: [
+    { series: 'loss.total', label: 'total (raw)', color: 'blue', alpha: 0.28, legend: false },
+    { series: 'loss.q', label: 'query part (raw)', color: 'green', alpha: 0.28, legend: false },
+    { series: 'loss.sym', label: 'symmetric part (raw)', color: 'purple', alpha: 0.28, legend: false },
+    { series: 'loss.total.smoothed', label: 'total', color: 'blue' },
+    { series: 'loss.q.smoothed', label: 'query part', color: 'green' },
+    { series: 'loss.sym.smoothed', label: 'symmetric part', color: 'purple' },
+  ],
+};
+
+const RECALL: SeriesChartSpec = {
+  axes: [{ id: 'y', position: 'left', min: 0, max: 1 }],
+  lines: [
+    { series: 'recall.at1', label: '@1', color: 'blue' },
+    { series: 'recall.at5', label: '@5', color: 'green' },
+    { series: 'recall.at10', label: '@10', color: 'orange' },
+  ],
+};
+
+/** A panel around a SeriesChart; `caption` may add a dynamic subtitle. */
+class SeriesPanel implements ChartPanel {
+  private readonly chart: SeriesChart;
+
+  constructor(
+    readonly id: string,
+    readonly section: Section,
+    readonly card: ChartCard,
+    spec: SeriesChartSpec,
+    display: DisplaySeries,
+    palette: Palette,
+    colors: ColorResolver,
+    private readonly caption?: (ctx: DrawContext) => string,
+  ) {
+    this.chart = new SeriesChart(card.canvas, spec, display, palette, colors);
+  }
+
+  draw(ctx: DrawContext): void {
+    if (this.caption) this.card.setSub(this.caption(ctx));
+    this.chart.refresh(ctx.xRange);
+  }
+
+  applyTheme(p: Palette): void {
+    this.chart.applyTheme(p);
+  }
+
+  charted(id: SeriesId): number | null {
+    return this.chart.chartedCount(id);
+  }
+}
+
+export class HistogramPanel implements ChartPanel {
+  readonly id = 'hyperHist';
+  readonly chart: HistogramChart;
+  private symbol = 'τ';
+
+  constructor(readonly section: Section, readonly card: ChartCard, palette: Palette, colors: ColorResolver) {
+    this.chart = new HistogramChart(card.canvas, palette, colors, () => this.symbol);
+  }
+
+  draw(ctx: DrawContext): void {
+    const e = ctx.store.latest;
+    const h = e ? hyperOf(e) : null;
+    this.symbol = h?.kind === 'delta' ? 'δ' : 'τ';
+    this.chart.show(e?.step ?? -1, h?.dist ?? null);
+    this.card.setPlaceholder(e && !h ? 'no δ or τ distribution in this step' : null);
+    this.card.setSub(h && e ? `step ${e.step} · ${h.dist.hist.counts.length} bins over [${formatTick(h.dist.hist.lo)}, ${formatTick(h.dist.hist.hi)}]` : '');
+  }
+
+  applyTheme(p: Palette): void {
+    this.chart.applyTheme(p);
+  }
+
+  charted(): number | null {
+    return null;
+  }
+}
+
+export class EvalPanel implements ChartPanel {
+  readonly id = 'eval';
+  readonly chart: EvalChart;
+  private shown: readonly EvalPoint[] | null = null;
+
+  constructor(readonly section: Section, readonly card: ChartCard, palette: Palette) {
+    this.chart = new EvalChart(card.canvas, palette);
+  }
+
+  draw(ctx: DrawContext): void {
+    if (this.shown !== ctx.evals) {
+      this.chart.setPoints(ctx.evals);
+      this.shown = ctx.evals;
+    }
+    const names = recallMetricNames(ctx.evals);
+    this.card.setPlaceholder(names.length === 0 ? 'No evaluation yet' : null);
+    const last = ctx.evals[ctx.evals.length - 1];
+    this.card.setSub(
+      last
+        ? `step ${last.step}: ` +
+            Object.entries(last.metrics)
+              .filter(([k, v]) => typeof v === 'number' && /@\d+$/.test(k) && !/@(50|100)$/.test(k))
+              .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
+              .join(' · ')
+        : '',
+    );
+    this.chart.refresh(ctx.xRange);
+  }
+
+  applyTheme(p: Palette): void {
+    this.chart.applyTheme(p);
+  }
+
+  charted(): number | null {
+    return this.chart.pointCount();
+  }
+}
+
+/** The sections in display order and the panels in them. */
+export interface Layout {
+  sections: Section[];
+  panels: ChartPanel[];
+  hyperSection: Section;
+  lossSection: Section;
+  histogramPanel: HistogramPanel;
+  evalPanel: EvalPanel;
+}
+
+/** Builds the sections into `parent` (before the charts, so they are created attached and sized). */
+export function buildLayout(
+  parent: HTMLElement,
+  display: DisplaySeries,
+  palette: Palette,
+  colors: ColorResolver,
+  closed: ReadonlySet<string>,
+  onToggle: (section: string, open: boolean) => void,
+): Layout {
+  const section = (id: string, title: string) => new Section(id, title, !closed.has(id), (open) => onToggle(id, open));
+  const hyper = section('hyper', 'Adaptive δ / τ');
+  const collapse = section('collapse', 'Collapse');
+  const loss = section('loss', 'Loss');
+  const retrieval = section('retrieval', 'Retrieval');
+  const sections = [hyper, collapse, loss, retrieval];
+  for (const s of sections) parent.appendChild(s.root);
+
+  const card = (s: Section, id: string, caption: string, describe: string) => {
+    const c = new ChartCard(id, caption, describe);
+    s.body.appendChild(c.root);
+    return c;
+  };
+  const hyperBandsCard = card(hyper, 'hyperBands', 'Distribution over steps', 'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median');
+  const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
+  const simCard = card(collapse, 'similarity', 'Mean similarities', 'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives');
+  const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = mean s(q,v) / mean s(v,v⁻), undefined (a gap) while mean s(v,v⁻) ≤ 0.05; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
+  const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; the collapse verdict warns above and collapses above the thresholds');
+  const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
+  const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
+  const evalCard = card(retrieval, 'eval', 'Evaluation recall@k', 'Recall@k of evaluations on the test set (exact search) after a step');
+
+  const evalPanel = new EvalPanel(retrieval, evalCard, palette);
+  const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
+  const panels: ChartPanel[] = [
+    new SeriesPanel('hyperBands', hyper, hyperBandsCard, HYPER_BANDS, display, palette, colors, (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`),
+    histogramPanel,
+    new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
+    new SeriesPanel('ratio', collapse, ratioCard, RATIO_VIOLATION, display, palette, colors, (ctx) => {
+      const r = ctx.store.column('collapse.ratio').last();
+      return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (mean s(v,v⁻) ≤ 0.05)' : '';
+    }),
+    new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors),
+    new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
+    new SeriesPanel('recall', retrieval, recallCard, RECALL, display, palette, colors),
+    evalPanel,
+  ];
+  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel };
+}

@@ -1,0 +1,195 @@
+/**
+ * A line chart over steps bound to decimated series of the store: each refresh hands Chart.js a copy
+ * of the display points of the series that changed (≤ ~2k points each) and calls update('none').
+ * Distribution bands are pairs of edge series filled between; threshold lines are
+ * chartjs-plugin-annotation line annotations.
+ */
+import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
+import type { AnnotationOptions } from 'chartjs-plugin-annotation';
+import type { ChartPoint } from '../data/decimatedSeries';
+import type { DisplaySeries } from '../data/displaySeries';
+import type { SeriesId } from '../data/seriesCatalog';
+import type { ColorResolver, Palette } from '../theme';
+import { axisTheme, baseLineOptions, formatTick, lineWidth } from './chartSetup';
+
+export type PaletteColor = 'red' | 'blue' | 'yellow' | 'orange' | 'green' | 'purple' | 'foreground' | 'muted';
+export type AxisId = 'y' | 'y1';
+
+export interface LineSpec {
+  series: SeriesId;
+  label: string;
+  color: PaletteColor;
+  /** Line opacity (default 1); 0 draws no line (a band edge). */
+  alpha?: number;
+  dash?: number[];
+  /** Fill from this series to `to` (a band), with this opacity. */
+  fill?: { to: SeriesId; alpha: number };
+  /** Shown in the legend (default true). */
+  legend?: boolean;
+  axis?: AxisId;
+}
+
+export interface AxisSpec {
+  id: AxisId;
+  position: 'left' | 'right';
+  title?: string;
+  min?: number;
+  max?: number;
+  suggestedMin?: number;
+  suggestedMax?: number;
+}
+
+export interface ThresholdSpec {
+  axis: AxisId;
+  value: number;
+  label: string;
+  color: PaletteColor;
+}
+
+export interface SeriesChartSpec {
+  lines: LineSpec[];
+  axes: AxisSpec[];
+  thresholds?: ThresholdSpec[];
+}
+
+type LineDataset = ChartDataset<'line', ChartPoint[]>;
+
+export class SeriesChart {
+  readonly chart: Chart<'line', ChartPoint[]>;
+  private readonly seen: number[];
+  /** Legend swatch of each band (a stronger colour than its faint fill). */
+  private swatches: (string | undefined)[] = [];
+
+  constructor(
+    canvas: HTMLCanvasElement,
+    private readonly spec: SeriesChartSpec,
+    private readonly display: DisplaySeries,
+    palette: Palette,
+    private readonly colors: ColorResolver,
+  ) {
+    const datasets: LineDataset[] = spec.lines.map((l) => ({ label: l.label, data: [], yAxisID: l.axis ?? 'y' }));
+    this.chart = new Chart(canvas, { type: 'line', data: { datasets }, options: this.options(palette) });
+    this.seen = spec.lines.map(() => -1);
+    this.styleDatasets(palette);
+    this.chart.update();
+  }
+
+  /** Gives Chart.js the current display points of changed series and redraws (no animation). */
+  refresh(xRange: { min: number; max: number } | null): void {
+    this.spec.lines.forEach((l, k) => {
+      const s = this.display.get(l.series);
+      if (s.changeCount !== this.seen[k]) {
+        this.chart.data.datasets[k].data = s.toArray();
+        this.seen[k] = s.changeCount;
+      }
+    });
+    // In place in the chart's own options object (not through Chart.js' option resolver proxies).
+    const x = (this.chart.config.options as ChartOptions<'line'>).scales!.x!;
+    x.min = xRange?.min;
+    x.max = xRange && xRange.max > xRange.min ? xRange.max : xRange ? xRange.min + 1 : undefined;
+    this.chart.update('none');
+  }
+
+  /** Re-colours everything for a new palette. */
+  applyTheme(palette: Palette): void {
+    this.chart.options = this.options(palette);
+    this.styleDatasets(palette);
+    // A full (non-'none') update: only it refreshes the options Chart.js shares between elements.
+    this.chart.update();
+  }
+
+  /** Points Chart.js currently holds for a series of this chart; null when not charted here. */
+  chartedCount(id: SeriesId): number | null {
+    const k = this.spec.lines.findIndex((l) => l.series === id);
+    return k < 0 ? null : this.chart.data.datasets[k].data.length;
+  }
+
+  private styleDatasets(p: Palette): void {
+    this.swatches = this.spec.lines.map((l) => (l.fill ? this.colors.withAlpha(p[l.color], Math.min(1, l.fill.alpha * 2.2)) : undefined));
+    this.spec.lines.forEach((l, k) => {
+      const ds = this.chart.data.datasets[k];
+      const base = p[l.color];
+      const alpha = l.alpha ?? 1;
+      ds.borderColor = alpha === 1 ? base : this.colors.withAlpha(base, alpha);
+      ds.borderWidth = alpha === 0 ? 0 : lineWidth(p);
+      ds.borderDash = l.dash ?? [];
+      if (l.fill) {
+        const target = this.spec.lines.findIndex((m) => m.series === l.fill!.to);
+        const fillColor = this.colors.withAlpha(base, l.fill.alpha);
+        ds.fill = { target, above: fillColor, below: fillColor };
+        ds.backgroundColor = fillColor;
+      } else {
+        ds.fill = false;
+        ds.backgroundColor = ds.borderColor;
+      }
+    });
+  }
+
+  private options(p: Palette): ChartOptions<'line'> {
+    const o = baseLineOptions(p);
+    const scales: Record<string, unknown> = { x: o.scales!.x };
+    for (const a of this.spec.axes) {
+      const theme = axisTheme(p);
+      scales[a.id] = {
+        type: 'linear',
+        position: a.position,
+        min: a.min,
+        max: a.max,
+        suggestedMin: a.suggestedMin,
+        suggestedMax: a.suggestedMax,
+        ...theme,
+        grid: a.id === 'y' ? theme.grid : { ...theme.grid, drawOnChartArea: false },
+        title: a.title ? { display: true, text: a.title, color: p.muted, font: { size: p.fontSize, family: p.fontFamily }, padding: 0 } : { display: false },
+      };
+    }
+    o.scales = scales as ChartOptions<'line'>['scales'];
+    const lines = this.spec.lines;
+    o.plugins!.legend = {
+      ...o.plugins!.legend,
+      labels: {
+        ...o.plugins!.legend!.labels,
+        boxHeight: 8,
+        filter: (item, data) => {
+          const k = item.datasetIndex ?? -1;
+          if (k < 0 || lines[k].legend === false) return false;
+          return (data.datasets[k].data as ChartPoint[]).some((pt) => pt.y !== null);
+        },
+        // Bands: a stronger swatch than the faint fill, outlined in the series colour.
+        // (colours computed once per theme: resolving one here would force a style recalculation per update)
+        generateLabels: (chart) =>
+          Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
+            const k = item.datasetIndex ?? -1;
+            const swatch = this.swatches[k];
+            return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
+          }),
+      },
+    };
+    o.plugins!.annotation = { annotations: this.annotations(p) };
+    return o;
+  }
+
+  private annotations(p: Palette): Record<string, AnnotationOptions> {
+    const out: Record<string, AnnotationOptions> = {};
+    (this.spec.thresholds ?? []).forEach((t, k) => {
+      out[`threshold${k}`] = {
+        type: 'line',
+        scaleID: t.axis,
+        value: t.value,
+        borderColor: this.colors.withAlpha(p[t.color], 0.9),
+        borderWidth: 1,
+        borderDash: [4, 3],
+        label: {
+          display: true,
+          content: `${t.label} ${formatTick(t.value)}`,
+          position: t.axis === 'y1' || this.spec.axes.length === 1 ? 'end' : 'start',
+          backgroundColor: 'rgba(0, 0, 0, 0)',
+          color: p[t.color],
+          font: { size: p.fontSize - 1, family: p.fontFamily },
+          padding: 1,
+          yAdjust: -7,
+        },
+      };
+    });
+    return out;
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The dashboard controller: validates every incoming message, keeps the run's exact values
+ * (StepStore) and their decimated display versions (DisplaySeries), and redraws the header, the
+ * verdict badge and the visible charts once per animation frame. Handling a message costs
+ * O(new steps) (validation, column appends, decimation of the open buckets), independent of the
+ * history length; a frame costs O(display points) ≤ ~2k per series.
+ */
+import { registerChartParts } from './charts/chartSetup';
+import type { HistogramShown } from './charts/histogramChart';
+import { buildLayout, hyperSectionTitle, type ChartPanel, type DrawContext, type Layout } from './charts/panels';
+import { DisplaySeries } from './data/displaySeries';
+import { ALL_SERIES, hyperOf, type SeriesId } from './data/seriesCatalog';
+import { StepStore } from './data/stepStore';
+import { secondsLeft, stepsPerSecond } from './data/throughput';
+import { ChartPacer } from './chartPacer';
+import { FrameScheduler, VisibilityTracker } from './frameScheduler';
+import { parseToDashboard, type EvalPoint, type RunHeader, type StepEvent, type ToDashboard } from './protocol';
+import { SNAPSHOT_VERSION, type Snapshot } from './snapshot';
+import { ColorResolver, readPalette, watchTheme, type Palette } from './theme';
+import type { Host } from './vscodeApi';
+import { el, setText } from './views/dom';
+import { HeaderView } from './views/headerView';
+import { MalformedNote } from './views/malformedNote';
+import { SmoothingControl } from './views/smoothingControl';
+import { VerdictBadge, type ShownVerdict } from './views/verdictBadge';
+
+/** How long the Stop button stays in "stopping" without the run ending before it is enabled again. */
+const STOP_RETRY_MS = 15_000;
+/** Chart redraw passes start at most this often (ms). */
+const CHART_INTERVAL_MS = 200;
+/** Drawing time per animation frame for charts (ms); the rest of a pass goes to the next frames. */
+const CHART_FRAME_BUDGET_MS = 3;
+/** The snapshot is saved at once when the run or verdict changes, else (a new step) at most this often. */
+const SNAPSHOT_INTERVAL_MS = 1_000;
+
+/** Counters and timings for the debug hook and the benchmark. */
+export interface DashboardStats {
+  messages: number;
+  frames: number;
+  lastHandleMs: number;
+  maxHandleMs: number;
+  lastFrameMs: number;
+  /** Milliseconds of each chart's last redraw. */
+  panelMs: Record<string, number>;
+}
+
+export class Dashboard {
+  readonly store = new StepStore();
+  readonly display: DisplaySeries;
+  private evals: EvalPoint[] = [];
+  private run: RunHeader | null = null;
+  private verdict: ShownVerdict | null = null;
+  /** Newest step known before any step arrived (from the snapshot). */
+  private snapshotStep: number | null = null;
+  private resetSeen = false;
+  private stopping = false;
+  private stopTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly closedSections: Set<string>;
+  private readonly dirty = new Set<ChartPanel>();
+  private headerDirty = true;
+  private palette: Palette;
+  private readonly colors: ColorResolver;
+  private readonly header: HeaderView;
+  private readonly badge = new VerdictBadge();
+  private readonly note = new MalformedNote();
+  private readonly empty = el('div', { className: 'empty-state', attrs: { 'data-role': 'empty' } });
+  private readonly sectionsRoot = el('div', { className: 'sections' });
+  private readonly layout: Layout;
+  private readonly frames: FrameScheduler;
+  private readonly pacer: ChartPacer;
+  private snapshotKey = '';
+  private snapshotAt = -Infinity;
+  private readonly visibility: VisibilityTracker;
+  readonly stats: DashboardStats = { messages: 0, frames: 0, lastHandleMs: 0, maxHandleMs: 0, lastFrameMs: 0, panelMs: {} };
+
+  constructor(root: HTMLElement, private readonly host: Host) {
+    registerChartParts();
+    const snap = host.loadSnapshot();
+    this.closedSections = new Set(snap?.closedSections ?? []);
+    if (snap) {
+      this.run = snap.run;
+      this.verdict = snap.verdict;
+      this.snapshotStep = snap.step;
+      this.store.setSmoothing(snap.smoothing);
+    }
+    this.colors = new ColorResolver(document);
+    this.palette = readPalette(document, this.colors);
+    this.display = new DisplaySeries(this.store);
+    this.header = new HeaderView({ stop: () => this.requestStop(), openLog: () => host.post({ type: 'openLog' }), evaluate: () => host.post({ type: 'evaluate' }) });
+    root.append(this.header.root, this.badge.root, this.note.root, this.empty, this.sectionsRoot);
+    this.frames = new FrameScheduler(() => this.drawFrame());
+    this.pacer = new ChartPacer(CHART_INTERVAL_MS, CHART_FRAME_BUDGET_MS, () => this.frames.request());
+    this.visibility = new VisibilityTracker(() => this.frames.request());
+    this.layout = buildLayout(this.sectionsRoot, this.display, this.palette, this.colors, this.closedSections, (id, open) => this.onSectionToggle(id, open));
+    this.layout.lossSection.tools.appendChild(new SmoothingControl(this.store.smoothing, (w) => this.setSmoothing(w)).root);
+    for (const p of this.layout.panels) this.visibility.observe(p.card.root);
+    watchTheme(document, () => this.onThemeChange());
+    this.markAllDirty();
+    this.drawFrame();
+  }
+
+  /** Entry point for every `message` event: validates, applies, schedules a redraw. */
+  handleMessage(data: unknown): void {
+    const t0 = performance.now();
+    this.stats.messages++;
+    const parsed = parseToDashboard(data);
+    if (!parsed.ok) {
+      this.note.add(parsed.reason);
+    } else {
+      this.apply(parsed.value);
+    }
+    const ms = performance.now() - t0;
+    this.stats.lastHandleMs = ms;
+    if (ms > this.stats.maxHandleMs) this.stats.maxHandleMs = ms;
+  }
+
+  /** A frame is scheduled or visible charts still wait for their redraw. */
+  get renderPending(): boolean {
+    return this.frames.pending || this.pacer.busy;
+  }
+
+  get malformed(): { count: number; lastReason: string } {
+    return this.note.ignored;
+  }
+
+  get currentRun(): RunHeader | null {
+    return this.run;
+  }
+
+  get currentVerdict(): ShownVerdict | null {
+    return this.verdict;
+  }
+
+  get evaluations(): readonly EvalPoint[] {
+    return this.evals;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  get themePalette(): Palette {
+    return this.palette;
+  }
+
+  /** Points Chart.js holds for a series (null when no chart shows it). */
+  charted(id: SeriesId): number | null {
+    for (const p of this.layout.panels) {
+      const n = p.charted(id);
+      if (n !== null) return n;
+    }
+    return null;
+  }
+
+  /** Points of the evaluation chart. */
+  evalCharted(): number {
+    return this.layout.evalPanel.charted() ?? 0;
+  }
+
+  /** What the histogram shows. */
+  histogram(): HistogramShown | null {
+    return this.layout.histogramPanel.chart.current;
+  }
+
+  private apply(m: ToDashboard): void {
+    switch (m.type) {
+      case 'reset':
+        this.onReset(m.run, m.steps, m.evals);
+        break;
+      case 'steps':
+        this.onSteps(m.steps);
+        break;
+      case 'status':
+        this.onStatus(m.run);
+        break;
+      case 'eval':
+        this.onEval(m.point);
+        break;
+    }
+  }
+
+  private onReset(run: RunHeader | null, steps: StepEvent[], evals: EvalPoint[]): void {
+    if (run === null || this.run === null || run.runDir !== this.run.runDir || run.status !== 'running') this.clearStopping();
+    this.resetSeen = true;
+    this.run = run;
+    this.snapshotStep = null;
+    this.store.clear();
+    this.store.append(steps);
+    this.display.rebuild();
+    this.evals = [];
+    for (const e of evals) this.insertEval(e);
+    this.verdict = this.latestVerdict();
+    this.markAllDirty();
+  }
+
+  private onSteps(steps: StepEvent[]): void {
+    if (this.store.append(steps) === 0) return;
+    this.display.sync();
+    this.verdict = this.latestVerdict();
+    this.markAllDirty();
+  }
+
+  private onStatus(run: RunHeader): void {
+    this.run = run;
+    if (run.status !== 'running') this.clearStopping();
+    this.headerDirty = true;
+    this.frames.request();
+  }
+
+  private onEval(point: EvalPoint): void {
+    this.insertEval(point);
+    this.evals = [...this.evals];
+    this.dirty.add(this.layout.evalPanel);
+    this.frames.request();
+  }
+
+  /** Inserts in step order; an evaluation of the same step replaces the earlier one. */
+  private insertEval(point: EvalPoint): void {
+    const i = this.evals.findIndex((e) => e.step >= point.step);
+    if (i < 0) this.evals.push(point);
+    else if (this.evals[i].step === point.step) this.evals[i] = point;
+    else this.evals.splice(i, 0, point);
+  }
+
+  private latestVerdict(): ShownVerdict | null {
+    const e = this.store.latest;
+    return e ? { state: e.verdict.state, reason: e.verdict.reason, step: e.step } : null;
+  }
+
+  private requestStop(): void {
+    if (this.run?.status !== 'running' || this.stopping) return;
+    this.host.post({ type: 'stop' });
+    this.stopping = true;
+    this.stopTimer = setTimeout(() => {
+      this.stopping = false;
+      this.headerDirty = true;
+      this.frames.request();
+    }, STOP_RETRY_MS);
+    this.headerDirty = true;
+    this.drawFrame();
+  }
+
+  private clearStopping(): void {
+    this.stopping = false;
+    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
+    this.stopTimer = null;
+  }
+
+  private setSmoothing(weight: number): void {
+    this.store.setSmoothing(weight);
+    this.display.rebuild(ALL_SERIES.filter((id) => id.endsWith('.smoothed')));
+    this.markAllDirty();
+  }
+
+  private onSectionToggle(id: string, open: boolean): void {
+    if (open) this.closedSections.delete(id);
+    else this.closedSections.add(id);
+    this.headerDirty = true;
+    this.frames.request();
+  }
+
+  private onThemeChange(): void {
+    this.palette = readPalette(document, this.colors);
+    for (const p of this.layout.panels) p.applyTheme(this.palette);
+    this.markAllDirty();
+  }
+
+  private markAllDirty(): void {
+    for (const p of this.layout.panels) this.dirty.add(p);
+    this.headerDirty = true;
+    this.frames.request();
+  }
+
+  /** One frame: header, badge and empty state; then the charts that are due (paced, see ChartPacer). */
+  private drawFrame(): void {
+    const t0 = performance.now();
+    this.stats.frames++;
+    if (this.headerDirty) {
+      this.headerDirty = false;
+      this.drawHeader();
+      this.saveSnapshot();
+    }
+    const n = this.store.length;
+    this.empty.hidden = n > 0;
+    // While hidden, every chart was reported offscreen: forget that when showing them again.
+    if (this.sectionsRoot.hidden && n > 0) this.visibility.forget();
+    this.sectionsRoot.hidden = n === 0;
+    if (n > 0) {
+      this.layout.hyperSection.setTitle(hyperSectionTitle(this.store.hyperKinds));
+      const ctx: DrawContext = { store: this.store, evals: this.evals, xRange: { min: this.store.steps.get(0), max: this.store.steps.last() } };
+      const due = this.layout.panels.filter((p) => this.dirty.has(p) && p.section.root.open && this.visibility.isVisible(p.card.root));
+      this.pacer.run(due, (p) => {
+        const tp = performance.now();
+        p.draw(ctx);
+        this.stats.panelMs[p.id] = performance.now() - tp;
+        this.dirty.delete(p);
+      });
+    }
+    this.stats.lastFrameMs = performance.now() - t0;
+  }
+
+  private drawHeader(): void {
+    const last = this.store.lastStep();
+    const step = Math.max(last ?? -1, this.run?.step ?? -1, this.snapshotStep ?? -1);
+    const rate = stepsPerSecond(this.store.steps, this.store.times);
+    this.header.render({
+      run: this.run,
+      step: step < 0 ? null : step,
+      stepsPerSec: rate,
+      etaSeconds: secondsLeft(step, this.run?.totalSteps ?? null, rate),
+      stopping: this.stopping,
+    });
+    this.badge.render(this.verdict);
+    setText(
+      this.empty,
+      this.run === null && this.resetSeen
+        ? 'No run to show. Start training a *.rlens.json experiment, or open a run from the Runs view.'
+        : this.resetSeen
+          ? 'Waiting for the first logged step…'
+          : 'Loading the run history…',
+    );
+  }
+
+  private saveSnapshot(): void {
+    const s: Snapshot = {
+      v: SNAPSHOT_VERSION,
+      run: this.run,
+      verdict: this.verdict,
+      step: this.store.lastStep() ?? this.snapshotStep,
+      smoothing: this.store.smoothing,
+      closedSections: [...this.closedSections],
+    };
+    const key = JSON.stringify({ ...s, step: null });
+    const now = performance.now();
+    if (key === this.snapshotKey && now - this.snapshotAt < SNAPSHOT_INTERVAL_MS) return;
+    this.snapshotKey = key;
+    this.snapshotAt = now;
+    this.host.saveSnapshot(s);
+  }
+
+  /** Values of every series at the newest step (null when missing). */
+  latestValues(): Record<SeriesId, number | null> {
+    const out = {} as Record<SeriesId, number | null>;
+    for (const id of ALL_SERIES) {
+      const v = this.store.column(id).last();
+      out[id] = Number.isNaN(v) ? null : v;
+    }
+    return out;
+  }
+
+  /** Kind of the newest step's hyper-parameter distribution. */
+  latestHyperKind(): 'delta' | 'tau' | null {
+    const e = this.store.latest;
+    return e ? (hyperOf(e)?.kind ?? null) : null;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A read-only debugging hook on `window.__rlensDashboard` for tests, benchmarks and the webview
+ * developer tools: point counts per series (exact values held, display points after decimation,
+ * points Chart.js holds), the newest values and the dashboard's state. Every call returns fresh
+ * plain data; nothing here changes the dashboard.
+ */
+import type { Dashboard } from './dashboard';
+import { ALL_SERIES, type SeriesId } from './data/seriesCatalog';
+
+export interface SeriesCounts {
+  /** Exact values held (one per logged step). */
+  logged: number;
+  /** Display points after decimation. */
+  displayed: number;
+  /** Points the chart currently holds (lags `displayed` for closed or offscreen charts). */
+  charted: number | null;
+  /** Raw points per decimation bucket (1 = exact). */
+  bucketSize: number;
+}
+
+export interface DashboardDebugHook {
+  pointCounts(): Record<SeriesId, SeriesCounts> & { eval: { logged: number; charted: number } };
+  /** The display points (after decimation) of a series. */
+  displayPoints(id: SeriesId): { x: number; y: number | null }[];
+  latest(): unknown;
+  state(): unknown;
+}
+
+export function makeDebugHook(d: Dashboard): DashboardDebugHook {
+  return Object.freeze({
+    pointCounts() {
+      const out = {} as Record<SeriesId, SeriesCounts> & { eval: { logged: number; charted: number } };
+      for (const id of ALL_SERIES) {
+        const s = d.display.get(id);
+        out[id] = { logged: d.store.column(id).length, displayed: s.displayCount, charted: d.charted(id), bucketSize: s.bucketSize };
+      }
+      out.eval = { logged: d.evaluations.reduce((n, e) => n + Object.keys(e.metrics).length, 0), charted: d.evalCharted() };
+      return out;
+    },
+    displayPoints(id: SeriesId) {
+      if (!(ALL_SERIES as readonly string[]).includes(id)) throw new Error(`unknown series ${JSON.stringify(id)}`);
+      return d.display.get(id).toArray().map((p) => ({ ...p }));
+    },
+    latest() {
+      const e = d.store.latest;
+      return {
+        step: e?.step ?? null,
+        values: d.latestValues(),
+        hyperKind: d.latestHyperKind(),
+        verdict: d.currentVerdict,
+        histogram: d.histogram(),
+        eval: d.evaluations.length ? structuredClone(d.evaluations[d.evaluations.length - 1]) : null,
+      };
+    },
+    state() {
+      const p = d.themePalette;
+      return structuredClone({
+        run: d.currentRun,
+        verdict: d.currentVerdict,
+        loggedSteps: d.store.length,
+        evaluations: d.evaluations.length,
+        malformed: d.malformed,
+        stopping: d.isStopping,
+        smoothing: d.store.smoothing,
+        renderPending: d.renderPending,
+        stats: d.stats,
+        theme: p,
+      });
+    },
+  });
+}
