@@ -34,8 +34,11 @@ npm ci --no-audit --no-fund
 step "faiss-node native addon"
 bash scripts/setup-faiss.sh
 
-step "build (webpack → dist/)"
+step "build (webpack → dist/ and media/)"
 npm run -s build
+
+step "code-server 4.100.3 for the VS Code end-to-end tests (.cache/code-server)"
+bash scripts/setup-code-server.sh
 
 if [ "$TRAIN" = 1 ]; then
   step "train the bundled example (examples/shop/shop.rlens.json)"

@@ -457,7 +457,7 @@ function diag(c: Partial<CollapseIndicators>): StepDiagnostics {
 }
 
 test('monitor: healthy → warning → collapsed → recovery with exact reasons', () => {
-  const m = new CollapseMonitor();
+  const m = new CollapseMonitor({ warmupSteps: 0 });
   assert.deepEqual(m.update(diag({}), 10), { state: 'healthy', reason: HEALTHY_REASON });
   assert.deepEqual(m.update(diag({ violationRate: 0.25 }), 20), {
     state: 'healthy',
@@ -492,7 +492,7 @@ test('monitor: healthy → warning → collapsed → recovery with exact reasons
 });
 
 test('monitor: gap + violation collapse rule, R warning, R null never counts', () => {
-  const m = new CollapseMonitor();
+  const m = new CollapseMonitor({ warmupSteps: 0 });
   const bad = diag({ gap: -0.02, violationRate: 0.6, ratio: null });
   m.update(bad, 1);
   m.update(bad, 2);
@@ -505,7 +505,7 @@ test('monitor: gap + violation collapse rule, R warning, R null never counts', (
     state: 'warning',
     reason: 'violation rate 0.60 > 0.20 for 4 logged steps (since step 1)',
   });
-  const r = new CollapseMonitor();
+  const r = new CollapseMonitor({ warmupSteps: 0 });
   r.update(diag({ ratio: 1.1 }), 1);
   r.update(diag({ ratio: null }), 2); // undefined R breaks the streak
   assert.equal(r.update(diag({ ratio: 1.1 }), 3).state, 'healthy');
@@ -575,10 +575,22 @@ test('timing: B=350, N=700, D=128 (printed)', () => {
 });
 
 test('monitor: a low effective rank warns, carried over the logged steps that do not compute it', () => {
-  const m = new CollapseMonitor();
+  const m = new CollapseMonitor({ warmupSteps: 0 });
   assert.equal(m.update(diag({ effectiveRank: 1.5 }), 10).state, 'healthy');
   const v = m.update(diag({ effectiveRank: null }), 20);
   assert.equal(v.state, 'warning');
   assert.equal(v.reason, 'effective rank 1.50 < 2.00 for 2 logged steps (since step 10)');
   assert.equal(m.update(diag({ effectiveRank: 12 }), 30).state, 'healthy');
+});
+
+test('monitor: by default the first 20 steps (an untrained model) are a warm-up', () => {
+  const m = new CollapseMonitor();
+  const bad = diag({ itemCosine: 0.99, gap: -0.1, violationRate: 0.9 });
+  for (const step of [1, 10]) {
+    const v = m.update(bad, step);
+    assert.deepEqual(v, { state: 'healthy', reason: 'warm-up: verdict starts at step 20' });
+  }
+  assert.equal(m.update(bad, 20).state, 'healthy', 'streaks start counting at step 20');
+  assert.equal(m.update(bad, 30).state, 'warning');
+  assert.equal(m.update(bad, 40).state, 'collapsed');
 });

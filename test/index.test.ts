@@ -268,6 +268,10 @@ test('missing, truncated or corrupt index files give clear errors naming the fil
   const relabelled = variant('relabelled.faiss', wrongType, withSha(wrongType));
   assert.throws(() => loadIndex(relabelled), new RegExp(`Index file ${escaped(relabelled)}: corrupt IVF header`));
 
+  // saving into a folder that does not exist is a JS error, not a faiss abort
+  const noDir = path.join(tmp, 'no-such-dir', 'x.faiss');
+  assert.throws(() => saveIndex(index, noDir), new RegExp(`Cannot write index file ${escaped(noDir)}: folder .* is not a writable directory`));
+
   // the original still loads and works after all that
   assert.deepEqual(search(loadIndex(good), corpus.subarray(0, 16), 2, 3), search(index, corpus.subarray(0, 16), 2, 3));
 });

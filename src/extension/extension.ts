@@ -1,47 +1,148 @@
 /**
- * VS Code entry point (the only place that imports `vscode`). This first version starts and stops
- * training of the active `*.rlens.json` in the background trainer process and shows its log; the
- * dashboard, runs tree, failing queries and lenses build on it.
+ * VS Code entry point of Retrieval Lens (with the rest of src/extension/, the only code importing
+ * `vscode`). Activation only creates the parts and registers contributions; the workspace scan runs
+ * in the background and the trainer process starts only when asked (tfjs never loads in the
+ * extension host: training and evaluation run in a forked dist/trainer.js).
  */
-import * as path from 'path';
+import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { startTrainer, type TrainerHandle } from '../trainer/client';
-
-let active: TrainerHandle | undefined;
+import { explainRunElsewhere, loadFailuresOf, registerCommands } from './commands';
+import { ConfigDiagnostics } from './configDiagnostics';
+import { ConfigLensProvider } from './configLenses';
+import { DASHBOARD_PANEL_TYPE, DASHBOARD_VIEW_ID, DashboardPanel, DashboardViewProvider } from './dashboardView';
+import type { DashboardActions } from './dashboardHost';
+import { DataReports } from './dataReports';
+import { dataSpecsOf } from './dataSpecs';
+import { EvaluationController } from './evaluationController';
+import { samePath } from './experimentFiles';
+import { FailureNavigator } from './failureNavigator';
+import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failuresTree';
+import { RunRegistry } from './runRegistry';
+import { RUNS_VIEW_ID, RunsTreeProvider } from './runsTree';
+import type { Services } from './services';
+import { ShownRun } from './shownRun';
+import { RunStatusBar } from './statusBar';
+import { TrainingController } from './trainingController';
+import { TrainingNotifications } from './trainingNotifications';
 
 export function activate(context: vscode.ExtensionContext): void {
+  const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
   const log = vscode.window.createOutputChannel('Retrieval Lens', { log: true });
-  context.subscriptions.push(log);
+  const registry = new RunRegistry();
+  const training = new TrainingController(log);
+  const evaluation = new EvaluationController(log);
+  const shown = new ShownRun(log);
+  sub(log, registry, training, evaluation, shown);
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand('retrievalLens.startTraining', async (uri?: vscode.Uri) => {
-      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-      const configUri = target?.fsPath.endsWith('.rlens.json')
-        ? target
-        : (await vscode.window.showOpenDialog({ filters: { 'Retrieval Lens experiment': ['rlens.json'] }, canSelectMany: false }))?.[0];
-      if (!configUri) return;
-      if (active) {
-        void vscode.window.showWarningMessage('Retrieval Lens: a training run is already active.');
-        return;
-      }
-      log.info(`starting training of ${configUri.fsPath}`);
-      active = startTrainer({ configPath: configUri.fsPath, overrides: [] }, (m) => {
-        if (m.type === 'log') log[m.level === 'warn' ? 'warn' : m.level === 'error' ? 'error' : 'info'](m.message);
-        else if (m.type === 'started') log.info(`run ${m.runDir} (${m.backend}, ${m.totalSteps} steps)`);
-        else if (m.type === 'step') log.trace(`step ${m.event.step} loss ${m.event.loss} ${m.event.verdict.state}`);
-        else if (m.type === 'error') void vscode.window.showErrorMessage(`Retrieval Lens: ${m.message}`, 'Show Log').then((a) => a && log.show());
-        else if (m.type === 'done') {
-          log.info(`run ${m.status} at step ${m.step}${m.runDir ? `: ${path.basename(m.runDir)}` : ''}`);
-          active = undefined;
-        }
-      }, { onInvalid: (r) => log.warn(`invalid trainer message: ${r}`), stderr: (s) => log.debug(s.trimEnd()) });
-    }),
-    vscode.commands.registerCommand('retrievalLens.stopTraining', () => active?.stop()),
-    vscode.commands.registerCommand('retrievalLens.showLog', () => log.show()),
-    { dispose: () => active?.stop() },
+  const dashboardActions: DashboardActions = {
+    stop: () => {
+      if (training.isLiveRun(shown.runDir)) training.stop();
+      else if (shown.header?.status === 'running') void explainRunElsewhere(shown.header.runDir);
+      else void vscode.window.showInformationMessage('Retrieval Lens: the run shown is not running.');
+    },
+    openLog: () => log.show(true),
+    evaluate: () => void vscode.commands.executeCommand('retrievalLens.evaluateRun', shown.runDir ?? undefined),
+  };
+  const dashboardView = new DashboardViewProvider(context.extensionUri, shown, dashboardActions, log);
+  const dashboardPanel = new DashboardPanel(context.extensionUri, shown, dashboardActions, log);
+  sub(
+    dashboardView,
+    dashboardPanel,
+    vscode.window.registerWebviewViewProvider(DASHBOARD_VIEW_ID, dashboardView),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_PANEL_TYPE, dashboardPanel),
   );
+
+  const runsTree = new RunsTreeProvider(registry, (dir) => training.isLiveRun(dir), () => shown.runDir);
+  const failures = new FailuresTreeProvider();
+  const failuresView = vscode.window.createTreeView(FAILURES_VIEW_ID, { treeDataProvider: failures, showCollapseAll: true });
+  const navigator = new FailureNavigator(failures, failuresView);
+  const configDiagnostics = new ConfigDiagnostics();
+  const dataReports = new DataReports(log);
+  sub(runsTree, vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree }), failures, failuresView, navigator, configDiagnostics, dataReports);
+
+  const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
+  sub(lenses, vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.rlens.json' }, lenses));
+  sub(new RunStatusBar(training, shown));
+
+  const services: Services = {
+    context, log, registry, training, evaluation, shown, dashboardView, dashboardPanel, runsTree, failures, failuresView, navigator, configDiagnostics, dataReports,
+  };
+  sub(...registerCommands(services));
+  sub(
+    new TrainingNotifications(training, {
+      showLog: () => log.show(true),
+      openResults: (runDir) => void vscode.commands.executeCommand('retrievalLens.openDashboardInEditor', runDir),
+      evaluate: (runDir) => void vscode.commands.executeCommand('retrievalLens.evaluateRun', runDir),
+      showProblems: () => void vscode.commands.executeCommand('workbench.actions.view.problems'),
+    }),
+  );
+
+  // The live training drives the dashboard: its run is shown as soon as it exists, and every step
+  // message triggers an immediate read of events.jsonl (which holds every logged step).
+  sub(
+    training.onDidChange((live) => {
+      registry.refreshSoon();
+      runsTree.refresh();
+      if (!live?.runDir) return;
+      if (!samePath(shown.runDir, live.runDir)) {
+        shown.show(live.runDir);
+        loadFailuresOf(services, live.runDir);
+      }
+      if (live.examples !== null && live.badLines !== null) {
+        try {
+          const train = dataSpecsOf(live.configPath, fs.readFileSync(live.configPath, 'utf8')).find((d) => d.key === 'train');
+          if (train) dataReports.fromTrainer(train, live.examples, live.badLines);
+        } catch {
+          // Config unreadable now: the lens counts in the background instead.
+        }
+      }
+    }),
+    training.onDidStep((live) => {
+      if (samePath(shown.runDir, live.runDir)) shown.nudge();
+    }),
+    training.onDidEnd(() => {
+      shown.nudge();
+      registry.refreshSoon();
+    }),
+    // A run started elsewhere (CLI, another trainer writing the run format) is followed when nothing live is shown.
+    registry.onDidAddRun((r) => {
+      if (r.status === 'running' && shown.header?.status !== 'running' && !training.current) {
+        shown.show(r.dir);
+        loadFailuresOf(services, r.dir);
+        runsTree.refresh();
+      }
+    }),
+  );
+  let shownDir: string | null = null;
+  sub(
+    shown.onDidChange(() => {
+      if (shown.runDir === shownDir) return;
+      shownDir = shown.runDir;
+      runsTree.refresh();
+    }),
+    training.onDidChange((live) => void vscode.commands.executeCommand('setContext', 'retrievalLens.training', !!live)),
+  );
+
+  // Failing queries follow their file (a re-evaluation replaces it); an unchanged file is not re-read.
+  sub(
+    registry.onDidChange(() => {
+      const dir = failures.runDir ?? shown.runDir;
+      if (dir) loadFailuresOf(services, dir);
+    }),
+  );
+
+  // Background: find the experiments and show the most relevant run (a running one, else the newest).
+  void registry.rescan().then(() => {
+    if (shown.runDir) return;
+    const runs = registry.allRuns();
+    const pick = runs.find((r) => r.status === 'running') ?? runs[0];
+    if (pick) {
+      shown.show(pick.dir);
+      loadFailuresOf(services, pick.dir);
+    }
+  });
 }
 
 export function deactivate(): void {
-  active?.stop();
+  // Disposables (context.subscriptions) stop a live trainer and evaluation.
 }

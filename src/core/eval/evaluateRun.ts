@@ -13,7 +13,7 @@ import type { EvalEntry } from './types';
 
 export interface EvaluateRunOptions {
   runDir: string;
-  /** Default: "best" when it exists, else "last". */
+  /** Default: see chooseCheckpoint. */
   checkpoint?: 'last' | 'best';
   /** Test data instead of the config's data.test. */
   testPath?: string;
@@ -37,10 +37,16 @@ export function loadRunConfig(runDir: string): LoadedConfig {
   return configPath ? { ...loaded, baseDir: path.dirname(configPath) } : loaded;
 }
 
-/** Which checkpoint folder to evaluate. */
+/**
+ * Which checkpoint folder to evaluate: the one asked for; by default "best" when it was chosen by a
+ * held-out evaluation (meta.checkpoints.best.metric starts with "eval"), else "last" (a best chosen by
+ * in-batch recall says little about retrieval over the corpus).
+ */
 export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { kind: 'last' | 'best'; dir: string } {
   const dirOf = (k: string) => path.join(runDir, CHECKPOINTS_DIR, k);
-  const kind = wanted ?? (fs.existsSync(path.join(dirOf('best'), 'model.json')) ? 'best' : 'last');
+  const meta = readMeta(runDir);
+  const bestByEval = meta.ok && (meta.meta.checkpoints.best?.metric ?? '').startsWith('eval') && fs.existsSync(path.join(dirOf('best'), 'model.json'));
+  const kind = wanted ?? (bestByEval ? 'best' : 'last');
   const dir = dirOf(kind);
   if (!fs.existsSync(path.join(dir, 'model.json'))) throw new Error(`run ${runDir} has no "${kind}" checkpoint (${dir})`);
   return { kind, dir };

@@ -11,8 +11,8 @@ import type { Index as FaissIndex } from 'faiss-node';
  * target is checked from JS first.
  */
 
-/** Writes a faiss index to `file` with faiss's own writer, after checking the folder is writable. */
-export function writeNativeIndex(native: FaissIndex, file: string): void {
+/** Throws a clear Error unless `file` can be created: its folder exists and is writable, and it is not a folder. */
+export function checkWritableTarget(file: string): void {
   const dir = path.dirname(path.resolve(file));
   try {
     if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
@@ -21,6 +21,11 @@ export function writeNativeIndex(native: FaissIndex, file: string): void {
     throw new Error(`Cannot write index file ${file}: folder ${dir} is not a writable directory (${(err as Error).message})`);
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`Cannot write index file ${file}: it is a directory`);
+}
+
+/** Writes a faiss index to `file` with faiss's own writer, after checkWritableTarget. */
+export function writeNativeIndex(native: FaissIndex, file: string): void {
+  checkWritableTarget(file);
   native.write(file);
 }
 

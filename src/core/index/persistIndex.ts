@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { faissNodeVersion } from './faissModule';
 import { FOURCC_FLAT_IP, FOURCC_IVF_PQ, readFaissHeader } from './faissHeader';
-import { readNativeIndex, writeNativeIndex } from './nativeFileIo';
+import { checkWritableTarget, readNativeIndex, writeNativeIndex } from './nativeFileIo';
 import type { IndexSpec, VectorIndex } from './types';
 
 export const SIDECAR_FORMAT = 'retrieval-lens/faiss-index';
@@ -44,6 +44,7 @@ function flatFileBytes(n: number, dim: number): number {
  * faiss-node version, byte size and SHA-256). Both are written to temporary names and renamed.
  */
 export function saveIndex(index: VectorIndex, file: string): void {
+  checkWritableTarget(file);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeNativeIndex(index.native, tmp);

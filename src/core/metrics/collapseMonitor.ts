@@ -43,7 +43,7 @@ export const DEFAULT_COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = Object.
   warningViolationRate: 0.2,
   warningSteps: 2,
   warningEffectiveRank: 2,
-  warmupSteps: 0,
+  warmupSteps: 20,
 });
 
 /** Reason of a healthy verdict when no rule holds. */

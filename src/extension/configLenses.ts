@@ -1,0 +1,144 @@
+/**
+ * CodeLenses of experiment configs (`*.rlens.json`):
+ * - at the top: ▶ Train · ⏹ Stop (while this config trains) · Dashboard · Evaluate last run;
+ * - above `loss`: the live δ/τ percentiles and collapse verdict while a run of this file is running
+ *   (refreshed at most once a second), else the last run's values;
+ * - above each data path: example (item) and bad-line counts.
+ * Positions come from jsonc-parser's parse tree. (The "Sweep…" lenses above margin / temperature /
+ * alpha belong to the experiments feature, which does not exist yet: not shown.)
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { StepEvent } from '../core/runs/eventTypes';
+import { findConfigAnchors, type TextSpan } from './configAnchors';
+import type { DataReports } from './dataReports';
+import { dataSpecsOf } from './dataSpecs';
+import { isExperimentConfig, samePath } from './experimentFiles';
+import { formatDataLens, formatLossLens, formatLossLensTooltip, type LossLensSource } from './lensText';
+import { hasCheckpoint } from './runItems';
+import type { RunRegistry } from './runRegistry';
+import type { ShownRun } from './shownRun';
+import type { TrainingController } from './trainingController';
+import { UNTRUSTED_EXPLANATION } from './workspaceTrust';
+
+/** The live lens changes at most this often. */
+const LIVE_REFRESH_MS = 1000;
+
+export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastFire = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly training: TrainingController,
+    private readonly shown: ShownRun,
+    private readonly registry: RunRegistry,
+    private readonly data: DataReports,
+  ) {
+    const now = () => this.refresh();
+    const throttled = () => this.refreshThrottled();
+    this.disposables.push(
+      training.onDidChange(now),
+      training.onDidStep(throttled),
+      shown.onDidStep(throttled),
+      shown.onDidChange(throttled),
+      registry.onDidChange(throttled),
+      data.onDidChange(now),
+      vscode.workspace.onDidGrantWorkspaceTrust(now),
+    );
+  }
+
+  /** Refresh now. */
+  refresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.lastFire = Date.now();
+    this.changed.fire();
+  }
+
+  /** Refresh, at most once per LIVE_REFRESH_MS (a trailing refresh keeps the last value). */
+  private refreshThrottled(): void {
+    const wait = this.lastFire + LIVE_REFRESH_MS - Date.now();
+    if (wait <= 0) this.refresh();
+    else if (!this.timer) this.timer = setTimeout(() => this.refresh(), wait);
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    if (!isExperimentConfig(doc.uri.fsPath)) return [];
+    const configPath = doc.uri.fsPath;
+    const text = doc.getText();
+    const anchors = findConfigAnchors(text);
+    const span = (s: TextSpan) => new vscode.Range(doc.positionAt(s.offset), doc.positionAt(s.offset));
+    const lenses: vscode.CodeLens[] = [];
+    const top = new vscode.Range(0, 0, 0, 0);
+    const runs = this.registry.runsOfConfig(configPath);
+    const lastRun = runs[0];
+    const training = this.training.isTraining(configPath);
+
+    if (!vscode.workspace.isTrusted) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(shield) Training disabled: workspace not trusted', command: 'workbench.trust.manage', tooltip: UNTRUSTED_EXPLANATION }));
+    } else if (!training) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(play) Train', command: 'retrievalLens.startTraining', arguments: [doc.uri], tooltip: 'Train this experiment in the background trainer' }));
+    }
+    if (training) {
+      const stopping = this.training.current?.stopRequested;
+      lenses.push(new vscode.CodeLens(top, { title: stopping ? '$(loading~spin) Stopping…' : '$(debug-stop) Stop', command: 'retrievalLens.stopTraining', tooltip: 'Stop after the current step and write the last checkpoint' }));
+    }
+    const dashboardRun = training ? this.training.current?.runDir ?? undefined : lastRun?.dir;
+    lenses.push(new vscode.CodeLens(top, { title: '$(graph-line) Dashboard', command: 'retrievalLens.showDashboard', arguments: [dashboardRun], tooltip: 'Show this experiment\'s latest run in the dashboard' }));
+    const evaluable = runs.find((r) => hasCheckpoint(r) && r.status !== 'running');
+    if (evaluable && vscode.workspace.isTrusted) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(beaker) Evaluate last run', command: 'retrievalLens.evaluateRun', arguments: [evaluable.dir], tooltip: `Evaluate ${path.basename(evaluable.dir)} with Faiss on data.test` }));
+    }
+
+    if (anchors.loss) {
+      const loss = this.lossValues(configPath, lastRun?.lastStep ?? null, lastRun?.status ?? '');
+      if (loss) {
+        lenses.push(new vscode.CodeLens(span(anchors.loss), {
+          title: formatLossLens(loss.event, loss.source),
+          command: 'retrievalLens.showDashboard',
+          arguments: [loss.runDir],
+          tooltip: formatLossLensTooltip(loss.event),
+        }));
+      }
+    }
+
+    for (const d of dataSpecsOf(configPath, text)) {
+      const a = anchors.data.find((x) => x.key === d.key);
+      if (!a) continue;
+      const state = this.data.get(d);
+      lenses.push(new vscode.CodeLens(span(a.property), {
+        title: formatDataLens(state),
+        command: state.kind === 'error' ? '' : 'vscode.open',
+        arguments: state.kind === 'error' ? undefined : [vscode.Uri.file(d.absPath)],
+        tooltip: state.kind === 'loaded' ? `${d.absPath}\n(${state.from === 'run' ? 'as loaded by the trainer' : 'counted in the background'})` : d.absPath,
+      }));
+    }
+    return lenses;
+  }
+
+  /** The step to summarise above `loss`: live (this config's run is running) or the last run's. */
+  private lossValues(configPath: string, lastRunStep: StepEvent | null, lastStatus: string): { event: StepEvent; source: LossLensSource; runDir?: string } | null {
+    const live = this.training.current;
+    if (live && samePath(live.configPath, configPath) && live.last) {
+      return { event: live.last, source: { kind: 'live', totalSteps: live.totalSteps }, runDir: live.runDir ?? undefined };
+    }
+    const shownHeader = this.shown.header;
+    if (shownHeader?.status === 'running' && samePath(shownHeader.configPath, configPath) && this.shown.lastStep) {
+      return { event: this.shown.lastStep, source: { kind: 'live', totalSteps: shownHeader.totalSteps }, runDir: shownHeader.runDir };
+    }
+    if (lastRunStep) {
+      const lastRun = this.registry.runsOfConfig(configPath)[0];
+      return { event: lastRunStep, source: { kind: 'last-run', status: lastStatus }, runDir: lastRun?.dir };
+    }
+    return null;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.disposables.forEach((d) => d.dispose());
+    this.changed.dispose();
+  }
+}

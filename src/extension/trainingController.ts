@@ -1,0 +1,142 @@
+/**
+ * The one live training job of the window: forks the background trainer (dist/trainer.js, never tfjs
+ * in the extension host), forwards its log to the output channel and publishes its progress as
+ * events for the dashboard, lenses, status bar and notifications.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { FinalRunStatus, RunError, StepEvent } from '../core/runs/eventTypes';
+import { startTrainer, type TrainerHandle } from '../trainer/client';
+import type { FromTrainer } from '../trainer/protocol';
+import { samePath } from './experimentFiles';
+
+/** What is known about the live training. */
+export interface LiveTraining {
+  configPath: string;
+  /** Set once the trainer created the run folder ('started'). */
+  runDir: string | null;
+  totalSteps: number | null;
+  backend: string | null;
+  /** Training examples and bad lines of data.train, from 'started'. */
+  examples: number | null;
+  badLines: number | null;
+  /** Latest step message (step messages are throttled to ≤ 10/s by the trainer). */
+  last: StepEvent | null;
+  stopRequested: boolean;
+}
+
+/** How a training ended: the trainer's 'done', or null when the process exited without one. */
+export interface TrainingEnd {
+  configPath: string;
+  runDir: string | null;
+  status: FinalRunStatus | 'crashed';
+  step: number;
+  error?: RunError;
+}
+
+export class TrainingController implements vscode.Disposable {
+  private handle: TrainerHandle | undefined;
+  private live: LiveTraining | undefined;
+  private readonly changed = new vscode.EventEmitter<LiveTraining | undefined>();
+  private readonly stepped = new vscode.EventEmitter<LiveTraining>();
+  private readonly ended = new vscode.EventEmitter<TrainingEnd>();
+  private readonly failedToStart = new vscode.EventEmitter<{ configPath: string; message: string; problems: number }>();
+
+  /** Start, run folder created, end. */
+  readonly onDidChange = this.changed.event;
+  /** A step message arrived (`live.last` is the new step). */
+  readonly onDidStep = this.stepped.event;
+  readonly onDidEnd = this.ended.event;
+  /** The trainer reported an error before a run existed (bad config, missing data, no backend). */
+  readonly onDidFailToStart = this.failedToStart.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  /** The live training, if any. */
+  get current(): LiveTraining | undefined {
+    return this.live;
+  }
+
+  /** Whether the live training is of this config. */
+  isTraining(configPath: string): boolean {
+    return !!this.live && samePath(this.live.configPath, configPath);
+  }
+
+  /** Whether `runDir` is the live training's run. */
+  isLiveRun(runDir: string | null | undefined): boolean {
+    return !!this.live?.runDir && samePath(this.live.runDir, runDir);
+  }
+
+  /** Fork a trainer for `configPath`; false (nothing started) when one is already running. */
+  start(configPath: string, opts: { steps?: number; overrides?: string[] } = {}): boolean {
+    if (this.handle) return false;
+    const live: LiveTraining = { configPath, runDir: null, totalSteps: null, backend: null, examples: null, badLines: null, last: null, stopRequested: false };
+    this.live = live;
+    this.log.info(`starting training of ${configPath}`);
+    const handle = startTrainer({ configPath, overrides: opts.overrides ?? [], steps: opts.steps }, (m) => this.onMessage(live, m), {
+      onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
+      stderr: (chunk) => {
+        for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer] ${line.trimEnd()}`);
+      },
+    });
+    this.handle = handle;
+    handle.child.on('error', (err) => this.log.error(`trainer process: ${err.message}`));
+    void handle.done.then((done) => {
+      if (this.handle === handle) this.handle = undefined;
+      if (this.live === live) this.live = undefined;
+      const end: TrainingEnd = done
+        ? { configPath, runDir: done.runDir, status: done.status, step: done.step, error: done.error }
+        : { configPath, runDir: live.runDir, status: 'crashed', step: live.last?.step ?? 0, error: { message: 'the trainer process exited without reporting an end' } };
+      this.log.info(`training ${end.status} at step ${end.step}${end.runDir ? ` (${path.basename(end.runDir)})` : ''}`);
+      this.ended.fire(end);
+      this.changed.fire(undefined);
+    });
+    this.changed.fire(live);
+    return true;
+  }
+
+  /** Ask the live trainer to stop after its current step (checkpoint, status "stopped"). */
+  stop(): boolean {
+    if (!this.handle || !this.live) return false;
+    this.live.stopRequested = true;
+    this.log.info('stop requested: the trainer finishes its step and writes the last checkpoint');
+    this.handle.stop();
+    this.changed.fire(this.live);
+    return true;
+  }
+
+  private onMessage(live: LiveTraining, m: FromTrainer): void {
+    switch (m.type) {
+      case 'ready':
+        this.log.debug(`trainer process ${m.pid} ready`);
+        break;
+      case 'started':
+        Object.assign(live, { runDir: m.runDir, totalSteps: m.totalSteps, backend: m.backend, examples: m.examples, badLines: m.badLines });
+        this.log.info(`run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${m.examples} examples, ${m.badLines} bad lines`);
+        this.changed.fire(live);
+        break;
+      case 'step':
+        live.last = m.event;
+        this.stepped.fire(live);
+        break;
+      case 'log':
+        this.log[m.level === 'warn' ? 'warn' : m.level === 'error' ? 'error' : m.level === 'debug' ? 'debug' : 'info'](m.message);
+        break;
+      case 'error':
+        this.log.error(m.message);
+        this.failedToStart.fire({ configPath: live.configPath, message: m.message, problems: m.problems?.length ?? 0 });
+        break;
+      default:
+        break;
+    }
+  }
+
+  dispose(): void {
+    // A window closing stops the run cleanly (the trainer also stops when its IPC channel closes).
+    this.handle?.stop();
+    this.changed.dispose();
+    this.stepped.dispose();
+    this.ended.dispose();
+    this.failedToStart.dispose();
+  }
+}

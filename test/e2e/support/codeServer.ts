@@ -1,0 +1,131 @@
+/**
+ * A real VS Code for the end-to-end tests: code-server 4.100.3 (VS Code 1.100.3) installed by
+ * scripts/setup-code-server.sh, started once per test file in its own process group with private
+ * user-data, extensions and HOME folders, the extension installed from its .vsix, and always killed
+ * (the whole group: the extension host and any trainer it forked) at the end.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+export const REPO = path.resolve(__dirname, '../../..');
+/** Where scripts/setup-code-server.sh installs by default. */
+export const CODE_SERVER = process.env.RLENS_CODE_SERVER ?? path.join(REPO, '.cache/code-server/node_modules/.bin/code-server');
+
+/** User settings that keep welcome pages, trust prompts and update checks out of the way. */
+export const E2E_SETTINGS: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  'editor.codeLens': true,
+  'window.restoreWindows': 'none',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.commandCenter.enabled': false,
+  // The web workbench defaults to auto-save after a delay; desktop VS Code (what users run) does not.
+  'files.autoSave': 'off',
+};
+
+export interface CodeServer {
+  url: string;
+  /** Root of the server's private folders (user data, extensions, HOME). */
+  root: string;
+  child: ChildProcess;
+  /** Server output so far (for failure messages). */
+  output(): string;
+  /** Kill the whole process group and remove the private folders. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Install the .vsix and start code-server on `workspace`; resolves once /healthz answers. */
+export async function startCodeServer(opts: { vsix: string; workspace: string; settings?: Record<string, unknown>; trust?: boolean }): Promise<CodeServer> {
+  if (!fs.existsSync(CODE_SERVER)) throw new Error(`code-server is not installed at ${CODE_SERVER}: run bash scripts/setup-code-server.sh`);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-cs-'));
+  const dirs = { ud: path.join(root, 'ud'), ext: path.join(root, 'ext'), home: path.join(root, 'home') };
+  Object.values(dirs).forEach((d) => fs.mkdirSync(d, { recursive: true }));
+  fs.mkdirSync(path.join(dirs.ud, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.ud, 'User', 'settings.json'), JSON.stringify({ ...E2E_SETTINGS, ...opts.settings }, null, 2));
+  fs.writeFileSync(path.join(root, 'config.yaml'), 'auth: none\ncert: false\n');
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dirs.home };
+  delete env.VSCODE_IPC_HOOK_CLI;
+  execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', opts.vsix], { env, stdio: 'pipe', timeout: 120_000 });
+
+  const port = await freePort();
+  const args = [
+    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+    ...(opts.trust === false ? [] : ['--disable-workspace-trust']),
+    '--disable-getting-started-override', '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext,
+    '--config', path.join(root, 'config.yaml'), opts.workspace,
+  ];
+  // detached: its own process group (setsid), so stop() can kill the server, extension host and trainer together.
+  const child = spawn(CODE_SERVER, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      if (!killed) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await exited;
+      }
+    }
+    // Anything of the group still alive (e.g. a forked trainer that ignored SIGTERM) goes too.
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is empty
+      }
+    }
+    fs.rmSync(root, { recursive: true, force: true });
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, root, child, output: () => out, stop };
+}

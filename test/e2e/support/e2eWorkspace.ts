@@ -1,0 +1,52 @@
+/**
+ * The workspace the end-to-end tests open: a temp copy of the bundled example (examples/shop data)
+ * with a small, fast experiment config so a run starts in seconds and lasts long enough to watch.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { REPO } from './codeServer';
+
+export interface E2EWorkspace {
+  dir: string;
+  config: string;
+  runs: string;
+  dispose(): void;
+}
+
+/** The small config: tiny towers, batch 32, thousands of steps (stopped from the dashboard), wasm backend. */
+export function smallShopConfig(name = 'e2e-shop'): string {
+  return `{
+  // End-to-end test experiment: the shop example's data with tiny towers, so steps take milliseconds.
+  "name": "${name}",
+  "data": {
+    "train": "data/train.jsonl",
+    "test": "data/test.jsonl",
+    "corpus": "data/corpus.jsonl"
+  },
+  "model": { "vocabBuckets": 4096, "embeddingDim": 16, "hiddenDim": 32, "outputDim": 16 },
+  "loss": {
+    "type": "softmax",
+    "adaptive": true,
+    "stopGradient": true,
+    "symmetric": true
+  },
+  "training": { "batchSize": 32, "learningRate": 0.01, "steps": 200000, "logEvery": 5, "checkpointEvery": 1000 },
+  "backend": "wasm"
+}
+`;
+}
+
+/** A temp workspace with the shop data and `shop.rlens.json` (the small config), or no config at all. */
+export function makeWorkspace(opts: { withConfig?: boolean; prefix?: string } = {}): E2EWorkspace {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix ?? 'rlens-e2e-ws-'));
+  const config = path.join(dir, 'shop.rlens.json');
+  if (opts.withConfig !== false) {
+    fs.mkdirSync(path.join(dir, 'data'));
+    for (const f of ['train.jsonl', 'test.jsonl', 'corpus.jsonl']) fs.copyFileSync(path.join(REPO, 'examples/shop/data', f), path.join(dir, 'data', f));
+    fs.writeFileSync(config, smallShopConfig());
+  } else {
+    fs.writeFileSync(path.join(dir, 'NOTES.md'), '# an empty project\n');
+  }
+  return { dir, config, runs: path.join(dir, 'runs'), dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}

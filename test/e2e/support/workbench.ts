@@ -1,0 +1,142 @@
+/**
+ * Driving the VS Code workbench in headless Chromium (playwright-core + /usr/bin/chromium) like a
+ * person: the command palette, the Retrieval Lens sidebar and its webview, CodeLenses, tree rows,
+ * the status bar. Selectors follow /work/shared/vscode-e2e/README.md.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/e2e');
+export const EXTENSION_ID = 'retrieval-lens.retrieval-lens';
+
+export interface Workbench {
+  page: Page;
+  context: BrowserContext;
+  /** Browser console errors and page errors seen so far. */
+  errors: string[];
+  /** Elapsed seconds since open, for logs. */
+  log(...parts: unknown[]): void;
+  /** Screenshot into test-artifacts/e2e/<prefix>-<name>.png; returns its path. */
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Launch Chromium and open `folder` in the workbench at `url`; resolves when the explorer lists `expectFile`. */
+export async function openWorkbench(url: string, folder: string, opts: { prefix: string; expectFile: string }): Promise<Workbench> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-chrome-'));
+  fs.mkdirSync(path.join(udd, 'home'));
+  const context = await chromium.launchPersistentContext(udd, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    env: { ...process.env, HOME: path.join(udd, 'home') },
+    viewport: { width: 1500, height: 950 },
+    args: CHROMIUM_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const t0 = Date.now();
+  const errors: string[] = [];
+  const log = (...parts: unknown[]) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...parts);
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text().slice(0, 300)}`);
+  });
+  const wb: Workbench = {
+    page,
+    context,
+    errors,
+    log,
+    shot: async (name) => {
+      const file = path.join(ARTIFACTS, `${opts.prefix}-${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    close: async () => {
+      await context.close().catch(() => undefined);
+      fs.rmSync(udd, { recursive: true, force: true });
+    },
+  };
+  try {
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: opts.expectFile }).first().waitFor({ timeout: 90_000 });
+    log('workbench ready');
+  } catch (e) {
+    await wb.shot('open-failed').catch(() => undefined);
+    await wb.close();
+    throw e;
+  }
+  return wb;
+}
+
+/** The Retrieval Lens activity-bar item (present once the extension's contributions are loaded). */
+export function activityItem(page: Page): Locator {
+  return page.locator('.activitybar .action-item a[aria-label^="Retrieval Lens"]').first();
+}
+
+/** Run a command from the palette by its title (retrying while the extension host registers it). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const qi = page.locator('.quick-input-widget');
+  const row = qi.locator('.monaco-list-row', { hasText: title });
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await qi.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.type(title);
+    try {
+      await row.first().waitFor({ timeout: 5000 });
+      break;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      if (attempt >= 6) throw e;
+      await page.waitForTimeout(1000);
+    }
+  }
+  await page.keyboard.press('Enter');
+}
+
+/** Quick Open a workspace file by name. */
+export async function quickOpen(page: Page, fileName: string): Promise<void> {
+  const qi = page.locator('.quick-input-widget');
+  await page.keyboard.press('Control+P');
+  await qi.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.type(fileName);
+  await qi.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The inner frame of the Dashboard webview (sidebar view or panel: the first one present). */
+export function dashboardFrame(page: Page): FrameLocator {
+  return page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).first().frameLocator('iframe#active-frame');
+}
+
+/** A CodeLens whose text contains `text`. */
+export function codeLens(page: Page, text: string | RegExp): Locator {
+  return page.locator('.monaco-editor .codelens-decoration', { hasText: text });
+}
+
+/** A row of a sidebar tree view (by the view's title) containing `text`. */
+export function treeRow(page: Page, viewTitle: string, text: string | RegExp): Locator {
+  return page.locator(`.pane:has(.pane-header[aria-label^="${viewTitle}"]) .monaco-list-row`, { hasText: text });
+}
+
+/** Text of the status bar's cursor position item ("Ln 12, Col 1"). */
+export async function cursorPosition(page: Page): Promise<{ line: number; column: number } | null> {
+  const text = (await page.locator('.statusbar-item[id="status.editor.selection"]').first().textContent().catch(() => null)) ?? '';
+  const m = /Ln (\d+), Col (\d+)/.exec(text);
+  return m ? { line: Number(m[1]), column: Number(m[2]) } : null;
+}
+
+/** Poll `read` until `ok` holds (or time out with the last value in the message). */
+export async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (ok(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

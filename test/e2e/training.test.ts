@@ -1,0 +1,215 @@
+/**
+ * End-to-end, in a real VS Code (code-server 4.100.3 driven by headless Chromium): the extension is
+ * installed from its .vsix into a fresh server; a temp copy of the shop example with a small config
+ * is trained from the command palette; the sidebar dashboard, the live CodeLens, the status bar,
+ * the Stop button, a real Faiss evaluation, the Failing Queries tree and the jump to the data line
+ * are checked as a user sees them. Screenshots go to test-artifacts/e2e/.
+ *
+ *   npm run test:e2e          (or: node --import tsx --test test/e2e/training.test.ts)
+ * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { readRun } from '../../src/core/runs';
+import type { EvalMetricsFile } from '../../src/core/eval/types';
+import { flattenGroups, groupFailures, TRIAGE_TITLES } from '../../src/extension/failureGroups';
+import { parseFailures } from '../../src/extension/failureRecords';
+import { startCodeServer, type CodeServer } from './support/codeServer';
+import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
+import { ensureVsix } from './support/extensionPackage';
+import { activityItem, codeLens, cursorPosition, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+
+let ws: E2EWorkspace;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+
+before(async () => {
+  const t0 = Date.now();
+  const vsix = ensureVsix();
+  console.log(`[e2e] extension package ready (${((Date.now() - t0) / 1000).toFixed(1)}s): ${vsix}`);
+  ws = makeWorkspace();
+  server = await startCodeServer({ vsix, workspace: ws.dir });
+  wb = await openWorkbench(server.url, ws.dir, { prefix: 'training', expectFile: 'shop.rlens.json' });
+});
+
+after(async () => {
+  await wb?.shot('zz-last').catch(() => undefined);
+  await wb?.close();
+  await server?.stop();
+  ws?.dispose();
+});
+
+/** The run folder the extension's trainer created. */
+function onlyRun(): string {
+  const runs = fs.existsSync(ws.runs) ? fs.readdirSync(ws.runs).filter((d) => !d.startsWith('.')) : [];
+  assert.equal(runs.length, 1, `one run folder in ${ws.runs}: ${runs.join(', ')}`);
+  return path.join(ws.runs, runs[0]);
+}
+
+/** "step 1,234 / 200,000" → 1234. */
+function stepOf(text: string | null): number {
+  const m = /step ([\d,]+)/.exec(text ?? '');
+  return m ? Number(m[1].replace(/,/g, '')) : -1;
+}
+
+test('train, watch, stop, evaluate and jump to a failing query in a real VS Code', async (t) => {
+  const { page } = wb!;
+  const dash = dashboardFrame(page);
+
+  await t.test('the Retrieval Lens container and its Dashboard view load', async () => {
+    await activityItem(page).waitFor({ timeout: 60_000 });
+    await activityItem(page).click();
+    await dash.locator('[data-role="run-name"]').waitFor({ timeout: 60_000 });
+    for (const title of ['Dashboard', 'Runs', 'Failing Queries']) {
+      await page.locator(`.pane-header[aria-label^="${title}"]`).first().waitFor({ timeout: 20_000 });
+    }
+  });
+
+  await t.test('Start Training from the palette: the sidebar dashboard\'s step counter rises and the τ chart has points', async () => {
+    await quickOpen(page, 'shop.rlens.json');
+    await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"loss"' }).waitFor({ timeout: 20_000 });
+    await runCommand(page, 'Retrieval Lens: Start Training');
+    const step = dash.locator('[data-role="run-step"]');
+    const first = await waitFor('a first logged step in the dashboard', async () => stepOf(await step.textContent()), (s) => s > 0, 90_000);
+    const later = await waitFor('the step counter to rise', async () => stepOf(await step.textContent()), (s) => s > first + 20, 30_000);
+    wb!.log(`dashboard step ${first} → ${later}`);
+    assert.match((await dash.locator('[data-role="run-status"]').textContent()) ?? '', /running/);
+    const counts = await waitFor(
+      'τ percentiles charted',
+      () => dash.locator('body').evaluate(() => (window as unknown as { __rlensDashboard: { pointCounts(): Record<string, { charted: number | null; logged: number }> } }).__rlensDashboard.pointCounts()),
+      (c) => (c['hyper.p50']?.charted ?? 0) > 5 && (c['hyper.p05']?.charted ?? 0) > 5,
+      20_000,
+    );
+    wb!.log('hyper.p50 points', counts['hyper.p50']);
+    assert.ok(counts['hyper.p50'].logged >= counts['hyper.p50'].charted!);
+    await wb!.shot('1-training-dashboard');
+  });
+
+  await t.test('the CodeLens above "loss" shows live τ percentiles and the collapse state; data lenses show counts', async () => {
+    const lens = codeLens(page, /τ p50/).first();
+    await lens.waitFor({ timeout: 30_000 });
+    const pattern = /τ p50 0\.\d+ \[p05 0\.\d+ – p95 0\.\d+\] · collapse: (healthy|warning|collapsed) \(R (n\/a|[\d.]+)\) · step (\d+)\/200000/;
+    const text1 = (await lens.textContent()) ?? '';
+    assert.match(text1, pattern);
+    const s1 = Number(pattern.exec(text1)![3]);
+    const s2 = await waitFor('the loss lens to update', async () => Number(pattern.exec((await codeLens(page, /τ p50/).first().textContent()) ?? '')?.[3] ?? -1), (s) => s > s1, 15_000);
+    wb!.log(`loss lens step ${s1} → ${s2}`);
+    // It sits right above the line of "loss".
+    const lensBox = await lens.boundingBox();
+    const lossLine = await page.locator('.editor-instance .view-line', { hasText: '"loss": {' }).first().boundingBox();
+    assert.ok(lensBox && lossLine && lensBox.y < lossLine.y && lossLine.y - lensBox.y < 2.5 * lossLine.height, `lens at y=${lensBox?.y}, loss line at y=${lossLine?.y}`);
+    await codeLens(page, '25,110 examples · 0 bad lines').first().waitFor({ timeout: 30_000 });
+    await codeLens(page, '6,120 items · 0 bad lines').first().waitFor({ timeout: 30_000 });
+    await codeLens(page, 'Stop').first().waitFor({ timeout: 10_000 });
+    const status = page.locator('.statusbar-item', { hasText: /e2e-shop \d+\/200000 · loss [\d.]+ · (healthy|warning|collapsed)/ });
+    await status.first().waitFor({ timeout: 10_000 });
+    await wb!.shot('2-live-lens');
+  });
+
+  await t.test('hiding and showing the sidebar reloads the dashboard with the whole history, still following', async () => {
+    await page.keyboard.press('Control+Shift+E'); // the Explorer replaces the Retrieval Lens container
+    await page.locator('.explorer-folders-view').first().waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(1500);
+    await activityItem(page).click();
+    const step = dash.locator('[data-role="run-step"]');
+    const shown = await waitFor('the dashboard back', async () => stepOf(await step.textContent().catch(() => null)), (s) => s > 0, 30_000);
+    await waitFor('the step counter to rise again', async () => stepOf(await step.textContent()), (s) => s > shown + 20, 30_000);
+    // The reset holds every logged step (logEvery 5): about step / 5 points, not just the ones since the reload.
+    await waitFor(
+      'the whole history in the reloaded dashboard',
+      async () => {
+        const logged = await dash.locator('body').evaluate(() => (window as unknown as { __rlensDashboard: { pointCounts(): Record<string, { logged: number }> } }).__rlensDashboard.pointCounts()['hyper.p50'].logged);
+        return { logged, step: stepOf(await step.textContent()) };
+      },
+      (v) => v.logged >= Math.floor(v.step / 5) - 50,
+      20_000,
+    );
+  });
+
+  let runDir = '';
+  await t.test('the Stop button of the dashboard stops the run (checkpoint written, status stopped)', async () => {
+    await dash.locator('[data-role="stop"]').click();
+    await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+    runDir = onlyRun();
+    const run = await waitFor('meta.json to say stopped', async () => readRun(runDir), (r) => r.status === 'stopped', 20_000);
+    assert.ok(run.meta?.checkpoints.last, 'the last checkpoint was written');
+    await codeLens(page, 'Train').first().waitFor({ timeout: 20_000 });
+    await treeRow(page, 'Runs', /stopped/).first().waitFor({ timeout: 20_000 });
+    await wb!.shot('3-stopped');
+  });
+
+  let expected: { line: number; queryId: string; query: string }[] = [];
+  const preview = () => page.frameLocator('iframe.webview[src*="extensionId=vscode.markdown-language-features"]').first().frameLocator('iframe#active-frame');
+  await t.test('Evaluate Run (real Faiss evaluation) lists the failing queries grouped by triage label with counts', async () => {
+    await runCommand(page, 'Retrieval Lens: Evaluate Run');
+    await treeRow(page, 'Failing Queries', /rank [>\d]/).first().waitFor({ timeout: 180_000 });
+    const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'eval/metrics.json'), 'utf8')) as EvalMetricsFile;
+    const entry = metrics.evaluations.at(-1)!;
+    const read = parseFailures(fs.readFileSync(path.join(runDir, 'eval/failures.jsonl'), 'utf8'));
+    assert.equal(read.records.length, entry.failures.count);
+    const groups = groupFailures(read.records);
+    // The first (largest) group is expanded at the top with its count.
+    // The group row reads "<title> <count>" (e.g. "ranked low 420"); item rows mention the label too, so match the whole text.
+    const groupRow = treeRow(page, 'Failing Queries', new RegExp(`^\\s*${TRIAGE_TITLES[groups[0].label]}\\s*\\d+\\s*$`)).first();
+    await groupRow.waitFor({ timeout: 10_000 });
+    assert.match((await groupRow.textContent()) ?? '', new RegExp(`${String(groups[0].items.length)}$`));
+    const firstItem = groups[0].items[0];
+    await treeRow(page, 'Failing Queries', firstItem.query).first().waitFor({ timeout: 10_000 });
+    expected = flattenGroups(groups).slice(0, 2).map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query }));
+    // The dashboard got the evaluation as an eval point.
+    await waitFor('the eval point in the dashboard', () => dash.locator('body').evaluate(() => (window as unknown as { __rlensDashboard: { pointCounts(): { eval: { logged: number } } } }).__rlensDashboard.pointCounts().eval.logged), (n) => n > 0, 20_000);
+    await wb!.shot('4-failing-queries');
+  });
+
+  await t.test('clicking a failing query opens the data file at its line, selected, with the detail beside it', async () => {
+    // Failure rows say "rank >100 · …" or "rank 37 · …" (the group row "ranked low 420" must not match).
+    const rows = page.locator('.pane:has(.pane-header[aria-label^="Failing Queries"]) .monaco-list-row', { hasText: /rank [>\d]/ });
+    await rows.first().click();
+    const pos = await waitFor('the cursor on the query line', () => cursorPosition(page), (p) => p?.line === expected[0].line, 20_000);
+    assert.ok(pos && pos.column > 1, 'the line is selected (cursor at its end)');
+    await page.locator('.tabs-container .tab.active', { hasText: 'test.jsonl' }).first().waitFor({ timeout: 10_000 });
+    const selected = await page.locator('.editor-instance .view-line', { hasText: `"${expected[0].queryId}"` }).first().textContent();
+    assert.ok(selected?.includes(expected[0].queryId));
+    await page.locator('.tab', { hasText: 'Failing Query' }).first().waitFor({ timeout: 20_000 });
+    await preview().locator('h2', { hasText: /Top \d+ retrieved/ }).waitFor({ timeout: 30_000 });
+    await waitFor('the detail of the clicked query', () => preview().locator('h1').first().textContent(), (h) => h === expected[0].query, 15_000);
+    await wb!.shot('5-jump-to-line');
+  });
+
+  await t.test('Next Failing Query (F4) walks to the next one', async () => {
+    await page.keyboard.press('F4');
+    await waitFor('the cursor on the next query line', () => cursorPosition(page), (p) => p?.line === expected[1].line, 20_000);
+    await waitFor('the detail of the next query', () => preview().locator('h1').first().textContent(), (h) => h === expected[1].query, 15_000);
+    await wb!.shot('6-next-failure');
+  });
+
+  await t.test('after the data file changes, its queries are marked and still open at the recorded line, with a warning', async () => {
+    const test = path.join(ws.dir, 'data/test.jsonl');
+    const future = new Date(Date.now() + 60_000);
+    fs.utimesSync(test, future, future);
+    const row = treeRow(page, 'Failing Queries', 'file changed').first();
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'the file changed after the evaluation' }).first().waitFor({ timeout: 20_000 });
+    await waitFor('the cursor on the recorded line', () => cursorPosition(page), (p) => p?.line === expected[0].line, 20_000);
+    await preview().locator('blockquote', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
+    await wb!.shot('7-stale-file');
+  });
+
+  await t.test('the extension host logged no errors of Retrieval Lens', async () => {
+    const logs: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/exthost\.log$|Retrieval Lens\.log$/.test(e.name)) logs.push(p);
+      }
+    };
+    walk(path.join(server!.root, 'ud', 'logs'));
+    assert.ok(logs.length > 0, 'extension host logs found');
+    const errors = logs.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => /\[error\]/.test(l) && /retrieval-lens|Retrieval Lens|\[trainer\]/i.test(l)));
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const REPO = path.resolve(__dirname, '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+const contributes = pkg.contributes;
+const contributed = new Set<string>(contributes.commands.map((c: { command: string }) => c.command));
+
+/** Command ids the extension registers (src/extension/commands.ts). */
+function registeredCommands(): Set<string> {
+  const src = fs.readFileSync(path.join(REPO, 'src/extension/commands.ts'), 'utf8');
+  return new Set([...src.matchAll(/reg\('([^']+)'/g)].map((m) => m[1]));
+}
+
+test('every registered command is contributed, and every contributed command is registered', () => {
+  const registered = registeredCommands();
+  assert.ok(registered.size >= 10);
+  assert.deepEqual([...registered].filter((c) => !contributed.has(c)), []);
+  assert.deepEqual([...contributed].filter((c) => !registered.has(c)), []);
+});
+
+test('the palette has the specified commands as "Retrieval Lens: …"', () => {
+  const titles = new Map<string, string>(contributes.commands.map((c: { command: string; title: string; category: string }) => [c.command, `${c.category}: ${c.title}`]));
+  for (const [id, title] of [
+    ['retrievalLens.startTraining', 'Retrieval Lens: Start Training'],
+    ['retrievalLens.stopTraining', 'Retrieval Lens: Stop Training'],
+    ['retrievalLens.openDashboardInEditor', 'Retrieval Lens: Open Dashboard in Editor'],
+    ['retrievalLens.evaluateRun', 'Retrieval Lens: Evaluate Run'],
+    ['retrievalLens.openRun', 'Retrieval Lens: Open Run…'],
+    ['retrievalLens.nextFailingQuery', 'Retrieval Lens: Next Failing Query'],
+    ['retrievalLens.previousFailingQuery', 'Retrieval Lens: Previous Failing Query'],
+    ['retrievalLens.showLog', 'Retrieval Lens: Show Log'],
+    ['retrievalLens.newExperimentFromExample', 'Retrieval Lens: New Experiment from Example'],
+  ]) assert.equal(titles.get(id), title);
+  const hidden = new Set(contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));
+  assert.deepEqual([...hidden].sort(), ['retrievalLens.openFailure', 'retrievalLens.revealRunFolder'], 'only the internal commands are hidden');
+});
+
+test('menus, keybindings and welcome links only name contributed (or built-in workbench) commands', () => {
+  const used: string[] = [];
+  for (const items of Object.values(contributes.menus) as { command: string }[][]) used.push(...items.map((i) => i.command));
+  used.push(...contributes.keybindings.map((k: { command: string }) => k.command));
+  for (const w of contributes.viewsWelcome) used.push(...[...String(w.contents).matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]));
+  const unknown = used.filter((c) => !contributed.has(c) && !c.startsWith('workbench.'));
+  assert.deepEqual(unknown, []);
+  const keys = new Map(contributes.keybindings.map((k: { command: string; key: string }) => [k.command, k.key]));
+  assert.ok(keys.get('retrievalLens.nextFailingQuery') && keys.get('retrievalLens.previousFailingQuery'));
+  assert.ok(contributes.viewsWelcome.some((w: { view: string; contents: string }) => w.view === 'retrievalLens.runs' && w.contents.includes('(command:retrievalLens.newExperimentFromExample)')));
+});
+
+test('the views, their container and every referenced file exist; activation and trust are declared', () => {
+  const container = contributes.viewsContainers.activitybar.find((c: { id: string }) => c.id === 'retrievalLens');
+  assert.equal(container.title, 'Retrieval Lens');
+  for (const f of [container.icon, pkg.icon, contributes.jsonValidation[0].url]) assert.ok(fs.existsSync(path.join(REPO, f)), f);
+  assert.deepEqual(contributes.views.retrievalLens.map((v: { id: string; type?: string; name: string }) => [v.id, v.type ?? 'tree', v.name]), [
+    ['retrievalLens.dashboard', 'webview', 'Dashboard'],
+    ['retrievalLens.runs', 'tree', 'Runs'],
+    ['retrievalLens.failures', 'tree', 'Failing Queries'],
+  ]);
+  assert.deepEqual(contributes.languages, [{ id: 'jsonc', filenamePatterns: ['*.rlens.json'] }]);
+  assert.equal(contributes.jsonValidation[0].fileMatch, '*.rlens.json');
+  assert.ok(pkg.activationEvents.includes('workspaceContains:**/*.rlens.json'));
+  assert.ok(!pkg.activationEvents.includes('*'), 'no eager activation');
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+  // The bundled example the "New Experiment from Example" command copies is not excluded from the package.
+  const ignore = fs.readFileSync(path.join(REPO, '.vscodeignore'), 'utf8');
+  assert.ok(!/^examples\/\*\*$/m.test(ignore) && !/^examples\/shop\/data/m.test(ignore));
+});
+
+test('the extension host never loads tfjs or faiss: only the forked trainer does', () => {
+  const dir = path.join(REPO, 'src/extension');
+  const seen = new Set<string>();
+  const heavy: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = fs.readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^'";]*from\s+'([^']+)'/g)) {
+      if (m[1]) continue; // type-only imports vanish at build time
+      const spec = m[2];
+      if (/^@tensorflow\/|^faiss-node$/.test(spec)) heavy.push(`${path.relative(REPO, file)} imports ${spec}`);
+      if (spec.startsWith('.')) {
+        const base = path.resolve(path.dirname(file), spec);
+        const target = [`${base}.ts`, path.join(base, 'index.ts')].find((f) => fs.existsSync(f));
+        if (target) visit(target);
+      }
+    }
+  };
+  visit(path.join(dir, 'extension.ts'));
+  assert.ok(seen.size > 20, `followed ${seen.size} modules`);
+  assert.deepEqual(heavy, []);
+});
