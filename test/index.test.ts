@@ -159,7 +159,8 @@ test('IVF-PQ spec: nlist is clamped with a note, nprobe follows; invalid m / nbi
   assert.ok(logged.includes('nlist 4096 clamped to 12 for 500 vectors (faiss needs ~39 training points per list)'), logged.join('\n'));
   assert.ok(logged.includes('nprobe 64 clamped to nlist 12'), logged.join('\n'));
   assert.deepEqual(index.notes, logged);
-  assert.deepEqual(index.spec, { type: 'IVF-PQ', nlist: 12, m: 4, nbits: 3, nprobe: 12, trainSample: 500 });
+  // trainSample: 39 per list = 468 of the 500 vectors
+  assert.deepEqual(index.spec, { type: 'IVF-PQ', nlist: 12, m: 4, nbits: 3, nprobe: 12, trainSample: 468 });
   // the faiss index really has 12 lists and nprobe 12: check the serialised header
   const file = path.join(tmp, 'clamped.faiss');
   saveIndex(index, file);

@@ -97,13 +97,26 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Quick Open a workspace file by name. */
+/**
+ * Quick Open a workspace file by name. A file created a moment ago may be missing from the file search
+ * of an open picker (the workspace index catches up after the file watcher fires), so the picker is
+ * reopened until the file is listed.
+ */
 export async function quickOpen(page: Page, fileName: string): Promise<void> {
   const qi = page.locator('.quick-input-widget');
-  await page.keyboard.press('Control+P');
-  await qi.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.keyboard.type(fileName);
-  await qi.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 20_000 });
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    await qi.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.type(fileName);
+    try {
+      await qi.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 8_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1_000);
+    }
+  }
   await page.keyboard.press('Enter');
 }
 

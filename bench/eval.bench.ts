@@ -1,0 +1,726 @@
+/**
+ * Evaluation benchmark at 60k items × 128-d and 8k queries; each part runs in its own child process.
+ *
+ *  encode   featurize + encodeFeatures (the real model code; default model config V 2^18, E 128, H 256,
+ *           D 128; untrained weights) on the wasm backend, for 60k synthetic item texts and 8k queries,
+ *           next to the same loop with the result tensor (not its Float32Array) returned from tf.tidy,
+ *           and the host embedding bag alone;
+ *  index    on seeded synthetic unit vectors (clustered by default, `--vectors random` or
+ *           `clustered,random`): Flat build + search (k 100), the same search by brute force in
+ *           TypeScript (exactSearch, on the first --exact-queries queries: ~10-50 ms/query), IVF-PQ
+ *           build with the schema defaults (evaluation.index), then recall@10/@100 against Flat for
+ *           several nprobe values;
+ *  factors  why IVF256,PQ16 on 20k × 128 trained slowly: one child process per setting (polysemous
+ *           training, OPENBLAS_NUM_THREADS, OMP_WAIT_POLICY, training sample; `--factors full` adds
+ *           OMP_NUM_THREADS=1 and the all-old-settings rows), each changing one factor from the current
+ *           defaults. The thread variables are read by OpenBLAS/libgomp when faiss-node loads, so they
+ *           can only be varied per process;
+ *  nlist    (not in the default parts, ~5 min) IVF-PQ build time and recall at 60k for nlist 256 / 512 /
+ *           1024 / 1538 (the clamped default) and training samples of 39 or 64 vectors per list, to
+ *           choose a default that builds in ≤ 30 s.
+ *
+ * --omp-threads N sets OMP_NUM_THREADS for the encode / index / nlist children (default: unset, so
+ * libgomp uses one thread per core; loadFaiss() still sets OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE).
+ *
+ *   npm run bench:eval [-- --parts encode,index,factors,nlist --vectors clustered,random
+ *                          --repeats 3 --heavy-repeats 1 --exact-queries 100 --poly-timeout 30
+ *                          --factors full --omp-threads 1 --md out.md]
+ *
+ * Times are wall-clock medians: cheap steps run --repeats times (default 3), heavy ones (the 8k-query
+ * Flat and TypeScript searches, IVF-PQ builds, each factor child)
+ * --heavy-repeats times (default 1, so the default run stays within ~5 minutes on 2 shared cores).
+ * "cpu" is the user+sys time of the whole process over the same span (all threads; busy-waiting shows
+ * up there). The machine is shared: run the whole benchmark several times and compare medians; the
+ * load average before → after each child process is printed with its table.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import { parseArgs } from 'util';
+import seedrandom from 'seedrandom';
+import { buildIndex, exactSearch, loadFaiss, resultToRankings, search, setNprobe } from '../src/core/index';
+import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/index';
+import { defaultConfig } from '../src/core/config';
+import { evaluateRetrieval } from '../src/core/metrics/retrieval';
+
+const N_ITEMS = 60_000;
+const N_QUERIES = 8_000;
+const DIM = 128;
+const K = 100; // evaluation.rankCutoff default: the depth evaluate.ts searches
+const NPROBES = [1, 4, 16, 64, 256];
+const FACTOR_N = 20_000;
+const SEED = 'eval-bench';
+
+interface Opts {
+  /** Runs of the cheap steps. */
+  repeats: number;
+  /** Runs of the heavy steps (8k-query Flat / TypeScript search, IVF-PQ builds, factor children). */
+  heavy: number;
+  exactQueries: number;
+  polyTimeoutMs: number;
+  factorsFull: boolean;
+  /** OMP_NUM_THREADS for the encode / index / nlist children (unset: libgomp's default, one per core). */
+  ompThreads?: string;
+}
+
+// ---------------------------------------------------------------------------------------------- util
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Wall ms and process cpu ms (user + sys, all threads) of fn. */
+function measure<T>(fn: () => T): { value: T; ms: number; cpuMs: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
+interface Timing {
+  ms: number[];
+  cpuMs: number[];
+}
+function timing(): Timing {
+  return { ms: [], cpuMs: [] };
+}
+function record<T>(t: Timing, fn: () => T): T {
+  const r = measure(fn);
+  t.ms.push(r.ms);
+  t.cpuMs.push(r.cpuMs);
+  return r.value;
+}
+
+const s1 = (ms: number): string => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+const fmtT = (t: Timing): string => `${s1(median(t.ms))} s`;
+const fmtRuns = (t: Timing): string => (t.ms.length > 1 ? t.ms.map((x) => s1(x)).join(' / ') : '');
+const fmtCpu = (t: Timing): string => `${s1(median(t.cpuMs))} s`;
+
+function printTable(title: string, header: string[], rows: string[][], md: string[]): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  md.push(`\n#### ${title}\n`, `| ${header.join(' | ')} |`, `|${header.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+  for (const r of rows) md.push(`| ${r.join(' | ')} |`);
+}
+
+// ------------------------------------------------------------------------------------ synthetic data
+
+function gaussian(rng: () => number): number {
+  let u = 0;
+  while (u === 0) u = rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+function normaliseRows(m: Float32Array, dim: number): void {
+  for (let o = 0; o < m.length; o += dim) {
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += m[o + c] ** 2;
+    const inv = 1 / Math.sqrt(s);
+    for (let c = 0; c < dim; c++) m[o + c] *= inv;
+  }
+}
+
+type VectorKind = 'clustered' | 'random';
+
+/** Cluster structure of the clustered vectors (see vectorSet). */
+const CLUSTERS = { topics: 100, subtopics: 10, topicSpread: 0.05, subtopicSpread: 0.06, itemSpread: 0.06, queryNoise: 0.15 };
+
+/**
+ * Seeded unit vectors and planted queries. clustered: a two-level mixture — 100 random topic centres,
+ * 10 sub-topic centres around each (per-component spread 0.05), items around a sub-topic chosen with
+ * Zipf-like weights (spread 0.06); random: i.i.d. Gaussian directions. Either way each query is a
+ * noisy copy (noise 0.15 per component, ≈ 1.7 in norm, before normalisation) of a random item, its
+ * single relevant item, so recall of the planted item can be reported next to neighbour recall.
+ */
+function vectorSet(kind: VectorKind, n: number, nq: number, dim: number, seed: string) {
+  const rng = seedrandom(`${seed}-${kind}`);
+  const corpus = new Float32Array(n * dim);
+  if (kind === 'random') {
+    for (let i = 0; i < corpus.length; i++) corpus[i] = gaussian(rng);
+  } else {
+    const { topics, subtopics, topicSpread, subtopicSpread, itemSpread } = CLUSTERS;
+    const topic = new Float32Array(topics * dim).map(() => gaussian(rng));
+    normaliseRows(topic, dim);
+    const nSub = topics * subtopics;
+    const sub = new Float32Array(nSub * dim);
+    for (let s = 0; s < nSub; s++) {
+      const t = Math.floor(s / subtopics);
+      for (let d = 0; d < dim; d++) sub[s * dim + d] = topic[t * dim + d] + topicSpread * gaussian(rng);
+    }
+    normaliseRows(sub, dim);
+    // Zipf-like cluster sizes (weight 1/(rank+10)): the largest clusters are ~10× the smallest.
+    const cum = new Float64Array(nSub);
+    let acc = 0;
+    for (let s = 0; s < nSub; s++) cum[s] = acc += 1 / (s + 10);
+    for (let i = 0; i < n; i++) {
+      const r = rng() * acc;
+      let lo = 0, hi = nSub - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid] < r) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let d = 0; d < dim; d++) corpus[i * dim + d] = sub[lo * dim + d] + itemSpread * gaussian(rng);
+    }
+  }
+  normaliseRows(corpus, dim);
+  const queries = new Float32Array(nq * dim);
+  const planted = new Int32Array(nq);
+  for (let q = 0; q < nq; q++) {
+    const item = Math.floor(rng() * n);
+    planted[q] = item;
+    for (let d = 0; d < dim; d++) queries[q * dim + d] = corpus[item * dim + d] + CLUSTERS.queryNoise * gaussian(rng);
+  }
+  normaliseRows(queries, dim);
+  return { corpus, queries, planted };
+}
+
+/** Seeded synthetic texts: words from a 20k-word pseudo-vocabulary with Zipf-like frequencies. */
+function syntheticTexts(nItems: number, nQueries: number, seed: string): { items: string[]; queries: string[] } {
+  const rng = seedrandom(`${seed}-texts`);
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const vocab = Array.from({ length: 20_000 }, () => {
+    const len = 3 + Math.floor(rng() * 7);
+    let w = '';
+    for (let i = 0; i < len; i++) w += letters[Math.floor(rng() * 26)];
+    return w;
+  });
+  const word = () => vocab[Math.floor(vocab.length * rng() ** 2.5)]; // skewed towards the first words
+  const text = (min: number, max: number) => Array.from({ length: min + Math.floor(rng() * (max - min + 1)) }, word).join(' ');
+  return {
+    items: Array.from({ length: nItems }, () => text(15, 40)), // titles + short descriptions
+    queries: Array.from({ length: nQueries }, () => text(2, 6)),
+  };
+}
+
+// ------------------------------------------------------------------------------------- child: encode
+
+async function childEncode(o: Opts): Promise<unknown> {
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('../src/core/backend');
+  const { featurize } = await import('../src/core/model/featurize');
+  const { initTwoTower } = await import('../src/core/model/params');
+  const { encodeFeatures } = await import('../src/core/model/encode');
+  const { bagForward } = await import('../src/core/model/embeddingBag');
+  const { denseTensors, towerForward } = await import('../src/core/model/towerForward');
+
+  const backend = await initBackend('wasm');
+  const cfg = defaultConfig({ train: '-' });
+  const m = cfg.model;
+  const { items, queries } = syntheticTexts(N_ITEMS, N_QUERIES, SEED);
+  const iOpts = { buckets: m.vocabBuckets, maxTokens: m.maxItemTokens, charTrigrams: m.charTrigrams };
+  const qOpts = { buckets: m.vocabBuckets, maxTokens: m.maxQueryTokens, charTrigrams: m.charTrigrams };
+
+  const featItems = timing(), featQueries = timing(), init = timing(), encItems = timing(), encQueries = timing();
+  let itemFeats: Int32Array[] = [], queryFeats: Int32Array[] = [];
+  for (let r = 0; r < o.repeats; r++) {
+    itemFeats = record(featItems, () => items.map((t) => featurize(t, iOpts)));
+    queryFeats = record(featQueries, () => queries.map((t) => featurize(t, qOpts)));
+  }
+  const params = record(init, () => initTwoTower(m, cfg.training.seed));
+  encodeFeatures(params, 'item', itemFeats.slice(0, 2048)); // warm-up (wasm kernels, first allocations)
+  const d = params.dims;
+  // encodeFeatures as it is, alternating with (a) the same loop with the result *tensor* returned from
+  // tf.tidy and read after it — encode.ts returns dataSync()'s Float32Array from inside tidy, and tidy
+  // then walks that array element by element looking for tensors — and (b) the host embedding bag alone.
+  const tensorOut = timing(), bagOnly = timing();
+  let itemEmb: Float32Array = new Float32Array(0);
+  let maxDiff = 0;
+  for (let r = 0; r < o.repeats; r++) {
+    itemEmb = record(encItems, () => encodeFeatures(params, 'item', itemFeats));
+    const alt = record(tensorOut, () => {
+      const w = denseTensors(params.item.dense, d);
+      const out = new Float32Array(N_ITEMS * d.out);
+      for (let start = 0; start < N_ITEMS; start += 1024) {
+        const part = itemFeats.slice(start, start + 1024);
+        const b = bagForward(params.item.table, d.embed, part);
+        const y = tf.tidy(() => towerForward(tf.tensor2d(b, [part.length, d.embed]), w));
+        out.set(y.dataSync() as Float32Array, start * d.out);
+        y.dispose();
+      }
+      Object.values(w).forEach((t) => t.dispose());
+      return out;
+    });
+    for (let i = 0; i < alt.length; i++) maxDiff = Math.max(maxDiff, Math.abs(alt[i] - itemEmb[i]));
+    record(bagOnly, () => {
+      for (let start = 0; start < N_ITEMS; start += 1024) bagForward(params.item.table, d.embed, itemFeats.slice(start, start + 1024));
+    });
+  }
+  for (let r = 0; r < o.repeats; r++) record(encQueries, () => encodeFeatures(params, 'query', queryFeats));
+
+  const mean = (fs: Int32Array[]) => fs.reduce((a, f) => a + f.length, 0) / fs.length;
+  return {
+    backend: backend.name,
+    simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+    multithread: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+    dims: params.dims,
+    itemFeatures: mean(itemFeats),
+    queryFeatures: mean(queryFeats),
+    featItems, featQueries, init, encItems, encQueries,
+    tensorOut, bagOnly, maxDiff,
+    rssGB: process.memoryUsage().rss / 2 ** 30,
+    numTensors: tf.memory().numTensors,
+  };
+}
+
+// -------------------------------------------------------------------------------------- child: index
+
+interface Planted {
+  queryIds: string[];
+  itemIds: string[];
+  qrels: Map<string, Set<string>>;
+}
+
+function plantedQrels(planted: Int32Array, n: number): Planted {
+  const itemIds = Array.from({ length: n }, (_, i) => `i${i}`);
+  const queryIds = Array.from(planted, (_, q) => `q${q}`);
+  return { itemIds, queryIds, qrels: new Map(queryIds.map((id, q) => [id, new Set([`i${planted[q]}`])])) };
+}
+
+/** recall@10 / @100 of each query's planted item, by the project's metric code. */
+function plantedRecall(r: SearchResult, p: Planted): { r10: number; r100: number } {
+  const rec = evaluateRetrieval(p.qrels, resultToRankings(r, p.queryIds, p.itemIds)).recall;
+  return { r10: rec[10], r100: rec[100] };
+}
+
+/** Share of the exact top-k labels that the approximate top-k also returns (averaged over queries). */
+function neighbourRecall(approx: SearchResult, exact: SearchResult, k: number): number {
+  let hit = 0;
+  for (let q = 0; q < exact.nq; q++) {
+    const want = new Set<number>();
+    for (let j = 0; j < k; j++) want.add(exact.labels[q * exact.k + j]);
+    for (let j = 0; j < k; j++) if (want.has(approx.labels[q * approx.k + j])) hit++;
+  }
+  return hit / (exact.nq * k);
+}
+
+/** IVF-PQ spec from the schema defaults, mapped as src/core/eval/evaluate.ts does. */
+function defaultIvfSpec(): IndexSpec {
+  const ev = defaultConfig({ train: '-' }).evaluation.index;
+  return { type: 'IVF-PQ', nlist: ev.nlist, m: ev.m, nbits: ev.nbits, nprobe: ev.nprobe, ...(ev.trainSample ? { trainSample: ev.trainSample } : {}) };
+}
+
+/** buildIndex `runs` times, with the train / add split taken from its progress callbacks. */
+function timedBuild(corpus: Float32Array, n: number, spec: IndexSpec, runs: number) {
+  const build = timing(), train = timing(), add = timing();
+  let index: VectorIndex | undefined;
+  for (let r = 0; r < runs; r++) {
+    let t0 = 0, t1 = 0, t2 = 0;
+    index = record(build, () =>
+      buildIndex(corpus, n, DIM, spec, {
+        onProgress: (p) => {
+          if (p.phase === 'train' && p.done === 0) t0 = performance.now();
+          if (p.phase === 'train' && p.done === 1) t1 = performance.now();
+          if (p.phase === 'add' && p.done === p.total) t2 = performance.now();
+        },
+      }),
+    );
+    train.ms.push(t1 - t0);
+    add.ms.push(t2 - t1);
+  }
+  const eff = index!.spec;
+  return { index: index!, effective: eff.type === 'IVF-PQ' ? eff : undefined, notes: index!.notes, build, train, add };
+}
+
+interface SweepRow {
+  nprobe: number;
+  setMs: number;
+  search: Timing;
+  nr10: number;
+  nr100: number;
+  r10: number;
+  r100: number;
+}
+
+function nprobeSweep(index: VectorIndex, nprobes: number[], queries: Float32Array, exact: SearchResult, p: Planted, repeats: number): SweepRow[] {
+  const nlist = index.spec.type === 'IVF-PQ' ? index.spec.nlist : 0;
+  const rows: SweepRow[] = [];
+  for (const np of [...new Set(nprobes)].filter((x) => x <= nlist).sort((a, b) => a - b)) {
+    const set = measure(() => setNprobe(index, np));
+    const t = timing();
+    let res = search(index, queries, exact.nq, K);
+    for (let r = 0; r < repeats; r++) res = record(t, () => search(index, queries, exact.nq, K));
+    rows.push({ nprobe: set.value, setMs: set.ms, search: t, nr10: neighbourRecall(res, exact, 10), nr100: neighbourRecall(res, exact, 100), ...plantedRecall(res, p) });
+  }
+  return rows;
+}
+
+async function childIndex(kind: VectorKind, o: Opts): Promise<unknown> {
+  loadFaiss();
+  const n = N_ITEMS, nq = N_QUERIES, dim = DIM;
+  const gen = measure(() => vectorSet(kind, n, nq, dim, SEED));
+  const { corpus, queries, planted } = gen.value;
+  const p = plantedQrels(planted, n);
+
+  // Flat (IndexFlatIP): exact, faiss + OpenBLAS.
+  const flatBuild = timing(), flatSearch = timing();
+  let flat = buildIndex(corpus, n, dim, { type: 'Flat' });
+  for (let r = 0; r < o.repeats; r++) flat = record(flatBuild, () => buildIndex(corpus, n, dim, { type: 'Flat' }));
+  let exact: SearchResult | undefined;
+  for (let r = 0; r < o.heavy; r++) exact = record(flatSearch, () => search(flat, queries, nq, K));
+
+  // The same search by brute force in TypeScript, on the first exactQueries queries.
+  const eq = Math.min(o.exactQueries, nq);
+  const ts = timing();
+  exactSearch(corpus, n, queries.subarray(0, dim), 1, dim, K); // warm-up (JIT)
+  let ref: SearchResult | undefined;
+  for (let r = 0; r < o.heavy; r++) ref = record(ts, () => exactSearch(corpus, n, queries.subarray(0, eq * dim), eq, dim, K));
+  let sameLabels = 0;
+  for (let i = 0; i < eq * K; i++) if (ref!.labels[i] === exact!.labels[i]) sameLabels++;
+
+  // IVF-PQ with the schema defaults (as evaluate.ts builds it), then recall against Flat per nprobe.
+  const spec = defaultIvfSpec();
+  const ivf = timedBuild(corpus, n, spec, o.heavy);
+  const sweep = nprobeSweep(ivf.index, [...NPROBES, ivf.effective!.nprobe], queries, exact!, p, o.repeats);
+
+  return {
+    kind, n, nq, dim, k: K, genMs: gen.ms,
+    flatBuild, flatSearch, flatPlanted: plantedRecall(exact!, p),
+    exactTs: ts, exactQueries: eq, sameLabelShare: sameLabels / (eq * K),
+    ivf: { requested: spec, effective: ivf.effective, notes: ivf.notes, build: ivf.build, train: ivf.train, add: ivf.add },
+    sweep,
+  };
+}
+
+// -------------------------------------------------------------------------------------- child: nlist
+
+/** IVF-PQ at 60k clustered with smaller nlist (and so smaller training samples) than the clamped default. */
+async function childNlist(o: Opts): Promise<unknown> {
+  loadFaiss();
+  const n = N_ITEMS, nq = N_QUERIES;
+  const { corpus, queries, planted } = vectorSet('clustered', n, nq, DIM, SEED);
+  const p = plantedQrels(planted, n);
+  const exact = search(buildIndex(corpus, n, DIM, { type: 'Flat' }), queries, nq, K);
+  const def = defaultIvfSpec() as Extract<IndexSpec, { type: 'IVF-PQ' }>;
+  const cases: { label: string; spec: IndexSpec }[] = [
+    { label: 'nlist 256 (64/list → 16384)', spec: { ...def, nlist: 256 } },
+    { label: 'nlist 512, trainSample 19968 (39/list)', spec: { ...def, nlist: 512, trainSample: 39 * 512 } },
+    { label: 'nlist 512 (64/list → 32768)', spec: { ...def, nlist: 512 } },
+    { label: 'nlist 1024, trainSample 39936 (39/list)', spec: { ...def, nlist: 1024, trainSample: 39 * 1024 } },
+    { label: `schema default (nlist ${def.nlist} → n/39)`, spec: def },
+  ];
+  const rows = [];
+  for (const c of cases) {
+    const b = timedBuild(corpus, n, c.spec, o.heavy);
+    rows.push({ label: c.label, effective: b.effective, build: b.build, train: b.train, add: b.add, sweep: nprobeSweep(b.index, [16, 64], queries, exact, p, 1) });
+  }
+  return { flatPlanted: plantedRecall(exact, p), rows };
+}
+
+// ------------------------------------------------------------------------------------- child: factor
+
+/**
+ * Builds faiss `factory` (inner product) on the 20k × 128 clustered set, trained on `sample` seeded rows.
+ * Loads faiss-node directly, before anything else does, so the thread variables are exactly the ones
+ * the parent passed (loadFaiss() would fill in OPENBLAS_NUM_THREADS=1 / OMP_WAIT_POLICY=PASSIVE).
+ */
+async function childFactor(factory: string, sample: number): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const faiss = require('faiss-node') as typeof import('faiss-node');
+  const { sampleRowIndices, gatherRows } = await import('../src/core/index/sampleRows');
+  const { corpus } = vectorSet('clustered', FACTOR_N, 0, DIM, SEED);
+  const rows = sampleRowIndices(FACTOR_N, sample, 'retrieval-lens-ivf');
+  const trainData = Array.from(gatherRows(corpus, DIM, rows));
+  const index = faiss.Index.fromFactory(DIM, factory, faiss.MetricType.METRIC_INNER_PRODUCT);
+  const train = measure(() => index.train(trainData));
+  const add = measure(() => index.add(Array.from(corpus)));
+  return { factory, sample: rows.length, trainMs: train.ms, trainCpuMs: train.cpuMs, addMs: add.ms, addCpuMs: add.cpuMs, ntotal: index.ntotal() };
+}
+
+// -------------------------------------------------------------------------------------------- parent
+
+interface ChildResult<T> {
+  ok: boolean;
+  value?: T;
+  wallMs: number;
+  error?: string;
+  timedOut?: boolean;
+  load: [number, number];
+}
+
+const THREAD_VARS = ['OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'GOMP_SPINCOUNT', 'OMP_PROC_BIND'];
+
+/** Runs this file as a child (`--child ...`) with the thread variables cleared, then `env` applied. */
+function runChild<T>(args: string[], env: Record<string, string | undefined>, timeoutMs: number): ChildResult<T> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const v of THREAD_VARS) delete childEnv[v];
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  const load0 = os.loadavg()[0];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, ...args], {
+    encoding: 'utf8',
+    env: childEnv,
+    timeout: timeoutMs > 0 ? timeoutMs : undefined,
+    killSignal: 'SIGKILL',
+    maxBuffer: 1 << 26,
+  });
+  const wallMs = performance.now() - t0;
+  const load: [number, number] = [load0, os.loadavg()[0]];
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (r.status === 0) {
+    try {
+      return { ok: true, value: JSON.parse(last) as T, wallMs, load };
+    } catch {
+      /* reported below */
+    }
+  }
+  const err = timedOut
+    ? `stopped after ${s1(timeoutMs)} s`
+    : (r.stderr || last || String(r.error ?? `exit ${r.status}`)).trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-3).join(' | ');
+  return { ok: false, wallMs, error: err, timedOut, load };
+}
+
+const loadStr = (l: [number, number]): string => `${l[0].toFixed(1)}→${l[1].toFixed(1)}`;
+const childOpts = (o: Opts): string[] => ['--opts', JSON.stringify(o)];
+const perQ = (ms: number, nq: number): string => `${(ms / nq).toFixed(3)} ms`;
+
+function reportEncode(md: string[], o: Opts): void {
+  const r = runChild<any>(['--child', 'encode', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  if (!r.ok) return void console.log(`\nencode: failed: ${r.error}`);
+  const e = r.value;
+  const d = e.dims;
+  const rate = (n: number, t: Timing) => `${Math.round(n / (median(t.ms) / 1000)).toLocaleString('en-US')}/s`;
+  printTable(
+    `Encoding (${e.backend} backend, SIMD ${e.simd}, multi-thread ${e.multithread}; V ${d.vocab}, E ${d.embed}, H ${d.hidden}, D ${d.out}; ` +
+      `${e.itemFeatures.toFixed(1)} features/item, ${e.queryFeatures.toFixed(1)}/query; load ${loadStr(r.load)})`,
+    ['step', 'median', 'cpu', 'rate', 'runs'],
+    [
+      [`featurize ${N_ITEMS / 1000}k items`, fmtT(e.featItems), fmtCpu(e.featItems), rate(N_ITEMS, e.featItems), fmtRuns(e.featItems)],
+      [`featurize ${N_QUERIES / 1000}k queries`, fmtT(e.featQueries), fmtCpu(e.featQueries), rate(N_QUERIES, e.featQueries), fmtRuns(e.featQueries)],
+      ['initTwoTower (2 towers, 2 × V × E)', fmtT(e.init), fmtCpu(e.init), '', ''],
+      [`encodeFeatures ${N_ITEMS / 1000}k items`, fmtT(e.encItems), fmtCpu(e.encItems), rate(N_ITEMS, e.encItems), fmtRuns(e.encItems)],
+      [`encodeFeatures ${N_QUERIES / 1000}k queries`, fmtT(e.encQueries), fmtCpu(e.encQueries), rate(N_QUERIES, e.encQueries), fmtRuns(e.encQueries)],
+      [`  same loop, tensor returned from tf.tidy`, fmtT(e.tensorOut), fmtCpu(e.tensorOut), rate(N_ITEMS, e.tensorOut), fmtRuns(e.tensorOut)],
+      [`  bagForward alone (host)`, fmtT(e.bagOnly), fmtCpu(e.bagOnly), '', fmtRuns(e.bagOnly)],
+    ],
+    md,
+  );
+  console.log(`(RSS ${e.rssGB.toFixed(2)} GB, ${e.numTensors} tensors left; tensor-returned variant vs encodeFeatures max |Δ| ${e.maxDiff})`);
+}
+
+function sweepTable(md: string[], title: string, sweep: SweepRow[], nq: number, flat: { r10: number; r100: number }, defaultNprobe: number): void {
+  printTable(
+    title,
+    ['nprobe', 'search', 'per query', 'nbr recall@10', 'nbr recall@100', 'planted @10', 'planted @100', 'gap @10', 'gap @100', 'setNprobe'],
+    sweep.map((s) => [
+      `${s.nprobe}${s.nprobe === defaultNprobe ? ' (default)' : ''}`,
+      fmtT(s.search),
+      perQ(median(s.search.ms), nq),
+      s.nr10.toFixed(3),
+      s.nr100.toFixed(3),
+      s.r10.toFixed(3),
+      s.r100.toFixed(3),
+      (s.r10 - flat.r10).toFixed(3),
+      (s.r100 - flat.r100).toFixed(3),
+      `${s.setMs.toFixed(0)} ms`,
+    ]),
+    md,
+  );
+}
+
+function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
+  const r = runChild<any>(['--child', 'index', '--vectors', kind, ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  if (!r.ok) return void console.log(`\nindex (${kind}): failed: ${r.error}`);
+  const x = r.value;
+  const eff = x.ivf.effective;
+  const tsPerQ = median(x.exactTs.ms) / x.exactQueries;
+  const flatPerQ = median(x.flatSearch.ms) / x.nq;
+  printTable(
+    `Index, ${x.kind} vectors: ${x.n / 1000}k × ${x.dim}, ${x.nq / 1000}k queries, k ${x.k} (load ${loadStr(r.load)})`,
+    ['step', 'median', 'cpu', 'per query', 'runs'],
+    [
+      ['Flat build (IndexFlatIP)', fmtT(x.flatBuild), fmtCpu(x.flatBuild), '', fmtRuns(x.flatBuild)],
+      [`Flat search, ${x.nq / 1000}k queries`, fmtT(x.flatSearch), fmtCpu(x.flatSearch), perQ(median(x.flatSearch.ms), x.nq), fmtRuns(x.flatSearch)],
+      [`exactSearch (TypeScript), ${x.exactQueries} queries`, fmtT(x.exactTs), fmtCpu(x.exactTs), perQ(median(x.exactTs.ms), x.exactQueries), fmtRuns(x.exactTs)],
+      [`  → ${x.nq / 1000}k queries (extrapolated)`, `${s1(tsPerQ * x.nq)} s`, '', `${(tsPerQ / flatPerQ).toFixed(1)}× Flat`, ''],
+      [`IVF${eff.nlist},PQ${eff.m}x${eff.nbits} build (schema defaults)`, fmtT(x.ivf.build), fmtCpu(x.ivf.build), '', fmtRuns(x.ivf.build)],
+      [`  train (${eff.trainSample} vectors)`, fmtT(x.ivf.train), '', '', fmtRuns(x.ivf.train)],
+      ['  add', fmtT(x.ivf.add), '', '', fmtRuns(x.ivf.add)],
+      [`IVF-PQ search, ${x.nq / 1000}k queries, nprobe ${eff.nprobe}`, ...(() => {
+        const s = x.sweep.find((w: SweepRow) => w.nprobe === eff.nprobe);
+        return s ? [fmtT(s.search), fmtCpu(s.search), perQ(median(s.search.ms), x.nq), fmtRuns(s.search)] : ['', '', '', ''];
+      })()],
+    ],
+    md,
+  );
+  console.log(`exactSearch and Flat agree on ${(100 * x.sameLabelShare).toFixed(2)}% of the top-${x.k} labels of those ${x.exactQueries} queries.`);
+  console.log(`IVF-PQ defaults ${JSON.stringify(x.ivf.requested)} → ${JSON.stringify(eff)}; notes: ${x.ivf.notes.join('; ') || 'none'}`);
+  sweepTable(
+    md,
+    `Recall of IVF${eff.nlist},PQ${eff.m}x${eff.nbits} vs exact Flat, ${x.kind} vectors (nbr = share of Flat's top k found; planted = the query's source item; Flat planted @10 ${x.flatPlanted.r10.toFixed(3)}, @100 ${x.flatPlanted.r100.toFixed(3)})`,
+    x.sweep, x.nq, x.flatPlanted, eff.nprobe,
+  );
+}
+
+function reportNlist(md: string[], o: Opts): void {
+  const r = runChild<any>(['--child', 'nlist', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  if (!r.ok) return void console.log(`\nnlist: failed: ${r.error}`);
+  const rows: string[][] = [];
+  for (const c of r.value.rows) {
+    for (const s of c.sweep as SweepRow[]) {
+      const first = s === c.sweep[0];
+      rows.push([
+        first ? c.label : '', first ? String(c.effective.trainSample) : '', first ? fmtT(c.build) : '', first ? fmtCpu(c.build) : '', first ? fmtT(c.train) : '', first ? fmtT(c.add) : '',
+        String(s.nprobe), perQ(median(s.search.ms), N_QUERIES), s.nr10.toFixed(3), s.nr100.toFixed(3), s.r10.toFixed(3),
+      ]);
+    }
+  }
+  printTable(
+    `IVF-PQ (m 16, nbits 8) at ${N_ITEMS / 1000}k × ${DIM} clustered: build time vs nlist (Flat planted @10 ${r.value.flatPlanted.r10.toFixed(3)}; load ${loadStr(r.load)})`,
+    ['case', 'train sample', 'build', 'build cpu', 'train', 'add', 'nprobe', 'search/query', 'nbr recall@10', 'nbr recall@100', 'planted @10'],
+    rows,
+    md,
+  );
+}
+
+interface FactorCase {
+  name: string;
+  factory: string;
+  sample: number;
+  env: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+function reportFactors(md: string[], o: Opts): void {
+  const nlist = 256;
+  const per64 = Math.min(FACTOR_N, 64 * nlist); // resolveSpec's default sample: 64 per list (2^nbits is 256 too)
+  const cur = { OPENBLAS_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' };
+  const np = `IVF${nlist},PQ16x8np`;
+  const poly = `IVF${nlist},PQ16`;
+  const cases: FactorCase[] = [
+    { name: 'current: np, OPENBLAS 1, PASSIVE, 64/list', factory: np, sample: per64, env: cur },
+    { name: `train sample: all ${FACTOR_N / 1000}k`, factory: np, sample: FACTOR_N, env: cur },
+    { name: 'OPENBLAS_NUM_THREADS=2', factory: np, sample: per64, env: { ...cur, OPENBLAS_NUM_THREADS: '2' } },
+    { name: 'OMP_WAIT_POLICY unset (libgomp default)', factory: np, sample: per64, env: { ...cur, OMP_WAIT_POLICY: undefined } },
+    { name: 'polysemous training (no np)', factory: poly, sample: per64, env: cur, timeoutMs: o.polyTimeoutMs },
+  ];
+  if (o.factorsFull) {
+    cases.push(
+      { name: 'OMP_NUM_THREADS=1 (faiss single-threaded)', factory: np, sample: per64, env: { ...cur, OMP_NUM_THREADS: '1' } },
+      { name: `np, nothing set, all ${FACTOR_N / 1000}k`, factory: np, sample: FACTOR_N, env: {} },
+      { name: `issue: no np, nothing set, all ${FACTOR_N / 1000}k`, factory: poly, sample: FACTOR_N, env: {}, timeoutMs: o.polyTimeoutMs },
+    );
+  }
+  // Rounds over all cases (not all runs of one case, then the next) so that load changes on the
+  // shared machine spread over the cases; polysemous cases run once (they take minutes).
+  const res = cases.map(() => ({ train: timing(), add: timing(), err: '', loads: [] as number[] }));
+  for (let round = 0; round < o.heavy; round++) {
+    cases.forEach((c, i) => {
+      const x = res[i];
+      if (x.err || (round > 0 && c.factory === poly)) return;
+      const r = runChild<any>(['--child', 'factor', '--factory', c.factory, '--sample', String(c.sample)], c.env, c.timeoutMs ?? 0);
+      x.loads.push(r.load[0], r.load[1]);
+      if (!r.ok) {
+        x.err = r.error ?? 'failed';
+        if (r.timedOut) x.train.ms.push(r.wallMs);
+      } else {
+        x.train.ms.push(r.value.trainMs);
+        x.train.cpuMs.push(r.value.trainCpuMs);
+        x.add.ms.push(r.value.addMs);
+        x.add.cpuMs.push(r.value.addCpuMs);
+      }
+      console.log(`  round ${round + 1}: ${c.name}: ${r.ok ? `train ${s1(r.value.trainMs)} s, cpu ${s1(r.value.trainCpuMs)} s` : x.err} (load ${loadStr(r.load)})`);
+    });
+  }
+  const rows: string[][] = [];
+  let baseTotal = 0;
+  cases.forEach((c, i) => {
+    const x = res[i];
+    const envStr = Object.entries(c.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)';
+    const loads = `load ${Math.min(...x.loads).toFixed(1)}–${Math.max(...x.loads).toFixed(1)}`;
+    const row = [c.name, c.factory, String(c.sample), envStr];
+    if (x.err) {
+      rows.push([...row, x.train.ms.length ? `> ${s1(x.train.ms[0])} s` : 'failed', '', '', '', `${x.err} (${loads})`]);
+      return;
+    }
+    const total = median(x.train.ms) + median(x.add.ms);
+    if (i === 0) baseTotal = total;
+    rows.push([...row, fmtT(x.train), fmtCpu(x.train), fmtT(x.add), `${s1(total)} s (${(total / baseTotal).toFixed(1)}×)`, `${fmtRuns(x.train)} (${loads})`]);
+  });
+  printTable(
+    `IVF256,PQ16 build on ${FACTOR_N / 1000}k × ${DIM} clustered vectors, one factor changed per row (a child process per run)`,
+    ['case', 'factory', 'sample', 'env', 'train', 'train cpu', 'add', 'build (vs current)', 'train runs'],
+    rows,
+    md,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      opts: { type: 'string' },
+      parts: { type: 'string', default: 'encode,index,factors' },
+      vectors: { type: 'string', default: 'clustered' },
+      repeats: { type: 'string', default: '3' },
+      'heavy-repeats': { type: 'string', default: '1' },
+      'exact-queries': { type: 'string', default: '100' },
+      'poly-timeout': { type: 'string', default: '30' },
+      factors: { type: 'string', default: 'short' },
+      factory: { type: 'string' },
+      sample: { type: 'string' },
+      md: { type: 'string' },
+      'omp-threads': { type: 'string' },
+    },
+  });
+  if (values.child) {
+    const o = JSON.parse(values.opts ?? '{}') as Opts;
+    let out: unknown;
+    if (values.child === 'encode') out = await childEncode(o);
+    else if (values.child === 'index') out = await childIndex(values.vectors as VectorKind, o);
+    else if (values.child === 'nlist') out = await childNlist(o);
+    else if (values.child === 'factor') out = await childFactor(values.factory!, Number(values.sample));
+    else throw new Error(`unknown child ${values.child}`);
+    console.log(JSON.stringify(out));
+    return;
+  }
+  const pos = (name: string, v: string | undefined): number => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+    return x;
+  };
+  const o: Opts = {
+    repeats: pos('repeats', values.repeats),
+    heavy: pos('heavy-repeats', values['heavy-repeats']),
+    exactQueries: pos('exact-queries', values['exact-queries']),
+    polyTimeoutMs: Number(values['poly-timeout']) * 1000, // 0: no limit
+    factorsFull: values.factors === 'full',
+    ompThreads: values['omp-threads'],
+  };
+  const parts = values.parts!.split(',');
+  const kinds = values.vectors!.split(',');
+  for (const k of kinds) if (k !== 'clustered' && k !== 'random') throw new Error(`--vectors: unknown kind ${k} (clustered, random)`);
+  for (const p of parts) if (!['encode', 'index', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, factors, nlist)`);
+
+  const started = performance.now();
+  const cpus = os.cpus();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const faissNode = (require('faiss-node/package.json') as { version: string }).version;
+  const header =
+    `eval benchmark ${new Date().toISOString()}: ${cpus.length} × ${cpus[0]?.model ?? '?'}, node ${process.version}, faiss-node ${faissNode}; ` +
+    `repeats ${o.repeats}, heavy ${o.heavy}${o.ompThreads ? `, OMP_NUM_THREADS=${o.ompThreads}` : ''}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  console.log(header);
+  const md: string[] = [`_${header}_`];
+  if (parts.includes('encode')) reportEncode(md, o);
+  if (parts.includes('index')) for (const kind of kinds as VectorKind[]) reportIndex(md, kind, o);
+  if (parts.includes('factors')) reportFactors(md, o);
+  if (parts.includes('nlist')) reportNlist(md, o);
+  const total = `total ${s1(performance.now() - started)} s; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  console.log(`\n${total}`);
+  md.push(`\n_${total}_`);
+  if (values.md) fs.writeFileSync(values.md, md.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
