@@ -42,6 +42,7 @@ import { buildIndex, exactSearch, loadFaiss, resultToRankings, search, setNprobe
 import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/index';
 import { defaultConfig } from '../src/core/config';
 import { evaluateRetrieval } from '../src/core/metrics/retrieval';
+import { gaussian, normaliseRows } from '../test/helpers/syntheticVectors';
 
 const N_ITEMS = 60_000;
 const N_QUERIES = 8_000;
@@ -112,21 +113,6 @@ function printTable(title: string, header: string[], rows: string[][], md: strin
 }
 
 // ------------------------------------------------------------------------------------ synthetic data
-
-function gaussian(rng: () => number): number {
-  let u = 0;
-  while (u === 0) u = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
-
-function normaliseRows(m: Float32Array, dim: number): void {
-  for (let o = 0; o < m.length; o += dim) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += m[o + c] ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let c = 0; c < dim; c++) m[o + c] *= inv;
-  }
-}
 
 type VectorKind = 'clustered' | 'random';
 

@@ -22,24 +22,10 @@ import {
 } from '../src/core/index';
 import { readFaissHeader } from '../src/core/index/faissHeader';
 import { evaluateRetrieval } from '../src/core/metrics/retrieval';
+import { gaussian, normaliseRows } from './helpers/syntheticVectors';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-index-test-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function gaussian(rng: () => number): number {
-  let u = 0;
-  while (u === 0) u = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
-
-function normaliseRows(m: Float32Array, dim: number): void {
-  for (let o = 0; o < m.length; o += dim) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += m[o + c] ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let c = 0; c < dim; c++) m[o + c] *= inv;
-  }
-}
 
 function randomUnit(n: number, dim: number, seed: string): Float32Array {
   const rng = seedrandom(seed);
