@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EVAL_DIR, FAILURES_FILE, METRICS_FILE } from '../core/eval/evalOutputs';
 import { TRIAGE_LABELS, type EvalEntry, type EvalMetricsFile, type FailureRecord } from '../core/eval/types';
+import { isPlainObject } from '../core/jsonGuards';
 
 /** Path of eval/failures.jsonl of a run. */
 export function failuresPath(runDir: string): string {
@@ -18,7 +19,7 @@ export function metricsPath(runDir: string): string {
   return path.join(runDir, EVAL_DIR, METRICS_FILE);
 }
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isObj = isPlainObject;
 
 /** Why a parsed line is not a usable FailureRecord; null when it is. */
 export function failureRecordProblem(x: unknown): string | null {

@@ -8,6 +8,7 @@ import type { ConfigProblem } from '../core/config/configError';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import type { EvalEntry } from '../core/eval/types';
 import type { FinalRunStatus, LogLevel, RunError, StepEvent } from '../core/runs/eventTypes';
+import { isFiniteNumber, isPlainObject } from '../core/jsonGuards';
 
 /** Parent → trainer: train a config into a new run. */
 export interface StartMessage {
@@ -57,9 +58,9 @@ export type FromTrainer =
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isObj = isPlainObject;
 const isStr = (x: unknown): x is string => typeof x === 'string';
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isNum = isFiniteNumber;
 const isNumOrNull = (x: unknown) => x === null || isNum(x);
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 const FINAL = ['completed', 'stopped', 'failed'];

@@ -2,7 +2,7 @@ import type { EvaluationConfig, ModelConfig } from '../config/types';
 import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../index';
 import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from '../metrics/retrieval';
 import { encodeFeatures } from '../model/encode';
-import { featurize } from '../model/featurize';
+import { featurize, featurizeOptions } from '../model/featurize';
 import type { TwoTowerParams } from '../model/params';
 import type { EvalPhase } from './phases';
 import type { EvalData } from './evalData';
@@ -57,8 +57,8 @@ function timed<T>(f: () => T): [T, number] {
 export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   const { params, model, evaluation: ev, data } = o;
   const dim = params.dims.out;
-  const iOpts = { buckets: model.vocabBuckets, maxTokens: model.maxItemTokens, charTrigrams: model.charTrigrams };
-  const qOpts = { buckets: model.vocabBuckets, maxTokens: model.maxQueryTokens, charTrigrams: model.charTrigrams };
+  const iOpts = featurizeOptions(model, 'item');
+  const qOpts = featurizeOptions(model, 'query');
   const t0 = performance.now();
   const corpusEmb =
     o.corpusEmb ?? encodeFeatures(params, 'item', data.corpus.map((it) => featurize(it.text, iOpts)), { onProgress: (d, t) => o.onProgress?.('encode-corpus', d, t) });

@@ -1,3 +1,5 @@
+import type { ModelConfig } from '../config/types';
+
 /**
  * DSSM-style text features: lower-cased words, then character trigrams of each word (with '#'
  * boundary marks), hashed into `buckets` ids. Words come first so truncation to `maxTokens` keeps
@@ -7,6 +9,15 @@ export interface FeaturizeOptions {
   buckets: number;
   maxTokens: number;
   charTrigrams: boolean;
+}
+
+/** The featurisation of one tower's texts under a model config (its own token limit). */
+export function featurizeOptions(model: ModelConfig, tower: 'query' | 'item'): FeaturizeOptions {
+  return {
+    buckets: model.vocabBuckets,
+    maxTokens: tower === 'query' ? model.maxQueryTokens : model.maxItemTokens,
+    charTrigrams: model.charTrigrams,
+  };
 }
 
 /** Lower-cased alphanumeric words of a text (Unicode letters and digits). */

@@ -2,6 +2,7 @@
  * One line of events.jsonl: serialisation of an event and tolerant parsing/validation of a line.
  */
 import { EVENT_SCHEMA_VERSION, type RunEvent, type RunEventInput } from './eventTypes';
+import { isPlainObject } from '../jsonGuards';
 
 /**
  * Serialise an event as one JSON line including the trailing "\n". Puts `"v"` (always
@@ -25,7 +26,7 @@ type FieldCheck = [field: string, ok: (v: unknown) => boolean, what: string];
 
 const isNumber = (v: unknown): boolean => typeof v === 'number';
 const isString = (v: unknown): boolean => typeof v === 'string';
-const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = isPlainObject;
 
 /** Fields each known event type must carry (beyond v/type/time) for readers to use it. */
 const REQUIRED: Record<RunEvent['type'], FieldCheck[]> = {

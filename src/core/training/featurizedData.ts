@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../config/types';
 import type { Example } from '../data/types';
-import { featurize } from '../model/featurize';
+import { featurize, featurizeOptions } from '../model/featurize';
 
 /** An example with its query and items already hashed into feature ids. */
 export interface FeaturizedExample {
@@ -12,8 +12,8 @@ export interface FeaturizedExample {
 
 /** Featurises every example once; items are featurised once per item id. */
 export function featurizeExamples(examples: Example[], model: ModelConfig): FeaturizedExample[] {
-  const qOpts = { buckets: model.vocabBuckets, maxTokens: model.maxQueryTokens, charTrigrams: model.charTrigrams };
-  const iOpts = { buckets: model.vocabBuckets, maxTokens: model.maxItemTokens, charTrigrams: model.charTrigrams };
+  const qOpts = featurizeOptions(model, 'query');
+  const iOpts = featurizeOptions(model, 'item');
   const itemCache = new Map<string, Int32Array>();
   const item = (id: string, text: string): Int32Array => {
     let f = itemCache.get(id);

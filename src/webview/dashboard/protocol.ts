@@ -16,6 +16,7 @@
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
 import type { StepEvent } from '../../core/runs/eventTypes';
+import { isFiniteNumber, isPlainObject } from '../../core/jsonGuards';
 
 export type { StepEvent };
 
@@ -76,8 +77,8 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: strin
 
 type Obj = Record<string, unknown>;
 
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isObj: (x: unknown) => x is Obj = isPlainObject;
+const isNum = isFiniteNumber;
 const isNumOrNull = (x: unknown): boolean => x === null || isNum(x);
 const isStrOrNull = (x: unknown): boolean => x === null || typeof x === 'string';
 

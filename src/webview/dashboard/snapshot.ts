@@ -6,6 +6,7 @@
  */
 import { runHeaderProblem, type RunHeader } from './protocol';
 import type { ShownVerdict } from './views/verdictBadge';
+import { isPlainObject } from '../../core/jsonGuards';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -20,7 +21,7 @@ export interface Snapshot {
   closedSections: string[];
 }
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isObj = isPlainObject;
 
 /** The snapshot in `x`, or null when it is missing or not a valid snapshot. */
 export function parseSnapshot(x: unknown): Snapshot | null {
