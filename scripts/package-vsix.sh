@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 t0=$(date +%s)
+mkdir -p "$(dirname "$OUT")"
 
 if [ ! -f node_modules/faiss-node/build/Release/faiss-node.node ]; then
   echo "package-vsix: node_modules/faiss-node/build/Release/faiss-node.node is missing: run bash scripts/setup-faiss.sh first" >&2

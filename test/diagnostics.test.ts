@@ -7,7 +7,8 @@ import { histogramBin, summarizeDistribution } from '../src/core/metrics/distrib
 import { effectiveRank, effectiveRankFromSingularValues } from '../src/core/metrics/effectiveRank';
 import { itemGram } from '../src/core/metrics/itemGram';
 import { linearPercentiles, orderStatistics } from '../src/core/metrics/orderStatistics';
-import { computeStepDiagnostics, type StepHostTensors } from '../src/core/metrics/stepInputs';
+import { computeStepDiagnostics } from '../src/core/metrics/stepDiagnostics';
+import type { StepHostTensors } from '../src/core/metrics/stepInputs';
 import { symmetricEigenvalues } from '../src/core/metrics/symmetricEigenvalues';
 import type { CollapseIndicators, StepDiagnostics } from '../src/core/metrics/types';
 
@@ -523,55 +524,6 @@ test('monitor: custom thresholds, warm-up, step order and validation', () => {
   assert.throws(() => m.update(diag({}), 100), /step 100 must be after the previous logged step 100/);
   assert.throws(() => new CollapseMonitor({ warningSteps: 0 }), /warningSteps must be an integer >= 1/);
   assert.throws(() => new CollapseMonitor({ warningRatio: NaN }), /warningRatio must be a finite number/);
-});
-
-// ---------- timing (printed, not asserted) ----------
-
-test('timing: B=350, N=700, D=128 (printed)', () => {
-  const rng = seedrandom('timing');
-  const B = 350;
-  const N = 700;
-  const D = 128;
-  const items = randomUnitRows(rng, N, D);
-  const q = randomUnitRows(rng, B, D);
-  const sQV = new Float32Array(B * N);
-  const sVV = new Float32Array(B * N);
-  const negMask = new Float32Array(B * N);
-  const hyper = new Float32Array(B * N);
-  for (let j = 0; j < B; j++) {
-    for (let i = 0; i < N; i++) {
-      sQV[j * N + i] = dot(q[j], items[i]);
-      sVV[j * N + i] = dot(items[j], items[i]);
-      negMask[j * N + i] = i === j || rng() < 0.002 ? 0 : 1;
-      hyper[j * N + i] = (1 / 30) * (1 + 0.5 * (1 - sVV[j * N + i]));
-    }
-  }
-  const x: StepHostTensors = {
-    B, N, D, sQV, sVV, negMask, hyper, hyperKind: 'tau', hyperRange: [0, 0.1], itemEmb: flat(items.slice(0, B)),
-  };
-  const time = (effRank: boolean): number[] => {
-    const ms: number[] = [];
-    for (let r = 0; r < 12; r++) {
-      const t0 = performance.now();
-      computeStepDiagnostics(x, { effectiveRank: effRank });
-      ms.push(performance.now() - t0);
-    }
-    return ms.slice(2).sort((a, b) => a - b); // drop JIT warm-up
-  };
-  const plain = time(false);
-  const withRank = time(true);
-  // A fixed reference loop shows how loaded the machine was (about 14 ms on an idle core of the dev VM).
-  const ref = new Float32Array(10_000_000).fill(1.5);
-  const t0 = performance.now();
-  let sum = 0;
-  for (let i = 0; i < ref.length; i++) sum += ref[i];
-  const refMs = performance.now() - t0;
-  assert.equal(sum, 15_000_000);
-  const fmt = (ms: number[]) => `median ${ms[ms.length >> 1].toFixed(1)} ms, min ${ms[0].toFixed(1)} ms`;
-  console.log(
-    `computeStepDiagnostics B=${B} N=${N} D=${D}: ${fmt(plain)}; with effective rank: ${fmt(withRank)}; ` +
-      `reference 1e7-float sum: ${refMs.toFixed(1)} ms`,
-  );
 });
 
 test('monitor: a low effective rank warns, carried over the logged steps that do not compute it', () => {

@@ -160,7 +160,9 @@ test('the header reports a dead writer as crashed and an end event over a stale 
 });
 
 test('following a live trainer process: every logged step reaches the dashboard once, in order', async () => {
-  const exp = smallExperiment({ training: { steps: 400, logEvery: 1, checkpointEvery: 100000 } });
+  // A run far longer than the test: it is stopped once the feed has followed it for 50 steps while it
+  // ran, so the test waits on what the feed saw, never on how fast the machine is.
+  const exp = smallExperiment({ training: { steps: 200_000, logEvery: 1, checkpointEvery: 1_000_000 } });
   try {
     let runDir: string | null = null;
     const handle = startTrainer({ configPath: exp.config, overrides: [] }, (m) => {
@@ -168,27 +170,28 @@ test('following a live trainer process: every logged step reaches the dashboard 
     }, { onInvalid: (r) => assert.fail(r) });
     const received: number[] = [];
     let feed: RunFeed | null = null;
-    let polls = 0;
+    let followedWhileRunning = 0;
     let finished = false;
     void handle.done.then(() => (finished = true));
-    while (!finished || (feed && polls === 0)) {
+    while (!finished) {
       await new Promise((r) => setTimeout(r, 15));
       if (!runDir) continue;
       if (!feed) {
         feed = new RunFeed(runDir);
         received.push(...stepsOf(valid(feed.resetMessages())));
-      } else {
-        received.push(...stepsOf(valid(feed.pollMessages())));
-        polls++;
+        continue;
       }
+      const polled = stepsOf(valid(feed.pollMessages()));
+      received.push(...polled);
+      if (feed.currentHeader?.status === 'running') followedWhileRunning += polled.length;
+      if (followedWhileRunning >= 50) handle.stop();
     }
     assert.ok(feed, 'the trainer created a run');
     received.push(...stepsOf(valid(feed.pollMessages())));
     const written = readEvents(path.join(runDir!, 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step').map((e) => e.step);
-    assert.equal(written.length, 400);
+    assert.ok(written.length >= 50 && written.length < 200_000, `${written.length} steps written`);
     assert.deepEqual(received, written);
-    assert.ok(polls > 3, `the run was followed while it ran (${polls} polls)`);
-    assert.equal(feed.currentHeader?.status, 'completed');
+    assert.equal(feed.currentHeader?.status, 'stopped');
   } finally {
     fs.rmSync(exp.dir, { recursive: true, force: true });
   }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFromTrainer, parseToTrainer } from '../src/trainer/protocol';
-import { LatestWinsThrottle } from '../src/trainer/throttle';
 
 test('messages to the trainer are validated', () => {
   assert.deepEqual(parseToTrainer({ type: 'stop' }), { ok: true, value: { type: 'stop' } });
@@ -36,20 +35,4 @@ test('messages from the trainer are validated', () => {
   assert.equal(parseFromTrainer({ type: 'done', status: 'crashed', runDir: null, step: 2 }).ok, false);
   assert.equal(parseFromTrainer({ type: 'done', status: 'failed', runDir: '/r', step: 2, error: {} }).ok, false);
   assert.equal(parseFromTrainer('step').ok, false);
-});
-
-test('the step throttle sends at most one value per interval, newest wins, and flushes', async () => {
-  const sent: number[] = [];
-  const th = new LatestWinsThrottle<number>(50, (v) => sent.push(v));
-  th.push(1); // sent at once
-  th.push(2);
-  th.push(3); // replaces 2
-  assert.deepEqual(sent, [1]);
-  await new Promise((r) => setTimeout(r, 80));
-  assert.deepEqual(sent, [1, 3]);
-  th.push(4);
-  th.flush();
-  assert.deepEqual(sent, [1, 3, 4]);
-  th.flush();
-  assert.deepEqual(sent, [1, 3, 4], 'nothing pending: no duplicate');
 });

@@ -67,7 +67,7 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
       failuresFile = m.failuresFile;
     }
   };
-  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data }, onMessage, { stderr: (s) => process.stderr.write(s) });
+  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data }, onMessage, { onOutput: (s) => process.stderr.write(s) });
   const onSigint = () => handle.stop();
   process.on('SIGINT', onSigint);
   const done = await handle.done;
@@ -78,7 +78,7 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
     console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures: ${failuresFile}`);
   }
   if (!done) {
-    console.error('the evaluation process exited without finishing');
+    console.error(`error: ${handle.failure?.message ?? 'the evaluation process ended without reporting the end of its job'}`);
     return 1;
   }
   return done.status === 'completed' ? 0 : 1;

@@ -88,7 +88,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   };
   const handle = startTrainer({ configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out }, onMessage, {
     onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
-    stderr: (s) => process.stderr.write(s),
+    onOutput: (s) => process.stderr.write(s),
   });
   let interrupts = 0;
   const onSigint = () => {
@@ -103,7 +103,8 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   process.off('SIGINT', onSigint);
   if (barStarted) bar.stop();
   if (!done) {
-    console.error('trainer exited without finishing the run (crashed or killed); logged steps are kept in the run folder');
+    console.error(`error: ${handle.failure?.message ?? 'the trainer process ended without reporting the end of the run'}`);
+    console.error('every step logged so far is kept in the run folder');
     return 1;
   }
   if (done.runDir) console.log(`${done.status} at step ${done.step}: ${done.runDir}`);

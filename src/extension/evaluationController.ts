@@ -82,8 +82,8 @@ export class EvaluationController implements vscode.Disposable {
           }
         }, {
           onInvalid: (reason) => this.log.warn(`ignored an invalid evaluator message: ${reason}`),
-          stderr: (chunk) => {
-            for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[evaluator] ${line.trimEnd()}`);
+          onOutput: (chunk, stream) => {
+            for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[evaluator ${stream}] ${line.trimEnd()}`);
           },
         });
         this.handle = handle;
@@ -98,7 +98,8 @@ export class EvaluationController implements vscode.Disposable {
           if (result) {
             this.evaluated.fire(result);
           } else if (!token.isCancellationRequested) {
-            const why = failed ?? (done ? `ended as ${done.status}` : 'the evaluator exited unexpectedly');
+            const why = failed ?? (done ? `ended as ${done.status}` : (handle.failure?.message ?? 'the evaluator exited unexpectedly'));
+            if (!done && handle.failure) this.log.error(handle.failure.message);
             void vscode.window.showErrorMessage(`Retrieval Lens: evaluation of ${path.basename(runDir)} failed: ${why.split('\n')[0]}`, 'Show Log').then((c) => {
               if (c) this.log.show(true);
             });

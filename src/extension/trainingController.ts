@@ -75,8 +75,8 @@ export class TrainingController implements vscode.Disposable {
     this.log.info(`starting training of ${configPath}`);
     const handle = startTrainer({ configPath, overrides: opts.overrides ?? [], steps: opts.steps }, (m) => this.onMessage(live, m), {
       onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
-      stderr: (chunk) => {
-        for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer] ${line.trimEnd()}`);
+      onOutput: (chunk, stream) => {
+        for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
       },
     });
     this.handle = handle;
@@ -86,7 +86,8 @@ export class TrainingController implements vscode.Disposable {
       if (this.live === live) this.live = undefined;
       const end: TrainingEnd = done
         ? { configPath, runDir: done.runDir, status: done.status, step: done.step, error: done.error }
-        : { configPath, runDir: live.runDir, status: 'crashed', step: live.last?.step ?? 0, error: { message: 'the trainer process exited without reporting an end' } };
+        : { configPath, runDir: live.runDir, status: 'crashed', step: live.last?.step ?? 0, error: { message: handle.failure?.message ?? 'the trainer process exited without reporting an end' } };
+      if (!done) this.log.error(end.error!.message);
       this.log.info(`training ${end.status} at step ${end.step}${end.runDir ? ` (${path.basename(end.runDir)})` : ''}`);
       this.ended.fire(end);
       this.changed.fire(undefined);

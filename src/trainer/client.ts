@@ -1,11 +1,16 @@
 /**
  * Parent side of the trainer protocol: forks the trainer process, validates what it sends and hands
  * typed messages to a listener. Used by the CLI and the extension.
+ *
+ * Process handling as vscode-jupyter launches kernels: the job is sent only after the child's `ready`
+ * message, which must come within a start timeout; a child that exits without reporting the end of its
+ * job (or never gets ready) becomes a typed `TrainerProcessError` carrying its exit code or signal and
+ * the last lines it wrote to stderr.
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseFromTrainer, type EvaluateMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
+import { parseFromTrainer, type DoneMessage, type EvaluateMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
 
 /** The trainer entry: the webpack bundle beside this file, else the TypeScript source run through tsx. */
 export function trainerEntry(): { file: string; execArgv: string[] } {
@@ -14,23 +19,68 @@ export function trainerEntry(): { file: string; execArgv: string[] } {
   return { file: path.join(__dirname, 'main.ts'), execArgv: ['--import', 'tsx'] };
 }
 
+/** How long a trainer may take from fork to its `ready` message (loading tfjs on a busy machine takes seconds). */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
+/** Lines of stderr kept for an error message. */
+const STDERR_TAIL_LINES = 20;
+
+/** Why a trainer process ended without reporting the end of its job. */
+export type TrainerFailureKind = 'start-timeout' | 'exited-before-ready' | 'exited' | 'spawn-failed';
+
+/** A trainer process that did not get ready, or exited without its `done` message. */
+export class TrainerProcessError extends Error {
+  override readonly name = 'TrainerProcessError';
+  constructor(
+    readonly kind: TrainerFailureKind,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    /** The last lines the process wrote to stderr (at most 20). */
+    readonly stderrTail: string[],
+    detail?: string,
+  ) {
+    super(TrainerProcessError.describe(kind, exitCode, signal, stderrTail, detail));
+  }
+
+  private static describe(kind: TrainerFailureKind, code: number | null, signal: NodeJS.Signals | null, tail: string[], detail?: string): string {
+    const how = signal ? `was killed by ${signal}` : code !== null ? `exited with code ${code}` : 'exited';
+    const head = {
+      'start-timeout': `the trainer process did not get ready within ${detail ?? 'its start timeout'} and was killed`,
+      'exited-before-ready': `the trainer process ${how} before it was ready`,
+      exited: `the trainer process ${how} without reporting the end of its job`,
+      'spawn-failed': `the trainer process could not be started: ${detail ?? 'unknown error'}`,
+    }[kind];
+    // The first line (what a notification shows) ends with the last stderr line; the whole tail follows.
+    return tail.length > 0 ? `${head}: ${tail[tail.length - 1]}\nthe last lines of its stderr:\n  ${tail.join('\n  ')}` : `${head} (it wrote nothing to stderr)`;
+  }
+}
+
 export interface TrainerHandle {
   readonly child: ChildProcess;
   /** Ask for a graceful stop (checkpoint, status "stopped"). */
   stop(): void;
   /** SIGKILL, no checkpoint: the run is later read as crashed. */
   kill(): void;
-  /** Resolves with the 'done' message, or null when the process exited without one (crash, kill). */
-  readonly done: Promise<Extract<FromTrainer, { type: 'done' }> | null>;
+  /**
+   * Resolves with the 'done' message, or null when the process ended without one (crash, kill, no
+   * start); `failure` then says why.
+   */
+  readonly done: Promise<DoneMessage | null>;
+  /** Set before `done` resolves null: why the process ended without a 'done' message. */
+  readonly failure: TrainerProcessError | null;
 }
 
 export interface TrainerOptions {
   onInvalid?: (reason: string) => void;
-  stderr?: (chunk: string) => void;
+  /** Output of the trainer process, chunk by chunk, with the stream it came on. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
   env?: NodeJS.ProcessEnv;
+  /** Time allowed from fork to `ready` (default DEFAULT_START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
+  /** Another entry script (tests of the process handling); default `trainerEntry()`. */
+  entry?: { file: string; execArgv: string[] };
 }
 
-/** Forks a trainer and sends it `start`. `onMessage` gets every valid message; invalid ones go to `onInvalid`. */
+/** Forks a trainer and, once it is ready, sends it `start`. `onMessage` gets every valid message; invalid ones go to `onInvalid`. */
 export function startTrainer(start: Omit<StartMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
   return forkJob({ type: 'start', ...start }, onMessage, opts);
 }
@@ -43,27 +93,85 @@ export function startEvaluation(job: Omit<EvaluateMessage, 'type'>, onMessage: (
   return forkJob({ type: 'evaluate', ...job }, onMessage, opts);
 }
 
+/** Keeps the last `max` complete lines of a stream (and the partial one after them). */
+class LineTail {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(private readonly max: number) {}
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) if (line.trim() !== '') this.lines.push(line.trimEnd());
+    if (this.lines.length > this.max) this.lines = this.lines.slice(-this.max);
+  }
+  get(): string[] {
+    return [...this.lines, ...(this.partial.trim() !== '' ? [this.partial.trimEnd()] : [])].slice(-this.max);
+  }
+}
+
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
-  const entry = trainerEntry();
+  const entry = opts.entry ?? trainerEntry();
+  const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env });
-  child.stdout?.on('data', (d: Buffer) => opts.stderr?.(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => opts.stderr?.(d.toString()));
-  let doneMsg: Extract<FromTrainer, { type: 'done' }> | null = null;
-  const done = new Promise<Extract<FromTrainer, { type: 'done' }> | null>((resolve) => {
-    child.on('exit', () => resolve(doneMsg));
+  const stderrTail = new LineTail(STDERR_TAIL_LINES);
+  child.stdout?.on('data', (d: Buffer) => opts.onOutput?.(d.toString(), 'stdout'));
+  child.stderr?.on('data', (d: Buffer) => {
+    const text = d.toString();
+    stderrTail.push(text);
+    opts.onOutput?.(text, 'stderr');
+  });
+
+  let ready = false;
+  let stopWanted = false;
+  let doneMsg: DoneMessage | null = null;
+  let failure: TrainerProcessError | null = null;
+  let spawnError: Error | null = null;
+  const startTimer = setTimeout(() => {
+    if (ready || child.exitCode !== null || child.signalCode !== null) return;
+    failure = new TrainerProcessError('start-timeout', null, null, stderrTail.get(), `${startTimeoutMs / 1000} s`);
+    child.kill('SIGKILL');
+  }, startTimeoutMs);
+
+  child.on('error', (err) => {
+    // fork() reports spawn failures here; the process may never exist.
+    spawnError = err;
   });
   child.on('message', (raw: unknown) => {
     const parsed = parseFromTrainer(raw);
     if (!parsed.ok) return opts.onInvalid?.(parsed.reason);
-    if (parsed.value.type === 'done') doneMsg = parsed.value;
-    onMessage(parsed.value);
+    const m = parsed.value;
+    if (m.type === 'ready' && !ready) {
+      ready = true;
+      clearTimeout(startTimer);
+      if (child.connected) child.send(job);
+      if (stopWanted && child.connected) child.send({ type: 'stop' });
+    }
+    if (m.type === 'done') doneMsg = m;
+    onMessage(m);
   });
-  child.send(job);
+
+  const done = new Promise<DoneMessage | null>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(startTimer);
+      if (!doneMsg && !failure) {
+        const tail = stderrTail.get();
+        failure = spawnError
+          ? new TrainerProcessError('spawn-failed', code, signal, tail, spawnError.message)
+          : new TrainerProcessError(ready ? 'exited' : 'exited-before-ready', code, signal, tail);
+      }
+      resolve(doneMsg);
+    });
+  });
+
   return {
     child,
     done,
+    get failure() {
+      return failure;
+    },
     stop: () => {
-      if (child.connected) child.send({ type: 'stop' });
+      if (!ready) stopWanted = true;
+      else if (child.connected) child.send({ type: 'stop' });
     },
     kill: () => {
       child.kill('SIGKILL');

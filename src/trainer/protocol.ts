@@ -56,6 +56,9 @@ export type FromTrainer =
   /** An evaluation finished: its metrics entry (also appended to eval/metrics.json) and the failures file. */
   | { type: 'evaluated'; runDir: string; entry: EvalEntry; failuresFile: string };
 
+/** The trainer's last message of a job. */
+export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const isObj = isPlainObject;

@@ -17,7 +17,7 @@ import { readRun } from '../../src/core/runs';
 import { REPO, startCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, codeLens, dashboardFrame, EXTENSION_ID, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { activityItem, pressKey, codeLens, dashboardFrame, EXTENSION_ID, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -73,8 +73,8 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await codeLens(page, 'Training disabled: workspace not trusted').first().waitFor({ timeout: 30_000 });
     await codeLens(page, '25,110 examples · 0 bad lines').first().waitFor({ timeout: 30_000 });
     await runCommand(page, 'Retrieval Lens: Start Training');
+    // The command answered (its toast) without starting anything.
     await toast(page, /Training is disabled: .*untrusted workspace/).first().waitFor({ timeout: 15_000 });
-    await page.waitForTimeout(1000);
     assert.ok(!fs.existsSync(path.join(shop, 'runs')), 'no run was started');
     await runsPane.getByText('Training is disabled in an untrusted workspace').waitFor({ timeout: 10_000 });
     await wb!.shot('2-restricted');
@@ -84,7 +84,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await runCommand(page, 'Workspaces: Manage Workspace Trust');
     await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first().click({ timeout: 20_000 });
     await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: 20_000 });
-    await page.keyboard.press('Control+W'); // the Workspace Trust editor
+    await pressKey(page, 'Control+W'); // the Workspace Trust editor
     await quickOpen(page, 'shop.rlens.json');
     await page.locator('.tabs-container .tab.active', { hasText: 'shop.rlens.json' }).waitFor({ timeout: 10_000 });
     await codeLens(page, 'Train').first().waitFor({ timeout: 30_000 });
@@ -101,7 +101,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     }
     assert.equal(problems.length, 2);
     await writeExternally(page, config, broken, '"big"');
-    await page.keyboard.press('Control+Shift+M');
+    await pressKey(page, 'Control+Shift+M');
     const rows = page.locator('.markers-panel .monaco-list-row');
     for (const p of problems) {
       const row = rows.filter({ hasText: p.message }).first();
@@ -125,7 +125,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     assert.ok(texts.some((x) => x.includes(`[Ln ${lines + 1}, Col 1]`)) && texts.some((x) => x.includes(`[Ln ${lines + 2}, Col 1]`)), texts.join('\n'));
     assert.ok(texts.every((x) => x.includes('2 bad lines in this load')));
     await wb!.shot('4-bad-lines');
-    await page.keyboard.press('Control+Shift+M'); // close the panel again
+    await pressKey(page, 'Control+Shift+M'); // close the panel again
   });
 
   await t.test('a run started from the command line is followed live and can be stopped from the dashboard', async () => {
@@ -162,7 +162,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       return n;
     }, (n) => n === 2, 30_000);
     await wb!.shot('6-editor-dashboard');
-    await page.keyboard.press('Control+W');
+    await pressKey(page, 'Control+W');
   });
 
   await t.test('a collapsing run offers "Enable stop-gradient and symmetric loss": one undoable edit of the config', async () => {
@@ -196,7 +196,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');
     await wb!.shot('8-collapse-fixed');
     await page.locator('.editor-instance .view-lines').first().click();
-    await page.keyboard.press('Control+Z');
+    await pressKey(page, 'Control+Z');
     await editor.filter({ hasText: '"stopGradient": false' }).first().waitFor({ timeout: 10_000 });
     await editor.filter({ hasText: '"symmetric": false' }).first().waitFor({ timeout: 5000 });
     await runCommand(page, 'Retrieval Lens: Stop Training');

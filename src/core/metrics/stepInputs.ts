@@ -26,5 +26,3 @@ export interface StepHostTensors {
   itemEmb: Float32Array;
 }
 
-export { computeStepDiagnostics } from './stepDiagnostics';
-export type { StepDiagnosticsOptions } from './stepDiagnostics';

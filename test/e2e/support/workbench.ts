@@ -77,24 +77,73 @@ export function activityItem(page: Page): Locator {
   return page.locator('.activitybar .action-item a[aria-label^="Retrieval Lens"]').first();
 }
 
-/** Run a command from the palette by its title (retrying while the extension host registers it). */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  const qi = page.locator('.quick-input-widget');
-  const row = qi.locator('.monaco-list-row', { hasText: title });
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('F1');
-    await qi.waitFor({ state: 'visible', timeout: 10_000 });
-    await page.keyboard.type(title);
+/**
+ * Keyboard focus back on the workbench document. After a click into a webview (the dashboard), keys go
+ * to the webview's iframe, where F1 / Ctrl+P may not reach the workbench; blurring the iframe element
+ * returns focus to the top document.
+ */
+export async function focusWorkbench(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const active = document.activeElement as HTMLElement | null;
+    if (active && active.tagName === 'IFRAME') active.blur();
+  });
+}
+
+/** Press a workbench key binding (with focus on the workbench, not in a webview). */
+export async function pressKey(page: Page, key: string): Promise<void> {
+  await focusWorkbench(page);
+  await page.keyboard.press(key);
+}
+
+/** The quick input (palette / Quick Open) widget and its text box. */
+function quickInput(page: Page): { widget: Locator; input: Locator } {
+  const widget = page.locator('.quick-input-widget');
+  return { widget, input: widget.locator('.quick-input-box input') };
+}
+
+/** Close the quick input if it is open, and wait until it is hidden. */
+async function closeQuickInput(page: Page): Promise<void> {
+  const { widget } = quickInput(page);
+  if (await widget.isVisible()) {
+    await focusWorkbench(page);
+    await page.keyboard.press('Escape');
+    await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+  }
+}
+
+/**
+ * Open the quick input with `key` (F1: the command palette; Control+P: Quick Open), enter `value`, and
+ * pick the first row containing `rowText`. Every step waits on a state: the widget visible with its text
+ * box focused, the row listed, the widget hidden again after Enter. A try that does not reach a state
+ * (the key went to a webview, the extension host has not registered the command yet, the file index
+ * has not caught up) closes the widget and starts over.
+ */
+async function pickFromQuickInput(page: Page, key: string, value: string, rowText: string, what: string): Promise<void> {
+  const { widget, input } = quickInput(page);
+  const row = widget.locator('.monaco-list-row', { hasText: rowText }).first();
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    await closeQuickInput(page);
+    await focusWorkbench(page);
+    await page.keyboard.press(key);
     try {
-      await row.first().waitFor({ timeout: 5000 });
-      break;
+      await widget.waitFor({ state: 'visible', timeout: 5_000 });
+      await waitFor(`the ${what} text box to have focus`, () => input.evaluate((el) => el === document.activeElement), (focused) => focused, 5_000, 100);
+      await input.fill(value);
+      await row.waitFor({ timeout: 8_000 });
+      await input.press('Enter');
+      await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+      return;
     } catch (e) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 6) throw e;
-      await page.waitForTimeout(1000);
+      lastError = e;
     }
   }
-  await page.keyboard.press('Enter');
+  throw new Error(`${what}: could not pick "${rowText}" after 10 tries: ${String(lastError)}`);
+}
+
+/** Run a command from the palette by its title (retrying while the extension host registers it). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await pickFromQuickInput(page, 'F1', `>${title}`, title, 'command palette');
 }
 
 /**
@@ -103,21 +152,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * reopened until the file is listed.
  */
 export async function quickOpen(page: Page, fileName: string): Promise<void> {
-  const qi = page.locator('.quick-input-widget');
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Control+P');
-    await qi.waitFor({ state: 'visible', timeout: 10_000 });
-    await page.keyboard.type(fileName);
-    try {
-      await qi.locator('.monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 8_000 });
-      break;
-    } catch (e) {
-      if (attempt >= 5) throw e;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(1_000);
-    }
-  }
-  await page.keyboard.press('Enter');
+  await pickFromQuickInput(page, 'Control+P', fileName, fileName, 'Quick Open');
 }
 
 /** The inner frame of the Dashboard webview (sidebar view or panel: the first one present). */
