@@ -1,6 +1,6 @@
 // Two builds (an array; `--config-name extension|dashboard` picks one):
 // - "extension": bundles the Node-side entry points into dist/: the VS Code extension, the background
-//   trainer process and the CLI. npm dependencies stay external (required from node_modules at run time):
+//   trainer process (and its host-lane worker thread) and the CLI. npm dependencies stay external (required from node_modules at run time):
 //   tfjs' wasm backend loads its .wasm files relative to its own package, and faiss-node is a native addon.
 // - "dashboard": bundles the Dashboard webview (src/webview/dashboard/main.ts, with Chart.js and
 //   chartjs-plugin-annotation) for the browser into media/dashboard.js, and copies the codicon font and
@@ -9,7 +9,8 @@ const fs = require('fs');
 const path = require('path');
 const pkg = require('./package.json');
 
-const external = new Set(['vscode', ...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {}), '@tensorflow/tfjs-node']);
+// tsx: only referenced on the path that runs the TypeScript sources (hostLanes.ts, when dist/laneWorker.js is absent).
+const external = new Set(['vscode', ...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {}), '@tensorflow/tfjs-node', 'tsx']);
 
 /** Copies the codicon stylesheet and font next to the dashboard bundle (media/codicons/). */
 class CopyCodiconsPlugin {
@@ -33,6 +34,8 @@ const extensionConfig = {
   entry: {
     extension: './src/extension/extension.ts',
     trainer: './src/trainer/main.ts',
+    // The trainer's host-lane worker thread (started from dist/trainer.js by path: see hostLanes.ts).
+    laneWorker: './src/core/training/laneWorker.ts',
     cli: './src/cli.ts',
   },
   output: {

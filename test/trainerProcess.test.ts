@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadCheckpoint } from '../src/core/model/checkpoint';
+import { defaultHostThreads } from '../src/core/training/hostLanes';
 import { readEvents, readRun } from '../src/core/runs';
 import { startTrainer, TrainerProcessError } from '../src/trainer/client';
 import type { FromTrainer } from '../src/trainer/protocol';
@@ -47,6 +48,9 @@ test('stop: the trainer finishes the step, writes the last checkpoint and ends a
   const steps = events.filter((e) => e.type === 'step');
   assert.equal(steps.length, done.step, 'logEvery 1: every step is in events.jsonl');
   assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'end', status: 'stopped', step: done.step });
+  // The host-lane worker thread started (from dist/laneWorker.js when the trainer runs from dist/).
+  const threads = defaultHostThreads();
+  assert.ok(events.some((e) => e.type === 'log' && e.message === `host embedding work on ${threads} thread${threads === 1 ? '' : 's'}`));
   // Step messages are throttled (newest wins; test/throttle.test.ts checks the rate with a mock clock)
   // while events.jsonl keeps every step: the messages are a subset of the logged steps, in order, and the
   // last logged step is always sent (flushed at the end).

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { DecimatedSeries, type ChartPoint } from '../src/webview/dashboard/data/decimatedSeries';
 import { GrowableFloat64 } from '../src/webview/dashboard/data/growableArray';
 import { EmaSmoother } from '../src/webview/dashboard/data/smoothing';
-import { dashboardCsp, makeNonce, renderDashboardHtml } from '../src/webview/dashboard/html';
+import { dashboardCsp, makeNonce, renderDashboardHtml } from '../src/extension/dashboardHtml';
 import { parseFromDashboard, parseToDashboard, type RunHeader, type StepEvent, type ToDashboard } from '../src/webview/dashboard/protocol';
 import { DEFAULT_COLLAPSE_THRESHOLDS } from '../src/core/metrics/collapseMonitor';
 import {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { makeNonce, renderDashboardHtml } from '../webview/dashboard/html';
+import { makeNonce, renderDashboardHtml } from './dashboardHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
 

@@ -35,7 +35,6 @@ const ZERO_ROW = Int32Array.of(0);
  * then the Adam update of row t with g_t. Returns Σ g_t² over the rows (for the gradient norm).
  * Each row's gradient lives only in the scratch `g` ([4 × dim]): no [rows × dim] gradient buffer is
  * written or read back. Four rows per pass so that their cache misses in table, m and v overlap.
- * Self-contained (see embeddingBag.ts) because worker threads run it from its source text.
  */
 export function lazyAdamFromBags(
   table: Float32Array,

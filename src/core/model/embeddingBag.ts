@@ -2,9 +2,8 @@
  * Mean embedding bag over a table kept in a Float32Array [rows × dim], computed on the host so that
  * its gradient is a sparse row update: only the rows a batch touches are ever read or written.
  *
- * The kernels below (`bagForwardRange`, `buildRowIndex`) are self-contained functions of their
- * arguments only (no closures, no calls to other module functions, no inner functions): the trainer's
- * worker threads run the very same code from their source text (see training/hostThreads.ts).
+ * The kernels below (`bagForwardRange`, `buildRowIndex`) also run on the trainer's host-lane worker
+ * thread (training/laneWorker.ts), on tables in shared memory.
  */
 
 /** Bags of feature ids in one flat array: bag r holds ids[offsets[r] .. offsets[r + 1]). */

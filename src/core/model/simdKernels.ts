@@ -1,7 +1,14 @@
 /**
  * WebAssembly SIMD versions of the two hot host kernels — `bagForwardRange` (embeddingBag.ts) and
  * `lazyAdamFromBags` (adam.ts) — assembled at run time by the few lines of encoder below (no toolchain,
- * no binary in the repository). They work on tables kept in a WebAssembly.Memory (see `TableArena` in
+ * no binary in the repository).
+ *
+ * Why an encoder and not a .wat file built by a toolchain: the kernels are two small functions whose
+ * loops are unrolled by the dimension at hand (builder code reads better than 800 lines of generated
+ * text), the same TypeScript serves the webpack bundle and the tests run from sources (no build step to
+ * keep in sync), and it adds no build-time dependency. test/simdKernels.test.ts reads the module with
+ * wabt (the reference WebAssembly toolkit): it validates with the SIMD and threads features, exports
+ * the signatures called here, and survives a disassemble/assemble round trip. They work on tables kept in a WebAssembly.Memory (see `TableArena` in
  * params.ts) and give bit-identical tables, bags and moments to the JavaScript kernels: f32x4 adds
  * round after every addition as the JS loops do, and the Adam update runs in f64x2 with the same
  * operations in the same order as the JS expression. Only Σg² (for the gradient norm) is summed in a
@@ -336,7 +343,7 @@ function adamRowsFn(): Fn {
 }
 
 /** The module's bytes: imports env.memory (shared, up to 4 GiB), exports bag_forward and adam_rows. */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
   const fns = [bagForwardFn(), adamRowsFn()];
   const types = fns.map((f) => [0x60, ...vec(f.params.map(([, t]) => [t])), ...vec(f.results.map((t) => [t]))]);
   const imports = [[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]];
@@ -357,7 +364,7 @@ let cached: WebAssembly.Module | null | undefined;
 export function simdModule(): WebAssembly.Module | null {
   if (cached !== undefined) return cached;
   try {
-    const bytes = moduleBytes();
+    const bytes = simdModuleBytes();
     cached = typeof SharedArrayBuffer === 'function' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   } catch {
     cached = null;

@@ -1,8 +1,28 @@
 import * as os from 'os';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
-import { lazyAdamFromBags } from '../model/adam';
-import { bagForwardRange, buildRowIndex, type RowIndex } from '../model/embeddingBag';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { RowIndex } from '../model/embeddingBag';
 import { simdKernels, type SimdKernels } from '../model/simdKernels';
+import {
+  CMD_EXIT,
+  CMD_RELOAD,
+  CTL_CMD,
+  CTL_DONE,
+  CTL_ERROR,
+  CTL_FWD_DONE,
+  CTL_SEQ,
+  CTL_STARTED,
+  KERNELS,
+  PHASE_FORWARD,
+  PHASE_UPDATE,
+  runLanePart,
+  type LaneScratch,
+  type LaneState,
+  type TableJob,
+} from './lanePart';
+
+export { PAR_SS, PLAN_STRIDE, type LaneState, type TableJob } from './lanePart';
 
 /**
  * The host side of a training step — embedding-bag forward, row indexes, and the fused bag-backward +
@@ -15,179 +35,29 @@ import { simdKernels, type SimdKernels } from '../model/simdKernels';
  * All arrays the parts touch live in each table's arena (params.ts), a shared WebAssembly.Memory where
  * the SIMD kernels (simdKernels.ts) work on them in place, or SharedArrayBuffers for the JavaScript
  * kernels: the tables and their Adam moments, and per-step buffers that grow with the batch. The
- * worker runs the lane code and the JavaScript kernels from their source text
- * (`Function.prototype.toString`), so they must stay self-contained (see embeddingBag.ts).
+ * worker thread runs laneWorker.ts (a webpack entry of its own, dist/laneWorker.js), which runs the
+ * same `runLanePart` (lanePart.ts) as the caller.
  */
 
-/** One embedding table and the bags that read it in the current step. */
-export interface TableJob {
-  table: Float32Array;
-  m: Float32Array;
-  v: Float32Array;
-  /** Flat bag ids and offsets ([nBags + 1]). */
-  ids: Int32Array;
-  offsets: Int32Array;
-  /** Forward output, [nBags × dim]. */
-  bags: Float32Array;
-  /** ∂L/∂bags, [nBags × dim], written by the caller before `update`. */
-  gradBag: Float32Array;
-  /** 1/|bag| (0 for an empty bag). */
-  invLen: Float64Array;
-  rows: Int32Array;
-  start: Int32Array;
-  bagOf: Int32Array;
-  /** Gradient scratch [4 × dim] of each part. */
-  g: Float32Array[];
-}
-
-/** Everything a lane needs, shared between the threads (typed arrays over SharedArrayBuffers). */
-export interface LaneState {
-  dim: number;
-  jobs: TableJob[];
-  /** Per job (stride PLAN_STRIDE): nBags, forward cut, distinct rows, update cut. */
-  plan: Int32Array;
-  /** lr, β₁, β₂, ε, then Σg² per (job, part) at PAR_SS + 2·job + part. */
-  par: Float64Array;
-  /** The SIMD kernels' module and each job's memory (null: JavaScript kernels). */
-  module: WebAssembly.Module | null;
-  memories: (WebAssembly.Memory | null)[];
-}
-
-/** Per-thread scratch of the row-index builder. */
-export interface LaneScratch {
-  mark: Uint32Array;
-  slotOf: Int32Array;
-}
-
-export const PLAN_STRIDE = 4;
-export const PAR_SS = 4;
-const PHASE_FORWARD = 1;
-const PHASE_UPDATE = 2;
-
-export interface LaneKernels {
-  bagForwardRange: typeof bagForwardRange;
-  buildRowIndex: typeof buildRowIndex;
-  lazyAdamFromBags: typeof lazyAdamFromBags;
-}
 
 /**
- * Runs one part of one phase. Forward: the part's bags of every job, then (part 1 only) `onForwardDone`
- * and the row index of every job. Update: the part's distinct rows of every job, Σg² into `par`.
- * `simd[j]` runs job j's kernels in WebAssembly when present. Self-contained: the worker runs it from
- * its source text.
+ * The worker thread's script: dist/laneWorker.js beside the bundle that runs this code (webpack keeps
+ * `__dirname`), else — running from the TypeScript sources, as tests and benchmarks do under tsx — a
+ * two-line bootstrap that loads laneWorker.ts through tsx's CommonJS hook (Node 20 does not apply the
+ * parent's `--import tsx` to worker threads).
  */
-export function runLanePart(
-  st: LaneState,
-  sc: LaneScratch,
-  phase: number,
-  part: number,
-  k: LaneKernels,
-  simd: (SimdKernels | null)[],
-  onForwardDone: () => void,
-): void {
-  const P = 4;
-  const S = 4;
-  const jobs = st.jobs;
-  if (phase === 1) {
-    for (let j = 0; j < jobs.length; j++) {
-      const job = jobs[j];
-      const n = st.plan[j * P];
-      const cut = st.plan[j * P + 1];
-      const r0 = part === 0 ? 0 : cut;
-      const r1 = part === 0 ? cut : n;
-      const w = simd[j];
-      if (w) w.bag_forward(job.table.byteOffset, st.dim, job.ids.byteOffset, job.offsets.byteOffset, r0, r1, job.bags.byteOffset);
-      else k.bagForwardRange(job.table, st.dim, job.ids, job.offsets, r0, r1, job.bags);
-    }
-    if (part === 1) {
-      onForwardDone();
-      for (let j = 0; j < jobs.length; j++) {
-        const job = jobs[j];
-        st.plan[j * P + 2] = k.buildRowIndex(job.ids, job.offsets, st.plan[j * P], sc.mark, sc.slotOf, job.rows, job.start, job.bagOf);
-      }
-    }
-  } else if (phase === 2) {
-    const lr = st.par[0];
-    const b1 = st.par[1];
-    const b2 = st.par[2];
-    const eps = st.par[3];
-    for (let j = 0; j < jobs.length; j++) {
-      const job = jobs[j];
-      const count = st.plan[j * P + 2];
-      const cut = st.plan[j * P + 3];
-      const u0 = part === 0 ? 0 : cut;
-      const u1 = part === 0 ? cut : count;
-      const w = simd[j];
-      st.par[S + 2 * j + part] = w
-        ? w.adam_rows(
-            job.table.byteOffset, job.m.byteOffset, job.v.byteOffset, st.dim, job.rows.byteOffset, job.start.byteOffset,
-            job.bagOf.byteOffset, u0, u1, job.gradBag.byteOffset, job.invLen.byteOffset, job.g[part].byteOffset, lr, b1, b2, eps,
-          )
-        : k.lazyAdamFromBags(job.table, job.m, job.v, st.dim, job.rows, job.start, job.bagOf, u0, u1, job.gradBag, job.invLen, lr, b1, b2, eps, job.g[part]);
-    }
-  }
+export function laneWorkerScript(): { script: string; eval: boolean } {
+  const bundled = path.join(__dirname, 'laneWorker.js');
+  if (fs.existsSync(bundled)) return { script: bundled, eval: false };
+  const source = path.join(__dirname, 'laneWorker.ts');
+  const tsx = require.resolve('tsx/cjs/api');
+  return { script: `require(${JSON.stringify(tsx)}).register();\nrequire(${JSON.stringify(source)});`, eval: true };
 }
 
-/** Control words in the shared Int32Array. */
-const CTL_SEQ = 0; // command number, bumped by the caller
-const CTL_CMD = 1; // 1 forward, 2 update, 3 reload state, 4 exit
-const CTL_FWD_DONE = 2; // seq whose forward part the worker finished
-const CTL_DONE = 3; // seq the worker finished
-const CTL_ERROR = 4; // 1 after an exception in the worker
-const CMD_RELOAD = 3;
-const CMD_EXIT = 4;
-
-function workerSource(): string {
-  return `'use strict';
-const { workerData, receiveMessageOnPort } = require('worker_threads');
-const __name = (f) => f; // esbuild's keepNames helper, should a transpiler have injected it
-const kernels = {
-  bagForwardRange: (${bagForwardRange.toString()}),
-  buildRowIndex: (${buildRowIndex.toString()}),
-  lazyAdamFromBags: (${lazyAdamFromBags.toString()}),
-};
-const runLanePart = (${runLanePart.toString()});
-const ctl = workerData.ctl;
-const port = workerData.port;
-const errors = workerData.errors;
-let state = null;
-let simd = [];
-const scratch = { mark: new Uint32Array((workerData.vocab + 31) >>> 5), slotOf: new Int32Array(workerData.vocab) };
-let seen = 0;
-for (;;) {
-  Atomics.wait(ctl, ${CTL_SEQ}, seen);
-  seen = Atomics.load(ctl, ${CTL_SEQ});
-  const cmd = Atomics.load(ctl, ${CTL_CMD});
-  if (cmd === ${CMD_EXIT}) break;
-  try {
-    if (cmd === ${CMD_RELOAD}) {
-      const msg = receiveMessageOnPort(port);
-      if (!msg) throw new Error('host lane worker: reload without a state message');
-      state = msg.message;
-      simd = state.memories.map((m) => (m && state.module ? new WebAssembly.Instance(state.module, { env: { memory: m } }).exports : null));
-    } else {
-      runLanePart(state, scratch, cmd, 1, kernels, simd, () => {
-        Atomics.store(ctl, ${CTL_FWD_DONE}, seen);
-        Atomics.notify(ctl, ${CTL_FWD_DONE});
-      });
-    }
-  } catch (e) {
-    const text = new TextEncoder().encode(String((e && e.stack) || e)).subarray(0, errors.length);
-    errors.fill(0);
-    errors.set(text);
-    Atomics.store(ctl, ${CTL_ERROR}, 1);
-  }
-  Atomics.store(ctl, ${CTL_FWD_DONE}, seen);
-  Atomics.store(ctl, ${CTL_DONE}, seen);
-  Atomics.notify(ctl, ${CTL_FWD_DONE});
-  Atomics.notify(ctl, ${CTL_DONE});
-}
-`;
-}
-
-const KERNELS: LaneKernels = { bagForwardRange, buildRowIndex, lazyAdamFromBags };
 /** Phases run on the caller alone after the worker was seen starved, before trying it again. */
 const INLINE_PHASES = 40;
+/** How long the caller waits for the worker thread's script to load (ms). */
+const WORKER_START_TIMEOUT_MS = 30_000;
 /** How long the caller waits for the worker before giving up on it (ms). */
 const WORKER_TIMEOUT_MS = 120_000;
 
@@ -222,8 +92,9 @@ export class HostLanes {
       try {
         const channel = new MessageChannel();
         this.port = channel.port1;
-        this.worker = new Worker(workerSource(), {
-          eval: true,
+        const entry = laneWorkerScript();
+        this.worker = new Worker(entry.script, {
+          eval: entry.eval,
           workerData: { ctl: this.ctl, errors: this.errors, port: channel.port2, vocab, dim },
           transferList: [channel.port2],
         });
@@ -231,6 +102,13 @@ export class HostLanes {
         this.port.unref();
       } catch {
         this.worker = undefined; // no worker threads here: run both parts on the caller
+      }
+      if (this.worker && Atomics.wait(this.ctl, CTL_STARTED, 0, WORKER_START_TIMEOUT_MS) === 'timed-out') {
+        // Its script did not load (or not in time): both parts run on the caller, with the same results.
+        void this.worker.terminate();
+        this.port?.close();
+        this.worker = undefined;
+        process.emitWarning(`the host lane worker thread did not start within ${WORKER_START_TIMEOUT_MS / 1000} s; the host phases run on one thread`);
       }
     }
   }

@@ -122,6 +122,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   const params = initTwoTower(cfg.model, t.seed);
   const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
+  logBoth('info', `host embedding work on ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}`);
   const monitor = new CollapseMonitor();
   const hyper = hyperRange(cfg.loss);
   let step = 0;

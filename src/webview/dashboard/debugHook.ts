@@ -18,6 +18,13 @@ export interface SeriesCounts {
   bucketSize: number;
 }
 
+declare global {
+  interface Window {
+    /** The hook, on the dashboard page (set by main.ts). */
+    __rlensDashboard?: DashboardDebugHook;
+  }
+}
+
 export interface DashboardDebugHook {
   pointCounts(): Record<SeriesId, SeriesCounts> & { eval: { logged: number; charted: number } };
   /** The display points (after decimation) of a series. */

@@ -3,14 +3,8 @@
  * for the extension's messages, exposes the read-only debug hook and tells the extension it is ready.
  */
 import { Dashboard } from './dashboard';
-import { makeDebugHook, type DashboardDebugHook } from './debugHook';
+import { makeDebugHook } from './debugHook';
 import { Host } from './vscodeApi';
-
-declare global {
-  interface Window {
-    __rlensDashboard?: DashboardDebugHook;
-  }
-}
 
 function main(): void {
   const root = document.getElementById('rlens-dashboard');

@@ -1,7 +1,7 @@
 /**
  * The Dashboard webview's HTML page. The extension passes `webview.cspSource` and the
  * `asWebviewUri` strings of media/dashboard.js, media/dashboard.css and media/codicons/codicon.css;
- * this module never imports `vscode`. The page loads nothing remote, runs only the nonce'd bundle and
+ * this module never imports `vscode` (the browser tests render the same page). The page loads nothing remote, runs only the nonce'd bundle and
  * has no inline styles (Chart.js sizes its canvases through the CSSOM, which the CSP allows).
  */
 
