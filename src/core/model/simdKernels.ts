@@ -3,10 +3,10 @@
  * `lazyAdamFromBags` (adam.ts) — assembled at run time by the few lines of encoder below (no toolchain,
  * no binary in the repository).
  *
- * Why an encoder and not a .wat file built by a toolchain: the kernels are two small functions whose
- * loops are unrolled by the dimension at hand (builder code reads better than 800 lines of generated
- * text), the same TypeScript serves the webpack bundle and the tests run from sources (no build step to
- * keep in sync), and it adds no build-time dependency. test/simdKernels.test.ts reads the module with
+ * Why an encoder and not a .wat file built by a toolchain: the kernels are two small functions written
+ * with named locals and loop helpers, the same TypeScript serves the webpack bundle and the tests that
+ * run from sources (no generated artefact to keep in sync with its source), and no toolchain is needed
+ * at build or run time. test/simdKernels.test.ts reads the module with
  * wabt (the reference WebAssembly toolkit): it validates with the SIMD and threads features, exports
  * the signatures called here, and survives a disassemble/assemble round trip. They work on tables kept in a WebAssembly.Memory (see `TableArena` in
  * params.ts) and give bit-identical tables, bags and moments to the JavaScript kernels: f32x4 adds
