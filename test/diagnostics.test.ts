@@ -9,6 +9,7 @@ import { itemGram } from '../src/core/metrics/itemGram';
 import { linearPercentiles, orderStatistics } from '../src/core/metrics/orderStatistics';
 import { computeStepDiagnostics, type StepHostTensors } from '../src/core/metrics/stepInputs';
 import { symmetricEigenvalues } from '../src/core/metrics/symmetricEigenvalues';
+import { similarityRatio } from '../src/core/metrics/similarityRatio';
 import type { CollapseIndicators, StepDiagnostics } from '../src/core/metrics/types';
 
 // ---------- independent reference helpers (no code shared with the implementation) ----------
@@ -346,7 +347,8 @@ test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch 
   assert.equal(d.dist.delta.max, 2);
   assertClose(d.dist.delta.mean, (0.25 + 0.5 + 0.75 + 1 + 1.25 + 1.5 + 2) / 7, 1e-12, 'mean δ');
   assert.deepEqual([d.dist.delta.hist.lo, d.dist.delta.hist.hi], [0, 2]);
-  assertClose(d.collapse.ratio, meanQV / meanVNeg, 1e-12, 'R');
+  assertClose(d.collapse.ratio, (1 - meanVNeg) / (1 - meanQV), 1e-12, 'R');
+  assert.equal(d.collapse.ratioNote, undefined);
   assertClose(d.collapse.gap, meanQV - meanVNeg, 1e-12, 'gap');
   // s(q_j,v_j) <= s(v_j,v_i): j=0 (0.75): 0.75 yes (tie), 0.25 no; j=1 (0.5): 0.125 no, 0.5 yes (tie),
   // 0.625 yes; j=2 (0.625): 0.25 no, 0.75 yes → 4 of 7.
@@ -356,22 +358,29 @@ test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch 
   assert.deepEqual(d.recall, { at1: 1 / 3, at5: 1, at10: 1 });
 });
 
-test('R is null when mean s(v,v⁻) <= 0.05; the gap still reports', () => {
+test('R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) is defined for any sign of the means; only 1 − mean s(q,v) ≈ 0 is null, with a reason', () => {
   const items = [[1, 0], [0, 1], [Math.SQRT1_2, Math.SQRT1_2]];
-  const sQV = [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]];
-  const base = stepInputs({ items, sQV });
-  const withSVV = (value: number): StepHostTensors => ({
-    ...base,
-    sVV: Float32Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : value)),
-  });
-  const atZero = computeStepDiagnostics(withSVV(0), { effectiveRank: false }).collapse;
-  assert.equal(atZero.ratio, null);
+  const withScores = (qv: number, vv: number): StepHostTensors => {
+    const base = stepInputs({ items, sQV: [[qv, 0, 0], [0, qv, 0], [0, 0, qv]] });
+    return { ...base, sVV: Float32Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : vv)) };
+  };
+  const atZero = computeStepDiagnostics(withScores(0.5, 0), { effectiveRank: false }).collapse;
+  assertClose(atZero.ratio, 2, 1e-12, 'R = 1 / 0.5 (mean s(v,v⁻) = 0, undefined under the v1 rule)');
   assertClose(atZero.gap, 0.5, 1e-12, 'gap');
-  const negative = computeStepDiagnostics(withSVV(-0.25), { effectiveRank: false }).collapse;
-  assert.equal(negative.ratio, null, 'a negative denominator would flip the sign of R');
-  assertClose(negative.gap, 0.75, 1e-12, 'gap');
-  const defined = computeStepDiagnostics(withSVV(0.25), { effectiveRank: false }).collapse;
-  assertClose(defined.ratio, 2, 1e-12, 'R = 0.5 / 0.25');
+  const negative = computeStepDiagnostics(withScores(0.5, -0.25), { effectiveRank: false }).collapse;
+  assertClose(negative.ratio, 2.5, 1e-12, 'R = 1.25 / 0.5: better separated, larger R');
+  const negativeQV = computeStepDiagnostics(withScores(-0.25, 0.25), { effectiveRank: false }).collapse;
+  assertClose(negativeQV.ratio, 0.6, 1e-6, 'R = 0.75 / 1.25 stays positive (v1 gave −1)');
+  const boundary = computeStepDiagnostics(withScores(0.25, 0.25), { effectiveRank: false }).collapse;
+  assertClose(boundary.ratio, 1, 1e-6, 'R = 1 when s(q,v) = s(v,v⁻)');
+  const degenerate = computeStepDiagnostics(withScores(1, 0.25), { effectiveRank: false }).collapse;
+  assert.equal(degenerate.ratio, null);
+  assert.match(degenerate.ratioNote ?? '', /1 − mean s\(q,v\) = .* every query coincides with its positive/);
+});
+
+test('similarityRatio: no valid negative gives null with its reason', () => {
+  assert.deepEqual(similarityRatio(0.3, 0, 0), { ratio: null, note: 'no valid negative in the batch' });
+  assert.deepEqual(similarityRatio(0.5, 0.5), { ratio: 1, note: null });
 });
 
 test('in-batch recall@1/5/10 with chosen ranks, ties and masked high-scoring columns', () => {

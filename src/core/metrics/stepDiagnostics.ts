@@ -32,6 +32,7 @@ export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnostics
   const sQNeg = summarizeDistribution(scan.sQNeg, SIMILARITY_RANGE, 's(q,v⁻)');
   const sVNeg = summarizeDistribution(scan.sVNeg, SIMILARITY_RANGE, 's(v,v⁻)');
   const { gram } = itemGram(x);
+  const r = similarityRatio(sQV.mean, sVNeg.mean, sVNeg.count);
   return {
     dist: {
       delta: x.hyperKind === 'delta' ? hyper : null,
@@ -41,7 +42,8 @@ export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnostics
       sVNeg,
     },
     collapse: {
-      ratio: sVNeg.count > 0 ? similarityRatio(sQV.mean, sVNeg.mean) : null,
+      ratio: r.ratio,
+      ...(r.note !== null ? { ratioNote: r.note } : {}),
       gap: sQV.mean - sVNeg.mean,
       violationRate: sVNeg.count > 0 ? scan.violations / sVNeg.count : 0,
       itemCosine: meanOffDiagonalCosine(gram, B),

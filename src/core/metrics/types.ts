@@ -22,8 +22,13 @@ export interface DistributionSummary {
 export type CollapseState = 'healthy' | 'warning' | 'collapsed';
 
 export interface CollapseIndicators {
-  /** R = mean s(q,v) / mean s(v,v⁻); null when mean s(v,v⁻) <= 0.05 (see docs/diagnostics.md). */
+  /**
+   * R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) (event schema v2; v1 had mean s(q,v) / mean s(v,v⁻)).
+   * null only when 1 − mean s(q,v) ≈ 0 or there is no valid negative; `ratioNote` says which.
+   */
   ratio: number | null;
+  /** Why `ratio` is null; absent (or null) when R is defined. */
+  ratioNote?: string | null;
   /** gap = mean s(q,v) − mean s(v,v⁻). */
   gap: number;
   /** Share of valid (j,i) pairs with s(q_j,v_j) <= s(v_j,v_i). */

@@ -78,7 +78,7 @@ const RATIO_VIOLATION: SeriesChartSpec = {
   ],
   // Labels next to their axis: R's on the left, the violation rate's on the right.
   thresholds: [
-    { axis: 'y', value: T.warningRatio, label: 'R warn <', color: 'yellow' },
+    { axis: 'y', value: 1, label: 'R = 1', color: 'red' },
     { axis: 'y1', value: T.warningViolationRate, label: 'viol. warn >', color: 'yellow' },
     { axis: 'y1', value: T.collapsedViolationRate, label: 'viol. collapse >', color: 'red' },
   ],
@@ -245,7 +245,7 @@ export function buildLayout(
   const hyperBandsCard = card(hyper, 'hyperBands', 'Distribution over steps', 'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median');
   const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
   const simCard = card(collapse, 'similarity', 'Mean similarities', 'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives');
-  const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = mean s(q,v) / mean s(v,v⁻), undefined (a gap) while mean s(v,v⁻) ≤ 0.05; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
+  const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)): above 1 queries sit closer to their positives than items to each other, → 0 as items collapse; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
   const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; the collapse verdict warns above and collapses above the thresholds');
   const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
@@ -259,7 +259,7 @@ export function buildLayout(
     new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
     new SeriesPanel('ratio', collapse, ratioCard, RATIO_VIOLATION, display, palette, colors, (ctx) => {
       const r = ctx.store.column('collapse.ratio').last();
-      return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (mean s(v,v⁻) ≤ 0.05)' : '';
+      return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (1 − mean s(q,v) ≈ 0)' : '';
     }),
     new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors),
     new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
