@@ -19,7 +19,8 @@ export interface DistributionSummary {
   hist: { lo: number; hi: number; counts: number[] };
 }
 
-export type CollapseState = 'healthy' | 'warning' | 'collapsed';
+/** The collapse verdict's states (docs/diagnostics.md, "Collapse verdict"). */
+export type CollapseState = 'initialising' | 'healthy' | 'warning' | 'collapsing' | 'collapsed' | 'never-separated';
 
 export interface CollapseIndicators {
   /**

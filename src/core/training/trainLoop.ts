@@ -122,7 +122,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   const params = initTwoTower(cfg.model, t.seed);
   const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
-  const monitor = new CollapseMonitor();
+  const monitor = new CollapseMonitor(cfg.diagnostics?.collapse ?? {}, { totalSteps: total });
   const hyper = hyperRange(cfg.loss);
   let step = 0;
   let bestScore = -Infinity;

@@ -79,8 +79,7 @@ const RATIO_VIOLATION: SeriesChartSpec = {
   // Labels next to their axis: R's on the left, the violation rate's on the right.
   thresholds: [
     { axis: 'y', value: 1, label: 'R = 1', color: 'red' },
-    { axis: 'y1', value: T.warningViolationRate, label: 'viol. warn >', color: 'yellow' },
-    { axis: 'y1', value: T.collapsedViolationRate, label: 'viol. collapse >', color: 'red' },
+    { axis: 'y', value: T.separatedRatio, label: 'separated ≥', color: 'green' },
   ],
 };
 
@@ -88,8 +87,7 @@ const ITEM_COSINE: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
   lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
   thresholds: [
-    { axis: 'y', value: T.warningItemCosine, label: 'warn >', color: 'yellow' },
-    { axis: 'y', value: T.collapsedItemCosine, label: 'collapse >', color: 'red' },
+    { axis: 'y', value: T.collapsedItemCosine, label: 'collapse signature >', color: 'red' },
   ],
 };
 
@@ -246,7 +244,7 @@ export function buildLayout(
   const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
   const simCard = card(collapse, 'similarity', 'Mean similarities', 'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives');
   const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)): above 1 queries sit closer to their positives than items to each other, → 0 as items collapse; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
-  const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; the collapse verdict warns above and collapses above the thresholds');
+  const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; above the line with R < 1 is the collapse signature (the verdict also watches its rise from the best value)');
   const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
   const evalCard = card(retrieval, 'eval', 'Evaluation recall@k', 'Recall@k of evaluations on the test set (exact search) after a step');
