@@ -355,7 +355,7 @@ test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch 
   assertClose(d.collapse.violationRate, 4 / 7, 1e-15, 'violation rate');
   // Ranks: j=0: 0.75 tie at (0,1) counts against, 0.875 at (0,3) is masked → rank 2;
   // j=1: 0.625 ≥ 0.5 → rank 2; j=2: 0.875 at (2,1) masked, nothing else ≥ 0.625 → rank 1.
-  assert.deepEqual(d.recall, { at1: 1 / 3, at5: 1, at10: 1 });
+  assert.deepEqual(d.recall, { at1: 1 / 3, at5: 1, at10: 1, excludedRows: 0 });
 });
 
 test('R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) is defined for any sign of the means; only 1 − mean s(q,v) ≈ 0 is null, with a reason', () => {
@@ -412,8 +412,18 @@ test('in-batch recall@1/5/10 with chosen ranks, ties and masked high-scoring col
   const items = randomUnitRows(seedrandom('recall'), B, 4);
   const d = computeStepDiagnostics(stepInputs({ items, sQV, negMask }), { effectiveRank: false });
   const share = (k: number): number => wantRank.filter((r) => r <= k).length / B;
-  assert.deepEqual(d.recall, { at1: share(1), at5: share(5), at10: share(10) });
-  assert.deepEqual(d.recall, { at1: 3 / 12, at5: 7 / 12, at10: 9 / 12 });
+  assert.deepEqual(d.recall, { at1: share(1), at5: share(5), at10: share(10), excludedRows: 0 });
+  assert.deepEqual(d.recall, { at1: 3 / 12, at5: 7 / 12, at10: 9 / 12, excludedRows: 0 });
+});
+
+test('rows without any valid negative are left out of in-batch recall and counted', () => {
+  // B = 3: row 1 has no valid negative (both other items masked, e.g. the same item id).
+  const items = randomUnitRows(seedrandom('excluded'), 3, 2);
+  const sQV = [[0.9, 0.1, 0.2], [0.1, 0.1, 0.95], [0.3, 0.8, 0.5]];
+  const negMask = [[0, 1, 1], [0, 0, 0], [1, 1, 0]];
+  const d = computeStepDiagnostics(stepInputs({ items, sQV, negMask }), { effectiveRank: false });
+  // Row 0: rank 1; row 2: 0.8 ≥ 0.5 → rank 2; row 1 not ranked (it would have counted as rank 1).
+  assert.deepEqual(d.recall, { at1: 1 / 2, at5: 1, at10: 1, excludedRows: 1 });
 });
 
 test('all-equal scores rank every positive last (ties count against)', () => {
@@ -421,7 +431,7 @@ test('all-equal scores rank every positive last (ties count against)', () => {
   const items = randomUnitRows(seedrandom('ties'), B, 3);
   const sQV = Array.from({ length: B }, () => new Array<number>(B).fill(0.3));
   const d = computeStepDiagnostics(stepInputs({ items, sQV }), { effectiveRank: false });
-  assert.deepEqual(d.recall, { at1: 0, at5: 1, at10: 1 }); // rank B = 4 for every pair
+  assert.deepEqual(d.recall, { at1: 0, at5: 1, at10: 1, excludedRows: 0 }); // rank B = 4 for every pair
 });
 
 test('NaN / Infinity in a used value throws naming the quantity; masked entries are not read', () => {
@@ -616,4 +626,19 @@ test('monitor: a low effective rank warns after separation, carried over the log
   assert.equal(v.state, 'warning');
   assert.equal(v.reason, 'effective rank 1.50 < 2.00 for 2 logged steps');
   assert.equal(m.update(diag({ effectiveRank: 12 }), 30).state, 'healthy');
+});
+
+test('item cosine and uniformity count an item that appears twice in the batch once', () => {
+  const rng = seedrandom('dup');
+  const distinct = randomUnitRows(rng, 4, 8);
+  const items = [...distinct, distinct[1], distinct[1]]; // rows 4 and 5 are item 1 again (same id)
+  const B = items.length;
+  const sameId = (a: number, b: number) => (a === 1 || a >= 4) && (b === 1 || b >= 4);
+  const negMask = Array.from({ length: B }, (_, j) => Array.from({ length: B }, (_, i) => (i === j || sameId(i, j) ? 0 : 1)));
+  const d = computeStepDiagnostics(stepInputs({ items, negMask }), { effectiveRank: false }).collapse;
+  const ref = computeStepDiagnostics(stepInputs({ items: distinct }), { effectiveRank: false }).collapse;
+  assertClose(d.itemCosine, ref.itemCosine, 1e-9, 'item cosine over the 4 distinct items');
+  assertClose(d.uniformity, ref.uniformity, 1e-9, 'uniformity over the 4 distinct items');
+  const counted = computeStepDiagnostics(stepInputs({ items }), { effectiveRank: false }).collapse; // no ids: 6 items
+  assert.ok(counted.itemCosine > d.itemCosine + 0.05, `duplicates counted twice inflate the cosine (${counted.itemCosine} vs ${d.itemCosine})`);
 });

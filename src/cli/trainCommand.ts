@@ -53,7 +53,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     cliProgress.Presets.shades_classic,
   );
   let barStarted = false;
-  let lastVerdict = 'healthy';
+  let lastVerdict = '';
   // Clear the bar's line first on a terminal; the bar redraws on its next update.
   const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + line + '\n');
   const onMessage = (m: FromTrainer) => {

@@ -59,7 +59,13 @@ export interface StepDiagnostics {
   };
   collapse: CollapseIndicators;
   /** In-batch recall@k: share of pairs whose positive ranks in the top k among {v_j} ∪ N(j) by s(q_j,·). */
-  recall: { at1: number; at5: number; at10: number };
+  recall: {
+    at1: number;
+    at5: number;
+    at10: number;
+    /** Pairs left out of recall because they had no valid negative (absent in runs written before). */
+    excludedRows?: number;
+  };
 }
 
 export interface CollapseVerdict {
