@@ -167,7 +167,19 @@ test('decimation: bounded display points, incremental = from scratch, extremes a
   assert.equal(Math.max(...yOf(mm)), Math.max(...finite), 'the spike survives');
   assert.equal(Math.max(...finite), ys.get(12_345));
   assert.equal(Math.min(...yOf(mm)), Math.min(...finite));
-  assert.ok(mm.some((p) => p.y === null), 'missing values leave gaps');
+  // Scattered missing values (1%) inside buckets of 512 do not cut the line into isolated points…
+  assert.ok(!mm.some((p) => p.y === null), 'scattered missing values do not fragment the decimated line');
+  // …while a stretch missing for whole buckets stays a visible gap.
+  const hx = new GrowableFloat64(4);
+  const hy = new GrowableFloat64(4);
+  for (let i = 0; i < 10_000; i++) {
+    hx.push(i);
+    hy.push(i >= 3000 && i < 4000 ? NaN : Math.cos(i / 300));
+  }
+  const holed = new DecimatedSeries(hx, hy, 'minmax', 64);
+  holed.sync();
+  const nulls = holed.toArray().filter((p) => p.y === null);
+  assert.ok(nulls.length > 0 && nulls.every((p) => p.x >= 3000 && p.x < 4000), `a whole missing stretch is a gap: ${JSON.stringify(nulls)}`);
   // every display point of a min/max line is a real (x, y) pair of the data
   for (const p of mm) {
     const i = (p.x - 1) / 10;
