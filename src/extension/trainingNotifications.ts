@@ -46,22 +46,23 @@ export class TrainingNotifications implements vscode.Disposable {
       }),
       training.onDidFailToStart(async (f) => {
         const buttons = f.problems > 0 ? ['Show Problems', 'Show Log'] : ['Show Log'];
-        const choice = await vscode.window.showErrorMessage(`Retrieval Lens: training could not start: ${firstLine(f.message)}`, ...buttons);
+        const choice = await vscode.window.showErrorMessage(`Retrieval Lens · ${path.basename(f.configPath)}: training could not start: ${firstLine(f.message)}`, ...buttons);
         if (choice === 'Show Log') actions.showLog();
         else if (choice === 'Show Problems') actions.showProblems();
       }),
       training.onDidEnd(async (end) => {
         if (end.runDir) this.policy.forget(end.runDir);
+        const who = `Retrieval Lens · ${end.runDir ? `run ${path.basename(end.runDir)}` : path.basename(end.configPath)}`;
         if (end.status === 'completed' && end.runDir) {
           const runDir = end.runDir;
-          const choice = await vscode.window.showInformationMessage(`Retrieval Lens: training completed (${end.step} steps).`, 'Open Results', 'Evaluate');
+          const choice = await vscode.window.showInformationMessage(`${who}: training completed (${end.step} steps).`, 'Open Results', 'Evaluate');
           if (choice === 'Open Results') actions.openResults(runDir);
           else if (choice === 'Evaluate') actions.evaluate(runDir);
         } else if (end.status === 'stopped') {
-          void vscode.window.setStatusBarMessage(`Retrieval Lens: training stopped at step ${end.step}`, 5000);
+          void vscode.window.setStatusBarMessage(`${who}: training stopped at step ${end.step}`, 5000);
         } else if ((end.status === 'failed' && end.runDir) || end.status === 'crashed') {
           const why = end.error?.message ? `: ${firstLine(end.error.message)}` : '';
-          const choice = await vscode.window.showErrorMessage(`Retrieval Lens: training ${end.status} at step ${end.step}${why}`, 'Show Log');
+          const choice = await vscode.window.showErrorMessage(`${who}: training ${end.status} at step ${end.step}${why}`, 'Show Log');
           if (choice === 'Show Log') actions.showLog();
         }
       }),
