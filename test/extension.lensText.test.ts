@@ -85,3 +85,14 @@ test('the status bar names the run, its progress, loss and collapse state', () =
   assert.equal(formatStatusBar({ name: 'shop', running: true, step: 120, totalSteps: 300 }, e), '$(pulse) shop 120/300 · loss 0.41 · collapsed');
   assert.equal(formatStatusBar({ name: 'shop', running: false, step: 7, totalSteps: null }, null), '$(graph-line) shop 7');
 });
+
+test('the lens shows every verdict state with R to two decimals (R = 1 is the boundary)', () => {
+  for (const state of ['initialising', 'collapsing', 'never-separated'] as const) {
+    const e = stepEvent(30, { tau: summary(0.03, 0.04, 0.05), ratio: 0.5719, state });
+    assert.equal(formatCollapse(e), `collapse: ${state} (R 0.57)`);
+  }
+  assert.equal(formatCollapse(stepEvent(30, { ratio: 12.2 })), 'collapse: healthy (R 12.20)');
+  const e = stepEvent(30, { ratio: null });
+  e.diagnostics.collapse.ratioNote = '1 − mean s(q,v) = 0.0e+0 ≤ 0.000001: every query coincides with its positive';
+  assert.match(formatLossLensTooltip(e), /\nR n\/a \(1 − mean s\(q,v\) = 0\.0e\+0 ≤ 0\.000001: every query coincides with its positive\) · gap 0\.50 · violation rate 0\.021$/);
+});
