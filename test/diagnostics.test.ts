@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { CollapseMonitor, DEFAULT_COLLAPSE_THRESHOLDS, HEALTHY_REASON } from '../src/core/metrics/collapseMonitor';
+import { CollapseMonitor, DEFAULT_COLLAPSE_THRESHOLDS } from '../src/core/metrics/collapseMonitor';
 import { histogramBin, summarizeDistribution } from '../src/core/metrics/distributionSummary';
 import { effectiveRank, effectiveRankFromSingularValues } from '../src/core/metrics/effectiveRank';
 import { itemGram } from '../src/core/metrics/itemGram';
@@ -10,6 +10,7 @@ import { linearPercentiles, orderStatistics } from '../src/core/metrics/orderSta
 import { computeStepDiagnostics } from '../src/core/metrics/stepDiagnostics';
 import type { StepHostTensors } from '../src/core/metrics/stepInputs';
 import { symmetricEigenvalues } from '../src/core/metrics/symmetricEigenvalues';
+import { similarityRatio } from '../src/core/metrics/similarityRatio';
 import type { CollapseIndicators, StepDiagnostics } from '../src/core/metrics/types';
 
 // ---------- independent reference helpers (no code shared with the implementation) ----------
@@ -347,32 +348,40 @@ test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch 
   assert.equal(d.dist.delta.max, 2);
   assertClose(d.dist.delta.mean, (0.25 + 0.5 + 0.75 + 1 + 1.25 + 1.5 + 2) / 7, 1e-12, 'mean δ');
   assert.deepEqual([d.dist.delta.hist.lo, d.dist.delta.hist.hi], [0, 2]);
-  assertClose(d.collapse.ratio, meanQV / meanVNeg, 1e-12, 'R');
+  assertClose(d.collapse.ratio, (1 - meanVNeg) / (1 - meanQV), 1e-12, 'R');
+  assert.equal(d.collapse.ratioNote, undefined);
   assertClose(d.collapse.gap, meanQV - meanVNeg, 1e-12, 'gap');
   // s(q_j,v_j) <= s(v_j,v_i): j=0 (0.75): 0.75 yes (tie), 0.25 no; j=1 (0.5): 0.125 no, 0.5 yes (tie),
   // 0.625 yes; j=2 (0.625): 0.25 no, 0.75 yes → 4 of 7.
   assertClose(d.collapse.violationRate, 4 / 7, 1e-15, 'violation rate');
   // Ranks: j=0: 0.75 tie at (0,1) counts against, 0.875 at (0,3) is masked → rank 2;
   // j=1: 0.625 ≥ 0.5 → rank 2; j=2: 0.875 at (2,1) masked, nothing else ≥ 0.625 → rank 1.
-  assert.deepEqual(d.recall, { at1: 1 / 3, at5: 1, at10: 1 });
+  assert.deepEqual(d.recall, { at1: 1 / 3, at5: 1, at10: 1, excludedRows: 0 });
 });
 
-test('R is null when mean s(v,v⁻) <= 0.05; the gap still reports', () => {
+test('R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) is defined for any sign of the means; only 1 − mean s(q,v) ≈ 0 is null, with a reason', () => {
   const items = [[1, 0], [0, 1], [Math.SQRT1_2, Math.SQRT1_2]];
-  const sQV = [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]];
-  const base = stepInputs({ items, sQV });
-  const withSVV = (value: number): StepHostTensors => ({
-    ...base,
-    sVV: Float32Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : value)),
-  });
-  const atZero = computeStepDiagnostics(withSVV(0), { effectiveRank: false }).collapse;
-  assert.equal(atZero.ratio, null);
+  const withScores = (qv: number, vv: number): StepHostTensors => {
+    const base = stepInputs({ items, sQV: [[qv, 0, 0], [0, qv, 0], [0, 0, qv]] });
+    return { ...base, sVV: Float32Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : vv)) };
+  };
+  const atZero = computeStepDiagnostics(withScores(0.5, 0), { effectiveRank: false }).collapse;
+  assertClose(atZero.ratio, 2, 1e-12, 'R = 1 / 0.5 (mean s(v,v⁻) = 0, undefined under the v1 rule)');
   assertClose(atZero.gap, 0.5, 1e-12, 'gap');
-  const negative = computeStepDiagnostics(withSVV(-0.25), { effectiveRank: false }).collapse;
-  assert.equal(negative.ratio, null, 'a negative denominator would flip the sign of R');
-  assertClose(negative.gap, 0.75, 1e-12, 'gap');
-  const defined = computeStepDiagnostics(withSVV(0.25), { effectiveRank: false }).collapse;
-  assertClose(defined.ratio, 2, 1e-12, 'R = 0.5 / 0.25');
+  const negative = computeStepDiagnostics(withScores(0.5, -0.25), { effectiveRank: false }).collapse;
+  assertClose(negative.ratio, 2.5, 1e-12, 'R = 1.25 / 0.5: better separated, larger R');
+  const negativeQV = computeStepDiagnostics(withScores(-0.25, 0.25), { effectiveRank: false }).collapse;
+  assertClose(negativeQV.ratio, 0.6, 1e-6, 'R = 0.75 / 1.25 stays positive (v1 gave −1)');
+  const boundary = computeStepDiagnostics(withScores(0.25, 0.25), { effectiveRank: false }).collapse;
+  assertClose(boundary.ratio, 1, 1e-6, 'R = 1 when s(q,v) = s(v,v⁻)');
+  const degenerate = computeStepDiagnostics(withScores(1, 0.25), { effectiveRank: false }).collapse;
+  assert.equal(degenerate.ratio, null);
+  assert.match(degenerate.ratioNote ?? '', /1 − mean s\(q,v\) = .* every query coincides with its positive/);
+});
+
+test('similarityRatio: no valid negative gives null with its reason', () => {
+  assert.deepEqual(similarityRatio(0.3, 0, 0), { ratio: null, note: 'no valid negative in the batch' });
+  assert.deepEqual(similarityRatio(0.5, 0.5), { ratio: 1, note: null });
 });
 
 test('in-batch recall@1/5/10 with chosen ranks, ties and masked high-scoring columns', () => {
@@ -404,8 +413,18 @@ test('in-batch recall@1/5/10 with chosen ranks, ties and masked high-scoring col
   const items = randomUnitRows(seedrandom('recall'), B, 4);
   const d = computeStepDiagnostics(stepInputs({ items, sQV, negMask }), { effectiveRank: false });
   const share = (k: number): number => wantRank.filter((r) => r <= k).length / B;
-  assert.deepEqual(d.recall, { at1: share(1), at5: share(5), at10: share(10) });
-  assert.deepEqual(d.recall, { at1: 3 / 12, at5: 7 / 12, at10: 9 / 12 });
+  assert.deepEqual(d.recall, { at1: share(1), at5: share(5), at10: share(10), excludedRows: 0 });
+  assert.deepEqual(d.recall, { at1: 3 / 12, at5: 7 / 12, at10: 9 / 12, excludedRows: 0 });
+});
+
+test('rows without any valid negative are left out of in-batch recall and counted', () => {
+  // B = 3: row 1 has no valid negative (both other items masked, e.g. the same item id).
+  const items = randomUnitRows(seedrandom('excluded'), 3, 2);
+  const sQV = [[0.9, 0.1, 0.2], [0.1, 0.1, 0.95], [0.3, 0.8, 0.5]];
+  const negMask = [[0, 1, 1], [0, 0, 0], [1, 1, 0]];
+  const d = computeStepDiagnostics(stepInputs({ items, sQV, negMask }), { effectiveRank: false });
+  // Row 0: rank 1; row 2: 0.8 ≥ 0.5 → rank 2; row 1 not ranked (it would have counted as rank 1).
+  assert.deepEqual(d.recall, { at1: 1 / 2, at5: 1, at10: 1, excludedRows: 1 });
 });
 
 test('all-equal scores rank every positive last (ties count against)', () => {
@@ -413,7 +432,7 @@ test('all-equal scores rank every positive last (ties count against)', () => {
   const items = randomUnitRows(seedrandom('ties'), B, 3);
   const sQV = Array.from({ length: B }, () => new Array<number>(B).fill(0.3));
   const d = computeStepDiagnostics(stepInputs({ items, sQV }), { effectiveRank: false });
-  assert.deepEqual(d.recall, { at1: 0, at5: 1, at10: 1 }); // rank B = 4 for every pair
+  assert.deepEqual(d.recall, { at1: 0, at5: 1, at10: 1, excludedRows: 0 }); // rank B = 4 for every pair
 });
 
 test('NaN / Infinity in a used value throws naming the quantity; masked entries are not read', () => {
@@ -457,92 +476,121 @@ function diag(c: Partial<CollapseIndicators>): StepDiagnostics {
   return { dist: { delta: null, tau: empty, sQV: empty, sQNeg: empty, sVNeg: empty }, collapse, recall: { at1: 0, at5: 0, at10: 0 } };
 }
 
-test('monitor: healthy → warning → collapsed → recovery with exact reasons', () => {
-  const m = new CollapseMonitor({ warmupSteps: 0 });
-  assert.deepEqual(m.update(diag({}), 10), { state: 'healthy', reason: HEALTHY_REASON });
-  assert.deepEqual(m.update(diag({ violationRate: 0.25 }), 20), {
-    state: 'healthy',
-    reason: 'pending: violation rate 0.25 > 0.20 for 1 of 2 logged steps',
+/** Feed (step, indicators) pairs; returns "step:state" for every step. */
+function feed(m: CollapseMonitor, seq: [number, Partial<CollapseIndicators>][]): string[] {
+  return seq.map(([step, c]) => `${step}:${m.update(diag(c), step).state}`);
+}
+
+test('monitor: a fresh model is initialising; separation (R >= 1.5) makes it healthy', () => {
+  const m = new CollapseMonitor({}, { totalSteps: 1000 });
+  assert.deepEqual(m.update(diag({ ratio: 0.6, itemCosine: 0.4, violationRate: 0.9 }), 1), {
+    state: 'initialising',
+    reason: 'not separated yet: R 0.60 (best 0.60) < 1.50',
   });
-  assert.deepEqual(m.update(diag({ violationRate: 0.3 }), 30), {
-    state: 'warning',
-    reason: 'violation rate 0.30 > 0.20 for 2 logged steps (since step 20)',
-  });
-  assert.deepEqual(m.update(diag({ violationRate: 0.3, itemCosine: 0.93 }), 40), {
-    state: 'warning',
-    reason: 'violation rate 0.30 > 0.20 for 3 logged steps (since step 20); pending: item cosine 0.93 > 0.90 for 1 of 3 logged steps',
-  });
-  assert.deepEqual(m.update(diag({ violationRate: 0.1, itemCosine: 0.95 }), 50), {
-    state: 'warning',
-    reason: 'item cosine 0.95 > 0.70 for 2 logged steps (since step 40); pending: item cosine 0.95 > 0.90 for 2 of 3 logged steps',
-  });
-  assert.deepEqual(m.update(diag({ violationRate: 0.1, itemCosine: 0.93 }), 60), {
-    state: 'collapsed',
-    reason: 'item cosine 0.93 > 0.90 for 3 logged steps (since step 40)',
-  });
-  assert.deepEqual(m.update(diag({ itemCosine: 0.91 }), 70), {
-    state: 'collapsed',
-    reason: 'item cosine 0.91 > 0.90 for 4 logged steps (since step 40)',
-  });
-  // Recovery: the collapse condition stops holding → back to warning at once (the milder rule has held all along).
-  assert.deepEqual(m.update(diag({ itemCosine: 0.8 }), 80), {
-    state: 'warning',
-    reason: 'item cosine 0.80 > 0.70 for 5 logged steps (since step 40)',
-  });
-  assert.deepEqual(m.update(diag({ itemCosine: 0.5 }), 90), { state: 'healthy', reason: HEALTHY_REASON });
+  assert.equal(m.update(diag({ ratio: 1.4, itemCosine: 0.3 }), 10).state, 'initialising');
+  const v = m.update(diag({ ratio: 1.6, itemCosine: 0.2 }), 20);
+  assert.equal(v.state, 'healthy');
+  assert.match(v.reason, /separated at step 20, R 1\.60/);
+  assert.equal(m.separatedStep, 20);
 });
 
-test('monitor: gap + violation collapse rule, R warning, R null never counts', () => {
-  const m = new CollapseMonitor({ warmupSteps: 0 });
-  const bad = diag({ gap: -0.02, violationRate: 0.6, ratio: null });
-  m.update(bad, 1);
-  m.update(bad, 2);
-  assert.deepEqual(m.update(bad, 3), {
-    state: 'collapsed',
-    reason: 'gap -0.02 <= 0.00 and violation rate 0.60 > 0.50 for 3 logged steps (since step 1)',
-  });
-  // gap back above 0: the collapse rule no longer holds; violation 0.6 > 0.2 has held for 4 steps.
-  assert.deepEqual(m.update(diag({ gap: 0.01, violationRate: 0.6, ratio: null }), 4), {
-    state: 'warning',
-    reason: 'violation rate 0.60 > 0.20 for 4 logged steps (since step 1)',
-  });
-  const r = new CollapseMonitor({ warmupSteps: 0 });
-  r.update(diag({ ratio: 1.1 }), 1);
-  r.update(diag({ ratio: null }), 2); // undefined R breaks the streak
-  assert.equal(r.update(diag({ ratio: 1.1 }), 3).state, 'healthy');
-  assert.deepEqual(r.update(diag({ ratio: 1.15 }), 4), { state: 'warning', reason: 'R 1.15 < 1.20 for 2 logged steps (since step 3)' });
+test('monitor: the early transient (items bunched, R < 1 but climbing many-fold) stays initialising', () => {
+  // The e2e config, seed 42 (measured): cosine 0.99 and R 0.01 at step 5, R ×50 by step 25.
+  const m = new CollapseMonitor({}, { totalSteps: 300 });
+  const states = feed(m, [
+    [1, { ratio: 0.57, itemCosine: 0.4, violationRate: 0.89 }],
+    [5, { ratio: 0.0109, itemCosine: 0.991, violationRate: 1 }],
+    [10, { ratio: 0.0221, itemCosine: 0.99, violationRate: 1 }],
+    [15, { ratio: 0.076, itemCosine: 0.987, violationRate: 1 }],
+    [20, { ratio: 0.213, itemCosine: 0.987, violationRate: 0.99 }],
+    [25, { ratio: 0.966, itemCosine: 0.973, violationRate: 0.66 }],
+    [30, { ratio: 1.52, itemCosine: 0.974, violationRate: 0.42 }],
+  ]);
+  assert.deepEqual(states, ['1:initialising', '5:initialising', '10:initialising', '15:initialising', '20:initialising', '25:initialising', '30:healthy']);
 });
 
-test('monitor: custom thresholds, warm-up, step order and validation', () => {
-  assert.equal(DEFAULT_COLLAPSE_THRESHOLDS.collapsedSteps, 3);
-  const m = new CollapseMonitor({ collapsedSteps: 1, collapsedItemCosine: 0.5, warmupSteps: 100 });
-  assert.deepEqual(m.update(diag({ itemCosine: 0.99 }), 50), { state: 'healthy', reason: 'warm-up: verdict starts at step 100' });
-  assert.deepEqual(m.update(diag({ itemCosine: 0.6 }), 100), {
-    state: 'collapsed',
-    reason: 'item cosine 0.60 > 0.50 for 1 logged step (since step 100)',
+test('monitor: the signature without progress over the window is collapsing, then collapsed; progress leaves it', () => {
+  const m = new CollapseMonitor({}, { totalSteps: 200 });
+  const sig = (ratio: number) => ({ ratio, itemCosine: 0.994, violationRate: 1 });
+  assert.deepEqual(feed(m, [[1, { ratio: 0.67, itemCosine: 0.35, violationRate: 0.89 }], [10, sig(0.0084)], [20, sig(0.0051)]]), ['1:initialising', '10:initialising', '20:initialising']);
+  const collapsing = m.update(diag(sig(0.0061)), 30);
+  assert.deepEqual(collapsing, {
+    state: 'collapsing',
+    reason: 'item cosine 0.99 > 0.90 and R 0.0061 < 1 since step 10, no progress: R 0.0051 → 0.0061 (×1.20, progress needs ×2.00) and violation rate 1.00 → 1.00 since step 10',
   });
-  assert.throws(() => m.update(diag({}), 100), /step 100 must be after the previous logged step 100/);
+  const collapsed = m.update(diag(sig(0.0059)), 40);
+  assert.equal(collapsed.state, 'collapsed');
+  assert.match(collapsed.reason, /; collapsing for 2 logged steps$/);
+  assert.equal(m.update(diag(sig(0.0062)), 50).state, 'collapsed');
+  // R grows ×2 within the window: progress, back to initialising.
+  assert.equal(m.update(diag(sig(0.013)), 60).state, 'initialising');
+});
+
+test('monitor: after separation, trends away from the best values warn; two at once or the signature are collapsing', () => {
+  const m = new CollapseMonitor({}, { totalSteps: 1000 });
+  const ok = { ratio: 5, itemCosine: 0.1, violationRate: 0.02 };
+  feed(m, [[10, ok], [20, ok], [30, ok], [40, ok]]);
+  // Item cosine up by > 0.25 from its best 0.10: pending, then a warning.
+  assert.match(m.update(diag({ ...ok, itemCosine: 0.4 }), 50).reason, /^pending: item cosine 0\.40 up from its best 0\.10 by > 0\.25 for 1 of 2 logged steps$/);
+  assert.deepEqual(m.update(diag({ ...ok, itemCosine: 0.45 }), 60), {
+    state: 'warning',
+    reason: 'item cosine 0.45 up from its best 0.10 by > 0.25 for 2 logged steps',
+  });
+  // R falls to within 30% of its lead over 1 (≤ 2.2) and the violation rate rises: two trends → collapsing.
+  m.update(diag({ ratio: 2, itemCosine: 0.5, violationRate: 0.3 }), 70);
+  const v = m.update(diag({ ratio: 1.8, itemCosine: 0.5, violationRate: 0.3 }), 80);
+  assert.equal(v.state, 'collapsing');
+  assert.match(v.reason, /^separation being lost after step 10: item cosine 0\.50 up from its best 0\.10 .*R 1\.80 fell toward 1 from its best 5\.00 \(≤ 2\.20\).*violation rate 0\.30 up from its best 0\.02/);
+  // The signature (R < 1, cosine > 0.9) for 2 logged steps: collapsing, then collapsed.
+  m.update(diag({ ratio: 0.5, itemCosine: 0.95, violationRate: 0.9 }), 90);
+  assert.equal(m.update(diag({ ratio: 0.4, itemCosine: 0.96, violationRate: 0.95 }), 100).state, 'collapsed');
+  // Recovery: every indicator back at its best → healthy.
+  feed(m, [[110, ok], [120, ok]]);
+  assert.equal(m.update(diag(ok), 130).state, 'healthy');
+});
+
+test('monitor: never separated after max(100, a quarter of the run) or the configured step', () => {
+  const slow = { ratio: 1.1, itemCosine: 0.3, violationRate: 0.4 };
+  const m = new CollapseMonitor({}, { totalSteps: 1000 });
+  assert.equal(m.neverSeparatedAt, 250);
+  assert.equal(m.update(diag(slow), 240).state, 'initialising');
+  assert.deepEqual(m.update(diag(slow), 250), { state: 'never-separated', reason: 'not separated yet: R 1.10 (best 1.10) < 1.50 after 250 steps (limit 250)' });
+  assert.equal(m.update(diag({ ...slow, ratio: 1.7 }), 260).state, 'healthy', 'a late separation is healthy');
+  assert.equal(new CollapseMonitor({}, { totalSteps: 200 }).neverSeparatedAt, 100);
+  assert.equal(new CollapseMonitor({ neverSeparatedSteps: 30 }, { totalSteps: 200 }).neverSeparatedAt, 30);
+});
+
+test('monitor: R null (1 − mean s(q,v) ≈ 0) is never the signature; step order and validation', () => {
+  const m = new CollapseMonitor({ windowSteps: 5 });
+  assert.deepEqual(feed(m, [[1, { ratio: null, itemCosine: 0.99, violationRate: 1 }], [10, { ratio: null, itemCosine: 0.99, violationRate: 1 }]]), ['1:initialising', '10:initialising']);
+  assert.throws(() => m.update(diag({}), 10), /step 10 must be after the previous logged step 10/);
   assert.throws(() => new CollapseMonitor({ warningSteps: 0 }), /warningSteps must be an integer >= 1/);
-  assert.throws(() => new CollapseMonitor({ warningRatio: NaN }), /warningRatio must be a finite number/);
+  assert.throws(() => new CollapseMonitor({ cosineRise: NaN }), /cosineRise must be a finite number/);
+  assert.throws(() => new CollapseMonitor({ progressFactor: 1 }), /progressFactor must be > 1/);
+  assert.equal(DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio, 1.5);
 });
 
-test('monitor: a low effective rank warns, carried over the logged steps that do not compute it', () => {
-  const m = new CollapseMonitor({ warmupSteps: 0 });
+test('monitor: a low effective rank warns after separation, carried over the logged steps that do not compute it', () => {
+  const m = new CollapseMonitor();
+  m.update(diag({ ratio: 4 }), 5);
   assert.equal(m.update(diag({ effectiveRank: 1.5 }), 10).state, 'healthy');
   const v = m.update(diag({ effectiveRank: null }), 20);
   assert.equal(v.state, 'warning');
-  assert.equal(v.reason, 'effective rank 1.50 < 2.00 for 2 logged steps (since step 10)');
+  assert.equal(v.reason, 'effective rank 1.50 < 2.00 for 2 logged steps');
   assert.equal(m.update(diag({ effectiveRank: 12 }), 30).state, 'healthy');
 });
 
-test('monitor: by default the first 20 steps (an untrained model) are a warm-up', () => {
-  const m = new CollapseMonitor();
-  const bad = diag({ itemCosine: 0.99, gap: -0.1, violationRate: 0.9 });
-  for (const step of [1, 10]) {
-    const v = m.update(bad, step);
-    assert.deepEqual(v, { state: 'healthy', reason: 'warm-up: verdict starts at step 20' });
-  }
-  assert.equal(m.update(bad, 20).state, 'healthy', 'streaks start counting at step 20');
-  assert.equal(m.update(bad, 30).state, 'warning');
-  assert.equal(m.update(bad, 40).state, 'collapsed');
+test('item cosine and uniformity count an item that appears twice in the batch once', () => {
+  const rng = seedrandom('dup');
+  const distinct = randomUnitRows(rng, 4, 8);
+  const items = [...distinct, distinct[1], distinct[1]]; // rows 4 and 5 are item 1 again (same id)
+  const B = items.length;
+  const sameId = (a: number, b: number) => (a === 1 || a >= 4) && (b === 1 || b >= 4);
+  const negMask = Array.from({ length: B }, (_, j) => Array.from({ length: B }, (_, i) => (i === j || sameId(i, j) ? 0 : 1)));
+  const d = computeStepDiagnostics(stepInputs({ items, negMask }), { effectiveRank: false }).collapse;
+  const ref = computeStepDiagnostics(stepInputs({ items: distinct }), { effectiveRank: false }).collapse;
+  assertClose(d.itemCosine, ref.itemCosine, 1e-9, 'item cosine over the 4 distinct items');
+  assertClose(d.uniformity, ref.uniformity, 1e-9, 'uniformity over the 4 distinct items');
+  const counted = computeStepDiagnostics(stepInputs({ items }), { effectiveRank: false }).collapse; // no ids: 6 items
+  assert.ok(counted.itemCosine > d.itemCosine + 0.05, `duplicates counted twice inflate the cosine (${counted.itemCosine} vs ${d.itemCosine})`);
 });

@@ -5,17 +5,31 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadExamples } from '../src/core/data/load';
 import { badLineProblems, MAX_BAD_LINE_DIAGNOSTICS } from '../src/extension/badLineMessages';
-import { VerdictAlertPolicy } from '../src/extension/verdictAlerts';
+import type { CollapseState } from '../src/core/metrics/types';
+import { alertMessage, VerdictAlertPolicy } from '../src/extension/verdictAlerts';
 
-test('collapse alerts: every entry into "collapsed", only the first "warning" of a run', () => {
+test('collapse alerts: one per run and level, a recovered notice, nothing for initialising', () => {
   const p = new VerdictAlertPolicy();
-  const seq = ['healthy', 'warning', 'warning', 'healthy', 'warning', 'collapsed', 'collapsed', 'warning', 'collapsed', 'healthy', 'collapsed'] as const;
-  assert.deepEqual(seq.map((s) => p.observe('run-a', s)), [null, 'warning', null, null, null, 'collapsed', null, null, 'collapsed', null, 'collapsed']);
-  // Runs are independent; a run that starts collapsed alerts at once.
-  assert.equal(p.observe('run-b', 'collapsed'), 'collapsed');
-  assert.equal(p.observe('run-c', 'warning'), 'warning');
+  const seq = ['initialising', 'initialising', 'healthy', 'warning', 'warning', 'healthy', 'warning', 'collapsing', 'collapsed', 'collapsed', 'collapsing', 'collapsed', 'healthy', 'healthy', 'collapsed'] as const;
+  assert.deepEqual(
+    seq.map((s) => p.observe('run-a', s)?.kind ?? null),
+    [null, null, null, 'warning', null, 'recovered', null, 'collapsing', 'collapsed', null, null, null, 'recovered', null, null],
+  );
+  // Runs are independent; a run that starts collapsed alerts at once; initialising → never separated alerts once.
+  assert.deepEqual(p.observe('run-b', 'collapsed'), { kind: 'collapsed' });
+  assert.deepEqual(['initialising', 'never-separated', 'initialising', 'never-separated'].map((s) => p.observe('run-c', s as CollapseState)?.kind ?? null), [null, 'never-separated', null, null]);
   p.forget('run-c');
-  assert.equal(p.observe('run-c', 'warning'), 'warning', 'a forgotten run starts over');
+  assert.deepEqual(p.observe('run-c', 'warning'), { kind: 'warning' }, 'a forgotten run starts over');
+});
+
+test('alert texts name the run, the step, R and the reason', () => {
+  const run = { name: 'shop-adaptive-softmax', step: 40, reason: 'item cosine 0.99 > 0.90 and R 0.0063 < 1 since step 10', ratio: 'R 0.01' };
+  assert.equal(
+    alertMessage({ kind: 'collapsed' }, run),
+    'Retrieval Lens · run shop-adaptive-softmax: training has collapsed at step 40 (R 0.01; item cosine 0.99 > 0.90 and R 0.0063 < 1 since step 10). Items are becoming indistinguishable.',
+  );
+  assert.match(alertMessage({ kind: 'collapsing' }, run), /^Retrieval Lens · run shop-adaptive-softmax: training is collapsing at step 40 \(R 0\.01; /);
+  assert.equal(alertMessage({ kind: 'recovered' }, { ...run, step: 90, ratio: 'R 3.10' }), 'Retrieval Lens · run shop-adaptive-softmax: recovered at step 90: the collapse verdict is healthy again (R 3.10).');
 });
 
 test('bad data lines become per-file problems: the first 100 in line order, each message with the total', async () => {

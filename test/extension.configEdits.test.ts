@@ -5,7 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'jsonc-parser';
 import { parseConfigText } from '../src/core/config/loadConfig';
-import { applyCollapseFix, collapseFixApplied, collapseFixEdit } from '../src/extension/collapseFix';
+import { applyCollapseFix, collapseFixApplied, collapseFixEdit, collapseRemedies, ENABLE_FIX_LABEL, remedyEdit } from '../src/extension/collapseFix';
+import { verdictProblem } from '../src/extension/verdictText';
 import { findConfigAnchors, readConfigBasics } from '../src/extension/configAnchors';
 import { dataSpecsOf } from '../src/extension/dataSpecs';
 import { copyExample, exampleConfigForWorkspace, EXAMPLE_FILES, freeFolderName } from '../src/extension/exampleProject';
@@ -127,4 +128,51 @@ test('dropping "$schema" keeps every comment and leaves valid JSON with comments
   const out = exampleConfigForWorkspace(EXAMPLE);
   assert.equal(out.split('\n').length, EXAMPLE.split('\n').length - 1);
   assert.deepEqual(parse(out), (({ $schema, ...rest }) => rest)(parse(EXAMPLE)));
+});
+
+test('collapse remedies: enable sg + symmetric while either is off; absent keys count as their default (on)', () => {
+  const r = collapseRemedies(COLLAPSING);
+  assert.deepEqual(r.map((x) => x.label), [ENABLE_FIX_LABEL]);
+  assert.equal(applyReplacement(COLLAPSING, remedyEdit(COLLAPSING, r[0])!), applyCollapseFix(COLLAPSING));
+  // Absent stopGradient / symmetric are on (schema defaults): enabling them would change nothing.
+  const absent = '{\n  "data": { "train": "t.jsonl" },\n  "loss": { "type": "margin" }\n}\n';
+  assert.deepEqual(collapseRemedies(absent).map((x) => x.id), ['symmetric-weight', 'learning-rate', 'alpha']);
+});
+
+test('collapse remedies once sg + symmetric are on: larger w, lower learning rate, smaller α — each its own edit that changes the config, with a why', () => {
+  const text = `{
+  "data": { "train": "t.jsonl" },
+  "loss": { "type": "softmax", "adaptive": true, "stopGradient": true, "symmetric": true, "symmetricWeight": 0.05 }, // the paper's
+  "training": { "learningRate": 0.002 }
+}
+`;
+  const remedies = collapseRemedies(text);
+  assert.deepEqual(remedies.map((x) => x.label), ['Raise symmetric weight to 0.1', 'Halve learning rate to 0.001', 'Lower α to 0.25']);
+  for (const r of remedies) {
+    assert.ok(r.why.length > 20 && !r.why.includes('\n'), `one-line why: ${r.why}`);
+    const out = applyReplacement(text, remedyEdit(text, r)!);
+    assert.ok(out.includes("// the paper's"), 'comments kept');
+    const before = parseConfigText(text, '/x/a.rlens.json').config;
+    const after = parseConfigText(out, '/x/a.rlens.json').config;
+    assert.notDeepEqual(after, before, `${r.label} changes the config`);
+    const changed = [after.loss.symmetricWeight !== before.loss.symmetricWeight, after.training.learningRate !== before.training.learningRate, after.loss.alpha !== before.loss.alpha];
+    assert.equal(changed.filter(Boolean).length, 1, `${r.label} changes exactly one setting`);
+  }
+  assert.equal(parseConfigText(applyReplacement(text, remedyEdit(text, remedies[2])!), '/x').config.loss.alpha, 0.25, 'α from its default 0.5');
+  // Fixed losses have no α; a weight already at 1 is not raised.
+  const fixed = text.replace('"adaptive": true', '"adaptive": false').replace('"symmetricWeight": 0.05', '"symmetricWeight": 1');
+  assert.deepEqual(collapseRemedies(fixed).map((x) => x.id), ['learning-rate']);
+});
+
+test('the verdict problem sits on the loss block, names the run and is as severe as the state', () => {
+  const e = JSON.parse(fs.readFileSync(path.join(REPO, 'docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!);
+  e.verdict = { state: 'collapsed', reason: 'item cosine 0.99 > 0.90 and R 0.0063 < 1 since step 10' };
+  const p = verdictProblem(COLLAPSING, 'run-a', e);
+  assert.equal(COLLAPSING.slice(p.span.offset, p.span.offset + 6), '"loss"');
+  assert.ok(COLLAPSING.slice(p.span.offset, p.span.offset + p.span.length).trimEnd().endsWith('}'), 'the whole loss block');
+  assert.equal(p.severity, 'error');
+  assert.equal(p.message, 'Collapse verdict of run run-a at step 1200: collapsed (R 2.36) — item cosine 0.99 > 0.90 and R 0.0063 < 1 since step 10');
+  e.verdict = { state: 'initialising', reason: 'not separated yet' };
+  assert.equal(verdictProblem('{}', 'run-a', e).severity, 'information');
+  assert.deepEqual(verdictProblem('{}', 'run-a', e).span, { offset: 0, length: 1 });
 });

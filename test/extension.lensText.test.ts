@@ -8,7 +8,7 @@ import type { StepEvent } from '../src/core/runs/eventTypes';
 
 /** The step event example of docs/run-format.md §4.2 (adaptive margin: δ set, τ null). */
 const DOC_STEP: StepEvent = JSON.parse(
-  fs.readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":1,"type":"step"'))!,
+  fs.readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!,
 );
 
 /** The doc's δ summary with other percentiles. */
@@ -29,7 +29,7 @@ function stepEvent(step: number, o: { delta?: DistributionSummary | null; tau?: 
 }
 
 test('the format\'s own example reads as the spec shows it', () => {
-  assert.equal(formatLossLens(DOC_STEP, { kind: 'live', totalSteps: 2000 }), 'δ p50 0.21 [p05 0.11 – p95 0.31] · collapse: healthy (R 4.6) · step 1200/2000');
+  assert.equal(formatLossLens(DOC_STEP, { kind: 'live', totalSteps: 2000 }), 'δ p50 0.21 [p05 0.11 – p95 0.31] · collapse: healthy (R 2.36) · step 1200/2000');
 });
 
 test('formatStat: two decimals from 0.1 up, two significant digits below, a dash for missing values', () => {
@@ -46,7 +46,7 @@ test('formatStat: two decimals from 0.1 up, two significant digits below, a dash
 
 test('the loss lens of a live margin run reads "δ p50 … [p05 … – p95 …] · collapse: state (R x)" and the step', () => {
   const e = stepEvent(120, { delta: summary(0.06, 0.11, 0.19), ratio: 1.84 });
-  assert.equal(formatLossLens(e, { kind: 'live', totalSteps: 300 }), 'δ p50 0.11 [p05 0.06 – p95 0.19] · collapse: healthy (R 1.8) · step 120/300');
+  assert.equal(formatLossLens(e, { kind: 'live', totalSteps: 300 }), 'δ p50 0.11 [p05 0.06 – p95 0.19] · collapse: healthy (R 1.84) · step 120/300');
 });
 
 test('a softmax run shows τ (δ is null) with small temperatures readable; an unknown total is left out', () => {
@@ -58,7 +58,7 @@ test('a softmax run shows τ (δ is null) with small temperatures readable; an u
 
 test('the last run\'s values say where they come from', () => {
   const e = stepEvent(300, { tau: summary(0.03, 0.04, 0.05) });
-  assert.equal(formatLossLens(e, { kind: 'last-run', status: 'completed' }), 'δ p50 0.21 [p05 0.11 – p95 0.31] · τ p50 0.040 [p05 0.030 – p95 0.050] · collapse: healthy (R 4.6) · last run, step 300 (completed)');
+  assert.equal(formatLossLens(e, { kind: 'last-run', status: 'completed' }), 'δ p50 0.21 [p05 0.11 – p95 0.31] · τ p50 0.040 [p05 0.030 – p95 0.050] · collapse: healthy (R 2.36) · last run, step 300 (completed)');
 });
 
 test('an empty or non-finite distribution is not shown as numbers', () => {
@@ -84,4 +84,15 @@ test('the status bar names the run, its progress, loss and collapse state', () =
   const e = stepEvent(120, { loss: 0.4123, state: 'collapsed' });
   assert.equal(formatStatusBar({ name: 'shop', running: true, step: 120, totalSteps: 300 }, e), '$(pulse) shop 120/300 · loss 0.41 · collapsed');
   assert.equal(formatStatusBar({ name: 'shop', running: false, step: 7, totalSteps: null }, null), '$(graph-line) shop 7');
+});
+
+test('the lens shows every verdict state with R to two decimals (R = 1 is the boundary)', () => {
+  for (const state of ['initialising', 'collapsing', 'never-separated'] as const) {
+    const e = stepEvent(30, { tau: summary(0.03, 0.04, 0.05), ratio: 0.5719, state });
+    assert.equal(formatCollapse(e), `collapse: ${state} (R 0.57)`);
+  }
+  assert.equal(formatCollapse(stepEvent(30, { ratio: 12.2 })), 'collapse: healthy (R 12.20)');
+  const e = stepEvent(30, { ratio: null });
+  e.diagnostics.collapse.ratioNote = '1 − mean s(q,v) = 0.0e+0 ≤ 0.000001: every query coincides with its positive';
+  assert.match(formatLossLensTooltip(e), /\nR n\/a \(1 − mean s\(q,v\) = 0\.0e\+0 ≤ 0\.000001: every query coincides with its positive\) · gap 0\.50 · violation rate 0\.021$/);
 });

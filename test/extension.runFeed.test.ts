@@ -12,7 +12,7 @@ import { smallExperiment } from './helpers/smallExperiment';
 
 /** The step event example of docs/run-format.md §4.2 at another step number. */
 const DOC_STEP: StepEvent = JSON.parse(
-  fs.readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":1,"type":"step"'))!,
+  fs.readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!,
 );
 function stepEvent(step: number): StepEvent {
   return { ...structuredClone(DOC_STEP), step };

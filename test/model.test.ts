@@ -337,7 +337,35 @@ const LOSS_VARIANTS: { name: string; cfg: Partial<LossConfig> }[] = [
   { name: 'fixed softmax, no symmetric term', cfg: { adaptive: false, symmetric: false, temperature: 0.2 } },
   { name: 'adaptive margin + symmetric, no stop-gradient', cfg: { type: 'margin', delta0: 0.2, alpha: 0.7, stopGradient: false, symmetricWeight: 0.5 } },
   { name: 'fixed margin + symmetric', cfg: { type: 'margin', adaptive: false, margin: 0.3 } },
+  { name: 'adaptive margin + symmetric, stop-gradient', cfg: { type: 'margin', delta0: 0.2, alpha: 0.7, stopGradient: true, symmetricWeight: 0.5 } },
+  { name: 'fixed softmax + symmetric', cfg: { adaptive: false, symmetric: true, temperature: 0.2, symmetricWeight: 0.3 } },
+  { name: "adaptive softmax + symmetric, the paper's τ₀ = 1/30", cfg: { tau0: 1 / 30 } },
 ];
+
+test('lossAndGradHost: a NaN or Infinity in a used score makes the loss non-finite on every variant (never a silently dropped row)', () => {
+  const B = 4;
+  const N = 6;
+  const rng = seedrandom('host-nan');
+  const mask = new Float32Array(B * N);
+  for (let j = 0; j < B; j++) for (let i = 0; i < N; i++) mask[j * N + i] = i !== j ? 1 : 0;
+  const base = Float32Array.from({ length: 2 * B * N }, () => rng() * 2 - 1);
+  const pos = Float64Array.from({ length: B }, () => rng());
+  for (const variant of LOSS_VARIANTS) {
+    const cfg: LossConfig = { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1, ...variant.cfg };
+    assert.ok(Number.isFinite(lossAndGradHost({ scores: base, pos, negMask: mask, B, N }, cfg).loss), `${variant.name}: finite inputs, finite loss`);
+    for (const [where, bad] of [['s(q,v⁻)', 1], ['s(v,v⁻) (reference of δ/τ, symmetric candidates)', B * N + 1]] as const) {
+      for (const value of [NaN, Infinity]) {
+        const scores = base.slice();
+        scores[bad] = value;
+        const lo = lossAndGradHost({ scores, pos, negMask: mask, B, N }, cfg);
+        assert.ok(!Number.isFinite(lo.loss), `${variant.name}: ${value} in ${where} → loss ${lo.loss}`);
+      }
+    }
+    const nanPos = pos.slice();
+    nanPos[2] = NaN;
+    assert.ok(Number.isNaN(lossAndGradHost({ scores: base, pos: nanPos, negMask: mask, B, N }, cfg).loss), `${variant.name}: NaN positive score`);
+  }
+});
 
 test('lossAndGradHost: loss and gradients match computeLoss + tf.grads for every variant', () => {
   const rng = seedrandom('host-loss');
@@ -502,6 +530,21 @@ test('TwoTowerTrainer: tables outside an arena are adopted; an embedding width w
     again.dispose();
   } finally {
     trainer.dispose();
+  }
+});
+
+test('TwoTowerTrainer: a NaN weight makes the loss non-finite on every loss variant (margin rows are not dropped)', () => {
+  const data = smallData(SMALL.vocabBuckets);
+  for (const variant of LOSS_VARIANTS) {
+    const params = initTwoTower(SMALL, 5);
+    const trainer = new TwoTowerTrainer(params, { ...DEFAULT_LOSS_CONFIG, ...variant.cfg }, 0.01, { threads: 1 });
+    try {
+      params.item.dense.b2[0] = NaN;
+      const r = trainer.step(batchOf(data, 0, 12), false);
+      assert.ok(!Number.isFinite(r.loss), `${variant.name}: loss ${r.loss}`);
+    } finally {
+      trainer.dispose();
+    }
   }
 });
 

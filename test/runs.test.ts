@@ -119,7 +119,7 @@ test('RunWriter round trip: config, meta, events, checkpoints, finish', async ()
   assert.deepEqual(events.map((e) => e.type), ['start', 'step', 'step', 'log', 'eval', 'checkpoint', 'end']);
   for (const e of events) assert.equal(e.v, EVENT_SCHEMA_VERSION);
   assert.equal(events[0].time, '2025-06-01T12:00:00.000Z');
-  assert.deepEqual(events[0], { v: 1, type: 'start', time: '2025-06-01T12:00:00.000Z', config: { name: 'shop', steps: 100, seed: 7 }, backend: 'cpu' });
+  assert.deepEqual(events[0], { v: EVENT_SCHEMA_VERSION, type: 'start', time: '2025-06-01T12:00:00.000Z', config: { name: 'shop', steps: 100, seed: 7 }, backend: 'cpu' });
   const s1 = events[1] as StepEvent;
   assert.equal(s1.loss, 2.5);
   assert.deepEqual(s1.diagnostics, diagnostics());
@@ -127,8 +127,8 @@ test('RunWriter round trip: config, meta, events, checkpoints, finish', async ()
   assert.equal(s2.loss, null, 'NaN is written as null');
   assert.equal(s2.gradNorm, null, 'Infinity is written as null');
   assert.equal((events[3] as Extract<RunEvent, { type: 'log' }>).message, 'loss is "NaN"\nline two');
-  assert.deepEqual(events[5], { v: 1, type: 'checkpoint', time: '2025-06-01T12:00:01.000Z', kind: 'best', step: 2, path: 'checkpoints/best', metric: 'recall@10', value: 0.41 });
-  assert.deepEqual(events[6], { v: 1, type: 'end', time: '2025-06-01T12:00:02.000Z', status: 'failed', step: 2, error: { message: 'loss became NaN', step: 3, quantity: 'loss' } });
+  assert.deepEqual(events[5], { v: EVENT_SCHEMA_VERSION, type: 'checkpoint', time: '2025-06-01T12:00:01.000Z', kind: 'best', step: 2, path: 'checkpoints/best', metric: 'recall@10', value: 0.41 });
+  assert.deepEqual(events[6], { v: EVENT_SCHEMA_VERSION, type: 'end', time: '2025-06-01T12:00:02.000Z', status: 'failed', step: 2, error: { message: 'loss became NaN', step: 3, quantity: 'loss' } });
 
   const read = readMeta(w.dir);
   assert.ok(read.ok);
@@ -211,7 +211,7 @@ test('readEvents: torn last line is skipped, bad middle line is reported with it
   const r2 = readEvents(file);
   assert.equal(r2.tornTail, false);
   assert.equal((r2.events.at(-1) as StepEvent).step, 4);
-  fs.appendFileSync(file, '{"v":2,"type":"step","time":"t","step":5}\n');
+  fs.appendFileSync(file, '{"v":99,"type":"step","time":"t","step":5}\n');
   const r3 = readEvents(file);
   assert.equal(r3.tornTail, false);
   assert.deepEqual(r3.badLines.map((b) => b.line), [4, 5, 11]);
@@ -535,4 +535,22 @@ test('docs/run-format.md examples parse as events and match the TypeScript shape
   const metaBlock = /<!-- meta-example -->\s*```json\n([\s\S]*?)```/.exec(doc);
   assert.ok(metaBlock, 'doc has a meta.json example marked <!-- meta-example -->');
   assert.deepEqual(metaProblems(JSON.parse(metaBlock[1])), []);
+});
+
+test('a v1 step event is read with R recomputed as (1 − mean s(v,v⁻)) / (1 − mean s(q,v)); the stored value is kept as ratioV1', () => {
+  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'run-format.md'), 'utf8');
+  const v2 = doc.split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!;
+  const v1 = JSON.parse(v2);
+  v1.v = 1;
+  v1.diagnostics.collapse.ratio = 4.6107; // v1: 0.6349 / 0.1377
+  const p = parseEventLine(JSON.stringify(v1));
+  assert.equal(p.kind, 'event');
+  const c = (p as { event: StepEvent }).event.diagnostics.collapse as StepEvent['diagnostics']['collapse'] & { ratioV1?: number };
+  assert.ok(Math.abs(c.ratio! - (1 - 0.1377) / (1 - 0.6349)) < 1e-12, `R ${c.ratio}`);
+  assert.equal(c.ratioV1, 4.6107);
+  assert.equal(c.ratioNote, null);
+  // A v2 event is read as written.
+  const same = parseEventLine(v2) as { event: StepEvent };
+  assert.equal(same.event.diagnostics.collapse.ratio, 2.3618);
+  assert.equal('ratioV1' in same.event.diagnostics.collapse, false);
 });

@@ -167,7 +167,19 @@ test('decimation: bounded display points, incremental = from scratch, extremes a
   assert.equal(Math.max(...yOf(mm)), Math.max(...finite), 'the spike survives');
   assert.equal(Math.max(...finite), ys.get(12_345));
   assert.equal(Math.min(...yOf(mm)), Math.min(...finite));
-  assert.ok(mm.some((p) => p.y === null), 'missing values leave gaps');
+  // Scattered missing values (1%) inside buckets of 512 do not cut the line into isolated points…
+  assert.ok(!mm.some((p) => p.y === null), 'scattered missing values do not fragment the decimated line');
+  // …while a stretch missing for whole buckets stays a visible gap.
+  const hx = new GrowableFloat64(4);
+  const hy = new GrowableFloat64(4);
+  for (let i = 0; i < 10_000; i++) {
+    hx.push(i);
+    hy.push(i >= 3000 && i < 4000 ? NaN : Math.cos(i / 300));
+  }
+  const holed = new DecimatedSeries(hx, hy, 'minmax', 64);
+  holed.sync();
+  const nulls = holed.toArray().filter((p) => p.y === null);
+  assert.ok(nulls.length > 0 && nulls.every((p) => p.x >= 3000 && p.x < 4000), `a whole missing stretch is a gap: ${JSON.stringify(nulls)}`);
   // every display point of a min/max line is a real (x, y) pair of the data
   for (const p of mm) {
     const i = (p.x - 1) / 10;
@@ -261,7 +273,7 @@ async function assertClean(page: Page, log: PageLog): Promise<void> {
   assert.deepEqual(log.errors, []);
 }
 
-const STEP_SERIES = ['hyper.p05', 'hyper.p25', 'hyper.p50', 'hyper.p75', 'hyper.p95', 'sim.qv', 'sim.vneg', 'collapse.ratio', 'collapse.violationRate', 'collapse.itemCosine', 'loss.total', 'loss.q', 'loss.sym', 'recall.at1', 'recall.at5', 'recall.at10'];
+const STEP_SERIES = ['hyper.p05', 'hyper.p25', 'hyper.p50', 'hyper.p75', 'hyper.p95', 'sim.qv', 'sim.vneg', 'sim.qv.p05', 'sim.qv.p95', 'sim.vneg.p05', 'sim.vneg.p95', 'collapse.ratio', 'collapse.violationRate', 'collapse.itemCosine', 'loss.total', 'loss.q', 'loss.sym', 'recall.at1', 'recall.at5', 'recall.at10'];
 
 test('softmax run: every logged step is charted, the newest values and τ histogram match the recording', async () => {
   const { page, log } = await openDashboard(browser, server);
@@ -320,9 +332,10 @@ test('softmax run: the header, verdict badge and section titles show the recorde
   assert.match(await page.locator('[data-section="hyper"] .section-title').innerText(), /^Adaptive τ · softmax loss \(δ not used\)$/);
   assert.equal(await page.locator('[data-role="malformed"]').isVisible(), false);
   // threshold lines are DEFAULT_COLLAPSE_THRESHOLDS (drawn by the annotation plugin on the canvas): check the
-  // verdict reasons the recording went through name the same numbers
-  const reasons = stepsOf(softmax).map((s) => s.verdict.reason).join('\n');
+  // verdict reasons the recordings went through name the same numbers
+  const reasons = [...stepsOf(softmax), ...stepsOf(margin)].map((s) => s.verdict.reason).join('\n');
   assert.ok(reasons.includes(`> ${DEFAULT_COLLAPSE_THRESHOLDS.collapsedItemCosine.toFixed(2)}`));
+  assert.ok(reasons.includes(`< ${DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio.toFixed(2)}`));
   await assertClean(page, log);
   await page.close();
 });
@@ -350,6 +363,67 @@ test('margin run (no stop-gradient): δ is charted and named, τ is absent, the 
   await assertClean(page, log);
   await page.close();
 });
+
+/** The verdict changes of a recording as segments: state, first and last logged step, last reason. */
+function verdictSegments(r: Recording): { state: string; from: number; to: number; reason: string }[] {
+  const out: { state: string; from: number; to: number; reason: string }[] = [];
+  for (const s of stepsOf(r)) {
+    const seg = out.at(-1);
+    if (seg && seg.state === s.verdict.state) Object.assign(seg, { to: s.step, reason: s.verdict.reason });
+    else out.push({ state: s.verdict.state, from: s.step, to: s.step, reason: s.verdict.reason });
+  }
+  return out;
+}
+
+/** The verdict band as drawn: one entry per segment with its state, step range, hover text, box and colour. */
+async function bandOf(page: Page) {
+  await page.locator('[data-role="verdict-band"] .verdict-segment').first().waitFor();
+  return page.locator('[data-role="verdict-band"] .verdict-segment').evaluateAll((els) =>
+    els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { state: e.getAttribute('data-state'), from: Number(e.getAttribute('data-from')), to: Number(e.getAttribute('data-to')), title: e.getAttribute('title'), left: r.left, right: r.right, color: getComputedStyle(e).backgroundColor };
+    }),
+  );
+}
+
+for (const [name, r, expected] of [
+  ['healthy (softmax + sg + symmetric)', softmax, ['initialising', 'healthy']],
+  ['collapsing (margin, no sg)', margin, ['initialising', 'collapsing', 'collapsed']],
+] as const) {
+  test(`verdict band, ${name} run: one colour-coded segment per recorded verdict change, reason on hover, on the charts' step axis`, async () => {
+    const { page, log } = await openDashboard(browser, server);
+    await send(page, messagesOf(r));
+    const want = verdictSegments(r);
+    assert.deepEqual(want.map((s) => s.state), expected, 'the recording went through these states');
+    const band = await bandOf(page);
+    assert.deepEqual(band.map((b) => [b.state, b.from, b.to]), want.map((s) => [s.state, s.from, s.to]));
+    for (const [k, b] of band.entries()) {
+      assert.ok(b.title!.includes(want[k].reason), `hover text of ${b.state} names its reason: ${b.title}`);
+      assert.match(b.title!, new RegExp(`steps ${want[k].from}–${want[k].to}`));
+      if (k > 0) assert.ok(Math.abs(b.left - band[k - 1].right) < 1.5 && b.left > band[k - 1].left, 'segments follow each other on the step axis');
+    }
+    assert.equal(new Set(band.map((b) => b.color)).size, band.length, `each state its own colour: ${band.map((b) => b.color).join(', ')}`);
+    // The band spans the charts' step range: the first segment starts at the left, the last ends at the right.
+    const box = await page.locator('[data-role="verdict-band"]').boundingBox();
+    assert.ok(Math.abs(band[0].left - box!.x) < 2 && Math.abs(band.at(-1)!.right - (box!.x + box!.width)) < 3, 'band covers the step range');
+    // s(q,v) vs s(v,v⁻): both means and their p05–p95 bands on one chart, exactly the recorded values.
+    const steps = stepsOf(r);
+    for (const [id, pick] of [
+      ['sim.qv.p05', (s: StepEvent) => s.diagnostics.dist.sQV.p05],
+      ['sim.qv.p95', (s: StepEvent) => s.diagnostics.dist.sQV.p95],
+      ['sim.vneg.p05', (s: StepEvent) => s.diagnostics.dist.sVNeg.p05],
+      ['sim.vneg.p95', (s: StepEvent) => s.diagnostics.dist.sVNeg.p95],
+    ] as const) {
+      const pts = await page.evaluate((sid) => window.__rlensDashboard!.displayPoints(sid as never), id);
+      assert.deepEqual(pts, steps.map((s) => ({ x: s.step, y: pick(s) })), id);
+    }
+    const c = await counts(page);
+    for (const id of ['sim.qv', 'sim.vneg', 'sim.qv.p05', 'sim.vneg.p95']) assert.equal(c[id].charted, steps.length, `${id} on the chart`);
+    await page.locator('[data-chart="verdictBand"]').screenshot({ path: path.join(ARTIFACTS, `verdict-band-${r.scenario}.png`) });
+    await assertClean(page, log);
+    await page.close();
+  });
+}
 
 test('Stop: enabled only while running, posts {type:"stop"} once, shows stopping until the run ends; other actions post their messages', async () => {
   const { page, log } = await openDashboard(browser, server);

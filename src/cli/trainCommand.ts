@@ -22,6 +22,7 @@ export function progressFields(e: StepEvent): Record<string, string> {
     delta: d.delta ? fmt(d.delta.p50) : '–',
     tau: d.tau ? fmt(d.tau.p50, 4) : '–',
     verdict: e.verdict.state,
+    ratio: fmt(e.diagnostics.collapse.ratio, 2),
     r10: fmt(e.diagnostics.recall.at10, 2),
   };
 }
@@ -43,7 +44,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | {verdict} | ETA {eta_formatted}',
+      format: 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict} | ETA {eta_formatted}',
       noTTYOutput: true,
       notTTYSchedule: 5000,
       etaBuffer: 50,
@@ -52,20 +53,20 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     cliProgress.Presets.shades_classic,
   );
   let barStarted = false;
-  let lastVerdict = 'healthy';
+  let lastVerdict = '';
   // Clear the bar's line first on a terminal; the bar redraws on its next update.
   const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + line + '\n');
   const onMessage = (m: FromTrainer) => {
     switch (m.type) {
       case 'started':
         console.log(`run ${m.runDir}\nbackend ${m.backend} · ${m.examples} examples (${m.badLines} bad lines) · ${m.totalSteps} steps`);
-        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–' });
+        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–' });
         barStarted = true;
         break;
       case 'step':
         bar.update(m.event.step, progressFields(m.event));
         if (m.event.verdict.state !== lastVerdict) {
-          print(`step ${m.event.step}: collapse verdict ${m.event.verdict.state}: ${m.event.verdict.reason}`);
+          print(`step ${m.event.step}: collapse verdict ${m.event.verdict.state} (R ${fmt(m.event.diagnostics.collapse.ratio, 2)}): ${m.event.verdict.reason}`);
           lastVerdict = m.event.verdict.state;
         }
         break;

@@ -39,11 +39,17 @@ export function formatDistribution(symbol: string, d: DistributionSummary | null
   return `${symbol} p50 ${fixed(d.p50, k)} [p05 ${fixed(d.p05, k)} – p95 ${fixed(d.p95, k)}]`;
 }
 
-/** "collapse: healthy (R 1.8)"; R is "n/a" when undefined (mean s(v,v⁻) ≤ 0.05). */
+/**
+ * "R 1.84": R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) with two decimals (R = 1 is the boundary);
+ * "R n/a" only in the degenerate case where it is undefined (1 − mean s(q,v) ≈ 0, no negatives).
+ */
+export function formatRatio(r: number | null | undefined): string {
+  return r === null || r === undefined || !Number.isFinite(r) ? 'R n/a' : `R ${r.toFixed(2)}`;
+}
+
+/** "collapse: healthy (R 1.84)". */
 export function formatCollapse(e: StepEvent): string {
-  const r = e.diagnostics.collapse.ratio;
-  const rText = r === null || !Number.isFinite(r) ? 'R n/a' : `R ${r.toFixed(1)}`;
-  return `collapse: ${e.verdict.state} (${rText})`;
+  return `collapse: ${e.verdict.state} (${formatRatio(e.diagnostics.collapse.ratio)})`;
 }
 
 /** Where the values of the loss lens come from. */
@@ -64,7 +70,12 @@ export function formatLossLens(e: StepEvent, source: LossLensSource): string {
 
 /** Tooltip of the loss lens: the verdict's reason and the loss. */
 export function formatLossLensTooltip(e: StepEvent): string {
-  return `${e.verdict.state}: ${e.verdict.reason}\nloss ${formatStat(e.loss)} · in-batch recall@10 ${formatStat(e.diagnostics.recall.at10)}`;
+  const c = e.diagnostics.collapse;
+  const r = c.ratio === null && c.ratioNote ? `R n/a (${c.ratioNote})` : formatRatio(c.ratio);
+  return (
+    `${e.verdict.state}: ${e.verdict.reason}\nloss ${formatStat(e.loss)} · in-batch recall@10 ${formatStat(e.diagnostics.recall.at10)}\n` +
+    `${r} · gap ${formatStat(c.gap)} · violation rate ${formatStat(c.violationRate)}`
+  );
 }
 
 /** Integer with thousands separators, locale-independent ("25,110"). */

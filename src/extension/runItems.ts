@@ -4,7 +4,7 @@
  */
 import type { DerivedRunStatus } from '../core/runs/eventTypes';
 import type { RunSummary } from '../core/runs/readRun';
-import { formatStat } from './lensText';
+import { formatRatio, formatStat } from './lensText';
 
 /** Codicon and theme color of each status. */
 export const STATUS_ICONS: Record<DerivedRunStatus, { icon: string; color?: string }> = {
@@ -37,7 +37,8 @@ export function runTooltip(r: RunSummary): string {
   if (r.meta) lines.push(`- backend: ${r.meta.backend}`);
   lines.push(`- step ${r.step}${r.totalSteps ? ` of ${r.totalSteps}` : ''}`);
   if (r.lastStep) {
-    lines.push(`- last logged step ${r.lastStep.step}: loss ${formatStat(r.lastStep.loss)}, ${r.lastStep.verdict.state} (${r.lastStep.verdict.reason})`);
+    const ratio = r.lastStep.diagnostics?.collapse?.ratio;
+    lines.push(`- last logged step ${r.lastStep.step}: loss ${formatStat(r.lastStep.loss)}, ${formatRatio(ratio)}, ${r.lastStep.verdict.state} (${r.lastStep.verdict.reason})`);
   }
   if (r.lastEval) {
     const m = Object.entries(r.lastEval.metrics)

@@ -43,7 +43,11 @@ export class RunStatusBar implements vscode.Disposable {
     if (!live || live.runDir) this.item.text = formatStatusBar(run, last);
     const state = last?.verdict.state ?? 'healthy';
     this.item.backgroundColor =
-      state === 'collapsed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : state === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      state === 'collapsed'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : state === 'warning' || state === 'collapsing' || state === 'never-separated'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
     this.item.tooltip = last ? `Retrieval Lens: ${run.name}, step ${last.step}\n${last.verdict.state}: ${last.verdict.reason}\nClick to open the dashboard` : 'Retrieval Lens: click to open the dashboard';
     this.item.accessibilityInformation = { label: `Retrieval Lens run ${run.name}, step ${run.step}${last ? `, ${last.verdict.state}` : ''}` };
     this.item.show();

@@ -4,6 +4,7 @@
  * `parseToTrainer` / `parseFromTrainer` before use; unknown or malformed messages are rejected with a
  * reason, never acted upon.
  */
+import { COLLAPSE_STATES } from '../core/metrics/collapseMonitor';
 import type { ConfigProblem } from '../core/config/configError';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import type { EvalEntry } from '../core/eval/types';
@@ -96,7 +97,7 @@ function isStepEvent(e: unknown): e is StepEvent {
     isObj(e) && e.type === 'step' && Number.isInteger(e.step) && isNum(e.epoch) && isNumOrNull(e.loss) &&
     isNumOrNull(e.lossQ) && isNumOrNull(e.lossSym) && isNum(e.lr) && isNumOrNull(e.gradNorm) && isNum(e.stepMs) &&
     isObj(e.diagnostics) && isObj(e.diagnostics.dist) && isObj(e.diagnostics.collapse) && isObj(e.diagnostics.recall) &&
-    isObj(e.verdict) && ['healthy', 'warning', 'collapsed'].includes(e.verdict.state as string) && isStr(e.verdict.reason)
+    isObj(e.verdict) && (COLLAPSE_STATES as readonly string[]).includes(e.verdict.state as string) && isStr(e.verdict.reason)
   );
 }
 

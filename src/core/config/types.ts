@@ -1,5 +1,6 @@
 import type { LossConfig } from '../losses/types';
 import type { DataFormat } from '../data/types';
+import type { CollapseThresholds } from '../metrics/collapseMonitor';
 
 /** Backend preference: auto = tfjs-node if it loads, else wasm, else cpu. */
 export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
@@ -47,6 +48,11 @@ export interface EvaluationConfig {
   collapsedSpread: number;
 }
 
+/** `diagnostics` of the config: the collapse verdict's thresholds and windows (docs/diagnostics.md). */
+export interface DiagnosticsConfig {
+  collapse: CollapseThresholds;
+}
+
 /** A validated experiment config with every default filled in (the shape of experiment.schema.json). */
 export interface ExperimentConfig {
   name: string;
@@ -55,6 +61,7 @@ export interface ExperimentConfig {
   loss: LossConfig;
   training: TrainingConfig;
   evaluation: EvaluationConfig;
+  diagnostics: DiagnosticsConfig;
   backend: BackendPreference;
   output: { runsDir: string };
 }

@@ -7,8 +7,11 @@ import { LossConfig } from './types';
  * on host arrays, for the trainer's hand-written backward pass: the [B, N] work is a few loops here,
  * against dozens of tfjs kernels and a gradient tape. Same formulas, same conventions (rows without
  * negatives excluded from the means, stop-gradient on the adaptive δ/τ), computed in float64.
- * Masks are 0/1 (as the batcher builds them). test/model.test.ts checks values and gradients against
- * `computeLoss` + tf.grads for every loss variant.
+ * Masks are 0/1 (as the batcher builds them). A NaN or ±Infinity in a used score or δ/τ makes the
+ * loss non-finite on every variant (the trainer then fails the step with its number). test/model.test.ts
+ * checks values and gradients against `computeLoss` + tf.grads for the 8 variants it lists (fixed /
+ * adaptive × margin / softmax, with and without stop-gradient and the symmetric term, τ₀ = 1/30)
+ * and the NaN propagation of each.
  */
 
 /** Inputs: scores of both anchors against all candidates, positive scores and the negative mask. */
@@ -85,6 +88,9 @@ function marginRow(neg: Float32Array, no: number, pos: number, mask: Float32Arra
     const violation = delta[i] - pos + neg[no + i];
     const active = mask[mo + i] !== 0 && violation > 0;
     if (active) sum += violation;
+    // A NaN hinge (`NaN > 0` is false) must not vanish from the loss: it makes the row, and so the
+    // loss, NaN, and the trainer fails the step naming it, as the tfjs losses do.
+    else if (mask[mo + i] !== 0 && violation !== violation) sum = NaN;
     dNeg[i] = active ? inv : 0;
     dHyper[i] = dNeg[i];
   }
@@ -172,5 +178,22 @@ export function lossAndGradHost(inp: HostLossInputs, cfg: LossConfig): HostLossO
   // Gradients accumulate in float32 dScores: both terms add into both halves.
   const lossQ = anchoredSideHost(inp, 0, B * N, counts, rowsWithNegatives, cfg, 1, dScores, dPos, scratch, hyper);
   const lossSym = sym ? anchoredSideHost(inp, B * N, 0, counts, rowsWithNegatives, cfg, w, dScores, dPos, scratch) : 0;
-  return { loss: sym ? lossQ + w * lossSym : lossQ, lossQ, lossSym, hyper, dScores, dPos };
+  const loss = sym ? lossQ + w * lossSym : lossQ;
+  // A non-finite score can still give a finite loss (a −∞ hinge, an unused symmetric half): the
+  // step must fail anyway, so any non-finite used score or positive makes the loss NaN.
+  return { loss: usedScoresFinite(inp, counts) ? loss : NaN, lossQ, lossSym, hyper, dScores, dPos };
+}
+
+/** Whether pos_j and both score rows at every valid negative are finite (rows with negatives only). */
+function usedScoresFinite(inp: HostLossInputs, counts: Int32Array): boolean {
+  const { scores, pos, negMask, B, N } = inp;
+  let check = 0;
+  for (let j = 0; j < B; j++) {
+    if (counts[j] === 0) continue;
+    check += pos[j];
+    const row = j * N;
+    for (let i = 0; i < N; i++) if (negMask[row + i] !== 0) check += scores[row + i] + scores[B * N + row + i];
+  }
+  // The sum of finite float32s cannot overflow float64: only a NaN / ±Infinity makes it non-finite.
+  return Number.isFinite(check);
 }

@@ -1,156 +1,170 @@
 /**
- * The collapse verdict: a small state machine over the collapse indicators of consecutive logged
- * steps. A rule changes the state only after holding for a number of consecutive logged steps;
- * the state drops back as soon as no rule of that level holds any more. Rules and defaults are
- * documented in docs/diagnostics.md ("Collapse verdict").
+ * The collapse verdict: a state machine over the collapse indicators of consecutive logged steps,
+ * judged with levels AND trends. States, rules and defaults (with the measurements behind them):
+ * docs/diagnostics.md ("Collapse verdict").
+ *
+ * - initialising: the towers have not separated items from positives yet (R has never reached
+ *   `separatedRatio`). A fresh model maps all items close together, and in healthy runs the item
+ *   cosine even spikes to ≈ 0.99 over the first steps; that is not collapse while R is climbing.
+ * - collapsing: the collapse signature (item cosine > `collapsedItemCosine` AND R < 1: items
+ *   closer to each other than queries to their positives) has held for `windowSteps` steps without
+ *   progress (R did not grow by `progressFactor` and the violation rate did not fall by
+ *   `progressViolationDrop` over the window); after separation, the signature for `warningSteps`
+ *   logged steps, or two warning rules at once.
+ * - collapsed: collapsing for `collapsedSteps` consecutive logged steps with the signature holding.
+ * - warning (after separation): a trend away from the best values since separation held for
+ *   `warningSteps` logged steps: item cosine up by `cosineRise`, R down to within `ratioKeep` of
+ *   its best excess over 1, violation rate up by `violationRise`, or a low effective rank.
+ * - never separated: still initialising after `neverSeparatedSteps` steps.
+ * - healthy: separated and no rule holds.
  */
 import type { CollapseState, CollapseVerdict, StepDiagnostics } from './types';
 
+/** The thresholds and windows of the verdict (config: `diagnostics.collapse.*`). */
 export interface CollapseThresholds {
-  /** collapsed: item cosine > this … */
+  /** Separation is reached the first time R >= this. */
+  separatedRatio: number;
+  /** Collapse signature: item cosine > this (and R < 1). */
   collapsedItemCosine: number;
-  /** collapsed: gap <= this and violation rate > collapsedViolationRate … */
-  collapsedGap: number;
-  collapsedViolationRate: number;
-  /** … for this many consecutive logged steps. */
+  /** Training steps the signature must hold, without progress, before "collapsing" (before separation). */
+  windowSteps: number;
+  /** Progress over the window: R grew by at least this factor (R now / lowest R in the window) … */
+  progressFactor: number;
+  /** … or the violation rate fell by at least this much (highest in the window − now). */
+  progressViolationDrop: number;
+  /** "collapsed" once the run has been collapsing for this many consecutive logged steps (this one included) with the signature. */
   collapsedSteps: number;
-  /** warning: item cosine > this … */
-  warningItemCosine: number;
-  /** warning: R defined and R < this … */
-  warningRatio: number;
-  /** warning: violation rate > this … */
-  warningViolationRate: number;
-  /** … for this many consecutive logged steps. */
+  /** Consecutive logged steps a warning rule must hold (after separation). */
   warningSteps: number;
-  /**
-   * warning: effective rank of the item batch < this (the latest computed value is carried over the
-   * logged steps where it is not computed): items squeezed into a few directions, e.g. two opposite
-   * clusters, which the item cosine misses.
-   */
+  /** Warning: item cosine >= best (lowest, since separation) + this. */
+  cosineRise: number;
+  /** Warning: R <= 1 + ratioKeep · (best R since separation − 1). */
+  ratioKeep: number;
+  /** Warning: violation rate >= best (lowest, since separation) + this. */
+  violationRise: number;
+  /** Warning: the latest effective rank of the item batch < this. */
   warningEffectiveRank: number;
-  /** Logged steps with step < warmupSteps are reported healthy and do not count towards any rule. */
-  warmupSteps: number;
+  /** "never separated" after this many steps; null: max(100, ⌈total steps / 4⌉). */
+  neverSeparatedSteps: number | null;
 }
 
-/** Defaults; see docs/diagnostics.md for the reasoning. */
+/** Defaults; see docs/diagnostics.md for the measurements behind them. */
 export const DEFAULT_COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = Object.freeze({
+  separatedRatio: 1.5,
   collapsedItemCosine: 0.9,
-  collapsedGap: 0,
-  collapsedViolationRate: 0.5,
-  collapsedSteps: 3,
-  warningItemCosine: 0.7,
-  warningRatio: 1.2,
-  warningViolationRate: 0.2,
+  windowSteps: 20,
+  progressFactor: 2,
+  progressViolationDrop: 0.1,
+  collapsedSteps: 2,
   warningSteps: 2,
+  cosineRise: 0.25,
+  ratioKeep: 0.3,
+  violationRise: 0.15,
   warningEffectiveRank: 2,
-  warmupSteps: 20,
+  neverSeparatedSteps: null,
 });
 
 /** Reason of a healthy verdict when no rule holds. */
-export const HEALTHY_REASON = 'all indicators within thresholds';
+export const HEALTHY_REASON = 'separated; no indicator moving away from its best';
 
-type RuleLevel = Exclude<CollapseState, 'healthy'>;
-
-/** Diagnostics of a step plus the latest effective rank computed so far (null before the first). */
-interface RuleInput extends StepDiagnostics {
-  latestEffectiveRank: number | null;
+/** Display label of a state ("never-separated" reads "never separated"). */
+export function stateLabel(s: CollapseState): string {
+  return s === 'never-separated' ? 'never separated' : s;
 }
 
-interface Rule {
-  level: RuleLevel;
-  /** Consecutive logged steps needed. */
-  steps: number;
-  holds(d: RuleInput): boolean;
-  /** Condition with the current values, e.g. "item cosine 0.93 > 0.90". */
-  describe(d: RuleInput): string;
+/** Every state, mildest first (the order of severity used by notifications). */
+export const COLLAPSE_STATES: readonly CollapseState[] = ['initialising', 'healthy', 'warning', 'never-separated', 'collapsing', 'collapsed'];
+
+/** The default "never separated" step for a run of `totalSteps`. */
+export function defaultNeverSeparatedSteps(totalSteps: number | null): number {
+  return Math.max(100, Math.ceil((totalSteps ?? 400) / 4));
 }
 
-/** Two decimals, as in every reason string. */
 function fmt(x: number): string {
   return x.toFixed(2);
 }
-
-function buildRules(t: CollapseThresholds): Rule[] {
-  return [
-    {
-      level: 'collapsed',
-      steps: t.collapsedSteps,
-      holds: (d) => d.collapse.itemCosine > t.collapsedItemCosine,
-      describe: (d) => `item cosine ${fmt(d.collapse.itemCosine)} > ${fmt(t.collapsedItemCosine)}`,
-    },
-    {
-      level: 'collapsed',
-      steps: t.collapsedSteps,
-      holds: (d) => d.collapse.gap <= t.collapsedGap && d.collapse.violationRate > t.collapsedViolationRate,
-      describe: (d) =>
-        `gap ${fmt(d.collapse.gap)} <= ${fmt(t.collapsedGap)} and violation rate ` +
-        `${fmt(d.collapse.violationRate)} > ${fmt(t.collapsedViolationRate)}`,
-    },
-    {
-      level: 'warning',
-      steps: t.warningSteps,
-      holds: (d) => d.collapse.itemCosine > t.warningItemCosine,
-      describe: (d) => `item cosine ${fmt(d.collapse.itemCosine)} > ${fmt(t.warningItemCosine)}`,
-    },
-    {
-      level: 'warning',
-      steps: t.warningSteps,
-      holds: (d) => d.collapse.ratio !== null && d.collapse.ratio < t.warningRatio,
-      describe: (d) => `R ${fmt(d.collapse.ratio ?? NaN)} < ${fmt(t.warningRatio)}`,
-    },
-    {
-      level: 'warning',
-      steps: t.warningSteps,
-      holds: (d) => d.collapse.violationRate > t.warningViolationRate,
-      describe: (d) => `violation rate ${fmt(d.collapse.violationRate)} > ${fmt(t.warningViolationRate)}`,
-    },
-    {
-      level: 'warning',
-      steps: t.warningSteps,
-      holds: (d) => d.latestEffectiveRank !== null && d.latestEffectiveRank < t.warningEffectiveRank,
-      describe: (d) => `effective rank ${fmt(d.latestEffectiveRank ?? NaN)} < ${fmt(t.warningEffectiveRank)}`,
-    },
-  ];
+function fmtR(x: number | null): string {
+  if (x === null) return 'n/a';
+  return Math.abs(x) >= 0.1 ? x.toFixed(2) : x.toPrecision(2);
 }
 
 function checkThresholds(t: CollapseThresholds): void {
   for (const [key, value] of Object.entries(t)) {
+    if (key === 'neverSeparatedSteps' && value === null) continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new RangeError(`CollapseThresholds.${key} must be a finite number, got ${String(value)}`);
     }
   }
   for (const key of ['collapsedSteps', 'warningSteps'] as const) {
-    if (!Number.isInteger(t[key]) || t[key] < 1) {
-      throw new RangeError(`CollapseThresholds.${key} must be an integer >= 1, got ${t[key]}`);
-    }
+    if (!Number.isInteger(t[key]) || t[key] < 1) throw new RangeError(`CollapseThresholds.${key} must be an integer >= 1, got ${t[key]}`);
   }
+  if (!(t.windowSteps >= 1)) throw new RangeError(`CollapseThresholds.windowSteps must be >= 1, got ${t.windowSteps}`);
+  if (!(t.progressFactor > 1)) throw new RangeError(`CollapseThresholds.progressFactor must be > 1, got ${t.progressFactor}`);
+  if (!(t.separatedRatio > 1)) throw new RangeError(`CollapseThresholds.separatedRatio must be > 1, got ${t.separatedRatio}`);
+}
+
+/** One logged step as the monitor keeps it. */
+interface Point {
+  step: number;
+  ratio: number | null;
+  itemCosine: number;
+  violationRate: number;
+  signature: boolean;
+}
+
+/** Median of up to three numbers (the smoothing of the best-so-far values). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface WarningRule {
+  name: string;
+  holds: boolean;
+  text: string;
+}
+
+export interface CollapseMonitorOptions {
+  /** Planned steps of the run (for the default `neverSeparatedSteps`). */
+  totalSteps?: number | null;
 }
 
 /**
  * Turns the diagnostics of consecutive logged steps into a CollapseVerdict. Feed every logged
- * step, in order. See docs/diagnostics.md for the rules and the reason-string format.
+ * step, in order. See docs/diagnostics.md for the rules and the reason strings.
  */
 export class CollapseMonitor {
   readonly thresholds: Readonly<CollapseThresholds>;
-  private readonly rules: Rule[];
-  /** Consecutive logged steps each rule has held, and the step its current streak began. */
-  private readonly streaks: number[];
-  private readonly since: number[];
+  /** The "never separated" step in effect (resolved from the run length when the threshold is null). */
+  readonly neverSeparatedAt: number;
   private lastStep: number | null = null;
   private latestEffectiveRank: number | null = null;
+  private readonly points: Point[] = [];
+  /** Step from which the signature has held at every logged step; null when it does not hold now. */
+  private signatureSince: number | null = null;
+  private bestRatioBefore: number | null = null;
+  private separatedAt: number | null = null;
+  private best: { ratio: number; itemCosine: number; violationRate: number } | null = null;
+  private readonly streaks = new Map<string, number>();
+  private collapsingStreak = 0;
+  private state: CollapseState = 'initialising';
 
   /** Missing thresholds take DEFAULT_COLLAPSE_THRESHOLDS; throws a RangeError on invalid values. */
-  constructor(thresholds: Partial<CollapseThresholds> = {}) {
-    const t: CollapseThresholds = { ...DEFAULT_COLLAPSE_THRESHOLDS, ...thresholds };
+  constructor(thresholds: Partial<CollapseThresholds> = {}, opts: CollapseMonitorOptions = {}) {
+    const defined = Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined));
+    const t: CollapseThresholds = { ...DEFAULT_COLLAPSE_THRESHOLDS, ...defined };
     checkThresholds(t);
     this.thresholds = Object.freeze(t);
-    this.rules = buildRules(t);
-    this.streaks = this.rules.map(() => 0);
-    this.since = this.rules.map(() => 0);
+    this.neverSeparatedAt = t.neverSeparatedSteps ?? defaultNeverSeparatedSteps(opts.totalSteps ?? null);
+  }
+
+  /** Step at which R first reached `separatedRatio`; null before. */
+  get separatedStep(): number | null {
+    return this.separatedAt;
   }
 
   /**
-   * Verdict after the logged step `step` with diagnostics `d`. Steps must increase strictly
+   * Verdict after the logged step `step` with diagnostics `diag`. Steps must increase strictly
    * (throws a RangeError otherwise).
    */
   update(diag: StepDiagnostics, step: number): CollapseVerdict {
@@ -159,40 +173,135 @@ export class CollapseMonitor {
       throw new RangeError(`CollapseMonitor.update: step ${step} must be after the previous logged step ${this.lastStep}`);
     }
     this.lastStep = step;
-    if (diag.collapse.effectiveRank !== null) this.latestEffectiveRank = diag.collapse.effectiveRank;
-    const d: RuleInput = { ...diag, latestEffectiveRank: this.latestEffectiveRank };
-    if (step < this.thresholds.warmupSteps) {
-      this.streaks.fill(0);
-      return { state: 'healthy', reason: `warm-up: verdict starts at step ${this.thresholds.warmupSteps}` };
-    }
-    this.rules.forEach((rule, k) => {
-      if (rule.holds(d)) {
-        if (this.streaks[k] === 0) this.since[k] = step;
-        this.streaks[k]++;
-      } else {
-        this.streaks[k] = 0;
-      }
-    });
-    const active = (level: RuleLevel): string[] =>
-      this.rules.flatMap((rule, k) => {
-        const n = this.streaks[k];
-        if (rule.level !== level || n < rule.steps) return [];
-        return [`${rule.describe(d)} for ${n} logged step${n === 1 ? '' : 's'} (since step ${this.since[k]})`];
-      });
-    const pending = (levels: RuleLevel[]): string[] =>
-      this.rules.flatMap((rule, k) => {
-        const n = this.streaks[k];
-        if (!levels.includes(rule.level) || n === 0 || n >= rule.steps) return [];
-        return [`${rule.describe(d)} for ${n} of ${rule.steps} logged steps`];
-      });
-    const withPending = (parts: string[], waiting: string[]): string =>
-      [...parts, ...(waiting.length > 0 ? [`pending: ${waiting.join('; ')}`] : [])].join('; ');
+    const t = this.thresholds;
+    const c = diag.collapse;
+    if (c.effectiveRank !== null && c.effectiveRank !== undefined) this.latestEffectiveRank = c.effectiveRank;
+    const ratio = typeof c.ratio === 'number' && Number.isFinite(c.ratio) ? c.ratio : null;
+    const signature = ratio !== null && ratio < 1 && c.itemCosine > t.collapsedItemCosine;
+    const point: Point = { step, ratio, itemCosine: c.itemCosine, violationRate: c.violationRate, signature };
+    this.points.push(point);
+    if (signature) this.signatureSince ??= step;
+    else this.signatureSince = null;
+    if (this.separatedAt === null && ratio !== null && ratio >= t.separatedRatio) this.separatedAt = step;
+    if (this.separatedAt === null && ratio !== null) this.bestRatioBefore = Math.max(this.bestRatioBefore ?? -Infinity, ratio);
+    this.trackBest();
+    // Keep the points the window and the smoothing need.
+    while (this.points.length > 3 && this.points[0].step < step - t.windowSteps) this.points.shift();
 
-    const collapsed = active('collapsed');
-    if (collapsed.length > 0) return { state: 'collapsed', reason: collapsed.join('; ') };
-    const warning = active('warning');
-    if (warning.length > 0) return { state: 'warning', reason: withPending(warning, pending(['collapsed'])) };
-    const waiting = pending(['collapsed', 'warning']);
-    return { state: 'healthy', reason: waiting.length > 0 ? withPending([], waiting) : HEALTHY_REASON };
+    const verdict = this.separatedAt === null ? this.beforeSeparation(point) : this.afterSeparation(point);
+    this.collapsingStreak = verdict.state === 'collapsing' || verdict.state === 'collapsed' ? this.collapsingStreak + 1 : 0;
+    this.state = verdict.state;
+    return verdict;
+  }
+
+  /** Best (smoothed: median of the last three logged values) R, item cosine and violation rate since separation. */
+  private trackBest(): void {
+    if (this.separatedAt === null) return;
+    const recent = this.points.filter((p) => p.step >= this.separatedAt!).slice(-3);
+    const ratios = recent.map((p) => p.ratio).filter((r): r is number => r !== null);
+    const r = ratios.length > 0 ? median(ratios) : null;
+    const cos = median(recent.map((p) => p.itemCosine));
+    const viol = median(recent.map((p) => p.violationRate));
+    if (this.best === null) this.best = { ratio: r ?? 1, itemCosine: cos, violationRate: viol };
+    else {
+      if (r !== null) this.best.ratio = Math.max(this.best.ratio, r);
+      this.best.itemCosine = Math.min(this.best.itemCosine, cos);
+      this.best.violationRate = Math.min(this.best.violationRate, viol);
+    }
+  }
+
+  /** The signature held over the whole window, and the window shows no progress. */
+  private stalled(p: Point): { stalled: boolean; text: string } | null {
+    const t = this.thresholds;
+    if (this.signatureSince === null || this.signatureSince > p.step - t.windowSteps) return null;
+    const window = this.points.filter((q) => q.step >= p.step - t.windowSteps);
+    const lowR = Math.min(...window.map((q) => q.ratio ?? Infinity));
+    const highViol = Math.max(...window.map((q) => q.violationRate));
+    const rising = p.ratio !== null && p.ratio >= t.progressFactor * lowR;
+    const falling = highViol - p.violationRate >= t.progressViolationDrop;
+    const from = window[0].step;
+    const text =
+      `R ${fmtR(lowR)} → ${fmtR(p.ratio)} (×${p.ratio !== null && lowR > 0 ? (p.ratio / lowR).toFixed(2) : 'n/a'}, progress needs ×${fmt(t.progressFactor)}) ` +
+      `and violation rate ${fmt(highViol)} → ${fmt(p.violationRate)} since step ${from}`;
+    return { stalled: !rising && !falling, text };
+  }
+
+  private signatureText(p: Point): string {
+    return `item cosine ${fmt(p.itemCosine)} > ${fmt(this.thresholds.collapsedItemCosine)} and R ${fmtR(p.ratio)} < 1 since step ${this.signatureSince}`;
+  }
+
+  /** collapsing → collapsed after `collapsedSteps` logged steps with the signature. */
+  private collapseVerdict(p: Point, why: string): CollapseVerdict {
+    const n = this.collapsingStreak + 1;
+    if (p.signature && n >= this.thresholds.collapsedSteps) {
+      return { state: 'collapsed', reason: `${why}; collapsing for ${n} logged steps` };
+    }
+    return { state: 'collapsing', reason: why };
+  }
+
+  private beforeSeparation(p: Point): CollapseVerdict {
+    const t = this.thresholds;
+    const stall = this.stalled(p);
+    if (stall?.stalled) return this.collapseVerdict(p, `${this.signatureText(p)}, no progress: ${stall.text}`);
+    const best = this.bestRatioBefore;
+    const notYet = `not separated yet: R ${fmtR(p.ratio)} (best ${fmtR(best)}) < ${fmt(t.separatedRatio)}`;
+    if (p.step >= this.neverSeparatedAt) {
+      return { state: 'never-separated', reason: `${notYet} after ${p.step} steps (limit ${this.neverSeparatedAt})` };
+    }
+    if (p.signature) {
+      const progress = stall ? `progress: ${stall.text}` : `watching for ${t.windowSteps} steps`;
+      return { state: 'initialising', reason: `${notYet}; items bunched (${this.signatureText(p)}), ${progress}` };
+    }
+    return { state: 'initialising', reason: notYet };
+  }
+
+  private afterSeparation(p: Point): CollapseVerdict {
+    const t = this.thresholds;
+    const best = this.best!;
+    const rules: WarningRule[] = [
+      {
+        name: 'cosine',
+        holds: p.itemCosine >= best.itemCosine + t.cosineRise,
+        text: `item cosine ${fmt(p.itemCosine)} up from its best ${fmt(best.itemCosine)} by > ${fmt(t.cosineRise)}`,
+      },
+      {
+        name: 'ratio',
+        holds: p.ratio !== null && p.ratio <= 1 + t.ratioKeep * (best.ratio - 1),
+        text: `R ${fmtR(p.ratio)} fell toward 1 from its best ${fmtR(best.ratio)} (≤ ${fmtR(1 + t.ratioKeep * (best.ratio - 1))})`,
+      },
+      {
+        name: 'violation',
+        holds: p.violationRate >= best.violationRate + t.violationRise,
+        text: `violation rate ${fmt(p.violationRate)} up from its best ${fmt(best.violationRate)} by > ${fmt(t.violationRise)}`,
+      },
+      {
+        name: 'rank',
+        holds: this.latestEffectiveRank !== null && this.latestEffectiveRank < t.warningEffectiveRank,
+        text: `effective rank ${fmt(this.latestEffectiveRank ?? NaN)} < ${fmt(t.warningEffectiveRank)}`,
+      },
+      {
+        name: 'signature',
+        holds: p.signature,
+        text: p.signature ? this.signatureText(p) : '',
+      },
+    ];
+    const active: WarningRule[] = [];
+    const pending: string[] = [];
+    for (const r of rules) {
+      const n = r.holds ? (this.streaks.get(r.name) ?? 0) + 1 : 0;
+      this.streaks.set(r.name, n);
+      if (n >= t.warningSteps) active.push(r);
+      else if (n > 0) pending.push(`${r.text} for ${n} of ${t.warningSteps} logged steps`);
+    }
+    const describe = (rs: WarningRule[]) => rs.map((r) => `${r.text} for ${this.streaks.get(r.name)} logged steps`).join('; ');
+    const signature = active.find((r) => r.name === 'signature');
+    const trends = active.filter((r) => r.name !== 'signature');
+    if (signature) return this.collapseVerdict(p, `separation lost after step ${this.separatedAt}: ${describe(active)}`);
+    if (trends.length >= 2) return this.collapseVerdict(p, `separation being lost after step ${this.separatedAt}: ${describe(trends)}`);
+    if (trends.length === 1) {
+      return { state: 'warning', reason: [describe(trends), ...(pending.length ? [`pending: ${pending.join('; ')}`] : [])].join('; ') };
+    }
+    const reason = pending.length > 0 ? `pending: ${pending.join('; ')}` : `${HEALTHY_REASON} (separated at step ${this.separatedAt}, R ${fmtR(p.ratio)})`;
+    return { state: 'healthy', reason };
   }
 }

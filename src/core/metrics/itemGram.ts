@@ -49,3 +49,27 @@ export function itemGram(x: StepHostTensors): { gram: Float64Array; source: Item
   }
   return { gram, source: 'sVV' };
 }
+
+/**
+ * Rows of the batch positives that are distinct items: row j is kept unless an earlier row i < j is
+ * the same item, which the batcher marks by masking it as j's negative (negMask[j, i] = 0 for
+ * i ≠ j, i < B: same id). Null when every row is distinct.
+ */
+export function distinctItemRows(x: StepHostTensors): Int32Array | null {
+  const { B, N, negMask } = x;
+  const keep: number[] = [];
+  for (let j = 0; j < B; j++) {
+    let duplicate = false;
+    for (let i = 0; i < j && !duplicate; i++) duplicate = negMask[j * N + i] === 0;
+    if (!duplicate) keep.push(j);
+  }
+  return keep.length === B ? null : Int32Array.from(keep);
+}
+
+/** The Gram matrix of the rows `rows` of the B×B Gram matrix `gram`. */
+export function subGram(gram: Float64Array, b: number, rows: Int32Array): Float64Array {
+  const u = rows.length;
+  const out = new Float64Array(u * u);
+  for (let a = 0; a < u; a++) for (let c = 0; c < u; c++) out[a * u + c] = gram[rows[a] * b + rows[c]];
+  return out;
+}

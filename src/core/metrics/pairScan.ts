@@ -20,7 +20,8 @@ export interface PairScan {
    * 1-based in-batch rank of each pair's positive among {v_j} ∪ N(j) by s(q_j, ·):
    * rank_j = 1 + #{ i ≠ j : negMask[j,i] = 1 and sQV[j,i] >= sQV[j,j] }. Ties count against the
    * positive, so equal scores (e.g. a collapsed model) never give a flattering rank; masked
-   * columns (negMask = 0: the diagonal, accidental hits) are not candidates.
+   * columns (negMask = 0: the diagonal, accidental hits) are not candidates. 0 for a row without any
+   * valid negative: its positive is not ranked against anything, so it is left out of recall.
    */
   ranks: Int32Array;
   /** #{ valid (j, i) : s(q_j, v_j) <= s(v_j, items_i) }. */
@@ -77,6 +78,7 @@ export function scanPairs(x: StepHostTensors): PairScan {
     if (pos - pos !== 0) throw nonFinite('s(q,v) (sQV diagonal)', pos, j);
     positives[j] = pos;
     let above = 0;
+    let negatives = 0;
     // Finite unless a used value is NaN / ±Infinity (a sum of finite float32s cannot overflow).
     let rowCheck = 0;
     for (let i = 0; i < N; i++) {
@@ -88,6 +90,7 @@ export function scanPairs(x: StepHostTensors): PairScan {
       // +(boolean) counts without a branch: on noisy early-training scores these comparisons are
       // coin flips, and mispredicted branches doubled the cost of this loop.
       above += +(a >= pos);
+      negatives++;
       violations += +(pos <= b);
       qNeg[count] = a;
       vNeg[count] = b;
@@ -95,7 +98,7 @@ export function scanPairs(x: StepHostTensors): PairScan {
       count++;
     }
     if (!Number.isFinite(rowCheck)) throw firstNonFinite(x, j, hyperName);
-    ranks[j] = 1 + above;
+    ranks[j] = negatives > 0 ? 1 + above : 0;
   }
   return {
     positives,

@@ -5,7 +5,7 @@
 import { SIMILARITY_RANGE, summarizeDistribution } from './distributionSummary';
 import { effectiveRank } from './effectiveRank';
 import { inBatchRecall } from './inBatchRecall';
-import { itemGram } from './itemGram';
+import { distinctItemRows, itemGram, subGram } from './itemGram';
 import { meanDimensionStd, meanOffDiagonalCosine, uniformity } from './itemGeometry';
 import { scanPairs } from './pairScan';
 import { similarityRatio } from './similarityRatio';
@@ -32,6 +32,13 @@ export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnostics
   const sQNeg = summarizeDistribution(scan.sQNeg, SIMILARITY_RANGE, 's(q,v⁻)');
   const sVNeg = summarizeDistribution(scan.sVNeg, SIMILARITY_RANGE, 's(v,v⁻)');
   const { gram } = itemGram(x);
+  // Item cosine and uniformity count each item once: rows of the same id (masked as each other's
+  // negatives) would otherwise add cosine-1 pairs and look like collapse.
+  const distinct = distinctItemRows(x);
+  const useDistinct = distinct !== null && distinct.length >= 2;
+  const itemG = useDistinct ? subGram(gram, B, distinct) : gram;
+  const nItems = useDistinct ? distinct.length : B;
+  const r = similarityRatio(sQV.mean, sVNeg.mean, sVNeg.count);
   return {
     dist: {
       delta: x.hyperKind === 'delta' ? hyper : null,
@@ -41,11 +48,12 @@ export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnostics
       sVNeg,
     },
     collapse: {
-      ratio: sVNeg.count > 0 ? similarityRatio(sQV.mean, sVNeg.mean) : null,
+      ratio: r.ratio,
+      ...(r.note !== null ? { ratioNote: r.note } : {}),
       gap: sQV.mean - sVNeg.mean,
       violationRate: sVNeg.count > 0 ? scan.violations / sVNeg.count : 0,
-      itemCosine: meanOffDiagonalCosine(gram, B),
-      uniformity: uniformity(gram, B),
+      itemCosine: meanOffDiagonalCosine(itemG, nItems),
+      uniformity: uniformity(itemG, nItems),
       dimStd: meanDimensionStd(x.itemEmb, B, D),
       effectiveRank: opts.effectiveRank ? effectiveRank(x.itemEmb, B, D) : null,
     },

@@ -19,11 +19,17 @@ export interface DistributionSummary {
   hist: { lo: number; hi: number; counts: number[] };
 }
 
-export type CollapseState = 'healthy' | 'warning' | 'collapsed';
+/** The collapse verdict's states (docs/diagnostics.md, "Collapse verdict"). */
+export type CollapseState = 'initialising' | 'healthy' | 'warning' | 'collapsing' | 'collapsed' | 'never-separated';
 
 export interface CollapseIndicators {
-  /** R = mean s(q,v) / mean s(v,v⁻); null when mean s(v,v⁻) <= 0.05 (see docs/diagnostics.md). */
+  /**
+   * R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) (event schema v2; v1 had mean s(q,v) / mean s(v,v⁻)).
+   * null only when 1 − mean s(q,v) ≈ 0 or there is no valid negative; `ratioNote` says which.
+   */
   ratio: number | null;
+  /** Why `ratio` is null; absent (or null) when R is defined. */
+  ratioNote?: string | null;
   /** gap = mean s(q,v) − mean s(v,v⁻). */
   gap: number;
   /** Share of valid (j,i) pairs with s(q_j,v_j) <= s(v_j,v_i). */
@@ -53,7 +59,13 @@ export interface StepDiagnostics {
   };
   collapse: CollapseIndicators;
   /** In-batch recall@k: share of pairs whose positive ranks in the top k among {v_j} ∪ N(j) by s(q_j,·). */
-  recall: { at1: number; at5: number; at10: number };
+  recall: {
+    at1: number;
+    at5: number;
+    at10: number;
+    /** Pairs left out of recall because they had no valid negative (absent in runs written before). */
+    excludedRows?: number;
+  };
 }
 
 export interface CollapseVerdict {

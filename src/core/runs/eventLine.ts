@@ -3,6 +3,7 @@
  */
 import { EVENT_SCHEMA_VERSION, type RunEvent, type RunEventInput } from './eventTypes';
 import { isPlainObject } from '../jsonGuards';
+import { upgradeStepEvent } from './stepEventUpgrade';
 
 /**
  * Serialise an event as one JSON line including the trailing "\n". Puts `"v"` (always
@@ -54,7 +55,8 @@ const REQUIRED: Record<RunEvent['type'], FieldCheck[]> = {
 /**
  * Parse one line (without its "\n"; a trailing "\r" is tolerated). Checks JSON syntax, that it is an
  * object with integer `v` ≤ EVENT_SCHEMA_VERSION, string `type` and `time`, and the identity fields
- * of known types. Unknown fields are kept; unknown types are reported as 'unknown-type'.
+ * of known types. Unknown fields are kept; unknown types are reported as 'unknown-type'. Step events
+ * of an older schema are upgraded (stepEventUpgrade.ts: v1's R is recomputed with v2's definition).
  */
 export function parseEventLine(line: string): ParsedLine {
   const text = line.endsWith('\r') ? line.slice(0, -1) : line;
@@ -76,5 +78,6 @@ export function parseEventLine(line: string): ParsedLine {
   for (const [field, ok, what] of REQUIRED[o.type as RunEvent['type']]) {
     if (!ok(o[field])) return { kind: 'bad', reason: `${o.type} event: "${field}" must be ${what}` };
   }
+  upgradeStepEvent(o);
   return { kind: 'event', event: o as unknown as RunEvent };
 }

@@ -6,8 +6,12 @@ import type { CollapseVerdict, StepDiagnostics } from '../metrics/types';
 
 /** Version of the run folder layout and meta.json; bumped only on breaking changes. */
 export const RUN_FORMAT_VERSION = 1;
-/** Version of the event line schema (`"v"` of every events.jsonl line); bumped only on breaking changes. */
-export const EVENT_SCHEMA_VERSION = 1;
+/**
+ * Version of the event line schema (`"v"` of every events.jsonl line); bumped only on breaking changes.
+ * v2: `diagnostics.collapse.ratio` is R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) (v1: mean s(q,v) /
+ * mean s(v,v⁻)), `ratioNote` added, verdict states extended (see docs/run-format.md).
+ */
+export const EVENT_SCHEMA_VERSION = 2;
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -13,7 +13,7 @@ import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
 import { saveCheckpoint } from '../model/checkpoint';
 import { initTwoTower } from '../model/params';
-import { CHECKPOINTS_DIR, RunWriter, writeDirAtomically, type LogLevel, type RunError, type StepEvent, type FinalRunStatus } from '../runs';
+import { CHECKPOINTS_DIR, EVENT_SCHEMA_VERSION, RunWriter, writeDirAtomically, type LogLevel, type RunError, type StepEvent, type FinalRunStatus } from '../runs';
 import { Batcher } from './batcher';
 import { featurizeExamples } from './featurizedData';
 import { hyperRange } from './hyperRange';
@@ -123,7 +123,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const params = initTwoTower(cfg.model, t.seed);
   const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
   logBoth('info', `host embedding work on ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}`);
-  const monitor = new CollapseMonitor();
+  const monitor = new CollapseMonitor(cfg.diagnostics?.collapse ?? {}, { totalSteps: total });
   const hyper = hyperRange(cfg.loss);
   let step = 0;
   let bestScore = -Infinity;
@@ -172,7 +172,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         );
         const verdict = monitor.update(diagnostics, s);
         const event: StepEvent = {
-          v: 1, time: new Date().toISOString(), type: 'step', step: s, epoch: batch.epoch,
+          v: EVENT_SCHEMA_VERSION, time: new Date().toISOString(), type: 'step', step: s, epoch: batch.epoch,
           loss: r.loss, lossQ: r.lossQ, lossSym: r.lossSym, lr: trainer.adam.learningRate, gradNorm: r.gradNorm,
           stepMs, examplesPerSec: (batch.B * 1000) / stepMs, diagnostics, verdict,
         };

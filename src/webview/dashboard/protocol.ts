@@ -15,6 +15,7 @@
  *
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
+import { COLLAPSE_STATES } from '../../core/metrics/collapseMonitor';
 import type { StepEvent } from '../../core/runs/eventTypes';
 import { isFiniteNumber, isPlainObject } from '../../core/jsonGuards';
 
@@ -88,7 +89,7 @@ type Check = (x: unknown, path: string) => string | null;
 const SUMMARY_STATS = ['count', 'mean', 'std', 'min', 'p05', 'p25', 'p50', 'p75', 'p95', 'max'] as const;
 const COLLAPSE_FIELDS = ['ratio', 'gap', 'violationRate', 'itemCosine', 'uniformity', 'dimStd', 'effectiveRank'] as const;
 const RECALL_FIELDS = ['at1', 'at5', 'at10'] as const;
-const VERDICT_STATES = ['healthy', 'warning', 'collapsed'];
+const VERDICT_STATES: readonly string[] = COLLAPSE_STATES;
 
 /** Every listed field is a number or null. */
 function numbersOrNull(o: Obj, fields: readonly string[], path: string): string | null {
@@ -139,7 +140,7 @@ const checkStepEvent: Check = (x, path) => {
   if (r) return r;
   const v = x.verdict;
   if (!isObj(v) || !VERDICT_STATES.includes(v.state as string) || typeof v.reason !== 'string') {
-    return `${path}.verdict must be {state: healthy|warning|collapsed, reason: string}`;
+    return `${path}.verdict must be {state: ${VERDICT_STATES.join('|')}, reason: string}`;
   }
   return null;
 };

@@ -11,6 +11,7 @@ import { formatTick } from './chartSetup';
 import type { EvalPoint } from '../protocol';
 import type { ColorResolver, Palette } from '../theme';
 import { ChartCard, Section } from '../views/section';
+import { VerdictBand } from '../views/verdictBand';
 import { EvalChart, recallMetricNames } from './evalChart';
 import { HistogramChart } from './histogramChart';
 import { SeriesChart, type SeriesChartSpec } from './seriesChart';
@@ -25,7 +26,8 @@ export interface DrawContext {
 
 export interface ChartPanel {
   readonly id: string;
-  readonly card: ChartCard;
+  /** The panel's element (a ChartCard, or the verdict band's figure): drawn only while visible. */
+  readonly card: { readonly root: HTMLElement };
   readonly section: Section;
   draw(ctx: DrawContext): void;
   applyTheme(p: Palette): void;
@@ -60,8 +62,12 @@ const HYPER_BANDS: SeriesChartSpec = {
 };
 
 const SIMILARITY: SeriesChartSpec = {
-  axes: [{ id: 'y', position: 'left' }],
+  axes: [{ id: 'y', position: 'left', suggestedMin: -0.2, suggestedMax: 1 }],
   lines: [
+    { series: 'sim.qv.p95', label: 's(q,v) p05–p95', color: 'green', alpha: 0, fill: { to: 'sim.qv.p05', alpha: 0.16 } },
+    { series: 'sim.qv.p05', label: 's(q,v) p05', color: 'green', alpha: 0, legend: false },
+    { series: 'sim.vneg.p95', label: 's(v,v⁻) p05–p95', color: 'red', alpha: 0, fill: { to: 'sim.vneg.p05', alpha: 0.16 } },
+    { series: 'sim.vneg.p05', label: 's(v,v⁻) p05', color: 'red', alpha: 0, legend: false },
     { series: 'sim.qv', label: 'mean s(q,v)', color: 'green' },
     { series: 'sim.vneg', label: 'mean s(v,v⁻)', color: 'red' },
   ],
@@ -78,9 +84,8 @@ const RATIO_VIOLATION: SeriesChartSpec = {
   ],
   // Labels next to their axis: R's on the left, the violation rate's on the right.
   thresholds: [
-    { axis: 'y', value: T.warningRatio, label: 'R warn <', color: 'yellow' },
-    { axis: 'y1', value: T.warningViolationRate, label: 'viol. warn >', color: 'yellow' },
-    { axis: 'y1', value: T.collapsedViolationRate, label: 'viol. collapse >', color: 'red' },
+    { axis: 'y', value: 1, label: 'R = 1', color: 'red' },
+    { axis: 'y', value: T.separatedRatio, label: 'separated ≥', color: 'green' },
   ],
 };
 
@@ -88,8 +93,7 @@ const ITEM_COSINE: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
   lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
   thresholds: [
-    { axis: 'y', value: T.warningItemCosine, label: 'warn >', color: 'yellow' },
-    { axis: 'y', value: T.collapsedItemCosine, label: 'collapse >', color: 'red' },
+    { axis: 'y', value: T.collapsedItemCosine, label: 'collapse signature >', color: 'red' },
   ],
 };
 
@@ -142,6 +146,27 @@ class SeriesPanel implements ChartPanel {
 
   charted(id: SeriesId): number | null {
     return this.chart.chartedCount(id);
+  }
+}
+
+/** The verdict timeline band (views/verdictBand.ts) as a panel of the collapse section. */
+export class VerdictBandPanel implements ChartPanel {
+  readonly id = 'verdictBand';
+  readonly band = new VerdictBand();
+  readonly card = this.band;
+
+  constructor(readonly section: Section) {
+    section.body.appendChild(this.band.root);
+  }
+
+  draw(ctx: DrawContext): void {
+    this.band.render(ctx.store.verdictSegments, ctx.xRange);
+  }
+
+  applyTheme(): void {}
+
+  charted(): number | null {
+    return null;
   }
 }
 
@@ -244,9 +269,9 @@ export function buildLayout(
   };
   const hyperBandsCard = card(hyper, 'hyperBands', 'Distribution over steps', 'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median');
   const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
-  const simCard = card(collapse, 'similarity', 'Mean similarities', 'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives');
-  const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = mean s(q,v) / mean s(v,v⁻), undefined (a gap) while mean s(v,v⁻) ≤ 0.05; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
-  const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; the collapse verdict warns above and collapses above the thresholds');
+  const simCard = card(collapse, 'similarity', 's(q,v) vs s(v,v⁻)', 'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives, each with its p05–p95 band: healthy training lifts s(q,v) above s(v,v⁻); collapse pushes s(v,v⁻) towards 1');
+  const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)): above 1 queries sit closer to their positives than items to each other, → 0 as items collapse; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
+  const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; above the line with R < 1 is the collapse signature (the verdict also watches its rise from the best value)');
   const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
   const evalCard = card(retrieval, 'eval', 'Evaluation recall@k', 'Recall@k of evaluations on the test set (exact search) after a step');
@@ -259,9 +284,10 @@ export function buildLayout(
     new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
     new SeriesPanel('ratio', collapse, ratioCard, RATIO_VIOLATION, display, palette, colors, (ctx) => {
       const r = ctx.store.column('collapse.ratio').last();
-      return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (mean s(v,v⁻) ≤ 0.05)' : '';
+      return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (1 − mean s(q,v) ≈ 0)' : '';
     }),
     new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors),
+    new VerdictBandPanel(collapse),
     new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
     new SeriesPanel('recall', retrieval, recallCard, RECALL, display, palette, colors),
     evalPanel,

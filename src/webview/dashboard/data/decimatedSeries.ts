@@ -7,7 +7,9 @@
  * series is short, so short runs are drawn exactly). Each bucket keeps a summary — index of its min,
  * of its max and of its first missing value — and is drawn from that summary:
  * - `minmax` (lines): the min and max points at their own steps, in step order, plus a gap (y null)
- *   where a value is missing, so spikes and NaN holes survive decimation;
+ *   where a whole bucket is missing, so spikes and NaN holes survive decimation (a bucket with some
+ *   values draws them: a gap inside every partly-missing bucket would break the line into isolated,
+ *   invisible points — how R once vanished from the chart);
  * - `max` / `min` (upper / lower edges of a distribution band): one point per bucket at the bucket's
  *   first step holding the bucket's max / min, so the two edges of a band share their x positions.
  * The open (last) bucket also gets a point at its last step, so lines and bands reach the newest step.
@@ -184,7 +186,8 @@ export class DecimatedSeries {
     const at = (i: number, y: number | null): ChartPoint => ({ x: this.xs.get(i), y });
     if (this.mode === 'minmax') {
       const idx: number[] = [];
-      for (const i of [this.minI[k], this.maxI[k], this.gapI[k]]) if (i >= 0 && !idx.includes(i)) idx.push(i);
+      const gap = this.minI[k] < 0 ? this.gapI[k] : -1;
+      for (const i of [this.minI[k], this.maxI[k], gap]) if (i >= 0 && !idx.includes(i)) idx.push(i);
       if (open && last >= 0 && !idx.includes(last)) idx.push(last);
       idx.sort((p, q) => p - q);
       for (const i of idx) {

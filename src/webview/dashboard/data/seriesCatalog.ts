@@ -16,6 +16,10 @@ export const RAW_SERIES = [
   'hyper.p95',
   'sim.qv',
   'sim.vneg',
+  'sim.qv.p05',
+  'sim.qv.p95',
+  'sim.vneg.p05',
+  'sim.vneg.p95',
   'collapse.ratio',
   'collapse.violationRate',
   'collapse.itemCosine',
@@ -67,6 +71,10 @@ export const EXTRACT: Readonly<Record<RawSeriesId, (e: StepEvent) => number>> = 
   'hyper.p95': hyperStat('p95'),
   'sim.qv': (e) => num(e.diagnostics.dist.sQV.mean),
   'sim.vneg': (e) => num(e.diagnostics.dist.sVNeg.mean),
+  'sim.qv.p05': (e) => num(e.diagnostics.dist.sQV.p05),
+  'sim.qv.p95': (e) => num(e.diagnostics.dist.sQV.p95),
+  'sim.vneg.p05': (e) => num(e.diagnostics.dist.sVNeg.p05),
+  'sim.vneg.p95': (e) => num(e.diagnostics.dist.sVNeg.p95),
   'collapse.ratio': (e) => num(e.diagnostics.collapse.ratio),
   'collapse.violationRate': (e) => num(e.diagnostics.collapse.violationRate),
   'collapse.itemCosine': (e) => num(e.diagnostics.collapse.itemCosine),
@@ -80,7 +88,7 @@ export const EXTRACT: Readonly<Record<RawSeriesId, (e: StepEvent) => number>> = 
 
 /** Decimation of each series: band edges keep their envelope, every line its min and max. */
 export function decimationMode(id: SeriesId): DecimationMode {
-  if (id === 'hyper.p05' || id === 'hyper.p25') return 'min';
-  if (id === 'hyper.p75' || id === 'hyper.p95') return 'max';
+  if (id === 'hyper.p05' || id === 'hyper.p25' || id === 'sim.qv.p05' || id === 'sim.vneg.p05') return 'min';
+  if (id === 'hyper.p75' || id === 'hyper.p95' || id === 'sim.qv.p95' || id === 'sim.vneg.p95') return 'max';
   return 'minmax';
 }

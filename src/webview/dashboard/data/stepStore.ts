@@ -3,6 +3,7 @@
  * the newest step event (for its histogram and verdict). Step events themselves are not kept, so a
  * 100k-step history costs ~16 MB, not the hundreds of MB of its JSON.
  */
+import type { CollapseState } from '../../../core/metrics/types';
 import type { StepEvent } from '../protocol';
 import { GrowableFloat64 } from './growableArray';
 import { EmaSmoother } from './smoothing';
@@ -11,7 +12,19 @@ import { EXTRACT, RAW_SERIES, SMOOTHED_SOURCES, hyperOf, type HyperKind, type Se
 /** TensorBoard's default smoothing weight. */
 export const DEFAULT_SMOOTHING = 0.6;
 
+/** A run of consecutive logged steps with the same verdict state (the reason is the first step's). */
+export interface VerdictSegment {
+  state: CollapseState;
+  from: number;
+  to: number;
+  /** Reason at the first and the last step of the segment. */
+  firstReason: string;
+  lastReason: string;
+}
+
 export class StepStore {
+  /** The verdict timeline, run-length encoded (a handful of segments, not one entry per step). */
+  private readonly segments: VerdictSegment[] = [];
   /** x of every series: the step numbers. */
   readonly steps = new GrowableFloat64();
   /** Event times (ms since the epoch; NaN when unparseable), for steps/s. */
@@ -52,6 +65,11 @@ export class StepStore {
     return this.columns.get(id) as GrowableFloat64;
   }
 
+  /** The verdict timeline: consecutive logged steps of one state, oldest first. */
+  get verdictSegments(): readonly VerdictSegment[] {
+    return this.segments;
+  }
+
   /** Step number of the newest step, or null. */
   lastStep(): number | null {
     return this.steps.length === 0 ? null : this.steps.last();
@@ -75,6 +93,13 @@ export class StepStore {
       }
       const hyper = hyperOf(e);
       if (hyper) this.kinds.add(hyper.kind);
+      const seg = this.segments.at(-1);
+      if (seg && seg.state === e.verdict.state) {
+        seg.to = e.step;
+        seg.lastReason = e.verdict.reason;
+      } else {
+        this.segments.push({ state: e.verdict.state, from: e.step, to: e.step, firstReason: e.verdict.reason, lastReason: e.verdict.reason });
+      }
       this.newest = e;
       added++;
     }
@@ -87,6 +112,7 @@ export class StepStore {
     this.times.clear();
     for (const c of this.columns.values()) c.clear();
     this.kinds.clear();
+    this.segments.length = 0;
     this.newest = null;
     this.resetSmoothers();
   }

@@ -1,4 +1,4 @@
-/** The collapse verdict badge: state (healthy / warning / collapsed), its reason and the step. */
+/** The collapse verdict badge: state (initialising … collapsed, docs/diagnostics.md), its reason and the step. */
 import type { CollapseVerdict } from '../../../core/metrics/types';
 import { codicon, el } from './dom';
 
@@ -7,8 +7,14 @@ export interface ShownVerdict extends CollapseVerdict {
   step: number;
 }
 
-const ICON: Record<CollapseVerdict['state'], string> = { healthy: 'pass', warning: 'warning', collapsed: 'error' };
-const LABEL: Record<CollapseVerdict['state'], string> = { healthy: 'Healthy', warning: 'Warning', collapsed: 'Collapsed' };
+const ICON: Record<CollapseVerdict['state'], string> = {
+  initialising: 'loading', healthy: 'pass', warning: 'warning', collapsing: 'arrow-down', collapsed: 'error', 'never-separated': 'circle-slash',
+};
+/** Labels of the states, as shown in the badge and the verdict band. */
+export const VERDICT_LABEL: Record<CollapseVerdict['state'], string> = {
+  initialising: 'Initialising', healthy: 'Healthy', warning: 'Warning', collapsing: 'Collapsing', collapsed: 'Collapsed', 'never-separated': 'Never separated',
+};
+const LABEL = VERDICT_LABEL;
 
 export class VerdictBadge {
   readonly root = el('div', { className: 'verdict verdict-none', attrs: { role: 'status', 'aria-live': 'polite', 'data-role': 'verdict' } });
