@@ -14,6 +14,7 @@ import { ConfigError } from '../src/core/config/configError';
 import { editorSchema } from '../src/core/config/editorSchema';
 import { EXPERIMENT_SCHEMA, parseConfigText } from '../src/core/config/loadConfig';
 import { shownByJsonService } from '../src/extension/jsonServiceOverlap';
+import { isStillRunning, watchDetachedRun } from '../src/extension/detachedRun';
 import { evaluateRun } from '../src/core/eval';
 import { loadExamples } from '../src/core/data/load';
 import { readEvents, readRun, RunWriter } from '../src/core/runs';
@@ -283,4 +284,46 @@ test('#15 the extension activates when a config is opened (onLanguage of the lan
   assert.ok(lang, '*.rlens.json has a language');
   assert.ok(pkg.activationEvents.includes(`onLanguage:${lang.id}`), pkg.activationEvents.join(', '));
   assert.ok(pkg.activationEvents.includes('workspaceContains:**/*.rlens.json'));
+});
+
+/** Polls `read` until `ok` holds (state, not time: the limit only turns a hang into a failure). */
+async function waitUntil<T>(what: string, read: () => T, ok: (v: T) => boolean, limitMs = 120_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = read();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > limitMs) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('#14 a training run outlives the process that started it (window reload) and is re-attached: followed and stopped by its pid', { timeout: 300_000 }, async () => {
+  const exp = smallExperiment({ training: { steps: 100000, logEvery: 1, checkpointEvery: 100000 } });
+  // The "extension host": starts the trainer as the extension does, reports run and pid, then dies abruptly.
+  const host = `
+    const { startTrainer } = require(${JSON.stringify(path.join(REPO, 'src/trainer/client.ts'))});
+    const h = startTrainer({ configPath: ${JSON.stringify(exp.config)}, overrides: [], outliveParent: true }, () => undefined, { detached: true });
+    let runDir = null;
+    h.child.on('message', (m) => { if (m.type === 'started') runDir = m.runDir; if (m.type === 'step' && m.event.step >= 3 && runDir) { console.log(JSON.stringify({ pid: h.child.pid, runDir })); process.exit(0); } });`;
+  const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', host], { encoding: 'utf8', timeout: 120_000 });
+  const line = out.stdout.split('\n').find((l) => l.includes('"runDir":"'));
+  assert.ok(line, out.stdout + out.stderr);
+  const { pid, runDir } = JSON.parse(line) as { pid: number; runDir: string };
+  const rec = { configPath: exp.config, runDir, pid, host: os.hostname() };
+  const stepNow = () => readRun(runDir).step;
+  const atDeath = stepNow();
+  // Still training after its parent is gone: steps keep coming and the run is not ended.
+  await waitUntil('steps after the parent died', () => ({ step: stepNow(), status: readRun(runDir).status }), (r) => r.status !== 'running' || r.step >= atDeath + 20);
+  assert.equal(readRun(runDir).status, 'running', 'the run did not stop with its parent');
+  assert.equal(isStillRunning(rec), true);
+  // Re-attached: Stop is a SIGINT, and the end is read from the run folder.
+  const watch = watchDetachedRun(rec, 200);
+  assert.equal(watch.stop(), true);
+  const end = await watch.done;
+  assert.equal(end.status, 'stopped');
+  const summary = readRun(runDir);
+  assert.equal(summary.meta?.checkpoints.last?.step, end.step);
+  const steps = eventsOf(runDir).events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
+  assert.deepEqual(steps, steps.map((_, i) => i + 1), 'every step is in events.jsonl');
+  assert.equal(isStillRunning(rec), false);
 });

@@ -28,6 +28,8 @@ export interface TrainerOptions {
   onInvalid?: (reason: string) => void;
   stderr?: (chunk: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Start the trainer in its own process group (with `outliveParent`, it survives its parent). */
+  detached?: boolean;
 }
 
 /** Forks a trainer and sends it `start`. `onMessage` gets every valid message; invalid ones go to `onInvalid`. */
@@ -45,7 +47,7 @@ export function startEvaluation(job: Omit<EvaluateMessage, 'type'>, onMessage: (
 
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
   const entry = trainerEntry();
-  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env });
+  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env, detached: opts.detached ?? false });
   child.stdout?.on('data', (d: Buffer) => opts.stderr?.(d.toString()));
   child.stderr?.on('data', (d: Buffer) => opts.stderr?.(d.toString()));
   let doneMsg: Extract<FromTrainer, { type: 'done' }> | null = null;
