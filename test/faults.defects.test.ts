@@ -17,7 +17,9 @@ import { shownByJsonService } from '../src/extension/jsonServiceOverlap';
 import { isStillRunning, watchDetachedRun } from '../src/extension/detachedRun';
 import { evaluateRun } from '../src/core/eval';
 import { loadExamples } from '../src/core/data/load';
-import { readEvents, readRun, RunWriter } from '../src/core/runs';
+import { readEvents, readRun, RunWriter, type StepEvent } from '../src/core/runs';
+import { EXTRACT } from '../src/webview/dashboard/data/seriesCatalog';
+import { progressFields } from '../src/cli/trainCommand';
 import { runTraining } from '../src/core/training/trainLoop';
 import { startTrainer } from '../src/trainer/client';
 import type { FromTrainer } from '../src/trainer/protocol';
@@ -151,8 +153,12 @@ test('#6 no negative in any batch: a warning on the first step, and the run fail
   assert.match(r.error!.message, /no negatives in the whole first epoch \(steps 1–7\)/);
   assert.ok(logs.some((l) => /^warn: step 1 has no negative/.test(l)), logs.join('\n'));
   assert.equal(readRun(r.runDir).status, 'failed');
-  const steps = eventsOf(r.runDir).events.filter((e) => e.type === 'step');
+  const steps = eventsOf(r.runDir).events.filter((e): e is StepEvent => e.type === 'step');
   assert.equal(steps.length, 7, 'the steps of the first epoch are kept');
+  // The empty τ and s(v,v⁻) distributions show as "no values", not as zeros.
+  assert.equal(steps[0].diagnostics.dist.tau?.count, 0);
+  assert.ok(Number.isNaN(EXTRACT['hyper.p50'](steps[0])) && Number.isNaN(EXTRACT['sim.vneg'](steps[0])), 'dashboard: a gap');
+  assert.equal(progressFields(steps[0]).tau, '–', 'CLI bar: no value');
 });
 
 test('#8 a missing data.test is reported before any run folder or step', async () => {
