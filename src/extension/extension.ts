@@ -5,6 +5,7 @@
  * extension host: training and evaluation run in a forked dist/trainer.js).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { explainRunElsewhere, loadFailuresOf, registerCommands } from './commands';
 import { ConfigDiagnostics } from './configDiagnostics';
@@ -24,12 +25,19 @@ import { ShownRun } from './shownRun';
 import { RunStatusBar } from './statusBar';
 import { TrainingController } from './trainingController';
 import { TrainingNotifications } from './trainingNotifications';
+import type { DetachedRunRecord } from './detachedRun';
+
+/** workspaceState key of the run this workspace's window started (re-attached after a reload). */
+const LIVE_RUN_KEY = 'retrievalLens.liveRun';
 
 export function activate(context: vscode.ExtensionContext): void {
   const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
   const log = vscode.window.createOutputChannel('Retrieval Lens', { log: true });
   const registry = new RunRegistry();
-  const training = new TrainingController(log);
+  const training = new TrainingController(log, {
+    get: () => context.workspaceState.get<DetachedRunRecord>(LIVE_RUN_KEY),
+    set: (rec) => void context.workspaceState.update(LIVE_RUN_KEY, rec),
+  });
   const evaluation = new EvaluationController(log);
   const shown = new ShownRun(log);
   sub(log, registry, training, evaluation, shown);
@@ -130,6 +138,19 @@ export function activate(context: vscode.ExtensionContext): void {
       if (dir) loadFailuresOf(services, dir);
     }),
   );
+
+  // A run started here before a window reload kept running: make it live again (dashboard, Stop) and say so.
+  const reattached = training.reattach();
+  if (reattached) {
+    void vscode.window
+      .showInformationMessage(
+        `Retrieval Lens: training of ${path.basename(reattached.configPath)} kept running through the window reload (${path.basename(reattached.runDir)}); Stop still stops it.`,
+        'Show Dashboard',
+      )
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('retrievalLens.showDashboard', reattached.runDir);
+      });
+  }
 
   // Background: find the experiments and show the most relevant run (a running one, else the newest).
   void registry.rescan().then(() => {

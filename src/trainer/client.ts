@@ -78,6 +78,8 @@ export interface TrainerOptions {
   startTimeoutMs?: number;
   /** Another entry script (tests of the process handling); default `trainerEntry()`. */
   entry?: { file: string; execArgv: string[] };
+  /** Start the trainer in its own process group (with `outliveParent`, it survives its parent). */
+  detached?: boolean;
 }
 
 /** Forks a trainer and, once it is ready, sends it `start`. `onMessage` gets every valid message; invalid ones go to `onInvalid`. */
@@ -112,7 +114,7 @@ class LineTail {
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
   const entry = opts.entry ?? trainerEntry();
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env });
+  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env, detached: opts.detached ?? false });
   const stderrTail = new LineTail(STDERR_TAIL_LINES);
   child.stdout?.on('data', (d: Buffer) => opts.onOutput?.(d.toString(), 'stdout'));
   child.stderr?.on('data', (d: Buffer) => {

@@ -24,6 +24,8 @@ function send(msg: FromTrainer): Promise<void> {
 
 let stopRequested = false;
 let started = false;
+/** Set by a start message with outliveParent: a closed IPC channel does not stop the run. */
+let outliveParent = false;
 
 async function train(msg: StartMessage): Promise<void> {
   let loaded;
@@ -77,12 +79,17 @@ process.on('message', (raw: unknown) => {
     return;
   }
   started = true;
+  outliveParent = msg.type === 'start' && msg.outliveParent === true;
   void (msg.type === 'start' ? train(msg) : evaluate(msg, send, () => stopRequested)).finally(() => {
     if (process.connected) process.disconnect();
   });
 });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (stopRequested = true));
-process.on('disconnect', () => (stopRequested = true));
+process.on('disconnect', () => {
+  if (!outliveParent) stopRequested = true;
+});
+// Once the parent is gone its pipes are closed: writing to them must not kill a run that outlives it.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 void send({ type: 'ready', pid: process.pid });

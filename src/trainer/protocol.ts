@@ -20,6 +20,12 @@ export interface StartMessage {
   steps?: number;
   /** Folder for run folders (default: the config's output.runsDir). */
   runsRoot?: string;
+  /**
+   * Keep training when the parent goes away (IPC channel closed, e.g. a VS Code window reload); the
+   * run is then followed through its folder and stopped with SIGINT. Default false: a lost parent
+   * stops the run (the CLI's behaviour).
+   */
+  outliveParent?: boolean;
 }
 
 /** Parent → trainer: finish the current step, write the last checkpoint, end with status "stopped". */
@@ -88,7 +94,11 @@ export function parseToTrainer(x: unknown): Parsed<ToTrainer> {
   if (!Array.isArray(x.overrides) || !x.overrides.every(isStr)) return fail('start.overrides must be an array of strings');
   if (x.steps !== undefined && !(Number.isInteger(x.steps) && (x.steps as number) > 0)) return fail('start.steps must be a positive integer');
   if (x.runsRoot !== undefined && !isStr(x.runsRoot)) return fail('start.runsRoot must be a string');
-  return { ok: true, value: { type: 'start', configPath: x.configPath, overrides: x.overrides as string[], steps: x.steps as number | undefined, runsRoot: x.runsRoot as string | undefined } };
+  if (x.outliveParent !== undefined && typeof x.outliveParent !== 'boolean') return fail('start.outliveParent must be a boolean');
+  return {
+    ok: true,
+    value: { type: 'start', configPath: x.configPath, overrides: x.overrides as string[], steps: x.steps as number | undefined, runsRoot: x.runsRoot as string | undefined, ...(x.outliveParent !== undefined ? { outliveParent: x.outliveParent as boolean } : {}) },
+  };
 }
 
 /** Shallow check of a step event: the fields the parent reads without further checks. */

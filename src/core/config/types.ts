@@ -1,3 +1,4 @@
+import type { ConfigProblem } from './configError';
 import type { LossConfig } from '../losses/types';
 import type { DataFormat } from '../data/types';
 import type { CollapseThresholds } from '../metrics/collapseMonitor';
@@ -72,4 +73,6 @@ export interface LoadedConfig {
   /** Absolute path of the config file (or '<inline>'). */
   path: string;
   baseDir: string;
+  /** Problems that do not stop a run (a key given twice), each located; logged by the trainer. */
+  warnings?: ConfigProblem[];
 }

@@ -4,6 +4,7 @@ import { parseConfigText } from '../config/loadConfig';
 import type { LoadedConfig } from '../config/types';
 import { loadCheckpoint } from '../model/checkpoint';
 import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from '../runs';
+import { OLD_SUFFIX } from '../runs/checkpointDir';
 import { loadEvalData } from './evalData';
 import { evaluateParams } from './evaluate';
 import { appendMetricsEntry, eventMetrics, writeFailures } from './evalOutputs';
@@ -40,16 +41,20 @@ export function loadRunConfig(runDir: string): LoadedConfig {
 /**
  * Which checkpoint folder to evaluate: the one asked for; by default "best" when it was chosen by a
  * held-out evaluation (meta.checkpoints.best.metric starts with "eval"), else "last" (a best chosen by
- * in-batch recall says little about retrieval over the corpus).
+ * in-batch recall says little about retrieval over the corpus). When `<kind>` is missing but
+ * `<kind>.old` is complete (a crash between the two renames of a swap, docs/run-format.md §5.3), that
+ * folder is used, read in place (`recovered` true): a reader does not move a run's files.
  */
-export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { kind: 'last' | 'best'; dir: string } {
+export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { kind: 'last' | 'best'; dir: string; recovered: boolean } {
   const dirOf = (k: string) => path.join(runDir, CHECKPOINTS_DIR, k);
+  const usable = (k: string) => fs.existsSync(path.join(dirOf(k), 'model.json')) || fs.existsSync(path.join(dirOf(k) + OLD_SUFFIX, 'model.json'));
   const meta = readMeta(runDir);
-  const bestByEval = meta.ok && (meta.meta.checkpoints.best?.metric ?? '').startsWith('eval') && fs.existsSync(path.join(dirOf('best'), 'model.json'));
+  const bestByEval = meta.ok && (meta.meta.checkpoints.best?.metric ?? '').startsWith('eval') && usable('best');
   const kind = wanted ?? (bestByEval ? 'best' : 'last');
   const dir = dirOf(kind);
-  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new Error(`run ${runDir} has no "${kind}" checkpoint (${dir})`);
-  return { kind, dir };
+  if (fs.existsSync(path.join(dir, 'model.json'))) return { kind, dir, recovered: false };
+  if (fs.existsSync(path.join(dir + OLD_SUFFIX, 'model.json'))) return { kind, dir: dir + OLD_SUFFIX, recovered: true };
+  throw new Error(`run ${runDir} has no "${kind}" checkpoint (${dir})`);
 }
 
 /**
@@ -62,6 +67,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   const log = o.log ?? (() => undefined);
   const loaded = loadRunConfig(o.runDir);
   const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
+  if (ckpt.recovered) log(`checkpoints/${ckpt.kind} is missing; evaluating ${ckpt.dir}, the last complete checkpoint left by an interrupted swap`);
   o.onProgress?.('load', 0, 1);
   const { params, info } = loadCheckpoint(ckpt.dir);
   const data = await loadEvalData(loaded, { testPath: o.testPath });
