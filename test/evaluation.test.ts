@@ -49,6 +49,27 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
   const { failures, badLines } = readFailures(r.failuresFile);
   assert.equal(badLines.length, 0);
   assert.equal(failures.length, e.failures.count);
+  assert.equal(e.failures.search, 'exact');
+  assert.ok(r.annFailuresFile && e.annFailures);
+  assert.equal(e.annFailures.search, `IVF-PQ, nprobe ${String(e.index.spec.nprobe)}`);
+  const annRead = readFailures(r.annFailuresFile);
+  assert.equal(annRead.failures.length, e.annFailures.count);
+  // Every number of a record comes from its one search: the top-k is sorted by the scores shown and the
+  // positive's rank agrees with them (a positive below the top k scores at most the k-th item's score).
+  for (const [list, name] of [[failures, e.failures.search], [annRead.failures, e.annFailures.search]] as const) {
+    assert.ok(list.length > 0, name);
+    for (const f of list) {
+      assert.equal(f.search, name);
+      for (let j = 1; j < f.topK.length; j++) assert.ok(f.topK[j - 1].score >= f.topK[j].score, `${name}: top-k sorted by the shown score`);
+      for (const p of f.positives) {
+        if (p.score === null) {
+          assert.equal(p.rank, null, 'only a positive the ANN search did not return has no score');
+          assert.notEqual(name, 'exact');
+        } else if (p.rank === null || p.rank > f.topK.length) assert.ok(p.score <= f.topK.at(-1)!.score + 1e-6, `${name}: positive ${p.score} ranked ${p.rank} vs k-th ${f.topK.at(-1)!.score}`);
+      }
+    }
+  }
+
   assert.equal(Object.values(e.failures.byLabel).reduce((a, b) => a + b, 0), failures.length);
   for (let i = 1; i < failures.length; i++) assert.ok(failures[i - 1].severity >= failures[i].severity, 'worst first');
   for (const f of failures.slice(0, 50)) {
@@ -62,7 +83,6 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
     assert.ok(f.topK.every((t) => !t.relevant));
     for (const p of f.positives) assert.equal(lineOf(p.source.file, p.source.line).id, p.itemId);
     for (const t of f.topK) assert.equal(lineOf(t.source.file, t.source.line).id, t.itemId);
-    for (let j = 1; j < f.topK.length; j++) assert.ok(f.topK[j - 1].score >= f.topK[j].score - 0.05, 'ANN order is roughly score order');
   }
   const evals = readEvents(path.join(runDir, 'events.jsonl')).events.filter((x): x is EvalEvent => x.type === 'eval');
   assert.equal(evals.at(-1)!.metrics['recall@10'], e.exact['recall@10']);
@@ -131,7 +151,7 @@ test('failures: ranks, scores and s(v, ·) on a hand-made corpus', () => {
   const result = search(buildIndex(corpusEmb, 4, 2, { type: 'Flat' }), queryEmb, 1, 4);
   const { failures, byLabel } = findFailures({
     step: 7, queries: [{ id: 'q1', text: 'item d', source: { file: '/q.jsonl', line: 9 } }], qrels: new Map([['q1', new Set(['d'])]]),
-    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 },
+    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 }, search: 'exact', exactScores: true,
   });
   assert.equal(failures.length, 1);
   const f: FailureRecord = failures[0];
@@ -146,7 +166,7 @@ test('failures: ranks, scores and s(v, ·) on a hand-made corpus', () => {
   // Found within k: not a failure.
   const ok = findFailures({
     step: 7, queries: [{ id: 'q1', text: 'x', source: src(1) }], qrels: new Map([['q1', new Set(['b'])]]),
-    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 },
+    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 }, search: 'exact', exactScores: true,
   });
   assert.equal(ok.failures.length, 0);
 });

@@ -7,6 +7,7 @@ import { TRIAGE_LABELS, type FailureRecord, type TriageLabel } from '../src/core
 import { startEvaluation, startTrainer } from '../src/trainer/client';
 import type { FromTrainer } from '../src/trainer/protocol';
 import { renderFailureDetail, escapeMarkdown } from '../src/extension/failureDetail';
+import { evaluationSummary } from '../src/extension/evaluationSummary';
 import { failureKey, flattenGroups, formatRank, groupFailures, stepIndex } from '../src/extension/failureGroups';
 import { evaluationTime, parseFailures, readEvalEntries, readFailures } from '../src/extension/failureRecords';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
@@ -131,4 +132,22 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
   } finally {
     fs.rmSync(exp.dir, { recursive: true, force: true });
   }
+});
+
+test('the toast names the search of every number; the detail names its search and an unreturned positive has no score', () => {
+  const byLabel = Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
+  const entry = {
+    step: 5, time: '', checkpoint: 'checkpoints/last', queries: { source: '', count: 10, withoutRelevant: 0, subset: false }, corpus: { source: '', count: 100 },
+    index: { spec: { type: 'IVF-PQ', nprobe: 16 }, notes: [], buildMs: 0, searchMs: 0 }, encodeMs: 0,
+    exact: { 'recall@10': 0.307 }, ann: { 'recall@10': 0.236 }, annGap: { 'recall@10': 0.071 },
+    failures: { k: 10, count: 4, byLabel, search: 'exact', file: 'failures.jsonl' },
+    annFailures: { k: 10, count: 6, byLabel, search: 'IVF-PQ, nprobe 16', file: 'failures-ann.jsonl' },
+  };
+  assert.equal(evaluationSummary(entry), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries');
+  const r = failure('te-1', 'ranked-low', 1, { rank: null });
+  r.search = 'IVF-PQ, nprobe 16';
+  r.positives[0].score = null;
+  const md = renderFailureDetail(r);
+  assert.match(md, /\*\*Search\*\*: IVF-PQ, nprobe 16 — every rank and s\(q, ·\) below is this search's/);
+  assert.match(md, /\| >100 \| `p1` \| not returned by IVF-PQ, nprobe 16 \|/);
 });

@@ -36,7 +36,11 @@ export function formatEvalSummary(e: EvalEntry): string {
   for (const k of keys) {
     lines.push(`${k.padEnd(10)}  ${pct(e.exact[k])}${e.ann ? `  ${pct(e.ann[k])}  ${e.annGap?.[k] !== undefined ? pct(e.annGap[k]) : '    –'}` : ''}`);
   }
-  lines.push(`failing queries (no relevant item in the top ${e.failures.k}): ${e.failures.count} — ${Object.entries(e.failures.byLabel).map(([l, n]) => `${l} ${n}`).join(', ')}`);
+  for (const f of [e.failures, e.annFailures]) {
+    if (!f) continue;
+    const labels = Object.entries(f.byLabel).filter(([, n]) => n > 0).map(([l, n]) => `${l} ${n}`).join(', ');
+    lines.push(`failing queries of the ${f.search ?? 'configured'} search (no relevant item in the top ${f.k}): ${f.count}${labels ? ` — ${labels}` : ''}${f.file ? ` (eval/${f.file})` : ''}`);
+  }
   lines.push(`encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`);
   return lines.join('\n');
 }
@@ -75,7 +79,7 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
   stopBar();
   if (entry) {
     console.log(formatEvalSummary(entry));
-    console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures: ${failuresFile}`);
+    console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures (exact): ${failuresFile}`);
   }
   if (!done) {
     console.error('the evaluation process exited without finishing');

@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPidAlive } from '../core/runs/status';
 import { readMeta } from '../core/runs/meta';
+import { evaluationSummary } from './evaluationSummary';
 import { copyExample } from './exampleProject';
 import { isExperimentConfig, samePath } from './experimentFiles';
 import { runDescription, hasCheckpoint } from './runItems';
@@ -55,6 +56,10 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg('retrievalLens.nextFailingQuery', () => s.navigator.step(1)),
     reg('retrievalLens.previousFailingQuery', () => s.navigator.step(-1)),
     reg('retrievalLens.openFailure', (key: string) => s.navigator.openKey(key)),
+    reg('retrievalLens.switchFailuresSearch', () => {
+      if (s.failures.switchSearch() < 0) void vscode.window.showInformationMessage('Retrieval Lens: this evaluation has failing queries of the exact search only.');
+      s.failuresView.message = s.failures.summary;
+    }),
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),
     reg('retrievalLens.newExperimentFromExample', () => newExperimentFromExample(s)),
@@ -222,11 +227,7 @@ async function evaluateRun(s: Services, dir?: string): Promise<void> {
   s.shown.show(result.runDir);
   loadFailuresOf(s, result.runDir);
   s.runsTree.refresh();
-  const recall = result.entry.exact['recall@10'];
-  const choice = await vscode.window.showInformationMessage(
-    `Retrieval Lens: ${path.basename(result.runDir)} — recall@10 ${recall === undefined ? '–' : recall.toFixed(3)}, ${result.entry.failures.count} failing queries.`,
-    'Show Failing Queries',
-  );
+  const choice = await vscode.window.showInformationMessage(`Retrieval Lens: ${path.basename(result.runDir)} — ${evaluationSummary(result.entry)}.`, 'Show Failing Queries');
   if (choice) await vscode.commands.executeCommand('retrievalLens.failures.focus');
 }
 

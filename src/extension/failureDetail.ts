@@ -38,8 +38,9 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
   if (opts.staleWarning) out.push(`> ⚠️ ${escapeMarkdown(opts.staleWarning)}`, '');
   out.push(
     `- **Query** \`${r.queryId.replace(/`/g, "'")}\` at ${escapeMarkdown(shortLocation(r.source.file, r.source.line, opts.baseDir))}`,
+    `- **Search**: ${escapeMarkdown(r.search ?? 'the configured index')} — every rank and s(q, ·) below is this search's (step ${r.step})`,
     `- **Triage**: ${TRIAGE_TITLES[r.label] ?? r.label} — ${escapeMarkdown(r.labelReason ?? '')}`,
-    `- **Best positive**: ${formatRank(r)} (top ${r.topK.length} retrieved, step ${r.step})`,
+    `- **Best positive**: ${formatRank(r)} (top ${r.topK.length} retrieved)`,
     '',
     '## Positive' + (r.positives.length === 1 ? '' : 's'),
     '',
@@ -47,13 +48,14 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
     '|---:|---|---:|---|',
   );
   for (const p of r.positives) {
-    out.push(`| ${p.rank === null ? `>${r.rankCutoff}` : p.rank} | \`${p.itemId.replace(/`/g, "'")}\` | ${sim(p.score)} | ${escapeMarkdown(p.text)} |`);
+    const score = p.score === null ? `not returned by ${escapeMarkdown(r.search ?? 'the search')}` : sim(p.score);
+    out.push(`| ${p.rank === null ? `>${r.rankCutoff}` : p.rank} | \`${p.itemId.replace(/`/g, "'")}\` | ${score} | ${escapeMarkdown(p.text)} |`);
   }
   out.push('', `## Top ${r.topK.length} retrieved`, '', '| # | item | s(q, item) | s(v, item) | text |', '|---:|---|---:|---:|---|');
   r.topK.forEach((t, i) => {
     const mark = t.relevant ? ' ✓' : '';
     out.push(`| ${i + 1} | \`${t.itemId.replace(/`/g, "'")}\`${mark} | ${sim(t.score)} | ${sim(t.simToPositive)} | ${escapeMarkdown(t.text)} |`);
   });
-  out.push('', '_s(v, item): similarity of the best-ranked positive v to the retrieved item; ✓ marks a relevant item._', '');
+  out.push('', '_s(q, item): the search\'s score (sorted); s(v, item): exact cosine of the best-ranked positive v and the retrieved item; ✓ marks a relevant item._', '');
   return out.join('\n');
 }

@@ -5,13 +5,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EVAL_DIR, FAILURES_FILE, METRICS_FILE } from '../core/eval/evalOutputs';
+import { ANN_FAILURES_FILE, EVAL_DIR, FAILURES_FILE, METRICS_FILE } from '../core/eval/evalOutputs';
 import { TRIAGE_LABELS, type EvalEntry, type EvalMetricsFile, type FailureRecord } from '../core/eval/types';
 import { isPlainObject } from '../core/jsonGuards';
 
-/** Path of eval/failures.jsonl of a run. */
-export function failuresPath(runDir: string): string {
-  return path.join(runDir, EVAL_DIR, FAILURES_FILE);
+/** Which search's failing queries: the exact one (eval/failures.jsonl) or the ANN one (eval/failures-ann.jsonl). */
+export type FailureSearch = 'exact' | 'ann';
+
+/** Path of a run's failures file of one search. */
+export function failuresPath(runDir: string, which: FailureSearch = 'exact'): string {
+  return path.join(runDir, EVAL_DIR, which === 'ann' ? ANN_FAILURES_FILE : FAILURES_FILE);
 }
 
 /** Path of eval/metrics.json of a run. */
@@ -61,11 +64,11 @@ export function parseFailures(text: string): FailuresRead {
   return out;
 }
 
-/** Read eval/failures.jsonl of a run; null when the run has no failures file. */
-export function readFailures(runDir: string): FailuresRead | null {
+/** Read a run's failures file of one search; null when the run has no such file. */
+export function readFailures(runDir: string, which: FailureSearch = 'exact'): FailuresRead | null {
   let text: string;
   try {
-    text = fs.readFileSync(failuresPath(runDir), 'utf8');
+    text = fs.readFileSync(failuresPath(runDir, which), 'utf8');
   } catch {
     return null;
   }

@@ -5,7 +5,10 @@ import type { EvalEntry, EvalMetricsFile, FailureRecord } from './types';
 
 export const EVAL_DIR = 'eval';
 export const METRICS_FILE = 'metrics.json';
+/** Failing queries of the exact search. */
 export const FAILURES_FILE = 'failures.jsonl';
+/** Failing queries of the ANN (IVF-PQ) search. */
+export const ANN_FAILURES_FILE = 'failures-ann.jsonl';
 
 /** Reads eval/metrics.json; a missing file is an empty list, an unreadable one is moved aside (never overwritten). */
 export function readMetricsFile(runDir: string, log?: (m: string) => void): EvalMetricsFile {
@@ -33,10 +36,10 @@ export function appendMetricsEntry(runDir: string, entry: EvalEntry, log?: (m: s
   return file;
 }
 
-/** Replaces eval/failures.jsonl (atomic) with the failures of the latest full evaluation, worst first. */
-export function writeFailures(runDir: string, failures: FailureRecord[]): string {
+/** Replaces eval/<name> (atomic; default failures.jsonl) with one search's failures of the latest full evaluation, worst first. */
+export function writeFailures(runDir: string, failures: FailureRecord[], name: string = FAILURES_FILE): string {
   fs.mkdirSync(path.join(runDir, EVAL_DIR), { recursive: true });
-  const file = path.join(runDir, EVAL_DIR, FAILURES_FILE);
+  const file = path.join(runDir, EVAL_DIR, name);
   writeFileAtomicSync(file, failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''));
   return file;
 }

@@ -6,8 +6,14 @@ import { featurize, featurizeOptions } from '../model/featurize';
 import type { TwoTowerParams } from '../model/params';
 import type { EvalPhase } from './phases';
 import type { EvalData } from './evalData';
+import { ANN_FAILURES_FILE, FAILURES_FILE } from './evalOutputs';
 import { findFailures } from './failures';
-import type { EvalEntry, FailureRecord, MetricValues } from './types';
+import { searchName } from './searchName';
+import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type MetricValues, type TriageLabel } from './types';
+
+function emptyByLabel(): Record<TriageLabel, number> {
+  return Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
+}
 
 export interface EvaluateOptions {
   params: TwoTowerParams;
@@ -28,7 +34,10 @@ export interface EvaluateOptions {
 
 export interface EvaluationResult {
   entry: EvalEntry;
+  /** Failing queries of the exact search. */
   failures: FailureRecord[];
+  /** Failing queries of the ANN search (empty without one). */
+  annFailures: FailureRecord[];
   corpusEmb: Float32Array;
   /** The index searched for the reported metrics (IVF-PQ, or Flat when configured or for a subset). */
   index: VectorIndex;
@@ -52,7 +61,8 @@ function timed<T>(f: () => T): [T, number] {
 /**
  * Evaluates two-tower params on test queries against a corpus: encodes both, searches exactly (Flat) and,
  * when configured, with IVF-PQ; scores against the qrels (exact and ANN metrics, ANN gap) and, except for
- * a subset evaluation, lists and triages the failing queries of the configured index.
+ * a subset evaluation, lists and triages the failing queries of each search separately (every rank and
+ * score of a failure record comes from the one search it names).
  */
 export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   const { params, model, evaluation: ev, data } = o;
@@ -87,16 +97,21 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   const score = (r: SearchResult) => evaluateRetrieval(data.qrels, resultToRankings(r, queryIds, itemIds));
   const exact = score(exactResult);
   const approx = annResult ? score(annResult) : null;
-  const primary = annResult ?? exactResult;
+  const exactName = searchName(flat.spec);
+  const annName = ann ? searchName(ann.spec) : null;
 
   let failures: FailureRecord[] = [];
-  let byLabel = { 'near-duplicate': 0, 'collapsed-neighbourhood': 0, 'missing-terms': 0, 'ranked-low': 0 };
+  let annFailures: FailureRecord[] = [];
+  let byLabel = emptyByLabel();
+  let annByLabel = emptyByLabel();
   if (!o.subset) {
     o.onProgress?.('triage', 0, 1);
-    ({ failures, byLabel } = findFailures({
-      step: o.step, queries: data.queries, qrels: data.qrels, corpus: data.corpus, queryEmb, corpusEmb, dim, result: primary, k: ev.k,
+    const common = {
+      step: o.step, queries: data.queries, qrels: data.qrels, corpus: data.corpus, queryEmb, corpusEmb, dim, k: ev.k,
       thresholds: { nearDuplicate: ev.nearDuplicateThreshold, collapsedSpread: ev.collapsedSpread },
-    }));
+    };
+    ({ failures, byLabel } = findFailures({ ...common, result: exactResult, search: exactName, exactScores: true }));
+    if (annResult && annName) ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: annResult, search: annName, exactScores: false }));
     o.onProgress?.('triage', 1, 1);
   }
   const exactValues = metricValues(exact);
@@ -117,7 +132,8 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
     exact: exactValues,
     ann: annValues,
     annGap: annValues ? Object.fromEntries(RECALL_KS.map((k) => [`recall@${k}`, exactValues[`recall@${k}`] - annValues[`recall@${k}`]])) : null,
-    failures: { k: ev.k, count: failures.length, byLabel },
+    failures: { k: ev.k, count: failures.length, byLabel, search: exactName, file: FAILURES_FILE },
+    annFailures: annName && !o.subset ? { k: ev.k, count: annFailures.length, byLabel: annByLabel, search: annName, file: ANN_FAILURES_FILE } : null,
   };
-  return { entry, failures, corpusEmb, index: ann ?? flat };
+  return { entry, failures, annFailures, corpusEmb, index: ann ?? flat };
 }

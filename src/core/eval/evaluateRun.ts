@@ -6,7 +6,7 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from '../runs';
 import { loadEvalData } from './evalData';
 import { evaluateParams } from './evaluate';
-import { appendMetricsEntry, eventMetrics, writeFailures } from './evalOutputs';
+import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
 import { loadIndexCache, saveIndexCache } from './indexCache';
 import type { EvalPhase } from './phases';
 import type { EvalEntry } from './types';
@@ -24,7 +24,10 @@ export interface EvaluateRunOptions {
 export interface EvaluateRunResult {
   entry: EvalEntry;
   metricsFile: string;
+  /** Failing queries of the exact search. */
   failuresFile: string;
+  /** Failing queries of the ANN search; null without one (an older failures-ann.jsonl is removed). */
+  annFailuresFile: string | null;
 }
 
 /** The run's config (config.json); relative paths resolve against the original config's folder. */
@@ -77,12 +80,15 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   });
   if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
-  const failuresFile = writeFailures(o.runDir, result.failures);
+  const failuresFile = writeFailures(o.runDir, result.failures, FAILURES_FILE);
+  let annFailuresFile: string | null = null;
+  if (result.entry.annFailures) annFailuresFile = writeFailures(o.runDir, result.annFailures, ANN_FAILURES_FILE);
+  else fs.rmSync(path.join(o.runDir, EVAL_DIR, ANN_FAILURES_FILE), { force: true });
   const events = new EventWriter(path.join(o.runDir, EVENTS_FILE));
   try {
     events.append({ type: 'eval', step: info.step, metrics: eventMetrics(result.entry) });
   } finally {
     events.close();
   }
-  return { entry: result.entry, metricsFile, failuresFile };
+  return { entry: result.entry, metricsFile, failuresFile, annFailuresFile };
 }

@@ -13,17 +13,26 @@ export interface FailureInputs {
   queryEmb: Float32Array;
   corpusEmb: Float32Array;
   dim: number;
-  /** The evaluated index's results, searched rankCutoff deep. */
+  /** One search's results, searched rankCutoff deep: every rank and score of a record comes from it. */
   result: SearchResult;
+  /** Its name ("exact", "IVF-PQ, nprobe 16"), written into every record. */
+  search: string;
+  /**
+   * Whether the result's scores are exact inner products (a Flat search): then a positive it did not return
+   * still has a score consistent with the shown ones (its exact s(q, v), below the cutoff's). For an ANN
+   * search such a positive's estimate is unknown (null).
+   */
+  exactScores: boolean;
   k: number;
   thresholds: TriageThresholds;
 }
 
 /**
- * Every query with relevant items none of which is in the top k, with its positives (rank within the
- * searched depth, else null; exact score s(q,v)), the top-k items (exact s(q,·) and s(v,·), v = the best
- * ranked positive, or the highest-scoring one when none is ranked), a triage label, and a severity:
- *   severity = (rank ?? depth + 1) + max(0, s(q, k-th item) − s(q, v))
+ * Every query with relevant items none of which is in the top k of one search, with its positives (rank
+ * and score in that search; see `exactScores`), the top-k items in that search's order with its scores, and
+ * s(v, ·) (exact item–item cosine, v = the best ranked positive, or the highest-scoring one when none is
+ * ranked), a triage label, and a severity:
+ *   severity = (rank ?? depth + 1) + max(0, s(q, k-th item) − s(q, v))   (the second term 0 when s(q, v) is unknown)
  * sorted worst first.
  */
 export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byLabel: Record<TriageLabel, number> } {
@@ -33,24 +42,32 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
   x.queries.forEach((q, qi) => {
     const relevant = x.qrels.get(q.id);
     if (!relevant || relevant.size === 0) return;
-    const labels = Array.from(x.result.labels.subarray(qi * depth, (qi + 1) * depth)).filter((l) => l >= 0);
-    const rankOf = new Map<number, number>();
-    labels.forEach((l, r) => rankOf.set(l, r + 1));
+    const row = qi * depth;
+    const found = new Map<number, { rank: number; score: number }>();
+    const labels: number[] = [];
+    for (let j = 0; j < depth; j++) {
+      const l = x.result.labels[row + j];
+      if (l < 0) continue;
+      labels.push(l);
+      found.set(l, { rank: labels.length, score: x.result.scores[row + j] });
+    }
     const positives: PositiveItem[] = [...relevant].flatMap((id) => {
       const ix = indexOfItem.get(id);
       if (ix === undefined) return [];
       const it = x.corpus[ix];
-      return [{ itemId: id, text: it.text, rank: rankOf.get(ix) ?? null, score: rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim), source: it.source }];
+      const hit = found.get(ix);
+      const score = hit ? hit.score : x.exactScores ? rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim) : null;
+      return [{ itemId: id, text: it.text, rank: hit?.rank ?? null, score, source: it.source }];
     });
     if (positives.length === 0) return;
-    const best = [...positives].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || b.score - a.score)[0];
+    const best = [...positives].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || (b.score ?? -Infinity) - (a.score ?? -Infinity))[0];
     if (best.rank !== null && best.rank <= x.k) return; // not a failure
     const bestIx = indexOfItem.get(best.itemId)!;
     const topK: RetrievedItem[] = labels.slice(0, x.k).map((l) => {
       const it = x.corpus[l];
       return {
         itemId: it.id, text: it.text, source: it.source, relevant: relevant.has(it.id),
-        score: rowDot(x.queryEmb, qi, x.corpusEmb, l, x.dim),
+        score: found.get(l)!.score,
         simToPositive: rowDot(x.corpusEmb, bestIx, x.corpusEmb, l, x.dim),
       };
     });
@@ -60,9 +77,9 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
     );
     const kth = topK.length > 0 ? topK[topK.length - 1].score : best.score;
     failures.push({
-      v: 1, step: x.step, queryId: q.id, query: q.text, source: q.source, rank: best.rank, rankCutoff: depth,
+      v: 1, step: x.step, search: x.search, queryId: q.id, query: q.text, source: q.source, rank: best.rank, rankCutoff: depth,
       positives, topK, label, labelReason: reason,
-      severity: (best.rank ?? depth + 1) + Math.max(0, kth - best.score),
+      severity: (best.rank ?? depth + 1) + (best.score !== null && kth !== null ? Math.max(0, kth - best.score) : 0),
     });
   });
   failures.sort((a, b) => b.severity - a.severity);

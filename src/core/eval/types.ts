@@ -1,7 +1,8 @@
 /**
  * What an evaluation writes into a run folder (see docs/run-format.md):
  *   eval/metrics.json   { "v": 1, "evaluations": EvalEntry[] }   (one entry per evaluation, appended)
- *   eval/failures.jsonl one FailureRecord per line, worst first (latest evaluation only)
+ *   eval/failures.jsonl one FailureRecord per line, worst first, of the exact search (latest evaluation only)
+ *   eval/failures-ann.jsonl the same for the ANN search (IVF-PQ), when configured
  *   eval/index/         the built index + sidecar, next to the checkpoint it came from
  */
 import type { SourceLocation } from '../data/types';
@@ -16,7 +17,7 @@ export type MetricValues = Record<string, number>;
 export interface RetrievedItem {
   itemId: string;
   text: string;
-  /** s(q, item) from the search. */
+  /** s(q, item) as the search scored it (exact cosine, or IVF-PQ's estimate): the top-k is sorted by it. */
   score: number;
   /** s(v, item): similarity of the (best-ranked) positive v to this retrieved item. */
   simToPositive: number;
@@ -29,10 +30,13 @@ export interface RetrievedItem {
 export interface PositiveItem {
   itemId: string;
   text: string;
-  /** 1-based rank in the exact ranking; null when beyond `rankCutoff`. */
+  /** 1-based rank in the failure's search; null when beyond `rankCutoff` (or not found by the ANN search). */
   rank: number | null;
-  /** s(q, v). */
-  score: number;
+  /**
+   * s(q, v) as the failure's search scored it; null when an ANN search did not return it (its estimate is
+   * unknown). For the exact search a positive beyond rankCutoff has its exact score (below the cutoff's).
+   */
+  score: number | null;
   source: SourceLocation;
 }
 
@@ -41,6 +45,8 @@ export interface FailureRecord {
   v: 1;
   /** Step of the checkpoint that was evaluated. */
   step: number;
+  /** The search every rank and score of this record comes from: "exact" or e.g. "IVF-PQ, nprobe 16" (absent in files before 0.2: the configured index). */
+  search?: string;
   queryId: string;
   query: string;
   /** Where the query record is (1-based line). */
@@ -75,7 +81,21 @@ export interface EvalEntry {
   ann: MetricValues | null;
   /** exact − ann recall@k per k; null for a Flat index. */
   annGap: MetricValues | null;
-  failures: { k: number; count: number; byLabel: Record<TriageLabel, number> };
+  /** Failing queries of the exact search (eval/failures.jsonl). */
+  failures: FailureSummary;
+  /** Failing queries of the ANN search (eval/failures-ann.jsonl); null for a Flat index or a subset. */
+  annFailures?: FailureSummary | null;
+}
+
+/** How many queries failed in one search, by label, and where they are listed. */
+export interface FailureSummary {
+  k: number;
+  count: number;
+  byLabel: Record<TriageLabel, number>;
+  /** "exact" or e.g. "IVF-PQ, nprobe 16" (absent before 0.2). */
+  search?: string;
+  /** File name in the run's eval/ folder (absent before 0.2: failures.jsonl). */
+  file?: string;
 }
 
 export interface EvalMetricsFile {
