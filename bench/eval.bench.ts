@@ -15,6 +15,9 @@
  *           OMP_NUM_THREADS=1 and the all-old-settings rows), each changing one factor from the current
  *           defaults. The thread variables are read by OpenBLAS/libgomp when faiss-node loads, so they
  *           can only be varied per process;
+ *  lexical  the BM25 baseline (src/core/lexical, MiniSearch) on the same 60k synthetic item texts and 8k
+ *           queries: index build, its JSON size, save + load (the reuse path), and the search of all queries
+ *           at the evaluation's depth (rankCutoff 100);
  *  nlist    (not in the default parts, ~5 min) IVF-PQ build time and recall at 60k for nlist 256 / 512 /
  *           1024 / 1538 (the clamped default) and training samples of 39 or 64 vectors per list, to
  *           choose a default that builds in ≤ 30 s.
@@ -22,7 +25,7 @@
  * --omp-threads N sets OMP_NUM_THREADS for the encode / index / nlist children (default: unset, so
  * libgomp uses one thread per core; loadFaiss() still sets OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE).
  *
- *   npm run bench:eval [-- --parts encode,index,factors,nlist --vectors clustered,random
+ *   npm run bench:eval [-- --parts encode,index,lexical,failures,factors,nlist --vectors clustered,random
  *                          --repeats 3 --heavy-repeats 1 --exact-queries 100 --poly-timeout 30
  *                          --factors full --omp-threads 1 --md out.md]
  *
@@ -41,6 +44,7 @@ import seedrandom from 'seedrandom';
 import { buildIndex, exactSearch, loadFaiss, resultToRankings, search, setNprobe } from '../src/core/index';
 import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/index';
 import { defaultConfig } from '../src/core/config';
+import { Bm25Index } from '../src/core/lexical';
 import { evaluateRetrieval } from '../src/core/metrics/retrieval';
 import { gaussian, normaliseRows } from '../test/helpers/syntheticVectors';
 
@@ -185,6 +189,32 @@ function syntheticTexts(nItems: number, nQueries: number, seed: string): { items
     items: Array.from({ length: nItems }, () => text(15, 40)), // titles + short descriptions
     queries: Array.from({ length: nQueries }, () => text(2, 6)),
   };
+}
+
+// ------------------------------------------------------------------------------------ child: lexical
+
+async function childLexical(o: Opts): Promise<unknown> {
+  const { items, queries } = syntheticTexts(N_ITEMS, N_QUERIES, SEED);
+  const build = timing();
+  let index: Bm25Index | null = null;
+  for (let r = 0; r < o.heavy; r++) index = record(build, () => Bm25Index.build(items));
+  const save = timing();
+  const load = timing();
+  let json = '';
+  for (let r = 0; r < o.repeats; r++) {
+    json = record(save, () => index!.toJSON());
+    record(load, () => Bm25Index.fromJSON(json));
+  }
+  const searchT = timing();
+  let result: SearchResult | null = null;
+  for (let r = 0; r < o.heavy; r++) result = record(searchT, () => index!.search(queries, K));
+  let matched = 0;
+  for (let q = 0; q < N_QUERIES; q++) if (result!.labels[q * K] >= 0) matched++;
+  // MiniSearch's own search() on the first 500 queries, for comparison (same scores, see test/lexical.test.ts).
+  const libN = 500;
+  const lib = timing();
+  record(lib, () => queries.slice(0, libN).forEach((q) => index!.libraryQuery(q, K)));
+  return { build, save, load, search: searchT, lib, libN, jsonBytes: Buffer.byteLength(json), matched, rssGB: process.memoryUsage().rss / 2 ** 30 };
 }
 
 // ------------------------------------------------------------------------------------- child: encode
@@ -469,6 +499,25 @@ const loadStr = (l: [number, number]): string => `${l[0].toFixed(1)}→${l[1].to
 const childOpts = (o: Opts): string[] => ['--opts', JSON.stringify(o)];
 const perQ = (ms: number, nq: number): string => `${(ms / nq).toFixed(3)} ms`;
 
+function reportLexical(md: string[], o: Opts): void {
+  const r = runChild<any>(['--child', 'lexical', ...childOpts(o)], {}, 0);
+  if (!r.ok) return void console.log(`\nlexical: failed: ${r.error}`);
+  const x = r.value;
+  printTable(
+    `BM25 baseline (MiniSearch 7, the towers' words, k1 1.2, b 0.75) on ${N_ITEMS.toLocaleString('en-US')} synthetic item texts, ${N_QUERIES.toLocaleString('en-US')} queries, depth ${K}; load ${loadStr(r.load)}`,
+    ['step', 'wall (median)', 'runs', 'cpu', 'per query'],
+    [
+      ['build index', fmtT(x.build), fmtRuns(x.build), fmtCpu(x.build), ''],
+      [`save (toJSON, ${(x.jsonBytes / 2 ** 20).toFixed(1)} MB)`, fmtT(x.save), fmtRuns(x.save), fmtCpu(x.save), ''],
+      ['load (fromJSON: the reuse path)', fmtT(x.load), fmtRuns(x.load), fmtCpu(x.load), ''],
+      [`search ${N_QUERIES} queries (flat postings + heap, incl. compiling them)`, fmtT(x.search), fmtRuns(x.search), fmtCpu(x.search), perQ(median(x.search.ms), N_QUERIES)],
+      [`MiniSearch search() on ${x.libN} queries`, fmtT(x.lib), '', fmtCpu(x.lib), perQ(median(x.lib.ms), x.libN)],
+    ],
+    md,
+  );
+  console.log(`${x.matched} of ${N_QUERIES} queries matched at least one item; RSS ${x.rssGB.toFixed(2)} GB`);
+}
+
 function reportEncode(md: string[], o: Opts): void {
   const r = runChild<any>(['--child', 'encode', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nencode: failed: ${r.error}`);
@@ -645,7 +694,7 @@ async function main(): Promise<void> {
     options: {
       child: { type: 'string' },
       opts: { type: 'string' },
-      parts: { type: 'string', default: 'encode,index,factors' },
+      parts: { type: 'string', default: 'encode,index,lexical,factors' },
       vectors: { type: 'string', default: 'clustered' },
       repeats: { type: 'string', default: '3' },
       'heavy-repeats': { type: 'string', default: '1' },
@@ -664,6 +713,7 @@ async function main(): Promise<void> {
     if (values.child === 'encode') out = await childEncode(o);
     else if (values.child === 'index') out = await childIndex(values.vectors as VectorKind, o);
     else if (values.child === 'nlist') out = await childNlist(o);
+    else if (values.child === 'lexical') out = await childLexical(o);
     else if (values.child === 'factor') out = await childFactor(values.factory!, Number(values.sample));
     else throw new Error(`unknown child ${values.child}`);
     console.log(JSON.stringify(out));
@@ -685,7 +735,7 @@ async function main(): Promise<void> {
   const parts = values.parts!.split(',');
   const kinds = values.vectors!.split(',');
   for (const k of kinds) if (k !== 'clustered' && k !== 'random') throw new Error(`--vectors: unknown kind ${k} (clustered, random)`);
-  for (const p of parts) if (!['encode', 'index', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, factors, nlist)`);
+  for (const p of parts) if (!['encode', 'index', 'lexical', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, lexical, factors, nlist)`);
 
   const started = performance.now();
   const cpus = os.cpus();
@@ -698,6 +748,7 @@ async function main(): Promise<void> {
   const md: string[] = [`_${header}_`];
   if (parts.includes('encode')) reportEncode(md, o);
   if (parts.includes('index')) for (const kind of kinds as VectorKind[]) reportIndex(md, kind, o);
+  if (parts.includes('lexical')) reportLexical(md, o);
   if (parts.includes('factors')) reportFactors(md, o);
   if (parts.includes('nlist')) reportNlist(md, o);
   const total = `total ${s1(performance.now() - started)} s; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;

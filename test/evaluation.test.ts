@@ -87,7 +87,15 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
   const evals = readEvents(path.join(runDir, 'events.jsonl')).events.filter((x): x is EvalEvent => x.type === 'eval');
   assert.equal(evals.at(-1)!.metrics['recall@10'], e.exact['recall@10']);
   assert.equal(evals.at(-1)!.metrics.failures, failures.length);
-  assert.ok(logs.some((l) => /index saved in/.test(l)));
+  assert.ok(logs.some((l) => /^index saved in/.test(l)));
+  // BM25 beside the dense model: same queries and corpus, the third set of metrics, saved beside the Faiss index.
+  assert.ok(e.bm25 && e.lexical, 'BM25 runs by default');
+  assert.deepEqual(Object.keys(e.bm25), Object.keys(e.exact));
+  assert.ok(e.bm25['recall@100'] >= e.bm25['recall@10'] && e.bm25['recall@10'] > 10 * chance, `BM25 recall@10 ${e.bm25['recall@10']}`);
+  assert.equal(e.lexical.reused, false);
+  assert.ok(fs.existsSync(path.join(runDir, 'checkpoints', 'last', 'index', 'bm25.json')));
+  assert.ok(logs.some((l) => /^BM25 index saved in/.test(l)), logs.join('\n'));
+  assert.equal(evals.at(-1)!.metrics['bm25/recall@10'], e.bm25['recall@10']);
 });
 
 test('the saved index is reused; a corrupt one is rebuilt with a message, never trusted', async () => {
@@ -95,6 +103,9 @@ test('the saved index is reused; a corrupt one is rebuilt with a message, never 
   const logs: string[] = [];
   const again = await evaluateRun({ runDir, log: (m) => logs.push(m) });
   assert.ok(logs.some((l) => /reusing the index/.test(l)), logs.join('\n'));
+  assert.ok(logs.some((l) => /reusing the BM25 index saved in/.test(l)), logs.join('\n'));
+  assert.equal(again.entry.lexical?.reused, true);
+  assert.deepEqual(again.entry.bm25, before.bm25, 'the reused BM25 index ranks exactly as the built one');
   assert.deepEqual(again.entry.exact, before.exact);
   assert.deepEqual(again.entry.ann, before.ann);
   const indexFile = path.join(runDir, 'checkpoints', 'last', 'index', 'index.faiss');

@@ -144,6 +144,7 @@ test('the toast names the search of every number; the detail names its search an
     annFailures: { k: 10, count: 6, byLabel, search: 'IVF-PQ, nprobe 16', file: 'failures-ann.jsonl' },
   };
   assert.equal(evaluationSummary(entry), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries');
+  assert.equal(evaluationSummary({ ...entry, bm25: { 'recall@10': 0.612 } }), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries · BM25: recall@10 0.612');
   const r = failure('te-1', 'ranked-low', 1, { rank: null });
   r.search = 'IVF-PQ, nprobe 16';
   r.positives[0].score = null;

@@ -18,6 +18,7 @@ const PHASE_TITLES: Record<EvalPhase, string> = {
   'encode-queries': 'Encoding the queries',
   'build-index': 'Building the Faiss index',
   search: 'Searching',
+  bm25: 'BM25 baseline',
   triage: 'Triaging failing queries',
 };
 

@@ -45,6 +45,8 @@ export interface EvaluationConfig {
   heldOutQueries: number;
   nearDuplicateThreshold: number;
   collapsedSpread: number;
+  /** BM25 over the same corpus and queries beside the dense model (full evaluations only). */
+  lexicalBaseline: boolean;
 }
 
 /** A validated experiment config with every default filled in (the shape of experiment.schema.json). */

@@ -1,5 +1,6 @@
 import type { EvaluationConfig, ModelConfig } from '../config/types';
 import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../index';
+import { Bm25Index, BM25_PARAMS } from '../lexical';
 import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from '../metrics/retrieval';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
@@ -28,6 +29,8 @@ export interface EvaluateOptions {
   corpusEmb?: Float32Array;
   /** A saved index for these params and corpus, else built here. */
   index?: VectorIndex;
+  /** A saved BM25 index of this corpus, else built here (when evaluation.lexicalBaseline, full evaluations only). */
+  bm25?: Bm25Index;
   onProgress?(phase: EvalPhase, done: number, total: number): void;
   log?(message: string): void;
 }
@@ -41,6 +44,8 @@ export interface EvaluationResult {
   corpusEmb: Float32Array;
   /** The index searched for the reported metrics (IVF-PQ, or Flat when configured or for a subset). */
   index: VectorIndex;
+  /** The BM25 index used (null when the lexical baseline is off or for a subset). */
+  bm25: Bm25Index | null;
 }
 
 /** Recall@k, MRR@10 and nDCG@10 as a flat "name → value" record. */
@@ -92,11 +97,26 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   const [annResult, annMs] = ann ? timed(() => search(ann, queryEmb, nq, depth)) : [null, 0];
   o.onProgress?.('search', 1, 1);
 
+  let bm25: Bm25Index | null = null;
+  let bm25Result: SearchResult | null = null;
+  let lexical: EvalEntry['lexical'] = null;
+  if (ev.lexicalBaseline && !o.subset) {
+    o.onProgress?.('bm25', 0, 2 * nq);
+    const texts = data.corpus.map((it) => it.text);
+    const [built, bm25BuildMs] = timed(() => o.bm25 ?? Bm25Index.build(texts));
+    bm25 = built;
+    let bm25SearchMs: number;
+    [bm25Result, bm25SearchMs] = timed(() => built.search(data.queries.map((q) => q.text), depth, (d) => o.onProgress?.('bm25', nq + d, 2 * nq)));
+    lexical = { model: 'BM25', params: { ...BM25_PARAMS }, tokenizer: 'words (as the towers)', reused: !!o.bm25, buildMs: o.bm25 ? 0 : bm25BuildMs, searchMs: bm25SearchMs };
+    o.onProgress?.('bm25', 2 * nq, 2 * nq);
+  }
+
   const queryIds = data.queries.map((q) => q.id);
   const itemIds = data.corpus.map((it) => it.id);
   const score = (r: SearchResult) => evaluateRetrieval(data.qrels, resultToRankings(r, queryIds, itemIds));
   const exact = score(exactResult);
   const approx = annResult ? score(annResult) : null;
+  const lexicalMetrics = bm25Result ? score(bm25Result) : null;
   const exactName = searchName(flat.spec);
   const annName = ann ? searchName(ann.spec) : null;
 
@@ -132,8 +152,10 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
     exact: exactValues,
     ann: annValues,
     annGap: annValues ? Object.fromEntries(RECALL_KS.map((k) => [`recall@${k}`, exactValues[`recall@${k}`] - annValues[`recall@${k}`]])) : null,
+    bm25: lexicalMetrics ? metricValues(lexicalMetrics) : null,
+    lexical,
     failures: { k: ev.k, count: failures.length, byLabel, search: exactName, file: FAILURES_FILE },
     annFailures: annName && !o.subset ? { k: ev.k, count: annFailures.length, byLabel: annByLabel, search: annName, file: ANN_FAILURES_FILE } : null,
   };
-  return { entry, failures, annFailures, corpusEmb, index: ann ?? flat };
+  return { entry, failures, annFailures, corpusEmb, index: ann ?? flat, bm25 };
 }
