@@ -89,8 +89,9 @@ test('the detail document shows the query, the positive with its rank, and the t
   assert.match(md, /at test.jsonl:12/);
   assert.match(md, /\*\*Best positive\*\*: rank >100/);
   assert.match(md, /\| >100 \| `p1` \| 0\.610 \| Acme Phone X12 \\\| 256GB \|/);
-  assert.match(md, /\| 1 \| `p2` \| 0\.830 \| 0\.970 \| Acme Phone X13 256GB \|/);
-  assert.match(md, /\| 2 \| `p3` \| 0\.800 \| 0\.910 \| Acme \\\*Phone\\\* X12 128GB \|/);
+  // Query words in the retrieved texts are bold.
+  assert.match(md, /\| 1 \| `p2` \| 0\.830 \| 0\.970 \| \*\*Acme\*\* Phone X13 256GB \|/);
+  assert.match(md, /\| 2 \| `p3` \| 0\.800 \| 0\.910 \| \*\*Acme\*\* \\\*Phone\\\* \*\*X12\*\* 128GB \|/);
   // Every table row has the header's number of cells (escaped pipes do not split cells).
   for (const row of md.split('\n').filter((l) => l.startsWith('| '))) {
     const cells = row.replace(/\\\|/g, '').split('|').length - 2;

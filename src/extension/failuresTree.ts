@@ -10,17 +10,20 @@ import type { FailureRecord, TriageLabel } from '../core/eval/types';
 import { formatStat } from './lensText';
 import { samePath } from './experimentFiles';
 import { evaluationTime, failuresPath, readEvalEntries, readFailures, type FailureSearch } from './failureRecords';
-import { failureKey, flattenGroups, formatRank, groupFailures, stepIndex, TRIAGE_TITLES, type FailureGroup } from './failureGroups';
+import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex, TRIAGE_TITLES, type FailureGroup } from './failureGroups';
 
 export const FAILURES_VIEW_ID = 'retrievalLens.failures';
 
 export type FailureNode = { kind: 'group'; group: FailureGroup } | { kind: 'failure'; record: FailureRecord; group: FailureGroup };
 
 const GROUP_ICONS: Record<TriageLabel, string> = {
-  'near-duplicate': 'copy',
   'collapsed-neighbourhood': 'debug-breakpoint-log-unverified',
-  'missing-terms': 'symbol-key',
+  'near-duplicate': 'copy',
+  truncated: 'fold',
+  'lexical-miss': 'symbol-key',
+  'hard-for-both': 'question',
   'ranked-low': 'arrow-down',
+  'missing-terms': 'symbol-key',
 };
 
 /** The failures shown, with what the tree needs about them. */
@@ -218,10 +221,10 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(TRIAGE_TITLES[node.group.label], vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.group.label}`;
-      item.description = String(node.group.items.length);
+      item.description = groupDescription(node.group.items.length, this.count);
       item.iconPath = new vscode.ThemeIcon(GROUP_ICONS[node.group.label]);
       item.contextValue = 'failureGroup';
-      item.tooltip = `${node.group.items.length} failing queries labelled ${node.group.label}`;
+      item.tooltip = `${node.group.items.length} of ${this.count} failing queries of the ${this.loaded?.searchName ?? 'exact'} search labelled ${node.group.label}`;
       return item;
     }
     const r = node.record;

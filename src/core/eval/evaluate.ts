@@ -1,6 +1,6 @@
 import type { EvaluationConfig, ModelConfig } from '../config/types';
 import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../index';
-import { Bm25Index, BM25_PARAMS } from '../lexical';
+import { Bm25Index, BM25_PARAMS, TermStats } from '../lexical';
 import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from '../metrics/retrieval';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
@@ -129,6 +129,8 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
     const common = {
       step: o.step, queries: data.queries, qrels: data.qrels, corpus: data.corpus, queryEmb, corpusEmb, dim, k: ev.k,
       thresholds: { nearDuplicate: ev.nearDuplicateThreshold, collapsedSpread: ev.collapsedSpread },
+      bm25: bm25Result, terms: new TermStats(data.corpus.map((it) => it.text)),
+      limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
     };
     ({ failures, byLabel } = findFailures({ ...common, result: exactResult, search: exactName, exactScores: true }));
     if (annResult && annName) ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: annResult, search: annName, exactScores: false }));

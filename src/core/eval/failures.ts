@@ -1,7 +1,8 @@
 import type { Item } from '../data/types';
 import type { SearchResult } from '../index/types';
 import type { EvalQuery } from './evalData';
-import { triage, type TriageThresholds } from './triage';
+import type { TermStats } from '../lexical/termStats';
+import { triage, type TowerLimits, type TriageThresholds } from './triage';
 import { TRIAGE_LABELS, type FailureRecord, type PositiveItem, type RetrievedItem, type TriageLabel } from './types';
 import { rowDot } from './vectors';
 
@@ -25,6 +26,11 @@ export interface FailureInputs {
   exactScores: boolean;
   k: number;
   thresholds: TriageThresholds;
+  /** BM25's results over the same queries (rankCutoff deep), when the lexical baseline ran. */
+  bm25?: SearchResult | null;
+  /** Document frequencies of the corpus' words (for the IDF of matching terms). */
+  terms: TermStats;
+  limits: TowerLimits;
 }
 
 /**
@@ -71,14 +77,32 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
         simToPositive: rowDot(x.corpusEmb, bestIx, x.corpusEmb, l, x.dim),
       };
     });
-    const { label, reason } = triage(
-      { query: q.text, positiveText: best.text, retrieved: topK.map((r) => ({ id: r.itemId, text: r.text, simToPositive: r.simToPositive, relevant: r.relevant })), topScores: topK.map((r) => r.score) },
+    const pairwise: number[] = [];
+    for (let i = 0; i < topK.length; i++) for (let j = i + 1; j < topK.length; j++) pairwise.push(rowDot(x.corpusEmb, labels[i], x.corpusEmb, labels[j], x.dim));
+    let bm25: { rank: number | null; score?: number } | undefined;
+    if (x.bm25) {
+      const d = x.bm25.k;
+      bm25 = { rank: null };
+      for (let j = 0; j < d; j++) {
+        const l = x.bm25.labels[qi * d + j];
+        if (l >= 0 && relevant.has(x.corpus[l].id)) {
+          bm25 = { rank: j + 1, score: x.bm25.scores[qi * d + j] };
+          break;
+        }
+      }
+    }
+    const { label, reason, evidence } = triage(
+      {
+        query: q.text, positiveText: best.text, search: x.search, rank: best.rank, rankCutoff: depth, k: x.k,
+        retrieved: topK.map((r) => ({ id: r.itemId, text: r.text, simToPositive: r.simToPositive, relevant: r.relevant })),
+        topScores: topK.map((r) => r.score), pairwise, bm25, terms: x.terms, limits: x.limits,
+      },
       x.thresholds,
     );
     const kth = topK.length > 0 ? topK[topK.length - 1].score : best.score;
     failures.push({
       v: 1, step: x.step, search: x.search, queryId: q.id, query: q.text, source: q.source, rank: best.rank, rankCutoff: depth,
-      positives, topK, label, labelReason: reason,
+      positives, topK, label, labelReason: reason, evidence,
       severity: (best.rank ?? depth + 1) + (best.score !== null && kth !== null ? Math.max(0, kth - best.score) : 0),
     });
   });

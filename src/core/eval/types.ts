@@ -7,8 +7,43 @@
  */
 import type { SourceLocation } from '../data/types';
 
-export type TriageLabel = 'near-duplicate' | 'collapsed-neighbourhood' | 'missing-terms' | 'ranked-low';
-export const TRIAGE_LABELS: readonly TriageLabel[] = ['near-duplicate', 'collapsed-neighbourhood', 'missing-terms', 'ranked-low'];
+/**
+ * Why a query failed (see triage.ts; each label needs its evidence). `missing-terms` is only read from
+ * failure files written before 0.2 (it became `lexical-miss` / `hard-for-both` with evidence).
+ */
+export type TriageLabel = 'collapsed-neighbourhood' | 'near-duplicate' | 'truncated' | 'lexical-miss' | 'hard-for-both' | 'ranked-low' | 'missing-terms';
+export const TRIAGE_LABELS: readonly TriageLabel[] = ['collapsed-neighbourhood', 'near-duplicate', 'truncated', 'lexical-miss', 'hard-for-both', 'ranked-low', 'missing-terms'];
+
+/** A word shared by the query and the positive, with how rare it is and whether each tower saw it. */
+export interface MatchingTerm {
+  term: string;
+  /** Documents of the corpus containing it, and idf = ln(1 + (N − df + 0.5)/(df + 0.5)) (BM25's). */
+  df: number;
+  idf: number;
+  /** 1-based position among the query's / positive's words. */
+  queryWord: number;
+  positiveWord: number;
+  /** Whether the query / item tower saw it: its word feature or one of its trigrams is within maxQueryTokens / maxItemTokens. */
+  querySeen: boolean;
+  positiveSeen: boolean;
+}
+
+/** The facts a triage label rests on (all that were computed; each label names which it needs). */
+export interface TriageEvidence {
+  /** Best rank of a relevant item in the failure's search and in BM25 (null: beyond rankCutoff; BM25 absent when off). */
+  rank: number | null;
+  bm25Rank?: number | null;
+  /** BM25 score of the best-ranked positive (absent when BM25 is off or did not match it). */
+  bm25Score?: number;
+  /** Query words shared with the positive, rarest first. */
+  matchingTerms: MatchingTerm[];
+  /** Feature limits of the towers (maxQueryTokens, maxItemTokens) and the word / feature counts of the texts. */
+  limits: { maxQueryTokens: number; maxItemTokens: number; queryWords: number; positiveWords: number };
+  /** The top-k's geometry: s(v, item) median, pairwise s(item, item) median / min, median word overlap (Jaccard) of their texts, score spread. */
+  neighbourhood: { simToPositiveMedian: number; pairwiseMedian: number; pairwiseMin: number; wordOverlapMedian: number; scoreSpread: number };
+  /** The retrieved item closest to the positive. */
+  closest?: { itemId: string; sim: number; sameText: boolean };
+}
 
 /** Metric name → value, e.g. "recall@10" → 0.41, "mrr@10", "ndcg@10". */
 export type MetricValues = Record<string, number>;
@@ -58,8 +93,10 @@ export interface FailureRecord {
   /** The top-k retrieved items, best first. */
   topK: RetrievedItem[];
   label: TriageLabel;
-  /** Why this label, with the numbers, e.g. "s(v, v̂) 0.97 ≥ 0.95 for p01233". */
+  /** Why this label, with the numbers, e.g. "BM25 ranks the positive 2 (exact: >100); matching terms: w36 (idf 6.10)". */
   labelReason: string;
+  /** The facts behind the label (absent in files before 0.2). */
+  evidence?: TriageEvidence;
   /** How badly it fails (higher = worse): sort key of failures.jsonl. */
   severity: number;
 }
