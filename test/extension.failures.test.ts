@@ -8,6 +8,8 @@ import { startEvaluation, startTrainer } from '../src/trainer/client';
 import type { FromTrainer } from '../src/trainer/protocol';
 import { renderFailureDetail, escapeMarkdown } from '../src/extension/failureDetail';
 import { evaluationSummary } from '../src/extension/evaluationSummary';
+import { ItemTextReader } from '../src/extension/itemTexts';
+import { encodeFailures } from '../src/core/eval/failuresFile';
 import { failureKey, flattenGroups, formatRank, groupFailures, stepIndex } from '../src/extension/failureGroups';
 import { evaluationTime, parseFailures, readEvalEntries, readFailures } from '../src/extension/failureRecords';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
@@ -126,6 +128,29 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
       assert.equal(r.source.file, SHOP_TEST);
       assert.equal(JSON.parse(lines[r.source.line - 1]).query_id, r.queryId, 'the recorded line holds the query');
     }
+    // A file that scales: items by id and source line, text once as a ≤ 80-character snippet, the full text read on demand.
+    const bytes = fs.statSync(path.join(trained, 'eval', 'failures.jsonl')).size;
+    assert.ok(bytes / read.records.length <= 2048, `${(bytes / read.records.length).toFixed(0)} bytes per failing query`);
+    const fileText = fs.readFileSync(path.join(trained, 'eval', 'failures.jsonl'), 'utf8');
+    const itemLines = fileText.split('\n').filter((l) => l.startsWith('{"item":'));
+    assert.equal(new Set(itemLines.map((l) => (JSON.parse(l) as { item: string }).item)).size, itemLines.length, 'each item stored once');
+    const corpusText = new Map(fs.readFileSync(SHOP_CORPUS, 'utf8').split('\n').filter(Boolean).map((l) => {
+      const o = JSON.parse(l) as { id: string; text: string };
+      return [o.id, o.text] as [string, string];
+    }));
+    const reader = new ItemTextReader();
+    for (const r of read.records.slice(0, 50)) {
+      for (const it of [...r.positives, ...r.topK]) {
+        assert.ok(it.snippet && it.text.length <= 60, it.text);
+        assert.ok(corpusText.get(it.itemId)!.startsWith(it.text.replace(/…$/, '')), 'the snippet is the start of the text');
+      }
+      const full = reader.withFullTexts(r);
+      for (const it of [...full.positives, ...full.topK]) {
+        assert.equal(it.text, corpusText.get(it.itemId), 'the full text read from the item\'s source line');
+        assert.equal(it.snippet, false);
+      }
+      assert.match(renderFailureDetail(full), new RegExp(`## Top ${r.topK.length} retrieved`));
+    }
     const entries = readEvalEntries(trained);
     assert.equal(entries.length, 1);
     assert.equal(evaluationTime(trained)?.toISOString(), new Date(entries[0].time).toISOString());
@@ -133,6 +158,45 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
   } finally {
     fs.rmSync(exp.dir, { recursive: true, force: true });
   }
+});
+
+test('an old (format 1) failures file still opens: records, groups with the old labels, detail without evidence', () => {
+  const text = fs.readFileSync(path.join(__dirname, 'fixtures', 'data', 'failures-format1.jsonl'), 'utf8');
+  const read = parseFailures(text);
+  assert.deepEqual(read.badLines, []);
+  assert.equal(read.records.length, 6);
+  const groups = groupFailures(read.records);
+  assert.deepEqual(groups.map((g) => g.label).sort(), ['missing-terms', 'near-duplicate', 'ranked-low']);
+  for (const r of read.records) {
+    assert.equal(r.evidence, undefined);
+    assert.ok(r.topK.every((t) => !t.snippet && t.text.length > 0), 'format 1 has the full texts');
+    const md = renderFailureDetail(new ItemTextReader().withFullTexts(r));
+    assert.match(md, /## Top 10 retrieved/);
+    assert.match(md, /\*\*Search\*\*: the configured index/);
+    assert.doesNotMatch(md, /## Evidence/);
+  }
+});
+
+test('format 2: items once by id and source, snippets, a record whose item line is missing is a located bad line', () => {
+  const a = failure('q1', 'lexical-miss', 5);
+  const b = failure('q2', 'hard-for-both', 3);
+  a.topK[0].text = 'x'.repeat(200);
+  const text = encodeFailures([a, b]);
+  const lines = text.trim().split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('{"item":')).length, 3, 'p1, p2, p3 once each');
+  assert.equal(lines.filter((l) => l.startsWith('{"file":')).length, 2, 'the query file and the corpus file once each');
+  assert.match(lines[0], /^\{"v":2,"kind":"header","step":300,/);
+  const back = parseFailures(text);
+  assert.deepEqual(back.badLines, []);
+  assert.deepEqual(back.records.map((r) => [r.queryId, r.label, r.rank, r.source.file, r.source.line]), [['q1', 'lexical-miss', 37, '/data/test.jsonl', 1], ['q2', 'hard-for-both', 37, '/data/test.jsonl', 1]]);
+  assert.equal(back.records[0].topK[0].text, 'x'.repeat(59) + '…');
+  assert.equal(back.records[0].step, 300);
+  assert.deepEqual(back.records[0].topK.map((t) => [t.itemId, t.score, t.simToPositive, t.relevant, t.source.line]), [['p2', 0.83, 0.97, false, 2], ['p3', 0.8, 0.91, false, 3]]);
+  const broken = lines.filter((l) => !l.startsWith('{"item":"p3"')).join('\n') + '\n';
+  const bad = parseFailures(broken);
+  assert.equal(bad.records.length, 0);
+  assert.deepEqual(bad.badLines.map((b) => b.reason), ['item "p3" has no item line', 'item "p3" has no item line']);
+  assert.ok(bad.badLines.every((b) => b.line > 0));
 });
 
 test('the toast names the search of every number; the detail names its search and an unreturned positive has no score', () => {

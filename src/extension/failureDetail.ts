@@ -74,7 +74,7 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
   out.push('', '## Positive' + (r.positives.length === 1 ? '' : 's'), '', '| rank | item | s(q, v) | text |', '|---:|---|---:|---|');
   for (const p of r.positives) {
     const score = p.score === null ? `not returned by ${escapeMarkdown(search)}` : sim(p.score);
-    out.push(`| ${rankCell(p.rank, r.rankCutoff)} | \`${p.itemId.replace(/`/g, "'")}\` | ${score} | ${highlightTerms(p.text, matching)} |`);
+    out.push(`| ${rankCell(p.rank, r.rankCutoff)} | \`${p.itemId.replace(/`/g, "'")}\` | ${score} | ${highlightTerms(p.text, matching)}${p.snippet ? ' _(snippet: its line changed)_' : ''} |`);
   }
   if (ev) {
     out.push('', '## Evidence', '');
@@ -103,7 +103,7 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
   out.push(`## Top ${r.topK.length} retrieved`, '', '| # | item | s(q, item) | s(v, item) | text |', '|---:|---|---:|---:|---|');
   r.topK.forEach((t, i) => {
     const mark = t.relevant ? ' ✓' : '';
-    out.push(`| ${i + 1} | \`${t.itemId.replace(/`/g, "'")}\`${mark} | ${sim(t.score)} | ${sim(t.simToPositive)} | ${highlightTerms(t.text, queryWords)} |`);
+    out.push(`| ${i + 1} | \`${t.itemId.replace(/`/g, "'")}\`${mark} | ${sim(t.score)} | ${sim(t.simToPositive)} | ${highlightTerms(t.text, queryWords)}${t.snippet ? ' _(snippet: its line changed)_' : ''} |`);
   });
   out.push('', '_s(q, item): the search\'s score (sorted); s(v, item): exact cosine of the best-ranked positive v and the retrieved item; ✓ marks a relevant item; **bold**: query words._', '');
   return out.join('\n');

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
+import { decodeFailures, encodeFailures } from './failuresFile';
 import type { EvalEntry, EvalMetricsFile, FailureRecord } from './types';
 
 export const EVAL_DIR = 'eval';
@@ -40,23 +41,14 @@ export function appendMetricsEntry(runDir: string, entry: EvalEntry, log?: (m: s
 export function writeFailures(runDir: string, failures: FailureRecord[], name: string = FAILURES_FILE): string {
   fs.mkdirSync(path.join(runDir, EVAL_DIR), { recursive: true });
   const file = path.join(runDir, EVAL_DIR, name);
-  writeFileAtomicSync(file, failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''));
+  writeFileAtomicSync(file, encodeFailures(failures));
   return file;
 }
 
-/** Reads eval/failures.jsonl (the UI and tests use it); malformed lines are skipped with their line numbers. */
+/** Reads a failures file of format 1 or 2 (failuresFile.ts); unusable lines are skipped with their line numbers. */
 export function readFailures(file: string): { failures: FailureRecord[]; badLines: number[] } {
-  const failures: FailureRecord[] = [];
-  const badLines: number[] = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      failures.push(JSON.parse(line) as FailureRecord);
-    } catch {
-      badLines.push(i + 1);
-    }
-  });
-  return { failures, badLines };
+  const d = decodeFailures(fs.readFileSync(file, 'utf8'));
+  return { failures: d.records, badLines: d.badLines.map((b) => b.line) };
 }
 
 /** The flat metrics an eval event carries: exact values, `ann/…` and `bm25/…` values and failure counts. */

@@ -140,6 +140,7 @@ export function triage(x: TriageInput, t: TriageThresholds): { label: TriageLabe
     rank: x.rank,
     ...(x.bm25 ? { bm25Rank: x.bm25.rank, ...(x.bm25.score !== undefined ? { bm25Score: x.bm25.score } : {}) } : {}),
     matchingTerms: matching,
+    corpusSize: x.terms.n,
     limits: { maxQueryTokens: x.limits.maxQueryTokens, maxItemTokens: x.limits.maxItemTokens, queryWords: qw.length, positiveWords: pw.length },
     neighbourhood,
     ...(closestItem ? { closest: { itemId: closestItem.id, sim: closestItem.simToPositive, sameText: !!sameText } } : {}),

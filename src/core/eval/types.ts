@@ -37,6 +37,8 @@ export interface TriageEvidence {
   bm25Score?: number;
   /** Query words shared with the positive, rarest first. */
   matchingTerms: MatchingTerm[];
+  /** Documents in the corpus (the N of the IDF). */
+  corpusSize: number;
   /** Feature limits of the towers (maxQueryTokens, maxItemTokens) and the word / feature counts of the texts. */
   limits: { maxQueryTokens: number; maxItemTokens: number; queryWords: number; positiveWords: number };
   /** The top-k's geometry: s(v, item) median, pairwise s(item, item) median / min, median word overlap (Jaccard) of their texts, score spread. */
@@ -51,7 +53,9 @@ export type MetricValues = Record<string, number>;
 /** One retrieved item of a failing query. */
 export interface RetrievedItem {
   itemId: string;
+  /** The item's text, or (read from a format-2 file, `snippet` true) its first 80 characters: the full text is on its source line. */
   text: string;
+  snippet?: boolean;
   /** s(q, item) as the search scored it (exact cosine, or IVF-PQ's estimate): the top-k is sorted by it. */
   score: number;
   /** s(v, item): similarity of the (best-ranked) positive v to this retrieved item. */
@@ -64,7 +68,9 @@ export interface RetrievedItem {
 /** A relevant item of a failing query. */
 export interface PositiveItem {
   itemId: string;
+  /** As RetrievedItem.text. */
   text: string;
+  snippet?: boolean;
   /** 1-based rank in the failure's search; null when beyond `rankCutoff` (or not found by the ANN search). */
   rank: number | null;
   /**
