@@ -123,6 +123,23 @@ test('the saved index is reused; a corrupt one is rebuilt with a message, never 
   assert.ok(logs2.some((l) => /unusable .*truncated.*rebuilding/.test(l)), logs2.join('\n'));
   assert.deepEqual(third.entry.exact, before.exact);
   assert.equal(readMetricsFile(runDir).evaluations.length, 3);
+  // evaluation.lexicalBaseline false: no BM25 (and no BM25 evidence: labels fall back to ranked-low where nothing else holds).
+  const off = fs.mkdtempSync(path.join(path.dirname(runDir), 'nobm25-'));
+  fs.cpSync(runDir, off, { recursive: true });
+  fs.rmSync(path.join(off, 'eval'), { recursive: true, force: true });
+  const cfgFile = path.join(off, 'config.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+  cfg.evaluation.lexicalBaseline = false;
+  fs.writeFileSync(cfgFile, JSON.stringify(cfg));
+  const logs3: string[] = [];
+  const noBm25 = await evaluateRun({ runDir: off, log: (m) => logs3.push(m) });
+  assert.equal(noBm25.entry.bm25, null);
+  assert.equal(noBm25.entry.lexical, null);
+  assert.ok(!logs3.some((l) => /BM25/.test(l)), logs3.join('\n'));
+  const offFailures = readFailures(noBm25.failuresFile).failures;
+  assert.ok(offFailures.length > 0 && offFailures.every((f) => f.evidence!.bm25Rank === undefined && !['lexical-miss', 'hard-for-both'].includes(f.label)));
+  assert.ok(offFailures.some((f) => f.label === 'ranked-low'));
+  fs.rmSync(off, { recursive: true, force: true });
 });
 
 test('evaluation through the trainer process reports phases in order, then the result', async () => {

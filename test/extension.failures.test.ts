@@ -10,7 +10,8 @@ import { renderFailureDetail, escapeMarkdown } from '../src/extension/failureDet
 import { evaluationSummary } from '../src/extension/evaluationSummary';
 import { ItemTextReader } from '../src/extension/itemTexts';
 import { encodeFailures } from '../src/core/eval/failuresFile';
-import { failureKey, flattenGroups, formatRank, groupFailures, stepIndex } from '../src/extension/failureGroups';
+import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex } from '../src/extension/failureGroups';
+import { itemTextFromLine } from '../src/core/data/itemText';
 import { evaluationTime, parseFailures, readEvalEntries, readFailures } from '../src/extension/failureRecords';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
 
@@ -197,6 +198,16 @@ test('format 2: items once by id and source, snippets, a record whose item line 
   assert.equal(bad.records.length, 0);
   assert.deepEqual(bad.badLines.map((b) => b.reason), ['item "p3" has no item line', 'item "p3" has no item line']);
   assert.ok(bad.badLines.every((b) => b.line > 0));
+});
+
+test('group rows give count and share; item texts come back from corpus, JSONL-pair and TSV lines', () => {
+  assert.equal(groupDescription(42, 120), '42 · 35%');
+  assert.equal(groupDescription(1, 300), '1 · <1%');
+  assert.equal(groupDescription(5, 5), '5 · 100%');
+  assert.equal(itemTextFromLine('{"_id":"d1","title":"Loom","text":"410 jeans"}', '/c.jsonl', 1, 'd1'), 'Loom 410 jeans');
+  assert.equal(itemTextFromLine('{"query":"q","positive":{"id":"p1","text":"Red shoe"},"negatives":[{"id":"n1","text":"Blue hat"}]}', '/t.jsonl', 3, 'n1'), 'Blue hat');
+  assert.equal(itemTextFromLine('red shoe\tRed Shoe 42\tp9', '/t.tsv', 2, 'p9'), 'Red Shoe 42');
+  assert.equal(itemTextFromLine('{"id":"other","text":"x"}', '/c.jsonl', 1, 'd1'), null, 'the line no longer holds the item');
 });
 
 test('the toast names the search of every number; the detail names its search and an unreturned positive has no score', () => {
