@@ -22,6 +22,7 @@
  *           many fail), texts that share two words with their planted item; exact (Flat) search, BM25, triage
  *           of every failing query (findFailures), and the size of the format-2 file (bytes per failing query;
  *           budget 2 KB) next to format 1 (one full JSON record per line);
+ *  map      the embedding map: PCA and UMAP (umap-js, 15 neighbours) of 5k clustered 128-d points;
  *  nlist    (not in the default parts, ~5 min) IVF-PQ build time and recall at 60k for nlist 256 / 512 /
  *           1024 / 1538 (the clamped default) and training samples of 39 or 64 vectors per list, to
  *           choose a default that builds in ≤ 30 s.
@@ -50,6 +51,7 @@ import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/index';
 import { defaultConfig } from '../src/core/config';
 import { Bm25Index, TermStats } from '../src/core/lexical';
 import { findFailures } from '../src/core/eval/failures';
+import { pca2, umap2 } from '../src/core/embeddingMap';
 import { decodeFailures, encodeFailures } from '../src/core/eval/failuresFile';
 import { evaluateRetrieval } from '../src/core/metrics/retrieval';
 import { gaussian, normaliseRows } from '../test/helpers/syntheticVectors';
@@ -257,6 +259,16 @@ async function childFailures(): Promise<unknown> {
   const v1 = failures.reduce((n, f) => n + Buffer.byteLength(JSON.stringify(f)) + 1, 0);
   const decodeT = measure(() => decodeFailures(encodeT.value));
   return { failures: failures.length, byLabel, v2, v1, triageMs: triageT.ms, encodeMs: encodeT.ms, decodeMs: decodeT.ms, decoded: decodeT.value.records.length };
+}
+
+// ---------------------------------------------------------------------------------------- child: map
+
+async function childMap(): Promise<unknown> {
+  const n = 5000;
+  const { corpus } = vectorSet('clustered', n, 1, DIM, SEED);
+  const pca = measure(() => pca2(corpus, n, DIM));
+  const umap = measure(() => umap2(corpus, n, DIM));
+  return { n, pcaMs: pca.ms, pcaCpuMs: pca.cpuMs, umapMs: umap.ms, umapCpuMs: umap.cpuMs, rssGB: process.memoryUsage().rss / 2 ** 30 };
 }
 
 // ------------------------------------------------------------------------------------- child: encode
@@ -541,6 +553,22 @@ const loadStr = (l: [number, number]): string => `${l[0].toFixed(1)}→${l[1].to
 const childOpts = (o: Opts): string[] => ['--opts', JSON.stringify(o)];
 const perQ = (ms: number, nq: number): string => `${(ms / nq).toFixed(3)} ms`;
 
+function reportMap(md: string[]): void {
+  const r = runChild<any>(['--child', 'map'], {}, 0);
+  if (!r.ok) return void console.log(`\nmap: failed: ${r.error}`);
+  const x = r.value;
+  printTable(
+    `Embedding map of ${x.n.toLocaleString('en-US')} clustered ${DIM}-d points; load ${loadStr(r.load)}`,
+    ['projection', 'wall', 'cpu'],
+    [
+      ['PCA (ml-matrix EVD of the covariance)', `${s1(x.pcaMs)} s`, `${s1(x.pcaCpuMs)} s`],
+      ['UMAP (umap-js, 15 neighbours, 2-D)', `${s1(x.umapMs)} s`, `${s1(x.umapCpuMs)} s`],
+    ],
+    md,
+  );
+  console.log(`RSS ${x.rssGB.toFixed(2)} GB`);
+}
+
 function reportFailures(md: string[]): void {
   const r = runChild<any>(['--child', 'failures'], {}, 0);
   if (!r.ok) return void console.log(`\nfailures: failed: ${r.error}`);
@@ -753,7 +781,7 @@ async function main(): Promise<void> {
     options: {
       child: { type: 'string' },
       opts: { type: 'string' },
-      parts: { type: 'string', default: 'encode,index,lexical,failures,factors' },
+      parts: { type: 'string', default: 'encode,index,lexical,failures,map,factors' },
       vectors: { type: 'string', default: 'clustered' },
       repeats: { type: 'string', default: '3' },
       'heavy-repeats': { type: 'string', default: '1' },
@@ -774,6 +802,7 @@ async function main(): Promise<void> {
     else if (values.child === 'nlist') out = await childNlist(o);
     else if (values.child === 'lexical') out = await childLexical(o);
     else if (values.child === 'failures') out = await childFailures();
+    else if (values.child === 'map') out = await childMap();
     else if (values.child === 'factor') out = await childFactor(values.factory!, Number(values.sample));
     else throw new Error(`unknown child ${values.child}`);
     console.log(JSON.stringify(out));
@@ -795,7 +824,7 @@ async function main(): Promise<void> {
   const parts = values.parts!.split(',');
   const kinds = values.vectors!.split(',');
   for (const k of kinds) if (k !== 'clustered' && k !== 'random') throw new Error(`--vectors: unknown kind ${k} (clustered, random)`);
-  for (const p of parts) if (!['encode', 'index', 'lexical', 'failures', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, factors, nlist)`);
+  for (const p of parts) if (!['encode', 'index', 'lexical', 'failures', 'map', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, map, factors, nlist)`);
 
   const started = performance.now();
   const cpus = os.cpus();
@@ -810,6 +839,7 @@ async function main(): Promise<void> {
   if (parts.includes('index')) for (const kind of kinds as VectorKind[]) reportIndex(md, kind, o);
   if (parts.includes('lexical')) reportLexical(md, o);
   if (parts.includes('failures')) reportFailures(md);
+  if (parts.includes('map')) reportMap(md);
   if (parts.includes('factors')) reportFactors(md, o);
   if (parts.includes('nlist')) reportNlist(md, o);
   const total = `total ${s1(performance.now() - started)} s; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
