@@ -186,7 +186,7 @@ test('format 2: items once by id and source, snippets, a record whose item line 
   const lines = text.trim().split('\n');
   assert.equal(lines.filter((l) => l.startsWith('{"item":')).length, 3, 'p1, p2, p3 once each');
   assert.equal(lines.filter((l) => l.startsWith('{"file":')).length, 2, 'the query file and the corpus file once each');
-  assert.match(lines[0], /^\{"v":2,"kind":"header","step":300,/);
+  assert.match(lines[0], /^\{"kind":"header","v":2,"step":300,/);
   const back = parseFailures(text);
   assert.deepEqual(back.badLines, []);
   assert.deepEqual(back.records.map((r) => [r.queryId, r.label, r.rank, r.source.file, r.source.line]), [['q1', 'lexical-miss', 37, '/data/test.jsonl', 1], ['q2', 'hard-for-both', 37, '/data/test.jsonl', 1]]);

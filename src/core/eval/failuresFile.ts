@@ -1,7 +1,7 @@
 /**
  * The failures file (eval/failures.jsonl, eval/failures-ann.jsonl), format 2: a file that scales with the
  * number of failing queries. Lines, in order of first use:
- *   {"v":2,"kind":"header","step":300,"search":"exact","rankCutoff":100,"maxQueryTokens":30,"maxItemTokens":100}  first line
+ *   {"kind":"header","v":2,"step":300,"search":"exact","rankCutoff":100,"maxQueryTokens":30,"maxItemTokens":100}  first line
  *   {"file":0,"path":"/abs/data/corpus.jsonl"}                                  a data file, once
  *   {"item":"p04353","f":0,"line":4354,"snippet":"Basico Organic T-Shirt…"}    an item, once
  *   {"queryId":…,"query":…,"source":{"f":1,"line":93},"rank":…,"positives":[{"itemId","rank","score"}],
@@ -33,7 +33,7 @@ export function encodeFailures(records: readonly FailureRecord[]): string {
   const first = records[0];
   if (!first) return '';
   out.push(JSON.stringify({
-    v: 2, kind: 'header', step: first.step, search: first.search, rankCutoff: first.rankCutoff,
+    kind: 'header', v: 2, step: first.step, search: first.search, rankCutoff: first.rankCutoff,
     ...(first.evidence ? { maxQueryTokens: first.evidence.limits.maxQueryTokens, maxItemTokens: first.evidence.limits.maxItemTokens, corpusSize: first.evidence.corpusSize } : {}),
   }));
   const fileOf = (path: string): number => {
