@@ -87,7 +87,9 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
   stopBar();
   if (entry) {
     console.log(formatEvalSummary(entry));
+    const e = entry as EvalEntry;
     console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures (exact): ${failuresFile}`);
+    if (e.annFailures?.file) console.log(`failures (${e.annFailures.search}): ${path.join(job.runDir, 'eval', e.annFailures.file)}`);
   }
   if (!done) {
     console.error('the evaluation process exited without finishing');
