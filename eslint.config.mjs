@@ -59,7 +59,7 @@ export default tseslint.config(
           paths: TFJS_FAISS[0].filter((p) => !p.includes('*')).map((name) => ({ name, message: TFJS_FAISS[1] })),
           patterns: [
             { group: ['@tensorflow/*'], message: TFJS_FAISS[1] },
-            { regex: '/webview/(?!dashboard/protocol$)', message: 'the extension uses only the webview protocol module (src/webview/*/protocol.ts)' },
+            { regex: '/webview/(?![^/]+/protocol$)', message: 'the extension uses only the webview protocol module (src/webview/*/protocol.ts)' },
           ],
         },
       ],

@@ -16,6 +16,7 @@ import { DataReports } from './dataReports';
 import { dataSpecsOf } from './dataSpecs';
 import { EvaluationController } from './evaluationController';
 import { samePath } from './experimentFiles';
+import { EmbeddingMapPanels } from './embeddingMapPanel';
 import { FailureNavigator } from './failureNavigator';
 import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failuresTree';
 import { RunRegistry } from './runRegistry';
@@ -66,6 +67,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const navigator = new FailureNavigator(failures, failuresView);
   const configDiagnostics = new ConfigDiagnostics();
   const dataReports = new DataReports(log);
+  const embeddingMaps = new EmbeddingMapPanels(context.extensionUri, log);
+  sub(embeddingMaps);
   sub(runsTree, vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree }), failures, failuresView, navigator, configDiagnostics, dataReports);
 
   const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
@@ -73,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(new RunStatusBar(training, shown));
 
   const services: Services = {
-    context, log, registry, training, evaluation, shown, dashboardView, dashboardPanel, runsTree, failures, failuresView, navigator, configDiagnostics, dataReports,
+    context, log, registry, training, evaluation, shown, dashboardView, dashboardPanel, runsTree, failures, failuresView, navigator, configDiagnostics, dataReports, embeddingMaps,
   };
   sub(...registerCommands(services));
   sub(

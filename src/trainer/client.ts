@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseFromTrainer, type DoneMessage, type EvaluateMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
+import { parseFromTrainer, type DoneMessage, type EvaluateMessage, type ExportEmbeddingsMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
 
 /** The trainer entry: the webpack bundle beside this file, else the TypeScript source run through tsx. */
 export function trainerEntry(): { file: string; execArgv: string[] } {
@@ -93,6 +93,11 @@ export function startTrainer(start: Omit<StartMessage, 'type'>, onMessage: (m: F
  */
 export function startEvaluation(job: Omit<EvaluateMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
   return forkJob({ type: 'evaluate', ...job }, onMessage, opts);
+}
+
+/** Encode a sample of a run's checkpoint, export it for the projector and optionally project it to 2-D, in a trainer process. */
+export function startEmbeddingExport(job: Omit<ExportEmbeddingsMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
+  return forkJob({ type: 'exportEmbeddings', ...job }, onMessage, opts);
 }
 
 /** Keeps the last `max` complete lines of a stream (and the partial one after them). */

@@ -10,6 +10,7 @@ import type { StepEvent } from '../core/runs/eventTypes';
 import { runTraining } from '../core/training/trainLoop';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
 import { evaluate } from './evaluateJob';
+import { exportEmbeddings } from './embeddingsJob';
 import { LatestWinsThrottle } from './throttle';
 
 /** At most 10 step messages per second reach the parent. */
@@ -80,7 +81,7 @@ process.on('message', (raw: unknown) => {
   }
   started = true;
   outliveParent = msg.type === 'start' && msg.outliveParent === true;
-  void (msg.type === 'start' ? train(msg) : evaluate(msg, send, () => stopRequested)).finally(() => {
+  void (msg.type === 'start' ? train(msg) : msg.type === 'evaluate' ? evaluate(msg, send, () => stopRequested) : exportEmbeddings(msg, send)).finally(() => {
     if (process.connected) process.disconnect();
   });
 });

@@ -5,6 +5,7 @@
  * reason, never acted upon.
  */
 import { COLLAPSE_STATES } from '../core/metrics/collapseMonitor';
+import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import type { ConfigProblem } from '../core/config/configError';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import type { EvalEntry } from '../core/eval/types';
@@ -43,9 +44,24 @@ export interface EvaluateMessage {
   data?: string;
 }
 
-export type ToTrainer = StartMessage | StopMessage | EvaluateMessage;
+/** Parent → trainer: encode a sample of a checkpoint's items and test queries, export them for the projector, optionally project to 2-D. */
+export interface ExportEmbeddingsMessage {
+  type: 'exportEmbeddings';
+  runDir: string;
+  checkpoint?: 'last' | 'best';
+  /** Folder for vectors.tsv and metadata.tsv. */
+  outDir: string;
+  items: number;
+  queries: number;
+  /** 2-D map to compute and send back ('none': export only). */
+  projection: 'none' | 'pca' | 'umap';
+}
+
+export type ToTrainer = StartMessage | StopMessage | EvaluateMessage | ExportEmbeddingsMessage;
+
 
 export { EVAL_PHASES, type EvalPhase };
+export type { EmbeddingMapData };
 
 /** Trainer → parent. */
 export type FromTrainer =
@@ -61,7 +77,9 @@ export type FromTrainer =
   /** Evaluation progress (throttled like steps). */
   | { type: 'progress'; phase: EvalPhase; done: number; total: number }
   /** An evaluation finished: its metrics entry (also appended to eval/metrics.json) and the failures file. */
-  | { type: 'evaluated'; runDir: string; entry: EvalEntry; failuresFile: string };
+  | { type: 'evaluated'; runDir: string; entry: EvalEntry; failuresFile: string }
+  /** Embeddings exported (and projected when asked). */
+  | { type: 'embeddings'; runDir: string; step: number; vectors: string; metadata: string; count: number; map: EmbeddingMapData | null };
 
 /** The trainer's last message of a job. */
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
@@ -88,6 +106,14 @@ export function parseToTrainer(x: unknown): Parsed<ToTrainer> {
     if (x.checkpoint !== undefined && x.checkpoint !== 'last' && x.checkpoint !== 'best') return fail('evaluate.checkpoint must be "last" or "best"');
     if (x.data !== undefined && !isStr(x.data)) return fail('evaluate.data must be a string');
     return { ok: true, value: { type: 'evaluate', runDir: x.runDir, checkpoint: x.checkpoint as 'last' | 'best' | undefined, data: x.data as string | undefined } };
+  }
+  if (x.type === 'exportEmbeddings') {
+    if (!isStr(x.runDir) || x.runDir === '') return fail('exportEmbeddings.runDir must be a non-empty string');
+    if (x.checkpoint !== undefined && x.checkpoint !== 'last' && x.checkpoint !== 'best') return fail('exportEmbeddings.checkpoint must be "last" or "best"');
+    if (!isStr(x.outDir) || x.outDir === '') return fail('exportEmbeddings.outDir must be a non-empty string');
+    for (const k of ['items', 'queries'] as const) if (!(Number.isInteger(x[k]) && (x[k] as number) >= 0)) return fail(`exportEmbeddings.${k} must be a non-negative integer`);
+    if (!['none', 'pca', 'umap'].includes(x.projection as string)) return fail('exportEmbeddings.projection must be none, pca or umap');
+    return { ok: true, value: { type: 'exportEmbeddings', runDir: x.runDir, checkpoint: x.checkpoint as 'last' | 'best' | undefined, outDir: x.outDir, items: x.items as number, queries: x.queries as number, projection: x.projection as 'none' | 'pca' | 'umap' } };
   }
   if (x.type !== 'start') return fail(`unknown message type ${JSON.stringify(x.type)}`);
   if (!isStr(x.configPath) || x.configPath === '') return fail('start.configPath must be a non-empty string');
@@ -141,6 +167,11 @@ export function parseFromTrainer(x: unknown): Parsed<FromTrainer> {
       return isStr(x.runDir) && isStr(x.failuresFile) && isObj(x.entry) && isNum(x.entry.step) && isObj(x.entry.exact)
         ? { ok: true, value: x as FromTrainer }
         : fail('evaluated: runDir, entry, failuresFile required');
+    case 'embeddings':
+      return isStr(x.runDir) && isNum(x.step) && isStr(x.vectors) && isStr(x.metadata) && isNum(x.count) &&
+        (x.map === null || (isObj(x.map) && Array.isArray(x.map.coords) && Array.isArray(x.map.points) && x.map.coords.length === 2 * x.map.points.length))
+        ? { ok: true, value: x as FromTrainer }
+        : fail('embeddings: runDir, step, vectors, metadata, count and map (null or coords for every point) required');
     default:
       return fail(`unknown message type ${JSON.stringify(x.type)}`);
   }

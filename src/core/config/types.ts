@@ -47,6 +47,8 @@ export interface EvaluationConfig {
   heldOutQueries: number;
   nearDuplicateThreshold: number;
   collapsedSpread: number;
+  /** BM25 over the same corpus and queries beside the dense model (full evaluations only). */
+  lexicalBaseline: boolean;
 }
 
 /** `diagnostics` of the config: the collapse verdict's thresholds and windows (docs/diagnostics.md). */

@@ -7,8 +7,9 @@ import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from
 import { OLD_SUFFIX } from '../runs/checkpointDir';
 import { loadEvalData } from './evalData';
 import { evaluateParams } from './evaluate';
-import { appendMetricsEntry, eventMetrics, writeFailures } from './evalOutputs';
-import { loadIndexCache, saveIndexCache } from './indexCache';
+import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
+import { loadBm25Cache, saveBm25Cache } from '../lexical';
+import { corpusFingerprint, loadIndexCache, saveIndexCache } from './indexCache';
 import type { EvalPhase } from './phases';
 import type { EvalEntry } from './types';
 
@@ -25,7 +26,10 @@ export interface EvaluateRunOptions {
 export interface EvaluateRunResult {
   entry: EvalEntry;
   metricsFile: string;
+  /** Failing queries of the exact search. */
   failuresFile: string;
+  /** Failing queries of the ANN search; null without one (an older failures-ann.jsonl is removed). */
+  annFailuresFile: string | null;
 }
 
 /** The run's config (config.json); relative paths resolve against the original config's folder. */
@@ -75,20 +79,29 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   for (const n of data.notes) log(n);
   const ev = loaded.config.evaluation;
   const dim = params.dims.out;
-  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log);
+  const fingerprint = corpusFingerprint(data.corpus);
+  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log, fingerprint);
+  const indexDir = path.join(ckpt.dir, 'index');
+  // BM25 depends on the corpus only: any checkpoint folder of the run may hold it (this one first).
+  const bm25Dirs = [indexDir, ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir))];
+  const bm25Cached = ev.lexicalBaseline ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.length, log) : null;
   const result = evaluateParams({
     params, model: loaded.config.model, evaluation: ev, data, step: info.step, checkpoint: `${CHECKPOINTS_DIR}/${ckpt.kind}`, subset: false,
-    corpusEmb: cached?.corpusEmb, index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined,
+    corpusEmb: cached?.corpusEmb, index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined, bm25: bm25Cached?.index,
     onProgress: o.onProgress, log,
   });
-  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
+  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb, fingerprint)}`);
+  if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.length)}`);
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
-  const failuresFile = writeFailures(o.runDir, result.failures);
+  const failuresFile = writeFailures(o.runDir, result.failures, FAILURES_FILE);
+  let annFailuresFile: string | null = null;
+  if (result.entry.annFailures) annFailuresFile = writeFailures(o.runDir, result.annFailures, ANN_FAILURES_FILE);
+  else fs.rmSync(path.join(o.runDir, EVAL_DIR, ANN_FAILURES_FILE), { force: true });
   const events = new EventWriter(path.join(o.runDir, EVENTS_FILE));
   try {
     events.append({ type: 'eval', step: info.step, metrics: eventMetrics(result.entry) });
   } finally {
     events.close();
   }
-  return { entry: result.entry, metricsFile, failuresFile };
+  return { entry: result.entry, metricsFile, failuresFile, annFailuresFile };
 }
