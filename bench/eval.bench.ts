@@ -144,7 +144,7 @@ function vectorSet(kind: VectorKind, n: number, nq: number, dim: number, seed: s
   if (kind === 'random') {
     for (let i = 0; i < corpus.length; i++) corpus[i] = gaussian(rng);
   } else {
-    const { topics, subtopics, topicSpread, subtopicSpread, itemSpread } = CLUSTERS;
+    const { topics, subtopics, topicSpread, itemSpread } = CLUSTERS;
     const topic = new Float32Array(topics * dim).map(() => gaussian(rng));
     normaliseRows(topic, dim);
     const nSub = topics * subtopics;
@@ -302,7 +302,7 @@ async function childEncode(o: Opts): Promise<unknown> {
   // tf.tidy and read after it — encode.ts returns dataSync()'s Float32Array from inside tidy, and tidy
   // then walks that array element by element looking for tensors — and (b) the host embedding bag alone.
   const tensorOut = timing(), bagOnly = timing();
-  let itemEmb: Float32Array = new Float32Array(0);
+  let itemEmb: Float32Array;
   let maxDiff = 0;
   for (let r = 0; r < o.repeats; r++) {
     itemEmb = record(encItems, () => encodeFeatures(params, 'item', itemFeats));
@@ -519,6 +519,10 @@ interface ChildResult<T> {
 const THREAD_VARS = ['OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'GOMP_SPINCOUNT', 'OMP_PROC_BIND'];
 
 /** Runs this file as a child (`--child ...`) with the thread variables cleared, then `env` applied. */
+/** A child's JSON result: each report reads the fields its child wrote (the child and its report sit side by side). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ChildJson = any;
+
 function runChild<T>(args: string[], env: Record<string, string | undefined>, timeoutMs: number): ChildResult<T> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const v of THREAD_VARS) delete childEnv[v];
@@ -554,7 +558,7 @@ const childOpts = (o: Opts): string[] => ['--opts', JSON.stringify(o)];
 const perQ = (ms: number, nq: number): string => `${(ms / nq).toFixed(3)} ms`;
 
 function reportMap(md: string[]): void {
-  const r = runChild<any>(['--child', 'map'], {}, 0);
+  const r = runChild<ChildJson>(['--child', 'map'], {}, 0);
   if (!r.ok) return void console.log(`\nmap: failed: ${r.error}`);
   const x = r.value;
   printTable(
@@ -570,7 +574,7 @@ function reportMap(md: string[]): void {
 }
 
 function reportFailures(md: string[]): void {
-  const r = runChild<any>(['--child', 'failures'], {}, 0);
+  const r = runChild<ChildJson>(['--child', 'failures'], {}, 0);
   if (!r.ok) return void console.log(`\nfailures: failed: ${r.error}`);
   const x = r.value;
   const per = (b: number) => `${(b / x.failures).toFixed(0)} B`;
@@ -587,7 +591,7 @@ function reportFailures(md: string[]): void {
 }
 
 function reportLexical(md: string[], o: Opts): void {
-  const r = runChild<any>(['--child', 'lexical', ...childOpts(o)], {}, 0);
+  const r = runChild<ChildJson>(['--child', 'lexical', ...childOpts(o)], {}, 0);
   if (!r.ok) return void console.log(`\nlexical: failed: ${r.error}`);
   const x = r.value;
   printTable(
@@ -606,7 +610,7 @@ function reportLexical(md: string[], o: Opts): void {
 }
 
 function reportEncode(md: string[], o: Opts): void {
-  const r = runChild<any>(['--child', 'encode', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  const r = runChild<ChildJson>(['--child', 'encode', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nencode: failed: ${r.error}`);
   const e = r.value;
   const d = e.dims;
@@ -650,7 +654,7 @@ function sweepTable(md: string[], title: string, sweep: SweepRow[], nq: number, 
 }
 
 function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
-  const r = runChild<any>(['--child', 'index', '--vectors', kind, ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  const r = runChild<ChildJson>(['--child', 'index', '--vectors', kind, ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nindex (${kind}): failed: ${r.error}`);
   const x = r.value;
   const eff = x.ivf.effective;
@@ -684,7 +688,7 @@ function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
 }
 
 function reportNlist(md: string[], o: Opts): void {
-  const r = runChild<any>(['--child', 'nlist', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  const r = runChild<ChildJson>(['--child', 'nlist', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nnlist: failed: ${r.error}`);
   const rows: string[][] = [];
   for (const c of r.value.rows) {
@@ -739,7 +743,7 @@ function reportFactors(md: string[], o: Opts): void {
     cases.forEach((c, i) => {
       const x = res[i];
       if (x.err || (round > 0 && c.factory === poly)) return;
-      const r = runChild<any>(['--child', 'factor', '--factory', c.factory, '--sample', String(c.sample)], c.env, c.timeoutMs ?? 0);
+      const r = runChild<ChildJson>(['--child', 'factor', '--factory', c.factory, '--sample', String(c.sample)], c.env, c.timeoutMs ?? 0);
       x.loads.push(r.load[0], r.load[1]);
       if (!r.ok) {
         x.err = r.error ?? 'failed';

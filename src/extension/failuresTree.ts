@@ -194,11 +194,11 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     if (!at) return false;
     if (fresh) this.mtimes.delete(r.source.file);
     if (!this.mtimes.has(r.source.file)) {
-      let m: number | null = null;
+      let m: number | null;
       try {
         m = fs.statSync(r.source.file).mtimeMs;
       } catch {
-        m = null;
+        m = null; // a file that is gone is not "changed after the evaluation"
       }
       this.mtimes.set(r.source.file, m);
     }
