@@ -130,6 +130,16 @@ export interface BadLinesScan {
   tornTail: boolean;
 }
 
+/** A read-only descriptor of `file`, or null when it does not exist. */
+function openIfExists(file: string): number | null {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 /**
  * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.7: reported with their line
  * numbers) without holding the file in memory: read forward in chunks of `chunkBytes` (default 1 MiB).
@@ -139,13 +149,8 @@ export function scanBadEventLines(file: string, opts: { maxReported?: number; ch
   const maxReported = opts.maxReported ?? 10;
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 1024 * 1024);
   const result: BadLinesScan = { badLines: [], badCount: 0, tornTail: false };
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
-    throw err;
-  }
+  const fd = openIfExists(file);
+  if (fd === null) return result;
   try {
     const size = fs.fstatSync(fd).size;
     let pos = 0;
@@ -289,13 +294,8 @@ export function scanEventsBackward(
   const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 64 * 1024);
   const result: ScanBackwardResult = { size: 0, tornTail: false, truncated: false };
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
-    throw err;
-  }
+  const fd = openIfExists(file);
+  if (fd === null) return result;
   try {
     result.size = fs.fstatSync(fd).size;
     let pos = result.size; // bytes before `pos` are not read yet
