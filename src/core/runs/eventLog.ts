@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { parseEventLine, serializeEvent } from './eventLine';
-import type { RunEvent, RunEventInput } from './eventTypes';
+import type { RunEvent, RunEventInput } from './eventSchema';
 
 const NEWLINE = 0x0a;
 
