@@ -83,7 +83,13 @@ test('the field tables of §3 and §4 list exactly the fields of the schemas', (
   assert.deepEqual(tableFields(common).sort(), [...EVENT_BASE].sort());
   for (const [type, heading] of Object.entries(EVENT_SECTIONS) as [RunEventType, string][]) {
     const listed = tableFields(section(heading).split('\n**`diagnostics`**')[0]);
-    assert.deepEqual(listed.sort(), propsOf(EVENT_SCHEMAS[type]).filter((f) => !EVENT_BASE.includes(f)).sort(), heading);
+    assert.deepEqual(
+      listed.sort(),
+      propsOf(EVENT_SCHEMAS[type])
+        .filter((f) => !EVENT_BASE.includes(f))
+        .sort(),
+      heading,
+    );
   }
 });
 

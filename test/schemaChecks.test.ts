@@ -12,7 +12,9 @@ import { TO_DASHBOARD_SCHEMAS } from '../src/webview/dashboard/protocol';
 
 const REPO = path.resolve(__dirname, '..');
 const DOC = fs.readFileSync(path.join(REPO, 'docs', 'run-format.md'), 'utf8');
-const DOC_EVENTS = DOC.split('\n').filter((l) => l.startsWith('{"v":')).map((l) => JSON.parse(l) as { type: keyof typeof EVENT_SCHEMAS });
+const DOC_EVENTS = DOC.split('\n')
+  .filter((l) => l.startsWith('{"v":'))
+  .map((l) => JSON.parse(l) as { type: keyof typeof EVENT_SCHEMAS });
 
 test('the generated checks are up to date with the schemas (npm run -s gen:checks)', () => {
   for (const file of Object.keys(TARGETS)) {
@@ -36,7 +38,12 @@ test('the generated checks decide as Value.Check does, on valid events and on ea
     const walk = (node: unknown, set: (v: unknown) => void, del: () => void, at: string): void => {
       if (node !== null && typeof node === 'object') {
         for (const [k, v] of Object.entries(node)) {
-          walk(v, (x) => ((node as Record<string, unknown>)[k] = x), () => delete (node as Record<string, unknown>)[k], `${at}.${k}`);
+          walk(
+            v,
+            (x) => ((node as Record<string, unknown>)[k] = x),
+            () => delete (node as Record<string, unknown>)[k],
+            `${at}.${k}`,
+          );
           (node as Record<string, unknown>)[k] = v;
         }
         return;
@@ -49,7 +56,12 @@ test('the generated checks decide as Value.Check does, on valid events and on ea
         set(node);
       }
     };
-    walk(e, () => {}, () => {}, '');
+    walk(
+      e,
+      () => {},
+      () => {},
+      '',
+    );
   }
   assert.ok(rejected > 100 && rejected < cases, `${rejected} of ${cases} mutations rejected`);
   // A dashboard message of many steps.

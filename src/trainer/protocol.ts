@@ -85,7 +85,12 @@ const DoneSchema = Type.Object({
 /** Evaluation progress (throttled like steps). */
 const ProgressSchema = Type.Object({
   type: Type.Literal('progress'),
-  phase: Type.Unsafe<EvalPhase>(Type.Union(EVAL_PHASES.map((p) => Type.Literal(p)), { errorMessage: `must be one of ${EVAL_PHASES.join('|')}` })),
+  phase: Type.Unsafe<EvalPhase>(
+    Type.Union(
+      EVAL_PHASES.map((p) => Type.Literal(p)),
+      { errorMessage: `must be one of ${EVAL_PHASES.join('|')}` },
+    ),
+  ),
   done: Type.Number(),
   total: Type.Number(),
 });

@@ -181,9 +181,7 @@ export function pairHyper(refSim: tf.Tensor2D, cfg: LossConfig): HyperValue {
   }
   const form = tfjsAdaptiveForm(cfg.adaptiveForm);
   const sim = cfg.stopGradient ? stopGradient(refSim) : refSim;
-  return cfg.type === 'margin'
-    ? form.margin(sim, cfg.delta0, cfg.alpha)
-    : form.temperature(sim, cfg.tau0, cfg.alpha);
+  return cfg.type === 'margin' ? form.margin(sim, cfg.delta0, cfg.alpha) : form.temperature(sim, cfg.tau0, cfg.alpha);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,13 +243,7 @@ export interface AnchoredLoss {
  * mean_j ℓ(j) with positive scores `pos` [B], candidate scores `neg` [B, N] and the per-pair
  * δ_ji / τ_ji derived from `refSim` [B, N] (see `pairHyper`).
  */
-export function anchoredLoss(
-  pos: tf.Tensor1D,
-  neg: tf.Tensor2D,
-  refSim: tf.Tensor2D,
-  mask: tf.Tensor2D,
-  cfg: LossConfig,
-): AnchoredLoss {
+export function anchoredLoss(pos: tf.Tensor1D, neg: tf.Tensor2D, refSim: tf.Tensor2D, mask: tf.Tensor2D, cfg: LossConfig): AnchoredLoss {
   const hyper = pairHyper(refSim, cfg);
   const loss = cfg.type === 'margin' ? marginLoss(pos, neg, mask, hyper) : softmaxLoss(pos, neg, mask, hyper);
   return { loss, hyper };
@@ -266,13 +258,7 @@ export function anchoredLoss(
  *   positive score s(v_j, q_j) = `pos`, negative scores s(v_j, v_i) = `sVV`,
  *   adaptive δ_ji / τ_ji from sg[s(q_j, v_i)] = `sQV`.
  */
-export function symmetricLoss(
-  pos: tf.Tensor1D,
-  sQV: tf.Tensor2D,
-  sVV: tf.Tensor2D,
-  mask: tf.Tensor2D,
-  cfg: LossConfig,
-): tf.Scalar {
+export function symmetricLoss(pos: tf.Tensor1D, sQV: tf.Tensor2D, sVV: tf.Tensor2D, mask: tf.Tensor2D, cfg: LossConfig): tf.Scalar {
   return anchoredLoss(pos, sVV, sQV, mask, cfg).loss;
 }
 
@@ -282,9 +268,7 @@ export function symmetricLoss(
 function checkShapes({ q, v, items, negMask }: LossInputs): void {
   const [b, d] = q.shape;
   const [n] = items.shape;
-  const ok =
-    v.shape[0] === b && v.shape[1] === d && items.shape[1] === d &&
-    n >= b && negMask.shape[0] === b && negMask.shape[1] === n;
+  const ok = v.shape[0] === b && v.shape[1] === d && items.shape[1] === d && n >= b && negMask.shape[0] === b && negMask.shape[1] === n;
   if (!ok) {
     throw new Error(
       `referenceLoss: inconsistent shapes q ${JSON.stringify(q.shape)}, v ${JSON.stringify(v.shape)}, ` +
@@ -318,10 +302,7 @@ export function referenceLoss(inputs: LossInputs, cfg: LossConfig): LossOutput {
   const lossSym = hasSymmetricTerm(cfg) ? symmetricLoss(pos, sQV, sVV, negMask, cfg) : tf.scalar(0);
   const loss = hasSymmetricTerm(cfg) ? tf.add(lossQ, tf.mul(cfg.symmetricWeight, lossSym)) : tf.clone(lossQ);
   // Fixed losses use a plain number internally; the output always carries the [B, N] matrix.
-  const hyper =
-    typeof queryTerm.hyper === 'number'
-      ? (tf.fill(sQV.shape, queryTerm.hyper) as tf.Tensor2D)
-      : (queryTerm.hyper as tf.Tensor2D);
+  const hyper = typeof queryTerm.hyper === 'number' ? (tf.fill(sQV.shape, queryTerm.hyper) as tf.Tensor2D) : (queryTerm.hyper as tf.Tensor2D);
 
   return { loss: loss as tf.Scalar, lossQ, lossSym, sQV, sVV, hyper };
 }

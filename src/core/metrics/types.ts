@@ -12,7 +12,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * diagnostics back from JSON must treat it as possibly null (the dashboard draws a gap).
  */
 export const Measured = <T extends TSchema = ReturnType<typeof Type.Number>>(of?: T) =>
-  Type.Unsafe<Static<T>>(Type.Union([of ?? Type.Number(), Type.Null()], { errorMessage: `must be ${of?.type === 'integer' ? 'an integer' : 'a number'} or null` }));
+  Type.Unsafe<Static<T>>(
+    Type.Union([of ?? Type.Number(), Type.Null()], { errorMessage: `must be ${of?.type === 'integer' ? 'an integer' : 'a number'} or null` }),
+  );
 
 /** A number that is null when undefined or non-finite (in the type too). */
 export const NumberOrNull = (options: { errorMessage?: string } = {}) =>

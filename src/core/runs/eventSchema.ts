@@ -27,7 +27,12 @@ const oneOf = <const T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>(
     Type.Union(
       values.map((v) => Type.Literal(v)),
-      { errorMessage: `must be ${values.map((v) => JSON.stringify(v)).join(', ').replace(/, ([^,]*)$/, ' or $1')}` },
+      {
+        errorMessage: `must be ${values
+          .map((v) => JSON.stringify(v))
+          .join(', ')
+          .replace(/, ([^,]*)$/, ' or $1')}`,
+      },
     ),
   );
 

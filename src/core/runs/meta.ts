@@ -15,9 +15,7 @@ export const EVENTS_FILE = 'events.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
 
 /** Result of reading meta.json: the meta when usable, otherwise why not. */
-export type MetaReadResult =
-  | { ok: true; meta: RunMeta }
-  | { ok: false; reason: 'missing' | 'invalid' | 'newer-format'; message: string };
+export type MetaReadResult = { ok: true; meta: RunMeta } | { ok: false; reason: 'missing' | 'invalid' | 'newer-format'; message: string };
 
 /** Atomically write `<dir>/meta.json` (temp file + fsync + rename). */
 export function writeMeta(dir: string, meta: RunMeta): void {

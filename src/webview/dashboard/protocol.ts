@@ -38,7 +38,10 @@ export const RunHeaderSchema = Type.Object({
   /** Experiment name. */
   name: Type.String(),
   status: Type.Unsafe<RunHeaderStatus>(
-    Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)), { errorMessage: `must be one of ${RUN_STATUSES.join('|')}` }),
+    Type.Union(
+      RUN_STATUSES.map((s) => Type.Literal(s)),
+      { errorMessage: `must be one of ${RUN_STATUSES.join('|')}` },
+    ),
   ),
   /** Compute backend, e.g. "wasm". */
   backend: Type.String(),
