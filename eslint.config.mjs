@@ -37,11 +37,13 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })] },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+    },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-      '@typescript-eslint/no-require-imports': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
@@ -57,7 +59,7 @@ export default tseslint.config(
           paths: TFJS_FAISS[0].filter((p) => !p.includes('*')).map((name) => ({ name, message: TFJS_FAISS[1] })),
           patterns: [
             { group: ['@tensorflow/*'], message: TFJS_FAISS[1] },
-            { regex: '/webview/(?!dashboard/protocol$)', message: 'the extension uses only the webview protocol module (src/webview/*/protocol.ts)' },
+            { regex: '/webview/(?![^/]+/protocol$)', message: 'the extension uses only the webview protocol module (src/webview/*/protocol.ts)' },
           ],
         },
       ],
@@ -77,5 +79,7 @@ export default tseslint.config(
     },
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
+  // The CommonJS build and launcher scripts.
+  { files: ['webpack.config.js', 'bin/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   prettier,
 );

@@ -3,7 +3,8 @@
 //   trainer process (and its host-lane worker thread) and the CLI. npm dependencies stay external (required from node_modules at run time):
 //   tfjs' wasm backend loads its .wasm files relative to its own package, and faiss-node is a native addon.
 // - "dashboard": bundles the Dashboard webview (src/webview/dashboard/main.ts, with Chart.js and
-//   chartjs-plugin-annotation) for the browser into media/dashboard.js, and copies the codicon font and
+//   chartjs-plugin-annotation) for the browser into media/dashboard.js, the Embedding Map webview
+//   (src/webview/embeddingMap/main.ts, a canvas) into media/embeddingMap.js, and copies the codicon font and
 //   stylesheet into media/codicons/. media/dashboard.css is a static file and is not touched.
 const fs = require('fs');
 const path = require('path');
@@ -64,7 +65,7 @@ const dashboardConfig = {
   name: 'dashboard',
   target: 'web',
   mode: 'production',
-  entry: { dashboard: './src/webview/dashboard/main.ts' },
+  entry: { dashboard: './src/webview/dashboard/main.ts', embeddingMap: './src/webview/embeddingMap/main.ts' },
   output: {
     path: path.resolve(__dirname, 'media'),
     filename: '[name].js',

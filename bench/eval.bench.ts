@@ -15,6 +15,14 @@
  *           OMP_NUM_THREADS=1 and the all-old-settings rows), each changing one factor from the current
  *           defaults. The thread variables are read by OpenBLAS/libgomp when faiss-node loads, so they
  *           can only be varied per process;
+ *  lexical  the BM25 baseline (src/core/lexical, MiniSearch) on the same 60k synthetic item texts and 8k
+ *           queries: index build, its JSON size, save + load (the reuse path), and the search of all queries
+ *           at the evaluation's depth (rankCutoff 100);
+ *  failures the failures file at 60k items × 8k queries: clustered vectors with noisier queries (σ 0.35, so that
+ *           many fail), texts that share two words with their planted item; exact (Flat) search, BM25, triage
+ *           of every failing query (findFailures), and the size of the format-2 file (bytes per failing query;
+ *           budget 2 KB) next to format 1 (one full JSON record per line);
+ *  map      the embedding map: PCA and UMAP (umap-js, 15 neighbours) of 5k clustered 128-d points;
  *  nlist    (not in the default parts, ~5 min) IVF-PQ build time and recall at 60k for nlist 256 / 512 /
  *           1024 / 1538 (the clamped default) and training samples of 39 or 64 vectors per list, to
  *           choose a default that builds in ≤ 30 s.
@@ -22,7 +30,7 @@
  * --omp-threads N sets OMP_NUM_THREADS for the encode / index / nlist children (default: unset, so
  * libgomp uses one thread per core; loadFaiss() still sets OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE).
  *
- *   npm run bench:eval [-- --parts encode,index,factors,nlist --vectors clustered,random
+ *   npm run bench:eval [-- --parts encode,index,lexical,failures,factors,nlist --vectors clustered,random
  *                          --repeats 3 --heavy-repeats 1 --exact-queries 100 --poly-timeout 30
  *                          --factors full --omp-threads 1 --md out.md]
  *
@@ -41,6 +49,10 @@ import seedrandom from 'seedrandom';
 import { buildIndex, exactSearch, loadFaiss, resultToRankings, search, setNprobe } from '../src/core/index';
 import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/index';
 import { defaultConfig } from '../src/core/config';
+import { Bm25Index, TermStats } from '../src/core/lexical';
+import { findFailures } from '../src/core/eval/failures';
+import { pca2, umap2 } from '../src/core/embeddingMap';
+import { decodeFailures, encodeFailures } from '../src/core/eval/failuresFile';
 import { evaluateRetrieval } from '../src/core/metrics/retrieval';
 import { gaussian, normaliseRows } from '../test/helpers/syntheticVectors';
 
@@ -132,7 +144,7 @@ function vectorSet(kind: VectorKind, n: number, nq: number, dim: number, seed: s
   if (kind === 'random') {
     for (let i = 0; i < corpus.length; i++) corpus[i] = gaussian(rng);
   } else {
-    const { topics, subtopics, topicSpread, subtopicSpread, itemSpread } = CLUSTERS;
+    const { topics, subtopics, topicSpread, itemSpread } = CLUSTERS;
     const topic = new Float32Array(topics * dim).map(() => gaussian(rng));
     normaliseRows(topic, dim);
     const nSub = topics * subtopics;
@@ -187,6 +199,78 @@ function syntheticTexts(nItems: number, nQueries: number, seed: string): { items
   };
 }
 
+// ------------------------------------------------------------------------------------ child: lexical
+
+async function childLexical(o: Opts): Promise<unknown> {
+  const { items, queries } = syntheticTexts(N_ITEMS, N_QUERIES, SEED);
+  const build = timing();
+  let index: Bm25Index | null = null;
+  for (let r = 0; r < o.heavy; r++) index = record(build, () => Bm25Index.build(items));
+  const save = timing();
+  const load = timing();
+  let json = '';
+  for (let r = 0; r < o.repeats; r++) {
+    json = record(save, () => index!.toJSON());
+    record(load, () => Bm25Index.fromJSON(json));
+  }
+  const searchT = timing();
+  let result: SearchResult | null = null;
+  for (let r = 0; r < o.heavy; r++) result = record(searchT, () => index!.search(queries, K));
+  let matched = 0;
+  for (let q = 0; q < N_QUERIES; q++) if (result!.labels[q * K] >= 0) matched++;
+  // MiniSearch's own search() on the first 500 queries, for comparison (same scores, see test/lexical.test.ts).
+  const libN = 500;
+  const lib = timing();
+  record(lib, () => queries.slice(0, libN).forEach((q) => index!.libraryQuery(q, K)));
+  return { build, save, load, search: searchT, lib, libN, jsonBytes: Buffer.byteLength(json), matched, rssGB: process.memoryUsage().rss / 2 ** 30 };
+}
+
+// ----------------------------------------------------------------------------------- child: failures
+
+async function childFailures(): Promise<unknown> {
+  const { corpus, planted } = vectorSet('clustered', N_ITEMS, N_QUERIES, DIM, SEED);
+  const rng = seedrandom(`${SEED}-failures`);
+  const queryEmb = new Float32Array(N_QUERIES * DIM);
+  for (let q = 0; q < N_QUERIES; q++) for (let d = 0; d < DIM; d++) queryEmb[q * DIM + d] = corpus[planted[q] * DIM + d] + 0.35 * gaussian(rng);
+  normaliseRows(queryEmb, DIM);
+  const texts = syntheticTexts(N_ITEMS, N_QUERIES, SEED);
+  const corpusFile = '/data/bench/corpus.jsonl';
+  const items = texts.items.map((text, i) => ({ id: `p${String(i).padStart(6, '0')}`, text, source: { file: corpusFile, line: i + 1 } }));
+  const queries = texts.queries.map((extra, q) => {
+    const own = items[planted[q]].text.split(' ');
+    return { id: `q${q}`, text: `${own[Math.floor(rng() * own.length)]} ${own[Math.floor(rng() * own.length)]} ${extra.split(' ').slice(0, 2).join(' ')}`, source: { file: '/data/bench/test.jsonl', line: q + 1 } };
+  });
+  const qrels = new Map(queries.map((qq, q) => [qq.id, new Set([items[planted[q]].id])]));
+  const exact = search(buildIndex(corpus, N_ITEMS, DIM, { type: 'Flat' }), queryEmb, N_QUERIES, K);
+  const bm25 = Bm25Index.build(texts.items).search(queries.map((q) => q.text), K);
+  const defaults = defaultConfig({ train: '-' });
+  const cfg = defaults.evaluation;
+  const model = defaults.model;
+  const triageT = measure(() =>
+    findFailures({
+      step: 1, queries, qrels, corpus: items, queryEmb, corpusEmb: corpus, dim: DIM, result: exact, k: 10, search: 'exact', exactScores: true,
+      thresholds: { nearDuplicate: cfg.nearDuplicateThreshold, collapsedSpread: cfg.collapsedSpread }, bm25, terms: new TermStats(texts.items),
+      limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
+    }),
+  );
+  const { failures, byLabel } = triageT.value;
+  const encodeT = measure(() => encodeFailures(failures));
+  const v2 = Buffer.byteLength(encodeT.value);
+  const v1 = failures.reduce((n, f) => n + Buffer.byteLength(JSON.stringify(f)) + 1, 0);
+  const decodeT = measure(() => decodeFailures(encodeT.value));
+  return { failures: failures.length, byLabel, v2, v1, triageMs: triageT.ms, encodeMs: encodeT.ms, decodeMs: decodeT.ms, decoded: decodeT.value.records.length };
+}
+
+// ---------------------------------------------------------------------------------------- child: map
+
+async function childMap(): Promise<unknown> {
+  const n = 5000;
+  const { corpus } = vectorSet('clustered', n, 1, DIM, SEED);
+  const pca = measure(() => pca2(corpus, n, DIM));
+  const umap = measure(() => umap2(corpus, n, DIM));
+  return { n, pcaMs: pca.ms, pcaCpuMs: pca.cpuMs, umapMs: umap.ms, umapCpuMs: umap.cpuMs, rssGB: process.memoryUsage().rss / 2 ** 30 };
+}
+
 // ------------------------------------------------------------------------------------- child: encode
 
 async function childEncode(o: Opts): Promise<unknown> {
@@ -218,7 +302,7 @@ async function childEncode(o: Opts): Promise<unknown> {
   // tf.tidy and read after it — encode.ts returns dataSync()'s Float32Array from inside tidy, and tidy
   // then walks that array element by element looking for tensors — and (b) the host embedding bag alone.
   const tensorOut = timing(), bagOnly = timing();
-  let itemEmb: Float32Array = new Float32Array(0);
+  let itemEmb: Float32Array;
   let maxDiff = 0;
   for (let r = 0; r < o.repeats; r++) {
     itemEmb = record(encItems, () => encodeFeatures(params, 'item', itemFeats));
@@ -435,6 +519,10 @@ interface ChildResult<T> {
 const THREAD_VARS = ['OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'GOMP_SPINCOUNT', 'OMP_PROC_BIND'];
 
 /** Runs this file as a child (`--child ...`) with the thread variables cleared, then `env` applied. */
+/** A child's JSON result: each report reads the fields its child wrote (the child and its report sit side by side). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ChildJson = any;
+
 function runChild<T>(args: string[], env: Record<string, string | undefined>, timeoutMs: number): ChildResult<T> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const v of THREAD_VARS) delete childEnv[v];
@@ -469,8 +557,60 @@ const loadStr = (l: [number, number]): string => `${l[0].toFixed(1)}→${l[1].to
 const childOpts = (o: Opts): string[] => ['--opts', JSON.stringify(o)];
 const perQ = (ms: number, nq: number): string => `${(ms / nq).toFixed(3)} ms`;
 
+function reportMap(md: string[]): void {
+  const r = runChild<ChildJson>(['--child', 'map'], {}, 0);
+  if (!r.ok) return void console.log(`\nmap: failed: ${r.error}`);
+  const x = r.value;
+  printTable(
+    `Embedding map of ${x.n.toLocaleString('en-US')} clustered ${DIM}-d points; load ${loadStr(r.load)}`,
+    ['projection', 'wall', 'cpu'],
+    [
+      ['PCA (ml-matrix EVD of the covariance)', `${s1(x.pcaMs)} s`, `${s1(x.pcaCpuMs)} s`],
+      ['UMAP (umap-js, 15 neighbours, 2-D)', `${s1(x.umapMs)} s`, `${s1(x.umapCpuMs)} s`],
+    ],
+    md,
+  );
+  console.log(`RSS ${x.rssGB.toFixed(2)} GB`);
+}
+
+function reportFailures(md: string[]): void {
+  const r = runChild<ChildJson>(['--child', 'failures'], {}, 0);
+  if (!r.ok) return void console.log(`\nfailures: failed: ${r.error}`);
+  const x = r.value;
+  const per = (b: number) => `${(b / x.failures).toFixed(0)} B`;
+  printTable(
+    `Failures file: ${x.failures} failing queries of ${N_QUERIES.toLocaleString('en-US')} over ${N_ITEMS.toLocaleString('en-US')} items (exact search, k 10); labels ${Object.entries(x.byLabel).filter(([, n]) => (n as number) > 0).map(([l, n]) => `${l} ${n}`).join(', ')}; load ${loadStr(r.load)}`,
+    ['file', 'bytes', 'per failing query'],
+    [
+      ['format 2 (items once, 60-char snippets)', `${(x.v2 / 2 ** 20).toFixed(2)} MB`, per(x.v2)],
+      ['format 1 (full record per line)', `${(x.v1 / 2 ** 20).toFixed(2)} MB`, per(x.v1)],
+    ],
+    md,
+  );
+  console.log(`triage ${s1(x.triageMs)} s, encode ${s1(x.encodeMs)} s, decode ${s1(x.decodeMs)} s (${x.decoded} records read back)`);
+}
+
+function reportLexical(md: string[], o: Opts): void {
+  const r = runChild<ChildJson>(['--child', 'lexical', ...childOpts(o)], {}, 0);
+  if (!r.ok) return void console.log(`\nlexical: failed: ${r.error}`);
+  const x = r.value;
+  printTable(
+    `BM25 baseline (MiniSearch 7, the towers' words, k1 1.2, b 0.75) on ${N_ITEMS.toLocaleString('en-US')} synthetic item texts, ${N_QUERIES.toLocaleString('en-US')} queries, depth ${K}; load ${loadStr(r.load)}`,
+    ['step', 'wall (median)', 'runs', 'cpu', 'per query'],
+    [
+      ['build index', fmtT(x.build), fmtRuns(x.build), fmtCpu(x.build), ''],
+      [`save (toJSON, ${(x.jsonBytes / 2 ** 20).toFixed(1)} MB)`, fmtT(x.save), fmtRuns(x.save), fmtCpu(x.save), ''],
+      ['load (fromJSON: the reuse path)', fmtT(x.load), fmtRuns(x.load), fmtCpu(x.load), ''],
+      [`search ${N_QUERIES} queries (flat postings + heap, incl. compiling them)`, fmtT(x.search), fmtRuns(x.search), fmtCpu(x.search), perQ(median(x.search.ms), N_QUERIES)],
+      [`MiniSearch search() on ${x.libN} queries`, fmtT(x.lib), '', fmtCpu(x.lib), perQ(median(x.lib.ms), x.libN)],
+    ],
+    md,
+  );
+  console.log(`${x.matched} of ${N_QUERIES} queries matched at least one item; RSS ${x.rssGB.toFixed(2)} GB`);
+}
+
 function reportEncode(md: string[], o: Opts): void {
-  const r = runChild<any>(['--child', 'encode', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  const r = runChild<ChildJson>(['--child', 'encode', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nencode: failed: ${r.error}`);
   const e = r.value;
   const d = e.dims;
@@ -514,7 +654,7 @@ function sweepTable(md: string[], title: string, sweep: SweepRow[], nq: number, 
 }
 
 function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
-  const r = runChild<any>(['--child', 'index', '--vectors', kind, ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  const r = runChild<ChildJson>(['--child', 'index', '--vectors', kind, ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nindex (${kind}): failed: ${r.error}`);
   const x = r.value;
   const eff = x.ivf.effective;
@@ -548,7 +688,7 @@ function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
 }
 
 function reportNlist(md: string[], o: Opts): void {
-  const r = runChild<any>(['--child', 'nlist', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
+  const r = runChild<ChildJson>(['--child', 'nlist', ...childOpts(o)], { OMP_NUM_THREADS: o.ompThreads }, 0);
   if (!r.ok) return void console.log(`\nnlist: failed: ${r.error}`);
   const rows: string[][] = [];
   for (const c of r.value.rows) {
@@ -603,7 +743,7 @@ function reportFactors(md: string[], o: Opts): void {
     cases.forEach((c, i) => {
       const x = res[i];
       if (x.err || (round > 0 && c.factory === poly)) return;
-      const r = runChild<any>(['--child', 'factor', '--factory', c.factory, '--sample', String(c.sample)], c.env, c.timeoutMs ?? 0);
+      const r = runChild<ChildJson>(['--child', 'factor', '--factory', c.factory, '--sample', String(c.sample)], c.env, c.timeoutMs ?? 0);
       x.loads.push(r.load[0], r.load[1]);
       if (!r.ok) {
         x.err = r.error ?? 'failed';
@@ -645,7 +785,7 @@ async function main(): Promise<void> {
     options: {
       child: { type: 'string' },
       opts: { type: 'string' },
-      parts: { type: 'string', default: 'encode,index,factors' },
+      parts: { type: 'string', default: 'encode,index,lexical,failures,map,factors' },
       vectors: { type: 'string', default: 'clustered' },
       repeats: { type: 'string', default: '3' },
       'heavy-repeats': { type: 'string', default: '1' },
@@ -664,6 +804,9 @@ async function main(): Promise<void> {
     if (values.child === 'encode') out = await childEncode(o);
     else if (values.child === 'index') out = await childIndex(values.vectors as VectorKind, o);
     else if (values.child === 'nlist') out = await childNlist(o);
+    else if (values.child === 'lexical') out = await childLexical(o);
+    else if (values.child === 'failures') out = await childFailures();
+    else if (values.child === 'map') out = await childMap();
     else if (values.child === 'factor') out = await childFactor(values.factory!, Number(values.sample));
     else throw new Error(`unknown child ${values.child}`);
     console.log(JSON.stringify(out));
@@ -685,7 +828,7 @@ async function main(): Promise<void> {
   const parts = values.parts!.split(',');
   const kinds = values.vectors!.split(',');
   for (const k of kinds) if (k !== 'clustered' && k !== 'random') throw new Error(`--vectors: unknown kind ${k} (clustered, random)`);
-  for (const p of parts) if (!['encode', 'index', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, factors, nlist)`);
+  for (const p of parts) if (!['encode', 'index', 'lexical', 'failures', 'map', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, map, factors, nlist)`);
 
   const started = performance.now();
   const cpus = os.cpus();
@@ -698,6 +841,9 @@ async function main(): Promise<void> {
   const md: string[] = [`_${header}_`];
   if (parts.includes('encode')) reportEncode(md, o);
   if (parts.includes('index')) for (const kind of kinds as VectorKind[]) reportIndex(md, kind, o);
+  if (parts.includes('lexical')) reportLexical(md, o);
+  if (parts.includes('failures')) reportFailures(md);
+  if (parts.includes('map')) reportMap(md);
   if (parts.includes('factors')) reportFactors(md, o);
   if (parts.includes('nlist')) reportNlist(md, o);
   const total = `total ${s1(performance.now() - started)} s; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;

@@ -19,13 +19,6 @@ const ROUNDS = 60;
 const BURST = 1_000;
 const LOAD_CHUNK = 2_000;
 
-interface Stats {
-  messages: number;
-  frames: number;
-  lastHandleMs: number;
-  lastFrameMs: number;
-}
-
 const VIEWPORTS = {
   'sidebar 360×900 (≈3 charts on screen)': { width: 360, height: 900 },
   'editor 1280×2400 (all 8 charts on screen)': { width: 1280, height: 2400 },

@@ -3,9 +3,11 @@
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
  *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]
  *   retrieval-lens runs [--dir DIR]
+ *   retrieval-lens export-embeddings <run|checkpoint> [--out DIR] [--items N] [--queries N] [--projection pca|umap|none]
  */
 import { parseArgs } from 'util';
 import { evalCommand } from './cli/evalCommand';
+import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
 import { runsCommand } from './cli/runsCommand';
 import { trainCommand } from './cli/trainCommand';
 import { VERSION } from './core/version';
@@ -15,6 +17,7 @@ usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
   retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best]
   retrieval-lens runs [--dir RUNS_DIR]
+  retrieval-lens export-embeddings <run-folder|checkpoint-folder> [--out DIR] [--items 5000] [--queries 1000] [--projection pca|umap|none] [--checkpoint last|best]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -49,6 +52,24 @@ async function main(argv: string[]): Promise<number> {
       const ck = values.checkpoint;
       if (ck !== undefined && ck !== 'last' && ck !== 'best') throw new Error(`--checkpoint must be last or best, got "${ck}"`);
       return await evalCommand({ target: positionals[0], data: values.data, checkpoint: ck });
+    }
+    if (command === 'export-embeddings') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, items: { type: 'string', default: '5000' }, queries: { type: 'string', default: '1000' }, projection: { type: 'string', default: 'pca' }, checkpoint: { type: 'string' } },
+      });
+      if (positionals.length !== 1) throw new Error('export-embeddings takes exactly one run or checkpoint folder');
+      const count = (name: string, v: string | undefined) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+        return n;
+      };
+      const projection = values.projection;
+      if (projection !== 'pca' && projection !== 'umap' && projection !== 'none') throw new Error(`--projection must be pca, umap or none, got "${projection}"`);
+      const ck = values.checkpoint;
+      if (ck !== undefined && ck !== 'last' && ck !== 'best') throw new Error(`--checkpoint must be last or best, got "${ck}"`);
+      return await exportEmbeddingsCommand({ target: positionals[0], out: values.out, items: count('items', values.items), queries: count('queries', values.queries), projection, checkpoint: ck });
     }
     if (command === 'runs') {
       const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' } } });

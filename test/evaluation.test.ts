@@ -4,7 +4,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, type BackendInfo } from '../src/core/backend';
 import { loadConfig } from '../src/core/config';
-import { evaluateRun, findFailures, readFailures, readMetricsFile, triage, type FailureRecord } from '../src/core/eval';
+import { evaluateRun, evidenceProblem, findFailures, readFailures, readMetricsFile, triage, wordSeen, type FailureRecord } from '../src/core/eval';
+import type { TriageInput } from '../src/core/eval/triage';
+import { TermStats } from '../src/core/lexical';
+import seedrandom from 'seedrandom';
 import { buildIndex, search } from '../src/core/index';
 import { readEvents, type EvalEvent } from '../src/core/runs';
 import { runTraining } from '../src/core/training/trainLoop';
@@ -49,6 +52,32 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
   const { failures, badLines } = readFailures(r.failuresFile);
   assert.equal(badLines.length, 0);
   assert.equal(failures.length, e.failures.count);
+  assert.equal(e.failures.search, 'exact');
+  assert.ok(r.annFailuresFile && e.annFailures);
+  assert.equal(e.annFailures.search, `IVF-PQ, nprobe ${String(e.index.spec.nprobe)}`);
+  const annRead = readFailures(r.annFailuresFile);
+  assert.equal(annRead.failures.length, e.annFailures.count);
+  // Every number of a record comes from its one search: the top-k is sorted by the scores shown and the
+  // positive's rank agrees with them (a positive below the top k scores at most the k-th item's score).
+  for (const [list, name] of [[failures, e.failures.search], [annRead.failures, e.annFailures.search]] as const) {
+    assert.ok(list.length > 0, name);
+    for (const f of list) {
+      assert.equal(f.search, name);
+      assert.equal(evidenceProblem(f.label, f.evidence, e.failures.k, { nearDuplicate: 0.95, collapsedSpread: 0.02 }), null, `${f.label} without its evidence: ${f.labelReason}`);
+      assert.notEqual(f.label, 'ranked-low', 'with BM25 every failure has a more specific label');
+      for (const m of f.evidence!.matchingTerms) {
+        assert.ok(f.query.toLowerCase().includes(m.term) && f.positives.some((p) => shopItems.get(p.itemId)!.toLowerCase().includes(m.term)), m.term);
+      }
+      for (let j = 1; j < f.topK.length; j++) assert.ok(f.topK[j - 1].score >= f.topK[j].score, `${name}: top-k sorted by the shown score`);
+      for (const p of f.positives) {
+        if (p.score === null) {
+          assert.equal(p.rank, null, 'only a positive the ANN search did not return has no score');
+          assert.notEqual(name, 'exact');
+        } else if (p.rank === null || p.rank > f.topK.length) assert.ok(p.score <= f.topK.at(-1)!.score + 1e-6, `${name}: positive ${p.score} ranked ${p.rank} vs k-th ${f.topK.at(-1)!.score}`);
+      }
+    }
+  }
+
   assert.equal(Object.values(e.failures.byLabel).reduce((a, b) => a + b, 0), failures.length);
   for (let i = 1; i < failures.length; i++) assert.ok(failures[i - 1].severity >= failures[i].severity, 'worst first');
   for (const f of failures.slice(0, 50)) {
@@ -62,12 +91,19 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
     assert.ok(f.topK.every((t) => !t.relevant));
     for (const p of f.positives) assert.equal(lineOf(p.source.file, p.source.line).id, p.itemId);
     for (const t of f.topK) assert.equal(lineOf(t.source.file, t.source.line).id, t.itemId);
-    for (let j = 1; j < f.topK.length; j++) assert.ok(f.topK[j - 1].score >= f.topK[j].score - 0.05, 'ANN order is roughly score order');
   }
   const evals = readEvents(path.join(runDir, 'events.jsonl')).events.filter((x): x is EvalEvent => x.type === 'eval');
   assert.equal(evals.at(-1)!.metrics['recall@10'], e.exact['recall@10']);
   assert.equal(evals.at(-1)!.metrics.failures, failures.length);
-  assert.ok(logs.some((l) => /index saved in/.test(l)));
+  assert.ok(logs.some((l) => /^index saved in/.test(l)));
+  // BM25 beside the dense model: same queries and corpus, the third set of metrics, saved beside the Faiss index.
+  assert.ok(e.bm25 && e.lexical, 'BM25 runs by default');
+  assert.deepEqual(Object.keys(e.bm25), Object.keys(e.exact));
+  assert.ok(e.bm25['recall@100'] >= e.bm25['recall@10'] && e.bm25['recall@10'] > 10 * chance, `BM25 recall@10 ${e.bm25['recall@10']}`);
+  assert.equal(e.lexical.reused, false);
+  assert.ok(fs.existsSync(path.join(runDir, 'checkpoints', 'last', 'index', 'bm25.json')));
+  assert.ok(logs.some((l) => /^BM25 index saved in/.test(l)), logs.join('\n'));
+  assert.equal(evals.at(-1)!.metrics['bm25/recall@10'], e.bm25['recall@10']);
 });
 
 test('the saved index is reused; a corrupt one is rebuilt with a message, never trusted', async () => {
@@ -75,6 +111,9 @@ test('the saved index is reused; a corrupt one is rebuilt with a message, never 
   const logs: string[] = [];
   const again = await evaluateRun({ runDir, log: (m) => logs.push(m) });
   assert.ok(logs.some((l) => /reusing the index/.test(l)), logs.join('\n'));
+  assert.ok(logs.some((l) => /reusing the BM25 index saved in/.test(l)), logs.join('\n'));
+  assert.equal(again.entry.lexical?.reused, true);
+  assert.deepEqual(again.entry.bm25, before.bm25, 'the reused BM25 index ranks exactly as the built one');
   assert.deepEqual(again.entry.exact, before.exact);
   assert.deepEqual(again.entry.ann, before.ann);
   const indexFile = path.join(runDir, 'checkpoints', 'last', 'index', 'index.faiss');
@@ -84,6 +123,23 @@ test('the saved index is reused; a corrupt one is rebuilt with a message, never 
   assert.ok(logs2.some((l) => /unusable .*truncated.*rebuilding/.test(l)), logs2.join('\n'));
   assert.deepEqual(third.entry.exact, before.exact);
   assert.equal(readMetricsFile(runDir).evaluations.length, 3);
+  // evaluation.lexicalBaseline false: no BM25 (and no BM25 evidence: labels fall back to ranked-low where nothing else holds).
+  const off = fs.mkdtempSync(path.join(path.dirname(runDir), 'nobm25-'));
+  fs.cpSync(runDir, off, { recursive: true });
+  fs.rmSync(path.join(off, 'eval'), { recursive: true, force: true });
+  const cfgFile = path.join(off, 'config.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+  cfg.evaluation.lexicalBaseline = false;
+  fs.writeFileSync(cfgFile, JSON.stringify(cfg));
+  const logs3: string[] = [];
+  const noBm25 = await evaluateRun({ runDir: off, log: (m) => logs3.push(m) });
+  assert.equal(noBm25.entry.bm25, null);
+  assert.equal(noBm25.entry.lexical, null);
+  assert.ok(!logs3.some((l) => /BM25/.test(l)), logs3.join('\n'));
+  const offFailures = readFailures(noBm25.failuresFile).failures;
+  assert.ok(offFailures.length > 0 && offFailures.every((f) => f.evidence!.bm25Rank === undefined && !['lexical-miss', 'hard-for-both'].includes(f.label)));
+  assert.ok(offFailures.some((f) => f.label === 'ranked-low'));
+  fs.rmSync(off, { recursive: true, force: true });
 });
 
 test('evaluation through the trainer process reports phases in order, then the result', async () => {
@@ -110,16 +166,86 @@ test('a missing run or checkpoint is a clear error', async () => {
   assert.match(done!.error!.message, /not a run folder/);
 });
 
-test('triage labels follow their rules in order', () => {
-  const t = { nearDuplicate: 0.95, collapsedSpread: 0.02 };
-  const item = (id: string, text: string, sim: number) => ({ id, text, simToPositive: sim, relevant: false });
-  assert.deepEqual(triage({ query: 'red shoe', positiveText: 'Red  Shoe 42', retrieved: [item('a', 'red shoe 42', 0.5)], topScores: [0.9, 0.5] }, t).label, 'near-duplicate');
-  const nd = triage({ query: 'red shoe', positiveText: 'Red Shoe 42', retrieved: [item('a', 'red shoe 43', 0.97)], topScores: [0.9, 0.5] }, t);
+/** The bundled example's corpus (id → text) and its word statistics, for hand-built triage cases. */
+const shopItems = new Map(fs.readFileSync(SHOP_CORPUS, 'utf8').split('\n').filter(Boolean).map((l) => {
+  const r = JSON.parse(l) as { id: string; text: string };
+  return [r.id, r.text] as [string, string];
+}));
+const shopTerms = new TermStats([...shopItems.values()]);
+const T = { nearDuplicate: 0.95, collapsedSpread: 0.02 };
+const LIMITS = { maxQueryTokens: 30, maxItemTokens: 100, charTrigrams: true };
+
+/** A triage input on real items of the bundled example: `ids` retrieved (s(v, ·) from `sims`), pairwise s all `pairwise`. */
+function shopCase(query: string, positive: string, ids: string[], sims: number[], pairwise: number, o: Partial<TriageInput> = {}): TriageInput {
+  const retrieved = ids.map((id, i) => ({ id, text: shopItems.get(id) ?? id, simToPositive: sims[i], relevant: false }));
+  return {
+    query, positiveText: shopItems.get(positive)!, search: 'exact', rank: null, rankCutoff: 100, k: 10, retrieved,
+    topScores: ids.map((_, i) => 0.9 - 0.01 * i), pairwise: Array.from({ length: (ids.length * (ids.length - 1)) / 2 }, () => pairwise),
+    bm25: { rank: null }, terms: shopTerms, limits: LIMITS, ...o,
+  };
+}
+
+/** The label, checked to be backed by its evidence. */
+function labelled(x: TriageInput) {
+  const r = triage(x, T);
+  assert.equal(evidenceProblem(r.label, r.evidence, x.k, T), null, `${r.label}: ${r.reason}`);
+  return r;
+}
+
+test('triage: each label on hand-built cases of the bundled example, each with its evidence', () => {
+  const diverse = ['p00001', 'p04810', 'p02187', 'p04741', 'p00500', 'p01000', 'p01500', 'p03000', 'p03500', 'p05000'];
+  // A collapsed model: the retrieved items (different products) are mutually near-identical, and so is the
+  // positive to all of them — collapsed-neighbourhood, not near-duplicate (nothing stands out from the rest).
+  const col = labelled(shopCase('loom 410 w36 l30', 'p04818', diverse, diverse.map((_, i) => 0.995 - 0.001 * i), 0.993));
+  assert.equal(col.label, 'collapsed-neighbourhood');
+  assert.match(col.reason, /median s\(v̂ᵢ, v̂ⱼ\) 0\.993.*share a median \d+% of words/);
+  // The same text under another id: a missing label.
+  const sameText = triage({ ...shopCase('loom 410 w36 l30', 'p04818', diverse, diverse.map(() => 0.5), 0.4), retrieved: [{ id: 'x-dup', text: 'LOOM 410 Bootcut  Selvedge Jeans W36 L30 Mid Blue', simToPositive: 0.99, relevant: false }] }, T);
+  assert.equal(sameText.label, 'near-duplicate');
+  assert.equal(evidenceProblem('near-duplicate', sameText.evidence, 10, T), null);
+  assert.match(sameText.reason, /x-dup has the same normalised text/);
+  // Close relative to the neighbourhood, and the query cannot tell them apart (W34 vs W36 not in the query).
+  const jeans = ['p04816', 'p04810', 'p02187', 'p04741', 'p00500', 'p01000', 'p01500', 'p03000', 'p03500', 'p05000'];
+  const nd = labelled(shopCase('loom 410 bootcut l30', 'p04818', jeans, [0.98, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45));
   assert.equal(nd.label, 'near-duplicate');
-  assert.match(nd.reason, /0\.970 ≥ 0\.95 for a/);
-  assert.equal(triage({ query: 'red shoe', positiveText: 'Red Shoe 42', retrieved: [item('a', 'x', 0.5), item('b', 'y', 0.4)], topScores: [0.801, 0.8] }, t).label, 'collapsed-neighbourhood');
-  assert.equal(triage({ query: 'crimson sneaker', positiveText: 'Red Shoe 42', retrieved: [item('a', 'x', 0.5)], topScores: [0.9, 0.5] }, t).label, 'missing-terms');
-  assert.equal(triage({ query: 'red sneaker', positiveText: 'Red Shoe 42', retrieved: [item('a', 'x', 0.5)], topScores: [0.9, 0.5] }, t).label, 'ranked-low');
+  assert.match(nd.reason, /p04816 is s\(v, v̂\) 0\.980 from the positive vs a median 0\.400.*contains every query word the positive does \(loom, 410, bootcut, l30\).*differ in w36 \+w34/);
+  // A query that names the difference (w36) is a real distinction, not a near-duplicate: BM25 finds it → lexical miss.
+  const lm = labelled(shopCase('loom 410 w36 l30', 'p04818', jeans, [0.98, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45, { bm25: { rank: 1, score: 12.5 } }));
+  assert.equal(lm.label, 'lexical-miss');
+  assert.match(lm.reason, /BM25 ranks the positive 1, the exact search >100; query terms in the positive: .*w36 \(idf \d+\.\d\d, df \d+\)/);
+  const w36 = lm.evidence.matchingTerms.find((m) => m.term === 'w36')!;
+  const loom = lm.evidence.matchingTerms.find((m) => m.term === 'loom')!;
+  assert.equal(w36.df, [...shopItems.values()].filter((t) => /\bw36\b/i.test(t)).length, 'df counted over the corpus');
+  assert.ok(lm.evidence.matchingTerms.indexOf(w36) < lm.evidence.matchingTerms.indexOf(loom) === w36.idf > loom.idf, 'rarest first');
+  // Neither finds it: both ranks shown.
+  const hb = labelled(shopCase('loom 410 w36 l30', 'p04818', jeans, [0.7, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45, { rank: 37, bm25: { rank: 55, score: 3 } }));
+  assert.equal(hb.label, 'hard-for-both');
+  assert.match(hb.reason, /exact rank 37, BM25 rank 55/);
+  // The matching word lies beyond the item tower's features (maxItemTokens 5: w36 is word 6 of 9, trigrams start after).
+  const tr = labelled(shopCase('loom w36', 'p04818', jeans, [0.7, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45, { limits: { ...LIMITS, maxItemTokens: 5 }, bm25: { rank: 1 } }));
+  assert.equal(tr.label, 'truncated');
+  assert.match(tr.reason, /w36 is word 6 of 9 of the positive \(the item tower keeps 5 features\)/);
+  // Without BM25 and without any other cause: ranked-low, saying so.
+  const rl = labelled(shopCase('loom 410 w36 l30', 'p04818', jeans, [0.7, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45, { rank: 37, bm25: undefined }));
+  assert.equal(rl.label, 'ranked-low');
+  assert.match(rl.reason, /no BM25 baseline/);
+  // No label without its evidence: another label's evidence does not back it.
+  assert.notEqual(evidenceProblem('lexical-miss', hb.evidence, 10, T), null);
+  assert.notEqual(evidenceProblem('near-duplicate', col.evidence, 10, T), null);
+  assert.notEqual(evidenceProblem('collapsed-neighbourhood', nd.evidence, 10, T), null);
+  assert.notEqual(evidenceProblem('truncated', lm.evidence, 10, T), null);
+  assert.notEqual(evidenceProblem('ranked-low', hb.evidence, 10, T), null);
+  assert.notEqual(evidenceProblem('hard-for-both', lm.evidence, 10, T), null);
+});
+
+test('the towers\' feature limits: words first, then each word\'s trigrams, cut at maxTokens', () => {
+  const ws = ['loom', '410', 'w36'];
+  assert.equal(wordSeen(ws, 2, 3), true, 'word feature 3 of 3');
+  assert.equal(wordSeen(ws, 2, 2), false, 'word cut; trigrams start at 2 ≥ 2');
+  assert.equal(wordSeen(['a', 'b', 'c', 'd'], 3, 3, true), false);
+  // maxTokens 10, 3 words: trigrams of loom at 3..6, of 410 at 7..9, of w36 at 10 (cut).
+  assert.equal(wordSeen([...ws, 'x', 'y', 'z', 'u', 'v', 'q', 'r', 's'], 10, 10), false);
+  assert.equal(wordSeen(ws, 0, 0), false);
 });
 
 test('failures: ranks, scores and s(v, ·) on a hand-made corpus', () => {
@@ -131,7 +257,7 @@ test('failures: ranks, scores and s(v, ·) on a hand-made corpus', () => {
   const result = search(buildIndex(corpusEmb, 4, 2, { type: 'Flat' }), queryEmb, 1, 4);
   const { failures, byLabel } = findFailures({
     step: 7, queries: [{ id: 'q1', text: 'item d', source: { file: '/q.jsonl', line: 9 } }], qrels: new Map([['q1', new Set(['d'])]]),
-    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 },
+    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 }, search: 'exact', exactScores: true, terms: new TermStats(corpus.map((c) => c.text)), limits: LIMITS,
   });
   assert.equal(failures.length, 1);
   const f: FailureRecord = failures[0];
@@ -146,9 +272,41 @@ test('failures: ranks, scores and s(v, ·) on a hand-made corpus', () => {
   // Found within k: not a failure.
   const ok = findFailures({
     step: 7, queries: [{ id: 'q1', text: 'x', source: src(1) }], qrels: new Map([['q1', new Set(['b'])]]),
-    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 },
+    corpus, queryEmb, corpusEmb, dim: 2, result, k: 2, thresholds: { nearDuplicate: 0.95, collapsedSpread: 0.02 }, search: 'exact', exactScores: true, terms: new TermStats(corpus.map((c) => c.text)), limits: LIMITS,
   });
   assert.equal(ok.failures.length, 0);
+});
+
+test('a collapsed embedding\'s failures are collapsed-neighbourhood, not near-duplicate; a spread one\'s are neither', () => {
+  // 60 real items of the bundled example; queries are their own texts with the item as the positive.
+  const items = [...shopItems.entries()].filter((_, i) => i % 97 === 0).slice(0, 60).map(([id, text], i) => ({ id, text, source: { file: SHOP_CORPUS, line: i + 1 } }));
+  const n = items.length;
+  const dim = 16;
+  const rng = seedrandom('collapse-triage');
+  const unit = (v: number[]) => {
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  };
+  const embed = (spread: number) => Float32Array.from(Array.from({ length: n }, () => unit(Array.from({ length: dim }, (_, c) => (c === 0 ? 1 : 0) + spread * (rng() - 0.5)))).flat());
+  const queries = items.map((it, i) => ({ id: `q${i}`, text: it.text, source: it.source }));
+  const qrels = new Map(items.map((it, i) => [`q${i}`, new Set([it.id])]));
+  const terms = new TermStats(items.map((it) => it.text));
+  for (const [spread, collapsed] of [[0.01, true], [2, false]] as const) {
+    const corpusEmb = embed(spread);
+    // Queries point away from their positive: every query fails.
+    const queryEmb = Float32Array.from(Array.from({ length: n }, (_, i) => Array.from(corpusEmb.subarray(((i + n / 2) % n) * dim, (((i + n / 2) % n) + 1) * dim))).flat());
+    const result = search(buildIndex(corpusEmb, n, dim, { type: 'Flat' }), queryEmb, n, 30);
+    const { failures, byLabel } = findFailures({ step: 1, queries, qrels, corpus: items, queryEmb, corpusEmb, dim, result, k: 10, thresholds: T, search: 'exact', exactScores: true, terms, limits: LIMITS, bm25: null });
+    assert.ok(failures.length > n / 2, `${failures.length} failures`);
+    for (const f of failures) assert.equal(evidenceProblem(f.label, f.evidence, 10, T), null, `${f.label}: ${f.labelReason}`);
+    if (collapsed) {
+      assert.equal(byLabel['collapsed-neighbourhood'], failures.length, JSON.stringify(byLabel));
+      assert.equal(byLabel['near-duplicate'], 0);
+    } else {
+      assert.equal(byLabel['collapsed-neighbourhood'], 0, JSON.stringify(byLabel));
+      assert.ok(byLabel['near-duplicate'] < failures.length / 4, JSON.stringify(byLabel));
+    }
+  }
 });
 
 test('periodic evaluation during training writes eval events and picks the best checkpoint by it', async () => {

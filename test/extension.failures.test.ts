@@ -7,7 +7,11 @@ import { TRIAGE_LABELS, type FailureRecord, type TriageLabel } from '../src/core
 import { startEvaluation, startTrainer } from '../src/trainer/client';
 import type { FromTrainer } from '../src/trainer/protocol';
 import { renderFailureDetail, escapeMarkdown } from '../src/extension/failureDetail';
-import { failureKey, flattenGroups, formatRank, groupFailures, stepIndex } from '../src/extension/failureGroups';
+import { evaluationSummary } from '../src/extension/evaluationSummary';
+import { ItemTextReader } from '../src/extension/itemTexts';
+import { encodeFailures } from '../src/core/eval/failuresFile';
+import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex } from '../src/extension/failureGroups';
+import { itemTextFromLine } from '../src/core/data/itemText';
 import { evaluationTime, parseFailures, readEvalEntries, readFailures } from '../src/extension/failureRecords';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
 
@@ -88,8 +92,9 @@ test('the detail document shows the query, the positive with its rank, and the t
   assert.match(md, /at test.jsonl:12/);
   assert.match(md, /\*\*Best positive\*\*: rank >100/);
   assert.match(md, /\| >100 \| `p1` \| 0\.610 \| Acme Phone X12 \\\| 256GB \|/);
-  assert.match(md, /\| 1 \| `p2` \| 0\.830 \| 0\.970 \| Acme Phone X13 256GB \|/);
-  assert.match(md, /\| 2 \| `p3` \| 0\.800 \| 0\.910 \| Acme \\\*Phone\\\* X12 128GB \|/);
+  // Query words in the retrieved texts are bold.
+  assert.match(md, /\| 1 \| `p2` \| 0\.830 \| 0\.970 \| \*\*Acme\*\* Phone X13 256GB \|/);
+  assert.match(md, /\| 2 \| `p3` \| 0\.800 \| 0\.910 \| \*\*Acme\*\* \\\*Phone\\\* \*\*X12\*\* 128GB \|/);
   // Every table row has the header's number of cells (escaped pipes do not split cells).
   for (const row of md.split('\n').filter((l) => l.startsWith('| '))) {
     const cells = row.replace(/\\\|/g, '').split('|').length - 2;
@@ -124,6 +129,29 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
       assert.equal(r.source.file, SHOP_TEST);
       assert.equal(JSON.parse(lines[r.source.line - 1]).query_id, r.queryId, 'the recorded line holds the query');
     }
+    // A file that scales: items by id and source line, text once as a ≤ 80-character snippet, the full text read on demand.
+    const bytes = fs.statSync(path.join(trained, 'eval', 'failures.jsonl')).size;
+    assert.ok(bytes / read.records.length <= 2048, `${(bytes / read.records.length).toFixed(0)} bytes per failing query`);
+    const fileText = fs.readFileSync(path.join(trained, 'eval', 'failures.jsonl'), 'utf8');
+    const itemLines = fileText.split('\n').filter((l) => l.startsWith('{"item":'));
+    assert.equal(new Set(itemLines.map((l) => (JSON.parse(l) as { item: string }).item)).size, itemLines.length, 'each item stored once');
+    const corpusText = new Map(fs.readFileSync(SHOP_CORPUS, 'utf8').split('\n').filter(Boolean).map((l) => {
+      const o = JSON.parse(l) as { id: string; text: string };
+      return [o.id, o.text] as [string, string];
+    }));
+    const reader = new ItemTextReader();
+    for (const r of read.records.slice(0, 50)) {
+      for (const it of [...r.positives, ...r.topK]) {
+        assert.ok(it.snippet && it.text.length <= 60, it.text);
+        assert.ok(corpusText.get(it.itemId)!.startsWith(it.text.replace(/…$/, '')), 'the snippet is the start of the text');
+      }
+      const full = reader.withFullTexts(r);
+      for (const it of [...full.positives, ...full.topK]) {
+        assert.equal(it.text, corpusText.get(it.itemId), 'the full text read from the item\'s source line');
+        assert.equal(it.snippet, false);
+      }
+      assert.match(renderFailureDetail(full), new RegExp(`## Top ${r.topK.length} retrieved`));
+    }
     const entries = readEvalEntries(trained);
     assert.equal(entries.length, 1);
     assert.equal(evaluationTime(trained)?.toISOString(), new Date(entries[0].time).toISOString());
@@ -131,4 +159,72 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
   } finally {
     fs.rmSync(exp.dir, { recursive: true, force: true });
   }
+});
+
+test('an old (format 1) failures file still opens: records, groups with the old labels, detail without evidence', () => {
+  const text = fs.readFileSync(path.join(__dirname, 'fixtures', 'data', 'failures-format1.jsonl'), 'utf8');
+  const read = parseFailures(text);
+  assert.deepEqual(read.badLines, []);
+  assert.equal(read.records.length, 6);
+  const groups = groupFailures(read.records);
+  assert.deepEqual(groups.map((g) => g.label).sort(), ['missing-terms', 'near-duplicate', 'ranked-low']);
+  for (const r of read.records) {
+    assert.equal(r.evidence, undefined);
+    assert.ok(r.topK.every((t) => !t.snippet && t.text.length > 0), 'format 1 has the full texts');
+    const md = renderFailureDetail(new ItemTextReader().withFullTexts(r));
+    assert.match(md, /## Top 10 retrieved/);
+    assert.match(md, /\*\*Search\*\*: the configured index/);
+    assert.doesNotMatch(md, /## Evidence/);
+  }
+});
+
+test('format 2: items once by id and source, snippets, a record whose item line is missing is a located bad line', () => {
+  const a = failure('q1', 'lexical-miss', 5);
+  const b = failure('q2', 'hard-for-both', 3);
+  a.topK[0].text = 'x'.repeat(200);
+  const text = encodeFailures([a, b]);
+  const lines = text.trim().split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('{"item":')).length, 3, 'p1, p2, p3 once each');
+  assert.equal(lines.filter((l) => l.startsWith('{"file":')).length, 2, 'the query file and the corpus file once each');
+  assert.match(lines[0], /^\{"kind":"header","v":2,"step":300,/);
+  const back = parseFailures(text);
+  assert.deepEqual(back.badLines, []);
+  assert.deepEqual(back.records.map((r) => [r.queryId, r.label, r.rank, r.source.file, r.source.line]), [['q1', 'lexical-miss', 37, '/data/test.jsonl', 1], ['q2', 'hard-for-both', 37, '/data/test.jsonl', 1]]);
+  assert.equal(back.records[0].topK[0].text, 'x'.repeat(59) + '…');
+  assert.equal(back.records[0].step, 300);
+  assert.deepEqual(back.records[0].topK.map((t) => [t.itemId, t.score, t.simToPositive, t.relevant, t.source.line]), [['p2', 0.83, 0.97, false, 2], ['p3', 0.8, 0.91, false, 3]]);
+  const broken = lines.filter((l) => !l.startsWith('{"item":"p3"')).join('\n') + '\n';
+  const bad = parseFailures(broken);
+  assert.equal(bad.records.length, 0);
+  assert.deepEqual(bad.badLines.map((b) => b.reason), ['item "p3" has no item line', 'item "p3" has no item line']);
+  assert.ok(bad.badLines.every((b) => b.line > 0));
+});
+
+test('group rows give count and share; item texts come back from corpus, JSONL-pair and TSV lines', () => {
+  assert.equal(groupDescription(42, 120), '42 · 35%');
+  assert.equal(groupDescription(1, 300), '1 · <1%');
+  assert.equal(groupDescription(5, 5), '5 · 100%');
+  assert.equal(itemTextFromLine('{"_id":"d1","title":"Loom","text":"410 jeans"}', '/c.jsonl', 1, 'd1'), 'Loom 410 jeans');
+  assert.equal(itemTextFromLine('{"query":"q","positive":{"id":"p1","text":"Red shoe"},"negatives":[{"id":"n1","text":"Blue hat"}]}', '/t.jsonl', 3, 'n1'), 'Blue hat');
+  assert.equal(itemTextFromLine('red shoe\tRed Shoe 42\tp9', '/t.tsv', 2, 'p9'), 'Red Shoe 42');
+  assert.equal(itemTextFromLine('{"id":"other","text":"x"}', '/c.jsonl', 1, 'd1'), null, 'the line no longer holds the item');
+});
+
+test('the toast names the search of every number; the detail names its search and an unreturned positive has no score', () => {
+  const byLabel = Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
+  const entry = {
+    step: 5, time: '', checkpoint: 'checkpoints/last', queries: { source: '', count: 10, withoutRelevant: 0, subset: false }, corpus: { source: '', count: 100 },
+    index: { spec: { type: 'IVF-PQ', nprobe: 16 }, notes: [], buildMs: 0, searchMs: 0 }, encodeMs: 0,
+    exact: { 'recall@10': 0.307 }, ann: { 'recall@10': 0.236 }, annGap: { 'recall@10': 0.071 },
+    failures: { k: 10, count: 4, byLabel, search: 'exact', file: 'failures.jsonl' },
+    annFailures: { k: 10, count: 6, byLabel, search: 'IVF-PQ, nprobe 16', file: 'failures-ann.jsonl' },
+  };
+  assert.equal(evaluationSummary(entry), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries');
+  assert.equal(evaluationSummary({ ...entry, bm25: { 'recall@10': 0.612 } }), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries · BM25: recall@10 0.612');
+  const r = failure('te-1', 'ranked-low', 1, { rank: null });
+  r.search = 'IVF-PQ, nprobe 16';
+  r.positives[0].score = null;
+  const md = renderFailureDetail(r);
+  assert.match(md, /\*\*Search\*\*: IVF-PQ, nprobe 16 — every rank and s\(q, ·\) below is this search's/);
+  assert.match(md, /\| >100 \| `p1` \| not returned by IVF-PQ, nprobe 16 \|/);
 });

@@ -72,7 +72,7 @@ test('the meta.json example of §3 matches the schema of meta.json as written', 
   const meta = JSON.parse(examples[0]);
   assert.equal(schemaProblem(RunMetaSchema, meta), null);
   // It shows a run that failed on a NaN loss: the error reads as the trainer writes it.
-  assert.equal(meta.error.message, new NonFiniteError(meta.error.step, meta.error.quantity, NaN).message);
+  assert.equal(meta.error.message, new NonFiniteError(meta.error.step, meta.error.quantity, NaN, meta.checkpoints.last.step).message);
   const end = JSON.parse(blocks(section(EVENT_SECTIONS.end), 'jsonl')[0]);
   assert.deepEqual(end.error, meta.error, 'the end event example carries the same error as meta.json');
 });

@@ -16,7 +16,11 @@ function run(config: string, runsRoot: string, overrides: string[] = [], steps?:
   const waiters: { pred: (m: FromTrainer) => boolean; resolve: (m: FromTrainer) => void }[] = [];
   const handle = startTrainer({ configPath: config, overrides, runsRoot, steps }, (m) => {
     messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
+    for (const w of [...waiters]) {
+      if (!w.pred(m)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(m);
+    }
   }, { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) });
   const until = (pred: (m: FromTrainer) => boolean) =>
     new Promise<FromTrainer>((resolve) => {

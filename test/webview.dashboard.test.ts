@@ -304,9 +304,9 @@ test('softmax run: every logged step is charted, the newest values and τ histog
   // the median band line's points are the recorded medians
   const medians = await page.evaluate(() => window.__rlensDashboard!.displayPoints('hyper.p50'));
   assert.deepEqual(medians, steps.map((s) => ({ x: s.step, y: s.diagnostics.dist.tau!.p50 })));
-  // evaluations: one point per recall@k metric and evaluation
+  // evaluations: one point per charted metric (recall@k, MRR@10, nDCG@10 of exact, ann/ and bm25/) and evaluation
   const evals = evalsOf(softmax);
-  const recallPoints = evals.reduce((n, e) => n + Object.keys(e.metrics).filter((k) => k.startsWith('recall@')).length, 0);
+  const recallPoints = evals.reduce((n, e) => n + Object.keys(e.metrics).filter((k) => /^(?:(ann|bm25)\/)?(recall@\d+|mrr@10|ndcg@10)$/.test(k)).length, 0);
   assert.ok(evals.length >= 2);
   assert.equal(c.eval.charted, recallPoints);
   const lastEval = evals[evals.length - 1];
@@ -521,6 +521,25 @@ test('malformed messages are ignored, counted and shown; the charts are unchange
   // a repeated steps message is not drawn twice
   await send(page, [{ type: 'steps', steps: stepsOf(softmax).slice(-5) }]);
   assert.equal((await counts(page))['loss.total'].logged, stepsOf(softmax).length);
+  await assertClean(page, log);
+  await page.close();
+});
+
+test('a full evaluation draws exact, IVF-PQ and BM25 lines of every metric, and the sub-title names each search', async () => {
+  const { page, log } = await openDashboard(browser, server);
+  await send(page, [{ type: 'reset', run: { ...lastHeader(softmax), status: 'completed' }, steps: stepsOf(softmax), evals: [] }]);
+  const metrics: Record<string, number> = {};
+  const names = ['recall@1', 'recall@5', 'recall@10', 'recall@50', 'recall@100', 'mrr@10', 'ndcg@10'];
+  names.forEach((n, i) => {
+    metrics[n] = 0.1 + 0.05 * i;
+    metrics[`ann/${n}`] = 0.08 + 0.05 * i;
+    metrics[`bm25/${n}`] = 0.2 + 0.05 * i;
+  });
+  metrics.failures = 12;
+  await send(page, [{ type: 'eval', point: { step: 200, metrics } }]);
+  assert.equal((await counts(page)).eval.charted, 3 * names.length, 'one point per metric and search; failure counts are not charted');
+  const sub = await page.locator('[data-chart="eval"] .chart-sub').innerText();
+  assert.match(sub, /^step 200: recall@1 0\.100 · recall@5 0\.150 · recall@10 0\.200 · IVF-PQ recall@10 0\.180 · BM25 recall@10 0\.300$/);
   await assertClean(page, log);
   await page.close();
 });

@@ -25,19 +25,31 @@ export function resolveEvalTarget(target: string, checkpoint?: 'last' | 'best'):
   return { runDir: abs, checkpoint };
 }
 
-const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
+const pct = (x: number) => (100 * x).toFixed(1);
 
-/** The metrics table printed after an evaluation. */
+/**
+ * The metrics table printed after an evaluation: one column per search, each headed by its name
+ * ("exact", "IVF-PQ, nprobe 16", "BM25"), plus the ANN gap (exact − IVF-PQ), in percent.
+ */
 export function formatEvalSummary(e: EvalEntry): string {
   const keys = Object.keys(e.exact);
   const lines = [`step ${e.step} · ${e.queries.count} queries (${e.queries.withoutRelevant} without relevant items) · ${e.corpus.count} items · index ${String(e.index.spec.type)}`];
   for (const n of e.index.notes) lines.push(`  note: ${n}`);
-  lines.push(`${'metric'.padEnd(10)}  exact${e.ann ? '    ann    gap' : ''}`);
+  const cols: { head: string; value: (k: string) => number | undefined }[] = [{ head: e.failures.search ?? 'exact', value: (k) => e.exact[k] }];
+  if (e.ann) cols.push({ head: e.annFailures?.search ?? 'ANN', value: (k) => e.ann?.[k] }, { head: 'ANN gap', value: (k) => e.annGap?.[k] });
+  if (e.bm25) cols.push({ head: 'BM25', value: (k) => e.bm25?.[k] });
+  const widths = cols.map((c) => Math.max(6, c.head.length));
+  lines.push(`${'metric'.padEnd(10)}${cols.map((c, i) => `  ${c.head.padStart(widths[i])}`).join('')}`);
   for (const k of keys) {
-    lines.push(`${k.padEnd(10)}  ${pct(e.exact[k])}${e.ann ? `  ${pct(e.ann[k])}  ${e.annGap?.[k] !== undefined ? pct(e.annGap[k]) : '    –'}` : ''}`);
+    lines.push(`${k.padEnd(10)}${cols.map((c, i) => { const v = c.value(k); return `  ${(v === undefined ? '–' : pct(v).trim()).padStart(widths[i])}`; }).join('')}`);
   }
-  lines.push(`failing queries (no relevant item in the top ${e.failures.k}): ${e.failures.count} — ${Object.entries(e.failures.byLabel).map(([l, n]) => `${l} ${n}`).join(', ')}`);
+  for (const f of [e.failures, e.annFailures]) {
+    if (!f) continue;
+    const labels = Object.entries(f.byLabel).filter(([, n]) => n > 0).map(([l, n]) => `${l} ${n}`).join(', ');
+    lines.push(`failing queries of the ${f.search ?? 'configured'} search (no relevant item in the top ${f.k}): ${f.count}${labels ? ` — ${labels}` : ''}${f.file ? ` (eval/${f.file})` : ''}`);
+  }
   lines.push(`encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`);
+  if (e.lexical) lines.push(`BM25 (k1 ${e.lexical.params.k1}, b ${e.lexical.params.b}, ${e.lexical.tokenizer}): index ${e.lexical.reused ? 'reused' : `built in ${(e.lexical.buildMs / 1000).toFixed(1)} s`} · search ${(e.lexical.searchMs / 1000).toFixed(2)} s`);
   return lines.join('\n');
 }
 
@@ -75,7 +87,9 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
   stopBar();
   if (entry) {
     console.log(formatEvalSummary(entry));
-    console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures: ${failuresFile}`);
+    const e = entry as EvalEntry;
+    console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures (exact): ${failuresFile}`);
+    if (e.annFailures?.file) console.log(`failures (${e.annFailures.search}): ${path.join(job.runDir, 'eval', e.annFailures.file)}`);
   }
   if (!done) {
     console.error(`error: ${handle.failure?.message ?? 'the evaluation process ended without reporting the end of its job'}`);

@@ -1,8 +1,24 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { listRuns } from '../core/runs/listRuns';
 
-/** `retrieval-lens runs [--dir runs]`: one line per run, newest first. */
+/**
+ * `retrieval-lens runs [--dir runs]`: one line per run, newest first, then each run's problems
+ * (malformed events.jsonl lines with their numbers, torn tail, damaged meta). A missing folder is
+ * an error (exit 2), so a typo does not look like an empty folder.
+ */
 export function runsCommand(dir: string): number {
-  const runs = listRuns(dir);
+  const abs = path.resolve(dir);
+  const st = fs.statSync(abs, { throwIfNoEntry: false });
+  if (!st) {
+    console.error(`retrieval-lens: runs folder not found: ${abs}`);
+    return 2;
+  }
+  if (!st.isDirectory()) {
+    console.error(`retrieval-lens: ${abs} is not a folder`);
+    return 2;
+  }
+  const runs = listRuns(dir, { checkLines: true });
   if (runs.length === 0) {
     console.log(`no runs in ${dir}`);
     return 0;

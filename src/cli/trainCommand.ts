@@ -19,8 +19,8 @@ export function progressFields(e: StepEvent): Record<string, string> {
   const d = e.diagnostics.dist;
   return {
     loss: fmt(e.loss, 4),
-    delta: d.delta ? fmt(d.delta.p50) : '–',
-    tau: d.tau ? fmt(d.tau.p50, 4) : '–',
+    delta: d.delta && d.delta.count > 0 ? fmt(d.delta.p50) : '–',
+    tau: d.tau && d.tau.count > 0 ? fmt(d.tau.p50, 4) : '–',
     verdict: e.verdict.state,
     ratio: fmt(e.diagnostics.collapse.ratio, 2),
     r10: fmt(e.diagnostics.recall.at10, 2),
@@ -54,6 +54,8 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   );
   let barStarted = false;
   let lastVerdict = '';
+  /** Error messages already printed: the trainer reports a failure as a log/error message and again in 'done'. */
+  const shownErrors = new Set<string>();
   // Clear the bar's line first on a terminal; the bar redraws on its next update.
   const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + line + '\n');
   const onMessage = (m: FromTrainer) => {
@@ -71,9 +73,11 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         }
         break;
       case 'log':
+        if (m.level === 'error') shownErrors.add(m.message);
         if (m.level !== 'debug') print(`[${m.level}] ${m.message}`);
         break;
       case 'error':
+        shownErrors.add(m.message);
         print(`error: ${m.message}`);
         break;
       case 'done':
@@ -109,6 +113,6 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     return 1;
   }
   if (done.runDir) console.log(`${done.status} at step ${done.step}: ${done.runDir}`);
-  if (done.error) console.error(`error: ${done.error.message}`);
+  if (done.error && !shownErrors.has(done.error.message)) console.error(`error: ${done.error.message}`);
   return done.status === 'failed' ? 1 : 0;
 }

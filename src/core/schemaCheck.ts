@@ -47,6 +47,22 @@ function alternativeFor(union: TSchema, value: unknown): TSchema | undefined {
 }
 
 /**
+ * The error to report: TypeBox lists an object's missing properties before its wrong ones; a field that
+ * is present but wrong says more (`step: expected integer` rather than `epoch: missing` for
+ * `{"type":"step","step":"three"}`), so the first such error wins, looking at the first 64 errors.
+ */
+function firstError(schema: TSchema, value: unknown): ValueError | undefined {
+  let first: ValueError | undefined;
+  let n = 0;
+  for (const e of Value.Errors(schema, value)) {
+    if (e.type !== ValueErrorType.ObjectRequiredProperty && e.value !== undefined) return e;
+    first ??= e;
+    if (++n >= 64) break;
+  }
+  return first;
+}
+
+/**
  * The first problem of `value` against `schema`, located under `root` (e.g. `steps.steps[1].step: expected
  * integer`), or null when it conforms. Unknown object fields are allowed unless the schema says
  * otherwise. `check`, when given, is the schema's generated check (scripts/generateSchemaChecks.ts): the
@@ -54,7 +70,7 @@ function alternativeFor(union: TSchema, value: unknown): TSchema | undefined {
  */
 export function schemaProblem(schema: TSchema, value: unknown, root = '', check?: (value: unknown) => boolean): string | null {
   if (check ? check(value) : Value.Check(schema, value)) return null;
-  const e = Value.Errors(schema, value).First();
+  const e = firstError(schema, value);
   if (!e) return `${root || 'value'} does not match its schema`;
   const at = locate(root, e.path);
   // A union (e.g. summary-or-null) fails as a whole; when the value's kind picks one alternative, say what is wrong inside it.

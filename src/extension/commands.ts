@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPidAlive } from '../core/runs/status';
 import { readMeta } from '../core/runs/meta';
+import { evaluationSummary } from './evaluationSummary';
 import { copyExample } from './exampleProject';
 import { isExperimentConfig, samePath } from './experimentFiles';
 import { runDescription, hasCheckpoint } from './runItems';
@@ -27,6 +28,8 @@ function runDirOf(arg: unknown): string | undefined {
 }
 
 export function registerCommands(s: Services): vscode.Disposable[] {
+  // Command arguments come from VS Code (menus, lenses, the palette): each handler declares what it takes.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, fn);
   return [
     reg('retrievalLens.startTraining', (uri?: vscode.Uri) => startTraining(s, uri)),
@@ -55,6 +58,11 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg('retrievalLens.nextFailingQuery', () => s.navigator.step(1)),
     reg('retrievalLens.previousFailingQuery', () => s.navigator.step(-1)),
     reg('retrievalLens.openFailure', (key: string) => s.navigator.openKey(key)),
+    reg('retrievalLens.showEmbeddingMap', (arg?: unknown) => showEmbeddingMap(s, runDirOf(arg))),
+    reg('retrievalLens.switchFailuresSearch', () => {
+      if (s.failures.switchSearch() < 0) void vscode.window.showInformationMessage('Retrieval Lens: this evaluation has failing queries of the exact search only.');
+      s.failuresView.message = s.failures.summary;
+    }),
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),
     reg('retrievalLens.newExperimentFromExample', () => newExperimentFromExample(s)),
@@ -222,12 +230,25 @@ async function evaluateRun(s: Services, dir?: string): Promise<void> {
   s.shown.show(result.runDir);
   loadFailuresOf(s, result.runDir);
   s.runsTree.refresh();
-  const recall = result.entry.exact['recall@10'];
-  const choice = await vscode.window.showInformationMessage(
-    `Retrieval Lens: ${path.basename(result.runDir)} — recall@10 ${recall === undefined ? '–' : recall.toFixed(3)}, ${result.entry.failures.count} failing queries.`,
-    'Show Failing Queries',
-  );
-  if (choice) await vscode.commands.executeCommand('retrievalLens.failures.focus');
+  const choice = await vscode.window.showInformationMessage(`Retrieval Lens: ${path.basename(result.runDir)} — ${evaluationSummary(result.entry)}.`, 'Show Failing Queries', 'Show Embedding Map');
+  if (choice === 'Show Failing Queries') await vscode.commands.executeCommand('retrievalLens.failures.focus');
+  else if (choice === 'Show Embedding Map') s.embeddingMaps.show(result.runDir);
+}
+
+/** The embedding map of a run with a checkpoint: the shown run, the failures' run, or one picked. */
+async function showEmbeddingMap(s: Services, dir?: string): Promise<void> {
+  if (!requireTrust('The embedding map')) return;
+  await s.registry.ensureScanned();
+  let runDir = dir ?? s.failures.runDir ?? undefined;
+  if (!runDir) {
+    const shown = s.shown.header;
+    const shownOk = shown && s.registry.find(shown.runDir);
+    runDir = shownOk && hasCheckpoint(shownOk) ? shown.runDir : await pickRun(s, 'Embedding map of which run?', (d) => {
+      const r = s.registry.find(d);
+      return !!r && hasCheckpoint(r);
+    });
+  }
+  if (runDir) s.embeddingMaps.show(runDir);
 }
 
 async function newExperimentFromExample(s: Services): Promise<void> {

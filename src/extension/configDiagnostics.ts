@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ConfigError, type ConfigProblem } from '../core/config/configError';
 import { parseConfigText } from './configValidator';
 import { isExperimentConfig } from './experimentFiles';
+import { shownByJsonService } from './jsonServiceOverlap';
 
 const EDIT_DEBOUNCE_MS = 250;
 
@@ -26,6 +27,8 @@ export function configProblems(text: string, file: string): ConfigProblem[] {
 export class ConfigDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('retrievalLens.config');
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Problems per document, syntax errors included (the collection leaves those to the JSON service). */
+  private readonly counts = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor() {
@@ -44,7 +47,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
   update(doc: vscode.TextDocument): void {
     if (doc.uri.scheme !== 'file' || !isExperimentConfig(doc.uri.fsPath)) return;
     const problems = configProblems(doc.getText(), doc.uri.fsPath);
-    this.collection.set(doc.uri, problems.map((p) => toDiagnostic(doc, p)));
+    this.counts.set(doc.uri.toString(), problems.length);
+    this.collection.set(doc.uri, problems.filter((p) => !shownByJsonService(p)).map((p) => toDiagnostic(doc, p)));
   }
 
   private updateSoon(doc: vscode.TextDocument): void {
@@ -61,7 +65,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
   /** How many problems a config has now (after validating it). */
   problemCount(doc: vscode.TextDocument): number {
     this.update(doc);
-    return this.collection.get(doc.uri)?.length ?? 0;
+    return this.counts.get(doc.uri.toString()) ?? 0;
   }
 
   dispose(): void {

@@ -9,6 +9,7 @@ import type { EvalEntry } from '../core/eval/types';
 import { startEvaluation, type TrainerHandle } from '../trainer/client';
 import type { EvalPhase, FromTrainer } from '../trainer/protocol';
 import { EVAL_PHASES } from '../trainer/protocol';
+import { evaluationSummary } from './evaluationSummary';
 import { formatStat } from './lensText';
 
 const PHASE_TITLES: Record<EvalPhase, string> = {
@@ -17,6 +18,7 @@ const PHASE_TITLES: Record<EvalPhase, string> = {
   'encode-queries': 'Encoding the queries',
   'build-index': 'Building the Faiss index',
   search: 'Searching',
+  bm25: 'BM25 baseline',
   triage: 'Triaging failing queries',
 };
 
@@ -72,7 +74,7 @@ export class EvaluationController implements vscode.Disposable {
               break;
             case 'evaluated':
               result = { runDir: m.runDir, entry: m.entry, failuresFile: m.failuresFile };
-              this.log.info(`evaluated ${m.runDir}: ${Object.entries(m.entry.exact).map(([k, v]) => `${k} ${formatStat(v)}`).join(', ')}; ${m.entry.failures.count} failing queries`);
+              this.log.info(`evaluated ${m.runDir}: exact ${Object.entries(m.entry.exact).map(([k, v]) => `${k} ${formatStat(v)}`).join(', ')}; ${evaluationSummary(m.entry)}`);
               break;
             case 'done':
               if (m.status === 'failed' && !failed) failed = m.error?.message ?? 'the evaluation failed';

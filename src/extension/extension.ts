@@ -5,6 +5,7 @@
  * extension host: training and evaluation run in a forked dist/trainer.js).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { explainRunElsewhere, loadFailuresOf, registerCommands } from './commands';
 import { ConfigDiagnostics } from './configDiagnostics';
@@ -15,6 +16,7 @@ import { DataReports } from './dataReports';
 import { dataSpecsOf } from './dataSpecs';
 import { EvaluationController } from './evaluationController';
 import { samePath } from './experimentFiles';
+import { EmbeddingMapPanels } from './embeddingMapPanel';
 import { FailureNavigator } from './failureNavigator';
 import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failuresTree';
 import { RunRegistry } from './runRegistry';
@@ -24,12 +26,19 @@ import { ShownRun } from './shownRun';
 import { RunStatusBar } from './statusBar';
 import { TrainingController } from './trainingController';
 import { TrainingNotifications } from './trainingNotifications';
+import type { DetachedRunRecord } from './detachedRun';
+
+/** workspaceState key of the run this workspace's window started (re-attached after a reload). */
+const LIVE_RUN_KEY = 'retrievalLens.liveRun';
 
 export function activate(context: vscode.ExtensionContext): void {
   const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
   const log = vscode.window.createOutputChannel('Retrieval Lens', { log: true });
   const registry = new RunRegistry();
-  const training = new TrainingController(log);
+  const training = new TrainingController(log, {
+    get: () => context.workspaceState.get<DetachedRunRecord>(LIVE_RUN_KEY),
+    set: (rec) => void context.workspaceState.update(LIVE_RUN_KEY, rec),
+  });
   const evaluation = new EvaluationController(log);
   const shown = new ShownRun(log);
   sub(log, registry, training, evaluation, shown);
@@ -58,6 +67,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const navigator = new FailureNavigator(failures, failuresView);
   const configDiagnostics = new ConfigDiagnostics();
   const dataReports = new DataReports(log);
+  const embeddingMaps = new EmbeddingMapPanels(context.extensionUri, log);
+  sub(embeddingMaps);
   sub(runsTree, vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree }), failures, failuresView, navigator, configDiagnostics, dataReports);
 
   const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
@@ -65,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(new RunStatusBar(training, shown));
 
   const services: Services = {
-    context, log, registry, training, evaluation, shown, dashboardView, dashboardPanel, runsTree, failures, failuresView, navigator, configDiagnostics, dataReports,
+    context, log, registry, training, evaluation, shown, dashboardView, dashboardPanel, runsTree, failures, failuresView, navigator, configDiagnostics, dataReports, embeddingMaps,
   };
   sub(...registerCommands(services));
   sub(
@@ -130,6 +141,19 @@ export function activate(context: vscode.ExtensionContext): void {
       if (dir) loadFailuresOf(services, dir);
     }),
   );
+
+  // A run started here before a window reload kept running: make it live again (dashboard, Stop) and say so.
+  const reattached = training.reattach();
+  if (reattached) {
+    void vscode.window
+      .showInformationMessage(
+        `Retrieval Lens: training of ${path.basename(reattached.configPath)} kept running through the window reload (${path.basename(reattached.runDir)}); Stop still stops it.`,
+        'Show Dashboard',
+      )
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('retrievalLens.showDashboard', reattached.runDir);
+      });
+  }
 
   // Background: find the experiments and show the most relevant run (a running one, else the newest).
   void registry.rescan().then(() => {

@@ -13,11 +13,20 @@ export interface FailureGroup {
 
 /** Human name of a triage label for the tree. */
 export const TRIAGE_TITLES: Record<TriageLabel, string> = {
-  'near-duplicate': 'near-duplicate',
   'collapsed-neighbourhood': 'collapsed neighbourhood',
-  'missing-terms': 'missing terms',
+  'near-duplicate': 'near-duplicate',
+  truncated: 'truncated',
+  'lexical-miss': 'lexical miss',
+  'hard-for-both': 'hard for both',
   'ranked-low': 'ranked low',
+  'missing-terms': 'missing terms',
 };
+
+/** A group row's description: its count and its share of all failures, e.g. "42 · 35%". */
+export function groupDescription(count: number, total: number): string {
+  const share = total > 0 ? (100 * count) / total : 0;
+  return `${count} · ${share < 1 && share > 0 ? '<1' : Math.round(share)}%`;
+}
 
 /** Group failures by label; empty groups are left out. */
 export function groupFailures(records: readonly FailureRecord[]): FailureGroup[] {

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { FailureRecord } from '../core/eval/types';
 import { renderFailureDetail, shortLocation } from './failureDetail';
 import { failureKey } from './failureGroups';
+import { ItemTextReader } from './itemTexts';
 import type { FailureNode, FailuresTreeProvider } from './failuresTree';
 
 /** Scheme of the detail document. */
@@ -35,6 +36,8 @@ export class FailureNavigator implements vscode.Disposable {
   private readonly detail = new FailureDetailProvider();
   private readonly disposables: vscode.Disposable[] = [];
   private previewOpen = false;
+  /** Full item texts, read from the data files on demand (the failures file holds snippets). */
+  private readonly texts = new ItemTextReader();
 
   constructor(
     private readonly tree: FailuresTreeProvider,
@@ -78,7 +81,7 @@ export class FailureNavigator implements vscode.Disposable {
     const staleWarning = stale
       ? `${where}: the file changed after the evaluation${this.tree.evaluatedAt ? ` (${this.tree.evaluatedAt.toLocaleString()})` : ''}; the query may no longer be on this line.`
       : undefined;
-    this.detail.set(renderFailureDetail(r, { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, staleWarning }));
+    this.detail.set(renderFailureDetail(this.texts.withFullTexts(r), { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, staleWarning }));
 
     let doc: vscode.TextDocument;
     try {

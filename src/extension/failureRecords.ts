@@ -5,13 +5,17 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EVAL_DIR, FAILURES_FILE, METRICS_FILE } from '../core/eval/evalOutputs';
+import { ANN_FAILURES_FILE, EVAL_DIR, FAILURES_FILE, METRICS_FILE } from '../core/eval/evalOutputs';
 import { TRIAGE_LABELS, type EvalEntry, type EvalMetricsFile, type FailureRecord } from '../core/eval/types';
+import { decodeFailures } from '../core/eval/failuresFile';
 import { isPlainObject } from '../core/jsonGuards';
 
-/** Path of eval/failures.jsonl of a run. */
-export function failuresPath(runDir: string): string {
-  return path.join(runDir, EVAL_DIR, FAILURES_FILE);
+/** Which search's failing queries: the exact one (eval/failures.jsonl) or the ANN one (eval/failures-ann.jsonl). */
+export type FailureSearch = 'exact' | 'ann';
+
+/** Path of a run's failures file of one search. */
+export function failuresPath(runDir: string, which: FailureSearch = 'exact'): string {
+  return path.join(runDir, EVAL_DIR, which === 'ann' ? ANN_FAILURES_FILE : FAILURES_FILE);
 }
 
 /** Path of eval/metrics.json of a run. */
@@ -39,33 +43,24 @@ export interface FailuresRead {
   badLines: { line: number; reason: string }[];
 }
 
-/** Parse the text of a failures.jsonl file. */
+/** Parse the text of a failures file (format 1 or 2, see core/eval/failuresFile.ts); every record is validated. */
 export function parseFailures(text: string): FailuresRead {
-  const out: FailuresRead = { records: [], badLines: [] };
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      // An unterminated last line is a write in progress: not an error.
-      if (i < lines.length - 1) out.badLines.push({ line: i + 1, reason: `invalid JSON: ${(e as Error).message}` });
-      return;
-    }
-    const problem = failureRecordProblem(value);
-    if (problem) out.badLines.push({ line: i + 1, reason: problem });
-    else out.records.push(value as FailureRecord);
+  const decoded = decodeFailures(text);
+  const out: FailuresRead = { records: [], badLines: [...decoded.badLines] };
+  decoded.records.forEach((r, i) => {
+    const problem = failureRecordProblem(r);
+    if (problem) out.badLines.push({ line: decoded.recordLines[i], reason: problem });
+    else out.records.push(r);
   });
+  out.badLines.sort((a, b) => a.line - b.line);
   return out;
 }
 
-/** Read eval/failures.jsonl of a run; null when the run has no failures file. */
-export function readFailures(runDir: string): FailuresRead | null {
+/** Read a run's failures file of one search; null when the run has no such file. */
+export function readFailures(runDir: string, which: FailureSearch = 'exact'): FailuresRead | null {
   let text: string;
   try {
-    text = fs.readFileSync(failuresPath(runDir), 'utf8');
+    text = fs.readFileSync(failuresPath(runDir, which), 'utf8');
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 /**
- * The Failing Queries tree: the failures of one run's latest evaluation (eval/failures.jsonl),
- * grouped by triage label with counts, worst first. Selecting a query opens its data file at the
+ * The Failing Queries tree: the failures of one search (exact: eval/failures.jsonl, or IVF-PQ:
+ * eval/failures-ann.jsonl) of one run's latest evaluation, grouped by triage label with counts, worst first. Selecting a query opens its data file at the
  * query's line and shows the detail document; Next / Previous walk the tree order.
  */
 import * as fs from 'fs';
@@ -9,23 +9,31 @@ import * as vscode from 'vscode';
 import type { FailureRecord, TriageLabel } from '../core/eval/types';
 import { formatStat } from './lensText';
 import { samePath } from './experimentFiles';
-import { evaluationTime, failuresPath, readEvalEntries, readFailures } from './failureRecords';
-import { failureKey, flattenGroups, formatRank, groupFailures, stepIndex, TRIAGE_TITLES, type FailureGroup } from './failureGroups';
+import { evaluationTime, failuresPath, readEvalEntries, readFailures, type FailureSearch } from './failureRecords';
+import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex, TRIAGE_TITLES, type FailureGroup } from './failureGroups';
 
 export const FAILURES_VIEW_ID = 'retrievalLens.failures';
 
 export type FailureNode = { kind: 'group'; group: FailureGroup } | { kind: 'failure'; record: FailureRecord; group: FailureGroup };
 
 const GROUP_ICONS: Record<TriageLabel, string> = {
-  'near-duplicate': 'copy',
   'collapsed-neighbourhood': 'debug-breakpoint-log-unverified',
-  'missing-terms': 'symbol-key',
+  'near-duplicate': 'copy',
+  truncated: 'fold',
+  'lexical-miss': 'symbol-key',
+  'hard-for-both': 'question',
   'ranked-low': 'arrow-down',
+  'missing-terms': 'symbol-key',
 };
 
 /** The failures shown, with what the tree needs about them. */
 interface Loaded {
   runDir: string;
+  /** Which search's failures these are, and its name ("exact", "IVF-PQ, nprobe 16"). */
+  which: FailureSearch;
+  searchName: string;
+  /** Whether the run also has the other search's failures. */
+  hasOther: boolean;
   groups: FailureGroup[];
   flat: FailureRecord[];
   nodes: Map<string, FailureNode & { kind: 'failure' }>;
@@ -65,6 +73,21 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
 
   /** mtime:size of the loaded failures file ('' when none): a reload with the same stamp is skipped. */
   private stamp = '';
+  /** The search whose failures are shown (kept across runs; exact when a run has no ANN failures). */
+  private which: FailureSearch = 'exact';
+
+  /** The search shown: 'exact' or 'ann'. */
+  get search(): FailureSearch {
+    return this.loaded?.which ?? this.which;
+  }
+
+  /** Show the other search's failures of the current run (when it has them); returns the failure count, −1 when none. */
+  switchSearch(): number {
+    if (!this.loaded?.hasOther) return -1;
+    this.which = this.loaded.which === 'exact' ? 'ann' : 'exact';
+    this.requested = undefined;
+    return this.load(this.loaded.runDir);
+  }
   /** The run last asked for (with or without a failures file). */
   private requested: string | null | undefined;
 
@@ -73,7 +96,8 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
    * unchanged since the last load. Returns the number of failures (−1: no failures file).
    */
   load(runDir: string | null): number {
-    const stamp = runDir ? fileStamp(failuresPath(runDir)) : '';
+    const which: FailureSearch = runDir && this.which === 'ann' && fs.existsSync(failuresPath(runDir, 'ann')) ? 'ann' : 'exact';
+    const stamp = runDir ? `${which}:${fileStamp(failuresPath(runDir, which))}` : '';
     const sameRun = this.requested === undefined ? false : runDir === null ? this.requested === null : samePath(this.requested, runDir);
     if (sameRun && stamp === this.stamp) return this.loaded ? this.loaded.flat.length : -1;
     this.requested = runDir;
@@ -81,7 +105,7 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     this.mtimes.clear();
     this.fileWatchers.forEach((w) => w.dispose());
     this.fileWatchers = [];
-    const read = runDir ? readFailures(runDir) : null;
+    const read = runDir ? readFailures(runDir, which) : null;
     if (!runDir || !read) {
       this.loaded = null;
       this.current = null;
@@ -98,16 +122,23 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
       for (const record of group.items) nodes.set(failureKey(record), { kind: 'failure', record, group });
     }
     const entry = readEvalEntries(runDir).at(-1);
-    const recall = entry ? entry.exact['recall@10'] : undefined;
+    const summaryOf = which === 'ann' ? entry?.annFailures : entry?.failures;
+    // Files before 0.2 name no search: they listed the configured index's failures (IVF-PQ when the entry has ANN metrics).
+    const annName = entry && entry.index.spec.type === 'IVF-PQ' ? `IVF-PQ, nprobe ${String(entry.index.spec.nprobe)}` : 'IVF-PQ';
+    const searchName = read.records[0]?.search ?? summaryOf?.search ?? (which === 'ann' || entry?.ann ? annName : 'exact');
+    const metrics = entry ? (searchName === 'exact' ? entry.exact : entry.ann) : null;
+    const recall = metrics?.['recall@10'];
     const summary = [
       path.basename(runDir),
       entry ? `step ${entry.step}` : null,
+      searchName,
       recall !== undefined ? `recall@10 ${formatStat(recall)}` : null,
       `${flat.length} failing${entry ? ` of ${entry.queries.count}` : ''}`,
     ]
       .filter((s) => s !== null)
       .join(' · ');
-    this.loaded = { runDir, groups, flat, nodes, groupNodes, evaluatedAt: evaluationTime(runDir), summary, badLines: read.badLines.length };
+    const hasOther = fs.existsSync(failuresPath(runDir, which === 'exact' ? 'ann' : 'exact'));
+    this.loaded = { runDir, which, searchName, hasOther, groups, flat, nodes, groupNodes, evaluatedAt: evaluationTime(runDir), summary, badLines: read.badLines.length };
     this.watchSources(read.records);
     if (this.current && !nodes.has(this.current)) this.current = null;
     this.changed.fire(undefined);
@@ -163,11 +194,11 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     if (!at) return false;
     if (fresh) this.mtimes.delete(r.source.file);
     if (!this.mtimes.has(r.source.file)) {
-      let m: number | null = null;
+      let m: number | null;
       try {
         m = fs.statSync(r.source.file).mtimeMs;
       } catch {
-        m = null;
+        m = null; // a file that is gone is not "changed after the evaluation"
       }
       this.mtimes.set(r.source.file, m);
     }
@@ -190,10 +221,10 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(TRIAGE_TITLES[node.group.label], vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.group.label}`;
-      item.description = String(node.group.items.length);
+      item.description = groupDescription(node.group.items.length, this.count);
       item.iconPath = new vscode.ThemeIcon(GROUP_ICONS[node.group.label]);
       item.contextValue = 'failureGroup';
-      item.tooltip = `${node.group.items.length} failing queries labelled ${node.group.label}`;
+      item.tooltip = `${node.group.items.length} of ${this.count} failing queries of the ${this.loaded?.searchName ?? 'exact'} search labelled ${node.group.label}`;
       return item;
     }
     const r = node.record;
@@ -205,7 +236,7 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     item.iconPath = new vscode.ThemeIcon(stale ? 'warning' : 'search', stale ? new vscode.ThemeColor('list.warningForeground') : undefined);
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendText(`${r.query}\n\n`);
-    tip.appendMarkdown(`**${formatRank(r)}** · ${r.label}\n\n`);
+    tip.appendMarkdown(`**${formatRank(r)}** in the ${this.loaded?.searchName ?? 'exact'} search · ${r.label}\n\n`);
     tip.appendText(`${r.labelReason}\n\n${path.basename(r.source.file)}:${r.source.line}`);
     if (stale) tip.appendMarkdown('\n\n$(warning) the file changed after the evaluation: the line may have moved');
     item.tooltip = tip;
@@ -217,6 +248,7 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
 
   private setContext(): void {
     void vscode.commands.executeCommand('setContext', 'retrievalLens.hasFailures', this.count > 0);
+    void vscode.commands.executeCommand('setContext', 'retrievalLens.hasAnnFailures', !!this.loaded?.hasOther || this.loaded?.which === 'ann');
   }
 
   dispose(): void {

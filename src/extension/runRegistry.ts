@@ -19,7 +19,7 @@ export interface RunsRoot {
 }
 
 /** Files whose changes re-list the runs. */
-const WATCHED_RUN_FILES = 'meta.json,metrics.json,failures.jsonl';
+const WATCHED_RUN_FILES = 'meta.json,metrics.json,failures.jsonl,failures-ann.jsonl';
 /** How often running runs are re-read for crash detection, ms. */
 const RUNNING_POLL_MS = 5000;
 /**

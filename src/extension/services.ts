@@ -6,6 +6,7 @@ import type { ConfigDiagnostics } from './configDiagnostics';
 import type { DashboardPanel, DashboardViewProvider } from './dashboardView';
 import type { DataReports } from './dataReports';
 import type { EvaluationController } from './evaluationController';
+import type { EmbeddingMapPanels } from './embeddingMapPanel';
 import type { FailureNavigator } from './failureNavigator';
 import type { FailureNode, FailuresTreeProvider } from './failuresTree';
 import type { RunRegistry } from './runRegistry';
@@ -28,4 +29,5 @@ export interface Services {
   navigator: FailureNavigator;
   configDiagnostics: ConfigDiagnostics;
   dataReports: DataReports;
+  embeddingMaps: EmbeddingMapPanels;
 }

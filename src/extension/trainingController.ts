@@ -2,13 +2,26 @@
  * The one live training job of the window: forks the background trainer (dist/trainer.js, never tfjs
  * in the extension host), forwards its log to the output channel and publishes its progress as
  * events for the dashboard, lenses, status bar and notifications.
+ *
+ * The trainer is forked detached and told to outlive its parent, so a window reload (which restarts
+ * the extension host) does not stop the run: the run folder and pid are remembered (`memory`, the
+ * workspace state) and the next activation re-attaches to them (`reattach`): the run is live again,
+ * its Stop sends SIGINT, and its end is read from the run folder.
  */
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FinalRunStatus, RunError, StepEvent } from '../core/runs/eventSchema';
 import { startTrainer, type TrainerHandle } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
 import { samePath } from './experimentFiles';
+import { endOf, isStillRunning, watchDetachedRun, type DetachedRunHandle, type DetachedRunRecord } from './detachedRun';
+
+/** Where the controller remembers the run it started, across window reloads (the workspace state). */
+export interface RunMemory {
+  get(): DetachedRunRecord | undefined;
+  set(rec: DetachedRunRecord | undefined): void;
+}
 
 /** What is known about the live training. */
 export interface LiveTraining {
@@ -23,6 +36,8 @@ export interface LiveTraining {
   /** Latest step message (step messages are throttled to ≤ 10/s by the trainer). */
   last: StepEvent | null;
   stopRequested: boolean;
+  /** Re-attached after a window reload: followed through its run folder, no IPC messages. */
+  reattached?: boolean;
 }
 
 /** How a training ended: the trainer's 'done', or null when the process exited without one. */
@@ -36,6 +51,7 @@ export interface TrainingEnd {
 
 export class TrainingController implements vscode.Disposable {
   private handle: TrainerHandle | undefined;
+  private attached: DetachedRunHandle | undefined;
   private live: LiveTraining | undefined;
   private readonly changed = new vscode.EventEmitter<LiveTraining | undefined>();
   private readonly stepped = new vscode.EventEmitter<LiveTraining>();
@@ -50,7 +66,10 @@ export class TrainingController implements vscode.Disposable {
   /** The trainer reported an error before a run existed (bad config, missing data, no backend). */
   readonly onDidFailToStart = this.failedToStart.event;
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly memory?: RunMemory,
+  ) {}
 
   /** The live training, if any. */
   get current(): LiveTraining | undefined {
@@ -69,11 +88,12 @@ export class TrainingController implements vscode.Disposable {
 
   /** Fork a trainer for `configPath`; false (nothing started) when one is already running. */
   start(configPath: string, opts: { steps?: number; overrides?: string[] } = {}): boolean {
-    if (this.handle) return false;
+    if (this.handle || this.attached) return false;
     const live: LiveTraining = { configPath, runDir: null, totalSteps: null, backend: null, examples: null, badLines: null, last: null, stopRequested: false };
     this.live = live;
     this.log.info(`starting training of ${configPath}`);
-    const handle = startTrainer({ configPath, overrides: opts.overrides ?? [], steps: opts.steps }, (m) => this.onMessage(live, m), {
+    const handle = startTrainer({ configPath, overrides: opts.overrides ?? [], steps: opts.steps, outliveParent: true }, (m) => this.onMessage(live, m), {
+      detached: true,
       onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
       onOutput: (chunk, stream) => {
         for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
@@ -84,6 +104,7 @@ export class TrainingController implements vscode.Disposable {
     void handle.done.then((done) => {
       if (this.handle === handle) this.handle = undefined;
       if (this.live === live) this.live = undefined;
+      if (live.runDir && samePath(this.memory?.get()?.runDir, live.runDir)) this.memory?.set(undefined);
       const end: TrainingEnd = done
         ? { configPath, runDir: done.runDir, status: done.status, step: done.step, error: done.error }
         : { configPath, runDir: live.runDir, status: 'crashed', step: live.last?.step ?? 0, error: { message: handle.failure?.message ?? 'the trainer process exited without reporting an end' } };
@@ -98,12 +119,46 @@ export class TrainingController implements vscode.Disposable {
 
   /** Ask the live trainer to stop after its current step (checkpoint, status "stopped"). */
   stop(): boolean {
-    if (!this.handle || !this.live) return false;
+    if ((!this.handle && !this.attached) || !this.live) return false;
     this.live.stopRequested = true;
     this.log.info('stop requested: the trainer finishes its step and writes the last checkpoint');
-    this.handle.stop();
+    if (this.handle) this.handle.stop();
+    else this.attached?.stop();
     this.changed.fire(this.live);
     return true;
+  }
+
+  /**
+   * After a window reload: re-attach to the run this workspace started when it is still running
+   * (returned, now live), or report how it ended meanwhile (onDidEnd) and forget it.
+   */
+  reattach(): DetachedRunRecord | undefined {
+    const rec = this.memory?.get();
+    if (!rec || this.live) return undefined;
+    if (!isStillRunning(rec)) {
+      this.memory?.set(undefined);
+      const end = rec.host === os.hostname() ? endOf(rec) : null;
+      if (end) {
+        this.log.info(`training of ${rec.configPath} ended while the window was away: ${end.status} at step ${end.step}`);
+        this.ended.fire({ configPath: rec.configPath, runDir: rec.runDir, ...end });
+      }
+      return undefined;
+    }
+    const live: LiveTraining = { configPath: rec.configPath, runDir: rec.runDir, totalSteps: null, backend: null, examples: null, badLines: null, last: null, stopRequested: false, reattached: true };
+    this.live = live;
+    const attached = watchDetachedRun(rec);
+    this.attached = attached;
+    this.log.info(`re-attached to training process ${rec.pid}: ${rec.runDir} kept running through the window reload`);
+    void attached.done.then((end) => {
+      if (this.attached === attached) this.attached = undefined;
+      if (this.live === live) this.live = undefined;
+      this.memory?.set(undefined);
+      this.log.info(`training ${end.status} at step ${end.step} (${path.basename(rec.runDir)})`);
+      this.ended.fire({ configPath: rec.configPath, runDir: rec.runDir, ...end });
+      this.changed.fire(undefined);
+    });
+    this.changed.fire(live);
+    return rec;
   }
 
   private onMessage(live: LiveTraining, m: FromTrainer): void {
@@ -111,11 +166,14 @@ export class TrainingController implements vscode.Disposable {
       case 'ready':
         this.log.debug(`trainer process ${m.pid} ready`);
         break;
-      case 'started':
+      case 'started': {
         Object.assign(live, { runDir: m.runDir, totalSteps: m.totalSteps, backend: m.backend, examples: m.examples, badLines: m.badLines });
+        const pid = this.handle?.child.pid;
+        if (pid !== undefined) this.memory?.set({ configPath: live.configPath, runDir: m.runDir, pid, host: os.hostname() });
         this.log.info(`run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${m.examples} examples, ${m.badLines} bad lines`);
         this.changed.fire(live);
         break;
+      }
       case 'step':
         live.last = m.event;
         this.stepped.fire(live);
@@ -133,8 +191,10 @@ export class TrainingController implements vscode.Disposable {
   }
 
   dispose(): void {
-    // A window closing stops the run cleanly (the trainer also stops when its IPC channel closes).
-    this.handle?.stop();
+    // A window reload or close does not stop the run (the trainer outlives the extension host, like
+    // a TensorBoard run its viewer); the next activation in this workspace re-attaches to it.
+    if (this.live?.runDir) this.log.info(`training keeps running in process ${this.handle?.child.pid ?? '?'}: ${this.live.runDir}`);
+    this.attached?.dispose();
     this.changed.dispose();
     this.stepped.dispose();
     this.ended.dispose();

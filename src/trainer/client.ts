@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseFromTrainer, type DoneMessage, type EvaluateMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
+import { parseFromTrainer, type DoneMessage, type EvaluateMessage, type ExportEmbeddingsMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
 
 /** The trainer entry: the webpack bundle beside this file, else the TypeScript source run through tsx. */
 export function trainerEntry(): { file: string; execArgv: string[] } {
@@ -78,6 +78,8 @@ export interface TrainerOptions {
   startTimeoutMs?: number;
   /** Another entry script (tests of the process handling); default `trainerEntry()`. */
   entry?: { file: string; execArgv: string[] };
+  /** Start the trainer in its own process group (with `outliveParent`, it survives its parent). */
+  detached?: boolean;
 }
 
 /** Forks a trainer and, once it is ready, sends it `start`. `onMessage` gets every valid message; invalid ones go to `onInvalid`. */
@@ -91,6 +93,11 @@ export function startTrainer(start: Omit<StartMessage, 'type'>, onMessage: (m: F
  */
 export function startEvaluation(job: Omit<EvaluateMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
   return forkJob({ type: 'evaluate', ...job }, onMessage, opts);
+}
+
+/** Encode a sample of a run's checkpoint, export it for the projector and optionally project it to 2-D, in a trainer process. */
+export function startEmbeddingExport(job: Omit<ExportEmbeddingsMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
+  return forkJob({ type: 'exportEmbeddings', ...job }, onMessage, opts);
 }
 
 /** Keeps the last `max` complete lines of a stream (and the partial one after them). */
@@ -112,7 +119,7 @@ class LineTail {
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
   const entry = opts.entry ?? trainerEntry();
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env });
+  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env, detached: opts.detached ?? false });
   const stderrTail = new LineTail(STDERR_TAIL_LINES);
   child.stdout?.on('data', (d: Buffer) => opts.onOutput?.(d.toString(), 'stdout'));
   child.stderr?.on('data', (d: Buffer) => {

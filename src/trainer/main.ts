@@ -10,6 +10,7 @@ import type { StepEvent } from '../core/runs/eventSchema';
 import { runTraining } from '../core/training/trainLoop';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
 import { evaluate } from './evaluateJob';
+import { exportEmbeddings } from './embeddingsJob';
 import { LatestWinsThrottle } from './throttle';
 
 /** At most 10 step messages per second reach the parent. */
@@ -24,6 +25,8 @@ function send(msg: FromTrainer): Promise<void> {
 
 let stopRequested = false;
 let started = false;
+/** Set by a start message with outliveParent: a closed IPC channel does not stop the run. */
+let outliveParent = false;
 
 async function train(msg: StartMessage): Promise<void> {
   let loaded;
@@ -77,12 +80,17 @@ process.on('message', (raw: unknown) => {
     return;
   }
   started = true;
-  void (msg.type === 'start' ? train(msg) : evaluate(msg, send, () => stopRequested)).finally(() => {
+  outliveParent = msg.type === 'start' && msg.outliveParent === true;
+  void (msg.type === 'start' ? train(msg) : msg.type === 'evaluate' ? evaluate(msg, send, () => stopRequested) : exportEmbeddings(msg, send)).finally(() => {
     if (process.connected) process.disconnect();
   });
 });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (stopRequested = true));
-process.on('disconnect', () => (stopRequested = true));
+process.on('disconnect', () => {
+  if (!outliveParent) stopRequested = true;
+});
+// Once the parent is gone its pipes are closed: writing to them must not kill a run that outlives it.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 void send({ type: 'ready', pid: process.pid });

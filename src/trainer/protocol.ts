@@ -7,6 +7,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
+import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import type { EvalEntry } from '../core/eval/types';
 import { FinalRunStatusSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem, type StepEvent } from '../core/runs/eventSchema';
@@ -15,6 +16,8 @@ import { schemaProblem } from '../core/schemaCheck';
 import { FROM_TRAINER_CHECKS, TO_TRAINER_CHECKS } from './protocolChecks.generated';
 
 const NonEmptyString = Type.String({ minLength: 1, errorMessage: 'must be a non-empty string' });
+/** A checkpoint folder under checkpoints/. */
+const Checkpoint = Type.Union([Type.Literal('last'), Type.Literal('best')], { errorMessage: 'must be "last" or "best"' });
 
 /** Parent → trainer: train a config into a new run. */
 export const StartMessageSchema = Type.Object({
@@ -25,6 +28,12 @@ export const StartMessageSchema = Type.Object({
   steps: Type.Optional(Type.Integer({ exclusiveMinimum: 0, errorMessage: 'must be a positive integer' })),
   /** Folder for run folders (default: the config's output.runsDir). */
   runsRoot: Type.Optional(Type.String()),
+  /**
+   * Keep training when the parent goes away (IPC channel closed, e.g. a VS Code window reload); the
+   * run is then followed through its folder and stopped with SIGINT. Default false: a lost parent
+   * stops the run (the CLI's behaviour).
+   */
+  outliveParent: Type.Optional(Type.Boolean()),
 });
 export type StartMessage = Static<typeof StartMessageSchema>;
 
@@ -37,15 +46,30 @@ export const EvaluateMessageSchema = Type.Object({
   type: Type.Literal('evaluate'),
   runDir: NonEmptyString,
   /** Checkpoint folder under checkpoints/ (default "best" when present, else "last"). */
-  checkpoint: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('best')], { errorMessage: 'must be "last" or "best"' })),
+  checkpoint: Type.Optional(Checkpoint),
   /** Test data to evaluate on instead of the config's data.test. */
   data: Type.Optional(Type.String()),
 });
 export type EvaluateMessage = Static<typeof EvaluateMessageSchema>;
 
-export type ToTrainer = StartMessage | StopMessage | EvaluateMessage;
+/** Parent → trainer: encode a sample of a checkpoint's items and test queries, export them for the projector, optionally project to 2-D. */
+export const ExportEmbeddingsMessageSchema = Type.Object({
+  type: Type.Literal('exportEmbeddings'),
+  runDir: NonEmptyString,
+  checkpoint: Type.Optional(Checkpoint),
+  /** Folder for vectors.tsv and metadata.tsv. */
+  outDir: NonEmptyString,
+  items: Type.Integer({ minimum: 0, errorMessage: 'must be a non-negative integer' }),
+  queries: Type.Integer({ minimum: 0, errorMessage: 'must be a non-negative integer' }),
+  /** 2-D map to compute and send back ('none': export only). */
+  projection: Type.Union([Type.Literal('none'), Type.Literal('pca'), Type.Literal('umap')], { errorMessage: 'must be none, pca or umap' }),
+});
+export type ExportEmbeddingsMessage = Static<typeof ExportEmbeddingsMessageSchema>;
+
+export type ToTrainer = StartMessage | StopMessage | EvaluateMessage | ExportEmbeddingsMessage;
 
 export { EVAL_PHASES, type EvalPhase };
+export type { EmbeddingMapData };
 
 /** Trainer → parent: the process is up and listening. */
 const ReadySchema = Type.Object({ type: Type.Literal('ready'), pid: Type.Integer() });
@@ -103,7 +127,24 @@ const EvaluatedSchema = Type.Object({
   failuresFile: Type.String(),
 });
 
-export const TO_TRAINER_SCHEMAS = { start: StartMessageSchema, stop: StopMessageSchema, evaluate: EvaluateMessageSchema } as const;
+/** Embeddings exported (and projected when asked): the files written and the 2-D map or null. */
+const EmbeddingsSchema = Type.Object({
+  type: Type.Literal('embeddings'),
+  runDir: Type.String(),
+  step: Type.Integer({ minimum: 0 }),
+  vectors: Type.String(),
+  metadata: Type.String(),
+  count: Type.Integer({ minimum: 0 }),
+  /** Checked for what the parent reads (coords and points; coords.length = 2·points.length, checked by `parseFromTrainer`); src/core/embeddingMap/types.ts owns the rest. */
+  map: Type.Union([Type.Unsafe<EmbeddingMapData>(Type.Object({ coords: Type.Array(Type.Number()), points: Type.Array(Type.Object({})) })), Type.Null()]),
+});
+
+export const TO_TRAINER_SCHEMAS = {
+  start: StartMessageSchema,
+  stop: StopMessageSchema,
+  evaluate: EvaluateMessageSchema,
+  exportEmbeddings: ExportEmbeddingsMessageSchema,
+} as const;
 export const FROM_TRAINER_SCHEMAS = {
   ready: ReadySchema,
   started: StartedSchema,
@@ -114,6 +155,7 @@ export const FROM_TRAINER_SCHEMAS = {
   done: DoneSchema,
   progress: ProgressSchema,
   evaluated: EvaluatedSchema,
+  embeddings: EmbeddingsSchema,
 } as const;
 
 /** Trainer → parent. */
@@ -124,6 +166,15 @@ export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/** The rules of a message from the trainer that its schema cannot say (for a message that matches it). */
+function crossFieldProblem(x: Record<string, unknown>): string | null {
+  if (x.type === 'step') return histogramProblem(x.event as StepEvent, 'step.event');
+  const map = x.type === 'embeddings' ? (x.map as EmbeddingMapData | null) : null;
+  if (map && map.coords.length !== 2 * map.points.length)
+    return `embeddings.map.coords: must hold x, y for each of the ${map.points.length} points (has ${map.coords.length} numbers)`;
+  return null;
+}
+
 /** Check `x` against the schema of its `type` in `schemas`; the reason is located, e.g. `start.steps: must be a positive integer`. */
 function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (value: unknown) => boolean>, x: unknown): Parsed<T> {
   if (!isPlainObject(x)) return { ok: false, reason: 'message is not an object' };
@@ -131,9 +182,7 @@ function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (va
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(schemas, type)) {
     return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` };
   }
-  const problem =
-    schemaProblem(schemas[type], x, type, checks[type]) ??
-    (schemas === FROM_TRAINER_SCHEMAS && type === 'step' ? histogramProblem(x.event as StepEvent, 'step.event') : null);
+  const problem = schemaProblem(schemas[type], x, type, checks[type]) ?? (schemas === FROM_TRAINER_SCHEMAS ? crossFieldProblem(x) : null);
   return problem === null ? { ok: true, value: x as T } : { ok: false, reason: problem };
 }
 

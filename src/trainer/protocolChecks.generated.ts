@@ -14,7 +14,8 @@ export const TO_TRAINER_CHECKS = {
         Array.isArray(value['overrides']) &&
         ((array) => { for(const value of array) if(!(((typeof value === 'string')))) { return false }; return true; })(value['overrides']) &&
         (value['steps'] !== undefined ? (Number.isInteger(value['steps']) && value['steps'] > 0) : true) &&
-        (value['runsRoot'] !== undefined ? ((typeof value['runsRoot'] === 'string')) : true)
+        (value['runsRoot'] !== undefined ? ((typeof value['runsRoot'] === 'string')) : true) &&
+        (value['outliveParent'] !== undefined ? ((typeof value['outliveParent'] === 'boolean')) : true)
       )
     }
   })() as (value: unknown) => boolean,
@@ -35,6 +36,24 @@ export const TO_TRAINER_CHECKS = {
         value['runDir'].length >= 1 &&
         (value['checkpoint'] !== undefined ? ((((value['checkpoint'] === 'last')) || ((value['checkpoint'] === 'best')))) : true) &&
         (value['data'] !== undefined ? ((typeof value['data'] === 'string')) : true)
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "exportEmbeddings": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'exportEmbeddings') &&
+        (typeof value['runDir'] === 'string') &&
+        value['runDir'].length >= 1 &&
+        (value['checkpoint'] !== undefined ? ((((value['checkpoint'] === 'last')) || ((value['checkpoint'] === 'best')))) : true) &&
+        (typeof value['outDir'] === 'string') &&
+        value['outDir'].length >= 1 &&
+        Number.isInteger(value['items']) &&
+        value['items'] >= 0 &&
+        Number.isInteger(value['queries']) &&
+        value['queries'] >= 0 &&
+        (((value['projection'] === 'none')) || ((value['projection'] === 'pca')) || ((value['projection'] === 'umap')))
       )
     }
   })() as (value: unknown) => boolean,
@@ -213,7 +232,7 @@ export const FROM_TRAINER_CHECKS = {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
         (value['type'] === 'progress') &&
-        (((value['phase'] === 'load')) || ((value['phase'] === 'encode-corpus')) || ((value['phase'] === 'encode-queries')) || ((value['phase'] === 'build-index')) || ((value['phase'] === 'search')) || ((value['phase'] === 'triage'))) &&
+        (((value['phase'] === 'load')) || ((value['phase'] === 'encode-corpus')) || ((value['phase'] === 'encode-queries')) || ((value['phase'] === 'build-index')) || ((value['phase'] === 'search')) || ((value['phase'] === 'bm25')) || ((value['phase'] === 'triage'))) &&
         Number.isFinite(value['done']) &&
         Number.isFinite(value['total'])
       )
@@ -230,6 +249,22 @@ export const FROM_TRAINER_CHECKS = {
         value['entry']['step'] >= 0 &&
         (typeof value['entry']['exact'] === 'object' && value['entry']['exact'] !== null && !Array.isArray(value['entry']['exact'])) &&
         (typeof value['failuresFile'] === 'string')
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "embeddings": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'embeddings') &&
+        (typeof value['runDir'] === 'string') &&
+        Number.isInteger(value['step']) &&
+        value['step'] >= 0 &&
+        (typeof value['vectors'] === 'string') &&
+        (typeof value['metadata'] === 'string') &&
+        Number.isInteger(value['count']) &&
+        value['count'] >= 0 &&
+        (((typeof value['map'] === 'object' && value['map'] !== null && !Array.isArray(value['map'])) && Array.isArray(value['map']['coords']) && ((array) => { for(const value of array) if(!((Number.isFinite(value)))) { return false }; return true; })(value['map']['coords']) && Array.isArray(value['map']['points']) && ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value))))) { return false }; return true; })(value['map']['points'])) || ((value['map'] === null)))
       )
     }
   })() as (value: unknown) => boolean,

@@ -6,6 +6,7 @@ import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
+import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
 import type { ExperimentConfig, LoadedConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
@@ -17,22 +18,34 @@ export const EXPERIMENT_SCHEMA = schema;
 /** Reads, parses (JSON with comments), applies `--set` overrides to, and validates a config file. */
 export function loadConfig(file: string, overrides: string[] = []): LoadedConfig {
   const abs = path.resolve(file);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(abs, 'utf8');
+    bytes = fs.readFileSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : String(e);
     throw new ConfigError(abs, [], `config ${abs}: ${why}`);
   }
-  return parseConfigText(text, abs, overrides);
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== -1) {
+    // Locate the byte as an editor would: line and column of the text before it.
+    let prefix = bytes.toString('utf8', 0, bad);
+    if (prefix.charCodeAt(0) === BOM) prefix = prefix.slice(1);
+    const offset = prefix.length;
+    throw new ConfigError(abs, [{ path: '', message: invalidUtf8Reason(bytes, bad), ...new TextPositions(prefix).at(offset), offset, length: 1 }]);
+  }
+  return parseConfigText(bytes.toString('utf8'), abs, overrides);
 }
+
+/** U+FEFF: a byte-order mark, written at the start of files by some Windows editors; ignored. */
+const BOM = 0xfeff;
 
 /**
  * Parses and validates config text. Every problem (syntax errors, schema violations, bad overrides) is
  * reported with its JSON path and line/column; nothing is thrown but a ConfigError.
  */
 export function parseConfigText(text: string, file: string, overrides: string[] = []): LoadedConfig {
+  if (text.charCodeAt(0) === BOM) text = text.slice(1);
   const positions = new TextPositions(text);
   const syntaxErrors: ParseError[] = [];
   const data = parse(text, syntaxErrors, { allowTrailingComma: true, disallowComments: false });
@@ -52,6 +65,8 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConfigError(file, [{ path: '', message: 'the config must be a JSON object', line: 1, column: 1, offset: 0, length: text.length }]);
   }
+  const keys = checkKeys(root, positions);
+  if (keys.errors.length > 0) throw new ConfigError(file, keys.errors);
   const overridden = new Set<string>();
   try {
     const parsed = overrides.map(parseOverride);
@@ -64,7 +79,41 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     const problems = (validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
     throw new ConfigError(file, dedupe(problems));
   }
-  return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file) };
+  return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
+}
+
+/**
+ * Problems of the object keys of a parse tree: a key given twice in one object is a warning naming
+ * both places (the last one is used, as in JSON.parse); a "__proto__" key is an error (it would set
+ * the object's prototype instead of a field).
+ */
+function checkKeys(root: Node | undefined, positions: TextPositions): { errors: ConfigProblem[]; warnings: ConfigProblem[] } {
+  const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const at = (n: Node) => ({ ...positions.at(n.offset), offset: n.offset, length: n.length });
+  const walk = (node: Node | undefined, pathSegs: string[]) => {
+    if (!node) return;
+    if (node.type === 'array') node.children?.forEach((c, i) => walk(c, [...pathSegs, String(i)]));
+    if (node.type !== 'object') return;
+    const seen = new Map<string, Node>();
+    for (const prop of node.children ?? []) {
+      const keyNode = prop.children?.[0];
+      if (!keyNode) continue;
+      const key = String(keyNode.value);
+      const dotted = [...pathSegs, key].join('.');
+      if (key === '__proto__') errors.push({ path: dotted, message: 'the key "__proto__" is not allowed', ...at(keyNode) });
+      const first = seen.get(key);
+      if (first) {
+        const p = positions.at(first.offset);
+        const q = positions.at(keyNode.offset);
+        warnings.push({ path: dotted, message: `duplicate key "${key}" at ${p.line}:${p.column} and ${q.line}:${q.column}; the last one is used`, ...at(keyNode) });
+      }
+      seen.set(key, keyNode);
+      walk(prop.children?.[1], [...pathSegs, key]);
+    }
+  };
+  walk(root, []);
+  return { errors, warnings };
 }
 
 /** Maps an Ajv error onto the closest node of the parse tree. */

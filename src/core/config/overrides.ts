@@ -9,6 +9,9 @@ export interface Override {
   text: string;
 }
 
+/** Key segments that would reach Object.prototype (prototype pollution) instead of a config field. */
+const RESERVED_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Parses `a.b=value`; throws a plain Error naming the bad text. */
 export function parseOverride(text: string): Override {
   const eq = text.indexOf('=');
@@ -17,6 +20,8 @@ export function parseOverride(text: string): Override {
   const raw = text.slice(eq + 1).trim();
   const path = key.split('.');
   if (path.some((p) => p === '')) throw new Error(`--set: bad key "${key}" in "${text}"`);
+  const reserved = path.find((p) => RESERVED_SEGMENTS.has(p));
+  if (reserved !== undefined) throw new Error(`--set ${text}: "${reserved}" is not allowed in a key (it names no config field and would change JavaScript's objects)`);
   let value: unknown = raw;
   try {
     value = JSON.parse(raw);
@@ -31,7 +36,7 @@ export function applyOverrides(target: Record<string, unknown>, overrides: Overr
   for (const o of overrides) {
     let node: Record<string, unknown> = target;
     for (const key of o.path.slice(0, -1)) {
-      const next = node[key];
+      const next = Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
       if (next === undefined) node[key] = {};
       else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
         throw new Error(`--set ${o.text}: "${key}" is not an object in the config`);

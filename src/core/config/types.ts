@@ -1,3 +1,4 @@
+import type { ConfigProblem } from './configError';
 import type { LossConfig } from '../losses/types';
 import type { DataFormat } from '../data/types';
 import type { CollapseThresholds } from '../metrics/collapseMonitor';
@@ -46,6 +47,8 @@ export interface EvaluationConfig {
   heldOutQueries: number;
   nearDuplicateThreshold: number;
   collapsedSpread: number;
+  /** BM25 over the same corpus and queries beside the dense model (full evaluations only). */
+  lexicalBaseline: boolean;
 }
 
 /** `diagnostics` of the config: the collapse verdict's thresholds and windows (docs/diagnostics.md). */
@@ -72,4 +75,6 @@ export interface LoadedConfig {
   /** Absolute path of the config file (or '<inline>'). */
   path: string;
   baseDir: string;
+  /** Problems that do not stop a run (a key given twice), each located; logged by the trainer. */
+  warnings?: ConfigProblem[];
 }

@@ -8,9 +8,8 @@ export const MAX_KEPT_BAD_LINES = 100;
 export const DEFAULT_MAX_BAD_LINE_SHARE = 0.05;
 
 /**
- * Tally of one load: non-blank lines read, bad lines seen (total) and the first
- * {@link MAX_KEPT_BAD_LINES} of them in reading order. Shared by the readers of one load so that
- * a BEIR folder's three files add up to one share.
+ * Tally of one file's load: non-blank lines read, bad lines seen (total) and the first
+ * {@link MAX_KEPT_BAD_LINES} of them in reading order. A BEIR folder has one per file (role).
  */
 export class LineTally {
   linesRead = 0;
@@ -20,6 +19,13 @@ export class LineTally {
   /** Counts one non-blank data line. */
   countLine(): void {
     this.linesRead += 1;
+  }
+
+  /** Adds another tally's counts and kept bad lines (for one report over several files). */
+  merge(other: LineTally): void {
+    this.linesRead += other.linesRead;
+    for (const b of other.badLines) if (this.badLines.length < MAX_KEPT_BAD_LINES) this.badLines.push(b);
+    this.badCount += other.badCount;
   }
 
   /** Records a bad line (counted in {@link badCount}; kept while fewer than 100 are kept). */
@@ -40,13 +46,13 @@ function percent(share: number): string {
  * first: line 3: invalid JSON: ...`. The first bad line is named by line alone when it lies in
  * `path` itself, else by file:line (BEIR folders). The error points at that first bad line.
  */
-export function checkBadLineShare(tally: LineTally, path: string, maxShare: number): void {
+export function checkBadLineShare(tally: LineTally, path: string, maxShare: number, what = 'lines', consequence = 'are malformed'): void {
   if (tally.linesRead === 0 || tally.badCount / tally.linesRead <= maxShare) return;
   const first = tally.badLines[0];
   const where = first.file === path ? `line ${first.line}` : `${first.file}:${first.line}`;
   const share = ((100 * tally.badCount) / tally.linesRead).toFixed(1);
   throw new DataError(
-    `${tally.badCount} of ${tally.linesRead} lines (${share}%) in ${path} are malformed, ` +
+    `${tally.badCount} of ${tally.linesRead} ${what} (${share}%) in ${path} ${consequence}, ` +
       `more than data.maxBadLineShare ${percent(maxShare)}%; first: ${where}: ${first.reason}`,
     first.file,
     first.line,

@@ -60,7 +60,7 @@ export async function readQrels(
   const examples: Example[] = [];
   const seen = new Map<string, number>();
   let first = true;
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line, encodingFault } of readLines(file)) {
     if (isBlank(text)) continue;
     const columns = text.split('\t');
     if (first) {
@@ -69,6 +69,7 @@ export async function readQrels(
     }
     tally.countLine();
     try {
+      if (encodingFault) throw new LineFault(encodingFault);
       if (columns.length !== 3) {
         throw new LineFault(
           `expected 3 tab-separated columns (query-id, corpus-id, score), got ${columns.length}`,
@@ -98,12 +99,21 @@ export async function readQrels(
   return examples;
 }
 
+/** The tallies of a BEIR load, one per role: each file's bad-line share is checked on its own. */
+export interface BeirTallies {
+  corpus: LineTally;
+  queries: LineTally;
+  /** Its bad lines are qrels rows that yielded no pair (lost training/test pairs). */
+  qrels: LineTally;
+}
+
 /**
- * Reads a BEIR folder for one split: corpus.jsonl, queries.jsonl, then qrels/<split>.tsv, all
- * counted in one `tally` (bad lines carry their own file). The caller checks that the files exist.
+ * Reads a BEIR folder for one split: corpus.jsonl, queries.jsonl, then qrels/<split>.tsv, each
+ * counted in its own tally (a few bad qrels rows are many lost pairs, which the thousands of
+ * corpus lines must not dilute). The caller checks that the files exist.
  */
-export async function readBeirExamples(files: BeirFiles, tally: LineTally): Promise<Example[]> {
-  const corpus = await readCorpusJsonl(files.corpus, tally);
-  const queries = await readQueriesJsonl(files.queries, tally);
-  return readQrels(files.qrels, queries, corpus, tally);
+export async function readBeirExamples(files: BeirFiles, tallies: BeirTallies): Promise<Example[]> {
+  const corpus = await readCorpusJsonl(files.corpus, tallies.corpus);
+  const queries = await readQueriesJsonl(files.queries, tallies.queries);
+  return readQrels(files.qrels, queries, corpus, tallies.qrels);
 }

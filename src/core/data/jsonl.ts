@@ -61,10 +61,11 @@ export function parsePairLine(text: string, source: SourceLocation): Example {
  */
 export async function readJsonlPairs(file: string, tally: LineTally): Promise<Example[]> {
   const examples: Example[] = [];
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line, encodingFault } of readLines(file)) {
     if (isBlank(text)) continue;
     tally.countLine();
     try {
+      if (encodingFault) throw new LineFault(encodingFault);
       examples.push(parsePairLine(text, { file, line }));
     } catch (err) {
       if (!(err instanceof LineFault)) throw err;

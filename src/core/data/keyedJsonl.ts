@@ -22,10 +22,11 @@ export async function readKeyedJsonl<T>(
   parse: (text: string, source: SourceLocation) => { id: string; value: T },
 ): Promise<Map<string, T>> {
   const records = new Map<string, T>();
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line, encodingFault } of readLines(file)) {
     if (isBlank(text)) continue;
     tally.countLine();
     try {
+      if (encodingFault) throw new LineFault(encodingFault);
       const { id, value } = parse(text, { file, line });
       if (!records.has(id)) records.set(id, value);
     } catch (err) {

@@ -62,14 +62,31 @@ export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
   const tally = new LineTally();
-  const examples: Example[] = await withReadErrors(path, spec.label, async () => {
-    if (format === 'jsonl') return readJsonlPairs(path, tally);
-    if (format === 'tsv') return readTsvPairs(path, tally);
-    return readBeirExamples(await resolveBeirFiles(path, spec.split, spec.label), tally);
-  });
+  if (format === 'beir') return loadBeirExamples(path, spec, maxShare);
+  const examples: Example[] = await withReadErrors(path, spec.label, async () =>
+    format === 'jsonl' ? readJsonlPairs(path, tally) : readTsvPairs(path, tally),
+  );
   checkBadLineShare(tally, path, maxShare);
   requireSome(examples.length, 'examples', path, tally, spec.label);
   return { examples, report: reportOf(path, format, examples.length, tally) };
+}
+
+/**
+ * A BEIR folder: the bad-line share is checked per file (corpus, queries, qrels), so that qrels
+ * rows naming unknown ids — each one a lost pair — are not diluted by a large corpus. The report
+ * sums the three and counts the lost pairs (bad qrels rows).
+ */
+async function loadBeirExamples(path: string, spec: DataSpec, maxShare: number): Promise<LoadedExamples> {
+  const files = await resolveBeirFiles(path, spec.split, spec.label);
+  const tallies = { corpus: new LineTally(), queries: new LineTally(), qrels: new LineTally() };
+  const examples = await withReadErrors(path, spec.label, () => readBeirExamples(files, tallies));
+  checkBadLineShare(tallies.corpus, files.corpus, maxShare);
+  checkBadLineShare(tallies.queries, files.queries, maxShare);
+  checkBadLineShare(tallies.qrels, files.qrels, maxShare, 'qrels rows', 'yield no pair');
+  const total = new LineTally();
+  for (const t of [tallies.corpus, tallies.queries, tallies.qrels]) total.merge(t);
+  requireSome(examples.length, 'examples', path, total, spec.label);
+  return { examples, report: { ...reportOf(path, 'beir', examples.length, total), pairsLost: tallies.qrels.badCount } };
 }
 
 /**

@@ -47,7 +47,7 @@ export function parseTsvLine(text: string, file: string, line: number): Example 
 export async function readTsvPairs(file: string, tally: LineTally): Promise<Example[]> {
   const examples: Example[] = [];
   let first = true;
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line, encodingFault } of readLines(file)) {
     if (isBlank(text)) continue;
     if (first) {
       first = false;
@@ -55,6 +55,7 @@ export async function readTsvPairs(file: string, tally: LineTally): Promise<Exam
     }
     tally.countLine();
     try {
+      if (encodingFault) throw new LineFault(encodingFault);
       examples.push(parseTsvLine(text, file, line));
     } catch (err) {
       if (!(err instanceof LineFault)) throw err;

@@ -41,6 +41,8 @@ export interface LoadReport {
   badLines: BadLine[];
   /** Lines read (non-blank), for the bad-line share. */
   linesRead: number;
+  /** BEIR only: qrels rows that yielded no training pair (unknown ids, bad score, repeats). */
+  pairsLost?: number;
   /** Distinct items loaded (set by loadCorpus only). */
   items?: number;
 }

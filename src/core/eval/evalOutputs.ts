@@ -1,11 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
+import { decodeFailures, encodeFailures } from './failuresFile';
 import type { EvalEntry, EvalMetricsFile, FailureRecord } from './types';
 
 export const EVAL_DIR = 'eval';
 export const METRICS_FILE = 'metrics.json';
+/** Failing queries of the exact search. */
 export const FAILURES_FILE = 'failures.jsonl';
+/** Failing queries of the ANN (IVF-PQ) search. */
+export const ANN_FAILURES_FILE = 'failures-ann.jsonl';
 
 /** Reads eval/metrics.json; a missing file is an empty list, an unreadable one is moved aside (never overwritten). */
 export function readMetricsFile(runDir: string, log?: (m: string) => void): EvalMetricsFile {
@@ -33,33 +37,25 @@ export function appendMetricsEntry(runDir: string, entry: EvalEntry, log?: (m: s
   return file;
 }
 
-/** Replaces eval/failures.jsonl (atomic) with the failures of the latest full evaluation, worst first. */
-export function writeFailures(runDir: string, failures: FailureRecord[]): string {
+/** Replaces eval/<name> (atomic; default failures.jsonl) with one search's failures of the latest full evaluation, worst first. */
+export function writeFailures(runDir: string, failures: FailureRecord[], name: string = FAILURES_FILE): string {
   fs.mkdirSync(path.join(runDir, EVAL_DIR), { recursive: true });
-  const file = path.join(runDir, EVAL_DIR, FAILURES_FILE);
-  writeFileAtomicSync(file, failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''));
+  const file = path.join(runDir, EVAL_DIR, name);
+  writeFileAtomicSync(file, encodeFailures(failures));
   return file;
 }
 
-/** Reads eval/failures.jsonl (the UI and tests use it); malformed lines are skipped with their line numbers. */
+/** Reads a failures file of format 1 or 2 (failuresFile.ts); unusable lines are skipped with their line numbers. */
 export function readFailures(file: string): { failures: FailureRecord[]; badLines: number[] } {
-  const failures: FailureRecord[] = [];
-  const badLines: number[] = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      failures.push(JSON.parse(line) as FailureRecord);
-    } catch {
-      badLines.push(i + 1);
-    }
-  });
-  return { failures, badLines };
+  const d = decodeFailures(fs.readFileSync(file, 'utf8'));
+  return { failures: d.records, badLines: d.badLines.map((b) => b.line) };
 }
 
-/** The flat metrics an eval event carries: exact values, `ann/…` values and failure counts. */
+/** The flat metrics an eval event carries: exact values, `ann/…` and `bm25/…` values and failure counts. */
 export function eventMetrics(entry: EvalEntry): Record<string, number> {
   const out: Record<string, number> = { ...entry.exact };
   if (entry.ann) for (const [k, v] of Object.entries(entry.ann)) out[`ann/${k}`] = v;
+  if (entry.bm25) for (const [k, v] of Object.entries(entry.bm25)) out[`bm25/${k}`] = v;
   out.failures = entry.failures.count;
   out.queries = entry.queries.count;
   return out;

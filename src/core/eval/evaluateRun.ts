@@ -4,10 +4,12 @@ import { parseConfigText } from '../config/loadConfig';
 import type { LoadedConfig } from '../config/types';
 import { loadCheckpoint } from '../model/checkpoint';
 import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from '../runs';
+import { OLD_SUFFIX } from '../runs/checkpointDir';
 import { loadEvalData } from './evalData';
 import { evaluateParams } from './evaluate';
-import { appendMetricsEntry, eventMetrics, writeFailures } from './evalOutputs';
-import { loadIndexCache, saveIndexCache } from './indexCache';
+import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
+import { loadBm25Cache, saveBm25Cache } from '../lexical';
+import { corpusFingerprint, loadIndexCache, saveIndexCache } from './indexCache';
 import type { EvalPhase } from './phases';
 import type { EvalEntry } from './types';
 
@@ -24,7 +26,10 @@ export interface EvaluateRunOptions {
 export interface EvaluateRunResult {
   entry: EvalEntry;
   metricsFile: string;
+  /** Failing queries of the exact search. */
   failuresFile: string;
+  /** Failing queries of the ANN search; null without one (an older failures-ann.jsonl is removed). */
+  annFailuresFile: string | null;
 }
 
 /** The run's config (config.json); relative paths resolve against the original config's folder. */
@@ -40,16 +45,20 @@ export function loadRunConfig(runDir: string): LoadedConfig {
 /**
  * Which checkpoint folder to evaluate: the one asked for; by default "best" when it was chosen by a
  * held-out evaluation (meta.checkpoints.best.metric starts with "eval"), else "last" (a best chosen by
- * in-batch recall says little about retrieval over the corpus).
+ * in-batch recall says little about retrieval over the corpus). When `<kind>` is missing but
+ * `<kind>.old` is complete (a crash between the two renames of a swap, docs/run-format.md §5.3), that
+ * folder is used, read in place (`recovered` true): a reader does not move a run's files.
  */
-export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { kind: 'last' | 'best'; dir: string } {
+export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { kind: 'last' | 'best'; dir: string; recovered: boolean } {
   const dirOf = (k: string) => path.join(runDir, CHECKPOINTS_DIR, k);
+  const usable = (k: string) => fs.existsSync(path.join(dirOf(k), 'model.json')) || fs.existsSync(path.join(dirOf(k) + OLD_SUFFIX, 'model.json'));
   const meta = readMeta(runDir);
-  const bestByEval = meta.ok && (meta.meta.checkpoints.best?.metric ?? '').startsWith('eval') && fs.existsSync(path.join(dirOf('best'), 'model.json'));
+  const bestByEval = meta.ok && (meta.meta.checkpoints.best?.metric ?? '').startsWith('eval') && usable('best');
   const kind = wanted ?? (bestByEval ? 'best' : 'last');
   const dir = dirOf(kind);
-  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new Error(`run ${runDir} has no "${kind}" checkpoint (${dir})`);
-  return { kind, dir };
+  if (fs.existsSync(path.join(dir, 'model.json'))) return { kind, dir, recovered: false };
+  if (fs.existsSync(path.join(dir + OLD_SUFFIX, 'model.json'))) return { kind, dir: dir + OLD_SUFFIX, recovered: true };
+  throw new Error(`run ${runDir} has no "${kind}" checkpoint (${dir})`);
 }
 
 /**
@@ -62,6 +71,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   const log = o.log ?? (() => undefined);
   const loaded = loadRunConfig(o.runDir);
   const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
+  if (ckpt.recovered) log(`checkpoints/${ckpt.kind} is missing; evaluating ${ckpt.dir}, the last complete checkpoint left by an interrupted swap`);
   o.onProgress?.('load', 0, 1);
   const { params, info } = loadCheckpoint(ckpt.dir);
   const data = await loadEvalData(loaded, { testPath: o.testPath });
@@ -69,20 +79,29 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   for (const n of data.notes) log(n);
   const ev = loaded.config.evaluation;
   const dim = params.dims.out;
-  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log);
+  const fingerprint = corpusFingerprint(data.corpus);
+  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log, fingerprint);
+  const indexDir = path.join(ckpt.dir, 'index');
+  // BM25 depends on the corpus only: any checkpoint folder of the run may hold it (this one first).
+  const bm25Dirs = [indexDir, ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir))];
+  const bm25Cached = ev.lexicalBaseline ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.length, log) : null;
   const result = evaluateParams({
     params, model: loaded.config.model, evaluation: ev, data, step: info.step, checkpoint: `${CHECKPOINTS_DIR}/${ckpt.kind}`, subset: false,
-    corpusEmb: cached?.corpusEmb, index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined,
+    corpusEmb: cached?.corpusEmb, index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined, bm25: bm25Cached?.index,
     onProgress: o.onProgress, log,
   });
-  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
+  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb, fingerprint)}`);
+  if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.length)}`);
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
-  const failuresFile = writeFailures(o.runDir, result.failures);
+  const failuresFile = writeFailures(o.runDir, result.failures, FAILURES_FILE);
+  let annFailuresFile: string | null = null;
+  if (result.entry.annFailures) annFailuresFile = writeFailures(o.runDir, result.annFailures, ANN_FAILURES_FILE);
+  else fs.rmSync(path.join(o.runDir, EVAL_DIR, ANN_FAILURES_FILE), { force: true });
   const events = new EventWriter(path.join(o.runDir, EVENTS_FILE));
   try {
     events.append({ type: 'eval', step: info.step, metrics: eventMetrics(result.entry) });
   } finally {
     events.close();
   }
-  return { entry: result.entry, metricsFile, failuresFile };
+  return { entry: result.entry, metricsFile, failuresFile, annFailuresFile };
 }

@@ -1,7 +1,8 @@
 import type { Item } from '../data/types';
 import type { SearchResult } from '../index/types';
 import type { EvalQuery } from './evalData';
-import { triage, type TriageThresholds } from './triage';
+import type { TermStats } from '../lexical/termStats';
+import { triage, type TowerLimits, type TriageThresholds } from './triage';
 import { TRIAGE_LABELS, type FailureRecord, type PositiveItem, type RetrievedItem, type TriageLabel } from './types';
 import { rowDot } from './vectors';
 
@@ -13,17 +14,31 @@ export interface FailureInputs {
   queryEmb: Float32Array;
   corpusEmb: Float32Array;
   dim: number;
-  /** The evaluated index's results, searched rankCutoff deep. */
+  /** One search's results, searched rankCutoff deep: every rank and score of a record comes from it. */
   result: SearchResult;
+  /** Its name ("exact", "IVF-PQ, nprobe 16"), written into every record. */
+  search: string;
+  /**
+   * Whether the result's scores are exact inner products (a Flat search): then a positive it did not return
+   * still has a score consistent with the shown ones (its exact s(q, v), below the cutoff's). For an ANN
+   * search such a positive's estimate is unknown (null).
+   */
+  exactScores: boolean;
   k: number;
   thresholds: TriageThresholds;
+  /** BM25's results over the same queries (rankCutoff deep), when the lexical baseline ran. */
+  bm25?: SearchResult | null;
+  /** Document frequencies of the corpus' words (for the IDF of matching terms). */
+  terms: TermStats;
+  limits: TowerLimits;
 }
 
 /**
- * Every query with relevant items none of which is in the top k, with its positives (rank within the
- * searched depth, else null; exact score s(q,v)), the top-k items (exact s(q,·) and s(v,·), v = the best
- * ranked positive, or the highest-scoring one when none is ranked), a triage label, and a severity:
- *   severity = (rank ?? depth + 1) + max(0, s(q, k-th item) − s(q, v))
+ * Every query with relevant items none of which is in the top k of one search, with its positives (rank
+ * and score in that search; see `exactScores`), the top-k items in that search's order with its scores, and
+ * s(v, ·) (exact item–item cosine, v = the best ranked positive, or the highest-scoring one when none is
+ * ranked), a triage label, and a severity:
+ *   severity = (rank ?? depth + 1) + max(0, s(q, k-th item) − s(q, v))   (the second term 0 when s(q, v) is unknown)
  * sorted worst first.
  */
 export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byLabel: Record<TriageLabel, number> } {
@@ -33,36 +48,62 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
   x.queries.forEach((q, qi) => {
     const relevant = x.qrels.get(q.id);
     if (!relevant || relevant.size === 0) return;
-    const labels = Array.from(x.result.labels.subarray(qi * depth, (qi + 1) * depth)).filter((l) => l >= 0);
-    const rankOf = new Map<number, number>();
-    labels.forEach((l, r) => rankOf.set(l, r + 1));
+    const row = qi * depth;
+    const found = new Map<number, { rank: number; score: number }>();
+    const labels: number[] = [];
+    for (let j = 0; j < depth; j++) {
+      const l = x.result.labels[row + j];
+      if (l < 0) continue;
+      labels.push(l);
+      found.set(l, { rank: labels.length, score: x.result.scores[row + j] });
+    }
     const positives: PositiveItem[] = [...relevant].flatMap((id) => {
       const ix = indexOfItem.get(id);
       if (ix === undefined) return [];
       const it = x.corpus[ix];
-      return [{ itemId: id, text: it.text, rank: rankOf.get(ix) ?? null, score: rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim), source: it.source }];
+      const hit = found.get(ix);
+      const score = hit ? hit.score : x.exactScores ? rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim) : null;
+      return [{ itemId: id, text: it.text, rank: hit?.rank ?? null, score, source: it.source }];
     });
     if (positives.length === 0) return;
-    const best = [...positives].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || b.score - a.score)[0];
+    const best = [...positives].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || (b.score ?? -Infinity) - (a.score ?? -Infinity))[0];
     if (best.rank !== null && best.rank <= x.k) return; // not a failure
     const bestIx = indexOfItem.get(best.itemId)!;
     const topK: RetrievedItem[] = labels.slice(0, x.k).map((l) => {
       const it = x.corpus[l];
       return {
         itemId: it.id, text: it.text, source: it.source, relevant: relevant.has(it.id),
-        score: rowDot(x.queryEmb, qi, x.corpusEmb, l, x.dim),
+        score: found.get(l)!.score,
         simToPositive: rowDot(x.corpusEmb, bestIx, x.corpusEmb, l, x.dim),
       };
     });
-    const { label, reason } = triage(
-      { query: q.text, positiveText: best.text, retrieved: topK.map((r) => ({ id: r.itemId, text: r.text, simToPositive: r.simToPositive, relevant: r.relevant })), topScores: topK.map((r) => r.score) },
+    const pairwise: number[] = [];
+    for (let i = 0; i < topK.length; i++) for (let j = i + 1; j < topK.length; j++) pairwise.push(rowDot(x.corpusEmb, labels[i], x.corpusEmb, labels[j], x.dim));
+    let bm25: { rank: number | null; score?: number } | undefined;
+    if (x.bm25) {
+      const d = x.bm25.k;
+      bm25 = { rank: null };
+      for (let j = 0; j < d; j++) {
+        const l = x.bm25.labels[qi * d + j];
+        if (l >= 0 && relevant.has(x.corpus[l].id)) {
+          bm25 = { rank: j + 1, score: x.bm25.scores[qi * d + j] };
+          break;
+        }
+      }
+    }
+    const { label, reason, evidence } = triage(
+      {
+        query: q.text, positiveText: best.text, search: x.search, rank: best.rank, rankCutoff: depth, k: x.k,
+        retrieved: topK.map((r) => ({ id: r.itemId, text: r.text, simToPositive: r.simToPositive, relevant: r.relevant })),
+        topScores: topK.map((r) => r.score), pairwise, bm25, terms: x.terms, limits: x.limits,
+      },
       x.thresholds,
     );
     const kth = topK.length > 0 ? topK[topK.length - 1].score : best.score;
     failures.push({
-      v: 1, step: x.step, queryId: q.id, query: q.text, source: q.source, rank: best.rank, rankCutoff: depth,
-      positives, topK, label, labelReason: reason,
-      severity: (best.rank ?? depth + 1) + Math.max(0, kth - best.score),
+      v: 1, step: x.step, search: x.search, queryId: q.id, query: q.text, source: q.source, rank: best.rank, rankCutoff: depth,
+      positives, topK, label, labelReason: reason, evidence,
+      severity: (best.rank ?? depth + 1) + (best.score !== null && kth !== null ? Math.max(0, kth - best.score) : 0),
     });
   });
   failures.sort((a, b) => b.severity - a.severity);

@@ -27,19 +27,19 @@ export function corpusFingerprint(items: Item[]): string {
   return h.digest('hex');
 }
 
-function keyOf(step: number, index: EvaluationConfig['index'], corpus: Item[], dim: number): CacheKey {
-  return { v: 1, step, index, corpus: corpusFingerprint(corpus), n: corpus.length, dim };
+function keyOf(step: number, index: EvaluationConfig['index'], corpus: Item[], dim: number, fingerprint?: string): CacheKey {
+  return { v: 1, step, index, corpus: fingerprint ?? corpusFingerprint(corpus), n: corpus.length, dim };
 }
 
 /** Loads the saved index + corpus embeddings when they were built for exactly this checkpoint, spec and corpus. */
 export function loadIndexCache(
-  checkpointDir: string, step: number, index: EvaluationConfig['index'], corpus: Item[], dim: number, log: (m: string) => void,
+  checkpointDir: string, step: number, index: EvaluationConfig['index'], corpus: Item[], dim: number, log: (m: string) => void, fingerprint?: string,
 ): { index: VectorIndex; corpusEmb: Float32Array } | null {
   const dir = path.join(checkpointDir, 'index');
   if (!fs.existsSync(path.join(dir, 'cache.json'))) return null;
   try {
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'cache.json'), 'utf8'));
-    if (JSON.stringify(saved) !== JSON.stringify(keyOf(step, index, corpus, dim))) {
+    if (JSON.stringify(saved) !== JSON.stringify(keyOf(step, index, corpus, dim, fingerprint))) {
       log(`saved index in ${dir} is for another checkpoint, spec or corpus: rebuilding`);
       return null;
     }
@@ -58,13 +58,13 @@ export function loadIndexCache(
 
 /** Saves the index, corpus embeddings and cache key next to the checkpoint. */
 export function saveIndexCache(
-  checkpointDir: string, step: number, indexCfg: EvaluationConfig['index'], corpus: Item[], dim: number, index: VectorIndex, corpusEmb: Float32Array,
+  checkpointDir: string, step: number, indexCfg: EvaluationConfig['index'], corpus: Item[], dim: number, index: VectorIndex, corpusEmb: Float32Array, fingerprint?: string,
 ): string {
   const dir = path.join(checkpointDir, 'index');
   fs.mkdirSync(dir, { recursive: true });
   fs.rmSync(path.join(dir, 'cache.json'), { force: true }); // invalid until everything below is written
   saveIndex(index, path.join(dir, 'index.faiss'));
   writeFileAtomicSync(path.join(dir, 'corpus.f32'), new Uint8Array(corpusEmb.buffer, corpusEmb.byteOffset, corpusEmb.byteLength));
-  writeJsonAtomicSync(path.join(dir, 'cache.json'), keyOf(step, indexCfg, corpus, dim));
+  writeJsonAtomicSync(path.join(dir, 'cache.json'), keyOf(step, indexCfg, corpus, dim, fingerprint));
   return dir;
 }

@@ -27,7 +27,7 @@ export function loadFaiss(): FaissModule {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require('faiss-node') as FaissModule;
   } catch (err) {
-    throw new Error(`${FAISS_SETUP_HINT}\nCause: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`${FAISS_SETUP_HINT}\nCause: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   return cached;
 }

@@ -18,7 +18,7 @@ export function checkWritableTarget(file: string): void {
     if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
-    throw new Error(`Cannot write index file ${file}: folder ${dir} is not a writable directory (${(err as Error).message})`);
+    throw new Error(`Cannot write index file ${file}: folder ${dir} is not a writable directory (${(err as Error).message})`, { cause: err });
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`Cannot write index file ${file}: it is a directory`);
 }
@@ -35,6 +35,6 @@ export function readNativeIndex(file: string): FaissIndex {
   try {
     return faiss.Index.read(file);
   } catch (err) {
-    throw new Error(`faiss could not read index file ${file}: ${(err as Error).message}`);
+    throw new Error(`faiss could not read index file ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

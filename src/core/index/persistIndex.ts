@@ -110,7 +110,7 @@ function readSidecar(file: string): IndexSidecar {
   try {
     raw = JSON.parse(fs.readFileSync(side, 'utf8'));
   } catch (err) {
-    throw new Error(`Index sidecar ${side} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`Index sidecar ${side} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const problem = sidecarProblem(raw);
   if (problem) throw new Error(`Index sidecar ${side} is invalid: ${problem}`);

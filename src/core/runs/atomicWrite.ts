@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { RunFileError } from './writeError';
 
 let tempCounter = 0;
 
@@ -55,7 +56,8 @@ export function fsyncDirSync(dir: string): void {
 
 /**
  * Atomically replace `file` with `data`: write a temp file in the same folder, fsync it, rename it
- * over `file`, then fsync the folder. On failure the temp file is removed and `file` is unchanged.
+ * over `file`, then fsync the folder. On failure the temp file is removed, `file` is unchanged and a
+ * system error is rethrown as a RunFileError naming `file`.
  */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
   const tmp = tempSiblingPath(file);
@@ -70,6 +72,8 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
     renameWithRetrySync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
+    // Node's message for a failed write (e.g. "ENOSPC: no space left on device, write") names no file.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') throw new RunFileError(file, 'write', err);
     throw err;
   }
   fsyncDirSync(path.dirname(file));

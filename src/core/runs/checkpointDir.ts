@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { fsyncDirSync } from './atomicWrite';
+import { RunFileError } from './writeError';
 
 /** Suffix of the previous version during a swap. */
 export const OLD_SUFFIX = '.old';
@@ -122,6 +123,8 @@ export async function writeDirAtomically(finalDir: string, writeInto: (tmpDir: s
     fsyncTree(tmp);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
+    // Name the checkpoint: Node's message for a failed write (ENOSPC, …) names no file.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string' && !(err instanceof RunFileError)) throw new RunFileError(final, 'write checkpoint', err);
     throw err;
   }
   const old = final + OLD_SUFFIX;

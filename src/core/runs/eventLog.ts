@@ -3,31 +3,54 @@
  * byte offset, and a backward scan for the latest events).
  */
 import * as fs from 'fs';
-import { parseEventLine, serializeEvent } from './eventLine';
+import { parseEventLine, serializeEvent, type ParsedLine } from './eventLine';
+import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
 import type { RunEvent, RunEventInput } from './eventSchema';
+import { RunFileError, namingFile } from './writeError';
 
 const NEWLINE = 0x0a;
 
 /**
  * Appends events to an events.jsonl file, one complete line per write on a descriptor opened in
  * append mode, so a crash can at worst leave a torn last line and never damages earlier lines.
- * Only one writer per file is supported.
+ * Every appended event starts on a fresh line: when the file already ends in a torn line (no final
+ * "\n", e.g. a crashed writer) or a previous append of this writer was cut short (disk full), a "\n"
+ * is written first, so the torn line stays a separate (malformed, reported) line and the new event
+ * is readable. Write errors name the file. Only one writer per file is supported.
  */
 export class EventWriter {
   private fd: number | null;
+  /** The file does not end in "\n": the next append starts with one. */
+  private needsNewline = false;
 
   /** Open (or create) `file` for appending. */
   constructor(readonly file: string) {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = namingFile(file, 'open', () => fs.openSync(file, 'a+'));
+    try {
+      const size = fs.fstatSync(this.fd).size;
+      if (size > 0) this.needsNewline = readAt(this.fd, size - 1, 1)[0] !== NEWLINE;
+    } catch (err) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+      throw new RunFileError(file, 'read', err);
+    }
   }
 
   /** Append one event (adds `"v"` and `"time"`; non-finite numbers are written as null). */
   append(e: RunEventInput, now: Date = new Date()): void {
     if (this.fd === null) throw new Error(`EventWriter: ${this.file} is closed`);
-    const buf = Buffer.from(serializeEvent(e, now), 'utf8');
+    const fd = this.fd;
+    const buf = Buffer.from((this.needsNewline ? '\n' : '') + serializeEvent(e, now), 'utf8');
     // A regular-file write is normally complete in one call; loop only to be safe against short writes.
     let off = 0;
-    while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    try {
+      while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (err) {
+      // Part of the line may be on disk (ENOSPC after a short write): start the next one afresh.
+      if (off > 0) this.needsNewline = true;
+      throw new RunFileError(this.file, 'append to', err);
+    }
+    this.needsNewline = false;
   }
 
   /** Close the file; further appends throw. Safe to call twice. */
@@ -60,6 +83,13 @@ function lineText(buf: Buffer, start: number, end: number): string {
   return buf.toString('utf8', start, end);
 }
 
+/** Parse the bytes of one line: a line that is not valid UTF-8 is bad (never decoded with U+FFFD). */
+function parseBytes(buf: Buffer, start: number, end: number, text: string): ParsedLine {
+  const bytes = buf.subarray(start, end);
+  const bad = firstInvalidUtf8(bytes);
+  return bad === -1 ? parseEventLine(text) : { kind: 'bad', reason: invalidUtf8Reason(bytes, bad) };
+}
+
 /**
  * Read every event of an events.jsonl file. Never throws on content: blank lines are ignored,
  * malformed complete lines are reported in `badLines` with their line number and skipped, and an
@@ -80,15 +110,78 @@ export function readEvents(file: string): ReadEventsResult {
     const terminated = nl !== -1;
     const end = terminated ? nl : buf.length;
     const text = lineText(buf, start, end);
+    const parsed = text.trim() === '' ? null : parseBytes(buf, start, end, text);
     start = end + 1;
-    if (text.trim() === '') continue;
-    const parsed = parseEventLine(text);
+    if (!parsed) continue;
     if (parsed.kind === 'event') result.events.push(parsed.event);
     else if (parsed.kind === 'unknown-type') result.unknownTypes++;
     else if (terminated) result.badLines.push({ line: lineNo, reason: parsed.reason });
     else result.tornTail = true;
   }
   return result;
+}
+
+export interface BadLinesScan {
+  /** The first `maxReported` malformed complete lines, with their 1-based numbers. */
+  badLines: BadEventLine[];
+  /** All malformed complete lines. */
+  badCount: number;
+  /** The last line is unterminated and does not parse. */
+  tornTail: boolean;
+}
+
+/**
+ * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.7: reported with their line
+ * numbers) without holding the file in memory: read forward in chunks of `chunkBytes` (default 1 MiB).
+ * A missing file has none.
+ */
+export function scanBadEventLines(file: string, opts: { maxReported?: number; chunkBytes?: number } = {}): BadLinesScan {
+  const maxReported = opts.maxReported ?? 10;
+  const chunkBytes = Math.max(1, opts.chunkBytes ?? 1024 * 1024);
+  const result: BadLinesScan = { badLines: [], badCount: 0, tornTail: false };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
+    throw err;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    let pos = 0;
+    let lineNo = 0;
+    let pending = Buffer.alloc(0);
+    const check = (line: Buffer, terminated: boolean) => {
+      lineNo++;
+      const text = lineText(line, 0, line.length);
+      if (text.trim() === '') return;
+      const parsed = parseBytes(line, 0, line.length, text);
+      if (parsed.kind !== 'bad') return;
+      if (!terminated) {
+        result.tornTail = true;
+        return;
+      }
+      result.badCount++;
+      if (result.badLines.length < maxReported) result.badLines.push({ line: lineNo, reason: parsed.reason });
+    };
+    while (pos < size) {
+      const chunk = readAt(fd, pos, Math.min(chunkBytes, size - pos));
+      if (chunk.length === 0) break;
+      pos += chunk.length;
+      let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let start = 0;
+      for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
+        check(buf.subarray(start, nl), true);
+        start = nl + 1;
+      }
+      pending = Buffer.from(buf.subarray(start));
+      buf = pending;
+    }
+    if (pending.length > 0) check(pending, false);
+    return result;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export interface TailEventsOptions {
@@ -161,7 +254,7 @@ export function tailEvents(file: string, fromOffset: number, opts: TailEventsOpt
       const nl = buf.indexOf(NEWLINE, pos);
       const text = lineText(buf, pos, nl);
       if (text.trim() !== '') {
-        const parsed = parseEventLine(text);
+        const parsed = parseBytes(buf, pos, nl, text);
         if (parsed.kind === 'event') result.events.push(parsed.event);
         else if (parsed.kind === 'bad') result.badLines.push({ offset: start + pos, reason: parsed.reason });
       }
@@ -214,7 +307,7 @@ export function scanEventsBackward(
       atTail = false;
       const text = line.toString('utf8');
       if (text.trim() === '') return false;
-      const parsed = parseEventLine(text);
+      const parsed = parseBytes(line, 0, line.length, text);
       if (parsed.kind === 'event') return visit(parsed.event);
       if (isTail && parsed.kind === 'bad') result.tornTail = true;
       return false;

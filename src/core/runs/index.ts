@@ -4,6 +4,7 @@
 export * from './eventSchema';
 export { createRunDir, slugify, formatRunTime, parseRunFolderName, type RunFolderName } from './runDir';
 export { writeFileAtomicSync, writeJsonAtomicSync } from './atomicWrite';
+export { RunFileError } from './writeError';
 export { readMeta, writeMeta, metaProblems, META_FILE, CONFIG_FILE, EVENTS_FILE, CHECKPOINTS_DIR, type MetaReadResult } from './meta';
 export { serializeEvent, parseEventLine, type ParsedLine } from './eventLine';
 export {
@@ -11,6 +12,8 @@ export {
   readEvents,
   tailEvents,
   scanEventsBackward,
+  scanBadEventLines,
+  type BadLinesScan,
   type BadEventLine,
   type ReadEventsResult,
   type TailEventsOptions,

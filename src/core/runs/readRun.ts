@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DerivedRunStatus, EndEvent, EvalEvent, RunMeta, StepEvent } from './eventSchema';
-import { scanEventsBackward } from './eventLog';
+import { scanBadEventLines, scanEventsBackward } from './eventLog';
 import { EVENTS_FILE, META_FILE, readMeta } from './meta';
 import { parseRunFolderName } from './runDir';
 import { deriveStatus, type StatusOptions } from './status';
@@ -12,6 +12,11 @@ import { deriveStatus, type StatusOptions } from './status';
 export interface ReadRunOptions extends StatusOptions {
   /** Read at most this many bytes from the end of events.jsonl looking for the latest events (default 4 MiB). */
   scanBytes?: number;
+  /**
+   * Also read the whole of events.jsonl for malformed lines and list each (up to 10) in `problems`
+   * as `events.jsonl:LINE: reason` (docs/run-format.md §4.7). Costs a full read; the CLI's `runs` does it.
+   */
+  checkLines?: boolean;
 }
 
 export interface RunSummary {
@@ -78,6 +83,15 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
     problems.push(`events.jsonl cannot be read: ${(err as Error).message}`);
   }
   if (scan.tornTail) problems.push('events.jsonl ends with a torn (incomplete) line');
+  if (opts.checkLines) {
+    try {
+      const bad = scanBadEventLines(path.join(abs, EVENTS_FILE));
+      for (const b of bad.badLines) problems.push(`${EVENTS_FILE}:${b.line}: ${b.reason}`);
+      if (bad.badCount > bad.badLines.length) problems.push(`${EVENTS_FILE}: ${bad.badCount - bad.badLines.length} more malformed lines`);
+    } catch (err) {
+      problems.push(`events.jsonl cannot be read: ${(err as Error).message}`);
+    }
+  }
 
   const read = readMeta(abs);
   const base = {

@@ -3,6 +3,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { RunFileError } from './writeError';
 
 /** Longest slug kept from an experiment name. */
 export const MAX_SLUG_LENGTH = 60;
@@ -55,6 +56,41 @@ export function parseRunFolderName(folderName: string): RunFolderName | null {
 }
 
 /**
+ * Create the runs folder `absRoot` and its missing parents one level at a time (not with
+ * `mkdir -p`, which never returns for some paths, e.g. under /proc), failing at once with a
+ * RunFileError naming the folder when it cannot be created or a parent is not a folder.
+ */
+export function ensureRunsRoot(absRoot: string): void {
+  const missing: string[] = [];
+  let p = absRoot;
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new RunFileError(absRoot, 'create runs folder', err);
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new RunFileError(absRoot, 'create runs folder', { code: 'ENOTDIR', message: `${p} is not a folder` });
+      break;
+    }
+    missing.push(p);
+    const parent = path.dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      fs.mkdirSync(dir);
+    } catch (err) {
+      const exists = (err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory();
+      if (!exists) throw new RunFileError(absRoot, 'create runs folder', err);
+    }
+  }
+}
+
+/**
  * Create a new, empty run folder `<root>/<YYYYMMDD-HHMMSS>-<slug>` (UTC time of `now`), adding
  * -2, -3, … if that name is taken. `root` is created if missing. Creation uses a non-recursive
  * mkdir, so two processes starting at the same second still get distinct folders.
@@ -62,7 +98,7 @@ export function parseRunFolderName(folderName: string): RunFolderName | null {
  */
 export function createRunDir(root: string, name: string, now: Date = new Date()): string {
   const absRoot = path.resolve(root);
-  fs.mkdirSync(absRoot, { recursive: true });
+  ensureRunsRoot(absRoot);
   const base = `${formatRunTime(now)}-${slugify(name)}`;
   for (let n = 1; n <= MAX_SUFFIX; n++) {
     const dir = path.join(absRoot, n === 1 ? base : `${base}-${n}`);
@@ -70,7 +106,7 @@ export function createRunDir(root: string, name: string, now: Date = new Date())
       fs.mkdirSync(dir);
       return dir;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunFileError(dir, 'create run folder', err);
     }
   }
   throw new Error(`createRunDir: too many runs named ${base} in ${absRoot}`);

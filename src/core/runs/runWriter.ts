@@ -1,6 +1,7 @@
 /**
  * RunWriter: the trainer-side handle on one run folder (config.json, meta.json, events.jsonl).
  */
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeJsonAtomicSync } from './atomicWrite';
@@ -17,6 +18,13 @@ import {
 } from './eventSchema';
 import { CONFIG_FILE, EVENTS_FILE, writeMeta } from './meta';
 import { createRunDir } from './runDir';
+
+/**
+ * A hidden file of SPACE_RESERVE_BYTES written at the start of a run and deleted before the final
+ * meta.json is written, so that a run that filled its disk can still be marked "failed".
+ */
+export const SPACE_RESERVE_FILE = '.space-reserve';
+export const SPACE_RESERVE_BYTES = 4096;
 
 /** Default minimum interval between heartbeat writes of meta.json. */
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -49,6 +57,8 @@ export class RunWriter {
   private readonly events: EventWriter;
   private lastMetaWriteMs: number;
   private finished = false;
+  /** An append to events.jsonl failed (disk full, …): finish writes meta.json before the end event. */
+  private appendFailed = false;
 
   private constructor(
     readonly dir: string,
@@ -96,6 +106,11 @@ export class RunWriter {
     writeMeta(dir, full);
     const writer = new RunWriter(dir, full, now, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     writer.appendEvent({ type: 'start', config: opts.configSummary ?? summarizeConfig(config), backend: full.backend });
+    try {
+      fs.writeFileSync(path.join(dir, SPACE_RESERVE_FILE), Buffer.alloc(SPACE_RESERVE_BYTES));
+    } catch {
+      fs.rmSync(path.join(dir, SPACE_RESERVE_FILE), { force: true }); // best effort: a run without a reserve still works
+    }
     return writer;
   }
 
@@ -124,7 +139,12 @@ export class RunWriter {
    */
   appendEvent(e: RunEventInput): void {
     this.assertOpen();
-    this.events.append(e, this.now());
+    try {
+      this.events.append(e, this.now());
+    } catch (err) {
+      this.appendFailed = true;
+      throw err;
+    }
     if (e.type === 'step' && e.step > this.meta.step) this.meta.step = e.step;
   }
 
@@ -161,15 +181,34 @@ export class RunWriter {
 
   /**
    * End the run: append the end event, then write meta.json with the final status, endedAt and
-   * error, and close events.jsonl. Further calls throw.
+   * error, and close events.jsonl. Never throws for write failures (disk full, …): it frees the
+   * run's space reserve first, writes meta.json before the end event when an append already failed,
+   * and returns the messages of the writes that failed (each naming its file); [] when all went
+   * well. Further calls throw.
    */
-  finish(status: FinalRunStatus, error?: RunError): void {
+  finish(status: FinalRunStatus, error?: RunError): string[] {
     this.assertOpen();
-    const now = this.now().toISOString();
-    this.events.append({ type: 'end', status, step: this.meta.step, ...(error ? { error } : {}) }, this.now());
-    this.meta = { ...this.meta, status, endedAt: now, heartbeatAt: now, ...(error ? { error } : {}) };
-    this.writeMetaNow();
-    this.events.close();
     this.finished = true;
+    const failures: string[] = [];
+    const attempt = (write: () => void) => {
+      try {
+        write();
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    };
+    fs.rmSync(path.join(this.dir, SPACE_RESERVE_FILE), { force: true });
+    const now = this.now().toISOString();
+    const endEvent = () => this.events.append({ type: 'end', status, step: this.meta.step, ...(error ? { error } : {}) }, this.now());
+    this.meta = { ...this.meta, status, endedAt: now, heartbeatAt: now, ...(error ? { error } : {}) };
+    if (this.appendFailed) {
+      attempt(() => this.writeMetaNow());
+      attempt(endEvent);
+    } else {
+      attempt(endEvent);
+      attempt(() => this.writeMetaNow());
+    }
+    attempt(() => this.events.close());
+    return failures;
   }
 }

@@ -7,7 +7,9 @@ import { evaluateParams } from '../eval/evaluate';
 import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
+import { formatProblems } from '../config/configError';
 import { loadExamples } from '../data/load';
+import { detectFormat, resolveBeirFiles, resolveDataPath } from '../data/dataPath';
 import type { LoadReport } from '../data/types';
 import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
@@ -17,7 +19,7 @@ import { CHECKPOINTS_DIR, EVENT_SCHEMA_VERSION, RunWriter, writeDirAtomically, t
 import { Batcher } from './batcher';
 import { featurizeExamples } from './featurizedData';
 import { hyperRange } from './hyperRange';
-import { assertFinite, NonFiniteError } from './nonFinite';
+import { assertFinite, NoNegativesError, NonFiniteError } from './nonFinite';
 import { TwoTowerTrainer } from './trainStep';
 import { VERSION } from '../version';
 
@@ -78,6 +80,25 @@ async function periodicEvalData(loaded: LoadedConfig, log: (level: LogLevel, m: 
   return data;
 }
 
+/**
+ * Checks that data.test and data.corpus (when set) exist and are of a usable kind, before any run
+ * folder is created or step taken: a typo there would otherwise only show at evaluation time.
+ */
+async function requireOtherDataPaths(loaded: LoadedConfig): Promise<void> {
+  const d = loaded.config.data;
+  if (d.test !== undefined) {
+    const test = resolveDataPath(d.test, loaded.baseDir);
+    if ((await detectFormat(test, d.format, 'data.test')) === 'beir') await resolveBeirFiles(test, d.testSplit, 'data.test');
+  }
+  if (d.corpus !== undefined) await detectFormat(resolveDataPath(d.corpus, loaded.baseDir), 'auto', 'data.corpus');
+}
+
+/** Whether a batch gives any pair at least one negative (in-batch or explicit). */
+function hasNegative(negMask: Float32Array): boolean {
+  for (let k = 0; k < negMask.length; k++) if (negMask[k] !== 0) return true;
+  return false;
+}
+
 /** Smoothing of the in-batch recall@10 that decides the "best" checkpoint (without periodic evaluation). */
 const BEST_EMA = 0.8;
 
@@ -98,6 +119,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     path: cfg.data.train, format: cfg.data.format, split: cfg.data.trainSplit,
     maxBadLineShare: cfg.data.maxBadLineShare, baseDir: opts.loaded.baseDir, label: 'data.train',
   });
+  await requireOtherDataPaths(opts.loaded);
   const data = featurizeExamples(examples, cfg.model);
   const batcher = new Batcher(data, t.batchSize, t.maxNegativesPerExample, t.seed);
   const total = plannedSteps(opts, examples.length);
@@ -111,14 +133,19 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     totalSteps: total,
     versions: { node: process.versions.node, tfjs: opts.backend.tfjsVersion, retrievalLens: VERSION },
   });
+  /** Logs to the run and the parent; once events.jsonl cannot be written (disk full), to the parent only. */
+  let eventsBroken = false;
   const logBoth = (level: LogLevel, message: string) => {
-    writer.appendEvent({ type: 'log', level, message });
+    if (!eventsBroken) {
+      try {
+        writer.appendEvent({ type: 'log', level, message });
+      } catch {
+        eventsBroken = true;
+      }
+    }
     log(level, message);
   };
   hooks.onRunCreated?.({ runDir: writer.dir, totalSteps: total, backend: opts.backend.name, dataReport: report });
-  logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
-  logBoth('info', `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines; ${total} steps of ${t.batchSize}`);
-  for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
 
   const params = initTwoTower(cfg.model, t.seed);
   const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
@@ -139,7 +166,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } }),
     );
     if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: bestMetric, value: bestScore });
-    else writer.recordCheckpoint('last', { step, path: rel });
+    else {
+      writer.recordCheckpoint('last', { step, path: rel });
+      lastCheckpointStep = step;
+    }
   };
   const checkpointBoth = async () => {
     await checkpoint('last');
@@ -151,18 +181,33 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   let status: FinalRunStatus = 'completed';
   let error: RunError | undefined;
+  let lastCheckpointStep: number | null = null;
+  let negativesSeen = false;
+  /** The step being run (for the error of a failure); 0 before the first. */
+  let current = 0;
+  const firstEpoch = batcher.epoch;
   try {
+    for (const w of opts.loaded.warnings ?? []) logBoth('warn', formatProblems(opts.loaded.path, [w]));
+    logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
+    logBoth('info', `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}; ${total} steps of ${t.batchSize}`);
+    for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     while (step < total) {
       if (hooks.shouldStop?.()) {
         status = 'stopped';
         break;
       }
       const s = step + 1;
+      current = s;
       const logged = s % t.logEvery === 0 || s === 1 || s === total;
       const batch = batcher.next();
+      if (batch.epoch !== firstEpoch && !negativesSeen) throw new NoNegativesError(s - 1, true);
+      if (hasNegative(batch.negMask)) negativesSeen = true;
+      else if (s === 1) {
+        logBoth('warn', `step 1 has no negative: every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned. Check that items have distinct ids (item_id / positive.id) and that the data holds more than one item.`);
+      }
       const t0 = performance.now();
       const r = trainer.step(batch, logged);
-      assertFinite(s, { loss: r.loss, loss_q: r.lossQ, loss_sym: r.lossSym, gradient_norm: r.gradNorm });
+      assertFinite(s, { loss: r.loss, loss_q: r.lossQ, loss_sym: r.lossSym, gradient_norm: r.gradNorm }, lastCheckpointStep);
       const stepMs = performance.now() - t0;
       step = s;
       if (logged && r.host) {
@@ -198,18 +243,28 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (step > 0 && !negativesSeen) throw new NoNegativesError(step, false);
     if (step > 0) await checkpointBoth();
   } catch (e) {
     status = 'failed';
     if (e instanceof NonFiniteError) {
       error = { message: e.message, step: e.step, quantity: e.quantity };
     } else {
-      error = { message: (e as Error).message, step: step + 1 };
+      error = { message: (e as Error).message, step: current || step + 1 };
     }
     logBoth('error', error.message);
   }
   trainer.dispose();
   if (status === 'stopped') logBoth('info', `stopped by request after step ${step}`);
-  writer.finish(status, error);
+  const unwritten = writer.finish(status, error);
+  if (unwritten.length > 0) {
+    // The run folder could not be completed (disk full): say so, and what the reader will find.
+    const note = `the run folder could not be fully updated: ${unwritten.join('; ')}`;
+    log('error', note);
+    if (status !== 'failed') {
+      status = 'failed';
+      error = { message: note, step };
+    }
+  }
   return { runDir: writer.dir, status, step, error };
 }

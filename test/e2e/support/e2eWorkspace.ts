@@ -48,5 +48,38 @@ export function makeWorkspace(opts: { withConfig?: boolean; prefix?: string } = 
   } else {
     fs.writeFileSync(path.join(dir, 'NOTES.md'), '# an empty project\n');
   }
-  return { dir, config, runs: path.join(dir, 'runs'), dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    config,
+    runs: path.join(dir, 'runs'),
+    dispose: () => {
+      killTrainersOf(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A trainer started from the extension is detached so that it survives a window reload: stopping
+ * code-server does not end it. Any trainer still running a run of this workspace (meta.json's pid, status
+ * "running") is killed, so a test that failed midway leaves nothing behind.
+ */
+export function killTrainersOf(dir: string): void {
+  const metas: string[] = [];
+  const walk = (d: string, depth: number) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && depth < 4 && e.name !== 'data' && e.name !== 'checkpoints') walk(p, depth + 1);
+      else if (e.isFile() && e.name === 'meta.json') metas.push(p);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir, 0);
+  for (const file of metas) {
+    try {
+      const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as { status?: string; pid?: number | null };
+      if (meta.status === 'running' && Number.isInteger(meta.pid)) process.kill(meta.pid!, 'SIGKILL');
+    } catch {
+      // gone already, or not a run's meta.json
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * Evaluation recall@k over steps: one line with point markers per recall@k metric found in the
- * evaluations received (few points, no decimation).
+ * Evaluation metrics over steps: one line with point markers per metric (recall@k, MRR@10, nDCG@10) and
+ * search found in the evaluations received (few points, no decimation). A metric keeps its colour across
+ * searches; the search is the line style: exact solid, IVF-PQ (`ann/…`) dotted, BM25 (`bm25/…`) dashed.
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import type { EvalPoint } from '../protocol';
@@ -15,11 +16,44 @@ interface Point {
 
 const COLORS: PaletteColor[] = ['blue', 'green', 'orange', 'purple', 'red', 'yellow'];
 
-/** recall@k metric names in k order. */
+/** The searches of an eval event's metrics: prefix, legend prefix and line dash. */
+const SEARCHES = [
+  { prefix: '', label: '', dash: [] as number[] },
+  { prefix: 'ann/', label: 'IVF-PQ ', dash: [2, 3] },
+  { prefix: 'bm25/', label: 'BM25 ', dash: [7, 4] },
+];
+const METRIC = /^(?:(ann|bm25)\/)?(recall@(\d+)|mrr@10|ndcg@10)$/;
+
+function metricOrder(metric: string): number {
+  if (metric.startsWith('recall@')) return Number(metric.slice(7));
+  return metric === 'mrr@10' ? 1e6 : 1e6 + 1;
+}
+
+/** recall@k metric names (exact search) in k order. */
 export function recallMetricNames(points: readonly EvalPoint[]): string[] {
+  return chartedMetricNames(points).filter((n) => /^recall@\d+$/.test(n));
+}
+
+/** Every charted metric name (exact, then `ann/…`, then `bm25/…`; recall@k in k order, then MRR@10, nDCG@10). */
+export function chartedMetricNames(points: readonly EvalPoint[]): string[] {
   const names = new Set<string>();
-  for (const p of points) for (const [k, v] of Object.entries(p.metrics)) if (/^recall@\d+$/.test(k) && typeof v === 'number') names.add(k);
-  return [...names].sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
+  for (const p of points) for (const [k, v] of Object.entries(p.metrics)) if (METRIC.test(k) && typeof v === 'number') names.add(k);
+  const parts = (n: string) => {
+    const m = METRIC.exec(n)!;
+    return { search: SEARCHES.findIndex((s) => s.prefix === (m[1] ? `${m[1]}/` : '')), metric: m[2] };
+  };
+  return [...names].sort((a, b) => {
+    const pa = parts(a);
+    const pb = parts(b);
+    return pa.search - pb.search || metricOrder(pa.metric) - metricOrder(pb.metric);
+  });
+}
+
+/** Legend label, colour slot and dash of a charted metric name. */
+function seriesStyle(name: string, allMetrics: string[]): { label: string; slot: number; dash: number[] } {
+  const m = METRIC.exec(name)!;
+  const search = SEARCHES.find((s) => s.prefix === (m[1] ? `${m[1]}/` : ''))!;
+  return { label: `${search.label}${m[2]}`, slot: Math.max(0, allMetrics.indexOf(m[2])), dash: search.dash };
 }
 
 export class EvalChart {
@@ -34,9 +68,9 @@ export class EvalChart {
 
   /** Replaces the evaluations shown (sorted by step). */
   setPoints(points: readonly EvalPoint[]): void {
-    this.names = recallMetricNames(points);
+    this.names = chartedMetricNames(points);
     this.chart.data.datasets = this.names.map((name) => ({
-      label: name,
+      label: seriesStyle(name, this.metrics()).label,
       data: points.flatMap((p) => (typeof p.metrics[name] === 'number' ? [{ x: p.step, y: p.metrics[name] as number }] : [])),
     }));
     this.style(this.palette);
@@ -63,9 +97,17 @@ export class EvalChart {
     this.chart.update();
   }
 
+  /** The distinct metrics charted (without search prefix), in chart order: they pick the colours. */
+  private metrics(): string[] {
+    return [...new Set(this.names.map((n) => METRIC.exec(n)![2]))].sort((a, b) => metricOrder(a) - metricOrder(b));
+  }
+
   private style(p: Palette): void {
+    const metrics = this.metrics();
     this.chart.data.datasets.forEach((ds: ChartDataset<'line', Point[]>, k) => {
-      const c = p[COLORS[k % COLORS.length]];
+      const st = seriesStyle(this.names[k], metrics);
+      const c = p[COLORS[st.slot % COLORS.length]];
+      ds.borderDash = st.dash;
       ds.borderColor = c;
       ds.backgroundColor = c;
       ds.pointRadius = 3;

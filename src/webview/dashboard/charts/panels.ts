@@ -12,7 +12,7 @@ import type { EvalPoint } from '../protocol';
 import type { ColorResolver, Palette } from '../theme';
 import { ChartCard, Section } from '../views/section';
 import { VerdictBand } from '../views/verdictBand';
-import { EvalChart, recallMetricNames } from './evalChart';
+import { chartedMetricNames, EvalChart } from './evalChart';
 import { HistogramChart } from './histogramChart';
 import { SeriesChart, type SeriesChartSpec } from './seriesChart';
 
@@ -211,15 +211,20 @@ export class EvalPanel implements ChartPanel {
       this.chart.setPoints(ctx.evals);
       this.shown = ctx.evals;
     }
-    const names = recallMetricNames(ctx.evals);
+    const names = chartedMetricNames(ctx.evals);
     this.card.setPlaceholder(names.length === 0 ? 'No evaluation yet' : null);
     const last = ctx.evals[ctx.evals.length - 1];
     this.card.setSub(
       last
         ? `step ${last.step}: ` +
             Object.entries(last.metrics)
-              .filter(([k, v]) => typeof v === 'number' && /@\d+$/.test(k) && !/@(50|100)$/.test(k))
+              .filter(([k, v]) => typeof v === 'number' && /^recall@\d+$/.test(k) && !/@(50|100)$/.test(k))
               .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
+              .concat(
+                [['ann/recall@10', 'IVF-PQ'], ['bm25/recall@10', 'BM25']].flatMap(([k, name]) =>
+                  typeof last.metrics[k] === 'number' ? [`${name} recall@10 ${(last.metrics[k] as number).toFixed(3)}`] : [],
+                ),
+              )
               .join(' · ')
         : '',
     );

@@ -155,8 +155,14 @@ export class DecimatedSeries {
       const b = a + 1;
       let minI = this.minI[a], minV = this.minV[a], maxI = this.maxI[a], maxV = this.maxV[a], gapI = this.gapI[a];
       if (b < this.buckets) {
-        if (this.minI[b] >= 0 && (minI < 0 || this.minV[b] < minV)) (minI = this.minI[b]), (minV = this.minV[b]);
-        if (this.maxI[b] >= 0 && (maxI < 0 || this.maxV[b] > maxV)) (maxI = this.maxI[b]), (maxV = this.maxV[b]);
+        if (this.minI[b] >= 0 && (minI < 0 || this.minV[b] < minV)) {
+          minI = this.minI[b];
+          minV = this.minV[b];
+        }
+        if (this.maxI[b] >= 0 && (maxI < 0 || this.maxV[b] > maxV)) {
+          maxI = this.maxI[b];
+          maxV = this.maxV[b];
+        }
         if (gapI < 0) gapI = this.gapI[b];
       }
       this.minI[k] = minI;

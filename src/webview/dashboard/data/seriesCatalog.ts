@@ -58,8 +58,13 @@ export function hyperOf(e: StepEvent): { kind: HyperKind; dist: DistributionSumm
   return null;
 }
 
-function hyperStat(stat: 'p05' | 'p25' | 'p50' | 'p75' | 'p95'): (e: StepEvent) => number {
-  return (e) => num(hyperOf(e)?.dist[stat]);
+/** A statistic of a distribution, NaN (a gap: "no values") when it summarises no values. */
+function stat(d: DistributionSummary | null | undefined, s: keyof Omit<DistributionSummary, 'hist'>): number {
+  return d && d.count > 0 ? num(d[s]) : NaN;
+}
+
+function hyperStat(s: 'p05' | 'p25' | 'p50' | 'p75' | 'p95'): (e: StepEvent) => number {
+  return (e) => stat(hyperOf(e)?.dist, s);
 }
 
 /** How each raw series is read from a step event. */
@@ -69,12 +74,12 @@ export const EXTRACT: Readonly<Record<RawSeriesId, (e: StepEvent) => number>> = 
   'hyper.p50': hyperStat('p50'),
   'hyper.p75': hyperStat('p75'),
   'hyper.p95': hyperStat('p95'),
-  'sim.qv': (e) => num(e.diagnostics.dist.sQV.mean),
-  'sim.vneg': (e) => num(e.diagnostics.dist.sVNeg.mean),
-  'sim.qv.p05': (e) => num(e.diagnostics.dist.sQV.p05),
-  'sim.qv.p95': (e) => num(e.diagnostics.dist.sQV.p95),
-  'sim.vneg.p05': (e) => num(e.diagnostics.dist.sVNeg.p05),
-  'sim.vneg.p95': (e) => num(e.diagnostics.dist.sVNeg.p95),
+  'sim.qv': (e) => stat(e.diagnostics.dist.sQV, 'mean'),
+  'sim.vneg': (e) => stat(e.diagnostics.dist.sVNeg, 'mean'),
+  'sim.qv.p05': (e) => stat(e.diagnostics.dist.sQV, 'p05'),
+  'sim.qv.p95': (e) => stat(e.diagnostics.dist.sQV, 'p95'),
+  'sim.vneg.p05': (e) => stat(e.diagnostics.dist.sVNeg, 'p05'),
+  'sim.vneg.p95': (e) => stat(e.diagnostics.dist.sVNeg, 'p95'),
   'collapse.ratio': (e) => num(e.diagnostics.collapse.ratio),
   'collapse.violationRate': (e) => num(e.diagnostics.collapse.violationRate),
   'collapse.itemCosine': (e) => num(e.diagnostics.collapse.itemCosine),

@@ -1,0 +1,52 @@
+/**
+ * The BM25 index saved beside the Faiss index (`<checkpoint>/index/bm25.json` + `bm25.key.json`). It depends
+ * on the corpus only (not on the checkpoint), so it is built once per corpus: the key is the corpus
+ * fingerprint, its size and BM25_VERSION (tokenisation and parameters), and any checkpoint folder of the run
+ * holding a matching one is reused. Anything stale or unreadable is rebuilt (and said), never trusted.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomicSync } from '../runs/atomicWrite';
+import { Bm25Index, BM25_VERSION } from './bm25Index';
+
+export const BM25_FILE = 'bm25.json';
+const KEY_FILE = 'bm25.key.json';
+
+interface Bm25Key {
+  v: 1;
+  version: string;
+  corpus: string;
+  n: number;
+}
+
+function keyOf(corpusFingerprint: string, n: number): Bm25Key {
+  return { v: 1, version: BM25_VERSION, corpus: corpusFingerprint, n };
+}
+
+/** The first index folder among `indexDirs` holding a BM25 index for this corpus; null when none. */
+export function loadBm25Cache(indexDirs: readonly string[], corpusFingerprint: string, n: number, log: (m: string) => void): { index: Bm25Index; dir: string } | null {
+  const want = JSON.stringify(keyOf(corpusFingerprint, n));
+  for (const dir of indexDirs) {
+    const keyFile = path.join(dir, KEY_FILE);
+    if (!fs.existsSync(keyFile)) continue;
+    try {
+      if (fs.readFileSync(keyFile, 'utf8') !== want) continue;
+      const index = Bm25Index.fromJSON(fs.readFileSync(path.join(dir, BM25_FILE), 'utf8'));
+      if (index.documentCount !== n) throw new Error(`it holds ${index.documentCount} documents, expected ${n}`);
+      log(`reusing the BM25 index saved in ${dir}`);
+      return { index, dir };
+    } catch (e) {
+      log(`saved BM25 index in ${dir} is unusable (${(e as Error).message}): rebuilding`);
+    }
+  }
+  return null;
+}
+
+/** Saves the BM25 index and its key in `indexDir` (the key last: a half-written index is never reused). */
+export function saveBm25Cache(indexDir: string, index: Bm25Index, corpusFingerprint: string, n: number): string {
+  fs.mkdirSync(indexDir, { recursive: true });
+  fs.rmSync(path.join(indexDir, KEY_FILE), { force: true });
+  writeFileAtomicSync(path.join(indexDir, BM25_FILE), index.toJSON());
+  writeFileAtomicSync(path.join(indexDir, KEY_FILE), JSON.stringify(keyOf(corpusFingerprint, n)));
+  return indexDir;
+}

@@ -1,0 +1,13 @@
+import type { ConfigError } from '../../src/core/config/configError';
+import { parseConfigText } from '../../src/core/config/loadConfig';
+import { shownByJsonService } from '../../src/extension/jsonServiceOverlap';
+
+/** The config problems Retrieval Lens puts in Problems for a document (what ConfigDiagnostics publishes). */
+export function configProblemsOf(text: string, file: string): { line: number; column: number; message: string }[] {
+  try {
+    parseConfigText(text, file);
+    return [];
+  } catch (e) {
+    return (e as ConfigError).problems.filter((p) => !shownByJsonService(p)).map((p) => ({ line: p.line, column: p.column, message: p.message }));
+  }
+}
