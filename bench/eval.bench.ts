@@ -46,8 +46,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { parseArgs } from 'util';
 import seedrandom from 'seedrandom';
-import { buildIndex, exactSearch, loadFaiss, resultToRankings, search, setNprobe } from '../src/core/index';
-import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/index';
+import { buildIndex, exactSearch, loadFaiss, resultToRankings, search, setNprobe } from '../src/core/vectorIndex';
+import type { IndexSpec, SearchResult, VectorIndex } from '../src/core/vectorIndex';
 import { defaultConfig } from '../src/core/config';
 import { Bm25Index, TermStats } from '../src/core/lexical';
 import { findFailures } from '../src/core/eval/failures';
@@ -495,7 +495,7 @@ async function childNlist(o: Opts): Promise<unknown> {
 async function childFactor(factory: string, sample: number): Promise<unknown> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const faiss = require('faiss-node') as typeof import('faiss-node');
-  const { sampleRowIndices, gatherRows } = await import('../src/core/index/sampleRows');
+  const { sampleRowIndices, gatherRows } = await import('../src/core/vectorIndex/sampleRows');
   const { corpus } = vectorSet('clustered', FACTOR_N, 0, DIM, SEED);
   const rows = sampleRowIndices(FACTOR_N, sample, 'retrieval-lens-ivf');
   const trainData = Array.from(gatherRows(corpus, DIM, rows));

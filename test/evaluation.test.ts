@@ -8,7 +8,7 @@ import { evaluateRun, evidenceProblem, findFailures, readFailures, readMetricsFi
 import type { TriageInput } from '../src/core/eval/triage';
 import { TermStats } from '../src/core/lexical';
 import seedrandom from 'seedrandom';
-import { buildIndex, search } from '../src/core/index';
+import { buildIndex, search } from '../src/core/vectorIndex';
 import { readEvents, type EvalEvent } from '../src/core/runs';
 import { runTraining } from '../src/core/training/trainLoop';
 import { startEvaluation } from '../src/trainer/client';

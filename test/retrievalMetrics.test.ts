@@ -1,4 +1,4 @@
-import { loadFaiss } from '../src/core/index/faissModule';
+import { loadFaiss } from '../src/core/vectorIndex/faissModule';
 loadFaiss(); // fails the file with "... run `bash scripts/setup-faiss.sh` ..." when faiss-node's addon is missing
 
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import {
   type Qrels,
   type Rankings,
 } from '../src/core/metrics/retrieval';
-import { buildIndex, exactSearch, resultToRankings, search } from '../src/core/index';
+import { buildIndex, exactSearch, resultToRankings, search } from '../src/core/vectorIndex';
 
 const close = (got: number, want: number, what: string): void =>
   assert.ok(Math.abs(got - want) < 1e-12, `${what}: got ${got}, want ${want}`);

@@ -1,5 +1,5 @@
 import type { EvaluationConfig, ModelConfig } from '../config/types';
-import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../index';
+import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../vectorIndex';
 import { Bm25Index, BM25_PARAMS, TermStats } from '../lexical';
 import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from '../metrics/retrieval';
 import { encodeFeatures } from '../model/encode';

@@ -1,5 +1,5 @@
 import type { Item } from '../data/types';
-import type { SearchResult } from '../index/types';
+import type { SearchResult } from '../vectorIndex/types';
 import type { EvalQuery } from './evalData';
 import type { TermStats } from '../lexical/termStats';
 import { triage, type TowerLimits, type TriageThresholds } from './triage';

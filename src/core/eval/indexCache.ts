@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EvaluationConfig } from '../config/types';
 import type { Item } from '../data/types';
-import { loadIndex, saveIndex, type VectorIndex } from '../index';
+import { loadIndex, saveIndex, type VectorIndex } from '../vectorIndex';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
 
 /**

@@ -1,4 +1,4 @@
-import type { IndexSpec } from '../index/types';
+import type { IndexSpec } from '../vectorIndex/types';
 
 /** The name every screen gives a search: "exact" (Flat inner product) or "IVF-PQ, nprobe 16". */
 export function searchName(spec: IndexSpec): string {

@@ -17,7 +17,7 @@
  * search() with the coordination factor divided out (checked in test/lexical.test.ts), ~50× faster.
  */
 import MiniSearch from 'minisearch';
-import type { SearchResult } from '../index/types';
+import type { SearchResult } from '../vectorIndex/types';
 import { words } from '../model/featurize';
 
 export const BM25_PARAMS = { k1: 1.2, b: 0.75 } as const;

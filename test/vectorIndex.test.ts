@@ -1,4 +1,4 @@
-import { loadFaiss } from '../src/core/index/faissModule';
+import { loadFaiss } from '../src/core/vectorIndex/faissModule';
 loadFaiss(); // fails the file with "... run `bash scripts/setup-faiss.sh` ..." when faiss-node's addon is missing
 
 import { test, after } from 'node:test';
@@ -19,8 +19,8 @@ import {
   sidecarPath,
   type SearchResult,
   type VectorIndex,
-} from '../src/core/index';
-import { readFaissHeader } from '../src/core/index/faissHeader';
+} from '../src/core/vectorIndex';
+import { readFaissHeader } from '../src/core/vectorIndex/faissHeader';
 import { evaluateRetrieval } from '../src/core/metrics/retrieval';
 import { gaussian, normaliseRows } from './helpers/syntheticVectors';
 
