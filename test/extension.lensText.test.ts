@@ -4,7 +4,7 @@ import { formatBytes, formatCollapse, formatCount, formatDataLens, formatDistrib
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DistributionSummary } from '../src/core/metrics/types';
-import type { StepEvent } from '../src/core/runs/eventTypes';
+import type { StepEvent } from '../src/core/runs/eventSchema';
 
 /** The step event example of docs/run-format.md §4.2 (adaptive margin: δ set, τ null). */
 const DOC_STEP: StepEvent = JSON.parse(

@@ -213,7 +213,7 @@ const cases: Case[] = [
     lines.splice(3, 0, '{"v":1,"type":"step","time":"t","step":"three"}');
     fs.writeFileSync(eventsFile(dir), lines.join('\n'));
     const r = readRun(dir, { checkLines: true });
-    return { message: r.problems.join('\n'), located: r.problems.includes('events.jsonl:4: step event: "step" must be a number'), intact: messagesOf(dir).length === 5 };
+    return { message: r.problems.join('\n'), located: r.problems.includes('events.jsonl:4: step event, step: expected integer'), intact: messagesOf(dir).length === 5 };
   } },
   { kind: 'run folder', name: 'invalid UTF-8 in an events line', run: async () => {
     const dir = await finishedRun();
@@ -433,7 +433,7 @@ const cases: Case[] = [
       parseFromTrainer({ type: 'started', runDir: 1 }),
       parseFromTrainer(42),
     ].map((p) => (p.ok ? 'accepted' : p.reason));
-    return { message: reasons.join('\n'), located: /step\.event/.test(reasons[0]) && /done: status/.test(reasons[1]) && /started: runDir/.test(reasons[2]) && /not an object/.test(reasons[3]), intact: true };
+    return { message: reasons.join('\n'), located: /^step\.event\.step: expected integer$/.test(reasons[0]) && /^done\.status: must be/.test(reasons[1]) && /^started\.runDir: expected string$/.test(reasons[2]) && /not an object/.test(reasons[3]), intact: true };
   } },
 ];
 

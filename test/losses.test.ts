@@ -2,19 +2,19 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { ADAPTIVE_FORMS, getAdaptiveForm } from '../src/core/losses/adaptiveHyper';
+import type { LossConfig } from '../src/core/losses/types';
+import { DEFAULT_LOSS_CONFIG } from './reference/defaultLossConfig';
 import {
-  ADAPTIVE_FORMS,
-  computeLoss,
-  DEFAULT_LOSS_CONFIG,
-  getAdaptiveForm,
   logOnePlusSumExp,
-  LossConfig,
-  LossInputs,
   marginLoss,
   pairwiseScores,
+  referenceLoss,
   softmaxLoss,
   stopGradient,
-} from '../src/core/losses';
+  TFJS_ADAPTIVE_FORMS,
+  type LossInputs,
+} from './reference/tfjsLoss';
 
 type Mat = number[][];
 
@@ -152,7 +152,7 @@ interface TfResult {
 function runLoss(b: Batch, cfg: LossConfig): TfResult {
   const inputs = toInputs(b);
   const out = tf.tidy(() => {
-    const r = computeLoss(inputs, cfg);
+    const r = referenceLoss(inputs, cfg);
     return {
       loss: r.loss.arraySync(),
       lossQ: r.lossQ.arraySync(),
@@ -232,7 +232,7 @@ test('reference sanity: fixed margin on the tiny batch, worked out by hand', () 
   assertClose(row1, 0.097, 1e-2, 'row 1 by hand');
   assertClose(row2, 0.197, 1e-2, 'row 2 by hand');
   assertClose(refLoss(TINY.q, TINY.v, TINY.items, TINY.mask, cfg).lossQ, (row0 + row1 + row2) / 3, 1e-12, 'ref');
-  assertClose(runLoss(TINY, cfg).lossQ, (row0 + row1 + row2) / 3, 1e-5, 'computeLoss');
+  assertClose(runLoss(TINY, cfg).lossQ, (row0 + row1 + row2) / 3, 1e-5, 'referenceLoss');
 });
 
 for (const variant of VARIANTS) {
@@ -349,7 +349,7 @@ test('softmax is stable for τ = 1/30 with scores that overflow a naive exp', ()
   const inputs = toInputs(batch);
   const grads = tf.tidy(() => {
     const g = tf.grads((q: tf.Tensor, v: tf.Tensor, items: tf.Tensor) =>
-      computeLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfgA).loss,
+      referenceLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfgA).loss,
     );
     return g([inputs.q, inputs.v, inputs.items]).map((t) => Array.from(t.dataSync()));
   });
@@ -376,22 +376,32 @@ test('stopGradient: identity forward, zero gradient backward', () => {
   assert.deepEqual(gProd, [0.5, -1, 2]);
 });
 
-test('adaptive form registry: linear values, unknown forms rejected', () => {
+test('adaptive form registry: linear values and slopes (host and tfjs reference), unknown forms rejected', () => {
   const lin = getAdaptiveForm('linear');
   assert.equal(lin, ADAPTIVE_FORMS.linear);
-  const [d, t] = tf.tidy(() => {
+  // The host forms read a row at an offset: s = [1, 0.5, −0.2] at offset 1.
+  const sim = new Float32Array([9, 1, 0.5, -0.2]);
+  const [d, t, dd, dt] = [0, 1, 2, 3].map(() => new Float64Array(3));
+  lin.margin.values(sim, 1, 3, 0.01, 0.5, d);
+  lin.temperature.values(sim, 1, 3, 0.1, 0.5, t);
+  lin.margin.grads(sim, 1, 3, 0.01, 0.5, dd);
+  lin.temperature.grads(sim, 1, 3, 0.1, 0.5, dt);
+  const [dRef, tRef] = tf.tidy(() => {
     const s = tf.tensor1d([1, 0.5, -0.2]);
-    return [lin.margin(s, 0.01, 0.5).arraySync(), lin.temperature(s, 0.1, 0.5).arraySync()] as number[][];
+    const f = TFJS_ADAPTIVE_FORMS.linear;
+    return [f.margin(s, 0.01, 0.5).arraySync(), f.temperature(s, 0.1, 0.5).arraySync()] as number[][];
   });
-  // δ = 0.01 + 0.5(1 − s); τ = 0.1(1 + 0.5(1 − s)).
-  [0.01, 0.26, 0.61].forEach((e, k) => assertClose(d[k], e, 1e-6, 'δ'));
-  [0.1, 0.125, 0.16].forEach((e, k) => assertClose(t[k], e, 1e-6, 'τ'));
+  // δ = 0.01 + 0.5(1 − s); τ = 0.1(1 + 0.5(1 − s)); dδ/ds = −0.5, dτ/ds = −0.05.
+  [0.01, 0.26, 0.61].forEach((e, k) => (assertClose(d[k], e, 1e-6, 'δ'), assertClose(dRef[k], e, 1e-6, 'δ (tfjs)')));
+  [0.1, 0.125, 0.16].forEach((e, k) => (assertClose(t[k], e, 1e-6, 'τ'), assertClose(tRef[k], e, 1e-6, 'τ (tfjs)')));
+  assert.deepEqual([...dd], [-0.5, -0.5, -0.5]);
+  dt.forEach((g) => assertClose(g, -0.05, 1e-12, 'dτ/ds'));
   assert.throws(() => getAdaptiveForm('quadratic'), /Unknown adaptive form "quadratic"/);
   assert.throws(() => getAdaptiveForm('toString'), /Unknown adaptive form/);
   const inputs = toInputs(TINY);
   const bad = { ...DEFAULT_LOSS_CONFIG, adaptiveForm: 'nope' } as unknown as LossConfig;
-  assert.throws(() => tf.tidy(() => computeLoss(inputs, bad).loss), /Unknown adaptive form/);
-  assert.throws(() => tf.tidy(() => computeLoss({ ...inputs, negMask: tf.zeros([3, 3]) }, DEFAULT_LOSS_CONFIG).loss), /inconsistent shapes/);
+  assert.throws(() => tf.tidy(() => referenceLoss(inputs, bad).loss), /Unknown adaptive form/);
+  assert.throws(() => tf.tidy(() => referenceLoss({ ...inputs, negMask: tf.zeros([3, 3]) }, DEFAULT_LOSS_CONFIG).loss), /inconsistent shapes/);
   disposeInputs(inputs);
 });
 
@@ -554,7 +564,7 @@ for (const gc of GRAD_CASES) {
     const cfgNoSg = { ...gc.cfg, stopGradient: false };
     const ref = refLoss(batch.q, batch.v, batch.items, batch.mask, gc.cfg);
 
-    const gSg = gradsOf(batch, (x) => computeLoss(x, cfgSg).loss);
+    const gSg = gradsOf(batch, (x) => referenceLoss(x, cfgSg).loss);
     // The fixed loss with the same per-pair δ/τ (computed in plain JS) held constant.
     const hyperQ = tf.tensor2d(ref.query.hyper);
     const hyperSym = tf.tensor2d(ref.sym.hyper);
@@ -568,7 +578,7 @@ for (const gc of GRAD_CASES) {
     tf.dispose([hyperQ, hyperSym]);
     assertGradsClose(gSg, gFrozen, 1e-5, 1e-4, 'sg vs frozen');
 
-    const gNoSg = gradsOf(batch, (x) => computeLoss(x, cfgNoSg).loss);
+    const gNoSg = gradsOf(batch, (x) => referenceLoss(x, cfgNoSg).loss);
     assert.ok(maxAbsDiff(gNoSg, gSg) > 1e-2, 'without stop-gradient the gradient differs');
     const fd = finiteDiffGrads(batch, gc.cfg);
     assertGradsClose(gNoSg, fd, 1e-4, 1e-3, 'no-sg vs finite differences');
@@ -586,7 +596,7 @@ test('fixed losses: gradients match finite differences of the reference', () => 
     cfgOf({ type: 'softmax', adaptive: false, temperature: 0.2, symmetric: true, symmetricWeight: 0.3 }),
   ]) {
     if (cfg.type === 'margin') assert.ok(kinkDistance(batch, cfg) > 1e-3, 'away from kinks');
-    const g = gradsOf(batch, (x) => computeLoss(x, cfg).loss);
+    const g = gradsOf(batch, (x) => referenceLoss(x, cfg).loss);
     assertGradsClose(g, finiteDiffGrads(batch, cfg), 1e-4, 1e-3, `${cfg.type} fixed`);
   }
 });
@@ -595,7 +605,7 @@ test('fixed losses: gradients match finite differences of the reference', () => 
 // Memory
 // ---------------------------------------------------------------------------------------------
 
-test('no tensor leak: tidy(computeLoss + grads) leaves the tensor count unchanged', () => {
+test('no tensor leak: tidy(referenceLoss + grads) leaves the tensor count unchanged', () => {
   const batch = randomBatch('leak', 6, 2, 8);
   const inputs = toInputs(batch);
   for (const variant of VARIANTS) {
@@ -605,7 +615,7 @@ test('no tensor leak: tidy(computeLoss + grads) leaves the tensor count unchange
         const before = tf.memory().numTensors;
         const value = tf.tidy(() => {
           const { value, grads } = tf.valueAndGrads((q: tf.Tensor, v: tf.Tensor, items: tf.Tensor) =>
-            computeLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfg).loss,
+            referenceLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfg).loss,
           )([inputs.q, inputs.v, inputs.items]);
           assert.equal(grads.length, 3);
           return value.arraySync();

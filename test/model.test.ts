@@ -5,7 +5,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { computeLoss, DEFAULT_LOSS_CONFIG, lossAndGradHost, type LossConfig } from '../src/core/losses';
+import { lossAndGradHost } from '../src/core/losses/lossAndGrad';
+import type { LossConfig } from '../src/core/losses/types';
+import { DEFAULT_LOSS_CONFIG } from './reference/defaultLossConfig';
+import { referenceLoss } from './reference/tfjsLoss';
 import { Adam, AdamSlot, lazyAdamFromBags } from '../src/core/model/adam';
 import { loadCheckpoint, saveCheckpoint } from '../src/core/model/checkpoint';
 import { bagBackward, bagForward, bagForwardRange, buildRowIndexOf, flattenBags, rowIndexScratch } from '../src/core/model/embeddingBag';
@@ -89,7 +92,7 @@ function cloneParams(p: TwoTowerParams): TwoTowerParams {
 
 /**
  * The trainer as it was before the hand-written backward pass: tfjs autodiff (tf.valueAndGrads) over
- * towerForward + computeLoss, bagBackward, global norm, then Adam (updateRows / updateDense).
+ * towerForward + referenceLoss, bagBackward, global norm, then Adam (updateRows / updateDense).
  */
 class ReferenceTrainer {
   readonly adam: Adam;
@@ -120,7 +123,7 @@ class ReferenceTrainer {
         const q = towerForward(bq as tf.Tensor2D, wq);
         const items = towerForward(bi as tf.Tensor2D, wi);
         const v = tf.slice(items, [0, 0], [B, d.out]) as tf.Tensor2D;
-        return computeLoss({ q, v, items, negMask: mask }, this.loss).loss;
+        return referenceLoss({ q, v, items, negMask: mask }, this.loss).loss;
       };
       const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(bagQ, [B, d.embed]), tf.tensor2d(bagI, [N, d.embed]), ...weights]);
       loss = value.dataSync()[0];
@@ -367,7 +370,7 @@ test('lossAndGradHost: a NaN or Infinity in a used score makes the loss non-fini
   }
 });
 
-test('lossAndGradHost: loss and gradients match computeLoss + tf.grads for every variant', () => {
+test('lossAndGradHost: loss and gradients match referenceLoss + tf.grads for every variant', () => {
   const rng = seedrandom('host-loss');
   const B = 5;
   const N = 8;
@@ -404,7 +407,7 @@ test('lossAndGradHost: loss and gradients match computeLoss + tf.grads for every
       const negMask = tf.tensor2d(mask, [B, N]);
       const f = (tq: tf.Tensor, ti: tf.Tensor) => {
         const tv = tf.slice(ti, [0, 0], [B, D]) as tf.Tensor2D;
-        return computeLoss({ q: tq as tf.Tensor2D, v: tv, items: ti as tf.Tensor2D, negMask }, cfg);
+        return referenceLoss({ q: tq as tf.Tensor2D, v: tv, items: ti as tf.Tensor2D, negMask }, cfg);
       };
       const out = f(tf.tensor2d(q, [B, D]), tf.tensor2d(items, [N, D]));
       const { value, grads } = tf.valueAndGrads((tq: tf.Tensor, ti: tf.Tensor) => f(tq, ti).loss)([tf.tensor2d(q, [B, D]), tf.tensor2d(items, [N, D])]);

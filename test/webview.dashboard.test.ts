@@ -70,13 +70,14 @@ test('protocol: every recorded message validates; malformed ones are rejected wi
   const cases: [unknown, RegExp][] = [
     [null, /not an object/],
     [{ type: 'bogus' }, /unknown message type "bogus"/],
-    [{ type: 'steps' }, /steps\.steps must be an array/],
+    [{ type: 'steps' }, /^steps\.steps: missing$/],
+    [{ type: 'steps', steps: {} }, /^steps\.steps: expected array$/],
     [bad((s) => ((s.diagnostics.dist.tau!.hist as { counts: unknown }).counts = 'x')), /steps\.steps\[1\]\.diagnostics\.dist\.tau\.hist\.counts/],
-    [bad((s) => (s.diagnostics.dist.tau!.hist.lo = 2)), /steps\.steps\[1\]\.diagnostics\.dist\.tau\.hist needs finite lo < hi/],
+    [bad((s) => (s.diagnostics.dist.tau!.hist.lo = 2)), /steps\.steps\[1\]\.diagnostics\.dist\.tau\.hist needs lo < hi/],
     [bad((s) => ((s as { step: unknown }).step = 1.5)), /steps\.steps\[1\]\.step/],
     [bad((s) => ((s.verdict as { state: string }).state = 'fine')), /verdict/],
-    [bad((s) => ((s.diagnostics.collapse as { ratio: unknown }).ratio = '1.2')), /collapse\.ratio must be a number or null/],
-    [{ type: 'status', run: { ...lastHeader(softmax), status: 'paused' } }, /status\.run\.status must be one of/],
+    [bad((s) => ((s.diagnostics.collapse as { ratio: unknown }).ratio = '1.2')), /steps\.steps\[1\]\.diagnostics\.collapse\.ratio: must be a number or null/],
+    [{ type: 'status', run: { ...lastHeader(softmax), status: 'paused' } }, /status\.run\.status: must be one of/],
     [{ type: 'reset', run: null, steps: [], evals: [{ step: 1, metrics: { 'recall@10': 'high' } }] }, /reset\.evals\[0\]\.metrics\["recall@10"\]/],
   ];
   for (const [msg, reason] of cases) {

@@ -1,7 +1,7 @@
 import * as cliProgress from 'cli-progress';
 import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import { startTrainer } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
 

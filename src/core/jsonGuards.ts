@@ -4,8 +4,3 @@
 export function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
-
-/** A finite number (JSON cannot carry NaN or ±Infinity). */
-export function isFiniteNumber(x: unknown): x is number {
-  return typeof x === 'number' && Number.isFinite(x);
-}

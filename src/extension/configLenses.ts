@@ -9,7 +9,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import { findConfigAnchors, type TextSpan } from './configAnchors';
 import type { DataReports } from './dataReports';
 import { dataSpecsOf } from './dataSpecs';

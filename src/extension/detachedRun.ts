@@ -9,7 +9,7 @@
 import * as os from 'os';
 import { readRun } from '../core/runs/readRun';
 import { isPidAlive } from '../core/runs/status';
-import type { FinalRunStatus, RunError } from '../core/runs/eventTypes';
+import type { FinalRunStatus, RunError } from '../core/runs/eventSchema';
 
 /** What the extension keeps (workspaceState) about the training it started, to re-attach after a reload. */
 export interface DetachedRunRecord {

@@ -3,7 +3,7 @@
  * `loss`, the data-path counts, and the run status line. Pure, unit-tested without VS Code.
  */
 import type { DistributionSummary } from '../core/metrics/types';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 
 /**
  * A number for a lens: two decimals from 0.1 up (0.11, 1.80), two significant digits below

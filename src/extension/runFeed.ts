@@ -6,7 +6,7 @@
  * docs/run-format.md (the CLI, a PyTorch job). No VS Code import: unit-tested with real files.
  */
 import * as path from 'path';
-import type { EvalEvent, RunEvent, StepEvent } from '../core/runs/eventTypes';
+import type { EvalEvent, RunEvent, StepEvent } from '../core/runs/eventSchema';
 import * as fs from 'fs';
 import { scanEventsBackward, tailEvents } from '../core/runs/eventLog';
 import { EVENTS_FILE } from '../core/runs/meta';

@@ -3,7 +3,7 @@
  * latest events seen. No VS Code import.
  */
 import * as path from 'path';
-import type { EndEvent, StartEvent } from '../core/runs/eventTypes';
+import type { EndEvent, StartEvent } from '../core/runs/eventSchema';
 import { readMeta } from '../core/runs/meta';
 import { parseRunFolderName } from '../core/runs/runDir';
 import { deriveStatus, type StatusOptions } from '../core/runs/status';

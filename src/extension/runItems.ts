@@ -2,7 +2,7 @@
  * How a run looks in the Runs tree and in pickers: status icon, label, description and tooltip text.
  * No VS Code import (icons are named by codicon id and theme color id), unit-tested.
  */
-import type { DerivedRunStatus } from '../core/runs/eventTypes';
+import type { DerivedRunStatus } from '../core/runs/eventSchema';
 import type { RunSummary } from '../core/runs/readRun';
 import { formatRatio, formatStat } from './lensText';
 

@@ -5,7 +5,7 @@
  * reports a step) — for runs of the extension's trainer and runs written by anything else alike.
  */
 import * as vscode from 'vscode';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import type { RunHeader, ToDashboard } from '../webview/dashboard/protocol';
 import { RunFeed } from './runFeed';
 import { samePath } from './experimentFiles';

@@ -5,7 +5,7 @@
  * opens the dashboard. Hidden when nothing is running.
  */
 import * as vscode from 'vscode';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import { formatStatusBar } from './lensText';
 import type { ShownRun } from './shownRun';
 import type { TrainingController } from './trainingController';

@@ -11,7 +11,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { FinalRunStatus, RunError, StepEvent } from '../core/runs/eventTypes';
+import type { FinalRunStatus, RunError, StepEvent } from '../core/runs/eventSchema';
 import { startTrainer, type TrainerHandle } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
 import { samePath } from './experimentFiles';

@@ -4,7 +4,7 @@
  * receives; kept after the run ends (the last verdict stands) until the next run of that config.
  */
 import * as vscode from 'vscode';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import { verdictProblem, type VerdictSeverity } from './verdictText';
 
 const SEVERITY: Record<VerdictSeverity, vscode.DiagnosticSeverity> = {

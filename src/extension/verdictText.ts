@@ -5,7 +5,7 @@
  */
 import { stateLabel } from '../core/metrics/collapseMonitor';
 import type { CollapseState } from '../core/metrics/types';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import { configTree, propertySpan, type TextSpan } from './configAnchors';
 import { formatRatio } from './lensText';
 

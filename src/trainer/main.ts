@@ -6,7 +6,7 @@
 import { initBackend } from '../core/backend';
 import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
-import type { StepEvent } from '../core/runs/eventTypes';
+import type { StepEvent } from '../core/runs/eventSchema';
 import { runTraining } from '../core/training/trainLoop';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
 import { evaluate } from './evaluateJob';

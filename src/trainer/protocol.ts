@@ -1,178 +1,197 @@
 /**
  * The one protocol between a parent (extension or CLI) and the background trainer process
- * (child_process.fork, JSON over the IPC channel). Every message that arrives is checked with
- * `parseToTrainer` / `parseFromTrainer` before use; unknown or malformed messages are rejected with a
- * reason, never acted upon.
+ * (child_process.fork, JSON over the IPC channel). Each message is one TypeBox schema giving both its
+ * type and its check; every message that arrives is checked with `parseToTrainer` / `parseFromTrainer`
+ * before use; unknown or malformed messages are rejected with a located reason, never acted upon.
+ * Step events are the run-format schema (src/core/runs/eventSchema.ts), the same rule as events.jsonl.
  */
-import { COLLAPSE_STATES } from '../core/metrics/collapseMonitor';
-import type { EmbeddingMapData } from '../core/embeddingMap/types';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
+import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import type { EvalEntry } from '../core/eval/types';
-import type { FinalRunStatus, LogLevel, RunError, StepEvent } from '../core/runs/eventTypes';
-import { isFiniteNumber, isPlainObject } from '../core/jsonGuards';
+import { FinalRunStatusSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem, type StepEvent } from '../core/runs/eventSchema';
+import { isPlainObject } from '../core/jsonGuards';
+import { schemaProblem } from '../core/schemaCheck';
+import { FROM_TRAINER_CHECKS, TO_TRAINER_CHECKS } from './protocolChecks.generated';
+
+const NonEmptyString = Type.String({ minLength: 1, errorMessage: 'must be a non-empty string' });
+/** A checkpoint folder under checkpoints/. */
+const Checkpoint = Type.Union([Type.Literal('last'), Type.Literal('best')], { errorMessage: 'must be "last" or "best"' });
 
 /** Parent → trainer: train a config into a new run. */
-export interface StartMessage {
-  type: 'start';
-  configPath: string;
+export const StartMessageSchema = Type.Object({
+  type: Type.Literal('start'),
+  configPath: NonEmptyString,
   /** `key=value` overrides, as `--set` on the CLI. */
-  overrides: string[];
-  steps?: number;
+  overrides: Type.Array(Type.String(), { errorMessage: 'must be an array of strings' }),
+  steps: Type.Optional(Type.Integer({ exclusiveMinimum: 0, errorMessage: 'must be a positive integer' })),
   /** Folder for run folders (default: the config's output.runsDir). */
-  runsRoot?: string;
+  runsRoot: Type.Optional(Type.String()),
   /**
    * Keep training when the parent goes away (IPC channel closed, e.g. a VS Code window reload); the
    * run is then followed through its folder and stopped with SIGINT. Default false: a lost parent
    * stops the run (the CLI's behaviour).
    */
-  outliveParent?: boolean;
-}
+  outliveParent: Type.Optional(Type.Boolean()),
+});
+export type StartMessage = Static<typeof StartMessageSchema>;
 
 /** Parent → trainer: finish the current step, write the last checkpoint, end with status "stopped". */
-export interface StopMessage {
-  type: 'stop';
-}
+export const StopMessageSchema = Type.Object({ type: Type.Literal('stop') });
+export type StopMessage = Static<typeof StopMessageSchema>;
 
 /** Parent → trainer: evaluate a run's checkpoint with Faiss (one job per process, like 'start'). */
-export interface EvaluateMessage {
-  type: 'evaluate';
-  runDir: string;
+export const EvaluateMessageSchema = Type.Object({
+  type: Type.Literal('evaluate'),
+  runDir: NonEmptyString,
   /** Checkpoint folder under checkpoints/ (default "best" when present, else "last"). */
-  checkpoint?: 'last' | 'best';
+  checkpoint: Type.Optional(Checkpoint),
   /** Test data to evaluate on instead of the config's data.test. */
-  data?: string;
-}
+  data: Type.Optional(Type.String()),
+});
+export type EvaluateMessage = Static<typeof EvaluateMessageSchema>;
 
 /** Parent → trainer: encode a sample of a checkpoint's items and test queries, export them for the projector, optionally project to 2-D. */
-export interface ExportEmbeddingsMessage {
-  type: 'exportEmbeddings';
-  runDir: string;
-  checkpoint?: 'last' | 'best';
+export const ExportEmbeddingsMessageSchema = Type.Object({
+  type: Type.Literal('exportEmbeddings'),
+  runDir: NonEmptyString,
+  checkpoint: Type.Optional(Checkpoint),
   /** Folder for vectors.tsv and metadata.tsv. */
-  outDir: string;
-  items: number;
-  queries: number;
+  outDir: NonEmptyString,
+  items: Type.Integer({ minimum: 0, errorMessage: 'must be a non-negative integer' }),
+  queries: Type.Integer({ minimum: 0, errorMessage: 'must be a non-negative integer' }),
   /** 2-D map to compute and send back ('none': export only). */
-  projection: 'none' | 'pca' | 'umap';
-}
+  projection: Type.Union([Type.Literal('none'), Type.Literal('pca'), Type.Literal('umap')], { errorMessage: 'must be none, pca or umap' }),
+});
+export type ExportEmbeddingsMessage = Static<typeof ExportEmbeddingsMessageSchema>;
 
 export type ToTrainer = StartMessage | StopMessage | EvaluateMessage | ExportEmbeddingsMessage;
-
 
 export { EVAL_PHASES, type EvalPhase };
 export type { EmbeddingMapData };
 
+/** Trainer → parent: the process is up and listening. */
+const ReadySchema = Type.Object({ type: Type.Literal('ready'), pid: Type.Integer() });
+/** A run folder was created for a `start` job. */
+const StartedSchema = Type.Object({
+  type: Type.Literal('started'),
+  runDir: Type.String(),
+  totalSteps: Type.Integer({ minimum: 0 }),
+  backend: Type.String(),
+  examples: Type.Integer({ minimum: 0 }),
+  badLines: Type.Integer({ minimum: 0 }),
+});
+/** A logged step, as written to events.jsonl. */
+const StepSchema = Type.Object({ type: Type.Literal('step'), event: StepEventSchema });
+/** A periodic evaluation during training finished (same metrics as the eval event). */
+const EvalSchema = Type.Object({
+  type: Type.Literal('eval'),
+  step: Type.Integer({ minimum: 0 }),
+  metrics: Type.Record(Type.String(), Type.Number(), { errorMessage: 'must be an object of numbers' }),
+});
+const LogSchema = Type.Object({ type: Type.Literal('log'), level: LogLevelSchema, message: Type.String() });
+/** A problem that ended the job: before any run existed (bad config, missing data, no backend), or an evaluation error. */
+const ErrorSchema = Type.Object({
+  type: Type.Literal('error'),
+  message: Type.String(),
+  /** Located config problems (src/core/config/configError.ts). */
+  problems: Type.Optional(Type.Unsafe<ConfigProblem[]>(Type.Array(Type.Object({ path: Type.String(), message: Type.String() })))),
+});
+/** The trainer's last message of a job. */
+const DoneSchema = Type.Object({
+  type: Type.Literal('done'),
+  status: FinalRunStatusSchema,
+  runDir: Type.Union([Type.String(), Type.Null()], { errorMessage: 'must be a string or null' }),
+  step: Type.Integer({ minimum: 0 }),
+  error: Type.Optional(RunErrorSchema),
+});
+/** Evaluation progress (throttled like steps). */
+const ProgressSchema = Type.Object({
+  type: Type.Literal('progress'),
+  phase: Type.Unsafe<EvalPhase>(
+    Type.Union(
+      EVAL_PHASES.map((p) => Type.Literal(p)),
+      { errorMessage: `must be one of ${EVAL_PHASES.join('|')}` },
+    ),
+  ),
+  done: Type.Number(),
+  total: Type.Number(),
+});
+/** An evaluation finished: its metrics entry (also appended to eval/metrics.json) and the failures file. */
+const EvaluatedSchema = Type.Object({
+  type: Type.Literal('evaluated'),
+  runDir: Type.String(),
+  /** Checked for the fields the parent reads (step, exact); the evaluator owns the rest (src/core/eval/types.ts). */
+  entry: Type.Unsafe<EvalEntry>(Type.Object({ step: Type.Integer({ minimum: 0 }), exact: Type.Object({}) })),
+  failuresFile: Type.String(),
+});
+
+/** Embeddings exported (and projected when asked): the files written and the 2-D map or null. */
+const EmbeddingsSchema = Type.Object({
+  type: Type.Literal('embeddings'),
+  runDir: Type.String(),
+  step: Type.Integer({ minimum: 0 }),
+  vectors: Type.String(),
+  metadata: Type.String(),
+  count: Type.Integer({ minimum: 0 }),
+  /** Checked for what the parent reads (coords and points; coords.length = 2·points.length, checked by `parseFromTrainer`); src/core/embeddingMap/types.ts owns the rest. */
+  map: Type.Union([Type.Unsafe<EmbeddingMapData>(Type.Object({ coords: Type.Array(Type.Number()), points: Type.Array(Type.Object({})) })), Type.Null()]),
+});
+
+export const TO_TRAINER_SCHEMAS = {
+  start: StartMessageSchema,
+  stop: StopMessageSchema,
+  evaluate: EvaluateMessageSchema,
+  exportEmbeddings: ExportEmbeddingsMessageSchema,
+} as const;
+export const FROM_TRAINER_SCHEMAS = {
+  ready: ReadySchema,
+  started: StartedSchema,
+  step: StepSchema,
+  eval: EvalSchema,
+  log: LogSchema,
+  error: ErrorSchema,
+  done: DoneSchema,
+  progress: ProgressSchema,
+  evaluated: EvaluatedSchema,
+  embeddings: EmbeddingsSchema,
+} as const;
+
 /** Trainer → parent. */
-export type FromTrainer =
-  | { type: 'ready'; pid: number }
-  | { type: 'started'; runDir: string; totalSteps: number; backend: string; examples: number; badLines: number }
-  | { type: 'step'; event: StepEvent }
-  /** A periodic evaluation during training finished (same metrics as the eval event). */
-  | { type: 'eval'; step: number; metrics: Record<string, number> }
-  | { type: 'log'; level: LogLevel; message: string }
-  /** A problem that ended the job: before any run existed (bad config, missing data, no backend), or an evaluation error. */
-  | { type: 'error'; message: string; problems?: ConfigProblem[] }
-  | { type: 'done'; status: FinalRunStatus; runDir: string | null; step: number; error?: RunError }
-  /** Evaluation progress (throttled like steps). */
-  | { type: 'progress'; phase: EvalPhase; done: number; total: number }
-  /** An evaluation finished: its metrics entry (also appended to eval/metrics.json) and the failures file. */
-  | { type: 'evaluated'; runDir: string; entry: EvalEntry; failuresFile: string }
-  /** Embeddings exported (and projected when asked). */
-  | { type: 'embeddings'; runDir: string; step: number; vectors: string; metadata: string; count: number; map: EmbeddingMapData | null };
+export type FromTrainer = { [K in keyof typeof FROM_TRAINER_SCHEMAS]: Static<(typeof FROM_TRAINER_SCHEMAS)[K]> }[keyof typeof FROM_TRAINER_SCHEMAS];
 
 /** The trainer's last message of a job. */
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const isObj = isPlainObject;
-const isStr = (x: unknown): x is string => typeof x === 'string';
-const isNum = isFiniteNumber;
-const isNumOrNull = (x: unknown) => x === null || isNum(x);
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
-const FINAL = ['completed', 'stopped', 'failed'];
+/** The rules of a message from the trainer that its schema cannot say (for a message that matches it). */
+function crossFieldProblem(x: Record<string, unknown>): string | null {
+  if (x.type === 'step') return histogramProblem(x.event as StepEvent, 'step.event');
+  const map = x.type === 'embeddings' ? (x.map as EmbeddingMapData | null) : null;
+  if (map && map.coords.length !== 2 * map.points.length)
+    return `embeddings.map.coords: must hold x, y for each of the ${map.points.length} points (has ${map.coords.length} numbers)`;
+  return null;
+}
 
-function fail<T>(reason: string): Parsed<T> {
-  return { ok: false, reason };
+/** Check `x` against the schema of its `type` in `schemas`; the reason is located, e.g. `start.steps: must be a positive integer`. */
+function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (value: unknown) => boolean>, x: unknown): Parsed<T> {
+  if (!isPlainObject(x)) return { ok: false, reason: 'message is not an object' };
+  const type = x.type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(schemas, type)) {
+    return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` };
+  }
+  const problem = schemaProblem(schemas[type], x, type, checks[type]) ?? (schemas === FROM_TRAINER_SCHEMAS ? crossFieldProblem(x) : null);
+  return problem === null ? { ok: true, value: x as T } : { ok: false, reason: problem };
 }
 
 /** Validates a message sent to the trainer. */
 export function parseToTrainer(x: unknown): Parsed<ToTrainer> {
-  if (!isObj(x)) return fail('message is not an object');
-  if (x.type === 'stop') return { ok: true, value: { type: 'stop' } };
-  if (x.type === 'evaluate') {
-    if (!isStr(x.runDir) || x.runDir === '') return fail('evaluate.runDir must be a non-empty string');
-    if (x.checkpoint !== undefined && x.checkpoint !== 'last' && x.checkpoint !== 'best') return fail('evaluate.checkpoint must be "last" or "best"');
-    if (x.data !== undefined && !isStr(x.data)) return fail('evaluate.data must be a string');
-    return { ok: true, value: { type: 'evaluate', runDir: x.runDir, checkpoint: x.checkpoint as 'last' | 'best' | undefined, data: x.data as string | undefined } };
-  }
-  if (x.type === 'exportEmbeddings') {
-    if (!isStr(x.runDir) || x.runDir === '') return fail('exportEmbeddings.runDir must be a non-empty string');
-    if (x.checkpoint !== undefined && x.checkpoint !== 'last' && x.checkpoint !== 'best') return fail('exportEmbeddings.checkpoint must be "last" or "best"');
-    if (!isStr(x.outDir) || x.outDir === '') return fail('exportEmbeddings.outDir must be a non-empty string');
-    for (const k of ['items', 'queries'] as const) if (!(Number.isInteger(x[k]) && (x[k] as number) >= 0)) return fail(`exportEmbeddings.${k} must be a non-negative integer`);
-    if (!['none', 'pca', 'umap'].includes(x.projection as string)) return fail('exportEmbeddings.projection must be none, pca or umap');
-    return { ok: true, value: { type: 'exportEmbeddings', runDir: x.runDir, checkpoint: x.checkpoint as 'last' | 'best' | undefined, outDir: x.outDir, items: x.items as number, queries: x.queries as number, projection: x.projection as 'none' | 'pca' | 'umap' } };
-  }
-  if (x.type !== 'start') return fail(`unknown message type ${JSON.stringify(x.type)}`);
-  if (!isStr(x.configPath) || x.configPath === '') return fail('start.configPath must be a non-empty string');
-  if (!Array.isArray(x.overrides) || !x.overrides.every(isStr)) return fail('start.overrides must be an array of strings');
-  if (x.steps !== undefined && !(Number.isInteger(x.steps) && (x.steps as number) > 0)) return fail('start.steps must be a positive integer');
-  if (x.runsRoot !== undefined && !isStr(x.runsRoot)) return fail('start.runsRoot must be a string');
-  if (x.outliveParent !== undefined && typeof x.outliveParent !== 'boolean') return fail('start.outliveParent must be a boolean');
-  return {
-    ok: true,
-    value: { type: 'start', configPath: x.configPath, overrides: x.overrides as string[], steps: x.steps as number | undefined, runsRoot: x.runsRoot as string | undefined, ...(x.outliveParent !== undefined ? { outliveParent: x.outliveParent as boolean } : {}) },
-  };
-}
-
-/** Shallow check of a step event: the fields the parent reads without further checks. */
-function isStepEvent(e: unknown): e is StepEvent {
-  return (
-    isObj(e) && e.type === 'step' && Number.isInteger(e.step) && isNum(e.epoch) && isNumOrNull(e.loss) &&
-    isNumOrNull(e.lossQ) && isNumOrNull(e.lossSym) && isNum(e.lr) && isNumOrNull(e.gradNorm) && isNum(e.stepMs) &&
-    isObj(e.diagnostics) && isObj(e.diagnostics.dist) && isObj(e.diagnostics.collapse) && isObj(e.diagnostics.recall) &&
-    isObj(e.verdict) && (COLLAPSE_STATES as readonly string[]).includes(e.verdict.state as string) && isStr(e.verdict.reason)
-  );
+  return parseBy<ToTrainer>(TO_TRAINER_SCHEMAS, TO_TRAINER_CHECKS, x);
 }
 
 /** Validates a message from the trainer. */
 export function parseFromTrainer(x: unknown): Parsed<FromTrainer> {
-  if (!isObj(x)) return fail('message is not an object');
-  switch (x.type) {
-    case 'ready':
-      return isNum(x.pid) ? { ok: true, value: x as FromTrainer } : fail('ready.pid must be a number');
-    case 'started':
-      return isStr(x.runDir) && isNum(x.totalSteps) && isStr(x.backend) && isNum(x.examples) && isNum(x.badLines)
-        ? { ok: true, value: x as FromTrainer }
-        : fail('started: runDir, totalSteps, backend, examples, badLines required');
-    case 'step':
-      return isStepEvent(x.event) ? { ok: true, value: x as FromTrainer } : fail('step.event is not a valid step event');
-    case 'eval':
-      return Number.isInteger(x.step) && isObj(x.metrics) && Object.values(x.metrics).every(isNum)
-        ? { ok: true, value: x as FromTrainer }
-        : fail('eval: step and numeric metrics required');
-    case 'log':
-      return LOG_LEVELS.includes(x.level as string) && isStr(x.message) ? { ok: true, value: x as FromTrainer } : fail('log: level and message required');
-    case 'error':
-      return isStr(x.message) && (x.problems === undefined || Array.isArray(x.problems)) ? { ok: true, value: x as FromTrainer } : fail('error.message must be a string');
-    case 'done':
-      return FINAL.includes(x.status as string) && (x.runDir === null || isStr(x.runDir)) && isNum(x.step) && (x.error === undefined || (isObj(x.error) && isStr(x.error.message)))
-        ? { ok: true, value: x as FromTrainer }
-        : fail('done: status, runDir, step required');
-    case 'progress':
-      return EVAL_PHASES.includes(x.phase as EvalPhase) && isNum(x.done) && isNum(x.total) ? { ok: true, value: x as FromTrainer } : fail('progress: phase, done, total required');
-    case 'evaluated':
-      return isStr(x.runDir) && isStr(x.failuresFile) && isObj(x.entry) && isNum(x.entry.step) && isObj(x.entry.exact)
-        ? { ok: true, value: x as FromTrainer }
-        : fail('evaluated: runDir, entry, failuresFile required');
-    case 'embeddings':
-      return isStr(x.runDir) && isNum(x.step) && isStr(x.vectors) && isStr(x.metadata) && isNum(x.count) &&
-        (x.map === null || (isObj(x.map) && Array.isArray(x.map.coords) && Array.isArray(x.map.points) && x.map.coords.length === 2 * x.map.points.length))
-        ? { ok: true, value: x as FromTrainer }
-        : fail('embeddings: runDir, step, vectors, metadata, count and map (null or coords for every point) required');
-    default:
-      return fail(`unknown message type ${JSON.stringify(x.type)}`);
-  }
+  return parseBy<FromTrainer>(FROM_TRAINER_SCHEMAS, FROM_TRAINER_CHECKS, x);
 }

@@ -1,16 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
-
 /** Which loss family: hinge on score differences (`margin`) or softmax cross-entropy (`softmax`). */
 export type LossType = 'margin' | 'softmax';
 
 /**
  * Name of the function that turns a stop-gradient similarity into a per-pair δ or τ.
- * To add a form, extend this union and add an entry to `ADAPTIVE_FORMS` in `adaptiveForms.ts`.
+ * To add a form, extend this union and add an entry to `ADAPTIVE_FORMS` in `adaptiveHyper.ts`.
  */
 export type AdaptiveForm = 'linear';
-
-/** A hyper-parameter given either as one constant or as a per-pair [B, N] matrix. */
-export type HyperValue = number | tf.Tensor;
 
 export interface LossConfig {
   type: LossType;
@@ -35,30 +30,25 @@ export interface LossConfig {
   symmetricWeight: number;
 }
 
-/**
- * Inputs of one loss evaluation. All embeddings are expected L2-normalised.
- * - `q` [B, D]: query embeddings; `v` [B, D]: their positive items.
- * - `items` [N, D]: candidates; rows 0..B-1 are v_0..v_{B-1}, rows B..N-1 explicit negatives.
- * - `negMask` [B, N], 0/1 floats: 1 where items[i] is a valid negative of pair j.
- */
-export interface LossInputs {
-  q: tf.Tensor2D;
-  v: tf.Tensor2D;
-  items: tf.Tensor2D;
-  negMask: tf.Tensor2D;
+/** Inputs: scores of both anchors against all candidates, positive scores and the negative mask. */
+export interface HostLossInputs {
+  /** [2B × N]: rows 0..B−1 sQV = s(q_j, items_i), rows B..2B−1 sVV = s(v_j, items_i). */
+  scores: Float32Array;
+  /** [B] pos_j = s(q_j, v_j). */
+  pos: Float64Array;
+  /** [B × N] 0/1: 1 where items[i] is a valid negative of pair j. */
+  negMask: Float32Array;
+  B: number;
+  N: number;
 }
 
-export interface LossOutput {
-  /** Total L = lossQ + w · lossSym. */
-  loss: tf.Scalar;
-  /** mean_j ℓ(j) over rows with at least one valid negative. */
-  lossQ: tf.Scalar;
-  /** mean_j ℓ_sym(j) (unweighted); 0 when there is no symmetric term. */
-  lossSym: tf.Scalar;
-  /** [B, N] s(q_j, items_i); the diagonal i = j is the positive score. */
-  sQV: tf.Tensor2D;
-  /** [B, N] s(v_j, items_i). */
-  sVV: tf.Tensor2D;
-  /** [B, N] δ_ji (margin) or τ_ji (softmax) of the query-anchored term; meaningful where negMask = 1. */
-  hyper: tf.Tensor2D;
+/**
+ * Per-row scratch of the row losses (marginLoss.ts, softmaxLoss.ts), length N each: the row's δ/τ in,
+ * ∂ℓ/∂neg and ∂ℓ/∂(δ or τ) out, and d(δ or τ)/d(reference similarity) for adaptive forms.
+ */
+export interface RowScratch {
+  hyper: Float64Array;
+  dNeg: Float64Array;
+  dHyper: Float64Array;
+  dForm: Float64Array;
 }

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { parseEventLine, serializeEvent, type ParsedLine } from './eventLine';
 import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
-import type { RunEvent, RunEventInput } from './eventTypes';
+import type { RunEvent, RunEventInput } from './eventSchema';
 import { RunFileError, namingFile } from './writeError';
 
 const NEWLINE = 0x0a;

@@ -1,7 +1,7 @@
 /**
  * Run folders (`runs/<time>-<name>/`): writing, reading, tailing and listing. See docs/run-format.md.
  */
-export * from './eventTypes';
+export * from './eventSchema';
 export { createRunDir, slugify, formatRunTime, parseRunFolderName, type RunFolderName } from './runDir';
 export { writeFileAtomicSync, writeJsonAtomicSync } from './atomicWrite';
 export { RunFileError } from './writeError';

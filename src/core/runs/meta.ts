@@ -4,7 +4,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeJsonAtomicSync } from './atomicWrite';
-import { RUN_FORMAT_VERSION, type RunMeta } from './eventTypes';
+import { RUN_FORMAT_VERSION, RunMetaReadSchema, type RunMeta } from './eventSchema';
+import { isRunMetaRead } from './eventChecks.generated';
+import { isPlainObject } from '../jsonGuards';
+import { schemaProblems } from '../schemaCheck';
 
 export const META_FILE = 'meta.json';
 export const CONFIG_FILE = 'config.json';
@@ -12,34 +15,24 @@ export const EVENTS_FILE = 'events.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
 
 /** Result of reading meta.json: the meta when usable, otherwise why not. */
-export type MetaReadResult =
-  | { ok: true; meta: RunMeta }
-  | { ok: false; reason: 'missing' | 'invalid' | 'newer-format'; message: string };
+export type MetaReadResult = { ok: true; meta: RunMeta } | { ok: false; reason: 'missing' | 'invalid' | 'newer-format'; message: string };
 
 /** Atomically write `<dir>/meta.json` (temp file + fsync + rename). */
 export function writeMeta(dir: string, meta: RunMeta): void {
   writeJsonAtomicSync(path.join(dir, META_FILE), meta);
 }
 
-const STATUSES = new Set(['running', 'completed', 'stopped', 'failed']);
-
-/** Problems making `value` unusable as RunMeta (checks the fields readers rely on; extra fields are fine). */
+/**
+ * Problems making `value` unusable as RunMeta: RunMetaReadSchema (docs/run-format.md §3; extra fields
+ * are fine) and parseable times.
+ */
 export function metaProblems(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['meta.json is not a JSON object'];
-  const m = value as Record<string, unknown>;
-  const problems: string[] = [];
-  const need = (key: string, ok: boolean, what: string): void => {
-    if (!ok) problems.push(`"${key}" must be ${what}`);
-  };
-  const isIsoTime = (v: unknown): boolean => typeof v === 'string' && !Number.isNaN(Date.parse(v));
-  need('formatVersion', Number.isInteger(m.formatVersion), 'an integer');
-  need('name', typeof m.name === 'string', 'a string');
-  need('status', typeof m.status === 'string' && STATUSES.has(m.status), 'one of running|completed|stopped|failed');
-  need('pid', m.pid === null || m.pid === undefined || Number.isInteger(m.pid), 'an integer or null');
-  need('host', typeof m.host === 'string', 'a string');
-  need('startedAt', isIsoTime(m.startedAt), 'an ISO 8601 time');
-  need('heartbeatAt', isIsoTime(m.heartbeatAt), 'an ISO 8601 time');
-  need('step', typeof m.step === 'number' && Number.isFinite(m.step), 'a number');
+  if (!isPlainObject(value)) return ['meta.json is not a JSON object'];
+  const problems = isRunMetaRead(value) ? [] : schemaProblems(RunMetaReadSchema, value);
+  for (const key of ['startedAt', 'heartbeatAt', 'endedAt'] as const) {
+    const t = value[key];
+    if (typeof t === 'string' && Number.isNaN(Date.parse(t))) problems.push(`${key}: must be an ISO 8601 time`);
+  }
   return problems;
 }
 

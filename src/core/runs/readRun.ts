@@ -3,7 +3,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { DerivedRunStatus, EndEvent, EvalEvent, RunMeta, StepEvent } from './eventTypes';
+import type { DerivedRunStatus, EndEvent, EvalEvent, RunMeta, StepEvent } from './eventSchema';
 import { scanBadEventLines, scanEventsBackward } from './eventLog';
 import { EVENTS_FILE, META_FILE, readMeta } from './meta';
 import { parseRunFolderName } from './runDir';

@@ -15,7 +15,7 @@ import {
   type RunError,
   type RunEventInput,
   type RunMeta,
-} from './eventTypes';
+} from './eventSchema';
 import { CONFIG_FILE, EVENTS_FILE, writeMeta } from './meta';
 import { createRunDir } from './runDir';
 

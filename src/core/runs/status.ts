@@ -2,7 +2,7 @@
  * Derived run status: tells a live "running" run from one whose writer died without updating meta.json.
  */
 import * as os from 'os';
-import type { DerivedRunStatus, RunMeta } from './eventTypes';
+import type { DerivedRunStatus, RunMeta } from './eventSchema';
 
 /** Default bound after which a heartbeat from another host (or an unknown pid) counts as stale. */
 export const DEFAULT_STALE_MS = 60_000;

@@ -1,5 +1,5 @@
 import type { LossConfig } from '../losses/types';
-import { lossAndGradHost, type HostLossOutput } from '../losses/hostLoss';
+import { lossAndGradHost, type HostLossOutput } from '../losses/lossAndGrad';
 import { Adam, AdamSlot } from '../model/adam';
 import { bagBackward, type SparseRowGrads } from '../model/embeddingBag';
 import { matMulHost, transposeHost } from '../model/matMul';

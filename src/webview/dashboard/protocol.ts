@@ -1,6 +1,7 @@
 /**
  * The protocol between the extension and the Dashboard webview (both directions are JSON messages
- * through `webview.postMessage` / `acquireVsCodeApi().postMessage`). Both sides import this module and
+ * through `webview.postMessage` / `acquireVsCodeApi().postMessage`), each one TypeBox schema giving its type
+ * and its check (step events: the run-format schema, src/core/runs/eventSchema.ts). Both sides import this module and
  * validate every message that arrives with `parseToDashboard` / `parseFromDashboard`; a message that
  * fails validation is ignored (the webview counts it and shows "n malformed messages ignored").
  *
@@ -15,9 +16,12 @@
  *
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
-import { COLLAPSE_STATES } from '../../core/metrics/collapseMonitor';
-import type { StepEvent } from '../../core/runs/eventTypes';
-import { isFiniteNumber, isPlainObject } from '../../core/jsonGuards';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { NumberOrNull } from '../../core/metrics/types';
+import { StepEventSchema, histogramProblem, type StepEvent } from '../../core/runs/eventSchema';
+import { isPlainObject } from '../../core/jsonGuards';
+import { schemaProblem } from '../../core/schemaCheck';
+import { FROM_DASHBOARD_CHECKS, TO_DASHBOARD_CHECKS, isRunHeader } from './protocolChecks.generated';
 
 export type { StepEvent };
 
@@ -25,190 +29,102 @@ export type { StepEvent };
 export const RUN_STATUSES = ['running', 'completed', 'stopped', 'failed', 'crashed', 'unknown'] as const;
 export type RunHeaderStatus = (typeof RUN_STATUSES)[number];
 
+const StringOrNull = Type.Union([Type.String(), Type.Null()], { errorMessage: 'must be a string or null' });
+
 /** Header facts of the run shown. */
-export interface RunHeader {
+export const RunHeaderSchema = Type.Object({
   /** Absolute path of the run folder. */
-  runDir: string;
+  runDir: Type.String(),
   /** Experiment name. */
-  name: string;
-  status: RunHeaderStatus;
+  name: Type.String(),
+  status: Type.Unsafe<RunHeaderStatus>(
+    Type.Union(
+      RUN_STATUSES.map((s) => Type.Literal(s)),
+      { errorMessage: `must be one of ${RUN_STATUSES.join('|')}` },
+    ),
+  ),
   /** Compute backend, e.g. "wasm". */
-  backend: string;
+  backend: Type.String(),
   /** Last completed step. */
-  step: number;
+  step: Type.Number({ minimum: 0 }),
   /** Planned steps; null if unknown. */
-  totalSteps: number | null;
+  totalSteps: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { errorMessage: 'must be a non-negative number or null' }),
   /** ISO 8601 start time. */
-  startedAt: string | null;
-  configPath: string | null;
-}
+  startedAt: StringOrNull,
+  configPath: StringOrNull,
+});
+export type RunHeader = Static<typeof RunHeaderSchema>;
 
 /**
  * One evaluation: metric name → value, e.g. {"recall@10": 0.41, "mrr@10": 0.22}. `null` stands for an
  * undefined value (as in eval events of events.jsonl); the dashboard leaves it out.
  */
-export interface EvalPoint {
-  step: number;
-  metrics: Record<string, number | null>;
-}
+export const EvalPointSchema = Type.Object({
+  step: Type.Number({ minimum: 0 }),
+  metrics: Type.Record(Type.String(), NumberOrNull()),
+});
+export type EvalPoint = Static<typeof EvalPointSchema>;
 
 /** extension → webview */
-export type ToDashboard =
+export const TO_DASHBOARD_SCHEMAS = {
   /** Full history: on open, on reload (answer to `ready`) and when switching runs. `run` null: no run to show. */
-  | { type: 'reset'; run: RunHeader | null; steps: StepEvent[]; evals: EvalPoint[] }
+  reset: Type.Object({
+    type: Type.Literal('reset'),
+    run: Type.Union([RunHeaderSchema, Type.Null()]),
+    steps: Type.Array(StepEventSchema),
+    evals: Type.Array(EvalPointSchema),
+  }),
   /** Newly logged steps, in step order. */
-  | { type: 'steps'; steps: StepEvent[] }
+  steps: Type.Object({ type: Type.Literal('steps'), steps: Type.Array(StepEventSchema) }),
   /** The header changed (status, step, …). */
-  | { type: 'status'; run: RunHeader }
+  status: Type.Object({ type: Type.Literal('status'), run: RunHeaderSchema }),
   /** A finished evaluation. */
-  | { type: 'eval'; point: EvalPoint };
+  eval: Type.Object({ type: Type.Literal('eval'), point: EvalPointSchema }),
+} as const;
+export type ToDashboard = { [K in keyof typeof TO_DASHBOARD_SCHEMAS]: Static<(typeof TO_DASHBOARD_SCHEMAS)[K]> }[keyof typeof TO_DASHBOARD_SCHEMAS];
 
-/** webview → extension */
-export type FromDashboard =
+/** webview → extension: each message is its type alone. */
+export const FROM_DASHBOARD_SCHEMAS = {
   /** The webview is loaded and listening: send a `reset`. */
-  | { type: 'ready' }
+  ready: Type.Object({ type: Type.Literal('ready') }, { additionalProperties: false }),
   /** Stop the running training (the Stop button; only enabled while status is running). */
-  | { type: 'stop' }
+  stop: Type.Object({ type: Type.Literal('stop') }, { additionalProperties: false }),
   /** Show the Retrieval Lens log. */
-  | { type: 'openLog' }
+  openLog: Type.Object({ type: Type.Literal('openLog') }, { additionalProperties: false }),
   /** Evaluate the run shown. */
-  | { type: 'evaluate' };
+  evaluate: Type.Object({ type: Type.Literal('evaluate') }, { additionalProperties: false }),
+} as const;
+export type FromDashboard = { [K in keyof typeof FROM_DASHBOARD_SCHEMAS]: Static<(typeof FROM_DASHBOARD_SCHEMAS)[K]> }[keyof typeof FROM_DASHBOARD_SCHEMAS];
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-type Obj = Record<string, unknown>;
-
-const isObj: (x: unknown) => x is Obj = isPlainObject;
-const isNum = isFiniteNumber;
-const isNumOrNull = (x: unknown): boolean => x === null || isNum(x);
-const isStrOrNull = (x: unknown): boolean => x === null || typeof x === 'string';
-
-/** A validator returns null when `x` is fine, else the problem (with the path of the bad field). */
-type Check = (x: unknown, path: string) => string | null;
-
-const SUMMARY_STATS = ['count', 'mean', 'std', 'min', 'p05', 'p25', 'p50', 'p75', 'p95', 'max'] as const;
-const COLLAPSE_FIELDS = ['ratio', 'gap', 'violationRate', 'itemCosine', 'uniformity', 'dimStd', 'effectiveRank'] as const;
-const RECALL_FIELDS = ['at1', 'at5', 'at10'] as const;
-const VERDICT_STATES: readonly string[] = COLLAPSE_STATES;
-
-/** Every listed field is a number or null. */
-function numbersOrNull(o: Obj, fields: readonly string[], path: string): string | null {
-  for (const f of fields) if (!isNumOrNull(o[f])) return `${path}.${f} must be a number or null`;
-  return null;
-}
-
-/** A DistributionSummary (numbers may be null: non-finite values are written as null). */
-const checkSummary: Check = (x, path) => {
-  if (!isObj(x)) return `${path} must be an object`;
-  const stats = numbersOrNull(x, SUMMARY_STATS, path);
-  if (stats) return stats;
-  const h = x.hist;
-  if (!isObj(h)) return `${path}.hist must be an object`;
-  if (!isNum(h.lo) || !isNum(h.hi) || !(h.lo < h.hi)) return `${path}.hist needs finite lo < hi`;
-  if (!Array.isArray(h.counts) || h.counts.length === 0 || !h.counts.every(isNum)) return `${path}.hist.counts must be a non-empty array of numbers`;
-  return null;
-};
-
-const checkSummaryOrNull: Check = (x, path) => (x === null ? null : checkSummary(x, path));
-
-/** The fields of a step event the dashboard reads. */
-const checkStepEvent: Check = (x, path) => {
-  if (!isObj(x)) return `${path} must be an object`;
-  if (x.type !== 'step') return `${path}.type must be "step"`;
-  if (!Number.isInteger(x.step) || (x.step as number) < 0) return `${path}.step must be a non-negative integer`;
-  if (typeof x.time !== 'string') return `${path}.time must be a string`;
-  for (const f of ['loss', 'lossQ', 'lossSym', 'gradNorm', 'lr', 'stepMs', 'examplesPerSec', 'epoch']) {
-    if (!isNumOrNull(x[f])) return `${path}.${f} must be a number or null`;
-  }
-  const d = x.diagnostics;
-  if (!isObj(d)) return `${path}.diagnostics must be an object`;
-  const dist = d.dist;
-  if (!isObj(dist)) return `${path}.diagnostics.dist must be an object`;
-  for (const f of ['delta', 'tau']) {
-    const p = checkSummaryOrNull(dist[f], `${path}.diagnostics.dist.${f}`);
-    if (p) return p;
-  }
-  for (const f of ['sQV', 'sQNeg', 'sVNeg']) {
-    const p = checkSummary(dist[f], `${path}.diagnostics.dist.${f}`);
-    if (p) return p;
-  }
-  if (!isObj(d.collapse)) return `${path}.diagnostics.collapse must be an object`;
-  const c = numbersOrNull(d.collapse, COLLAPSE_FIELDS, `${path}.diagnostics.collapse`);
-  if (c) return c;
-  if (!isObj(d.recall)) return `${path}.diagnostics.recall must be an object`;
-  const r = numbersOrNull(d.recall, RECALL_FIELDS, `${path}.diagnostics.recall`);
-  if (r) return r;
-  const v = x.verdict;
-  if (!isObj(v) || !VERDICT_STATES.includes(v.state as string) || typeof v.reason !== 'string') {
-    return `${path}.verdict must be {state: ${VERDICT_STATES.join('|')}, reason: string}`;
-  }
-  return null;
-};
-
 /** Validates a RunHeader; exported for the webview's saved state. */
 export function runHeaderProblem(x: unknown, path = 'run'): string | null {
-  if (!isObj(x)) return `${path} must be an object`;
-  if (typeof x.runDir !== 'string') return `${path}.runDir must be a string`;
-  if (typeof x.name !== 'string') return `${path}.name must be a string`;
-  if (!(RUN_STATUSES as readonly unknown[]).includes(x.status)) return `${path}.status must be one of ${RUN_STATUSES.join('|')}`;
-  if (typeof x.backend !== 'string') return `${path}.backend must be a string`;
-  if (!isNum(x.step) || x.step < 0) return `${path}.step must be a non-negative number`;
-  if (!(x.totalSteps === null || (isNum(x.totalSteps) && x.totalSteps >= 0))) return `${path}.totalSteps must be a non-negative number or null`;
-  if (!isStrOrNull(x.startedAt)) return `${path}.startedAt must be a string or null`;
-  if (!isStrOrNull(x.configPath)) return `${path}.configPath must be a string or null`;
-  return null;
+  return schemaProblem(RunHeaderSchema, x, path, isRunHeader);
 }
 
-const checkEvalPoint: Check = (x, path) => {
-  if (!isObj(x)) return `${path} must be an object`;
-  if (!isNum(x.step) || x.step < 0) return `${path}.step must be a non-negative number`;
-  if (!isObj(x.metrics)) return `${path}.metrics must be an object`;
-  for (const [k, v] of Object.entries(x.metrics)) if (!isNumOrNull(v)) return `${path}.metrics["${k}"] must be a number or null`;
-  return null;
-};
-
-/** Every element of an array passes `check`. */
-function checkArray(x: unknown, path: string, check: Check): string | null {
-  if (!Array.isArray(x)) return `${path} must be an array`;
-  for (let i = 0; i < x.length; i++) {
-    const p = check(x[i], `${path}[${i}]`);
-    if (p) return p;
+/** Check `x` against the schema of its `type`; the reason names the path of the bad field. */
+function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (value: unknown) => boolean>, x: unknown): ParseResult<T> {
+  if (!isPlainObject(x)) return { ok: false, reason: 'message is not an object' };
+  const type = x.type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(schemas, type)) {
+    return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` };
   }
-  return null;
-}
-
-function result<T>(problem: string | null, value: unknown): ParseResult<T> {
-  return problem === null ? { ok: true, value: value as T } : { ok: false, reason: problem };
+  let problem = schemaProblem(schemas[type], x, type, checks[type]);
+  // The one rule of a step event a schema cannot say (lo < hi of each histogram).
+  if (problem === null && schemas === TO_DASHBOARD_SCHEMAS && (type === 'reset' || type === 'steps')) {
+    const steps = x.steps as StepEvent[];
+    for (let i = 0; i < steps.length && problem === null; i++) problem = histogramProblem(steps[i], `${type}.steps[${i}]`);
+  }
+  return problem === null ? { ok: true, value: x as T } : { ok: false, reason: problem };
 }
 
 /** Validates a message sent to the dashboard webview. */
 export function parseToDashboard(x: unknown): ParseResult<ToDashboard> {
-  if (!isObj(x)) return { ok: false, reason: 'message is not an object' };
-  switch (x.type) {
-    case 'reset':
-      return result(
-        (x.run === null ? null : runHeaderProblem(x.run, 'reset.run')) ??
-          checkArray(x.steps, 'reset.steps', checkStepEvent) ??
-          checkArray(x.evals, 'reset.evals', checkEvalPoint),
-        x,
-      );
-    case 'steps':
-      return result(checkArray(x.steps, 'steps.steps', checkStepEvent), x);
-    case 'status':
-      return result(runHeaderProblem(x.run, 'status.run'), x);
-    case 'eval':
-      return result(checkEvalPoint(x.point, 'eval.point'), x);
-    default:
-      return { ok: false, reason: `unknown message type ${JSON.stringify(x.type)}` };
-  }
+  return parseBy<ToDashboard>(TO_DASHBOARD_SCHEMAS, TO_DASHBOARD_CHECKS, x);
 }
-
-const FROM_TYPES: readonly string[] = ['ready', 'stop', 'openLog', 'evaluate'];
 
 /** Validates a message sent by the dashboard webview. */
 export function parseFromDashboard(x: unknown): ParseResult<FromDashboard> {
-  if (!isObj(x)) return { ok: false, reason: 'message is not an object' };
-  if (typeof x.type !== 'string' || !FROM_TYPES.includes(x.type)) return { ok: false, reason: `unknown message type ${JSON.stringify(x.type)}` };
-  if (Object.keys(x).length !== 1) return { ok: false, reason: `${x.type} takes no fields` };
-  return { ok: true, value: { type: x.type } as FromDashboard };
+  return parseBy<FromDashboard>(FROM_DASHBOARD_SCHEMAS, FROM_DASHBOARD_CHECKS, x);
 }

@@ -4,7 +4,7 @@
  * [-1, 1]², so a collapsed model is one tight dot); UMAP is fitted to the canvas. Hover shows a point's text
  * and label; a click asks the extension to open its data line. `window.__rlensMap` exposes what tests read.
  */
-import type { EmbeddingMapData, FromMap, ToMap } from './protocol';
+import { parseToMap, type EmbeddingMapData, type FromMap, type ToMap } from './protocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void };
 const api = acquireVsCodeApi();
@@ -128,9 +128,9 @@ function show(m: Extract<ToMap, { type: 'map' }>): void {
 }
 
 window.addEventListener('message', (e: MessageEvent) => {
-  const m = e.data as ToMap;
-  if (m?.type === 'map' && m.map && Array.isArray(m.map.coords)) show(m);
-  else if (m?.type === 'status' && typeof m.text === 'string') status.textContent = m.text;
+  const m = parseToMap(e.data);
+  if (m?.type === 'map') show(m);
+  else if (m?.type === 'status') status.textContent = m.text;
 });
 
 /** Test hook: what is drawn. */

@@ -1,6 +1,6 @@
-import { LossConfig } from './types';
+import type { LossConfig } from '../../src/core/losses/types';
 
-/** Default loss settings: adaptive margin loss with the symmetric term, as in the paper's setup. */
+/** A base loss config for the loss tests: adaptive margin loss with the symmetric term, as in the paper's setup. */
 export const DEFAULT_LOSS_CONFIG: LossConfig = Object.freeze({
   type: 'margin',
   adaptive: true,
