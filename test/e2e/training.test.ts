@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readEvents, readRun } from '../../src/core/runs';
-import type { StepEvent } from '../../src/core/runs/eventTypes';
+import type { StepEvent } from '../../src/core/runs/eventSchema';
 import { formatLossLens, formatStatusBar } from '../../src/extension/lensText';
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import { flattenGroups, groupDescription, groupFailures, TRIAGE_TITLES } from '../../src/extension/failureGroups';
