@@ -30,7 +30,19 @@ const TFJS_FAISS = [['@tensorflow/*', 'faiss-node'], 'tfjs and faiss load only i
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'out/**', 'media/**', 'node_modules/**', '.cache/**', 'build/**', 'test-artifacts/**', 'examples/*/runs/**', '**/*.js', '!webpack.config.js', '!bin/*.js'],
+    ignores: [
+      'dist/**',
+      'out/**',
+      'media/**',
+      'node_modules/**',
+      '.cache/**',
+      'build/**',
+      'test-artifacts/**',
+      'examples/*/runs/**',
+      '**/*.js',
+      '!webpack.config.js',
+      '!bin/*.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

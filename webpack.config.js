@@ -47,7 +47,12 @@ const extensionConfig = {
   },
   externals: [
     ({ request }, callback) => {
-      const root = request && request.split('/').slice(0, request.startsWith('@') ? 2 : 1).join('/');
+      const root =
+        request &&
+        request
+          .split('/')
+          .slice(0, request.startsWith('@') ? 2 : 1)
+          .join('/');
       if (root && external.has(root)) return callback(null, 'commonjs ' + request);
       callback();
     },

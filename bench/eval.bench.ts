@@ -160,7 +160,8 @@ function vectorSet(kind: VectorKind, n: number, nq: number, dim: number, seed: s
     for (let s = 0; s < nSub; s++) cum[s] = acc += 1 / (s + 10);
     for (let i = 0; i < n; i++) {
       const r = rng() * acc;
-      let lo = 0, hi = nSub - 1;
+      let lo = 0,
+        hi = nSub - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (cum[mid] < r) lo = mid + 1;
@@ -238,18 +239,37 @@ async function childFailures(): Promise<unknown> {
   const items = texts.items.map((text, i) => ({ id: `p${String(i).padStart(6, '0')}`, text, source: { file: corpusFile, line: i + 1 } }));
   const queries = texts.queries.map((extra, q) => {
     const own = items[planted[q]].text.split(' ');
-    return { id: `q${q}`, text: `${own[Math.floor(rng() * own.length)]} ${own[Math.floor(rng() * own.length)]} ${extra.split(' ').slice(0, 2).join(' ')}`, source: { file: '/data/bench/test.jsonl', line: q + 1 } };
+    return {
+      id: `q${q}`,
+      text: `${own[Math.floor(rng() * own.length)]} ${own[Math.floor(rng() * own.length)]} ${extra.split(' ').slice(0, 2).join(' ')}`,
+      source: { file: '/data/bench/test.jsonl', line: q + 1 },
+    };
   });
   const qrels = new Map(queries.map((qq, q) => [qq.id, new Set([items[planted[q]].id])]));
   const exact = search(buildIndex(corpus, N_ITEMS, DIM, { type: 'Flat' }), queryEmb, N_QUERIES, K);
-  const bm25 = Bm25Index.build(texts.items).search(queries.map((q) => q.text), K);
+  const bm25 = Bm25Index.build(texts.items).search(
+    queries.map((q) => q.text),
+    K,
+  );
   const defaults = defaultConfig({ train: '-' });
   const cfg = defaults.evaluation;
   const model = defaults.model;
   const triageT = measure(() =>
     findFailures({
-      step: 1, queries, qrels, corpus: items, queryEmb, corpusEmb: corpus, dim: DIM, result: exact, k: 10, search: 'exact', exactScores: true,
-      thresholds: { nearDuplicate: cfg.nearDuplicateThreshold, collapsedSpread: cfg.collapsedSpread }, bm25, terms: new TermStats(texts.items),
+      step: 1,
+      queries,
+      qrels,
+      corpus: items,
+      queryEmb,
+      corpusEmb: corpus,
+      dim: DIM,
+      result: exact,
+      k: 10,
+      search: 'exact',
+      exactScores: true,
+      thresholds: { nearDuplicate: cfg.nearDuplicateThreshold, collapsedSpread: cfg.collapsedSpread },
+      bm25,
+      terms: new TermStats(texts.items),
       limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
     }),
   );
@@ -258,7 +278,16 @@ async function childFailures(): Promise<unknown> {
   const v2 = Buffer.byteLength(encodeT.value);
   const v1 = failures.reduce((n, f) => n + Buffer.byteLength(JSON.stringify(f)) + 1, 0);
   const decodeT = measure(() => decodeFailures(encodeT.value));
-  return { failures: failures.length, byLabel, v2, v1, triageMs: triageT.ms, encodeMs: encodeT.ms, decodeMs: decodeT.ms, decoded: decodeT.value.records.length };
+  return {
+    failures: failures.length,
+    byLabel,
+    v2,
+    v1,
+    triageMs: triageT.ms,
+    encodeMs: encodeT.ms,
+    decodeMs: decodeT.ms,
+    decoded: decodeT.value.records.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------- child: map
@@ -289,8 +318,13 @@ async function childEncode(o: Opts): Promise<unknown> {
   const iOpts = { buckets: m.vocabBuckets, maxTokens: m.maxItemTokens, charTrigrams: m.charTrigrams };
   const qOpts = { buckets: m.vocabBuckets, maxTokens: m.maxQueryTokens, charTrigrams: m.charTrigrams };
 
-  const featItems = timing(), featQueries = timing(), init = timing(), encItems = timing(), encQueries = timing();
-  let itemFeats: Int32Array[] = [], queryFeats: Int32Array[] = [];
+  const featItems = timing(),
+    featQueries = timing(),
+    init = timing(),
+    encItems = timing(),
+    encQueries = timing();
+  let itemFeats: Int32Array[] = [],
+    queryFeats: Int32Array[] = [];
   for (let r = 0; r < o.repeats; r++) {
     itemFeats = record(featItems, () => items.map((t) => featurize(t, iOpts)));
     queryFeats = record(featQueries, () => queries.map((t) => featurize(t, qOpts)));
@@ -301,7 +335,8 @@ async function childEncode(o: Opts): Promise<unknown> {
   // encodeFeatures as it is, alternating with (a) the same loop with the result *tensor* returned from
   // tf.tidy and read after it — encode.ts returns dataSync()'s Float32Array from inside tidy, and tidy
   // then walks that array element by element looking for tensors — and (b) the host embedding bag alone.
-  const tensorOut = timing(), bagOnly = timing();
+  const tensorOut = timing(),
+    bagOnly = timing();
   let itemEmb: Float32Array;
   let maxDiff = 0;
   for (let r = 0; r < o.repeats; r++) {
@@ -334,8 +369,14 @@ async function childEncode(o: Opts): Promise<unknown> {
     dims: params.dims,
     itemFeatures: mean(itemFeats),
     queryFeatures: mean(queryFeats),
-    featItems, featQueries, init, encItems, encQueries,
-    tensorOut, bagOnly, maxDiff,
+    featItems,
+    featQueries,
+    init,
+    encItems,
+    encQueries,
+    tensorOut,
+    bagOnly,
+    maxDiff,
     rssGB: process.memoryUsage().rss / 2 ** 30,
     numTensors: tf.memory().numTensors,
   };
@@ -380,10 +421,14 @@ function defaultIvfSpec(): IndexSpec {
 
 /** buildIndex `runs` times, with the train / add split taken from its progress callbacks. */
 function timedBuild(corpus: Float32Array, n: number, spec: IndexSpec, runs: number) {
-  const build = timing(), train = timing(), add = timing();
+  const build = timing(),
+    train = timing(),
+    add = timing();
   let index: VectorIndex | undefined;
   for (let r = 0; r < runs; r++) {
-    let t0 = 0, t1 = 0, t2 = 0;
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0;
     index = record(build, () =>
       buildIndex(corpus, n, DIM, spec, {
         onProgress: (p) => {
@@ -418,20 +463,30 @@ function nprobeSweep(index: VectorIndex, nprobes: number[], queries: Float32Arra
     const t = timing();
     let res = search(index, queries, exact.nq, K);
     for (let r = 0; r < repeats; r++) res = record(t, () => search(index, queries, exact.nq, K));
-    rows.push({ nprobe: set.value, setMs: set.ms, search: t, nr10: neighbourRecall(res, exact, 10), nr100: neighbourRecall(res, exact, 100), ...plantedRecall(res, p) });
+    rows.push({
+      nprobe: set.value,
+      setMs: set.ms,
+      search: t,
+      nr10: neighbourRecall(res, exact, 10),
+      nr100: neighbourRecall(res, exact, 100),
+      ...plantedRecall(res, p),
+    });
   }
   return rows;
 }
 
 async function childIndex(kind: VectorKind, o: Opts): Promise<unknown> {
   loadFaiss();
-  const n = N_ITEMS, nq = N_QUERIES, dim = DIM;
+  const n = N_ITEMS,
+    nq = N_QUERIES,
+    dim = DIM;
   const gen = measure(() => vectorSet(kind, n, nq, dim, SEED));
   const { corpus, queries, planted } = gen.value;
   const p = plantedQrels(planted, n);
 
   // Flat (IndexFlatIP): exact, faiss + OpenBLAS.
-  const flatBuild = timing(), flatSearch = timing();
+  const flatBuild = timing(),
+    flatSearch = timing();
   let flat = buildIndex(corpus, n, dim, { type: 'Flat' });
   for (let r = 0; r < o.repeats; r++) flat = record(flatBuild, () => buildIndex(corpus, n, dim, { type: 'Flat' }));
   let exact: SearchResult | undefined;
@@ -452,9 +507,18 @@ async function childIndex(kind: VectorKind, o: Opts): Promise<unknown> {
   const sweep = nprobeSweep(ivf.index, [...NPROBES, ivf.effective!.nprobe], queries, exact!, p, o.repeats);
 
   return {
-    kind, n, nq, dim, k: K, genMs: gen.ms,
-    flatBuild, flatSearch, flatPlanted: plantedRecall(exact!, p),
-    exactTs: ts, exactQueries: eq, sameLabelShare: sameLabels / (eq * K),
+    kind,
+    n,
+    nq,
+    dim,
+    k: K,
+    genMs: gen.ms,
+    flatBuild,
+    flatSearch,
+    flatPlanted: plantedRecall(exact!, p),
+    exactTs: ts,
+    exactQueries: eq,
+    sameLabelShare: sameLabels / (eq * K),
     ivf: { requested: spec, effective: ivf.effective, notes: ivf.notes, build: ivf.build, train: ivf.train, add: ivf.add },
     sweep,
   };
@@ -465,7 +529,8 @@ async function childIndex(kind: VectorKind, o: Opts): Promise<unknown> {
 /** IVF-PQ at 60k clustered with smaller nlist (and so smaller training samples) than the clamped default. */
 async function childNlist(o: Opts): Promise<unknown> {
   loadFaiss();
-  const n = N_ITEMS, nq = N_QUERIES;
+  const n = N_ITEMS,
+    nq = N_QUERIES;
   const { corpus, queries, planted } = vectorSet('clustered', n, nq, DIM, SEED);
   const p = plantedQrels(planted, n);
   const exact = search(buildIndex(corpus, n, DIM, { type: 'Flat' }), queries, nq, K);
@@ -480,7 +545,14 @@ async function childNlist(o: Opts): Promise<unknown> {
   const rows = [];
   for (const c of cases) {
     const b = timedBuild(corpus, n, c.spec, o.heavy);
-    rows.push({ label: c.label, effective: b.effective, build: b.build, train: b.train, add: b.add, sweep: nprobeSweep(b.index, [16, 64], queries, exact, p, 1) });
+    rows.push({
+      label: c.label,
+      effective: b.effective,
+      build: b.build,
+      train: b.train,
+      add: b.add,
+      sweep: nprobeSweep(b.index, [16, 64], queries, exact, p, 1),
+    });
   }
   return { flatPlanted: plantedRecall(exact, p), rows };
 }
@@ -549,7 +621,12 @@ function runChild<T>(args: string[], env: Record<string, string | undefined>, ti
   }
   const err = timedOut
     ? `stopped after ${s1(timeoutMs)} s`
-    : (r.stderr || last || String(r.error ?? `exit ${r.status}`)).trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-3).join(' | ');
+    : (r.stderr || last || String(r.error ?? `exit ${r.status}`))
+        .trim()
+        .split('\n')
+        .filter((l) => !/^\s+at /.test(l))
+        .slice(-3)
+        .join(' | ');
   return { ok: false, wallMs, error: err, timedOut, load };
 }
 
@@ -579,7 +656,12 @@ function reportFailures(md: string[]): void {
   const x = r.value;
   const per = (b: number) => `${(b / x.failures).toFixed(0)} B`;
   printTable(
-    `Failures file: ${x.failures} failing queries of ${N_QUERIES.toLocaleString('en-US')} over ${N_ITEMS.toLocaleString('en-US')} items (exact search, k 10); labels ${Object.entries(x.byLabel).filter(([, n]) => (n as number) > 0).map(([l, n]) => `${l} ${n}`).join(', ')}; load ${loadStr(r.load)}`,
+    `Failures file: ${x.failures} failing queries of ${N_QUERIES.toLocaleString('en-US')} over ${N_ITEMS.toLocaleString('en-US')} items (exact search, k 10); labels ${Object.entries(
+      x.byLabel,
+    )
+      .filter(([, n]) => (n as number) > 0)
+      .map(([l, n]) => `${l} ${n}`)
+      .join(', ')}; load ${loadStr(r.load)}`,
     ['file', 'bytes', 'per failing query'],
     [
       ['format 2 (items once, 60-char snippets)', `${(x.v2 / 2 ** 20).toFixed(2)} MB`, per(x.v2)],
@@ -601,7 +683,13 @@ function reportLexical(md: string[], o: Opts): void {
       ['build index', fmtT(x.build), fmtRuns(x.build), fmtCpu(x.build), ''],
       [`save (toJSON, ${(x.jsonBytes / 2 ** 20).toFixed(1)} MB)`, fmtT(x.save), fmtRuns(x.save), fmtCpu(x.save), ''],
       ['load (fromJSON: the reuse path)', fmtT(x.load), fmtRuns(x.load), fmtCpu(x.load), ''],
-      [`search ${N_QUERIES} queries (flat postings + heap, incl. compiling them)`, fmtT(x.search), fmtRuns(x.search), fmtCpu(x.search), perQ(median(x.search.ms), N_QUERIES)],
+      [
+        `search ${N_QUERIES} queries (flat postings + heap, incl. compiling them)`,
+        fmtT(x.search),
+        fmtRuns(x.search),
+        fmtCpu(x.search),
+        perQ(median(x.search.ms), N_QUERIES),
+      ],
       [`MiniSearch search() on ${x.libN} queries`, fmtT(x.lib), '', fmtCpu(x.lib), perQ(median(x.lib.ms), x.libN)],
     ],
     md,
@@ -666,15 +754,24 @@ function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
     [
       ['Flat build (IndexFlatIP)', fmtT(x.flatBuild), fmtCpu(x.flatBuild), '', fmtRuns(x.flatBuild)],
       [`Flat search, ${x.nq / 1000}k queries`, fmtT(x.flatSearch), fmtCpu(x.flatSearch), perQ(median(x.flatSearch.ms), x.nq), fmtRuns(x.flatSearch)],
-      [`exactSearch (TypeScript), ${x.exactQueries} queries`, fmtT(x.exactTs), fmtCpu(x.exactTs), perQ(median(x.exactTs.ms), x.exactQueries), fmtRuns(x.exactTs)],
+      [
+        `exactSearch (TypeScript), ${x.exactQueries} queries`,
+        fmtT(x.exactTs),
+        fmtCpu(x.exactTs),
+        perQ(median(x.exactTs.ms), x.exactQueries),
+        fmtRuns(x.exactTs),
+      ],
       [`  → ${x.nq / 1000}k queries (extrapolated)`, `${s1(tsPerQ * x.nq)} s`, '', `${(tsPerQ / flatPerQ).toFixed(1)}× Flat`, ''],
       [`IVF${eff.nlist},PQ${eff.m}x${eff.nbits} build (schema defaults)`, fmtT(x.ivf.build), fmtCpu(x.ivf.build), '', fmtRuns(x.ivf.build)],
       [`  train (${eff.trainSample} vectors)`, fmtT(x.ivf.train), '', '', fmtRuns(x.ivf.train)],
       ['  add', fmtT(x.ivf.add), '', '', fmtRuns(x.ivf.add)],
-      [`IVF-PQ search, ${x.nq / 1000}k queries, nprobe ${eff.nprobe}`, ...(() => {
-        const s = x.sweep.find((w: SweepRow) => w.nprobe === eff.nprobe);
-        return s ? [fmtT(s.search), fmtCpu(s.search), perQ(median(s.search.ms), x.nq), fmtRuns(s.search)] : ['', '', '', ''];
-      })()],
+      [
+        `IVF-PQ search, ${x.nq / 1000}k queries, nprobe ${eff.nprobe}`,
+        ...(() => {
+          const s = x.sweep.find((w: SweepRow) => w.nprobe === eff.nprobe);
+          return s ? [fmtT(s.search), fmtCpu(s.search), perQ(median(s.search.ms), x.nq), fmtRuns(s.search)] : ['', '', '', ''];
+        })(),
+      ],
     ],
     md,
   );
@@ -683,7 +780,10 @@ function reportIndex(md: string[], kind: VectorKind, o: Opts): void {
   sweepTable(
     md,
     `Recall of IVF${eff.nlist},PQ${eff.m}x${eff.nbits} vs exact Flat, ${x.kind} vectors (nbr = share of Flat's top k found; planted = the query's source item; Flat planted @10 ${x.flatPlanted.r10.toFixed(3)}, @100 ${x.flatPlanted.r100.toFixed(3)})`,
-    x.sweep, x.nq, x.flatPlanted, eff.nprobe,
+    x.sweep,
+    x.nq,
+    x.flatPlanted,
+    eff.nprobe,
   );
 }
 
@@ -695,8 +795,17 @@ function reportNlist(md: string[], o: Opts): void {
     for (const s of c.sweep as SweepRow[]) {
       const first = s === c.sweep[0];
       rows.push([
-        first ? c.label : '', first ? String(c.effective.trainSample) : '', first ? fmtT(c.build) : '', first ? fmtCpu(c.build) : '', first ? fmtT(c.train) : '', first ? fmtT(c.add) : '',
-        String(s.nprobe), perQ(median(s.search.ms), N_QUERIES), s.nr10.toFixed(3), s.nr100.toFixed(3), s.r10.toFixed(3),
+        first ? c.label : '',
+        first ? String(c.effective.trainSample) : '',
+        first ? fmtT(c.build) : '',
+        first ? fmtCpu(c.build) : '',
+        first ? fmtT(c.train) : '',
+        first ? fmtT(c.add) : '',
+        String(s.nprobe),
+        perQ(median(s.search.ms), N_QUERIES),
+        s.nr10.toFixed(3),
+        s.nr100.toFixed(3),
+        s.r10.toFixed(3),
       ]);
     }
   }
@@ -754,14 +863,20 @@ function reportFactors(md: string[], o: Opts): void {
         x.add.ms.push(r.value.addMs);
         x.add.cpuMs.push(r.value.addCpuMs);
       }
-      console.log(`  round ${round + 1}: ${c.name}: ${r.ok ? `train ${s1(r.value.trainMs)} s, cpu ${s1(r.value.trainCpuMs)} s` : x.err} (load ${loadStr(r.load)})`);
+      console.log(
+        `  round ${round + 1}: ${c.name}: ${r.ok ? `train ${s1(r.value.trainMs)} s, cpu ${s1(r.value.trainCpuMs)} s` : x.err} (load ${loadStr(r.load)})`,
+      );
     });
   }
   const rows: string[][] = [];
   let baseTotal = 0;
   cases.forEach((c, i) => {
     const x = res[i];
-    const envStr = Object.entries(c.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)';
+    const envStr =
+      Object.entries(c.env)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '(none)';
     const loads = `load ${Math.min(...x.loads).toFixed(1)}–${Math.max(...x.loads).toFixed(1)}`;
     const row = [c.name, c.factory, String(c.sample), envStr];
     if (x.err) {
@@ -828,7 +943,9 @@ async function main(): Promise<void> {
   const parts = values.parts!.split(',');
   const kinds = values.vectors!.split(',');
   for (const k of kinds) if (k !== 'clustered' && k !== 'random') throw new Error(`--vectors: unknown kind ${k} (clustered, random)`);
-  for (const p of parts) if (!['encode', 'index', 'lexical', 'failures', 'map', 'factors', 'nlist'].includes(p)) throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, map, factors, nlist)`);
+  for (const p of parts)
+    if (!['encode', 'index', 'lexical', 'failures', 'map', 'factors', 'nlist'].includes(p))
+      throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, map, factors, nlist)`);
 
   const started = performance.now();
   const cpus = os.cpus();
@@ -836,7 +953,10 @@ async function main(): Promise<void> {
   const faissNode = (require('faiss-node/package.json') as { version: string }).version;
   const header =
     `eval benchmark ${new Date().toISOString()}: ${cpus.length} × ${cpus[0]?.model ?? '?'}, node ${process.version}, faiss-node ${faissNode}; ` +
-    `repeats ${o.repeats}, heavy ${o.heavy}${o.ompThreads ? `, OMP_NUM_THREADS=${o.ompThreads}` : ''}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+    `repeats ${o.repeats}, heavy ${o.heavy}${o.ompThreads ? `, OMP_NUM_THREADS=${o.ompThreads}` : ''}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`;
   console.log(header);
   const md: string[] = [`_${header}_`];
   if (parts.includes('encode')) reportEncode(md, o);
@@ -846,7 +966,10 @@ async function main(): Promise<void> {
   if (parts.includes('map')) reportMap(md);
   if (parts.includes('factors')) reportFactors(md, o);
   if (parts.includes('nlist')) reportNlist(md, o);
-  const total = `total ${s1(performance.now() - started)} s; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  const total = `total ${s1(performance.now() - started)} s; load average now ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
   console.log(`\n${total}`);
   md.push(`\n_${total}_`);
   if (values.md) fs.writeFileSync(values.md, md.join('\n') + '\n');

@@ -58,7 +58,12 @@ function syntheticData(n: number, seed: number, kind: IdKind): FeaturizedExample
   const ids = (L: number) => Int32Array.from({ length: L }, draw);
   return Array.from({ length: n }, (_, i) => {
     const item = { id: `i${i}`, text: '', source: { file: '-', line: i + 1 } };
-    return { example: { queryId: `q${i}`, query: '', positive: item, negatives: [], source: item.source }, query: ids(SHAPE.Lq), positive: ids(SHAPE.Li), negatives: [] };
+    return {
+      example: { queryId: `q${i}`, query: '', positive: item, negatives: [], source: item.source },
+      query: ids(SHAPE.Lq),
+      positive: ids(SHAPE.Li),
+      negatives: [],
+    };
   });
 }
 
@@ -125,10 +130,21 @@ async function runOne(backend: BackendPreference, steps: number, kind: IdKind, t
   const ms = median(times);
   const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, median(phases.map((p) => p[k as keyof StepPhases]))])) as unknown as StepPhases;
   const out: RunResult = {
-    backend: info.name, ids: kind, threads: threadsUsed, steps, msPerStep: ms, minMs: Math.min(...times), cpuMsPerStep: median(cpu),
-    examplesPerSec: (SHAPE.B * 1000) / ms, peakRssGB: peakRss / 2 ** 30, numTensorsFirst: tensorsAfter[0],
-    numTensorsLast: tensorsAfter[tensorsAfter.length - 1], distinctRows: Math.round(median(distinct)), phases: phaseMedians,
-    inlineShare: threadsUsed > 1 ? inlinePhases / Math.max(1, workerPhases + inlinePhases) : 0, load: loadAtStart,
+    backend: info.name,
+    ids: kind,
+    threads: threadsUsed,
+    steps,
+    msPerStep: ms,
+    minMs: Math.min(...times),
+    cpuMsPerStep: median(cpu),
+    examplesPerSec: (SHAPE.B * 1000) / ms,
+    peakRssGB: peakRss / 2 ** 30,
+    numTensorsFirst: tensorsAfter[0],
+    numTensorsLast: tensorsAfter[tensorsAfter.length - 1],
+    distinctRows: Math.round(median(distinct)),
+    phases: phaseMedians,
+    inlineShare: threadsUsed > 1 ? inlinePhases / Math.max(1, workerPhases + inlinePhases) : 0,
+    load: loadAtStart,
   };
   console.log(JSON.stringify(out));
 }
@@ -171,9 +187,16 @@ async function main(): Promise<void> {
   const kinds = values.ids!.split(',') as IdKind[];
   const threadList = values.threads ? values.threads.split(',') : [''];
   const repeat = Math.max(1, Number(values.repeat));
-  console.log(`paper shape: B ${SHAPE.B}, ${SHAPE.Lq}/${SHAPE.Li} features, V 2^18, E ${SHAPE.E}, H ${SHAPE.H}, D ${SHAPE.D}; adaptive softmax + symmetric, Adam`);
+  console.log(
+    `paper shape: B ${SHAPE.B}, ${SHAPE.Lq}/${SHAPE.Li} features, V 2^18, E ${SHAPE.E}, H ${SHAPE.H}, D ${SHAPE.D}; adaptive softmax + symmetric, Adam`,
+  );
   console.log(`ids: uniform = uniform over the buckets (worst case); zipf = Zipf(s ${ZIPF.s}) over 2^20 hashed features (realistic text)`);
-  console.log(`${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ms/step = median wall time; cpu = process CPU time per step (all threads), less sensitive to other processes`);
+  console.log(
+    `${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; ms/step = median wall time; cpu = process CPU time per step (all threads), less sensitive to other processes`,
+  );
   const rows: RunResult[] = [];
   for (const b of values.backends!.split(',')) {
     const n = b === 'cpu' ? Math.min(steps, 5) : steps;
@@ -218,10 +241,16 @@ async function main(): Promise<void> {
   }
   for (const kind of kinds) {
     try {
-      const out = execFileSync(py, [path.join(__dirname, 'torch_step.py'), '--steps', String(steps), '--ids', kind], { encoding: 'utf8' }).trim().split('\n').pop()!;
+      const out = execFileSync(py, [path.join(__dirname, 'torch_step.py'), '--steps', String(steps), '--ids', kind], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop()!;
       const t = JSON.parse(out);
-      console.log(`pytorch ${kind.padEnd(7)} (cpu, ${t.threads} threads, torch ${t.torch}) ${t.msPerStep.toFixed(1)} ms/step  peak RSS ${t.peakRssGB.toFixed(2)} GB  ${t.distinctRows ?? '?'} rows/step`);
-      for (const r of rows.filter((x) => x.ids === kind)) console.log(`  ratio pytorch/${r.backend} ${r.threads} thr: ${(t.msPerStep / r.msPerStep).toFixed(2)}× (> 1: tfjs faster)`);
+      console.log(
+        `pytorch ${kind.padEnd(7)} (cpu, ${t.threads} threads, torch ${t.torch}) ${t.msPerStep.toFixed(1)} ms/step  peak RSS ${t.peakRssGB.toFixed(2)} GB  ${t.distinctRows ?? '?'} rows/step`,
+      );
+      for (const r of rows.filter((x) => x.ids === kind))
+        console.log(`  ratio pytorch/${r.backend} ${r.threads} thr: ${(t.msPerStep / r.msPerStep).toFixed(2)}× (> 1: tfjs faster)`);
     } catch (e) {
       console.log(`pytorch ${kind} → failed: ${(e as Error).message.split('\n')[0]}`);
     }

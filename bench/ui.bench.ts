@@ -91,7 +91,10 @@ async function main(): Promise<void> {
   const rec = loadRecording('softmax');
   const steps = rec.messages.flatMap((m) => (m.message.type === 'steps' ? m.message.steps : []));
   const base = steps[steps.length - 1];
-  const header = rec.messages.filter((m) => m.message.type === 'status').map((m) => (m.message as { run: RunHeader }).run).pop()!;
+  const header = rec.messages
+    .filter((m) => m.message.type === 'status')
+    .map((m) => (m.message as { run: RunHeader }).run)
+    .pop()!;
   const server = await startPageServer();
   const browser = await launchBrowser();
   const rows: string[] = [];
@@ -105,7 +108,10 @@ async function main(): Promise<void> {
         await postSynthetic(page, base, 0, n, LOAD_CHUNK);
         const loadMs = Date.now() - t0;
         const heapMb = await page.evaluate(() => ((performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN) / 2 ** 20);
-        const counts = (await page.evaluate(() => window.__rlensDashboard!.pointCounts())) as unknown as Record<string, { displayed: number; bucketSize: number }>;
+        const counts = (await page.evaluate(() => window.__rlensDashboard!.pointCounts())) as unknown as Record<
+          string,
+          { displayed: number; bucketSize: number }
+        >;
         const m = await measureOneMore(page, base, n);
         rows.push(
           `| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(counts['loss.total'].displayed).padStart(6)} / ${String(counts['loss.total'].bucketSize).padStart(3)} | ` +
@@ -115,7 +121,9 @@ async function main(): Promise<void> {
         if (n === SIZES[SIZES.length - 1]) {
           for (const per of [1, 10]) {
             const b = await measureBurst(page, base, n + 2 * ROUNDS + (per === 10 ? BURST : 0), per);
-            rates.push(`| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(per).padStart(5)} | ${fmt((BURST / b.ms) * 1000, 0)} | ${fmt((BURST * per / b.ms) * 1000, 0)} | ${String(b.frames).padStart(6)} | ${fmt(b.ms, 0)} |`);
+            rates.push(
+              `| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(per).padStart(5)} | ${fmt((BURST / b.ms) * 1000, 0)} | ${fmt(((BURST * per) / b.ms) * 1000, 0)} | ${String(b.frames).padStart(6)} | ${fmt(b.ms, 0)} |`,
+            );
           }
         }
         if (log.errors.length) console.error(`page errors: ${log.errors.join('; ')}`);
@@ -131,8 +139,12 @@ async function main(): Promise<void> {
   console.log('handler = validate + append + decimate (the message event); frame = longest animation frame until every visible chart shows');
   console.log('the step (header, badge, paced Chart.js updates); total = handler + frame (main thread blocked); latency = post → all visible charts drawn');
   console.log('shown / bucket = display points of the loss line / raw steps per decimation bucket\n');
-  console.log(`| ${'viewport'.padEnd(42)} |       N | shown / bucket | handler p50  p95 |  frame p50    p95 |  total p50    p95      max | latency p50 p95 | load µs/step | heap MB |`);
-  console.log(`|${'-'.repeat(44)}|---------|----------------|------------------|-------------------|----------------------------|-----------------|--------------|---------|`);
+  console.log(
+    `| ${'viewport'.padEnd(42)} |       N | shown / bucket | handler p50  p95 |  frame p50    p95 |  total p50    p95      max | latency p50 p95 | load µs/step | heap MB |`,
+  );
+  console.log(
+    `|${'-'.repeat(44)}|---------|----------------|------------------|-------------------|----------------------------|-----------------|--------------|---------|`,
+  );
   for (const r of rows) console.log(r);
   console.log(`\nSustained rate: ${BURST} messages posted back to back at N logged steps, until all handled and drawn\n`);
   console.log(`| ${'viewport'.padEnd(42)} |       N | steps/msg |   msgs/s |  steps/s | frames |  elapsed ms |`);

@@ -57,7 +57,13 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { out: { type: 'string' }, items: { type: 'string', default: '5000' }, queries: { type: 'string', default: '1000' }, projection: { type: 'string', default: 'pca' }, checkpoint: { type: 'string' } },
+        options: {
+          out: { type: 'string' },
+          items: { type: 'string', default: '5000' },
+          queries: { type: 'string', default: '1000' },
+          projection: { type: 'string', default: 'pca' },
+          checkpoint: { type: 'string' },
+        },
       });
       if (positionals.length !== 1) throw new Error('export-embeddings takes exactly one run or checkpoint folder');
       const count = (name: string, v: string | undefined) => {
@@ -66,10 +72,18 @@ async function main(argv: string[]): Promise<number> {
         return n;
       };
       const projection = values.projection;
-      if (projection !== 'pca' && projection !== 'umap' && projection !== 'none') throw new Error(`--projection must be pca, umap or none, got "${projection}"`);
+      if (projection !== 'pca' && projection !== 'umap' && projection !== 'none')
+        throw new Error(`--projection must be pca, umap or none, got "${projection}"`);
       const ck = values.checkpoint;
       if (ck !== undefined && ck !== 'last' && ck !== 'best') throw new Error(`--checkpoint must be last or best, got "${ck}"`);
-      return await exportEmbeddingsCommand({ target: positionals[0], out: values.out, items: count('items', values.items), queries: count('queries', values.queries), projection, checkpoint: ck });
+      return await exportEmbeddingsCommand({
+        target: positionals[0],
+        out: values.out,
+        items: count('items', values.items),
+        queries: count('queries', values.queries),
+        projection,
+        checkpoint: ck,
+      });
     }
     if (command === 'runs') {
       const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' } } });

@@ -52,8 +52,7 @@ const cosine = (e: StepEvent) => e.diagnostics.collapse.itemCosine;
 const recall10 = (e: StepEvent) => e.diagnostics.recall.at10;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Per-step trace for failure messages: step:itemCosine/recall@10/verdict. */
-const trace = (steps: StepEvent[]) =>
-  steps.map((e) => `${e.step}:${cosine(e).toFixed(3)}/${recall10(e).toFixed(3)}/${e.verdict.state}`).join(' ');
+const trace = (steps: StepEvent[]) => steps.map((e) => `${e.step}:${cosine(e).toFixed(3)}/${recall10(e).toFixed(3)}/${e.verdict.state}`).join(' ');
 
 test('the two collapse configs differ only in loss.stopGradient and loss.symmetric', () => {
   const strip = (file: string) => {

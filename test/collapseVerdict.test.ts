@@ -129,9 +129,18 @@ for (const seed of SEEDS) {
     const collapsed = states.indexOf('collapsed');
     assert.ok(collapsing >= 0 && collapsed > collapsing, `collapsing then collapsed (timeline ${o.timeline})`);
     assert.ok(!states.includes('healthy') && !states.includes('warning'), `never healthy (timeline ${o.timeline})`);
-    assert.ok(states.slice(collapsed).every((s) => s === 'collapsed'), `stays collapsed (timeline ${o.timeline})`);
-    console.log(`paper's collapse seed ${seed}: collapsing at step ${o.steps[collapsing].step}, collapsed at step ${o.steps[collapsed].step}: ${o.steps[collapsed].verdict.reason}`);
-    assert.deepEqual(alerts(o).map((a) => a.split(':')[1]), ['collapsing', 'collapsed'], 'one notification per level');
+    assert.ok(
+      states.slice(collapsed).every((s) => s === 'collapsed'),
+      `stays collapsed (timeline ${o.timeline})`,
+    );
+    console.log(
+      `paper's collapse seed ${seed}: collapsing at step ${o.steps[collapsing].step}, collapsed at step ${o.steps[collapsed].step}: ${o.steps[collapsed].verdict.reason}`,
+    );
+    assert.deepEqual(
+      alerts(o).map((a) => a.split(':')[1]),
+      ['collapsing', 'collapsed'],
+      'one notification per level',
+    );
   });
 }
 
@@ -141,7 +150,11 @@ for (const seed of SEEDS) {
     // the items bunch (cosine ≈ 0.93, R ≈ 0.1, every pair violated) and R creeps up for ~150 steps
     // before the towers separate (seed 42: R 1.6 at step 150, and healthy from there, rightly).
     // The first 120 steps are the stalled phase the verdict must not call healthy.
-    const o = await train(`bundled example lr 10 seed ${seed}`, loadConfig(SHOP, ['evaluation.every=0', 'training.learningRate=10', `training.seed=${seed}`]), 120);
+    const o = await train(
+      `bundled example lr 10 seed ${seed}`,
+      loadConfig(SHOP, ['evaluation.every=0', 'training.learningRate=10', `training.seed=${seed}`]),
+      120,
+    );
     if (o.status === 'failed') return;
     const states = o.steps.map((e) => e.verdict.state);
     assert.ok(!states.includes('healthy'), `never healthy (timeline ${o.timeline})`);

@@ -42,7 +42,9 @@ function problemsOf(text: string, overrides: string[] = []) {
 }
 
 test('schema errors name the JSON path and the exact line/column', () => {
-  const text = ['{', '  "data": { "train": "t.jsonl" },', '  "loss": {', '    "alpha": -1,', '    "tpye": "margin",', '    "type": "hinge"', '  }', '}'].join('\n');
+  const text = ['{', '  "data": { "train": "t.jsonl" },', '  "loss": {', '    "alpha": -1,', '    "tpye": "margin",', '    "type": "hinge"', '  }', '}'].join(
+    '\n',
+  );
   const problems = problemsOf(text);
   const alpha = problems.find((p) => p.path === 'loss.alpha')!;
   assert.deepEqual([alpha.line, alpha.column], [4, 14]);
@@ -84,7 +86,10 @@ test('--set overrides are typed, validated, and marked in messages', () => {
 
 test('a missing config file gives a clear message, not a stack trace', () => {
   const missing = path.join(os.tmpdir(), 'does-not-exist.rlens.json');
-  assert.throws(() => loadConfig(missing), (e: Error) => e instanceof ConfigError && e.message === `config ${missing}: file not found`);
+  assert.throws(
+    () => loadConfig(missing),
+    (e: Error) => e instanceof ConfigError && e.message === `config ${missing}: file not found`,
+  );
 });
 
 test('the bundled example config is valid', () => {

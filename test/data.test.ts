@@ -114,7 +114,10 @@ test('item ids: identical normalised texts share an id, different texts do not',
     assert.notEqual(ids[2], ids[0]);
     assert.equal(examples[3].negatives[0].id, ids[2]);
     // Each occurrence keeps its own location even when ids are equal.
-    assert.deepEqual(examples.map((e) => e.positive.source.line), [1, 2, 3, 4]);
+    assert.deepEqual(
+      examples.map((e) => e.positive.source.line),
+      [1, 2, 3, 4],
+    );
     const qrels = collectQrels(examples);
     assert.deepEqual([...qrels.keys()], ['dedupe.jsonl:1', 'dedupe.jsonl:2', 'dedupe.jsonl:3', 'dedupe.jsonl:4']);
   });
@@ -157,11 +160,17 @@ test('lines are numbered like an editor: CRLF endings, a byte-order mark, blank 
       { text: 'blue phone\tAcme Phone Blue', line: 5 },
     ]);
     const { examples, report } = await loadExamples({ path: file, maxBadLineShare: 0.5 });
-    assert.deepEqual(examples.map((e) => [e.source.line, e.positive.text]), [
-      [3, 'Acme Runner Red'],
-      [5, 'Acme Phone Blue'],
-    ]);
-    assert.deepEqual(report.badLines.map((b) => b.line), [4]);
+    assert.deepEqual(
+      examples.map((e) => [e.source.line, e.positive.text]),
+      [
+        [3, 'Acme Runner Red'],
+        [5, 'Acme Phone Blue'],
+      ],
+    );
+    assert.deepEqual(
+      report.badLines.map((b) => b.line),
+      [4],
+    );
   });
 });
 
@@ -216,7 +225,10 @@ test('BEIR split: required when qrels holds several, missing split names the fil
   assert.equal(missing.file, devFile);
 
   const train = await loadExamples({ path: folder, split: 'train', maxBadLineShare: 1 });
-  assert.deepEqual(train.examples.map((e) => [e.queryId, e.positive.id]), [['q2', 'd2']]);
+  assert.deepEqual(
+    train.examples.map((e) => [e.queryId, e.positive.id]),
+    [['q2', 'd2']],
+  );
 });
 
 test('the bad-line share: over the limit fails with the first bad line, at the limit passes', async () => {
@@ -231,8 +243,7 @@ test('the bad-line share: over the limit fails with the first bad line, at the l
     const err = await dataError(loadExamples({ path: file }));
     assert.equal(
       err.message,
-      `12 of 100 lines (12.0%) in ${file} are malformed, more than data.maxBadLineShare 5%; ` +
-        `first: line 3: invalid JSON: ${jsonParseMessage(broken)}`,
+      `12 of 100 lines (12.0%) in ${file} are malformed, more than data.maxBadLineShare 5%; ` + `first: line 3: invalid JSON: ${jsonParseMessage(broken)}`,
     );
     assert.equal(err.file, file);
     assert.equal(err.line, 3);
@@ -262,7 +273,10 @@ test('bad lines: the first 100 are kept, all are counted', async () => {
     assert.equal(examples.length, 10);
     assert.equal(report.badCount, 150);
     assert.equal(report.badLines.length, 100);
-    assert.deepEqual(report.badLines.map((b) => b.line), Array.from({ length: 100 }, (_, i) => i + 1));
+    assert.deepEqual(
+      report.badLines.map((b) => b.line),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
   });
 });
 
@@ -302,7 +316,10 @@ test('format auto-detection and explicit format', async () => {
   assert.match(asJsonl.message, /^2 of 2 lines \(100\.0%\) .* first: line 1: invalid JSON: /);
   const asTsv = await loadExamples({ path: txt, format: 'tsv' });
   assert.equal(asTsv.report.format, 'tsv');
-  assert.deepEqual(asTsv.examples.map((e) => e.query), ['red shoes', 'blue phone']);
+  assert.deepEqual(
+    asTsv.examples.map((e) => e.query),
+    ['red shoes', 'blue phone'],
+  );
 });
 
 test('loadCorpus: JSONL corpus and BEIR corpus, deduped by id with the first location', async () => {

@@ -17,7 +17,10 @@ import type { CollapseIndicators, StepDiagnostics } from '../src/core/metrics/ty
 
 /** numpy.percentile(method="linear") on a fully sorted copy. */
 function refPercentile(values: ArrayLike<number>, p: number): number {
-  return refPercentileSorted(Array.from(values).sort((a, b) => a - b), p);
+  return refPercentileSorted(
+    Array.from(values).sort((a, b) => a - b),
+    p,
+  );
 }
 
 function refPercentileSorted(s: number[], p: number): number {
@@ -83,7 +86,9 @@ function stepInputs(opts: {
   const sVV = opts.sVV ?? opts.items.map((vj) => Array.from({ length: N }, (_, i) => (i < B ? dot(vj, opts.items[i]) : 0)));
   const negMask = opts.negMask ?? Array.from({ length: B }, (_, j) => Array.from({ length: N }, (_, i) => (i === j ? 0 : 1)));
   return {
-    B, N, D,
+    B,
+    N,
+    D,
     sQV: flat(opts.sQV ?? Array.from({ length: B }, (_, j) => Array.from({ length: N }, (_, i) => (i === j ? 0.5 : 0)))),
     sVV: flat(sVV),
     negMask: flat(negMask),
@@ -129,7 +134,11 @@ test('order statistics and percentiles agree with a full sort on large, skewed a
     ps.forEach((p, t) => assert.ok(Math.abs(got[t] - refPercentileSorted(sorted, p)) <= 1e-12, `${name} p=${p}: ${got[t]}`));
     const ranks = [...new Set([0, 1, Math.floor(values.length / 3), values.length - 2, values.length - 1])].sort((a, b) => a - b);
     // + 0: −0 and 0 are the same value (the implementation returns 0).
-    assert.deepEqual(orderStatistics(values, ranks), ranks.map((r) => sorted[r] + 0), `${name} order statistics`);
+    assert.deepEqual(
+      orderStatistics(values, ranks),
+      ranks.map((r) => sorted[r] + 0),
+      `${name} order statistics`,
+    );
   }
 });
 
@@ -161,7 +170,10 @@ test('histogram: left-closed bins, hi in the last bin, out-of-range values clamp
   expected[1] = 1; // 0.125 (left edge of bin 1)
   expected[31] = 5; // 3.875 (left edge of bin 31), 3.99, 4 (= hi), 4.5 and 1e9 (clamped)
   assert.deepEqual(s.hist.counts, expected);
-  assert.equal(s.hist.counts.reduce((a, b) => a + b, 0), s.count);
+  assert.equal(
+    s.hist.counts.reduce((a, b) => a + b, 0),
+    s.count,
+  );
   assert.equal(histogramBin(-0.9375, -1, 1), 1);
   assert.equal(histogramBin(-0.9375 - 2 ** -20, -1, 1), 0);
   assert.equal(histogramBin(0.999, -1, 1), 31);
@@ -193,7 +205,13 @@ test('symmetric eigenvalues: diagonal, 2×2 closed form, and rotated known spect
   ];
   for (const lambda of spectra) {
     const q = matMul(householder([1, 2, -1, 0.5, 3, -2]), householder([0.3, -1, 2, 2, -0.7, 1]));
-    const a = matMul(matMul(q, lambda.map((l, i) => lambda.map((_, j) => (i === j ? l : 0)))), transpose(q));
+    const a = matMul(
+      matMul(
+        q,
+        lambda.map((l, i) => lambda.map((_, j) => (i === j ? l : 0))),
+      ),
+      transpose(q),
+    );
     const got = Array.from(symmetricEigenvalues(Float64Array.from(a.flat()), 6));
     const want = [...lambda].sort((x, y) => y - x);
     got.forEach((g, k) => assertClose(g, want[k], 1e-12, `spectrum ${lambda}: λ${k}`));
@@ -206,12 +224,23 @@ test('effective rank: Roy & Vetterli formula on chosen singular values, both Gra
   assertClose(effectiveRankFromSingularValues([3, 2, 1, 0]), Math.exp(h), 1e-14, 'from σ');
   assert.equal(effectiveRankFromSingularValues([0, 0]), 0);
   // B = 3 <= D = 5: diag(3, 2, 1) padded with zero columns, then columns rotated (XQ).
-  const x = [[3, 0, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 1, 0, 0]];
+  const x = [
+    [3, 0, 0, 0, 0],
+    [0, 2, 0, 0, 0],
+    [0, 0, 1, 0, 0],
+  ];
   assertClose(effectiveRank(flat(x), 3, 5), Math.exp(h), 1e-12, 'diagonal B<=D');
   const xq = matMul(x, householder([1, -2, 0.5, 1, 3]));
   assertClose(effectiveRank(flat(xq), 3, 5), Math.exp(h), 1e-6, 'rotated B<=D (float32 entries)');
   // B = 6 > D = 3: rows 3e1, 2e2, 1e3 and three zero rows, rows mixed by an orthogonal P (PX).
-  const tall = [[3, 0, 0], [0, 2, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  const tall = [
+    [3, 0, 0],
+    [0, 2, 0],
+    [0, 0, 1],
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
   const px = matMul(householder([2, 1, -1, 0.5, 1, -3]), tall);
   assertClose(effectiveRank(flat(px), 6, 3), Math.exp(h), 1e-6, 'rotated B>D (float32 entries)');
 });
@@ -228,7 +257,11 @@ test('identical items: item cosine 1, dimStd 0, effective rank 1, uniformity 0',
 });
 
 test('orthonormal items: item cosine 0, effective rank B, uniformity −4, dimStd by hand', () => {
-  const items = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]];
+  const items = [
+    [1, 0, 0, 0],
+    [0, 1, 0, 0],
+    [0, 0, 1, 0],
+  ];
   const d = computeStepDiagnostics(stepInputs({ items }), { effectiveRank: true });
   assert.equal(d.collapse.itemCosine, 0);
   assertClose(d.collapse.effectiveRank, 3, 1e-12, 'effectiveRank');
@@ -291,7 +324,14 @@ test('real tfjs scores: sVV-block geometry equals the itemEmb Gram geometry', as
   const negMask = new Float32Array(B * N).fill(1);
   for (let j = 0; j < B; j++) negMask[j * N + j] = 0;
   const x: StepHostTensors = {
-    B, N, D, ...host, negMask, hyper: new Float32Array(B * N).fill(0.05), hyperKind: 'tau', hyperRange: [0, 0.2],
+    B,
+    N,
+    D,
+    ...host,
+    negMask,
+    hyper: new Float32Array(B * N).fill(0.05),
+    hyperKind: 'tau',
+    hyperRange: [0, 0.2],
   };
   assert.equal(itemGram(x).source, 'sVV');
   const viaSVV = computeStepDiagnostics(x, { effectiveRank: false }).collapse;
@@ -325,10 +365,7 @@ test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch 
     [1.5, 9, 9, 2],
   ];
   const items = randomUnitRows(seedrandom('hand'), 3, 2);
-  const d = computeStepDiagnostics(
-    stepInputs({ items, sQV, sVV, negMask, hyper, hyperKind: 'delta', hyperRange: [0, 2] }),
-    { effectiveRank: false },
-  );
+  const d = computeStepDiagnostics(stepInputs({ items, sQV, sVV, negMask, hyper, hyperKind: 'delta', hyperRange: [0, 2] }), { effectiveRank: false });
   // Valid negatives in (j, i) order: (0,1) (0,2) (1,0) (1,2) (1,3) (2,0) (2,3).
   const sQNeg = [0.75, 0.125, 0.25, 0.625, 0.375, 0.125, 0.25];
   const sVNeg = [0.75, 0.25, 0.125, 0.5, 0.625, 0.25, 0.75];
@@ -360,9 +397,20 @@ test('ratio, gap, violation rate, sQV / negative summaries on a hand-made batch 
 });
 
 test('R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) is defined for any sign of the means; only 1 − mean s(q,v) ≈ 0 is null, with a reason', () => {
-  const items = [[1, 0], [0, 1], [Math.SQRT1_2, Math.SQRT1_2]];
+  const items = [
+    [1, 0],
+    [0, 1],
+    [Math.SQRT1_2, Math.SQRT1_2],
+  ];
   const withScores = (qv: number, vv: number): StepHostTensors => {
-    const base = stepInputs({ items, sQV: [[qv, 0, 0], [0, qv, 0], [0, 0, qv]] });
+    const base = stepInputs({
+      items,
+      sQV: [
+        [qv, 0, 0],
+        [0, qv, 0],
+        [0, 0, qv],
+      ],
+    });
     return { ...base, sVV: Float32Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : vv)) };
   };
   const atZero = computeStepDiagnostics(withScores(0.5, 0), { effectiveRank: false }).collapse;
@@ -420,8 +468,16 @@ test('in-batch recall@1/5/10 with chosen ranks, ties and masked high-scoring col
 test('rows without any valid negative are left out of in-batch recall and counted', () => {
   // B = 3: row 1 has no valid negative (both other items masked, e.g. the same item id).
   const items = randomUnitRows(seedrandom('excluded'), 3, 2);
-  const sQV = [[0.9, 0.1, 0.2], [0.1, 0.1, 0.95], [0.3, 0.8, 0.5]];
-  const negMask = [[0, 1, 1], [0, 0, 0], [1, 1, 0]];
+  const sQV = [
+    [0.9, 0.1, 0.2],
+    [0.1, 0.1, 0.95],
+    [0.3, 0.8, 0.5],
+  ];
+  const negMask = [
+    [0, 1, 1],
+    [0, 0, 0],
+    [1, 1, 0],
+  ];
   const d = computeStepDiagnostics(stepInputs({ items, sQV, negMask }), { effectiveRank: false });
   // Row 0: rank 1; row 2: 0.8 ≥ 0.5 → rank 2; row 1 not ranked (it would have counted as rank 1).
   assert.deepEqual(d.recall, { at1: 1 / 2, at5: 1, at10: 1, excludedRows: 1 });
@@ -470,7 +526,14 @@ test('malformed inputs throw clear errors', () => {
 /** StepDiagnostics with the given indicators (the monitor only reads `collapse`). */
 function diag(c: Partial<CollapseIndicators>): StepDiagnostics {
   const collapse: CollapseIndicators = {
-    ratio: 3, gap: 0.4, violationRate: 0.01, itemCosine: 0.2, uniformity: -3, dimStd: 0.08, effectiveRank: null, ...c,
+    ratio: 3,
+    gap: 0.4,
+    violationRate: 0.01,
+    itemCosine: 0.2,
+    uniformity: -3,
+    dimStd: 0.08,
+    effectiveRank: null,
+    ...c,
   };
   const empty = summarizeDistribution(new Float32Array(0), [-1, 1], 'x');
   return { dist: { delta: null, tau: empty, sQV: empty, sQNeg: empty, sVNeg: empty }, collapse, recall: { at1: 0, at5: 0, at10: 0 } };
@@ -512,11 +575,19 @@ test('monitor: the early transient (items bunched, R < 1 but climbing many-fold)
 test('monitor: the signature without progress over the window is collapsing, then collapsed; progress leaves it', () => {
   const m = new CollapseMonitor({}, { totalSteps: 200 });
   const sig = (ratio: number) => ({ ratio, itemCosine: 0.994, violationRate: 1 });
-  assert.deepEqual(feed(m, [[1, { ratio: 0.67, itemCosine: 0.35, violationRate: 0.89 }], [10, sig(0.0084)], [20, sig(0.0051)]]), ['1:initialising', '10:initialising', '20:initialising']);
+  assert.deepEqual(
+    feed(m, [
+      [1, { ratio: 0.67, itemCosine: 0.35, violationRate: 0.89 }],
+      [10, sig(0.0084)],
+      [20, sig(0.0051)],
+    ]),
+    ['1:initialising', '10:initialising', '20:initialising'],
+  );
   const collapsing = m.update(diag(sig(0.0061)), 30);
   assert.deepEqual(collapsing, {
     state: 'collapsing',
-    reason: 'item cosine 0.99 > 0.90 and R 0.0061 < 1 since step 10, no progress: R 0.0051 → 0.0061 (×1.20, progress needs ×2.00) and violation rate 1.00 → 1.00 since step 10',
+    reason:
+      'item cosine 0.99 > 0.90 and R 0.0061 < 1 since step 10, no progress: R 0.0051 → 0.0061 (×1.20, progress needs ×2.00) and violation rate 1.00 → 1.00 since step 10',
   });
   const collapsed = m.update(diag(sig(0.0059)), 40);
   assert.equal(collapsed.state, 'collapsed');
@@ -529,7 +600,12 @@ test('monitor: the signature without progress over the window is collapsing, the
 test('monitor: after separation, trends away from the best values warn; two at once or the signature are collapsing', () => {
   const m = new CollapseMonitor({}, { totalSteps: 1000 });
   const ok = { ratio: 5, itemCosine: 0.1, violationRate: 0.02 };
-  feed(m, [[10, ok], [20, ok], [30, ok], [40, ok]]);
+  feed(m, [
+    [10, ok],
+    [20, ok],
+    [30, ok],
+    [40, ok],
+  ]);
   // Item cosine up by > 0.25 from its best 0.10: pending, then a warning.
   assert.match(m.update(diag({ ...ok, itemCosine: 0.4 }), 50).reason, /^pending: item cosine 0\.40 up from its best 0\.10 by > 0\.25 for 1 of 2 logged steps$/);
   assert.deepEqual(m.update(diag({ ...ok, itemCosine: 0.45 }), 60), {
@@ -540,12 +616,18 @@ test('monitor: after separation, trends away from the best values warn; two at o
   m.update(diag({ ratio: 2, itemCosine: 0.5, violationRate: 0.3 }), 70);
   const v = m.update(diag({ ratio: 1.8, itemCosine: 0.5, violationRate: 0.3 }), 80);
   assert.equal(v.state, 'collapsing');
-  assert.match(v.reason, /^separation being lost after step 10: item cosine 0\.50 up from its best 0\.10 .*R 1\.80 fell toward 1 from its best 5\.00 \(≤ 2\.20\).*violation rate 0\.30 up from its best 0\.02/);
+  assert.match(
+    v.reason,
+    /^separation being lost after step 10: item cosine 0\.50 up from its best 0\.10 .*R 1\.80 fell toward 1 from its best 5\.00 \(≤ 2\.20\).*violation rate 0\.30 up from its best 0\.02/,
+  );
   // The signature (R < 1, cosine > 0.9) for 2 logged steps: collapsing, then collapsed.
   m.update(diag({ ratio: 0.5, itemCosine: 0.95, violationRate: 0.9 }), 90);
   assert.equal(m.update(diag({ ratio: 0.4, itemCosine: 0.96, violationRate: 0.95 }), 100).state, 'collapsed');
   // Recovery: every indicator back at its best → healthy.
-  feed(m, [[110, ok], [120, ok]]);
+  feed(m, [
+    [110, ok],
+    [120, ok],
+  ]);
   assert.equal(m.update(diag(ok), 130).state, 'healthy');
 });
 
@@ -562,7 +644,13 @@ test('monitor: never separated after max(100, a quarter of the run) or the confi
 
 test('monitor: R null (1 − mean s(q,v) ≈ 0) is never the signature; step order and validation', () => {
   const m = new CollapseMonitor({ windowSteps: 5 });
-  assert.deepEqual(feed(m, [[1, { ratio: null, itemCosine: 0.99, violationRate: 1 }], [10, { ratio: null, itemCosine: 0.99, violationRate: 1 }]]), ['1:initialising', '10:initialising']);
+  assert.deepEqual(
+    feed(m, [
+      [1, { ratio: null, itemCosine: 0.99, violationRate: 1 }],
+      [10, { ratio: null, itemCosine: 0.99, violationRate: 1 }],
+    ]),
+    ['1:initialising', '10:initialising'],
+  );
   assert.throws(() => m.update(diag({}), 10), /step 10 must be after the previous logged step 10/);
   assert.throws(() => new CollapseMonitor({ warningSteps: 0 }), /warningSteps must be an integer >= 1/);
   assert.throws(() => new CollapseMonitor({ cosineRise: NaN }), /cosineRise must be a finite number/);

@@ -25,7 +25,10 @@ const runs: Record<'collapsed' | 'healthy', string> = { collapsed: '', healthy: 
 before(async () => {
   backend = await initBackend('wasm');
   runsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-map-'));
-  for (const [kind, file] of [['collapsed', 'no-stop-gradient.rlens.json'], ['healthy', 'stop-gradient.rlens.json']] as const) {
+  for (const [kind, file] of [
+    ['collapsed', 'no-stop-gradient.rlens.json'],
+    ['healthy', 'stop-gradient.rlens.json'],
+  ] as const) {
     const f = path.join(EXAMPLES, file);
     runs[kind] = (await runTraining({ loaded: parseConfigText(fs.readFileSync(f, 'utf8'), f), backend, runsRoot })).runDir;
   }
@@ -34,7 +37,7 @@ after(() => {
   if (runsRoot) fs.rmSync(runsRoot, { recursive: true, force: true });
 });
 
-test('PCA map: the collapsed checkpoint\'s items are one tight cluster, the healthy one\'s spread', async () => {
+test("PCA map: the collapsed checkpoint's items are one tight cluster, the healthy one's spread", async () => {
   const stats: Record<string, { spread: number; variance: number }> = {};
   for (const kind of ['collapsed', 'healthy'] as const) {
     const s = await sampleEmbeddings({ runDir: runs[kind], items: 800, queries: 200 });
@@ -62,7 +65,9 @@ test('export-embeddings through the trainer process: vectors.tsv + metadata.tsv 
   await evaluateRun({ runDir: runs.healthy });
   const out = path.join(runsRoot, 'export');
   const msgs: FromTrainer[] = [];
-  const h = startEmbeddingExport({ runDir: runs.healthy, outDir: out, items: 300, queries: 100, projection: 'pca' }, (m) => msgs.push(m), { onInvalid: (r) => assert.fail(r) });
+  const h = startEmbeddingExport({ runDir: runs.healthy, outDir: out, items: 300, queries: 100, projection: 'pca' }, (m) => msgs.push(m), {
+    onInvalid: (r) => assert.fail(r),
+  });
   const done = await h.done;
   assert.equal(done?.status, 'completed', JSON.stringify(msgs.filter((m) => m.type === 'error')));
   const r = msgs.find((m): m is Extract<FromTrainer, { type: 'embeddings' }> => m.type === 'embeddings')!;
@@ -73,7 +78,10 @@ test('export-embeddings through the trainer process: vectors.tsv + metadata.tsv 
   assert.ok(vectors.every((l) => l.split('\t').length === 32 && l.split('\t').every((x) => Number.isFinite(Number(x)))));
   assert.equal(meta[0], 'kind\tid\tlabel\tsource\ttext');
   assert.equal(meta.length, 401);
-  const queryLabels = meta.slice(1).filter((l) => l.startsWith('query\t')).map((l) => l.split('\t')[2]);
+  const queryLabels = meta
+    .slice(1)
+    .filter((l) => l.startsWith('query\t'))
+    .map((l) => l.split('\t')[2]);
   assert.equal(queryLabels.length, 100);
   assert.ok(queryLabels.some((l) => l === 'ok') && queryLabels.some((l) => l !== 'ok'), 'queries carry their triage label or "ok"');
   assert.equal(r.map?.method, 'pca');

@@ -41,7 +41,9 @@ test('the collapse fix flips stopGradient and symmetric in place, keeping commen
   assert.equal(out, COLLAPSING.replace('"stopGradient": false', '"stopGradient": true').replace('"symmetric": false', '"symmetric": true'));
   assert.ok(out.includes('// keep this comment') && out.includes('// adaptive margin without its safeguards'));
   // The replacement spans only the changed region (from the first changed value to the last).
-  assert.ok(edit.offset > COLLAPSING.indexOf('"stopGradient"') && edit.offset + edit.length <= COLLAPSING.indexOf('"symmetric": false') + '"symmetric": false'.length);
+  assert.ok(
+    edit.offset > COLLAPSING.indexOf('"stopGradient"') && edit.offset + edit.length <= COLLAPSING.indexOf('"symmetric": false') + '"symmetric": false'.length,
+  );
   const cfg = parseConfigText(out, '/x/collapse.rlens.json').config;
   assert.equal(cfg.loss.stopGradient, true);
   assert.equal(cfg.loss.symmetric, true);
@@ -65,7 +67,14 @@ test('anchors: the loss property and each data path, at their exact offsets', ()
   assert.ok(a.root && EXAMPLE[a.root.offset] === '{');
   assert.ok(a.loss);
   assert.ok(EXAMPLE.slice(a.loss.offset).startsWith('"loss"'));
-  assert.deepEqual(a.data.map((d) => [d.key, d.value]), [['train', 'data/train.jsonl'], ['test', 'data/test.jsonl'], ['corpus', 'data/corpus.jsonl']]);
+  assert.deepEqual(
+    a.data.map((d) => [d.key, d.value]),
+    [
+      ['train', 'data/train.jsonl'],
+      ['test', 'data/test.jsonl'],
+      ['corpus', 'data/corpus.jsonl'],
+    ],
+  );
   for (const d of a.data) {
     assert.ok(EXAMPLE.slice(d.property.offset).startsWith(`"${d.key}"`));
     assert.equal(EXAMPLE.slice(d.valueSpan.offset, d.valueSpan.offset + d.valueSpan.length), JSON.stringify(d.value));
@@ -73,7 +82,10 @@ test('anchors: the loss property and each data path, at their exact offsets', ()
   // Broken text still yields what can be found; non-string data values are ignored.
   const broken = '{ "data": { "train": 3, "test": "t.jsonl" }, "loss": { "type": ';
   const b = findConfigAnchors(broken);
-  assert.deepEqual(b.data.map((d) => d.key), ['test']);
+  assert.deepEqual(
+    b.data.map((d) => d.key),
+    ['test'],
+  );
   assert.ok(b.loss);
   assert.deepEqual(findConfigAnchors('[1, 2]'), { root: null, loss: null, data: [] });
 });
@@ -83,15 +95,21 @@ test('runs folder and data specs come from the config, relative to its folder, w
   assert.equal(runsRootOf('/w/exp/a.rlens.json', '{ "output": { "runsDir": "../out/runs" } }'), path.resolve('/w/out/runs'));
   assert.equal(runsRootOf('/w/exp/a.rlens.json', '{ "output": { "runsDir": "/abs/runs" } } // c'), '/abs/runs');
   const specs = dataSpecsOf('/w/exp/shop.rlens.json', EXAMPLE);
-  assert.deepEqual(specs.map((s) => [s.key, s.absPath, s.what, s.spec.split]), [
-    ['train', '/w/exp/data/train.jsonl', 'examples', 'train'],
-    ['test', '/w/exp/data/test.jsonl', 'examples', 'test'],
-    ['corpus', '/w/exp/data/corpus.jsonl', 'items', undefined],
-  ]);
+  assert.deepEqual(
+    specs.map((s) => [s.key, s.absPath, s.what, s.spec.split]),
+    [
+      ['train', '/w/exp/data/train.jsonl', 'examples', 'train'],
+      ['test', '/w/exp/data/test.jsonl', 'examples', 'test'],
+      ['corpus', '/w/exp/data/corpus.jsonl', 'items', undefined],
+    ],
+  );
   assert.ok(specs.every((s) => s.spec.maxBadLineShare === 1 && s.maxBadLineShare === 0.05));
   // An invalid config (unknown property) still gives its data paths, with the schema defaults.
   const invalid = dataSpecsOf('/w/a.rlens.json', '{ "data": { "train": "x.tsv", "maxBadLineShare": 0.2 }, "bogus": 1 }');
-  assert.deepEqual(invalid.map((s) => [s.key, s.absPath, s.maxBadLineShare]), [['train', '/w/x.tsv', 0.05]]);
+  assert.deepEqual(
+    invalid.map((s) => [s.key, s.absPath, s.maxBadLineShare]),
+    [['train', '/w/x.tsv', 0.05]],
+  );
   const valid = dataSpecsOf('/w/a.rlens.json', '{ "data": { "train": "x.tsv", "maxBadLineShare": 0.2 } }');
   assert.equal(valid[0].maxBadLineShare, 0.2);
 });
@@ -132,11 +150,17 @@ test('dropping "$schema" keeps every comment and leaves valid JSON with comments
 
 test('collapse remedies: enable sg + symmetric while either is off; absent keys count as their default (on)', () => {
   const r = collapseRemedies(COLLAPSING);
-  assert.deepEqual(r.map((x) => x.label), [ENABLE_FIX_LABEL]);
+  assert.deepEqual(
+    r.map((x) => x.label),
+    [ENABLE_FIX_LABEL],
+  );
   assert.equal(applyReplacement(COLLAPSING, remedyEdit(COLLAPSING, r[0])!), applyCollapseFix(COLLAPSING));
   // Absent stopGradient / symmetric are on (schema defaults): enabling them would change nothing.
   const absent = '{\n  "data": { "train": "t.jsonl" },\n  "loss": { "type": "margin" }\n}\n';
-  assert.deepEqual(collapseRemedies(absent).map((x) => x.id), ['symmetric-weight', 'learning-rate', 'alpha']);
+  assert.deepEqual(
+    collapseRemedies(absent).map((x) => x.id),
+    ['symmetric-weight', 'learning-rate', 'alpha'],
+  );
 });
 
 test('collapse remedies once sg + symmetric are on: larger w, lower learning rate, smaller α — each its own edit that changes the config, with a why', () => {
@@ -147,7 +171,10 @@ test('collapse remedies once sg + symmetric are on: larger w, lower learning rat
 }
 `;
   const remedies = collapseRemedies(text);
-  assert.deepEqual(remedies.map((x) => x.label), ['Raise symmetric weight to 0.1', 'Halve learning rate to 0.001', 'Lower α to 0.25']);
+  assert.deepEqual(
+    remedies.map((x) => x.label),
+    ['Raise symmetric weight to 0.1', 'Halve learning rate to 0.001', 'Lower α to 0.25'],
+  );
   for (const r of remedies) {
     assert.ok(r.why.length > 20 && !r.why.includes('\n'), `one-line why: ${r.why}`);
     const out = applyReplacement(text, remedyEdit(text, r)!);
@@ -155,21 +182,38 @@ test('collapse remedies once sg + symmetric are on: larger w, lower learning rat
     const before = parseConfigText(text, '/x/a.rlens.json').config;
     const after = parseConfigText(out, '/x/a.rlens.json').config;
     assert.notDeepEqual(after, before, `${r.label} changes the config`);
-    const changed = [after.loss.symmetricWeight !== before.loss.symmetricWeight, after.training.learningRate !== before.training.learningRate, after.loss.alpha !== before.loss.alpha];
+    const changed = [
+      after.loss.symmetricWeight !== before.loss.symmetricWeight,
+      after.training.learningRate !== before.training.learningRate,
+      after.loss.alpha !== before.loss.alpha,
+    ];
     assert.equal(changed.filter(Boolean).length, 1, `${r.label} changes exactly one setting`);
   }
   assert.equal(parseConfigText(applyReplacement(text, remedyEdit(text, remedies[2])!), '/x').config.loss.alpha, 0.25, 'α from its default 0.5');
   // Fixed losses have no α; a weight already at 1 is not raised.
   const fixed = text.replace('"adaptive": true', '"adaptive": false').replace('"symmetricWeight": 0.05', '"symmetricWeight": 1');
-  assert.deepEqual(collapseRemedies(fixed).map((x) => x.id), ['learning-rate']);
+  assert.deepEqual(
+    collapseRemedies(fixed).map((x) => x.id),
+    ['learning-rate'],
+  );
 });
 
 test('the verdict problem sits on the loss block, names the run and is as severe as the state', () => {
-  const e = JSON.parse(fs.readFileSync(path.join(REPO, 'docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!);
+  const e = JSON.parse(
+    fs
+      .readFileSync(path.join(REPO, 'docs/run-format.md'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('{"v":2,"type":"step"'))!,
+  );
   e.verdict = { state: 'collapsed', reason: 'item cosine 0.99 > 0.90 and R 0.0063 < 1 since step 10' };
   const p = verdictProblem(COLLAPSING, 'run-a', e);
   assert.equal(COLLAPSING.slice(p.span.offset, p.span.offset + 6), '"loss"');
-  assert.ok(COLLAPSING.slice(p.span.offset, p.span.offset + p.span.length).trimEnd().endsWith('}'), 'the whole loss block');
+  assert.ok(
+    COLLAPSING.slice(p.span.offset, p.span.offset + p.span.length)
+      .trimEnd()
+      .endsWith('}'),
+    'the whole loss block',
+  );
   assert.equal(p.severity, 'error');
   assert.equal(p.message, 'Collapse verdict of run run-a at step 1200: collapsed (R 2.36) — item cosine 0.99 > 0.90 and R 0.0063 < 1 since step 10');
   e.verdict = { state: 'initialising', reason: 'not separated yet' };

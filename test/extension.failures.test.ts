@@ -19,14 +19,23 @@ import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperime
 function failure(queryId: string, label: TriageLabel, severity: number, o: { rank?: number | null; line?: number; query?: string } = {}): FailureRecord {
   const file = '/data/test.jsonl';
   return {
-    v: 1, step: 300, queryId, query: o.query ?? `query ${queryId}`, source: { file, line: o.line ?? 1 },
-    rank: o.rank === undefined ? 37 : o.rank, rankCutoff: 100,
-    positives: [{ itemId: 'p1', text: 'Acme Phone X12 | 256GB', rank: o.rank === undefined ? 37 : o.rank, score: 0.61, source: { file: '/data/corpus.jsonl', line: 1 } }],
+    v: 1,
+    step: 300,
+    queryId,
+    query: o.query ?? `query ${queryId}`,
+    source: { file, line: o.line ?? 1 },
+    rank: o.rank === undefined ? 37 : o.rank,
+    rankCutoff: 100,
+    positives: [
+      { itemId: 'p1', text: 'Acme Phone X12 | 256GB', rank: o.rank === undefined ? 37 : o.rank, score: 0.61, source: { file: '/data/corpus.jsonl', line: 1 } },
+    ],
     topK: [
       { itemId: 'p2', text: 'Acme Phone X13 256GB', score: 0.83, simToPositive: 0.97, relevant: false, source: { file: '/data/corpus.jsonl', line: 2 } },
       { itemId: 'p3', text: 'Acme *Phone* X12 128GB', score: 0.8, simToPositive: 0.91, relevant: false, source: { file: '/data/corpus.jsonl', line: 3 } },
     ],
-    label, labelReason: `reason of ${queryId}`, severity,
+    label,
+    labelReason: `reason of ${queryId}`,
+    severity,
   };
 }
 
@@ -43,15 +52,28 @@ test('failures are grouped by triage label, the largest group first, worst first
     failure('i', 'missing-terms', 0.6),
   ];
   const groups = groupFailures(records);
-  assert.deepEqual(groups.map((g) => [g.label, g.items.length]), [
-    ['near-duplicate', 3], // ties on size keep TRIAGE_LABELS order
-    ['ranked-low', 3],
-    ['missing-terms', 2],
-    ['collapsed-neighbourhood', 1],
-  ]);
-  assert.deepEqual(groups[0].items.map((r) => r.queryId), ['g', 'b', 'e'], 'severity descending; equal severities keep file order');
-  assert.deepEqual(groups[1].items.map((r) => r.queryId), ['c', 'f', 'a']);
-  assert.deepEqual(flattenGroups(groups).map((r) => r.queryId), ['g', 'b', 'e', 'c', 'f', 'a', 'd', 'i', 'h']);
+  assert.deepEqual(
+    groups.map((g) => [g.label, g.items.length]),
+    [
+      ['near-duplicate', 3], // ties on size keep TRIAGE_LABELS order
+      ['ranked-low', 3],
+      ['missing-terms', 2],
+      ['collapsed-neighbourhood', 1],
+    ],
+  );
+  assert.deepEqual(
+    groups[0].items.map((r) => r.queryId),
+    ['g', 'b', 'e'],
+    'severity descending; equal severities keep file order',
+  );
+  assert.deepEqual(
+    groups[1].items.map((r) => r.queryId),
+    ['c', 'f', 'a'],
+  );
+  assert.deepEqual(
+    flattenGroups(groups).map((r) => r.queryId),
+    ['g', 'b', 'e', 'c', 'f', 'a', 'd', 'i', 'h'],
+  );
   assert.deepEqual(groupFailures([]), []);
 });
 
@@ -78,15 +100,31 @@ test('next / previous walk the tree order and wrap around', () => {
 
 test('failures.jsonl reading skips malformed lines (with their numbers) and tolerates an unterminated last line', () => {
   const good = JSON.stringify(failure('a', 'ranked-low', 1));
-  const text = [good, '{not json', JSON.stringify({ ...failure('b', 'near-duplicate', 1), label: 'bogus' }), '', JSON.stringify(failure('c', 'missing-terms', 2)), good.slice(0, 30)].join('\n');
+  const text = [
+    good,
+    '{not json',
+    JSON.stringify({ ...failure('b', 'near-duplicate', 1), label: 'bogus' }),
+    '',
+    JSON.stringify(failure('c', 'missing-terms', 2)),
+    good.slice(0, 30),
+  ].join('\n');
   const r = parseFailures(text);
-  assert.deepEqual(r.records.map((x) => x.queryId), ['a', 'c']);
-  assert.deepEqual(r.badLines.map((b) => b.line), [2, 3]);
+  assert.deepEqual(
+    r.records.map((x) => x.queryId),
+    ['a', 'c'],
+  );
+  assert.deepEqual(
+    r.badLines.map((b) => b.line),
+    [2, 3],
+  );
   assert.match(r.badLines[1].reason, /label/);
 });
 
 test('the detail document shows the query, the positive with its rank, and the top-k with s(q,·) and s(v,·), escaped', () => {
-  const md = renderFailureDetail(failure('te-7', 'near-duplicate', 1, { rank: null, line: 12, query: 'acme | x12 *pro*' }), { baseDir: '/data', staleWarning: 'test.jsonl changed' });
+  const md = renderFailureDetail(failure('te-7', 'near-duplicate', 1, { rank: null, line: 12, query: 'acme | x12 *pro*' }), {
+    baseDir: '/data',
+    staleWarning: 'test.jsonl changed',
+  });
   assert.match(md, /^# acme \\\| x12 \\\*pro\\\*$/m);
   assert.match(md, /⚠️ test.jsonl changed/);
   assert.match(md, /at test.jsonl:12/);
@@ -104,7 +142,7 @@ test('the detail document shows the query, the positive with its rank, and the t
   assert.equal(formatRank(failure('x', 'ranked-low', 1, { rank: 12 })), 'rank 12');
 });
 
-test('a real evaluation\'s failures.jsonl: every record is read, grouped as the evaluator counted, with its source line', async () => {
+test("a real evaluation's failures.jsonl: every record is read, grouped as the evaluator counted, with its source line", async () => {
   const exp = smallExperiment({ data: { test: SHOP_TEST, corpus: SHOP_CORPUS }, training: { steps: 30, logEvery: 10, checkpointEvery: 30 } });
   try {
     const trained = await new Promise<string>((resolve, reject) => {
@@ -135,10 +173,16 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
     const fileText = fs.readFileSync(path.join(trained, 'eval', 'failures.jsonl'), 'utf8');
     const itemLines = fileText.split('\n').filter((l) => l.startsWith('{"item":'));
     assert.equal(new Set(itemLines.map((l) => (JSON.parse(l) as { item: string }).item)).size, itemLines.length, 'each item stored once');
-    const corpusText = new Map(fs.readFileSync(SHOP_CORPUS, 'utf8').split('\n').filter(Boolean).map((l) => {
-      const o = JSON.parse(l) as { id: string; text: string };
-      return [o.id, o.text] as [string, string];
-    }));
+    const corpusText = new Map(
+      fs
+        .readFileSync(SHOP_CORPUS, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const o = JSON.parse(l) as { id: string; text: string };
+          return [o.id, o.text] as [string, string];
+        }),
+    );
     const reader = new ItemTextReader();
     for (const r of read.records.slice(0, 50)) {
       for (const it of [...r.positives, ...r.topK]) {
@@ -147,7 +191,7 @@ test('a real evaluation\'s failures.jsonl: every record is read, grouped as the 
       }
       const full = reader.withFullTexts(r);
       for (const it of [...full.positives, ...full.topK]) {
-        assert.equal(it.text, corpusText.get(it.itemId), 'the full text read from the item\'s source line');
+        assert.equal(it.text, corpusText.get(it.itemId), "the full text read from the item's source line");
         assert.equal(it.snippet, false);
       }
       assert.match(renderFailureDetail(full), new RegExp(`## Top ${r.topK.length} retrieved`));
@@ -170,7 +214,10 @@ test('an old (format 1) failures file still opens: records, groups with the old 
   assert.deepEqual(groups.map((g) => g.label).sort(), ['missing-terms', 'near-duplicate', 'ranked-low']);
   for (const r of read.records) {
     assert.equal(r.evidence, undefined);
-    assert.ok(r.topK.every((t) => !t.snippet && t.text.length > 0), 'format 1 has the full texts');
+    assert.ok(
+      r.topK.every((t) => !t.snippet && t.text.length > 0),
+      'format 1 has the full texts',
+    );
     const md = renderFailureDetail(new ItemTextReader().withFullTexts(r));
     assert.match(md, /## Top 10 retrieved/);
     assert.match(md, /\*\*Search\*\*: the configured index/);
@@ -189,14 +236,29 @@ test('format 2: items once by id and source, snippets, a record whose item line 
   assert.match(lines[0], /^\{"kind":"header","v":2,"step":300,/);
   const back = parseFailures(text);
   assert.deepEqual(back.badLines, []);
-  assert.deepEqual(back.records.map((r) => [r.queryId, r.label, r.rank, r.source.file, r.source.line]), [['q1', 'lexical-miss', 37, '/data/test.jsonl', 1], ['q2', 'hard-for-both', 37, '/data/test.jsonl', 1]]);
+  assert.deepEqual(
+    back.records.map((r) => [r.queryId, r.label, r.rank, r.source.file, r.source.line]),
+    [
+      ['q1', 'lexical-miss', 37, '/data/test.jsonl', 1],
+      ['q2', 'hard-for-both', 37, '/data/test.jsonl', 1],
+    ],
+  );
   assert.equal(back.records[0].topK[0].text, 'x'.repeat(59) + '…');
   assert.equal(back.records[0].step, 300);
-  assert.deepEqual(back.records[0].topK.map((t) => [t.itemId, t.score, t.simToPositive, t.relevant, t.source.line]), [['p2', 0.83, 0.97, false, 2], ['p3', 0.8, 0.91, false, 3]]);
+  assert.deepEqual(
+    back.records[0].topK.map((t) => [t.itemId, t.score, t.simToPositive, t.relevant, t.source.line]),
+    [
+      ['p2', 0.83, 0.97, false, 2],
+      ['p3', 0.8, 0.91, false, 3],
+    ],
+  );
   const broken = lines.filter((l) => !l.startsWith('{"item":"p3"')).join('\n') + '\n';
   const bad = parseFailures(broken);
   assert.equal(bad.records.length, 0);
-  assert.deepEqual(bad.badLines.map((b) => b.reason), ['item "p3" has no item line', 'item "p3" has no item line']);
+  assert.deepEqual(
+    bad.badLines.map((b) => b.reason),
+    ['item "p3" has no item line', 'item "p3" has no item line'],
+  );
   assert.ok(bad.badLines.every((b) => b.line > 0));
 });
 
@@ -205,7 +267,10 @@ test('group rows give count and share; item texts come back from corpus, JSONL-p
   assert.equal(groupDescription(1, 300), '1 · <1%');
   assert.equal(groupDescription(5, 5), '5 · 100%');
   assert.equal(itemTextFromLine('{"_id":"d1","title":"Loom","text":"410 jeans"}', '/c.jsonl', 1, 'd1'), 'Loom 410 jeans');
-  assert.equal(itemTextFromLine('{"query":"q","positive":{"id":"p1","text":"Red shoe"},"negatives":[{"id":"n1","text":"Blue hat"}]}', '/t.jsonl', 3, 'n1'), 'Blue hat');
+  assert.equal(
+    itemTextFromLine('{"query":"q","positive":{"id":"p1","text":"Red shoe"},"negatives":[{"id":"n1","text":"Blue hat"}]}', '/t.jsonl', 3, 'n1'),
+    'Blue hat',
+  );
   assert.equal(itemTextFromLine('red shoe\tRed Shoe 42\tp9', '/t.tsv', 2, 'p9'), 'Red Shoe 42');
   assert.equal(itemTextFromLine('{"id":"other","text":"x"}', '/c.jsonl', 1, 'd1'), null, 'the line no longer holds the item');
 });
@@ -213,14 +278,24 @@ test('group rows give count and share; item texts come back from corpus, JSONL-p
 test('the toast names the search of every number; the detail names its search and an unreturned positive has no score', () => {
   const byLabel = Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
   const entry = {
-    step: 5, time: '', checkpoint: 'checkpoints/last', queries: { source: '', count: 10, withoutRelevant: 0, subset: false }, corpus: { source: '', count: 100 },
-    index: { spec: { type: 'IVF-PQ', nprobe: 16 }, notes: [], buildMs: 0, searchMs: 0 }, encodeMs: 0,
-    exact: { 'recall@10': 0.307 }, ann: { 'recall@10': 0.236 }, annGap: { 'recall@10': 0.071 },
+    step: 5,
+    time: '',
+    checkpoint: 'checkpoints/last',
+    queries: { source: '', count: 10, withoutRelevant: 0, subset: false },
+    corpus: { source: '', count: 100 },
+    index: { spec: { type: 'IVF-PQ', nprobe: 16 }, notes: [], buildMs: 0, searchMs: 0 },
+    encodeMs: 0,
+    exact: { 'recall@10': 0.307 },
+    ann: { 'recall@10': 0.236 },
+    annGap: { 'recall@10': 0.071 },
     failures: { k: 10, count: 4, byLabel, search: 'exact', file: 'failures.jsonl' },
     annFailures: { k: 10, count: 6, byLabel, search: 'IVF-PQ, nprobe 16', file: 'failures-ann.jsonl' },
   };
   assert.equal(evaluationSummary(entry), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries');
-  assert.equal(evaluationSummary({ ...entry, bm25: { 'recall@10': 0.612 } }), 'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries · BM25: recall@10 0.612');
+  assert.equal(
+    evaluationSummary({ ...entry, bm25: { 'recall@10': 0.612 } }),
+    'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries · BM25: recall@10 0.612',
+  );
   const r = failure('te-1', 'ranked-low', 1, { rank: null });
   r.search = 'IVF-PQ, nprobe 16';
   r.positives[0].score = null;

@@ -16,7 +16,7 @@ const REPO = path.resolve(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 const association = pkg.contributes.jsonValidation.find((j: { fileMatch: string }) => j.fileMatch === '*.rlens.json');
 
-test('every config problem appears once in Problems: VS Code\'s JSON server and Retrieval Lens do not overlap', async (t) => {
+test("every config problem appears once in Problems: VS Code's JSON server and Retrieval Lens do not overlap", async (t) => {
   if (!fs.existsSync(JSON_SERVER)) return t.skip(`VS Code's JSON language server is not installed (${JSON_SERVER}; scripts/setup-code-server.sh installs it)`);
   const server = new JsonLanguageServer();
   t.after(() => server.dispose());
@@ -24,7 +24,8 @@ test('every config problem appears once in Problems: VS Code\'s JSON server and 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-json-'));
 
   // Schema problems: ours alone.
-  const schemaBroken = '{\n  "data": {"train": "x.jsonl"},\n  "training": {"batchSize": "big"},\n  "loss": {"type": "softmaxx", "alpha": -1},\n  "nmae": 1\n}\n';
+  const schemaBroken =
+    '{\n  "data": {"train": "x.jsonl"},\n  "training": {"batchSize": "big"},\n  "loss": {"type": "softmaxx", "alpha": -1},\n  "nmae": 1\n}\n';
   const file1 = path.join(dir, 'schema.rlens.json');
   const theirs1 = await server.open(file1, schemaBroken);
   const ours1 = configProblemsOf(schemaBroken, file1);

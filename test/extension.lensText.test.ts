@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatCollapse, formatCount, formatDataLens, formatDistribution, formatLossLens, formatLossLensTooltip, formatStat, formatStatusBar } from '../src/extension/lensText';
+import {
+  formatBytes,
+  formatCollapse,
+  formatCount,
+  formatDataLens,
+  formatDistribution,
+  formatLossLens,
+  formatLossLensTooltip,
+  formatStat,
+  formatStatusBar,
+} from '../src/extension/lensText';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DistributionSummary } from '../src/core/metrics/types';
@@ -8,7 +18,10 @@ import type { StepEvent } from '../src/core/runs/eventSchema';
 
 /** The step event example of docs/run-format.md §4.2 (adaptive margin: δ set, τ null). */
 const DOC_STEP: StepEvent = JSON.parse(
-  fs.readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!,
+  fs
+    .readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('{"v":2,"type":"step"'))!,
 );
 
 /** The doc's δ summary with other percentiles. */
@@ -17,7 +30,16 @@ function summary(p05: number, p50: number, p95: number): DistributionSummary {
 }
 
 /** The doc's step event at another step, with other δ / τ / R / verdict / loss. */
-function stepEvent(step: number, o: { delta?: DistributionSummary | null; tau?: DistributionSummary | null; ratio?: number | null; state?: StepEvent['verdict']['state']; loss?: number | null } = {}): StepEvent {
+function stepEvent(
+  step: number,
+  o: {
+    delta?: DistributionSummary | null;
+    tau?: DistributionSummary | null;
+    ratio?: number | null;
+    state?: StepEvent['verdict']['state'];
+    loss?: number | null;
+  } = {},
+): StepEvent {
   const e: StepEvent = structuredClone(DOC_STEP);
   e.step = step;
   if (o.delta !== undefined) e.diagnostics.dist.delta = o.delta;
@@ -28,7 +50,7 @@ function stepEvent(step: number, o: { delta?: DistributionSummary | null; tau?: 
   return e;
 }
 
-test('the format\'s own example reads as the spec shows it', () => {
+test("the format's own example reads as the spec shows it", () => {
   assert.equal(formatLossLens(DOC_STEP, { kind: 'live', totalSteps: 2000 }), 'δ p50 0.21 [p05 0.11 – p95 0.31] · collapse: healthy (R 2.36) · step 1200/2000');
 });
 
@@ -56,9 +78,12 @@ test('a softmax run shows τ (δ is null) with small temperatures readable; an u
   assert.match(formatLossLensTooltip(e), /^warning: item cosine 0\.93 > 0\.90/);
 });
 
-test('the last run\'s values say where they come from', () => {
+test("the last run's values say where they come from", () => {
   const e = stepEvent(300, { tau: summary(0.03, 0.04, 0.05) });
-  assert.equal(formatLossLens(e, { kind: 'last-run', status: 'completed' }), 'δ p50 0.21 [p05 0.11 – p95 0.31] · τ p50 0.040 [p05 0.030 – p95 0.050] · collapse: healthy (R 2.36) · last run, step 300 (completed)');
+  assert.equal(
+    formatLossLens(e, { kind: 'last-run', status: 'completed' }),
+    'δ p50 0.21 [p05 0.11 – p95 0.31] · τ p50 0.040 [p05 0.030 – p95 0.050] · collapse: healthy (R 2.36) · last run, step 300 (completed)',
+  );
 });
 
 test('an empty or non-finite distribution is not shown as numbers', () => {
@@ -76,7 +101,10 @@ test('data lenses: counts with separators, bad lines flagged, loading and errors
   assert.equal(formatDataLens({ kind: 'loaded', examples: 10, badLines: 1500, what: 'examples', from: 'load' }), '10 examples · $(warning) 1,500 bad lines');
   assert.match(formatDataLens({ kind: 'loading' }), /counting/);
   assert.equal(formatDataLens({ kind: 'error', message: 'data file not found: /x (data.test)' }), '$(error) data file not found: /x (data.test)');
-  assert.equal(formatDataLens({ kind: 'note', message: `${formatBytes(1.234e9)}: counted when training loads it` }), '$(info) 1.2 GB: counted when training loads it');
+  assert.equal(
+    formatDataLens({ kind: 'note', message: `${formatBytes(1.234e9)}: counted when training loads it` }),
+    '$(info) 1.2 GB: counted when training loads it',
+  );
   assert.deepEqual([formatBytes(512), formatBytes(12_345), formatBytes(350e6)], ['512 B', '12 kB', '350 MB']);
 });
 
@@ -94,5 +122,8 @@ test('the lens shows every verdict state with R to two decimals (R = 1 is the bo
   assert.equal(formatCollapse(stepEvent(30, { ratio: 12.2 })), 'collapse: healthy (R 12.20)');
   const e = stepEvent(30, { ratio: null });
   e.diagnostics.collapse.ratioNote = '1 − mean s(q,v) = 0.0e+0 ≤ 0.000001: every query coincides with its positive';
-  assert.match(formatLossLensTooltip(e), /\nR n\/a \(1 − mean s\(q,v\) = 0\.0e\+0 ≤ 0\.000001: every query coincides with its positive\) · gap 0\.50 · violation rate 0\.021$/);
+  assert.match(
+    formatLossLensTooltip(e),
+    /\nR n\/a \(1 − mean s\(q,v\) = 0\.0e\+0 ≤ 0\.000001: every query coincides with its positive\) · gap 0\.50 · violation rate 0\.021$/,
+  );
 });

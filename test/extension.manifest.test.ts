@@ -17,12 +17,20 @@ function registeredCommands(): Set<string> {
 test('every registered command is contributed, and every contributed command is registered', () => {
   const registered = registeredCommands();
   assert.ok(registered.size >= 10);
-  assert.deepEqual([...registered].filter((c) => !contributed.has(c)), []);
-  assert.deepEqual([...contributed].filter((c) => !registered.has(c)), []);
+  assert.deepEqual(
+    [...registered].filter((c) => !contributed.has(c)),
+    [],
+  );
+  assert.deepEqual(
+    [...contributed].filter((c) => !registered.has(c)),
+    [],
+  );
 });
 
 test('the palette has the specified commands as "Retrieval Lens: …"', () => {
-  const titles = new Map<string, string>(contributes.commands.map((c: { command: string; title: string; category: string }) => [c.command, `${c.category}: ${c.title}`]));
+  const titles = new Map<string, string>(
+    contributes.commands.map((c: { command: string; title: string; category: string }) => [c.command, `${c.category}: ${c.title}`]),
+  );
   for (const [id, title] of [
     ['retrievalLens.startTraining', 'Retrieval Lens: Start Training'],
     ['retrievalLens.stopTraining', 'Retrieval Lens: Stop Training'],
@@ -33,7 +41,8 @@ test('the palette has the specified commands as "Retrieval Lens: …"', () => {
     ['retrievalLens.previousFailingQuery', 'Retrieval Lens: Previous Failing Query'],
     ['retrievalLens.showLog', 'Retrieval Lens: Show Log'],
     ['retrievalLens.newExperimentFromExample', 'Retrieval Lens: New Experiment from Example'],
-  ]) assert.equal(titles.get(id), title);
+  ])
+    assert.equal(titles.get(id), title);
   const hidden = new Set(contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));
   assert.deepEqual([...hidden].sort(), ['retrievalLens.openFailure', 'retrievalLens.revealRunFolder'], 'only the internal commands are hidden');
 });
@@ -47,18 +56,25 @@ test('menus, keybindings and welcome links only name contributed (or built-in wo
   assert.deepEqual(unknown, []);
   const keys = new Map(contributes.keybindings.map((k: { command: string; key: string }) => [k.command, k.key]));
   assert.ok(keys.get('retrievalLens.nextFailingQuery') && keys.get('retrievalLens.previousFailingQuery'));
-  assert.ok(contributes.viewsWelcome.some((w: { view: string; contents: string }) => w.view === 'retrievalLens.runs' && w.contents.includes('(command:retrievalLens.newExperimentFromExample)')));
+  assert.ok(
+    contributes.viewsWelcome.some(
+      (w: { view: string; contents: string }) => w.view === 'retrievalLens.runs' && w.contents.includes('(command:retrievalLens.newExperimentFromExample)'),
+    ),
+  );
 });
 
 test('the views, their container and every referenced file exist; activation and trust are declared', () => {
   const container = contributes.viewsContainers.activitybar.find((c: { id: string }) => c.id === 'retrievalLens');
   assert.equal(container.title, 'Retrieval Lens');
   for (const f of [container.icon, pkg.icon, contributes.jsonValidation[0].url]) assert.ok(fs.existsSync(path.join(REPO, f)), f);
-  assert.deepEqual(contributes.views.retrievalLens.map((v: { id: string; type?: string; name: string }) => [v.id, v.type ?? 'tree', v.name]), [
-    ['retrievalLens.dashboard', 'webview', 'Dashboard'],
-    ['retrievalLens.runs', 'tree', 'Runs'],
-    ['retrievalLens.failures', 'tree', 'Failing Queries'],
-  ]);
+  assert.deepEqual(
+    contributes.views.retrievalLens.map((v: { id: string; type?: string; name: string }) => [v.id, v.type ?? 'tree', v.name]),
+    [
+      ['retrievalLens.dashboard', 'webview', 'Dashboard'],
+      ['retrievalLens.runs', 'tree', 'Runs'],
+      ['retrievalLens.failures', 'tree', 'Failing Queries'],
+    ],
+  );
   assert.deepEqual(contributes.languages, [{ id: 'jsonc', filenamePatterns: ['*.rlens.json'] }]);
   assert.equal(contributes.jsonValidation[0].fileMatch, '*.rlens.json');
   assert.ok(pkg.activationEvents.includes('workspaceContains:**/*.rlens.json'));
@@ -78,7 +94,10 @@ test('the extension host never loads tfjs or faiss: only the forked trainer does
   assert.ok(fs.existsSync(bundle), 'dist/extension.js exists (npm test builds it first; else run npm run build)');
   const required = [...new Set([...fs.readFileSync(bundle, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]))].sort();
   assert.ok(required.includes('vscode') && required.includes('jsonc-parser'), `the bundle's requires were found: ${required.join(', ')}`);
-  assert.deepEqual(required.filter((r) => /^@tensorflow\/|^faiss-node$/.test(r)), []);
+  assert.deepEqual(
+    required.filter((r) => /^@tensorflow\/|^faiss-node$/.test(r)),
+    [],
+  );
   // The trainer bundle, by contrast, loads both (the check above would see them if the extension did).
   const trainer = fs.readFileSync(path.join(REPO, 'dist/trainer.js'), 'utf8');
   assert.match(trainer, /require\("@tensorflow\/tfjs"\)/);

@@ -12,7 +12,10 @@ import { smallExperiment } from './helpers/smallExperiment';
 
 /** The step event example of docs/run-format.md §4.2 at another step number. */
 const DOC_STEP: StepEvent = JSON.parse(
-  fs.readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!,
+  fs
+    .readFileSync(path.resolve(__dirname, '../docs/run-format.md'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('{"v":2,"type":"step"'))!,
 );
 function stepEvent(step: number): StepEvent {
   return { ...structuredClone(DOC_STEP), step };
@@ -50,7 +53,10 @@ test('reset holds the history; polls append only new complete lines, holding bac
     assert.equal(reset[0].type, 'reset');
     assert.deepEqual(stepsOf(reset), [1, 2, 3]);
     const run = (reset[0] as Extract<ToDashboard, { type: 'reset' }>).run!;
-    assert.deepEqual({ status: run.status, name: run.name, backend: run.backend, step: run.step, totalSteps: run.totalSteps }, { status: 'running', name: 'feed test', backend: 'wasm', step: 3, totalSteps: 100 });
+    assert.deepEqual(
+      { status: run.status, name: run.name, backend: run.backend, step: run.step, totalSteps: run.totalSteps },
+      { status: 'running', name: 'feed test', backend: 'wasm', step: 3, totalSteps: 100 },
+    );
 
     const events = path.join(w.dir, 'events.jsonl');
     const line = serializeEvent(stepInput(4), new Date());
@@ -66,7 +72,10 @@ test('reset holds the history; polls append only new complete lines, holding bac
 
     w.appendEvent({ type: 'eval', step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null, note: 'text is dropped' } });
     const evalMsgs = valid(feed.pollMessages());
-    assert.deepEqual(evalMsgs.filter((m) => m.type === 'eval'), [{ type: 'eval', point: { step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null } } }]);
+    assert.deepEqual(
+      evalMsgs.filter((m) => m.type === 'eval'),
+      [{ type: 'eval', point: { step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null } } }],
+    );
 
     w.finish('completed');
     const end = valid(feed.pollMessages());
@@ -106,12 +115,18 @@ test('a long history goes as a reset with the first part and steps messages with
     const n = STEPS_PER_MESSAGE * 2 + 321;
     for (let s = 1; s <= n; s++) w.appendEvent(stepInput(s));
     const msgs = valid(new RunFeed(w.dir).resetMessages());
-    assert.deepEqual(msgs.map((m) => [m.type, m.type === 'reset' || m.type === 'steps' ? m.steps.length : 0]), [
-      ['reset', STEPS_PER_MESSAGE],
-      ['steps', STEPS_PER_MESSAGE],
-      ['steps', 321],
-    ]);
-    assert.deepEqual(stepsOf(msgs), Array.from({ length: n }, (_, i) => i + 1));
+    assert.deepEqual(
+      msgs.map((m) => [m.type, m.type === 'reset' || m.type === 'steps' ? m.steps.length : 0]),
+      [
+        ['reset', STEPS_PER_MESSAGE],
+        ['steps', STEPS_PER_MESSAGE],
+        ['steps', 321],
+      ],
+    );
+    assert.deepEqual(
+      stepsOf(msgs),
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -165,9 +180,13 @@ test('following a live trainer process: every logged step reaches the dashboard 
   const exp = smallExperiment({ training: { steps: 200_000, logEvery: 1, checkpointEvery: 1_000_000 } });
   try {
     let runDir: string | null = null;
-    const handle = startTrainer({ configPath: exp.config, overrides: [] }, (m) => {
-      if (m.type === 'started') runDir = m.runDir;
-    }, { onInvalid: (r) => assert.fail(r) });
+    const handle = startTrainer(
+      { configPath: exp.config, overrides: [] },
+      (m) => {
+        if (m.type === 'started') runDir = m.runDir;
+      },
+      { onInvalid: (r) => assert.fail(r) },
+    );
     const received: number[] = [];
     let feed: RunFeed | null = null;
     let followedWhileRunning = 0;
@@ -188,7 +207,9 @@ test('following a live trainer process: every logged step reaches the dashboard 
     }
     assert.ok(feed, 'the trainer created a run');
     received.push(...stepsOf(valid(feed.pollMessages())));
-    const written = readEvents(path.join(runDir!, 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step').map((e) => e.step);
+    const written = readEvents(path.join(runDir!, 'events.jsonl'))
+      .events.filter((e): e is StepEvent => e.type === 'step')
+      .map((e) => e.step);
     assert.ok(written.length >= 50 && written.length < 200_000, `${written.length} steps written`);
     assert.deepEqual(received, written);
     assert.equal(feed.currentHeader?.status, 'stopped');

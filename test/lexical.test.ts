@@ -44,25 +44,48 @@ function referenceBm25(corpus: string[], query: string): { i: number; s: number 
   return out.sort((a, b) => b.s - a.s || a.i - b.i);
 }
 
-test('BM25 ranks and scores as Okapi BM25 over the towers\' words (the coordination boost divided out)', () => {
+test("BM25 ranks and scores as Okapi BM25 over the towers' words (the coordination boost divided out)", () => {
   const ix = Bm25Index.build(CORPUS);
   for (const q of ['red running shoe', 'RED shoe shoe', 'café lait', 'leather', 'waterproof red jacket', 'nothing matches here']) {
     const ref = referenceBm25(CORPUS, q);
     const got = ix.query(q, 5);
-    assert.deepEqual(got.labels, ref.slice(0, 5).map((r) => r.i), q);
+    assert.deepEqual(
+      got.labels,
+      ref.slice(0, 5).map((r) => r.i),
+      q,
+    );
     got.scores.forEach((s, j) => assert.ok(Math.abs(s - ref[j].s) < 1e-9, `${q}: ${s} vs ${ref[j].s}`));
   }
   // "shoes" is not "shoe": no stemming, exactly the towers' words.
   assert.deepEqual(ix.query('shoes', 5).labels, [4]);
   const r = ix.search(['red hat', 'zzz'], 3);
-  assert.deepEqual([...r.labels], [...referenceBm25(CORPUS, 'red hat').slice(0, 3).map((x) => x.i), -1, -1, -1]);
+  assert.deepEqual(
+    [...r.labels],
+    [
+      ...referenceBm25(CORPUS, 'red hat')
+        .slice(0, 3)
+        .map((x) => x.i),
+      -1,
+      -1,
+      -1,
+    ],
+  );
   assert.equal(r.labels[0], 2, 'the only document with both words first');
   assert.equal(r.scores[3], -Infinity);
 });
 
-test('the fast BM25 ranking equals MiniSearch\'s own search on the bundled example (corpus and test queries)', () => {
-  const corpus = fs.readFileSync(SHOP_CORPUS, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text);
-  const queries = fs.readFileSync(SHOP_TEST, 'utf8').split('\n').filter(Boolean).slice(0, 300).map((l) => (JSON.parse(l) as { query: string }).query);
+test("the fast BM25 ranking equals MiniSearch's own search on the bundled example (corpus and test queries)", () => {
+  const corpus = fs
+    .readFileSync(SHOP_CORPUS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const queries = fs
+    .readFileSync(SHOP_TEST, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 300)
+    .map((l) => (JSON.parse(l) as { query: string }).query);
   const ix = Bm25Index.build(corpus);
   let compared = 0;
   for (const q of queries) {
@@ -88,17 +111,24 @@ test('the BM25 index is saved beside the Faiss index and reused for the same cor
     const hit = loadBm25Cache([b, a], 'fp1', CORPUS.length, (m) => logs.push(m));
     assert.equal(hit?.dir, a);
     assert.deepEqual(hit.index.query('red running shoe', 7), ix.query('red running shoe', 7));
-    assert.equal(loadBm25Cache([a], 'fp2', CORPUS.length, (m) => logs.push(m)), null, 'another corpus');
+    assert.equal(
+      loadBm25Cache([a], 'fp2', CORPUS.length, (m) => logs.push(m)),
+      null,
+      'another corpus',
+    );
     fs.writeFileSync(path.join(a, 'bm25.json'), '{"trunc');
     const logs2: string[] = [];
-    assert.equal(loadBm25Cache([a], 'fp1', CORPUS.length, (m) => logs2.push(m)), null);
+    assert.equal(
+      loadBm25Cache([a], 'fp1', CORPUS.length, (m) => logs2.push(m)),
+      null,
+    );
     assert.match(logs2.join('\n'), /saved BM25 index in .* is unusable .*rebuilding/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('term statistics give BM25\'s IDF: rarer terms weigh more', () => {
+test("term statistics give BM25's IDF: rarer terms weigh more", () => {
   const st = new TermStats(CORPUS);
   assert.equal(st.df.get('red'), 3);
   assert.equal(st.df.get('waterproof'), 1);
@@ -107,7 +137,22 @@ test('term statistics give BM25\'s IDF: rarer terms weigh more', () => {
 });
 
 test('the evaluation chart draws every metric of exact, IVF-PQ and BM25, in search then metric order', () => {
-  const points = [{ step: 10, metrics: { 'bm25/recall@10': 0.6, 'recall@10': 0.4, 'ann/recall@10': 0.35, 'recall@1': 0.1, 'mrr@10': 0.2, 'ndcg@10': 0.3, 'bm25/ndcg@10': 0.5, failures: 3, 'recall@5': null } }];
+  const points = [
+    {
+      step: 10,
+      metrics: {
+        'bm25/recall@10': 0.6,
+        'recall@10': 0.4,
+        'ann/recall@10': 0.35,
+        'recall@1': 0.1,
+        'mrr@10': 0.2,
+        'ndcg@10': 0.3,
+        'bm25/ndcg@10': 0.5,
+        failures: 3,
+        'recall@5': null,
+      },
+    },
+  ];
   assert.deepEqual(chartedMetricNames(points), ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10', 'ann/recall@10', 'bm25/recall@10', 'bm25/ndcg@10']);
   assert.deepEqual(recallMetricNames(points), ['recall@1', 'recall@10']);
 });

@@ -348,8 +348,9 @@ test('softmax is stable for τ = 1/30 with scores that overflow a naive exp', ()
   // Gradients are finite too.
   const inputs = toInputs(batch);
   const grads = tf.tidy(() => {
-    const g = tf.grads((q: tf.Tensor, v: tf.Tensor, items: tf.Tensor) =>
-      referenceLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfgA).loss,
+    const g = tf.grads(
+      (q: tf.Tensor, v: tf.Tensor, items: tf.Tensor) =>
+        referenceLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfgA).loss,
     );
     return g([inputs.q, inputs.v, inputs.items]).map((t) => Array.from(t.dataSync()));
   });
@@ -365,9 +366,13 @@ test('stopGradient: identity forward, zero gradient backward', () => {
   const x = tf.tensor1d([0.5, -1, 2]);
   const [value, gSum, gProd] = tf.tidy(() => {
     const value = stopGradient(x).arraySync();
-    const gSum = tf.grad((t: tf.Tensor) => tf.sum(stopGradient(t)))(x).arraySync();
+    const gSum = tf
+      .grad((t: tf.Tensor) => tf.sum(stopGradient(t)))(x)
+      .arraySync();
     // d/dx Σ x·sg[x] = sg[x] = x (not 2x).
-    const gProd = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(t, stopGradient(t))))(x).arraySync();
+    const gProd = tf
+      .grad((t: tf.Tensor) => tf.sum(tf.mul(t, stopGradient(t))))(x)
+      .arraySync();
     return [value, gSum, gProd] as number[][];
   });
   x.dispose();
@@ -436,7 +441,9 @@ test('logOnePlusSumExp: value and gradient (softmax over [0, z]) in plain JS, no
   const z = tf.tensor2d(zs);
   const [value, grad] = tf.tidy(() => [
     logOnePlusSumExp(z).arraySync(),
-    tf.grad((x: tf.Tensor) => tf.sum(logOnePlusSumExp(x as tf.Tensor2D)))(z).arraySync(),
+    tf
+      .grad((x: tf.Tensor) => tf.sum(logOnePlusSumExp(x as tf.Tensor2D)))(z)
+      .arraySync(),
   ]) as [number[], Mat];
   z.dispose();
   zs.forEach((row, j) => {
@@ -501,9 +508,11 @@ function finiteDiffGrads(b: Batch, cfg: LossConfig, eps = 1e-6): GradTriple {
 
 function maxAbsDiff(a: GradTriple, b: GradTriple): number {
   let m = 0;
-  for (let k = 0; k < 3; k++) for (let r = 0; r < a[k].length; r++) for (let c = 0; c < a[k][r].length; c++) {
-    m = Math.max(m, Math.abs(a[k][r][c] - b[k][r][c]));
-  }
+  for (let k = 0; k < 3; k++)
+    for (let r = 0; r < a[k].length; r++)
+      for (let c = 0; c < a[k][r].length; c++) {
+        m = Math.max(m, Math.abs(a[k][r][c] - b[k][r][c]));
+      }
   return m;
 }
 
@@ -514,10 +523,7 @@ function assertGradsClose(got: GradTriple, expected: GradTriple, absTol: number,
       for (let c = 0; c < expected[k][r].length; c++) {
         const a = got[k][r][c];
         const e = expected[k][r][c];
-        assert.ok(
-          Math.abs(a - e) <= absTol + relTol * Math.abs(e),
-          `${msg}: d/d${names[k]}[${r}][${c}] got ${a}, expected ${e}`,
-        );
+        assert.ok(Math.abs(a - e) <= absTol + relTol * Math.abs(e), `${msg}: d/d${names[k]}[${r}][${c}] got ${a}, expected ${e}`);
       }
     }
   }
@@ -585,7 +591,11 @@ for (const gc of GRAD_CASES) {
     assert.ok(maxAbsDiff(gSg, fd) > 1e-2, 'stop-gradient gradient is not the full derivative');
 
     // Every input receives gradient.
-    for (const g of gSg) assert.ok(g.flat().some((x) => Math.abs(x) > 1e-6), 'non-zero gradient');
+    for (const g of gSg)
+      assert.ok(
+        g.flat().some((x) => Math.abs(x) > 1e-6),
+        'non-zero gradient',
+      );
   });
 }
 
@@ -614,8 +624,9 @@ test('no tensor leak: tidy(referenceLoss + grads) leaves the tensor count unchan
         const cfg = cfgOf({ ...variant.cfg, ...sym.cfg, stopGradient: sg });
         const before = tf.memory().numTensors;
         const value = tf.tidy(() => {
-          const { value, grads } = tf.valueAndGrads((q: tf.Tensor, v: tf.Tensor, items: tf.Tensor) =>
-            referenceLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfg).loss,
+          const { value, grads } = tf.valueAndGrads(
+            (q: tf.Tensor, v: tf.Tensor, items: tf.Tensor) =>
+              referenceLoss({ q: q as tf.Tensor2D, v: v as tf.Tensor2D, items: items as tf.Tensor2D, negMask: inputs.negMask }, cfg).loss,
           )([inputs.q, inputs.v, inputs.items]);
           assert.equal(grads.length, 3);
           return value.arraySync();

@@ -61,8 +61,14 @@ function assertIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>,
 }
 
 const SMALL: ModelConfig = {
-  vocabBuckets: 300, embeddingDim: 8, hiddenDim: 12, outputDim: 8,
-  maxQueryTokens: 30, maxItemTokens: 100, charTrigrams: true, sharedTowers: false,
+  vocabBuckets: 300,
+  embeddingDim: 8,
+  hiddenDim: 12,
+  outputDim: 8,
+  maxQueryTokens: 30,
+  maxItemTokens: 100,
+  charTrigrams: true,
+  sharedTowers: false,
 };
 
 /** A small featurised data set: variable lengths, an empty item, duplicate item ids, explicit negatives. */
@@ -81,11 +87,18 @@ function smallData(vocab: number, n = 40, seed = 'data'): FeaturizedExample[] {
 }
 
 function batchOf(data: FeaturizedExample[], step: number, B: number): Batch {
-  return buildBatch(data, Array.from({ length: B }, (_, k) => (step * B + k) % data.length), 1);
+  return buildBatch(
+    data,
+    Array.from({ length: B }, (_, k) => (step * B + k) % data.length),
+    1,
+  );
 }
 
 function cloneParams(p: TwoTowerParams): TwoTowerParams {
-  const tower = (t: TwoTowerParams['query']) => ({ table: t.table.slice(), dense: Object.fromEntries(DENSE_KEYS.map((k) => [k, t.dense[k].slice()])) as unknown as DenseParams });
+  const tower = (t: TwoTowerParams['query']) => ({
+    table: t.table.slice(),
+    dense: Object.fromEntries(DENSE_KEYS.map((k) => [k, t.dense[k].slice()])) as unknown as DenseParams,
+  });
   const query = tower(p.query);
   return { dims: { ...p.dims }, query, item: p.shared ? query : tower(p.item), shared: p.shared };
 }
@@ -98,10 +111,15 @@ class ReferenceTrainer {
   readonly adam: Adam;
   private readonly slots = new Map<object, { table: AdamSlot; dense: Record<string, AdamSlot> }>();
   private readonly slotOf: Int32Array;
-  constructor(readonly params: TwoTowerParams, private readonly loss: LossConfig, lr: number) {
+  constructor(
+    readonly params: TwoTowerParams,
+    private readonly loss: LossConfig,
+    lr: number,
+  ) {
     this.adam = new Adam({ learningRate: lr });
     const towers = params.shared ? [params.query] : [params.query, params.item];
-    for (const t of towers) this.slots.set(t, { table: new AdamSlot(t.table.length), dense: Object.fromEntries(DENSE_KEYS.map((k) => [k, new AdamSlot(t.dense[k].length)])) });
+    for (const t of towers)
+      this.slots.set(t, { table: new AdamSlot(t.table.length), dense: Object.fromEntries(DENSE_KEYS.map((k) => [k, new AdamSlot(t.dense[k].length)])) });
     this.slotOf = new Int32Array(params.dims.vocab).fill(-1);
   }
   step(batch: Batch): { loss: number; gradNorm: number } {
@@ -167,7 +185,10 @@ test('bagForward / bagBackward match tf.gather + mean and its tf.grads gradient'
     const f = (tt: tf.Tensor) =>
       tf.stack(seqs.map((ids) => (ids.length === 0 ? tf.zeros([E]) : tf.mean(tf.gather(tt, tf.tensor1d(ids, 'int32')), 0)))) as tf.Tensor2D;
     const value = f(t).dataSync().slice();
-    const g = tf.grad((tt: tf.Tensor) => tf.sum(tf.mul(f(tt), w)))(t).dataSync().slice();
+    const g = tf
+      .grad((tt: tf.Tensor) => tf.sum(tf.mul(f(tt), w)))(t)
+      .dataSync()
+      .slice();
     return [value, g];
   });
   assertAllClose(bags, refBags, 1e-6, 'forward');
@@ -177,7 +198,10 @@ test('bagForward / bagBackward match tf.gather + mean and its tf.grads gradient'
   const dense = new Float32Array(V * E);
   sparse.rows.forEach((row, k) => dense.set(sparse.grads.subarray(k * E, (k + 1) * E), row * E));
   assertAllClose(dense, refGrad, 1e-6, 'backward');
-  assert.ok(slotOf.every((s) => s === -1), 'slotOf restored');
+  assert.ok(
+    slotOf.every((s) => s === -1),
+    'slotOf restored',
+  );
   const touched = new Set(seqs.flatMap((s) => Array.from(s)));
   assert.deepEqual(new Set(sparse.rows), touched, 'exactly the touched rows');
 });
@@ -208,13 +232,19 @@ test('RowIndex: distinct rows ascending, and for each the bags containing it in 
   const scratch = rowIndexScratch(V);
   const idx = buildRowIndexOf(flattenBags(seqs), scratch);
   const rows = Array.from(idx.rows.subarray(0, idx.count));
-  assert.deepEqual(rows, [...new Set(seqs.flatMap((s) => Array.from(s)))].sort((a, b) => a - b));
+  assert.deepEqual(
+    rows,
+    [...new Set(seqs.flatMap((s) => Array.from(s)))].sort((a, b) => a - b),
+  );
   rows.forEach((row, u) => {
     const expected: number[] = [];
     seqs.forEach((ids, r) => ids.forEach((t) => t === row && expected.push(r)));
     assert.deepEqual(Array.from(idx.bagOf.subarray(idx.start[u], idx.start[u + 1])), expected, `row ${row}`);
   });
-  assert.ok(scratch.mark.every((w) => w === 0), 'bitmap cleared for the next call');
+  assert.ok(
+    scratch.mark.every((w) => w === 0),
+    'bitmap cleared for the next call',
+  );
   // Reusing the index arrays gives the same result.
   const again = buildRowIndexOf(flattenBags(seqs), scratch, idx);
   assert.equal(again, idx);
@@ -292,7 +322,10 @@ test('fused bag backward + lazy Adam (JS and SIMD) equals bagBackward + updateRo
   for (let row = 0; row < V; row++) {
     if (touched.has(row)) continue;
     assertIdentical(js.table.subarray(row * E, (row + 1) * E), table0.subarray(row * E, (row + 1) * E), `untouched row ${row}`);
-    assert.ok(js.slot.m.subarray(row * E, (row + 1) * E).every((x, k) => Object.is(x, m0[row * E + k])), `untouched m ${row}`);
+    assert.ok(
+      js.slot.m.subarray(row * E, (row + 1) * E).every((x, k) => Object.is(x, m0[row * E + k])),
+      `untouched m ${row}`,
+    );
   }
 
   // WebAssembly SIMD kernels on arena memory.
@@ -300,7 +333,10 @@ test('fused bag backward + lazy Adam (JS and SIMD) equals bagBackward + updateRo
   assert.ok(mod, 'WebAssembly SIMD is available on Node ≥ 20');
   const arena = newTableArena(V * E, table0);
   const k = simdKernels(mod, arena.memory!);
-  const put = <T extends Float32Array | Int32Array | Float64Array>(ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }, from: ArrayLike<number>) => {
+  const put = <T extends Float32Array | Int32Array | Float64Array>(
+    ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number },
+    from: ArrayLike<number>,
+  ) => {
     const a = arena.alloc(ctor, from.length);
     a.set(from);
     return a;
@@ -321,7 +357,24 @@ test('fused bag backward + lazy Adam (JS and SIMD) equals bagBackward + updateRo
   const adamW = new Adam({ learningRate: 0.01 });
   for (let s = 0; s < 2; s++) {
     adamW.beginStep();
-    ss = k.adam_rows(arena.table.byteOffset, m.byteOffset, v.byteOffset, E, rows.byteOffset, start.byteOffset, bagOf.byteOffset, 0, idx.count, gb.byteOffset, inv.byteOffset, g.byteOffset, adamW.stepSize(), 0.9, 0.999, 1e-7);
+    ss = k.adam_rows(
+      arena.table.byteOffset,
+      m.byteOffset,
+      v.byteOffset,
+      E,
+      rows.byteOffset,
+      start.byteOffset,
+      bagOf.byteOffset,
+      0,
+      idx.count,
+      gb.byteOffset,
+      inv.byteOffset,
+      g.byteOffset,
+      adamW.stepSize(),
+      0.9,
+      0.999,
+      1e-7,
+    );
   }
   assertIdentical(arena.table, ref.table, 'SIMD table');
   assertIdentical(m, ref.slot.m, 'SIMD m');
@@ -356,7 +409,10 @@ test('lossAndGradHost: a NaN or Infinity in a used score makes the loss non-fini
   for (const variant of LOSS_VARIANTS) {
     const cfg: LossConfig = { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1, ...variant.cfg };
     assert.ok(Number.isFinite(lossAndGradHost({ scores: base, pos, negMask: mask, B, N }, cfg).loss), `${variant.name}: finite inputs, finite loss`);
-    for (const [where, bad] of [['s(q,v⁻)', 1], ['s(v,v⁻) (reference of δ/τ, symmetric candidates)', B * N + 1]] as const) {
+    for (const [where, bad] of [
+      ['s(q,v⁻)', 1],
+      ['s(v,v⁻) (reference of δ/τ, symmetric candidates)', B * N + 1],
+    ] as const) {
       for (const value of [NaN, Infinity]) {
         const scores = base.slice();
         scores[bad] = value;
@@ -412,8 +468,12 @@ test('lossAndGradHost: loss and gradients match referenceLoss + tf.grads for eve
       const out = f(tf.tensor2d(q, [B, D]), tf.tensor2d(items, [N, D]));
       const { value, grads } = tf.valueAndGrads((tq: tf.Tensor, ti: tf.Tensor) => f(tq, ti).loss)([tf.tensor2d(q, [B, D]), tf.tensor2d(items, [N, D])]);
       return {
-        loss: value.dataSync()[0], lossQ: out.lossQ.dataSync()[0], lossSym: out.lossSym.dataSync()[0],
-        hyper: out.hyper.dataSync().slice(), dq: grads[0].dataSync().slice(), dItems: grads[1].dataSync().slice(),
+        loss: value.dataSync()[0],
+        lossQ: out.lossQ.dataSync()[0],
+        lossSym: out.lossSym.dataSync()[0],
+        hyper: out.hyper.dataSync().slice(),
+        dq: grads[0].dataSync().slice(),
+        dItems: grads[1].dataSync().slice(),
       };
     });
     assertAllClose([lo.loss, lo.lossQ, lo.lossSym], [ref.loss, ref.lossQ, ref.lossSym], 1e-5, `${variant.name}: losses`);
@@ -435,10 +495,12 @@ test('towerForwardHost / towerBackwardHost match towerForward and its tf.grads g
   const ref = tf.tidy(() => {
     const wt = denseTensors(p, d);
     const f = (tx: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => towerForward(tx as tf.Tensor2D, { w1, b1, w2, b2 });
-    const value = f(tf.tensor2d(x, [rows, d.embed]), wt.w1, wt.b1, wt.w2, wt.b2).dataSync().slice();
-    const grads = tf.grads((tx: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.sum(tf.mul(f(tx, w1, b1, w2, b2), tf.tensor2d(w, [rows, d.out]))))([
-      tf.tensor2d(x, [rows, d.embed]), wt.w1, wt.b1, wt.w2, wt.b2,
-    ]);
+    const value = f(tf.tensor2d(x, [rows, d.embed]), wt.w1, wt.b1, wt.w2, wt.b2)
+      .dataSync()
+      .slice();
+    const grads = tf.grads((tx: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) =>
+      tf.sum(tf.mul(f(tx, w1, b1, w2, b2), tf.tensor2d(w, [rows, d.out]))),
+    )([tf.tensor2d(x, [rows, d.embed]), wt.w1, wt.b1, wt.w2, wt.b2]);
     return { value, grads: grads.map((g) => g.dataSync().slice()) };
   });
   assertAllClose(acts.e, ref.value, 1e-5, 'forward');

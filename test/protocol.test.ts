@@ -24,7 +24,10 @@ test('messages to the trainer are validated', () => {
 
 /** The step event of docs/run-format.md: the same schema rules the run reader applies. */
 const stepEvent = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '..', 'docs', 'run-format.md'), 'utf8').split('\n').find((l) => l.startsWith('{"v":2,"type":"step"'))!,
+  fs
+    .readFileSync(path.join(__dirname, '..', 'docs', 'run-format.md'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('{"v":2,"type":"step"'))!,
 );
 
 test('messages from the trainer are validated', () => {
@@ -35,10 +38,16 @@ test('messages from the trainer are validated', () => {
   // The same rules as reading events.jsonl: a diagnostics field that is neither a number nor null is named.
   const badDiag = structuredClone(stepEvent);
   badDiag.diagnostics.collapse.itemCosine = 'high';
-  assert.deepEqual(parseFromTrainer({ type: 'step', event: badDiag }), { ok: false, reason: 'step.event.diagnostics.collapse.itemCosine: must be a number or null' });
+  assert.deepEqual(parseFromTrainer({ type: 'step', event: badDiag }), {
+    ok: false,
+    reason: 'step.event.diagnostics.collapse.itemCosine: must be a number or null',
+  });
   const partial = { ...stepEvent, diagnostics: { dist: {}, collapse: {}, recall: {} } };
   assert.match((parseFromTrainer({ type: 'step', event: partial }) as { reason: string }).reason, /^step\.event\.diagnostics\.dist\.delta/);
-  assert.deepEqual(parseFromTrainer({ type: 'log', level: 'loud', message: 'x' }), { ok: false, reason: 'log.level: must be "debug", "info", "warn" or "error"' });
+  assert.deepEqual(parseFromTrainer({ type: 'log', level: 'loud', message: 'x' }), {
+    ok: false,
+    reason: 'log.level: must be "debug", "info", "warn" or "error"',
+  });
   assert.equal(parseFromTrainer({ type: 'done', status: 'completed', runDir: null, step: 2 }).ok, true);
   assert.equal(parseFromTrainer({ type: 'done', status: 'crashed', runDir: null, step: 2 }).ok, false);
   assert.equal(parseFromTrainer({ type: 'done', status: 'failed', runDir: '/r', step: 2, error: {} }).ok, false);

@@ -4,19 +4,10 @@ loadFaiss(); // fails the file with "... run `bash scripts/setup-faiss.sh` ..." 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
-import {
-  annGap,
-  evaluateRetrieval,
-  ndcgAtK,
-  recallAtK,
-  reciprocalRankAtK,
-  type Qrels,
-  type Rankings,
-} from '../src/core/metrics/retrieval';
+import { annGap, evaluateRetrieval, ndcgAtK, recallAtK, reciprocalRankAtK, type Qrels, type Rankings } from '../src/core/metrics/retrieval';
 import { buildIndex, exactSearch, resultToRankings, search } from '../src/core/vectorIndex';
 
-const close = (got: number, want: number, what: string): void =>
-  assert.ok(Math.abs(got - want) < 1e-12, `${what}: got ${got}, want ${want}`);
+const close = (got: number, want: number, what: string): void => assert.ok(Math.abs(got - want) < 1e-12, `${what}: got ${got}, want ${want}`);
 
 // Hand-computed constants: 1/log2(3) (gain of rank 2), log2(4) = 2 (rank 3).
 const INV_LOG2_3 = 0.6309297535714575;
@@ -104,7 +95,10 @@ test('evaluateRetrieval averages over queries with relevant items and counts the
 
 test('annGap: per-k gap and ratio between approximate and exact recall', () => {
   const gaps = annGap({ 1: 0.4, 5: 0.6, 10: 0.7, 50: 0.9, 100: 0 }, { 1: 0.5, 5: 0.8, 10: 0.7, 50: 1, 100: 0 });
-  assert.deepEqual(gaps.map((g) => g.k), [1, 5, 10, 50, 100]);
+  assert.deepEqual(
+    gaps.map((g) => g.k),
+    [1, 5, 10, 50, 100],
+  );
   close(gaps[0].gap, 0.1, 'gap@1');
   close(gaps[0].ratio!, 0.8, 'ratio@1');
   close(gaps[1].gap, 0.2, 'gap@5');
@@ -116,7 +110,9 @@ test('annGap: per-k gap and ratio between approximate and exact recall', () => {
 
 test('metrics on real faiss results: Flat equals brute force (zero ANN gap), IVF-PQ at nprobe 1 loses recall', () => {
   const rng = seedrandom('metrics-faiss');
-  const n = 2000, dim = 16, nq = 200;
+  const n = 2000,
+    dim = 16,
+    nq = 200;
   const corpus = new Float32Array(n * dim).map(() => rng() - 0.5);
   const queries = new Float32Array(nq * dim);
   const qrels: Qrels = new Map();

@@ -44,7 +44,19 @@ function dist(mean: number): DistributionSummary {
   const counts = new Array<number>(32).fill(0);
   counts[16] = 3;
   counts[17] = 1;
-  return { count: 4, mean, std: 0.1, min: mean - 0.2, p05: mean - 0.18, p25: mean - 0.05, p50: mean, p75: mean + 0.05, p95: mean + 0.18, max: mean + 0.2, hist: { lo: -1, hi: 1, counts } };
+  return {
+    count: 4,
+    mean,
+    std: 0.1,
+    min: mean - 0.2,
+    p05: mean - 0.18,
+    p25: mean - 0.05,
+    p50: mean,
+    p75: mean + 0.05,
+    p95: mean + 0.18,
+    max: mean + 0.2,
+    hist: { lo: -1, hi: 1, counts },
+  };
 }
 
 /** A complete diagnostics object; typed so the compiler keeps it in sync with src/core/metrics/types.ts. */
@@ -58,8 +70,18 @@ function diagnostics(): StepDiagnostics {
 
 function stepInput(step: number, loss: number): RunEventInput {
   return {
-    type: 'step', step, epoch: 0, loss, lossQ: loss, lossSym: 0, lr: 0.001, gradNorm: 1.5, stepMs: 12, examplesPerSec: 2000,
-    diagnostics: diagnostics(), verdict: { state: 'healthy', reason: 'all indicators within thresholds' },
+    type: 'step',
+    step,
+    epoch: 0,
+    loss,
+    lossQ: loss,
+    lossSym: 0,
+    lr: 0.001,
+    gradNorm: 1.5,
+    stepMs: 12,
+    examplesPerSec: 2000,
+    diagnostics: diagnostics(),
+    verdict: { state: 'healthy', reason: 'all indicators within thresholds' },
   };
 }
 
@@ -100,7 +122,18 @@ test('RunWriter round trip: config, meta, events, checkpoints, finish', async ()
   let clock = Date.UTC(2025, 5, 1, 12, 0, 0);
   const now = () => new Date(clock);
   const config = { name: 'shop', steps: 100, loss: { kind: 'adaptive-margin' }, seed: 7 };
-  const w = await RunWriter.create(root, 'shop', config, { backend: 'cpu', totalSteps: 100, configPath: '/x/shop.rlens.json', versions: { node: process.versions.node, tfjs: '4.22.0', retrievalLens: '0.1.0', extra: 'yes' } }, { now });
+  const w = await RunWriter.create(
+    root,
+    'shop',
+    config,
+    {
+      backend: 'cpu',
+      totalSteps: 100,
+      configPath: '/x/shop.rlens.json',
+      versions: { node: process.versions.node, tfjs: '4.22.0', retrievalLens: '0.1.0', extra: 'yes' },
+    },
+    { now },
+  );
   assert.equal(path.basename(w.dir), '20250601-120000-shop');
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(w.dir, 'config.json'), 'utf8')), config);
 
@@ -117,10 +150,19 @@ test('RunWriter round trip: config, meta, events, checkpoints, finish', async ()
   const { events, tornTail, badLines } = readEvents(path.join(w.dir, 'events.jsonl'));
   assert.equal(tornTail, false);
   assert.deepEqual(badLines, []);
-  assert.deepEqual(events.map((e) => e.type), ['start', 'step', 'step', 'log', 'eval', 'checkpoint', 'end']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['start', 'step', 'step', 'log', 'eval', 'checkpoint', 'end'],
+  );
   for (const e of events) assert.equal(e.v, EVENT_SCHEMA_VERSION);
   assert.equal(events[0].time, '2025-06-01T12:00:00.000Z');
-  assert.deepEqual(events[0], { v: EVENT_SCHEMA_VERSION, type: 'start', time: '2025-06-01T12:00:00.000Z', config: { name: 'shop', steps: 100, seed: 7 }, backend: 'cpu' });
+  assert.deepEqual(events[0], {
+    v: EVENT_SCHEMA_VERSION,
+    type: 'start',
+    time: '2025-06-01T12:00:00.000Z',
+    config: { name: 'shop', steps: 100, seed: 7 },
+    backend: 'cpu',
+  });
   const s1 = events[1] as StepEvent;
   assert.equal(s1.loss, 2.5);
   assert.deepEqual(s1.diagnostics, diagnostics());
@@ -128,8 +170,24 @@ test('RunWriter round trip: config, meta, events, checkpoints, finish', async ()
   assert.equal(s2.loss, null, 'NaN is written as null');
   assert.equal(s2.gradNorm, null, 'Infinity is written as null');
   assert.equal((events[3] as Extract<RunEvent, { type: 'log' }>).message, 'loss is "NaN"\nline two');
-  assert.deepEqual(events[5], { v: EVENT_SCHEMA_VERSION, type: 'checkpoint', time: '2025-06-01T12:00:01.000Z', kind: 'best', step: 2, path: 'checkpoints/best', metric: 'recall@10', value: 0.41 });
-  assert.deepEqual(events[6], { v: EVENT_SCHEMA_VERSION, type: 'end', time: '2025-06-01T12:00:02.000Z', status: 'failed', step: 2, error: { message: 'loss became NaN', step: 3, quantity: 'loss' } });
+  assert.deepEqual(events[5], {
+    v: EVENT_SCHEMA_VERSION,
+    type: 'checkpoint',
+    time: '2025-06-01T12:00:01.000Z',
+    kind: 'best',
+    step: 2,
+    path: 'checkpoints/best',
+    metric: 'recall@10',
+    value: 0.41,
+  });
+  assert.deepEqual(events[6], {
+    v: EVENT_SCHEMA_VERSION,
+    type: 'end',
+    time: '2025-06-01T12:00:02.000Z',
+    status: 'failed',
+    step: 2,
+    error: { message: 'loss became NaN', step: 3, quantity: 'loss' },
+  });
 
   const read = readMeta(w.dir);
   assert.ok(read.ok);
@@ -202,9 +260,18 @@ test('readEvents: torn last line is skipped, bad middle line is reported with it
 
   const r = readEvents(file);
   assert.equal(r.tornTail, true);
-  assert.deepEqual(r.events.map((e) => e.type), ['start', 'step', 'step', 'step', 'log']);
-  assert.deepEqual(r.events.filter((e) => e.type === 'step').map((e) => (e as StepEvent).step), [1, 2, 3]);
-  assert.deepEqual(r.badLines.map((b) => b.line), [4, 5]);
+  assert.deepEqual(
+    r.events.map((e) => e.type),
+    ['start', 'step', 'step', 'step', 'log'],
+  );
+  assert.deepEqual(
+    r.events.filter((e) => e.type === 'step').map((e) => (e as StepEvent).step),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    r.badLines.map((b) => b.line),
+    [4, 5],
+  );
   assert.match(r.badLines[0].reason, /invalid JSON/);
   assert.equal(r.badLines[1].reason, 'step event, step: missing');
   assert.equal(r.unknownTypes, 1);
@@ -217,7 +284,10 @@ test('readEvents: torn last line is skipped, bad middle line is reported with it
   fs.appendFileSync(file, '{"v":99,"type":"step","time":"t","step":5}\n');
   const r3 = readEvents(file);
   assert.equal(r3.tornTail, false);
-  assert.deepEqual(r3.badLines.map((b) => b.line), [4, 5, 11]);
+  assert.deepEqual(
+    r3.badLines.map((b) => b.line),
+    [4, 5, 11],
+  );
   assert.match(r3.badLines[2].reason, /newer/);
 
   const summary = readRun(w.dir);
@@ -251,7 +321,10 @@ test('tailEvents returns only complete lines, across a line written in two chunk
   const w = await RunWriter.create(root, 'tail', {}, {});
   const file = w.eventsFile;
   const first = tailEvents(file, 0);
-  assert.deepEqual(first.events.map((e) => e.type), ['start']);
+  assert.deepEqual(
+    first.events.map((e) => e.type),
+    ['start'],
+  );
   assert.equal(first.nextOffset, fs.statSync(file).size);
   assert.equal(first.reset, false);
 
@@ -265,7 +338,10 @@ test('tailEvents returns only complete lines, across a line written in two chunk
   fs.appendFileSync(file, line.subarray(cut));
   w.appendEvent(stepInput(1, 0.5));
   const done = tailEvents(file, mid.nextOffset);
-  assert.deepEqual(done.events.map((e) => e.type), ['log', 'step']);
+  assert.deepEqual(
+    done.events.map((e) => e.type),
+    ['log', 'step'],
+  );
   assert.equal((done.events[0] as Extract<RunEvent, { type: 'log' }>).message, 'héllo ✓ wörld');
   assert.equal(done.nextOffset, fs.statSync(file).size);
   assert.deepEqual(tailEvents(file, done.nextOffset).events, []);
@@ -275,8 +351,14 @@ test('tailEvents returns only complete lines, across a line written in two chunk
   fs.appendFileSync(file, '{oops}\n');
   w.appendEvent({ type: 'log', level: 'info', message: 'after' });
   const bad = tailEvents(file, done.nextOffset);
-  assert.deepEqual(bad.badLines.map((b) => b.offset), [badAt]);
-  assert.deepEqual(bad.events.map((e) => e.type), ['log']);
+  assert.deepEqual(
+    bad.badLines.map((b) => b.offset),
+    [badAt],
+  );
+  assert.deepEqual(
+    bad.events.map((e) => e.type),
+    ['log'],
+  );
 
   // maxBytes splits reading into several calls without losing or duplicating events.
   const all: RunEvent[] = [];
@@ -338,7 +420,11 @@ test('meta.json always parses while another process rewrites it in a loop', asyn
   }
   assert.equal(await exited, 0);
   assert.ok(seqs.size >= 20, `saw ${seqs.size} versions in ${reads} reads`);
-  assert.deepEqual(fs.readdirSync(root).filter((n) => n.endsWith('.tmp')), [], 'no temp files left');
+  assert.deepEqual(
+    fs.readdirSync(root).filter((n) => n.endsWith('.tmp')),
+    [],
+    'no temp files left',
+  );
 });
 
 test('a SIGKILLed writer is read as crashed, with all its logged events intact', async () => {
@@ -373,9 +459,18 @@ test('a SIGKILLed writer is read as crashed, with all its logged events intact',
   const r = readEvents(path.join(dir, 'events.jsonl'));
   assert.equal(r.tornTail, false);
   assert.deepEqual(r.badLines, []);
-  assert.deepEqual(r.events.map((e) => e.type), ['start', 'step', 'step', 'step', 'log']);
-  assert.deepEqual(r.events.filter((e) => e.type === 'step').map((e) => (e as StepEvent).loss), [1, 0.5, 1 / 3]);
-  assert.deepEqual(listRuns(root).map((s) => s.status), ['crashed']);
+  assert.deepEqual(
+    r.events.map((e) => e.type),
+    ['start', 'step', 'step', 'step', 'log'],
+  );
+  assert.deepEqual(
+    r.events.filter((e) => e.type === 'step').map((e) => (e as StepEvent).loss),
+    [1, 0.5, 1 / 3],
+  );
+  assert.deepEqual(
+    listRuns(root).map((s) => s.status),
+    ['crashed'],
+  );
 });
 
 test('stale heartbeat from another host (or unknown pid) → crashed; bound is configurable', async () => {
@@ -406,7 +501,13 @@ test('stale heartbeat from another host (or unknown pid) → crashed; bound is c
 test('writeDirAtomically: success swaps, a throwing writeInto leaves the previous checkpoint intact', async () => {
   const root = tmpRoot('ckpt');
   const final = path.join(root, 'checkpoints', 'last');
-  const snapshot = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((n) => [n, fs.readFileSync(path.join(dir, n), 'utf8')]));
+  const snapshot = (dir: string) =>
+    Object.fromEntries(
+      fs
+        .readdirSync(dir)
+        .sort()
+        .map((n) => [n, fs.readFileSync(path.join(dir, n), 'utf8')]),
+    );
 
   await writeDirAtomically(final, async (tmp) => {
     assert.notEqual(tmp, final);
@@ -499,7 +600,10 @@ test('listRuns: newest first, junk tolerated, damaged meta listed as unknown', a
   fs.writeFileSync(path.join(future, 'meta.json'), JSON.stringify({ formatVersion: 2, everything: 'different' }));
 
   const runs = listRuns(root);
-  assert.deepEqual(runs.map((r) => r.id), [newest, twinB, twinA, '20250210-000000-damaged', mid, older, 'future-run']);
+  assert.deepEqual(
+    runs.map((r) => r.id),
+    [newest, twinB, twinA, '20250210-000000-damaged', mid, older, 'future-run'],
+  );
   const bad = runs.find((r) => r.id === '20250210-000000-damaged')!;
   assert.equal(bad.status, 'unknown');
   assert.equal(bad.meta, null);

@@ -29,12 +29,17 @@ test('the SIMD kernels module decodes, validates and round-trips through wabt', 
   assert.match(text, /\(export "adam_rows" \(func 1\)\)/);
   const i32 = (n: number) => Array(n).fill('i32').join(' ');
   assert.match(text, new RegExp(`\\(type \\(;0;\\) \\(func \\(param ${i32(7)}\\)\\)\\)`), 'bag_forward(table, dim, ids, offsets, r0, r1, out)');
-  assert.match(text, new RegExp(`\\(type \\(;1;\\) \\(func \\(param ${i32(12)} f64 f64 f64 f64\\) \\(result f64\\)\\)\\)`), 'adam_rows(… 12 pointers/ints, lr, β₁, β₂, ε) → Σg²');
+  assert.match(
+    text,
+    new RegExp(`\\(type \\(;1;\\) \\(func \\(param ${i32(12)} f64 f64 f64 f64\\) \\(result f64\\)\\)\\)`),
+    'adam_rows(… 12 pointers/ints, lr, β₁, β₂, ε) → Σg²',
+  );
 
   // The instructions the header describes: f32x4 sums in the bag, f64x2 arithmetic in the Adam update.
   const [bag, adam] = text.split(/\n\s*\(func \(;\d+;\)/).slice(1);
   for (const op of ['v128.load', 'f32x4.add', 'v128.store']) assert.ok(bag.includes(op), `bag_forward uses ${op}`);
-  for (const op of ['f64x2.mul', 'f64x2.add', 'f64x2.sqrt', 'f64x2.div', 'f64x2.promote_low_f32x4', 'f32x4.demote_f64x2_zero']) assert.ok(adam.includes(op), `adam_rows uses ${op}`);
+  for (const op of ['f64x2.mul', 'f64x2.add', 'f64x2.sqrt', 'f64x2.div', 'f64x2.promote_low_f32x4', 'f32x4.demote_f64x2_zero'])
+    assert.ok(adam.includes(op), `adam_rows uses ${op}`);
 
   const again = wabt.parseWat('kernels.wat', text, features);
   again.resolveNames();

@@ -35,7 +35,10 @@ test('50 steps leave no tensor behind and the tensor count stays flat', async ()
   assert.equal(result.status, 'completed');
   assert.equal(tf.memory().numTensors, before);
   assert.ok(tensors.length >= 10);
-  assert.ok(tensors.every((n) => n === tensors[0]), `numTensors per logged step: ${tensors.join(',')}`);
+  assert.ok(
+    tensors.every((n) => n === tensors[0]),
+    `numTensors per logged step: ${tensors.join(',')}`,
+  );
 });
 
 test('training on the shop data learns: loss falls and in-batch recall@10 rises', async () => {
@@ -57,9 +60,15 @@ test('training on the shop data learns: loss falls and in-batch recall@10 rises'
 test('runs are reproducible: the same seed gives the same losses', async () => {
   const a = await train({ training: { steps: 12, logEvery: 3 } });
   const b = await train({ training: { steps: 12, logEvery: 3 } });
-  assert.deepEqual(a.steps.map((s) => s.loss), b.steps.map((s) => s.loss));
+  assert.deepEqual(
+    a.steps.map((s) => s.loss),
+    b.steps.map((s) => s.loss),
+  );
   const c = await train({ training: { steps: 12, logEvery: 3, seed: 7 } });
-  assert.notDeepEqual(a.steps.map((s) => s.loss), c.steps.map((s) => s.loss));
+  assert.notDeepEqual(
+    a.steps.map((s) => s.loss),
+    c.steps.map((s) => s.loss),
+  );
 });
 
 test('last and best checkpoints are written and reload with the trained weights', async () => {

@@ -14,14 +14,18 @@ import { smallExperiment } from './helpers/smallExperiment';
 function run(config: string, runsRoot: string, overrides: string[] = [], steps?: number) {
   const messages: FromTrainer[] = [];
   const waiters: { pred: (m: FromTrainer) => boolean; resolve: (m: FromTrainer) => void }[] = [];
-  const handle = startTrainer({ configPath: config, overrides, runsRoot, steps }, (m) => {
-    messages.push(m);
-    for (const w of [...waiters]) {
-      if (!w.pred(m)) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
-  }, { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) });
+  const handle = startTrainer(
+    { configPath: config, overrides, runsRoot, steps },
+    (m) => {
+      messages.push(m);
+      for (const w of [...waiters]) {
+        if (!w.pred(m)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    },
+    { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) },
+  );
   const until = (pred: (m: FromTrainer) => boolean) =>
     new Promise<FromTrainer>((resolve) => {
       const hit = messages.find(pred);
@@ -60,7 +64,10 @@ test('stop: the trainer finishes the step, writes the last checkpoint and ends a
   // last logged step is always sent (flushed at the end).
   const msgSteps = r.messages.flatMap((m) => (m.type === 'step' ? [m.event.step] : []));
   const logged = new Set(steps.map((e) => (e as { step: number }).step));
-  assert.ok(msgSteps.every((s, i) => logged.has(s) && (i === 0 || s > msgSteps[i - 1])), `step messages ${msgSteps.join(',')}`);
+  assert.ok(
+    msgSteps.every((s, i) => logged.has(s) && (i === 0 || s > msgSteps[i - 1])),
+    `step messages ${msgSteps.join(',')}`,
+  );
   assert.equal(msgSteps.at(-1), done.step);
 });
 
@@ -81,7 +88,11 @@ test('SIGKILL: the run is read as crashed with every logged step intact', async 
   assert.equal(badLines.length, 0);
   const steps = events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
   assert.ok(steps.length >= 10);
-  assert.deepEqual(steps, steps.map((_, i) => (i === 0 ? 1 : 2 * i)), 'steps 1, 2, 4, 6, … all present');
+  assert.deepEqual(
+    steps,
+    steps.map((_, i) => (i === 0 ? 1 : 2 * i)),
+    'steps 1, 2, 4, 6, … all present',
+  );
   assert.ok(!events.some((e) => e.type === 'end'));
 });
 
@@ -136,7 +147,10 @@ function scriptEntry(name: string, code: string): { file: string; execArgv: stri
 }
 
 test('a trainer that exits before it is ready: a typed error with its exit code and the last lines of its stderr', async () => {
-  const entry = scriptEntry('exits', `for (let i = 1; i <= 30; i++) console.error('line ' + i);\nconsole.error('Error: Cannot find module "@tensorflow/tfjs"');\nprocess.exit(3);`);
+  const entry = scriptEntry(
+    'exits',
+    `for (let i = 1; i <= 30; i++) console.error('line ' + i);\nconsole.error('Error: Cannot find module "@tensorflow/tfjs"');\nprocess.exit(3);`,
+  );
   const messages: FromTrainer[] = [];
   const handle = startTrainer({ configPath: '/nowhere.rlens.json', overrides: [] }, (m) => messages.push(m), { entry });
   assert.equal(await handle.done, null);

@@ -82,7 +82,10 @@ test('exactSearch (the reference) matches hand-computed inner products, order an
 });
 
 test('Flat search equals brute force on random unit vectors (labels and scores), incl. k > ntotal', () => {
-  const n = 3000, dim = 24, nq = 60, k = 10;
+  const n = 3000,
+    dim = 24,
+    nq = 60,
+    k = 10;
   const corpus = randomUnit(n, dim, 'flat-corpus');
   const queries = randomUnit(nq, dim, 'flat-queries');
   const index = buildIndex(corpus, n, dim, { type: 'Flat' });
@@ -137,7 +140,8 @@ test('IVF-PQ: recall@10 rises strictly with nprobe and reaches >= 0.95 of exact 
 });
 
 test('IVF-PQ spec: nlist is clamped with a note, nprobe follows; invalid m / nbits give clear errors', () => {
-  const n = 500, dim = 16;
+  const n = 500,
+    dim = 16;
   const corpus = randomUnit(n, dim, 'clamp');
   const logged: string[] = [];
   const index = buildIndex(corpus, n, dim, { type: 'IVF-PQ', nlist: 4096, m: 4, nbits: 3, nprobe: 64 }, { log: (m) => logged.push(m) });
@@ -150,18 +154,12 @@ test('IVF-PQ spec: nlist is clamped with a note, nprobe follows; invalid m / nbi
   // the faiss index really has 12 lists and nprobe 12: check the serialised header
   const file = path.join(tmp, 'clamped.faiss');
   saveIndex(index, file);
-  assert.deepEqual(
-    (({ nlist, nprobe }) => ({ nlist, nprobe }))(readFaissHeader(fs.readFileSync(file), file).ivf!),
-    { nlist: 12, nprobe: 12 },
-  );
+  assert.deepEqual((({ nlist, nprobe }) => ({ nlist, nprobe }))(readFaissHeader(fs.readFileSync(file), file).ivf!), { nlist: 12, nprobe: 12 });
   // nprobe = nlist visits every list, so every query gets k results
   const r = search(index, corpus.subarray(0, 5 * dim), 5, 20);
   assert.ok(Array.from(r.labels).every((l) => l >= 0));
 
-  assert.throws(
-    () => buildIndex(corpus, n, dim, { type: 'IVF-PQ', nlist: 4, m: 5, nbits: 4, nprobe: 1 }),
-    /PQ m=5 must divide the vector dimension 16/,
-  );
+  assert.throws(() => buildIndex(corpus, n, dim, { type: 'IVF-PQ', nlist: 4, m: 5, nbits: 4, nprobe: 1 }), /PQ m=5 must divide the vector dimension 16/);
   assert.throws(
     () => buildIndex(corpus.subarray(0, 100 * dim), 100, dim, { type: 'IVF-PQ', nlist: 2, m: 4, nbits: 8, nprobe: 1 }),
     /nbits=8 .* needs at least 256 vectors, but there are only 100/,
@@ -244,8 +242,7 @@ test('missing, truncated or corrupt index files give clear errors naming the fil
 
   // Bytes that are self-consistent (checksum recomputed) but not a Flat faiss index of that shape:
   // caught by the header checks, before faiss parses them.
-  const withSha = (data: Buffer): string =>
-    JSON.stringify({ ...JSON.parse(sidecarText), sha256: crypto.createHash('sha256').update(data).digest('hex') });
+  const withSha = (data: Buffer): string => JSON.stringify({ ...JSON.parse(sidecarText), sha256: crypto.createHash('sha256').update(data).digest('hex') });
   const wrongDim = Buffer.from(bytes);
   wrongDim.writeInt32LE(9, 4); // d
   const redimensioned = variant('wrongdim.faiss', wrongDim, withSha(wrongDim));

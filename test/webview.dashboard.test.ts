@@ -126,7 +126,7 @@ test('html: strict CSP with the nonce, escaped text, no inline styles or remote 
 /** A seeded generator (LCG), so the decimation test is reproducible. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 test('decimation: bounded display points, incremental = from scratch, extremes and gaps kept, exact while short', () => {
@@ -134,7 +134,11 @@ test('decimation: bounded display points, incremental = from scratch, extremes a
   const maxBuckets = 64;
   const xs = new GrowableFloat64(4);
   const ys = new GrowableFloat64(4);
-  const series = { minmax: new DecimatedSeries(xs, ys, 'minmax', maxBuckets), max: new DecimatedSeries(xs, ys, 'max', maxBuckets), min: new DecimatedSeries(xs, ys, 'min', maxBuckets) };
+  const series = {
+    minmax: new DecimatedSeries(xs, ys, 'minmax', maxBuckets),
+    max: new DecimatedSeries(xs, ys, 'max', maxBuckets),
+    min: new DecimatedSeries(xs, ys, 'min', maxBuckets),
+  };
   let n = 0;
   while (n < 20_000) {
     const chunk = 1 + Math.floor(rnd() * (n < 200 ? 5 : 700));
@@ -146,7 +150,10 @@ test('decimation: bounded display points, incremental = from scratch, extremes a
     const mm = series.minmax.toArray();
     if (n <= maxBuckets) {
       // exact while short: one point per logged step, missing values as gaps
-      assert.deepEqual(mm, Array.from({ length: n }, (_, i) => ({ x: xs.get(i), y: Number.isNaN(ys.get(i)) ? null : ys.get(i) })));
+      assert.deepEqual(
+        mm,
+        Array.from({ length: n }, (_, i) => ({ x: xs.get(i), y: Number.isNaN(ys.get(i)) ? null : ys.get(i) })),
+      );
     }
     for (const [mode, s] of Object.entries(series)) {
       assert.ok(s.displayCount <= 2 * maxBuckets + 2 + (mode === 'minmax' ? maxBuckets : 0), `${mode}: ${s.displayCount} points for ${n}`);
@@ -189,7 +196,10 @@ test('decimation: bounded display points, incremental = from scratch, extremes a
   // band edges: the max edge is an upper envelope, the min edge a lower one, at shared x positions
   const hi = series.max.toArray();
   const lo = series.min.toArray();
-  assert.deepEqual(hi.map((p) => p.x), lo.map((p) => p.x));
+  assert.deepEqual(
+    hi.map((p) => p.x),
+    lo.map((p) => p.x),
+  );
   assert.equal(Math.max(...yOf(hi)), Math.max(...finite));
   assert.equal(Math.min(...yOf(lo)), Math.min(...finite));
   for (let k = 0; k + 1 < hi.length - 1; k++) {
@@ -218,7 +228,10 @@ test('smoothing: TensorBoard’s debiased EMA, missing values stay missing', () 
   got.forEach((g, i) => (Number.isNaN(expected[i]) ? assert.ok(Number.isNaN(g)) : assert.ok(Math.abs(g - expected[i]) < 1e-12)));
   assert.equal(got[0], 4, 'the first value is not pulled towards 0');
   const raw = new EmaSmoother(0);
-  assert.deepEqual([1, 5, 2].map((y) => raw.next(y)), [1, 5, 2]);
+  assert.deepEqual(
+    [1, 5, 2].map((y) => raw.next(y)),
+    [1, 5, 2],
+  );
   assert.throws(() => new EmaSmoother(1), RangeError);
 });
 
@@ -274,7 +287,28 @@ async function assertClean(page: Page, log: PageLog): Promise<void> {
   assert.deepEqual(log.errors, []);
 }
 
-const STEP_SERIES = ['hyper.p05', 'hyper.p25', 'hyper.p50', 'hyper.p75', 'hyper.p95', 'sim.qv', 'sim.vneg', 'sim.qv.p05', 'sim.qv.p95', 'sim.vneg.p05', 'sim.vneg.p95', 'collapse.ratio', 'collapse.violationRate', 'collapse.itemCosine', 'loss.total', 'loss.q', 'loss.sym', 'recall.at1', 'recall.at5', 'recall.at10'];
+const STEP_SERIES = [
+  'hyper.p05',
+  'hyper.p25',
+  'hyper.p50',
+  'hyper.p75',
+  'hyper.p95',
+  'sim.qv',
+  'sim.vneg',
+  'sim.qv.p05',
+  'sim.qv.p95',
+  'sim.vneg.p05',
+  'sim.vneg.p95',
+  'collapse.ratio',
+  'collapse.violationRate',
+  'collapse.itemCosine',
+  'loss.total',
+  'loss.q',
+  'loss.sym',
+  'recall.at1',
+  'recall.at5',
+  'recall.at10',
+];
 
 test('softmax run: every logged step is charted, the newest values and τ histogram match the recording', async () => {
   const { page, log } = await openDashboard(browser, server);
@@ -300,17 +334,29 @@ test('softmax run: every logged step is charted, the newest values and τ histog
   assert.equal(l.values['loss.total'], last.loss);
   assert.equal(l.values['loss.sym'], last.lossSym);
   assert.equal(l.values['recall.at10'], last.diagnostics.recall.at10);
-  assert.deepEqual(l.histogram, { step: last.step, lo: last.diagnostics.dist.tau!.hist.lo, hi: last.diagnostics.dist.tau!.hist.hi, counts: last.diagnostics.dist.tau!.hist.counts, median: last.diagnostics.dist.tau!.p50 });
+  assert.deepEqual(l.histogram, {
+    step: last.step,
+    lo: last.diagnostics.dist.tau!.hist.lo,
+    hi: last.diagnostics.dist.tau!.hist.hi,
+    counts: last.diagnostics.dist.tau!.hist.counts,
+    median: last.diagnostics.dist.tau!.p50,
+  });
   // the median band line's points are the recorded medians
   const medians = await page.evaluate(() => window.__rlensDashboard!.displayPoints('hyper.p50'));
-  assert.deepEqual(medians, steps.map((s) => ({ x: s.step, y: s.diagnostics.dist.tau!.p50 })));
+  assert.deepEqual(
+    medians,
+    steps.map((s) => ({ x: s.step, y: s.diagnostics.dist.tau!.p50 })),
+  );
   // evaluations: one point per charted metric (recall@k, MRR@10, nDCG@10 of exact, ann/ and bm25/) and evaluation
   const evals = evalsOf(softmax);
   const recallPoints = evals.reduce((n, e) => n + Object.keys(e.metrics).filter((k) => /^(?:(ann|bm25)\/)?(recall@\d+|mrr@10|ndcg@10)$/.test(k)).length, 0);
   assert.ok(evals.length >= 2);
   assert.equal(c.eval.charted, recallPoints);
   const lastEval = evals[evals.length - 1];
-  assert.match(await page.locator('[data-chart="eval"] .chart-sub').innerText(), new RegExp(`^step ${lastEval.step}: recall@1 ${(lastEval.metrics['recall@1'] as number).toFixed(3)}`));
+  assert.match(
+    await page.locator('[data-chart="eval"] .chart-sub').innerText(),
+    new RegExp(`^step ${lastEval.step}: recall@1 ${(lastEval.metrics['recall@1'] as number).toFixed(3)}`),
+  );
   await assertClean(page, log);
   await page.close();
 });
@@ -382,7 +428,15 @@ async function bandOf(page: Page) {
   return page.locator('[data-role="verdict-band"] .verdict-segment').evaluateAll((els) =>
     els.map((e) => {
       const r = e.getBoundingClientRect();
-      return { state: e.getAttribute('data-state'), from: Number(e.getAttribute('data-from')), to: Number(e.getAttribute('data-to')), title: e.getAttribute('title'), left: r.left, right: r.right, color: getComputedStyle(e).backgroundColor };
+      return {
+        state: e.getAttribute('data-state'),
+        from: Number(e.getAttribute('data-from')),
+        to: Number(e.getAttribute('data-to')),
+        title: e.getAttribute('title'),
+        left: r.left,
+        right: r.right,
+        color: getComputedStyle(e).backgroundColor,
+      };
     }),
   );
 }
@@ -395,9 +449,16 @@ for (const [name, r, expected] of [
     const { page, log } = await openDashboard(browser, server);
     await send(page, messagesOf(r));
     const want = verdictSegments(r);
-    assert.deepEqual(want.map((s) => s.state), expected, 'the recording went through these states');
+    assert.deepEqual(
+      want.map((s) => s.state),
+      expected,
+      'the recording went through these states',
+    );
     const band = await bandOf(page);
-    assert.deepEqual(band.map((b) => [b.state, b.from, b.to]), want.map((s) => [s.state, s.from, s.to]));
+    assert.deepEqual(
+      band.map((b) => [b.state, b.from, b.to]),
+      want.map((s) => [s.state, s.from, s.to]),
+    );
     for (const [k, b] of band.entries()) {
       assert.ok(b.title!.includes(want[k].reason), `hover text of ${b.state} names its reason: ${b.title}`);
       assert.match(b.title!, new RegExp(`steps ${want[k].from}–${want[k].to}`));
@@ -416,7 +477,11 @@ for (const [name, r, expected] of [
       ['sim.vneg.p95', (s: StepEvent) => s.diagnostics.dist.sVNeg.p95],
     ] as const) {
       const pts = await page.evaluate((sid) => window.__rlensDashboard!.displayPoints(sid as never), id);
-      assert.deepEqual(pts, steps.map((s) => ({ x: s.step, y: pick(s) })), id);
+      assert.deepEqual(
+        pts,
+        steps.map((s) => ({ x: s.step, y: pick(s) })),
+        id,
+      );
     }
     const c = await counts(page);
     for (const id of ['sim.qv', 'sim.vneg', 'sim.qv.p05', 'sim.vneg.p95']) assert.equal(c[id].charted, steps.length, `${id} on the chart`);
@@ -600,7 +665,9 @@ test('smoothing slider: the smoothed loss is TensorBoard’s EMA of the recorded
   assert.equal((await latest(page)).values['loss.total.smoothed'], losses.at(-1));
   assert.match(await page.locator('[data-chart="loss"] .chart-sub').innerText(), /EMA 0\.00/);
   await page.locator('[data-role="smoothing"]').fill('0.75');
-  await page.waitForFunction(() => (window as unknown as { __stateSaves: number }).__stateSaves > 0 && JSON.parse(sessionStorage.getItem('__rlensTestState')!).smoothing === 0.75);
+  await page.waitForFunction(
+    () => (window as unknown as { __stateSaves: number }).__stateSaves > 0 && JSON.parse(sessionStorage.getItem('__rlensTestState')!).smoothing === 0.75,
+  );
   await page.reload();
   await page.waitForFunction(() => window.__rlensDashboard !== undefined);
   assert.equal((await state(page)).smoothing, 0.75);

@@ -31,13 +31,20 @@ before(async () => {
   if (!fs.existsSync(path.join(MEDIA, 'embeddingMap.js'))) throw new Error('media/embeddingMap.js is missing: build the webview first (npm run build)');
   const backend = await initBackend('wasm');
   runsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-mapview-'));
-  for (const [kind, file] of [['collapsed', 'no-stop-gradient.rlens.json'], ['healthy', 'stop-gradient.rlens.json']] as const) {
+  for (const [kind, file] of [
+    ['collapsed', 'no-stop-gradient.rlens.json'],
+    ['healthy', 'stop-gradient.rlens.json'],
+  ] as const) {
     const f = path.join(EXAMPLES, file);
     const runDir = (await runTraining({ loaded: parseConfigText(fs.readFileSync(f, 'utf8'), f), backend, runsRoot })).runDir;
     const s = await sampleEmbeddings({ runDir, items: 600, queries: 150 });
     const p = pca2(s.vectors, s.points.length, s.dim);
     maps[kind] = {
-      method: 'pca', coords: Array.from(p.coords), explained: p.explained, totalVariance: p.totalVariance, spread: spread2(p.coords),
+      method: 'pca',
+      coords: Array.from(p.coords),
+      explained: p.explained,
+      totalVariance: p.totalVariance,
+      spread: spread2(p.coords),
       points: s.points.map((x) => ({ kind: x.kind, id: x.id, text: x.text, file: x.source.file, line: x.source.line, label: x.label })),
     };
   }
@@ -74,17 +81,23 @@ async function openMap(map: EmbeddingMapData) {
   await page.addInitScript({ content: 'window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) });' });
   await page.goto(origin + '/');
   await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
-  await page.evaluate((m) => window.postMessage({ type: 'map', title: 'run · step 200', map: m, files: { vectors: '/x/vectors.tsv', metadata: '/x/metadata.tsv' } }, '*'), map);
+  await page.evaluate(
+    (m) => window.postMessage({ type: 'map', title: 'run · step 200', map: m, files: { vectors: '/x/vectors.tsv', metadata: '/x/metadata.tsv' } }, '*'),
+    map,
+  );
   await page.waitForFunction((n) => (window as unknown as { __rlensMap: Hook }).__rlensMap.pointCount() === n, map.points.length);
   return { page, errors };
 }
 
-test('the collapsed checkpoint\'s items are drawn as one tight cluster, the healthy checkpoint\'s spread', async () => {
+test("the collapsed checkpoint's items are drawn as one tight cluster, the healthy checkpoint's spread", async () => {
   const px: Record<string, number> = {};
   for (const kind of ['collapsed', 'healthy'] as const) {
     const { page, errors } = await openMap(maps[kind]);
     px[kind] = await page.evaluate(() => (window as unknown as { __rlensMap: Hook }).__rlensMap.spreadPx('item'));
-    assert.match((await page.locator('[data-role="status"]').textContent()) ?? '', /^PCA · axes [\d.]+% \+ [\d.]+% of variance [\d.]+ · exported \/x\/vectors\.tsv/);
+    assert.match(
+      (await page.locator('[data-role="status"]').textContent()) ?? '',
+      /^PCA · axes [\d.]+% \+ [\d.]+% of variance [\d.]+ · exported \/x\/vectors\.tsv/,
+    );
     await page.screenshot({ path: path.join(__dirname, '..', 'test-artifacts', `embedding-map-${kind}.png`) }).catch(() => undefined);
     assert.deepEqual(errors, []);
     await page.close();
@@ -103,7 +116,9 @@ test('hovering a point shows its text; clicking it asks to open its data line', 
   const text = (await tip.textContent()) ?? '';
   assert.match(text, /^(query|item) /);
   await page.mouse.click(at.x, at.y);
-  const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string; file?: string; line?: number }[] }).__posted.filter((m) => m.type === 'open'));
+  const posted = await page.evaluate(() =>
+    (window as unknown as { __posted: { type: string; file?: string; line?: number }[] }).__posted.filter((m) => m.type === 'open'),
+  );
   assert.equal(posted.length, 1);
   const shown = map.points.find((p) => text.includes(p.text) && p.file === posted[0].file && p.line === posted[0].line);
   assert.ok(shown, `the clicked point is the hovered one: ${text} / ${JSON.stringify(posted[0])}`);

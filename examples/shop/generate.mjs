@@ -64,51 +64,107 @@ const gb = (n) => v(`${n}GB`, `${n}gb`, `${n} gb`, `${n}g`);
 const tb = (n) => v(`${n}TB`, `${n}tb`, `${n} tb`);
 const inch = (n) => v(`${n}-inch`, `${n} inch`, `${n}in`, `${n} in`);
 const shoeSize = (n) => v(`Size ${n}`, `size ${n}`, `${n}`, `sz ${n}`, `eu ${n}`);
-const colour = (display, base) =>
-  v(display, ...(display.toLowerCase() === base ? [base] : [base, display.toLowerCase()]));
+const colour = (display, base) => v(display, ...(display.toLowerCase() === base ? [base] : [base, display.toLowerCase()]));
 const litres = (n) => v(`${n}L`, `${n}l`, `${n} l`, `${n} liter`);
 
 const STORAGE = [gb(64), gb(128), gb(256), gb(512), tb(1)];
 const RAM = [8, 16, 32, 64].map((n) => v(`${n}GB RAM`, `${n}gb ram`, `${n}gb`, `${n}g ram`));
-const SSD = [v('256GB SSD', '256gb ssd', '256gb', '256 ssd'), v('512GB SSD', '512gb ssd', '512gb', '512 ssd'),
-  v('1TB SSD', '1tb ssd', '1tb', '1 tb ssd'), v('2TB SSD', '2tb ssd', '2tb')];
+const SSD = [
+  v('256GB SSD', '256gb ssd', '256gb', '256 ssd'),
+  v('512GB SSD', '512gb ssd', '512gb', '512 ssd'),
+  v('1TB SSD', '1tb ssd', '1tb', '1 tb ssd'),
+  v('2TB SSD', '2tb ssd', '2tb'),
+];
 const GENDER = [v("Men's", 'mens', "men's", 'men', 'for men'), v("Women's", 'womens', "women's", 'women', 'ladies', 'for women')];
 const SHOE_SIZES = [37, 38, 39, 40, 41, 42, 43, 44, 45, 46].map(shoeSize);
 const CLOTHING_SIZES = [
-  v('Size XS', 'xs', 'size xs', 'extra small'), v('Size S', 's', 'size s', 'small'), v('Size M', 'm', 'size m', 'medium'),
-  v('Size L', 'l', 'size l', 'large'), v('Size XL', 'xl', 'size xl', 'extra large'), v('Size XXL', 'xxl', 'size xxl', '2xl'),
+  v('Size XS', 'xs', 'size xs', 'extra small'),
+  v('Size S', 's', 'size s', 'small'),
+  v('Size M', 'm', 'size m', 'medium'),
+  v('Size L', 'l', 'size l', 'large'),
+  v('Size XL', 'xl', 'size xl', 'extra large'),
+  v('Size XXL', 'xxl', 'size xxl', '2xl'),
 ];
 
-const PHONE_COLOURS = [colour('Midnight Black', 'black'), colour('Arctic White', 'white'), colour('Ocean Blue', 'blue'),
-  colour('Rose Gold', 'rose gold'), colour('Graphite Gray', 'gray'), colour('Mint Green', 'green'),
-  colour('Coral Red', 'red'), colour('Lavender', 'purple'), colour('Titanium Silver', 'silver')];
-const TECH_COLOURS = [colour('Silver', 'silver'), colour('Space Gray', 'gray'), colour('Midnight Blue', 'blue'),
-  colour('Platinum White', 'white'), colour('Graphite Black', 'black')];
-const AUDIO_COLOURS = [colour('Black', 'black'), colour('White', 'white'), colour('Silver', 'silver'),
-  colour('Midnight Blue', 'blue'), colour('Sand Beige', 'beige'), colour('Forest Green', 'green')];
-const SHOE_COLOURS = [colour('Triple Black', 'black'), colour('White', 'white'), colour('Black/White', 'black white'),
-  colour('Fiery Red', 'red'), colour('Navy Blue', 'navy'), colour('Volt Green', 'green'), colour('Cool Grey', 'grey'),
-  colour('Pink', 'pink'), colour('Sand', 'beige')];
-const BOOT_COLOURS = [colour('Brown', 'brown'), colour('Black', 'black'), colour('Tan', 'tan'), colour('Olive', 'olive'),
-  colour('Charcoal Grey', 'grey')];
-const APPAREL_COLOURS = [colour('Black', 'black'), colour('White', 'white'), colour('Navy', 'navy'),
-  colour('Heather Grey', 'grey'), colour('Olive Green', 'olive'), colour('Burgundy', 'burgundy'),
-  colour('Sky Blue', 'light blue'), colour('Red', 'red'), colour('Mustard Yellow', 'yellow'), colour('Forest Green', 'green')];
-const KITCHEN_COLOURS = [colour('Stainless Steel', 'stainless steel'), colour('Matte Black', 'black'),
-  colour('White', 'white'), colour('Cherry Red', 'red'), colour('Copper', 'copper'), colour('Sage Green', 'green')];
-const BAG_COLOURS = [colour('Black', 'black'), colour('Olive Green', 'olive'), colour('Navy', 'navy'),
-  colour('Charcoal', 'grey'), colour('Burnt Orange', 'orange'), colour('Sand', 'beige')];
+const PHONE_COLOURS = [
+  colour('Midnight Black', 'black'),
+  colour('Arctic White', 'white'),
+  colour('Ocean Blue', 'blue'),
+  colour('Rose Gold', 'rose gold'),
+  colour('Graphite Gray', 'gray'),
+  colour('Mint Green', 'green'),
+  colour('Coral Red', 'red'),
+  colour('Lavender', 'purple'),
+  colour('Titanium Silver', 'silver'),
+];
+const TECH_COLOURS = [
+  colour('Silver', 'silver'),
+  colour('Space Gray', 'gray'),
+  colour('Midnight Blue', 'blue'),
+  colour('Platinum White', 'white'),
+  colour('Graphite Black', 'black'),
+];
+const AUDIO_COLOURS = [
+  colour('Black', 'black'),
+  colour('White', 'white'),
+  colour('Silver', 'silver'),
+  colour('Midnight Blue', 'blue'),
+  colour('Sand Beige', 'beige'),
+  colour('Forest Green', 'green'),
+];
+const SHOE_COLOURS = [
+  colour('Triple Black', 'black'),
+  colour('White', 'white'),
+  colour('Black/White', 'black white'),
+  colour('Fiery Red', 'red'),
+  colour('Navy Blue', 'navy'),
+  colour('Volt Green', 'green'),
+  colour('Cool Grey', 'grey'),
+  colour('Pink', 'pink'),
+  colour('Sand', 'beige'),
+];
+const BOOT_COLOURS = [colour('Brown', 'brown'), colour('Black', 'black'), colour('Tan', 'tan'), colour('Olive', 'olive'), colour('Charcoal Grey', 'grey')];
+const APPAREL_COLOURS = [
+  colour('Black', 'black'),
+  colour('White', 'white'),
+  colour('Navy', 'navy'),
+  colour('Heather Grey', 'grey'),
+  colour('Olive Green', 'olive'),
+  colour('Burgundy', 'burgundy'),
+  colour('Sky Blue', 'light blue'),
+  colour('Red', 'red'),
+  colour('Mustard Yellow', 'yellow'),
+  colour('Forest Green', 'green'),
+];
+const KITCHEN_COLOURS = [
+  colour('Stainless Steel', 'stainless steel'),
+  colour('Matte Black', 'black'),
+  colour('White', 'white'),
+  colour('Cherry Red', 'red'),
+  colour('Copper', 'copper'),
+  colour('Sage Green', 'green'),
+];
+const BAG_COLOURS = [
+  colour('Black', 'black'),
+  colour('Olive Green', 'olive'),
+  colour('Navy', 'navy'),
+  colour('Charcoal', 'grey'),
+  colour('Burnt Orange', 'orange'),
+  colour('Sand', 'beige'),
+];
 
 /** Model numbers: 1–3 consecutive ones after a prefix, e.g. X12, X13. */
-const numbered = (prefixes, lo, hi, step = 1) => () => {
-  const prefix = pick(prefixes);
-  const start = int(lo, hi) * step;
-  const count = chance(0.45) ? 1 : int(2, 3);
-  return Array.from({ length: count }, (_, i) => {
-    const code = `${prefix}${start + i * step}`;
-    return v(code, code.toLowerCase(), code.toLowerCase().replace(/(\D)(\d)/, '$1 $2'));
-  });
-};
+const numbered =
+  (prefixes, lo, hi, step = 1) =>
+  () => {
+    const prefix = pick(prefixes);
+    const start = int(lo, hi) * step;
+    const count = chance(0.45) ? 1 : int(2, 3);
+    return Array.from({ length: count }, (_, i) => {
+      const code = `${prefix}${start + i * step}`;
+      return v(code, code.toLowerCase(), code.toLowerCase().replace(/(\D)(\d)/, '$1 $2'));
+    });
+  };
 const noModel = () => [v('')];
 
 // ---------------------------------------------------------------------------------------------
@@ -123,7 +179,9 @@ const ORION = brand('Orion');
 
 const CATEGORIES = [
   {
-    key: 'phone', families: 34, maxVariants: 14,
+    key: 'phone',
+    families: 34,
+    maxVariants: 14,
     brands: [ACME, SAMSUNG, brand('Pixelon'), brand('Novatek'), brand('Zephyr'), ORION],
     series: ['Phone', 'Nova', 'Astra', 'Pix', 'Volt', 'Edge'],
     model: numbered(['X', 'A', 'S', 'M', 'Z', 'N'], 10, 60),
@@ -138,7 +196,9 @@ const CATEGORIES = [
     intents: ['cheap', 'best', 'new', 'unlocked', 'refurbished', 'deal'],
   },
   {
-    key: 'laptop', families: 30, maxVariants: 12,
+    key: 'laptop',
+    families: 30,
+    maxVariants: 12,
     brands: [brand('Vortex'), ACME, brand('Lumina'), brand('Kestrel'), SAMSUNG, ORION],
     series: ['AeroBook', 'ProBook', 'SlimBook', 'Flex', 'Nimbus', 'Titan'],
     model: numbered([''], 3, 9, 2),
@@ -154,7 +214,9 @@ const CATEGORIES = [
     intents: ['cheap', 'best', 'lightweight', 'for students', 'for work', 'deal'],
   },
   {
-    key: 'tablet', families: 22, maxVariants: 12,
+    key: 'tablet',
+    families: 22,
+    maxVariants: 12,
     brands: [ACME, SAMSUNG, brand('Pixelon'), brand('Lumina')],
     series: ['Tab', 'Pad', 'Slate'],
     model: numbered(['S', 'T', 'P'], 5, 12),
@@ -171,7 +233,9 @@ const CATEGORIES = [
     intents: ['cheap', 'best', 'for kids', 'for drawing', 'deal'],
   },
   {
-    key: 'headphones', families: 44, maxVariants: 6,
+    key: 'headphones',
+    families: 44,
+    maxVariants: 6,
     brands: [brand('Sonora'), ACME, brand('Beatline'), brand('Pulse'), SAMSUNG],
     series: ['Studio', 'Air', 'Bass', 'Quiet', 'Echo', 'Wave'],
     model: numbered([''], 2, 9, 5),
@@ -196,14 +260,20 @@ const CATEGORIES = [
     intents: ['best', 'cheap', 'for running', 'for travel', 'for gym', 'deal'],
   },
   {
-    key: 'smartwatch', families: 24, maxVariants: 12,
+    key: 'smartwatch',
+    families: 24,
+    maxVariants: 12,
     brands: [ACME, SAMSUNG, brand('Pulse'), ORION, brand('Trekk')],
     series: ['Watch', 'Fit', 'Active', 'Sport'],
     model: numbered([''], 3, 8),
     dims: [
       { key: 'case', values: [v('41mm', '41mm', '41 mm'), v('45mm', '45mm', '45 mm'), v('49mm', '49mm', '49 mm')], pick: [1, 2], ordered: true },
       { key: 'connectivity', values: [v('GPS', 'gps'), v('GPS + Cellular', 'cellular', 'lte', 'gps cellular')], pick: [1, 2] },
-      { key: 'band', values: [v('Sport Band', 'sport band', 'rubber band'), v('Leather Band', 'leather', 'leather band'), v('Metal Link', 'metal', 'steel band')], pick: [1, 2] },
+      {
+        key: 'band',
+        values: [v('Sport Band', 'sport band', 'rubber band'), v('Leather Band', 'leather', 'leather band'), v('Metal Link', 'metal', 'steel band')],
+        pick: [1, 2],
+      },
       { key: 'colour', values: TECH_COLOURS, pick: [1, 3] },
     ],
     flags: [],
@@ -212,7 +282,9 @@ const CATEGORIES = [
     intents: ['best', 'cheap', 'for running', 'for swimming', 'deal'],
   },
   {
-    key: 'running-shoes', families: 30, maxVariants: 18,
+    key: 'running-shoes',
+    families: 30,
+    maxVariants: 18,
     brands: [brand('Stride'), brand('Fleet'), brand('Apex'), brand('Kinetic')],
     series: ['Runner', 'Glide', 'Tempo', 'Cloud', 'Swift', 'Boost'],
     model: numbered([''], 2, 14),
@@ -227,7 +299,9 @@ const CATEGORIES = [
     intents: ['cheap', 'best', 'lightweight', 'for marathon', 'cushioned', 'sale'],
   },
   {
-    key: 'sneakers', families: 22, maxVariants: 16,
+    key: 'sneakers',
+    families: 22,
+    maxVariants: 16,
     brands: [brand('Urbano'), brand('Stride'), brand('Kickster'), brand('Apex')],
     series: ['Court', 'Classic', 'Retro', 'Street', 'Canvas'],
     model: numbered(['', '0'], 1, 9),
@@ -242,7 +316,9 @@ const CATEGORIES = [
     intents: ['cheap', 'white', 'casual', 'retro', 'sale'],
   },
   {
-    key: 'boots', families: 18, maxVariants: 14,
+    key: 'boots',
+    families: 18,
+    maxVariants: 14,
     brands: [brand('Trekk'), brand('Summit'), brand('Ridgeline'), brand('Apex')],
     series: ['Trail', 'Alpine', 'Ridge', 'Venture'],
     model: numbered([''], 1, 6),
@@ -257,12 +333,18 @@ const CATEGORIES = [
     intents: ['best', 'cheap', 'for winter', 'lightweight', 'sale'],
   },
   {
-    key: 't-shirt', families: 30, maxVariants: 16,
+    key: 't-shirt',
+    families: 30,
+    maxVariants: 16,
     brands: [brand('Loom'), brand('Threadly'), brand('Urbano'), brand('Northwind', 'north wind'), brand('Basico')],
     series: ['Classic Crew', 'Essential', 'Heavyweight', 'Pocket', 'V-Neck', 'Organic'],
     model: noModel,
     dims: [
-      { key: 'fit', values: [v('Regular Fit', 'regular fit', 'regular'), v('Slim Fit', 'slim fit', 'slim'), v('Oversized', 'oversized', 'oversize', 'loose')], pick: [1, 2] },
+      {
+        key: 'fit',
+        values: [v('Regular Fit', 'regular fit', 'regular'), v('Slim Fit', 'slim fit', 'slim'), v('Oversized', 'oversized', 'oversize', 'loose')],
+        pick: [1, 2],
+      },
       { key: 'size', values: CLOTHING_SIZES, pick: [3, 5], ordered: true },
       { key: 'colour', values: APPAREL_COLOURS, pick: [2, 4] },
     ],
@@ -272,7 +354,9 @@ const CATEGORIES = [
     intents: ['plain', 'basic', 'cheap', 'mens', 'womens', 'pack'],
   },
   {
-    key: 'hoodie', families: 20, maxVariants: 14,
+    key: 'hoodie',
+    families: 20,
+    maxVariants: 14,
     brands: [brand('Northwind', 'north wind'), brand('Loom'), brand('Threadly'), brand('Urbano')],
     series: ['Fleece', 'Tech', 'Everyday', 'Heritage', 'Campus'],
     model: noModel,
@@ -287,14 +371,26 @@ const CATEGORIES = [
     intents: ['warm', 'cheap', 'oversized', 'mens', 'womens'],
   },
   {
-    key: 'jeans', families: 20, maxVariants: 16,
+    key: 'jeans',
+    families: 20,
+    maxVariants: 16,
     brands: [brand('Rivet'), brand('Denimco', 'denim co'), brand('Loom'), brand('Urbano')],
     series: ['Slim', 'Straight', 'Skinny', 'Relaxed', 'Bootcut', 'Tapered'],
     model: numbered([''], 30, 59, 10),
     dims: [
       { key: 'waist', values: [28, 30, 32, 34, 36, 38].map((n) => v(`W${n}`, `w${n}`, `${n} waist`, `${n}`)), pick: [2, 4], ordered: true },
       { key: 'length', values: [30, 32, 34].map((n) => v(`L${n}`, `l${n}`, `${n} length`)), pick: [1, 2], ordered: true },
-      { key: 'colour', values: [colour('Dark Wash', 'dark'), colour('Light Wash', 'light'), colour('Black', 'black'), colour('Mid Blue', 'blue'), colour('Stone Grey', 'grey')], pick: [1, 3] },
+      {
+        key: 'colour',
+        values: [
+          colour('Dark Wash', 'dark'),
+          colour('Light Wash', 'light'),
+          colour('Black', 'black'),
+          colour('Mid Blue', 'blue'),
+          colour('Stone Grey', 'grey'),
+        ],
+        pick: [1, 3],
+      },
     ],
     flags: [{ p: 0.3, options: [v('Stretch', 'stretch'), v('Selvedge', 'selvedge', 'raw denim')] }],
     noun: { display: 'Jeans', inTitle: 1, forms: ['jeans', 'denim', 'denim jeans', 'pants'] },
@@ -302,7 +398,9 @@ const CATEGORIES = [
     intents: ['mens', 'womens', 'cheap', 'high waisted', 'sale'],
   },
   {
-    key: 'coffee-maker', families: 26, maxVariants: 8,
+    key: 'coffee-maker',
+    families: 26,
+    maxVariants: 8,
     brands: [brand('BrewMaster', 'brew master'), brand('Kaffa'), ACME, brand('Morningside'), brand('Barista', 'barista')],
     series: ['', 'Pro', 'Classic', 'Smart'],
     model: numbered(['CM', 'BX', 'K', 'EP'], 20, 90, 10),
@@ -310,21 +408,29 @@ const CATEGORIES = [
       { key: 'capacity', values: [litres('1.2'), litres('1.5'), litres('1.8'), litres(2)], pick: [1, 2], ordered: true },
       { key: 'colour', values: KITCHEN_COLOURS, pick: [2, 4] },
     ],
-    flags: [{
-      p: 1,
-      options: [
-        { ...v('12-Cup Drip', 'drip', 'filter', '12 cup'), noun: 'Coffee Maker', nounForms: ['drip coffee maker', 'filter coffee machine'] },
-        { ...v('Espresso', 'espresso', 'expresso'), noun: 'Machine', nounForms: ['espresso machine', 'espresso maker', 'expresso machine'] },
-        { ...v('Pod', 'pod', 'capsule', 'single serve'), noun: 'Coffee Machine', nounForms: ['pod coffee machine', 'capsule machine', 'single serve coffee maker'] },
-        { ...v('Cold Brew', 'cold brew'), noun: 'Coffee Maker', nounForms: ['cold brew maker'] },
-      ],
-    }],
+    flags: [
+      {
+        p: 1,
+        options: [
+          { ...v('12-Cup Drip', 'drip', 'filter', '12 cup'), noun: 'Coffee Maker', nounForms: ['drip coffee maker', 'filter coffee machine'] },
+          { ...v('Espresso', 'espresso', 'expresso'), noun: 'Machine', nounForms: ['espresso machine', 'espresso maker', 'expresso machine'] },
+          {
+            ...v('Pod', 'pod', 'capsule', 'single serve'),
+            noun: 'Coffee Machine',
+            nounForms: ['pod coffee machine', 'capsule machine', 'single serve coffee maker'],
+          },
+          { ...v('Cold Brew', 'cold brew'), noun: 'Coffee Maker', nounForms: ['cold brew maker'] },
+        ],
+      },
+    ],
     noun: { display: 'Coffee Maker', inTitle: 1, forms: ['coffee maker', 'coffee machine', 'coffeemaker', 'cofee maker'] },
     order: ['brand', 'series', 'model', 'flag', 'noun', 'capacity', 'colour'],
     intents: ['best', 'cheap', 'automatic', 'programmable', 'small'],
   },
   {
-    key: 'kettle', families: 18, maxVariants: 6,
+    key: 'kettle',
+    families: 18,
+    maxVariants: 6,
     brands: [brand('Kaffa'), ACME, brand('Boilr'), brand('Morningside')],
     series: ['Rapid', 'Glass', 'Gooseneck', 'Classic'],
     model: numbered([''], 1, 9, 100),
@@ -338,12 +444,19 @@ const CATEGORIES = [
     intents: ['cheap', 'quiet', 'fast', 'small'],
   },
   {
-    key: 'blender', families: 16, maxVariants: 6,
+    key: 'blender',
+    families: 16,
+    maxVariants: 6,
     brands: [brand('Vitablend'), ACME, brand('NutriMax', 'nutri max'), brand('Kaffa')],
     series: ['Power', 'Personal', 'Smoothie', 'Pro'],
     model: numbered([''], 3, 9, 100),
     dims: [
-      { key: 'power', values: [v('600W', '600w', '600 watt'), v('1000W', '1000w', '1000 watt'), v('1500W', '1500w', '1500 watt')], pick: [1, 2], ordered: true },
+      {
+        key: 'power',
+        values: [v('600W', '600w', '600 watt'), v('1000W', '1000w', '1000 watt'), v('1500W', '1500w', '1500 watt')],
+        pick: [1, 2],
+        ordered: true,
+      },
       { key: 'colour', values: KITCHEN_COLOURS, pick: [1, 3] },
     ],
     flags: [],
@@ -352,13 +465,20 @@ const CATEGORIES = [
     intents: ['best', 'cheap', 'for smoothies', 'powerful', 'small'],
   },
   {
-    key: 'monitor', families: 26, maxVariants: 8,
+    key: 'monitor',
+    families: 26,
+    maxVariants: 8,
     brands: [brand('Lumina'), ACME, brand('Vortex'), ORION, SAMSUNG],
     series: ['View', 'Pro', 'Gamer', 'Ultra'],
     model: numbered(['M', 'G', 'U'], 2, 8),
     dims: [
       { key: 'screen', values: [inch(24), inch(27), inch(32), inch(34)], pick: [1, 2], ordered: true },
-      { key: 'resolution', values: [v('1080p', '1080p', 'full hd', 'fhd'), v('1440p', '1440p', 'qhd', '2k'), v('4K', '4k', 'uhd')], pick: [1, 2], ordered: true },
+      {
+        key: 'resolution',
+        values: [v('1080p', '1080p', 'full hd', 'fhd'), v('1440p', '1440p', 'qhd', '2k'), v('4K', '4k', 'uhd')],
+        pick: [1, 2],
+        ordered: true,
+      },
       { key: 'refresh', values: [v('60Hz', '60hz'), v('144Hz', '144hz', '144 hz'), v('165Hz', '165hz'), v('240Hz', '240hz')], pick: [1, 2], ordered: true },
     ],
     flags: [{ p: 0.3, options: [v('Curved', 'curved'), v('USB-C', 'usb-c', 'usb c')] }],
@@ -367,7 +487,9 @@ const CATEGORIES = [
     intents: ['best', 'cheap', 'for gaming', 'for office', 'deal'],
   },
   {
-    key: 'tv', families: 22, maxVariants: 6,
+    key: 'tv',
+    families: 22,
+    maxVariants: 6,
     brands: [brand('Lumina'), SAMSUNG, ORION, brand('Vistara'), ACME],
     series: ['Crystal', 'Neo', 'OLED', 'Vivid'],
     model: numbered(['C', 'Q', 'B'], 1, 9),
@@ -381,7 +503,9 @@ const CATEGORIES = [
     intents: ['best', 'cheap', 'big', 'deal', 'for gaming'],
   },
   {
-    key: 'backpack', families: 22, maxVariants: 6,
+    key: 'backpack',
+    families: 22,
+    maxVariants: 6,
     brands: [brand('Northwind', 'north wind'), brand('Trekk'), brand('Summit'), brand('Carryon', 'carry on')],
     series: ['Commuter', 'Daypack', 'Trail', 'Urban', 'Voyager'],
     model: noModel,
@@ -398,10 +522,24 @@ const CATEGORIES = [
 
 /** Spelling shortcuts users apply to single words. */
 const WORD_SHORTCUTS = {
-  black: ['blk'], white: ['wht'], grey: ['gray', 'gry'], gray: ['grey'], samsung: ['sam'],
-  "men's": ['mens'], "women's": ['womens'], wireless: ['wirless', 'bt'], inch: ['in'],
-  headphones: ['headphone'], coffee: ['cofee'], espresso: ['expresso'], cancelling: ['canceling'],
-  stainless: ['ss'], steel: ['stl'], silver: ['slvr'], navy: ['navy blue'], green: ['grn'],
+  black: ['blk'],
+  white: ['wht'],
+  grey: ['gray', 'gry'],
+  gray: ['grey'],
+  samsung: ['sam'],
+  "men's": ['mens'],
+  "women's": ['womens'],
+  wireless: ['wirless', 'bt'],
+  inch: ['in'],
+  headphones: ['headphone'],
+  coffee: ['cofee'],
+  espresso: ['expresso'],
+  cancelling: ['canceling'],
+  stainless: ['ss'],
+  steel: ['stl'],
+  silver: ['slvr'],
+  navy: ['navy blue'],
+  green: ['grn'],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -447,11 +585,19 @@ function buildCatalogue() {
       const family = { category, popularity: 0, members: [] };
       for (const [model, ...values] of kept) {
         const facets = {
-          brand: familyBrand, series: v(series), model, noun,
+          brand: familyBrand,
+          series: v(series),
+          model,
+          noun,
           flag: flags.length > 0 ? { display: flags.map((x) => x.display).join(' '), forms: flags.flatMap((x) => x.forms), parts: flags } : v(''),
         };
-        category.dims.forEach((dim, i) => { facets[dim.key] = values[i]; });
-        const title = category.order.map((key) => facets[key].display).filter((d) => d !== '').join(' ');
+        category.dims.forEach((dim, i) => {
+          facets[dim.key] = values[i];
+        });
+        const title = category.order
+          .map((key) => facets[key].display)
+          .filter((d) => d !== '')
+          .join(' ');
         if (titles.has(title)) continue;
         titles.add(title);
         const item = { id: '', title, facets, family, category };
@@ -461,9 +607,13 @@ function buildCatalogue() {
       if (family.members.length > 0) families.push(family);
     }
   }
-  items.forEach((item, i) => { item.id = `p${String(i + 1).padStart(5, '0')}`; });
+  items.forEach((item, i) => {
+    item.id = `p${String(i + 1).padStart(5, '0')}`;
+  });
   // Popularity: Zipf over a random ranking of families, variants jittered within a family.
-  shuffled(families).forEach((family, rank) => { family.popularity = 1 / Math.sqrt(rank + 1); });
+  shuffled(families).forEach((family, rank) => {
+    family.popularity = 1 / Math.sqrt(rank + 1);
+  });
   for (const item of items) item.weight = item.family.popularity * (0.2 + rng());
   return { items, families };
 }
@@ -479,7 +629,11 @@ const variantKeys = (category) => ['model', ...category.dims.map((d) => d.key)];
 function say(item, key) {
   const facet = item.facets[key];
   if (facet === undefined || facet.forms.length === 0 || (facet.display === '' && key !== 'noun')) return '';
-  if (key === 'flag') return facet.parts.filter(() => chance(0.7)).map((p) => pickForm(p.forms)).join(' ');
+  if (key === 'flag')
+    return facet.parts
+      .filter(() => chance(0.7))
+      .map((p) => pickForm(p.forms))
+      .join(' ');
   return pickForm(facet.forms);
 }
 
@@ -495,7 +649,10 @@ function modelQuery(item) {
   if (hasModel) keys.push('model');
   const dims = category.dims.map((d) => d.key);
   if (dims.includes('edition')) keys.push('edition');
-  const extra = sampleInOrder(dims.filter((k) => k !== 'edition'), int(0, 2));
+  const extra = sampleInOrder(
+    dims.filter((k) => k !== 'edition'),
+    int(0, 2),
+  );
   if (chance(0.35)) keys.push('noun');
   keys.push(...extra);
   return keys;
@@ -525,7 +682,13 @@ function render(item, keys) {
     words.push(said);
     expressed.add(key);
   }
-  return { words: words.join(' ').split(' ').filter((w) => w !== ''), expressed };
+  return {
+    words: words
+      .join(' ')
+      .split(' ')
+      .filter((w) => w !== ''),
+    expressed,
+  };
 }
 
 /** A fragment of the title: words dropped at random, the tail sometimes cut off. */
@@ -547,9 +710,32 @@ function shorten(words) {
 }
 
 const KEY_NEIGHBOURS = {
-  a: 'qsz', b: 'vgn', c: 'xdv', d: 'sfe', e: 'wrd', f: 'dgr', g: 'fht', h: 'gjy', i: 'uok', j: 'hku', k: 'jli',
-  l: 'kop', m: 'nj', n: 'bmh', o: 'ipl', p: 'ol', q: 'wa', r: 'etf', s: 'adw', t: 'ryg', u: 'yij', v: 'cbf',
-  w: 'qes', x: 'zcs', y: 'tuh', z: 'xa',
+  a: 'qsz',
+  b: 'vgn',
+  c: 'xdv',
+  d: 'sfe',
+  e: 'wrd',
+  f: 'dgr',
+  g: 'fht',
+  h: 'gjy',
+  i: 'uok',
+  j: 'hku',
+  k: 'jli',
+  l: 'kop',
+  m: 'nj',
+  n: 'bmh',
+  o: 'ipl',
+  p: 'ol',
+  q: 'wa',
+  r: 'etf',
+  s: 'adw',
+  t: 'ryg',
+  u: 'yij',
+  v: 'cbf',
+  w: 'qes',
+  x: 'zcs',
+  y: 'tuh',
+  z: 'xa',
 };
 
 /** One typo in one word of four or more letters: swapped, dropped, doubled or mistyped letter. */
@@ -576,7 +762,10 @@ function makeQuery(item) {
   else if (roll < 0.65) built = render(item, shopperQuery(item));
   else if (roll < 0.85) built = titleQuery(item);
   else {
-    built = render(item, modelQuery(item).filter((k) => k !== 'edition'));
+    built = render(
+      item,
+      modelQuery(item).filter((k) => k !== 'edition'),
+    );
     const intent = pick(item.category.intents).split(' ');
     built.words = chance(0.5) ? [...intent, ...built.words] : [...built.words, ...intent];
   }
@@ -595,9 +784,7 @@ function makeQuery(item) {
 /** Siblings that differ from `item` in a variant attribute the query names: true hard negatives. */
 function hardNegatives(item, expressed) {
   if (expressed.length === 0) return [];
-  return item.family.members.filter(
-    (other) => other !== item && expressed.some((key) => other.facets[key].display !== item.facets[key].display),
-  );
+  return item.family.members.filter((other) => other !== item && expressed.some((key) => other.facets[key].display !== item.facets[key].display));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ const pct = (x: number) => (100 * x).toFixed(1);
  */
 export function formatEvalSummary(e: EvalEntry): string {
   const keys = Object.keys(e.exact);
-  const lines = [`step ${e.step} · ${e.queries.count} queries (${e.queries.withoutRelevant} without relevant items) · ${e.corpus.count} items · index ${String(e.index.spec.type)}`];
+  const lines = [
+    `step ${e.step} · ${e.queries.count} queries (${e.queries.withoutRelevant} without relevant items) · ${e.corpus.count} items · index ${String(e.index.spec.type)}`,
+  ];
   for (const n of e.index.notes) lines.push(`  note: ${n}`);
   const cols: { head: string; value: (k: string) => number | undefined }[] = [{ head: e.failures.search ?? 'exact', value: (k) => e.exact[k] }];
   if (e.ann) cols.push({ head: e.annFailures?.search ?? 'ANN', value: (k) => e.ann?.[k] }, { head: 'ANN gap', value: (k) => e.annGap?.[k] });
@@ -41,22 +43,42 @@ export function formatEvalSummary(e: EvalEntry): string {
   const widths = cols.map((c) => Math.max(6, c.head.length));
   lines.push(`${'metric'.padEnd(10)}${cols.map((c, i) => `  ${c.head.padStart(widths[i])}`).join('')}`);
   for (const k of keys) {
-    lines.push(`${k.padEnd(10)}${cols.map((c, i) => { const v = c.value(k); return `  ${(v === undefined ? '–' : pct(v).trim()).padStart(widths[i])}`; }).join('')}`);
+    lines.push(
+      `${k.padEnd(10)}${cols
+        .map((c, i) => {
+          const v = c.value(k);
+          return `  ${(v === undefined ? '–' : pct(v).trim()).padStart(widths[i])}`;
+        })
+        .join('')}`,
+    );
   }
   for (const f of [e.failures, e.annFailures]) {
     if (!f) continue;
-    const labels = Object.entries(f.byLabel).filter(([, n]) => n > 0).map(([l, n]) => `${l} ${n}`).join(', ');
-    lines.push(`failing queries of the ${f.search ?? 'configured'} search (no relevant item in the top ${f.k}): ${f.count}${labels ? ` — ${labels}` : ''}${f.file ? ` (eval/${f.file})` : ''}`);
+    const labels = Object.entries(f.byLabel)
+      .filter(([, n]) => n > 0)
+      .map(([l, n]) => `${l} ${n}`)
+      .join(', ');
+    lines.push(
+      `failing queries of the ${f.search ?? 'configured'} search (no relevant item in the top ${f.k}): ${f.count}${labels ? ` — ${labels}` : ''}${f.file ? ` (eval/${f.file})` : ''}`,
+    );
   }
-  lines.push(`encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`);
-  if (e.lexical) lines.push(`BM25 (k1 ${e.lexical.params.k1}, b ${e.lexical.params.b}, ${e.lexical.tokenizer}): index ${e.lexical.reused ? 'reused' : `built in ${(e.lexical.buildMs / 1000).toFixed(1)} s`} · search ${(e.lexical.searchMs / 1000).toFixed(2)} s`);
+  lines.push(
+    `encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`,
+  );
+  if (e.lexical)
+    lines.push(
+      `BM25 (k1 ${e.lexical.params.k1}, b ${e.lexical.params.b}, ${e.lexical.tokenizer}): index ${e.lexical.reused ? 'reused' : `built in ${(e.lexical.buildMs / 1000).toFixed(1)} s`} · search ${(e.lexical.searchMs / 1000).toFixed(2)} s`,
+    );
   return lines.join('\n');
 }
 
 /** `retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]` in the background trainer process. */
 export async function evalCommand(args: EvalArgs): Promise<number> {
   const job = resolveEvalTarget(args.target, args.checkpoint);
-  const bar = new cliProgress.SingleBar({ format: '{phase} |{bar}| {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: '{phase} |{bar}| {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   let phase = '';
   let entry: EvalEntry | null = null;
   let failuresFile = '';

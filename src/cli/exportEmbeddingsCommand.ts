@@ -39,7 +39,9 @@ export async function exportEmbeddingsCommand(args: ExportEmbeddingsArgs): Promi
     console.log(`${r.count} points (step ${r.step}) → ${r.vectors}\n${' '.repeat(String(r.count).length + 20)}${r.metadata}`);
     console.log('load both at https://projector.tensorflow.org (Load → vectors, then metadata)');
     if (r.map) {
-      const extra = r.map.explained ? `, axes explain ${(100 * r.map.explained[0]).toFixed(1)}% + ${(100 * r.map.explained[1]).toFixed(1)}% of a total variance ${r.map.totalVariance!.toFixed(4)}` : '';
+      const extra = r.map.explained
+        ? `, axes explain ${(100 * r.map.explained[0]).toFixed(1)}% + ${(100 * r.map.explained[1]).toFixed(1)}% of a total variance ${r.map.totalVariance!.toFixed(4)}`
+        : '';
       console.log(`${r.map.method.toUpperCase()} map: spread (RMS distance from the centroid) ${r.map.spread.toFixed(4)}${extra}`);
     }
   }

@@ -11,7 +11,7 @@ import { isUtf8 } from 'buffer';
  */
 export function firstInvalidUtf8(buf: Uint8Array): number {
   if (isUtf8(buf)) return -1;
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     const b = buf[i];
     let n: number;
     let min: number;

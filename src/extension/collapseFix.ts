@@ -80,12 +80,14 @@ export function collapseRemedies(text: string): CollapseRemedy[] {
   const sg = effective(root, ['loss', 'stopGradient'], true);
   const sym = effective(root, ['loss', 'symmetric'], true);
   if (!sg || !sym) {
-    return [{
-      id: 'enable-sg-symmetric',
-      label: ENABLE_FIX_LABEL,
-      why: 'the stop-gradient removes the reward for pulling items together; the symmetric term pushes items apart',
-      settings: COLLAPSE_FIX_SETTINGS.map((p) => [[...p], true] as [string[], boolean]),
-    }];
+    return [
+      {
+        id: 'enable-sg-symmetric',
+        label: ENABLE_FIX_LABEL,
+        why: 'the stop-gradient removes the reward for pulling items together; the symmetric term pushes items apart',
+        settings: COLLAPSE_FIX_SETTINGS.map((p) => [[...p], true] as [string[], boolean]),
+      },
+    ];
   }
   const w = effective(root, ['loss', 'symmetricWeight'], 0.05);
   const lr = effective(root, ['training', 'learningRate'], 0.00005);
@@ -94,13 +96,28 @@ export function collapseRemedies(text: string): CollapseRemedy[] {
   const out: CollapseRemedy[] = [];
   const w2 = round2(w > 0 ? Math.min(1, w * 2) : 0.05);
   if (w2 !== w) {
-    out.push({ id: 'symmetric-weight', label: `Raise symmetric weight to ${w2}`, why: `the symmetric term is what pushes items apart; w ${w} → ${w2} doubles its pull`, settings: [[['loss', 'symmetricWeight'], w2]] });
+    out.push({
+      id: 'symmetric-weight',
+      label: `Raise symmetric weight to ${w2}`,
+      why: `the symmetric term is what pushes items apart; w ${w} → ${w2} doubles its pull`,
+      settings: [[['loss', 'symmetricWeight'], w2]],
+    });
   }
   const lr2 = round2(lr / 2);
-  out.push({ id: 'learning-rate', label: `Halve learning rate to ${lr2}`, why: `a smaller step (${lr} → ${lr2}) keeps Adam from overshooting into the bunched state`, settings: [[['training', 'learningRate'], lr2]] });
+  out.push({
+    id: 'learning-rate',
+    label: `Halve learning rate to ${lr2}`,
+    why: `a smaller step (${lr} → ${lr2}) keeps Adam from overshooting into the bunched state`,
+    settings: [[['training', 'learningRate'], lr2]],
+  });
   if (adaptive && alpha > 0) {
     const a2 = round2(alpha / 2);
-    out.push({ id: 'alpha', label: `Lower α to ${a2}`, why: `a smaller α (${alpha} → ${a2}) makes δ/τ depend less on s(v,v⁻), the term that rewards similar items`, settings: [[['loss', 'alpha'], a2]] });
+    out.push({
+      id: 'alpha',
+      label: `Lower α to ${a2}`,
+      why: `a smaller α (${alpha} → ${a2}) makes δ/τ depend less on s(v,v⁻), the term that rewards similar items`,
+      settings: [[['loss', 'alpha'], a2]],
+    });
   }
   return out;
 }

@@ -60,7 +60,8 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg('retrievalLens.openFailure', (key: string) => s.navigator.openKey(key)),
     reg('retrievalLens.showEmbeddingMap', (arg?: unknown) => showEmbeddingMap(s, runDirOf(arg))),
     reg('retrievalLens.switchFailuresSearch', () => {
-      if (s.failures.switchSearch() < 0) void vscode.window.showInformationMessage('Retrieval Lens: this evaluation has failing queries of the exact search only.');
+      if (s.failures.switchSearch() < 0)
+        void vscode.window.showInformationMessage('Retrieval Lens: this evaluation has failing queries of the exact search only.');
       s.failuresView.message = s.failures.summary;
     }),
     reg('retrievalLens.showLog', () => s.log.show(true)),
@@ -89,7 +90,10 @@ async function pickConfig(s: Services, placeHolder: string): Promise<string | un
   const configs = s.registry.configPaths;
   if (configs.length === 1) return configs[0];
   if (configs.length === 0) {
-    const choice = await vscode.window.showInformationMessage('Retrieval Lens: this workspace has no experiment (*.rlens.json).', 'New Experiment from Example');
+    const choice = await vscode.window.showInformationMessage(
+      'Retrieval Lens: this workspace has no experiment (*.rlens.json).',
+      'New Experiment from Example',
+    );
     if (choice) await vscode.commands.executeCommand('retrievalLens.newExperimentFromExample');
     return undefined;
   }
@@ -102,7 +106,7 @@ async function pickConfig(s: Services, placeHolder: string): Promise<string | un
 
 async function startTraining(s: Services, uri?: vscode.Uri): Promise<void> {
   if (!requireTrust('Training')) return;
-  const configPath = uri && isExperimentConfig(uri.fsPath) ? uri.fsPath : activeConfig() ?? (await pickConfig(s, 'Train which experiment?'));
+  const configPath = uri && isExperimentConfig(uri.fsPath) ? uri.fsPath : (activeConfig() ?? (await pickConfig(s, 'Train which experiment?')));
   if (!configPath) return;
   const live = s.training.current;
   if (live) {
@@ -199,7 +203,12 @@ async function pickRun(s: Services, placeHolder: string, filter: (dir: string) =
   const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
   if (!picked) return undefined;
   if (!picked.browse) return picked.dir;
-  const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Open Run', title: 'A run folder (with meta.json)' });
+  const folder = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Open Run',
+    title: 'A run folder (with meta.json)',
+  });
   const dir = folder?.[0]?.fsPath;
   if (dir && !fs.existsSync(path.join(dir, 'meta.json')) && !fs.existsSync(path.join(dir, 'events.jsonl'))) {
     void vscode.window.showErrorMessage(`Retrieval Lens: ${dir} is not a run folder (no meta.json or events.jsonl).`);
@@ -215,10 +224,13 @@ async function evaluateRun(s: Services, dir?: string): Promise<void> {
   if (!runDir) {
     const shown = s.shown.header;
     const shownOk = shown && shown.status !== 'running' && s.registry.find(shown.runDir);
-    runDir = shownOk && hasCheckpoint(shownOk) ? shown.runDir : await pickRun(s, 'Evaluate which run?', (d) => {
-      const r = s.registry.find(d);
-      return !!r && hasCheckpoint(r) && r.status !== 'running';
-    });
+    runDir =
+      shownOk && hasCheckpoint(shownOk)
+        ? shown.runDir
+        : await pickRun(s, 'Evaluate which run?', (d) => {
+            const r = s.registry.find(d);
+            return !!r && hasCheckpoint(r) && r.status !== 'running';
+          });
   }
   if (!runDir) return;
   if (s.training.isLiveRun(runDir)) {
@@ -230,7 +242,11 @@ async function evaluateRun(s: Services, dir?: string): Promise<void> {
   s.shown.show(result.runDir);
   loadFailuresOf(s, result.runDir);
   s.runsTree.refresh();
-  const choice = await vscode.window.showInformationMessage(`Retrieval Lens: ${path.basename(result.runDir)} — ${evaluationSummary(result.entry)}.`, 'Show Failing Queries', 'Show Embedding Map');
+  const choice = await vscode.window.showInformationMessage(
+    `Retrieval Lens: ${path.basename(result.runDir)} — ${evaluationSummary(result.entry)}.`,
+    'Show Failing Queries',
+    'Show Embedding Map',
+  );
   if (choice === 'Show Failing Queries') await vscode.commands.executeCommand('retrievalLens.failures.focus');
   else if (choice === 'Show Embedding Map') s.embeddingMaps.show(result.runDir);
 }
@@ -243,10 +259,13 @@ async function showEmbeddingMap(s: Services, dir?: string): Promise<void> {
   if (!runDir) {
     const shown = s.shown.header;
     const shownOk = shown && s.registry.find(shown.runDir);
-    runDir = shownOk && hasCheckpoint(shownOk) ? shown.runDir : await pickRun(s, 'Embedding map of which run?', (d) => {
-      const r = s.registry.find(d);
-      return !!r && hasCheckpoint(r);
-    });
+    runDir =
+      shownOk && hasCheckpoint(shownOk)
+        ? shown.runDir
+        : await pickRun(s, 'Embedding map of which run?', (d) => {
+            const r = s.registry.find(d);
+            return !!r && hasCheckpoint(r);
+          });
   }
   if (runDir) s.embeddingMaps.show(runDir);
 }
@@ -255,9 +274,15 @@ async function newExperimentFromExample(s: Services): Promise<void> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   let parent: string | undefined;
   if (folders.length === 1) parent = folders[0].uri.fsPath;
-  else if (folders.length > 1) parent = (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Create the example experiment in which folder?' }))?.uri.fsPath;
+  else if (folders.length > 1)
+    parent = (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Create the example experiment in which folder?' }))?.uri.fsPath;
   else {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Create Here', title: 'Folder for the example experiment' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Create Here',
+      title: 'Folder for the example experiment',
+    });
     parent = picked?.[0]?.fsPath;
   }
   if (!parent) return;

@@ -48,7 +48,10 @@ export class ConfigDiagnostics implements vscode.Disposable {
     if (doc.uri.scheme !== 'file' || !isExperimentConfig(doc.uri.fsPath)) return;
     const problems = configProblems(doc.getText(), doc.uri.fsPath);
     this.counts.set(doc.uri.toString(), problems.length);
-    this.collection.set(doc.uri, problems.filter((p) => !shownByJsonService(p)).map((p) => toDiagnostic(doc, p)));
+    this.collection.set(
+      doc.uri,
+      problems.filter((p) => !shownByJsonService(p)).map((p) => toDiagnostic(doc, p)),
+    );
   }
 
   private updateSoon(doc: vscode.TextDocument): void {
@@ -56,10 +59,13 @@ export class ConfigDiagnostics implements vscode.Disposable {
     const key = doc.uri.toString();
     const t = this.timers.get(key);
     if (t) clearTimeout(t);
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      this.update(doc);
-    }, EDIT_DEBOUNCE_MS));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.update(doc);
+      }, EDIT_DEBOUNCE_MS),
+    );
   }
 
   /** How many problems a config has now (after validating it). */

@@ -78,30 +78,65 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     const training = this.training.isTraining(configPath);
 
     if (!vscode.workspace.isTrusted) {
-      lenses.push(new vscode.CodeLens(top, { title: '$(shield) Training disabled: workspace not trusted', command: 'workbench.trust.manage', tooltip: UNTRUSTED_EXPLANATION }));
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(shield) Training disabled: workspace not trusted',
+          command: 'workbench.trust.manage',
+          tooltip: UNTRUSTED_EXPLANATION,
+        }),
+      );
     } else if (!training) {
-      lenses.push(new vscode.CodeLens(top, { title: '$(play) Train', command: 'retrievalLens.startTraining', arguments: [doc.uri], tooltip: 'Train this experiment in the background trainer' }));
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(play) Train',
+          command: 'retrievalLens.startTraining',
+          arguments: [doc.uri],
+          tooltip: 'Train this experiment in the background trainer',
+        }),
+      );
     }
     if (training) {
       const stopping = this.training.current?.stopRequested;
-      lenses.push(new vscode.CodeLens(top, { title: stopping ? '$(loading~spin) Stopping…' : '$(debug-stop) Stop', command: 'retrievalLens.stopTraining', tooltip: 'Stop after the current step and write the last checkpoint' }));
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: stopping ? '$(loading~spin) Stopping…' : '$(debug-stop) Stop',
+          command: 'retrievalLens.stopTraining',
+          tooltip: 'Stop after the current step and write the last checkpoint',
+        }),
+      );
     }
-    const dashboardRun = training ? this.training.current?.runDir ?? undefined : lastRun?.dir;
-    lenses.push(new vscode.CodeLens(top, { title: '$(graph-line) Dashboard', command: 'retrievalLens.showDashboard', arguments: [dashboardRun], tooltip: 'Show this experiment\'s latest run in the dashboard' }));
+    const dashboardRun = training ? (this.training.current?.runDir ?? undefined) : lastRun?.dir;
+    lenses.push(
+      new vscode.CodeLens(top, {
+        title: '$(graph-line) Dashboard',
+        command: 'retrievalLens.showDashboard',
+        arguments: [dashboardRun],
+        tooltip: "Show this experiment's latest run in the dashboard",
+      }),
+    );
     const evaluable = runs.find((r) => hasCheckpoint(r) && r.status !== 'running');
     if (evaluable && vscode.workspace.isTrusted) {
-      lenses.push(new vscode.CodeLens(top, { title: '$(beaker) Evaluate last run', command: 'retrievalLens.evaluateRun', arguments: [evaluable.dir], tooltip: `Evaluate ${path.basename(evaluable.dir)} with Faiss on data.test` }));
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(beaker) Evaluate last run',
+          command: 'retrievalLens.evaluateRun',
+          arguments: [evaluable.dir],
+          tooltip: `Evaluate ${path.basename(evaluable.dir)} with Faiss on data.test`,
+        }),
+      );
     }
 
     if (anchors.loss) {
       const loss = this.lossValues(configPath, lastRun?.lastStep ?? null, lastRun?.status ?? '');
       if (loss) {
-        lenses.push(new vscode.CodeLens(span(anchors.loss), {
-          title: formatLossLens(loss.event, loss.source),
-          command: 'retrievalLens.showDashboard',
-          arguments: [loss.runDir],
-          tooltip: formatLossLensTooltip(loss.event),
-        }));
+        lenses.push(
+          new vscode.CodeLens(span(anchors.loss), {
+            title: formatLossLens(loss.event, loss.source),
+            command: 'retrievalLens.showDashboard',
+            arguments: [loss.runDir],
+            tooltip: formatLossLensTooltip(loss.event),
+          }),
+        );
       }
     }
 
@@ -109,18 +144,24 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
       const a = anchors.data.find((x) => x.key === d.key);
       if (!a) continue;
       const state = this.data.get(d);
-      lenses.push(new vscode.CodeLens(span(a.property), {
-        title: formatDataLens(state),
-        command: state.kind === 'error' ? '' : 'vscode.open',
-        arguments: state.kind === 'error' ? undefined : [vscode.Uri.file(d.absPath)],
-        tooltip: state.kind === 'loaded' ? `${d.absPath}\n(${state.from === 'run' ? 'as loaded by the trainer' : 'counted in the background'})` : d.absPath,
-      }));
+      lenses.push(
+        new vscode.CodeLens(span(a.property), {
+          title: formatDataLens(state),
+          command: state.kind === 'error' ? '' : 'vscode.open',
+          arguments: state.kind === 'error' ? undefined : [vscode.Uri.file(d.absPath)],
+          tooltip: state.kind === 'loaded' ? `${d.absPath}\n(${state.from === 'run' ? 'as loaded by the trainer' : 'counted in the background'})` : d.absPath,
+        }),
+      );
     }
     return lenses;
   }
 
   /** The step to summarise above `loss`: live (this config's run is running) or the last run's. */
-  private lossValues(configPath: string, lastRunStep: StepEvent | null, lastStatus: string): { event: StepEvent; source: LossLensSource; runDir?: string } | null {
+  private lossValues(
+    configPath: string,
+    lastRunStep: StepEvent | null,
+    lastStatus: string,
+  ): { event: StepEvent; source: LossLensSource; runDir?: string } | null {
     const live = this.training.current;
     if (live && samePath(live.configPath, configPath) && live.last) {
       return { event: live.last, source: { kind: 'live', totalSteps: live.totalSteps }, runDir: live.runDir ?? undefined };

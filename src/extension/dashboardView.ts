@@ -80,7 +80,12 @@ export class DashboardPanel implements vscode.WebviewPanelSerializer, vscode.Dis
       this.panel.reveal(column);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_PANEL_TYPE, panelTitle(this.shown.header?.name), column, dashboardWebviewOptions(this.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      DASHBOARD_PANEL_TYPE,
+      panelTitle(this.shown.header?.name),
+      column,
+      dashboardWebviewOptions(this.extensionUri),
+    );
     this.adopt(panel);
   }
 

@@ -42,7 +42,8 @@ function dataBytes(p: string): number {
   try {
     const s = fs.statSync(p);
     if (!s.isDirectory()) return s.size;
-    return fs.readdirSync(p, { recursive: true, withFileTypes: true })
+    return fs
+      .readdirSync(p, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .reduce((n, e) => n + fs.statSync(path.join(e.parentPath ?? p, e.name)).size, 0);
   } catch {
@@ -99,7 +100,10 @@ export class DataReports implements vscode.Disposable {
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => this.changed.fire(), 300);
     };
-    this.watchers.set(absPath, vscode.Disposable.from(w, w.onDidChange(changed), w.onDidCreate(changed), w.onDidDelete(changed), { dispose: () => timer && clearTimeout(timer) }));
+    this.watchers.set(
+      absPath,
+      vscode.Disposable.from(w, w.onDidChange(changed), w.onDidCreate(changed), w.onDidDelete(changed), { dispose: () => timer && clearTimeout(timer) }),
+    );
   }
 
   private keyOf(d: DataSpecOf): string {
@@ -112,11 +116,14 @@ export class DataReports implements vscode.Disposable {
     const t0 = Date.now();
     try {
       report = d.what === 'items' ? (await loadCorpus(d.spec)).report : (await loadExamples(d.spec)).report;
-      const n = d.what === 'items' ? report.items ?? 0 : report.examples;
+      const n = d.what === 'items' ? (report.items ?? 0) : report.examples;
       state = { kind: 'loaded', examples: n, badLines: report.badCount, what: d.what, from: 'load' };
       const share = report.linesRead > 0 ? report.badCount / report.linesRead : 0;
       if (share > d.maxBadLineShare) {
-        state = { kind: 'error', message: `${(share * 100).toFixed(1)}% bad lines > data.maxBadLineShare ${(d.maxBadLineShare * 100).toFixed(1)}%: loading will fail` };
+        state = {
+          kind: 'error',
+          message: `${(share * 100).toFixed(1)}% bad lines > data.maxBadLineShare ${(d.maxBadLineShare * 100).toFixed(1)}%: loading will fail`,
+        };
       }
       this.log.debug(`counted ${d.spec.label}: ${n} ${d.what}, ${report.badCount} bad lines (${Date.now() - t0} ms)`);
     } catch (e) {

@@ -34,13 +34,15 @@ export function dataSpecsOf(configPath: string, text: string): DataSpecOf[] {
     const a = anchors.data.find((d) => d.key === key);
     if (!a || a.value === '') return [];
     const absPath = path.isAbsolute(a.value) ? a.value : path.resolve(baseDir, a.value);
-    const split = key === 'train' ? data.trainSplit ?? 'train' : key === 'test' ? data.testSplit ?? 'test' : undefined;
-    return [{
-      key,
-      absPath,
-      spec: { path: absPath, format: data.format ?? 'auto', split, maxBadLineShare: 1, baseDir, label: `data.${key}` },
-      what: key === 'corpus' ? 'items' : 'examples',
-      maxBadLineShare: data.maxBadLineShare ?? 0.05,
-    } satisfies DataSpecOf];
+    const split = key === 'train' ? (data.trainSplit ?? 'train') : key === 'test' ? (data.testSplit ?? 'test') : undefined;
+    return [
+      {
+        key,
+        absPath,
+        spec: { path: absPath, format: data.format ?? 'auto', split, maxBadLineShare: 1, baseDir, label: `data.${key}` },
+        what: key === 'corpus' ? 'items' : 'examples',
+        maxBadLineShare: data.maxBadLineShare ?? 0.05,
+      } satisfies DataSpecOf,
+    ];
   });
 }

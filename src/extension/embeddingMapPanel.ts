@@ -20,16 +20,27 @@ export class EmbeddingMapPanels implements vscode.Disposable {
   private runDir: string | null = null;
   private job: TrainerHandle | null = null;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   /** Show the map of `runDir` (PCA), creating or reusing the panel. */
   show(runDir: string): void {
     this.runDir = runDir;
     if (!this.panel) {
       const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-      this.panel = vscode.window.createWebviewPanel(EMBEDDING_MAP_PANEL_TYPE, `Embedding Map: ${path.basename(runDir)}`, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media] });
+      this.panel = vscode.window.createWebviewPanel(EMBEDDING_MAP_PANEL_TYPE, `Embedding Map: ${path.basename(runDir)}`, vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: [media],
+      });
       const webview = this.panel.webview;
-      webview.html = renderMapHtml({ cspSource: webview.cspSource, nonce: makeNonce(), scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'embeddingMap.js')).toString(), title: 'Embedding Map' });
+      webview.html = renderMapHtml({
+        cspSource: webview.cspSource,
+        nonce: makeNonce(),
+        scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'embeddingMap.js')).toString(),
+        title: 'Embedding Map',
+      });
       webview.onDidReceiveMessage((raw) => void this.onMessage(raw));
       this.panel.onDidDispose(() => {
         this.panel = null;
@@ -52,15 +63,27 @@ export class EmbeddingMapPanels implements vscode.Disposable {
     this.job?.stop();
     this.post({ type: 'status', text: `encoding ${SAMPLE.items} items and ${SAMPLE.queries} queries, ${method.toUpperCase()}…` });
     const outDir = path.join(runDir, 'eval', 'embeddings');
-    const job = startEmbeddingExport({ runDir, outDir, ...SAMPLE, projection: method }, (m: FromTrainer) => {
-      if (m.type === 'embeddings' && m.map) {
-        this.post({ type: 'map', title: `${path.basename(runDir)} · step ${m.step}`, map: m.map, files: { vectors: m.vectors, metadata: m.metadata } });
-        this.log.info(`embedding map of ${runDir}: ${m.count} points, ${m.map.method} spread ${m.map.spread.toFixed(4)}; exported ${m.vectors}, ${m.metadata}`);
-      } else if (m.type === 'error') {
-        this.post({ type: 'status', text: `failed: ${m.message}` });
-        void vscode.window.showErrorMessage(`Retrieval Lens: embedding map of ${path.basename(runDir)} failed: ${m.message.split('\n')[0]}`);
-      }
-    }, { onOutput: (chunk, stream) => chunk.split('\n').filter((l) => l.trim()).forEach((l) => this.log.info(`[embeddings ${stream}] ${l}`)) });
+    const job = startEmbeddingExport(
+      { runDir, outDir, ...SAMPLE, projection: method },
+      (m: FromTrainer) => {
+        if (m.type === 'embeddings' && m.map) {
+          this.post({ type: 'map', title: `${path.basename(runDir)} · step ${m.step}`, map: m.map, files: { vectors: m.vectors, metadata: m.metadata } });
+          this.log.info(
+            `embedding map of ${runDir}: ${m.count} points, ${m.map.method} spread ${m.map.spread.toFixed(4)}; exported ${m.vectors}, ${m.metadata}`,
+          );
+        } else if (m.type === 'error') {
+          this.post({ type: 'status', text: `failed: ${m.message}` });
+          void vscode.window.showErrorMessage(`Retrieval Lens: embedding map of ${path.basename(runDir)} failed: ${m.message.split('\n')[0]}`);
+        }
+      },
+      {
+        onOutput: (chunk, stream) =>
+          chunk
+            .split('\n')
+            .filter((l) => l.trim())
+            .forEach((l) => this.log.info(`[embeddings ${stream}] ${l}`)),
+      },
+    );
     this.job = job;
     void job.done.then(() => {
       if (this.job === job) this.job = null;

@@ -48,67 +48,82 @@ export class EvaluationController implements vscode.Disposable {
       return Promise.resolve(null);
     }
     const title = `Evaluating ${path.basename(runDir)}`;
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
-      new Promise<Evaluated | null>((resolve) => {
-        let result: Evaluated | null = null;
-        let failed: string | null = null;
-        let reported = 0;
-        this.runDir = runDir;
-        this.log.info(`evaluating ${runDir}`);
-        const handle = startEvaluation({ runDir }, (m: FromTrainer) => {
-          switch (m.type) {
-            case 'progress': {
-              const phaseIndex = EVAL_PHASES.indexOf(m.phase);
-              const within = m.total > 0 ? Math.min(1, m.done / m.total) : 0;
-              const overall = ((phaseIndex + within) / EVAL_PHASES.length) * 100;
-              progress.report({ message: `${PHASE_TITLES[m.phase]}${m.total > 1 ? ` ${m.done}/${m.total}` : ''}…`, increment: Math.max(0, overall - reported) });
-              reported = Math.max(reported, overall);
-              break;
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (progress, token) =>
+        new Promise<Evaluated | null>((resolve) => {
+          let result: Evaluated | null = null;
+          let failed: string | null = null;
+          let reported = 0;
+          this.runDir = runDir;
+          this.log.info(`evaluating ${runDir}`);
+          const handle = startEvaluation(
+            { runDir },
+            (m: FromTrainer) => {
+              switch (m.type) {
+                case 'progress': {
+                  const phaseIndex = EVAL_PHASES.indexOf(m.phase);
+                  const within = m.total > 0 ? Math.min(1, m.done / m.total) : 0;
+                  const overall = ((phaseIndex + within) / EVAL_PHASES.length) * 100;
+                  progress.report({
+                    message: `${PHASE_TITLES[m.phase]}${m.total > 1 ? ` ${m.done}/${m.total}` : ''}…`,
+                    increment: Math.max(0, overall - reported),
+                  });
+                  reported = Math.max(reported, overall);
+                  break;
+                }
+                case 'log':
+                  this.log[m.level === 'warn' ? 'warn' : m.level === 'error' ? 'error' : m.level === 'debug' ? 'debug' : 'info'](m.message);
+                  break;
+                case 'error':
+                  failed = m.message;
+                  this.log.error(m.message);
+                  break;
+                case 'evaluated':
+                  result = { runDir: m.runDir, entry: m.entry, failuresFile: m.failuresFile };
+                  this.log.info(
+                    `evaluated ${m.runDir}: exact ${Object.entries(m.entry.exact)
+                      .map(([k, v]) => `${k} ${formatStat(v)}`)
+                      .join(', ')}; ${evaluationSummary(m.entry)}`,
+                  );
+                  break;
+                case 'done':
+                  if (m.status === 'failed' && !failed) failed = m.error?.message ?? 'the evaluation failed';
+                  break;
+                default:
+                  break;
+              }
+            },
+            {
+              onInvalid: (reason) => this.log.warn(`ignored an invalid evaluator message: ${reason}`),
+              onOutput: (chunk, stream) => {
+                for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[evaluator ${stream}] ${line.trimEnd()}`);
+              },
+            },
+          );
+          this.handle = handle;
+          const cancel = token.onCancellationRequested(() => {
+            this.log.info('evaluation cancelled');
+            handle.stop();
+          });
+          void handle.done.then((done) => {
+            cancel.dispose();
+            this.handle = undefined;
+            this.runDir = undefined;
+            if (result) {
+              this.evaluated.fire(result);
+            } else if (!token.isCancellationRequested) {
+              const why = failed ?? (done ? `ended as ${done.status}` : (handle.failure?.message ?? 'the evaluator exited unexpectedly'));
+              if (!done && handle.failure) this.log.error(handle.failure.message);
+              void vscode.window
+                .showErrorMessage(`Retrieval Lens: evaluation of ${path.basename(runDir)} failed: ${why.split('\n')[0]}`, 'Show Log')
+                .then((c) => {
+                  if (c) this.log.show(true);
+                });
             }
-            case 'log':
-              this.log[m.level === 'warn' ? 'warn' : m.level === 'error' ? 'error' : m.level === 'debug' ? 'debug' : 'info'](m.message);
-              break;
-            case 'error':
-              failed = m.message;
-              this.log.error(m.message);
-              break;
-            case 'evaluated':
-              result = { runDir: m.runDir, entry: m.entry, failuresFile: m.failuresFile };
-              this.log.info(`evaluated ${m.runDir}: exact ${Object.entries(m.entry.exact).map(([k, v]) => `${k} ${formatStat(v)}`).join(', ')}; ${evaluationSummary(m.entry)}`);
-              break;
-            case 'done':
-              if (m.status === 'failed' && !failed) failed = m.error?.message ?? 'the evaluation failed';
-              break;
-            default:
-              break;
-          }
-        }, {
-          onInvalid: (reason) => this.log.warn(`ignored an invalid evaluator message: ${reason}`),
-          onOutput: (chunk, stream) => {
-            for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[evaluator ${stream}] ${line.trimEnd()}`);
-          },
-        });
-        this.handle = handle;
-        const cancel = token.onCancellationRequested(() => {
-          this.log.info('evaluation cancelled');
-          handle.stop();
-        });
-        void handle.done.then((done) => {
-          cancel.dispose();
-          this.handle = undefined;
-          this.runDir = undefined;
-          if (result) {
-            this.evaluated.fire(result);
-          } else if (!token.isCancellationRequested) {
-            const why = failed ?? (done ? `ended as ${done.status}` : (handle.failure?.message ?? 'the evaluator exited unexpectedly'));
-            if (!done && handle.failure) this.log.error(handle.failure.message);
-            void vscode.window.showErrorMessage(`Retrieval Lens: evaluation of ${path.basename(runDir)} failed: ${why.split('\n')[0]}`, 'Show Log').then((c) => {
-              if (c) this.log.show(true);
-            });
-          }
-          resolve(result);
-        });
-      }),
+            resolve(result);
+          });
+        }),
     );
   }
 

@@ -44,7 +44,13 @@ export function exampleConfigForWorkspace(text: string): string {
   }
   // The last property: the comma before it goes instead (comments in between stay).
   const comma = followedByComma ? -1 : lastCommaBefore(text, start);
-  const cuts: [number, number][] = comma === -1 ? [[start, end]] : [[comma, comma + 1], [start, end]];
+  const cuts: [number, number][] =
+    comma === -1
+      ? [[start, end]]
+      : [
+          [comma, comma + 1],
+          [start, end],
+        ];
   return cutRanges(text, cuts);
 }
 

@@ -61,7 +61,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_PANEL_TYPE, dashboardPanel),
   );
 
-  const runsTree = new RunsTreeProvider(registry, (dir) => training.isLiveRun(dir), () => shown.runDir);
+  const runsTree = new RunsTreeProvider(
+    registry,
+    (dir) => training.isLiveRun(dir),
+    () => shown.runDir,
+  );
   const failures = new FailuresTreeProvider();
   const failuresView = vscode.window.createTreeView(FAILURES_VIEW_ID, { treeDataProvider: failures, showCollapseAll: true });
   const navigator = new FailureNavigator(failures, failuresView);
@@ -76,7 +80,21 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(new RunStatusBar(training, shown));
 
   const services: Services = {
-    context, log, registry, training, evaluation, shown, dashboardView, dashboardPanel, runsTree, failures, failuresView, navigator, configDiagnostics, dataReports, embeddingMaps,
+    context,
+    log,
+    registry,
+    training,
+    evaluation,
+    shown,
+    dashboardView,
+    dashboardPanel,
+    runsTree,
+    failures,
+    failuresView,
+    navigator,
+    configDiagnostics,
+    dataReports,
+    embeddingMaps,
   };
   sub(...registerCommands(services));
   sub(

@@ -69,12 +69,16 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
     `- **Best positive**: ${formatRank(r)} (top ${r.topK.length} retrieved)`,
   );
   if (ev) {
-    out.push(`- **Ranks**: ${escapeMarkdown(search)} ${rankCell(ev.rank, r.rankCutoff)} · BM25 ${ev.bm25Rank === undefined ? 'not run' : rankCell(ev.bm25Rank, r.rankCutoff)}${ev.bm25Score !== undefined ? ` (score ${ev.bm25Score.toFixed(2)})` : ''}`);
+    out.push(
+      `- **Ranks**: ${escapeMarkdown(search)} ${rankCell(ev.rank, r.rankCutoff)} · BM25 ${ev.bm25Rank === undefined ? 'not run' : rankCell(ev.bm25Rank, r.rankCutoff)}${ev.bm25Score !== undefined ? ` (score ${ev.bm25Score.toFixed(2)})` : ''}`,
+    );
   }
   out.push('', '## Positive' + (r.positives.length === 1 ? '' : 's'), '', '| rank | item | s(q, v) | text |', '|---:|---|---:|---|');
   for (const p of r.positives) {
     const score = p.score === null ? `not returned by ${escapeMarkdown(search)}` : sim(p.score);
-    out.push(`| ${rankCell(p.rank, r.rankCutoff)} | \`${p.itemId.replace(/`/g, "'")}\` | ${score} | ${highlightTerms(p.text, matching)}${p.snippet ? ' _(snippet: its line changed)_' : ''} |`);
+    out.push(
+      `| ${rankCell(p.rank, r.rankCutoff)} | \`${p.itemId.replace(/`/g, "'")}\` | ${score} | ${highlightTerms(p.text, matching)}${p.snippet ? ' _(snippet: its line changed)_' : ''} |`,
+    );
   }
   if (ev) {
     out.push('', '## Evidence', '');
@@ -87,7 +91,10 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
         '|---|---:|---:|---:|---:|---|',
       );
       for (const m of ev.matchingTerms) {
-        const seen = m.querySeen && m.positiveSeen ? 'both' : [m.querySeen ? null : 'not by the query tower', m.positiveSeen ? null : 'not by the item tower'].filter(Boolean).join(', ');
+        const seen =
+          m.querySeen && m.positiveSeen
+            ? 'both'
+            : [m.querySeen ? null : 'not by the query tower', m.positiveSeen ? null : 'not by the item tower'].filter(Boolean).join(', ');
         out.push(`| ${escapeMarkdown(m.term)} | ${m.idf.toFixed(2)} | ${m.df} | ${m.queryWord} | ${m.positiveWord} | ${seen} |`);
       }
       out.push('');
@@ -96,15 +103,23 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
     out.push(
       `Neighbourhood of the top ${r.topK.length}: median s(v, item) ${sim(nb.simToPositiveMedian)} · pairwise s(item, item) median ${sim(nb.pairwiseMedian)}, min ${sim(nb.pairwiseMin)} · ` +
         `median word overlap of their texts ${Number.isFinite(nb.wordOverlapMedian) ? `${Math.round(100 * nb.wordOverlapMedian)}%` : '–'} · scores spread ${Number.isFinite(nb.scoreSpread) ? nb.scoreSpread.toFixed(4) : '–'}` +
-        (ev.closest ? ` · closest to the positive: \`${ev.closest.itemId.replace(/`/g, "'")}\` s(v, v̂) ${sim(ev.closest.sim)}${ev.closest.sameText ? ' (same text)' : ''}` : ''),
+        (ev.closest
+          ? ` · closest to the positive: \`${ev.closest.itemId.replace(/`/g, "'")}\` s(v, v̂) ${sim(ev.closest.sim)}${ev.closest.sameText ? ' (same text)' : ''}`
+          : ''),
       '',
     );
   }
   out.push(`## Top ${r.topK.length} retrieved`, '', '| # | item | s(q, item) | s(v, item) | text |', '|---:|---|---:|---:|---|');
   r.topK.forEach((t, i) => {
     const mark = t.relevant ? ' ✓' : '';
-    out.push(`| ${i + 1} | \`${t.itemId.replace(/`/g, "'")}\`${mark} | ${sim(t.score)} | ${sim(t.simToPositive)} | ${highlightTerms(t.text, queryWords)}${t.snippet ? ' _(snippet: its line changed)_' : ''} |`);
+    out.push(
+      `| ${i + 1} | \`${t.itemId.replace(/`/g, "'")}\`${mark} | ${sim(t.score)} | ${sim(t.simToPositive)} | ${highlightTerms(t.text, queryWords)}${t.snippet ? ' _(snippet: its line changed)_' : ''} |`,
+    );
   });
-  out.push('', '_s(q, item): the search\'s score (sorted); s(v, item): exact cosine of the best-ranked positive v and the retrieved item; ✓ marks a relevant item; **bold**: query words._', '');
+  out.push(
+    '',
+    "_s(q, item): the search's score (sorted); s(v, item): exact cosine of the best-ranked positive v and the retrieved item; ✓ marks a relevant item; **bold**: query words._",
+    '',
+  );
   return out.join('\n');
 }

@@ -112,9 +112,7 @@ export class FailureNavigator implements vscode.Disposable {
 
   /** Whether a tab with the detail preview is open. */
   private isPreviewVisible(): boolean {
-    return vscode.window.tabGroups.all.some((g) =>
-      g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('Failing Query')),
-    );
+    return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('Failing Query')));
   }
 
   dispose(): void {

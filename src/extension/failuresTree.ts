@@ -138,7 +138,19 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
       .filter((s) => s !== null)
       .join(' · ');
     const hasOther = fs.existsSync(failuresPath(runDir, which === 'exact' ? 'ann' : 'exact'));
-    this.loaded = { runDir, which, searchName, hasOther, groups, flat, nodes, groupNodes, evaluatedAt: evaluationTime(runDir), summary, badLines: read.badLines.length };
+    this.loaded = {
+      runDir,
+      which,
+      searchName,
+      hasOther,
+      groups,
+      flat,
+      nodes,
+      groupNodes,
+      evaluatedAt: evaluationTime(runDir),
+      summary,
+      badLines: read.badLines.length,
+    };
     this.watchSources(read.records);
     if (this.current && !nodes.has(this.current)) this.current = null;
     this.changed.fire(undefined);

@@ -61,10 +61,7 @@ export type LossLensSource = { kind: 'live'; totalSteps: number | null } | { kin
  */
 export function formatLossLens(e: StepEvent, source: LossLensSource): string {
   const parts = [formatDistribution('δ', e.diagnostics.dist.delta), formatDistribution('τ', e.diagnostics.dist.tau), formatCollapse(e)];
-  const tail =
-    source.kind === 'live'
-      ? `step ${e.step}${source.totalSteps ? `/${source.totalSteps}` : ''}`
-      : `last run, step ${e.step} (${source.status})`;
+  const tail = source.kind === 'live' ? `step ${e.step}${source.totalSteps ? `/${source.totalSteps}` : ''}` : `last run, step ${e.step} (${source.status})`;
   return [...parts.filter((p): p is string => p !== null), tail].join(' · ');
 }
 

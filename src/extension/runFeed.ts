@@ -50,7 +50,10 @@ export class RunFeed {
   private facts: RunEventFacts = { start: null, end: null, lastStep: 0 };
   private header: RunHeader | null = null;
 
-  constructor(runDir: string, private readonly opts: RunFeedOptions = {}) {
+  constructor(
+    runDir: string,
+    private readonly opts: RunFeedOptions = {},
+  ) {
     this.runDir = path.resolve(runDir);
     this.eventsFile = path.join(this.runDir, EVENTS_FILE);
   }

@@ -30,7 +30,7 @@ export function readRunHeader(runDir: string, facts: RunEventFacts, opts: Status
     const startName = facts.start?.config?.name;
     return {
       runDir: abs,
-      name: typeof startName === 'string' ? startName : folder?.slug ?? path.basename(abs),
+      name: typeof startName === 'string' ? startName : (folder?.slug ?? path.basename(abs)),
       status: facts.end?.status ?? 'unknown',
       backend: facts.start?.backend ?? '',
       step: Math.max(facts.lastStep, facts.end?.step ?? 0),
@@ -58,7 +58,13 @@ export function readRunHeader(runDir: string, facts: RunEventFacts, opts: Status
 export function sameHeader(a: RunHeader | null, b: RunHeader | null): boolean {
   if (a === null || b === null) return a === b;
   return (
-    a.runDir === b.runDir && a.name === b.name && a.status === b.status && a.backend === b.backend &&
-    a.step === b.step && a.totalSteps === b.totalSteps && a.startedAt === b.startedAt && a.configPath === b.configPath
+    a.runDir === b.runDir &&
+    a.name === b.name &&
+    a.status === b.status &&
+    a.backend === b.backend &&
+    a.step === b.step &&
+    a.totalSteps === b.totalSteps &&
+    a.startedAt === b.startedAt &&
+    a.configPath === b.configPath
   );
 }

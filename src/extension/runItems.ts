@@ -38,7 +38,9 @@ export function runTooltip(r: RunSummary): string {
   lines.push(`- step ${r.step}${r.totalSteps ? ` of ${r.totalSteps}` : ''}`);
   if (r.lastStep) {
     const ratio = r.lastStep.diagnostics?.collapse?.ratio;
-    lines.push(`- last logged step ${r.lastStep.step}: loss ${formatStat(r.lastStep.loss)}, ${formatRatio(ratio)}, ${r.lastStep.verdict.state} (${r.lastStep.verdict.reason})`);
+    lines.push(
+      `- last logged step ${r.lastStep.step}: loss ${formatStat(r.lastStep.loss)}, ${formatRatio(ratio)}, ${r.lastStep.verdict.state} (${r.lastStep.verdict.reason})`,
+    );
   }
   if (r.lastEval) {
     const m = Object.entries(r.lastEval.metrics)

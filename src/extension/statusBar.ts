@@ -14,7 +14,10 @@ export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('retrievalLens.run', vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly training: TrainingController, private readonly shown: ShownRun) {
+  constructor(
+    private readonly training: TrainingController,
+    private readonly shown: ShownRun,
+  ) {
     this.item.name = 'Retrieval Lens Run';
     this.item.command = 'retrievalLens.showDashboard';
     const update = () => this.update();
@@ -48,7 +51,9 @@ export class RunStatusBar implements vscode.Disposable {
         : state === 'warning' || state === 'collapsing' || state === 'never-separated'
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
-    this.item.tooltip = last ? `Retrieval Lens: ${run.name}, step ${last.step}\n${last.verdict.state}: ${last.verdict.reason}\nClick to open the dashboard` : 'Retrieval Lens: click to open the dashboard';
+    this.item.tooltip = last
+      ? `Retrieval Lens: ${run.name}, step ${last.step}\n${last.verdict.state}: ${last.verdict.reason}\nClick to open the dashboard`
+      : 'Retrieval Lens: click to open the dashboard';
     this.item.accessibilityInformation = { label: `Retrieval Lens run ${run.name}, step ${run.step}${last ? `, ${last.verdict.state}` : ''}` };
     this.item.show();
   }

@@ -107,7 +107,13 @@ export class TrainingController implements vscode.Disposable {
       if (live.runDir && samePath(this.memory?.get()?.runDir, live.runDir)) this.memory?.set(undefined);
       const end: TrainingEnd = done
         ? { configPath, runDir: done.runDir, status: done.status, step: done.step, error: done.error }
-        : { configPath, runDir: live.runDir, status: 'crashed', step: live.last?.step ?? 0, error: { message: handle.failure?.message ?? 'the trainer process exited without reporting an end' } };
+        : {
+            configPath,
+            runDir: live.runDir,
+            status: 'crashed',
+            step: live.last?.step ?? 0,
+            error: { message: handle.failure?.message ?? 'the trainer process exited without reporting an end' },
+          };
       if (!done) this.log.error(end.error!.message);
       this.log.info(`training ${end.status} at step ${end.step}${end.runDir ? ` (${path.basename(end.runDir)})` : ''}`);
       this.ended.fire(end);
@@ -144,7 +150,17 @@ export class TrainingController implements vscode.Disposable {
       }
       return undefined;
     }
-    const live: LiveTraining = { configPath: rec.configPath, runDir: rec.runDir, totalSteps: null, backend: null, examples: null, badLines: null, last: null, stopRequested: false, reattached: true };
+    const live: LiveTraining = {
+      configPath: rec.configPath,
+      runDir: rec.runDir,
+      totalSteps: null,
+      backend: null,
+      examples: null,
+      badLines: null,
+      last: null,
+      stopRequested: false,
+      reattached: true,
+    };
     this.live = live;
     const attached = watchDetachedRun(rec);
     this.attached = attached;

@@ -33,7 +33,10 @@ export class TrainingNotifications implements vscode.Disposable {
   private readonly problems = new VerdictProblems();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(training: TrainingController, private readonly actions: NotificationActions) {
+  constructor(
+    training: TrainingController,
+    private readonly actions: NotificationActions,
+  ) {
     this.disposables.push(
       this.problems,
       training.onDidStep((live) => {
@@ -46,7 +49,10 @@ export class TrainingNotifications implements vscode.Disposable {
       }),
       training.onDidFailToStart(async (f) => {
         const buttons = f.problems > 0 ? ['Show Problems', 'Show Log'] : ['Show Log'];
-        const choice = await vscode.window.showErrorMessage(`Retrieval Lens · ${path.basename(f.configPath)}: training could not start: ${firstLine(f.message)}`, ...buttons);
+        const choice = await vscode.window.showErrorMessage(
+          `Retrieval Lens · ${path.basename(f.configPath)}: training could not start: ${firstLine(f.message)}`,
+          ...buttons,
+        );
         if (choice === 'Show Log') actions.showLog();
         else if (choice === 'Show Problems') actions.showProblems();
       }),
@@ -132,7 +138,9 @@ export async function applyRemedyToConfig(configPath: string, remedy: CollapseRe
     const root = configTree(doc.getText());
     const n = root ? findNodeAtLocation(root, ['loss']) : undefined;
     if (n) editor.revealRange(new vscode.Range(doc.positionAt(n.offset), doc.positionAt(n.offset + n.length)));
-    void vscode.window.showInformationMessage(`Retrieval Lens: ${remedy.label} in ${path.basename(configPath)} — ${remedy.why}. Undo with Ctrl+Z; save and train again to apply.`);
+    void vscode.window.showInformationMessage(
+      `Retrieval Lens: ${remedy.label} in ${path.basename(configPath)} — ${remedy.why}. Undo with Ctrl+Z; save and train again to apply.`,
+    );
   }
   return ok;
 }

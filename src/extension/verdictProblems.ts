@@ -26,7 +26,11 @@ export class VerdictProblems implements vscode.Disposable {
       return;
     }
     const p = verdictProblem(doc.getText(), runName, e);
-    const d = new vscode.Diagnostic(new vscode.Range(doc.positionAt(p.span.offset), doc.positionAt(p.span.offset + p.span.length)), p.message, SEVERITY[p.severity]);
+    const d = new vscode.Diagnostic(
+      new vscode.Range(doc.positionAt(p.span.offset), doc.positionAt(p.span.offset + p.span.length)),
+      p.message,
+      SEVERITY[p.severity],
+    );
     d.source = 'Retrieval Lens';
     d.code = `collapse: ${e.verdict.state}`;
     this.collection.set(uri, [d]);

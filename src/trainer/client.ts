@@ -10,7 +10,15 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseFromTrainer, type DoneMessage, type EvaluateMessage, type ExportEmbeddingsMessage, type FromTrainer, type StartMessage, type ToTrainer } from './protocol';
+import {
+  parseFromTrainer,
+  type DoneMessage,
+  type EvaluateMessage,
+  type ExportEmbeddingsMessage,
+  type FromTrainer,
+  type StartMessage,
+  type ToTrainer,
+} from './protocol';
 
 /** The trainer entry: the webpack bundle beside this file, else the TypeScript source run through tsx. */
 export function trainerEntry(): { file: string; execArgv: string[] } {
@@ -50,7 +58,9 @@ export class TrainerProcessError extends Error {
       'spawn-failed': `the trainer process could not be started: ${detail ?? 'unknown error'}`,
     }[kind];
     // The first line (what a notification shows) ends with the last stderr line; the whole tail follows.
-    return tail.length > 0 ? `${head}: ${tail[tail.length - 1]}\nthe last lines of its stderr:\n  ${tail.join('\n  ')}` : `${head} (it wrote nothing to stderr)`;
+    return tail.length > 0
+      ? `${head}: ${tail[tail.length - 1]}\nthe last lines of its stderr:\n  ${tail.join('\n  ')}`
+      : `${head} (it wrote nothing to stderr)`;
   }
 }
 
@@ -96,7 +106,11 @@ export function startEvaluation(job: Omit<EvaluateMessage, 'type'>, onMessage: (
 }
 
 /** Encode a sample of a run's checkpoint, export it for the projector and optionally project it to 2-D, in a trainer process. */
-export function startEmbeddingExport(job: Omit<ExportEmbeddingsMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
+export function startEmbeddingExport(
+  job: Omit<ExportEmbeddingsMessage, 'type'>,
+  onMessage: (m: FromTrainer) => void,
+  opts: TrainerOptions = {},
+): TrainerHandle {
   return forkJob({ type: 'exportEmbeddings', ...job }, onMessage, opts);
 }
 
@@ -119,7 +133,12 @@ class LineTail {
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
   const entry = opts.entry ?? trainerEntry();
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: opts.env ?? process.env, detached: opts.detached ?? false });
+  const child = fork(entry.file, [], {
+    execArgv: entry.execArgv,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: opts.env ?? process.env,
+    detached: opts.detached ?? false,
+  });
   const stderrTail = new LineTail(STDERR_TAIL_LINES);
   child.stdout?.on('data', (d: Buffer) => opts.onOutput?.(d.toString(), 'stdout'));
   child.stderr?.on('data', (d: Buffer) => {

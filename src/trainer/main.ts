@@ -47,7 +47,15 @@ async function train(msg: StartMessage): Promise<void> {
       steps: msg.steps,
       runsRoot: msg.runsRoot,
       hooks: {
-        onRunCreated: (i) => void send({ type: 'started', runDir: i.runDir, totalSteps: i.totalSteps, backend: i.backend, examples: i.dataReport.examples, badLines: i.dataReport.badCount }),
+        onRunCreated: (i) =>
+          void send({
+            type: 'started',
+            runDir: i.runDir,
+            totalSteps: i.totalSteps,
+            backend: i.backend,
+            examples: i.dataReport.examples,
+            badLines: i.dataReport.badCount,
+          }),
         onStep: (e) => steps.push(e),
         onEval: (step, metrics) => void send({ type: 'eval', step, metrics }),
         onLog: (level, message) => void send({ type: 'log', level, message }),

@@ -9,7 +9,10 @@ export class LatestWinsThrottle<T> {
   private lastSent = -Infinity;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly intervalMs: number, private readonly send: (value: T) => void) {}
+  constructor(
+    private readonly intervalMs: number,
+    private readonly send: (value: T) => void,
+  ) {}
 
   push(value: T): void {
     this.pending = value;

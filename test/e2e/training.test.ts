@@ -21,7 +21,19 @@ import { parseFailures } from '../../src/extension/failureRecords';
 import { startCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, pressKey, codeLens, cursorPosition, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import {
+  activityItem,
+  pressKey,
+  codeLens,
+  cursorPosition,
+  dashboardFrame,
+  openWorkbench,
+  quickOpen,
+  runCommand,
+  treeRow,
+  waitFor,
+  type Workbench,
+} from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -80,18 +92,35 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     }
   });
 
-  await t.test('Start Training from the palette: the sidebar dashboard\'s step counter rises and the τ chart has points', async () => {
+  await t.test("Start Training from the palette: the sidebar dashboard's step counter rises and the τ chart has points", async () => {
     await quickOpen(page, 'shop.rlens.json');
     await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"loss"' }).waitFor({ timeout: 20_000 });
     await runCommand(page, 'Retrieval Lens: Start Training');
     const step = dash.locator('[data-role="run-step"]');
-    const first = await waitFor('a first logged step in the dashboard', async () => stepOf(await step.textContent()), (s) => s > 0, 90_000);
-    const later = await waitFor('the step counter to rise', async () => stepOf(await step.textContent()), (s) => s > first + 20, 30_000);
+    const first = await waitFor(
+      'a first logged step in the dashboard',
+      async () => stepOf(await step.textContent()),
+      (s) => s > 0,
+      90_000,
+    );
+    const later = await waitFor(
+      'the step counter to rise',
+      async () => stepOf(await step.textContent()),
+      (s) => s > first + 20,
+      30_000,
+    );
     wb!.log(`dashboard step ${first} → ${later}`);
     assert.match((await dash.locator('[data-role="run-status"]').textContent()) ?? '', /running/);
     const counts = await waitFor(
       'τ percentiles charted',
-      () => dash.locator('body').evaluate(() => (window as unknown as { __rlensDashboard: { pointCounts(): Record<string, { charted: number | null; logged: number }> } }).__rlensDashboard.pointCounts()),
+      () =>
+        dash
+          .locator('body')
+          .evaluate(() =>
+            (
+              window as unknown as { __rlensDashboard: { pointCounts(): Record<string, { charted: number | null; logged: number }> } }
+            ).__rlensDashboard.pointCounts(),
+          ),
       (c) => (c['hyper.p50']?.charted ?? 0) > 5 && (c['hyper.p05']?.charted ?? 0) > 5,
       20_000,
     );
@@ -114,13 +143,21 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       return step;
     };
     const s1 = await checkLens();
-    await waitFor('the loss lens to show a later step', async () => Number(/· step (\d+)\//.exec((await lens.textContent()) ?? '')?.[1] ?? -1), (s) => s > s1, 30_000);
+    await waitFor(
+      'the loss lens to show a later step',
+      async () => Number(/· step (\d+)\//.exec((await lens.textContent()) ?? '')?.[1] ?? -1),
+      (s) => s > s1,
+      30_000,
+    );
     const s2 = await checkLens();
     wb!.log(`loss lens step ${s1} → ${s2}`);
     // It sits right above the line of "loss".
     const lensBox = await lens.boundingBox();
     const lossLine = await page.locator('.editor-instance .view-line', { hasText: '"loss": {' }).first().boundingBox();
-    assert.ok(lensBox && lossLine && lensBox.y < lossLine.y && lossLine.y - lensBox.y < 2.5 * lossLine.height, `lens at y=${lensBox?.y}, loss line at y=${lossLine?.y}`);
+    assert.ok(
+      lensBox && lossLine && lensBox.y < lossLine.y && lossLine.y - lensBox.y < 2.5 * lossLine.height,
+      `lens at y=${lensBox?.y}, loss line at y=${lossLine?.y}`,
+    );
     await codeLens(page, '25,110 examples · 0 bad lines').first().waitFor({ timeout: 30_000 });
     await codeLens(page, '6,120 items · 0 bad lines').first().waitFor({ timeout: 30_000 });
     await codeLens(page, 'Stop').first().waitFor({ timeout: 10_000 });
@@ -143,17 +180,37 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     const step = dash.locator('[data-role="run-step"]');
     await waitFor(
       'a rebuilt dashboard page',
-      () => dash.locator('body').evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark !== true).catch(() => false),
+      () =>
+        dash
+          .locator('body')
+          .evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark !== true)
+          .catch(() => false),
       (rebuilt) => rebuilt,
       30_000,
     );
-    const shown = await waitFor('the dashboard back', async () => stepOf(await step.textContent().catch(() => null)), (s) => s > 0, 30_000);
-    await waitFor('the step counter to rise again', async () => stepOf(await step.textContent()), (s) => s > shown + 20, 30_000);
+    const shown = await waitFor(
+      'the dashboard back',
+      async () => stepOf(await step.textContent().catch(() => null)),
+      (s) => s > 0,
+      30_000,
+    );
+    await waitFor(
+      'the step counter to rise again',
+      async () => stepOf(await step.textContent()),
+      (s) => s > shown + 20,
+      30_000,
+    );
     // The reset holds every logged step (logEvery 5): about step / 5 points, not just the ones since the reload.
     await waitFor(
       'the whole history in the reloaded dashboard',
       async () => {
-        const logged = await dash.locator('body').evaluate(() => (window as unknown as { __rlensDashboard: { pointCounts(): Record<string, { logged: number }> } }).__rlensDashboard.pointCounts()['hyper.p50'].logged);
+        const logged = await dash
+          .locator('body')
+          .evaluate(
+            () =>
+              (window as unknown as { __rlensDashboard: { pointCounts(): Record<string, { logged: number }> } }).__rlensDashboard.pointCounts()['hyper.p50']
+                .logged,
+          );
         return { logged, step: stepOf(await step.textContent()) };
       },
       (v) => v.logged >= Math.floor(v.step / 5) - 50,
@@ -166,10 +223,17 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await dash.locator('[data-role="stop"]').click();
     await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
     runDir = onlyRun();
-    const run = await waitFor('meta.json to say stopped', async () => readRun(runDir), (r) => r.status === 'stopped', 20_000);
+    const run = await waitFor(
+      'meta.json to say stopped',
+      async () => readRun(runDir),
+      (r) => r.status === 'stopped',
+      20_000,
+    );
     assert.ok(run.meta?.checkpoints.last, 'the last checkpoint was written');
     await codeLens(page, 'Train').first().waitFor({ timeout: 20_000 });
-    await treeRow(page, 'Runs', /stopped/).first().waitFor({ timeout: 20_000 });
+    await treeRow(page, 'Runs', /stopped/)
+      .first()
+      .waitFor({ timeout: 20_000 });
     await wb!.shot('3-stopped');
   });
 
@@ -177,7 +241,9 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
   const preview = () => page.frameLocator('iframe.webview[src*="extensionId=vscode.markdown-language-features"]').first().frameLocator('iframe#active-frame');
   await t.test('Evaluate Run (real Faiss evaluation) lists the failing queries grouped by triage label with counts', async () => {
     await runCommand(page, 'Retrieval Lens: Evaluate Run');
-    await treeRow(page, 'Failing Queries', /rank [>\d]/).first().waitFor({ timeout: 180_000 });
+    await treeRow(page, 'Failing Queries', /rank [>\d]/)
+      .first()
+      .waitFor({ timeout: 180_000 });
     const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'eval/metrics.json'), 'utf8')) as EvalMetricsFile;
     const entry = metrics.evaluations.at(-1)!;
     const read = parseFailures(fs.readFileSync(path.join(runDir, 'eval/failures.jsonl'), 'utf8'));
@@ -186,14 +252,28 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     // The first (largest) group is expanded at the top, its row reading "<title> <count> · <share>%"
     // (e.g. "lexical miss 146 · 50%"): the text is the product's own formatting of this evaluation's file.
     const expectedGroup = `${TRIAGE_TITLES[groups[0].label]}${groupDescription(groups[0].items.length, read.records.length)}`;
-    const groupRow = treeRow(page, 'Failing Queries', TRIAGE_TITLES[groups[0].label]).filter({ hasText: groupDescription(groups[0].items.length, read.records.length) }).first();
+    const groupRow = treeRow(page, 'Failing Queries', TRIAGE_TITLES[groups[0].label])
+      .filter({ hasText: groupDescription(groups[0].items.length, read.records.length) })
+      .first();
     await groupRow.waitFor({ timeout: 10_000 });
     assert.equal(((await groupRow.textContent()) ?? '').replace(/\s+/g, ''), expectedGroup.replace(/\s+/g, ''));
     const firstItem = groups[0].items[0];
     await treeRow(page, 'Failing Queries', firstItem.query).first().waitFor({ timeout: 10_000 });
-    expected = flattenGroups(groups).slice(0, 2).map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query }));
+    expected = flattenGroups(groups)
+      .slice(0, 2)
+      .map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query }));
     // The dashboard got the evaluation as an eval point.
-    await waitFor('the eval point in the dashboard', () => dash.locator('body').evaluate(() => (window as unknown as { __rlensDashboard: { pointCounts(): { eval: { logged: number } } } }).__rlensDashboard.pointCounts().eval.logged), (n) => n > 0, 20_000);
+    await waitFor(
+      'the eval point in the dashboard',
+      () =>
+        dash
+          .locator('body')
+          .evaluate(
+            () => (window as unknown as { __rlensDashboard: { pointCounts(): { eval: { logged: number } } } }).__rlensDashboard.pointCounts().eval.logged,
+          ),
+      (n) => n > 0,
+      20_000,
+    );
     await wb!.shot('4-failing-queries');
   });
 
@@ -201,21 +281,46 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     // Failure rows say "rank >100 · …" or "rank 37 · …" (the group row "ranked low 420" must not match).
     const rows = page.locator('.pane:has(.pane-header[aria-label^="Failing Queries"]) .monaco-list-row', { hasText: /rank [>\d]/ });
     await rows.first().click();
-    const pos = await waitFor('the cursor on the query line', () => cursorPosition(page), (p) => p?.line === expected[0].line, 20_000);
+    const pos = await waitFor(
+      'the cursor on the query line',
+      () => cursorPosition(page),
+      (p) => p?.line === expected[0].line,
+      20_000,
+    );
     assert.ok(pos && pos.column > 1, 'the line is selected (cursor at its end)');
     await page.locator('.tabs-container .tab.active', { hasText: 'test.jsonl' }).first().waitFor({ timeout: 10_000 });
-    const selected = await page.locator('.editor-instance .view-line', { hasText: `"${expected[0].queryId}"` }).first().textContent();
+    const selected = await page
+      .locator('.editor-instance .view-line', { hasText: `"${expected[0].queryId}"` })
+      .first()
+      .textContent();
     assert.ok(selected?.includes(expected[0].queryId));
     await page.locator('.tab', { hasText: 'Failing Query' }).first().waitFor({ timeout: 20_000 });
-    await preview().locator('h2', { hasText: /Top \d+ retrieved/ }).waitFor({ timeout: 30_000 });
-    await waitFor('the detail of the clicked query', () => preview().locator('h1').first().textContent(), (h) => h === expected[0].query, 15_000);
+    await preview()
+      .locator('h2', { hasText: /Top \d+ retrieved/ })
+      .waitFor({ timeout: 30_000 });
+    await waitFor(
+      'the detail of the clicked query',
+      () => preview().locator('h1').first().textContent(),
+      (h) => h === expected[0].query,
+      15_000,
+    );
     await wb!.shot('5-jump-to-line');
   });
 
   await t.test('Next Failing Query (F4) walks to the next one', async () => {
     await pressKey(page, 'F4');
-    await waitFor('the cursor on the next query line', () => cursorPosition(page), (p) => p?.line === expected[1].line, 20_000);
-    await waitFor('the detail of the next query', () => preview().locator('h1').first().textContent(), (h) => h === expected[1].query, 15_000);
+    await waitFor(
+      'the cursor on the next query line',
+      () => cursorPosition(page),
+      (p) => p?.line === expected[1].line,
+      20_000,
+    );
+    await waitFor(
+      'the detail of the next query',
+      () => preview().locator('h1').first().textContent(),
+      (h) => h === expected[1].query,
+      15_000,
+    );
     await wb!.shot('6-next-failure');
   });
 
@@ -227,7 +332,12 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await row.waitFor({ timeout: 20_000 });
     await row.click();
     await page.locator('.notifications-toasts .notification-toast', { hasText: 'the file changed after the evaluation' }).first().waitFor({ timeout: 20_000 });
-    await waitFor('the cursor on the recorded line', () => cursorPosition(page), (p) => p?.line === expected[0].line, 20_000);
+    await waitFor(
+      'the cursor on the recorded line',
+      () => cursorPosition(page),
+      (p) => p?.line === expected[0].line,
+      20_000,
+    );
     await preview().locator('blockquote', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
     await wb!.shot('7-stale-file');
   });
@@ -243,7 +353,12 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     };
     walk(path.join(server!.root, 'ud', 'logs'));
     assert.ok(logs.length > 0, 'extension host logs found');
-    const errors = logs.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => /\[error\]/.test(l) && /retrieval-lens|Retrieval Lens|\[trainer\]/i.test(l)));
+    const errors = logs.flatMap((f) =>
+      fs
+        .readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => /\[error\]/.test(l) && /retrieval-lens|Retrieval Lens|\[trainer\]/i.test(l)),
+    );
     assert.deepEqual(errors, []);
   });
 });

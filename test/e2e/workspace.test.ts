@@ -17,7 +17,19 @@ import { readRun } from '../../src/core/runs';
 import { REPO, startCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, pressKey, codeLens, dashboardFrame, EXTENSION_ID, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import {
+  activityItem,
+  pressKey,
+  codeLens,
+  dashboardFrame,
+  EXTENSION_ID,
+  openWorkbench,
+  quickOpen,
+  runCommand,
+  treeRow,
+  waitFor,
+  type Workbench,
+} from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -74,7 +86,9 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await codeLens(page, '25,110 examples · 0 bad lines').first().waitFor({ timeout: 30_000 });
     await runCommand(page, 'Retrieval Lens: Start Training');
     // The command answered (its toast) without starting anything.
-    await toast(page, /Training is disabled: .*untrusted workspace/).first().waitFor({ timeout: 15_000 });
+    await toast(page, /Training is disabled: .*untrusted workspace/)
+      .first()
+      .waitFor({ timeout: 15_000 });
     assert.ok(!fs.existsSync(path.join(shop, 'runs')), 'no run was started');
     await runsPane.getByText('Training is disabled in an untrusted workspace').waitFor({ timeout: 10_000 });
     await wb!.shot('2-restricted');
@@ -82,7 +96,10 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
 
   await t.test('trusting the folder enables training at once (Train lens)', async () => {
     await runCommand(page, 'Workspaces: Manage Workspace Trust');
-    await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first().click({ timeout: 20_000 });
+    await page
+      .locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ })
+      .first()
+      .click({ timeout: 20_000 });
     await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: 20_000 });
     await pressKey(page, 'Control+W'); // the Workspace Trust editor
     await quickOpen(page, 'shop.rlens.json');
@@ -116,9 +133,14 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
 
   await t.test('bad lines of a data file appear as its diagnostics and in the data lens', async () => {
     const train = path.join(shop, 'data/train.jsonl');
-    const lines = fs.readFileSync(train, 'utf8').split('\n').filter((l) => l !== '').length;
+    const lines = fs
+      .readFileSync(train, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '').length;
     fs.appendFileSync(train, '{"query": "no positive here"}\n{not json\n');
-    await codeLens(page, /25,110 examples · \s*2 bad lines/).first().waitFor({ timeout: 40_000 });
+    await codeLens(page, /25,110 examples · \s*2 bad lines/)
+      .first()
+      .waitFor({ timeout: 40_000 });
     const rows = page.locator('.markers-panel .monaco-list-row', { hasText: 'Skipped by Retrieval Lens' });
     await rows.first().waitFor({ timeout: 20_000 });
     const texts = await rows.allTextContents();
@@ -129,15 +151,43 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
   });
 
   await t.test('a run started from the command line is followed live and can be stopped from the dashboard', async () => {
-    const small = ['model.vocabBuckets=4096', 'model.embeddingDim=16', 'model.hiddenDim=32', 'model.outputDim=16', 'training.batchSize=32', 'training.logEvery=5', 'training.checkpointEvery=100000', 'backend=wasm'];
-    cli = spawn(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'train', config, '--steps', '200000', ...small.flatMap((s) => ['--set', s])], { cwd: ws.dir, detached: true, stdio: 'ignore' });
+    const small = [
+      'model.vocabBuckets=4096',
+      'model.embeddingDim=16',
+      'model.hiddenDim=32',
+      'model.outputDim=16',
+      'training.batchSize=32',
+      'training.logEvery=5',
+      'training.checkpointEvery=100000',
+      'backend=wasm',
+    ];
+    cli = spawn(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'train', config, '--steps', '200000', ...small.flatMap((s) => ['--set', s])], {
+      cwd: ws.dir,
+      detached: true,
+      stdio: 'ignore',
+    });
     const cliExit = new Promise<number | null>((resolve) => cli!.once('exit', (code) => resolve(code)));
     const dash = dashboardFrame(page);
     await dash.locator('[data-role="run-status"]', { hasText: 'running' }).waitFor({ timeout: 90_000 });
-    const first = await waitFor('CLI steps in the dashboard', async () => stepOf(await dash.locator('[data-role="run-step"]').textContent()), (s) => s > 0, 60_000);
-    await waitFor('the step counter to rise', async () => stepOf(await dash.locator('[data-role="run-step"]').textContent()), (s) => s > first + 20, 30_000);
-    await treeRow(page, 'Runs', /running/).first().waitFor({ timeout: 20_000 });
-    await page.locator('.statusbar-item', { hasText: /shop-adaptive-softmax \d+\/200000/ }).first().waitFor({ timeout: 20_000 });
+    const first = await waitFor(
+      'CLI steps in the dashboard',
+      async () => stepOf(await dash.locator('[data-role="run-step"]').textContent()),
+      (s) => s > 0,
+      60_000,
+    );
+    await waitFor(
+      'the step counter to rise',
+      async () => stepOf(await dash.locator('[data-role="run-step"]').textContent()),
+      (s) => s > first + 20,
+      30_000,
+    );
+    await treeRow(page, 'Runs', /running/)
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await page
+      .locator('.statusbar-item', { hasText: /shop-adaptive-softmax \d+\/200000/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await wb!.shot('5-cli-run');
     await dash.locator('[data-role="stop"]').click();
     const explain = toast(page, /was started outside this window/).first();
@@ -153,21 +203,33 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await runCommand(page, 'Retrieval Lens: Open Dashboard in Editor');
     await page.locator('.tabs-container .tab', { hasText: 'Dashboard: shop-adaptive-softmax' }).waitFor({ timeout: 20_000 });
     const frames = page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`);
-    await waitFor('two dashboards showing the run', async () => {
-      let n = 0;
-      for (let i = 0; i < 2; i++) {
-        const name = await frames.nth(i).frameLocator('iframe#active-frame').locator('[data-role="run-name"]').textContent({ timeout: 2000 }).catch(() => null);
-        if (name === 'shop-adaptive-softmax') n++;
-      }
-      return n;
-    }, (n) => n === 2, 30_000);
+    await waitFor(
+      'two dashboards showing the run',
+      async () => {
+        let n = 0;
+        for (let i = 0; i < 2; i++) {
+          const name = await frames
+            .nth(i)
+            .frameLocator('iframe#active-frame')
+            .locator('[data-role="run-name"]')
+            .textContent({ timeout: 2000 })
+            .catch(() => null);
+          if (name === 'shop-adaptive-softmax') n++;
+        }
+        return n;
+      },
+      (n) => n === 2,
+      30_000,
+    );
     await wb!.shot('6-editor-dashboard');
     await pressKey(page, 'Control+W');
   });
 
   await t.test('a collapsing run offers "Enable stop-gradient and symmetric loss": one undoable edit of the config', async () => {
     const collapse = path.join(shop, 'collapse.rlens.json');
-    fs.writeFileSync(collapse, `{
+    fs.writeFileSync(
+      collapse,
+      `{
   // The paper's collapse: adaptive margin without stop-gradient and without the symmetric term.
   "name": "collapse",
   "data": { "train": "data/train.jsonl" },
@@ -181,7 +243,8 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
   "training": { "batchSize": 64, "learningRate": 0.002, "steps": 100000, "logEvery": 5 },
   "backend": "wasm"
 }
-`);
+`,
+    );
     await quickOpen(page, 'collapse.rlens.json');
     await page.locator('.tabs-container .tab.active', { hasText: 'collapse.rlens.json' }).waitFor({ timeout: 20_000 });
     await runCommand(page, 'Retrieval Lens: Start Training');

@@ -7,7 +7,10 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const JSON_SERVER = path.resolve(__dirname, '../../.cache/code-server/node_modules/code-server/lib/vscode/extensions/json-language-features/server/dist/node/jsonServerMain.js');
+export const JSON_SERVER = path.resolve(
+  __dirname,
+  '../../.cache/code-server/node_modules/code-server/lib/vscode/extensions/json-language-features/server/dist/node/jsonServerMain.js',
+);
 
 export interface LspDiagnostic {
   line: number;
@@ -53,7 +56,9 @@ export class JsonLanguageServer {
       this.buf = this.buf.subarray(h + 4 + len);
       if (msg.method === 'textDocument/publishDiagnostics') {
         const list = (msg.params.diagnostics as { range: { start: { line: number; character: number } }; message: string }[]).map((x) => ({
-          line: x.range.start.line + 1, column: x.range.start.character + 1, message: x.message,
+          line: x.range.start.line + 1,
+          column: x.range.start.character + 1,
+          message: x.message,
         }));
         this.diagnostics.set(msg.params.uri, list);
         for (const w of this.diagWaiters.filter((w) => w.uri === msg.params.uri)) {
@@ -91,7 +96,10 @@ export class JsonLanguageServer {
 
   /** Completion labels at a 1-based line/column. */
   async complete(file: string, line: number, column: number): Promise<string[]> {
-    const r = (await this.request('textDocument/completion', { textDocument: { uri: `file://${file}` }, position: { line: line - 1, character: column - 1 } })) as { items?: { label: string }[] } | { label: string }[] | null;
+    const r = (await this.request('textDocument/completion', {
+      textDocument: { uri: `file://${file}` },
+      position: { line: line - 1, character: column - 1 },
+    })) as { items?: { label: string }[] } | { label: string }[] | null;
     const items = Array.isArray(r) ? r : (r?.items ?? []);
     return items.map((i) => i.label);
   }

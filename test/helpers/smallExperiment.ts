@@ -7,7 +7,11 @@ export const SHOP_TEST = path.resolve(__dirname, '../../examples/shop/data/test.
 export const SHOP_CORPUS = path.resolve(__dirname, '../../examples/shop/data/corpus.jsonl');
 
 /** A temp folder with a small, fast experiment config (JSON with comments) over the bundled shop data. */
-export function smallExperiment(extra: { training?: object; loss?: object; data?: object; evaluation?: object; backend?: string } = {}): { dir: string; config: string; runs: string } {
+export function smallExperiment(extra: { training?: object; loss?: object; data?: object; evaluation?: object; backend?: string } = {}): {
+  dir: string;
+  config: string;
+  runs: string;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-test-'));
   const config = path.join(dir, 'small.rlens.json');
   const body = {

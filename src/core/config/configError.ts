@@ -12,7 +12,11 @@ export interface ConfigProblem {
 
 /** Thrown when a config cannot be read, parsed or validated; `problems` carries every located issue. */
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly problems: ConfigProblem[], headline?: string) {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+    headline?: string,
+  ) {
     super(headline ?? formatProblems(file, problems));
     this.name = 'ConfigError';
   }
@@ -20,7 +24,5 @@ export class ConfigError extends Error {
 
 /** `file:line:col: path: message` per problem, the format editors and terminals link. */
 export function formatProblems(file: string, problems: ConfigProblem[]): string {
-  return problems
-    .map((p) => `${file}:${p.line}:${p.column}: ${p.path ? p.path + ': ' : ''}${p.message}`)
-    .join('\n');
+  return problems.map((p) => `${file}:${p.line}:${p.column}: ${p.path ? p.path + ': ' : ''}${p.message}`).join('\n');
 }

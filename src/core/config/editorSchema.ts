@@ -8,7 +8,24 @@
  */
 
 /** Keywords that make the JSON service report problems. */
-const VALIDATION_KEYWORDS = ['type', 'enum', 'const', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'required', 'additionalProperties', 'format', 'minItems', 'maxItems', 'uniqueItems'];
+const VALIDATION_KEYWORDS = [
+  'type',
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'required',
+  'additionalProperties',
+  'format',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+];
 
 type SchemaNode = { [k: string]: unknown };
 
@@ -30,6 +47,7 @@ function stripNode(node: SchemaNode): SchemaNode {
 /** The editor schema of an experiment schema (see the file comment). */
 export function editorSchema(schema: object): object {
   const out = stripNode(schema as SchemaNode);
-  out.$comment = 'Generated from experiment.schema.json by src/core/config/editorSchema.ts (npm run schema:editor): no validation keywords, Retrieval Lens validates.';
+  out.$comment =
+    'Generated from experiment.schema.json by src/core/config/editorSchema.ts (npm run schema:editor): no validation keywords, Retrieval Lens validates.';
   return out;
 }

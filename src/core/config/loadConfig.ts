@@ -106,7 +106,11 @@ function checkKeys(root: Node | undefined, positions: TextPositions): { errors: 
       if (first) {
         const p = positions.at(first.offset);
         const q = positions.at(keyNode.offset);
-        warnings.push({ path: dotted, message: `duplicate key "${key}" at ${p.line}:${p.column} and ${q.line}:${q.column}; the last one is used`, ...at(keyNode) });
+        warnings.push({
+          path: dotted,
+          message: `duplicate key "${key}" at ${p.line}:${p.column} and ${q.line}:${q.column}; the last one is used`,
+          ...at(keyNode),
+        });
       }
       seen.set(key, keyNode);
       walk(prop.children?.[1], [...pathSegs, key]);

@@ -21,7 +21,8 @@ export function parseOverride(text: string): Override {
   const path = key.split('.');
   if (path.some((p) => p === '')) throw new Error(`--set: bad key "${key}" in "${text}"`);
   const reserved = path.find((p) => RESERVED_SEGMENTS.has(p));
-  if (reserved !== undefined) throw new Error(`--set ${text}: "${reserved}" is not allowed in a key (it names no config field and would change JavaScript's objects)`);
+  if (reserved !== undefined)
+    throw new Error(`--set ${text}: "${reserved}" is not allowed in a key (it names no config field and would change JavaScript's objects)`);
   let value: unknown = raw;
   try {
     value = JSON.parse(raw);

@@ -51,12 +51,7 @@ function isQrelsHeader(columns: string[]): boolean {
  * rows with a non-numeric score and repeated pairs are bad lines of the qrels file; rows with
  * score <= 0 are read but yield nothing.
  */
-export async function readQrels(
-  file: string,
-  queries: Map<string, QueryRecord>,
-  corpus: Map<string, Item>,
-  tally: LineTally,
-): Promise<Example[]> {
+export async function readQrels(file: string, queries: Map<string, QueryRecord>, corpus: Map<string, Item>, tally: LineTally): Promise<Example[]> {
   const examples: Example[] = [];
   const seen = new Map<string, number>();
   let first = true;
@@ -71,9 +66,7 @@ export async function readQrels(
     try {
       if (encodingFault) throw new LineFault(encodingFault);
       if (columns.length !== 3) {
-        throw new LineFault(
-          `expected 3 tab-separated columns (query-id, corpus-id, score), got ${columns.length}`,
-        );
+        throw new LineFault(`expected 3 tab-separated columns (query-id, corpus-id, score), got ${columns.length}`);
       }
       const [queryId, itemId, scoreText] = columns.map((c) => c.trim());
       if (queryId === '') throw new LineFault('empty query-id');

@@ -45,10 +45,7 @@ export async function detectFormat(path: string, format: DataFormat, label?: str
       throw new DataError(`${path} is a folder, but format "${format}" needs a file${suffix}`, path);
     }
     if ((await pathKind(join(path, 'corpus.jsonl'))) !== 'file') {
-      throw new DataError(
-        `${path} is a folder without corpus.jsonl; expected a data file or a BEIR folder${suffix}`,
-        path,
-      );
+      throw new DataError(`${path} is a folder without corpus.jsonl; expected a data file or a BEIR folder${suffix}`, path);
     }
     return 'beir';
   }
@@ -76,10 +73,7 @@ export async function resolveBeirFiles(folder: string, split: string | undefined
   const listed = available.length > 0 ? available.join(', ') : 'none';
   if (split === undefined) {
     if (available.length !== 1) {
-      throw new DataError(
-        `${folder} has ${available.length === 0 ? 'no qrels/*.tsv' : `several qrels splits (${listed})`}; set split${suffix}`,
-        folder,
-      );
+      throw new DataError(`${folder} has ${available.length === 0 ? 'no qrels/*.tsv' : `several qrels splits (${listed})`}; set split${suffix}`, folder);
     }
     split = available[0];
   }

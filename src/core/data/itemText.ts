@@ -10,10 +10,12 @@ import { parseTsvLine } from './tsv';
 export function itemTextFromLine(lineText: string, file: string, line: number, itemId: string): string | null {
   const source = { file, line };
   const attempts: (() => string | null)[] = file.toLowerCase().endsWith('.tsv')
-    ? [() => {
-        const e = parseTsvLine(lineText, file, line);
-        return e.positive.id === itemId ? e.positive.text : null;
-      }]
+    ? [
+        () => {
+          const e = parseTsvLine(lineText, file, line);
+          return e.positive.id === itemId ? e.positive.text : null;
+        },
+      ]
     : [
         () => {
           const e = parsePairLine(lineText, source);

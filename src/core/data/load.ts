@@ -37,11 +37,7 @@ async function withReadErrors<T>(path: string, label: string | undefined, read: 
 function requireSome(count: number, what: string, path: string, tally: LineTally, label?: string): void {
   if (count > 0) return;
   const why =
-    tally.linesRead === 0
-      ? 'it holds no data lines'
-      : tally.badCount > 0
-        ? `${tally.badCount} of ${tally.linesRead} lines are malformed`
-        : 'no relevant pairs';
+    tally.linesRead === 0 ? 'it holds no data lines' : tally.badCount > 0 ? `${tally.badCount} of ${tally.linesRead} lines are malformed` : 'no relevant pairs';
   throw new DataError(`no ${what} in ${path}${labelSuffix(label)}: ${why}`, path);
 }
 
@@ -101,15 +97,10 @@ export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; repor
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
   if (format === 'tsv') {
-    throw new DataError(
-      `${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`,
-      path,
-    );
+    throw new DataError(`${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`, path);
   }
   const tally = new LineTally();
-  const byId = await withReadErrors(path, spec.label, async () =>
-    readCorpusJsonl(format === 'beir' ? join(path, 'corpus.jsonl') : path, tally),
-  );
+  const byId = await withReadErrors(path, spec.label, async () => readCorpusJsonl(format === 'beir' ? join(path, 'corpus.jsonl') : path, tally));
   checkBadLineShare(tally, path, maxShare);
   const items = [...byId.values()];
   requireSome(items.length, 'corpus items', path, tally, spec.label);

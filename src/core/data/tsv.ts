@@ -7,11 +7,7 @@ import { LineFault } from './lineFields';
 
 /** True for an optional header line: first column "query", second starting with "positive". */
 function isHeader(columns: string[]): boolean {
-  return (
-    columns.length >= 2 &&
-    columns[0].trim().toLowerCase() === 'query' &&
-    columns[1].trim().toLowerCase().startsWith('positive')
-  );
+  return columns.length >= 2 && columns[0].trim().toLowerCase() === 'query' && columns[1].trim().toLowerCase().startsWith('positive');
 }
 
 /**
@@ -21,9 +17,7 @@ function isHeader(columns: string[]): boolean {
 export function parseTsvLine(text: string, file: string, line: number): Example {
   const columns = text.split('\t');
   if (columns.length < 2 || columns.length > 3) {
-    throw new LineFault(
-      `expected 2 or 3 tab-separated columns (query, positive[, positive id]), got ${columns.length}`,
-    );
+    throw new LineFault(`expected 2 or 3 tab-separated columns (query, positive[, positive id]), got ${columns.length}`);
   }
   const [query, positiveText, positiveId] = columns;
   if (isBlank(query)) throw new LineFault('empty query');

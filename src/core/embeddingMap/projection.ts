@@ -21,7 +21,10 @@ export function pca2(vectors: Float32Array, n: number, dim: number): { coords: F
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d] += vectors[i * dim + d] / n;
   const centred = new Matrix(rows(vectors, n, dim).map((r) => r.map((x, d) => x - mean[d])));
-  const cov = centred.transpose().mmul(centred).div(Math.max(1, n - 1));
+  const cov = centred
+    .transpose()
+    .mmul(centred)
+    .div(Math.max(1, n - 1));
   const evd = new EVD(cov, { assumeSymmetric: true });
   const values = evd.realEigenvalues;
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
@@ -44,8 +47,17 @@ export function pca2(vectors: Float32Array, n: number, dim: number): { coords: F
 }
 
 /** UMAP to 2-D (n × 2, row-major), seeded; `onEpoch` reports progress. */
-export function umap2(vectors: Float32Array, n: number, dim: number, opts: { seed?: string; nNeighbors?: number; onEpoch?: (done: number, total: number) => void } = {}): Float32Array {
-  const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(opts.nNeighbors ?? 15, Math.max(2, n - 1)), random: seedrandom(opts.seed ?? 'retrieval-lens-umap') });
+export function umap2(
+  vectors: Float32Array,
+  n: number,
+  dim: number,
+  opts: { seed?: string; nNeighbors?: number; onEpoch?: (done: number, total: number) => void } = {},
+): Float32Array {
+  const umap = new UMAP({
+    nComponents: 2,
+    nNeighbors: Math.min(opts.nNeighbors ?? 15, Math.max(2, n - 1)),
+    random: seedrandom(opts.seed ?? 'retrieval-lens-umap'),
+  });
   const epochs = umap.initializeFit(rows(vectors, n, dim));
   for (let e = 0; e < epochs; e++) {
     umap.step();

@@ -15,7 +15,10 @@ export function exportProjectorTsv(s: SampledEmbeddings, outDir: string): { vect
   const n = s.points.length;
   const vecLines: string[] = [];
   for (let i = 0; i < n; i++) vecLines.push(Array.from(s.vectors.subarray(i * s.dim, (i + 1) * s.dim), (x) => x.toPrecision(6)).join('\t'));
-  const metaLines = ['kind\tid\tlabel\tsource\ttext', ...s.points.map((p) => [p.kind, cell(p.id), p.label || '-', cell(`${p.source.file}:${p.source.line}`), cell(p.text)].join('\t'))];
+  const metaLines = [
+    'kind\tid\tlabel\tsource\ttext',
+    ...s.points.map((p) => [p.kind, cell(p.id), p.label || '-', cell(`${p.source.file}:${p.source.line}`), cell(p.text)].join('\t')),
+  ];
   const vectors = path.join(outDir, 'vectors.tsv');
   const metadata = path.join(outDir, 'metadata.tsv');
   writeFileAtomicSync(vectors, vecLines.join('\n') + '\n');

@@ -45,7 +45,13 @@ function sampleIndices(n: number, k: number, seed: string): number[] {
 }
 
 /** Encodes a seeded sample of `items` corpus items and `queries` test queries with a run's checkpoint. Needs an initialised tfjs backend. */
-export async function sampleEmbeddings(o: { runDir: string; checkpoint?: 'last' | 'best'; items: number; queries: number; seed?: string }): Promise<SampledEmbeddings> {
+export async function sampleEmbeddings(o: {
+  runDir: string;
+  checkpoint?: 'last' | 'best';
+  items: number;
+  queries: number;
+  seed?: string;
+}): Promise<SampledEmbeddings> {
   const loaded = loadRunConfig(o.runDir);
   const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
   const { params, info } = loadCheckpoint(ckpt.dir);
@@ -57,8 +63,16 @@ export async function sampleEmbeddings(o: { runDir: string; checkpoint?: 'last' 
   const failuresFile = path.join(o.runDir, EVAL_DIR, FAILURES_FILE);
   if (fs.existsSync(failuresFile)) for (const f of readFailures(failuresFile).failures) labels.set(f.queryId, f.label);
   const model = loaded.config.model;
-  const itemEmb = encodeFeatures(params, 'item', items.map((it) => featurize(it.text, featurizeOptions(model, 'item'))));
-  const queryEmb = encodeFeatures(params, 'query', queries.map((q) => featurize(q.text, featurizeOptions(model, 'query'))));
+  const itemEmb = encodeFeatures(
+    params,
+    'item',
+    items.map((it) => featurize(it.text, featurizeOptions(model, 'item'))),
+  );
+  const queryEmb = encodeFeatures(
+    params,
+    'query',
+    queries.map((q) => featurize(q.text, featurizeOptions(model, 'query'))),
+  );
   const dim = params.dims.out;
   const vectors = new Float32Array((items.length + queries.length) * dim);
   vectors.set(itemEmb, 0);

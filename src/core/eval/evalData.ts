@@ -42,7 +42,13 @@ export async function loadEvalData(loaded: LoadedConfig, opts: { testPath?: stri
   const testPath = opts.testPath ?? cfg.data.test;
   if (!testPath) throw new DataError(`no test data: set data.test in ${loaded.path} or pass --data`, loaded.path);
   const common = { maxBadLineShare: cfg.data.maxBadLineShare, baseDir: loaded.baseDir };
-  const test = await loadExamples({ ...common, path: testPath, format: opts.testPath ? 'auto' : cfg.data.format, split: cfg.data.testSplit, label: opts.testPath ? '--data' : 'data.test' });
+  const test = await loadExamples({
+    ...common,
+    path: testPath,
+    format: opts.testPath ? 'auto' : cfg.data.format,
+    split: cfg.data.testSplit,
+    label: opts.testPath ? '--data' : 'data.test',
+  });
   const notes: string[] = [];
   let corpus: Item[];
   let corpusSource: string;

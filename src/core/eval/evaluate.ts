@@ -76,8 +76,19 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   const qOpts = featurizeOptions(model, 'query');
   const t0 = performance.now();
   const corpusEmb =
-    o.corpusEmb ?? encodeFeatures(params, 'item', data.corpus.map((it) => featurize(it.text, iOpts)), { onProgress: (d, t) => o.onProgress?.('encode-corpus', d, t) });
-  const queryEmb = encodeFeatures(params, 'query', data.queries.map((q) => featurize(q.text, qOpts)), { onProgress: (d, t) => o.onProgress?.('encode-queries', d, t) });
+    o.corpusEmb ??
+    encodeFeatures(
+      params,
+      'item',
+      data.corpus.map((it) => featurize(it.text, iOpts)),
+      { onProgress: (d, t) => o.onProgress?.('encode-corpus', d, t) },
+    );
+  const queryEmb = encodeFeatures(
+    params,
+    'query',
+    data.queries.map((q) => featurize(q.text, qOpts)),
+    { onProgress: (d, t) => o.onProgress?.('encode-queries', d, t) },
+  );
   const encodeMs = performance.now() - t0;
   const n = data.corpus.length;
   const nq = data.queries.length;
@@ -88,7 +99,14 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   const notes: string[] = [];
   const log = (m: string) => (notes.push(m), o.log?.(m));
   const [flat, flatBuildMs] = timed(() => buildIndex(corpusEmb, n, dim, { type: 'Flat' }));
-  const annSpec: IndexSpec = { type: 'IVF-PQ', nlist: ev.index.nlist, m: ev.index.m, nbits: ev.index.nbits, nprobe: ev.index.nprobe, ...(ev.index.trainSample ? { trainSample: ev.index.trainSample } : {}) };
+  const annSpec: IndexSpec = {
+    type: 'IVF-PQ',
+    nlist: ev.index.nlist,
+    m: ev.index.m,
+    nbits: ev.index.nbits,
+    nprobe: ev.index.nprobe,
+    ...(ev.index.trainSample ? { trainSample: ev.index.trainSample } : {}),
+  };
   const [ann, annBuildMs] = useAnn ? timed(() => o.index ?? buildIndex(corpusEmb, n, dim, annSpec, { log })) : [null, 0];
   o.onProgress?.('build-index', 1, 1);
 
@@ -106,8 +124,21 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
     const [built, bm25BuildMs] = timed(() => o.bm25 ?? Bm25Index.build(texts));
     bm25 = built;
     let bm25SearchMs: number;
-    [bm25Result, bm25SearchMs] = timed(() => built.search(data.queries.map((q) => q.text), depth, (d) => o.onProgress?.('bm25', nq + d, 2 * nq)));
-    lexical = { model: 'BM25', params: { ...BM25_PARAMS }, tokenizer: 'words (as the towers)', reused: !!o.bm25, buildMs: o.bm25 ? 0 : bm25BuildMs, searchMs: bm25SearchMs };
+    [bm25Result, bm25SearchMs] = timed(() =>
+      built.search(
+        data.queries.map((q) => q.text),
+        depth,
+        (d) => o.onProgress?.('bm25', nq + d, 2 * nq),
+      ),
+    );
+    lexical = {
+      model: 'BM25',
+      params: { ...BM25_PARAMS },
+      tokenizer: 'words (as the towers)',
+      reused: !!o.bm25,
+      buildMs: o.bm25 ? 0 : bm25BuildMs,
+      searchMs: bm25SearchMs,
+    };
     o.onProgress?.('bm25', 2 * nq, 2 * nq);
   }
 
@@ -127,13 +158,22 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   if (!o.subset) {
     o.onProgress?.('triage', 0, 1);
     const common = {
-      step: o.step, queries: data.queries, qrels: data.qrels, corpus: data.corpus, queryEmb, corpusEmb, dim, k: ev.k,
+      step: o.step,
+      queries: data.queries,
+      qrels: data.qrels,
+      corpus: data.corpus,
+      queryEmb,
+      corpusEmb,
+      dim,
+      k: ev.k,
       thresholds: { nearDuplicate: ev.nearDuplicateThreshold, collapsedSpread: ev.collapsedSpread },
-      bm25: bm25Result, terms: new TermStats(data.corpus.map((it) => it.text)),
+      bm25: bm25Result,
+      terms: new TermStats(data.corpus.map((it) => it.text)),
       limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
     };
     ({ failures, byLabel } = findFailures({ ...common, result: exactResult, search: exactName, exactScores: true }));
-    if (annResult && annName) ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: annResult, search: annName, exactScores: false }));
+    if (annResult && annName)
+      ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: annResult, search: annName, exactScores: false }));
     o.onProgress?.('triage', 1, 1);
   }
   const exactValues = metricValues(exact);

@@ -83,12 +83,24 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log, fingerprint);
   const indexDir = path.join(ckpt.dir, 'index');
   // BM25 depends on the corpus only: any checkpoint folder of the run may hold it (this one first).
-  const bm25Dirs = [indexDir, ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir))];
+  const bm25Dirs = [
+    indexDir,
+    ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir)),
+  ];
   const bm25Cached = ev.lexicalBaseline ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.length, log) : null;
   const result = evaluateParams({
-    params, model: loaded.config.model, evaluation: ev, data, step: info.step, checkpoint: `${CHECKPOINTS_DIR}/${ckpt.kind}`, subset: false,
-    corpusEmb: cached?.corpusEmb, index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined, bm25: bm25Cached?.index,
-    onProgress: o.onProgress, log,
+    params,
+    model: loaded.config.model,
+    evaluation: ev,
+    data,
+    step: info.step,
+    checkpoint: `${CHECKPOINTS_DIR}/${ckpt.kind}`,
+    subset: false,
+    corpusEmb: cached?.corpusEmb,
+    index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined,
+    bm25: bm25Cached?.index,
+    onProgress: o.onProgress,
+    log,
   });
   if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb, fingerprint)}`);
   if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.length)}`);

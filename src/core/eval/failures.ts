@@ -72,13 +72,17 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
     const topK: RetrievedItem[] = labels.slice(0, x.k).map((l) => {
       const it = x.corpus[l];
       return {
-        itemId: it.id, text: it.text, source: it.source, relevant: relevant.has(it.id),
+        itemId: it.id,
+        text: it.text,
+        source: it.source,
+        relevant: relevant.has(it.id),
         score: found.get(l)!.score,
         simToPositive: rowDot(x.corpusEmb, bestIx, x.corpusEmb, l, x.dim),
       };
     });
     const pairwise: number[] = [];
-    for (let i = 0; i < topK.length; i++) for (let j = i + 1; j < topK.length; j++) pairwise.push(rowDot(x.corpusEmb, labels[i], x.corpusEmb, labels[j], x.dim));
+    for (let i = 0; i < topK.length; i++)
+      for (let j = i + 1; j < topK.length; j++) pairwise.push(rowDot(x.corpusEmb, labels[i], x.corpusEmb, labels[j], x.dim));
     let bm25: { rank: number | null; score?: number } | undefined;
     if (x.bm25) {
       const d = x.bm25.k;
@@ -93,16 +97,36 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
     }
     const { label, reason, evidence } = triage(
       {
-        query: q.text, positiveText: best.text, search: x.search, rank: best.rank, rankCutoff: depth, k: x.k,
+        query: q.text,
+        positiveText: best.text,
+        search: x.search,
+        rank: best.rank,
+        rankCutoff: depth,
+        k: x.k,
         retrieved: topK.map((r) => ({ id: r.itemId, text: r.text, simToPositive: r.simToPositive, relevant: r.relevant })),
-        topScores: topK.map((r) => r.score), pairwise, bm25, terms: x.terms, limits: x.limits,
+        topScores: topK.map((r) => r.score),
+        pairwise,
+        bm25,
+        terms: x.terms,
+        limits: x.limits,
       },
       x.thresholds,
     );
     const kth = topK.length > 0 ? topK[topK.length - 1].score : best.score;
     failures.push({
-      v: 1, step: x.step, search: x.search, queryId: q.id, query: q.text, source: q.source, rank: best.rank, rankCutoff: depth,
-      positives, topK, label, labelReason: reason, evidence,
+      v: 1,
+      step: x.step,
+      search: x.search,
+      queryId: q.id,
+      query: q.text,
+      source: q.source,
+      rank: best.rank,
+      rankCutoff: depth,
+      positives,
+      topK,
+      label,
+      labelReason: reason,
+      evidence,
       severity: (best.rank ?? depth + 1) + (best.score !== null && kth !== null ? Math.max(0, kth - best.score) : 0),
     });
   });

@@ -32,10 +32,18 @@ export function encodeFailures(records: readonly FailureRecord[]): string {
   const out: string[] = [];
   const first = records[0];
   if (!first) return '';
-  out.push(JSON.stringify({
-    kind: 'header', v: 2, step: first.step, search: first.search, rankCutoff: first.rankCutoff,
-    ...(first.evidence ? { maxQueryTokens: first.evidence.limits.maxQueryTokens, maxItemTokens: first.evidence.limits.maxItemTokens, corpusSize: first.evidence.corpusSize } : {}),
-  }));
+  out.push(
+    JSON.stringify({
+      kind: 'header',
+      v: 2,
+      step: first.step,
+      search: first.search,
+      rankCutoff: first.rankCutoff,
+      ...(first.evidence
+        ? { maxQueryTokens: first.evidence.limits.maxQueryTokens, maxItemTokens: first.evidence.limits.maxItemTokens, corpusSize: first.evidence.corpusSize }
+        : {}),
+    }),
+  );
   const fileOf = (path: string): number => {
     let f = files.get(path);
     if (f === undefined) {
@@ -53,7 +61,8 @@ export function encodeFailures(records: readonly FailureRecord[]): string {
     out.push(JSON.stringify({ item: it.itemId, ...loc, snippet: snippetOf(it.text).snippet }));
   };
   for (const r of records) {
-    if (r.step !== first.step || r.search !== first.search || r.rankCutoff !== first.rankCutoff) throw new Error('encodeFailures: records of one evaluation and search only');
+    if (r.step !== first.step || r.search !== first.search || r.rankCutoff !== first.rankCutoff)
+      throw new Error('encodeFailures: records of one evaluation and search only');
     r.positives.forEach(item);
     r.topK.forEach(item);
     const ev = r.evidence;
@@ -70,12 +79,20 @@ export function encodeFailures(records: readonly FailureRecord[]): string {
       neighbourhood: Object.fromEntries(Object.entries(ev.neighbourhood).map(([k, v]) => [k, r4(v)])),
       ...(ev.closest ? { closest: { ...ev.closest, sim: r4(ev.closest.sim) } } : {}),
     };
-    out.push(JSON.stringify({
-      queryId: r.queryId, query: r.query, source: at(r.source), rank: r.rank,
-      positives: r.positives.map((p) => ({ itemId: p.itemId, rank: p.rank, score: r4(p.score) })),
-      topK: r.topK.map((t) => [t.itemId, r4(t.score), r4(t.simToPositive), ...(t.relevant ? [1] : [])]),
-      label: r.label, labelReason: r.labelReason, ...(evidence ? { evidence } : {}), severity: r4(r.severity),
-    }));
+    out.push(
+      JSON.stringify({
+        queryId: r.queryId,
+        query: r.query,
+        source: at(r.source),
+        rank: r.rank,
+        positives: r.positives.map((p) => ({ itemId: p.itemId, rank: p.rank, score: r4(p.score) })),
+        topK: r.topK.map((t) => [t.itemId, r4(t.score), r4(t.simToPositive), ...(t.relevant ? [1] : [])]),
+        label: r.label,
+        labelReason: r.labelReason,
+        ...(evidence ? { evidence } : {}),
+        severity: r4(r.severity),
+      }),
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -144,7 +161,12 @@ export function decodeFailures(text: string): DecodedFailures {
   return out;
 }
 
-function decodeRecord(x: Obj, h: Obj, loc: (x: unknown) => SourceLocation | null, items: Map<string, { source: SourceLocation; snippet: string }>): FailureRecord {
+function decodeRecord(
+  x: Obj,
+  h: Obj,
+  loc: (x: unknown) => SourceLocation | null,
+  items: Map<string, { source: SourceLocation; snippet: string }>,
+): FailureRecord {
   const source = loc(x.source);
   if (!source) throw new Error('"source" must be {f, line} of a known file');
   const itemOf = (id: unknown) => {
@@ -160,7 +182,15 @@ function decodeRecord(x: Obj, h: Obj, loc: (x: unknown) => SourceLocation | null
   const topK: RetrievedItem[] = x.topK.map((t: unknown) => {
     if (!Array.isArray(t) || t.length < 3) throw new Error('a topK entry must be [id, score, simToPositive, 1 if relevant]');
     const it = itemOf(t[0]);
-    return { itemId: t[0] as string, text: it.snippet, snippet: true, score: t[1] as number, simToPositive: t[2] as number, relevant: t[3] === 1, source: it.source };
+    return {
+      itemId: t[0] as string,
+      text: it.snippet,
+      snippet: true,
+      score: t[1] as number,
+      simToPositive: t[2] as number,
+      relevant: t[3] === 1,
+      source: it.source,
+    };
   });
   const ev = isObj(x.evidence) ? (x.evidence as unknown as TriageEvidence) : undefined;
   const n = h.corpusSize as number;
@@ -168,13 +198,25 @@ function decodeRecord(x: Obj, h: Obj, loc: (x: unknown) => SourceLocation | null
     ...ev,
     corpusSize: n,
     matchingTerms: (ev.matchingTerms as unknown as [string, number, number, number, string?][]).map(([term, df, queryWord, positiveWord, unseen = '']) => ({
-      term, df, idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)), queryWord, positiveWord, querySeen: !unseen.includes('q'), positiveSeen: !unseen.includes('p'),
+      term,
+      df,
+      idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)),
+      queryWord,
+      positiveWord,
+      querySeen: !unseen.includes('q'),
+      positiveSeen: !unseen.includes('p'),
     })),
     limits: { ...ev.limits, maxQueryTokens: h.maxQueryTokens as number, maxItemTokens: h.maxItemTokens as number },
   };
   return {
     ...(x as unknown as FailureRecord),
-    v: 1, step: h.step as number, search: h.search as string | undefined, rankCutoff: h.rankCutoff as number,
-    source, positives, topK, ...(evidence ? { evidence } : {}),
+    v: 1,
+    step: h.step as number,
+    search: h.search as string | undefined,
+    rankCutoff: h.rankCutoff as number,
+    source,
+    positives,
+    topK,
+    ...(evidence ? { evidence } : {}),
   };
 }

@@ -6,6 +6,16 @@ export { evaluateParams, metricValues, type EvaluateOptions, type EvaluationResu
 export { findFailures } from './failures';
 export { searchName } from './searchName';
 export { triage, evidenceProblem, matchingTerms, wordSeen, type TriageThresholds, type TowerLimits } from './triage';
-export { appendMetricsEntry, writeFailures, readFailures, readMetricsFile, eventMetrics, EVAL_DIR, METRICS_FILE, FAILURES_FILE, ANN_FAILURES_FILE } from './evalOutputs';
+export {
+  appendMetricsEntry,
+  writeFailures,
+  readFailures,
+  readMetricsFile,
+  eventMetrics,
+  EVAL_DIR,
+  METRICS_FILE,
+  FAILURES_FILE,
+  ANN_FAILURES_FILE,
+} from './evalOutputs';
 export { loadIndexCache, saveIndexCache, corpusFingerprint } from './indexCache';
 export { evaluateRun, loadRunConfig, chooseCheckpoint, type EvaluateRunOptions, type EvaluateRunResult } from './evaluateRun';

@@ -33,7 +33,13 @@ function keyOf(step: number, index: EvaluationConfig['index'], corpus: Item[], d
 
 /** Loads the saved index + corpus embeddings when they were built for exactly this checkpoint, spec and corpus. */
 export function loadIndexCache(
-  checkpointDir: string, step: number, index: EvaluationConfig['index'], corpus: Item[], dim: number, log: (m: string) => void, fingerprint?: string,
+  checkpointDir: string,
+  step: number,
+  index: EvaluationConfig['index'],
+  corpus: Item[],
+  dim: number,
+  log: (m: string) => void,
+  fingerprint?: string,
 ): { index: VectorIndex; corpusEmb: Float32Array } | null {
   const dir = path.join(checkpointDir, 'index');
   if (!fs.existsSync(path.join(dir, 'cache.json'))) return null;
@@ -58,7 +64,14 @@ export function loadIndexCache(
 
 /** Saves the index, corpus embeddings and cache key next to the checkpoint. */
 export function saveIndexCache(
-  checkpointDir: string, step: number, indexCfg: EvaluationConfig['index'], corpus: Item[], dim: number, index: VectorIndex, corpusEmb: Float32Array, fingerprint?: string,
+  checkpointDir: string,
+  step: number,
+  indexCfg: EvaluationConfig['index'],
+  corpus: Item[],
+  dim: number,
+  index: VectorIndex,
+  corpusEmb: Float32Array,
+  fingerprint?: string,
 ): string {
   const dir = path.join(checkpointDir, 'index');
   fs.mkdirSync(dir, { recursive: true });

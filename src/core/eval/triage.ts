@@ -90,9 +90,13 @@ export function matchingTerms(query: string, positive: string, terms: TermStats,
     const pi = pw.indexOf(term);
     if (pi < 0) return;
     out.push({
-      term, df: terms.df.get(term) ?? 0, idf: terms.idf(term),
-      queryWord: qi + 1, positiveWord: pi + 1,
-      querySeen: wordSeen(qw, qi, limits.maxQueryTokens, limits.charTrigrams), positiveSeen: wordSeen(pw, pi, limits.maxItemTokens, limits.charTrigrams),
+      term,
+      df: terms.df.get(term) ?? 0,
+      idf: terms.idf(term),
+      queryWord: qi + 1,
+      positiveWord: pi + 1,
+      querySeen: wordSeen(qw, qi, limits.maxQueryTokens, limits.charTrigrams),
+      positiveSeen: wordSeen(pw, pi, limits.maxItemTokens, limits.charTrigrams),
     });
   });
   return out.sort((a, b) => b.idf - a.idf || a.queryWord - b.queryWord);
@@ -101,7 +105,10 @@ export function matchingTerms(query: string, positive: string, terms: TermStats,
 const f3 = (x: number) => x.toFixed(3);
 const rankText = (r: number | null | undefined, cutoff: number) => (r === null || r === undefined ? `>${cutoff}` : String(r));
 const termList = (ts: readonly MatchingTerm[], n = 5) =>
-  ts.slice(0, n).map((t) => `${t.term} (idf ${t.idf.toFixed(2)}, df ${t.df})`).join(', ') + (ts.length > n ? `, +${ts.length - n} more` : '');
+  ts
+    .slice(0, n)
+    .map((t) => `${t.term} (idf ${t.idf.toFixed(2)}, df ${t.df})`)
+    .join(', ') + (ts.length > n ? `, +${ts.length - n} more` : '');
 
 /**
  * Why a query failed, first matching rule wins; every label carries the evidence it rests on:
@@ -150,36 +157,53 @@ export function triage(x: TriageInput, t: TriageThresholds): { label: TriageLabe
 
   const n = x.retrieved.length;
   if (n > 1 && neighbourhood.pairwiseMedian >= t.nearDuplicate && neighbourhood.wordOverlapMedian < COLLAPSED_MAX_WORD_OVERLAP) {
-    return done('collapsed-neighbourhood',
+    return done(
+      'collapsed-neighbourhood',
       `the top ${n} are mutually near-identical in the embedding (median s(v̂ᵢ, v̂ⱼ) ${f3(neighbourhood.pairwiseMedian)}, min ${f3(neighbourhood.pairwiseMin)}; ≥ ${t.nearDuplicate}) ` +
-      `although their texts share a median ${(100 * neighbourhood.wordOverlapMedian).toFixed(0)}% of words; scores spread ${neighbourhood.scoreSpread.toFixed(4)}; ${ranks}`);
+        `although their texts share a median ${(100 * neighbourhood.wordOverlapMedian).toFixed(0)}% of words; scores spread ${neighbourhood.scoreSpread.toFixed(4)}; ${ranks}`,
+    );
   }
   if (sameText) return done('near-duplicate', `${sameText.id} has the same normalised text as the positive (likely a missing label); ${ranks}`);
-  if (closestItem && closestItem.simToPositive >= t.nearDuplicate && 1 - closestItem.simToPositive <= NEAR_DUPLICATE_RELATIVE * (1 - neighbourhood.simToPositiveMedian)) {
+  if (
+    closestItem &&
+    closestItem.simToPositive >= t.nearDuplicate &&
+    1 - closestItem.simToPositive <= NEAR_DUPLICATE_RELATIVE * (1 - neighbourhood.simToPositiveMedian)
+  ) {
     const vw = new Set(words(closestItem.text));
     const queryInPositive = [...new Set(qw)].filter((w) => pw.includes(w));
     if (queryInPositive.every((w) => vw.has(w))) {
       const pset = new Set(pw);
       const diff = [...[...pset].filter((w) => !vw.has(w)), ...[...vw].filter((w) => !pset.has(w)).map((w) => `+${w}`)].slice(0, 6);
-      return done('near-duplicate',
+      return done(
+        'near-duplicate',
         `${closestItem.id} is s(v, v̂) ${f3(closestItem.simToPositive)} from the positive vs a median ${f3(neighbourhood.simToPositiveMedian)} for the top ${n}, ` +
-        `and contains every query word the positive does (${queryInPositive.join(', ') || 'none'}): the query cannot tell them apart (likely a missing label)` +
-        `${diff.length ? `; they differ in ${diff.join(' ')}` : ''}; ${ranks}`);
+          `and contains every query word the positive does (${queryInPositive.join(', ') || 'none'}): the query cannot tell them apart (likely a missing label)` +
+          `${diff.length ? `; they differ in ${diff.join(' ')}` : ''}; ${ranks}`,
+      );
     }
   }
   const unseen = matching.filter((m) => !m.querySeen || !m.positiveSeen);
   if (unseen.length > 0) {
-    const where = unseen.slice(0, 4).map((m) =>
-      !m.positiveSeen
-        ? `${m.term} is word ${m.positiveWord} of ${pw.length} of the positive (the item tower keeps ${x.limits.maxItemTokens} features)`
-        : `${m.term} is word ${m.queryWord} of ${qw.length} of the query (the query tower keeps ${x.limits.maxQueryTokens} features)`);
+    const where = unseen
+      .slice(0, 4)
+      .map((m) =>
+        !m.positiveSeen
+          ? `${m.term} is word ${m.positiveWord} of ${pw.length} of the positive (the item tower keeps ${x.limits.maxItemTokens} features)`
+          : `${m.term} is word ${m.queryWord} of ${qw.length} of the query (the query tower keeps ${x.limits.maxQueryTokens} features)`,
+      );
     return done('truncated', `matching terms beyond the towers' features: ${where.join('; ')}; ${ranks}`);
   }
   if (x.bm25 && x.bm25.rank !== null && x.bm25.rank <= x.k && matching.length > 0) {
-    return done('lexical-miss', `BM25 ranks the positive ${x.bm25.rank}, the ${x.search} search ${rankText(x.rank, x.rankCutoff)}; query terms in the positive: ${termList(matching)}`);
+    return done(
+      'lexical-miss',
+      `BM25 ranks the positive ${x.bm25.rank}, the ${x.search} search ${rankText(x.rank, x.rankCutoff)}; query terms in the positive: ${termList(matching)}`,
+    );
   }
   if (x.bm25 && (x.bm25.rank === null || x.bm25.rank > x.k)) {
-    return done('hard-for-both', `neither finds it in the top ${x.k}: ${ranks}; ${matching.length ? `query terms in the positive: ${termList(matching)}` : 'no query word appears in the positive'} — check the label or the data`);
+    return done(
+      'hard-for-both',
+      `neither finds it in the top ${x.k}: ${ranks}; ${matching.length ? `query terms in the positive: ${termList(matching)}` : 'no query word appears in the positive'} — check the label or the data`,
+    );
   }
   return done('ranked-low', `${ranks}; no BM25 baseline (evaluation.lexicalBaseline false), no collapsed or near-duplicate neighbourhood, nothing truncated`);
 }
@@ -193,17 +217,25 @@ export function evidenceProblem(label: TriageLabel, e: TriageEvidence | undefine
   const nb = e.neighbourhood;
   switch (label) {
     case 'collapsed-neighbourhood':
-      return nb.pairwiseMedian >= t.nearDuplicate && nb.wordOverlapMedian < COLLAPSED_MAX_WORD_OVERLAP ? null : `pairwise median ${nb.pairwiseMedian}, word overlap ${nb.wordOverlapMedian}`;
+      return nb.pairwiseMedian >= t.nearDuplicate && nb.wordOverlapMedian < COLLAPSED_MAX_WORD_OVERLAP
+        ? null
+        : `pairwise median ${nb.pairwiseMedian}, word overlap ${nb.wordOverlapMedian}`;
     case 'near-duplicate':
       if (!e.closest) return 'no closest item';
       if (e.closest.sameText) return null;
-      return e.closest.sim >= t.nearDuplicate && 1 - e.closest.sim <= NEAR_DUPLICATE_RELATIVE * (1 - nb.simToPositiveMedian) ? null : `closest ${e.closest.sim} vs median ${nb.simToPositiveMedian}`;
+      return e.closest.sim >= t.nearDuplicate && 1 - e.closest.sim <= NEAR_DUPLICATE_RELATIVE * (1 - nb.simToPositiveMedian)
+        ? null
+        : `closest ${e.closest.sim} vs median ${nb.simToPositiveMedian}`;
     case 'truncated':
       return e.matchingTerms.some((m) => !m.querySeen || !m.positiveSeen) ? null : 'every matching term was seen';
     case 'lexical-miss':
-      return e.bm25Rank !== undefined && e.bm25Rank !== null && e.bm25Rank <= k && e.matchingTerms.length > 0 && (e.rank === null || e.rank > k) ? null : `BM25 rank ${e.bm25Rank}, ${e.matchingTerms.length} matching terms`;
+      return e.bm25Rank !== undefined && e.bm25Rank !== null && e.bm25Rank <= k && e.matchingTerms.length > 0 && (e.rank === null || e.rank > k)
+        ? null
+        : `BM25 rank ${e.bm25Rank}, ${e.matchingTerms.length} matching terms`;
     case 'hard-for-both':
-      return e.bm25Rank !== undefined && (e.bm25Rank === null || e.bm25Rank > k) && (e.rank === null || e.rank > k) ? null : `ranks ${e.rank} / BM25 ${e.bm25Rank}`;
+      return e.bm25Rank !== undefined && (e.bm25Rank === null || e.bm25Rank > k) && (e.rank === null || e.rank > k)
+        ? null
+        : `ranks ${e.rank} / BM25 ${e.bm25Rank}`;
     case 'ranked-low':
       return e.bm25Rank === undefined ? null : 'BM25 ran: a more specific label applies';
     default:

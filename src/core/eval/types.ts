@@ -12,7 +12,15 @@ import type { SourceLocation } from '../data/types';
  * failure files written before 0.2 (it became `lexical-miss` / `hard-for-both` with evidence).
  */
 export type TriageLabel = 'collapsed-neighbourhood' | 'near-duplicate' | 'truncated' | 'lexical-miss' | 'hard-for-both' | 'ranked-low' | 'missing-terms';
-export const TRIAGE_LABELS: readonly TriageLabel[] = ['collapsed-neighbourhood', 'near-duplicate', 'truncated', 'lexical-miss', 'hard-for-both', 'ranked-low', 'missing-terms'];
+export const TRIAGE_LABELS: readonly TriageLabel[] = [
+  'collapsed-neighbourhood',
+  'near-duplicate',
+  'truncated',
+  'lexical-miss',
+  'hard-for-both',
+  'ranked-low',
+  'missing-terms',
+];
 
 /** A word shared by the query and the positive, with how rare it is and whether each tower saw it. */
 export interface MatchingTerm {

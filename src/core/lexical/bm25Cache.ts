@@ -24,7 +24,12 @@ function keyOf(corpusFingerprint: string, n: number): Bm25Key {
 }
 
 /** The first index folder among `indexDirs` holding a BM25 index for this corpus; null when none. */
-export function loadBm25Cache(indexDirs: readonly string[], corpusFingerprint: string, n: number, log: (m: string) => void): { index: Bm25Index; dir: string } | null {
+export function loadBm25Cache(
+  indexDirs: readonly string[],
+  corpusFingerprint: string,
+  n: number,
+  log: (m: string) => void,
+): { index: Bm25Index; dir: string } | null {
   const want = JSON.stringify(keyOf(corpusFingerprint, n));
   for (const dir of indexDirs) {
     const keyFile = path.join(dir, KEY_FILE);

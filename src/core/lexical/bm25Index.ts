@@ -172,7 +172,7 @@ export class Bm25Index {
     for (const r of touched) {
       if (heap.length < depth) {
         heap.push(r);
-        for (let i = heap.length - 1; i > 0; ) {
+        for (let i = heap.length - 1; i > 0;) {
           const parent = (i - 1) >> 1;
           if (!worse(heap[i], heap[parent])) break;
           [heap[i], heap[parent]] = [heap[parent], heap[i]];

@@ -35,7 +35,16 @@ export function histogramBin(x: number, lo: number, hi: number): number {
 /** A summary of zero values: count 0, every statistic 0 and an all-zero histogram. */
 export function emptySummary(range: readonly [number, number]): DistributionSummary {
   return {
-    count: 0, mean: 0, std: 0, min: 0, p05: 0, p25: 0, p50: 0, p75: 0, p95: 0, max: 0,
+    count: 0,
+    mean: 0,
+    std: 0,
+    min: 0,
+    p05: 0,
+    p25: 0,
+    p50: 0,
+    p75: 0,
+    p95: 0,
+    max: 0,
     hist: { lo: range[0], hi: range[1], counts: new Array<number>(HISTOGRAM_BINS).fill(0) },
   };
 }
@@ -45,11 +54,7 @@ export function emptySummary(range: readonly [number, number]): DistributionSumm
  * fixed `range`); `values` is not modified. Throws a RangeError naming `name` if a value is NaN or
  * ±Infinity. An empty array gives `emptySummary(range)`.
  */
-export function summarizeDistribution(
-  values: Float32Array,
-  range: readonly [number, number],
-  name: string,
-): DistributionSummary {
+export function summarizeDistribution(values: Float32Array, range: readonly [number, number], name: string): DistributionSummary {
   checkRange(range, name);
   const n = values.length;
   if (n === 0) return emptySummary(range);

@@ -29,24 +29,68 @@ export function rowGram(x: ArrayLike<number>, rows: number, cols: number): Float
       const b1 = b0 + cols;
       const b2 = b1 + cols;
       const b3 = b2 + cols;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0,
+        s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0;
       for (let k = 0; k < cols; k++) {
-        const x0 = xp[a0 + k], x1 = xp[a1 + k], x2 = xp[a2 + k], x3 = xp[a3 + k];
-        const y0 = xp[b0 + k], y1 = xp[b1 + k], y2 = xp[b2 + k], y3 = xp[b3 + k];
-        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-        s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-        s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+        const x0 = xp[a0 + k],
+          x1 = xp[a1 + k],
+          x2 = xp[a2 + k],
+          x3 = xp[a3 + k];
+        const y0 = xp[b0 + k],
+          y1 = xp[b1 + k],
+          y2 = xp[b2 + k],
+          y3 = xp[b3 + k];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s02 += x0 * y2;
+        s03 += x0 * y3;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s12 += x1 * y2;
+        s13 += x1 * y3;
+        s20 += x2 * y0;
+        s21 += x2 * y1;
+        s22 += x2 * y2;
+        s23 += x2 * y3;
+        s30 += x3 * y0;
+        s31 += x3 * y1;
+        s32 += x3 * y2;
+        s33 += x3 * y3;
       }
       let r = i * padded + j;
-      g[r] = s00; g[r + 1] = s01; g[r + 2] = s02; g[r + 3] = s03;
+      g[r] = s00;
+      g[r + 1] = s01;
+      g[r + 2] = s02;
+      g[r + 3] = s03;
       r += padded;
-      g[r] = s10; g[r + 1] = s11; g[r + 2] = s12; g[r + 3] = s13;
+      g[r] = s10;
+      g[r + 1] = s11;
+      g[r + 2] = s12;
+      g[r + 3] = s13;
       r += padded;
-      g[r] = s20; g[r + 1] = s21; g[r + 2] = s22; g[r + 3] = s23;
+      g[r] = s20;
+      g[r + 1] = s21;
+      g[r + 2] = s22;
+      g[r + 3] = s23;
       r += padded;
-      g[r] = s30; g[r + 1] = s31; g[r + 2] = s32; g[r + 3] = s33;
+      g[r] = s30;
+      g[r + 1] = s31;
+      g[r + 2] = s32;
+      g[r + 3] = s33;
     }
   }
   // Copy the upper triangle into an unpadded rows×rows result and mirror it.

@@ -25,4 +25,3 @@ export interface StepHostTensors {
   /** [B×D] the batch positives v (L2-normalised). */
   itemEmb: Float32Array;
 }
-

@@ -19,7 +19,10 @@ export interface AdamOptions {
 export class AdamSlot {
   readonly m: Float32Array;
   readonly v: Float32Array;
-  constructor(readonly size: number, opts: { shared?: boolean; m?: Float32Array; v?: Float32Array } = {}) {
+  constructor(
+    readonly size: number,
+    opts: { shared?: boolean; m?: Float32Array; v?: Float32Array } = {},
+  ) {
     const alloc = () => (opts.shared ? new Float32Array(new SharedArrayBuffer(4 * size)) : new Float32Array(size));
     this.m = opts.m ?? alloc();
     this.v = opts.v ?? alloc();
@@ -202,8 +205,22 @@ export class Adam {
   ): number {
     if (this.scratch.length < 4 * dim) this.scratch = new Float32Array(4 * dim);
     return lazyAdamFromBags(
-      table, slot.m, slot.v, dim, index.rows, index.start, index.bagOf, u0, u1, gradBag, invLen,
-      this.stepSize(), this.beta1, this.beta2, this.epsilon, this.scratch,
+      table,
+      slot.m,
+      slot.v,
+      dim,
+      index.rows,
+      index.start,
+      index.bagOf,
+      u0,
+      u1,
+      gradBag,
+      invLen,
+      this.stepSize(),
+      this.beta1,
+      this.beta2,
+      this.epsilon,
+      this.scratch,
     );
   }
 }

@@ -77,7 +77,8 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
     const code = (e as NodeJS.ErrnoException).code;
     throw new CheckpointError(code === 'ENOENT' ? `checkpoint not found: ${jsonFile}` : `unreadable checkpoint ${jsonFile}: ${(e as Error).message}`);
   }
-  if (json.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${jsonFile}: unknown format ${JSON.stringify(json.format)} (expected ${CHECKPOINT_FORMAT})`);
+  if (json.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(`${jsonFile}: unknown format ${JSON.stringify(json.format)} (expected ${CHECKPOINT_FORMAT})`);
   const group = json.weightsManifest?.[0];
   if (!group || group.paths?.length !== 1) throw new CheckpointError(`${jsonFile}: weightsManifest must have one group with one path`);
   const binFile = path.join(dir, group.paths[0]);

@@ -35,15 +35,7 @@ export function flattenBags(seqs: Int32Array[], out?: { ids: Int32Array; offsets
  * [bags × dim]. Sums in bag order with float32 rounding after every addition (bit-identical to a plain
  * `out[r] += table[t]` loop); four rows per pass so that their cache misses overlap.
  */
-export function bagForwardRange(
-  table: Float32Array,
-  dim: number,
-  ids: Int32Array,
-  offsets: Int32Array,
-  r0: number,
-  r1: number,
-  out: Float32Array,
-): void {
+export function bagForwardRange(table: Float32Array, dim: number, ids: Int32Array, offsets: Int32Array, r0: number, r1: number, out: Float32Array): void {
   const f = Math.fround;
   for (let r = r0; r < r1; r++) {
     const s = offsets[r];

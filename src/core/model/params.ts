@@ -153,5 +153,10 @@ export function initTwoTower(cfg: ModelConfig, seed: number): TwoTowerParams {
 
 /** The towers' distinct parameter sets, each named ('query', 'item' or 'shared'). */
 export function namedTowers(p: TwoTowerParams): { name: string; tower: TowerParams }[] {
-  return p.shared ? [{ name: 'shared', tower: p.query }] : [{ name: 'query', tower: p.query }, { name: 'item', tower: p.item }];
+  return p.shared
+    ? [{ name: 'shared', tower: p.query }]
+    : [
+        { name: 'query', tower: p.query },
+        { name: 'item', tower: p.item },
+      ];
 }

@@ -67,7 +67,10 @@ class Fn {
   readonly code: number[] = [];
   private readonly index = new Map<string, number>();
   private readonly extra: ValType[] = [];
-  constructor(readonly params: [string, ValType][], readonly results: ValType[]) {
+  constructor(
+    readonly params: [string, ValType][],
+    readonly results: ValType[],
+  ) {
     params.forEach(([n], i) => this.index.set(n, i));
   }
   local(n: string, t: ValType): this {
@@ -123,14 +126,38 @@ class Fn {
 
 // Opcodes used below.
 const OP = {
-  i32Load: 0x28, f32Load: 0x2a, f64Load: 0x2b, f32Store: 0x38,
-  i32LtS: 0x48, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32Shl: 0x74,
-  f64Add: 0xa0, f64Mul: 0xa2, f64Div: 0xa3, f32DemoteF64: 0xb6, f64ConvertI32S: 0xb7, f64PromoteF32: 0xbb,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  f64Load: 0x2b,
+  f32Store: 0x38,
+  i32LtS: 0x48,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  f64Add: 0xa0,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  f32DemoteF64: 0xb6,
+  f64ConvertI32S: 0xb7,
+  f64PromoteF32: 0xbb,
 };
 const SIMD = {
-  load: 0x00, store: 0x0b, const: 0x0c, f64x2Splat: 0x14, f64x2ExtractLane: 0x21,
-  store64Lane: 0x5b, load64Zero: 0x5d, f32x4DemoteF64x2Zero: 0x5e, f64x2PromoteLowF32x4: 0x5f,
-  f32x4Add: 0xe4, f64x2Sqrt: 0xef, f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2, f64x2Div: 0xf3,
+  load: 0x00,
+  store: 0x0b,
+  const: 0x0c,
+  f64x2Splat: 0x14,
+  f64x2ExtractLane: 0x21,
+  store64Lane: 0x5b,
+  load64Zero: 0x5d,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  f32x4Add: 0xe4,
+  f64x2Sqrt: 0xef,
+  f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
+  f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
 };
 /** memarg: alignment exponent, offset 0. */
 const MEM = (align: number) => [align, 0];
@@ -141,20 +168,46 @@ const MEM = (align: number) => [align, 0];
  */
 function bagForwardFn(): Fn {
   const f = new Fn(
-    [['table', I32], ['dim', I32], ['ids', I32], ['offs', I32], ['r', I32], ['r1', I32], ['out', I32]],
+    [
+      ['table', I32],
+      ['dim', I32],
+      ['ids', I32],
+      ['offs', I32],
+      ['r', I32],
+      ['r1', I32],
+      ['out', I32],
+    ],
     [],
   );
   for (const n of ['k', 'end', 'o', 'rowBytes', 'd', 'a', 'b', 'c', 'e']) f.local(n, I32);
   f.local('inv', F64).local('x', V128);
   const tableRow = (slot: number, into: string) =>
-    f.get('table').get('ids').get('k').i32(slot).op(OP.i32Add).i32(2).op(OP.i32Shl).op(OP.i32Add)
-      .op(OP.i32Load, ...MEM(2)).get('rowBytes').op(OP.i32Mul).op(OP.i32Add).set(into);
+    f
+      .get('table')
+      .get('ids')
+      .get('k')
+      .i32(slot)
+      .op(OP.i32Add)
+      .i32(2)
+      .op(OP.i32Shl)
+      .op(OP.i32Add)
+      .op(OP.i32Load, ...MEM(2))
+      .get('rowBytes')
+      .op(OP.i32Mul)
+      .op(OP.i32Add)
+      .set(into);
   f.get('dim').i32(2).op(OP.i32Shl).set('rowBytes');
   f.whileLoop(
     () => f.get('r').get('r1').op(OP.i32LtS),
     () => {
       // k = offs[r], end = offs[r + 1], o = out + r·rowBytes
-      f.get('offs').get('r').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, ...MEM(2)).set('k');
+      f.get('offs')
+        .get('r')
+        .i32(2)
+        .op(OP.i32Shl)
+        .op(OP.i32Add)
+        .op(OP.i32Load, ...MEM(2))
+        .set('k');
       f.get('offs').get('r').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, 2, 4).set('end');
       f.get('out').get('r').get('rowBytes').op(OP.i32Mul).op(OP.i32Add).set('o');
       // zero the row
@@ -162,7 +215,11 @@ function bagForwardFn(): Fn {
       f.whileLoop(
         () => f.get('d').get('rowBytes').op(OP.i32LtS),
         () => {
-          f.get('o').get('d').op(OP.i32Add).simd(SIMD.const, ...new Array(16).fill(0)).simd(SIMD.store, ...MEM(4));
+          f.get('o')
+            .get('d')
+            .op(OP.i32Add)
+            .simd(SIMD.const, ...new Array(16).fill(0))
+            .simd(SIMD.store, ...MEM(4));
           f.get('d').i32(16).op(OP.i32Add).set('d');
         },
       );
@@ -178,9 +235,22 @@ function bagForwardFn(): Fn {
           f.whileLoop(
             () => f.get('d').get('rowBytes').op(OP.i32LtS),
             () => {
-              f.get('o').get('d').op(OP.i32Add).simd(SIMD.load, ...MEM(4));
-              for (const row of ['a', 'b', 'c', 'e']) f.get(row).get('d').op(OP.i32Add).simd(SIMD.load, ...MEM(4)).simd(SIMD.f32x4Add);
-              f.set('x').get('o').get('d').op(OP.i32Add).get('x').simd(SIMD.store, ...MEM(4));
+              f.get('o')
+                .get('d')
+                .op(OP.i32Add)
+                .simd(SIMD.load, ...MEM(4));
+              for (const row of ['a', 'b', 'c', 'e'])
+                f.get(row)
+                  .get('d')
+                  .op(OP.i32Add)
+                  .simd(SIMD.load, ...MEM(4))
+                  .simd(SIMD.f32x4Add);
+              f.set('x')
+                .get('o')
+                .get('d')
+                .op(OP.i32Add)
+                .get('x')
+                .simd(SIMD.store, ...MEM(4));
               f.get('d').i32(16).op(OP.i32Add).set('d');
             },
           );
@@ -196,9 +266,21 @@ function bagForwardFn(): Fn {
           f.whileLoop(
             () => f.get('d').get('rowBytes').op(OP.i32LtS),
             () => {
-              f.get('o').get('d').op(OP.i32Add).simd(SIMD.load, ...MEM(4));
-              f.get('a').get('d').op(OP.i32Add).simd(SIMD.load, ...MEM(4)).simd(SIMD.f32x4Add);
-              f.set('x').get('o').get('d').op(OP.i32Add).get('x').simd(SIMD.store, ...MEM(4));
+              f.get('o')
+                .get('d')
+                .op(OP.i32Add)
+                .simd(SIMD.load, ...MEM(4));
+              f.get('a')
+                .get('d')
+                .op(OP.i32Add)
+                .simd(SIMD.load, ...MEM(4))
+                .simd(SIMD.f32x4Add);
+              f.set('x')
+                .get('o')
+                .get('d')
+                .op(OP.i32Add)
+                .get('x')
+                .simd(SIMD.store, ...MEM(4));
               f.get('d').i32(16).op(OP.i32Add).set('d');
             },
           );
@@ -206,7 +288,15 @@ function bagForwardFn(): Fn {
         },
       );
       // mean: × 1/n in f64 (skipped for an empty bag, which stays zero)
-      f.get('end').get('offs').get('r').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, ...MEM(2)).op(OP.i32Sub).set('a');
+      f.get('end')
+        .get('offs')
+        .get('r')
+        .i32(2)
+        .op(OP.i32Shl)
+        .op(OP.i32Add)
+        .op(OP.i32Load, ...MEM(2))
+        .op(OP.i32Sub)
+        .set('a');
       f.op(0x02, 0x40); // block
       f.get('a').op(0x45, 0x0d, 0); // br_if 0 when n == 0
       f.f64(1).get('a').op(OP.f64ConvertI32S).op(OP.f64Div).set('inv');
@@ -215,7 +305,14 @@ function bagForwardFn(): Fn {
         () => f.get('d').get('rowBytes').op(OP.i32LtS),
         () => {
           f.get('o').get('d').op(OP.i32Add);
-          f.get('o').get('d').op(OP.i32Add).op(OP.f32Load, ...MEM(2)).op(OP.f64PromoteF32).get('inv').op(OP.f64Mul).op(OP.f32DemoteF64);
+          f.get('o')
+            .get('d')
+            .op(OP.i32Add)
+            .op(OP.f32Load, ...MEM(2))
+            .op(OP.f64PromoteF32)
+            .get('inv')
+            .op(OP.f64Mul)
+            .op(OP.f32DemoteF64);
           f.op(OP.f32Store, ...MEM(2));
           f.get('d').i32(4).op(OP.i32Add).set('d');
         },
@@ -234,8 +331,22 @@ function bagForwardFn(): Fn {
 function adamRowsFn(): Fn {
   const f = new Fn(
     [
-      ['table', I32], ['m', I32], ['v', I32], ['dim', I32], ['rows', I32], ['start', I32], ['bagOf', I32], ['u', I32], ['u1', I32],
-      ['gradBag', I32], ['invLen', I32], ['g', I32], ['lr', F64], ['b1', F64], ['b2', F64], ['eps', F64],
+      ['table', I32],
+      ['m', I32],
+      ['v', I32],
+      ['dim', I32],
+      ['rows', I32],
+      ['start', I32],
+      ['bagOf', I32],
+      ['u', I32],
+      ['u1', I32],
+      ['gradBag', I32],
+      ['invLen', I32],
+      ['g', I32],
+      ['lr', F64],
+      ['b1', F64],
+      ['b2', F64],
+      ['eps', F64],
     ],
     [F64],
   );
@@ -264,14 +375,36 @@ function adamRowsFn(): Fn {
   f.simd(SIMD.const, ...new Array(16).fill(0)).set('SS');
   /** INV = splat(invLen[bagOf[e]]); src = gradBag + bagOf[e]·rowBytes */
   const bagOfEntry = () => {
-    f.get('bagOf').get('e').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, ...MEM(2)).set('d');
-    splat(() => f.get('invLen').get('d').i32(3).op(OP.i32Shl).op(OP.i32Add).op(OP.f64Load, ...MEM(3)), 'INV');
+    f.get('bagOf')
+      .get('e')
+      .i32(2)
+      .op(OP.i32Shl)
+      .op(OP.i32Add)
+      .op(OP.i32Load, ...MEM(2))
+      .set('d');
+    splat(
+      () =>
+        f
+          .get('invLen')
+          .get('d')
+          .i32(3)
+          .op(OP.i32Shl)
+          .op(OP.i32Add)
+          .op(OP.f64Load, ...MEM(3)),
+      'INV',
+    );
     f.get('gradBag').get('d').get('rowBytes').op(OP.i32Mul).op(OP.i32Add).set('src');
   };
   f.whileLoop(
     () => f.get('u').get('u1').op(OP.i32LtS),
     () => {
-      f.get('start').get('u').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, ...MEM(2)).set('e');
+      f.get('start')
+        .get('u')
+        .i32(2)
+        .op(OP.i32Shl)
+        .op(OP.i32Add)
+        .op(OP.i32Load, ...MEM(2))
+        .set('e');
       f.get('start').get('u').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, 2, 4).set('e1');
       // g = gradBag[first bag]·inv  (rounded to f32 as the JS scratch is)
       bagOfEntry();
@@ -279,10 +412,13 @@ function adamRowsFn(): Fn {
       f.whileLoop(
         () => f.get('d').get('rowBytes').op(OP.i32LtS),
         () => {
-          store2(() => f.get('g').get('d').op(OP.i32Add), () => {
-            load2(() => f.get('src').get('d').op(OP.i32Add));
-            f.get('INV').simd(SIMD.f64x2Mul);
-          });
+          store2(
+            () => f.get('g').get('d').op(OP.i32Add),
+            () => {
+              load2(() => f.get('src').get('d').op(OP.i32Add));
+              f.get('INV').simd(SIMD.f64x2Mul);
+            },
+          );
           f.get('d').i32(8).op(OP.i32Add).set('d');
         },
       );
@@ -296,11 +432,14 @@ function adamRowsFn(): Fn {
           f.whileLoop(
             () => f.get('d').get('rowBytes').op(OP.i32LtS),
             () => {
-              store2(() => f.get('g').get('d').op(OP.i32Add), () => {
-                load2(() => f.get('g').get('d').op(OP.i32Add));
-                load2(() => f.get('src').get('d').op(OP.i32Add));
-                f.get('INV').simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add);
-              });
+              store2(
+                () => f.get('g').get('d').op(OP.i32Add),
+                () => {
+                  load2(() => f.get('g').get('d').op(OP.i32Add));
+                  load2(() => f.get('src').get('d').op(OP.i32Add));
+                  f.get('INV').simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add);
+                },
+              );
               f.get('d').i32(8).op(OP.i32Add).set('d');
             },
           );
@@ -308,7 +447,15 @@ function adamRowsFn(): Fn {
         },
       );
       // Adam on row rows[u]
-      f.get('rows').get('u').i32(2).op(OP.i32Shl).op(OP.i32Add).op(OP.i32Load, ...MEM(2)).get('rowBytes').op(OP.i32Mul).set('p');
+      f.get('rows')
+        .get('u')
+        .i32(2)
+        .op(OP.i32Shl)
+        .op(OP.i32Add)
+        .op(OP.i32Load, ...MEM(2))
+        .get('rowBytes')
+        .op(OP.i32Mul)
+        .set('p');
       f.i32(0).set('d');
       f.whileLoop(
         () => f.get('d').get('rowBytes').op(OP.i32LtS),
@@ -324,14 +471,23 @@ function adamRowsFn(): Fn {
           f.get('B2');
           load2(() => f.get('v').get('p').op(OP.i32Add).get('d').op(OP.i32Add));
           f.simd(SIMD.f64x2Mul).get('C2').get('G').simd(SIMD.f64x2Mul).get('G').simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set('V');
-          store2(() => f.get('m').get('p').op(OP.i32Add).get('d').op(OP.i32Add), () => f.get('M'));
-          store2(() => f.get('v').get('p').op(OP.i32Add).get('d').op(OP.i32Add), () => f.get('V'));
+          store2(
+            () => f.get('m').get('p').op(OP.i32Add).get('d').op(OP.i32Add),
+            () => f.get('M'),
+          );
+          store2(
+            () => f.get('v').get('p').op(OP.i32Add).get('d').op(OP.i32Add),
+            () => f.get('V'),
+          );
           // θ = θ − (lr·M)/(√V + ε)
-          store2(() => f.get('table').get('p').op(OP.i32Add).get('d').op(OP.i32Add), () => {
-            load2(() => f.get('table').get('p').op(OP.i32Add).get('d').op(OP.i32Add));
-            f.get('LR').get('M').simd(SIMD.f64x2Mul).get('V').simd(SIMD.f64x2Sqrt).get('EPS').simd(SIMD.f64x2Add).simd(SIMD.f64x2Div);
-            f.simd(SIMD.f64x2Sub);
-          });
+          store2(
+            () => f.get('table').get('p').op(OP.i32Add).get('d').op(OP.i32Add),
+            () => {
+              load2(() => f.get('table').get('p').op(OP.i32Add).get('d').op(OP.i32Add));
+              f.get('LR').get('M').simd(SIMD.f64x2Mul).get('V').simd(SIMD.f64x2Sqrt).get('EPS').simd(SIMD.f64x2Add).simd(SIMD.f64x2Div);
+              f.simd(SIMD.f64x2Sub);
+            },
+          );
           f.get('d').i32(8).op(OP.i32Add).set('d');
         },
       );
@@ -348,11 +504,24 @@ export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...vec(f.params.map(([, t]) => [t])), ...vec(f.results.map((t) => [t]))]);
   const imports = [[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, vec(imports)),
     ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec([[...name('bag_forward'), 0x00, 0], [...name('adam_rows'), 0x00, 1]])),
+    ...section(
+      7,
+      vec([
+        [...name('bag_forward'), 0x00, 0],
+        [...name('adam_rows'), 0x00, 1],
+      ]),
+    ),
     ...section(10, vec(fns.map((f) => f.encode()))),
   ];
   return new Uint8Array(bytes);
@@ -376,8 +545,22 @@ export function simdModule(): WebAssembly.Module | null {
 export interface SimdKernels {
   bag_forward(table: number, dim: number, ids: number, offsets: number, r0: number, r1: number, out: number): void;
   adam_rows(
-    table: number, m: number, v: number, dim: number, rows: number, start: number, bagOf: number, u0: number, u1: number,
-    gradBag: number, invLen: number, g: number, lr: number, b1: number, b2: number, eps: number,
+    table: number,
+    m: number,
+    v: number,
+    dim: number,
+    rows: number,
+    start: number,
+    bagOf: number,
+    u0: number,
+    u1: number,
+    gradBag: number,
+    invLen: number,
+    g: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
   ): number;
 }
 

@@ -286,11 +286,7 @@ export interface ScanBackwardResult {
  * `visit` returns true or `maxBytes` (default 4 MiB) have been read. Bad lines are skipped.
  * Used to find the latest step/eval/end events of a large log cheaply. A missing file has size 0.
  */
-export function scanEventsBackward(
-  file: string,
-  visit: (e: RunEvent) => boolean,
-  opts: { maxBytes?: number; chunkBytes?: number } = {},
-): ScanBackwardResult {
+export function scanEventsBackward(file: string, visit: (e: RunEvent) => boolean, opts: { maxBytes?: number; chunkBytes?: number } = {}): ScanBackwardResult {
   const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 64 * 1024);
   const result: ScanBackwardResult = { size: 0, tornTail: false, truncated: false };

@@ -76,13 +76,7 @@ export class RunWriter {
    * (status "running", this process's pid and host, versions.node filled in) and append the start event.
    * Fields given in `meta` override the defaults; versions are merged.
    */
-  static async create(
-    root: string,
-    name: string,
-    config: unknown,
-    meta: Partial<RunMeta> = {},
-    opts: RunWriterOptions = {},
-  ): Promise<RunWriter> {
+  static async create(root: string, name: string, config: unknown, meta: Partial<RunMeta> = {}, opts: RunWriterOptions = {}): Promise<RunWriter> {
     const now = opts.now ?? (() => new Date());
     const start = now();
     const dir = createRunDir(root, name, start);

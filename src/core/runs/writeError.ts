@@ -7,7 +7,11 @@
 export class RunFileError extends Error {
   override name = 'RunFileError';
   readonly code: string | undefined;
-  constructor(readonly file: string, readonly action: string, cause: unknown) {
+  constructor(
+    readonly file: string,
+    readonly action: string,
+    cause: unknown,
+  ) {
     const sys = cause as NodeJS.ErrnoException;
     super(`cannot ${action} ${file}: ${sys?.message ?? String(cause)}`);
     this.code = sys?.code;

@@ -39,7 +39,6 @@ export { PAR_SS, PLAN_STRIDE, type LaneState, type TableJob } from './lanePart';
  * same `runLanePart` (lanePart.ts) as the caller.
  */
 
-
 /**
  * The worker thread's script: dist/laneWorker.js beside the bundle that runs this code (webpack keeps
  * `__dirname`), else — running from the TypeScript sources, as tests and benchmarks do under tsx — a

@@ -107,8 +107,22 @@ export function runLanePart(
       const w = simd[j];
       st.par[S + 2 * j + part] = w
         ? w.adam_rows(
-            job.table.byteOffset, job.m.byteOffset, job.v.byteOffset, st.dim, job.rows.byteOffset, job.start.byteOffset,
-            job.bagOf.byteOffset, u0, u1, job.gradBag.byteOffset, job.invLen.byteOffset, job.g[part].byteOffset, lr, b1, b2, eps,
+            job.table.byteOffset,
+            job.m.byteOffset,
+            job.v.byteOffset,
+            st.dim,
+            job.rows.byteOffset,
+            job.start.byteOffset,
+            job.bagOf.byteOffset,
+            u0,
+            u1,
+            job.gradBag.byteOffset,
+            job.invLen.byteOffset,
+            job.g[part].byteOffset,
+            lr,
+            b1,
+            b2,
+            eps,
           )
         : k.lazyAdamFromBags(job.table, job.m, job.v, st.dim, job.rows, job.start, job.bagOf, u0, u1, job.gradBag, job.invLen, lr, b1, b2, eps, job.g[part]);
     }

@@ -5,7 +5,20 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'worker_threads';
 import type { SimdKernels } from '../model/simdKernels';
-import { CMD_EXIT, CMD_RELOAD, CTL_CMD, CTL_DONE, CTL_ERROR, CTL_FWD_DONE, CTL_SEQ, CTL_STARTED, KERNELS, runLanePart, type LaneScratch, type LaneState } from './lanePart';
+import {
+  CMD_EXIT,
+  CMD_RELOAD,
+  CTL_CMD,
+  CTL_DONE,
+  CTL_ERROR,
+  CTL_FWD_DONE,
+  CTL_SEQ,
+  CTL_STARTED,
+  KERNELS,
+  runLanePart,
+  type LaneScratch,
+  type LaneState,
+} from './lanePart';
 
 interface LaneWorkerData {
   ctl: Int32Array;
@@ -33,7 +46,9 @@ function run(data: LaneWorkerData): void {
         if (!msg) throw new Error('host lane worker: reload without a state message');
         const next = msg.message as LaneState;
         state = next;
-        simd = next.memories.map((m) => (m && next.module ? (new WebAssembly.Instance(next.module, { env: { memory: m } }).exports as unknown as SimdKernels) : null));
+        simd = next.memories.map((m) =>
+          m && next.module ? (new WebAssembly.Instance(next.module, { env: { memory: m } }).exports as unknown as SimdKernels) : null,
+        );
       } else {
         if (!state) throw new Error('host lane worker: a phase before any state');
         runLanePart(state, scratch, cmd, 1, KERNELS, simd, () => {

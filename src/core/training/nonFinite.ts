@@ -4,7 +4,12 @@
  */
 export class NonFiniteError extends Error {
   override name = 'NonFiniteError';
-  constructor(readonly step: number, readonly quantity: string, readonly value: number, readonly lastCheckpointStep: number | null = null) {
+  constructor(
+    readonly step: number,
+    readonly quantity: string,
+    readonly value: number,
+    readonly lastCheckpointStep: number | null = null,
+  ) {
     super(
       `${quantity} is ${value} at step ${step}; the run was stopped (${lastCheckpointStep === null ? 'no checkpoint was written yet' : `last checkpoint kept, from step ${lastCheckpointStep}`}). ` +
         'Check training.learningRate, loss.temperature / loss.tau0 and the data.',
@@ -25,7 +30,10 @@ export function assertFinite(step: number, values: Record<string, number>, lastC
  */
 export class NoNegativesError extends Error {
   override name = 'NoNegativesError';
-  constructor(readonly step: number, wholeEpoch: boolean) {
+  constructor(
+    readonly step: number,
+    wholeEpoch: boolean,
+  ) {
     super(
       `no negatives in ${wholeEpoch ? 'the whole first epoch' : 'any step'} (steps 1–${step}): every in-batch item has the positive's id and there are no explicit negatives, ` +
         'so the loss is 0 and nothing is learned. Give items distinct ids (item_id / positive.id) or add "negatives".',

@@ -15,7 +15,16 @@ import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
 import { saveCheckpoint } from '../model/checkpoint';
 import { initTwoTower } from '../model/params';
-import { CHECKPOINTS_DIR, EVENT_SCHEMA_VERSION, RunWriter, writeDirAtomically, type LogLevel, type RunError, type StepEvent, type FinalRunStatus } from '../runs';
+import {
+  CHECKPOINTS_DIR,
+  EVENT_SCHEMA_VERSION,
+  RunWriter,
+  writeDirAtomically,
+  type LogLevel,
+  type RunError,
+  type StepEvent,
+  type FinalRunStatus,
+} from '../runs';
 import { Batcher } from './batcher';
 import { featurizeExamples } from './featurizedData';
 import { hyperRange } from './hyperRange';
@@ -66,7 +75,12 @@ function resolvedConfig(loaded: LoadedConfig): ExperimentConfig {
   const abs = (p: string | undefined) => (p === undefined ? undefined : resolveConfigPath(loaded, p));
   return {
     ...c,
-    data: { ...c.data, train: abs(c.data.train)!, ...(c.data.test ? { test: abs(c.data.test) } : {}), ...(c.data.corpus ? { corpus: abs(c.data.corpus) } : {}) },
+    data: {
+      ...c.data,
+      train: abs(c.data.train)!,
+      ...(c.data.test ? { test: abs(c.data.test) } : {}),
+      ...(c.data.corpus ? { corpus: abs(c.data.corpus) } : {}),
+    },
     output: { runsDir: abs(c.output.runsDir)! },
   };
 }
@@ -76,7 +90,10 @@ async function periodicEvalData(loaded: LoadedConfig, log: (level: LogLevel, m: 
   const cfg = loaded.config;
   if (!cfg.data.test) throw new DataError(`evaluation.every is ${cfg.evaluation.every} but data.test is not set in ${loaded.path}`, loaded.path);
   const data = subsetQueries(await loadEvalData(loaded), cfg.evaluation.heldOutQueries, cfg.training.seed);
-  log('info', `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.length} items`);
+  log(
+    'info',
+    `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.length} items`,
+  );
   return data;
 }
 
@@ -116,8 +133,12 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const t = cfg.training;
 
   const { examples, report } = await loadExamples({
-    path: cfg.data.train, format: cfg.data.format, split: cfg.data.trainSplit,
-    maxBadLineShare: cfg.data.maxBadLineShare, baseDir: opts.loaded.baseDir, label: 'data.train',
+    path: cfg.data.train,
+    format: cfg.data.format,
+    split: cfg.data.trainSplit,
+    maxBadLineShare: cfg.data.maxBadLineShare,
+    baseDir: opts.loaded.baseDir,
+    label: 'data.train',
   });
   await requireOtherDataPaths(opts.loaded);
   const data = featurizeExamples(examples, cfg.model);
@@ -189,7 +210,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   try {
     for (const w of opts.loaded.warnings ?? []) logBoth('warn', formatProblems(opts.loaded.path, [w]));
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
-    logBoth('info', `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}; ${total} steps of ${t.batchSize}`);
+    logBoth(
+      'info',
+      `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}; ${total} steps of ${t.batchSize}`,
+    );
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     while (step < total) {
       if (hooks.shouldStop?.()) {
@@ -203,7 +227,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       if (batch.epoch !== firstEpoch && !negativesSeen) throw new NoNegativesError(s - 1, true);
       if (hasNegative(batch.negMask)) negativesSeen = true;
       else if (s === 1) {
-        logBoth('warn', `step 1 has no negative: every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned. Check that items have distinct ids (item_id / positive.id) and that the data holds more than one item.`);
+        logBoth(
+          'warn',
+          `step 1 has no negative: every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned. Check that items have distinct ids (item_id / positive.id) and that the data holds more than one item.`,
+        );
       }
       const t0 = performance.now();
       const r = trainer.step(batch, logged);
@@ -212,14 +239,36 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       step = s;
       if (logged && r.host) {
         const diagnostics = computeStepDiagnostics(
-          { B: batch.B, N: batch.N, D: params.dims.out, sQV: r.host.sQV, sVV: r.host.sVV, negMask: batch.negMask, hyper: r.host.hyper, hyperKind: hyper.kind, hyperRange: hyper.range, itemEmb: r.host.itemEmb },
+          {
+            B: batch.B,
+            N: batch.N,
+            D: params.dims.out,
+            sQV: r.host.sQV,
+            sVV: r.host.sVV,
+            negMask: batch.negMask,
+            hyper: r.host.hyper,
+            hyperKind: hyper.kind,
+            hyperRange: hyper.range,
+            itemEmb: r.host.itemEmb,
+          },
           { effectiveRank: s === 1 || s % t.effectiveRankEvery === 0 || s === total },
         );
         const verdict = monitor.update(diagnostics, s);
         const event: StepEvent = {
-          v: EVENT_SCHEMA_VERSION, time: new Date().toISOString(), type: 'step', step: s, epoch: batch.epoch,
-          loss: r.loss, lossQ: r.lossQ, lossSym: r.lossSym, lr: trainer.adam.learningRate, gradNorm: r.gradNorm,
-          stepMs, examplesPerSec: (batch.B * 1000) / stepMs, diagnostics, verdict,
+          v: EVENT_SCHEMA_VERSION,
+          time: new Date().toISOString(),
+          type: 'step',
+          step: s,
+          epoch: batch.epoch,
+          loss: r.loss,
+          lossQ: r.lossQ,
+          lossSym: r.lossSym,
+          lr: trainer.adam.learningRate,
+          gradNorm: r.gradNorm,
+          stepMs,
+          examplesPerSec: (batch.B * 1000) / stepMs,
+          diagnostics,
+          verdict,
         };
         writer.appendEvent(event);
         hooks.onStep?.(event);
@@ -231,7 +280,13 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       writer.heartbeat(step);
       if (periodic && (step % cfg.evaluation.every === 0 || step === total)) {
         const { entry } = evaluateParams({
-          params, model: cfg.model, evaluation: cfg.evaluation, data: periodic, step, checkpoint: 'in-memory', subset: true,
+          params,
+          model: cfg.model,
+          evaluation: cfg.evaluation,
+          data: periodic,
+          step,
+          checkpoint: 'in-memory',
+          subset: true,
           onProgress: () => writer.heartbeat(step),
         });
         appendMetricsEntry(writer.dir, entry, (m) => logBoth('warn', m));

@@ -77,7 +77,12 @@ export class TwoTowerTrainer {
   private state?: LaneState;
   private slotOf?: Int32Array;
 
-  constructor(readonly params: TwoTowerParams, private readonly loss: LossConfig, learningRate: number, opts: TrainerOptions = {}) {
+  constructor(
+    readonly params: TwoTowerParams,
+    private readonly loss: LossConfig,
+    learningRate: number,
+    opts: TrainerOptions = {},
+  ) {
     this.adam = new Adam({ learningRate });
     this.profile = opts.profile ?? false;
     const threads = opts.threads ?? defaultHostThreads();

@@ -16,13 +16,7 @@ const DEFAULT_ADD_BATCH = 16384;
  * The spec is validated and adjusted first (see resolveIndexSpec): each adjustment is sent to
  * opts.log and kept in the returned index's `notes`. Throws a clear Error on invalid input.
  */
-export function buildIndex(
-  vectors: Float32Array,
-  n: number,
-  dim: number,
-  spec: IndexSpec,
-  opts: BuildOptions = {},
-): VectorIndex {
+export function buildIndex(vectors: Float32Array, n: number, dim: number, spec: IndexSpec, opts: BuildOptions = {}): VectorIndex {
   checkMatrix(vectors, n, dim, 'buildIndex vectors');
   const { spec: effective, notes } = resolveIndexSpec(spec, n, dim);
   for (const note of notes) opts.log?.(note);

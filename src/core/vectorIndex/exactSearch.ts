@@ -8,14 +8,7 @@ import type { SearchResult } from './types';
  * as float32; ties are broken by the lower corpus index. Padding for k > n is label -1, score -Infinity.
  * Cost O(nq · n · dim) time, O(k) extra memory per query (a bounded min-heap).
  */
-export function exactSearch(
-  corpus: Float32Array,
-  n: number,
-  queries: Float32Array,
-  nq: number,
-  dim: number,
-  k: number,
-): SearchResult {
+export function exactSearch(corpus: Float32Array, n: number, queries: Float32Array, nq: number, dim: number, k: number): SearchResult {
   checkMatrix(corpus, n, dim, 'exactSearch corpus');
   checkMatrix(queries, nq, dim, 'exactSearch queries');
   if (!Number.isInteger(k) || k < 0) throw new Error(`exactSearch: k must be a non-negative integer, got ${k}`);

@@ -4,11 +4,7 @@ import type { SearchResult } from './types';
  * Turns a search result into per-query ranked item ids for the retrieval metrics:
  * query row q → queryIds[q], label l → itemIds[l]; padding labels (-1) are dropped.
  */
-export function resultToRankings(
-  result: SearchResult,
-  queryIds: readonly string[],
-  itemIds: readonly string[],
-): Map<string, string[]> {
+export function resultToRankings(result: SearchResult, queryIds: readonly string[], itemIds: readonly string[]): Map<string, string[]> {
   if (queryIds.length !== result.nq) throw new Error(`resultToRankings: ${queryIds.length} query ids for ${result.nq} result rows`);
   const rankings = new Map<string, string[]>();
   for (let q = 0; q < result.nq; q++) {

@@ -73,7 +73,10 @@ export class Dashboard {
   private readonly visibility: VisibilityTracker;
   readonly stats: DashboardStats = { messages: 0, frames: 0, lastHandleMs: 0, maxHandleMs: 0, lastFrameMs: 0, panelMs: {} };
 
-  constructor(root: HTMLElement, private readonly host: Host) {
+  constructor(
+    root: HTMLElement,
+    private readonly host: Host,
+  ) {
     registerChartParts();
     const snap = host.loadSnapshot();
     this.closedSections = new Set(snap?.closedSections ?? []);
@@ -86,7 +89,11 @@ export class Dashboard {
     this.colors = new ColorResolver(document);
     this.palette = readPalette(document, this.colors);
     this.display = new DisplaySeries(this.store);
-    this.header = new HeaderView({ stop: () => this.requestStop(), openLog: () => host.post({ type: 'openLog' }), evaluate: () => host.post({ type: 'evaluate' }) });
+    this.header = new HeaderView({
+      stop: () => this.requestStop(),
+      openLog: () => host.post({ type: 'openLog' }),
+      evaluate: () => host.post({ type: 'evaluate' }),
+    });
     root.append(this.header.root, this.badge.root, this.note.root, this.empty, this.sectionsRoot);
     this.frames = new FrameScheduler(() => this.drawFrame());
     this.pacer = new ChartPacer(CHART_INTERVAL_MS, CHART_FRAME_BUDGET_MS, () => this.frames.request());

@@ -46,7 +46,10 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
     },
     displayPoints(id: SeriesId) {
       if (!(ALL_SERIES as readonly string[]).includes(id)) throw new Error(`unknown series ${JSON.stringify(id)}`);
-      return d.display.get(id).toArray().map((p) => ({ ...p }));
+      return d.display
+        .get(id)
+        .toArray()
+        .map((p) => ({ ...p }));
     },
     latest() {
       const e = d.store.latest;

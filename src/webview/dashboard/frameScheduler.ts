@@ -31,15 +31,18 @@ export class VisibilityTracker {
   private readonly observer: IntersectionObserver;
 
   constructor(onBecameVisible: () => void) {
-    this.observer = new IntersectionObserver((entries) => {
-      let shown = false;
-      for (const e of entries) {
-        const was = this.state.get(e.target);
-        this.state.set(e.target, e.isIntersecting);
-        if (e.isIntersecting && was === false) shown = true;
-      }
-      if (shown) onBecameVisible();
-    }, { rootMargin: '100px 0px' });
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        let shown = false;
+        for (const e of entries) {
+          const was = this.state.get(e.target);
+          this.state.set(e.target, e.isIntersecting);
+          if (e.isIntersecting && was === false) shown = true;
+        }
+        if (shown) onBecameVisible();
+      },
+      { rootMargin: '100px 0px' },
+    );
   }
 
   observe(el: Element): void {

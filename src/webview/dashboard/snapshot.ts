@@ -29,7 +29,11 @@ export function parseSnapshot(x: unknown): Snapshot | null {
   if (!isObj(x) || x.v !== SNAPSHOT_VERSION) return null;
   if (x.run !== null && runHeaderProblem(x.run) !== null) return null;
   const v = x.verdict;
-  if (v !== null && !(isObj(v) && (COLLAPSE_STATES as readonly string[]).includes(v.state as string) && typeof v.reason === 'string' && Number.isFinite(v.step))) return null;
+  if (
+    v !== null &&
+    !(isObj(v) && (COLLAPSE_STATES as readonly string[]).includes(v.state as string) && typeof v.reason === 'string' && Number.isFinite(v.step))
+  )
+    return null;
   if (x.step !== null && !Number.isFinite(x.step)) return null;
   if (typeof x.smoothing !== 'number' || !(x.smoothing >= 0 && x.smoothing < 1)) return null;
   if (!Array.isArray(x.closedSections) || !x.closedSections.every((s) => typeof s === 'string')) return null;

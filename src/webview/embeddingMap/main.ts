@@ -11,8 +11,15 @@ const api = acquireVsCodeApi();
 const post = (m: FromMap) => api.postMessage(m);
 
 const LABEL_COLOURS: Record<string, string> = {
-  ok: '#3fb950', 'collapsed-neighbourhood': '#f85149', 'near-duplicate': '#d29922', truncated: '#a371f7',
-  'lexical-miss': '#58a6ff', 'hard-for-both': '#ff7b72', 'ranked-low': '#db61a2', 'missing-terms': '#58a6ff', '': '#58a6ff',
+  ok: '#3fb950',
+  'collapsed-neighbourhood': '#f85149',
+  'near-duplicate': '#d29922',
+  truncated: '#a371f7',
+  'lexical-miss': '#58a6ff',
+  'hard-for-both': '#ff7b72',
+  'ranked-low': '#db61a2',
+  'missing-terms': '#58a6ff',
+  '': '#58a6ff',
 };
 const ITEM_COLOUR = 'rgba(140,140,140,0.55)';
 
@@ -49,10 +56,15 @@ function layout(): void {
   if (map.method === 'pca') {
     half = 1; // the embeddings' own scale: unit vectors, centred
   } else {
-    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      maxX = -Infinity,
+      minY = Infinity,
+      maxY = -Infinity;
     for (let i = 0; i < n; i++) {
-      minX = Math.min(minX, map.coords[2 * i]); maxX = Math.max(maxX, map.coords[2 * i]);
-      minY = Math.min(minY, map.coords[2 * i + 1]); maxY = Math.max(maxY, map.coords[2 * i + 1]);
+      minX = Math.min(minX, map.coords[2 * i]);
+      maxX = Math.max(maxX, map.coords[2 * i]);
+      minY = Math.min(minY, map.coords[2 * i + 1]);
+      maxY = Math.max(maxY, map.coords[2 * i + 1]);
     }
     cx = (minX + maxX) / 2;
     cy = (minY + maxY) / 2;
@@ -75,7 +87,7 @@ function draw(): void {
     for (let i = 0; i < n; i++) {
       const p = map.points[i];
       if (p.kind !== pass) continue;
-      ctx.fillStyle = p.kind === 'item' ? ITEM_COLOUR : LABEL_COLOURS[p.label] ?? '#58a6ff';
+      ctx.fillStyle = p.kind === 'item' ? ITEM_COLOUR : (LABEL_COLOURS[p.label] ?? '#58a6ff');
       ctx.beginPath();
       ctx.arc(px[2 * i], px[2 * i + 1], p.kind === 'item' ? 1.6 : 3, 0, 2 * Math.PI);
       ctx.fill();
@@ -121,7 +133,9 @@ function show(m: Extract<ToMap, { type: 'map' }>): void {
   const counts = new Map<string, number>();
   for (const p of m.map.points) if (p.kind === 'query') counts.set(p.label || 'query', (counts.get(p.label || 'query') ?? 0) + 1);
   legend.textContent = `items ${m.map.points.length - [...counts.values()].reduce((a, b) => a + b, 0)} (grey) · queries: ${[...counts].map(([l, c]) => `${l} ${c}`).join(' · ')}`;
-  const explained = m.map.explained ? ` · axes ${(100 * m.map.explained[0]).toFixed(1)}% + ${(100 * m.map.explained[1]).toFixed(1)}% of variance ${m.map.totalVariance!.toFixed(3)}` : '';
+  const explained = m.map.explained
+    ? ` · axes ${(100 * m.map.explained[0]).toFixed(1)}% + ${(100 * m.map.explained[1]).toFixed(1)}% of variance ${m.map.totalVariance!.toFixed(3)}`
+    : '';
   status.textContent = `${m.map.method.toUpperCase()}${explained} · exported ${m.files.vectors} + metadata.tsv`;
   layout();
   draw();

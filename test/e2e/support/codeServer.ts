@@ -68,14 +68,29 @@ export async function startCodeServer(opts: { vsix: string; workspace: string; s
   fs.writeFileSync(path.join(root, 'config.yaml'), 'auth: none\ncert: false\n');
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: dirs.home };
   delete env.VSCODE_IPC_HOOK_CLI;
-  execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', opts.vsix], { env, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', opts.vsix], {
+    env,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
 
   const port = await freePort();
   const args = [
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
     ...(opts.trust === false ? [] : ['--disable-workspace-trust']),
-    '--disable-getting-started-override', '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext,
-    '--config', path.join(root, 'config.yaml'), opts.workspace,
+    '--disable-getting-started-override',
+    '--user-data-dir',
+    dirs.ud,
+    '--extensions-dir',
+    dirs.ext,
+    '--config',
+    path.join(root, 'config.yaml'),
+    opts.workspace,
   ];
   // detached: its own process group (setsid), so stop() can kill the server, extension host and trainer together.
   const child = spawn(CODE_SERVER, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,16 @@ import * as os from 'os';
 import * as path from 'path';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/e2e');
 export const EXTENSION_ID = 'retrieval-lens.retrieval-lens';
 
@@ -128,7 +137,13 @@ async function pickFromQuickInput(page: Page, key: string, value: string, rowTex
     await page.keyboard.press(key);
     try {
       await widget.waitFor({ state: 'visible', timeout: 5_000 });
-      await waitFor(`the ${what} text box to have focus`, () => input.evaluate((el) => el === document.activeElement), (focused) => focused, 5_000, 100);
+      await waitFor(
+        `the ${what} text box to have focus`,
+        () => input.evaluate((el) => el === document.activeElement),
+        (focused) => focused,
+        5_000,
+        100,
+      );
       await input.fill(value);
       await row.waitFor({ timeout: 8_000 });
       await input.press('Enter');
@@ -172,7 +187,12 @@ export function treeRow(page: Page, viewTitle: string, text: string | RegExp): L
 
 /** Text of the status bar's cursor position item ("Ln 12, Col 1"). */
 export async function cursorPosition(page: Page): Promise<{ line: number; column: number } | null> {
-  const text = (await page.locator('.statusbar-item[id="status.editor.selection"]').first().textContent().catch(() => null)) ?? '';
+  const text =
+    (await page
+      .locator('.statusbar-item[id="status.editor.selection"]')
+      .first()
+      .textContent()
+      .catch(() => null)) ?? '';
   const m = /Ln (\d+), Col (\d+)/.exec(text);
   return m ? { line: Number(m[1]), column: Number(m[2]) } : null;
 }

@@ -47,7 +47,15 @@ export function formatTick(v: number): string {
 export interface AxisTheme {
   grid: { color: string; lineWidth: number; drawTicks: boolean; drawOnChartArea?: boolean };
   border: { color: string; display: boolean };
-  ticks: { color: string; font: { size: number; family: string }; padding: number; maxTicksLimit: number; callback: (v: number | string) => string; precision?: number; includeBounds?: boolean };
+  ticks: {
+    color: string;
+    font: { size: number; family: string };
+    padding: number;
+    maxTicksLimit: number;
+    callback: (v: number | string) => string;
+    precision?: number;
+    includeBounds?: boolean;
+  };
 }
 
 export function axisTheme(p: Palette): AxisTheme {

@@ -24,7 +24,12 @@ export class HistogramChart {
   readonly chart: Chart<'bar', BarPoint[]>;
   private shown: HistogramShown | null = null;
 
-  constructor(canvas: HTMLCanvasElement, palette: Palette, private readonly colors: ColorResolver, private readonly symbol: () => string) {
+  constructor(
+    canvas: HTMLCanvasElement,
+    palette: Palette,
+    private readonly colors: ColorResolver,
+    private readonly symbol: () => string,
+  ) {
     this.chart = new Chart(canvas, { type: 'bar', data: { datasets: [{ label: 'count', data: [] }] }, options: this.options(palette) });
     this.style(palette);
     // A full update after styling: update('none') keeps the bar options Chart.js resolved first.

@@ -92,9 +92,7 @@ const RATIO_VIOLATION: SeriesChartSpec = {
 const ITEM_COSINE: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
   lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
-  thresholds: [
-    { axis: 'y', value: T.collapsedItemCosine, label: 'collapse signature >', color: 'red' },
-  ],
+  thresholds: [{ axis: 'y', value: T.collapsedItemCosine, label: 'collapse signature >', color: 'red' }],
 };
 
 const LOSS: SeriesChartSpec = {
@@ -175,7 +173,12 @@ export class HistogramPanel implements ChartPanel {
   readonly chart: HistogramChart;
   private symbol = 'τ';
 
-  constructor(readonly section: Section, readonly card: ChartCard, palette: Palette, colors: ColorResolver) {
+  constructor(
+    readonly section: Section,
+    readonly card: ChartCard,
+    palette: Palette,
+    colors: ColorResolver,
+  ) {
     this.chart = new HistogramChart(card.canvas, palette, colors, () => this.symbol);
   }
 
@@ -202,7 +205,11 @@ export class EvalPanel implements ChartPanel {
   readonly chart: EvalChart;
   private shown: readonly EvalPoint[] | null = null;
 
-  constructor(readonly section: Section, readonly card: ChartCard, palette: Palette) {
+  constructor(
+    readonly section: Section,
+    readonly card: ChartCard,
+    palette: Palette,
+  ) {
     this.chart = new EvalChart(card.canvas, palette);
   }
 
@@ -221,9 +228,10 @@ export class EvalPanel implements ChartPanel {
               .filter(([k, v]) => typeof v === 'number' && /^recall@\d+$/.test(k) && !/@(50|100)$/.test(k))
               .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
               .concat(
-                [['ann/recall@10', 'IVF-PQ'], ['bm25/recall@10', 'BM25']].flatMap(([k, name]) =>
-                  typeof last.metrics[k] === 'number' ? [`${name} recall@10 ${(last.metrics[k] as number).toFixed(3)}`] : [],
-                ),
+                [
+                  ['ann/recall@10', 'IVF-PQ'],
+                  ['bm25/recall@10', 'BM25'],
+                ].flatMap(([k, name]) => (typeof last.metrics[k] === 'number' ? [`${name} recall@10 ${(last.metrics[k] as number).toFixed(3)}`] : [])),
               )
               .join(' · ')
         : '',
@@ -272,11 +280,31 @@ export function buildLayout(
     s.body.appendChild(c.root);
     return c;
   };
-  const hyperBandsCard = card(hyper, 'hyperBands', 'Distribution over steps', 'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median');
+  const hyperBandsCard = card(
+    hyper,
+    'hyperBands',
+    'Distribution over steps',
+    'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median',
+  );
   const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
-  const simCard = card(collapse, 'similarity', 's(q,v) vs s(v,v⁻)', 'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives, each with its p05–p95 band: healthy training lifts s(q,v) above s(v,v⁻); collapse pushes s(v,v⁻) towards 1');
-  const ratioCard = card(collapse, 'ratio', 'Ratio R and violation rate', 'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)): above 1 queries sit closer to their positives than items to each other, → 0 as items collapse; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)');
-  const cosineCard = card(collapse, 'itemCosine', 'Item–item cosine', 'Mean cosine among the batch positives; above the line with R < 1 is the collapse signature (the verdict also watches its rise from the best value)');
+  const simCard = card(
+    collapse,
+    'similarity',
+    's(q,v) vs s(v,v⁻)',
+    'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives, each with its p05–p95 band: healthy training lifts s(q,v) above s(v,v⁻); collapse pushes s(v,v⁻) towards 1',
+  );
+  const ratioCard = card(
+    collapse,
+    'ratio',
+    'Ratio R and violation rate',
+    'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)): above 1 queries sit closer to their positives than items to each other, → 0 as items collapse; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)',
+  );
+  const cosineCard = card(
+    collapse,
+    'itemCosine',
+    'Item–item cosine',
+    'Mean cosine among the batch positives; above the line with R < 1 is the collapse signature (the verdict also watches its rise from the best value)',
+  );
   const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
   const evalCard = card(retrieval, 'eval', 'Evaluation recall@k', 'Recall@k of evaluations on the test set (exact search) after a step');
@@ -284,7 +312,16 @@ export function buildLayout(
   const evalPanel = new EvalPanel(retrieval, evalCard, palette);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
-    new SeriesPanel('hyperBands', hyper, hyperBandsCard, HYPER_BANDS, display, palette, colors, (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`),
+    new SeriesPanel(
+      'hyperBands',
+      hyper,
+      hyperBandsCard,
+      HYPER_BANDS,
+      display,
+      palette,
+      colors,
+      (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`,
+    ),
     histogramPanel,
     new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
     new SeriesPanel('ratio', collapse, ratioCard, RATIO_VIOLATION, display, palette, colors, (ctx) => {

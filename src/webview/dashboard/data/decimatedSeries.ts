@@ -153,7 +153,11 @@ export class DecimatedSeries {
     for (let k = 0; k < half; k++) {
       const a = 2 * k;
       const b = a + 1;
-      let minI = this.minI[a], minV = this.minV[a], maxI = this.maxI[a], maxV = this.maxV[a], gapI = this.gapI[a];
+      let minI = this.minI[a],
+        minV = this.minV[a],
+        maxI = this.maxI[a],
+        maxV = this.maxV[a],
+        gapI = this.gapI[a];
       if (b < this.buckets) {
         if (this.minI[b] >= 0 && (minI < 0 || this.minV[b] < minV)) {
           minI = this.minI[b];

@@ -9,7 +9,10 @@ import type { StepStore } from './stepStore';
 export class DisplaySeries {
   private readonly series = new Map<SeriesId, DecimatedSeries>();
 
-  constructor(private readonly store: StepStore, maxBuckets = DEFAULT_MAX_BUCKETS) {
+  constructor(
+    private readonly store: StepStore,
+    maxBuckets = DEFAULT_MAX_BUCKETS,
+  ) {
     for (const id of ALL_SERIES) this.series.set(id, new DecimatedSeries(store.steps, store.column(id), decimationMode(id), maxBuckets));
   }
 

@@ -52,7 +52,10 @@ export class HeaderView {
   private readonly logButton: HTMLButtonElement;
 
   constructor(actions: HeaderActions) {
-    this.stopButton = el('button', { className: 'button stop-button', attrs: { type: 'button', 'data-role': 'stop' } }, [codicon('debug-stop'), el('span', { text: 'Stop' })]);
+    this.stopButton = el('button', { className: 'button stop-button', attrs: { type: 'button', 'data-role': 'stop' } }, [
+      codicon('debug-stop'),
+      el('span', { text: 'Stop' }),
+    ]);
     this.stopButton.addEventListener('click', () => {
       if (!this.stopButton.disabled) actions.stop();
     });
@@ -70,7 +73,9 @@ export class HeaderView {
   render(m: HeaderModel): void {
     const run = m.run;
     setText(this.name, run ? run.name : 'No run');
-    const nameTitle = run ? [run.runDir, run.configPath ? `config: ${run.configPath}` : '', run.startedAt ? `started ${run.startedAt}` : ''].filter(Boolean).join('\n') : '';
+    const nameTitle = run
+      ? [run.runDir, run.configPath ? `config: ${run.configPath}` : '', run.startedAt ? `started ${run.startedAt}` : ''].filter(Boolean).join('\n')
+      : '';
     if (this.name.title !== nameTitle) this.name.title = nameTitle;
     const statusKey = `${run?.status}|${m.stopping}`;
     if (statusKey !== this.statusKey) {
@@ -96,7 +101,11 @@ export class HeaderView {
       this.progress.value = Math.min(step, total);
     }
     this.stopButton.disabled = !running || m.stopping;
-    const stopTitle = running ? (m.stopping ? 'Stop requested: finishing the current step' : 'Stop after the current step (writes the last checkpoint)') : 'The run is not running';
+    const stopTitle = running
+      ? m.stopping
+        ? 'Stop requested: finishing the current step'
+        : 'Stop after the current step (writes the last checkpoint)'
+      : 'The run is not running';
     if (this.stopButton.title !== stopTitle) this.stopButton.title = stopTitle;
     this.evaluateButton.disabled = run === null;
     this.logButton.disabled = false;

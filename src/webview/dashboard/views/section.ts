@@ -10,7 +10,12 @@ export class Section {
   private readonly titleText: HTMLElement;
   readonly tools: HTMLElement;
 
-  constructor(readonly id: string, title: string, open: boolean, onToggle: (open: boolean) => void) {
+  constructor(
+    readonly id: string,
+    title: string,
+    open: boolean,
+    onToggle: (open: boolean) => void,
+  ) {
     this.titleText = el('span', { className: 'section-title', text: title });
     this.tools = el('span', { className: 'section-tools' });
     const summary = el('summary', {}, [codicon('chevron-right', 'section-chevron'), this.titleText]);
@@ -31,7 +36,11 @@ export class ChartCard {
   private readonly sub: HTMLElement;
   private readonly placeholder: HTMLElement;
 
-  constructor(readonly id: string, caption: string, describe: string) {
+  constructor(
+    readonly id: string,
+    caption: string,
+    describe: string,
+  ) {
     this.canvas = el('canvas', { attrs: { role: 'img', 'aria-label': caption } });
     this.sub = el('span', { className: 'chart-sub' });
     this.placeholder = el('div', { className: 'chart-placeholder' });

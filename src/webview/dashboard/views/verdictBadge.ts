@@ -8,11 +8,21 @@ export interface ShownVerdict extends CollapseVerdict {
 }
 
 const ICON: Record<CollapseVerdict['state'], string> = {
-  initialising: 'loading', healthy: 'pass', warning: 'warning', collapsing: 'arrow-down', collapsed: 'error', 'never-separated': 'circle-slash',
+  initialising: 'loading',
+  healthy: 'pass',
+  warning: 'warning',
+  collapsing: 'arrow-down',
+  collapsed: 'error',
+  'never-separated': 'circle-slash',
 };
 /** Labels of the states, as shown in the badge and the verdict band. */
 export const VERDICT_LABEL: Record<CollapseVerdict['state'], string> = {
-  initialising: 'Initialising', healthy: 'Healthy', warning: 'Warning', collapsing: 'Collapsing', collapsed: 'Collapsed', 'never-separated': 'Never separated',
+  initialising: 'Initialising',
+  healthy: 'Healthy',
+  warning: 'Warning',
+  collapsing: 'Collapsing',
+  collapsed: 'Collapsed',
+  'never-separated': 'Never separated',
 };
 const LABEL = VERDICT_LABEL;
 

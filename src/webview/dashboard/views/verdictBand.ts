@@ -9,7 +9,10 @@ import { VERDICT_LABEL } from './verdictBadge';
 
 export class VerdictBand {
   readonly root = el('figure', { className: 'chart-card verdict-band-card', attrs: { 'data-chart': 'verdictBand' } });
-  private readonly band = el('div', { className: 'verdict-band', attrs: { role: 'list', 'aria-label': 'Collapse verdict per logged step', 'data-role': 'verdict-band' } });
+  private readonly band = el('div', {
+    className: 'verdict-band',
+    attrs: { role: 'list', 'aria-label': 'Collapse verdict per logged step', 'data-role': 'verdict-band' },
+  });
   private key = '';
 
   constructor() {
