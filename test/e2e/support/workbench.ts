@@ -7,17 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../helpers/chromium';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 export const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/e2e');
 export const EXTENSION_ID = 'retrieval-lens.retrieval-lens';
 
@@ -39,7 +30,7 @@ export async function openWorkbench(url: string, folder: string, opts: { prefix:
   const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-chrome-'));
   fs.mkdirSync(path.join(udd, 'home'));
   const context = await chromium.launchPersistentContext(udd, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     env: { ...process.env, HOME: path.join(udd, 'home') },
     viewport: { width: 1500, height: 950 },
