@@ -114,9 +114,9 @@ async function closeQuickInput(page: Page): Promise<void> {
 /**
  * Open the quick input with `key` (F1: the command palette; Control+P: Quick Open), enter `value`, and
  * pick the first row containing `rowText`. Every step waits on a state: the widget visible with its text
- * box focused, the row listed, the widget hidden again after Enter. A try that does not reach a state
+ * box focused, the row listed, the widget hidden again after Enter. A try that does not reach the row
  * (the key went to a webview, the extension host has not registered the command yet, the file index
- * has not caught up) closes the widget and starts over.
+ * has not caught up) closes the widget and starts over; once Enter is pressed there is no retry.
  */
 async function pickFromQuickInput(page: Page, key: string, value: string, rowText: string, what: string): Promise<void> {
   const { widget, input } = quickInput(page);
@@ -137,12 +137,14 @@ async function pickFromQuickInput(page: Page, key: string, value: string, rowTex
       );
       await input.fill(value);
       await row.waitFor({ timeout: 8_000 });
-      await input.press('Enter');
-      await widget.waitFor({ state: 'hidden', timeout: 10_000 });
-      return;
     } catch (e) {
       lastError = e;
+      continue;
     }
+    // Picked: never retried from here on (a retry could run the command twice).
+    await input.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: 20_000 });
+    return;
   }
   throw new Error(`${what}: could not pick "${rowText}" after 10 tries: ${String(lastError)}`);
 }
