@@ -9,6 +9,7 @@
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium.
  */
 import { test, before, after } from 'node:test';
+import type { Locator } from 'playwright-core';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -151,13 +152,19 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     );
     const s2 = await checkLens();
     wb!.log(`loss lens step ${s1} → ${s2}`);
-    // It sits right above the line of "loss".
-    const lensBox = await lens.boundingBox();
-    const lossLine = await page.locator('.editor-instance .view-line', { hasText: '"loss": {' }).first().boundingBox();
-    assert.ok(
-      lensBox && lossLine && lensBox.y < lossLine.y && lossLine.y - lensBox.y < 2.5 * lossLine.height,
-      `lens at y=${lensBox?.y}, loss line at y=${lossLine?.y}`,
-    );
+    // It sits right above the line of "loss". The live lens is re-rendered with every step, so its box is
+    // read until an element that is on screen answers (boundingBox is null for a node just replaced).
+    const boxOf = (what: string, l: Locator) =>
+      waitFor(
+        `the box of ${what}`,
+        () => l.boundingBox(),
+        (b) => b !== null,
+        20_000,
+        50,
+      );
+    const lensBox = (await boxOf('the loss lens', lens))!;
+    const lossLine = (await boxOf('the "loss" line', page.locator('.editor-instance .view-line', { hasText: '"loss": {' }).first()))!;
+    assert.ok(lensBox.y < lossLine.y && lossLine.y - lensBox.y < 2.5 * lossLine.height, `lens at y=${lensBox.y}, loss line at y=${lossLine.y}`);
     await codeLens(page, '25,110 examples · 0 bad lines').first().waitFor({ timeout: 30_000 });
     await codeLens(page, '6,120 items · 0 bad lines').first().waitFor({ timeout: 30_000 });
     await codeLens(page, 'Stop').first().waitFor({ timeout: 10_000 });
