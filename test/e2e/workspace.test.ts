@@ -19,6 +19,7 @@ import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import {
   activityItem,
+  clickToastButton,
   pressKey,
   codeLens,
   dashboardFrame,
@@ -192,7 +193,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await dash.locator('[data-role="stop"]').click();
     const explain = toast(page, /was started outside this window/).first();
     await explain.waitFor({ timeout: 15_000 });
-    await explain.locator('.monaco-button', { hasText: 'Send Stop Signal' }).click();
+    await clickToastButton(explain, 'Send Stop Signal');
     await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
     assert.equal(await cliExit, 0, 'the CLI ended normally (stopped)');
     const runs = fs.readdirSync(path.join(shop, 'runs'));
@@ -251,7 +252,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     const alert = toast(page, /training has collapsed at step \d+/).first();
     await alert.waitFor({ timeout: 90_000 });
     await wb!.shot('7-collapse-alert');
-    await alert.locator('.monaco-button', { hasText: 'Enable stop-gradient and symmetric loss' }).click();
+    await clickToastButton(alert, 'Enable stop-gradient and symmetric loss');
     const editor = page.locator('.editor-instance .view-lines');
     await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 20_000 });
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });

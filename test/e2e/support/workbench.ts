@@ -163,6 +163,23 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
   await pickFromQuickInput(page, 'Control+P', fileName, fileName, 'Quick Open');
 }
 
+/**
+ * Click a button of a notification toast, and wait for the toast to close, which it does once the click
+ * reached the button. A click that did not (the toast list was re-rendered under the pointer) is made
+ * again; the action behind the button runs only for a click that closed the toast.
+ */
+export async function clickToastButton(toast: Locator, button: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await toast.locator('.monaco-button', { hasText: button }).first().click({ timeout: 15_000 });
+    try {
+      await toast.waitFor({ state: 'detached', timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw new Error(`the toast with "${button}" stayed open after ${attempt} clicks`, { cause: e });
+    }
+  }
+}
+
 /** The inner frame of the Dashboard webview (sidebar view or panel: the first one present). */
 export function dashboardFrame(page: Page): FrameLocator {
   return page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).first().frameLocator('iframe#active-frame');
