@@ -177,24 +177,15 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await wb!.shot('2-live-lens');
   });
 
-  await t.test('hiding and showing the sidebar reloads the dashboard with the whole history, still following', async () => {
-    // Mark the page the dashboard shows now: a page rebuilt after hiding has no mark.
+  await t.test('hiding and showing the sidebar: the dashboard comes back with the whole history, still following', async () => {
+    // VS Code may discard the hidden view's page (no retainContextWhenHidden) or keep it a while; either way
+    // the user must get the whole history back. A mark on the page tells which happened (logged).
     await dash.locator('body').evaluate(() => ((window as unknown as { __e2eMark?: boolean }).__e2eMark = true));
     await pressKey(page, 'Control+Shift+E'); // the Explorer replaces the Retrieval Lens container
     await page.locator('.explorer-folders-view').first().waitFor({ state: 'visible', timeout: 10_000 });
     await page.locator('.activitybar .action-item.checked a[aria-label^="Retrieval Lens"]').waitFor({ state: 'detached', timeout: 10_000 });
     await activityItem(page).click();
     const step = dash.locator('[data-role="run-step"]');
-    await waitFor(
-      'a rebuilt dashboard page',
-      () =>
-        dash
-          .locator('body')
-          .evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark !== true)
-          .catch(() => false),
-      (rebuilt) => rebuilt,
-      30_000,
-    );
     const shown = await waitFor(
       'the dashboard back',
       async () => stepOf(await step.textContent().catch(() => null)),
@@ -223,6 +214,11 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (v) => v.logged >= Math.floor(v.step / 5) - 50,
       20_000,
     );
+    const rebuilt = await dash
+      .locator('body')
+      .evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark !== true)
+      .catch(() => null);
+    wb!.log(`dashboard page ${rebuilt ? 'rebuilt' : 'kept'} by VS Code after hiding`);
   });
 
   let runDir = '';
