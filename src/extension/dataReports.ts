@@ -51,6 +51,9 @@ function dataBytes(p: string): number {
   }
 }
 
+/** How often the data paths' stamps are checked besides the file watcher (ms). */
+const STAMP_CHECK_MS = 2_000;
+
 export class DataReports implements vscode.Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('retrievalLens.data');
@@ -90,9 +93,34 @@ export class DataReports implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /**
+   * Stamps of the watched paths, checked every STAMP_CHECK_MS as well: file watcher events can arrive late
+   * or not at all (a busy machine, a network or container file system), and a data lens must not keep
+   * counts of a file that changed. A stat per data path.
+   */
+  private readonly stamps = new Map<string, string>();
+  private stampTimer: NodeJS.Timeout | undefined;
+
+  private checkStamps(): void {
+    let changed = false;
+    for (const [p, before] of this.stamps) {
+      const now = stampOf(p);
+      if (now !== before) {
+        this.stamps.set(p, now);
+        changed = true;
+      }
+    }
+    if (changed) this.changed.fire();
+  }
+
   /** Watch a data file (or BEIR folder) so edits on disk refresh its counts. */
   private watch(absPath: string): void {
     if (this.watchers.has(absPath)) return;
+    this.stamps.set(absPath, stampOf(absPath));
+    if (!this.stampTimer) {
+      this.stampTimer = setInterval(() => this.checkStamps(), STAMP_CHECK_MS);
+      this.stampTimer.unref();
+    }
     const pattern = new vscode.RelativePattern(vscode.Uri.file(path.dirname(absPath)), `${path.basename(absPath)}{,/**}`);
     const w = vscode.workspace.createFileSystemWatcher(pattern);
     let timer: NodeJS.Timeout | undefined;
@@ -168,6 +196,7 @@ export class DataReports implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.stampTimer) clearInterval(this.stampTimer);
     this.watchers.forEach((w) => w.dispose());
     this.diagnostics.dispose();
     this.changed.dispose();
