@@ -46,7 +46,10 @@ export class RunRegistry implements vscode.Disposable {
 
   /** The list of configs, roots or runs changed. */
   readonly onDidChange = this.changed.event;
-  /** A run folder that was not there at the previous listing appeared (started by anyone). */
+  /**
+   * A run is seen running for the first time (started by anyone): a new run folder, or one listed before
+   * its writer had said so (a listing can fall between the folder's creation and its first meta.json).
+   */
   readonly onDidAddRun = this.appeared.event;
 
   constructor() {
@@ -180,7 +183,7 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   private relist(): void {
-    const before = new Set(this.allRuns().map((r) => r.dir));
+    const runningBefore = new Set(this.allRuns().flatMap((r) => (r.status === 'running' ? [r.dir] : [])));
     const firstListing = !this.listedOnce;
     this.listedOnce = true;
     const next = new Map<string, RunSummary[]>();
@@ -194,7 +197,7 @@ export class RunRegistry implements vscode.Disposable {
     this.runs = next;
     this.changed.fire();
     if (!firstListing) {
-      for (const r of this.allRuns()) if (!before.has(r.dir)) this.appeared.fire(r);
+      for (const r of this.allRuns()) if (r.status === 'running' && !runningBefore.has(r.dir)) this.appeared.fire(r);
     }
     this.schedulePoll();
   }
