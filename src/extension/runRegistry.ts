@@ -22,6 +22,8 @@ export interface RunsRoot {
 const WATCHED_RUN_FILES = 'meta.json,metrics.json,failures.jsonl,failures-ann.jsonl';
 /** How often running runs are re-read for crash detection, ms. */
 const RUNNING_POLL_MS = 5000;
+/** How often the runs folders are checked for a new run while none is running (ms). */
+const IDLE_POLL_MS = 3000;
 /**
  * Bytes of each events.jsonl read backwards when listing (readRun's scanBytes): enough for the last
  * step and a recent eval event, without reading megabytes per run on every refresh.
@@ -46,10 +48,7 @@ export class RunRegistry implements vscode.Disposable {
 
   /** The list of configs, roots or runs changed. */
   readonly onDidChange = this.changed.event;
-  /**
-   * A run is seen running for the first time (started by anyone): a new run folder, or one listed before
-   * its writer had said so (a listing can fall between the folder's creation and its first meta.json).
-   */
+  /** A run folder that was not there at the previous listing appeared (started by anyone). */
   readonly onDidAddRun = this.appeared.event;
 
   constructor() {
@@ -183,7 +182,7 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   private relist(): void {
-    const runningBefore = new Set(this.allRuns().flatMap((r) => (r.status === 'running' ? [r.dir] : [])));
+    const before = new Set(this.allRuns().map((r) => r.dir));
     const firstListing = !this.listedOnce;
     this.listedOnce = true;
     const next = new Map<string, RunSummary[]>();
@@ -197,20 +196,51 @@ export class RunRegistry implements vscode.Disposable {
     this.runs = next;
     this.changed.fire();
     if (!firstListing) {
-      for (const r of this.allRuns()) if (r.status === 'running' && !runningBefore.has(r.dir)) this.appeared.fire(r);
+      for (const r of this.allRuns()) if (!before.has(r.dir)) this.appeared.fire(r);
     }
     this.schedulePoll();
   }
 
+  /**
+   * While a run is running, the list is re-read every RUNNING_POLL_MS. Otherwise the runs folders are
+   * checked every IDLE_POLL_MS for a new run folder or meta.json (a readdir and a stat per folder) and
+   * re-listed when one appeared: the file watcher's events can come late or not at all on a busy machine
+   * or a synced folder, and a run started elsewhere must still be followed.
+   */
   private schedulePoll(): void {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
-    if (this.allRuns().some((r) => r.status === 'running')) {
-      this.pollTimer = setTimeout(() => {
-        this.pollTimer = undefined;
-        this.relist();
-      }, RUNNING_POLL_MS);
+    const running = this.allRuns().some((r) => r.status === 'running');
+    const listed = this.rootsStamp();
+    const tick = () => {
+      this.pollTimer = undefined;
+      if (running || this.rootsStamp() !== listed) this.relist();
+      else this.pollTimer = setTimeout(tick, IDLE_POLL_MS);
+    };
+    this.pollTimer = setTimeout(tick, running ? RUNNING_POLL_MS : IDLE_POLL_MS);
+  }
+
+  /** Run folders of every root with their meta.json's mtime: changes when a run appears or its meta is written. */
+  private rootsStamp(): string {
+    const parts: string[] = [];
+    for (const root of this.roots) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(root.dir).sort();
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        let mtime = '-';
+        try {
+          mtime = String(fs.statSync(path.join(root.dir, name, 'meta.json')).mtimeMs);
+        } catch {
+          // not a run folder (yet)
+        }
+        parts.push(`${root.dir}/${name}:${mtime}`);
+      }
     }
+    return parts.join('|');
   }
 
   dispose(): void {
