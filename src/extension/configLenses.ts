@@ -2,7 +2,7 @@
  * CodeLenses of experiment configs (`*.rlens.json`):
  * - at the top: ▶ Train · ⏹ Stop (while this config trains) · Dashboard · Evaluate last run;
  * - above `loss`: the live δ/τ percentiles and collapse verdict while a run of this file is running
- *   (refreshed at most once a second), else the last run's values;
+ *   (refreshed at most once a second, paced by lensRefreshPacer.ts), else the last run's values;
  * - above each data path: example (item) and bad-line counts.
  * Positions come from jsonc-parser's parse tree. (The "Sweep…" lenses above margin / temperature /
  * alpha belong to the experiments feature, which does not exist yet: not shown.)
@@ -15,6 +15,7 @@ import type { DataReports } from './dataReports';
 import { dataSpecsOf } from './dataSpecs';
 import { isExperimentConfig, samePath } from './experimentFiles';
 import { formatDataLens, formatLossLens, formatLossLensTooltip, type LossLensSource } from './lensText';
+import { LensRefreshPacer } from './lensRefreshPacer';
 import { hasCheckpoint } from './runItems';
 import type { RunRegistry } from './runRegistry';
 import type { ShownRun } from './shownRun';
@@ -23,13 +24,14 @@ import { UNTRUSTED_EXPLANATION } from './workspaceTrust';
 
 /** The live lens changes at most this often. */
 const LIVE_REFRESH_MS = 1000;
+/** A live change is fired regardless when VS Code has not asked for the lenses within this time. */
+const LIVE_REFRESH_PATIENCE_MS = 10_000;
 
 export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
-  private lastFire = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly pacer = new LensRefreshPacer(LIVE_REFRESH_MS, LIVE_REFRESH_PATIENCE_MS, () => this.changed.fire());
 
   constructor(
     private readonly training: TrainingController,
@@ -52,21 +54,17 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
 
   /** Refresh now. */
   refresh(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.lastFire = Date.now();
-    this.changed.fire();
+    this.pacer.now();
   }
 
-  /** Refresh, at most once per LIVE_REFRESH_MS (a trailing refresh keeps the last value). */
+  /** Refresh with the newest values once VS Code has fetched the previous ones, at most once per LIVE_REFRESH_MS. */
   private refreshThrottled(): void {
-    const wait = this.lastFire + LIVE_REFRESH_MS - Date.now();
-    if (wait <= 0) this.refresh();
-    else if (!this.timer) this.timer = setTimeout(() => this.refresh(), wait);
+    this.pacer.soon();
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     if (!isExperimentConfig(doc.uri.fsPath)) return [];
+    this.pacer.requested();
     const configPath = doc.uri.fsPath;
     const text = doc.getText();
     const anchors = findConfigAnchors(text);
@@ -178,7 +176,7 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.pacer.dispose();
     this.disposables.forEach((d) => d.dispose());
     this.changed.dispose();
   }
