@@ -26,8 +26,10 @@ import { tailEvents } from '../core/runs/eventLog';
 import type { EndEvent } from '../core/runs/eventSchema';
 import { EVENTS_FILE, readMeta } from '../core/runs/meta';
 import { readRun } from '../core/runs/readRun';
-import { TrainerProcessError } from './client';
+import { TrainerProcessError, type TrainingProcess } from './client';
 import type { DoneMessage, FromTrainer } from './protocol';
+
+export type { TrainingProcess };
 
 /** Time from spawn to the `run:` line (importing torch and starting N ranks on a busy machine takes a while). */
 export const TORCHRUN_START_TIMEOUT_MS = 120_000;
@@ -126,18 +128,6 @@ export interface TorchrunOptions {
   pythonRoot?: string;
   /** Planned steps when meta.json has none (totalSteps null). */
   totalStepsHint?: number;
-}
-
-/** A training in a background process, whatever the trainer: what the CLI and the extension hold. */
-export interface TrainingProcess {
-  /** Pid of the process (group leader for torchrun); undefined before it is spawned. */
-  readonly pid: number | undefined;
-  /** Whether Stop/kill address a process group (torchrun) rather than one process. */
-  readonly processGroup: boolean;
-  stop(): void;
-  kill(): void;
-  readonly done: Promise<DoneMessage | null>;
-  readonly failure: TrainerProcessError | null;
 }
 
 /** Reads the new text of a growing file from an offset. */
