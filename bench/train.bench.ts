@@ -8,11 +8,17 @@
  *             (frequent words and trigrams recur): far fewer distinct rows per step.
  * When a python3 with torch is found (`python3`, else /usr/bin/python3 — Debian's python3-torch), the
  * same model and step in PyTorch on CPU (bench/torch_step.py) with the ratio.
- *   npm run bench:train [-- --steps 30 --backends wasm,cpu --ids uniform,zipf --threads 1,2 --repeat 3]
+ * Then the PyTorch trainer's own step (package retrieval_lens, trainer.kind "torchrun"), from its module
+ * `retrieval_lens.bench_step` (`--batch B --steps N`, one JSON line `{"ms_per_step": [...], "peak_rss_mb"}`
+ * on stdout, from rank 0): 1 process with B 350, and 2 processes under torch.distributed.run (gloo)
+ * with 175 per rank (the all-gathered in-batch negatives make the paper's 350) and with 350 per rank
+ * (gathered 700). Skipped, saying so, when the module is not there.
+ *   npm run bench:train [-- --steps 30 --backends wasm,cpu --ids uniform,zipf --threads 1,2 --repeat 3 --parts tfjs,torch-step,torch-trainer]
  * Numbers on a shared machine are noisy: --repeat runs every configuration that many times (fresh
  * processes, interleaved) and reports the median of the per-run medians.
  */
 import { execFileSync, spawnSync } from 'child_process';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
@@ -25,6 +31,7 @@ import { buildBatch } from '../src/core/training/batcher';
 import type { FeaturizedExample } from '../src/core/training/featurizedData';
 import { TwoTowerTrainer, type StepPhases } from '../src/core/training/trainStep';
 import type { BackendPreference } from '../src/core/config/types';
+import { pythonPackageRoot, resolvePython, torchrunArgs } from '../src/trainer/torchrunLauncher';
 
 const SHAPE = { B: 350, Lq: 30, Li: 100, V: 1 << 18, E: 128, H: 256, D: 128, negatives: 0 };
 type IdKind = 'uniform' | 'zipf';
@@ -174,6 +181,7 @@ async function main(): Promise<void> {
       ids: { type: 'string', default: 'uniform,zipf' },
       threads: { type: 'string', default: '' },
       repeat: { type: 'string', default: '1' },
+      parts: { type: 'string', default: 'tfjs,torch-step,torch-trainer' },
       child: { type: 'string' },
       'child-ids': { type: 'string' },
       'child-threads': { type: 'string' },
@@ -197,8 +205,9 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')}; ms/step = median wall time; cpu = process CPU time per step (all threads), less sensitive to other processes`,
   );
+  const parts = new Set(values.parts!.split(','));
   const rows: RunResult[] = [];
-  for (const b of values.backends!.split(',')) {
+  for (const b of parts.has('tfjs') ? values.backends!.split(',') : []) {
     const n = b === 'cpu' ? Math.min(steps, 5) : steps;
     for (const kind of kinds) {
       for (const th of threadList) {
@@ -234,6 +243,12 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (parts.has('torch-step')) torchStep(kinds, steps, rows);
+  if (parts.has('torch-trainer')) await torchTrainerStep(steps, rows);
+}
+
+/** bench/torch_step.py: the same model and step in plain PyTorch, beside the tfjs rows. */
+function torchStep(kinds: IdKind[], steps: number, rows: RunResult[]): void {
   const py = torchPython();
   if (!py) {
     console.log('pytorch → unavailable (no python3 with torch; Debian: apt-get install python3-torch)');
@@ -255,6 +270,86 @@ async function main(): Promise<void> {
       console.log(`pytorch ${kind} → failed: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+}
+
+/** What `retrieval_lens.bench_step` prints (rank 0). */
+interface BenchStepResult {
+  ms_per_step: number[];
+  peak_rss_mb: number;
+}
+
+/**
+ * The PyTorch trainer's step at the paper's shape through its package (python/retrieval_lens): 1
+ * process, then 2 processes under torch.distributed.run, the way trainer.kind "torchrun" runs it.
+ */
+async function torchTrainerStep(steps: number, rows: RunResult[]): Promise<void> {
+  const py = await resolvePython(undefined);
+  const env = { ...process.env, PYTHONPATH: [pythonPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+  const found = spawnSync(py, ['-c', 'import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("retrieval_lens.bench_step") else 1)'], {
+    env,
+    encoding: 'utf8',
+  });
+  if (found.status !== 0) {
+    console.log(`pytorch trainer → skipped: retrieval_lens.bench_step not found${found.error ? ` (${found.error.message})` : ''}`);
+    return;
+  }
+  const runs: { label: string; nproc: number; batch: number }[] = [
+    { label: '1 process, B 350', nproc: 1, batch: 350 },
+    { label: '2 processes × 175 (gathered 350)', nproc: 2, batch: 175 },
+    { label: '2 processes × 350 (gathered 700)', nproc: 2, batch: 350 },
+  ];
+  for (const run of runs) {
+    const benchArgs = ['--batch', String(run.batch), '--steps', String(steps)];
+    let args: string[];
+    if (run.nproc === 1) args = ['-m', 'retrieval_lens.bench_step', ...benchArgs];
+    else {
+      // torchrunArgs ends with the trainer's own arguments (config, --out, --steps, --set): put bench_step's instead.
+      const base = torchrunArgs(
+        { configPath: '-', overrides: [], trainer: { kind: 'torchrun', nprocPerNode: run.nproc, module: 'retrieval_lens.bench_step' } },
+        await freeTcpPort(),
+      );
+      args = [...base.slice(0, base.indexOf('retrieval_lens.bench_step') + 1), ...benchArgs];
+    }
+    const r = spawnSync(py, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const line = r.stdout
+      .trim()
+      .split('\n')
+      .reverse()
+      .find((l) => l.trim().startsWith('{'));
+    let res: BenchStepResult | undefined;
+    try {
+      res = line ? (JSON.parse(line) as BenchStepResult) : undefined;
+    } catch {
+      res = undefined;
+    }
+    if (!res || !Array.isArray(res.ms_per_step) || res.ms_per_step.length === 0) {
+      const lines = (r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n');
+      console.log(`pytorch trainer ${run.label} → failed (exit ${r.status}): ${lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1]}`);
+      continue;
+    }
+    const ms = median(res.ms_per_step);
+    const gathered = run.nproc * run.batch;
+    console.log(
+      `pytorch trainer ${run.label.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms/step (min ${Math.min(...res.ms_per_step).toFixed(0)})` +
+        `  ${((gathered * 1000) / ms).toFixed(0).padStart(5)} ex/s  peak RSS ${(res.peak_rss_mb / 1024).toFixed(2)} GB per process  (${res.ms_per_step.length} steps, ${py})`,
+    );
+    if (gathered === SHAPE.B) {
+      for (const t of rows.filter((x) => x.ids === 'uniform'))
+        console.log(`  ratio pytorch trainer/${t.backend} ${t.threads} thr: ${(ms / t.msPerStep).toFixed(2)}× (> 1: tfjs faster)`);
+    }
+  }
+}
+
+/** A free TCP port for torch.distributed's rendezvous. */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 main().catch((e) => {

@@ -97,3 +97,37 @@ test('the bundled example config is valid', () => {
   assert.equal(loaded.config.loss.adaptive, true);
   assert.ok(fs.existsSync(path.resolve(loaded.baseDir, loaded.config.data.train)));
 });
+
+test('trainer: kind node by default; torchrun keys are read with kind torchrun', () => {
+  const { config: d } = parseConfigText(minimal, '/x/a.rlens.json');
+  assert.deepEqual(d.trainer, { kind: 'node', nprocPerNode: 1, module: 'retrieval_lens.train' });
+  const { config: t } = parseConfigText(
+    '{ "data": { "train": "t.jsonl" }, "trainer": { "kind": "torchrun", "nprocPerNode": 2, "python": "/opt/py/bin/python3" } }',
+    '/x/a.rlens.json',
+  );
+  assert.deepEqual(t.trainer, { kind: 'torchrun', nprocPerNode: 2, python: '/opt/py/bin/python3', module: 'retrieval_lens.train' });
+  const { config: s } = parseConfigText(minimal, '/x/a.rlens.json', ['trainer.kind=torchrun', 'trainer.nprocPerNode=4']);
+  assert.equal(s.trainer.kind, 'torchrun');
+  assert.equal(s.trainer.nprocPerNode, 4);
+});
+
+test('trainer: torchrun-only keys with kind node are errors at the key (file and --set); bad values are located', () => {
+  const text = '{\n  "data": { "train": "t.jsonl" },\n  "trainer": {\n    "nprocPerNode": 2,\n    "python": "python3"\n  }\n}';
+  const p = problemsOf(text);
+  assert.deepEqual(
+    p.map((x) => [x.path, x.line, x.column]),
+    [
+      ['trainer.nprocPerNode', 4, 5],
+      ['trainer.python', 5, 5],
+    ],
+  );
+  assert.match(p[0].message, /only with "kind": "torchrun" \(kind is "node"/);
+  const fromSet = problemsOf(minimal, ['trainer.module=my_trainer.main']);
+  assert.equal(fromSet.length, 1);
+  assert.equal(fromSet[0].path, 'trainer.module');
+  assert.match(fromSet[0].message, /\(value from --set\)$/);
+  // With kind torchrun the same keys are fine; wrong values are schema errors at their place.
+  assert.equal(parseConfigText(text.replace('"trainer": {', '"trainer": { "kind": "torchrun",'), 'exp.rlens.json').config.trainer.nprocPerNode, 2);
+  const bad = problemsOf('{ "data": { "train": "t.jsonl" }, "trainer": { "kind": "torch", "nprocPerNode": 0, "module": "a-b" } }');
+  assert.deepEqual(bad.map((x) => x.path).sort(), ['trainer.kind', 'trainer.module', 'trainer.nprocPerNode']);
+});

@@ -103,3 +103,9 @@ test('the extension host never loads tfjs or faiss: only the forked trainer does
   assert.match(trainer, /require\("@tensorflow\/tfjs"\)/);
   assert.match(trainer, /require\("faiss-node"\)/);
 });
+
+test('the extension runs where the workspace files are (extensionKind workspace): on the Remote-SSH host beside the runs and the trainer', () => {
+  // Run folders, configs and the trainer processes are on the remote machine; a UI-side extension
+  // would see neither the files nor the processes (Stop signals a pid).
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+});

@@ -4,6 +4,8 @@ import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
 import { startTrainer } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
+import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
+import type { ExperimentConfig } from '../core/config/types';
 
 export interface TrainArgs {
   config: string;
@@ -33,8 +35,9 @@ export function progressFields(e: StepEvent): Record<string, string> {
  * a second Ctrl-C kills the trainer. Exit code 0 for completed/stopped, 1 for failed.
  */
 export async function trainCommand(args: TrainArgs): Promise<number> {
+  let config: ExperimentConfig;
   try {
-    loadConfig(args.config, args.set);
+    config = loadConfig(args.config, args.set).config;
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -61,7 +64,11 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   const onMessage = (m: FromTrainer) => {
     switch (m.type) {
       case 'started':
-        console.log(`run ${m.runDir}\nbackend ${m.backend} · ${m.examples} examples (${m.badLines} bad lines) · ${m.totalSteps} steps`);
+        console.log(
+          torchrun
+            ? `run ${m.runDir}\ntorch.distributed.run, ${config.trainer.nprocPerNode} process(es) · backend ${m.backend} · ${m.totalSteps} steps`
+            : `run ${m.runDir}\nbackend ${m.backend} · ${m.examples} examples (${m.badLines} bad lines) · ${m.totalSteps} steps`,
+        );
         bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–' });
         barStarted = true;
         break;
@@ -91,10 +98,19 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         break;
     }
   };
-  const handle = startTrainer({ configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out }, onMessage, {
-    onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
-    onOutput: (s) => process.stderr.write(s),
-  });
+  // kind torchrun: the PyTorch trainer under torch.distributed.run, followed through its run folder
+  // (the same messages); Ctrl-C is forwarded as SIGINT to its process group.
+  const torchrun = config.trainer.kind === 'torchrun';
+  const job = { configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out };
+  const handle = torchrun
+    ? startTorchrunTrainer({ ...job, trainer: config.trainer }, onMessage, {
+        onOutput: (s) => process.stderr.write(s),
+        totalStepsHint: args.steps ?? config.training.steps,
+      })
+    : startTrainer(job, onMessage, {
+        onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
+        onOutput: (s) => process.stderr.write(s),
+      });
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;

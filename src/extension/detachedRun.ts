@@ -3,7 +3,8 @@
  * `outliveParent`): after a window reload the extension re-attaches to it through what persists —
  * the run folder and the trainer's pid — instead of the lost IPC channel. Stop is a SIGINT (the
  * trainer finishes its step, writes the last checkpoint and ends as "stopped"); the end is seen in
- * meta.json (or as a crash when the process is gone without a final status).
+ * meta.json (or as a crash when the process is gone without a final status). A PyTorch run
+ * (torch.distributed.run) is re-attached the same way: its pid leads the process group of its ranks.
  * No VS Code import: unit-tested with real trainer processes.
  */
 import * as os from 'os';
@@ -17,6 +18,8 @@ export interface DetachedRunRecord {
   runDir: string;
   pid: number;
   host: string;
+  /** `pid` leads a process group (torch.distributed.run and its ranks): Stop signals the whole group. */
+  processGroup?: boolean;
 }
 
 /** How a re-attached run ended. */
@@ -64,7 +67,7 @@ export function watchDetachedRun(rec: DetachedRunRecord, pollMs = 1000): Detache
     done,
     stop: () => {
       try {
-        process.kill(rec.pid, 'SIGINT');
+        process.kill(rec.processGroup ? -rec.pid : rec.pid, 'SIGINT');
         return true;
       } catch {
         return false;

@@ -7,13 +7,21 @@
  * the extension host) does not stop the run: the run folder and pid are remembered (`memory`, the
  * workspace state) and the next activation re-attaches to them (`reattach`): the run is live again,
  * its Stop sends SIGINT, and its end is read from the run folder.
+ *
+ * With `trainer.kind: "torchrun"` in the config the background process is the PyTorch trainer under
+ * torch.distributed.run (src/trainer/torchrunLauncher.ts): the same messages, read from its run folder;
+ * Stop is SIGINT to its process group.
  */
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FinalRunStatus, RunError, StepEvent } from '../core/runs/eventSchema';
-import { startTrainer, type TrainerHandle } from '../trainer/client';
+import * as fs from 'fs';
+import type { TrainerConfig } from '../core/config/types';
+import { startTrainer, trainingProcessOf, type TrainingProcess } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
+import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
+import { parseConfigText } from './configValidator';
 import { samePath } from './experimentFiles';
 import { endOf, isStillRunning, watchDetachedRun, type DetachedRunHandle, type DetachedRunRecord } from './detachedRun';
 
@@ -38,6 +46,8 @@ export interface LiveTraining {
   stopRequested: boolean;
   /** Re-attached after a window reload: followed through its run folder, no IPC messages. */
   reattached?: boolean;
+  /** Which trainer runs it (config `trainer.kind`). */
+  trainer?: TrainerConfig['kind'];
 }
 
 /** How a training ended: the trainer's 'done', or null when the process exited without one. */
@@ -50,7 +60,7 @@ export interface TrainingEnd {
 }
 
 export class TrainingController implements vscode.Disposable {
-  private handle: TrainerHandle | undefined;
+  private handle: TrainingProcess | undefined;
   private attached: DetachedRunHandle | undefined;
   private live: LiveTraining | undefined;
   private readonly changed = new vscode.EventEmitter<LiveTraining | undefined>();
@@ -89,18 +99,43 @@ export class TrainingController implements vscode.Disposable {
   /** Fork a trainer for `configPath`; false (nothing started) when one is already running. */
   start(configPath: string, opts: { steps?: number; overrides?: string[] } = {}): boolean {
     if (this.handle || this.attached) return false;
-    const live: LiveTraining = { configPath, runDir: null, totalSteps: null, backend: null, examples: null, badLines: null, last: null, stopRequested: false };
+    const torch = torchrunTrainerOf(configPath, opts.overrides ?? []);
+    const live: LiveTraining = {
+      configPath,
+      runDir: null,
+      totalSteps: null,
+      backend: null,
+      examples: null,
+      badLines: null,
+      last: null,
+      stopRequested: false,
+      trainer: torch ? 'torchrun' : 'node',
+    };
     this.live = live;
-    this.log.info(`starting training of ${configPath}`);
-    const handle = startTrainer({ configPath, overrides: opts.overrides ?? [], steps: opts.steps, outliveParent: true }, (m) => this.onMessage(live, m), {
-      detached: true,
-      onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
-      onOutput: (chunk, stream) => {
-        for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
-      },
-    });
+    const onOutput = (chunk: string, stream: 'stdout' | 'stderr') => {
+      for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
+    };
+    const job = { configPath, overrides: opts.overrides ?? [], steps: opts.steps };
+    let handle: TrainingProcess;
+    if (torch) {
+      this.log.info(
+        `starting training of ${configPath} with torch.distributed.run (${torch.trainer.nprocPerNode} process(es), module ${torch.trainer.module})`,
+      );
+      handle = startTorchrunTrainer({ ...job, trainer: torch.trainer }, (m) => this.onMessage(live, m), {
+        onOutput,
+        totalStepsHint: opts.steps ?? torch.steps,
+      });
+    } else {
+      this.log.info(`starting training of ${configPath}`);
+      const h = startTrainer({ ...job, outliveParent: true }, (m) => this.onMessage(live, m), {
+        detached: true,
+        onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
+        onOutput,
+      });
+      h.child.on('error', (err) => this.log.error(`trainer process: ${err.message}`));
+      handle = trainingProcessOf(h);
+    }
     this.handle = handle;
-    handle.child.on('error', (err) => this.log.error(`trainer process: ${err.message}`));
     void handle.done.then((done) => {
       if (this.handle === handle) this.handle = undefined;
       if (this.live === live) this.live = undefined;
@@ -183,10 +218,18 @@ export class TrainingController implements vscode.Disposable {
         this.log.debug(`trainer process ${m.pid} ready`);
         break;
       case 'started': {
-        Object.assign(live, { runDir: m.runDir, totalSteps: m.totalSteps, backend: m.backend, examples: m.examples, badLines: m.badLines });
-        const pid = this.handle?.child.pid;
-        if (pid !== undefined) this.memory?.set({ configPath: live.configPath, runDir: m.runDir, pid, host: os.hostname() });
-        this.log.info(`run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${m.examples} examples, ${m.badLines} bad lines`);
+        // The PyTorch trainer reports its data counts in its log, not in 'started'.
+        const counts = live.trainer === 'torchrun' ? { examples: null, badLines: null } : { examples: m.examples, badLines: m.badLines };
+        Object.assign(live, { runDir: m.runDir, totalSteps: m.totalSteps, backend: m.backend, ...counts });
+        const pid = this.handle?.pid;
+        const processGroup = this.handle?.processGroup ?? false;
+        if (pid !== undefined)
+          this.memory?.set({ configPath: live.configPath, runDir: m.runDir, pid, host: os.hostname(), ...(processGroup ? { processGroup } : {}) });
+        this.log.info(
+          live.trainer === 'torchrun'
+            ? `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend} (torch.distributed.run, process group ${pid ?? '?'})`
+            : `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${m.examples} examples, ${m.badLines} bad lines`,
+        );
         this.changed.fire(live);
         break;
       }
@@ -209,11 +252,24 @@ export class TrainingController implements vscode.Disposable {
   dispose(): void {
     // A window reload or close does not stop the run (the trainer outlives the extension host, like
     // a TensorBoard run its viewer); the next activation in this workspace re-attaches to it.
-    if (this.live?.runDir) this.log.info(`training keeps running in process ${this.handle?.child.pid ?? '?'}: ${this.live.runDir}`);
+    if (this.live?.runDir) this.log.info(`training keeps running in process ${this.handle?.pid ?? '?'}: ${this.live.runDir}`);
     this.attached?.dispose();
     this.changed.dispose();
     this.stepped.dispose();
     this.ended.dispose();
     this.failedToStart.dispose();
+  }
+}
+
+/**
+ * The config's `trainer` when it says "torchrun" (and its planned steps), else null — also for a
+ * config that does not parse: the built-in trainer then reports its located problems as usual.
+ */
+function torchrunTrainerOf(configPath: string, overrides: string[]): { trainer: TrainerConfig; steps: number } | null {
+  try {
+    const { config } = parseConfigText(fs.readFileSync(configPath, 'utf8'), configPath, overrides);
+    return config.trainer.kind === 'torchrun' ? { trainer: config.trainer, steps: config.training.steps } : null;
+  } catch {
+    return null;
   }
 }

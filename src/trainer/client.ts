@@ -79,6 +79,36 @@ export interface TrainerHandle {
   readonly failure: TrainerProcessError | null;
 }
 
+/** A training in a background process, whatever the trainer (built-in, or torchrun): what the CLI and the extension hold. */
+export interface TrainingProcess {
+  /** Pid of the process (the process group's leader when `processGroup`); undefined before it is spawned. */
+  readonly pid: number | undefined;
+  /** Whether Stop/kill address a process group (torchrun and its ranks) rather than one process. */
+  readonly processGroup: boolean;
+  /** Ask for a graceful stop (checkpoint, status "stopped"). */
+  stop(): void;
+  /** SIGKILL, no checkpoint: the run is later read as crashed. */
+  kill(): void;
+  readonly done: Promise<DoneMessage | null>;
+  readonly failure: TrainerProcessError | null;
+}
+
+/** The built-in trainer's handle as a TrainingProcess. */
+export function trainingProcessOf(h: TrainerHandle): TrainingProcess {
+  return {
+    get pid() {
+      return h.child.pid;
+    },
+    processGroup: false,
+    stop: () => h.stop(),
+    kill: () => h.kill(),
+    done: h.done,
+    get failure() {
+      return h.failure;
+    },
+  };
+}
+
 export interface TrainerOptions {
   onInvalid?: (reason: string) => void;
   /** Output of the trainer process, chunk by chunk, with the stream it came on. */

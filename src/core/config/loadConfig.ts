@@ -79,6 +79,8 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     const problems = (validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
     throw new ConfigError(file, dedupe(problems));
   }
+  const trainerProblems = checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden);
+  if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
 }
 
@@ -118,6 +120,34 @@ function checkKeys(root: Node | undefined, positions: TextPositions): { errors: 
   };
   walk(root, []);
   return { errors, warnings };
+}
+
+/** Keys of `trainer` that only the PyTorch trainer (kind "torchrun") uses. */
+const TORCHRUN_ONLY_KEYS = ['nprocPerNode', 'python', 'module'] as const;
+
+/**
+ * `trainer` keys that would be silently ignored: nprocPerNode / python / module given (in the file or
+ * with --set) while kind is "node". An error at the key, so a run never starts on the wrong trainer.
+ */
+function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions, overridden: Set<string>): ConfigProblem[] {
+  if (cfg.trainer.kind !== 'node') return [];
+  const problems: ConfigProblem[] = [];
+  for (const key of TORCHRUN_ONLY_KEYS) {
+    const valueNode = root ? findNodeAtLocation(root, ['trainer', key]) : undefined;
+    const fromSet = overridden.has(`trainer.${key}`);
+    if (!valueNode && !fromSet) continue;
+    const target =
+      valueNode?.parent?.type === 'property' ? valueNode.parent.children?.[0] : (valueNode ?? (root ? findNodeAtLocation(root, ['trainer']) : undefined));
+    const offset = target?.offset ?? 0;
+    problems.push({
+      path: `trainer.${key}`,
+      message: `is used only with "kind": "torchrun" (kind is "node", the built-in trainer): set trainer.kind to "torchrun" or remove it${fromSet ? ' (value from --set)' : ''}`,
+      ...positions.at(offset),
+      offset,
+      length: target?.length ?? 0,
+    });
+  }
+  return problems;
 }
 
 /** Maps an Ajv error onto the closest node of the parse tree. */

@@ -56,6 +56,20 @@ export interface DiagnosticsConfig {
   collapse: CollapseThresholds;
 }
 
+/** Which trainer runs the experiment: the built-in TensorFlow.js one, or the PyTorch DDP one under torch.distributed.run. */
+export type TrainerKind = 'node' | 'torchrun';
+
+/** `trainer` of the config: nprocPerNode, python and module are used with kind "torchrun" only. */
+export interface TrainerConfig {
+  kind: TrainerKind;
+  /** Processes on this machine (--nproc_per_node). */
+  nprocPerNode: number;
+  /** Interpreter with torch; absent: /usr/bin/python3 when it imports torch, else python3. */
+  python?: string;
+  /** Module torch.distributed.run starts (default retrieval_lens.train). */
+  module: string;
+}
+
 /** A validated experiment config with every default filled in (the shape of experiment.schema.json). */
 export interface ExperimentConfig {
   name: string;
@@ -66,6 +80,7 @@ export interface ExperimentConfig {
   evaluation: EvaluationConfig;
   diagnostics: DiagnosticsConfig;
   backend: BackendPreference;
+  trainer: TrainerConfig;
   output: { runsDir: string };
 }
 

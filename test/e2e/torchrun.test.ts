@@ -1,0 +1,127 @@
+/**
+ * End-to-end, in a real VS Code (code-server): a config with `"trainer": { "kind": "torchrun",
+ * "nprocPerNode": 2 }` is trained from the command palette; the extension starts torch.distributed.run
+ * (Debian's /usr/bin/python3 with torch) with 2 ranks of the stand-in trainer
+ * test/fixtures/torchrun/fake_torchrun_trainer.py (put on PYTHONPATH of code-server's environment), the
+ * dashboard, status bar and Runs tree follow its run folder, and the dashboard's Stop stops every rank
+ * through a SIGINT to the process group (checkpoint written, status stopped).
+ *
+ *   node --import tsx --test test/e2e/torchrun.test.ts
+ * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium, python3-torch.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { readRun } from '../../src/core/runs';
+import { startCodeServer, type CodeServer } from './support/codeServer';
+import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
+import { ensureVsix } from './support/extensionPackage';
+import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+
+const PY = '/usr/bin/python3';
+const hasTorch = (() => {
+  try {
+    execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let ws: E2EWorkspace;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+let config = '';
+
+before(async () => {
+  if (!hasTorch) return;
+  const vsix = ensureVsix();
+  ws = makeWorkspace({ prefix: 'rlens-e2e-torchrun-' });
+  fs.rmSync(ws.config);
+  config = path.join(ws.dir, 'ddp.rlens.json');
+  fs.writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        name: 'e2e-ddp',
+        data: { train: 'data/train.jsonl' },
+        training: { steps: 100000 },
+        trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY, module: 'fake_torchrun_trainer' },
+      },
+      null,
+      2,
+    ),
+  );
+  // code-server (and so the extension host and the launcher) inherits this environment.
+  process.env.PYTHONPATH = path.resolve(__dirname, '..', 'fixtures', 'torchrun');
+  process.env.FAKE_TRAINER_STEP_SECONDS = '0.3';
+  server = await startCodeServer({ vsix, workspace: ws.dir });
+  wb = await openWorkbench(server.url, ws.dir, { prefix: 'torchrun', expectFile: 'ddp.rlens.json' });
+});
+
+after(async () => {
+  await wb?.shot('zz-last').catch(() => undefined);
+  await wb?.close();
+  await server?.stop();
+  ws?.dispose();
+});
+
+/** "step 1,234 / 200,000" → 1234. */
+function stepOf(text: string | null): number {
+  const m = /step ([\d,]+)/.exec(text ?? '');
+  return m ? Number(m[1].replace(/,/g, '')) : -1;
+}
+
+test(
+  'Start Training with trainer.kind torchrun: 2 ranks followed live in the dashboard, stopped from it',
+  { skip: hasTorch ? false : `${PY} has no torch` },
+  async () => {
+    const { page } = wb!;
+    const dash = dashboardFrame(page);
+    await activityItem(page).waitFor({ timeout: 60_000 });
+    await activityItem(page).click();
+    await quickOpen(page, 'ddp.rlens.json');
+    await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"trainer"' }).waitFor({ timeout: 20_000 });
+    await runCommand(page, 'Retrieval Lens: Start Training');
+
+    const step = dash.locator('[data-role="run-step"]');
+    const first = await waitFor(
+      'a first logged step of the PyTorch run in the dashboard',
+      async () => stepOf(await step.textContent()),
+      (s) => s > 0,
+      120_000,
+    );
+    await waitFor(
+      'the step counter to rise',
+      async () => stepOf(await step.textContent()),
+      (s) => s > first + 3,
+      60_000,
+    );
+    assert.match((await dash.locator('[data-role="run-status"]').textContent()) ?? '', /running/);
+    await page
+      .locator('.statusbar-item', { hasText: /e2e-ddp \d+\/100000/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await treeRow(page, 'Runs', /e2e-ddp|running/)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await wb!.shot('torchrun-1-running');
+
+    const runs = fs.readdirSync(path.join(ws.dir, 'runs')).filter((d) => !d.startsWith('.'));
+    assert.equal(runs.length, 1);
+    const runDir = path.join(ws.dir, 'runs', runs[0]);
+    await dash.locator('[data-role="stop"]').click();
+    await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 90_000 });
+    const run = await waitFor(
+      'meta.json to say stopped',
+      async () => readRun(runDir),
+      (r) => r.status === 'stopped',
+      30_000,
+    );
+    assert.equal(run.meta?.checkpoints.last?.step, run.step, 'the last checkpoint is of the last step');
+    assert.equal(run.meta?.versions.retrievalLens, 'stand-in');
+    await wb!.shot('torchrun-2-stopped');
+  },
+);
