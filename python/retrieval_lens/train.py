@@ -191,6 +191,21 @@ def build_mask(ids_all: List[str], offset: int, B: int, neg_ids: List[str], owne
     return mask
 
 
+def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]):
+    """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
+    own explicit negatives. Returns (q, candidates, negMask, LossOutput); `out.loss` is this rank's share
+    Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
+    B = len(pos_ids)
+    offset = dd.rank * B
+    ids_all = [i for ids in dd.gather_objects(pos_ids) for i in ids]
+    mask = build_mask(ids_all, offset, B, neg_ids, owners).to(dd.device)
+    q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
+    candidates = torch.cat([dd.gather_items(items_local[:B]), items_local[B:]], 0)
+    rows_global = int(dd.sum([float(mask.any(1).sum())])[0])
+    out = retrieval_loss(q, candidates, mask, loss_cfg, rows_with_negatives=rows_global, row_offset=offset)
+    return q, candidates, mask, out
+
+
 def resolved_config(cfg: dict, config_path: str, runs_root: str) -> dict:
     c = json.loads(json.dumps(cfg))
     for k in ("train", "test", "corpus"):
@@ -342,17 +357,12 @@ def train(argv: List[str]) -> int:
                     neg_ids.append(nid)
                     neg_feats.append(nf)
                     owners.append(j)
-            ids_all = [i for ids in dd.gather_objects(pos_ids) for i in ids]
-            mask = build_mask(ids_all, offset, B, neg_ids, owners).to(dd.device)
-            q, items_local = net([r[0] for r in rows], [r[1] for r in rows] + neg_feats)
-            candidates = torch.cat([dd.gather_items(items_local[:B]), items_local[B:]], 0)
-            local_rows = int(mask.any(1).sum())
-            rows_global = int(dd.sum([float(local_rows)])[0])
+            q, candidates, mask, out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
+            rows_global = out.rows_with_negatives
             if rows_global > 0:
                 negatives_seen = True
             elif s == 1:
                 log("warn", "step 1 has no negative: every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned.")
-            out = retrieval_loss(q, candidates, mask, loss_cfg, rows_with_negatives=rows_global, row_offset=offset)
             opt.zero_grad(set_to_none=True)
             (out.loss * dd.world).backward()
             loss, loss_q, loss_sym = dd.sum([float(out.loss), float(out.loss_q), float(out.loss_sym)])
