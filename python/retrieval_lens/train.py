@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import re
 import signal
 import sys
 import time
@@ -59,6 +60,14 @@ class NonFiniteError(Exception):
 
 class PeerLost(Exception):
     """A collective failed: another rank died or its connection broke."""
+
+
+class NoNegativesError(Exception):
+    """No batch had a single negative (nonFinite.ts' NoNegativesError)."""
+
+
+#: How torch reports a collective that lost its peers (gloo / NCCL errors are plain RuntimeErrors in torch 1.x).
+PEER_LOST_RE = re.compile(r"gloo|nccl|connection|peer|socket|timed out", re.IGNORECASE)
 
 
 def repo_version() -> str:
@@ -327,6 +336,23 @@ def train(argv: List[str]) -> int:
             best_written = best_score
             checkpoint("best")
 
+    def peer_lost(e: Exception) -> None:
+        # Another rank died: this job cannot go on. The run stays "running" with this (now ending) pid, so
+        # readers show it crashed, as a killed TypeScript trainer; every logged step stays readable.
+        if writer is not None:
+            try:
+                log("error", f"rank {dd.rank} lost its peers at step {current} ({e}); the run ends crashed")
+            except OSError:
+                pass
+        print(f"error: lost a peer rank at step {current}: {e}", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    def failure(e: Exception):
+        if isinstance(e, NonFiniteError):
+            return "failed", {"message": str(e), "step": e.step, "quantity": e.quantity}
+        message = str(e) if isinstance(e, (RuntimeError, NoNegativesError, OSError)) else f"{type(e).__name__}: {e}"
+        return "failed", {"message": message, "step": current or step + 1}
+
     try:
         log("info", f"backend {backend_name}, {dd.backend if dd.world > 1 else 'one process'}; torch {torch.__version__}")
         log("info", f"{len(examples)} training examples from {resolve_path(args.config, cfg['data']['train'])}, {len(bad)} bad lines; {total} steps of {t['batchSize']} per rank")
@@ -345,7 +371,7 @@ def train(argv: List[str]) -> int:
             logged = s % t["logEvery"] == 0 or s == 1 or s == total
             idx, epoch = shards.next()
             if epoch != first_epoch and not negatives_seen:
-                raise RuntimeError(
+                raise NoNegativesError(
                     f"no negatives in the whole first epoch (steps 1–{s - 1}): every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned. Give items distinct ids (item_id / positive.id) or add \"negatives\"."
                 )
             t0 = time.perf_counter()
@@ -409,25 +435,15 @@ def train(argv: List[str]) -> int:
             if step % t["checkpointEvery"] == 0 and step < total:
                 checkpoint_both()
         if step > 0 and not negatives_seen:
-            raise RuntimeError(f"no negatives in any step (steps 1–{step}): the loss is 0 and nothing is learned. Give items distinct ids or add \"negatives\".")
+            raise NoNegativesError(f"no negatives in any step (steps 1–{step}): the loss is 0 and nothing is learned. Give items distinct ids or add \"negatives\".")
         if step > 0:
             checkpoint_both()
-    except PeerLost as e:
-        # Another rank died: this job cannot go on. The run stays "running" with this (now ending) pid, so
-        # readers show it crashed, as a killed TypeScript trainer; every logged step stays readable.
-        if writer is not None:
-            try:
-                log("error", f"rank {dd.rank} lost its peers at step {current} ({e}); the run ends crashed")
-            except OSError:
-                pass
-        print(f"error: lost a peer rank at step {current}: {e}", file=sys.stderr, flush=True)
-        os._exit(1)
-    except NonFiniteError as e:
-        status, error = "failed", {"message": str(e), "step": e.step, "quantity": e.quantity}
-        log("error", str(e))
-    except Exception as e:  # noqa: BLE001 - any other error ends the run failed, with its message
-        status, error = "failed", {"message": f"{type(e).__name__}: {e}" if not isinstance(e, RuntimeError) else str(e), "step": current or step + 1}
+    except Exception as e:  # noqa: BLE001 - every error ends the run: crashed (a lost rank) or failed
+        if dd.world > 1 and (isinstance(e, PeerLost) or (isinstance(e, RuntimeError) and PEER_LOST_RE.search(str(e)))):
+            peer_lost(e)
+        status, error = failure(e)
         log("error", error["message"])
+
     if status == "stopped":
         log("info", f"stopped by request after step {step}")
     code = 1 if status == "failed" else 0
