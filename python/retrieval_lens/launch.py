@@ -32,7 +32,15 @@ def main() -> None:
     _patch_std()
     from torch.distributed.run import main as torchrun_main
 
-    torchrun_main(sys.argv[1:])
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+
+    try:
+        torchrun_main(sys.argv[1:])
+    except SignalException as e:
+        # Ctrl-C / SIGTERM: torchrun has passed the signal on to the workers and waited for them (the run
+        # folder says how the run ended); exit like a process killed by that signal, without a traceback.
+        print(f"torchrun: {e}", file=sys.stderr)
+        sys.exit(128 + int(e.sigval))
 
 
 if __name__ == "__main__":
