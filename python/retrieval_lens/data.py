@@ -29,6 +29,7 @@ class Example:
     positive: Item
     negatives: List[Item] = field(default_factory=list)
     line: int = 0
+    query_id: str = ""
 
 
 class DataError(Exception):
@@ -76,7 +77,8 @@ def parse_jsonl_line(text: str) -> Example:
         if neg.id == pos.id:
             raise ValueError(f'negatives[{i}] is the positive item itself (id "{pos.id}")')
         negs.append(neg)
-    return Example(obj["query"], pos, negs)
+    qid = obj.get("query_id")
+    return Example(obj["query"], pos, negs, query_id="" if qid is None else str(qid))
 
 
 def parse_tsv_line(text: str) -> Optional[Example]:
@@ -132,9 +134,40 @@ def load_examples(path: str, fmt: str = "auto", max_bad_share: float = 0.05) -> 
             try:
                 ex = parse_tsv_line(text) if kind == "tsv" else parse_jsonl_line(text)
                 ex.line = n
+                ex.query_id = ex.query_id or f"{os.path.basename(path)}:{n}"
                 examples.append(ex)
             except ValueError as e:
                 bad.append(f"{path}:{n}: {e}")
     if counted and len(bad) / counted > max_bad_share:
         raise DataError(f"{path}: {len(bad)} of {counted} lines are bad (more than maxBadLineShare {max_bad_share}); first: {bad[0]}")
     return examples, bad
+
+
+def load_corpus(path: str, max_bad_share: float = 0.05) -> List[Item]:
+    """Items of a corpus JSONL file: {"id", "text"} or BEIR's {"_id", "title"?, "text"} (title + " " + text)."""
+    items: List[Item] = []
+    bad = counted = 0
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise DataError(f"{path}: {e.strerror}") from e
+    with f:
+        for raw in f:
+            text = raw.decode("utf-8", "replace").strip().lstrip("\ufeff")
+            if not text:
+                continue
+            counted += 1
+            try:
+                obj = json.loads(text)
+                iid = obj.get("id", obj.get("_id"))
+                body = obj["text"]
+                title = obj.get("title") or ""
+                full = f"{title} {body}" if title.strip() else body
+                if iid is None or not str(full).strip():
+                    raise ValueError
+                items.append(Item(str(iid), full))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                bad += 1
+    if counted and bad / counted > max_bad_share:
+        raise DataError(f"{path}: {bad} of {counted} corpus lines are bad (more than maxBadLineShare {max_bad_share})")
+    return items

@@ -38,6 +38,7 @@ import torch.distributed as dist
 from .config import ConfigError, load_config, resolve_path
 from .data import DataError, Example, load_examples
 from .diagnostics import hyper_range, step_diagnostics
+from .evaluation import HeldOutEval
 from .features import featurize, featurize_options
 from .losses import LossConfig, retrieval_loss
 from .model import TwoTower, save_checkpoint
@@ -45,7 +46,8 @@ from .run_writer import RunWriter, write_dir_atomically
 from .verdict import CollapseMonitor
 
 BEST_EMA = 0.8
-BEST_METRIC = "inBatchRecall@10 (EMA)"
+BEST_METRIC_IN_BATCH = "inBatchRecall@10 (EMA)"
+BEST_METRIC_EVAL = "eval recall@10 (held-out queries)"
 
 
 class NonFiniteError(Exception):
@@ -248,6 +250,10 @@ def train(argv: List[str]) -> int:
             if p and not os.path.exists(resolve_path(args.config, p)):
                 raise DataError(f"data.{k}: {resolve_path(args.config, p)} does not exist")
         shards = Shards(len(examples), t["batchSize"], dd.world, dd.rank, t["seed"])
+        every = cfg["evaluation"]["every"]
+        if every > 0 and not cfg["data"].get("test"):
+            raise DataError(f"evaluation.every is {every} but data.test is not set in {args.config}")
+        periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if every > 0 and dd.rank == 0 else None
     except (ConfigError, DataError) as e:
         say(f"error: {e}", err=True)
         dd.close()
@@ -304,6 +310,7 @@ def train(argv: List[str]) -> int:
     hyper_kind, hyper_rng = hyper_range(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
+    best_metric = BEST_METRIC_EVAL if every > 0 else BEST_METRIC_IN_BATCH
 
     step = 0
     status = "completed"
@@ -319,10 +326,10 @@ def train(argv: List[str]) -> int:
         rel = f"checkpoints/{kind}"
         extra = {"backend": backend_name, "worldSize": dd.world}
         if kind == "best":
-            extra.update(metric=BEST_METRIC, value=best_score)
+            extra.update(metric=best_metric, value=best_score)
         write_dir_atomically(os.path.join(writer.dir, rel), lambda d: save_checkpoint(d, model, step, extra))
         if kind == "best":
-            writer.record_checkpoint("best", {"step": step, "path": rel, "metric": BEST_METRIC, "value": best_score})
+            writer.record_checkpoint("best", {"step": step, "path": rel, "metric": best_metric, "value": best_score})
         else:
             writer.record_checkpoint("last", {"step": step, "path": rel})
             last_ckpt = step
@@ -356,6 +363,8 @@ def train(argv: List[str]) -> int:
     try:
         log("info", f"backend {backend_name}, {dd.backend if dd.world > 1 else 'one process'}; torch {torch.__version__}")
         log("info", f"{len(examples)} training examples from {resolve_path(args.config, cfg['data']['train'])}, {len(bad)} bad lines; {total} steps of {t['batchSize']} per rank")
+        if periodic is not None:
+            log("info", f"periodic evaluation every {every} steps on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
         if dd.world > 1:
             log("info", f"DDP: {dd.world} ranks × batch {t['batchSize']} = effective batch {dd.world * t['batchSize']}, in-batch negatives all-gathered across ranks")
         for b in bad[:10]:
@@ -429,9 +438,14 @@ def train(argv: List[str]) -> int:
                 )
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
-                best_score = max(best_score, smoothed)
+                if every == 0:
+                    best_score = max(best_score, smoothed)
             if writer is not None:
                 writer.heartbeat(step)
+            if periodic is not None and (step % every == 0 or step == total):
+                metrics = periodic.run(model, dd.device)
+                writer.append_event({"type": "eval", "step": step, "metrics": metrics})
+                best_score = max(best_score, metrics["recall@10"])
             if step % t["checkpointEvery"] == 0 and step < total:
                 checkpoint_both()
         if step > 0 and not negatives_seen:

@@ -16,7 +16,7 @@ from conftest import REPO, finish, launch
 
 CONFIG = os.path.join(REPO, "examples", "shop", "shop.rlens.json")
 CLI = os.path.join(REPO, "bin", "retrieval-lens.js")
-SMALL = ["--set", "evaluation.every=0", "--set", "training.batchSize=32", "--set", "training.logEvery=1", "--set", "model.vocabBuckets=4096"]
+SMALL = ["--set", "training.batchSize=32", "--set", "training.logEvery=1", "--set", "model.vocabBuckets=4096"]
 
 
 def train_args(out, steps, *extra):
@@ -55,7 +55,8 @@ def wait_for_steps(p, runs_root, n, timeout=600):
 
 
 def test_a_two_rank_run_is_listed_and_evaluated_by_the_typescript_cli(tmp_path):
-    code, out, err = finish(launch(train_args(tmp_path, 4, "--set", "training.checkpointEvery=2")))
+    # Periodic evaluation on every test query, so that it can be checked against `retrieval-lens eval`.
+    code, out, err = finish(launch(train_args(tmp_path, 4, "--set", "training.checkpointEvery=2", "--set", "evaluation.every=2", "--set", "evaluation.heldOutQueries=100000")))
     assert code == 0, err[-3000:]
     lines = out.splitlines()
     m = re.fullmatch(r"run: (.+)", lines[0])
@@ -65,6 +66,8 @@ def test_a_two_rank_run_is_listed_and_evaluated_by_the_typescript_cli(tmp_path):
     meta = read_meta(run_dir)
     assert meta["status"] == "completed" and meta["step"] == 4 and meta["versions"]["worldSize"] == "2"
     steps = [e for e in events(run_dir) if e["type"] == "step"]
+    periodic = [e for e in events(run_dir) if e["type"] == "eval"]
+    assert [e["step"] for e in periodic] == [2, 4] and periodic[-1]["metrics"]["queries"] == 1500
     assert [e["step"] for e in steps] == [1, 2, 3, 4]
     # 2 ranks × 32 pairs: every query is ranked among the 64 gathered positives (+ its explicit negatives).
     assert steps[0]["diagnostics"]["dist"]["sQV"]["count"] == 32
@@ -75,16 +78,20 @@ def test_a_two_rank_run_is_listed_and_evaluated_by_the_typescript_cli(tmp_path):
     assert "events.jsonl:" not in listed.stdout + listed.stderr, listed.stdout  # no malformed line
     assert re.search(r"completed\s+4/4\s+torch-cpu", listed.stdout), listed.stdout
 
-    ev = cli("eval", run_dir)
+    ev = cli("eval", run_dir, "--checkpoint", "last")
     assert ev.returncode == 0, ev.stderr[-3000:]
     with open(os.path.join(run_dir, "eval", "metrics.json"), encoding="utf-8") as f:
         entry = json.load(f)["evaluations"][-1]
-    assert entry["step"] == 4 and 0 <= entry["exact"]["recall@10"] <= 1 and entry["corpus"]["count"] > 1000
+    assert entry["step"] == 4 and entry["corpus"]["count"] == periodic[-1]["metrics"]["corpusSize"]
+    # The Faiss evaluation of the written checkpoint agrees with the trainer's own exact search at that step.
+    for k in ("recall@1", "recall@10", "recall@100", "mrr@10", "ndcg@10"):
+        assert abs(entry["exact"][k] - periodic[-1]["metrics"][k]) <= 2e-3, (k, entry["exact"][k], periodic[-1]["metrics"][k])
+    assert entry["exact"]["recall@100"] > 0.05
     assert events(run_dir)[-1]["type"] == "eval"
 
 
 def test_ctrl_c_to_the_process_group_stops_after_the_step_with_a_checkpoint(tmp_path):
-    p = launch(train_args(tmp_path, 100000))
+    p = launch(train_args(tmp_path, 100000, "--set", "evaluation.every=0"))
     run_dir = wait_for_steps(p, str(tmp_path), 2)
     os.killpg(p.pid, signal.SIGINT)
     finish(p, 300)
@@ -112,7 +119,7 @@ def children(pid):
 
 
 def test_killing_one_rank_leaves_a_crashed_run_with_every_logged_step(tmp_path):
-    p = launch(train_args(tmp_path, 100000))
+    p = launch(train_args(tmp_path, 100000, "--set", "evaluation.every=0"))
     run_dir = wait_for_steps(p, str(tmp_path), 3)
     rank0 = read_meta(run_dir)["pid"]
     others = [c for c in children(p.pid) if c != rank0]
