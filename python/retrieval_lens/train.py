@@ -227,6 +227,15 @@ def resolved_config(cfg: dict, config_path: str, runs_root: str) -> dict:
 
 
 def train(argv: List[str]) -> int:
+    """Runs the trainer (exit code as the return value); SIGINT's previous handler is restored after."""
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        return _train(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _train(argv: List[str]) -> int:
     args = parse_args(argv)
     stop = {"requested": False}
 
