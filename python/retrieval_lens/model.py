@@ -37,7 +37,8 @@ class Tower(nn.Module):
         nn.init.uniform_(self.w2, -math.sqrt(6 / (hidden + out)), math.sqrt(6 / (hidden + out)))
 
     def forward(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        bag = self.embedding(ids, offsets)
+        device = self.w1.device
+        bag = self.embedding(ids.to(device), offsets.to(device))
         o = torch.relu(bag @ self.w1 + self.b1) @ self.w2 + self.b2
         return o / torch.sqrt((o * o).sum(1, keepdim=True) + 1e-12)
 
