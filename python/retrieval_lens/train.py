@@ -217,6 +217,17 @@ def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_fea
     return q, candidates, mask, out
 
 
+def backward(dd: "Dist", model: TwoTower, opt: torch.optim.Optimizer, out) -> tuple:
+    """Gradients of the global loss (this rank's share × N: DDP averages); returns the global loss, lossQ,
+    lossSym (all-reduced) and the global L2 norm of all gradients. The caller checks them and steps."""
+    opt.zero_grad(set_to_none=True)
+    (out.loss * dd.world).backward()
+    loss, loss_q, loss_sym = dd.sum([float(out.loss), float(out.loss_q), float(out.loss_sym)])
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    grad_norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads))) if grads else 0.0
+    return loss, loss_q, loss_sym, grad_norm
+
+
 def resolved_config(cfg: dict, config_path: str, runs_root: str) -> dict:
     c = json.loads(json.dumps(cfg))
     for k in ("train", "test", "corpus"):
@@ -407,11 +418,7 @@ def _train(argv: List[str]) -> int:
                 negatives_seen = True
             elif s == 1:
                 log("warn", "step 1 has no negative: every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned.")
-            opt.zero_grad(set_to_none=True)
-            (out.loss * dd.world).backward()
-            loss, loss_q, loss_sym = dd.sum([float(out.loss), float(out.loss_q), float(out.loss_sym)])
-            grads = [p.grad for p in model.parameters() if p.grad is not None]
-            grad_norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads))) if grads else 0.0
+            loss, loss_q, loss_sym, grad_norm = backward(dd, model, opt, out)
             for quantity, value in (("loss", loss), ("loss_q", loss_q), ("loss_sym", loss_sym), ("gradient_norm", grad_norm)):
                 if not math.isfinite(value):
                     raise NonFiniteError(s, quantity, value, last_ckpt)
