@@ -16,7 +16,7 @@ import torch
 
 from .losses import LossConfig
 from .model import TwoTower
-from .train import Dist, backward, distributed_loss
+from .train import Dist, Optimizer, backward, distributed_loss
 
 
 def main() -> None:
@@ -34,13 +34,13 @@ def main() -> None:
     a = p.parse_args()
     dd = Dist()
     torch.manual_seed(42)
-    model = TwoTower({"vocabBuckets": a.vocab, "embeddingDim": a.embed, "hiddenDim": a.hidden, "outputDim": a.out_dim, "sharedTowers": False}).to(dd.device)
+    model = TwoTower({"vocabBuckets": a.vocab, "embeddingDim": a.embed, "hiddenDim": a.hidden, "outputDim": a.out_dim, "sharedTowers": False}, sparse=dd.device.type == "cpu").to(dd.device)
     net = model
     if dd.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-5)
+    opt = Optimizer(model, 5e-5)
     loss_cfg = LossConfig()  # the paper's setting: adaptive softmax + symmetric term
     g = torch.Generator().manual_seed(1000 + dd.rank)
     ranks = torch.arange(1, a.vocab + 1, dtype=torch.float64)

@@ -24,9 +24,10 @@ WEIGHT_ORDER = ("embedding", "dense1/kernel", "dense1/bias", "dense2/kernel", "d
 class Tower(nn.Module):
     """One DSSM tower: embedding bag (mean) → dense H (relu) → dense D → L2 normalisation."""
 
-    def __init__(self, vocab: int, embed: int, hidden: int, out: int):
+    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False):
         super().__init__()
-        self.embedding = nn.EmbeddingBag(vocab, embed, mode="mean")
+        # sparse: the table's gradient holds only the rows the batch touched (for a lazy Adam, SparseAdam).
+        self.embedding = nn.EmbeddingBag(vocab, embed, mode="mean", sparse=sparse)
         self.w1 = nn.Parameter(torch.empty(embed, hidden))
         self.b1 = nn.Parameter(torch.zeros(hidden))
         self.w2 = nn.Parameter(torch.empty(hidden, out))
@@ -59,16 +60,22 @@ def bags(feature_lists: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Te
 class TwoTower(nn.Module):
     """The query and item towers (one module when `model.sharedTowers`)."""
 
-    def __init__(self, model: dict):
+    def __init__(self, model: dict, sparse: bool = False):
         super().__init__()
-        self.model_config = dict(model)
+        self.model_config = {k: model[k] for k in ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers") if k in model}
         dims = (model["vocabBuckets"], model["embeddingDim"], model["hiddenDim"], model["outputDim"])
         self.shared = bool(model["sharedTowers"])
-        self.query = Tower(*dims)
-        self.item = self.query if self.shared else Tower(*dims)
+        self.query = Tower(*dims, sparse=sparse)
+        self.item = self.query if self.shared else Tower(*dims, sparse=sparse)
 
     def forward(self, query_feats: Sequence[Sequence[int]], item_feats: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:
         return self.query(*bags(query_feats)), self.item(*bags(item_feats))
+
+    def table_parameters(self) -> List[nn.Parameter]:
+        return [t.embedding.weight for _, t in self.named_towers()]
+
+    def dense_parameters(self) -> List[nn.Parameter]:
+        return [p for _, t in self.named_towers() for p in (t.w1, t.b1, t.w2, t.b2)]
 
     def named_towers(self) -> List[Tuple[str, Tower]]:
         return [("shared", self.query)] if self.shared else [("query", self.query), ("item", self.item)]

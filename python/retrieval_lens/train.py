@@ -217,15 +217,53 @@ def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_fea
     return q, candidates, mask, out
 
 
-def backward(dd: "Dist", model: TwoTower, opt: torch.optim.Optimizer, out) -> tuple:
+class Optimizer:
+    """Adam (learning rate from the config) on the dense weights, and on the embedding tables either a lazy
+    Adam (SparseAdam: only the rows a batch touched are updated, as the TypeScript trainer's lazy Adam) with
+    sparse gradients — on CPU (gloo) — or dense Adam on GPUs (NCCL has no sparse all-reduce here)."""
+
+    def __init__(self, model: TwoTower, lr: float):
+        self.sparse = model.query.embedding.sparse
+        dense = model.dense_parameters()
+        tables = model.table_parameters()
+        self.opts = [torch.optim.Adam(dense, lr=lr)] if self.sparse else [torch.optim.Adam(dense + tables, lr=lr)]
+        if self.sparse:
+            self.opts.append(torch.optim.SparseAdam(tables, lr=lr))
+        self.params = dense + tables
+
+    @property
+    def lr(self) -> float:
+        return self.opts[0].param_groups[0]["lr"]
+
+    def zero_grad(self) -> None:
+        for o in self.opts:
+            o.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        for o in self.opts:
+            o.step()
+
+
+def grad_norm_of(params) -> float:
+    """Global L2 norm of all gradients (a sparse gradient counts its coalesced rows)."""
+    total = 0.0
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if g.is_sparse:
+            g = g.coalesce().values()
+        total += float(torch.linalg.vector_norm(g.double() if g.numel() < 1 << 20 else g, 2)) ** 2
+    return math.sqrt(total)
+
+
+def backward(dd: "Dist", model: TwoTower, opt: Optimizer, out) -> tuple:
     """Gradients of the global loss (this rank's share × N: DDP averages); returns the global loss, lossQ,
     lossSym (all-reduced) and the global L2 norm of all gradients. The caller checks them and steps."""
-    opt.zero_grad(set_to_none=True)
+    opt.zero_grad()
     (out.loss * dd.world).backward()
     loss, loss_q, loss_sym = dd.sum([float(out.loss), float(out.loss_q), float(out.loss_sym)])
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    grad_norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads))) if grads else 0.0
-    return loss, loss_q, loss_sym, grad_norm
+    return loss, loss_q, loss_sym, grad_norm_of(opt.params)
 
 
 def resolved_config(cfg: dict, config_path: str, runs_root: str) -> dict:
@@ -319,13 +357,13 @@ def _train(argv: List[str]) -> int:
                 print(f"[{level}] {message}", file=sys.stderr, flush=True)
 
     torch.manual_seed(t["seed"])
-    model = TwoTower(cfg["model"]).to(dd.device)
+    model = TwoTower(cfg["model"], sparse=dd.device.type == "cpu").to(dd.device)
     net = model
     if dd.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
-    opt = torch.optim.Adam(model.parameters(), lr=t["learningRate"])
+    opt = Optimizer(model, t["learningRate"])
     loss_cfg = LossConfig.from_config(cfg["loss"])
     hyper_kind, hyper_rng = hyper_range(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
@@ -444,7 +482,7 @@ def _train(argv: List[str]) -> int:
                         "loss": loss,
                         "lossQ": loss_q,
                         "lossSym": loss_sym,
-                        "lr": opt.param_groups[0]["lr"],
+                        "lr": opt.lr,
                         "gradNorm": grad_norm,
                         "stepMs": step_ms,
                         "examplesPerSec": B * dd.world * 1000 / step_ms,

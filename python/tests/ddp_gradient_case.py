@@ -39,13 +39,13 @@ def step_gradients(dd: Dist, examples, net, model):
     )
     (out.loss * dd.world).backward()
     loss = dd.sum([float(out.loss)])[0]
-    return loss, {n: p.grad.detach().clone() for n, p in model.named_parameters()}
+    return loss, {n: (p.grad.to_dense() if p.grad.is_sparse else p.grad).detach().clone() for n, p in model.named_parameters()}
 
 
 def main() -> None:
     dd = Dist()
     torch.manual_seed(0)
-    model = TwoTower(MODEL)
+    model = TwoTower(MODEL, sparse=True)  # as the trainer on CPU: sparse table gradients
     from torch.nn.parallel import DistributedDataParallel
 
     net = DistributedDataParallel(model)

@@ -17,7 +17,7 @@ def test_two_ranks_give_the_gradients_of_one_process_on_the_whole_batch(tmp_path
     assert code == 0, err[-3000:]
     ddp = torch.load(out)
     torch.manual_seed(0)
-    model = TwoTower(MODEL)
+    model = TwoTower(MODEL, sparse=True)
     loss, grads = step_gradients(Dist(), EXAMPLES, model, model)
     assert abs(ddp["loss"] - loss) <= 1e-5 * max(1, abs(loss)), (ddp["loss"], loss)
     assert set(grads) == set(ddp["grads"])
