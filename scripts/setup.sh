@@ -27,6 +27,18 @@ if [ "${#need[@]}" -gt 0 ]; then
   "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
+step "Python side: Debian's PyTorch, pytest and numpy (the PyTorch trainer under python/ and its tests)"
+need=()
+for p in python3-torch python3-pytest python3-numpy; do
+  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$p")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
 step "npm packages (install scripts only for packages listed in package.json allowScripts)"
 export npm_config_nodedir=${npm_config_nodedir:-/usr}  # local Node headers for native builds; never download them
 npm ci --no-audit --no-fund

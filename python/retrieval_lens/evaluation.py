@@ -1,0 +1,91 @@
+"""Periodic exact evaluation during training (`evaluation.every` > 0): recall@1/5/10/50/100, MRR@10 and
+nDCG@10 of exact inner-product search on `heldOutQueries` seeded test queries over the corpus, the
+definitions of src/core/metrics/retrieval.ts:
+  recall@k = |R_q ∩ top-k| / |R_q|,  RR@10 = 1 / rank of the first relevant item in the top 10,
+  nDCG@10 = Σ_{i≤10} rel_i / log2(i + 1) / Σ_{i≤min(|R_q|,10)} 1 / log2(i + 1),
+averaged over the queries with a relevant item. The corpus is data.corpus, else the distinct items of the
+train and test data (with any relevant test item that is missing added). The full evaluation with Faiss,
+BM25 and failing queries stays `retrieval-lens eval <run>`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, List
+
+import torch
+
+from .data import Item, load_corpus, load_examples
+from .features import featurize, featurize_options
+from .model import TwoTower, bags
+
+RECALL_KS = (1, 5, 10, 50, 100)
+
+
+class HeldOutEval:
+    def __init__(self, cfg: dict, resolve, seed: int):
+        d = cfg["data"]
+        share = d["maxBadLineShare"]
+        test, _ = load_examples(resolve(d["test"]), d["format"], share)
+        if d.get("corpus"):
+            corpus = load_corpus(resolve(d["corpus"]), share)
+        else:
+            train, _ = load_examples(resolve(d["train"]), d["format"], share)
+            corpus = [e.positive for e in train + test] + [n for e in train + test for n in e.negatives]
+        seen: Dict[str, Item] = {}
+        for it in corpus:
+            seen.setdefault(it.id, it)
+        for e in test:
+            seen.setdefault(e.positive.id, e.positive)
+        self.corpus = list(seen.values())
+        self.qrels: Dict[str, set] = {}
+        texts: Dict[str, str] = {}
+        for e in test:
+            self.qrels.setdefault(e.query_id, set()).add(e.positive.id)
+            texts.setdefault(e.query_id, e.query)
+        ids = list(texts)
+        n = cfg["evaluation"]["heldOutQueries"]
+        if n < len(ids):
+            keep = set(torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed)).tolist()[:n])
+            ids = [q for k, q in enumerate(ids) if k in keep]
+        self.query_ids = ids
+        self.query_texts = [texts[q] for q in ids]
+        m = cfg["model"]
+        self.item_feats = [featurize(it.text, featurize_options(m, "item")) for it in self.corpus]
+        self.query_feats = [featurize(t, featurize_options(m, "query")) for t in self.query_texts]
+
+    @torch.no_grad()
+    def run(self, model: TwoTower, device) -> Dict[str, float]:
+        was_training = model.training
+        model.eval()
+
+        def encode(tower, feats):
+            out = []
+            for k in range(0, len(feats), 1024):
+                ids, offs = bags(feats[k : k + 1024])
+                out.append(tower(ids.to(device), offs.to(device)))
+            return torch.cat(out, 0)
+
+        c = encode(model.item, self.item_feats)
+        q = encode(model.query, self.query_feats)
+        top = torch.topk(q @ c.T, min(100, c.shape[0]), dim=1).indices.cpu().tolist()
+        model.train(was_training)
+        sums = {f"recall@{k}": 0.0 for k in RECALL_KS}
+        sums.update({"mrr@10": 0.0, "ndcg@10": 0.0})
+        evaluated = 0
+        for qid, ranked in zip(self.query_ids, top):
+            rel = self.qrels.get(qid, set())
+            if not rel:
+                continue
+            evaluated += 1
+            hits = [self.corpus[i].id in rel for i in ranked]
+            for k in RECALL_KS:
+                sums[f"recall@{k}"] += sum(hits[:k]) / len(rel)
+            first = next((r for r, h in enumerate(hits[:10]) if h), None)
+            sums["mrr@10"] += 0 if first is None else 1 / (first + 1)
+            dcg = sum(1 / math.log2(i + 2) for i, h in enumerate(hits[:10]) if h)
+            sums["ndcg@10"] += dcg / sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+        metrics = {k: (v / evaluated if evaluated else 0.0) for k, v in sums.items()}
+        metrics["queries"] = len(self.query_ids)
+        metrics["corpusSize"] = len(self.corpus)
+        return metrics

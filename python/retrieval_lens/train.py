@@ -1,0 +1,534 @@
+"""`python -m retrieval_lens.train <config.rlens.json> [--out RUNS_DIR] [--steps N] [--set key=value ...]`
+
+The PyTorch trainer behind the same config, run format and views as the TypeScript trainer. Alone it
+trains in one process; under `torchrun --nproc_per_node N` (here: `python -m retrieval_lens.launch`, the
+same launcher) it trains with DistributedDataParallel — gloo on CPU, NCCL on GPUs:
+
+- `training.batchSize` is the batch of each rank; the item embeddings of the batch's positives are
+  all-gathered (torch.distributed.nn.functional.all_gather: gradients flow back to each rank's own shard),
+  so every query is scored against the positives of all N ranks (effective batch N × batchSize) and its
+  own explicit negatives. Each rank's loss is its rows' share Σ_{j∈J_r} ℓ(j) / |J| of the global mean,
+  times N because DDP averages gradients: the update is that of one process with the whole batch.
+- the data is sharded: one seeded permutation per epoch, rank r takes the r-th slice of each global batch.
+- rank 0 alone writes the run folder (RunWriter). It prints `run: <run folder>` on stdout as soon as the
+  folder exists, and `<status> at step <n>: <run folder>` at the end.
+- SIGINT (Ctrl-C; torchrun forwards it): every rank finishes the current step (the ranks agree on the
+  step with an all-reduce), rank 0 writes the last checkpoint and ends the run `stopped` (exit code 0).
+- a NaN/±Infinity loss or gradient norm ends the run `failed` naming the quantity (exit code 1); a rank
+  that dies leaves the run `running` with a dead pid, which readers show as `crashed`.
+Exit codes: 0 completed/stopped, 1 failed, 2 bad config or data (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import signal
+import sys
+import time
+from typing import Dict, List, Optional
+
+import torch
+import torch.distributed as dist
+
+from .config import ConfigError, load_config, resolve_path
+from .data import DataError, Example, load_examples
+from .diagnostics import hyper_range, step_diagnostics
+from .evaluation import HeldOutEval
+from .features import featurize, featurize_options
+from .losses import LossConfig, retrieval_loss
+from .model import TwoTower, save_checkpoint
+from .run_writer import RunWriter, write_dir_atomically
+from .verdict import CollapseMonitor
+
+BEST_EMA = 0.8
+BEST_METRIC_IN_BATCH = "inBatchRecall@10 (EMA)"
+BEST_METRIC_EVAL = "eval recall@10 (held-out queries)"
+
+
+class NonFiniteError(Exception):
+    """A training quantity became NaN or ±Infinity (nonFinite.ts: the same message)."""
+
+    def __init__(self, step: int, quantity: str, value: float, last_checkpoint: Optional[int]):
+        kept = "no checkpoint was written yet" if last_checkpoint is None else f"last checkpoint kept, from step {last_checkpoint}"
+        shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        super().__init__(f"{quantity} is {shown} at step {step}; the run was stopped ({kept}). Check training.learningRate, loss.temperature / loss.tau0 and the data.")
+        self.step, self.quantity = step, quantity
+
+
+class PeerLost(Exception):
+    """A collective failed: another rank died or its connection broke."""
+
+
+class NoNegativesError(Exception):
+    """No batch had a single negative (nonFinite.ts' NoNegativesError)."""
+
+
+#: How torch reports a collective that lost its peers (gloo / NCCL errors are plain RuntimeErrors in torch 1.x).
+PEER_LOST_RE = re.compile(r"gloo|nccl|connection|peer|socket|timed out", re.IGNORECASE)
+
+
+def repo_version() -> str:
+    try:
+        with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "package.json"), encoding="utf-8") as f:
+            return json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m retrieval_lens.train", description="Train a two-tower model from a *.rlens.json config (PyTorch, DDP under torchrun).")
+    p.add_argument("config")
+    p.add_argument("--out", help="runs folder (default: the config's output.runsDir)")
+    p.add_argument("--steps", type=int, help="overrides training.steps / epochs")
+    p.add_argument("--set", action="append", default=[], metavar="key=value", help="config override, e.g. loss.alpha=0.8 (repeatable)")
+    return p.parse_args(argv)
+
+
+class Dist:
+    """The process group (or a single process) and the collectives the trainer uses."""
+
+    def __init__(self):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = torch.device(f"cuda:{self.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        self.backend = "nccl" if self.device.type == "cuda" else "gloo"
+        if self.world > 1:
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.device)
+            dist.init_process_group(self.backend)
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except RuntimeError as e:
+            raise PeerLost(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
+
+    def sum(self, values: List[float]) -> List[float]:
+        if self.world == 1:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        self._guard(dist.all_reduce, t)
+        return t.tolist()
+
+    def any(self, flag: bool) -> bool:
+        return self.sum([1.0 if flag else 0.0])[0] > 0
+
+    def gather_items(self, local: torch.Tensor) -> torch.Tensor:
+        """All ranks' rows, rank order; the gradient of every use flows back to this rank's shard."""
+        if self.world == 1:
+            return local
+        from torch.distributed.nn.functional import all_gather
+
+        return torch.cat(self._guard(all_gather, local), 0)
+
+    def gather_objects(self, obj) -> list:
+        if self.world == 1:
+            return [obj]
+        out: list = [None] * self.world
+        self._guard(dist.all_gather_object, out, obj)
+        return out
+
+    def close(self) -> None:
+        if self.world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+class Shards:
+    """Seeded batches of the global batch world × batch: a new permutation every epoch, full batches only
+    (wrapping into the next epoch); rank r gets the r-th slice."""
+
+    def __init__(self, n: int, batch: int, world: int, rank: int, seed: int):
+        if n < 2:
+            raise DataError(f"training needs at least 2 examples, got {n}")
+        if batch * world > n:
+            raise DataError(f"training.batchSize {batch} × {world} ranks is larger than the {n} training examples")
+        self.n, self.batch, self.world, self.rank, self.seed = n, batch, world, rank, seed
+        self.epoch = 0
+        self._perm = self._permutation(0)
+        self._pos = 0
+
+    def _permutation(self, epoch: int) -> List[int]:
+        g = torch.Generator().manual_seed(self.seed * 1000003 + epoch)
+        return torch.randperm(self.n, generator=g).tolist()
+
+    def next(self):
+        epoch = self.epoch
+        idx: List[int] = []
+        while len(idx) < self.batch * self.world:
+            if self._pos >= self.n:
+                self.epoch += 1
+                self._perm = self._permutation(self.epoch)
+                self._pos = 0
+            idx.append(self._perm[self._pos])
+            self._pos += 1
+        return idx[self.rank * self.batch : (self.rank + 1) * self.batch], epoch
+
+
+class Featurizer:
+    def __init__(self, examples: List[Example], model_cfg: dict, max_negatives: int):
+        self.examples = examples
+        self.q = featurize_options(model_cfg, "query")
+        self.i = featurize_options(model_cfg, "item")
+        self.max_negatives = max_negatives
+        self.cache: Dict[int, tuple] = {}
+
+    def get(self, k: int):
+        if k not in self.cache:
+            ex = self.examples[k]
+            negs = ex.negatives[: self.max_negatives]
+            self.cache[k] = (featurize(ex.query, self.q), featurize(ex.positive.text, self.i), [(n.id, featurize(n.text, self.i)) for n in negs])
+        return self.cache[k]
+
+
+def build_mask(ids_all: List[str], offset: int, B: int, neg_ids: List[str], owners: List[int]) -> torch.Tensor:
+    """negMask of the local rows against [all ranks' positives ; local explicit negatives] (batcher.ts):
+    i < WB: i ≠ offset + j and id_i ≠ id(v_j);  i ≥ WB: owner(i) = j and id_i ≠ id(v_j)."""
+    WB = len(ids_all)
+    mask = torch.zeros(B, WB + len(neg_ids), dtype=torch.bool)
+    for j in range(B):
+        pid = ids_all[offset + j]
+        for i in range(WB):
+            if i != offset + j and ids_all[i] != pid:
+                mask[j, i] = True
+        for k, (nid, o) in enumerate(zip(neg_ids, owners)):
+            if o == j and nid != pid:
+                mask[j, WB + k] = True
+    return mask
+
+
+def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]):
+    """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
+    own explicit negatives. Returns (q, candidates, negMask, LossOutput); `out.loss` is this rank's share
+    Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
+    B = len(pos_ids)
+    offset = dd.rank * B
+    ids_all = [i for ids in dd.gather_objects(pos_ids) for i in ids]
+    mask = build_mask(ids_all, offset, B, neg_ids, owners).to(dd.device)
+    q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
+    candidates = torch.cat([dd.gather_items(items_local[:B]), items_local[B:]], 0)
+    rows_global = int(dd.sum([float(mask.any(1).sum())])[0])
+    out = retrieval_loss(q, candidates, mask, loss_cfg, rows_with_negatives=rows_global, row_offset=offset)
+    return q, candidates, mask, out
+
+
+class Optimizer:
+    """Adam (learning rate from the config) on the dense weights, and on the embedding tables either a lazy
+    Adam (SparseAdam: only the rows a batch touched are updated, as the TypeScript trainer's lazy Adam) with
+    sparse gradients — on CPU (gloo) — or dense Adam on GPUs (NCCL has no sparse all-reduce here)."""
+
+    def __init__(self, model: TwoTower, lr: float):
+        self.sparse = model.query.embedding.sparse
+        dense = model.dense_parameters()
+        tables = model.table_parameters()
+        self.opts = [torch.optim.Adam(dense, lr=lr)] if self.sparse else [torch.optim.Adam(dense + tables, lr=lr)]
+        if self.sparse:
+            self.opts.append(torch.optim.SparseAdam(tables, lr=lr))
+        self.params = dense + tables
+
+    @property
+    def lr(self) -> float:
+        return self.opts[0].param_groups[0]["lr"]
+
+    def zero_grad(self) -> None:
+        for o in self.opts:
+            o.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        for o in self.opts:
+            o.step()
+
+
+def grad_norm_of(params) -> float:
+    """Global L2 norm of all gradients (a sparse gradient counts its coalesced rows)."""
+    total = 0.0
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if g.is_sparse:
+            g = g.coalesce().values()
+        total += float(torch.linalg.vector_norm(g.double() if g.numel() < 1 << 20 else g, 2)) ** 2
+    return math.sqrt(total)
+
+
+def backward(dd: "Dist", model: TwoTower, opt: Optimizer, out) -> tuple:
+    """Gradients of the global loss (this rank's share × N: DDP averages); returns the global loss, lossQ,
+    lossSym (all-reduced) and the global L2 norm of all gradients. The caller checks them and steps."""
+    opt.zero_grad()
+    (out.loss * dd.world).backward()
+    loss, loss_q, loss_sym = dd.sum([float(out.loss), float(out.loss_q), float(out.loss_sym)])
+    return loss, loss_q, loss_sym, grad_norm_of(opt.params)
+
+
+def resolved_config(cfg: dict, config_path: str, runs_root: str) -> dict:
+    c = json.loads(json.dumps(cfg))
+    for k in ("train", "test", "corpus"):
+        if c["data"].get(k):
+            c["data"][k] = resolve_path(config_path, c["data"][k])
+    c["output"] = {"runsDir": runs_root}
+    return c
+
+
+def train(argv: List[str]) -> int:
+    """Runs the trainer (exit code as the return value); SIGINT's previous handler is restored after."""
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        return _train(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _train(argv: List[str]) -> int:
+    args = parse_args(argv)
+    stop = {"requested": False}
+
+    def on_sigint(_sig, _frame):
+        stop["requested"] = True
+
+    signal.signal(signal.SIGINT, on_sigint)
+    dd = Dist()
+    main = dd.rank == 0
+
+    def say(line: str, err: bool = False) -> None:
+        if main:
+            print(line, file=sys.stderr if err else sys.stdout, flush=True)
+
+    try:
+        cfg = load_config(args.config, args.set)
+        t = cfg["training"]
+        examples, bad = load_examples(resolve_path(args.config, cfg["data"]["train"]), cfg["data"]["format"], cfg["data"]["maxBadLineShare"])
+        for k in ("test", "corpus"):
+            p = cfg["data"].get(k)
+            if p and not os.path.exists(resolve_path(args.config, p)):
+                raise DataError(f"data.{k}: {resolve_path(args.config, p)} does not exist")
+        shards = Shards(len(examples), t["batchSize"], dd.world, dd.rank, t["seed"])
+        every = cfg["evaluation"]["every"]
+        if every > 0 and not cfg["data"].get("test"):
+            raise DataError(f"evaluation.every is {every} but data.test is not set in {args.config}")
+        periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if every > 0 and dd.rank == 0 else None
+    except (ConfigError, DataError) as e:
+        say(f"error: {e}", err=True)
+        dd.close()
+        return 2
+    if args.steps is not None:
+        total = args.steps
+    elif t.get("epochs") is not None:
+        total = max(1, math.ceil(t["epochs"] * len(examples) / (t["batchSize"] * dd.world)))
+    else:
+        total = t["steps"]
+
+    runs_root = os.path.abspath(args.out) if args.out else resolve_path(args.config, cfg["output"]["runsDir"])
+    backend_name = f"torch-{dd.device.type}"
+    writer: Optional[RunWriter] = None
+    if main:
+        try:
+            writer = RunWriter.create(
+                runs_root,
+                cfg["name"],
+                resolved_config(cfg, args.config, runs_root),
+                {
+                    "configPath": os.path.abspath(args.config),
+                    "backend": backend_name,
+                    "totalSteps": total,
+                    "versions": {
+                        "retrievalLens": repo_version(),
+                        "python": platform.python_version(),
+                        "torch": torch.__version__,
+                        "cuda": torch.version.cuda or "none",
+                        "worldSize": str(dd.world),
+                    },
+                },
+            )
+        except OSError as e:
+            say(f"error: cannot create a run folder in {runs_root}: {e}", err=True)
+            os._exit(2)
+        say(f"run: {writer.dir}")
+
+    def log(level: str, message: str) -> None:
+        if writer is not None:
+            writer.append_event({"type": "log", "level": level, "message": message})
+            if level in ("warn", "error"):
+                print(f"[{level}] {message}", file=sys.stderr, flush=True)
+
+    torch.manual_seed(t["seed"])
+    model = TwoTower(cfg["model"], sparse=dd.device.type == "cpu").to(dd.device)
+    net = model
+    if dd.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
+    opt = Optimizer(model, t["learningRate"])
+    loss_cfg = LossConfig.from_config(cfg["loss"])
+    hyper_kind, hyper_rng = hyper_range(cfg["loss"])
+    monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
+    feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
+    best_metric = BEST_METRIC_EVAL if every > 0 else BEST_METRIC_IN_BATCH
+
+    step = 0
+    status = "completed"
+    error: Optional[dict] = None
+    last_ckpt: Optional[int] = None
+    best_score, best_written, smoothed = -math.inf, -math.inf, None
+    negatives_seen = False
+    first_epoch = shards.epoch
+    current = 0
+
+    def checkpoint(kind: str) -> None:
+        nonlocal last_ckpt
+        rel = f"checkpoints/{kind}"
+        extra = {"backend": backend_name, "worldSize": dd.world}
+        if kind == "best":
+            extra.update(metric=best_metric, value=best_score)
+        write_dir_atomically(os.path.join(writer.dir, rel), lambda d: save_checkpoint(d, model, step, extra))
+        if kind == "best":
+            writer.record_checkpoint("best", {"step": step, "path": rel, "metric": best_metric, "value": best_score})
+        else:
+            writer.record_checkpoint("last", {"step": step, "path": rel})
+            last_ckpt = step
+
+    def checkpoint_both() -> None:
+        nonlocal best_written
+        if writer is None:
+            return
+        checkpoint("last")
+        if best_score > best_written:
+            best_written = best_score
+            checkpoint("best")
+
+    def peer_lost(e: Exception) -> None:
+        # Another rank died: this job cannot go on. The run stays "running" with this (now ending) pid, so
+        # readers show it crashed, as a killed TypeScript trainer; every logged step stays readable.
+        if writer is not None:
+            try:
+                log("error", f"rank {dd.rank} lost its peers at step {current} ({e}); the run ends crashed")
+            except OSError:
+                pass
+        print(f"error: lost a peer rank at step {current}: {e}", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    def failure(e: Exception):
+        if isinstance(e, NonFiniteError):
+            return "failed", {"message": str(e), "step": e.step, "quantity": e.quantity}
+        message = str(e) if isinstance(e, (RuntimeError, NoNegativesError, OSError)) else f"{type(e).__name__}: {e}"
+        return "failed", {"message": message, "step": current or step + 1}
+
+    try:
+        log("info", f"backend {backend_name}, {dd.backend if dd.world > 1 else 'one process'}; torch {torch.__version__}")
+        log("info", f"{len(examples)} training examples from {resolve_path(args.config, cfg['data']['train'])}, {len(bad)} bad lines; {total} steps of {t['batchSize']} per rank")
+        if periodic is not None:
+            log("info", f"periodic evaluation every {every} steps on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
+        if dd.world > 1:
+            log("info", f"DDP: {dd.world} ranks × batch {t['batchSize']} = effective batch {dd.world * t['batchSize']}, in-batch negatives all-gathered across ranks")
+        for b in bad[:10]:
+            log("warn", b)
+        B = t["batchSize"]
+        offset = dd.rank * B
+        while step < total:
+            if dd.any(stop["requested"]):
+                status = "stopped"
+                break
+            s = step + 1
+            current = s
+            logged = s % t["logEvery"] == 0 or s == 1 or s == total
+            idx, epoch = shards.next()
+            if epoch != first_epoch and not negatives_seen:
+                raise NoNegativesError(
+                    f"no negatives in the whole first epoch (steps 1–{s - 1}): every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned. Give items distinct ids (item_id / positive.id) or add \"negatives\"."
+                )
+            t0 = time.perf_counter()
+            rows = [feats.get(k) for k in idx]
+            pos_ids = [examples[k].positive.id for k in idx]
+            neg_ids, neg_feats, owners = [], [], []
+            for j, (_, _, negs) in enumerate(rows):
+                for nid, nf in negs:
+                    neg_ids.append(nid)
+                    neg_feats.append(nf)
+                    owners.append(j)
+            q, candidates, mask, out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
+            rows_global = out.rows_with_negatives
+            if rows_global > 0:
+                negatives_seen = True
+            elif s == 1:
+                log("warn", "step 1 has no negative: every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned.")
+            loss, loss_q, loss_sym, grad_norm = backward(dd, model, opt, out)
+            for quantity, value in (("loss", loss), ("loss_q", loss_q), ("loss_sym", loss_sym), ("gradient_norm", grad_norm)):
+                if not math.isfinite(value):
+                    raise NonFiniteError(s, quantity, value, last_ckpt)
+            opt.step()
+            if dd.device.type == "cuda":
+                torch.cuda.synchronize(dd.device)
+            step_ms = (time.perf_counter() - t0) * 1000
+            step = s
+            if logged and writer is not None:
+                with torch.no_grad():
+                    v_local = candidates[offset : offset + B]
+                    s_qv = (q @ candidates.T).cpu()
+                    s_vv = (v_local @ candidates.T).cpu()
+                diag = step_diagnostics(
+                    s_qv, s_vv, mask.cpu().float(), out.hyper.cpu(), hyper_kind, hyper_rng, v_local.detach().cpu(), s == 1 or s % t["effectiveRankEvery"] == 0 or s == total
+                )
+                verdict = monitor.update(diag, s)
+                writer.append_event(
+                    {
+                        "type": "step",
+                        "step": s,
+                        "epoch": epoch,
+                        "loss": loss,
+                        "lossQ": loss_q,
+                        "lossSym": loss_sym,
+                        "lr": opt.lr,
+                        "gradNorm": grad_norm,
+                        "stepMs": step_ms,
+                        "examplesPerSec": B * dd.world * 1000 / step_ms,
+                        "diagnostics": diag,
+                        "verdict": verdict,
+                    }
+                )
+                r10 = diag["recall"]["at10"]
+                smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
+                if every == 0:
+                    best_score = max(best_score, smoothed)
+            if writer is not None:
+                writer.heartbeat(step)
+            if periodic is not None and (step % every == 0 or step == total):
+                metrics = periodic.run(model, dd.device)
+                writer.append_event({"type": "eval", "step": step, "metrics": metrics})
+                best_score = max(best_score, metrics["recall@10"])
+            if step % t["checkpointEvery"] == 0 and step < total:
+                checkpoint_both()
+        if step > 0 and not negatives_seen:
+            raise NoNegativesError(f"no negatives in any step (steps 1–{step}): the loss is 0 and nothing is learned. Give items distinct ids or add \"negatives\".")
+        if step > 0:
+            checkpoint_both()
+    except Exception as e:  # noqa: BLE001 - every error ends the run: crashed (a lost rank) or failed
+        if dd.world > 1 and (isinstance(e, PeerLost) or (isinstance(e, RuntimeError) and PEER_LOST_RE.search(str(e)))):
+            peer_lost(e)
+        status, error = failure(e)
+        log("error", error["message"])
+
+    if status == "stopped":
+        log("info", f"stopped by request after step {step}")
+    code = 1 if status == "failed" else 0
+    if writer is not None:
+        for m in writer.finish(status, error):
+            print(f"error: {m}", file=sys.stderr, flush=True)
+            code = 1
+        if error:
+            print(f"error: {error['message']}", file=sys.stderr, flush=True)
+        say(f"{status} at step {step}: {writer.dir}")
+    dd.close()
+    return code
+
+
+def main() -> None:
+    sys.exit(train(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The config reader: the repository's schema (keys, types, bounds, defaults), comments, --set, and settings
+the PyTorch trainer does not implement as errors naming them."""
+
+import json
+import os
+
+import pytest
+
+from conftest import REPO
+from retrieval_lens.config import ConfigError, load_config, strip_jsonc
+
+SHOP = os.path.join(REPO, "examples", "shop", "shop.rlens.json")
+
+
+def write(tmp_path, text):
+    p = tmp_path / "x.rlens.json"
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def test_the_bundled_config_loads_with_the_schema_defaults():
+    cfg = load_config(SHOP, ["loss.alpha=0.8", "training.steps=7"])
+    schema = json.load(open(os.path.join(REPO, "schemas", "experiment.schema.json")))
+    assert cfg["loss"]["alpha"] == 0.8 and cfg["training"]["steps"] == 7
+    assert cfg["model"]["vocabBuckets"] == 65536  # from the file
+    assert cfg["model"]["embeddingDim"] == schema["properties"]["model"]["properties"]["embeddingDim"]["default"]
+    assert cfg["diagnostics"]["collapse"]["separatedRatio"] == 1.5
+
+
+def test_comments_and_trailing_commas_are_stripped_but_not_inside_strings(tmp_path):
+    text = '{\n  // a comment\n  "name": "a // b /* c */", /* block\n comment */\n  "data": {"train": "t.jsonl",},\n}\n'
+    stripped = strip_jsonc(text)
+    assert stripped.count("\n") == text.count("\n") and len(stripped) == len(text)
+    cfg = load_config(write(tmp_path, text))
+    assert cfg["name"] == "a // b /* c */" and cfg["data"]["train"] == "t.jsonl"
+
+
+def test_unknown_and_unsupported_keys_are_errors_naming_them(tmp_path):
+    p = write(tmp_path, '{"data": {"train": "t.jsonl", "format": "beir"}, "loss": {"alhpa": 1}, "backend": "wasm"}')
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    msg = str(e.value)
+    assert f'{p}: $.loss.alhpa: unknown property "alhpa"' in msg
+    assert "$.data.format" in msg and "not supported by the PyTorch trainer" in msg
+    assert "$.backend" in msg
+
+
+def test_bad_values_and_syntax_are_located(tmp_path):
+    with pytest.raises(ConfigError, match=r"\$\.training\.batchSize: must be >= 2"):
+        load_config(write(tmp_path, '{"data": {"train": "t"}, "training": {"batchSize": 1}}'))
+    with pytest.raises(ConfigError, match=r"x\.rlens\.json:3:\d+: "):
+        load_config(write(tmp_path, '{\n "data": {"train": "t"},\n "name": oops\n}'))
+    with pytest.raises(ConfigError, match=r'missing required property "data"'):
+        load_config(write(tmp_path, "{}"))
+    with pytest.raises(ConfigError, match=r'"__proto__" is not allowed'):
+        load_config(SHOP, ["__proto__.x=1"])
