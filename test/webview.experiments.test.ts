@@ -275,6 +275,14 @@ test('the sweep view draws one point per value with ± std error bars, the adapt
     (await posted(page)).filter((m) => m.type === 'selectMetric'),
     [{ type: 'selectMetric', metric: 'mrr@10' }],
   );
+  // "Compare Runs" asks the host to compare the sweep's 15 runs.
+  await page.click('[data-role="compare"]');
+  await page.waitForFunction(() => (window as unknown as { __posted: Posted[] }).__posted.some((m) => m.type === 'compareRuns'));
+  const cmp = (await posted(page)).find((m) => m.type === 'compareRuns') as unknown as { dirs: string[] };
+  assert.deepEqual(
+    cmp.dirs,
+    view.points.flatMap((p) => p.runs.map((r) => r.runDir)),
+  );
   await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweep.png'), fullPage: true }).catch(() => undefined);
   // (Chromium's hint about this test's own pixel reads is not the page's error.)
   assert.deepEqual(

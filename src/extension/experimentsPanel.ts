@@ -3,7 +3,8 @@
  * src/core/experiments/compareRuns.ts) and the sweep result view (`showSweepView`, from an already-built
  * SweepView). Each panel answers the webview's `ready` with its view; a failing query's click opens its data
  * file at the line (as the Failing Queries view does), a run's name shows it in the dashboard, the sweep's
- * metric selector asks the view's `rebuild` for the view of that metric.
+ * metric selector asks the view's `rebuild` for the view of that metric, its "Compare Runs" button compares
+ * the sweep's runs.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -67,6 +68,8 @@ class ExperimentsPanel {
       if (this.view) void this.panel.webview.postMessage(this.view);
     } else if (m.type === 'openRun') {
       await vscode.commands.executeCommand('retrievalLens.openRun', m.dir);
+    } else if (m.type === 'compareRuns') {
+      await vscode.commands.executeCommand('retrievalLens.compareRuns', m.dirs);
     } else if (m.type === 'selectMetric') {
       this.onSelectMetric?.(m.metric);
     } else {

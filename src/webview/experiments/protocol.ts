@@ -7,7 +7,8 @@
  * Flow: the webview posts `ready` when loaded (also after a reload); the extension answers with the view
  * it shows (`compare` or `sweep`). Clicking a failing query posts `openLine` (the host opens the data file
  * at that line, as the Failing Queries view does); a run's name posts `openRun`; the sweep view's metric
- * selector posts `selectMetric` (the host answers with a new `sweep`).
+ * selector posts `selectMetric` (the host answers with a new `sweep`) and its "Compare Runs" button
+ * `compareRuns` with the sweep's run folders.
  *
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
@@ -133,6 +134,8 @@ export const FROM_EXPERIMENTS_SCHEMAS = {
   openLine: Type.Object({ type: Type.Literal('openLine'), file: Type.String(), line: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
   /** Show a run in the dashboard. */
   openRun: Type.Object({ type: Type.Literal('openRun'), dir: Type.String() }, { additionalProperties: false }),
+  /** Compare these runs (the sweep view's "Compare Runs" button). */
+  compareRuns: Type.Object({ type: Type.Literal('compareRuns'), dirs: Type.Array(Type.String(), { minItems: 2 }) }, { additionalProperties: false }),
   /** Show the sweep with another metric. */
   selectMetric: Type.Object({ type: Type.Literal('selectMetric'), metric: Type.String() }, { additionalProperties: false }),
 } as const;

@@ -102,6 +102,18 @@ export const FROM_EXPERIMENTS_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "compareRuns": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'compareRuns') &&
+        Array.isArray(value['dirs']) &&
+        value['dirs'].length >= 2 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'string')))) { return false }; return true; })(value['dirs']) &&
+        Object.getOwnPropertyNames(value).length === 2
+      )
+    }
+  })() as (value: unknown) => boolean,
   "selectMetric": (() => {
     return function check(value) {
       return (

@@ -48,10 +48,20 @@ export class SweepView {
     }
     select.disabled = view.metrics.length < 2;
     select.addEventListener('change', () => this.post({ type: 'selectMetric', metric: select.value }));
+    const dirs = view.points.flatMap((p) => p.runs.map((r) => r.runDir));
+    const compare = el('button', {
+      className: 'button',
+      text: 'Compare Runs',
+      title: `Compare the sweep's ${dirs.length} runs`,
+      attrs: { type: 'button', 'data-role': 'compare' },
+    });
+    compare.disabled = dirs.length < 2;
+    compare.addEventListener('click', () => this.post({ type: 'compareRuns', dirs }));
     this.root.appendChild(
       el('div', { className: 'sweep-header' }, [
         el('span', { className: 'run-name', text: view.title ?? `Sweep of ${view.param}` }),
         el('label', { className: 'muted', text: 'metric ' }, [select]),
+        compare,
       ]),
     );
     const section = new Section('sweep', `${view.metric} against ${view.param}`, true, () => undefined);
