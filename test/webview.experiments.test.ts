@@ -168,6 +168,9 @@ test('the comparison shows the differing config keys and both runs’ curves, on
   const metricRow = await page.$$eval('[data-metric="eval/recall@10"] td', (tds) => tds.map((td) => td.textContent));
   const recall = comparison.metrics.find((m) => m.key === 'eval/recall@10')!.values as number[];
   assert.deepEqual(metricRow, ['recall@10', ...recall.map((v) => String(+v.toPrecision(4)))]);
+  // Refresh asks the host to read the runs again.
+  await page.click('[data-role="refresh"]');
+  await page.waitForFunction(() => (window as unknown as { __posted: Posted[] }).__posted.some((m) => m.type === 'refresh'));
   await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-compare.png'), fullPage: true }).catch(() => undefined);
   assert.deepEqual(errors, []);
   assert.deepEqual(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp), []);

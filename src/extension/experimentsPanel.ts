@@ -26,6 +26,7 @@ class ExperimentsPanel {
   readonly panel: vscode.WebviewPanel;
   private view: ToExperiments | null = null;
   onSelectMetric: ((metric: string) => void) | null = null;
+  onRefresh: (() => void) | null = null;
 
   constructor(
     type: string,
@@ -68,6 +69,8 @@ class ExperimentsPanel {
       if (this.view) void this.panel.webview.postMessage(this.view);
     } else if (m.type === 'openRun') {
       await vscode.commands.executeCommand('retrievalLens.openRun', m.dir);
+    } else if (m.type === 'refresh') {
+      this.onRefresh?.();
     } else if (m.type === 'compareRuns') {
       await vscode.commands.executeCommand('retrievalLens.compareRuns', m.dirs);
     } else if (m.type === 'selectMetric') {
@@ -110,6 +113,14 @@ export class ExperimentsPanels implements vscode.Disposable {
     );
     this.compare ??= new ExperimentsPanel(COMPARE_PANEL_TYPE, 'Compare Runs', this.extensionUri, this.log, () => (this.compare = null));
     this.compare.show(`Compare: ${comparison.runs.map((r) => r.name).join(' · ')}`, { type: 'compare', view });
+    const dirs = [...runDirs];
+    this.compare.onRefresh = () => {
+      try {
+        this.showComparison(dirs);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Retrieval Lens: cannot compare the runs again: ${(e as Error).message}`);
+      }
+    };
   }
 
   /** Shows a sweep's result; `rebuild` answers the metric selector (without it only `view.metric` is offered). */

@@ -197,9 +197,16 @@ export class CompareView {
         ...r.problems.map((p) => el('div', { className: 'problem', text: `⚠ ${p}` })),
       ]);
     });
+    const refresh = el('button', {
+      className: 'button',
+      text: 'Refresh',
+      title: 'Read the runs again (a run may still be training)',
+      attrs: { type: 'button', 'data-role': 'refresh' },
+    });
+    refresh.addEventListener('click', () => this.post({ type: 'refresh' }));
     const list = el('ul', { className: 'runs-legend', attrs: { 'data-role': 'runs' } }, rows);
     queueMicrotask(() => this.colourSwatches());
-    return list;
+    return el('div', { className: 'compare-header' }, [list, refresh]);
   }
 
   /** Swatch colours are set through the CSSOM (the CSP forbids inline style attributes). */

@@ -8,7 +8,7 @@
  * it shows (`compare` or `sweep`). Clicking a failing query posts `openLine` (the host opens the data file
  * at that line, as the Failing Queries view does); a run's name posts `openRun`; the sweep view's metric
  * selector posts `selectMetric` (the host answers with a new `sweep`) and its "Compare Runs" button
- * `compareRuns` with the sweep's run folders.
+ * `compareRuns` with the sweep's run folders; the comparison's Refresh button posts `refresh`.
  *
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
@@ -134,6 +134,8 @@ export const FROM_EXPERIMENTS_SCHEMAS = {
   openLine: Type.Object({ type: Type.Literal('openLine'), file: Type.String(), line: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
   /** Show a run in the dashboard. */
   openRun: Type.Object({ type: Type.Literal('openRun'), dir: Type.String() }, { additionalProperties: false }),
+  /** Read the compared runs again (the comparison's Refresh button: a run may still be training). */
+  refresh: Type.Object({ type: Type.Literal('refresh') }, { additionalProperties: false }),
   /** Compare these runs (the sweep view's "Compare Runs" button). */
   compareRuns: Type.Object({ type: Type.Literal('compareRuns'), dirs: Type.Array(Type.String(), { minItems: 2 }) }, { additionalProperties: false }),
   /** Show the sweep with another metric. */

@@ -102,6 +102,15 @@ export const FROM_EXPERIMENTS_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "refresh": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'refresh') &&
+        Object.getOwnPropertyNames(value).length === 1
+      )
+    }
+  })() as (value: unknown) => boolean,
   "compareRuns": (() => {
     return function check(value) {
       return (
