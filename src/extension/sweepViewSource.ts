@@ -16,6 +16,11 @@ export function setSweepViewReader(r: SweepViewReader): void {
   reader = r;
 }
 
+/** Whether a reader is installed. */
+export function hasSweepViewReader(): boolean {
+  return reader !== null;
+}
+
 export function readSweepView(sweepDir: string, metric?: string): SweepView | Promise<SweepView> {
   if (!reader) throw new Error(`showing a sweep folder (${sweepDir}) needs the sweep.json reader, which is not wired in this build`);
   return reader(sweepDir, metric);
