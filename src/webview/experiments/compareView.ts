@@ -44,7 +44,7 @@ const CHARTS: { id: string; section: string; caption: string; describe: string; 
     spec: {
       lines: [{ read: (s) => ({ x: steps(s), y: s.ratio }) }],
       thresholds: [
-        { value: 1, label: 'R = 1', color: 'red' },
+        { value: 1, label: 'R =', color: 'red', at: 'start' },
         { value: T.separatedRatio, label: 'separated ≥', color: 'green' },
       ],
     },

@@ -28,7 +28,8 @@ export interface RunLine {
 export interface RunsChartSpec {
   lines: RunLine[];
   axis?: { min?: number; max?: number; suggestedMin?: number; suggestedMax?: number };
-  thresholds?: { value: number; label: string; color: PaletteColor }[];
+  /** Horizontal lines, labelled "<label> <value>" at the chart's start or end (default end). */
+  thresholds?: { value: number; label: string; color: PaletteColor; at?: 'start' | 'end' }[];
 }
 
 /** What the chart draws, as plain data (for the debug hook). */
@@ -118,6 +119,8 @@ export class RunsChart {
       ds.pointRadius = l.points ? 3 : 0;
       ds.pointHoverRadius = l.points ? 4 : 3;
       ds.pointBorderWidth = 0;
+      // Point markers at the first or last step stay whole.
+      ds.clip = l.points ? false : undefined;
     }
   }
 
@@ -149,7 +152,7 @@ export class RunsChart {
         label: {
           display: true,
           content: `${t.label} ${formatTick(t.value)}`,
-          position: 'end',
+          position: t.at ?? 'end',
           backgroundColor: 'rgba(0, 0, 0, 0)',
           color: p[t.color],
           font: { size: p.fontSize - 1, family: p.fontFamily },
