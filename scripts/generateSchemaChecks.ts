@@ -18,6 +18,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { EVENT_SCHEMAS, RunMetaReadSchema } from '../src/core/runs/eventSchema';
 import { FROM_TRAINER_SCHEMAS, TO_TRAINER_SCHEMAS } from '../src/trainer/protocol';
 import { FROM_DASHBOARD_SCHEMAS, RunHeaderSchema, TO_DASHBOARD_SCHEMAS } from '../src/webview/dashboard/protocol';
+import { FROM_EXPERIMENTS_SCHEMAS, TO_EXPERIMENTS_SCHEMAS } from '../src/webview/experiments/protocol';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -30,6 +31,7 @@ export const TARGETS: Record<string, Record<string, TSchema | Record<string, TSc
     FROM_DASHBOARD_CHECKS: FROM_DASHBOARD_SCHEMAS,
     isRunHeader: RunHeaderSchema,
   },
+  'src/webview/experiments/protocolChecks.generated.ts': { TO_EXPERIMENTS_CHECKS: TO_EXPERIMENTS_SCHEMAS, FROM_EXPERIMENTS_CHECKS: FROM_EXPERIMENTS_SCHEMAS },
 };
 
 function isSchema(x: TSchema | Record<string, TSchema>): x is TSchema {

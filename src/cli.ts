@@ -4,8 +4,10 @@
  *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]
  *   retrieval-lens runs [--dir DIR]
  *   retrieval-lens export-embeddings <run|checkpoint> [--out DIR] [--items N] [--queries N] [--projection pca|umap|none]
+ *   retrieval-lens compare <run> <run>… [--failures N] [--search exact|ann]
  */
 import { parseArgs } from 'util';
+import { compareCommand } from './cli/compareCommand';
 import { evalCommand } from './cli/evalCommand';
 import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
 import { runsCommand } from './cli/runsCommand';
@@ -18,6 +20,7 @@ usage:
   retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best]
   retrieval-lens runs [--dir RUNS_DIR]
   retrieval-lens export-embeddings <run-folder|checkpoint-folder> [--out DIR] [--items 5000] [--queries 1000] [--projection pca|umap|none] [--checkpoint last|best]
+  retrieval-lens compare <run-folder> <run-folder> [...] [--failures 10] [--search exact|ann]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -84,6 +87,17 @@ async function main(argv: string[]): Promise<number> {
         projection,
         checkpoint: ck,
       });
+    }
+    if (command === 'compare') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { failures: { type: 'string', default: '10' }, search: { type: 'string', default: 'exact' } },
+      });
+      const failures = Number(values.failures);
+      if (!Number.isInteger(failures) || failures < 0) throw new Error(`--failures must be a non-negative integer, got "${values.failures}"`);
+      if (values.search !== 'exact' && values.search !== 'ann') throw new Error(`--search must be exact or ann, got "${values.search}"`);
+      return compareCommand({ runs: positionals, failures, search: values.search });
     }
     if (command === 'runs') {
       const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' } } });

@@ -17,6 +17,8 @@ import { dataSpecsOf } from './dataSpecs';
 import { EvaluationController } from './evaluationController';
 import { samePath } from './experimentFiles';
 import { EmbeddingMapPanels } from './embeddingMapPanel';
+import { registerExperimentCommands } from './experimentsCommands';
+import { ExperimentsPanels } from './experimentsPanel';
 import { FailureNavigator } from './failureNavigator';
 import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failuresTree';
 import { RunRegistry } from './runRegistry';
@@ -73,7 +75,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const dataReports = new DataReports(log);
   const embeddingMaps = new EmbeddingMapPanels(context.extensionUri, log);
   sub(embeddingMaps);
-  sub(runsTree, vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree }), failures, failuresView, navigator, configDiagnostics, dataReports);
+  // canSelectMany: several runs can be selected for "Compare Selected Runs".
+  sub(
+    runsTree,
+    vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree, canSelectMany: true }),
+    failures,
+    failuresView,
+    navigator,
+    configDiagnostics,
+    dataReports,
+  );
 
   const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
   sub(lenses, vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.rlens.json' }, lenses));
@@ -97,6 +108,8 @@ export function activate(context: vscode.ExtensionContext): void {
     embeddingMaps,
   };
   sub(...registerCommands(services));
+  const experiments = new ExperimentsPanels(context.extensionUri, log);
+  sub(experiments, ...registerExperimentCommands(experiments, registry, log));
   sub(
     new TrainingNotifications(training, {
       showLog: () => log.show(true),
