@@ -8,9 +8,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'))
 const contributes = pkg.contributes;
 const contributed = new Set<string>(contributes.commands.map((c: { command: string }) => c.command));
 
-/** Command ids the extension registers (src/extension/commands.ts). */
+/** Command ids the extension registers (src/extension/commands.ts, sweepCommands.ts). */
 function registeredCommands(): Set<string> {
-  const src = fs.readFileSync(path.join(REPO, 'src/extension/commands.ts'), 'utf8');
+  const src = ['commands.ts', 'sweepCommands.ts'].map((f) => fs.readFileSync(path.join(REPO, 'src/extension', f), 'utf8')).join('\n');
   return new Set([...src.matchAll(/reg\('([^']+)'/g)].map((m) => m[1]));
 }
 
@@ -41,6 +41,8 @@ test('the palette has the specified commands as "Retrieval Lens: …"', () => {
     ['retrievalLens.previousFailingQuery', 'Retrieval Lens: Previous Failing Query'],
     ['retrievalLens.showLog', 'Retrieval Lens: Show Log'],
     ['retrievalLens.newExperimentFromExample', 'Retrieval Lens: New Experiment from Example'],
+    ['retrievalLens.runSweep', 'Retrieval Lens: Run Sweep…'],
+    ['retrievalLens.runAblation', 'Retrieval Lens: Run Ablation'],
   ])
     assert.equal(titles.get(id), title);
   const hidden = new Set(contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));

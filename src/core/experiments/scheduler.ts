@@ -64,6 +64,7 @@ export class SweepScheduler {
   private cancelled = false;
   private readonly active = new Set<JobHandle<unknown>>();
   private readonly hasTestData: boolean;
+  private readonly listeners = new Set<(file: SweepFile) => void>();
 
   constructor(
     readonly dir: string,
@@ -81,6 +82,12 @@ export class SweepScheduler {
 
   get isCancelled(): boolean {
     return this.cancelled;
+  }
+
+  /** Call `listener` after every write of sweep.json (besides `opts.onChange`); returns the unsubscribe. */
+  subscribe(listener: (file: SweepFile) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Stop the running runs; queued ones stay queued. `run()` resolves once they have ended. */
@@ -101,7 +108,9 @@ export class SweepScheduler {
     f.summary = summarizeSweep(f);
     writeSweepFile(this.dir, f);
     if (f.kind === 'ablation') writeAblationFiles(this.dir, f);
-    this.opts.onChange?.(structuredClone(f));
+    const copy = structuredClone(f);
+    this.opts.onChange?.(copy);
+    for (const l of this.listeners) l(copy);
   }
 
   /** Claim the sweep for this process and bring interrupted runs back to "queued". */
