@@ -225,7 +225,8 @@ export function sweepSummaryText(file: Pick<SweepFile, 'param' | 'metric' | 'sum
   const fmt = (m: MeanStd | null) =>
     m && m.mean !== null ? `${(100 * m.mean).toFixed(1)}${m.std !== null ? ` ± ${(100 * m.std).toFixed(1)}` : ''} (n=${m.n})` : '–';
   const lines = [`${file.metric} (%) against ${file.param ?? 'value'}:`];
-  for (const p of s.points) lines.push(`  ${String(p.value).padEnd(12)} ${fmt(p)}${p.value === s.bestValue ? '  ← best fixed value' : ''}`);
+  for (const p of s.points)
+    lines.push(`  ${String(p.value).padEnd(12)} ${fmt(p)}${p.value === s.bestValue ? (s.reference ? '  ← best fixed value' : '  ← best') : ''}`);
   if (s.reference) lines.push(`  ${'adaptive'.padEnd(12)} ${fmt(s.reference)}  (reference)`);
   if (s.bm25) lines.push(`  ${'BM25'.padEnd(12)} ${fmt(s.bm25)}`);
   const best = s.points.find((p) => p.value === s.bestValue);
