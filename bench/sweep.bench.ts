@@ -4,7 +4,8 @@
  * 5 × one run trained and evaluated the way `retrieval-lens train` + `eval` do it (the overhead of
  * scheduling, sweep.json writes and result reading), and the peak memory (RSS of this process and every
  * trainer process under it, sampled from /proc every 200 ms) at the configured concurrency.
- *   npm run bench:sweep [-- --steps 60 --concurrency 1 --values 0.1,0.3,0.5,0.7,0.9]
+ *   npm run bench:sweep [-- --steps 60 --concurrency 1 --values 0.1,0.3,0.5,0.7,0.9 --baseline-runs 5]
+ * (--baseline-runs: how many single runs are timed, one per value; 0 skips the comparison.)
  * Runs and sweep folders go to a temp folder (removed afterwards).
  */
 import * as fs from 'fs';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '60' },
       concurrency: { type: 'string' },
       values: { type: 'string', default: '0.1,0.3,0.5,0.7,0.9' },
+      'baseline-runs': { type: 'string', default: '5' },
     },
   });
   const steps = Number(args.steps);
@@ -76,15 +78,20 @@ async function main(): Promise<void> {
   console.log(`example ${EXAMPLE}: ${values.length} values of loss.alpha, ${steps} steps each, concurrency ${concurrency}; load ${os.loadavg()[0].toFixed(1)}`);
   try {
     const launcher = trainerLauncher();
-    // One run as the CLI does it: train, then evaluate (its own processes, one after the other).
-    const single = await withPeakRss(async () => {
-      const t = await launcher.train({ configPath: EXAMPLE, overrides: [...base, `loss.alpha=${values[0]}`], steps, onRunDir: () => undefined }).done;
-      if (t.status !== 'completed' || !t.runDir) throw new Error(`single run: ${t.status} ${t.error ?? ''}`);
-      const e = await launcher.evaluate({ runDir: t.runDir }).done;
-      if (e.status !== 'completed') throw new Error(`single evaluation: ${e.status} ${e.error ?? ''}`);
-    });
-    console.log(`one run (train + evaluate): ${(single.ms / 1000).toFixed(1)} s, peak RSS ${single.peakGB.toFixed(2)} GB`);
-
+    // One run as the CLI does it: train, then evaluate (its own processes, one after the other), once per value.
+    const baselineRuns = Number(args['baseline-runs']);
+    const singles: { ms: number; peakGB: number }[] = [];
+    for (let i = 0; i < baselineRuns; i++) {
+      const v = values[i % values.length];
+      const single = await withPeakRss(async () => {
+        const t = await launcher.train({ configPath: EXAMPLE, overrides: [...base, `loss.alpha=${v}`], steps, onRunDir: () => undefined }).done;
+        if (t.status !== 'completed' || !t.runDir) throw new Error(`single run: ${t.status} ${t.error ?? ''}`);
+        const e = await launcher.evaluate({ runDir: t.runDir }).done;
+        if (e.status !== 'completed') throw new Error(`single evaluation: ${e.status} ${e.error ?? ''}`);
+      });
+      singles.push(single);
+      console.log(`one run (α ${v}, train + evaluate): ${(single.ms / 1000).toFixed(1)} s, peak RSS ${single.peakGB.toFixed(2)} GB`);
+    }
     const { dir } = createSweep({
       configPath: EXAMPLE,
       baseOverrides: base,
@@ -95,10 +102,12 @@ async function main(): Promise<void> {
       root: path.join(tmp, 'sweeps'),
     });
     const sweep = await withPeakRss(() => new SweepScheduler(dir, trainerLauncher()).run());
-    const five = values.length * single.ms;
+    const five = singles.reduce((a, b) => a + b.ms, 0) * (values.length / Math.max(1, singles.length));
     console.log(
-      `sweep of ${values.length} values: ${(sweep.ms / 1000).toFixed(1)} s vs ${values.length} × one run ${(five / 1000).toFixed(1)} s ` +
-        `(${sweep.ms >= five ? '+' : ''}${(((sweep.ms - five) / five) * 100).toFixed(1)}%), peak RSS ${sweep.peakGB.toFixed(2)} GB at concurrency ${concurrency}`,
+      `sweep of ${values.length} values: ${(sweep.ms / 1000).toFixed(1)} s, peak RSS ${sweep.peakGB.toFixed(2)} GB at concurrency ${concurrency}` +
+        (singles.length > 0
+          ? ` · ${values.length} × one run: ${(five / 1000).toFixed(1)} s (${sweep.ms >= five ? '+' : ''}${(((sweep.ms - five) / five) * 100).toFixed(1)}%)`
+          : ''),
     );
     console.log(sweepSummaryText(sweep.value));
     console.log(`load after ${os.loadavg()[0].toFixed(1)}`);

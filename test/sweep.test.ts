@@ -104,6 +104,7 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
     assert.equal(runConfig(runDir).loss.alpha, v, 'the run trained with its value');
     assert.equal(runConfig(runDir).training.seed, final.seeds[0]);
     assert.deepEqual(run.result?.config, runConfig(runDir));
+    assert.deepEqual(run.result?.code, codeVersion(), 'the result records the code that ran it');
     const evals = readMetricsFile(runDir).evaluations;
     const exact = evals[evals.length - 1].exact;
     const p = final.summary.points[i];

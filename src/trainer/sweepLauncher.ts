@@ -34,6 +34,7 @@ export interface LauncherOptions extends Pick<TrainerOptions, 'onOutput' | 'env'
 export function trainerLauncher(opts: LauncherOptions = {}): SweepLauncher {
   const procOpts: TrainerOptions = { onOutput: opts.onOutput, env: opts.env };
   return {
+    code: codeVersion,
     train(job): JobHandle<TrainOutcome> {
       let runDir: string | null = null;
       const h = startTrainer(

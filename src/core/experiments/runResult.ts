@@ -26,7 +26,7 @@ const pick = (m: Record<string, number> | null | undefined): Record<string, numb
  * `source: 'in-batch'` they are the last logged step's in-batch recall. Throws when the run folder has
  * no step event (nothing to report).
  */
-export function readRunResult(runDir: string, source: 'corpus' | 'in-batch', evaluated?: EvalEntry | null): SweepRunResult {
+export function readRunResult(runDir: string, source: 'corpus' | 'in-batch', code: SweepRunResult['code'], evaluated?: EvalEntry | null): SweepRunResult {
   const run = readRun(runDir);
   const last = run.lastStep;
   if (!last) throw new Error(`${runDir}: no logged step in events.jsonl`);
@@ -51,6 +51,7 @@ export function readRunResult(runDir: string, source: 'corpus' | 'in-batch', eva
     trainingMs: Number.isFinite(started) && Number.isFinite(ended) ? ended - started : null,
     backend: meta?.backend ?? 'unknown',
     config,
+    code,
   };
   if (source === 'in-batch') {
     const r = last.diagnostics.recall;

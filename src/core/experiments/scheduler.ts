@@ -44,6 +44,8 @@ export interface EvalOutcome {
 export interface SweepLauncher {
   train(job: { configPath: string; overrides: string[]; steps?: number; onRunDir: (runDir: string) => void }): JobHandle<TrainOutcome>;
   evaluate(job: { runDir: string }): JobHandle<EvalOutcome>;
+  /** Version of the code the processes run (git commit when available). */
+  code(): { retrievalLens: string; gitCommit: string | null };
 }
 
 export interface SchedulerOptions {
@@ -65,6 +67,8 @@ export class SweepScheduler {
   private readonly active = new Set<JobHandle<unknown>>();
   private readonly hasTestData: boolean;
   private readonly listeners = new Set<(file: SweepFile) => void>();
+  /** What `launcher.code()` says, asked once. */
+  private readonly code: { retrievalLens: string; gitCommit: string | null };
 
   constructor(
     readonly dir: string,
@@ -72,6 +76,7 @@ export class SweepScheduler {
     private readonly opts: SchedulerOptions = {},
   ) {
     this.file = readSweepFile(dir);
+    this.code = launcher.code();
     this.hasTestData = Boolean(loadConfig(this.file.configPath, this.file.baseOverrides).config.data.test);
   }
 
@@ -221,7 +226,7 @@ export class SweepScheduler {
       }
       entry = ev.entry;
     }
-    r.result = readRunResult(runDir, this.hasTestData ? 'corpus' : 'in-batch', entry);
+    r.result = readRunResult(runDir, this.hasTestData ? 'corpus' : 'in-batch', this.code, entry);
     r.status = 'completed';
     const v = r.result.metrics[this.file.metric];
     this.opts.log?.(`${label}: ${this.file.metric} ${typeof v === 'number' ? v.toFixed(4) : '–'} · verdict ${r.result.verdict} (${r.runDir})`);

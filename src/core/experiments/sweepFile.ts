@@ -69,6 +69,8 @@ export const SweepRunResultSchema = Type.Object({
   config: Type.Record(Type.String(), Type.Unknown()),
   /** Evaluated checkpoint, relative to the run folder; null for in-batch results. */
   checkpoint: StringOrNull(),
+  /** Code that trained and evaluated the run (a resumed sweep may run other code than the one that created it). */
+  code: Type.Object({ retrievalLens: Type.String(), gitCommit: StringOrNull() }),
 });
 export type SweepRunResult = Static<typeof SweepRunResultSchema>;
 
