@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { createSweep } from '../src/core/experiments/newSweep';
-import { SweepScheduler } from '../src/core/experiments/scheduler';
+import { SweepScheduler, type SweepLauncher } from '../src/core/experiments/scheduler';
 import { sweepSummaryText } from '../src/core/experiments/summary';
 import { parseValueList } from '../src/core/experiments/sweepPlan';
 import { loadConfig } from '../src/core/config/loadConfig';
@@ -101,7 +101,23 @@ async function main(): Promise<void> {
       code: codeVersion(),
       root: path.join(tmp, 'sweeps'),
     });
-    const sweep = await withPeakRss(() => new SweepScheduler(dir, trainerLauncher()).run());
+    // The sweep's own cost beside its processes: wall time minus the time its trainer / evaluation processes ran (concurrency 1).
+    const inner = trainerLauncher();
+    let jobMs = 0;
+    const timed = <T>(h: { stop(): void; done: Promise<T> }) => {
+      const t0 = performance.now();
+      return { stop: () => h.stop(), done: h.done.finally(() => (jobMs += performance.now() - t0)) };
+    };
+    const timedLauncher: SweepLauncher = {
+      code: inner.code,
+      train: (job) => timed(inner.train(job)),
+      evaluate: (job) => timed(inner.evaluate(job)),
+    };
+    const sweep = await withPeakRss(() => new SweepScheduler(dir, timedLauncher).run());
+    if (concurrency === 1)
+      console.log(
+        `sweep wall ${(sweep.ms / 1000).toFixed(1)} s = processes ${(jobMs / 1000).toFixed(1)} s + scheduling, sweep.json writes and result reads ${(sweep.ms - jobMs).toFixed(0)} ms`,
+      );
     const five = singles.reduce((a, b) => a + b.ms, 0) * (values.length / Math.max(1, singles.length));
     console.log(
       `sweep of ${values.length} values: ${(sweep.ms / 1000).toFixed(1)} s, peak RSS ${sweep.peakGB.toFixed(2)} GB at concurrency ${concurrency}` +
