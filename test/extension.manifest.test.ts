@@ -8,9 +8,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'))
 const contributes = pkg.contributes;
 const contributed = new Set<string>(contributes.commands.map((c: { command: string }) => c.command));
 
-/** Command ids the extension registers (src/extension/commands.ts, experimentsCommands.ts). */
+/** Command ids the extension registers (src/extension/commands.ts, experimentsCommands.ts, sweepCommands.ts). */
 function registeredCommands(): Set<string> {
-  const src = ['commands.ts', 'experimentsCommands.ts'].map((f) => fs.readFileSync(path.join(REPO, 'src/extension', f), 'utf8')).join('\n');
+  const src = ['commands.ts', 'experimentsCommands.ts', 'sweepCommands.ts'].map((f) => fs.readFileSync(path.join(REPO, 'src/extension', f), 'utf8')).join('\n');
   return new Set([...src.matchAll(/(?:reg|registerCommand)\('([^']+)'/g)].map((m) => m[1]));
 }
 
@@ -42,6 +42,8 @@ test('the palette has the specified commands as "Retrieval Lens: …"', () => {
     ['retrievalLens.showLog', 'Retrieval Lens: Show Log'],
     ['retrievalLens.newExperimentFromExample', 'Retrieval Lens: New Experiment from Example'],
     ['retrievalLens.compareRuns', 'Retrieval Lens: Compare Runs…'],
+    ['retrievalLens.runSweep', 'Retrieval Lens: Run Sweep…'],
+    ['retrievalLens.runAblation', 'Retrieval Lens: Run Ablation'],
   ])
     assert.equal(titles.get(id), title);
   const hidden = new Set(contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));

@@ -79,13 +79,13 @@ export function registerCommands(s: Services): vscode.Disposable[] {
 }
 
 /** The active editor's experiment config, if any. */
-function activeConfig(): string | undefined {
+export function activeConfig(): string | undefined {
   const doc = vscode.window.activeTextEditor?.document;
   return doc && doc.uri.scheme === 'file' && isExperimentConfig(doc.uri.fsPath) ? doc.uri.fsPath : undefined;
 }
 
 /** Pick one of the workspace's configs (the only one without asking); undefined when none / dismissed. */
-async function pickConfig(s: Services, placeHolder: string): Promise<string | undefined> {
+export async function pickConfig(s: Services, placeHolder: string): Promise<string | undefined> {
   await s.registry.ensureScanned();
   const configs = s.registry.configPaths;
   if (configs.length === 1) return configs[0];

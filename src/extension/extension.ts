@@ -26,6 +26,8 @@ import { RUNS_VIEW_ID, RunsTreeProvider } from './runsTree';
 import type { Services } from './services';
 import { ShownRun } from './shownRun';
 import { RunStatusBar } from './statusBar';
+import { SweepController } from './sweepController';
+import { registerSweepCommands } from './sweepCommands';
 import { TrainingController } from './trainingController';
 import { TrainingNotifications } from './trainingNotifications';
 import type { DetachedRunRecord } from './detachedRun';
@@ -110,6 +112,8 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(...registerCommands(services));
   const experiments = new ExperimentsPanels(context.extensionUri, log);
   sub(experiments, ...registerExperimentCommands(experiments, registry, log));
+  const sweeps = new SweepController(log);
+  sub(sweeps, ...registerSweepCommands(services, sweeps));
   sub(
     new TrainingNotifications(training, {
       showLog: () => log.show(true),
@@ -188,6 +192,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // Background: find the experiments and show the most relevant run (a running one, else the newest).
   void registry.rescan().then(() => {
+    // Sweeps whose trainers ended with the previous window (or a killed CLI) are offered for resume.
+    if (vscode.workspace.isTrusted) void sweeps.offerResume(registry.configPaths);
     if (shown.runDir) return;
     const runs = registry.allRuns();
     const pick = runs.find((r) => r.status === 'running') ?? runs[0];

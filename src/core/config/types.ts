@@ -82,6 +82,18 @@ export interface ExperimentConfig {
   backend: BackendPreference;
   trainer: TrainerConfig;
   output: { runsDir: string };
+  /** Defaults of sweeps and ablations (src/core/experiments). */
+  sweep: SweepConfig;
+}
+
+/** `sweep` of the config. */
+export interface SweepConfig {
+  /** Trainer processes at once. */
+  concurrency: number;
+  /** Seeds per swept value. */
+  seeds: number;
+  /** Summary metric, e.g. "recall@10". */
+  metric: string;
 }
 
 /** A config plus where it came from; relative paths in it resolve against `baseDir`. */
