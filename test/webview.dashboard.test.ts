@@ -387,6 +387,91 @@ test('softmax run: the header, verdict badge and section titles show the recorde
   await page.close();
 });
 
+interface DrawnLine {
+  axis: string;
+  axisPosition: string;
+  value: number;
+  label: string;
+  y: number;
+  yOnAxis: number;
+  yOnOtherAxis: number | null;
+  x: number;
+}
+const thresholdLines = (page: Page, chart: string) => page.evaluate((c) => window.__rlensDashboard!.thresholdLines(c), chart) as Promise<DrawnLine[] | null>;
+
+/** Draws a chart (scrolled into view: offscreen charts wait) and returns its threshold lines. */
+async function linesOf(page: Page, chart: string): Promise<DrawnLine[]> {
+  await page.locator(`[data-chart="${chart}"]`).scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => !(window.__rlensDashboard!.state() as { renderPending: boolean }).renderPending);
+  await page.waitForFunction((c) => (window.__rlensDashboard!.thresholdLines(c) ?? []).length > 0, chart);
+  return (await thresholdLines(page, chart))!;
+}
+
+/** The messages of a recording with the run's config setting these collapse thresholds. */
+function withThresholds(r: Recording, collapseThresholds: Record<string, number>): ToDashboard[] {
+  return messagesOf(r).map((m) => (m.type === 'reset' && m.run ? { ...m, run: { ...m.run, collapseThresholds } } : m));
+}
+
+test('ratio chart: R lines on the left axis, the violation-rate warning line on the right axis, at the run config’s thresholds', async () => {
+  const configured = { separatedRatio: 2.5, violationRise: 0.2, collapsedItemCosine: 0.8 };
+  const { page, log } = await openDashboard(browser, server, { viewport: { width: 700, height: 900 } });
+  await send(page, withThresholds(softmax, configured));
+  // The verdict's rule, computed here from the recorded steps: separation is the first logged step with
+  // R ≥ separatedRatio; the best violation rate is the lowest median of 3 consecutive logged steps since then.
+  const steps = stepsOf(softmax);
+  const sep = steps.findIndex((e) => (e.diagnostics.collapse.ratio ?? -Infinity) >= configured.separatedRatio);
+  assert.ok(sep >= 0, 'the healthy recording separates');
+  let best = Infinity;
+  for (let i = sep; i < steps.length; i++) {
+    const w = steps.slice(Math.max(sep, i - 2), i + 1).map((e) => e.diagnostics.collapse.violationRate!);
+    const sorted = [...w].sort((a, b) => a - b);
+    const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    best = Math.min(best, median);
+  }
+  const lines = await linesOf(page, 'ratio');
+  const by = (re: RegExp) => lines.find((l) => re.test(l.label));
+  const r1 = by(/^R = 1$/);
+  const separated = by(/^R separated ≥ 2\.5$/);
+  const violation = by(/^violation rate warning ≥ /);
+  assert.ok(r1 && separated && violation, JSON.stringify(lines));
+  assert.equal(lines.length, 3);
+  assert.deepEqual([r1.axis, r1.value, separated.axis, separated.value], ['y', 1, 'y', configured.separatedRatio]);
+  assert.equal(violation.axis, 'y1', 'against the violation rate’s own (right) axis');
+  assert.ok(Math.abs(violation.value - (best + configured.violationRise)) < 1e-12, `${violation.value} vs best ${best} + ${configured.violationRise}`);
+  const tick = (v: number) => String(+v.toPrecision(3));
+  assert.equal(violation.label, `violation rate warning ≥ ${tick(best + 0.2)} (best ${tick(best)} + 0.2)`);
+  assert.deepEqual([r1.axisPosition, separated.axisPosition, violation.axisPosition], ['left', 'left', 'right']);
+  for (const l of lines) assert.ok(Math.abs(l.y - l.yOnAxis) < 1, `${l.label}: drawn at its value on axis ${l.axis}`);
+  assert.ok(Math.abs(violation.y - violation.yOnOtherAxis!) > 5, 'the violation line is not where that value sits on R’s axis');
+  assert.ok(violation.x > r1.x, 'the warning line starts at the separation step, not at the left edge');
+  await page.locator('[data-chart="ratio"]').screenshot({ path: path.join(ARTIFACTS, 'dashboard-ratio-thresholds.png') });
+  const cosine = await linesOf(page, 'itemCosine');
+  assert.deepEqual(
+    cosine.map((l) => [l.axis, l.value, l.label]),
+    [['y', 0.8, 'collapse signature > 0.8']],
+  );
+  await assertClean(page, log);
+  await page.close();
+});
+
+test('ratio chart: no violation-rate warning line while R has not separated; the defaults without a config', async () => {
+  const { page, log } = await openDashboard(browser, server, { viewport: { width: 700, height: 900 } });
+  await send(page, messagesOf(margin));
+  const steps = stepsOf(margin);
+  const separatedAt = steps.findIndex((e) => (e.diagnostics.collapse.ratio ?? -Infinity) >= DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio);
+  const lines = await linesOf(page, 'ratio');
+  assert.deepEqual(
+    lines.filter((l) => l.axis === 'y').map((l) => [l.value, l.label]),
+    [
+      [1, 'R = 1'],
+      [DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio, `R separated ≥ ${DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio}`],
+    ],
+  );
+  assert.equal(lines.filter((l) => l.axis === 'y1').length, separatedAt < 0 ? 0 : 1, `separated at index ${separatedAt}`);
+  await assertClean(page, log);
+  await page.close();
+});
+
 test('margin run (no stop-gradient): δ is charted and named, τ is absent, the badge says collapsed, status stopped', async () => {
   const { page, log } = await openDashboard(browser, server);
   await send(page, messagesOf(margin));

@@ -64,6 +64,21 @@ export const DEFAULT_COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = Object.
   neverSeparatedSteps: null,
 });
 
+/**
+ * The collapse thresholds named in `raw` (e.g. a run config's `diagnostics.collapse`): the known
+ * keys with a number (or null for `neverSeparatedSteps`); anything else is left out.
+ */
+export function pickCollapseThresholds(raw: unknown): Partial<CollapseThresholds> {
+  const out: Record<string, number | null> = {};
+  if (typeof raw !== 'object' || raw === null) return out;
+  const rec = raw as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_COLLAPSE_THRESHOLDS)) {
+    const v = rec[key];
+    if (typeof v === 'number' || (v === null && key === 'neverSeparatedSteps')) out[key] = v;
+  }
+  return out as Partial<CollapseThresholds>;
+}
+
 /** Reason of a healthy verdict when no rule holds. */
 export const HEALTHY_REASON = 'separated; no indicator moving away from its best';
 
@@ -161,6 +176,14 @@ export class CollapseMonitor {
   /** Step at which R first reached `separatedRatio`; null before. */
   get separatedStep(): number | null {
     return this.separatedAt;
+  }
+
+  /**
+   * The best (lowest, smoothed as the median of 3 logged steps) violation rate since separation,
+   * the base of the `violationRise` warning rule; null before separation.
+   */
+  get bestViolationRate(): number | null {
+    return this.best?.violationRate ?? null;
   }
 
   /**
