@@ -472,6 +472,43 @@ test('ratio chart: no violation-rate warning line while R has not separated; the
   await page.close();
 });
 
+test('short sidebar view (100 px and 300 px high): verdict and R come first, charts keep their minimum height, the view scrolls to the rest', async () => {
+  for (const height of [100, 300]) {
+    const { page, log } = await openDashboard(browser, server, { viewport: { width: 300, height } });
+    await send(page, messagesOf(margin));
+    const box = async (sel: string) => (await page.locator(sel).first().boundingBox())!;
+    const order = await page.evaluate(() => [...document.querySelectorAll('[data-section]')].map((e) => e.getAttribute('data-section')));
+    assert.deepEqual(order, ['collapse', 'hyper', 'loss', 'retrieval'], 'collapse section first');
+    const collapseCharts = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-section="collapse"] [data-chart]')].map((e) => e.getAttribute('data-chart')),
+    );
+    assert.equal(collapseCharts[0], 'ratio', 'R is the first chart');
+    const verdict = await box('[data-role="verdict"]');
+    const ratio = await box('[data-chart="ratio"]');
+    assert.ok(verdict.y < ratio.y, 'the verdict badge is above the R chart');
+    // The verdict's reason is cut to two lines in a short view (the tooltip keeps it whole).
+    const reason = await page
+      .locator('[data-role="verdict-reason"]')
+      .evaluate((e) => ({ h: e.getBoundingClientRect().height, line: parseFloat(getComputedStyle(e).lineHeight) }));
+    assert.ok(reason.h <= 2 * reason.line + 1, `reason ${reason.h}px for line height ${reason.line}px`);
+    assert.match((await page.locator('[data-role="verdict"]').getAttribute('title'))!, /^Collapse verdict at step \d+: Collapsed — /);
+    const heights = await page.evaluate(() => [...document.querySelectorAll('.chart-box')].map((e) => e.getBoundingClientRect().height));
+    assert.ok(heights.length >= 8 && heights.every((h) => h >= 140), `chart heights ${heights.join(', ')}`);
+    // The page scrolls: the R chart can be brought into view and then draws every logged step.
+    const scroll = await page.evaluate(() => ({ total: document.scrollingElement!.scrollHeight, view: window.innerHeight }));
+    assert.ok(scroll.total > 4 * scroll.view, `scroll height ${scroll.total} in a ${scroll.view}px view`);
+    await page.locator('[data-chart="ratio"] canvas').scrollIntoViewIfNeeded();
+    assert.ok((await page.evaluate(() => window.scrollY)) > 0 || height >= ratio.y + 140, 'scrolled');
+    await page.waitForFunction(
+      (n) => (window.__rlensDashboard!.pointCounts() as Record<string, { charted: number | null }>)['collapse.ratio'].charted === n,
+      stepsOf(margin).length,
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-short-${height}px.png`) });
+    await assertClean(page, log);
+    await page.close();
+  }
+});
+
 test('margin run (no stop-gradient): δ is charted and named, τ is absent, the badge says collapsed, status stopped', async () => {
   const { page, log } = await openDashboard(browser, server);
   await send(page, messagesOf(margin));

@@ -302,11 +302,13 @@ export function buildLayout(
   onToggle: (section: string, open: boolean) => void,
 ): Layout {
   const section = (id: string, title: string) => new Section(id, title, !closed.has(id), (open) => onToggle(id, open));
-  const hyper = section('hyper', 'Adaptive δ / τ');
+  // Collapse first (under the verdict badge): in a short sidebar view the verdict and R are what
+  // shows without scrolling; then δ / τ, loss and retrieval.
   const collapse = section('collapse', 'Collapse');
+  const hyper = section('hyper', 'Adaptive δ / τ');
   const loss = section('loss', 'Loss');
   const retrieval = section('retrieval', 'Retrieval');
-  const sections = [hyper, collapse, loss, retrieval];
+  const sections = [collapse, hyper, loss, retrieval];
   for (const s of sections) parent.appendChild(s.root);
 
   const card = (s: Section, id: string, caption: string, describe: string) => {
@@ -321,17 +323,17 @@ export function buildLayout(
     'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median',
   );
   const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
-  const simCard = card(
-    collapse,
-    'similarity',
-    's(q,v) vs s(v,v⁻)',
-    'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives, each with its p05–p95 band: healthy training lifts s(q,v) above s(v,v⁻); collapse pushes s(v,v⁻) towards 1',
-  );
   const ratioCard = card(
     collapse,
     'ratio',
     'Ratio R and violation rate',
     'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) on the left axis: above 1 queries sit closer to their positives than items to each other, → 0 as items collapse. Violation rate = share of pairs with s(q,v) ≤ s(v,v⁻) on the right axis (0–1), with its warning level once R has separated: the best violation rate since separation + diagnostics.collapse.violationRise',
+  );
+  const simCard = card(
+    collapse,
+    'similarity',
+    's(q,v) vs s(v,v⁻)',
+    'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives, each with its p05–p95 band: healthy training lifts s(q,v) above s(v,v⁻); collapse pushes s(v,v⁻) towards 1',
   );
   const cosineCard = card(
     collapse,
@@ -347,18 +349,6 @@ export function buildLayout(
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
     new SeriesPanel(
-      'hyperBands',
-      hyper,
-      hyperBandsCard,
-      HYPER_BANDS,
-      display,
-      palette,
-      colors,
-      (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`,
-    ),
-    histogramPanel,
-    new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
-    new SeriesPanel(
       'ratio',
       collapse,
       ratioCard,
@@ -372,8 +362,20 @@ export function buildLayout(
       },
       ratioThresholds,
     ),
+    new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
     new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors, undefined, itemCosineThresholds),
     new VerdictBandPanel(collapse),
+    new SeriesPanel(
+      'hyperBands',
+      hyper,
+      hyperBandsCard,
+      HYPER_BANDS,
+      display,
+      palette,
+      colors,
+      (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`,
+    ),
+    histogramPanel,
     new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
     new SeriesPanel('recall', retrieval, recallCard, RECALL, display, palette, colors),
     evalPanel,
