@@ -672,6 +672,31 @@ test('monitor: a null item cosine or violation rate (not finite, as read back fr
   assert.match(v.reason, /and violation rate n\/a → n\/a since step 10$/);
 });
 
+test('monitor: track() (the dashboard’s threshold lines) follows separation and the best violation rate exactly as update()', () => {
+  const judged = new CollapseMonitor();
+  const tracked = new CollapseMonitor();
+  const seq: [number, Partial<CollapseIndicators>][] = [
+    [1, { ratio: 0.6, itemCosine: 0.4, violationRate: 0.9 }],
+    [10, { ratio: 1.2, itemCosine: 0.3, violationRate: 0.5 }],
+    [20, { ratio: 1.7, itemCosine: 0.2, violationRate: 0.2 }],
+    [30, { ratio: 3, itemCosine: 0.1, violationRate: 0.08 }],
+    [40, { ratio: 4, itemCosine: 0.1, violationRate: 0.03 }],
+    [50, { ratio: 4, itemCosine: 0.1, violationRate: null }],
+    [60, { ratio: 5, itemCosine: 0.1, violationRate: 0.05 }],
+    [70, { ratio: 5, itemCosine: 0.1, violationRate: 0.04 }],
+  ];
+  const seen: [number | null, number | null][] = [];
+  for (const [step, c] of seq) {
+    judged.update(diag(c), step);
+    tracked.track(diag(c), step);
+    assert.deepEqual([tracked.separatedStep, tracked.bestViolationRate], [judged.separatedStep, judged.bestViolationRate], `step ${step}`);
+    seen.push([tracked.separatedStep, tracked.bestViolationRate]);
+  }
+  // Separated at step 20 (R 1.7 ≥ 1.5); best = lowest median (of 2: the upper) of the last 3 known values since then.
+  assert.deepEqual(seen.at(-1), [20, 0.05]);
+  assert.deepEqual(seen[2], [20, 0.2]);
+});
+
 test('monitor: never separated after max(100, a quarter of the run) or the configured step', () => {
   const slow = { ratio: 1.1, itemCosine: 0.3, violationRate: 0.4 };
   const m = new CollapseMonitor({}, { totalSteps: 1000 });

@@ -417,7 +417,7 @@ test('ratio chart: R lines on the left axis, the violation-rate warning line on 
   const { page, log } = await openDashboard(browser, server, { viewport: { width: 700, height: 900 } });
   await send(page, withThresholds(softmax, configured));
   // The verdict's rule, computed here from the recorded steps: separation is the first logged step with
-  // R ≥ separatedRatio; the best violation rate is the lowest median of 3 consecutive logged steps since then.
+  // R ≥ separatedRatio; the best violation rate is the lowest median of the last 3 logged steps since then.
   const steps = stepsOf(softmax);
   const sep = steps.findIndex((e) => (e.diagnostics.collapse.ratio ?? -Infinity) >= configured.separatedRatio);
   assert.ok(sep >= 0, 'the healthy recording separates');
@@ -425,7 +425,7 @@ test('ratio chart: R lines on the left axis, the violation-rate warning line on 
   for (let i = sep; i < steps.length; i++) {
     const w = steps.slice(Math.max(sep, i - 2), i + 1).map((e) => e.diagnostics.collapse.violationRate!);
     const sorted = [...w].sort((a, b) => a - b);
-    const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    const median = sorted[Math.floor(sorted.length / 2)]; // of two values the upper (docs/diagnostics.md)
     best = Math.min(best, median);
   }
   const lines = await linesOf(page, 'ratio');

@@ -198,6 +198,24 @@ export class CollapseMonitor {
    * (throws a RangeError otherwise).
    */
   update(diag: StepDiagnostics, step: number): CollapseVerdict {
+    const point = this.observe(diag, step);
+    const verdict = this.separatedAt === null ? this.beforeSeparation(point) : this.afterSeparation(point);
+    this.collapsingStreak = verdict.state === 'collapsing' || verdict.state === 'collapsed' ? this.collapsingStreak + 1 : 0;
+    this.state = verdict.state;
+    return verdict;
+  }
+
+  /**
+   * Track a logged step's separation and best values only (`separatedStep`, `bestViolationRate`)
+   * without judging it: what the dashboard's threshold lines need, at a fraction of update()'s cost.
+   * A monitor fed with track() gives no verdicts; don't mix the two on one monitor.
+   */
+  track(diag: StepDiagnostics, step: number): void {
+    this.observe(diag, step);
+  }
+
+  /** Record a logged step: its point, the signature streak, separation and the best values. */
+  private observe(diag: StepDiagnostics, step: number): Point {
     if (!Number.isFinite(step)) throw new RangeError(`CollapseMonitor.update: step must be a finite number, got ${step}`);
     if (this.lastStep !== null && step <= this.lastStep) {
       throw new RangeError(`CollapseMonitor.update: step ${step} must be after the previous logged step ${this.lastStep}`);
@@ -219,11 +237,7 @@ export class CollapseMonitor {
     this.trackBest();
     // Keep the points the window and the smoothing need.
     while (this.points.length > 3 && this.points[0].step < step - t.windowSteps) this.points.shift();
-
-    const verdict = this.separatedAt === null ? this.beforeSeparation(point) : this.afterSeparation(point);
-    this.collapsingStreak = verdict.state === 'collapsing' || verdict.state === 'collapsed' ? this.collapsingStreak + 1 : 0;
-    this.state = verdict.state;
-    return verdict;
+    return point;
   }
 
   /** Best (smoothed: median of the last three logged values) R, item cosine and violation rate since separation. */

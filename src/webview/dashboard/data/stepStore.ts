@@ -138,7 +138,7 @@ export class StepStore {
         this.segments.push({ state: e.verdict.state, from: e.step, to: e.step, firstReason: e.verdict.reason, lastReason: e.verdict.reason });
       }
       try {
-        this.monitor.update(e.diagnostics, e.step);
+        this.monitor.track(e.diagnostics, e.step);
       } catch {
         // a step the monitor refuses (not after the previous one) leaves the reference as it was
       }
