@@ -67,8 +67,12 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),
     reg('retrievalLens.newExperimentFromExample', () => newExperimentFromExample(s)),
-    reg('retrievalLens.enableCollapseFix', async (uri?: vscode.Uri) => {
-      const configPath = uri?.fsPath ?? activeConfig() ?? (await pickConfig(s, 'Which experiment?'));
+    // From the palette / editor title (a Uri) or a notification's command link (the config's path).
+    reg('retrievalLens.enableCollapseFix', async (arg?: vscode.Uri | string) => {
+      const configPath =
+        (typeof arg === 'string' && arg !== '' ? arg : arg instanceof vscode.Uri ? arg.fsPath : undefined) ??
+        activeConfig() ??
+        (await pickConfig(s, 'Which experiment?'));
       if (configPath) await enableCollapseFix(configPath);
     }),
     reg('retrievalLens.revealRunFolder', async (arg?: unknown) => {
