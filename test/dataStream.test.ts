@@ -148,6 +148,18 @@ test('a gzip shard is read with the plain ones: every example once, training run
   await stream.close();
   const loaded = await loadExamples({ path: files, label: 'data.train' });
   assert.equal(loaded.examples.length, 900);
+  // One gzip TSV file on its own: format from the name under .gz, lines decompressed.
+  const tsvGz = path.join(dir, 'pairs.tsv.gz');
+  fs.writeFileSync(tsvGz, gzipSync('query\tpositive\nred shoes\tRed Running Shoes\nblue hat\tBlue Wool Hat\n'));
+  const tsv = await loadExamples({ path: tsvGz });
+  assert.equal(tsv.report.format, 'tsv');
+  assert.deepEqual(
+    tsv.examples.map((e) => [e.query, e.positive.text, e.source.line]),
+    [
+      ['red shoes', 'Red Running Shoes', 2],
+      ['blue hat', 'Blue Wool Hat', 3],
+    ],
+  );
   const exp = smallExperiment({ data: { train: files, shuffleBuffer: 200 }, training: { steps: 30, logEvery: 10, batchSize: 64 } });
   const result = await runTraining({ loaded: loadConfig(exp.config), backend });
   assert.equal(result.status, 'completed', result.error?.message);

@@ -141,6 +141,7 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
     });
     return { source: new InMemoryExamples(examples, t.seed), report, onEpochRead: null };
   }
+  if (d.format === 'beir') throw new DataError(`data.format "beir" needs one BEIR folder as data.train, not a list or glob`, loaded.path);
   const files = await resolveDataFiles(d.train, { baseDir: loaded.baseDir, format: d.format, label: 'data.train' });
   const describe = describeDataPath(d.train, loaded.baseDir);
   const data: TrainingData = {
