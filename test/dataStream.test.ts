@@ -192,6 +192,13 @@ test('a corrupt line in shard 3 is reported with its shard file and line', async
     return true;
   });
   await stream.close();
+  // The same in training: the run fails when the epoch has been read, naming shard 3's line; the steps before stay logged.
+  const failing = smallExperiment({ data: { train: path.join(dir, 'part-*.jsonl'), shuffleBuffer: 100 }, training: { steps: 40, logEvery: 1, batchSize: 64 } });
+  const run = await runTraining({ loaded: loadConfig(failing.config), backend });
+  assert.equal(run.status, 'failed');
+  assert.match(run.error!.message, /part-00003\.jsonl:11: invalid JSON/);
+  const logged = readEvents(path.join(run.runDir, 'events.jsonl')).events.filter((e) => e.type === 'step');
+  assert.ok(logged.length >= 5 && logged.length < 40, `${logged.length} steps before the failure`);
 });
 
 test('the line index is cached beside the file and rebuilt when the file changes', async () => {
