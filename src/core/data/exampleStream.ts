@@ -158,33 +158,35 @@ export class StreamedExamples implements ExampleSource {
     return order;
   }
 
-  /** Every pair of the data once, unit by unit in the epoch's order, with bad-line accounting. */
-  private async *readEpoch(epoch: number): AsyncGenerator<Example> {
+  /** Every pair of the data once, unit by unit in the epoch's order (a chunk per block), with bad-line accounting. */
+  private async *readEpoch(epoch: number): AsyncGenerator<Example[]> {
     await this.requireUnchanged();
     const tally = new LineTally();
     let nextCheck = SHARE_CHECK_LINES;
     let examples = 0;
     for (const unit of this.unitOrder(epoch)) {
-      const lines = unit.kind === 'plain' ? this.plainLines(unit.start, unit.end) : this.gzipLines(unit.file);
-      for await (const [f, nl] of lines) {
-        if (isBlank(nl.text) || nl.line === f.header) continue;
-        tally.countLine();
-        let pairs: Example[] = [];
-        try {
-          if (nl.encodingFault) throw new LineFault(nl.encodingFault);
-          pairs = f.parse(nl.text, { file: f.df.file, line: nl.line });
-        } catch (err) {
-          if (!(err instanceof LineFault)) throw err;
-          tally.addBad(f.df.file, nl.line, err.message);
+      const chunks = unit.kind === 'plain' ? this.plainChunks(unit.start, unit.end) : this.gzipChunks(unit.file);
+      for await (const [f, lines] of chunks) {
+        const out: Example[] = [];
+        for (const nl of lines) {
+          if (isBlank(nl.text) || nl.line === f.header) continue;
+          tally.countLine();
+          let pairs: Example[] = [];
+          try {
+            if (nl.encodingFault) throw new LineFault(nl.encodingFault);
+            pairs = f.parse(nl.text, { file: f.df.file, line: nl.line });
+          } catch (err) {
+            if (!(err instanceof LineFault)) throw err;
+            tally.addBad(f.df.file, nl.line, err.message);
+          }
+          if (tally.linesRead >= nextCheck) {
+            checkBadLineShare(tally, this.opts.describe, this.opts.maxBadLineShare);
+            nextCheck *= 2;
+          }
+          for (const p of pairs) out.push(p);
         }
-        if (tally.linesRead >= nextCheck) {
-          checkBadLineShare(tally, this.opts.describe, this.opts.maxBadLineShare);
-          nextCheck *= 2;
-        }
-        for (const p of pairs) {
-          examples += 1;
-          yield p;
-        }
+        examples += out.length;
+        yield out;
       }
     }
     checkBadLineShare(tally, this.opts.describe, this.opts.maxBadLineShare);
@@ -202,14 +204,14 @@ export class StreamedExamples implements ExampleSource {
     }
   }
 
-  /** The lines with global plain line numbers [start, end), across file boundaries. */
-  private async *plainLines(start: number, end: number): AsyncGenerator<[OpenFile, NumberedLine]> {
+  /** The lines with global plain line numbers [start, end), across file boundaries: a chunk per file. */
+  private async *plainChunks(start: number, end: number): AsyncGenerator<[OpenFile, NumberedLine[]]> {
     for (const f of this.files) {
       if (f.index.gzip) continue;
       const from = Math.max(start, f.plainStart) - f.plainStart;
       const to = Math.min(end, f.plainStart + f.index.lines) - f.plainStart;
       if (from >= to) continue;
-      for (const nl of await this.readLocal(f, from, to)) yield [f, nl];
+      yield [f, await this.readLocal(f, from, to)];
     }
   }
 
@@ -239,10 +241,18 @@ export class StreamedExamples implements ExampleSource {
     return out;
   }
 
-  /** The lines of a gzip file, decompressed sequentially. */
-  private async *gzipLines(i: number): AsyncGenerator<[OpenFile, NumberedLine]> {
+  /** The lines of a gzip file, decompressed sequentially, in chunks of BLOCK_LINES. */
+  private async *gzipChunks(i: number): AsyncGenerator<[OpenFile, NumberedLine[]]> {
     const f = this.files[i];
-    for await (const nl of readLines(f.df.file)) yield [f, nl];
+    let chunk: NumberedLine[] = [];
+    for await (const nl of readLines(f.df.file)) {
+      chunk.push(nl);
+      if (chunk.length === BLOCK_LINES) {
+        yield [f, chunk];
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield [f, chunk];
   }
 }
 
