@@ -117,6 +117,8 @@ async function requireOtherDataPaths(loaded: LoadedConfig): Promise<void> {
 interface TrainingData {
   source: ExampleSource;
   report: LoadReport;
+  /** Streamed files: how their line indexes were obtained ("line index cached" / "line index built in 2.1 s"). */
+  indexNote: string | null;
   /** Set by the training loop: where the counts of each epoch read go (logging). */
   onEpochRead: ((c: EpochCounts) => void) | null;
 }
@@ -139,7 +141,7 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
       baseDir: loaded.baseDir,
       label: 'data.train',
     });
-    return { source: new InMemoryExamples(examples, t.seed), report, onEpochRead: null };
+    return { source: new InMemoryExamples(examples, t.seed), report, indexNote: null, onEpochRead: null };
   }
   if (d.format === 'beir') throw new DataError(`data.format "beir" needs one BEIR folder as data.train, not a list or glob`, loaded.path);
   const files = await resolveDataFiles(d.train, { baseDir: loaded.baseDir, format: d.format, label: 'data.train' });
@@ -147,6 +149,7 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
   const data: TrainingData = {
     source: null as unknown as ExampleSource,
     report: { path: describe, format: files[0].format, examples: 0, badCount: 0, badLines: [], linesRead: 0, files: files.length, estimated: true },
+    indexNote: null,
     onEpochRead: null,
   };
   const stream = await withReadErrors(describe, 'data.train', () =>
@@ -163,6 +166,12 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
     }),
   );
   data.source = stream;
+  const built = stream.indexes.filter((i) => !i.built.fromCache);
+  const ms = built.reduce((sum, i) => sum + i.built.ms, 0);
+  data.indexNote =
+    built.length === 0
+      ? 'line index cached'
+      : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
   data.report.examples = stream.examples;
   return data;
 }
@@ -270,6 +279,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const firstEpoch = batcher.epoch;
   try {
     for (const w of opts.loaded.warnings ?? []) logBoth('warn', formatProblems(opts.loaded.path, [w]));
+    if (data.indexNote) logBoth('info', `data.train: ${data.indexNote}`);
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
     const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
     const counts = report.estimated
