@@ -148,6 +148,15 @@ test('a gzip shard is read with the plain ones: every example once, training run
   await stream.close();
   const loaded = await loadExamples({ path: files, label: 'data.train' });
   assert.equal(loaded.examples.length, 900);
+  // A shard that is not gzip data although named .gz: an error naming that shard.
+  const broken = path.join(dir, 'broken.jsonl.gz');
+  fs.writeFileSync(broken, 'not gzip\n');
+  await assert.rejects(streamOf([shards[0], broken], 1, 100), (e: unknown) => {
+    assert.ok(e instanceof DataError);
+    assert.equal(e.file, broken);
+    assert.match(e.message, /^cannot read .*broken\.jsonl\.gz: incorrect header check/);
+    return true;
+  });
   // One gzip TSV file on its own: format from the name under .gz, lines decompressed.
   const tsvGz = path.join(dir, 'pairs.tsv.gz');
   fs.writeFileSync(tsvGz, gzipSync('query\tpositive\nred shoes\tRed Running Shoes\nblue hat\tBlue Wool Hat\n'));

@@ -112,7 +112,14 @@ export class StreamedExamples implements ExampleSource {
     const opened: OpenFile[] = [];
     for (const df of files) {
       const parse = (opts.parser ?? recordParser)(df.format);
-      opened.push({ df, index: await lineIndexOf(df.file), header: await headerLine(df), parse, plainStart: 0, handle: null });
+      try {
+        opened.push({ df, index: await lineIndexOf(df.file), header: await headerLine(df), parse, plainStart: 0, handle: null });
+      } catch (err) {
+        // File-system and zlib errors (a corrupt .gz: "incorrect header check") name the shard they are in.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (typeof code !== 'string') throw err;
+        throw new DataError(`cannot read ${df.file}: ${(err as Error).message}`, df.file);
+      }
     }
     return new StreamedExamples(opened, opts);
   }
