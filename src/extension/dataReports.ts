@@ -8,7 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { loadCorpus, loadExamples } from '../core/data/load';
-import { lineIndexOf } from '../core/data/lineIndex';
+import { INDEX_SUFFIX, lineIndexOf } from '../core/data/lineIndex';
+import { isGlob } from '../core/data/trainFiles';
+import { globSync } from 'tinyglobby';
 import type { LoadReport } from '../core/data/types';
 import { badLineProblems } from './badLineMessages';
 import type { DataSpecOf } from './dataSpecs';
@@ -29,8 +31,20 @@ interface Entry {
   files: string[];
 }
 
-/** mtime:size of a file or folder ('' when missing). */
+/** The data files a glob in data.train matches (as training reads them), sorted; none when it is invalid. */
+function globMatches(p: string): string[] {
+  try {
+    return globSync(p.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
+      .filter((f) => !f.endsWith(INDEX_SUFFIX))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  } catch {
+    return [];
+  }
+}
+
+/** mtime:size of a file or folder, or of a glob's files ('' when missing). */
 function stampOf(p: string): string {
+  if (isGlob(p)) return globMatches(p).map(stampOf).join('|');
   try {
     const s = fs.statSync(p);
     return `${s.mtimeMs}:${s.size}`;
@@ -41,6 +55,7 @@ function stampOf(p: string): string {
 
 /** Size in bytes of a data file, or of a BEIR folder's files; 0 when missing. */
 function dataBytes(p: string): number {
+  if (isGlob(p)) return globMatches(p).reduce((n, f) => n + dataBytes(f), 0);
   try {
     const s = fs.statSync(p);
     if (!s.isDirectory()) return s.size;
@@ -76,7 +91,7 @@ export class DataReports implements vscode.Disposable {
     const e = this.entries.get(key);
     if (e && (e.stamp === stamp || e.state.kind === 'loading')) return e.state;
     const bytes = dataBytes(d.absPath);
-    if (bytes > MAX_BACKGROUND_COUNT_BYTES && fs.statSync(d.absPath).isFile()) {
+    if (bytes > MAX_BACKGROUND_COUNT_BYTES && !isGlob(d.absPath) && fs.statSync(d.absPath).isFile()) {
       this.entries.set(key, { state: { kind: 'loading' }, stamp, files: e?.files ?? [] });
       void this.countLines(d, key, stamp, bytes);
       return { kind: 'loading' };

@@ -55,7 +55,7 @@ function reportOf(path: string, format: LoadReport['format'], examples: number, 
  * 5%) of the lines are bad, or when no example is left.
  */
 export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
-  if (typeof spec.path !== 'string' || isGlob(spec.path)) return loadExampleFiles(spec);
+  if (typeof spec.path !== 'string' || isGlob(spec.path, spec.baseDir)) return loadExampleFiles(spec);
   const path = resolveDataPath(spec.path, spec.baseDir);
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);

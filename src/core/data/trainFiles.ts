@@ -3,6 +3,7 @@
  * (`shards/part-*.jsonl.gz`) or a list of files and globs (shards), read in that order — a glob's
  * matches sorted by name with numbers compared as numbers (part-2 before part-10).
  */
+import { existsSync } from 'node:fs';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { DataFormat } from './types';
 import { DataError } from './errors';
@@ -33,9 +34,12 @@ export function fileFormat(file: string, format: DataFormat): 'jsonl' | 'tsv' {
   return /\.tsv(\.gz)?$/i.test(file) ? 'tsv' : 'jsonl';
 }
 
-/** True when a data path entry is a glob pattern rather than a file name. */
-export function isGlob(entry: string): boolean {
-  return isDynamicPattern(entry.replace(/\\/g, '/'));
+/**
+ * True when a data path entry is a glob pattern rather than a file name: it has glob syntax and no
+ * file or folder of that exact name exists (so `data/[2024] logs.jsonl` stays a file name).
+ */
+export function isGlob(entry: string, baseDir?: string): boolean {
+  return isDynamicPattern(entry.replace(/\\/g, '/')) && !existsSync(resolveDataPath(entry, baseDir));
 }
 
 /**
@@ -50,7 +54,7 @@ export async function resolveDataFiles(path: string | readonly string[], opts: {
   if (entries.length === 0) throw new DataError(`no data files given${labelSuffix(opts.label)}`, opts.baseDir ?? process.cwd());
   for (const entry of entries) {
     const abs = resolveDataPath(entry, opts.baseDir);
-    if (!isGlob(entry)) {
+    if (!isGlob(entry, opts.baseDir)) {
       await requireFile(abs, opts.label);
       files.push(abs);
       continue;

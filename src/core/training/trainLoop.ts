@@ -131,7 +131,7 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
   const d: DataConfig = loaded.config.data;
   const t = loaded.config.training;
   const entries = dataPathList(d.train);
-  const single = entries.length === 1 && !isGlob(entries[0]) ? resolveDataPath(entries[0], loaded.baseDir) : null;
+  const single = entries.length === 1 && !isGlob(entries[0], loaded.baseDir) ? resolveDataPath(entries[0], loaded.baseDir) : null;
   if (single !== null && (d.format === 'beir' || (await detectFormat(single, d.format, 'data.train')) === 'beir')) {
     const { examples, report } = await loadExamples({
       path: single,
