@@ -95,7 +95,7 @@ test('a missing config file gives a clear message, not a stack trace', () => {
 test('the bundled example config is valid', () => {
   const loaded = loadConfig(path.resolve(__dirname, '../examples/shop/shop.rlens.json'));
   assert.equal(loaded.config.loss.adaptive, true);
-  assert.ok(fs.existsSync(path.resolve(loaded.baseDir, loaded.config.data.train)));
+  assert.ok(fs.existsSync(path.resolve(loaded.baseDir, loaded.config.data.train as string)));
 });
 
 test('trainer: kind node by default; torchrun keys are read with kind torchrun', () => {

@@ -116,6 +116,10 @@ test('data lenses: counts with separators, bad lines flagged, loading and errors
     formatDataLens({ kind: 'note', message: `${formatBytes(1.234e9)}: counted when training loads it` }),
     '$(info) 1.2 GB: counted when training loads it',
   );
+  assert.equal(
+    formatDataLens({ kind: 'indexed', lines: 3_000_000, bytes: 1.26e9, what: 'examples' }),
+    '≈3,000,000 examples (data lines of 1.3 GB) · bad lines counted when training reads it',
+  );
   assert.deepEqual([formatBytes(512), formatBytes(12_345), formatBytes(350e6)], ['512 B', '12 kB', '350 MB']);
 });
 

@@ -95,6 +95,11 @@ export type DataLensState =
   | { kind: 'loading' }
   | { kind: 'loaded'; examples: number; badLines: number; what: 'examples' | 'items'; from: 'run' | 'load' }
   | { kind: 'error'; message: string }
+  /**
+   * A file too large to parse in the editor's process, counted by its line index (the one training
+   * uses): its data lines; bad lines are counted when training reads it.
+   */
+  | { kind: 'indexed'; lines: number; bytes: number; what: 'examples' | 'items' }
   /** Not counted in the background (e.g. too large for the editor's process); says where counts will come from. */
   | { kind: 'note'; message: string };
 
@@ -103,6 +108,7 @@ export function formatDataLens(s: DataLensState): string {
   if (s.kind === 'loading') return '$(loading~spin) counting examples…';
   if (s.kind === 'error') return `$(error) ${s.message}`;
   if (s.kind === 'note') return `$(info) ${s.message}`;
+  if (s.kind === 'indexed') return `≈${formatCount(s.lines)} ${s.what} (data lines of ${formatBytes(s.bytes)}) · bad lines counted when training reads it`;
   const bad = s.badLines === 1 ? '1 bad line' : `${formatCount(s.badLines)} bad lines`;
   return `${formatCount(s.examples)} ${s.what} · ${s.badLines > 0 ? `$(warning) ${bad}` : bad}`;
 }

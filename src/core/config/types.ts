@@ -7,13 +7,16 @@ import type { CollapseThresholds } from '../metrics/collapseMonitor';
 export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
 
 export interface DataConfig {
-  train: string;
+  /** A file, a glob, or a list of files / globs (shards), or a BEIR folder. */
+  train: string | string[];
   test?: string;
   corpus?: string;
   format: DataFormat;
   trainSplit: string;
   testSplit: string;
   maxBadLineShare: number;
+  /** Training pairs held in the shuffle buffer of the streamed training data. */
+  shuffleBuffer: number;
 }
 
 export interface ModelConfig {
