@@ -13,6 +13,7 @@ import { Value } from '@sinclair/typebox/value';
 import { createSweep } from '../src/core/experiments/newSweep';
 import { SweepScheduler } from '../src/core/experiments/scheduler';
 import { ablationTable, meanStd, summarizeSweep } from '../src/core/experiments/summary';
+import { sweepViewOf } from '../src/core/experiments/sweepView';
 import { AblationFileSchema, SweepFileSchema, type SweepFile } from '../src/core/experiments/sweepFile';
 import { parseRange, parseValueList, planAblation, planSweep } from '../src/core/experiments/sweepPlan';
 import { ABLATION_JSON, ABLATION_MD, readSweepFile, SWEEP_FILE } from '../src/core/experiments/sweepStore';
@@ -119,6 +120,23 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
   assert.deepEqual(summarizeSweep(final), final.summary);
   assert.equal(final.summary.reference, null);
   assert.ok(final.summary.bm25 && final.summary.bm25.n === 3);
+  // The result view's data (what the Experiments webview draws): each point with its run folder's value.
+  const view = sweepViewOf(dir);
+  assert.equal(view.param, 'loss.alpha');
+  assert.equal(view.metric, 'recall@10');
+  for (const [i, p] of view.points.entries()) {
+    const runDir = path.resolve(dir, final.runs[i].runDir as string);
+    const evals = readMetricsFile(runDir).evaluations;
+    assert.deepEqual(p.runs, [{ seed: final.seeds[0], runDir, value: evals[evals.length - 1].exact['recall@10'] }]);
+    assert.equal(p.mean, final.summary.points[i].mean);
+  }
+  const mrr = sweepViewOf(dir, 'mrr@10');
+  assert.deepEqual(
+    mrr.points.map((p) => p.mean),
+    final.runs.map((r) => r.result?.metrics['mrr@10']),
+    'another metric is read from the same results',
+  );
+  assert.equal(view.bm25?.mean, final.summary.bm25.mean);
 });
 
 /** A config whose second swept value (training.steps 400) trains long enough to be interrupted. */

@@ -1,7 +1,7 @@
 /**
  * The Experiments commands: "Compare Runs…" (palette: a multi-select quick pick of the workspace's runs),
  * "Compare Selected Runs" (Runs tree context menu on a multi-selection) and `retrievalLens.showSweep` (a
- * thin command: `(sweepDir, view)`, `(view)` or `(sweepDir)`, a folder alone read through sweepViewSource.ts).
+ * thin command: `(sweepDir, view)`, `(view)` or `(sweepDir)`, a folder alone read with core/experiments/sweepView.ts).
  */
 import * as vscode from 'vscode';
 import { parseToExperiments, type SweepView } from '../webview/experiments/protocol';
@@ -9,7 +9,7 @@ import { isRunFolder, type ExperimentsPanels } from './experimentsPanel';
 import type { RunRegistry } from './runRegistry';
 import { runDescription } from './runItems';
 import type { RunsNode } from './runsTree';
-import { hasSweepViewReader, readSweepView } from './sweepViewSource';
+import { sweepViewOf } from '../core/experiments/sweepView';
 
 /** Run folders of command arguments: paths, Uris or Runs tree nodes (the clicked one and the selection). */
 function runDirsOf(args: unknown[]): string[] {
@@ -80,18 +80,18 @@ export function registerExperimentCommands(panels: ExperimentsPanels, registry: 
     vscode.commands.registerCommand('retrievalLens.compareRuns', (...args: unknown[]) => compare(panels, registry, runDirsOf(args), log)),
     vscode.commands.registerCommand('retrievalLens.compareSelectedRuns', (...args: unknown[]) => compare(panels, registry, runDirsOf(args), log)),
     // (sweepDir, view?) or (view): a built view is shown as is (its metric selector re-reads the folder when a
-    // reader is installed); a folder alone is read through sweepViewSource.ts.
+    // folder is given); a folder alone is read from its sweep.json.
     vscode.commands.registerCommand('retrievalLens.showSweep', async (a: unknown, b?: unknown) => {
       try {
         const dir = typeof a === 'string' ? a : null;
         const given = typeof a === 'object' && a !== null ? a : typeof b === 'object' && b !== null ? b : null;
-        const rebuild = dir && hasSweepViewReader() ? (m: string) => readSweepView(dir, m) : undefined;
+        const rebuild = dir ? (m: string) => sweepViewOf(dir, m) : undefined;
         if (given) {
           const r = parseToExperiments({ type: 'sweep', view: given });
           if (!r.ok) throw new Error(`not a sweep view: ${r.reason}`);
           panels.showSweepView(given as SweepView, rebuild);
         } else if (dir) {
-          panels.showSweepView(await readSweepView(dir, typeof b === 'string' ? b : undefined), (m) => readSweepView(dir, m));
+          panels.showSweepView(sweepViewOf(dir, typeof b === 'string' ? b : undefined), (m) => sweepViewOf(dir, m));
         } else throw new Error('retrievalLens.showSweep takes a sweep folder and/or a sweep view');
       } catch (e) {
         void vscode.window.showErrorMessage(`Retrieval Lens: cannot show the sweep: ${(e as Error).message}`);

@@ -16,7 +16,7 @@ import { SweepScheduler } from '../core/experiments/scheduler';
 import { ablationTable, ablationText, sweepSummaryText } from '../core/experiments/summary';
 import type { SweepFile } from '../core/experiments/sweepFile';
 import { DEFAULT_SWEEP_VALUES, formatValue, parseRange, parseValueList } from '../core/experiments/sweepPlan';
-import { listSweeps, sweepsRootOf } from '../core/experiments/sweepStore';
+import { ABLATION_MD, listSweeps, sweepsRootOf } from '../core/experiments/sweepStore';
 import { isPidAlive } from '../core/runs/status';
 import { codeVersion, trainerLauncher } from '../trainer/sweepLauncher';
 
@@ -253,9 +253,10 @@ export class SweepController implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Retrieval Lens: ${final.kind} ${path.basename(dir)} cancelled; finished runs are kept.`);
       return;
     }
-    const commands = await vscode.commands.getCommands(true);
-    if (commands.includes('retrievalLens.showSweep')) await vscode.commands.executeCommand('retrievalLens.showSweep', dir);
-    else this.output.show(true);
+    if (final.kind === 'ablation') {
+      this.output.show(true);
+      await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(dir, ABLATION_MD)));
+    } else await vscode.commands.executeCommand('retrievalLens.showSweep', dir);
   }
 
   dispose(): void {
