@@ -1,6 +1,8 @@
 /**
  * Parent side of the PyTorch trainer (config `trainer.kind: "torchrun"`): starts
- *   <python> -m torch.distributed.run --nproc_per_node N -m retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
+ *   <python> -m retrieval_lens.launch --nnodes 1 --master_addr 127.0.0.1 --master_port <free port> \
+ *     --nproc_per_node N -m retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
+ * (retrieval_lens.launch is torch.distributed.run with the fix Debian's torch 1.13 needs under Python 3.11)
  * in its own process group (cwd = the config's folder, PYTHONPATH = <package root>/python first) and
  * follows the run folder it prints (`run: <folder>` on stdout) through docs/run-format.md — meta.json
  * and events.jsonl, read with tailEvents — handing the same typed messages as the built-in trainer's
@@ -11,7 +13,7 @@
  * with its exit code or signal and the last lines of its stderr. Stop is SIGINT to the whole process
  * group (torchrun's agent and every rank: the step finishes, the last checkpoint is written, status
  * "stopped"), then SIGKILL after a grace period. The final status is read from meta.json, never from
- * torchrun's exit code (torch.distributed.run exits 1 after a SIGINT even when every rank stopped cleanly).
+ * torchrun's exit code (the launcher exits 130 after a SIGINT even when every rank stopped cleanly).
  *
  * The child's stdout/stderr go to files (read by polling), not pipes: a detached run that outlives the
  * VS Code window that started it keeps writing to them without a broken pipe.
@@ -79,18 +81,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The torch.distributed.run command line (after the interpreter). */
+/** The launcher's command line (after the interpreter). */
 export function torchrunArgs(job: TorchrunJob, masterPort: number): string[] {
   return [
     '-m',
-    'torch.distributed.run',
-    // torch 1.13 under Python 3.11 (Debian bookworm) cannot parse the default "0" of --redirects/--tee
-    // (Std.NONE is not iterable in 3.11's IntFlag); a mapping for local rank 9 alone parses on every
-    // version and leaves ranks 0–8 on the console (rank 9's stdout is also teed to torchrun's log dir).
-    '--redirects',
-    '9:1',
-    '--tee',
-    '9:1',
+    // torch.distributed.run (torchrun) with Debian's torch 1.13 / Python 3.11 fix (python/retrieval_lens/launch.py).
+    'retrieval_lens.launch',
     '--nnodes',
     '1',
     '--master_addr',
@@ -124,7 +120,7 @@ export interface TorchrunOptions {
   env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
   stopGraceMs?: number;
-  /** Folder put first on PYTHONPATH (default pythonPackageRoot()). */
+  /** Folder put first on PYTHONPATH (default pythonPackageRoot()): it must hold retrieval_lens (the launcher). */
   pythonRoot?: string;
   /** Planned steps when meta.json has none (totalSteps null). */
   totalStepsHint?: number;

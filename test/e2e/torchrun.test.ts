@@ -2,7 +2,7 @@
  * End-to-end, in a real VS Code (code-server): a config with `"trainer": { "kind": "torchrun",
  * "nprocPerNode": 2 }` is trained from the command palette; the extension starts torch.distributed.run
  * (Debian's /usr/bin/python3 with torch) with 2 ranks of the stand-in trainer
- * test/fixtures/torchrun/fake_torchrun_trainer.py (put on PYTHONPATH of code-server's environment), the
+ * test/fixtures/torchrun/stand_in_trainer.py (put on PYTHONPATH of code-server's environment), the
  * dashboard, status bar and Runs tree follow its run folder, and the dashboard's Stop stops every rank
  * through a SIGINT to the process group (checkpoint written, status stopped).
  *
@@ -48,7 +48,7 @@ before(async () => {
         name: 'e2e-ddp',
         data: { train: 'data/train.jsonl' },
         training: { steps: 100000 },
-        trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY, module: 'fake_torchrun_trainer' },
+        trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY, module: 'stand_in_trainer' },
       },
       null,
       2,
