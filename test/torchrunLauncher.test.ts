@@ -168,6 +168,35 @@ test(
   },
 );
 
+test(
+  'a config the PyTorch trainer refuses (data.format beir): its problem located at the key in the config, a failed start, nothing written',
+  { skip },
+  async () => {
+    const exp = experiment(3);
+    const cfg = JSON.parse(fs.readFileSync(exp.config, 'utf8')) as { data: Record<string, string> };
+    cfg.data.format = 'beir';
+    const text = JSON.stringify(cfg, null, 2);
+    fs.writeFileSync(exp.config, text);
+    const r = launch(exp.config, {});
+    const done = await r.handle.done;
+    assert.equal(r.handle.failure, null, r.handle.failure?.message);
+    assert.ok(done);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.runDir, null);
+    const error = r.messages.find((m) => m.type === 'error') as Extract<FromTrainer, { type: 'error' }> | undefined;
+    assert.ok(error, r.output());
+    const before = text.slice(0, text.indexOf('"beir"')).split('\n');
+    assert.deepEqual(
+      error.problems?.map((p) => [p.path, p.line, p.column]),
+      [['data.format', before.length, before.at(-1)!.length + 1]],
+    );
+    assert.match(error.problems![0].message, /"beir" is not supported by the PyTorch trainer/);
+    assert.ok(error.message.startsWith(`${exp.config}:${before.length}:${before.at(-1)!.length + 1}: data.format: `), error.message);
+    assert.equal(done.error?.message, error.message);
+    assert.equal(fs.existsSync(exp.runs), false);
+  },
+);
+
 test('a trainer that fails (NaN loss; stand-in: at step 3 for sure) ends as failed with its error, from meta.json', { skip }, async () => {
   const exp = experiment(50);
   const r = launch(exp.config, { nprocPerNode: 1 }, { standIn: { FAKE_TRAINER_MODE: 'fail-at-step-3' } });

@@ -28,7 +28,9 @@ import { tailEvents } from '../core/runs/eventLog';
 import type { EndEvent } from '../core/runs/eventSchema';
 import { EVENTS_FILE, readMeta } from '../core/runs/meta';
 import { readRun } from '../core/runs/readRun';
+import { formatProblems } from '../core/config/configError';
 import { TrainerProcessError, type TrainingProcess } from './client';
+import { pythonConfigProblems } from './pythonConfigProblems';
 import type { DoneMessage, FromTrainer } from './protocol';
 
 export type { TrainingProcess };
@@ -189,6 +191,8 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
   const errTail = new FileTail(path.join(logDir, 'stderr.log'));
   const outLines = new Lines(STDERR_TAIL_LINES);
   const errLines = new Lines(STDERR_TAIL_LINES);
+  /** The trainer's `error: …` lines (config or data problems before its run line), all of them. */
+  const trainerErrors: string[] = [];
 
   let child: ChildProcess | undefined;
   let python = job.trainer.python ?? 'python3';
@@ -231,7 +235,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
     const err = errTail.read();
     if (err) {
       opts.onOutput?.(err, 'stderr');
-      errLines.push(err);
+      for (const line of errLines.push(err)) if (line.startsWith('error: ')) trainerErrors.push(line.slice('error: '.length));
     }
     if (!runDir) return;
     if (!started) {
@@ -285,6 +289,14 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
           tail,
           missing ? `${python} not found: apt-get install python3-torch or set trainer.python` : spawnError.message,
         );
+      } else if (!runDir && !failure && trainerErrors.length > 0) {
+        // The trainer refused its config or data (exit code 2, nothing written): a failed start with the
+        // config's located problems, as the built-in trainer reports them, not a process failure.
+        const configPath = path.resolve(job.configPath);
+        const { problems, other } = pythonConfigProblems(configPath, trainerErrors);
+        const message = [...(problems.length > 0 ? [formatProblems(configPath, problems)] : []), ...other].join('\n');
+        onMessage({ type: 'error', message, ...(problems.length > 0 ? { problems } : {}) });
+        result = { type: 'done', status: 'failed', runDir: null, step: 0, error: { message } };
       } else if (!runDir) {
         if (!failure) {
           const noTorch = pythonProblem(python, tail);
