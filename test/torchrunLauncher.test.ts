@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,6 +17,7 @@ import { readEvents, readRun } from '../src/core/runs';
 import { DEBIAN_PYTHON, resolvePython, startTorchrunTrainer, type TorchrunOptions } from '../src/trainer/torchrunLauncher';
 import type { FromTrainer } from '../src/trainer/protocol';
 import { parseFromTrainer } from '../src/trainer/protocol';
+import { watchDetachedRun } from '../src/extension/detachedRun';
 
 export const STAND_IN_ROOT = path.resolve(__dirname, 'fixtures', 'torchrun');
 export const STAND_IN_MODULE = 'stand_in_trainer';
@@ -241,3 +242,59 @@ test('interpreter resolution: trainer.python when set, else Debian python3 with 
   assert.equal(await resolvePython('/opt/conda/bin/python'), '/opt/conda/bin/python');
   assert.equal(await resolvePython(undefined), DEBIAN_PYTHON);
 });
+
+test(
+  'a window reload during a run: the job outlives its launcher; the re-attached watcher stops it and removes its output folder from the temp dir',
+  { skip },
+  async () => {
+    const exp = experiment(100000);
+    // The launcher's temp folder goes to a temp dir of this test (os.tmpdir() reads TMPDIR).
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-reload-tmp-'));
+    // The "extension host": a process that launches the job, says its pid and run folder, and is then killed.
+    const script = `
+    const { startTorchrunTrainer } = require(${JSON.stringify(path.resolve(__dirname, '..', 'src', 'trainer', 'torchrunLauncher.ts'))});
+    const h = startTorchrunTrainer(
+      { configPath: ${JSON.stringify(exp.config)}, overrides: [], trainer: { kind: 'torchrun', nprocPerNode: 2, module: 'retrieval_lens.train', python: ${JSON.stringify(DEBIAN_PYTHON)} } },
+      (m) => { if (m.type === 'started') console.log(JSON.stringify({ pid: h.pid, runDir: m.runDir })); },
+    );`;
+    const host = spawn(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const started = await new Promise<{ pid: number; runDir: string }>((resolve, reject) => {
+      let out = '';
+      host.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.includes('"runDir":"'));
+        if (line) resolve(JSON.parse(line) as { pid: number; runDir: string });
+      });
+      host.on('exit', (code) => reject(new Error(`the launching process ended (${code}) before the run started`)));
+    });
+    const logDirs = () => fs.readdirSync(tmp).filter((n) => n.startsWith('rlens-torchrun-logs-'));
+    assert.equal(logDirs().length, 1);
+    host.kill('SIGKILL');
+    await new Promise((r) => host.once('exit', r));
+    // The next window: re-attach through what persists (run folder, pid of the process group).
+    const record = { configPath: exp.config, runDir: started.runDir, pid: started.pid, host: os.hostname(), processGroup: true };
+    const previousTmp = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const watcher = watchDetachedRun(record, 200);
+      for (;;) {
+        if (readRun(started.runDir).step >= 1) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(watcher.stop(), true);
+      const end = await watcher.done;
+      assert.equal(end.status, 'stopped');
+      assert.equal(readRun(started.runDir).meta?.checkpoints.last?.step, end.step);
+      // State: the folder goes once the job's process is gone.
+      for (let i = 0; logDirs().length > 0; i++) {
+        assert.ok(i < 600, `the launcher's output folder is still there: ${logDirs().join(', ')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      watcher.dispose();
+    } finally {
+      if (previousTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previousTmp;
+    }
+    assert.equal(await groupAlive(started.pid), false);
+  },
+);

@@ -28,6 +28,7 @@ import { tailEvents } from '../core/runs/eventLog';
 import type { EndEvent } from '../core/runs/eventSchema';
 import { EVENTS_FILE, readMeta } from '../core/runs/meta';
 import { readRun } from '../core/runs/readRun';
+import { isPidAlive } from '../core/runs/status';
 import { formatProblems } from '../core/config/configError';
 import { TrainerProcessError, type TrainingProcess } from './client';
 import { pythonConfigProblems } from './pythonConfigProblems';
@@ -68,6 +69,42 @@ export async function resolvePython(configured: string | undefined, env: NodeJS.
 /** The message for an interpreter without torch (the user's two ways out). */
 export function noTorchMessage(python: string): string {
   return `${python} has no torch: apt-get install python3-torch or set trainer.python`;
+}
+
+/** Prefix of the temporary folders holding a launched job's stdout/stderr (and its pid, in `pid`). */
+const LOG_DIR_PREFIX = 'rlens-torchrun-logs-';
+
+/** Time a job's output folder is kept after its last write when its process is gone (its launcher may still read it). */
+const LOG_DIR_KEEP_MS = 60_000;
+
+/**
+ * Removes the output folders of launched jobs whose process has ended: only the one of job `pid` when
+ * given (as soon as that process is gone), else every one untouched for a minute. A job's folder is
+ * removed by its launcher when the job ends; a window reload loses that launcher while the job keeps
+ * running, so the re-attached watcher (src/extension/detachedRun.ts) and every new launch sweep what is
+ * left. A folder without a pid file yet is left alone.
+ */
+export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir()): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp).filter((n) => n.startsWith(LOG_DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(tmp, name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'));
+      if (!Number.isInteger(owner) || owner <= 0 || isPidAlive(owner)) continue;
+      if (
+        pid !== undefined ? owner !== pid : Date.now() - Math.max(...fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs)) < LOG_DIR_KEEP_MS
+      )
+        continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // No pid file yet, or removed meanwhile.
+    }
+  }
 }
 
 /** A free TCP port on this machine for torch.distributed's rendezvous (its default 29500 is shared by every job). */
@@ -186,7 +223,8 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
   const env = opts.env ?? process.env;
   const startTimeoutMs = opts.startTimeoutMs ?? TORCHRUN_START_TIMEOUT_MS;
   const stopGraceMs = opts.stopGraceMs ?? TORCHRUN_STOP_GRACE_MS;
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-torchrun-'));
+  removeEndedTorchrunLogs();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), LOG_DIR_PREFIX));
   const outTail = new FileTail(path.join(logDir, 'stdout.log'));
   const errTail = new FileTail(path.join(logDir, 'stderr.log'));
   const outLines = new Lines(STDERR_TAIL_LINES);
@@ -337,6 +375,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
         });
         fs.closeSync(out);
         fs.closeSync(errFd);
+        if (child.pid) fs.writeFileSync(path.join(logDir, 'pid'), String(child.pid));
         child.on('error', (e) => finish(null, null, e));
         // A spawn failure (ENOENT) emits 'exit' before its 'error': let the error come first.
         child.on('exit', (code, signal) => setImmediate(() => finish(code, signal)));
