@@ -4,8 +4,10 @@
 //   tfjs' wasm backend loads its .wasm files relative to its own package, and faiss-node is a native addon.
 // - "dashboard": bundles the Dashboard webview (src/webview/dashboard/main.ts, with Chart.js and
 //   chartjs-plugin-annotation) for the browser into media/dashboard.js, the Embedding Map webview
-//   (src/webview/embeddingMap/main.ts, a canvas) into media/embeddingMap.js, and copies the codicon font and
-//   stylesheet into media/codicons/. media/dashboard.css is a static file and is not touched.
+//   (src/webview/embeddingMap/main.ts, a canvas) into media/embeddingMap.js, the Experiments webview (run
+//   comparison and sweep result, src/webview/experiments/main.ts, sharing the dashboard's chart code) into
+//   media/experiments.js, and copies the codicon font and
+//   stylesheet into media/codicons/. media/dashboard.css and media/experiments.css are static files and are not touched.
 const fs = require('fs');
 const path = require('path');
 const pkg = require('./package.json');
@@ -70,7 +72,11 @@ const dashboardConfig = {
   name: 'dashboard',
   target: 'web',
   mode: 'production',
-  entry: { dashboard: './src/webview/dashboard/main.ts', embeddingMap: './src/webview/embeddingMap/main.ts' },
+  entry: {
+    dashboard: './src/webview/dashboard/main.ts',
+    embeddingMap: './src/webview/embeddingMap/main.ts',
+    experiments: './src/webview/experiments/main.ts',
+  },
   output: {
     path: path.resolve(__dirname, 'media'),
     filename: '[name].js',

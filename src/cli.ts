@@ -3,12 +3,18 @@
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
  *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]
  *   retrieval-lens runs [--dir DIR]
+ *   retrieval-lens sweep <config> --param P (--values a,b,c | --range a:b:n) [--seeds N] [--concurrency N] [--steps N] | --resume <sweep folder>
+ *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N]
  *   retrieval-lens export-embeddings <run|checkpoint> [--out DIR] [--items N] [--queries N] [--projection pca|umap|none]
+ *   retrieval-lens compare <run> <run>… [--failures N] [--search exact|ann]
  */
 import { parseArgs } from 'util';
+import { compareCommand } from './cli/compareCommand';
 import { evalCommand } from './cli/evalCommand';
 import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
 import { runsCommand } from './cli/runsCommand';
+import { sweepCommand } from './cli/sweepCommand';
+import { parseRange, parseValueList } from './core/experiments/sweepPlan';
 import { trainCommand } from './cli/trainCommand';
 import { VERSION } from './core/version';
 
@@ -17,7 +23,11 @@ usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
   retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best]
   retrieval-lens runs [--dir RUNS_DIR]
+  retrieval-lens sweep <config.rlens.json> --param loss.margin (--values 0.05,0.1,0.2 | --range 0.05:0.5:5) [--seeds 3] [--concurrency N] [--steps N] [--metric recall@10] [--set key=value ...]
+  retrieval-lens sweep --resume <sweep-folder>
+  retrieval-lens ablate <config.rlens.json> [--seeds 3] [--steps N] [--concurrency N] [--set key=value ...]
   retrieval-lens export-embeddings <run-folder|checkpoint-folder> [--out DIR] [--items 5000] [--queries 1000] [--projection pca|umap|none] [--checkpoint last|best]
+  retrieval-lens compare <run-folder> <run-folder> [...] [--failures 10] [--search exact|ann]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -83,6 +93,64 @@ async function main(argv: string[]): Promise<number> {
         queries: count('queries', values.queries),
         projection,
         checkpoint: ck,
+      });
+    }
+    if (command === 'compare') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { failures: { type: 'string', default: '10' }, search: { type: 'string', default: 'exact' } },
+      });
+      const failures = Number(values.failures);
+      if (!Number.isInteger(failures) || failures < 0) throw new Error(`--failures must be a non-negative integer, got "${values.failures}"`);
+      if (values.search !== 'exact' && values.search !== 'ann') throw new Error(`--search must be exact or ann, got "${values.search}"`);
+      return compareCommand({ runs: positionals, failures, search: values.search });
+    }
+    if (command === 'sweep' || command === 'ablate') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          param: { type: 'string' },
+          values: { type: 'string' },
+          range: { type: 'string' },
+          seeds: { type: 'string' },
+          concurrency: { type: 'string' },
+          steps: { type: 'string' },
+          metric: { type: 'string' },
+          resume: { type: 'string' },
+          set: { type: 'string', multiple: true },
+        },
+      });
+      const int = (name: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+        return n;
+      };
+      const ablate = command === 'ablate';
+      if (values.resume !== undefined) {
+        if (positionals.length > 0) throw new Error(`${command} --resume takes the sweep folder only`);
+      } else {
+        if (positionals.length !== 1) throw new Error(`${command} takes exactly one config file`);
+        if (ablate && (values.param || values.values || values.range)) throw new Error('ablate takes no --param, --values or --range');
+        if (!ablate) {
+          if (!values.param) throw new Error('sweep needs --param (a config path, e.g. loss.margin)');
+          if ((values.values === undefined) === (values.range === undefined)) throw new Error('sweep needs exactly one of --values and --range');
+        }
+      }
+      const swept = values.values !== undefined ? parseValueList(values.values) : values.range !== undefined ? parseRange(values.range) : undefined;
+      return await sweepCommand({
+        config: positionals[0],
+        resume: values.resume,
+        param: values.param,
+        values: swept,
+        seeds: int('seeds', values.seeds),
+        concurrency: int('concurrency', values.concurrency),
+        steps: int('steps', values.steps),
+        metric: values.metric,
+        set: values.set ?? [],
+        ablate,
       });
     }
     if (command === 'runs') {

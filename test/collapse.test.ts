@@ -14,6 +14,7 @@ import { initBackend, type BackendInfo } from '../src/core/backend';
 import { parseConfigText, type LoadedConfig } from '../src/core/config';
 import { EVENTS_FILE, readEvents, type StepEvent } from '../src/core/runs';
 import { runTraining } from '../src/core/training/trainLoop';
+import { finite } from './helpers/finite';
 
 const EXAMPLES = path.resolve(__dirname, '../examples/collapse');
 const NO_SG = path.join(EXAMPLES, 'no-stop-gradient.rlens.json');
@@ -48,8 +49,8 @@ async function train(file: string): Promise<RunOutcome> {
   return { steps, status: result.status };
 }
 
-const cosine = (e: StepEvent) => e.diagnostics.collapse.itemCosine;
-const recall10 = (e: StepEvent) => e.diagnostics.recall.at10;
+const cosine = (e: StepEvent) => finite(e.diagnostics.collapse.itemCosine, `item cosine at step ${e.step}`);
+const recall10 = (e: StepEvent) => finite(e.diagnostics.recall.at10, `in-batch recall@10 at step ${e.step}`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Per-step trace for failure messages: step:itemCosine/recall@10/verdict. */
 const trace = (steps: StepEvent[]) => steps.map((e) => `${e.step}:${cosine(e).toFixed(3)}/${recall10(e).toFixed(3)}/${e.verdict.state}`).join(' ');
@@ -101,9 +102,9 @@ test('(a) adaptive margin without stop-gradient (and without the symmetric term)
   }
   // s(v, v⁻) → 1, positives no longer beat the negatives on the item side, the batch spans ~3 dimensions.
   assert.ok(cosine(last) > 0.95, `final item cosine ${cosine(last)}\n${t}`);
-  assert.ok(last.diagnostics.dist.sVNeg.p05 > 0.9, `s(v,v⁻) p05 ${last.diagnostics.dist.sVNeg.p05} should be > 0.9`);
-  assert.ok(last.diagnostics.collapse.gap < 0, `gap ${last.diagnostics.collapse.gap} should be < 0`);
-  assert.ok(last.diagnostics.collapse.violationRate > 0.9, `violation rate ${last.diagnostics.collapse.violationRate}`);
+  assert.ok(finite(last.diagnostics.dist.sVNeg.p05, 's(v,v⁻) p05') > 0.9, `s(v,v⁻) p05 ${last.diagnostics.dist.sVNeg.p05} should be > 0.9`);
+  assert.ok(finite(last.diagnostics.collapse.gap, 'gap') < 0, `gap ${last.diagnostics.collapse.gap} should be < 0`);
+  assert.ok(finite(last.diagnostics.collapse.violationRate, 'violation rate') > 0.9, `violation rate ${last.diagnostics.collapse.violationRate}`);
   const rank = last.diagnostics.collapse.effectiveRank;
   assert.ok(rank !== null && rank < 6, `final effective rank ${rank} should be < 6`);
   // The collapsed arrangement is a minimum of the loss (≈ 0), not a failure to optimise it: with sg
@@ -126,7 +127,7 @@ test('(b) the same config with stop-gradient and the symmetric term does not col
   const last = steps[steps.length - 1];
   assert.ok(cosine(last) < 0.2, `final item cosine ${cosine(last)}\n${t}`);
   assert.equal(last.verdict.state, 'healthy', last.verdict.reason);
-  assert.ok(last.diagnostics.collapse.gap > 0.5, `gap ${last.diagnostics.collapse.gap} should be clearly positive`);
+  assert.ok(finite(last.diagnostics.collapse.gap, 'gap') > 0.5, `gap ${last.diagnostics.collapse.gap} should be clearly positive`);
   // Not a hidden degeneracy either: a mean cosine ≈ 0 could also be two antipodal clusters.
   const rank = last.diagnostics.collapse.effectiveRank;
   assert.ok(rank !== null && rank > 10, `final effective rank ${rank} should be > 10`);

@@ -95,7 +95,7 @@ test('a missing config file gives a clear message, not a stack trace', () => {
 test('the bundled example config is valid', () => {
   const loaded = loadConfig(path.resolve(__dirname, '../examples/shop/shop.rlens.json'));
   assert.equal(loaded.config.loss.adaptive, true);
-  assert.ok(fs.existsSync(path.resolve(loaded.baseDir, loaded.config.data.train)));
+  assert.ok(fs.existsSync(path.resolve(loaded.baseDir, loaded.config.data.train as string)));
 });
 
 test('trainer: kind node by default; torchrun keys are read with kind torchrun', () => {
@@ -130,4 +130,7 @@ test('trainer: torchrun-only keys with kind node are errors at the key (file and
   assert.equal(parseConfigText(text.replace('"trainer": {', '"trainer": { "kind": "torchrun",'), 'exp.rlens.json').config.trainer.nprocPerNode, 2);
   const bad = problemsOf('{ "data": { "train": "t.jsonl" }, "trainer": { "kind": "torch", "nprocPerNode": 0, "module": "a-b" } }');
   assert.deepEqual(bad.map((x) => x.path).sort(), ['trainer.kind', 'trainer.module', 'trainer.nprocPerNode']);
+  // A run's config.json is the resolved config, defaults written out: it loads again (evaluation, sweeps).
+  const resolved = parseConfigText(minimal, '/x/a.rlens.json').config;
+  assert.deepEqual(parseConfigText(JSON.stringify(resolved, null, 2), '/x/run/config.json').config, resolved);
 });

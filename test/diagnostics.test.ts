@@ -631,6 +631,72 @@ test('monitor: after separation, trends away from the best values warn; two at o
   assert.equal(m.update(diag(ok), 130).state, 'healthy');
 });
 
+test('monitor: a null item cosine or violation rate (not finite, as read back from JSON) holds no rule and reads n/a', () => {
+  const m = new CollapseMonitor({}, { totalSteps: 1000 });
+  const ok = { ratio: 5, itemCosine: 0.1, violationRate: 0.02 };
+  feed(m, [
+    [10, ok],
+    [20, ok],
+    [30, ok],
+  ]);
+  assert.equal(m.bestViolationRate, 0.02);
+  // Missing values are neither a rise nor a signature; the bests keep their last known values.
+  assert.deepEqual(
+    feed(m, [
+      [40, { ...ok, itemCosine: null, violationRate: null }],
+      [50, { ...ok, itemCosine: null, violationRate: null }],
+      [60, { ...ok, itemCosine: null }],
+    ]),
+    ['40:healthy', '50:healthy', '60:healthy'],
+  );
+  assert.equal(m.bestViolationRate, 0.02);
+  // Other rules still judge: the violation rate rises while item cosine stays missing.
+  m.update(diag({ ...ok, itemCosine: null, violationRate: 0.4 }), 70);
+  assert.deepEqual(m.update(diag({ ...ok, itemCosine: null, violationRate: 0.45 }), 80), {
+    state: 'warning',
+    reason: 'violation rate 0.45 up from its best 0.02 by > 0.15 for 2 logged steps',
+  });
+  // Before separation: a missing item cosine is no collapse signature; a missing violation rate reads n/a.
+  const fresh = new CollapseMonitor({ windowSteps: 5 }, { totalSteps: 1000 });
+  assert.deepEqual(
+    feed(fresh, [
+      [1, { ratio: 0.01, itemCosine: null, violationRate: null }],
+      [10, { ratio: 0.01, itemCosine: null, violationRate: null }],
+    ]),
+    ['1:initialising', '10:initialising'],
+  );
+  const sig = new CollapseMonitor({ windowSteps: 5 }, { totalSteps: 1000 });
+  feed(sig, [[1, { ratio: 0.01, itemCosine: 0.99, violationRate: null }]]);
+  const v = sig.update(diag({ ratio: 0.011, itemCosine: 0.99, violationRate: null }), 10);
+  assert.equal(v.state, 'collapsing');
+  assert.match(v.reason, /and violation rate n\/a → n\/a since step 10$/);
+});
+
+test('monitor: track() (the dashboard’s threshold lines) follows separation and the best violation rate exactly as update()', () => {
+  const judged = new CollapseMonitor();
+  const tracked = new CollapseMonitor();
+  const seq: [number, Partial<CollapseIndicators>][] = [
+    [1, { ratio: 0.6, itemCosine: 0.4, violationRate: 0.9 }],
+    [10, { ratio: 1.2, itemCosine: 0.3, violationRate: 0.5 }],
+    [20, { ratio: 1.7, itemCosine: 0.2, violationRate: 0.2 }],
+    [30, { ratio: 3, itemCosine: 0.1, violationRate: 0.08 }],
+    [40, { ratio: 4, itemCosine: 0.1, violationRate: 0.03 }],
+    [50, { ratio: 4, itemCosine: 0.1, violationRate: null }],
+    [60, { ratio: 5, itemCosine: 0.1, violationRate: 0.05 }],
+    [70, { ratio: 5, itemCosine: 0.1, violationRate: 0.04 }],
+  ];
+  const seen: [number | null, number | null][] = [];
+  for (const [step, c] of seq) {
+    judged.update(diag(c), step);
+    tracked.track(diag(c), step);
+    assert.deepEqual([tracked.separatedStep, tracked.bestViolationRate], [judged.separatedStep, judged.bestViolationRate], `step ${step}`);
+    seen.push([tracked.separatedStep, tracked.bestViolationRate]);
+  }
+  // Separated at step 20 (R 1.7 ≥ 1.5); best = lowest median (of 2: the upper) of the last 3 known values since then.
+  assert.deepEqual(seen.at(-1), [20, 0.05]);
+  assert.deepEqual(seen[2], [20, 0.2]);
+});
+
 test('monitor: never separated after max(100, a quarter of the run) or the configured step', () => {
   const slow = { ratio: 1.1, itemCosine: 0.3, violationRate: 0.4 };
   const m = new CollapseMonitor({}, { totalSteps: 1000 });

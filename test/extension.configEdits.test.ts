@@ -87,7 +87,7 @@ test('anchors: the loss property and each data path, at their exact offsets', ()
     ['test'],
   );
   assert.ok(b.loss);
-  assert.deepEqual(findConfigAnchors('[1, 2]'), { root: null, loss: null, data: [] });
+  assert.deepEqual(findConfigAnchors('[1, 2]'), { root: null, loss: null, data: [], sweepable: [] });
 });
 
 test('runs folder and data specs come from the config, relative to its folder, with defaults', () => {

@@ -89,8 +89,19 @@ test("the last run's values say where they come from", () => {
 test('an empty or non-finite distribution is not shown as numbers', () => {
   assert.equal(formatDistribution('δ', { ...summary(0.1, 0.2, 0.3), count: 0 }), null);
   assert.equal(formatDistribution('δ', null), null);
-  const nulls = { ...summary(0.1, 0.2, 0.3), p50: null as unknown as number };
+  const nulls = { ...summary(0.1, 0.2, 0.3), p50: null };
   assert.equal(formatDistribution('δ', nulls), 'δ p50 – [p05 0.10 – p95 0.30]');
+  assert.equal(formatDistribution('δ', { ...summary(0.1, 0.2, 0.3), count: null }), 'δ n/a (count not finite)');
+});
+
+test('the loss lens tooltip says n/a (not finite) for a measured value written as null', () => {
+  const e = stepEvent(40, { loss: null });
+  e.diagnostics.collapse.gap = null;
+  e.diagnostics.collapse.violationRate = null;
+  e.diagnostics.recall.at10 = null;
+  const tip = formatLossLensTooltip(e);
+  assert.match(tip, /\nloss n\/a \(not finite\) · in-batch recall@10 n\/a \(not finite\)\n/);
+  assert.match(tip, / · gap n\/a \(not finite\) · violation rate n\/a \(not finite\)$/);
 });
 
 test('data lenses: counts with separators, bad lines flagged, loading and errors', () => {
@@ -104,6 +115,10 @@ test('data lenses: counts with separators, bad lines flagged, loading and errors
   assert.equal(
     formatDataLens({ kind: 'note', message: `${formatBytes(1.234e9)}: counted when training loads it` }),
     '$(info) 1.2 GB: counted when training loads it',
+  );
+  assert.equal(
+    formatDataLens({ kind: 'indexed', lines: 3_000_000, bytes: 1.26e9, what: 'examples' }),
+    '≈3,000,000 examples (data lines of 1.3 GB) · bad lines counted when training reads it',
   );
   assert.deepEqual([formatBytes(512), formatBytes(12_345), formatBytes(350e6)], ['512 B', '12 kB', '350 MB']);
 });

@@ -8,10 +8,10 @@ const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'))
 const contributes = pkg.contributes;
 const contributed = new Set<string>(contributes.commands.map((c: { command: string }) => c.command));
 
-/** Command ids the extension registers (src/extension/commands.ts). */
+/** Command ids the extension registers (src/extension/commands.ts, experimentsCommands.ts, sweepCommands.ts). */
 function registeredCommands(): Set<string> {
-  const src = fs.readFileSync(path.join(REPO, 'src/extension/commands.ts'), 'utf8');
-  return new Set([...src.matchAll(/reg\('([^']+)'/g)].map((m) => m[1]));
+  const src = ['commands.ts', 'experimentsCommands.ts', 'sweepCommands.ts'].map((f) => fs.readFileSync(path.join(REPO, 'src/extension', f), 'utf8')).join('\n');
+  return new Set([...src.matchAll(/(?:reg|registerCommand)\('([^']+)'/g)].map((m) => m[1]));
 }
 
 test('every registered command is contributed, and every contributed command is registered', () => {
@@ -41,10 +41,17 @@ test('the palette has the specified commands as "Retrieval Lens: …"', () => {
     ['retrievalLens.previousFailingQuery', 'Retrieval Lens: Previous Failing Query'],
     ['retrievalLens.showLog', 'Retrieval Lens: Show Log'],
     ['retrievalLens.newExperimentFromExample', 'Retrieval Lens: New Experiment from Example'],
+    ['retrievalLens.compareRuns', 'Retrieval Lens: Compare Runs…'],
+    ['retrievalLens.runSweep', 'Retrieval Lens: Run Sweep…'],
+    ['retrievalLens.runAblation', 'Retrieval Lens: Run Ablation'],
   ])
     assert.equal(titles.get(id), title);
   const hidden = new Set(contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));
-  assert.deepEqual([...hidden].sort(), ['retrievalLens.openFailure', 'retrievalLens.revealRunFolder'], 'only the internal commands are hidden');
+  assert.deepEqual(
+    [...hidden].sort(),
+    ['retrievalLens.compareSelectedRuns', 'retrievalLens.openFailure', 'retrievalLens.revealRunFolder', 'retrievalLens.showSweep'],
+    'only the internal commands (and those that need arguments) are hidden',
+  );
 });
 
 test('menus, keybindings and welcome links only name contributed (or built-in workbench) commands', () => {

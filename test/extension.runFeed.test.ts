@@ -217,3 +217,22 @@ test('following a live trainer process: every logged step reaches the dashboard 
     fs.rmSync(exp.dir, { recursive: true, force: true });
   }
 });
+
+test('run header: the collapse thresholds of the run’s config.json (diagnostics.collapse.*), for the dashboard’s threshold lines', async () => {
+  const root = tempRoot();
+  try {
+    const config = {
+      name: 'th',
+      diagnostics: { collapse: { violationRise: 0.3, separatedRatio: 2, neverSeparatedSteps: null, unknownKey: 5, cosineRise: 'x' } },
+    };
+    const w = await RunWriter.create(root, 'th', config, { backend: 'wasm' });
+    const feed = new RunFeed(w.dir);
+    assert.deepEqual(feed.reset().header.collapseThresholds, { separatedRatio: 2, violationRise: 0.3, neverSeparatedSteps: null });
+    const bare = await RunWriter.create(root, 'bare', { name: 'bare' }, { backend: 'wasm' });
+    assert.deepEqual(new RunFeed(bare.dir).reset().header.collapseThresholds, {}, 'no diagnostics section: the defaults stand');
+    w.finish('completed');
+    bare.finish('completed');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -387,6 +387,128 @@ test('softmax run: the header, verdict badge and section titles show the recorde
   await page.close();
 });
 
+interface DrawnLine {
+  axis: string;
+  axisPosition: string;
+  value: number;
+  label: string;
+  y: number;
+  yOnAxis: number;
+  yOnOtherAxis: number | null;
+  x: number;
+}
+const thresholdLines = (page: Page, chart: string) => page.evaluate((c) => window.__rlensDashboard!.thresholdLines(c), chart) as Promise<DrawnLine[] | null>;
+
+/** Draws a chart (scrolled into view: offscreen charts wait) and returns its threshold lines. */
+async function linesOf(page: Page, chart: string): Promise<DrawnLine[]> {
+  await page.locator(`[data-chart="${chart}"]`).scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => !(window.__rlensDashboard!.state() as { renderPending: boolean }).renderPending);
+  await page.waitForFunction((c) => (window.__rlensDashboard!.thresholdLines(c) ?? []).length > 0, chart);
+  return (await thresholdLines(page, chart))!;
+}
+
+/** The messages of a recording with the run's config setting these collapse thresholds. */
+function withThresholds(r: Recording, collapseThresholds: Record<string, number>): ToDashboard[] {
+  return messagesOf(r).map((m) => (m.type === 'reset' && m.run ? { ...m, run: { ...m.run, collapseThresholds } } : m));
+}
+
+test('ratio chart: R lines on the left axis, the violation-rate warning line on the right axis, at the run config’s thresholds', async () => {
+  const configured = { separatedRatio: 2.5, violationRise: 0.2, collapsedItemCosine: 0.8 };
+  const { page, log } = await openDashboard(browser, server, { viewport: { width: 700, height: 900 } });
+  await send(page, withThresholds(softmax, configured));
+  // The verdict's rule, computed here from the recorded steps: separation is the first logged step with
+  // R ≥ separatedRatio; the best violation rate is the lowest median of the last 3 logged steps since then.
+  const steps = stepsOf(softmax);
+  const sep = steps.findIndex((e) => (e.diagnostics.collapse.ratio ?? -Infinity) >= configured.separatedRatio);
+  assert.ok(sep >= 0, 'the healthy recording separates');
+  let best = Infinity;
+  for (let i = sep; i < steps.length; i++) {
+    const w = steps.slice(Math.max(sep, i - 2), i + 1).map((e) => e.diagnostics.collapse.violationRate!);
+    const sorted = [...w].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]; // of two values the upper (docs/diagnostics.md)
+    best = Math.min(best, median);
+  }
+  const lines = await linesOf(page, 'ratio');
+  const by = (re: RegExp) => lines.find((l) => re.test(l.label));
+  const r1 = by(/^R = 1$/);
+  const separated = by(/^R separated ≥ 2\.5$/);
+  const violation = by(/^violation rate warning ≥ /);
+  assert.ok(r1 && separated && violation, JSON.stringify(lines));
+  assert.equal(lines.length, 3);
+  assert.deepEqual([r1.axis, r1.value, separated.axis, separated.value], ['y', 1, 'y', configured.separatedRatio]);
+  assert.equal(violation.axis, 'y1', 'against the violation rate’s own (right) axis');
+  assert.ok(Math.abs(violation.value - (best + configured.violationRise)) < 1e-12, `${violation.value} vs best ${best} + ${configured.violationRise}`);
+  const tick = (v: number) => String(+v.toPrecision(3));
+  assert.equal(violation.label, `violation rate warning ≥ ${tick(best + 0.2)} (best ${tick(best)} + 0.2)`);
+  assert.deepEqual([r1.axisPosition, separated.axisPosition, violation.axisPosition], ['left', 'left', 'right']);
+  for (const l of lines) assert.ok(Math.abs(l.y - l.yOnAxis) < 1, `${l.label}: drawn at its value on axis ${l.axis}`);
+  assert.ok(Math.abs(violation.y - violation.yOnOtherAxis!) > 5, 'the violation line is not where that value sits on R’s axis');
+  assert.ok(violation.x > r1.x, 'the warning line starts at the separation step, not at the left edge');
+  await page.locator('[data-chart="ratio"]').screenshot({ path: path.join(ARTIFACTS, 'dashboard-ratio-thresholds.png') });
+  const cosine = await linesOf(page, 'itemCosine');
+  assert.deepEqual(
+    cosine.map((l) => [l.axis, l.value, l.label]),
+    [['y', 0.8, 'collapse signature > 0.8']],
+  );
+  await assertClean(page, log);
+  await page.close();
+});
+
+test('ratio chart: no violation-rate warning line while R has not separated; the defaults without a config', async () => {
+  const { page, log } = await openDashboard(browser, server, { viewport: { width: 700, height: 900 } });
+  await send(page, messagesOf(margin));
+  const steps = stepsOf(margin);
+  const separatedAt = steps.findIndex((e) => (e.diagnostics.collapse.ratio ?? -Infinity) >= DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio);
+  const lines = await linesOf(page, 'ratio');
+  assert.deepEqual(
+    lines.filter((l) => l.axis === 'y').map((l) => [l.value, l.label]),
+    [
+      [1, 'R = 1'],
+      [DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio, `R separated ≥ ${DEFAULT_COLLAPSE_THRESHOLDS.separatedRatio}`],
+    ],
+  );
+  assert.equal(lines.filter((l) => l.axis === 'y1').length, separatedAt < 0 ? 0 : 1, `separated at index ${separatedAt}`);
+  await assertClean(page, log);
+  await page.close();
+});
+
+test('short sidebar view (100 px and 300 px high): verdict and R come first, charts keep their minimum height, the view scrolls to the rest', async () => {
+  for (const height of [100, 300]) {
+    const { page, log } = await openDashboard(browser, server, { viewport: { width: 300, height } });
+    await send(page, messagesOf(margin));
+    const box = async (sel: string) => (await page.locator(sel).first().boundingBox())!;
+    const order = await page.evaluate(() => [...document.querySelectorAll('[data-section]')].map((e) => e.getAttribute('data-section')));
+    assert.deepEqual(order, ['collapse', 'hyper', 'loss', 'retrieval'], 'collapse section first');
+    const collapseCharts = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-section="collapse"] [data-chart]')].map((e) => e.getAttribute('data-chart')),
+    );
+    assert.equal(collapseCharts[0], 'ratio', 'R is the first chart');
+    const verdict = await box('[data-role="verdict"]');
+    const ratio = await box('[data-chart="ratio"]');
+    assert.ok(verdict.y < ratio.y, 'the verdict badge is above the R chart');
+    // The verdict's reason is cut to two lines in a short view (the tooltip keeps it whole).
+    const reason = await page
+      .locator('[data-role="verdict-reason"]')
+      .evaluate((e) => ({ h: e.getBoundingClientRect().height, line: parseFloat(getComputedStyle(e).lineHeight) }));
+    assert.ok(reason.h <= 2 * reason.line + 1, `reason ${reason.h}px for line height ${reason.line}px`);
+    assert.match((await page.locator('[data-role="verdict"]').getAttribute('title'))!, /^Collapse verdict at step \d+: Collapsed — /);
+    const heights = await page.evaluate(() => [...document.querySelectorAll('.chart-box')].map((e) => e.getBoundingClientRect().height));
+    assert.ok(heights.length >= 8 && heights.every((h) => h >= 140), `chart heights ${heights.join(', ')}`);
+    // The page scrolls: the R chart can be brought into view and then draws every logged step.
+    const scroll = await page.evaluate(() => ({ total: document.scrollingElement!.scrollHeight, view: window.innerHeight }));
+    assert.ok(scroll.total > 4 * scroll.view, `scroll height ${scroll.total} in a ${scroll.view}px view`);
+    await page.locator('[data-chart="ratio"] canvas').scrollIntoViewIfNeeded();
+    assert.ok((await page.evaluate(() => window.scrollY)) > 0 || height >= ratio.y + 140, 'scrolled');
+    await page.waitForFunction(
+      (n) => (window.__rlensDashboard!.pointCounts() as Record<string, { charted: number | null }>)['collapse.ratio'].charted === n,
+      stepsOf(margin).length,
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-short-${height}px.png`) });
+    await assertClean(page, log);
+    await page.close();
+  }
+});
+
 test('margin run (no stop-gradient): δ is charted and named, τ is absent, the badge says collapsed, status stopped', async () => {
   const { page, log } = await openDashboard(browser, server);
   await send(page, messagesOf(margin));

@@ -21,8 +21,9 @@ export function progressFields(e: StepEvent): Record<string, string> {
   const d = e.diagnostics.dist;
   return {
     loss: fmt(e.loss, 4),
-    delta: d.delta && d.delta.count > 0 ? fmt(d.delta.p50) : '–',
-    tau: d.tau && d.tau.count > 0 ? fmt(d.tau.p50, 4) : '–',
+    // '–' (as for any missing value of the bar) when the loss has no δ / τ or the step summarised none (count 0 or null).
+    delta: d.delta && (d.delta.count ?? 0) > 0 ? fmt(d.delta.p50) : '–',
+    tau: d.tau && (d.tau.count ?? 0) > 0 ? fmt(d.tau.p50, 4) : '–',
     verdict: e.verdict.state,
     ratio: fmt(e.diagnostics.collapse.ratio, 2),
     r10: fmt(e.diagnostics.recall.at10, 2),

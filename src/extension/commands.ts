@@ -67,8 +67,12 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),
     reg('retrievalLens.newExperimentFromExample', () => newExperimentFromExample(s)),
-    reg('retrievalLens.enableCollapseFix', async (uri?: vscode.Uri) => {
-      const configPath = uri?.fsPath ?? activeConfig() ?? (await pickConfig(s, 'Which experiment?'));
+    // From the palette / editor title (a Uri) or a notification's command link (the config's path).
+    reg('retrievalLens.enableCollapseFix', async (arg?: vscode.Uri | string) => {
+      const configPath =
+        (typeof arg === 'string' && arg !== '' ? arg : arg instanceof vscode.Uri ? arg.fsPath : undefined) ??
+        activeConfig() ??
+        (await pickConfig(s, 'Which experiment?'));
       if (configPath) await enableCollapseFix(configPath);
     }),
     reg('retrievalLens.revealRunFolder', async (arg?: unknown) => {
@@ -79,13 +83,13 @@ export function registerCommands(s: Services): vscode.Disposable[] {
 }
 
 /** The active editor's experiment config, if any. */
-function activeConfig(): string | undefined {
+export function activeConfig(): string | undefined {
   const doc = vscode.window.activeTextEditor?.document;
   return doc && doc.uri.scheme === 'file' && isExperimentConfig(doc.uri.fsPath) ? doc.uri.fsPath : undefined;
 }
 
 /** Pick one of the workspace's configs (the only one without asking); undefined when none / dismissed. */
-async function pickConfig(s: Services, placeHolder: string): Promise<string | undefined> {
+export async function pickConfig(s: Services, placeHolder: string): Promise<string | undefined> {
   await s.registry.ensureScanned();
   const configs = s.registry.configPaths;
   if (configs.length === 1) return configs[0];

@@ -33,7 +33,12 @@ export interface ConfigAnchors {
   loss: TextSpan | null;
   /** The data paths that are present as strings, in DATA_KEYS order. */
   data: DataPathAnchor[];
+  /** The sweepable loss values present in the text (`loss.margin`, `loss.temperature`, `loss.alpha`): where the "Sweep…" lenses go. */
+  sweepable: { param: SweepableParam; property: TextSpan }[];
 }
+
+export type SweepableParam = 'loss.margin' | 'loss.temperature' | 'loss.alpha';
+export const SWEEPABLE_KEYS: readonly SweepableParam[] = ['loss.margin', 'loss.temperature', 'loss.alpha'];
 
 const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false };
 
@@ -77,6 +82,10 @@ export function findConfigAnchors(text: string): ConfigAnchors {
     root: root && root.type === 'object' ? { offset: root.offset, length: root.length } : null,
     loss: propertySpan(root, ['loss']),
     data,
+    sweepable: SWEEPABLE_KEYS.flatMap((param) => {
+      const property = propertySpan(root, param.split('.'));
+      return property ? [{ param, property }] : [];
+    }),
   };
 }
 

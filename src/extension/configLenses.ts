@@ -4,8 +4,9 @@
  * - above `loss`: the live δ/τ percentiles and collapse verdict while a run of this file is running
  *   (refreshed at most once a second, paced by lensRefreshPacer.ts), else the last run's values;
  * - above each data path: example (item) and bad-line counts.
- * Positions come from jsonc-parser's parse tree. (The "Sweep…" lenses above margin / temperature /
- * alpha belong to the experiments feature, which does not exist yet: not shown.)
+ * - "Sweep…" above `margin`, `temperature`, `alpha` of `loss` (or above `loss` when none is written):
+ *   a sweep of that value (src/extension/sweepController.ts); hidden in an untrusted workspace.
+ * Positions come from jsonc-parser's parse tree.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -136,6 +137,20 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
           }),
         );
       }
+    }
+
+    if (vscode.workspace.isTrusted) {
+      const sweepLens = (at: TextSpan, param?: string) =>
+        new vscode.CodeLens(span(at), {
+          title: '$(beaker) Sweep…',
+          command: 'retrievalLens.runSweep',
+          arguments: param ? [doc.uri, param] : [doc.uri],
+          tooltip: param
+            ? `Train one run per value of ${param} (and per seed) and plot the sweep's metric against it`
+            : 'Sweep a loss or training parameter of this experiment',
+        });
+      for (const a of anchors.sweepable) lenses.push(sweepLens(a.property, a.param));
+      if (anchors.sweepable.length === 0 && anchors.loss) lenses.push(sweepLens(anchors.loss));
     }
 
     for (const d of dataSpecsOf(configPath, text)) {

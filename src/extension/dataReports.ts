@@ -8,14 +8,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { loadCorpus, loadExamples } from '../core/data/load';
+import { INDEX_SUFFIX, lineIndexOf } from '../core/data/lineIndex';
+import { isGlob } from '../core/data/trainFiles';
+import { globSync } from 'tinyglobby';
 import type { LoadReport } from '../core/data/types';
 import { badLineProblems } from './badLineMessages';
 import type { DataSpecOf } from './dataSpecs';
 import { formatBytes, type DataLensState } from './lensText';
 
 /**
- * Larger data files are not counted in the extension host (the loaders keep every example in memory):
- * their lens waits for the counts of the next training run.
+ * Larger data files are not parsed in the extension host: they are counted by their line index (one
+ * streaming pass, cached in `<file>.rlens-index` and shared with training), and their bad lines are
+ * counted when training reads them. A BEIR folder over this size waits for the next training run.
  */
 export const MAX_BACKGROUND_COUNT_BYTES = 200 * 1000 * 1000;
 
@@ -27,8 +31,20 @@ interface Entry {
   files: string[];
 }
 
-/** mtime:size of a file or folder ('' when missing). */
+/** The data files a glob in data.train matches (as training reads them), sorted; none when it is invalid. */
+function globMatches(p: string): string[] {
+  try {
+    return globSync(p.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
+      .filter((f) => !f.endsWith(INDEX_SUFFIX))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  } catch {
+    return [];
+  }
+}
+
+/** mtime:size of a file or folder, or of a glob's files ('' when missing). */
 function stampOf(p: string): string {
+  if (isGlob(p)) return globMatches(p).map(stampOf).join('|');
   try {
     const s = fs.statSync(p);
     return `${s.mtimeMs}:${s.size}`;
@@ -39,6 +55,7 @@ function stampOf(p: string): string {
 
 /** Size in bytes of a data file, or of a BEIR folder's files; 0 when missing. */
 function dataBytes(p: string): number {
+  if (isGlob(p)) return globMatches(p).reduce((n, f) => n + dataBytes(f), 0);
   try {
     const s = fs.statSync(p);
     if (!s.isDirectory()) return s.size;
@@ -74,6 +91,11 @@ export class DataReports implements vscode.Disposable {
     const e = this.entries.get(key);
     if (e && (e.stamp === stamp || e.state.kind === 'loading')) return e.state;
     const bytes = dataBytes(d.absPath);
+    if (bytes > MAX_BACKGROUND_COUNT_BYTES && !isGlob(d.absPath) && fs.statSync(d.absPath).isFile()) {
+      this.entries.set(key, { state: { kind: 'loading' }, stamp, files: e?.files ?? [] });
+      void this.countLines(d, key, stamp, bytes);
+      return { kind: 'loading' };
+    }
     if (bytes > MAX_BACKGROUND_COUNT_BYTES) {
       const state: DataLensState = { kind: 'note', message: `${formatBytes(bytes)}: counted when training loads it` };
       this.entries.set(key, { state, stamp, files: e?.files ?? [] });
@@ -88,7 +110,7 @@ export class DataReports implements vscode.Disposable {
   fromTrainer(d: DataSpecOf, examples: number, badLines: number): void {
     const key = this.keyOf(d);
     const e = this.entries.get(key);
-    if (e?.state.kind === 'loaded' && e.state.from === 'load' && e.stamp === stampOf(d.absPath)) return;
+    if ((e?.state.kind === 'indexed' || (e?.state.kind === 'loaded' && e.state.from === 'load')) && e.stamp === stampOf(d.absPath)) return;
     this.entries.set(key, { state: { kind: 'loaded', examples, badLines, what: d.what, from: 'run' }, stamp: stampOf(d.absPath), files: e?.files ?? [] });
     this.changed.fire();
   }
@@ -136,6 +158,23 @@ export class DataReports implements vscode.Disposable {
 
   private keyOf(d: DataSpecOf): string {
     return `${d.absPath}|${d.what}|${d.spec.format}|${d.spec.split ?? ''}`;
+  }
+
+  /** Counts a large file's data lines with its line index (built in one streaming pass, or read from its cache). */
+  private async countLines(d: DataSpecOf, key: string, stamp: string, bytes: number): Promise<void> {
+    let state: DataLensState;
+    try {
+      const index = await lineIndexOf(d.absPath);
+      state = { kind: 'indexed', lines: index.nonBlank, bytes, what: d.what };
+      this.log.debug(`indexed ${d.spec.label}: ${index.nonBlank} data lines (${index.built.fromCache ? 'cached index' : `${Math.round(index.built.ms)} ms`})`);
+    } catch (err) {
+      state = { kind: 'error', message: `cannot read ${d.absPath}: ${(err as Error).message}` };
+    }
+    const current = this.entries.get(key);
+    if (!current || current.stamp !== stamp) return; // superseded
+    this.clearBadLines(key);
+    this.entries.set(key, { state, stamp, files: [] });
+    this.changed.fire();
   }
 
   private async count(d: DataSpecOf, key: string, stamp: string): Promise<void> {

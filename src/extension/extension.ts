@@ -17,6 +17,8 @@ import { dataSpecsOf } from './dataSpecs';
 import { EvaluationController } from './evaluationController';
 import { samePath } from './experimentFiles';
 import { EmbeddingMapPanels } from './embeddingMapPanel';
+import { registerExperimentCommands } from './experimentsCommands';
+import { ExperimentsPanels } from './experimentsPanel';
 import { FailureNavigator } from './failureNavigator';
 import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failuresTree';
 import { RunRegistry } from './runRegistry';
@@ -24,6 +26,8 @@ import { RUNS_VIEW_ID, RunsTreeProvider } from './runsTree';
 import type { Services } from './services';
 import { ShownRun } from './shownRun';
 import { RunStatusBar } from './statusBar';
+import { SweepController } from './sweepController';
+import { registerSweepCommands } from './sweepCommands';
 import { TrainingController } from './trainingController';
 import { TrainingNotifications } from './trainingNotifications';
 import type { DetachedRunRecord } from './detachedRun';
@@ -73,7 +77,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const dataReports = new DataReports(log);
   const embeddingMaps = new EmbeddingMapPanels(context.extensionUri, log);
   sub(embeddingMaps);
-  sub(runsTree, vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree }), failures, failuresView, navigator, configDiagnostics, dataReports);
+  // canSelectMany: several runs can be selected for "Compare Selected Runs".
+  sub(
+    runsTree,
+    vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsTree, canSelectMany: true }),
+    failures,
+    failuresView,
+    navigator,
+    configDiagnostics,
+    dataReports,
+  );
 
   const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
   sub(lenses, vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.rlens.json' }, lenses));
@@ -97,6 +110,10 @@ export function activate(context: vscode.ExtensionContext): void {
     embeddingMaps,
   };
   sub(...registerCommands(services));
+  const experiments = new ExperimentsPanels(context.extensionUri, log);
+  sub(experiments, ...registerExperimentCommands(experiments, registry, log));
+  const sweeps = new SweepController(log);
+  sub(sweeps, ...registerSweepCommands(services, sweeps));
   sub(
     new TrainingNotifications(training, {
       showLog: () => log.show(true),
@@ -175,6 +192,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // Background: find the experiments and show the most relevant run (a running one, else the newest).
   void registry.rescan().then(() => {
+    // Sweeps whose trainers ended with the previous window (or a killed CLI) are offered for resume.
+    if (vscode.workspace.isTrusted) void sweeps.offerResume(registry.configPaths);
     if (shown.runDir) return;
     const runs = registry.allRuns();
     const pick = runs.find((r) => r.status === 'running') ?? runs[0];

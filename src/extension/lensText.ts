@@ -34,9 +34,19 @@ function fixed(x: number | null | undefined, decimals: number): string {
  * they line up (τ ≈ 1/30 reads "τ p50 0.049 [p05 0.038 – p95 0.059]"); null when absent or empty.
  */
 export function formatDistribution(symbol: string, d: DistributionSummary | null | undefined): string | null {
-  if (!d || !(d.count > 0)) return null;
+  if (!d) return null;
+  if (d.count === null) return `${symbol} n/a (count not finite)`;
+  if (!(d.count > 0)) return null;
   const k = decimalsFor(d.p50);
   return `${symbol} p50 ${fixed(d.p50, k)} [p05 ${fixed(d.p05, k)} – p95 ${fixed(d.p95, k)}]`;
+}
+
+/**
+ * A measured number for a tooltip: as {@link formatStat}, but a null (a value that was not finite,
+ * written as null in events.jsonl) reads "n/a (not finite)" rather than a bare dash.
+ */
+export function formatMeasured(x: number | null | undefined): string {
+  return x === null || (x !== undefined && !Number.isFinite(x)) ? 'n/a (not finite)' : formatStat(x);
 }
 
 /**
@@ -70,8 +80,8 @@ export function formatLossLensTooltip(e: StepEvent): string {
   const c = e.diagnostics.collapse;
   const r = c.ratio === null && c.ratioNote ? `R n/a (${c.ratioNote})` : formatRatio(c.ratio);
   return (
-    `${e.verdict.state}: ${e.verdict.reason}\nloss ${formatStat(e.loss)} · in-batch recall@10 ${formatStat(e.diagnostics.recall.at10)}\n` +
-    `${r} · gap ${formatStat(c.gap)} · violation rate ${formatStat(c.violationRate)}`
+    `${e.verdict.state}: ${e.verdict.reason}\nloss ${formatMeasured(e.loss)} · in-batch recall@10 ${formatMeasured(e.diagnostics.recall.at10)}\n` +
+    `${r} · gap ${formatMeasured(c.gap)} · violation rate ${formatMeasured(c.violationRate)}`
   );
 }
 
@@ -85,6 +95,11 @@ export type DataLensState =
   | { kind: 'loading' }
   | { kind: 'loaded'; examples: number; badLines: number; what: 'examples' | 'items'; from: 'run' | 'load' }
   | { kind: 'error'; message: string }
+  /**
+   * A file too large to parse in the editor's process, counted by its line index (the one training
+   * uses): its data lines; bad lines are counted when training reads it.
+   */
+  | { kind: 'indexed'; lines: number; bytes: number; what: 'examples' | 'items' }
   /** Not counted in the background (e.g. too large for the editor's process); says where counts will come from. */
   | { kind: 'note'; message: string };
 
@@ -93,6 +108,7 @@ export function formatDataLens(s: DataLensState): string {
   if (s.kind === 'loading') return '$(loading~spin) counting examples…';
   if (s.kind === 'error') return `$(error) ${s.message}`;
   if (s.kind === 'note') return `$(info) ${s.message}`;
+  if (s.kind === 'indexed') return `≈${formatCount(s.lines)} ${s.what} (data lines of ${formatBytes(s.bytes)}) · bad lines counted when training reads it`;
   const bad = s.badLines === 1 ? '1 bad line' : `${formatCount(s.badLines)} bad lines`;
   return `${formatCount(s.examples)} ${s.what} · ${s.badLines > 0 ? `$(warning) ${bad}` : bad}`;
 }

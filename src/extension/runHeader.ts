@@ -2,7 +2,10 @@
  * The dashboard's header facts of a run (RunHeader) from its meta.json, derived status and the
  * latest events seen. No VS Code import.
  */
+import * as fs from 'fs';
 import * as path from 'path';
+import { pickCollapseThresholds } from '../core/metrics/collapseMonitor';
+import { CONFIG_FILE } from '../core/runs/meta';
 import type { EndEvent, StartEvent } from '../core/runs/eventSchema';
 import { readMeta } from '../core/runs/meta';
 import { parseRunFolderName } from '../core/runs/runDir';
@@ -37,6 +40,7 @@ export function readRunHeader(runDir: string, facts: RunEventFacts, opts: Status
       totalSteps: null,
       startedAt: facts.start?.time ?? (folder ? folder.time.toISOString() : null),
       configPath: null,
+      collapseThresholds: collapseThresholdsOf(abs),
     };
   }
   const meta = read.meta;
@@ -51,7 +55,28 @@ export function readRunHeader(runDir: string, facts: RunEventFacts, opts: Status
     totalSteps: meta.totalSteps,
     startedAt: meta.startedAt,
     configPath: meta.configPath,
+    collapseThresholds: collapseThresholdsOf(abs),
   };
+}
+
+/** config.json of each run folder read so far → its `diagnostics.collapse` thresholds (a run's config never changes). */
+const thresholdsCache = new Map<string, Record<string, number | null>>();
+
+/** The collapse thresholds the run's config.json sets ({} when it sets none or cannot be read). */
+function collapseThresholdsOf(runDir: string): Record<string, number | null> {
+  const cached = thresholdsCache.get(runDir);
+  if (cached) return cached;
+  let picked: Record<string, number | null> = {};
+  let readable = false;
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(runDir, CONFIG_FILE), 'utf8')) as { diagnostics?: { collapse?: unknown } } | null;
+    picked = { ...pickCollapseThresholds(config?.diagnostics?.collapse) };
+    readable = true;
+  } catch {
+    // no or unreadable config.json: the defaults stand (and it is read again next time)
+  }
+  if (readable) thresholdsCache.set(runDir, picked);
+  return picked;
 }
 
 /** Whether two headers show the same thing. */
@@ -65,6 +90,7 @@ export function sameHeader(a: RunHeader | null, b: RunHeader | null): boolean {
     a.step === b.step &&
     a.totalSteps === b.totalSteps &&
     a.startedAt === b.startedAt &&
-    a.configPath === b.configPath
+    a.configPath === b.configPath &&
+    JSON.stringify(a.collapseThresholds ?? {}) === JSON.stringify(b.collapseThresholds ?? {})
   );
 }

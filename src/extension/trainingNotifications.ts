@@ -1,18 +1,23 @@
 /**
- * Notifications about the live training. Collapse verdicts (verdictAlerts.ts): one toast per run
- * and level, each naming its run and acting on THAT run's config (never the active editor's), with
- * "Show in config" and the quick fixes that change the config (collapseFix.ts), and a "recovered"
- * notice; the current verdict also stands in the Problems panel on the config's `loss` block
- * (verdictProblems.ts). Trainer failures with "Show Log"; completion with "Open Results".
+ * Notifications about the live training. Collapse verdicts (verdictAlerts.ts, alertToasts.ts): one
+ * live notification per run, naming its run and acting on THAT run's config (never the active
+ * editor's). It is a `withProgress` notification because VS Code cannot close a showWarningMessage
+ * toast: a newer verdict rewrites its message in place, and it closes when the run recovers (a
+ * "recovered" notice fades in its place), ends, or is dismissed (Cancel). Its actions are command
+ * links in the message — the collapse fix for the run's config (collapseFix.ts) and "Show
+ * Dashboard" — and the same fixes are quick fixes on the verdict in the Problems panel, on the
+ * config's `loss` block (verdictProblems.ts). Trainer failures with "Show Log"; completion with "Open Results".
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { findNodeAtLocation } from 'jsonc-parser';
+import { VerdictNotifier, type LiveToast, type ToastWindow } from './alertToasts';
 import { collapseRemedies, ENABLE_FIX_LABEL, remedyEdit, type CollapseRemedy } from './collapseFix';
 import { configTree, propertySpan } from './configAnchors';
 import { formatRatio } from './lensText';
 import type { TrainingController } from './trainingController';
-import { alertMessage, VerdictAlertPolicy, type VerdictAlert } from './verdictAlerts';
+import { alertLinks, alertMessage, type VerdictAlert } from './verdictAlerts';
 import { VerdictProblems } from './verdictProblems';
 
 export interface NotificationActions {
@@ -22,14 +27,51 @@ export interface NotificationActions {
   showProblems(): void;
 }
 
-/** The run a notification is about: its folder name and the config it was started from. */
+/** The run a notification is about: its folder, its name and the config it was started from. */
 interface AlertRun {
+  dir: string;
   name: string;
   configPath: string;
 }
 
+/** VS Code's side of the live notifications: a cancellable `withProgress` notification per toast. */
+const notificationWindow: ToastWindow = {
+  open(message, onDismiss): LiveToast {
+    let latest = message;
+    let closed = false;
+    let report: ((m: string) => void) | null = null;
+    let finish: (() => void) | null = null;
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, cancellable: true }, (progress, token) => {
+      return new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        finish = resolve;
+        report = (m) => progress.report({ message: m });
+        report(latest);
+        token.onCancellationRequested(() => {
+          closed = true;
+          resolve();
+          onDismiss();
+        });
+      });
+    });
+    return {
+      update(m) {
+        latest = m;
+        report?.(m);
+      },
+      close() {
+        closed = true;
+        finish?.();
+      },
+    };
+  },
+  notice(message) {
+    void vscode.window.showInformationMessage(message);
+  },
+};
+
 export class TrainingNotifications implements vscode.Disposable {
-  private readonly policy = new VerdictAlertPolicy();
+  private readonly notifier = new VerdictNotifier(notificationWindow);
   private readonly problems = new VerdictProblems();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -42,10 +84,10 @@ export class TrainingNotifications implements vscode.Disposable {
       training.onDidStep((live) => {
         if (!live.last || !live.runDir) return;
         const e = live.last;
-        const run: AlertRun = { name: path.basename(live.runDir), configPath: live.configPath };
-        void this.problems.show(run.configPath, run.name, e);
-        const alert = this.policy.observe(live.runDir, e.verdict.state);
-        if (alert) void this.collapseAlert(alert, run, e.step, e.verdict.reason, formatRatio(e.diagnostics.collapse.ratio));
+        const run: AlertRun = { dir: live.runDir, name: path.basename(live.runDir), configPath: live.configPath };
+        void this.problems.show(run.configPath, run.dir, e);
+        const ratio = formatRatio(e.diagnostics.collapse.ratio);
+        this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
       }),
       training.onDidFailToStart(async (f) => {
         const buttons = f.problems > 0 ? ['Show Problems', 'Show Log'] : ['Show Log'];
@@ -57,7 +99,7 @@ export class TrainingNotifications implements vscode.Disposable {
         else if (choice === 'Show Problems') actions.showProblems();
       }),
       training.onDidEnd(async (end) => {
-        if (end.runDir) this.policy.forget(end.runDir);
+        if (end.runDir) this.notifier.end(end.runDir);
         const who = `Retrieval Lens · ${end.runDir ? `run ${path.basename(end.runDir)}` : path.basename(end.configPath)}`;
         if (end.status === 'completed' && end.runDir) {
           const runDir = end.runDir;
@@ -75,21 +117,29 @@ export class TrainingNotifications implements vscode.Disposable {
     );
   }
 
-  private async collapseAlert(alert: VerdictAlert, run: AlertRun, step: number, reason: string, ratio: string): Promise<void> {
-    const message = alertMessage(alert, { name: run.name, step, reason, ratio });
-    if (alert.kind === 'recovered') {
-      void vscode.window.showInformationMessage(message);
-      return;
-    }
-    const remedies = alert.kind === 'warning' ? [] : await remediesFor(run.configPath);
-    const choice = await vscode.window.showWarningMessage(message, 'Show in config', ...remedies.map((r) => r.label));
-    if (choice === 'Show in config') await showLossInConfig(run.configPath);
-    const remedy = remedies.find((r) => r.label === choice);
-    if (remedy) await applyRemedyToConfig(run.configPath, remedy);
-  }
-
   dispose(): void {
+    this.notifier.closeAll();
     this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+/** An alert's message with its action links (the remedies read from the config now). */
+function alertText(alert: VerdictAlert, run: AlertRun, step: number, reason: string, ratio: string): string {
+  const message = alertMessage(alert, { name: run.name, step, reason, ratio });
+  if (alert.kind === 'recovered') return message;
+  const text = configText(run.configPath);
+  const firstRemedy = text === null ? null : (collapseRemedies(text)[0]?.label ?? null);
+  return `${message} ${alertLinks(alert, { configPath: run.configPath, runDir: run.dir, firstRemedy, enableFixLabel: ENABLE_FIX_LABEL })}`;
+}
+
+/** The config's text: its open document (unsaved edits count), else the file; null when unreadable. */
+function configText(configPath: string): string | null {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === configPath);
+  if (doc) return doc.getText();
+  try {
+    return fs.readFileSync(configPath, 'utf8');
+  } catch {
+    return null;
   }
 }
 
@@ -106,16 +156,6 @@ export async function showLossInConfig(configPath: string): Promise<vscode.TextE
   const editor = await vscode.window.showTextDocument(doc, { selection: range, preview: false });
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return editor;
-}
-
-/** The remedies that would change the config file now (read from its open document, else disk). */
-async function remediesFor(configPath: string): Promise<CollapseRemedy[]> {
-  try {
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
-    return collapseRemedies(doc.getText());
-  } catch {
-    return [];
-  }
 }
 
 /** Apply one remedy to the config's editor as one undoable edit; false when it changes nothing. */

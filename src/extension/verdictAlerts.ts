@@ -71,3 +71,28 @@ export class VerdictAlertPolicy {
     this.open.delete(runKey);
   }
 }
+
+/**
+ * A `command:` link for a notification message: `[label](command:id?<json args>)`. The args are
+ * percent-encoded JSON (VS Code decodes the query and parses it as the argument list); parentheses
+ * are encoded too, since the notification's link syntax ends the target at the first `)`.
+ */
+export function commandLink(label: string, command: string, args: unknown[]): string {
+  const query = encodeURIComponent(JSON.stringify(args)).replace(/\(/g, '%28').replace(/\)/g, '%29');
+  return `[${label.replace(/[[\]]/g, '')}](command:${command}?${query})`;
+}
+
+/**
+ * The action links of a run's alert: the collapse fix for that run's config (the first remedy's
+ * label when it is the stop-gradient/symmetric fix, else "Choose a remedy…"; none for a warning
+ * or when no remedy would change the config) and "Show Dashboard" for that run.
+ */
+export function alertLinks(alert: VerdictAlert, run: { configPath: string; runDir: string; firstRemedy: string | null; enableFixLabel: string }): string {
+  const links: string[] = [];
+  if (alert.kind !== 'warning' && alert.kind !== 'recovered' && run.firstRemedy !== null) {
+    const label = run.firstRemedy === run.enableFixLabel ? run.firstRemedy : 'Choose a remedy…';
+    links.push(commandLink(label, 'retrievalLens.enableCollapseFix', [run.configPath]));
+  }
+  links.push(commandLink('Show Dashboard', 'retrievalLens.showDashboard', [run.runDir]));
+  return links.join(' · ');
+}

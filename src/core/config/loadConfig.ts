@@ -122,12 +122,15 @@ function checkKeys(root: Node | undefined, positions: TextPositions): { errors: 
   return { errors, warnings };
 }
 
-/** Keys of `trainer` that only the PyTorch trainer (kind "torchrun") uses. */
+/** Keys of `trainer` that only the PyTorch trainer (kind "torchrun") uses, with their schema defaults. */
 const TORCHRUN_ONLY_KEYS = ['nprocPerNode', 'python', 'module'] as const;
+const TORCHRUN_DEFAULTS: Partial<Record<(typeof TORCHRUN_ONLY_KEYS)[number], unknown>> = { nprocPerNode: 1, module: 'retrieval_lens.train' };
 
 /**
  * `trainer` keys that would be silently ignored: nprocPerNode / python / module given (in the file or
  * with --set) while kind is "node". An error at the key, so a run never starts on the wrong trainer.
+ * A key holding its default changes nothing and is accepted: a run's config.json is the resolved config,
+ * with every default written out, and must load again (evaluation, sweeps, comparison).
  */
 function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions, overridden: Set<string>): ConfigProblem[] {
   if (cfg.trainer.kind !== 'node') return [];
@@ -136,6 +139,7 @@ function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positio
     const valueNode = root ? findNodeAtLocation(root, ['trainer', key]) : undefined;
     const fromSet = overridden.has(`trainer.${key}`);
     if (!valueNode && !fromSet) continue;
+    if (key in TORCHRUN_DEFAULTS && cfg.trainer[key] === TORCHRUN_DEFAULTS[key]) continue;
     const target =
       valueNode?.parent?.type === 'property' ? valueNode.parent.children?.[0] : (valueNode ?? (root ? findNodeAtLocation(root, ['trainer']) : undefined));
     const offset = target?.offset ?? 0;

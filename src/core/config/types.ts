@@ -7,13 +7,16 @@ import type { CollapseThresholds } from '../metrics/collapseMonitor';
 export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
 
 export interface DataConfig {
-  train: string;
+  /** A file, a glob, or a list of files / globs (shards), or a BEIR folder. */
+  train: string | string[];
   test?: string;
   corpus?: string;
   format: DataFormat;
   trainSplit: string;
   testSplit: string;
   maxBadLineShare: number;
+  /** Training pairs held in the shuffle buffer of the streamed training data. */
+  shuffleBuffer: number;
 }
 
 export interface ModelConfig {
@@ -82,6 +85,18 @@ export interface ExperimentConfig {
   backend: BackendPreference;
   trainer: TrainerConfig;
   output: { runsDir: string };
+  /** Defaults of sweeps and ablations (src/core/experiments). */
+  sweep: SweepConfig;
+}
+
+/** `sweep` of the config. */
+export interface SweepConfig {
+  /** Trainer processes at once. */
+  concurrency: number;
+  /** Seeds per swept value. */
+  seeds: number;
+  /** Summary metric, e.g. "recall@10". */
+  metric: string;
 }
 
 /** A config plus where it came from; relative paths in it resolve against `baseDir`. */

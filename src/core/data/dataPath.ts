@@ -33,7 +33,7 @@ export async function requireFile(file: string, label?: string): Promise<void> {
 
 /**
  * The concrete format of an absolute data path. 'auto' picks beir for a folder holding
- * corpus.jsonl, tsv for *.tsv, jsonl otherwise. Throws DataError when the path is missing or
+ * corpus.jsonl, tsv for *.tsv (and *.tsv.gz), jsonl otherwise. Throws DataError when the path is missing or
  * its kind (file / folder) does not fit the format.
  */
 export async function detectFormat(path: string, format: DataFormat, label?: string): Promise<Exclude<DataFormat, 'auto'>> {
@@ -53,7 +53,7 @@ export async function detectFormat(path: string, format: DataFormat, label?: str
     throw new DataError(`${path} is a file, but format "beir" needs a folder with corpus.jsonl${suffix}`, path);
   }
   if (format !== 'auto') return format;
-  return extname(path).toLowerCase() === '.tsv' ? 'tsv' : 'jsonl';
+  return extname(path.replace(/\.gz$/i, '')).toLowerCase() === '.tsv' ? 'tsv' : 'jsonl';
 }
 
 /**

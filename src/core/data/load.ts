@@ -7,6 +7,7 @@ import { readJsonlPairs } from './jsonl';
 import { readTsvPairs } from './tsv';
 import { readBeirExamples } from './beir';
 import { readCorpusJsonl } from './corpusJsonl';
+import { describeDataPath, isGlob, resolveDataFiles } from './trainFiles';
 
 export { DataError } from './errors';
 export { collectQrels } from './qrels';
@@ -21,7 +22,7 @@ function maxShareOf(spec: DataSpec, path: string): number {
 }
 
 /** Runs a read, turning file-system errors (EACCES, EISDIR, ...) into DataErrors naming the file. */
-async function withReadErrors<T>(path: string, label: string | undefined, read: () => Promise<T>): Promise<T> {
+export async function withReadErrors<T>(path: string, label: string | undefined, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
@@ -54,6 +55,7 @@ function reportOf(path: string, format: LoadReport['format'], examples: number, 
  * 5%) of the lines are bad, or when no example is left.
  */
 export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
+  if (typeof spec.path !== 'string' || isGlob(spec.path, spec.baseDir)) return loadExampleFiles(spec);
   const path = resolveDataPath(spec.path, spec.baseDir);
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
@@ -65,6 +67,22 @@ export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
   checkBadLineShare(tally, path, maxShare);
   requireSome(examples.length, 'examples', path, tally, spec.label);
   return { examples, report: reportOf(path, format, examples.length, tally) };
+}
+
+/** Examples of a glob or a list of files (shards, plain or gzip), read in order as one data set. */
+async function loadExampleFiles(spec: DataSpec): Promise<LoadedExamples> {
+  const path = describeDataPath(spec.path, spec.baseDir);
+  const maxShare = maxShareOf(spec, path);
+  const files = await resolveDataFiles(spec.path, { baseDir: spec.baseDir, format: spec.format, label: spec.label });
+  const tally = new LineTally();
+  const examples: Example[] = [];
+  for (const { file, format } of files) {
+    const read = await withReadErrors(file, spec.label, async () => (format === 'jsonl' ? readJsonlPairs(file, tally) : readTsvPairs(file, tally)));
+    for (const e of read) examples.push(e);
+  }
+  checkBadLineShare(tally, path, maxShare);
+  requireSome(examples.length, 'examples', path, tally, spec.label);
+  return { examples, report: { ...reportOf(path, files[0].format, examples.length, tally), files: files.length } };
 }
 
 /**
@@ -93,6 +111,8 @@ async function loadBeirExamples(path: string, spec: DataSpec, maxShare: number):
  * is the file read (detectFormat has checked it exists).
  */
 export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; report: LoadReport }> {
+  if (typeof spec.path !== 'string')
+    throw new DataError(`a corpus is one file or a BEIR folder, not a list${labelSuffix(spec.label)}`, describeDataPath(spec.path, spec.baseDir));
   const path = resolveDataPath(spec.path, spec.baseDir);
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);

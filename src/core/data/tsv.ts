@@ -6,7 +6,7 @@ import { textItemId } from './itemId';
 import { LineFault } from './lineFields';
 
 /** True for an optional header line: first column "query", second starting with "positive". */
-function isHeader(columns: string[]): boolean {
+export function isHeader(columns: string[]): boolean {
   return columns.length >= 2 && columns[0].trim().toLowerCase() === 'query' && columns[1].trim().toLowerCase().startsWith('positive');
 }
 

@@ -45,6 +45,13 @@ export interface LoadReport {
   pairsLost?: number;
   /** Distinct items loaded (set by loadCorpus only). */
   items?: number;
+  /** Streamed training data: the number of files (shards) read. */
+  files?: number;
+  /**
+   * Streamed training data whose first epoch was not read yet: `examples` is the data lines of the
+   * files' line index (exact for one pair per line and no bad lines), bad lines are not counted yet.
+   */
+  estimated?: boolean;
 }
 
 export interface LoadedExamples {
@@ -54,8 +61,11 @@ export interface LoadedExamples {
 
 /** What to load: a data file or BEIR folder, as written in an experiment config. */
 export interface DataSpec {
-  /** File or BEIR folder; relative paths are resolved against `baseDir`. */
-  path: string;
+  /**
+   * File or BEIR folder; relative paths are resolved against `baseDir`. Examples (not a corpus) may
+   * also come from a glob or a list of files and globs (shards), read in order.
+   */
+  path: string | readonly string[];
   /** Default 'auto': a folder with corpus.jsonl is BEIR, *.tsv is TSV, anything else JSONL. */
   format?: DataFormat;
   /** BEIR qrels split (qrels/<split>.tsv); may be omitted when qrels/ holds exactly one .tsv. */

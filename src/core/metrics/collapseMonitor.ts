@@ -64,6 +64,21 @@ export const DEFAULT_COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = Object.
   neverSeparatedSteps: null,
 });
 
+/**
+ * The collapse thresholds named in `raw` (e.g. a run config's `diagnostics.collapse`): the known
+ * keys with a number (or null for `neverSeparatedSteps`); anything else is left out.
+ */
+export function pickCollapseThresholds(raw: unknown): Partial<CollapseThresholds> {
+  const out: Record<string, number | null> = {};
+  if (typeof raw !== 'object' || raw === null) return out;
+  const rec = raw as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_COLLAPSE_THRESHOLDS)) {
+    const v = rec[key];
+    if (typeof v === 'number' || (v === null && key === 'neverSeparatedSteps')) out[key] = v;
+  }
+  return out as Partial<CollapseThresholds>;
+}
+
 /** Reason of a healthy verdict when no rule holds. */
 export const HEALTHY_REASON = 'separated; no indicator moving away from its best';
 
@@ -80,8 +95,9 @@ export function defaultNeverSeparatedSteps(totalSteps: number | null): number {
   return Math.max(100, Math.ceil((totalSteps ?? 400) / 4));
 }
 
-function fmt(x: number): string {
-  return x.toFixed(2);
+/** Two decimals; "n/a" for a value the step did not have (null: not finite, written as null). */
+function fmt(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(2);
 }
 function fmtR(x: number | null): string {
   if (x === null) return 'n/a';
@@ -107,15 +123,21 @@ function checkThresholds(t: CollapseThresholds): void {
 interface Point {
   step: number;
   ratio: number | null;
-  itemCosine: number;
-  violationRate: number;
+  /** null when the step's value was not finite (a run read back from JSON): no rule on it holds. */
+  itemCosine: number | null;
+  violationRate: number | null;
   signature: boolean;
 }
 
-/** Median of up to three numbers (the smoothing of the best-so-far values). */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+/** Median of up to three numbers (the smoothing of the best-so-far values), nulls left out; null when none. */
+function median(xs: readonly (number | null)[]): number | null {
+  const s = xs.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length === 0 ? null : s[Math.floor(s.length / 2)];
+}
+
+/** The smaller of two values, a null standing for "no value". */
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 interface WarningRule {
@@ -144,7 +166,7 @@ export class CollapseMonitor {
   private signatureSince: number | null = null;
   private bestRatioBefore: number | null = null;
   private separatedAt: number | null = null;
-  private best: { ratio: number; itemCosine: number; violationRate: number } | null = null;
+  private best: { ratio: number; itemCosine: number | null; violationRate: number | null } | null = null;
   private readonly streaks = new Map<string, number>();
   private collapsingStreak = 0;
   private state: CollapseState = 'initialising';
@@ -164,10 +186,36 @@ export class CollapseMonitor {
   }
 
   /**
+   * The best (lowest, smoothed as the median of 3 logged steps) violation rate since separation,
+   * the base of the `violationRise` warning rule; null before separation.
+   */
+  get bestViolationRate(): number | null {
+    return this.best?.violationRate ?? null;
+  }
+
+  /**
    * Verdict after the logged step `step` with diagnostics `diag`. Steps must increase strictly
    * (throws a RangeError otherwise).
    */
   update(diag: StepDiagnostics, step: number): CollapseVerdict {
+    const point = this.observe(diag, step);
+    const verdict = this.separatedAt === null ? this.beforeSeparation(point) : this.afterSeparation(point);
+    this.collapsingStreak = verdict.state === 'collapsing' || verdict.state === 'collapsed' ? this.collapsingStreak + 1 : 0;
+    this.state = verdict.state;
+    return verdict;
+  }
+
+  /**
+   * Track a logged step's separation and best values only (`separatedStep`, `bestViolationRate`)
+   * without judging it: what the dashboard's threshold lines need, at a fraction of update()'s cost.
+   * A monitor fed with track() gives no verdicts; don't mix the two on one monitor.
+   */
+  track(diag: StepDiagnostics, step: number): void {
+    this.observe(diag, step);
+  }
+
+  /** Record a logged step: its point, the signature streak, separation and the best values. */
+  private observe(diag: StepDiagnostics, step: number): Point {
     if (!Number.isFinite(step)) throw new RangeError(`CollapseMonitor.update: step must be a finite number, got ${step}`);
     if (this.lastStep !== null && step <= this.lastStep) {
       throw new RangeError(`CollapseMonitor.update: step ${step} must be after the previous logged step ${this.lastStep}`);
@@ -177,8 +225,10 @@ export class CollapseMonitor {
     const c = diag.collapse;
     if (c.effectiveRank !== null && c.effectiveRank !== undefined) this.latestEffectiveRank = c.effectiveRank;
     const ratio = typeof c.ratio === 'number' && Number.isFinite(c.ratio) ? c.ratio : null;
-    const signature = ratio !== null && ratio < 1 && c.itemCosine > t.collapsedItemCosine;
-    const point: Point = { step, ratio, itemCosine: c.itemCosine, violationRate: c.violationRate, signature };
+    const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+    const itemCosine = finite(c.itemCosine);
+    const signature = ratio !== null && ratio < 1 && itemCosine !== null && itemCosine > t.collapsedItemCosine;
+    const point: Point = { step, ratio, itemCosine, violationRate: finite(c.violationRate), signature };
     this.points.push(point);
     if (signature) this.signatureSince ??= step;
     else this.signatureSince = null;
@@ -187,26 +237,21 @@ export class CollapseMonitor {
     this.trackBest();
     // Keep the points the window and the smoothing need.
     while (this.points.length > 3 && this.points[0].step < step - t.windowSteps) this.points.shift();
-
-    const verdict = this.separatedAt === null ? this.beforeSeparation(point) : this.afterSeparation(point);
-    this.collapsingStreak = verdict.state === 'collapsing' || verdict.state === 'collapsed' ? this.collapsingStreak + 1 : 0;
-    this.state = verdict.state;
-    return verdict;
+    return point;
   }
 
   /** Best (smoothed: median of the last three logged values) R, item cosine and violation rate since separation. */
   private trackBest(): void {
     if (this.separatedAt === null) return;
     const recent = this.points.filter((p) => p.step >= this.separatedAt!).slice(-3);
-    const ratios = recent.map((p) => p.ratio).filter((r): r is number => r !== null);
-    const r = ratios.length > 0 ? median(ratios) : null;
+    const r = median(recent.map((p) => p.ratio));
     const cos = median(recent.map((p) => p.itemCosine));
     const viol = median(recent.map((p) => p.violationRate));
     if (this.best === null) this.best = { ratio: r ?? 1, itemCosine: cos, violationRate: viol };
     else {
       if (r !== null) this.best.ratio = Math.max(this.best.ratio, r);
-      this.best.itemCosine = Math.min(this.best.itemCosine, cos);
-      this.best.violationRate = Math.min(this.best.violationRate, viol);
+      this.best.itemCosine = minOf(this.best.itemCosine, cos);
+      this.best.violationRate = minOf(this.best.violationRate, viol);
     }
   }
 
@@ -216,9 +261,10 @@ export class CollapseMonitor {
     if (this.signatureSince === null || this.signatureSince > p.step - t.windowSteps) return null;
     const window = this.points.filter((q) => q.step >= p.step - t.windowSteps);
     const lowR = Math.min(...window.map((q) => q.ratio ?? Infinity));
-    const highViol = Math.max(...window.map((q) => q.violationRate));
+    const viols = window.map((q) => q.violationRate).filter((v): v is number => v !== null);
+    const highViol = viols.length > 0 ? Math.max(...viols) : null;
     const rising = p.ratio !== null && p.ratio >= t.progressFactor * lowR;
-    const falling = highViol - p.violationRate >= t.progressViolationDrop;
+    const falling = highViol !== null && p.violationRate !== null && highViol - p.violationRate >= t.progressViolationDrop;
     const from = window[0].step;
     const text =
       `R ${fmtR(lowR)} → ${fmtR(p.ratio)} (×${p.ratio !== null && lowR > 0 ? (p.ratio / lowR).toFixed(2) : 'n/a'}, progress needs ×${fmt(t.progressFactor)}) ` +
@@ -261,7 +307,7 @@ export class CollapseMonitor {
     const rules: WarningRule[] = [
       {
         name: 'cosine',
-        holds: p.itemCosine >= best.itemCosine + t.cosineRise,
+        holds: p.itemCosine !== null && best.itemCosine !== null && p.itemCosine >= best.itemCosine + t.cosineRise,
         text: `item cosine ${fmt(p.itemCosine)} up from its best ${fmt(best.itemCosine)} by > ${fmt(t.cosineRise)}`,
       },
       {
@@ -271,7 +317,7 @@ export class CollapseMonitor {
       },
       {
         name: 'violation',
-        holds: p.violationRate >= best.violationRate + t.violationRise,
+        holds: p.violationRate !== null && best.violationRate !== null && p.violationRate >= best.violationRate + t.violationRise,
         text: `violation rate ${fmt(p.violationRate)} up from its best ${fmt(best.violationRate)} by > ${fmt(t.violationRise)}`,
       },
       {

@@ -3,7 +3,7 @@
  * percentiles (see orderStatistics.ts) and a fixed-range histogram. Definitions: docs/diagnostics.md.
  */
 import { linearPercentiles } from './orderStatistics';
-import type { DistributionSummary } from './types';
+import type { ComputedSummary } from './types';
 
 /** Number of histogram bins of every DistributionSummary. */
 export const HISTOGRAM_BINS = 32;
@@ -33,7 +33,7 @@ export function histogramBin(x: number, lo: number, hi: number): number {
 }
 
 /** A summary of zero values: count 0, every statistic 0 and an all-zero histogram. */
-export function emptySummary(range: readonly [number, number]): DistributionSummary {
+export function emptySummary(range: readonly [number, number]): ComputedSummary {
   return {
     count: 0,
     mean: 0,
@@ -54,7 +54,7 @@ export function emptySummary(range: readonly [number, number]): DistributionSumm
  * fixed `range`); `values` is not modified. Throws a RangeError naming `name` if a value is NaN or
  * ±Infinity. An empty array gives `emptySummary(range)`.
  */
-export function summarizeDistribution(values: Float32Array, range: readonly [number, number], name: string): DistributionSummary {
+export function summarizeDistribution(values: Float32Array, range: readonly [number, number], name: string): ComputedSummary {
   checkRange(range, name);
   const n = values.length;
   if (n === 0) return emptySummary(range);

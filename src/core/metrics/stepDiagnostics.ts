@@ -11,7 +11,7 @@ import { scanPairs } from './pairScan';
 import { similarityRatio } from './similarityRatio';
 import { checkStepHostTensors } from './stepInputChecks';
 import type { StepHostTensors } from './stepInputs';
-import type { StepDiagnostics } from './types';
+import type { ComputedStepDiagnostics } from './types';
 
 export interface StepDiagnosticsOptions {
   /** Compute the effective rank of the item batch (an eigen-decomposition); else it is null. */
@@ -23,7 +23,7 @@ export interface StepDiagnosticsOptions {
  * in a used value, naming the quantity (e.g. "s(q,v⁻) (sQV over valid negatives) is NaN at pair
  * j=3, item i=7"). The inputs are not modified.
  */
-export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnosticsOptions): StepDiagnostics {
+export function computeStepDiagnostics(x: StepHostTensors, opts: StepDiagnosticsOptions): ComputedStepDiagnostics {
   checkStepHostTensors(x);
   const { B, D } = x;
   const scan = scanPairs(x);

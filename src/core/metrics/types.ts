@@ -3,18 +3,18 @@
  * runtime check). They are written verbatim into the `diagnostics` field of step events in
  * events.jsonl (docs/run-format.md §4.2) and streamed to the UI, so they are plain JSON.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TNull, type TSchema, type TUnion } from '@sinclair/typebox';
 
 /**
  * A measured number. JSON has no NaN/Infinity, so a non-finite value is written as null
- * (docs/run-format.md): the check accepts a finite number or null. The static type stays `number`
- * for the code that computes diagnostics in process (where a non-finite value is NaN); code that reads
- * diagnostics back from JSON must treat it as possibly null (the dashboard draws a gap).
+ * (docs/run-format.md): the check accepts a finite number or null, and the static type is
+ * `number | null` to match — every reader handles the null (a gap in a chart, "n/a" in a text).
+ * Code that computes diagnostics in process may hold NaN; serialisation turns it into null.
  */
 export const Measured = <T extends TSchema = ReturnType<typeof Type.Number>>(of?: T) =>
-  Type.Unsafe<Static<T>>(
-    Type.Union([of ?? Type.Number(), Type.Null()], { errorMessage: `must be ${of?.type === 'integer' ? 'an integer' : 'a number'} or null` }),
-  );
+  Type.Union([of ?? Type.Number(), Type.Null()], { errorMessage: `must be ${of?.type === 'integer' ? 'an integer' : 'a number'} or null` }) as TUnion<
+    [T, TNull]
+  >;
 
 /** A number that is null when undefined or non-finite (in the type too). */
 export const NumberOrNull = (options: { errorMessage?: string } = {}) =>
@@ -48,6 +48,8 @@ export const DistributionSummarySchema = Type.Object({
   }),
 });
 export type DistributionSummary = Static<typeof DistributionSummarySchema>;
+/** A summary as computed in process (summarizeDistribution): every statistic a finite number; null only in JSON read back. */
+export type ComputedSummary = DistributionSummary & { [K in Exclude<keyof DistributionSummary, 'hist'>]: number };
 
 export const CollapseIndicatorsSchema = Type.Object({
   /**
@@ -98,6 +100,16 @@ export const StepDiagnosticsSchema = Type.Object({
   }),
 });
 export type StepDiagnostics = Static<typeof StepDiagnosticsSchema>;
+/**
+ * Diagnostics as computeStepDiagnostics returns them in process: every measured number is finite
+ * (a NaN or ±Infinity in a used value fails the step instead); R and the effective rank stay
+ * `number | null` as in the schema. Everything read back from events.jsonl is a StepDiagnostics.
+ */
+export type ComputedStepDiagnostics = StepDiagnostics & {
+  dist: { delta: ComputedSummary | null; tau: ComputedSummary | null; sQV: ComputedSummary; sQNeg: ComputedSummary; sVNeg: ComputedSummary };
+  collapse: { gap: number; violationRate: number; itemCosine: number; uniformity: number; dimStd: number };
+  recall: { at1: number; at5: number; at10: number };
+};
 
 export const CollapseVerdictSchema = Type.Object({
   state: CollapseStateSchema,

@@ -1,4 +1,5 @@
-import seedrandom from 'seedrandom';
+import type { Example } from '../data/types';
+import type { ExampleSource } from '../data/exampleStream';
 import type { FeaturizedExample } from './featurizedData';
 
 /**
@@ -14,55 +15,71 @@ export interface Batch {
   itemFeats: Int32Array[];
   itemIds: string[];
   negMask: Float32Array;
-  /** Indices of the examples in the training set. */
+  /** Indices of the batch's examples in the featurised array it was built from. */
   exampleIndices: number[];
   epoch: number;
 }
 
-/** Endless, seeded batches: a new shuffle every epoch, full batches only (wrapping into the next epoch). */
+/** What the batcher needs of the model config: how to featurise. */
+type Featurize = (examples: Example[]) => FeaturizedExample[];
+
+/**
+ * Endless batches drawn from an {@link ExampleSource}: epoch after epoch (each in the source's new
+ * seeded order), full batches only, wrapping into the next epoch; examples are featurised batch by
+ * batch. A batch's `epoch` is the epoch of its first example.
+ */
 export class Batcher {
-  private order: number[] = [];
-  private pos = 0;
-  private rng: seedrandom.PRNG;
+  /** The epoch being read. */
   epoch = 0;
+  private iter: AsyncIterator<Example>;
+  private readInEpoch = 0;
 
   constructor(
-    private readonly data: FeaturizedExample[],
+    private readonly source: ExampleSource,
     private readonly batchSize: number,
     private readonly maxNegatives: number,
-    seed: number,
+    private readonly featurize: Featurize,
   ) {
-    if (data.length < 2) throw new Error(`training needs at least 2 examples, got ${data.length}`);
-    if (batchSize > data.length) throw new Error(`training.batchSize ${batchSize} is larger than the ${data.length} training examples`);
-    this.rng = seedrandom.alea(`retrieval-lens-batches-${seed}`);
-    this.reshuffle();
+    this.iter = source.epoch(0)[Symbol.asyncIterator]();
   }
 
-  private reshuffle(): void {
-    this.order = this.data.map((_, i) => i);
-    for (let i = this.order.length - 1; i > 0; i--) {
-      const k = Math.floor(this.rng() * (i + 1));
-      [this.order[i], this.order[k]] = [this.order[k], this.order[i]];
-    }
-    this.pos = 0;
-  }
-
-  /** Steps per pass over the data. */
+  /** Steps per pass over the data (an estimate until the first epoch was read). */
   get stepsPerEpoch(): number {
-    return Math.ceil(this.data.length / this.batchSize);
+    return Math.ceil(this.source.examples / this.batchSize);
   }
 
-  next(): Batch {
-    const idx: number[] = [];
-    const epoch = this.epoch;
-    while (idx.length < this.batchSize) {
-      if (this.pos >= this.order.length) {
-        this.epoch++;
-        this.reshuffle();
+  /** The next example, starting the next epoch when one ends; checks the data's size after the first. */
+  private async nextExample(): Promise<{ example: Example; epoch: number }> {
+    for (;;) {
+      const r = await this.iter.next();
+      if (!r.done) {
+        this.readInEpoch += 1;
+        return { example: r.value, epoch: this.epoch };
       }
-      idx.push(this.order[this.pos++]);
+      const n = this.readInEpoch;
+      if (n < 2) throw new Error(`training needs at least 2 examples, got ${n}`);
+      if (this.batchSize > n) throw new Error(`training.batchSize ${this.batchSize} is larger than the ${n} training examples`);
+      this.epoch += 1;
+      this.readInEpoch = 0;
+      this.iter = this.source.epoch(this.epoch)[Symbol.asyncIterator]();
     }
-    return buildBatch(this.data, idx, this.maxNegatives, epoch);
+  }
+
+  async next(): Promise<Batch> {
+    const examples: Example[] = [];
+    let epoch = this.epoch;
+    while (examples.length < this.batchSize) {
+      const { example, epoch: e } = await this.nextExample();
+      if (examples.length === 0) epoch = e;
+      examples.push(example);
+    }
+    const data = this.featurize(examples);
+    return buildBatch(
+      data,
+      data.map((_, i) => i),
+      this.maxNegatives,
+      epoch,
+    );
   }
 }
 

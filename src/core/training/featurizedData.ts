@@ -10,7 +10,10 @@ export interface FeaturizedExample {
   negatives: { id: string; feats: Int32Array }[];
 }
 
-/** Featurises every example once; items are featurised once per item id. */
+/**
+ * Featurises examples (a batch: training featurises batch by batch, never the whole data); within
+ * one call, items are featurised once per item id.
+ */
 export function featurizeExamples(examples: Example[], model: ModelConfig): FeaturizedExample[] {
   const qOpts = featurizeOptions(model, 'query');
   const iOpts = featurizeOptions(model, 'item');

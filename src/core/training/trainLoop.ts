@@ -8,7 +8,9 @@ import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
 import { formatProblems } from '../config/configError';
-import { loadExamples } from '../data/load';
+import { loadExamples, withReadErrors } from '../data/load';
+import { InMemoryExamples, StreamedExamples, type EpochCounts, type ExampleSource } from '../data/exampleStream';
+import { dataPathList, describeDataPath, isGlob, resolveDataFiles } from '../data/trainFiles';
 import { detectFormat, resolveBeirFiles, resolveDataPath } from '../data/dataPath';
 import type { LoadReport } from '../data/types';
 import { CollapseMonitor } from '../metrics/collapseMonitor';
@@ -25,8 +27,9 @@ import {
   type StepEvent,
   type FinalRunStatus,
 } from '../runs';
-import { Batcher } from './batcher';
+import { Batcher, type Batch } from './batcher';
 import { featurizeExamples } from './featurizedData';
+import type { DataConfig } from '../config/types';
 import { hyperRange } from './hyperRange';
 import { assertFinite, NoNegativesError, NonFiniteError } from './nonFinite';
 import { TwoTowerTrainer } from './trainStep';
@@ -77,7 +80,7 @@ function resolvedConfig(loaded: LoadedConfig): ExperimentConfig {
     ...c,
     data: {
       ...c.data,
-      train: abs(c.data.train)!,
+      train: typeof c.data.train === 'string' ? abs(c.data.train)! : c.data.train.map((p) => abs(p)!),
       ...(c.data.test ? { test: abs(c.data.test) } : {}),
       ...(c.data.corpus ? { corpus: abs(c.data.corpus) } : {}),
     },
@@ -110,6 +113,69 @@ async function requireOtherDataPaths(loaded: LoadedConfig): Promise<void> {
   if (d.corpus !== undefined) await detectFormat(resolveDataPath(d.corpus, loaded.baseDir), 'auto', 'data.corpus');
 }
 
+/** The training data as a source of epochs, and its report so far. */
+interface TrainingData {
+  source: ExampleSource;
+  report: LoadReport;
+  /** Streamed files: how their line indexes were obtained ("line index cached" / "line index built in 2.1 s"). */
+  indexNote: string | null;
+  /** Set by the training loop: where the counts of each epoch read go (logging). */
+  onEpochRead: ((c: EpochCounts) => void) | null;
+}
+
+/**
+ * Opens data.train: a BEIR folder is loaded (its qrels pairs need the corpus and queries in memory);
+ * files — one, a glob or a list of shards, plain or gzip — are indexed and streamed.
+ */
+async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
+  const d: DataConfig = loaded.config.data;
+  const t = loaded.config.training;
+  const entries = dataPathList(d.train);
+  const single = entries.length === 1 && !isGlob(entries[0], loaded.baseDir) ? resolveDataPath(entries[0], loaded.baseDir) : null;
+  if (single !== null && (d.format === 'beir' || (await detectFormat(single, d.format, 'data.train')) === 'beir')) {
+    const { examples, report } = await loadExamples({
+      path: single,
+      format: d.format,
+      split: d.trainSplit,
+      maxBadLineShare: d.maxBadLineShare,
+      baseDir: loaded.baseDir,
+      label: 'data.train',
+    });
+    return { source: new InMemoryExamples(examples, t.seed), report, indexNote: null, onEpochRead: null };
+  }
+  if (d.format === 'beir') throw new DataError(`data.format "beir" needs one BEIR folder as data.train, not a list or glob`, loaded.path);
+  const files = await resolveDataFiles(d.train, { baseDir: loaded.baseDir, format: d.format, label: 'data.train' });
+  const describe = describeDataPath(d.train, loaded.baseDir);
+  const data: TrainingData = {
+    source: null as unknown as ExampleSource,
+    report: { path: describe, format: files[0].format, examples: 0, badCount: 0, badLines: [], linesRead: 0, files: files.length, estimated: true },
+    indexNote: null,
+    onEpochRead: null,
+  };
+  const stream = await withReadErrors(describe, 'data.train', () =>
+    StreamedExamples.open(files, {
+      seed: t.seed,
+      shuffleBuffer: d.shuffleBuffer,
+      maxBadLineShare: d.maxBadLineShare,
+      describe,
+      onEpochRead: (c) => {
+        if (c.epoch === 0)
+          data.report = { ...data.report, examples: c.examples, badCount: c.badCount, badLines: c.badLines, linesRead: c.linesRead, estimated: false };
+        data.onEpochRead?.(c);
+      },
+    }),
+  );
+  data.source = stream;
+  const built = stream.indexes.filter((i) => !i.built.fromCache);
+  const ms = built.reduce((sum, i) => sum + i.built.ms, 0);
+  data.indexNote =
+    built.length === 0
+      ? 'line index cached'
+      : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
+  data.report.examples = stream.examples;
+  return data;
+}
+
 /** Whether a batch gives any pair at least one negative (in-batch or explicit). */
 function hasNegative(negMask: Float32Array): boolean {
   for (let k = 0; k < negMask.length; k++) if (negMask[k] !== 0) return true;
@@ -132,18 +198,17 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const log = (level: LogLevel, message: string) => hooks.onLog?.(level, message);
   const t = cfg.training;
 
-  const { examples, report } = await loadExamples({
-    path: cfg.data.train,
-    format: cfg.data.format,
-    split: cfg.data.trainSplit,
-    maxBadLineShare: cfg.data.maxBadLineShare,
-    baseDir: opts.loaded.baseDir,
-    label: 'data.train',
-  });
+  const data = await openTrainingData(opts.loaded);
   await requireOtherDataPaths(opts.loaded);
-  const data = featurizeExamples(examples, cfg.model);
-  const batcher = new Batcher(data, t.batchSize, t.maxNegativesPerExample, t.seed);
-  const total = plannedSteps(opts, examples.length);
+  const batcher = new Batcher(data.source, t.batchSize, t.maxNegativesPerExample, (examples) => featurizeExamples(examples, cfg.model));
+  // The first batch is drawn before the run exists: data that fits the shuffle buffer is read whole
+  // here, so its bad lines and size problems fail the load without a run folder, as before streaming.
+  let firstBatch: Batch | null = await withReadErrors(data.report.path, 'data.train', () => batcher.next()).catch(async (e: unknown) => {
+    await data.source.close();
+    throw e;
+  });
+  const report = data.report;
+  const total = plannedSteps(opts, data.source.examples);
 
   const periodic = cfg.evaluation.every > 0 ? await periodicEvalData(opts.loaded, log) : null;
 
@@ -167,6 +232,11 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     log(level, message);
   };
   hooks.onRunCreated?.({ runDir: writer.dir, totalSteps: total, backend: opts.backend.name, dataReport: report });
+  data.onEpochRead = (c) => {
+    if (c.epoch !== 0 || !report.estimated) return;
+    logBoth('info', `epoch 1 read: ${c.examples} training examples from ${c.linesRead} lines, ${c.badCount} bad lines`);
+    for (const bad of c.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
+  };
 
   const params = initTwoTower(cfg.model, t.seed);
   const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
@@ -209,11 +279,13 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const firstEpoch = batcher.epoch;
   try {
     for (const w of opts.loaded.warnings ?? []) logBoth('warn', formatProblems(opts.loaded.path, [w]));
+    if (data.indexNote) logBoth('info', `data.train: ${data.indexNote}`);
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
-    logBoth(
-      'info',
-      `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}; ${total} steps of ${t.batchSize}`,
-    );
+    const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
+    const counts = report.estimated
+      ? `~${report.examples} training examples (data lines of the line index; counted when the first epoch is read) from ${report.path} (${report.format}${files}, streamed, shuffle buffer ${cfg.data.shuffleBuffer})`
+      : `${report.examples} training examples from ${report.path} (${report.format}${files}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}`;
+    logBoth('info', `${counts}; ${total} steps of ${t.batchSize}`);
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     while (step < total) {
       if (hooks.shouldStop?.()) {
@@ -223,7 +295,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       const s = step + 1;
       current = s;
       const logged = s % t.logEvery === 0 || s === 1 || s === total;
-      const batch = batcher.next();
+      const batch = firstBatch ?? (await batcher.next());
+      firstBatch = null;
       if (batch.epoch !== firstEpoch && !negativesSeen) throw new NoNegativesError(s - 1, true);
       if (hasNegative(batch.negMask)) negativesSeen = true;
       else if (s === 1) {
@@ -310,6 +383,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     logBoth('error', error.message);
   }
   trainer.dispose();
+  await data.source.close();
   if (status === 'stopped') logBoth('info', `stopped by request after step ${step}`);
   const unwritten = writer.finish(status, error);
   if (unwritten.length > 0) {

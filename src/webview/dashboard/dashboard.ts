@@ -8,6 +8,7 @@
 import { registerChartParts } from './charts/chartSetup';
 import type { HistogramShown } from './charts/histogramChart';
 import { buildLayout, hyperSectionTitle, type ChartPanel, type DrawContext, type Layout } from './charts/panels';
+import type { DrawnThreshold } from './charts/seriesChart';
 import { DisplaySeries } from './data/displaySeries';
 import { ALL_SERIES, hyperOf, type SeriesId } from './data/seriesCatalog';
 import { StepStore } from './data/stepStore';
@@ -160,6 +161,11 @@ export class Dashboard {
   }
 
   /** Points of the evaluation chart. */
+  /** The threshold lines a chart drew (null for an unknown chart or one without lines). */
+  drawnThresholds(panelId: string): DrawnThreshold[] | null {
+    return this.layout.panels.find((p) => p.id === panelId)?.drawnThresholds?.() ?? null;
+  }
+
   evalCharted(): number {
     return this.layout.evalPanel.charted() ?? 0;
   }
@@ -192,6 +198,7 @@ export class Dashboard {
     this.run = run;
     this.snapshotStep = null;
     this.store.clear();
+    this.store.setCollapseThresholds(run?.collapseThresholds ?? {});
     this.store.append(steps);
     this.display.rebuild();
     this.evals = [];

@@ -4,6 +4,7 @@
  * points Chart.js holds), the newest values and the dashboard's state. Every call returns fresh
  * plain data; nothing here changes the dashboard.
  */
+import type { DrawnThreshold } from './charts/seriesChart';
 import type { Dashboard } from './dashboard';
 import { ALL_SERIES, type SeriesId } from './data/seriesCatalog';
 
@@ -31,6 +32,8 @@ export interface DashboardDebugHook {
   displayPoints(id: SeriesId): { x: number; y: number | null }[];
   latest(): unknown;
   state(): unknown;
+  /** The threshold lines a chart ("ratio", "itemCosine") drew: axis, value, label and pixel positions. */
+  thresholdLines(chart: string): DrawnThreshold[] | null;
 }
 
 export function makeDebugHook(d: Dashboard): DashboardDebugHook {
@@ -61,6 +64,9 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
         histogram: d.histogram(),
         eval: d.evaluations.length ? structuredClone(d.evaluations[d.evaluations.length - 1]) : null,
       };
+    },
+    thresholdLines(chart: string) {
+      return structuredClone(d.drawnThresholds(chart));
     },
     state() {
       const p = d.themePalette;

@@ -52,6 +52,11 @@ export const RunHeaderSchema = Type.Object({
   /** ISO 8601 start time. */
   startedAt: StringOrNull,
   configPath: StringOrNull,
+  /**
+   * The collapse thresholds of the run's config (`diagnostics.collapse.*` of its config.json; keys
+   * left out take the defaults). The charts draw their threshold lines from these.
+   */
+  collapseThresholds: Type.Optional(Type.Record(Type.String(), NumberOrNull())),
 });
 export type RunHeader = Static<typeof RunHeaderSchema>;
 

@@ -1,9 +1,9 @@
 /**
  * The dashboard's sections and chart panels: what each chart shows, with which colours and
- * thresholds. Thresholds come from DEFAULT_COLLAPSE_THRESHOLDS (the collapse verdict's rules,
- * docs/diagnostics.md), never copied numbers.
+ * threshold lines. The lines are the collapse verdict's rules (docs/diagnostics.md) with the run's
+ * own thresholds (`diagnostics.collapse.*` of its config, defaults for the rest), never copied
+ * numbers, each drawn against the axis of the quantity it bounds.
  */
-import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../../core/metrics/collapseMonitor';
 import type { DisplaySeries } from '../data/displaySeries';
 import { hyperOf, type HyperKind, type SeriesId } from '../data/seriesCatalog';
 import type { StepStore } from '../data/stepStore';
@@ -14,7 +14,8 @@ import { ChartCard, Section } from '../views/section';
 import { VerdictBand } from '../views/verdictBand';
 import { chartedMetricNames, EvalChart } from './evalChart';
 import { HistogramChart } from './histogramChart';
-import { SeriesChart, type SeriesChartSpec } from './seriesChart';
+import type { CollapseReference } from '../data/stepStore';
+import { SeriesChart, type DrawnThreshold, type SeriesChartSpec, type ThresholdSpec } from './seriesChart';
 
 /** What a panel draws from. */
 export interface DrawContext {
@@ -33,6 +34,8 @@ export interface ChartPanel {
   applyTheme(p: Palette): void;
   /** Points Chart.js holds for a series, when this panel charts it. */
   charted(id: SeriesId): number | null;
+  /** The threshold lines as drawn (charts with lines only). */
+  drawnThresholds?(): DrawnThreshold[];
 }
 
 /** "τ", "δ" or "δ / τ" for the kinds seen. */
@@ -47,8 +50,6 @@ export function hyperSectionTitle(kinds: ReadonlySet<HyperKind>): string {
   if (kinds.size === 2) return 'Adaptive δ and τ';
   return kinds.has('tau') ? 'Adaptive τ · softmax loss (δ not used)' : 'Adaptive δ · margin loss (τ not used)';
 }
-
-const T = DEFAULT_COLLAPSE_THRESHOLDS;
 
 const HYPER_BANDS: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left' }],
@@ -82,18 +83,45 @@ const RATIO_VIOLATION: SeriesChartSpec = {
     { series: 'collapse.ratio', label: 'R', color: 'blue', axis: 'y' },
     { series: 'collapse.violationRate', label: 'violation rate', color: 'orange', axis: 'y1' },
   ],
-  // Labels next to their axis: R's on the left, the violation rate's on the right.
-  thresholds: [
-    { axis: 'y', value: 1, label: 'R = 1', color: 'red' },
-    { axis: 'y', value: T.separatedRatio, label: 'separated ≥', color: 'green' },
-  ],
 };
+
+/**
+ * R's lines on the left axis (R = 1, separation at `separatedRatio`) and, once R has separated,
+ * the violation rate's warning level on the right axis: best since separation + `violationRise`
+ * (the verdict's rule), from the separation step on. Labels name their quantity and sit next to
+ * their axis.
+ */
+export function ratioThresholds(ref: CollapseReference): ThresholdSpec[] {
+  const t = ref.thresholds;
+  const out: ThresholdSpec[] = [
+    { axis: 'y', value: 1, label: 'R = 1', color: 'red' },
+    { axis: 'y', value: t.separatedRatio, label: `R separated ≥ ${formatTick(t.separatedRatio)}`, color: 'green' },
+  ];
+  if (ref.separatedStep !== null && ref.bestViolationRate !== null) {
+    const level = ref.bestViolationRate + t.violationRise;
+    if (level <= 1) {
+      out.push({
+        axis: 'y1',
+        value: level,
+        label: `violation rate warning ≥ ${formatTick(level)} (best ${formatTick(ref.bestViolationRate)} + ${formatTick(t.violationRise)})`,
+        color: 'orange',
+        from: ref.separatedStep,
+      });
+    }
+  }
+  return out;
+}
 
 const ITEM_COSINE: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
   lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
-  thresholds: [{ axis: 'y', value: T.collapsedItemCosine, label: 'collapse signature >', color: 'red' }],
 };
+
+/** The item cosine above which (with R < 1) a step shows the collapse signature. */
+function itemCosineThresholds(ref: CollapseReference): ThresholdSpec[] {
+  const v = ref.thresholds.collapsedItemCosine;
+  return [{ axis: 'y', value: v, label: `collapse signature > ${formatTick(v)}`, color: 'red' }];
+}
 
 const LOSS: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left' }],
@@ -129,13 +157,19 @@ class SeriesPanel implements ChartPanel {
     palette: Palette,
     colors: ColorResolver,
     private readonly caption?: (ctx: DrawContext) => string,
+    private readonly thresholds?: (ref: CollapseReference) => ThresholdSpec[],
   ) {
     this.chart = new SeriesChart(card.canvas, spec, display, palette, colors);
   }
 
   draw(ctx: DrawContext): void {
     if (this.caption) this.card.setSub(this.caption(ctx));
+    if (this.thresholds) this.chart.setThresholds(this.thresholds(ctx.store.collapseReference));
     this.chart.refresh(ctx.xRange);
+  }
+
+  drawnThresholds(): DrawnThreshold[] {
+    return this.chart.drawnThresholds();
   }
 
   applyTheme(p: Palette): void {
@@ -268,11 +302,13 @@ export function buildLayout(
   onToggle: (section: string, open: boolean) => void,
 ): Layout {
   const section = (id: string, title: string) => new Section(id, title, !closed.has(id), (open) => onToggle(id, open));
-  const hyper = section('hyper', 'Adaptive δ / τ');
+  // Collapse first (under the verdict badge): in a short sidebar view the verdict and R are what
+  // shows without scrolling; then δ / τ, loss and retrieval.
   const collapse = section('collapse', 'Collapse');
+  const hyper = section('hyper', 'Adaptive δ / τ');
   const loss = section('loss', 'Loss');
   const retrieval = section('retrieval', 'Retrieval');
-  const sections = [hyper, collapse, loss, retrieval];
+  const sections = [collapse, hyper, loss, retrieval];
   for (const s of sections) parent.appendChild(s.root);
 
   const card = (s: Section, id: string, caption: string, describe: string) => {
@@ -287,17 +323,17 @@ export function buildLayout(
     'Per-step distribution of the adaptive δ_ji / τ_ji over valid pairs: p05–p95 and p25–p75 bands and the median',
   );
   const histCard = card(hyper, 'hyperHist', 'Histogram, newest step', '32-bin histogram of the newest logged step over its fixed range hist.lo..hi');
+  const ratioCard = card(
+    collapse,
+    'ratio',
+    'Ratio R and violation rate',
+    'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) on the left axis: above 1 queries sit closer to their positives than items to each other, → 0 as items collapse. Violation rate = share of pairs with s(q,v) ≤ s(v,v⁻) on the right axis (0–1), with its warning level once R has separated: the best violation rate since separation + diagnostics.collapse.violationRise',
+  );
   const simCard = card(
     collapse,
     'similarity',
     's(q,v) vs s(v,v⁻)',
     'mean s(q,v) over the batch pairs and mean s(v,v⁻) over valid negatives, each with its p05–p95 band: healthy training lifts s(q,v) above s(v,v⁻); collapse pushes s(v,v⁻) towards 1',
-  );
-  const ratioCard = card(
-    collapse,
-    'ratio',
-    'Ratio R and violation rate',
-    'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)): above 1 queries sit closer to their positives than items to each other, → 0 as items collapse; violation rate = share of pairs with s(q,v) ≤ s(v,v⁻)',
   );
   const cosineCard = card(
     collapse,
@@ -313,6 +349,23 @@ export function buildLayout(
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
     new SeriesPanel(
+      'ratio',
+      collapse,
+      ratioCard,
+      RATIO_VIOLATION,
+      display,
+      palette,
+      colors,
+      (ctx) => {
+        const r = ctx.store.column('collapse.ratio').last();
+        return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (1 − mean s(q,v) ≈ 0)' : 'R: left axis · violation rate: right axis';
+      },
+      ratioThresholds,
+    ),
+    new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
+    new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors, undefined, itemCosineThresholds),
+    new VerdictBandPanel(collapse),
+    new SeriesPanel(
       'hyperBands',
       hyper,
       hyperBandsCard,
@@ -323,13 +376,6 @@ export function buildLayout(
       (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`,
     ),
     histogramPanel,
-    new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
-    new SeriesPanel('ratio', collapse, ratioCard, RATIO_VIOLATION, display, palette, colors, (ctx) => {
-      const r = ctx.store.column('collapse.ratio').last();
-      return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (1 − mean s(q,v) ≈ 0)' : '';
-    }),
-    new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors),
-    new VerdictBandPanel(collapse),
     new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
     new SeriesPanel('recall', retrieval, recallCard, RECALL, display, palette, colors),
     evalPanel,

@@ -5,12 +5,12 @@
  * chartjs-plugin-annotation line annotations.
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
-import type { AnnotationOptions } from 'chartjs-plugin-annotation';
+import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
 import type { ChartPoint } from '../data/decimatedSeries';
 import type { DisplaySeries } from '../data/displaySeries';
 import type { SeriesId } from '../data/seriesCatalog';
 import type { ColorResolver, Palette } from '../theme';
-import { axisTheme, baseLineOptions, formatTick, lineWidth } from './chartSetup';
+import { axisTheme, baseLineOptions, lineWidth } from './chartSetup';
 
 export type PaletteColor = 'red' | 'blue' | 'yellow' | 'orange' | 'green' | 'purple' | 'foreground' | 'muted';
 export type AxisId = 'y' | 'y1';
@@ -39,11 +39,29 @@ export interface AxisSpec {
   suggestedMax?: number;
 }
 
+/** A horizontal threshold line against one y axis (its label is the whole text shown). */
 export interface ThresholdSpec {
   axis: AxisId;
   value: number;
   label: string;
   color: PaletteColor;
+  /** The line starts at this step (default: the whole chart width). */
+  from?: number;
+}
+
+/** A threshold line as drawn: its axis, value, label and where it landed (for tests and the debug hook). */
+export interface DrawnThreshold {
+  axis: string;
+  /** Where that axis is drawn ("left" / "right"). */
+  axisPosition: string;
+  value: number;
+  label: string;
+  /** Pixel y of the drawn line, and the pixel its value has on its own axis and on the other axis. */
+  y: number;
+  yOnAxis: number;
+  yOnOtherAxis: number | null;
+  /** Pixel x where the line starts. */
+  x: number;
 }
 
 export interface SeriesChartSpec {
@@ -59,6 +77,9 @@ export class SeriesChart {
   private readonly seen: number[];
   /** Legend swatch of each band (a stronger colour than its faint fill). */
   private swatches: (string | undefined)[] = [];
+  private thresholds: readonly ThresholdSpec[];
+  private thresholdsKey: string;
+  private palette: Palette;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -67,6 +88,9 @@ export class SeriesChart {
     palette: Palette,
     private readonly colors: ColorResolver,
   ) {
+    this.thresholds = spec.thresholds ?? [];
+    this.thresholdsKey = JSON.stringify(this.thresholds);
+    this.palette = palette;
     const datasets: LineDataset[] = spec.lines.map((l) => ({ label: l.label, data: [], yAxisID: l.axis ?? 'y' }));
     this.chart = new Chart(canvas, { type: 'line', data: { datasets }, options: this.options(palette) });
     this.seen = spec.lines.map(() => -1);
@@ -90,8 +114,41 @@ export class SeriesChart {
     this.chart.update('none');
   }
 
+  /**
+   * Replaces the threshold lines (drawn at the next refresh); nothing happens when they are the
+   * same as the ones drawn.
+   */
+  setThresholds(thresholds: readonly ThresholdSpec[]): void {
+    const key = JSON.stringify(thresholds);
+    if (key === this.thresholdsKey) return;
+    this.thresholds = thresholds;
+    this.thresholdsKey = key;
+    (this.chart.config.options as ChartOptions<'line'>).plugins!.annotation = { annotations: this.annotations(this.palette) };
+  }
+
+  /** The threshold lines as the annotation plugin drew them. */
+  drawnThresholds(): DrawnThreshold[] {
+    return annotationPlugin.getAnnotations(this.chart).map((el) => {
+      const o = el.options as { yScaleID?: string; yMin?: number; label?: { content?: unknown } };
+      const axis = o.yScaleID ?? 'y';
+      const value = Number(o.yMin);
+      const other = Object.keys(this.chart.scales).find((id) => id !== axis && id !== 'x');
+      return {
+        axis,
+        axisPosition: String(this.chart.scales[axis].position),
+        value,
+        label: String(o.label?.content ?? ''),
+        y: el.y,
+        yOnAxis: this.chart.scales[axis].getPixelForValue(value),
+        yOnOtherAxis: other ? this.chart.scales[other].getPixelForValue(value) : null,
+        x: el.x,
+      };
+    });
+  }
+
   /** Re-colours everything for a new palette. */
   applyTheme(palette: Palette): void {
+    this.palette = palette;
     this.chart.options = this.options(palette);
     this.styleDatasets(palette);
     // A full (non-'none') update: only it refreshes the options Chart.js shares between elements.
@@ -170,17 +227,22 @@ export class SeriesChart {
 
   private annotations(p: Palette): Record<string, AnnotationOptions> {
     const out: Record<string, AnnotationOptions> = {};
-    (this.spec.thresholds ?? []).forEach((t, k) => {
+    this.thresholds.forEach((t, k) => {
       out[`threshold${k}`] = {
         type: 'line',
-        scaleID: t.axis,
-        value: t.value,
+        // Against its own y axis (yScaleID), from `from` (or the left edge) to the right edge.
+        xScaleID: 'x',
+        yScaleID: t.axis,
+        yMin: t.value,
+        yMax: t.value,
+        xMin: t.from,
         borderColor: this.colors.withAlpha(p[t.color], 0.9),
         borderWidth: 1,
         borderDash: [4, 3],
         label: {
           display: true,
-          content: `${t.label} ${formatTick(t.value)}`,
+          content: t.label,
+          // Next to its axis: left-axis lines labelled at the left, right-axis lines at the right.
           position: t.axis === 'y1' || this.spec.axes.length === 1 ? 'end' : 'start',
           backgroundColor: 'rgba(0, 0, 0, 0)',
           color: p[t.color],

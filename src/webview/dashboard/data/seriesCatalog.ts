@@ -60,7 +60,7 @@ export function hyperOf(e: StepEvent): { kind: HyperKind; dist: DistributionSumm
 
 /** A statistic of a distribution, NaN (a gap: "no values") when it summarises no values. */
 function stat(d: DistributionSummary | null | undefined, s: keyof Omit<DistributionSummary, 'hist'>): number {
-  return d && d.count > 0 ? num(d[s]) : NaN;
+  return d && d.count !== null && d.count > 0 ? num(d[s]) : NaN;
 }
 
 function hyperStat(s: 'p05' | 'p25' | 'p50' | 'p75' | 'p95'): (e: StepEvent) => number {

@@ -3,6 +3,7 @@
  * the newest step event (for its histogram and verdict). Step events themselves are not kept, so a
  * 100k-step history costs ~16 MB, not the hundreds of MB of its JSON.
  */
+import { CollapseMonitor, pickCollapseThresholds, type CollapseThresholds } from '../../../core/metrics/collapseMonitor';
 import type { CollapseState } from '../../../core/metrics/types';
 import type { StepEvent } from '../protocol';
 import { GrowableFloat64 } from './growableArray';
@@ -11,6 +12,18 @@ import { EXTRACT, RAW_SERIES, SMOOTHED_SOURCES, hyperOf, type HyperKind, type Se
 
 /** TensorBoard's default smoothing weight. */
 export const DEFAULT_SMOOTHING = 0.6;
+
+/**
+ * Where the collapse verdict's reference lines stand: the run's thresholds, the step R first
+ * reached `separatedRatio`, and the best violation rate since then (the base of the warning rule).
+ * Replayed from the logged steps with the verdict's own CollapseMonitor, so the lines are the
+ * numbers the trainer's verdict used.
+ */
+export interface CollapseReference {
+  thresholds: Readonly<CollapseThresholds>;
+  separatedStep: number | null;
+  bestViolationRate: number | null;
+}
 
 /** A run of consecutive logged steps with the same verdict state (the reason is the first step's). */
 export interface VerdictSegment {
@@ -34,6 +47,8 @@ export class StepStore {
   private smoothingWeight = DEFAULT_SMOOTHING;
   private newest: StepEvent | null = null;
   private readonly kinds = new Set<HyperKind>();
+  private thresholdsIn: Partial<CollapseThresholds> = {};
+  private monitor = new CollapseMonitor();
 
   constructor() {
     for (const id of RAW_SERIES) this.columns.set(id, new GrowableFloat64());
@@ -70,6 +85,28 @@ export class StepStore {
     return this.segments;
   }
 
+  /** The collapse verdict's reference lines after the steps held. */
+  get collapseReference(): CollapseReference {
+    return { thresholds: this.monitor.thresholds, separatedStep: this.monitor.separatedStep, bestViolationRate: this.monitor.bestViolationRate };
+  }
+
+  /**
+   * The run's collapse thresholds (its config's `diagnostics.collapse`; missing or invalid ones
+   * take the defaults). Set before appending the run's steps (a reset clears the store first).
+   */
+  setCollapseThresholds(raw: unknown): void {
+    this.thresholdsIn = pickCollapseThresholds(raw);
+    this.monitor = this.newMonitor();
+  }
+
+  private newMonitor(): CollapseMonitor {
+    try {
+      return new CollapseMonitor(this.thresholdsIn);
+    } catch {
+      return new CollapseMonitor();
+    }
+  }
+
   /** Step number of the newest step, or null. */
   lastStep(): number | null {
     return this.steps.length === 0 ? null : this.steps.last();
@@ -100,6 +137,11 @@ export class StepStore {
       } else {
         this.segments.push({ state: e.verdict.state, from: e.step, to: e.step, firstReason: e.verdict.reason, lastReason: e.verdict.reason });
       }
+      try {
+        this.monitor.track(e.diagnostics, e.step);
+      } catch {
+        // a step the monitor refuses (not after the previous one) leaves the reference as it was
+      }
       this.newest = e;
       added++;
     }
@@ -114,6 +156,7 @@ export class StepStore {
     this.kinds.clear();
     this.segments.length = 0;
     this.newest = null;
+    this.monitor = this.newMonitor();
     this.resetSmoothers();
   }
 

@@ -1,0 +1,143 @@
+/**
+ * Streaming training data benchmark: `train --steps 20` at the paper's shape (B 350, V 2^18, E 128,
+ * H 256, D 128, adaptive softmax + symmetric term; the config defaults) on generated JSONL files of
+ * 1M, 3M (and 10M) pairs (bench/makeTrainData.ts: the bundled example, ≈ 420 bytes a pair) and on
+ * the bundled example itself. Every size is trained twice through the CLI (dist/cli.js, which forks
+ * the background trainer): first with no line index (it is built: one pass over the file), then
+ * with the cached index. Prints pairs, file size, wall time, time to the first step (from the start
+ * of the CLI to step 1's event time), and the peak RSS of the trainer process (VmHWM, polled from
+ * /proc every 100 ms) and of the CLI + trainer together.
+ *   npm run bench:data [-- --sizes 1e6,3e6,1e7 --dir /tmp --keep]
+ * Needs `npm run build`. Checks the free space of --dir first; deletes the files afterwards.
+ */
+import { spawn } from 'node:child_process';
+import { statfsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeTrainData } from './makeTrainData';
+import { indexCacheFiles } from '../src/core/data/lineIndex';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const EXAMPLE = path.join(ROOT, 'examples/shop/data/train.jsonl');
+const BYTES_PER_PAIR = 450;
+
+/** Peak resident set (VmHWM, bytes) of a process, or 0 when it is gone. */
+function vmHwm(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Direct children of a process (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+interface RunResult {
+  wallS: number;
+  firstStepS: number | null;
+  trainerPeak: number;
+  totalPeak: number;
+  log: string;
+}
+
+/** Runs `train <config> --steps 20 --out <runs>` and measures it. */
+async function trainOnce(config: string, runs: string): Promise<RunResult> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [CLI, 'train', config, '--steps', '20', '--out', runs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const peaks = new Map<number, number>();
+  const poll = setInterval(() => {
+    const pids = [child.pid!, ...childrenOf(child.pid!)];
+    for (const pid of pids) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, vmHwm(pid)));
+  }, 100);
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+  clearInterval(poll);
+  const wallS = (Date.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`train exited with ${code}:\n${log}`);
+  const runDir = readdirSync(runs).map((d) => path.join(runs, d))[0];
+  const step1 = readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; step?: number; time?: string })
+    .find((e) => e.type === 'step' && e.step === 1);
+  const firstStepS = step1?.time ? (Date.parse(step1.time) - t0) / 1000 : null;
+  const trainerPeak = Math.max(0, ...[...peaks.entries()].filter(([pid]) => pid !== child.pid).map(([, v]) => v));
+  const totalPeak = [...peaks.values()].reduce((a, b) => a + b, 0);
+  return { wallS, firstStepS, trainerPeak, totalPeak, log };
+}
+
+const gb = (b: number) => (b < 1e9 ? `${(b / 1e6).toFixed(0)} MB` : `${(b / 1e9).toFixed(2)} GB`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { sizes: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' } } });
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build first');
+  const sizes = (values.sizes ?? '1e6,3e6').split(',').map(Number);
+  const dir = mkdtempSync(path.join(values.dir ?? os.tmpdir(), 'rlens-data-bench-'));
+  const fs0 = statfsSync(dir);
+  const free = fs0.bavail * fs0.bsize;
+  const need = Math.max(...sizes) * BYTES_PER_PAIR * 1.2;
+  if (need > free) throw new Error(`${dir}: ${gb(free)} free, the largest file needs ~${gb(need)}`);
+  console.log(
+    `data bench in ${dir} (${gb(free)} free), ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  const rows: string[] = [];
+  const cases: { label: string; pairs: number | null; make: () => Promise<string> }[] = [
+    { label: 'bundled example', pairs: null, make: async () => EXAMPLE },
+    ...sizes.map((n) => ({ label: `${n / 1e6}M`, pairs: n, make: async () => (await makeTrainData(n, path.join(dir, `train-${n}.jsonl`)))[0] })),
+  ];
+  try {
+    for (const c of cases) {
+      const tg = Date.now();
+      const file = await c.make();
+      const genS = (Date.now() - tg) / 1000;
+      for (const cache of indexCacheFiles(file)) rmSync(cache, { force: true });
+      const pairs =
+        c.pairs ??
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim()).length;
+      const config = path.join(dir, `bench-${pairs}.rlens.json`);
+      writeFileSync(config, JSON.stringify({ name: `data-bench-${pairs}`, data: { train: file }, training: { logEvery: 1, checkpointEvery: 1000 } }, null, 2));
+      const size = statSync(file).size;
+      for (const pass of ['index built', 'index cached'] as const) {
+        const runs = mkdtempSync(path.join(dir, 'runs-'));
+        const r = await trainOnce(config, runs);
+        rmSync(runs, { recursive: true, force: true });
+        const row = `| ${pairs.toLocaleString('en')} | ${gb(size)} | ${pass} | ${r.wallS.toFixed(1)} s | ${r.firstStepS === null ? '–' : r.firstStepS.toFixed(1) + ' s'} | ${gb(r.trainerPeak)} | ${gb(r.totalPeak)} |`;
+        rows.push(row);
+        console.log(`${c.label}${c.pairs ? ` (generated in ${genS.toFixed(0)} s)` : ''}: ${row}`);
+      }
+      if (c.pairs !== null && !values.keep) {
+        rmSync(file, { force: true });
+        for (const cache of indexCacheFiles(file)) rmSync(cache, { force: true });
+      }
+    }
+  } finally {
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    '\n| training pairs (JSONL) | file | line index | wall time of `train --steps 20` | first step | peak RSS (trainer) | peak RSS (CLI + trainer) |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

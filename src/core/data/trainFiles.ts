@@ -1,0 +1,69 @@
+/**
+ * The files of a data path that may name several: `data.train` is a file, a glob
+ * (`shards/part-*.jsonl.gz`) or a list of files and globs (shards), read in that order — a glob's
+ * matches sorted by name with numbers compared as numbers (part-2 before part-10).
+ */
+import { existsSync } from 'node:fs';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import type { DataFormat } from './types';
+import { DataError } from './errors';
+import { labelSuffix, requireFile, resolveDataPath } from './dataPath';
+import { INDEX_SUFFIX } from './lineIndex';
+
+/** One data file of a (possibly sharded) data path and the pair format its lines are read in. */
+export interface DataFile {
+  /** Absolute path. */
+  file: string;
+  format: 'jsonl' | 'tsv';
+}
+
+/** The list form of a data path as written in a config. */
+export function dataPathList(path: string | readonly string[]): string[] {
+  return typeof path === 'string' ? [path] : [...path];
+}
+
+/** "a.jsonl" for one entry, "a.jsonl + 2 more" for a list: how messages name a data path. */
+export function describeDataPath(path: string | readonly string[], baseDir?: string): string {
+  const list = dataPathList(path).map((p) => resolveDataPath(p, baseDir));
+  return list.length === 1 ? list[0] : `${list[0]} + ${list.length - 1} more`;
+}
+
+/** The pair format of one file: `format` when given, else by extension (`.tsv`, `.tsv.gz` → tsv; anything else jsonl). */
+export function fileFormat(file: string, format: DataFormat): 'jsonl' | 'tsv' {
+  if (format === 'jsonl' || format === 'tsv') return format;
+  return /\.tsv(\.gz)?$/i.test(file) ? 'tsv' : 'jsonl';
+}
+
+/**
+ * True when a data path entry is a glob pattern rather than a file name: it has glob syntax and no
+ * file or folder of that exact name exists (so `data/[2024] logs.jsonl` stays a file name).
+ */
+export function isGlob(entry: string, baseDir?: string): boolean {
+  return isDynamicPattern(entry.replace(/\\/g, '/')) && !existsSync(resolveDataPath(entry, baseDir));
+}
+
+/**
+ * The data files of a data path (one entry or a list), in reading order, each checked to exist and
+ * to be a file. A glob matching nothing, a missing file and a folder are DataErrors naming the
+ * entry; index caches (`*.rlens-index`) never match a glob.
+ */
+export async function resolveDataFiles(path: string | readonly string[], opts: { baseDir?: string; format?: DataFormat; label?: string }): Promise<DataFile[]> {
+  const format = opts.format ?? 'auto';
+  const files: string[] = [];
+  const entries = dataPathList(path);
+  if (entries.length === 0) throw new DataError(`no data files given${labelSuffix(opts.label)}`, opts.baseDir ?? process.cwd());
+  for (const entry of entries) {
+    const abs = resolveDataPath(entry, opts.baseDir);
+    if (!isGlob(entry, opts.baseDir)) {
+      await requireFile(abs, opts.label);
+      files.push(abs);
+      continue;
+    }
+    const matches = (await glob(abs.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false }))
+      .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith('.tmp'))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    if (matches.length === 0) throw new DataError(`no file matches ${abs}${labelSuffix(opts.label)}`, abs);
+    files.push(...matches.map((f) => resolveDataPath(f)));
+  }
+  return files.map((file) => ({ file, format: fileFormat(file, format) }));
+}

@@ -1,0 +1,247 @@
+/**
+ * What a sweep's runs say, computed from sweep.json's per-run results: the points of the sensitivity
+ * picture (mean ± std over seeds per swept value, the adaptive reference, BM25) and the ablation table
+ * (one row per variant, the best value of each column marked, whoever it belongs to).
+ */
+import { VARIANT_LABELS } from './sweepPlan';
+import {
+  ABLATION_VARIANTS,
+  SWEEP_FORMAT_VERSION,
+  type AblationFile,
+  type AblationRow,
+  type MeanStd,
+  type SweepFile,
+  type SweepRun,
+  type SweepRunResult,
+  type SweepSummary,
+} from './sweepFile';
+
+/** mean and sample standard deviation (n − 1; null below 2 values) of finite values. */
+export function meanStd(values: number[]): MeanStd {
+  const v = values.filter((x) => Number.isFinite(x));
+  const n = v.length;
+  if (n === 0) return { n: 0, mean: null, std: null, values: [] };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  const std = n < 2 ? null : Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  return { n, mean, std, values: v };
+}
+
+/** The value of `metric` in a result; null when it was not measured. */
+export function metricOf(r: SweepRunResult | null, metric: string): number | null {
+  const v = r?.metrics[metric];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+const completedValues = (runs: SweepRun[], pick: (r: SweepRunResult) => number | null): number[] =>
+  runs
+    .filter((r) => r.status === 'completed' && r.result)
+    .sort((a, b) => a.seed - b.seed)
+    .map((r) => pick(r.result as SweepRunResult))
+    .filter((x): x is number => x !== null);
+
+/** The summary of sweep.json from its runs. */
+export function summarizeSweep(file: Pick<SweepFile, 'values' | 'metric' | 'runs'>): SweepSummary {
+  const metric = file.metric;
+  const points = file.values.map((value) => ({
+    value,
+    ...meanStd(
+      completedValues(
+        file.runs.filter((r) => !r.reference && r.variant === null && r.value === value),
+        (res) => metricOf(res, metric),
+      ),
+    ),
+  }));
+  const refRuns = file.runs.filter((r) => r.reference);
+  const reference = refRuns.length > 0 ? meanStd(completedValues(refRuns, (res) => metricOf(res, metric))) : null;
+  const bm25Values = completedValues(file.runs, (res) => {
+    const v = res.bm25?.[metric];
+    return typeof v === 'number' ? v : null;
+  });
+  const counts: Record<string, number> = {};
+  for (const r of file.runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  let bestValue: number | null = null;
+  let bestMean = -Infinity;
+  for (const p of points) {
+    if (p.mean !== null && p.mean > bestMean) {
+      bestMean = p.mean;
+      bestValue = p.value;
+    }
+  }
+  return { metric, points, reference, bm25: bm25Values.length > 0 ? meanStd(bm25Values) : null, bestValue, counts };
+}
+
+/** Columns of the ablation table, and whether lower is better. */
+export const ABLATION_COLUMNS: { key: string; head: string; lowerIsBetter: boolean; percent: boolean }[] = [
+  { key: 'recall@1', head: 'R@1', lowerIsBetter: false, percent: true },
+  { key: 'recall@5', head: 'R@5', lowerIsBetter: false, percent: true },
+  { key: 'recall@10', head: 'R@10', lowerIsBetter: false, percent: true },
+  { key: 'mrr@10', head: 'MRR@10', lowerIsBetter: false, percent: true },
+  { key: 'ndcg@10', head: 'nDCG@10', lowerIsBetter: false, percent: true },
+  { key: 'ratio', head: 'R (final)', lowerIsBetter: false, percent: false },
+  { key: 'violationRate', head: 'violations', lowerIsBetter: true, percent: true },
+  { key: 'itemCosine', head: 'item cos', lowerIsBetter: true, percent: false },
+  { key: 'trainingMs', head: 'train s', lowerIsBetter: true, percent: false },
+];
+
+function columnValue(res: SweepRunResult, key: string): number | null {
+  if (key === 'ratio' || key === 'violationRate' || key === 'itemCosine' || key === 'trainingMs') return res[key];
+  return metricOf(res, key);
+}
+
+/** The ablation table from sweep.json's runs. */
+export function ablationTable(file: SweepFile): AblationFile {
+  const rows: AblationRow[] = [];
+  for (const variant of ABLATION_VARIANTS) {
+    const runs = file.runs.filter((r) => r.variant === variant).sort((a, b) => a.seed - b.seed);
+    if (runs.length === 0) continue;
+    const done = runs.filter((r) => r.status === 'completed' && r.result);
+    const columns: Record<string, MeanStd> = {};
+    for (const c of ABLATION_COLUMNS) columns[c.key] = meanStd(completedValues(runs, (res) => columnValue(res, c.key)));
+    rows.push({
+      variant,
+      label: VARIANT_LABELS[variant],
+      completed: done.length,
+      planned: runs.length,
+      columns,
+      verdicts: done.map((r) => (r.result as SweepRunResult).verdict),
+      runDirs: done.map((r) => r.runDir ?? ''),
+    });
+  }
+  const best: Record<string, string> = {};
+  for (const c of ABLATION_COLUMNS) {
+    let pick: { variant: string; mean: number } | null = null;
+    for (const row of rows) {
+      const m = row.columns[c.key]?.mean;
+      if (m === null || m === undefined) continue;
+      if (!pick || (c.lowerIsBetter ? m < pick.mean : m > pick.mean)) pick = { variant: row.variant, mean: m };
+    }
+    if (pick) best[c.key] = pick.variant;
+  }
+  const sources = new Set(file.runs.filter((r) => r.result).map((r) => (r.result as SweepRunResult).source));
+  return {
+    version: SWEEP_FORMAT_VERSION,
+    configPath: file.configPath,
+    seeds: file.seeds,
+    steps: file.steps,
+    source: sources.size === 1 ? [...sources][0] : sources.size === 0 ? 'in-batch' : 'mixed',
+    columns: ABLATION_COLUMNS.map((c) => c.key),
+    best,
+    rows,
+    code: file.code,
+  };
+}
+
+/** "41.2 ± 1.3" (percent columns), "1.234 ± 0.020", "12.3" (seconds), "–" when not measured. */
+export function formatCell(m: MeanStd | undefined, key: string): string {
+  if (!m || m.mean === null) return '–';
+  const col = ABLATION_COLUMNS.find((c) => c.key === key);
+  const scale = key === 'trainingMs' ? 1 / 1000 : col?.percent ? 100 : 1;
+  const digits = key === 'trainingMs' || col?.percent ? 1 : 3;
+  const mean = (m.mean * scale).toFixed(digits);
+  return m.std === null ? mean : `${mean} ± ${(m.std * scale).toFixed(digits)}`;
+}
+
+/** Verdicts of a row: "healthy ×3", or "healthy ×2, collapsed ×1". */
+export function formatVerdicts(verdicts: string[]): string {
+  if (verdicts.length === 0) return '–';
+  const counts = new Map<string, number>();
+  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${v} ×${n}`).join(', ');
+}
+
+/** The ablation table as rows of cells (header first); the best value of each column is marked with `mark`. */
+export function ablationCells(t: AblationFile, mark: (cell: string) => string): string[][] {
+  const head = ['variant', ...ABLATION_COLUMNS.map((c) => c.head), 'verdict', 'runs'];
+  const body = t.rows.map((row) => [
+    row.label,
+    ...ABLATION_COLUMNS.map((c) => {
+      const cell = formatCell(row.columns[c.key], c.key);
+      return t.best[c.key] === row.variant && cell !== '–' ? mark(cell) : cell;
+    }),
+    formatVerdicts(row.verdicts),
+    `${row.completed}/${row.planned}`,
+  ]);
+  return [head, ...body];
+}
+
+/** Plain-text notes under the table: metric source, best adaptive vs best fixed in recall@10 (honestly, either way). */
+export function ablationNotes(t: AblationFile): string[] {
+  const notes = [
+    t.source === 'corpus'
+      ? 'Retrieval metrics: exact search over the corpus (data.test), in percent.'
+      : t.source === 'in-batch'
+        ? 'No test data: recall is in-batch recall of the last logged step (MRR@10 and nDCG@10 need a corpus), in percent.'
+        : 'Rows mix corpus and in-batch recall (some runs had no evaluation).',
+    `Mean ± sample std over seeds ${t.seeds.join(', ')}; the best value of each column is marked. R (final), violations and item cos are from the last logged step; violations and item cos: lower is better.`,
+  ];
+  for (const family of ['margin', 'softmax'] as const) {
+    const fixed = t.rows.find((r) => r.variant === `${family}-fixed`)?.columns['recall@10']?.mean ?? null;
+    const adaptive = t.rows
+      .filter((r) => r.variant.startsWith(`${family}-adaptive`))
+      .map((r) => ({ label: r.label, mean: r.columns['recall@10']?.mean ?? null }))
+      .filter((r): r is { label: string; mean: number } => r.mean !== null)
+      .sort((a, b) => b.mean - a.mean)[0];
+    if (fixed === null || !adaptive) continue;
+    const diff = (100 * (adaptive.mean - fixed)).toFixed(1);
+    notes.push(
+      adaptive.mean > fixed
+        ? `${family}: the best adaptive variant (${adaptive.label}) beats the fixed one by ${diff} points of recall@10.`
+        : `${family}: the adaptive variants do NOT beat the fixed one: the best (${adaptive.label}) is ${diff} points of recall@10 from it.`,
+    );
+  }
+  return notes;
+}
+
+/** ablation.md: a Markdown table (best values in bold) and its notes. */
+export function ablationMarkdown(t: AblationFile): string {
+  const [head, ...body] = ablationCells(t, (c) => `**${c}**`);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    `# Ablation of ${t.configPath}`,
+    '',
+    `Steps: ${t.steps ?? 'as configured'} · seeds: ${t.seeds.join(', ')} · Retrieval Lens ${t.code.retrievalLens}${t.code.gitCommit ? ` (git ${t.code.gitCommit})` : ''}`,
+    '',
+    line(head),
+    line(head.map((_, i) => (i === 0 || i >= head.length - 2 ? '---' : '---:'))),
+    ...body.map(line),
+    '',
+    ...ablationNotes(t).map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+}
+
+/** The ablation table for a terminal: aligned columns, best values marked with `*`. */
+export function ablationText(t: AblationFile): string {
+  const rows = ablationCells(t, (c) => `*${c}`);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const out = rows.map((r) => r.map((c, i) => (i === 0 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return [...out, '', ...ablationNotes(t).map((n) => `* ${n.replace(/^Mean/, 'mean')}`)].join('\n');
+}
+
+/** The sweep summary for a terminal / output channel. */
+export function sweepSummaryText(file: Pick<SweepFile, 'param' | 'metric' | 'summary'>): string {
+  const s = file.summary;
+  const fmt = (m: MeanStd | null) =>
+    m && m.mean !== null ? `${(100 * m.mean).toFixed(1)}${m.std !== null ? ` ± ${(100 * m.std).toFixed(1)}` : ''} (n=${m.n})` : '–';
+  const lines = [`${file.metric} (%) against ${file.param ?? 'value'}:`];
+  for (const p of s.points)
+    lines.push(`  ${String(p.value).padEnd(12)} ${fmt(p)}${p.value === s.bestValue ? (s.reference ? '  ← best fixed value' : '  ← best') : ''}`);
+  if (s.reference) lines.push(`  ${'adaptive'.padEnd(12)} ${fmt(s.reference)}  (reference)`);
+  if (s.bm25) lines.push(`  ${'BM25'.padEnd(12)} ${fmt(s.bm25)}`);
+  const best = s.points.find((p) => p.value === s.bestValue);
+  if (s.reference?.mean != null && best?.mean != null) {
+    const d = (100 * (s.reference.mean - best.mean)).toFixed(1);
+    lines.push(
+      s.reference.mean >= best.mean
+        ? `the adaptive loss matches or beats the best fixed value (${best.value}) by ${d} points`
+        : `the adaptive loss does NOT beat the best fixed value (${best.value}): ${d} points`,
+    );
+  }
+  lines.push(
+    `runs: ${Object.entries(s.counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,139 @@
+/**
+ * End-to-end, in a real VS Code: two runs of the workspace's experiment (trained and evaluated here: adaptive
+ * softmax and fixed margin δ 0.3) are selected together in the Runs tree (Ctrl+click) and compared from the
+ * context menu's "Compare Selected Runs": the comparison panel shows the config keys that differ and both
+ * runs' curves (read through the webview's debug hook, checked against events.jsonl), and a click on a
+ * failing query of the diff opens the test data at that query's line.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Frame } from 'playwright-core';
+import { initBackend } from '../../src/core/backend';
+import { parseConfigText } from '../../src/core/config';
+import { evaluateRun } from '../../src/core/eval/evaluateRun';
+import { diffRunFailures } from '../../src/core/experiments/failureDiff';
+import { readEvents } from '../../src/core/runs/eventLog';
+import { runTraining } from '../../src/core/training/trainLoop';
+import { startCodeServer, type CodeServer } from './support/codeServer';
+import { makeWorkspace, smallShopConfig, type E2EWorkspace } from './support/e2eWorkspace';
+import { ensureVsix } from './support/extensionPackage';
+import { activityItem, cursorPosition, EXTENSION_ID, openWorkbench, treeRow, waitFor, type Workbench } from './support/workbench';
+
+let ws: E2EWorkspace;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+const runDirs: string[] = [];
+
+before(async () => {
+  const vsix = ensureVsix();
+  ws = makeWorkspace({ prefix: 'rlens-e2e-compare-' });
+  // Two short runs of the workspace's config (as if trained earlier), each evaluated with an exact index.
+  const backend = await initBackend('wasm');
+  const base = smallShopConfig()
+    .replace('"steps": 200000', '"steps": 30')
+    .replace('"backend": "wasm"', '"evaluation": { "index": { "type": "Flat" } },\n  "backend": "wasm"');
+  const margin = base
+    .replace('"name": "e2e-shop"', '"name": "e2e-margin"')
+    .replace('"type": "softmax",\n    "adaptive": true', '"type": "margin",\n    "adaptive": false, "margin": 0.3');
+  assert.notEqual(margin, base);
+  for (const text of [base, margin]) {
+    const { runDir } = await runTraining({ loaded: parseConfigText(text, ws.config), backend, runsRoot: ws.runs });
+    await evaluateRun({ runDir });
+    runDirs.push(runDir);
+  }
+  server = await startCodeServer({ vsix, workspace: ws.dir });
+  wb = await openWorkbench(server.url, ws.dir, { prefix: 'compare', expectFile: 'shop.rlens.json' });
+});
+
+after(async () => {
+  await wb?.shot('zz-last').catch(() => undefined);
+  await wb?.close();
+  await server?.stop();
+  ws?.dispose();
+});
+
+/** The frame of the Experiments webview (the one holding #rlens-experiments). */
+async function experimentsFrame(page: Workbench['page']): Promise<Frame> {
+  return waitFor(
+    'the comparison panel',
+    async () => {
+      for (const f of page.frames())
+        if (f.url().includes(EXTENSION_ID) || f.parentFrame()?.url().includes(EXTENSION_ID))
+          if (await f.$('#rlens-experiments [data-role="config"]').catch(() => null)) return f;
+      return null;
+    },
+    (f) => f !== null,
+    60_000,
+  ) as Promise<Frame>;
+}
+
+test('Compare Selected Runs: differing config keys, both runs’ curves, and a failing query opens its data line', async () => {
+  const { page } = wb!;
+  await activityItem(page).waitFor({ timeout: 60_000 });
+  await activityItem(page).click();
+  const rowA = treeRow(page, 'Runs', 'e2e-shop').first();
+  const rowB = treeRow(page, 'Runs', 'e2e-margin').first();
+  await rowA.waitFor({ timeout: 60_000 });
+  await rowB.waitFor({ timeout: 60_000 });
+  await rowA.click();
+  await rowB.click({ modifiers: ['Control'] });
+  // The context menu's item: a click that did not reach it (the menu was still being laid out) leaves the
+  // menu open, and is made again; one that did closes the menu (the command runs once per closing click).
+  for (let attempt = 1; ; attempt++) {
+    if (!(await page.locator('.context-view .monaco-menu').isVisible())) await rowB.click({ button: 'right' });
+    await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).first().click({ timeout: 20_000 });
+    try {
+      await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden', timeout: 5_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 5) throw new Error(`the context menu stayed open after ${attempt} clicks on "Compare Selected Runs"`, { cause: e });
+    }
+  }
+  const frame = await experimentsFrame(page);
+  await wb!.shot('1-compare');
+
+  // The config keys that differ, each run's value in the order of the runs compared.
+  const rows = await frame.$$eval('[data-role="config"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const byKey = new Map(rows.map((r) => [r[0], r.slice(1)]));
+  const order = await frame.$$eval('[data-role="runs"] li .link', (as) => as.map((a) => a.textContent));
+  const shopFirst = order[0] === 'e2e-shop';
+  const pairOf = (a: string, b: string) => (shopFirst ? [a, b] : [b, a]);
+  assert.deepEqual(byKey.get('name'), pairOf('e2e-shop', 'e2e-margin'));
+  assert.deepEqual(byKey.get('loss.type'), pairOf('softmax', 'margin'));
+  assert.deepEqual(byKey.get('loss.margin'), pairOf('0.1', '0.3'));
+
+  // Both runs' curves: the R chart holds each run's logged R values.
+  const charts = (await frame.evaluate(() => window.__rlensExperiments!.compareCharts())) as Record<
+    string,
+    { lines: { run: number; points: { x: number; y: number | null }[] }[] }
+  >;
+  const dirs = shopFirst ? runDirs : [...runDirs].reverse();
+  dirs.forEach((dir, r) => {
+    const steps = readEvents(path.join(dir, 'events.jsonl')).events.flatMap((e) => (e.type === 'step' ? [e] : []));
+    assert.deepEqual(
+      charts.ratio.lines.find((l) => l.run === r)!.points,
+      steps.map((e) => ({ x: e.step, y: e.diagnostics.collapse.ratio })),
+    );
+  });
+
+  // A failing query of the diff opens the test data at its line.
+  const diff = diffRunFailures(dirs);
+  assert.ok(diff.rows.length > 0);
+  const row = diff.rows[0];
+  await frame.locator(`[data-role="failures"] tr[data-query="${row.queryId}"] button.link`).click();
+  await waitFor(
+    'the cursor on the query line',
+    () => cursorPosition(page),
+    (p) => p?.line === row.line,
+    30_000,
+  );
+  await page.locator('.tabs-container .tab.active', { hasText: 'test.jsonl' }).first().waitFor({ timeout: 10_000 });
+  assert.ok(fs.readFileSync(row.file, 'utf8').split('\n')[row.line - 1].includes(row.queryId));
+  await wb!.shot('2-failure-opened');
+  assert.deepEqual(
+    wb!.errors.filter((e) => /experiments|rlens/i.test(e)),
+    [],
+  );
+});

@@ -1,0 +1,134 @@
+/**
+ * End-to-end, in a real VS Code (code-server): a sweep started from the "Sweep…" CodeLens above
+ * `loss.alpha` — the quick pick, the editable values — runs its trainer processes from the extension
+ * host, and its points appear in sweep.json (each the recall@10 of its run folder's evaluation) and in
+ * the sweep result (the sweep view when `retrievalLens.showSweep` exists, else the "Retrieval Lens
+ * Sweeps" output). Every wait is on a state.
+ *
+ *   node --import tsx --test test/e2e/sweep.test.ts
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { EvalMetricsFile } from '../../src/core/eval/types';
+import type { SweepFile } from '../../src/core/experiments/sweepFile';
+import { startCodeServer, type CodeServer } from './support/codeServer';
+import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
+import { ensureVsix } from './support/extensionPackage';
+import { activityItem, codeLens, focusWorkbench, openWorkbench, quickOpen, waitFor, type Workbench } from './support/workbench';
+
+let ws: E2EWorkspace;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+
+/** A config with `alpha` written (the lens goes above it), few steps, a Flat index and no BM25: each run takes seconds. */
+const CONFIG = `{
+  "name": "e2e-sweep",
+  "data": { "train": "data/train.jsonl", "test": "data/test.jsonl", "corpus": "data/corpus.jsonl" },
+  "model": { "vocabBuckets": 4096, "embeddingDim": 16, "hiddenDim": 32, "outputDim": 16 },
+  "loss": {
+    "type": "softmax",
+    "adaptive": true,
+    "alpha": 0.5
+  },
+  "training": { "batchSize": 32, "learningRate": 0.01, "steps": 12, "logEvery": 4, "checkpointEvery": 1000 },
+  "evaluation": { "index": { "type": "Flat" }, "lexicalBaseline": false },
+  "backend": "wasm"
+}
+`;
+
+before(async () => {
+  const vsix = ensureVsix();
+  ws = makeWorkspace({ prefix: 'rlens-e2e-sweep-' });
+  fs.writeFileSync(ws.config, CONFIG);
+  server = await startCodeServer({ vsix, workspace: ws.dir });
+  wb = await openWorkbench(server.url, ws.dir, { prefix: 'sweep', expectFile: 'shop.rlens.json' });
+});
+
+after(async () => {
+  await wb?.shot('zz-last').catch(() => undefined);
+  await wb?.close();
+  await server?.stop();
+  ws?.dispose();
+});
+
+/** The only sweep folder's sweep.json, or null before it exists. */
+function sweepFile(): SweepFile | null {
+  const root = path.join(ws.dir, 'sweeps');
+  if (!fs.existsSync(root)) return null;
+  const dirs = fs.readdirSync(root);
+  assert.ok(dirs.length <= 1, `one sweep folder: ${dirs.join(', ')}`);
+  const file = dirs.length === 1 ? path.join(root, dirs[0], 'sweep.json') : null;
+  return file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SweepFile) : null;
+}
+
+test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t) => {
+  const { page } = wb!;
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+
+  await t.test('the lens above alpha opens the quick pick; edited values start the sweep', async () => {
+    await activityItem(page).waitFor({ timeout: 60_000 });
+    await quickOpen(page, 'shop.rlens.json');
+    const lens = codeLens(page, 'Sweep…').first();
+    await lens.waitFor({ timeout: 60_000 });
+    await lens.locator('a', { hasText: 'Sweep…' }).first().click();
+    await widget.locator('.monaco-list-row', { hasText: 'Edit the values' }).first().waitFor({ timeout: 20_000 });
+    assert.ok(await widget.locator('.monaco-list-row', { hasText: 'Default values: 0.1, 0.3, 0.5, 0.7, 0.9' }).count(), 'the defaults of α are offered');
+    await input.fill('Edit the values');
+    await widget.locator('.monaco-list-row', { hasText: 'Edit the values' }).first().waitFor();
+    await input.press('Enter');
+    // The input box replaces the list, pre-filled with the defaults (editable).
+    await waitFor(
+      'the values input box with the defaults',
+      () => input.inputValue(),
+      (v) => v === '0.1, 0.3, 0.5, 0.7, 0.9',
+      20_000,
+    );
+    await input.fill('0.3, 0.7');
+    await input.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: 20_000 });
+    const started = await waitFor(
+      'sweep.json',
+      async () => sweepFile(),
+      (f) => f !== null,
+      60_000,
+    );
+    assert.equal(started!.param, 'loss.alpha');
+    assert.deepEqual(started!.values, [0.3, 0.7]);
+    await wb!.shot('started');
+  });
+
+  await t.test('the points appear in sweep.json, each the recall@10 of its run folder', async () => {
+    const done = await waitFor(
+      'both points of the sweep',
+      async () => sweepFile(),
+      (f) => f !== null && f.summary.points.every((p) => p.n === 1) && f.state === 'finished',
+      400_000,
+      1000,
+    );
+    for (const [i, p] of done!.summary.points.entries()) {
+      const run = done!.runs[i];
+      const runDir = path.resolve(path.join(ws.dir, 'sweeps', fs.readdirSync(path.join(ws.dir, 'sweeps'))[0]), run.runDir!);
+      assert.equal(path.dirname(runDir), ws.runs, "the sweep's runs are under the config's runsDir (the Runs tree lists them)");
+      const evals = (JSON.parse(fs.readFileSync(path.join(runDir, 'eval', 'metrics.json'), 'utf8')) as EvalMetricsFile).evaluations;
+      assert.equal(p.mean, evals[evals.length - 1].exact['recall@10'], `point ${p.value}`);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).loss.alpha, p.value);
+    }
+  });
+
+  await t.test('the result is shown: the sweep view, or the summary in the "Retrieval Lens Sweeps" output', async () => {
+    await focusWorkbench(page);
+    const shown = await waitFor(
+      'the sweep result',
+      async () =>
+        (await page.locator('.tab', { hasText: /sweep/i }).count()) +
+        (await page.locator('.output-view, .panel', { hasText: 'recall@10 (%) against loss.alpha' }).count()),
+      (n) => n > 0,
+      60_000,
+    );
+    assert.ok(shown > 0);
+    await wb!.shot('result');
+  });
+});
