@@ -9,8 +9,8 @@
  * When a python3 with torch is found (`python3`, else /usr/bin/python3 — Debian's python3-torch), the
  * same model and step in PyTorch on CPU (bench/torch_step.py) with the ratio.
  * Then the PyTorch trainer's own step (package retrieval_lens, trainer.kind "torchrun"), from its module
- * `retrieval_lens.bench_step` (`--batch B --steps N`, one JSON line `{"ms_per_step": [...], "peak_rss_mb"}`
- * on stdout, from rank 0): 1 process with B 350, and 2 processes under torch.distributed.run (gloo)
+ * `retrieval_lens.bench_step` (`--batch B --steps N`, one JSON line `{"msPerStep": [...], "median", "peakRssMb", …}`
+ * on stdout, from rank 0): 1 process with B 350, and 2 processes under `python -m retrieval_lens.launch` (gloo)
  * with 175 per rank (the all-gathered in-batch negatives make the paper's 350) and with 350 per rank
  * (gathered 700). Skipped, saying so, when the module is not there.
  *   npm run bench:train [-- --steps 30 --backends wasm,cpu --ids uniform,zipf --threads 1,2 --repeat 3 --parts tfjs,torch-step,torch-trainer]
@@ -272,15 +272,17 @@ function torchStep(kinds: IdKind[], steps: number, rows: RunResult[]): void {
   }
 }
 
-/** What `retrieval_lens.bench_step` prints (rank 0). */
+/** What `retrieval_lens.bench_step` prints (rank 0; python/retrieval_lens/bench_step.py). */
 interface BenchStepResult {
-  ms_per_step: number[];
-  peak_rss_mb: number;
+  msPerStep: number[];
+  median: number;
+  /** Rank 0's peak resident set, MiB. */
+  peakRssMb: number;
 }
 
 /**
  * The PyTorch trainer's step at the paper's shape through its package (python/retrieval_lens): 1
- * process, then 2 processes under torch.distributed.run, the way trainer.kind "torchrun" runs it.
+ * process, then 2 processes under `python -m retrieval_lens.launch`, the way trainer.kind "torchrun" runs it.
  */
 async function torchTrainerStep(steps: number, rows: RunResult[]): Promise<void> {
   const py = await resolvePython(undefined);
@@ -322,16 +324,16 @@ async function torchTrainerStep(steps: number, rows: RunResult[]): Promise<void>
     } catch {
       res = undefined;
     }
-    if (!res || !Array.isArray(res.ms_per_step) || res.ms_per_step.length === 0) {
+    if (!res || !Array.isArray(res.msPerStep) || res.msPerStep.length === 0) {
       const lines = (r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n');
       console.log(`pytorch trainer ${run.label} → failed (exit ${r.status}): ${lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1]}`);
       continue;
     }
-    const ms = median(res.ms_per_step);
+    const ms = res.median;
     const gathered = run.nproc * run.batch;
     console.log(
-      `pytorch trainer ${run.label.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms/step (min ${Math.min(...res.ms_per_step).toFixed(0)})` +
-        `  ${((gathered * 1000) / ms).toFixed(0).padStart(5)} ex/s  peak RSS ${(res.peak_rss_mb / 1024).toFixed(2)} GB per process  (${res.ms_per_step.length} steps, ${py})`,
+      `pytorch trainer ${run.label.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms/step (min ${Math.min(...res.msPerStep).toFixed(0)})` +
+        `  ${((gathered * 1000) / ms).toFixed(0).padStart(5)} ex/s  peak RSS ${(res.peakRssMb / 1024).toFixed(2)} GB per process  (${res.msPerStep.length} steps, ${py})`,
     );
     if (gathered === SHAPE.B) {
       for (const t of rows.filter((x) => x.ids === 'uniform'))

@@ -1,6 +1,6 @@
 /**
  * A run written by a trainer on another machine into a shared or synced runs folder: a separate
- * process (the stand-in PyTorch trainer, test/fixtures/torchrun/fake_torchrun_trainer.py, with
+ * process (the stand-in PyTorch trainer, test/fixtures/torchrun/stand_in_trainer.py, with
  * meta.json host "gpu-node-7" and no pid, as a job on a cluster node writes it) adds one step at a
  * time, and the readers the Runs tree and the dashboard use (listRuns, RunFeed) list it as running
  * from its heartbeat and follow it step by step to its end.
@@ -15,7 +15,7 @@ import { listRuns } from '../src/core/runs';
 import { RunFeed } from '../src/extension/runFeed';
 
 const PY = '/usr/bin/python3';
-const STAND_IN = path.join(__dirname, 'fixtures', 'torchrun', 'fake_torchrun_trainer.py');
+const STAND_IN = path.join(__dirname, 'fixtures', 'torchrun', 'stand_in_trainer.py');
 
 function hasTorch(): boolean {
   try {

@@ -1,6 +1,8 @@
 """Times the PyTorch trainer's own step (retrieval_lens.train: distributed_loss, backward, Adam) on random
 feature ids, alone or under `python -m retrieval_lens.launch --nproc_per_node N` (the all-gathered batch).
-Prints one JSON line from rank 0: {"world", "batchPerRank", "effectiveBatch", "msPerStep": [...], "median"}.
+Prints one JSON line from rank 0 (what `npm run bench:train` reads):
+  {"world", "batchPerRank", "effectiveBatch", "device", "msPerStep": [...], "median", "peakRssMb"}
+("median" of msPerStep; "peakRssMb": rank 0's peak resident set, MiB).
 
   python -m retrieval_lens.bench_step [--batch 350] [--steps 10] [--warmup 2] [--vocab 262144] [--zipf]
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import time
 
@@ -64,7 +67,7 @@ def main() -> None:
         if k >= a.warmup:
             times.append((time.perf_counter() - t0) * 1000)
     if dd.rank == 0:
-        print(json.dumps({"world": dd.world, "batchPerRank": a.batch, "effectiveBatch": a.batch * dd.world, "device": dd.device.type, "msPerStep": [round(t, 1) for t in times], "median": round(statistics.median(times), 1)}), flush=True)
+        print(json.dumps({"world": dd.world, "batchPerRank": a.batch, "effectiveBatch": a.batch * dd.world, "device": dd.device.type, "msPerStep": [round(t, 1) for t in times], "median": round(statistics.median(times), 1), "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}), flush=True)
     dd.close()
 
 

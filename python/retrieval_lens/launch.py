@@ -33,9 +33,17 @@ def main() -> None:
     from torch.distributed.run import main as torchrun_main
 
     from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
     try:
         torchrun_main(sys.argv[1:])
+    except ChildFailedError as e:
+        # A rank failed (its own `error: …` lines are above on stderr): one line per failed rank instead of
+        # torch's traceback and table, exit code 1 (torchrun's).
+        for rank, f in sorted(e.failures.items()):
+            how = f"killed by signal {-f.exitcode}" if f.exitcode < 0 else f"exit code {f.exitcode}"
+            print(f"torchrun: {e.name}: rank {rank} (pid {f.pid}) ended with {how}", file=sys.stderr)
+        sys.exit(1)
     except SignalException as e:
         # Ctrl-C / SIGTERM: torchrun has passed the signal on to the workers and waited for them (the run
         # folder says how the run ended); exit like a process killed by that signal, without a traceback.

@@ -266,12 +266,15 @@ def backward(dd: "Dist", model: TwoTower, opt: Optimizer, out) -> tuple:
     return loss, loss_q, loss_sym, grad_norm_of(opt.params)
 
 
-def resolved_config(cfg: dict, config_path: str, runs_root: str) -> dict:
+def resolved_config(cfg: dict, config_path: str, runs_root: str, world: int) -> dict:
+    """The run's config.json: absolute data paths, the runs folder, and the trainer that ran it (kind
+    "torchrun" with this job's process count: the TypeScript reader refuses torchrun-only keys with kind "node")."""
     c = json.loads(json.dumps(cfg))
     for k in ("train", "test", "corpus"):
         if c["data"].get(k):
             c["data"][k] = resolve_path(config_path, c["data"][k])
     c["output"] = {"runsDir": runs_root}
+    c["trainer"] = {**c.get("trainer", {}), "kind": "torchrun", "nprocPerNode": world}
     return c
 
 
@@ -331,7 +334,7 @@ def _train(argv: List[str]) -> int:
             writer = RunWriter.create(
                 runs_root,
                 cfg["name"],
-                resolved_config(cfg, args.config, runs_root),
+                resolved_config(cfg, args.config, runs_root, dd.world),
                 {
                     "configPath": os.path.abspath(args.config),
                     "backend": backend_name,

@@ -54,3 +54,23 @@ def test_bad_values_and_syntax_are_located(tmp_path):
         load_config(write(tmp_path, "{}"))
     with pytest.raises(ConfigError, match=r'"__proto__" is not allowed'):
         load_config(SHOP, ["__proto__.x=1"])
+
+
+def test_the_trainer_section_and_set_trainer_are_read_like_any_other_key(tmp_path):
+    p = write(tmp_path, '{"data": {"train": "t.jsonl"}, "trainer": {"kind": "torchrun", "nprocPerNode": 2, "python": ".venv/bin/python"}}')
+    cfg = load_config(p, ["trainer.nprocPerNode=3"])
+    assert cfg["trainer"] == {"kind": "torchrun", "nprocPerNode": 3, "python": ".venv/bin/python", "module": "retrieval_lens.train"}
+    with pytest.raises(ConfigError) as e:
+        load_config(p, ["trainer.nprocs=2"])
+    assert f'{p}: $.trainer.nprocs: unknown property "nprocs"' in str(e.value)
+
+
+def test_the_run_config_names_the_trainer_that_ran_it(tmp_path):
+    # The TypeScript reader (retrieval-lens eval) refuses torchrun-only keys with kind "node"; a config without a
+    # trainer section gets the schema's defaults (kind "node", nprocPerNode 1) from this reader.
+    from retrieval_lens.train import resolved_config
+
+    p = write(tmp_path, '{"data": {"train": "t.jsonl"}}')
+    c = resolved_config(load_config(p), p, str(tmp_path / "runs"), 2)
+    assert c["trainer"]["kind"] == "torchrun" and c["trainer"]["nprocPerNode"] == 2
+    assert c["data"]["train"] == str(tmp_path / "t.jsonl")

@@ -60,6 +60,8 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   let lastVerdict = '';
   /** Error messages already printed: the trainer reports a failure as a log/error message and again in 'done'. */
   const shownErrors = new Set<string>();
+  /** The trainer refused the config with located problems (the PyTorch trainer's own config checks): exit code 2. */
+  let configRefused = false;
   // Clear the bar's line first on a terminal; the bar redraws on its next update.
   const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + line + '\n');
   const onMessage = (m: FromTrainer) => {
@@ -86,6 +88,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         break;
       case 'error':
         shownErrors.add(m.message);
+        if (m.problems && m.problems.length > 0) configRefused = true;
         print(`error: ${m.message}`);
         break;
       case 'done':
@@ -131,5 +134,5 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   }
   if (done.runDir) console.log(`${done.status} at step ${done.step}: ${done.runDir}`);
   if (done.error && !shownErrors.has(done.error.message)) console.error(`error: ${done.error.message}`);
-  return done.status === 'failed' ? 1 : 0;
+  return configRefused ? 2 : done.status === 'failed' ? 1 : 0;
 }

@@ -11,6 +11,7 @@ import * as os from 'os';
 import { readRun } from '../core/runs/readRun';
 import { isPidAlive } from '../core/runs/status';
 import type { FinalRunStatus, RunError } from '../core/runs/eventSchema';
+import { removeEndedTorchrunLogs } from '../trainer/torchrunLauncher';
 
 /** What the extension keeps (workspaceState) about the training it started, to re-attach after a reload. */
 export interface DetachedRunRecord {
@@ -56,10 +57,18 @@ export interface DetachedRunHandle {
 export function watchDetachedRun(rec: DetachedRunRecord, pollMs = 1000): DetachedRunHandle {
   let timer: NodeJS.Timeout | undefined;
   const done = new Promise<DetachedRunEnd>((resolve) => {
+    // A PyTorch job's launcher output folder (in the temp dir) lost its owner with the reload: removed once
+    // the job's process is gone.
+    const sweepWhenGone = () => {
+      if (isPidAlive(rec.pid)) timer = setTimeout(sweepWhenGone, pollMs);
+      else removeEndedTorchrunLogs(rec.pid);
+    };
     const poll = () => {
       const end = endOf(rec);
-      if (end) resolve(end);
-      else timer = setTimeout(poll, pollMs);
+      if (end) {
+        resolve(end);
+        if (rec.processGroup) sweepWhenGone();
+      } else timer = setTimeout(poll, pollMs);
     };
     poll();
   });

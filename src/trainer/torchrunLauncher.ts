@@ -1,6 +1,8 @@
 /**
  * Parent side of the PyTorch trainer (config `trainer.kind: "torchrun"`): starts
- *   <python> -m torch.distributed.run --nproc_per_node N -m retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
+ *   <python> -m retrieval_lens.launch --nnodes 1 --master_addr 127.0.0.1 --master_port <free port> \
+ *     --nproc_per_node N -m retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
+ * (retrieval_lens.launch is torch.distributed.run with the fix Debian's torch 1.13 needs under Python 3.11)
  * in its own process group (cwd = the config's folder, PYTHONPATH = <package root>/python first) and
  * follows the run folder it prints (`run: <folder>` on stdout) through docs/run-format.md — meta.json
  * and events.jsonl, read with tailEvents — handing the same typed messages as the built-in trainer's
@@ -11,7 +13,7 @@
  * with its exit code or signal and the last lines of its stderr. Stop is SIGINT to the whole process
  * group (torchrun's agent and every rank: the step finishes, the last checkpoint is written, status
  * "stopped"), then SIGKILL after a grace period. The final status is read from meta.json, never from
- * torchrun's exit code (torch.distributed.run exits 1 after a SIGINT even when every rank stopped cleanly).
+ * torchrun's exit code (the launcher exits 130 after a SIGINT even when every rank stopped cleanly).
  *
  * The child's stdout/stderr go to files (read by polling), not pipes: a detached run that outlives the
  * VS Code window that started it keeps writing to them without a broken pipe.
@@ -26,7 +28,10 @@ import { tailEvents } from '../core/runs/eventLog';
 import type { EndEvent } from '../core/runs/eventSchema';
 import { EVENTS_FILE, readMeta } from '../core/runs/meta';
 import { readRun } from '../core/runs/readRun';
+import { isPidAlive } from '../core/runs/status';
+import { formatProblems } from '../core/config/configError';
 import { TrainerProcessError, type TrainingProcess } from './client';
+import { pythonConfigProblems } from './pythonConfigProblems';
 import type { DoneMessage, FromTrainer } from './protocol';
 
 export type { TrainingProcess };
@@ -66,6 +71,42 @@ export function noTorchMessage(python: string): string {
   return `${python} has no torch: apt-get install python3-torch or set trainer.python`;
 }
 
+/** Prefix of the temporary folders holding a launched job's stdout/stderr (and its pid, in `pid`). */
+const LOG_DIR_PREFIX = 'rlens-torchrun-logs-';
+
+/** Time a job's output folder is kept after its last write when its process is gone (its launcher may still read it). */
+const LOG_DIR_KEEP_MS = 60_000;
+
+/**
+ * Removes the output folders of launched jobs whose process has ended: only the one of job `pid` when
+ * given (as soon as that process is gone), else every one untouched for a minute. A job's folder is
+ * removed by its launcher when the job ends; a window reload loses that launcher while the job keeps
+ * running, so the re-attached watcher (src/extension/detachedRun.ts) and every new launch sweep what is
+ * left. A folder without a pid file yet is left alone.
+ */
+export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir()): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp).filter((n) => n.startsWith(LOG_DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(tmp, name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'));
+      if (!Number.isInteger(owner) || owner <= 0 || isPidAlive(owner)) continue;
+      if (
+        pid !== undefined ? owner !== pid : Date.now() - Math.max(...fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs)) < LOG_DIR_KEEP_MS
+      )
+        continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // No pid file yet, or removed meanwhile.
+    }
+  }
+}
+
 /** A free TCP port on this machine for torch.distributed's rendezvous (its default 29500 is shared by every job). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,18 +120,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The torch.distributed.run command line (after the interpreter). */
+/** The launcher's command line (after the interpreter). */
 export function torchrunArgs(job: TorchrunJob, masterPort: number): string[] {
   return [
     '-m',
-    'torch.distributed.run',
-    // torch 1.13 under Python 3.11 (Debian bookworm) cannot parse the default "0" of --redirects/--tee
-    // (Std.NONE is not iterable in 3.11's IntFlag); a mapping for local rank 9 alone parses on every
-    // version and leaves ranks 0–8 on the console (rank 9's stdout is also teed to torchrun's log dir).
-    '--redirects',
-    '9:1',
-    '--tee',
-    '9:1',
+    // torch.distributed.run (torchrun) with Debian's torch 1.13 / Python 3.11 fix (python/retrieval_lens/launch.py).
+    'retrieval_lens.launch',
     '--nnodes',
     '1',
     '--master_addr',
@@ -124,7 +159,7 @@ export interface TorchrunOptions {
   env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
   stopGraceMs?: number;
-  /** Folder put first on PYTHONPATH (default pythonPackageRoot()). */
+  /** Folder put first on PYTHONPATH (default pythonPackageRoot()): it must hold retrieval_lens (the launcher). */
   pythonRoot?: string;
   /** Planned steps when meta.json has none (totalSteps null). */
   totalStepsHint?: number;
@@ -188,11 +223,14 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
   const env = opts.env ?? process.env;
   const startTimeoutMs = opts.startTimeoutMs ?? TORCHRUN_START_TIMEOUT_MS;
   const stopGraceMs = opts.stopGraceMs ?? TORCHRUN_STOP_GRACE_MS;
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-torchrun-'));
+  removeEndedTorchrunLogs();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), LOG_DIR_PREFIX));
   const outTail = new FileTail(path.join(logDir, 'stdout.log'));
   const errTail = new FileTail(path.join(logDir, 'stderr.log'));
   const outLines = new Lines(STDERR_TAIL_LINES);
   const errLines = new Lines(STDERR_TAIL_LINES);
+  /** The trainer's `error: …` lines (config or data problems before its run line), all of them. */
+  const trainerErrors: string[] = [];
 
   let child: ChildProcess | undefined;
   let python = job.trainer.python ?? 'python3';
@@ -235,7 +273,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
     const err = errTail.read();
     if (err) {
       opts.onOutput?.(err, 'stderr');
-      errLines.push(err);
+      for (const line of errLines.push(err)) if (line.startsWith('error: ')) trainerErrors.push(line.slice('error: '.length));
     }
     if (!runDir) return;
     if (!started) {
@@ -289,6 +327,14 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
           tail,
           missing ? `${python} not found: apt-get install python3-torch or set trainer.python` : spawnError.message,
         );
+      } else if (!runDir && !failure && trainerErrors.length > 0) {
+        // The trainer refused its config or data (exit code 2, nothing written): a failed start with the
+        // config's located problems, as the built-in trainer reports them, not a process failure.
+        const configPath = path.resolve(job.configPath);
+        const { problems, other } = pythonConfigProblems(configPath, trainerErrors);
+        const message = [...(problems.length > 0 ? [formatProblems(configPath, problems)] : []), ...other].join('\n');
+        onMessage({ type: 'error', message, ...(problems.length > 0 ? { problems } : {}) });
+        result = { type: 'done', status: 'failed', runDir: null, step: 0, error: { message } };
       } else if (!runDir) {
         if (!failure) {
           const noTorch = pythonProblem(python, tail);
@@ -329,6 +375,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
         });
         fs.closeSync(out);
         fs.closeSync(errFd);
+        if (child.pid) fs.writeFileSync(path.join(logDir, 'pid'), String(child.pid));
         child.on('error', (e) => finish(null, null, e));
         // A spawn failure (ENOENT) emits 'exit' before its 'error': let the error come first.
         child.on('exit', (code, signal) => setImmediate(() => finish(code, signal)));

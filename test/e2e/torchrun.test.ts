@@ -1,10 +1,11 @@
 /**
  * End-to-end, in a real VS Code (code-server): a config with `"trainer": { "kind": "torchrun",
- * "nprocPerNode": 2 }` is trained from the command palette; the extension starts torch.distributed.run
- * (Debian's /usr/bin/python3 with torch) with 2 ranks of the stand-in trainer
- * test/fixtures/torchrun/fake_torchrun_trainer.py (put on PYTHONPATH of code-server's environment), the
- * dashboard, status bar and Runs tree follow its run folder, and the dashboard's Stop stops every rank
- * through a SIGINT to the process group (checkpoint written, status stopped).
+ * "nprocPerNode": 2 }` is trained from the command palette; the extension starts
+ * `python -m retrieval_lens.launch` (torch.distributed.run, Debian's /usr/bin/python3 with torch) with 2
+ * ranks of the real PyTorch trainer `retrieval_lens.train` from the installed extension's python/ folder,
+ * on the shop data with small towers; the dashboard, status bar and Runs tree follow its run folder, and
+ * the dashboard's Stop stops every rank through a SIGINT to the process group (checkpoint written,
+ * status stopped).
  *
  *   node --import tsx --test test/e2e/torchrun.test.ts
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium, python3-torch.
@@ -46,17 +47,15 @@ before(async () => {
     JSON.stringify(
       {
         name: 'e2e-ddp',
-        data: { train: 'data/train.jsonl' },
-        training: { steps: 100000 },
-        trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY, module: 'fake_torchrun_trainer' },
+        data: { train: 'data/train.jsonl', test: 'data/test.jsonl', corpus: 'data/corpus.jsonl' },
+        model: { vocabBuckets: 4096, embeddingDim: 16, hiddenDim: 16, outputDim: 16 },
+        training: { steps: 100000, batchSize: 32, logEvery: 1, checkpointEvery: 100000 },
+        trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY },
       },
       null,
       2,
     ),
   );
-  // code-server (and so the extension host and the launcher) inherits this environment.
-  process.env.PYTHONPATH = path.resolve(__dirname, '..', 'fixtures', 'torchrun');
-  process.env.FAKE_TRAINER_STEP_SECONDS = '0.3';
   server = await startCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'torchrun', expectFile: 'ddp.rlens.json' });
 });
@@ -121,7 +120,9 @@ test(
       30_000,
     );
     assert.equal(run.meta?.checkpoints.last?.step, run.step, 'the last checkpoint is of the last step');
-    assert.equal(run.meta?.versions.retrievalLens, 'stand-in');
+    // Written by the real trainer (rank 0) in the documented run format.
+    assert.equal(run.meta?.backend, 'torch-cpu');
+    assert.match(run.meta?.versions.torch ?? '', /^\d+\.\d+/);
     await wb!.shot('torchrun-2-stopped');
   },
 );
