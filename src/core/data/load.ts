@@ -4,7 +4,7 @@ import { DataError } from './errors';
 import { DEFAULT_MAX_BAD_LINE_SHARE, LineTally, checkBadLineShare } from './badLines';
 import { detectFormat, labelSuffix, resolveBeirFiles, resolveDataPath } from './dataPath';
 import { readJsonlPairs } from './jsonl';
-import { readTsvPairs } from './tsv';
+import { containerOf, recordParser, SHAPE_NAMES } from './formats';
 import { readBeirExamples } from './beir';
 import { readCorpusJsonl } from './corpusJsonl';
 
@@ -59,12 +59,16 @@ export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
   const tally = new LineTally();
   if (format === 'beir') return loadBeirExamples(path, spec, maxShare);
-  const examples: Example[] = await withReadErrors(path, spec.label, async () =>
-    format === 'jsonl' ? readJsonlPairs(path, tally) : readTsvPairs(path, tally),
-  );
+  if (spec.fields && containerOf(format) === 'tsv') {
+    throw new DataError(`${path}: data.fields maps JSONL fields; this is a TSV file${labelSuffix(spec.label)}`, path);
+  }
+  const parser = recordParser(format, spec.fields, (spec.format ?? 'auto') !== 'auto');
+  const examples: Example[] = await withReadErrors(path, spec.label, async () => readJsonlPairs(path, tally, parser));
   checkBadLineShare(tally, path, maxShare);
   requireSome(examples.length, 'examples', path, tally, spec.label);
-  return { examples, report: reportOf(path, format, examples.length, tally) };
+  const report = reportOf(path, format, examples.length, tally);
+  if (parser.shape) report.shape = { shape: parser.shape, how: parser.how, name: SHAPE_NAMES[parser.shape] };
+  return { examples, report };
 }
 
 /**
@@ -96,7 +100,7 @@ export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; repor
   const path = resolveDataPath(spec.path, spec.baseDir);
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
-  if (format === 'tsv') {
+  if (containerOf(format) === 'tsv') {
     throw new DataError(`${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`, path);
   }
   const tally = new LineTally();

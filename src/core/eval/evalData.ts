@@ -42,10 +42,12 @@ export async function loadEvalData(loaded: LoadedConfig, opts: { testPath?: stri
   const testPath = opts.testPath ?? cfg.data.test;
   if (!testPath) throw new DataError(`no test data: set data.test in ${loaded.path} or pass --data`, loaded.path);
   const common = { maxBadLineShare: cfg.data.maxBadLineShare, baseDir: loaded.baseDir };
+  const fields = cfg.data.fields ? { fields: cfg.data.fields } : {};
   const test = await loadExamples({
     ...common,
     path: testPath,
     format: opts.testPath ? 'auto' : cfg.data.format,
+    ...fields,
     split: cfg.data.testSplit,
     label: opts.testPath ? '--data' : 'data.test',
   });
@@ -61,7 +63,7 @@ export async function loadEvalData(loaded: LoadedConfig, opts: { testPath?: stri
     corpus = c.items;
     corpusSource = c.report.path;
   } else {
-    const train = await loadExamples({ ...common, path: cfg.data.train, format: cfg.data.format, split: cfg.data.trainSplit, label: 'data.train' });
+    const train = await loadExamples({ ...common, path: cfg.data.train, format: cfg.data.format, ...fields, split: cfg.data.trainSplit, label: 'data.train' });
     corpus = dedupeItems([...itemsOf(train.examples), ...itemsOf(test.examples)]);
     corpusSource = `items of ${train.report.path} and ${test.report.path}`;
     notes.push(`no data.corpus: the corpus is the ${corpus.length} distinct items of the train and test data`);

@@ -135,6 +135,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const { examples, report } = await loadExamples({
     path: cfg.data.train,
     format: cfg.data.format,
+    ...(cfg.data.fields ? { fields: cfg.data.fields } : {}),
     split: cfg.data.trainSplit,
     maxBadLineShare: cfg.data.maxBadLineShare,
     baseDir: opts.loaded.baseDir,
@@ -212,7 +213,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
     logBoth(
       'info',
-      `${report.examples} training examples from ${report.path} (${report.format}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}; ${total} steps of ${t.batchSize}`,
+      `${report.examples} training examples from ${report.path} (${report.format}${report.shape ? `: ${report.shape.name}, ${report.shape.how}` : ''}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}; ${total} steps of ${t.batchSize}`,
     );
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     while (step < total) {
