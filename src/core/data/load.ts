@@ -6,7 +6,9 @@ import { detectFormat, labelSuffix, resolveBeirFiles, resolveDataPath } from './
 import { readJsonlPairs } from './jsonl';
 import { containerOf, recordParser, SHAPE_NAMES } from './formats';
 import { readBeirExamples } from './beir';
-import { readCorpusJsonl } from './corpusJsonl';
+import { parseCorpusLine, readCorpusJsonl } from './corpusJsonl';
+import { isBlank, readLines } from './lineReader';
+import { LineFault } from './lineFields';
 
 export { DataError } from './errors';
 export { collectQrels } from './qrels';
@@ -109,4 +111,41 @@ export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; repor
   const items = [...byId.values()];
   requireSome(items.length, 'corpus items', path, tally, spec.label);
   return { items, report: { ...reportOf(path, format, 0, tally), items: items.length } };
+}
+
+/**
+ * Streams a retrieval corpus (the file {@link loadCorpus} reads) item by item without keeping the texts:
+ * `onItem` sees every distinct item once, in file order (a repeated id is dropped: the first occurrence
+ * wins), with its text. Same checks and errors as loadCorpus; returns the report (report.items = the count)
+ * and the file read (corpus.jsonl for a BEIR folder), so that a later pass can read the same lines again.
+ */
+export async function streamCorpus(spec: DataSpec, onItem: (item: Item) => void): Promise<{ report: LoadReport; file: string }> {
+  const path = resolveDataPath(spec.path, spec.baseDir);
+  const maxShare = maxShareOf(spec, path);
+  const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
+  if (containerOf(format) === 'tsv') {
+    throw new DataError(`${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`, path);
+  }
+  const file = format === 'beir' ? join(path, 'corpus.jsonl') : path;
+  const tally = new LineTally();
+  const seen = new Set<string>();
+  await withReadErrors(path, spec.label, async () => {
+    for await (const { text, line, encodingFault } of readLines(file)) {
+      if (isBlank(text)) continue;
+      tally.countLine();
+      try {
+        if (encodingFault) throw new LineFault(encodingFault);
+        const item = parseCorpusLine(text, { file, line });
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        onItem(item);
+      } catch (err) {
+        if (!(err instanceof LineFault)) throw err;
+        tally.addBad(file, line, err.message);
+      }
+    }
+  });
+  checkBadLineShare(tally, path, maxShare);
+  requireSome(seen.size, 'corpus items', path, tally, spec.label);
+  return { report: { ...reportOf(path, format, 0, tally), items: seen.size }, file };
 }

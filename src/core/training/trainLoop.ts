@@ -92,7 +92,7 @@ async function periodicEvalData(loaded: LoadedConfig, log: (level: LogLevel, m: 
   const data = subsetQueries(await loadEvalData(loaded), cfg.evaluation.heldOutQueries, cfg.training.seed);
   log(
     'info',
-    `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.length} items`,
+    `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.count} items`,
   );
   return data;
 }
@@ -280,7 +280,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       }
       writer.heartbeat(step);
       if (periodic && (step % cfg.evaluation.every === 0 || step === total)) {
-        const { entry } = evaluateParams({
+        const { entry } = await evaluateParams({
           params,
           model: cfg.model,
           evaluation: cfg.evaluation,
@@ -294,7 +294,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         const metrics = eventMetrics(entry);
         writer.appendEvent({ type: 'eval', step, metrics });
         hooks.onEval?.(step, metrics);
-        bestScore = Math.max(bestScore, entry.exact['recall@10']);
+        bestScore = Math.max(bestScore, entry.exact!['recall@10']); // a subset evaluation always searches exactly
       }
       if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();
       await new Promise((resolve) => setImmediate(resolve));
