@@ -1125,6 +1125,7 @@ function reportMillion(md: string[], o: Opts, n: number, nq: number, gapQueries:
         `recall@10 ${x.gap.exact10.toFixed(3)} exact vs ${x.gap.ann10.toFixed(3)} IVF-PQ = ${(x.gap.exact10 - x.gap.ann10).toFixed(3)}; @100 ${x.gap.exact100.toFixed(3)} vs ${x.gap.ann100.toFixed(3)}`,
       ],
     ];
+    rows.push([`IVF-PQ neighbour recall@10 on the sample (exact top 10 found in IVF-PQ's top 10)`, x.gap.neighbours10.toFixed(3)]);
     if (x.lexical)
       rows.push([
         'BM25 (built while the corpus streams) / search',
