@@ -87,6 +87,7 @@ test('sentence-transformers JSONL: anchor / positive / negative (or negative_1..
 
 test('MS MARCO triples TSV: detected from column 3 holding text (or a header, or data.format msmarco); item-id TSV unchanged', async () => {
   const triples = tempFile('triples.train.small.tsv', [
+    'a malformed first line decides nothing',
     'what is a dog\tA dog is a domesticated mammal.\tCats purr when content.',
     'rust borrow checker\tThe borrow checker enforces ownership rules.\tRust is an iron oxide.',
     'broken line\tonly two columns',
@@ -98,7 +99,7 @@ test('MS MARCO triples TSV: detected from column 3 holding text (or a header, or
     assert.equal(t.report.format, 'tsv');
     assert.deepEqual(t.report.shape, {
       shape: 'msmarco-triples',
-      how: 'detected at triples.train.small.tsv:1 (column 3 holds text)',
+      how: 'detected at triples.train.small.tsv:2 (column 3 holds text)',
       name: 'MS MARCO triples TSV query, positive, negative',
     });
     assert.deepEqual(
@@ -108,7 +109,10 @@ test('MS MARCO triples TSV: detected from column 3 holding text (or a header, or
         ['rust borrow checker', 'The borrow checker enforces ownership rules.', [[textItemId('rust is an iron oxide.'), 'Rust is an iron oxide.']]],
       ],
     );
-    assert.deepEqual(t.report.badLines, [{ file: triples.file, line: 3, reason: 'expected 3 tab-separated columns (query, positive, negative), got 2' }]);
+    assert.deepEqual(t.report.badLines, [
+      { file: triples.file, line: 1, reason: 'expected 2 or 3 tab-separated columns (query, positive[, positive id]), got 1' },
+      { file: triples.file, line: 4, reason: 'expected 3 tab-separated columns (query, positive, negative), got 2' },
+    ]);
     assert.equal(itemTextFromLine('dog\tA dog barks\tA cat', headed.file, 2, textItemId('a cat')), 'A cat');
 
     const h = await loadExamples({ path: headed.file });

@@ -286,11 +286,14 @@ export function recordParser(format: string, fields?: FieldMapping, explicit = t
     parse(text: string, source: SourceLocation): Example[] {
       first = false;
       if (container === 'tsv') {
+        const columns = text.split('\t');
+        // A line of 2 or 3 columns decides the shape; a malformed first line is a bad line and decides nothing.
+        if (shape === null && (columns.length < 2 || columns.length > 3)) return parseTsvRecord('tsv-pairs', text, source);
         const s =
           shape ??
-          (thirdColumnIsText(text.split('\t'))
+          (thirdColumnIsText(columns)
             ? decide('msmarco-triples', source, ' (column 3 holds text)')
-            : decide('tsv-pairs', source, text.split('\t').length === 3 ? ' (column 3 holds an id)' : ''));
+            : decide('tsv-pairs', source, columns.length === 3 ? ' (column 3 holds an id)' : ''));
         return parseTsvRecord(s as 'tsv-pairs' | 'msmarco-triples', text, source);
       }
       const obj = parseJsonObject(text);
