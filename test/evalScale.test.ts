@@ -14,6 +14,7 @@ import { fileCorpus, memoryCorpus } from '../src/core/eval/evalCorpus';
 import { readFailures } from '../src/core/eval';
 import { formatEvalSummary } from '../src/cli/evalCommand';
 import { evaluationSummary } from '../src/extension/evaluationSummary';
+import { parseFromTrainer } from '../src/trainer/protocol';
 import type { EvaluationConfig } from '../src/core/config/types';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
 
@@ -63,6 +64,9 @@ test('exact "auto" above evaluation.exactMaxCorpus skips the exact search, says 
   assert.match(table, /exact search skipped: the corpus has 6120 items.*; ANN gap n\/a/);
   assert.match(table, new RegExp(`recall@10 +\\d+\\.\\d +n/a`), table);
   assert.match(evaluationSummary(e), new RegExp(`^IVF-PQ, nprobe \\d+: recall@10 0\\.\\d{3}, ${e.failures.count} failing queries · exact search skipped`));
+
+  // The trainer process can send it to the extension (exact: null passes the protocol check).
+  assert.equal(parseFromTrainer({ type: 'evaluated', runDir, entry: e, failuresFile: r.failuresFile }).ok, true);
 
   // exact true searches exactly at any size; exact false never; a Flat index always.
   const ev = loadRunConfig(runDir).config.evaluation;
