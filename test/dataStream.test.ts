@@ -358,6 +358,15 @@ test('sharded data with data.fields, MS MARCO TSV shards with headers, and a sha
   assert.deepEqual(counted, [40, 0], 'the headers are neither data nor bad lines');
   await tsv.close();
 
+  // A bad first line decides nothing: the first good line read decides the shape, while the epoch is read.
+  const late = path.join(dir, 'late.jsonl');
+  fs.writeFileSync(late, ['{"query": "cut off', JSON.stringify({ query: 'q', pos: ['a', 'b'] }), JSON.stringify({ query: 'r', pos: ['c'] })].join('\n'));
+  const lateStream = await StreamedExamples.open(await resolveDataFiles(late, {}), { seed: 1, shuffleBuffer: 10, maxBadLineShare: 1, describe: 'late' });
+  assert.equal(lateStream.shape, undefined);
+  assert.equal((await epochExamples(lateStream, 0)).length, 3);
+  assert.deepEqual(lateStream.shape, { shape: 'bge', how: 'detected at late.jsonl:2', name: 'FlagEmbedding/BGE query+pos+neg' });
+  await lateStream.close();
+
   // A shard whose first record has no known shape stops the stream when it is opened, at its file:line.
   const good = path.join(dir, 'good.jsonl');
   fs.writeFileSync(good, '{"query": "q", "positive": "p"}\n');

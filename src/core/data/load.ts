@@ -3,7 +3,7 @@ import type { DataSpec, Example, Item, LoadReport, LoadedExamples } from './type
 import { DataError } from './errors';
 import { DEFAULT_MAX_BAD_LINE_SHARE, LineTally, checkBadLineShare } from './badLines';
 import { detectFormat, labelSuffix, resolveBeirFiles, resolveDataPath } from './dataPath';
-import { readJsonlPairs } from './jsonl';
+import { readPairFile } from './pairFile';
 import { containerOf, shapeReport } from './formats';
 import { readBeirExamples } from './beir';
 import { parseCorpusLine, readCorpusJsonl } from './corpusJsonl';
@@ -64,7 +64,7 @@ export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
   const tally = new LineTally();
   if (format === 'beir') return loadBeirExamples(path, spec, maxShare);
   const parser = fileRecordParser({ file: path, format, explicit: (spec.format ?? 'auto') !== 'auto' }, spec.fields, spec.label);
-  const examples: Example[] = await withReadErrors(path, spec.label, async () => readJsonlPairs(path, tally, parser));
+  const examples: Example[] = await withReadErrors(path, spec.label, async () => readPairFile(path, tally, parser));
   checkBadLineShare(tally, path, maxShare);
   requireSome(examples.length, 'examples', path, tally, spec.label);
   const report = reportOf(path, format, examples.length, tally);
@@ -85,7 +85,7 @@ async function loadExampleFiles(spec: DataSpec): Promise<LoadedExamples> {
   const examples: Example[] = [];
   const parsers = files.map((df) => fileRecordParser(df, spec.fields, spec.label));
   for (const [i, { file }] of files.entries()) {
-    const read = await withReadErrors(file, spec.label, async () => readJsonlPairs(file, tally, parsers[i]));
+    const read = await withReadErrors(file, spec.label, async () => readPairFile(file, tally, parsers[i]));
     for (const e of read) examples.push(e);
   }
   checkBadLineShare(tally, path, maxShare);

@@ -249,7 +249,9 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   hooks.onRunCreated?.({ runDir: writer.dir, totalSteps: total, backend: opts.backend.name, dataReport: report });
   data.onEpochRead = (c) => {
     if (c.epoch !== 0 || !report.estimated) return;
-    logBoth('info', `epoch 1 read: ${c.examples} training examples from ${c.linesRead} lines, ${c.badCount} bad lines`);
+    // A shape no file's first line decided (a bad first line) is named once the epoch decided it.
+    const shape = !report.shape && data.report.shape ? ` (${data.report.shape.name}, ${data.report.shape.how})` : '';
+    logBoth('info', `epoch 1 read: ${c.examples} training examples${shape} from ${c.linesRead} lines, ${c.badCount} bad lines`);
     for (const bad of c.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
   };
 
