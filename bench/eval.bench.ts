@@ -23,6 +23,13 @@
  *           of every failing query (findFailures), and the size of the format-2 file (bytes per failing query;
  *           budget 2 KB) next to format 1 (one full JSON record per line);
  *  map      the embedding map: PCA and UMAP (umap-js, 15 neighbours) of 5k clustered 128-d points;
+ *  million  (not in the default parts, ~10 min) the evaluation pipeline (loadEvalData + evaluateParams, exact
+ *           "auto") on a synthetic 1M-item corpus file (`--million-items`, `--million-queries` planted queries
+ *           of 3 words of their item): load, corpus encoding streamed in batches, IVF-PQ build (schema
+ *           defaults, trained on its sample), search, failing queries; peak RSS (VmHWM; target ≤ 3 GB); the
+ *           exact search is skipped (above exactMaxCorpus), so the ANN gap is measured afterwards on
+ *           `--gap-queries` sampled queries with an exact search by Flat over 100k-row chunks. BM25 is off
+ *           unless `--million-bm25`;
  *  nlist    (not in the default parts, ~5 min) IVF-PQ build time and recall at 60k for nlist 256 / 512 /
  *           1024 / 1538 (the clamped default) and training samples of 39 or 64 vectors per list, to
  *           choose a default that builds in ≤ 30 s.
@@ -588,6 +595,194 @@ interface ChildResult<T> {
   load: [number, number];
 }
 
+// ------------------------------------------------------------------------------------ child: million
+
+/** RSS now and the process' peak RSS so far (VmHWM), in bytes. */
+function rssNow(): { rss: number; peak: number } {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * Writes a synthetic corpus of n items (`{"id","text"}` JSONL, the syntheticTexts vocabulary) and nq test
+ * queries, each planted on one item: 3 of its words (`{"query","query_id","positive":{"id","text"}}`).
+ * Streams to disk in chunks: the parent never holds the corpus.
+ */
+function writeMillionData(dir: string, n: number, nq: number): { corpus: string; test: string; bytes: number } {
+  const rng = seedrandom(`${SEED}-million`);
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const vocab = Array.from({ length: 50_000 }, () => {
+    const len = 3 + Math.floor(rng() * 7);
+    let w = '';
+    for (let i = 0; i < len; i++) w += letters[Math.floor(rng() * 26)];
+    return w;
+  });
+  const word = () => vocab[Math.floor(vocab.length * rng() ** 2.5)];
+  const planted = new Map<number, number[]>(); // item → queries planted on it
+  for (let q = 0; q < nq; q++) {
+    const item = Math.floor(rng() * n);
+    planted.set(item, [...(planted.get(item) ?? []), q]);
+  }
+  const corpus = `${dir}/corpus.jsonl`;
+  const test = `${dir}/test.jsonl`;
+  const cfd = fs.openSync(corpus, 'w');
+  const queries: string[] = new Array(nq);
+  let chunk: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 15 + Math.floor(rng() * 26) }, word);
+    const text = words.join(' ');
+    chunk.push(JSON.stringify({ id: `d${i}`, text }));
+    for (const q of planted.get(i) ?? []) {
+      const pick = Array.from({ length: 3 }, () => words[Math.floor(rng() * words.length)]).join(' ');
+      queries[q] = JSON.stringify({ query: pick, query_id: `q${q}`, positive: { id: `d${i}`, text } });
+    }
+    if (chunk.length === 10_000) {
+      fs.writeSync(cfd, chunk.join('\n') + '\n');
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) fs.writeSync(cfd, chunk.join('\n') + '\n');
+  fs.closeSync(cfd);
+  fs.writeFileSync(test, queries.join('\n') + '\n');
+  return { corpus, test, bytes: fs.statSync(corpus).size };
+}
+
+/** Exact top-k of `queries` over the rows of `corpus`, by faiss Flat over chunks of rows (bounded memory). */
+function chunkedExact(corpus: Float32Array, n: number, queries: Float32Array, nq: number, dim: number, k: number, chunk = 100_000): SearchResult {
+  const labels = new Int32Array(nq * k).fill(-1);
+  const scores = new Float32Array(nq * k).fill(-Infinity);
+  for (let from = 0; from < n; from += chunk) {
+    const to = Math.min(n, from + chunk);
+    const flat = buildIndex(corpus.subarray(from * dim, to * dim), to - from, dim, { type: 'Flat' });
+    const r = search(flat, queries, nq, k);
+    for (let q = 0; q < nq; q++) {
+      const merged: [number, number][] = [];
+      for (let j = 0; j < k; j++) {
+        if (labels[q * k + j] >= 0) merged.push([scores[q * k + j], labels[q * k + j]]);
+        if (r.labels[q * k + j] >= 0) merged.push([r.scores[q * k + j], r.labels[q * k + j] + from]);
+      }
+      merged.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      for (let j = 0; j < k; j++) {
+        labels[q * k + j] = merged[j]?.[1] ?? -1;
+        scores[q * k + j] = merged[j]?.[0] ?? -Infinity;
+      }
+    }
+  }
+  return { nq, k, labels, scores };
+}
+
+interface MillionOpts extends Opts {
+  dir: string;
+  n: number;
+  gapQueries: number;
+  bm25: boolean;
+}
+
+async function childMillion(o: MillionOpts): Promise<unknown> {
+  const { initBackend } = await import('../src/core/backend');
+  const { parseConfigText } = await import('../src/core/config');
+  const { initTwoTower } = await import('../src/core/model/params');
+  const { loadEvalData } = await import('../src/core/eval/evalData');
+  const { evaluateParams } = await import('../src/core/eval/evaluate');
+  const { encodeFeatures } = await import('../src/core/model/encode');
+  const { featurize, featurizeOptions } = await import('../src/core/model/featurize');
+  await initBackend('wasm');
+  const rss: Record<string, { rss: number; peak: number }> = { start: rssNow() };
+  const configText = JSON.stringify({
+    data: { train: `${o.dir}/test.jsonl`, test: `${o.dir}/test.jsonl`, corpus: `${o.dir}/corpus.jsonl` },
+    // Untrained: one shared tower, so that the words a query shares with its item show in the embeddings.
+    model: { sharedTowers: true },
+    evaluation: { lexicalBaseline: o.bm25 },
+  });
+  const loaded = parseConfigText(configText, `${o.dir}/million.rlens.json`);
+  const cfg = loaded.config;
+  const params = initTwoTower(cfg.model, 1);
+  rss.params = rssNow();
+  const tLoad = performance.now();
+  const data = await loadEvalData(loaded);
+  const loadMs = performance.now() - tLoad;
+  rss.loaded = rssNow();
+  const phases = new Map<string, number>();
+  const marks: Record<string, number> = {};
+  const logs: string[] = [];
+  const t0 = performance.now();
+  const result = await evaluateParams({
+    params,
+    model: cfg.model,
+    evaluation: cfg.evaluation,
+    data,
+    step: 0,
+    checkpoint: 'bench',
+    subset: false,
+    log: (m) => logs.push(m),
+    onProgress: (phase, done, total) => {
+      const now = performance.now() - t0;
+      if (!phases.has(phase)) {
+        phases.set(phase, now);
+        rss[`before ${phase}`] = rssNow();
+      }
+      if (done === total) marks[phase] = now;
+    },
+  });
+  const evalMs = performance.now() - t0;
+  rss.evaluated = rssNow();
+  const e = result.entry;
+  // The ANN gap on a sample of queries: exact top-100 by Flat over 100k-row chunks.
+  const sampleIdx = Array.from({ length: data.queries.length }, (_, i) => i);
+  const rng = seedrandom(`${SEED}-gap`);
+  for (let i = sampleIdx.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [sampleIdx[i], sampleIdx[j]] = [sampleIdx[j], sampleIdx[i]];
+  }
+  const sample = sampleIdx.slice(0, Math.min(o.gapQueries, sampleIdx.length)).map((i) => data.queries[i]);
+  const dim = params.dims.out;
+  const qEmb = encodeFeatures(
+    params,
+    'query',
+    sample.map((q) => featurize(q.text, featurizeOptions(cfg.model, 'query'))),
+  );
+  const tExact = performance.now();
+  const exact = chunkedExact(result.corpusEmb, data.corpus.count, qEmb, sample.length, dim, K);
+  const exactSampleMs = performance.now() - tExact;
+  const ann = search(result.index, qEmb, sample.length, K);
+  const qids = sample.map((q) => q.id);
+  const qrels = new Map(sample.map((q) => [q.id, data.qrels.get(q.id)!]));
+  const neighbours10 = neighbourRecall(ann, exact, 10);
+  const exactM = evaluateRetrieval(qrels, resultToRankings(exact, qids, data.corpus.ids));
+  const annM = evaluateRetrieval(qrels, resultToRankings(ann, qids, data.corpus.ids));
+  return {
+    n: data.corpus.count,
+    nq: data.queries.length,
+    corpusBytes: fs.statSync(`${o.dir}/corpus.jsonl`).size,
+    loadMs,
+    evalMs,
+    encodeMs: e.encodeMs,
+    phases: Object.fromEntries(phases),
+    marks,
+    buildMs: e.index.buildMs,
+    searchMs: e.index.searchMs,
+    spec: e.index.spec,
+    exactSkipped: e.exactSkipped ?? null,
+    annRecall10: e.ann?.['recall@10'] ?? null,
+    annRecall100: e.ann?.['recall@100'] ?? null,
+    failures: e.failures.count,
+    lexical: e.lexical ?? null,
+    bm25Recall10: e.bm25?.['recall@10'] ?? null,
+    rss,
+    gap: {
+      queries: sample.length,
+      exactMs: exactSampleMs,
+      exact10: exactM.recall[10],
+      ann10: annM.recall[10],
+      exact100: exactM.recall[100],
+      ann100: annM.recall[100],
+      neighbours10,
+    },
+    logs,
+  };
+}
+
 const THREAD_VARS = ['OPENBLAS_NUM_THREADS', 'OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'GOMP_SPINCOUNT', 'OMP_PROC_BIND'];
 
 /** Runs this file as a child (`--child ...`) with the thread variables cleared, then `env` applied. */
@@ -895,6 +1090,59 @@ function reportFactors(md: string[], o: Opts): void {
   );
 }
 
+function reportMillion(md: string[], o: Opts, n: number, nq: number, gapQueries: number, bm25: boolean): void {
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/rl-bench-million-`);
+  try {
+    const t0 = performance.now();
+    const files = writeMillionData(dir, n, nq);
+    console.log(`\nmillion: wrote ${n} items (${(files.bytes / 1e6).toFixed(0)} MB) and ${nq} queries in ${s1(performance.now() - t0)} s`);
+    const mo: MillionOpts = { ...o, dir, n, gapQueries, bm25 };
+    const r = runChild<ChildJson>(['--child', 'million', '--opts', JSON.stringify(mo)], {}, 0);
+    if (!r.ok) return void console.log(`million: failed: ${r.error}`);
+    const x = r.value;
+    const gb = (b: number) => (b / 2 ** 30).toFixed(2);
+    const between = (a: string, b: string) => s1((x.phases[b] ?? x.evalMs) - (x.phases[a] ?? 0));
+    const rows: string[][] = [
+      ['corpus file', `${x.n} items, ${(x.corpusBytes / 1e6).toFixed(0)} MB JSONL; ${x.nq} queries`],
+      ['load (ids + lines, one streamed pass; queries)', `${s1(x.loadMs)} s`],
+      ['encode corpus (streamed in batches of 4096, wasm) + queries', `${between('encode-corpus', 'build-index')} s`],
+      [`build ${x.spec.type} nlist ${x.spec.nlist} m ${x.spec.m} (trained on ${x.spec.trainSample} vectors)`, `${s1(x.buildMs)} s`],
+      [`search ${x.nq} queries, k 100, nprobe ${x.spec.nprobe}`, `${s1(x.searchMs)} s (${perQ(x.searchMs, x.nq)}/query)`],
+      [
+        'failing queries (texts of shown rows read back in one pass) + triage',
+        `${s1((x.marks.triage ?? x.evalMs) - (x.phases.triage ?? x.evalMs))} s (${x.failures} failing)`,
+      ],
+      ['whole evaluation', `${s1(x.evalMs)} s`],
+      ['exact search', x.exactSkipped ? `skipped: ${x.exactSkipped}` : 'ran'],
+      ['peak RSS of the evaluation (VmHWM)', `${gb(x.rss.evaluated.peak)} GB (target ≤ 3 GB)`],
+      [
+        'RSS after load / before build / at the end',
+        `${gb(x.rss.loaded.rss)} / ${gb(x.rss['before build-index']?.rss ?? NaN)} / ${gb(x.rss.evaluated.rss)} GB`,
+      ],
+      [`IVF-PQ recall@10 / @100 (all ${x.nq} queries)`, `${x.annRecall10?.toFixed(3)} / ${x.annRecall100?.toFixed(3)}`],
+      [
+        `ANN gap on ${x.gap.queries} sampled queries (exact by Flat over 100k-row chunks, ${s1(x.gap.exactMs)} s)`,
+        `recall@10 ${x.gap.exact10.toFixed(3)} exact vs ${x.gap.ann10.toFixed(3)} IVF-PQ = ${(x.gap.exact10 - x.gap.ann10).toFixed(3)}; @100 ${x.gap.exact100.toFixed(3)} vs ${x.gap.ann100.toFixed(3)}`,
+      ],
+    ];
+    rows.push([`IVF-PQ neighbour recall@10 on the sample (exact top 10 found in IVF-PQ's top 10)`, x.gap.neighbours10.toFixed(3)]);
+    if (x.lexical)
+      rows.push([
+        'BM25 (built while the corpus streams) / search',
+        `${s1(x.lexical.buildMs)} s / ${s1(x.lexical.searchMs)} s, recall@10 ${x.bm25Recall10?.toFixed(3)}`,
+      ]);
+    printTable(
+      `million: evaluation of a ${x.n}-item synthetic corpus (untrained default model with shared towers, wasm; load ${loadStr(r.load)})`,
+      ['step', 'result'],
+      rows,
+      md,
+    );
+    for (const l of x.logs) console.log(`  log: ${l}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -911,6 +1159,10 @@ async function main(): Promise<void> {
       sample: { type: 'string' },
       md: { type: 'string' },
       'omp-threads': { type: 'string' },
+      'million-items': { type: 'string', default: '1000000' },
+      'million-queries': { type: 'string', default: '8000' },
+      'gap-queries': { type: 'string', default: '500' },
+      'million-bm25': { type: 'boolean', default: false },
     },
   });
   if (values.child) {
@@ -923,6 +1175,7 @@ async function main(): Promise<void> {
     else if (values.child === 'failures') out = await childFailures();
     else if (values.child === 'map') out = await childMap();
     else if (values.child === 'factor') out = await childFactor(values.factory!, Number(values.sample));
+    else if (values.child === 'million') out = await childMillion(o as MillionOpts);
     else throw new Error(`unknown child ${values.child}`);
     console.log(JSON.stringify(out));
     return;
@@ -944,8 +1197,8 @@ async function main(): Promise<void> {
   const kinds = values.vectors!.split(',');
   for (const k of kinds) if (k !== 'clustered' && k !== 'random') throw new Error(`--vectors: unknown kind ${k} (clustered, random)`);
   for (const p of parts)
-    if (!['encode', 'index', 'lexical', 'failures', 'map', 'factors', 'nlist'].includes(p))
-      throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, map, factors, nlist)`);
+    if (!['encode', 'index', 'lexical', 'failures', 'map', 'factors', 'nlist', 'million'].includes(p))
+      throw new Error(`--parts: unknown part ${p} (encode, index, lexical, failures, map, factors, nlist, million)`);
 
   const started = performance.now();
   const cpus = os.cpus();
@@ -966,6 +1219,15 @@ async function main(): Promise<void> {
   if (parts.includes('map')) reportMap(md);
   if (parts.includes('factors')) reportFactors(md, o);
   if (parts.includes('nlist')) reportNlist(md, o);
+  if (parts.includes('million'))
+    reportMillion(
+      md,
+      o,
+      pos('million-items', values['million-items']),
+      pos('million-queries', values['million-queries']),
+      pos('gap-queries', values['gap-queries']),
+      values['million-bm25']!,
+    );
   const total = `total ${s1(performance.now() - started)} s; load average now ${os
     .loadavg()
     .map((l) => l.toFixed(2))

@@ -240,3 +240,140 @@ test('the line index is cached beside the file and rebuilt when the file changes
   await assert.rejects(epochIds(stream, 0), /changed while training read it/);
   await stream.close();
 });
+
+/** BGE lines `query s-i`, `1 + i % 3` positives each and one negative: the pairs they hold, as "queryId|positive text". */
+function bgeShard(file: string, shard: number, lines: number): string[] {
+  const pairs: string[] = [];
+  const text: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const pos = Array.from({ length: 1 + (i % 3) }, (_, p) => `item ${shard} ${i} ${p}`);
+    text.push(JSON.stringify({ query: `query ${shard} ${i}`, pos, neg: [`other ${shard} ${i}`], pos_scores: pos.map(() => 1) }));
+    for (const p of pos) pairs.push(`${path.basename(file).replace(/\.gz$/, '')}:${i + 1}|${p}`);
+  }
+  const body = `${text.join('\n')}\n`;
+  fs.writeFileSync(file, file.endsWith('.gz') ? gzipSync(body) : body);
+  return pairs;
+}
+
+test('sharded BGE data streams through the formats parser: the shape detected per shard and said, one pair per positive, bad lines at shard:line', async () => {
+  const dir = tempDir();
+  const files = [path.join(dir, 'part-1.jsonl'), path.join(dir, 'part-2.jsonl'), path.join(dir, 'part-10.jsonl.gz')];
+  const expected = files.flatMap((f, s) => bgeShard(f, s, 100));
+  assert.equal(expected.length, 3 * (34 + 33 * 2 + 33 * 3), '100 lines of 1, 2, 3 positives per shard');
+  // One bad line in shard 2: a record without a positive.
+  const lines = fs.readFileSync(files[1], 'utf8').split('\n');
+  lines[9] = JSON.stringify({ query: 'query 1 9', pos: [], neg: ['x'] });
+  fs.writeFileSync(files[1], lines.join('\n'));
+  const lost = 1 + (9 % 3);
+  const shape = { shape: 'bge', how: 'detected at part-1.jsonl:1; the same in 3 files', name: 'FlagEmbedding/BGE query+pos+neg' };
+
+  const read: { examples: number; badLines: string[] }[] = [];
+  const stream = await StreamedExamples.open(await resolveDataFiles(path.join(dir, 'part-*'), { label: 'data.train' }), {
+    seed: 5,
+    shuffleBuffer: 50,
+    maxBadLineShare: 0.05,
+    describe: 'part-*',
+    onEpochRead: (c) => read.push({ examples: c.examples, badLines: c.badLines.map((b) => `${path.basename(b.file)}:${b.line}: ${b.reason}`) }),
+  });
+  assert.deepEqual(stream.shape, shape, 'decided when the shards are opened, before any epoch');
+  assert.equal(stream.examples, 300, 'before the first epoch: the data lines of the index');
+  const pairs = (await epochExamples(stream, 0)).map((e) => `${path.basename(e.source.file).replace(/\.gz$/, '')}:${e.source.line}|${e.positive.text}`);
+  assert.equal(pairs.length, expected.length - lost);
+  assert.deepEqual([...pairs].sort(), expected.filter((p) => !p.startsWith('part-2.jsonl:10|')).sort());
+  assert.deepEqual(read, [{ examples: expected.length - lost, badLines: ['part-2.jsonl:10: field "pos" holds no positive'] }]);
+  assert.equal(stream.examples, expected.length - lost, 'after the first epoch: the pairs read');
+  await stream.close();
+
+  // The in-memory reader of a shard list uses the same parsers: the same pairs and shape.
+  const loaded = await loadExamples({ path: files, label: 'data.train' });
+  assert.equal(loaded.examples.length, expected.length - lost);
+  assert.deepEqual(loaded.report.shape, shape);
+  assert.equal(loaded.report.files, 3);
+
+  // Training on the glob (larger than the shuffle buffer) names the shape at the start and counts the pairs after epoch 1.
+  const logs: string[] = [];
+  const exp = smallExperiment({ data: { train: path.join(dir, 'part-*'), shuffleBuffer: 100 }, training: { steps: 12, logEvery: 4, batchSize: 64 } });
+  const result = await runTraining({ loaded: loadConfig(exp.config), backend, hooks: { onLog: (_l, m) => logs.push(m) } });
+  assert.equal(result.status, 'completed', result.error?.message);
+  assert.ok(
+    logs.some((m) =>
+      /^~300 training examples .* \(jsonl: FlagEmbedding\/BGE query\+pos\+neg, detected at part-1\.jsonl:1; the same in 3 files, 3 files, streamed/.test(m),
+    ),
+    logs.join('\n'),
+  );
+  assert.ok(logs.includes(`epoch 1 read: ${expected.length - lost} training examples from 300 lines, 1 bad lines`), logs.join('\n'));
+  assert.ok(logs.includes(`${files[1]}:10: field "pos" holds no positive`), logs.join('\n'));
+});
+
+test('sharded data with data.fields, MS MARCO TSV shards with headers, and a shard of no known shape', async () => {
+  const dir = tempDir();
+  // data.fields over two shards (one gzip): every positive of a list is a pair, its id from the id list.
+  const mapped = [path.join(dir, 'm-1.jsonl'), path.join(dir, 'm-2.jsonl.gz')];
+  mapped.forEach((f, s) => {
+    const body = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ q: `question ${s} ${i}`, docs: [`doc ${s} ${i} a`, `doc ${s} ${i} b`], ids: [`d${s}-${i}a`, `d${s}-${i}b`] }),
+    );
+    const text = `${body.join('\n')}\n`;
+    fs.writeFileSync(f, f.endsWith('.gz') ? gzipSync(text) : text);
+  });
+  const fields = { query: 'q', positive: 'docs', itemId: 'ids' };
+  const stream = await StreamedExamples.open(await resolveDataFiles(mapped, {}), { seed: 1, shuffleBuffer: 10, maxBadLineShare: 0, describe: 'm', fields });
+  assert.deepEqual(stream.shape, { shape: 'fields', how: 'data.fields; the same in 2 files', name: 'data.fields mapping' });
+  const ids = (await epochExamples(stream, 0)).map((e) => e.positive.id).sort();
+  assert.equal(ids.length, 120);
+  assert.ok(ids.includes('d1-29b') && ids.includes('d0-0a'));
+  await stream.close();
+  // The same mapping cannot read a TSV shard: an error naming it.
+  const tsvShard = path.join(dir, 'x.tsv');
+  fs.writeFileSync(tsvShard, 'a\tb\n');
+  await assert.rejects(
+    loadExamples({ path: [mapped[0], tsvShard], fields }),
+    (e: unknown) => e instanceof DataError && e.file === tsvShard && /data\.fields maps JSONL fields; this is a TSV file/.test(e.message),
+  );
+
+  // MS MARCO triples in TSV shards, each with its header (skipped, not counted).
+  const triples = [path.join(dir, 't-1.tsv'), path.join(dir, 't-2.tsv')];
+  triples.forEach((f, s) =>
+    fs.writeFileSync(
+      f,
+      ['query\tpositive\tnegative', ...Array.from({ length: 20 }, (_, i) => `q ${s} ${i}\tgood doc ${s} ${i}\tbad doc ${s} ${i}`)].join('\n'),
+    ),
+  );
+  const counted: number[] = [];
+  const tsv = await StreamedExamples.open(await resolveDataFiles(triples, {}), {
+    seed: 1,
+    shuffleBuffer: 10,
+    maxBadLineShare: 0,
+    describe: 't',
+    onEpochRead: (c) => counted.push(c.linesRead, c.badCount),
+  });
+  assert.deepEqual(tsv.shape, {
+    shape: 'msmarco-triples',
+    how: 'detected from the header line; the same in 2 files',
+    name: 'MS MARCO triples TSV query, positive, negative',
+  });
+  const examples = await epochExamples(tsv, 0);
+  assert.equal(examples.length, 40);
+  assert.ok(examples.every((e) => e.negatives.length === 1 && e.negatives[0].text.startsWith('bad doc')));
+  assert.deepEqual(counted, [40, 0], 'the headers are neither data nor bad lines');
+  await tsv.close();
+
+  // A bad first line decides nothing: the first good line read decides the shape, while the epoch is read.
+  const late = path.join(dir, 'late.jsonl');
+  fs.writeFileSync(late, ['{"query": "cut off', JSON.stringify({ query: 'q', pos: ['a', 'b'] }), JSON.stringify({ query: 'r', pos: ['c'] })].join('\n'));
+  const lateStream = await StreamedExamples.open(await resolveDataFiles(late, {}), { seed: 1, shuffleBuffer: 10, maxBadLineShare: 1, describe: 'late' });
+  assert.equal(lateStream.shape, undefined);
+  assert.equal((await epochExamples(lateStream, 0)).length, 3);
+  assert.deepEqual(lateStream.shape, { shape: 'bge', how: 'detected at late.jsonl:2', name: 'FlagEmbedding/BGE query+pos+neg' });
+  await lateStream.close();
+
+  // A shard whose first record has no known shape stops the stream when it is opened, at its file:line.
+  const good = path.join(dir, 'good.jsonl');
+  fs.writeFileSync(good, '{"query": "q", "positive": "p"}\n');
+  const odd = path.join(dir, 'odd.jsonl');
+  fs.writeFileSync(odd, '\n{"text": "t", "label": 1}\n');
+  await assert.rejects(
+    StreamedExamples.open(await resolveDataFiles([good, odd], {}), { seed: 1, shuffleBuffer: 10, maxBadLineShare: 0, describe: 'x' }),
+    (e: unknown) => e instanceof DataError && e.file === odd && e.line === 2 && /odd\.jsonl:2: no known shape: saw fields text, label/.test(e.message),
+  );
+});

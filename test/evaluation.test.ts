@@ -39,7 +39,8 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
   assert.equal(e.checkpoint, 'checkpoints/last', 'best was chosen by in-batch recall only: last is evaluated');
   assert.equal(e.queries.count, 1500);
   assert.equal(e.corpus.count, 6120);
-  assert.ok(e.ann && e.annGap);
+  assert.ok(e.ann && e.annGap && e.exact);
+  assert.equal(e.exactSkipped, undefined, '6,120 items are searched exactly under exact "auto"');
   for (const k of [1, 5, 10, 50, 100]) {
     assert.ok(e.exact[`recall@${k}`] >= 0 && e.exact[`recall@${k}`] <= 1);
     assert.ok(Math.abs(e.annGap[`recall@${k}`] - (e.exact[`recall@${k}`] - e.ann[`recall@${k}`])) < 1e-12);

@@ -110,6 +110,10 @@ test('data lenses: counts with separators, bad lines flagged, loading and errors
   assert.equal(formatDataLens({ kind: 'loaded', examples: 25110, badLines: 0, what: 'examples', from: 'load' }), '25,110 examples · 0 bad lines');
   assert.equal(formatDataLens({ kind: 'loaded', examples: 6120, badLines: 1, what: 'items', from: 'run' }), '6,120 items · $(warning) 1 bad line');
   assert.equal(formatDataLens({ kind: 'loaded', examples: 10, badLines: 1500, what: 'examples', from: 'load' }), '10 examples · $(warning) 1,500 bad lines');
+  assert.equal(
+    formatDataLens({ kind: 'loaded', examples: 80, badLines: 0, what: 'examples', from: 'load', shape: 'FlagEmbedding/BGE query+pos+neg' }),
+    '80 examples · 0 bad lines · FlagEmbedding/BGE query+pos+neg',
+  );
   assert.match(formatDataLens({ kind: 'loading' }), /counting/);
   assert.equal(formatDataLens({ kind: 'error', message: 'data file not found: /x (data.test)' }), '$(error) data file not found: /x (data.test)');
   assert.equal(

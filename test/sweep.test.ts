@@ -108,6 +108,7 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
     assert.deepEqual(run.result?.code, codeVersion(), 'the result records the code that ran it');
     const evals = readMetricsFile(runDir).evaluations;
     const exact = evals[evals.length - 1].exact;
+    assert.ok(exact, 'the evaluation ran the exact search');
     const p = final.summary.points[i];
     assert.equal(p.value, v);
     assert.equal(p.n, 1);
@@ -127,7 +128,7 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
   for (const [i, p] of view.points.entries()) {
     const runDir = path.resolve(dir, final.runs[i].runDir as string);
     const evals = readMetricsFile(runDir).evaluations;
-    assert.deepEqual(p.runs, [{ seed: final.seeds[0], runDir, value: evals[evals.length - 1].exact['recall@10'] }]);
+    assert.deepEqual(p.runs, [{ seed: final.seeds[0], runDir, value: evals[evals.length - 1].exact?.['recall@10'] }]);
     assert.equal(p.mean, final.summary.points[i].mean);
   }
   const mrr = sweepViewOf(dir, 'mrr@10');

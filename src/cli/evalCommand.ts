@@ -32,13 +32,18 @@ const pct = (x: number) => (100 * x).toFixed(1);
  * ("exact", "IVF-PQ, nprobe 16", "BM25"), plus the ANN gap (exact − IVF-PQ), in percent.
  */
 export function formatEvalSummary(e: EvalEntry): string {
-  const keys = Object.keys(e.exact);
+  const keys = Object.keys(e.exact ?? e.ann ?? {});
   const lines = [
     `step ${e.step} · ${e.queries.count} queries (${e.queries.withoutRelevant} without relevant items) · ${e.corpus.count} items · index ${String(e.index.spec.type)}`,
   ];
   for (const n of e.index.notes) lines.push(`  note: ${n}`);
-  const cols: { head: string; value: (k: string) => number | undefined }[] = [{ head: e.failures.search ?? 'exact', value: (k) => e.exact[k] }];
-  if (e.ann) cols.push({ head: e.annFailures?.search ?? 'ANN', value: (k) => e.ann?.[k] }, { head: 'ANN gap', value: (k) => e.annGap?.[k] });
+  if (e.exactSkipped) lines.push(`  exact search skipped: ${e.exactSkipped}; ANN gap n/a`);
+  const cols: { head: string; value: (k: string) => number | string | undefined }[] = [];
+  if (e.exact) cols.push({ head: e.failures.search ?? 'exact', value: (k) => e.exact?.[k] });
+  if (e.ann) {
+    const annHead = (e.exact ? e.annFailures?.search : e.failures.search) ?? 'ANN';
+    cols.push({ head: annHead, value: (k) => e.ann?.[k] }, { head: 'ANN gap', value: (k) => (e.exact ? e.annGap?.[k] : 'n/a') });
+  }
   if (e.bm25) cols.push({ head: 'BM25', value: (k) => e.bm25?.[k] });
   const widths = cols.map((c) => Math.max(6, c.head.length));
   lines.push(`${'metric'.padEnd(10)}${cols.map((c, i) => `  ${c.head.padStart(widths[i])}`).join('')}`);
@@ -47,7 +52,7 @@ export function formatEvalSummary(e: EvalEntry): string {
       `${k.padEnd(10)}${cols
         .map((c, i) => {
           const v = c.value(k);
-          return `  ${(v === undefined ? '–' : pct(v).trim()).padStart(widths[i])}`;
+          return `  ${(v === undefined ? '–' : typeof v === 'string' ? v : pct(v).trim()).padStart(widths[i])}`;
         })
         .join('')}`,
     );

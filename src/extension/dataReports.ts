@@ -157,7 +157,7 @@ export class DataReports implements vscode.Disposable {
   }
 
   private keyOf(d: DataSpecOf): string {
-    return `${d.absPath}|${d.what}|${d.spec.format}|${d.spec.split ?? ''}`;
+    return `${d.absPath}|${d.what}|${d.spec.format}|${d.spec.split ?? ''}|${JSON.stringify(d.spec.fields ?? null)}`;
   }
 
   /** Counts a large file's data lines with its line index (built in one streaming pass, or read from its cache). */
@@ -184,7 +184,8 @@ export class DataReports implements vscode.Disposable {
     try {
       report = d.what === 'items' ? (await loadCorpus(d.spec)).report : (await loadExamples(d.spec)).report;
       const n = d.what === 'items' ? (report.items ?? 0) : report.examples;
-      state = { kind: 'loaded', examples: n, badLines: report.badCount, what: d.what, from: 'load' };
+      const shape = report.shape && report.shape.shape !== 'pairs' && report.shape.shape !== 'tsv-pairs' ? report.shape.name : undefined;
+      state = { kind: 'loaded', examples: n, badLines: report.badCount, what: d.what, from: 'load', ...(shape ? { shape } : {}) };
       const share = report.linesRead > 0 ? report.badCount / report.linesRead : 0;
       if (share > d.maxBadLineShare) {
         state = {

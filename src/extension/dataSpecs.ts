@@ -23,7 +23,7 @@ export interface DataSpecOf {
 /** Data specs of a config text, in DATA_KEYS order. Never throws. */
 export function dataSpecsOf(configPath: string, text: string): DataSpecOf[] {
   const baseDir = path.dirname(configPath);
-  let data: { format?: DataSpec['format']; trainSplit?: string; testSplit?: string; maxBadLineShare?: number } = {};
+  let data: { format?: DataSpec['format']; fields?: DataSpec['fields']; trainSplit?: string; testSplit?: string; maxBadLineShare?: number } = {};
   try {
     data = parseConfigText(text, configPath).config.data;
   } catch {
@@ -39,7 +39,15 @@ export function dataSpecsOf(configPath: string, text: string): DataSpecOf[] {
       {
         key,
         absPath,
-        spec: { path: absPath, format: data.format ?? 'auto', split, maxBadLineShare: 1, baseDir, label: `data.${key}` },
+        spec: {
+          path: absPath,
+          format: data.format ?? 'auto',
+          ...(data.fields && key !== 'corpus' ? { fields: data.fields } : {}),
+          split,
+          maxBadLineShare: 1,
+          baseDir,
+          label: `data.${key}`,
+        },
         what: key === 'corpus' ? 'items' : 'examples',
         maxBadLineShare: data.maxBadLineShare ?? 0.05,
       } satisfies DataSpecOf,

@@ -82,7 +82,7 @@ export class EvaluationController implements vscode.Disposable {
                 case 'evaluated':
                   result = { runDir: m.runDir, entry: m.entry, failuresFile: m.failuresFile };
                   this.log.info(
-                    `evaluated ${m.runDir}: exact ${Object.entries(m.entry.exact)
+                    `evaluated ${m.runDir}: ${m.entry.exact ? 'exact' : (m.entry.failures.search ?? 'ANN')} ${Object.entries(m.entry.exact ?? m.entry.ann ?? {})
                       .map(([k, v]) => `${k} ${formatStat(v)}`)
                       .join(', ')}; ${evaluationSummary(m.entry)}`,
                   );

@@ -123,7 +123,7 @@ const EvaluatedSchema = Type.Object({
   type: Type.Literal('evaluated'),
   runDir: Type.String(),
   /** Checked for the fields the parent reads (step, exact); the evaluator owns the rest (src/core/eval/types.ts). */
-  entry: Type.Unsafe<EvalEntry>(Type.Object({ step: Type.Integer({ minimum: 0 }), exact: Type.Object({}) })),
+  entry: Type.Unsafe<EvalEntry>(Type.Object({ step: Type.Integer({ minimum: 0 }), exact: Type.Union([Type.Object({}), Type.Null()]) })),
   failuresFile: Type.String(),
 });
 

@@ -247,7 +247,7 @@ export const FROM_TRAINER_CHECKS = {
         (typeof value['entry'] === 'object' && value['entry'] !== null && !Array.isArray(value['entry'])) &&
         Number.isInteger(value['entry']['step']) &&
         value['entry']['step'] >= 0 &&
-        (typeof value['entry']['exact'] === 'object' && value['entry']['exact'] !== null && !Array.isArray(value['entry']['exact'])) &&
+        (((typeof value['entry']['exact'] === 'object' && value['entry']['exact'] !== null && !Array.isArray(value['entry']['exact']))) || ((value['entry']['exact'] === null))) &&
         (typeof value['failuresFile'] === 'string')
       )
     }

@@ -113,7 +113,7 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
       const runDir = path.resolve(path.join(ws.dir, 'sweeps', fs.readdirSync(path.join(ws.dir, 'sweeps'))[0]), run.runDir!);
       assert.equal(path.dirname(runDir), ws.runs, "the sweep's runs are under the config's runsDir (the Runs tree lists them)");
       const evals = (JSON.parse(fs.readFileSync(path.join(runDir, 'eval', 'metrics.json'), 'utf8')) as EvalMetricsFile).evaluations;
-      assert.equal(p.mean, evals[evals.length - 1].exact['recall@10'], `point ${p.value}`);
+      assert.equal(p.mean, evals[evals.length - 1].exact?.['recall@10'], `point ${p.value}`);
       assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).loss.alpha, p.value);
     }
   });

@@ -1,6 +1,6 @@
 import type { ConfigProblem } from './configError';
 import type { LossConfig } from '../losses/types';
-import type { DataFormat } from '../data/types';
+import type { DataFormat, FieldMapping } from '../data/types';
 import type { CollapseThresholds } from '../metrics/collapseMonitor';
 
 /** Backend preference: auto = tfjs-node if it loads, else wasm, else cpu. */
@@ -12,6 +12,8 @@ export interface DataConfig {
   test?: string;
   corpus?: string;
   format: DataFormat;
+  /** Field mapping for JSONL records of no known shape (see FieldMapping). */
+  fields?: FieldMapping;
   trainSplit: string;
   testSplit: string;
   maxBadLineShare: number;
@@ -52,6 +54,10 @@ export interface EvaluationConfig {
   collapsedSpread: number;
   /** BM25 over the same corpus and queries beside the dense model (full evaluations only). */
   lexicalBaseline: boolean;
+  /** Exact (Flat) search beside the index: always, never, or 'auto' = only up to exactMaxCorpus items. */
+  exact: 'auto' | boolean;
+  /** Largest corpus searched exactly under exact 'auto' (exact search costs O(corpus) per query). */
+  exactMaxCorpus: number;
 }
 
 /** `diagnostics` of the config: the collapse verdict's thresholds and windows (docs/diagnostics.md). */

@@ -5,7 +5,8 @@
  *      BLOCK_LINES lines (a block may span two shards), and each gzip file is one unit read
  *      sequentially from its start;
  *   2. the units are shuffled with seedrandom (`retrieval-lens-data-<seed>-<epoch>`) and read in
- *      that order, each line parsed into pairs by the format's record parser;
+ *      that order, each line parsed into pairs by its file's record parser (formats.ts: one per file,
+ *      which skips the file's header and detects its shape from its first line when opened);
  *   3. the pairs pass through a shuffle buffer of `shuffleBuffer` pairs (shuffleBuffer.ts).
  * Every pair is drawn exactly once per epoch, and one file or the same lines split into plain
  * shards give the same sequence. Bad lines are counted per epoch and the data.maxBadLineShare rule
@@ -15,14 +16,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
 import seedrandom from 'seedrandom';
-import type { BadLine, Example } from './types';
+import type { BadLine, Example, FieldMapping, LoadReport } from './types';
 import { DataError } from './errors';
 import { LineTally, checkBadLineShare } from './badLines';
 import { BLOCK_LINES, lineIndexOf, type LineIndex } from './lineIndex';
 import { decodeLine, isBlank, readLines, type NumberedLine } from './lineReader';
 import { LineFault } from './lineFields';
-import { isHeaderLine, recordParser, type RecordParser } from './pairParsers';
-import type { DataFile } from './trainFiles';
+import { shapeReport, type RecordParser } from './formats';
+import { fileRecordParser, type DataFile } from './trainFiles';
 import { shuffled } from './shuffleBuffer';
 
 /** Lines read before the bad-line share is first checked mid-epoch (then again at every doubling). */
@@ -58,8 +59,10 @@ export interface StreamOptions {
   describe: string;
   /** Called when an epoch has been read to its end (before its last pairs leave the buffer). */
   onEpochRead?(counts: EpochCounts): void;
-  /** Record parser per format (default: the built-in JSONL / TSV pairs). */
-  parser?(format: DataFile['format']): RecordParser;
+  /** data.fields: every JSONL file's records read through this mapping. */
+  fields?: FieldMapping;
+  /** The config key of the data path, for messages ("data.train"). */
+  label?: string;
 }
 
 /** A unit of shuffled reading: a block of plain lines (global line numbers [start, end)) or one gzip file. */
@@ -70,18 +73,29 @@ interface OpenFile {
   index: LineIndex;
   /** Line number of a header line to skip (TSV), else 0. */
   header: number;
-  parse: RecordParser;
+  parser: RecordParser;
   /** First global line of this file among the plain files (plain files only). */
   plainStart: number;
   handle: FileHandle | null;
 }
 
-/** The 1-based line number of the first non-blank line when it is a header of its format, else 0. */
-async function headerLine(df: DataFile): Promise<number> {
-  if (df.format !== 'tsv') return 0;
-  for await (const { text, line } of readLines(df.file)) {
+/**
+ * Shows a file's first non-blank line to its parser, as the in-memory reader does: a header is skipped
+ * uncounted (its 1-based line is returned, else 0); a record decides the shape (a {@link DataError} for
+ * a shape the parser does not know, before any training). A bad first line decides nothing here: it is
+ * counted as bad when its block is read, and the first good line read decides.
+ */
+async function firstLine(df: DataFile, parser: RecordParser): Promise<number> {
+  for await (const { text, line, encodingFault } of readLines(df.file)) {
     if (isBlank(text)) continue;
-    return isHeaderLine(df.format, text) ? line : 0;
+    if (encodingFault) return 0;
+    if (parser.header(text)) return line;
+    try {
+      parser.parse(text, { file: df.file, line });
+    } catch (err) {
+      if (!(err instanceof LineFault)) throw err;
+    }
+    return 0;
   }
   return 0;
 }
@@ -111,9 +125,9 @@ export class StreamedExamples implements ExampleSource {
   static async open(files: DataFile[], opts: StreamOptions): Promise<StreamedExamples> {
     const opened: OpenFile[] = [];
     for (const df of files) {
-      const parse = (opts.parser ?? recordParser)(df.format);
+      const parser = fileRecordParser(df, opts.fields, opts.label);
       try {
-        opened.push({ df, index: await lineIndexOf(df.file), header: await headerLine(df), parse, plainStart: 0, handle: null });
+        opened.push({ df, index: await lineIndexOf(df.file), header: await firstLine(df, parser), parser, plainStart: 0, handle: null });
       } catch (err) {
         // File-system and zlib errors (a corrupt .gz: "incorrect header check") name the shard they are in.
         const code = (err as NodeJS.ErrnoException).code;
@@ -127,6 +141,11 @@ export class StreamedExamples implements ExampleSource {
   /** The files' indexes (sizes, line counts, whether read from cache). */
   get indexes(): LineIndex[] {
     return this.files.map((f) => f.index);
+  }
+
+  /** The record shape of the files (report.shape), as far as their parsers decided it. */
+  get shape(): LoadReport['shape'] {
+    return shapeReport(this.files.map((f) => f.parser));
   }
 
   /** Non-blank lines of all files (the pairs of a one-pair-per-line format without bad lines). */
@@ -181,7 +200,7 @@ export class StreamedExamples implements ExampleSource {
           let pairs: Example[] = [];
           try {
             if (nl.encodingFault) throw new LineFault(nl.encodingFault);
-            pairs = f.parse(nl.text, { file: f.df.file, line: nl.line });
+            pairs = f.parser.parse(nl.text, { file: f.df.file, line: nl.line });
           } catch (err) {
             if (!(err instanceof LineFault)) throw err;
             tally.addBad(f.df.file, nl.line, err.message);

@@ -3,11 +3,13 @@ import type { DataSpec, Example, Item, LoadReport, LoadedExamples } from './type
 import { DataError } from './errors';
 import { DEFAULT_MAX_BAD_LINE_SHARE, LineTally, checkBadLineShare } from './badLines';
 import { detectFormat, labelSuffix, resolveBeirFiles, resolveDataPath } from './dataPath';
-import { readJsonlPairs } from './jsonl';
-import { readTsvPairs } from './tsv';
+import { readPairFile } from './pairFile';
+import { containerOf, shapeReport } from './formats';
 import { readBeirExamples } from './beir';
-import { readCorpusJsonl } from './corpusJsonl';
-import { describeDataPath, isGlob, resolveDataFiles } from './trainFiles';
+import { parseCorpusLine, readCorpusJsonl } from './corpusJsonl';
+import { isBlank, readLines } from './lineReader';
+import { LineFault } from './lineFields';
+import { describeDataPath, fileRecordParser, isGlob, resolveDataFiles } from './trainFiles';
 
 export { DataError } from './errors';
 export { collectQrels } from './qrels';
@@ -61,28 +63,37 @@ export async function loadExamples(spec: DataSpec): Promise<LoadedExamples> {
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
   const tally = new LineTally();
   if (format === 'beir') return loadBeirExamples(path, spec, maxShare);
-  const examples: Example[] = await withReadErrors(path, spec.label, async () =>
-    format === 'jsonl' ? readJsonlPairs(path, tally) : readTsvPairs(path, tally),
-  );
+  const parser = fileRecordParser({ file: path, format, explicit: (spec.format ?? 'auto') !== 'auto' }, spec.fields, spec.label);
+  const examples: Example[] = await withReadErrors(path, spec.label, async () => readPairFile(path, tally, parser));
   checkBadLineShare(tally, path, maxShare);
   requireSome(examples.length, 'examples', path, tally, spec.label);
-  return { examples, report: reportOf(path, format, examples.length, tally) };
+  const report = reportOf(path, format, examples.length, tally);
+  const shape = shapeReport([parser]);
+  if (shape) report.shape = shape;
+  return { examples, report };
 }
 
-/** Examples of a glob or a list of files (shards, plain or gzip), read in order as one data set. */
+/**
+ * Examples of a glob or a list of files (shards, plain or gzip), read in order as one data set; each
+ * file has its own record parser (header, shape), and the report names the shape the files have.
+ */
 async function loadExampleFiles(spec: DataSpec): Promise<LoadedExamples> {
   const path = describeDataPath(spec.path, spec.baseDir);
   const maxShare = maxShareOf(spec, path);
   const files = await resolveDataFiles(spec.path, { baseDir: spec.baseDir, format: spec.format, label: spec.label });
   const tally = new LineTally();
   const examples: Example[] = [];
-  for (const { file, format } of files) {
-    const read = await withReadErrors(file, spec.label, async () => (format === 'jsonl' ? readJsonlPairs(file, tally) : readTsvPairs(file, tally)));
+  const parsers = files.map((df) => fileRecordParser(df, spec.fields, spec.label));
+  for (const [i, { file }] of files.entries()) {
+    const read = await withReadErrors(file, spec.label, async () => readPairFile(file, tally, parsers[i]));
     for (const e of read) examples.push(e);
   }
   checkBadLineShare(tally, path, maxShare);
   requireSome(examples.length, 'examples', path, tally, spec.label);
-  return { examples, report: { ...reportOf(path, files[0].format, examples.length, tally), files: files.length } };
+  const report: LoadReport = { ...reportOf(path, files[0].format, examples.length, tally), files: files.length };
+  const shape = shapeReport(parsers);
+  if (shape) report.shape = shape;
+  return { examples, report };
 }
 
 /**
@@ -103,6 +114,13 @@ async function loadBeirExamples(path: string, spec: DataSpec, maxShare: number):
   return { examples, report: { ...reportOf(path, 'beir', examples.length, total), pairsLost: tallies.qrels.badCount } };
 }
 
+/** The absolute path of a corpus: one file or BEIR folder (a list or glob of shards is a DataError). */
+function corpusPath(spec: DataSpec): string {
+  if (typeof spec.path !== 'string')
+    throw new DataError(`a corpus is one file or a BEIR folder, not a list${labelSuffix(spec.label)}`, describeDataPath(spec.path, spec.baseDir));
+  return resolveDataPath(spec.path, spec.baseDir);
+}
+
 /**
  * Loads a retrieval corpus for evaluation: all of corpus.jsonl for a BEIR folder, or a JSONL file
  * of `{"id", "text"}` (or `{"_id", "title", "text"}`) lines. Items are deduped by id: the first
@@ -111,12 +129,10 @@ async function loadBeirExamples(path: string, spec: DataSpec, maxShare: number):
  * is the file read (detectFormat has checked it exists).
  */
 export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; report: LoadReport }> {
-  if (typeof spec.path !== 'string')
-    throw new DataError(`a corpus is one file or a BEIR folder, not a list${labelSuffix(spec.label)}`, describeDataPath(spec.path, spec.baseDir));
-  const path = resolveDataPath(spec.path, spec.baseDir);
+  const path = corpusPath(spec);
   const maxShare = maxShareOf(spec, path);
   const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
-  if (format === 'tsv') {
+  if (containerOf(format) === 'tsv') {
     throw new DataError(`${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`, path);
   }
   const tally = new LineTally();
@@ -125,4 +141,41 @@ export async function loadCorpus(spec: DataSpec): Promise<{ items: Item[]; repor
   const items = [...byId.values()];
   requireSome(items.length, 'corpus items', path, tally, spec.label);
   return { items, report: { ...reportOf(path, format, 0, tally), items: items.length } };
+}
+
+/**
+ * Streams a retrieval corpus (the file {@link loadCorpus} reads) item by item without keeping the texts:
+ * `onItem` sees every distinct item once, in file order (a repeated id is dropped: the first occurrence
+ * wins), with its text. Same checks and errors as loadCorpus; returns the report (report.items = the count)
+ * and the file read (corpus.jsonl for a BEIR folder), so that a later pass can read the same lines again.
+ */
+export async function streamCorpus(spec: DataSpec, onItem: (item: Item) => void): Promise<{ report: LoadReport; file: string }> {
+  const path = corpusPath(spec);
+  const maxShare = maxShareOf(spec, path);
+  const format = await detectFormat(path, spec.format ?? 'auto', spec.label);
+  if (containerOf(format) === 'tsv') {
+    throw new DataError(`${path}: a corpus must be a JSONL file of {"id", "text"} lines or a BEIR folder, not TSV${labelSuffix(spec.label)}`, path);
+  }
+  const file = format === 'beir' ? join(path, 'corpus.jsonl') : path;
+  const tally = new LineTally();
+  const seen = new Set<string>();
+  await withReadErrors(path, spec.label, async () => {
+    for await (const { text, line, encodingFault } of readLines(file)) {
+      if (isBlank(text)) continue;
+      tally.countLine();
+      try {
+        if (encodingFault) throw new LineFault(encodingFault);
+        const item = parseCorpusLine(text, { file, line });
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        onItem(item);
+      } catch (err) {
+        if (!(err instanceof LineFault)) throw err;
+        tally.addBad(file, line, err.message);
+      }
+    }
+  });
+  checkBadLineShare(tally, path, maxShare);
+  requireSome(seen.size, 'corpus items', path, tally, spec.label);
+  return { report: { ...reportOf(path, format, 0, tally), items: seen.size }, file };
 }

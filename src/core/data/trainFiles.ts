@@ -5,16 +5,22 @@
  */
 import { existsSync } from 'node:fs';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import type { DataFormat } from './types';
+import type { DataFormat, FieldMapping } from './types';
 import { DataError } from './errors';
 import { labelSuffix, requireFile, resolveDataPath } from './dataPath';
 import { INDEX_SUFFIX } from './lineIndex';
+import { containerOf, recordParser, type RecordParser } from './formats';
 
-/** One data file of a (possibly sharded) data path and the pair format its lines are read in. */
+/** The data.format of one file of pairs: a container (jsonl, tsv) or a fixed record shape (bge, sentence-transformers, msmarco). */
+export type PairFormat = Exclude<DataFormat, 'auto' | 'beir'>;
+
+/** One data file of a (possibly sharded) data path and the format its lines are read in. */
 export interface DataFile {
   /** Absolute path. */
   file: string;
-  format: 'jsonl' | 'tsv';
+  format: PairFormat;
+  /** True when the format came from data.format, false when from the file name ("auto": the record shape is detected). */
+  explicit: boolean;
 }
 
 /** The list form of a data path as written in a config. */
@@ -28,10 +34,21 @@ export function describeDataPath(path: string | readonly string[], baseDir?: str
   return list.length === 1 ? list[0] : `${list[0]} + ${list.length - 1} more`;
 }
 
-/** The pair format of one file: `format` when given, else by extension (`.tsv`, `.tsv.gz` → tsv; anything else jsonl). */
-export function fileFormat(file: string, format: DataFormat): 'jsonl' | 'tsv' {
-  if (format === 'jsonl' || format === 'tsv') return format;
-  return /\.tsv(\.gz)?$/i.test(file) ? 'tsv' : 'jsonl';
+/** The format of one file: data.format when it names a pairs format, else by extension (`.tsv`, `.tsv.gz` → tsv; anything else jsonl). */
+export function fileFormat(file: string, format: DataFormat): Pick<DataFile, 'format' | 'explicit'> {
+  if (format !== 'auto' && format !== 'beir') return { format, explicit: true };
+  return { format: /\.tsv(\.gz)?$/i.test(file) ? 'tsv' : 'jsonl', explicit: false };
+}
+
+/**
+ * The record parser of one data file (each file detects its own shape and header): data.fields maps
+ * JSONL fields only, so with a TSV file it is a DataError naming the file.
+ */
+export function fileRecordParser(df: DataFile, fields?: FieldMapping, label?: string): RecordParser {
+  if (fields && containerOf(df.format) === 'tsv') {
+    throw new DataError(`${df.file}: data.fields maps JSONL fields; this is a TSV file${labelSuffix(label)}`, df.file);
+  }
+  return recordParser(df.format, fields, df.explicit);
 }
 
 /**
@@ -65,5 +82,5 @@ export async function resolveDataFiles(path: string | readonly string[], opts: {
     if (matches.length === 0) throw new DataError(`no file matches ${abs}${labelSuffix(opts.label)}`, abs);
     files.push(...matches.map((f) => resolveDataPath(f)));
   }
-  return files.map((file) => ({ file, format: fileFormat(file, format) }));
+  return files.map((file) => ({ file, ...fileFormat(file, format) }));
 }

@@ -28,12 +28,36 @@ export interface BadLine {
   reason: string;
 }
 
-export type DataFormat = 'auto' | 'jsonl' | 'tsv' | 'beir';
+/**
+ * data.format: 'auto' picks by path (BEIR folder, *.tsv, else JSONL) and detects the record shape;
+ * 'jsonl' / 'tsv' fix the container and detect the shape; 'bge', 'sentence-transformers' (JSONL) and
+ * 'msmarco' (TSV triples) fix the shape too.
+ */
+export type DataFormat = 'auto' | 'jsonl' | 'tsv' | 'beir' | 'bge' | 'sentence-transformers' | 'msmarco';
+
+/** The layout of one record (line) of a pairs file: see src/core/data/formats.ts. */
+export type RecordShape = 'pairs' | 'bge' | 'sentence-transformers' | 'fields' | 'tsv-pairs' | 'msmarco-triples';
+
+/**
+ * data.fields: which field of a JSONL record holds what, for files of no known shape. `query` and
+ * `positive` are required (a positive is a text, an {"id","text"} object or a list of them: one pair each);
+ * `negatives` holds one item or a list (explicit hard negatives); `itemId` the positive's id; `queryId`
+ * the query's id (queries with one id share their relevant items in evaluation).
+ */
+export interface FieldMapping {
+  query: string;
+  positive: string;
+  negatives?: string;
+  itemId?: string;
+  queryId?: string;
+}
 
 export interface LoadReport {
   /** The path that was loaded (file or BEIR folder), absolute. */
   path: string;
   format: Exclude<DataFormat, 'auto'>;
+  /** The record shape read (pairs files; absent for BEIR and corpora), how it was decided, and its name for messages. */
+  shape?: { shape: RecordShape; how: string; name: string };
   examples: number;
   /** Total bad lines seen. */
   badCount: number;
@@ -68,6 +92,8 @@ export interface DataSpec {
   path: string | readonly string[];
   /** Default 'auto': a folder with corpus.jsonl is BEIR, *.tsv is TSV, anything else JSONL. */
   format?: DataFormat;
+  /** data.fields: read every JSONL record through this field mapping (no shape detection). */
+  fields?: FieldMapping;
   /** BEIR qrels split (qrels/<split>.tsv); may be omitted when qrels/ holds exactly one .tsv. */
   split?: string;
   /** Largest tolerated share of malformed lines, in [0, 1]; default 0.05. */

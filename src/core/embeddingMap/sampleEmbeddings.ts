@@ -57,7 +57,7 @@ export async function sampleEmbeddings(o: {
   const { params, info } = loadCheckpoint(ckpt.dir);
   const data = await loadEvalData(loaded);
   const seed = o.seed ?? 'retrieval-lens-map';
-  const items = sampleIndices(data.corpus.length, o.items, `${seed}-items`).map((i) => data.corpus[i]);
+  const items = await data.corpus.items(sampleIndices(data.corpus.count, o.items, `${seed}-items`));
   const queries = sampleIndices(data.queries.length, o.queries, `${seed}-queries`).map((i) => data.queries[i]);
   const labels = new Map<string, string>();
   const failuresFile = path.join(o.runDir, EVAL_DIR, FAILURES_FILE);

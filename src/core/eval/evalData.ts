@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import type { LoadedConfig } from '../config/types';
-import { collectQrels, DataError, loadCorpus, loadExamples } from '../data';
+import { collectQrels, DataError, loadExamples } from '../data';
+import { fileCorpus, memoryCorpus, type EvalCorpus } from './evalCorpus';
 import type { Example, Item, SourceLocation } from '../data/types';
 
 /** A test query with where it came from. */
@@ -14,7 +15,8 @@ export interface EvalQuery {
 export interface EvalData {
   queries: EvalQuery[];
   qrels: Map<string, Set<string>>;
-  corpus: Item[];
+  /** The corpus: ids and sources in memory, texts streamed from its file (see EvalCorpus). */
+  corpus: EvalCorpus;
   queriesSource: string;
   corpusSource: string;
   /** Decisions worth telling the user (e.g. positives added to the corpus). */
@@ -34,43 +36,45 @@ function dedupeItems(items: Item[]): Item[] {
 
 /**
  * Loads test queries, qrels and the corpus. The corpus is `data.corpus` when set, the BEIR corpus for
- * BEIR test data, and otherwise every item seen in the train and test data. Relevant items missing
- * from the corpus are added to it (with a note), so every query can be answered.
+ * BEIR test data (both streamed from their file: only ids and line numbers stay in memory), and otherwise
+ * every item seen in the train and test data. Relevant items missing from the corpus are added to it (with
+ * a note), so every query can be answered.
  */
 export async function loadEvalData(loaded: LoadedConfig, opts: { testPath?: string } = {}): Promise<EvalData> {
   const cfg = loaded.config;
   const testPath = opts.testPath ?? cfg.data.test;
   if (!testPath) throw new DataError(`no test data: set data.test in ${loaded.path} or pass --data`, loaded.path);
   const common = { maxBadLineShare: cfg.data.maxBadLineShare, baseDir: loaded.baseDir };
+  const fields = cfg.data.fields ? { fields: cfg.data.fields } : {};
   const test = await loadExamples({
     ...common,
     path: testPath,
     format: opts.testPath ? 'auto' : cfg.data.format,
+    ...fields,
     split: cfg.data.testSplit,
     label: opts.testPath ? '--data' : 'data.test',
   });
   const notes: string[] = [];
-  let corpus: Item[];
+  const missingOf = (known: ReadonlySet<string>): Item[] => {
+    const missing = dedupeItems(test.examples.map((e) => e.positive).filter((p) => !known.has(p.id)));
+    if (missing.length > 0) notes.push(`${missing.length} relevant items of the test data were not in the corpus and were added (first: ${missing[0].id})`);
+    return missing;
+  };
+  let corpus: EvalCorpus;
   let corpusSource: string;
-  if (cfg.data.corpus) {
-    const c = await loadCorpus({ ...common, path: cfg.data.corpus, label: 'data.corpus' });
-    corpus = c.items;
-    corpusSource = c.report.path;
-  } else if (test.report.format === 'beir') {
-    const c = await loadCorpus({ ...common, path: test.report.path, format: 'beir', label: 'data.test' });
-    corpus = c.items;
+  if (cfg.data.corpus || test.report.format === 'beir') {
+    const spec = cfg.data.corpus
+      ? { ...common, path: cfg.data.corpus, label: 'data.corpus' }
+      : { ...common, path: test.report.path, format: 'beir' as const, label: 'data.test' };
+    const c = await fileCorpus(spec, missingOf);
+    corpus = c.corpus;
     corpusSource = c.report.path;
   } else {
-    const train = await loadExamples({ ...common, path: cfg.data.train, format: cfg.data.format, split: cfg.data.trainSplit, label: 'data.train' });
-    corpus = dedupeItems([...itemsOf(train.examples), ...itemsOf(test.examples)]);
+    const train = await loadExamples({ ...common, path: cfg.data.train, format: cfg.data.format, ...fields, split: cfg.data.trainSplit, label: 'data.train' });
+    const items = dedupeItems([...itemsOf(train.examples), ...itemsOf(test.examples)]);
     corpusSource = `items of ${train.report.path} and ${test.report.path}`;
-    notes.push(`no data.corpus: the corpus is the ${corpus.length} distinct items of the train and test data`);
-  }
-  const known = new Set(corpus.map((i) => i.id));
-  const missing = dedupeItems(test.examples.map((e) => e.positive).filter((p) => !known.has(p.id)));
-  if (missing.length > 0) {
-    corpus = [...corpus, ...missing];
-    notes.push(`${missing.length} relevant items of the test data were not in the corpus and were added (first: ${missing[0].id})`);
+    notes.push(`no data.corpus: the corpus is the ${items.length} distinct items of the train and test data`);
+    corpus = memoryCorpus([...items, ...missingOf(new Set(items.map((i) => i.id)))]);
   }
   const queries = new Map<string, EvalQuery>();
   for (const e of test.examples) if (!queries.has(e.queryId)) queries.set(e.queryId, { id: e.queryId, text: e.query, source: e.source });

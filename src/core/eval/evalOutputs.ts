@@ -53,7 +53,7 @@ export function readFailures(file: string): { failures: FailureRecord[]; badLine
 
 /** The flat metrics an eval event carries: exact values, `ann/…` and `bm25/…` values and failure counts. */
 export function eventMetrics(entry: EvalEntry): Record<string, number> {
-  const out: Record<string, number> = { ...entry.exact };
+  const out: Record<string, number> = { ...(entry.exact ?? {}) };
   if (entry.ann) for (const [k, v] of Object.entries(entry.ann)) out[`ann/${k}`] = v;
   if (entry.bm25) for (const [k, v] of Object.entries(entry.bm25)) out[`bm25/${k}`] = v;
   out.failures = entry.failures.count;

@@ -8,7 +8,7 @@ import type { TwoTowerParams } from '../model/params';
 import type { EvalPhase } from './phases';
 import type { EvalData } from './evalData';
 import { ANN_FAILURES_FILE, FAILURES_FILE } from './evalOutputs';
-import { findFailures } from './failures';
+import { findFailures, rowsFailuresShow } from './failures';
 import { searchName } from './searchName';
 import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type MetricValues, type TriageLabel } from './types';
 
@@ -37,9 +37,9 @@ export interface EvaluateOptions {
 
 export interface EvaluationResult {
   entry: EvalEntry;
-  /** Failing queries of the exact search. */
+  /** Failing queries of the exact search (of the ANN search when the exact search was skipped). */
   failures: FailureRecord[];
-  /** Failing queries of the ANN search (empty without one). */
+  /** Failing queries of the ANN search beside the exact one (empty without both). */
   annFailures: FailureRecord[];
   corpusEmb: Float32Array;
   /** The index searched for the reported metrics (IVF-PQ, or Flat when configured or for a subset). */
@@ -63,42 +63,101 @@ function timed<T>(f: () => T): [T, number] {
   return [v, performance.now() - t0];
 }
 
+/** Corpus items encoded (and indexed for BM25) per batch while the corpus streams by. */
+const CORPUS_BATCH = 4096;
+
 /**
- * Evaluates two-tower params on test queries against a corpus: encodes both, searches exactly (Flat) and,
- * when configured, with IVF-PQ; scores against the qrels (exact and ANN metrics, ANN gap) and, except for
- * a subset evaluation, lists and triages the failing queries of each search separately (every rank and
- * score of a failure record comes from the one search it names).
+ * Whether the exact (Flat) search runs: always for a Flat index (it is the index) and for a periodic subset
+ * evaluation; else evaluation.exact (true / false), or for 'auto' only up to exactMaxCorpus items. Returns the
+ * reason when it is skipped.
  */
-export function evaluateParams(o: EvaluateOptions): EvaluationResult {
+export function exactDecision(ev: EvaluationConfig, n: number, subset: boolean): { run: boolean; skipped: string | null } {
+  if (subset || ev.index.type === 'Flat') return { run: true, skipped: null };
+  if (ev.exact === true) return { run: true, skipped: null };
+  if (ev.exact === false) return { run: false, skipped: 'evaluation.exact is false' };
+  const max = ev.exactMaxCorpus;
+  if (n <= max) return { run: true, skipped: null };
+  return {
+    run: false,
+    skipped: `the corpus has ${n} items, more than evaluation.exactMaxCorpus ${max} (evaluation.exact "auto"): exact search costs O(corpus) per query`,
+  };
+}
+
+/**
+ * Encodes the corpus with the item tower while it streams by in batches (no array of all its texts is
+ * kept), feeding BM25 and the term statistics from the same pass when they are wanted.
+ */
+async function encodeCorpus(
+  o: EvaluateOptions,
+  want: { emb: boolean; bm25: boolean; terms: boolean },
+): Promise<{ corpusEmb: Float32Array | null; bm25: Bm25Index | null; terms: TermStats | null; bm25Ms: number }> {
+  const { params, data } = o;
+  const n = data.corpus.count;
+  const dim = params.dims.out;
+  const iOpts = featurizeOptions(o.model, 'item');
+  const corpusEmb = want.emb ? new Float32Array(n * dim) : null;
+  const bm25 = want.bm25 ? Bm25Index.builder() : null;
+  const terms = want.terms ? new TermStats() : null;
+  let bm25Ms = 0;
+  let done = 0;
+  if (!want.emb && !want.bm25 && !want.terms) return { corpusEmb, bm25: null, terms, bm25Ms };
+  if (want.emb) o.onProgress?.('encode-corpus', 0, n);
+  for await (const batch of data.corpus.batches(CORPUS_BATCH)) {
+    if (corpusEmb) {
+      const emb = encodeFeatures(
+        params,
+        'item',
+        batch.map((it) => featurize(it.text, iOpts)),
+      );
+      corpusEmb.set(emb, done * dim);
+    }
+    const texts = batch.map((it) => it.text);
+    if (bm25) {
+      const t0 = performance.now();
+      bm25.add(texts);
+      bm25Ms += performance.now() - t0;
+    }
+    if (terms) for (const t of texts) terms.add(t);
+    done += batch.length;
+    if (want.emb) o.onProgress?.('encode-corpus', done, n);
+  }
+  if (done !== n) throw new Error(`the corpus streamed ${done} items, expected ${n}`);
+  return { corpusEmb, bm25: bm25 ? bm25.finish() : null, terms, bm25Ms };
+}
+
+/**
+ * Evaluates two-tower params on test queries against a corpus: encodes both (the corpus streamed in batches),
+ * searches exactly (Flat; see {@link exactDecision}) and, when configured, with IVF-PQ; scores against the
+ * qrels (exact and ANN metrics, ANN gap when both ran) and, except for a subset evaluation, lists and triages
+ * the failing queries of each search that ran separately (every rank and score of a failure record comes from
+ * the one search it names). Without the exact search, `failures` are the ANN search's.
+ */
+export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResult> {
   const { params, model, evaluation: ev, data } = o;
   const dim = params.dims.out;
-  const iOpts = featurizeOptions(model, 'item');
   const qOpts = featurizeOptions(model, 'query');
+  const n = data.corpus.count;
+  const nq = data.queries.length;
+  const wantBm25 = ev.lexicalBaseline && !o.subset;
   const t0 = performance.now();
-  const corpusEmb =
-    o.corpusEmb ??
-    encodeFeatures(
-      params,
-      'item',
-      data.corpus.map((it) => featurize(it.text, iOpts)),
-      { onProgress: (d, t) => o.onProgress?.('encode-corpus', d, t) },
-    );
+  const streamed = await encodeCorpus(o, { emb: !o.corpusEmb, bm25: wantBm25 && !o.bm25, terms: !o.subset });
+  const corpusEmb = o.corpusEmb ?? streamed.corpusEmb!;
   const queryEmb = encodeFeatures(
     params,
     'query',
     data.queries.map((q) => featurize(q.text, qOpts)),
     { onProgress: (d, t) => o.onProgress?.('encode-queries', d, t) },
   );
-  const encodeMs = performance.now() - t0;
-  const n = data.corpus.length;
-  const nq = data.queries.length;
+  const encodeMs = performance.now() - t0 - streamed.bm25Ms;
   const depth = Math.min(ev.rankCutoff, n);
   const useAnn = ev.index.type === 'IVF-PQ' && !o.subset;
+  const exactPlan = exactDecision(ev, n, o.subset);
 
   o.onProgress?.('build-index', 0, 1);
   const notes: string[] = [];
   const log = (m: string) => (notes.push(m), o.log?.(m));
-  const [flat, flatBuildMs] = timed(() => buildIndex(corpusEmb, n, dim, { type: 'Flat' }));
+  if (exactPlan.skipped) log(`exact search skipped: ${exactPlan.skipped}; the ANN gap is n/a`);
+  const [flat, flatBuildMs] = exactPlan.run ? timed(() => buildIndex(corpusEmb, n, dim, { type: 'Flat' })) : [null, 0];
   const annSpec: IndexSpec = {
     type: 'IVF-PQ',
     nlist: ev.index.nlist,
@@ -111,24 +170,23 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
   o.onProgress?.('build-index', 1, 1);
 
   o.onProgress?.('search', 0, 1);
-  const [exactResult, exactMs] = timed(() => search(flat, queryEmb, nq, depth));
+  const [exactResult, exactMs] = flat ? timed(() => search(flat, queryEmb, nq, depth)) : [null, 0];
   const [annResult, annMs] = ann ? timed(() => search(ann, queryEmb, nq, depth)) : [null, 0];
   o.onProgress?.('search', 1, 1);
 
   let bm25: Bm25Index | null = null;
   let bm25Result: SearchResult | null = null;
   let lexical: EvalEntry['lexical'] = null;
-  if (ev.lexicalBaseline && !o.subset) {
-    o.onProgress?.('bm25', 0, 2 * nq);
-    const texts = data.corpus.map((it) => it.text);
-    const [built, bm25BuildMs] = timed(() => o.bm25 ?? Bm25Index.build(texts));
-    bm25 = built;
+  if (wantBm25) {
+    o.onProgress?.('bm25', 0, nq);
+    bm25 = o.bm25 ?? streamed.bm25!;
+    const built = bm25;
     let bm25SearchMs: number;
     [bm25Result, bm25SearchMs] = timed(() =>
       built.search(
         data.queries.map((q) => q.text),
         depth,
-        (d) => o.onProgress?.('bm25', nq + d, 2 * nq),
+        (d) => o.onProgress?.('bm25', d, nq),
       ),
     );
     lexical = {
@@ -136,68 +194,91 @@ export function evaluateParams(o: EvaluateOptions): EvaluationResult {
       params: { ...BM25_PARAMS },
       tokenizer: 'words (as the towers)',
       reused: !!o.bm25,
-      buildMs: o.bm25 ? 0 : bm25BuildMs,
+      buildMs: o.bm25 ? 0 : streamed.bm25Ms,
       searchMs: bm25SearchMs,
     };
-    o.onProgress?.('bm25', 2 * nq, 2 * nq);
+    o.onProgress?.('bm25', nq, nq);
   }
 
   const queryIds = data.queries.map((q) => q.id);
-  const itemIds = data.corpus.map((it) => it.id);
+  const itemIds = data.corpus.ids;
   const score = (r: SearchResult) => evaluateRetrieval(data.qrels, resultToRankings(r, queryIds, itemIds));
-  const exact = score(exactResult);
+  const exact = exactResult ? score(exactResult) : null;
   const approx = annResult ? score(annResult) : null;
   const lexicalMetrics = bm25Result ? score(bm25Result) : null;
-  const exactName = searchName(flat.spec);
+  const exactName = flat ? searchName(flat.spec) : null;
   const annName = ann ? searchName(ann.spec) : null;
 
+  // The failures of each search that ran; without the exact search the ANN search's are the primary ones.
+  const primary =
+    exactResult && exactName
+      ? { result: exactResult, name: exactName, exactScores: true }
+      : annResult && annName
+        ? { result: annResult, name: annName, exactScores: false }
+        : null;
+  const secondary = exactResult && annResult && annName ? { result: annResult, name: annName, exactScores: false } : null;
   let failures: FailureRecord[] = [];
   let annFailures: FailureRecord[] = [];
   let byLabel = emptyByLabel();
   let annByLabel = emptyByLabel();
-  if (!o.subset) {
+  if (!o.subset && primary) {
     o.onProgress?.('triage', 0, 1);
+    const shown = rowsFailuresShow(primary.result, ev.k, data.queries, data.qrels, itemIds);
+    if (secondary) for (const r of rowsFailuresShow(secondary.result, ev.k, data.queries, data.qrels, itemIds)) shown.add(r);
+    const rows = [...shown];
+    const fetched = await data.corpus.items(rows);
+    const byRow = new Map(rows.map((r, i) => [r, fetched[i]]));
+    const corpusRows = {
+      ids: itemIds,
+      item: (row: number) => {
+        const it = byRow.get(row);
+        if (!it) throw new Error(`corpus row ${row} was not fetched for the failing queries`);
+        return it;
+      },
+    };
     const common = {
       step: o.step,
       queries: data.queries,
       qrels: data.qrels,
-      corpus: data.corpus,
+      corpus: corpusRows,
       queryEmb,
       corpusEmb,
       dim,
       k: ev.k,
       thresholds: { nearDuplicate: ev.nearDuplicateThreshold, collapsedSpread: ev.collapsedSpread },
       bm25: bm25Result,
-      terms: new TermStats(data.corpus.map((it) => it.text)),
+      terms: streamed.terms!,
       limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
     };
-    ({ failures, byLabel } = findFailures({ ...common, result: exactResult, search: exactName, exactScores: true }));
-    if (annResult && annName)
-      ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: annResult, search: annName, exactScores: false }));
+    ({ failures, byLabel } = findFailures({ ...common, result: primary.result, search: primary.name, exactScores: primary.exactScores }));
+    if (secondary)
+      ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: secondary.result, search: secondary.name, exactScores: false }));
     o.onProgress?.('triage', 1, 1);
   }
-  const exactValues = metricValues(exact);
+  const exactValues = exact ? metricValues(exact) : null;
   const annValues = approx ? metricValues(approx) : null;
+  const withoutRelevant = (exact ?? approx)?.queriesWithoutRelevant ?? 0;
   const entry: EvalEntry = {
     step: o.step,
     time: new Date().toISOString(),
     checkpoint: o.checkpoint,
-    queries: { source: data.queriesSource, count: nq, withoutRelevant: exact.queriesWithoutRelevant, subset: o.subset },
+    queries: { source: data.queriesSource, count: nq, withoutRelevant, subset: o.subset },
     corpus: { source: data.corpusSource, count: n },
     index: {
-      spec: { ...(ann ?? flat).spec } as Record<string, unknown>,
+      spec: { ...(ann ?? flat)!.spec } as Record<string, unknown>,
       notes: [...data.notes, ...notes],
       buildMs: ann ? annBuildMs : flatBuildMs,
       searchMs: ann ? annMs : exactMs,
     },
     encodeMs,
     exact: exactValues,
+    ...(exactPlan.skipped ? { exactSkipped: exactPlan.skipped } : {}),
     ann: annValues,
-    annGap: annValues ? Object.fromEntries(RECALL_KS.map((k) => [`recall@${k}`, exactValues[`recall@${k}`] - annValues[`recall@${k}`]])) : null,
+    annGap: annValues && exactValues ? Object.fromEntries(RECALL_KS.map((k) => [`recall@${k}`, exactValues[`recall@${k}`] - annValues[`recall@${k}`]])) : null,
     bm25: lexicalMetrics ? metricValues(lexicalMetrics) : null,
     lexical,
-    failures: { k: ev.k, count: failures.length, byLabel, search: exactName, file: FAILURES_FILE },
-    annFailures: annName && !o.subset ? { k: ev.k, count: annFailures.length, byLabel: annByLabel, search: annName, file: ANN_FAILURES_FILE } : null,
+    failures: { k: ev.k, count: failures.length, byLabel, search: primary?.name ?? 'exact', file: FAILURES_FILE },
+    annFailures: secondary && !o.subset ? { k: ev.k, count: annFailures.length, byLabel: annByLabel, search: secondary.name, file: ANN_FAILURES_FILE } : null,
   };
-  return { entry, failures, annFailures, corpusEmb, index: ann ?? flat, bm25 };
+  return { entry, failures, annFailures, corpusEmb, index: (ann ?? flat)!, bm25 };
 }

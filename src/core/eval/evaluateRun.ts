@@ -9,7 +9,7 @@ import { loadEvalData } from './evalData';
 import { evaluateParams } from './evaluate';
 import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
 import { loadBm25Cache, saveBm25Cache } from '../lexical';
-import { corpusFingerprint, loadIndexCache, saveIndexCache } from './indexCache';
+import { loadIndexCache, saveIndexCache } from './indexCache';
 import type { EvalPhase } from './phases';
 import type { EvalEntry } from './types';
 
@@ -79,16 +79,16 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   for (const n of data.notes) log(n);
   const ev = loaded.config.evaluation;
   const dim = params.dims.out;
-  const fingerprint = corpusFingerprint(data.corpus);
-  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log, fingerprint);
+  const fingerprint = data.corpus.fingerprint;
+  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log);
   const indexDir = path.join(ckpt.dir, 'index');
   // BM25 depends on the corpus only: any checkpoint folder of the run may hold it (this one first).
   const bm25Dirs = [
     indexDir,
     ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir)),
   ];
-  const bm25Cached = ev.lexicalBaseline ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.length, log) : null;
-  const result = evaluateParams({
+  const bm25Cached = ev.lexicalBaseline ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.count, log) : null;
+  const result = await evaluateParams({
     params,
     model: loaded.config.model,
     evaluation: ev,
@@ -102,8 +102,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
     onProgress: o.onProgress,
     log,
   });
-  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb, fingerprint)}`);
-  if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.length)}`);
+  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
+  if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.count)}`);
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
   const failuresFile = writeFailures(o.runDir, result.failures, FAILURES_FILE);
   let annFailuresFile: string | null = null;

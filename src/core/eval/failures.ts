@@ -6,11 +6,35 @@ import { triage, type TowerLimits, type TriageThresholds } from './triage';
 import { TRIAGE_LABELS, type FailureRecord, type PositiveItem, type RetrievedItem, type TriageLabel } from './types';
 import { rowDot } from './vectors';
 
+/** What failure records need of the corpus: every row's id, and the full item of each row they show. */
+export interface CorpusRows {
+  readonly ids: readonly string[];
+  item(row: number): Item;
+}
+
+/** The rows a failure record can show for one search: the top k of every query and its relevant items. */
+export function rowsFailuresShow(result: SearchResult, k: number, queries: EvalQuery[], qrels: Map<string, Set<string>>, ids: readonly string[]): Set<number> {
+  const rows = new Set<number>();
+  const depth = result.k;
+  for (let q = 0; q < result.nq; q++)
+    for (let j = 0; j < Math.min(k, depth); j++) {
+      const l = result.labels[q * depth + j];
+      if (l >= 0) rows.add(l);
+    }
+  const wanted = new Set<string>();
+  for (const q of queries) for (const id of qrels.get(q.id) ?? []) wanted.add(id);
+  ids.forEach((id, row) => {
+    if (wanted.has(id)) rows.add(row);
+  });
+  return rows;
+}
+
 export interface FailureInputs {
   step: number;
   queries: EvalQuery[];
   qrels: Map<string, Set<string>>;
-  corpus: Item[];
+  /** The corpus rows (a list of items, or ids plus the items of the rows shown: see {@link rowsFailuresShow}). */
+  corpus: readonly Item[] | CorpusRows;
   queryEmb: Float32Array;
   corpusEmb: Float32Array;
   dim: number;
@@ -43,7 +67,12 @@ export interface FailureInputs {
  */
 export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byLabel: Record<TriageLabel, number> } {
   const depth = x.result.k;
-  const indexOfItem = new Map(x.corpus.map((it, i) => [it.id, i]));
+  const items = x.corpus;
+  const corpus: CorpusRows = isItemList(items) ? { ids: items.map((it) => it.id), item: (row) => items[row] } : items;
+  const indexOfItem = new Map<string, number>();
+  corpus.ids.forEach((id, i) => {
+    if (!indexOfItem.has(id)) indexOfItem.set(id, i);
+  });
   const failures: FailureRecord[] = [];
   x.queries.forEach((q, qi) => {
     const relevant = x.qrels.get(q.id);
@@ -60,7 +89,7 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
     const positives: PositiveItem[] = [...relevant].flatMap((id) => {
       const ix = indexOfItem.get(id);
       if (ix === undefined) return [];
-      const it = x.corpus[ix];
+      const it = corpus.item(ix);
       const hit = found.get(ix);
       const score = hit ? hit.score : x.exactScores ? rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim) : null;
       return [{ itemId: id, text: it.text, rank: hit?.rank ?? null, score, source: it.source }];
@@ -70,7 +99,7 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
     if (best.rank !== null && best.rank <= x.k) return; // not a failure
     const bestIx = indexOfItem.get(best.itemId)!;
     const topK: RetrievedItem[] = labels.slice(0, x.k).map((l) => {
-      const it = x.corpus[l];
+      const it = corpus.item(l);
       return {
         itemId: it.id,
         text: it.text,
@@ -89,7 +118,7 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
       bm25 = { rank: null };
       for (let j = 0; j < d; j++) {
         const l = x.bm25.labels[qi * d + j];
-        if (l >= 0 && relevant.has(x.corpus[l].id)) {
+        if (l >= 0 && relevant.has(corpus.ids[l])) {
           bm25 = { rank: j + 1, score: x.bm25.scores[qi * d + j] };
           break;
         }
@@ -134,4 +163,8 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
   const byLabel = Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
   for (const f of failures) byLabel[f.label]++;
   return { failures, byLabel };
+}
+
+function isItemList(c: readonly Item[] | CorpusRows): c is readonly Item[] {
+  return Array.isArray(c);
 }

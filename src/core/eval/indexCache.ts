@@ -1,8 +1,7 @@
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { EvaluationConfig } from '../config/types';
-import type { Item } from '../data/types';
+import type { EvalCorpus } from './evalCorpus';
 import { loadIndex, saveIndex, type VectorIndex } from '../vectorIndex';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
 
@@ -21,14 +20,13 @@ interface CacheKey {
   dim: number;
 }
 
-export function corpusFingerprint(items: Item[]): string {
-  const h = createHash('sha256');
-  for (const it of items) h.update(it.id).update('\0').update(it.text).update('\n');
-  return h.digest('hex');
-}
+export { corpusFingerprint } from './evalCorpus';
 
-function keyOf(step: number, index: EvaluationConfig['index'], corpus: Item[], dim: number, fingerprint?: string): CacheKey {
-  return { v: 1, step, index, corpus: fingerprint ?? corpusFingerprint(corpus), n: corpus.length, dim };
+/** What the cache key needs of a corpus: its row count and fingerprint. */
+type CorpusKey = Pick<EvalCorpus, 'count' | 'fingerprint'>;
+
+function keyOf(step: number, index: EvaluationConfig['index'], corpus: CorpusKey, dim: number): CacheKey {
+  return { v: 1, step, index, corpus: corpus.fingerprint, n: corpus.count, dim };
 }
 
 /** Loads the saved index + corpus embeddings when they were built for exactly this checkpoint, spec and corpus. */
@@ -36,22 +34,21 @@ export function loadIndexCache(
   checkpointDir: string,
   step: number,
   index: EvaluationConfig['index'],
-  corpus: Item[],
+  corpus: CorpusKey,
   dim: number,
   log: (m: string) => void,
-  fingerprint?: string,
 ): { index: VectorIndex; corpusEmb: Float32Array } | null {
   const dir = path.join(checkpointDir, 'index');
   if (!fs.existsSync(path.join(dir, 'cache.json'))) return null;
   try {
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'cache.json'), 'utf8'));
-    if (JSON.stringify(saved) !== JSON.stringify(keyOf(step, index, corpus, dim, fingerprint))) {
+    if (JSON.stringify(saved) !== JSON.stringify(keyOf(step, index, corpus, dim))) {
       log(`saved index in ${dir} is for another checkpoint, spec or corpus: rebuilding`);
       return null;
     }
     const bytes = fs.readFileSync(path.join(dir, 'corpus.f32'));
-    if (bytes.byteLength !== corpus.length * dim * 4) throw new Error(`corpus.f32 has ${bytes.byteLength} bytes, expected ${corpus.length * dim * 4}`);
-    const corpusEmb = new Float32Array(corpus.length * dim);
+    if (bytes.byteLength !== corpus.count * dim * 4) throw new Error(`corpus.f32 has ${bytes.byteLength} bytes, expected ${corpus.count * dim * 4}`);
+    const corpusEmb = new Float32Array(corpus.count * dim);
     new Uint8Array(corpusEmb.buffer).set(bytes);
     const loaded = loadIndex(path.join(dir, 'index.faiss'));
     log(`reusing the index saved in ${dir}`);
@@ -67,17 +64,16 @@ export function saveIndexCache(
   checkpointDir: string,
   step: number,
   indexCfg: EvaluationConfig['index'],
-  corpus: Item[],
+  corpus: CorpusKey,
   dim: number,
   index: VectorIndex,
   corpusEmb: Float32Array,
-  fingerprint?: string,
 ): string {
   const dir = path.join(checkpointDir, 'index');
   fs.mkdirSync(dir, { recursive: true });
   fs.rmSync(path.join(dir, 'cache.json'), { force: true }); // invalid until everything below is written
   saveIndex(index, path.join(dir, 'index.faiss'));
   writeFileAtomicSync(path.join(dir, 'corpus.f32'), new Uint8Array(corpusEmb.buffer, corpusEmb.byteOffset, corpusEmb.byteLength));
-  writeJsonAtomicSync(path.join(dir, 'cache.json'), keyOf(step, indexCfg, corpus, dim, fingerprint));
+  writeJsonAtomicSync(path.join(dir, 'cache.json'), keyOf(step, indexCfg, corpus, dim));
   return dir;
 }

@@ -126,17 +126,19 @@ export interface EvalEntry {
   corpus: { source: string; count: number };
   index: { spec: Record<string, unknown>; notes: string[]; buildMs: number; searchMs: number };
   encodeMs: number;
-  /** Exact (brute-force inner product) metrics. */
-  exact: MetricValues;
+  /** Exact (brute-force inner product) metrics; null when the exact search was skipped (see exactSkipped). */
+  exact: MetricValues | null;
+  /** Why the exact search did not run (evaluation.exact false, or "auto" above evaluation.exactMaxCorpus); the ANN gap is then null (n/a). */
+  exactSkipped?: string;
   /** ANN metrics (IVF-PQ); null for a Flat index. */
   ann: MetricValues | null;
-  /** exact − ann recall@k per k; null for a Flat index. */
+  /** exact − ann recall@k per k; null for a Flat index or when the exact search was skipped. */
   annGap: MetricValues | null;
   /** BM25 metrics over the same corpus and queries; null/absent when evaluation.lexicalBaseline is off (or before 0.2). */
   bm25?: MetricValues | null;
   /** How the BM25 baseline ran (buildMs 0 when its saved index was reused). */
   lexical?: { model: 'BM25'; params: { k1: number; b: number }; tokenizer: string; reused: boolean; buildMs: number; searchMs: number } | null;
-  /** Failing queries of the exact search (eval/failures.jsonl). */
+  /** Failing queries of the exact search (eval/failures.jsonl); of the ANN search when the exact search was skipped (`search` names it). */
   failures: FailureSummary;
   /** Failing queries of the ANN search (eval/failures-ann.jsonl); null for a Flat index or a subset. */
   annFailures?: FailureSummary | null;

@@ -63,5 +63,5 @@ export function readRunResult(runDir: string, source: 'corpus' | 'in-batch', cod
       .evaluations.filter((e) => !e.queries.subset)
       .pop();
   if (!entry) throw new Error(`${runDir}: no evaluation in eval/metrics.json`);
-  return { source, metrics: pick(entry.exact), bm25: entry.bm25 ? pick(entry.bm25) : null, checkpoint: entry.checkpoint, ...base };
+  return { source, metrics: pick(entry.exact ?? entry.ann), bm25: entry.bm25 ? pick(entry.bm25) : null, checkpoint: entry.checkpoint, ...base };
 }

@@ -119,6 +119,21 @@ export class Bm25Index {
     return new Bm25Index(ms);
   }
 
+  /**
+   * An index built batch by batch (a corpus streamed from disk): `add(texts)` indexes the next rows in order,
+   * `finish()` returns the index (the same as {@link build} over all the texts).
+   */
+  static builder(): { add(texts: readonly string[]): void; finish(): Bm25Index } {
+    const ms = new MiniSearch<Doc>(options());
+    let row = 0;
+    return {
+      add(texts) {
+        ms.addAll(texts.map((text) => ({ i: row++, text })));
+      },
+      finish: () => new Bm25Index(ms),
+    };
+  }
+
   /** Restore an index written by `toJSON`. */
   static fromJSON(json: string): Bm25Index {
     return new Bm25Index(MiniSearch.loadJSON<Doc>(json, options()));

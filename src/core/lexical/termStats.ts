@@ -6,11 +6,18 @@ import { words } from '../model/featurize';
 
 export class TermStats {
   readonly df = new Map<string, number>();
-  readonly n: number;
+  /** Documents counted (the N of the IDF). */
+  n = 0;
 
-  constructor(texts: readonly string[]) {
-    this.n = texts.length;
-    for (const t of texts) for (const w of new Set(words(t))) this.df.set(w, (this.df.get(w) ?? 0) + 1);
+  /** Counts `texts` (more may be added, e.g. batch by batch while a corpus streams by). */
+  constructor(texts: readonly string[] = []) {
+    for (const t of texts) this.add(t);
+  }
+
+  /** Counts one more document. */
+  add(text: string): void {
+    this.n += 1;
+    for (const w of new Set(words(text))) this.df.set(w, (this.df.get(w) ?? 0) + 1);
   }
 
   idf(term: string): number {

@@ -95,7 +95,7 @@ async function periodicEvalData(loaded: LoadedConfig, log: (level: LogLevel, m: 
   const data = subsetQueries(await loadEvalData(loaded), cfg.evaluation.heldOutQueries, cfg.training.seed);
   log(
     'info',
-    `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.length} items`,
+    `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.count} items`,
   );
   return data;
 }
@@ -136,6 +136,7 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
     const { examples, report } = await loadExamples({
       path: single,
       format: d.format,
+      ...(d.fields ? { fields: d.fields } : {}),
       split: d.trainSplit,
       maxBadLineShare: d.maxBadLineShare,
       baseDir: loaded.baseDir,
@@ -158,9 +159,21 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
       shuffleBuffer: d.shuffleBuffer,
       maxBadLineShare: d.maxBadLineShare,
       describe,
+      ...(d.fields ? { fields: d.fields } : {}),
+      label: 'data.train',
       onEpochRead: (c) => {
-        if (c.epoch === 0)
-          data.report = { ...data.report, examples: c.examples, badCount: c.badCount, badLines: c.badLines, linesRead: c.linesRead, estimated: false };
+        if (c.epoch === 0) {
+          const shape = data.source instanceof StreamedExamples ? data.source.shape : undefined;
+          data.report = {
+            ...data.report,
+            examples: c.examples,
+            badCount: c.badCount,
+            badLines: c.badLines,
+            linesRead: c.linesRead,
+            estimated: false,
+            ...(shape ? { shape } : {}),
+          };
+        }
         data.onEpochRead?.(c);
       },
     }),
@@ -173,6 +186,8 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
       ? 'line index cached'
       : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
   data.report.examples = stream.examples;
+  const shape = stream.shape;
+  if (shape) data.report.shape = shape;
   return data;
 }
 
@@ -234,7 +249,9 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   hooks.onRunCreated?.({ runDir: writer.dir, totalSteps: total, backend: opts.backend.name, dataReport: report });
   data.onEpochRead = (c) => {
     if (c.epoch !== 0 || !report.estimated) return;
-    logBoth('info', `epoch 1 read: ${c.examples} training examples from ${c.linesRead} lines, ${c.badCount} bad lines`);
+    // A shape no file's first line decided (a bad first line) is named once the epoch decided it.
+    const shape = !report.shape && data.report.shape ? ` (${data.report.shape.name}, ${data.report.shape.how})` : '';
+    logBoth('info', `epoch 1 read: ${c.examples} training examples${shape} from ${c.linesRead} lines, ${c.badCount} bad lines`);
     for (const bad of c.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
   };
 
@@ -282,9 +299,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     if (data.indexNote) logBoth('info', `data.train: ${data.indexNote}`);
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
     const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
+    const shape = report.shape ? `: ${report.shape.name}, ${report.shape.how}` : '';
     const counts = report.estimated
-      ? `~${report.examples} training examples (data lines of the line index; counted when the first epoch is read) from ${report.path} (${report.format}${files}, streamed, shuffle buffer ${cfg.data.shuffleBuffer})`
-      : `${report.examples} training examples from ${report.path} (${report.format}${files}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}`;
+      ? `~${report.examples} training examples (data lines of the line index; counted when the first epoch is read) from ${report.path} (${report.format}${shape}${files}, streamed, shuffle buffer ${cfg.data.shuffleBuffer})`
+      : `${report.examples} training examples from ${report.path} (${report.format}${shape}${files}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}`;
     logBoth('info', `${counts}; ${total} steps of ${t.batchSize}`);
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     while (step < total) {
@@ -352,7 +370,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       }
       writer.heartbeat(step);
       if (periodic && (step % cfg.evaluation.every === 0 || step === total)) {
-        const { entry } = evaluateParams({
+        const { entry } = await evaluateParams({
           params,
           model: cfg.model,
           evaluation: cfg.evaluation,
@@ -366,7 +384,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         const metrics = eventMetrics(entry);
         writer.appendEvent({ type: 'eval', step, metrics });
         hooks.onEval?.(step, metrics);
-        bestScore = Math.max(bestScore, entry.exact['recall@10']);
+        bestScore = Math.max(bestScore, entry.exact!['recall@10']); // a subset evaluation always searches exactly
       }
       if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();
       await new Promise((resolve) => setImmediate(resolve));
