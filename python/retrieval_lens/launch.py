@@ -5,10 +5,17 @@ by iterating the IntFlag `Std`, and since Python 3.11 that iteration skips the z
 the alias `ALL`, so the default `--redirects 0` / `--tee 0` become None and the launcher fails with
 "'NoneType' object has no attribute 'get'". This module replaces the lookup by `Std(int(v))` (when
 needed) and then runs torch's own launcher unchanged.
+
+`--standalone` gets a free port: torch 1.13's standalone mode always listens on localhost:29400, so two
+jobs on one machine (two users, or two test runs at once) collided in the rendezvous ("The connection to
+the C10d store has failed"). It is replaced by the same single-node c10d rendezvous on a port the kernel
+picks.
 """
 
 import re
+import socket
 import sys
+import uuid
 
 
 def _patch_std() -> None:
@@ -28,6 +35,23 @@ def _patch_std() -> None:
     std.from_str = classmethod(from_str)
 
 
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def standalone_args(argv: list) -> list:
+    """`--standalone` (before the script or `-m module`) → a single-node c10d rendezvous on a free port."""
+    end = argv.index("-m") if "-m" in argv else len(argv)
+    if "--standalone" not in argv[:end]:
+        return argv
+    i = argv.index("--standalone")
+    rdzv = ["--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{free_port()}", "--rdzv_id", str(uuid.uuid4())]
+    return argv[:i] + rdzv + argv[i + 1 :]
+
+
 def main() -> None:
     _patch_std()
     from torch.distributed.run import main as torchrun_main
@@ -36,7 +60,7 @@ def main() -> None:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
     try:
-        torchrun_main(sys.argv[1:])
+        torchrun_main(standalone_args(sys.argv[1:]))
     except ChildFailedError as e:
         # A rank failed (its own `error: …` lines are above on stderr): one line per failed rank instead of
         # torch's traceback and table, exit code 1 (torchrun's).
