@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Frame } from 'playwright-core';
+import type { Frame, Locator } from 'playwright-core';
 import { initBackend } from '../../src/core/backend';
 import { parseConfigText } from '../../src/core/config';
 import { evaluateRun } from '../../src/core/eval/evaluateRun';
@@ -77,8 +77,27 @@ test('Compare Selected Runs: differing config keys, both runs’ curves, and a f
   const rowB = treeRow(page, 'Runs', 'e2e-margin').first();
   await rowA.waitFor({ timeout: 60_000 });
   await rowB.waitFor({ timeout: 60_000 });
-  await rowA.click();
-  await rowB.click({ modifiers: ['Control'] });
+  // Clicking a run shows it (the tree redraws with its marker), and a redraw between the two clicks can leave one
+  // row selected: the selection is read from the rows (aria-selected) and made again until both are selected.
+  const selected = async (row: Locator) => (await row.getAttribute('aria-selected').catch(() => null)) === 'true';
+  for (let attempt = 1; ; attempt++) {
+    if (!(await selected(rowA))) await rowA.click();
+    await waitFor(
+      'e2e-shop selected',
+      () => selected(rowA),
+      (v) => v,
+      10_000,
+    );
+    if (!(await selected(rowB))) await rowB.click({ modifiers: ['Control'] });
+    const both = await waitFor(
+      'both runs selected',
+      async () => (await selected(rowA)) && (await selected(rowB)),
+      (v) => v,
+      5_000,
+    ).catch(() => false);
+    if (both) break;
+    if (attempt >= 5) throw new Error(`the two runs were not selected together after ${attempt} attempts`);
+  }
   // The context menu's item: a click that did not reach it (the menu was still being laid out) leaves the
   // menu open, and is made again; one that did closes the menu (the command runs once per closing click).
   for (let attempt = 1; ; attempt++) {
