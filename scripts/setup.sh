@@ -15,29 +15,21 @@ done
 t0=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - t0 ))s)"; }
 
-step "system packages: chromium (browser tests of the webview), ripgrep + build tools (code-server for the VS Code end-to-end tests)"
-need=()
-for p in chromium ripgrep build-essential python3 libkrb5-dev; do
-  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$p")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+# Installs the Debian packages of the arguments that are missing (one apt-get update for all of them).
+apt_missing() {
+  local need=() p
+  for p in "$@"; do
+    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$p")
+  done
+  [ "${#need[@]}" -gt 0 ] || return 0
+  local SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" apt-get update -q
   "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
+}
 
-step "Python side: Debian's PyTorch, pytest and numpy (the PyTorch trainer under python/ and its tests)"
-need=()
-for p in python3-torch python3-pytest python3-numpy; do
-  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$p")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" apt-get update -q
-  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
+step "system packages: chromium (browser tests of the webview), ripgrep + build tools (code-server for the VS Code end-to-end tests); Debian's PyTorch, pytest and numpy (the PyTorch trainer under python/ and its tests)"
+apt_missing chromium ripgrep build-essential python3 libkrb5-dev python3-torch python3-pytest python3-numpy
 
 step "npm packages (install scripts only for packages listed in package.json allowScripts)"
 export npm_config_nodedir=${npm_config_nodedir:-/usr}  # local Node headers for native builds; never download them
