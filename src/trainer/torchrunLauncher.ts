@@ -20,7 +20,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
+import { freePort } from './freePort';
 import * as os from 'os';
 import * as path from 'path';
 import type { TrainerConfig } from '../core/config/types';
@@ -105,19 +105,6 @@ export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir())
       // No pid file yet, or removed meanwhile.
     }
   }
-}
-
-/** A free TCP port on this machine for torch.distributed's rendezvous (its default 29500 is shared by every job). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The launcher's command line (after the interpreter). */
@@ -362,7 +349,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
     void (async () => {
       try {
         python = await resolvePython(job.trainer.python, env);
-        const port = await freePort();
+        const port = await freePort(); // torch.distributed's default 29500 is shared by every job
         if (killWanted) return finish(null, 'SIGKILL');
         const out = fs.openSync(path.join(logDir, 'stdout.log'), 'a');
         const errFd = fs.openSync(path.join(logDir, 'stderr.log'), 'a');

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
+import { freePort } from '../../../src/trainer/freePort';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -42,19 +42,6 @@ export interface CodeServer {
   output(): string;
   /** Kill the whole process group and remove the private folders. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Install the .vsix and start code-server on `workspace`; resolves once /healthz answers. */
