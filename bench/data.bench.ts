@@ -6,8 +6,11 @@
  * the background trainer): first with no line index (it is built: one pass over the file), then
  * with the cached index. Prints pairs, file size, wall time, time to the first step (from the start
  * of the CLI to step 1's event time), and the peak RSS of the trainer process (VmHWM, polled from
- * /proc every 100 ms) and of the CLI + trainer together.
- *   npm run bench:data [-- --sizes 1e6,3e6,1e7 --dir /tmp --keep]
+ * /proc every 100 ms) and of the CLI + trainer together, and the CPU seconds the CLI and trainer used until
+ * step 1 (from /proc; on a busy machine the wall time stretches, the CPU time much less: it is close to the
+ * wall time the same start takes on a quiet machine).
+ *   npm run bench:data [-- --sizes 1e6,3e6,1e7 --dir /tmp --keep --files existing.jsonl,…]
+ * `--files` adds existing data files (counted by their line index, never deleted).
  * Needs `npm run build`. Checks the free space of --dir first; deletes the files afterwards.
  */
 import { spawn } from 'node:child_process';
@@ -16,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeTrainData } from './makeTrainData';
-import { indexCacheFiles } from '../src/core/data/lineIndex';
+import { indexCacheFiles, lineIndexOf } from '../src/core/data/lineIndex';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -28,6 +31,17 @@ function vmHwm(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds a process has used so far (user + system, all its threads; Linux /proc), or 0 when it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15) in clock ticks of 1/100 s
   } catch {
     return 0;
   }
@@ -45,6 +59,8 @@ function childrenOf(pid: number): number[] {
 interface RunResult {
   wallS: number;
   firstStepS: number | null;
+  /** CPU seconds of the CLI and the trainer until step 1's event (the wall time a quiet machine would take, nearly). */
+  firstStepCpuS: number | null;
   trainerPeak: number;
   totalPeak: number;
   log: string;
@@ -58,9 +74,15 @@ async function trainOnce(config: string, runs: string): Promise<RunResult> {
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const peaks = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  const cpuSamples: { t: number; s: number }[] = [];
   const poll = setInterval(() => {
     const pids = [child.pid!, ...childrenOf(child.pid!)];
-    for (const pid of pids) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, vmHwm(pid)));
+    for (const pid of pids) {
+      peaks.set(pid, Math.max(peaks.get(pid) ?? 0, vmHwm(pid)));
+      cpu.set(pid, Math.max(cpu.get(pid) ?? 0, cpuSeconds(pid)));
+    }
+    cpuSamples.push({ t: Date.now(), s: [...cpu.values()].reduce((a, b) => a + b, 0) });
   }, 100);
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
   clearInterval(poll);
@@ -73,21 +95,24 @@ async function trainOnce(config: string, runs: string): Promise<RunResult> {
     .map((l) => JSON.parse(l) as { type: string; step?: number; time?: string })
     .find((e) => e.type === 'step' && e.step === 1);
   const firstStepS = step1?.time ? (Date.parse(step1.time) - t0) / 1000 : null;
+  const before = step1?.time ? cpuSamples.filter((x) => x.t <= Date.parse(step1.time!)) : [];
+  const firstStepCpuS = before.length > 0 ? before[before.length - 1].s : null;
   const trainerPeak = Math.max(0, ...[...peaks.entries()].filter(([pid]) => pid !== child.pid).map(([, v]) => v));
   const totalPeak = [...peaks.values()].reduce((a, b) => a + b, 0);
-  return { wallS, firstStepS, trainerPeak, totalPeak, log };
+  return { wallS, firstStepS, firstStepCpuS, trainerPeak, totalPeak, log };
 }
 
 const gb = (b: number) => (b < 1e9 ? `${(b / 1e6).toFixed(0)} MB` : `${(b / 1e9).toFixed(2)} GB`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { sizes: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, files: { type: 'string' } } });
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build first');
-  const sizes = (values.sizes ?? '1e6,3e6').split(',').map(Number);
+  const existing = values.files ? values.files.split(',').map((f) => path.resolve(f)) : [];
+  const sizes = (values.sizes ?? (existing.length > 0 ? '' : '1e6,3e6')).split(',').filter(Boolean).map(Number);
   const dir = mkdtempSync(path.join(values.dir ?? os.tmpdir(), 'rlens-data-bench-'));
   const fs0 = statfsSync(dir);
   const free = fs0.bavail * fs0.bsize;
-  const need = Math.max(...sizes) * BYTES_PER_PAIR * 1.2;
+  const need = Math.max(0, ...sizes) * BYTES_PER_PAIR * 1.2;
   if (need > free) throw new Error(`${dir}: ${gb(free)} free, the largest file needs ~${gb(need)}`);
   console.log(
     `data bench in ${dir} (${gb(free)} free), ${os.cpus().length} cores, load ${os
@@ -99,18 +124,15 @@ async function main(): Promise<void> {
   const cases: { label: string; pairs: number | null; make: () => Promise<string> }[] = [
     { label: 'bundled example', pairs: null, make: async () => EXAMPLE },
     ...sizes.map((n) => ({ label: `${n / 1e6}M`, pairs: n, make: async () => (await makeTrainData(n, path.join(dir, `train-${n}.jsonl`)))[0] })),
+    ...existing.map((f) => ({ label: path.basename(f), pairs: null, make: async () => f })),
   ];
   try {
     for (const c of cases) {
       const tg = Date.now();
       const file = await c.make();
       const genS = (Date.now() - tg) / 1000;
+      const pairs = c.pairs ?? (await lineIndexOf(file)).nonBlank;
       for (const cache of indexCacheFiles(file)) rmSync(cache, { force: true });
-      const pairs =
-        c.pairs ??
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((l) => l.trim()).length;
       const config = path.join(dir, `bench-${pairs}.rlens.json`);
       writeFileSync(config, JSON.stringify({ name: `data-bench-${pairs}`, data: { train: file }, training: { logEvery: 1, checkpointEvery: 1000 } }, null, 2));
       const size = statSync(file).size;
@@ -118,7 +140,7 @@ async function main(): Promise<void> {
         const runs = mkdtempSync(path.join(dir, 'runs-'));
         const r = await trainOnce(config, runs);
         rmSync(runs, { recursive: true, force: true });
-        const row = `| ${pairs.toLocaleString('en')} | ${gb(size)} | ${pass} | ${r.wallS.toFixed(1)} s | ${r.firstStepS === null ? '–' : r.firstStepS.toFixed(1) + ' s'} | ${gb(r.trainerPeak)} | ${gb(r.totalPeak)} |`;
+        const row = `| ${pairs.toLocaleString('en')} | ${gb(size)} | ${pass} | ${r.wallS.toFixed(1)} s | ${r.firstStepS === null ? '–' : r.firstStepS.toFixed(1) + ' s'} | ${r.firstStepCpuS === null ? '–' : r.firstStepCpuS.toFixed(1) + ' s'} | ${gb(r.trainerPeak)} | ${gb(r.totalPeak)} |`;
         rows.push(row);
         console.log(`${c.label}${c.pairs ? ` (generated in ${genS.toFixed(0)} s)` : ''}: ${row}`);
       }
@@ -131,9 +153,9 @@ async function main(): Promise<void> {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    '\n| training pairs (JSONL) | file | line index | wall time of `train --steps 20` | first step | peak RSS (trainer) | peak RSS (CLI + trainer) |',
+    '\n| training pairs (JSONL) | file | line index | wall time of `train --steps 20` | first step | CPU to the first step | peak RSS (trainer) | peak RSS (CLI + trainer) |',
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 

@@ -117,7 +117,7 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
   assert.deepEqual(Object.keys(e.bm25), Object.keys(e.exact));
   assert.ok(e.bm25['recall@100'] >= e.bm25['recall@10'] && e.bm25['recall@10'] > 10 * chance, `BM25 recall@10 ${e.bm25['recall@10']}`);
   assert.equal(e.lexical.reused, false);
-  assert.ok(fs.existsSync(path.join(runDir, 'checkpoints', 'last', 'index', 'bm25.json')));
+  assert.ok(fs.existsSync(path.join(runDir, 'checkpoints', 'last', 'index', 'bm25.bin')));
   assert.ok(
     logs.some((l) => /^BM25 index saved in/.test(l)),
     logs.join('\n'),

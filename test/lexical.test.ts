@@ -7,6 +7,7 @@ import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../src/core/
 import { words } from '../src/core/model/featurize';
 import { chartedMetricNames, recallMetricNames } from '../src/webview/dashboard/charts/evalChart';
 import { SHOP_CORPUS, SHOP_TEST } from './helpers/smallExperiment';
+import { miniSearchBm25 } from './reference/miniSearchBm25';
 
 const CORPUS = [
   'Acme running shoe, red, size 42',
@@ -74,7 +75,7 @@ test("BM25 ranks and scores as Okapi BM25 over the towers' words (the coordinati
   assert.equal(r.scores[3], -Infinity);
 });
 
-test("the fast BM25 ranking equals MiniSearch's own search on the bundled example (corpus and test queries)", () => {
+test("the BM25 ranking equals MiniSearch's own search on the bundled example (corpus and test queries)", () => {
   const corpus = fs
     .readFileSync(SHOP_CORPUS, 'utf8')
     .split('\n')
@@ -87,10 +88,11 @@ test("the fast BM25 ranking equals MiniSearch's own search on the bundled exampl
     .slice(0, 300)
     .map((l) => (JSON.parse(l) as { query: string }).query);
   const ix = Bm25Index.build(corpus);
+  const library = miniSearchBm25(corpus);
   let compared = 0;
   for (const q of queries) {
     const fast = ix.query(q, 100);
-    const lib = ix.libraryQuery(q, 100);
+    const lib = library(q, 100);
     assert.equal(fast.labels.length, lib.labels.length, q);
     fast.scores.forEach((sc, j) => assert.ok(Math.abs(sc - lib.scores[j]) < 1e-9, `${q} #${j + 1}: ${sc} vs ${lib.scores[j]}`));
     // Same items (ties may order differently only at exactly equal scores).
@@ -116,7 +118,7 @@ test('the BM25 index is saved beside the Faiss index and reused for the same cor
       null,
       'another corpus',
     );
-    fs.writeFileSync(path.join(a, 'bm25.json'), '{"trunc');
+    fs.writeFileSync(path.join(a, 'bm25.bin'), fs.readFileSync(path.join(a, 'bm25.bin')).subarray(0, 100));
     const logs2: string[] = [];
     assert.equal(
       loadBm25Cache([a], 'fp1', CORPUS.length, (m) => logs2.push(m)),
@@ -126,6 +128,38 @@ test('the BM25 index is saved beside the Faiss index and reused for the same cor
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the saved BM25 index (one binary file) restores the same rankings; a damaged file is refused saying why', () => {
+  const corpus = fs
+    .readFileSync(SHOP_CORPUS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  // Built batch by batch (as a streamed corpus is) and at once: the same index, byte for byte.
+  const b = Bm25Index.builder();
+  for (let s = 0; s < corpus.length; s += 777) b.add(corpus.slice(s, s + 777));
+  const streamed = b.finish();
+  const whole = Bm25Index.build(corpus);
+  const saved = whole.toBuffer();
+  assert.ok(saved.equals(streamed.toBuffer()), 'streamed and whole builds save the same bytes');
+  const restored = Bm25Index.fromBuffer(saved);
+  assert.equal(restored.documentCount, corpus.length);
+  for (const q of ['red shoe', 'usb c cable', 'wool', corpus[5], 'no such words qqq']) assert.deepEqual(restored.query(q, 50), whole.query(q, 50), q);
+  assert.equal(restored.df('red'), whole.df('red'));
+  assert.ok(whole.df('red') > 0);
+
+  assert.throws(() => Bm25Index.fromBuffer(Buffer.from('{"index": []}')), /not a Retrieval Lens BM25 index/);
+  assert.throws(() => Bm25Index.fromBuffer(saved.subarray(0, saved.length - 9)), /truncated|bytes/);
+  // A posting that names a row past the corpus (the rows section starts after the offsets).
+  const bad = Buffer.from(saved);
+  const header = JSON.parse(bad.subarray(11, 11 + bad.readUInt32LE(7)).toString('utf8')) as { documents: number; postings: number };
+  const lengthsAt = bad.length - header.documents * 4;
+  let tfsAt = lengthsAt - header.postings * 2;
+  tfsAt -= tfsAt % 8;
+  const rowsAt = tfsAt - header.postings * 4 - ((tfsAt - header.postings * 4) % 8);
+  bad.writeUInt32LE(header.documents + 5, rowsAt);
+  assert.throws(() => Bm25Index.fromBuffer(bad), /names row \d+ of \d+/);
 });
 
 test("term statistics give BM25's IDF: rarer terms weigh more", () => {

@@ -1,5 +1,5 @@
 /**
- * The BM25 index saved beside the Faiss index (`<checkpoint>/index/bm25.json` + `bm25.key.json`). It depends
+ * The BM25 index saved beside the Faiss index (`<checkpoint>/index/bm25.bin` + `bm25.key.json`). It depends
  * on the corpus only (not on the checkpoint), so it is built once per corpus: the key is the corpus
  * fingerprint, its size and BM25_VERSION (tokenisation and parameters), and any checkpoint folder of the run
  * holding a matching one is reused. Anything stale or unreadable is rebuilt (and said), never trusted.
@@ -9,7 +9,7 @@ import * as path from 'path';
 import { writeFileAtomicSync } from '../runs/atomicWrite';
 import { Bm25Index, BM25_VERSION } from './bm25Index';
 
-export const BM25_FILE = 'bm25.json';
+export const BM25_FILE = 'bm25.bin';
 const KEY_FILE = 'bm25.key.json';
 
 interface Bm25Key {
@@ -36,7 +36,7 @@ export function loadBm25Cache(
     if (!fs.existsSync(keyFile)) continue;
     try {
       if (fs.readFileSync(keyFile, 'utf8') !== want) continue;
-      const index = Bm25Index.fromJSON(fs.readFileSync(path.join(dir, BM25_FILE), 'utf8'));
+      const index = Bm25Index.fromBuffer(fs.readFileSync(path.join(dir, BM25_FILE)));
       if (index.documentCount !== n) throw new Error(`it holds ${index.documentCount} documents, expected ${n}`);
       log(`reusing the BM25 index saved in ${dir}`);
       return { index, dir };
@@ -51,7 +51,7 @@ export function loadBm25Cache(
 export function saveBm25Cache(indexDir: string, index: Bm25Index, corpusFingerprint: string, n: number): string {
   fs.mkdirSync(indexDir, { recursive: true });
   fs.rmSync(path.join(indexDir, KEY_FILE), { force: true });
-  writeFileAtomicSync(path.join(indexDir, BM25_FILE), index.toJSON());
+  writeFileAtomicSync(path.join(indexDir, BM25_FILE), index.toBuffer());
   writeFileAtomicSync(path.join(indexDir, KEY_FILE), JSON.stringify(keyOf(corpusFingerprint, n)));
   return indexDir;
 }

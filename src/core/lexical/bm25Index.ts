@@ -1,122 +1,108 @@
 /**
- * BM25 over a corpus with MiniSearch (a maintained, dependency-free full-text index with BM25 scoring and
- * JSON (de)serialisation), tokenised exactly like the towers' words (`words` of model/featurize.ts:
- * lower-cased Unicode letter/digit runs, no stemming, no stop words), so lexical and dense evidence speak
- * of the same terms.
+ * BM25 over a corpus, tokenised exactly like the towers' words (`words` of model/featurize.ts: lower-cased
+ * Unicode letter/digit runs, no stemming, no stop words), so lexical and dense evidence speak of the same terms.
  *
  * Score (Okapi BM25, Lucene's IDF), for the distinct query terms t:
  *   bm25(q, d) = Σ_t idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl)),  idf(t) = ln(1 + (N − df(t) + 0.5)/(df(t) + 0.5))
- * with k1 = 1.2, b = 0.75, and |d| the number of distinct words of d (MiniSearch's field length; avgdl their
- * mean). MiniSearch computes exactly this per term with d = 0 (its BM25+ δ), then multiplies
- * a document's sum by the number of query terms it matched (a coordination boost), and its search() builds a
- * result object for every matching document and sorts them all: ~7 CPU-ms per query at 60k items (a query
- * with a frequent word matches most of the corpus), a minute for 8k queries. So the bulk ranking reads
- * MiniSearch's own index through its versioned serialised form (`toJSON()`, serializationVersion 2: term →
- * document → term frequency, document lengths, their mean) into flat posting arrays of precomputed term
- * weights, and keeps the top `depth` of each query with a small heap: the same scores as MiniSearch's
- * search() with the coordination factor divided out (checked in test/lexical.test.ts), ~50× faster.
+ * with k1 = 1.2, b = 0.75, and |d| the number of distinct words of d (avgdl their mean), as MiniSearch defines
+ * the field length. test/lexical.test.ts checks the scores against this formula written out and against
+ * MiniSearch's own search() (test/reference/miniSearchBm25.ts, the coordination boost divided out).
+ *
+ * Why not MiniSearch itself (the BM25 of 0.2–0.4): it keeps each posting in JS Maps and serialises to JSON;
+ * at a million items (≈ 25M postings) evaluation peaked at 4.64 GB with it, against 1.33 GB without BM25
+ * (docs/evaluation-benchmark.md). This index holds the postings in typed arrays: while the corpus streams by,
+ * a forward index (per document its term ids and term frequencies, ≈ 6 bytes a posting), inverted once at the
+ * end into term → rows (ascending) + term frequencies (6 bytes a posting), document lengths, and the term
+ * dictionary. Ranking accumulates the distinct query terms' postings into a score per row and keeps the top
+ * `depth` in a heap. Saved as one binary file (see {@link Bm25Index.toBuffer}).
  */
-import MiniSearch from 'minisearch';
 import type { SearchResult } from '../vectorIndex/types';
 import { words } from '../model/featurize';
 
 export const BM25_PARAMS = { k1: 1.2, b: 0.75 } as const;
-/** Changes whenever tokenisation or parameters change: part of the saved index's key. */
-export const BM25_VERSION = `minisearch-7/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25_PARAMS.b}`;
+/** Changes whenever tokenisation, parameters or the saved layout change: part of the saved index's key. */
+export const BM25_VERSION = `rlens-bm25-1/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25_PARAMS.b}`;
 
-interface Doc {
-  i: number;
-  text: string;
-}
+/** A term frequency is stored in 16 bits: a word repeated more often in one text counts 65535 times. */
+const MAX_TF = 0xffff;
+const MAGIC = 'RLBM25\n';
 
 /** Distinct words of a text, in order of first appearance (a query's terms). */
 export function distinctWords(text: string): string[] {
   return [...new Set(words(text))];
 }
 
-function options() {
-  return {
-    idField: 'i',
-    fields: ['text'],
-    storeFields: [] as string[],
-    tokenize: (text: string) => words(text),
-    processTerm: (term: string) => term,
-    searchOptions: {
-      tokenize: distinctWords,
-      processTerm: (term: string) => term,
-      combineWith: 'OR' as const,
-      bm25: { k: BM25_PARAMS.k1, b: BM25_PARAMS.b, d: 0 },
-    },
-  };
-}
-
-/** MiniSearch's serialised index (serializationVersion 2), the parts read here. */
-interface SerialisedIndex {
-  documentCount: number;
-  documentIds: Record<string, number>;
-  fieldLength: Record<string, number[]>;
-  averageFieldLength: number[];
-  index: [string, Record<string, Record<string, number>>][];
-  serializationVersion: number;
-}
-
-/** Term → its postings: rows and BM25 term weights, in flat arrays. */
-interface Postings {
-  terms: Map<string, number>;
-  /** Postings of term t are [offsets[t], offsets[t + 1]). */
-  offsets: Int32Array;
-  rows: Int32Array;
-  weights: Float64Array;
-}
-
-function compilePostings(js: SerialisedIndex): Postings {
-  if (js.serializationVersion !== 2) throw new Error(`MiniSearch serialisation version ${js.serializationVersion} is not the supported 2`);
-  const { k1, b } = BM25_PARAMS;
-  const avgdl = js.averageFieldLength[0] ?? 0;
-  const n = js.documentCount;
-  const terms = new Map<string, number>();
-  let total = 0;
-  for (const [, fields] of js.index) total += Object.keys(fields['0'] ?? {}).length;
-  const offsets = new Int32Array(js.index.length + 1);
-  const rows = new Int32Array(total);
-  const weights = new Float64Array(total);
-  let at = 0;
-  js.index.forEach(([term, fields], t) => {
-    terms.set(term, t);
-    offsets[t] = at;
-    const docs = fields['0'] ?? {};
-    const ids = Object.keys(docs);
-    const idf = Math.log(1 + (n - ids.length + 0.5) / (ids.length + 0.5));
-    for (const short of ids) {
-      const tf = docs[short];
-      const dl = js.fieldLength[short][0];
-      rows[at] = js.documentIds[short];
-      weights[at] = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * dl) / avgdl));
-      at++;
+/** A growable typed array (the forward index while the corpus streams by). */
+class Growable<T extends Uint32Array | Uint16Array> {
+  length = 0;
+  constructor(
+    private data: T,
+    private readonly make: (n: number) => T,
+  ) {}
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(Math.max(1024, Math.ceil(this.data.length * 1.5)));
+      bigger.set(this.data);
+      this.data = bigger;
     }
-  });
-  offsets[js.index.length] = at;
-  return { terms, offsets, rows, weights };
+    this.data[this.length++] = x;
+  }
+  get(i: number): number {
+    return this.data[i];
+  }
+  /** The filled part (a copy, so the growth slack is released). */
+  take(): T {
+    const out = this.data.slice(0, this.length) as T;
+    this.data = this.make(0);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** The inverted index: term → rows (ascending) and term frequencies; per row its length. */
+interface Postings {
+  terms: string[];
+  /** Postings of term t are [offsets[t], offsets[t + 1]). */
+  offsets: Uint32Array;
+  rows: Uint32Array;
+  tfs: Uint16Array;
+  /** Distinct words of each row (|d|). */
+  lengths: Uint32Array;
 }
 
 /** A BM25 index over corpus rows 0..n−1 (labels are row numbers, like a faiss index's). */
 export class Bm25Index {
-  private postings: Postings | null = null;
+  private readonly termIds: Map<string, number>;
+  /** k1·(1 − b + b·|d|/avgdl) of every row, and idf of every term: the parts of the score that do not depend on the query. */
+  private readonly norm: Float64Array;
+  private readonly idf: Float64Array;
   private acc: Float64Array | null = null;
 
-  private constructor(private readonly ms: MiniSearch<Doc>) {}
+  private constructor(private readonly p: Postings) {
+    this.termIds = new Map(p.terms.map((t, i) => [t, i]));
+    const n = p.lengths.length;
+    const { k1, b } = BM25_PARAMS;
+    let sum = 0;
+    for (let r = 0; r < n; r++) sum += p.lengths[r];
+    const avgdl = n > 0 ? sum / n : 0;
+    this.norm = new Float64Array(n);
+    for (let r = 0; r < n; r++) this.norm[r] = k1 * (1 - b + (b * p.lengths[r]) / avgdl);
+    this.idf = new Float64Array(p.terms.length);
+    for (let t = 0; t < p.terms.length; t++) {
+      const df = p.offsets[t + 1] - p.offsets[t];
+      this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    }
+  }
 
   /** Index the texts; `onProgress` is called every 5000 documents. */
   static build(texts: readonly string[], onProgress?: (done: number, total: number) => void): Bm25Index {
-    const ms = new MiniSearch<Doc>(options());
+    const b = Bm25Index.builder();
     const chunk = 5000;
     for (let s = 0; s < texts.length; s += chunk) {
-      const docs: Doc[] = [];
-      for (let i = s; i < Math.min(texts.length, s + chunk); i++) docs.push({ i, text: texts[i] });
-      ms.addAll(docs);
+      b.add(texts.slice(s, s + chunk));
       onProgress?.(Math.min(texts.length, s + chunk), texts.length);
     }
-    return new Bm25Index(ms);
+    return b.finish();
   }
 
   /**
@@ -124,81 +110,70 @@ export class Bm25Index {
    * `finish()` returns the index (the same as {@link build} over all the texts).
    */
   static builder(): { add(texts: readonly string[]): void; finish(): Bm25Index } {
-    const ms = new MiniSearch<Doc>(options());
-    let row = 0;
+    const dict = new Map<string, number>();
+    const terms: string[] = [];
+    const docTerms = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
+    const docTfs = new Growable(new Uint16Array(1024), (n) => new Uint16Array(n));
+    const docEnds = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
+    const tf = new Map<number, number>();
     return {
       add(texts) {
-        ms.addAll(texts.map((text) => ({ i: row++, text })));
+        for (const text of texts) {
+          tf.clear();
+          for (const w of words(text)) {
+            let t = dict.get(w);
+            if (t === undefined) {
+              t = terms.length;
+              dict.set(w, t);
+              terms.push(w);
+            }
+            tf.set(t, (tf.get(t) ?? 0) + 1);
+          }
+          for (const [t, f] of tf) {
+            docTerms.push(t);
+            docTfs.push(Math.min(MAX_TF, f));
+          }
+          docEnds.push(docTerms.length);
+        }
       },
-      finish: () => new Bm25Index(ms),
+      finish() {
+        const ends = docEnds.take();
+        const fwdTerms = docTerms.take();
+        const fwdTfs = docTfs.take();
+        dict.clear();
+        return new Bm25Index(invert(terms, ends, fwdTerms, fwdTfs));
+      },
     };
   }
 
-  /** Restore an index written by `toJSON`. */
-  static fromJSON(json: string): Bm25Index {
-    return new Bm25Index(MiniSearch.loadJSON<Doc>(json, options()));
-  }
-
-  toJSON(): string {
-    return JSON.stringify(this.ms);
-  }
-
   get documentCount(): number {
-    return this.ms.documentCount;
+    return this.p.lengths.length;
   }
 
-  /** MiniSearch's own ranking of one query with its coordination factor divided out (the reference of `query`). */
-  libraryQuery(text: string, depth: number): { labels: number[]; scores: number[] } {
-    const hits = this.ms.search(text).map((r) => ({ i: r.id as number, s: r.score / Math.max(1, r.queryTerms.length) }));
-    hits.sort((a, b) => b.s - a.s || a.i - b.i);
-    const top = hits.slice(0, depth);
-    return { labels: top.map((h) => h.i), scores: top.map((h) => h.s) };
+  /** Document frequency of a term (0 when no document holds it). */
+  df(term: string): number {
+    const t = this.termIds.get(term);
+    return t === undefined ? 0 : this.p.offsets[t + 1] - this.p.offsets[t];
   }
 
   /** Plain BM25 ranking of one query: rows and scores, best first, at most `depth`; ties by row. */
   query(text: string, depth: number): { labels: number[]; scores: number[] } {
-    const p = (this.postings ??= compilePostings(this.ms.toJSON() as unknown as SerialisedIndex));
-    const acc = (this.acc ??= new Float64Array(this.ms.documentCount));
+    const { offsets, rows, tfs } = this.p;
+    const k1p1 = BM25_PARAMS.k1 + 1;
+    const acc = (this.acc ??= new Float64Array(this.documentCount));
     const touched: number[] = [];
     for (const term of distinctWords(text)) {
-      const t = p.terms.get(term);
+      const t = this.termIds.get(term);
       if (t === undefined) continue;
-      for (let j = p.offsets[t]; j < p.offsets[t + 1]; j++) {
-        const r = p.rows[j];
+      const idf = this.idf[t];
+      for (let j = offsets[t]; j < offsets[t + 1]; j++) {
+        const r = rows[j];
+        const f = tfs[j];
         if (acc[r] === 0) touched.push(r);
-        acc[r] += p.weights[j];
+        acc[r] += (idf * f * k1p1) / (f + this.norm[r]);
       }
     }
-    // Keep the best `depth` in a min-heap (worst at the root; "worse" = lower score, then higher row).
-    const heap: number[] = [];
-    const worse = (a: number, b: number) => acc[a] < acc[b] || (acc[a] === acc[b] && a > b);
-    const down = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && worse(heap[l], heap[m])) m = l;
-        if (r < heap.length && worse(heap[r], heap[m])) m = r;
-        if (m === i) return;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    };
-    for (const r of touched) {
-      if (heap.length < depth) {
-        heap.push(r);
-        for (let i = heap.length - 1; i > 0;) {
-          const parent = (i - 1) >> 1;
-          if (!worse(heap[i], heap[parent])) break;
-          [heap[i], heap[parent]] = [heap[parent], heap[i]];
-          i = parent;
-        }
-      } else if (depth > 0 && worse(heap[0], r)) {
-        heap[0] = r;
-        down(0);
-      }
-    }
-    heap.sort((a, b) => acc[b] - acc[a] || a - b);
+    const heap = topRows(touched, acc, depth);
     const out = { labels: heap, scores: heap.map((r) => acc[r]) };
     for (const r of touched) acc[r] = 0;
     return out;
@@ -218,4 +193,136 @@ export class Bm25Index {
     onProgress?.(nq, nq);
     return { nq, k: depth, labels, scores };
   }
+
+  /**
+   * The saved form, one file: the line `RLBM25`, a little-endian uint32 header length, the header (JSON:
+   * version, documents, terms, postings, byte length of the term list), the terms joined by "\n" (a word holds
+   * no "\n"), then, each starting at a multiple of 8 bytes: offsets (uint32 × terms+1), rows (uint32 × postings),
+   * term frequencies (uint16 × postings), lengths (uint32 × documents).
+   */
+  toBuffer(): Buffer {
+    const termBytes = Buffer.from(this.p.terms.join('\n'), 'utf8');
+    const header = Buffer.from(
+      JSON.stringify({
+        version: BM25_VERSION,
+        documents: this.documentCount,
+        terms: this.p.terms.length,
+        postings: this.p.rows.length,
+        termBytes: termBytes.length,
+      }),
+      'utf8',
+    );
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(header.length);
+    const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1'), len, header, termBytes];
+    let at = parts.reduce((s, b) => s + b.length, 0);
+    for (const a of [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths]) {
+      const pad = (8 - (at % 8)) % 8;
+      parts.push(Buffer.alloc(pad), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+      at += pad + a.byteLength;
+    }
+    return Buffer.concat(parts, at);
+  }
+
+  /** Restores an index written by {@link toBuffer}; throws, saying what is wrong, on anything else. */
+  static fromBuffer(buf: Buffer): Bm25Index {
+    if (buf.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) throw new Error('not a Retrieval Lens BM25 index');
+    let at = MAGIC.length + 4;
+    if (buf.length < at) throw new Error('truncated header');
+    const headerLen = buf.readUInt32LE(MAGIC.length);
+    if (buf.length < at + headerLen) throw new Error('truncated header');
+    const h = JSON.parse(buf.subarray(at, at + headerLen).toString('utf8')) as Record<string, unknown>;
+    at += headerLen;
+    if (h.version !== BM25_VERSION) throw new Error(`index version ${String(h.version)}, expected ${BM25_VERSION}`);
+    const count = (k: string) => {
+      const v = h[k];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`header field ${k} is not a count`);
+      return v;
+    };
+    const [documents, termCount, postings, termBytes] = [count('documents'), count('terms'), count('postings'), count('termBytes')];
+    const need = (bytes: number) => {
+      if (at + bytes > buf.length) throw new Error(`truncated: ${buf.length} bytes, more needed`);
+    };
+    need(termBytes);
+    const terms =
+      termCount === 0
+        ? []
+        : buf
+            .subarray(at, at + termBytes)
+            .toString('utf8')
+            .split('\n');
+    at += termBytes;
+    if (terms.length !== termCount) throw new Error(`${terms.length} terms, the header says ${termCount}`);
+    const section = <T>(n: number, bytesPer: number, make: (ab: ArrayBuffer) => T): T => {
+      at += (8 - (at % 8)) % 8;
+      need(n * bytesPer);
+      const copy = new Uint8Array(n * bytesPer);
+      copy.set(buf.subarray(at, at + n * bytesPer));
+      at += n * bytesPer;
+      return make(copy.buffer);
+    };
+    const offsets = section(termCount + 1, 4, (ab) => new Uint32Array(ab));
+    const rows = section(postings, 4, (ab) => new Uint32Array(ab));
+    const tfs = section(postings, 2, (ab) => new Uint16Array(ab));
+    const lengths = section(documents, 4, (ab) => new Uint32Array(ab));
+    if (at !== buf.length) throw new Error(`${buf.length - at} bytes after the last section`);
+    if (offsets[0] !== 0 || offsets[termCount] !== postings) throw new Error('term offsets do not span the postings');
+    for (let t = 0; t < termCount; t++) if (offsets[t] > offsets[t + 1]) throw new Error(`term offsets decrease at term ${t}`);
+    for (let j = 0; j < postings; j++) if (rows[j] >= documents) throw new Error(`posting ${j} names row ${rows[j]} of ${documents}`);
+    return new Bm25Index({ terms, offsets, rows, tfs, lengths });
+  }
+}
+
+/** Inverts a forward index (row r's postings are [ends[r−1], ends[r]) of fwdTerms/fwdTfs) into term → rows. */
+function invert(terms: string[], ends: Uint32Array, fwdTerms: Uint32Array, fwdTfs: Uint16Array): Postings {
+  const offsets = new Uint32Array(terms.length + 1);
+  for (let j = 0; j < fwdTerms.length; j++) offsets[fwdTerms[j] + 1]++;
+  for (let t = 0; t < terms.length; t++) offsets[t + 1] += offsets[t];
+  const cursor = offsets.slice(0, terms.length);
+  const rows = new Uint32Array(fwdTerms.length);
+  const tfs = new Uint16Array(fwdTerms.length);
+  const lengths = new Uint32Array(ends.length);
+  let j = 0;
+  for (let r = 0; r < ends.length; r++) {
+    lengths[r] = ends[r] - j;
+    for (; j < ends[r]; j++) {
+      const at = cursor[fwdTerms[j]]++;
+      rows[at] = r;
+      tfs[at] = fwdTfs[j];
+    }
+  }
+  return { terms, offsets, rows, tfs, lengths };
+}
+
+/** The best `depth` of the touched rows by score (ties: lower row first), best first, kept in a min-heap. */
+function topRows(touched: readonly number[], acc: Float64Array, depth: number): number[] {
+  const heap: number[] = [];
+  const worse = (a: number, b: number) => acc[a] < acc[b] || (acc[a] === acc[b] && a > b);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l], heap[m])) m = l;
+      if (r < heap.length && worse(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (const r of touched) {
+    if (heap.length < depth) {
+      heap.push(r);
+      for (let i = heap.length - 1; i > 0;) {
+        const parent = (i - 1) >> 1;
+        if (!worse(heap[i], heap[parent])) break;
+        [heap[i], heap[parent]] = [heap[parent], heap[i]];
+        i = parent;
+      }
+    } else if (depth > 0 && worse(heap[0], r)) {
+      heap[0] = r;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => acc[b] - acc[a] || a - b);
 }
