@@ -1,47 +1,55 @@
 /**
  * Full item texts for the detail view, read on demand from the items' source lines (a format-2 failures
- * file stores only 80-character snippets). Each data file is read once and kept while its mtime and size
- * are unchanged. No VS Code import: unit-tested with real files.
+ * file stores only 80-character snippets). Only the needed lines are read (core/data/lineLookup.ts: the
+ * block of a plain file by its line index, a gzip file sequentially up to the line), never a whole
+ * file: data files can be gigabytes. No VS Code import: unit-tested with real files.
  */
-import * as fs from 'fs';
 import { itemTextFromLine } from '../core/data/itemText';
+import { LineLookup } from '../core/data/lineLookup';
 import type { FailureRecord } from '../core/eval/types';
 
+type SourcedItem = { itemId: string; text: string; snippet?: boolean; source: { file: string; line: number } };
+
 export class ItemTextReader {
-  private readonly files = new Map<string, { stamp: string; lines: string[] }>();
+  constructor(readonly lookup = new LineLookup()) {}
 
-  constructor(private readonly maxFiles = 4) {}
-
-  private linesOf(file: string): string[] | null {
-    let stamp: string;
+  /** The text of `itemId` on line `line` of `file`; null when the file or that item on the line is gone. */
+  async text(file: string, line: number, itemId: string): Promise<string | null> {
+    let raw: string | null;
     try {
-      const st = fs.statSync(file);
-      stamp = `${st.mtimeMs}:${st.size}`;
+      raw = await this.lookup.line(file, line);
     } catch {
       return null;
     }
-    const cached = this.files.get(file);
-    if (cached?.stamp === stamp) return cached.lines;
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    this.files.delete(file);
-    this.files.set(file, { stamp, lines });
-    while (this.files.size > this.maxFiles) this.files.delete(this.files.keys().next().value as string);
-    return lines;
-  }
-
-  /** The text of `itemId` on line `line` of `file`; null when the file or that item on the line is gone. */
-  text(file: string, line: number, itemId: string): string | null {
-    const lines = this.linesOf(file);
-    const raw = lines?.[line - 1];
-    return raw === undefined ? null : itemTextFromLine(raw.replace(/\r$/, ''), file, line, itemId);
+    return raw === null ? null : itemTextFromLine(raw, file, line, itemId);
   }
 
   /** The record with the full text of every snippet item that can still be read from its line. */
-  withFullTexts(r: FailureRecord): FailureRecord {
-    const full = <T extends { itemId: string; text: string; snippet?: boolean; source: { file: string; line: number } }>(it: T): T => {
-      if (!it.snippet) return it;
-      const text = this.text(it.source.file, it.source.line, it.itemId);
-      return text === null ? it : { ...it, text, snippet: false };
+  async withFullTexts(r: FailureRecord): Promise<FailureRecord> {
+    const items: SourcedItem[] = [...r.positives, ...r.topK].filter((it) => it.snippet);
+    const texts = new Map<SourcedItem, string>();
+    const byFile = new Map<string, SourcedItem[]>();
+    for (const it of items) byFile.set(it.source.file, [...(byFile.get(it.source.file) ?? []), it]);
+    for (const [file, its] of byFile) {
+      let lines: Map<number, string>;
+      try {
+        lines = await this.lookup.lines(
+          file,
+          its.map((it) => it.source.line),
+        );
+      } catch {
+        continue; // the file is gone or unreadable: the snippets stay
+      }
+      for (const it of its) {
+        const raw = lines.get(it.source.line);
+        const text = raw === undefined ? null : itemTextFromLine(raw, file, it.source.line, it.itemId);
+        if (text !== null) texts.set(it, text);
+      }
+    }
+    if (texts.size === 0) return r;
+    const full = <T extends SourcedItem>(it: T): T => {
+      const text = texts.get(it);
+      return text === undefined ? it : { ...it, text, snippet: false };
     };
     return { ...r, positives: r.positives.map(full), topK: r.topK.map(full) };
   }
