@@ -11,7 +11,9 @@ import { gzipSync } from 'zlib';
 import { BLOCK_LINES } from '../src/core/data/lineIndex';
 import { LineLookup } from '../src/core/data/lineLookup';
 import type { FailureRecord } from '../src/core/eval/types';
-import { ItemTextReader } from '../src/extension/itemTexts';
+import { ItemTextReader, runDataReading } from '../src/extension/itemTexts';
+import type { DataReading } from '../src/core/data/itemText';
+import { loadExamples } from '../src/core/data/load';
 
 /** 100,000 corpus lines of ≈ 230 bytes: a 23 MB file, read whole by the old reader. */
 const LINES = 100_000;
@@ -130,12 +132,106 @@ test('a gzip file is read sequentially up to the last wanted line, and nothing o
       [...full.positives, ...full.topK].map((it) => [it.text, it.snippet]),
       wanted.map((l) => [textOf(l), false]),
     );
-    assert.equal(reader.lookup.stats.gzipReads, 1, 'one pass for all lines of the record');
+    assert.equal(reader.lookup.stats.gzipReads, 2, "one pass for all lines of the record, one for the first line (the file's record parser)");
     assert.equal(reader.lookup.stats.blockReads, 0);
     assert.equal(reader.lookup.cachedBlocks, 0);
     assert.deepEqual(await reader.lookup.firstDataLine(file), { text: corpusLine(1), line: 1 });
     writeCorpus(file, { line: 12, edition: ' (gz edit)' });
     assert.equal(await reader.text(file, 12, 'd12'), textOf(12, ' (gz edit)'));
+  } finally {
+    done();
+  }
+});
+
+/** Every item (positive and negatives) of every example the loader reads from `file`, with its expected text. */
+async function loadedItems(file: string, reading: DataReading): Promise<{ id: string; text: string; source: { file: string; line: number } }[]> {
+  const { examples } = await loadExamples({ path: file, ...reading });
+  return examples.flatMap((e) => [e.positive, ...e.negatives]);
+}
+
+test("full texts of every supported shape are read back through the run's record parser (data.format, data.fields)", async () => {
+  const { dir, done } = tempDir();
+  try {
+    const j = (o: unknown) => JSON.stringify(o);
+    const long = (s: string) => `${s} ${'with a description longer than a snippet '.repeat(3)}`;
+    const cases: { name: string; lines: string[]; reading: DataReading; gzip?: boolean }[] = [
+      {
+        name: 'custom.jsonl',
+        reading: { fields: { query: 'q', positive: 'doc', itemId: 'positive_id', negatives: 'hard' } },
+        lines: [
+          j({ q: 'red shoe', doc: long('Acme Red Shoe'), positive_id: 'sku-1', hard: [long('Blue Hat'), { id: 'n2', text: long('Green Sock') }] }),
+          '',
+          j({ q: 'wool hat', doc: { id: 'sku-9', text: long('Wool Beanie') } }),
+        ],
+      },
+      {
+        name: 'triples.tsv.gz',
+        gzip: true,
+        reading: {},
+        lines: ['query\tpositive\tnegative', `red shoe\t${long('Acme Red Shoe')}\t${long('Blue Hat')}`, `dog\t${long('A dog barks')}\tCat`],
+      },
+      {
+        name: 'triples.tsv',
+        reading: { format: 'msmarco' },
+        lines: [`dog\t${long('A dog barks')}\tCat`, `red shoe\t${long('Acme Red Shoe')}\t${long('Blue Hat')}`],
+      },
+      {
+        name: 'bge.jsonl',
+        reading: {},
+        lines: [j({ query: 'shoe', pos: [long('Acme Runner'), long('Zoom Trainer')], neg: [long('Sock')] })],
+      },
+      {
+        name: 'st.jsonl',
+        reading: { format: 'sentence-transformers' },
+        lines: [j({ anchor: 'egg', positive: long('Boil eggs'), negative_1: long('Fry an egg'), negative_2: long('Egg cup') })],
+      },
+    ];
+    for (const c of cases) {
+      const file = path.join(dir, c.name);
+      const text = c.lines.join('\n') + '\n';
+      fs.writeFileSync(file, c.gzip ? gzipSync(text) : text);
+      const items = await loadedItems(file, c.reading);
+      assert.ok(items.length >= 3, `${c.name}: ${items.length} items`);
+      const reader = new ItemTextReader();
+      for (const it of items) {
+        assert.equal(await reader.text(file, it.source.line, it.id, c.reading), it.text, `${c.name}:${it.source.line} ${it.id}`);
+      }
+      // The detail of a failure whose items are these snippets gets their full texts.
+      const snippet = (it: (typeof items)[number]) => ({ itemId: it.id, text: it.text.slice(0, 20) + '…', snippet: true, source: it.source });
+      const r = recordOf(file, [1]);
+      r.positives = [{ ...snippet(items[0]), rank: null, score: null }];
+      r.topK = items.slice(1).map((it) => ({ ...snippet(it), score: 0.5, simToPositive: 0.4, relevant: false }));
+      const full = await reader.withFullTexts(r, c.reading);
+      assert.deepEqual(
+        [...full.positives, ...full.topK].map((it) => [it.text, it.snippet]),
+        items.map((it) => [it.text, false]),
+        c.name,
+      );
+    }
+    // Without the run's reading, a data.fields file and an MS MARCO file whose negative is one word show snippets:
+    // the mapping is unknown, and "Cat" in column 3 reads as an item id.
+    const reader = new ItemTextReader();
+    const custom = await loadedItems(path.join(dir, 'custom.jsonl'), cases[0].reading);
+    assert.equal(await reader.text(path.join(dir, 'custom.jsonl'), 1, 'sku-1'), null);
+    assert.equal(custom[0].id, 'sku-1');
+    const triples = await loadedItems(path.join(dir, 'triples.tsv'), { format: 'msmarco' });
+    assert.equal(await reader.text(path.join(dir, 'triples.tsv'), 1, triples[1].id), null);
+  } finally {
+    done();
+  }
+});
+
+test("a run's data reading comes from its config.json: data.format and data.fields, {} when unreadable", () => {
+  const { dir, done } = tempDir();
+  try {
+    assert.deepEqual(runDataReading(dir), {});
+    const fields = { query: 'q', positive: 'doc', itemId: 'positive_id' };
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ name: 'x', data: { train: 't.jsonl', format: 'jsonl', fields } }));
+    assert.deepEqual(runDataReading(dir), { format: 'jsonl', fields });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ data: { train: 't.tsv', format: 'msmarco' } }));
+    assert.deepEqual(runDataReading(dir), { format: 'msmarco' });
+    fs.writeFileSync(path.join(dir, 'config.json'), '{ not json');
+    assert.deepEqual(runDataReading(dir), {});
   } finally {
     done();
   }

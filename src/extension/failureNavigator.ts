@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { FailureRecord } from '../core/eval/types';
 import { renderFailureDetail, shortLocation } from './failureDetail';
 import { failureKey } from './failureGroups';
-import { ItemTextReader } from './itemTexts';
+import { ItemTextReader, runDataReading } from './itemTexts';
 import type { FailureNode, FailuresTreeProvider } from './failuresTree';
 
 /** Scheme of the detail document. */
@@ -88,7 +88,8 @@ export class FailureNavigator implements vscode.Disposable {
     // at a large data file builds its line index: one pass over the file).
     const shown = ++this.shownSeq;
     this.detail.set(renderFailureDetail(r, detailOptions));
-    void this.texts.withFullTexts(r).then((full) => {
+    const runDir = this.tree.runDir;
+    void this.texts.withFullTexts(r, runDir ? runDataReading(runDir) : {}).then((full) => {
       if (shown === this.shownSeq && full !== r) this.detail.set(renderFailureDetail(full, detailOptions));
     });
 

@@ -334,30 +334,3 @@ export function shapeReport(parsers: readonly RecordParser[]): LoadReport['shape
     name: distinct.map((p) => SHAPE_NAMES[p.shape as RecordShape]).join(' / '),
   };
 }
-
-/**
- * Every example a single line could hold, whatever its shape (detected on the line itself; with `fields`
- * read through the mapping first): for reading an item's text back from its source line.
- */
-export function examplesOfAnyLine(text: string, source: SourceLocation, tsv: boolean, fields?: FieldMapping): Example[] {
-  if (tsv) {
-    const read = (shape: 'tsv-pairs' | 'msmarco-triples'): Example[] => {
-      try {
-        return parseTsvRecord(shape, text, source);
-      } catch {
-        return [];
-      }
-    };
-    return [...read('tsv-pairs'), ...read('msmarco-triples')];
-  }
-  const obj = parseJsonObject(text);
-  if (fields) {
-    try {
-      return parseMappedRecord(obj, source, fields);
-    } catch {
-      /* not a mapped record: try the known shapes */
-    }
-  }
-  const shape = jsonlShapeOf(obj);
-  return shape ? parseJsonlRecord(shape, obj, source) : [];
-}
