@@ -136,7 +136,7 @@ export function activate(context: vscode.ExtensionContext): void {
       }
       if (live.examples !== null && live.badLines !== null) {
         try {
-          const train = dataSpecsOf(live.configPath, fs.readFileSync(live.configPath, 'utf8')).find((d) => d.key === 'train');
+          const train = dataSpecsOf(live.configPath, fs.readFileSync(live.configPath, 'utf8')).find((d) => d.key === 'train' && d.index === null);
           if (train) dataReports.fromTrainer(train, live.examples, live.badLines);
         } catch {
           // Config unreadable now: the lens counts in the background instead.
