@@ -11,6 +11,7 @@ import { loadCorpus, loadExamples } from '../core/data/load';
 import { INDEX_SUFFIX, lineIndexOf } from '../core/data/lineIndex';
 import { isGlob } from '../core/data/trainFiles';
 import type { LoadReport } from '../core/data/types';
+import type { ExampleCountKind } from '../core/data/exampleCount';
 import type { DataSpecOf } from './dataSpecs';
 import { formatBytes, type DataLensState } from './lensText';
 
@@ -130,4 +131,29 @@ async function countByIndex(d: DataSpecOf, files: string[], bytes: number, glob:
   }
   const state: DataLensState = { kind: 'indexed', lines, bytes, what: d.what, ...(glob ? { files: files.length } : {}) };
   return { state, report: null, how: `${lines} data lines in ${files.length} file${files.length === 1 ? '' : 's'} (${built} indexes built)` };
+}
+
+/** The counts of a trainer's 'started' message for data.train. */
+export interface TrainerCounts {
+  examples: number;
+  badLines: number;
+  count?: ExampleCountKind;
+  dataLines?: number;
+}
+
+/**
+ * The lens state of data.train from the trainer's counts: the pairs and bad lines when they were read
+ * (exact), else — streamed data before its first epoch — its data lines by the line index, labelled as
+ * such ("≈N examples (data lines of …) · bad lines counted when training reads it").
+ */
+export function lensStateFromTrainer(d: Pick<DataSpecOf, 'absPath' | 'what'>, c: TrainerCounts): DataLensState {
+  if ((c.count ?? 'exact') === 'exact') return { kind: 'loaded', examples: c.examples, badLines: c.badLines, what: d.what, from: 'run' };
+  const glob = isGlob(d.absPath);
+  return {
+    kind: 'indexed',
+    lines: c.dataLines ?? c.examples,
+    bytes: dataBytes(d.absPath),
+    what: d.what,
+    ...(glob ? { files: globMatches(d.absPath).length } : {}),
+  };
 }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LoadReport } from '../core/data/types';
 import { badLineProblems } from './badLineMessages';
-import { countDataPath, stampOf, uncountedNote } from './dataLensCount';
+import { countDataPath, lensStateFromTrainer, stampOf, uncountedNote, type TrainerCounts } from './dataLensCount';
 import type { DataSpecOf } from './dataSpecs';
 import type { DataLensState } from './lensText';
 
@@ -52,12 +52,12 @@ export class DataReports implements vscode.Disposable {
     return { kind: 'loading' };
   }
 
-  /** Counts reported by the trainer for data.train (when no newer count is known). */
-  fromTrainer(d: DataSpecOf, examples: number, badLines: number): void {
+  /** Counts reported by the trainer for data.train (when no newer count is known); an estimate shows as one. */
+  fromTrainer(d: DataSpecOf, counts: TrainerCounts): void {
     const key = this.keyOf(d);
     const e = this.entries.get(key);
     if ((e?.state.kind === 'indexed' || (e?.state.kind === 'loaded' && e.state.from === 'load')) && e.stamp === stampOf(d.absPath)) return;
-    this.entries.set(key, { state: { kind: 'loaded', examples, badLines, what: d.what, from: 'run' }, stamp: stampOf(d.absPath), files: e?.files ?? [] });
+    this.entries.set(key, { state: lensStateFromTrainer(d, counts), stamp: stampOf(d.absPath), files: e?.files ?? [] });
     this.changed.fire();
   }
 

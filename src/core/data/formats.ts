@@ -31,6 +31,9 @@ export const SHAPE_NAMES: Record<RecordShape, string> = {
   'msmarco-triples': 'MS MARCO triples TSV query, positive, negative',
 };
 
+/** Shapes whose record (line) gives exactly one pair: BGE (a pair per positive) and data.fields (a list of positives) may give several. */
+export const ONE_PAIR_SHAPES: ReadonlySet<RecordShape> = new Set<RecordShape>(['pairs', 'sentence-transformers', 'tsv-pairs', 'msmarco-triples']);
+
 /** The end of an unknown-shape message: what would have been recognised. */
 const EXPECTED_SHAPES = 'expected query+positive (pairs), query+pos (BGE), anchor+positive (sentence-transformers), or set data.fields';
 
