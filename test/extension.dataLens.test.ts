@@ -11,7 +11,7 @@ import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { findConfigAnchors } from '../src/extension/configAnchors';
 import { dataSpecsOf } from '../src/extension/dataSpecs';
-import { countDataPath, uncountedNote } from '../src/extension/dataLensCount';
+import { countDataPath, lensStateFromTrainer, uncountedNote } from '../src/extension/dataLensCount';
 import { formatDataLens } from '../src/extension/lensText';
 
 const CONFIG = `{
@@ -81,6 +81,8 @@ test("a glob's lens counts its files together: files, examples and bad lines; ov
       globCount.report?.badLines.map((b) => [path.basename(b.file), b.line]),
       [['part-2.jsonl', 2]],
     );
+    // The trainer's exact counts of the glob show the same way.
+    assert.equal(formatDataLens(lensStateFromTrainer(glob, { examples: 9, badLines: 1, count: 'exact' })), '3 files · 9 examples · $(warning) 1 bad line');
     const singleCount = await countDataPath(single);
     assert.equal(formatDataLens(singleCount.state), '3 examples · 0 bad lines', 'a list entry naming one file: its own counts');
 

@@ -147,13 +147,13 @@ export interface TrainerCounts {
  * such ("≈N examples (data lines of …) · bad lines counted when training reads it").
  */
 export function lensStateFromTrainer(d: Pick<DataSpecOf, 'absPath' | 'what'>, c: TrainerCounts): DataLensState {
-  if ((c.count ?? 'exact') === 'exact') return { kind: 'loaded', examples: c.examples, badLines: c.badLines, what: d.what, from: 'run' };
-  const glob = isGlob(d.absPath);
+  const files = isGlob(d.absPath) ? { files: globMatches(d.absPath).length } : {};
+  if ((c.count ?? 'exact') === 'exact') return { kind: 'loaded', examples: c.examples, badLines: c.badLines, what: d.what, from: 'run', ...files };
   return {
     kind: 'indexed',
     lines: c.dataLines ?? c.examples,
     bytes: dataBytes(d.absPath),
     what: d.what,
-    ...(glob ? { files: globMatches(d.absPath).length } : {}),
+    ...files,
   };
 }
