@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadExamples, DataError } from '../src/core/data/load';
 import { textItemId } from '../src/core/data/itemId';
-import { itemTextFromLine } from '../src/core/data/itemText';
+import { itemTextFromLine, lineParserOf } from '../src/core/data/itemText';
 import { recordParser } from '../src/core/data/formats';
 import { LineFault } from '../src/core/data/lineFields';
 import { initBackend } from '../src/core/backend';
@@ -169,7 +169,7 @@ test('data.fields maps any JSONL record: the positive keeps its id from positive
     );
     assert.deepEqual(report.badLines, [{ file, line: 4, reason: 'missing field "doc" (data.fields.positive)' }]);
     const line1 = j({ q: 'red shoe', doc: 'Acme Red Shoe', positive_id: 'sku-1' });
-    assert.equal(itemTextFromLine(line1, file, 1, 'sku-1', fields), 'Acme Red Shoe');
+    assert.equal(itemTextFromLine(line1, file, 1, 'sku-1', lineParserOf(file, { text: line1, line: 1 }, { fields })), 'Acme Red Shoe');
     // Without the mapping, the same file is no known shape, and says so with the fields it saw.
     await assert.rejects(loadExamples({ path: file }), (err: unknown) => {
       assert.ok(err instanceof DataError);

@@ -189,7 +189,7 @@ test("a real evaluation's failures.jsonl: every record is read, grouped as the e
         assert.ok(it.snippet && it.text.length <= 60, it.text);
         assert.ok(corpusText.get(it.itemId)!.startsWith(it.text.replace(/…$/, '')), 'the snippet is the start of the text');
       }
-      const full = reader.withFullTexts(r);
+      const full = await reader.withFullTexts(r);
       for (const it of [...full.positives, ...full.topK]) {
         assert.equal(it.text, corpusText.get(it.itemId), "the full text read from the item's source line");
         assert.equal(it.snippet, false);
@@ -205,7 +205,7 @@ test("a real evaluation's failures.jsonl: every record is read, grouped as the e
   }
 });
 
-test('an old (format 1) failures file still opens: records, groups with the old labels, detail without evidence', () => {
+test('an old (format 1) failures file still opens: records, groups with the old labels, detail without evidence', async () => {
   const text = fs.readFileSync(path.join(__dirname, 'fixtures', 'data', 'failures-format1.jsonl'), 'utf8');
   const read = parseFailures(text);
   assert.deepEqual(read.badLines, []);
@@ -218,7 +218,7 @@ test('an old (format 1) failures file still opens: records, groups with the old 
       r.topK.every((t) => !t.snippet && t.text.length > 0),
       'format 1 has the full texts',
     );
-    const md = renderFailureDetail(new ItemTextReader().withFullTexts(r));
+    const md = renderFailureDetail(await new ItemTextReader().withFullTexts(r));
     assert.match(md, /## Top 10 retrieved/);
     assert.match(md, /\*\*Search\*\*: the configured index/);
     assert.doesNotMatch(md, /## Evidence/);

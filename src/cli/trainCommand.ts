@@ -4,6 +4,7 @@ import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
 import { startTrainer } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
+import { describeStartedCounts } from '../core/data/exampleCount';
 import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
 import type { ExperimentConfig } from '../core/config/types';
 
@@ -70,7 +71,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         console.log(
           torchrun
             ? `run ${m.runDir}\ntorch.distributed.run, ${config.trainer.nprocPerNode} process(es) · backend ${m.backend} · ${m.totalSteps} steps`
-            : `run ${m.runDir}\nbackend ${m.backend} · ${m.examples} examples (${m.badLines} bad lines) · ${m.totalSteps} steps`,
+            : `run ${m.runDir}\nbackend ${m.backend} · ${describeStartedCounts(m)} · ${m.totalSteps} steps`,
         );
         bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–' });
         barStarted = true;

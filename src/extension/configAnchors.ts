@@ -11,13 +11,15 @@ export interface TextSpan {
   length: number;
 }
 
-/** One data path of the config (`data.train`, `data.test`, `data.corpus`). */
+/** One data path of the config (`data.train`, `data.test`, `data.corpus`), or one entry of a list of them. */
 export interface DataPathAnchor {
   /** The key under `data`. */
   key: DataKey;
-  /** The path as written in the config (relative to the config's folder or absolute). */
+  /** The position in a list of paths (`"train": ["a.jsonl", "b.jsonl"]`: shards), null for a single path. */
+  index: number | null;
+  /** The path as written in the config (relative to the config's folder or absolute; a file, a glob or a BEIR folder). */
   value: string;
-  /** The whole property (`"train": "data/train.jsonl"`): where the lens goes. */
+  /** Where the lens goes: the whole property (`"train": "data/train.jsonl"`), or a list entry's string. */
   property: TextSpan;
   /** The string value only: where a "not found" diagnostic goes. */
   valueSpan: TextSpan;
@@ -31,7 +33,7 @@ export interface ConfigAnchors {
   root: TextSpan | null;
   /** The `loss` property; null when absent. */
   loss: TextSpan | null;
-  /** The data paths that are present as strings, in DATA_KEYS order. */
+  /** The data paths that are present as strings (a list: each string entry), in DATA_KEYS order. */
   data: DataPathAnchor[];
   /** The sweepable loss values present in the text (`loss.margin`, `loss.temperature`, `loss.alpha`): where the "Sweep…" lenses go. */
   sweepable: { param: SweepableParam; property: TextSpan }[];
@@ -69,10 +71,20 @@ export function findConfigAnchors(text: string): ConfigAnchors {
   const data: DataPathAnchor[] = [];
   for (const key of DATA_KEYS) {
     const node = root ? findNodeAtLocation(root, ['data', key]) : undefined;
+    if (node?.type === 'array') {
+      // A list of files and globs (shards): each string entry is its own data path, its lens above it.
+      (node.children ?? []).forEach((entry, index) => {
+        if (entry.type !== 'string' || typeof entry.value !== 'string') return;
+        const span = { offset: entry.offset, length: entry.length };
+        data.push({ key, index, value: entry.value, property: span, valueSpan: span });
+      });
+      continue;
+    }
     if (!node || node.type !== 'string' || typeof node.value !== 'string') continue;
     const prop = node.parent?.type === 'property' ? node.parent : node;
     data.push({
       key,
+      index: null,
       value: node.value,
       property: { offset: prop.offset, length: prop.length },
       valueSpan: { offset: node.offset, length: node.length },

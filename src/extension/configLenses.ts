@@ -154,11 +154,9 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     }
 
     for (const d of dataSpecsOf(configPath, text)) {
-      const a = anchors.data.find((x) => x.key === d.key);
-      if (!a) continue;
       const state = this.data.get(d);
       lenses.push(
-        new vscode.CodeLens(span(a.property), {
+        new vscode.CodeLens(span(d.at), {
           title: formatDataLens(state),
           command: state.kind === 'error' ? '' : 'vscode.open',
           arguments: state.kind === 'error' ? undefined : [vscode.Uri.file(d.absPath)],

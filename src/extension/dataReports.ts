@@ -4,24 +4,13 @@
  * live trainer's 'started' message for data.train, or from a background load (the core loaders,
  * streaming, no tfjs) the first time a lens asks, cached until the file's mtime or size changes.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { loadCorpus, loadExamples } from '../core/data/load';
-import { INDEX_SUFFIX, lineIndexOf } from '../core/data/lineIndex';
-import { isGlob } from '../core/data/trainFiles';
-import { globSync } from 'tinyglobby';
 import type { LoadReport } from '../core/data/types';
 import { badLineProblems } from './badLineMessages';
+import { countDataPath, lensStateFromTrainer, stampOf, uncountedNote, type TrainerCounts } from './dataLensCount';
 import type { DataSpecOf } from './dataSpecs';
-import { formatBytes, type DataLensState } from './lensText';
-
-/**
- * Larger data files are not parsed in the extension host: they are counted by their line index (one
- * streaming pass, cached in `<file>.rlens-index` and shared with training), and their bad lines are
- * counted when training reads them. A BEIR folder over this size waits for the next training run.
- */
-export const MAX_BACKGROUND_COUNT_BYTES = 200 * 1000 * 1000;
+import type { DataLensState } from './lensText';
 
 interface Entry {
   state: DataLensState;
@@ -29,43 +18,6 @@ interface Entry {
   stamp: string;
   /** Files that got bad-line diagnostics from this entry. */
   files: string[];
-}
-
-/** The data files a glob in data.train matches (as training reads them), sorted; none when it is invalid. */
-function globMatches(p: string): string[] {
-  try {
-    return globSync(p.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
-      .filter((f) => !f.endsWith(INDEX_SUFFIX))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  } catch {
-    return [];
-  }
-}
-
-/** mtime:size of a file or folder, or of a glob's files ('' when missing). */
-function stampOf(p: string): string {
-  if (isGlob(p)) return globMatches(p).map(stampOf).join('|');
-  try {
-    const s = fs.statSync(p);
-    return `${s.mtimeMs}:${s.size}`;
-  } catch {
-    return '';
-  }
-}
-
-/** Size in bytes of a data file, or of a BEIR folder's files; 0 when missing. */
-function dataBytes(p: string): number {
-  if (isGlob(p)) return globMatches(p).reduce((n, f) => n + dataBytes(f), 0);
-  try {
-    const s = fs.statSync(p);
-    if (!s.isDirectory()) return s.size;
-    return fs
-      .readdirSync(p, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .reduce((n, e) => n + fs.statSync(path.join(e.parentPath ?? p, e.name)).size, 0);
-  } catch {
-    return 0;
-  }
 }
 
 /** How often the data paths' stamps are checked besides the file watcher (ms). */
@@ -90,28 +42,22 @@ export class DataReports implements vscode.Disposable {
     const stamp = stampOf(d.absPath);
     const e = this.entries.get(key);
     if (e && (e.stamp === stamp || e.state.kind === 'loading')) return e.state;
-    const bytes = dataBytes(d.absPath);
-    if (bytes > MAX_BACKGROUND_COUNT_BYTES && !isGlob(d.absPath) && fs.statSync(d.absPath).isFile()) {
-      this.entries.set(key, { state: { kind: 'loading' }, stamp, files: e?.files ?? [] });
-      void this.countLines(d, key, stamp, bytes);
-      return { kind: 'loading' };
-    }
-    if (bytes > MAX_BACKGROUND_COUNT_BYTES) {
-      const state: DataLensState = { kind: 'note', message: `${formatBytes(bytes)}: counted when training loads it` };
-      this.entries.set(key, { state, stamp, files: e?.files ?? [] });
-      return state;
+    const note = uncountedNote(d);
+    if (note) {
+      this.entries.set(key, { state: note, stamp, files: e?.files ?? [] });
+      return note;
     }
     this.entries.set(key, { state: { kind: 'loading' }, stamp, files: e?.files ?? [] });
     void this.count(d, key, stamp);
     return { kind: 'loading' };
   }
 
-  /** Counts reported by the trainer for data.train (when no newer count is known). */
-  fromTrainer(d: DataSpecOf, examples: number, badLines: number): void {
+  /** Counts reported by the trainer for data.train (when no newer count is known); an estimate shows as one. */
+  fromTrainer(d: DataSpecOf, counts: TrainerCounts): void {
     const key = this.keyOf(d);
     const e = this.entries.get(key);
     if ((e?.state.kind === 'indexed' || (e?.state.kind === 'loaded' && e.state.from === 'load')) && e.stamp === stampOf(d.absPath)) return;
-    this.entries.set(key, { state: { kind: 'loaded', examples, badLines, what: d.what, from: 'run' }, stamp: stampOf(d.absPath), files: e?.files ?? [] });
+    this.entries.set(key, { state: lensStateFromTrainer(d, counts), stamp: stampOf(d.absPath), files: e?.files ?? [] });
     this.changed.fire();
   }
 
@@ -160,43 +106,11 @@ export class DataReports implements vscode.Disposable {
     return `${d.absPath}|${d.what}|${d.spec.format}|${d.spec.split ?? ''}|${JSON.stringify(d.spec.fields ?? null)}`;
   }
 
-  /** Counts a large file's data lines with its line index (built in one streaming pass, or read from its cache). */
-  private async countLines(d: DataSpecOf, key: string, stamp: string, bytes: number): Promise<void> {
-    let state: DataLensState;
-    try {
-      const index = await lineIndexOf(d.absPath);
-      state = { kind: 'indexed', lines: index.nonBlank, bytes, what: d.what };
-      this.log.debug(`indexed ${d.spec.label}: ${index.nonBlank} data lines (${index.built.fromCache ? 'cached index' : `${Math.round(index.built.ms)} ms`})`);
-    } catch (err) {
-      state = { kind: 'error', message: `cannot read ${d.absPath}: ${(err as Error).message}` };
-    }
-    const current = this.entries.get(key);
-    if (!current || current.stamp !== stamp) return; // superseded
-    this.clearBadLines(key);
-    this.entries.set(key, { state, stamp, files: [] });
-    this.changed.fire();
-  }
-
+  /** Counts a data path in the background (dataLensCount.ts) and publishes its bad lines. */
   private async count(d: DataSpecOf, key: string, stamp: string): Promise<void> {
-    let state: DataLensState;
-    let report: LoadReport | null = null;
     const t0 = Date.now();
-    try {
-      report = d.what === 'items' ? (await loadCorpus(d.spec)).report : (await loadExamples(d.spec)).report;
-      const n = d.what === 'items' ? (report.items ?? 0) : report.examples;
-      const shape = report.shape && report.shape.shape !== 'pairs' && report.shape.shape !== 'tsv-pairs' ? report.shape.name : undefined;
-      state = { kind: 'loaded', examples: n, badLines: report.badCount, what: d.what, from: 'load', ...(shape ? { shape } : {}) };
-      const share = report.linesRead > 0 ? report.badCount / report.linesRead : 0;
-      if (share > d.maxBadLineShare) {
-        state = {
-          kind: 'error',
-          message: `${(share * 100).toFixed(1)}% bad lines > data.maxBadLineShare ${(d.maxBadLineShare * 100).toFixed(1)}%: loading will fail`,
-        };
-      }
-      this.log.debug(`counted ${d.spec.label}: ${n} ${d.what}, ${report.badCount} bad lines (${Date.now() - t0} ms)`);
-    } catch (e) {
-      state = { kind: 'error', message: (e as Error).message };
-    }
+    const { state, report, how } = await countDataPath(d);
+    this.log.debug(`counted ${d.spec.label}: ${how} (${Date.now() - t0} ms)`);
     const current = this.entries.get(key);
     if (!current || current.stamp !== stamp) return; // superseded
     const files = report ? this.publishBadLines(key, report) : [];

@@ -6,13 +6,17 @@
 import * as path from 'path';
 import { parseConfigText } from './configValidator';
 import type { DataSpec } from '../core/data/types';
-import { DATA_KEYS, findConfigAnchors, type DataKey } from './configAnchors';
+import { findConfigAnchors, type DataKey, type TextSpan } from './configAnchors';
 
-/** One data path of a config with how to load it. */
+/** One data path of a config (or one entry of a list of paths) with how to load it. */
 export interface DataSpecOf {
   key: DataKey;
-  /** Absolute path of the file or BEIR folder. */
+  /** The entry's position in a list of paths (shards), null for a single path. */
+  index: number | null;
+  /** Absolute path of the file, glob or BEIR folder. */
   absPath: string;
+  /** Where its lens goes in the config text. */
+  at: TextSpan;
   spec: DataSpec;
   /** Examples (train/test pairs) or items (corpus). */
   what: 'examples' | 'items';
@@ -20,7 +24,7 @@ export interface DataSpecOf {
   maxBadLineShare: number;
 }
 
-/** Data specs of a config text, in DATA_KEYS order. Never throws. */
+/** Data specs of a config text, in DATA_KEYS order (a list's entries in their order). Never throws. */
 export function dataSpecsOf(configPath: string, text: string): DataSpecOf[] {
   const baseDir = path.dirname(configPath);
   let data: { format?: DataSpec['format']; fields?: DataSpec['fields']; trainSplit?: string; testSplit?: string; maxBadLineShare?: number } = {};
@@ -29,16 +33,17 @@ export function dataSpecsOf(configPath: string, text: string): DataSpecOf[] {
   } catch {
     // Invalid config: defaults below, paths from the raw text.
   }
-  const anchors = findConfigAnchors(text);
-  return DATA_KEYS.flatMap((key) => {
-    const a = anchors.data.find((d) => d.key === key);
-    if (!a || a.value === '') return [];
+  return findConfigAnchors(text).data.flatMap((a) => {
+    const key = a.key;
+    if (a.value === '') return [];
     const absPath = path.isAbsolute(a.value) ? a.value : path.resolve(baseDir, a.value);
     const split = key === 'train' ? (data.trainSplit ?? 'train') : key === 'test' ? (data.testSplit ?? 'test') : undefined;
     return [
       {
         key,
+        index: a.index,
         absPath,
+        at: a.property,
         spec: {
           path: absPath,
           format: data.format ?? 'auto',
@@ -46,7 +51,7 @@ export function dataSpecsOf(configPath: string, text: string): DataSpecOf[] {
           split,
           maxBadLineShare: 1,
           baseDir,
-          label: `data.${key}`,
+          label: a.index === null ? `data.${key}` : `data.${key}[${a.index}]`,
         },
         what: key === 'corpus' ? 'items' : 'examples',
         maxBadLineShare: data.maxBadLineShare ?? 0.05,

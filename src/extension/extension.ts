@@ -136,8 +136,8 @@ export function activate(context: vscode.ExtensionContext): void {
       }
       if (live.examples !== null && live.badLines !== null) {
         try {
-          const train = dataSpecsOf(live.configPath, fs.readFileSync(live.configPath, 'utf8')).find((d) => d.key === 'train');
-          if (train) dataReports.fromTrainer(train, live.examples, live.badLines);
+          const train = dataSpecsOf(live.configPath, fs.readFileSync(live.configPath, 'utf8')).find((d) => d.key === 'train' && d.index === null);
+          if (train) dataReports.fromTrainer(train, { examples: live.examples, badLines: live.badLines, count: live.count, dataLines: live.dataLines });
         } catch {
           // Config unreadable now: the lens counts in the background instead.
         }

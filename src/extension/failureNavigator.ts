@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { FailureRecord } from '../core/eval/types';
 import { renderFailureDetail, shortLocation } from './failureDetail';
 import { failureKey } from './failureGroups';
-import { ItemTextReader } from './itemTexts';
+import { ItemTextReader, runDataReading } from './itemTexts';
 import type { FailureNode, FailuresTreeProvider } from './failuresTree';
 
 /** Scheme of the detail document. */
@@ -38,6 +38,8 @@ export class FailureNavigator implements vscode.Disposable {
   private previewOpen = false;
   /** Full item texts, read from the data files on demand (the failures file holds snippets). */
   private readonly texts = new ItemTextReader();
+  /** Counts the details shown: full texts read for an older selection are not shown. */
+  private shownSeq = 0;
 
   constructor(
     private readonly tree: FailuresTreeProvider,
@@ -81,7 +83,15 @@ export class FailureNavigator implements vscode.Disposable {
     const staleWarning = stale
       ? `${where}: the file changed after the evaluation${this.tree.evaluatedAt ? ` (${this.tree.evaluatedAt.toLocaleString()})` : ''}; the query may no longer be on this line.`
       : undefined;
-    this.detail.set(renderFailureDetail(this.texts.withFullTexts(r), { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, staleWarning }));
+    const detailOptions = { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, staleWarning };
+    // The detail shows the snippets at once and the full texts once their lines are read (a first look
+    // at a large data file builds its line index: one pass over the file).
+    const shown = ++this.shownSeq;
+    this.detail.set(renderFailureDetail(r, detailOptions));
+    const runDir = this.tree.runDir;
+    void this.texts.withFullTexts(r, runDir ? runDataReading(runDir) : {}).then((full) => {
+      if (shown === this.shownSeq && full !== r) this.detail.set(renderFailureDetail(full, detailOptions));
+    });
 
     let doc: vscode.TextDocument;
     try {

@@ -93,27 +93,31 @@ export function formatCount(n: number): string {
 /** What is known about one data path of a config. */
 export type DataLensState =
   | { kind: 'loading' }
-  | { kind: 'loaded'; examples: number; badLines: number; what: 'examples' | 'items'; from: 'run' | 'load'; shape?: string }
+  /** `files`: a glob's matched files, counted together. */
+  | { kind: 'loaded'; examples: number; badLines: number; what: 'examples' | 'items'; from: 'run' | 'load'; shape?: string; files?: number }
   | { kind: 'error'; message: string }
   /**
    * A file too large to parse in the editor's process, counted by its line index (the one training
    * uses): its data lines; bad lines are counted when training reads it.
    */
-  | { kind: 'indexed'; lines: number; bytes: number; what: 'examples' | 'items' }
+  | { kind: 'indexed'; lines: number; bytes: number; what: 'examples' | 'items'; files?: number }
   /** Not counted in the background (e.g. too large for the editor's process); says where counts will come from. */
   | { kind: 'note'; message: string };
 
 /**
  * The lens above a data path: "25,110 examples · 0 bad lines" (or "loading…", or the error); a record shape
- * other than plain query/positive pairs is named at the end ("… · FlagEmbedding/BGE query+pos+neg").
+ * other than plain query/positive pairs is named at the end ("… · FlagEmbedding/BGE query+pos+neg"), and a
+ * glob's lens starts with its number of files ("3 files · 25,110 examples · 0 bad lines").
  */
 export function formatDataLens(s: DataLensState): string {
   if (s.kind === 'loading') return '$(loading~spin) counting examples…';
   if (s.kind === 'error') return `$(error) ${s.message}`;
   if (s.kind === 'note') return `$(info) ${s.message}`;
-  if (s.kind === 'indexed') return `≈${formatCount(s.lines)} ${s.what} (data lines of ${formatBytes(s.bytes)}) · bad lines counted when training reads it`;
+  const files = s.files === undefined ? '' : `${formatCount(s.files)} file${s.files === 1 ? '' : 's'} · `;
+  if (s.kind === 'indexed')
+    return `${files}≈${formatCount(s.lines)} ${s.what} (data lines of ${formatBytes(s.bytes)}) · bad lines counted when training reads it`;
   const bad = s.badLines === 1 ? '1 bad line' : `${formatCount(s.badLines)} bad lines`;
-  return `${formatCount(s.examples)} ${s.what} · ${s.badLines > 0 ? `$(warning) ${bad}` : bad}${s.shape ? ` · ${s.shape}` : ''}`;
+  return `${files}${formatCount(s.examples)} ${s.what} · ${s.badLines > 0 ? `$(warning) ${bad}` : bad}${s.shape ? ` · ${s.shape}` : ''}`;
 }
 
 /** Bytes as "1.2 GB" / "350 MB" / "12 kB" (powers of 1000). */

@@ -20,6 +20,7 @@ import * as fs from 'fs';
 import type { TrainerConfig } from '../core/config/types';
 import { startTrainer, trainingProcessOf, type TrainingProcess } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
+import { describeStartedCounts, type ExampleCountKind } from '../core/data/exampleCount';
 import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
 import { parseConfigText } from './configValidator';
 import { samePath } from './experimentFiles';
@@ -41,6 +42,9 @@ export interface LiveTraining {
   /** Training examples and bad lines of data.train, from 'started'. */
   examples: number | null;
   badLines: number | null;
+  /** How exact `examples` is ('at most', 'estimate': streamed data before its first epoch was read) and its data lines. */
+  count?: ExampleCountKind;
+  dataLines?: number;
   /** Latest step message (step messages are throttled to ≤ 10/s by the trainer). */
   last: StepEvent | null;
   stopRequested: boolean;
@@ -219,7 +223,10 @@ export class TrainingController implements vscode.Disposable {
         break;
       case 'started': {
         // The PyTorch trainer reports its data counts in its log, not in 'started'.
-        const counts = live.trainer === 'torchrun' ? { examples: null, badLines: null } : { examples: m.examples, badLines: m.badLines };
+        const counts =
+          live.trainer === 'torchrun'
+            ? { examples: null, badLines: null }
+            : { examples: m.examples, badLines: m.badLines, count: m.count ?? 'exact', ...(m.dataLines !== undefined ? { dataLines: m.dataLines } : {}) };
         Object.assign(live, { runDir: m.runDir, totalSteps: m.totalSteps, backend: m.backend, ...counts });
         const pid = this.handle?.pid;
         const processGroup = this.handle?.processGroup ?? false;
@@ -228,7 +235,7 @@ export class TrainingController implements vscode.Disposable {
         this.log.info(
           live.trainer === 'torchrun'
             ? `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend} (torch.distributed.run, process group ${pid ?? '?'})`
-            : `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${m.examples} examples, ${m.badLines} bad lines`,
+            : `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${describeStartedCounts(m)}`,
         );
         this.changed.fire(live);
         break;

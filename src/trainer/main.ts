@@ -8,6 +8,7 @@ import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
 import { runTraining } from '../core/training/trainLoop';
+import { exampleCountKind } from '../core/data/exampleCount';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
 import { evaluate } from './evaluateJob';
 import { exportEmbeddings } from './embeddingsJob';
@@ -55,6 +56,8 @@ async function train(msg: StartMessage): Promise<void> {
             backend: i.backend,
             examples: i.dataReport.examples,
             badLines: i.dataReport.badCount,
+            count: exampleCountKind(i.dataReport),
+            ...(i.dataReport.dataLines !== undefined ? { dataLines: i.dataReport.dataLines } : {}),
           }),
         onStep: (e) => steps.push(e),
         onEval: (step, metrics) => void send({ type: 'eval', step, metrics }),

@@ -81,6 +81,13 @@ const StartedSchema = Type.Object({
   backend: Type.String(),
   examples: Type.Integer({ minimum: 0 }),
   badLines: Type.Integer({ minimum: 0 }),
+  /**
+   * How exact `examples` is (src/core/data/exampleCount.ts); absent: exact. Streamed data not read yet:
+   * 'at most' (one pair per line, bad lines not counted) or 'estimate' (a line may hold several pairs).
+   */
+  count: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('at most'), Type.Literal('estimate')])),
+  /** Streamed data: its data lines by the line indexes (exact). */
+  dataLines: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 /** A logged step, as written to events.jsonl. */
 const StepSchema = Type.Object({ type: Type.Literal('step'), event: StepEventSchema });

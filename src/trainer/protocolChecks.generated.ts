@@ -81,7 +81,9 @@ export const FROM_TRAINER_CHECKS = {
         Number.isInteger(value['examples']) &&
         value['examples'] >= 0 &&
         Number.isInteger(value['badLines']) &&
-        value['badLines'] >= 0
+        value['badLines'] >= 0 &&
+        (value['count'] !== undefined ? ((((value['count'] === 'exact')) || ((value['count'] === 'at most')) || ((value['count'] === 'estimate')))) : true) &&
+        (value['dataLines'] !== undefined ? (Number.isInteger(value['dataLines']) && value['dataLines'] >= 0) : true)
       )
     }
   })() as (value: unknown) => boolean,

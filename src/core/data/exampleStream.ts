@@ -22,7 +22,7 @@ import { LineTally, checkBadLineShare } from './badLines';
 import { BLOCK_LINES, lineIndexOf, type LineIndex } from './lineIndex';
 import { decodeLine, isBlank, readLines, type NumberedLine } from './lineReader';
 import { LineFault } from './lineFields';
-import { shapeReport, type RecordParser } from './formats';
+import { ONE_PAIR_SHAPES, shapeReport, type RecordParser } from './formats';
 import { fileRecordParser, type DataFile } from './trainFiles';
 import { shuffled } from './shuffleBuffer';
 
@@ -151,6 +151,11 @@ export class StreamedExamples implements ExampleSource {
   /** Non-blank lines of all files (the pairs of a one-pair-per-line format without bad lines). */
   get dataLines(): number {
     return this.files.reduce((n, f) => n + f.index.nonBlank - (f.header ? 1 : 0), 0);
+  }
+
+  /** Whether every file's shape gives one pair per line (then the pairs are at most {@link dataLines} before the first epoch). */
+  get onePairPerLine(): boolean {
+    return this.files.every((f) => f.parser.shape !== null && ONE_PAIR_SHAPES.has(f.parser.shape));
   }
 
   get examples(): number {

@@ -31,6 +31,9 @@ export const SHAPE_NAMES: Record<RecordShape, string> = {
   'msmarco-triples': 'MS MARCO triples TSV query, positive, negative',
 };
 
+/** Shapes whose record (line) gives exactly one pair: BGE (a pair per positive) and data.fields (a list of positives) may give several. */
+export const ONE_PAIR_SHAPES: ReadonlySet<RecordShape> = new Set<RecordShape>(['pairs', 'sentence-transformers', 'tsv-pairs', 'msmarco-triples']);
+
 /** The end of an unknown-shape message: what would have been recognised. */
 const EXPECTED_SHAPES = 'expected query+positive (pairs), query+pos (BGE), anchor+positive (sentence-transformers), or set data.fields';
 
@@ -333,31 +336,4 @@ export function shapeReport(parsers: readonly RecordParser[]): LoadReport['shape
     how: `files differ: ${distinct.map((p) => `${p.shape} ${p.how}`).join('; ')}`,
     name: distinct.map((p) => SHAPE_NAMES[p.shape as RecordShape]).join(' / '),
   };
-}
-
-/**
- * Every example a single line could hold, whatever its shape (detected on the line itself; with `fields`
- * read through the mapping first): for reading an item's text back from its source line.
- */
-export function examplesOfAnyLine(text: string, source: SourceLocation, tsv: boolean, fields?: FieldMapping): Example[] {
-  if (tsv) {
-    const read = (shape: 'tsv-pairs' | 'msmarco-triples'): Example[] => {
-      try {
-        return parseTsvRecord(shape, text, source);
-      } catch {
-        return [];
-      }
-    };
-    return [...read('tsv-pairs'), ...read('msmarco-triples')];
-  }
-  const obj = parseJsonObject(text);
-  if (fields) {
-    try {
-      return parseMappedRecord(obj, source, fields);
-    } catch {
-      /* not a mapped record: try the known shapes */
-    }
-  }
-  const shape = jsonlShapeOf(obj);
-  return shape ? parseJsonlRecord(shape, obj, source) : [];
 }

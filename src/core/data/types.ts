@@ -76,6 +76,14 @@ export interface LoadReport {
    * files' line index (exact for one pair per line and no bad lines), bad lines are not counted yet.
    */
   estimated?: boolean;
+  /** Streamed training data: the data lines of its files (non-blank lines minus TSV headers, from the line indexes: exact). */
+  dataLines?: number;
+  /**
+   * Streamed training data: every file's record shape gives one pair per line (pairs, sentence-transformers,
+   * TSV, MS MARCO triples), so before the first epoch the pairs are at most the data lines (bad lines are
+   * not counted yet); false when a line may hold several (BGE, data.fields) or a shape is not decided yet.
+   */
+  onePairPerLine?: boolean;
 }
 
 export interface LoadedExamples {

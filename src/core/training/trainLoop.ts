@@ -13,6 +13,7 @@ import { InMemoryExamples, StreamedExamples, type EpochCounts, type ExampleSourc
 import { dataPathList, describeDataPath, isGlob, resolveDataFiles } from '../data/trainFiles';
 import { detectFormat, resolveBeirFiles, resolveDataPath } from '../data/dataPath';
 import type { LoadReport } from '../data/types';
+import { describeExampleCount } from '../data/exampleCount';
 import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
 import { saveCheckpoint } from '../model/checkpoint';
@@ -186,6 +187,8 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
       ? 'line index cached'
       : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
   data.report.examples = stream.examples;
+  data.report.dataLines = stream.dataLines;
+  data.report.onePairPerLine = stream.onePairPerLine;
   const shape = stream.shape;
   if (shape) data.report.shape = shape;
   return data;
@@ -301,9 +304,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
     const shape = report.shape ? `: ${report.shape.name}, ${report.shape.how}` : '';
     const counts = report.estimated
-      ? `~${report.examples} training examples (data lines of the line index; counted when the first epoch is read) from ${report.path} (${report.format}${shape}${files}, streamed, shuffle buffer ${cfg.data.shuffleBuffer})`
+      ? `${describeExampleCount(report)} from ${report.path} (${report.format}${shape}${files}, streamed, shuffle buffer ${cfg.data.shuffleBuffer})`
       : `${report.examples} training examples from ${report.path} (${report.format}${shape}${files}), ${report.badCount} bad lines${report.pairsLost ? ` (${report.pairsLost} relevant pairs lost)` : ''}`;
-    logBoth('info', `${counts}; ${total} steps of ${t.batchSize}`);
+    const planned = report.estimated && opts.steps === undefined && t.epochs !== null ? ` (training.epochs planned on the ${report.dataLines} data lines)` : '';
+    logBoth('info', `${counts}; ${total} steps of ${t.batchSize}${planned}`);
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     while (step < total) {
       if (hooks.shouldStop?.()) {
