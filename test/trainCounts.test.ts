@@ -13,14 +13,15 @@ import { gzipSync } from 'zlib';
 import { startTrainer } from '../src/trainer/client';
 import type { FromTrainer } from '../src/trainer/protocol';
 import { describeExampleCount, describeStartedCounts, exampleCountKind } from '../src/core/data/exampleCount';
-import { lensStateFromTrainer } from '../src/extension/dataLensCount';
+import { lensStateFromTrainer, trainerCountsReplace } from '../src/extension/dataLensCount';
 import { formatDataLens } from '../src/extension/lensText';
 import { smallExperiment } from './helpers/smallExperiment';
 
 type Started = Extract<FromTrainer, { type: 'started' }>;
+type DataCounted = Extract<FromTrainer, { type: 'dataCounted' }>;
 
 /** Trains a config in a real trainer process to its end; its messages and log lines. */
-async function train(config: string, runsRoot: string): Promise<{ started: Started; logs: string[]; status: string }> {
+async function train(config: string, runsRoot: string): Promise<{ started: Started; counted: DataCounted[]; logs: string[]; status: string }> {
   const messages: FromTrainer[] = [];
   const handle = startTrainer({ configPath: config, overrides: [], runsRoot }, (m) => messages.push(m), {
     onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`),
@@ -29,7 +30,8 @@ async function train(config: string, runsRoot: string): Promise<{ started: Start
   const started = messages.find((m): m is Started => m.type === 'started');
   assert.ok(started, messages.map((m) => JSON.stringify(m)).join('\n'));
   const logs = messages.flatMap((m) => (m.type === 'log' ? [m.message] : []));
-  return { started, logs, status: done?.status ?? 'none' };
+  const counted = messages.filter((m): m is DataCounted => m.type === 'dataCounted');
+  return { started, counted, logs, status: done?.status ?? 'none' };
 }
 
 const pair = (s: number, i: number) => JSON.stringify({ query: `query ${s} ${i}`, positive: { id: `p${s}-${i}`, text: `item ${s} ${i} red shoe` } });
@@ -45,7 +47,7 @@ test('streamed pairs over the shuffle buffer start with "at most" the exact data
     const glob = path.join(dir, 'part-*');
     const exp = smallExperiment({ data: { train: glob, shuffleBuffer: 100 }, training: { steps: 30, logEvery: 10, checkpointEvery: 30 } });
     try {
-      const { started, logs, status } = await train(exp.config, exp.runs);
+      const { started, counted, logs, status } = await train(exp.config, exp.runs);
       assert.equal(status, 'completed');
       assert.deepEqual(
         { examples: started.examples, badLines: started.badLines, count: started.count, dataLines: started.dataLines },
@@ -65,6 +67,18 @@ test('streamed pairs over the shuffle buffer start with "at most" the exact data
       // The data lens shows the trainer's count as what it is: data lines, bad lines still to come.
       const lens = formatDataLens(lensStateFromTrainer({ absPath: glob, what: 'examples' }, started));
       assert.match(lens, /^2 files · ≈700 examples \(data lines of \d+ kB\) · bad lines counted when training reads it$/);
+      // Once epoch 1 is read the trainer sends its exact counts, once, and the lens shows them instead.
+      assert.deepEqual(counted, [{ type: 'dataCounted', examples: 699, linesRead: 700, badLines: 1 }]);
+      const before = lensStateFromTrainer({ absPath: glob, what: 'examples' }, started);
+      assert.equal(trainerCountsReplace(before, true, { count: started.count }), false, 'an estimate does not replace the index count');
+      assert.equal(trainerCountsReplace(before, true, { count: 'exact' }), true);
+      const after = lensStateFromTrainer({ absPath: glob, what: 'examples' }, { examples: counted[0].examples, badLines: counted[0].badLines, count: 'exact' });
+      assert.equal(formatDataLens(after), '2 files · 699 examples · $(warning) 1 bad line');
+      assert.equal(
+        trainerCountsReplace({ kind: 'loaded', examples: 699, badLines: 1, what: 'examples', from: 'load' }, true, { count: 'exact' }),
+        false,
+        "the lens's own parse stays",
+      );
     } finally {
       fs.rmSync(exp.dir, { recursive: true, force: true });
     }
@@ -83,9 +97,10 @@ test('BGE data over the shuffle buffer starts with an estimate (a line may hold 
     fs.writeFileSync(file, lines.join('\n') + '\n');
     const exp = smallExperiment({ data: { train: file, shuffleBuffer: 50 }, training: { epochs: 2, logEvery: 5, checkpointEvery: 100 } });
     try {
-      const { started, logs, status } = await train(exp.config, exp.runs);
+      const { started, counted, logs, status } = await train(exp.config, exp.runs);
       assert.equal(status, 'completed');
       assert.equal(started.count, 'estimate');
+      assert.deepEqual(counted, [{ type: 'dataCounted', examples: 300, linesRead: 200, badLines: 0 }], 'epoch 1 counted once, not again in epoch 2');
       assert.equal(started.dataLines, 200);
       assert.equal(started.totalSteps, Math.ceil((2 * 200) / 32), 'two epochs planned on the data lines (the pairs are 300: an estimate)');
       assert.equal(describeStartedCounts(started), '≈ 200 examples (estimate from 200 data lines; counted when epoch 1 is read)');
@@ -113,8 +128,9 @@ test('data that fits the shuffle buffer is read before the run starts: the count
     fs.writeFileSync(file, [...Array.from({ length: 120 }, (_, i) => pair(0, i)), '{ broken'].join('\n') + '\n');
     const exp = smallExperiment({ data: { train: file, maxBadLineShare: 0.1 }, training: { steps: 2, logEvery: 1, checkpointEvery: 2 } });
     try {
-      const { started, logs } = await train(exp.config, exp.runs);
+      const { started, counted, logs } = await train(exp.config, exp.runs);
       assert.deepEqual({ examples: started.examples, badLines: started.badLines, count: started.count }, { examples: 120, badLines: 1, count: 'exact' });
+      assert.deepEqual(counted, [], 'an exact start count needs no dataCounted');
       assert.equal(describeStartedCounts(started), '120 examples (1 bad lines)');
       assert.ok(
         logs.some((m) => m.startsWith(`120 training examples from ${file}`)),

@@ -146,6 +146,18 @@ export interface TrainerCounts {
  * (exact), else — streamed data before its first epoch — its data lines by the line index, labelled as
  * such ("≈N examples (data lines of …) · bad lines counted when training reads it").
  */
+/**
+ * Whether a trainer's counts replace the lens's state of an unchanged file: the lens's own parse of the file
+ * (exact) stays; its line-index count (data lines) gives way to exact counts from the trainer (a read epoch),
+ * not to another estimate; anything else (loading, a note, an older run's counts) gives way.
+ */
+export function trainerCountsReplace(current: DataLensState | undefined, sameStamp: boolean, c: Pick<TrainerCounts, 'count'>): boolean {
+  if (!current || !sameStamp) return true;
+  if (current.kind === 'loaded' && current.from === 'load') return false;
+  if (current.kind === 'indexed') return (c.count ?? 'exact') === 'exact';
+  return true;
+}
+
 export function lensStateFromTrainer(d: Pick<DataSpecOf, 'absPath' | 'what'>, c: TrainerCounts): DataLensState {
   const files = isGlob(d.absPath) ? { files: globMatches(d.absPath).length } : {};
   if ((c.count ?? 'exact') === 'exact') return { kind: 'loaded', examples: c.examples, badLines: c.badLines, what: d.what, from: 'run', ...files };

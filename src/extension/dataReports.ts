@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LoadReport } from '../core/data/types';
 import { badLineProblems } from './badLineMessages';
-import { countDataPath, lensStateFromTrainer, stampOf, uncountedNote, type TrainerCounts } from './dataLensCount';
+import { countDataPath, lensStateFromTrainer, stampOf, trainerCountsReplace, uncountedNote, type TrainerCounts } from './dataLensCount';
 import type { DataSpecOf } from './dataSpecs';
 import type { DataLensState } from './lensText';
 
@@ -56,7 +56,7 @@ export class DataReports implements vscode.Disposable {
   fromTrainer(d: DataSpecOf, counts: TrainerCounts): void {
     const key = this.keyOf(d);
     const e = this.entries.get(key);
-    if ((e?.state.kind === 'indexed' || (e?.state.kind === 'loaded' && e.state.from === 'load')) && e.stamp === stampOf(d.absPath)) return;
+    if (!trainerCountsReplace(e?.state, e?.stamp === stampOf(d.absPath), counts)) return;
     this.entries.set(key, { state: lensStateFromTrainer(d, counts), stamp: stampOf(d.absPath), files: e?.files ?? [] });
     this.changed.fire();
   }

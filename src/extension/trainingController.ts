@@ -240,6 +240,14 @@ export class TrainingController implements vscode.Disposable {
         this.changed.fire(live);
         break;
       }
+      case 'dataCounted':
+        // The first epoch of streamed data was read: its counts are exact now (the data lens shows them).
+        Object.assign(live, { examples: m.examples, badLines: m.badLines, count: 'exact' });
+        this.log.info(
+          `data.train: epoch 1 read, ${describeStartedCounts({ examples: m.examples, badLines: m.badLines })} from ${m.linesRead.toLocaleString('en-US')} data lines`,
+        );
+        this.changed.fire(live);
+        break;
       case 'step':
         live.last = m.event;
         this.stepped.fire(live);

@@ -59,6 +59,7 @@ async function train(msg: StartMessage): Promise<void> {
             count: exampleCountKind(i.dataReport),
             ...(i.dataReport.dataLines !== undefined ? { dataLines: i.dataReport.dataLines } : {}),
           }),
+        onDataCounted: (c) => void send({ type: 'dataCounted', ...c }),
         onStep: (e) => steps.push(e),
         onEval: (step, metrics) => void send({ type: 'eval', step, metrics }),
         onLog: (level, message) => void send({ type: 'log', level, message }),

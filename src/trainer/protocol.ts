@@ -89,6 +89,16 @@ const StartedSchema = Type.Object({
   /** Streamed data: its data lines by the line indexes (exact). */
   dataLines: Type.Optional(Type.Integer({ minimum: 0 })),
 });
+/**
+ * Streamed training data whose start count was not exact ('at most' / 'estimate' in 'started'): the first
+ * epoch has been read, and these are its exact counts (training examples, data lines read, bad lines).
+ */
+const DataCountedSchema = Type.Object({
+  type: Type.Literal('dataCounted'),
+  examples: Type.Integer({ minimum: 0 }),
+  linesRead: Type.Integer({ minimum: 0 }),
+  badLines: Type.Integer({ minimum: 0 }),
+});
 /** A logged step, as written to events.jsonl. */
 const StepSchema = Type.Object({ type: Type.Literal('step'), event: StepEventSchema });
 /** A periodic evaluation during training finished (same metrics as the eval event). */
@@ -155,6 +165,7 @@ export const TO_TRAINER_SCHEMAS = {
 export const FROM_TRAINER_SCHEMAS = {
   ready: ReadySchema,
   started: StartedSchema,
+  dataCounted: DataCountedSchema,
   step: StepSchema,
   eval: EvalSchema,
   log: LogSchema,

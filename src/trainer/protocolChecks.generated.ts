@@ -87,6 +87,20 @@ export const FROM_TRAINER_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "dataCounted": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'dataCounted') &&
+        Number.isInteger(value['examples']) &&
+        value['examples'] >= 0 &&
+        Number.isInteger(value['linesRead']) &&
+        value['linesRead'] >= 0 &&
+        Number.isInteger(value['badLines']) &&
+        value['badLines'] >= 0
+      )
+    }
+  })() as (value: unknown) => boolean,
   "step": (() => {
     return function check(value) {
       return (

@@ -44,6 +44,8 @@ export interface TrainHooks {
   onLog?(level: LogLevel, message: string): void;
   /** The run folder exists (called once, before the first step). */
   onRunCreated?(info: { runDir: string; totalSteps: number; backend: string; dataReport: LoadReport }): void;
+  /** Streamed data whose start count was not exact: the first epoch has been read, with these exact counts. */
+  onDataCounted?(counts: { examples: number; linesRead: number; badLines: number }): void;
   /** Polled between steps; true finishes the current step, writes the last checkpoint and stops. */
   shouldStop?(): boolean;
 }
@@ -256,6 +258,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     const shape = !report.shape && data.report.shape ? ` (${data.report.shape.name}, ${data.report.shape.how})` : '';
     logBoth('info', `epoch 1 read: ${c.examples} training examples${shape} from ${c.linesRead} lines, ${c.badCount} bad lines`);
     for (const bad of c.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
+    hooks.onDataCounted?.({ examples: c.examples, linesRead: c.linesRead, badLines: c.badCount });
   };
 
   const params = initTwoTower(cfg.model, t.seed);
