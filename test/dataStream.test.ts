@@ -239,6 +239,18 @@ test('the line index is cached beside the file and rebuilt when the file changes
   fs.appendFileSync(file, '{"query": "later", "positive": "x"}\n');
   await assert.rejects(epochIds(stream, 0), /changed while training read it/);
   await stream.close();
+  // A file cut short while an epoch reads it (after the epoch's check): the next block read past its end says so.
+  const cut = await streamOf(file, 1, 10);
+  const it = cut.epoch(0)[Symbol.asyncIterator]();
+  assert.equal((await it.next()).done, false);
+  fs.truncateSync(file, 100);
+  await assert.rejects(
+    (async () => {
+      while (!(await it.next()).done);
+    })(),
+    /is shorter than when it was indexed; start the run again/,
+  );
+  await cut.close();
 });
 
 /** BGE lines `query s-i`, `1 + i % 3` positives each and one negative: the pairs they hold, as "queryId|positive text". */

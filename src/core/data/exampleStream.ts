@@ -19,8 +19,8 @@ import seedrandom from 'seedrandom';
 import type { BadLine, Example, FieldMapping, LoadReport } from './types';
 import { DataError } from './errors';
 import { LineTally, checkBadLineShare } from './badLines';
-import { BLOCK_LINES, lineIndexOf, type LineIndex } from './lineIndex';
-import { decodeLine, isBlank, readLines, type NumberedLine } from './lineReader';
+import { BLOCK_LINES, lineIndexOf, readIndexedLines, type LineIndex } from './lineIndex';
+import { isBlank, readLines, type NumberedLine } from './lineReader';
 import { LineFault } from './lineFields';
 import { ONE_PAIR_SHAPES, shapeReport, type RecordParser } from './formats';
 import { fileRecordParser, type DataFile } from './trainFiles';
@@ -248,28 +248,10 @@ export class StreamedExamples implements ExampleSource {
 
   /** Lines [from, to) (0-based) of a plain file, read by the block offsets of its index. */
   private async readLocal(f: OpenFile, from: number, to: number): Promise<NumberedLine[]> {
-    const firstBlock = Math.floor(from / BLOCK_LINES);
-    const lastBlock = Math.ceil(to / BLOCK_LINES);
-    const byteStart = f.index.offsets[firstBlock];
-    const byteEnd = f.index.offsets[lastBlock];
     f.handle ??= await open(f.df.file, 'r');
-    const buf = Buffer.allocUnsafe(byteEnd - byteStart);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await f.handle.read(buf, got, buf.length - got, byteStart + got);
-      if (bytesRead === 0) throw new DataError(`${f.df.file} is shorter than when it was indexed; start the run again`, f.df.file);
-      got += bytesRead;
-    }
-    const out: NumberedLine[] = [];
-    let line = firstBlock * BLOCK_LINES;
-    for (let p = 0; p < buf.length && line < to;) {
-      const nl = buf.indexOf(10, p);
-      const stop = nl === -1 ? buf.length : nl;
-      if (line >= from) out.push(decodeLine(buf.subarray(p, stop), line + 1));
-      line += 1;
-      p = stop + 1;
-    }
-    return out;
+    const { lines, short } = await readIndexedLines(f.handle, f.index, from, to);
+    if (short) throw new DataError(`${f.df.file} is shorter than when it was indexed; start the run again`, f.df.file);
+    return lines;
   }
 
   /** The lines of a gzip file, decompressed sequentially, in chunks of BLOCK_LINES. */

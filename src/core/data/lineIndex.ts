@@ -12,11 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { isGzipFile } from './lineReader';
+import { decodeLine, isGzipFile, type NumberedLine } from './lineReader';
 
 /** Lines per indexed block: the unit of shuffled reading (≈ 130 KB of typical JSONL pairs). */
 export const BLOCK_LINES = 256;
@@ -211,4 +212,38 @@ export async function lineIndexOf(file: string): Promise<LineIndex> {
   // A file that changed while it was scanned is indexed but not cached.
   if (after.size === s.size && after.mtimeMs === s.mtimeMs) index.built.cacheFile = await writeCache(index);
   return index;
+}
+
+/**
+ * Lines [from, to) (0-based) of an indexed plain file, read through `handle` with one pread of the bytes of
+ * the blocks holding them (the index's offsets), each decoded with its 1-based line number. `short`: the
+ * file ended before the indexed bytes (it shrank since it was indexed); the lines read so far are returned.
+ */
+export async function readIndexedLines(
+  handle: FileHandle,
+  index: LineIndex,
+  from: number,
+  to: number,
+): Promise<{ lines: NumberedLine[]; bytes: number; short: boolean }> {
+  const firstBlock = Math.floor(from / BLOCK_LINES);
+  const lastBlock = Math.ceil(to / BLOCK_LINES);
+  const byteStart = index.offsets[firstBlock];
+  const buf = Buffer.allocUnsafe(index.offsets[lastBlock] - byteStart);
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await handle.read(buf, got, buf.length - got, byteStart + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  const bytes = buf.subarray(0, got);
+  const lines: NumberedLine[] = [];
+  let line = firstBlock * BLOCK_LINES;
+  for (let p = 0; p < bytes.length && line < to;) {
+    const nl = bytes.indexOf(10, p);
+    const stop = nl === -1 ? bytes.length : nl;
+    if (line >= from) lines.push(decodeLine(bytes.subarray(p, stop), line + 1));
+    line += 1;
+    p = stop + 1;
+  }
+  return { lines, bytes: got, short: got < buf.length };
 }

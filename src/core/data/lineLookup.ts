@@ -10,8 +10,8 @@
  * a changed file is indexed and read again.
  */
 import { open, stat } from 'node:fs/promises';
-import { BLOCK_LINES, lineIndexOf, type LineIndex } from './lineIndex';
-import { decodeLine, isBlank, isGzipFile, readLines } from './lineReader';
+import { BLOCK_LINES, lineIndexOf, readIndexedLines, type LineIndex } from './lineIndex';
+import { isBlank, isGzipFile, readLines } from './lineReader';
 
 /** A map that forgets its least recently used entry beyond `max` entries. */
 class Lru<K, V> {
@@ -116,30 +116,17 @@ export class LineLookup {
     const key = `${index.file}\0${index.size}\0${index.mtimeMs}\0${b}`;
     const cached = this.blocks.get(key);
     if (cached) return cached;
-    const start = index.offsets[b];
-    const end = index.offsets[b + 1];
-    const buf = Buffer.allocUnsafe(end - start);
     const handle = await open(index.file, 'r');
-    let got = 0;
+    let read: Awaited<ReturnType<typeof readIndexedLines>>;
     try {
-      while (got < buf.length) {
-        const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
-        if (bytesRead === 0) break; // the file shrank since it was indexed: the lines read so far
-        got += bytesRead;
-      }
+      // A file that shrank since it was indexed gives the lines read so far.
+      read = await readIndexedLines(handle, index, b * BLOCK_LINES, Math.min((b + 1) * BLOCK_LINES, index.lines));
     } finally {
       await handle.close();
     }
     this.stats.blockReads += 1;
-    this.stats.blockBytes += got;
-    const lines: string[] = [];
-    const bytes = buf.subarray(0, got);
-    for (let p = 0, line = b * BLOCK_LINES; p < bytes.length && lines.length < BLOCK_LINES; line++) {
-      const nl = bytes.indexOf(10, p);
-      const stop = nl === -1 ? bytes.length : nl;
-      lines.push(decodeLine(bytes.subarray(p, stop), line + 1).text);
-      p = stop + 1;
-    }
+    this.stats.blockBytes += read.bytes;
+    const lines = read.lines.map((l) => l.text);
     this.blocks.set(key, lines);
     return lines;
   }
