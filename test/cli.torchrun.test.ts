@@ -6,26 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readRun } from '../src/core/runs';
+import { torchSkip, TORCH_PYTHON } from './helpers/torch';
 
 const REPO = path.resolve(__dirname, '..');
 const CLI = ['--import', 'tsx', path.join(REPO, 'src/cli.ts')];
 const SHOP_DATA = path.join(REPO, 'examples', 'shop', 'data');
-const PY = '/usr/bin/python3';
-
-function hasTorch(): boolean {
-  try {
-    execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skip = hasTorch() ? false : `${PY} has no torch (apt-get install python3-torch)`;
+const PY = TORCH_PYTHON;
+const skip = torchSkip;
 
 function experiment(trainer: object, steps: number): { config: string; runs: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-cli-torchrun-'));

@@ -18,20 +18,13 @@ import { DEBIAN_PYTHON, resolvePython, startTorchrunTrainer, type TorchrunOption
 import type { FromTrainer } from '../src/trainer/protocol';
 import { parseFromTrainer } from '../src/trainer/protocol';
 import { watchDetachedRun } from '../src/extension/detachedRun';
+import { torchSkip } from './helpers/torch';
 
 export const STAND_IN_ROOT = path.resolve(__dirname, 'fixtures', 'torchrun');
 export const STAND_IN_MODULE = 'stand_in_trainer';
 const SHOP_DATA = path.resolve(__dirname, '..', 'examples', 'shop', 'data');
 
-function debianTorch(): boolean {
-  try {
-    execFileSync(DEBIAN_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skip = debianTorch() ? false : `${DEBIAN_PYTHON} has no torch (apt-get install python3-torch)`;
+const skip = torchSkip;
 
 /** A temp folder with a config on the bundled example's data (small model: a step takes well under a second). */
 function experiment(steps: number, extra: Record<string, unknown> = {}): { dir: string; config: string; runs: string } {

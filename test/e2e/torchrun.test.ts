@@ -12,24 +12,16 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readRun } from '../../src/core/runs';
+import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
 import { startCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
 
-const PY = '/usr/bin/python3';
-const hasTorch = (() => {
-  try {
-    execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const PY = TORCH_PYTHON;
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -37,7 +29,7 @@ let wb: Workbench | undefined;
 let config = '';
 
 before(async () => {
-  if (!hasTorch) return;
+  if (torchSkip) return;
   const vsix = ensureVsix();
   ws = makeWorkspace({ prefix: 'rlens-e2e-torchrun-' });
   fs.rmSync(ws.config);
@@ -73,56 +65,52 @@ function stepOf(text: string | null): number {
   return m ? Number(m[1].replace(/,/g, '')) : -1;
 }
 
-test(
-  'Start Training with trainer.kind torchrun: 2 ranks followed live in the dashboard, stopped from it',
-  { skip: hasTorch ? false : `${PY} has no torch` },
-  async () => {
-    const { page } = wb!;
-    const dash = dashboardFrame(page);
-    await activityItem(page).waitFor({ timeout: 60_000 });
-    await activityItem(page).click();
-    await quickOpen(page, 'ddp.rlens.json');
-    await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"trainer"' }).waitFor({ timeout: 20_000 });
-    await runCommand(page, 'Retrieval Lens: Start Training');
+test('Start Training with trainer.kind torchrun: 2 ranks followed live in the dashboard, stopped from it', { skip: torchSkip }, async () => {
+  const { page } = wb!;
+  const dash = dashboardFrame(page);
+  await activityItem(page).waitFor({ timeout: 60_000 });
+  await activityItem(page).click();
+  await quickOpen(page, 'ddp.rlens.json');
+  await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"trainer"' }).waitFor({ timeout: 20_000 });
+  await runCommand(page, 'Retrieval Lens: Start Training');
 
-    const step = dash.locator('[data-role="run-step"]');
-    const first = await waitFor(
-      'a first logged step of the PyTorch run in the dashboard',
-      async () => stepOf(await step.textContent()),
-      (s) => s > 0,
-      120_000,
-    );
-    await waitFor(
-      'the step counter to rise',
-      async () => stepOf(await step.textContent()),
-      (s) => s > first + 3,
-      60_000,
-    );
-    assert.match((await dash.locator('[data-role="run-status"]').textContent()) ?? '', /running/);
-    await page
-      .locator('.statusbar-item', { hasText: /e2e-ddp \d+\/100000/ })
-      .first()
-      .waitFor({ timeout: 30_000 });
-    await treeRow(page, 'Runs', /e2e-ddp|running/)
-      .first()
-      .waitFor({ timeout: 30_000 });
-    await wb!.shot('torchrun-1-running');
+  const step = dash.locator('[data-role="run-step"]');
+  const first = await waitFor(
+    'a first logged step of the PyTorch run in the dashboard',
+    async () => stepOf(await step.textContent()),
+    (s) => s > 0,
+    120_000,
+  );
+  await waitFor(
+    'the step counter to rise',
+    async () => stepOf(await step.textContent()),
+    (s) => s > first + 3,
+    60_000,
+  );
+  assert.match((await dash.locator('[data-role="run-status"]').textContent()) ?? '', /running/);
+  await page
+    .locator('.statusbar-item', { hasText: /e2e-ddp \d+\/100000/ })
+    .first()
+    .waitFor({ timeout: 30_000 });
+  await treeRow(page, 'Runs', /e2e-ddp|running/)
+    .first()
+    .waitFor({ timeout: 30_000 });
+  await wb!.shot('torchrun-1-running');
 
-    const runs = fs.readdirSync(path.join(ws.dir, 'runs')).filter((d) => !d.startsWith('.'));
-    assert.equal(runs.length, 1);
-    const runDir = path.join(ws.dir, 'runs', runs[0]);
-    await dash.locator('[data-role="stop"]').click();
-    await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 90_000 });
-    const run = await waitFor(
-      'meta.json to say stopped',
-      async () => readRun(runDir),
-      (r) => r.status === 'stopped',
-      30_000,
-    );
-    assert.equal(run.meta?.checkpoints.last?.step, run.step, 'the last checkpoint is of the last step');
-    // Written by the real trainer (rank 0) in the documented run format.
-    assert.equal(run.meta?.backend, 'torch-cpu');
-    assert.match(run.meta?.versions.torch ?? '', /^\d+\.\d+/);
-    await wb!.shot('torchrun-2-stopped');
-  },
-);
+  const runs = fs.readdirSync(path.join(ws.dir, 'runs')).filter((d) => !d.startsWith('.'));
+  assert.equal(runs.length, 1);
+  const runDir = path.join(ws.dir, 'runs', runs[0]);
+  await dash.locator('[data-role="stop"]').click();
+  await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 90_000 });
+  const run = await waitFor(
+    'meta.json to say stopped',
+    async () => readRun(runDir),
+    (r) => r.status === 'stopped',
+    30_000,
+  );
+  assert.equal(run.meta?.checkpoints.last?.step, run.step, 'the last checkpoint is of the last step');
+  // Written by the real trainer (rank 0) in the documented run format.
+  assert.equal(run.meta?.backend, 'torch-cpu');
+  assert.match(run.meta?.versions.torch ?? '', /^\d+\.\d+/);
+  await wb!.shot('torchrun-2-stopped');
+});
