@@ -54,6 +54,11 @@ export interface LiveTraining {
   trainer?: TrainerConfig['kind'];
 }
 
+/** A training of `configPath` that has reported nothing yet (`runDir` is known when re-attaching). */
+function newLiveTraining(configPath: string, more: Partial<LiveTraining> = {}): LiveTraining {
+  return { configPath, runDir: null, totalSteps: null, backend: null, examples: null, badLines: null, last: null, stopRequested: false, ...more };
+}
+
 /** How a training ended: the trainer's 'done', or null when the process exited without one. */
 export interface TrainingEnd {
   configPath: string;
@@ -104,17 +109,7 @@ export class TrainingController implements vscode.Disposable {
   start(configPath: string, opts: { steps?: number; overrides?: string[] } = {}): boolean {
     if (this.handle || this.attached) return false;
     const torch = torchrunTrainerOf(configPath, opts.overrides ?? []);
-    const live: LiveTraining = {
-      configPath,
-      runDir: null,
-      totalSteps: null,
-      backend: null,
-      examples: null,
-      badLines: null,
-      last: null,
-      stopRequested: false,
-      trainer: torch ? 'torchrun' : 'node',
-    };
+    const live = newLiveTraining(configPath, { trainer: torch ? 'torchrun' : 'node' });
     this.live = live;
     const onOutput = (chunk: string, stream: 'stdout' | 'stderr') => {
       for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
@@ -189,17 +184,7 @@ export class TrainingController implements vscode.Disposable {
       }
       return undefined;
     }
-    const live: LiveTraining = {
-      configPath: rec.configPath,
-      runDir: rec.runDir,
-      totalSteps: null,
-      backend: null,
-      examples: null,
-      badLines: null,
-      last: null,
-      stopRequested: false,
-      reattached: true,
-    };
+    const live = newLiveTraining(rec.configPath, { runDir: rec.runDir, reattached: true });
     this.live = live;
     const attached = watchDetachedRun(rec);
     this.attached = attached;
