@@ -6,10 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { globSync } from 'tinyglobby';
 import { loadCorpus, loadExamples } from '../core/data/load';
-import { INDEX_SUFFIX, lineIndexOf } from '../core/data/lineIndex';
-import { isGlob } from '../core/data/trainFiles';
+import { lineIndexOf } from '../core/data/lineIndex';
+import { globDataFiles, isGlob } from '../core/data/trainFiles';
 import type { LoadReport } from '../core/data/types';
 import type { ExampleCountKind } from '../core/data/exampleCount';
 import type { DataSpecOf } from './dataSpecs';
@@ -25,10 +24,7 @@ export const MAX_BACKGROUND_COUNT_BYTES = 200 * 1000 * 1000;
 /** The data files a glob in data.train matches (as training reads them), sorted; none when it is invalid. */
 export function globMatches(p: string): string[] {
   try {
-    return globSync(p.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
-      .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith('.tmp'))
-      .map((f) => path.resolve(f))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    return globDataFiles(p);
   } catch {
     return [];
   }

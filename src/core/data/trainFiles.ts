@@ -4,7 +4,7 @@
  * matches sorted by name with numbers compared as numbers (part-2 before part-10).
  */
 import { existsSync } from 'node:fs';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { DataFormat, FieldMapping } from './types';
 import { DataError } from './errors';
 import { labelSuffix, requireFile, resolveDataPath } from './dataPath';
@@ -60,6 +60,17 @@ export function isGlob(entry: string, baseDir?: string): boolean {
 }
 
 /**
+ * The files an absolute glob pattern matches, in reading order (by name, numbers as numbers: `part-2`
+ * before `part-10`), never an index cache (`*.rlens-index`) or a temp file.
+ */
+export function globDataFiles(absPattern: string): string[] {
+  return globSync(absPattern.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
+    .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith('.tmp'))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .map((f) => resolveDataPath(f));
+}
+
+/**
  * The data files of a data path (one entry or a list), in reading order, each checked to exist and
  * to be a file. A glob matching nothing, a missing file and a folder are DataErrors naming the
  * entry; index caches (`*.rlens-index`) never match a glob.
@@ -76,11 +87,9 @@ export async function resolveDataFiles(path: string | readonly string[], opts: {
       files.push(abs);
       continue;
     }
-    const matches = (await glob(abs.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false }))
-      .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith('.tmp'))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const matches = globDataFiles(abs);
     if (matches.length === 0) throw new DataError(`no file matches ${abs}${labelSuffix(opts.label)}`, abs);
-    files.push(...matches.map((f) => resolveDataPath(f)));
+    files.push(...matches);
   }
   return files.map((file) => ({ file, ...fileFormat(file, format) }));
 }
