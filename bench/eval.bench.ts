@@ -60,7 +60,7 @@ import { Bm25Index, TermStats } from '../src/core/lexical';
 import { findFailures } from '../src/core/eval/failures';
 import { pca2, umap2 } from '../src/core/embeddingMap';
 import { decodeFailures, encodeFailures } from '../src/core/eval/failuresFile';
-import { evaluateRetrieval } from '../src/core/metrics/retrieval';
+import { evaluateRetrieval } from '../src/core/eval/retrievalMetrics';
 import { gaussian, normaliseRows } from '../test/helpers/syntheticVectors';
 import { miniSearchBm25 } from '../test/reference/miniSearchBm25';
 
@@ -228,7 +228,7 @@ async function childLexical(o: Opts): Promise<unknown> {
   let matched = 0;
   for (let q = 0; q < N_QUERIES; q++) if (result!.labels[q * K] >= 0) matched++;
   const rssGB = process.memoryUsage().rss / 2 ** 30;
-  // MiniSearch (the reference of test/lexical.test.ts, the BM25 of 0.2–0.4): its build, and its search() on the
+  // MiniSearch (the reference of test/unit/lexical.test.ts, the BM25 of 0.2–0.4): its build, and its search() on the
   // first 500 queries (the same scores).
   const libBuild = timing();
   const library = record(libBuild, () => miniSearchBm25(items));

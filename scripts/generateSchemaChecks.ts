@@ -6,7 +6,7 @@
  * interpreter, is about 35× slower on step events (72 µs vs 2 µs each). Reasons for a rejected value
  * still come from `Value.Errors` (src/core/schemaCheck.ts), which only runs on failure.
  *
- * Run `npm run -s gen:checks` after changing a schema; test/schemaChecks.test.ts fails while a
+ * Run `npm run -s gen:checks` after changing a schema; test/unit/schemaChecks.test.ts fails while a
  * generated module is stale. The generated modules are left out of Prettier (.prettierignore) and lint.
  *
  * Usage: node --import tsx scripts/generateSchemaChecks.ts [--check]

@@ -1,6 +1,6 @@
 """Periodic exact evaluation during training (`evaluation.every` > 0): recall@1/5/10/50/100, MRR@10 and
 nDCG@10 of exact inner-product search on `heldOutQueries` seeded test queries over the corpus, the
-definitions of src/core/metrics/retrieval.ts:
+definitions of src/core/eval/retrievalMetrics.ts:
   recall@k = |R_q ∩ top-k| / |R_q|,  RR@10 = 1 / rank of the first relevant item in the top 10,
   nDCG@10 = Σ_{i≤10} rel_i / log2(i + 1) / Σ_{i≤min(|R_q|,10)} 1 / log2(i + 1),
 averaged over the queries with a relevant item. The corpus is data.corpus, else the distinct items of the

@@ -1,5 +1,5 @@
 """PyTorch ↔ TypeScript parity on the shared fixtures (test/fixtures/parity/, expected values written by the
-TypeScript code through generate.ts; test/parity.test.ts checks that the TypeScript code still gives them).
+TypeScript code through generate.ts; test/unit/parity.test.ts checks that the TypeScript code still gives them).
 Loss values and gradients within 1e-5 for every loss variant, byte-equal feature ids, the same step
 diagnostics and the same collapse verdicts."""
 

@@ -9,14 +9,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPidAlive } from '../core/runs/status';
 import { readMeta } from '../core/runs/meta';
-import { evaluationSummary } from './evaluationSummary';
-import { copyExample } from './exampleProject';
-import { isExperimentConfig, samePath } from './experimentFiles';
-import { runDescription, hasCheckpoint } from './runItems';
-import type { RunsNode } from './runsTree';
+import { evaluationSummary } from './evaluation/evaluationSummary';
+import { copyExample } from './configEditor/exampleProject';
+import { isExperimentConfig, samePath } from './configEditor/experimentFiles';
+import { runDescription, hasCheckpoint } from './runs/runItems';
+import type { RunsNode } from './runs/runsTree';
 import type { Services } from './services';
-import { enableCollapseFix } from './trainingNotifications';
-import { requireTrust } from './workspaceTrust';
+import { enableCollapseFix } from './training/trainingNotifications';
+import { requireTrust } from './shared/workspaceTrust';
 
 /** A run folder from a command argument: a path, a Uri, or a Runs tree node. */
 function runDirOf(arg: unknown): string | undefined {

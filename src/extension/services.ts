@@ -2,17 +2,17 @@
  * The extension's long-lived parts, created once at activation and shared by the commands.
  */
 import type * as vscode from 'vscode';
-import type { ConfigDiagnostics } from './configDiagnostics';
-import type { DashboardPanel, DashboardViewProvider } from './dashboardView';
-import type { DataReports } from './dataReports';
-import type { EvaluationController } from './evaluationController';
-import type { EmbeddingMapPanels } from './embeddingMapPanel';
-import type { FailureNavigator } from './failureNavigator';
-import type { FailureNode, FailuresTreeProvider } from './failuresTree';
-import type { RunRegistry } from './runRegistry';
-import type { RunsTreeProvider } from './runsTree';
-import type { ShownRun } from './shownRun';
-import type { TrainingController } from './trainingController';
+import type { ConfigDiagnostics } from './configEditor/configDiagnostics';
+import type { DashboardPanel, DashboardViewProvider } from './dashboard/dashboardView';
+import type { DataReports } from './dataLens/dataReports';
+import type { EvaluationController } from './evaluation/evaluationController';
+import type { EmbeddingMapPanels } from './embeddingMap/embeddingMapPanel';
+import type { FailureNavigator } from './failures/failureNavigator';
+import type { FailureNode, FailuresTreeProvider } from './failures/failuresTree';
+import type { RunRegistry } from './runs/runRegistry';
+import type { RunsTreeProvider } from './runs/runsTree';
+import type { ShownRun } from './dashboard/shownRun';
+import type { TrainingController } from './training/trainingController';
 
 export interface Services {
   context: vscode.ExtensionContext;

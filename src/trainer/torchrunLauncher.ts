@@ -81,7 +81,7 @@ const LOG_DIR_KEEP_MS = 60_000;
  * Removes the output folders of launched jobs whose process has ended: only the one of job `pid` when
  * given (as soon as that process is gone), else every one untouched for a minute. A job's folder is
  * removed by its launcher when the job ends; a window reload loses that launcher while the job keeps
- * running, so the re-attached watcher (src/extension/detachedRun.ts) and every new launch sweep what is
+ * running, so the re-attached watcher (src/extension/training/detachedRun.ts) and every new launch sweep what is
  * left. A folder without a pid file yet is left alone.
  */
 export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir()): void {

@@ -1,6 +1,6 @@
 import type { ConfigError } from '../../src/core/config/configError';
 import { parseConfigText } from '../../src/core/config/loadConfig';
-import { shownByJsonService } from '../../src/extension/jsonServiceOverlap';
+import { shownByJsonService } from '../../src/extension/configEditor/jsonServiceOverlap';
 
 /** The config problems Retrieval Lens puts in Problems for a document (what ConfigDiagnostics publishes). */
 export function configProblemsOf(text: string, file: string): { line: number; column: number; message: string }[] {

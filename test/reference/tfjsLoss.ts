@@ -1,8 +1,8 @@
 /**
  * The reference oracle of the training loss: the same loss written with differentiable tfjs ops, so that
  * `tf.grads` gives its gradient by autodiff. Training does not use it (it runs the host loss of
- * src/core/losses/lossAndGrad.ts, whose hand-written gradients are several times faster); test/model.test.ts
- * checks that loss and its gradients against this one on every loss variant, and test/losses.test.ts checks
+ * src/core/losses/lossAndGrad.ts, whose hand-written gradients are several times faster); test/unit/model.test.ts
+ * checks that loss and its gradients against this one on every loss variant, and test/unit/losses.test.ts checks
  * this one against plain-JS formulas and finite differences.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,7 +1,7 @@
 import type { EvaluationConfig, ModelConfig } from '../config/types';
 import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../vectorIndex';
 import { Bm25Index, BM25_PARAMS, TermStats } from '../lexical';
-import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from '../metrics/retrieval';
+import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from './retrievalMetrics';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
 import type { TwoTowerParams } from '../model/params';

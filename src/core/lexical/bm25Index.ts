@@ -5,7 +5,7 @@
  * Score (Okapi BM25, Lucene's IDF), for the distinct query terms t:
  *   bm25(q, d) = Σ_t idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl)),  idf(t) = ln(1 + (N − df(t) + 0.5)/(df(t) + 0.5))
  * with k1 = 1.2, b = 0.75, and |d| the number of distinct words of d (avgdl their mean), as MiniSearch defines
- * the field length. test/lexical.test.ts checks the scores against this formula written out and against
+ * the field length. test/unit/lexical.test.ts checks the scores against this formula written out and against
  * MiniSearch's own search() (test/reference/miniSearchBm25.ts, the coordination boost divided out).
  *
  * Why not MiniSearch itself (the BM25 of 0.2–0.4): it keeps each posting in JS Maps and serialises to JSON;

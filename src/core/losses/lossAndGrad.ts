@@ -7,7 +7,7 @@
  * ℓ anchored on q_j (candidates s(q_j, ·), δ/τ from s(v_j, ·)), ℓ_sym on v_j (symmetricTerm.ts); each side
  * in anchoredSide.ts. Masks are 0/1 (as the batcher builds them). A NaN or ±Infinity in a used score or
  * δ/τ makes the loss non-finite on every variant (the trainer then fails the step with its number).
- * test/model.test.ts checks values and gradients against the tfjs reference (test/reference/tfjsLoss.ts)
+ * test/unit/model.test.ts checks values and gradients against the tfjs reference (test/reference/tfjsLoss.ts)
  * + tf.grads for the 8 variants it lists (fixed / adaptive × margin / softmax, with and without
  * stop-gradient and the symmetric term, τ₀ = 1/30) and the NaN propagation of each.
  */

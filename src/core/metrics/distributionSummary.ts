@@ -2,7 +2,7 @@
  * DistributionSummary of a Float32Array: count, mean, population std, min/max, linear-interpolated
  * percentiles (see orderStatistics.ts) and a fixed-range histogram. Definitions: docs/diagnostics.md.
  */
-import { linearPercentiles } from './orderStatistics';
+import { linearPercentiles } from '../numeric/orderStatistics';
 import type { ComputedSummary } from './types';
 
 /** Number of histogram bins of every DistributionSummary. */

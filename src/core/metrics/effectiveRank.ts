@@ -3,8 +3,8 @@
  * L1-normalised singular values. Singular values are the square roots of the eigenvalues of the
  * smaller Gram matrix (VᵀV, D×D, or V Vᵀ, B×B: both have the same non-zero eigenvalues).
  */
-import { columnGram, rowGram } from './gramMatrix';
-import { symmetricEigenvalues } from './symmetricEigenvalues';
+import { columnGram, rowGram } from '../numeric/gramMatrix';
+import { symmetricEigenvalues } from '../numeric/symmetricEigenvalues';
 
 /**
  * exp(−Σ_k p_k ln p_k) with p_k = σ_k / Σ_l σ_l over the given non-negative singular values

@@ -2,7 +2,7 @@
  * The B×B Gram matrix G = V Vᵀ of the item batch, preferably taken from the step's sVV instead of
  * being recomputed (a 350×350×128 product costs ~5 ms on the host; copying the block ~0.3 ms).
  */
-import { rowGram } from './gramMatrix';
+import { rowGram } from '../numeric/gramMatrix';
 import type { StepHostTensors } from './stepInputs';
 
 /** Largest |sVV[j,i] − v_jᵀv_i| (relative to max(1, |v_jᵀv_i|)) for which sVV counts as V Vᵀ. */

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import type { ModelConfig } from '../config/types';
-import { simdModule } from './simdKernels';
+import { simdModule } from '../numeric/simdKernels';
 
 /** Weights of the dense part of one tower: bag → relu(bag·W1 + b1)·W2 + b2. */
 export interface DenseParams {

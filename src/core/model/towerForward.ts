@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { matMul, matMulHost, transposeHost } from './matMul';
+import { matMul, matMulHost, transposeHost } from '../numeric/matMul';
 import type { DenseParams, ModelDims } from './params';
 
 /** A tower's dense weights as tensors, in the order of DENSE_KEYS. */

@@ -1,7 +1,7 @@
 /**
  * Schemas of everything stored in a run folder: meta.json and the events of events.jsonl (TypeBox: each
  * schema gives both the TypeScript type and the runtime check). The on-disk format is specified in
- * docs/run-format.md; test/runFormatDoc.test.ts checks the doc's examples and field tables against
+ * docs/run-format.md; test/unit/runFormatDoc.test.ts checks the doc's examples and field tables against
  * these schemas.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';

@@ -3,7 +3,7 @@ import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RowIndex } from '../model/embeddingBag';
-import { simdKernels, type SimdKernels } from '../model/simdKernels';
+import { simdKernels, type SimdKernels } from '../numeric/simdKernels';
 import {
   CMD_EXIT,
   CMD_RELOAD,

@@ -5,7 +5,7 @@
  */
 import { lazyAdamFromBags } from '../model/adam';
 import { bagForwardRange, buildRowIndex } from '../model/embeddingBag';
-import type { SimdKernels } from '../model/simdKernels';
+import type { SimdKernels } from '../numeric/simdKernels';
 
 /** One embedding table and the bags that read it in the current step. */
 export interface TableJob {

@@ -4,7 +4,7 @@
  * words. A webpack entry of its own (dist/laneWorker.js).
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'worker_threads';
-import type { SimdKernels } from '../model/simdKernels';
+import type { SimdKernels } from '../numeric/simdKernels';
 import {
   CMD_EXIT,
   CMD_RELOAD,

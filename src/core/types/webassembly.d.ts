@@ -1,6 +1,6 @@
 /**
  * The part of the WebAssembly JavaScript API that the Node side uses (the SIMD host kernels in
- * src/core/model/simdKernels.ts and the shared table arenas in params.ts). Node has the global
+ * src/core/numeric/simdKernels.ts and the shared table arenas in params.ts). Node has the global
  * `WebAssembly`, but the installed @types/node (20.x) does not declare it — TypeScript declares it only
  * in its DOM and WebWorker libraries, which the Node project (tsconfig.json) leaves out on purpose.
  * Signatures as in TypeScript's lib.dom.d.ts.

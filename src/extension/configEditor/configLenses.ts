@@ -1,0 +1,196 @@
+/**
+ * CodeLenses of experiment configs (`*.rlens.json`):
+ * - at the top: ▶ Train · ⏹ Stop (while this config trains) · Dashboard · Evaluate last run;
+ * - above `loss`: the live δ/τ percentiles and collapse verdict while a run of this file is running
+ *   (refreshed at most once a second, paced by lensRefreshPacer.ts), else the last run's values;
+ * - above each data path: example (item) and bad-line counts.
+ * - "Sweep…" above `margin`, `temperature`, `alpha` of `loss` (or above `loss` when none is written):
+ *   a sweep of that value (src/extension/sweep/sweepController.ts); hidden in an untrusted workspace.
+ * Positions come from jsonc-parser's parse tree.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { StepEvent } from '../../core/runs/eventSchema';
+import { findConfigAnchors, type TextSpan } from './configAnchors';
+import type { DataReports } from '../dataLens/dataReports';
+import { dataSpecsOf } from '../dataLens/dataSpecs';
+import { isExperimentConfig, samePath } from './experimentFiles';
+import { formatDataLens, formatLossLens, formatLossLensTooltip, type LossLensSource } from '../shared/lensText';
+import { LensRefreshPacer } from './lensRefreshPacer';
+import { hasCheckpoint } from '../runs/runItems';
+import type { RunRegistry } from '../runs/runRegistry';
+import type { ShownRun } from '../dashboard/shownRun';
+import type { TrainingController } from '../training/trainingController';
+import { UNTRUSTED_EXPLANATION } from '../shared/workspaceTrust';
+
+/** The live lens changes at most this often. */
+const LIVE_REFRESH_MS = 1000;
+/** A live change is fired regardless when VS Code has not asked for the lenses within this time. */
+const LIVE_REFRESH_PATIENCE_MS = 10_000;
+
+export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly pacer = new LensRefreshPacer(LIVE_REFRESH_MS, LIVE_REFRESH_PATIENCE_MS, () => this.changed.fire());
+
+  constructor(
+    private readonly training: TrainingController,
+    private readonly shown: ShownRun,
+    private readonly registry: RunRegistry,
+    private readonly data: DataReports,
+  ) {
+    const now = () => this.refresh();
+    const throttled = () => this.refreshThrottled();
+    this.disposables.push(
+      training.onDidChange(now),
+      training.onDidStep(throttled),
+      shown.onDidStep(throttled),
+      shown.onDidChange(throttled),
+      registry.onDidChange(throttled),
+      data.onDidChange(now),
+      vscode.workspace.onDidGrantWorkspaceTrust(now),
+    );
+  }
+
+  /** Refresh now. */
+  refresh(): void {
+    this.pacer.now();
+  }
+
+  /** Refresh with the newest values once VS Code has fetched the previous ones, at most once per LIVE_REFRESH_MS. */
+  private refreshThrottled(): void {
+    this.pacer.soon();
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    if (!isExperimentConfig(doc.uri.fsPath)) return [];
+    this.pacer.requested();
+    const configPath = doc.uri.fsPath;
+    const text = doc.getText();
+    const anchors = findConfigAnchors(text);
+    const span = (s: TextSpan) => new vscode.Range(doc.positionAt(s.offset), doc.positionAt(s.offset));
+    const lenses: vscode.CodeLens[] = [];
+    const top = new vscode.Range(0, 0, 0, 0);
+    const runs = this.registry.runsOfConfig(configPath);
+    const lastRun = runs[0];
+    const training = this.training.isTraining(configPath);
+
+    if (!vscode.workspace.isTrusted) {
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(shield) Training disabled: workspace not trusted',
+          command: 'workbench.trust.manage',
+          tooltip: UNTRUSTED_EXPLANATION,
+        }),
+      );
+    } else if (!training) {
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(play) Train',
+          command: 'retrievalLens.startTraining',
+          arguments: [doc.uri],
+          tooltip: 'Train this experiment in the background trainer',
+        }),
+      );
+    }
+    if (training) {
+      const stopping = this.training.current?.stopRequested;
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: stopping ? '$(loading~spin) Stopping…' : '$(debug-stop) Stop',
+          command: 'retrievalLens.stopTraining',
+          tooltip: 'Stop after the current step and write the last checkpoint',
+        }),
+      );
+    }
+    const dashboardRun = training ? (this.training.current?.runDir ?? undefined) : lastRun?.dir;
+    lenses.push(
+      new vscode.CodeLens(top, {
+        title: '$(graph-line) Dashboard',
+        command: 'retrievalLens.showDashboard',
+        arguments: [dashboardRun],
+        tooltip: "Show this experiment's latest run in the dashboard",
+      }),
+    );
+    const evaluable = runs.find((r) => hasCheckpoint(r) && r.status !== 'running');
+    if (evaluable && vscode.workspace.isTrusted) {
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(beaker) Evaluate last run',
+          command: 'retrievalLens.evaluateRun',
+          arguments: [evaluable.dir],
+          tooltip: `Evaluate ${path.basename(evaluable.dir)} with Faiss on data.test`,
+        }),
+      );
+    }
+
+    if (anchors.loss) {
+      const loss = this.lossValues(configPath, lastRun?.lastStep ?? null, lastRun?.status ?? '');
+      if (loss) {
+        lenses.push(
+          new vscode.CodeLens(span(anchors.loss), {
+            title: formatLossLens(loss.event, loss.source),
+            command: 'retrievalLens.showDashboard',
+            arguments: [loss.runDir],
+            tooltip: formatLossLensTooltip(loss.event),
+          }),
+        );
+      }
+    }
+
+    if (vscode.workspace.isTrusted) {
+      const sweepLens = (at: TextSpan, param?: string) =>
+        new vscode.CodeLens(span(at), {
+          title: '$(beaker) Sweep…',
+          command: 'retrievalLens.runSweep',
+          arguments: param ? [doc.uri, param] : [doc.uri],
+          tooltip: param
+            ? `Train one run per value of ${param} (and per seed) and plot the sweep's metric against it`
+            : 'Sweep a loss or training parameter of this experiment',
+        });
+      for (const a of anchors.sweepable) lenses.push(sweepLens(a.property, a.param));
+      if (anchors.sweepable.length === 0 && anchors.loss) lenses.push(sweepLens(anchors.loss));
+    }
+
+    for (const d of dataSpecsOf(configPath, text)) {
+      const state = this.data.get(d);
+      lenses.push(
+        new vscode.CodeLens(span(d.at), {
+          title: formatDataLens(state),
+          command: state.kind === 'error' ? '' : 'vscode.open',
+          arguments: state.kind === 'error' ? undefined : [vscode.Uri.file(d.absPath)],
+          tooltip: state.kind === 'loaded' ? `${d.absPath}\n(${state.from === 'run' ? 'as loaded by the trainer' : 'counted in the background'})` : d.absPath,
+        }),
+      );
+    }
+    return lenses;
+  }
+
+  /** The step to summarise above `loss`: live (this config's run is running) or the last run's. */
+  private lossValues(
+    configPath: string,
+    lastRunStep: StepEvent | null,
+    lastStatus: string,
+  ): { event: StepEvent; source: LossLensSource; runDir?: string } | null {
+    const live = this.training.current;
+    if (live && samePath(live.configPath, configPath) && live.last) {
+      return { event: live.last, source: { kind: 'live', totalSteps: live.totalSteps }, runDir: live.runDir ?? undefined };
+    }
+    const shownHeader = this.shown.header;
+    if (shownHeader?.status === 'running' && samePath(shownHeader.configPath, configPath) && this.shown.lastStep) {
+      return { event: this.shown.lastStep, source: { kind: 'live', totalSteps: shownHeader.totalSteps }, runDir: shownHeader.runDir };
+    }
+    if (lastRunStep) {
+      const lastRun = this.registry.runsOfConfig(configPath)[0];
+      return { event: lastRunStep, source: { kind: 'last-run', status: lastStatus }, runDir: lastRun?.dir };
+    }
+    return null;
+  }
+
+  dispose(): void {
+    this.pacer.dispose();
+    this.disposables.forEach((d) => d.dispose());
+    this.changed.dispose();
+  }
+}

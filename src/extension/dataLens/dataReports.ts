@@ -1,0 +1,158 @@
+/**
+ * Example and bad-line counts of the configs' data paths, for the data lenses, and the bad lines as
+ * diagnostics in the data files (first 100, each message with the total). Counts come from the
+ * live trainer's 'started' message for data.train, or from a background load (the core loaders,
+ * streaming, no tfjs) the first time a lens asks, cached until the file's mtime or size changes.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { LoadReport } from '../../core/data/types';
+import { badLineProblems } from './badLineMessages';
+import { countDataPath, lensStateFromTrainer, stampOf, trainerCountsReplace, uncountedNote, type TrainerCounts } from './dataLensCount';
+import type { DataSpecOf } from './dataSpecs';
+import type { DataLensState } from '../shared/lensText';
+
+interface Entry {
+  state: DataLensState;
+  /** mtime:size of the path when counted ('' when unknown). */
+  stamp: string;
+  /** Files that got bad-line diagnostics from this entry. */
+  files: string[];
+}
+
+/** How often the data paths' stamps are checked besides the file watcher (ms). */
+const STAMP_CHECK_MS = 2_000;
+
+export class DataReports implements vscode.Disposable {
+  private readonly entries = new Map<string, Entry>();
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('retrievalLens.data');
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Bad lines per data file, merged over the entries that reported them. */
+  private readonly problemsByFile = new Map<string, Map<string, vscode.Diagnostic[]>>();
+  /** One watcher per data path: a change makes the lenses ask again, which recounts. */
+  private readonly watchers = new Map<string, vscode.Disposable>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  /** The state of one data path, starting a background count when unknown or outdated. */
+  get(d: DataSpecOf): DataLensState {
+    this.watch(d.absPath);
+    const key = this.keyOf(d);
+    const stamp = stampOf(d.absPath);
+    const e = this.entries.get(key);
+    if (e && (e.stamp === stamp || e.state.kind === 'loading')) return e.state;
+    const note = uncountedNote(d);
+    if (note) {
+      this.entries.set(key, { state: note, stamp, files: e?.files ?? [] });
+      return note;
+    }
+    this.entries.set(key, { state: { kind: 'loading' }, stamp, files: e?.files ?? [] });
+    void this.count(d, key, stamp);
+    return { kind: 'loading' };
+  }
+
+  /** Counts reported by the trainer for data.train (when no newer count is known); an estimate shows as one. */
+  fromTrainer(d: DataSpecOf, counts: TrainerCounts): void {
+    const key = this.keyOf(d);
+    const e = this.entries.get(key);
+    if (!trainerCountsReplace(e?.state, e?.stamp === stampOf(d.absPath), counts)) return;
+    this.entries.set(key, { state: lensStateFromTrainer(d, counts), stamp: stampOf(d.absPath), files: e?.files ?? [] });
+    this.changed.fire();
+  }
+
+  /**
+   * Stamps of the watched paths, checked every STAMP_CHECK_MS as well: file watcher events can arrive late
+   * or not at all (a busy machine, a network or container file system), and a data lens must not keep
+   * counts of a file that changed. A stat per data path.
+   */
+  private readonly stamps = new Map<string, string>();
+  private stampTimer: NodeJS.Timeout | undefined;
+
+  private checkStamps(): void {
+    let changed = false;
+    for (const [p, before] of this.stamps) {
+      const now = stampOf(p);
+      if (now !== before) {
+        this.stamps.set(p, now);
+        changed = true;
+      }
+    }
+    if (changed) this.changed.fire();
+  }
+
+  /** Watch a data file (or BEIR folder) so edits on disk refresh its counts. */
+  private watch(absPath: string): void {
+    if (this.watchers.has(absPath)) return;
+    this.stamps.set(absPath, stampOf(absPath));
+    if (!this.stampTimer) {
+      this.stampTimer = setInterval(() => this.checkStamps(), STAMP_CHECK_MS);
+      this.stampTimer.unref();
+    }
+    const pattern = new vscode.RelativePattern(vscode.Uri.file(path.dirname(absPath)), `${path.basename(absPath)}{,/**}`);
+    const w = vscode.workspace.createFileSystemWatcher(pattern);
+    let timer: NodeJS.Timeout | undefined;
+    const changed = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => this.changed.fire(), 300);
+    };
+    this.watchers.set(
+      absPath,
+      vscode.Disposable.from(w, w.onDidChange(changed), w.onDidCreate(changed), w.onDidDelete(changed), { dispose: () => timer && clearTimeout(timer) }),
+    );
+  }
+
+  private keyOf(d: DataSpecOf): string {
+    return `${d.absPath}|${d.what}|${d.spec.format}|${d.spec.split ?? ''}|${JSON.stringify(d.spec.fields ?? null)}`;
+  }
+
+  /** Counts a data path in the background (dataLensCount.ts) and publishes its bad lines. */
+  private async count(d: DataSpecOf, key: string, stamp: string): Promise<void> {
+    const t0 = Date.now();
+    const { state, report, how } = await countDataPath(d);
+    this.log.debug(`counted ${d.spec.label}: ${how} (${Date.now() - t0} ms)`);
+    const current = this.entries.get(key);
+    if (!current || current.stamp !== stamp) return; // superseded
+    const files = report ? this.publishBadLines(key, report) : [];
+    if (!report) this.clearBadLines(key);
+    this.entries.set(key, { state, stamp, files });
+    this.changed.fire();
+  }
+
+  /** Show a load's bad lines in their files. */
+  private publishBadLines(key: string, report: LoadReport): string[] {
+    this.clearBadLines(key);
+    const byFile = badLineProblems(report.badLines, report.badCount);
+    for (const [file, problems] of byFile) {
+      const diags = problems.map((p) => {
+        const diag = new vscode.Diagnostic(new vscode.Range(p.line, 0, p.line, Number.MAX_SAFE_INTEGER), p.message, vscode.DiagnosticSeverity.Warning);
+        diag.source = 'Retrieval Lens';
+        return diag;
+      });
+      const perEntry = this.problemsByFile.get(file) ?? new Map<string, vscode.Diagnostic[]>();
+      perEntry.set(key, diags);
+      this.problemsByFile.set(file, perEntry);
+      this.diagnostics.set(vscode.Uri.file(file), [...perEntry.values()].flat());
+    }
+    return [...byFile.keys()];
+  }
+
+  private clearBadLines(key: string): void {
+    for (const [file, perEntry] of this.problemsByFile) {
+      if (!perEntry.delete(key)) continue;
+      const rest = [...perEntry.values()].flat();
+      if (rest.length) this.diagnostics.set(vscode.Uri.file(file), rest);
+      else {
+        this.diagnostics.delete(vscode.Uri.file(file));
+        this.problemsByFile.delete(file);
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.stampTimer) clearInterval(this.stampTimer);
+    this.watchers.forEach((w) => w.dispose());
+    this.diagnostics.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * How a run looks in the Runs tree and in pickers: status icon, label, description and tooltip text.
+ * No VS Code import (icons are named by codicon id and theme color id), unit-tested.
+ */
+import type { DerivedRunStatus } from '../../core/runs/eventSchema';
+import type { RunSummary } from '../../core/runs/readRun';
+import { formatRatio, formatStat } from '../shared/lensText';
+
+/** Codicon and theme color of each status. */
+export const STATUS_ICONS: Record<DerivedRunStatus, { icon: string; color?: string }> = {
+  running: { icon: 'sync~spin', color: 'charts.blue' },
+  completed: { icon: 'pass', color: 'testing.iconPassed' },
+  stopped: { icon: 'debug-stop', color: 'charts.yellow' },
+  failed: { icon: 'error', color: 'testing.iconFailed' },
+  crashed: { icon: 'flame', color: 'list.warningForeground' },
+  unknown: { icon: 'question' },
+};
+
+/** Local start time "2025-06-01 09:30" of an ISO time (or "" when unknown). */
+export function formatStartTime(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** "completed · 300/300 · 2025-06-01 09:30". */
+export function runDescription(r: RunSummary): string {
+  const steps = `${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}`;
+  return [r.status, steps, formatStartTime(r.startedAt)].filter((s) => s !== '').join(' · ');
+}
+
+/** Markdown tooltip lines of a run. */
+export function runTooltip(r: RunSummary): string {
+  const lines = [`**${r.name}** — ${r.status}`, '', `\`${r.id}\``, '', `- status: ${r.statusReason}`];
+  if (r.meta) lines.push(`- backend: ${r.meta.backend}`);
+  lines.push(`- step ${r.step}${r.totalSteps ? ` of ${r.totalSteps}` : ''}`);
+  if (r.lastStep) {
+    const ratio = r.lastStep.diagnostics?.collapse?.ratio;
+    lines.push(
+      `- last logged step ${r.lastStep.step}: loss ${formatStat(r.lastStep.loss)}, ${formatRatio(ratio)}, ${r.lastStep.verdict.state} (${r.lastStep.verdict.reason})`,
+    );
+  }
+  if (r.lastEval) {
+    const m = Object.entries(r.lastEval.metrics)
+      .filter(([, v]) => typeof v === 'number')
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${formatStat(v as number)}`)
+      .join(', ');
+    if (m) lines.push(`- evaluation at step ${r.lastEval.step}: ${m}`);
+  }
+  if (r.meta?.error) lines.push(`- error: ${r.meta.error.message}`);
+  for (const p of r.problems) lines.push(`- ⚠ ${p}`);
+  return lines.join('\n');
+}
+
+/** Whether a run has a checkpoint to evaluate. */
+export function hasCheckpoint(r: RunSummary): boolean {
+  return !!(r.meta?.checkpoints.last || r.meta?.checkpoints.best);
+}

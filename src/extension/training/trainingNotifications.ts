@@ -1,0 +1,201 @@
+/**
+ * Notifications about the live training. Collapse verdicts (verdictAlerts.ts, alertToasts.ts): one
+ * live notification per run, naming its run and acting on THAT run's config (never the active
+ * editor's). It is a `withProgress` notification because VS Code cannot close a showWarningMessage
+ * toast: a newer verdict rewrites its message in place, and it closes when the run recovers (a
+ * "recovered" notice fades in its place), ends, or is dismissed (Cancel). Its actions are command
+ * links in the message — the collapse fix for the run's config (collapseFix.ts) and "Show
+ * Dashboard" — and the same fixes are quick fixes on the verdict in the Problems panel, on the
+ * config's `loss` block (verdictProblems.ts). Trainer failures with "Show Log"; completion with "Open Results".
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { findNodeAtLocation } from 'jsonc-parser';
+import { VerdictNotifier, type LiveToast, type ToastWindow } from '../verdict/alertToasts';
+import { collapseRemedies, ENABLE_FIX_LABEL, remedyEdit, type CollapseRemedy } from '../verdict/collapseFix';
+import { configTree, propertySpan } from '../configEditor/configAnchors';
+import { formatRatio } from '../shared/lensText';
+import type { TrainingController } from './trainingController';
+import { alertLinks, alertMessage, type VerdictAlert } from '../verdict/verdictAlerts';
+import { VerdictProblems } from '../verdict/verdictProblems';
+
+export interface NotificationActions {
+  showLog(): void;
+  openResults(runDir: string): void;
+  evaluate(runDir: string): void;
+  showProblems(): void;
+}
+
+/** The run a notification is about: its folder, its name and the config it was started from. */
+interface AlertRun {
+  dir: string;
+  name: string;
+  configPath: string;
+}
+
+/** VS Code's side of the live notifications: a cancellable `withProgress` notification per toast. */
+const notificationWindow: ToastWindow = {
+  open(message, onDismiss): LiveToast {
+    let latest = message;
+    let closed = false;
+    let report: ((m: string) => void) | null = null;
+    let finish: (() => void) | null = null;
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, cancellable: true }, (progress, token) => {
+      return new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        finish = resolve;
+        report = (m) => progress.report({ message: m });
+        report(latest);
+        token.onCancellationRequested(() => {
+          closed = true;
+          resolve();
+          onDismiss();
+        });
+      });
+    });
+    return {
+      update(m) {
+        latest = m;
+        report?.(m);
+      },
+      close() {
+        closed = true;
+        finish?.();
+      },
+    };
+  },
+  notice(message) {
+    void vscode.window.showInformationMessage(message);
+  },
+};
+
+export class TrainingNotifications implements vscode.Disposable {
+  private readonly notifier = new VerdictNotifier(notificationWindow);
+  private readonly problems = new VerdictProblems();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    training: TrainingController,
+    private readonly actions: NotificationActions,
+  ) {
+    this.disposables.push(
+      this.problems,
+      training.onDidStep((live) => {
+        if (!live.last || !live.runDir) return;
+        const e = live.last;
+        const run: AlertRun = { dir: live.runDir, name: path.basename(live.runDir), configPath: live.configPath };
+        void this.problems.show(run.configPath, run.dir, e);
+        const ratio = formatRatio(e.diagnostics.collapse.ratio);
+        this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
+      }),
+      training.onDidFailToStart(async (f) => {
+        const buttons = f.problems > 0 ? ['Show Problems', 'Show Log'] : ['Show Log'];
+        const choice = await vscode.window.showErrorMessage(
+          `Retrieval Lens · ${path.basename(f.configPath)}: training could not start: ${firstLine(f.message)}`,
+          ...buttons,
+        );
+        if (choice === 'Show Log') actions.showLog();
+        else if (choice === 'Show Problems') actions.showProblems();
+      }),
+      training.onDidEnd(async (end) => {
+        if (end.runDir) this.notifier.end(end.runDir);
+        const who = `Retrieval Lens · ${end.runDir ? `run ${path.basename(end.runDir)}` : path.basename(end.configPath)}`;
+        if (end.status === 'completed' && end.runDir) {
+          const runDir = end.runDir;
+          const choice = await vscode.window.showInformationMessage(`${who}: training completed (${end.step} steps).`, 'Open Results', 'Evaluate');
+          if (choice === 'Open Results') actions.openResults(runDir);
+          else if (choice === 'Evaluate') actions.evaluate(runDir);
+        } else if (end.status === 'stopped') {
+          void vscode.window.setStatusBarMessage(`${who}: training stopped at step ${end.step}`, 5000);
+        } else if ((end.status === 'failed' && end.runDir) || end.status === 'crashed') {
+          const why = end.error?.message ? `: ${firstLine(end.error.message)}` : '';
+          const choice = await vscode.window.showErrorMessage(`${who}: training ${end.status} at step ${end.step}${why}`, 'Show Log');
+          if (choice === 'Show Log') actions.showLog();
+        }
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.notifier.closeAll();
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+/** An alert's message with its action links (the remedies read from the config now). */
+function alertText(alert: VerdictAlert, run: AlertRun, step: number, reason: string, ratio: string): string {
+  const message = alertMessage(alert, { name: run.name, step, reason, ratio });
+  if (alert.kind === 'recovered') return message;
+  const text = configText(run.configPath);
+  const firstRemedy = text === null ? null : (collapseRemedies(text)[0]?.label ?? null);
+  return `${message} ${alertLinks(alert, { configPath: run.configPath, runDir: run.dir, firstRemedy, enableFixLabel: ENABLE_FIX_LABEL })}`;
+}
+
+/** The config's text: its open document (unsaved edits count), else the file; null when unreadable. */
+function configText(configPath: string): string | null {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === configPath);
+  if (doc) return doc.getText();
+  try {
+    return fs.readFileSync(configPath, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}
+
+/** Open the config with `loss.stopGradient` (else `loss`, else the top) selected. */
+export async function showLossInConfig(configPath: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
+  const root = configTree(doc.getText());
+  const span = propertySpan(root, ['loss', 'stopGradient']) ?? propertySpan(root, ['loss']) ?? { offset: 0, length: 0 };
+  const range = new vscode.Range(doc.positionAt(span.offset), doc.positionAt(span.offset + span.length));
+  const editor = await vscode.window.showTextDocument(doc, { selection: range, preview: false });
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  return editor;
+}
+
+/** Apply one remedy to the config's editor as one undoable edit; false when it changes nothing. */
+export async function applyRemedyToConfig(configPath: string, remedy: CollapseRemedy): Promise<boolean> {
+  const editor = await showLossInConfig(configPath);
+  const doc = editor.document;
+  const edit = remedyEdit(doc.getText(), remedy, {
+    insertSpaces: editor.options.insertSpaces !== false,
+    tabSize: typeof editor.options.tabSize === 'number' ? editor.options.tabSize : 2,
+    eol: doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n',
+  });
+  if (!edit) {
+    void vscode.window.showInformationMessage(`Retrieval Lens: ${path.basename(configPath)} already has this setting.`);
+    return false;
+  }
+  const we = new vscode.WorkspaceEdit();
+  we.replace(doc.uri, new vscode.Range(doc.positionAt(edit.offset), doc.positionAt(edit.offset + edit.length)), edit.content);
+  const ok = await vscode.workspace.applyEdit(we);
+  if (ok) {
+    const root = configTree(doc.getText());
+    const n = root ? findNodeAtLocation(root, ['loss']) : undefined;
+    if (n) editor.revealRange(new vscode.Range(doc.positionAt(n.offset), doc.positionAt(n.offset + n.length)));
+    void vscode.window.showInformationMessage(
+      `Retrieval Lens: ${remedy.label} in ${path.basename(configPath)} — ${remedy.why}. Undo with Ctrl+Z; save and train again to apply.`,
+    );
+  }
+  return ok;
+}
+
+/**
+ * The collapse fix for a config (command "Enable stop-gradient and symmetric loss"): enables both
+ * when either is off; once both are on, offers the next remedies in a pick list. False when nothing changed.
+ */
+export async function enableCollapseFix(configPath: string): Promise<boolean> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
+  const remedies = collapseRemedies(doc.getText());
+  if (remedies[0]?.label === ENABLE_FIX_LABEL) return applyRemedyToConfig(configPath, remedies[0]);
+  const pick = await vscode.window.showQuickPick(
+    remedies.map((r) => ({ label: r.label, detail: r.why, remedy: r })),
+    { title: 'Stop-gradient and the symmetric loss are already on in this config. Next remedies (each one undoable edit):' },
+  );
+  return pick ? applyRemedyToConfig(configPath, pick.remedy) : false;
+}

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LensRefreshPacer } from '../../src/extension/configEditor/lensRefreshPacer';
+
+// node:test's mock clock: the same result on any machine load.
+test('a live lens fires again only after VS Code asked for the lenses, at most once per interval', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 10_000 });
+  const fired: number[] = [];
+  const p = new LensRefreshPacer(1_000, 10_000, () => fired.push(Date.now()));
+  p.soon();
+  assert.deepEqual(fired, [10_000], 'the first live change is fired at once');
+  // Steps keep coming every 100 ms, VS Code has not asked yet (its debounce is longer under load):
+  // no further event, which would restart VS Code's debounce timer and starve the lens.
+  for (let i = 0; i < 50; i++) {
+    t.mock.timers.tick(100);
+    p.soon();
+  }
+  assert.deepEqual(fired, [10_000], 'no event while the previous one is unanswered');
+  p.requested(); // at 15 s: VS Code fetched the lenses
+  assert.deepEqual(fired, [10_000, 15_000], 'a pending change is fired once VS Code has asked');
+  p.soon();
+  p.requested();
+  assert.equal(fired.length, 2, 'at most once per interval, even when asked at once');
+  t.mock.timers.tick(1_000);
+  assert.deepEqual(fired, [10_000, 15_000, 16_000], 'the pending change when the interval has passed');
+  t.mock.timers.tick(5_000);
+  assert.equal(fired.length, 3, 'nothing pending: nothing fired');
+  p.dispose();
+});
+
+test('without a request a pending live change is fired after the patience period; now() fires at once', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const fired: number[] = [];
+  const p = new LensRefreshPacer(1_000, 10_000, () => fired.push(Date.now()));
+  p.soon();
+  p.soon();
+  t.mock.timers.tick(9_999);
+  assert.deepEqual(fired, [0]);
+  t.mock.timers.tick(1);
+  assert.deepEqual(fired, [0, 10_000], 'a hidden editor never asks: the change is fired after the patience period');
+  p.now();
+  assert.deepEqual(fired, [0, 10_000, 10_000], 'a run starting or ending is shown at once');
+  p.requested();
+  t.mock.timers.tick(60_000);
+  assert.equal(fired.length, 3, 'no live change pending: nothing fired');
+  p.soon();
+  p.dispose();
+  t.mock.timers.tick(60_000);
+  assert.equal(fired.length, 4, 'fired at once (interval passed); nothing after dispose');
+});

@@ -1,0 +1,192 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../../src/core/lexical';
+import { words } from '../../src/core/model/featurize';
+import { chartedMetricNames, recallMetricNames } from '../../src/webview/dashboard/charts/evalChart';
+import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
+import { miniSearchBm25 } from '../reference/miniSearchBm25';
+
+const CORPUS = [
+  'Acme running shoe, red, size 42',
+  'Acme running shoe — blue',
+  'red red red wool hat',
+  'Green tea (loose leaf) 250g',
+  'Shoe polish kit for leather shoes',
+  'Café-au-lait mug, 300 ml',
+  'Trail running jacket, waterproof, red',
+];
+
+/**
+ * Okapi BM25 written out from its definition (k1 1.2, b 0.75, Lucene's IDF), over the towers' words; the
+ * length of a document |d| is its number of distinct words (MiniSearch's field length).
+ */
+function referenceBm25(corpus: string[], query: string): { i: number; s: number }[] {
+  const docs = corpus.map((t) => words(t));
+  const len = docs.map((d) => new Set(d).size);
+  const avgdl = len.reduce((n, l) => n + l, 0) / docs.length;
+  const terms = [...new Set(words(query))];
+  const out: { i: number; s: number }[] = [];
+  docs.forEach((d, i) => {
+    let s = 0;
+    let matched = false;
+    for (const t of terms) {
+      const tf = d.filter((w) => w === t).length;
+      if (tf === 0) continue;
+      matched = true;
+      const df = docs.filter((x) => x.includes(t)).length;
+      const idf = Math.log(1 + (docs.length - df + 0.5) / (df + 0.5));
+      s += (idf * tf * 2.2) / (tf + 1.2 * (1 - 0.75 + (0.75 * len[i]) / avgdl));
+    }
+    if (matched) out.push({ i, s });
+  });
+  return out.sort((a, b) => b.s - a.s || a.i - b.i);
+}
+
+test("BM25 ranks and scores as Okapi BM25 over the towers' words (the coordination boost divided out)", () => {
+  const ix = Bm25Index.build(CORPUS);
+  for (const q of ['red running shoe', 'RED shoe shoe', 'café lait', 'leather', 'waterproof red jacket', 'nothing matches here']) {
+    const ref = referenceBm25(CORPUS, q);
+    const got = ix.query(q, 5);
+    assert.deepEqual(
+      got.labels,
+      ref.slice(0, 5).map((r) => r.i),
+      q,
+    );
+    got.scores.forEach((s, j) => assert.ok(Math.abs(s - ref[j].s) < 1e-9, `${q}: ${s} vs ${ref[j].s}`));
+  }
+  // "shoes" is not "shoe": no stemming, exactly the towers' words.
+  assert.deepEqual(ix.query('shoes', 5).labels, [4]);
+  const r = ix.search(['red hat', 'zzz'], 3);
+  assert.deepEqual(
+    [...r.labels],
+    [
+      ...referenceBm25(CORPUS, 'red hat')
+        .slice(0, 3)
+        .map((x) => x.i),
+      -1,
+      -1,
+      -1,
+    ],
+  );
+  assert.equal(r.labels[0], 2, 'the only document with both words first');
+  assert.equal(r.scores[3], -Infinity);
+});
+
+test("the BM25 ranking equals MiniSearch's own search on the bundled example (corpus and test queries)", () => {
+  const corpus = fs
+    .readFileSync(SHOP_CORPUS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const queries = fs
+    .readFileSync(SHOP_TEST, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 300)
+    .map((l) => (JSON.parse(l) as { query: string }).query);
+  const ix = Bm25Index.build(corpus);
+  const library = miniSearchBm25(corpus);
+  let compared = 0;
+  for (const q of queries) {
+    const fast = ix.query(q, 100);
+    const lib = library(q, 100);
+    assert.equal(fast.labels.length, lib.labels.length, q);
+    fast.scores.forEach((sc, j) => assert.ok(Math.abs(sc - lib.scores[j]) < 1e-9, `${q} #${j + 1}: ${sc} vs ${lib.scores[j]}`));
+    // Same items (ties may order differently only at exactly equal scores).
+    fast.labels.forEach((l, j) => assert.ok(l === lib.labels[j] || Math.abs(fast.scores[j] - lib.scores[j]) < 1e-12));
+    compared += fast.labels.length;
+  }
+  assert.ok(compared > 10_000, `${compared} ranked items compared`);
+});
+
+test('the BM25 index is saved beside the Faiss index and reused for the same corpus only; a corrupt one is rebuilt', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-bm25-'));
+  try {
+    const a = path.join(dir, 'last', 'index');
+    const b = path.join(dir, 'best', 'index');
+    const ix = Bm25Index.build(CORPUS);
+    saveBm25Cache(a, ix, 'fp1', CORPUS.length);
+    const logs: string[] = [];
+    const hit = loadBm25Cache([b, a], 'fp1', CORPUS.length, (m) => logs.push(m));
+    assert.equal(hit?.dir, a);
+    assert.deepEqual(hit.index.query('red running shoe', 7), ix.query('red running shoe', 7));
+    assert.equal(
+      loadBm25Cache([a], 'fp2', CORPUS.length, (m) => logs.push(m)),
+      null,
+      'another corpus',
+    );
+    fs.writeFileSync(path.join(a, 'bm25.bin'), fs.readFileSync(path.join(a, 'bm25.bin')).subarray(0, 100));
+    const logs2: string[] = [];
+    assert.equal(
+      loadBm25Cache([a], 'fp1', CORPUS.length, (m) => logs2.push(m)),
+      null,
+    );
+    assert.match(logs2.join('\n'), /saved BM25 index in .* is unusable .*rebuilding/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the saved BM25 index (one binary file) restores the same rankings; a damaged file is refused saying why', () => {
+  const corpus = fs
+    .readFileSync(SHOP_CORPUS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  // Built batch by batch (as a streamed corpus is) and at once: the same index, byte for byte.
+  const b = Bm25Index.builder();
+  for (let s = 0; s < corpus.length; s += 777) b.add(corpus.slice(s, s + 777));
+  const streamed = b.finish();
+  const whole = Bm25Index.build(corpus);
+  const saved = whole.toBuffer();
+  assert.ok(saved.equals(streamed.toBuffer()), 'streamed and whole builds save the same bytes');
+  const restored = Bm25Index.fromBuffer(saved);
+  assert.equal(restored.documentCount, corpus.length);
+  for (const q of ['red shoe', 'usb c cable', 'wool', corpus[5], 'no such words qqq']) assert.deepEqual(restored.query(q, 50), whole.query(q, 50), q);
+  assert.equal(restored.df('red'), whole.df('red'));
+  assert.ok(whole.df('red') > 0);
+
+  assert.throws(() => Bm25Index.fromBuffer(Buffer.from('{"index": []}')), /not a Retrieval Lens BM25 index/);
+  assert.throws(() => Bm25Index.fromBuffer(saved.subarray(0, saved.length - 9)), /truncated|bytes/);
+  // A posting that names a row past the corpus (the rows section starts after the offsets).
+  const bad = Buffer.from(saved);
+  const header = JSON.parse(bad.subarray(11, 11 + bad.readUInt32LE(7)).toString('utf8')) as { documents: number; postings: number };
+  const lengthsAt = bad.length - header.documents * 4;
+  let tfsAt = lengthsAt - header.postings * 2;
+  tfsAt -= tfsAt % 8;
+  const rowsAt = tfsAt - header.postings * 4 - ((tfsAt - header.postings * 4) % 8);
+  bad.writeUInt32LE(header.documents + 5, rowsAt);
+  assert.throws(() => Bm25Index.fromBuffer(bad), /names row \d+ of \d+/);
+});
+
+test("term statistics give BM25's IDF: rarer terms weigh more", () => {
+  const st = new TermStats(CORPUS);
+  assert.equal(st.df.get('red'), 3);
+  assert.equal(st.df.get('waterproof'), 1);
+  assert.ok(st.idf('waterproof') > st.idf('red'));
+  assert.ok(Math.abs(st.idf('red') - Math.log(1 + (7 - 3 + 0.5) / 3.5)) < 1e-12);
+});
+
+test('the evaluation chart draws every metric of exact, IVF-PQ and BM25, in search then metric order', () => {
+  const points = [
+    {
+      step: 10,
+      metrics: {
+        'bm25/recall@10': 0.6,
+        'recall@10': 0.4,
+        'ann/recall@10': 0.35,
+        'recall@1': 0.1,
+        'mrr@10': 0.2,
+        'ndcg@10': 0.3,
+        'bm25/ndcg@10': 0.5,
+        failures: 3,
+        'recall@5': null,
+      },
+    },
+  ];
+  assert.deepEqual(chartedMetricNames(points), ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10', 'ann/recall@10', 'bm25/recall@10', 'bm25/ndcg@10']);
+  assert.deepEqual(recallMetricNames(points), ['recall@1', 'recall@10']);
+});
