@@ -30,6 +30,17 @@ usage:
   retrieval-lens compare <run-folder> <run-folder> [...] [--failures 10] [--search exact|ann]
 `;
 
+/** `retrieval-lens <command> --help`: that command's usage lines (exit 0), or the whole usage for an unknown one (exit 2). */
+function commandHelp(command: string): number {
+  const lines = USAGE.split('\n').filter((l) => l.startsWith(`  retrieval-lens ${command} `));
+  if (lines.length === 0) {
+    console.error(`retrieval-lens: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  console.log(`usage:\n${lines.join('\n')}\n\nEvery option is described in README.md, section "The command line".`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -40,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
+  if (rest.includes('--help') || rest.includes('-h')) return commandHelp(command);
   try {
     if (command === 'train') {
       const { values, positionals } = parseArgs({
