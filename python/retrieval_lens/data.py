@@ -44,7 +44,7 @@ def text_item_id(text: str) -> str:
     return "t:" + hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()[:16]
 
 
-def _item(value, label: str, fallback: Optional[str] = None) -> Item:
+def _item(value, label: str, fallback: Optional[str] = None, fallback_field: str = "item_id") -> Item:
     if isinstance(value, str):
         text, own = value, None
     elif isinstance(value, dict) and isinstance(value.get("text"), str):
@@ -57,8 +57,18 @@ def _item(value, label: str, fallback: Optional[str] = None) -> Item:
     if not text.strip():
         raise ValueError(f"empty {label}")
     if own is not None and fallback is not None and own != fallback:
-        raise ValueError(f'field "item_id" ("{fallback}") differs from positive.id ("{own}")')
+        raise ValueError(f'field "{fallback_field}" ("{fallback}") differs from positive.id ("{own}")')
     return Item(own or fallback or text_item_id(text), text)
+
+
+# Fields read as the positive's item id / the query id, in this order: the first present one is used
+# (the same lists as ITEM_ID_FIELDS / QUERY_ID_FIELDS in src/core/data/formats.ts).
+ITEM_ID_FIELDS = ("item_id", "positive_id", "pos_id", "doc_id", "corpus_id", "itemId", "positiveId")
+QUERY_ID_FIELDS = ("query_id", "qid", "queryId")
+
+
+def _first_present(obj: dict, keys: tuple) -> Optional[str]:
+    return next((k for k in keys if obj.get(k) is not None), None)
 
 
 def parse_jsonl_line(text: str) -> Example:
@@ -69,15 +79,17 @@ def parse_jsonl_line(text: str) -> Example:
         raise ValueError('missing or empty field "query"')
     if "positive" not in obj:
         raise ValueError('missing field "positive"')
-    iid = obj.get("item_id")
-    pos = _item(obj["positive"], "positive", None if iid is None else str(iid))
+    id_field = _first_present(obj, ITEM_ID_FIELDS) or "item_id"
+    iid = obj.get(id_field)
+    pos = _item(obj["positive"], "positive", None if iid is None else str(iid), id_field)
     negs = []
     for i, n in enumerate(obj.get("negatives") or []):
         neg = _item(n, f"negatives[{i}]")
         if neg.id == pos.id:
             raise ValueError(f'negatives[{i}] is the positive item itself (id "{pos.id}")')
         negs.append(neg)
-    qid = obj.get("query_id")
+    qid_field = _first_present(obj, QUERY_ID_FIELDS)
+    qid = None if qid_field is None else obj.get(qid_field)
     return Example(obj["query"], pos, negs, query_id="" if qid is None else str(qid))
 
 

@@ -185,6 +185,39 @@ test('data.fields maps any JSONL record: the positive keeps its id from positive
   }
 });
 
+test('pairs: a common id field (positive_id, qid, …) is used without data.fields, and the run log says which', async () => {
+  const { file, done } = tempFile('ids.jsonl', [
+    j({ query: 'red shoe', positive: 'Acme Red Shoe', positive_id: 'sku-1', qid: 'Q1' }),
+    j({ query: 'red shoe', positive: 'Zoom Red Shoe', positive_id: 77, qid: 'Q1' }),
+    j({ query: 'hat', positive: { id: 'sku-3', text: 'Wool Hat' }, positive_id: 'sku-9' }),
+  ]);
+  const plain = tempFile('plain.jsonl', [j({ query: 'hat', positive: 'Wool Hat' })]);
+  try {
+    const { examples, report } = await loadExamples({ path: file, maxBadLineShare: 1 });
+    assert.deepEqual(report.shape, {
+      shape: 'pairs',
+      how: 'detected at ids.jsonl:1 (item ids from "positive_id"; query ids from "qid")',
+      name: 'query+positive pairs',
+    });
+    assert.deepEqual(
+      examples.map((e) => [e.queryId, e.positive.id]),
+      [
+        ['Q1', 'sku-1'],
+        ['Q1', '77'],
+      ],
+    );
+    assert.deepEqual(report.badLines, [{ file, line: 3, reason: 'field "positive_id" ("sku-9") differs from positive.id ("sku-3")' }]);
+    const plainReport = (await loadExamples({ path: plain.file })).report;
+    assert.match(
+      plainReport.shape!.how,
+      /no item-id field \(item_id, positive_id, pos_id, …\): items are keyed by their text; data\.fields\.itemId names another field/,
+    );
+  } finally {
+    done();
+    plain.done();
+  }
+});
+
 test('unknown shape: the first JSON object decides, after bad lines; it names the fields it saw with file:line', async () => {
   const { file, done } = tempFile('x.jsonl', ['{not json', j({ text: 'a review', label: 1 }), j({ query: 'q', positive: 'p' })]);
   try {

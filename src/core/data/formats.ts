@@ -37,6 +37,32 @@ export const ONE_PAIR_SHAPES: ReadonlySet<RecordShape> = new Set<RecordShape>(['
 /** The end of an unknown-shape message: what would have been recognised. */
 const EXPECTED_SHAPES = 'expected query+positive (pairs), query+pos (BGE), anchor+positive (sentence-transformers), or set data.fields';
 
+/**
+ * Fields of a pairs record read as the positive's item id, in this order (the first one present is used), and
+ * likewise the query id. Ids decide accidental-hit masking and evaluation, so a common name such as
+ * "positive_id" is used without data.fields; the run log says which field it was (or that there was none).
+ */
+export const ITEM_ID_FIELDS = ['item_id', 'positive_id', 'pos_id', 'doc_id', 'corpus_id', 'itemId', 'positiveId'] as const;
+export const QUERY_ID_FIELDS = ['query_id', 'qid', 'queryId'] as const;
+
+/** The first of `keys` that `obj` holds (not null). */
+function firstPresent(obj: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  return keys.find((k) => obj[k] !== undefined && obj[k] !== null);
+}
+
+/** What the run log says about a pairs file's ids, from its first record. */
+function pairIdsNote(obj: Record<string, unknown>): string {
+  const item = firstPresent(obj, ITEM_ID_FIELDS);
+  const query = firstPresent(obj, QUERY_ID_FIELDS);
+  const positiveHasId = isObject(obj.positive) && obj.positive.id !== undefined;
+  const itemNote = item
+    ? `item ids from "${item}"`
+    : positiveHasId
+      ? 'item ids from positive.id'
+      : `no item-id field (${ITEM_ID_FIELDS.slice(0, 3).join(', ')}, …): items are keyed by their text; data.fields.itemId names another field`;
+  return ` (${itemNote}${query ? `; query ids from "${query}"` : ''})`;
+}
+
 /** The default query id of a line: "<basename>:<line>" (all pairs of one line share it). */
 function lineQueryId(source: SourceLocation): string {
   return `${basename(source.file)}:${source.line}`;
@@ -92,12 +118,17 @@ function examplesOf(queryId: string, query: string, positives: Item[], negatives
   return positives.map((positive) => ({ queryId, query, positive, negatives, source }));
 }
 
-/** The pairs shape: {"query", "positive", "negatives"?, "query_id"?, "item_id"?} → one example. */
+/**
+ * The pairs shape: {"query", "positive", "negatives"?, "query_id"?, "item_id"?} → one example; the ids may also
+ * be named as {@link ITEM_ID_FIELDS} / {@link QUERY_ID_FIELDS} list.
+ */
 function parsePairsRecord(obj: Record<string, unknown>, source: SourceLocation): Example[] {
   const query = requiredText(obj, 'query');
   if (obj.positive === undefined) throw new LineFault('missing field "positive"');
-  const queryId = optionalId(obj, 'query_id') ?? lineQueryId(source);
-  const positive = parseItemRef(obj.positive, 'positive', source, optionalId(obj, 'item_id'));
+  const queryIdField = firstPresent(obj, QUERY_ID_FIELDS);
+  const queryId = (queryIdField && optionalId(obj, queryIdField)) ?? lineQueryId(source);
+  const itemIdField = firstPresent(obj, ITEM_ID_FIELDS) ?? 'item_id';
+  const positive = parseItemRef(obj.positive, 'positive', source, optionalId(obj, itemIdField), itemIdField);
   if (obj.negatives !== undefined && obj.negatives !== null && !Array.isArray(obj.negatives)) throw new LineFault('field "negatives" must be an array');
   return examplesOf(queryId, query, [positive], itemList(obj, 'negatives', source), 'negatives', source);
 }
@@ -309,7 +340,7 @@ export function recordParser(format: string, fields?: FieldMapping, explicit = t
           if (SHAPE_HINTS.some((k) => k in obj)) throw new LineFault(`no known shape: saw fields ${Object.keys(obj).join(', ')}; ${EXPECTED_SHAPES}`);
           throw unknownShape(obj, source);
         }
-        s = decide(found, source, '');
+        s = decide(found, source, found === 'pairs' ? pairIdsNote(obj) : '');
       }
       return parseJsonlRecord(s, obj, source, fields);
     },
