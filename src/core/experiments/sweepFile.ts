@@ -189,6 +189,8 @@ export const AblationFileSchema = Type.Object({
   best: Type.Record(Type.String(), Type.String()),
   rows: Type.Array(AblationRowSchema),
   code: Type.Object({ retrievalLens: Type.String(), gitCommit: StringOrNull() }),
+  /** The fixed δ (loss.margin) and τ (loss.temperature) the fixed rows trained with (from their config.json); absent in older files. */
+  fixed: Type.Optional(Type.Object({ margin: NumberOrNull(), temperature: NumberOrNull() })),
 });
 export type AblationFile = Static<typeof AblationFileSchema>;
 

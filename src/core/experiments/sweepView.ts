@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { SWEEP_METRICS } from './newSweep';
-import { metricOf, summarizeSweep } from './summary';
+import { metricOf, summarizeSweep, sweepClaim } from './summary';
 import { readSweepFile } from './sweepStore';
 
 export interface SweepViewData {
@@ -16,6 +16,8 @@ export interface SweepViewData {
   points: { value: number; mean: number | null; std: number | null; n: number; runs: { seed: number; runDir: string; value: number | null }[] }[];
   reference?: { label: string; mean: number; std: number; n: number };
   bm25?: { mean: number };
+  /** The adaptive loss against the best fixed value (summary.ts sweepClaim: no claim below 2 seeds an arm). */
+  claim?: string;
 }
 
 /** The view of the sweep in `sweepDir` for `metric`; an ablation folder or an unreadable sweep.json throws. */
@@ -44,5 +46,9 @@ export function sweepViewOf(sweepDir: string, metric?: string): SweepViewData {
     points,
     ...(ref && ref.mean !== null ? { reference: { label: 'adaptive', mean: ref.mean, std: ref.std ?? 0, n: ref.n } } : {}),
     ...(bm25 && bm25.mean !== null ? { bm25: { mean: bm25.mean } } : {}),
+    ...(() => {
+      const claim = sweepClaim(summary);
+      return claim ? { claim } : {};
+    })(),
   };
 }

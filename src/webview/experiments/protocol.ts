@@ -113,6 +113,8 @@ export const SweepViewSchema = Type.Object({
   ),
   reference: Type.Optional(Type.Object({ label: Type.String(), mean: Type.Number(), std: Type.Number(), n: Type.Integer({ minimum: 0 }) })),
   bm25: Type.Optional(Type.Object({ mean: Type.Number() })),
+  /** The adaptive loss against the best fixed value, decided by the one rule of src/core/experiments/claim.ts (no claim below 2 seeds an arm). */
+  claim: Type.Optional(Type.String()),
 });
 export type SweepView = Static<typeof SweepViewSchema>;
 

@@ -55,7 +55,8 @@ export const TO_EXPERIMENTS_CHECKS = {
         Array.isArray(value['view']['points']) &&
         ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && Number.isFinite(value['value']) && ((Number.isFinite(value['mean'])) || ((value['mean'] === null))) && ((Number.isFinite(value['std'])) || ((value['std'] === null))) && Number.isInteger(value['n']) && value['n'] >= 0 && Array.isArray(value['runs']) && ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && Number.isFinite(value['seed']) && (typeof value['runDir'] === 'string') && ((Number.isFinite(value['value'])) || ((value['value'] === null)))))) { return false }; return true; })(value['runs'])))) { return false }; return true; })(value['view']['points']) &&
         (value['view']['reference'] !== undefined ? ((typeof value['view']['reference'] === 'object' && value['view']['reference'] !== null && !Array.isArray(value['view']['reference'])) && (typeof value['view']['reference']['label'] === 'string') && Number.isFinite(value['view']['reference']['mean']) && Number.isFinite(value['view']['reference']['std']) && Number.isInteger(value['view']['reference']['n']) && value['view']['reference']['n'] >= 0) : true) &&
-        (value['view']['bm25'] !== undefined ? ((typeof value['view']['bm25'] === 'object' && value['view']['bm25'] !== null && !Array.isArray(value['view']['bm25'])) && Number.isFinite(value['view']['bm25']['mean'])) : true)
+        (value['view']['bm25'] !== undefined ? ((typeof value['view']['bm25'] === 'object' && value['view']['bm25'] !== null && !Array.isArray(value['view']['bm25'])) && Number.isFinite(value['view']['bm25']['mean'])) : true) &&
+        (value['view']['claim'] !== undefined ? ((typeof value['view']['claim'] === 'string')) : true)
       )
     }
   })() as (value: unknown) => boolean,

@@ -12,15 +12,6 @@ import { SweepChart } from './sweepChart';
 
 const fmt = (v: number | null) => (v === null ? '–' : formatTick(v));
 
-/** What the numbers say about the best fixed value against the adaptive loss (one std either side). */
-export function verdict(best: number, bestStd: number, ref: number, refStd: number): string {
-  if (best - bestStd > ref + refStd) return 'the best fixed value beats the adaptive loss';
-  if (ref - refStd > best + bestStd) return 'the adaptive loss beats every fixed value';
-  return best > ref
-    ? 'the best fixed value is within one std of the adaptive loss (above it)'
-    : 'the adaptive loss is within one std of the best fixed value (above it)';
-}
-
 export class SweepView {
   readonly root: HTMLElement;
   private chart: SweepChart | null = null;
@@ -83,7 +74,7 @@ export class SweepView {
       [
         best ? `best fixed: ${view.param} = ${formatTick(best.value)} → ${fmt(best.mean)}` : '',
         ref ? `${ref.label}: ${fmt(ref.mean)} ± ${fmt(ref.std)}` : '',
-        best && ref ? verdict(best.mean as number, best.std ?? 0, ref.mean, ref.std) : '',
+        view.claim ?? '',
       ]
         .filter(Boolean)
         .join(' · '),
