@@ -4,8 +4,8 @@
 import path from 'node:path';
 
 //
-// Files run one at a time (--test-concurrency=1), so a file's time is measured from the last event of the file
-// before it (the start of the run for the first) to its own last event. That includes the file's start-up
+// Files run one at a time (--test-concurrency=1), so a file's time is measured from the last result of the file
+// before it (the start of the run for the first) to its own last result. That includes the file's start-up
 // (imports, before hooks), which per-test durations leave out, and it holds whether a file's events reach the
 // reporter as they happen or all at its end.
 export default async function* durations(source) {
@@ -13,6 +13,8 @@ export default async function* durations(source) {
   let previousEnd = Date.now();
   let current = null;
   for await (const event of source) {
+    // Only results count: other events (enqueue, dequeue) arrive for every file when the run starts.
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const file = event.data?.file;
     if (!file) continue;
     const now = Date.now();
