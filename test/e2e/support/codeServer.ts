@@ -1,7 +1,8 @@
 /**
  * A real VS Code for the end-to-end tests: code-server 4.100.3 (VS Code 1.100.3) installed by
  * scripts/setup-code-server.sh, started once per test file in its own process group with private
- * user-data, extensions and HOME folders, the extension installed from its .vsix, and always killed
+ * user-data, extensions and HOME folders, the extension installed from its .vsix (installed once per .vsix
+ * and copied), and always killed
  * (the whole group: the extension host and any trainer it forked) at the end.
  */
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
@@ -44,6 +45,32 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The .vsix installed by code-server itself, once per .vsix (its path, size and mtime) into a folder beside it:
+ * every test file used to run `--install-extension` again (≈ 5–10 s each). Each server gets its own copy.
+ */
+function installedOnce(vsix: string, env: NodeJS.ProcessEnv): string {
+  const st = fs.statSync(vsix);
+  const dir = `${path.resolve(vsix)}.installed-${st.size}-${Math.round(st.mtimeMs)}`;
+  if (fs.existsSync(path.join(dir, 'extensions.json'))) return dir;
+  const tmp = fs.mkdtempSync(`${dir}.tmp-`);
+  const ud = path.join(tmp, '.ud');
+  execFileSync(CODE_SERVER, ['--user-data-dir', ud, '--extensions-dir', tmp, '--install-extension', vsix], { env, stdio: 'pipe', timeout: 120_000 });
+  fs.rmSync(ud, { recursive: true, force: true });
+  // extensions.json names the folder it was installed into: written relative, made absolute per copy.
+  const list = path.join(tmp, 'extensions.json');
+  fs.writeFileSync(list, fs.readFileSync(list, 'utf8').split(tmp).join('@@EXTENSIONS_DIR@@'));
+  fs.renameSync(tmp, dir);
+  return dir;
+}
+
+/** A private copy of an installed-extensions folder, its extensions.json pointing at the copy. */
+function copyInstalledExtension(from: string, to: string): void {
+  fs.cpSync(from, to, { recursive: true });
+  const list = path.join(to, 'extensions.json');
+  fs.writeFileSync(list, fs.readFileSync(list, 'utf8').split('@@EXTENSIONS_DIR@@').join(to));
+}
+
 /** Install the .vsix and start code-server on `workspace`; resolves once /healthz answers. */
 export async function startCodeServer(opts: { vsix: string; workspace: string; settings?: Record<string, unknown>; trust?: boolean }): Promise<CodeServer> {
   if (!fs.existsSync(CODE_SERVER)) throw new Error(`code-server is not installed at ${CODE_SERVER}: run bash scripts/setup-code-server.sh`);
@@ -55,11 +82,7 @@ export async function startCodeServer(opts: { vsix: string; workspace: string; s
   fs.writeFileSync(path.join(root, 'config.yaml'), 'auth: none\ncert: false\n');
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: dirs.home };
   delete env.VSCODE_IPC_HOOK_CLI;
-  execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', opts.vsix], {
-    env,
-    stdio: 'pipe',
-    timeout: 120_000,
-  });
+  copyInstalledExtension(installedOnce(opts.vsix, env), dirs.ext);
 
   const port = await freePort();
   const args = [
