@@ -58,6 +58,7 @@ async function train(msg: StartMessage): Promise<void> {
             badLines: i.dataReport.badCount,
             count: exampleCountKind(i.dataReport),
             ...(i.dataReport.dataLines !== undefined ? { dataLines: i.dataReport.dataLines } : {}),
+            ...(i.hardNegatives ? { hardNegatives: i.hardNegatives } : {}),
           }),
         onDataCounted: (c) => void send({ type: 'dataCounted', ...c }),
         onStep: (e) => steps.push(e),

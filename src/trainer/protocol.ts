@@ -88,6 +88,15 @@ const StartedSchema = Type.Object({
   count: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('at most'), Type.Literal('estimate')])),
   /** Streamed data: its data lines by the line indexes (exact). */
   dataLines: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** data.hardNegatives: BM25 negatives mined for how many training queries, in how long (ms; the recorded time when read from the cache). */
+  hardNegatives: Type.Optional(
+    Type.Object({
+      mined: Type.Integer({ minimum: 0 }),
+      queries: Type.Integer({ minimum: 0 }),
+      ms: Type.Number({ minimum: 0 }),
+      fromCache: Type.Boolean(),
+    }),
+  ),
 });
 /**
  * Streamed training data whose start count was not exact ('at most' / 'estimate' in 'started'): the first

@@ -83,7 +83,8 @@ export const FROM_TRAINER_CHECKS = {
         Number.isInteger(value['badLines']) &&
         value['badLines'] >= 0 &&
         (value['count'] !== undefined ? ((((value['count'] === 'exact')) || ((value['count'] === 'at most')) || ((value['count'] === 'estimate')))) : true) &&
-        (value['dataLines'] !== undefined ? (Number.isInteger(value['dataLines']) && value['dataLines'] >= 0) : true)
+        (value['dataLines'] !== undefined ? (Number.isInteger(value['dataLines']) && value['dataLines'] >= 0) : true) &&
+        (value['hardNegatives'] !== undefined ? ((typeof value['hardNegatives'] === 'object' && value['hardNegatives'] !== null && !Array.isArray(value['hardNegatives'])) && Number.isInteger(value['hardNegatives']['mined']) && value['hardNegatives']['mined'] >= 0 && Number.isInteger(value['hardNegatives']['queries']) && value['hardNegatives']['queries'] >= 0 && Number.isFinite(value['hardNegatives']['ms']) && value['hardNegatives']['ms'] >= 0 && (typeof value['hardNegatives']['fromCache'] === 'boolean')) : true)
       )
     }
   })() as (value: unknown) => boolean,

@@ -79,7 +79,10 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     const problems = (validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
     throw new ConfigError(file, dedupe(problems));
   }
-  const trainerProblems = checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden);
+  const trainerProblems = [
+    ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
+    ...checkHardNegatives(data as unknown as ExperimentConfig, root, positions),
+  ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
 }
@@ -152,6 +155,44 @@ function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positio
     });
   }
   return problems;
+}
+
+/** data.hardNegatives is mined by the built-in trainer only: with the PyTorch trainer it is an error at the key. */
+function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
+  if (!cfg.data.hardNegatives || cfg.trainer.kind === 'node') return [];
+  return [
+    problemAt(
+      root,
+      positions,
+      ['data', 'hardNegatives'],
+      'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
+    ),
+  ];
+}
+
+/** A problem located at the key of `segments` (or its closest existing parent). */
+function problemAt(root: Node | undefined, positions: TextPositions, segments: string[], message: string): ConfigProblem {
+  let node: Node | undefined;
+  for (let n = segments.length; n >= 0 && !node; n--) node = root ? findNodeAtLocation(root, segments.slice(0, n)) : undefined;
+  const target = node?.parent?.type === 'property' ? node.parent.children?.[0] : node;
+  const offset = target?.offset ?? 0;
+  return { path: segments.join('.'), message, ...positions.at(offset), offset, length: target?.length ?? 0 };
+}
+
+/**
+ * A ConfigError at a key of a loaded config, for problems found only when the data is read (e.g. a corpus too
+ * small for data.hardNegatives): located in the config file when it can be read, else at its first line.
+ */
+export function configErrorAt(loaded: LoadedConfig, segments: string[], message: string): ConfigError {
+  let text = '';
+  try {
+    text = fs.readFileSync(loaded.path, 'utf8');
+  } catch {
+    // an inline config or a file gone since: line 1
+  }
+  if (text.charCodeAt(0) === BOM) text = text.slice(1);
+  const root = text ? parseTree(text, [], { allowTrailingComma: true }) : undefined;
+  return new ConfigError(loaded.path, [problemAt(root, new TextPositions(text), segments, message)]);
 }
 
 /** Maps an Ajv error onto the closest node of the parse tree. */

@@ -19,6 +19,17 @@ export interface DataConfig {
   maxBadLineShare: number;
   /** Training pairs held in the shuffle buffer of the streamed training data. */
   shuffleBuffer: number;
+  /** Hard negatives mined before training (absent: none); see src/core/training/hardNegatives.ts. */
+  hardNegatives?: HardNegativesConfig;
+}
+
+/** `data.hardNegatives`: BM25-mined negatives per training query. */
+export interface HardNegativesConfig {
+  source: 'bm25';
+  /** Mined negatives per query (1–32). */
+  perQuery: number;
+  /** BM25 hits (after the positives are dropped) skipped before the negatives are taken. */
+  skipTop: number;
 }
 
 export interface ModelConfig {

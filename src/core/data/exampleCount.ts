@@ -28,10 +28,20 @@ export function describeExampleCount(report: Pick<LoadReport, 'estimated' | 'one
 }
 
 /** The counts of a trainer's 'started' message for people (CLI, extension log): "25,110 examples (0 bad lines)", "≤ 1,000,000 examples (…)". */
-export function describeStartedCounts(m: { examples: number; badLines: number; count?: ExampleCountKind; dataLines?: number }): string {
+export function describeStartedCounts(m: {
+  examples: number;
+  badLines: number;
+  count?: ExampleCountKind;
+  dataLines?: number;
+  hardNegatives?: { mined: number; queries: number; ms: number; fromCache: boolean };
+}): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = m.dataLines ?? m.examples;
-  if (m.count === 'at most') return `≤ ${n(lines)} examples (${n(lines)} data lines; bad lines counted when epoch 1 is read)`;
-  if (m.count === 'estimate') return `≈ ${n(lines)} examples (estimate from ${n(lines)} data lines; counted when epoch 1 is read)`;
-  return `${n(m.examples)} examples (${n(m.badLines)} bad lines)`;
+  const h = m.hardNegatives;
+  const mined = h
+    ? ` · ${n(h.mined)} hard negatives for ${n(h.queries)} queries (${h.fromCache ? 'cached; mined' : 'mined'} in ${(h.ms / 1000).toFixed(1)} s)`
+    : '';
+  if (m.count === 'at most') return `≤ ${n(lines)} examples (${n(lines)} data lines; bad lines counted when epoch 1 is read)${mined}`;
+  if (m.count === 'estimate') return `≈ ${n(lines)} examples (estimate from ${n(lines)} data lines; counted when epoch 1 is read)${mined}`;
+  return `${n(m.examples)} examples (${n(m.badLines)} bad lines)${mined}`;
 }

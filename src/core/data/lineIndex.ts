@@ -25,6 +25,9 @@ export const BLOCK_LINES = 256;
 /** Suffix of the index cache beside a data file. */
 export const INDEX_SUFFIX = '.rlens-index';
 
+/** Suffix of the mined hard negatives' cache beside the first training file (training/hardNegatives.ts). */
+export const HARDNEG_SUFFIX = '.rlens-hardneg';
+
 /** Format number of the cache file; a different one is rebuilt. */
 const INDEX_FORMAT = 1;
 const HEADER = 6;
@@ -47,10 +50,19 @@ export interface LineIndex {
   built: { fromCache: boolean; ms: number; cacheFile: string | null };
 }
 
+/**
+ * Where a cache of `file` with this suffix lives: beside it, and the fallback in the temp folder (when the
+ * data's folder is not writable). The line index (`.rlens-index`) and the mined hard negatives
+ * (`.rlens-hardneg`, training/hardNegatives.ts) use it.
+ */
+export function cacheFilesBeside(file: string, suffix: string): string[] {
+  const hash = createHash('sha256').update(file).digest('hex').slice(0, 16);
+  return [file + suffix, join(tmpdir(), 'retrieval-lens-index', `${basename(file)}.${hash}${suffix}`)];
+}
+
 /** The cache file of `file` beside it, and the fallback in the temp folder. */
 export function indexCacheFiles(file: string): string[] {
-  const hash = createHash('sha256').update(file).digest('hex').slice(0, 16);
-  return [file + INDEX_SUFFIX, join(tmpdir(), 'retrieval-lens-index', `${basename(file)}.${hash}${INDEX_SUFFIX}`)];
+  return cacheFilesBeside(file, INDEX_SUFFIX);
 }
 
 /** Growable float64 list (the offsets of a file of unknown length). */

@@ -8,7 +8,7 @@ import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { DataFormat, FieldMapping } from './types';
 import { DataError } from './errors';
 import { labelSuffix, requireFile, resolveDataPath } from './dataPath';
-import { INDEX_SUFFIX } from './lineIndex';
+import { HARDNEG_SUFFIX, INDEX_SUFFIX } from './lineIndex';
 import { containerOf, recordParser, type RecordParser } from './formats';
 
 /** The data.format of one file of pairs: a container (jsonl, tsv) or a fixed record shape (bge, sentence-transformers, msmarco). */
@@ -61,11 +61,11 @@ export function isGlob(entry: string, baseDir?: string): boolean {
 
 /**
  * The files an absolute glob pattern matches, in reading order (by name, numbers as numbers: `part-2`
- * before `part-10`), never an index cache (`*.rlens-index`) or a temp file.
+ * before `part-10`), never a cache (`*.rlens-index`, `*.rlens-hardneg`) or a temp file.
  */
 export function globDataFiles(absPattern: string): string[] {
   return globSync(absPattern.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
-    .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith('.tmp'))
+    .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith(HARDNEG_SUFFIX) && !f.endsWith('.tmp'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((f) => resolveDataPath(f));
 }

@@ -1,12 +1,17 @@
+import { normaliseText } from '../data/itemId';
 import type { Example } from '../data/types';
 import type { ExampleSource } from '../data/exampleStream';
 import type { FeaturizedExample } from './featurizedData';
 
 /**
- * One training batch. Candidate items: rows 0..B−1 are the pairs' positives, rows B..N−1 the
- * explicit negatives. negMask[j·N + i] = 1 when item i is a negative of pair j:
- *   i < B: i ≠ j and item_id(v_i) ≠ item_id(v_j)   (same id = accidental hit, masked out)
- *   i ≥ B: item i is one of example j's own explicit negatives and its id ≠ item_id(v_j)
+ * One training batch. Candidate items: rows 0..B−1 are the pairs' positives, rows B..E−1 the
+ * explicit negatives, rows E..N−1 the mined hard negatives of the batch's queries (data.hardNegatives;
+ * each item once, none that is one of the batch's positives). negMask[j·N + i] = 1 when item i is a
+ * negative of pair j:
+ *   i < B:      i ≠ j and item_id(v_i) ≠ item_id(v_j)   (same id = accidental hit, masked out)
+ *   B ≤ i < E:  item i is one of example j's own explicit negatives and its id ≠ item_id(v_j)
+ *   i ≥ E:      item_id(i) ≠ item_id(v_j) and norm(text_i) ≠ norm(text of v_j)   (mined negatives join the
+ *               in-batch ones: every pair sees them, an accidental hit on its positive masked out)
  */
 export interface Batch {
   B: number;
@@ -97,13 +102,27 @@ export function buildBatch(data: FeaturizedExample[], idx: number[], maxNegative
       owner.push(j);
     }
   });
+  const E = itemFeats.length;
+  const positiveIds = new Set(itemIds.slice(0, B));
+  const minedNorms: string[] = [];
+  const minedIds = new Set<string>();
+  for (const i of idx)
+    for (const m of data[i].mined ?? []) {
+      if (positiveIds.has(m.id) || minedIds.has(m.id)) continue;
+      minedIds.add(m.id);
+      itemFeats.push(m.feats);
+      itemIds.push(m.id);
+      minedNorms.push(m.norm);
+    }
   const N = itemFeats.length;
+  const positiveNorms = N > E ? idx.map((i) => normaliseText(data[i].example.positive.text)) : [];
   const negMask = new Float32Array(B * N);
   for (let j = 0; j < B; j++) {
     const pid = itemIds[j];
     const row = j * N;
     for (let i = 0; i < B; i++) if (i !== j && itemIds[i] !== pid) negMask[row + i] = 1;
-    for (let i = B; i < N; i++) if (owner[i - B] === j && itemIds[i] !== pid) negMask[row + i] = 1;
+    for (let i = B; i < E; i++) if (owner[i - B] === j && itemIds[i] !== pid) negMask[row + i] = 1;
+    for (let i = E; i < N; i++) if (itemIds[i] !== pid && minedNorms[i - E] !== positiveNorms[j]) negMask[row + i] = 1;
   }
   return { B, N, queryFeats, itemFeats, itemIds, negMask, exampleIndices: idx, epoch };
 }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config/types';
-import type { Example } from '../data/types';
+import type { Example, Item } from '../data/types';
+import { normaliseText } from '../data/itemId';
 import { featurize, featurizeOptions } from '../model/featurize';
 
 /** An example with its query and items already hashed into feature ids. */
@@ -8,13 +9,15 @@ export interface FeaturizedExample {
   query: Int32Array;
   positive: Int32Array;
   negatives: { id: string; feats: Int32Array }[];
+  /** Mined hard negatives of its query (data.hardNegatives), with their normalised texts (for masking); empty without. */
+  mined?: { id: string; norm: string; feats: Int32Array }[];
 }
 
 /**
  * Featurises examples (a batch: training featurises batch by batch, never the whole data); within
  * one call, items are featurised once per item id.
  */
-export function featurizeExamples(examples: Example[], model: ModelConfig): FeaturizedExample[] {
+export function featurizeExamples(examples: Example[], model: ModelConfig, minedFor?: (example: Example) => readonly Item[]): FeaturizedExample[] {
   const qOpts = featurizeOptions(model, 'query');
   const iOpts = featurizeOptions(model, 'item');
   const itemCache = new Map<string, Int32Array>();
@@ -28,5 +31,6 @@ export function featurizeExamples(examples: Example[], model: ModelConfig): Feat
     query: featurize(example.query, qOpts),
     positive: item(example.positive.id, example.positive.text),
     negatives: example.negatives.map((n) => ({ id: n.id, feats: item(n.id, n.text) })),
+    mined: (minedFor?.(example) ?? []).map((n) => ({ id: n.id, norm: normaliseText(n.text), feats: item(n.id, n.text) })),
   }));
 }

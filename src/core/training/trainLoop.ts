@@ -8,11 +8,9 @@ import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
 import { formatProblems } from '../config/configError';
-import { loadExamples, withReadErrors } from '../data/load';
-import { InMemoryExamples, StreamedExamples, type EpochCounts, type ExampleSource } from '../data/exampleStream';
-import { dataPathList, describeDataPath, isGlob, resolveDataFiles } from '../data/trainFiles';
+import { withReadErrors } from '../data/load';
 import { detectFormat, resolveBeirFiles, resolveDataPath } from '../data/dataPath';
-import type { LoadReport } from '../data/types';
+import type { Example, LoadReport } from '../data/types';
 import { describeExampleCount } from '../data/exampleCount';
 import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
@@ -30,7 +28,8 @@ import {
 } from '../runs';
 import { Batcher, type Batch } from './batcher';
 import { featurizeExamples } from './featurizedData';
-import type { DataConfig } from '../config/types';
+import { describeMined } from './hardNegatives';
+import { minedNegatives, openTrainingData } from './trainingData';
 import { hyperRange } from './hyperRange';
 import { assertFinite, NoNegativesError, NonFiniteError } from './nonFinite';
 import { TwoTowerTrainer } from './trainStep';
@@ -43,7 +42,14 @@ export interface TrainHooks {
   onEval?(step: number, metrics: Record<string, number>): void;
   onLog?(level: LogLevel, message: string): void;
   /** The run folder exists (called once, before the first step). */
-  onRunCreated?(info: { runDir: string; totalSteps: number; backend: string; dataReport: LoadReport }): void;
+  onRunCreated?(info: {
+    runDir: string;
+    totalSteps: number;
+    backend: string;
+    dataReport: LoadReport;
+    /** data.hardNegatives: negatives mined, for how many queries, in how long (ms; recorded time on a cache hit). */
+    hardNegatives?: { mined: number; queries: number; ms: number; fromCache: boolean };
+  }): void;
   /** Streamed data whose start count was not exact: the first epoch has been read, with these exact counts. */
   onDataCounted?(counts: { examples: number; linesRead: number; badLines: number }): void;
   /** Polled between steps; true finishes the current step, writes the last checkpoint and stops. */
@@ -116,86 +122,6 @@ async function requireOtherDataPaths(loaded: LoadedConfig): Promise<void> {
   if (d.corpus !== undefined) await detectFormat(resolveDataPath(d.corpus, loaded.baseDir), 'auto', 'data.corpus');
 }
 
-/** The training data as a source of epochs, and its report so far. */
-interface TrainingData {
-  source: ExampleSource;
-  report: LoadReport;
-  /** Streamed files: how their line indexes were obtained ("line index cached" / "line index built in 2.1 s"). */
-  indexNote: string | null;
-  /** Set by the training loop: where the counts of each epoch read go (logging). */
-  onEpochRead: ((c: EpochCounts) => void) | null;
-}
-
-/**
- * Opens data.train: a BEIR folder is loaded (its qrels pairs need the corpus and queries in memory);
- * files — one, a glob or a list of shards, plain or gzip — are indexed and streamed.
- */
-async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
-  const d: DataConfig = loaded.config.data;
-  const t = loaded.config.training;
-  const entries = dataPathList(d.train);
-  const single = entries.length === 1 && !isGlob(entries[0], loaded.baseDir) ? resolveDataPath(entries[0], loaded.baseDir) : null;
-  if (single !== null && (d.format === 'beir' || (await detectFormat(single, d.format, 'data.train')) === 'beir')) {
-    const { examples, report } = await loadExamples({
-      path: single,
-      format: d.format,
-      ...(d.fields ? { fields: d.fields } : {}),
-      split: d.trainSplit,
-      maxBadLineShare: d.maxBadLineShare,
-      baseDir: loaded.baseDir,
-      label: 'data.train',
-    });
-    return { source: new InMemoryExamples(examples, t.seed), report, indexNote: null, onEpochRead: null };
-  }
-  if (d.format === 'beir') throw new DataError(`data.format "beir" needs one BEIR folder as data.train, not a list or glob`, loaded.path);
-  const files = await resolveDataFiles(d.train, { baseDir: loaded.baseDir, format: d.format, label: 'data.train' });
-  const describe = describeDataPath(d.train, loaded.baseDir);
-  const data: TrainingData = {
-    source: null as unknown as ExampleSource,
-    report: { path: describe, format: files[0].format, examples: 0, badCount: 0, badLines: [], linesRead: 0, files: files.length, estimated: true },
-    indexNote: null,
-    onEpochRead: null,
-  };
-  const stream = await withReadErrors(describe, 'data.train', () =>
-    StreamedExamples.open(files, {
-      seed: t.seed,
-      shuffleBuffer: d.shuffleBuffer,
-      maxBadLineShare: d.maxBadLineShare,
-      describe,
-      ...(d.fields ? { fields: d.fields } : {}),
-      label: 'data.train',
-      onEpochRead: (c) => {
-        if (c.epoch === 0) {
-          const shape = data.source instanceof StreamedExamples ? data.source.shape : undefined;
-          data.report = {
-            ...data.report,
-            examples: c.examples,
-            badCount: c.badCount,
-            badLines: c.badLines,
-            linesRead: c.linesRead,
-            estimated: false,
-            ...(shape ? { shape } : {}),
-          };
-        }
-        data.onEpochRead?.(c);
-      },
-    }),
-  );
-  data.source = stream;
-  const built = stream.indexes.filter((i) => !i.built.fromCache);
-  const ms = built.reduce((sum, i) => sum + i.built.ms, 0);
-  data.indexNote =
-    built.length === 0
-      ? 'line index cached'
-      : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
-  data.report.examples = stream.examples;
-  data.report.dataLines = stream.dataLines;
-  data.report.onePairPerLine = stream.onePairPerLine;
-  const shape = stream.shape;
-  if (shape) data.report.shape = shape;
-  return data;
-}
-
 /** Whether a batch gives any pair at least one negative (in-batch or explicit). */
 function hasNegative(negMask: Float32Array): boolean {
   for (let k = 0; k < negMask.length; k++) if (negMask[k] !== 0) return true;
@@ -220,7 +146,12 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   const data = await openTrainingData(opts.loaded);
   await requireOtherDataPaths(opts.loaded);
-  const batcher = new Batcher(data.source, t.batchSize, t.maxNegativesPerExample, (examples) => featurizeExamples(examples, cfg.model));
+  const mined = await minedNegatives(opts.loaded, data).catch(async (e: unknown) => {
+    await data.source.close();
+    throw e;
+  });
+  const minedFor = mined ? (ex: Example) => mined.byQuery.get(ex.queryId) ?? [] : undefined;
+  const batcher = new Batcher(data.source, t.batchSize, t.maxNegativesPerExample, (examples) => featurizeExamples(examples, cfg.model, minedFor));
   // The first batch is drawn before the run exists: data that fits the shuffle buffer is read whole
   // here, so its bad lines and size problems fail the load without a run folder, as before streaming.
   let firstBatch: Batch | null = await withReadErrors(data.report.path, 'data.train', () => batcher.next()).catch(async (e: unknown) => {
@@ -251,7 +182,13 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     }
     log(level, message);
   };
-  hooks.onRunCreated?.({ runDir: writer.dir, totalSteps: total, backend: opts.backend.name, dataReport: report });
+  hooks.onRunCreated?.({
+    runDir: writer.dir,
+    totalSteps: total,
+    backend: opts.backend.name,
+    dataReport: report,
+    ...(mined ? { hardNegatives: { mined: mined.mined, queries: mined.queries, ms: mined.ms, fromCache: mined.fromCache } } : {}),
+  });
   data.onEpochRead = (c) => {
     if (c.epoch !== 0 || !report.estimated) return;
     // A shape no file's first line decided (a bad first line) is named once the epoch decided it.
@@ -303,6 +240,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   try {
     for (const w of opts.loaded.warnings ?? []) logBoth('warn', formatProblems(opts.loaded.path, [w]));
     if (data.indexNote) logBoth('info', `data.train: ${data.indexNote}`);
+    if (mined?.notice) logBoth('warn', `hard negatives: ${mined.notice}`);
+    if (mined && cfg.data.hardNegatives) logBoth('info', describeMined(mined, cfg.data.hardNegatives));
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
     const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
     const shape = report.shape ? `: ${report.shape.name}, ${report.shape.how}` : '';
