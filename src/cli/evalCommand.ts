@@ -1,6 +1,7 @@
 import * as cliProgress from 'cli-progress';
 import * as fs from 'fs';
 import * as path from 'path';
+import { RRF_K } from '../core/eval/hybrid';
 import type { EvalEntry } from '../core/eval/types';
 import { startEvaluation } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
@@ -29,7 +30,7 @@ const pct = (x: number) => (100 * x).toFixed(1);
 
 /**
  * The metrics table printed after an evaluation: one column per search, each headed by its name
- * ("exact", "IVF-PQ, nprobe 16", "BM25"), plus the ANN gap (exact − IVF-PQ), in percent.
+ * ("exact", "IVF-PQ, nprobe 16", "BM25", "hybrid RRF k=60"), plus the ANN gap (exact − IVF-PQ), in percent.
  */
 export function formatEvalSummary(e: EvalEntry): string {
   const keys = Object.keys(e.exact ?? e.ann ?? {});
@@ -45,6 +46,7 @@ export function formatEvalSummary(e: EvalEntry): string {
     cols.push({ head: annHead, value: (k) => e.ann?.[k] }, { head: 'ANN gap', value: (k) => (e.exact ? e.annGap?.[k] : 'n/a') });
   }
   if (e.bm25) cols.push({ head: 'BM25', value: (k) => e.bm25?.[k] });
+  if (e.hybrid) cols.push({ head: `hybrid RRF k=${e.fusion?.k ?? RRF_K}`, value: (k) => e.hybrid?.[k] });
   const widths = cols.map((c) => Math.max(6, c.head.length));
   lines.push(`${'metric'.padEnd(10)}${cols.map((c, i) => `  ${c.head.padStart(widths[i])}`).join('')}`);
   for (const k of keys) {
@@ -63,9 +65,16 @@ export function formatEvalSummary(e: EvalEntry): string {
       .filter(([, n]) => n > 0)
       .map(([l, n]) => `${l} ${n}`)
       .join(', ');
+    const coverage = Object.entries(f.byCoverage ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([g, n]) => `${g} ${n}`)
+      .join(', ');
     lines.push(
       `failing queries of the ${f.search ?? 'configured'} search (no relevant item in the top ${f.k}): ${f.count}${labels ? ` — ${labels}` : ''}${f.file ? ` (eval/${f.file})` : ''}`,
     );
+    if (coverage) lines.push(`  lexical-miss by the decisive term's coverage in training: ${coverage}`);
+    if (f.fixedByHybrid !== undefined)
+      lines.push(`  fixed by hybrid (the RRF ranking has a relevant item in the top ${f.k}): ${f.fixedByHybrid} of ${f.count}`);
   }
   lines.push(
     `encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`,

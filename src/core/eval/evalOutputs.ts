@@ -51,11 +51,12 @@ export function readFailures(file: string): { failures: FailureRecord[]; badLine
   return { failures: d.records, badLines: d.badLines.map((b) => b.line) };
 }
 
-/** The flat metrics an eval event carries: exact values, `ann/…` and `bm25/…` values and failure counts. */
+/** The flat metrics an eval event carries: exact values, `ann/…`, `bm25/…` and `hybrid/…` values and failure counts. */
 export function eventMetrics(entry: EvalEntry): Record<string, number> {
   const out: Record<string, number> = { ...(entry.exact ?? {}) };
   if (entry.ann) for (const [k, v] of Object.entries(entry.ann)) out[`ann/${k}`] = v;
   if (entry.bm25) for (const [k, v] of Object.entries(entry.bm25)) out[`bm25/${k}`] = v;
+  if (entry.hybrid) for (const [k, v] of Object.entries(entry.hybrid)) out[`hybrid/${k}`] = v;
   out.failures = entry.failures.count;
   out.queries = entry.queries.count;
   return out;

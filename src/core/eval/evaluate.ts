@@ -9,6 +9,7 @@ import type { EvalPhase } from './phases';
 import type { EvalData } from './evalData';
 import { ANN_FAILURES_FILE, FAILURES_FILE } from './evalOutputs';
 import { findFailures, rowsFailuresShow } from './failures';
+import { reciprocalRankFusion, RRF_K } from './hybrid';
 import { searchName } from './searchName';
 import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type MetricValues, type TriageLabel } from './types';
 
@@ -206,6 +207,10 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
   const exact = exactResult ? score(exactResult) : null;
   const approx = annResult ? score(annResult) : null;
   const lexicalMetrics = bm25Result ? score(bm25Result) : null;
+  const dense = exactResult ?? annResult;
+  const denseName = exactResult ? 'exact' : annResult && ann ? searchName(ann.spec) : null;
+  const hybridResult = bm25Result && dense ? reciprocalRankFusion(dense, bm25Result, depth) : null;
+  const hybridMetrics = hybridResult ? score(hybridResult) : null;
   const exactName = flat ? searchName(flat.spec) : null;
   const annName = ann ? searchName(ann.spec) : null;
 
@@ -221,6 +226,8 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
   let annFailures: FailureRecord[] = [];
   let byLabel = emptyByLabel();
   let annByLabel = emptyByLabel();
+  let fixedByHybrid = 0;
+  let annFixedByHybrid = 0;
   if (!o.subset && primary) {
     o.onProgress?.('triage', 0, 1);
     const shown = rowsFailuresShow(primary.result, ev.k, data.queries, data.qrels, itemIds);
@@ -247,12 +254,17 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
       k: ev.k,
       thresholds: { nearDuplicate: ev.nearDuplicateThreshold, collapsedSpread: ev.collapsedSpread },
       bm25: bm25Result,
+      hybrid: hybridResult,
       terms: streamed.terms!,
       limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
     };
-    ({ failures, byLabel } = findFailures({ ...common, result: primary.result, search: primary.name, exactScores: primary.exactScores }));
+    ({ failures, byLabel, fixedByHybrid } = findFailures({ ...common, result: primary.result, search: primary.name, exactScores: primary.exactScores }));
     if (secondary)
-      ({ failures: annFailures, byLabel: annByLabel } = findFailures({ ...common, result: secondary.result, search: secondary.name, exactScores: false }));
+      ({
+        failures: annFailures,
+        byLabel: annByLabel,
+        fixedByHybrid: annFixedByHybrid,
+      } = findFailures({ ...common, result: secondary.result, search: secondary.name, exactScores: false }));
     o.onProgress?.('triage', 1, 1);
   }
   const exactValues = exact ? metricValues(exact) : null;
@@ -277,8 +289,27 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
     annGap: annValues && exactValues ? Object.fromEntries(RECALL_KS.map((k) => [`recall@${k}`, exactValues[`recall@${k}`] - annValues[`recall@${k}`]])) : null,
     bm25: lexicalMetrics ? metricValues(lexicalMetrics) : null,
     lexical,
-    failures: { k: ev.k, count: failures.length, byLabel, search: primary?.name ?? 'exact', file: FAILURES_FILE },
-    annFailures: secondary && !o.subset ? { k: ev.k, count: annFailures.length, byLabel: annByLabel, search: secondary.name, file: ANN_FAILURES_FILE } : null,
+    failures: {
+      k: ev.k,
+      count: failures.length,
+      byLabel,
+      search: primary?.name ?? 'exact',
+      file: FAILURES_FILE,
+      ...(hybridResult && !o.subset ? { fixedByHybrid } : {}),
+    },
+    annFailures:
+      secondary && !o.subset
+        ? {
+            k: ev.k,
+            count: annFailures.length,
+            byLabel: annByLabel,
+            search: secondary.name,
+            file: ANN_FAILURES_FILE,
+            ...(hybridResult ? { fixedByHybrid: annFixedByHybrid } : {}),
+          }
+        : null,
+    hybrid: hybridMetrics ? metricValues(hybridMetrics) : null,
+    fusion: hybridMetrics && denseName ? { method: 'RRF', k: RRF_K, dense: denseName } : null,
   };
   return { entry, failures, annFailures, corpusEmb, index: (ann ?? flat)!, bm25 };
 }

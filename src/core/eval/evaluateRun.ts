@@ -11,7 +11,9 @@ import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES
 import { loadBm25Cache, saveBm25Cache } from '../lexical';
 import { loadIndexCache, saveIndexCache } from './indexCache';
 import type { EvalPhase } from './phases';
-import type { EvalEntry } from './types';
+import { addTermCoverage, countTrainingPairs, decisiveTerm } from './termCoverage';
+import { openTrainingData, type TrainingData } from '../training/trainingData';
+import type { EvalEntry, FailureRecord, FailureSummary } from './types';
 
 export interface EvaluateRunOptions {
   runDir: string;
@@ -62,6 +64,25 @@ export function chooseCheckpoint(runDir: string, wanted?: 'last' | 'best'): { ki
 }
 
 /**
+ * Adds the training coverage of the lexical-miss failures' decisive terms (termCoverage.ts) by one pass over
+ * the run's training data; training data that cannot be read any more (moved, deleted) is said and skipped.
+ */
+async function termCoverage(loaded: LoadedConfig, failures: FailureRecord[], summary: FailureSummary, log: (m: string) => void): Promise<void> {
+  const terms = new Set(failures.map(decisiveTerm).filter((t): t is string => t !== null));
+  if (terms.size === 0) return;
+  let data: TrainingData | null = null;
+  try {
+    data = await openTrainingData(loaded);
+    const counts = await countTrainingPairs(data.source.epoch(0), terms);
+    addTermCoverage(failures, counts, summary);
+  } catch (e) {
+    log(`term coverage of the lexical-miss failures skipped: the training data could not be read (${(e as Error).message})`);
+  } finally {
+    await data?.source.close();
+  }
+}
+
+/**
  * Full evaluation of a run's checkpoint: loads it and the test data, reuses the index saved next to the
  * checkpoint when it matches (else encodes the corpus, builds and saves it), computes the metrics and the
  * failing queries, appends the entry to eval/metrics.json, rewrites eval/failures.jsonl and appends an
@@ -102,6 +123,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
     onProgress: o.onProgress,
     log,
   });
+  await termCoverage(loaded, result.failures, result.entry.failures, log);
+  if (result.entry.annFailures) await termCoverage(loaded, result.annFailures, result.entry.annFailures, log);
   if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
   if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.count)}`);
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);

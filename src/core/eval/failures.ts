@@ -52,6 +52,8 @@ export interface FailureInputs {
   thresholds: TriageThresholds;
   /** BM25's results over the same queries (rankCutoff deep), when the lexical baseline ran. */
   bm25?: SearchResult | null;
+  /** The hybrid (RRF) ranking of the same queries (hybrid.ts), when BM25 ran. */
+  hybrid?: SearchResult | null;
   /** Document frequencies of the corpus' words (for the IDF of matching terms). */
   terms: TermStats;
   limits: TowerLimits;
@@ -65,7 +67,7 @@ export interface FailureInputs {
  *   severity = (rank ?? depth + 1) + max(0, s(q, k-th item) − s(q, v))   (the second term 0 when s(q, v) is unknown)
  * sorted worst first.
  */
-export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byLabel: Record<TriageLabel, number> } {
+export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byLabel: Record<TriageLabel, number>; fixedByHybrid: number } {
   const depth = x.result.k;
   const items = x.corpus;
   const corpus: CorpusRows = isItemList(items) ? { ids: items.map((it) => it.id), item: (row) => items[row] } : items;
@@ -112,18 +114,15 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
     const pairwise: number[] = [];
     for (let i = 0; i < topK.length; i++)
       for (let j = i + 1; j < topK.length; j++) pairwise.push(rowDot(x.corpusEmb, labels[i], x.corpusEmb, labels[j], x.dim));
-    let bm25: { rank: number | null; score?: number } | undefined;
-    if (x.bm25) {
-      const d = x.bm25.k;
-      bm25 = { rank: null };
-      for (let j = 0; j < d; j++) {
-        const l = x.bm25.labels[qi * d + j];
-        if (l >= 0 && relevant.has(corpus.ids[l])) {
-          bm25 = { rank: j + 1, score: x.bm25.scores[qi * d + j] };
-          break;
-        }
+    const bestIn = (r: SearchResult): { rank: number | null; score?: number } => {
+      for (let j = 0; j < r.k; j++) {
+        const l = r.labels[qi * r.k + j];
+        if (l >= 0 && relevant.has(corpus.ids[l])) return { rank: j + 1, score: r.scores[qi * r.k + j] };
       }
-    }
+      return { rank: null };
+    };
+    const bm25 = x.bm25 ? bestIn(x.bm25) : undefined;
+    const hybrid = x.hybrid ? { rank: bestIn(x.hybrid).rank } : undefined;
     const { label, reason, evidence } = triage(
       {
         query: q.text,
@@ -136,6 +135,7 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
         topScores: topK.map((r) => r.score),
         pairwise,
         bm25,
+        ...(hybrid ? { hybrid } : {}),
         terms: x.terms,
         limits: x.limits,
       },
@@ -161,8 +161,13 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
   });
   failures.sort((a, b) => b.severity - a.severity);
   const byLabel = Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
-  for (const f of failures) byLabel[f.label]++;
-  return { failures, byLabel };
+  let fixedByHybrid = 0;
+  for (const f of failures) {
+    byLabel[f.label]++;
+    const h = f.evidence?.hybridRank;
+    if (h !== undefined && h !== null && h <= x.k) fixedByHybrid++;
+  }
+  return { failures, byLabel, fixedByHybrid };
 }
 
 function isItemList(c: readonly Item[] | CorpusRows): c is readonly Item[] {

@@ -12,7 +12,8 @@
  * header. Format-1 files (one full FailureRecord per line, texts repeated) are still read.
  */
 import type { SourceLocation } from '../data/types';
-import type { FailureRecord, PositiveItem, RetrievedItem, TriageEvidence } from './types';
+import { words } from '../model/featurize';
+import type { FailureRecord, MatchingTerm, PositiveItem, RetrievedItem, TriageEvidence } from './types';
 
 export const FAILURES_FORMAT = 2;
 export const SNIPPET_CHARS = 60;
@@ -23,6 +24,14 @@ const r4 = (x: number | null) => (x === null || !Number.isFinite(x) ? x : Math.r
 export function snippetOf(text: string): { snippet: string; cut: boolean } {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= SNIPPET_CHARS ? { snippet: flat, cut: flat !== text } : { snippet: flat.slice(0, SNIPPET_CHARS - 1) + '…', cut: true };
+}
+
+/** Matching terms stored per record: the rarest KEPT_TERMS, and every other one the label's reason names (its evidence). */
+const KEPT_TERMS = 8;
+
+function keptTerms(terms: readonly MatchingTerm[], reason: string): MatchingTerm[] {
+  const named = new Set(words(reason));
+  return terms.filter((m, i) => i < KEPT_TERMS || named.has(m.term));
 }
 
 /** Encodes failures (worst first, all of one evaluation and search) as format-2 lines. */
@@ -70,7 +79,7 @@ export function encodeFailures(records: readonly FailureRecord[]): string {
       ...ev,
       ...(ev.bm25Score !== undefined ? { bm25Score: r4(ev.bm25Score) } : {}),
       // [term, df, query word, positive word, "q"/"p"/"qp" = the towers that did NOT see it (absent: both saw it)]; idf from df and the header's corpusSize
-      matchingTerms: ev.matchingTerms.slice(0, 8).map((m) => {
+      matchingTerms: keptTerms(ev.matchingTerms, r.labelReason).map((m) => {
         const unseen = `${m.querySeen ? '' : 'q'}${m.positiveSeen ? '' : 'p'}`;
         return [m.term, m.df, m.queryWord, m.positiveWord, ...(unseen ? [unseen] : [])];
       }),

@@ -35,6 +35,8 @@ export interface TriageInput {
   pairwise: number[];
   /** Best rank of a relevant item in BM25 (null: beyond cutoff) and its score; undefined when BM25 is off. */
   bm25?: { rank: number | null; score?: number };
+  /** Best rank of a relevant item in the hybrid (RRF) ranking (null: beyond cutoff); undefined without BM25. */
+  hybrid?: { rank: number | null };
   terms: TermStats;
   limits: TowerLimits;
 }
@@ -114,16 +116,21 @@ const termList = (ts: readonly MatchingTerm[], n = 5) =>
  * Why a query failed, first matching rule wins; every label carries the evidence it rests on:
  * 1. collapsed-neighbourhood — the top-k are mutually near-identical in the embedding (median pairwise
  *    s(v̂ᵢ, v̂ⱼ) ≥ nearDuplicate) although their texts differ (median word overlap < 0.5);
- * 2. near-duplicate (likely a missing label) — a retrieved, non-relevant item v̂ has the positive's
- *    normalised text, or is close to it relative to the neighbourhood (s(v, v̂) ≥ nearDuplicate and
- *    1 − s(v, v̂) ≤ ½ · (1 − median s(v, top-k))) and contains every query word the positive contains (the
- *    query cannot tell them apart);
- * 3. truncated — a query word found in the positive lies beyond the towers' features (maxQueryTokens /
- *    maxItemTokens): one tower never saw it;
+ * 2. near-duplicate — a retrieved, non-relevant item v̂ has the positive's normalised text, or is close to it
+ *    relative to the neighbourhood (s(v, v̂) ≥ nearDuplicate and 1 − s(v, v̂) ≤ ½ · (1 − median s(v, top-k)))
+ *    and contains every query word the positive contains (the query cannot tell them apart). "Likely a
+ *    missing label" only when the words do not contradict it: not when BM25 ranks the labelled positive
+ *    first (the words do tell them apart) or the positive shares no word with the query (a vocabulary mismatch);
+ * 3. truncated — the decisive term (the rarest query word found in the positive) lies beyond the towers'
+ *    features (maxQueryTokens / maxItemTokens): one tower never saw it. A common word such as "for" cut off
+ *    while the decisive one was seen is not a truncation;
  * 4. lexical-miss — BM25 ranks a relevant item in the top k, the dense search does not; the matching
- *    terms with their IDF are named;
- * 5. hard-for-both — BM25 does not rank one in the top k either (both ranks shown): likely a label or data problem;
+ *    terms with their IDF are named (term coverage in training is added by termCoverage.ts);
+ * 5. hard-for-both — BM25 does not rank one in the top k either (both ranks shown): a label or data problem,
+ *    unless the positive shares no word with the query (a vocabulary mismatch, said instead);
  * 6. ranked-low — none of these (only without the BM25 baseline).
+ * Whatever the label, a top-k collapsed in the embedding (median pairwise s ≥ nearDuplicate) is said too
+ * (evidence.collapsed), and "fixed by hybrid" when the RRF ranking has a relevant item in the top k.
  */
 export function triage(x: TriageInput, t: TriageThresholds): { label: TriageLabel; reason: string; evidence: TriageEvidence } {
   const qw = words(x.query);
@@ -153,7 +160,24 @@ export function triage(x: TriageInput, t: TriageThresholds): { label: TriageLabe
     ...(closestItem ? { closest: { itemId: closestItem.id, sim: closestItem.simToPositive, sameText: !!sameText } } : {}),
   };
   const ranks = `${x.search} rank ${rankText(x.rank, x.rankCutoff)}${x.bm25 ? `, BM25 rank ${rankText(x.bm25.rank, x.rankCutoff)}` : ''}`;
-  const done = (label: TriageLabel, reason: string) => ({ label, reason, evidence });
+  if (x.hybrid) evidence.hybridRank = x.hybrid.rank;
+  const collapsedTop = x.retrieved.length > 1 && neighbourhood.pairwiseMedian >= t.nearDuplicate;
+  const done = (label: TriageLabel, reason: string) => {
+    let why = reason;
+    if (collapsedTop && label !== 'collapsed-neighbourhood') {
+      evidence.collapsed = true;
+      why += `; the top ${x.retrieved.length} are also collapsed in the embedding (median s(v̂ᵢ, v̂ⱼ) ${f3(neighbourhood.pairwiseMedian)} ≥ ${t.nearDuplicate})`;
+    }
+    if (x.hybrid && x.hybrid.rank !== null && x.hybrid.rank <= x.k) why += `; fixed by hybrid (RRF rank ${x.hybrid.rank})`;
+    return { label, reason: why, evidence };
+  };
+  /** Why the words speak against a missing label, or null: BM25 ranks the labelled positive first, or no query word is in it. */
+  const wordsDisagree =
+    x.bm25?.rank === 1
+      ? 'BM25 ranks the labelled positive first: the words tell them apart, the dense model does not'
+      : matching.length === 0
+        ? 'no query word appears in the positive: a vocabulary mismatch the dense model did not bridge'
+        : null;
 
   const n = x.retrieved.length;
   if (n > 1 && neighbourhood.pairwiseMedian >= t.nearDuplicate && neighbourhood.wordOverlapMedian < COLLAPSED_MAX_WORD_OVERLAP) {
@@ -177,21 +201,21 @@ export function triage(x: TriageInput, t: TriageThresholds): { label: TriageLabe
       return done(
         'near-duplicate',
         `${closestItem.id} is s(v, v̂) ${f3(closestItem.simToPositive)} from the positive vs a median ${f3(neighbourhood.simToPositiveMedian)} for the top ${n}, ` +
-          `and contains every query word the positive does (${queryInPositive.join(', ') || 'none'}): the query cannot tell them apart (likely a missing label)` +
+          `and contains every query word the positive does (${queryInPositive.join(', ') || 'none'}): ` +
+          `${wordsDisagree ?? 'the query cannot tell them apart (likely a missing label)'}` +
           `${diff.length ? `; they differ in ${diff.join(' ')}` : ''}; ${ranks}`,
       );
     }
   }
-  const unseen = matching.filter((m) => !m.querySeen || !m.positiveSeen);
-  if (unseen.length > 0) {
-    const where = unseen
-      .slice(0, 4)
-      .map((m) =>
-        !m.positiveSeen
-          ? `${m.term} is word ${m.positiveWord} of ${pw.length} of the positive (the item tower keeps ${x.limits.maxItemTokens} features)`
-          : `${m.term} is word ${m.queryWord} of ${qw.length} of the query (the query tower keeps ${x.limits.maxQueryTokens} features)`,
-      );
-    return done('truncated', `matching terms beyond the towers' features: ${where.join('; ')}; ${ranks}`);
+  const decisive = matching[0] as MatchingTerm | undefined;
+  if (decisive && (!decisive.querySeen || !decisive.positiveSeen)) {
+    const where = !decisive.positiveSeen
+      ? `${decisive.term} is word ${decisive.positiveWord} of ${pw.length} of the positive (the item tower keeps ${x.limits.maxItemTokens} features)`
+      : `${decisive.term} is word ${decisive.queryWord} of ${qw.length} of the query (the query tower keeps ${x.limits.maxQueryTokens} features)`;
+    return done(
+      'truncated',
+      `the decisive term (the rarest query word in the positive, idf ${decisive.idf.toFixed(2)}) lies beyond the towers' features: ${where}; ${ranks}`,
+    );
   }
   if (x.bm25 && x.bm25.rank !== null && x.bm25.rank <= x.k && matching.length > 0) {
     return done(
@@ -202,7 +226,7 @@ export function triage(x: TriageInput, t: TriageThresholds): { label: TriageLabe
   if (x.bm25 && (x.bm25.rank === null || x.bm25.rank > x.k)) {
     return done(
       'hard-for-both',
-      `neither finds it in the top ${x.k}: ${ranks}; ${matching.length ? `query terms in the positive: ${termList(matching)}` : 'no query word appears in the positive'} — check the label or the data`,
+      `neither finds it in the top ${x.k}: ${ranks}; ${matching.length ? `query terms in the positive: ${termList(matching)} — check the label or the data` : wordsDisagree}`,
     );
   }
   return done('ranked-low', `${ranks}; no BM25 baseline (evaluation.lexicalBaseline false), no collapsed or near-duplicate neighbourhood, nothing truncated`);
@@ -227,7 +251,9 @@ export function evidenceProblem(label: TriageLabel, e: TriageEvidence | undefine
         ? null
         : `closest ${e.closest.sim} vs median ${nb.simToPositiveMedian}`;
     case 'truncated':
-      return e.matchingTerms.some((m) => !m.querySeen || !m.positiveSeen) ? null : 'every matching term was seen';
+      return e.matchingTerms.length > 0 && (!e.matchingTerms[0].querySeen || !e.matchingTerms[0].positiveSeen)
+        ? null
+        : 'the decisive (rarest) matching term was seen by both towers';
     case 'lexical-miss':
       return e.bm25Rank !== undefined && e.bm25Rank !== null && e.bm25Rank <= k && e.matchingTerms.length > 0 && (e.rank === null || e.rank > k)
         ? null

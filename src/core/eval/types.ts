@@ -53,6 +53,18 @@ export interface TriageEvidence {
   neighbourhood: { simToPositiveMedian: number; pairwiseMedian: number; pairwiseMin: number; wordOverlapMedian: number; scoreSpread: number };
   /** The retrieved item closest to the positive. */
   closest?: { itemId: string; sim: number; sameText: boolean };
+  /** Best rank of a relevant item in the hybrid (RRF of the dense search and BM25) ranking (null: beyond rankCutoff); absent without BM25. */
+  hybridRank?: number | null;
+  /**
+   * The top-k's embedding is collapsed (median pairwise s(v̂ᵢ, v̂ⱼ) ≥ nearDuplicate) although another label was
+   * given (their texts overlap too much for `collapsed-neighbourhood`): said in the reason too.
+   */
+  collapsed?: boolean;
+  /**
+   * lexical-miss only: the decisive term (the rarest query term in the positive) and how many training pairs
+   * contain it (in the query or the positive); absent when the training data could not be read.
+   */
+  termCoverage?: { term: string; trainingPairs: number };
 }
 
 /** Metric name → value, e.g. "recall@10" → 0.41, "mrr@10", "ndcg@10". */
@@ -142,6 +154,25 @@ export interface EvalEntry {
   failures: FailureSummary;
   /** Failing queries of the ANN search (eval/failures-ann.jsonl); null for a Flat index or a subset. */
   annFailures?: FailureSummary | null;
+  /** Hybrid retrieval: reciprocal-rank fusion of the dense ranking and BM25 (hybrid.ts); null/absent without BM25. */
+  hybrid?: MetricValues | null;
+  /** How the hybrid ranking was fused: RRF with constant k, over the named dense search and BM25. */
+  fusion?: { method: 'RRF'; k: number; dense: string } | null;
+  /** IVF-PQ recall against nprobe (nprobeCurve.ts); absent when not measured. */
+  nprobeCurve?: NprobeCurve | null;
+}
+
+/** IVF-PQ recall@k against nprobe, beside the exact search, and the smallest nprobe within the bound. */
+export interface NprobeCurve {
+  k: number;
+  /** The largest tolerated gap to exact recall@k (absolute, e.g. 0.01 = 1 point). */
+  bound: number;
+  exact: number;
+  points: { nprobe: number; recall: number; gap: number; msPerQuery: number }[];
+  /** Smallest nprobe whose gap ≤ bound; null when none is. */
+  suggested: number | null;
+  /** The configured nprobe (evaluation.index.nprobe, clamped to nlist). */
+  configured: number;
 }
 
 /** How many queries failed in one search, by label, and where they are listed. */
@@ -153,6 +184,10 @@ export interface FailureSummary {
   search?: string;
   /** File name in the run's eval/ folder (absent before 0.2: failures.jsonl). */
   file?: string;
+  /** Failing queries the hybrid ranking has in the top k ("fixed by hybrid"); absent without BM25. */
+  fixedByHybrid?: number;
+  /** lexical-miss failures by term coverage group (termCoverage.ts: "term never seen in training", …). */
+  byCoverage?: Record<string, number>;
 }
 
 export interface EvalMetricsFile {

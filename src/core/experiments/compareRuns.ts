@@ -53,7 +53,7 @@ export interface RunFinal {
     from: string;
     /** Queries evaluated and their file, when known. */
     queries: { source: string; count: number; subset: boolean } | null;
-    /** Exact-search metrics; `ann/…` the IVF-PQ search, `bm25/…` BM25. */
+    /** Exact-search metrics; `ann/…` the IVF-PQ search, `bm25/…` BM25, `hybrid/…` the RRF fusion of the dense search and BM25. */
     metrics: Record<string, Num>;
   } | null;
 }
@@ -113,12 +113,13 @@ function readMetricsReadOnly(runDir: string, problems: string[]): EvalMetricsFil
   }
 }
 
-/** The flat metrics of an evaluation entry: exact values, `ann/…`, `bm25/…`. */
+/** The flat metrics of an evaluation entry: exact values, `ann/…`, `bm25/…`, `hybrid/…`. */
 function entryMetrics(e: EvalEntry): Record<string, Num> {
   const out: Record<string, Num> = {};
   for (const [k, v] of Object.entries(e.exact ?? {})) out[k] = num(v);
   for (const [k, v] of Object.entries(e.ann ?? {})) out[`ann/${k}`] = num(v);
   for (const [k, v] of Object.entries(e.bm25 ?? {})) out[`bm25/${k}`] = num(v);
+  for (const [k, v] of Object.entries(e.hybrid ?? {})) out[`hybrid/${k}`] = num(v);
   return out;
 }
 
@@ -235,6 +236,7 @@ const EVAL_ROWS: [key: string, label: string][] = [
   ['ndcg@10', 'nDCG@10'],
   ['ann/recall@10', 'IVF-PQ recall@10'],
   ['bm25/recall@10', 'BM25 recall@10'],
+  ['hybrid/recall@10', 'hybrid (RRF) recall@10'],
 ];
 
 /** The final-metrics table of compared runs (rows where no run has a value are left out). */

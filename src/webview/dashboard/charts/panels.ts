@@ -265,6 +265,7 @@ export class EvalPanel implements ChartPanel {
                 [
                   ['ann/recall@10', 'IVF-PQ'],
                   ['bm25/recall@10', 'BM25'],
+                  ['hybrid/recall@10', 'hybrid (RRF)'],
                 ].flatMap(([k, name]) => (typeof last.metrics[k] === 'number' ? [`${name} recall@10 ${(last.metrics[k] as number).toFixed(3)}`] : [])),
               )
               .join(' · ')
