@@ -2,6 +2,7 @@ import * as cliProgress from 'cli-progress';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RRF_K } from '../core/eval/hybrid';
+import { formatNprobeCurve } from '../core/eval/nprobeCurve';
 import type { EvalEntry } from '../core/eval/types';
 import { startEvaluation } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
@@ -76,6 +77,7 @@ export function formatEvalSummary(e: EvalEntry): string {
     if (f.fixedByHybrid !== undefined)
       lines.push(`  fixed by hybrid (the RRF ranking has a relevant item in the top ${f.k}): ${f.fixedByHybrid} of ${f.count}`);
   }
+  if (e.nprobeCurve) lines.push(...formatNprobeCurve(e.nprobeCurve));
   lines.push(
     `encode ${(e.encodeMs / 1000).toFixed(1)} s · index build ${(e.index.buildMs / 1000).toFixed(1)} s · search ${(e.index.searchMs / 1000).toFixed(2)} s`,
   );

@@ -10,8 +10,9 @@ import type { EvalData } from './evalData';
 import { ANN_FAILURES_FILE, FAILURES_FILE } from './evalOutputs';
 import { findFailures, rowsFailuresShow } from './failures';
 import { reciprocalRankFusion, RRF_K } from './hybrid';
+import { nprobeCurve } from './nprobeCurve';
 import { searchName } from './searchName';
-import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type MetricValues, type TriageLabel } from './types';
+import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type MetricValues, type NprobeCurve, type TriageLabel } from './types';
 
 function emptyByLabel(): Record<TriageLabel, number> {
   return Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
@@ -268,6 +269,12 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
     o.onProgress?.('triage', 1, 1);
   }
   const exactValues = exact ? metricValues(exact) : null;
+  let curve: NprobeCurve | null = null;
+  if (ann && exact && !o.subset) {
+    o.onProgress?.('search', 0, 1);
+    curve = nprobeCurve({ index: ann, queryEmb, queryIds, itemIds, qrels: data.qrels, exactRecall: exact.recall[10] });
+    o.onProgress?.('search', 1, 1);
+  }
   const annValues = approx ? metricValues(approx) : null;
   const withoutRelevant = (exact ?? approx)?.queriesWithoutRelevant ?? 0;
   const entry: EvalEntry = {
@@ -310,6 +317,7 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
         : null,
     hybrid: hybridMetrics ? metricValues(hybridMetrics) : null,
     fusion: hybridMetrics && denseName ? { method: 'RRF', k: RRF_K, dense: denseName } : null,
+    nprobeCurve: curve,
   };
   return { entry, failures, annFailures, corpusEmb, index: (ann ?? flat)!, bm25 };
 }

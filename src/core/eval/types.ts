@@ -171,6 +171,8 @@ export interface NprobeCurve {
   points: { nprobe: number; recall: number; gap: number; msPerQuery: number }[];
   /** Smallest nprobe whose gap ≤ bound; null when none is. */
   suggested: number | null;
+  /** Smallest nprobe within `bound` of the recall of visiting every list (nprobe = nlist): more buys nothing. */
+  plateau: number;
   /** The configured nprobe (evaluation.index.nprobe, clamped to nlist). */
   configured: number;
 }
