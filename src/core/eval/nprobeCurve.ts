@@ -9,7 +9,7 @@
  * restored to the configured value afterwards. Times are wall-clock of one faiss search of all queries: noisy
  * on a shared machine, comparable within one curve.
  */
-import { evaluateRetrieval } from '../metrics/retrieval';
+import { evaluateRetrieval } from './retrievalMetrics';
 import { resultToRankings, search, setNprobe, type VectorIndex } from '../vectorIndex';
 import type { NprobeCurve } from './types';
 
