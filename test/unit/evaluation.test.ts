@@ -6,6 +6,7 @@ import { initBackend, type BackendInfo } from '../../src/core/backend';
 import { loadConfig } from '../../src/core/config';
 import { evaluateRun, evidenceProblem, findFailures, readFailures, readMetricsFile, triage, wordSeen, type FailureRecord } from '../../src/core/eval';
 import type { TriageInput } from '../../src/core/eval/triage';
+import { decodeFailures, encodeFailures } from '../../src/core/eval/failuresFile';
 import { TermStats } from '../../src/core/lexical';
 import seedrandom from 'seedrandom';
 import { buildIndex, search } from '../../src/core/vectorIndex';
@@ -319,6 +320,101 @@ test('triage: each label on hand-built cases of the bundled example, each with i
   assert.notEqual(evidenceProblem('truncated', lm.evidence, 10, T), null);
   assert.notEqual(evidenceProblem('ranked-low', hb.evidence, 10, T), null);
   assert.notEqual(evidenceProblem('hard-for-both', lm.evidence, 10, T), null);
+});
+
+test('triage is honest: truncated only when the decisive (rarest) term was cut, not a common word such as "blue"', () => {
+  // maxItemTokens 6: the positive's words 1–6 (loom … w36) are seen, "blue" (word 9) is not; w36 (df 65) is far
+  // rarer than blue (df 760), and BM25 found the positive by it: a lexical miss, not a truncation.
+  const jeans = ['p04816', 'p04810', 'p02187', 'p04741', 'p00500', 'p01000', 'p01500', 'p03000', 'p03500', 'p05000'];
+  const x = shopCase('blue w36', 'p04818', jeans, [0.7, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45, {
+    limits: { ...LIMITS, maxItemTokens: 6 },
+    bm25: { rank: 2 },
+  });
+  const r = labelled(x);
+  assert.deepEqual(
+    r.evidence.matchingTerms.map((m) => [m.term, m.positiveSeen]),
+    [
+      ['w36', true],
+      ['blue', false],
+    ],
+  );
+  assert.equal(r.label, 'lexical-miss', r.reason);
+  // The decisive term itself cut off (maxItemTokens 5: w36 is word 6): truncated, naming it.
+  const cut = labelled({ ...x, limits: { ...LIMITS, maxItemTokens: 5 } });
+  assert.equal(cut.label, 'truncated');
+  assert.match(cut.reason, /the decisive term .* w36 is word 6 of 9 of the positive \(the item tower keeps 5 features\)/);
+  assert.doesNotMatch(cut.reason, /blue/);
+});
+
+test('triage is honest: no "missing label" when BM25 ranks the labelled positive first or the words mismatch', () => {
+  const jeans = ['p04816', 'p04810', 'p02187', 'p04741', 'p00500', 'p01000', 'p01500', 'p03000', 'p03500', 'p05000'];
+  const sims = [0.98, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3];
+  // p04816 (W34) is as close as a near-duplicate, but BM25 puts the labelled W36 item first: the words tell them apart.
+  const nd = labelled(shopCase('loom 410 bootcut l30', 'p04818', jeans, sims, 0.45, { bm25: { rank: 1, score: 14 } }));
+  assert.equal(nd.label, 'near-duplicate');
+  assert.doesNotMatch(nd.reason, /missing label/);
+  assert.match(nd.reason, /BM25 ranks the labelled positive first/);
+  // Without BM25's word it still is a likely missing label.
+  assert.match(labelled(shopCase('loom 410 bootcut l30', 'p04818', jeans, sims, 0.45, { bm25: { rank: 4 } })).reason, /likely a missing label/);
+  // A query sharing no word with the positive ("denim trousers": neither word is in the catalogue): a vocabulary mismatch.
+  const vocab = labelled(shopCase('denim trousers', 'p04818', jeans, sims, 0.45, { bm25: { rank: null } }));
+  assert.equal(vocab.label, 'near-duplicate');
+  assert.doesNotMatch(vocab.reason, /missing label/);
+  assert.match(vocab.reason, /vocabulary mismatch/);
+  const hb = labelled(
+    shopCase('denim trousers', 'p04818', jeans, [0.7, 0.6, 0.5, 0.5, 0.4, 0.4, 0.4, 0.3, 0.3, 0.3], 0.45, { rank: 40, bm25: { rank: null } }),
+  );
+  assert.equal(hb.label, 'hard-for-both');
+  assert.doesNotMatch(hb.reason, /check the label/);
+  assert.match(hb.reason, /vocabulary mismatch/);
+});
+
+test('triage is honest: a collapsed top-k is said under a lexical label too, and "fixed by hybrid" when the RRF ranking finds it', () => {
+  // Three Loom 410 variants (their texts share ≥ 80% of words, so not collapsed-neighbourhood), mutually at cosine 0.97.
+  const family = ['p04816', 'p04817', 'p04819'];
+  const r = labelled(shopCase('loom 410 w36 l30', 'p04818', family, [0.9, 0.89, 0.88], 0.97, { bm25: { rank: 1 }, hybrid: { rank: 3 } }));
+  assert.equal(r.label, 'lexical-miss');
+  assert.ok(r.evidence.neighbourhood.wordOverlapMedian >= 0.5);
+  assert.equal(r.evidence.collapsed, true);
+  assert.match(r.reason, /the top 3 are also collapsed in the embedding \(median s\(v̂ᵢ, v̂ⱼ\) 0\.970 ≥ 0\.95\)/);
+  assert.equal(r.evidence.hybridRank, 3);
+  assert.match(r.reason, /fixed by hybrid \(RRF rank 3\)/);
+  // Spread out (pairwise 0.45): nothing of the kind.
+  const spread = labelled(shopCase('loom 410 w36 l30', 'p04818', family, [0.9, 0.89, 0.88], 0.45, { bm25: { rank: 1 }, hybrid: { rank: 40 } }));
+  assert.equal(spread.evidence.collapsed, undefined);
+  assert.doesNotMatch(spread.reason, /collapsed|fixed by hybrid/);
+});
+
+test('the failures file keeps every matching term the reason names, beyond the rarest 8', () => {
+  // A long query matching all 9 words of the positive; a reason naming the 9th (the commonest, "blue").
+  const x = shopCase('loom 410 bootcut selvedge jeans w36 l30 mid blue', 'p04818', ['p04816'], [0.7], 0.5, { bm25: { rank: 1 } });
+  const r = triage(x, T);
+  assert.equal(r.evidence.matchingTerms.length, 9);
+  assert.equal(r.evidence.matchingTerms[8].term, 'blue');
+  const record: FailureRecord = {
+    v: 1,
+    step: 1,
+    search: 'exact',
+    queryId: 'q1',
+    query: x.query,
+    source: { file: SHOP_TEST, line: 1 },
+    rank: null,
+    rankCutoff: 100,
+    positives: [{ itemId: 'p04818', text: x.positiveText, rank: null, score: 0.1, source: { file: SHOP_CORPUS, line: 4818 } }],
+    topK: [],
+    label: 'truncated',
+    labelReason: "matching terms beyond the towers' features: blue is word 9 of 9 of the positive",
+    evidence: r.evidence,
+    severity: 101,
+  };
+  const back = decodeFailures(encodeFailures([record])).records[0];
+  assert.ok(
+    back.evidence!.matchingTerms.some((m) => m.term === 'blue'),
+    'the term the reason names is kept',
+  );
+  assert.equal(back.evidence!.matchingTerms.length, 9);
+  // A reason naming none of the rest keeps the rarest 8.
+  assert.equal(decodeFailures(encodeFailures([{ ...record, labelReason: 'lexical' }])).records[0].evidence!.matchingTerms.length, 8);
 });
 
 test("the towers' feature limits: words first, then each word's trigrams, cut at maxTokens", () => {
