@@ -4,17 +4,31 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, type BackendInfo } from '../../src/core/backend';
 import { loadConfig } from '../../src/core/config';
-import { evaluateRun, evidenceProblem, findFailures, readFailures, readMetricsFile, triage, wordSeen, type FailureRecord } from '../../src/core/eval';
+import {
+  evaluateRun,
+  evidenceProblem,
+  findFailures,
+  loadEvalData,
+  loadRunConfig,
+  readFailures,
+  readMetricsFile,
+  triage,
+  wordSeen,
+  type FailureRecord,
+} from '../../src/core/eval';
+import { loadCheckpoint } from '../../src/core/model/checkpoint';
+import { encodeFeatures } from '../../src/core/model/encode';
+import { featurize, featurizeOptions } from '../../src/core/model/featurize';
 import type { TriageInput } from '../../src/core/eval/triage';
 import { decodeFailures, encodeFailures } from '../../src/core/eval/failuresFile';
-import { TermStats } from '../../src/core/lexical';
+import { Bm25Index, TermStats } from '../../src/core/lexical';
 import seedrandom from 'seedrandom';
 import { buildIndex, search } from '../../src/core/vectorIndex';
 import { readEvents, type EvalEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
 import { startEvaluation } from '../../src/trainer/client';
 import type { FromTrainer } from '../../src/trainer/protocol';
-import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
+import { smallExperiment, SHOP_CORPUS, SHOP_TEST, SHOP_TRAIN } from '../helpers/smallExperiment';
 
 let backend: BackendInfo;
 let runDir: string;
@@ -560,4 +574,94 @@ test('periodic evaluation during training writes eval events and picks the best 
   const recallAt10 = (e: EvalEvent) => e.metrics['recall@10'] as number;
   const bestEval = evals.reduce((a, b) => (recallAt10(b) > recallAt10(a) ? b : a));
   assert.equal(meta.checkpoints.best.value, recallAt10(bestEval));
+});
+
+test('hybrid (RRF k=60) and term coverage on a real run of the bundled example (real faiss, real BM25, real training data)', async () => {
+  const r = await evaluateRun({ runDir, checkpoint: 'last' });
+  const e = r.entry;
+  assert.deepEqual(e.fusion, { method: 'RRF', k: 60, dense: 'exact' });
+  assert.ok(e.hybrid && e.exact && e.bm25);
+  // The fusion written out here on the same rankings: faiss Flat over the checkpoint's embeddings and BM25.
+  const loaded = loadRunConfig(runDir);
+  const { params } = loadCheckpoint(path.join(runDir, 'checkpoints', 'last'));
+  const data = await loadEvalData(loaded);
+  const items = await data.corpus.items(data.corpus.ids.map((_, i) => i));
+  const enc = (texts: string[], tower: 'query' | 'item') =>
+    encodeFeatures(
+      params,
+      tower,
+      texts.map((t) => featurize(t, featurizeOptions(loaded.config.model, tower))),
+    );
+  const corpusEmb = enc(
+    items.map((it) => it.text),
+    'item',
+  );
+  const queryEmb = enc(
+    data.queries.map((q) => q.text),
+    'query',
+  );
+  const dim = params.dims.out;
+  const dense = search(buildIndex(corpusEmb, items.length, dim, { type: 'Flat' }), queryEmb, data.queries.length, 100);
+  const lexical = Bm25Index.build(items.map((it) => it.text)).search(
+    data.queries.map((q) => q.text),
+    100,
+  );
+  let hits = 0;
+  let counted = 0;
+  data.queries.forEach((q, qi) => {
+    const relevant = data.qrels.get(q.id);
+    if (!relevant || relevant.size === 0) return;
+    const score = new Map<number, number>();
+    const denseRank = new Map<number, number>();
+    for (const [res, isDense] of [
+      [dense, true],
+      [lexical, false],
+    ] as const) {
+      let rank = 0;
+      for (let j = 0; j < 100; j++) {
+        const row = res.labels[qi * 100 + j];
+        if (row < 0) continue;
+        rank++;
+        score.set(row, (score.get(row) ?? 0) + 1 / (60 + rank));
+        if (isDense) denseRank.set(row, rank);
+      }
+    }
+    const top = [...score.keys()]
+      .sort((a, b) => score.get(b)! - score.get(a)! || (denseRank.get(a) ?? Infinity) - (denseRank.get(b) ?? Infinity) || a - b)
+      .slice(0, 10);
+    const found = top.filter((row) => relevant.has(items[row].id)).length;
+    hits += found / Math.min(10, relevant.size);
+    counted++;
+  });
+  assert.ok(Math.abs(e.hybrid['recall@10'] - hits / counted) < 1e-12, `hybrid recall@10 ${e.hybrid['recall@10']} vs ${hits / counted} written out`);
+
+  // "fixed by hybrid": the failures whose RRF rank is within the top 10, counted and said.
+  const { failures } = readFailures(r.failuresFile);
+  const fixed = failures.filter((f) => f.evidence?.hybridRank != null && f.evidence.hybridRank <= 10);
+  assert.ok(fixed.length > 0, 'on the bundled example the fusion finds some of what the dense search missed');
+  assert.equal(e.failures.fixedByHybrid, fixed.length);
+  for (const f of failures) assert.equal(/fixed by hybrid/.test(f.labelReason), fixed.includes(f), f.labelReason);
+
+  // Term coverage: the decisive term's training pairs, counted here by a plain scan of train.jsonl.
+  const train = fs
+    .readFileSync(SHOP_TRAIN, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { query: string; positive: string });
+  const words = (t: string) => new Set(t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+  const trainWords = train.map((p) => new Set([...words(p.query), ...words(p.positive)]));
+  const misses = failures.filter((f) => f.label === 'lexical-miss');
+  assert.ok(misses.length > 0);
+  const groups: Record<string, number> = {};
+  for (const f of misses) {
+    const c = f.evidence!.termCoverage!;
+    assert.equal(c.term, f.evidence!.matchingTerms[0].term, 'the rarest matching term');
+    assert.equal(c.trainingPairs, trainWords.filter((w) => w.has(c.term)).length, c.term);
+    const group =
+      c.trainingPairs === 0 ? 'term never seen in training' : c.trainingPairs < 10 ? 'term seen 1–9 times in training' : 'term seen ≥ 10 times in training';
+    assert.match(f.labelReason, new RegExp(`the decisive term "${c.term}" is in ${c.trainingPairs} training pairs?: ${group}`));
+    groups[group] = (groups[group] ?? 0) + 1;
+  }
+  assert.deepEqual(e.failures.byCoverage, groups);
+  for (const f of failures) if (f.label !== 'lexical-miss') assert.equal(f.evidence?.termCoverage, undefined);
 });
