@@ -10,14 +10,14 @@
  * items the data names).
  *
  * The result is cached beside the first training file as `<file>.rlens-hardneg` (the temp folder when that
- * folder is not writable; git-ignored, never matched by a glob), one JSON object: the identity of what it
- * was mined from (every source file's path, size and mtime, the parameters, the BM25 version), the counts and
- * time, the negative items (id + text, so training needs no corpus on a cache hit) and, per query id, the
- * rows of its negatives. A cache whose identity differs (other or changed data, other parameters) or that
+ * folder is not writable; git-ignored, never matched by a glob), two JSON lines: a header — the identity of
+ * what it was mined from (every source file's path, size and mtime, the parameters, the BM25 version), the
+ * counts and time (the data lens reads only this line) — and the body: the negative items (id + text, so
+ * training needs no corpus on a cache hit) and, per query id, the rows of its negatives. A cache whose identity differs (other or changed data, other parameters) or that
  * cannot be read is mined again, with a notice saying why; it is written atomically, so nothing is lost
  * when mining is interrupted.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HardNegativesConfig } from '../config/types';
 import { normaliseText } from '../data/itemId';
@@ -26,7 +26,7 @@ import type { Example, Item } from '../data/types';
 import { Bm25Index, BM25_VERSION } from '../lexical/bm25Index';
 import { writeFileAtomicSync } from '../runs/atomicWrite';
 
-const CACHE_FORMAT = 'rlens-hardneg-1';
+const CACHE_FORMAT = 'rlens-hardneg-2';
 
 /** What the mining is a function of: the files read (path, size, mtime), the parameters and BM25's version. */
 export interface MiningIdentity {
@@ -54,7 +54,8 @@ export interface MinedNegatives {
   notice?: string;
 }
 
-interface CacheFile {
+/** The cache's first line: what was mined from what, and how long it took. */
+export interface MiningHeader {
   format: string;
   identity: MiningIdentity;
   queries: number;
@@ -62,9 +63,44 @@ interface CacheFile {
   corpusItems: number;
   corpusSource: string;
   ms: number;
+}
+
+/** The cache's second line. */
+interface CacheBody {
   /** Negative items, [id, text]; `negatives` holds indices into it. */
   items: [string, string][];
   negatives: Record<string, number[]>;
+}
+
+/** Bytes read for the header line (the identity lists every data file: a few KB even for many shards). */
+const HEADER_MAX_BYTES = 1 << 20;
+
+/**
+ * The header of the mining cache beside `file` (the first training file), read without its body: for the
+ * data lens. Null when there is none or it is not a mining cache.
+ */
+export function readMiningHeader(file: string): { header: MiningHeader; cacheFile: string } | null {
+  for (const place of cacheFilesBeside(file, HARDNEG_SUFFIX)) {
+    let fd: number;
+    try {
+      fd = openSync(place, 'r');
+    } catch {
+      continue;
+    }
+    try {
+      const buf = Buffer.alloc(HEADER_MAX_BYTES);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      const nl = buf.subarray(0, n).indexOf(10);
+      if (nl < 0) continue;
+      const header = JSON.parse(buf.subarray(0, nl).toString('utf8')) as MiningHeader;
+      if (header.format === CACHE_FORMAT) return { header, cacheFile: place };
+    } catch {
+      // unreadable: as if absent
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return null;
 }
 
 /** The identity of mining over these files with these parameters (a file that does not exist is an error). */
@@ -105,17 +141,20 @@ function readCache(file: string, identity: MiningIdentity): { mined: MinedNegati
     return { mined: null };
   }
   try {
-    const c = JSON.parse(text) as CacheFile;
+    const nl = text.indexOf('\n');
+    const c = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as MiningHeader;
     if (c.format !== CACHE_FORMAT) return { mined: null, notice: `${file} has format ${String(c.format)}, not ${CACHE_FORMAT}` };
     if (JSON.stringify(c.identity) !== JSON.stringify(identity)) {
       return { mined: null, notice: `${file} was mined from other data or parameters (${identityDifference(c.identity, identity)})` };
     }
-    const items = c.items.map(([id, text]) => {
+    if (nl < 0) throw new Error('no body line');
+    const body = JSON.parse(text.slice(nl + 1)) as CacheBody;
+    const items = body.items.map(([id, text]) => {
       if (typeof id !== 'string' || typeof text !== 'string') throw new Error('an item is not [id, text]');
       return { id, text, source: { file, line: 1 } };
     });
     const byQuery = new Map<string, Item[]>();
-    for (const [q, rows] of Object.entries(c.negatives)) {
+    for (const [q, rows] of Object.entries(body.negatives)) {
       byQuery.set(
         q,
         rows.map((r) => {
@@ -158,7 +197,7 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
       return i;
     });
   }
-  const body: CacheFile = {
+  const header: MiningHeader = {
     format: CACHE_FORMAT,
     identity,
     queries: m.queries,
@@ -166,10 +205,9 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
     corpusItems: m.corpusItems,
     corpusSource: m.corpusSource,
     ms: m.ms,
-    items,
-    negatives,
   };
-  const text = JSON.stringify(body);
+  const body: CacheBody = { items, negatives };
+  const text = `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`;
   for (const place of places) {
     try {
       mkdirSync(dirname(place), { recursive: true });
