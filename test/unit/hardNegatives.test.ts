@@ -13,6 +13,7 @@ import { featurizeExamples } from '../../src/core/training/featurizedData';
 import { hardNegativesFor, type MiningInput } from '../../src/core/training/hardNegatives';
 import { runTraining } from '../../src/core/training/trainLoop';
 import { openTrainingData } from '../../src/core/training/trainingData';
+import { hardNegativesLens } from '../../src/extension/dataLens/hardNegativesLens';
 import { Bm25Index } from '../../src/core/lexical';
 import type { Example } from '../../src/core/data/types';
 import { smallExperiment, SHOP_CORPUS, SHOP_TRAIN } from '../helpers/smallExperiment';
@@ -212,4 +213,22 @@ test('a corpus too small to mine from is an error at data.hardNegatives, before 
   );
   const events = readEvents(path.join(r.runDir, 'events.jsonl')).events;
   assert.ok(events.some((e) => e.type === 'log' && /^hard negatives: /.test(e.message)));
+});
+
+test('the data lens above data.hardNegatives: to be mined, then what the cache says, and other parameters said', async () => {
+  const file = shopPairs(150);
+  const configPath = path.join(path.dirname(file), 'x.rlens.json');
+  const text = (perQuery: number) =>
+    `{\n  "data": {\n    "train": "train.jsonl",\n    "corpus": ${JSON.stringify(SHOP_CORPUS)},\n    "hardNegatives": { "source": "bm25", "perQuery": ${perQuery}, "skipTop": 1 }\n  }\n}\n`;
+  const before = hardNegativesLens(configPath, text(2))!;
+  assert.equal(before.title, '$(search) hard negatives: mined by BM25 when training starts');
+  assert.equal(text(2).slice(before.at.offset, before.at.offset + 15), '"hardNegatives"');
+  const m = await hardNegativesFor(await mining(file));
+  const after = hardNegativesLens(configPath, text(2))!;
+  assert.equal(
+    after.title,
+    `$(search) ${m.mined.toLocaleString('en-US')} hard negatives for ${m.queries.toLocaleString('en-US')} queries · mined in ${(m.ms / 1000).toFixed(1)} s from 6,120 items`,
+  );
+  assert.match(hardNegativesLens(configPath, text(3))!.title, /when training starts \(the cache holds other parameters\)/);
+  assert.equal(hardNegativesLens(configPath, text(2).replace(/,\n {4}"hardNegatives".*\n/, '\n')), null);
 });

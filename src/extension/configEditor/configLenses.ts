@@ -22,6 +22,7 @@ import type { RunRegistry } from '../runs/runRegistry';
 import type { ShownRun } from '../dashboard/shownRun';
 import type { TrainingController } from '../training/trainingController';
 import { UNTRUSTED_EXPLANATION } from '../shared/workspaceTrust';
+import { hardNegativesLens } from '../dataLens/hardNegativesLens';
 
 /** The live lens changes at most this often. */
 const LIVE_REFRESH_MS = 1000;
@@ -164,6 +165,8 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
         }),
       );
     }
+    const mined = hardNegativesLens(configPath, text);
+    if (mined) lenses.push(new vscode.CodeLens(span(mined.at), { title: mined.title, command: '', tooltip: mined.tooltip }));
     return lenses;
   }
 
