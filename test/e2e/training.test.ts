@@ -17,7 +17,7 @@ import { readEvents, readRun } from '../../src/core/runs';
 import type { StepEvent } from '../../src/core/runs/eventSchema';
 import { formatLossLens, formatStatusBar } from '../../src/extension/shared/lensText';
 import type { EvalMetricsFile } from '../../src/core/eval/types';
-import { flattenGroups, groupDescription, groupFailures, TRIAGE_TITLES } from '../../src/extension/failures/failureGroups';
+import { flattenGroups, groupDescription, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
 import { startCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
@@ -254,8 +254,8 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     const groups = groupFailures(read.records);
     // The first (largest) group is expanded at the top, its row reading "<title> <count> · <share>%"
     // (e.g. "lexical miss 146 · 50%"): the text is the product's own formatting of this evaluation's file.
-    const expectedGroup = `${TRIAGE_TITLES[groups[0].label]}${groupDescription(groups[0].items.length, read.records.length)}`;
-    const groupRow = treeRow(page, 'Failing Queries', TRIAGE_TITLES[groups[0].label])
+    const expectedGroup = `${groups[0].title}${groupDescription(groups[0].items.length, read.records.length)}`;
+    const groupRow = treeRow(page, 'Failing Queries', groups[0].title)
       .filter({ hasText: groupDescription(groups[0].items.length, read.records.length) })
       .first();
     await groupRow.waitFor({ timeout: 10_000 });

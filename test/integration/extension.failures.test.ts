@@ -77,6 +77,39 @@ test('failures are grouped by triage label, the largest group first, worst first
   assert.deepEqual(groupFailures([]), []);
 });
 
+test('lexical misses are split by the training coverage of their decisive term', () => {
+  const miss = (id: string, pairs: number | null, severity: number): FailureRecord => {
+    const f = failure(id, 'lexical-miss', severity);
+    if (pairs === null) return f;
+    const term = { term: 'x12', df: 3, idf: 7.1, queryWord: 3, positiveWord: 3, querySeen: true, positiveSeen: true };
+    const neighbourhood = { simToPositiveMedian: 0.9, pairwiseMedian: 0.5, pairwiseMin: 0.4, wordOverlapMedian: 0.2, scoreSpread: 0.1 };
+    return {
+      ...f,
+      evidence: {
+        rank: null,
+        bm25Rank: 2,
+        matchingTerms: [term],
+        corpusSize: 100,
+        limits: { maxQueryTokens: 30, maxItemTokens: 100, queryWords: 3, positiveWords: 4 },
+        neighbourhood,
+        termCoverage: { term: 'x12', trainingPairs: pairs },
+      },
+    };
+  };
+  const groups = groupFailures([miss('a', 0, 5), miss('b', 3, 4), miss('c', 0, 6), miss('d', 40, 1), miss('e', null, 2), failure('f', 'hard-for-both', 3)]);
+  assert.deepEqual(
+    groups.map((g) => [g.title, g.items.map((r) => r.queryId).join('')]),
+    [
+      ['lexical miss · term never seen in training', 'ca'],
+      ['lexical miss · term seen 1–9 times in training', 'b'],
+      ['lexical miss · term seen ≥ 10 times in training', 'd'],
+      ['lexical miss', 'e'],
+      ['hard for both', 'f'],
+    ],
+  );
+  assert.equal(new Set(groups.map((g) => g.key)).size, groups.length, 'each group its own tree id');
+});
+
 test('next / previous walk the tree order and wrap around', () => {
   assert.equal(stepIndex(5, null, 1), 0, 'Next starts at the first');
   assert.equal(stepIndex(5, null, -1), 4, 'Previous starts at the last');

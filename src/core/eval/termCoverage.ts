@@ -15,11 +15,16 @@ import type { FailureRecord, FailureSummary } from './types';
 /** A term seen at least this often is "seen often": the split's upper group. */
 export const COVERAGE_OFTEN = 10;
 
+/** The coverage groups, in order: never, rarely, often seen. */
+export const COVERAGE_GROUPS = [
+  'term never seen in training',
+  `term seen 1–${COVERAGE_OFTEN - 1} times in training`,
+  `term seen ≥ ${COVERAGE_OFTEN} times in training`,
+] as const;
+
 /** The coverage group of a term seen in `n` training pairs. */
-export function coverageGroup(n: number): string {
-  if (n === 0) return 'term never seen in training';
-  if (n < COVERAGE_OFTEN) return `term seen 1–${COVERAGE_OFTEN - 1} times in training`;
-  return `term seen ≥ ${COVERAGE_OFTEN} times in training`;
+export function coverageGroup(n: number): (typeof COVERAGE_GROUPS)[number] {
+  return COVERAGE_GROUPS[n === 0 ? 0 : n < COVERAGE_OFTEN ? 1 : 2];
 }
 
 /** The decisive term of a lexical-miss failure (its rarest query word in the positive); null for other labels. */

@@ -1,12 +1,18 @@
 /**
- * The Failing Queries tree's shape: failures grouped by triage label (largest group first, ties in
- * TRIAGE_LABELS order), worst first inside a group, and the flat order Next / Previous walk.
+ * The Failing Queries tree's shape: failures grouped by triage label — `lexical-miss` split by the term
+ * coverage of its decisive term ("lexical miss · term never seen in training", …; termCoverage.ts) — largest
+ * group first (ties in TRIAGE_LABELS order), worst first inside a group, and the flat order Next / Previous walk.
  * Pure, unit-tested without VS Code.
  */
+import { COVERAGE_GROUPS, failureCoverageGroup } from '../../core/eval/termCoverage';
 import { TRIAGE_LABELS, type FailureRecord, type TriageLabel } from '../../core/eval/types';
 
 export interface FailureGroup {
   label: TriageLabel;
+  /** The label, or label + coverage group for a split lexical-miss: the group's identity in the tree. */
+  key: string;
+  /** Its row's title, e.g. "lexical miss · term seen ≥ 10 times in training". */
+  title: string;
   /** Worst (highest severity) first; ties keep file order. */
   items: FailureRecord[];
 }
@@ -28,18 +34,29 @@ export function groupDescription(count: number, total: number): string {
   return `${count} · ${share < 1 && share > 0 ? '<1' : Math.round(share)}%`;
 }
 
-/** Group failures by label; empty groups are left out. */
+/** Order of a group key among its label's groups: by coverage (never, rarely, often), then without coverage. */
+function coverageOrder(key: string): number {
+  const i = COVERAGE_GROUPS.findIndex((g) => key.endsWith(`:${g}`));
+  return i < 0 ? COVERAGE_GROUPS.length : i;
+}
+
+/** Group failures by label (lexical-miss by label and term coverage); empty groups are left out. */
 export function groupFailures(records: readonly FailureRecord[]): FailureGroup[] {
-  const byLabel = new Map<TriageLabel, { r: FailureRecord; i: number }[]>();
+  const byKey = new Map<string, { label: TriageLabel; title: string; list: { r: FailureRecord; i: number }[] }>();
   records.forEach((r, i) => {
-    const list = byLabel.get(r.label) ?? [];
-    list.push({ r, i });
-    byLabel.set(r.label, list);
+    const coverage = failureCoverageGroup(r);
+    const key = coverage ? `${r.label}:${coverage}` : r.label;
+    let g = byKey.get(key);
+    if (!g) byKey.set(key, (g = { label: r.label, title: coverage ? `${TRIAGE_TITLES[r.label]} · ${coverage}` : TRIAGE_TITLES[r.label], list: [] }));
+    g.list.push({ r, i });
   });
   const sev = (r: FailureRecord) => (Number.isFinite(r.severity) ? r.severity : -Infinity);
-  return [...byLabel.entries()]
-    .map(([label, list]) => ({ label, items: list.sort((a, b) => sev(b.r) - sev(a.r) || a.i - b.i).map((x) => x.r) }))
-    .sort((a, b) => b.items.length - a.items.length || TRIAGE_LABELS.indexOf(a.label) - TRIAGE_LABELS.indexOf(b.label));
+  return [...byKey.entries()]
+    .map(([key, g]) => ({ label: g.label, key, title: g.title, items: g.list.sort((a, b) => sev(b.r) - sev(a.r) || a.i - b.i).map((x) => x.r) }))
+    .sort(
+      (a, b) =>
+        b.items.length - a.items.length || TRIAGE_LABELS.indexOf(a.label) - TRIAGE_LABELS.indexOf(b.label) || coverageOrder(a.key) - coverageOrder(b.key),
+    );
 }
 
 /** The failures in tree order (group by group), the order Next / Previous walk. */

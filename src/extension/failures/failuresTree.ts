@@ -10,7 +10,7 @@ import type { FailureRecord, TriageLabel } from '../../core/eval/types';
 import { formatStat } from '../shared/lensText';
 import { samePath } from '../configEditor/experimentFiles';
 import { evaluationTime, failuresPath, readEvalEntries, readFailures, type FailureSearch } from './failureRecords';
-import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex, TRIAGE_TITLES, type FailureGroup } from './failureGroups';
+import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex, type FailureGroup } from './failureGroups';
 
 export const FAILURES_VIEW_ID = 'retrievalLens.failures';
 
@@ -37,7 +37,7 @@ interface Loaded {
   groups: FailureGroup[];
   flat: FailureRecord[];
   nodes: Map<string, FailureNode & { kind: 'failure' }>;
-  groupNodes: Map<TriageLabel, FailureNode & { kind: 'group' }>;
+  groupNodes: Map<string, FailureNode & { kind: 'group' }>;
   evaluatedAt: Date | null;
   summary: string;
   badLines: number;
@@ -116,9 +116,9 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     const groups = groupFailures(read.records);
     const flat = flattenGroups(groups);
     const nodes = new Map<string, FailureNode & { kind: 'failure' }>();
-    const groupNodes = new Map<TriageLabel, FailureNode & { kind: 'group' }>();
+    const groupNodes = new Map<string, FailureNode & { kind: 'group' }>();
     for (const group of groups) {
-      groupNodes.set(group.label, { kind: 'group', group });
+      groupNodes.set(group.key, { kind: 'group', group });
       for (const record of group.items) nodes.set(failureKey(record), { kind: 'failure', record, group });
     }
     const entry = readEvalEntries(runDir).at(-1);
@@ -226,13 +226,13 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
   }
 
   getParent(node: FailureNode): FailureNode | undefined {
-    return node.kind === 'failure' ? this.loaded?.groupNodes.get(node.group.label) : undefined;
+    return node.kind === 'failure' ? this.loaded?.groupNodes.get(node.group.key) : undefined;
   }
 
   getTreeItem(node: FailureNode): vscode.TreeItem {
     if (node.kind === 'group') {
-      const item = new vscode.TreeItem(TRIAGE_TITLES[node.group.label], vscode.TreeItemCollapsibleState.Expanded);
-      item.id = `group:${node.group.label}`;
+      const item = new vscode.TreeItem(node.group.title, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `group:${node.group.key}`;
       item.description = groupDescription(node.group.items.length, this.count);
       item.iconPath = new vscode.ThemeIcon(GROUP_ICONS[node.group.label]);
       item.contextValue = 'failureGroup';
