@@ -10,6 +10,8 @@ import * as vscode from 'vscode';
 import { isPidAlive } from '../core/runs/status';
 import { readMeta } from '../core/runs/meta';
 import { evaluationSummary } from './evaluation/evaluationSummary';
+import { nprobeEdit, suggestedNprobe } from './evaluation/nprobeFix';
+import { readMetricsFile } from '../core/eval/evalOutputs';
 import { copyExample } from './configEditor/exampleProject';
 import { isExperimentConfig, samePath } from './configEditor/experimentFiles';
 import { runDescription, hasCheckpoint } from './runs/runItems';
@@ -55,6 +57,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       await s.dashboardView.reveal();
     }),
     reg('retrievalLens.evaluateRun', (arg?: unknown) => evaluateRun(s, runDirOf(arg))),
+    reg('retrievalLens.applySuggestedNprobe', (arg?: unknown) => applySuggestedNprobe(s, runDirOf(arg))),
     reg('retrievalLens.nextFailingQuery', () => s.navigator.step(1)),
     reg('retrievalLens.previousFailingQuery', () => s.navigator.step(-1)),
     reg('retrievalLens.openFailure', (key: string) => s.navigator.openKey(key)),
@@ -246,13 +249,56 @@ async function evaluateRun(s: Services, dir?: string): Promise<void> {
   s.shown.show(result.runDir);
   loadFailuresOf(s, result.runDir);
   s.runsTree.refresh();
+  const nprobe = suggestedNprobe(result.entry);
+  const setNprobe = nprobe ? `Set nprobe ${nprobe.nprobe}` : null;
   const choice = await vscode.window.showInformationMessage(
     `Retrieval Lens: ${path.basename(result.runDir)} — ${evaluationSummary(result.entry)}.`,
     'Show Failing Queries',
     'Show Embedding Map',
+    ...(setNprobe ? [setNprobe] : []),
   );
   if (choice === 'Show Failing Queries') await vscode.commands.executeCommand('retrievalLens.failures.focus');
   else if (choice === 'Show Embedding Map') s.embeddingMaps.show(result.runDir);
+  else if (choice && choice === setNprobe) await applySuggestedNprobe(s, result.runDir);
+}
+
+/**
+ * Command "Set IVF-PQ nprobe from the Last Evaluation": the run's latest evaluation's suggested nprobe
+ * (nprobeFix.ts) written into its config file as one undoable edit.
+ */
+async function applySuggestedNprobe(s: Services, dir?: string): Promise<void> {
+  await s.registry.ensureScanned();
+  const runDir = dir ?? s.shown.header?.runDir ?? (await pickRun(s, 'Set nprobe from the last evaluation of which run?'));
+  if (!runDir) return;
+  const entry = readMetricsFile(runDir)
+    .evaluations.filter((e) => !e.queries.subset)
+    .pop();
+  const meta = readMeta(runDir);
+  const configPath = meta.ok ? meta.meta.configPath : null;
+  const suggestion = entry ? suggestedNprobe(entry) : null;
+  if (!entry?.nprobeCurve || !suggestion || !configPath) {
+    void vscode.window.showInformationMessage(
+      `Retrieval Lens: ${path.basename(runDir)} has ${!entry?.nprobeCurve ? 'no nprobe curve (evaluate it with an IVF-PQ index and the exact search)' : !configPath ? 'no config file recorded' : 'the suggested nprobe configured already'}.`,
+    );
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
+  const editor = await vscode.window.showTextDocument(doc, { preview: false });
+  const edit = nprobeEdit(doc.getText(), suggestion.nprobe, {
+    insertSpaces: editor.options.insertSpaces !== false,
+    tabSize: typeof editor.options.tabSize === 'number' ? editor.options.tabSize : 2,
+    eol: doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n',
+  });
+  if (!edit) {
+    void vscode.window.showInformationMessage(`Retrieval Lens: ${path.basename(configPath)} already sets nprobe ${suggestion.nprobe}.`);
+    return;
+  }
+  const we = new vscode.WorkspaceEdit();
+  we.replace(doc.uri, new vscode.Range(doc.positionAt(edit.offset), doc.positionAt(edit.offset + edit.length)), edit.content);
+  if (await vscode.workspace.applyEdit(we))
+    void vscode.window.showInformationMessage(
+      `Retrieval Lens: evaluation.index.nprobe ${suggestion.nprobe} in ${path.basename(configPath)} — ${suggestion.why}. Undo with Ctrl+Z.`,
+    );
 }
 
 /** The embedding map of a run with a checkpoint: the shown run, the failures' run, or one picked. */

@@ -8,12 +8,18 @@ import { startEvaluation, startTrainer } from '../../src/trainer/client';
 import type { FromTrainer } from '../../src/trainer/protocol';
 import { renderFailureDetail, escapeMarkdown } from '../../src/extension/failures/failureDetail';
 import { evaluationSummary } from '../../src/extension/evaluation/evaluationSummary';
+import { nprobeEdit, suggestedNprobe } from '../../src/extension/evaluation/nprobeFix';
 import { ItemTextReader } from '../../src/extension/failures/itemTexts';
 import { encodeFailures } from '../../src/core/eval/failuresFile';
 import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex } from '../../src/extension/failures/failureGroups';
 import { itemTextFromLine } from '../../src/core/data/itemText';
 import { evaluationTime, parseFailures, readEvalEntries, readFailures } from '../../src/extension/failures/failureRecords';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
+
+/** A text with one replacement applied. */
+function applyEditText(text: string, e: { offset: number; length: number; content: string }): string {
+  return text.slice(0, e.offset) + e.content + text.slice(e.offset + e.length);
+}
 
 /** A failure record in the evaluator's shape. */
 function failure(queryId: string, label: TriageLabel, severity: number, o: { rank?: number | null; line?: number; query?: string } = {}): FailureRecord {
@@ -328,6 +334,46 @@ test('the toast names the search of every number; the detail names its search an
   assert.equal(
     evaluationSummary({ ...entry, bm25: { 'recall@10': 0.612 } }),
     'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries · BM25: recall@10 0.612',
+  );
+  assert.equal(
+    evaluationSummary({
+      ...entry,
+      bm25: { 'recall@10': 0.612 },
+      hybrid: { 'recall@10': 0.655 },
+      fusion: { method: 'RRF', k: 60, dense: 'exact' },
+      failures: { ...entry.failures, fixedByHybrid: 3 },
+    }),
+    'exact: recall@10 0.307, 4 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 6 failing queries · BM25: recall@10 0.612 · hybrid (RRF k=60): recall@10 0.655, fixes 3 failing queries',
+  );
+  // The nprobe curve's suggestion as a config edit (comments kept), and nothing when it is configured already.
+  const curve = {
+    k: 10,
+    bound: 0.01,
+    exact: 0.307,
+    points: [1, 2, 4, 8, 16].map((nprobe, i) => ({
+      nprobe,
+      recall: [0.2, 0.27, 0.3, 0.301, 0.301][i],
+      gap: 0.307 - [0.2, 0.27, 0.3, 0.301, 0.301][i],
+      msPerQuery: 0.1 * nprobe,
+    })),
+    suggested: 4,
+    plateau: 4,
+    configured: 16,
+  };
+  const sug = suggestedNprobe({ ...entry, nprobeCurve: curve })!;
+  assert.equal(sug.nprobe, 4);
+  assert.match(sug.why, /smallest nprobe within 1\.0 point of exact recall@10 \(gap 0\.7\)/);
+  assert.equal(suggestedNprobe({ ...entry, nprobeCurve: { ...curve, configured: 4 } }), null);
+  assert.equal(suggestedNprobe({ ...entry, nprobeCurve: { ...curve, suggested: null, plateau: 8 } })!.nprobe, 8);
+  const config =
+    '{\n  // shop\n  "data": { "train": "t.jsonl" },\n  "evaluation": {\n    // the index\n    "index": { "type": "IVF-PQ", "nprobe": 16 }\n  }\n}\n';
+  const edit = nprobeEdit(config, 4)!;
+  const edited = applyEditText(config, edit);
+  assert.equal(edited, config.replace('"nprobe": 16', '"nprobe": 4'));
+  assert.equal(nprobeEdit(edited, 4), null);
+  assert.match(
+    applyEditText('{ "data": { "train": "t.jsonl" } }', nprobeEdit('{ "data": { "train": "t.jsonl" } }', 8)!),
+    /"evaluation": \{\s*"index": \{\s*"nprobe": 8/,
   );
   const r = failure('te-1', 'ranked-low', 1, { rank: null });
   r.search = 'IVF-PQ, nprobe 16';

@@ -1,6 +1,7 @@
 /**
  * One line about a finished evaluation for the toast, every number with the search it comes from:
- * "exact: recall@10 0.307, 812 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 1100 failing queries · BM25: recall@10 0.612"
+ * "exact: recall@10 0.307, 812 failing queries · IVF-PQ, nprobe 16: recall@10 0.236, 1100 failing queries · BM25: recall@10 0.612
+ * · hybrid (RRF k=60): recall@10 0.655, fixes 301 failing queries"
  * (without the exact search: "IVF-PQ, nprobe 16: recall@10 0.236, 1100 failing queries · exact search skipped (…): ANN gap n/a · …").
  * Pure, unit-tested without VS Code.
  */
@@ -13,5 +14,9 @@ export function evaluationSummary(e: EvalEntry): string {
   if (e.exactSkipped) parts.push('exact search skipped (corpus too large or evaluation.exact false): ANN gap n/a');
   if (e.ann && e.annFailures) parts.push(`${e.annFailures.search ?? 'IVF-PQ'}: recall@10 ${r(e.ann)}, ${e.annFailures.count} failing queries`);
   if (e.bm25) parts.push(`BM25: recall@10 ${r(e.bm25)}`);
+  if (e.hybrid)
+    parts.push(
+      `hybrid (RRF k=${e.fusion?.k ?? 60}): recall@10 ${r(e.hybrid)}${e.failures.fixedByHybrid !== undefined ? `, fixes ${e.failures.fixedByHybrid} failing queries` : ''}`,
+    );
   return parts.join(' · ');
 }

@@ -135,7 +135,7 @@ export function remedyEdit(text: string, remedy: CollapseRemedy, formatting?: Fo
 }
 
 /** The span between the common prefix and suffix of two texts, as a replacement; null when equal. */
-function replacementBetween(text: string, next: string): TextReplacement | null {
+export function replacementBetween(text: string, next: string): TextReplacement | null {
   if (next === text) return null;
   let start = 0;
   const max = Math.min(text.length, next.length);
