@@ -1,9 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { listRuns } from '../core/runs/listRuns';
+import { diskBytes } from '../core/runs/sharedFiles';
+import { formatBytes } from '../core/bytes';
 
 /**
- * `retrieval-lens runs [--dir runs]`: one line per run, newest first, then each run's problems
+ * `retrieval-lens runs [--dir runs]`: one line per run, newest first (with its size on disk, hard-linked
+ * checkpoint files counted once), then each run's problems
  * (malformed events.jsonl lines with their numbers, torn tail, damaged meta). A missing folder is
  * an error (exit 2), so a typo does not look like an empty folder.
  */
@@ -30,10 +33,11 @@ export function runsCommand(dir: string): number {
     r.meta?.backend ?? '?',
     r.lastStep?.loss?.toFixed(4) ?? '–',
     r.lastStep?.verdict.state ?? '–',
+    formatBytes(diskBytes(r.dir)),
   ]);
-  const head = ['RUN', 'STATUS', 'STEP', 'BACKEND', 'LOSS', 'COLLAPSE'];
+  const head = ['RUN', 'STATUS', 'STEP', 'BACKEND', 'LOSS', 'COLLAPSE', 'SIZE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   for (const r of runs) for (const p of r.problems) console.log(`  ${r.id}: ${p}`);
   return 0;
 }

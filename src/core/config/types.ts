@@ -114,6 +114,8 @@ export interface SweepConfig {
   seeds: number;
   /** Summary metric, e.g. "recall@10". */
   metric: string;
+  /** Checkpoint folders a sweep / ablation run keeps once evaluated (experiments/keepCheckpoints.ts). */
+  keepCheckpoints: 'best' | 'last' | 'all' | 'none';
 }
 
 /** A config plus where it came from; relative paths in it resolve against `baseDir`. */

@@ -9,6 +9,8 @@
  * evaluated again; any other unfinished run is redone in a new run folder, its old folder kept and listed
  * in `previousRunDirs`. Two live processes never drive one sweep: sweep.json names its driver.
  */
+import { pruneCheckpoints } from './keepCheckpoints';
+import { loadRunConfig } from '../eval/evaluateRun';
 import * as os from 'os';
 import * as path from 'path';
 import type { EvalEntry } from '../eval/types';
@@ -228,6 +230,8 @@ export class SweepScheduler {
     }
     r.result = readRunResult(runDir, this.hasTestData ? 'corpus' : 'in-batch', this.code, entry);
     r.status = 'completed';
+    const removed = pruneCheckpoints(runDir, loadRunConfig(runDir).config.sweep.keepCheckpoints);
+    if (removed.length) this.opts.log?.(`${label}: removed ${removed.join(', ')} (sweep.keepCheckpoints)`);
     const v = r.result.metrics[this.file.metric];
     this.opts.log?.(`${label}: ${this.file.metric} ${typeof v === 'number' ? v.toFixed(4) : '–'} · verdict ${r.result.verdict} (${r.runDir})`);
     this.save();

@@ -28,6 +28,7 @@ import {
 } from '../runs';
 import { Batcher, type Batch } from './batcher';
 import { featurizeExamples } from './featurizedData';
+import { shareIdenticalFiles } from '../runs/sharedFiles';
 import { describeMined } from './hardNegatives';
 import { minedNegatives, openTrainingData } from './trainingData';
 import { hyperRange } from './hyperRange';
@@ -213,9 +214,11 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const checkpoint = async (kind: 'last' | 'best') => {
     const rel = `${CHECKPOINTS_DIR}/${kind}`;
     const extra = kind === 'best' ? { metric: bestMetric, value: bestScore } : {};
-    await writeDirAtomically(path.join(writer.dir, rel), (dir) =>
-      saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } }),
-    );
+    await writeDirAtomically(path.join(writer.dir, rel), async (dir) => {
+      await saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } });
+      // best at the step of last (checkpointBoth writes last first): identical weights share their bytes.
+      if (kind === 'best' && lastCheckpointStep === step) shareIdenticalFiles(dir, path.join(writer.dir, CHECKPOINTS_DIR, 'last'));
+    });
     if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: bestMetric, value: bestScore });
     else {
       writer.recordCheckpoint('last', { step, path: rel });

@@ -2,6 +2,7 @@
  * Texts of the config CodeLenses and the status bar item: the live δ/τ/collapse summary above
  * `loss`, the data-path counts, and the run status line. Pure, unit-tested without VS Code.
  */
+import { formatBytes } from '../../core/bytes';
 import type { DistributionSummary } from '../../core/metrics/types';
 import type { StepEvent } from '../../core/runs/eventSchema';
 
@@ -120,17 +121,7 @@ export function formatDataLens(s: DataLensState): string {
   return `${files}${formatCount(s.examples)} ${s.what} · ${s.badLines > 0 ? `$(warning) ${bad}` : bad}${s.shape ? ` · ${s.shape}` : ''}`;
 }
 
-/** Bytes as "1.2 GB" / "350 MB" / "12 kB" (powers of 1000). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let x = n;
-  while (x >= 1000 && i < units.length - 1) {
-    x /= 1000;
-    i++;
-  }
-  return `${i === 0 ? x : x < 10 ? x.toFixed(1) : Math.round(x)} ${units[i]}`;
-}
+export { formatBytes };
 
 /** The status bar text of a run: "$(pulse) shop 120/300 · loss 0.41 · healthy". */
 export function formatStatusBar(run: { name: string; running: boolean; step: number; totalSteps: number | null }, last: StepEvent | null): string {
