@@ -10,12 +10,12 @@
  * in `previousRunDirs`. Two live processes never drive one sweep: sweep.json names its driver.
  */
 import { pruneCheckpoints } from './keepCheckpoints';
-import { loadRunConfig } from '../eval/evaluateRun';
 import * as os from 'os';
 import * as path from 'path';
 import type { EvalEntry } from '../eval/types';
 import { loadConfig } from '../config/loadConfig';
 import { readRun } from '../runs/readRun';
+import { CONFIG_FILE } from '../runs';
 import { isPidAlive } from '../runs/status';
 import { readRunResult } from './runResult';
 import { summarizeSweep } from './summary';
@@ -230,7 +230,8 @@ export class SweepScheduler {
     }
     r.result = readRunResult(runDir, this.hasTestData ? 'corpus' : 'in-batch', this.code, entry);
     r.status = 'completed';
-    const removed = pruneCheckpoints(runDir, loadRunConfig(runDir).config.sweep.keepCheckpoints);
+    // The run's config.json (not evaluateRun's loader: this module runs in the extension host, without tfjs).
+    const removed = pruneCheckpoints(runDir, loadConfig(path.join(runDir, CONFIG_FILE)).config.sweep.keepCheckpoints);
     if (removed.length) this.opts.log?.(`${label}: removed ${removed.join(', ')} (sweep.keepCheckpoints)`);
     const v = r.result.metrics[this.file.metric];
     this.opts.log?.(`${label}: ${this.file.metric} ${typeof v === 'number' ? v.toFixed(4) : '–'} · verdict ${r.result.verdict} (${r.runDir})`);
