@@ -12,6 +12,7 @@ import { loadBm25Cache, saveBm25Cache } from '../lexical';
 import { loadIndexCache, saveIndexCache } from './indexCache';
 import type { EvalPhase } from './phases';
 import type { EvalEntry } from './types';
+import { readBoundedTextSync } from '../io/safeRead';
 
 export interface EvaluateRunOptions {
   runDir: string;
@@ -37,7 +38,7 @@ export function loadRunConfig(runDir: string): LoadedConfig {
   const file = path.join(runDir, CONFIG_FILE);
   if (!fs.existsSync(file)) throw new Error(`not a run folder (no ${CONFIG_FILE}): ${runDir}`);
   const meta = readMeta(runDir);
-  const loaded = parseConfigText(fs.readFileSync(file, 'utf8'), file);
+  const loaded = parseConfigText(readBoundedTextSync(file, 'config.json'), file);
   const configPath = meta.ok ? meta.meta.configPath : null;
   return configPath ? { ...loaded, baseDir: path.dirname(configPath) } : loaded;
 }

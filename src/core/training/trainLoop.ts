@@ -122,6 +122,8 @@ interface TrainingData {
   report: LoadReport;
   /** Streamed files: how their line indexes were obtained ("line index cached" / "line index built in 2.1 s"). */
   indexNote: string | null;
+  /** Index caches found but not used (corrupt or forged), each with why: warned about, then rebuilt. */
+  indexRejected?: string[];
   /** Set by the training loop: where the counts of each epoch read go (logging). */
   onEpochRead: ((c: EpochCounts) => void) | null;
 }
@@ -188,6 +190,7 @@ async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
     built.length === 0
       ? 'line index cached'
       : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
+  data.indexRejected = built.flatMap((i) => i.built.rejected);
   data.report.examples = stream.examples;
   data.report.dataLines = stream.dataLines;
   data.report.onePairPerLine = stream.onePairPerLine;
@@ -303,6 +306,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   try {
     for (const w of opts.loaded.warnings ?? []) logBoth('warn', formatProblems(opts.loaded.path, [w]));
     if (data.indexNote) logBoth('info', `data.train: ${data.indexNote}`);
+    for (const r of data.indexRejected ?? []) logBoth('warn', `data.train: line index cache not used, rebuilt: ${r}`);
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
     const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
     const shape = report.shape ? `: ${report.shape.name}, ${report.shape.how}` : '';
