@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { listRuns } from '../core/runs/listRuns';
+import { say, terminalSafe, warn } from './terminalText';
 
 /**
  * `retrieval-lens runs [--dir runs]`: one line per run, newest first, then each run's problems
@@ -11,29 +12,26 @@ export function runsCommand(dir: string): number {
   const abs = path.resolve(dir);
   const st = fs.statSync(abs, { throwIfNoEntry: false });
   if (!st) {
-    console.error(`retrieval-lens: runs folder not found: ${abs}`);
+    warn(`retrieval-lens: runs folder not found: ${abs}`);
     return 2;
   }
   if (!st.isDirectory()) {
-    console.error(`retrieval-lens: ${abs} is not a folder`);
+    warn(`retrieval-lens: ${abs} is not a folder`);
     return 2;
   }
   const runs = listRuns(dir, { checkLines: true });
   if (runs.length === 0) {
-    console.log(`no runs in ${dir}`);
+    say(`no runs in ${dir}`);
     return 0;
   }
-  const rows = runs.map((r) => [
-    r.id,
-    r.status,
-    `${r.step}/${r.totalSteps ?? '?'}`,
-    r.meta?.backend ?? '?',
-    r.lastStep?.loss?.toFixed(4) ?? '–',
-    r.lastStep?.verdict.state ?? '–',
-  ]);
+  const rows = runs.map((r) =>
+    [r.id, r.status, `${r.step}/${r.totalSteps ?? '?'}`, r.meta?.backend ?? '?', r.lastStep?.loss?.toFixed(4) ?? '–', r.lastStep?.verdict.state ?? '–'].map(
+      terminalSafe,
+    ),
+  );
   const head = ['RUN', 'STATUS', 'STEP', 'BACKEND', 'LOSS', 'COLLAPSE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
-  for (const r of runs) for (const p of r.problems) console.log(`  ${r.id}: ${p}`);
+  for (const r of [head, ...rows]) say(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  for (const r of runs) for (const p of r.problems) say(`  ${r.id}: ${p}`);
   return 0;
 }

@@ -94,7 +94,9 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EFBIG') throw new CheckpointError(`${binFile}: larger than the ${expected} bytes the manifest needs (truncated or mismatched)`);
-    throw new CheckpointError(code === 'ENOENT' ? `checkpoint weights not found: ${binFile}` : `unreadable checkpoint weights ${binFile}: ${(e as Error).message}`);
+    throw new CheckpointError(
+      code === 'ENOENT' ? `checkpoint weights not found: ${binFile}` : `unreadable checkpoint weights ${binFile}: ${(e as Error).message}`,
+    );
   }
   if (bin.byteLength !== expected) throw new CheckpointError(`${binFile}: ${bin.byteLength} bytes, manifest needs ${expected} (truncated or mismatched)`);
   const values = new Map<string, Float32Array>();
