@@ -75,6 +75,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const navigator = new FailureNavigator(failures, failuresView);
   const configDiagnostics = new ConfigDiagnostics();
   const dataReports = new DataReports(log);
+  // Restricted Mode counted only the workspace's regular files: count again with the wider scope.
+  sub(vscode.workspace.onDidGrantWorkspaceTrust(() => dataReports.resetScope()));
   const embeddingMaps = new EmbeddingMapPanels(context.extensionUri, log);
   sub(embeddingMaps);
   // canSelectMany: several runs can be selected for "Compare Selected Runs".

@@ -19,6 +19,8 @@ import { RunWriter, readRun } from '../../src/core/runs';
 import { startTorchrunTrainer, DEBIAN_PYTHON } from '../../src/trainer/torchrunLauncher';
 import { runTooltip } from '../../src/extension/runs/runItems';
 import { escapeMarkdown, untrustedMarkdown, type MarkdownFlags } from '../../src/extension/shared/markdownText';
+import { countDataPath, uncountedNote, type LensScope } from '../../src/extension/dataLens/dataLensCount';
+import { dataSpecsOf } from '../../src/extension/dataLens/dataSpecs';
 import { SHOP_CORPUS, SHOP_TRAIN } from '../helpers/smallExperiment';
 import { torchSkip } from '../helpers/torch';
 
@@ -314,6 +316,54 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
         message: log.join('\n'),
         located: got === null && log.some((m) => m.includes(dir) && /section "lengths" does not match its checksum/.test(m) && /rebuilding/.test(m)),
         intact: true,
+      };
+    },
+  },
+  {
+    name: 'data lenses: /dev/zero, four FIFOs, "/**/*.jsonl" and "/usr" end fast, in Restricted Mode without looking outside the workspace',
+    run: async () => {
+      const ws = tmp('workspace');
+      fs.mkdirSync(path.join(ws, 'pipes'));
+      for (let i = 0; i < 4; i++) fifo(path.join(ws, 'pipes', `p${i}.jsonl`));
+      fs.writeFileSync(path.join(ws, 'ok.jsonl'), fs.readFileSync(SHOP_TRAIN, 'utf8').split('\n').slice(0, 50).join('\n'));
+      const config = path.join(ws, 'x.rlens.json');
+      const text = JSON.stringify({ data: { train: ['/dev/zero', 'pipes/p0.jsonl', 'pipes/p1.jsonl', 'pipes/*.jsonl', '/**/*.jsonl', '/usr', 'ok.jsonl'] } });
+      const specs = dataSpecsOf(config, text);
+      const restricted: LensScope = { trusted: false, roots: [ws] };
+      const trusted: LensScope = { trusted: true, roots: [ws] };
+      const lines: string[] = [];
+      const t0 = Date.now();
+      const states = [];
+      for (const scope of [restricted, trusted]) {
+        for (const d of specs) {
+          const t = Date.now();
+          const note = await uncountedNote(d, undefined, scope);
+          const c = note ? { state: note } : await countDataPath(d, undefined, scope);
+          const state = c.state as { kind: string; message?: string; examples?: number };
+          states.push(state);
+          lines.push(
+            `${scope.trusted ? 'trusted' : 'restricted'} ${d.spec.label} (${Date.now() - t} ms): ${state.kind} ${state.message ?? state.examples ?? ''}`,
+          );
+        }
+      }
+      // The libuv threadpool is free: a read completes at once.
+      const t1 = Date.now();
+      await fs.promises.readFile(config + '.missing').catch(() => undefined);
+      const poolMs = Date.now() - t1;
+      const elapsed = Date.now() - t0;
+      const r = states.slice(0, specs.length);
+      const msg = (i: number) => r[i].message ?? '';
+      return {
+        message: `${lines.join('\n')}\nthreadpool answered in ${poolMs} ms; all in ${elapsed} ms`,
+        located:
+          /\/dev\/zero is not a regular file/.test(msg(0)) &&
+          /p0\.jsonl is not a regular file/.test(msg(1)) &&
+          /no file matches/.test(msg(3)) &&
+          /is outside the workspace: not read in Restricted Mode/.test(msg(4)) &&
+          /\/usr is outside the workspace/.test(msg(5)) &&
+          r[6].kind === 'loaded' &&
+          states.slice(specs.length).every((st, i) => i === 6 || st.kind === 'error' || st.kind === 'note'),
+        intact: poolMs < 2000 && elapsed < 60_000,
       };
     },
   },
