@@ -57,11 +57,13 @@ function cli(args: string[]): { out: string; err: string; code: number | null; r
   };
 }
 
-/** A finished run (meta.json, events.jsonl with a step, a checkpoint entry) under a fresh runs root. */
-async function run(root: string, name: string): Promise<string> {
+/** A finished run (meta.json, events.jsonl with a log event) under `root`; `meta` fields then written over meta.json's (hostile content). */
+async function run(root: string, name: string, meta: Record<string, unknown> = {}): Promise<string> {
   const w = await RunWriter.create(root, name, { name });
   w.appendEvent({ type: 'log', level: 'info', message: 'hello' });
   w.finish('completed');
+  const file = path.join(w.dir, 'meta.json');
+  if (Object.keys(meta).length > 0) fs.writeFileSync(file, JSON.stringify({ ...(JSON.parse(fs.readFileSync(file, 'utf8')) as object), ...meta }));
   return w.dir;
 }
 
@@ -152,10 +154,7 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
     name: 'runs: ESC, CR, NUL and a newline in run files print escaped (\\u001b), never forge lines',
     run: async () => {
       const root = tmp('escapes');
-      const dir = await run(root, 'esc');
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
-      meta.backend = 'wasm\u001b[31mRED\u0000\r\nFORGED LINE';
-      fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+      const dir = await run(root, 'esc', { backend: 'wasm\u001b[31mRED\u0000\r\nFORGED LINE' });
       fs.appendFileSync(path.join(dir, 'events.jsonl'), '{"bad\u001b]0;title\u0007": \n');
       const r = cli(['runs', '--dir', root]);
       const raw = /[\u0000-\u0009\u000b-\u001f\u007f]/.test(r.out); // eslint-disable-line no-control-regex -- looking for control characters
@@ -169,13 +168,11 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
   {
     name: 'Runs tooltip: Markdown in meta.json (heading, command link, remote image, HTML) is shown literally',
     run: async () => {
-      const root = tmp('markdown');
-      const dir = await run(root, 'md');
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
-      meta.name = 'x\n# Heading [run me](command:workbench.action.terminal.new) ![](https://evil.example/t.png) <img src=x> $(zap)';
-      meta.backend = '`code` **bold**';
-      meta.error = { message: '[link](https://evil.example)' };
-      fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+      const dir = await run(tmp('markdown'), 'md', {
+        name: 'x\n# Heading [run me](command:workbench.action.terminal.new) ![](https://evil.example/t.png) <img src=x> $(zap)',
+        backend: '`code` **bold**',
+        error: { message: '[link](https://evil.example)' },
+      });
       const tip = runTooltip(readRun(dir));
       // Every Markdown-active character of the run's content is backslash-escaped; line breaks are gone.
       const unescaped = /(^|[^\\])[[\]!<>`#*$()]/;
