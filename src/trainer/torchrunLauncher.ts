@@ -33,6 +33,7 @@ import { formatProblems } from '../core/config/configError';
 import { TrainerProcessError, type TrainingProcess } from './client';
 import { pythonConfigProblems } from './pythonConfigProblems';
 import type { DoneMessage, FromTrainer } from './protocol';
+import { readBoundedTextSync } from '../core/io/safeRead';
 
 export type { TrainingProcess };
 
@@ -95,7 +96,7 @@ export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir())
   for (const name of names) {
     const dir = path.join(tmp, name);
     try {
-      const owner = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'));
+      const owner = Number(readBoundedTextSync(path.join(dir, 'pid'), 'pid'));
       if (!Number.isInteger(owner) || owner <= 0 || isPidAlive(owner)) continue;
       if (
         pid !== undefined ? owner !== pid : Date.now() - Math.max(...fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs)) < LOG_DIR_KEEP_MS
