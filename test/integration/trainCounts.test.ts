@@ -72,7 +72,10 @@ test('streamed pairs over the shuffle buffer start with "at most" the exact data
       const before = await lensStateFromTrainer({ absPath: glob, what: 'examples' }, started);
       assert.equal(trainerCountsReplace(before, true, { count: started.count }), false, 'an estimate does not replace the index count');
       assert.equal(trainerCountsReplace(before, true, { count: 'exact' }), true);
-      const after = await lensStateFromTrainer({ absPath: glob, what: 'examples' }, { examples: counted[0].examples, badLines: counted[0].badLines, count: 'exact' });
+      const after = await lensStateFromTrainer(
+        { absPath: glob, what: 'examples' },
+        { examples: counted[0].examples, badLines: counted[0].badLines, count: 'exact' },
+      );
       assert.equal(formatDataLens(after), '2 files · 699 examples · $(warning) 1 bad line');
       assert.equal(
         trainerCountsReplace({ kind: 'loaded', examples: 699, badLines: 1, what: 'examples', from: 'load' }, true, { count: 'exact' }),
