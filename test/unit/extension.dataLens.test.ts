@@ -82,7 +82,10 @@ test("a glob's lens counts its files together: files, examples and bad lines; ov
       [['part-2.jsonl', 2]],
     );
     // The trainer's exact counts of the glob show the same way.
-    assert.equal(formatDataLens(await lensStateFromTrainer(glob, { examples: 9, badLines: 1, count: 'exact' })), '3 files · 9 examples · $(warning) 1 bad line');
+    assert.equal(
+      formatDataLens(await lensStateFromTrainer(glob, { examples: 9, badLines: 1, count: 'exact' })),
+      '3 files · 9 examples · $(warning) 1 bad line',
+    );
     const singleCount = await countDataPath(single);
     assert.equal(formatDataLens(singleCount.state), '3 examples · 0 bad lines', 'a list entry naming one file: its own counts');
 

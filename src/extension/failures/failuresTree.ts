@@ -249,7 +249,9 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     item.iconPath = new vscode.ThemeIcon(stale ? 'warning' : 'search', stale ? new vscode.ThemeColor('list.warningForeground') : undefined);
     const tip = untrustedMarkdown(new vscode.MarkdownString(undefined, true));
     tip.appendText(`${r.query}\n\n`);
-    tip.appendMarkdown(`**${escapeMarkdown(formatRank(r))}** in the ${escapeMarkdown(this.loaded?.searchName ?? 'exact')} search · ${escapeMarkdown(r.label)}\n\n`);
+    tip.appendMarkdown(
+      `**${escapeMarkdown(formatRank(r))}** in the ${escapeMarkdown(this.loaded?.searchName ?? 'exact')} search · ${escapeMarkdown(r.label)}\n\n`,
+    );
     tip.appendText(`${r.labelReason}\n\n${path.basename(r.source.file)}:${r.source.line}`);
     if (stale) tip.appendMarkdown('\n\n$(warning) the file changed after the evaluation: the line may have moved');
     item.tooltip = tip;
