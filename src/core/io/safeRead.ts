@@ -85,7 +85,8 @@ function formatLimit(n: number): string {
   return n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${n} bytes`;
 }
 
-function requireWithin(file: string, size: number, kind: FileKind, max: number): void {
+/** Throws UnsafeFileError (EFBIG) when `size` is over `max` (default: the limit of `kind`); for readers that scan a file in chunks. */
+export function requireWithin(file: string, size: number, kind: FileKind, max: number = READ_LIMITS[kind]): void {
   if (size > max) throw new UnsafeFileError(file, 'EFBIG', `is ${size} bytes, more than the ${formatLimit(max)} a ${kind} file may hold`);
 }
 

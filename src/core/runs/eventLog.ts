@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { parseEventLine, serializeEvent, type ParsedLine } from './eventLine';
-import { openRegularSync, readBoundedSync } from '../io/safeRead';
+import { openRegularSync, readBoundedSync, requireWithin } from '../io/safeRead';
 import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
 import type { RunEvent, RunEventInput } from './eventSchema';
 import { RunFileError, namingFile } from './writeError';
@@ -154,6 +154,8 @@ export function scanBadEventLines(file: string, opts: { maxReported?: number; ch
   if (fd === null) return result;
   try {
     const size = fs.fstatSync(fd).size;
+    // A line is held until its "\n": a file over the limit (a sparse one has no "\n" at all) is not scanned.
+    requireWithin(file, size, 'events.jsonl');
     let pos = 0;
     let lineNo = 0;
     let pending = Buffer.alloc(0);
