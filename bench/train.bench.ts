@@ -18,7 +18,6 @@
  * processes, interleaved) and reports the median of the per-run medians.
  */
 import { execFileSync, spawnSync } from 'child_process';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
@@ -306,10 +305,11 @@ async function torchTrainerStep(steps: number, rows: RunResult[]): Promise<void>
     if (run.nproc === 1) args = ['-m', 'retrieval_lens.bench_step', ...benchArgs];
     else {
       // torchrunArgs ends with the trainer's own arguments (config, --out, --steps, --set): put bench_step's instead.
-      const base = torchrunArgs(
-        { configPath: '-', overrides: [], trainer: { kind: 'torchrun', nprocPerNode: run.nproc, module: 'retrieval_lens.bench_step' } },
-        await freeTcpPort(),
-      );
+      const base = torchrunArgs({
+        configPath: '-',
+        overrides: [],
+        trainer: { kind: 'torchrun', nprocPerNode: run.nproc, module: 'retrieval_lens.bench_step' },
+      });
       args = [...base.slice(0, base.indexOf('retrieval_lens.bench_step') + 1), ...benchArgs];
     }
     const r = spawnSync(py, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -340,18 +340,6 @@ async function torchTrainerStep(steps: number, rows: RunResult[]): Promise<void>
         console.log(`  ratio pytorch trainer/${t.backend} ${t.threads} thr: ${(ms / t.msPerStep).toFixed(2)}× (> 1: tfjs faster)`);
     }
   }
-}
-
-/** A free TCP port for torch.distributed's rendezvous. */
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 main().catch((e) => {

@@ -6,16 +6,26 @@ the alias `ALL`, so the default `--redirects 0` / `--tee 0` become None and the 
 "'NoneType' object has no attribute 'get'". This module replaces the lookup by `Std(int(v))` (when
 needed) and then runs torch's own launcher unchanged.
 
-`--standalone` gets a free port: torch 1.13's standalone mode always listens on localhost:29400, so two
-jobs on one machine (two users, or two test runs at once) collided in the rendezvous ("The connection to
-the C10d store has failed"). It is replaced by the same single-node c10d rendezvous on a port the kernel
-picks.
+`--standalone` (one machine) listens on no network interface: torch 1.13's standalone mode listens on
+port 29400 (two jobs on one machine collided), and every TCP store of torch 1.13 (the rendezvous's and
+the process group's) binds all interfaces whatever `--master_addr` says, so anyone who could reach the
+machine could join or disturb a run. `--standalone` is replaced by the rendezvous backend
+`rlens-local`: the agent's store and the ranks' process-group store are FileStores in a private (0700)
+temporary folder (environment RLENS_LOCAL_STORE, removed at the end), and gloo talks over the loopback
+interface (GLOO_SOCKET_IFNAME=lo unless set). Several machines need torchrun's own `--rdzv_*`
+arguments; their store then listens on all interfaces (README, "Security").
 """
 
+import os
 import re
-import socket
+import shutil
 import sys
+import tempfile
 import uuid
+
+#: Environment variable naming the private folder of a single-node job's FileStores (set by this launcher).
+LOCAL_STORE_ENV = "RLENS_LOCAL_STORE"
+LOCAL_BACKEND = "rlens-local"
 
 
 def _patch_std() -> None:
@@ -35,21 +45,69 @@ def _patch_std() -> None:
     std.from_str = classmethod(from_str)
 
 
-def free_port() -> int:
-    """A TCP port on localhost that nothing listens on now (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _launcher_end(argv: list) -> int:
+    """Where torchrun's own arguments end: at `-m`, or at the training script (a `*.py` path)."""
+    for i, a in enumerate(argv):
+        if a == "-m" or a.endswith(".py"):
+            return i
+    return len(argv)
 
 
 def standalone_args(argv: list) -> list:
-    """`--standalone` (before the script or `-m module`) → a single-node c10d rendezvous on a free port."""
-    end = argv.index("-m") if "-m" in argv else len(argv)
+    """`--standalone` (before the script or `-m module`) → the single-node `rlens-local` rendezvous (no TCP store)."""
+    end = _launcher_end(argv)
     if "--standalone" not in argv[:end]:
         return argv
     i = argv.index("--standalone")
-    rdzv = ["--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{free_port()}", "--rdzv_id", str(uuid.uuid4())]
+    rdzv = ["--rdzv_backend", LOCAL_BACKEND, "--rdzv_endpoint", "", "--rdzv_id", str(uuid.uuid4())]
     return argv[:i] + rdzv + argv[i + 1 :]
+
+
+def _register_local_backend() -> None:
+    """The `rlens-local` rendezvous: one node, its store a FileStore in the folder RLENS_LOCAL_STORE names."""
+    from torch.distributed import FileStore, PrefixStore
+    from torch.distributed.elastic.rendezvous import RendezvousHandler, rendezvous_handler_registry
+
+    class LocalRendezvous(RendezvousHandler):
+        def __init__(self, run_id: str):
+            self.run_id = run_id
+            self._store = None
+
+        def get_backend(self) -> str:
+            return LOCAL_BACKEND
+
+        def next_rendezvous(self):
+            if self._store is None:
+                self._store = FileStore(os.path.join(os.environ[LOCAL_STORE_ENV], "rendezvous"), 1)
+            return PrefixStore(self.run_id, self._store), 0, 1
+
+        def is_closed(self) -> bool:
+            return False
+
+        def set_closed(self) -> None:
+            pass
+
+        def num_nodes_waiting(self) -> int:
+            return 0
+
+        def get_run_id(self) -> str:
+            return self.run_id
+
+        def shutdown(self) -> bool:
+            return True
+
+    def create(params):
+        if params.max_nodes != 1:
+            raise ValueError(f"the {LOCAL_BACKEND} rendezvous (--standalone) is for one machine: use --rdzv_backend c10d for several")
+        return LocalRendezvous(params.run_id)
+
+    rendezvous_handler_registry.register(LOCAL_BACKEND, create)
+
+
+def local_process_group_url() -> "str | None":
+    """`file://…` of the ranks' process-group store when launched with `--standalone`, else None (env://)."""
+    folder = os.environ.get(LOCAL_STORE_ENV)
+    return f"file://{os.path.join(folder, 'process-group')}" if folder else None
 
 
 def main() -> None:
@@ -59,8 +117,15 @@ def main() -> None:
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
+    argv = standalone_args(sys.argv[1:])
+    local = LOCAL_BACKEND in argv[: _launcher_end(argv)]
+    if local:
+        _register_local_backend()
+        os.environ[LOCAL_STORE_ENV] = tempfile.mkdtemp(prefix="rlens-store-")  # mode 0700
+        if sys.platform.startswith("linux") and os.path.exists("/sys/class/net/lo"):
+            os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     try:
-        torchrun_main(standalone_args(sys.argv[1:]))
+        torchrun_main(argv)
     except ChildFailedError as e:
         # A rank failed (its own `error: …` lines are above on stderr): one line per failed rank instead of
         # torch's traceback and table, exit code 1 (torchrun's).
@@ -73,6 +138,9 @@ def main() -> None:
         # folder says how the run ended); exit like a process killed by that signal, without a traceback.
         print(f"torchrun: {e}", file=sys.stderr)
         sys.exit(128 + int(e.sigval))
+    finally:
+        if local:
+            shutil.rmtree(os.environ[LOCAL_STORE_ENV], ignore_errors=True)
 
 
 if __name__ == "__main__":

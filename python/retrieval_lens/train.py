@@ -101,7 +101,14 @@ class Dist:
         if self.world > 1:
             if self.device.type == "cuda":
                 torch.cuda.set_device(self.device)
-            dist.init_process_group(self.backend)
+            # One machine (launch --standalone): the ranks meet in a FileStore, not a TCP store on every interface.
+            from retrieval_lens.launch import local_process_group_url
+
+            url = local_process_group_url()
+            if url:
+                dist.init_process_group(self.backend, init_method=url, rank=self.rank, world_size=self.world)
+            else:
+                dist.init_process_group(self.backend)
 
     def _guard(self, fn, *args):
         try:

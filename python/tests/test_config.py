@@ -76,14 +76,15 @@ def test_the_run_config_names_the_trainer_that_ran_it(tmp_path):
     assert c["data"]["train"] == str(tmp_path / "t.jsonl")
 
 
-def test_standalone_gets_a_free_port_so_two_jobs_do_not_collide():
-    from retrieval_lens.launch import standalone_args
+def test_standalone_becomes_the_local_rendezvous_with_no_tcp_store():
+    from retrieval_lens.launch import LOCAL_BACKEND, standalone_args
 
     a = standalone_args(["--standalone", "--nproc_per_node", "2", "-m", "retrieval_lens.train", "c.rlens.json", "--standalone"])
-    b = standalone_args(["--standalone", "--nproc_per_node", "2", "-m", "retrieval_lens.train", "c.rlens.json"])
+    b = standalone_args(["--standalone", "--nproc_per_node", "2", "/abs/python/rlens_bootstrap.py", "retrieval_lens.train", "c.rlens.json", "--standalone"])
     assert "--standalone" not in a[: a.index("-m")], "replaced before the module"
     assert a[a.index("-m") :] == ["-m", "retrieval_lens.train", "c.rlens.json", "--standalone"], "the trainer's own arguments are untouched"
-    ports = [x[x.index("--rdzv_endpoint") + 1] for x in (a, b)]
-    assert all(p.startswith("127.0.0.1:") and p != "127.0.0.1:29400" for p in ports)
-    assert a[a.index("--rdzv_backend") + 1] == "c10d"
+    assert b[-4:] == ["/abs/python/rlens_bootstrap.py", "retrieval_lens.train", "c.rlens.json", "--standalone"], "a script path ends the launcher's arguments too"
+    for x in (a, b):
+        assert x[x.index("--rdzv_backend") + 1] == LOCAL_BACKEND
+    assert a[a.index("--rdzv_id") + 1] != b[b.index("--rdzv_id") + 1], "two jobs never share a run id"
     assert standalone_args(["--nproc_per_node", "1", "-m", "m"]) == ["--nproc_per_node", "1", "-m", "m"]

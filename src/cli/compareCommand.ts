@@ -8,6 +8,7 @@ import * as path from 'path';
 import { compareRuns, type RunComparison } from '../core/experiments/compareRuns';
 import type { FailureDiffRow, FailureSearch } from '../core/experiments/failureDiff';
 import { EVENTS_FILE, META_FILE } from '../core/runs/meta';
+import { say, terminalSafe, warn } from './terminalText';
 
 export interface CompareCommandOptions {
   runs: string[];
@@ -101,13 +102,13 @@ export function formatComparison(c: RunComparison, opts: { failures: number; cwd
 /** Runs the command; exit code 0, or 2 for bad arguments (a folder that is not a run). */
 export function compareCommand(opts: CompareCommandOptions): number {
   if (opts.runs.length < 2) {
-    console.error(`retrieval-lens: compare needs two or more run folders, got ${opts.runs.length}`);
+    warn(`retrieval-lens: compare needs two or more run folders, got ${opts.runs.length}`);
     return 2;
   }
   for (const r of opts.runs) {
     const abs = path.resolve(r);
     if (!fs.existsSync(path.join(abs, META_FILE)) && !fs.existsSync(path.join(abs, EVENTS_FILE))) {
-      console.error(`retrieval-lens: not a run folder (no ${META_FILE} or ${EVENTS_FILE}): ${abs}`);
+      warn(`retrieval-lens: not a run folder (no ${META_FILE} or ${EVENTS_FILE}): ${abs}`);
       return 2;
     }
   }
@@ -115,6 +116,6 @@ export function compareCommand(opts: CompareCommandOptions): number {
     opts.runs.map((r) => path.resolve(r)),
     { search: opts.search },
   );
-  console.log(formatComparison(c, { failures: opts.failures }).join('\n'));
+  say(formatComparison(c, { failures: opts.failures }).map(terminalSafe).join('\n'));
   return 0;
 }

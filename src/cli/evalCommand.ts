@@ -6,6 +6,7 @@ import { formatNprobeCurve } from '../core/eval/nprobeCurve';
 import type { EvalEntry } from '../core/eval/types';
 import { startEvaluation } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
+import { say, terminalSafeLines, warn } from './terminalText';
 
 export interface EvalArgs {
   target: string;
@@ -108,29 +109,31 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
       } else bar.update(m.done);
     } else if (m.type === 'log') {
       stopBar();
-      console.log(`[${m.level}] ${m.message}`);
+      say(`[${m.level}] ${m.message}`);
     } else if (m.type === 'error') {
       stopBar();
-      console.error(`error: ${m.message}`);
+      warn(`error: ${m.message}`);
     } else if (m.type === 'evaluated') {
       entry = m.entry;
       failuresFile = m.failuresFile;
     }
   };
-  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data }, onMessage, { onOutput: (s) => process.stderr.write(s) });
+  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data }, onMessage, {
+    onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
+  });
   const onSigint = () => handle.stop();
   process.on('SIGINT', onSigint);
   const done = await handle.done;
   process.off('SIGINT', onSigint);
   stopBar();
   if (entry) {
-    console.log(formatEvalSummary(entry));
+    say(formatEvalSummary(entry));
     const e = entry as EvalEntry;
-    console.log(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures (exact): ${failuresFile}`);
-    if (e.annFailures?.file) console.log(`failures (${e.annFailures.search}): ${path.join(job.runDir, 'eval', e.annFailures.file)}`);
+    say(`metrics: ${path.join(job.runDir, 'eval', 'metrics.json')}\nfailures (exact): ${failuresFile}`);
+    if (e.annFailures?.file) say(`failures (${e.annFailures.search}): ${path.join(job.runDir, 'eval', e.annFailures.file)}`);
   }
   if (!done) {
-    console.error(`error: ${handle.failure?.message ?? 'the evaluation process ended without reporting the end of its job'}`);
+    warn(`error: ${handle.failure?.message ?? 'the evaluation process ended without reporting the end of its job'}`);
     return 1;
   }
   return done.status === 'completed' ? 0 : 1;

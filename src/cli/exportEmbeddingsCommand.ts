@@ -2,6 +2,7 @@ import * as path from 'path';
 import { startEmbeddingExport } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
 import { resolveEvalTarget } from './evalCommand';
+import { say, terminalSafeLines, warn } from './terminalText';
 
 export interface ExportEmbeddingsArgs {
   target: string;
@@ -24,11 +25,11 @@ export async function exportEmbeddingsCommand(args: ExportEmbeddingsArgs): Promi
   const handle = startEmbeddingExport(
     { runDir: job.runDir, checkpoint: job.checkpoint, outDir, items: args.items, queries: args.queries, projection: args.projection },
     (m) => {
-      if (m.type === 'log' && m.level !== 'debug') console.log(`[${m.level}] ${m.message}`);
-      else if (m.type === 'error') console.error(`error: ${m.message}`);
+      if (m.type === 'log' && m.level !== 'debug') say(`[${m.level}] ${m.message}`);
+      else if (m.type === 'error') warn(`error: ${m.message}`);
       else if (m.type === 'embeddings') result = m;
     },
-    { onOutput: (s) => process.stderr.write(s) },
+    { onOutput: (s) => process.stderr.write(terminalSafeLines(s)) },
   );
   const onSigint = () => handle.stop();
   process.on('SIGINT', onSigint);
@@ -36,15 +37,15 @@ export async function exportEmbeddingsCommand(args: ExportEmbeddingsArgs): Promi
   process.off('SIGINT', onSigint);
   const r = result as Extract<FromTrainer, { type: 'embeddings' }> | null;
   if (r) {
-    console.log(`${r.count} points (step ${r.step}) → ${r.vectors}\n${' '.repeat(String(r.count).length + 20)}${r.metadata}`);
-    console.log('load both at https://projector.tensorflow.org (Load → vectors, then metadata)');
+    say(`${r.count} points (step ${r.step}) → ${r.vectors}\n${' '.repeat(String(r.count).length + 20)}${r.metadata}`);
+    say('load both at https://projector.tensorflow.org (Load → vectors, then metadata)');
     if (r.map) {
       const extra = r.map.explained
         ? `, axes explain ${(100 * r.map.explained[0]).toFixed(1)}% + ${(100 * r.map.explained[1]).toFixed(1)}% of a total variance ${r.map.totalVariance!.toFixed(4)}`
         : '';
-      console.log(`${r.map.method.toUpperCase()} map: spread (RMS distance from the centroid) ${r.map.spread.toFixed(4)}${extra}`);
+      say(`${r.map.method.toUpperCase()} map: spread (RMS distance from the centroid) ${r.map.spread.toFixed(4)}${extra}`);
     }
   }
-  if (!done) console.error(`error: ${handle.failure?.message ?? 'the export process ended without reporting the end of its job'}`);
+  if (!done) warn(`error: ${handle.failure?.message ?? 'the export process ended without reporting the end of its job'}`);
   return done?.status === 'completed' ? 0 : 1;
 }

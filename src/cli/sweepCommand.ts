@@ -13,6 +13,7 @@ import { ABLATION_JSON, ABLATION_MD, SWEEP_FILE } from '../core/experiments/swee
 import type { SweepFile } from '../core/experiments/sweepFile';
 import { codeVersion, trainerLauncher } from '../trainer/sweepLauncher';
 import * as path from 'path';
+import { say, terminalSafeLines, warn } from './terminalText';
 
 export interface SweepArgs {
   config?: string;
@@ -54,19 +55,19 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(e.message);
+      warn(e.message);
       return 2;
     }
     throw e;
   }
   let last: SweepFile | null = null;
-  const scheduler = new SweepScheduler(dir, trainerLauncher({ onOutput: (s, stream) => stream === 'stderr' && process.stderr.write(s) }), {
-    log: (line) => console.log(`${last ? progressLine(last) + ' ' : ''}${line}`),
+  const scheduler = new SweepScheduler(dir, trainerLauncher({ onOutput: (s, stream) => stream === 'stderr' && process.stderr.write(terminalSafeLines(s)) }), {
+    log: (line) => say(`${last ? progressLine(last) + ' ' : ''}${line}`),
     onChange: (f) => (last = f),
   });
   const f0 = scheduler.state;
-  console.log(`${args.resume ? 'resuming' : 'sweep'} ${dir}`);
-  console.log(
+  say(`${args.resume ? 'resuming' : 'sweep'} ${dir}`);
+  say(
     f0.kind === 'ablation'
       ? `ablation: ${f0.runs.length} runs (8 variants × ${f0.seeds.length} seeds), ${f0.concurrency} at a time`
       : `${f0.param} ∈ {${f0.values.join(', ')}} × seeds {${f0.seeds.join(', ')}}: ${f0.runs.length} runs${f0.runs.some((r) => r.reference) ? ' (with the adaptive reference)' : ''}, ${f0.concurrency} at a time`,
@@ -76,7 +77,7 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
     interrupts++;
     if (interrupts === 1) scheduler.cancel();
     else {
-      console.error(`leaving now; the trainers stop on their own. Resume with: retrieval-lens sweep --resume ${dir}`);
+      warn(`leaving now; the trainers stop on their own. Resume with: retrieval-lens sweep --resume ${dir}`);
       process.exit(130);
     }
   };
@@ -87,17 +88,17 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-  console.log('');
+  say('');
   if (final.kind === 'ablation') {
-    console.log(ablationText(ablationTable(final)));
-    console.log(`\n${path.join(dir, ABLATION_MD)}\n${path.join(dir, ABLATION_JSON)}`);
-  } else console.log(sweepSummaryText(final));
-  console.log(`${path.join(dir, SWEEP_FILE)}`);
+    say(ablationText(ablationTable(final)));
+    say(`\n${path.join(dir, ABLATION_MD)}\n${path.join(dir, ABLATION_JSON)}`);
+  } else say(sweepSummaryText(final));
+  say(`${path.join(dir, SWEEP_FILE)}`);
   if (scheduler.isCancelled || final.state !== 'finished') {
-    console.log(`unfinished: resume with  retrieval-lens sweep --resume ${dir}`);
+    say(`unfinished: resume with  retrieval-lens sweep --resume ${dir}`);
     return 130;
   }
   const failed = final.runs.filter((r) => r.status === 'failed');
-  for (const r of failed) console.error(`run ${r.id} failed: ${r.error}`);
+  for (const r of failed) warn(`run ${r.id} failed: ${r.error}`);
   return failed.length > 0 ? 1 : 0;
 }

@@ -7,6 +7,7 @@ import type { FromTrainer } from '../trainer/protocol';
 import { describeStartedCounts } from '../core/data/exampleCount';
 import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
 import type { ExperimentConfig } from '../core/config/types';
+import { say, terminalSafe, terminalSafeLines, warn } from './terminalText';
 
 export interface TrainArgs {
   config: string;
@@ -25,7 +26,7 @@ export function progressFields(e: StepEvent): Record<string, string> {
     // '–' (as for any missing value of the bar) when the loss has no δ / τ or the step summarised none (count 0 or null).
     delta: d.delta && (d.delta.count ?? 0) > 0 ? fmt(d.delta.p50) : '–',
     tau: d.tau && (d.tau.count ?? 0) > 0 ? fmt(d.tau.p50, 4) : '–',
-    verdict: e.verdict.state,
+    verdict: terminalSafe(e.verdict.state),
     ratio: fmt(e.diagnostics.collapse.ratio, 2),
     r10: fmt(e.diagnostics.recall.at10, 2),
   };
@@ -42,7 +43,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     config = loadConfig(args.config, args.set).config;
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(e.message);
+      warn(e.message);
       return 2;
     }
     throw e;
@@ -64,11 +65,11 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   /** The trainer refused the config with located problems (the PyTorch trainer's own config checks): exit code 2. */
   let configRefused = false;
   // Clear the bar's line first on a terminal; the bar redraws on its next update.
-  const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + line + '\n');
+  const print = (line: string) => process.stdout.write((barStarted && process.stdout.isTTY ? '\r\x1b[K' : '') + terminalSafeLines(line) + '\n');
   const onMessage = (m: FromTrainer) => {
     switch (m.type) {
       case 'started':
-        console.log(
+        say(
           torchrun
             ? `run ${m.runDir}\ntorch.distributed.run, ${config.trainer.nprocPerNode} process(es) · backend ${m.backend} · ${m.totalSteps} steps`
             : `run ${m.runDir}\nbackend ${m.backend} · ${describeStartedCounts(m)} · ${m.totalSteps} steps`,
@@ -109,12 +110,12 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   const job = { configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out };
   const handle = torchrun
     ? startTorchrunTrainer({ ...job, trainer: config.trainer }, onMessage, {
-        onOutput: (s) => process.stderr.write(s),
+        onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
         totalStepsHint: args.steps ?? config.training.steps,
       })
     : startTrainer(job, onMessage, {
         onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
-        onOutput: (s) => process.stderr.write(s),
+        onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
       });
   let interrupts = 0;
   const onSigint = () => {
@@ -129,11 +130,11 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   process.off('SIGINT', onSigint);
   if (barStarted) bar.stop();
   if (!done) {
-    console.error(`error: ${handle.failure?.message ?? 'the trainer process ended without reporting the end of the run'}`);
-    console.error('every step logged so far is kept in the run folder');
+    warn(`error: ${handle.failure?.message ?? 'the trainer process ended without reporting the end of the run'}`);
+    warn('every step logged so far is kept in the run folder');
     return 1;
   }
-  if (done.runDir) console.log(`${done.status} at step ${done.step}: ${done.runDir}`);
-  if (done.error && !shownErrors.has(done.error.message)) console.error(`error: ${done.error.message}`);
+  if (done.runDir) say(`${done.status} at step ${done.step}: ${done.runDir}`);
+  if (done.error && !shownErrors.has(done.error.message)) warn(`error: ${done.error.message}`);
   return configRefused ? 2 : done.status === 'failed' ? 1 : 0;
 }

@@ -4,7 +4,6 @@
  * in the background and the trainer process starts only when asked (tfjs never loads in the
  * extension host: training and evaluation run in a forked dist/trainer.js).
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { explainRunElsewhere, loadFailuresOf, registerCommands } from './commands';
@@ -31,6 +30,7 @@ import { registerSweepCommands } from './sweep/sweepCommands';
 import { TrainingController } from './training/trainingController';
 import { TrainingNotifications } from './training/trainingNotifications';
 import type { DetachedRunRecord } from './training/detachedRun';
+import { readBoundedTextSync } from '../core/io/safeRead';
 
 /** workspaceState key of the run this workspace's window started (re-attached after a reload). */
 const LIVE_RUN_KEY = 'retrievalLens.liveRun';
@@ -75,6 +75,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const navigator = new FailureNavigator(failures, failuresView);
   const configDiagnostics = new ConfigDiagnostics();
   const dataReports = new DataReports(log);
+  // Restricted Mode counted only the workspace's regular files: count again with the wider scope.
+  sub(vscode.workspace.onDidGrantWorkspaceTrust(() => dataReports.resetScope()));
   const embeddingMaps = new EmbeddingMapPanels(context.extensionUri, log);
   sub(embeddingMaps);
   // canSelectMany: several runs can be selected for "Compare Selected Runs".
@@ -136,7 +138,9 @@ export function activate(context: vscode.ExtensionContext): void {
       }
       if (live.examples !== null && live.badLines !== null) {
         try {
-          const train = dataSpecsOf(live.configPath, fs.readFileSync(live.configPath, 'utf8')).find((d) => d.key === 'train' && d.index === null);
+          const train = dataSpecsOf(live.configPath, readBoundedTextSync(live.configPath, 'experiment config')).find(
+            (d) => d.key === 'train' && d.index === null,
+          );
           if (train) dataReports.fromTrainer(train, { examples: live.examples, badLines: live.badLines, count: live.count, dataLines: live.dataLines });
         } catch {
           // Config unreadable now: the lens counts in the background instead.

@@ -4,11 +4,11 @@
  * way the built-in trainer reports its own (src/core/config/configError.ts): line and column of the key's
  * value (or of the nearest enclosing node the file has, for a key that is missing), found with jsonc-parser.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser';
 import type { ConfigProblem } from '../core/config/configError';
 import { TextPositions } from '../core/config/textPosition';
+import { readBoundedTextSync } from '../core/io/safeRead';
 
 /** `$.data.format` → ['data', 'format']; `$.x[2].y` → ['x', 2, 'y']; null for anything else. */
 function parseJsonPath(p: string): JSONPath | null {
@@ -34,7 +34,7 @@ export function pythonConfigProblems(configPath: string, errorLines: string[]): 
   const lines = errorLines.map((l) => l.replace(/^error: /, ''));
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedTextSync(file, 'experiment config');
   } catch {
     return { problems: [], other: lines };
   }

@@ -1,9 +1,10 @@
 /**
  * Parent side of the PyTorch trainer (config `trainer.kind: "torchrun"`): starts
- *   <python> -m retrieval_lens.launch --nnodes 1 --master_addr 127.0.0.1 --master_port <free port> \
- *     --nproc_per_node N -m retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
+ *   <python> <root>/rlens_bootstrap.py retrieval_lens.launch --standalone --nnodes 1 \
+ *     --nproc_per_node N <root>/rlens_bootstrap.py retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
  * (retrieval_lens.launch is torch.distributed.run with the fix Debian's torch 1.13 needs under Python 3.11)
- * in its own process group (cwd = the config's folder, PYTHONPATH = <package root>/python first) and
+ * (<root> = the package's python/ folder; the bootstrap runs a module as `-m` would, with <root> first on sys.path
+ * and never the working directory, which is the config's folder) in its own process group and
  * follows the run folder it prints (`run: <folder>` on stdout) through docs/run-format.md — meta.json
  * and events.jsonl, read with tailEvents — handing the same typed messages as the built-in trainer's
  * IPC (src/trainer/protocol.ts: ready, started, step, eval, log, done) to the CLI and the extension.
@@ -20,7 +21,6 @@
  */
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import { freePort } from './freePort';
 import * as os from 'os';
 import * as path from 'path';
 import type { TrainerConfig } from '../core/config/types';
@@ -33,6 +33,7 @@ import { formatProblems } from '../core/config/configError';
 import { TrainerProcessError, type TrainingProcess } from './client';
 import { pythonConfigProblems } from './pythonConfigProblems';
 import type { DoneMessage, FromTrainer } from './protocol';
+import { readBoundedTextSync } from '../core/io/safeRead';
 
 export type { TrainingProcess };
 
@@ -56,7 +57,8 @@ export function pythonPackageRoot(): string {
 /** Whether `python -c "import torch"` succeeds (false for a missing interpreter). */
 export function importsTorch(python: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(python, ['-c', 'import torch'], { env, timeout: 120_000 }, (err) => resolve(!err));
+    // In the package's folder: `-c` puts the working directory first on sys.path (a repository's `torch/` must not answer).
+    execFile(python, ['-c', 'import torch'], { env, cwd: pythonPackageRoot(), timeout: 120_000 }, (err) => resolve(!err));
   });
 }
 
@@ -94,7 +96,7 @@ export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir())
   for (const name of names) {
     const dir = path.join(tmp, name);
     try {
-      const owner = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'));
+      const owner = Number(readBoundedTextSync(path.join(dir, 'pid'), 'pid'));
       if (!Number.isInteger(owner) || owner <= 0 || isPidAlive(owner)) continue;
       if (
         pid !== undefined ? owner !== pid : Date.now() - Math.max(...fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs)) < LOG_DIR_KEEP_MS
@@ -107,21 +109,27 @@ export function removeEndedTorchrunLogs(pid?: number, tmp: string = os.tmpdir())
   }
 }
 
-/** The launcher's command line (after the interpreter). */
-export function torchrunArgs(job: TorchrunJob, masterPort: number): string[] {
+/** The bootstrap that runs a module with the bundled package first on sys.path and never the working directory. */
+export const BOOTSTRAP = 'rlens_bootstrap.py';
+
+/**
+ * The launcher's command line (after the interpreter). Both torchrun and every rank start by the absolute
+ * path of python/rlens_bootstrap.py, never with `python -m` (which puts the working directory, the
+ * config's folder, first on sys.path: a repository's `retrieval_lens/` would shadow ours).
+ */
+export function torchrunArgs(job: TorchrunJob, pythonRoot: string = pythonPackageRoot()): string[] {
+  const bootstrap = path.join(pythonRoot, BOOTSTRAP);
   return [
-    '-m',
+    bootstrap,
     // torch.distributed.run (torchrun) with Debian's torch 1.13 / Python 3.11 fix (python/retrieval_lens/launch.py).
     'retrieval_lens.launch',
+    // One machine: launch.py's `rlens-local` rendezvous (FileStores in a private folder), no TCP store on any interface.
+    '--standalone',
     '--nnodes',
     '1',
-    '--master_addr',
-    '127.0.0.1',
-    '--master_port',
-    String(masterPort),
     '--nproc_per_node',
     String(job.trainer.nprocPerNode),
-    '-m',
+    bootstrap,
     job.trainer.module,
     path.resolve(job.configPath),
     ...(job.runsRoot ? ['--out', path.resolve(job.runsRoot)] : []),
@@ -349,12 +357,11 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
     void (async () => {
       try {
         python = await resolvePython(job.trainer.python, env);
-        const port = await freePort(); // torch.distributed's default 29500 is shared by every job
         if (killWanted) return finish(null, 'SIGKILL');
         const out = fs.openSync(path.join(logDir, 'stdout.log'), 'a');
         const errFd = fs.openSync(path.join(logDir, 'stderr.log'), 'a');
         const pythonRoot = opts.pythonRoot ?? pythonPackageRoot();
-        child = spawn(python, torchrunArgs(job, port), {
+        child = spawn(python, torchrunArgs(job, pythonRoot), {
           cwd: path.dirname(path.resolve(job.configPath)),
           detached: true,
           stdio: ['ignore', out, errFd],

@@ -24,6 +24,7 @@ import { startTrainer } from '../../src/trainer/client';
 import { parseFromTrainer, parseToTrainer, type FromTrainer } from '../../src/trainer/protocol';
 import { smallExperiment, SHOP_TRAIN } from '../helpers/smallExperiment';
 import { tmpfs } from '../helpers/tmpfs';
+import { securityCases } from './faults.security.cases';
 
 const REPO = path.resolve(__dirname, '../..');
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `rlens-mx-${prefix}-`));
@@ -36,7 +37,7 @@ interface Outcome {
   intact: boolean;
 }
 interface Case {
-  kind: 'config' | 'data' | 'run folder' | 'disk' | 'process' | 'IPC';
+  kind: 'config' | 'data' | 'run folder' | 'disk' | 'process' | 'IPC' | 'security';
   name: string;
   run(t: import('node:test').TestContext): Promise<Outcome | 'skipped'>;
 }
@@ -738,6 +739,9 @@ const cases: Case[] = [
     },
   },
 ];
+
+// Hostile repository content (issue 23): faults.security.cases.ts.
+cases.push(...securityCases.map((c): Case => ({ kind: 'security', ...c })));
 
 // ---------------------------------------------------------------- the runner and the tally
 const tally = { cases: 0, located: 0, lostOrCorrupted: 0, skipped: 0, byKind: {} as Record<string, { cases: number; located: number }> };

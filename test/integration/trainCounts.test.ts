@@ -65,14 +65,17 @@ test('streamed pairs over the shuffle buffer start with "at most" the exact data
       // 30 steps of 32 read the first epoch (699 pairs): the exact count follows in the log.
       assert.ok(logs.includes('epoch 1 read: 699 training examples from 700 lines, 1 bad lines'), logs.join('\n'));
       // The data lens shows the trainer's count as what it is: data lines, bad lines still to come.
-      const lens = formatDataLens(lensStateFromTrainer({ absPath: glob, what: 'examples' }, started));
+      const lens = formatDataLens(await lensStateFromTrainer({ absPath: glob, what: 'examples' }, started));
       assert.match(lens, /^2 files · ≈700 examples \(data lines of \d+ kB\) · bad lines counted when training reads it$/);
       // Once epoch 1 is read the trainer sends its exact counts, once, and the lens shows them instead.
       assert.deepEqual(counted, [{ type: 'dataCounted', examples: 699, linesRead: 700, badLines: 1 }]);
-      const before = lensStateFromTrainer({ absPath: glob, what: 'examples' }, started);
+      const before = await lensStateFromTrainer({ absPath: glob, what: 'examples' }, started);
       assert.equal(trainerCountsReplace(before, true, { count: started.count }), false, 'an estimate does not replace the index count');
       assert.equal(trainerCountsReplace(before, true, { count: 'exact' }), true);
-      const after = lensStateFromTrainer({ absPath: glob, what: 'examples' }, { examples: counted[0].examples, badLines: counted[0].badLines, count: 'exact' });
+      const after = await lensStateFromTrainer(
+        { absPath: glob, what: 'examples' },
+        { examples: counted[0].examples, badLines: counted[0].badLines, count: 'exact' },
+      );
       assert.equal(formatDataLens(after), '2 files · 699 examples · $(warning) 1 bad line');
       assert.equal(
         trainerCountsReplace({ kind: 'loaded', examples: 699, badLines: 1, what: 'examples', from: 'load' }, true, { count: 'exact' }),
@@ -136,7 +139,7 @@ test('data that fits the shuffle buffer is read before the run starts: the count
         logs.some((m) => m.startsWith(`120 training examples from ${file}`)),
         logs.join('\n'),
       );
-      assert.deepEqual(lensStateFromTrainer({ absPath: file, what: 'examples' }, started), {
+      assert.deepEqual(await lensStateFromTrainer({ absPath: file, what: 'examples' }, started), {
         kind: 'loaded',
         examples: 120,
         badLines: 1,

@@ -82,12 +82,15 @@ test("a glob's lens counts its files together: files, examples and bad lines; ov
       [['part-2.jsonl', 2]],
     );
     // The trainer's exact counts of the glob show the same way.
-    assert.equal(formatDataLens(lensStateFromTrainer(glob, { examples: 9, badLines: 1, count: 'exact' })), '3 files · 9 examples · $(warning) 1 bad line');
+    assert.equal(
+      formatDataLens(await lensStateFromTrainer(glob, { examples: 9, badLines: 1, count: 'exact' })),
+      '3 files · 9 examples · $(warning) 1 bad line',
+    );
     const singleCount = await countDataPath(single);
     assert.equal(formatDataLens(singleCount.state), '3 examples · 0 bad lines', 'a list entry naming one file: its own counts');
 
     // Over the limit (here 0 bytes): every matched file is indexed (the gzip one by a sequential pass); bad lines wait for training.
-    assert.equal(uncountedNote(glob, 0), null, 'a glob is counted by its indexes, not left to training');
+    assert.equal(await uncountedNote(glob, 0), null, 'a glob is counted by its indexes, not left to training');
     const indexed = await countDataPath(glob, 0);
     const bytes = ['part-1.jsonl', 'part-2.jsonl', 'part-10.jsonl.gz'].reduce((n, f) => n + fs.statSync(path.join(dir, 'shards', f)).size, 0);
     assert.deepEqual(indexed.state, { kind: 'indexed', lines: 3 + 3 + 4, bytes, what: 'examples', files: 3 });

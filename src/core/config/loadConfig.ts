@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
@@ -6,6 +5,7 @@ import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
+import { readBoundedSync, UnsafeFileError } from '../io/safeRead';
 import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
 import type { ExperimentConfig, LoadedConfig } from './types';
 
@@ -20,10 +20,10 @@ export function loadConfig(file: string, overrides: string[] = []): LoadedConfig
   const abs = path.resolve(file);
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(abs);
+    bytes = readBoundedSync(abs, 'experiment config');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : String(e);
+    const why = code === 'ENOENT' ? 'file not found' : e instanceof UnsafeFileError ? e.reason : String(e);
     throw new ConfigError(abs, [], `config ${abs}: ${why}`);
   }
   const bad = firstInvalidUtf8(bytes);
@@ -186,7 +186,7 @@ function problemAt(root: Node | undefined, positions: TextPositions, segments: s
 export function configErrorAt(loaded: LoadedConfig, segments: string[], message: string): ConfigError {
   let text = '';
   try {
-    text = fs.readFileSync(loaded.path, 'utf8');
+    text = readBoundedSync(loaded.path, 'experiment config').toString('utf8');
   } catch {
     // an inline config or a file gone since: line 1
   }

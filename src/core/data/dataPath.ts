@@ -14,10 +14,14 @@ export function resolveDataPath(path: string, baseDir?: string): string {
   return isAbsolute(path) ? resolve(path) : resolve(baseDir ?? process.cwd(), path);
 }
 
-/** What is at a path: a file, a folder, or nothing (other stat errors are rethrown). */
-async function pathKind(path: string): Promise<'file' | 'folder' | 'missing'> {
+/**
+ * What is at a path: a regular file, a folder, nothing, or something else (a FIFO, device or socket:
+ * never read as data, README "Security"); other stat errors are rethrown.
+ */
+async function pathKind(path: string): Promise<'file' | 'folder' | 'missing' | 'special'> {
   try {
-    return (await stat(path)).isDirectory() ? 'folder' : 'file';
+    const s = await stat(path);
+    return s.isDirectory() ? 'folder' : s.isFile() ? 'file' : 'special';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw err;
@@ -29,6 +33,7 @@ export async function requireFile(file: string, label?: string): Promise<void> {
   const kind = await pathKind(file);
   if (kind === 'missing') throw new DataError(`data file not found: ${file}${labelSuffix(label)}`, file);
   if (kind === 'folder') throw new DataError(`${file} is a folder, expected a file${labelSuffix(label)}`, file);
+  if (kind === 'special') throw new DataError(`${file} is not a regular file (a FIFO, device or socket)${labelSuffix(label)}`, file);
 }
 
 /**
@@ -40,6 +45,7 @@ export async function detectFormat(path: string, format: DataFormat, label?: str
   const suffix = labelSuffix(label);
   const kind = await pathKind(path);
   if (kind === 'missing') throw new DataError(`data file not found: ${path}${suffix}`, path);
+  if (kind === 'special') throw new DataError(`${path} is not a regular file (a FIFO, device or socket)${suffix}`, path);
   if (kind === 'folder') {
     if (format !== 'auto' && format !== 'beir') {
       throw new DataError(`${path} is a folder, but format "${format}" needs a file${suffix}`, path);

@@ -14,7 +14,7 @@
  * whole epoch at its end.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import seedrandom from 'seedrandom';
 import type { BadLine, Example, FieldMapping, LoadReport } from './types';
 import { DataError } from './errors';
@@ -25,6 +25,7 @@ import { LineFault } from './lineFields';
 import { ONE_PAIR_SHAPES, shapeReport, type RecordParser } from './formats';
 import { fileRecordParser, type DataFile } from './trainFiles';
 import { shuffled } from './shuffleBuffer';
+import { openRegular } from '../io/safeRead';
 
 /** Lines read before the bad-line share is first checked mid-epoch (then again at every doubling). */
 export const SHARE_CHECK_LINES = 10_000;
@@ -248,7 +249,7 @@ export class StreamedExamples implements ExampleSource {
 
   /** Lines [from, to) (0-based) of a plain file, read by the block offsets of its index. */
   private async readLocal(f: OpenFile, from: number, to: number): Promise<NumberedLine[]> {
-    f.handle ??= await open(f.df.file, 'r');
+    f.handle ??= await openRegular(f.df.file);
     const { lines, short } = await readIndexedLines(f.handle, f.index, from, to);
     if (short) throw new DataError(`${f.df.file} is shorter than when it was indexed; start the run again`, f.df.file);
     return lines;

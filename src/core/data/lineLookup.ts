@@ -9,9 +9,10 @@
  * decoded blocks of the last files are kept in small LRU caches, keyed by the file's size and mtime, so
  * a changed file is indexed and read again.
  */
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { BLOCK_LINES, lineIndexOf, readIndexedLines, type LineIndex } from './lineIndex';
 import { isBlank, isGzipFile, readLines } from './lineReader';
+import { openRegular } from '../io/safeRead';
 
 /** A map that forgets its least recently used entry beyond `max` entries. */
 class Lru<K, V> {
@@ -116,7 +117,7 @@ export class LineLookup {
     const key = `${index.file}\0${index.size}\0${index.mtimeMs}\0${b}`;
     const cached = this.blocks.get(key);
     if (cached) return cached;
-    const handle = await open(index.file, 'r');
+    const handle = await openRegular(index.file);
     let read: Awaited<ReturnType<typeof readIndexedLines>>;
     try {
       // A file that shrank since it was indexed gives the lines read so far.

@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
+import { openRegular } from '../io/safeRead';
 
 /** One line of a text file: its content (without the line break) and its 1-based line number. */
 export interface NumberedLine {
@@ -40,7 +40,7 @@ export function decodeLine(raw: Buffer, line: number): NumberedLine {
  */
 export async function* readLines(file: string): AsyncGenerator<NumberedLine> {
   // latin1 maps each byte to one char, so a line's bytes can be checked before decoding them as UTF-8.
-  const stream = createReadStream(file);
+  const stream = (await openRegular(file)).createReadStream();
   const gunzip = isGzipFile(file) ? createGunzip() : null;
   const input = gunzip ? stream.pipe(gunzip) : stream;
   // A read or decompression error is rethrown by the iteration below (readline forwards input errors).

@@ -4,7 +4,7 @@
  * matches sorted by name with numbers compared as numbers (part-2 before part-10).
  */
 import { existsSync } from 'node:fs';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { glob, globSync, isDynamicPattern } from 'tinyglobby';
 import type { DataFormat, FieldMapping } from './types';
 import { DataError } from './errors';
 import { labelSuffix, requireFile, resolveDataPath } from './dataPath';
@@ -64,10 +64,48 @@ export function isGlob(entry: string, baseDir?: string): boolean {
  * before `part-10`), never a cache (`*.rlens-index`, `*.rlens-hardneg`) or a temp file.
  */
 export function globDataFiles(absPattern: string): string[] {
-  return globSync(absPattern.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false })
+  return readingOrder(globSync(absPattern.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false }));
+}
+
+/** Glob matches in reading order, without caches (line index, mined negatives) and temp files. */
+function readingOrder(matches: string[]): string[] {
+  return matches
     .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith(HARDNEG_SUFFIX) && !f.endsWith('.tmp'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((f) => resolveDataPath(f));
+}
+
+/** Bounds of a glob run where nothing may block for long (the extension host's data lenses). */
+export interface GlobLimits {
+  /** More matches than this is a DataError (nothing is counted). */
+  maxFiles: number;
+  /** A walk longer than this is stopped, a DataError. */
+  timeoutMs: number;
+  /** Cancels the walk (an AbortError). */
+  signal?: AbortSignal;
+  /** Follow symbolic links to folders (training does; default false here: a link can lead anywhere, or in a circle). */
+  followSymbolicLinks?: boolean;
+}
+
+/**
+ * globDataFiles, asynchronous and bounded: the folder walk uses async fs (the event loop stays free), is
+ * stopped after `timeoutMs` or on `signal`, and more than `maxFiles` matches are refused, so a pattern
+ * such as `/**` + `/*.jsonl` in a repository's config costs at most `timeoutMs`.
+ */
+export async function globDataFilesBounded(absPattern: string, limits: GlobLimits): Promise<string[]> {
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
+  const matches = await glob(absPattern.replace(/\\/g, '/'), {
+    absolute: true,
+    onlyFiles: true,
+    expandDirectories: false,
+    followSymbolicLinks: limits.followSymbolicLinks ?? false,
+    signal,
+  });
+  limits.signal?.throwIfAborted();
+  if (timeout.aborted) throw new DataError(`${absPattern}: listing its files took more than ${limits.timeoutMs / 1000} s (stopped)`, absPattern);
+  if (matches.length > limits.maxFiles) throw new DataError(`${absPattern} matches more than ${limits.maxFiles} files`, absPattern);
+  return readingOrder(matches);
 }
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
 import { decodeFailures, encodeFailures } from './failuresFile';
 import type { EvalEntry, EvalMetricsFile, FailureRecord } from './types';
+import { readBoundedTextSync, readJsonSync } from '../io/safeRead';
 
 export const EVAL_DIR = 'eval';
 export const METRICS_FILE = 'metrics.json';
@@ -16,7 +17,7 @@ export function readMetricsFile(runDir: string, log?: (m: string) => void): Eval
   const file = path.join(runDir, EVAL_DIR, METRICS_FILE);
   if (!fs.existsSync(file)) return { v: 1, evaluations: [] };
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as EvalMetricsFile;
+    const parsed = readJsonSync(file, 'metrics.json') as EvalMetricsFile;
     if (parsed.v !== 1 || !Array.isArray(parsed.evaluations)) throw new Error('not a version-1 metrics file');
     return parsed;
   } catch (e) {
@@ -47,7 +48,7 @@ export function writeFailures(runDir: string, failures: FailureRecord[], name: s
 
 /** Reads a failures file of format 1 or 2 (failuresFile.ts); unusable lines are skipped with their line numbers. */
 export function readFailures(file: string): { failures: FailureRecord[]; badLines: number[] } {
-  const d = decodeFailures(fs.readFileSync(file, 'utf8'));
+  const d = decodeFailures(readBoundedTextSync(file, 'failures.jsonl'));
   return { failures: d.records, badLines: d.badLines.map((b) => b.line) };
 }
 

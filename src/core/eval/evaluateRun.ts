@@ -14,6 +14,7 @@ import type { EvalPhase } from './phases';
 import { addTermCoverage, countTrainingPairs, decisiveTerm } from './termCoverage';
 import { openTrainingData, type TrainingData } from '../training/trainingData';
 import type { EvalEntry, FailureRecord, FailureSummary } from './types';
+import { readBoundedTextSync } from '../io/safeRead';
 
 export interface EvaluateRunOptions {
   runDir: string;
@@ -39,7 +40,7 @@ export function loadRunConfig(runDir: string): LoadedConfig {
   const file = path.join(runDir, CONFIG_FILE);
   if (!fs.existsSync(file)) throw new Error(`not a run folder (no ${CONFIG_FILE}): ${runDir}`);
   const meta = readMeta(runDir);
-  const loaded = parseConfigText(fs.readFileSync(file, 'utf8'), file);
+  const loaded = parseConfigText(readBoundedTextSync(file, 'config.json'), file);
   const configPath = meta.ok ? meta.meta.configPath : null;
   return configPath ? { ...loaded, baseDir: path.dirname(configPath) } : loaded;
 }

@@ -4,6 +4,7 @@ import type { EvaluationConfig } from '../config/types';
 import type { EvalCorpus } from './evalCorpus';
 import { loadIndex, saveIndex, type VectorIndex } from '../vectorIndex';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../runs/atomicWrite';
+import { readBoundedSync, readJsonSync } from '../io/safeRead';
 
 /**
  * The built index saved next to the checkpoint it was built from: `<checkpoint>/index/index.faiss` (+ its
@@ -41,12 +42,12 @@ export function loadIndexCache(
   const dir = path.join(checkpointDir, 'index');
   if (!fs.existsSync(path.join(dir, 'cache.json'))) return null;
   try {
-    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'cache.json'), 'utf8'));
+    const saved = readJsonSync(path.join(dir, 'cache.json'), 'cache key');
     if (JSON.stringify(saved) !== JSON.stringify(keyOf(step, index, corpus, dim))) {
       log(`saved index in ${dir} is for another checkpoint, spec or corpus: rebuilding`);
       return null;
     }
-    const bytes = fs.readFileSync(path.join(dir, 'corpus.f32'));
+    const bytes = readBoundedSync(path.join(dir, 'corpus.f32'), 'binary cache', { maxBytes: corpus.count * dim * 4 });
     if (bytes.byteLength !== corpus.count * dim * 4) throw new Error(`corpus.f32 has ${bytes.byteLength} bytes, expected ${corpus.count * dim * 4}`);
     const corpusEmb = new Float32Array(corpus.count * dim);
     new Uint8Array(corpusEmb.buffer).set(bytes);

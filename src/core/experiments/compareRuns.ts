@@ -3,7 +3,6 @@
  * logged step, latest evaluation), its step series for charts and the failing-query diff. Read-only: no
  * file of a run is written, moved or repaired.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { EvalEntry, EvalMetricsFile } from '../eval/types';
 import { EVAL_DIR, METRICS_FILE } from '../eval/evalOutputs';
@@ -13,6 +12,7 @@ import { CONFIG_FILE, EVENTS_FILE } from '../runs/meta';
 import { readRun } from '../runs/readRun';
 import { configDifferences, type ConfigDifference } from './compareConfig';
 import { diffRunFailures, type FailureDiff, type FailureSearch } from './failureDiff';
+import { readBoundedTextSync, readJsonSync } from '../io/safeRead';
 
 /** A number read from a run, or null (not logged, non-finite, not evaluated). */
 type Num = number | null;
@@ -98,7 +98,7 @@ function readMetricsReadOnly(runDir: string, problems: string[]): EvalMetricsFil
   const file = path.join(runDir, EVAL_DIR, METRICS_FILE);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedTextSync(file, 'metrics.json');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${EVAL_DIR}/${METRICS_FILE}: cannot be read: ${(e as Error).message}`);
     return null;
@@ -180,7 +180,7 @@ export function readComparedRun(runDir: string): ComparedRun {
   const problems = [...summary.problems];
   let config: JsonValue | null = null;
   try {
-    config = JSON.parse(fs.readFileSync(path.join(summary.dir, CONFIG_FILE), 'utf8')) as JsonValue;
+    config = readJsonSync(path.join(summary.dir, CONFIG_FILE), 'config.json') as JsonValue;
   } catch (e) {
     problems.push(`${CONFIG_FILE}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (e as Error).message}`);
   }

@@ -4,11 +4,11 @@
  * eval/failures-ann.jsonl for IVF-PQ; docs/run-format.md §8). A query is identified by its query id; a
  * run without a failures file was not evaluated and takes no part in the diff.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { decodeFailures } from '../eval/failuresFile';
 import { ANN_FAILURES_FILE, EVAL_DIR, FAILURES_FILE } from '../eval/evalOutputs';
 import type { FailureRecord } from '../eval/types';
+import { readBoundedTextSync } from '../io/safeRead';
 
 export type FailureSearch = 'exact' | 'ann';
 
@@ -72,7 +72,7 @@ export function readFailureSet(runDir: string, search: FailureSearch = 'exact'):
   const file = failuresFileOf(runDir, search);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedTextSync(file, 'failures.jsonl');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return { file, records: [], recordLines: [], problems: [`${file}: cannot be read: ${(e as Error).message}`] };

@@ -3,13 +3,13 @@
  * step event (collapse indicators, verdict, in-batch recall) and the latest evaluation of eval/metrics.json
  * (corpus recall of the exact search, BM25).
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { readMetricsFile } from '../eval/evalOutputs';
 import type { EvalEntry } from '../eval/types';
 import { CONFIG_FILE } from '../runs/meta';
 import { readRun } from '../runs/readRun';
 import type { SweepRunResult } from './sweepFile';
+import { readJsonSync } from '../io/safeRead';
 
 /** Dense metrics kept per run (the ablation table's columns; the sweep's metric must be one of those the evaluation writes). */
 const KEPT = ['recall@1', 'recall@5', 'recall@10', 'recall@50', 'recall@100', 'mrr@10', 'ndcg@10'];
@@ -32,7 +32,7 @@ export function readRunResult(runDir: string, source: 'corpus' | 'in-batch', cod
   if (!last) throw new Error(`${runDir}: no logged step in events.jsonl`);
   let config: Record<string, unknown>;
   try {
-    config = JSON.parse(fs.readFileSync(path.join(runDir, CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+    config = readJsonSync(path.join(runDir, CONFIG_FILE), 'config.json') as Record<string, unknown>;
   } catch (e) {
     throw new Error(`${path.join(runDir, CONFIG_FILE)}: cannot be read: ${(e as Error).message}`, { cause: e });
   }

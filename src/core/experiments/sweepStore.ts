@@ -10,6 +10,7 @@ import { schemaProblem } from '../schemaCheck';
 import { ablationMarkdown, ablationTable } from './summary';
 import { SWEEP_FORMAT_VERSION, SweepFileSchema, type AblationFile, type SweepFile } from './sweepFile';
 import { SWEEP_FILE_CHECKS } from './sweepFileChecks.generated';
+import { readBoundedTextSync } from '../io/safeRead';
 
 export const SWEEP_FILE = 'sweep.json';
 export const ABLATION_JSON = 'ablation.json';
@@ -37,7 +38,7 @@ export function readSweepFile(dir: string): SweepFile {
   const file = path.join(dir, SWEEP_FILE);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedTextSync(file, 'sweep.json');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `${file}: not found (not a sweep folder)` : `${file}: ${(e as Error).message}`, { cause: e });

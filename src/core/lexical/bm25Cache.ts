@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomicSync } from '../runs/atomicWrite';
 import { Bm25Index, BM25_VERSION } from './bm25Index';
+import { readBoundedSync, readBoundedTextSync } from '../io/safeRead';
 
 export const BM25_FILE = 'bm25.bin';
 const KEY_FILE = 'bm25.key.json';
@@ -35,8 +36,8 @@ export function loadBm25Cache(
     const keyFile = path.join(dir, KEY_FILE);
     if (!fs.existsSync(keyFile)) continue;
     try {
-      if (fs.readFileSync(keyFile, 'utf8') !== want) continue;
-      const index = Bm25Index.fromBuffer(fs.readFileSync(path.join(dir, BM25_FILE)));
+      if (readBoundedTextSync(keyFile, 'cache key') !== want) continue;
+      const index = Bm25Index.fromBuffer(readBoundedSync(path.join(dir, BM25_FILE), 'binary cache'));
       if (index.documentCount !== n) throw new Error(`it holds ${index.documentCount} documents, expected ${n}`);
       log(`reusing the BM25 index saved in ${dir}`);
       return { index, dir };

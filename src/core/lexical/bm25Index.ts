@@ -17,11 +17,12 @@
  * `depth` in a heap. Saved as one binary file (see {@link Bm25Index.toBuffer}).
  */
 import type { SearchResult } from '../vectorIndex/types';
+import { crc32 } from 'node:zlib';
 import { words } from '../model/featurize';
 
 export const BM25_PARAMS = { k1: 1.2, b: 0.75 } as const;
 /** Changes whenever tokenisation, parameters or the saved layout change: part of the saved index's key. */
-export const BM25_VERSION = `rlens-bm25-1/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25_PARAMS.b}`;
+export const BM25_VERSION = `rlens-bm25-2/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25_PARAMS.b}`;
 
 /** A term frequency is stored in 16 bits: a word repeated more often in one text counts 65535 times. */
 const MAX_TF = 0xffff;
@@ -202,6 +203,7 @@ export class Bm25Index {
    */
   toBuffer(): Buffer {
     const termBytes = Buffer.from(this.p.terms.join('\n'), 'utf8');
+    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths];
     const header = Buffer.from(
       JSON.stringify({
         version: BM25_VERSION,
@@ -209,6 +211,8 @@ export class Bm25Index {
         terms: this.p.terms.length,
         postings: this.p.rows.length,
         termBytes: termBytes.length,
+        // CRC-32 of each section (terms, offsets, rows, tfs, lengths): a cache overwritten in place is refused.
+        crc32: [termBytes, ...arrays].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))),
       }),
       'utf8',
     );
@@ -216,7 +220,7 @@ export class Bm25Index {
     len.writeUInt32LE(header.length);
     const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1'), len, header, termBytes];
     let at = parts.reduce((s, b) => s + b.length, 0);
-    for (const a of [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths]) {
+    for (const a of arrays) {
       const pad = (8 - (at % 8)) % 8;
       parts.push(Buffer.alloc(pad), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
       at += pad + a.byteLength;
@@ -240,10 +244,20 @@ export class Bm25Index {
       return v;
     };
     const [documents, termCount, postings, termBytes] = [count('documents'), count('terms'), count('postings'), count('termBytes')];
+    const sums = h.crc32;
+    if (!Array.isArray(sums) || sums.length !== 5) throw new Error('header has no section checksums');
     const need = (bytes: number) => {
       if (at + bytes > buf.length) throw new Error(`truncated: ${buf.length} bytes, more needed`);
     };
+    const names = ['terms', 'offsets', 'rows', 'tfs', 'lengths'];
+    let checked = 0;
+    /** Checks the next section's CRC-32 against the header's. */
+    const verify = (bytes: Uint8Array) => {
+      if (crc32(bytes) !== sums[checked]) throw new Error(`section "${names[checked]}" does not match its checksum (the file was changed)`);
+      checked++;
+    };
     need(termBytes);
+    verify(buf.subarray(at, at + termBytes));
     const terms =
       termCount === 0
         ? []
@@ -256,6 +270,7 @@ export class Bm25Index {
     const section = <T>(n: number, bytesPer: number, make: (ab: ArrayBuffer) => T): T => {
       at += (8 - (at % 8)) % 8;
       need(n * bytesPer);
+      verify(buf.subarray(at, at + n * bytesPer));
       const copy = new Uint8Array(n * bytesPer);
       copy.set(buf.subarray(at, at + n * bytesPer));
       at += n * bytesPer;

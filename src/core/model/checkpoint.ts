@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ModelConfig } from '../config/types';
 import { namedTowers, type DenseParams, type ModelDims, type TowerParams, type TwoTowerParams } from './params';
+import { readBoundedSync, readJsonSync } from '../io/safeRead';
 
 /**
  * Checkpoints in TensorFlow.js' weights format: `model.json` (with a `weightsManifest`) and one
@@ -72,7 +73,7 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
   const jsonFile = path.join(dir, 'model.json');
   let json: ModelJson;
   try {
-    json = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as ModelJson;
+    json = readJsonSync(jsonFile, 'cache key') as ModelJson;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CheckpointError(code === 'ENOENT' ? `checkpoint not found: ${jsonFile}` : `unreadable checkpoint ${jsonFile}: ${(e as Error).message}`);
@@ -81,14 +82,22 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
     throw new CheckpointError(`${jsonFile}: unknown format ${JSON.stringify(json.format)} (expected ${CHECKPOINT_FORMAT})`);
   const group = json.weightsManifest?.[0];
   if (!group || group.paths?.length !== 1) throw new CheckpointError(`${jsonFile}: weightsManifest must have one group with one path`);
-  const binFile = path.join(dir, group.paths[0]);
+  const binName = group.paths[0];
+  if (typeof binName !== 'string' || binName !== path.basename(binName) || binName === '..' || binName === '.')
+    throw new CheckpointError(`${jsonFile}: weightsManifest path ${JSON.stringify(binName)} must be a file name in the checkpoint folder`);
+  const binFile = path.join(dir, binName);
+  const expected = group.weights.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
   let bin: Buffer;
   try {
-    bin = fs.readFileSync(binFile);
-  } catch {
-    throw new CheckpointError(`checkpoint weights not found: ${binFile}`);
+    // At most the bytes the manifest needs (+1, so a longer file is reported as mismatched below).
+    bin = readBoundedSync(binFile, 'binary cache', { maxBytes: Number.isFinite(expected) ? expected + 1 : 0 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG') throw new CheckpointError(`${binFile}: larger than the ${expected} bytes the manifest needs (truncated or mismatched)`);
+    throw new CheckpointError(
+      code === 'ENOENT' ? `checkpoint weights not found: ${binFile}` : `unreadable checkpoint weights ${binFile}: ${(e as Error).message}`,
+    );
   }
-  const expected = group.weights.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
   if (bin.byteLength !== expected) throw new CheckpointError(`${binFile}: ${bin.byteLength} bytes, manifest needs ${expected} (truncated or mismatched)`);
   const values = new Map<string, Float32Array>();
   let off = 0;

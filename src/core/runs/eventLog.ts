@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import { parseEventLine, serializeEvent, type ParsedLine } from './eventLine';
+import { openRegularSync, readBoundedSync, requireWithin } from '../io/safeRead';
 import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
 import type { RunEvent, RunEventInput } from './eventSchema';
 import { RunFileError, namingFile } from './writeError';
@@ -99,7 +100,7 @@ export function readEvents(file: string): ReadEventsResult {
   const result: ReadEventsResult = { events: [], tornTail: false, badLines: [], unknownTypes: 0 };
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(file);
+    buf = readBoundedSync(file, 'events.jsonl');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
     throw err;
@@ -133,7 +134,7 @@ export interface BadLinesScan {
 /** A read-only descriptor of `file`, or null when it does not exist. */
 function openIfExists(file: string): number | null {
   try {
-    return fs.openSync(file, 'r');
+    return openRegularSync(file).fd;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -153,6 +154,8 @@ export function scanBadEventLines(file: string, opts: { maxReported?: number; ch
   if (fd === null) return result;
   try {
     const size = fs.fstatSync(fd).size;
+    // A line is held until its "\n": a file over the limit (a sparse one has no "\n" at all) is not scanned.
+    requireWithin(file, size, 'events.jsonl');
     let pos = 0;
     let lineNo = 0;
     let pending = Buffer.alloc(0);
@@ -230,7 +233,7 @@ export function tailEvents(file: string, fromOffset: number, opts: TailEventsOpt
   const result: TailEventsResult = { events: [], nextOffset: fromOffset, badLines: [], reset: false, hasMore: false };
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openRegularSync(file).fd;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return { ...result, nextOffset: 0, reset: fromOffset > 0 };

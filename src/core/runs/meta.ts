@@ -1,9 +1,9 @@
 /**
  * meta.json: atomic writes and tolerant, validated reads.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { writeJsonAtomicSync } from './atomicWrite';
+import { readBoundedTextSync } from '../io/safeRead';
 import { RUN_FORMAT_VERSION, RunMetaReadSchema, type RunMeta } from './eventSchema';
 import { isRunMetaRead } from './eventChecks.generated';
 import { isPlainObject } from '../jsonGuards';
@@ -44,7 +44,7 @@ export function metaProblems(value: unknown): string[] {
 export function readMeta(dir: string): MetaReadResult {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(dir, META_FILE), 'utf8');
+    text = readBoundedTextSync(path.join(dir, META_FILE), 'meta.json');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'missing', message: 'meta.json is missing' };

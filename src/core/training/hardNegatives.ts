@@ -17,11 +17,12 @@
  * cannot be read is mined again, with a notice saying why; it is written atomically, so nothing is lost
  * when mining is interrupted.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HardNegativesConfig } from '../config/types';
 import { normaliseText } from '../data/itemId';
-import { cacheFilesBeside, HARDNEG_SUFFIX } from '../data/lineIndex';
+import { cacheDirUsableSync, cacheFilesBeside, HARDNEG_SUFFIX } from '../data/lineIndex';
+import { openRegularSync, readBoundedTextSync, UnsafeFileError } from '../io/safeRead';
 import type { Example, Item } from '../data/types';
 import { Bm25Index, BM25_VERSION } from '../lexical/bm25Index';
 import { writeFileAtomicSync } from '../runs/atomicWrite';
@@ -83,7 +84,7 @@ export function readMiningHeader(file: string): { header: MiningHeader; cacheFil
   for (const place of cacheFilesBeside(file, HARDNEG_SUFFIX)) {
     let fd: number;
     try {
-      fd = openSync(place, 'r');
+      fd = openRegularSync(place).fd; // a FIFO or device planted as the cache is not opened for reading
     } catch {
       continue;
     }
@@ -136,9 +137,9 @@ function identityDifference(was: MiningIdentity, now: MiningIdentity): string {
 function readCache(file: string, identity: MiningIdentity): { mined: MinedNegatives | null; notice?: string } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { mined: null };
+    text = readBoundedTextSync(file, 'hard negatives cache');
+  } catch (err) {
+    return err instanceof UnsafeFileError ? { mined: null, notice: err.message } : { mined: null };
   }
   try {
     const nl = text.indexOf('\n');
@@ -209,6 +210,7 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
   const body: CacheBody = { items, negatives };
   const text = `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`;
   for (const place of places) {
+    if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in
     try {
       mkdirSync(dirname(place), { recursive: true });
       writeFileAtomicSync(place, text);

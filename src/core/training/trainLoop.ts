@@ -245,6 +245,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     if (data.indexNote) logBoth('info', `data.train: ${data.indexNote}`);
     if (mined?.notice) logBoth('warn', `hard negatives: ${mined.notice}`);
     if (mined && cfg.data.hardNegatives) logBoth('info', describeMined(mined, cfg.data.hardNegatives));
+    for (const r of data.indexRejected ?? []) logBoth('warn', `data.train: line index cache not used, rebuilt: ${r}`);
     logBoth('info', `backend ${opts.backend.name}${opts.backend.skipped.length ? ` (skipped: ${opts.backend.skipped.join('; ')})` : ''}`);
     const files = report.files !== undefined && report.files > 1 ? `, ${report.files} files` : '';
     const shape = report.shape ? `: ${report.shape.name}, ${report.shape.how}` : '';

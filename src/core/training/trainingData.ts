@@ -19,6 +19,8 @@ export interface TrainingData {
   report: LoadReport;
   /** Streamed files: how their line indexes were obtained ("line index cached" / "line index built in 2.1 s"). */
   indexNote: string | null;
+  /** Index caches found but not used (corrupt or forged), each with why: warned about, then rebuilt. */
+  indexRejected?: string[];
   /** Set by the training loop: where the counts of each epoch read go (logging). */
   onEpochRead: ((c: EpochCounts) => void) | null;
   /** The files read (every training file; a BEIR folder's corpus, queries and qrels), and the BEIR folder. */
@@ -98,6 +100,7 @@ export async function openTrainingData(loaded: LoadedConfig): Promise<TrainingDa
     built.length === 0
       ? 'line index cached'
       : `line index built for ${built.length} of ${stream.indexes.length} file${stream.indexes.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s`;
+  data.indexRejected = built.flatMap((i) => i.built.rejected);
   data.report.examples = stream.examples;
   data.report.dataLines = stream.dataLines;
   data.report.onePairPerLine = stream.onePairPerLine;

@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { faissNodeVersion } from './faissModule';
 import { FOURCC_FLAT_IP, FOURCC_IVF_PQ, readFaissHeader } from './faissHeader';
+import { readBoundedSync, readJsonSync } from '../io/safeRead';
 import { checkWritableTarget, readNativeIndex, writeNativeIndex } from './nativeFileIo';
 import type { IndexSpec, VectorIndex } from './types';
 
@@ -82,7 +83,13 @@ export function loadIndex(file: string): VectorIndex {
   if (!fs.statSync(file).isFile()) throw new Error(`Index path is not a file: ${file}`);
   const sidecar = readSidecar(file);
 
-  const bytes = fs.readFileSync(file);
+  let bytes: Buffer;
+  try {
+    bytes = readBoundedSync(file, 'binary cache', { maxBytes: sidecar.bytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EFBIG') throw err;
+    throw new Error(`Index file ${file} is larger than the ${sidecar.bytes} bytes of ${sidecarPath(file)}: not the file that was saved`, { cause: err });
+  }
   if (bytes.length < sidecar.bytes) {
     throw new Error(`Index file ${file} is truncated: ${bytes.length} bytes, expected ${sidecar.bytes} (per ${sidecarPath(file)})`);
   }
@@ -108,7 +115,7 @@ function readSidecar(file: string): IndexSidecar {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(side, 'utf8'));
+    raw = readJsonSync(side, 'cache key');
   } catch (err) {
     throw new Error(`Index sidecar ${side} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }

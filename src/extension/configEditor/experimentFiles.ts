@@ -1,9 +1,9 @@
 /**
  * Experiment config files and where their runs go. No VS Code import.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { readConfigBasics } from './configAnchors';
+import { readBoundedTextSync } from '../../core/io/safeRead';
 
 /** Suffix of experiment config files. */
 export const CONFIG_SUFFIX = '.rlens.json';
@@ -26,7 +26,7 @@ export function runsRootOf(configPath: string, text: string): string {
 /** The runs folder of a config file on disk; null when it cannot be read. */
 export function runsRootOfFile(configPath: string): string | null {
   try {
-    return runsRootOf(configPath, fs.readFileSync(configPath, 'utf8'));
+    return runsRootOf(configPath, readBoundedTextSync(configPath, 'experiment config'));
   } catch {
     return null;
   }

@@ -13,6 +13,7 @@ import { EVENTS_FILE } from '../../core/runs/meta';
 import type { StatusOptions } from '../../core/runs/status';
 import type { EvalPoint, RunHeader, ToDashboard } from '../../webview/dashboard/protocol';
 import { readRunHeader, sameHeader, type RunEventFacts } from './runHeader';
+import { openRegularSync } from '../../core/io/safeRead';
 
 /** Steps per message when a history is sent in parts (a reset with the first part, then `steps`). */
 export const STEPS_PER_MESSAGE = 2000;
@@ -166,7 +167,7 @@ export class RunFeed {
 export function completeLinesEnd(file: string): number {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openRegularSync(file).fd;
   } catch {
     return 0;
   }

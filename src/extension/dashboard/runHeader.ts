@@ -2,7 +2,6 @@
  * The dashboard's header facts of a run (RunHeader) from its meta.json, derived status and the
  * latest events seen. No VS Code import.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { pickCollapseThresholds } from '../../core/metrics/collapseMonitor';
 import { CONFIG_FILE } from '../../core/runs/meta';
@@ -11,6 +10,7 @@ import { readMeta } from '../../core/runs/meta';
 import { parseRunFolderName } from '../../core/runs/runDir';
 import { deriveStatus, type StatusOptions } from '../../core/runs/status';
 import type { RunHeader } from '../../webview/dashboard/protocol';
+import { readJsonSync } from '../../core/io/safeRead';
 
 /** What the event log has told so far about a run (complements meta.json). */
 export interface RunEventFacts {
@@ -69,7 +69,7 @@ function collapseThresholdsOf(runDir: string): Record<string, number | null> {
   let picked: Record<string, number | null> = {};
   let readable = false;
   try {
-    const config = JSON.parse(fs.readFileSync(path.join(runDir, CONFIG_FILE), 'utf8')) as { diagnostics?: { collapse?: unknown } } | null;
+    const config = readJsonSync(path.join(runDir, CONFIG_FILE), 'config.json') as { diagnostics?: { collapse?: unknown } } | null;
     picked = { ...pickCollapseThresholds(config?.diagnostics?.collapse) };
     readable = true;
   } catch {

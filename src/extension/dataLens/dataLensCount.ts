@@ -6,9 +6,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { isDynamicPattern } from 'tinyglobby';
 import { loadCorpus, loadExamples } from '../../core/data/load';
 import { lineIndexOf } from '../../core/data/lineIndex';
-import { globDataFiles, isGlob } from '../../core/data/trainFiles';
+import { globDataFilesBounded, isGlob } from '../../core/data/trainFiles';
 import type { LoadReport } from '../../core/data/types';
 import type { ExampleCountKind } from '../../core/data/exampleCount';
 import type { DataSpecOf } from './dataSpecs';
@@ -21,51 +22,143 @@ import { formatBytes, type DataLensState } from '../shared/lensText';
  */
 export const MAX_BACKGROUND_COUNT_BYTES = 200 * 1000 * 1000;
 
-/** The data files a glob in data.train matches (as training reads them), sorted; none when it is invalid. */
-export function globMatches(p: string): string[] {
-  try {
-    return globDataFiles(p);
-  } catch {
-    return [];
-  }
+/**
+ * Where a lens may look (README, "Security"). Trusted: anywhere. Restricted Mode (an untrusted
+ * workspace): only regular files (and BEIR folders) inside the workspace folders `roots`, after
+ * symbolic links are resolved. Every glob and folder walk is bounded by LENS_LIMITS and cancelled by `signal`.
+ */
+export interface LensScope {
+  trusted: boolean;
+  roots: readonly string[];
+  signal?: AbortSignal;
 }
 
-/** mtime:size of a file or folder, or of a glob's files ('' when missing). */
-export function stampOf(p: string): string {
-  if (isGlob(p)) return globMatches(p).map(stampOf).join('|');
-  try {
-    const s = fs.statSync(p);
-    return `${s.mtimeMs}:${s.size}`;
-  } catch {
-    return '';
-  }
+/** A trusted scope (the CLI's view; tests). */
+export const TRUSTED_SCOPE: LensScope = { trusted: true, roots: [] };
+
+/** Bounds of a lens's globs and folder walks: files listed, and time. */
+export const LENS_LIMITS = { maxFiles: 10_000, timeoutMs: 3_000 };
+
+/** Thrown (and shown as the lens's error) for data a lens does not look at. */
+export class NotCountedError extends Error {
+  override name = 'NotCountedError';
 }
 
-/** Size in bytes of a data file, of a glob's files or of a BEIR folder's files; 0 when missing. */
-export function dataBytes(p: string): number {
-  if (isGlob(p)) return globMatches(p).reduce((n, f) => n + dataBytes(f), 0);
+/** The part of a glob before its first segment with glob syntax (the folder it walks). */
+function globBase(p: string): string {
+  const segs = p.split(/[\\/]/);
+  const i = segs.findIndex((s) => isDynamicPattern(s));
+  return segs.slice(0, i === -1 ? segs.length : i).join(path.sep) || path.sep;
+}
+
+const inside = (p: string, root: string) => {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+/** Why `p` (a file, folder or glob base) is not looked at in `scope`; null when it may be. */
+async function outOfScope(p: string, scope: LensScope, glob = false): Promise<string | null> {
+  let real: string;
+  let st: fs.Stats;
   try {
-    const s = fs.statSync(p);
-    if (!s.isDirectory()) return s.size;
-    return fs
-      .readdirSync(p, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .reduce((n, e) => n + fs.statSync(path.join(e.parentPath ?? p, e.name)).size, 0);
+    real = await fs.promises.realpath(p);
+    st = await fs.promises.stat(real);
+  } catch {
+    return null; // missing: the loaders say so
+  }
+  if (!st.isFile() && !st.isDirectory()) return `${p} is not a regular file (a FIFO, device or socket): not read`;
+  if (scope.trusted) return null;
+  const roots = await Promise.all(scope.roots.map((r) => fs.promises.realpath(r).catch(() => r)));
+  if (!roots.some((r) => inside(real, r))) return `${p} is outside the workspace: not read in Restricted Mode`;
+  if (glob && !st.isDirectory()) return `${p} is not a folder`;
+  return null;
+}
+
+/** The files a lens looks at for a data path: a glob's matches (bounded), else the path; a NotCountedError when out of scope. */
+export async function lensFiles(p: string, scope: LensScope = TRUSTED_SCOPE): Promise<string[]> {
+  if (!isGlob(p)) {
+    const why = await outOfScope(p, scope);
+    if (why) throw new NotCountedError(why);
+    return [p];
+  }
+  const why = await outOfScope(globBase(p), scope, true);
+  if (why) throw new NotCountedError(why);
+  const files = await globDataFilesBounded(p, { ...LENS_LIMITS, signal: scope.signal });
+  if (scope.trusted) return files;
+  const kept: string[] = [];
+  for (const f of files) if (!(await outOfScope(f, scope))) kept.push(f);
+  return kept;
+}
+
+/** mtime:size of a file or folder, or of a glob's files ('' when missing; `!reason` when not looked at). */
+export async function stampOf(p: string, scope: LensScope = TRUSTED_SCOPE): Promise<string> {
+  let files: string[];
+  try {
+    files = await lensFiles(p, scope);
+  } catch (err) {
+    return `!${(err as Error).message}`;
+  }
+  const stamps = await Promise.all(
+    files.map((f) =>
+      fs.promises.stat(f).then(
+        (s) => `${s.mtimeMs}:${s.size}`,
+        () => '',
+      ),
+    ),
+  );
+  return stamps.join('|');
+}
+
+/**
+ * Size in bytes of a data file, of a glob's files or of a BEIR folder's regular files; 0 when missing.
+ * A folder walk is bounded as a glob (LENS_LIMITS): over them, Infinity (the lens leaves it to training).
+ */
+export async function dataBytes(p: string, scope: LensScope = TRUSTED_SCOPE): Promise<number> {
+  let files: string[];
+  try {
+    files = await lensFiles(p, scope);
   } catch {
     return 0;
   }
+  let total = 0;
+  const until = Date.now() + LENS_LIMITS.timeoutMs;
+  let seen = 0;
+  const walk = async (f: string): Promise<void> => {
+    scope.signal?.throwIfAborted();
+    if (++seen > LENS_LIMITS.maxFiles || Date.now() > until)
+      throw new NotCountedError(`${p}: more than ${LENS_LIMITS.maxFiles} files or ${LENS_LIMITS.timeoutMs / 1000} s to list`);
+    const s = await fs.promises.lstat(f);
+    if (s.isFile()) total += s.size;
+    else if (s.isDirectory()) for (const name of await fs.promises.readdir(f)) await walk(path.join(f, name));
+  };
+  try {
+    for (const f of files) {
+      const s = await fs.promises.stat(f);
+      if (s.isDirectory()) await walk(f);
+      else if (s.isFile()) total += s.size;
+    }
+  } catch (err) {
+    if (err instanceof NotCountedError) return Infinity;
+    if ((err as Error).name === 'AbortError') throw err;
+    return total;
+  }
+  return total;
 }
 
 /** A data path whose count is not started in the background (a BEIR folder over the limit): what its lens says instead. */
-export function uncountedNote(d: DataSpecOf, maxParseBytes = MAX_BACKGROUND_COUNT_BYTES): DataLensState | null {
-  const bytes = dataBytes(d.absPath);
+export async function uncountedNote(
+  d: DataSpecOf,
+  maxParseBytes = MAX_BACKGROUND_COUNT_BYTES,
+  scope: LensScope = TRUSTED_SCOPE,
+): Promise<DataLensState | null> {
+  const bytes = await dataBytes(d.absPath, scope);
   if (bytes <= maxParseBytes || isGlob(d.absPath)) return null;
   try {
-    if (fs.statSync(d.absPath).isFile()) return null;
+    if ((await fs.promises.stat(d.absPath)).isFile()) return null;
   } catch {
     return null;
   }
-  return { kind: 'note', message: `${formatBytes(bytes)}: counted when training loads it` };
+  return { kind: 'note', message: `${Number.isFinite(bytes) ? formatBytes(bytes) : 'too many files to list'}: counted when training loads it` };
 }
 
 /** The counts of one data path, and the load's report (for bad-line diagnostics) when it was loaded. */
@@ -82,12 +175,21 @@ export interface DataCount {
  * data.maxBadLineShare is an error state. Larger files and globs are counted by their line indexes:
  * data lines, bytes and the number of files. Errors become an error state.
  */
-export async function countDataPath(d: DataSpecOf, maxParseBytes = MAX_BACKGROUND_COUNT_BYTES): Promise<DataCount> {
+export async function countDataPath(d: DataSpecOf, maxParseBytes = MAX_BACKGROUND_COUNT_BYTES, scope: LensScope = TRUSTED_SCOPE): Promise<DataCount> {
   const glob = isGlob(d.absPath);
-  const bytes = dataBytes(d.absPath);
-  if (bytes > maxParseBytes) return countByIndex(d, glob ? globMatches(d.absPath) : [d.absPath], bytes, glob);
+  let files: string[];
   try {
-    const report = d.what === 'items' ? (await loadCorpus(d.spec)).report : (await loadExamples(d.spec)).report;
+    files = await lensFiles(d.absPath, scope);
+  } catch (e) {
+    return { state: { kind: 'error', message: (e as Error).message }, report: null, how: 'not counted' };
+  }
+  if (glob && files.length === 0) return { state: { kind: 'error', message: `no file matches ${d.absPath} (${d.spec.label})` }, report: null, how: 'failed' };
+  const bytes = await dataBytes(d.absPath, scope);
+  if (bytes > maxParseBytes) return countByIndex(d, files, bytes, glob);
+  try {
+    // A glob's files as found above (bounded), not globbed again by the loader.
+    const spec = glob ? { ...d.spec, path: files } : d.spec;
+    const report = d.what === 'items' ? (await loadCorpus(d.spec)).report : (await loadExamples(spec)).report;
     const n = d.what === 'items' ? (report.items ?? 0) : report.examples;
     const shape = report.shape && report.shape.shape !== 'pairs' && report.shape.shape !== 'tsv-pairs' ? report.shape.name : undefined;
     let state: DataLensState = {
@@ -154,13 +256,17 @@ export function trainerCountsReplace(current: DataLensState | undefined, sameSta
   return true;
 }
 
-export function lensStateFromTrainer(d: Pick<DataSpecOf, 'absPath' | 'what'>, c: TrainerCounts): DataLensState {
-  const files = isGlob(d.absPath) ? { files: globMatches(d.absPath).length } : {};
+export async function lensStateFromTrainer(
+  d: Pick<DataSpecOf, 'absPath' | 'what'>,
+  c: TrainerCounts,
+  scope: LensScope = TRUSTED_SCOPE,
+): Promise<DataLensState> {
+  const files = isGlob(d.absPath) ? { files: (await lensFiles(d.absPath, scope).catch(() => [])).length } : {};
   if ((c.count ?? 'exact') === 'exact') return { kind: 'loaded', examples: c.examples, badLines: c.badLines, what: d.what, from: 'run', ...files };
   return {
     kind: 'indexed',
     lines: c.dataLines ?? c.examples,
-    bytes: dataBytes(d.absPath),
+    bytes: await dataBytes(d.absPath, scope),
     what: d.what,
     ...files,
   };

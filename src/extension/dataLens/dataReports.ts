@@ -3,12 +3,15 @@
  * diagnostics in the data files (first 100, each message with the total). Counts come from the
  * live trainer's 'started' message for data.train, or from a background load (the core loaders,
  * streaming, no tfjs) the first time a lens asks, cached until the file's mtime or size changes.
+ * Nothing here blocks the extension host: stamps, globs and folder walks are asynchronous, bounded
+ * (dataLensCount.ts LENS_LIMITS) and cancelled on dispose; in Restricted Mode only regular files inside
+ * the workspace are looked at (README, "Security").
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { LoadReport } from '../../core/data/types';
 import { badLineProblems } from './badLineMessages';
-import { countDataPath, lensStateFromTrainer, stampOf, trainerCountsReplace, uncountedNote, type TrainerCounts } from './dataLensCount';
+import { countDataPath, lensStateFromTrainer, stampOf, trainerCountsReplace, uncountedNote, type LensScope, type TrainerCounts } from './dataLensCount';
 import type { DataSpecOf } from './dataSpecs';
 import type { DataLensState } from '../shared/lensText';
 
@@ -33,32 +36,54 @@ export class DataReports implements vscode.Disposable {
   private readonly watchers = new Map<string, vscode.Disposable>();
   readonly onDidChange = this.changed.event;
 
+  /** Cancels every glob, walk and count in flight (dispose, trust granted). */
+  private abort = new AbortController();
+  /** Entries whose path changed (stamps or watcher): counted again when a lens asks. */
+  private readonly stale = new Set<string>();
+
   constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  /** Where lenses may look now: Restricted Mode limits them to regular files inside the workspace folders. */
+  private scope(): LensScope {
+    return {
+      trusted: vscode.workspace.isTrusted,
+      roots: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      signal: this.abort.signal,
+    };
+  }
+
+  /** Trust was granted: count everything again with the wider scope. */
+  resetScope(): void {
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.entries.clear();
+    this.stamps.clear();
+    this.changed.fire();
+  }
 
   /** The state of one data path, starting a background count when unknown or outdated. */
   get(d: DataSpecOf): DataLensState {
     this.watch(d.absPath);
     const key = this.keyOf(d);
-    const stamp = stampOf(d.absPath);
     const e = this.entries.get(key);
-    if (e && (e.stamp === stamp || e.state.kind === 'loading')) return e.state;
-    const note = uncountedNote(d);
-    if (note) {
-      this.entries.set(key, { state: note, stamp, files: e?.files ?? [] });
-      return note;
-    }
-    this.entries.set(key, { state: { kind: 'loading' }, stamp, files: e?.files ?? [] });
-    void this.count(d, key, stamp);
+    if (e && (!this.stale.has(d.absPath) || e.state.kind === 'loading')) return e.state;
+    this.stale.delete(d.absPath);
+    this.entries.set(key, { state: { kind: 'loading' }, stamp: '', files: e?.files ?? [] });
+    void this.count(d, key);
     return { kind: 'loading' };
   }
 
   /** Counts reported by the trainer for data.train (when no newer count is known); an estimate shows as one. */
   fromTrainer(d: DataSpecOf, counts: TrainerCounts): void {
     const key = this.keyOf(d);
-    const e = this.entries.get(key);
-    if (!trainerCountsReplace(e?.state, e?.stamp === stampOf(d.absPath), counts)) return;
-    this.entries.set(key, { state: lensStateFromTrainer(d, counts), stamp: stampOf(d.absPath), files: e?.files ?? [] });
-    this.changed.fire();
+    void (async () => {
+      const scope = this.scope();
+      const stamp = await stampOf(d.absPath, scope);
+      const e = this.entries.get(key);
+      if (!trainerCountsReplace(e?.state, e?.stamp === stamp, counts)) return;
+      this.entries.set(key, { state: await lensStateFromTrainer(d, counts, scope), stamp, files: e?.files ?? [] });
+      this.changed.fire();
+    })().catch((err) => this.log.debug(`trainer counts of ${d.spec.label} not shown: ${(err as Error).message}`));
   }
 
   /**
@@ -69,24 +94,42 @@ export class DataReports implements vscode.Disposable {
   private readonly stamps = new Map<string, string>();
   private stampTimer: NodeJS.Timeout | undefined;
 
-  private checkStamps(): void {
-    let changed = false;
-    for (const [p, before] of this.stamps) {
-      const now = stampOf(p);
-      if (now !== before) {
-        this.stamps.set(p, now);
-        changed = true;
+  /** A check is running: the next tick waits for it (a slow glob never piles up checks). */
+  private checking = false;
+
+  private async checkStamps(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      let changed = false;
+      const scope = this.scope();
+      for (const [p, before] of this.stamps) {
+        // A path a lens does not look at, or one whose glob hit its bounds, is not globbed every 2 s: its watcher still tells.
+        if (before.startsWith('!')) continue;
+        const now = await stampOf(p, scope);
+        if (now !== before) {
+          this.stamps.set(p, now);
+          this.stale.add(p);
+          changed = true;
+        }
       }
+      if (changed) this.changed.fire();
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') this.log.debug(`data stamps: ${(err as Error).message}`);
+    } finally {
+      this.checking = false;
     }
-    if (changed) this.changed.fire();
   }
 
   /** Watch a data file (or BEIR folder) so edits on disk refresh its counts. */
   private watch(absPath: string): void {
     if (this.watchers.has(absPath)) return;
-    this.stamps.set(absPath, stampOf(absPath));
+    void stampOf(absPath, this.scope()).then(
+      (s) => this.stamps.set(absPath, s),
+      () => undefined,
+    );
     if (!this.stampTimer) {
-      this.stampTimer = setInterval(() => this.checkStamps(), STAMP_CHECK_MS);
+      this.stampTimer = setInterval(() => void this.checkStamps(), STAMP_CHECK_MS);
       this.stampTimer.unref();
     }
     const pattern = new vscode.RelativePattern(vscode.Uri.file(path.dirname(absPath)), `${path.basename(absPath)}{,/**}`);
@@ -94,7 +137,10 @@ export class DataReports implements vscode.Disposable {
     let timer: NodeJS.Timeout | undefined;
     const changed = () => {
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => this.changed.fire(), 300);
+      timer = setTimeout(() => {
+        this.stale.add(absPath);
+        this.changed.fire();
+      }, 300);
     };
     this.watchers.set(
       absPath,
@@ -107,12 +153,24 @@ export class DataReports implements vscode.Disposable {
   }
 
   /** Counts a data path in the background (dataLensCount.ts) and publishes its bad lines. */
-  private async count(d: DataSpecOf, key: string, stamp: string): Promise<void> {
+  private async count(d: DataSpecOf, key: string): Promise<void> {
     const t0 = Date.now();
-    const { state, report, how } = await countDataPath(d);
+    const scope = this.scope();
+    let stamp: string;
+    let counted: Awaited<ReturnType<typeof countDataPath>>;
+    try {
+      stamp = await stampOf(d.absPath, scope);
+      const note = await uncountedNote(d, undefined, scope);
+      counted = note ? { state: note, report: null, how: 'not counted' } : await countDataPath(d, undefined, scope);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') return; // disposed, or trust granted: counted again
+      counted = { state: { kind: 'error', message: (err as Error).message }, report: null, how: 'failed' };
+      stamp = '';
+    }
+    const { state, report, how } = counted;
     this.log.debug(`counted ${d.spec.label}: ${how} (${Date.now() - t0} ms)`);
     const current = this.entries.get(key);
-    if (!current || current.stamp !== stamp) return; // superseded
+    if (!current || current.state.kind !== 'loading') return; // superseded
     const files = report ? this.publishBadLines(key, report) : [];
     if (!report) this.clearBadLines(key);
     this.entries.set(key, { state, stamp, files });
@@ -150,6 +208,7 @@ export class DataReports implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.abort.abort();
     if (this.stampTimer) clearInterval(this.stampTimer);
     this.watchers.forEach((w) => w.dispose());
     this.diagnostics.dispose();

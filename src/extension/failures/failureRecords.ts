@@ -9,6 +9,7 @@ import { ANN_FAILURES_FILE, EVAL_DIR, FAILURES_FILE, METRICS_FILE } from '../../
 import { TRIAGE_LABELS, type EvalEntry, type EvalMetricsFile, type FailureRecord } from '../../core/eval/types';
 import { decodeFailures } from '../../core/eval/failuresFile';
 import { isPlainObject } from '../../core/jsonGuards';
+import { readBoundedTextSync, readJsonSync } from '../../core/io/safeRead';
 
 /** Which search's failing queries: the exact one (eval/failures.jsonl) or the ANN one (eval/failures-ann.jsonl). */
 export type FailureSearch = 'exact' | 'ann';
@@ -60,7 +61,7 @@ export function parseFailures(text: string): FailuresRead {
 export function readFailures(runDir: string, which: FailureSearch = 'exact'): FailuresRead | null {
   let text: string;
   try {
-    text = fs.readFileSync(failuresPath(runDir, which), 'utf8');
+    text = readBoundedTextSync(failuresPath(runDir, which), 'failures.jsonl');
   } catch {
     return null;
   }
@@ -70,7 +71,7 @@ export function readFailures(runDir: string, which: FailureSearch = 'exact'): Fa
 /** The evaluations of eval/metrics.json (oldest first); [] when missing or unreadable. */
 export function readEvalEntries(runDir: string): EvalEntry[] {
   try {
-    const file = JSON.parse(fs.readFileSync(metricsPath(runDir), 'utf8')) as EvalMetricsFile;
+    const file = readJsonSync(metricsPath(runDir), 'metrics.json') as EvalMetricsFile;
     return Array.isArray(file?.evaluations) ? file.evaluations.filter((e) => isObj(e) && Number.isFinite(e.step)) : [];
   } catch {
     return [];

@@ -11,6 +11,7 @@ import { formatStat } from '../shared/lensText';
 import { samePath } from '../configEditor/experimentFiles';
 import { evaluationTime, failuresPath, readEvalEntries, readFailures, type FailureSearch } from './failureRecords';
 import { failureKey, flattenGroups, formatRank, groupDescription, groupFailures, stepIndex, type FailureGroup } from './failureGroups';
+import { escapeMarkdown, untrustedMarkdown } from '../shared/markdownText';
 
 export const FAILURES_VIEW_ID = 'retrievalLens.failures';
 
@@ -246,9 +247,11 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     item.id = `failure:${key}`;
     item.description = `${formatRank(r)} · ${r.label}${stale ? ' · file changed' : ''}`;
     item.iconPath = new vscode.ThemeIcon(stale ? 'warning' : 'search', stale ? new vscode.ThemeColor('list.warningForeground') : undefined);
-    const tip = new vscode.MarkdownString(undefined, true);
+    const tip = untrustedMarkdown(new vscode.MarkdownString(undefined, true));
     tip.appendText(`${r.query}\n\n`);
-    tip.appendMarkdown(`**${formatRank(r)}** in the ${this.loaded?.searchName ?? 'exact'} search · ${r.label}\n\n`);
+    tip.appendMarkdown(
+      `**${escapeMarkdown(formatRank(r))}** in the ${escapeMarkdown(this.loaded?.searchName ?? 'exact')} search · ${escapeMarkdown(r.label)}\n\n`,
+    );
     tip.appendText(`${r.labelReason}\n\n${path.basename(r.source.file)}:${r.source.line}`);
     if (stale) tip.appendMarkdown('\n\n$(warning) the file changed after the evaluation: the line may have moved');
     item.tooltip = tip;

@@ -6,13 +6,13 @@
  * run's data.format and data.fields (formats.ts, as training and evaluation read it), so every supported
  * shape shows its full text. No VS Code import: unit-tested with real files.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { itemTextFromLine, lineParserOf, type DataReading } from '../../core/data/itemText';
 import { LineLookup } from '../../core/data/lineLookup';
 import type { FailureRecord } from '../../core/eval/types';
 import { CONFIG_FILE } from '../../core/runs/meta';
 import type { RecordParser } from '../../core/data/formats';
+import { readJsonSync } from '../../core/io/safeRead';
 
 type SourcedItem = { itemId: string; text: string; snippet?: boolean; source: { file: string; line: number } };
 
@@ -22,7 +22,7 @@ type SourcedItem = { itemId: string; text: string; snippet?: boolean; source: { 
  */
 export function runDataReading(runDir: string): DataReading {
   try {
-    const config = JSON.parse(fs.readFileSync(path.join(runDir, CONFIG_FILE), 'utf8')) as { data?: { format?: unknown; fields?: unknown } } | null;
+    const config = readJsonSync(path.join(runDir, CONFIG_FILE), 'config.json') as { data?: { format?: unknown; fields?: unknown } } | null;
     const data = config?.data;
     const reading: DataReading = {};
     if (typeof data?.format === 'string') reading.format = data.format as DataReading['format'];

@@ -5,6 +5,7 @@
 import type { DerivedRunStatus } from '../../core/runs/eventSchema';
 import type { RunSummary } from '../../core/runs/readRun';
 import { formatRatio, formatStat } from '../shared/lensText';
+import { escapeMarkdown } from '../shared/markdownText';
 
 /** Codicon and theme color of each status. */
 export const STATUS_ICONS: Record<DerivedRunStatus, { icon: string; color?: string }> = {
@@ -31,27 +32,32 @@ export function runDescription(r: RunSummary): string {
   return [r.status, steps, formatStartTime(r.startedAt)].filter((s) => s !== '').join(' · ');
 }
 
-/** Markdown tooltip lines of a run. */
+/**
+ * Markdown tooltip lines of a run. Everything read from the run folder (name, id, status reason, backend,
+ * verdict, metric names, error, problems) is escaped (shared/markdownText.ts): a run folder is the
+ * workspace's, and must not inject headings, links or images.
+ */
 export function runTooltip(r: RunSummary): string {
-  const lines = [`**${r.name}** — ${r.status}`, '', `\`${r.id}\``, '', `- status: ${r.statusReason}`];
-  if (r.meta) lines.push(`- backend: ${r.meta.backend}`);
+  const e = escapeMarkdown;
+  const lines = [`**${e(r.name)}** — ${e(r.status)}`, '', e(r.id), '', `- status: ${e(r.statusReason)}`];
+  if (r.meta) lines.push(`- backend: ${e(String(r.meta.backend))}`);
   lines.push(`- step ${r.step}${r.totalSteps ? ` of ${r.totalSteps}` : ''}`);
   if (r.lastStep) {
     const ratio = r.lastStep.diagnostics?.collapse?.ratio;
     lines.push(
-      `- last logged step ${r.lastStep.step}: loss ${formatStat(r.lastStep.loss)}, ${formatRatio(ratio)}, ${r.lastStep.verdict.state} (${r.lastStep.verdict.reason})`,
+      `- last logged step ${r.lastStep.step}: loss ${e(formatStat(r.lastStep.loss))}, ${e(formatRatio(ratio))}, ${e(r.lastStep.verdict.state)} (${e(r.lastStep.verdict.reason)})`,
     );
   }
   if (r.lastEval) {
     const m = Object.entries(r.lastEval.metrics)
       .filter(([, v]) => typeof v === 'number')
       .slice(0, 6)
-      .map(([k, v]) => `${k} ${formatStat(v as number)}`)
+      .map(([k, v]) => `${e(k)} ${e(formatStat(v as number))}`)
       .join(', ');
     if (m) lines.push(`- evaluation at step ${r.lastEval.step}: ${m}`);
   }
-  if (r.meta?.error) lines.push(`- error: ${r.meta.error.message}`);
-  for (const p of r.problems) lines.push(`- ⚠ ${p}`);
+  if (r.meta?.error) lines.push(`- error: ${e(r.meta.error.message)}`);
+  for (const p of r.problems) lines.push(`- ⚠ ${e(p)}`);
   return lines.join('\n');
 }
 

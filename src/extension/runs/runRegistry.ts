@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { listRuns, type RunSummary } from '../../core/runs';
 import { CONFIG_EXCLUDE_GLOB, CONFIG_GLOB, runsRootOf, samePath } from '../configEditor/experimentFiles';
+import { readBoundedTextSync } from '../../core/io/safeRead';
 
 /** A folder holding run folders, and the config it belongs to (null for a folder from the setting). */
 export interface RunsRoot {
@@ -145,7 +146,7 @@ export class RunRegistry implements vscode.Disposable {
     };
     for (const configPath of this.configs) {
       try {
-        const text = fs.readFileSync(configPath, 'utf8');
+        const text = readBoundedTextSync(configPath, 'experiment config');
         const dir = runsRootOf(configPath, text);
         add({ dir, configPath, label: path.basename(configPath) });
       } catch {

@@ -7,6 +7,7 @@ import type { RunSummary } from '../../core/runs/readRun';
 import type { RunRegistry, RunsRoot } from './runRegistry';
 import { hasCheckpoint, runDescription, runTooltip, STATUS_ICONS } from './runItems';
 import { samePath } from '../configEditor/experimentFiles';
+import { untrustedMarkdown } from '../shared/markdownText';
 
 export const RUNS_VIEW_ID = 'retrievalLens.runs';
 
@@ -56,7 +57,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.id = r.dir;
     const shown = samePath(this.shownRunDir(), r.dir);
     item.description = `${shown ? '◉ ' : ''}${runDescription(r)}`;
-    const tooltip = new vscode.MarkdownString(runTooltip(r));
+    const tooltip = untrustedMarkdown(new vscode.MarkdownString(runTooltip(r)));
     tooltip.supportThemeIcons = true;
     item.tooltip = tooltip;
     const icon = STATUS_ICONS[r.status];

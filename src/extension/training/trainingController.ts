@@ -16,7 +16,6 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FinalRunStatus, RunError, StepEvent } from '../../core/runs/eventSchema';
-import * as fs from 'fs';
 import type { TrainerConfig } from '../../core/config/types';
 import { startTrainer, trainingProcessOf, type TrainingProcess } from '../../trainer/client';
 import type { FromTrainer } from '../../trainer/protocol';
@@ -25,6 +24,7 @@ import { startTorchrunTrainer } from '../../trainer/torchrunLauncher';
 import { parseConfigText } from '../configEditor/configValidator';
 import { samePath } from '../configEditor/experimentFiles';
 import { endOf, isStillRunning, watchDetachedRun, type DetachedRunHandle, type DetachedRunRecord } from './detachedRun';
+import { readBoundedTextSync } from '../../core/io/safeRead';
 
 /** Where the controller remembers the run it started, across window reloads (the workspace state). */
 export interface RunMemory {
@@ -267,7 +267,7 @@ export class TrainingController implements vscode.Disposable {
  */
 function torchrunTrainerOf(configPath: string, overrides: string[]): { trainer: TrainerConfig; steps: number } | null {
   try {
-    const { config } = parseConfigText(fs.readFileSync(configPath, 'utf8'), configPath, overrides);
+    const { config } = parseConfigText(readBoundedTextSync(configPath, 'experiment config'), configPath, overrides);
     return config.trainer.kind === 'torchrun' ? { trainer: config.trainer, steps: config.training.steps } : null;
   } catch {
     return null;

@@ -8,7 +8,6 @@
  * Dashboard" — and the same fixes are quick fixes on the verdict in the Problems panel, on the
  * config's `loss` block (verdictProblems.ts). Trainer failures with "Show Log"; completion with "Open Results".
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { findNodeAtLocation } from 'jsonc-parser';
@@ -19,6 +18,7 @@ import { formatRatio } from '../shared/lensText';
 import type { TrainingController } from './trainingController';
 import { alertLinks, alertMessage, type VerdictAlert } from '../verdict/verdictAlerts';
 import { VerdictProblems } from '../verdict/verdictProblems';
+import { readBoundedTextSync } from '../../core/io/safeRead';
 
 export interface NotificationActions {
   showLog(): void;
@@ -137,7 +137,7 @@ function configText(configPath: string): string | null {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === configPath);
   if (doc) return doc.getText();
   try {
-    return fs.readFileSync(configPath, 'utf8');
+    return readBoundedTextSync(configPath, 'experiment config');
   } catch {
     return null;
   }
