@@ -64,16 +64,22 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
   const folder = parseRunFolderName(id);
   const problems: string[] = [];
 
+  const read = readMeta(abs);
+  const totalSteps = read.ok ? read.meta.totalSteps : null;
   let lastStep: StepEvent | null = null;
   let lastEval: EvalEvent | null = null;
   let end: EndEvent | null = null;
+  /** The latest step event seen; it is the last step once the step before it is not above it (StepOrder's rule, read backwards). */
+  let candidate: StepEvent | null = null;
   let scan = { size: 0, tornTail: false, truncated: false };
   try {
     scan = scanEventsBackward(
       path.join(abs, EVENTS_FILE),
       (e) => {
-        if (e.type === 'step' && !lastStep) lastStep = e;
-        else if (e.type === 'eval' && !lastEval) lastEval = e;
+        if (e.type === 'step' && !lastStep && !(totalSteps !== null && e.step > totalSteps)) {
+          if (candidate && e.step <= candidate.step) lastStep = candidate;
+          else candidate = e; // the first one, or the later one was out of order
+        } else if (e.type === 'eval' && !lastEval) lastEval = e;
         else if (e.type === 'end' && !end) end = e;
         return lastStep !== null && lastEval !== null;
       },
@@ -82,10 +88,11 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
   } catch (err) {
     problems.push(`events.jsonl cannot be read: ${(err as Error).message}`);
   }
+  lastStep ??= candidate;
   if (scan.tornTail) problems.push('events.jsonl ends with a torn (incomplete) line');
   if (opts.checkLines) {
     try {
-      const bad = scanBadEventLines(path.join(abs, EVENTS_FILE));
+      const bad = scanBadEventLines(path.join(abs, EVENTS_FILE), { totalSteps });
       for (const b of bad.badLines) problems.push(`${EVENTS_FILE}:${b.line}: ${b.reason}`);
       if (bad.badCount > bad.badLines.length) problems.push(`${EVENTS_FILE}: ${bad.badCount - bad.badLines.length} more malformed lines`);
     } catch (err) {
@@ -93,7 +100,6 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
     }
   }
 
-  const read = readMeta(abs);
   const base = {
     dir: abs,
     id,
