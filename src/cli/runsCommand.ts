@@ -3,6 +3,7 @@ import * as path from 'path';
 import { listRuns } from '../core/runs/listRuns';
 import { diskBytes } from '../core/runs/sharedFiles';
 import { formatBytes } from '../core/bytes';
+import { statusLabel } from '../core/runs/status';
 
 /**
  * `retrieval-lens runs [--dir runs]`: one line per run, newest first (with its size on disk, hard-linked
@@ -28,7 +29,7 @@ export function runsCommand(dir: string): number {
   }
   const rows = runs.map((r) => [
     r.id,
-    r.status,
+    statusLabel(r),
     `${r.step}/${r.totalSteps ?? '?'}`,
     r.meta?.backend ?? '?',
     r.lastStep?.loss?.toFixed(4) ?? '–',
