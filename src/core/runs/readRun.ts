@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DerivedRunStatus, EndEvent, EvalEvent, RunMeta, StepEvent } from './eventSchema';
 import { scanBadEventLines, scanEventsBackward } from './eventLog';
-import { EVENTS_FILE, META_FILE, readMeta } from './meta';
+import { leftoverTempDirs } from './checkpointDir';
+import { CHECKPOINTS_DIR, EVENTS_FILE, META_FILE, readMeta } from './meta';
 import { parseRunFolderName } from './runDir';
 import { deriveStatus, type StatusOptions } from './status';
 
@@ -97,6 +98,12 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
       if (bad.badCount > bad.badLines.length) problems.push(`${EVENTS_FILE}: ${bad.badCount - bad.badLines.length} more malformed lines`);
     } catch (err) {
       problems.push(`events.jsonl cannot be read: ${(err as Error).message}`);
+    }
+    for (const t of leftoverTempDirs(path.join(abs, CHECKPOINTS_DIR))) {
+      if (t.writerAlive) continue;
+      problems.push(
+        `${path.relative(abs, t.path)}: an unfinished checkpoint left by a killed writer${t.pid ? ` (pid ${t.pid})` : ''}; the next eval of the run removes it`,
+      );
     }
   }
 
