@@ -4,6 +4,7 @@
  */
 import type { DerivedRunStatus } from '../../core/runs/eventSchema';
 import type { RunSummary } from '../../core/runs/readRun';
+import { statusLabel } from '../../core/runs/status';
 import { formatRatio, formatStat } from '../shared/lensText';
 
 /** Codicon and theme color of each status. */
@@ -15,6 +16,14 @@ export const STATUS_ICONS: Record<DerivedRunStatus, { icon: string; color?: stri
   crashed: { icon: 'flame', color: 'list.warningForeground' },
   unknown: { icon: 'question' },
 };
+
+/** Codicon and theme color of a running run whose heartbeat is stale (statusLabel: "stalled (…)"). */
+export const STALLED_ICON = { icon: 'debug-pause', color: 'list.warningForeground' };
+
+/** The icon of a run: its status's, or STALLED_ICON for a stalled run. */
+export function runIcon(r: Pick<RunSummary, 'status' | 'heartbeatStale'>): { icon: string; color?: string } {
+  return r.status === 'running' && r.heartbeatStale ? STALLED_ICON : STATUS_ICONS[r.status];
+}
 
 /** Local start time "2025-06-01 09:30" of an ISO time (or "" when unknown). */
 export function formatStartTime(iso: string | null): string {
@@ -28,12 +37,12 @@ export function formatStartTime(iso: string | null): string {
 /** "completed · 300/300 · 2025-06-01 09:30". */
 export function runDescription(r: RunSummary): string {
   const steps = `${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}`;
-  return [r.status, steps, formatStartTime(r.startedAt)].filter((s) => s !== '').join(' · ');
+  return [statusLabel(r), steps, formatStartTime(r.startedAt)].filter((s) => s !== '').join(' · ');
 }
 
 /** Markdown tooltip lines of a run. */
 export function runTooltip(r: RunSummary): string {
-  const lines = [`**${r.name}** — ${r.status}`, '', `\`${r.id}\``, '', `- status: ${r.statusReason}`];
+  const lines = [`**${r.name}** — ${statusLabel(r)}`, '', `\`${r.id}\``, '', `- status: ${r.statusReason}`];
   if (r.meta) lines.push(`- backend: ${r.meta.backend}`);
   lines.push(`- step ${r.step}${r.totalSteps ? ` of ${r.totalSteps}` : ''}`);
   if (r.lastStep) {
