@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { configDifferences, flattenJson } from '../../src/core/experiments/compareConfig';
 import { compareRuns } from '../../src/core/experiments/compareRuns';
 import { diffRunFailures, readFailureSet } from '../../src/core/experiments/failureDiff';
-import { readFailures } from '../../src/core/eval/evalOutputs';
+import { readFailuresFile } from '../../src/core/eval/evalOutputs';
 import { readEvents } from '../../src/core/runs/eventLog';
 import { trainComparedRuns, type TrainedPair } from '../helpers/comparedRuns';
 
@@ -201,10 +201,10 @@ test('compareRuns on two trained, evaluated runs: differing keys, final metrics 
       steps.map((e) => (e.type === 'step' ? e.step : -1)),
     );
     assert.equal(c.runs[i].series.hyperKind, i === 0 ? 'tau' : 'delta');
-    assert.equal(c.failures.totals[i], readFailures(path.join(dir, 'eval', 'failures.jsonl')).failures.length);
+    assert.equal(c.failures.totals[i], readFailuresFile(path.join(dir, 'eval', 'failures.jsonl'))!.records.length);
   }
   // The diff agrees with the two sets of query ids.
-  const ids = [a, b].map((d) => new Set(readFailures(path.join(d, 'eval', 'failures.jsonl')).failures.map((f) => f.queryId)));
+  const ids = [a, b].map((d) => new Set(readFailuresFile(path.join(d, 'eval', 'failures.jsonl'))!.records.map((f) => f.queryId)));
   const onlyA = [...ids[0]].filter((q) => !ids[1].has(q));
   const onlyB = [...ids[1]].filter((q) => !ids[0].has(q));
   assert.deepEqual(c.failures.onlyIn, [onlyA.length, onlyB.length]);

@@ -5,8 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { EvalEntry, EvalMetricsFile } from '../eval/types';
-import { EVAL_DIR, METRICS_FILE } from '../eval/evalOutputs';
+import type { EvalEntry } from '../eval/types';
+import { EVAL_DIR, METRICS_FILE, readMetrics } from '../eval/evalOutputs';
 import type { JsonValue, RunEvent, StepEvent } from '../runs/eventSchema';
 import { forEachEvent, type BadEventLine } from '../runs/eventLog';
 import { CONFIG_FILE, EVENTS_FILE } from '../runs/meta';
@@ -93,26 +93,6 @@ export interface RunComparison {
 
 const num = (x: unknown): Num => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-/** Reads eval/metrics.json without touching it; null when missing or unreadable (the reason in `problems`). */
-function readMetricsReadOnly(runDir: string, problems: string[]): EvalMetricsFile | null {
-  const file = path.join(runDir, EVAL_DIR, METRICS_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${EVAL_DIR}/${METRICS_FILE}: cannot be read: ${(e as Error).message}`);
-    return null;
-  }
-  try {
-    const parsed = JSON.parse(text) as EvalMetricsFile;
-    if (parsed?.v !== 1 || !Array.isArray(parsed.evaluations)) throw new Error('not a version-1 metrics file');
-    return parsed;
-  } catch (e) {
-    problems.push(`${EVAL_DIR}/${METRICS_FILE}: ${(e as Error).message}`);
-    return null;
-  }
-}
-
 /** The flat metrics of an evaluation entry: exact values, `ann/…`, `bm25/…`, `hybrid/…`. */
 function entryMetrics(e: EvalEntry): Record<string, Num> {
   const out: Record<string, Num> = {};
@@ -190,8 +170,9 @@ export function readComparedRun(runDir: string): ComparedRun {
   }
   const series = readRunSeries(summary.dir, problems, summary.totalSteps);
   const last = summary.lastStep;
-  const metricsFile = readMetricsReadOnly(summary.dir, problems);
-  const entries = metricsFile?.evaluations ?? [];
+  const metricsRead = readMetrics(summary.dir);
+  if (metricsRead.problem) problems.push(`${EVAL_DIR}/${METRICS_FILE}: ${metricsRead.problem}`);
+  const entries = metricsRead.evaluations;
   const entry = [...entries].reverse().find((e) => !e.queries?.subset) ?? entries[entries.length - 1];
   let evaluation: RunFinal['eval'] = null;
   if (entry) {
