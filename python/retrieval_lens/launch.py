@@ -17,6 +17,8 @@ import socket
 import sys
 import uuid
 
+from retrieval_lens.startup import quiet_interrupts
+
 
 def _patch_std() -> None:
     from torch.distributed.elastic.multiprocessing import api
@@ -53,6 +55,7 @@ def standalone_args(argv: list) -> list:
 
 
 def main() -> None:
+    quiet_interrupts("torchrun")  # until torchrun installs its own handlers: Ctrl-C while importing torch
     _patch_std()
     from torch.distributed.run import main as torchrun_main
 

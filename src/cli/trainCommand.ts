@@ -159,8 +159,13 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   process.off('SIGINT', onSigint);
   if (barStarted) bar.stop();
   if (!done) {
+    if (!runDir && interrupts > 0) {
+      // Ctrl-C before the trainer created its run folder: nothing was started, nothing to keep.
+      console.error('stopped before the run started: no run folder was created');
+      return 130;
+    }
     console.error(`error: ${handle.failure?.message ?? 'the trainer process ended without reporting the end of the run'}`);
-    console.error('every step logged so far is kept in the run folder');
+    console.error(runDir ? `every step logged so far is kept in the run folder ${runDir}` : 'no run folder was created');
     return 1;
   }
   if (done.runDir) console.log(`${done.status} at step ${done.step}: ${done.runDir}`);
