@@ -373,7 +373,8 @@ export interface ScanBackwardOptions {
 
 /**
  * Visit the events of an events.jsonl file from last to first, reading backwards in chunks, until
- * `visit` returns true or `maxBytes` (default 4 MiB) of lines have been parsed. Bad lines are skipped;
+ * `visit` returns true or `maxBytes` (default 4 MiB) of lines have been handled (plus at most one line
+ * being read, of up to `maxLineBytes`). Bad lines are skipped;
  * a line longer than `maxLineBytes` (a 20 MB log message written after the last step) is passed over
  * by looking for the "\n" before it, without holding it, so it cannot hide the events before it.
  * Used to find the latest step/eval/end events of a large log cheaply. A missing file has size 0.
@@ -440,7 +441,8 @@ export function scanEventsBackward(file: string, visit: (e: RunEvent) => boolean
         // The "\n" ending the previous line is kept: it separates it from the passed-over line (an empty segment, ignored).
         continue;
       }
-      if (result.size - pos - skipped >= maxBytes) {
+      // The budget counts the lines handled; the partial line held (at most maxLineBytes) is read on top.
+      if (result.size - pos - skipped - pending.length >= maxBytes) {
         result.truncated = true;
         break;
       }
