@@ -9,7 +9,6 @@ import type { SourceLocation } from '../data/types';
 import { loadEvalData } from '../eval/evalData';
 import { EVAL_DIR, FAILURES_FILE, readFailuresFile } from '../eval/evalOutputs';
 import { chooseCheckpoint, loadRunConfig } from '../eval/evaluateRun';
-import * as fs from 'fs';
 import { loadCheckpoint } from '../model/checkpoint';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
