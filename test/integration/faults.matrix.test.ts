@@ -23,6 +23,8 @@ import { EventWriter, RunWriter, readEvents, readRun, writeDirAtomically, writeJ
 import { startEvaluation, startTrainer } from '../../src/trainer/client';
 import { decodeFailures, encodeFailures } from '../../src/core/eval/failuresFile';
 import { createSweep } from '../../src/core/experiments/newSweep';
+import { SweepScheduler } from '../../src/core/experiments/scheduler';
+import { trainerLauncher } from '../../src/trainer/sweepLauncher';
 import { readFailureSet } from '../../src/core/experiments/failureDiff';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
 import { runDescription } from '../../src/extension/runs/runItems';
@@ -1082,10 +1084,12 @@ const cases: Case[] = [
         concurrency: 2,
         code: { retrievalLens: 'test', gitCommit: null },
       });
-      // Killed: sweep.json still names its driver, a pid that no longer exists.
+      // Killed: sweep.json still names its driver, a pid that no longer exists, and so does its sweep.lock.
       const dead = spawnSync('true').pid!;
+      const since = new Date().toISOString();
       const file = JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
-      writeJsonAtomicSync(path.join(dir, 'sweep.json'), { ...file, driver: { pid: dead, host: os.hostname(), since: new Date().toISOString() } });
+      writeJsonAtomicSync(path.join(dir, 'sweep.json'), { ...file, driver: { pid: dead, host: os.hostname(), since } });
+      fs.writeFileSync(path.join(dir, 'sweep.lock'), JSON.stringify({ pid: dead, host: os.hostname(), processStart: null, since }));
       const resume = () =>
         new Promise<{ code: number | null; out: string }>((res) => {
           const c = spawn(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'sweep', '--resume', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -1097,11 +1101,25 @@ const cases: Case[] = [
       const both = await Promise.all([resume(), resume()]);
       const refused = both.filter((b) => b.code === 2 && /this sweep is being run by process \d+/.test(b.out));
       const ran = both.filter((b) => b.code === 0);
+      const tookOver = ran.some((b) => new RegExp(`took over the lock of process ${dead} .*which is no longer running`).test(b.out));
       const runFolders = fs.existsSync(exp.runs) ? fs.readdirSync(exp.runs).length : 0;
+      // The race itself, without timing luck: two resumes that both read the killed sweep before either claims it.
+      const exp2 = smallExperiment({ training: { steps: 5, logEvery: 1, checkpointEvery: 5 } });
+      const sweep2 = createSweep({
+        configPath: exp2.config,
+        sweep: { param: 'loss.alpha', values: [0.3] },
+        seedCount: 1,
+        code: { retrievalLens: 'test', gitCommit: null },
+      });
+      const launcher = trainerLauncher();
+      const [s1, s2] = [new SweepScheduler(sweep2.dir, launcher), new SweepScheduler(sweep2.dir, launcher)];
+      const raced = await Promise.allSettled([s1.run(), s2.run()]);
+      const rejected = raced.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason?.message));
+      const runFolders2 = fs.existsSync(exp2.runs) ? fs.readdirSync(exp2.runs).length : 0;
       return {
-        message: refused.map((b) => b.out.trim().split('\n').pop()).join(' · ') || both.map((b) => `exit ${b.code}`).join(', '),
-        located: refused.length === 1 && ran.length === 1,
-        intact: runFolders === 2 && !fs.existsSync(path.join(dir, 'sweep.lock')),
+        message: [...refused.map((b) => b.out.trim().split('\n').pop()), ...rejected].join(' · ') || both.map((b) => `exit ${b.code}`).join(', '),
+        located: refused.length === 1 && ran.length === 1 && tookOver && rejected.length === 1 && /this sweep is being run by process \d+/.test(rejected[0]),
+        intact: runFolders === 2 && runFolders2 === 1 && !fs.existsSync(path.join(dir, 'sweep.lock')) && !fs.existsSync(path.join(sweep2.dir, 'sweep.lock')),
       };
     },
   },
