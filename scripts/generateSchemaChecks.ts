@@ -17,6 +17,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { EVENT_SCHEMAS, RunMetaReadSchema } from '../src/core/runs/eventSchema';
 import { SWEEP_FILE_SCHEMAS } from '../src/core/experiments/sweepFile';
+import { FailureRecordSchema } from '../src/core/eval/failureRecord';
 import { FROM_TRAINER_SCHEMAS, TO_TRAINER_SCHEMAS } from '../src/trainer/protocol';
 import { FROM_DASHBOARD_SCHEMAS, RunHeaderSchema, TO_DASHBOARD_SCHEMAS } from '../src/webview/dashboard/protocol';
 import { FROM_EXPERIMENTS_SCHEMAS, TO_EXPERIMENTS_SCHEMAS } from '../src/webview/experiments/protocol';
@@ -27,6 +28,7 @@ const ROOT = path.resolve(__dirname, '..');
 export const TARGETS: Record<string, Record<string, TSchema | Record<string, TSchema>>> = {
   'src/core/runs/eventChecks.generated.ts': { EVENT_CHECKS: EVENT_SCHEMAS, isRunMetaRead: RunMetaReadSchema },
   'src/core/experiments/sweepFileChecks.generated.ts': { SWEEP_FILE_CHECKS: SWEEP_FILE_SCHEMAS },
+  'src/core/eval/failureRecordChecks.generated.ts': { isFailureRecord: FailureRecordSchema },
   'src/trainer/protocolChecks.generated.ts': { TO_TRAINER_CHECKS: TO_TRAINER_SCHEMAS, FROM_TRAINER_CHECKS: FROM_TRAINER_SCHEMAS },
   'src/webview/dashboard/protocolChecks.generated.ts': {
     TO_DASHBOARD_CHECKS: TO_DASHBOARD_SCHEMAS,

@@ -10,10 +10,11 @@
  */
 import { parseArgs } from 'util';
 import { compareCommand } from './cli/compareCommand';
-import { evalCommand } from './cli/evalCommand';
+import { evalCommand, EvalTargetError } from './cli/evalCommand';
 import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
 import { runsCommand } from './cli/runsCommand';
 import { sweepCommand } from './cli/sweepCommand';
+import { positiveIntegerFlag } from './core/config/numbers';
 import { parseRange, parseValueList } from './core/experiments/sweepPlan';
 import { trainCommand } from './cli/trainCommand';
 import { VERSION } from './core/version';
@@ -60,8 +61,7 @@ async function main(argv: string[]): Promise<number> {
         options: { steps: { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true } },
       });
       if (positionals.length !== 1) throw new Error('train takes exactly one config file');
-      const steps = values.steps === undefined ? undefined : Number(values.steps);
-      if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps must be a positive integer, got "${values.steps}"`);
+      const steps = values.steps === undefined ? undefined : positiveIntegerFlag('steps', values.steps);
       return await trainCommand({ config: positionals[0], steps, out: values.out, set: values.set ?? [] });
     }
     if (command === 'eval') {
@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new Error('export-embeddings takes exactly one run or checkpoint folder');
       const count = (name: string, v: string | undefined) => {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+        if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
         return n;
       };
       const projection = values.projection;
@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
         options: { failures: { type: 'string', default: '10' }, search: { type: 'string', default: 'exact' } },
       });
       const failures = Number(values.failures);
-      if (!Number.isInteger(failures) || failures < 0) throw new Error(`--failures must be a non-negative integer, got "${values.failures}"`);
+      if (!Number.isSafeInteger(failures) || failures < 0) throw new Error(`--failures must be a non-negative integer, got "${values.failures}"`);
       if (values.search !== 'exact' && values.search !== 'ann') throw new Error(`--search must be exact or ann, got "${values.search}"`);
       return compareCommand({ runs: positionals, failures, search: values.search });
     }
@@ -136,9 +136,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const int = (name: string, v: string | undefined) => {
         if (v === undefined) return undefined;
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-        return n;
+        return positiveIntegerFlag(name, v);
       };
       const ablate = command === 'ablate';
       if (values.resume !== undefined) {
@@ -171,7 +169,8 @@ async function main(argv: string[]): Promise<number> {
     }
     throw new Error(`unknown command "${command}"`);
   } catch (e) {
-    console.error(`retrieval-lens: ${(e as Error).message}\n\n${USAGE}`);
+    if (e instanceof EvalTargetError) console.error(`retrieval-lens: ${e.message}`);
+    else console.error(`retrieval-lens: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
 }

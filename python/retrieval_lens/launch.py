@@ -23,6 +23,7 @@ import sys
 import tempfile
 import uuid
 
+from retrieval_lens.startup import quiet_interrupts
 #: Environment variable naming the private folder of a single-node job's FileStores (set by this launcher).
 LOCAL_STORE_ENV = "RLENS_LOCAL_STORE"
 LOCAL_BACKEND = "rlens-local"
@@ -111,6 +112,7 @@ def local_process_group_url() -> "str | None":
 
 
 def main() -> None:
+    quiet_interrupts("torchrun")  # until torchrun installs its own handlers: Ctrl-C while importing torch
     _patch_std()
     from torch.distributed.run import main as torchrun_main
 

@@ -29,6 +29,26 @@ SPACE_RESERVE_FILE = ".space-reserve"
 SPACE_RESERVE_BYTES = 4096
 HEARTBEAT_SECONDS = 5.0
 MAX_SLUG_LENGTH = 60
+# Longest free text of an event (a log message, an end event's error message); longer ones are cut and
+# say so, as src/core/runs/eventLine.ts does (MAX_EVENT_TEXT_CHARS, boundText).
+MAX_EVENT_TEXT_CHARS = 16 * 1024
+
+
+def bound_text(text: str) -> str:
+    """`text` unchanged when at most MAX_EVENT_TEXT_CHARS long, else its start and how much was cut."""
+    if len(text) <= MAX_EVENT_TEXT_CHARS:
+        return text
+    return f"{text[:MAX_EVENT_TEXT_CHARS]} … [cut: {len(text)} characters, the first {MAX_EVENT_TEXT_CHARS} kept]"
+
+
+def bound_event(event: Dict) -> Dict:
+    """An event with its free texts bounded: the log message and the end event's error message."""
+    if event.get("type") == "log" and isinstance(event.get("message"), str):
+        return {**event, "message": bound_text(event["message"])}
+    err = event.get("error")
+    if event.get("type") == "end" and isinstance(err, dict) and isinstance(err.get("message"), str):
+        return {**event, "error": {**err, "message": bound_text(err["message"])}}
+    return event
 
 
 def now_iso() -> str:
@@ -180,6 +200,7 @@ class RunWriter:
         """Append one event as one complete line (v, type, time first); a step event advances meta.step."""
         if self.finished:
             raise RuntimeError(f"RunWriter: run {self.dir} is already finished")
+        event = bound_event(event)
         e = {"v": EVENT_SCHEMA_VERSION, "type": event["type"], "time": event.get("time") or now_iso()}
         e.update({k: v for k, v in event.items() if k not in e})
         line = ("\n" if self._needs_newline else "") + json.dumps(finite(e), allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -233,6 +254,8 @@ class RunWriter:
             failures.append(str(e))
         self.finished = True
         t = now_iso()
+        if error and isinstance(error.get("message"), str):
+            error = {**error, "message": bound_text(error["message"])}
         self.meta.update(status=status, endedAt=t, heartbeatAt=t, **({"error": error} if error else {}))
         try:
             self._write_meta()

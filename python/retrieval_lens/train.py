@@ -32,7 +32,11 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-import torch
+from .startup import quiet_interrupts
+
+quiet_interrupts("retrieval_lens.train")  # before torch's slow import: a Ctrl-C there needs no traceback
+
+import torch  # noqa: E402
 import torch.distributed as dist
 
 from .config import ConfigError, load_config, resolve_path

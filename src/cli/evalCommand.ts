@@ -4,6 +4,7 @@ import * as path from 'path';
 import { RRF_K } from '../core/eval/hybrid';
 import { formatNprobeCurve } from '../core/eval/nprobeCurve';
 import type { EvalEntry } from '../core/eval/types';
+import { CONFIG_FILE, EVENTS_FILE, META_FILE } from '../core/runs/meta';
 import { startEvaluation } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
 import { say, terminalSafeLines, warn } from './terminalText';
@@ -13,6 +14,9 @@ export interface EvalArgs {
   data?: string;
   checkpoint?: 'last' | 'best';
 }
+
+/** A run folder that cannot be evaluated: reported without the usage text (the arguments were right). */
+export class EvalTargetError extends Error {}
 
 /** A run folder, or a checkpoint folder inside one (`<run>/checkpoints/<last|best>`). */
 export function resolveEvalTarget(target: string, checkpoint?: 'last' | 'best'): { runDir: string; checkpoint?: 'last' | 'best' } {
@@ -24,7 +28,12 @@ export function resolveEvalTarget(target: string, checkpoint?: 'last' | 'best'):
     }
     return { runDir: path.dirname(path.dirname(abs)), checkpoint: kind };
   }
-  if (!fs.existsSync(path.join(abs, 'config.json'))) throw new Error(`${abs} is neither a run folder nor a checkpoint folder`);
+  if (!fs.existsSync(path.join(abs, CONFIG_FILE))) {
+    // A run folder (meta.json or events.jsonl) that lost its config: name the missing file, not the usage.
+    if ([META_FILE, EVENTS_FILE].some((f) => fs.existsSync(path.join(abs, f))))
+      throw new EvalTargetError(`${path.join(abs, CONFIG_FILE)}: not found; the run folder ${abs} cannot be evaluated without the config it was trained with`);
+    throw new Error(`${abs} is neither a run folder nor a checkpoint folder`);
+  }
   return { runDir: abs, checkpoint };
 }
 

@@ -4,6 +4,7 @@ import { listRuns } from '../core/runs/listRuns';
 import { diskBytes } from '../core/runs/sharedFiles';
 import { formatBytes } from '../core/bytes';
 import { say, terminalSafe, warn } from './terminalText';
+import { statusLabel } from '../core/runs/status';
 
 /**
  * `retrieval-lens runs [--dir runs]`: one line per run, newest first (with its size on disk, hard-linked
@@ -30,7 +31,7 @@ export function runsCommand(dir: string): number {
   const rows = runs.map((r) =>
     [
       r.id,
-      r.status,
+      statusLabel(r),
       `${r.step}/${r.totalSteps ?? '?'}`,
       r.meta?.backend ?? '?',
       r.lastStep?.loss?.toFixed(4) ?? '–',

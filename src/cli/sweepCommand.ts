@@ -9,6 +9,7 @@ import { ConfigError } from '../core/config/configError';
 import { createSweep } from '../core/experiments/newSweep';
 import { SweepScheduler } from '../core/experiments/scheduler';
 import { ablationText, ablationTable, sweepSummaryText } from '../core/experiments/summary';
+import { LockBusyError } from '../core/experiments/sweepLock';
 import { ABLATION_JSON, ABLATION_MD, SWEEP_FILE } from '../core/experiments/sweepStore';
 import type { SweepFile } from '../core/experiments/sweepFile';
 import { codeVersion, trainerLauncher } from '../trainer/sweepLauncher';
@@ -85,6 +86,10 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   let final: SweepFile;
   try {
     final = await scheduler.run();
+  } catch (e) {
+    if (!(e instanceof LockBusyError)) throw e;
+    console.error(`retrieval-lens: ${e.message}`);
+    return 2;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -2,6 +2,8 @@ import * as cliProgress from 'cli-progress';
 import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
+import { readRun } from '../core/runs/readRun';
+import { statusLabel } from '../core/runs/status';
 import { startTrainer } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
 import { describeStartedCounts } from '../core/data/exampleCount';
@@ -15,6 +17,11 @@ export interface TrainArgs {
   out?: string;
   set: string[];
 }
+
+const BAR_FORMAT = 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict}';
+
+/** How often the bar checks the run's heartbeat (meta.json). */
+const STALL_CHECK_MS = 5000;
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
@@ -50,7 +57,9 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict} | ETA {eta_formatted}',
+      // While the run is stalled the ETA (frozen at its last value) gives way to the stall.
+      format: (options, params, payload) =>
+        cliProgress.Format.Formatter({ ...options, format: BAR_FORMAT + (payload.stall ? ' | {stall}' : ' | ETA {eta_formatted}') }, params, payload),
       noTTYOutput: true,
       notTTYSchedule: 5000,
       etaBuffer: 50,
@@ -59,6 +68,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     cliProgress.Presets.shades_classic,
   );
   let barStarted = false;
+  let runDir: string | null = null;
   let lastVerdict = '';
   /** Error messages already printed: the trainer reports a failure as a log/error message and again in 'done'. */
   const shownErrors = new Set<string>();
@@ -74,8 +84,9 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
             ? `run ${m.runDir}\ntorch.distributed.run, ${config.trainer.nprocPerNode} process(es) · backend ${m.backend} · ${m.totalSteps} steps`
             : `run ${m.runDir}\nbackend ${m.backend} · ${describeStartedCounts(m)} · ${m.totalSteps} steps`,
         );
-        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–' });
+        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–', stall: '' });
         barStarted = true;
+        runDir = m.runDir;
         break;
       case 'step':
         bar.update(m.event.step, progressFields(m.event));
@@ -117,6 +128,24 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
         onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
       });
+  // A trainer that stops writing its heartbeat (SIGSTOP, a hang) is shown as stalled in the bar and said
+  // once, with the wording every reader uses (statusLabel); said again when it comes back.
+  let stalled = false;
+  const watch = setInterval(() => {
+    if (!runDir || !barStarted) return;
+    const s = readRun(runDir, { scanBytes: 64 * 1024 });
+    const label = statusLabel(s);
+    if (s.status === 'running' && s.heartbeatStale) {
+      if (!stalled) print(`run ${label}: the trainer (pid ${s.meta?.pid ?? '?'}) writes no heartbeat`);
+      stalled = true;
+      bar.update({ stall: label });
+    } else if (stalled) {
+      stalled = false;
+      print(`run ${label} again`);
+      bar.update({ stall: '' });
+    }
+  }, STALL_CHECK_MS);
+  watch.unref();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
@@ -127,11 +156,17 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const done = await handle.done;
+  clearInterval(watch);
   process.off('SIGINT', onSigint);
   if (barStarted) bar.stop();
   if (!done) {
+    if (!runDir && interrupts > 0) {
+      // Ctrl-C before the trainer created its run folder: nothing was started, nothing to keep.
+      warn('stopped before the run started: no run folder was created');
+      return 130;
+    }
     warn(`error: ${handle.failure?.message ?? 'the trainer process ended without reporting the end of the run'}`);
-    warn('every step logged so far is kept in the run folder');
+    warn(runDir ? `every step logged so far is kept in the run folder ${runDir}` : 'no run folder was created');
     return 1;
   }
   if (done.runDir) say(`${done.status} at step ${done.step}: ${done.runDir}`);

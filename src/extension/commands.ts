@@ -11,7 +11,7 @@ import { isPidAlive } from '../core/runs/status';
 import { readMeta } from '../core/runs/meta';
 import { evaluationSummary } from './evaluation/evaluationSummary';
 import { nprobeEdit, suggestedNprobe } from './evaluation/nprobeFix';
-import { readMetricsFile } from '../core/eval/evalOutputs';
+import { readMetrics } from '../core/eval/evalOutputs';
 import { copyExample } from './configEditor/exampleProject';
 import { isExperimentConfig, samePath } from './configEditor/experimentFiles';
 import { runDescription, hasCheckpoint } from './runs/runItems';
@@ -270,7 +270,7 @@ async function applySuggestedNprobe(s: Services, dir?: string): Promise<void> {
   await s.registry.ensureScanned();
   const runDir = dir ?? s.shown.header?.runDir ?? (await pickRun(s, 'Set nprobe from the last evaluation of which run?'));
   if (!runDir) return;
-  const entry = readMetricsFile(runDir)
+  const entry = readMetrics(runDir)
     .evaluations.filter((e) => !e.queries.subset)
     .pop();
   const meta = readMeta(runDir);

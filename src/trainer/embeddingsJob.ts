@@ -1,6 +1,8 @@
 import { initBackend } from '../core/backend';
 import { exportProjectorTsv, pca2, sampleEmbeddings, spread2, umap2 } from '../core/embeddingMap';
 import { loadRunConfig } from '../core/eval/evaluateRun';
+import { ensureFolder } from '../core/runs/runDir';
+import { assertWritableFolder } from '../core/runs/writeError';
 import type { EmbeddingMapData, ExportEmbeddingsMessage, FromTrainer } from './protocol';
 
 /**
@@ -10,7 +12,11 @@ import type { EmbeddingMapData, ExportEmbeddingsMessage, FromTrainer } from './p
  */
 export async function exportEmbeddings(msg: ExportEmbeddingsMessage, send: (m: FromTrainer) => Promise<void>): Promise<void> {
   try {
-    const backend = await initBackend(loadRunConfig(msg.runDir).config.backend);
+    const config = loadRunConfig(msg.runDir).config;
+    // Before the work: the export folder (by default in the run folder, which may be read-only) must be writable.
+    ensureFolder(msg.outDir, 'create the export folder');
+    assertWritableFolder(msg.outDir, 'write the embedding export into');
+    const backend = await initBackend(config.backend);
     await send({ type: 'log', level: 'info', message: `encoding a sample of ${msg.runDir} on backend ${backend.name}` });
     const s = await sampleEmbeddings({ runDir: msg.runDir, checkpoint: msg.checkpoint, items: msg.items, queries: msg.queries });
     const files = exportProjectorTsv(s, msg.outDir);

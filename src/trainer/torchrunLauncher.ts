@@ -14,7 +14,8 @@
  * with its exit code or signal and the last lines of its stderr. Stop is SIGINT to the whole process
  * group (torchrun's agent and every rank: the step finishes, the last checkpoint is written, status
  * "stopped"), then SIGKILL after a grace period. The final status is read from meta.json, never from
- * torchrun's exit code (the launcher exits 130 after a SIGINT even when every rank stopped cleanly).
+ * torchrun's exit code (the launcher exits 130 after a SIGINT even when every rank stopped cleanly); before the run folder is
+ * named, Stop is SIGTERM (nothing to keep yet; Python ends without a traceback).
  *
  * The child's stdout/stderr go to files (read by polling), not pipes: a detached run that outlives the
  * VS Code window that started it keeps writing to them without a broken pipe.
@@ -398,7 +399,11 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
     stop: () => {
       stopWanted = true;
       if (!child?.pid) return;
-      signalGroup('SIGINT');
+      // Before the trainer named its run folder there is nothing to finish or keep: SIGTERM ends Python
+      // at once and quietly wherever it is (a SIGINT there, while it imports torch, is a KeyboardInterrupt
+      // traceback). Once it has, SIGINT: the ranks finish the step and write the last checkpoint.
+      poll();
+      signalGroup(runDir ? 'SIGINT' : 'SIGTERM');
       clearTimeout(graceTimer);
       graceTimer = setTimeout(() => signalGroup('SIGKILL'), stopGraceMs);
     },

@@ -10,7 +10,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -20,10 +20,18 @@ import { ConfigError } from '../../src/core/config/configError';
 import { loadCorpus, loadExamples } from '../../src/core/data/load';
 import { chooseCheckpoint } from '../../src/core/eval/evaluateRun';
 import { EventWriter, RunWriter, readEvents, readRun, writeDirAtomically, writeJsonAtomicSync, recoverDirAtomically, listRuns } from '../../src/core/runs';
-import { startTrainer } from '../../src/trainer/client';
+import { startEvaluation, startTrainer } from '../../src/trainer/client';
+import { decodeFailures, encodeFailures } from '../../src/core/eval/failuresFile';
+import { createSweep } from '../../src/core/experiments/newSweep';
+import { SweepScheduler } from '../../src/core/experiments/scheduler';
+import { trainerLauncher } from '../../src/trainer/sweepLauncher';
+import { readFailureSet } from '../../src/core/experiments/failureDiff';
+import { parseFailures } from '../../src/extension/failures/failureRecords';
+import { runDescription } from '../../src/extension/runs/runItems';
 import { parseFromTrainer, parseToTrainer, type FromTrainer } from '../../src/trainer/protocol';
-import { smallExperiment, SHOP_TRAIN } from '../helpers/smallExperiment';
-import { tmpfs } from '../helpers/tmpfs';
+import { smallExperiment, SHOP_CORPUS, SHOP_TEST, SHOP_TRAIN } from '../helpers/smallExperiment';
+import { readOnlyView, tmpfs } from '../helpers/tmpfs';
+import { TORCH_PYTHON, torchSkip } from '../helpers/torch';
 import { securityCases } from './faults.security.cases';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -158,6 +166,45 @@ function stepsIntact(runDir: string, logEvery = 1): boolean {
   const steps = events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
   const expected = steps.map((_, i) => (logEvery === 1 ? i + 1 : i === 0 ? 1 : logEvery * i));
   return badLines.length === 0 && steps.length > 0 && JSON.stringify(steps) === JSON.stringify(expected);
+}
+
+/** The CLI (src/cli.ts under tsx) with a time limit; its exit code and output. */
+function cli(args: string[], timeout: number) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli.ts'), ...args], { encoding: 'utf8', timeout });
+  return { status: r.signal ? null : r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** A trained (20 steps, Flat index) and evaluated run, made once; each call returns a fresh copy of it. */
+let evaluatedRun: Promise<string> | null = null;
+async function evaluatedRunCopy(): Promise<string> {
+  evaluatedRun ??= (async () => {
+    const exp = smallExperiment({
+      data: { test: SHOP_TEST, corpus: SHOP_CORPUS },
+      training: { steps: 20, logEvery: 1, checkpointEvery: 10 },
+      evaluation: { index: { type: 'Flat' } },
+    });
+    const r = await trainer(exp.config);
+    const ev = await new Promise<unknown>((res) => startEvaluation({ runDir: r.runDir! }, () => undefined).done.then(res));
+    assert.ok(ev && fs.existsSync(path.join(r.runDir!, 'eval', 'failures.jsonl')), 'the shared run was evaluated');
+    return r.runDir!;
+  })();
+  const src = await evaluatedRun;
+  const copy = path.join(tmp('runs'), path.basename(src));
+  fs.cpSync(src, copy, { recursive: true });
+  return copy;
+}
+
+/** Whether a process of this machine has both strings in its command line (read from /proc). */
+function processWith(a: string, b: string): boolean {
+  for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(a) && cmd.includes(b)) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------- the matrix
@@ -735,6 +782,345 @@ const cases: Case[] = [
           /^started\.runDir: expected string$/.test(reasons[2]) &&
           /not an object/.test(reasons[3]),
         intact: true,
+      };
+    },
+  },
+  // ------------------------------------------------ issue 23: the defects of the second fault matrix
+  {
+    kind: 'config',
+    name: '1e999 and 99999999999999999999 in the config (checkpointEvery, steps)',
+    run: async () => {
+      const file = configFile(VALID(',\n  "training": {"checkpointEvery": 1e999,\n    "steps": 99999999999999999999}'));
+      const out = configCase(file);
+      return {
+        ...out,
+        located:
+          out.located &&
+          /training\.checkpointEvery: 1e999 is out of range/.test(out.message) &&
+          /training\.steps: 99999999999999999999 is out of range/.test(out.message),
+      };
+    },
+  },
+  {
+    kind: 'config',
+    name: '--set training.steps=1e309',
+    run: async () => configCase(configFile(VALID()), ['training.steps=1e309'], /--set training\.steps=1e309: 1e309 is out of range/),
+  },
+  {
+    kind: 'config',
+    name: '--steps 99999999999999999999',
+    run: async () => {
+      const exp = smallExperiment();
+      const r = cli(['train', exp.config, '--steps', '99999999999999999999'], 60_000);
+      return {
+        message: r.stderr.split('\n')[0],
+        located: r.status === 2 && /--steps must be a positive integer of at most 9007199254740991, got "99999999999999999999"/.test(r.stderr),
+        intact: !fs.existsSync(exp.runs),
+      };
+    },
+  },
+  {
+    kind: 'data',
+    name: '--set data.train=/dev/zero',
+    run: async () => {
+      const exp = smallExperiment();
+      const h = startTrainer({ configPath: exp.config, overrides: ['data.train=/dev/zero'] }, () => undefined);
+      const timer = setTimeout(() => h.kill(), 60_000); // it used to read /dev/zero for ever
+      const r = { done: await h.done };
+      clearTimeout(timer);
+      const m = r.done?.error?.message ?? '';
+      return { message: m, located: /\/dev\/zero is not a regular file \(a character device\).*\(data\.train\)/.test(m), intact: !fs.existsSync(exp.runs) };
+    },
+  },
+  {
+    kind: 'data',
+    name: 'eval --data /dev/zero',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      const r = cli(['eval', dir, '--data', '/dev/zero'], 120_000);
+      return {
+        message: r.stderr.trim().split('\n').pop() ?? '',
+        located:
+          r.status === 1 &&
+          /\/dev\/zero is not a regular file \(a character device\).*\(--data\)/.test(r.stderr) &&
+          !/RangeError|exited with code/.test(r.stderr),
+        intact: fs.existsSync(path.join(dir, 'checkpoints', 'last', 'model.json')),
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'eval of a run folder without config.json',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      fs.rmSync(path.join(dir, 'config.json'));
+      const r = cli(['eval', dir], 60_000);
+      return {
+        message: r.stderr.trim(),
+        located: r.status === 2 && r.stderr.includes(`${path.join(dir, 'config.json')}: not found`) && !r.stderr.includes('usage:'),
+        intact: readRun(dir).status === 'completed',
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'a stalled trainer (SIGSTOP) and a dead run whose pid was reused',
+    run: async () => {
+      const exp = smallExperiment({ training: { steps: 100000, logEvery: 1, checkpointEvery: 100000 } });
+      let stalled = '';
+      let label = '';
+      const r = await trainer(exp.config, {
+        atStep: 3,
+        act: (h) => {
+          h.child.kill('SIGSTOP');
+          void (async () => {
+            const dir = path.join(exp.runs, fs.readdirSync(exp.runs)[0]);
+            // Wait on the state: a heartbeat older than a 3 s staleness bound (the default is 60 s).
+            for (let i = 0; i < 600 && !readRun(dir, { staleMs: 3000 }).heartbeatStale; i++) await new Promise((res) => setTimeout(res, 100));
+            const s = readRun(dir, { staleMs: 3000 });
+            stalled = `${s.status}/${s.heartbeatStale}`;
+            label = runDescription(s);
+            h.child.kill('SIGCONT');
+            h.stop();
+          })();
+        },
+      });
+      // A run of this host whose pid now names this test process (started after the run): 36 h old heartbeat.
+      const w = await RunWriter.create(tmp('run'), 'reused', {}); // never finished: a writer killed 36 h ago
+      w.appendEvent({ type: 'log', level: 'info', message: 'started' });
+      const old = w.dir;
+      const metaFile = path.join(old, 'meta.json');
+      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+      const long = new Date(Date.now() - 36 * 3600_000).toISOString();
+      writeJsonAtomicSync(metaFile, {
+        ...meta,
+        status: 'running',
+        pid: process.pid,
+        host: os.hostname(),
+        startedAt: long,
+        heartbeatAt: long,
+      });
+      const reused = readRun(old);
+      return {
+        message: `${label} · pid reused: ${reused.status} (${reused.statusReason})`,
+        located: stalled === 'running/true' && /^stalled \(no heartbeat for \d+ s\)/.test(label) && reused.status === 'crashed',
+        intact: r.done?.status === 'stopped' && stepsIntact(r.runDir!),
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'a read-only run folder: eval and export-embeddings',
+    run: async (t) => {
+      const dir = await evaluatedRunCopy();
+      fs.rmSync(path.join(dir, 'checkpoints', 'last', 'index'), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, 'eval'), { recursive: true, force: true });
+      const before = snapshot(dir);
+      const view = readOnlyView(t, dir);
+      if (!view) return 'skipped';
+      const ev = cli(['eval', view], 300_000);
+      const ex = cli(['export-embeddings', view, '--items', '50', '--queries', '10', '--projection', 'none'], 300_000);
+      const named = (s: string) => s.includes(view) && /EROFS|EACCES/.test(s) && !/ENOENT/.test(s);
+      return {
+        message: `${ev.stderr.trim().split('\n').pop()} · ${ex.stderr.trim().split('\n').pop()}`,
+        located: ev.status === 1 && named(ev.stderr) && ex.status === 1 && named(ex.stderr),
+        intact: JSON.stringify(snapshot(dir)) === JSON.stringify(before),
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'a 20 MB log line after the last step (and a 300 KB one for the 256 KB scan)',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      const last = readRun(dir).lastStep!.step;
+      fs.appendFileSync(
+        eventsFile(dir),
+        JSON.stringify({ v: 2, type: 'log', time: new Date().toISOString(), level: 'info', message: 'x'.repeat(20_000_000) }) + '\n',
+      );
+      const big = readRun(dir).lastStep?.step ?? null;
+      const dir2 = await evaluatedRunCopy();
+      fs.appendFileSync(
+        eventsFile(dir2),
+        JSON.stringify({ v: 2, type: 'log', time: new Date().toISOString(), level: 'info', message: 'y'.repeat(300_000) }) + '\n',
+      );
+      const small = readRun(dir2, { scanBytes: 256 * 1024 }).lastStep?.step ?? null;
+      // The writer bounds what it appends.
+      const w = new EventWriter(eventsFile(dir2));
+      w.append({ type: 'log', level: 'info', message: 'z'.repeat(20_000_000) });
+      w.close();
+      const written = fs.readFileSync(eventsFile(dir2), 'utf8').trimEnd().split('\n').pop()!;
+      return {
+        message: `last step ${last}: found ${big} past 20 MB, ${small} past 300 KB with a 256 KB scan; a 20 MB message is written as ${written.length} bytes`,
+        located: big === last && small === last && written.length < 40_000 && /\[cut: 20000000 characters/.test(written),
+        intact: readEvents(eventsFile(dir)).events.filter((e) => e.type === 'step').length > 0,
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'failure records compare accepted and the Failing Queries view rejected',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      const file = path.join(dir, 'eval', 'failures.jsonl');
+      const good = decodeFailures(fs.readFileSync(file, 'utf8')).records[0];
+      const bad = [
+        { ...good, queryId: 'neg', source: { ...good.source, line: -3 } },
+        { ...good, queryId: 'first', rank: 'first' },
+        { ...good, queryId: 'script', label: '<script>' },
+      ];
+      // Format 1 (one whole record per line), as older files are: every record is checked by its reader.
+      fs.writeFileSync(file, [good, ...bad].map((r) => JSON.stringify({ ...r, v: 1 })).join('\n') + '\n');
+      const set = readFailureSet(dir)!;
+      const view = parseFailures(fs.readFileSync(file, 'utf8'));
+      const lines = (ps: string[]) => ps.map((p) => Number(/:(\d+):/.exec(p)?.[1]));
+      return {
+        message: set.problems.join('\n'),
+        located:
+          set.records.length === 1 &&
+          JSON.stringify(lines(set.problems)) === '[2,3,4]' &&
+          JSON.stringify(view.badLines.map((b) => b.line)) === '[2,3,4]' &&
+          /source\.line/.test(set.problems[0]) &&
+          /rank/.test(set.problems[1]) &&
+          /label/.test(set.problems[2]),
+        intact: true,
+      };
+    },
+  },
+  {
+    kind: 'data',
+    name: 'a 10 MB test query in failures.jsonl',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      const file = path.join(dir, 'eval', 'failures.jsonl');
+      const records = decodeFailures(fs.readFileSync(file, 'utf8')).records;
+      const text = encodeFailures([{ ...records[0], query: 'q'.repeat(10_000_000) }, ...records.slice(1)]);
+      const longest = Math.max(...text.split('\n').map((l) => l.length));
+      const back = decodeFailures(text).records[0] as { query: string; queryCut?: boolean };
+      return {
+        message: `longest failures.jsonl line ${longest} characters; the query kept ${back.query.length} characters, queryCut ${back.queryCut}; its full text stays at ${records[0].source.file}:${records[0].source.line}`,
+        located: longest < 5000 && back.queryCut === true,
+        intact: true,
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'step regressions 30 → 3 → 10^15 in events.jsonl',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      const { events } = readEvents(eventsFile(dir));
+      const step = events.find((e) => e.type === 'step')!;
+      const total = readRun(dir).totalSteps!;
+      const n0 = fs.readFileSync(eventsFile(dir), 'utf8').trimEnd().split('\n').length;
+      for (const s of [3, 1e15]) fs.appendFileSync(eventsFile(dir), JSON.stringify({ ...step, step: s }) + '\n');
+      const s = readRun(dir, { checkLines: true });
+      const r = cli(['runs', '--dir', path.dirname(dir)], 60_000);
+      return {
+        message: s.problems.join('\n'),
+        located:
+          s.step === total &&
+          s.lastStep?.step === total &&
+          s.problems.some((p) => p.startsWith(`events.jsonl:${n0 + 1}: step 3 after step ${total}`)) &&
+          s.problems.some((p) => p.startsWith(`events.jsonl:${n0 + 2}: step 1000000000000000 is beyond`)) &&
+          !r.stdout.includes('1000000000000000/'),
+        intact: true,
+      };
+    },
+  },
+  {
+    kind: 'process',
+    name: 'Ctrl-C during torchrun start-up',
+    run: async (t) => {
+      if (torchSkip) {
+        t.skip(torchSkip);
+        return 'skipped';
+      }
+      const exp = smallExperiment();
+      const cfg = JSON.parse(fs.readFileSync(exp.config, 'utf8').replace(/^\/\/.*\n/, ''));
+      fs.writeFileSync(exp.config, JSON.stringify({ ...cfg, backend: 'auto', trainer: { kind: 'torchrun', nprocPerNode: 1, python: TORCH_PYTHON } }));
+      const child = spawn(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'train', exp.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const ended = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      // Wait on the state: the launcher process (python -m retrieval_lens.launch) exists, still importing torch.
+      for (let i = 0; i < 300 && !processWith(`retrieval_lens.launch`, exp.config); i++) await new Promise((res) => setTimeout(res, 20));
+      child.kill('SIGINT');
+      const code = await ended;
+      return {
+        message: out.trim().split('\n').slice(-2).join(' · '),
+        located: code === 130 && /no run folder was created/.test(out) && !/Traceback|every step logged so far/.test(out),
+        intact: !fs.existsSync(exp.runs) || fs.readdirSync(exp.runs).length === 0,
+      };
+    },
+  },
+  {
+    kind: 'run folder',
+    name: 'checkpoints/last.tmp-* left by a SIGKILL',
+    run: async () => {
+      const dir = await evaluatedRunCopy();
+      const dead = spawnSync('true').pid;
+      const tmpDir = path.join(dir, 'checkpoints', `last.tmp-${dead}-0badf00d`);
+      fs.mkdirSync(tmpDir);
+      fs.writeFileSync(path.join(tmpDir, 'weights.bin'), Buffer.alloc(528 * 1024));
+      const listed = readRun(dir, { checkLines: true }).problems.find((p) => p.includes(`last.tmp-${dead}-`)) ?? '';
+      const ev = cli(['eval', dir], 300_000);
+      return {
+        message: `${listed} · eval: ${ev.stdout.split('\n').find((l) => l.includes('removed')) ?? ''}`,
+        located: listed !== '' && ev.status === 0 && !fs.existsSync(tmpDir) && /removed .*last\.tmp-/.test(ev.stdout),
+        intact: fs.existsSync(path.join(dir, 'checkpoints', 'last', 'model.json')),
+      };
+    },
+  },
+  {
+    kind: 'process',
+    name: 'two sweep --resume of a killed sweep at once',
+    run: async () => {
+      const exp = smallExperiment({ training: { steps: 5, logEvery: 1, checkpointEvery: 5 } });
+      const { dir } = createSweep({
+        configPath: exp.config,
+        sweep: { param: 'loss.alpha', values: [0.3, 0.6] },
+        seedCount: 1,
+        concurrency: 2,
+        code: { retrievalLens: 'test', gitCommit: null },
+      });
+      // Killed: sweep.json still names its driver, a pid that no longer exists, and so does its sweep.lock.
+      const dead = spawnSync('true').pid!;
+      const since = new Date().toISOString();
+      const file = JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
+      writeJsonAtomicSync(path.join(dir, 'sweep.json'), { ...file, driver: { pid: dead, host: os.hostname(), since } });
+      fs.writeFileSync(path.join(dir, 'sweep.lock'), JSON.stringify({ pid: dead, host: os.hostname(), processStart: null, since }));
+      const resume = () =>
+        new Promise<{ code: number | null; out: string }>((res) => {
+          const c = spawn(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'sweep', '--resume', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.stderr.on('data', (d) => (out += d));
+          c.on('exit', (code) => res({ code, out }));
+        });
+      const both = await Promise.all([resume(), resume()]);
+      const refused = both.filter((b) => b.code === 2 && /this sweep is being run by process \d+/.test(b.out));
+      const ran = both.filter((b) => b.code === 0);
+      const tookOver = ran.some((b) => new RegExp(`took over the lock of process ${dead} .*which is no longer running`).test(b.out));
+      const runFolders = fs.existsSync(exp.runs) ? fs.readdirSync(exp.runs).length : 0;
+      // The race itself, without timing luck: two resumes that both read the killed sweep before either claims it.
+      const exp2 = smallExperiment({ training: { steps: 5, logEvery: 1, checkpointEvery: 5 } });
+      const sweep2 = createSweep({
+        configPath: exp2.config,
+        sweep: { param: 'loss.alpha', values: [0.3] },
+        seedCount: 1,
+        code: { retrievalLens: 'test', gitCommit: null },
+      });
+      const launcher = trainerLauncher();
+      const [s1, s2] = [new SweepScheduler(sweep2.dir, launcher), new SweepScheduler(sweep2.dir, launcher)];
+      const raced = await Promise.allSettled([s1.run(), s2.run()]);
+      const rejected = raced.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason?.message));
+      const runFolders2 = fs.existsSync(exp2.runs) ? fs.readdirSync(exp2.runs).length : 0;
+      return {
+        message: [...refused.map((b) => b.out.trim().split('\n').pop()), ...rejected].join(' · ') || both.map((b) => `exit ${b.code}`).join(', '),
+        located: refused.length === 1 && ran.length === 1 && tookOver && rejected.length === 1 && /this sweep is being run by process \d+/.test(rejected[0]),
+        intact: runFolders === 2 && runFolders2 === 1 && !fs.existsSync(path.join(dir, 'sweep.lock')) && !fs.existsSync(path.join(sweep2.dir, 'sweep.lock')),
       };
     },
   },

@@ -17,7 +17,7 @@ import { sweepViewOf } from '../../src/core/experiments/sweepView';
 import { AblationFileSchema, SweepFileSchema, type SweepFile } from '../../src/core/experiments/sweepFile';
 import { parseRange, parseValueList, planAblation, planSweep } from '../../src/core/experiments/sweepPlan';
 import { ABLATION_JSON, ABLATION_MD, readSweepFile, SWEEP_FILE } from '../../src/core/experiments/sweepStore';
-import { readMetricsFile } from '../../src/core/eval/evalOutputs';
+import { readMetrics } from '../../src/core/eval/evalOutputs';
 import { readEvents, readMeta } from '../../src/core/runs';
 import type { StepEvent } from '../../src/core/runs/eventSchema';
 import { codeVersion, trainerLauncher } from '../../src/trainer/sweepLauncher';
@@ -106,7 +106,7 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
     assert.equal(runConfig(runDir).training.seed, final.seeds[0]);
     assert.deepEqual(run.result?.config, runConfig(runDir));
     assert.deepEqual(run.result?.code, codeVersion(), 'the result records the code that ran it');
-    const evals = readMetricsFile(runDir).evaluations;
+    const evals = readMetrics(runDir).evaluations;
     const exact = evals[evals.length - 1].exact;
     assert.ok(exact, 'the evaluation ran the exact search');
     const p = final.summary.points[i];
@@ -127,7 +127,7 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
   assert.equal(view.metric, 'recall@10');
   for (const [i, p] of view.points.entries()) {
     const runDir = path.resolve(dir, final.runs[i].runDir as string);
-    const evals = readMetricsFile(runDir).evaluations;
+    const evals = readMetrics(runDir).evaluations;
     assert.deepEqual(p.runs, [{ seed: final.seeds[0], runDir, value: evals[evals.length - 1].exact?.['recall@10'] }]);
     assert.equal(p.mean, final.summary.points[i].mean);
   }

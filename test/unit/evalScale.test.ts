@@ -11,7 +11,7 @@ import { evaluateParams, exactDecision } from '../../src/core/eval/evaluate';
 import { evaluateRun, loadRunConfig } from '../../src/core/eval/evaluateRun';
 import { loadEvalData } from '../../src/core/eval/evalData';
 import { fileCorpus, memoryCorpus } from '../../src/core/eval/evalCorpus';
-import { readFailures } from '../../src/core/eval';
+import { readFailuresFile } from '../../src/core/eval';
 import { formatEvalSummary } from '../../src/cli/evalCommand';
 import { evaluationSummary } from '../../src/extension/evaluation/evaluationSummary';
 import { parseFromTrainer } from '../../src/trainer/protocol';
@@ -54,7 +54,7 @@ test('exact "auto" above evaluation.exactMaxCorpus skips the exact search, says 
   assert.equal(e.failures.search, annName);
   assert.equal(e.annFailures, null, 'no second search to switch to');
   assert.equal(r.annFailuresFile, null);
-  const { failures } = readFailures(r.failuresFile);
+  const failures = readFailuresFile(r.failuresFile)!.records;
   assert.ok(failures.length > 0);
   assert.equal(failures.length, e.failures.count);
   assert.ok(failures.every((f) => f.search === annName && f.topK.length === 10 && f.topK.every((t) => t.text.length > 0)));

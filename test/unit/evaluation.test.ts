@@ -10,8 +10,8 @@ import {
   findFailures,
   loadEvalData,
   loadRunConfig,
-  readFailures,
-  readMetricsFile,
+  readFailuresFile,
+  readMetrics,
   triage,
   wordSeen,
   type FailureRecord,
@@ -65,23 +65,23 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
   assert.ok(e.exact['recall@10'] > 10 * chance, `a trained model beats chance (${chance.toFixed(4)}) tenfold: recall@10 ${e.exact['recall@10']}`);
   assert.ok(e.index.notes.some((n) => /nlist 64 clamped|nlist/.test(n)) || e.index.spec.nlist === 64);
 
-  const metrics = readMetricsFile(runDir);
+  const metrics = readMetrics(runDir);
   assert.equal(metrics.evaluations.length, 1);
   assert.deepEqual(metrics.evaluations[0].exact, e.exact);
 
-  const { failures, badLines } = readFailures(r.failuresFile);
+  const { records: failures, badLines } = readFailuresFile(r.failuresFile)!;
   assert.equal(badLines.length, 0);
   assert.equal(failures.length, e.failures.count);
   assert.equal(e.failures.search, 'exact');
   assert.ok(r.annFailuresFile && e.annFailures);
   assert.equal(e.annFailures.search, `IVF-PQ, nprobe ${String(e.index.spec.nprobe)}`);
-  const annRead = readFailures(r.annFailuresFile);
-  assert.equal(annRead.failures.length, e.annFailures.count);
+  const annRead = readFailuresFile(r.annFailuresFile)!;
+  assert.equal(annRead.records.length, e.annFailures.count);
   // Every number of a record comes from its one search: the top-k is sorted by the scores shown and the
   // positive's rank agrees with them (a positive below the top k scores at most the k-th item's score).
   for (const [list, name] of [
     [failures, e.failures.search],
-    [annRead.failures, e.annFailures.search],
+    [annRead.records, e.annFailures.search],
   ] as const) {
     assert.ok(list.length > 0, name);
     for (const f of list) {
@@ -141,7 +141,7 @@ test('a full evaluation writes metrics, located failures and an eval event', asy
 });
 
 test('the saved index is reused; a corrupt one is rebuilt with a message, never trusted', async () => {
-  const before = readMetricsFile(runDir).evaluations.at(-1)!;
+  const before = readMetrics(runDir).evaluations.at(-1)!;
   const logs: string[] = [];
   const again = await evaluateRun({ runDir, log: (m) => logs.push(m) });
   assert.ok(
@@ -165,7 +165,7 @@ test('the saved index is reused; a corrupt one is rebuilt with a message, never 
     logs2.join('\n'),
   );
   assert.deepEqual(third.entry.exact, before.exact);
-  assert.equal(readMetricsFile(runDir).evaluations.length, 3);
+  assert.equal(readMetrics(runDir).evaluations.length, 3);
   // evaluation.lexicalBaseline false: no BM25 (and no BM25 evidence: labels fall back to ranked-low where nothing else holds).
   const off = fs.mkdtempSync(path.join(path.dirname(runDir), 'nobm25-'));
   fs.cpSync(runDir, off, { recursive: true });
@@ -179,7 +179,7 @@ test('the saved index is reused; a corrupt one is rebuilt with a message, never 
   assert.equal(noBm25.entry.bm25, null);
   assert.equal(noBm25.entry.lexical, null);
   assert.ok(!logs3.some((l) => /BM25/.test(l)), logs3.join('\n'));
-  const offFailures = readFailures(noBm25.failuresFile).failures;
+  const offFailures = readFailuresFile(noBm25.failuresFile)!.records;
   assert.ok(offFailures.length > 0 && offFailures.every((f) => f.evidence!.bm25Rank === undefined && !['lexical-miss', 'hard-for-both'].includes(f.label)));
   assert.ok(offFailures.some((f) => f.label === 'ranked-low'));
   fs.rmSync(off, { recursive: true, force: true });
@@ -567,7 +567,7 @@ test('periodic evaluation during training writes eval events and picks the best 
     [10, 20, 30],
   );
   assert.ok(evals.every((e) => e.metrics.queries === 100));
-  const m = readMetricsFile(r.runDir);
+  const m = readMetrics(r.runDir);
   assert.ok(m.evaluations.every((x) => x.queries.subset && x.ann === null));
   const meta = JSON.parse(fs.readFileSync(path.join(r.runDir, 'meta.json'), 'utf8'));
   assert.equal(meta.checkpoints.best.metric, 'eval recall@10 (held-out queries)');
@@ -636,7 +636,7 @@ test('hybrid (RRF k=60) and term coverage on a real run of the bundled example (
   assert.ok(Math.abs(e.hybrid['recall@10'] - hits / counted) < 1e-12, `hybrid recall@10 ${e.hybrid['recall@10']} vs ${hits / counted} written out`);
 
   // "fixed by hybrid": the failures whose RRF rank is within the top 10, counted and said.
-  const { failures } = readFailures(r.failuresFile);
+  const failures = readFailuresFile(r.failuresFile)!.records;
   const fixed = failures.filter((f) => f.evidence?.hybridRank != null && f.evidence.hybridRank <= 10);
   assert.ok(fixed.length > 0, 'on the bundled example the fusion finds some of what the dense search missed');
   assert.equal(e.failures.fixedByHybrid, fixed.length);

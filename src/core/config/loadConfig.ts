@@ -3,6 +3,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
+import { numberProblem } from './numbers';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
 import { readBoundedSync, UnsafeFileError } from '../io/safeRead';
@@ -66,7 +67,8 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     throw new ConfigError(file, [{ path: '', message: 'the config must be a JSON object', line: 1, column: 1, offset: 0, length: text.length }]);
   }
   const keys = checkKeys(root, positions);
-  if (keys.errors.length > 0) throw new ConfigError(file, keys.errors);
+  const numbers = checkNumbers(root, positions, text);
+  if (keys.errors.length + numbers.length > 0) throw new ConfigError(file, [...keys.errors, ...numbers]);
   const overridden = new Set<string>();
   try {
     const parsed = overrides.map(parseOverride);
@@ -123,6 +125,26 @@ function checkKeys(root: Node | undefined, positions: TextPositions): { errors: 
   };
   walk(root, []);
   return { errors, warnings };
+}
+
+/**
+ * Numbers JSON can write but a double cannot hold: `1e999` parses as Infinity (and would be stored as
+ * null in the run's config.json), and an integer beyond 2^53 − 1 (`99999999999999999999`) silently loses
+ * digits. Each is an error at its place, showing the text as written.
+ */
+function checkNumbers(root: Node | undefined, positions: TextPositions, text: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const walk = (node: Node | undefined, segs: string[]) => {
+    if (!node) return;
+    if (node.type === 'object') for (const prop of node.children ?? []) walk(prop.children?.[1], [...segs, String(prop.children?.[0]?.value)]);
+    else if (node.type === 'array') node.children?.forEach((c, i) => walk(c, [...segs, String(i)]));
+    else if (node.type === 'number') {
+      const problem = numberProblem(node.value as number, text.slice(node.offset, node.offset + node.length));
+      if (problem) problems.push({ path: segs.join('.'), message: problem, ...positions.at(node.offset), offset: node.offset, length: node.length });
+    }
+  };
+  walk(root, []);
+  return problems;
 }
 
 /** Keys of `trainer` that only the PyTorch trainer (kind "torchrun") uses, with their schema defaults. */

@@ -1,3 +1,5 @@
+import { numberProblem } from './numbers';
+
 /**
  * `--set key=value` overrides: `key` is a dotted path (`loss.alpha`), `value` is parsed as JSON when it
  * parses (numbers, booleans, null, arrays) and taken as a string otherwise.
@@ -29,7 +31,20 @@ export function parseOverride(text: string): Override {
   } catch {
     // not JSON: keep the string
   }
+  const bad = typeof value === 'number' ? numberProblem(value, raw) : firstBadNumber(value);
+  if (bad !== null) throw new Error(`--set ${text}: ${bad}`);
   return { path, value, text };
+}
+
+/** The first number in a parsed --set value that is not finite or is an integer beyond 2^53 − 1, described; null when none. */
+function firstBadNumber(value: unknown): string | null {
+  if (typeof value === 'number') return numberProblem(value, String(value));
+  if (typeof value !== 'object' || value === null) return null;
+  for (const v of Object.values(value)) {
+    const bad = firstBadNumber(v);
+    if (bad !== null) return bad;
+  }
+  return null;
 }
 
 /** Applies overrides to a plain object in place, creating intermediate objects as needed. */

@@ -14,26 +14,44 @@ export function resolveDataPath(path: string, baseDir?: string): string {
   return isAbsolute(path) ? resolve(path) : resolve(baseDir ?? process.cwd(), path);
 }
 
-/**
- * What is at a path: a regular file, a folder, nothing, or something else (a FIFO, device or socket:
- * never read as data, README "Security"); other stat errors are rethrown.
- */
-async function pathKind(path: string): Promise<'file' | 'folder' | 'missing' | 'special'> {
+/** What is at a path (symlinks followed): a regular file, a folder, something else (a device, a FIFO, a socket), or nothing (other stat errors are rethrown). */
+type PathKind = 'file' | 'folder' | 'special' | 'missing';
+
+async function pathKind(path: string): Promise<PathKind> {
   try {
-    const s = await stat(path);
-    return s.isDirectory() ? 'folder' : s.isFile() ? 'file' : 'special';
+    const st = await stat(path);
+    return st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'special';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw err;
   }
 }
 
-/** Throws `data file not found: <file> (label)` unless `file` exists and is a file. */
+/** What a special file is, for messages. */
+async function specialKind(path: string): Promise<string> {
+  const st = await stat(path);
+  return st.isCharacterDevice()
+    ? 'a character device'
+    : st.isBlockDevice()
+      ? 'a block device'
+      : st.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : st.isSocket()
+          ? 'a socket'
+          : 'not a file';
+}
+
+/** The DataError for a path that is neither a regular file nor a folder (`/dev/zero`, a FIFO): it would never end, or block. */
+async function notRegular(path: string, label?: string): Promise<DataError> {
+  return new DataError(`${path} is not a regular file (${await specialKind(path)}); data must be a file or a folder${labelSuffix(label)}`, path);
+}
+
+/** Throws `data file not found: <file> (label)` unless `file` exists and is a regular file. */
 export async function requireFile(file: string, label?: string): Promise<void> {
   const kind = await pathKind(file);
   if (kind === 'missing') throw new DataError(`data file not found: ${file}${labelSuffix(label)}`, file);
   if (kind === 'folder') throw new DataError(`${file} is a folder, expected a file${labelSuffix(label)}`, file);
-  if (kind === 'special') throw new DataError(`${file} is not a regular file (a FIFO, device or socket)${labelSuffix(label)}`, file);
+  if (kind === 'special') throw await notRegular(file, label);
 }
 
 /**
@@ -45,7 +63,7 @@ export async function detectFormat(path: string, format: DataFormat, label?: str
   const suffix = labelSuffix(label);
   const kind = await pathKind(path);
   if (kind === 'missing') throw new DataError(`data file not found: ${path}${suffix}`, path);
-  if (kind === 'special') throw new DataError(`${path} is not a regular file (a FIFO, device or socket)${suffix}`, path);
+  if (kind === 'special') throw await notRegular(path, label);
   if (kind === 'folder') {
     if (format !== 'auto' && format !== 'beir') {
       throw new DataError(`${path} is a folder, but format "${format}" needs a file${suffix}`, path);

@@ -7,9 +7,8 @@ import * as path from 'path';
 import seedrandom from 'seedrandom';
 import type { SourceLocation } from '../data/types';
 import { loadEvalData } from '../eval/evalData';
-import { EVAL_DIR, FAILURES_FILE, readFailures } from '../eval/evalOutputs';
+import { EVAL_DIR, FAILURES_FILE, readFailuresFile } from '../eval/evalOutputs';
 import { chooseCheckpoint, loadRunConfig } from '../eval/evaluateRun';
-import * as fs from 'fs';
 import { loadCheckpoint } from '../model/checkpoint';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
@@ -61,7 +60,7 @@ export async function sampleEmbeddings(o: {
   const queries = sampleIndices(data.queries.length, o.queries, `${seed}-queries`).map((i) => data.queries[i]);
   const labels = new Map<string, string>();
   const failuresFile = path.join(o.runDir, EVAL_DIR, FAILURES_FILE);
-  if (fs.existsSync(failuresFile)) for (const f of readFailures(failuresFile).failures) labels.set(f.queryId, f.label);
+  for (const f of readFailuresFile(failuresFile)?.records ?? []) labels.set(f.queryId, f.label);
   const model = loaded.config.model;
   const itemEmb = encodeFeatures(
     params,

@@ -1,10 +1,12 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parseConfigText } from '../config/loadConfig';
 import type { LoadedConfig } from '../config/types';
 import { loadCheckpoint } from '../model/checkpoint';
 import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from '../runs';
-import { OLD_SUFFIX } from '../runs/checkpointDir';
+import { OLD_SUFFIX, removeDeadTempDirs } from '../runs/checkpointDir';
+import { assertWritableFolder } from '../runs/writeError';
 import { loadEvalData } from './evalData';
 import { evaluateParams } from './evaluate';
 import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
@@ -43,6 +45,21 @@ export function loadRunConfig(runDir: string): LoadedConfig {
   const loaded = parseConfigText(readBoundedTextSync(file, 'config.json'), file);
   const configPath = meta.ok ? meta.meta.configPath : null;
   return configPath ? { ...loaded, baseDir: path.dirname(configPath) } : loaded;
+}
+
+/**
+ * Remove what killed writers left in the run's checkpoints folder (removeDeadTempDirs): evaluation writes
+ * the run, so it is the next writer to open it. Only for runs written on this machine (a pid of another
+ * host says nothing here); a failure is said, not fatal.
+ */
+function removeLeftovers(runDir: string, log: (m: string) => void): void {
+  const meta = readMeta(runDir);
+  if (meta.ok && meta.meta.host !== os.hostname()) return;
+  try {
+    for (const removed of removeDeadTempDirs(path.join(runDir, CHECKPOINTS_DIR))) log(`removed ${removed}, an unfinished checkpoint left by a killed writer`);
+  } catch (e) {
+    log(`could not remove the unfinished checkpoints of killed writers: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -92,6 +109,9 @@ async function termCoverage(loaded: LoadedConfig, failures: FailureRecord[], sum
 export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunResult> {
   const log = o.log ?? (() => undefined);
   const loaded = loadRunConfig(o.runDir);
+  // Fail before the work, naming the folder and EROFS/EACCES: the results go into the run folder.
+  assertWritableFolder(o.runDir, 'write the evaluation (eval/, events.jsonl) into the run folder');
+  removeLeftovers(o.runDir, log);
   const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
   if (ckpt.recovered) log(`checkpoints/${ckpt.kind} is missing; evaluating ${ckpt.dir}, the last complete checkpoint left by an interrupted swap`);
   o.onProgress?.('load', 0, 1);
@@ -126,8 +146,16 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   });
   await termCoverage(loaded, result.failures, result.entry.failures, log);
   if (result.entry.annFailures) await termCoverage(loaded, result.annFailures, result.entry.annFailures, log);
-  if (!cached) log(`index saved in ${saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb)}`);
-  if (result.bm25 && bm25Cached?.dir !== indexDir) log(`BM25 index saved in ${saveBm25Cache(indexDir, result.bm25, fingerprint, data.corpus.count)}`);
+  // The caches are optional: a checkpoint folder that cannot be written costs the next evaluation time, not this one.
+  const cache = (what: string, save: () => string) => {
+    try {
+      log(`${what} saved in ${save()}`);
+    } catch (e) {
+      log(`could not cache the ${what} in ${indexDir} (${(e as Error).message}); the next evaluation builds it again`);
+    }
+  };
+  if (!cached) cache('index', () => saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb));
+  if (result.bm25 && bm25Cached?.dir !== indexDir) cache('BM25 index', () => saveBm25Cache(indexDir, result.bm25!, fingerprint, data.corpus.count));
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
   const failuresFile = writeFailures(o.runDir, result.failures, FAILURES_FILE);
   let annFailuresFile: string | null = null;

@@ -7,7 +7,8 @@
  *   {"queryId":…,"query":…,"source":{"f":1,"line":93},"rank":…,"positives":[{"itemId","rank","score"}],
  *    "topK":[[id, s(q,item), s(v,item), 1 if relevant]…],"label","labelReason","evidence","severity"}  a failure
  * Item texts are stored once per file as snippets of at most SNIPPET_CHARS characters; the UI reads the
- * full text from the item's source line on demand (data/itemText.ts). Floats are rounded to 4 decimals
+ * full text from the item's source line on demand (data/itemText.ts). A query longer than QUERY_CHARS is
+ * cut the same way (`"queryCut": true`; its full text is on its source line). Floats are rounded to 4 decimals
  * (idf to 2); what is the same for every record (step, search, cutoff, the towers' limits) is in the
  * header. Format-1 files (one full FailureRecord per line, texts repeated) are still read.
  */
@@ -17,6 +18,16 @@ import type { FailureRecord, MatchingTerm, PositiveItem, RetrievedItem, TriageEv
 
 export const FAILURES_FORMAT = 2;
 export const SNIPPET_CHARS = 60;
+/**
+ * Longest query text a failure line holds: a longer query (a 10 MB test line) is cut to this many
+ * characters plus "…" and marked `"queryCut": true`; its full text is on its source line.
+ */
+export const QUERY_CHARS = 1000;
+
+/** A query as a failure line holds it: at most QUERY_CHARS characters, and whether it was cut. */
+export function boundQuery(query: string): { query: string; queryCut?: true } {
+  return query.length <= QUERY_CHARS ? { query } : { query: query.slice(0, QUERY_CHARS) + '…', queryCut: true };
+}
 
 const r4 = (x: number | null) => (x === null || !Number.isFinite(x) ? x : Math.round(x * 1e4) / 1e4);
 
@@ -91,7 +102,7 @@ export function encodeFailures(records: readonly FailureRecord[]): string {
     out.push(
       JSON.stringify({
         queryId: r.queryId,
-        query: r.query,
+        ...boundQuery(r.query),
         source: at(r.source),
         rank: r.rank,
         positives: r.positives.map((p) => ({ itemId: p.itemId, rank: p.rank, score: r4(p.score) })),

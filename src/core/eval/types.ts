@@ -109,7 +109,9 @@ export interface FailureRecord {
   /** The search every rank and score of this record comes from: "exact" or e.g. "IVF-PQ, nprobe 16" (absent in files before 0.2: the configured index). */
   search?: string;
   queryId: string;
+  /** The query text; in a failures file at most QUERY_CHARS characters (failuresFile.ts), `queryCut` then true. */
   query: string;
+  queryCut?: boolean;
   /** Where the query record is (1-based line). */
   source: SourceLocation;
   /** Best rank of any relevant item (null: beyond rankCutoff). */

@@ -4,15 +4,15 @@
  * file of a run is written, moved or repaired.
  */
 import * as path from 'path';
-import type { EvalEntry, EvalMetricsFile } from '../eval/types';
-import { EVAL_DIR, METRICS_FILE } from '../eval/evalOutputs';
-import type { JsonValue, StepEvent } from '../runs/eventSchema';
-import { readEvents } from '../runs/eventLog';
+import type { EvalEntry } from '../eval/types';
+import { EVAL_DIR, METRICS_FILE, readMetrics } from '../eval/evalOutputs';
+import type { JsonValue, RunEvent, StepEvent } from '../runs/eventSchema';
+import { forEachEvent, type BadEventLine } from '../runs/eventLog';
 import { CONFIG_FILE, EVENTS_FILE } from '../runs/meta';
 import { readRun } from '../runs/readRun';
 import { configDifferences, type ConfigDifference } from './compareConfig';
 import { diffRunFailures, type FailureDiff, type FailureSearch } from './failureDiff';
-import { readBoundedTextSync, readJsonSync } from '../io/safeRead';
+import { readJsonSync } from '../io/safeRead';
 
 /** A number read from a run, or null (not logged, non-finite, not evaluated). */
 type Num = number | null;
@@ -93,26 +93,6 @@ export interface RunComparison {
 
 const num = (x: unknown): Num => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-/** Reads eval/metrics.json without touching it; null when missing or unreadable (the reason in `problems`). */
-function readMetricsReadOnly(runDir: string, problems: string[]): EvalMetricsFile | null {
-  const file = path.join(runDir, EVAL_DIR, METRICS_FILE);
-  let text: string;
-  try {
-    text = readBoundedTextSync(file, 'metrics.json');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${EVAL_DIR}/${METRICS_FILE}: cannot be read: ${(e as Error).message}`);
-    return null;
-  }
-  try {
-    const parsed = JSON.parse(text) as EvalMetricsFile;
-    if (parsed?.v !== 1 || !Array.isArray(parsed.evaluations)) throw new Error('not a version-1 metrics file');
-    return parsed;
-  } catch (e) {
-    problems.push(`${EVAL_DIR}/${METRICS_FILE}: ${(e as Error).message}`);
-    return null;
-  }
-}
-
 /** The flat metrics of an evaluation entry: exact values, `ann/…`, `bm25/…`, `hybrid/…`. */
 function entryMetrics(e: EvalEntry): Record<string, Num> {
   const out: Record<string, Num> = {};
@@ -130,11 +110,15 @@ function hyperOf(e: StepEvent): { kind: 'delta' | 'tau'; p50: Num } | null {
   return null;
 }
 
-/** The step series of a run from its whole events.jsonl (later duplicates of a step replace earlier ones). */
-export function readRunSeries(runDir: string, problems: string[] = []): RunSeries {
-  const read = readEvents(path.join(runDir, EVENTS_FILE));
-  for (const b of read.badLines.slice(0, 5)) problems.push(`${EVENTS_FILE}:${b.line}: ${b.reason}`);
-  if (read.badLines.length > 5) problems.push(`${EVENTS_FILE}: ${read.badLines.length - 5} more malformed lines`);
+/**
+ * The step series of a run, streamed from its events.jsonl (forEachEvent: the file is never held; a
+ * step written again or out of order is skipped, the latter listed with its line in `problems`).
+ */
+export function readRunSeries(runDir: string, problems: string[] = [], totalSteps: number | null = null): RunSeries {
+  let bad = 0;
+  const onBad = (b: BadEventLine) => {
+    if (++bad <= 5) problems.push(`${EVENTS_FILE}:${b.line}: ${b.reason}`);
+  };
   const s: RunSeries = {
     steps: [],
     hyperKind: null,
@@ -148,16 +132,14 @@ export function readRunSeries(runDir: string, problems: string[] = []): RunSerie
     recall10: [],
     evals: [],
   };
-  for (const e of read.events) {
+  const visit = (e: RunEvent) => {
     if (e.type === 'eval') {
       const metrics: Record<string, Num> = {};
       for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number' || v === null) metrics[k] = num(v);
       s.evals.push({ step: e.step, metrics });
-      continue;
+      return;
     }
-    if (e.type !== 'step') continue;
-    // A step not above the last one (a resumed writer repeating it) is skipped, as the dashboard does.
-    if (s.steps.length && e.step <= s.steps[s.steps.length - 1]) continue;
+    if (e.type !== 'step') return;
     const h = hyperOf(e);
     if (h && !s.hyperKind) s.hyperKind = h.kind;
     const c = e.diagnostics.collapse;
@@ -170,7 +152,9 @@ export function readRunSeries(runDir: string, problems: string[] = []): RunSerie
     s.recall1.push(num(e.diagnostics.recall.at1));
     s.recall5.push(num(e.diagnostics.recall.at5));
     s.recall10.push(num(e.diagnostics.recall.at10));
-  }
+  };
+  forEachEvent(path.join(runDir, EVENTS_FILE), visit, onBad, { totalSteps });
+  if (bad > 5) problems.push(`${EVENTS_FILE}: ${bad - 5} more malformed lines`);
   return s;
 }
 
@@ -184,10 +168,11 @@ export function readComparedRun(runDir: string): ComparedRun {
   } catch (e) {
     problems.push(`${CONFIG_FILE}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (e as Error).message}`);
   }
-  const series = readRunSeries(summary.dir, problems);
+  const series = readRunSeries(summary.dir, problems, summary.totalSteps);
   const last = summary.lastStep;
-  const metricsFile = readMetricsReadOnly(summary.dir, problems);
-  const entries = metricsFile?.evaluations ?? [];
+  const metricsRead = readMetrics(summary.dir);
+  if (metricsRead.problem) problems.push(`${EVAL_DIR}/${METRICS_FILE}: ${metricsRead.problem}`);
+  const entries = metricsRead.evaluations;
   const entry = [...entries].reverse().find((e) => !e.queries?.subset) ?? entries[entries.length - 1];
   let evaluation: RunFinal['eval'] = null;
   if (entry) {

@@ -5,10 +5,8 @@
  * run without a failures file was not evaluated and takes no part in the diff.
  */
 import * as path from 'path';
-import { decodeFailures } from '../eval/failuresFile';
-import { ANN_FAILURES_FILE, EVAL_DIR, FAILURES_FILE } from '../eval/evalOutputs';
+import { ANN_FAILURES_FILE, EVAL_DIR, FAILURES_FILE, readFailuresFile } from '../eval/evalOutputs';
 import type { FailureRecord } from '../eval/types';
-import { readBoundedTextSync } from '../io/safeRead';
 
 export type FailureSearch = 'exact' | 'ann';
 
@@ -67,29 +65,14 @@ export function failuresFileOf(runDir: string, search: FailureSearch): string {
   return path.join(runDir, EVAL_DIR, search === 'exact' ? FAILURES_FILE : ANN_FAILURES_FILE);
 }
 
-/** Reads a run's failures file (read-only); null when it does not exist (the run was not evaluated). */
+/** Reads a run's failures file (read-only, every record checked: readFailuresFile); null when it does not exist (the run was not evaluated). */
 export function readFailureSet(runDir: string, search: FailureSearch = 'exact'): FailureSet | null {
   const file = failuresFileOf(runDir, search);
-  let text: string;
-  try {
-    text = readBoundedTextSync(file, 'failures.jsonl');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    return { file, records: [], recordLines: [], problems: [`${file}: cannot be read: ${(e as Error).message}`] };
-  }
-  const d = decodeFailures(text);
+  const read = readFailuresFile(file);
+  if (read === null) return null;
   const rel = path.relative(runDir, file).split(path.sep).join('/');
-  const problems = d.badLines.map((b) => `${rel}:${b.line}: ${b.reason}`);
-  const records: FailureRecord[] = [];
-  const recordLines: number[] = [];
-  d.records.forEach((r, i) => {
-    const ok = r && typeof r.queryId === 'string' && r.source && typeof r.source.file === 'string' && Number.isInteger(r.source.line);
-    if (ok) {
-      records.push(r);
-      recordLines.push(d.recordLines[i]);
-    } else problems.push(`${rel}:${d.recordLines[i]}: a failure needs "queryId" and "source" {file, line}`);
-  });
-  return { file, records, recordLines, problems };
+  const problems = read.badLines.map((b) => (b.line > 0 ? `${rel}:${b.line}: ${b.reason}` : `${file}: ${b.reason}`));
+  return { file, records: read.records, recordLines: read.recordLines, problems };
 }
 
 /** Diffs the failure sets of runs (null: not evaluated). */

@@ -4,7 +4,7 @@
  * (corpus recall of the exact search, BM25).
  */
 import * as path from 'path';
-import { readMetricsFile } from '../eval/evalOutputs';
+import { readMetrics } from '../eval/evalOutputs';
 import type { EvalEntry } from '../eval/types';
 import { CONFIG_FILE } from '../runs/meta';
 import { readRun } from '../runs/readRun';
@@ -59,7 +59,7 @@ export function readRunResult(runDir: string, source: 'corpus' | 'in-batch', cod
   }
   const entry =
     evaluated ??
-    readMetricsFile(runDir)
+    readMetrics(runDir)
       .evaluations.filter((e) => !e.queries.subset)
       .pop();
   if (!entry) throw new Error(`${runDir}: no evaluation in eval/metrics.json`);

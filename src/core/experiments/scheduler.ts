@@ -7,7 +7,8 @@
  * cancelled; queued runs stay queued. Resume (`run()` again on the same folder, also from another
  * process after the first was killed): completed runs are kept; a run whose training completed is only
  * evaluated again; any other unfinished run is redone in a new run folder, its old folder kept and listed
- * in `previousRunDirs`. Two live processes never drive one sweep: sweep.json names its driver.
+ * in `previousRunDirs`. Two live processes never drive one sweep: the first takes sweep.lock (sweepLock.ts)
+ * and a second is refused, naming it; sweep.json names the driver too.
  */
 import { pruneCheckpoints } from './keepCheckpoints';
 import * as os from 'os';
@@ -16,11 +17,11 @@ import type { EvalEntry } from '../eval/types';
 import { loadConfig } from '../config/loadConfig';
 import { readRun } from '../runs/readRun';
 import { CONFIG_FILE } from '../runs';
-import { isPidAlive } from '../runs/status';
 import { readRunResult } from './runResult';
 import { summarizeSweep } from './summary';
 import type { SweepFile, SweepRun } from './sweepFile';
 import { readSweepFile, writeAblationFiles, writeSweepFile } from './sweepStore';
+import { acquireSweepLock, type HeldLock } from './sweepLock';
 
 /** A started background job. */
 export interface JobHandle<T> {
@@ -66,6 +67,8 @@ function trainingCompleted(runDir: string): boolean {
 export class SweepScheduler {
   private file: SweepFile;
   private cancelled = false;
+  /** sweep.lock, held while run() runs. */
+  private lock: HeldLock | null = null;
   private readonly active = new Set<JobHandle<unknown>>();
   private readonly hasTestData: boolean;
   private readonly listeners = new Set<(file: SweepFile) => void>();
@@ -120,12 +123,14 @@ export class SweepScheduler {
     for (const l of this.listeners) l(copy);
   }
 
-  /** Claim the sweep for this process and bring interrupted runs back to "queued". */
+  /**
+   * Claim the sweep for this process (sweep.lock, atomic: of two resumes at once one fails, naming the
+   * other) and bring interrupted runs back to "queued". sweep.json is read again under the lock.
+   */
   private prepare(): void {
-    const d = this.file.driver;
-    if (d && d.pid !== process.pid && d.host === os.hostname() && isPidAlive(d.pid)) {
-      throw new Error(`${this.dir}: this sweep is being run by process ${d.pid} (since ${d.since}); cancel it there first`);
-    }
+    this.lock = acquireSweepLock(this.dir);
+    for (const n of this.lock.notices) this.opts.log?.(n);
+    this.file = readSweepFile(this.dir);
     this.file.driver = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
     for (const r of this.file.runs) {
       if (r.status === 'completed') continue;
@@ -144,6 +149,15 @@ export class SweepScheduler {
   /** Run every queued run; resolves with the final sweep.json when all ended or after a cancel. */
   async run(): Promise<SweepFile> {
     this.prepare();
+    try {
+      return await this.runQueued();
+    } finally {
+      this.lock?.release();
+      this.lock = null;
+    }
+  }
+
+  private async runQueued(): Promise<SweepFile> {
     const queue = this.file.runs.filter((r) => r.status === 'queued');
     let running = 0;
     await new Promise<void>((resolve) => {

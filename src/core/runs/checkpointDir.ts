@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { fsyncDirSync } from './atomicWrite';
+import { isPidAlive } from './status';
 import { RunFileError } from './writeError';
 
 /** Suffix of the previous version during a swap. */
@@ -69,6 +70,51 @@ export function recoverDirAtomically(finalDir: string): RecoveryAction[] {
     actions.push({ action: 'removed-tmp', path: tmp });
   }
   return actions;
+}
+
+/** A temp folder `<final>.tmp-<pid>-<random>` left in a run's checkpoints folder, with its writer's pid. */
+export interface LeftoverTempDir {
+  path: string;
+  /** The pid in its name; null when the name holds none. */
+  pid: number | null;
+  /** Whether that pid is alive on this machine (a write in progress); false when unknown. */
+  writerAlive: boolean;
+}
+
+/**
+ * The temp folders of `checkpointsDir` (`last.tmp-*`, `best.tmp-*`): a writer killed during a checkpoint
+ * write (SIGKILL) leaves one behind. Read-only; see removeDeadTempDirs.
+ */
+export function leftoverTempDirs(checkpointsDir: string): LeftoverTempDir[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(checkpointsDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.includes(TMP_INFIX))
+    .map((n) => {
+      const m = /\.tmp-(\d+)-/.exec(n);
+      const pid = m ? Number(m[1]) : null;
+      return { path: path.join(checkpointsDir, n), pid, writerAlive: pid !== null && isPidAlive(pid) };
+    });
+}
+
+/**
+ * Remove the temp folders of `checkpointsDir` whose writer is dead (leftoverTempDirs): safe while another
+ * process writes the run, since a live writer's temp folder is kept. Only writers of a run call it (the
+ * next evaluation of the run, which writes its eval/ and index caches); readers only report them
+ * (readRun with checkLines). Returns the folders removed.
+ */
+export function removeDeadTempDirs(checkpointsDir: string): string[] {
+  const removed: string[] = [];
+  for (const t of leftoverTempDirs(checkpointsDir)) {
+    if (t.writerAlive || t.pid === null) continue;
+    fs.rmSync(t.path, { recursive: true, force: true });
+    removed.push(t.path);
+  }
+  return removed;
 }
 
 /** fsync every regular file under `dir` and the folders themselves (best effort; durability against power loss). */

@@ -6,13 +6,33 @@ import { isPlainObject } from '../jsonGuards';
 import { upgradeStepEvent } from './stepEventUpgrade';
 
 /**
+ * Longest free text an event carries (a log message, an end event's error message): a longer one is cut
+ * to this many characters and says so (boundText), so one event can never hide the others from readers
+ * that scan the end of events.jsonl (python/retrieval_lens/run_writer.py cuts the same way).
+ */
+export const MAX_EVENT_TEXT_CHARS = 16 * 1024;
+
+/** `text` unchanged when at most MAX_EVENT_TEXT_CHARS long, else its start and how much was cut. */
+export function boundText(text: string): string {
+  if (text.length <= MAX_EVENT_TEXT_CHARS) return text;
+  return `${text.slice(0, MAX_EVENT_TEXT_CHARS)} … [cut: ${text.length} characters, the first ${MAX_EVENT_TEXT_CHARS} kept]`;
+}
+
+/** An event with its free texts bounded (boundText): the log message and the end event's error message. */
+function boundEvent<E extends RunEventInput>(e: E): E {
+  if (e.type === 'log' && e.message.length > MAX_EVENT_TEXT_CHARS) return { ...e, message: boundText(e.message) };
+  if (e.type === 'end' && e.error && e.error.message.length > MAX_EVENT_TEXT_CHARS) return { ...e, error: { ...e.error, message: boundText(e.error.message) } };
+  return e;
+}
+
+/**
  * Serialise an event as one JSON line including the trailing "\n". Puts `"v"` (always
  * EVENT_SCHEMA_VERSION), `"type"` and `"time"` (now, unless given) first. Non-finite numbers
- * become null (JSON has no NaN/Infinity).
+ * become null (JSON has no NaN/Infinity); free texts are bounded (boundText).
  */
 export function serializeEvent(e: RunEventInput, now: Date = new Date()): string {
   // Callers may pass a full event (with its own `v`); the writer's schema version always wins.
-  const { type, time, v: _ignored, ...rest } = e as RunEventInput & { v?: unknown };
+  const { type, time, v: _ignored, ...rest } = boundEvent(e) as RunEventInput & { v?: unknown };
   return JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, time: time ?? now.toISOString(), ...rest }) + '\n';
 }
 

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { parseEventLine, serializeEvent, type ParsedLine } from './eventLine';
-import { openRegularSync, readBoundedSync, requireWithin } from '../io/safeRead';
+import { openRegularSync } from '../io/safeRead';
 import { firstInvalidUtf8, invalidUtf8Reason } from '../utf8';
 import type { RunEvent, RunEventInput } from './eventSchema';
 import { RunFileError, namingFile } from './writeError';
@@ -73,7 +73,7 @@ export interface ReadEventsResult {
   events: RunEvent[];
   /** True when the last line has no "\n" and does not parse (a write in progress or cut by a crash); it is skipped. */
   tornTail: boolean;
-  /** Malformed complete lines (skipped). */
+  /** Malformed complete lines and steps out of order (skipped). */
   badLines: BadEventLine[];
   /** Well-formed events of types this reader does not know (skipped, for forward compatibility). */
   unknownTypes: number;
@@ -92,34 +92,141 @@ function parseBytes(buf: Buffer, start: number, end: number, text: string): Pars
 }
 
 /**
- * Read every event of an events.jsonl file. Never throws on content: blank lines are ignored,
- * malformed complete lines are reported in `badLines` with their line number and skipped, and an
- * unparseable unterminated last line sets `tornTail`. A missing file reads as empty.
+ * Lines longer than this are skipped by the readers without being held in memory (reported as bad
+ * lines). Writers bound every event far below it (MAX_EVENT_TEXT_CHARS), so only a damaged or hostile
+ * file has such lines.
  */
-export function readEvents(file: string): ReadEventsResult {
-  const result: ReadEventsResult = { events: [], tornTail: false, badLines: [], unknownTypes: 0 };
-  let buf: Buffer;
+export const MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The order of step events: each step must be above every earlier one (a writer only moves forward)
+ * and, when the run's total is known, at most that total. A step that breaks this (30 → 3, or 10^15 of
+ * a 30-step run) is reported with its line and skipped by every reader. A step equal to the last one
+ * (written again) is skipped silently.
+ */
+export class StepOrder {
+  private last = -Infinity;
+  constructor(private readonly totalSteps: number | null = null) {}
+
+  /** null when `step` is next in order (it becomes the last), 'repeat' when equal to the last, else why it is skipped. */
+  check(step: number): string | null {
+    if (this.totalSteps !== null && step > this.totalSteps) return `step ${step} is beyond the run's ${this.totalSteps} steps: skipped`;
+    if (step === this.last) return 'repeat';
+    if (step < this.last) return `step ${step} after step ${this.last}: out of order, skipped`;
+    this.last = step;
+    return null;
+  }
+}
+
+export interface ForEachEventOptions {
+  /** Read in chunks of this many bytes (default 1 MiB). */
+  chunkBytes?: number;
+  /** The run's total steps (meta.totalSteps), for StepOrder; null or absent: unknown. */
+  totalSteps?: number | null;
+}
+
+export interface ForEachEventResult {
+  /** Size of the file when read. */
+  size: number;
+  /** True when the last line has no "\n" and does not parse (a write in progress or cut by a crash); it is skipped. */
+  tornTail: boolean;
+  /** Well-formed events of types this reader does not know (skipped, for forward compatibility). */
+  unknownTypes: number;
+}
+
+/**
+ * Stream the events of an events.jsonl file from first to last without holding the file: `visit` gets
+ * each usable event with its 1-based line, `onBad` each malformed complete line (invalid JSON or UTF-8,
+ * a schema mismatch, a line longer than MAX_EVENT_LINE_BYTES, a step out of order: see StepOrder).
+ * Blank lines are ignored; an unparseable unterminated last line sets `tornTail`. A missing file is empty.
+ * The one forward reader of events.jsonl: readEvents, scanBadEventLines and the comparison use it.
+ */
+export function forEachEvent(
+  file: string,
+  visit: (e: RunEvent, line: number) => void,
+  onBad: (b: BadEventLine) => void = () => undefined,
+  opts: ForEachEventOptions = {},
+): ForEachEventResult {
+  const chunkBytes = Math.max(1, opts.chunkBytes ?? 1024 * 1024);
+  const result: ForEachEventResult = { size: 0, tornTail: false, unknownTypes: 0 };
+  const fd = openIfExists(file);
+  if (fd === null) return result;
+  const order = new StepOrder(opts.totalSteps ?? null);
   try {
-    buf = readBoundedSync(file, 'events.jsonl');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
-    throw err;
+    const size = (result.size = fs.fstatSync(fd).size);
+    let lineNo = 0;
+    let pending = Buffer.alloc(0);
+    /** Bytes of an over-long line being skipped (0: not skipping). */
+    let skipping = 0;
+    const handle = (line: Buffer, terminated: boolean) => {
+      lineNo++;
+      const text = lineText(line, 0, line.length);
+      if (text.trim() === '') return;
+      const parsed = parseBytes(line, 0, line.length, text);
+      if (parsed.kind === 'unknown-type') result.unknownTypes++;
+      else if (parsed.kind === 'bad') {
+        if (terminated) onBad({ line: lineNo, reason: parsed.reason });
+        else result.tornTail = true;
+      } else {
+        const e = parsed.event;
+        const problem = e.type === 'step' ? order.check(e.step) : null;
+        if (problem === null) visit(e, lineNo);
+        else if (problem !== 'repeat') onBad({ line: lineNo, reason: problem });
+      }
+    };
+    let pos = 0;
+    while (pos < size) {
+      const chunk = readAt(fd, pos, Math.min(chunkBytes, size - pos));
+      if (chunk.length === 0) break;
+      pos += chunk.length;
+      let start = 0;
+      if (skipping > 0) {
+        const nl = chunk.indexOf(NEWLINE);
+        if (nl === -1) {
+          skipping += chunk.length;
+          continue;
+        }
+        lineNo++;
+        onBad({ line: lineNo, reason: `a line of ${skipping + nl} bytes (more than ${MAX_EVENT_LINE_BYTES}): skipped` });
+        skipping = 0;
+        start = nl + 1;
+      }
+      const rest = chunk.subarray(start);
+      const buf = pending.length ? Buffer.concat([pending, rest]) : rest;
+      let from = 0;
+      for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, from)) {
+        handle(buf.subarray(from, i), true);
+        from = i + 1;
+      }
+      pending = Buffer.from(buf.subarray(from));
+      if (pending.length > MAX_EVENT_LINE_BYTES) {
+        skipping = pending.length;
+        pending = Buffer.alloc(0);
+      }
+    }
+    if (skipping > 0) result.tornTail = true;
+    else if (pending.length > 0) handle(pending, false);
+    return result;
+  } finally {
+    fs.closeSync(fd);
   }
-  let start = 0;
-  for (let lineNo = 1; start < buf.length; lineNo++) {
-    const nl = buf.indexOf(NEWLINE, start);
-    const terminated = nl !== -1;
-    const end = terminated ? nl : buf.length;
-    const text = lineText(buf, start, end);
-    const parsed = text.trim() === '' ? null : parseBytes(buf, start, end, text);
-    start = end + 1;
-    if (!parsed) continue;
-    if (parsed.kind === 'event') result.events.push(parsed.event);
-    else if (parsed.kind === 'unknown-type') result.unknownTypes++;
-    else if (terminated) result.badLines.push({ line: lineNo, reason: parsed.reason });
-    else result.tornTail = true;
-  }
-  return result;
+}
+
+/**
+ * Read every event of an events.jsonl file (forEachEvent, collected). Never throws on content:
+ * malformed complete lines and steps out of order are reported in `badLines` with their line number
+ * and skipped. A missing file reads as empty.
+ */
+export function readEvents(file: string, opts: ForEachEventOptions = {}): ReadEventsResult {
+  const events: RunEvent[] = [];
+  const badLines: BadEventLine[] = [];
+  const r = forEachEvent(
+    file,
+    (e) => events.push(e),
+    (b) => badLines.push(b),
+    opts,
+  );
+  return { events, badLines, tornTail: r.tornTail, unknownTypes: r.unknownTypes };
 }
 
 export interface BadLinesScan {
@@ -143,53 +250,21 @@ function openIfExists(file: string): number | null {
 
 /**
  * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.7: reported with their line
- * numbers) without holding the file in memory: read forward in chunks of `chunkBytes` (default 1 MiB).
- * A missing file has none.
+ * numbers, steps out of order included) without holding the file in memory. A missing file has none.
  */
-export function scanBadEventLines(file: string, opts: { maxReported?: number; chunkBytes?: number } = {}): BadLinesScan {
+export function scanBadEventLines(file: string, opts: ForEachEventOptions & { maxReported?: number } = {}): BadLinesScan {
   const maxReported = opts.maxReported ?? 10;
-  const chunkBytes = Math.max(1, opts.chunkBytes ?? 1024 * 1024);
   const result: BadLinesScan = { badLines: [], badCount: 0, tornTail: false };
-  const fd = openIfExists(file);
-  if (fd === null) return result;
-  try {
-    const size = fs.fstatSync(fd).size;
-    // A line is held until its "\n": a file over the limit (a sparse one has no "\n" at all) is not scanned.
-    requireWithin(file, size, 'events.jsonl');
-    let pos = 0;
-    let lineNo = 0;
-    let pending = Buffer.alloc(0);
-    const check = (line: Buffer, terminated: boolean) => {
-      lineNo++;
-      const text = lineText(line, 0, line.length);
-      if (text.trim() === '') return;
-      const parsed = parseBytes(line, 0, line.length, text);
-      if (parsed.kind !== 'bad') return;
-      if (!terminated) {
-        result.tornTail = true;
-        return;
-      }
+  result.tornTail = forEachEvent(
+    file,
+    () => undefined,
+    (b) => {
       result.badCount++;
-      if (result.badLines.length < maxReported) result.badLines.push({ line: lineNo, reason: parsed.reason });
-    };
-    while (pos < size) {
-      const chunk = readAt(fd, pos, Math.min(chunkBytes, size - pos));
-      if (chunk.length === 0) break;
-      pos += chunk.length;
-      let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      let start = 0;
-      for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-        check(buf.subarray(start, nl), true);
-        start = nl + 1;
-      }
-      pending = Buffer.from(buf.subarray(start));
-      buf = pending;
-    }
-    if (pending.length > 0) check(pending, false);
-    return result;
-  } finally {
-    fs.closeSync(fd);
-  }
+      if (result.badLines.length < maxReported) result.badLines.push(b);
+    },
+    opts,
+  ).tornTail;
+  return result;
 }
 
 export interface TailEventsOptions {
@@ -280,26 +355,45 @@ export interface ScanBackwardResult {
   size: number;
   /** True when the last line is unterminated and does not parse. */
   tornTail: boolean;
-  /** True when the scan stopped at `maxBytes` before reaching the start of the file or being stopped. */
+  /** True when the scan stopped at `maxBytes` (or `maxSkipBytes`) before reaching the start of the file or being stopped. */
   truncated: boolean;
+  /** Lines longer than `maxLineBytes` passed over without being read (a huge log message). */
+  skippedLongLines: number;
+}
+
+export interface ScanBackwardOptions {
+  /** Parse at most about this many bytes of lines (default 4 MiB). */
+  maxBytes?: number;
+  /** Read in chunks of this many bytes (default 64 KiB). */
+  chunkBytes?: number;
+  /** Lines longer than this are passed over without being held or parsed (default: the smaller of 1 MiB and maxBytes). */
+  maxLineBytes?: number;
+  /** Pass over at most this many bytes of long lines (default 256 MiB). */
+  maxSkipBytes?: number;
 }
 
 /**
  * Visit the events of an events.jsonl file from last to first, reading backwards in chunks, until
- * `visit` returns true or `maxBytes` (default 4 MiB) have been read. Bad lines are skipped.
+ * `visit` returns true or `maxBytes` (default 4 MiB) of lines have been handled (plus at most one line
+ * being read, of up to `maxLineBytes`). Bad lines are skipped;
+ * a line longer than `maxLineBytes` (a 20 MB log message written after the last step) is passed over
+ * by looking for the "\n" before it, without holding it, so it cannot hide the events before it.
  * Used to find the latest step/eval/end events of a large log cheaply. A missing file has size 0.
  */
-export function scanEventsBackward(file: string, visit: (e: RunEvent) => boolean, opts: { maxBytes?: number; chunkBytes?: number } = {}): ScanBackwardResult {
+export function scanEventsBackward(file: string, visit: (e: RunEvent) => boolean, opts: ScanBackwardOptions = {}): ScanBackwardResult {
   const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 64 * 1024);
-  const result: ScanBackwardResult = { size: 0, tornTail: false, truncated: false };
+  const maxLineBytes = Math.max(1, opts.maxLineBytes ?? Math.min(1024 * 1024, maxBytes));
+  const maxSkipBytes = opts.maxSkipBytes ?? 256 * 1024 * 1024;
+  const result: ScanBackwardResult = { size: 0, tornTail: false, truncated: false, skippedLongLines: 0 };
   const fd = openIfExists(file);
   if (fd === null) return result;
   try {
     result.size = fs.fstatSync(fd).size;
     let pos = result.size; // bytes before `pos` are not read yet
-    let pending = Buffer.alloc(0); // bytes [pos, end of the unprocessed region)
+    let pending: Buffer = Buffer.alloc(0); // bytes [pos, end of the unprocessed region)
     let atTail = true; // the next line handled is the segment after the file's last "\n"
+    let skipped = 0; // bytes of long lines passed over
     /** Handle one line; returns true to stop. */
     const handle = (line: Buffer): boolean => {
       const isTail = atTail;
@@ -323,7 +417,33 @@ export function scanEventsBackward(file: string, visit: (e: RunEvent) => boolean
         handle(pending);
         break;
       }
-      if (result.size - pos >= maxBytes) {
+      if (pending.length > maxLineBytes) {
+        // A long line: look for the "\n" before it chunk by chunk, keeping nothing of it.
+        result.skippedLongLines++;
+        atTail = false;
+        skipped += pending.length;
+        pending = Buffer.alloc(0);
+        while (pos > 0 && skipped < maxSkipBytes) {
+          const len = Math.min(chunkBytes, pos);
+          pos -= len;
+          const chunk = readAt(fd, pos, len);
+          const at = chunk.lastIndexOf(NEWLINE);
+          if (at !== -1) {
+            skipped += len - at;
+            pending = chunk.subarray(0, at + 1);
+            break;
+          }
+          skipped += len;
+        }
+        if (pending.length === 0) {
+          result.truncated = pos > 0;
+          break;
+        }
+        // The "\n" ending the previous line is kept: it separates it from the passed-over line (an empty segment, ignored).
+        continue;
+      }
+      // The budget counts the lines handled; the partial line held (at most maxLineBytes) is read on top.
+      if (result.size - pos - skipped - pending.length >= maxBytes) {
         result.truncated = true;
         break;
       }

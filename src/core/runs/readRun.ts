@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DerivedRunStatus, EndEvent, EvalEvent, RunMeta, StepEvent } from './eventSchema';
 import { scanBadEventLines, scanEventsBackward } from './eventLog';
-import { EVENTS_FILE, META_FILE, readMeta } from './meta';
+import { leftoverTempDirs } from './checkpointDir';
+import { CHECKPOINTS_DIR, EVENTS_FILE, META_FILE, readMeta } from './meta';
 import { parseRunFolderName } from './runDir';
 import { deriveStatus, type StatusOptions } from './status';
 
@@ -64,16 +65,22 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
   const folder = parseRunFolderName(id);
   const problems: string[] = [];
 
+  const read = readMeta(abs);
+  const totalSteps = read.ok ? read.meta.totalSteps : null;
   let lastStep: StepEvent | null = null;
   let lastEval: EvalEvent | null = null;
   let end: EndEvent | null = null;
+  /** The latest step event seen; it is the last step once the step before it is not above it (StepOrder's rule, read backwards). */
+  let candidate: StepEvent | null = null;
   let scan = { size: 0, tornTail: false, truncated: false };
   try {
     scan = scanEventsBackward(
       path.join(abs, EVENTS_FILE),
       (e) => {
-        if (e.type === 'step' && !lastStep) lastStep = e;
-        else if (e.type === 'eval' && !lastEval) lastEval = e;
+        if (e.type === 'step' && !lastStep && !(totalSteps !== null && e.step > totalSteps)) {
+          if (candidate && e.step <= candidate.step) lastStep = candidate;
+          else candidate = e; // the first one, or the later one was out of order
+        } else if (e.type === 'eval' && !lastEval) lastEval = e;
         else if (e.type === 'end' && !end) end = e;
         return lastStep !== null && lastEval !== null;
       },
@@ -82,18 +89,24 @@ export function readRun(dir: string, opts: ReadRunOptions = {}): RunSummary {
   } catch (err) {
     problems.push(`events.jsonl cannot be read: ${(err as Error).message}`);
   }
+  lastStep ??= candidate;
   if (scan.tornTail) problems.push('events.jsonl ends with a torn (incomplete) line');
   if (opts.checkLines) {
     try {
-      const bad = scanBadEventLines(path.join(abs, EVENTS_FILE));
+      const bad = scanBadEventLines(path.join(abs, EVENTS_FILE), { totalSteps });
       for (const b of bad.badLines) problems.push(`${EVENTS_FILE}:${b.line}: ${b.reason}`);
       if (bad.badCount > bad.badLines.length) problems.push(`${EVENTS_FILE}: ${bad.badCount - bad.badLines.length} more malformed lines`);
     } catch (err) {
       problems.push(`events.jsonl cannot be read: ${(err as Error).message}`);
     }
+    for (const t of leftoverTempDirs(path.join(abs, CHECKPOINTS_DIR))) {
+      if (t.writerAlive) continue;
+      problems.push(
+        `${path.relative(abs, t.path)}: an unfinished checkpoint left by a killed writer${t.pid ? ` (pid ${t.pid})` : ''}; the next eval of the run removes it`,
+      );
+    }
   }
 
-  const read = readMeta(abs);
   const base = {
     dir: abs,
     id,

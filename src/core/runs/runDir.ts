@@ -61,6 +61,15 @@ export function parseRunFolderName(folderName: string): RunFolderName | null {
  * RunFileError naming the folder when it cannot be created or a parent is not a folder.
  */
 export function ensureRunsRoot(absRoot: string): void {
+  ensureFolder(absRoot, 'create runs folder');
+}
+
+/**
+ * Create the folder `absRoot` and its missing parents one level at a time (see ensureRunsRoot), each
+ * failure a RunFileError `cannot <action> <absRoot>: <system error>` (a read-only mount says EROFS, where
+ * a recursive mkdir says ENOENT).
+ */
+export function ensureFolder(absRoot: string, action: string): void {
   const missing: string[] = [];
   let p = absRoot;
   for (;;) {
@@ -69,10 +78,10 @@ export function ensureRunsRoot(absRoot: string): void {
       st = fs.statSync(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new RunFileError(absRoot, 'create runs folder', err);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new RunFileError(absRoot, action, err);
     }
     if (st) {
-      if (!st.isDirectory()) throw new RunFileError(absRoot, 'create runs folder', { code: 'ENOTDIR', message: `${p} is not a folder` });
+      if (!st.isDirectory()) throw new RunFileError(absRoot, action, { code: 'ENOTDIR', message: `${p} is not a folder` });
       break;
     }
     missing.push(p);
@@ -85,7 +94,7 @@ export function ensureRunsRoot(absRoot: string): void {
       fs.mkdirSync(dir);
     } catch (err) {
       const exists = (err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory();
-      if (!exists) throw new RunFileError(absRoot, 'create runs folder', err);
+      if (!exists) throw new RunFileError(absRoot, action, err);
     }
   }
 }

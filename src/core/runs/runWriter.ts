@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeJsonAtomicSync } from './atomicWrite';
 import { EventWriter } from './eventLog';
+import { boundText } from './eventLine';
 import {
   RUN_FORMAT_VERSION,
   type BestCheckpointRef,
@@ -194,7 +195,7 @@ export class RunWriter {
     fs.rmSync(path.join(this.dir, SPACE_RESERVE_FILE), { force: true });
     const now = this.now().toISOString();
     const endEvent = () => this.events.append({ type: 'end', status, step: this.meta.step, ...(error ? { error } : {}) }, this.now());
-    this.meta = { ...this.meta, status, endedAt: now, heartbeatAt: now, ...(error ? { error } : {}) };
+    this.meta = { ...this.meta, status, endedAt: now, heartbeatAt: now, ...(error ? { error: { ...error, message: boundText(error.message) } } : {}) };
     if (this.appendFailed) {
       attempt(() => this.writeMetaNow());
       attempt(endEvent);

@@ -17,6 +17,7 @@ import { dataSpecsOf } from '../dataLens/dataSpecs';
 import { isExperimentConfig, samePath } from './experimentFiles';
 import { formatDataLens, formatLossLens, formatLossLensTooltip, type LossLensSource } from '../shared/lensText';
 import { LensRefreshPacer } from './lensRefreshPacer';
+import { statusLabel } from '../../core/runs/status';
 import { hasCheckpoint } from '../runs/runItems';
 import type { RunRegistry } from '../runs/runRegistry';
 import type { ShownRun } from '../dashboard/shownRun';
@@ -127,7 +128,7 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     }
 
     if (anchors.loss) {
-      const loss = this.lossValues(configPath, lastRun?.lastStep ?? null, lastRun?.status ?? '');
+      const loss = this.lossValues(configPath, lastRun?.lastStep ?? null, lastRun ? statusLabel(lastRun) : '');
       if (loss) {
         lenses.push(
           new vscode.CodeLens(span(anchors.loss), {
@@ -177,12 +178,18 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     lastStatus: string,
   ): { event: StepEvent; source: LossLensSource; runDir?: string } | null {
     const live = this.training.current;
+    /** "stalled (no heartbeat for N s)" when the live run's heartbeat is stale (the Runs tree's summary of it). */
+    const stalled = (runDir: string | null | undefined) => {
+      const r = runDir ? this.registry.find(runDir) : undefined;
+      return r && r.status === 'running' && r.heartbeatStale ? { stalled: statusLabel(r) } : {};
+    };
     if (live && samePath(live.configPath, configPath) && live.last) {
-      return { event: live.last, source: { kind: 'live', totalSteps: live.totalSteps }, runDir: live.runDir ?? undefined };
+      return { event: live.last, source: { kind: 'live', totalSteps: live.totalSteps, ...stalled(live.runDir) }, runDir: live.runDir ?? undefined };
     }
     const shownHeader = this.shown.header;
     if (shownHeader?.status === 'running' && samePath(shownHeader.configPath, configPath) && this.shown.lastStep) {
-      return { event: this.shown.lastStep, source: { kind: 'live', totalSteps: shownHeader.totalSteps }, runDir: shownHeader.runDir };
+      const stall = shownHeader.statusText ? { stalled: shownHeader.statusText } : {};
+      return { event: this.shown.lastStep, source: { kind: 'live', totalSteps: shownHeader.totalSteps, ...stall }, runDir: shownHeader.runDir };
     }
     if (lastRunStep) {
       const lastRun = this.registry.runsOfConfig(configPath)[0];

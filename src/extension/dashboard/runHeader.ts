@@ -8,7 +8,7 @@ import { CONFIG_FILE } from '../../core/runs/meta';
 import type { EndEvent, StartEvent } from '../../core/runs/eventSchema';
 import { readMeta } from '../../core/runs/meta';
 import { parseRunFolderName } from '../../core/runs/runDir';
-import { deriveStatus, type StatusOptions } from '../../core/runs/status';
+import { deriveStatus, statusLabel, type StatusOptions } from '../../core/runs/status';
 import type { RunHeader } from '../../webview/dashboard/protocol';
 import { readJsonSync } from '../../core/io/safeRead';
 
@@ -44,12 +44,15 @@ export function readRunHeader(runDir: string, facts: RunEventFacts, opts: Status
     };
   }
   const meta = read.meta;
-  let status: RunHeader['status'] = deriveStatus(meta, opts).status;
+  const derived = deriveStatus(meta, opts);
+  let status: RunHeader['status'] = derived.status;
   if (meta.status === 'running' && facts.end) status = facts.end.status;
+  const label = statusLabel({ ...derived, status });
   return {
     runDir: abs,
     name: meta.name,
     status,
+    ...(label !== status ? { statusText: label } : {}),
     backend: meta.backend,
     step: Math.max(meta.step, facts.lastStep),
     totalSteps: meta.totalSteps,
@@ -86,6 +89,7 @@ export function sameHeader(a: RunHeader | null, b: RunHeader | null): boolean {
     a.runDir === b.runDir &&
     a.name === b.name &&
     a.status === b.status &&
+    a.statusText === b.statusText &&
     a.backend === b.backend &&
     a.step === b.step &&
     a.totalSteps === b.totalSteps &&

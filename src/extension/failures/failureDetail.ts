@@ -60,6 +60,7 @@ export function renderFailureDetail(r: FailureRecord, opts: DetailOptions = {}):
   const matching = new Set((ev?.matchingTerms ?? []).map((m) => m.term));
   const queryWords = new Set(r.query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
   out.push(`# ${highlightTerms(r.query, matching)}`, '');
+  if (r.queryCut) out.push(`_The query is longer than the ${r.query.length - 1} characters shown; its full text is on its line (below)._`, '');
   if (opts.staleWarning) out.push(`> ⚠️ ${escapeMarkdown(opts.staleWarning)}`, '');
   const search = r.search ?? 'the configured index';
   out.push(

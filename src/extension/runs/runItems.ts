@@ -4,6 +4,7 @@
  */
 import type { DerivedRunStatus } from '../../core/runs/eventSchema';
 import type { RunSummary } from '../../core/runs/readRun';
+import { statusLabel } from '../../core/runs/status';
 import { formatRatio, formatStat } from '../shared/lensText';
 import { escapeMarkdown } from '../shared/markdownText';
 
@@ -17,6 +18,14 @@ export const STATUS_ICONS: Record<DerivedRunStatus, { icon: string; color?: stri
   unknown: { icon: 'question' },
 };
 
+/** Codicon and theme color of a running run whose heartbeat is stale (statusLabel: "stalled (…)"). */
+export const STALLED_ICON = { icon: 'debug-pause', color: 'list.warningForeground' };
+
+/** The icon of a run: its status's, or STALLED_ICON for a stalled run. */
+export function runIcon(r: Pick<RunSummary, 'status' | 'heartbeatStale'>): { icon: string; color?: string } {
+  return r.status === 'running' && r.heartbeatStale ? STALLED_ICON : STATUS_ICONS[r.status];
+}
+
 /** Local start time "2025-06-01 09:30" of an ISO time (or "" when unknown). */
 export function formatStartTime(iso: string | null): string {
   if (!iso) return '';
@@ -29,7 +38,7 @@ export function formatStartTime(iso: string | null): string {
 /** "completed · 300/300 · 2025-06-01 09:30". */
 export function runDescription(r: RunSummary): string {
   const steps = `${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}`;
-  return [r.status, steps, formatStartTime(r.startedAt)].filter((s) => s !== '').join(' · ');
+  return [statusLabel(r), steps, formatStartTime(r.startedAt)].filter((s) => s !== '').join(' · ');
 }
 
 /**
@@ -39,7 +48,7 @@ export function runDescription(r: RunSummary): string {
  */
 export function runTooltip(r: RunSummary): string {
   const e = escapeMarkdown;
-  const lines = [`**${e(r.name)}** — ${e(r.status)}`, '', e(r.id), '', `- status: ${e(r.statusReason)}`];
+  const lines = [`**${e(r.name)}** — ${e(statusLabel(r))}`, '', e(r.id), '', `- status: ${e(r.statusReason)}`];
   if (r.meta) lines.push(`- backend: ${e(String(r.meta.backend))}`);
   lines.push(`- step ${r.step}${r.totalSteps ? ` of ${r.totalSteps}` : ''}`);
   if (r.lastStep) {

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../core/runs/readRun';
 import type { RunRegistry, RunsRoot } from './runRegistry';
-import { hasCheckpoint, runDescription, runTooltip, STATUS_ICONS } from './runItems';
+import { hasCheckpoint, runDescription, runTooltip, runIcon } from './runItems';
 import { samePath } from '../configEditor/experimentFiles';
 import { untrustedMarkdown } from '../shared/markdownText';
 
@@ -60,7 +60,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const tooltip = untrustedMarkdown(new vscode.MarkdownString(runTooltip(r)));
     tooltip.supportThemeIcons = true;
     item.tooltip = tooltip;
-    const icon = STATUS_ICONS[r.status];
+    const icon = runIcon(r);
     item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
     const tags = ['run', r.status];
     if (this.isLive(r.dir)) tags.push('live');

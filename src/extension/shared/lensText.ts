@@ -64,15 +64,21 @@ export function formatCollapse(e: StepEvent): string {
 }
 
 /** Where the values of the loss lens come from. */
-export type LossLensSource = { kind: 'live'; totalSteps: number | null } | { kind: 'last-run'; status: string };
+export type LossLensSource =
+  /** `stalled`: the run's statusLabel when its heartbeat is stale ("stalled (no heartbeat for 62 s)"). */
+  { kind: 'live'; totalSteps: number | null; stalled?: string } | { kind: 'last-run'; status: string };
 
 /**
  * The lens above `loss`: "δ p50 0.11 [p05 0.06 – p95 0.19] · τ p50 … · collapse: healthy (R 1.8)",
- * followed by where it comes from: "· step 120/300" for a live run, "· last run, step 300 (completed)" otherwise.
+ * followed by where it comes from: "· step 120/300" for a live run ("· step 120/300 (stalled (no heartbeat for 62 s))"
+ * when it stopped writing its heartbeat), "· last run, step 300 (completed)" otherwise.
  */
 export function formatLossLens(e: StepEvent, source: LossLensSource): string {
   const parts = [formatDistribution('δ', e.diagnostics.dist.delta), formatDistribution('τ', e.diagnostics.dist.tau), formatCollapse(e)];
-  const tail = source.kind === 'live' ? `step ${e.step}${source.totalSteps ? `/${source.totalSteps}` : ''}` : `last run, step ${e.step} (${source.status})`;
+  const tail =
+    source.kind === 'live'
+      ? `step ${e.step}${source.totalSteps ? `/${source.totalSteps}` : ''}${source.stalled ? ` (${source.stalled})` : ''}`
+      : `last run, step ${e.step} (${source.status})`;
   return [...parts.filter((p): p is string => p !== null), tail].join(' · ');
 }
 

@@ -43,6 +43,11 @@ export const RunHeaderSchema = Type.Object({
       { errorMessage: `must be one of ${RUN_STATUSES.join('|')}` },
     ),
   ),
+  /**
+   * How the status reads (src/core/runs/status.ts statusLabel) when it says more than `status`: "stalled (no
+   * heartbeat for 62 s)" for a running run that stopped writing its heartbeat. Absent: `status` itself.
+   */
+  statusText: Type.Optional(Type.String()),
   /** Compute backend, e.g. "wasm". */
   backend: Type.String(),
   /** Last completed step. */

@@ -77,12 +77,16 @@ export class HeaderView {
       ? [run.runDir, run.configPath ? `config: ${run.configPath}` : '', run.startedAt ? `started ${run.startedAt}` : ''].filter(Boolean).join('\n')
       : '';
     if (this.name.title !== nameTitle) this.name.title = nameTitle;
-    const statusKey = `${run?.status}|${m.stopping}`;
+    const statusKey = `${run?.status}|${run?.statusText}|${m.stopping}`;
     if (statusKey !== this.statusKey) {
       this.statusKey = statusKey;
       this.status.replaceChildren();
       this.status.className = `status status-${run?.status ?? 'none'}`;
-      if (run) this.status.append(codicon(STATUS_ICON[run.status]), el('span', { text: m.stopping && run.status === 'running' ? 'stopping…' : run.status }));
+      if (run)
+        this.status.append(
+          codicon(STATUS_ICON[run.status]),
+          el('span', { text: m.stopping && run.status === 'running' ? 'stopping…' : (run.statusText ?? run.status) }),
+        );
     }
     setText(this.backend, run?.backend ?? '');
     this.backend.hidden = !run?.backend;
@@ -93,8 +97,10 @@ export class HeaderView {
     setText(this.rate, m.stepsPerSec === null ? '' : formatRate(m.stepsPerSec));
     this.rate.hidden = m.stepsPerSec === null;
     const running = run?.status === 'running';
-    setText(this.eta, running && m.etaSeconds !== null ? `ETA ${formatDuration(m.etaSeconds)}` : '');
-    this.eta.hidden = !(running && m.etaSeconds !== null);
+    // A stalled run has no ETA: its rate is that of steps no longer coming.
+    const stalled = run?.statusText !== undefined;
+    setText(this.eta, running && !stalled && m.etaSeconds !== null ? `ETA ${formatDuration(m.etaSeconds)}` : '');
+    this.eta.hidden = !(running && !stalled && m.etaSeconds !== null);
     this.progress.hidden = !(step !== null && total !== null && total > 0);
     if (total !== null && total > 0 && step !== null) {
       this.progress.max = total;
