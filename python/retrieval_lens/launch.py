@@ -32,7 +32,7 @@ def _patch_std() -> None:
             return {int(i): cls(int(v)) for i, v in (m.split(":") for m in vm.split(","))}
         raise ValueError(f"{vm} does not match: <{api._VALUE_REGEX}> or <{api._MAPPING_REGEX}>")
 
-    std.from_str = classmethod(from_str)
+    std.from_str = classmethod(from_str)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def free_port() -> int:
