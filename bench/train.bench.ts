@@ -30,7 +30,7 @@ import { buildBatch } from '../src/core/training/batcher';
 import type { FeaturizedExample } from '../src/core/training/featurizedData';
 import { TwoTowerTrainer, type StepPhases } from '../src/core/training/trainStep';
 import type { BackendPreference } from '../src/core/config/types';
-import { pythonPackageRoot, resolvePython, torchrunArgs } from '../src/trainer/torchrunLauncher';
+import { pythonPackageRoot, resolvePython, torchrunArgs } from '../src/trainer/launch/torchrunArgs';
 
 const SHAPE = { B: 350, Lq: 30, Li: 100, V: 1 << 18, E: 128, H: 256, D: 128, negatives: 0 };
 type IdKind = 'uniform' | 'zipf';

@@ -58,8 +58,8 @@ while (count-- > 0) {
 }
 const need = [
   'extension/package.json', 'extension/dist/extension.js', 'extension/dist/trainer.js', 'extension/dist/laneWorker.js', 'extension/media/dashboard.js',
-  'extension/media/icons/retrieval-lens.svg', 'extension/schemas/experiment.schema.json', 'extension/schemas/experiment.editor.schema.json', 'extension/examples/shop/shop.rlens.json',
-  'extension/examples/shop/data/train.jsonl', 'extension/node_modules/faiss-node/build/Release/faiss-node.node',
+  'extension/media/icons/retrieval-lens.svg', 'extension/schemas/experiment.schema.json', 'extension/schemas/experiment.editor.schema.json', 'extension/schemas/run-events.schema.json',
+  'extension/examples/shop/shop.rlens.json', 'extension/examples/shop/data/train.jsonl', 'extension/node_modules/faiss-node/build/Release/faiss-node.node',
   'extension/node_modules/@tensorflow/tfjs/dist/tf.node.js', 'extension/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
   'extension/node_modules/jsonc-parser/package.json', 'extension/node_modules/ajv/package.json',
 ];

@@ -28,8 +28,8 @@ apt_missing() {
   "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
 }
 
-step "system packages: chromium (browser tests of the webview), ripgrep + build tools (code-server for the VS Code end-to-end tests); Debian's PyTorch, pytest and numpy (the PyTorch trainer under python/ and its tests)"
-apt_missing chromium ripgrep build-essential python3 libkrb5-dev python3-torch python3-pytest python3-numpy
+step "system packages: chromium (browser tests of the webview), ripgrep + build tools (code-server for the VS Code end-to-end tests); Debian's PyTorch, pytest, numpy and jsonschema (the PyTorch trainer under python/ and its tests)"
+apt_missing chromium ripgrep build-essential python3 libkrb5-dev python3-torch python3-pytest python3-numpy python3-jsonschema
 
 step "npm packages (install scripts only for packages listed in package.json allowScripts)"
 export npm_config_nodedir=${npm_config_nodedir:-/usr}  # local Node headers for native builds; never download them

@@ -12,8 +12,8 @@ import math
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCHEMA_PATH = os.path.join(REPO_ROOT, "schemas", "experiment.schema.json")
+from .schemas import EXPERIMENT_SCHEMA_PATH as SCHEMA_PATH
+
 RESERVED_SEGMENTS = {"__proto__", "constructor", "prototype"}
 
 

@@ -93,7 +93,7 @@ def parse_jsonl_line(text: str) -> Example:
     return Example(obj["query"], pos, negs, query_id="" if qid is None else str(qid))
 
 
-def parse_tsv_line(text: str) -> Optional[Example]:
+def parse_tsv_line(text: str) -> Example:
     cols = text.split("\t")
     if len(cols) < 2 or len(cols) > 3:
         raise ValueError(f"expected 2 or 3 tab-separated columns (query, positive[, positive id]), got {len(cols)}")

@@ -29,7 +29,7 @@ def _np(x) -> np.ndarray:
 
 
 def empty_summary(rng: Sequence[float]) -> dict:
-    z = {k: 0 for k in ("count", "mean", "std", "min", "p05", "p25", "p50", "p75", "p95", "max")}
+    z: dict = {k: 0 for k in ("count", "mean", "std", "min", "p05", "p25", "p50", "p75", "p95", "max")}
     z["hist"] = {"lo": rng[0], "hi": rng[1], "counts": [0] * HISTOGRAM_BINS}
     return z
 
@@ -188,7 +188,7 @@ def step_diagnostics(s_qv, s_vv, neg_mask, hyper, hyper_kind: str, hyper_range: 
     if distinct is not None and len(distinct) >= 2:
         g = g[np.ix_(distinct, distinct)]
     ratio, note = similarity_ratio(s_qv_sum["mean"], s_vneg["mean"], s_vneg["count"])
-    collapse = {"ratio": ratio}
+    collapse: dict = {"ratio": ratio}
     if note is not None:
         collapse["ratioNote"] = note
     collapse.update(

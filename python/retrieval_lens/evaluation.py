@@ -11,7 +11,7 @@ BM25 and failing queries stays `retrieval-lens eval <run>`.
 from __future__ import annotations
 
 import math
-from typing import Dict, List
+from typing import Dict
 
 import torch
 
@@ -73,7 +73,7 @@ class HeldOutEval:
         sums = {f"recall@{k}": 0.0 for k in RECALL_KS}
         sums.update({"mrr@10": 0.0, "ndcg@10": 0.0})
         evaluated = 0
-        for qid, ranked in zip(self.query_ids, top):
+        for qid, ranked in zip(self.query_ids, top, strict=True):
             rel = self.qrels.get(qid, set())
             if not rel:
                 continue

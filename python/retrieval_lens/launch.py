@@ -43,7 +43,7 @@ def _patch_std() -> None:
             return {int(i): cls(int(v)) for i, v in (m.split(":") for m in vm.split(","))}
         raise ValueError(f"{vm} does not match: <{api._VALUE_REGEX}> or <{api._MAPPING_REGEX}>")
 
-    std.from_str = classmethod(from_str)
+    std.from_str = classmethod(from_str)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def _launcher_end(argv: list) -> int:
@@ -66,7 +66,7 @@ def standalone_args(argv: list) -> list:
 
 def _register_local_backend() -> None:
     """The `rlens-local` rendezvous: one node, its store a FileStore in the folder RLENS_LOCAL_STORE names."""
-    from torch.distributed import FileStore, PrefixStore
+    from torch.distributed import FileStore, PrefixStore  # pyright: ignore[reportPrivateImportUsage]  (torch 1.13 exports them at run time)
     from torch.distributed.elastic.rendezvous import RendezvousHandler, rendezvous_handler_registry
 
     class LocalRendezvous(RendezvousHandler):

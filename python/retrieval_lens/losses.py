@@ -18,22 +18,28 @@ from typing import Optional
 
 import torch
 
+from .schemas import experiment_defaults
+
+
+#: The config's `loss` defaults (schemas/experiment.schema.json): the paper's setting.
+_DEFAULTS = experiment_defaults("loss")
+
 
 @dataclass(frozen=True)
 class LossConfig:
-    """The config's `loss` section (src/core/losses/types.ts)."""
+    """The config's `loss` section (src/core/losses/types.ts), with the schema's defaults."""
 
-    type: str = "softmax"
-    adaptive: bool = True
-    adaptiveForm: str = "linear"
-    margin: float = 0.1
-    temperature: float = 1 / 30
-    alpha: float = 0.5
-    delta0: float = 0.01
-    tau0: float = 1 / 30
-    stopGradient: bool = True
-    symmetric: bool = True
-    symmetricWeight: float = 0.05
+    type: str = _DEFAULTS["type"]
+    adaptive: bool = _DEFAULTS["adaptive"]
+    adaptiveForm: str = _DEFAULTS["adaptiveForm"]
+    margin: float = _DEFAULTS["margin"]
+    temperature: float = _DEFAULTS["temperature"]
+    alpha: float = _DEFAULTS["alpha"]
+    delta0: float = _DEFAULTS["delta0"]
+    tau0: float = _DEFAULTS["tau0"]
+    stopGradient: bool = _DEFAULTS["stopGradient"]
+    symmetric: bool = _DEFAULTS["symmetric"]
+    symmetricWeight: float = _DEFAULTS["symmetricWeight"]
 
     @staticmethod
     def from_config(loss: dict) -> "LossConfig":

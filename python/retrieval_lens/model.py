@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, cast
 
 import torch
 from torch import nn
@@ -44,7 +44,7 @@ class Tower(nn.Module):
         return o / torch.sqrt((o * o).sum(1, keepdim=True) + 1e-12)
 
     def named_weights(self) -> List[Tuple[str, torch.Tensor]]:
-        return list(zip(WEIGHT_ORDER, (self.embedding.weight, self.w1, self.b1, self.w2, self.b2)))
+        return list(zip(WEIGHT_ORDER, (self.embedding.weight, self.w1, self.b1, self.w2, self.b2), strict=True))
 
 
 def bags(feature_lists: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -72,7 +72,8 @@ class TwoTower(nn.Module):
         return self.query(*bags(query_feats)), self.item(*bags(item_feats))
 
     def table_parameters(self) -> List[nn.Parameter]:
-        return [t.embedding.weight for _, t in self.named_towers()]
+        # nn.Embedding.weight is a Parameter (typed Tensor in torch's stubs).
+        return [cast(nn.Parameter, t.embedding.weight) for _, t in self.named_towers()]
 
     def dense_parameters(self) -> List[nn.Parameter]:
         return [p for _, t in self.named_towers() for p in (t.w1, t.b1, t.w2, t.b2)]

@@ -23,8 +23,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Optional
 
-RUN_FORMAT_VERSION = 1
-EVENT_SCHEMA_VERSION = 2
+from .schemas import run_events_schema
+
+#: meta.json's formatVersion and the `v` of every event line: those of schemas/run-events.schema.json
+#: (generated from src/core/runs/eventSchema.ts), so that both writers write the same versions.
+RUN_FORMAT_VERSION: int = run_events_schema()["runFormatVersion"]
+EVENT_SCHEMA_VERSION: int = run_events_schema()["eventSchemaVersion"]
 SPACE_RESERVE_FILE = ".space-reserve"
 SPACE_RESERVE_BYTES = 4096
 HEARTBEAT_SECONDS = 5.0
@@ -142,6 +146,39 @@ def write_dir_atomically(final: str, write: Callable[[str], None]) -> None:
 def summarize_config(config: Dict) -> Dict:
     """Top-level string, number and boolean fields of the config (the start event's summary)."""
     return {k: v for k, v in config.items() if isinstance(v, (str, bool)) or (isinstance(v, (int, float)) and math.isfinite(v))}
+
+
+def step_event(
+    *,
+    step: int,
+    epoch: int,
+    loss: float,
+    loss_q: float,
+    loss_sym: float,
+    lr: float,
+    grad_norm: float,
+    step_ms: float,
+    examples_per_sec: float,
+    diagnostics: Dict,
+    verdict: Dict,
+) -> Dict:
+    """A logged step (definitions.step of schemas/run-events.schema.json): the losses, learning rate, gradient
+    norm and speed of the step, its diagnostics (diagnostics.step_diagnostics) and collapse verdict
+    (verdict.CollapseMonitor.update). Non-finite numbers become null when written."""
+    return {
+        "type": "step",
+        "step": step,
+        "epoch": epoch,
+        "loss": loss,
+        "lossQ": loss_q,
+        "lossSym": loss_sym,
+        "lr": lr,
+        "gradNorm": grad_norm,
+        "stepMs": step_ms,
+        "examplesPerSec": examples_per_sec,
+        "diagnostics": diagnostics,
+        "verdict": verdict,
+    }
 
 
 class RunWriter:

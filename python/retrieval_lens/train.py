@@ -35,9 +35,12 @@ from typing import Dict, List, Optional
 from .startup import quiet_interrupts
 
 quiet_interrupts("retrieval_lens.train")  # before torch's slow import: a Ctrl-C there needs no traceback
+# The imports below come after that call on purpose (E402).
+# ruff: noqa: E402
 
-import torch  # noqa: E402
+import torch
 import torch.distributed as dist
+import torch.version
 
 from .config import ConfigError, load_config, resolve_path
 from .data import DataError, Example, load_examples
@@ -46,7 +49,7 @@ from .evaluation import HeldOutEval
 from .features import featurize, featurize_options
 from .losses import LossConfig, retrieval_loss
 from .model import TwoTower, save_checkpoint
-from .run_writer import RunWriter, write_dir_atomically
+from .run_writer import RunWriter, step_event, write_dir_atomically
 from .verdict import CollapseMonitor
 
 BEST_EMA = 0.8
@@ -207,7 +210,7 @@ def build_mask(ids_all: List[str], offset: int, B: int, neg_ids: List[str], owne
         for i in range(WB):
             if i != offset + j and ids_all[i] != pid:
                 mask[j, i] = True
-        for k, (nid, o) in enumerate(zip(neg_ids, owners)):
+        for k, (nid, o) in enumerate(zip(neg_ids, owners, strict=True)):
             if o == j and nid != pid:
                 mask[j, WB + k] = True
     return mask
@@ -237,7 +240,7 @@ class Optimizer:
         self.sparse = model.query.embedding.sparse
         dense = model.dense_parameters()
         tables = model.table_parameters()
-        self.opts = [torch.optim.Adam(dense, lr=lr)] if self.sparse else [torch.optim.Adam(dense + tables, lr=lr)]
+        self.opts: List[torch.optim.Optimizer] = [torch.optim.Adam(dense, lr=lr)] if self.sparse else [torch.optim.Adam(dense + tables, lr=lr)]
         if self.sparse:
             self.opts.append(torch.optim.SparseAdam(tables, lr=lr))
         self.params = dense + tables
@@ -395,6 +398,7 @@ def _train(argv: List[str]) -> int:
 
     def checkpoint(kind: str) -> None:
         nonlocal last_ckpt
+        assert writer is not None, "only the writing rank checkpoints"
         rel = f"checkpoints/{kind}"
         extra = {"backend": backend_name, "worldSize": dd.world}
         if kind == "best":
@@ -489,20 +493,19 @@ def _train(argv: List[str]) -> int:
                 )
                 verdict = monitor.update(diag, s)
                 writer.append_event(
-                    {
-                        "type": "step",
-                        "step": s,
-                        "epoch": epoch,
-                        "loss": loss,
-                        "lossQ": loss_q,
-                        "lossSym": loss_sym,
-                        "lr": opt.lr,
-                        "gradNorm": grad_norm,
-                        "stepMs": step_ms,
-                        "examplesPerSec": B * dd.world * 1000 / step_ms,
-                        "diagnostics": diag,
-                        "verdict": verdict,
-                    }
+                    step_event(
+                        step=s,
+                        epoch=epoch,
+                        loss=loss,
+                        loss_q=loss_q,
+                        loss_sym=loss_sym,
+                        lr=opt.lr,
+                        grad_norm=grad_norm,
+                        step_ms=step_ms,
+                        examples_per_sec=B * dd.world * 1000 / step_ms,
+                        diagnostics=diag,
+                        verdict=verdict,
+                    )
                 )
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
@@ -510,7 +513,7 @@ def _train(argv: List[str]) -> int:
                     best_score = max(best_score, smoothed)
             if writer is not None:
                 writer.heartbeat(step)
-            if periodic is not None and (step % every == 0 or step == total):
+            if periodic is not None and writer is not None and (step % every == 0 or step == total):
                 metrics = periodic.run(model, dd.device)
                 writer.append_event({"type": "eval", "step": step, "metrics": metrics})
                 best_score = max(best_score, metrics["recall@10"])

@@ -10,20 +10,10 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, List, Optional
 
-DEFAULT_COLLAPSE_THRESHOLDS = {
-    "separatedRatio": 1.5,
-    "collapsedItemCosine": 0.9,
-    "windowSteps": 20,
-    "progressFactor": 2,
-    "progressViolationDrop": 0.1,
-    "collapsedSteps": 2,
-    "warningSteps": 2,
-    "cosineRise": 0.25,
-    "ratioKeep": 0.3,
-    "violationRise": 0.15,
-    "warningEffectiveRank": 2,
-    "neverSeparatedSteps": None,
-}
+from .schemas import experiment_defaults
+
+#: The config's `diagnostics.collapse` defaults (schemas/experiment.schema.json, as collapseMonitor.ts has them).
+DEFAULT_COLLAPSE_THRESHOLDS = experiment_defaults("diagnostics", "collapse")
 HEALTHY_REASON = "separated; no indicator moving away from its best"
 
 
@@ -185,6 +175,7 @@ class CollapseMonitor:
     def _after(self, p: dict) -> dict:
         t = self.t
         best = self.best
+        assert best is not None, "a separated run has a best point"
         rank = self.latest_effective_rank
         rules = [
             ("cosine", p["itemCosine"] >= best["itemCosine"] + t["cosineRise"], f"item cosine {fmt(p['itemCosine'])} up from its best {fmt(best['itemCosine'])} by > {fmt(t['cosineRise'])}"),

@@ -1,12 +1,11 @@
 import os
+import signal
+import subprocess
 import sys
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(PYTHON_DIR)
 sys.path.insert(0, PYTHON_DIR)
-
-import signal
-import subprocess
 
 
 def launch_env():
@@ -34,5 +33,5 @@ def finish(p: subprocess.Popen, timeout: float = 600):
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate()
-        raise AssertionError(f"the launched job did not end in {timeout} s:\n{err[-3000:]}")
+        raise AssertionError(f"the launched job did not end in {timeout} s:\n{err[-3000:]}") from None
     return p.returncode, out, err

@@ -28,7 +28,7 @@ def test_a_pytorch_checkpoint_reads_back_in_python_and_typescript(tmp_path, shar
 
     again, info = load_checkpoint(str(tmp_path))
     assert info["step"] == 7 and info["model"]["sharedTowers"] == shared
-    for (n1, a), (n2, b) in zip(model.named_parameters(), again.named_parameters()):
+    for (n1, a), (n2, b) in zip(model.named_parameters(), again.named_parameters(), strict=True):
         assert n1 == n2 and torch.equal(a, b)
 
     r = subprocess.run(

@@ -23,4 +23,4 @@ def test_two_ranks_give_the_gradients_of_one_process_on_the_whole_batch(tmp_path
     assert set(grads) == set(ddp["grads"])
     for name, g in grads.items():
         assert float(g.abs().max()) > 0, name
-        torch.testing.assert_close(ddp["grads"][name], g, atol=1e-6, rtol=1e-4, msg=lambda m: f"{name}: {m}")
+        torch.testing.assert_close(ddp["grads"][name], g, atol=1e-6, rtol=1e-4, msg=lambda m, name=name: f"{name}: {m}")  # pyright: ignore[reportPrivateImportUsage]

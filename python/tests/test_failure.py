@@ -6,7 +6,6 @@ import os
 import subprocess
 
 import pytest
-import torch
 
 import retrieval_lens.train as train_module
 from conftest import REPO

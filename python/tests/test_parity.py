@@ -35,6 +35,7 @@ def torch_loss(b, variant):
     items = torch.tensor(b["items"], dtype=torch.float64, requires_grad=True)
     out = retrieval_loss(q, items, neg_mask(b), LossConfig.from_config(variant["loss"]))
     out.loss.backward()
+    assert q.grad is not None and items.grad is not None
     return out, q.grad.numpy(), items.grad.numpy()
 
 
@@ -96,9 +97,9 @@ def test_a_non_finite_used_score_makes_every_variant_nan(where):
 
 
 def test_the_same_text_gives_the_same_feature_ids():
-    for o, expected in zip(INPUTS["featureOptions"], EXPECTED["features"]):
+    for o, expected in zip(INPUTS["featureOptions"], EXPECTED["features"], strict=True):
         opts = FeaturizeOptions(o["buckets"], o["maxTokens"], o["charTrigrams"])
-        for text, ids in zip(INPUTS["texts"], expected):
+        for text, ids in zip(INPUTS["texts"], expected, strict=True):
             assert featurize(text, opts) == ids, text
 
 
@@ -110,7 +111,7 @@ def close(a, b, path=""):
             close(a[k], b[k], f"{path}.{k}")
     elif isinstance(b, list):
         assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             close(x, y, f"{path}[{i}]")
     elif isinstance(b, (int, float)) and not isinstance(b, bool) and b is not None:
         assert a is not None and abs(a - b) <= TOL * max(1, abs(b)), f"{path}: {a} vs {b}"

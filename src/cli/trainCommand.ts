@@ -4,12 +4,11 @@ import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
 import { readRun } from '../core/runs/readRun';
 import { statusLabel } from '../core/runs/status';
-import { startTrainer } from '../trainer/client';
 import type { FromTrainer } from '../trainer/protocol';
-import { describeStartedCounts } from '../core/data/exampleCount';
-import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
 import type { ExperimentConfig } from '../core/config/types';
 import { say, terminalSafe, terminalSafeLines, warn } from './terminalText';
+import { launchTraining } from '../trainer/launch/launchTraining';
+import type { TrainingProcess } from '../trainer/launch/trainingProcess';
 
 export interface TrainArgs {
   config: string;
@@ -79,11 +78,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   const onMessage = (m: FromTrainer) => {
     switch (m.type) {
       case 'started':
-        say(
-          torchrun
-            ? `run ${m.runDir}\ntorch.distributed.run, ${config.trainer.nprocPerNode} process(es) · backend ${m.backend} · ${m.totalSteps} steps`
-            : `run ${m.runDir}\nbackend ${m.backend} · ${describeStartedCounts(m)} · ${m.totalSteps} steps`,
-        );
+        say(`run ${m.runDir}\n${handle.describeStarted(m)}`);
         bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–', stall: '' });
         barStarted = true;
         runDir = m.runDir;
@@ -115,19 +110,18 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         break;
     }
   };
-  // kind torchrun: the PyTorch trainer under torch.distributed.run, followed through its run folder
-  // (the same messages); Ctrl-C is forwarded as SIGINT to its process group.
-  const torchrun = config.trainer.kind === 'torchrun';
-  const job = { configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out };
-  const handle = torchrun
-    ? startTorchrunTrainer({ ...job, trainer: config.trainer }, onMessage, {
-        onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
-        totalStepsHint: args.steps ?? config.training.steps,
-      })
-    : startTrainer(job, onMessage, {
-        onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
-        onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
-      });
+  // The config's trainer.kind picks the trainer (kind torchrun: the PyTorch trainer under
+  // torch.distributed.run, followed through its run folder, the same messages; Ctrl-C is forwarded as
+  // SIGINT to its process group).
+  const handle: TrainingProcess = launchTraining(
+    config,
+    { configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out },
+    {
+      onMessage,
+      onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
+      onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
+    },
+  );
   // A trainer that stops writing its heartbeat (SIGSTOP, a hang) is shown as stalled in the bar and said
   // once, with the wording every reader uses (statusLabel); said again when it comes back.
   let stalled = false;

@@ -4,8 +4,9 @@
  *
  * Process handling as vscode-jupyter launches kernels: the job is sent only after the child's `ready`
  * message, which must come within a start timeout; a child that exits without reporting the end of its
- * job (or never gets ready) becomes a typed `TrainerProcessError` carrying its exit code or signal and
- * the last lines it wrote to stderr.
+ * job (or never gets ready) becomes a typed `TrainerProcessError` (launch/trainingProcess.ts) carrying
+ * its exit code or signal and the last lines it wrote to stderr. A training is started through
+ * launch/launchTraining.ts, which picks this trainer or torchrun by the config.
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -19,6 +20,7 @@ import {
   type StartMessage,
   type ToTrainer,
 } from './protocol';
+import { LineTail, TrainerProcessError } from './launch/trainingProcess';
 
 /** The trainer entry: the webpack bundle beside this file, else the TypeScript source run through tsx. */
 export function trainerEntry(): { file: string; execArgv: string[] } {
@@ -29,40 +31,6 @@ export function trainerEntry(): { file: string; execArgv: string[] } {
 
 /** How long a trainer may take from fork to its `ready` message (loading tfjs on a busy machine takes seconds). */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
-/** Lines of stderr kept for an error message. */
-const STDERR_TAIL_LINES = 20;
-
-/** Why a trainer process ended without reporting the end of its job. */
-export type TrainerFailureKind = 'start-timeout' | 'exited-before-ready' | 'exited' | 'spawn-failed';
-
-/** A trainer process that did not get ready, or exited without its `done` message. */
-export class TrainerProcessError extends Error {
-  override readonly name = 'TrainerProcessError';
-  constructor(
-    readonly kind: TrainerFailureKind,
-    readonly exitCode: number | null,
-    readonly signal: NodeJS.Signals | null,
-    /** The last lines the process wrote to stderr (at most 20). */
-    readonly stderrTail: string[],
-    detail?: string,
-  ) {
-    super(TrainerProcessError.describe(kind, exitCode, signal, stderrTail, detail));
-  }
-
-  private static describe(kind: TrainerFailureKind, code: number | null, signal: NodeJS.Signals | null, tail: string[], detail?: string): string {
-    const how = signal ? `was killed by ${signal}` : code !== null ? `exited with code ${code}` : 'exited';
-    const head = {
-      'start-timeout': `the trainer process did not get ready within ${detail ?? 'its start timeout'} and was killed`,
-      'exited-before-ready': `the trainer process ${how} before it was ready`,
-      exited: `the trainer process ${how} without reporting the end of its job`,
-      'spawn-failed': `the trainer process could not be started: ${detail ?? 'unknown error'}`,
-    }[kind];
-    // The first line (what a notification shows) ends with the last stderr line; the whole tail follows.
-    return tail.length > 0
-      ? `${head}: ${tail[tail.length - 1]}\nthe last lines of its stderr:\n  ${tail.join('\n  ')}`
-      : `${head} (it wrote nothing to stderr)`;
-  }
-}
 
 export interface TrainerHandle {
   readonly child: ChildProcess;
@@ -77,36 +45,6 @@ export interface TrainerHandle {
   readonly done: Promise<DoneMessage | null>;
   /** Set before `done` resolves null: why the process ended without a 'done' message. */
   readonly failure: TrainerProcessError | null;
-}
-
-/** A training in a background process, whatever the trainer (built-in, or torchrun): what the CLI and the extension hold. */
-export interface TrainingProcess {
-  /** Pid of the process (the process group's leader when `processGroup`); undefined before it is spawned. */
-  readonly pid: number | undefined;
-  /** Whether Stop/kill address a process group (torchrun and its ranks) rather than one process. */
-  readonly processGroup: boolean;
-  /** Ask for a graceful stop (checkpoint, status "stopped"). */
-  stop(): void;
-  /** SIGKILL, no checkpoint: the run is later read as crashed. */
-  kill(): void;
-  readonly done: Promise<DoneMessage | null>;
-  readonly failure: TrainerProcessError | null;
-}
-
-/** The built-in trainer's handle as a TrainingProcess. */
-export function trainingProcessOf(h: TrainerHandle): TrainingProcess {
-  return {
-    get pid() {
-      return h.child.pid;
-    },
-    processGroup: false,
-    stop: () => h.stop(),
-    kill: () => h.kill(),
-    done: h.done,
-    get failure() {
-      return h.failure;
-    },
-  };
 }
 
 export interface TrainerOptions {
@@ -144,22 +82,6 @@ export function startEmbeddingExport(
   return forkJob({ type: 'exportEmbeddings', ...job }, onMessage, opts);
 }
 
-/** Keeps the last `max` complete lines of a stream (and the partial one after them). */
-class LineTail {
-  private lines: string[] = [];
-  private partial = '';
-  constructor(private readonly max: number) {}
-  push(chunk: string): void {
-    const parts = (this.partial + chunk).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const line of parts) if (line.trim() !== '') this.lines.push(line.trimEnd());
-    if (this.lines.length > this.max) this.lines = this.lines.slice(-this.max);
-  }
-  get(): string[] {
-    return [...this.lines, ...(this.partial.trim() !== '' ? [this.partial.trimEnd()] : [])].slice(-this.max);
-  }
-}
-
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {
   const entry = opts.entry ?? trainerEntry();
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -169,7 +91,7 @@ function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: Trai
     env: opts.env ?? process.env,
     detached: opts.detached ?? false,
   });
-  const stderrTail = new LineTail(STDERR_TAIL_LINES);
+  const stderrTail = new LineTail();
   child.stdout?.on('data', (d: Buffer) => opts.onOutput?.(d.toString(), 'stdout'));
   child.stderr?.on('data', (d: Buffer) => {
     const text = d.toString();

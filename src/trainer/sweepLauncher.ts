@@ -1,14 +1,19 @@
 /**
  * The processes of a sweep (src/core/experiments/scheduler.ts): each run trains in its own background
- * trainer process and is evaluated in another, exactly as `retrieval-lens train` and `eval` do
- * (startTrainer / startEvaluation of client.ts). Used by the CLI and the extension.
+ * process, started by launchTraining (launch/launchTraining.ts: the built-in trainer, or the PyTorch
+ * trainer under torchrun when the config says `trainer.kind: "torchrun"`), exactly as `retrieval-lens
+ * train` does, and is evaluated in a trainer process as `eval` does (startEvaluation of client.ts).
+ * Used by the CLI and the extension.
  */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
+import { loadConfig } from '../core/config/loadConfig';
+import type { ExperimentConfig } from '../core/config/types';
 import type { EvalOutcome, JobHandle, SweepLauncher, TrainOutcome } from '../core/experiments/scheduler';
 import type { EvalEntry } from '../core/eval/types';
 import { VERSION } from '../core/version';
-import { startEvaluation, startTrainer, type TrainerOptions } from './client';
+import { startEvaluation, type TrainerOptions } from './client';
+import { launchTraining } from './launch/launchTraining';
 import type { FromTrainer } from './protocol';
 
 /** Retrieval Lens' version and, when its code lives in a git checkout, the commit (null otherwise). */
@@ -30,23 +35,35 @@ export interface LauncherOptions extends Pick<TrainerOptions, 'onOutput' | 'env'
   onMessage?: (m: FromTrainer, runDir: string | null) => void;
 }
 
-/** A launcher forking background trainer processes. */
+/** The run's config, or null when it does not load (its trainer then reports the located problems and the run fails). */
+function configOf(configPath: string, overrides: string[]): ExperimentConfig | null {
+  try {
+    return loadConfig(configPath, overrides).config;
+  } catch {
+    return null;
+  }
+}
+
+/** A launcher starting background trainer processes. */
 export function trainerLauncher(opts: LauncherOptions = {}): SweepLauncher {
   const procOpts: TrainerOptions = { onOutput: opts.onOutput, env: opts.env };
   return {
     code: codeVersion,
     train(job): JobHandle<TrainOutcome> {
       let runDir: string | null = null;
-      const h = startTrainer(
+      const h = launchTraining(
+        configOf(job.configPath, job.overrides),
         { configPath: job.configPath, overrides: job.overrides, steps: job.steps },
-        (m) => {
-          if (m.type === 'started') {
-            runDir = path.resolve(m.runDir);
-            job.onRunDir(runDir);
-          }
-          opts.onMessage?.(m, runDir);
+        {
+          ...procOpts,
+          onMessage: (m) => {
+            if (m.type === 'started') {
+              runDir = path.resolve(m.runDir);
+              job.onRunDir(runDir);
+            }
+            opts.onMessage?.(m, runDir);
+          },
         },
-        procOpts,
       );
       return {
         stop: () => h.stop(),

@@ -3,7 +3,7 @@
  * it), and the reason to skip them when it has no torch.
  */
 import { execFileSync } from 'child_process';
-import { DEBIAN_PYTHON } from '../../src/trainer/torchrunLauncher';
+import { DEBIAN_PYTHON } from '../../src/trainer/launch/torchrunArgs';
 
 export const TORCH_PYTHON = DEBIAN_PYTHON;
 

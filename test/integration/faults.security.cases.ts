@@ -16,7 +16,8 @@ import { BLOCK_LINES, INDEX_SUFFIX, lineIndexOf, tempIndexDir } from '../../src/
 import { Bm25Index } from '../../src/core/lexical/bm25Index';
 import { loadBm25Cache, saveBm25Cache } from '../../src/core/lexical/bm25Cache';
 import { RunWriter, readRun } from '../../src/core/runs';
-import { startTorchrunTrainer, DEBIAN_PYTHON } from '../../src/trainer/torchrunLauncher';
+import { startTorchrunTrainer } from '../../src/trainer/launch/torchrun';
+import { DEBIAN_PYTHON } from '../../src/trainer/launch/torchrunArgs';
 import { runTooltip } from '../../src/extension/runs/runItems';
 import { escapeMarkdown, untrustedMarkdown, type MarkdownFlags } from '../../src/extension/shared/markdownText';
 import { countDataPath, uncountedNote, type LensScope } from '../../src/extension/dataLens/dataLensCount';

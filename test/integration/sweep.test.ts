@@ -2,12 +2,14 @@
  * Sweeps and ablations with real trainer processes (src/core/experiments, src/trainer/sweepLauncher.ts,
  * the CLI): a sweep runs to completion and its points are what the run folders say; a cancel or a
  * SIGKILL of the CLI leaves finished runs intact and the sweep resumable; the ablation's rows and
- * verdicts are its runs'. Tiny configs, few steps; every wait is on a state (sweep.json, events.jsonl).
+ * verdicts are its runs'; a sweep of a torchrun config trains each run with the PyTorch trainer. Tiny
+ * configs, few steps; every wait is on a state (sweep.json, events.jsonl).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Value } from '@sinclair/typebox/value';
 import { createSweep } from '../../src/core/experiments/newSweep';
@@ -21,7 +23,8 @@ import { readMetrics } from '../../src/core/eval/evalOutputs';
 import { readEvents, readMeta } from '../../src/core/runs';
 import type { StepEvent } from '../../src/core/runs/eventSchema';
 import { codeVersion, trainerLauncher } from '../../src/trainer/sweepLauncher';
-import { smallExperiment, SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
+import { smallExperiment, SHOP_CORPUS, SHOP_TEST, SHOP_TRAIN } from '../helpers/smallExperiment';
+import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
 
 const REPO = path.resolve(__dirname, '../..');
 const code = { retrievalLens: 'test', gitCommit: null };
@@ -139,6 +142,47 @@ test('a 3-value sweep runs to completion (2 at a time) and its summary holds 3 p
   );
   assert.equal(view.bm25?.mean, final.summary.bm25.mean);
 });
+
+test(
+  'a sweep of a config with trainer.kind "torchrun" trains every run with the PyTorch trainer (meta.json says torch), not the built-in one',
+  { skip: torchSkip },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-sweep-torchrun-'));
+    const config = path.join(dir, 'ddp.rlens.json');
+    const body = {
+      name: 'ddp',
+      data: { train: SHOP_TRAIN },
+      model: { vocabBuckets: 4096, embeddingDim: 16, hiddenDim: 16, outputDim: 16 },
+      training: { steps: 3, batchSize: 32, logEvery: 1, checkpointEvery: 1000 },
+      trainer: { kind: 'torchrun', nprocPerNode: 1, python: TORCH_PYTHON },
+      output: { runsDir: 'runs' },
+    };
+    fs.writeFileSync(config, JSON.stringify(body, null, 2) + '\n');
+    const sweep = createSweep({ configPath: config, sweep: { param: 'loss.alpha', values: [0.1, 0.9] }, concurrency: 1, code: codeVersion() });
+    const final = await new SweepScheduler(sweep.dir, trainerLauncher()).run();
+    assert.equal(final.state, 'finished');
+    assert.deepEqual(
+      final.runs.map((r) => [r.status, r.error ?? null]),
+      [
+        ['completed', null],
+        ['completed', null],
+      ],
+    );
+    for (const [i, v] of [0.1, 0.9].entries()) {
+      const run = final.runs[i];
+      const runDir = path.resolve(sweep.dir, run.runDir as string);
+      const meta = readMeta(runDir);
+      assert.ok(meta.ok, `${runDir}: ${!meta.ok && meta.message}`);
+      assert.match(meta.meta.backend, /^torch-/, `${run.id} was trained by the PyTorch trainer, not on backend ${meta.meta.backend}`);
+      assert.ok(meta.meta.versions.torch, `${run.id}: meta.json names the torch version`);
+      assert.equal(meta.meta.versions.tfjs, 'none');
+      assert.equal(meta.meta.status, 'completed');
+      assert.equal(meta.meta.step, 3);
+      assert.equal(runConfig(runDir).loss.alpha, v, 'the run trained with its value');
+      assert.equal(run.result?.backend, meta.meta.backend);
+    }
+  },
+);
 
 /** A config whose second swept value (training.steps 400) trains long enough to be interrupted. */
 function interruptible() {

@@ -1,5 +1,5 @@
 /**
- * The PyTorch trainer's launcher (src/trainer/torchrunLauncher.ts) with real processes: Debian's
+ * The PyTorch trainer's launcher (src/trainer/launch/torchrun.ts) with real processes: Debian's
  * /usr/bin/python3 with torch runs `python -m retrieval_lens.launch` (torch.distributed.run), which
  * starts the REAL trainer `retrieval_lens.train` on 2 ranks joined in a gloo process group, on the
  * bundled example's data (a few steps). The stand-in test/fixtures/torchrun/stand_in_trainer.py
@@ -14,7 +14,8 @@ import * as os from 'os';
 import * as path from 'path';
 import type { TrainerConfig } from '../../src/core/config/types';
 import { readEvents, readRun } from '../../src/core/runs';
-import { DEBIAN_PYTHON, resolvePython, startTorchrunTrainer, type TorchrunOptions } from '../../src/trainer/torchrunLauncher';
+import { DEBIAN_PYTHON, resolvePython } from '../../src/trainer/launch/torchrunArgs';
+import { startTorchrunTrainer, type TorchrunOptions } from '../../src/trainer/launch/torchrun';
 import type { FromTrainer } from '../../src/trainer/protocol';
 import { parseFromTrainer } from '../../src/trainer/protocol';
 import { watchDetachedRun } from '../../src/extension/training/detachedRun';
@@ -245,7 +246,7 @@ test(
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-reload-tmp-'));
     // The "extension host": a process that launches the job, says its pid and run folder, and is then killed.
     const script = `
-    const { startTorchrunTrainer } = require(${JSON.stringify(path.resolve(__dirname, '../..', 'src', 'trainer', 'torchrunLauncher.ts'))});
+    const { startTorchrunTrainer } = require(${JSON.stringify(path.resolve(__dirname, '../..', 'src', 'trainer', 'launch', 'torchrun.ts'))});
     const h = startTorchrunTrainer(
       { configPath: ${JSON.stringify(exp.config)}, overrides: [], trainer: { kind: 'torchrun', nprocPerNode: 2, module: 'retrieval_lens.train', python: ${JSON.stringify(DEBIAN_PYTHON)} } },
       (m) => { if (m.type === 'started') console.log(JSON.stringify({ pid: h.pid, runDir: m.runDir })); },

@@ -6,7 +6,8 @@ import * as path from 'path';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { defaultHostThreads } from '../../src/core/training/hostLanes';
 import { readEvents, readRun } from '../../src/core/runs';
-import { startTrainer, TrainerProcessError } from '../../src/trainer/client';
+import { startTrainer } from '../../src/trainer/client';
+import { TrainerProcessError } from '../../src/trainer/launch/trainingProcess';
 import type { FromTrainer } from '../../src/trainer/protocol';
 import { smallExperiment } from '../helpers/smallExperiment';
 

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { TARGETS, generate } from '../../scripts/generateSchemaChecks';
+import Ajv from 'ajv';
+import { RUN_EVENTS_SCHEMA_FILE, generatedFiles } from '../../scripts/generateSchemaChecks';
 import { EVENT_SCHEMAS, StepEventSchema } from '../../src/core/runs/eventSchema';
 import { EVENT_CHECKS } from '../../src/core/runs/eventChecks.generated';
 import { TO_DASHBOARD_CHECKS } from '../../src/webview/dashboard/protocolChecks.generated';
@@ -16,10 +17,30 @@ const DOC_EVENTS = DOC.split('\n')
   .filter((l) => l.startsWith('{"v":'))
   .map((l) => JSON.parse(l) as { type: keyof typeof EVENT_SCHEMAS });
 
-test('the generated checks are up to date with the schemas (npm run -s gen:checks)', () => {
-  for (const file of Object.keys(TARGETS)) {
-    assert.equal(fs.readFileSync(path.join(REPO, file), 'utf8'), generate(file), `${file} is stale: run npm run -s gen:checks`);
+test('the generated checks and schemas/run-events.schema.json are up to date with the schemas (npm run -s gen:checks)', () => {
+  const files = Object.entries(generatedFiles());
+  assert.ok(files.some(([file]) => file === RUN_EVENTS_SCHEMA_FILE));
+  for (const [file, make] of files) {
+    assert.equal(fs.readFileSync(path.join(REPO, file), 'utf8'), make(), `${file} is stale: run npm run -s gen:checks`);
   }
+});
+
+test('schemas/run-events.schema.json, as another language reads it (JSON Schema draft-07), decides as the TypeBox schemas', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(REPO, RUN_EVENTS_SCHEMA_FILE), 'utf8'));
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const line = ajv.compile(schema);
+  let cases = 0;
+  for (const e of DOC_EVENTS) {
+    assert.equal(line(e), true, `doc ${e.type} event: ${ajv.errorsText(line.errors)}`);
+    // Each top-level field removed or given a wrong type: the line check agrees with Value.Check.
+    for (const key of Object.keys(e)) {
+      for (const broken of [Object.fromEntries(Object.entries(e).filter(([k]) => k !== key)), { ...e, [key]: { wrong: true } }]) {
+        cases++;
+        assert.equal(line(broken), Value.Check(EVENT_SCHEMAS[e.type], broken), `${e.type} with ${key} broken`);
+      }
+    }
+  }
+  assert.ok(cases > 50, `${cases} cases`);
 });
 
 test('the generated checks decide as Value.Check does, on valid events and on each field broken', () => {

@@ -11,7 +11,7 @@ import * as os from 'os';
 import { readRun } from '../../core/runs/readRun';
 import { isPidAlive } from '../../core/runs/status';
 import type { FinalRunStatus, RunError } from '../../core/runs/eventSchema';
-import { removeEndedTorchrunLogs } from '../../trainer/torchrunLauncher';
+import { removeEndedTorchrunLogs } from '../../trainer/launch/torchrunOutput';
 
 /** What the extension keeps (workspaceState) about the training it started, to re-attach after a reload. */
 export interface DetachedRunRecord {

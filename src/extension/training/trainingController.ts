@@ -8,19 +8,19 @@
  * workspace state) and the next activation re-attaches to them (`reattach`): the run is live again,
  * its Stop sends SIGINT, and its end is read from the run folder.
  *
- * With `trainer.kind: "torchrun"` in the config the background process is the PyTorch trainer under
- * torch.distributed.run (src/trainer/torchrunLauncher.ts): the same messages, read from its run folder;
- * Stop is SIGINT to its process group.
+ * The trainer is started by launchTraining (src/trainer/launch/launchTraining.ts), which picks it by the
+ * config: with `trainer.kind: "torchrun"` the background process is the PyTorch trainer under
+ * torch.distributed.run, with the same messages, read from its run folder; Stop is SIGINT to its process group.
  */
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FinalRunStatus, RunError, StepEvent } from '../../core/runs/eventSchema';
-import type { TrainerConfig } from '../../core/config/types';
-import { startTrainer, trainingProcessOf, type TrainingProcess } from '../../trainer/client';
+import type { ExperimentConfig, TrainerConfig } from '../../core/config/types';
+import { launchTraining } from '../../trainer/launch/launchTraining';
+import type { TrainingProcess } from '../../trainer/launch/trainingProcess';
 import type { FromTrainer } from '../../trainer/protocol';
 import { describeStartedCounts, type ExampleCountKind } from '../../core/data/exampleCount';
-import { startTorchrunTrainer } from '../../trainer/torchrunLauncher';
 import { parseConfigText } from '../configEditor/configValidator';
 import { samePath } from '../configEditor/experimentFiles';
 import { endOf, isStillRunning, watchDetachedRun, type DetachedRunHandle, type DetachedRunRecord } from './detachedRun';
@@ -105,56 +105,57 @@ export class TrainingController implements vscode.Disposable {
     return !!this.live?.runDir && samePath(this.live.runDir, runDir);
   }
 
-  /** Fork a trainer for `configPath`; false (nothing started) when one is already running. */
+  /** Start a trainer for `configPath`; false (nothing started) when one is already running. */
   start(configPath: string, opts: { steps?: number; overrides?: string[] } = {}): boolean {
     if (this.handle || this.attached) return false;
-    const torch = torchrunTrainerOf(configPath, opts.overrides ?? []);
-    const live = newLiveTraining(configPath, { trainer: torch ? 'torchrun' : 'node' });
+    const config = configOf(configPath, opts.overrides ?? []);
+    const live = newLiveTraining(configPath, { trainer: config?.trainer.kind ?? 'node' });
     this.live = live;
-    const onOutput = (chunk: string, stream: 'stdout' | 'stderr') => {
-      for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
-    };
-    const job = { configPath, overrides: opts.overrides ?? [], steps: opts.steps };
-    let handle: TrainingProcess;
-    if (torch) {
-      this.log.info(
-        `starting training of ${configPath} with torch.distributed.run (${torch.trainer.nprocPerNode} process(es), module ${torch.trainer.module})`,
-      );
-      handle = startTorchrunTrainer({ ...job, trainer: torch.trainer }, (m) => this.onMessage(live, m), {
-        onOutput,
-        totalStepsHint: opts.steps ?? torch.steps,
-      });
-    } else {
-      this.log.info(`starting training of ${configPath}`);
-      const h = startTrainer({ ...job, outliveParent: true }, (m) => this.onMessage(live, m), {
-        detached: true,
+    const t = config?.trainer;
+    this.log.info(
+      `starting training of ${configPath}${t?.kind === 'torchrun' ? ` with torch.distributed.run (${t.nprocPerNode} process(es), module ${t.module})` : ''}`,
+    );
+    const handle = launchTraining(
+      config,
+      { configPath, overrides: opts.overrides ?? [], steps: opts.steps },
+      {
+        onMessage: (m) => this.onMessage(live, m),
         onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
-        onOutput,
-      });
-      h.child.on('error', (err) => this.log.error(`trainer process: ${err.message}`));
-      handle = trainingProcessOf(h);
-    }
+        onOutput: (chunk, stream) => {
+          for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
+        },
+        // A window reload does not stop the run: the next activation re-attaches to it.
+        outliveParent: true,
+      },
+    );
     this.handle = handle;
     void handle.done.then((done) => {
       if (this.handle === handle) this.handle = undefined;
-      if (this.live === live) this.live = undefined;
-      if (live.runDir && samePath(this.memory?.get()?.runDir, live.runDir)) this.memory?.set(undefined);
-      const end: TrainingEnd = done
-        ? { configPath, runDir: done.runDir, status: done.status, step: done.step, error: done.error }
-        : {
-            configPath,
-            runDir: live.runDir,
-            status: 'crashed',
-            step: live.last?.step ?? 0,
-            error: { message: handle.failure?.message ?? 'the trainer process exited without reporting an end' },
-          };
-      if (!done) this.log.error(end.error!.message);
-      this.log.info(`training ${end.status} at step ${end.step}${end.runDir ? ` (${path.basename(end.runDir)})` : ''}`);
-      this.ended.fire(end);
-      this.changed.fire(undefined);
+      if (!done) this.log.error(handle.failure?.message ?? 'the trainer process exited without reporting an end');
+      this.end(
+        live,
+        done
+          ? { configPath, runDir: done.runDir, status: done.status, step: done.step, error: done.error }
+          : {
+              configPath,
+              runDir: live.runDir,
+              status: 'crashed',
+              step: live.last?.step ?? 0,
+              error: { message: handle.failure?.message ?? 'the trainer process exited without reporting an end' },
+            },
+      );
     });
     this.changed.fire(live);
     return true;
+  }
+
+  /** The live training `live` ended: forget it (and the run remembered for re-attaching), say how. */
+  private end(live: LiveTraining, end: TrainingEnd): void {
+    if (this.live === live) this.live = undefined;
+    if (live.runDir && samePath(this.memory?.get()?.runDir, live.runDir)) this.memory?.set(undefined);
+    this.log.info(`training ${end.status} at step ${end.step}${end.runDir ? ` (${path.basename(end.runDir)})` : ''}`);
+    this.ended.fire(end);
+    this.changed.fire(undefined);
   }
 
   /** Ask the live trainer to stop after its current step (checkpoint, status "stopped"). */
@@ -191,11 +192,7 @@ export class TrainingController implements vscode.Disposable {
     this.log.info(`re-attached to training process ${rec.pid}: ${rec.runDir} kept running through the window reload`);
     void attached.done.then((end) => {
       if (this.attached === attached) this.attached = undefined;
-      if (this.live === live) this.live = undefined;
-      this.memory?.set(undefined);
-      this.log.info(`training ${end.status} at step ${end.step} (${path.basename(rec.runDir)})`);
-      this.ended.fire({ configPath: rec.configPath, runDir: rec.runDir, ...end });
-      this.changed.fire(undefined);
+      this.end(live, { configPath: rec.configPath, runDir: rec.runDir, ...end });
     });
     this.changed.fire(live);
     return rec;
@@ -217,11 +214,7 @@ export class TrainingController implements vscode.Disposable {
         const processGroup = this.handle?.processGroup ?? false;
         if (pid !== undefined)
           this.memory?.set({ configPath: live.configPath, runDir: m.runDir, pid, host: os.hostname(), ...(processGroup ? { processGroup } : {}) });
-        this.log.info(
-          live.trainer === 'torchrun'
-            ? `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend} (torch.distributed.run, process group ${pid ?? '?'})`
-            : `run ${m.runDir}: ${m.totalSteps} steps on ${m.backend}, ${describeStartedCounts(m)}`,
-        );
+        this.log.info(`run ${m.runDir}: ${this.handle?.describeStarted(m) ?? m.backend}${processGroup ? ` (process group ${pid ?? '?'})` : ''}`);
         this.changed.fire(live);
         break;
       }
@@ -262,13 +255,12 @@ export class TrainingController implements vscode.Disposable {
 }
 
 /**
- * The config's `trainer` when it says "torchrun" (and its planned steps), else null — also for a
- * config that does not parse: the built-in trainer then reports its located problems as usual.
+ * The config as loaded with `overrides` (which trainer, its planned steps), or null when it does not
+ * parse: the built-in trainer then reports its located problems as usual.
  */
-function torchrunTrainerOf(configPath: string, overrides: string[]): { trainer: TrainerConfig; steps: number } | null {
+function configOf(configPath: string, overrides: string[]): ExperimentConfig | null {
   try {
-    const { config } = parseConfigText(readBoundedTextSync(configPath, 'experiment config'), configPath, overrides);
-    return config.trainer.kind === 'torchrun' ? { trainer: config.trainer, steps: config.training.steps } : null;
+    return parseConfigText(readBoundedTextSync(configPath, 'experiment config'), configPath, overrides).config;
   } catch {
     return null;
   }
