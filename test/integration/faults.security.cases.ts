@@ -360,7 +360,9 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
           /is outside the workspace: not read in Restricted Mode/.test(msg(4)) &&
           /\/usr is outside the workspace/.test(msg(5)) &&
           r[6].kind === 'loaded' &&
-          states.slice(specs.length).every((st, i) => i === 6 || st.kind === 'error' || st.kind === 'note'),
+          // Trusted: the same refusals for the special files and the empty glob; "/**/*.jsonl" and "/usr" may be
+          // counted (this machine's files decide what they match) as long as it ends within the bounds; ok.jsonl loads.
+          states.slice(specs.length).every((st, i) => (i <= 3 ? st.kind === 'error' && st.message === r[i].message : i === 6 ? st.kind === 'loaded' : true)),
         intact: poolMs < 2000 && elapsed < 60_000,
       };
     },

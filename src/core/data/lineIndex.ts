@@ -319,7 +319,7 @@ async function scanFile(file: string, gzip: boolean): Promise<LineScanner> {
  * else built by one pass over the file and cached. File-system and gzip errors are thrown as they
  * are (the caller names the file).
  */
-export async function lineIndexOf(file: string): Promise<LineIndex> {
+export async function lineIndexOf(file: string, opts: { writeCache?: boolean } = {}): Promise<LineIndex> {
   const s = await stat(file);
   const gzip = isGzipFile(file);
   const id: SourceIdentity = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
@@ -345,8 +345,11 @@ export async function lineIndexOf(file: string): Promise<LineIndex> {
     offsets: gzip ? new Float64Array(0) : scanner.offsets.toArray(),
     built: { fromCache: false, ms: performance.now() - t0, cacheFile: null, rejected },
   };
-  // A file that changed while it was scanned is indexed but not cached.
-  if (after.size === s.size && after.mtimeMs === s.mtimeMs && after.ino === s.ino) index.built.cacheFile = await writeCache(index, s.ino);
+  // A file that changed while it was scanned is indexed but not cached; `writeCache: false` (the data lens on a file
+  // outside the workspace) leaves no file anywhere.
+  if (opts.writeCache !== false && after.size === s.size && after.mtimeMs === s.mtimeMs && after.ino === s.ino) {
+    index.built.cacheFile = await writeCache(index, s.ino);
+  }
   return index;
 }
 

@@ -185,7 +185,7 @@ export async function countDataPath(d: DataSpecOf, maxParseBytes = MAX_BACKGROUN
   }
   if (glob && files.length === 0) return { state: { kind: 'error', message: `no file matches ${d.absPath} (${d.spec.label})` }, report: null, how: 'failed' };
   const bytes = await dataBytes(d.absPath, scope);
-  if (bytes > maxParseBytes) return countByIndex(d, files, bytes, glob);
+  if (bytes > maxParseBytes) return countByIndex(d, files, bytes, glob, scope);
   try {
     // A glob's files as found above (bounded), not globbed again by the loader.
     const spec = glob ? { ...d.spec, path: files } : d.spec;
@@ -214,13 +214,19 @@ export async function countDataPath(d: DataSpecOf, maxParseBytes = MAX_BACKGROUN
   }
 }
 
-/** Data lines of large files by their line indexes (built in one streaming pass each, or read from their caches). */
-async function countByIndex(d: DataSpecOf, files: string[], bytes: number, glob: boolean): Promise<DataCount> {
+/**
+ * Data lines of large files by their line indexes (built in one streaming pass each, or read from their caches).
+ * An index is cached (beside the file) only for a file inside a workspace folder: a lens never leaves files
+ * elsewhere on the machine (a trusted "/**\/*.jsonl" matches other people's folders and run folders).
+ */
+async function countByIndex(d: DataSpecOf, files: string[], bytes: number, glob: boolean, scope: LensScope): Promise<DataCount> {
   let lines = 0;
   let built = 0;
+  const roots = await Promise.all(scope.roots.map((r) => fs.promises.realpath(r).catch(() => r)));
   for (const file of files) {
     try {
-      const index = await lineIndexOf(file);
+      const real = await fs.promises.realpath(file).catch(() => file);
+      const index = await lineIndexOf(file, { writeCache: roots.some((r) => inside(real, r)) || scope.roots.length === 0 });
       lines += index.nonBlank;
       if (!index.built.fromCache) built += 1;
     } catch (err) {
