@@ -4,10 +4,10 @@
  * [-1, 1]², so a collapsed model is one tight dot); UMAP is fitted to the canvas. Hover shows a point's text
  * and label; a click asks the extension to open its data line. `window.__rlensMap` exposes what tests read.
  */
+import { vscodeApi } from '../shared/vscodeApi';
 import { parseToMap, type EmbeddingMapData, type FromMap, type ToMap } from './protocol';
 
-declare function acquireVsCodeApi(): { postMessage(m: unknown): void };
-const api = acquireVsCodeApi();
+const api = vscodeApi<FromMap>();
 const post = (m: FromMap) => api.postMessage(m);
 
 const LABEL_COLOURS: Record<string, string> = {

@@ -5,9 +5,9 @@
  */
 import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../core/metrics/collapseMonitor';
 import { EmaSmoother } from '../dashboard/data/smoothing';
-import type { ColorResolver, Palette } from '../dashboard/theme';
-import { el } from '../dashboard/views/dom';
-import { ChartCard, Section } from '../dashboard/views/section';
+import type { ColorResolver, Palette } from '../shared/theme';
+import { el } from '../shared/dom';
+import { ChartCard, Section } from '../shared/section';
 import type { ComparisonView, FromExperiments, RunSeriesView } from './protocol';
 import { runLetter, runStyle } from './runColors';
 import { RunsChart, type ChartedLine, type RunsChartSpec } from './runsChart';

@@ -1,17 +1,17 @@
 /**
- * A step chart of several runs: one colour per run (runColors.ts), built on the dashboard's chart setup
- * (Chart.js registration, shared line options, axis theme, threshold style) and its min/max decimation
- * (runs longer than ~500 logged steps are drawn from ≤ ~1k points per line, extremes and gaps kept).
+ * A step chart of several runs: one colour per run (runColors.ts), on the shared chart setup (Chart.js
+ * registration, line options, axis theme, threshold style) and the dashboard's min/max decimation (runs
+ * longer than ~500 logged steps are drawn from ≤ ~1k points per line, extremes and gaps kept).
  */
-import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
+import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
-import { axisTheme, baseLineOptions, formatTick, lineWidth } from '../dashboard/charts/chartSetup';
-import type { PaletteColor } from '../dashboard/charts/seriesChart';
+import { axisTheme, baseLineOptions, formatTick, labelledLine, lineWidth } from '../shared/chartSetup';
 import { DecimatedSeries, type ChartPoint } from '../dashboard/data/decimatedSeries';
 import { GrowableFloat64 } from '../dashboard/data/growableArray';
-import type { ColorResolver, Palette } from '../dashboard/theme';
+import type { ColorResolver, Palette, PaletteColor } from '../shared/theme';
 import type { RunSeriesView } from './protocol';
 import { runStyle } from './runColors';
+import { ThemedChart } from '../shared/themedChart';
 
 /** One line per run: how to read it from a run's series, its legend suffix and opacity. */
 export interface RunLine {
@@ -53,22 +53,19 @@ function displayPoints(x: readonly number[], y: readonly (number | null)[], exac
   return d.toArray().map((p) => ({ ...p }));
 }
 
-export class RunsChart {
-  readonly chart: Chart<'line', ChartPoint[]>;
-  private labels: string[] = [];
-
+export class RunsChart extends ThemedChart<'line', ChartPoint[]> {
   constructor(
     canvas: HTMLCanvasElement,
     private readonly spec: RunsChartSpec,
-    private palette: Palette,
-    private readonly colors: ColorResolver,
+    palette: Palette,
+    colors: ColorResolver,
   ) {
-    this.chart = new Chart(canvas, { type: 'line', data: { datasets: [] }, options: this.options(palette) });
+    super(palette, colors);
+    this.mount(canvas, 'line', { datasets: [] });
   }
 
   /** Draws the runs (labels[i] names run i in the legend). */
   setRuns(series: readonly RunSeriesView[], labels: readonly string[], xRange: { min: number; max: number } | null): void {
-    this.labels = [...labels];
     const datasets: LineDataset[] = [];
     series.forEach((s, r) =>
       this.spec.lines.forEach((l, k) => {
@@ -77,18 +74,9 @@ export class RunsChart {
       }),
     );
     this.chart.data.datasets = datasets;
-    const x = (this.chart.config.options as ChartOptions<'line'>).scales!.x!;
-    x.min = xRange?.min;
-    x.max = xRange && xRange.max > xRange.min ? xRange.max : undefined;
+    this.setXRange(xRange);
     this.style(this.palette);
     this.chart.update('none');
-  }
-
-  applyTheme(p: Palette): void {
-    this.palette = p;
-    this.chart.options = this.options(p);
-    this.style(p);
-    this.chart.update();
   }
 
   /** The horizontal threshold lines (y values) drawn. */
@@ -106,7 +94,7 @@ export class RunsChart {
     }));
   }
 
-  private style(p: Palette): void {
+  protected override style(p: Palette): void {
     for (const ds of this.chart.data.datasets as LineDataset[]) {
       const l = this.spec.lines[ds.lineIndex];
       const st = runStyle(p, ds.runIndex);
@@ -124,7 +112,7 @@ export class RunsChart {
     }
   }
 
-  private options(p: Palette): ChartOptions<'line'> {
+  protected override options(p: Palette): ChartOptions<'line'> {
     const o = baseLineOptions(p);
     const a = this.spec.axis ?? {};
     o.scales!.y = { type: 'linear', ...axisTheme(p), min: a.min, max: a.max, suggestedMin: a.suggestedMin, suggestedMax: a.suggestedMax } as never;
@@ -133,7 +121,6 @@ export class RunsChart {
       ...o.plugins!.legend,
       labels: {
         ...o.plugins!.legend!.labels,
-        boxHeight: 8,
         filter: (item, data) => {
           const ds = data.datasets[item.datasetIndex ?? -1] as LineDataset | undefined;
           return !!ds && lines[ds.lineIndex].legend !== false && ds.data.some((pt) => pt.y !== null);
@@ -142,24 +129,8 @@ export class RunsChart {
     };
     const annotations: Record<string, AnnotationOptions> = {};
     (this.spec.thresholds ?? []).forEach((t, k) => {
-      annotations[`threshold${k}`] = {
-        type: 'line',
-        scaleID: 'y',
-        value: t.value,
-        borderColor: this.colors.withAlpha(p[t.color], 0.9),
-        borderWidth: 1,
-        borderDash: [4, 3],
-        label: {
-          display: true,
-          content: `${t.label} ${formatTick(t.value)}`,
-          position: t.at ?? 'end',
-          backgroundColor: 'rgba(0, 0, 0, 0)',
-          color: p[t.color],
-          font: { size: p.fontSize - 1, family: p.fontFamily },
-          padding: 1,
-          yAdjust: -7,
-        },
-      };
+      const text = `${t.label} ${formatTick(t.value)}`;
+      annotations[`threshold${k}`] = { ...labelledLine(p, this.colors, { color: t.color, text, position: t.at ?? 'end' }), scaleID: 'y', value: t.value };
     });
     o.plugins!.annotation = { annotations };
     return o;
