@@ -529,9 +529,14 @@ export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
 
 let cached: WebAssembly.Module | null | undefined;
 
-/** The compiled kernels, or null where WebAssembly SIMD or shared memory is unavailable. */
+/**
+ * The compiled kernels, or null where WebAssembly SIMD or shared memory is unavailable, or when the
+ * environment variable RLENS_SIMD is `0` (the JavaScript kernels then run: `npm run bench:train -- --simd on,off`
+ * compares the two).
+ */
 export function simdModule(): WebAssembly.Module | null {
   if (cached !== undefined) return cached;
+  if (process.env.RLENS_SIMD === '0') return (cached = null);
   try {
     const bytes = simdModuleBytes();
     cached = typeof SharedArrayBuffer === 'function' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
