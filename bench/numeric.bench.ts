@@ -13,8 +13,8 @@
 import { parseArgs } from 'util';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import seedrandom from 'seedrandom';
-import { rowGram } from '../src/core/metrics/gramMatrix';
-import { symmetricEigenvalues } from '../src/core/metrics/symmetricEigenvalues';
+import { rowGram } from '../src/core/numeric/gramMatrix';
+import { symmetricEigenvalues } from '../src/core/numeric/symmetricEigenvalues';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '64,128,256,350' }, rounds: { type: 'string', default: '20' } } });
 const SIZES = values.sizes.split(',').map(Number);

@@ -28,7 +28,7 @@ import seedrandom from 'seedrandom';
 import { initBackend } from '../src/core/backend';
 import { defaultConfig } from '../src/core/config';
 import { initTwoTower } from '../src/core/model/params';
-import { simdModule } from '../src/core/model/simdKernels';
+import { simdModule } from '../src/core/numeric/simdKernels';
 import { buildBatch } from '../src/core/training/batcher';
 import type { FeaturizedExample } from '../src/core/training/featurizedData';
 import { TwoTowerTrainer, type StepPhases } from '../src/core/training/trainStep';
