@@ -142,9 +142,10 @@ function show(m: Extract<ToMap, { type: 'map' }>): void {
 }
 
 window.addEventListener('message', (e: MessageEvent) => {
-  const m = parseToMap(e.data);
-  if (m?.type === 'map') show(m);
-  else if (m?.type === 'status') status.textContent = m.text;
+  const r = parseToMap(e.data);
+  if (!r.ok) return;
+  if (r.value.type === 'map') show(r.value);
+  else status.textContent = r.value.text;
 });
 
 /** Test hook: what is drawn. */

@@ -4,7 +4,7 @@
  * that differ, the final metrics, and the failing-query diff (a click on a query opens its data line).
  */
 import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../core/metrics/collapseMonitor';
-import { EmaSmoother } from '../dashboard/data/smoothing';
+import { EmaSmoother } from '../shared/smoothing';
 import type { ColorResolver, Palette } from '../shared/theme';
 import { el } from '../shared/dom';
 import { ChartCard, Section } from '../shared/section';

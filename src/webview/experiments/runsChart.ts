@@ -6,8 +6,7 @@
 import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { axisTheme, baseLineOptions, formatTick, labelledLine, lineWidth } from '../shared/chartSetup';
-import { DecimatedSeries, type ChartPoint } from '../dashboard/data/decimatedSeries';
-import { GrowableFloat64 } from '../dashboard/data/growableArray';
+import { decimatedPoints, exactPoints, type ChartPoint } from '../shared/decimatedSeries';
 import type { ColorResolver, Palette, PaletteColor } from '../shared/theme';
 import type { RunSeriesView } from './protocol';
 import { runStyle } from './runColors';
@@ -42,17 +41,6 @@ export interface ChartedLine {
 
 type LineDataset = ChartDataset<'line', ChartPoint[]> & { runIndex: number; lineIndex: number };
 
-/** Display points of one line: exact while short, min/max decimated when long. */
-function displayPoints(x: readonly number[], y: readonly (number | null)[], exact: boolean): ChartPoint[] {
-  if (exact || x.length <= 1000) return x.map((xi, i) => ({ x: xi, y: y[i] ?? null }));
-  const xs = new GrowableFloat64(x.length);
-  const ys = new GrowableFloat64(x.length);
-  x.forEach((xi, i) => (xs.push(xi), ys.push(y[i])));
-  const d = new DecimatedSeries(xs, ys, 'minmax');
-  d.sync();
-  return d.toArray().map((p) => ({ ...p }));
-}
-
 export class RunsChart extends ThemedChart<'line', ChartPoint[]> {
   constructor(
     canvas: HTMLCanvasElement,
@@ -70,7 +58,12 @@ export class RunsChart extends ThemedChart<'line', ChartPoint[]> {
     series.forEach((s, r) =>
       this.spec.lines.forEach((l, k) => {
         const { x, y } = l.read(s);
-        datasets.push({ label: `${labels[r]}${l.suffix ? ` ${l.suffix}` : ''}`, data: displayPoints(x, y, !!l.points), runIndex: r, lineIndex: k });
+        datasets.push({
+          label: `${labels[r]}${l.suffix ? ` ${l.suffix}` : ''}`,
+          data: l.points ? exactPoints(x, y) : decimatedPoints(x, y),
+          runIndex: r,
+          lineIndex: k,
+        });
       }),
     );
     this.chart.data.datasets = datasets;

@@ -6,7 +6,7 @@
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
-import type { ChartPoint } from '../data/decimatedSeries';
+import type { ChartPoint } from '../../shared/decimatedSeries';
 import type { DisplaySeries } from '../data/displaySeries';
 import type { SeriesId } from '../data/seriesCatalog';
 import { axisTheme, baseLineOptions, labelledLine, lineWidth } from '../../shared/chartSetup';
