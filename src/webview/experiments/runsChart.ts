@@ -5,7 +5,7 @@
  */
 import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
-import { axisTheme, baseLineOptions, formatTick, labelledLine, lineWidth } from '../shared/chartSetup';
+import { axisTheme, baseLineOptions, formatTick, labelledLine, lineWidth, listedLegend } from '../shared/chartSetup';
 import { decimatedPoints, exactPoints, type ChartPoint } from '../shared/decimatedSeries';
 import type { ColorResolver, Palette, PaletteColor } from '../shared/theme';
 import type { RunSeriesView } from './protocol';
@@ -110,16 +110,7 @@ export class RunsChart extends ThemedChart<'line', ChartPoint[]> {
     const a = this.spec.axis ?? {};
     o.scales!.y = { type: 'linear', ...axisTheme(p), min: a.min, max: a.max, suggestedMin: a.suggestedMin, suggestedMax: a.suggestedMax } as never;
     const lines = this.spec.lines;
-    o.plugins!.legend = {
-      ...o.plugins!.legend,
-      labels: {
-        ...o.plugins!.legend!.labels,
-        filter: (item, data) => {
-          const ds = data.datasets[item.datasetIndex ?? -1] as LineDataset | undefined;
-          return !!ds && lines[ds.lineIndex].legend !== false && ds.data.some((pt) => pt.y !== null);
-        },
-      },
-    };
+    o.plugins!.legend = listedLegend(o.plugins!.legend!, (k, datasets) => lines[(datasets[k] as LineDataset).lineIndex].legend !== false);
     const annotations: Record<string, AnnotationOptions> = {};
     (this.spec.thresholds ?? []).forEach((t, k) => {
       const text = `${t.label} ${formatTick(t.value)}`;

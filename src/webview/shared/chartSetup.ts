@@ -16,10 +16,12 @@ import {
   LineElement,
   PointElement,
   Tooltip,
+  type ChartData,
   type ChartOptions,
   type TooltipItem,
 } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
+import type { ChartPoint } from './decimatedSeries';
 import type { ColorResolver, Palette, PaletteColor } from './theme';
 
 let registered = false;
@@ -105,6 +107,26 @@ export function legendOptions(p: Palette) {
     labels: { color: p.foreground, font: { size: p.fontSize, family: p.fontFamily }, boxWidth: 10, boxHeight: 8, padding: 6 },
   };
 }
+
+/**
+ * A line chart's legend (`legend`, from baseLineOptions) listing only the datasets `listed` accepts that have a
+ * point to show (a series all gaps is left out).
+ */
+export function listedLegend(legend: LineLegend, listed: (datasetIndex: number, datasets: ChartData<'line', ChartPoint[]>['datasets']) => boolean): LineLegend {
+  return {
+    ...legend,
+    labels: {
+      ...legend.labels,
+      filter: (item, data) => {
+        const k = item.datasetIndex ?? -1;
+        const ds = data.datasets[k] as ChartData<'line', ChartPoint[]>['datasets'][number] | undefined;
+        return !!ds && listed(k, data.datasets as ChartData<'line', ChartPoint[]>['datasets']) && ds.data.some((pt) => pt.y !== null);
+      },
+    },
+  };
+}
+
+type LineLegend = NonNullable<NonNullable<ChartOptions<'line'>['plugins']>['legend']>;
 
 /** Tooltip in the theme's colours. */
 export function tooltipOptions(p: Palette): NonNullable<NonNullable<ChartOptions<'line'>['plugins']>['tooltip']> {

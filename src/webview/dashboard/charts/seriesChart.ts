@@ -9,7 +9,7 @@ import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotat
 import type { ChartPoint } from '../../shared/decimatedSeries';
 import type { DisplaySeries } from '../data/displaySeries';
 import type { SeriesId } from '../data/seriesCatalog';
-import { axisTheme, baseLineOptions, labelledLine, lineWidth } from '../../shared/chartSetup';
+import { axisTheme, baseLineOptions, labelledLine, lineWidth, listedLegend } from '../../shared/chartSetup';
 import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
 import { ThemedChart } from '../../shared/themedChart';
 export type AxisId = 'y' | 'y1';
@@ -185,25 +185,16 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     }
     o.scales = scales as ChartOptions<'line'>['scales'];
     const lines = this.spec.lines;
-    o.plugins!.legend = {
-      ...o.plugins!.legend,
-      labels: {
-        ...o.plugins!.legend!.labels,
-        filter: (item, data) => {
-          const k = item.datasetIndex ?? -1;
-          if (k < 0 || lines[k].legend === false) return false;
-          return (data.datasets[k].data as ChartPoint[]).some((pt) => pt.y !== null);
-        },
-        // Bands: a stronger swatch than the faint fill, outlined in the series colour.
-        // (colours computed once per theme: resolving one here would force a style recalculation per update)
-        generateLabels: (chart) =>
-          Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
-            const k = item.datasetIndex ?? -1;
-            const swatch = this.swatches[k];
-            return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
-          }),
-      },
-    };
+    const legend = listedLegend(o.plugins!.legend!, (k) => lines[k].legend !== false);
+    // Bands: a stronger swatch than the faint fill, outlined in the series colour.
+    // (colours computed once per theme: resolving one here would force a style recalculation per update)
+    legend.labels!.generateLabels = (chart) =>
+      Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
+        const k = item.datasetIndex ?? -1;
+        const swatch = this.swatches[k];
+        return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
+      });
+    o.plugins!.legend = legend;
     o.plugins!.annotation = { annotations: this.annotations(p) };
     return o;
   }
