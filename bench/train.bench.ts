@@ -13,7 +13,9 @@
  * on stdout, from rank 0): 1 process with B 350, and 2 processes under `python -m retrieval_lens.launch` (gloo)
  * with 175 per rank (the all-gathered in-batch negatives make the paper's 350) and with 350 per rank
  * (gathered 700). Skipped, saying so, when the module is not there.
- *   npm run bench:train [-- --steps 30 --backends wasm,cpu --ids uniform,zipf --threads 1,2 --repeat 3 --parts tfjs,torch-step,torch-trainer]
+ *   npm run bench:train [-- --steps 30 --backends wasm,cpu --ids uniform,zipf --threads 1,2 --repeat 3 --simd on,off --parts tfjs,torch-step,torch-trainer]
+ * --simd on,off runs each configuration with the WebAssembly SIMD kernels of the embedding bags and the lazy Adam
+ * update (simdKernels.ts) and with the JavaScript ones (RLENS_SIMD=0), interleaved, and prints their ratio.
  * Numbers on a shared machine are noisy: --repeat runs every configuration that many times (fresh
  * processes, interleaved) and reports the median of the per-run medians.
  */
@@ -26,6 +28,7 @@ import seedrandom from 'seedrandom';
 import { initBackend } from '../src/core/backend';
 import { defaultConfig } from '../src/core/config';
 import { initTwoTower } from '../src/core/model/params';
+import { simdModule } from '../src/core/numeric/simdKernels';
 import { buildBatch } from '../src/core/training/batcher';
 import type { FeaturizedExample } from '../src/core/training/featurizedData';
 import { TwoTowerTrainer, type StepPhases } from '../src/core/training/trainStep';
@@ -82,6 +85,8 @@ interface RunResult {
   backend: string;
   ids: IdKind;
   threads: number;
+  /** The WebAssembly SIMD kernels ran (else the JavaScript ones: RLENS_SIMD=0, or no SIMD here). */
+  simd: boolean;
   steps: number;
   msPerStep: number;
   minMs: number;
@@ -139,6 +144,7 @@ async function runOne(backend: BackendPreference, steps: number, kind: IdKind, t
     backend: info.name,
     ids: kind,
     threads: threadsUsed,
+    simd: simdModule() !== null,
     steps,
     msPerStep: ms,
     minMs: Math.min(...times),
@@ -180,6 +186,7 @@ async function main(): Promise<void> {
       ids: { type: 'string', default: 'uniform,zipf' },
       threads: { type: 'string', default: '' },
       repeat: { type: 'string', default: '1' },
+      simd: { type: 'string', default: 'on' },
       parts: { type: 'string', default: 'tfjs,torch-step,torch-trainer' },
       child: { type: 'string' },
       'child-ids': { type: 'string' },
@@ -194,6 +201,7 @@ async function main(): Promise<void> {
   const kinds = values.ids!.split(',') as IdKind[];
   const threadList = values.threads ? values.threads.split(',') : [''];
   const repeat = Math.max(1, Number(values.repeat));
+  const simdModes = values.simd!.split(',') as ('on' | 'off')[];
   console.log(
     `paper shape: B ${SHAPE.B}, ${SHAPE.Lq}/${SHAPE.Li} features, V 2^18, E ${SHAPE.E}, H ${SHAPE.H}, D ${SHAPE.D}; adaptive softmax + symmetric, Adam`,
   );
@@ -210,35 +218,52 @@ async function main(): Promise<void> {
     const n = b === 'cpu' ? Math.min(steps, 5) : steps;
     for (const kind of kinds) {
       for (const th of threadList) {
-        const runs: RunResult[] = [];
+        // Each repeat runs every SIMD mode once (fresh processes, interleaved), so load drifts hit both alike.
+        const runsBy: RunResult[][] = simdModes.map(() => []);
         let failure = '';
-        for (let rep = 0; rep < repeat; rep++) {
-          const args = ['--import', 'tsx', __filename, '--child', b, '--steps', String(n), '--child-ids', kind, ...(th ? ['--child-threads', th] : [])];
-          const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-          const line = r.stdout.trim().split('\n').pop() ?? '';
-          try {
-            runs.push(JSON.parse(line) as RunResult);
-          } catch {
-            const lines = (r.stderr || line).trim().split('\n');
-            failure = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1];
-            break;
+        for (let rep = 0; rep < repeat && !failure; rep++) {
+          for (const [i, mode] of simdModes.entries()) {
+            const args = ['--import', 'tsx', __filename, '--child', b, '--steps', String(n), '--child-ids', kind, ...(th ? ['--child-threads', th] : [])];
+            const env = { ...process.env, RLENS_SIMD: mode === 'off' ? '0' : '1' };
+            const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
+            const line = r.stdout.trim().split('\n').pop() ?? '';
+            try {
+              runsBy[i].push(JSON.parse(line) as RunResult);
+            } catch {
+              const lines = (r.stderr || line).trim().split('\n');
+              failure = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1];
+              break;
+            }
           }
         }
-        if (runs.length === 0) {
+        if (runsBy[0].length === 0) {
           console.log(`${b.padEnd(5)} ${kind.padEnd(7)} → unavailable: ${failure}`);
           break;
         }
-        // The run with the median ms/step (its phases and load), with the best minimum and the worst RSS.
-        const mid = [...runs].sort((a, b) => a.msPerStep - b.msPerStep)[Math.floor(runs.length / 2)];
-        const res = { ...mid, minMs: Math.min(...runs.map((x) => x.minMs)), peakRssGB: Math.max(...runs.map((x) => x.peakRssGB)) };
-        rows.push(res);
-        const reps = runs.length > 1 ? ` (median of ${runs.length} runs: ${runs.map((x) => x.msPerStep.toFixed(0)).join(', ')})` : '';
-        console.log(
-          `${b.padEnd(5)} ${kind.padEnd(7)} → ${res.backend.padEnd(10)} ${res.threads} thr ${res.msPerStep.toFixed(1).padStart(7)} ms/step (min ${res.minMs.toFixed(0)}, cpu ${res.cpuMsPerStep.toFixed(0)})` +
-            `  ${res.examplesPerSec.toFixed(0).padStart(5)} ex/s  peak RSS ${res.peakRssGB.toFixed(2)} GB  tensors ${res.numTensorsFirst}→${res.numTensorsLast}` +
-            `  ${res.distinctRows} rows/step  [${fmtPhases(res.phases)}]${res.inlineShare > 0 ? `  ${(100 * res.inlineShare).toFixed(0)}% of host phases inline (busy machine)` : ''}` +
-            `  load ${res.load.toFixed(1)}  (${res.steps} steps)${reps}`,
-        );
+        const shown: RunResult[] = [];
+        for (const runs of runsBy) {
+          if (runs.length === 0) continue;
+          // The run with the median ms/step (its phases and load), with the best minimum and the worst RSS.
+          const mid = [...runs].sort((a, b) => a.msPerStep - b.msPerStep)[Math.floor(runs.length / 2)];
+          const res = { ...mid, minMs: Math.min(...runs.map((x) => x.minMs)), peakRssGB: Math.max(...runs.map((x) => x.peakRssGB)) };
+          rows.push(res);
+          shown.push(res);
+          const reps = runs.length > 1 ? ` (median of ${runs.length} runs: ${runs.map((x) => x.msPerStep.toFixed(0)).join(', ')})` : '';
+          console.log(
+            `${b.padEnd(5)} ${kind.padEnd(7)} → ${res.backend.padEnd(10)} ${res.threads} thr ${res.simd ? 'simd' : 'js  '} ${res.msPerStep.toFixed(1).padStart(7)} ms/step (min ${res.minMs.toFixed(0)}, cpu ${res.cpuMsPerStep.toFixed(0)})` +
+              `  ${res.examplesPerSec.toFixed(0).padStart(5)} ex/s  peak RSS ${res.peakRssGB.toFixed(2)} GB  tensors ${res.numTensorsFirst}→${res.numTensorsLast}` +
+              `  ${res.distinctRows} rows/step  [${fmtPhases(res.phases)}]${res.inlineShare > 0 ? `  ${(100 * res.inlineShare).toFixed(0)}% of host phases inline (busy machine)` : ''}` +
+              `  load ${res.load.toFixed(1)}  (${res.steps} steps)${reps}`,
+          );
+        }
+        const simd = shown.find((r) => r.simd);
+        const js = shown.find((r) => !r.simd);
+        if (simd && js) {
+          const ratio = (k: keyof StepPhases) => `${k} ${(js.phases[k] / Math.max(simd.phases[k], 1e-9)).toFixed(2)}×`;
+          console.log(
+            `  ratio js/simd: step ${(js.msPerStep / simd.msPerStep).toFixed(2)}×, cpu ${(js.cpuMsPerStep / simd.cpuMsPerStep).toFixed(2)}×, ${ratio('bagForward')}, ${ratio('update')} (> 1: SIMD faster)`,
+          );
+        }
       }
     }
   }

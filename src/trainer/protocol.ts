@@ -5,14 +5,13 @@
  * before use; unknown or malformed messages are rejected with a located reason, never acted upon.
  * Step events are the run-format schema (src/core/runs/eventSchema.ts), the same rule as events.jsonl.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
 import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import type { EvalEntry } from '../core/eval/types';
-import { FinalRunStatusSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem, type StepEvent } from '../core/runs/eventSchema';
-import { isPlainObject } from '../core/jsonGuards';
-import { schemaProblem } from '../core/schemaCheck';
+import { FinalRunStatusSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem } from '../core/runs/eventSchema';
+import { defineChannel, type MessageOf, type ParseResult } from '../core/messageChannel';
 import { FROM_TRAINER_CHECKS, TO_TRAINER_CHECKS } from './protocolChecks.generated';
 
 const NonEmptyString = Type.String({ minLength: 1, errorMessage: 'must be a non-empty string' });
@@ -186,39 +185,22 @@ export const FROM_TRAINER_SCHEMAS = {
 } as const;
 
 /** Trainer → parent. */
-export type FromTrainer = { [K in keyof typeof FROM_TRAINER_SCHEMAS]: Static<(typeof FROM_TRAINER_SCHEMAS)[K]> }[keyof typeof FROM_TRAINER_SCHEMAS];
+export type FromTrainer = MessageOf<typeof FROM_TRAINER_SCHEMAS>;
 
 /** The trainer's last message of a job. */
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
 /** The rules of a message from the trainer that its schema cannot say (for a message that matches it). */
-function crossFieldProblem(x: Record<string, unknown>): string | null {
-  if (x.type === 'step') return histogramProblem(x.event as StepEvent, 'step.event');
-  const map = x.type === 'embeddings' ? (x.map as EmbeddingMapData | null) : null;
+function crossFieldProblem(x: FromTrainer): string | null {
+  if (x.type === 'step') return histogramProblem(x.event, 'step.event');
+  const map = x.type === 'embeddings' ? x.map : null;
   if (map && map.coords.length !== 2 * map.points.length)
     return `embeddings.map.coords: must hold x, y for each of the ${map.points.length} points (has ${map.coords.length} numbers)`;
   return null;
 }
 
-/** Check `x` against the schema of its `type` in `schemas`; the reason is located, e.g. `start.steps: must be a positive integer`. */
-function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (value: unknown) => boolean>, x: unknown): Parsed<T> {
-  if (!isPlainObject(x)) return { ok: false, reason: 'message is not an object' };
-  const type = x.type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(schemas, type)) {
-    return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` };
-  }
-  const problem = schemaProblem(schemas[type], x, type, checks[type]) ?? (schemas === FROM_TRAINER_SCHEMAS ? crossFieldProblem(x) : null);
-  return problem === null ? { ok: true, value: x as T } : { ok: false, reason: problem };
-}
-
-/** Validates a message sent to the trainer. */
-export function parseToTrainer(x: unknown): Parsed<ToTrainer> {
-  return parseBy<ToTrainer>(TO_TRAINER_SCHEMAS, TO_TRAINER_CHECKS, x);
-}
+/** Validates a message sent to the trainer; the reason is located, e.g. `start.steps: must be a positive integer`. */
+export const parseToTrainer: (x: unknown) => ParseResult<ToTrainer> = defineChannel(TO_TRAINER_SCHEMAS, TO_TRAINER_CHECKS);
 
 /** Validates a message from the trainer. */
-export function parseFromTrainer(x: unknown): Parsed<FromTrainer> {
-  return parseBy<FromTrainer>(FROM_TRAINER_SCHEMAS, FROM_TRAINER_CHECKS, x);
-}
+export const parseFromTrainer: (x: unknown) => ParseResult<FromTrainer> = defineChannel(FROM_TRAINER_SCHEMAS, FROM_TRAINER_CHECKS, crossFieldProblem);

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { DecimatedSeries, type ChartPoint } from '../../src/webview/dashboard/data/decimatedSeries';
-import { GrowableFloat64 } from '../../src/webview/dashboard/data/growableArray';
-import { EmaSmoother } from '../../src/webview/dashboard/data/smoothing';
-import { dashboardCsp, makeNonce, renderDashboardHtml } from '../../src/extension/dashboard/dashboardHtml';
+import { DecimatedSeries, type ChartPoint } from '../../src/webview/shared/decimatedSeries';
+import { GrowableFloat64 } from '../../src/webview/shared/growableArray';
+import { EmaSmoother } from '../../src/webview/shared/smoothing';
+import { renderDashboardHtml } from '../../src/extension/dashboard/dashboardHtml';
+import { makeNonce, webviewCsp } from '../../src/extension/shared/webviewPage';
 import { parseFromDashboard, parseToDashboard, type RunHeader, type StepEvent, type ToDashboard } from '../../src/webview/dashboard/protocol';
 import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../src/core/metrics/collapseMonitor';
 import {
@@ -108,7 +109,7 @@ test('html: strict CSP with the nonce, escaped text, no inline styles or remote 
     title: 'Run <b>"x"</b> & y',
   });
   const csp = `default-src 'none'; img-src https://file+.vscode-resource.vscode-cdn.net data:; style-src https://file+.vscode-resource.vscode-cdn.net; font-src https://file+.vscode-resource.vscode-cdn.net; script-src 'nonce-${nonce}'`;
-  assert.equal(dashboardCsp('https://file+.vscode-resource.vscode-cdn.net', nonce), csp);
+  assert.equal(webviewCsp('https://file+.vscode-resource.vscode-cdn.net', nonce), csp);
   assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="${csp.replace(/'/g, '&#39;')}">`));
   assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://file\\+\\.vscode-resource\\.vscode-cdn\\.net/ext/media/dashboard\\.js"></script>`));
   assert.equal((html.match(/<script/g) ?? []).length, 1, 'one script, the nonce’d bundle');

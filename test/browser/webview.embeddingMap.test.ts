@@ -16,7 +16,7 @@ import { parseConfigText } from '../../src/core/config';
 import { pca2, sampleEmbeddings, spread2 } from '../../src/core/embeddingMap';
 import { runTraining } from '../../src/core/training/trainLoop';
 import type { EmbeddingMapData } from '../../src/trainer/protocol';
-import { makeNonce } from '../../src/extension/dashboard/dashboardHtml';
+import { makeNonce } from '../../src/extension/shared/webviewPage';
 import { renderMapHtml } from '../../src/extension/embeddingMap/embeddingMapHtml';
 import { launchBrowser, MEDIA, type Browser } from '../fixtures/dashboard/harness';
 

@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import { compareRuns } from '../../src/core/experiments/compareRuns';
 import { readEvents } from '../../src/core/runs/eventLog';
 import type { StepEvent } from '../../src/core/runs/eventSchema';
-import { makeNonce } from '../../src/extension/dashboard/dashboardHtml';
+import { makeNonce } from '../../src/extension/shared/webviewPage';
 import { toComparisonView } from '../../src/extension/comparison/comparisonViewData';
 import { renderExperimentsHtml } from '../../src/extension/comparison/experimentsHtml';
 import type {} from '../../src/webview/experiments/debugHook';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import seedrandom from 'seedrandom';
 import { CollapseMonitor, DEFAULT_COLLAPSE_THRESHOLDS } from '../../src/core/metrics/collapseMonitor';
 import { histogramBin, summarizeDistribution } from '../../src/core/metrics/distributionSummary';
@@ -216,6 +217,34 @@ test('symmetric eigenvalues: diagonal, 2×2 closed form, and rotated known spect
     const want = [...lambda].sort((x, y) => y - x);
     got.forEach((g, k) => assertClose(g, want[k], 1e-12, `spectrum ${lambda}: λ${k}`));
   }
+});
+
+test('symmetric eigenvalues agree with ml-matrix (EigenvalueDecomposition) on Gram matrices of item batches', () => {
+  // The sizes effective rank meets: the Gram matrix of the smaller side of B × D, here 128×128 and a
+  // rank-deficient 96×96 (D 40 < B 96: 56 zero eigenvalues), of rows that share a direction (a half-collapsed batch).
+  const rng = seedrandom('eigen-vs-ml-matrix');
+  for (const [n, d] of [
+    [128, 128],
+    [96, 40],
+  ]) {
+    const shared = Array.from({ length: d }, () => rng() * 2 - 1);
+    const x = Array.from({ length: n }, () => shared.map((s) => rng() * 2 - 1 + s));
+    const gram = Float64Array.from(matMul(x, transpose(x)).flat());
+    const got = symmetricEigenvalues(gram, n);
+    const want = Float64Array.from(new EigenvalueDecomposition(Matrix.from1DArray(n, n, gram), { assumeSymmetric: true }).realEigenvalues)
+      .sort()
+      .reverse();
+    got.forEach((g, k) => assertClose(g, want[k], 1e-10 * want[0], `${n}×${n}: λ${k}`));
+    if (d < n) assert.ok(Math.abs(got[d]) < 1e-10 * got[0], `${n}×${n}: λ${d} is zero (rank ${d})`);
+  }
+});
+
+test('effective rank of a fully collapsed batch with B <= D is 1 (the eigen-solver converges on a rank-1 Gram matrix)', () => {
+  // 128 identical items of dimension 256: their 128×128 Gram matrix has one non-zero eigenvalue.
+  const rng = seedrandom('collapsed');
+  const item = Array.from({ length: 256 }, () => rng() * 2 - 1);
+  const x = Float32Array.from({ length: 128 * 256 }, (_, i) => item[i % 256]);
+  assertClose(effectiveRank(x, 128, 256), 1, 1e-9, 'effective rank');
 });
 
 test('effective rank: Roy & Vetterli formula on chosen singular values, both Gram sides', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseFromTrainer, parseToTrainer } from '../../src/trainer/protocol';
+import { parseFromMap, parseToMap } from '../../src/webview/embeddingMap/protocol';
 
 test('messages to the trainer are validated', () => {
   assert.deepEqual(parseToTrainer({ type: 'stop' }), { ok: true, value: { type: 'stop' } });
@@ -52,4 +53,24 @@ test('messages from the trainer are validated', () => {
   assert.equal(parseFromTrainer({ type: 'done', status: 'crashed', runDir: null, step: 2 }).ok, false);
   assert.equal(parseFromTrainer({ type: 'done', status: 'failed', runDir: '/r', step: 2, error: {} }).ok, false);
   assert.equal(parseFromTrainer('step').ok, false);
+});
+
+test('messages of the embedding map webview are validated like the other channels, with located reasons', () => {
+  const map = {
+    method: 'pca',
+    coords: [0, 0, 1, 1],
+    points: ['a', 'b'].map((id) => ({ kind: 'item', id, text: id, file: '/d.jsonl', line: 1, label: '' })),
+    spread: 0.5,
+  };
+  const msg = { type: 'map', title: 't', map, files: { vectors: 'v.tsv', metadata: 'm.tsv' } };
+  assert.deepEqual(parseToMap(msg), { ok: true, value: msg });
+  assert.deepEqual(parseToMap({ ...msg, map: { ...map, coords: [0, 0, 1] } }), {
+    ok: false,
+    reason: 'map.map.coords: must hold x, y for each of the 2 points (has 3 numbers)',
+  });
+  assert.deepEqual(parseToMap({ ...msg, map: { ...map, method: 'tsne' } }).ok, false);
+  assert.deepEqual(parseToMap({ type: 'draw' }), { ok: false, reason: 'unknown message type "draw"' });
+  assert.deepEqual(parseFromMap({ type: 'open', file: '/d.jsonl', line: 3 }), { ok: true, value: { type: 'open', file: '/d.jsonl', line: 3 } });
+  assert.deepEqual(parseFromMap({ type: 'open', file: '/d.jsonl', line: 0 }).ok, false);
+  assert.match((parseFromMap({ type: 'project', method: 'mds' }) as { reason: string }).reason, /^project\.method/);
 });

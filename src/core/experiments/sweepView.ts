@@ -1,27 +1,16 @@
 /**
  * The sweep result view's data from a sweep folder: sweep.json's runs summarised for one metric (the
  * sweep's own by default) — one point per swept value with each seed's run, the adaptive reference band
- * and BM25 — as plain data the Experiments webview draws (its `SweepView` message has this shape).
+ * and BM25 — as plain data the Experiments webview draws (sweepViewSchema.ts).
  */
 import * as path from 'path';
 import { SWEEP_METRICS } from './newSweep';
 import { metricOf, summarizeSweep, sweepClaim } from './summary';
+import type { SweepView } from './sweepViewSchema';
 import { readSweepFile } from './sweepStore';
 
-export interface SweepViewData {
-  title: string;
-  param: string;
-  metric: string;
-  metrics: string[];
-  points: { value: number; mean: number | null; std: number | null; n: number; runs: { seed: number; runDir: string; value: number | null }[] }[];
-  reference?: { label: string; mean: number; std: number; n: number };
-  bm25?: { mean: number };
-  /** The adaptive loss against the best fixed value (summary.ts sweepClaim: no claim below 2 seeds an arm). */
-  claim?: string;
-}
-
 /** The view of the sweep in `sweepDir` for `metric`; an ablation folder or an unreadable sweep.json throws. */
-export function sweepViewOf(sweepDir: string, metric?: string): SweepViewData {
+export function sweepViewOf(sweepDir: string, metric?: string): SweepView {
   const file = readSweepFile(sweepDir);
   if (file.kind !== 'sweep' || file.param === null) throw new Error(`${path.join(sweepDir, 'sweep.json')}: an ablation, not a sweep (see ablation.md)`);
   const m = metric ?? file.metric;

@@ -1,11 +1,8 @@
 /**
- * The Experiments webview's HTML page (run comparison, sweep result): the dashboard's stylesheet (sections,
- * chart cards) plus media/experiments.css, the nonce'd bundle media/experiments.js, the dashboard's CSP.
- * No `vscode` import: the browser tests render the same page.
+ * The Experiments webview's page (run comparison, sweep result; shared/webviewPage.ts): the dashboard's
+ * stylesheet (sections, chart cards) plus media/experiments.css, and the app's root element.
  */
-import { dashboardCsp } from '../dashboard/dashboardHtml';
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+import { escapeHtml, renderWebviewPage } from '../shared/webviewPage';
 
 export interface ExperimentsHtmlOptions {
   cspSource: string;
@@ -18,21 +15,12 @@ export interface ExperimentsHtmlOptions {
 }
 
 export function renderExperimentsHtml(o: ExperimentsHtmlOptions): string {
-  if (!/^[A-Za-z0-9+/=_-]+$/.test(o.nonce)) throw new Error('renderExperimentsHtml: the nonce must be base64/alphanumeric');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${esc(dashboardCsp(o.cspSource, o.nonce))}">
-  <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <link rel="stylesheet" href="${esc(o.dashboardStyleUri)}">
-  <link rel="stylesheet" href="${esc(o.styleUri)}">
-  <title>${esc(o.title)}</title>
-</head>
-<body>
-  <main id="rlens-experiments" class="dashboard experiments" aria-label="${esc(o.title)}"></main>
-  <script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
-</body>
-</html>
-`;
+  return renderWebviewPage({
+    cspSource: o.cspSource,
+    nonce: o.nonce,
+    title: o.title,
+    scriptUri: o.scriptUri,
+    styles: [{ href: o.dashboardStyleUri }, { href: o.styleUri }],
+    body: `  <main id="rlens-experiments" class="dashboard experiments" aria-label="${escapeHtml(o.title)}"></main>`,
+  });
 }

@@ -11,7 +11,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { compareRuns } from '../../core/experiments/compareRuns';
 import { toComparisonView } from './comparisonViewData';
-import { makeNonce } from '../dashboard/dashboardHtml';
+import { makeNonce } from '../shared/webviewPage';
 import { renderExperimentsHtml } from './experimentsHtml';
 import { parseFromExperiments, type SweepView, type ToExperiments } from '../../webview/experiments/protocol';
 

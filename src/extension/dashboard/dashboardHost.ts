@@ -5,7 +5,8 @@
  */
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { makeNonce, renderDashboardHtml } from './dashboardHtml';
+import { makeNonce } from '../shared/webviewPage';
+import { renderDashboardHtml } from './dashboardHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
 

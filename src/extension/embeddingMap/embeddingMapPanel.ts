@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { startEmbeddingExport, type TrainerHandle } from '../../trainer/client';
 import type { FromTrainer } from '../../trainer/protocol';
-import { makeNonce } from '../dashboard/dashboardHtml';
+import { makeNonce } from '../shared/webviewPage';
 import { renderMapHtml } from './embeddingMapHtml';
 import { parseFromMap, type ToMap } from '../../webview/embeddingMap/protocol';
 
@@ -91,8 +91,10 @@ export class EmbeddingMapPanels implements vscode.Disposable {
   }
 
   private async onMessage(raw: unknown): Promise<void> {
-    const m = parseFromMap(raw);
-    if (!m || m.type === 'ready') return;
+    const r = parseFromMap(raw);
+    if (!r.ok) return void this.log.warn(`embedding map webview: ignored a malformed message (${r.reason})`);
+    const m = r.value;
+    if (m.type === 'ready') return;
     if (m.type === 'project') return this.project(m.method);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(m.file));
     const line = Math.min(Math.max(0, m.line - 1), doc.lineCount - 1);

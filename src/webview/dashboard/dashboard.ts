@@ -5,7 +5,7 @@
  * O(new steps) (validation, column appends, decimation of the open buckets), independent of the
  * history length; a frame costs O(display points) ≤ ~2k per series.
  */
-import { registerChartParts } from './charts/chartSetup';
+import { registerChartParts } from '../shared/chartSetup';
 import type { HistogramShown } from './charts/histogramChart';
 import { buildLayout, hyperSectionTitle, type ChartPanel, type DrawContext, type Layout } from './charts/panels';
 import type { DrawnThreshold } from './charts/seriesChart';
@@ -17,9 +17,9 @@ import { ChartPacer } from './chartPacer';
 import { FrameScheduler, VisibilityTracker } from './frameScheduler';
 import { parseToDashboard, type EvalPoint, type RunHeader, type StepEvent, type ToDashboard } from './protocol';
 import { SNAPSHOT_VERSION, type Snapshot } from './snapshot';
-import { ColorResolver, readPalette, watchTheme, type Palette } from './theme';
+import { ColorResolver, readPalette, watchTheme, type Palette } from '../shared/theme';
 import type { Host } from './vscodeApi';
-import { el, setText } from './views/dom';
+import { el, setText } from '../shared/dom';
 import { HeaderView } from './views/headerView';
 import { MalformedNote } from './views/malformedNote';
 import { SmoothingControl } from './views/smoothingControl';

@@ -16,10 +16,10 @@
  *
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { NumberOrNull } from '../../core/metrics/types';
 import { StepEventSchema, histogramProblem, type StepEvent } from '../../core/runs/eventSchema';
-import { isPlainObject } from '../../core/jsonGuards';
+import { defineChannel, type MessageOf, type ParseResult } from '../../core/messageChannel';
 import { schemaProblem } from '../../core/schemaCheck';
 import { FROM_DASHBOARD_CHECKS, TO_DASHBOARD_CHECKS, isRunHeader } from './protocolChecks.generated';
 
@@ -91,7 +91,7 @@ export const TO_DASHBOARD_SCHEMAS = {
   /** A finished evaluation. */
   eval: Type.Object({ type: Type.Literal('eval'), point: EvalPointSchema }),
 } as const;
-export type ToDashboard = { [K in keyof typeof TO_DASHBOARD_SCHEMAS]: Static<(typeof TO_DASHBOARD_SCHEMAS)[K]> }[keyof typeof TO_DASHBOARD_SCHEMAS];
+export type ToDashboard = MessageOf<typeof TO_DASHBOARD_SCHEMAS>;
 
 /** webview → extension: each message is its type alone. */
 export const FROM_DASHBOARD_SCHEMAS = {
@@ -104,37 +104,25 @@ export const FROM_DASHBOARD_SCHEMAS = {
   /** Evaluate the run shown. */
   evaluate: Type.Object({ type: Type.Literal('evaluate') }, { additionalProperties: false }),
 } as const;
-export type FromDashboard = { [K in keyof typeof FROM_DASHBOARD_SCHEMAS]: Static<(typeof FROM_DASHBOARD_SCHEMAS)[K]> }[keyof typeof FROM_DASHBOARD_SCHEMAS];
-
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type FromDashboard = MessageOf<typeof FROM_DASHBOARD_SCHEMAS>;
 
 /** Validates a RunHeader; exported for the webview's saved state. */
 export function runHeaderProblem(x: unknown, path = 'run'): string | null {
   return schemaProblem(RunHeaderSchema, x, path, isRunHeader);
 }
 
-/** Check `x` against the schema of its `type`; the reason names the path of the bad field. */
-function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (value: unknown) => boolean>, x: unknown): ParseResult<T> {
-  if (!isPlainObject(x)) return { ok: false, reason: 'message is not an object' };
-  const type = x.type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(schemas, type)) {
-    return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` };
+/** The one rule of a step event a schema cannot say (lo < hi of each histogram). */
+function histogramsProblem(m: ToDashboard): string | null {
+  if (m.type !== 'reset' && m.type !== 'steps') return null;
+  for (let i = 0; i < m.steps.length; i++) {
+    const problem = histogramProblem(m.steps[i], `${m.type}.steps[${i}]`);
+    if (problem !== null) return problem;
   }
-  let problem = schemaProblem(schemas[type], x, type, checks[type]);
-  // The one rule of a step event a schema cannot say (lo < hi of each histogram).
-  if (problem === null && schemas === TO_DASHBOARD_SCHEMAS && (type === 'reset' || type === 'steps')) {
-    const steps = x.steps as StepEvent[];
-    for (let i = 0; i < steps.length && problem === null; i++) problem = histogramProblem(steps[i], `${type}.steps[${i}]`);
-  }
-  return problem === null ? { ok: true, value: x as T } : { ok: false, reason: problem };
+  return null;
 }
 
-/** Validates a message sent to the dashboard webview. */
-export function parseToDashboard(x: unknown): ParseResult<ToDashboard> {
-  return parseBy<ToDashboard>(TO_DASHBOARD_SCHEMAS, TO_DASHBOARD_CHECKS, x);
-}
+/** Validates a message sent to the dashboard webview; the reason names the path of the bad field. */
+export const parseToDashboard: (x: unknown) => ParseResult<ToDashboard> = defineChannel(TO_DASHBOARD_SCHEMAS, TO_DASHBOARD_CHECKS, histogramsProblem);
 
 /** Validates a message sent by the dashboard webview. */
-export function parseFromDashboard(x: unknown): ParseResult<FromDashboard> {
-  return parseBy<FromDashboard>(FROM_DASHBOARD_SCHEMAS, FROM_DASHBOARD_CHECKS, x);
-}
+export const parseFromDashboard: (x: unknown) => ParseResult<FromDashboard> = defineChannel(FROM_DASHBOARD_SCHEMAS, FROM_DASHBOARD_CHECKS);

@@ -1,25 +1,15 @@
 /**
- * The webview side of the VS Code API (`acquireVsCodeApi`, callable once per page): typed outgoing
- * messages and the saved snapshot.
+ * The dashboard's side of the VS Code API (shared/vscodeApi.ts): typed outgoing messages and the saved
+ * snapshot.
  */
+import { vscodeApi, type WebviewApi } from '../shared/vscodeApi';
 import type { FromDashboard } from './protocol';
 import { parseSnapshot, type Snapshot } from './snapshot';
 
-interface WebviewApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): WebviewApi;
-
 export class Host {
-  private readonly api: WebviewApi;
   private lastSaved = '';
 
-  constructor(api: WebviewApi = acquireVsCodeApi()) {
-    this.api = api;
-  }
+  constructor(private readonly api: WebviewApi<FromDashboard> = vscodeApi()) {}
 
   /** Sends a message to the extension. */
   post(message: FromDashboard): void {

@@ -4,10 +4,10 @@
  * [-1, 1]², so a collapsed model is one tight dot); UMAP is fitted to the canvas. Hover shows a point's text
  * and label; a click asks the extension to open its data line. `window.__rlensMap` exposes what tests read.
  */
+import { vscodeApi } from '../shared/vscodeApi';
 import { parseToMap, type EmbeddingMapData, type FromMap, type ToMap } from './protocol';
 
-declare function acquireVsCodeApi(): { postMessage(m: unknown): void };
-const api = acquireVsCodeApi();
+const api = vscodeApi<FromMap>();
 const post = (m: FromMap) => api.postMessage(m);
 
 const LABEL_COLOURS: Record<string, string> = {
@@ -142,9 +142,10 @@ function show(m: Extract<ToMap, { type: 'map' }>): void {
 }
 
 window.addEventListener('message', (e: MessageEvent) => {
-  const m = parseToMap(e.data);
-  if (m?.type === 'map') show(m);
-  else if (m?.type === 'status') status.textContent = m.text;
+  const r = parseToMap(e.data);
+  if (!r.ok) return;
+  if (r.value.type === 'map') show(r.value);
+  else status.textContent = r.value.text;
 });
 
 /** Test hook: what is drawn. */

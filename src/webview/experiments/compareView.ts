@@ -4,10 +4,10 @@
  * that differ, the final metrics, and the failing-query diff (a click on a query opens its data line).
  */
 import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../core/metrics/collapseMonitor';
-import { EmaSmoother } from '../dashboard/data/smoothing';
-import type { ColorResolver, Palette } from '../dashboard/theme';
-import { el } from '../dashboard/views/dom';
-import { ChartCard, Section } from '../dashboard/views/section';
+import { EmaSmoother } from '../shared/smoothing';
+import type { ColorResolver, Palette } from '../shared/theme';
+import { el } from '../shared/dom';
+import { ChartCard, Section } from '../shared/section';
 import type { ComparisonView, FromExperiments, RunSeriesView } from './protocol';
 import { runLetter, runStyle } from './runColors';
 import { RunsChart, type ChartedLine, type RunsChartSpec } from './runsChart';

@@ -4,23 +4,19 @@
  * follows the VS Code theme, exposes a read-only debug hook (`window.__rlensExperiments`: what the charts
  * draw, for tests) and posts `ready`.
  */
-import { registerChartParts } from '../dashboard/charts/chartSetup';
-import { ColorResolver, readPalette, watchTheme } from '../dashboard/theme';
-import { el, setText } from '../dashboard/views/dom';
+import { registerChartParts } from '../shared/chartSetup';
+import { ColorResolver, readPalette, watchTheme } from '../shared/theme';
+import { el, setText } from '../shared/dom';
 import { CompareView } from './compareView';
 import { parseToExperiments, type FromExperiments } from './protocol';
 import { SweepView } from './sweepView';
 import type { ExperimentsDebugHook } from './debugHook';
-
-interface WebviewApi {
-  postMessage(message: unknown): void;
-}
-declare function acquireVsCodeApi(): WebviewApi;
+import { vscodeApi } from '../shared/vscodeApi';
 
 function main(): void {
   const root = document.getElementById('rlens-experiments');
   if (!root) throw new Error('experiments: #rlens-experiments is missing from the page');
-  const api = acquireVsCodeApi();
+  const api = vscodeApi<FromExperiments>();
   const post = (m: FromExperiments) => api.postMessage(m);
   registerChartParts();
   const colors = new ColorResolver(document);

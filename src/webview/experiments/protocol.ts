@@ -12,10 +12,10 @@
  *
  * This module must stay free of `vscode` and Node imports: it is bundled into the webview.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { isPlainObject } from '../../core/jsonGuards';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineChannel, type MessageOf, type ParseResult } from '../../core/messageChannel';
 import { NumberOrNull } from '../../core/metrics/types';
-import { schemaProblem } from '../../core/schemaCheck';
+import { SweepViewSchema, type SweepView } from '../../core/experiments/sweepViewSchema';
 import { FROM_EXPERIMENTS_CHECKS, TO_EXPERIMENTS_CHECKS } from './protocolChecks.generated';
 
 const Num = NumberOrNull();
@@ -90,33 +90,7 @@ export const ComparisonViewSchema = Type.Object({
 });
 export type ComparisonView = Static<typeof ComparisonViewSchema>;
 
-/**
- * A sweep's result as plain data: `metric` (one of `metrics`) at each swept value, mean ± std over the
- * seeds' runs (null when no run of that value has the metric), the adaptive loss's result as a reference
- * band and BM25 as a line.
- */
-export const SweepViewSchema = Type.Object({
-  /** Title, e.g. the sweep folder's name. */
-  title: Type.Optional(Type.String()),
-  /** The swept config key, e.g. "loss.margin". */
-  param: Type.String(),
-  metric: Type.String(),
-  metrics: Type.Array(Type.String()),
-  points: Type.Array(
-    Type.Object({
-      value: Type.Number(),
-      mean: Num,
-      std: Num,
-      n: Type.Integer({ minimum: 0 }),
-      runs: Type.Array(Type.Object({ seed: Type.Number(), runDir: Type.String(), value: Num })),
-    }),
-  ),
-  reference: Type.Optional(Type.Object({ label: Type.String(), mean: Type.Number(), std: Type.Number(), n: Type.Integer({ minimum: 0 }) })),
-  bm25: Type.Optional(Type.Object({ mean: Type.Number() })),
-  /** The adaptive loss against the best fixed value, decided by the one rule of src/core/experiments/claim.ts (no claim below 2 seeds an arm). */
-  claim: Type.Optional(Type.String()),
-});
-export type SweepView = Static<typeof SweepViewSchema>;
+export type { SweepView };
 
 /** extension → webview */
 export const TO_EXPERIMENTS_SCHEMAS = {
@@ -127,7 +101,7 @@ export const TO_EXPERIMENTS_SCHEMAS = {
   /** A status line (loading, an error). */
   status: Type.Object({ type: Type.Literal('status'), text: Type.String() }),
 } as const;
-export type ToExperiments = { [K in keyof typeof TO_EXPERIMENTS_SCHEMAS]: Static<(typeof TO_EXPERIMENTS_SCHEMAS)[K]> }[keyof typeof TO_EXPERIMENTS_SCHEMAS];
+export type ToExperiments = MessageOf<typeof TO_EXPERIMENTS_SCHEMAS>;
 
 /** webview → extension */
 export const FROM_EXPERIMENTS_SCHEMAS = {
@@ -143,37 +117,22 @@ export const FROM_EXPERIMENTS_SCHEMAS = {
   /** Show the sweep with another metric. */
   selectMetric: Type.Object({ type: Type.Literal('selectMetric'), metric: Type.String() }, { additionalProperties: false }),
 } as const;
-export type FromExperiments = {
-  [K in keyof typeof FROM_EXPERIMENTS_SCHEMAS]: Static<(typeof FROM_EXPERIMENTS_SCHEMAS)[K]>;
-}[keyof typeof FROM_EXPERIMENTS_SCHEMAS];
+export type FromExperiments = MessageOf<typeof FROM_EXPERIMENTS_SCHEMAS>;
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-function parseBy<T>(schemas: Record<string, TSchema>, checks: Record<string, (value: unknown) => boolean>, x: unknown): ParseResult<T> {
-  if (!isPlainObject(x)) return { ok: false, reason: 'message is not an object' };
-  const type = x.type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(schemas, type))
-    return { ok: false, reason: `unknown message type ${JSON.stringify(type)}` };
-  const problem = schemaProblem(schemas[type], x, type, checks[type]);
-  return problem === null ? { ok: true, value: x as T } : { ok: false, reason: problem };
+/** The rule of a comparison its schema cannot say: one series per run, one value per step in each. */
+function seriesProblem(m: ToExperiments): string | null {
+  if (m.type !== 'compare') return null;
+  const v = m.view;
+  const n = v.runs.length;
+  if (v.series.length !== n) return `compare.view.series: ${v.series.length} series for ${n} runs`;
+  const bad = v.series.findIndex((s) =>
+    [s.hyperP50, s.ratio, s.violationRate, s.itemCosine, s.loss, s.recall1, s.recall5, s.recall10].some((a) => a.length !== s.steps.length),
+  );
+  return bad >= 0 ? `compare.view.series[${bad}]: every series needs one value per step` : null;
 }
 
 /** Validates a message sent to the Experiments webview (the reason names the bad field's path). */
-export function parseToExperiments(x: unknown): ParseResult<ToExperiments> {
-  const r = parseBy<ToExperiments>(TO_EXPERIMENTS_SCHEMAS, TO_EXPERIMENTS_CHECKS, x);
-  if (r.ok && r.value.type === 'compare') {
-    const v = r.value.view;
-    const n = v.runs.length;
-    if (v.series.length !== n) return { ok: false, reason: `compare.view.series: ${v.series.length} series for ${n} runs` };
-    const bad = v.series.findIndex((s) =>
-      [s.hyperP50, s.ratio, s.violationRate, s.itemCosine, s.loss, s.recall1, s.recall5, s.recall10].some((a) => a.length !== s.steps.length),
-    );
-    if (bad >= 0) return { ok: false, reason: `compare.view.series[${bad}]: every series needs one value per step` };
-  }
-  return r;
-}
+export const parseToExperiments: (x: unknown) => ParseResult<ToExperiments> = defineChannel(TO_EXPERIMENTS_SCHEMAS, TO_EXPERIMENTS_CHECKS, seriesProblem);
 
 /** Validates a message sent by the Experiments webview (the extension acts only on these). */
-export function parseFromExperiments(x: unknown): ParseResult<FromExperiments> {
-  return parseBy<FromExperiments>(FROM_EXPERIMENTS_SCHEMAS, FROM_EXPERIMENTS_CHECKS, x);
-}
+export const parseFromExperiments: (x: unknown) => ParseResult<FromExperiments> = defineChannel(FROM_EXPERIMENTS_SCHEMAS, FROM_EXPERIMENTS_CHECKS);

@@ -2,8 +2,7 @@
  * One colour per compared run, from the theme's chart colours (the dashboard's palette); beyond six
  * runs the colours repeat with a dash pattern, so every run stays distinguishable.
  */
-import type { PaletteColor } from '../dashboard/charts/seriesChart';
-import type { Palette } from '../dashboard/theme';
+import type { Palette, PaletteColor } from '../shared/theme';
 
 const ORDER: PaletteColor[] = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'];
 const DASHES: number[][] = [[], [6, 3], [2, 2]];

@@ -1,17 +1,16 @@
 /**
- * A step chart of several runs: one colour per run (runColors.ts), built on the dashboard's chart setup
- * (Chart.js registration, shared line options, axis theme, threshold style) and its min/max decimation
- * (runs longer than ~500 logged steps are drawn from ≤ ~1k points per line, extremes and gaps kept).
+ * A step chart of several runs: one colour per run (runColors.ts), on the shared chart setup (Chart.js
+ * registration, line options, axis theme, threshold style) and the dashboard's min/max decimation (runs
+ * longer than ~500 logged steps are drawn from ≤ ~1k points per line, extremes and gaps kept).
  */
-import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
+import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
-import { axisTheme, baseLineOptions, formatTick, lineWidth } from '../dashboard/charts/chartSetup';
-import type { PaletteColor } from '../dashboard/charts/seriesChart';
-import { DecimatedSeries, type ChartPoint } from '../dashboard/data/decimatedSeries';
-import { GrowableFloat64 } from '../dashboard/data/growableArray';
-import type { ColorResolver, Palette } from '../dashboard/theme';
+import { axisTheme, baseLineOptions, formatTick, labelledLine, lineWidth, listedLegend } from '../shared/chartSetup';
+import { decimatedPoints, exactPoints, type ChartPoint } from '../shared/decimatedSeries';
+import type { ColorResolver, Palette, PaletteColor } from '../shared/theme';
 import type { RunSeriesView } from './protocol';
 import { runStyle } from './runColors';
+import { ThemedChart } from '../shared/themedChart';
 
 /** One line per run: how to read it from a run's series, its legend suffix and opacity. */
 export interface RunLine {
@@ -42,53 +41,35 @@ export interface ChartedLine {
 
 type LineDataset = ChartDataset<'line', ChartPoint[]> & { runIndex: number; lineIndex: number };
 
-/** Display points of one line: exact while short, min/max decimated when long. */
-function displayPoints(x: readonly number[], y: readonly (number | null)[], exact: boolean): ChartPoint[] {
-  if (exact || x.length <= 1000) return x.map((xi, i) => ({ x: xi, y: y[i] ?? null }));
-  const xs = new GrowableFloat64(x.length);
-  const ys = new GrowableFloat64(x.length);
-  x.forEach((xi, i) => (xs.push(xi), ys.push(y[i])));
-  const d = new DecimatedSeries(xs, ys, 'minmax');
-  d.sync();
-  return d.toArray().map((p) => ({ ...p }));
-}
-
-export class RunsChart {
-  readonly chart: Chart<'line', ChartPoint[]>;
-  private labels: string[] = [];
-
+export class RunsChart extends ThemedChart<'line', ChartPoint[]> {
   constructor(
     canvas: HTMLCanvasElement,
     private readonly spec: RunsChartSpec,
-    private palette: Palette,
-    private readonly colors: ColorResolver,
+    palette: Palette,
+    colors: ColorResolver,
   ) {
-    this.chart = new Chart(canvas, { type: 'line', data: { datasets: [] }, options: this.options(palette) });
+    super(palette, colors);
+    this.mount(canvas, 'line', { datasets: [] });
   }
 
   /** Draws the runs (labels[i] names run i in the legend). */
   setRuns(series: readonly RunSeriesView[], labels: readonly string[], xRange: { min: number; max: number } | null): void {
-    this.labels = [...labels];
     const datasets: LineDataset[] = [];
     series.forEach((s, r) =>
       this.spec.lines.forEach((l, k) => {
         const { x, y } = l.read(s);
-        datasets.push({ label: `${labels[r]}${l.suffix ? ` ${l.suffix}` : ''}`, data: displayPoints(x, y, !!l.points), runIndex: r, lineIndex: k });
+        datasets.push({
+          label: `${labels[r]}${l.suffix ? ` ${l.suffix}` : ''}`,
+          data: l.points ? exactPoints(x, y) : decimatedPoints(x, y),
+          runIndex: r,
+          lineIndex: k,
+        });
       }),
     );
     this.chart.data.datasets = datasets;
-    const x = (this.chart.config.options as ChartOptions<'line'>).scales!.x!;
-    x.min = xRange?.min;
-    x.max = xRange && xRange.max > xRange.min ? xRange.max : undefined;
+    this.setXRange(xRange);
     this.style(this.palette);
     this.chart.update('none');
-  }
-
-  applyTheme(p: Palette): void {
-    this.palette = p;
-    this.chart.options = this.options(p);
-    this.style(p);
-    this.chart.update();
   }
 
   /** The horizontal threshold lines (y values) drawn. */
@@ -106,7 +87,7 @@ export class RunsChart {
     }));
   }
 
-  private style(p: Palette): void {
+  protected override style(p: Palette): void {
     for (const ds of this.chart.data.datasets as LineDataset[]) {
       const l = this.spec.lines[ds.lineIndex];
       const st = runStyle(p, ds.runIndex);
@@ -124,42 +105,16 @@ export class RunsChart {
     }
   }
 
-  private options(p: Palette): ChartOptions<'line'> {
+  protected override options(p: Palette): ChartOptions<'line'> {
     const o = baseLineOptions(p);
     const a = this.spec.axis ?? {};
     o.scales!.y = { type: 'linear', ...axisTheme(p), min: a.min, max: a.max, suggestedMin: a.suggestedMin, suggestedMax: a.suggestedMax } as never;
     const lines = this.spec.lines;
-    o.plugins!.legend = {
-      ...o.plugins!.legend,
-      labels: {
-        ...o.plugins!.legend!.labels,
-        boxHeight: 8,
-        filter: (item, data) => {
-          const ds = data.datasets[item.datasetIndex ?? -1] as LineDataset | undefined;
-          return !!ds && lines[ds.lineIndex].legend !== false && ds.data.some((pt) => pt.y !== null);
-        },
-      },
-    };
+    o.plugins!.legend = listedLegend(o.plugins!.legend!, (k, datasets) => lines[(datasets[k] as LineDataset).lineIndex].legend !== false);
     const annotations: Record<string, AnnotationOptions> = {};
     (this.spec.thresholds ?? []).forEach((t, k) => {
-      annotations[`threshold${k}`] = {
-        type: 'line',
-        scaleID: 'y',
-        value: t.value,
-        borderColor: this.colors.withAlpha(p[t.color], 0.9),
-        borderWidth: 1,
-        borderDash: [4, 3],
-        label: {
-          display: true,
-          content: `${t.label} ${formatTick(t.value)}`,
-          position: t.at ?? 'end',
-          backgroundColor: 'rgba(0, 0, 0, 0)',
-          color: p[t.color],
-          font: { size: p.fontSize - 1, family: p.fontFamily },
-          padding: 1,
-          yAdjust: -7,
-        },
-      };
+      const text = `${t.label} ${formatTick(t.value)}`;
+      annotations[`threshold${k}`] = { ...labelledLine(p, this.colors, { color: t.color, text, position: t.at ?? 'end' }), scaleID: 'y', value: t.value };
     });
     o.plugins!.annotation = { annotations };
     return o;

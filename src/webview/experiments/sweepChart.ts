@@ -6,8 +6,9 @@
  */
 import { Chart, LogarithmicScale, type ChartDataset, type ChartOptions, type Plugin } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
-import { axisTheme, baseLineOptions, formatTick, lineWidth } from '../dashboard/charts/chartSetup';
-import type { ColorResolver, Palette } from '../dashboard/theme';
+import { axisTheme, baseLineOptions, formatTick, labelledLine, lineWidth } from '../shared/chartSetup';
+import type { ColorResolver, Palette } from '../shared/theme';
+import { ThemedChart } from '../shared/themedChart';
 import type { SweepView } from './protocol';
 
 interface Pt {
@@ -65,21 +66,17 @@ export function logAxis(values: readonly number[]): boolean {
   return values.length > 1 && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) >= 10;
 }
 
-export class SweepChart {
-  readonly chart: Chart<'line', Pt[]>;
+export class SweepChart extends ThemedChart<'line', Pt[]> {
   readonly errorBars: DrawnErrorBar[] = [];
   private view: SweepView | null = null;
 
-  constructor(
-    canvas: HTMLCanvasElement,
-    private palette: Palette,
-    private readonly colors: ColorResolver,
-  ) {
+  constructor(canvas: HTMLCanvasElement, palette: Palette, colors: ColorResolver) {
+    super(palette, colors);
     if (!logRegistered) {
       Chart.register(LogarithmicScale);
       logRegistered = true;
     }
-    this.chart = new Chart(canvas, { type: 'line', data: { datasets: [] }, options: this.options(palette), plugins: [errorBarPlugin(this.errorBars)] });
+    this.mount(canvas, 'line', { datasets: [] }, [errorBarPlugin(this.errorBars)]);
   }
 
   show(view: SweepView): void {
@@ -101,14 +98,7 @@ export class SweepChart {
     this.chart.update('none');
   }
 
-  applyTheme(p: Palette): void {
-    this.palette = p;
-    this.chart.options = this.options(p);
-    this.style(p);
-    this.chart.update();
-  }
-
-  private style(p: Palette): void {
+  protected override style(p: Palette): void {
     const [mean, seeds] = this.chart.data.datasets;
     if (!mean) return;
     Object.assign(mean, {
@@ -129,7 +119,7 @@ export class SweepChart {
     });
   }
 
-  private options(p: Palette): ChartOptions<'line'> {
+  protected override options(p: Palette): ChartOptions<'line'> {
     const o = baseLineOptions(p);
     const v = this.view;
     const values = v?.points.map((x) => x.value) ?? [];
@@ -148,7 +138,6 @@ export class SweepChart {
       title: { display: true, text: v?.metric ?? '', color: p.muted, font: { size: p.fontSize, family: p.fontFamily } },
     } as never;
     o.interaction = { mode: 'nearest', intersect: false };
-    o.plugins!.legend!.labels = { ...o.plugins!.legend!.labels, boxHeight: 8 };
     o.plugins!.tooltip = {
       ...o.plugins!.tooltip,
       callbacks: {
@@ -171,42 +160,19 @@ export class SweepChart {
         borderWidth: 0,
         drawTime: 'beforeDatasetsDraw',
       };
+      const text = `${r.label} ${formatTick(r.mean)} ± ${formatTick(r.std)} (n = ${r.n})`;
       annotations.referenceLine = {
-        type: 'line',
+        ...labelledLine(p, this.colors, { color: 'green', text, position: 'start', reference: true }),
         scaleID: 'y',
         value: r.mean,
-        borderColor: p.green,
-        borderWidth: lineWidth(p),
-        label: {
-          display: true,
-          content: `${r.label} ${formatTick(r.mean)} ± ${formatTick(r.std)} (n = ${r.n})`,
-          position: 'start',
-          backgroundColor: 'rgba(0, 0, 0, 0)',
-          color: p.green,
-          font: { size: p.fontSize - 1, family: p.fontFamily },
-          padding: 1,
-          yAdjust: -8,
-        },
       };
     }
     if (v?.bm25) {
+      const text = `BM25 ${formatTick(v.bm25.mean)}`;
       annotations.bm25 = {
-        type: 'line',
+        ...labelledLine(p, this.colors, { color: 'orange', text, position: 'end', reference: true, dash: [7, 4] }),
         scaleID: 'y',
         value: v.bm25.mean,
-        borderColor: p.orange,
-        borderWidth: lineWidth(p),
-        borderDash: [7, 4],
-        label: {
-          display: true,
-          content: `BM25 ${formatTick(v.bm25.mean)}`,
-          position: 'end',
-          backgroundColor: 'rgba(0, 0, 0, 0)',
-          color: p.orange,
-          font: { size: p.fontSize - 1, family: p.fontFamily },
-          padding: 1,
-          yAdjust: -8,
-        },
       };
     }
     o.plugins!.annotation = { annotations };

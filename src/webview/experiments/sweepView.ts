@@ -3,10 +3,10 @@
  * adaptive loss's band and BM25 (sweepChart.ts), and the numbers as a table (each run clickable: it opens
  * in the dashboard).
  */
-import { formatTick } from '../dashboard/charts/chartSetup';
-import type { ColorResolver, Palette } from '../dashboard/theme';
-import { el } from '../dashboard/views/dom';
-import { ChartCard, Section } from '../dashboard/views/section';
+import { formatTick } from '../shared/chartSetup';
+import type { ColorResolver, Palette } from '../shared/theme';
+import { el } from '../shared/dom';
+import { ChartCard, Section } from '../shared/section';
 import type { FromExperiments, SweepView as SweepViewData } from './protocol';
 import { SweepChart } from './sweepChart';
 

@@ -5,9 +5,8 @@
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import type { EvalPoint } from '../protocol';
-import type { Palette } from '../theme';
-import { baseLineOptions } from './chartSetup';
-import type { PaletteColor } from './seriesChart';
+import type { Palette, PaletteColor } from '../../shared/theme';
+import { baseLineOptions } from '../../shared/chartSetup';
 
 interface Point {
   x: number;

@@ -2,10 +2,11 @@
  * The histogram of the newest step's δ or τ (the 32 bins of its DistributionSummary over the fixed
  * range hist.lo..hi) as contiguous bars on a linear x axis, with the median marked.
  */
-import { Chart, type ChartOptions } from 'chart.js';
+import type { ChartOptions } from 'chart.js';
 import type { DistributionSummary } from '../../../core/metrics/types';
-import type { ColorResolver, Palette } from '../theme';
-import { axisTheme, formatTick, legendOptions, tooltipOptions } from './chartSetup';
+import type { ColorResolver, Palette } from '../../shared/theme';
+import { axisTheme, formatTick, legendOptions, tooltipOptions } from '../../shared/chartSetup';
+import { ThemedChart } from '../../shared/themedChart';
 
 interface BarPoint {
   x: number;
@@ -20,18 +21,17 @@ export interface HistogramShown {
   median: number | null;
 }
 
-export class HistogramChart {
-  readonly chart: Chart<'bar', BarPoint[]>;
+export class HistogramChart extends ThemedChart<'bar', BarPoint[]> {
   private shown: HistogramShown | null = null;
 
   constructor(
     canvas: HTMLCanvasElement,
     palette: Palette,
-    private readonly colors: ColorResolver,
+    colors: ColorResolver,
     private readonly symbol: () => string,
   ) {
-    this.chart = new Chart(canvas, { type: 'bar', data: { datasets: [{ label: 'count', data: [] }] }, options: this.options(palette) });
-    this.style(palette);
+    super(palette, colors);
+    this.mount(canvas, 'bar', { datasets: [{ label: 'count', data: [] }] });
     // A full update after styling: update('none') keeps the bar options Chart.js resolved first.
     this.chart.update();
   }
@@ -53,17 +53,17 @@ export class HistogramChart {
       this.chart.data.datasets[0].data = counts.map((c, k) => ({ x: lo + (k + 0.5) * w, y: c }));
       this.shown = { step, lo, hi, counts: [...counts], median: typeof dist.p50 === 'number' ? dist.p50 : null };
     }
-    this.setRangeAndMedian();
+    this.setRangeAndMedian(this.chart.config.options as ChartOptions<'bar'>);
     this.chart.update('none');
   }
 
   /**
-   * Points the x range and the median line at what is shown, in place in the chart's options
-   * (rebuilding the options object per step would make Chart.js re-resolve all of them).
+   * Points the x range and the median line of options `o` at what is shown: in place in the chart's
+   * options for a new step (rebuilding the options object per step would make Chart.js re-resolve all of
+   * them), and in a palette's fresh options.
    */
-  private setRangeAndMedian(): void {
+  private setRangeAndMedian(o: ChartOptions<'bar'>): void {
     const s = this.shown;
-    const o = this.chart.config.options as ChartOptions<'bar'>;
     const x = o.scales!.x as { min?: number; max?: number };
     x.min = s?.lo;
     x.max = s?.hi;
@@ -73,15 +73,7 @@ export class HistogramChart {
     median.label!.content = s?.median !== null && s?.median !== undefined ? `median ${formatTick(s.median)}` : '';
   }
 
-  applyTheme(palette: Palette): void {
-    this.chart.options = this.options(palette);
-    this.setRangeAndMedian();
-    this.style(palette);
-    // A full (non-'none') update: only it refreshes the options Chart.js shares between elements.
-    this.chart.update();
-  }
-
-  private style(p: Palette): void {
+  protected override style(p: Palette): void {
     const ds = this.chart.data.datasets[0];
     ds.backgroundColor = this.colors.withAlpha(p.blue, 0.55);
     ds.borderColor = p.blue;
@@ -90,9 +82,9 @@ export class HistogramChart {
     ds.categoryPercentage = 1;
   }
 
-  private options(p: Palette): ChartOptions<'bar'> {
+  protected override options(p: Palette): ChartOptions<'bar'> {
     const theme = axisTheme(p);
-    return {
+    const o: ChartOptions<'bar'> = {
       animation: false,
       responsive: true,
       maintainAspectRatio: false,
@@ -143,5 +135,7 @@ export class HistogramChart {
         },
       },
     };
+    this.setRangeAndMedian(o);
+    return o;
   }
 }

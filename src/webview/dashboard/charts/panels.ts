@@ -7,10 +7,10 @@
 import type { DisplaySeries } from '../data/displaySeries';
 import { hyperOf, type HyperKind, type SeriesId } from '../data/seriesCatalog';
 import type { StepStore } from '../data/stepStore';
-import { formatTick } from './chartSetup';
+import { formatTick } from '../../shared/chartSetup';
 import type { EvalPoint } from '../protocol';
-import type { ColorResolver, Palette } from '../theme';
-import { ChartCard, Section } from '../views/section';
+import type { ColorResolver, Palette } from '../../shared/theme';
+import { ChartCard, Section } from '../../shared/section';
 import { VerdictBand } from '../views/verdictBand';
 import { chartedMetricNames, EvalChart } from './evalChart';
 import { HistogramChart } from './histogramChart';

@@ -6,13 +6,12 @@
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
-import type { ChartPoint } from '../data/decimatedSeries';
+import type { ChartPoint } from '../../shared/decimatedSeries';
 import type { DisplaySeries } from '../data/displaySeries';
 import type { SeriesId } from '../data/seriesCatalog';
-import type { ColorResolver, Palette } from '../theme';
-import { axisTheme, baseLineOptions, lineWidth } from './chartSetup';
-
-export type PaletteColor = 'red' | 'blue' | 'yellow' | 'orange' | 'green' | 'purple' | 'foreground' | 'muted';
+import { axisTheme, baseLineOptions, labelledLine, lineWidth, listedLegend } from '../../shared/chartSetup';
+import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
+import { ThemedChart } from '../../shared/themedChart';
 export type AxisId = 'y' | 'y1';
 
 export interface LineSpec {
@@ -72,29 +71,26 @@ export interface SeriesChartSpec {
 
 type LineDataset = ChartDataset<'line', ChartPoint[]>;
 
-export class SeriesChart {
-  readonly chart: Chart<'line', ChartPoint[]>;
+export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
   private readonly seen: number[];
   /** Legend swatch of each band (a stronger colour than its faint fill). */
   private swatches: (string | undefined)[] = [];
   private thresholds: readonly ThresholdSpec[];
   private thresholdsKey: string;
-  private palette: Palette;
 
   constructor(
     canvas: HTMLCanvasElement,
     private readonly spec: SeriesChartSpec,
     private readonly display: DisplaySeries,
     palette: Palette,
-    private readonly colors: ColorResolver,
+    colors: ColorResolver,
   ) {
+    super(palette, colors);
     this.thresholds = spec.thresholds ?? [];
     this.thresholdsKey = JSON.stringify(this.thresholds);
-    this.palette = palette;
-    const datasets: LineDataset[] = spec.lines.map((l) => ({ label: l.label, data: [], yAxisID: l.axis ?? 'y' }));
-    this.chart = new Chart(canvas, { type: 'line', data: { datasets }, options: this.options(palette) });
     this.seen = spec.lines.map(() => -1);
-    this.styleDatasets(palette);
+    const datasets: LineDataset[] = spec.lines.map((l) => ({ label: l.label, data: [], yAxisID: l.axis ?? 'y' }));
+    this.mount(canvas, 'line', { datasets });
     this.chart.update();
   }
 
@@ -107,10 +103,7 @@ export class SeriesChart {
         this.seen[k] = s.changeCount;
       }
     });
-    // In place in the chart's own options object (not through Chart.js' option resolver proxies).
-    const x = (this.chart.config.options as ChartOptions<'line'>).scales!.x!;
-    x.min = xRange?.min;
-    x.max = xRange && xRange.max > xRange.min ? xRange.max : xRange ? xRange.min + 1 : undefined;
+    this.setXRange(xRange, true);
     this.chart.update('none');
   }
 
@@ -146,22 +139,13 @@ export class SeriesChart {
     });
   }
 
-  /** Re-colours everything for a new palette. */
-  applyTheme(palette: Palette): void {
-    this.palette = palette;
-    this.chart.options = this.options(palette);
-    this.styleDatasets(palette);
-    // A full (non-'none') update: only it refreshes the options Chart.js shares between elements.
-    this.chart.update();
-  }
-
   /** Points Chart.js currently holds for a series of this chart; null when not charted here. */
   chartedCount(id: SeriesId): number | null {
     const k = this.spec.lines.findIndex((l) => l.series === id);
     return k < 0 ? null : this.chart.data.datasets[k].data.length;
   }
 
-  private styleDatasets(p: Palette): void {
+  protected override style(p: Palette): void {
     this.swatches = this.spec.lines.map((l) => (l.fill ? this.colors.withAlpha(p[l.color], Math.min(1, l.fill.alpha * 2.2)) : undefined));
     this.spec.lines.forEach((l, k) => {
       const ds = this.chart.data.datasets[k];
@@ -182,7 +166,7 @@ export class SeriesChart {
     });
   }
 
-  private options(p: Palette): ChartOptions<'line'> {
+  protected override options(p: Palette): ChartOptions<'line'> {
     const o = baseLineOptions(p);
     const scales: Record<string, unknown> = { x: o.scales!.x };
     for (const a of this.spec.axes) {
@@ -201,26 +185,16 @@ export class SeriesChart {
     }
     o.scales = scales as ChartOptions<'line'>['scales'];
     const lines = this.spec.lines;
-    o.plugins!.legend = {
-      ...o.plugins!.legend,
-      labels: {
-        ...o.plugins!.legend!.labels,
-        boxHeight: 8,
-        filter: (item, data) => {
-          const k = item.datasetIndex ?? -1;
-          if (k < 0 || lines[k].legend === false) return false;
-          return (data.datasets[k].data as ChartPoint[]).some((pt) => pt.y !== null);
-        },
-        // Bands: a stronger swatch than the faint fill, outlined in the series colour.
-        // (colours computed once per theme: resolving one here would force a style recalculation per update)
-        generateLabels: (chart) =>
-          Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
-            const k = item.datasetIndex ?? -1;
-            const swatch = this.swatches[k];
-            return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
-          }),
-      },
-    };
+    const legend = listedLegend(o.plugins!.legend!, (k) => lines[k].legend !== false);
+    // Bands: a stronger swatch than the faint fill, outlined in the series colour.
+    // (colours computed once per theme: resolving one here would force a style recalculation per update)
+    legend.labels!.generateLabels = (chart) =>
+      Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
+        const k = item.datasetIndex ?? -1;
+        const swatch = this.swatches[k];
+        return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
+      });
+    o.plugins!.legend = legend;
     o.plugins!.annotation = { annotations: this.annotations(p) };
     return o;
   }
@@ -228,28 +202,16 @@ export class SeriesChart {
   private annotations(p: Palette): Record<string, AnnotationOptions> {
     const out: Record<string, AnnotationOptions> = {};
     this.thresholds.forEach((t, k) => {
+      // Against its own y axis (yScaleID), from `from` (or the left edge) to the right edge; labelled next to
+      // its axis: left-axis lines at the left, right-axis lines at the right.
+      const position = t.axis === 'y1' || this.spec.axes.length === 1 ? 'end' : 'start';
       out[`threshold${k}`] = {
-        type: 'line',
-        // Against its own y axis (yScaleID), from `from` (or the left edge) to the right edge.
+        ...labelledLine(p, this.colors, { color: t.color, text: t.label, position }),
         xScaleID: 'x',
         yScaleID: t.axis,
         yMin: t.value,
         yMax: t.value,
         xMin: t.from,
-        borderColor: this.colors.withAlpha(p[t.color], 0.9),
-        borderWidth: 1,
-        borderDash: [4, 3],
-        label: {
-          display: true,
-          content: t.label,
-          // Next to its axis: left-axis lines labelled at the left, right-axis lines at the right.
-          position: t.axis === 'y1' || this.spec.axes.length === 1 ? 'end' : 'start',
-          backgroundColor: 'rgba(0, 0, 0, 0)',
-          color: p[t.color],
-          font: { size: p.fontSize - 1, family: p.fontFamily },
-          padding: 1,
-          yAdjust: -7,
-        },
       };
     });
     return out;

@@ -2,7 +2,7 @@
  * The decimated display version of every series of a StepStore (see decimatedSeries.ts), kept in
  * step with the store: `sync()` after appending, `rebuild(ids)` after values were rewritten.
  */
-import { DecimatedSeries, DEFAULT_MAX_BUCKETS } from './decimatedSeries';
+import { DecimatedSeries, DEFAULT_MAX_BUCKETS } from '../../shared/decimatedSeries';
 import { ALL_SERIES, decimationMode, type SeriesId } from './seriesCatalog';
 import type { StepStore } from './stepStore';
 

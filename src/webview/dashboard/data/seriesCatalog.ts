@@ -5,7 +5,7 @@
  */
 import type { DistributionSummary } from '../../../core/metrics/types';
 import type { StepEvent } from '../protocol';
-import type { DecimationMode } from './decimatedSeries';
+import type { DecimationMode } from '../../shared/decimatedSeries';
 
 /** Series read straight from step events. */
 export const RAW_SERIES = [

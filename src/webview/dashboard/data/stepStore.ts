@@ -6,8 +6,8 @@
 import { CollapseMonitor, pickCollapseThresholds, type CollapseThresholds } from '../../../core/metrics/collapseMonitor';
 import type { CollapseState } from '../../../core/metrics/types';
 import type { StepEvent } from '../protocol';
-import { GrowableFloat64 } from './growableArray';
-import { EmaSmoother } from './smoothing';
+import { GrowableFloat64 } from '../../shared/growableArray';
+import { EmaSmoother } from '../../shared/smoothing';
 import { EXTRACT, RAW_SERIES, SMOOTHED_SOURCES, hyperOf, type HyperKind, type SeriesId } from './seriesCatalog';
 
 /** TensorBoard's default smoothing weight. */

@@ -2,7 +2,7 @@
  * Training speed for the header: steps per second from the step numbers and event times of the
  * recent logged steps (wall clock, so it includes logging and checkpoints), and the time left.
  */
-import type { GrowableFloat64 } from './growableArray';
+import type { GrowableFloat64 } from '../../shared/growableArray';
 
 /** Logged steps the speed is measured over. */
 export const RATE_WINDOW = 20;

@@ -4,7 +4,7 @@
  */
 import { formatDuration, formatInt, formatRate } from '../format';
 import type { RunHeader, RunHeaderStatus } from '../protocol';
-import { codicon, el, setText } from './dom';
+import { codicon, el, setText } from '../../shared/dom';
 
 export interface HeaderModel {
   run: RunHeader | null;

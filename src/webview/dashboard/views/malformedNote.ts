@@ -1,5 +1,5 @@
 /** The "n malformed messages ignored" note (hidden while n = 0); the last reason is in its tooltip. */
-import { codicon, el } from './dom';
+import { codicon, el } from '../../shared/dom';
 
 export class MalformedNote {
   readonly root = el('div', { className: 'malformed-note', attrs: { 'data-role': 'malformed', role: 'note' } });

@@ -1,5 +1,5 @@
 /** TensorBoard-like smoothing slider (EMA weight 0 … 0.99) for the loss chart. */
-import { el } from './dom';
+import { el } from '../../shared/dom';
 
 export class SmoothingControl {
   readonly root: HTMLElement;

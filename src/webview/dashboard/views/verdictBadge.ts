@@ -1,6 +1,6 @@
 /** The collapse verdict badge: state (initialising … collapsed, docs/diagnostics.md), its reason and the step. */
 import type { CollapseVerdict } from '../../../core/metrics/types';
-import { codicon, el } from './dom';
+import { codicon, el } from '../../shared/dom';
 
 /** The verdict shown, with the logged step it belongs to. */
 export interface ShownVerdict extends CollapseVerdict {

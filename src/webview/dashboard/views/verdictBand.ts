@@ -4,7 +4,7 @@
  * step range and the reason on hover (title) and for screen readers (aria-label).
  */
 import type { VerdictSegment } from '../data/stepStore';
-import { el } from './dom';
+import { el } from '../../shared/dom';
 import { VERDICT_LABEL } from './verdictBadge';
 
 export class VerdictBand {

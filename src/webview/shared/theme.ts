@@ -30,6 +30,9 @@ export interface Palette {
   fontSize: number;
 }
 
+/** The palette's chart colours a series, run or threshold line may take. */
+export type PaletteColor = 'red' | 'blue' | 'yellow' | 'orange' | 'green' | 'purple' | 'foreground' | 'muted';
+
 type ColorKey = Exclude<keyof Palette, 'kind' | 'fontFamily' | 'fontSize' | 'gridFaint'>;
 
 /** CSS variable and fallbacks (VS Code's Dark Modern / Light Modern values) of each colour. */

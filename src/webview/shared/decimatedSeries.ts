@@ -18,7 +18,7 @@
  * bucket count would exceed `maxBuckets`, the bucket size doubles and neighbouring summaries merge
  * pairwise: O(maxBuckets), once per doubling of the series, never a pass over the raw values.
  */
-import type { GrowableFloat64 } from './growableArray';
+import { GrowableFloat64 } from './growableArray';
 
 export type DecimationMode = 'minmax' | 'max' | 'min';
 
@@ -217,4 +217,23 @@ export class DecimatedSeries {
     const n = Math.min(this.xs.length, this.ys.length);
     return Math.min(first + this.size, n) - 1;
   }
+}
+
+/** The points of a whole series as they are (y null: a gap). */
+export function exactPoints(x: readonly number[], y: readonly (number | null)[]): ChartPoint[] {
+  return x.map((xi, i) => ({ x: xi, y: y[i] ?? null }));
+}
+
+/**
+ * Display points of a whole series at once (a finished run): exact up to 2 × DEFAULT_MAX_BUCKETS points, else
+ * min/max decimated (extremes and gaps kept).
+ */
+export function decimatedPoints(x: readonly number[], y: readonly (number | null)[]): ChartPoint[] {
+  if (x.length <= 2 * DEFAULT_MAX_BUCKETS) return exactPoints(x, y);
+  const xs = new GrowableFloat64(x.length);
+  const ys = new GrowableFloat64(x.length);
+  x.forEach((xi, i) => (xs.push(xi), ys.push(y[i])));
+  const d = new DecimatedSeries(xs, ys, 'minmax');
+  d.sync();
+  return d.toArray().map((p) => ({ ...p }));
 }

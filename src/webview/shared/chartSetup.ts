@@ -1,7 +1,8 @@
 /**
- * Chart.js registration (only the parts the dashboard uses, so the bundle stays small) and the
- * options every dashboard chart shares: no animation (streamed updates use update('none')), data
- * given pre-parsed and sorted ({x, y} objects, `parsing: false`), theme colours from the palette.
+ * Chart.js registration (only the parts the webviews use, so the bundles stay small) and the options
+ * every chart of the dashboard and the Experiments view shares: no animation (streamed updates use
+ * update('none')), data given pre-parsed and sorted ({x, y} objects, `parsing: false`), theme colours from
+ * the palette, and the style of a labelled horizontal line (thresholds, reference results).
  */
 import {
   BarController,
@@ -15,11 +16,13 @@ import {
   LineElement,
   PointElement,
   Tooltip,
+  type ChartData,
   type ChartOptions,
   type TooltipItem,
 } from 'chart.js';
-import annotationPlugin from 'chartjs-plugin-annotation';
-import type { Palette } from '../theme';
+import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
+import type { ChartPoint } from './decimatedSeries';
+import type { ColorResolver, Palette, PaletteColor } from './theme';
 
 let registered = false;
 
@@ -95,15 +98,35 @@ export function baseLineOptions(p: Palette): ChartOptions<'line'> {
   };
 }
 
-/** Legend: small boxes, theme colours, top left. */
+/** Legend: small boxes (8 px high: a band's swatch shows its fill), theme colours, top left. */
 export function legendOptions(p: Palette) {
   return {
     display: true,
     position: 'top' as const,
     align: 'start' as const,
-    labels: { color: p.foreground, font: { size: p.fontSize, family: p.fontFamily }, boxWidth: 10, boxHeight: 2, padding: 6 },
+    labels: { color: p.foreground, font: { size: p.fontSize, family: p.fontFamily }, boxWidth: 10, boxHeight: 8, padding: 6 },
   };
 }
+
+/**
+ * A line chart's legend (`legend`, from baseLineOptions) listing only the datasets `listed` accepts that have a
+ * point to show (a series all gaps is left out).
+ */
+export function listedLegend(legend: LineLegend, listed: (datasetIndex: number, datasets: ChartData<'line', ChartPoint[]>['datasets']) => boolean): LineLegend {
+  return {
+    ...legend,
+    labels: {
+      ...legend.labels,
+      filter: (item, data) => {
+        const k = item.datasetIndex ?? -1;
+        const ds = data.datasets[k] as ChartData<'line', ChartPoint[]>['datasets'][number] | undefined;
+        return !!ds && listed(k, data.datasets as ChartData<'line', ChartPoint[]>['datasets']) && ds.data.some((pt) => pt.y !== null);
+      },
+    },
+  };
+}
+
+type LineLegend = NonNullable<NonNullable<ChartOptions<'line'>['plugins']>['legend']>;
 
 /** Tooltip in the theme's colours. */
 export function tooltipOptions(p: Palette): NonNullable<NonNullable<ChartOptions<'line'>['plugins']>['tooltip']> {
@@ -122,6 +145,39 @@ export function tooltipOptions(p: Palette): NonNullable<NonNullable<ChartOptions
     callbacks: {
       title: (items: TooltipItem<'line'>[]) => (items.length ? `step ${items[0].parsed.x}` : ''),
       label: (item: TooltipItem<'line'>) => `${item.dataset.label ?? ''}: ${item.parsed.y === null ? '—' : formatTick(item.parsed.y)}`,
+    },
+  };
+}
+
+/** A labelled horizontal line: a threshold (faint, thin, dashed) or a reference result (full colour, line width). */
+export interface LabelledLine {
+  color: PaletteColor;
+  /** The whole label shown. */
+  text: string;
+  /** Where along the line the label sits. */
+  position: 'start' | 'end';
+  /** A reference result rather than a threshold. */
+  reference?: boolean;
+  /** Dash pattern (default: thresholds [4, 3], references solid). */
+  dash?: number[];
+}
+
+/** The style of a labelled line annotation; the caller adds where it lies (scaleID/value or yScaleID/yMin/yMax). */
+export function labelledLine(p: Palette, colors: ColorResolver, l: LabelledLine): AnnotationOptions<'line'> {
+  return {
+    type: 'line',
+    borderColor: l.reference ? p[l.color] : colors.withAlpha(p[l.color], 0.9),
+    borderWidth: l.reference ? lineWidth(p) : 1,
+    borderDash: l.dash ?? (l.reference ? [] : [4, 3]),
+    label: {
+      display: true,
+      content: l.text,
+      position: l.position,
+      backgroundColor: 'rgba(0, 0, 0, 0)',
+      color: p[l.color],
+      font: { size: p.fontSize - 1, family: p.fontFamily },
+      padding: 1,
+      yAdjust: l.reference ? -8 : -7,
     },
   };
 }
