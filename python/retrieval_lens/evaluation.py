@@ -1,4 +1,4 @@
-"""Periodic exact evaluation during training (`evaluation.every` > 0): recall@1/5/10/50/100, MRR@10 and
+"""Periodic exact evaluation during training (`evaluation.every` "auto" or N > 0; see HeldOutSchedule): recall@1/5/10/50/100, MRR@10 and
 nDCG@10 of exact inner-product search on `heldOutQueries` seeded test queries over the corpus, the
 definitions of src/core/eval/retrievalMetrics.ts:
   recall@k = |R_q ∩ top-k| / |R_q|,  RR@10 = 1 / rank of the first relevant item in the top 10,
@@ -89,3 +89,28 @@ class HeldOutEval:
         metrics["queries"] = len(self.query_ids)
         metrics["corpusSize"] = len(self.corpus)
         return metrics
+
+
+class HeldOutSchedule:
+    """When to evaluate, as src/core/quality/evalSchedule.ts: every N > 0 after every N-th step and the last;
+    "auto" after step s when spent + expected <= budget * trained(s) (spent: held-out seconds so far with the
+    preparation, expected: the last evaluation's seconds, before the first an estimate), and the last step
+    when no evaluation fitted before it."""
+
+    def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
+        self.every, self.budget, self.total = every, budget, total
+        self.spent_s, self.expected_s, self.evaluations = prep_s, estimate_s, 0
+
+    def due(self, step: int, trained_s: float) -> bool:
+        if self.every == 0:
+            return False
+        if self.every != "auto":
+            return step % self.every == 0 or step == self.total
+        if self.spent_s + self.expected_s <= self.budget * trained_s:
+            return True
+        return step == self.total and self.evaluations == 0
+
+    def spent(self, seconds: float) -> None:
+        self.spent_s += seconds
+        self.expected_s = seconds
+        self.evaluations += 1

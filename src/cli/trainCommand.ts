@@ -8,6 +8,7 @@ import { describeStartedCounts } from '../core/data/exampleCount';
 import { startTorchrunTrainer } from '../trainer/torchrunLauncher';
 import type { ExperimentConfig } from '../core/config/types';
 import { say, terminalSafe, terminalSafeLines, warn } from './terminalText';
+import { qualityRemedies, type QualityRemedyId } from '../core/quality';
 
 export interface TrainArgs {
   config: string;
@@ -32,6 +33,19 @@ export function progressFields(e: StepEvent): Record<string, string> {
   };
 }
 
+/** The progress bar's held-out field: "R@10 0.41 (BM25 0.52)". */
+export function heldOutField(metrics: Record<string, number>): string {
+  const bm25 = metrics['bm25/recall@10'];
+  return `R@10 ${fmt(metrics['recall@10'], 2)}${bm25 === undefined ? '' : ` (BM25 ${fmt(bm25, 2)})`}`;
+}
+
+/** The quality verdict's remedies as the config edits to make: "data.hardNegatives = {…} (why); training.batchSize = 512 (why)". */
+function remediesLine(ids: readonly QualityRemedyId[], config: ExperimentConfig): string {
+  const remedies = qualityRemedies(ids, config);
+  if (remedies.length === 0) return '';
+  return `${remedies.map((r) => r.settings.map(([p, v]) => `${p.join('.')} = ${JSON.stringify(v)}`).join(', ') + ` (${r.why})`).join('; ')}`;
+}
+
 /**
  * `retrieval-lens train <config>`: validates the config here (located errors, exit 2), then runs the
  * background trainer process with a progress bar. Ctrl-C asks for a graceful stop (checkpoint kept);
@@ -50,7 +64,8 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict} | ETA {eta_formatted}',
+      format:
+        'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict} | held-out {heldOut} | ETA {eta_formatted}',
       noTTYOutput: true,
       notTTYSchedule: 5000,
       etaBuffer: 50,
@@ -60,6 +75,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   );
   let barStarted = false;
   let lastVerdict = '';
+  let lastQuality = '';
   /** Error messages already printed: the trainer reports a failure as a log/error message and again in 'done'. */
   const shownErrors = new Set<string>();
   /** The trainer refused the config with located problems (the PyTorch trainer's own config checks): exit code 2. */
@@ -74,7 +90,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
             ? `run ${m.runDir}\ntorch.distributed.run, ${config.trainer.nprocPerNode} process(es) · backend ${m.backend} · ${m.totalSteps} steps`
             : `run ${m.runDir}\nbackend ${m.backend} · ${describeStartedCounts(m)} · ${m.totalSteps} steps`,
         );
-        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–' });
+        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–', heldOut: '–' });
         barStarted = true;
         break;
       case 'step':
@@ -82,6 +98,15 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         if (m.event.verdict.state !== lastVerdict) {
           print(`step ${m.event.step}: collapse verdict ${m.event.verdict.state} (R ${fmt(m.event.diagnostics.collapse.ratio, 2)}): ${m.event.verdict.reason}`);
           lastVerdict = m.event.verdict.state;
+        }
+        break;
+      case 'eval':
+        bar.update({ heldOut: heldOutField(m.metrics) });
+        // The verdict itself is in the run log (printed as [info]); its remedies as the config edits to make.
+        if (m.quality && m.quality.state !== lastQuality) {
+          const remedies = remediesLine(m.quality.remedies, config);
+          if (remedies) print(`  quality remedies: ${remedies}`);
+          lastQuality = m.quality.state;
         }
         break;
       case 'log':

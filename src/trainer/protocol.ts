@@ -9,8 +9,17 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
 import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
+import { QualityVerdictSchema } from '../core/quality/qualityVerdict';
 import type { EvalEntry } from '../core/eval/types';
-import { FinalRunStatusSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem, type StepEvent } from '../core/runs/eventSchema';
+import {
+  FinalRunStatusSchema,
+  HeldOutSchema,
+  LogLevelSchema,
+  RunErrorSchema,
+  StepEventSchema,
+  histogramProblem,
+  type StepEvent,
+} from '../core/runs/eventSchema';
 import { isPlainObject } from '../core/jsonGuards';
 import { schemaProblem } from '../core/schemaCheck';
 import { FROM_TRAINER_CHECKS, TO_TRAINER_CHECKS } from './protocolChecks.generated';
@@ -115,6 +124,9 @@ const EvalSchema = Type.Object({
   type: Type.Literal('eval'),
   step: Type.Integer({ minimum: 0 }),
   metrics: Type.Record(Type.String(), Type.Number(), { errorMessage: 'must be an object of numbers' }),
+  /** Live held-out evaluation: the sample and the quality verdict after it (as in the eval event). */
+  heldOut: Type.Optional(HeldOutSchema),
+  quality: Type.Optional(QualityVerdictSchema),
 });
 const LogSchema = Type.Object({ type: Type.Literal('log'), level: LogLevelSchema, message: Type.String() });
 /** A problem that ended the job: before any run existed (bad config, missing data, no backend), or an evaluation error. */

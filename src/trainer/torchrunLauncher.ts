@@ -295,7 +295,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
         else if (e.type === 'eval') {
           const metrics: Record<string, number> = {};
           for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number' && Number.isFinite(v)) metrics[k] = v;
-          onMessage({ type: 'eval', step: e.step, metrics });
+          onMessage({ type: 'eval', step: e.step, metrics, ...(e.heldOut ? { heldOut: e.heldOut } : {}), ...(e.quality ? { quality: e.quality } : {}) });
         } else if (e.type === 'end') end = e;
       }
       for (const bad of r.badLines) onMessage({ type: 'log', level: 'warn', message: `${EVENTS_FILE} at byte ${bad.offset}: ${bad.reason}` });
