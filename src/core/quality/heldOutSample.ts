@@ -11,7 +11,7 @@ import { memoryCorpus } from '../eval/evalCorpus';
 import { metricValues } from '../eval/evaluate';
 import type { MetricValues } from '../eval/types';
 import { Bm25Index } from '../lexical';
-import { evaluateRetrieval } from '../metrics/retrieval';
+import { evaluateRetrieval } from '../eval/retrievalMetrics';
 import { resultToRankings } from '../vectorIndex';
 
 /** What the held-out sample is, as the run log, eval events and the dashboard state it. */
