@@ -10,7 +10,7 @@
  *
  * 1. saturated      in-batch recall@10 ≥ 0.99 while the latest held-out recall@10 ≤ in-batch − 0.25: the in-batch
  *                   task is solved, so its negatives no longer teach much (harder negatives, a larger batch, more data).
- * 2. below-lexical  the window's best held-out recall@10 < BM25 recall@10 − 0.02, and not rising.
+ * 2. below-lexical  the window's best held-out recall@10 < BM25 recall@10 − 0.02, and not rising (≥ 2 evaluations).
  * 3. learning       rising.
  * 4. plateau        more than K evaluations and not rising (the reason says when recall fell from its best).
  * 5. measuring      otherwise (one evaluation, or too few for a trend).
@@ -83,10 +83,10 @@ export function qualityVerdict(input: QualityInput): QualityVerdict {
       remedies: ['hard-negatives', 'larger-batch', 'more-steps'],
     };
   }
-  if (input.bm25 !== null && recent < input.bm25 - T.lexicalMargin && !rising) {
+  if (input.bm25 !== null && before !== null && recent < input.bm25 - T.lexicalMargin && !rising) {
     return {
       state: 'below-lexical',
-      reason: `below the lexical baseline: held-out recall@10 ${f2(recent)}${w > 0 ? ` (best of the last ${w} evaluations)` : ''} < BM25 ${f2(input.bm25)} − ${T.lexicalMargin}${before === null ? '' : ', not rising'}${fell}`,
+      reason: `below the lexical baseline: held-out recall@10 ${f2(recent)} (best of the last ${w} evaluation${w === 1 ? '' : 's'}) < BM25 ${f2(input.bm25)} − ${T.lexicalMargin}, not rising${fell}`,
       remedies: ['hard-negatives', 'more-steps', 'larger-batch'],
     };
   }
