@@ -524,7 +524,7 @@ def _train(argv: List[str]) -> int:
                     # Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).
                     best_score = best_written = metrics["recall@10"]
                     checkpoint("best")
-                schedule.spent(time.perf_counter() - e0)
+                schedule.spent(step, time.perf_counter() - e0)
                 held_out_s += time.perf_counter() - e0
             if step % t["checkpointEvery"] == 0 and step < total:
                 checkpoint_both()

@@ -377,7 +377,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           await checkpoint('best');
         }
         const evalMs = performance.now() - e0;
-        schedule.spent(evalMs);
+        schedule.spent(step, evalMs);
         heldOutLoopMs += evalMs;
       }
       if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();

@@ -18,6 +18,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { NumberOrNull } from '../../core/metrics/types';
+import { QualityVerdictSchema } from '../../core/quality/qualityVerdict';
 import { StepEventSchema, histogramProblem, type StepEvent } from '../../core/runs/eventSchema';
 import { isPlainObject } from '../../core/jsonGuards';
 import { schemaProblem } from '../../core/schemaCheck';
@@ -67,6 +68,10 @@ export type RunHeader = Static<typeof RunHeaderSchema>;
 export const EvalPointSchema = Type.Object({
   step: Type.Number({ minimum: 0 }),
   metrics: Type.Record(Type.String(), NumberOrNull()),
+  /** Live held-out evaluation: the sample searched, e.g. "1,000 queries × 20,000 of 50,829 items (sampled, all positives kept)". */
+  heldOut: Type.Optional(Type.String()),
+  /** Live held-out evaluation: the quality verdict after it (src/core/quality/qualityVerdict.ts). */
+  quality: Type.Optional(QualityVerdictSchema),
 });
 export type EvalPoint = Static<typeof EvalPointSchema>;
 
