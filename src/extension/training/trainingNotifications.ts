@@ -133,7 +133,7 @@ function alertText(alert: VerdictAlert, run: AlertRun, step: number, reason: str
 }
 
 /** The config's text: its open document (unsaved edits count), else the file; null when unreadable. */
-function configText(configPath: string): string | null {
+export function configText(configPath: string): string | null {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === configPath);
   if (doc) return doc.getText();
   try {
@@ -159,7 +159,10 @@ export async function showLossInConfig(configPath: string): Promise<vscode.TextE
 }
 
 /** Apply one remedy to the config's editor as one undoable edit; false when it changes nothing. */
-export async function applyRemedyToConfig(configPath: string, remedy: CollapseRemedy): Promise<boolean> {
+export async function applyRemedyToConfig(
+  configPath: string,
+  remedy: Pick<CollapseRemedy, 'label' | 'why'> & { settings: [string[], unknown][] },
+): Promise<boolean> {
   const editor = await showLossInConfig(configPath);
   const doc = editor.document;
   const edit = remedyEdit(doc.getText(), remedy, {

@@ -18,7 +18,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { NumberOrNull } from '../../core/metrics/types';
-import { QualityVerdictSchema } from '../../core/quality/qualityVerdict';
+import { QUALITY_REMEDY_IDS, QualityVerdictSchema } from '../../core/quality/qualityVerdict';
 import { StepEventSchema, histogramProblem, type StepEvent } from '../../core/runs/eventSchema';
 import { isPlainObject } from '../../core/jsonGuards';
 import { schemaProblem } from '../../core/schemaCheck';
@@ -103,6 +103,17 @@ export const FROM_DASHBOARD_SCHEMAS = {
   openLog: Type.Object({ type: Type.Literal('openLog') }, { additionalProperties: false }),
   /** Evaluate the run shown. */
   evaluate: Type.Object({ type: Type.Literal('evaluate') }, { additionalProperties: false }),
+  /** Apply a remedy of the quality verdict to the run's config (one undoable edit, computed from the config as it is now). */
+  qualityRemedy: Type.Object(
+    {
+      type: Type.Literal('qualityRemedy'),
+      remedy: Type.Union(
+        QUALITY_REMEDY_IDS.map((s) => Type.Literal(s)),
+        { errorMessage: `must be one of ${QUALITY_REMEDY_IDS.join('|')}` },
+      ),
+    },
+    { additionalProperties: false },
+  ),
 } as const;
 export type FromDashboard = { [K in keyof typeof FROM_DASHBOARD_SCHEMAS]: Static<(typeof FROM_DASHBOARD_SCHEMAS)[K]> }[keyof typeof FROM_DASHBOARD_SCHEMAS];
 

@@ -104,6 +104,16 @@ export const FROM_DASHBOARD_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "qualityRemedy": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'qualityRemedy') &&
+        (((value['remedy'] === 'hard-negatives')) || ((value['remedy'] === 'larger-batch')) || ((value['remedy'] === 'more-steps'))) &&
+        Object.getOwnPropertyNames(value).length === 2
+      )
+    }
+  })() as (value: unknown) => boolean,
 };
 
 export const isRunHeader = (() => {
