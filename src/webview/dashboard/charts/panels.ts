@@ -384,7 +384,12 @@ export function buildLayout(
   );
   const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
-  const evalCard = card(retrieval, 'eval', 'Evaluation recall@k', 'Recall@k of evaluations on the test set (exact search) after a step');
+  const evalCard = card(
+    retrieval,
+    'eval',
+    'Evaluation',
+    'One metric of the evaluations after a step (the selector picks it): exact search, IVF-PQ and BM25; during training, the live held-out sample with BM25 on it as the reference',
+  );
 
   const evalPanel = new EvalPanel(retrieval, evalCard, palette);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
