@@ -89,6 +89,9 @@ export class TrainingNotifications implements vscode.Disposable {
         const ratio = formatRatio(e.diagnostics.collapse.ratio);
         this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
       }),
+      training.onDidEvaluate((live) => {
+        if (live.runDir && live.quality) void this.problems.showQuality(live.configPath, live.runDir, live.quality.step, live.quality.verdict);
+      }),
       training.onDidFailToStart(async (f) => {
         const buttons = f.problems > 0 ? ['Show Problems', 'Show Log'] : ['Show Log'];
         const choice = await vscode.window.showErrorMessage(
