@@ -165,27 +165,26 @@ test('the corpus sample keeps every positive of the sampled queries and is seede
   assert.equal(sampleRows(data.corpus.ids, positives, 10_000, 42).length, data.corpus.count);
 });
 
+/** The steps a schedule evaluates over `total` steps of 100 ms, each evaluation taking `evalMs`. */
+function evaluatedSteps(s: HeldOutSchedule, total: number, evalMs: number): number[] {
+  const due: number[] = [];
+  for (let step = 1; step <= total; step++) {
+    if (s.due(step, step * 100)) {
+      due.push(step);
+      s.spent(step, evalMs);
+    }
+  }
+  return due;
+}
+
 test('"auto" spreads the evaluations that fit in the budget of the whole run evenly, the last after the last step', () => {
   // 100 ms steps, 1 s evaluations, 2 s of preparation, 1000 steps, 10%: (0.1 × 100 s − 2 s) / 1 s = 8 evaluations.
   const s = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
-  const due: number[] = [];
-  for (let step = 1; step <= 1000; step++) {
-    if (s.due(step, step * 100)) {
-      due.push(step);
-      s.spent(step, 1000);
-    }
-  }
-  assert.deepEqual(due, [125, 250, 375, 500, 625, 750, 875, 1000]);
+  assert.deepEqual(evaluatedSteps(s, 1000, 1000), [125, 250, 375, 500, 625, 750, 875, 1000]);
   assert.equal(s.spentTotalMs, 0.1 * 1000 * 100, 'exactly the budget');
   // Evaluations slower than estimated (3 s): re-planned, fewer and farther apart, still within the budget.
   const slow = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
-  const slowDue: number[] = [];
-  for (let step = 1; step <= 1000; step++) {
-    if (slow.due(step, step * 100)) {
-      slowDue.push(step);
-      slow.spent(step, 3000);
-    }
-  }
+  const slowDue = evaluatedSteps(slow, 1000, 3000);
   assert.deepEqual(slowDue, [125, 1000]);
   assert.ok(slow.spentTotalMs <= 0.1 * 1000 * 100 + 1000, `${slow.spentTotalMs} ms`);
   // A run too short for one evaluation: the last step anyway, and the schedule says it was forced.

@@ -46,21 +46,14 @@ export function qualityRemedies(ids: readonly QualityRemedyId[], cfg: Experiment
         why: 'more in-batch negatives per query, and more hard ones among them',
         settings: [[['training', 'batchSize'], next]],
       });
-    } else if (cfg.training.epochs !== null) {
-      const e = cfg.training.epochs;
-      out.push({
-        id,
-        label: `Train twice as long (${e} → ${e * 2} epochs)`,
-        why: 'more updates while held-out recall can still improve',
-        settings: [[['training', 'epochs'], e * 2]],
-      });
     } else {
-      const s = cfg.training.steps;
+      const key = cfg.training.epochs !== null ? 'epochs' : 'steps';
+      const now = cfg.training[key]!;
       out.push({
         id,
-        label: `Train twice as long (${s} → ${s * 2} steps)`,
+        label: `Train twice as long (${now} → ${now * 2} ${key})`,
         why: 'more updates while held-out recall can still improve',
-        settings: [[['training', 'steps'], s * 2]],
+        settings: [[['training', key], now * 2]],
       });
     }
   }
