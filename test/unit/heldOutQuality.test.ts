@@ -227,11 +227,13 @@ test('the quality verdict: each rule with the values it rests on, and its remedi
   // Never a no-op: hard negatives already configured, the batch at its maximum → those remedies are not offered.
   const done = {
     ...cfg,
-    data: { ...cfg.data, hardNegatives: { source: 'bm25', perQuery: 3, skipTop: 3 } },
+    data: { ...cfg.data, hardNegatives: { source: 'bm25' as const, perQuery: 3, skipTop: 3 } },
     training: { ...cfg.training, batchSize: 65536, epochs: 2 },
   };
   assert.deepEqual(
     qualityRemedies(saturated.remedies, done).map((r) => r.settings),
     [[[['training', 'epochs'], 4]]],
   );
+  // The PyTorch trainer does not mine hard negatives (loadConfig refuses the key there): not offered.
+  assert.deepEqual(qualityRemedies(['hard-negatives'], { ...cfg, trainer: { ...cfg.trainer, kind: 'torchrun' } }), []);
 });

@@ -4,7 +4,7 @@
  *
  * - hard-negatives: data.hardNegatives = {"source": "bm25", "perQuery": 3, "skipTop": 3} (BM25-mined negatives
  *   from the training corpus, skipping the top 3 hits, which are often unlabelled positives); left out when
- *   data.hardNegatives is already set.
+ *   data.hardNegatives is already set or the trainer is torchrun (which does not mine them).
  * - larger-batch: training.batchSize × 2 (more and harder in-batch negatives), up to the schema's 65,536.
  * - more-steps: training.epochs × 2 when epochs is set, else training.steps × 2.
  */
@@ -19,7 +19,7 @@ export interface QualityRemedy {
   settings: [path: string[], value: unknown][];
 }
 
-/** The config key of BM25-mined hard negatives (implemented on the `quality-levers` branch). */
+/** The config key of BM25-mined hard negatives (src/core/training/hardNegatives.ts: mined once before training). */
 export const HARD_NEGATIVES_PATH = ['data', 'hardNegatives'];
 export const HARD_NEGATIVES_SETTING = { source: 'bm25', perQuery: 3, skipTop: 3 } as const;
 const MAX_BATCH = 65536;
@@ -29,7 +29,8 @@ export function qualityRemedies(ids: readonly QualityRemedyId[], cfg: Experiment
   const out: QualityRemedy[] = [];
   for (const id of ids) {
     if (id === 'hard-negatives') {
-      if ((cfg.data as { hardNegatives?: unknown }).hardNegatives !== undefined) continue;
+      // Already mining, or the PyTorch trainer (it does not read data.hardNegatives; loadConfig says so at the key).
+      if (cfg.data.hardNegatives !== undefined || cfg.trainer.kind === 'torchrun') continue;
       out.push({
         id,
         label: 'Mine hard negatives with BM25',
