@@ -110,8 +110,31 @@ def _type_ok(value: Any, t: str) -> bool:
     return True
 
 
+def _describe(schema: Dict) -> str:
+    """One alternative of a oneOf in words: "integer >= 0", "\"auto\"", "string"."""
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    t = schema.get("type", "value")
+    words = " or ".join(t) if isinstance(t, list) else t
+    if "minimum" in schema:
+        words += f" >= {schema['minimum']}"
+    return words
+
+
 def validate(value: Any, schema: Dict, path: str, problems: List[str]) -> Any:
     """Checks `value` against the (draft-07 subset used by the) schema and fills defaults; returns the value."""
+    if "oneOf" in schema:
+        # Exactly one alternative must hold (evaluation.every: an integer >= 0 or "auto"; data.train: a string or a list).
+        fits = []
+        for alt in schema["oneOf"]:
+            alt_problems: List[str] = []
+            validate(json.loads(json.dumps(value)), alt, path, alt_problems)
+            fits.append(not alt_problems)
+        if fits.count(True) != 1:
+            problems.append(f"{path}: must be one of: {', '.join(_describe(alt) for alt in schema['oneOf'])}")
+            return value
+    if "const" in schema and value != schema["const"]:
+        problems.append(f"{path}: must be {json.dumps(schema['const'])}")
     types = schema.get("type")
     if types is not None:
         ts = types if isinstance(types, list) else [types]

@@ -1,4 +1,4 @@
-"""Periodic exact evaluation during training (`evaluation.every` > 0): recall@1/5/10/50/100, MRR@10 and
+"""Periodic exact evaluation during training (`evaluation.every` "auto" or N > 0; see HeldOutSchedule): recall@1/5/10/50/100, MRR@10 and
 nDCG@10 of exact inner-product search on `heldOutQueries` seeded test queries over the corpus, the
 definitions of src/core/eval/retrievalMetrics.ts:
   recall@k = |R_q ∩ top-k| / |R_q|,  RR@10 = 1 / rank of the first relevant item in the top 10,
@@ -89,3 +89,31 @@ class HeldOutEval:
         metrics["queries"] = len(self.query_ids)
         metrics["corpusSize"] = len(self.corpus)
         return metrics
+
+
+class HeldOutSchedule:
+    """When to evaluate, as src/core/quality/evalSchedule.ts: every N > 0 after every N-th step and the last;
+    "auto" the evaluations that fit in `budget` of the whole run's training time, evenly spread, the last after
+    the last step: after step s, k = floor((budget * S * total - spent) / expected) with S the mean step time so
+    far, and evaluate when s >= last + ceil((total - last) / k); when none fits, the last step alone."""
+
+    def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
+        self.every, self.budget, self.total = every, budget, total
+        self.spent_s, self.expected_s, self.evaluations, self.last = prep_s, estimate_s, 0, 0
+
+    def due(self, step: int, trained_s: float) -> bool:
+        if self.every == 0:
+            return False
+        if self.every != "auto":
+            return step % self.every == 0 or step == self.total
+        per_step = trained_s / max(1, step)
+        fit = math.floor((self.budget * per_step * self.total - self.spent_s) / max(1e-6, self.expected_s))
+        if fit >= 1:
+            return step >= self.last + math.ceil((self.total - self.last) / fit)
+        return step == self.total and self.evaluations == 0
+
+    def spent(self, step: int, seconds: float) -> None:
+        self.spent_s += seconds
+        self.expected_s = seconds
+        self.evaluations += 1
+        self.last = step

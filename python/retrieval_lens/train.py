@@ -45,7 +45,7 @@ import torch.version
 from .config import ConfigError, load_config, resolve_path
 from .data import DataError, Example, load_examples
 from .diagnostics import hyper_range, step_diagnostics
-from .evaluation import HeldOutEval
+from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import LossConfig, retrieval_loss
 from .model import TwoTower, save_checkpoint
@@ -326,9 +326,13 @@ def _train(argv: List[str]) -> int:
                 raise DataError(f"data.{k}: {resolve_path(args.config, p)} does not exist")
         shards = Shards(len(examples), t["batchSize"], dd.world, dd.rank, t["seed"])
         every = cfg["evaluation"]["every"]
-        if every > 0 and not cfg["data"].get("test"):
+        if every != "auto" and every > 0 and not cfg["data"].get("test"):
             raise DataError(f"evaluation.every is {every} but data.test is not set in {args.config}")
-        periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if every > 0 and dd.rank == 0 else None
+        # "auto" without data.test: live held-out evaluation is off (the best checkpoint rule says so).
+        live = every != 0 and bool(cfg["data"].get("test"))
+        prep0 = time.perf_counter()
+        periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if live and dd.rank == 0 else None
+        prep_s = time.perf_counter() - prep0
     except (ConfigError, DataError) as e:
         say(f"error: {e}", err=True)
         dd.close()
@@ -385,7 +389,9 @@ def _train(argv: List[str]) -> int:
     hyper_kind, hyper_rng = hyper_range(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
-    best_metric = BEST_METRIC_EVAL if every > 0 else BEST_METRIC_IN_BATCH
+    best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
+    best_rule = "held-out" if live else "in-batch"
+    schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
 
     step = 0
     status = "completed"
@@ -402,10 +408,10 @@ def _train(argv: List[str]) -> int:
         rel = f"checkpoints/{kind}"
         extra = {"backend": backend_name, "worldSize": dd.world}
         if kind == "best":
-            extra.update(metric=best_metric, value=best_score)
+            extra.update(metric=best_metric, value=best_score, rule=best_rule)
         write_dir_atomically(os.path.join(writer.dir, rel), lambda d: save_checkpoint(d, model, step, extra))
         if kind == "best":
-            writer.record_checkpoint("best", {"step": step, "path": rel, "metric": best_metric, "value": best_score})
+            writer.record_checkpoint("best", {"step": step, "path": rel, "metric": best_metric, "value": best_score, "rule": best_rule})
         else:
             writer.record_checkpoint("last", {"step": step, "path": rel})
             last_ckpt = step
@@ -415,7 +421,7 @@ def _train(argv: List[str]) -> int:
         if writer is None:
             return
         checkpoint("last")
-        if best_score > best_written:
+        if not live and best_score > best_written:
             best_written = best_score
             checkpoint("best")
 
@@ -440,7 +446,11 @@ def _train(argv: List[str]) -> int:
         log("info", f"backend {backend_name}, {dd.backend if dd.world > 1 else 'one process'}; torch {torch.__version__}")
         log("info", f"{len(examples)} training examples from {resolve_path(args.config, cfg['data']['train'])}, {len(bad)} bad lines; {total} steps of {t['batchSize']} per rank")
         if periodic is not None:
-            log("info", f"periodic evaluation every {every} steps on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
+            log("info", f"periodic evaluation (evaluation.every {json.dumps(every)}) on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
+            log("info", 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)')
+        else:
+            log("info", f'best checkpoint rule "in-batch": the highest smoothed in-batch recall@10 (EMA {BEST_EMA}); no live held-out evaluation: ' + ("evaluation.every is 0" if every == 0 else "no test data (data.test is not set)"))
+        loop_start, held_out_s = time.perf_counter(), 0.0
         if dd.world > 1:
             log("info", f"DDP: {dd.world} ranks × batch {t['batchSize']} = effective batch {dd.world * t['batchSize']}, in-batch negatives all-gathered across ranks")
         for b in bad[:10]:
@@ -509,14 +519,20 @@ def _train(argv: List[str]) -> int:
                 )
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
-                if every == 0:
+                if not live:
                     best_score = max(best_score, smoothed)
             if writer is not None:
                 writer.heartbeat(step)
-            if periodic is not None and writer is not None and (step % every == 0 or step == total):
+            if periodic is not None and writer is not None and schedule is not None and schedule.due(step, time.perf_counter() - loop_start - held_out_s):
+                e0 = time.perf_counter()
                 metrics = periodic.run(model, dd.device)
                 writer.append_event({"type": "eval", "step": step, "metrics": metrics})
-                best_score = max(best_score, metrics["recall@10"])
+                if metrics["recall@10"] > best_score:
+                    # Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).
+                    best_score = best_written = metrics["recall@10"]
+                    checkpoint("best")
+                schedule.spent(step, time.perf_counter() - e0)
+                held_out_s += time.perf_counter() - e0
             if step % t["checkpointEvery"] == 0 and step < total:
                 checkpoint_both()
         if step > 0 and not negatives_seen:

@@ -88,3 +88,13 @@ def test_standalone_becomes_the_local_rendezvous_with_no_tcp_store():
         assert x[x.index("--rdzv_backend") + 1] == LOCAL_BACKEND
     assert a[a.index("--rdzv_id") + 1] != b[b.index("--rdzv_id") + 1], "two jobs never share a run id"
     assert standalone_args(["--nproc_per_node", "1", "-m", "m"]) == ["--nproc_per_node", "1", "-m", "m"]
+
+
+def test_evaluation_every_is_an_integer_or_auto_by_default(tmp_path):
+    p = write(tmp_path, '{"data": {"train": "t.jsonl"}}')
+    assert load_config(p)["evaluation"]["every"] == "auto"
+    assert load_config(p, ["evaluation.every=5"])["evaluation"]["every"] == 5
+    for bad in ("evaluation.every=-1", 'evaluation.every="often"'):
+        with pytest.raises(ConfigError) as e:
+            load_config(p, [bad])
+        assert '$.evaluation.every: must be one of: integer >= 0, "auto"' in str(e.value)

@@ -9,6 +9,7 @@ import type { ExperimentConfig } from '../core/config/types';
 import { say, terminalSafe, terminalSafeLines, warn } from './terminalText';
 import { launchTraining } from '../trainer/launch/launchTraining';
 import type { TrainingProcess } from '../trainer/launch/trainingProcess';
+import { qualityRemedies, type QualityRemedyId } from '../core/quality';
 
 export interface TrainArgs {
   config: string;
@@ -17,7 +18,7 @@ export interface TrainArgs {
   set: string[];
 }
 
-const BAR_FORMAT = 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict}';
+const BAR_FORMAT = 'step {value}/{total} |{bar}| loss {loss} | δ p50 {delta} | τ p50 {tau} | R@10 {r10} | R {ratio} | {verdict} | held-out {heldOut}';
 
 /** How often the bar checks the run's heartbeat (meta.json). */
 const STALL_CHECK_MS = 5000;
@@ -36,6 +37,19 @@ export function progressFields(e: StepEvent): Record<string, string> {
     ratio: fmt(e.diagnostics.collapse.ratio, 2),
     r10: fmt(e.diagnostics.recall.at10, 2),
   };
+}
+
+/** The progress bar's held-out field: "R@10 0.41 (BM25 0.52)". */
+export function heldOutField(metrics: Record<string, number>): string {
+  const bm25 = metrics['bm25/recall@10'];
+  return `R@10 ${fmt(metrics['recall@10'], 2)}${bm25 === undefined ? '' : ` (BM25 ${fmt(bm25, 2)})`}`;
+}
+
+/** The quality verdict's remedies as the config edits to make: "data.hardNegatives = {…} (why); training.batchSize = 512 (why)". */
+function remediesLine(ids: readonly QualityRemedyId[], config: ExperimentConfig): string {
+  const remedies = qualityRemedies(ids, config);
+  if (remedies.length === 0) return '';
+  return `${remedies.map((r) => r.settings.map(([p, v]) => `${p.join('.')} = ${JSON.stringify(v)}`).join(', ') + ` (${r.why})`).join('; ')}`;
 }
 
 /**
@@ -69,6 +83,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   let barStarted = false;
   let runDir: string | null = null;
   let lastVerdict = '';
+  let lastQuality = '';
   /** Error messages already printed: the trainer reports a failure as a log/error message and again in 'done'. */
   const shownErrors = new Set<string>();
   /** The trainer refused the config with located problems (the PyTorch trainer's own config checks): exit code 2. */
@@ -79,7 +94,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     switch (m.type) {
       case 'started':
         say(`run ${m.runDir}\n${handle.describeStarted(m)}`);
-        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–', stall: '' });
+        bar.start(m.totalSteps, 0, { loss: '–', delta: '–', tau: '–', verdict: '–', r10: '–', ratio: '–', heldOut: '–', stall: '' });
         barStarted = true;
         runDir = m.runDir;
         break;
@@ -88,6 +103,15 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
         if (m.event.verdict.state !== lastVerdict) {
           print(`step ${m.event.step}: collapse verdict ${m.event.verdict.state} (R ${fmt(m.event.diagnostics.collapse.ratio, 2)}): ${m.event.verdict.reason}`);
           lastVerdict = m.event.verdict.state;
+        }
+        break;
+      case 'eval':
+        bar.update({ heldOut: heldOutField(m.metrics) });
+        // The verdict itself is in the run log (printed as [info]); its remedies as the config edits to make.
+        if (m.quality && m.quality.state !== lastQuality) {
+          const remedies = remediesLine(m.quality.remedies, config);
+          if (remedies) print(`  quality remedies: ${remedies}`);
+          lastQuality = m.quality.state;
         }
         break;
       case 'log':

@@ -62,7 +62,7 @@ async function train(msg: StartMessage): Promise<void> {
           }),
         onDataCounted: (c) => void send({ type: 'dataCounted', ...c }),
         onStep: (e) => steps.push(e),
-        onEval: (step, metrics) => void send({ type: 'eval', step, metrics }),
+        onEval: (step, metrics, live) => void send({ type: 'eval', step, metrics, ...live }),
         onLog: (level, message) => void send({ type: 'log', level, message }),
         shouldStop: () => stopRequested,
       },

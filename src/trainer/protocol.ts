@@ -9,8 +9,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
 import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
+import { QualityVerdictSchema } from '../core/quality/qualityVerdict';
 import type { EvalEntry } from '../core/eval/types';
-import { FinalRunStatusSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem } from '../core/runs/eventSchema';
+import { FinalRunStatusSchema, HeldOutSchema, LogLevelSchema, RunErrorSchema, StepEventSchema, histogramProblem } from '../core/runs/eventSchema';
 import { defineChannel, type MessageOf, type ParseResult } from '../core/messageChannel';
 import { FROM_TRAINER_CHECKS, TO_TRAINER_CHECKS } from './protocolChecks.generated';
 
@@ -114,6 +115,9 @@ const EvalSchema = Type.Object({
   type: Type.Literal('eval'),
   step: Type.Integer({ minimum: 0 }),
   metrics: Type.Record(Type.String(), Type.Number(), { errorMessage: 'must be an object of numbers' }),
+  /** Live held-out evaluation: the sample and the quality verdict after it (as in the eval event). */
+  heldOut: Type.Optional(HeldOutSchema),
+  quality: Type.Optional(QualityVerdictSchema),
 });
 const LogSchema = Type.Object({ type: Type.Literal('log'), level: LogLevelSchema, message: Type.String() });
 /** A problem that ended the job: before any run existed (bad config, missing data, no backend), or an evaluation error. */

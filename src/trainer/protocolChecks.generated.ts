@@ -207,7 +207,9 @@ export const FROM_TRAINER_CHECKS = {
         Number.isInteger(value['step']) &&
         value['step'] >= 0 &&
         (typeof value['metrics'] === 'object' && value['metrics'] !== null && !Array.isArray(value['metrics']) && !(value['metrics'] instanceof Date) && !(value['metrics'] instanceof Uint8Array)) &&
-        (Object.entries(value['metrics']).every(([key, value]) => (local_0.test(key) ? (Number.isFinite(value)) : true)))
+        (Object.entries(value['metrics']).every(([key, value]) => (local_0.test(key) ? (Number.isFinite(value)) : true))) &&
+        (value['heldOut'] !== undefined ? ((typeof value['heldOut'] === 'object' && value['heldOut'] !== null && !Array.isArray(value['heldOut'])) && Number.isInteger(value['heldOut']['queries']) && value['heldOut']['queries'] >= 0 && Number.isInteger(value['heldOut']['corpus']) && value['heldOut']['corpus'] >= 0 && Number.isInteger(value['heldOut']['corpusTotal']) && value['heldOut']['corpusTotal'] >= 0 && (typeof value['heldOut']['sampled'] === 'boolean') && (typeof value['heldOut']['description'] === 'string')) : true) &&
+        (value['quality'] !== undefined ? ((typeof value['quality'] === 'object' && value['quality'] !== null && !Array.isArray(value['quality'])) && (((value['quality']['state'] === 'measuring')) || ((value['quality']['state'] === 'learning')) || ((value['quality']['state'] === 'plateau')) || ((value['quality']['state'] === 'saturated')) || ((value['quality']['state'] === 'below-lexical'))) && (typeof value['quality']['reason'] === 'string') && Array.isArray(value['quality']['remedies']) && ((array) => { for(const value of array) if(!(((((value === 'hard-negatives')) || ((value === 'larger-batch')) || ((value === 'more-steps')))))) { return false }; return true; })(value['quality']['remedies'])) : true)
       )
     }
   })() as (value: unknown) => boolean,

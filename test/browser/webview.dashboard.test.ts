@@ -15,6 +15,7 @@ import { renderDashboardHtml } from '../../src/extension/dashboard/dashboardHtml
 import { makeNonce, webviewCsp } from '../../src/extension/shared/webviewPage';
 import { parseFromDashboard, parseToDashboard, type RunHeader, type StepEvent, type ToDashboard } from '../../src/webview/dashboard/protocol';
 import { DEFAULT_COLLAPSE_THRESHOLDS } from '../../src/core/metrics/collapseMonitor';
+import { describeHeldOut, qualityVerdict } from '../../src/core/quality';
 import {
   ARTIFACTS,
   cspViolations,
@@ -348,15 +349,16 @@ test('softmax run: every logged step is charted, the newest values and τ histog
     medians,
     steps.map((s) => ({ x: s.step, y: s.diagnostics.dist.tau!.p50 })),
   );
-  // evaluations: one point per charted metric (recall@k, MRR@10, nDCG@10 of exact, ann/ and bm25/) and evaluation
+  // evaluations: recall@10 by default, one point per evaluation and search that has it (exact, ann/, bm25/)
   const evals = evalsOf(softmax);
-  const recallPoints = evals.reduce((n, e) => n + Object.keys(e.metrics).filter((k) => /^(?:(ann|bm25)\/)?(recall@\d+|mrr@10|ndcg@10)$/.test(k)).length, 0);
+  const recall10Points = evals.reduce((n, e) => n + ['recall@10', 'ann/recall@10', 'bm25/recall@10'].filter((k) => typeof e.metrics[k] === 'number').length, 0);
   assert.ok(evals.length >= 2);
-  assert.equal(c.eval.charted, recallPoints);
+  assert.equal(c.eval.charted, recall10Points);
   const lastEval = evals[evals.length - 1];
-  assert.match(
-    await page.locator('[data-chart="eval"] .chart-sub').innerText(),
-    new RegExp(`^step ${lastEval.step}: recall@1 ${(lastEval.metrics['recall@1'] as number).toFixed(3)}`),
+  assert.match(await page.locator('[data-chart="eval"] .chart-sub').innerText(), new RegExp(`^step ${lastEval.step}`));
+  assert.equal(
+    await page.locator('[data-role="eval-latest"] tr[data-metric="recall@10"] td').first().innerText(),
+    (lastEval.metrics['recall@10'] as number).toFixed(3),
   );
   await assertClean(page, log);
   await page.close();
@@ -713,21 +715,98 @@ test('malformed messages are ignored, counted and shown; the charts are unchange
   await page.close();
 });
 
-test('a full evaluation draws exact, IVF-PQ and BM25 lines of every metric, and the sub-title names each search', async () => {
+test('the evaluation chart: one metric at a time (recall@10 by default, a selector), exact / IVF-PQ / BM25 styled apart, the latest values in a table', async () => {
   const { page, log } = await openDashboard(browser, server);
   await send(page, [{ type: 'reset', run: { ...lastHeader(softmax), status: 'completed' }, steps: stepsOf(softmax), evals: [] }]);
-  const metrics: Record<string, number> = {};
   const names = ['recall@1', 'recall@5', 'recall@10', 'recall@50', 'recall@100', 'mrr@10', 'ndcg@10'];
-  names.forEach((n, i) => {
-    metrics[n] = 0.1 + 0.05 * i;
-    metrics[`ann/${n}`] = 0.08 + 0.05 * i;
-    metrics[`bm25/${n}`] = 0.2 + 0.05 * i;
-  });
-  metrics.failures = 12;
-  await send(page, [{ type: 'eval', point: { step: 200, metrics } }]);
-  assert.equal((await counts(page)).eval.charted, 3 * names.length, 'one point per metric and search; failure counts are not charted');
-  const sub = await page.locator('[data-chart="eval"] .chart-sub').innerText();
-  assert.match(sub, /^step 200: recall@1 0\.100 · recall@5 0\.150 · recall@10 0\.200 · IVF-PQ recall@10 0\.180 · BM25 recall@10 0\.300$/);
+  const point = (step: number, shift: number) => {
+    const metrics: Record<string, number> = {};
+    names.forEach((n, i) => {
+      metrics[n] = 0.1 + 0.05 * i + shift;
+      metrics[`ann/${n}`] = 0.08 + 0.05 * i + shift;
+      metrics[`bm25/${n}`] = 0.2 + 0.05 * i;
+    });
+    metrics.failures = 12;
+    return { step, metrics };
+  };
+  await send(page, [
+    { type: 'eval', point: point(100, 0) },
+    { type: 'eval', point: point(200, 0.1) },
+  ]);
+  const chart = () => page.evaluate(() => window.__rlensDashboard!.evalChart());
+  let c = await chart();
+  assert.equal(c.metric, 'recall@10');
+  assert.deepEqual(
+    c.lines.map((l) => [l.label, l.dash, l.points]),
+    [
+      ['exact recall@10', [], 2],
+      ['IVF-PQ recall@10', [2, 3], 2],
+      ['BM25 recall@10', [8, 4], 2],
+    ],
+  );
+  assert.equal(new Set(c.lines.map((l) => l.color)).size, 3, 'three colours');
+  assert.equal((await counts(page)).eval.charted, 6, 'one metric: 3 searches × 2 evaluations; failure counts are not charted');
+  // The latest values: a row per metric, a column per search; the charted metric marked.
+  const table = await page.locator('[data-role="eval-latest"] tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  assert.deepEqual(table[0], ['step 200', 'exact', 'IVF-PQ', 'BM25']);
+  assert.deepEqual(table[3], ['recall@10', '0.300', '0.280', '0.300']);
+  assert.equal(table.length, 1 + names.length);
+  assert.equal(await page.locator('[data-role="eval-latest"] tr.shown').getAttribute('data-metric'), 'recall@10');
+  // Choosing another metric redraws the three lines of that metric only.
+  assert.deepEqual(await page.locator('[data-role="eval-metric"] option').allInnerTexts(), names);
+  await page.selectOption('[data-role="eval-metric"]', 'ndcg@10');
+  await page.waitForFunction(() => window.__rlensDashboard!.evalChart().metric === 'ndcg@10');
+  c = await chart();
+  assert.deepEqual(
+    c.lines.map((l) => l.label),
+    ['exact ndcg@10', 'IVF-PQ ndcg@10', 'BM25 ndcg@10'],
+  );
+  assert.equal(await page.locator('[data-role="eval-latest"] tr.shown').getAttribute('data-metric'), 'ndcg@10');
+  // The choice stays when a new evaluation arrives.
+  await send(page, [{ type: 'eval', point: point(300, 0.2) }]);
+  c = await chart();
+  assert.equal(c.metric, 'ndcg@10');
+  assert.equal(c.lines[0].points, 3);
+  await page.locator('[data-chart="eval"]').screenshot({ path: path.join(ARTIFACTS, 'dashboard-eval-chart.png') });
+  await assertClean(page, log);
+  await page.close();
+});
+
+test('live held-out evaluation: the sample is named, BM25 is a reference line, the quality verdict shows beside the collapse verdict with its remedies', async () => {
+  const { page, log } = await openDashboard(browser, server);
+  await send(page, [{ type: 'reset', run: { ...lastHeader(softmax), status: 'running' }, steps: stepsOf(softmax), evals: [] }]);
+  const heldOut = describeHeldOut(1000, 20000, 50829);
+  const recalls = [0.21, 0.34, 0.38, 0.4];
+  for (let i = 0; i < recalls.length; i++) {
+    const quality = qualityVerdict({ heldOut: recalls.slice(0, i + 1), bm25: 0.819, inBatch: i === 0 ? 0.9 : 0.9999 });
+    await send(page, [
+      { type: 'eval', point: { step: 100 * (i + 1), metrics: { 'recall@10': recalls[i], 'bm25/recall@10': 0.819, queries: 1000 }, heldOut, quality } },
+    ]);
+  }
+  assert.equal(
+    await page.locator('[data-chart="eval"] .chart-sub').innerText(),
+    'step 400 · held-out: 1,000 queries × 20,000 of 50,829 items (sampled, all positives kept)',
+  );
+  const c = await page.evaluate(() => window.__rlensDashboard!.evalChart());
+  assert.deepEqual(
+    c.lines.map((l) => [l.label, l.points]),
+    [
+      ['exact recall@10', 4],
+      ['BM25 recall@10', 4],
+    ],
+  );
+  // The quality verdict: the last evaluation's (in-batch 1.00 while held-out 0.40).
+  assert.equal(await text(page, 'quality-state'), 'In-batch task saturated');
+  assert.match(
+    await text(page, 'quality-reason'),
+    /^in-batch task saturated: in-batch recall@10 1\.00 ≥ 0\.99 while held-out recall@10 is 0\.40 \(BM25 0\.82\)/,
+  );
+  assert.ok(await page.locator('[data-role="verdict"]').isVisible(), 'the collapse verdict stays');
+  assert.deepEqual(await page.locator('[data-role="quality"] .quality-remedy').allInnerTexts(), ['Harder negatives', 'Larger batch', 'More steps']);
+  await page.locator('[data-remedy="larger-batch"]').click();
+  assert.deepEqual((await posted(page)).slice(-1), [{ type: 'qualityRemedy', remedy: 'larger-batch' }]);
+  assert.deepEqual(parseFromDashboard({ type: 'qualityRemedy', remedy: 'fewer-steps' }).ok, false);
+  await page.locator('[data-role="quality"]').screenshot({ path: path.join(ARTIFACTS, 'dashboard-quality-verdict.png') });
   await assertClean(page, log);
   await page.close();
 });

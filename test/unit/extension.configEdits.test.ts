@@ -6,7 +6,8 @@ import * as path from 'path';
 import { parse } from 'jsonc-parser';
 import { parseConfigText } from '../../src/core/config/loadConfig';
 import { applyCollapseFix, collapseFixApplied, collapseFixEdit, collapseRemedies, ENABLE_FIX_LABEL, remedyEdit } from '../../src/extension/verdict/collapseFix';
-import { verdictProblem } from '../../src/extension/verdict/verdictText';
+import { qualityProblem, verdictProblem } from '../../src/extension/verdict/verdictText';
+import { qualityRemedies, qualityVerdict } from '../../src/core/quality';
 import { findConfigAnchors, readConfigBasics } from '../../src/extension/configEditor/configAnchors';
 import { dataSpecsOf } from '../../src/extension/dataLens/dataSpecs';
 import { copyExample, exampleConfigForWorkspace, EXAMPLE_FILES, freeFolderName } from '../../src/extension/configEditor/exampleProject';
@@ -219,4 +220,42 @@ test('the verdict problem sits on the loss block, names the run and is as severe
   e.verdict = { state: 'initialising', reason: 'not separated yet' };
   assert.equal(verdictProblem('{}', 'run-a', e).severity, 'information');
   assert.deepEqual(verdictProblem('{}', 'run-a', e).span, { offset: 0, length: 1 });
+});
+
+test('the quality verdict: a problem on the evaluation block naming the run and values, its remedies as edits that each change one setting', () => {
+  const text = fs.readFileSync(path.join(REPO, 'examples/shop/shop.rlens.json'), 'utf8');
+  const q = qualityVerdict({ heldOut: [0.3, 0.38, 0.4], bm25: 0.82, inBatch: 0.9999 });
+  const p = qualityProblem(text, 'run-a', 300, q);
+  assert.equal(text.slice(p.span.offset, p.span.offset + 12), '"evaluation"');
+  assert.equal(p.severity, 'warning');
+  assert.match(
+    p.message,
+    /^Quality verdict of run run-a at step 300: saturated — in-batch task saturated: in-batch recall@10 1\.00 ≥ 0\.99 while held-out recall@10 is 0\.40 \(BM25 0\.82\)/,
+  );
+  assert.equal(qualityProblem('{}', 'run-a', 1, qualityVerdict({ heldOut: [0.1], bm25: null, inBatch: null })).severity, 'information');
+  const before = parseConfigText(text, '/x/shop.rlens.json').config;
+  const remedies = qualityRemedies(q.remedies, before);
+  assert.deepEqual(
+    remedies.map((r) => r.id),
+    ['hard-negatives', 'larger-batch', 'more-steps'],
+  );
+  for (const r of remedies) {
+    const out = applyReplacement(text, remedyEdit(text, r)!);
+    assert.ok(out.includes('// The bundled example'), 'comments kept');
+    const after = parse(out) as Record<string, Record<string, unknown>>;
+    const was = parse(text) as Record<string, Record<string, unknown>>;
+    const changed = [
+      JSON.stringify(after.data.hardNegatives) !== JSON.stringify(was.data.hardNegatives),
+      after.training.batchSize !== was.training.batchSize,
+      after.training.steps !== was.training.steps,
+    ];
+    assert.equal(changed.filter(Boolean).length, 1, `${r.label} changes exactly one setting`);
+  }
+  assert.deepEqual((parse(applyReplacement(text, remedyEdit(text, remedies[0])!)) as { data: object }).data, {
+    train: 'data/train.jsonl',
+    test: 'data/test.jsonl',
+    corpus: 'data/corpus.jsonl',
+    hardNegatives: { source: 'bm25', perQuery: 3, skipTop: 3 },
+  });
+  assert.equal((parse(applyReplacement(text, remedyEdit(text, remedies[1])!)) as { training: { batchSize: number } }).training.batchSize, 512);
 });

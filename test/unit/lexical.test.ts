@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../../src/core/lexical';
 import { words } from '../../src/core/model/featurize';
-import { chartedMetricNames, recallMetricNames } from '../../src/webview/dashboard/charts/evalChart';
+import { evalMetricNames, shownMetric } from '../../src/webview/dashboard/charts/evalChart';
 import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
 import { miniSearchBm25 } from '../reference/miniSearchBm25';
 
@@ -170,7 +170,7 @@ test("term statistics give BM25's IDF: rarer terms weigh more", () => {
   assert.ok(Math.abs(st.idf('red') - Math.log(1 + (7 - 3 + 0.5) / 3.5)) < 1e-12);
 });
 
-test('the evaluation chart draws every metric of exact, IVF-PQ and BM25, in search then metric order', () => {
+test('the evaluation chart offers each metric once (any search), recall@10 by default', () => {
   const points = [
     {
       step: 10,
@@ -187,6 +187,11 @@ test('the evaluation chart draws every metric of exact, IVF-PQ and BM25, in sear
       },
     },
   ];
-  assert.deepEqual(chartedMetricNames(points), ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10', 'ann/recall@10', 'bm25/recall@10', 'bm25/ndcg@10']);
-  assert.deepEqual(recallMetricNames(points), ['recall@1', 'recall@10']);
+  // The selector's metrics (any search; null values and counts left out), recall@10 shown unless another is chosen.
+  assert.deepEqual(evalMetricNames(points), ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10']);
+  assert.equal(shownMetric(points, null), 'recall@10');
+  assert.equal(shownMetric(points, 'ndcg@10'), 'ndcg@10');
+  assert.equal(shownMetric(points, 'recall@5'), 'recall@10', 'a metric without values falls back to recall@10');
+  assert.equal(shownMetric([{ step: 1, metrics: { 'mrr@10': 0.2 } }], null), 'mrr@10');
+  assert.equal(shownMetric([], null), null);
 });

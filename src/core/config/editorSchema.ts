@@ -38,8 +38,11 @@ function stripNode(node: SchemaNode): SchemaNode {
       out.items = stripNode(v as SchemaNode);
     } else if (!VALIDATION_KEYWORDS.includes(k)) out[k] = v;
   }
+  // A oneOf validates too (each alternative's type): dropped, its constants kept as proposals ("auto").
+  const consts = Array.isArray(node.oneOf) ? (node.oneOf as SchemaNode[]).filter((a) => 'const' in a).map((a) => a.const) : [];
+  delete out.oneOf;
   // Keep the value proposals the validation keywords gave: enum values, and true/false for booleans.
-  const proposals = Array.isArray(node.enum) ? node.enum : node.type === 'boolean' ? [true, false] : undefined;
+  const proposals = Array.isArray(node.enum) ? node.enum : node.type === 'boolean' ? [true, false] : consts.length > 0 ? consts : undefined;
   if (proposals) out.examples = proposals;
   return out;
 }

@@ -78,7 +78,7 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     throw new ConfigError(file, [], (e as Error).message);
   }
   if (!validateSchema(data)) {
-    const problems = (validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
+    const problems = mergeOneOfErrors(validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
     throw new ConfigError(file, dedupe(problems));
   }
   const trainerProblems = [
@@ -215,6 +215,42 @@ export function configErrorAt(loaded: LoadedConfig, segments: string[], message:
   if (text.charCodeAt(0) === BOM) text = text.slice(1);
   const root = text ? parseTree(text, [], { allowTrailingComma: true }) : undefined;
   return new ConfigError(loaded.path, [problemAt(root, new TextPositions(text), segments, message)]);
+}
+
+/** The schema node at an Ajv schemaPath ("#/properties/evaluation/properties/every/oneOf"). */
+function schemaAt(schemaPath: string): unknown {
+  let node: unknown = schema;
+  for (const seg of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) node = (node as Record<string, unknown> | undefined)?.[unescapePointer(seg)];
+  return node;
+}
+
+/** One alternative of a oneOf in words: 'an integer ≥ 0', '"auto"', 'a string', 'an array'. */
+function describeAlternative(alt: Record<string, unknown>): string {
+  if ('const' in alt) return JSON.stringify(alt.const);
+  const type = String(alt.type ?? 'value');
+  const min = typeof alt.minimum === 'number' ? ` ≥ ${alt.minimum}` : '';
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}${min}`;
+}
+
+/**
+ * The errors of a value that matches none of a oneOf's alternatives as one: Ajv reports each alternative's
+ * failure and then the oneOf ("must be integer", "must be equal to constant", "must match exactly one
+ * schema in oneOf"); the user needs one sentence naming what is allowed ("must be an integer ≥ 0 or \"auto\"").
+ */
+function mergeOneOfErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const under = (o: ErrorObject, e: ErrorObject) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`);
+  // An alternative whose type fits but whose bounds fail says best what is wrong ("must NOT have fewer than 1 items").
+  const typeFits = (o: ErrorObject) => errors.some((e) => under(o, e) && e.keyword !== 'type' && e.keyword !== 'const');
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
+  return errors.flatMap((e) => {
+    const parent = oneOfs.find((o) => under(o, e));
+    if (parent) return typeFits(parent) && e.keyword !== 'type' && e.keyword !== 'const' ? [e] : [];
+    if (e.keyword !== 'oneOf') return [e];
+    if (typeFits(e)) return [];
+    const alts = schemaAt(e.schemaPath);
+    if (!Array.isArray(alts)) return [e];
+    return [{ ...e, message: `must be ${alts.map((a) => describeAlternative(a as Record<string, unknown>)).join(' or ')}` }];
+  });
 }
 
 /** Maps an Ajv error onto the closest node of the parse tree. */

@@ -59,8 +59,14 @@ export interface EvaluationConfig {
   index: { type: 'IVF-PQ' | 'Flat'; nlist: number; m: number; nbits: number; nprobe: number; trainSample: number | null };
   k: number;
   rankCutoff: number;
-  every: number;
+  /** Live held-out evaluation: "auto" (within heldOutBudget of training time), every N steps, or 0 = off. */
+  every: number | 'auto';
+  /** Test queries sampled for live held-out evaluation. */
   heldOutQueries: number;
+  /** Largest corpus a live held-out evaluation encodes (a larger one is sampled, positives kept). */
+  heldOutCorpus: number;
+  /** Under every "auto": the largest share of training time live held-out evaluation may cost. */
+  heldOutBudget: number;
   nearDuplicateThreshold: number;
   collapsedSpread: number;
   /** BM25 over the same corpus and queries beside the dense model (full evaluations only). */

@@ -137,6 +137,8 @@ export interface EvalEntry {
   checkpoint: string;
   /** Which queries: the test set, or a held-out subset during training. */
   queries: { source: string; count: number; withoutRelevant: number; subset: boolean };
+  /** Live held-out evaluation during training: the sample searched (the corpus sampled when larger than evaluation.heldOutCorpus). */
+  heldOut?: { queries: number; corpus: number; corpusTotal: number; sampled: boolean; description: string };
   corpus: { source: string; count: number };
   index: { spec: Record<string, unknown>; notes: string[]; buildMs: number; searchMs: number };
   encodeMs: number;

@@ -6,6 +6,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CollapseVerdictSchema, Measured, NumberOrNull, StepDiagnosticsSchema } from '../metrics/types';
+import { QualityVerdictSchema } from '../quality/qualityVerdict';
 import { schemaProblem } from '../schemaCheck';
 import { EVENT_CHECKS } from './eventChecks.generated';
 
@@ -75,6 +76,12 @@ export const BestCheckpointRefSchema = Type.Composite([
     /** Metric name, e.g. "recall@10". */
     metric: Type.String(),
     value: Type.Number(),
+    /**
+     * Which rule chose it: "held-out" (highest held-out exact recall@10 of live evaluation, when the config has
+     * test data and evaluation.every is not 0) or "in-batch" (highest smoothed in-batch recall@10). Absent in
+     * runs written before it.
+     */
+    rule: Type.Optional(oneOf(['held-out', 'in-batch'] as const)),
   }),
 ]);
 export type BestCheckpointRef = Static<typeof BestCheckpointRefSchema>;
@@ -201,6 +208,18 @@ export const LogEventSchema = Type.Object({
 });
 export type LogEvent = Static<typeof LogEventSchema>;
 
+/** The held-out sample of live evaluation (src/core/quality/heldOutSample.ts). */
+export const HeldOutSchema = Type.Object({
+  queries: Type.Integer({ minimum: 0 }),
+  /** Items searched (the sample). */
+  corpus: Type.Integer({ minimum: 0 }),
+  /** Items of the whole corpus. */
+  corpusTotal: Type.Integer({ minimum: 0 }),
+  sampled: Type.Boolean(),
+  /** E.g. "1,000 queries × 20,000 of 50,829 items (sampled, all positives kept)". */
+  description: Type.String(),
+});
+
 /** Result of an evaluation. */
 export const EvalEventSchema = Type.Object({
   ...EventBase,
@@ -212,6 +231,12 @@ export const EvalEventSchema = Type.Object({
    * numbers, null when undefined; readers skip values of other types rather than the event.
    */
   metrics: JsonObject,
+  /**
+   * Live held-out evaluation during training only: the sample searched (its `bm25/…` metrics are BM25 on the
+   * same sample, computed once per run: the reference line), and the quality verdict after this evaluation.
+   */
+  heldOut: Type.Optional(HeldOutSchema),
+  quality: Type.Optional(QualityVerdictSchema),
 });
 export type EvalEvent = Static<typeof EvalEventSchema>;
 

@@ -4,7 +4,6 @@ import type { BackendInfo } from '../backend';
 import type { ExperimentConfig, LoadedConfig } from '../config/types';
 import { DataError } from '../data/errors';
 import { evaluateParams } from '../eval/evaluate';
-import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
 import { formatProblems } from '../config/configError';
@@ -27,6 +26,7 @@ import {
   type FinalRunStatus,
 } from '../runs';
 import { Batcher, type Batch } from './batcher';
+import { BM25_PARAMS } from '../lexical';
 import { featurizeExamples } from './featurizedData';
 import { shareIdenticalFiles } from '../runs/sharedFiles';
 import { describeMined } from './hardNegatives';
@@ -35,12 +35,14 @@ import { hyperRange } from './hyperRange';
 import { assertFinite, NoNegativesError, NonFiniteError } from './nonFinite';
 import { TwoTowerTrainer } from './trainStep';
 import { VERSION } from '../version';
+import { HeldOutSchedule, prepareHeldOut, qualityVerdict, type HeldOutInfo, type HeldOutSample, type QualityVerdict } from '../quality';
+import { estimateEvalMs } from '../quality/evalCost';
 
 export interface TrainHooks {
   /** Every logged step event, as written to events.jsonl. */
   onStep?(e: StepEvent): void;
-  /** A periodic evaluation finished (its metrics, as in the eval event). */
-  onEval?(step: number, metrics: Record<string, number>): void;
+  /** A live held-out evaluation finished (its metrics, sample and quality verdict, as in the eval event). */
+  onEval?(step: number, metrics: Record<string, number>, live: { heldOut: HeldOutInfo; quality: QualityVerdict }): void;
   onLog?(level: LogLevel, message: string): void;
   /** The run folder exists (called once, before the first step). */
   onRunCreated?(info: {
@@ -98,16 +100,19 @@ function resolvedConfig(loaded: LoadedConfig): ExperimentConfig {
   };
 }
 
-/** Held-out test queries for periodic evaluation (data.test is required for it). */
-async function periodicEvalData(loaded: LoadedConfig, log: (level: LogLevel, m: string) => void): Promise<EvalData> {
+/**
+ * The held-out sample of live evaluation, or null with the reason it is off: evaluation.every 0, or "auto"
+ * without data.test. A number N > 0 without data.test is an error (the user asked for it).
+ */
+async function liveHeldOut(loaded: LoadedConfig): Promise<{ sample: HeldOutSample | null; off: string }> {
   const cfg = loaded.config;
-  if (!cfg.data.test) throw new DataError(`evaluation.every is ${cfg.evaluation.every} but data.test is not set in ${loaded.path}`, loaded.path);
-  const data = subsetQueries(await loadEvalData(loaded), cfg.evaluation.heldOutQueries, cfg.training.seed);
-  log(
-    'info',
-    `periodic evaluation every ${cfg.evaluation.every} steps on ${data.queries.length} held-out test queries, exact search over ${data.corpus.count} items`,
-  );
-  return data;
+  const every = cfg.evaluation.every;
+  if (every === 0) return { sample: null, off: 'evaluation.every is 0' };
+  if (!cfg.data.test) {
+    if (every === 'auto') return { sample: null, off: 'no test data (data.test is not set)' };
+    throw new DataError(`evaluation.every is ${every} but data.test is not set in ${loaded.path}`, loaded.path);
+  }
+  return { sample: await prepareHeldOut(loaded), off: '' };
 }
 
 /**
@@ -131,6 +136,8 @@ function hasNegative(negMask: Float32Array): boolean {
 
 /** Smoothing of the in-batch recall@10 that decides the "best" checkpoint (without periodic evaluation). */
 const BEST_EMA = 0.8;
+
+const fmt3 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3));
 
 /**
  * Trains a two-tower model from a config into a new run folder: loads and featurises the data, runs the
@@ -162,7 +169,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   const report = data.report;
   const total = plannedSteps(opts, data.source.examples);
 
-  const periodic = cfg.evaluation.every > 0 ? await periodicEvalData(opts.loaded, log) : null;
+  const live = await liveHeldOut(opts.loaded);
+  const periodic = live.sample;
 
   const runsRoot = opts.runsRoot ?? resolveConfigPath(opts.loaded, cfg.output.runsDir);
   const writer = await RunWriter.create(runsRoot, cfg.name, resolvedConfig(opts.loaded), {
@@ -207,19 +215,26 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   let step = 0;
   let bestScore = -Infinity;
   const bestMetric = periodic ? 'eval recall@10 (held-out queries)' : 'inBatchRecall@10 (EMA)';
+  const bestRule = periodic ? ('held-out' as const) : ('in-batch' as const);
+  const schedule = periodic
+    ? new HeldOutSchedule(cfg.evaluation.every, cfg.evaluation.heldOutBudget, total, periodic.prepMs, await estimateEvalMs(params, cfg.model, periodic.data))
+    : null;
+  /** Held-out recall@10 of each live evaluation, and the latest quality verdict. */
+  const heldOutRecalls: number[] = [];
+  let quality: QualityVerdict | null = null;
   let smoothedRecall: number | null = null;
   let bestWrittenScore = -Infinity;
   const tensorsAtStart = tf.memory().numTensors;
 
   const checkpoint = async (kind: 'last' | 'best') => {
     const rel = `${CHECKPOINTS_DIR}/${kind}`;
-    const extra = kind === 'best' ? { metric: bestMetric, value: bestScore } : {};
+    const extra = kind === 'best' ? { metric: bestMetric, value: bestScore, rule: bestRule } : {};
     await writeDirAtomically(path.join(writer.dir, rel), async (dir) => {
       await saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } });
       // best at the step of last (checkpointBoth writes last first): identical weights share their bytes.
       if (kind === 'best' && lastCheckpointStep === step) shareIdenticalFiles(dir, path.join(writer.dir, CHECKPOINTS_DIR, 'last'));
     });
-    if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: bestMetric, value: bestScore });
+    if (kind === 'best') writer.recordCheckpoint('best', { step, path: rel, metric: bestMetric, value: bestScore, rule: bestRule });
     else {
       writer.recordCheckpoint('last', { step, path: rel });
       lastCheckpointStep = step;
@@ -227,7 +242,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
   };
   const checkpointBoth = async () => {
     await checkpoint('last');
-    if (bestScore > bestWrittenScore) {
+    // Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).
+    if (!periodic && bestScore > bestWrittenScore) {
       bestWrittenScore = bestScore;
       await checkpoint('best');
     }
@@ -255,6 +271,18 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     const planned = report.estimated && opts.steps === undefined && t.epochs !== null ? ` (training.epochs planned on the ${report.dataLines} data lines)` : '';
     logBoth('info', `${counts}; ${total} steps of ${t.batchSize}${planned}`);
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
+    if (periodic && schedule) {
+      logBoth(
+        'info',
+        `held-out: ${periodic.info.description}, exact search; BM25 on the same sample recall@10 ${fmt3(periodic.bm25['recall@10'])} (the reference, computed once); prepared in ${(periodic.prepMs / 1000).toFixed(1)} s; ${schedule.describe()}`,
+      );
+      for (const note of periodic.data.notes) logBoth('info', `held-out: ${note}`);
+      logBoth('info', 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)');
+    } else
+      logBoth('info', `best checkpoint rule "in-batch": the highest smoothed in-batch recall@10 (EMA ${BEST_EMA}); no live held-out evaluation: ${live.off}`);
+    const loopStart = performance.now();
+    /** Wall time of held-out evaluation inside the loop (evaluations and the best checkpoints they write). */
+    let heldOutLoopMs = 0;
     while (step < total) {
       if (hooks.shouldStop?.()) {
         status = 'stopped';
@@ -319,28 +347,55 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         if (leaked > 0) logBoth('warn', `tensor count grew by ${leaked} since the start (step ${s})`);
       }
       writer.heartbeat(step);
-      if (periodic && (step % cfg.evaluation.every === 0 || step === total)) {
+      if (periodic && schedule?.due(step, performance.now() - loopStart - heldOutLoopMs)) {
+        const e0 = performance.now();
         const { entry } = await evaluateParams({
           params,
           model: cfg.model,
           evaluation: cfg.evaluation,
-          data: periodic,
+          data: periodic.data,
           step,
           checkpoint: 'in-memory',
           subset: true,
           onProgress: () => writer.heartbeat(step),
         });
+        entry.bm25 = periodic.bm25;
+        entry.lexical = { model: 'BM25', params: { ...BM25_PARAMS }, tokenizer: 'words (as the towers)', reused: true, buildMs: 0, searchMs: 0 };
+        entry.heldOut = periodic.info;
         appendMetricsEntry(writer.dir, entry, (m) => logBoth('warn', m));
         const metrics = eventMetrics(entry);
-        writer.appendEvent({ type: 'eval', step, metrics });
-        hooks.onEval?.(step, metrics);
-        bestScore = Math.max(bestScore, entry.exact!['recall@10']); // a subset evaluation always searches exactly
+        const recall = entry.exact!['recall@10']; // a subset evaluation always searches exactly
+        heldOutRecalls.push(recall);
+        const verdict = qualityVerdict({ heldOut: heldOutRecalls, bm25: periodic.bm25['recall@10'] ?? null, inBatch: smoothedRecall });
+        if (verdict.state !== quality?.state) logBoth('info', `step ${step}: quality verdict ${verdict.state}: ${verdict.reason}`);
+        quality = verdict;
+        writer.appendEvent({ type: 'eval', step, metrics, heldOut: periodic.info, quality: verdict });
+        hooks.onEval?.(step, metrics, { heldOut: periodic.info, quality: verdict });
+        if (recall > bestScore) {
+          bestScore = recall;
+          bestWrittenScore = recall;
+          await checkpoint('best');
+        }
+        const evalMs = performance.now() - e0;
+        schedule.spent(step, evalMs);
+        heldOutLoopMs += evalMs;
       }
       if (step % t.checkpointEvery === 0 && step < total) await checkpointBoth();
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (step > 0 && !negativesSeen) throw new NoNegativesError(step, false);
     if (step > 0) await checkpointBoth();
+    if (schedule) {
+      const trainedMs = performance.now() - loopStart - heldOutLoopMs;
+      const share = schedule.spentTotalMs / Math.max(1, trainedMs);
+      logBoth(
+        share > cfg.evaluation.heldOutBudget ? 'warn' : 'info',
+        `held-out: ${heldOutRecalls.length} evaluation${heldOutRecalls.length === 1 ? '' : 's'} took ${(schedule.spentTotalMs / 1000).toFixed(1)} s with the preparation, ${(100 * share).toFixed(1)}% of ${(trainedMs / 1000).toFixed(1)} s of training` +
+          (share > cfg.evaluation.heldOutBudget && cfg.evaluation.every === 'auto'
+            ? ` (over the budget of ${100 * cfg.evaluation.heldOutBudget}%: ${schedule.forcedLast ? 'no evaluation fitted in it before the last step, which was evaluated anyway' : 'an evaluation took longer than the one before'})`
+            : ''),
+      );
+    }
   } catch (e) {
     status = 'failed';
     if (e instanceof NonFiniteError) {

@@ -9,12 +9,15 @@ import { makeNonce } from '../shared/webviewPage';
 import { renderDashboardHtml } from './dashboardHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
+import type { QualityRemedyId } from '../../core/quality';
 
 /** What the dashboard's buttons do. */
 export interface DashboardActions {
   stop(): void;
   openLog(): void;
   evaluate(): void;
+  /** Apply a remedy of the quality verdict to the shown run's config. */
+  qualityRemedy(id: QualityRemedyId): void;
 }
 
 /** Webview options shared by the view and the panel: scripts on, local resources only from media/. */
@@ -97,6 +100,9 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         break;
       case 'evaluate':
         this.actions.evaluate();
+        break;
+      case 'qualityRemedy':
+        this.actions.qualityRemedy(m.remedy);
         break;
     }
   }

@@ -18,13 +18,13 @@ import { openRegularSync } from '../../core/io/safeRead';
 /** Steps per message when a history is sent in parts (a reset with the first part, then `steps`). */
 export const STEPS_PER_MESSAGE = 2000;
 
-/** An eval event as the dashboard's EvalPoint (numbers and nulls only). */
+/** An eval event as the dashboard's EvalPoint (numbers and nulls only; a live held-out evaluation's sample and quality verdict). */
 export function evalPoint(e: EvalEvent): EvalPoint {
   const metrics: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(e.metrics)) {
     if (v === null || (typeof v === 'number' && Number.isFinite(v))) metrics[k] = v;
   }
-  return { step: e.step, metrics };
+  return { step: e.step, metrics, ...(e.heldOut ? { heldOut: e.heldOut.description } : {}), ...(e.quality ? { quality: e.quality } : {}) };
 }
 
 /** What a poll found. */

@@ -19,6 +19,7 @@ import type { FinalRunStatus, RunError, StepEvent } from '../../core/runs/eventS
 import type { ExperimentConfig, TrainerConfig } from '../../core/config/types';
 import { launchTraining } from '../../trainer/launch/launchTraining';
 import type { TrainingProcess } from '../../trainer/launch/trainingProcess';
+import type { QualityVerdict } from '../../core/quality/qualityVerdict';
 import type { FromTrainer } from '../../trainer/protocol';
 import { describeStartedCounts, type ExampleCountKind } from '../../core/data/exampleCount';
 import { parseConfigText } from '../configEditor/configValidator';
@@ -47,6 +48,8 @@ export interface LiveTraining {
   dataLines?: number;
   /** Latest step message (step messages are throttled to ≤ 10/s by the trainer). */
   last: StepEvent | null;
+  /** Latest live held-out evaluation with a quality verdict (its step and verdict). */
+  quality?: { step: number; verdict: QualityVerdict };
   stopRequested: boolean;
   /** Re-attached after a window reload: followed through its run folder, no IPC messages. */
   reattached?: boolean;
@@ -74,6 +77,7 @@ export class TrainingController implements vscode.Disposable {
   private live: LiveTraining | undefined;
   private readonly changed = new vscode.EventEmitter<LiveTraining | undefined>();
   private readonly stepped = new vscode.EventEmitter<LiveTraining>();
+  private readonly evaluated = new vscode.EventEmitter<LiveTraining>();
   private readonly ended = new vscode.EventEmitter<TrainingEnd>();
   private readonly failedToStart = new vscode.EventEmitter<{ configPath: string; message: string; problems: number }>();
 
@@ -81,6 +85,8 @@ export class TrainingController implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   /** A step message arrived (`live.last` is the new step). */
   readonly onDidStep = this.stepped.event;
+  /** A live held-out evaluation with a quality verdict arrived (`live.quality` is it). */
+  readonly onDidEvaluate = this.evaluated.event;
   readonly onDidEnd = this.ended.event;
   /** The trainer reported an error before a run existed (bad config, missing data, no backend). */
   readonly onDidFailToStart = this.failedToStart.event;
@@ -230,6 +236,12 @@ export class TrainingController implements vscode.Disposable {
         live.last = m.event;
         this.stepped.fire(live);
         break;
+      case 'eval':
+        if (m.quality) {
+          live.quality = { step: m.step, verdict: m.quality };
+          this.evaluated.fire(live);
+        }
+        break;
       case 'log':
         this.log[m.level === 'warn' ? 'warn' : m.level === 'error' ? 'error' : m.level === 'debug' ? 'debug' : 'info'](m.message);
         break;
@@ -249,6 +261,7 @@ export class TrainingController implements vscode.Disposable {
     this.attached?.dispose();
     this.changed.dispose();
     this.stepped.dispose();
+    this.evaluated.dispose();
     this.ended.dispose();
     this.failedToStart.dispose();
   }

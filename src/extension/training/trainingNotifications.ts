@@ -89,6 +89,9 @@ export class TrainingNotifications implements vscode.Disposable {
         const ratio = formatRatio(e.diagnostics.collapse.ratio);
         this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
       }),
+      training.onDidEvaluate((live) => {
+        if (live.runDir && live.quality) void this.problems.showQuality(live.configPath, live.runDir, live.quality.step, live.quality.verdict);
+      }),
       training.onDidFailToStart(async (f) => {
         const buttons = f.problems > 0 ? ['Show Problems', 'Show Log'] : ['Show Log'];
         const choice = await vscode.window.showErrorMessage(
@@ -133,7 +136,7 @@ function alertText(alert: VerdictAlert, run: AlertRun, step: number, reason: str
 }
 
 /** The config's text: its open document (unsaved edits count), else the file; null when unreadable. */
-function configText(configPath: string): string | null {
+export function configText(configPath: string): string | null {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === configPath);
   if (doc) return doc.getText();
   try {
@@ -159,7 +162,10 @@ export async function showLossInConfig(configPath: string): Promise<vscode.TextE
 }
 
 /** Apply one remedy to the config's editor as one undoable edit; false when it changes nothing. */
-export async function applyRemedyToConfig(configPath: string, remedy: CollapseRemedy): Promise<boolean> {
+export async function applyRemedyToConfig(
+  configPath: string,
+  remedy: Pick<CollapseRemedy, 'label' | 'why'> & { settings: [string[], unknown][] },
+): Promise<boolean> {
   const editor = await showLossInConfig(configPath);
   const doc = editor.document;
   const edit = remedyEdit(doc.getText(), remedy, {

@@ -123,14 +123,18 @@ export function collapseRemedies(text: string): CollapseRemedy[] {
 }
 
 /** The text with a remedy's settings written. */
-export function applyRemedy(text: string, remedy: CollapseRemedy, formatting: FormattingOptions = { insertSpaces: true, tabSize: 2 }): string {
+export function applyRemedy(
+  text: string,
+  remedy: { settings: [string[], unknown][] },
+  formatting: FormattingOptions = { insertSpaces: true, tabSize: 2 },
+): string {
   let out = text;
   for (const [p, value] of remedy.settings) out = applyEdits(out, modify(out, p, value, { formattingOptions: formatting }));
   return out;
 }
 
 /** A remedy as one replacement relative to `text`; null when it changes nothing. */
-export function remedyEdit(text: string, remedy: CollapseRemedy, formatting?: FormattingOptions): TextReplacement | null {
+export function remedyEdit(text: string, remedy: { settings: [string[], unknown][] }, formatting?: FormattingOptions): TextReplacement | null {
   return replacementBetween(text, applyRemedy(text, remedy, formatting));
 }
 

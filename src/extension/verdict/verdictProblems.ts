@@ -4,12 +4,16 @@
  * receives; kept after the run ends (the last verdict stands) until the next run of that config.
  * Its quick fixes (lightbulb, or the Problems panel's context menu) are the remedies that change
  * that config (collapseFix.ts), each one undoable edit, and "Show Dashboard" for the run.
+ * Beside it, on the `evaluation` block, the quality verdict of the run's latest live held-out evaluation,
+ * whose quick fixes are its remedies (src/core/quality/qualityRemedies.ts) computed from the config now.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { StepEvent } from '../../core/runs/eventSchema';
 import { collapseRemedies, remedyEdit } from './collapseFix';
-import { verdictProblem, type VerdictSeverity } from './verdictText';
+import { qualityProblem, verdictProblem, type VerdictProblem, type VerdictSeverity } from './verdictText';
+import { parseConfigText } from '../../core/config/loadConfig';
+import { qualityRemedies, QUALITY_REMEDY_IDS, type QualityRemedyId, type QualityVerdict } from '../../core/quality';
 
 const SEVERITY: Record<VerdictSeverity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
@@ -27,6 +31,10 @@ export class VerdictProblems implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('retrievalLens.verdict');
   /** The run whose verdict stands on each config (by the config's fsPath). */
   private readonly runOf = new Map<string, string>();
+  /** The collapse and quality problems standing on each config (by fsPath). */
+  private readonly standing = new Map<string, { collapse?: vscode.Diagnostic; quality?: vscode.Diagnostic }>();
+  /** The remedies of the quality verdict standing on each config. */
+  private readonly qualityRemediesOf = new Map<string, readonly QualityRemedyId[]>();
   private readonly provider: vscode.Disposable;
 
   constructor() {
@@ -46,21 +54,68 @@ export class VerdictProblems implements vscode.Disposable {
     } catch {
       return;
     }
-    const p = verdictProblem(doc.getText(), path.basename(runDir), e);
+    this.put(doc, runDir, 'collapse', verdictProblem(doc.getText(), path.basename(runDir), e), `collapse: ${e.verdict.state}`);
+  }
+
+  /** Show the quality verdict of a live held-out evaluation (after `step` of the run in `runDir`) on its config. */
+  async showQuality(configPath: string, runDir: string, step: number, q: QualityVerdict): Promise<void> {
+    let doc: vscode.TextDocument;
+    try {
+      doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
+    } catch {
+      return;
+    }
+    this.qualityRemediesOf.set(doc.uri.fsPath, q.remedies);
+    this.put(doc, runDir, 'quality', qualityProblem(doc.getText(), path.basename(runDir), step, q), `quality: ${q.state}`);
+  }
+
+  /** Sets one kind of problem on a config, keeping the other kind; a new run replaces both. */
+  private put(doc: vscode.TextDocument, runDir: string, kind: 'collapse' | 'quality', p: VerdictProblem, code: string): void {
+    const key = doc.uri.fsPath;
     const d = new vscode.Diagnostic(
       new vscode.Range(doc.positionAt(p.span.offset), doc.positionAt(p.span.offset + p.span.length)),
       p.message,
       SEVERITY[p.severity],
     );
     d.source = SOURCE;
-    d.code = `collapse: ${e.verdict.state}`;
-    this.runOf.set(uri.fsPath, runDir);
-    this.collection.set(uri, [d]);
+    d.code = code;
+    const standing = this.runOf.get(key) === runDir ? (this.standing.get(key) ?? {}) : {};
+    standing[kind] = d;
+    this.standing.set(key, standing);
+    this.runOf.set(key, runDir);
+    this.collection.set(
+      doc.uri,
+      [standing.collapse, standing.quality].filter((x): x is vscode.Diagnostic => !!x),
+    );
+  }
+
+  /** The quality verdict's remedies that change the config `text` now, as quick fixes. */
+  private qualityFixes(doc: vscode.TextDocument, d: vscode.Diagnostic): vscode.CodeAction[] {
+    const ids = (this.qualityRemediesOf.get(doc.uri.fsPath) ?? []).filter((id) => (QUALITY_REMEDY_IDS as readonly string[]).includes(id));
+    let remedies;
+    try {
+      remedies = qualityRemedies(ids, parseConfigText(doc.getText(), doc.uri.fsPath).config);
+    } catch {
+      return []; // a config that does not load has its own problems to fix first
+    }
+    const text = doc.getText();
+    const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+    return remedies.flatMap((remedy, i) => {
+      const edit = remedyEdit(text, remedy, { insertSpaces: true, tabSize: 2, eol });
+      if (!edit) return [];
+      const action = new vscode.CodeAction(`${remedy.label} — ${remedy.why}`, vscode.CodeActionKind.QuickFix);
+      action.diagnostics = [d];
+      action.isPreferred = i === 0;
+      action.edit = new vscode.WorkspaceEdit();
+      action.edit.replace(doc.uri, new vscode.Range(doc.positionAt(edit.offset), doc.positionAt(edit.offset + edit.length)), edit.content);
+      return [action];
+    });
   }
 
   private quickFixes(doc: vscode.TextDocument, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const q = context.diagnostics.find((x) => x.source === SOURCE && String(x.code).startsWith('quality: '));
     const d = context.diagnostics.find((x) => x.source === SOURCE && ALERTED.has(String(x.code)));
-    if (!d) return [];
+    if (!d) return q ? this.qualityFixes(doc, q) : [];
     const text = doc.getText();
     const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
     const actions: vscode.CodeAction[] = [];
@@ -74,6 +129,7 @@ export class VerdictProblems implements vscode.Disposable {
       action.edit.replace(doc.uri, new vscode.Range(doc.positionAt(edit.offset), doc.positionAt(edit.offset + edit.length)), edit.content);
       actions.push(action);
     }
+    if (q) actions.push(...this.qualityFixes(doc, q));
     const runDir = this.runOf.get(doc.uri.fsPath);
     if (runDir) {
       const show = new vscode.CodeAction(`Show Dashboard of run ${path.basename(runDir)}`, vscode.CodeActionKind.QuickFix);

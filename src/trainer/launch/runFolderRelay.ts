@@ -51,7 +51,7 @@ export class RunFolderRelay {
         else if (e.type === 'eval') {
           const metrics: Record<string, number> = {};
           for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number' && Number.isFinite(v)) metrics[k] = v;
-          this.onMessage({ type: 'eval', step: e.step, metrics });
+          this.onMessage({ type: 'eval', step: e.step, metrics, ...(e.heldOut ? { heldOut: e.heldOut } : {}), ...(e.quality ? { quality: e.quality } : {}) });
         } else if (e.type === 'end') this.end = e;
       }
       for (const bad of r.badLines) this.onMessage({ type: 'log', level: 'warn', message: `${EVENTS_FILE} at byte ${bad.offset}: ${bad.reason}` });

@@ -24,6 +24,7 @@ import { HeaderView } from './views/headerView';
 import { MalformedNote } from './views/malformedNote';
 import { SmoothingControl } from './views/smoothingControl';
 import { VerdictBadge, type ShownVerdict } from './views/verdictBadge';
+import { QualityBadge, type ShownQuality } from './views/qualityBadge';
 
 /** How long the Stop button stays in "stopping" without the run ending before it is enabled again. */
 const STOP_RETRY_MS = 15_000;
@@ -63,6 +64,9 @@ export class Dashboard {
   private readonly colors: ColorResolver;
   private readonly header: HeaderView;
   private readonly badge = new VerdictBadge();
+  private readonly qualityBadge: QualityBadge;
+  /** The quality verdict of the latest evaluation that has one (live held-out evaluation). */
+  private quality: ShownQuality | null = null;
   private readonly note = new MalformedNote();
   private readonly empty = el('div', { className: 'empty-state', attrs: { 'data-role': 'empty' } });
   private readonly sectionsRoot = el('div', { className: 'sections' });
@@ -95,7 +99,8 @@ export class Dashboard {
       openLog: () => host.post({ type: 'openLog' }),
       evaluate: () => host.post({ type: 'evaluate' }),
     });
-    root.append(this.header.root, this.badge.root, this.note.root, this.empty, this.sectionsRoot);
+    this.qualityBadge = new QualityBadge((remedy) => host.post({ type: 'qualityRemedy', remedy }));
+    root.append(this.header.root, this.badge.root, this.qualityBadge.root, this.note.root, this.empty, this.sectionsRoot);
     this.frames = new FrameScheduler(() => this.drawFrame());
     this.pacer = new ChartPacer(CHART_INTERVAL_MS, CHART_FRAME_BUDGET_MS, () => this.frames.request());
     this.visibility = new VisibilityTracker(() => this.frames.request());
@@ -137,6 +142,15 @@ export class Dashboard {
 
   get currentVerdict(): ShownVerdict | null {
     return this.verdict;
+  }
+
+  get currentQuality(): ShownQuality | null {
+    return this.quality;
+  }
+
+  /** The metric of the evaluation chart and its lines (label, dash, colour, points). */
+  get evalChartState(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] } {
+    return { metric: this.layout.evalPanel.metric, lines: this.layout.evalPanel.chart.lines() };
   }
 
   get evaluations(): readonly EvalPoint[] {
@@ -203,6 +217,7 @@ export class Dashboard {
     this.display.rebuild();
     this.evals = [];
     for (const e of evals) this.insertEval(e);
+    this.quality = this.latestQuality();
     this.verdict = this.latestVerdict();
     this.markAllDirty();
   }
@@ -224,6 +239,8 @@ export class Dashboard {
   private onEval(point: EvalPoint): void {
     this.insertEval(point);
     this.evals = [...this.evals];
+    this.quality = this.latestQuality();
+    this.headerDirty = true;
     this.dirty.add(this.layout.evalPanel);
     this.frames.request();
   }
@@ -234,6 +251,14 @@ export class Dashboard {
     if (i < 0) this.evals.push(point);
     else if (this.evals[i].step === point.step) this.evals[i] = point;
     else this.evals.splice(i, 0, point);
+  }
+
+  private latestQuality(): ShownQuality | null {
+    for (let i = this.evals.length - 1; i >= 0; i--) {
+      const q = this.evals[i].quality;
+      if (q) return { ...q, step: this.evals[i].step };
+    }
+    return null;
   }
 
   private latestVerdict(): ShownVerdict | null {
@@ -325,6 +350,7 @@ export class Dashboard {
       stopping: this.stopping,
     });
     this.badge.render(this.verdict);
+    this.qualityBadge.render(this.quality);
     setText(
       this.empty,
       this.run === null && this.resetSeen

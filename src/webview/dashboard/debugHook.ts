@@ -34,6 +34,8 @@ export interface DashboardDebugHook {
   state(): unknown;
   /** The threshold lines a chart ("ratio", "itemCosine") drew: axis, value, label and pixel positions. */
   thresholdLines(chart: string): DrawnThreshold[] | null;
+  /** The evaluation chart: the metric shown and its lines (legend label, dash, colour, points). */
+  evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] };
 }
 
 export function makeDebugHook(d: Dashboard): DashboardDebugHook {
@@ -68,11 +70,15 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
     thresholdLines(chart: string) {
       return structuredClone(d.drawnThresholds(chart));
     },
+    evalChart() {
+      return structuredClone(d.evalChartState);
+    },
     state() {
       const p = d.themePalette;
       return structuredClone({
         run: d.currentRun,
         verdict: d.currentVerdict,
+        quality: d.currentQuality,
         loggedSteps: d.store.length,
         evaluations: d.evaluations.length,
         malformed: d.malformed,

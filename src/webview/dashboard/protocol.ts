@@ -18,6 +18,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { NumberOrNull } from '../../core/metrics/types';
+import { QUALITY_REMEDY_IDS, QualityVerdictSchema } from '../../core/quality/qualityVerdict';
 import { StepEventSchema, histogramProblem, type StepEvent } from '../../core/runs/eventSchema';
 import { defineChannel, type MessageOf, type ParseResult } from '../../core/messageChannel';
 import { schemaProblem } from '../../core/schemaCheck';
@@ -72,6 +73,10 @@ export type RunHeader = Static<typeof RunHeaderSchema>;
 export const EvalPointSchema = Type.Object({
   step: Type.Number({ minimum: 0 }),
   metrics: Type.Record(Type.String(), NumberOrNull()),
+  /** Live held-out evaluation: the sample searched, e.g. "1,000 queries × 20,000 of 50,829 items (sampled, all positives kept)". */
+  heldOut: Type.Optional(Type.String()),
+  /** Live held-out evaluation: the quality verdict after it (src/core/quality/qualityVerdict.ts). */
+  quality: Type.Optional(QualityVerdictSchema),
 });
 export type EvalPoint = Static<typeof EvalPointSchema>;
 
@@ -103,6 +108,17 @@ export const FROM_DASHBOARD_SCHEMAS = {
   openLog: Type.Object({ type: Type.Literal('openLog') }, { additionalProperties: false }),
   /** Evaluate the run shown. */
   evaluate: Type.Object({ type: Type.Literal('evaluate') }, { additionalProperties: false }),
+  /** Apply a remedy of the quality verdict to the run's config (one undoable edit, computed from the config as it is now). */
+  qualityRemedy: Type.Object(
+    {
+      type: Type.Literal('qualityRemedy'),
+      remedy: Type.Union(
+        QUALITY_REMEDY_IDS.map((s) => Type.Literal(s)),
+        { errorMessage: `must be one of ${QUALITY_REMEDY_IDS.join('|')}` },
+      ),
+    },
+    { additionalProperties: false },
+  ),
 } as const;
 export type FromDashboard = MessageOf<typeof FROM_DASHBOARD_SCHEMAS>;
 

@@ -35,6 +35,8 @@ export class ChartCard {
   readonly canvas: HTMLCanvasElement;
   private readonly sub: HTMLElement;
   private readonly placeholder: HTMLElement;
+  private readonly caption: HTMLElement;
+  private readonly box: HTMLElement;
 
   constructor(
     readonly id: string,
@@ -45,10 +47,20 @@ export class ChartCard {
     this.sub = el('span', { className: 'chart-sub' });
     this.placeholder = el('div', { className: 'chart-placeholder' });
     this.placeholder.hidden = true;
-    this.root = el('figure', { className: 'chart-card', attrs: { 'data-chart': id } }, [
-      el('figcaption', { title: describe }, [el('span', { className: 'chart-title', text: caption }), this.sub]),
-      el('div', { className: 'chart-box' }, [this.canvas, this.placeholder]),
-    ]);
+    this.caption = el('figcaption', { title: describe }, [el('span', { className: 'chart-title', text: caption }), this.sub]);
+    this.box = el('div', { className: 'chart-box' }, [this.canvas, this.placeholder]);
+    this.root = el('figure', { className: 'chart-card', attrs: { 'data-chart': id } }, [this.caption, this.box]);
+  }
+
+  /** Adds a control to the caption, after the title (e.g. a metric selector). */
+  addCaptionTool(node: HTMLElement): void {
+    this.caption.insertBefore(node, this.sub);
+  }
+
+  /** Puts `node` beside the chart (a small table of values), the chart keeping the rest of the width. */
+  setAside(node: HTMLElement): void {
+    const row = el('div', { className: 'chart-row' }, [this.box, node]);
+    this.root.appendChild(row);
   }
 
   setSub(text: string): void {

@@ -1,7 +1,10 @@
 /**
- * Evaluation metrics over steps: one line with point markers per metric (recall@k, MRR@10, nDCG@10) and
- * search found in the evaluations received (few points, no decimation). A metric keeps its colour across
- * searches; the search is the line style: exact solid, IVF-PQ (`ann/…`) dotted, BM25 (`bm25/…`) dashed.
+ * Evaluation metrics over steps, one metric at a time (chosen with the panel's selector; recall@10 by
+ * default): exact search, IVF-PQ (`ann/…`) and BM25 (`bm25/…`) as three lines told apart by colour, dash and
+ * legend — exact solid blue with point markers, IVF-PQ dotted orange with markers, BM25 long-dashed green
+ * without markers (on a live held-out evaluation it is the same sample's BM25, computed once: a flat
+ * reference line) — and, when a full evaluation has it, the hybrid (RRF) column dash-dotted purple.
+ * Evaluations are few: no decimation.
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import type { EvalPoint } from '../protocol';
@@ -13,71 +16,76 @@ interface Point {
   y: number;
 }
 
-const COLORS: PaletteColor[] = ['blue', 'green', 'orange', 'purple', 'red', 'yellow'];
+/** The searches of an eval event's metrics: prefix, legend label, colour, dash and point marker radius. */
+export const EVAL_SEARCHES = [
+  { prefix: '', label: 'exact', color: 'blue' as PaletteColor, dash: [] as number[], radius: 3 },
+  { prefix: 'ann/', label: 'IVF-PQ', color: 'orange' as PaletteColor, dash: [2, 3], radius: 3 },
+  { prefix: 'bm25/', label: 'BM25', color: 'green' as PaletteColor, dash: [8, 4], radius: 0 },
+  { prefix: 'hybrid/', label: 'hybrid (RRF)', color: 'purple' as PaletteColor, dash: [10, 3, 2, 3], radius: 2 },
+] as const;
+const METRIC = /^(?:(ann|bm25|hybrid)\/)?(recall@(\d+)|mrr@10|ndcg@10)$/;
 
-/** The searches of an eval event's metrics: prefix, legend prefix and line dash. */
-const SEARCHES = [
-  { prefix: '', label: '', dash: [] as number[] },
-  { prefix: 'ann/', label: 'IVF-PQ ', dash: [2, 3] },
-  { prefix: 'bm25/', label: 'BM25 ', dash: [7, 4] },
-];
-const METRIC = /^(?:(ann|bm25)\/)?(recall@(\d+)|mrr@10|ndcg@10)$/;
+/** The metric shown when the user chose none (or the chosen one is absent). */
+export const DEFAULT_EVAL_METRIC = 'recall@10';
 
 function metricOrder(metric: string): number {
   if (metric.startsWith('recall@')) return Number(metric.slice(7));
   return metric === 'mrr@10' ? 1e6 : 1e6 + 1;
 }
 
-/** recall@k metric names (exact search) in k order. */
-export function recallMetricNames(points: readonly EvalPoint[]): string[] {
-  return chartedMetricNames(points).filter((n) => /^recall@\d+$/.test(n));
-}
-
-/** Every charted metric name (exact, then `ann/…`, then `bm25/…`; recall@k in k order, then MRR@10, nDCG@10). */
-export function chartedMetricNames(points: readonly EvalPoint[]): string[] {
+/** The metrics (without search prefix) of the evaluations received, recall@k in k order, then MRR@10, nDCG@10. */
+export function evalMetricNames(points: readonly EvalPoint[]): string[] {
   const names = new Set<string>();
-  for (const p of points) for (const [k, v] of Object.entries(p.metrics)) if (METRIC.test(k) && typeof v === 'number') names.add(k);
-  const parts = (n: string) => {
-    const m = METRIC.exec(n)!;
-    return { search: SEARCHES.findIndex((s) => s.prefix === (m[1] ? `${m[1]}/` : '')), metric: m[2] };
-  };
-  return [...names].sort((a, b) => {
-    const pa = parts(a);
-    const pb = parts(b);
-    return pa.search - pb.search || metricOrder(pa.metric) - metricOrder(pb.metric);
-  });
+  for (const p of points) for (const [k, v] of Object.entries(p.metrics)) if (typeof v === 'number' && METRIC.test(k)) names.add(METRIC.exec(k)![2]);
+  return [...names].sort((a, b) => metricOrder(a) - metricOrder(b));
 }
 
-/** Legend label, colour slot and dash of a charted metric name. */
-function seriesStyle(name: string, allMetrics: string[]): { label: string; slot: number; dash: number[] } {
-  const m = METRIC.exec(name)!;
-  const search = SEARCHES.find((s) => s.prefix === (m[1] ? `${m[1]}/` : ''))!;
-  return { label: `${search.label}${m[2]}`, slot: Math.max(0, allMetrics.indexOf(m[2])), dash: search.dash };
+/** The metric to show: the chosen one when present, else recall@10, else the first. */
+export function shownMetric(points: readonly EvalPoint[], chosen: string | null): string | null {
+  const names = evalMetricNames(points);
+  if (chosen !== null && names.includes(chosen)) return chosen;
+  return names.includes(DEFAULT_EVAL_METRIC) ? DEFAULT_EVAL_METRIC : (names[0] ?? null);
 }
 
 export class EvalChart {
   readonly chart: Chart<'line', Point[]>;
   private palette: Palette;
-  private names: string[] = [];
+  /** Index into EVAL_SEARCHES of each dataset. */
+  private searches: number[] = [];
 
   constructor(canvas: HTMLCanvasElement, palette: Palette) {
     this.palette = palette;
     this.chart = new Chart(canvas, { type: 'line', data: { datasets: [] }, options: this.options(palette) });
   }
 
-  /** Replaces the evaluations shown (sorted by step). */
-  setPoints(points: readonly EvalPoint[]): void {
-    this.names = chartedMetricNames(points);
-    this.chart.data.datasets = this.names.map((name) => ({
-      label: seriesStyle(name, this.metrics()).label,
-      data: points.flatMap((p) => (typeof p.metrics[name] === 'number' ? [{ x: p.step, y: p.metrics[name] as number }] : [])),
-    }));
+  /** Shows `metric` of the evaluations (sorted by step): one line per search that has it. */
+  setPoints(points: readonly EvalPoint[], metric: string | null): void {
+    this.searches = [];
+    this.chart.data.datasets = [];
+    if (metric === null) return;
+    EVAL_SEARCHES.forEach((s, i) => {
+      const key = `${s.prefix}${metric}`;
+      const data = points.flatMap((p) => (typeof p.metrics[key] === 'number' ? [{ x: p.step, y: p.metrics[key] as number }] : []));
+      if (data.length === 0) return;
+      this.searches.push(i);
+      this.chart.data.datasets.push({ label: `${s.label} ${metric}`, data });
+    });
     this.style(this.palette);
   }
 
   /** Total points charted. */
   pointCount(): number {
     return this.chart.data.datasets.reduce((n, d) => n + d.data.length, 0);
+  }
+
+  /** The legend labels of the lines drawn, with their dash and colour (for tests and the debug hook). */
+  lines(): { label: string; dash: number[]; color: string; points: number }[] {
+    return this.chart.data.datasets.map((d) => ({
+      label: d.label ?? '',
+      dash: [...((d.borderDash as number[]) ?? [])],
+      color: String(d.borderColor),
+      points: d.data.length,
+    }));
   }
 
   refresh(xRange: { min: number; max: number } | null): void {
@@ -96,20 +104,14 @@ export class EvalChart {
     this.chart.update();
   }
 
-  /** The distinct metrics charted (without search prefix), in chart order: they pick the colours. */
-  private metrics(): string[] {
-    return [...new Set(this.names.map((n) => METRIC.exec(n)![2]))].sort((a, b) => metricOrder(a) - metricOrder(b));
-  }
-
   private style(p: Palette): void {
-    const metrics = this.metrics();
     this.chart.data.datasets.forEach((ds: ChartDataset<'line', Point[]>, k) => {
-      const st = seriesStyle(this.names[k], metrics);
-      const c = p[COLORS[st.slot % COLORS.length]];
-      ds.borderDash = st.dash;
+      const s = EVAL_SEARCHES[this.searches[k]];
+      const c = p[s.color];
+      ds.borderDash = [...s.dash];
       ds.borderColor = c;
       ds.backgroundColor = c;
-      ds.pointRadius = 3;
+      ds.pointRadius = s.radius;
       ds.pointHoverRadius = 4;
       ds.pointBorderWidth = 0;
     });
@@ -119,7 +121,8 @@ export class EvalChart {
     const o = baseLineOptions(p);
     (o.scales!.y as { suggestedMin?: number; suggestedMax?: number }).suggestedMin = 0;
     (o.scales!.y as { suggestedMin?: number; suggestedMax?: number }).suggestedMax = 1;
-    o.plugins!.legend!.labels = { ...o.plugins!.legend!.labels, boxHeight: 8 };
+    // Legend boxes as short lines in each search's dash (Chart.js draws a box with the dataset's border dash).
+    o.plugins!.legend!.labels = { ...o.plugins!.legend!.labels, boxWidth: 24, boxHeight: 0 };
     o.interaction = { mode: 'nearest', axis: 'x', intersect: false };
     return o;
   }

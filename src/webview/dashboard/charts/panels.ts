@@ -11,8 +11,9 @@ import { formatTick } from '../../shared/chartSetup';
 import type { EvalPoint } from '../protocol';
 import type { ColorResolver, Palette } from '../../shared/theme';
 import { ChartCard, Section } from '../../shared/section';
+import { el } from '../../shared/dom';
 import { VerdictBand } from '../views/verdictBand';
-import { chartedMetricNames, EvalChart } from './evalChart';
+import { EVAL_SEARCHES, EvalChart, evalMetricNames, shownMetric } from './evalChart';
 import { HistogramChart } from './histogramChart';
 import type { CollapseReference } from '../data/stepStore';
 import { SeriesChart, type DrawnThreshold, type SeriesChartSpec, type ThresholdSpec } from './seriesChart';
@@ -234,10 +235,18 @@ export class HistogramPanel implements ChartPanel {
   }
 }
 
+/** Labels of the searches in the latest-values table. */
+const TABLE_SEARCHES = EVAL_SEARCHES.map((x) => ({ prefix: x.prefix, label: x.label }));
+
 export class EvalPanel implements ChartPanel {
   readonly id = 'eval';
   readonly chart: EvalChart;
   private shown: readonly EvalPoint[] | null = null;
+  private drawnMetric: string | null = null;
+  /** The metric the user chose in the selector (null: the default, recall@10). */
+  private chosen: string | null = null;
+  private readonly select = el('select', { className: 'eval-metric', attrs: { 'data-role': 'eval-metric', 'aria-label': 'Metric shown' } });
+  private readonly table = el('table', { className: 'eval-latest', attrs: { 'data-role': 'eval-latest' } });
 
   constructor(
     readonly section: Section,
@@ -245,33 +254,64 @@ export class EvalPanel implements ChartPanel {
     palette: Palette,
   ) {
     this.chart = new EvalChart(card.canvas, palette);
+    card.addCaptionTool(this.select);
+    card.setAside(this.table);
+    this.select.hidden = true;
+    this.table.hidden = true;
+    this.select.addEventListener('change', () => {
+      this.chosen = this.select.value;
+      if (this.shown) this.render(this.shown, null);
+    });
+  }
+
+  /** The metric charted now. */
+  get metric(): string | null {
+    return this.drawnMetric;
   }
 
   draw(ctx: DrawContext): void {
-    if (this.shown !== ctx.evals) {
-      this.chart.setPoints(ctx.evals);
-      this.shown = ctx.evals;
+    this.render(ctx.evals, ctx.xRange);
+  }
+
+  private render(evals: readonly EvalPoint[], xRange: { min: number; max: number } | null): void {
+    const metric = shownMetric(evals, this.chosen);
+    if (this.shown !== evals || this.drawnMetric !== metric) {
+      this.chart.setPoints(evals, metric);
+      this.shown = evals;
+      this.drawnMetric = metric;
+      this.renderSelect(evalMetricNames(evals), metric);
+      this.renderTable(evals[evals.length - 1] ?? null, metric);
     }
-    const names = chartedMetricNames(ctx.evals);
-    this.card.setPlaceholder(names.length === 0 ? 'No evaluation yet' : null);
-    const last = ctx.evals[ctx.evals.length - 1];
-    this.card.setSub(
-      last
-        ? `step ${last.step}: ` +
-            Object.entries(last.metrics)
-              .filter(([k, v]) => typeof v === 'number' && /^recall@\d+$/.test(k) && !/@(50|100)$/.test(k))
-              .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
-              .concat(
-                [
-                  ['ann/recall@10', 'IVF-PQ'],
-                  ['bm25/recall@10', 'BM25'],
-                  ['hybrid/recall@10', 'hybrid (RRF)'],
-                ].flatMap(([k, name]) => (typeof last.metrics[k] === 'number' ? [`${name} recall@10 ${(last.metrics[k] as number).toFixed(3)}`] : [])),
-              )
-              .join(' · ')
-        : '',
+    this.card.setPlaceholder(metric === null ? 'No evaluation yet' : null);
+    const last = evals[evals.length - 1];
+    this.card.setSub(last ? `step ${last.step}${last.heldOut ? ` · held-out: ${last.heldOut}` : ''}` : '');
+    if (xRange) this.chart.refresh(xRange);
+    else this.chart.chart.update('none');
+  }
+
+  private renderSelect(names: string[], metric: string | null): void {
+    this.select.hidden = names.length === 0;
+    const have = [...this.select.options].map((o) => o.value);
+    if (have.join('|') !== names.join('|')) this.select.replaceChildren(...names.map((n) => el('option', { text: n, attrs: { value: n } })));
+    if (metric !== null && this.select.value !== metric) this.select.value = metric;
+  }
+
+  /** The latest evaluation's values: a row per metric, a column per search that ran; the charted metric marked. */
+  private renderTable(last: EvalPoint | null, metric: string | null): void {
+    const searches = last ? TABLE_SEARCHES.filter((x) => evalMetricNames([last]).some((m) => typeof last.metrics[`${x.prefix}${m}`] === 'number')) : [];
+    this.table.hidden = searches.length === 0;
+    if (!last || searches.length === 0) return this.table.replaceChildren();
+    const head = el('tr', {}, [el('th', { text: `step ${last.step}` }), ...searches.map((x) => el('th', { text: x.label }))]);
+    const rows = evalMetricNames([last]).map((m) =>
+      el('tr', { className: m === metric ? 'shown' : '', attrs: { 'data-metric': m } }, [
+        el('th', { text: m }),
+        ...searches.map((x) => {
+          const v = last.metrics[`${x.prefix}${m}`];
+          return el('td', { text: typeof v === 'number' ? v.toFixed(3) : '–' });
+        }),
+      ]),
     );
-    this.chart.refresh(ctx.xRange);
+    this.table.replaceChildren(el('thead', {}, [head]), el('tbody', {}, rows));
   }
 
   applyTheme(p: Palette): void {
@@ -344,7 +384,12 @@ export function buildLayout(
   );
   const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
-  const evalCard = card(retrieval, 'eval', 'Evaluation recall@k', 'Recall@k of evaluations on the test set (exact search) after a step');
+  const evalCard = card(
+    retrieval,
+    'eval',
+    'Evaluation',
+    'One metric of the evaluations after a step (the selector picks it): exact search, IVF-PQ and BM25; during training, the live held-out sample with BM25 on it as the reference',
+  );
 
   const evalPanel = new EvalPanel(retrieval, evalCard, palette);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
