@@ -35,12 +35,13 @@ from typing import Dict, List, Optional
 import torch
 import torch.distributed as dist
 
+from .collectives import Collectives, PeerLost
 from .config import ConfigError, load_config, resolve_path
 from .data import DataError, Example, load_examples
 from .diagnostics import hyper_range, step_diagnostics
 from .evaluation import HeldOutEval
 from .features import featurize, featurize_options
-from .losses import LossConfig, retrieval_loss
+from .losses import LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .run_writer import RunWriter, write_dir_atomically
 from .verdict import CollapseMonitor
@@ -58,10 +59,6 @@ class NonFiniteError(Exception):
         shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         super().__init__(f"{quantity} is {shown} at step {step}; the run was stopped ({kept}). Check training.learningRate, loss.temperature / loss.tau0 and the data.")
         self.step, self.quantity = step, quantity
-
-
-class PeerLost(Exception):
-    """A collective failed: another rank died or its connection broke."""
 
 
 class NoNegativesError(Exception):
@@ -89,50 +86,18 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-class Dist:
-    """The process group (or a single process) and the collectives the trainer uses."""
+class Dist(Collectives):
+    """The process group torchrun describes in the environment (or a single process), initialised here."""
 
-    def __init__(self):
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
+    def __init__(self) -> None:
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        self.device = torch.device(f"cuda:{self.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        device = torch.device(f"cuda:{self.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        super().__init__(int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0")), device)
         self.backend = "nccl" if self.device.type == "cuda" else "gloo"
         if self.world > 1:
             if self.device.type == "cuda":
                 torch.cuda.set_device(self.device)
             dist.init_process_group(self.backend)
-
-    def _guard(self, fn, *args):
-        try:
-            return fn(*args)
-        except RuntimeError as e:
-            raise PeerLost(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
-
-    def sum(self, values: List[float]) -> List[float]:
-        if self.world == 1:
-            return values
-        t = torch.tensor(values, dtype=torch.float64, device=self.device)
-        self._guard(dist.all_reduce, t)
-        return t.tolist()
-
-    def any(self, flag: bool) -> bool:
-        return self.sum([1.0 if flag else 0.0])[0] > 0
-
-    def gather_items(self, local: torch.Tensor) -> torch.Tensor:
-        """All ranks' rows, rank order; the gradient of every use flows back to this rank's shard."""
-        if self.world == 1:
-            return local
-        from torch.distributed.nn.functional import all_gather
-
-        return torch.cat(self._guard(all_gather, local), 0)
-
-    def gather_objects(self, obj) -> list:
-        if self.world == 1:
-            return [obj]
-        out: list = [None] * self.world
-        self._guard(dist.all_gather_object, out, obj)
-        return out
 
     def close(self) -> None:
         if self.world > 1 and dist.is_initialized():
@@ -186,35 +151,14 @@ class Featurizer:
         return self.cache[k]
 
 
-def build_mask(ids_all: List[str], offset: int, B: int, neg_ids: List[str], owners: List[int]) -> torch.Tensor:
-    """negMask of the local rows against [all ranks' positives ; local explicit negatives] (batcher.ts):
-    i < WB: i ≠ offset + j and id_i ≠ id(v_j);  i ≥ WB: owner(i) = j and id_i ≠ id(v_j)."""
-    WB = len(ids_all)
-    mask = torch.zeros(B, WB + len(neg_ids), dtype=torch.bool)
-    for j in range(B):
-        pid = ids_all[offset + j]
-        for i in range(WB):
-            if i != offset + j and ids_all[i] != pid:
-                mask[j, i] = True
-        for k, (nid, o) in enumerate(zip(neg_ids, owners)):
-            if o == j and nid != pid:
-                mask[j, WB + k] = True
-    return mask
-
-
 def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]):
     """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
-    own explicit negatives. Returns (q, candidates, negMask, LossOutput); `out.loss` is this rank's share
-    Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
+    own explicit negatives (losses.batch_loss). Returns (q, candidates, negMask, BatchLossOutput); `out.loss` is
+    this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
     B = len(pos_ids)
-    offset = dd.rank * B
-    ids_all = [i for ids in dd.gather_objects(pos_ids) for i in ids]
-    mask = build_mask(ids_all, offset, B, neg_ids, owners).to(dd.device)
     q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
-    candidates = torch.cat([dd.gather_items(items_local[:B]), items_local[B:]], 0)
-    rows_global = int(dd.sum([float(mask.any(1).sum())])[0])
-    out = retrieval_loss(q, candidates, mask, loss_cfg, rows_with_negatives=rows_global, row_offset=offset)
-    return q, candidates, mask, out
+    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd)
+    return q, out.candidates, out.neg_mask, out
 
 
 class Optimizer:
