@@ -182,6 +182,8 @@ class BatchLossOutput(LossOutput):
     neg_mask: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
     row_offset: int = 0
     config: LossConfig = field(default_factory=LossConfig)
+    #: The ranks whose positives are candidates (1 without the gather).
+    world: int = 1
 
 
 def batch_loss(
@@ -208,7 +210,7 @@ def batch_loss(
     candidates = gathered if negatives is None or n_neg == 0 else torch.cat([gathered, negatives], 0)
     rows_global = int(comm.sum([float(mask.any(1).sum())])[0])
     out = retrieval_loss(q, candidates, mask, cfg, rows_with_negatives=rows_global, row_offset=offset)
-    return BatchLossOutput(out.loss, out.loss_q, out.loss_sym, out.hyper, out.rows_with_negatives, q, candidates, mask, offset, cfg)
+    return BatchLossOutput(out.loss, out.loss_q, out.loss_sym, out.hyper, out.rows_with_negatives, q, candidates, mask, offset, cfg, comm.world)
 
 
 IdsLike = Union[Sequence[Hashable], torch.Tensor]

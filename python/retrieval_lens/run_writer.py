@@ -143,7 +143,9 @@ class RunWriter:
         self.finished = False
 
     @staticmethod
-    def create(root: str, name: str, config: Dict, meta: Optional[Dict] = None) -> "RunWriter":
+    def create(root: str, name: str, config: Dict, meta: Optional[Dict] = None, summary: Optional[Dict] = None) -> "RunWriter":
+        """A new run folder: config.json, meta.json (with `meta`'s fields) and the start event, whose config summary
+        is `summary` (default: the config's top-level scalars)."""
         start = datetime.now(timezone.utc)
         dir_ = create_run_dir(root, name, start)
         write_json_atomic(os.path.join(dir_, "config.json"), config)
@@ -168,7 +170,7 @@ class RunWriter:
         }
         write_json_atomic(os.path.join(dir_, "meta.json"), full)
         w = RunWriter(dir_, full)
-        w.append_event({"type": "start", "config": summarize_config(config), "backend": full["backend"]})
+        w.append_event({"type": "start", "config": summarize_config(config if summary is None else summary), "backend": full["backend"]})
         try:
             with open(os.path.join(dir_, SPACE_RESERVE_FILE), "wb") as f:
                 f.write(bytes(SPACE_RESERVE_BYTES))

@@ -36,14 +36,14 @@ import torch
 import torch.distributed as dist
 
 from .collectives import Collectives, PeerLost
-from .config import ConfigError, load_config, resolve_path
+from .config import ConfigError, load_config, repo_version, resolve_path
 from .data import DataError, Example, load_examples
-from .diagnostics import hyper_range, step_diagnostics
 from .evaluation import HeldOutEval
 from .features import featurize, featurize_options
-from .losses import LossConfig, batch_loss
+from .losses import BatchLossOutput, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .run_writer import RunWriter, write_dir_atomically
+from .step_event import batch_diagnostics, step_event
 from .verdict import CollapseMonitor
 
 BEST_EMA = 0.8
@@ -67,14 +67,6 @@ class NoNegativesError(Exception):
 
 #: How torch reports a collective that lost its peers (gloo / NCCL errors are plain RuntimeErrors in torch 1.x).
 PEER_LOST_RE = re.compile(r"gloo|nccl|connection|peer|socket|timed out", re.IGNORECASE)
-
-
-def repo_version() -> str:
-    try:
-        with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "package.json"), encoding="utf-8") as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        return "unknown"
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -151,14 +143,16 @@ class Featurizer:
         return self.cache[k]
 
 
-def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]):
+def distributed_loss(
+    dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]
+) -> BatchLossOutput:
     """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
-    own explicit negatives (losses.batch_loss). Returns (q, candidates, negMask, BatchLossOutput); `out.loss` is
+    own explicit negatives (losses.batch_loss). Returns the BatchLossOutput (with the scored batch); `out.loss` is
     this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
     B = len(pos_ids)
     q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
     out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd)
-    return q, out.candidates, out.neg_mask, out
+    return out
 
 
 class Optimizer:
@@ -312,7 +306,6 @@ def _train(argv: List[str]) -> int:
         net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
     opt = Optimizer(model, t["learningRate"])
     loss_cfg = LossConfig.from_config(cfg["loss"])
-    hyper_kind, hyper_rng = hyper_range(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
     best_metric = BEST_METRIC_EVAL if every > 0 else BEST_METRIC_IN_BATCH
@@ -375,7 +368,6 @@ def _train(argv: List[str]) -> int:
         for b in bad[:10]:
             log("warn", b)
         B = t["batchSize"]
-        offset = dd.rank * B
         while step < total:
             if dd.any(stop["requested"]):
                 status = "stopped"
@@ -397,7 +389,7 @@ def _train(argv: List[str]) -> int:
                     neg_ids.append(nid)
                     neg_feats.append(nf)
                     owners.append(j)
-            q, candidates, mask, out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
+            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
             rows_global = out.rows_with_negatives
             if rows_global > 0:
                 negatives_seen = True
@@ -413,30 +405,9 @@ def _train(argv: List[str]) -> int:
             step_ms = (time.perf_counter() - t0) * 1000
             step = s
             if logged and writer is not None:
-                with torch.no_grad():
-                    v_local = candidates[offset : offset + B]
-                    s_qv = (q @ candidates.T).cpu()
-                    s_vv = (v_local @ candidates.T).cpu()
-                diag = step_diagnostics(
-                    s_qv, s_vv, mask.cpu().float(), out.hyper.cpu(), hyper_kind, hyper_rng, v_local.detach().cpu(), s == 1 or s % t["effectiveRankEvery"] == 0 or s == total
-                )
+                diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 verdict = monitor.update(diag, s)
-                writer.append_event(
-                    {
-                        "type": "step",
-                        "step": s,
-                        "epoch": epoch,
-                        "loss": loss,
-                        "lossQ": loss_q,
-                        "lossSym": loss_sym,
-                        "lr": opt.lr,
-                        "gradNorm": grad_norm,
-                        "stepMs": step_ms,
-                        "examplesPerSec": B * dd.world * 1000 / step_ms,
-                        "diagnostics": diag,
-                        "verdict": verdict,
-                    }
-                )
+                writer.append_event(step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict))
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
                 if every == 0:

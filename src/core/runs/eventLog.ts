@@ -141,7 +141,7 @@ function openIfExists(file: string): number | null {
 }
 
 /**
- * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.7: reported with their line
+ * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.8: reported with their line
  * numbers) without holding the file in memory: read forward in chunks of `chunkBytes` (default 1 MiB).
  * A missing file has none.
  */
