@@ -4,6 +4,7 @@ import type { BackendInfo } from '../backend';
 import type { ExperimentConfig, LoadedConfig } from '../config/types';
 import { DataError } from '../data/errors';
 import { evaluateParams } from '../eval/evaluate';
+import { towerEncoder } from '../eval/encoders';
 import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
@@ -320,8 +321,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       writer.heartbeat(step);
       if (periodic && (step % cfg.evaluation.every === 0 || step === total)) {
         const { entry } = await evaluateParams({
-          params,
-          model: cfg.model,
+          encoder: towerEncoder(params, cfg.model),
           evaluation: cfg.evaluation,
           data: periodic,
           step,
