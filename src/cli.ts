@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new Error('eval takes exactly one run or checkpoint folder');
       const ck = values.checkpoint;
       if (ck !== undefined && ck !== 'last' && ck !== 'best') throw new Error(`--checkpoint must be last or best, got "${ck}"`);
-      if (ck !== undefined && values.embeddings !== undefined) throw new Error('--checkpoint and --embeddings exclude each other: --embeddings evaluates that folder instead of a checkpoint');
+      if (ck !== undefined && values.embeddings !== undefined)
+        throw new Error('--checkpoint and --embeddings exclude each other: --embeddings evaluates that folder instead of a checkpoint');
       return await evalCommand({ target: positionals[0], data: values.data, checkpoint: ck, embeddings: values.embeddings });
     }
     if (command === 'export-embeddings') {

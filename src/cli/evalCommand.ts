@@ -122,7 +122,11 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
       failuresFile = m.failuresFile;
     }
   };
-  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data, ...(args.embeddings ? { embeddings: path.resolve(args.embeddings) } : {}) }, onMessage, { onOutput: (s) => process.stderr.write(s) });
+  const handle = startEvaluation(
+    { runDir: job.runDir, checkpoint: job.checkpoint, data: args.data, ...(args.embeddings ? { embeddings: path.resolve(args.embeddings) } : {}) },
+    onMessage,
+    { onOutput: (s) => process.stderr.write(s) },
+  );
   const onSigint = () => handle.stop();
   process.on('SIGINT', onSigint);
   const done = await handle.done;

@@ -76,7 +76,8 @@ export function embeddingsEncoder(set: EmbeddingsSet, data: EvalData, log: (m: s
   }
   const extraQueries = set.queries.ids.length - data.queries.length;
   const extraItems = set.items.ids.length - ids.length;
-  if (extraQueries > 0 || extraItems > 0) log(`embeddings of ${extraQueries} queries and ${extraItems} items that are not in the test data or corpus were left out`);
+  if (extraQueries > 0 || extraItems > 0)
+    log(`embeddings of ${extraQueries} queries and ${extraItems} items that are not in the test data or corpus were left out`);
   return {
     dim: set.items.dim,
     limits: NO_TOKEN_LIMITS,
