@@ -5,7 +5,7 @@
             out = loss_fn(model(q), model(v), ids=item_ids)     # a retrieval_lens.losses module
             out.loss.backward(); opt.step(); opt.zero_grad()
             lens.log(step, out, lr=opt.param_groups[0]["lr"])  # a step event every `log_every` steps
-            lens.log_scalars(step, {"gradNorm/encoder": g})    # your own numbers, drawn as extra charts
+            lens.log_scalars(step, {"gradNorm/encoder": g})    # your own numbers (a `scalars` event)
         lens.evaluate(encode_queries, encode_items)            # Faiss + BM25 evaluation of your encoder
 
 The run folder is the documented one (docs/run-format.md), written by the same RunWriter as the PyTorch trainer:
@@ -161,7 +161,7 @@ class Lens:
         return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]) -> bool:
-        if exc is None:
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
             self.finish("completed")
         elif isinstance(exc, KeyboardInterrupt):
             self.finish("stopped")
@@ -278,8 +278,8 @@ class Lens:
         return written
 
     def log_scalars(self, step: int, values: Mapping[str, Any]) -> None:
-        """Your own numbers at `step` (learning rate, gradient norm, anything) as a `scalars` event; the dashboard
-        draws one chart per name. Names are non-empty strings; values numbers (a NaN or ±Infinity is written null)."""
+        """Your own numbers at `step` (learning rate, gradient norm, anything) as a `scalars` event (docs/run-format.md
+        §4.7; the dashboard does not chart them yet). Names are non-empty strings; values numbers (a NaN or ±Infinity is written null)."""
         clean: Dict[str, Optional[float]] = {}
         for k, x in values.items():
             if not isinstance(k, str) or not k:

@@ -242,7 +242,7 @@ export type EndEvent = Static<typeof EndEventSchema>;
 
 /**
  * The user's own numbers at a step (learning rate, gradient norm, anything; `retrieval_lens.Lens.log_scalars`):
- * name → value, null when non-finite. The dashboard draws one chart per name.
+ * name → value, null when non-finite (not charted by the dashboard yet).
  */
 export const ScalarsEventSchema = Type.Object({
   ...EventBase,
