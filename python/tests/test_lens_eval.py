@@ -124,3 +124,12 @@ def test_bad_embeddings_are_refused_naming_file_and_row_and_the_run_is_unchanged
 
     assert re.search(message, p.stderr), p.stderr[-2000:]
     assert fingerprint(run) == before
+
+
+def test_eval_of_a_run_without_checkpoints_uses_its_embeddings_folder(evaluated_run):
+    run, _ = evaluated_run
+    p = subprocess.run(["node", CLI, "eval", run], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-2000:]
+    with open(os.path.join(run, "eval", "metrics.json"), encoding="utf-8") as f:
+        evaluations = json.load(f)["evaluations"]
+    assert len(evaluations) == 2 and evaluations[1]["checkpoint"] == "embeddings" and evaluations[1]["exact"] == evaluations[0]["exact"]

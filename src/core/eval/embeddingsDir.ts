@@ -8,6 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readNpyFloat32 } from './npy';
 
+/** The embeddings folder inside a run (retrieval_lens.Lens.evaluate writes it; evaluated when the run has no checkpoint). */
+export const RUN_EMBEDDINGS_DIR = 'embeddings';
 export const QUERY_EMBEDDINGS_FILE = 'queries.npy';
 export const QUERY_IDS_FILE = 'queries.ids.json';
 export const ITEM_EMBEDDINGS_FILE = 'items.npy';

@@ -7,7 +7,7 @@ import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from
 import { OLD_SUFFIX } from '../runs/checkpointDir';
 import { loadEvalData, type EvalData } from './evalData';
 import { embeddingsEncoder, towerEncoder, type EvalEncoder } from './encoders';
-import { loadEmbeddingsDir } from './embeddingsDir';
+import { loadEmbeddingsDir, QUERY_EMBEDDINGS_FILE, RUN_EMBEDDINGS_DIR } from './embeddingsDir';
 import { evaluateParams } from './evaluate';
 import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
 import { loadBm25Cache, saveBm25Cache } from '../lexical';
@@ -96,7 +96,8 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   const log = o.log ?? (() => undefined);
   const loaded = loadRunConfig(o.runDir);
   o.onProgress?.('load', 0, 1);
-  const source = o.embeddings ? await embeddingsSource(o, loaded, log) : await checkpointSource(o, loaded, log);
+  const embeddings = o.embeddings ?? (o.checkpoint ? undefined : runEmbeddings(o.runDir));
+  const source = embeddings ? await embeddingsSource({ ...o, embeddings }, loaded, log) : await checkpointSource(o, loaded, log);
   o.onProgress?.('load', 1, 1);
   const { data, encoder, step, indexDir } = source;
   for (const n of data.notes) log(n);
@@ -161,6 +162,16 @@ async function checkpointSource(o: EvaluateRunOptions, loaded: LoadedConfig, log
   const data = await loadEvalData(loaded, { testPath: o.testPath });
   const encoder = towerEncoder(params, loaded.config.model);
   return { data, encoder, step: info.step, label: `${CHECKPOINTS_DIR}/${ckpt.kind}`, cacheIndex: ckpt.dir, indexDir: path.join(ckpt.dir, 'index') };
+}
+
+/**
+ * A run without a checkpoint that holds `embeddings/` (a custom loop's run; retrieval_lens.Lens.evaluate writes it) is
+ * evaluated from those embeddings, so `eval <run>` and the extension's Evaluate Run work on it; undefined otherwise.
+ */
+function runEmbeddings(runDir: string): string | undefined {
+  const ckpt = (k: string) => [k, k + OLD_SUFFIX].some((d) => fs.existsSync(path.join(runDir, CHECKPOINTS_DIR, d, 'model.json')));
+  const dir = path.join(runDir, RUN_EMBEDDINGS_DIR);
+  return !ckpt('last') && !ckpt('best') && fs.existsSync(path.join(dir, QUERY_EMBEDDINGS_FILE)) ? dir : undefined;
 }
 
 /**
