@@ -690,6 +690,7 @@ async function childMillion(o: MillionOpts): Promise<unknown> {
   const { initTwoTower } = await import('../src/core/model/params');
   const { loadEvalData } = await import('../src/core/eval/evalData');
   const { evaluateParams } = await import('../src/core/eval/evaluate');
+  const { towerEncoder } = await import('../src/core/eval/encoders');
   const { encodeFeatures } = await import('../src/core/model/encode');
   const { featurize, featurizeOptions } = await import('../src/core/model/featurize');
   await initBackend('wasm');
@@ -713,8 +714,7 @@ async function childMillion(o: MillionOpts): Promise<unknown> {
   const logs: string[] = [];
   const t0 = performance.now();
   const result = await evaluateParams({
-    params,
-    model: cfg.model,
+    encoder: towerEncoder(params, cfg.model),
     evaluation: cfg.evaluation,
     data,
     step: 0,

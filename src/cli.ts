@@ -1,7 +1,7 @@
 /**
  * retrieval-lens command line:
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
- *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]
+ *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best | --embeddings DIR]
  *   retrieval-lens runs [--dir DIR]
  *   retrieval-lens sweep <config> --param P (--values a,b,c | --range a:b:n) [--seeds N] [--concurrency N] [--steps N] | --resume <sweep folder>
  *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N]
@@ -22,7 +22,7 @@ import { VERSION } from './core/version';
 const USAGE = `retrieval-lens ${VERSION}
 usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
-  retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best]
+  retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best | --embeddings DIR]
   retrieval-lens runs [--dir RUNS_DIR]
   retrieval-lens sweep <config.rlens.json> --param loss.margin (--values 0.05,0.1,0.2 | --range 0.05:0.5:5) [--seeds 3] [--concurrency N] [--steps N] [--metric recall@10] [--set key=value ...]
   retrieval-lens sweep --resume <sweep-folder>
@@ -68,12 +68,14 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { data: { type: 'string' }, checkpoint: { type: 'string' } },
+        options: { data: { type: 'string' }, checkpoint: { type: 'string' }, embeddings: { type: 'string' } },
       });
       if (positionals.length !== 1) throw new Error('eval takes exactly one run or checkpoint folder');
       const ck = values.checkpoint;
       if (ck !== undefined && ck !== 'last' && ck !== 'best') throw new Error(`--checkpoint must be last or best, got "${ck}"`);
-      return await evalCommand({ target: positionals[0], data: values.data, checkpoint: ck });
+      if (ck !== undefined && values.embeddings !== undefined)
+        throw new Error('--checkpoint and --embeddings exclude each other: --embeddings evaluates that folder instead of a checkpoint');
+      return await evalCommand({ target: positionals[0], data: values.data, checkpoint: ck, embeddings: values.embeddings });
     }
     if (command === 'export-embeddings') {
       const { values, positionals } = parseArgs({

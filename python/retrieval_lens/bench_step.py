@@ -14,16 +14,17 @@ import json
 import resource
 import statistics
 import time
+from typing import Callable, List, Optional
 
 import torch
 
-from .losses import LossConfig
+from .losses import BatchLossOutput, LossConfig
 from .model import TwoTower
 from .train import Dist, Optimizer, backward, distributed_loss
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m retrieval_lens.bench_step")
+def parse(argv: Optional[List[str]] = None, prog: str = "python -m retrieval_lens.bench_step") -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=prog)
     p.add_argument("--batch", type=int, default=350)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
@@ -34,11 +35,14 @@ def main() -> None:
     p.add_argument("--query-tokens", type=int, default=30)
     p.add_argument("--item-tokens", type=int, default=100)
     p.add_argument("--zipf", action="store_true", help="Zipf-distributed feature ids (like real text) instead of uniform")
-    a = p.parse_args()
-    dd = Dist()
+    return p.parse_args(argv)
+
+
+def paper_step(a: argparse.Namespace, dd: Dist) -> Callable[[int], BatchLossOutput]:
+    """One training step of the trainer (forward, loss, backward, Adam) at the shape `a` on random feature ids."""
     torch.manual_seed(42)
     model = TwoTower({"vocabBuckets": a.vocab, "embeddingDim": a.embed, "hiddenDim": a.hidden, "outputDim": a.out_dim, "sharedTowers": False}, sparse=dd.device.type == "cpu").to(dd.device)
-    net = model
+    net: torch.nn.Module = model
     if dd.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -46,24 +50,34 @@ def main() -> None:
     opt = Optimizer(model, 5e-5)
     loss_cfg = LossConfig()  # the paper's setting: adaptive softmax + symmetric term
     g = torch.Generator().manual_seed(1000 + dd.rank)
-    ranks = torch.arange(1, a.vocab + 1, dtype=torch.float64)
-    zipf = 1 / ranks
+    zipf = 1 / torch.arange(1, a.vocab + 1, dtype=torch.float64)
 
-    def ids(n: int, length: int):
+    def ids(n: int, length: int) -> List[List[int]]:
         if a.zipf:
             return torch.multinomial(zipf, n * length, replacement=True, generator=g).view(n, length).tolist()
         return torch.randint(a.vocab, (n, length), generator=g).tolist()
 
-    times = []
-    for k in range(a.warmup + a.steps):
+    def step(k: int) -> BatchLossOutput:
         q_feats, v_feats = ids(a.batch, a.query_tokens), ids(a.batch, a.item_tokens)
         pos_ids = [f"r{dd.rank}-{k}-{j}" for j in range(a.batch)]
-        t0 = time.perf_counter()
-        _, _, _, out = distributed_loss(dd, net, loss_cfg, q_feats, v_feats, pos_ids, [], [], [])
+        out = distributed_loss(dd, net, loss_cfg, q_feats, v_feats, pos_ids, [], [], [])
         backward(dd, model, opt, out)
         opt.step()
         if dd.device.type == "cuda":
             torch.cuda.synchronize(dd.device)
+        return out
+
+    return step
+
+
+def main() -> None:
+    a = parse()
+    dd = Dist()
+    step = paper_step(a, dd)
+    times = []
+    for k in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        step(k)
         if k >= a.warmup:
             times.append((time.perf_counter() - t0) * 1000)
     if dd.rank == 0:

@@ -13,6 +13,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from .schemas import EXPERIMENT_SCHEMA_PATH as SCHEMA_PATH
+from .schemas import REPO_ROOT
 
 RESERVED_SEGMENTS = {"__proto__", "constructor", "prototype"}
 
@@ -225,3 +226,12 @@ def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: s
 def resolve_path(config_path: str, p: str) -> str:
     """A config path relative to the config file's folder."""
     return p if os.path.isabs(p) else os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(config_path)), p))
+
+
+def repo_version() -> str:
+    """The version in the repository's package.json ("unknown" when it cannot be read)."""
+    try:
+        with open(os.path.join(REPO_ROOT, "package.json"), encoding="utf-8") as f:
+            return str(json.load(f)["version"])
+    except (OSError, ValueError, KeyError):
+        return "unknown"

@@ -121,8 +121,8 @@ def item_gram(s_vv: np.ndarray, item_emb: np.ndarray) -> np.ndarray:
 def distinct_item_rows(mask: np.ndarray) -> Optional[np.ndarray]:
     """Rows j kept unless an earlier row i < j is the same item (masked: neg_mask[j, i] = 0); None if all distinct."""
     B = mask.shape[0]
-    keep = [j for j in range(B) if not any(mask[j, i] == 0 for i in range(j))]
-    return None if len(keep) == B else np.array(keep)
+    keep = np.flatnonzero(~np.tril(mask[:, :B] == 0, -1).any(1))
+    return None if len(keep) == B else keep
 
 
 def mean_off_diagonal_cosine(g: np.ndarray) -> float:

@@ -11,7 +11,8 @@ BM25 and failing queries stays `retrieval-lens eval <run>`.
 from __future__ import annotations
 
 import math
-from typing import Dict
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import torch
 
@@ -22,28 +23,46 @@ from .model import TwoTower, bags
 RECALL_KS = (1, 5, 10, 50, 100)
 
 
+@dataclass
+class EvalSet:
+    """Test queries (ids and texts, first occurrence), their relevant item ids and the corpus."""
+
+    query_ids: List[str]
+    query_texts: List[str]
+    qrels: Dict[str, Set[str]]
+    corpus: List[Item]
+
+
+def load_eval_set(data: Dict[str, Any], resolve: Callable[[str], str], test: Optional[str] = None) -> EvalSet:
+    """The test queries of `test` (default data.test) and the corpus as the TypeScript evaluation builds it:
+    data.corpus, else the distinct items of the train and test data, with every relevant test item added."""
+    share = data["maxBadLineShare"]
+    test_examples, _ = load_examples(test if test is not None else resolve(data["test"]), data["format"] if test is None else "auto", share)
+    if data.get("corpus"):
+        corpus = load_corpus(resolve(data["corpus"]), share)
+    else:
+        train, _ = load_examples(resolve(data["train"]), data["format"], share)
+        corpus = [e.positive for e in train + test_examples] + [n for e in train + test_examples for n in e.negatives]
+    seen: Dict[str, Item] = {}
+    for it in corpus:
+        seen.setdefault(it.id, it)
+    for e in test_examples:
+        seen.setdefault(e.positive.id, e.positive)
+    qrels: Dict[str, Set[str]] = {}
+    texts: Dict[str, str] = {}
+    for e in test_examples:
+        qrels.setdefault(e.query_id, set()).add(e.positive.id)
+        texts.setdefault(e.query_id, e.query)
+    return EvalSet(list(texts), list(texts.values()), qrels, list(seen.values()))
+
+
 class HeldOutEval:
     def __init__(self, cfg: dict, resolve, seed: int):
-        d = cfg["data"]
-        share = d["maxBadLineShare"]
-        test, _ = load_examples(resolve(d["test"]), d["format"], share)
-        if d.get("corpus"):
-            corpus = load_corpus(resolve(d["corpus"]), share)
-        else:
-            train, _ = load_examples(resolve(d["train"]), d["format"], share)
-            corpus = [e.positive for e in train + test] + [n for e in train + test for n in e.negatives]
-        seen: Dict[str, Item] = {}
-        for it in corpus:
-            seen.setdefault(it.id, it)
-        for e in test:
-            seen.setdefault(e.positive.id, e.positive)
-        self.corpus = list(seen.values())
-        self.qrels: Dict[str, set] = {}
-        texts: Dict[str, str] = {}
-        for e in test:
-            self.qrels.setdefault(e.query_id, set()).add(e.positive.id)
-            texts.setdefault(e.query_id, e.query)
-        ids = list(texts)
+        es = load_eval_set(cfg["data"], resolve)
+        self.corpus = es.corpus
+        self.qrels = es.qrels
+        texts = dict(zip(es.query_ids, es.query_texts, strict=True))
+        ids = es.query_ids
         n = cfg["evaluation"]["heldOutQueries"]
         if n < len(ids):
             keep = set(torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed)).tolist()[:n])

@@ -13,10 +13,13 @@ loss NaN on every variant, so the trainer fails the step naming it (lossAndGrad.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Hashable, List, Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
+
+from .collectives import Collectives
 
 from .schemas import experiment_defaults
 
@@ -42,8 +45,12 @@ class LossConfig:
     symmetricWeight: float = _DEFAULTS["symmetricWeight"]
 
     @staticmethod
-    def from_config(loss: dict) -> "LossConfig":
+    def from_config(loss: Dict[str, Any]) -> "LossConfig":
         return LossConfig(**{k: loss[k] for k in LossConfig.__dataclass_fields__ if k in loss})
+
+    def as_config(self) -> Dict[str, Any]:
+        """The config's `loss` section (every key)."""
+        return {k: getattr(self, k) for k in LossConfig.__dataclass_fields__}
 
 
 @dataclass
@@ -87,7 +94,7 @@ def softmax_rows(pos: torch.Tensor, neg: torch.Tensor, tau: torch.Tensor, mask: 
 
 
 def anchored_side(
-    pos: torch.Tensor, cand: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor, cfg: LossConfig, rows: torch.Tensor, denominator
+    pos: torch.Tensor, cand: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor, cfg: LossConfig, rows: torch.Tensor, denominator: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One anchor side: (1/|J|) Σ_{j∈J} ℓ(j) with candidate scores `cand`, δ/τ from the reference scores
     `ref` (held constant, sg, when cfg.stopGradient). `denominator` is |J| (of the whole, possibly
@@ -143,3 +150,227 @@ def retrieval_loss(
     if not bool(torch.isfinite(used.detach())):
         loss = loss + float("nan")
     return LossOutput(loss, loss_q, loss_sym, hyper, n_rows)
+
+
+def negative_mask(
+    ids: Optional[Sequence[Hashable]], width: int, row_offset: int, B: int, neg_ids: Optional[Sequence[Hashable]], owners: Optional[Sequence[int]], n_neg: int
+) -> torch.Tensor:
+    """negMask [B, width + n_neg] of the rows j = row_offset … row_offset + B − 1 of `width` in-batch positives
+    followed by n_neg explicit negatives (batcher.ts): in-batch i is a negative of j when id_i ≠ id(v_j) (so
+    i ≠ j: an item is never its own negative; a repeated item is an accidental hit, masked); explicit negative
+    k when its owner is j (`owners` None: shared by every row) and id_k ≠ id(v_j). `ids` None: every
+    in-batch row is a distinct item; `neg_ids` None: no explicit negative is one of the positives."""
+    codes: Dict[Hashable, int] = {}
+    c = torch.tensor([codes.setdefault(i, len(codes)) for i in ids] if ids is not None else list(range(width)), dtype=torch.long)
+    own = c[row_offset : row_offset + B]
+    in_batch = own[:, None] != c[None, :]
+    if n_neg == 0:
+        return in_batch
+    if neg_ids is not None:
+        n = torch.tensor([codes.get(i, -1) for i in neg_ids], dtype=torch.long)
+        explicit = own[:, None] != n[None, :]
+    else:
+        explicit = torch.ones(B, n_neg, dtype=torch.bool)
+    if owners is not None:
+        explicit = explicit & (torch.arange(B)[:, None] == torch.tensor(list(owners), dtype=torch.long)[None, :])
+    return torch.cat([in_batch, explicit], 1)
+
+
+@dataclass
+class BatchLossOutput(LossOutput):
+    """What a loss module returns (and `Lens.log` reads): the loss parts, δ/τ, and the batch as it was scored."""
+
+    #: [B, D] the query embeddings scored (unit vectors).
+    q: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    #: [N, D] the candidates: every rank's positives (this rank's at rows row_offset … row_offset + B − 1), then explicit negatives.
+    candidates: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    #: [B, N] bool, the valid negatives N(j).
+    neg_mask: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    row_offset: int = 0
+    config: LossConfig = field(default_factory=LossConfig)
+    #: The ranks whose positives are candidates (1 without the gather).
+    world: int = 1
+
+
+def batch_loss(
+    q: torch.Tensor,
+    v: torch.Tensor,
+    negatives: Optional[torch.Tensor],
+    ids: Optional[Sequence[Hashable]],
+    neg_ids: Optional[Sequence[Hashable]],
+    owners: Optional[Sequence[int]],
+    cfg: LossConfig,
+    comm: Optional[Collectives] = None,
+) -> BatchLossOutput:
+    """The loss of this rank's B pairs (q [B, D], v [B, D]) against the positives of every rank of `comm`
+    (all-gathered; gradients flow back to each rank's own rows) and its own explicit negatives [M, D]
+    (owners[k] = the pair owning negative k, None = shared by all). Every rank must have the same B.
+    `loss` is this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
+    comm = comm or Collectives()
+    B = q.shape[0]
+    offset = comm.rank * B
+    ids_all = [i for part in comm.gather_objects(list(ids)) for i in part] if ids is not None else None
+    n_neg = 0 if negatives is None else negatives.shape[0]
+    mask = negative_mask(ids_all, comm.world * B, offset, B, neg_ids, owners, n_neg).to(q.device)
+    gathered = comm.gather_items(v)
+    candidates = gathered if negatives is None or n_neg == 0 else torch.cat([gathered, negatives], 0)
+    rows_global = int(comm.sum([float(mask.any(1).sum())])[0])
+    out = retrieval_loss(q, candidates, mask, cfg, rows_with_negatives=rows_global, row_offset=offset)
+    return BatchLossOutput(out.loss, out.loss_q, out.loss_sym, out.hyper, out.rows_with_negatives, q, candidates, mask, offset, cfg, comm.world)
+
+
+IdsLike = Union[Sequence[Hashable], torch.Tensor]
+
+
+def _id_list(ids: Optional[IdsLike], name: str, expected: int) -> Optional[List[Hashable]]:
+    if ids is None:
+        return None
+    if isinstance(ids, torch.Tensor):
+        out: List[Hashable] = ids.reshape(-1).tolist()
+    else:  # a list, or a list of per-pair lists ([B][K] negative ids)
+        out = [i for row in ids for i in row] if len(ids) > 0 and isinstance(ids[0], (list, tuple)) else list(ids)  # pyright: ignore[reportGeneralTypeIssues]
+    if len(out) != expected:
+        raise ValueError(f"{name}: expected {expected} ids, got {len(out)}")
+    return out
+
+
+class RetrievalLoss(torch.nn.Module):
+    """The common forward of the four loss modules (use one of them; the formulas are in their docstrings).
+
+    forward(query [B, D], positive [B, D], negatives=None, ids=None, negative_ids=None) → BatchLossOutput
+
+    - query, positive: pair j is (query[j], positive[j]). Normalised to unit length first unless
+      `normalize=False` (the scores s(a, b) = aᵀb are cosines, as in the paper).
+    - negatives: None (in-batch negatives only), [B, K, D] (K explicit negatives of each pair) or [M, D]
+      (M negatives shared by every pair). They are candidates beside the other pairs' positives.
+    - ids: [B] item ids of the positives (a list of str/int or an integer tensor). Pairs whose positives share an
+      id are not each other's negatives (accidental hits); without ids every pair's positive is a distinct item.
+    - negative_ids: [B, K] or [M] ids of the explicit negatives; one equal to a pair's positive id is left out of
+      that pair's negatives.
+    - gather_across_ranks=True under torch.distributed: every rank's positives (and ids) are all-gathered, so each
+      query is scored against the positives of all ranks; gradients flow back to each rank's own rows. Every rank
+      must pass the same B. `loss` is then this rank's share of the global loss times the world size, so
+      DistributedDataParallel's gradient averaging yields the gradient of the global-batch loss.
+
+    Returns a BatchLossOutput: `loss` (call `.backward()` on it), `loss_q`, `loss_sym` (unweighted), `hyper` [B, N]
+    (δ_ji or τ_ji, detached) and the scored batch, which `retrieval_lens.Lens.log` turns into a step event.
+    """
+
+    def __init__(self, cfg: LossConfig, normalize: bool = True, gather_across_ranks: bool = False):
+        super().__init__()
+        if cfg.symmetricWeight < 0:
+            raise ValueError(f"symmetric_weight must be >= 0, got {cfg.symmetricWeight}")
+        self.cfg = cfg
+        self.normalize = normalize
+        self.gather_across_ranks = gather_across_ranks
+
+    def forward(
+        self,
+        query: torch.Tensor,
+        positive: torch.Tensor,
+        negatives: Optional[torch.Tensor] = None,
+        ids: Optional[IdsLike] = None,
+        negative_ids: Optional[IdsLike] = None,
+    ) -> BatchLossOutput:
+        if query.dim() != 2 or positive.shape != query.shape:
+            raise ValueError(f"query and positive must both be [B, D]; got query {list(query.shape)}, positive {list(positive.shape)}")
+        B, D = query.shape
+        owners: Optional[List[int]] = None
+        flat: Optional[torch.Tensor] = None
+        if negatives is not None:
+            if negatives.dim() == 3 and negatives.shape[0] == B and negatives.shape[2] == D:
+                K = negatives.shape[1]
+                flat = negatives.reshape(B * K, D)
+                owners = [j for j in range(B) for _ in range(K)]
+            elif negatives.dim() == 2 and negatives.shape[1] == D:
+                flat = negatives
+            else:
+                raise ValueError(f"negatives must be [B, K, D] = [{B}, K, {D}] or [M, {D}]; got {list(negatives.shape)}")
+        if self.normalize:
+            query, positive = F.normalize(query, dim=-1), F.normalize(positive, dim=-1)
+            flat = F.normalize(flat, dim=-1) if flat is not None else None
+        comm = Collectives.current(query.device) if self.gather_across_ranks else Collectives(device=query.device)
+        out = batch_loss(
+            query,
+            positive,
+            flat,
+            _id_list(ids, "ids", B),
+            _id_list(negative_ids, "negative_ids", 0 if flat is None else flat.shape[0]),
+            owners,
+            self.cfg,
+            comm,
+        )
+        if comm.world > 1:
+            out.loss, out.loss_q, out.loss_sym = out.loss * comm.world, out.loss_q * comm.world, out.loss_sym * comm.world
+        return out
+
+
+class AdaptiveSoftmaxLoss(RetrievalLoss):
+    """The paper's adaptive-temperature softmax loss (its best method), with the symmetric term.
+
+    ℓ(j) = log(1 + Σ_{i∈N(j)} exp((s(q_j, v_i) − s(q_j, v_j)) / τ_ji)),  τ_ji = τ₀·(1 + α·(1 − sg[s(v_j, v_i)]))
+    ℓ_sym(j): the same anchored on v_j (candidates s(v_j, ·), τ from sg[s(q_j, ·)]);  L = mean_j ℓ + w·mean_j ℓ_sym
+    Shapes: see RetrievalLoss (query, positive [B, D]; negatives [B, K, D] or [M, D]; ids [B]).
+    """
+
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        tau0: float = 1 / 30,
+        stop_gradient: bool = True,
+        symmetric: bool = True,
+        symmetric_weight: float = 0.05,
+        normalize: bool = True,
+        gather_across_ranks: bool = False,
+    ):
+        cfg = LossConfig(type="softmax", adaptive=True, alpha=alpha, tau0=tau0, stopGradient=stop_gradient, symmetric=symmetric, symmetricWeight=symmetric_weight)
+        super().__init__(cfg, normalize, gather_across_ranks)
+
+
+class AdaptiveMarginLoss(RetrievalLoss):
+    """The paper's adaptive-margin hinge loss, with the symmetric term.
+
+    ℓ(j) = (1/|N(j)|) Σ_{i∈N(j)} max(0, δ_ji − s(q_j, v_j) + s(q_j, v_i)),  δ_ji = δ₀ + α·(1 − sg[s(v_j, v_i)])
+    ℓ_sym(j): the same anchored on v_j;  L = mean_j ℓ + w·mean_j ℓ_sym
+    Shapes: see RetrievalLoss.
+    """
+
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        delta0: float = 0.01,
+        stop_gradient: bool = True,
+        symmetric: bool = True,
+        symmetric_weight: float = 0.05,
+        normalize: bool = True,
+        gather_across_ranks: bool = False,
+    ):
+        cfg = LossConfig(type="margin", adaptive=True, alpha=alpha, delta0=delta0, stopGradient=stop_gradient, symmetric=symmetric, symmetricWeight=symmetric_weight)
+        super().__init__(cfg, normalize, gather_across_ranks)
+
+
+class SoftmaxLoss(RetrievalLoss):
+    """The fixed-temperature softmax (InfoNCE) baseline.
+
+    ℓ(j) = log(1 + Σ_{i∈N(j)} exp((s(q_j, v_i) − s(q_j, v_j)) / τ)),  L = mean_j ℓ + w·mean_j ℓ_sym (symmetric)
+    Shapes: see RetrievalLoss.
+    """
+
+    def __init__(
+        self, temperature: float = 1 / 30, symmetric: bool = True, symmetric_weight: float = 0.05, normalize: bool = True, gather_across_ranks: bool = False
+    ):
+        cfg = LossConfig(type="softmax", adaptive=False, temperature=temperature, symmetric=symmetric, symmetricWeight=symmetric_weight)
+        super().__init__(cfg, normalize, gather_across_ranks)
+
+
+class MarginLoss(RetrievalLoss):
+    """The fixed-margin hinge baseline.
+
+    ℓ(j) = (1/|N(j)|) Σ_{i∈N(j)} max(0, δ − s(q_j, v_j) + s(q_j, v_i)),  L = mean_j ℓ + w·mean_j ℓ_sym (symmetric)
+    Shapes: see RetrievalLoss.
+    """
+
+    def __init__(self, margin: float = 0.1, symmetric: bool = True, symmetric_weight: float = 0.05, normalize: bool = True, gather_across_ranks: bool = False):
+        cfg = LossConfig(type="margin", adaptive=False, margin=margin, symmetric=symmetric, symmetricWeight=symmetric_weight)
+        super().__init__(cfg, normalize, gather_across_ranks)
+

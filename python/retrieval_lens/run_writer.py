@@ -149,22 +149,24 @@ def summarize_config(config: Dict) -> Dict:
 
 
 def step_event(
-    *,
     step: int,
     epoch: int,
     loss: float,
     loss_q: float,
     loss_sym: float,
-    lr: float,
-    grad_norm: float,
-    step_ms: float,
-    examples_per_sec: float,
+    lr: Optional[float],
+    grad_norm: Optional[float],
+    step_ms: Optional[float],
+    examples: int,
     diagnostics: Dict,
     verdict: Dict,
 ) -> Dict:
-    """A logged step (definitions.step of schemas/run-events.schema.json): the losses, learning rate, gradient
-    norm and speed of the step, its diagnostics (diagnostics.step_diagnostics) and collapse verdict
-    (verdict.CollapseMonitor.update). Non-finite numbers become null when written."""
+    """A logged step (definitions.step of schemas/run-events.schema.json; v, type and time are added by
+    RunWriter.append_event): the losses, learning rate, gradient norm and speed of the step, its diagnostics
+    (diagnostics.step_diagnostics, or step_event.batch_diagnostics from a loss module's output) and collapse verdict
+    (verdict.CollapseMonitor.update). `examples` is the number of training pairs of the step (all ranks):
+    examplesPerSec = examples · 1000 / stepMs (null without stepMs). Non-finite numbers become null when written.
+    The one builder of the step event: the trainer and retrieval_lens.Lens use it."""
     return {
         "type": "step",
         "step": step,
@@ -175,7 +177,7 @@ def step_event(
         "lr": lr,
         "gradNorm": grad_norm,
         "stepMs": step_ms,
-        "examplesPerSec": examples_per_sec,
+        "examplesPerSec": examples * 1000 / step_ms if step_ms else None,
         "diagnostics": diagnostics,
         "verdict": verdict,
     }
@@ -200,7 +202,9 @@ class RunWriter:
         self.finished = False
 
     @staticmethod
-    def create(root: str, name: str, config: Dict, meta: Optional[Dict] = None) -> "RunWriter":
+    def create(root: str, name: str, config: Dict, meta: Optional[Dict] = None, summary: Optional[Dict] = None) -> "RunWriter":
+        """A new run folder: config.json, meta.json (with `meta`'s fields) and the start event, whose config summary
+        is `summary` (default: the config's top-level scalars)."""
         start = datetime.now(timezone.utc)
         dir_ = create_run_dir(root, name, start)
         write_json_atomic(os.path.join(dir_, "config.json"), config)
@@ -225,7 +229,7 @@ class RunWriter:
         }
         write_json_atomic(os.path.join(dir_, "meta.json"), full)
         w = RunWriter(dir_, full)
-        w.append_event({"type": "start", "config": summarize_config(config), "backend": full["backend"]})
+        w.append_event({"type": "start", "config": summarize_config(config if summary is None else summary), "backend": full["backend"]})
         try:
             with open(os.path.join(dir_, SPACE_RESERVE_FILE), "wb") as f:
                 f.write(bytes(SPACE_RESERVE_BYTES))

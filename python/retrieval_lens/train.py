@@ -42,14 +42,15 @@ import torch
 import torch.distributed as dist
 import torch.version
 
-from .config import ConfigError, load_config, resolve_path
+from .collectives import Collectives, PeerLost
+from .config import ConfigError, load_config, repo_version, resolve_path
 from .data import DataError, Example, load_examples
-from .diagnostics import hyper_range, step_diagnostics
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
-from .losses import LossConfig, retrieval_loss
+from .losses import BatchLossOutput, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .run_writer import RunWriter, step_event, write_dir_atomically
+from .step_event import batch_diagnostics
 from .verdict import CollapseMonitor
 
 BEST_EMA = 0.8
@@ -67,24 +68,12 @@ class NonFiniteError(Exception):
         self.step, self.quantity = step, quantity
 
 
-class PeerLost(Exception):
-    """A collective failed: another rank died or its connection broke."""
-
-
 class NoNegativesError(Exception):
     """No batch had a single negative (nonFinite.ts' NoNegativesError)."""
 
 
 #: How torch reports a collective that lost its peers (gloo / NCCL errors are plain RuntimeErrors in torch 1.x).
 PEER_LOST_RE = re.compile(r"gloo|nccl|connection|peer|socket|timed out", re.IGNORECASE)
-
-
-def repo_version() -> str:
-    try:
-        with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "package.json"), encoding="utf-8") as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        return "unknown"
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -96,14 +85,13 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-class Dist:
-    """The process group (or a single process) and the collectives the trainer uses."""
+class Dist(Collectives):
+    """The process group torchrun describes in the environment (or a single process), initialised here."""
 
-    def __init__(self):
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
+    def __init__(self) -> None:
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        self.device = torch.device(f"cuda:{self.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        device = torch.device(f"cuda:{self.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        super().__init__(int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0")), device)
         self.backend = "nccl" if self.device.type == "cuda" else "gloo"
         if self.world > 1:
             if self.device.type == "cuda":
@@ -116,37 +104,6 @@ class Dist:
                 dist.init_process_group(self.backend, init_method=url, rank=self.rank, world_size=self.world)
             else:
                 dist.init_process_group(self.backend)
-
-    def _guard(self, fn, *args):
-        try:
-            return fn(*args)
-        except RuntimeError as e:
-            raise PeerLost(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
-
-    def sum(self, values: List[float]) -> List[float]:
-        if self.world == 1:
-            return values
-        t = torch.tensor(values, dtype=torch.float64, device=self.device)
-        self._guard(dist.all_reduce, t)
-        return t.tolist()
-
-    def any(self, flag: bool) -> bool:
-        return self.sum([1.0 if flag else 0.0])[0] > 0
-
-    def gather_items(self, local: torch.Tensor) -> torch.Tensor:
-        """All ranks' rows, rank order; the gradient of every use flows back to this rank's shard."""
-        if self.world == 1:
-            return local
-        from torch.distributed.nn.functional import all_gather
-
-        return torch.cat(self._guard(all_gather, local), 0)
-
-    def gather_objects(self, obj) -> list:
-        if self.world == 1:
-            return [obj]
-        out: list = [None] * self.world
-        self._guard(dist.all_gather_object, out, obj)
-        return out
 
     def close(self) -> None:
         if self.world > 1 and dist.is_initialized():
@@ -200,35 +157,16 @@ class Featurizer:
         return self.cache[k]
 
 
-def build_mask(ids_all: List[str], offset: int, B: int, neg_ids: List[str], owners: List[int]) -> torch.Tensor:
-    """negMask of the local rows against [all ranks' positives ; local explicit negatives] (batcher.ts):
-    i < WB: i ≠ offset + j and id_i ≠ id(v_j);  i ≥ WB: owner(i) = j and id_i ≠ id(v_j)."""
-    WB = len(ids_all)
-    mask = torch.zeros(B, WB + len(neg_ids), dtype=torch.bool)
-    for j in range(B):
-        pid = ids_all[offset + j]
-        for i in range(WB):
-            if i != offset + j and ids_all[i] != pid:
-                mask[j, i] = True
-        for k, (nid, o) in enumerate(zip(neg_ids, owners, strict=True)):
-            if o == j and nid != pid:
-                mask[j, WB + k] = True
-    return mask
-
-
-def distributed_loss(dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]):
+def distributed_loss(
+    dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]
+) -> BatchLossOutput:
     """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
-    own explicit negatives. Returns (q, candidates, negMask, LossOutput); `out.loss` is this rank's share
-    Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
+    own explicit negatives (losses.batch_loss). Returns the BatchLossOutput (with the scored batch); `out.loss` is
+    this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
     B = len(pos_ids)
-    offset = dd.rank * B
-    ids_all = [i for ids in dd.gather_objects(pos_ids) for i in ids]
-    mask = build_mask(ids_all, offset, B, neg_ids, owners).to(dd.device)
     q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
-    candidates = torch.cat([dd.gather_items(items_local[:B]), items_local[B:]], 0)
-    rows_global = int(dd.sum([float(mask.any(1).sum())])[0])
-    out = retrieval_loss(q, candidates, mask, loss_cfg, rows_with_negatives=rows_global, row_offset=offset)
-    return q, candidates, mask, out
+    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd)
+    return out
 
 
 class Optimizer:
@@ -386,7 +324,6 @@ def _train(argv: List[str]) -> int:
         net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
     opt = Optimizer(model, t["learningRate"])
     loss_cfg = LossConfig.from_config(cfg["loss"])
-    hyper_kind, hyper_rng = hyper_range(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
@@ -456,7 +393,6 @@ def _train(argv: List[str]) -> int:
         for b in bad[:10]:
             log("warn", b)
         B = t["batchSize"]
-        offset = dd.rank * B
         while step < total:
             if dd.any(stop["requested"]):
                 status = "stopped"
@@ -478,7 +414,7 @@ def _train(argv: List[str]) -> int:
                     neg_ids.append(nid)
                     neg_feats.append(nf)
                     owners.append(j)
-            q, candidates, mask, out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
+            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
             rows_global = out.rows_with_negatives
             if rows_global > 0:
                 negatives_seen = True
@@ -494,29 +430,9 @@ def _train(argv: List[str]) -> int:
             step_ms = (time.perf_counter() - t0) * 1000
             step = s
             if logged and writer is not None:
-                with torch.no_grad():
-                    v_local = candidates[offset : offset + B]
-                    s_qv = (q @ candidates.T).cpu()
-                    s_vv = (v_local @ candidates.T).cpu()
-                diag = step_diagnostics(
-                    s_qv, s_vv, mask.cpu().float(), out.hyper.cpu(), hyper_kind, hyper_rng, v_local.detach().cpu(), s == 1 or s % t["effectiveRankEvery"] == 0 or s == total
-                )
+                diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 verdict = monitor.update(diag, s)
-                writer.append_event(
-                    step_event(
-                        step=s,
-                        epoch=epoch,
-                        loss=loss,
-                        loss_q=loss_q,
-                        loss_sym=loss_sym,
-                        lr=opt.lr,
-                        grad_norm=grad_norm,
-                        step_ms=step_ms,
-                        examples_per_sec=B * dd.world * 1000 / step_ms,
-                        diagnostics=diag,
-                        verdict=verdict,
-                    )
-                )
+                writer.append_event(step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict))
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
                 if not live:

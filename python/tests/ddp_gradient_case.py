@@ -34,7 +34,7 @@ def step_gradients(dd: Dist, examples, net, model):
             neg_feats.append(featurize(text, io))
             neg_ids.append(nid)
             owners.append(j)
-    _, _, _, out = distributed_loss(
+    out = distributed_loss(
         dd, net, LOSS, [featurize(e[0], qo) for e in examples], [featurize(e[2], io) for e in examples], [e[1] for e in examples], neg_feats, neg_ids, owners
     )
     (out.loss * dd.world).backward()

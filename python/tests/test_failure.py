@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+import retrieval_lens.losses as losses_module
 import retrieval_lens.train as train_module
 from conftest import REPO
 
@@ -14,7 +15,7 @@ SHOP = os.path.join(REPO, "examples", "shop", "shop.rlens.json")
 
 
 def test_a_nan_loss_fails_the_run_naming_step_and_quantity(tmp_path, monkeypatch, capsys):
-    real = train_module.retrieval_loss
+    real = losses_module.retrieval_loss
     calls = {"n": 0}
 
     def nan_at_step_3(q, items, *a, **kw):
@@ -24,7 +25,7 @@ def test_a_nan_loss_fails_the_run_naming_step_and_quantity(tmp_path, monkeypatch
             items[0, 0] = float("nan")
         return real(q, items, *a, **kw)
 
-    monkeypatch.setattr(train_module, "retrieval_loss", nan_at_step_3)
+    monkeypatch.setattr(losses_module, "retrieval_loss", nan_at_step_3)
     args = [SHOP, "--out", str(tmp_path), "--steps", "5", "--set", "training.batchSize=16", "--set", "model.vocabBuckets=1024", "--set", "evaluation.every=0", "--set", "training.checkpointEvery=2"]
     code = train_module.train(args)
     assert code == 1

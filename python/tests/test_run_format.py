@@ -89,7 +89,7 @@ def test_a_completed_run_matches_the_run_format_schema(tmp_path):
                 lr=0.01,
                 grad_norm=0.5,
                 step_ms=12.5,
-                examples_per_sec=640.0,
+                examples=8,
                 diagnostics=diag,
                 verdict=monitor.update(diag, s),
             )
@@ -119,7 +119,7 @@ def test_a_failed_run_with_non_finite_values_matches_the_schema(tmp_path):
         lr=0.01,
         grad_norm=math.nan,
         step_ms=3.0,
-        examples_per_sec=1.0,
+        examples=3,
         diagnostics=diag,
         verdict=CollapseMonitor({}, total_steps=5).update(diag, 1),
     )

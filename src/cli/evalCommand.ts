@@ -13,6 +13,8 @@ export interface EvalArgs {
   target: string;
   data?: string;
   checkpoint?: 'last' | 'best';
+  /** A folder of precomputed embeddings to evaluate instead of a checkpoint. */
+  embeddings?: string;
 }
 
 /** A run folder that cannot be evaluated: reported without the usage text (the arguments were right). */
@@ -98,7 +100,10 @@ export function formatEvalSummary(e: EvalEntry): string {
   return lines.join('\n');
 }
 
-/** `retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best]` in the background trainer process. */
+/**
+ * `retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best | --embeddings DIR]` in the background
+ * trainer process; with --embeddings, the precomputed query and item embeddings of DIR instead of a checkpoint.
+ */
 export async function evalCommand(args: EvalArgs): Promise<number> {
   const job = resolveEvalTarget(args.target, args.checkpoint);
   const bar = new cliProgress.SingleBar(
@@ -127,9 +132,11 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
       failuresFile = m.failuresFile;
     }
   };
-  const handle = startEvaluation({ runDir: job.runDir, checkpoint: job.checkpoint, data: args.data }, onMessage, {
-    onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
-  });
+  const handle = startEvaluation(
+    { runDir: job.runDir, checkpoint: job.checkpoint, data: args.data, ...(args.embeddings ? { embeddings: path.resolve(args.embeddings) } : {}) },
+    onMessage,
+    { onOutput: (s) => process.stderr.write(terminalSafeLines(s)) },
+  );
   const onSigint = () => handle.stop();
   process.on('SIGINT', onSigint);
   const done = await handle.done;

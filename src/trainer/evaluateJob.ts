@@ -19,6 +19,7 @@ export async function evaluate(msg: EvaluateMessage, send: (m: FromTrainer) => P
       runDir: msg.runDir,
       checkpoint: msg.checkpoint,
       testPath: msg.data,
+      embeddings: msg.embeddings,
       log: (message) => void send({ type: 'log', level: 'info', message }),
       onProgress: (phase, done, total) => {
         if (shouldStop()) throw new EvaluationStopped(phase);

@@ -49,6 +49,8 @@ export const EvaluateMessageSchema = Type.Object({
   checkpoint: Type.Optional(Checkpoint),
   /** Test data to evaluate on instead of the config's data.test. */
   data: Type.Optional(Type.String()),
+  /** A folder of precomputed embeddings (docs/run-format.md §8.1) to evaluate instead of a checkpoint. */
+  embeddings: Type.Optional(NonEmptyString),
 });
 export type EvaluateMessage = Static<typeof EvaluateMessageSchema>;
 

@@ -35,7 +35,8 @@ export const TO_TRAINER_CHECKS = {
         (typeof value['runDir'] === 'string') &&
         value['runDir'].length >= 1 &&
         (value['checkpoint'] !== undefined ? ((((value['checkpoint'] === 'last')) || ((value['checkpoint'] === 'best')))) : true) &&
-        (value['data'] !== undefined ? ((typeof value['data'] === 'string')) : true)
+        (value['data'] !== undefined ? ((typeof value['data'] === 'string')) : true) &&
+        (value['embeddings'] !== undefined ? ((typeof value['embeddings'] === 'string') && value['embeddings'].length >= 1) : true)
       )
     }
   })() as (value: unknown) => boolean,

@@ -8,6 +8,7 @@ import { runTraining } from '../../src/core/training/trainLoop';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { loadCorpus } from '../../src/core/data/load';
 import { evaluateParams, exactDecision } from '../../src/core/eval/evaluate';
+import { towerEncoder } from '../../src/core/eval/encoders';
 import { evaluateRun, loadRunConfig } from '../../src/core/eval/evaluateRun';
 import { loadEvalData } from '../../src/core/eval/evalData';
 import { fileCorpus, memoryCorpus } from '../../src/core/eval/evalCorpus';
@@ -87,7 +88,7 @@ test('the corpus streamed from its file gives the same embeddings, recall and fa
   assert.deepEqual(streamedData.corpus.ids, inMemory.ids);
   const evaluation: EvaluationConfig = { ...loaded.config.evaluation, exact: true };
   const run = async (data: typeof streamedData) =>
-    evaluateParams({ params, model: loaded.config.model, evaluation, data, step: info.step, checkpoint: 'checkpoints/last', subset: false });
+    evaluateParams({ encoder: towerEncoder(params, loaded.config.model), evaluation, data, step: info.step, checkpoint: 'checkpoints/last', subset: false });
   const streamed = await run(streamedData);
   const held = await run({ ...streamedData, corpus: inMemory });
   assert.deepEqual(Buffer.from(streamed.corpusEmb.buffer), Buffer.from(held.corpusEmb.buffer), 'identical corpus embeddings');

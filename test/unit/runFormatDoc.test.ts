@@ -49,6 +49,7 @@ const EVENT_SECTIONS: Record<RunEventType, string> = {
   eval: '### 4.4 `eval`',
   checkpoint: '### 4.5 `checkpoint`',
   end: '### 4.6 `end`',
+  scalars: '### 4.7 `scalars`',
 };
 
 test('every event example of §4 is read as an event of its section and matches its schema', () => {

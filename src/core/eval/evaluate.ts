@@ -1,10 +1,8 @@
-import type { EvaluationConfig, ModelConfig } from '../config/types';
+import type { EvaluationConfig } from '../config/types';
 import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../vectorIndex';
 import { Bm25Index, BM25_PARAMS, TermStats } from '../lexical';
 import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from './retrievalMetrics';
-import { encodeFeatures } from '../model/encode';
-import { featurize, featurizeOptions } from '../model/featurize';
-import type { TwoTowerParams } from '../model/params';
+import type { EvalEncoder } from './encoders';
 import type { EvalPhase } from './phases';
 import type { EvalData } from './evalData';
 import { ANN_FAILURES_FILE, FAILURES_FILE } from './evalOutputs';
@@ -19,8 +17,8 @@ function emptyByLabel(): Record<TriageLabel, number> {
 }
 
 export interface EvaluateOptions {
-  params: TwoTowerParams;
-  model: ModelConfig;
+  /** The embeddings: a checkpoint's towers (towerEncoder) or precomputed vectors (embeddingsEncoder). */
+  encoder: EvalEncoder;
   evaluation: EvaluationConfig;
   data: EvalData;
   step: number;
@@ -93,10 +91,9 @@ async function encodeCorpus(
   o: EvaluateOptions,
   want: { emb: boolean; bm25: boolean; terms: boolean },
 ): Promise<{ corpusEmb: Float32Array | null; bm25: Bm25Index | null; terms: TermStats | null; bm25Ms: number }> {
-  const { params, data } = o;
+  const { encoder, data } = o;
   const n = data.corpus.count;
-  const dim = params.dims.out;
-  const iOpts = featurizeOptions(o.model, 'item');
+  const dim = encoder.dim;
   const corpusEmb = want.emb ? new Float32Array(n * dim) : null;
   const bm25 = want.bm25 ? Bm25Index.builder() : null;
   const terms = want.terms ? new TermStats() : null;
@@ -105,14 +102,7 @@ async function encodeCorpus(
   if (!want.emb && !want.bm25 && !want.terms) return { corpusEmb, bm25: null, terms, bm25Ms };
   if (want.emb) o.onProgress?.('encode-corpus', 0, n);
   for await (const batch of data.corpus.batches(CORPUS_BATCH)) {
-    if (corpusEmb) {
-      const emb = encodeFeatures(
-        params,
-        'item',
-        batch.map((it) => featurize(it.text, iOpts)),
-      );
-      corpusEmb.set(emb, done * dim);
-    }
+    if (corpusEmb) corpusEmb.set(encoder.items(batch), done * dim);
     const texts = batch.map((it) => it.text);
     if (bm25) {
       const t0 = performance.now();
@@ -128,28 +118,22 @@ async function encodeCorpus(
 }
 
 /**
- * Evaluates two-tower params on test queries against a corpus: encodes both (the corpus streamed in batches),
+ * Evaluates an encoder (a checkpoint's towers or precomputed embeddings) on test queries against a corpus: encodes both (the corpus streamed in batches),
  * searches exactly (Flat; see {@link exactDecision}) and, when configured, with IVF-PQ; scores against the
  * qrels (exact and ANN metrics, ANN gap when both ran) and, except for a subset evaluation, lists and triages
  * the failing queries of each search that ran separately (every rank and score of a failure record comes from
  * the one search it names). Without the exact search, `failures` are the ANN search's.
  */
 export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResult> {
-  const { params, model, evaluation: ev, data } = o;
-  const dim = params.dims.out;
-  const qOpts = featurizeOptions(model, 'query');
+  const { encoder, evaluation: ev, data } = o;
+  const dim = encoder.dim;
   const n = data.corpus.count;
   const nq = data.queries.length;
   const wantBm25 = ev.lexicalBaseline && !o.subset;
   const t0 = performance.now();
   const streamed = await encodeCorpus(o, { emb: !o.corpusEmb, bm25: wantBm25 && !o.bm25, terms: !o.subset });
   const corpusEmb = o.corpusEmb ?? streamed.corpusEmb!;
-  const queryEmb = encodeFeatures(
-    params,
-    'query',
-    data.queries.map((q) => featurize(q.text, qOpts)),
-    { onProgress: (d, t) => o.onProgress?.('encode-queries', d, t) },
-  );
+  const queryEmb = encoder.queries(data.queries, (d, t) => o.onProgress?.('encode-queries', d, t));
   const encodeMs = performance.now() - t0 - streamed.bm25Ms;
   const depth = Math.min(ev.rankCutoff, n);
   const useAnn = ev.index.type === 'IVF-PQ' && !o.subset;
@@ -257,7 +241,7 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
       bm25: bm25Result,
       hybrid: hybridResult,
       terms: streamed.terms!,
-      limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
+      limits: encoder.limits,
     };
     ({ failures, byLabel, fixedByHybrid } = findFailures({ ...common, result: primary.result, search: primary.name, exactScores: primary.exactScores }));
     if (secondary)

@@ -7,7 +7,9 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { EventWriter, readMeta, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE } from '../runs';
 import { OLD_SUFFIX, removeDeadTempDirs } from '../runs/checkpointDir';
 import { assertWritableFolder } from '../runs/writeError';
-import { loadEvalData } from './evalData';
+import { loadEvalData, type EvalData } from './evalData';
+import { embeddingsEncoder, towerEncoder, type EvalEncoder } from './encoders';
+import { loadEmbeddingsDir, QUERY_EMBEDDINGS_FILE, RUN_EMBEDDINGS_DIR } from './embeddingsDir';
 import { evaluateParams } from './evaluate';
 import { ANN_FAILURES_FILE, appendMetricsEntry, EVAL_DIR, eventMetrics, FAILURES_FILE, writeFailures } from './evalOutputs';
 import { loadBm25Cache, saveBm25Cache } from '../lexical';
@@ -24,6 +26,8 @@ export interface EvaluateRunOptions {
   checkpoint?: 'last' | 'best';
   /** Test data instead of the config's data.test. */
   testPath?: string;
+  /** Evaluate the precomputed embeddings of this folder (embeddingsDir.ts) instead of a checkpoint. */
+  embeddings?: string;
   onProgress?(phase: EvalPhase, done: number, total: number): void;
   log?(message: string): void;
 }
@@ -112,31 +116,26 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   // Fail before the work, naming the folder and EROFS/EACCES: the results go into the run folder.
   assertWritableFolder(o.runDir, 'write the evaluation (eval/, events.jsonl) into the run folder');
   removeLeftovers(o.runDir, log);
-  const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
-  if (ckpt.recovered) log(`checkpoints/${ckpt.kind} is missing; evaluating ${ckpt.dir}, the last complete checkpoint left by an interrupted swap`);
   o.onProgress?.('load', 0, 1);
-  const { params, info } = loadCheckpoint(ckpt.dir);
-  const data = await loadEvalData(loaded, { testPath: o.testPath });
+  const embeddings = o.embeddings ?? (o.checkpoint ? undefined : runEmbeddings(o.runDir));
+  const source = embeddings ? await embeddingsSource({ ...o, embeddings }, loaded, log) : await checkpointSource(o, loaded, log);
   o.onProgress?.('load', 1, 1);
+  const { data, encoder, step, indexDir } = source;
   for (const n of data.notes) log(n);
   const ev = loaded.config.evaluation;
-  const dim = params.dims.out;
   const fingerprint = data.corpus.fingerprint;
-  const cached = loadIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, log);
-  const indexDir = path.join(ckpt.dir, 'index');
+  const cached = source.cacheIndex ? loadIndexCache(source.cacheIndex, step, ev.index, data.corpus, encoder.dim, log) : null;
   // BM25 depends on the corpus only: any checkpoint folder of the run may hold it (this one first).
-  const bm25Dirs = [
-    indexDir,
-    ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir)),
-  ];
-  const bm25Cached = ev.lexicalBaseline ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.count, log) : null;
+  const bm25Dirs = indexDir
+    ? [indexDir, ...['last', 'best'].map((k) => path.join(o.runDir, CHECKPOINTS_DIR, k, 'index')).filter((d) => path.resolve(d) !== path.resolve(indexDir))]
+    : [];
+  const bm25Cached = ev.lexicalBaseline && bm25Dirs.length > 0 ? loadBm25Cache(bm25Dirs, fingerprint, data.corpus.count, log) : null;
   const result = await evaluateParams({
-    params,
-    model: loaded.config.model,
+    encoder,
     evaluation: ev,
     data,
-    step: info.step,
-    checkpoint: `${CHECKPOINTS_DIR}/${ckpt.kind}`,
+    step,
+    checkpoint: source.label,
     subset: false,
     corpusEmb: cached?.corpusEmb,
     index: cached && ev.index.type === 'IVF-PQ' ? cached.index : undefined,
@@ -147,15 +146,18 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   await termCoverage(loaded, result.failures, result.entry.failures, log);
   if (result.entry.annFailures) await termCoverage(loaded, result.annFailures, result.entry.annFailures, log);
   // The caches are optional: a checkpoint folder that cannot be written costs the next evaluation time, not this one.
-  const cache = (what: string, save: () => string) => {
+  const cache = (what: string, where: string, save: () => string) => {
     try {
       log(`${what} saved in ${save()}`);
     } catch (e) {
-      log(`could not cache the ${what} in ${indexDir} (${(e as Error).message}); the next evaluation builds it again`);
+      log(`could not cache the ${what} in ${where} (${(e as Error).message}); the next evaluation builds it again`);
     }
   };
-  if (!cached) cache('index', () => saveIndexCache(ckpt.dir, info.step, ev.index, data.corpus, dim, result.index, result.corpusEmb));
-  if (result.bm25 && bm25Cached?.dir !== indexDir) cache('BM25 index', () => saveBm25Cache(indexDir, result.bm25!, fingerprint, data.corpus.count));
+  const cacheIndex = source.cacheIndex;
+  if (cacheIndex && !cached)
+    cache('index', cacheIndex, () => saveIndexCache(cacheIndex, step, ev.index, data.corpus, encoder.dim, result.index, result.corpusEmb));
+  const bm25 = result.bm25;
+  if (indexDir && bm25 && bm25Cached?.dir !== indexDir) cache('BM25 index', indexDir, () => saveBm25Cache(indexDir, bm25, fingerprint, data.corpus.count));
   const metricsFile = appendMetricsEntry(o.runDir, result.entry, log);
   const failuresFile = writeFailures(o.runDir, result.failures, FAILURES_FILE);
   let annFailuresFile: string | null = null;
@@ -163,9 +165,57 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluateRunRes
   else fs.rmSync(path.join(o.runDir, EVAL_DIR, ANN_FAILURES_FILE), { force: true });
   const events = new EventWriter(path.join(o.runDir, EVENTS_FILE));
   try {
-    events.append({ type: 'eval', step: info.step, metrics: eventMetrics(result.entry) });
+    events.append({ type: 'eval', step, metrics: eventMetrics(result.entry) });
   } finally {
     events.close();
   }
   return { entry: result.entry, metricsFile, failuresFile, annFailuresFile };
+}
+
+/** What an evaluation searches with: the encoder, its test data, the step and label it reports, and where caches go. */
+interface EvalSource {
+  data: EvalData;
+  encoder: EvalEncoder;
+  step: number;
+  /** EvalEntry.checkpoint: the checkpoint folder, or the embeddings folder. */
+  label: string;
+  /** The checkpoint folder whose saved index may be reused (null: embeddings are not cached). */
+  cacheIndex: string | null;
+  /** Where BM25 is saved (null: not saved). */
+  indexDir: string | null;
+}
+
+async function checkpointSource(o: EvaluateRunOptions, loaded: LoadedConfig, log: (m: string) => void): Promise<EvalSource> {
+  const ckpt = chooseCheckpoint(o.runDir, o.checkpoint);
+  if (ckpt.recovered) log(`checkpoints/${ckpt.kind} is missing; evaluating ${ckpt.dir}, the last complete checkpoint left by an interrupted swap`);
+  const { params, info } = loadCheckpoint(ckpt.dir);
+  const data = await loadEvalData(loaded, { testPath: o.testPath });
+  const encoder = towerEncoder(params, loaded.config.model);
+  return { data, encoder, step: info.step, label: `${CHECKPOINTS_DIR}/${ckpt.kind}`, cacheIndex: ckpt.dir, indexDir: path.join(ckpt.dir, 'index') };
+}
+
+/**
+ * A run without a checkpoint that holds `embeddings/` (a custom loop's run; retrieval_lens.Lens.evaluate writes it) is
+ * evaluated from those embeddings, so `eval <run>` and the extension's Evaluate Run work on it; undefined otherwise.
+ */
+function runEmbeddings(runDir: string): string | undefined {
+  const ckpt = (k: string) => [k, k + OLD_SUFFIX].some((d) => fs.existsSync(path.join(runDir, CHECKPOINTS_DIR, d, 'model.json')));
+  const dir = path.join(runDir, RUN_EMBEDDINGS_DIR);
+  return !ckpt('last') && !ckpt('best') && fs.existsSync(path.join(dir, QUERY_EMBEDDINGS_FILE)) ? dir : undefined;
+}
+
+/**
+ * Precomputed embeddings (`--embeddings DIR`, embeddingsDir.ts): checked before the data is read, matched to the
+ * test queries and corpus by id. The step is embeddings.json's, else the run's last step (meta.json).
+ */
+async function embeddingsSource(o: EvaluateRunOptions, loaded: LoadedConfig, log: (m: string) => void): Promise<EvalSource> {
+  const set = loadEmbeddingsDir(o.embeddings!);
+  const data = await loadEvalData(loaded, { testPath: o.testPath });
+  const encoder = embeddingsEncoder(set, data, log);
+  const meta = readMeta(o.runDir);
+  const step = set.step ?? (meta.ok ? meta.meta.step : 0);
+  const rel = path.relative(path.resolve(o.runDir), set.dir);
+  const label = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : set.dir;
+  log(`evaluating the embeddings of ${set.dir} (dimension ${set.items.dim}, step ${step})`);
+  return { data, encoder, step, label, cacheIndex: null, indexDir: null };
 }

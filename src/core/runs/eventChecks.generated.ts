@@ -176,6 +176,22 @@ export const EVENT_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "scalars": (() => {
+    const local_0 = /^(.*)$/
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['v']) &&
+        value['v'] >= 1 &&
+        (typeof value['time'] === 'string') &&
+        (value['type'] === 'scalars') &&
+        Number.isInteger(value['step']) &&
+        value['step'] >= 0 &&
+        (typeof value['values'] === 'object' && value['values'] !== null && !Array.isArray(value['values']) && !(value['values'] instanceof Date) && !(value['values'] instanceof Uint8Array)) &&
+        (Object.entries(value['values']).every(([key, value]) => (local_0.test(key) ? (((Number.isFinite(value)) || ((value === null)))) : true)))
+      )
+    }
+  })() as (value: unknown) => boolean,
 };
 
 export const isRunMetaRead = (() => {

@@ -249,7 +249,7 @@ function openIfExists(file: string): number | null {
 }
 
 /**
- * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.7: reported with their line
+ * Find the malformed lines of an events.jsonl file (docs/run-format.md §4.8: reported with their line
  * numbers, steps out of order included) without holding the file in memory. A missing file has none.
  */
 export function scanBadEventLines(file: string, opts: ForEachEventOptions & { maxReported?: number } = {}): BadLinesScan {

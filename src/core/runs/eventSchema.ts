@@ -265,6 +265,18 @@ export const EndEventSchema = Type.Object({
 });
 export type EndEvent = Static<typeof EndEventSchema>;
 
+/**
+ * The user's own numbers at a step (learning rate, gradient norm, anything; `retrieval_lens.Lens.log_scalars`):
+ * name → value, null when non-finite (not charted by the dashboard yet).
+ */
+export const ScalarsEventSchema = Type.Object({
+  ...EventBase,
+  type: Type.Literal('scalars'),
+  step: Type.Integer({ minimum: 0 }),
+  values: Type.Record(Type.String({ minLength: 1 }), NumberOrNull()),
+});
+export type ScalarsEvent = Static<typeof ScalarsEventSchema>;
+
 /** Schema of each event type. */
 export const EVENT_SCHEMAS = {
   start: StartEventSchema,
@@ -273,10 +285,11 @@ export const EVENT_SCHEMAS = {
   eval: EvalEventSchema,
   checkpoint: CheckpointEventSchema,
   end: EndEventSchema,
+  scalars: ScalarsEventSchema,
 } as const satisfies Record<string, TSchema>;
 
 /** Any event of events.jsonl. */
-export type RunEvent = StartEvent | StepEvent | LogEvent | EvalEvent | CheckpointEvent | EndEvent;
+export type RunEvent = StartEvent | StepEvent | LogEvent | EvalEvent | CheckpointEvent | EndEvent | ScalarsEvent;
 export type RunEventType = RunEvent['type'];
 
 /** The problem of an event of a known type, located under `root` ("" for top-level field names), or null. */

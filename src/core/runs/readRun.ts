@@ -15,7 +15,7 @@ export interface ReadRunOptions extends StatusOptions {
   scanBytes?: number;
   /**
    * Also read the whole of events.jsonl for malformed lines and list each (up to 10) in `problems`
-   * as `events.jsonl:LINE: reason` (docs/run-format.md §4.7). Costs a full read; the CLI's `runs` does it.
+   * as `events.jsonl:LINE: reason` (docs/run-format.md §4.8). Costs a full read; the CLI's `runs` does it.
    */
   checkLines?: boolean;
 }

@@ -4,6 +4,7 @@ import type { BackendInfo } from '../backend';
 import type { ExperimentConfig, LoadedConfig } from '../config/types';
 import { DataError } from '../data/errors';
 import { evaluateParams } from '../eval/evaluate';
+import { towerEncoder } from '../eval/encoders';
 import { appendMetricsEntry, eventMetrics } from '../eval/evalOutputs';
 import { resolveConfigPath } from '../config/loadConfig';
 import { formatProblems } from '../config/configError';
@@ -350,8 +351,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       if (periodic && schedule?.due(step, performance.now() - loopStart - heldOutLoopMs)) {
         const e0 = performance.now();
         const { entry } = await evaluateParams({
-          params,
-          model: cfg.model,
+          encoder: towerEncoder(params, cfg.model),
           evaluation: cfg.evaluation,
           data: periodic.data,
           step,
