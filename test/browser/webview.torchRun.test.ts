@@ -108,7 +108,14 @@ test('a 2-rank PyTorch run is shown by the dashboard: every logged step charted,
   assert.equal(l.values['collapse.ratio'], last.diagnostics.collapse.ratio);
   assert.equal(l.values['recall.at10'], last.diagnostics.recall.at10);
   assert.deepEqual(l.histogram?.counts, last.diagnostics.dist.tau!.hist.counts);
-  assert.ok((c.eval as unknown as { charted: number }).charted >= 2 * 7, 'two periodic evaluations with 7 metrics each');
+  assert.ok((c.eval as unknown as { logged: number }).logged >= 2 * 7, 'two periodic evaluations with 7 metrics each');
+  // The evaluation chart shows one metric at a time (recall@10 first): the exact line has a point per evaluation.
+  const evalChart = await page.evaluate(() => window.__rlensDashboard!.evalChart());
+  assert.equal(evalChart.metric, 'recall@10');
+  assert.ok(
+    (evalChart.lines.find((l) => /exact/i.test(l.label))?.points ?? 0) >= 2,
+    `exact recall@10 charted at each evaluation: ${JSON.stringify(evalChart.lines)}`,
+  );
   assert.equal(await text(page, 'run-status'), 'completed');
   assert.equal(await text(page, 'run-backend'), 'torch-cpu');
   assert.equal(await text(page, 'run-step'), 'step 6 / 6');
