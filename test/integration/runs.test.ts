@@ -631,7 +631,7 @@ test('docs/run-format.md examples parse as events and match the TypeScript shape
     assert.equal(p.kind, 'event', `${l.slice(0, 60)}… → ${JSON.stringify(p)}`);
     return (p as { event: RunEvent }).event;
   });
-  assert.deepEqual([...new Set(events.map((e) => e.type))].sort(), ['checkpoint', 'end', 'eval', 'log', 'start', 'step']);
+  assert.deepEqual([...new Set(events.map((e) => e.type))].sort(), ['checkpoint', 'end', 'eval', 'log', 'scalars', 'start', 'step']);
 
   const step = events.find((e) => e.type === 'step') as StepEvent;
   // Same key structure as a StepEvent built with the compiler-checked types (a margin loss: delta set, tau null).
