@@ -9,7 +9,7 @@ import { makeNonce } from '../shared/webviewPage';
 import { renderDashboardHtml } from './dashboardHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
-import type { QualityRemedyId } from '../../core/quality';
+import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
 
 /** What the dashboard's buttons do. */
 export interface DashboardActions {

@@ -8,7 +8,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseConfigText } from '../../core/config/loadConfig';
 import { ConfigError } from '../../core/config/configError';
-import { qualityRemedies, type QualityRemedyId } from '../../core/quality';
+// Not the core/quality barrel: it re-exports the held-out sample, which reaches faiss (never in the extension host).
+import { qualityRemedies } from '../../core/quality/qualityRemedies';
+import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
 import { applyRemedyToConfig, configText } from '../training/trainingNotifications';
 
 /** Applies one quality remedy to the config the run was started from; false when nothing changed. */

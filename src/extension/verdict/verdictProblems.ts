@@ -13,7 +13,9 @@ import type { StepEvent } from '../../core/runs/eventSchema';
 import { collapseRemedies, remedyEdit } from './collapseFix';
 import { qualityProblem, verdictProblem, type VerdictProblem, type VerdictSeverity } from './verdictText';
 import { parseConfigText } from '../../core/config/loadConfig';
-import { qualityRemedies, QUALITY_REMEDY_IDS, type QualityRemedyId, type QualityVerdict } from '../../core/quality';
+// Not the core/quality barrel: it re-exports the held-out sample, which reaches faiss (never in the extension host).
+import { qualityRemedies } from '../../core/quality/qualityRemedies';
+import { QUALITY_REMEDY_IDS, type QualityRemedyId, type QualityVerdict } from '../../core/quality/qualityVerdict';
 
 const SEVERITY: Record<VerdictSeverity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
