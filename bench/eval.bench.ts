@@ -63,6 +63,7 @@ import { decodeFailures, encodeFailures } from '../src/core/eval/failuresFile';
 import { evaluateRetrieval } from '../src/core/eval/retrievalMetrics';
 import { gaussian, normaliseRows } from '../test/helpers/syntheticVectors';
 import { miniSearchBm25 } from '../test/reference/miniSearchBm25';
+import { syntheticWordSource } from './support/syntheticText';
 
 const N_ITEMS = 60_000;
 const N_QUERIES = 8_000;
@@ -616,14 +617,7 @@ function rssNow(): { rss: number; peak: number } {
  */
 function writeMillionData(dir: string, n: number, nq: number): { corpus: string; test: string; bytes: number } {
   const rng = seedrandom(`${SEED}-million`);
-  const letters = 'abcdefghijklmnopqrstuvwxyz';
-  const vocab = Array.from({ length: 50_000 }, () => {
-    const len = 3 + Math.floor(rng() * 7);
-    let w = '';
-    for (let i = 0; i < len; i++) w += letters[Math.floor(rng() * 26)];
-    return w;
-  });
-  const word = () => vocab[Math.floor(vocab.length * rng() ** 2.5)];
+  const word = syntheticWordSource(rng);
   const planted = new Map<number, number[]>(); // item → queries planted on it
   for (let q = 0; q < nq; q++) {
     const item = Math.floor(rng() * n);

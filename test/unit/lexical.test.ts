@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import seedrandom from 'seedrandom';
 import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../../src/core/lexical';
 import { words } from '../../src/core/model/featurize';
 import { evalMetricNames, shownMetric } from '../../src/webview/dashboard/charts/evalChart';
@@ -100,6 +101,46 @@ test("the BM25 ranking equals MiniSearch's own search on the bundled example (co
     compared += fast.labels.length;
   }
   assert.ok(compared > 10_000, `${compared} ranked items compared`);
+});
+
+test('MaxScore pruning ranks exactly as the exhaustive scorer: 9,000 rankings of the bundled corpus, ties included', () => {
+  // The bundled corpus with its first 300 items repeated (every score of those ties with its twin's), queried by
+  // its 1,500 test queries and 1,500 seeded bags of 1–8 corpus words (common and rare), at depths 1, 10 and 100.
+  const texts = fs
+    .readFileSync(SHOP_CORPUS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const corpus = [...texts, ...texts.slice(0, 300)];
+  const index = Bm25Index.build(corpus);
+  const vocab = corpus.flatMap((t) => words(t));
+  const rng = seedrandom('maxscore');
+  const queries = [
+    ...fs
+      .readFileSync(SHOP_TEST, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 1500)
+      .map((l) => (JSON.parse(l) as { query: string }).query),
+    ...Array.from({ length: 1500 }, () => Array.from({ length: 1 + Math.floor(rng() * 8) }, () => vocab[Math.floor(rng() * vocab.length)]).join(' ')),
+  ];
+  assert.equal(queries.length, 3000);
+  let tiesAtTheCut = 0;
+  const read = { pruned: 0, exhaustive: 0 };
+  for (const depth of [1, 10, 100]) {
+    for (const q of queries) {
+      const full = index.queryExhaustive(q, depth + 1);
+      read.exhaustive += index.lastPostingsRead;
+      const expected = { labels: full.labels.slice(0, depth), scores: full.scores.slice(0, depth) };
+      const got = index.query(q, depth);
+      read.pruned += index.lastPostingsRead;
+      assert.deepEqual(got, expected, `query "${q}", depth ${depth}`);
+      if (full.scores.length > depth && full.scores[depth] === full.scores[depth - 1]) tiesAtTheCut++;
+    }
+  }
+  // The comparison must include rows tied at the cut-off (where only the row order decides) and real pruning.
+  assert.ok(tiesAtTheCut > 100, `${tiesAtTheCut} rankings with a tie at the cut-off`);
+  assert.ok(read.pruned < 0.7 * read.exhaustive, `MaxScore scored ${read.pruned} postings, the exhaustive scorer ${read.exhaustive}`);
 });
 
 test('the BM25 index is saved beside the Faiss index and reused for the same corpus only; a corrupt one is rebuilt', () => {

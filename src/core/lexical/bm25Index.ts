@@ -13,8 +13,9 @@
  * (docs/evaluation-benchmark.md). This index holds the postings in typed arrays: while the corpus streams by,
  * a forward index (per document its term ids and term frequencies, ≈ 6 bytes a posting), inverted once at the
  * end into term → rows (ascending) + term frequencies (6 bytes a posting), document lengths, and the term
- * dictionary. Ranking accumulates the distinct query terms' postings into a score per row and keeps the top
- * `depth` in a heap. Saved as one binary file (see {@link Bm25Index.toBuffer}).
+ * dictionary. Ranking is document at a time with MaxScore pruning ({@link Bm25Index.query}), identical to adding
+ * up every posting of the query terms ({@link Bm25Index.queryExhaustive}) and keeping the top `depth` in a heap.
+ * Saved as one binary file (see {@link Bm25Index.toBuffer}).
  */
 import type { SearchResult } from '../vectorIndex/types';
 import { crc32 } from 'node:zlib';
@@ -78,6 +79,7 @@ export class Bm25Index {
   private readonly norm: Float64Array;
   private readonly idf: Float64Array;
   private acc: Float64Array | null = null;
+  private ub: Float64Array | null = null;
 
   private constructor(private readonly p: Postings) {
     this.termIds = new Map(p.terms.map((t, i) => [t, i]));
@@ -157,16 +159,112 @@ export class Bm25Index {
     return t === undefined ? 0 : this.p.offsets[t + 1] - this.p.offsets[t];
   }
 
-  /** Plain BM25 ranking of one query: rows and scores, best first, at most `depth`; ties by row. */
+  /** Postings whose contribution the last {@link query} / {@link queryExhaustive} computed (benchmarks). */
+  lastPostingsRead = 0;
+
+  /** Number of terms and postings (benchmarks). */
+  stats(): { terms: number; postings: number } {
+    return { terms: this.p.terms.length, postings: this.p.rows.length };
+  }
+
+  /**
+   * BM25 ranking of one query: rows and scores, best first, at most `depth`; ties by row. Exactly the ranking of
+   * {@link queryExhaustive} (the same rows, the same scores to the last bit), found with MaxScore dynamic pruning
+   * (Turtle & Flood, "Query evaluation: strategies and optimizations", IP&M 1995), document at a time:
+   * - each query term t has an upper bound ub(t) = max over its postings of its contribution to a score
+   *   (computed once per term, on first use, by the same floating-point expression as the score);
+   * - terms sorted by ub ascending; once the heap holds `depth` rows, the threshold θ is its worst score, and the
+   *   longest prefix of terms whose bounds sum below θ is "non-essential": a row that only they contain cannot
+   *   enter the top `depth`, so candidates are drawn from the other terms' postings alone;
+   * - a candidate's non-essential terms are looked up (galloping search in their row-sorted postings) only while
+   *   its partial score plus the bounds still to come can reach θ.
+   * The score of a row that is kept is summed in the query's term order, as the exhaustive scorer sums it, so the
+   * two agree bit for bit; the pruning tests keep a relative slack of 1e-9 so rounding can never drop a row.
+   * test/unit/lexical.test.ts compares the two on thousands of queries with ties; `npm run bench:bm25` measures both.
+   */
   query(text: string, depth: number): { labels: number[]; scores: number[] } {
+    const { offsets, rows, tfs } = this.p;
+    const k1p1 = BM25_PARAMS.k1 + 1;
+    const ids: number[] = [];
+    for (const term of distinctWords(text)) {
+      const t = this.termIds.get(term);
+      if (t !== undefined) ids.push(t);
+    }
+    this.lastPostingsRead = 0;
+    if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
+    const m = ids.length;
+    // Query positions by ascending upper bound; cum[i] = Σ ub of order[0..i].
+    const ub = ids.map((t) => this.upperBound(t));
+    const order = ids.map((_, i) => i).sort((a, b) => ub[a] - ub[b] || a - b);
+    const cum = new Float64Array(m);
+    for (let i = 0, sum = 0; i < m; i++) cum[i] = sum += ub[order[i]];
+    const pos = order.map((i) => offsets[ids[i]]);
+    const end = order.map((i) => offsets[ids[i] + 1]);
+    const contrib = new Float64Array(m); // by query position
+    const matched = new Uint8Array(m);
+    const heap = new TopRows(depth);
+    let theta = -Infinity;
+    let firstEssential = 0;
+    let read = 0;
+    const score = (j: number, idf: number) => {
+      const f = tfs[j];
+      read++;
+      return (idf * f * k1p1) / (f + this.norm[rows[j]]);
+    };
+    for (;;) {
+      let d = Infinity;
+      for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] < d) d = rows[pos[i]];
+      if (d === Infinity) break;
+      let partial = 0;
+      for (let i = firstEssential; i < m; i++) {
+        if (pos[i] < end[i] && rows[pos[i]] === d) {
+          const q = order[i];
+          contrib[q] = score(pos[i]++, this.idf[ids[q]]);
+          matched[q] = 1;
+          partial += contrib[q];
+        }
+      }
+      let pruned = false;
+      for (let i = firstEssential - 1; i >= 0; i--) {
+        if (partial + cum[i] < theta * (1 - 1e-9)) {
+          pruned = true;
+          break;
+        }
+        pos[i] = seek(rows, pos[i], end[i], d);
+        if (pos[i] < end[i] && rows[pos[i]] === d) {
+          const q = order[i];
+          contrib[q] = score(pos[i]++, this.idf[ids[q]]);
+          matched[q] = 1;
+          partial += contrib[q];
+        }
+      }
+      if (!pruned) {
+        let total = 0;
+        for (let q = 0; q < m; q++) if (matched[q]) total += contrib[q];
+        if (heap.offer(d, total) && heap.full) {
+          theta = heap.worstScore;
+          while (firstEssential < m && cum[firstEssential] < theta * (1 - 1e-9)) firstEssential++;
+          if (firstEssential === m) break;
+        }
+      }
+      matched.fill(0);
+    }
+    this.lastPostingsRead = read;
+    return heap.sorted();
+  }
+
+  /** The reference ranking for {@link query}: every posting of every query term added into a score per row. */
+  queryExhaustive(text: string, depth: number): { labels: number[]; scores: number[] } {
     const { offsets, rows, tfs } = this.p;
     const k1p1 = BM25_PARAMS.k1 + 1;
     const acc = (this.acc ??= new Float64Array(this.documentCount));
     const touched: number[] = [];
+    let read = 0;
     for (const term of distinctWords(text)) {
       const t = this.termIds.get(term);
       if (t === undefined) continue;
       const idf = this.idf[t];
+      read += offsets[t + 1] - offsets[t];
       for (let j = offsets[t]; j < offsets[t + 1]; j++) {
         const r = rows[j];
         const f = tfs[j];
@@ -174,10 +272,29 @@ export class Bm25Index {
         acc[r] += (idf * f * k1p1) / (f + this.norm[r]);
       }
     }
-    const heap = topRows(touched, acc, depth);
-    const out = { labels: heap, scores: heap.map((r) => acc[r]) };
+    this.lastPostingsRead = read;
+    const heap = new TopRows(depth);
+    for (const r of touched) heap.offer(r, acc[r]);
     for (const r of touched) acc[r] = 0;
-    return out;
+    return heap.sorted();
+  }
+
+  /** The largest contribution term t can add to a score (cached; computed by the scoring expression itself). */
+  private upperBound(t: number): number {
+    const ub = (this.ub ??= new Float64Array(this.p.terms.length).fill(NaN));
+    if (Number.isNaN(ub[t])) {
+      const { offsets, rows, tfs } = this.p;
+      const k1p1 = BM25_PARAMS.k1 + 1;
+      const idf = this.idf[t];
+      let max = 0;
+      for (let j = offsets[t]; j < offsets[t + 1]; j++) {
+        const f = tfs[j];
+        const v = (idf * f * k1p1) / (f + this.norm[rows[j]]);
+        if (v > max) max = v;
+      }
+      ub[t] = max;
+    }
+    return ub[t];
   }
 
   /** All queries, as a faiss-shaped result (label −1, score −Infinity past the last match). */
@@ -309,35 +426,80 @@ function invert(terms: string[], ends: Uint32Array, fwdTerms: Uint32Array, fwdTf
   return { terms, offsets, rows, tfs, lengths };
 }
 
-/** The best `depth` of the touched rows by score (ties: lower row first), best first, kept in a min-heap. */
-function topRows(touched: readonly number[], acc: Float64Array, depth: number): number[] {
-  const heap: number[] = [];
-  const worse = (a: number, b: number) => acc[a] < acc[b] || (acc[a] === acc[b] && a > b);
-  const down = (i: number) => {
-    for (;;) {
+/** The first position in rows[from, to) (ascending) whose row is ≥ d, by galloping then binary search. */
+function seek(rows: Uint32Array, from: number, to: number, d: number): number {
+  if (from >= to || rows[from] >= d) return from;
+  let step = 1;
+  let lo = from; // rows[lo] < d
+  let hi = from + 1;
+  while (hi < to && rows[hi] < d) {
+    lo = hi;
+    step *= 2;
+    hi = Math.min(to, lo + step);
+  }
+  // rows[lo] < d, and hi === to or rows[hi] ≥ d
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid] < d) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** The best `depth` rows offered, by score (ties: lower row first), in a min-heap whose top is the worst kept. */
+class TopRows {
+  private readonly rows: number[] = [];
+  private readonly scores: number[] = [];
+  constructor(private readonly depth: number) {}
+  get full(): boolean {
+    return this.rows.length >= this.depth;
+  }
+  /** The worst kept score (the threshold a row must beat once the heap is full). */
+  get worstScore(): number {
+    return this.scores[0];
+  }
+  private worse(i: number, j: number): boolean {
+    const a = this.scores[i];
+    const b = this.scores[j];
+    return a < b || (a === b && this.rows[i] > this.rows[j]);
+  }
+  private swap(i: number, j: number): void {
+    [this.rows[i], this.rows[j]] = [this.rows[j], this.rows[i]];
+    [this.scores[i], this.scores[j]] = [this.scores[j], this.scores[i]];
+  }
+  /** Keeps (row, score) if it is among the best `depth` so far; says whether it was kept. */
+  offer(row: number, score: number): boolean {
+    if (this.depth <= 0) return false;
+    if (this.rows.length < this.depth) {
+      this.rows.push(row);
+      this.scores.push(score);
+      for (let i = this.rows.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (!this.worse(i, parent)) break;
+        this.swap(i, parent);
+        i = parent;
+      }
+      return true;
+    }
+    const s0 = this.scores[0];
+    if (!(s0 < score || (s0 === score && this.rows[0] > row))) return false;
+    this.rows[0] = row;
+    this.scores[0] = score;
+    for (let i = 0; ; ) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < heap.length && worse(heap[l], heap[m])) m = l;
-      if (r < heap.length && worse(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
+      if (l < this.rows.length && this.worse(l, m)) m = l;
+      if (r < this.rows.length && this.worse(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
       i = m;
     }
-  };
-  for (const r of touched) {
-    if (heap.length < depth) {
-      heap.push(r);
-      for (let i = heap.length - 1; i > 0;) {
-        const parent = (i - 1) >> 1;
-        if (!worse(heap[i], heap[parent])) break;
-        [heap[i], heap[parent]] = [heap[parent], heap[i]];
-        i = parent;
-      }
-    } else if (depth > 0 && worse(heap[0], r)) {
-      heap[0] = r;
-      down(0);
-    }
+    return true;
   }
-  return heap.sort((a, b) => acc[b] - acc[a] || a - b);
+  /** Rows and scores, best first. */
+  sorted(): { labels: number[]; scores: number[] } {
+    const idx = this.rows.map((_, i) => i).sort((a, b) => this.scores[b] - this.scores[a] || this.rows[a] - this.rows[b]);
+    return { labels: idx.map((i) => this.rows[i]), scores: idx.map((i) => this.scores[i]) };
+  }
 }
