@@ -166,15 +166,20 @@ function child(o: ChildOpts): ChildResult {
     });
     const ms = performance.now() - start;
     per.sort();
-    scorers.push({ scorer, queries: queries.length, ms, perQuery: { p50: quantile(per, 0.5), p95: quantile(per, 0.95), max: per[per.length - 1] }, postingsRead });
+    scorers.push({
+      scorer,
+      queries: queries.length,
+      ms,
+      perQuery: { p50: quantile(per, 0.5), p95: quantile(per, 0.95), max: per[per.length - 1] },
+      postingsRead,
+    });
     rankings.push(out);
   }
   let mismatches = 0;
   if (rankings.length === 2) {
     const [a, b] = rankings;
     for (let q = 0; q < Math.min(a.length, b.length); q++) {
-      const same =
-        a[q].labels.length === b[q].labels.length && a[q].labels.every((r, j) => r === b[q].labels[j] && a[q].scores[j] === b[q].scores[j]);
+      const same = a[q].labels.length === b[q].labels.length && a[q].labels.every((r, j) => r === b[q].labels[j] && a[q].scores[j] === b[q].scores[j]);
       if (!same) mismatches++;
     }
   }
@@ -225,7 +230,14 @@ function main(): void {
       console.log(`\nreal: skipped, no BEIR set at ${values.pycode} (--pycode <folder>)`);
       continue;
     }
-    const opts: ChildOpts = { corpus, items: count('items', values.items!), queries: count('queries', values.queries!), scorers, exhaustiveQueries: count('exhaustive-queries', values['exhaustive-queries']!), pycode: values.pycode! };
+    const opts: ChildOpts = {
+      corpus,
+      items: count('items', values.items!),
+      queries: count('queries', values.queries!),
+      scorers,
+      exhaustiveQueries: count('exhaustive-queries', values['exhaustive-queries']!),
+      pycode: values.pycode!,
+    };
     const load0 = os.loadavg()[0];
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', __filename, '--child', JSON.stringify(opts)], {
@@ -242,7 +254,9 @@ function main(): void {
       `\n${corpus}: ${x.items.toLocaleString('en')} items, ${x.terms.toLocaleString('en')} terms, ${x.postings.toLocaleString('en')} postings; ` +
         `${x.queries.toLocaleString('en')} queries ranked ${DEPTH} deep (load ${load0.toFixed(1)} → ${load1.toFixed(1)}, child ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
     );
-    console.log(`  build (streamed, ${CHUNK} texts a batch, + inversion): ${(x.buildMs / 1000).toFixed(1)} s; peak RSS after build ${gb(x.peakAfterBuild)}, at the end ${gb(x.peakAtEnd)}`);
+    console.log(
+      `  build (streamed, ${CHUNK} texts a batch, + inversion): ${(x.buildMs / 1000).toFixed(1)} s; peak RSS after build ${gb(x.peakAfterBuild)}, at the end ${gb(x.peakAtEnd)}`,
+    );
     for (const s of x.scorers)
       console.log(
         `  ${s.scorer.padEnd(10)} ${s.queries} queries in ${(s.ms / 1000).toFixed(2)} s = ${(s.ms / s.queries).toFixed(2)} ms/query ` +

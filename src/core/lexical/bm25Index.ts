@@ -473,7 +473,7 @@ class TopRows {
     if (this.rows.length < this.depth) {
       this.rows.push(row);
       this.scores.push(score);
-      for (let i = this.rows.length - 1; i > 0; ) {
+      for (let i = this.rows.length - 1; i > 0;) {
         const parent = (i - 1) >> 1;
         if (!this.worse(i, parent)) break;
         this.swap(i, parent);
@@ -485,7 +485,7 @@ class TopRows {
     if (!(s0 < score || (s0 === score && this.rows[0] > row))) return false;
     this.rows[0] = row;
     this.scores[0] = score;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
