@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, type Workbench } from './support/workbench';
@@ -21,7 +21,7 @@ let wb: Workbench | undefined;
 before(async () => {
   const vsix = ensureVsix();
   ws = makeWorkspace({ prefix: 'rlens-e2e-alert-' });
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'alert', expectFile: 'shop.rlens.json' });
 });
 

@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readRun } from '../../src/core/runs';
 import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
@@ -48,7 +48,7 @@ before(async () => {
       2,
     ),
   );
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'torchrun', expectFile: 'ddp.rlens.json' });
 });
 

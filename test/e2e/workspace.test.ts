@@ -14,7 +14,7 @@ import * as path from 'path';
 import { ConfigError } from '../../src/core/config/configError';
 import { parseConfigText } from '../../src/core/config/loadConfig';
 import { readRun } from '../../src/core/runs';
-import { REPO, startCodeServer, type CodeServer } from './support/codeServer';
+import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import {
@@ -40,7 +40,7 @@ let cli: ChildProcess | undefined;
 before(async () => {
   const vsix = ensureVsix();
   ws = makeWorkspace({ withConfig: false, prefix: 'rlens-e2e-empty-' });
-  server = await startCodeServer({ vsix, workspace: ws.dir, trust: false, settings: { 'security.workspace.trust.enabled': true } });
+  server = await useCodeServer({ vsix, workspace: ws.dir, trust: false, settings: { 'security.workspace.trust.enabled': true } });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'workspace', expectFile: 'NOTES.md' });
 });
 

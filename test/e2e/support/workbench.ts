@@ -55,6 +55,9 @@ export async function openWorkbench(url: string, folder: string, opts: { prefix:
       return file;
     },
     close: async () => {
+      // Leaving the page first shuts the workbench down as a closed tab does: its connections to a shared
+      // code-server end at once, instead of the server keeping the window's extension host for a reconnection.
+      await page.goto('about:blank', { timeout: 10_000 }).catch(() => undefined);
       await context.close().catch(() => undefined);
       fs.rmSync(udd, { recursive: true, force: true });
     },
