@@ -12,7 +12,7 @@ import * as path from 'path';
 import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, type Workbench } from './support/workbench';
+import { activityItem, clickLinkUntil, dashboardFrame, openWorkbench, quickOpen, runCommand, type Workbench } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -85,10 +85,8 @@ test('a collapsing run: one notification rewritten in place, its link fixes that
   });
 
   await t.test('its "Enable stop-gradient and symmetric loss" link edits that run’s config (one undoable edit)', async () => {
-    const alert = alerts.first();
-    await alert.locator('a', { hasText: 'Enable stop-gradient and symmetric loss' }).first().click({ timeout: 15_000 });
     const editor = page.locator('.editor-instance .view-lines');
-    await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 20_000 });
+    await clickLinkUntil(alerts.first(), 'Enable stop-gradient and symmetric loss', editor.filter({ hasText: '"stopGradient": true' }).first());
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');
     await wb!.shot('3-link-fixed');

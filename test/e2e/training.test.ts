@@ -34,6 +34,7 @@ import {
   treeRow,
   waitFor,
   type Workbench,
+  stepOf,
 } from './support/workbench';
 
 let ws: E2EWorkspace;
@@ -75,12 +76,6 @@ async function loggedStep(eventsFile: string, step: number): Promise<StepEvent> 
     20_000,
   );
   return found!;
-}
-
-/** "step 1,234 / 200,000" → 1234. */
-function stepOf(text: string | null): number {
-  const m = /step ([\d,]+)/.exec(text ?? '');
-  return m ? Number(m[1].replace(/,/g, '')) : -1;
 }
 
 test('train, watch, stop, evaluate and jump to a failing query in a real VS Code', async (t) => {
