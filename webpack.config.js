@@ -27,6 +27,16 @@ class CopyCodiconsPlugin {
   }
 }
 
+/**
+ * Webpack's persistent cache (node_modules/.cache/webpack): `npm test` builds again right after scripts/setup.sh
+ * built, and a build of unchanged sources then takes seconds instead of half a minute. Named per checkout (a hash
+ * of its path), so worktrees sharing one node_modules never share a cache.
+ */
+function persistentCache(name) {
+  const checkout = require('crypto').createHash('sha256').update(__dirname).digest('hex').slice(0, 12);
+  return { type: 'filesystem', name: `${name}-${checkout}`, buildDependencies: { config: [__filename] } };
+}
+
 const tsRule = { test: /\.ts$/, exclude: /node_modules/, use: [{ loader: 'ts-loader', options: { transpileOnly: true } }] };
 
 /** @type {import('webpack').Configuration} */
@@ -65,6 +75,7 @@ const extensionConfig = {
   devtool: 'source-map',
   optimization: { minimize: false },
   performance: { hints: false },
+  cache: persistentCache('extension'),
 };
 
 /** @type {import('webpack').Configuration} */
@@ -89,6 +100,7 @@ const dashboardConfig = {
   plugins: [new CopyCodiconsPlugin()],
   devtool: false,
   performance: { hints: false },
+  cache: persistentCache('dashboard'),
 };
 
 module.exports = [extensionConfig, dashboardConfig];

@@ -31,6 +31,13 @@ apt_missing() {
 step "system packages: chromium (browser tests of the webview), ripgrep + build tools (code-server for the VS Code end-to-end tests); Debian's PyTorch, pytest, numpy and jsonschema (the PyTorch trainer under python/ and its tests)"
 apt_missing chromium ripgrep build-essential python3 libkrb5-dev python3-torch python3-pytest python3-numpy python3-jsonschema
 
+# code-server (its own npm install and native builds, nothing shared with the project's node_modules) installs in the
+# background while the steps below run; the two-core machines this runs on have a core to spare for it.
+CS_LOG=$(mktemp)
+bash scripts/setup-code-server.sh >"$CS_LOG" 2>&1 &
+CS_PID=$!
+trap 'kill "$CS_PID" 2>/dev/null || true; rm -f "$CS_LOG"' EXIT
+
 step "npm packages (install scripts only for packages listed in package.json allowScripts)"
 export npm_config_nodedir=${npm_config_nodedir:-/usr}  # local Node headers for native builds; never download them
 npm ci --no-audit --no-fund
@@ -41,9 +48,6 @@ bash scripts/setup-faiss.sh
 step "build (webpack → dist/ and media/)"
 npm run -s build
 
-step "code-server 4.100.3 for the VS Code end-to-end tests (.cache/code-server)"
-bash scripts/setup-code-server.sh
-
 if [ "$TRAIN" = 1 ]; then
   step "train the bundled example (examples/shop/shop.rlens.json)"
   node bin/retrieval-lens.js train examples/shop/shop.rlens.json
@@ -52,4 +56,7 @@ if [ "$TRAIN" = 1 ]; then
   node bin/retrieval-lens.js eval "$RUN"
   node bin/retrieval-lens.js runs --dir examples/shop/runs | head -5
 fi
+step "code-server 4.100.3 for the VS Code end-to-end tests (.cache/code-server; installed beside the steps above)"
+if wait "$CS_PID"; then cat "$CS_LOG"; else cat "$CS_LOG"; echo "setup: code-server install failed" >&2; exit 1; fi
+
 step "done"

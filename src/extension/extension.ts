@@ -119,7 +119,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const sweeps = new SweepController(log);
   sub(sweeps, ...registerSweepCommands(services, sweeps));
   sub(
-    new TrainingNotifications(training, {
+    new TrainingNotifications(training, shown, {
       showLog: () => log.show(true),
       openResults: (runDir) => void vscode.commands.executeCommand('retrievalLens.openDashboardInEditor', runDir),
       evaluate: (runDir) => void vscode.commands.executeCommand('retrievalLens.evaluateRun', runDir),

@@ -9,10 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, type Workbench } from './support/workbench';
+import { activityItem, clickLinkUntil, dashboardFrame, openWorkbench, quickOpen, runCommand, type Workbench } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -21,7 +21,7 @@ let wb: Workbench | undefined;
 before(async () => {
   const vsix = ensureVsix();
   ws = makeWorkspace({ prefix: 'rlens-e2e-alert-' });
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'alert', expectFile: 'shop.rlens.json' });
 });
 
@@ -85,10 +85,8 @@ test('a collapsing run: one notification rewritten in place, its link fixes that
   });
 
   await t.test('its "Enable stop-gradient and symmetric loss" link edits that run’s config (one undoable edit)', async () => {
-    const alert = alerts.first();
-    await alert.locator('a', { hasText: 'Enable stop-gradient and symmetric loss' }).first().click({ timeout: 15_000 });
     const editor = page.locator('.editor-instance .view-lines');
-    await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 20_000 });
+    await clickLinkUntil(alerts.first(), 'Enable stop-gradient and symmetric loss', editor.filter({ hasText: '"stopGradient": true' }).first());
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');
     await wb!.shot('3-link-fixed');

@@ -16,7 +16,7 @@ import { evaluateRun } from '../../src/core/eval/evaluateRun';
 import { diffRunFailures } from '../../src/core/experiments/failureDiff';
 import { readEvents } from '../../src/core/runs/eventLog';
 import { runTraining } from '../../src/core/training/trainLoop';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, smallShopConfig, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, cursorPosition, EXTENSION_ID, openWorkbench, treeRow, waitFor, type Workbench } from './support/workbench';
@@ -43,7 +43,7 @@ before(async () => {
     await evaluateRun({ runDir });
     runDirs.push(runDir);
   }
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'compare', expectFile: 'shop.rlens.json' });
 });
 

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import type { SweepFile } from '../../src/core/experiments/sweepFile';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, codeLens, focusWorkbench, openWorkbench, quickOpen, waitFor, type Workbench } from './support/workbench';
@@ -42,7 +42,7 @@ before(async () => {
   const vsix = ensureVsix();
   ws = makeWorkspace({ prefix: 'rlens-e2e-sweep-' });
   fs.writeFileSync(ws.config, CONFIG);
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'sweep', expectFile: 'shop.rlens.json' });
 });
 

@@ -16,10 +16,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readRun } from '../../src/core/runs';
 import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench, stepOf } from './support/workbench';
 
 const PY = TORCH_PYTHON;
 
@@ -48,7 +48,7 @@ before(async () => {
       2,
     ),
   );
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'torchrun', expectFile: 'ddp.rlens.json' });
 });
 
@@ -58,12 +58,6 @@ after(async () => {
   await server?.stop();
   ws?.dispose();
 });
-
-/** "step 1,234 / 200,000" → 1234. */
-function stepOf(text: string | null): number {
-  const m = /step ([\d,]+)/.exec(text ?? '');
-  return m ? Number(m[1].replace(/,/g, '')) : -1;
-}
 
 test('Start Training with trainer.kind torchrun: 2 ranks followed live in the dashboard, stopped from it', { skip: torchSkip }, async () => {
   const { page } = wb!;

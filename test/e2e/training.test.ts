@@ -19,7 +19,7 @@ import { formatLossLens, formatStatusBar } from '../../src/extension/shared/lens
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import { flattenGroups, groupDescription, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { extensionLogFiles, useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import {
@@ -34,18 +34,22 @@ import {
   treeRow,
   waitFor,
   type Workbench,
+  stepOf,
 } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
 let wb: Workbench | undefined;
+/** Log files of the server from before this file's window (other files' windows on a shared server). */
+let logsBefore = new Set<string>();
 
 before(async () => {
   const t0 = Date.now();
   const vsix = ensureVsix();
   console.log(`[e2e] extension package ready (${((Date.now() - t0) / 1000).toFixed(1)}s): ${vsix}`);
   ws = makeWorkspace();
-  server = await startCodeServer({ vsix, workspace: ws.dir });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
+  logsBefore = new Set(extensionLogFiles(server));
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'training', expectFile: 'shop.rlens.json' });
 });
 
@@ -72,12 +76,6 @@ async function loggedStep(eventsFile: string, step: number): Promise<StepEvent> 
     20_000,
   );
   return found!;
-}
-
-/** "step 1,234 / 200,000" → 1234. */
-function stepOf(text: string | null): number {
-  const m = /step ([\d,]+)/.exec(text ?? '');
-  return m ? Number(m[1].replace(/,/g, '')) : -1;
 }
 
 test('train, watch, stop, evaluate and jump to a failing query in a real VS Code', async (t) => {
@@ -346,15 +344,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
   });
 
   await t.test('the extension host logged no errors of Retrieval Lens', async () => {
-    const logs: string[] = [];
-    const walk = (d: string) => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (/exthost\.log$|Retrieval Lens\.log$/.test(e.name)) logs.push(p);
-      }
-    };
-    walk(path.join(server!.root, 'ud', 'logs'));
+    const logs = extensionLogFiles(server!, logsBefore);
     assert.ok(logs.length > 0, 'extension host logs found');
     const errors = logs.flatMap((f) =>
       fs

@@ -14,11 +14,12 @@ import * as path from 'path';
 import { ConfigError } from '../../src/core/config/configError';
 import { parseConfigText } from '../../src/core/config/loadConfig';
 import { readRun } from '../../src/core/runs';
-import { REPO, startCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
+import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
+import { killProcessGroup, makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import {
   activityItem,
+  clickLinkUntil,
   clickToastButton,
   pressKey,
   codeLens,
@@ -30,6 +31,7 @@ import {
   treeRow,
   waitFor,
   type Workbench,
+  stepOf,
 } from './support/workbench';
 
 let ws: E2EWorkspace;
@@ -40,25 +42,18 @@ let cli: ChildProcess | undefined;
 before(async () => {
   const vsix = ensureVsix();
   ws = makeWorkspace({ withConfig: false, prefix: 'rlens-e2e-empty-' });
-  server = await startCodeServer({ vsix, workspace: ws.dir, trust: false, settings: { 'security.workspace.trust.enabled': true } });
+  server = await useCodeServer({ vsix, workspace: ws.dir, trust: false, settings: { 'security.workspace.trust.enabled': true } });
   wb = await openWorkbench(server.url, ws.dir, { prefix: 'workspace', expectFile: 'NOTES.md' });
 });
 
 after(async () => {
-  if (cli && cli.exitCode === null && cli.pid) {
-    try {
-      process.kill(-cli.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  killProcessGroup(cli);
   await wb?.shot('zz-last').catch(() => undefined);
   await wb?.close();
   await server?.stop();
   ws?.dispose();
 });
 
-const stepOf = (text: string | null) => Number(/step ([\d,]+)/.exec(text ?? '')?.[1].replace(/,/g, '') ?? -1);
 const toast = (page: Workbench['page'], text: string | RegExp) => page.locator('.notifications-toasts .notification-toast', { hasText: text });
 
 /** Replace the text of a file on disk (as another tool would) and wait until VS Code's editor shows it. */
@@ -252,20 +247,9 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     const alert = toast(page, /training has collapsed at step \d+/).first();
     await alert.waitFor({ timeout: 90_000 });
     await wb!.shot('7-collapse-alert');
-    // The run's one live notification carries its actions as command links. Its text only changes with the
-    // verdict, which stays "collapsed"; a click that did not reach the link (the notification was being laid
-    // out) is made again while the edit has not appeared (a second edit of the same values changes nothing).
+    // The run's one live notification carries its actions as command links (a second edit of the same values changes nothing).
     const editor = page.locator('.editor-instance .view-lines');
-    const fixed = editor.filter({ hasText: '"stopGradient": true' }).first();
-    for (let attempt = 1; ; attempt++) {
-      await alert.locator('a', { hasText: 'Enable stop-gradient and symmetric loss' }).first().click({ timeout: 15_000 });
-      try {
-        await fixed.waitFor({ timeout: 10_000 });
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw new Error(`the config was not edited after ${attempt} clicks on the notification's link`, { cause: e });
-      }
-    }
+    await clickLinkUntil(alert, 'Enable stop-gradient and symmetric loss', editor.filter({ hasText: '"stopGradient": true' }).first());
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     await page.locator('.tabs-container .tab.active.dirty', { hasText: 'collapse.rlens.json' }).waitFor({ timeout: 5000 });
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');

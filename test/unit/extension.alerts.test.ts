@@ -8,6 +8,7 @@ import { badLineProblems, MAX_BAD_LINE_DIAGNOSTICS } from '../../src/extension/d
 import type { CollapseState } from '../../src/core/metrics/types';
 import { VerdictNotifier, type ToastWindow } from '../../src/extension/verdict/alertToasts';
 import { alertLinks, alertMessage, commandLink, VerdictAlertPolicy, type VerdictAlert } from '../../src/extension/verdict/verdictAlerts';
+import { codeRemedyText } from '../../src/extension/verdict/codeRemedies';
 
 /** A window that records what the notifier does with its notifications (what VS Code would show). */
 class RecordingWindow implements ToastWindow {
@@ -123,6 +124,28 @@ test('notification action links: the run’s config and folder as command argume
   assert.deepEqual(labels({ kind: 'collapsing' }, { ...run, firstRemedy: 'Raise symmetric weight to 0.1' }), ['Choose a remedy…', 'Show Dashboard']);
   assert.deepEqual(labels({ kind: 'never-separated' }, { ...run, firstRemedy: null }), ['Show Dashboard']);
   assert.deepEqual(labels({ kind: 'warning' }), ['Show Dashboard'], 'a warning offers no config edit');
+  assert.deepEqual(labels({ kind: 'collapsed' }, { ...run, configPath: null }), ['Show Dashboard'], 'no config edit for a run that names no config');
+});
+
+test('a collapsing run without a config file (retrieval_lens.Lens in your own loop): the alert says what to change in code', () => {
+  // config.json as retrieval_lens.Lens writes it (its `loss` section is the loss module's settings; no learning rate).
+  const lensConfig = (loss: Record<string, unknown>, training: Record<string, unknown> = { logEvery: 1 }) =>
+    JSON.stringify({ name: 'my-loop', data: { train: '(none)' }, loss: { type: 'margin', adaptive: true, alpha: 0.5, ...loss }, training });
+  assert.equal(
+    codeRemedyText(lensConfig({ stopGradient: false, symmetric: false })),
+    'No config file names this run: change it in your training code: pass stop_gradient=True, symmetric=True to the loss module ' +
+      '(the stop-gradient removes the reward for pulling items together; the symmetric term pushes items apart).',
+  );
+  assert.equal(
+    codeRemedyText(lensConfig({ stopGradient: true, symmetric: true, symmetricWeight: 0.05 })),
+    "No config file names this run: change it in your training code, one of: pass symmetric_weight=0.1 to the loss module; halve the optimizer's learning rate; pass alpha=0.25 to the loss module.",
+    'a run without a learning rate in its config gets no made-up value',
+  );
+  assert.match(
+    codeRemedyText(lensConfig({ stopGradient: true, symmetric: true, symmetricWeight: 1 }, { learningRate: 0.002 }))!,
+    /one of: halve the optimizer's learning rate \(lr=0\.001\); pass alpha=0\.25 to the loss module\.$/,
+  );
+  assert.equal(codeRemedyText(null), null, 'an unreadable config.json: no advice rather than a wrong one');
 });
 
 test('alert texts name the run, the step, R and the reason', () => {

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { crc32, createGunzip } from 'node:zlib';
@@ -83,18 +83,19 @@ export function indexCacheFiles(file: string): string[] {
 }
 
 /**
- * Whether `dir` is a folder only this user can use: a real folder (not a symlink), owned by this user,
- * with no permission for group or others. Another user could otherwise plant or read caches there.
+ * Whether a folder's stats (lstat: a symlink is not a folder) are of a folder only this user can use: a real
+ * folder, owned by this user, with no permission for group or others. Another user could otherwise plant or
+ * read caches there. The one check of the temp cache folder, for the async readers and the sync writer alike.
  */
+function isPrivateDirStats(s: Stats): boolean {
+  if (!s.isDirectory()) return false;
+  if (typeof process.getuid !== 'function') return true; // Windows: the temp folder is per-user already
+  return s.uid === process.getuid() && (s.mode & 0o077) === 0;
+}
+
+/** Whether `dir` is a folder only this user can use (isPrivateDirStats); false when it is missing. */
 async function isPrivateDir(dir: string): Promise<boolean> {
-  try {
-    const s = await lstat(dir);
-    if (!s.isDirectory()) return false;
-    if (typeof process.getuid !== 'function') return true; // Windows: the temp folder is per-user already
-    return s.uid === process.getuid() && (s.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
+  return lstat(dir).then(isPrivateDirStats, () => false);
 }
 
 /**
@@ -109,8 +110,7 @@ export function cacheDirUsableSync(dir: string): boolean {
     // exists already (checked below) or cannot be made (then lstat fails)
   }
   try {
-    const s = lstatSync(dir);
-    return s.isDirectory() && (typeof process.getuid !== 'function' || (s.uid === process.getuid() && (s.mode & 0o077) === 0));
+    return isPrivateDirStats(lstatSync(dir));
   } catch {
     return false;
   }

@@ -56,6 +56,17 @@ const inside = (p: string, root: string) => {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 };
 
+/** The workspace roots of each scope with symbolic links resolved: resolved once per scope, used for every file. */
+const realRootsByScope = new WeakMap<LensScope, Promise<string[]>>();
+function realRoots(scope: LensScope): Promise<string[]> {
+  let roots = realRootsByScope.get(scope);
+  if (!roots) {
+    roots = Promise.all(scope.roots.map((r) => fs.promises.realpath(r).catch(() => r)));
+    realRootsByScope.set(scope, roots);
+  }
+  return roots;
+}
+
 /** Why `p` (a file, folder or glob base) is not looked at in `scope`; null when it may be. */
 async function outOfScope(p: string, scope: LensScope, glob = false): Promise<string | null> {
   let real: string;
@@ -68,7 +79,7 @@ async function outOfScope(p: string, scope: LensScope, glob = false): Promise<st
   }
   if (!st.isFile() && !st.isDirectory()) return `${p} is not a regular file (a FIFO, device or socket): not read`;
   if (scope.trusted) return null;
-  const roots = await Promise.all(scope.roots.map((r) => fs.promises.realpath(r).catch(() => r)));
+  const roots = await realRoots(scope);
   if (!roots.some((r) => inside(real, r))) return `${p} is outside the workspace: not read in Restricted Mode`;
   if (glob && !st.isDirectory()) return `${p} is not a folder`;
   return null;
@@ -222,7 +233,7 @@ export async function countDataPath(d: DataSpecOf, maxParseBytes = MAX_BACKGROUN
 async function countByIndex(d: DataSpecOf, files: string[], bytes: number, glob: boolean, scope: LensScope): Promise<DataCount> {
   let lines = 0;
   let built = 0;
-  const roots = await Promise.all(scope.roots.map((r) => fs.promises.realpath(r).catch(() => r)));
+  const roots = await realRoots(scope);
   for (const file of files) {
     try {
       const real = await fs.promises.realpath(file).catch(() => file);

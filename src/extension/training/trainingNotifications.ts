@@ -19,6 +19,10 @@ import type { TrainingController } from './trainingController';
 import { alertLinks, alertMessage, type VerdictAlert } from '../verdict/verdictAlerts';
 import { VerdictProblems } from '../verdict/verdictProblems';
 import { readBoundedTextSync } from '../../core/io/safeRead';
+import { CONFIG_FILE } from '../../core/runs/meta';
+import type { StepEvent } from '../../core/runs/eventSchema';
+import type { ShownRun } from '../dashboard/shownRun';
+import { codeRemedyText } from '../verdict/codeRemedies';
 
 export interface NotificationActions {
   showLog(): void;
@@ -27,11 +31,11 @@ export interface NotificationActions {
   showProblems(): void;
 }
 
-/** The run a notification is about: its folder, its name and the config it was started from. */
+/** The run a notification is about: its folder, its name and the config it was started from (null: none names it). */
 interface AlertRun {
   dir: string;
   name: string;
-  configPath: string;
+  configPath: string | null;
 }
 
 /** VS Code's side of the live notifications: a cancellable `withProgress` notification per toast. */
@@ -75,19 +79,33 @@ export class TrainingNotifications implements vscode.Disposable {
   private readonly problems = new VerdictProblems();
   private readonly disposables: vscode.Disposable[] = [];
 
+  /** The running run of another process (CLI, `retrieval_lens.Lens`, …) whose steps the dashboard reads, if any. */
+  private followed: string | null = null;
+
   constructor(
     training: TrainingController,
+    shown: ShownRun,
     private readonly actions: NotificationActions,
   ) {
     this.disposables.push(
       this.problems,
       training.onDidStep((live) => {
         if (!live.last || !live.runDir) return;
-        const e = live.last;
-        const run: AlertRun = { dir: live.runDir, name: path.basename(live.runDir), configPath: live.configPath };
-        void this.problems.show(run.configPath, run.dir, e);
-        const ratio = formatRatio(e.diagnostics.collapse.ratio);
-        this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
+        this.observeStep({ dir: live.runDir, name: path.basename(live.runDir), configPath: live.configPath }, live.last);
+      }),
+      // A run written by another process gets the same alert from the steps the dashboard reads of it while it runs;
+      // its fix links edit a config only when the run names one (meta.json configPath).
+      shown.onDidStep((e) => {
+        const header = shown.header;
+        if (!header || header.status !== 'running' || training.isLiveRun(header.runDir)) return;
+        this.followed = header.runDir;
+        this.observeStep({ dir: header.runDir, name: path.basename(header.runDir), configPath: header.configPath }, e);
+      }),
+      // It ended, or the dashboard shows another run: its alert closes.
+      shown.onDidChange((header) => {
+        if (this.followed === null || (header?.runDir === this.followed && header.status === 'running')) return;
+        this.notifier.end(this.followed);
+        this.followed = null;
       }),
       training.onDidEvaluate((live) => {
         if (live.runDir && live.quality) void this.problems.showQuality(live.configPath, live.runDir, live.quality.step, live.quality.verdict);
@@ -120,16 +138,32 @@ export class TrainingNotifications implements vscode.Disposable {
     );
   }
 
+  /** A logged step of a run: its verdict problem on the config (when it has one) and its live alert. */
+  private observeStep(run: AlertRun, e: StepEvent): void {
+    if (run.configPath !== null) void this.problems.show(run.configPath, run.dir, e);
+    const ratio = formatRatio(e.diagnostics.collapse.ratio);
+    this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
+  }
+
   dispose(): void {
     this.notifier.closeAll();
     this.disposables.forEach((d) => d.dispose());
   }
 }
 
-/** An alert's message with its action links (the remedies read from the config now). */
+/**
+ * An alert's message with its action links (the remedies read from the config now); for a run that names no
+ * config file, what to change in code instead (from the run's config.json).
+ */
 function alertText(alert: VerdictAlert, run: AlertRun, step: number, reason: string, ratio: string): string {
   const message = alertMessage(alert, { name: run.name, step, reason, ratio });
   if (alert.kind === 'recovered') return message;
+  if (run.configPath === null) {
+    const inCode = alert.kind === 'warning' ? null : codeRemedyText(runConfigText(run.dir));
+    return [message, inCode, alertLinks(alert, { configPath: null, runDir: run.dir, firstRemedy: null, enableFixLabel: ENABLE_FIX_LABEL })]
+      .filter((x) => x !== null)
+      .join(' ');
+  }
   const text = configText(run.configPath);
   const firstRemedy = text === null ? null : (collapseRemedies(text)[0]?.label ?? null);
   return `${message} ${alertLinks(alert, { configPath: run.configPath, runDir: run.dir, firstRemedy, enableFixLabel: ENABLE_FIX_LABEL })}`;
@@ -141,6 +175,15 @@ export function configText(configPath: string): string | null {
   if (doc) return doc.getText();
   try {
     return readBoundedTextSync(configPath, 'experiment config');
+  } catch {
+    return null;
+  }
+}
+
+/** The run folder's config.json text; null when unreadable. */
+function runConfigText(runDir: string): string | null {
+  try {
+    return readBoundedTextSync(path.join(runDir, CONFIG_FILE), 'config.json');
   } catch {
     return null;
   }

@@ -84,12 +84,15 @@ export function commandLink(label: string, command: string, args: unknown[]): st
 
 /**
  * The action links of a run's alert: the collapse fix for that run's config (the first remedy's
- * label when it is the stop-gradient/symmetric fix, else "Choose a remedy…"; none for a warning
- * or when no remedy would change the config) and "Show Dashboard" for that run.
+ * label when it is the stop-gradient/symmetric fix, else "Choose a remedy…"; none for a warning,
+ * when no remedy would change the config, or when the run names no config file) and "Show Dashboard" for that run.
  */
-export function alertLinks(alert: VerdictAlert, run: { configPath: string; runDir: string; firstRemedy: string | null; enableFixLabel: string }): string {
+export function alertLinks(
+  alert: VerdictAlert,
+  run: { configPath: string | null; runDir: string; firstRemedy: string | null; enableFixLabel: string },
+): string {
   const links: string[] = [];
-  if (alert.kind !== 'warning' && alert.kind !== 'recovered' && run.firstRemedy !== null) {
+  if (alert.kind !== 'warning' && alert.kind !== 'recovered' && run.firstRemedy !== null && run.configPath !== null) {
     const label = run.firstRemedy === run.enableFixLabel ? run.firstRemedy : 'Choose a remedy…';
     links.push(commandLink(label, 'retrievalLens.enableCollapseFix', [run.configPath]));
   }

@@ -1,11 +1,13 @@
 /**
  * A real VS Code for the end-to-end tests: code-server 4.100.3 (VS Code 1.100.3) installed by
- * scripts/setup-code-server.sh, started once per test file in its own process group with private
- * user-data, extensions and HOME folders, the extension installed from its .vsix (installed once per .vsix
- * and copied), and always killed
- * (the whole group: the extension host and any trainer it forked) at the end.
+ * scripts/setup-code-server.sh, started in its own process group with private user-data, extensions and
+ * HOME folders, the extension installed from its .vsix (installed once per .vsix and copied), and always
+ * killed (the whole group: the extension hosts and any trainer they forked) at the end. `npm test` starts one
+ * for all the test files that use the default settings (sharedCodeServer.ts; each file opens its own workspace
+ * folder in its own browser, so each gets its own window and extension host); a file run on its own, or one
+ * that needs other settings (workspace trust), starts its own.
  */
-import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import { freePort } from '../../../src/trainer/freePort';
 import * as os from 'os';
@@ -38,11 +40,24 @@ export interface CodeServer {
   url: string;
   /** Root of the server's private folders (user data, extensions, HOME). */
   root: string;
-  child: ChildProcess;
   /** Server output so far (for failure messages). */
   output(): string;
-  /** Kill the whole process group and remove the private folders. */
+  /** Kill the whole process group and remove the private folders (nothing for the shared server: its runner does). */
   stop(): Promise<void>;
+}
+
+/** Environment variable through which sharedCodeServer.ts hands its server to the test files: JSON {url, root}. */
+export const SHARED_SERVER_ENV = 'RLENS_E2E_SERVER';
+
+/**
+ * The code-server of a test file: the shared one when sharedCodeServer.ts started one and the file needs only
+ * the default settings (E2E_SETTINGS, trust prompts off), else one of its own (startCodeServer).
+ */
+export async function useCodeServer(opts: { vsix: string; workspace: string; settings?: Record<string, unknown>; trust?: boolean }): Promise<CodeServer> {
+  const shared = process.env[SHARED_SERVER_ENV];
+  if (!shared || opts.settings !== undefined || opts.trust === false) return startCodeServer(opts);
+  const { url, root } = JSON.parse(shared) as { url: string; root: string };
+  return { url, root, output: () => '(the shared code-server: its output is printed by sharedCodeServer.ts)', stop: async () => undefined };
 }
 
 /**
@@ -71,8 +86,8 @@ function copyInstalledExtension(from: string, to: string): void {
   fs.writeFileSync(list, fs.readFileSync(list, 'utf8').split('@@EXTENSIONS_DIR@@').join(to));
 }
 
-/** Install the .vsix and start code-server on `workspace`; resolves once /healthz answers. */
-export async function startCodeServer(opts: { vsix: string; workspace: string; settings?: Record<string, unknown>; trust?: boolean }): Promise<CodeServer> {
+/** Install the .vsix and start code-server (on `workspace`, when given); resolves once /healthz answers. */
+export async function startCodeServer(opts: { vsix: string; workspace?: string; settings?: Record<string, unknown>; trust?: boolean }): Promise<CodeServer> {
   if (!fs.existsSync(CODE_SERVER)) throw new Error(`code-server is not installed at ${CODE_SERVER}: run bash scripts/setup-code-server.sh`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-cs-'));
   const dirs = { ud: path.join(root, 'ud'), ext: path.join(root, 'ext'), home: path.join(root, 'home') };
@@ -100,7 +115,7 @@ export async function startCodeServer(opts: { vsix: string; workspace: string; s
     dirs.ext,
     '--config',
     path.join(root, 'config.yaml'),
-    opts.workspace,
+    ...(opts.workspace ? [opts.workspace] : []),
   ];
   // detached: its own process group (setsid), so stop() can kill the server, extension host and trainer together.
   const child = spawn(CODE_SERVER, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -152,5 +167,23 @@ export async function startCodeServer(opts: { vsix: string; workspace: string; s
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, root, child, output: () => out, stop };
+  return { url, root, output: () => out, stop };
+}
+
+/**
+ * The extension host and Retrieval Lens log files under the server's user data, except those in `except` (the
+ * files that were there before a test opened its window: a shared server holds the logs of earlier windows too).
+ */
+export function extensionLogFiles(server: CodeServer, except: ReadonlySet<string> = new Set()): string[] {
+  const logs: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/exthost\.log$|Retrieval Lens\.log$/.test(e.name) && !except.has(p)) logs.push(p);
+    }
+  };
+  const root = path.join(server.root, 'ud', 'logs');
+  if (fs.existsSync(root)) walk(root);
+  return logs;
 }

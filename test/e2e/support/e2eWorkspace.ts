@@ -2,6 +2,7 @@
  * The workspace the end-to-end tests open: a temp copy of the bundled example (examples/shop data)
  * with a small, fast experiment config so a run starts in seconds and lasts long enough to watch.
  */
+import type { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -81,5 +82,15 @@ export function killTrainersOf(dir: string): void {
     } catch {
       // gone already, or not a run's meta.json
     }
+  }
+}
+
+/** SIGKILL to the process group of a detached child still running (a CLI or a training loop a test started). */
+export function killProcessGroup(child: ChildProcess | undefined): void {
+  if (!child?.pid || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // gone
   }
 }

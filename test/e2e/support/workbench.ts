@@ -55,6 +55,9 @@ export async function openWorkbench(url: string, folder: string, opts: { prefix:
       return file;
     },
     close: async () => {
+      // Leaving the page first shuts the workbench down as a closed tab does: its connections to a shared
+      // code-server end at once, instead of the server keeping the window's extension host for a reconnection.
+      await page.goto('about:blank', { timeout: 10_000 }).catch(() => undefined);
       await context.close().catch(() => undefined);
       fs.rmSync(udd, { recursive: true, force: true });
     },
@@ -180,6 +183,23 @@ export async function clickToastButton(toast: Locator, button: string): Promise<
   }
 }
 
+/**
+ * Click a link in a notification until `done` shows. The notification's text only changes with the verdict, so
+ * a click that did not reach the link (the notification was being laid out) is made again, at most 3 times; the
+ * action behind the link must be one that a second run leaves as the first did (an edit to the same values).
+ */
+export async function clickLinkUntil(toast: Locator, link: string, done: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await toast.locator('a', { hasText: link }).first().click({ timeout: 15_000 });
+    try {
+      await done.waitFor({ timeout: 10_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw new Error(`"${link}" had no effect after ${attempt} clicks on the notification's link`, { cause: e });
+    }
+  }
+}
+
 /** The inner frame of the Dashboard webview (sidebar view or panel: the first one present). */
 export function dashboardFrame(page: Page): FrameLocator {
   return page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).first().frameLocator('iframe#active-frame');
@@ -205,6 +225,12 @@ export async function cursorPosition(page: Page): Promise<{ line: number; column
       .catch(() => null)) ?? '';
   const m = /Ln (\d+), Col (\d+)/.exec(text);
   return m ? { line: Number(m[1]), column: Number(m[2]) } : null;
+}
+
+/** The step of a dashboard's step text: "step 1,234 / 200,000" → 1234 (-1 when there is none). */
+export function stepOf(text: string | null): number {
+  const m = /step ([\d,]+)/.exec(text ?? '');
+  return m ? Number(m[1].replace(/,/g, '')) : -1;
 }
 
 /** Poll `read` until `ok` holds (or time out with the last value in the message). */

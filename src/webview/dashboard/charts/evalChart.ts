@@ -6,10 +6,11 @@
  * reference line) — and, when a full evaluation has it, the hybrid (RRF) column dash-dotted purple.
  * Evaluations are few: no decimation.
  */
-import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
+import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { EvalPoint } from '../protocol';
-import type { Palette, PaletteColor } from '../../shared/theme';
+import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
 import { baseLineOptions } from '../../shared/chartSetup';
+import { ThemedChart } from '../../shared/themedChart';
 
 interface Point {
   x: number;
@@ -47,15 +48,13 @@ export function shownMetric(points: readonly EvalPoint[], chosen: string | null)
   return names.includes(DEFAULT_EVAL_METRIC) ? DEFAULT_EVAL_METRIC : (names[0] ?? null);
 }
 
-export class EvalChart {
-  readonly chart: Chart<'line', Point[]>;
-  private palette: Palette;
+export class EvalChart extends ThemedChart<'line', Point[]> {
   /** Index into EVAL_SEARCHES of each dataset. */
   private searches: number[] = [];
 
-  constructor(canvas: HTMLCanvasElement, palette: Palette) {
-    this.palette = palette;
-    this.chart = new Chart(canvas, { type: 'line', data: { datasets: [] }, options: this.options(palette) });
+  constructor(canvas: HTMLCanvasElement, palette: Palette, colors: ColorResolver) {
+    super(palette, colors);
+    this.mount(canvas, 'line', { datasets: [] });
   }
 
   /** Shows `metric` of the evaluations (sorted by step): one line per search that has it. */
@@ -89,22 +88,11 @@ export class EvalChart {
   }
 
   refresh(xRange: { min: number; max: number } | null): void {
-    // In place in the chart's own options object (not through Chart.js' option resolver proxies).
-    const x = (this.chart.config.options as ChartOptions<'line'>).scales!.x!;
-    x.min = xRange?.min;
-    x.max = xRange && xRange.max > xRange.min ? xRange.max : undefined;
+    this.setXRange(xRange);
     this.chart.update('none');
   }
 
-  applyTheme(palette: Palette): void {
-    this.palette = palette;
-    this.chart.options = this.options(palette);
-    this.style(palette);
-    // A full (non-'none') update: only it refreshes the options Chart.js shares between elements.
-    this.chart.update();
-  }
-
-  private style(p: Palette): void {
+  protected style(p: Palette): void {
     this.chart.data.datasets.forEach((ds: ChartDataset<'line', Point[]>, k) => {
       const s = EVAL_SEARCHES[this.searches[k]];
       const c = p[s.color];
@@ -117,7 +105,7 @@ export class EvalChart {
     });
   }
 
-  private options(p: Palette): ChartOptions<'line'> {
+  protected options(p: Palette): ChartOptions<'line'> {
     const o = baseLineOptions(p);
     (o.scales!.y as { suggestedMin?: number; suggestedMax?: number }).suggestedMin = 0;
     (o.scales!.y as { suggestedMin?: number; suggestedMax?: number }).suggestedMax = 1;

@@ -252,8 +252,9 @@ export class EvalPanel implements ChartPanel {
     readonly section: Section,
     readonly card: ChartCard,
     palette: Palette,
+    colors: ColorResolver,
   ) {
-    this.chart = new EvalChart(card.canvas, palette);
+    this.chart = new EvalChart(card.canvas, palette, colors);
     card.addCaptionTool(this.select);
     card.setAside(this.table);
     this.select.hidden = true;
@@ -391,7 +392,7 @@ export function buildLayout(
     'One metric of the evaluations after a step (the selector picks it): exact search, IVF-PQ and BM25; during training, the live held-out sample with BM25 on it as the reference',
   );
 
-  const evalPanel = new EvalPanel(retrieval, evalCard, palette);
+  const evalPanel = new EvalPanel(retrieval, evalCard, palette, colors);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
     new SeriesPanel(

@@ -1,0 +1,112 @@
+/**
+ * End-to-end, in a real VS Code: a run written by ANOTHER process — `retrieval_lens.Lens` in a custom PyTorch
+ * loop (test/fixtures/lens/collapsingLoop.py, Debian's /usr/bin/python3 with torch) logging embeddings that
+ * collapse — appears in the Runs tree, is followed live in the dashboard, and raises the collapse notification.
+ * The run names no config file, so the notification offers no config edit and says what to change in code (the
+ * loss module's arguments); it closes when the loop is interrupted (the run ends "stopped").
+ *
+ *   node --import tsx --test test/e2e/lensRun.test.ts
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import { readEvents, readRun, type StepEvent } from '../../src/core/runs';
+import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
+import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
+import { killProcessGroup, makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
+import { ensureVsix } from './support/extensionPackage';
+import { activityItem, dashboardFrame, openWorkbench, treeRow, waitFor, type Workbench, stepOf } from './support/workbench';
+
+let ws: E2EWorkspace;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+let loop: ChildProcess | undefined;
+
+before(async () => {
+  if (torchSkip) return;
+  const vsix = ensureVsix();
+  // The workspace's experiment config puts its runs in runs/: the loop writes its run there, as a user's would.
+  ws = makeWorkspace({ prefix: 'rlens-e2e-lens-' });
+  server = await useCodeServer({ vsix, workspace: ws.dir });
+  wb = await openWorkbench(server.url, ws.dir, { prefix: 'lens', expectFile: 'shop.rlens.json' });
+});
+
+after(async () => {
+  killProcessGroup(loop);
+  await wb?.shot('zz-last').catch(() => undefined);
+  await wb?.close();
+  await server?.stop();
+  ws?.dispose();
+});
+
+test('a retrieval_lens.Lens run of a custom loop: followed live, its collapse alert says what to change in code', { skip: torchSkip }, async () => {
+  const { page } = wb!;
+  const dash = dashboardFrame(page);
+  await activityItem(page).waitFor({ timeout: 60_000 });
+  await activityItem(page).click();
+  await dash.locator('[data-role="empty"]').waitFor({ state: 'attached', timeout: 60_000 });
+
+  loop = spawn(TORCH_PYTHON, [path.join(REPO, 'test/fixtures/lens/collapsingLoop.py'), ws.runs], {
+    cwd: ws.dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONPATH: path.join(REPO, 'python'), OMP_NUM_THREADS: '1' },
+  });
+  let output = '';
+  loop.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  loop.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => loop!.once('exit', (code, signal) => resolve(signal ?? code)));
+  const runDir = (await waitFor(
+    'the loop’s run folder',
+    async () => /^run (.+)$/m.exec(output)?.[1] ?? null,
+    (d) => d !== null,
+    60_000,
+  ))!;
+
+  // The run appears in the Runs tree and the dashboard follows it while it grows.
+  await treeRow(page, 'Runs', 'lens-loop').first().waitFor({ timeout: 60_000 });
+  await dash.locator('[data-role="run-status"]', { hasText: 'running' }).waitFor({ timeout: 60_000 });
+  const step = dash.locator('[data-role="run-step"]');
+  const first = await waitFor(
+    'a step of the loop in the dashboard',
+    async () => stepOf(await step.textContent()),
+    (s) => s > 0,
+    60_000,
+  );
+  await waitFor(
+    'a later step (followed live)',
+    async () => stepOf(await step.textContent()),
+    (s) => s > first,
+    60_000,
+  );
+
+  // The collapse notification names the run; the run has no config file, so it says what to change in the loop.
+  const alert = page.locator('.notifications-toasts .notification-toast', {
+    hasText: /Retrieval Lens · run \S+-lens-loop: training has collapsed at step \d+/,
+  });
+  await alert.first().waitFor({ timeout: 90_000 });
+  await wb!.shot('1-collapse-alert');
+  const text = (await alert.first().textContent()) ?? '';
+  assert.match(text, /change it in your training code: pass stop_gradient=True, symmetric=True to the loss module/);
+  assert.equal(
+    await alert.first().locator('a', { hasText: 'Enable stop-gradient and symmetric loss' }).count(),
+    0,
+    'no config edit for a run without a config',
+  );
+  assert.equal(await alert.first().locator('a', { hasText: 'Show Dashboard' }).count(), 1);
+  // The step it names is a logged step of the run whose verdict is "collapsed".
+  const named = Number(/collapsed at step (\d+)/.exec(text)![1]);
+  const logged = readEvents(path.join(runDir, 'events.jsonl')).events.find((e): e is StepEvent => e.type === 'step' && e.step === named);
+  assert.equal(logged?.verdict.state, 'collapsed', `step ${named} of events.jsonl: ${JSON.stringify(logged?.verdict)}`);
+  assert.equal(readRun(runDir).meta?.configPath, null, 'the run names no config file');
+
+  // Interrupted like Ctrl+C: the run ends stopped, the dashboard says so and the notification closes.
+  process.kill(-loop.pid!, 'SIGINT');
+  // Python ends an uncaught KeyboardInterrupt by SIGINT, as a shell's Ctrl+C expects; the Lens ended the run first.
+  assert.equal(await exited, 'SIGINT', `the loop ended by its Ctrl+C: ${output.slice(-2000)}`);
+  assert.equal(readRun(runDir).status, 'stopped');
+  await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+  await alert.first().waitFor({ state: 'detached', timeout: 30_000 });
+  await wb!.shot('2-stopped');
+});
