@@ -60,6 +60,16 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** The step 1 event of the one run in `runs` (its time is when the first step was logged). */
+function firstStepOf(runs: string): { time?: string } | undefined {
+  const runDir = readdirSync(runs).map((d) => path.join(runs, d))[0];
+  return readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; step?: number; time?: string })
+    .find((e) => e.type === 'step' && e.step === 1);
+}
+
 interface RunResult {
   wallS: number;
   firstStepS: number | null;
@@ -92,12 +102,7 @@ async function trainOnce(config: string, runs: string): Promise<RunResult> {
   clearInterval(poll);
   const wallS = (Date.now() - t0) / 1000;
   if (code !== 0) throw new Error(`train exited with ${code}:\n${log}`);
-  const runDir = readdirSync(runs).map((d) => path.join(runs, d))[0];
-  const step1 = readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; step?: number; time?: string })
-    .find((e) => e.type === 'step' && e.step === 1);
+  const step1 = firstStepOf(runs);
   const firstStepS = step1?.time ? (Date.parse(step1.time) - t0) / 1000 : null;
   const before = step1?.time ? cpuSamples.filter((x) => x.t <= Date.parse(step1.time!)) : [];
   const firstStepCpuS = before.length > 0 ? before[before.length - 1].s : null;
@@ -164,12 +169,7 @@ async function torchrunOnce(
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
   clearInterval(poll);
   if (code !== 0) throw new Error(`torchrun train exited with ${code}:\n${log}`);
-  const runDir = readdirSync(runs).map((d) => path.join(runs, d))[0];
-  const step1 = readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; step?: number; time?: string })
-    .find((e) => e.type === 'step' && e.step === 1);
+  const step1 = firstStepOf(runs);
   const firstStepS = step1?.time ? (Date.parse(step1.time) - t0) / 1000 : null;
   const byRank = <T>(m: Map<number, T>) => [...m.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
   // CPU seconds of each rank until step 1's event: on a loaded machine the wall time stretches, the CPU time much less.

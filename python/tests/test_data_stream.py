@@ -96,11 +96,15 @@ def test_over_the_ranks_every_pair_is_read_once_per_epoch_each_rank_its_share(tm
     assert ids(s, 0) == ids(stream(pattern, world, 0), 0)  # and reproducible
 
 
-def test_one_gzip_file_is_split_between_the_ranks_by_blocks(tmp_path) -> None:
+def test_one_gzip_file_or_data_smaller_than_a_block_per_rank_is_split_between_the_ranks_by_lines(tmp_path) -> None:
     file = str(tmp_path / "train.jsonl.gz")
     write_pairs(file, 2000, "z")
     a, b = ids(stream(file, 2, 0), 0), ids(stream(file, 2, 1), 0)
-    assert sorted(a + b) == sorted(f"z-{i}" for i in range(2000)) and abs(len(a) - len(b)) <= BLOCK_LINES
+    assert sorted(a + b) == sorted(f"z-{i}" for i in range(2000)) and len(a) == len(b) == 1000
+    small = str(tmp_path / "small.jsonl")
+    write_pairs(small, 100, "s")  # one block, three ranks
+    shares = [ids(stream(small, 3, r), 0) for r in range(3)]
+    assert sorted(i for r in shares for i in r) == sorted(f"s-{i}" for i in range(100)) and [len(r) for r in shares] == [34, 33, 33]
 
 
 def test_batches_wrap_into_the_next_epoch_and_the_shuffle_buffer_mixes_blocks(tmp_path) -> None:

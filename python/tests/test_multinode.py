@@ -49,27 +49,13 @@ def test_two_launchers_form_one_job_and_the_run_is_written_once(tmp_path) -> Non
     assert [e["step"] for e in events(run_dir) if e["type"] == "step"] == [1, 2, 3, 4]
 
 
-def rank_of_node(p: subprocess.Popen) -> int:
-    """The global RANK of the one worker a launcher started (from its environment)."""
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            if os.getpgid(int(d)) != p.pid or "retrieval_lens.train" not in open(f"/proc/{d}/cmdline").read():
-                continue
-            env = open(f"/proc/{d}/environ").read().split("\0")
-        except OSError:
-            continue
-        return int(next(e for e in env if e.startswith("RANK="))[5:])
-    raise AssertionError(f"no worker of launcher {p.pid}")
-
-
 @pytest.mark.parametrize("victim", ["writer", "other"])
 def test_sigkill_of_a_node_leaves_the_run_crashed_with_its_steps(tmp_path, victim) -> None:
     nodes = two_nodes(tmp_path, 100000)
     try:
         run_dir = wait_for_steps(nodes[0], str(tmp_path), 3)
-        writer = next(p for p in nodes if rank_of_node(p) == 0)
+        writer_pgid = os.getpgid(read_meta(run_dir)["pid"])  # global rank 0 writes the run; its node's process group
+        writer = next(p for p in nodes if p.pid == writer_pgid)
         killed = writer if victim == "writer" else next(p for p in nodes if p is not writer)
         os.killpg(killed.pid, signal.SIGKILL)  # the node's launcher and its worker
         for p in nodes:

@@ -5,7 +5,8 @@ shards) are indexed once (`.rlens-index`, line_index.py) and every epoch is read
      lines (a block may span two shards); each gzip file is one unit, read sequentially;
   2. the units are shuffled with a generator seeded by (seed, epoch), and rank r of N reads only the units at
      positions r, r + N, r + 2N, … of that order — its share of plain blocks, whole gzip files when there are at
-     least N of them, else every N-th block of lines of each gzip file (each rank then decompresses the file);
+     least N of them, else every N-th line of each gzip file (each rank then decompresses the file; so too for
+     every unit when the data has fewer units than ranks);
   3. the rank's pairs pass through a shuffle buffer of data.shuffleBuffer pairs reseeded by (seed, epoch, rank).
 
 So each rank holds at most its shuffle buffer and one block, and over the ranks every pair is drawn exactly
@@ -139,10 +140,12 @@ class StreamedExamples:
         return order
 
     def my_units(self, epoch: int) -> List[Tuple[Unit, bool]]:
-        """This rank's units of the epoch, in order; the flag: read every world-th block only (a shared gzip file)."""
+        """This rank's units of the epoch, in order; the flag: a unit all ranks read, each keeping every world-th
+        line (a gzip file when there are fewer than `world` of them; every unit of data with fewer blocks than ranks)."""
+        tiny = len(self.units) < self.world
         out: List[Tuple[Unit, bool]] = []
         for pos, unit in enumerate(self.unit_order(epoch)):
-            if unit[0] == "gzip" and not self.gzip_whole:
+            if tiny or (unit[0] == "gzip" and not self.gzip_whole):
                 out.append((unit, True))
             elif pos % self.world == self.rank:
                 out.append((unit, False))
@@ -190,11 +193,11 @@ class StreamedExamples:
         next_check = SHARE_CHECK_LINES
         examples = 0
         for unit, strided in self.my_units(epoch):
-            chunks = self._plain_chunks(unit[1], unit[2]) if unit[0] == "plain" else self._gzip_chunks(unit[1], strided)
+            chunks = self._plain_chunks(unit[1], unit[2]) if unit[0] == "plain" else self._gzip_chunks(unit[1])
             for f, lines in chunks:
                 out: List[Example] = []
                 for text, line, fault in lines:
-                    if is_blank(text) or line == f.header:
+                    if is_blank(text) or line == f.header or (strided and (f.plain_start + line - 1) % self.world != self.rank):
                         continue
                     tally.lines_read += 1
                     try:
@@ -246,17 +249,15 @@ class StreamedExamples:
                 raise DataError(f"{f.df.file} is shorter than when it was indexed; start the run again", f.df.file)
             yield f, lines
 
-    def _gzip_chunks(self, i: int, strided: bool) -> Iterator[Tuple[_File, List[NumberedLine]]]:
+    def _gzip_chunks(self, i: int) -> Iterator[Tuple[_File, List[NumberedLine]]]:
         f = self.files[i]
         if not os.path.exists(f.df.file):
             raise self._gone(f)
         chunk: List[NumberedLine] = []
-        block = 0
         for nl in read_lines(f.df.file):
             chunk.append(nl)
             if len(chunk) == BLOCK_LINES:
-                if not strided or block % self.world == self.rank:
-                    yield f, chunk
-                chunk, block = [], block + 1
-        if chunk and (not strided or block % self.world == self.rank):
+                yield f, chunk
+                chunk = []
+        if chunk:
             yield f, chunk
