@@ -367,6 +367,8 @@ def _train(argv: List[str]) -> int:
         B = t["batchSize"]
         while step < total:
             data_error: Optional[str] = None
+            batch: List[Example] = []
+            epoch = 0
             try:
                 batch, epoch = next(batches)
             except DataError as e:

@@ -134,7 +134,7 @@ def _read_cache(cache_file: str, file: str, st: os.stat_result) -> Union[LineInd
         if len(offsets):
             return f"{cache_file}: offsets in the index of a gzip file"
     else:
-        problem = _offsets_problem(offsets, lines, st.st_size) or _offsets_off_line_starts(file, offsets)
+        problem = _offsets_problem(offsets, int(lines), st.st_size) or _offsets_off_line_starts(file, offsets)
         if problem:
             return f"{cache_file}: {problem}"
     return LineIndex(file, st.st_size, mtime_ms(st), int(lines), int(non_blank), gzip, offsets, True, cache_file)

@@ -28,11 +28,11 @@ class LoadReport:
     extra: Dict[str, object] = field(default_factory=dict)
 
 
-def read_pair_lines(file: str, parser: RecordParser, tally: LineTally, lines: Iterator = None) -> Iterator[Example]:
-    """The examples of a pairs file's lines (all of them, or `lines`), bad lines counted in `tally`; a TSV
-    header (the first non-blank line) is skipped uncounted."""
+def read_pair_lines(file: str, parser: RecordParser, tally: LineTally) -> Iterator[Example]:
+    """The examples of a pairs file's lines, bad lines counted in `tally`; a TSV header (the first non-blank
+    line) is skipped uncounted."""
     first = True
-    for text, line, fault in read_lines(file) if lines is None else lines:
+    for text, line, fault in read_lines(file):
         if is_blank(text):
             continue
         if first:
