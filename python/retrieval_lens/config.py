@@ -173,7 +173,6 @@ def validate(value: Any, schema: Dict, path: str, problems: List[str]) -> Any:
 
 # Settings the PyTorch trainer does not implement: (json path, predicate on the value, why).
 UNSUPPORTED = [
-    ("data.format", lambda v: v == "beir", "BEIR folders are not read by the PyTorch trainer (JSONL or TSV pairs only)"),
     ("backend", lambda v: v != "auto", "a TensorFlow.js backend; the PyTorch trainer picks CUDA or CPU itself (leave it \"auto\")"),
 ]
 

@@ -36,12 +36,14 @@ class EvalSet:
 def load_eval_set(data: Dict[str, Any], resolve: Callable[[str], str], test: Optional[str] = None) -> EvalSet:
     """The test queries of `test` (default data.test) and the corpus as the TypeScript evaluation builds it:
     data.corpus, else the distinct items of the train and test data, with every relevant test item added."""
-    share = data["maxBadLineShare"]
-    test_examples, _ = load_examples(test if test is not None else resolve(data["test"]), data["format"] if test is None else "auto", share)
+    share, fields = data["maxBadLineShare"], data.get("fields")
+    test_path = test if test is not None else resolve(data["test"])
+    test_examples, _ = load_examples(test_path, data["format"] if test is None else "auto", share, fields, data.get("testSplit"), label="data.test")
     if data.get("corpus"):
-        corpus = load_corpus(resolve(data["corpus"]), share)
+        corpus = load_corpus(resolve(data["corpus"]), share, label="data.corpus")
     else:
-        train, _ = load_examples(resolve(data["train"]), data["format"], share)
+        train_path = [resolve(p) for p in data["train"]] if isinstance(data["train"], list) else resolve(data["train"])
+        train, _ = load_examples(train_path, data["format"], share, fields, data.get("trainSplit"), label="data.train")
         corpus = [e.positive for e in train + test_examples] + [n for e in train + test_examples for n in e.negatives]
     seen: Dict[str, Item] = {}
     for it in corpus:

@@ -1,7 +1,8 @@
 """The repository's JSON schemas, the one source of what the TypeScript and the Python code share:
 schemas/experiment.schema.json (the config's keys, bounds and defaults; src/core/config/ validates with it
-too) and schemas/run-events.schema.json (meta.json and the lines of events.jsonl, generated from
-src/core/runs/eventSchema.ts by `npm run -s gen:checks`). Both ship beside python/ in the extension.
+too), schemas/data-formats.json (the data readers' rule tables: shape names, id field aliases, the line index format) and
+schemas/run-events.schema.json (meta.json and the lines of events.jsonl, generated from
+src/core/runs/eventSchema.ts by `npm run -s gen:checks`). All ship beside python/ in the extension.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 SCHEMAS_DIR = os.path.join(REPO_ROOT, "schemas")
 EXPERIMENT_SCHEMA_PATH = os.path.join(SCHEMAS_DIR, "experiment.schema.json")
 RUN_EVENTS_SCHEMA_PATH = os.path.join(SCHEMAS_DIR, "run-events.schema.json")
+DATA_FORMATS_PATH = os.path.join(SCHEMAS_DIR, "data-formats.json")
 
 
 @lru_cache(maxsize=None)
@@ -39,3 +41,8 @@ def experiment_defaults(*section: str) -> Dict[str, Any]:
     for key in section:
         node = node["properties"][key]
     return json.loads(json.dumps({k: v["default"] for k, v in node["properties"].items()}))
+
+
+def data_format_rules() -> Dict[str, Any]:
+    """schemas/data-formats.json: the record parsers' rule tables and the `.rlens-index` format (src/core/data/ reads it too)."""
+    return _load(DATA_FORMATS_PATH)

@@ -9,7 +9,10 @@ same launcher) it trains with DistributedDataParallel — gloo on CPU, NCCL on G
   so every query is scored against the positives of all N ranks (effective batch N × batchSize) and its
   own explicit negatives. Each rank's loss is its rows' share Σ_{j∈J_r} ℓ(j) / |J| of the global mean,
   times N because DDP averages gradients: the update is that of one process with the whole batch.
-- the data is sharded: one seeded permutation per epoch, rank r takes the r-th slice of each global batch.
+- the data is sharded (train_data.py): files are streamed, rank r reading only its share of their line-index
+  blocks (data/stream.py); a BEIR folder's pairs are permuted per epoch, rank r taking the r-th slice of each
+  global batch. A data error on any rank (a bad-line share, a shard that disappeared) ends the run `failed`
+  with that rank's located message.
 - rank 0 alone writes the run folder (RunWriter). It prints `run: <run folder>` on stdout as soon as the
   folder exists, and `<status> at step <n>: <run folder>` at the end.
 - SIGINT (Ctrl-C; torchrun forwards it): every rank finishes the current step (the ranks agree on the
@@ -30,7 +33,7 @@ import re
 import signal
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from .startup import quiet_interrupts
 
@@ -44,13 +47,14 @@ import torch.version
 
 from .collectives import Collectives, PeerLost
 from .config import ConfigError, load_config, repo_version, resolve_path
-from .data import DataError, Example, load_examples
+from .data import DataError, Example
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .run_writer import RunWriter, step_event, write_dir_atomically
 from .step_event import batch_diagnostics
+from .train_data import TrainingData
 from .verdict import CollapseMonitor
 
 BEST_EMA = 0.8
@@ -110,51 +114,17 @@ class Dist(Collectives):
             dist.destroy_process_group()
 
 
-class Shards:
-    """Seeded batches of the global batch world × batch: a new permutation every epoch, full batches only
-    (wrapping into the next epoch); rank r gets the r-th slice."""
-
-    def __init__(self, n: int, batch: int, world: int, rank: int, seed: int):
-        if n < 2:
-            raise DataError(f"training needs at least 2 examples, got {n}")
-        if batch * world > n:
-            raise DataError(f"training.batchSize {batch} × {world} ranks is larger than the {n} training examples")
-        self.n, self.batch, self.world, self.rank, self.seed = n, batch, world, rank, seed
-        self.epoch = 0
-        self._perm = self._permutation(0)
-        self._pos = 0
-
-    def _permutation(self, epoch: int) -> List[int]:
-        g = torch.Generator().manual_seed(self.seed * 1000003 + epoch)
-        return torch.randperm(self.n, generator=g).tolist()
-
-    def next(self):
-        epoch = self.epoch
-        idx: List[int] = []
-        while len(idx) < self.batch * self.world:
-            if self._pos >= self.n:
-                self.epoch += 1
-                self._perm = self._permutation(self.epoch)
-                self._pos = 0
-            idx.append(self._perm[self._pos])
-            self._pos += 1
-        return idx[self.rank * self.batch : (self.rank + 1) * self.batch], epoch
-
-
 class Featurizer:
-    def __init__(self, examples: List[Example], model_cfg: dict, max_negatives: int):
-        self.examples = examples
+    """Feature ids of a batch's pairs (nothing cached: the data is streamed, and featurising is cheap)."""
+
+    def __init__(self, model_cfg: dict, max_negatives: int):
         self.q = featurize_options(model_cfg, "query")
         self.i = featurize_options(model_cfg, "item")
         self.max_negatives = max_negatives
-        self.cache: Dict[int, tuple] = {}
 
-    def get(self, k: int):
-        if k not in self.cache:
-            ex = self.examples[k]
-            negs = ex.negatives[: self.max_negatives]
-            self.cache[k] = (featurize(ex.query, self.q), featurize(ex.positive.text, self.i), [(n.id, featurize(n.text, self.i)) for n in negs])
-        return self.cache[k]
+    def get(self, ex: Example):
+        negs = ex.negatives[: self.max_negatives]
+        return featurize(ex.query, self.q), featurize(ex.positive.text, self.i), [(n.id, featurize(n.text, self.i)) for n in negs]
 
 
 def distributed_loss(
@@ -257,12 +227,11 @@ def _train(argv: List[str]) -> int:
     try:
         cfg = load_config(args.config, args.set)
         t = cfg["training"]
-        examples, bad = load_examples(resolve_path(args.config, cfg["data"]["train"]), cfg["data"]["format"], cfg["data"]["maxBadLineShare"])
+        data = TrainingData(cfg, args.config, dd.rank, dd.world, t["batchSize"])
         for k in ("test", "corpus"):
             p = cfg["data"].get(k)
             if p and not os.path.exists(resolve_path(args.config, p)):
                 raise DataError(f"data.{k}: {resolve_path(args.config, p)} does not exist")
-        shards = Shards(len(examples), t["batchSize"], dd.world, dd.rank, t["seed"])
         every = cfg["evaluation"]["every"]
         if every != "auto" and every > 0 and not cfg["data"].get("test"):
             raise DataError(f"evaluation.every is {every} but data.test is not set in {args.config}")
@@ -278,7 +247,7 @@ def _train(argv: List[str]) -> int:
     if args.steps is not None:
         total = args.steps
     elif t.get("epochs") is not None:
-        total = max(1, math.ceil(t["epochs"] * len(examples) / (t["batchSize"] * dd.world)))
+        total = max(1, math.ceil(t["epochs"] * data.planned / (t["batchSize"] * dd.world)))
     else:
         total = t["steps"]
 
@@ -325,7 +294,9 @@ def _train(argv: List[str]) -> int:
     opt = Optimizer(model, t["learningRate"])
     loss_cfg = LossConfig.from_config(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
-    feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
+    feats = Featurizer(cfg["model"], t["maxNegativesPerExample"])
+    data.log = log
+    batches = data.batches()
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
     best_rule = "held-out" if live else "in-batch"
     schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
@@ -336,7 +307,7 @@ def _train(argv: List[str]) -> int:
     last_ckpt: Optional[int] = None
     best_score, best_written, smoothed = -math.inf, -math.inf, None
     negatives_seen = False
-    first_epoch = shards.epoch
+    first_epoch = 0
     current = 0
 
     def checkpoint(kind: str) -> None:
@@ -376,12 +347,15 @@ def _train(argv: List[str]) -> int:
     def failure(e: Exception):
         if isinstance(e, NonFiniteError):
             return "failed", {"message": str(e), "step": e.step, "quantity": e.quantity}
-        message = str(e) if isinstance(e, (RuntimeError, NoNegativesError, OSError)) else f"{type(e).__name__}: {e}"
+        message = str(e) if isinstance(e, (RuntimeError, NoNegativesError, OSError, DataError)) else f"{type(e).__name__}: {e}"
         return "failed", {"message": message, "step": current or step + 1}
 
     try:
         log("info", f"backend {backend_name}, {dd.backend if dd.world > 1 else 'one process'}; torch {torch.__version__}")
-        log("info", f"{len(examples)} training examples from {resolve_path(args.config, cfg['data']['train'])}, {len(bad)} bad lines; {total} steps of {t['batchSize']} per rank")
+        for level, note in data.notes:
+            log(level, note)
+        planned = f" (training.epochs planned on the {data.planned} data lines)" if data.stream is not None and args.steps is None and t.get("epochs") is not None else ""
+        log("info", f"{data.start_line}; {total} steps of {t['batchSize']} per rank{planned}")
         if periodic is not None:
             log("info", f"periodic evaluation (evaluation.every {json.dumps(every)}) on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
             log("info", 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)')
@@ -390,24 +364,32 @@ def _train(argv: List[str]) -> int:
         loop_start, held_out_s = time.perf_counter(), 0.0
         if dd.world > 1:
             log("info", f"DDP: {dd.world} ranks × batch {t['batchSize']} = effective batch {dd.world * t['batchSize']}, in-batch negatives all-gathered across ranks")
-        for b in bad[:10]:
-            log("warn", b)
         B = t["batchSize"]
         while step < total:
-            if dd.any(stop["requested"]):
+            data_error: Optional[str] = None
+            batch: List[Example] = []
+            epoch = 0
+            try:
+                batch, epoch = next(batches)
+            except DataError as e:
+                data_error = str(e)
+            stop_now, data_failed = dd.sum([1.0 if stop["requested"] else 0.0, 1.0 if data_error else 0.0])
+            if data_failed:
+                # Every rank ends with the located message of the first rank whose data failed.
+                raise DataError(next(m for m in dd.gather_objects(data_error) if m))
+            if stop_now:
                 status = "stopped"
                 break
             s = step + 1
             current = s
             logged = s % t["logEvery"] == 0 or s == 1 or s == total
-            idx, epoch = shards.next()
             if epoch != first_epoch and not negatives_seen:
                 raise NoNegativesError(
                     f"no negatives in the whole first epoch (steps 1–{s - 1}): every in-batch item has the positive's id and there are no explicit negatives, so the loss is 0 and nothing is learned. Give items distinct ids (item_id / positive.id) or add \"negatives\"."
                 )
             t0 = time.perf_counter()
-            rows = [feats.get(k) for k in idx]
-            pos_ids = [examples[k].positive.id for k in idx]
+            rows = [feats.get(ex) for ex in batch]
+            pos_ids = [ex.positive.id for ex in batch]
             neg_ids, neg_feats, owners = [], [], []
             for j, (_, _, negs) in enumerate(rows):
                 for nid, nf in negs:
@@ -471,6 +453,7 @@ def _train(argv: List[str]) -> int:
         if error:
             print(f"error: {error['message']}", file=sys.stderr, flush=True)
         say(f"{status} at step {step}: {writer.dir}")
+    data.close()
     dd.close()
     return code
 

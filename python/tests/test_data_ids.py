@@ -4,7 +4,11 @@ import json
 
 import pytest
 
-from retrieval_lens.data import parse_jsonl_line
+from retrieval_lens.data import LineFault, RecordParser
+
+
+def parse_jsonl_line(text: str):
+    return RecordParser("jsonl").parse(text, "/data/pairs.jsonl", 1)[0]
 
 
 def test_positive_id_and_qid_are_used() -> None:
@@ -15,5 +19,5 @@ def test_positive_id_and_qid_are_used() -> None:
 
 
 def test_a_differing_id_names_its_field() -> None:
-    with pytest.raises(ValueError, match='field "positive_id" \\("sku-9"\\) differs from positive.id \\("sku-3"\\)'):
+    with pytest.raises(LineFault, match='field "positive_id" \\("sku-9"\\) differs from positive.id \\("sku-3"\\)'):
         parse_jsonl_line(json.dumps({"query": "hat", "positive": {"id": "sku-3", "text": "Wool Hat"}, "positive_id": "sku-9"}))

@@ -389,3 +389,24 @@ test('sharded data with data.fields, MS MARCO TSV shards with headers, and a sha
     (e: unknown) => e instanceof DataError && e.file === odd && e.line === 2 && /odd\.jsonl:2: no known shape: saw fields text, label/.test(e.message),
   );
 });
+
+test('a shard that disappears while an epoch reads it: a DataError naming the shard (the Python reader says the same)', async () => {
+  const dir = tempDir();
+  await makeTrainData(600, path.join(dir, 'part-1.jsonl'));
+  await makeTrainData(600, path.join(dir, 'part-2.jsonl'));
+  const stream = await streamOf(path.join(dir, 'part-*.jsonl'), 3, 1);
+  const it = stream.epoch(0)[Symbol.asyncIterator]();
+  const first = (await it.next()).value as Example;
+  // The first block read is in one shard; the other one is not opened yet. Delete it.
+  const other = [path.join(dir, 'part-1.jsonl'), path.join(dir, 'part-2.jsonl')].find((f) => f !== first.source.file) as string;
+  fs.unlinkSync(other);
+  await assert.rejects(
+    (async () => {
+      while (!(await it.next()).done);
+    })(),
+    (err: Error) => err instanceof DataError && err.message === `${other} disappeared while training read it (deleted or moved); start the run again`,
+  );
+  await stream.close();
+  // Gone before an epoch starts: the same message.
+  await assert.rejects(epochIds(stream, 1), new RegExp(`${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} disappeared while training read it`));
+});

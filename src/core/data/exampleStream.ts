@@ -101,6 +101,11 @@ async function firstLine(df: DataFile, parser: RecordParser): Promise<number> {
   return 0;
 }
 
+/** The DataError of a data file that is gone (deleted or moved) while training reads it; the Python reader says the same. */
+function disappeared(file: string): DataError {
+  return new DataError(`${file} disappeared while training read it (deleted or moved); start the run again`, file);
+}
+
 /** Training pairs streamed from indexed data files. Open with {@link StreamedExamples.open}. */
 export class StreamedExamples implements ExampleSource {
   private readonly units: Unit[] = [];
@@ -229,7 +234,9 @@ export class StreamedExamples implements ExampleSource {
   /** A data file that changed since it was indexed would be read at wrong offsets: refuse it. */
   private async requireUnchanged(): Promise<void> {
     for (const f of this.files) {
-      const s = await stat(f.df.file);
+      const s = await stat(f.df.file).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? disappeared(f.df.file) : err;
+      });
       if (s.size !== f.index.size || s.mtimeMs !== f.index.mtimeMs) {
         throw new DataError(`${f.df.file} changed while training read it (size or modification time); start the run again`, f.df.file);
       }
@@ -249,7 +256,9 @@ export class StreamedExamples implements ExampleSource {
 
   /** Lines [from, to) (0-based) of a plain file, read by the block offsets of its index. */
   private async readLocal(f: OpenFile, from: number, to: number): Promise<NumberedLine[]> {
-    f.handle ??= await openRegular(f.df.file);
+    f.handle ??= await openRegular(f.df.file).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? disappeared(f.df.file) : err;
+    });
     const { lines, short } = await readIndexedLines(f.handle, f.index, from, to);
     if (short) throw new DataError(`${f.df.file} is shorter than when it was indexed; start the run again`, f.df.file);
     return lines;
@@ -259,12 +268,16 @@ export class StreamedExamples implements ExampleSource {
   private async *gzipChunks(i: number): AsyncGenerator<[OpenFile, NumberedLine[]]> {
     const f = this.files[i];
     let chunk: NumberedLine[] = [];
-    for await (const nl of readLines(f.df.file)) {
-      chunk.push(nl);
-      if (chunk.length === BLOCK_LINES) {
-        yield [f, chunk];
-        chunk = [];
+    try {
+      for await (const nl of readLines(f.df.file)) {
+        chunk.push(nl);
+        if (chunk.length === BLOCK_LINES) {
+          yield [f, chunk];
+          chunk = [];
+        }
       }
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? disappeared(f.df.file) : err;
     }
     if (chunk.length > 0) yield [f, chunk];
   }

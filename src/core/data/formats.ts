@@ -1,6 +1,7 @@
 /**
  * The record shapes a data line can have, and how one record (one line) becomes training pairs.
- * Pure functions of a line's text: a reader (file, shards, gzip) calls {@link recordParser} per line
+ * The rule tables (shape names, id field aliases, forced shapes) live in schemas/data-formats.json, which the
+ * Python reader (python/retrieval_lens/data/) reads too. Pure functions of a line's text: a reader (file, shards, gzip) calls {@link recordParser} per line
  * and gets examples, a {@link LineFault} (a bad line) or, for a file whose first record matches no
  * known shape, a located {@link DataError} naming the fields it saw.
  *
@@ -20,30 +21,24 @@ import { DataError } from './errors';
 import { isBlank } from './lineReader';
 import { textItemId } from './itemId';
 import { LineFault, isObject, kindOf, optionalId, parseJsonObject } from './lineFields';
+import rules from '../../../schemas/data-formats.json';
 
 /** What each shape is called in messages and the run log. */
-export const SHAPE_NAMES: Record<RecordShape, string> = {
-  pairs: 'query+positive pairs',
-  bge: 'FlagEmbedding/BGE query+pos+neg',
-  'sentence-transformers': 'sentence-transformers anchor+positive(+negative)',
-  fields: 'data.fields mapping',
-  'tsv-pairs': 'TSV query, positive[, item id]',
-  'msmarco-triples': 'MS MARCO triples TSV query, positive, negative',
-};
+export const SHAPE_NAMES: Record<RecordShape, string> = rules.shapeNames;
 
 /** Shapes whose record (line) gives exactly one pair: BGE (a pair per positive) and data.fields (a list of positives) may give several. */
-export const ONE_PAIR_SHAPES: ReadonlySet<RecordShape> = new Set<RecordShape>(['pairs', 'sentence-transformers', 'tsv-pairs', 'msmarco-triples']);
+export const ONE_PAIR_SHAPES: ReadonlySet<RecordShape> = new Set<RecordShape>(rules.onePairShapes as RecordShape[]);
 
 /** The end of an unknown-shape message: what would have been recognised. */
-const EXPECTED_SHAPES = 'expected query+positive (pairs), query+pos (BGE), anchor+positive (sentence-transformers), or set data.fields';
+const EXPECTED_SHAPES = rules.expectedShapes;
 
 /**
  * Fields of a pairs record read as the positive's item id, in this order (the first one present is used), and
  * likewise the query id. Ids decide accidental-hit masking and evaluation, so a common name such as
  * "positive_id" is used without data.fields; the run log says which field it was (or that there was none).
  */
-export const ITEM_ID_FIELDS = ['item_id', 'positive_id', 'pos_id', 'doc_id', 'corpus_id', 'itemId', 'positiveId'] as const;
-export const QUERY_ID_FIELDS = ['query_id', 'qid', 'queryId'] as const;
+export const ITEM_ID_FIELDS: readonly string[] = rules.itemIdFields;
+export const QUERY_ID_FIELDS: readonly string[] = rules.queryIdFields;
 
 /** The first of `keys` that `obj` holds (not null). */
 function firstPresent(obj: Record<string, unknown>, keys: readonly string[]): string | undefined {
@@ -190,7 +185,7 @@ export function jsonlShapeOf(obj: Record<string, unknown>): RecordShape | null {
 }
 
 /** Fields that show a record means to be of some known shape (then a missing partner field is a bad line, not an unknown shape). */
-const SHAPE_HINTS = ['query', 'anchor', 'positive', 'pos'];
+const SHAPE_HINTS: readonly string[] = rules.shapeHints;
 
 /** Parses a JSON record of a known shape into its examples. */
 export function parseJsonlRecord(shape: RecordShape, obj: Record<string, unknown>, source: SourceLocation, fields?: FieldMapping): Example[] {
@@ -255,12 +250,7 @@ export function parseTsvRecord(shape: 'tsv-pairs' | 'msmarco-triples', text: str
 export type RecordContainer = 'jsonl' | 'tsv';
 
 /** The data.format values that fix a shape; 'jsonl' and 'tsv' (and 'auto') detect it from the file. */
-const FORCED_SHAPES: Partial<Record<string, RecordShape>> = {
-  bge: 'bge',
-  'sentence-transformers': 'sentence-transformers',
-  msmarco: 'msmarco-triples',
-  tsv: 'tsv-pairs',
-};
+const FORCED_SHAPES: Partial<Record<string, RecordShape>> = rules.forcedShapes as Record<string, RecordShape>;
 
 /** The container of a concrete file format: tsv and msmarco are TSV, the rest JSONL. */
 export function containerOf(format: string): RecordContainer {

@@ -23,22 +23,23 @@ import { basename, join } from 'node:path';
 import { crc32, createGunzip } from 'node:zlib';
 import { decodeLine, isGzipFile, type NumberedLine } from './lineReader';
 import { openRegular, readBounded } from '../io/safeRead';
+import rules from '../../../schemas/data-formats.json';
 
 /** Lines per indexed block: the unit of shuffled reading (≈ 130 KB of typical JSONL pairs). */
-export const BLOCK_LINES = 256;
+export const BLOCK_LINES: number = rules.lineIndex.blockLines;
 
 /** Suffix of the index cache beside a data file. */
-export const INDEX_SUFFIX = '.rlens-index';
+export const INDEX_SUFFIX: string = rules.lineIndex.suffix;
 
 /** Suffix of the mined hard negatives' cache beside the first training file (training/hardNegatives.ts). */
 export const HARDNEG_SUFFIX = '.rlens-hardneg';
 
 /** Format number of the cache file; a different one is rebuilt. */
-const INDEX_FORMAT = 2;
+const INDEX_FORMAT: number = rules.lineIndex.format;
 /** Header values: format, size, mtimeMs, inode, lines, nonBlank, BLOCK_LINES, CRC-32 of the other values. */
-const HEADER = 8;
+const HEADER: number = rules.lineIndex.headerValues;
 /** Offsets checked against the file (each must follow a "\n") when a cache is read: evenly spaced, plus the last. */
-const SPOT_CHECKS = 64;
+const SPOT_CHECKS: number = rules.lineIndex.spotChecks;
 
 export interface LineIndex {
   file: string;
