@@ -50,11 +50,11 @@ export function runsCommand(dir: string, filter = ''): number {
       r.meta?.backend ?? '?',
       r.lastStep?.loss?.toFixed(4) ?? '–',
       r.lastStep?.verdict.state ?? '–',
-      formatBytes(diskBytes(r.dir)),
       (user?.tags ?? []).join(',') || '–',
+      formatBytes(diskBytes(r.dir)),
     ].map(terminalSafe),
   );
-  const head = ['RUN', 'STATUS', 'STEP', 'BACKEND', 'LOSS', 'COLLAPSE', 'SIZE', 'TAGS'];
+  const head = ['RUN', 'STATUS', 'STEP', 'BACKEND', 'LOSS', 'COLLAPSE', 'TAGS', 'SIZE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows])
     say(

@@ -153,7 +153,7 @@ test('retrieval-lens runs shows tags, display names and notes, and --filter keep
   const all = cli();
   assert.equal(all.status, 0, all.stderr);
   assert.match(all.stdout, /TAGS/);
-  assert.match(all.stdout, /-a \(baseline\)\s.*keep,lr-high/);
+  assert.match(all.stdout, /-a \(baseline\)\s.*keep,lr-high\s+[\d.]+ k?B\n/);
   assert.match(all.stdout, /-a: note: first \/ second/);
   const kept = cli('--filter', 'tag:keep');
   assert.equal(kept.status, 0);
