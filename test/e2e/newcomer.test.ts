@@ -110,13 +110,104 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     const first = flattenGroups(groupFailures(records))[0];
     await rows.first().click();
     await page.locator('.tabs-container .tab.active', { hasText: 'queries.jsonl' }).first().waitFor({ timeout: 20_000 });
-    const pos = await waitFor(
-      'the cursor on a query line',
+    await waitFor(
+      'the cursor on the query line',
       () => cursorPosition(page),
-      (p) => (p?.line ?? 0) > 0,
+      (p) => p?.line === first.source.line,
       20_000,
     );
-    if (first.source) wb!.log(`first failure record line ${first.source.line}, cursor line ${pos?.line}`);
     await wb!.shot('3-jump');
+  });
+  let second = '';
+  const failureRows = () => page.locator('.pane:has(.pane-header[aria-label^="Failing Queries"]) .monaco-list-row', { hasText: /rank [>\d]/ });
+  await t.test('a second training moves the dashboard to an unevaluated run; the Failing Queries list the user chose stays', async () => {
+    await runCommand(page, 'Retrieval Lens: Start Training');
+    const runs = path.join(dir, 'runs');
+    second = await waitFor(
+      'a second run, completed',
+      async () => {
+        const other = fs.readdirSync(runs).filter((n) => !n.startsWith('.') && path.join(runs, n) !== runDir);
+        const m = other.length === 1 ? readMeta(path.join(runs, other[0])) : null;
+        return m?.ok && m.meta.status !== 'running' ? path.join(runs, other[0]) : '';
+      },
+      (d) => d !== '',
+      600_000,
+      1000,
+    );
+    assert.equal(fs.existsSync(path.join(second, 'eval', 'failures.jsonl')), false);
+    // The dashboard shows the new run (◉ on its row); the failing queries of the first are still listed.
+    await treeRow(page, 'Runs', '◉').filter({ hasText: 'completed' }).first().waitFor({ timeout: 30_000 });
+    await failureRows().first().waitFor({ timeout: 10_000 });
+    // The two runs share the name "my-beir": their rows read differently (the start time is added).
+    const labels = await treeRow(page, 'Runs', 'my-beir').locator('.label-name').allTextContents();
+    assert.equal(labels.length, 2, labels.join(' | '));
+    assert.notEqual(labels[0], labels[1]);
+    await wb!.shot('4-second-run');
+  });
+
+  await t.test('Evaluate Run from the palette asks which run when two fit (it does not pick the dashboard’s silently)', async () => {
+    await runCommand(page, 'Retrieval Lens: Evaluate Run');
+    const input = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Evaluate which run"]');
+    await input.waitFor({ timeout: 20_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'in the dashboard' }).first().waitFor({ timeout: 10_000 });
+    await input.press('Escape');
+    await input.waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.equal(fs.existsSync(path.join(second, 'eval')), false, 'nothing was evaluated');
+  });
+
+  await t.test('tags from the palette are stored in user.json and shown; the filter keeps the tagged run; Archive moves a run after asking', async () => {
+    await runCommand(page, 'Retrieval Lens: Edit Run Tags…');
+    const pick = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Tags of which run"]');
+    await pick.waitFor({ timeout: 20_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'in the dashboard' }).first().waitFor({ timeout: 10_000 });
+    await pick.press('Enter');
+    await answer(page, 'Tags of', 'second, try');
+    await waitFor(
+      'user.json with the tags',
+      async () => (fs.existsSync(path.join(second, 'user.json')) ? fs.readFileSync(path.join(second, 'user.json'), 'utf8') : ''),
+      (t) => t.includes('"second"') && t.includes('"try"'),
+      20_000,
+    );
+    await treeRow(page, 'Runs', '#second').first().waitFor({ timeout: 20_000 });
+    await runCommand(page, 'Retrieval Lens: Filter Runs…');
+    await answer(page, 'Filter Runs', 'tag:second');
+    await waitFor(
+      'only the tagged run listed',
+      () => treeRow(page, 'Runs', 'my-beir').count(),
+      (n) => n === 1,
+      20_000,
+    );
+    await runCommand(page, 'Retrieval Lens: Clear Runs Filter');
+    await waitFor(
+      'both runs listed again',
+      () => treeRow(page, 'Runs', 'my-beir').count(),
+      (n) => n === 2,
+      20_000,
+    );
+    await runCommand(page, 'Retrieval Lens: Archive Run…');
+    const which = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Archive which run"]');
+    await which.waitFor({ timeout: 20_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: '#second' }).first().waitFor({ timeout: 10_000 });
+    await which.fill('#second');
+    await which.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20_000 });
+    assert.match((await dialog.textContent()) ?? '', /Archive .*my-beir\?/);
+    await dialog.locator('.monaco-button', { hasText: 'Archive' }).first().click();
+    const archived = path.join(dir, 'runs', '.archive', path.basename(second));
+    await waitFor(
+      'the run in runs/.archive',
+      async () => fs.existsSync(archived),
+      (x) => x,
+      20_000,
+    );
+    assert.equal(fs.existsSync(second), false);
+    await waitFor(
+      'one run listed',
+      () => treeRow(page, 'Runs', 'my-beir').count(),
+      (n) => n === 1,
+      20_000,
+    );
+    await wb!.shot('5-archived');
   });
 });

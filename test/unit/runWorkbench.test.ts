@@ -9,7 +9,7 @@ import { listRuns } from '../../src/core/runs/listRuns';
 import { readRun } from '../../src/core/runs/readRun';
 import { readRunUser, updateRunUser, parseTags, USER_FILE } from '../../src/core/runs/runUser';
 import { runFilter } from '../../src/core/runs/runFilter';
-import { distinctRunLabels } from '../../src/core/runs/runLabels';
+import { commonNamePrefix, distinctRunLabels } from '../../src/core/runs/runLabels';
 import { groupRuns } from '../../src/core/runs/runGroups';
 import { archiveRun, deleteRun, ARCHIVE_DIR } from '../../src/core/runs/runArchive';
 
@@ -79,6 +79,9 @@ test('distinctRunLabels: no two labels alike, the group name dropped, long names
     'temperature-0.1-s42',
     'temperature-0.1-s43',
   ]);
+  assert.equal(commonNamePrefix(sweep.map((r) => r.name)), 'debian-adaptive-softmax-temperature');
+  assert.equal(commonNamePrefix(['my-beir', 'my-beir']), undefined);
+  assert.equal(commonNamePrefix(['shop']), undefined);
   const same = [
     { name: 'shop', id: '20261206-100000-shop', startedAt: '2026-12-06T10:00:00Z' },
     { name: 'shop', id: '20261206-110000-shop', startedAt: '2026-12-06T11:00:00Z' },

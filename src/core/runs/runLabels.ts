@@ -53,9 +53,12 @@ export function distinctRunLabels(runs: readonly LabelSource[], prefix?: string)
   return step(timed, (i) => runs[i].id);
 }
 
-/** The longest dash-ended prefix ("debian-adaptive-softmax") all of ≥ 2 names share with more after it, or undefined. */
+/**
+ * The longest dash-ended prefix ("debian-adaptive-softmax") that ≥ 2 different names all share with more
+ * after it, or undefined (also when every name is the same: nothing would tell them apart after the cut).
+ */
 export function commonNamePrefix(names: readonly string[]): string | undefined {
-  if (names.length < 2) return undefined;
+  if (new Set(names).size < 2) return undefined;
   let prefix = names[0];
   for (const n of names)
     while (prefix !== '' && !(n.startsWith(`${prefix}-`) && n.length > prefix.length + 1)) prefix = prefix.slice(0, Math.max(0, prefix.lastIndexOf('-')));

@@ -17,17 +17,19 @@ import {
   type DataFinding,
   type DataRole,
 } from '../../core/config/newExperiment';
-import { CONFIG_EXCLUDE_GLOB, CONFIG_SUFFIX } from './experimentFiles';
+import { CONFIG_SUFFIX } from './experimentFiles';
 import type { Services } from '../services';
 
 /** Data files and BEIR folders of the workspace offered in the pickers (at most this many files searched). */
 const MAX_CANDIDATES = 500;
+/** Folders never offered as data: dependencies, builds, and run / sweep outputs. */
+const DATA_EXCLUDE_GLOB = '**/{node_modules,.git,.cache,dist,out,runs,sweeps}/**';
 
 type Choice = vscode.QuickPickItem & { path?: string; browse?: boolean; none?: boolean; same?: boolean };
 
 /** Data files (*.jsonl, *.tsv, gzipped too) and BEIR folders (holding corpus.jsonl) of the workspace, relative paths sorted. */
 async function candidates(): Promise<{ files: string[]; beir: string[] }> {
-  const uris = await vscode.workspace.findFiles('**/*.{jsonl,tsv,jsonl.gz,tsv.gz}', `{${CONFIG_EXCLUDE_GLOB},**/runs/**,**/sweeps/**}`, MAX_CANDIDATES);
+  const uris = await vscode.workspace.findFiles('**/*.{jsonl,tsv,jsonl.gz,tsv.gz}', DATA_EXCLUDE_GLOB, MAX_CANDIDATES);
   const files = uris.map((u) => u.fsPath).sort();
   const beir = [...new Set(files.filter((f) => path.basename(f) === 'corpus.jsonl').map((f) => path.dirname(f)))].filter((d) =>
     fs.existsSync(path.join(d, 'queries.jsonl')),
