@@ -22,6 +22,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { EVENT_SCHEMA_VERSION, EVENT_SCHEMAS, RUN_FORMAT_VERSION, RunMetaReadSchema, RunMetaSchema } from '../src/core/runs/eventSchema';
 import { SWEEP_FILE_SCHEMAS } from '../src/core/experiments/sweepFile';
+import { RunUserSchema } from '../src/core/runs/runUser';
 import { FailureRecordSchema } from '../src/core/eval/failureRecord';
 import { FROM_TRAINER_SCHEMAS, TO_TRAINER_SCHEMAS } from '../src/trainer/protocol';
 import { FROM_DASHBOARD_SCHEMAS, RunHeaderSchema, TO_DASHBOARD_SCHEMAS } from '../src/webview/dashboard/protocol';
@@ -34,6 +35,7 @@ const ROOT = path.resolve(__dirname, '..');
 export const TARGETS: Record<string, Record<string, TSchema | Record<string, TSchema>>> = {
   'src/core/runs/eventChecks.generated.ts': { EVENT_CHECKS: EVENT_SCHEMAS, isRunMetaRead: RunMetaReadSchema },
   'src/core/experiments/sweepFileChecks.generated.ts': { SWEEP_FILE_CHECKS: SWEEP_FILE_SCHEMAS },
+  'src/core/runs/runUserChecks.generated.ts': { isRunUser: RunUserSchema },
   'src/core/eval/failureRecordChecks.generated.ts': { isFailureRecord: FailureRecordSchema },
   'src/trainer/protocolChecks.generated.ts': { TO_TRAINER_CHECKS: TO_TRAINER_SCHEMAS, FROM_TRAINER_CHECKS: FROM_TRAINER_SCHEMAS },
   'src/webview/dashboard/protocolChecks.generated.ts': {

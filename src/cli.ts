@@ -2,7 +2,8 @@
  * retrieval-lens command line:
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
  *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best | --embeddings DIR]
- *   retrieval-lens runs [--dir DIR]
+ *   retrieval-lens runs [--dir DIR] [--filter "tag:T status:S word"]
+ *   retrieval-lens new --train PATH [--test PATH] [--corpus PATH] [--name NAME] [--out FILE.rlens.json] [--force]
  *   retrieval-lens sweep <config> --param P (--values a,b,c | --range a:b:n) [--seeds N] [--concurrency N] [--steps N] | --resume <sweep folder>
  *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N]
  *   retrieval-lens export-embeddings <run|checkpoint> [--out DIR] [--items N] [--queries N] [--projection pca|umap|none]
@@ -13,6 +14,7 @@ import { compareCommand } from './cli/compareCommand';
 import { evalCommand, EvalTargetError } from './cli/evalCommand';
 import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
 import { runsCommand } from './cli/runsCommand';
+import { newCommand } from './cli/newCommand';
 import { sweepCommand } from './cli/sweepCommand';
 import { positiveIntegerFlag } from './core/config/numbers';
 import { parseRange, parseValueList } from './core/experiments/sweepPlan';
@@ -23,7 +25,8 @@ const USAGE = `retrieval-lens ${VERSION}
 usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
   retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best | --embeddings DIR]
-  retrieval-lens runs [--dir RUNS_DIR]
+  retrieval-lens runs [--dir RUNS_DIR] [--filter "tag:T status:S config:C word ..."]
+  retrieval-lens new --train TRAIN_FILE|BEIR_FOLDER [--test TEST_FILE|BEIR_FOLDER] [--corpus CORPUS] [--name NAME] [--out NAME.rlens.json] [--steps 1000] [--force]
   retrieval-lens sweep <config.rlens.json> --param loss.margin (--values 0.05,0.1,0.2 | --range 0.05:0.5:5) [--seeds 3] [--concurrency N] [--steps N] [--metric recall@10] [--set key=value ...]
   retrieval-lens sweep --resume <sweep-folder>
   retrieval-lens ablate <config.rlens.json> [--seeds 3] [--steps N] [--concurrency N] [--set key=value ...]
@@ -165,9 +168,28 @@ async function main(argv: string[]): Promise<number> {
         ablate,
       });
     }
+    if (command === 'new') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          train: { type: 'string' },
+          test: { type: 'string' },
+          corpus: { type: 'string' },
+          name: { type: 'string' },
+          out: { type: 'string' },
+          steps: { type: 'string' },
+          force: { type: 'boolean', default: false },
+        },
+      });
+      if (positionals.length > 0) throw new Error(`new takes options only, got "${positionals[0]}"`);
+      if (!values.train) throw new Error('new needs --train (a training file or a BEIR folder)');
+      const steps = values.steps === undefined ? undefined : positiveIntegerFlag('steps', values.steps);
+      return await newCommand({ ...values, train: values.train, steps, force: values.force! });
+    }
     if (command === 'runs') {
-      const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' } } });
-      return runsCommand(values.dir!);
+      const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' }, filter: { type: 'string', default: '' } } });
+      return runsCommand(values.dir!, values.filter!);
     }
     throw new Error(`unknown command "${command}"`);
   } catch (e) {

@@ -12,16 +12,20 @@ import { readMeta } from '../core/runs/meta';
 import { evaluationSummary } from './evaluation/evaluationSummary';
 import { nprobeEdit, suggestedNprobe } from './evaluation/nprobeFix';
 import { readMetrics } from '../core/eval/evalOutputs';
+import type { RunSummary } from '../core/runs/readRun';
+import { failuresPath } from './failures/failureRecords';
 import { copyExample } from './configEditor/exampleProject';
+import { newExperiment } from './configEditor/newExperimentCommand';
 import { isExperimentConfig, samePath } from './configEditor/experimentFiles';
 import { runDescription, hasCheckpoint } from './runs/runItems';
 import type { RunsNode } from './runs/runsTree';
+import { distinctRunLabels } from '../core/runs/runLabels';
 import type { Services } from './services';
 import { enableCollapseFix } from './training/trainingNotifications';
 import { requireTrust } from './shared/workspaceTrust';
 
 /** A run folder from a command argument: a path, a Uri, or a Runs tree node. */
-function runDirOf(arg: unknown): string | undefined {
+export function runDirOf(arg: unknown): string | undefined {
   if (typeof arg === 'string' && arg !== '') return arg;
   if (arg instanceof vscode.Uri) return arg.fsPath;
   const node = arg as RunsNode | undefined;
@@ -53,7 +57,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       if (!dir) return;
       s.shown.show(dir);
       s.runsTree.refresh();
-      loadFailuresOf(s, dir);
+      followFailuresOf(s, dir);
       await s.dashboardView.reveal();
     }),
     reg('retrievalLens.evaluateRun', (arg?: unknown) => evaluateRun(s, runDirOf(arg))),
@@ -70,6 +74,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),
     reg('retrievalLens.newExperimentFromExample', () => newExperimentFromExample(s)),
+    reg('retrievalLens.newExperiment', () => newExperiment(s)),
     // From the palette / editor title (a Uri) or a notification's command link (the config's path).
     reg('retrievalLens.enableCollapseFix', async (arg?: vscode.Uri | string) => {
       const configPath =
@@ -193,19 +198,44 @@ export function loadFailuresOf(s: Services, runDir: string): void {
   s.failuresView.message = n >= 0 ? s.failures.summary : undefined;
 }
 
+/**
+ * The dashboard moved to `runDir` (a training started, a run was opened): its failing queries replace the
+ * list when it has an evaluation; a run without one leaves the list the user chose as it is (its message
+ * names its run), so the view does not empty whenever the dashboard switches to an unevaluated run.
+ */
+export function followFailuresOf(s: Services, runDir: string): void {
+  if (s.failures.runDir !== null && !fs.existsSync(failuresPath(runDir)) && !fs.existsSync(failuresPath(runDir, 'ann'))) return;
+  loadFailuresOf(s, runDir);
+}
+
+/**
+ * The run a command acts on when its invocation names none (the palette): the only candidate, else a quick
+ * pick with the dashboard's run first. Never a run chosen silently among several.
+ */
+export async function whichRun(s: Services, placeHolder: string, ok: (r: RunSummary) => boolean): Promise<string | undefined> {
+  await s.registry.ensureScanned();
+  const candidates = s.registry.allRuns().filter(ok);
+  if (candidates.length === 1) return candidates[0].dir;
+  const shown = s.shown.runDir;
+  return pickRun(s, placeHolder, (d) => candidates.some((r) => samePath(r.dir, d)), shown ?? undefined);
+}
+
 /** Quick pick of all runs (newest first, live/running marked), plus "Browse…" for a run folder elsewhere. */
-async function pickRun(s: Services, placeHolder: string, filter: (dir: string) => boolean = () => true): Promise<string | undefined> {
+export async function pickRun(s: Services, placeHolder: string, filter: (dir: string) => boolean = () => true, first?: string): Promise<string | undefined> {
   await s.registry.ensureScanned();
   type Item = vscode.QuickPickItem & { dir?: string; browse?: boolean };
-  const items: Item[] = s.registry
-    .allRuns()
-    .filter((r) => filter(r.dir))
-    .map((r) => ({
-      label: `${r.status === 'running' ? '$(sync~spin) ' : ''}${r.name}`,
-      description: runDescription(r),
+  const listed = s.registry.allRuns().filter((r) => filter(r.dir));
+  const runs = [...listed.filter((r) => samePath(r.dir, first)), ...listed.filter((r) => !samePath(r.dir, first))];
+  const labels = distinctRunLabels(runs.map((r) => ({ name: r.name, id: r.id, startedAt: r.startedAt, userName: s.registry.userOf(r.dir)?.name })));
+  const items: Item[] = runs.map((r, i) => {
+    const tags = s.registry.userOf(r.dir)?.tags ?? [];
+    return {
+      label: `${r.status === 'running' ? '$(sync~spin) ' : ''}${labels[i]}`,
+      description: [samePath(r.dir, first) ? '◉ in the dashboard ·' : '', runDescription(r), ...tags.map((t) => `#${t}`)].filter((x) => x).join(' '),
       detail: vscode.workspace.asRelativePath(r.dir),
       dir: r.dir,
-    }));
+    };
+  });
   items.push({ label: '$(folder-opened) Browse for a run folder…', browse: true });
   const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
   if (!picked) return undefined;
@@ -227,18 +257,7 @@ async function pickRun(s: Services, placeHolder: string, filter: (dir: string) =
 async function evaluateRun(s: Services, dir?: string): Promise<void> {
   if (!requireTrust('Evaluation')) return;
   await s.registry.ensureScanned();
-  let runDir = dir;
-  if (!runDir) {
-    const shown = s.shown.header;
-    const shownOk = shown && shown.status !== 'running' && s.registry.find(shown.runDir);
-    runDir =
-      shownOk && hasCheckpoint(shownOk)
-        ? shown.runDir
-        : await pickRun(s, 'Evaluate which run?', (d) => {
-            const r = s.registry.find(d);
-            return !!r && hasCheckpoint(r) && r.status !== 'running';
-          });
-  }
+  const runDir = dir ?? (await whichRun(s, 'Evaluate which run?', (r) => hasCheckpoint(r) && r.status !== 'running'));
   if (!runDir) return;
   if (s.training.isLiveRun(runDir)) {
     void vscode.window.showWarningMessage('Retrieval Lens: this run is still training; stop it or wait for it to finish, then evaluate.');
@@ -268,7 +287,7 @@ async function evaluateRun(s: Services, dir?: string): Promise<void> {
  */
 async function applySuggestedNprobe(s: Services, dir?: string): Promise<void> {
   await s.registry.ensureScanned();
-  const runDir = dir ?? s.shown.header?.runDir ?? (await pickRun(s, 'Set nprobe from the last evaluation of which run?'));
+  const runDir = dir ?? (await whichRun(s, 'Set nprobe from the last evaluation of which run?', (r) => !!r.lastEval));
   if (!runDir) return;
   const entry = readMetrics(runDir)
     .evaluations.filter((e) => !e.queries.subset)
@@ -305,18 +324,7 @@ async function applySuggestedNprobe(s: Services, dir?: string): Promise<void> {
 async function showEmbeddingMap(s: Services, dir?: string): Promise<void> {
   if (!requireTrust('The embedding map')) return;
   await s.registry.ensureScanned();
-  let runDir = dir ?? s.failures.runDir ?? undefined;
-  if (!runDir) {
-    const shown = s.shown.header;
-    const shownOk = shown && s.registry.find(shown.runDir);
-    runDir =
-      shownOk && hasCheckpoint(shownOk)
-        ? shown.runDir
-        : await pickRun(s, 'Embedding map of which run?', (d) => {
-            const r = s.registry.find(d);
-            return !!r && hasCheckpoint(r);
-          });
-  }
+  const runDir = dir ?? (await whichRun(s, 'Embedding map of which run?', (r) => hasCheckpoint(r)));
   if (runDir) s.embeddingMaps.show(runDir);
 }
 

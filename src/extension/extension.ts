@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { explainRunElsewhere, loadFailuresOf, registerCommands } from './commands';
+import { explainRunElsewhere, followFailuresOf, loadFailuresOf, registerCommands } from './commands';
 import { ConfigDiagnostics } from './configEditor/configDiagnostics';
 import { ConfigLensProvider } from './configEditor/configLenses';
 import { DASHBOARD_PANEL_TYPE, DASHBOARD_VIEW_ID, DashboardPanel, DashboardViewProvider } from './dashboard/dashboardView';
@@ -22,6 +22,7 @@ import { FailureNavigator } from './failures/failureNavigator';
 import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failures/failuresTree';
 import { RunRegistry } from './runs/runRegistry';
 import { RUNS_VIEW_ID, RunsTreeProvider } from './runs/runsTree';
+import { registerRunCommands } from './runs/runCommands';
 import type { Services } from './services';
 import { ShownRun } from './dashboard/shownRun';
 import { RunStatusBar } from './training/statusBar';
@@ -113,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): void {
     dataReports,
     embeddingMaps,
   };
-  sub(...registerCommands(services));
+  sub(...registerCommands(services), ...registerRunCommands(services));
   const experiments = new ExperimentsPanels(context.extensionUri, log);
   sub(experiments, ...registerExperimentCommands(experiments, registry, log));
   const sweeps = new SweepController(log);
@@ -136,7 +137,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!live?.runDir) return;
       if (!samePath(shown.runDir, live.runDir)) {
         shown.show(live.runDir);
-        loadFailuresOf(services, live.runDir);
+        followFailuresOf(services, live.runDir);
       }
       if (live.examples !== null && live.badLines !== null) {
         try {
@@ -160,7 +161,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registry.onDidAddRun((r) => {
       if (r.status === 'running' && shown.header?.status !== 'running' && !training.current) {
         shown.show(r.dir);
-        loadFailuresOf(services, r.dir);
+        followFailuresOf(services, r.dir);
         runsTree.refresh();
       }
     }),

@@ -30,6 +30,8 @@ export const READ_LIMITS = {
   'metrics.json': 64 * MiB,
   /** `eval/failures.jsonl` (query texts are cut when written). */
   'failures.jsonl': 512 * MiB,
+  /** A run's `user.json` (display name, note, tags). */
+  'user.json': 1 * MiB,
   /** A sweep's `sweep.json`. */
   'sweep.json': 64 * MiB,
   /** Small JSON files of caches and checkpoints (`model.json`, `cache.json`, index sidecars, BM25 keys). */

@@ -10,6 +10,9 @@ import * as vscode from 'vscode';
 import { listRuns, type RunSummary } from '../../core/runs';
 import { CONFIG_EXCLUDE_GLOB, CONFIG_GLOB, runsRootOf, samePath } from '../configEditor/experimentFiles';
 import { readBoundedTextSync } from '../../core/io/safeRead';
+import { readRunUser, type RunUser } from '../../core/runs/runUser';
+import { groupRuns, type ConfigGroup, type SweepRef } from '../../core/runs/runGroups';
+import { listSweeps, sweepsRootOf } from '../../core/experiments/sweepStore';
 
 /** A folder holding run folders, and the config it belongs to (null for a folder from the setting). */
 export interface RunsRoot {
@@ -20,7 +23,7 @@ export interface RunsRoot {
 }
 
 /** Files whose changes re-list the runs. */
-const WATCHED_RUN_FILES = 'meta.json,metrics.json,failures.jsonl,failures-ann.jsonl';
+const WATCHED_RUN_FILES = 'meta.json,metrics.json,failures.jsonl,failures-ann.jsonl,user.json,sweep.json';
 /** How often running runs are re-read for crash detection, ms. */
 const RUNNING_POLL_MS = 5000;
 /** How often the runs folders are checked for a new run while none is running (ms). */
@@ -37,6 +40,9 @@ export class RunRegistry implements vscode.Disposable {
   private configs: string[] = [];
   private roots: RunsRoot[] = [];
   private runs = new Map<string, RunSummary[]>();
+  /** user.json of each listed run (by folder); a damaged file is its message. */
+  private users = new Map<string, { user: RunUser | null; problem: string | null }>();
+  private sweeps: SweepRef[] = [];
   private rootWatchers: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private readonly changed = new vscode.EventEmitter<void>();
@@ -102,6 +108,24 @@ export class RunRegistry implements vscode.Disposable {
   runsOfConfig(configPath: string): RunSummary[] {
     const root = this.roots.find((r) => samePath(r.configPath, configPath));
     return this.allRuns().filter((r) => (r.meta?.configPath ? samePath(r.meta.configPath, configPath) : !!root && samePath(path.dirname(r.dir), root.dir)));
+  }
+
+  /** The user.json of a listed run: its display name, note and tags (null when damaged; see userProblem). */
+  userOf(dir: string): RunUser | null {
+    return this.users.get(path.resolve(dir))?.user ?? null;
+  }
+
+  /** Why a listed run's user.json is unusable, or null. */
+  userProblem(dir: string): string | null {
+    return this.users.get(path.resolve(dir))?.problem ?? null;
+  }
+
+  /**
+   * The runs by the config recorded in each run (meta.json configPath) and by sweep (core/runs/runGroups.ts):
+   * every config of the workspace, then the runs of no known config.
+   */
+  groups(): ConfigGroup[] {
+    return groupRuns(this.allRuns(), this.configs, this.sweeps);
   }
 
   /** Scan once (first use); later calls wait for the same scan. */
@@ -195,11 +219,30 @@ export class RunRegistry implements vscode.Disposable {
       }
     }
     this.runs = next;
+    this.users = new Map();
+    for (const r of this.allRuns()) {
+      const read = readRunUser(r.dir);
+      this.users.set(path.resolve(r.dir), read.ok ? { user: read.user, problem: null } : { user: null, problem: read.message });
+    }
+    this.sweeps = this.readSweeps();
     this.changed.fire();
     if (!firstListing) {
       for (const r of this.allRuns()) if (!before.has(r.dir)) this.appeared.fire(r);
     }
     this.schedulePoll();
+  }
+
+  /** The sweeps and ablations of the workspace's configs, with their run folders (attempts included). */
+  private readSweeps(): SweepRef[] {
+    const out: SweepRef[] = [];
+    for (const root of new Set(this.configs.map(sweepsRootOf))) {
+      for (const { dir, file } of listSweeps(root)) {
+        const runDirs = file.runs.flatMap((r) => [r.runDir, ...r.previousRunDirs]).flatMap((d) => (d ? [path.resolve(dir, d)] : []));
+        const configPath = path.resolve(dir, file.configPath);
+        out.push({ dir, name: file.name, kind: file.kind, configPath, runDirs });
+      }
+    }
+    return out;
   }
 
   /**

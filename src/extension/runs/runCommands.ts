@@ -1,0 +1,120 @@
+/**
+ * Managing runs from the Runs tree (context menu) or the palette (then a quick pick asks which run): rename
+ * (a display name), note and tags — stored in the run's user.json (core/runs/runUser.ts) — filter the tree,
+ * and archive or delete a run, each after a modal confirmation naming the run and what happens to it.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { parseTags, readRunUser, updateRunUser } from '../../core/runs/runUser';
+import { archiveRun, deleteRun, ARCHIVE_DIR } from '../../core/runs/runArchive';
+import { pickRun, runDirOf } from '../commands';
+import type { Services } from '../services';
+
+/** The run of a command: the tree item / path it was invoked on, else a quick pick. */
+async function targetRun(s: Services, arg: unknown, placeHolder: string): Promise<string | undefined> {
+  return runDirOf(arg) ?? (await pickRun(s, placeHolder, undefined, s.shown.runDir ?? undefined));
+}
+
+/** Apply a user.json change, saying why when it cannot be written. */
+function saveUser(s: Services, dir: string, patch: Parameters<typeof updateRunUser>[1]): boolean {
+  try {
+    updateRunUser(dir, patch);
+    s.registry.refreshSoon();
+    return true;
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+function currentUser(dir: string) {
+  const read = readRunUser(dir);
+  return read.ok ? read.user : { version: 1 as const };
+}
+
+export function registerRunCommands(s: Services): vscode.Disposable[] {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, fn);
+  return [
+    reg('retrievalLens.renameRun', async (arg?: unknown) => {
+      const dir = await targetRun(s, arg, 'Rename which run?');
+      if (!dir) return;
+      const run = s.registry.find(dir);
+      const name = await vscode.window.showInputBox({
+        title: `Rename ${path.basename(dir)}`,
+        prompt:
+          'Display name in the Runs view (stored in the run folder’s user.json; the run folder and meta.json keep their names). Empty: the experiment name again.',
+        value: currentUser(dir).name ?? run?.name ?? '',
+      });
+      if (name !== undefined) saveUser(s, dir, { name });
+    }),
+    reg('retrievalLens.editRunNote', async (arg?: unknown) => {
+      const dir = await targetRun(s, arg, 'Note on which run?');
+      if (!dir) return;
+      const note = await vscode.window.showInputBox({
+        title: `Note on ${path.basename(dir)}`,
+        prompt: 'A note kept in the run folder’s user.json (shown in the tooltip and by retrieval-lens runs). Empty: no note.',
+        value: currentUser(dir).note ?? '',
+      });
+      if (note !== undefined) saveUser(s, dir, { note });
+    }),
+    reg('retrievalLens.editRunTags', async (arg?: unknown) => {
+      const dir = await targetRun(s, arg, 'Tags of which run?');
+      if (!dir) return;
+      const text = await vscode.window.showInputBox({
+        title: `Tags of ${path.basename(dir)}`,
+        prompt: 'Tags separated by commas or spaces (filter with tag:NAME). Empty: no tags.',
+        value: (currentUser(dir).tags ?? []).join(', '),
+      });
+      if (text !== undefined) saveUser(s, dir, { tags: parseTags(text) });
+    }),
+    reg('retrievalLens.filterRuns', async () => {
+      const text = await vscode.window.showInputBox({
+        title: 'Filter Runs',
+        prompt:
+          'Words that must all match: tag:NAME, status:completed|running|failed|stopped, config:FILE, or text in the name, folder, note or tags. Empty: every run.',
+        value: s.runsTree.filter,
+      });
+      if (text !== undefined) s.runsTree.setFilter(text);
+    }),
+    reg('retrievalLens.clearRunsFilter', () => s.runsTree.setFilter('')),
+    reg('retrievalLens.archiveRun', async (arg?: unknown) => {
+      const dir = await targetRun(s, arg, 'Archive which run?');
+      if (!dir) return;
+      const choice = await vscode.window.showWarningMessage(
+        `Archive ${path.basename(dir)}?`,
+        {
+          modal: true,
+          detail: `It moves to ${path.join(path.basename(path.dirname(dir)), ARCHIVE_DIR)}/ and leaves the Runs view; nothing is deleted (move it back to restore it).`,
+        },
+        'Archive',
+      );
+      if (choice !== 'Archive') return;
+      try {
+        const to = archiveRun(dir);
+        s.log.info(`archived ${dir} to ${to}`);
+        void vscode.window.showInformationMessage(`Retrieval Lens: archived ${path.basename(dir)} to ${vscode.workspace.asRelativePath(to)}.`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+      }
+      await s.registry.rescan();
+    }),
+    reg('retrievalLens.deleteRun', async (arg?: unknown) => {
+      const dir = await targetRun(s, arg, 'Delete which run?');
+      if (!dir) return;
+      const choice = await vscode.window.showWarningMessage(
+        `Delete ${path.basename(dir)} permanently?`,
+        { modal: true, detail: 'The run folder is removed with its events, checkpoints and evaluations. This cannot be undone; Archive keeps it instead.' },
+        'Delete',
+      );
+      if (choice !== 'Delete') return;
+      try {
+        deleteRun(dir);
+        s.log.info(`deleted ${dir}`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+      }
+      await s.registry.rescan();
+    }),
+  ];
+}
