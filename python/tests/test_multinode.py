@@ -10,12 +10,22 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
 
 from conftest import finish, launch_env
 from test_torchrun_run import CONFIG, SMALL, cli, events, read_meta, wait_for_steps
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -61,13 +71,12 @@ def test_sigkill_of_a_node_leaves_the_run_crashed_with_its_steps(tmp_path, victi
         writer = next(p for p in nodes if p.pid == writer_pgid)
         killed = writer if victim == "writer" else next(p for p in nodes if p is not writer)
         os.killpg(killed.pid, signal.SIGKILL)  # the node's launcher and its worker
-        survivor = next(p for p in nodes if p is not killed)
-        # Its worker loses its peer and ends; its torchrun agent may then wait on the rendezvous store of the dead
-        # node (torch's timeouts) before it exits: the run's state does not depend on it.
-        try:
-            survivor.wait(240)
-        except subprocess.TimeoutExpired:
-            pass
+        # The other node's worker loses its peer and ends (rank 0: leaving the run crashed); its torchrun agent may
+        # then wait on the rendezvous store of the dead node (torch's timeouts): the run does not depend on it.
+        writer_pid, deadline = read_meta(run_dir)["pid"], time.monotonic() + 240
+        while alive(writer_pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not alive(writer_pid)
     finally:
         for p in nodes:
             if p.poll() is None:
