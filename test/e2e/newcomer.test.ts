@@ -185,7 +185,7 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'in the dashboard' }).first().waitFor({ timeout: 10_000 });
     await input.press('Escape');
     await input.waitFor({ state: 'hidden', timeout: 10_000 });
-    assert.equal(fs.existsSync(path.join(second, 'eval')), false, 'nothing was evaluated');
+    assert.equal(fs.existsSync(path.join(second, 'eval', 'failures.jsonl')), false, 'nothing was evaluated');
   });
 
   await t.test('tags from the palette are stored in user.json and shown; the filter keeps the tagged run; Archive moves a run after asking', async () => {
