@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { readMeta } from '../../src/core/runs/meta';
 import { startCodeServer, type CodeServer } from './support/codeServer';
 import { killTrainersOf } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, clickToastButton, cursorPosition, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { activityItem, clickToastButton, pressKey, cursorPosition, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
 import { shopBeirFolder } from '../helpers/shopBeir';
 import { flattenGroups, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
@@ -44,6 +44,40 @@ after(async () => {
   }
 });
 
+/**
+ * Run a palette command that opens a quick input of its own at once, and wait for that input (`next`):
+ * runCommand waits for the palette to close, which the reused widget may never visibly do.
+ */
+async function commandOpening(page: Page, title: string, next: Locator): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    if (await widget.isVisible()) await pressKey(page, 'Escape');
+    await pressKey(page, 'F1');
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${title}`);
+      await widget.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 8_000 });
+    } catch {
+      continue;
+    }
+    await input.press('Enter');
+    await next.waitFor({ timeout: 30_000 });
+    return;
+  }
+  throw new Error(`could not run "${title}" from the palette`);
+}
+
+/** The quick input whose title contains `title`. */
+function titled(page: Page, title: string): Locator {
+  return page.locator('.quick-input-widget .quick-input-title', { hasText: title });
+}
+
+/** The quick input's text box with a placeholder containing `text`. */
+function placeholder(page: Page, text: string): Locator {
+  return page.locator(`.quick-input-widget .quick-input-box input[placeholder*="${text}"]`);
+}
+
 /** In the open quick input whose title contains `title`: type `value`, wait for the row with `rowText`, Enter. */
 async function answer(page: Page, title: string, value: string, rowText?: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
@@ -63,7 +97,7 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     await activityItem(page).waitFor({ timeout: 60_000 });
     await activityItem(page).click();
     await page.locator('.pane:has(.pane-header[aria-label^="Runs"]) .monaco-button', { hasText: 'New Experiment…' }).first().waitFor({ timeout: 30_000 });
-    await runCommand(page, 'Retrieval Lens: New Experiment…');
+    await commandOpening(page, 'Retrieval Lens: New Experiment…', titled(page, 'training data'));
     await answer(page, 'training data', 'shop-beir', 'BEIR folder');
     // The next step's title says what was found in the training data.
     await page.locator('.quick-input-title', { hasText: 'train: BEIR folder (corpus.jsonl, queries.jsonl, qrels/train.tsv' }).waitFor({ timeout: 30_000 });
@@ -146,19 +180,17 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
   });
 
   await t.test('Evaluate Run from the palette asks which run when two fit (it does not pick the dashboard’s silently)', async () => {
-    await runCommand(page, 'Retrieval Lens: Evaluate Run');
-    const input = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Evaluate which run"]');
-    await input.waitFor({ timeout: 20_000 });
+    const input = placeholder(page, 'Evaluate which run');
+    await commandOpening(page, 'Retrieval Lens: Evaluate Run', input);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'in the dashboard' }).first().waitFor({ timeout: 10_000 });
     await input.press('Escape');
     await input.waitFor({ state: 'hidden', timeout: 10_000 });
-    assert.equal(fs.existsSync(path.join(second, 'eval')), false, 'nothing was evaluated');
+    assert.equal(fs.existsSync(path.join(second, 'eval', 'failures.jsonl')), false, 'nothing was evaluated');
   });
 
   await t.test('tags from the palette are stored in user.json and shown; the filter keeps the tagged run; Archive moves a run after asking', async () => {
-    await runCommand(page, 'Retrieval Lens: Edit Run Tags…');
-    const pick = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Tags of which run"]');
-    await pick.waitFor({ timeout: 20_000 });
+    const pick = placeholder(page, 'Tags of which run');
+    await commandOpening(page, 'Retrieval Lens: Edit Run Tags…', pick);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'in the dashboard' }).first().waitFor({ timeout: 10_000 });
     await pick.press('Enter');
     await answer(page, 'Tags of', 'second, try');
@@ -169,7 +201,7 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
       20_000,
     );
     await treeRow(page, 'Runs', '#second').first().waitFor({ timeout: 20_000 });
-    await runCommand(page, 'Retrieval Lens: Filter Runs…');
+    await commandOpening(page, 'Retrieval Lens: Filter Runs…', titled(page, 'Filter Runs'));
     await answer(page, 'Filter Runs', 'tag:second');
     await waitFor(
       'only the tagged run listed',
@@ -184,9 +216,8 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
       (n) => n === 2,
       20_000,
     );
-    await runCommand(page, 'Retrieval Lens: Archive Run…');
-    const which = page.locator('.quick-input-widget .quick-input-box input[placeholder*="Archive which run"]');
-    await which.waitFor({ timeout: 20_000 });
+    const which = placeholder(page, 'Archive which run');
+    await commandOpening(page, 'Retrieval Lens: Archive Run…', which);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: '#second' }).first().waitFor({ timeout: 10_000 });
     await which.fill('#second');
     await which.press('Enter');

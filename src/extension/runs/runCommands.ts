@@ -32,42 +32,50 @@ function currentUser(dir: string) {
   return read.ok ? read.user : { version: 1 as const };
 }
 
+/** Ask which run (unless given), then one user.json field in an input box titled "<title> <run folder>". */
+async function editUser(
+  s: Services,
+  arg: unknown,
+  o: { which: string; title: string; prompt: string; value: (dir: string) => string; patch: (text: string) => Parameters<typeof updateRunUser>[1] },
+): Promise<void> {
+  const dir = await targetRun(s, arg, o.which);
+  if (!dir) return;
+  const text = await vscode.window.showInputBox({ title: `${o.title} ${path.basename(dir)}`, prompt: o.prompt, value: o.value(dir) });
+  if (text !== undefined) saveUser(s, dir, o.patch(text));
+}
+
 export function registerRunCommands(s: Services): vscode.Disposable[] {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, fn);
   return [
-    reg('retrievalLens.renameRun', async (arg?: unknown) => {
-      const dir = await targetRun(s, arg, 'Rename which run?');
-      if (!dir) return;
-      const run = s.registry.find(dir);
-      const name = await vscode.window.showInputBox({
-        title: `Rename ${path.basename(dir)}`,
+    reg('retrievalLens.renameRun', (arg?: unknown) =>
+      editUser(s, arg, {
+        which: 'Rename which run?',
+        title: 'Rename',
         prompt:
           'Display name in the Runs view (stored in the run folder’s user.json; the run folder and meta.json keep their names). Empty: the experiment name again.',
-        value: currentUser(dir).name ?? run?.name ?? '',
-      });
-      if (name !== undefined) saveUser(s, dir, { name });
-    }),
-    reg('retrievalLens.editRunNote', async (arg?: unknown) => {
-      const dir = await targetRun(s, arg, 'Note on which run?');
-      if (!dir) return;
-      const note = await vscode.window.showInputBox({
-        title: `Note on ${path.basename(dir)}`,
+        value: (dir) => currentUser(dir).name ?? s.registry.find(dir)?.name ?? '',
+        patch: (name) => ({ name }),
+      }),
+    ),
+    reg('retrievalLens.editRunNote', (arg?: unknown) =>
+      editUser(s, arg, {
+        which: 'Note on which run?',
+        title: 'Note on',
         prompt: 'A note kept in the run folder’s user.json (shown in the tooltip and by retrieval-lens runs). Empty: no note.',
-        value: currentUser(dir).note ?? '',
-      });
-      if (note !== undefined) saveUser(s, dir, { note });
-    }),
-    reg('retrievalLens.editRunTags', async (arg?: unknown) => {
-      const dir = await targetRun(s, arg, 'Tags of which run?');
-      if (!dir) return;
-      const text = await vscode.window.showInputBox({
-        title: `Tags of ${path.basename(dir)}`,
+        value: (dir) => currentUser(dir).note ?? '',
+        patch: (note) => ({ note }),
+      }),
+    ),
+    reg('retrievalLens.editRunTags', (arg?: unknown) =>
+      editUser(s, arg, {
+        which: 'Tags of which run?',
+        title: 'Tags of',
         prompt: 'Tags separated by commas or spaces (filter with tag:NAME). Empty: no tags.',
-        value: (currentUser(dir).tags ?? []).join(', '),
-      });
-      if (text !== undefined) saveUser(s, dir, { tags: parseTags(text) });
-    }),
+        value: (dir) => (currentUser(dir).tags ?? []).join(', '),
+        patch: (text) => ({ tags: parseTags(text) }),
+      }),
+    ),
     reg('retrievalLens.filterRuns', async () => {
       const text = await vscode.window.showInputBox({
         title: 'Filter Runs',
