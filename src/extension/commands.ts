@@ -19,6 +19,7 @@ import type { RunsNode } from './runs/runsTree';
 import type { Services } from './services';
 import { enableCollapseFix } from './training/trainingNotifications';
 import { requireTrust } from './shared/workspaceTrust';
+import { trainConflict } from './training/trainConflict';
 
 /** A run folder from a command argument: a path, a Uri, or a Runs tree node. */
 function runDirOf(arg: unknown): string | undefined {
@@ -126,6 +127,7 @@ async function startTraining(s: Services, uri?: vscode.Uri): Promise<void> {
     else if (choice === 'Stop It') s.training.stop();
     return;
   }
+  if (!(await askIfAlreadyTraining(s, configPath))) return;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
   if (doc.isDirty && !(await doc.save())) {
     void vscode.window.showErrorMessage(`Retrieval Lens: could not save ${path.basename(configPath)} before training.`);
@@ -142,6 +144,22 @@ async function startTraining(s: Services, uri?: vscode.Uri): Promise<void> {
   }
   s.training.start(configPath);
   await s.dashboardView.reveal();
+}
+
+/**
+ * A run of the config is running (a sweep's, or one started elsewhere): ask before training it again — start
+ * another, show the running one, or cancel. True: go on.
+ */
+async function askIfAlreadyTraining(s: Services, configPath: string): Promise<boolean> {
+  await s.registry.ensureScanned();
+  const running = s.registry.runsOfConfig(configPath).filter((r) => r.status === 'running');
+  const conflict = trainConflict(configPath, running, s.sweeps?.runDirs() ?? new Set());
+  if (!conflict) return true;
+  const another = 'Start Another';
+  const show = 'Show the Running One';
+  const choice = await vscode.window.showWarningMessage(`Retrieval Lens: ${conflict.message}`, { modal: true }, another, show);
+  if (choice === show) await vscode.commands.executeCommand('retrievalLens.showDashboard', conflict.runDir);
+  return choice === another;
 }
 
 async function stopTraining(s: Services): Promise<void> {

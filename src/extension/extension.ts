@@ -92,7 +92,8 @@ export function activate(context: vscode.ExtensionContext): void {
     dataReports,
   );
 
-  const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
+  const sweeps = new SweepController(log);
+  const lenses = new ConfigLensProvider(training, shown, registry, dataReports, () => sweeps.runDirs());
   sub(lenses, vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.rlens.json' }, lenses));
   sub(new RunStatusBar(training, shown));
 
@@ -116,7 +117,7 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(...registerCommands(services));
   const experiments = new ExperimentsPanels(context.extensionUri, log);
   sub(experiments, ...registerExperimentCommands(experiments, registry, log));
-  const sweeps = new SweepController(log);
+  services.sweeps = sweeps;
   sub(sweeps, ...registerSweepCommands(services, sweeps));
   sub(
     new TrainingNotifications(training, {

@@ -1,7 +1,8 @@
 /**
  * The sweep controls of issue 19 that need no VS Code: the size a sweep asks to confirm (run count × steps),
- * the steps/seeds input check, "Compare Runs" of a sweep including its adaptive reference runs, and a sweep
- * the user cancelled not offered for resume when a window opens (still listed by "Resume Sweep…").
+ * the steps/seeds input check, "Compare Runs" of a sweep including its adaptive reference runs, a sweep
+ * the user cancelled not offered for resume when a window opens (still listed by "Resume Sweep…"), and a
+ * running sweep's runs kept apart from its config's own (lens, ▷ Train asking first).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { sweepViewOf } from '../../src/core/experiments/sweepView';
 import { sweepRunDirs } from '../../src/core/experiments/sweepViewSchema';
 import { positiveInt, sweepSize } from '../../src/extension/sweep/sweepSetup';
 import { unfinishedSweeps } from '../../src/extension/sweep/unfinishedSweeps';
+import { isSweepRun, ownRuns, sweepRunDirsOf, trainConflict } from '../../src/extension/training/trainConflict';
 import { smallExperiment } from '../helpers/smallExperiment';
 
 const code = { retrievalLens: 'test', gitCommit: null };
@@ -103,4 +105,29 @@ test('a sweep the user cancelled is not offered for resume on start-up, but "Res
     [b.dir, a.dir],
   );
   fs.rmSync(exp.dir, { recursive: true, force: true });
+});
+
+test('a running sweep’s runs are not its config’s own; ▷ Train asks when a run of the config is running', () => {
+  const sweepDir = '/w/sweeps/20260101-000000-shop-loss.temperature';
+  const file = {
+    runs: [
+      { runDir: '../../runs/a-tau-0-05-s1', previousRunDirs: ['../../runs/old-tau-0-05-s1'] },
+      { runDir: null, previousRunDirs: [] },
+    ],
+  } as unknown as Pick<SweepFile, 'runs'>;
+  const sweepRuns = sweepRunDirsOf(sweepDir, file);
+  assert.deepEqual([...sweepRuns], ['/w/runs/a-tau-0-05-s1', '/w/runs/old-tau-0-05-s1']);
+  const runs = [{ dir: '/w/runs/a-tau-0-05-s1' }, { dir: '/w/runs/own' }];
+  assert.deepEqual(ownRuns(runs, sweepRuns), [{ dir: '/w/runs/own' }]);
+  assert.equal(isSweepRun('/w/runs/../runs/a-tau-0-05-s1', sweepRuns), true);
+
+  assert.equal(trainConflict('/w/shop.rlens.json', [], sweepRuns), null, 'nothing running: train at once');
+  const c = trainConflict('/w/shop.rlens.json', [{ dir: '/w/runs/a-tau-0-05-s1', name: 'shop-tau-0-05-s1', step: 1200, totalSteps: 3000 }], sweepRuns);
+  assert.equal(c?.runDir, '/w/runs/a-tau-0-05-s1');
+  assert.equal(
+    c?.message,
+    'shop.rlens.json is already training: shop-tau-0-05-s1 (step 1,200 of 3,000, a run of the sweep that is running). Start another training of it?',
+  );
+  const cli = trainConflict('/w/shop.rlens.json', [{ dir: '/w/runs/cli', name: 'shop', step: 5, totalSteps: null }], sweepRuns);
+  assert.match(cli?.message ?? '', /shop \(step 5, not started from this window\)/);
 });

@@ -19,6 +19,7 @@ import { DEFAULT_SWEEP_VALUES, formatValue, parseRange, parseValueList } from '.
 import { ABLATION_MD } from '../../core/experiments/sweepStore';
 import { unfinishedSweeps } from './unfinishedSweeps';
 import { positiveInt, sweepSize } from './sweepSetup';
+import { sweepRunDirsOf } from '../training/trainConflict';
 import { codeVersion, trainerLauncher } from '../../trainer/sweepLauncher';
 
 /** Parameters offered when a sweep is started without one (the lens names its own). */
@@ -48,6 +49,11 @@ export class SweepController implements vscode.Disposable {
 
   get running(): { dir: string; file: SweepFile } | null {
     return this.current ? { dir: this.current.dir, file: this.current.scheduler.state } : null;
+  }
+
+  /** The run folders of the running sweep (empty when none runs): the sweep's runs, not its config's own. */
+  runDirs(): Set<string> {
+    return this.current ? sweepRunDirsOf(this.current.dir, this.current.scheduler.state) : new Set();
   }
 
   /** Ask for the parameter (unless given) and its values, create the sweep and run it. */
@@ -114,7 +120,13 @@ export class SweepController implements vscode.Disposable {
     const size = await this.askSize(configPath, chosen, values);
     if (!size) return;
     const created = this.create(() =>
-      createSweep({ configPath, sweep: { param: chosen, values }, seedCount: size.seeds, ...(size.steps !== null ? { steps: size.steps } : {}), code: codeVersion() }),
+      createSweep({
+        configPath,
+        sweep: { param: chosen, values },
+        seedCount: size.seeds,
+        ...(size.steps !== null ? { steps: size.steps } : {}),
+        code: codeVersion(),
+      }),
     );
     if (created) await this.run(created.dir);
   }
