@@ -67,6 +67,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       if (s.failures.switchSearch() < 0)
         void vscode.window.showInformationMessage('Retrieval Lens: this evaluation has failing queries of the exact search only.');
       s.failuresView.message = s.failures.summary;
+      void s.navigator.afterSearchSwitch();
     }),
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),

@@ -74,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   const failures = new FailuresTreeProvider();
   const failuresView = vscode.window.createTreeView(FAILURES_VIEW_ID, { treeDataProvider: failures, showCollapseAll: true });
-  const navigator = new FailureNavigator(failures, failuresView);
+  const navigator = new FailureNavigator(failures, failuresView, context.extensionUri);
   const configDiagnostics = new ConfigDiagnostics();
   const dataReports = new DataReports(log);
   // Restricted Mode counted only the workspace's regular files: count again with the wider scope.

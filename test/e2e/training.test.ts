@@ -9,7 +9,7 @@
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium.
  */
 import { test, before, after } from 'node:test';
-import type { Locator } from 'playwright-core';
+import type { FrameLocator, Locator } from 'playwright-core';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,6 +28,7 @@ import {
   codeLens,
   cursorPosition,
   dashboardFrame,
+  failureDetailFrame,
   openWorkbench,
   quickOpen,
   runCommand,
@@ -241,7 +242,9 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
   });
 
   let expected: { line: number; queryId: string; query: string }[] = [];
-  const preview = () => page.frameLocator('iframe.webview[src*="extensionId=vscode.markdown-language-features"]').first().frameLocator('iframe#active-frame');
+  let detail: FrameLocator | null = null;
+  /** The Failing Query detail webview (found once it exists). */
+  const preview = () => detail as FrameLocator;
   await t.test('Evaluate Run (real Faiss evaluation) lists the failing queries grouped by triage label with counts', async () => {
     await runCommand(page, 'Retrieval Lens: Evaluate Run');
     await treeRow(page, 'Failing Queries', /rank [>\d]/)
@@ -298,6 +301,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       .textContent();
     assert.ok(selected?.includes(expected[0].queryId));
     await page.locator('.tab', { hasText: 'Failing Query' }).first().waitFor({ timeout: 20_000 });
+    detail = await failureDetailFrame(page);
     await preview()
       .locator('h2', { hasText: /Top \d+ retrieved/ })
       .waitFor({ timeout: 30_000 });
@@ -341,7 +345,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (p) => p?.line === expected[0].line,
       20_000,
     );
-    await preview().locator('blockquote', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
+    await preview().locator('.warning', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
     await wb!.shot('7-stale-file');
   });
 

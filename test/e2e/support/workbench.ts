@@ -180,6 +180,24 @@ export async function clickToastButton(toast: Locator, button: string): Promise<
   }
 }
 
+/** The inner frame of the Failing Query detail webview (the extension's webview whose page holds #rlens-failure). */
+export async function failureDetailFrame(page: Page): Promise<FrameLocator> {
+  const frames = page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`);
+  return waitFor(
+    'the Failing Query detail webview',
+    async () => {
+      const n = await page.locator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).count();
+      for (let i = 0; i < n; i++) {
+        const inner = frames.nth(i).frameLocator('iframe#active-frame');
+        if ((await inner.locator('#rlens-failure').count()) > 0) return inner;
+      }
+      return null;
+    },
+    (f): f is FrameLocator => f !== null,
+    30_000,
+  ) as Promise<FrameLocator>;
+}
+
 /** The inner frame of the Dashboard webview (sidebar view or panel: the first one present). */
 export function dashboardFrame(page: Page): FrameLocator {
   return page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).first().frameLocator('iframe#active-frame');
