@@ -8,47 +8,31 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { FailureRecord } from '../../src/core/eval/types';
 import { renderFailureDetail } from '../../src/extension/failures/failureDetail';
 import { renderFailureDetailPage } from '../../src/extension/failures/failureDetailHtml';
 import { makeNonce } from '../../src/extension/shared/webviewPage';
-import { launchBrowser, MEDIA, type Browser } from '../fixtures/dashboard/harness';
+import { launchBrowser, MEDIA, startPageServer, type Browser, type PageServer } from '../fixtures/dashboard/harness';
 
 let browser: Browser;
-let server: http.Server;
-let origin = '';
+let server: PageServer;
 
 before(async () => {
   if (!fs.existsSync(path.join(MEDIA, 'failureDetail.js'))) throw new Error('media/failureDetail.js is missing: build the webview first (npm run build)');
-  server = http.createServer((req, res) => {
-    if (req.url === '/') {
-      res.setHeader('content-type', 'text/html');
-      res.end(
-        renderFailureDetailPage({
-          cspSource: origin,
-          nonce: makeNonce(),
-          scriptUri: `${origin}/media/failureDetail.js`,
-          styleUri: `${origin}/media/failureDetail.css`,
-        }),
-      );
-    } else if (req.url === '/media/failureDetail.js' || req.url === '/media/failureDetail.css') {
-      res.setHeader('content-type', req.url.endsWith('.js') ? 'text/javascript' : 'text/css');
-      res.end(fs.readFileSync(path.join(MEDIA, path.basename(req.url))));
-    } else {
-      res.statusCode = req.url === '/favicon.ico' ? 204 : 404;
-      res.end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startPageServer((origin) =>
+    renderFailureDetailPage({
+      cspSource: origin,
+      nonce: makeNonce(),
+      scriptUri: `${origin}/media/failureDetail.js`,
+      styleUri: `${origin}/media/failureDetail.css`,
+    }),
+  );
   browser = await launchBrowser({ width: 520, height: 700 });
 });
 after(async () => {
   await browser?.close();
-  server?.close();
+  await server?.close();
 });
 
 /** A failing query whose top 10 holds long code lines without spaces and long ids (the clipped case of issue 19). */
@@ -86,7 +70,7 @@ async function openDetail() {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   // A string, not a function: tsx would wrap a function's source in helpers the page does not have.
   await page.addInitScript({ content: 'window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) });' });
-  await page.goto(origin + '/');
+  await page.goto(server.url('dark'));
   await page.waitForFunction(() => (window as unknown as { __posted: Posted[] }).__posted.some((m) => m.type === 'ready'));
   const show = async (key: string, r: FailureRecord) => {
     await page.evaluate(([k, html]) => window.postMessage({ type: 'show', key: k, html }, '*'), [key, renderFailureDetail(r, { baseDir: '/ws' })] as const);
