@@ -44,7 +44,7 @@ const COLLAPSE_CONFIG = `{
 }
 `;
 
-test('a collapsing run: one notification rewritten in place, its link fixes that run’s config, closed when the run ends', async (t) => {
+test('a collapsed run: an error notification with fix · Stop Run · Show Dashboard; the fix clears the squiggle, Stop Run stops the run', async (t) => {
   const { page } = wb!;
   const dash = dashboardFrame(page);
 
