@@ -241,7 +241,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await wb!.shot('3-stopped');
   });
 
-  let expected: { line: number; queryId: string; query: string }[] = [];
+  let expected: { line: number; queryId: string; query: string; firstRetrieved: { file: string; line: number } }[] = [];
   let detail: FrameLocator | null = null;
   /** The Failing Query detail webview (found once it exists). */
   const preview = () => detail as FrameLocator;
@@ -267,7 +267,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await treeRow(page, 'Failing Queries', firstItem.query).first().waitFor({ timeout: 10_000 });
     expected = flattenGroups(groups)
       .slice(0, 2)
-      .map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query }));
+      .map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query, firstRetrieved: r.topK[0].source }));
     // The dashboard got the evaluation as an eval point.
     await waitFor(
       'the eval point in the dashboard',
@@ -329,6 +329,22 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       15_000,
     );
     await wb!.shot('6-next-failure');
+  });
+
+  await t.test('a retrieved item’s id in the detail opens its corpus line', async () => {
+    const target = expected[1].firstRetrieved;
+    await preview().locator('h2:has-text("retrieved") + .table-box tbody tr').first().locator('a[data-file]').click();
+    await page
+      .locator('.tabs-container .tab.active', { hasText: path.basename(target.file) })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await waitFor(
+      'the cursor on the corpus line',
+      () => cursorPosition(page),
+      (p) => p?.line === target.line,
+      20_000,
+    );
+    await wb!.shot('6b-corpus-line');
   });
 
   await t.test('after the data file changes, its queries are marked and still open at the recorded line, with a warning', async () => {
