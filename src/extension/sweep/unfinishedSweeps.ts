@@ -7,10 +7,7 @@ import type { SweepFile } from '../../core/experiments/sweepFile';
 import { listSweeps, sweepsRootOf } from '../../core/experiments/sweepStore';
 import { isPidAlive } from '../../core/runs/status';
 
-export function unfinishedSweeps(
-  configPaths: readonly string[],
-  opts: { includeCancelled: boolean; selfPid?: number },
-): { dir: string; file: SweepFile }[] {
+export function unfinishedSweeps(configPaths: readonly string[], opts: { includeCancelled: boolean; selfPid?: number }): { dir: string; file: SweepFile }[] {
   const self = opts.selfPid ?? process.pid;
   const roots = [...new Set(configPaths.map(sweepsRootOf))];
   return roots
