@@ -169,8 +169,24 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
  * again; the action behind the button runs only for a click that closed the toast.
  */
 export async function clickToastButton(toast: Locator, button: string): Promise<void> {
+  const target = toast.locator('.monaco-button', { hasText: button }).first();
   for (let attempt = 1; ; attempt++) {
-    await toast.locator('.monaco-button', { hasText: button }).first().click({ timeout: 15_000 });
+    // Toasts slide in and stack: click once the button has stayed where it is (the same box twice in a row),
+    // so the click cannot land on a neighbour's button (which would close the toast without this action).
+    let last = '';
+    await waitFor(
+      `the "${button}" button at rest`,
+      async () => {
+        const box = JSON.stringify(await target.boundingBox({ timeout: 15_000 }));
+        const still = box === last;
+        last = box;
+        return still;
+      },
+      (still) => still,
+      15_000,
+      300,
+    );
+    await target.click({ timeout: 15_000 });
     try {
       await toast.waitFor({ state: 'detached', timeout: 5_000 });
       return;
