@@ -6,8 +6,9 @@
 //   chartjs-plugin-annotation) for the browser into media/dashboard.js, the Embedding Map webview
 //   (src/webview/embeddingMap/main.ts, a canvas) into media/embeddingMap.js, the Experiments webview (run
 //   comparison and sweep result, src/webview/experiments/main.ts, sharing the dashboard's chart code) into
-//   media/experiments.js, and copies the codicon font and
-//   stylesheet into media/codicons/. media/dashboard.css and media/experiments.css are static files and are not touched.
+//   media/experiments.js, the Failing Query detail (src/webview/failureDetail/main.ts) into media/failureDetail.js,
+//   and copies the codicon font and stylesheet into media/codicons/. media/dashboard.css, media/experiments.css
+//   and media/failureDetail.css are static files and are not touched.
 const fs = require('fs');
 const path = require('path');
 const pkg = require('./package.json');
@@ -87,6 +88,7 @@ const dashboardConfig = {
     dashboard: './src/webview/dashboard/main.ts',
     embeddingMap: './src/webview/embeddingMap/main.ts',
     experiments: './src/webview/experiments/main.ts',
+    failureDetail: './src/webview/failureDetail/main.ts',
   },
   output: {
     path: path.resolve(__dirname, 'media'),

@@ -28,6 +28,7 @@ import { FROM_TRAINER_SCHEMAS, TO_TRAINER_SCHEMAS } from '../src/trainer/protoco
 import { FROM_DASHBOARD_SCHEMAS, RunHeaderSchema, TO_DASHBOARD_SCHEMAS } from '../src/webview/dashboard/protocol';
 import { FROM_EXPERIMENTS_SCHEMAS, TO_EXPERIMENTS_SCHEMAS } from '../src/webview/experiments/protocol';
 import { FROM_MAP_SCHEMAS, TO_MAP_SCHEMAS } from '../src/webview/embeddingMap/protocol';
+import { FROM_DETAIL_SCHEMAS, TO_DETAIL_SCHEMAS } from '../src/webview/failureDetail/protocol';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -45,6 +46,7 @@ export const TARGETS: Record<string, Record<string, TSchema | Record<string, TSc
   },
   'src/webview/experiments/protocolChecks.generated.ts': { TO_EXPERIMENTS_CHECKS: TO_EXPERIMENTS_SCHEMAS, FROM_EXPERIMENTS_CHECKS: FROM_EXPERIMENTS_SCHEMAS },
   'src/webview/embeddingMap/protocolChecks.generated.ts': { TO_MAP_CHECKS: TO_MAP_SCHEMAS, FROM_MAP_CHECKS: FROM_MAP_SCHEMAS },
+  'src/webview/failureDetail/protocolChecks.generated.ts': { TO_DETAIL_CHECKS: TO_DETAIL_SCHEMAS, FROM_DETAIL_CHECKS: FROM_DETAIL_SCHEMAS },
 };
 
 /** The run format as JSON Schema (draft-07): `definitions.meta` is meta.json as written, each line of events.jsonl is one of the event definitions. */

@@ -23,6 +23,7 @@ import { distinctRunLabels } from '../core/runs/runLabels';
 import type { Services } from './services';
 import { enableCollapseFix } from './training/trainingNotifications';
 import { requireTrust } from './shared/workspaceTrust';
+import { trainConflict } from './training/trainConflict';
 
 /** A run folder from a command argument: a path, a Uri, or a Runs tree node. */
 export function runDirOf(arg: unknown): string | undefined {
@@ -70,6 +71,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       if (s.failures.switchSearch() < 0)
         void vscode.window.showInformationMessage('Retrieval Lens: this evaluation has failing queries of the exact search only.');
       s.failuresView.message = s.failures.summary;
+      void s.navigator.afterSearchSwitch();
     }),
     reg('retrievalLens.showLog', () => s.log.show(true)),
     reg('retrievalLens.refreshRuns', () => s.registry.rescan()),
@@ -131,6 +133,7 @@ async function startTraining(s: Services, uri?: vscode.Uri): Promise<void> {
     else if (choice === 'Stop It') s.training.stop();
     return;
   }
+  if (!(await askIfAlreadyTraining(s, configPath))) return;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
   if (doc.isDirty && !(await doc.save())) {
     void vscode.window.showErrorMessage(`Retrieval Lens: could not save ${path.basename(configPath)} before training.`);
@@ -147,6 +150,22 @@ async function startTraining(s: Services, uri?: vscode.Uri): Promise<void> {
   }
   s.training.start(configPath);
   await s.dashboardView.reveal();
+}
+
+/**
+ * A run of the config is running (a sweep's, or one started elsewhere): ask before training it again — start
+ * another, show the running one, or cancel. True: go on.
+ */
+async function askIfAlreadyTraining(s: Services, configPath: string): Promise<boolean> {
+  await s.registry.ensureScanned();
+  const running = s.registry.runsOfConfig(configPath).filter((r) => r.status === 'running');
+  const conflict = trainConflict(configPath, running, s.sweeps?.runDirs() ?? new Set());
+  if (!conflict) return true;
+  const another = 'Start Another';
+  const show = 'Show the Running One';
+  const choice = await vscode.window.showWarningMessage(`Retrieval Lens: ${conflict.message}`, { modal: true }, another, show);
+  if (choice === show) await vscode.commands.executeCommand('retrievalLens.showDashboard', conflict.runDir);
+  return choice === another;
 }
 
 async function stopTraining(s: Services): Promise<void> {

@@ -75,7 +75,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   const failures = new FailuresTreeProvider();
   const failuresView = vscode.window.createTreeView(FAILURES_VIEW_ID, { treeDataProvider: failures, showCollapseAll: true });
-  const navigator = new FailureNavigator(failures, failuresView);
+  const navigator = new FailureNavigator(failures, failuresView, context.extensionUri);
   const configDiagnostics = new ConfigDiagnostics();
   const dataReports = new DataReports(log);
   // Restricted Mode counted only the workspace's regular files: count again with the wider scope.
@@ -93,7 +93,8 @@ export function activate(context: vscode.ExtensionContext): void {
     dataReports,
   );
 
-  const lenses = new ConfigLensProvider(training, shown, registry, dataReports);
+  const sweeps = new SweepController(log);
+  const lenses = new ConfigLensProvider(training, shown, registry, dataReports, () => sweeps.runDirs());
   sub(lenses, vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.rlens.json' }, lenses));
   sub(new RunStatusBar(training, shown));
 
@@ -117,7 +118,7 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(...registerCommands(services), ...registerRunCommands(services));
   const experiments = new ExperimentsPanels(context.extensionUri, log);
   sub(experiments, ...registerExperimentCommands(experiments, registry, log));
-  const sweeps = new SweepController(log);
+  services.sweeps = sweeps;
   sub(sweeps, ...registerSweepCommands(services, sweeps));
   sub(
     new TrainingNotifications(training, shown, {

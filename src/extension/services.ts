@@ -13,6 +13,7 @@ import type { RunRegistry } from './runs/runRegistry';
 import type { RunsTreeProvider } from './runs/runsTree';
 import type { ShownRun } from './dashboard/shownRun';
 import type { TrainingController } from './training/trainingController';
+import type { SweepController } from './sweep/sweepController';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -30,4 +31,6 @@ export interface Services {
   configDiagnostics: ConfigDiagnostics;
   dataReports: DataReports;
   embeddingMaps: EmbeddingMapPanels;
+  /** The window's sweeps (set once created; ▷ Train asks about a running sweep's runs of its config). */
+  sweeps?: SweepController;
 }

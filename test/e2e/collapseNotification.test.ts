@@ -1,18 +1,19 @@
 /**
- * End-to-end, in a real VS Code: the collapse notification of a run is ONE notification that the
- * extension rewrites in place (warning → collapsing → collapsed) and closes when the run ends; its
- * action links act on that run's config; and the sidebar's three views share the height so that the
- * dashboard stays usable (the sizes are printed). Waits on states only: a notification's text, an
- * editor's text, a toast detached.
+ * End-to-end, in a real VS Code: a collapsed run raises one notification with the error icon and the
+ * buttons fix · Stop Run · Show Dashboard; the fix edits that run's config and clears the verdict's
+ * squiggle on the fixed block; Stop Run stops the run; and the sidebar's three views share the height so
+ * that the dashboard stays usable (the sizes are printed). Waits on states only: a notification's text,
+ * an editor's text, a toast detached, the status bar's step.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { readRun } from '../../src/core/runs/readRun';
 import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, clickLinkUntil, dashboardFrame, openWorkbench, quickOpen, runCommand, type Workbench } from './support/workbench';
+import { activityItem, clickToastButton, dashboardFrame, openWorkbench, quickOpen, runCommand, waitFor, type Workbench } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -43,7 +44,7 @@ const COLLAPSE_CONFIG = `{
 }
 `;
 
-test('a collapsing run: one notification rewritten in place, its link fixes that run’s config, closed when the run ends', async (t) => {
+test('a collapsed run: an error notification with fix · Stop Run · Show Dashboard; the fix clears the squiggle, Stop Run stops the run', async (t) => {
   const { page } = wb!;
   const dash = dashboardFrame(page);
 
@@ -70,32 +71,53 @@ test('a collapsing run: one notification rewritten in place, its link fixes that
   const collapse = path.join(ws.dir, 'collapse.rlens.json');
   fs.writeFileSync(collapse, COLLAPSE_CONFIG);
   const alerts = page.locator('.notifications-toasts .notification-toast', { hasText: /Retrieval Lens · run \S+-collapse: / });
+  const collapsed = alerts.filter({ hasText: /training has collapsed at step \d+/ });
+  // The verdict's squiggle on the config's `loss` block (the config has no other problem).
+  const squiggles = page.locator('.editor-instance .view-overlays [class*="squiggly-"]');
 
-  await t.test('the run’s alert is one notification whose text follows the verdict to "collapsed"', async () => {
+  await t.test('the run’s "collapsed" alert: one notification with the error icon and the buttons fix · Stop Run · Show Dashboard', async () => {
     await quickOpen(page, 'collapse.rlens.json');
     await page.locator('.tabs-container .tab.active', { hasText: 'collapse.rlens.json' }).waitFor({ timeout: 20_000 });
     await runCommand(page, 'Retrieval Lens: Start Training');
-    await alerts.first().waitFor({ timeout: 90_000 });
-    await alerts
-      .filter({ hasText: /training has collapsed at step \d+/ })
-      .first()
-      .waitFor({ timeout: 90_000 });
-    assert.equal(await alerts.count(), 1, 'no second notification for the same run');
+    await collapsed.first().waitFor({ timeout: 180_000 });
+    assert.equal(await collapsed.count(), 1, 'no second notification for the same level of the same run');
+    const alert = collapsed.first();
+    assert.equal(await alert.locator('.codicon-error').count(), 1, 'an error icon, not an info icon');
+    assert.equal(await alert.locator('.codicon-info').count(), 0);
+    const buttons = (await alert.locator('.monaco-button').allInnerTexts()).map((b) => b.trim()).filter(Boolean);
+    assert.deepEqual(buttons, ['Enable stop-gradient and symmetric loss', 'Stop Run', 'Show Dashboard']);
+    await squiggles.first().waitFor({ state: 'attached', timeout: 30_000 });
     await wb!.shot('2-collapse-alert');
   });
 
-  await t.test('its "Enable stop-gradient and symmetric loss" link edits that run’s config (one undoable edit)', async () => {
+  await t.test('its fix edits that run’s config (one undoable edit) and the squiggle on the fixed `loss` block goes', async () => {
+    await clickToastButton(collapsed.first(), 'Enable stop-gradient and symmetric loss');
     const editor = page.locator('.editor-instance .view-lines');
-    await clickLinkUntil(alerts.first(), 'Enable stop-gradient and symmetric loss', editor.filter({ hasText: '"stopGradient": true' }).first());
+    await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 20_000 });
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');
-    await wb!.shot('3-link-fixed');
+    // The run keeps logging collapsed steps: the squiggle stays gone (it was re-set at every step before).
+    await squiggles.first().waitFor({ state: 'detached', timeout: 30_000 });
+    // The run's last logged step, read from its folder.
+    const runsDir = path.join(ws.dir, 'runs');
+    const stepNow = async () => {
+      const dir = fs
+        .readdirSync(runsDir)
+        .filter((d) => d.endsWith('-collapse'))
+        .sort()
+        .pop();
+      return dir ? readRun(path.join(runsDir, dir)).step : 0;
+    };
+    const from = await stepNow();
+    await waitFor('more steps logged', stepNow, (s) => s >= from + 20, 60_000);
+    assert.equal(await squiggles.count(), 0, 'no squiggle on the fixed config while the run keeps collapsing');
+    await wb!.shot('3-fixed-no-squiggle');
   });
 
-  await t.test('the run ends: its notification closes', async () => {
-    await runCommand(page, 'Retrieval Lens: Stop Training');
+  await t.test('"Stop Run" (offered with the fix, as on the alert) stops the collapsed run', async () => {
+    const confirm = page.locator('.notifications-toasts .notification-toast', { hasText: 'The collapsed run keeps training until stopped' }).first();
+    await clickToastButton(confirm, 'Stop Run');
     await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
-    await alerts.first().waitFor({ state: 'detached', timeout: 30_000 });
-    await wb!.shot('4-closed');
+    await wb!.shot('4-stopped');
   });
 });

@@ -3,7 +3,7 @@
  * loop (test/fixtures/lens/collapsingLoop.py, Debian's /usr/bin/python3 with torch) logging embeddings that
  * collapse — appears in the Runs tree, is followed live in the dashboard, and raises the collapse notification.
  * The run names no config file, so the notification offers no config edit and says what to change in code (the
- * loss module's arguments); it closes when the loop is interrupted (the run ends "stopped").
+ * loss module's arguments), and no Stop Run (another process trains it); interrupted, the run ends "stopped".
  *
  *   node --import tsx --test test/e2e/lensRun.test.ts
  */
@@ -89,24 +89,19 @@ test('a retrieval_lens.Lens run of a custom loop: followed live, its collapse al
   await wb!.shot('1-collapse-alert');
   const text = (await alert.first().textContent()) ?? '';
   assert.match(text, /change it in your training code: pass stop_gradient=True, symmetric=True to the loss module/);
-  assert.equal(
-    await alert.first().locator('a', { hasText: 'Enable stop-gradient and symmetric loss' }).count(),
-    0,
-    'no config edit for a run without a config',
-  );
-  assert.equal(await alert.first().locator('a', { hasText: 'Show Dashboard' }).count(), 1);
+  const buttons = (await alert.first().locator('.monaco-button').allInnerTexts()).map((b) => b.trim()).filter(Boolean);
+  assert.deepEqual(buttons, ['Show Dashboard'], 'no config edit (the run names no config) and no Stop Run (another process trains it)');
   // The step it names is a logged step of the run whose verdict is "collapsed".
   const named = Number(/collapsed at step (\d+)/.exec(text)![1]);
   const logged = readEvents(path.join(runDir, 'events.jsonl')).events.find((e): e is StepEvent => e.type === 'step' && e.step === named);
   assert.equal(logged?.verdict.state, 'collapsed', `step ${named} of events.jsonl: ${JSON.stringify(logged?.verdict)}`);
   assert.equal(readRun(runDir).meta?.configPath, null, 'the run names no config file');
 
-  // Interrupted like Ctrl+C: the run ends stopped, the dashboard says so and the notification closes.
+  // Interrupted like Ctrl+C: the run ends stopped and the dashboard says so.
   process.kill(-loop.pid!, 'SIGINT');
   // Python ends an uncaught KeyboardInterrupt by SIGINT, as a shell's Ctrl+C expects; the Lens ended the run first.
   assert.equal(await exited, 'SIGINT', `the loop ended by its Ctrl+C: ${output.slice(-2000)}`);
   assert.equal(readRun(runDir).status, 'stopped');
   await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
-  await alert.first().waitFor({ state: 'detached', timeout: 30_000 });
   await wb!.shot('2-stopped');
 });

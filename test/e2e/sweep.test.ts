@@ -1,6 +1,7 @@
 /**
  * End-to-end, in a real VS Code (code-server): a sweep started from the "Sweep…" CodeLens above
- * `loss.alpha` — the quick pick, the editable values — runs its trainer processes from the extension
+ * `loss.alpha` — the quick pick, the editable values, the seeds and steps (the config's as defaults), a
+ * confirmation naming run count × steps whose Cancel starts nothing — runs its trainer processes from the extension
  * host, and its points appear in sweep.json (each the recall@10 of its run folder's evaluation) and in
  * the sweep result (the sweep view when `retrievalLens.showSweep` exists, else the "Retrieval Lens
  * Sweeps" output). Every wait is on a state.
@@ -68,9 +69,9 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('.quick-input-box input');
 
-  await t.test('the lens above alpha opens the quick pick; edited values start the sweep', async () => {
-    await activityItem(page).waitFor({ timeout: 60_000 });
-    await quickOpen(page, 'shop.rlens.json');
+  const dialog = page.locator('.monaco-dialog-box');
+  /** From the lens through values, seeds and steps to the confirmation (which names run count × steps). */
+  const throughThePrompts = async () => {
     const lens = codeLens(page, 'Sweep…').first();
     await lens.waitFor({ timeout: 60_000 });
     await lens.locator('a', { hasText: 'Sweep…' }).first().click();
@@ -79,15 +80,48 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
     await input.fill('Edit the values');
     await widget.locator('.monaco-list-row', { hasText: 'Edit the values' }).first().waitFor();
     await input.press('Enter');
-    // The input box replaces the list, pre-filled with the defaults (editable).
     await waitFor(
-      'the values input box with the defaults',
+      'the values input box',
       () => input.inputValue(),
       (v) => v === '0.1, 0.3, 0.5, 0.7, 0.9',
       20_000,
     );
     await input.fill('0.3, 0.7');
     await input.press('Enter');
+    // Seeds per value, then steps of every run: the config's values shown as the defaults.
+    await waitFor(
+      'the seeds input box with the config’s sweep.seeds',
+      () => input.inputValue(),
+      (v) => v === '1',
+      20_000,
+    );
+    await widget.locator('.quick-input-message', { hasText: "the config's sweep.seeds: 1" }).first().waitFor({ timeout: 5000 });
+    await input.press('Enter');
+    await waitFor(
+      'the steps input box with the config’s training.steps',
+      () => input.inputValue(),
+      (v) => v === '12',
+      20_000,
+    );
+    await input.fill('8');
+    await input.press('Enter');
+    await dialog.waitFor({ timeout: 20_000 });
+    assert.match(await dialog.innerText(), /2 runs × 8 steps = 16 training steps \(2 values × 1 seed\)/);
+  };
+
+  await t.test('the confirmation names run count × steps; Cancel starts nothing', async () => {
+    await activityItem(page).waitFor({ timeout: 60_000 });
+    await quickOpen(page, 'shop.rlens.json');
+    await throughThePrompts();
+    await wb!.shot('confirm');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(sweepFile(), null, 'no sweep folder after Cancel');
+  });
+
+  await t.test('the lens above alpha opens the quick pick; edited values, seeds and steps start the sweep', async () => {
+    await throughThePrompts();
+    await dialog.locator('.monaco-button', { hasText: 'Start Sweep' }).click({ timeout: 20_000 });
     await widget.waitFor({ state: 'hidden', timeout: 20_000 });
     const started = await waitFor(
       'sweep.json',
@@ -97,6 +131,8 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
     );
     assert.equal(started!.param, 'loss.alpha');
     assert.deepEqual(started!.values, [0.3, 0.7]);
+    assert.equal(started!.steps, 8, 'the steps asked for');
+    assert.equal(started!.seeds.length, 1);
     await wb!.shot('started');
   });
 

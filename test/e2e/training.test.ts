@@ -9,7 +9,7 @@
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium.
  */
 import { test, before, after } from 'node:test';
-import type { Locator } from 'playwright-core';
+import type { FrameLocator, Locator } from 'playwright-core';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,6 +28,7 @@ import {
   codeLens,
   cursorPosition,
   dashboardFrame,
+  failureDetailFrame,
   openWorkbench,
   quickOpen,
   runCommand,
@@ -238,8 +239,10 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await wb!.shot('3-stopped');
   });
 
-  let expected: { line: number; queryId: string; query: string }[] = [];
-  const preview = () => page.frameLocator('iframe.webview[src*="extensionId=vscode.markdown-language-features"]').first().frameLocator('iframe#active-frame');
+  let expected: { line: number; queryId: string; query: string; firstRetrieved: { file: string; line: number } }[] = [];
+  let detail: FrameLocator | null = null;
+  /** The Failing Query detail webview (found once it exists). */
+  const preview = () => detail as FrameLocator;
   await t.test('Evaluate Run (real Faiss evaluation) lists the failing queries grouped by triage label with counts', async () => {
     await runCommand(page, 'Retrieval Lens: Evaluate Run');
     await treeRow(page, 'Failing Queries', /rank [>\d]/)
@@ -262,7 +265,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await treeRow(page, 'Failing Queries', firstItem.query).first().waitFor({ timeout: 10_000 });
     expected = flattenGroups(groups)
       .slice(0, 2)
-      .map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query }));
+      .map((r) => ({ line: r.source.line, queryId: r.queryId, query: r.query, firstRetrieved: r.topK[0].source }));
     // The dashboard got the evaluation as an eval point.
     await waitFor(
       'the eval point in the dashboard',
@@ -296,6 +299,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       .textContent();
     assert.ok(selected?.includes(expected[0].queryId));
     await page.locator('.tab', { hasText: 'Failing Query' }).first().waitFor({ timeout: 20_000 });
+    detail = await failureDetailFrame(page);
     await preview()
       .locator('h2', { hasText: /Top \d+ retrieved/ })
       .waitFor({ timeout: 30_000 });
@@ -325,6 +329,22 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await wb!.shot('6-next-failure');
   });
 
+  await t.test('a retrieved item’s id in the detail opens its corpus line', async () => {
+    const target = expected[1].firstRetrieved;
+    await preview().locator('h2:has-text("retrieved") + .table-box tbody tr').first().locator('a[data-file]').click();
+    await page
+      .locator('.tabs-container .tab.active', { hasText: path.basename(target.file) })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await waitFor(
+      'the cursor on the corpus line',
+      () => cursorPosition(page),
+      (p) => p?.line === target.line,
+      20_000,
+    );
+    await wb!.shot('6b-corpus-line');
+  });
+
   await t.test('after the data file changes, its queries are marked and still open at the recorded line, with a warning', async () => {
     const test = path.join(ws.dir, 'data/test.jsonl');
     const future = new Date(Date.now() + 60_000);
@@ -339,7 +359,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (p) => p?.line === expected[0].line,
       20_000,
     );
-    await preview().locator('blockquote', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
+    await preview().locator('.warning', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
     await wb!.shot('7-stale-file');
   });
 

@@ -19,7 +19,6 @@ import { killProcessGroup, makeWorkspace, type E2EWorkspace } from './support/e2
 import { ensureVsix } from './support/extensionPackage';
 import {
   activityItem,
-  clickLinkUntil,
   clickToastButton,
   pressKey,
   codeLens,
@@ -247,9 +246,10 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     const alert = toast(page, /training has collapsed at step \d+/).first();
     await alert.waitFor({ timeout: 90_000 });
     await wb!.shot('7-collapse-alert');
-    // The run's one live notification carries its actions as command links (a second edit of the same values changes nothing).
+    // The alert's buttons: the fix for that run's config, Stop Run, Show Dashboard.
     const editor = page.locator('.editor-instance .view-lines');
-    await clickLinkUntil(alert, 'Enable stop-gradient and symmetric loss', editor.filter({ hasText: '"stopGradient": true' }).first());
+    await clickToastButton(alert, 'Enable stop-gradient and symmetric loss');
+    await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 10_000 });
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     await page.locator('.tabs-container .tab.active.dirty', { hasText: 'collapse.rlens.json' }).waitFor({ timeout: 5000 });
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { TRIAGE_LABELS, type FailureRecord, type TriageLabel } from '../../src/core/eval/types';
 import { startEvaluation, startTrainer } from '../../src/trainer/client';
 import type { FromTrainer } from '../../src/trainer/protocol';
-import { renderFailureDetail, escapeMarkdown } from '../../src/extension/failures/failureDetail';
+import { renderFailureDetail } from '../../src/extension/failures/failureDetail';
 import { evaluationSummary } from '../../src/extension/evaluation/evaluationSummary';
 import { nprobeEdit, suggestedNprobe } from '../../src/extension/evaluation/nprobeFix';
 import { ItemTextReader } from '../../src/extension/failures/itemTexts';
@@ -159,25 +159,26 @@ test('failures.jsonl reading skips malformed lines (with their numbers) and tole
   assert.match(r.badLines[1].reason, /label/);
 });
 
-test('the detail document shows the query, the positive with its rank, and the top-k with s(q,·) and s(v,·), escaped', () => {
-  const md = renderFailureDetail(failure('te-7', 'near-duplicate', 1, { rank: null, line: 12, query: 'acme | x12 *pro*' }), {
+test('the detail shows the query, the positive with its rank, and the top-k with s(q,·) and s(v,·), escaped, each item linked to its line', () => {
+  const html = renderFailureDetail(failure('te-7', 'near-duplicate', 1, { rank: null, line: 12, query: 'acme | x12 *pro* <b>' }), {
     baseDir: '/data',
     staleWarning: 'test.jsonl changed',
   });
-  assert.match(md, /^# acme \\\| x12 \\\*pro\\\*$/m);
-  assert.match(md, /⚠️ test.jsonl changed/);
-  assert.match(md, /at test.jsonl:12/);
-  assert.match(md, /\*\*Best positive\*\*: rank >100/);
-  assert.match(md, /\| >100 \| `p1` \| 0\.610 \| Acme Phone X12 \\\| 256GB \|/);
-  // Query words in the retrieved texts are bold.
-  assert.match(md, /\| 1 \| `p2` \| 0\.830 \| 0\.970 \| \*\*Acme\*\* Phone X13 256GB \|/);
-  assert.match(md, /\| 2 \| `p3` \| 0\.800 \| 0\.910 \| \*\*Acme\*\* \\\*Phone\\\* \*\*X12\*\* 128GB \|/);
-  // Every table row has the header's number of cells (escaped pipes do not split cells).
-  for (const row of md.split('\n').filter((l) => l.startsWith('| '))) {
-    const cells = row.replace(/\\\|/g, '').split('|').length - 2;
-    assert.ok(cells === 4 || cells === 5, row);
-  }
-  assert.equal(escapeMarkdown('a\nb'), 'a b');
+  assert.match(html, /^<h1>acme \| x12 \*pro\* &lt;b&gt;<\/h1>$/m, 'the query text is escaped, not markup');
+  assert.match(html, /⚠️ test.jsonl changed/);
+  assert.match(html, /at <a href="#" data-file="\/data\/test.jsonl" data-line="12"[^>]*>test.jsonl:12<\/a>/);
+  assert.match(html, /<b>Best positive<\/b>: rank &gt;100/);
+  assert.match(
+    html,
+    /<td class="num">&gt;100<\/td><td class="item"><a href="#" data-file="[^"]+" data-line="\d+"[^>]*>p1<\/a><\/td><td class="num">0\.610<\/td><td class="text">Acme Phone X12 \| 256GB<\/td>/,
+  );
+  // Query words in the retrieved texts are bold; every retrieved item links to its corpus line.
+  assert.match(
+    html,
+    /<td class="num">1<\/td><td class="item"><a href="#" data-file="[^"]+" data-line="\d+" title="Open the corpus line [^"]+">p2<\/a><\/td><td class="num">0\.830<\/td><td class="num">0\.970<\/td><td class="text"><b>Acme<\/b> Phone X13 256GB<\/td>/,
+  );
+  assert.match(html, /<b>Acme<\/b> \*Phone\* <b>X12<\/b> 128GB/);
+  assert.equal((html.match(/<tr><td/g) ?? []).length, 1 + 2, 'one positive row and the two retrieved rows');
   assert.equal(formatRank(failure('x', 'ranked-low', 1, { rank: 12 })), 'rank 12');
 });
 
@@ -233,7 +234,7 @@ test("a real evaluation's failures.jsonl: every record is read, grouped as the e
         assert.equal(it.text, corpusText.get(it.itemId), "the full text read from the item's source line");
         assert.equal(it.snippet, false);
       }
-      assert.match(renderFailureDetail(full), new RegExp(`## Top ${r.topK.length} retrieved`));
+      assert.match(renderFailureDetail(full), new RegExp(`<h2>Top ${r.topK.length} retrieved</h2>`));
     }
     const entries = readEvalEntries(trained);
     // The live held-out evaluations of training (on by default with test data), then the one full evaluation.
@@ -260,10 +261,10 @@ test('an old (format 1) failures file still opens: records, groups with the old 
       r.topK.every((t) => !t.snippet && t.text.length > 0),
       'format 1 has the full texts',
     );
-    const md = renderFailureDetail(await new ItemTextReader().withFullTexts(r));
-    assert.match(md, /## Top 10 retrieved/);
-    assert.match(md, /\*\*Search\*\*: the configured index/);
-    assert.doesNotMatch(md, /## Evidence/);
+    const html = renderFailureDetail(await new ItemTextReader().withFullTexts(r));
+    assert.match(html, /<h2>Top 10 retrieved<\/h2>/);
+    assert.match(html, /<b>Search<\/b>: <span data-role="search">the configured index<\/span>/);
+    assert.doesNotMatch(html, /<h2>Evidence<\/h2>/);
   }
 });
 
@@ -381,7 +382,7 @@ test('the toast names the search of every number; the detail names its search an
   const r = failure('te-1', 'ranked-low', 1, { rank: null });
   r.search = 'IVF-PQ, nprobe 16';
   r.positives[0].score = null;
-  const md = renderFailureDetail(r);
-  assert.match(md, /\*\*Search\*\*: IVF-PQ, nprobe 16 — every rank and s\(q, ·\) below is this search's/);
-  assert.match(md, /\| >100 \| `p1` \| not returned by IVF-PQ, nprobe 16 \|/);
+  const html = renderFailureDetail(r);
+  assert.match(html, /<b>Search<\/b>: <span data-role="search">IVF-PQ, nprobe 16<\/span> — every rank and s\(q, ·\) below is this search's/);
+  assert.match(html, /<td class="num">&gt;100<\/td><td class="item"><a [^>]+>p1<\/a><\/td><td class="num">not returned by IVF-PQ, nprobe 16<\/td>/);
 });

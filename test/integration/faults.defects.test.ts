@@ -393,7 +393,20 @@ test(
     assert.equal(readRun(runDir).status, 'running', 'the run did not stop with its parent');
     assert.equal(isStillRunning(rec), true);
     // Re-attached: Stop is a SIGINT, and the end is read from the run folder.
-    const watch = watchDetachedRun(rec, 200);
+    // Its steps are followed from the run folder (the status bar showed "<name> 0" after a reload: issue 19).
+    const followed: { step: number; totalSteps: number | null }[] = [];
+    const watch = watchDetachedRun(rec, 200, (e, totalSteps) => followed.push({ step: e.step, totalSteps }));
+    const seenNow = stepNow();
+    await waitUntil(
+      'a followed step after re-attaching',
+      () => followed.at(-1)?.step ?? 0,
+      (s) => s > seenNow,
+    );
+    assert.equal(followed.at(-1)?.totalSteps, 100000, 'the planned steps come from meta.json');
+    assert.ok(
+      followed.every((f, i) => i === 0 || f.step > followed[i - 1].step),
+      'each report is a newer step',
+    );
     assert.equal(watch.stop(), true);
     const end = await watch.done;
     assert.equal(end.status, 'stopped');

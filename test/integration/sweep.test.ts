@@ -206,6 +206,7 @@ test('cancel mid-sweep: the finished run stays intact, the running one stops, th
   );
   assert.equal(after.state, 'unfinished');
   assert.equal(after.driver, null);
+  assert.ok(after.cancelledAt && !Number.isNaN(Date.parse(after.cancelledAt)), 'the user’s cancel is recorded (no resume offer on start-up)');
   assert.equal(fs.readFileSync(path.join(firstDir, 'events.jsonl'), 'utf8'), firstEvents, 'the finished run is untouched');
   const stoppedDir = path.resolve(dir, after.runs[1].runDir as string);
   const m = readMeta(stoppedDir);
@@ -213,6 +214,7 @@ test('cancel mid-sweep: the finished run stays intact, the running one stops, th
 
   const resumed = await new SweepScheduler(dir, trainerLauncher()).run();
   assert.equal(resumed.state, 'finished');
+  assert.equal(resumed.cancelledAt, null, 'a resume clears the cancel');
   assert.deepEqual(
     resumed.runs.map((r) => r.status),
     ['completed', 'completed', 'completed'],

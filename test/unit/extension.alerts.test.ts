@@ -6,29 +6,20 @@ import * as path from 'path';
 import { loadExamples } from '../../src/core/data/load';
 import { badLineProblems, MAX_BAD_LINE_DIAGNOSTICS } from '../../src/extension/dataLens/badLineMessages';
 import type { CollapseState } from '../../src/core/metrics/types';
-import { VerdictNotifier, type ToastWindow } from '../../src/extension/verdict/alertToasts';
-import { alertLinks, alertMessage, commandLink, VerdictAlertPolicy, type VerdictAlert } from '../../src/extension/verdict/verdictAlerts';
+import { VerdictNotifier, type AlertSeverity, type ToastWindow } from '../../src/extension/verdict/alertToasts';
+import { alertMessage, STOP_RUN_LABEL, VerdictAlertPolicy, type VerdictAlert } from '../../src/extension/verdict/verdictAlerts';
+import { ENABLE_FIX_LABEL, remedySettingsChangedSince } from '../../src/extension/verdict/collapseFix';
 import { codeRemedyText } from '../../src/extension/verdict/codeRemedies';
 
-/** A window that records what the notifier does with its notifications (what VS Code would show). */
+/** A window that records the notifications the notifier shows (what VS Code would show); `press` answers the latest. */
 class RecordingWindow implements ToastWindow {
-  readonly toasts: { messages: string[]; closed: boolean; dismiss: () => void }[] = [];
+  readonly alerts: { message: string; severity: AlertSeverity; buttons: readonly string[]; press: (label: string | undefined) => void }[] = [];
   readonly notices: string[] = [];
-  open(message: string, onDismiss: () => void) {
-    const t = { messages: [message], closed: false, dismiss: () => {} };
-    t.dismiss = () => {
-      t.closed = true;
-      onDismiss();
-    };
-    this.toasts.push(t);
-    return { update: (m: string) => t.messages.push(m), close: () => (t.closed = true) };
+  alert(message: string, severity: AlertSeverity, buttons: readonly string[]) {
+    return new Promise<string | undefined>((resolve) => this.alerts.push({ message, severity, buttons, press: resolve }));
   }
   notice(message: string) {
     this.notices.push(message);
-  }
-  /** The notifications still shown, as their current message. */
-  get visible(): string[] {
-    return this.toasts.filter((t) => !t.closed).map((t) => t.messages[t.messages.length - 1]);
   }
 }
 
@@ -65,66 +56,60 @@ test('collapse alerts: one per run and level, a recovered notice, nothing for in
   assert.deepEqual(p.observe('run-c', 'warning'), { kind: 'warning' }, 'a forgotten run starts over');
 });
 
-test('collapse notifications: one live notification per run, rewritten in place, closed on recovery, end or dismissal', () => {
+test('collapse notifications: one per level a run enters, warning or error icon, buttons fix · Stop Run · Show Dashboard', async () => {
   const w = new RecordingWindow();
   const n = new VerdictNotifier(w);
+  const acted: string[] = [];
   let step = 0;
-  const text = (run: string) => (a: VerdictAlert) => `${run} ${a.kind} @${step}`;
+  let firstRemedy: string | null = ENABLE_FIX_LABEL;
+  let stoppable = true;
   const feed = (run: string, states: CollapseState[]) => {
     for (const s of states) {
       step += 10;
-      n.observe(run, s, text(run));
+      const at = step;
+      n.observe(
+        run,
+        s,
+        () => ({ text: (a: VerdictAlert) => `${run} ${a.kind} @${at}`, firstRemedy, stoppable }),
+        (a) => acted.push(`${run}:${a.kind}`),
+      );
     }
   };
   feed('a', ['initialising', 'initialising', 'healthy', 'healthy']);
-  assert.deepEqual(w.toasts.length + w.notices.length, 0, 'initialising and healthy raise nothing');
+  assert.equal(w.alerts.length + w.notices.length, 0, 'initialising and healthy raise nothing');
   feed('a', ['warning', 'warning', 'collapsing', 'collapsed', 'collapsed', 'collapsing']);
-  assert.equal(w.toasts.length, 1, 'a newer state replaces the older one: never a second notification for the run');
-  assert.deepEqual(w.toasts[0].messages, ['a warning @50', 'a collapsing @70', 'a collapsed @80', 'a collapsing @100']);
-  assert.equal(n.shown('a'), 'collapsing', 'the notification shows the current state, also a level seen before');
-  feed('b', ['initialising', 'never-separated']);
-  assert.deepEqual(w.visible, ['a collapsing @100', 'b never-separated @120'], 'runs are independent');
+  assert.deepEqual(
+    w.alerts.map((t) => [t.message, t.severity]),
+    [
+      ['a warning @50', 'warning'],
+      ['a collapsing @70', 'warning'],
+      ['a collapsed @80', 'error'],
+    ],
+    'one notification per level entered; "collapsed" with the error icon, the others with the warning icon',
+  );
+  assert.deepEqual(w.alerts[0].buttons, [STOP_RUN_LABEL, 'Show Dashboard'], 'a warning offers no config edit');
+  assert.deepEqual(w.alerts[2].buttons, [ENABLE_FIX_LABEL, STOP_RUN_LABEL, 'Show Dashboard'], 'Stop Run beside the fix');
+  w.alerts[2].press(STOP_RUN_LABEL);
+  w.alerts[1].press(ENABLE_FIX_LABEL);
+  w.alerts[0].press(undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(acted, ['a:stop', 'a:fix'], 'the pressed button acts on its run; a dismissal does nothing');
   feed('a', ['healthy']);
-  assert.deepEqual(w.visible, ['b never-separated @120'], 'recovery closes the run’s notification');
-  assert.deepEqual(w.notices, ['a recovered @130']);
-  feed('a', ['collapsed']);
-  assert.equal(w.toasts.length, 2, 'after a recovery, a level already alerted does not alert again');
-  feed('a', ['warning', 'healthy']);
-  assert.deepEqual(w.notices, ['a recovered @130'], 'no second recovered notice without a new alert');
-  w.toasts[1].dismiss();
-  assert.equal(n.shown('b'), undefined, 'dismissed by the user');
+  assert.deepEqual(w.notices, ['a recovered @110']);
+  firstRemedy = 'Raise symmetric weight to 0.1';
+  feed('b', ['initialising', 'never-separated']);
+  assert.deepEqual(w.alerts[3].buttons, ['Choose a remedy…', STOP_RUN_LABEL, 'Show Dashboard'], 'once sg and symmetric are on: the other remedies');
+  firstRemedy = null;
   feed('b', ['collapsing']);
-  assert.deepEqual(w.visible, ['b collapsing @170'], 'a dismissed run opens a new notification for a new level');
+  assert.deepEqual(w.alerts[4].buttons, [STOP_RUN_LABEL, 'Show Dashboard'], 'no remedy changes the config: no fix button');
+  feed('b', ['never-separated', 'collapsing']);
+  assert.equal(w.alerts.length, 5, 'a level already alerted does not alert again');
   n.end('b');
-  assert.deepEqual(w.visible, [], 'the run ended: its notification is closed');
   feed('b', ['warning']);
-  assert.deepEqual(w.visible, ['b warning @180'], 'an ended run starts over');
-  n.closeAll();
-  assert.deepEqual(w.visible, []);
-});
-
-test('notification action links: the run’s config and folder as command arguments, any path', () => {
-  const configPath = '/home/me/exp (copy)/[shop] run.rlens.json';
-  const link = commandLink('Enable stop-gradient and symmetric loss', 'retrievalLens.enableCollapseFix', [configPath]);
-  // VS Code's notification link syntax: [label](target) with the target up to the first ')' or space.
-  const m = /^\[([^\]]+)\]\((command:[^)\s]+)\)$/.exec(link);
-  assert.ok(m, link);
-  assert.equal(m[1], 'Enable stop-gradient and symmetric loss');
-  const target = new URL(m[2]);
-  assert.equal(target.pathname, 'retrievalLens.enableCollapseFix');
-  assert.deepEqual(JSON.parse(decodeURIComponent(target.search.slice(1))), [configPath]);
-  const run: Parameters<typeof alertLinks>[1] = {
-    configPath,
-    runDir: '/runs/r1',
-    firstRemedy: 'Enable stop-gradient and symmetric loss',
-    enableFixLabel: 'Enable stop-gradient and symmetric loss',
-  };
-  const labels = (a: VerdictAlert, r = run) => [...alertLinks(a, r).matchAll(/\[([^\]]+)\]/g)].map((x) => x[1]);
-  assert.deepEqual(labels({ kind: 'collapsed' }), ['Enable stop-gradient and symmetric loss', 'Show Dashboard']);
-  assert.deepEqual(labels({ kind: 'collapsing' }, { ...run, firstRemedy: 'Raise symmetric weight to 0.1' }), ['Choose a remedy…', 'Show Dashboard']);
-  assert.deepEqual(labels({ kind: 'never-separated' }, { ...run, firstRemedy: null }), ['Show Dashboard']);
-  assert.deepEqual(labels({ kind: 'warning' }), ['Show Dashboard'], 'a warning offers no config edit');
-  assert.deepEqual(labels({ kind: 'collapsed' }, { ...run, configPath: null }), ['Show Dashboard'], 'no config edit for a run that names no config');
+  assert.equal(w.alerts.length, 6, 'an ended run starts over');
+  stoppable = false;
+  feed('c', ['collapsed']);
+  assert.deepEqual(w.alerts[6].buttons, ['Show Dashboard'], 'a run another process writes (no config, not ours to stop): only its dashboard');
 });
 
 test('a collapsing run without a config file (retrieval_lens.Lens in your own loop): the alert says what to change in code', () => {
@@ -146,6 +131,24 @@ test('a collapsing run without a config file (retrieval_lens.Lens in your own lo
     /one of: halve the optimizer's learning rate \(lr=0\.001\); pass alpha=0\.25 to the loss module\.$/,
   );
   assert.equal(codeRemedyText(null), null, 'an unreadable config.json: no advice rather than a wrong one');
+});
+
+test('a fixed config: the remedy settings changed since the run (its config.json) clear the collapse squiggle', () => {
+  const trained = { loss: { stopGradient: false, symmetric: false, symmetricWeight: 0.05, alpha: 0.5 }, training: { learningRate: 0.002 } };
+  const asTrained = '{ "loss": { "type": "margin", "stopGradient": false, "symmetric": false }, "training": { "learningRate": 0.002 } }';
+  assert.deepEqual(remedySettingsChangedSince(asTrained, trained), [], 'the config as the run trained it: the verdict stands');
+  assert.deepEqual(remedySettingsChangedSince('{ "loss": { "stopGradient": true, "symmetric": true }, "training": { "learningRate": 0.002 } }', trained), [
+    'loss.stopGradient',
+    'loss.symmetric',
+  ]);
+  assert.deepEqual(remedySettingsChangedSince('{ "loss": { "stopGradient": false, "symmetric": false }, "training": { "learningRate": 0.001 } }', trained), [
+    'training.learningRate',
+  ]);
+  assert.deepEqual(
+    remedySettingsChangedSince('{ "loss": { "stopGradient": false } }', { loss: { stopGradient: false, symmetric: true } }),
+    [],
+    'absent keys count as their defaults on both sides',
+  );
 });
 
 test('alert texts name the run, the step, R and the reason', () => {

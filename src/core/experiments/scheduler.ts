@@ -67,6 +67,7 @@ function trainingCompleted(runDir: string): boolean {
 export class SweepScheduler {
   private file: SweepFile;
   private cancelled = false;
+  private cancelledByUser = false;
   /** sweep.lock, held while run() runs. */
   private lock: HeldLock | null = null;
   private readonly active = new Set<JobHandle<unknown>>();
@@ -100,8 +101,13 @@ export class SweepScheduler {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stop the running runs; queued ones stay queued. `run()` resolves once they have ended. */
-  cancel(): void {
+  /**
+   * Stop the running runs; queued ones stay queued. `run()` resolves once they have ended. A cancel by the
+   * user is recorded in sweep.json (`cancelledAt`); one because the driving process goes away
+   * (`'shutdown'`: a window reload) is not, so the sweep is offered for resume.
+   */
+  cancel(why: 'user' | 'shutdown' = 'user'): void {
+    if (why === 'user') this.cancelledByUser = true;
     if (this.cancelled) return;
     this.cancelled = true;
     this.opts.log?.('cancelling: stopping the running runs; queued runs stay queued (resume later)');
@@ -143,6 +149,7 @@ export class SweepScheduler {
       r.result = null;
     }
     this.file.state = 'unfinished';
+    this.file.cancelledAt = null;
     this.save();
   }
 
@@ -182,6 +189,7 @@ export class SweepScheduler {
     });
     this.file.state = this.file.runs.every((r) => r.status === 'completed' || r.status === 'failed') ? 'finished' : 'unfinished';
     this.file.driver = null;
+    if (this.cancelledByUser && this.file.state === 'unfinished') this.file.cancelledAt = new Date().toISOString();
     this.save();
     return structuredClone(this.file);
   }

@@ -156,6 +156,8 @@ export const SweepFileSchema = Type.Object({
   driver: Type.Union([DriverSchema, Type.Null()]),
   runs: Type.Array(SweepRunSchema),
   summary: SweepSummarySchema,
+  /** When the user cancelled the sweep (ISO time); absent or null when not cancelled since its last (re)start. A cancelled sweep is not offered for resume on start-up (only on request). */
+  cancelledAt: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type SweepFile = Static<typeof SweepFileSchema>;
 

@@ -45,7 +45,8 @@ export const SWEEP_FILE_CHECKS = {
         (((typeof value['summary']['bm25'] === 'object' && value['summary']['bm25'] !== null && !Array.isArray(value['summary']['bm25'])) && Number.isInteger(value['summary']['bm25']['n']) && value['summary']['bm25']['n'] >= 0 && ((Number.isFinite(value['summary']['bm25']['mean'])) || ((value['summary']['bm25']['mean'] === null))) && ((Number.isFinite(value['summary']['bm25']['std'])) || ((value['summary']['bm25']['std'] === null))) && Array.isArray(value['summary']['bm25']['values']) && ((array) => { for(const value of array) if(!((Number.isFinite(value)))) { return false }; return true; })(value['summary']['bm25']['values'])) || ((value['summary']['bm25'] === null))) &&
         ((Number.isFinite(value['summary']['bestValue'])) || ((value['summary']['bestValue'] === null))) &&
         (typeof value['summary']['counts'] === 'object' && value['summary']['counts'] !== null && !Array.isArray(value['summary']['counts']) && !(value['summary']['counts'] instanceof Date) && !(value['summary']['counts'] instanceof Uint8Array)) &&
-        (Object.entries(value['summary']['counts']).every(([key, value]) => (local_3.test(key) ? (Number.isInteger(value) && value >= 0) : true)))
+        (Object.entries(value['summary']['counts']).every(([key, value]) => (local_3.test(key) ? (Number.isInteger(value) && value >= 0) : true))) &&
+        (value['cancelledAt'] !== undefined ? ((((typeof value['cancelledAt'] === 'string')) || ((value['cancelledAt'] === null)))) : true)
       )
     }
   })() as (value: unknown) => boolean,

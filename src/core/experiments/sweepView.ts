@@ -26,6 +26,10 @@ export function sweepViewOf(sweepDir: string, metric?: string): SweepView {
       .map((r) => ({ seed: r.seed, runDir: path.resolve(sweepDir, r.runDir as string), value: metricOf(r.result, m) })),
   }));
   const ref = summary.reference;
+  const refRuns = file.runs
+    .filter((r) => r.reference && r.status === 'completed' && r.runDir !== null)
+    .sort((a, b) => a.seed - b.seed)
+    .map((r) => ({ seed: r.seed, runDir: path.resolve(sweepDir, r.runDir as string) }));
   const bm25 = summary.bm25;
   return {
     title: `${path.basename(sweepDir)}: ${file.param}`,
@@ -33,7 +37,7 @@ export function sweepViewOf(sweepDir: string, metric?: string): SweepView {
     metric: m,
     metrics: SWEEP_METRICS,
     points,
-    ...(ref && ref.mean !== null ? { reference: { label: 'adaptive', mean: ref.mean, std: ref.std ?? 0, n: ref.n } } : {}),
+    ...(ref && ref.mean !== null ? { reference: { label: 'adaptive', mean: ref.mean, std: ref.std ?? 0, n: ref.n, runs: refRuns } } : {}),
     ...(bm25 && bm25.mean !== null ? { bm25: { mean: bm25.mean } } : {}),
     ...(() => {
       const claim = sweepClaim(summary);

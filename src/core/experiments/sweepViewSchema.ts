@@ -29,9 +29,24 @@ export const SweepViewSchema = Type.Object({
       runs: Type.Array(Type.Object({ seed: Type.Number(), runDir: Type.String(), value: Num })),
     }),
   ),
-  reference: Type.Optional(Type.Object({ label: Type.String(), mean: Type.Number(), std: Type.Number(), n: Type.Integer({ minimum: 0 }) })),
+  reference: Type.Optional(
+    Type.Object({
+      label: Type.String(),
+      mean: Type.Number(),
+      std: Type.Number(),
+      n: Type.Integer({ minimum: 0 }),
+      /** The adaptive reference's completed runs (compared with the sweep's own). */
+      runs: Type.Optional(Type.Array(Type.Object({ seed: Type.Number(), runDir: Type.String() }))),
+    }),
+  ),
   bm25: Type.Optional(Type.Object({ mean: Type.Number() })),
   /** The adaptive loss against the best fixed value, decided by the one rule of src/core/experiments/claim.ts (no claim below 2 seeds an arm). */
   claim: Type.Optional(Type.String()),
 });
 export type SweepView = Static<typeof SweepViewSchema>;
+
+/** The run folders "Compare Runs" of a sweep compares: every point's runs, then the adaptive reference's. */
+export function sweepRunDirs(view: SweepView): string[] {
+  const dirs = [...view.points.flatMap((p) => p.runs.map((r) => r.runDir)), ...(view.reference?.runs ?? []).map((r) => r.runDir)];
+  return [...new Set(dirs)];
+}

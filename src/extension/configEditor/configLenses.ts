@@ -24,6 +24,8 @@ import type { ShownRun } from '../dashboard/shownRun';
 import type { TrainingController } from '../training/trainingController';
 import { UNTRUSTED_EXPLANATION } from '../shared/workspaceTrust';
 import { hardNegativesLens } from '../dataLens/hardNegativesLens';
+import { isSweepRun, ownRuns } from '../training/trainConflict';
+import type { RunSummary } from '../../core/runs/readRun';
 
 /** The live lens changes at most this often. */
 const LIVE_REFRESH_MS = 1000;
@@ -41,6 +43,8 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     private readonly shown: ShownRun,
     private readonly registry: RunRegistry,
     private readonly data: DataReports,
+    /** The running sweep's run folders: trained from a config with overrides, they are not the config's own runs. */
+    private readonly sweepRunDirs: () => ReadonlySet<string> = () => new Set(),
   ) {
     const now = () => this.refresh();
     const throttled = () => this.refreshThrottled();
@@ -74,7 +78,8 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     const span = (s: TextSpan) => new vscode.Range(doc.positionAt(s.offset), doc.positionAt(s.offset));
     const lenses: vscode.CodeLens[] = [];
     const top = new vscode.Range(0, 0, 0, 0);
-    const runs = this.registry.runsOfConfig(configPath);
+    const sweepRuns = this.sweepRunDirs();
+    const runs = ownRuns(this.registry.runsOfConfig(configPath), sweepRuns);
     const lastRun = runs[0];
     const training = this.training.isTraining(configPath);
 
@@ -128,7 +133,7 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     }
 
     if (anchors.loss) {
-      const loss = this.lossValues(configPath, lastRun?.lastStep ?? null, lastRun ? statusLabel(lastRun) : '');
+      const loss = this.lossValues(configPath, lastRun, sweepRuns);
       if (loss) {
         lenses.push(
           new vscode.CodeLens(span(anchors.loss), {
@@ -174,8 +179,8 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
   /** The step to summarise above `loss`: live (this config's run is running) or the last run's. */
   private lossValues(
     configPath: string,
-    lastRunStep: StepEvent | null,
-    lastStatus: string,
+    lastRun: RunSummary | undefined,
+    sweepRuns: ReadonlySet<string>,
   ): { event: StepEvent; source: LossLensSource; runDir?: string } | null {
     const live = this.training.current;
     /** "stalled (no heartbeat for N s)" when the live run's heartbeat is stale (the Runs tree's summary of it). */
@@ -187,14 +192,16 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
       return { event: live.last, source: { kind: 'live', totalSteps: live.totalSteps, ...stalled(live.runDir) }, runDir: live.runDir ?? undefined };
     }
     const shownHeader = this.shown.header;
-    if (shownHeader?.status === 'running' && samePath(shownHeader.configPath, configPath) && this.shown.lastStep) {
+    if (
+      shownHeader?.status === 'running' &&
+      samePath(shownHeader.configPath, configPath) &&
+      !isSweepRun(shownHeader.runDir, sweepRuns) &&
+      this.shown.lastStep
+    ) {
       const stall = shownHeader.statusText ? { stalled: shownHeader.statusText } : {};
       return { event: this.shown.lastStep, source: { kind: 'live', totalSteps: shownHeader.totalSteps, ...stall }, runDir: shownHeader.runDir };
     }
-    if (lastRunStep) {
-      const lastRun = this.registry.runsOfConfig(configPath)[0];
-      return { event: lastRunStep, source: { kind: 'last-run', status: lastStatus }, runDir: lastRun?.dir };
-    }
+    if (lastRun?.lastStep) return { event: lastRun.lastStep, source: { kind: 'last-run', status: statusLabel(lastRun) }, runDir: lastRun.dir };
     return null;
   }
 

@@ -1,41 +1,86 @@
 /**
  * The jump from a failing query to its data: opens the query's data file at the recorded line
  * (range selected and revealed; a warning when the file changed after the evaluation) and shows the
- * read-only detail document (markdown preview beside the editor) with the positive, the top-k
- * retrieved items with their scores and s(v, retrieved). Next / Previous walk the tree.
+ * detail (a webview beside the editor, src/webview/failureDetail/) with the positive, the top-k
+ * retrieved items with their scores and s(v, retrieved), each item linked to its corpus line. A new
+ * query's detail starts at the top. Next / Previous walk the tree; switching the list's search re-opens
+ * the detail from the new list.
  */
 import * as vscode from 'vscode';
 import type { FailureRecord } from '../../core/eval/types';
 import { renderFailureDetail, shortLocation } from './failureDetail';
+import { renderFailureDetailPage } from './failureDetailHtml';
+import { makeNonce } from '../shared/webviewPage';
+import { openDataLine } from '../comparison/experimentsPanel';
+import { parseFromDetail, type ToDetail } from '../../webview/failureDetail/protocol';
 import { failureKey } from './failureGroups';
 import { ItemTextReader, runDataReading } from './itemTexts';
 import type { FailureNode, FailuresTreeProvider } from './failuresTree';
 
-/** Scheme of the detail document. */
-export const FAILURE_DETAIL_SCHEME = 'retrieval-lens-failure';
-/** One detail document whose content follows the selected failure (so one preview is reused). */
-export const FAILURE_DETAIL_URI = vscode.Uri.from({ scheme: FAILURE_DETAIL_SCHEME, path: '/Failing Query.md' });
+/** The detail panel's webview type. */
+export const FAILURE_DETAIL_PANEL_TYPE = 'retrievalLens.failureDetail';
 
-/** Serves the detail document of the selected failure. */
-class FailureDetailProvider implements vscode.TextDocumentContentProvider {
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
-  text = '# Failing query\n\nSelect a query in the Failing Queries view.\n';
+/**
+ * The detail webview beside the editor (one panel, reused): shows the selected failure's markup; a click on
+ * a location opens that data line. Re-sends the shown detail when the page (re)loads.
+ */
+class FailureDetailPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | null = null;
+  private shown: ToDetail | null = null;
 
-  set(text: string): void {
-    this.text = text;
-    this.changed.fire(FAILURE_DETAIL_URI);
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  /** Show `html` (the detail of the failure `key`) and reveal the panel beside the editor without focusing it. */
+  show(key: string, html: string): void {
+    this.shown = { type: 'show', key, html };
+    if (!this.panel) this.panel = this.create();
+    else if (!this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, true);
+    void this.panel.webview.postMessage(this.shown);
   }
 
-  provideTextDocumentContent(): string {
-    return this.text;
+  /** Rewrite the shown detail when it is `key`'s (its full texts were read). */
+  update(key: string, html: string): void {
+    if (this.shown?.key !== key || !this.panel) return;
+    this.shown = { type: 'show', key, html };
+    void this.panel.webview.postMessage(this.shown);
+  }
+
+  private create(): vscode.WebviewPanel {
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const panel = vscode.window.createWebviewPanel(
+      FAILURE_DETAIL_PANEL_TYPE,
+      'Failing Query',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: false },
+    );
+    const w = panel.webview;
+    w.html = renderFailureDetailPage({
+      cspSource: w.cspSource,
+      nonce: makeNonce(),
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'failureDetail.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'failureDetail.css')).toString(),
+    });
+    w.onDidReceiveMessage((raw) => {
+      const r = parseFromDetail(raw);
+      if (!r.ok) return;
+      if (r.value.type === 'ready') {
+        if (this.shown) void w.postMessage(this.shown);
+      } else void openDataLine(r.value.file, r.value.line);
+    });
+    panel.onDidDispose(() => {
+      if (this.panel === panel) this.panel = null;
+    });
+    return panel;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
   }
 }
 
 export class FailureNavigator implements vscode.Disposable {
-  private readonly detail = new FailureDetailProvider();
+  private readonly detail: FailureDetailPanel;
   private readonly disposables: vscode.Disposable[] = [];
-  private previewOpen = false;
   /** Full item texts, read from the data files on demand (the failures file holds snippets). */
   private readonly texts = new ItemTextReader();
   /** Counts the details shown: full texts read for an older selection are not shown. */
@@ -44,9 +89,11 @@ export class FailureNavigator implements vscode.Disposable {
   constructor(
     private readonly tree: FailuresTreeProvider,
     private readonly view: vscode.TreeView<FailureNode>,
+    extensionUri: vscode.Uri,
   ) {
+    this.detail = new FailureDetailPanel(extensionUri);
     this.disposables.push(
-      vscode.workspace.registerTextDocumentContentProvider(FAILURE_DETAIL_SCHEME, this.detail),
+      this.detail,
       view.onDidChangeSelection((e) => {
         const n = e.selection[0];
         if (n?.kind === 'failure') tree.setCurrent(failureKey(n.record));
@@ -87,10 +134,12 @@ export class FailureNavigator implements vscode.Disposable {
     // The detail shows the snippets at once and the full texts once their lines are read (a first look
     // at a large data file builds its line index: one pass over the file).
     const shown = ++this.shownSeq;
-    this.detail.set(renderFailureDetail(r, detailOptions));
+    // A key per opening: opening a query (also the same one again) starts its detail at the top.
+    const key = `${failureKey(r)}#${shown}`;
+    this.detail.show(key, renderFailureDetail(r, detailOptions));
     const runDir = this.tree.runDir;
     void this.texts.withFullTexts(r, runDir ? runDataReading(runDir) : {}).then((full) => {
-      if (shown === this.shownSeq && full !== r) this.detail.set(renderFailureDetail(full, detailOptions));
+      if (shown === this.shownSeq && full !== r) this.detail.update(key, renderFailureDetail(full, detailOptions));
     });
 
     let doc: vscode.TextDocument;
@@ -102,27 +151,20 @@ export class FailureNavigator implements vscode.Disposable {
     }
     const line = Math.min(Math.max(0, r.source.line - 1), doc.lineCount - 1);
     const range = doc.lineAt(line).range;
-    await this.showDetail();
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: range, preview: true, preserveFocus: false });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     if (staleWarning) void vscode.window.showWarningMessage(`Retrieval Lens: ${staleWarning}`);
   }
 
-  /** Show the detail document beside the editor: a locked markdown preview, or the text if the preview is unavailable. */
-  private async showDetail(): Promise<void> {
-    if (this.previewOpen && this.isPreviewVisible()) return;
-    try {
-      await vscode.commands.executeCommand('markdown.showLockedPreviewToSide', FAILURE_DETAIL_URI);
-      this.previewOpen = true;
-    } catch {
-      const doc = await vscode.workspace.openTextDocument(FAILURE_DETAIL_URI);
-      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true });
-    }
-  }
-
-  /** Whether a tab with the detail preview is open. */
-  private isPreviewVisible(): boolean {
-    return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('Failing Query')));
+  /**
+   * The list switched to the other search (exact ↔ IVF-PQ): the detail shown is re-opened from the new list
+   * (its ranks, scores and search name are that search's); when the query is not in it, the first one is.
+   */
+  async afterSearchSwitch(): Promise<void> {
+    if (this.shownSeq === 0) return;
+    const key = this.tree.currentKey;
+    const node = (key ? this.tree.node(key) : undefined) ?? this.tree.step(1);
+    if (node) await this.open(node.record);
   }
 
   dispose(): void {

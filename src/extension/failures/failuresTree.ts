@@ -169,6 +169,11 @@ export class FailuresTreeProvider implements vscode.TreeDataProvider<FailureNode
     return this.loaded?.nodes.get(key);
   }
 
+  /** The current failure's key (the one Next / Previous start from); null when none. */
+  get currentKey(): string | null {
+    return this.current;
+  }
+
   /** Make `key` the current failure (the one Next / Previous start from). */
   setCurrent(key: string): void {
     this.current = key;

@@ -16,8 +16,10 @@ import { SweepScheduler } from '../../core/experiments/scheduler';
 import { ablationTable, ablationText, sweepSummaryText } from '../../core/experiments/summary';
 import type { SweepFile } from '../../core/experiments/sweepFile';
 import { DEFAULT_SWEEP_VALUES, formatValue, parseRange, parseValueList } from '../../core/experiments/sweepPlan';
-import { ABLATION_MD, listSweeps, sweepsRootOf } from '../../core/experiments/sweepStore';
-import { isPidAlive } from '../../core/runs/status';
+import { ABLATION_MD } from '../../core/experiments/sweepStore';
+import { unfinishedSweeps } from './unfinishedSweeps';
+import { positiveInt, sweepSize } from './sweepSetup';
+import { sweepRunDirsOf } from '../training/trainConflict';
 import { codeVersion, trainerLauncher } from '../../trainer/sweepLauncher';
 
 /** Parameters offered when a sweep is started without one (the lens names its own). */
@@ -47,6 +49,11 @@ export class SweepController implements vscode.Disposable {
 
   get running(): { dir: string; file: SweepFile } | null {
     return this.current ? { dir: this.current.dir, file: this.current.scheduler.state } : null;
+  }
+
+  /** The run folders of the running sweep (empty when none runs): the sweep's runs, not its config's own. */
+  runDirs(): Set<string> {
+    return this.current ? sweepRunDirsOf(this.current.dir, this.current.scheduler.state) : new Set();
   }
 
   /** Ask for the parameter (unless given) and its values, create the sweep and run it. */
@@ -110,8 +117,64 @@ export class SweepController implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
       return;
     }
-    const created = this.create(() => createSweep({ configPath, sweep: { param: chosen, values }, code: codeVersion() }));
+    const size = await this.askSize(configPath, chosen, values);
+    if (!size) return;
+    const created = this.create(() =>
+      createSweep({
+        configPath,
+        sweep: { param: chosen, values },
+        seedCount: size.seeds,
+        ...(size.steps !== null ? { steps: size.steps } : {}),
+        code: codeVersion(),
+      }),
+    );
     if (created) await this.run(created.dir);
+  }
+
+  /**
+   * Ask the seeds per value and the steps of every run (the config's as defaults), then confirm the run count
+   * × steps. Null when dismissed or cancelled (nothing is created). `steps` null: the config's (unchanged).
+   */
+  private async askSize(configPath: string, param: string, values: number[]): Promise<{ seeds: number; steps: number | null } | null> {
+    let defaults: { seeds: number; steps: number };
+    try {
+      const c = loadConfig(configPath).config;
+      defaults = { seeds: c.sweep.seeds, steps: c.training.steps };
+    } catch (e) {
+      this.notStarted(e);
+      return null;
+    }
+    const ask = async (what: string, prompt: string, value: number): Promise<number | null> => {
+      const text = await vscode.window.showInputBox({
+        title: `Sweep ${param} of ${path.basename(configPath)}`,
+        prompt,
+        value: String(value),
+        ignoreFocusOut: true,
+        validateInput: (t) => {
+          const r = positiveInt(t, what);
+          return 'problem' in r ? r.problem : null;
+        },
+      });
+      if (text === undefined) return null;
+      const r = positiveInt(text, what);
+      return 'value' in r ? r.value : null;
+    };
+    const seeds = await ask('seeds', `Seeds per value (the config's sweep.seeds: ${defaults.seeds}); "beats" needs 2 or more`, defaults.seeds);
+    if (seeds === null) return null;
+    let steps: number | null = null;
+    if (param !== 'training.steps') {
+      steps = await ask('steps', `Training steps of every run (the config's training.steps: ${defaults.steps})`, defaults.steps);
+      if (steps === null) return null;
+    }
+    const size = sweepSize(param, values, seeds, steps ?? defaults.steps);
+    const start = 'Start Sweep';
+    const choice = await vscode.window.showInformationMessage(
+      `Retrieval Lens: sweep ${param} of ${path.basename(configPath)}: ${size.text}. Start?`,
+      { modal: true },
+      start,
+    );
+    if (choice !== start) return null;
+    return { seeds, steps: steps === defaults.steps ? null : steps };
   }
 
   /** Create and run the ablation of a config. */
@@ -133,17 +196,9 @@ export class SweepController implements vscode.Disposable {
     if (created) await this.run(created.dir);
   }
 
-  /** Sweep folders of these configs whose sweep.json says unfinished and that no live process drives. */
-  unfinished(configPaths: readonly string[]): { dir: string; file: SweepFile }[] {
-    const roots = [...new Set(configPaths.map(sweepsRootOf))];
-    return roots
-      .flatMap((root) => listSweeps(root))
-      .filter(({ file }) => file.state === 'unfinished' && !(file.driver && file.driver.pid !== process.pid && isPidAlive(file.driver.pid)));
-  }
-
   /** On activation: offer to resume the newest unfinished sweep (the others are listed by "Run Sweep…"'s resume). */
   async offerResume(configPaths: readonly string[]): Promise<void> {
-    const open = this.unfinished(configPaths);
+    const open = unfinishedSweeps(configPaths, { includeCancelled: false });
     if (open.length === 0) return;
     const { dir, file } = open[0];
     const done = file.runs.filter((r) => r.status === 'completed').length;
@@ -158,7 +213,7 @@ export class SweepController implements vscode.Disposable {
   /** Pick an unfinished sweep and resume it. */
   async pickAndResume(configPaths: readonly string[]): Promise<void> {
     if (this.busy()) return;
-    const open = this.unfinished(configPaths);
+    const open = unfinishedSweeps(configPaths, { includeCancelled: true });
     if (open.length === 0) {
       void vscode.window.showInformationMessage('Retrieval Lens: no unfinished sweep in this workspace.');
       return;
@@ -189,11 +244,16 @@ export class SweepController implements vscode.Disposable {
     try {
       return make();
     } catch (e) {
-      const msg = e instanceof ConfigError ? e.message : (e as Error).message;
-      this.log.error(`sweep not started: ${msg}`);
-      void vscode.window.showErrorMessage(`Retrieval Lens: sweep not started: ${msg.split('\n')[0]}`, 'Show Log').then((c) => c && this.log.show(true));
+      this.notStarted(e);
       return null;
     }
+  }
+
+  /** Say why a sweep did not start (the config's located problem, first line; the whole in the log). */
+  private notStarted(e: unknown): void {
+    const msg = e instanceof ConfigError ? e.message : (e as Error).message;
+    this.log.error(`sweep not started: ${msg}`);
+    void vscode.window.showErrorMessage(`Retrieval Lens: sweep not started: ${msg.split('\n')[0]}`, 'Show Log').then((c) => c && this.log.show(true));
   }
 
   /** Run (or resume) the sweep in `dir` under a cancellable progress notification. */
@@ -260,7 +320,8 @@ export class SweepController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.current?.scheduler.cancel();
+    // The window goes away (a reload): not the user's cancel, so the sweep is offered for resume next time.
+    this.current?.scheduler.cancel('shutdown');
     this.output?.dispose();
   }
 }

@@ -8,9 +8,9 @@
  * No VS Code import: unit-tested with real trainer processes.
  */
 import * as os from 'os';
-import { readRun } from '../../core/runs/readRun';
+import { readRun, type RunSummary } from '../../core/runs/readRun';
 import { isPidAlive } from '../../core/runs/status';
-import type { FinalRunStatus, RunError } from '../../core/runs/eventSchema';
+import type { FinalRunStatus, RunError, StepEvent } from '../../core/runs/eventSchema';
 import { removeEndedTorchrunLogs } from '../../trainer/launch/torchrunOutput';
 
 /** What the extension keeps (workspaceState) about the training it started, to re-attach after a reload. */
@@ -36,9 +36,8 @@ export function isStillRunning(rec: DetachedRunRecord): boolean {
   return readRun(rec.runDir).status === 'running';
 }
 
-/** The end of a run as its folder tells it, or null while it is still running. */
-export function endOf(rec: DetachedRunRecord): DetachedRunEnd | null {
-  const s = readRun(rec.runDir);
+/** The end of a run as its folder tells it (`s`: its summary, read now when not given), or null while it is still running. */
+export function endOf(rec: DetachedRunRecord, s: RunSummary = readRun(rec.runDir)): DetachedRunEnd | null {
   if (s.status === 'completed' || s.status === 'stopped' || s.status === 'failed') return { status: s.status, step: s.step, error: s.meta?.error };
   if (s.status === 'running' && isPidAlive(rec.pid)) return null;
   return { status: 'crashed', step: s.step, error: { message: 'the trainer process ended without a final status' } };
@@ -53,8 +52,14 @@ export interface DetachedRunHandle {
   dispose(): void;
 }
 
-/** Follow a detached run until it ends. */
-export function watchDetachedRun(rec: DetachedRunRecord, pollMs = 1000): DetachedRunHandle {
+/** A newer logged step of a followed run, with the run's planned steps (meta.json). */
+export type DetachedRunStep = (step: StepEvent, totalSteps: number | null) => void;
+
+/**
+ * Follow a detached run until it ends; `onStep` gets its newest logged step at each poll that finds a newer
+ * one (the status bar, lenses and collapse alerts of a re-attached run follow it as they follow a live one).
+ */
+export function watchDetachedRun(rec: DetachedRunRecord, pollMs = 1000, onStep?: DetachedRunStep): DetachedRunHandle {
   let timer: NodeJS.Timeout | undefined;
   const done = new Promise<DetachedRunEnd>((resolve) => {
     // A PyTorch job's launcher output folder (in the temp dir) lost its owner with the reload: removed once
@@ -63,8 +68,15 @@ export function watchDetachedRun(rec: DetachedRunRecord, pollMs = 1000): Detache
       if (isPidAlive(rec.pid)) timer = setTimeout(sweepWhenGone, pollMs);
       else removeEndedTorchrunLogs(rec.pid);
     };
+    let reported = -1;
     const poll = () => {
-      const end = endOf(rec);
+      const summary = readRun(rec.runDir);
+      const last = summary.lastStep;
+      if (onStep && last && last.step > reported) {
+        reported = last.step;
+        onStep(last, summary.totalSteps);
+      }
+      const end = endOf(rec, summary);
       if (end) {
         resolve(end);
         if (rec.processGroup) sweepWhenGone();

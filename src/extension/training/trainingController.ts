@@ -193,7 +193,13 @@ export class TrainingController implements vscode.Disposable {
     }
     const live = newLiveTraining(rec.configPath, { runDir: rec.runDir, reattached: true });
     this.live = live;
-    const attached = watchDetachedRun(rec);
+    // Its steps are read from the run folder (no IPC after the reload): status bar, lenses and alerts follow them.
+    const attached = watchDetachedRun(rec, undefined, (step, totalSteps) => {
+      if (this.live !== live) return;
+      live.last = step;
+      live.totalSteps = totalSteps;
+      this.stepped.fire(live);
+    });
     this.attached = attached;
     this.log.info(`re-attached to training process ${rec.pid}: ${rec.runDir} kept running through the window reload`);
     void attached.done.then((end) => {

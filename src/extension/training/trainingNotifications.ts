@@ -1,22 +1,21 @@
 /**
  * Notifications about the live training. Collapse verdicts (verdictAlerts.ts, alertToasts.ts): one
- * live notification per run, naming its run and acting on THAT run's config (never the active
- * editor's). It is a `withProgress` notification because VS Code cannot close a showWarningMessage
- * toast: a newer verdict rewrites its message in place, and it closes when the run recovers (a
- * "recovered" notice fades in its place), ends, or is dismissed (Cancel). Its actions are command
- * links in the message — the collapse fix for the run's config (collapseFix.ts) and "Show
- * Dashboard" — and the same fixes are quick fixes on the verdict in the Problems panel, on the
- * config's `loss` block (verdictProblems.ts). Trainer failures with "Show Log"; completion with "Open Results".
- */
+ * notification per alert level a run enters, naming its run and acting on THAT run's config (never the
+ * active editor's), with the level's severity (a warning icon; an error icon for "collapsed") and buttons:
+ * the collapse fix for the run's config (collapseFix.ts; its confirmation offers "Stop Run" too, as the
+ * fix applies to the next run), "Stop Run" (stops that run if it is still the live training) and "Show
+ * Dashboard"; a "recovered" notice when it becomes healthy again. The same fixes are quick fixes on the
+ * verdict in the Problems panel, on the config's `loss` block (verdictProblems.ts), whose squiggle goes
+ * once the config is fixed. Trainer failures with "Show Log"; completion with "Open Results". */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { findNodeAtLocation } from 'jsonc-parser';
-import { VerdictNotifier, type LiveToast, type ToastWindow } from '../verdict/alertToasts';
+import { VerdictNotifier, type ToastWindow } from '../verdict/alertToasts';
 import { collapseRemedies, ENABLE_FIX_LABEL, remedyEdit, type CollapseRemedy } from '../verdict/collapseFix';
 import { configTree, propertySpan } from '../configEditor/configAnchors';
 import { formatRatio } from '../shared/lensText';
 import type { TrainingController } from './trainingController';
-import { alertLinks, alertMessage, type VerdictAlert } from '../verdict/verdictAlerts';
+import { alertMessage, STOP_RUN_LABEL, type VerdictAlert } from '../verdict/verdictAlerts';
 import { VerdictProblems } from '../verdict/verdictProblems';
 import { readBoundedTextSync } from '../../core/io/safeRead';
 import { CONFIG_FILE } from '../../core/runs/meta';
@@ -36,38 +35,14 @@ interface AlertRun {
   dir: string;
   name: string;
   configPath: string | null;
+  /** Trained by this window's trainer (it can be stopped from the alert). */
+  ownProcess: boolean;
 }
 
-/** VS Code's side of the live notifications: a cancellable `withProgress` notification per toast. */
+/** VS Code's side of the collapse notifications: a warning or error message with its buttons. */
 const notificationWindow: ToastWindow = {
-  open(message, onDismiss): LiveToast {
-    let latest = message;
-    let closed = false;
-    let report: ((m: string) => void) | null = null;
-    let finish: (() => void) | null = null;
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, cancellable: true }, (progress, token) => {
-      return new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        finish = resolve;
-        report = (m) => progress.report({ message: m });
-        report(latest);
-        token.onCancellationRequested(() => {
-          closed = true;
-          resolve();
-          onDismiss();
-        });
-      });
-    });
-    return {
-      update(m) {
-        latest = m;
-        report?.(m);
-      },
-      close() {
-        closed = true;
-        finish?.();
-      },
-    };
+  alert(message, severity, buttons) {
+    return severity === 'error' ? vscode.window.showErrorMessage(message, ...buttons) : vscode.window.showWarningMessage(message, ...buttons);
   },
   notice(message) {
     void vscode.window.showInformationMessage(message);
@@ -83,7 +58,7 @@ export class TrainingNotifications implements vscode.Disposable {
   private followed: string | null = null;
 
   constructor(
-    training: TrainingController,
+    private readonly training: TrainingController,
     shown: ShownRun,
     private readonly actions: NotificationActions,
   ) {
@@ -91,17 +66,17 @@ export class TrainingNotifications implements vscode.Disposable {
       this.problems,
       training.onDidStep((live) => {
         if (!live.last || !live.runDir) return;
-        this.observeStep({ dir: live.runDir, name: path.basename(live.runDir), configPath: live.configPath }, live.last);
+        this.observeStep({ dir: live.runDir, name: path.basename(live.runDir), configPath: live.configPath, ownProcess: true }, live.last);
       }),
       // A run written by another process gets the same alert from the steps the dashboard reads of it while it runs;
-      // its fix links edit a config only when the run names one (meta.json configPath).
+      // its fix button edits a config only when the run names one (meta.json configPath), and it has no Stop Run.
       shown.onDidStep((e) => {
         const header = shown.header;
         if (!header || header.status !== 'running' || training.isLiveRun(header.runDir)) return;
         this.followed = header.runDir;
-        this.observeStep({ dir: header.runDir, name: path.basename(header.runDir), configPath: header.configPath }, e);
+        this.observeStep({ dir: header.runDir, name: path.basename(header.runDir), configPath: header.configPath, ownProcess: false }, e);
       }),
-      // It ended, or the dashboard shows another run: its alert closes.
+      // It ended, or the dashboard shows another run: forget it.
       shown.onDidChange((header) => {
         if (this.followed === null || (header?.runDir === this.followed && header.status === 'running')) return;
         this.notifier.end(this.followed);
@@ -138,35 +113,49 @@ export class TrainingNotifications implements vscode.Disposable {
     );
   }
 
-  /** A logged step of a run: its verdict problem on the config (when it has one) and its live alert. */
+  /**
+   * A logged step of a run: its verdict problem on the config (when it names one) and its alert. A run that names
+   * no config file (`retrieval_lens.Lens` in the user's own loop) is told what to change in code instead (from
+   * its config.json); only a run this window trains can be stopped from the alert.
+   */
   private observeStep(run: AlertRun, e: StepEvent): void {
-    if (run.configPath !== null) void this.problems.show(run.configPath, run.dir, e);
+    const configPath = run.configPath;
+    if (configPath !== null) void this.problems.show(configPath, run.dir, e);
     const ratio = formatRatio(e.diagnostics.collapse.ratio);
-    this.notifier.observe(run.dir, e.verdict.state, (alert) => alertText(alert, run, e.step, e.verdict.reason, ratio));
+    this.notifier.observe(
+      run.dir,
+      e.verdict.state,
+      () => {
+        const message = (alert: VerdictAlert) => alertMessage(alert, { name: run.name, step: e.step, reason: e.verdict.reason, ratio });
+        if (configPath === null) {
+          const inCode = codeRemedyText(runConfigText(run.dir));
+          return {
+            text: (alert) => (alert.kind === 'warning' || alert.kind === 'recovered' || inCode === null ? message(alert) : `${message(alert)} ${inCode}`),
+            firstRemedy: null,
+            stoppable: run.ownProcess,
+          };
+        }
+        const text = configText(configPath);
+        return { text: message, firstRemedy: text === null ? null : (collapseRemedies(text)[0]?.label ?? null), stoppable: run.ownProcess };
+      },
+      (action) => {
+        // The fix applies to the next run: its confirmation offers to stop this one too.
+        if (action.kind === 'fix' && configPath !== null) void enableCollapseFix(configPath, () => stopRun(this.training, run.dir));
+        else if (action.kind === 'stop') stopRun(this.training, run.dir);
+        else if (action.kind === 'dashboard') void vscode.commands.executeCommand('retrievalLens.showDashboard', run.dir);
+      },
+    );
   }
 
   dispose(): void {
-    this.notifier.closeAll();
     this.disposables.forEach((d) => d.dispose());
   }
 }
 
-/**
- * An alert's message with its action links (the remedies read from the config now); for a run that names no
- * config file, what to change in code instead (from the run's config.json).
- */
-function alertText(alert: VerdictAlert, run: AlertRun, step: number, reason: string, ratio: string): string {
-  const message = alertMessage(alert, { name: run.name, step, reason, ratio });
-  if (alert.kind === 'recovered') return message;
-  if (run.configPath === null) {
-    const inCode = alert.kind === 'warning' ? null : codeRemedyText(runConfigText(run.dir));
-    return [message, inCode, alertLinks(alert, { configPath: null, runDir: run.dir, firstRemedy: null, enableFixLabel: ENABLE_FIX_LABEL })]
-      .filter((x) => x !== null)
-      .join(' ');
-  }
-  const text = configText(run.configPath);
-  const firstRemedy = text === null ? null : (collapseRemedies(text)[0]?.label ?? null);
-  return `${message} ${alertLinks(alert, { configPath: run.configPath, runDir: run.dir, firstRemedy, enableFixLabel: ENABLE_FIX_LABEL })}`;
+/** Stop the alerted run when it is still the live training (its Stop: the step ends, the last checkpoint is written). */
+export function stopRun(training: TrainingController, runDir: string): void {
+  if (training.isLiveRun(runDir) && training.stop()) return;
+  void vscode.window.showInformationMessage(`Retrieval Lens: run ${path.basename(runDir)} is not training any more.`);
 }
 
 /** The config's text: its open document (unsaved edits count), else the file; null when unreadable. */
@@ -208,6 +197,7 @@ export async function showLossInConfig(configPath: string): Promise<vscode.TextE
 export async function applyRemedyToConfig(
   configPath: string,
   remedy: Pick<CollapseRemedy, 'label' | 'why'> & { settings: [string[], unknown][] },
+  stop?: () => void,
 ): Promise<boolean> {
   const editor = await showLossInConfig(configPath);
   const doc = editor.document;
@@ -227,9 +217,9 @@ export async function applyRemedyToConfig(
     const root = configTree(doc.getText());
     const n = root ? findNodeAtLocation(root, ['loss']) : undefined;
     if (n) editor.revealRange(new vscode.Range(doc.positionAt(n.offset), doc.positionAt(n.offset + n.length)));
-    void vscode.window.showInformationMessage(
-      `Retrieval Lens: ${remedy.label} in ${path.basename(configPath)} — ${remedy.why}. Undo with Ctrl+Z; save and train again to apply.`,
-    );
+    const said = `Retrieval Lens: ${remedy.label} in ${path.basename(configPath)} — ${remedy.why}. Undo with Ctrl+Z; save and train again to apply.`;
+    if (stop) void vscode.window.showInformationMessage(`${said} The collapsed run keeps training until stopped.`, STOP_RUN_LABEL).then((c) => c && stop());
+    else void vscode.window.showInformationMessage(said);
   }
   return ok;
 }
@@ -238,13 +228,13 @@ export async function applyRemedyToConfig(
  * The collapse fix for a config (command "Enable stop-gradient and symmetric loss"): enables both
  * when either is off; once both are on, offers the next remedies in a pick list. False when nothing changed.
  */
-export async function enableCollapseFix(configPath: string): Promise<boolean> {
+export async function enableCollapseFix(configPath: string, stop?: () => void): Promise<boolean> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath));
   const remedies = collapseRemedies(doc.getText());
-  if (remedies[0]?.label === ENABLE_FIX_LABEL) return applyRemedyToConfig(configPath, remedies[0]);
+  if (remedies[0]?.label === ENABLE_FIX_LABEL) return applyRemedyToConfig(configPath, remedies[0], stop);
   const pick = await vscode.window.showQuickPick(
     remedies.map((r) => ({ label: r.label, detail: r.why, remedy: r })),
     { title: 'Stop-gradient and the symmetric loss are already on in this config. Next remedies (each one undoable edit):' },
   );
-  return pick ? applyRemedyToConfig(configPath, pick.remedy) : false;
+  return pick ? applyRemedyToConfig(configPath, pick.remedy, stop) : false;
 }

@@ -1,89 +1,69 @@
 /**
- * One live collapse notification per run, replaced in place. VS Code cannot close a toast made by
- * showWarningMessage, so each run's alert is a notification the extension owns (in VS Code a
- * `withProgress` notification, see trainingNotifications.ts): a newer verdict rewrites its message,
- * and it closes when the run recovers (a short "recovered" notice takes its place), when the run
- * ends, or when the user dismisses it. Its actions are links in the message (command links), the
- * same fixes stand as quick fixes on the verdict in the Problems panel. Pure, unit-tested with a
+ * The collapse notifications of a run: one per alert level the run enters (warning, never separated,
+ * collapsing, collapsed; verdictAlerts.ts decides when), shown with the severity of the level — a warning
+ * icon, an error icon for "collapsed" — and buttons: the collapse fix for the run's config, "Stop Run" and
+ * "Show Dashboard"; a "recovered" notice when an alerted run becomes healthy again. (VS Code cannot rewrite
+ * or close such a notification, so each level is its own, at most once per run.) Pure, unit-tested with a
  * fake window.
  */
 import type { CollapseState } from '../../core/metrics/types';
-import { isAlertLevel, VerdictAlertPolicy, type AlertLevel, type VerdictAlert } from './verdictAlerts';
+import { alertActions, VerdictAlertPolicy, type AlertAction, type AlertLevel, type VerdictAlert } from './verdictAlerts';
 
-/** A notification the extension can rewrite and close. */
-export interface LiveToast {
-  update(message: string): void;
-  close(): void;
+/** The icon of an alert: an error for a collapsed run, else a warning. */
+export type AlertSeverity = 'warning' | 'error';
+
+export function alertSeverity(level: AlertLevel): AlertSeverity {
+  return level === 'collapsed' ? 'error' : 'warning';
 }
 
 /** What the notifier needs of the window (VS Code's, or a fake in tests). */
 export interface ToastWindow {
-  /** Show a notification that stays until `close()`; `onDismiss` when the user dismisses it. */
-  open(message: string, onDismiss: () => void): LiveToast;
+  /** Show a notification of `severity` with `buttons`; resolves with the button pressed (undefined: dismissed). */
+  alert(message: string, severity: AlertSeverity, buttons: readonly string[]): PromiseLike<string | undefined>;
   /** A transient notice (no actions, fades by itself). */
   notice(message: string): void;
 }
 
-/** The text of a run's alert for a level or "recovered" (with its action links). */
-export type AlertText = (alert: VerdictAlert) => string;
+/** A run as its alerts need it: the message of an alert, and whether its config has a fix (its first remedy's label). */
+export interface AlertRun {
+  text(alert: VerdictAlert): string;
+  firstRemedy: string | null;
+  /** Whether "Stop Run" is offered (false for a run another process writes). */
+  stoppable?: boolean;
+}
 
 export class VerdictNotifier {
   private readonly policy = new VerdictAlertPolicy();
-  /** The open notification of each run and the level it shows. */
-  private readonly live = new Map<string, { toast: LiveToast; level: AlertLevel }>();
 
   constructor(private readonly window: ToastWindow) {}
 
   /**
-   * Feed the verdict of a run's latest logged step. A first alert of a level opens the run's
-   * notification or rewrites the open one; while it is open, a change to another alert level
-   * (already alerted once) rewrites it too, so it always shows the current state; "healthy" after
-   * an alert closes it and shows a "recovered" notice.
+   * Feed the verdict of a run's latest logged step. A first entry into an alert level shows its notification;
+   * the button pressed is handed to `act`. "healthy" after an alert shows a "recovered" notice.
    */
-  observe(runKey: string, state: CollapseState, text: AlertText): void {
+  observe(runKey: string, state: CollapseState, run: () => AlertRun, act: (action: AlertAction) => void): void {
     const alert = this.policy.observe(runKey, state);
-    const open = this.live.get(runKey);
-    if (alert?.kind === 'recovered') {
-      this.close(runKey);
-      this.window.notice(text(alert));
-      return;
-    }
-    const level = alert?.kind ?? (open && isAlertLevel(state) && state !== open.level ? state : null);
-    if (!level) return;
-    if (open) {
-      open.level = level;
-      open.toast.update(text({ kind: level }));
-      return;
-    }
     if (!alert) return;
-    const entry = {
-      level,
-      toast: this.window.open(text({ kind: level }), () => {
-        if (this.live.get(runKey) === entry) this.live.delete(runKey);
-      }),
-    };
-    this.live.set(runKey, entry);
+    const r = run();
+    if (alert.kind === 'recovered') {
+      this.window.notice(r.text(alert));
+      return;
+    }
+    const actions = alertActions(alert, r.firstRemedy).filter((a) => a.kind !== 'stop' || r.stoppable !== false);
+    void Promise.resolve(
+      this.window.alert(
+        r.text(alert),
+        alertSeverity(alert.kind),
+        actions.map((a) => a.label),
+      ),
+    ).then((label) => {
+      const chosen = actions.find((a) => a.label === label);
+      if (chosen) act(chosen);
+    });
   }
 
-  /** The level a run's open notification shows (undefined when none is open). */
-  shown(runKey: string): AlertLevel | undefined {
-    return this.live.get(runKey)?.level;
-  }
-
-  /** The run ended: close its notification and forget it. */
+  /** The run ended: forget it (a new run of the same folder starts over). */
   end(runKey: string): void {
-    this.close(runKey);
     this.policy.forget(runKey);
-  }
-
-  /** Close every open notification (extension deactivation). */
-  closeAll(): void {
-    for (const key of [...this.live.keys()]) this.close(key);
-  }
-
-  private close(runKey: string): void {
-    const open = this.live.get(runKey);
-    this.live.delete(runKey);
-    open?.toast.close();
   }
 }

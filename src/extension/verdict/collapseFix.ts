@@ -152,3 +152,28 @@ export function replacementBetween(text: string, next: string): TextReplacement 
   }
   return { offset: start, length: endOld - start, content: next.slice(start, endNew) };
 }
+
+/** The settings the collapse remedies write, with their schema defaults (an absent key has its default). */
+const REMEDY_SETTINGS: readonly [path: string[], fallback: number | boolean][] = [
+  [['loss', 'stopGradient'], true],
+  [['loss', 'symmetric'], true],
+  [['loss', 'symmetricWeight'], 0.05],
+  [['training', 'learningRate'], 0.00005],
+  [['loss', 'alpha'], 0.5],
+];
+
+/**
+ * The remedy settings (dotted paths) whose value in the config `text` differs from what the run trained with
+ * (`runConfig`: its config.json, every default filled in): a fix made since the run started. A collapse
+ * verdict on such a config's `loss` block no longer describes the config (the fix applies to the next run).
+ */
+export function remedySettingsChangedSince(text: string, runConfig: unknown): string[] {
+  const root = configTree(text);
+  if (!root) return [];
+  const trained = (p: string[]): unknown =>
+    p.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), runConfig);
+  return REMEDY_SETTINGS.filter(([p, fallback]) => {
+    const was = trained(p);
+    return effective(root, p, fallback) !== (typeof was === typeof fallback ? was : fallback);
+  }).map(([p]) => p.join('.'));
+}

@@ -7,6 +7,7 @@
  */
 import { stateLabel } from '../../core/metrics/collapseMonitor';
 import type { CollapseState } from '../../core/metrics/types';
+import { ENABLE_FIX_LABEL } from './collapseFix';
 
 /** The states that raise a toast. */
 export type AlertLevel = Extract<CollapseState, 'warning' | 'never-separated' | 'collapsing' | 'collapsed'>;
@@ -72,30 +73,24 @@ export class VerdictAlertPolicy {
   }
 }
 
-/**
- * A `command:` link for a notification message: `[label](command:id?<json args>)`. The args are
- * percent-encoded JSON (VS Code decodes the query and parses it as the argument list); parentheses
- * are encoded too, since the notification's link syntax ends the target at the first `)`.
- */
-export function commandLink(label: string, command: string, args: unknown[]): string {
-  const query = encodeURIComponent(JSON.stringify(args)).replace(/\(/g, '%28').replace(/\)/g, '%29');
-  return `[${label.replace(/[[\]]/g, '')}](command:${command}?${query})`;
+/** A button of a run's alert: the collapse fix of its config, stopping it, or its dashboard. */
+export interface AlertAction {
+  kind: 'fix' | 'stop' | 'dashboard';
+  label: string;
 }
 
+/** "Stop Run": the button that stops the alerted run. */
+export const STOP_RUN_LABEL = 'Stop Run';
+
 /**
- * The action links of a run's alert: the collapse fix for that run's config (the first remedy's
- * label when it is the stop-gradient/symmetric fix, else "Choose a remedy…"; none for a warning,
- * when no remedy would change the config, or when the run names no config file) and "Show Dashboard" for that run.
+ * The buttons of a run's alert: the collapse fix for that run's config (the first remedy's label when it is
+ * the stop-gradient/symmetric fix, else "Choose a remedy…"; none for a warning or when no remedy would change
+ * the config), "Stop Run" and "Show Dashboard" of that run.
  */
-export function alertLinks(
-  alert: VerdictAlert,
-  run: { configPath: string | null; runDir: string; firstRemedy: string | null; enableFixLabel: string },
-): string {
-  const links: string[] = [];
-  if (alert.kind !== 'warning' && alert.kind !== 'recovered' && run.firstRemedy !== null && run.configPath !== null) {
-    const label = run.firstRemedy === run.enableFixLabel ? run.firstRemedy : 'Choose a remedy…';
-    links.push(commandLink(label, 'retrievalLens.enableCollapseFix', [run.configPath]));
-  }
-  links.push(commandLink('Show Dashboard', 'retrievalLens.showDashboard', [run.runDir]));
-  return links.join(' · ');
+export function alertActions(alert: VerdictAlert, firstRemedy: string | null, enableFixLabel = ENABLE_FIX_LABEL): AlertAction[] {
+  const actions: AlertAction[] = [];
+  if (alert.kind !== 'warning' && alert.kind !== 'recovered' && firstRemedy !== null)
+    actions.push({ kind: 'fix', label: firstRemedy === enableFixLabel ? firstRemedy : 'Choose a remedy…' });
+  actions.push({ kind: 'stop', label: STOP_RUN_LABEL }, { kind: 'dashboard', label: 'Show Dashboard' });
+  return actions;
 }

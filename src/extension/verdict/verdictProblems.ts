@@ -2,6 +2,8 @@
  * The current collapse verdict of the live run in the Problems panel, on the `loss` block of the
  * config the run was started from (verdictText.ts). Replaced at every logged step the extension
  * receives; kept after the run ends (the last verdict stands) until the next run of that config.
+ * Cleared once the config is fixed: a remedy setting (stopGradient, symmetric, w, learning rate, α) differs
+ * from what the run trained with (its config.json) — the fix applies to the next run.
  * Its quick fixes (lightbulb, or the Problems panel's context menu) are the remedies that change
  * that config (collapseFix.ts), each one undoable edit, and "Show Dashboard" for the run.
  * Beside it, on the `evaluation` block, the quality verdict of the run's latest live held-out evaluation,
@@ -10,7 +12,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { StepEvent } from '../../core/runs/eventSchema';
-import { collapseRemedies, remedyEdit } from './collapseFix';
+import { collapseRemedies, remedyEdit, remedySettingsChangedSince } from './collapseFix';
+import { readBoundedTextSync } from '../../core/io/safeRead';
 import { qualityProblem, verdictProblem, type VerdictProblem, type VerdictSeverity } from './verdictText';
 import { parseConfigText } from '../../core/config/loadConfig';
 // Not the core/quality barrel: it re-exports the held-out sample, which reaches faiss (never in the extension host).
@@ -38,8 +41,16 @@ export class VerdictProblems implements vscode.Disposable {
   /** The remedies of the quality verdict standing on each config. */
   private readonly qualityRemediesOf = new Map<string, readonly QualityRemedyId[]>();
   private readonly provider: vscode.Disposable;
+  private readonly edits: vscode.Disposable;
+  /** Each run's config.json (what it trained with), read once. */
+  private readonly trainedWith = new Map<string, unknown>();
 
   constructor() {
+    // A fix typed or applied after the run ended (no more steps) clears the squiggle too.
+    this.edits = vscode.workspace.onDidChangeTextDocument((e) => {
+      const runDir = this.runOf.get(e.document.uri.fsPath);
+      if (runDir && this.standing.get(e.document.uri.fsPath)?.collapse && this.fixedSince(e.document, runDir)) this.clearCollapse(e.document);
+    });
     this.provider = vscode.languages.registerCodeActionsProvider(
       { scheme: 'file', pattern: '**/*.rlens.json' },
       { provideCodeActions: (doc, _range, context) => this.quickFixes(doc, context) },
@@ -47,7 +58,10 @@ export class VerdictProblems implements vscode.Disposable {
     );
   }
 
-  /** Show the verdict of `e` (a step of the run in folder `runDir`) on the config at `configPath`. */
+  /**
+   * Show the verdict of `e` (a step of the run in folder `runDir`) on the config at `configPath`; not when the
+   * config was fixed since the run started (a remedy setting differs from the run's config.json).
+   */
   async show(configPath: string, runDir: string, e: StepEvent): Promise<void> {
     const uri = vscode.Uri.file(configPath);
     let doc: vscode.TextDocument;
@@ -56,7 +70,34 @@ export class VerdictProblems implements vscode.Disposable {
     } catch {
       return;
     }
+    if (this.fixedSince(doc, runDir)) return this.clearCollapse(doc);
     this.put(doc, runDir, 'collapse', verdictProblem(doc.getText(), path.basename(runDir), e), `collapse: ${e.verdict.state}`);
+  }
+
+  /** Whether the config (as edited now) changed a remedy setting since the run `runDir` started. */
+  private fixedSince(doc: vscode.TextDocument, runDir: string): boolean {
+    if (!this.trainedWith.has(runDir)) {
+      let config: unknown = null;
+      try {
+        config = JSON.parse(readBoundedTextSync(path.join(runDir, 'config.json'), 'config.json'));
+      } catch {
+        // not written yet or unreadable: the verdict stands
+      }
+      if (config !== null) this.trainedWith.set(runDir, config);
+      else return false;
+    }
+    return remedySettingsChangedSince(doc.getText(), this.trainedWith.get(runDir)).length > 0;
+  }
+
+  /** The collapse squiggle of a fixed config goes (the quality problem, if any, stays). */
+  private clearCollapse(doc: vscode.TextDocument): void {
+    const standing = this.standing.get(doc.uri.fsPath);
+    if (!standing?.collapse) return;
+    delete standing.collapse;
+    this.collection.set(
+      doc.uri,
+      [standing.quality].filter((x): x is vscode.Diagnostic => !!x),
+    );
   }
 
   /** Show the quality verdict of a live held-out evaluation (after `step` of the run in `runDir`) on its config. */
@@ -143,6 +184,7 @@ export class VerdictProblems implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.edits.dispose();
     this.provider.dispose();
     this.collection.dispose();
   }

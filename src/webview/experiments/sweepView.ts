@@ -9,6 +9,7 @@ import { el } from '../shared/dom';
 import { ChartCard, Section } from '../shared/section';
 import type { FromExperiments, SweepView as SweepViewData } from './protocol';
 import { SweepChart } from './sweepChart';
+import { sweepRunDirs } from '../../core/experiments/sweepViewSchema';
 
 const fmt = (v: number | null) => (v === null ? '–' : formatTick(v));
 
@@ -39,11 +40,11 @@ export class SweepView {
     }
     select.disabled = view.metrics.length < 2;
     select.addEventListener('change', () => this.post({ type: 'selectMetric', metric: select.value }));
-    const dirs = view.points.flatMap((p) => p.runs.map((r) => r.runDir));
+    const dirs = sweepRunDirs(view);
     const compare = el('button', {
       className: 'button',
       text: 'Compare Runs',
-      title: `Compare the sweep's ${dirs.length} runs`,
+      title: `Compare the sweep's ${dirs.length} runs${view.reference?.runs?.length ? ` (with the adaptive reference's ${view.reference.runs.length})` : ''}`,
       attrs: { type: 'button', 'data-role': 'compare' },
     });
     compare.disabled = dirs.length < 2;

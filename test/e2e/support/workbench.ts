@@ -172,8 +172,24 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
  * again; the action behind the button runs only for a click that closed the toast.
  */
 export async function clickToastButton(toast: Locator, button: string): Promise<void> {
+  const target = toast.locator('.monaco-button', { hasText: button }).first();
   for (let attempt = 1; ; attempt++) {
-    await toast.locator('.monaco-button', { hasText: button }).first().click({ timeout: 15_000 });
+    // Toasts slide in and stack: click once the button has stayed where it is (the same box twice in a row),
+    // so the click cannot land on a neighbour's button (which would close the toast without this action).
+    let last = '';
+    await waitFor(
+      `the "${button}" button at rest`,
+      async () => {
+        const box = JSON.stringify(await target.boundingBox({ timeout: 15_000 }));
+        const still = box === last;
+        last = box;
+        return still;
+      },
+      (still) => still,
+      15_000,
+      300,
+    );
+    await target.click({ timeout: 15_000 });
     try {
       await toast.waitFor({ state: 'detached', timeout: 5_000 });
       return;
@@ -183,21 +199,22 @@ export async function clickToastButton(toast: Locator, button: string): Promise<
   }
 }
 
-/**
- * Click a link in a notification until `done` shows. The notification's text only changes with the verdict, so
- * a click that did not reach the link (the notification was being laid out) is made again, at most 3 times; the
- * action behind the link must be one that a second run leaves as the first did (an edit to the same values).
- */
-export async function clickLinkUntil(toast: Locator, link: string, done: Locator): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await toast.locator('a', { hasText: link }).first().click({ timeout: 15_000 });
-    try {
-      await done.waitFor({ timeout: 10_000 });
-      return;
-    } catch (e) {
-      if (attempt >= 3) throw new Error(`"${link}" had no effect after ${attempt} clicks on the notification's link`, { cause: e });
-    }
-  }
+/** The inner frame of the Failing Query detail webview (the extension's webview whose page holds #rlens-failure). */
+export async function failureDetailFrame(page: Page): Promise<FrameLocator> {
+  const frames = page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`);
+  return waitFor(
+    'the Failing Query detail webview',
+    async () => {
+      const n = await page.locator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).count();
+      for (let i = 0; i < n; i++) {
+        const inner = frames.nth(i).frameLocator('iframe#active-frame');
+        if ((await inner.locator('#rlens-failure').count()) > 0) return inner;
+      }
+      return null;
+    },
+    (f): f is FrameLocator => f !== null,
+    30_000,
+  ) as Promise<FrameLocator>;
 }
 
 /** The inner frame of the Dashboard webview (sidebar view or panel: the first one present). */
