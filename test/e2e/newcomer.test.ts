@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Locator, Page } from 'playwright-core';
 import { readMeta } from '../../src/core/runs/meta';
-import { startCodeServer, type CodeServer } from './support/codeServer';
+import { useCodeServer, type CodeServer } from './support/codeServer';
 import { killTrainersOf } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, clickToastButton, pressKey, cursorPosition, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
@@ -30,7 +30,7 @@ before(async () => {
   const vsix = ensureVsix();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-e2e-newcomer-'));
   shopBeirFolder(dir, { train: 2000, test: 80 });
-  server = await startCodeServer({ vsix, workspace: dir });
+  server = await useCodeServer({ vsix, workspace: dir });
   wb = await openWorkbench(server.url, dir, { prefix: 'newcomer', expectFile: 'shop-beir' });
 });
 
