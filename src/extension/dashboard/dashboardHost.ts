@@ -10,6 +10,7 @@ import { renderDashboardHtml } from './dashboardHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
 import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
+import { saveChartExport } from './chartExport';
 
 /** What the dashboard's buttons do. */
 export interface DashboardActions {
@@ -103,6 +104,12 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         break;
       case 'qualityRemedy':
         this.actions.qualityRemedy(m.remedy);
+        break;
+      case 'exportChart':
+        saveChartExport(m, this.shown.header?.runDir ?? null, this.log).catch((e: Error) => {
+          this.log.error(`chart export failed: ${e.message}`);
+          void vscode.window.showErrorMessage(`Retrieval Lens: could not save the chart: ${e.message}`);
+        });
         break;
     }
   }

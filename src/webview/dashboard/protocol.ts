@@ -80,6 +80,13 @@ export const EvalPointSchema = Type.Object({
 });
 export type EvalPoint = Static<typeof EvalPointSchema>;
 
+/** The user's own numbers at a step (a `scalars` event of events.jsonl: `retrieval_lens.Lens.log_scalars`). */
+export const ScalarPointSchema = Type.Object({
+  step: Type.Integer({ minimum: 0 }),
+  values: Type.Record(Type.String({ minLength: 1 }), NumberOrNull()),
+});
+export type ScalarPoint = Static<typeof ScalarPointSchema>;
+
 /** extension → webview */
 export const TO_DASHBOARD_SCHEMAS = {
   /** Full history: on open, on reload (answer to `ready`) and when switching runs. `run` null: no run to show. */
@@ -88,7 +95,11 @@ export const TO_DASHBOARD_SCHEMAS = {
     run: Type.Union([RunHeaderSchema, Type.Null()]),
     steps: Type.Array(StepEventSchema),
     evals: Type.Array(EvalPointSchema),
+    /** The run's `scalars` events so far (absent: none). */
+    scalars: Type.Optional(Type.Array(ScalarPointSchema)),
   }),
+  /** Newly logged `scalars` events, in file order. */
+  scalars: Type.Object({ type: Type.Literal('scalars'), points: Type.Array(ScalarPointSchema) }),
   /** Newly logged steps, in step order. */
   steps: Type.Object({ type: Type.Literal('steps'), steps: Type.Array(StepEventSchema) }),
   /** The header changed (status, step, …). */
@@ -116,6 +127,19 @@ export const FROM_DASHBOARD_SCHEMAS = {
         QUALITY_REMEDY_IDS.map((s) => Type.Literal(s)),
         { errorMessage: `must be one of ${QUALITY_REMEDY_IDS.join('|')}` },
       ),
+    },
+    { additionalProperties: false },
+  ),
+  /**
+   * Save a chart through the host's save dialog: `png` data is a `data:image/png;base64,` URL (the canvas),
+   * `csv` data the text. `name` suggests the file name (the host keeps only safe characters).
+   */
+  exportChart: Type.Object(
+    {
+      type: Type.Literal('exportChart'),
+      format: Type.Union([Type.Literal('png'), Type.Literal('csv')], { errorMessage: 'must be png|csv' }),
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      data: Type.String({ maxLength: 256 * 2 ** 20 }),
     },
     { additionalProperties: false },
   ),

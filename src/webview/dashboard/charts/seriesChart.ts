@@ -6,23 +6,32 @@
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
-import type { ChartPoint } from '../../shared/decimatedSeries';
-import type { DisplaySeries } from '../data/displaySeries';
+import type { ChartPoint, DecimatedSeries } from '../../shared/decimatedSeries';
 import type { SeriesId } from '../data/seriesCatalog';
 import { axisTheme, baseLineOptions, labelledLine, lineWidth, listedLegend } from '../../shared/chartSetup';
 import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
 import { ThemedChart } from '../../shared/themedChart';
+import { placeLabels, type LabelBox } from '../../shared/labelLayout';
+import { formatElapsed, type XMap } from '../data/xAxis';
 export type AxisId = 'y' | 'y1';
 
+/** A line of the user's own scalars (`scalars` events), e.g. "scalars/selected" (charts/scalarsPanel.ts). */
+export type ScalarLineId = `scalars/${string}`;
+
+/** Where a chart's lines come from: the run's step series and the user's scalars. */
+export interface SeriesSource {
+  get(id: SeriesId | ScalarLineId): DecimatedSeries;
+}
+
 export interface LineSpec {
-  series: SeriesId;
+  series: SeriesId | ScalarLineId;
   label: string;
   color: PaletteColor;
   /** Line opacity (default 1); 0 draws no line (a band edge). */
   alpha?: number;
   dash?: number[];
   /** Fill from this series to `to` (a band), with this opacity. */
-  fill?: { to: SeriesId; alpha: number };
+  fill?: { to: SeriesId | ScalarLineId; alpha: number };
   /** Shown in the legend (default true). */
   legend?: boolean;
   axis?: AxisId;
@@ -71,17 +80,25 @@ export interface SeriesChartSpec {
 
 type LineDataset = ChartDataset<'line', ChartPoint[]>;
 
+/** A threshold label's offset from its line (px, above it): labelledLine's for thresholds. */
+const BASE_LABEL_ADJUST = -7;
+
 export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
   private readonly seen: number[];
   /** Legend swatch of each band (a stronger colour than its faint fill). */
   private swatches: (string | undefined)[] = [];
   private thresholds: readonly ThresholdSpec[];
   private thresholdsKey: string;
+  /** Vertical label offsets (px) the label layout rule chose, per threshold line. */
+  private labelShift: number[] = [];
+  private logScale = false;
+  /** The x mapping of the drawn points (null: steps). */
+  private xMap: XMap | null = null;
 
   constructor(
     canvas: HTMLCanvasElement,
     private readonly spec: SeriesChartSpec,
-    private readonly display: DisplaySeries,
+    private readonly display: SeriesSource,
     palette: Palette,
     colors: ColorResolver,
   ) {
@@ -94,17 +111,98 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     this.chart.update();
   }
 
-  /** Gives Chart.js the current display points of changed series and redraws (no animation). */
-  refresh(xRange: { min: number; max: number } | null): void {
+  /**
+   * Gives Chart.js the current display points of changed series and redraws (no animation). With `xMap`
+   * the points' x (steps) are mapped (wall time); `xRange` is in the mapped unit.
+   */
+  refresh(xRange: { min: number; max: number } | null, xMap: XMap | null = null): void {
+    if (xMap !== this.xMap) {
+      this.xMap = xMap;
+      this.seen.fill(-1);
+      this.chart.options = this.options(this.palette);
+    }
     this.spec.lines.forEach((l, k) => {
       const s = this.display.get(l.series);
       if (s.changeCount !== this.seen[k]) {
-        this.chart.data.datasets[k].data = s.toArray();
+        const pts = s.toArray();
+        this.chart.data.datasets[k].data = xMap ? pts.map((p) => ({ x: xMap.toX(p.x), y: p.y })) : pts;
         this.seen[k] = s.changeCount;
       }
     });
     this.setXRange(xRange, true);
     this.chart.update('none');
+    this.layoutLabels();
+  }
+
+  /** Forgets what Chart.js was given (the source's series changed identity): the next refresh copies every line. */
+  invalidate(): void {
+    this.seen.fill(-1);
+  }
+
+  /** Whether the y axes are logarithmic. */
+  get isLog(): boolean {
+    return this.logScale;
+  }
+
+  /**
+   * Smallest y of the lines charted (null: none): a log scale needs it > 0. Checked over the display points,
+   * which keep every bucket's min.
+   */
+  minCharted(): number | null {
+    let min = Infinity;
+    for (const ds of this.chart.data.datasets) for (const p of ds.data) if (p.y !== null && p.y < min) min = p.y;
+    return min === Infinity ? null : min;
+  }
+
+  /** Switches the y axes between linear and logarithmic (redrawn at the next refresh). */
+  setLogScale(on: boolean): void {
+    if (on === this.logScale) return;
+    this.logScale = on;
+    this.chart.options = this.options(this.palette);
+    this.labelShift = [];
+    this.chart.update('none');
+  }
+
+  /** Lines, with their labels and exact columns, for the CSV export. */
+  get lineSpecs(): readonly LineSpec[] {
+    return this.spec.lines;
+  }
+
+  /**
+   * The layout rule of the threshold labels: no two label boxes overlap. Each label keeps its place above
+   * its line when free; else it goes below its line, else it is stacked above the labels it meets (see
+   * shared/labelLayout.ts). Measured on the boxes the annotation plugin laid out; redrawn only when a
+   * label moves.
+   */
+  private layoutLabels(): void {
+    if (this.thresholds.length < 2) return;
+    const els = annotationPlugin.getAnnotations(this.chart);
+    const boxes: LabelBox[] = [];
+    els.forEach((el, k) => {
+      const label = (el as unknown as { label?: { x: number; y: number; width: number; height: number; options?: { display?: boolean } } }).label;
+      if (!label) return;
+      boxes.push({ x: label.x, y: label.y - (this.labelShift[k] ?? 0), width: label.width, height: label.height, lineY: el.y });
+    });
+    if (boxes.length !== this.thresholds.length) return;
+    const area = this.chart.chartArea;
+    const shifts = placeLabels(boxes, { top: area.top, bottom: area.bottom });
+    if (shifts.every((d, k) => d === (this.labelShift[k] ?? 0))) return;
+    this.labelShift = shifts;
+    const anns = (this.chart.config.options as ChartOptions<'line'>).plugins!.annotation!.annotations as Record<string, AnnotationOptions<'line'>>;
+    this.thresholds.forEach((_, k) => {
+      const a = anns[`threshold${k}`];
+      if (a?.label) a.label.yAdjust = BASE_LABEL_ADJUST + shifts[k];
+    });
+    this.chart.update('none');
+  }
+
+  /** The label boxes of the threshold lines as drawn (for tests and the debug hook). */
+  drawnLabelBoxes(): { label: string; x: number; y: number; width: number; height: number }[] {
+    return annotationPlugin.getAnnotations(this.chart).flatMap((el) => {
+      const l = (el as unknown as { label?: { x: number; y: number; width: number; height: number } }).label;
+      const o = el.options as { label?: { content?: unknown } };
+      return l ? [{ label: String(o.label?.content ?? ''), x: l.x, y: l.y, width: l.width, height: l.height }] : [];
+    });
   }
 
   /**
@@ -116,6 +214,7 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     if (key === this.thresholdsKey) return;
     this.thresholds = thresholds;
     this.thresholdsKey = key;
+    this.labelShift = [];
     (this.chart.config.options as ChartOptions<'line'>).plugins!.annotation = { annotations: this.annotations(this.palette) };
   }
 
@@ -171,12 +270,14 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     const scales: Record<string, unknown> = { x: o.scales!.x };
     for (const a of this.spec.axes) {
       const theme = axisTheme(p);
+      const log = this.logScale;
       scales[a.id] = {
-        type: 'linear',
+        type: log ? 'logarithmic' : 'linear',
         position: a.position,
-        min: a.min,
+        // a log axis has no 0: fixed lower bounds ≤ 0 are left to the data
+        min: log && a.min !== undefined && a.min <= 0 ? undefined : a.min,
         max: a.max,
-        suggestedMin: a.suggestedMin,
+        suggestedMin: log && a.suggestedMin !== undefined && a.suggestedMin <= 0 ? undefined : a.suggestedMin,
         suggestedMax: a.suggestedMax,
         ...theme,
         grid: a.id === 'y' ? theme.grid : { ...theme.grid, drawOnChartArea: false },
@@ -196,6 +297,12 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
       });
     o.plugins!.legend = legend;
     o.plugins!.annotation = { annotations: this.annotations(p) };
+    if (this.xMap) {
+      const x = o.scales!.x as { title?: unknown; ticks: { callback?: unknown } };
+      x.title = { display: true, text: 'wall time', color: p.muted, font: { size: p.fontSize, family: p.fontFamily }, padding: 0 };
+      x.ticks.callback = (v: number | string) => formatElapsed(Number(v));
+      o.plugins!.tooltip!.callbacks!.title = (items) => (items.length ? `${formatElapsed(items[0].parsed.x ?? 0)} wall time` : '');
+    }
     return o;
   }
 
@@ -205,8 +312,10 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
       // Against its own y axis (yScaleID), from `from` (or the left edge) to the right edge; labelled next to
       // its axis: left-axis lines at the left, right-axis lines at the right.
       const position = t.axis === 'y1' || this.spec.axes.length === 1 ? 'end' : 'start';
+      const line = labelledLine(p, this.colors, { color: t.color, text: t.label, position });
+      if (line.label) line.label.yAdjust = BASE_LABEL_ADJUST + (this.labelShift[k] ?? 0);
       out[`threshold${k}`] = {
-        ...labelledLine(p, this.colors, { color: t.color, text: t.label, position }),
+        ...line,
         xScaleID: 'x',
         yScaleID: t.axis,
         yMin: t.value,
