@@ -308,6 +308,8 @@ test('threshold labels never overlap: measured label boxes of the ratio chart, s
     const boxes = (await page.evaluate(() => window.__rlensDashboard!.labelBoxes('ratio')))!;
     assert.equal(boxes.length, 3);
     assert.deepEqual(overlapping(boxes), [], `width ${width}: ${JSON.stringify(boxes)}`);
+    // the case is real: at their own places (the layout rule undone) the labels overlap
+    assert.notDeepEqual(overlapping(boxes.map((b) => ({ ...b, y: b.ownY }))), [], `width ${width}: overlap without the rule`);
     const area = await page.evaluate(() => {
       const c = document.querySelector('[data-chart="ratio"] canvas') as HTMLCanvasElement;
       return { h: c.clientHeight };
@@ -316,4 +318,63 @@ test('threshold labels never overlap: measured label boxes of the ratio chart, s
     await assertClean(page, log);
     await page.close();
   }
+});
+
+test('overlay: up to 5 runs drawn on the per-step charts in their own colours, live; a sixth refused; removed on request', async () => {
+  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  await send(page, messages());
+  await page.locator('[data-role="overlay-pick"]').click();
+  assert.deepEqual((await posted(page)).at(-1), { type: 'pickOverlay' });
+  const half = Math.floor(steps.length / 2);
+  const shifted = (k: number) => steps.map((e) => ({ ...structuredClone(e), loss: (e.loss ?? 0) + k }));
+  const overlay = (k: number, reset: boolean, part: StepEvent[]): ToDashboard => ({
+    type: 'overlay',
+    runDir: `/runs/r${k}`,
+    name: `run ${k}`,
+    reset,
+    steps: part,
+  });
+  await send(
+    page,
+    [1, 2, 3, 4, 5].map((k) => overlay(k, true, shifted(k).slice(0, half))),
+  );
+  await showChart(page, 'loss');
+  type Ov = { runs: { runDir: string; name: string; logged: number }[]; charts: Record<string, { label: string; points: number; last: number | null }[]> };
+  let ov = (await page.evaluate(() => window.__rlensDashboard!.overlays())) as Ov;
+  assert.deepEqual(
+    ov.runs.map((r) => [r.name, r.logged]),
+    [1, 2, 3, 4, 5].map((k) => [`run ${k}`, half]),
+  );
+  assert.deepEqual(
+    ov.charts.loss.map((c) => [c.label, c.points]),
+    [1, 2, 3, 4, 5].map((k) => [`run ${k}`, half]),
+  );
+  assert.match(await page.locator('[data-role="overlaid-runs"]').innerText(), /overlaid: run 1, run 2, run 3, run 4, run 5/);
+  // live: the rest of run 3 arrives
+  await send(page, [overlay(3, false, shifted(3).slice(half))]);
+  await showChart(page, 'loss');
+  ov = (await page.evaluate(() => window.__rlensDashboard!.overlays())) as Ov;
+  assert.equal(ov.charts.loss[2].points, steps.length);
+  // each overlaid line is its run's own smoothed loss: runs 4 and 5 log the same losses + 4 and + 5, and the
+  // (debiased) EMA of x + c is EMA(x) + c
+  const last = (k: number) => ov.charts.loss.find((c) => c.label === `run ${k}`)!.last!;
+  assert.ok(Math.abs(last(5) - last(4) - 1) < 1e-9, `${last(5)} − ${last(4)}`);
+  // a sixth is refused, said and ignored
+  await send(page, [overlay(6, true, steps.slice(0, 3))]);
+  ov = (await page.evaluate(() => window.__rlensDashboard!.overlays())) as Ov;
+  assert.equal(ov.runs.length, 5);
+  const state = (await page.evaluate(() => window.__rlensDashboard!.state())) as { malformed: { count: number; lastReason: string } };
+  assert.match(state.malformed.lastReason, /at most 5 runs/);
+  await send(page, [{ type: 'overlayRemove', runDir: '/runs/r2' }]);
+  await showChart(page, 'ratio');
+  ov = (await page.evaluate(() => window.__rlensDashboard!.overlays())) as Ov;
+  assert.deepEqual(
+    ov.charts.ratio.map((c) => c.label),
+    ['run 1', 'run 3', 'run 4', 'run 5'],
+  );
+  await showChart(page, 'lr');
+  ov = (await page.evaluate(() => window.__rlensDashboard!.overlays())) as Ov;
+  assert.equal(ov.charts.lr.length, 4, 'the new charts overlay too');
+  await assertClean(page, log);
+  await page.close();
 });

@@ -11,6 +11,7 @@ import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../
 import type { DashboardSink, ShownRun } from './shownRun';
 import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
 import { saveChartExport } from './chartExport';
+import type { OverlayFeeds } from './overlayFeeds';
 
 /** What the dashboard's buttons do. */
 export interface DashboardActions {
@@ -19,6 +20,8 @@ export interface DashboardActions {
   evaluate(): void;
   /** Apply a remedy of the quality verdict to the shown run's config. */
   qualityRemedy(id: QualityRemedyId): void;
+  /** The runs overlaid on the per-step charts (absent: no overlay). */
+  overlays?: OverlayFeeds;
 }
 
 /** Webview options shared by the view and the panel: scripts on, local resources only from media/. */
@@ -42,6 +45,7 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
       shown.attach(this),
       webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
     );
+    if (actions.overlays) this.disposables.push(actions.overlays.attach(this));
     this.render(title);
   }
 
@@ -92,6 +96,10 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         this.isReady = false;
         this.shown.sinkReady(this);
         this.isReady = true;
+        this.actions.overlays?.sinkReady(this);
+        break;
+      case 'pickOverlay':
+        this.actions.overlays?.pick().catch((e: Error) => this.log.error(`overlay: ${e.message}`));
         break;
       case 'stop':
         this.actions.stop();

@@ -13,6 +13,7 @@ import { DisplaySeries } from './data/displaySeries';
 import { ALL_SERIES, hyperOf, type SeriesId } from './data/seriesCatalog';
 import { StepStore } from './data/stepStore';
 import { ScalarStore } from './data/scalarStore';
+import { OverlayRuns } from './data/overlayRuns';
 import type { ScalarsPanel } from './charts/scalarsPanel';
 import { secondsLeft, stepsPerSecond } from './data/throughput';
 import { ChartPacer } from './chartPacer';
@@ -55,6 +56,8 @@ export class Dashboard {
   readonly store = new StepStore();
   /** The user's own scalars (`scalars` events). */
   readonly scalars = new ScalarStore();
+  /** Runs overlaid on the per-step charts. */
+  readonly overlays = new OverlayRuns();
   readonly display: DisplaySeries;
   private evals: EvalPoint[] = [];
   private run: RunHeader | null = null;
@@ -110,6 +113,7 @@ export class Dashboard {
     this.xControl = new XAxisControl(
       (mode) => this.setXMode(mode),
       () => this.setView(null),
+      () => host.post({ type: 'pickOverlay' }),
     );
     this.header = new HeaderView({
       stop: () => this.requestStop(),
@@ -241,6 +245,15 @@ export class Dashboard {
         break;
       case 'scalars':
         this.onScalars(m.points);
+        break;
+      case 'overlay': {
+        const problem = this.overlays.apply(m.runDir, m.name, m.reset, m.steps);
+        if (problem) this.note.add(problem);
+        this.markAllDirty();
+        break;
+      }
+      case 'overlayRemove':
+        if (this.overlays.remove(m.runDir)) this.markAllDirty();
         break;
     }
   }
@@ -385,8 +398,13 @@ export class Dashboard {
         xMap: this.xMode === 'time' ? this.wallTime : null,
         // the verdict band and the evaluation chart are on steps: zoomed with the step charts on a step axis
         stepRange: this.xMode === 'step' ? (view ?? steps) : steps,
+        overlays: this.overlays.list,
       };
-      this.xControl.render(this.xMode, view !== null);
+      this.xControl.render(
+        this.xMode,
+        view !== null,
+        ctx.overlays!.map((r) => r.name),
+      );
       const due = this.layout.panels.filter((p) => this.dirty.has(p) && p.section.root.open && this.visibility.isVisible(p.card.root));
       this.pacer.run(due, (p) => {
         const tp = performance.now();
@@ -429,9 +447,9 @@ export class Dashboard {
   }
 
   /** Label boxes of a chart's threshold lines as drawn (null: no such chart). */
-  labelBoxes(panelId: string): { label: string; x: number; y: number; width: number; height: number }[] | null {
+  labelBoxes(panelId: string): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] | null {
     const p = this.layout.panels.find((q) => q.id === panelId) as
-      { labelBoxes?: () => { label: string; x: number; y: number; width: number; height: number }[] } | undefined;
+      { labelBoxes?: () => { label: string; x: number; y: number; width: number; height: number; ownY: number }[] } | undefined;
     return p?.labelBoxes?.() ?? null;
   }
 
@@ -444,6 +462,19 @@ export class Dashboard {
 
   get scalarsPanel(): ScalarsPanel | null {
     return this.layout.scalarsPanel;
+  }
+
+  /** The overlaid runs (steps held) and the points each chart holds per overlaid run. */
+  overlayState(): {
+    runs: { runDir: string; name: string; logged: number }[];
+    charts: Record<string, { label: string; points: number; last: number | null }[]>;
+  } {
+    const charts: Record<string, { label: string; points: number; last: number | null }[]> = {};
+    for (const p of this.layout.panels) {
+      const c = (p as { chart?: { overlayCounts?: () => { label: string; points: number; last: number | null }[] } }).chart;
+      if (c?.overlayCounts) charts[p.id] = c.overlayCounts();
+    }
+    return { runs: this.overlays.list.map((r) => ({ runDir: r.runDir, name: r.name, logged: r.store.length })), charts };
   }
 
   /** Whether a chart's y axis is logarithmic (null: no such chart). */

@@ -37,11 +37,13 @@ export interface DashboardDebugHook {
   /** The evaluation chart: the metric shown and its lines (legend label, dash, colour, points). */
   evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] };
   /** The label boxes (px) of a chart's threshold lines as drawn (null: no such chart). */
-  labelBoxes(chart: string): { label: string; x: number; y: number; width: number; height: number }[] | null;
+  labelBoxes(chart: string): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] | null;
   /** The x axis of the step charts and the zoomed range (null: everything); the x range a chart draws. */
   xView(chart?: string): { mode: string; range: { min: number; max: number } | null; drawn: { min: number; max: number } | null };
   /** Whether a chart's y axis is logarithmic (null: no such chart). */
   logScale(chart: string): boolean | null;
+  /** The overlaid runs and the points each chart holds per overlaid run. */
+  overlays(): { runs: { runDir: string; name: string; logged: number }[]; charts: Record<string, { label: string; points: number; last: number | null }[]> };
   /** The user's scalars: names seen, the one charted and the points Chart.js holds for it. */
   scalars(): { names: string[]; shown: string | null; charted: number };
 }
@@ -89,6 +91,9 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
     },
     logScale(chart: string) {
       return d.isLogScale(chart);
+    },
+    overlays() {
+      return structuredClone(d.overlayState());
     },
     scalars() {
       const p = d.scalarsPanel;

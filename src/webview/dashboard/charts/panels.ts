@@ -23,6 +23,7 @@ import { seriesCsv } from '../data/csvExport';
 import type { XMap } from '../data/xAxis';
 import type { XRange } from '../../shared/zoomPan';
 import type { ScalarStore } from '../data/scalarStore';
+import type { OverlayRun } from '../data/overlayRuns';
 import { ScalarsPanel } from './scalarsPanel';
 
 /** What a panel draws from. */
@@ -35,6 +36,8 @@ export interface DrawContext {
   xMap?: XMap | null;
   /** The range in steps for the charts that always use steps (evaluation, verdict band). */
   stepRange?: { min: number; max: number } | null;
+  /** Runs overlaid on the per-step charts. */
+  overlays?: readonly OverlayRun[];
 }
 
 /** What panels ask of the view: a redraw of one panel, an export through the host, the shared x range. */
@@ -74,6 +77,7 @@ export function hyperSectionTitle(kinds: ReadonlySet<HyperKind>): string {
 }
 
 const HYPER_BANDS: SeriesChartSpec = {
+  overlay: 'hyper.p50',
   axes: [{ id: 'y', position: 'left' }],
   lines: [
     { series: 'hyper.p95', label: 'p05–p95', color: 'blue', alpha: 0, fill: { to: 'hyper.p05', alpha: 0.16 } },
@@ -85,6 +89,7 @@ const HYPER_BANDS: SeriesChartSpec = {
 };
 
 const SIMILARITY: SeriesChartSpec = {
+  overlay: 'sim.vneg',
   axes: [{ id: 'y', position: 'left', suggestedMin: -0.2, suggestedMax: 1 }],
   lines: [
     { series: 'sim.qv.p95', label: 's(q,v) p05–p95', color: 'green', alpha: 0, fill: { to: 'sim.qv.p05', alpha: 0.16 } },
@@ -97,6 +102,7 @@ const SIMILARITY: SeriesChartSpec = {
 };
 
 const RATIO_VIOLATION: SeriesChartSpec = {
+  overlay: 'collapse.ratio',
   axes: [
     { id: 'y', position: 'left', title: 'R' },
     { id: 'y1', position: 'right', title: 'violation rate', min: 0, max: 1 },
@@ -135,6 +141,7 @@ export function ratioThresholds(ref: CollapseReference): ThresholdSpec[] {
 }
 
 const ITEM_COSINE: SeriesChartSpec = {
+  overlay: 'collapse.itemCosine',
   axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
   lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
 };
@@ -146,6 +153,7 @@ function itemCosineThresholds(ref: CollapseReference): ThresholdSpec[] {
 }
 
 const LOSS: SeriesChartSpec = {
+  overlay: 'loss.total.smoothed',
   axes: [{ id: 'y', position: 'left' }],
   lines: [
     { series: 'loss.total', label: 'total (raw)', color: 'blue', alpha: 0.28, legend: false },
@@ -158,6 +166,7 @@ const LOSS: SeriesChartSpec = {
 };
 
 const RECALL: SeriesChartSpec = {
+  overlay: 'recall.at10',
   axes: [{ id: 'y', position: 'left', min: 0, max: 1 }],
   lines: [
     { series: 'recall.at1', label: '@1', color: 'blue' },
@@ -173,6 +182,7 @@ const RECALL: SeriesChartSpec = {
 export class SeriesPanel implements ChartPanel {
   readonly chart: SeriesChart;
   private last: DrawContext | null = null;
+  private readonly overlaySeries: SeriesId | null;
 
   constructor(
     readonly id: string,
@@ -187,6 +197,7 @@ export class SeriesPanel implements ChartPanel {
     hooks?: PanelHooks,
   ) {
     this.chart = new SeriesChart(card.canvas, spec, display, palette, colors);
+    this.overlaySeries = spec.overlay ?? null;
     if (hooks) {
       attachChartInteraction(
         this,
@@ -208,11 +219,17 @@ export class SeriesPanel implements ChartPanel {
     this.last = ctx;
     if (this.caption) this.card.setSub(this.caption(ctx));
     if (this.thresholds) this.chart.setThresholds(this.thresholds(ctx.store.collapseReference));
+    const over = this.overlaySeries;
+    if (over) {
+      this.chart.setOverlays(
+        (ctx.overlays ?? []).map((r) => ({ key: r.runDir, label: r.name, series: r.display.get(over), toX: (step: number) => r.wallTime.toX(step) })),
+      );
+    }
     this.chart.refresh(ctx.xRange, ctx.xMap ?? null);
   }
 
   /** Label boxes of the threshold lines as drawn. */
-  labelBoxes(): { label: string; x: number; y: number; width: number; height: number }[] {
+  labelBoxes(): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] {
     return this.chart.drawnLabelBoxes();
   }
 

@@ -13,6 +13,7 @@ import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
 import { ThemedChart } from '../../shared/themedChart';
 import { placeLabels, type LabelBox } from '../../shared/labelLayout';
 import { formatElapsed, type XMap } from '../data/xAxis';
+import { runStyle } from '../../experiments/runColors';
 export type AxisId = 'y' | 'y1';
 
 /** A line of the user's own scalars (`scalars` events), e.g. "scalars/selected" (charts/scalarsPanel.ts). */
@@ -74,11 +75,27 @@ export interface DrawnThreshold {
 
 export interface SeriesChartSpec {
   lines: LineSpec[];
+  /** The series drawn for each overlaid run (one line per run, in the run's colour); none: not overlaid. */
+  overlay?: SeriesId;
   axes: AxisSpec[];
   thresholds?: ThresholdSpec[];
 }
 
 type LineDataset = ChartDataset<'line', ChartPoint[]>;
+
+/** An overlaid run's line: its key (run folder), legend label, display series and, for wall time, its step → x. */
+export interface OverlayLine {
+  key: string;
+  label: string;
+  series: DecimatedSeries;
+  toX?: (step: number) => number;
+}
+
+/** Overlaid run i: the Experiments view's colour of run i + 1 (the run shown is run 0, blue), dashed. */
+function overlayStyle(p: Palette, i: number): { color: string; dash: number[] } {
+  const st = runStyle(p, i + 1);
+  return { color: st.color, dash: st.dash.length ? st.dash : [5, 2] };
+}
 
 /** A threshold label's offset from its line (px, above it): labelledLine's for thresholds. */
 const BASE_LABEL_ADJUST = -7;
@@ -94,6 +111,9 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
   private logScale = false;
   /** The x mapping of the drawn points (null: steps). */
   private xMap: XMap | null = null;
+  /** Overlaid runs' lines, after the spec's lines in the datasets. */
+  private overlays: OverlayLine[] = [];
+  private overlaySeen: number[] = [];
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -121,17 +141,53 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
       this.seen.fill(-1);
       this.chart.options = this.options(this.palette);
     }
+    const points = (s: DecimatedSeries) => {
+      const pts = s.toArray();
+      return xMap ? pts.map((p) => ({ x: xMap.toX(p.x), y: p.y })) : pts;
+    };
     this.spec.lines.forEach((l, k) => {
       const s = this.display.get(l.series);
       if (s.changeCount !== this.seen[k]) {
-        const pts = s.toArray();
-        this.chart.data.datasets[k].data = xMap ? pts.map((p) => ({ x: xMap.toX(p.x), y: p.y })) : pts;
+        this.chart.data.datasets[k].data = points(s);
         this.seen[k] = s.changeCount;
+      }
+    });
+    this.overlays.forEach((o, i) => {
+      if (o.series.changeCount !== this.overlaySeen[i]) {
+        // an overlaid run's own steps map to wall time by its own clock
+        const pts = o.series.toArray();
+        this.chart.data.datasets[this.spec.lines.length + i].data = xMap && o.toX ? pts.map((p) => ({ x: o.toX!(p.x), y: p.y })) : pts;
+        this.overlaySeen[i] = o.series.changeCount;
       }
     });
     this.setXRange(xRange, true);
     this.chart.update('none');
     this.layoutLabels();
+  }
+
+  /**
+   * The overlaid runs' lines (of `spec.overlay`; none when the spec has none). The datasets are rebuilt when the
+   * runs change, the points copied at the next refresh.
+   */
+  setOverlays(lines: readonly OverlayLine[]): void {
+    if (!this.spec.overlay) return;
+    const same = lines.length === this.overlays.length && lines.every((l, i) => l.key === this.overlays[i].key && l.label === this.overlays[i].label);
+    this.overlays = [...lines];
+    if (same) return;
+    const axis = this.spec.lines.find((l) => l.series === this.spec.overlay)?.axis ?? 'y';
+    const datasets = this.chart.data.datasets;
+    datasets.length = this.spec.lines.length;
+    for (const l of lines) datasets.push({ label: l.label, data: [], yAxisID: axis });
+    this.overlaySeen = lines.map(() => -1);
+    this.style(this.palette);
+  }
+
+  /** Points Chart.js holds per overlaid run, and the y of its last point. */
+  overlayCounts(): { label: string; points: number; last: number | null }[] {
+    return this.overlays.map((o, i) => {
+      const data = this.chart.data.datasets[this.spec.lines.length + i].data;
+      return { label: o.label, points: data.length, last: data.at(-1)?.y ?? null };
+    });
   }
 
   /** Forgets what Chart.js was given (the source's series changed identity): the next refresh copies every line. */
@@ -196,12 +252,15 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     this.chart.update('none');
   }
 
-  /** The label boxes of the threshold lines as drawn (for tests and the debug hook). */
-  drawnLabelBoxes(): { label: string; x: number; y: number; width: number; height: number }[] {
-    return annotationPlugin.getAnnotations(this.chart).flatMap((el) => {
+  /**
+   * The label boxes of the threshold lines as drawn (for tests and the debug hook), with `ownY`: the y the
+   * label would have at its own place, without the layout rule.
+   */
+  drawnLabelBoxes(): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] {
+    return annotationPlugin.getAnnotations(this.chart).flatMap((el, k) => {
       const l = (el as unknown as { label?: { x: number; y: number; width: number; height: number } }).label;
       const o = el.options as { label?: { content?: unknown } };
-      return l ? [{ label: String(o.label?.content ?? ''), x: l.x, y: l.y, width: l.width, height: l.height }] : [];
+      return l ? [{ label: String(o.label?.content ?? ''), x: l.x, y: l.y, width: l.width, height: l.height, ownY: l.y - (this.labelShift[k] ?? 0) }] : [];
     });
   }
 
@@ -263,6 +322,15 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
         ds.backgroundColor = ds.borderColor;
       }
     });
+    this.overlays.forEach((o, i) => {
+      const ds = this.chart.data.datasets[this.spec.lines.length + i];
+      const st = overlayStyle(p, i);
+      ds.borderColor = st.color;
+      ds.backgroundColor = st.color;
+      ds.borderWidth = lineWidth(p);
+      ds.borderDash = st.dash;
+      ds.fill = false;
+    });
   }
 
   protected override options(p: Palette): ChartOptions<'line'> {
@@ -286,13 +354,13 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     }
     o.scales = scales as ChartOptions<'line'>['scales'];
     const lines = this.spec.lines;
-    const legend = listedLegend(o.plugins!.legend!, (k) => lines[k].legend !== false);
+    const legend = listedLegend(o.plugins!.legend!, (k) => k >= lines.length || lines[k].legend !== false);
     // Bands: a stronger swatch than the faint fill, outlined in the series colour.
     // (colours computed once per theme: resolving one here would force a style recalculation per update)
     legend.labels!.generateLabels = (chart) =>
       Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
         const k = item.datasetIndex ?? -1;
-        const swatch = this.swatches[k];
+        const swatch = k < lines.length ? this.swatches[k] : undefined;
         return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
       });
     o.plugins!.legend = legend;

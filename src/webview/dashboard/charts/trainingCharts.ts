@@ -6,21 +6,25 @@ import type { SeriesChartSpec } from './seriesChart';
 
 export const GRAD_NORM: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0 }],
+  overlay: 'train.gradNorm',
   lines: [{ series: 'train.gradNorm', label: 'gradient norm', color: 'orange' }],
 };
 
 export const LEARNING_RATE: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0 }],
+  overlay: 'train.lr',
   lines: [{ series: 'train.lr', label: 'learning rate', color: 'blue' }],
 };
 
 export const STEPS_PER_SEC: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0 }],
+  overlay: 'train.stepsPerSec',
   lines: [{ series: 'train.stepsPerSec', label: 'steps/s', color: 'green' }],
 };
 
 export const EFFECTIVE_RANK: SeriesChartSpec = {
   axes: [{ id: 'y', position: 'left', suggestedMin: 0 }],
+  overlay: 'collapse.effectiveRank',
   lines: [{ series: 'collapse.effectiveRank', label: 'effective rank', color: 'purple' }],
 };
 
