@@ -308,8 +308,8 @@ test('threshold labels never overlap: measured label boxes of the ratio chart, s
     const boxes = (await page.evaluate(() => window.__rlensDashboard!.labelBoxes('ratio')))!;
     assert.equal(boxes.length, 3);
     assert.deepEqual(overlapping(boxes), [], `width ${width}: ${JSON.stringify(boxes)}`);
-    // the case is real: at their own places (the layout rule undone) the labels overlap
-    assert.notDeepEqual(overlapping(boxes.map((b) => ({ ...b, y: b.ownY }))), [], `width ${width}: overlap without the rule`);
+    // the case is real in a sidebar: at their own places (the layout rule undone) the labels overlap there
+    if (width <= 360) assert.notDeepEqual(overlapping(boxes.map((b) => ({ ...b, y: b.ownY }))), [], `width ${width}: overlap without the rule`);
     const area = await page.evaluate(() => {
       const c = document.querySelector('[data-chart="ratio"] canvas') as HTMLCanvasElement;
       return { h: c.clientHeight };
