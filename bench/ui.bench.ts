@@ -9,12 +9,15 @@
  *
  * Prints tables; asserts nothing (the 16 ms target is a number to read, not a test).
  */
+import * as os from 'os';
 import type { Page } from 'playwright-core';
 import { launchBrowser, loadRecording, openDashboard, postSynthetic, send, startPageServer, SYNTHETIC_STEPS_JS } from '../test/fixtures/dashboard/harness';
 import type { RunHeader, StepEvent } from '../src/webview/dashboard/protocol';
 
 /** BENCH_SIZES=1000,10000 to run fewer sizes. */
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
+/** Runs overlaid on the per-step charts, each with as many steps as the run shown (BENCH_OVERLAYS=0 to skip). */
+const OVERLAYS = (process.env.BENCH_OVERLAYS ?? '0,5').split(',').map(Number);
 const ROUNDS = 60;
 const BURST = 1_000;
 const LOAD_CHUNK = 2_000;
@@ -87,6 +90,26 @@ async function measureBurst(page: Page, base: StepEvent, from: number, perMessag
   })()`)) as { ms: number; frames: number };
 }
 
+/** Overlays `runs` runs of steps 0..n−1 (generated in the page, posted as `overlay` messages of LOAD_CHUNK steps). */
+async function postOverlays(page: Page, base: StepEvent, runs: number, n: number): Promise<void> {
+  const before = await page.evaluate(() => (window.__rlensDashboard!.state() as { stats: { messages: number } }).stats.messages);
+  await page.evaluate(`(function () {
+    var gen = ${SYNTHETIC_STEPS_JS};
+    var base = ${JSON.stringify(base)};
+    for (var r = 0; r < ${runs}; r++)
+      for (var f = 0; f < ${n}; f += ${LOAD_CHUNK})
+        window.postMessage({ type: 'overlay', runDir: '/runs/overlay-' + r, name: 'overlay ' + r, reset: f === 0, steps: gen(base, f, Math.min(f + ${LOAD_CHUNK}, ${n})) }, '*');
+  })()`);
+  await page.waitForFunction(
+    (k) => {
+      const s = window.__rlensDashboard!.state() as { stats: { messages: number }; renderPending: boolean };
+      return s.stats.messages >= k && !s.renderPending;
+    },
+    before + runs * Math.ceil(n / LOAD_CHUNK),
+    { timeout: 600_000 },
+  );
+}
+
 async function main(): Promise<void> {
   const rec = loadRecording('softmax');
   const steps = rec.messages.flatMap((m) => (m.message.type === 'steps' ? m.message.steps : []));
@@ -100,41 +123,52 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const rates: string[] = [];
   try {
-    for (const [label, viewport] of Object.entries(VIEWPORTS)) {
-      for (const n of SIZES) {
-        const { page, log } = await openDashboard(browser, server, { viewport });
-        await send(page, [{ type: 'reset', run: { ...header, status: 'running', step: 0, totalSteps: 10 * (n + 100_000) }, steps: [], evals: [] }]);
-        const t0 = Date.now();
-        await postSynthetic(page, base, 0, n, LOAD_CHUNK);
-        const loadMs = Date.now() - t0;
-        const heapMb = await page.evaluate(() => ((performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN) / 2 ** 20);
-        const counts = (await page.evaluate(() => window.__rlensDashboard!.pointCounts())) as unknown as Record<
-          string,
-          { displayed: number; bucketSize: number }
-        >;
-        const m = await measureOneMore(page, base, n);
-        rows.push(
-          `| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(counts['loss.total'].displayed).padStart(6)} / ${String(counts['loss.total'].bucketSize).padStart(3)} | ` +
-            `${fmt(quantile(m.handle, 0.5))} ${fmt(quantile(m.handle, 0.95))} | ${fmt(quantile(m.frame, 0.5))} ${fmt(quantile(m.frame, 0.95))} | ` +
-            `${fmt(quantile(m.total, 0.5))} ${fmt(quantile(m.total, 0.95))} ${fmt(Math.max(...m.total))} | ${fmt(quantile(m.latency, 0.5), 0)} ${fmt(quantile(m.latency, 0.95), 0)} | ${fmt((loadMs / n) * 1000, 0)} | ${fmt(heapMb, 0)} |`,
-        );
-        if (n === SIZES[SIZES.length - 1]) {
-          for (const per of [1, 10]) {
-            const b = await measureBurst(page, base, n + 2 * ROUNDS + (per === 10 ? BURST : 0), per);
-            rates.push(
-              `| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(per).padStart(5)} | ${fmt((BURST / b.ms) * 1000, 0)} | ${fmt(((BURST * per) / b.ms) * 1000, 0)} | ${String(b.frames).padStart(6)} | ${fmt(b.ms, 0)} |`,
-            );
+    for (const [viewportLabel, viewport] of Object.entries(VIEWPORTS)) {
+      for (const n of SIZES)
+        for (const overlays of OVERLAYS) {
+          const label = overlays ? `${viewportLabel.split(' (')[0]} + ${overlays} runs overlaid` : viewportLabel;
+          const { page, log } = await openDashboard(browser, server, { viewport });
+          await send(page, [{ type: 'reset', run: { ...header, status: 'running', step: 0, totalSteps: 10 * (n + 100_000) }, steps: [], evals: [] }]);
+          const t0 = Date.now();
+          await postSynthetic(page, base, 0, n, LOAD_CHUNK);
+          const loadMs = Date.now() - t0;
+          if (overlays) await postOverlays(page, base, overlays, n);
+          const heapMb = await page.evaluate(
+            () => ((performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN) / 2 ** 20,
+          );
+          const counts = (await page.evaluate(() => window.__rlensDashboard!.pointCounts())) as unknown as Record<
+            string,
+            { displayed: number; bucketSize: number }
+          >;
+          const m = await measureOneMore(page, base, n);
+          rows.push(
+            `| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(counts['loss.total'].displayed).padStart(6)} / ${String(counts['loss.total'].bucketSize).padStart(3)} | ` +
+              `${fmt(quantile(m.handle, 0.5))} ${fmt(quantile(m.handle, 0.95))} | ${fmt(quantile(m.frame, 0.5))} ${fmt(quantile(m.frame, 0.95))} | ` +
+              `${fmt(quantile(m.total, 0.5))} ${fmt(quantile(m.total, 0.95))} ${fmt(Math.max(...m.total))} | ${fmt(quantile(m.latency, 0.5), 0)} ${fmt(quantile(m.latency, 0.95), 0)} | ${fmt((loadMs / n) * 1000, 0)} | ${fmt(heapMb, 0)} |`,
+          );
+          if (n === SIZES[SIZES.length - 1] && overlays === OVERLAYS[0]) {
+            for (const per of [1, 10]) {
+              const b = await measureBurst(page, base, n + 2 * ROUNDS + (per === 10 ? BURST : 0), per);
+              rates.push(
+                `| ${label.padEnd(42)} | ${String(n).padStart(7)} | ${String(per).padStart(5)} | ${fmt((BURST / b.ms) * 1000, 0)} | ${fmt(((BURST * per) / b.ms) * 1000, 0)} | ${String(b.frames).padStart(6)} | ${fmt(b.ms, 0)} |`,
+              );
+            }
           }
+          if (log.errors.length) console.error(`page errors: ${log.errors.join('; ')}`);
+          await page.close();
+          console.error(`done: ${label}, ${n} steps (load ${loadMs} ms)`);
         }
-        if (log.errors.length) console.error(`page errors: ${log.errors.join('; ')}`);
-        await page.close();
-        console.error(`done: ${label}, ${n} steps (load ${loadMs} ms)`);
-      }
     }
   } finally {
     await browser.close();
     await server.close();
   }
+  console.log(
+    `\nMachine: ${os.cpus().length} cores, load average at the end ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')} (1 / 5 / 15 min): timings scale with it`,
+  );
   console.log('\nOne more `steps` message (1 step) with N logged steps already shown; ms, p50 / p95 over', ROUNDS, 'messages, 250 ms apart');
   console.log('handler = validate + append + decimate (the message event); frame = longest animation frame until every visible chart shows');
   console.log('the step (header, badge, paced Chart.js updates); total = handler + frame (main thread blocked); latency = post → all visible charts drawn');

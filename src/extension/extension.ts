@@ -11,13 +11,14 @@ import { ConfigDiagnostics } from './configEditor/configDiagnostics';
 import { ConfigLensProvider } from './configEditor/configLenses';
 import { DASHBOARD_PANEL_TYPE, DASHBOARD_VIEW_ID, DashboardPanel, DashboardViewProvider } from './dashboard/dashboardView';
 import type { DashboardActions } from './dashboard/dashboardHost';
+import { OverlayFeeds } from './dashboard/overlayFeeds';
 import { DataReports } from './dataLens/dataReports';
 import { dataSpecsOf } from './dataLens/dataSpecs';
 import { EvaluationController } from './evaluation/evaluationController';
 import { samePath } from './configEditor/experimentFiles';
 import { EmbeddingMapPanels } from './embeddingMap/embeddingMapPanel';
 import { registerExperimentCommands } from './comparison/experimentsCommands';
-import { ExperimentsPanels } from './comparison/experimentsPanel';
+import { COMPARE_PANEL_TYPE, ExperimentsPanels } from './comparison/experimentsPanel';
 import { FailureNavigator } from './failures/failureNavigator';
 import { FAILURES_VIEW_ID, FailuresTreeProvider } from './failures/failuresTree';
 import { RunRegistry } from './runs/runRegistry';
@@ -58,7 +59,9 @@ export function activate(context: vscode.ExtensionContext): void {
     openLog: () => log.show(true),
     evaluate: () => void vscode.commands.executeCommand('retrievalLens.evaluateRun', shown.runDir ?? undefined),
     qualityRemedy: (id) => void applyQualityRemedy(shown.header?.configPath ?? null, id),
+    overlays: new OverlayFeeds(registry, () => shown.runDir, log),
   };
+  sub(dashboardActions.overlays!);
   const dashboardView = new DashboardViewProvider(context.extensionUri, shown, dashboardActions, log);
   const dashboardPanel = new DashboardPanel(context.extensionUri, shown, dashboardActions, log);
   sub(
@@ -117,6 +120,7 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   sub(...registerCommands(services), ...registerRunCommands(services));
   const experiments = new ExperimentsPanels(context.extensionUri, log);
+  sub(vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_TYPE, experiments));
   sub(experiments, ...registerExperimentCommands(experiments, registry, log));
   services.sweeps = sweeps;
   sub(sweeps, ...registerSweepCommands(services, sweeps));

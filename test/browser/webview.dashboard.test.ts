@@ -481,7 +481,7 @@ test('short sidebar view (100 px and 300 px high): verdict and R come first, cha
     await send(page, messagesOf(margin));
     const box = async (sel: string) => (await page.locator(sel).first().boundingBox())!;
     const order = await page.evaluate(() => [...document.querySelectorAll('[data-section]')].map((e) => e.getAttribute('data-section')));
-    assert.deepEqual(order, ['collapse', 'hyper', 'loss', 'retrieval'], 'collapse section first');
+    assert.deepEqual(order, ['collapse', 'hyper', 'loss', 'retrieval', 'training', 'scalars'], 'collapse section first');
     const collapseCharts = await page.evaluate(() =>
       [...document.querySelectorAll('[data-section="collapse"] [data-chart]')].map((e) => e.getAttribute('data-chart')),
     );

@@ -81,7 +81,7 @@ async function openWith(message: unknown): Promise<{ page: Page; errors: string[
   // A string, not a function: tsx would wrap a function's source in helpers the page does not have.
   await page.addInitScript({
     content: `window.__posted = []; window.__csp = [];
-      window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))), getState: () => null, setState: () => {} });
+      window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))), getState: () => null, setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); } });
       document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective));
       new MutationObserver((_, o) => { if (document.documentElement) { o.disconnect(); const v = ${vars}; for (const k in v) document.documentElement.style.setProperty(k, v[k]); document.documentElement.style.backgroundColor = v['--vscode-sideBar-background']; } }).observe(document, { childList: true });`,
   });
@@ -127,6 +127,8 @@ test('the comparison shows the differing config keys and both runs’ curves, on
   assert.deepEqual(byKey.get('loss.adaptive'), ['true', 'false']);
   assert.deepEqual(byKey.get('loss.margin'), ['0.1', '0.3']);
   assert.equal(byKey.has('training.steps'), false, 'equal keys are not listed');
+  // the state VS Code keeps for the panel serializer: the compared run folders, to compare again after a reload
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { compare: comparison.runs.map((r) => r.dir) });
 
   // Both runs' curves: every chart has a line per run holding its events.jsonl values.
   const drawn = (await page.evaluate(() => window.__rlensExperiments!.compareCharts())) as Record<string, { lines: Line[]; thresholds: number[] }>;

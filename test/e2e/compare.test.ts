@@ -19,7 +19,7 @@ import { runTraining } from '../../src/core/training/trainLoop';
 import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, smallShopConfig, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, cursorPosition, EXTENSION_ID, openWorkbench, treeRow, waitFor, type Workbench } from './support/workbench';
+import { activityItem, cursorPosition, EXTENSION_ID, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -164,4 +164,32 @@ test('Compare Selected Runs: differing config keys, both runs’ curves, and a f
     wb!.errors.filter((e) => /experiments|rlens/i.test(e)),
     [],
   );
+});
+
+test('the comparison follows its runs live (no refresh) and comes back after "Developer: Reload Window"', async () => {
+  const { page } = wb!;
+  let frame = await experimentsFrame(page);
+  const ratioPoints = async (f: Frame) =>
+    ((await f.evaluate(() => window.__rlensExperiments!.compareCharts())) as Record<string, { lines: { run: number; points: unknown[] }[] }>).ratio.lines.map(
+      (l) => l.points.length,
+    );
+  const before = await ratioPoints(frame);
+  // a step more in one run's log (as a trainer writes it): the panel updates by itself
+  const events = path.join(runDirs[0], 'events.jsonl');
+  const last = readEvents(events)
+    .events.filter((e) => e.type === 'step')
+    .at(-1)!;
+  fs.appendFileSync(events, JSON.stringify({ ...last, step: (last as { step: number }).step + 1 }) + '\n');
+  const after = await waitFor(
+    'the comparison redrawn with the new step',
+    () => ratioPoints(frame),
+    (n) => n.reduce((a, b) => a + b, 0) === before.reduce((a, b) => a + b, 0) + 1,
+    30_000,
+  );
+  assert.equal(after.length, 2);
+  await wb!.shot('3-compare-live');
+  await runCommand(page, 'Developer: Reload Window');
+  frame = await experimentsFrame(page, 120_000);
+  assert.deepEqual(await ratioPoints(frame), after, 'the same runs, with every step, after the reload');
+  await wb!.shot('4-compare-after-reload');
 });

@@ -236,3 +236,20 @@ test('run header: the collapse thresholds of the run’s config.json (diagnostic
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('scalars events (Lens.log_scalars) reach the dashboard: in the reset, then as live scalars messages', async () => {
+  const root = tempRoot();
+  try {
+    const w = await RunWriter.create(root, 'scalars', { name: 'scalars' }, { backend: 'torch', totalSteps: 10 });
+    w.appendEvent(stepInput(1));
+    w.appendEvent({ type: 'scalars', step: 1, values: { lr: 0.001, 'grad/norm': 2.5 } });
+    const feed = new RunFeed(w.dir);
+    const reset = valid(feed.resetMessages());
+    assert.deepEqual((reset[0] as Extract<ToDashboard, { type: 'reset' }>).scalars, [{ step: 1, values: { lr: 0.001, 'grad/norm': 2.5 } }]);
+    w.appendEvent({ type: 'scalars', step: 2, values: { lr: 0.0005, 'grad/norm': null } });
+    assert.deepEqual(valid(feed.pollMessages()), [{ type: 'scalars', points: [{ step: 2, values: { lr: 0.0005, 'grad/norm': null } }] }]);
+    assert.deepEqual(feed.pollMessages(), []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

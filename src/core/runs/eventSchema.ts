@@ -267,7 +267,7 @@ export type EndEvent = Static<typeof EndEventSchema>;
 
 /**
  * The user's own numbers at a step (learning rate, gradient norm, anything; `retrieval_lens.Lens.log_scalars`):
- * name → value, null when non-finite (not charted by the dashboard yet).
+ * name → value, null when non-finite (the dashboard charts them in "Your scalars").
  */
 export const ScalarsEventSchema = Type.Object({
   ...EventBase,

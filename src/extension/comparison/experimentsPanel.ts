@@ -28,19 +28,19 @@ class ExperimentsPanel {
   onSelectMetric: ((metric: string) => void) | null = null;
   onRefresh: (() => void) | null = null;
 
+  /** `adopted`: a panel VS Code restored after a reload (its serializer), else a new one is created. */
   constructor(
     type: string,
     title: string,
     extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     onDispose: () => void,
+    adopted?: vscode.WebviewPanel,
   ) {
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel(type, title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [media],
-      retainContextWhenHidden: false,
-    });
+    const options = { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: false };
+    this.panel = adopted ?? vscode.window.createWebviewPanel(type, title, vscode.ViewColumn.Active, options);
+    if (adopted) adopted.webview.options = options;
     const w = this.panel.webview;
     w.html = renderExperimentsHtml({
       cspSource: w.cspSource,
@@ -54,11 +54,11 @@ class ExperimentsPanel {
     this.panel.onDidDispose(onDispose);
   }
 
-  show(title: string, view: ToExperiments): void {
+  show(title: string, view: ToExperiments, reveal = true): void {
     this.panel.title = title;
     this.view = view;
     void this.panel.webview.postMessage(view);
-    this.panel.reveal();
+    if (reveal) this.panel.reveal();
   }
 
   private async onMessage(raw: unknown): Promise<void> {
@@ -94,26 +94,48 @@ export async function openDataLine(file: string, line: number): Promise<void> {
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
-export class ExperimentsPanels implements vscode.Disposable {
+export class ExperimentsPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
   private compare: ExperimentsPanel | null = null;
   private sweep: ExperimentsPanel | null = null;
+  /** Follows the compared runs' files while the comparison is open (live updates). */
+  private watch: { timer: NodeJS.Timeout; dirs: string[]; stamp: string } | null = null;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /** Compares the run folders (two or more) in the "Compare Runs" panel. */
-  showComparison(runDirs: readonly string[]): void {
+  /**
+   * Restores "Compare Runs" after a window reload: the webview saved the compared run folders in its state
+   * (`{ compare: [dir, …] }`); folders that are gone are left out, and with fewer than two the panel closes.
+   */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const dirs = comparedDirsOf(state).filter(isRunFolder);
+    if (this.compare || dirs.length < 2) {
+      panel.dispose();
+      return;
+    }
+    this.compare = new ExperimentsPanel(COMPARE_PANEL_TYPE, 'Compare Runs', this.extensionUri, this.log, () => this.closeComparison(), panel);
+    try {
+      this.showComparison(dirs, false);
+    } catch (e) {
+      this.log.warn(`restoring the comparison of ${dirs.join(' ')}: ${(e as Error).message}`);
+      panel.dispose();
+    }
+  }
+
+  /** Compares the run folders (two or more) in the "Compare Runs" panel; it then updates as the runs' files change. */
+  showComparison(runDirs: readonly string[], reveal = true): void {
     const started = Date.now();
     const comparison = compareRuns(runDirs);
     const view = toComparisonView(comparison);
     this.log.info(
       `compared ${runDirs.length} runs in ${Date.now() - started} ms: ${view.configDifferences.length} config keys differ, ${comparison.failures.rows.length} queries fail in some runs only`,
     );
-    this.compare ??= new ExperimentsPanel(COMPARE_PANEL_TYPE, 'Compare Runs', this.extensionUri, this.log, () => (this.compare = null));
-    this.compare.show(`Compare: ${comparison.runs.map((r) => r.name).join(' · ')}`, { type: 'compare', view });
+    this.compare ??= new ExperimentsPanel(COMPARE_PANEL_TYPE, 'Compare Runs', this.extensionUri, this.log, () => this.closeComparison());
+    this.compare.show(`Compare: ${comparison.runs.map((r) => r.name).join(' · ')}`, { type: 'compare', view }, reveal);
     const dirs = [...runDirs];
+    this.follow(dirs);
     this.compare.onRefresh = () => {
       try {
         this.showComparison(dirs);
@@ -140,10 +162,62 @@ export class ExperimentsPanels implements vscode.Disposable {
       : null;
   }
 
+  /** Polls the compared runs' files; a change (a new step, an evaluation, a status) recomputes the comparison. */
+  private follow(dirs: string[]): void {
+    if (this.watch) clearInterval(this.watch.timer);
+    const watch = { dirs, stamp: runFilesStamp(dirs), timer: setInterval(() => this.poll(), COMPARE_POLL_MS) };
+    this.watch = watch;
+  }
+
+  private poll(): void {
+    const w = this.watch;
+    if (!w || !this.compare) return;
+    const stamp = runFilesStamp(w.dirs);
+    if (stamp === w.stamp) return;
+    w.stamp = stamp;
+    try {
+      this.showComparison(w.dirs, false);
+    } catch (e) {
+      this.log.warn(`comparison update: ${(e as Error).message}`);
+    }
+  }
+
+  private closeComparison(): void {
+    this.compare = null;
+    if (this.watch) clearInterval(this.watch.timer);
+    this.watch = null;
+  }
+
   dispose(): void {
+    if (this.watch) clearInterval(this.watch.timer);
     this.compare?.panel.dispose();
     this.sweep?.panel.dispose();
   }
+}
+
+/** How often the open comparison checks its runs' files (ms). */
+const COMPARE_POLL_MS = 2000;
+
+/** The files a comparison reads, as size and modification time per run folder: a change means recompute. */
+function runFilesStamp(dirs: readonly string[]): string {
+  const parts: string[] = [];
+  for (const d of dirs) {
+    for (const f of ['events.jsonl', 'meta.json', 'metrics.json', 'failures.jsonl']) {
+      try {
+        const st = fs.statSync(path.join(d, f));
+        parts.push(`${st.size}:${st.mtimeMs}`);
+      } catch {
+        parts.push('-');
+      }
+    }
+  }
+  return parts.join('|');
+}
+
+/** The run folders a restored comparison's webview state names (`{ compare: string[] }`), else none. */
+export function comparedDirsOf(state: unknown): string[] {
+  const dirs = (state as { compare?: unknown } | null)?.compare;
+  return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string' && path.isAbsolute(d)).slice(0, 50) : [];
 }
 
 /** The run folder a path names (a meta.json or events.jsonl inside), else null. */

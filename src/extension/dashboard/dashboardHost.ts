@@ -10,6 +10,8 @@ import { renderDashboardHtml } from './dashboardHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
 import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
+import { saveChartExport } from './chartExport';
+import type { OverlayFeeds } from './overlayFeeds';
 
 /** What the dashboard's buttons do. */
 export interface DashboardActions {
@@ -18,6 +20,8 @@ export interface DashboardActions {
   evaluate(): void;
   /** Apply a remedy of the quality verdict to the shown run's config. */
   qualityRemedy(id: QualityRemedyId): void;
+  /** The runs overlaid on the per-step charts (absent: no overlay). */
+  overlays?: OverlayFeeds;
 }
 
 /** Webview options shared by the view and the panel: scripts on, local resources only from media/. */
@@ -41,6 +45,7 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
       shown.attach(this),
       webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
     );
+    if (actions.overlays) this.disposables.push(actions.overlays.attach(this));
     this.render(title);
   }
 
@@ -91,6 +96,10 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         this.isReady = false;
         this.shown.sinkReady(this);
         this.isReady = true;
+        this.actions.overlays?.sinkReady(this);
+        break;
+      case 'pickOverlay':
+        this.actions.overlays?.pick().catch((e: Error) => this.log.error(`overlay: ${e.message}`));
         break;
       case 'stop':
         this.actions.stop();
@@ -103,6 +112,12 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         break;
       case 'qualityRemedy':
         this.actions.qualityRemedy(m.remedy);
+        break;
+      case 'exportChart':
+        saveChartExport(m, this.shown.header?.runDir ?? null, this.log).catch((e: Error) => {
+          this.log.error(`chart export failed: ${e.message}`);
+          void vscode.window.showErrorMessage(`Retrieval Lens: could not save the chart: ${e.message}`);
+        });
         break;
     }
   }

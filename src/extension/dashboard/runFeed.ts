@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import { scanEventsBackward, tailEvents } from '../../core/runs/eventLog';
 import { EVENTS_FILE } from '../../core/runs/meta';
 import type { StatusOptions } from '../../core/runs/status';
-import type { EvalPoint, RunHeader, ToDashboard } from '../../webview/dashboard/protocol';
+import type { EvalPoint, RunHeader, ScalarPoint, ToDashboard } from '../../webview/dashboard/protocol';
 import { readRunHeader, sameHeader, type RunEventFacts } from './runHeader';
 import { openRegularSync } from '../../core/io/safeRead';
 
@@ -32,6 +32,8 @@ export interface FeedUpdate {
   /** New step events, in file order, each with a step above every step sent before. */
   steps: StepEvent[];
   evals: EvalPoint[];
+  /** New `scalars` events (the user's own numbers), in file order. */
+  scalars: ScalarPoint[];
   /** The header when it changed since the last reset/poll, else null. */
   header: RunHeader | null;
   /** events.jsonl was replaced or truncated: the caller must send a fresh reset. */
@@ -70,12 +72,12 @@ export class RunFeed {
   }
 
   /** Read the whole history from the start of events.jsonl (and the header). */
-  reset(): { header: RunHeader; steps: StepEvent[]; evals: EvalPoint[] } {
+  reset(): { header: RunHeader; steps: StepEvent[]; evals: EvalPoint[]; scalars: ScalarPoint[] } {
     this.offset = 0;
     this.facts = { start: null, end: null, lastStep: 0 };
-    const { steps, evals } = this.readNew();
+    const { steps, evals, scalars } = this.readNew();
     this.header = readRunHeader(this.runDir, this.facts, this.opts);
-    return { header: this.header, steps, evals };
+    return { header: this.header, steps, evals, scalars };
   }
 
   /**
@@ -103,18 +105,18 @@ export class RunFeed {
 
   /** Read what was appended since the last reset/poll. */
   poll(): FeedUpdate {
-    const { steps, evals, restarted } = this.readNew();
-    if (restarted) return { steps: [], evals: [], header: null, restarted: true };
+    const { steps, evals, scalars, restarted } = this.readNew();
+    if (restarted) return { steps: [], evals: [], scalars: [], header: null, restarted: true };
     const header = readRunHeader(this.runDir, this.facts, this.opts);
     const changed = !sameHeader(header, this.header);
     this.header = header;
-    return { steps, evals, header: changed ? header : null, restarted: false };
+    return { steps, evals, scalars, header: changed ? header : null, restarted: false };
   }
 
   /** The reset as protocol messages: one `reset` and, for a long history, `steps` with the rest. */
   resetMessages(): ToDashboard[] {
-    const { header, steps, evals } = this.reset();
-    const out: ToDashboard[] = [{ type: 'reset', run: header, steps: steps.slice(0, STEPS_PER_MESSAGE), evals }];
+    const { header, steps, evals, scalars } = this.reset();
+    const out: ToDashboard[] = [{ type: 'reset', run: header, steps: steps.slice(0, STEPS_PER_MESSAGE), evals, ...(scalars.length ? { scalars } : {}) }];
     for (let i = STEPS_PER_MESSAGE; i < steps.length; i += STEPS_PER_MESSAGE) {
       out.push({ type: 'steps', steps: steps.slice(i, i + STEPS_PER_MESSAGE) });
     }
@@ -128,26 +130,31 @@ export class RunFeed {
     const out: ToDashboard[] = [];
     for (let i = 0; i < u.steps.length; i += STEPS_PER_MESSAGE) out.push({ type: 'steps', steps: u.steps.slice(i, i + STEPS_PER_MESSAGE) });
     for (const point of u.evals) out.push({ type: 'eval', point });
+    if (u.scalars.length) out.push({ type: 'scalars', points: u.scalars });
     if (u.header) out.push({ type: 'status', run: u.header });
     return out;
   }
 
   /** Tail complete lines from the current offset until the end of the file. */
-  private readNew(): { steps: StepEvent[]; evals: EvalPoint[]; restarted: boolean } {
+  private readNew(): { steps: StepEvent[]; evals: EvalPoint[]; scalars: ScalarPoint[]; restarted: boolean } {
     const steps: StepEvent[] = [];
     const evals: EvalPoint[] = [];
+    const scalars: ScalarPoint[] = [];
     const startOffset = this.offset;
     for (;;) {
       const r = tailEvents(this.eventsFile, this.offset, { maxBytes: this.opts.maxBytes });
       if (r.reset && startOffset > 0) {
         this.offset = 0;
-        return { steps: [], evals: [], restarted: true };
+        return { steps: [], evals: [], scalars: [], restarted: true };
       }
       this.offset = r.nextOffset;
-      for (const e of r.events) this.take(e, steps, evals);
+      for (const e of r.events) {
+        if (e.type === 'scalars') scalars.push({ step: e.step, values: e.values });
+        else this.take(e, steps, evals);
+      }
       if (!r.hasMore) break;
     }
-    return { steps, evals, restarted: false };
+    return { steps, evals, scalars, restarted: false };
   }
 
   private take(e: RunEvent, steps: StepEvent[], evals: EvalPoint[]): void {

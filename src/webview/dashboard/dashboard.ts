@@ -12,10 +12,13 @@ import type { DrawnThreshold } from './charts/seriesChart';
 import { DisplaySeries } from './data/displaySeries';
 import { ALL_SERIES, hyperOf, type SeriesId } from './data/seriesCatalog';
 import { StepStore } from './data/stepStore';
+import { ScalarStore } from './data/scalarStore';
+import { OverlayRuns } from './data/overlayRuns';
+import type { ScalarsPanel } from './charts/scalarsPanel';
 import { secondsLeft, stepsPerSecond } from './data/throughput';
 import { ChartPacer } from './chartPacer';
 import { FrameScheduler, VisibilityTracker } from './frameScheduler';
-import { parseToDashboard, type EvalPoint, type RunHeader, type StepEvent, type ToDashboard } from './protocol';
+import { parseToDashboard, type EvalPoint, type RunHeader, type ScalarPoint, type StepEvent, type ToDashboard } from './protocol';
 import { SNAPSHOT_VERSION, type Snapshot } from './snapshot';
 import { ColorResolver, readPalette, watchTheme, type Palette } from '../shared/theme';
 import type { Host } from './vscodeApi';
@@ -25,6 +28,9 @@ import { MalformedNote } from './views/malformedNote';
 import { SmoothingControl } from './views/smoothingControl';
 import { VerdictBadge, type ShownVerdict } from './views/verdictBadge';
 import { QualityBadge, type ShownQuality } from './views/qualityBadge';
+import { XAxisControl } from './views/xAxisControl';
+import { WallTimeMap, type XAxisMode } from './data/xAxis';
+import { clampRange, type XRange } from '../shared/zoomPan';
 
 /** How long the Stop button stays in "stopping" without the run ending before it is enabled again. */
 const STOP_RETRY_MS = 15_000;
@@ -48,6 +54,10 @@ export interface DashboardStats {
 
 export class Dashboard {
   readonly store = new StepStore();
+  /** The user's own scalars (`scalars` events). */
+  readonly scalars = new ScalarStore();
+  /** Runs overlaid on the per-step charts. */
+  readonly overlays = new OverlayRuns();
   readonly display: DisplaySeries;
   private evals: EvalPoint[] = [];
   private run: RunHeader | null = null;
@@ -76,6 +86,11 @@ export class Dashboard {
   private snapshotKey = '';
   private snapshotAt = -Infinity;
   private readonly visibility: VisibilityTracker;
+  /** x axis of the step charts, and the zoomed range in its unit (null: everything). */
+  private xMode: XAxisMode = 'step';
+  private view: XRange | null = null;
+  private readonly wallTime: WallTimeMap;
+  private readonly xControl: XAxisControl;
   readonly stats: DashboardStats = { messages: 0, frames: 0, lastHandleMs: 0, maxHandleMs: 0, lastFrameMs: 0, panelMs: {} };
 
   constructor(
@@ -94,17 +109,40 @@ export class Dashboard {
     this.colors = new ColorResolver(document);
     this.palette = readPalette(document, this.colors);
     this.display = new DisplaySeries(this.store);
+    this.wallTime = new WallTimeMap(this.store.steps, this.store.times);
+    this.xControl = new XAxisControl(
+      (mode) => this.setXMode(mode),
+      () => this.setView(null),
+      () => host.post({ type: 'pickOverlay' }),
+    );
     this.header = new HeaderView({
       stop: () => this.requestStop(),
       openLog: () => host.post({ type: 'openLog' }),
       evaluate: () => host.post({ type: 'evaluate' }),
     });
     this.qualityBadge = new QualityBadge((remedy) => host.post({ type: 'qualityRemedy', remedy }));
-    root.append(this.header.root, this.badge.root, this.qualityBadge.root, this.note.root, this.empty, this.sectionsRoot);
+    root.append(this.header.root, this.badge.root, this.qualityBadge.root, this.note.root, this.empty, this.xControl.root, this.sectionsRoot);
     this.frames = new FrameScheduler(() => this.drawFrame());
     this.pacer = new ChartPacer(CHART_INTERVAL_MS, CHART_FRAME_BUDGET_MS, () => this.frames.request());
     this.visibility = new VisibilityTracker(() => this.frames.request());
-    this.layout = buildLayout(this.sectionsRoot, this.display, this.palette, this.colors, this.closedSections, (id, open) => this.onSectionToggle(id, open));
+    this.layout = buildLayout(
+      this.sectionsRoot,
+      this.display,
+      this.palette,
+      this.colors,
+      this.closedSections,
+      (id, open) => this.onSectionToggle(id, open),
+      {
+        redraw: (p) => {
+          this.dirty.add(p);
+          this.frames.request();
+        },
+        exportChart: (format, name, data) => host.post({ type: 'exportChart', format, name: `${this.run?.name ?? 'run'}-${name}`, data }),
+        shownRange: () => this.view ?? this.fullRange(),
+        setRange: (r) => this.setView(r),
+      },
+      this.scalars,
+    );
     this.layout.lossSection.tools.appendChild(new SmoothingControl(this.store.smoothing, (w) => this.setSmoothing(w)).root);
     for (const p of this.layout.panels) this.visibility.observe(p.card.root);
     watchTheme(document, () => this.onThemeChange());
@@ -181,7 +219,7 @@ export class Dashboard {
   }
 
   evalCharted(): number {
-    return this.layout.evalPanel.charted() ?? 0;
+    return this.layout.evalPanel.chart.pointCount();
   }
 
   /** What the histogram shows. */
@@ -193,6 +231,8 @@ export class Dashboard {
     switch (m.type) {
       case 'reset':
         this.onReset(m.run, m.steps, m.evals);
+        this.scalars.clear();
+        this.onScalars(m.scalars ?? []);
         break;
       case 'steps':
         this.onSteps(m.steps);
@@ -203,6 +243,18 @@ export class Dashboard {
       case 'eval':
         this.onEval(m.point);
         break;
+      case 'scalars':
+        this.onScalars(m.points);
+        break;
+      case 'overlay': {
+        const problem = this.overlays.apply(m.runDir, m.name, m.reset, m.steps);
+        if (problem) this.note.add(problem);
+        this.markAllDirty();
+        break;
+      }
+      case 'overlayRemove':
+        if (this.overlays.remove(m.runDir)) this.markAllDirty();
+        break;
     }
   }
 
@@ -212,6 +264,8 @@ export class Dashboard {
     this.run = run;
     this.snapshotStep = null;
     this.store.clear();
+    this.wallTime.forget();
+    this.view = null;
     this.store.setCollapseThresholds(run?.collapseThresholds ?? {});
     this.store.append(steps);
     this.display.rebuild();
@@ -227,6 +281,14 @@ export class Dashboard {
     this.display.sync();
     this.verdict = this.latestVerdict();
     this.markAllDirty();
+  }
+
+  private onScalars(points: readonly ScalarPoint[]): void {
+    this.scalars.append(points);
+    const p = this.layout.scalarsPanel;
+    if (!p) return;
+    this.dirty.add(p);
+    this.frames.request();
   }
 
   private onStatus(run: RunHeader): void {
@@ -326,7 +388,23 @@ export class Dashboard {
     this.sectionsRoot.hidden = n === 0;
     if (n > 0) {
       this.layout.hyperSection.setTitle(hyperSectionTitle(this.store.hyperKinds));
-      const ctx: DrawContext = { store: this.store, evals: this.evals, xRange: { min: this.store.steps.get(0), max: this.store.steps.last() } };
+      const steps = { min: this.store.steps.get(0), max: this.store.steps.last() };
+      const full = this.fullRange()!;
+      const view = this.view ? clampRange(this.view, full, 0) : null;
+      const ctx: DrawContext = {
+        store: this.store,
+        evals: this.evals,
+        xRange: view ?? full,
+        xMap: this.xMode === 'time' ? this.wallTime : null,
+        // the verdict band and the evaluation chart are on steps: zoomed with the step charts on a step axis
+        stepRange: this.xMode === 'step' ? (view ?? steps) : steps,
+        overlays: this.overlays.list,
+      };
+      this.xControl.render(
+        this.xMode,
+        view !== null,
+        ctx.overlays!.map((r) => r.name),
+      );
       const due = this.layout.panels.filter((p) => this.dirty.has(p) && p.section.root.open && this.visibility.isVisible(p.card.root));
       this.pacer.run(due, (p) => {
         const tp = performance.now();
@@ -336,6 +414,73 @@ export class Dashboard {
       });
     }
     this.stats.lastFrameMs = performance.now() - t0;
+  }
+
+  /** Everything logged, in the unit of the x axis (null before the first step). */
+  private fullRange(): XRange | null {
+    const n = this.store.length;
+    if (n === 0) return null;
+    const min = this.store.steps.get(0);
+    const max = this.store.steps.last();
+    return this.xMode === 'time' ? { min: this.wallTime.toX(min), max: this.wallTime.toX(max) } : { min, max };
+  }
+
+  private setXMode(mode: XAxisMode): void {
+    if (mode === this.xMode) return;
+    this.xMode = mode;
+    this.view = null;
+    this.markAllDirty();
+  }
+
+  /** Zooms / pans every step chart to `r` (kept inside what is logged; null: everything). */
+  private setView(r: XRange | null): void {
+    const full = this.fullRange();
+    const next = r && full ? clampRange(r, full, this.xMode === 'step' ? 2 : 0.001) : null;
+    if (JSON.stringify(next) === JSON.stringify(this.view)) return;
+    this.view = next;
+    this.markAllDirty();
+  }
+
+  /** The x axis mode and the zoomed range (null: everything). */
+  get xView(): { mode: XAxisMode; range: XRange | null } {
+    return { mode: this.xMode, range: this.view };
+  }
+
+  /** Label boxes of a chart's threshold lines as drawn (null: no such chart). */
+  labelBoxes(panelId: string): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] | null {
+    const p = this.layout.panels.find((q) => q.id === panelId) as
+      { labelBoxes?: () => { label: string; x: number; y: number; width: number; height: number; ownY: number }[] } | undefined;
+    return p?.labelBoxes?.() ?? null;
+  }
+
+  /** The x range a chart's x axis shows now (null: no such chart or not drawn yet). */
+  drawnXRange(panelId: string): { min: number; max: number } | null {
+    const p = this.layout.panels.find((q) => q.id === panelId) as { chart?: { chart?: { scales?: Record<string, { min: number; max: number }> } } } | undefined;
+    const x = p?.chart?.chart?.scales?.x;
+    return x ? { min: x.min, max: x.max } : null;
+  }
+
+  get scalarsPanel(): ScalarsPanel | null {
+    return this.layout.scalarsPanel;
+  }
+
+  /** The overlaid runs (steps held) and the points each chart holds per overlaid run. */
+  overlayState(): {
+    runs: { runDir: string; name: string; logged: number }[];
+    charts: Record<string, { label: string; points: number; last: number | null }[]>;
+  } {
+    const charts: Record<string, { label: string; points: number; last: number | null }[]> = {};
+    for (const p of this.layout.panels) {
+      const c = (p as { chart?: { overlayCounts?: () => { label: string; points: number; last: number | null }[] } }).chart;
+      if (c?.overlayCounts) charts[p.id] = c.overlayCounts();
+    }
+    return { runs: this.overlays.list.map((r) => ({ runDir: r.runDir, name: r.name, logged: r.store.length })), charts };
+  }
+
+  /** Whether a chart's y axis is logarithmic (null: no such chart). */
+  isLogScale(panelId: string): boolean | null {
+    const p = this.layout.panels.find((q) => q.id === panelId) as { chart?: { isLog?: boolean } } | undefined;
+    return typeof p?.chart?.isLog === 'boolean' ? p.chart.isLog : null;
   }
 
   private drawHeader(): void {

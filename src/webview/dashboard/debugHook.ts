@@ -36,6 +36,16 @@ export interface DashboardDebugHook {
   thresholdLines(chart: string): DrawnThreshold[] | null;
   /** The evaluation chart: the metric shown and its lines (legend label, dash, colour, points). */
   evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] };
+  /** The label boxes (px) of a chart's threshold lines as drawn (null: no such chart). */
+  labelBoxes(chart: string): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] | null;
+  /** The x axis of the step charts and the zoomed range (null: everything); the x range a chart draws. */
+  xView(chart?: string): { mode: string; range: { min: number; max: number } | null; drawn: { min: number; max: number } | null };
+  /** Whether a chart's y axis is logarithmic (null: no such chart). */
+  logScale(chart: string): boolean | null;
+  /** The overlaid runs and the points each chart holds per overlaid run. */
+  overlays(): { runs: { runDir: string; name: string; logged: number }[]; charts: Record<string, { label: string; points: number; last: number | null }[]> };
+  /** The user's scalars: names seen, the one charted and the points Chart.js holds for it. */
+  scalars(): { names: string[]; shown: string | null; charted: number };
 }
 
 export function makeDebugHook(d: Dashboard): DashboardDebugHook {
@@ -72,6 +82,22 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
     },
     evalChart() {
       return structuredClone(d.evalChartState);
+    },
+    labelBoxes(chart: string) {
+      return structuredClone(d.labelBoxes(chart));
+    },
+    xView(chart = 'loss') {
+      return structuredClone({ ...d.xView, drawn: d.drawnXRange(chart) });
+    },
+    logScale(chart: string) {
+      return d.isLogScale(chart);
+    },
+    overlays() {
+      return structuredClone(d.overlayState());
+    },
+    scalars() {
+      const p = d.scalarsPanel;
+      return { names: d.scalars.names, shown: p?.shown ?? null, charted: p?.chartedPoints() ?? 0 };
     },
     state() {
       const p = d.themePalette;

@@ -80,6 +80,13 @@ export const EvalPointSchema = Type.Object({
 });
 export type EvalPoint = Static<typeof EvalPointSchema>;
 
+/** The user's own numbers at a step (a `scalars` event of events.jsonl: `retrieval_lens.Lens.log_scalars`). */
+export const ScalarPointSchema = Type.Object({
+  step: Type.Integer({ minimum: 0 }),
+  values: Type.Record(Type.String({ minLength: 1 }), NumberOrNull()),
+});
+export type ScalarPoint = Static<typeof ScalarPointSchema>;
+
 /** extension → webview */
 export const TO_DASHBOARD_SCHEMAS = {
   /** Full history: on open, on reload (answer to `ready`) and when switching runs. `run` null: no run to show. */
@@ -88,7 +95,24 @@ export const TO_DASHBOARD_SCHEMAS = {
     run: Type.Union([RunHeaderSchema, Type.Null()]),
     steps: Type.Array(StepEventSchema),
     evals: Type.Array(EvalPointSchema),
+    /** The run's `scalars` events so far (absent: none). */
+    scalars: Type.Optional(Type.Array(ScalarPointSchema)),
   }),
+  /**
+   * A run overlaid on the per-step charts (up to MAX_OVERLAY_RUNS beside the run shown): `reset` true replaces
+   * (or adds) its history with `steps`, false appends `steps` (live).
+   */
+  overlay: Type.Object({
+    type: Type.Literal('overlay'),
+    runDir: Type.String({ minLength: 1 }),
+    name: Type.String(),
+    reset: Type.Boolean(),
+    steps: Type.Array(StepEventSchema),
+  }),
+  /** A run is no longer overlaid. */
+  overlayRemove: Type.Object({ type: Type.Literal('overlayRemove'), runDir: Type.String({ minLength: 1 }) }),
+  /** Newly logged `scalars` events, in file order. */
+  scalars: Type.Object({ type: Type.Literal('scalars'), points: Type.Array(ScalarPointSchema) }),
   /** Newly logged steps, in step order. */
   steps: Type.Object({ type: Type.Literal('steps'), steps: Type.Array(StepEventSchema) }),
   /** The header changed (status, step, …). */
@@ -119,6 +143,21 @@ export const FROM_DASHBOARD_SCHEMAS = {
     },
     { additionalProperties: false },
   ),
+  /** Choose the runs overlaid on the per-step charts (the host asks with a quick pick). */
+  pickOverlay: Type.Object({ type: Type.Literal('pickOverlay') }, { additionalProperties: false }),
+  /**
+   * Save a chart through the host's save dialog: `png` data is a `data:image/png;base64,` URL (the canvas),
+   * `csv` data the text. `name` suggests the file name (the host keeps only safe characters).
+   */
+  exportChart: Type.Object(
+    {
+      type: Type.Literal('exportChart'),
+      format: Type.Union([Type.Literal('png'), Type.Literal('csv')], { errorMessage: 'must be png|csv' }),
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      data: Type.String({ maxLength: 256 * 2 ** 20 }),
+    },
+    { additionalProperties: false },
+  ),
 } as const;
 export type FromDashboard = MessageOf<typeof FROM_DASHBOARD_SCHEMAS>;
 
@@ -127,9 +166,12 @@ export function runHeaderProblem(x: unknown, path = 'run'): string | null {
   return schemaProblem(RunHeaderSchema, x, path, isRunHeader);
 }
 
+/** Runs the dashboard overlays at most beside the run shown. */
+export const MAX_OVERLAY_RUNS = 5;
+
 /** The one rule of a step event a schema cannot say (lo < hi of each histogram). */
 function histogramsProblem(m: ToDashboard): string | null {
-  if (m.type !== 'reset' && m.type !== 'steps') return null;
+  if (m.type !== 'reset' && m.type !== 'steps' && m.type !== 'overlay') return null;
   for (let i = 0; i < m.steps.length; i++) {
     const problem = histogramProblem(m.steps[i], `${m.type}.steps[${i}]`);
     if (problem !== null) return problem;

@@ -43,6 +43,8 @@ function main(): void {
       sweep = null;
       compare ??= new CompareView(root, palette, colors, post);
       compare.show(m.view);
+      // what the extension needs to bring the comparison back after a window reload (its panel serializer)
+      api.setState({ compare: m.view.runs.map((r) => r.dir) });
     } else {
       compare?.root.remove();
       compare = null;

@@ -12,6 +12,7 @@ import {
   Filler,
   Legend,
   LinearScale,
+  LogarithmicScale,
   LineController,
   LineElement,
   PointElement,
@@ -29,7 +30,20 @@ let registered = false;
 /** Registers the Chart.js components and plugins once. */
 export function registerChartParts(): void {
   if (registered) return;
-  Chart.register(LineController, BarController, LineElement, PointElement, BarElement, LinearScale, CategoryScale, Filler, Tooltip, Legend, annotationPlugin);
+  Chart.register(
+    LineController,
+    BarController,
+    LineElement,
+    PointElement,
+    BarElement,
+    LinearScale,
+    LogarithmicScale,
+    CategoryScale,
+    Filler,
+    Tooltip,
+    Legend,
+    annotationPlugin,
+  );
   registered = true;
 }
 

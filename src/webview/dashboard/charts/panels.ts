@@ -17,6 +17,14 @@ import { EVAL_SEARCHES, EvalChart, evalMetricNames, shownMetric } from './evalCh
 import { HistogramChart } from './histogramChart';
 import type { CollapseReference } from '../data/stepStore';
 import { SeriesChart, type DrawnThreshold, type SeriesChartSpec, type ThresholdSpec } from './seriesChart';
+import { EFFECTIVE_RANK, GRAD_NORM, LEARNING_RATE, STEPS_PER_SEC, TRAINING_CARDS } from './trainingCharts';
+import { attachChartInteraction } from './chartInteraction';
+import { seriesCsv } from '../data/csvExport';
+import type { XMap } from '../data/xAxis';
+import type { XRange } from '../../shared/zoomPan';
+import type { ScalarStore } from '../data/scalarStore';
+import type { OverlayRun } from '../data/overlayRuns';
+import { ScalarsPanel } from './scalarsPanel';
 
 /** What a panel draws from. */
 export interface DrawContext {
@@ -24,6 +32,22 @@ export interface DrawContext {
   evals: readonly EvalPoint[];
   /** Steps shown on every step axis (so stacked charts line up); null before the first step. */
   xRange: { min: number; max: number } | null;
+  /** x of the step charts: null for steps, else the map of a step to its x (wall time); xRange is in that unit. */
+  xMap?: XMap | null;
+  /** The range in steps for the charts that always use steps (evaluation, verdict band). */
+  stepRange?: { min: number; max: number } | null;
+  /** Runs overlaid on the per-step charts. */
+  overlays?: readonly OverlayRun[];
+}
+
+/** What panels ask of the view: a redraw of one panel, an export through the host, the shared x range. */
+export interface PanelHooks {
+  redraw(panel: ChartPanel): void;
+  exportChart(format: 'png' | 'csv', name: string, data: string): void;
+  /** The x range drawn now (null before any step). */
+  shownRange(): XRange | null;
+  /** Asks for a new x range of every step chart (null: everything). */
+  setRange(r: XRange | null): void;
 }
 
 export interface ChartPanel {
@@ -53,6 +77,7 @@ export function hyperSectionTitle(kinds: ReadonlySet<HyperKind>): string {
 }
 
 const HYPER_BANDS: SeriesChartSpec = {
+  overlay: 'hyper.p50',
   axes: [{ id: 'y', position: 'left' }],
   lines: [
     { series: 'hyper.p95', label: 'p05–p95', color: 'blue', alpha: 0, fill: { to: 'hyper.p05', alpha: 0.16 } },
@@ -64,6 +89,7 @@ const HYPER_BANDS: SeriesChartSpec = {
 };
 
 const SIMILARITY: SeriesChartSpec = {
+  overlay: 'sim.vneg',
   axes: [{ id: 'y', position: 'left', suggestedMin: -0.2, suggestedMax: 1 }],
   lines: [
     { series: 'sim.qv.p95', label: 's(q,v) p05–p95', color: 'green', alpha: 0, fill: { to: 'sim.qv.p05', alpha: 0.16 } },
@@ -76,6 +102,7 @@ const SIMILARITY: SeriesChartSpec = {
 };
 
 const RATIO_VIOLATION: SeriesChartSpec = {
+  overlay: 'collapse.ratio',
   axes: [
     { id: 'y', position: 'left', title: 'R' },
     { id: 'y1', position: 'right', title: 'violation rate', min: 0, max: 1 },
@@ -114,6 +141,7 @@ export function ratioThresholds(ref: CollapseReference): ThresholdSpec[] {
 }
 
 const ITEM_COSINE: SeriesChartSpec = {
+  overlay: 'collapse.itemCosine',
   axes: [{ id: 'y', position: 'left', suggestedMin: 0, suggestedMax: 1 }],
   lines: [{ series: 'collapse.itemCosine', label: 'item–item cosine', color: 'purple' }],
 };
@@ -125,18 +153,20 @@ function itemCosineThresholds(ref: CollapseReference): ThresholdSpec[] {
 }
 
 const LOSS: SeriesChartSpec = {
+  overlay: 'loss.total.smoothed',
   axes: [{ id: 'y', position: 'left' }],
   lines: [
     { series: 'loss.total', label: 'total (raw)', color: 'blue', alpha: 0.28, legend: false },
     { series: 'loss.q', label: 'query part (raw)', color: 'green', alpha: 0.28, legend: false },
-    { series: 'loss.sym', label: 'symmetric part (raw)', color: 'purple', alpha: 0.28, legend: false },
-    { series: 'loss.total.smoothed', label: 'total', color: 'blue' },
+    { series: 'loss.sym', label: 'symmetric part, unweighted (raw)', color: 'purple', alpha: 0.28, legend: false },
+    { series: 'loss.total.smoothed', label: 'total = query + w·symmetric', color: 'blue' },
     { series: 'loss.q.smoothed', label: 'query part', color: 'green' },
-    { series: 'loss.sym.smoothed', label: 'symmetric part', color: 'purple' },
+    { series: 'loss.sym.smoothed', label: 'symmetric part (before × w)', color: 'purple' },
   ],
 };
 
 const RECALL: SeriesChartSpec = {
+  overlay: 'recall.at10',
   axes: [{ id: 'y', position: 'left', min: 0, max: 1 }],
   lines: [
     { series: 'recall.at1', label: '@1', color: 'blue' },
@@ -145,9 +175,14 @@ const RECALL: SeriesChartSpec = {
   ],
 };
 
-/** A panel around a SeriesChart; `caption` may add a dynamic subtitle. */
-class SeriesPanel implements ChartPanel {
-  private readonly chart: SeriesChart;
+/**
+ * A panel around a SeriesChart; `caption` may add a dynamic subtitle. Its caption tools: log scale, PNG
+ * and CSV export; its x axis zooms and pans with every step chart (PanelHooks).
+ */
+export class SeriesPanel implements ChartPanel {
+  readonly chart: SeriesChart;
+  private last: DrawContext | null = null;
+  private readonly overlaySeries: SeriesId | null;
 
   constructor(
     readonly id: string,
@@ -159,14 +194,43 @@ class SeriesPanel implements ChartPanel {
     colors: ColorResolver,
     private readonly caption?: (ctx: DrawContext) => string,
     private readonly thresholds?: (ref: CollapseReference) => ThresholdSpec[],
+    hooks?: PanelHooks,
   ) {
     this.chart = new SeriesChart(card.canvas, spec, display, palette, colors);
+    this.overlaySeries = spec.overlay ?? null;
+    if (hooks) {
+      attachChartInteraction(
+        this,
+        card,
+        this.chart,
+        hooks,
+        () => id,
+        () => {
+          const store = this.last?.store;
+          if (!store) return null;
+          const cols = spec.lines.flatMap((l) => (l.series.startsWith('scalars/') ? [] : [{ label: l.label, values: store.column(l.series as SeriesId) }]));
+          return seriesCsv(store.steps, store.times, cols);
+        },
+      );
+    }
   }
 
   draw(ctx: DrawContext): void {
+    this.last = ctx;
     if (this.caption) this.card.setSub(this.caption(ctx));
     if (this.thresholds) this.chart.setThresholds(this.thresholds(ctx.store.collapseReference));
-    this.chart.refresh(ctx.xRange);
+    const over = this.overlaySeries;
+    if (over) {
+      this.chart.setOverlays(
+        (ctx.overlays ?? []).map((r) => ({ key: r.runDir, label: r.name, series: r.display.get(over), toX: (step: number) => r.wallTime.toX(step) })),
+      );
+    }
+    this.chart.refresh(ctx.xRange, ctx.xMap ?? null);
+  }
+
+  /** Label boxes of the threshold lines as drawn. */
+  labelBoxes(): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] {
+    return this.chart.drawnLabelBoxes();
   }
 
   drawnThresholds(): DrawnThreshold[] {
@@ -193,7 +257,7 @@ export class VerdictBandPanel implements ChartPanel {
   }
 
   draw(ctx: DrawContext): void {
-    this.band.render(ctx.store.verdictSegments, ctx.xRange);
+    this.band.render(ctx.store.verdictSegments, ctx.stepRange === undefined ? ctx.xRange : ctx.stepRange);
   }
 
   applyTheme(): void {}
@@ -271,7 +335,7 @@ export class EvalPanel implements ChartPanel {
   }
 
   draw(ctx: DrawContext): void {
-    this.render(ctx.evals, ctx.xRange);
+    this.render(ctx.evals, ctx.stepRange === undefined ? ctx.xRange : ctx.stepRange);
   }
 
   private render(evals: readonly EvalPoint[], xRange: { min: number; max: number } | null): void {
@@ -319,8 +383,9 @@ export class EvalPanel implements ChartPanel {
     this.chart.applyTheme(p);
   }
 
+  /** Charts no step series (its points: `chart.pointCount()`). */
   charted(): number | null {
-    return this.chart.pointCount();
+    return null;
   }
 }
 
@@ -332,6 +397,7 @@ export interface Layout {
   lossSection: Section;
   histogramPanel: HistogramPanel;
   evalPanel: EvalPanel;
+  scalarsPanel: ScalarsPanel | null;
 }
 
 /** Builds the sections into `parent` (before the charts, so they are created attached and sized). */
@@ -342,6 +408,8 @@ export function buildLayout(
   colors: ColorResolver,
   closed: ReadonlySet<string>,
   onToggle: (section: string, open: boolean) => void,
+  hooks?: PanelHooks,
+  scalars?: ScalarStore,
 ): Layout {
   const section = (id: string, title: string) => new Section(id, title, !closed.has(id), (open) => onToggle(id, open));
   // Collapse first (under the verdict badge): in a short sidebar view the verdict and R are what
@@ -350,7 +418,9 @@ export function buildLayout(
   const hyper = section('hyper', 'Adaptive δ / τ');
   const loss = section('loss', 'Loss');
   const retrieval = section('retrieval', 'Retrieval');
-  const sections = [collapse, hyper, loss, retrieval];
+  const training = section('training', 'Optimiser and speed');
+  const userScalars = section('scalars', 'Your scalars');
+  const sections = [collapse, hyper, loss, retrieval, training, userScalars];
   for (const s of sections) parent.appendChild(s.root);
 
   const card = (s: Section, id: string, caption: string, describe: string) => {
@@ -383,7 +453,12 @@ export function buildLayout(
     'Item–item cosine',
     'Mean cosine among the batch positives; above the line with R < 1 is the collapse signature (the verdict also watches its rise from the best value)',
   );
-  const lossCard = card(loss, 'loss', 'Loss', 'Total loss, its query→item part and the symmetric item→query part (faint: raw; solid: smoothed)');
+  const lossCard = card(
+    loss,
+    'loss',
+    'Loss',
+    'Total loss = query→item part + w · symmetric item→query part (w: loss.symmetricWeight); the symmetric part is drawn unweighted, before × w (faint: raw; solid: smoothed)',
+  );
   const recallCard = card(retrieval, 'recall', 'In-batch recall@k', 'Share of pairs whose positive ranks in the top k among the batch candidates');
   const evalCard = card(
     retrieval,
@@ -392,40 +467,57 @@ export function buildLayout(
     'One metric of the evaluations after a step (the selector picks it): exact search, IVF-PQ and BM25; during training, the live held-out sample with BM25 on it as the reference',
   );
 
+  const rankCard = card(collapse, 'effectiveRank', ...TRAINING_CARDS.effectiveRank);
+  const gradCard = card(training, 'gradNorm', ...TRAINING_CARDS.gradNorm);
+  const lrCard = card(training, 'lr', ...TRAINING_CARDS.lr);
+  const speedCard = card(training, 'stepsPerSec', ...TRAINING_CARDS.stepsPerSec);
+  const series = (
+    id: string,
+    s: Section,
+    c: ChartCard,
+    spec: SeriesChartSpec,
+    caption?: (ctx: DrawContext) => string,
+    th?: (ref: CollapseReference) => ThresholdSpec[],
+  ) => new SeriesPanel(id, s, c, spec, display, palette, colors, caption, th, hooks);
+
   const evalPanel = new EvalPanel(retrieval, evalCard, palette, colors);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
-    new SeriesPanel(
+    series(
       'ratio',
       collapse,
       ratioCard,
       RATIO_VIOLATION,
-      display,
-      palette,
-      colors,
       (ctx) => {
         const r = ctx.store.column('collapse.ratio').last();
         return ctx.store.length > 0 && Number.isNaN(r) ? 'R undefined now (1 − mean s(q,v) ≈ 0)' : 'R: left axis · violation rate: right axis';
       },
       ratioThresholds,
     ),
-    new SeriesPanel('similarity', collapse, simCard, SIMILARITY, display, palette, colors),
-    new SeriesPanel('itemCosine', collapse, cosineCard, ITEM_COSINE, display, palette, colors, undefined, itemCosineThresholds),
+    series('similarity', collapse, simCard, SIMILARITY),
+    series('itemCosine', collapse, cosineCard, ITEM_COSINE, undefined, itemCosineThresholds),
+    series('effectiveRank', collapse, rankCard, EFFECTIVE_RANK),
     new VerdictBandPanel(collapse),
-    new SeriesPanel(
-      'hyperBands',
-      hyper,
-      hyperBandsCard,
-      HYPER_BANDS,
-      display,
-      palette,
-      colors,
-      (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`,
-    ),
+    series('hyperBands', hyper, hyperBandsCard, HYPER_BANDS, (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`),
     histogramPanel,
-    new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
-    new SeriesPanel('recall', retrieval, recallCard, RECALL, display, palette, colors),
+    series('loss', loss, lossCard, LOSS, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)} · symmetric part drawn unweighted`),
+    series('recall', retrieval, recallCard, RECALL),
     evalPanel,
+    series('gradNorm', training, gradCard, GRAD_NORM),
+    series('lr', training, lrCard, LEARNING_RATE),
+    series('stepsPerSec', training, speedCard, STEPS_PER_SEC),
   ];
-  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel };
+  const scalarsPanel =
+    scalars && hooks
+      ? new ScalarsPanel(
+          userScalars,
+          card(userScalars, 'scalars', 'Scalars', 'The numbers your own training loop logged with retrieval_lens.Lens.log_scalars (a selector picks the name)'),
+          scalars,
+          palette,
+          colors,
+          hooks,
+        )
+      : null;
+  if (scalarsPanel) panels.push(scalarsPanel);
+  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel, scalarsPanel };
 }

@@ -6,23 +6,33 @@
  */
 import { Chart, type ChartDataset, type ChartOptions } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
-import type { ChartPoint } from '../../shared/decimatedSeries';
-import type { DisplaySeries } from '../data/displaySeries';
+import type { ChartPoint, DecimatedSeries } from '../../shared/decimatedSeries';
 import type { SeriesId } from '../data/seriesCatalog';
 import { axisTheme, baseLineOptions, labelledLine, lineWidth, listedLegend } from '../../shared/chartSetup';
 import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
 import { ThemedChart } from '../../shared/themedChart';
+import { placeLabels, type LabelBox } from '../../shared/labelLayout';
+import { formatElapsed, type XMap } from '../data/xAxis';
+import { runStyle } from '../../experiments/runColors';
 export type AxisId = 'y' | 'y1';
 
+/** A line of the user's own scalars (`scalars` events), e.g. "scalars/selected" (charts/scalarsPanel.ts). */
+export type ScalarLineId = `scalars/${string}`;
+
+/** Where a chart's lines come from: the run's step series and the user's scalars. */
+export interface SeriesSource {
+  get(id: SeriesId | ScalarLineId): DecimatedSeries;
+}
+
 export interface LineSpec {
-  series: SeriesId;
+  series: SeriesId | ScalarLineId;
   label: string;
   color: PaletteColor;
   /** Line opacity (default 1); 0 draws no line (a band edge). */
   alpha?: number;
   dash?: number[];
   /** Fill from this series to `to` (a band), with this opacity. */
-  fill?: { to: SeriesId; alpha: number };
+  fill?: { to: SeriesId | ScalarLineId; alpha: number };
   /** Shown in the legend (default true). */
   legend?: boolean;
   axis?: AxisId;
@@ -65,11 +75,30 @@ export interface DrawnThreshold {
 
 export interface SeriesChartSpec {
   lines: LineSpec[];
+  /** The series drawn for each overlaid run (one line per run, in the run's colour); none: not overlaid. */
+  overlay?: SeriesId;
   axes: AxisSpec[];
   thresholds?: ThresholdSpec[];
 }
 
 type LineDataset = ChartDataset<'line', ChartPoint[]>;
+
+/** An overlaid run's line: its key (run folder), legend label, display series and, for wall time, its step → x. */
+export interface OverlayLine {
+  key: string;
+  label: string;
+  series: DecimatedSeries;
+  toX?: (step: number) => number;
+}
+
+/** Overlaid run i: the Experiments view's colour of run i + 1 (the run shown is run 0, blue), dashed. */
+function overlayStyle(p: Palette, i: number): { color: string; dash: number[] } {
+  const st = runStyle(p, i + 1);
+  return { color: st.color, dash: st.dash.length ? st.dash : [5, 2] };
+}
+
+/** A threshold label's offset from its line (px, above it): labelledLine's for thresholds. */
+const BASE_LABEL_ADJUST = -7;
 
 export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
   private readonly seen: number[];
@@ -77,11 +106,19 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
   private swatches: (string | undefined)[] = [];
   private thresholds: readonly ThresholdSpec[];
   private thresholdsKey: string;
+  /** Vertical label offsets (px) the label layout rule chose, per threshold line. */
+  private labelShift: number[] = [];
+  private logScale = false;
+  /** The x mapping of the drawn points (null: steps). */
+  private xMap: XMap | null = null;
+  /** Overlaid runs' lines, after the spec's lines in the datasets. */
+  private overlays: OverlayLine[] = [];
+  private overlaySeen: number[] = [];
 
   constructor(
     canvas: HTMLCanvasElement,
     private readonly spec: SeriesChartSpec,
-    private readonly display: DisplaySeries,
+    private readonly display: SeriesSource,
     palette: Palette,
     colors: ColorResolver,
   ) {
@@ -94,17 +131,137 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     this.chart.update();
   }
 
-  /** Gives Chart.js the current display points of changed series and redraws (no animation). */
-  refresh(xRange: { min: number; max: number } | null): void {
+  /**
+   * Gives Chart.js the current display points of changed series and redraws (no animation). With `xMap`
+   * the points' x (steps) are mapped (wall time); `xRange` is in the mapped unit.
+   */
+  refresh(xRange: { min: number; max: number } | null, xMap: XMap | null = null): void {
+    if (xMap !== this.xMap) {
+      this.xMap = xMap;
+      this.seen.fill(-1);
+      this.chart.options = this.options(this.palette);
+    }
+    const points = (s: DecimatedSeries) => {
+      const pts = s.toArray();
+      return xMap ? pts.map((p) => ({ x: xMap.toX(p.x), y: p.y })) : pts;
+    };
     this.spec.lines.forEach((l, k) => {
       const s = this.display.get(l.series);
       if (s.changeCount !== this.seen[k]) {
-        this.chart.data.datasets[k].data = s.toArray();
+        this.chart.data.datasets[k].data = points(s);
         this.seen[k] = s.changeCount;
+      }
+    });
+    this.overlays.forEach((o, i) => {
+      if (o.series.changeCount !== this.overlaySeen[i]) {
+        // an overlaid run's own steps map to wall time by its own clock
+        const pts = o.series.toArray();
+        this.chart.data.datasets[this.spec.lines.length + i].data = xMap && o.toX ? pts.map((p) => ({ x: o.toX!(p.x), y: p.y })) : pts;
+        this.overlaySeen[i] = o.series.changeCount;
       }
     });
     this.setXRange(xRange, true);
     this.chart.update('none');
+    this.layoutLabels();
+  }
+
+  /**
+   * The overlaid runs' lines (of `spec.overlay`; none when the spec has none). The datasets are rebuilt when the
+   * runs change, the points copied at the next refresh.
+   */
+  setOverlays(lines: readonly OverlayLine[]): void {
+    if (!this.spec.overlay) return;
+    const same = lines.length === this.overlays.length && lines.every((l, i) => l.key === this.overlays[i].key && l.label === this.overlays[i].label);
+    this.overlays = [...lines];
+    if (same) return;
+    const axis = this.spec.lines.find((l) => l.series === this.spec.overlay)?.axis ?? 'y';
+    const datasets = this.chart.data.datasets;
+    datasets.length = this.spec.lines.length;
+    for (const l of lines) datasets.push({ label: l.label, data: [], yAxisID: axis });
+    this.overlaySeen = lines.map(() => -1);
+    this.style(this.palette);
+  }
+
+  /** Points Chart.js holds per overlaid run, and the y of its last point. */
+  overlayCounts(): { label: string; points: number; last: number | null }[] {
+    return this.overlays.map((o, i) => {
+      const data = this.chart.data.datasets[this.spec.lines.length + i].data;
+      return { label: o.label, points: data.length, last: data.at(-1)?.y ?? null };
+    });
+  }
+
+  /** Forgets what Chart.js was given (the source's series changed identity): the next refresh copies every line. */
+  invalidate(): void {
+    this.seen.fill(-1);
+  }
+
+  /** Whether the y axes are logarithmic. */
+  get isLog(): boolean {
+    return this.logScale;
+  }
+
+  /**
+   * Smallest y of the lines charted (null: none): a log scale needs it > 0. Checked over the display points,
+   * which keep every bucket's min.
+   */
+  minCharted(): number | null {
+    let min = Infinity;
+    for (const ds of this.chart.data.datasets) for (const p of ds.data) if (p.y !== null && p.y < min) min = p.y;
+    return min === Infinity ? null : min;
+  }
+
+  /** Switches the y axes between linear and logarithmic (redrawn at the next refresh). */
+  setLogScale(on: boolean): void {
+    if (on === this.logScale) return;
+    this.logScale = on;
+    this.chart.options = this.options(this.palette);
+    this.labelShift = [];
+    this.chart.update('none');
+  }
+
+  /** Lines, with their labels and exact columns, for the CSV export. */
+  get lineSpecs(): readonly LineSpec[] {
+    return this.spec.lines;
+  }
+
+  /**
+   * The layout rule of the threshold labels: no two label boxes overlap. Each label keeps its place above
+   * its line when free; else it goes below its line, else it is stacked above the labels it meets (see
+   * shared/labelLayout.ts). Measured on the boxes the annotation plugin laid out; redrawn only when a
+   * label moves.
+   */
+  private layoutLabels(): void {
+    if (this.thresholds.length < 2) return;
+    const els = annotationPlugin.getAnnotations(this.chart);
+    const boxes: LabelBox[] = [];
+    els.forEach((el, k) => {
+      const label = (el as unknown as { label?: { x: number; y: number; width: number; height: number; options?: { display?: boolean } } }).label;
+      if (!label) return;
+      boxes.push({ x: label.x, y: label.y - (this.labelShift[k] ?? 0), width: label.width, height: label.height, lineY: el.y });
+    });
+    if (boxes.length !== this.thresholds.length) return;
+    const area = this.chart.chartArea;
+    const shifts = placeLabels(boxes, { top: area.top, bottom: area.bottom });
+    if (shifts.every((d, k) => d === (this.labelShift[k] ?? 0))) return;
+    this.labelShift = shifts;
+    const anns = (this.chart.config.options as ChartOptions<'line'>).plugins!.annotation!.annotations as Record<string, AnnotationOptions<'line'>>;
+    this.thresholds.forEach((_, k) => {
+      const a = anns[`threshold${k}`];
+      if (a?.label) a.label.yAdjust = BASE_LABEL_ADJUST + shifts[k];
+    });
+    this.chart.update('none');
+  }
+
+  /**
+   * The label boxes of the threshold lines as drawn (for tests and the debug hook), with `ownY`: the y the
+   * label would have at its own place, without the layout rule.
+   */
+  drawnLabelBoxes(): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] {
+    return annotationPlugin.getAnnotations(this.chart).flatMap((el, k) => {
+      const l = (el as unknown as { label?: { x: number; y: number; width: number; height: number } }).label;
+      const o = el.options as { label?: { content?: unknown } };
+      return l ? [{ label: String(o.label?.content ?? ''), x: l.x, y: l.y, width: l.width, height: l.height, ownY: l.y - (this.labelShift[k] ?? 0) }] : [];
+    });
   }
 
   /**
@@ -116,6 +273,7 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     if (key === this.thresholdsKey) return;
     this.thresholds = thresholds;
     this.thresholdsKey = key;
+    this.labelShift = [];
     (this.chart.config.options as ChartOptions<'line'>).plugins!.annotation = { annotations: this.annotations(this.palette) };
   }
 
@@ -164,6 +322,15 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
         ds.backgroundColor = ds.borderColor;
       }
     });
+    this.overlays.forEach((o, i) => {
+      const ds = this.chart.data.datasets[this.spec.lines.length + i];
+      const st = overlayStyle(p, i);
+      ds.borderColor = st.color;
+      ds.backgroundColor = st.color;
+      ds.borderWidth = lineWidth(p);
+      ds.borderDash = st.dash;
+      ds.fill = false;
+    });
   }
 
   protected override options(p: Palette): ChartOptions<'line'> {
@@ -171,12 +338,14 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     const scales: Record<string, unknown> = { x: o.scales!.x };
     for (const a of this.spec.axes) {
       const theme = axisTheme(p);
+      const log = this.logScale;
       scales[a.id] = {
-        type: 'linear',
+        type: log ? 'logarithmic' : 'linear',
         position: a.position,
-        min: a.min,
+        // a log axis has no 0: fixed lower bounds ≤ 0 are left to the data
+        min: log && a.min !== undefined && a.min <= 0 ? undefined : a.min,
         max: a.max,
-        suggestedMin: a.suggestedMin,
+        suggestedMin: log && a.suggestedMin !== undefined && a.suggestedMin <= 0 ? undefined : a.suggestedMin,
         suggestedMax: a.suggestedMax,
         ...theme,
         grid: a.id === 'y' ? theme.grid : { ...theme.grid, drawOnChartArea: false },
@@ -185,17 +354,23 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
     }
     o.scales = scales as ChartOptions<'line'>['scales'];
     const lines = this.spec.lines;
-    const legend = listedLegend(o.plugins!.legend!, (k) => lines[k].legend !== false);
+    const legend = listedLegend(o.plugins!.legend!, (k) => k >= lines.length || lines[k].legend !== false);
     // Bands: a stronger swatch than the faint fill, outlined in the series colour.
     // (colours computed once per theme: resolving one here would force a style recalculation per update)
     legend.labels!.generateLabels = (chart) =>
       Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
         const k = item.datasetIndex ?? -1;
-        const swatch = this.swatches[k];
+        const swatch = k < lines.length ? this.swatches[k] : undefined;
         return swatch ? { ...item, fillStyle: swatch, strokeStyle: p[lines[k].color], lineWidth: 1 } : item;
       });
     o.plugins!.legend = legend;
     o.plugins!.annotation = { annotations: this.annotations(p) };
+    if (this.xMap) {
+      const x = o.scales!.x as { title?: unknown; ticks: { callback?: unknown } };
+      x.title = { display: true, text: 'wall time', color: p.muted, font: { size: p.fontSize, family: p.fontFamily }, padding: 0 };
+      x.ticks.callback = (v: number | string) => formatElapsed(Number(v));
+      o.plugins!.tooltip!.callbacks!.title = (items) => (items.length ? `${formatElapsed(items[0].parsed.x ?? 0)} wall time` : '');
+    }
     return o;
   }
 
@@ -205,8 +380,10 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
       // Against its own y axis (yScaleID), from `from` (or the left edge) to the right edge; labelled next to
       // its axis: left-axis lines at the left, right-axis lines at the right.
       const position = t.axis === 'y1' || this.spec.axes.length === 1 ? 'end' : 'start';
+      const line = labelledLine(p, this.colors, { color: t.color, text: t.label, position });
+      if (line.label) line.label.yAdjust = BASE_LABEL_ADJUST + (this.labelShift[k] ?? 0);
       out[`threshold${k}`] = {
-        ...labelledLine(p, this.colors, { color: t.color, text: t.label, position }),
+        ...line,
         xScaleID: 'x',
         yScaleID: t.axis,
         yMin: t.value,

@@ -29,6 +29,11 @@ export const RAW_SERIES = [
   'recall.at1',
   'recall.at5',
   'recall.at10',
+  // Logged but formerly not drawn (issue 19): optimiser and throughput, and the effective rank.
+  'train.gradNorm',
+  'train.lr',
+  'train.stepsPerSec',
+  'collapse.effectiveRank',
 ] as const;
 export type RawSeriesId = (typeof RAW_SERIES)[number];
 
@@ -89,6 +94,11 @@ export const EXTRACT: Readonly<Record<RawSeriesId, (e: StepEvent) => number>> = 
   'recall.at1': (e) => num(e.diagnostics.recall.at1),
   'recall.at5': (e) => num(e.diagnostics.recall.at5),
   'recall.at10': (e) => num(e.diagnostics.recall.at10),
+  'train.gradNorm': (e) => num(e.gradNorm),
+  'train.lr': (e) => num(e.lr),
+  // steps/s of this step alone: 1000 / its wall-clock duration (a gap when the duration is missing or 0)
+  'train.stepsPerSec': (e) => (typeof e.stepMs === 'number' && e.stepMs > 0 ? 1000 / e.stepMs : NaN),
+  'collapse.effectiveRank': (e) => num(e.diagnostics.collapse.effectiveRank),
 };
 
 /** Decimation of each series: band edges keep their envelope, every line its min and max. */
