@@ -63,6 +63,8 @@ interface ChildResult {
   terms: number;
   postings: number;
   buildMs: number;
+  /** Peak RSS with the corpus source loaded (the real corpus's words are held to generate its copies). */
+  peakBeforeBuild: number;
   peakAfterBuild: number;
   peakAtEnd: number;
   scorers: ScorerResult[];
@@ -139,6 +141,7 @@ function corpusSource(o: ChildOpts): { chunks: () => Generator<string[]>; querie
 function child(o: ChildOpts): ChildResult {
   const src = corpusSource(o);
   const builder = Bm25Index.builder();
+  const peakBeforeBuild = peakRss();
   let buildMs = 0;
   for (const texts of src.chunks()) {
     const t0 = performance.now();
@@ -191,6 +194,7 @@ function child(o: ChildOpts): ChildResult {
     terms: stats.terms,
     postings: stats.postings,
     buildMs,
+    peakBeforeBuild,
     peakAfterBuild,
     peakAtEnd: peakRss(),
     scorers,
@@ -255,7 +259,7 @@ function main(): void {
         `${x.queries.toLocaleString('en')} queries ranked ${DEPTH} deep (load ${load0.toFixed(1)} → ${load1.toFixed(1)}, child ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
     );
     console.log(
-      `  build (streamed, ${CHUNK} texts a batch, + inversion): ${(x.buildMs / 1000).toFixed(1)} s; peak RSS after build ${gb(x.peakAfterBuild)}, at the end ${gb(x.peakAtEnd)}`,
+      `  build (streamed, ${CHUNK} texts a batch, + inversion): ${(x.buildMs / 1000).toFixed(1)} s; peak RSS with the source loaded ${gb(x.peakBeforeBuild)}, after build ${gb(x.peakAfterBuild)}, at the end ${gb(x.peakAtEnd)}`,
     );
     for (const s of x.scorers)
       console.log(

@@ -28,6 +28,8 @@ export const BM25_VERSION = `rlens-bm25-2/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25
 /** A term frequency is stored in 16 bits: a word repeated more often in one text counts 65535 times. */
 const MAX_TF = 0xffff;
 const MAGIC = 'RLBM25\n';
+/** Rows a query scores in full before pruning starts (phase 1 of {@link Bm25Index.query}): at most 2,000 and 1% of the corpus, at least `depth`. */
+const SEED_ROWS = 2000;
 
 /** Distinct words of a text, in order of first appearance (a query's terms). */
 export function distinctWords(text: string): string[] {
@@ -177,13 +179,16 @@ export class Bm25Index {
    *   longest prefix of terms whose bounds sum below θ is "non-essential": a row that only they contain cannot
    *   enter the top `depth`, so candidates are drawn from the other terms' postings alone;
    * - a candidate's non-essential terms are looked up (galloping search in their row-sorted postings) only while
-   *   its partial score plus the bounds still to come can reach θ.
+   *   its partial score plus the bounds still to come can reach θ;
+   * - θ starts from the rows of the query's shortest posting lists (the rare terms, up to 2,000 rows and 1% of the corpus), scored in
+   *   full first: on real text, where queries hold common words, θ otherwise rises slowly from the first rows.
    * The score of a row that is kept is summed in the query's term order, as the exhaustive scorer sums it, so the
    * two agree bit for bit; the pruning tests keep a relative slack of 1e-9 so rounding can never drop a row.
    * test/unit/lexical.test.ts compares the two on thousands of queries with ties; `npm run bench:bm25` measures both.
    */
   query(text: string, depth: number): { labels: number[]; scores: number[] } {
     const { offsets, rows, tfs } = this.p;
+    const norm = this.norm;
     const k1p1 = BM25_PARAMS.k1 + 1;
     const ids: number[] = [];
     for (const term of distinctWords(text)) {
@@ -193,37 +198,70 @@ export class Bm25Index {
     this.lastPostingsRead = 0;
     if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
     const m = ids.length;
-    // Query positions by ascending upper bound; cum[i] = Σ ub of order[0..i].
+    // Lists by ascending upper bound (slot i holds query position order[i]); cum[i] = Σ ub of slots 0..i.
     const ub = ids.map((t) => this.upperBound(t));
     const order = ids.map((_, i) => i).sort((a, b) => ub[a] - ub[b] || a - b);
     const cum = new Float64Array(m);
     for (let i = 0, sum = 0; i < m; i++) cum[i] = sum += ub[order[i]];
-    const pos = order.map((i) => offsets[ids[i]]);
-    const end = order.map((i) => offsets[ids[i] + 1]);
-    const contrib = new Float64Array(m); // by query position
+    const idf = Float64Array.from(order, (q) => this.idf[ids[q]]);
+    const start = Uint32Array.from(order, (q) => offsets[ids[q]]);
+    const end = Uint32Array.from(order, (q) => offsets[ids[q] + 1]);
+    const contrib = new Float64Array(m); // by query position, summed in query order as the exhaustive scorer does
     const matched = new Uint8Array(m);
     const heap = new TopRows(depth);
-    let theta = -Infinity;
-    let firstEssential = 0;
     let read = 0;
-    const score = (j: number, idf: number) => {
+    /** Adds slot i's posting j (of row d) to the row's score parts. */
+    const take = (i: number, j: number): number => {
       const f = tfs[j];
+      const v = (idf[i] * f * k1p1) / (f + norm[rows[j]]);
+      contrib[order[i]] = v;
+      matched[order[i]] = 1;
       read++;
-      return (idf * f * k1p1) / (f + this.norm[rows[j]]);
+      return v;
     };
-    for (;;) {
+    /** Offers row d with the parts taken, summed in query order, and clears them. */
+    const offer = (d: number): boolean => {
+      let total = 0;
+      for (let q = 0; q < m; q++) if (matched[q]) total += contrib[q];
+      matched.fill(0);
+      return heap.offer(d, total);
+    };
+
+    // Phase 1, a first threshold: every row of the shortest lists (up to SEED_ROWS rows in all) scored in full.
+    // Their scores are real, so the `depth`-th best of them is a safe threshold to start the pruning from.
+    const seeded = new Set<number>();
+    const byLength = [...order.keys()].sort((a, b) => end[a] - start[a] - (end[b] - start[b]));
+    const seedRows: number[] = [];
+    const seedBudget = Math.max(depth, Math.min(SEED_ROWS, Math.ceil(this.documentCount / 100)));
+    for (const i of byLength) {
+      if (seedRows.length + end[i] - start[i] > seedBudget) break;
+      for (let j = start[i]; j < end[i]; j++) if (!seeded.has(rows[j])) seeded.add(rows[j]) && seedRows.push(rows[j]);
+    }
+    seedRows.sort((a, b) => a - b);
+    const pos = start.slice();
+    for (const d of seedRows) {
+      for (let i = 0; i < m; i++) {
+        pos[i] = seek(rows, pos[i], end[i], d);
+        if (pos[i] < end[i] && rows[pos[i]] === d) take(i, pos[i]);
+      }
+      offer(d);
+    }
+
+    // Phase 2, MaxScore over the rows not seeded, from the first postings on.
+    pos.set(start);
+    let theta = heap.full ? heap.worstScore : -Infinity;
+    let firstEssential = 0;
+    while (firstEssential < m && cum[firstEssential] < theta * (1 - 1e-9)) firstEssential++;
+    while (firstEssential < m) {
       let d = Infinity;
       for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] < d) d = rows[pos[i]];
       if (d === Infinity) break;
-      let partial = 0;
-      for (let i = firstEssential; i < m; i++) {
-        if (pos[i] < end[i] && rows[pos[i]] === d) {
-          const q = order[i];
-          contrib[q] = score(pos[i]++, this.idf[ids[q]]);
-          matched[q] = 1;
-          partial += contrib[q];
-        }
+      if (seeded.has(d)) {
+        for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] === d) pos[i]++;
+        continue;
       }
+      let partial = 0;
+      for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] === d) partial += take(i, pos[i]++);
       let pruned = false;
       for (let i = firstEssential - 1; i >= 0; i--) {
         if (partial + cum[i] < theta * (1 - 1e-9)) {
@@ -231,23 +269,13 @@ export class Bm25Index {
           break;
         }
         pos[i] = seek(rows, pos[i], end[i], d);
-        if (pos[i] < end[i] && rows[pos[i]] === d) {
-          const q = order[i];
-          contrib[q] = score(pos[i]++, this.idf[ids[q]]);
-          matched[q] = 1;
-          partial += contrib[q];
-        }
+        if (pos[i] < end[i] && rows[pos[i]] === d) partial += take(i, pos[i]++);
       }
-      if (!pruned) {
-        let total = 0;
-        for (let q = 0; q < m; q++) if (matched[q]) total += contrib[q];
-        if (heap.offer(d, total) && heap.full) {
-          theta = heap.worstScore;
-          while (firstEssential < m && cum[firstEssential] < theta * (1 - 1e-9)) firstEssential++;
-          if (firstEssential === m) break;
-        }
+      if (pruned) matched.fill(0);
+      else if (offer(d) && heap.full) {
+        theta = heap.worstScore;
+        while (firstEssential < m && cum[firstEssential] < theta * (1 - 1e-9)) firstEssential++;
       }
-      matched.fill(0);
     }
     this.lastPostingsRead = read;
     return heap.sorted();
