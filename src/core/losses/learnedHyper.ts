@@ -23,6 +23,17 @@ export const DEFAULT_LEARNED_LR = 0.01;
 /** The symbol of each name in messages and charts. */
 export const LEARNED_SYMBOLS: Readonly<Record<LearnedHyperName, string>> = { alpha: 'α', delta0: 'δ₀', tau0: 'τ₀' };
 
+/** "α 0.50 → 0.31 · τ₀ 0.033 → 0.021": each learned value in `to`, from its value in `from` (2 significant digits). */
+export function formatLearned(from: Partial<Record<LearnedHyperName, number>>, to: Partial<Record<LearnedHyperName, number>>): string {
+  return (['alpha', 'delta0', 'tau0'] as const)
+    .flatMap((n) => {
+      const a = from[n];
+      const b = to[n];
+      return typeof a === 'number' && typeof b === 'number' ? [`${LEARNED_SYMBOLS[n]} ${a.toPrecision(2)} → ${b.toPrecision(2)}`] : [];
+    })
+    .join(' · ');
+}
+
 export function softplus(x: number): number {
   return x > 30 ? x : Math.log1p(Math.exp(x));
 }

@@ -14,6 +14,7 @@ import { ChartCard, Section } from '../../shared/section';
 import { el } from '../../shared/dom';
 import { VerdictBand } from '../views/verdictBand';
 import { EVAL_SEARCHES, EvalChart, evalMetricNames, shownMetric } from './evalChart';
+import { LearnedPanel } from './learnedChart';
 import { HistogramChart } from './histogramChart';
 import type { CollapseReference } from '../data/stepStore';
 import { SeriesChart, type DrawnThreshold, type SeriesChartSpec, type ThresholdSpec } from './seriesChart';
@@ -331,6 +332,7 @@ export interface Layout {
   lossSection: Section;
   histogramPanel: HistogramPanel;
   evalPanel: EvalPanel;
+  learnedPanel: LearnedPanel;
 }
 
 /** Builds the sections into `parent` (before the charts, so they are created attached and sized). */
@@ -391,6 +393,13 @@ export function buildLayout(
     'One metric of the evaluations after a step (the selector picks it): exact search, IVF-PQ and BM25; during training, the live held-out sample with BM25 on it as the reference',
   );
 
+  const learnedCard = card(
+    hyper,
+    'learned',
+    'Learned α / δ₀ / τ₀',
+    'The learned hyper-parameters (loss.trainable) after each logged step, each with its floor dotted',
+  );
+  const learnedPanel = new LearnedPanel(hyper, learnedCard, palette);
   const evalPanel = new EvalPanel(retrieval, evalCard, palette);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
@@ -422,9 +431,10 @@ export function buildLayout(
       (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`,
     ),
     histogramPanel,
+    learnedPanel,
     new SeriesPanel('loss', loss, lossCard, LOSS, display, palette, colors, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)}`),
     new SeriesPanel('recall', retrieval, recallCard, RECALL, display, palette, colors),
     evalPanel,
   ];
-  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel };
+  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel, learnedPanel };
 }
