@@ -15,10 +15,11 @@ import { lambertW } from '../../src/core/losses/adapTau';
 import { LEARNED_FLOORS, LearnedHyper } from '../../src/core/losses/learnedHyper';
 import { lossAndGradHost } from '../../src/core/losses/lossAndGrad';
 import type { LossConfig } from '../../src/core/losses/types';
-import { matMulHost, transposeHost } from '../../src/core/numeric/matMul';
+import { matMulHost } from '../../src/core/numeric/matMul';
 import { readEvents, type StepEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
 import { DEFAULT_LOSS_CONFIG } from '../reference/defaultLossConfig';
+import { hostLossBatch } from '../helpers/hostLossBatch';
 import { referenceLoss, type LearnedScalars } from '../reference/tfjsLoss';
 import { smallExperiment } from '../helpers/smallExperiment';
 
@@ -42,27 +43,9 @@ const VARIANTS: { name: string; cfg: Partial<LossConfig>; learn: ('alpha' | 'del
 
 test('host ∂L/∂α, ∂L/∂δ₀, ∂L/∂τ₀ and the Adap-τ loss match referenceLoss + tf.grads', () => {
   const rng = seedrandom('learned-hyper');
-  const B = 5;
-  const N = 8;
-  const D = 6;
-  const unitRows = (n: number) => {
-    const a = Float32Array.from({ length: n * D }, () => rng() * 2 - 1);
-    for (let r = 0; r < n; r++) {
-      const norm = Math.hypot(...a.subarray(r * D, (r + 1) * D));
-      for (let k = 0; k < D; k++) a[r * D + k] /= norm;
-    }
-    return a;
-  };
-  const q = unitRows(B);
-  const items = unitRows(N);
-  const v = items.slice(0, B * D);
-  const mask = new Float32Array(B * N);
-  for (let j = 0; j < B; j++) for (let i = 0; i < N; i++) mask[j * N + i] = i !== j && (j !== 3 || i < 2) && j !== 4 ? 1 : 0; // row 4: no negatives
+  const { B, N, D, q, items, v, mask, scores, pos } = hostLossBatch(rng, (r, n) => Float32Array.from({ length: n }, () => r() * 2 - 1));
   for (const variant of VARIANTS) {
     const cfg: LossConfig = { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1, ...variant.cfg };
-    const qv = Float32Array.from([...q, ...v]);
-    const scores = matMulHost(qv, transposeHost(items, N, D), 2 * B, D, N);
-    const pos = Float64Array.from({ length: B }, (_, j) => q.subarray(j * D, (j + 1) * D).reduce((s, x, k) => s + x * v[j * D + k], 0));
     const lo = lossAndGradHost({ scores, pos, negMask: mask, B, N }, cfg);
     const dQ = matMulHost(lo.dScores, items, 2 * B, N, D).subarray(0, B * D);
     for (let j = 0; j < B; j++) for (let k = 0; k < D; k++) dQ[j * D + k] += lo.dPos[j] * v[j * D + k];
