@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Hashable, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -46,9 +46,9 @@ class LossConfig:
     symmetric: bool = _DEFAULTS["symmetric"]
     symmetricWeight: float = _DEFAULTS["symmetricWeight"]
     #: Hyper-parameters learned as scalars (LearnedHyper); empty: all constants.
-    trainable: Tuple[str, ...] = tuple(_DEFAULTS["trainable"])
+    trainable: List[str] = field(default_factory=lambda: list(_DEFAULTS["trainable"]))
     #: Adam learning rate of each learned θ (the schema's defaults for the names not given).
-    trainableLearningRate: Dict[str, float] = field(default_factory=dict)
+    trainableLearningRate: Dict[str, float] = field(default_factory=lambda: dict(_DEFAULTS["trainableLearningRate"]))
     #: Softmax only: "batch-similarity" (fixed τ or the paper's τ_ji) or "adap-tau" (per anchor, adap_tau_temperatures).
     temperatureRule: str = _DEFAULTS["temperatureRule"]
     #: t₂ of Adap-τ.
@@ -56,10 +56,7 @@ class LossConfig:
 
     @staticmethod
     def from_config(loss: Dict[str, Any]) -> "LossConfig":
-        kw = {k: loss[k] for k in LossConfig.__dataclass_fields__ if k in loss}
-        if "trainable" in kw:
-            kw["trainable"] = tuple(kw["trainable"])
-        return LossConfig(**kw)
+        return LossConfig(**{k: loss[k] for k in LossConfig.__dataclass_fields__ if k in loss})
 
     def as_config(self) -> Dict[str, Any]:
         """The config's `loss` section (every key)."""
