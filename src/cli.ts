@@ -5,7 +5,7 @@
  *   retrieval-lens runs [--dir DIR] [--filter "tag:T status:S word"]
  *   retrieval-lens new --train PATH [--test PATH] [--corpus PATH] [--name NAME] [--out FILE.rlens.json] [--force]
  *   retrieval-lens sweep <config> --param P (--values a,b,c | --range a:b:n) [--seeds N] [--concurrency N] [--steps N] | --resume <sweep folder>
- *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N]
+ *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N] [--variants a,b,…]
  *   retrieval-lens export-embeddings <run|checkpoint> [--out DIR] [--items N] [--queries N] [--projection pca|umap|none]
  *   retrieval-lens compare <run> <run>… [--failures N] [--search exact|ann]
  */
@@ -17,7 +17,7 @@ import { runsCommand } from './cli/runsCommand';
 import { newCommand } from './cli/newCommand';
 import { sweepCommand } from './cli/sweepCommand';
 import { positiveIntegerFlag } from './core/config/numbers';
-import { parseRange, parseValueList } from './core/experiments/sweepPlan';
+import { parseRange, parseValueList, parseVariants } from './core/experiments/sweepPlan';
 import { trainCommand } from './cli/trainCommand';
 import { VERSION } from './core/version';
 
@@ -29,7 +29,7 @@ usage:
   retrieval-lens new --train TRAIN_FILE|BEIR_FOLDER [--test TEST_FILE|BEIR_FOLDER] [--corpus CORPUS] [--name NAME] [--out NAME.rlens.json] [--steps 1000] [--force]
   retrieval-lens sweep <config.rlens.json> --param loss.margin (--values 0.05,0.1,0.2 | --range 0.05:0.5:5) [--seeds 3] [--concurrency N] [--steps N] [--metric recall@10] [--set key=value ...]
   retrieval-lens sweep --resume <sweep-folder>
-  retrieval-lens ablate <config.rlens.json> [--seeds 3] [--steps N] [--concurrency N] [--set key=value ...]
+  retrieval-lens ablate <config.rlens.json> [--seeds 3] [--steps N] [--concurrency N] [--variants softmax-fixed,softmax-adaptive-sg-sym,softmax-learned,softmax-adap-tau] [--set key=value ...]
   retrieval-lens export-embeddings <run-folder|checkpoint-folder> [--out DIR] [--items 5000] [--queries 1000] [--projection pca|umap|none] [--checkpoint last|best]
   retrieval-lens compare <run-folder> <run-folder> [...] [--failures 10] [--search exact|ann]
 `;
@@ -137,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
           metric: { type: 'string' },
           resume: { type: 'string' },
           set: { type: 'string', multiple: true },
+          variants: { type: 'string' },
         },
       });
       const int = (name: string, v: string | undefined) => {
@@ -149,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
       } else {
         if (positionals.length !== 1) throw new Error(`${command} takes exactly one config file`);
         if (ablate && (values.param || values.values || values.range)) throw new Error('ablate takes no --param, --values or --range');
+        if (!ablate && values.variants !== undefined) throw new Error('--variants is an ablate option (sweep varies one --param)');
         if (!ablate) {
           if (!values.param) throw new Error('sweep needs --param (a config path, e.g. loss.margin)');
           if ((values.values === undefined) === (values.range === undefined)) throw new Error('sweep needs exactly one of --values and --range');
@@ -166,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
         metric: values.metric,
         set: values.set ?? [],
         ablate,
+        variants: ablate && values.resume === undefined ? parseVariants(values.variants) : undefined,
       });
     }
     if (command === 'new') {

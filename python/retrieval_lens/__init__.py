@@ -3,7 +3,7 @@
 
 from typing import Any
 
-__all__ = ["Lens", "AdaptiveSoftmaxLoss", "AdaptiveMarginLoss", "SoftmaxLoss", "MarginLoss"]  # noqa: F822  # pyright: ignore[reportUnsupportedDunderAll]  (lazy exports: __getattr__ below)
+__all__ = ["Lens", "AdaptiveSoftmaxLoss", "AdaptiveMarginLoss", "SoftmaxLoss", "MarginLoss", "AdapTauSoftmaxLoss"]  # noqa: F822  # pyright: ignore[reportUnsupportedDunderAll]  (lazy exports: __getattr__ below)
 
 
 def __getattr__(name: str) -> Any:
@@ -12,7 +12,7 @@ def __getattr__(name: str) -> Any:
         from .lens import Lens
 
         return Lens
-    if name in ("AdaptiveSoftmaxLoss", "AdaptiveMarginLoss", "SoftmaxLoss", "MarginLoss"):
+    if name in ("AdaptiveSoftmaxLoss", "AdaptiveMarginLoss", "SoftmaxLoss", "MarginLoss", "AdapTauSoftmaxLoss"):
         from . import losses
 
         return getattr(losses, name)

@@ -186,6 +186,45 @@ def _get(cfg: Dict, dotted: str) -> Any:
     return node
 
 
+#: Learned α, δ₀, τ₀ (`loss.trainable`): value = floor + softplus(θ) (src/core/losses/learnedHyper.ts says why).
+LEARNED_FLOORS: Dict[str, float] = {"alpha": 0.0, "delta0": 0.0, "tau0": 0.01}
+
+
+def learned_hyper_problem(loss: Dict[str, Any], name: str) -> Optional[str]:
+    """Why `name` cannot be learned with this loss (None when it can): learnedHyper.ts' learnedHyperProblem."""
+    adap_tau = loss["type"] == "softmax" and loss.get("temperatureRule") == "adap-tau"
+    if name == "alpha":
+        if adap_tau:
+            return 'α is not used by Adap-τ (loss.temperatureRule "adap-tau"): remove "alpha"'
+        return None if loss["adaptive"] else 'α is used only by the adaptive loss (loss.adaptive is false): remove "alpha" or set loss.adaptive to true'
+    if name == "delta0":
+        if loss["type"] != "margin":
+            return 'δ₀ belongs to the margin loss (loss.type is "softmax"): learn "tau0" instead'
+        if not loss["adaptive"]:
+            return "δ₀ is used only by the adaptive margin loss (loss.adaptive is false; the fixed loss uses loss.margin)"
+        return None if loss["delta0"] > 0 else "a learned δ₀ starts from loss.delta0, which must be > 0 (softplus never reaches 0)"
+    if name != "tau0":
+        return f'unknown hyper-parameter "{name}"; known: alpha, delta0, tau0'
+    if loss["type"] != "softmax":
+        return 'τ₀ belongs to the softmax loss (loss.type is "margin"): learn "delta0" instead'
+    if not loss["adaptive"] and not adap_tau:
+        return "τ₀ is used only by the adaptive softmax loss (loss.adaptive is false; the fixed loss uses loss.temperature)"
+    return None if loss["tau0"] > LEARNED_FLOORS["tau0"] else f"a learned τ₀ starts from loss.tau0, which must be > its floor {LEARNED_FLOORS['tau0']}"
+
+
+def loss_problems(cfg: Dict) -> List[str]:
+    """loss.trainable names only what the loss uses; "adap-tau" only with the softmax loss (loadConfig.ts' checkLearnedHyper)."""
+    loss = cfg.get("loss") or {}
+    problems = []
+    if loss.get("temperatureRule") == "adap-tau" and loss.get("type") != "softmax":
+        problems.append('$.loss.temperatureRule: "adap-tau" sets the temperature of the softmax loss; loss.type is "margin" (use "batch-similarity" or loss.type "softmax")')
+    for i, name in enumerate(loss.get("trainable") or []):
+        why = learned_hyper_problem(loss, name)
+        if why:
+            problems.append(f"$.loss.trainable[{i}]: {why}")
+    return problems
+
+
 def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: str = SCHEMA_PATH) -> Dict:
     """The config with defaults applied; raises ConfigError listing every problem as `file: json.path: message`."""
     try:
@@ -216,6 +255,8 @@ def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: s
         v = _get(cfg, key)
         if v is not None and bad(v):
             problems.append(f"$.{key}: {json.dumps(v)} is not supported by the PyTorch trainer: {why}")
+    if not problems:
+        problems.extend(loss_problems(cfg))
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
     cfg.pop("$schema", None)

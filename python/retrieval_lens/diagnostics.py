@@ -219,12 +219,14 @@ def step_diagnostics(s_qv, s_vv, neg_mask, hyper, hyper_kind: str, hyper_range: 
 
 def hyper_range(loss: dict) -> Tuple[str, Tuple[float, float]]:
     """Fixed histogram range of δ (margin) or τ (softmax), hyperRange.ts: adaptive δ ∈ [δ₀, δ₀ + 2α],
-    τ ∈ [τ₀, τ₀(1 + 2α)]; a constant gets ±50% around it (±0.5 around 0)."""
+    τ ∈ [τ₀, τ₀(1 + 2α)]; Adap-τ τ ∈ [τ₀/e, τ₀·e]; a constant gets ±50% around it (±0.5 around 0)."""
 
     def band(v: float) -> Tuple[float, float]:
         half = abs(v) * 0.5 or 0.5
         return (v - half, v + half)
 
+    if loss["type"] == "softmax" and loss.get("temperatureRule") == "adap-tau":
+        return "tau", (loss["tau0"] / math.e, loss["tau0"] * math.e)
     varies = loss["adaptive"] and loss["alpha"] > 0
     if loss["type"] == "margin":
         return "delta", ((loss["delta0"], loss["delta0"] + 2 * loss["alpha"]) if varies else band(loss["delta0"] if loss["adaptive"] else loss["margin"]))

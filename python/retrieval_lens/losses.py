@@ -13,6 +13,7 @@ loss NaN on every variant, so the trainer fails the step naming it (lossAndGrad.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Hashable, List, Optional, Sequence, Union
 
@@ -20,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .collectives import Collectives
+from .config import LEARNED_FLOORS, learned_hyper_problem
 
 from .schemas import experiment_defaults
 
@@ -43,6 +45,14 @@ class LossConfig:
     stopGradient: bool = _DEFAULTS["stopGradient"]
     symmetric: bool = _DEFAULTS["symmetric"]
     symmetricWeight: float = _DEFAULTS["symmetricWeight"]
+    #: Hyper-parameters learned as scalars (LearnedHyper); empty: all constants.
+    trainable: List[str] = field(default_factory=lambda: list(_DEFAULTS["trainable"]))
+    #: Adam learning rate of each learned θ (the schema's defaults for the names not given).
+    trainableLearningRate: Dict[str, float] = field(default_factory=lambda: dict(_DEFAULTS["trainableLearningRate"]))
+    #: Softmax only: "batch-similarity" (fixed τ or the paper's τ_ji) or "adap-tau" (per anchor, adap_tau_temperatures).
+    temperatureRule: str = _DEFAULTS["temperatureRule"]
+    #: t₂ of Adap-τ.
+    adapTauScale: float = _DEFAULTS["adapTauScale"]
 
     @staticmethod
     def from_config(loss: Dict[str, Any]) -> "LossConfig":
@@ -50,7 +60,10 @@ class LossConfig:
 
     def as_config(self) -> Dict[str, Any]:
         """The config's `loss` section (every key)."""
-        return {k: getattr(self, k) for k in LossConfig.__dataclass_fields__}
+        out = {k: getattr(self, k) for k in LossConfig.__dataclass_fields__}
+        out["trainable"] = list(self.trainable)
+        out["trainableLearningRate"] = dict(self.trainableLearningRate)
+        return out
 
 
 @dataclass
@@ -64,14 +77,85 @@ class LossOutput:
     rows_with_negatives: int
 
 
-def adaptive_margin(s: torch.Tensor, delta0: float, alpha: float) -> torch.Tensor:
+def adaptive_margin(s: torch.Tensor, delta0: "Scalar", alpha: "Scalar") -> torch.Tensor:
     """Adaptive margin (linear form): δ_ji = δ₀ + α·(1 − s), s = s(v_j, v_i) (sg unless disabled)."""
     return delta0 + alpha * (1 - s)
 
 
-def adaptive_temperature(s: torch.Tensor, tau0: float, alpha: float) -> torch.Tensor:
+def adaptive_temperature(s: torch.Tensor, tau0: "Scalar", alpha: "Scalar") -> torch.Tensor:
     """Adaptive temperature (linear form): τ_ji = τ₀·(1 + α·(1 − s)), s = s(v_j, v_i) (sg unless disabled)."""
     return tau0 * (1 + alpha * (1 - s))
+
+
+#: A scalar config value or a learned one (a 0-d tensor carrying its gradient).
+Scalar = Union[float, torch.Tensor]
+
+
+class LearnedHyper(torch.nn.Module):
+    """The learned α / δ₀ / τ₀ of `cfg.trainable`: one raw scalar θ each (float64), value = floor + softplus(θ).
+    `optimizer()` gives an Adam with each θ in its own group at its own learning rate (ε 1e-7, as the TypeScript
+    trainer's Adam)."""
+
+    def __init__(self, cfg: LossConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.theta = torch.nn.ParameterDict()
+        for name in cfg.trainable:
+            problem = learned_hyper_problem(cfg.as_config(), name)
+            if problem:
+                raise ValueError(f'loss.trainable "{name}": {problem}')
+            y = float(getattr(cfg, name)) - LEARNED_FLOORS[name]
+            self.theta[name] = torch.nn.Parameter(torch.tensor(y if y > 30 else math.log(math.expm1(y)), dtype=torch.float64))
+
+    def values(self) -> Dict[str, torch.Tensor]:
+        """name → the current value (a 0-d tensor carrying the gradient to θ)."""
+        return {n: LEARNED_FLOORS[n] + F.softplus(p) for n, p in self.theta.items()}
+
+    def floats(self) -> Dict[str, float]:
+        return {n: float(v) for n, v in self.values().items()}
+
+    def optimizer(self) -> Optional[torch.optim.Optimizer]:
+        if len(self.theta) == 0:
+            return None
+        return torch.optim.Adam([{"params": [p], "lr": self.cfg.trainableLearningRate.get(n, _DEFAULTS_LR[n])} for n, p in self.theta.items()], eps=1e-7)
+
+
+#: The schema's default learning rate of each learned θ (loss.trainableLearningRate).
+_DEFAULTS_LR: Dict[str, float] = experiment_defaults("loss", "trainableLearningRate")
+
+
+def lambert_w(z: torch.Tensor) -> torch.Tensor:
+    """Principal branch W(z) (w·eʷ = z) for z ≥ −1/e, float64, by Halley's iteration (adapTau.ts' lambertW)."""
+    z = z.double()
+    p = torch.sqrt(torch.clamp(2 * (math.e * z + 1), min=0))
+    big = torch.log(torch.clamp(z, min=3))
+    w = torch.where(z < -0.25, -1 + p - p * p / 3, torch.where(z < 3, torch.log1p(torch.clamp(z, min=-0.25)) * 0.8, big - torch.log(big)))
+    for _ in range(50):
+        ew = torch.exp(w)
+        f = w * ew - z
+        wp1 = w + 1
+        step = f / (ew * wp1 - (w + 2) * f / (2 * wp1))
+        step = torch.where((f == 0) | (wp1 == 0) | ~torch.isfinite(step), torch.zeros_like(step), step)
+        w = w - step
+        if bool((step.abs() <= 1e-15 * (1 + w.abs())).all()):
+            break
+    return w
+
+
+def adap_tau_temperatures(pos: torch.Tensor, cand: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, t2: float) -> torch.Tensor:
+    """Adap-τ (WWW 2023, arXiv 2302.04775; code junkangwu/Adap_tau modules/MF_tau.py `_loss_to_tau`, "weight_mean") per
+    anchor row, as src/core/losses/adapTau.ts: x_j = log Σ_{i∈N(j)} exp(neg_ji) − pos_j (sg), z_j = clamp((x_j − mean_J x)/t₂,
+    −1/e, 1000), returns exp(W(z_j)) [B, 1] (τ_j = τ₀·exp(W(z_j)); 1 for a row without negatives). Held constant."""
+    with torch.no_grad():
+        c = torch.where(mask, cand.detach().double(), torch.full_like(cand, float("-inf"), dtype=torch.float64))
+        x = torch.logsumexp(c, 1) - pos.detach().double()
+        x = torch.where(rows, x, torch.zeros_like(x))
+        n = int(rows.sum())
+        mean = x.sum() / max(n, 1)
+        z = torch.clamp((x - mean) / t2, min=-1 / math.e, max=1000.0)
+        f = torch.exp(lambert_w(z))
+        f = torch.where(rows, f, torch.ones_like(f))
+    return f.to(cand.dtype)[:, None]
 
 
 def margin_rows(pos: torch.Tensor, neg: torch.Tensor, delta: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -94,19 +178,34 @@ def softmax_rows(pos: torch.Tensor, neg: torch.Tensor, tau: torch.Tensor, mask: 
 
 
 def anchored_side(
-    pos: torch.Tensor, cand: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor, cfg: LossConfig, rows: torch.Tensor, denominator: int
+    pos: torch.Tensor,
+    cand: torch.Tensor,
+    ref: torch.Tensor,
+    mask: torch.Tensor,
+    cfg: LossConfig,
+    rows: torch.Tensor,
+    denominator: int,
+    learned: Optional[Dict[str, torch.Tensor]] = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One anchor side: (1/|J|) Σ_{j∈J} ℓ(j) with candidate scores `cand`, δ/τ from the reference scores
-    `ref` (held constant, sg, when cfg.stopGradient). `denominator` is |J| (of the whole, possibly
-    all-gathered, batch); `rows` marks J. Returns (side loss, δ/τ [B, N])."""
+    `ref` (held constant, sg, when cfg.stopGradient) — or, with temperatureRule "adap-tau", τ_j per anchor row
+    (adap_tau_temperatures). `denominator` is |J| (of the whole, possibly all-gathered, batch); `rows` marks J.
+    `learned` replaces α / δ₀ / τ₀ by learned values (LearnedHyper.values()). Returns (side loss, δ/τ [B, N])."""
     r = ref.detach() if cfg.stopGradient else ref
     if cfg.adaptiveForm != "linear":
         raise ValueError(f'unknown adaptive form "{cfg.adaptiveForm}"; known: linear')
-    if cfg.type == "softmax":
-        hyper = adaptive_temperature(r, cfg.tau0, cfg.alpha) if cfg.adaptive else torch.full_like(cand, cfg.temperature)
+    lv = learned or {}
+    alpha: Scalar = lv.get("alpha", cfg.alpha)
+    tau0: Scalar = lv.get("tau0", cfg.tau0)
+    delta0: Scalar = lv.get("delta0", cfg.delta0)
+    if cfg.type == "softmax" and cfg.temperatureRule == "adap-tau":
+        hyper = tau0 * adap_tau_temperatures(pos, cand, mask, rows, cfg.adapTauScale).expand_as(cand)
+        per_row = softmax_rows(pos, cand, hyper, mask)
+    elif cfg.type == "softmax":
+        hyper = adaptive_temperature(r, tau0, alpha) if cfg.adaptive else torch.full_like(cand, cfg.temperature)
         per_row = softmax_rows(pos, cand, hyper, mask)
     else:
-        hyper = adaptive_margin(r, cfg.delta0, cfg.alpha) if cfg.adaptive else torch.full_like(cand, cfg.margin)
+        hyper = adaptive_margin(r, delta0, alpha) if cfg.adaptive else torch.full_like(cand, cfg.margin)
         per_row = margin_rows(pos, cand, hyper, mask)
     per_row = torch.where(rows, per_row, torch.zeros_like(per_row))
     return per_row.sum() / denominator, hyper.detach()
@@ -118,7 +217,13 @@ def has_symmetric_term(cfg: LossConfig) -> bool:
 
 
 def retrieval_loss(
-    q: torch.Tensor, items: torch.Tensor, neg_mask: torch.Tensor, cfg: LossConfig, rows_with_negatives: Optional[int] = None, row_offset: int = 0
+    q: torch.Tensor,
+    items: torch.Tensor,
+    neg_mask: torch.Tensor,
+    cfg: LossConfig,
+    rows_with_negatives: Optional[int] = None,
+    row_offset: int = 0,
+    learned: Optional[Dict[str, torch.Tensor]] = None,
 ) -> LossOutput:
     """L = mean_j ℓ(j) + w · mean_j ℓ_sym(j) for the anchors q [B, D] against the candidates items [N, D].
 
@@ -137,9 +242,9 @@ def retrieval_loss(
     rows = mask.any(1)
     n_rows = int(rows.sum()) if rows_with_negatives is None else rows_with_negatives
     denominator = max(n_rows, 1)
-    loss_q, hyper = anchored_side(pos, s_qv, s_vv, mask, cfg, rows, denominator)
+    loss_q, hyper = anchored_side(pos, s_qv, s_vv, mask, cfg, rows, denominator, learned)
     if has_symmetric_term(cfg):
-        loss_sym, _ = anchored_side(pos, s_vv, s_qv, mask, cfg, rows, denominator)
+        loss_sym, _ = anchored_side(pos, s_vv, s_qv, mask, cfg, rows, denominator, learned)
         loss = loss_q + cfg.symmetricWeight * loss_sym
     else:
         loss_sym = torch.zeros((), dtype=q.dtype)
@@ -201,6 +306,7 @@ def batch_loss(
     owners: Optional[Sequence[int]],
     cfg: LossConfig,
     comm: Optional[Collectives] = None,
+    learned: Optional[Dict[str, torch.Tensor]] = None,
 ) -> BatchLossOutput:
     """The loss of this rank's B pairs (q [B, D], v [B, D]) against the positives of every rank of `comm`
     (all-gathered; gradients flow back to each rank's own rows) and its own explicit negatives [M, D]
@@ -215,7 +321,7 @@ def batch_loss(
     gathered = comm.gather_items(v)
     candidates = gathered if negatives is None or n_neg == 0 else torch.cat([gathered, negatives], 0)
     rows_global = int(comm.sum([float(mask.any(1).sum())])[0])
-    out = retrieval_loss(q, candidates, mask, cfg, rows_with_negatives=rows_global, row_offset=offset)
+    out = retrieval_loss(q, candidates, mask, cfg, rows_with_negatives=rows_global, row_offset=offset, learned=learned)
     return BatchLossOutput(out.loss, out.loss_q, out.loss_sym, out.hyper, out.rows_with_negatives, q, candidates, mask, offset, cfg, comm.world)
 
 
@@ -324,6 +430,27 @@ class AdaptiveSoftmaxLoss(RetrievalLoss):
         gather_across_ranks: bool = False,
     ):
         cfg = LossConfig(type="softmax", adaptive=True, alpha=alpha, tau0=tau0, stopGradient=stop_gradient, symmetric=symmetric, symmetricWeight=symmetric_weight)
+        super().__init__(cfg, normalize, gather_across_ranks)
+
+
+class AdapTauSoftmaxLoss(RetrievalLoss):
+    """The softmax loss with Adap-τ's temperature per anchor (WWW 2023, arXiv 2302.04775; adap_tau_temperatures).
+
+    ℓ(j) = log(1 + Σ_{i∈N(j)} exp((s(q_j, v_i) − s(q_j, v_j)) / τ_j)),  τ_j = τ₀·exp(W(clamp((x_j − mean x)/t₂, −1/e, 1000)))
+    x_j = log Σ_{i∈N(j)} exp(s(q_j, v_i)) − s(q_j, v_j) (sg);  ℓ_sym(j): the same anchored on v_j;  L = mean_j ℓ + w·mean_j ℓ_sym
+    Shapes: see RetrievalLoss.
+    """
+
+    def __init__(
+        self,
+        tau0: float = 1 / 30,
+        adap_tau_scale: float = 1.0,
+        symmetric: bool = True,
+        symmetric_weight: float = 0.05,
+        normalize: bool = True,
+        gather_across_ranks: bool = False,
+    ):
+        cfg = LossConfig(type="softmax", temperatureRule="adap-tau", tau0=tau0, adapTauScale=adap_tau_scale, symmetric=symmetric, symmetricWeight=symmetric_weight)
         super().__init__(cfg, normalize, gather_across_ranks)
 
 

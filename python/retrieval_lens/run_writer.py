@@ -160,13 +160,15 @@ def step_event(
     examples: int,
     diagnostics: Dict,
     verdict: Dict,
+    learned: Optional[Dict[str, float]] = None,
 ) -> Dict:
     """A logged step (definitions.step of schemas/run-events.schema.json; v, type and time are added by
     RunWriter.append_event): the losses, learning rate, gradient norm and speed of the step, its diagnostics
     (diagnostics.step_diagnostics, or step_event.batch_diagnostics from a loss module's output) and collapse verdict
     (verdict.CollapseMonitor.update). `examples` is the number of training pairs of the step (all ranks):
     examplesPerSec = examples · 1000 / stepMs (null without stepMs). Non-finite numbers become null when written.
-    The one builder of the step event: the trainer and retrieval_lens.Lens use it."""
+    `learned`: the learned α / δ₀ / τ₀ after the step (loss.trainable). The one builder of the step event: the trainer
+    and retrieval_lens.Lens use it."""
     return {
         "type": "step",
         "step": step,
@@ -180,6 +182,7 @@ def step_event(
         "examplesPerSec": examples * 1000 / step_ms if step_ms else None,
         "diagnostics": diagnostics,
         "verdict": verdict,
+        **({"learned": learned} if learned else {}),
     }
 
 

@@ -50,12 +50,12 @@ from .config import ConfigError, load_config, repo_version, resolve_path
 from .data import DataError, Example
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
-from .losses import BatchLossOutput, LossConfig, batch_loss
+from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .run_writer import RunWriter, step_event, write_dir_atomically
 from .step_event import batch_diagnostics
 from .train_data import TrainingData
-from .verdict import CollapseMonitor
+from .verdict import CollapseMonitor, LearnedBoundWatch, with_learned_bound
 
 BEST_EMA = 0.8
 BEST_METRIC_IN_BATCH = "inBatchRecall@10 (EMA)"
@@ -128,14 +128,23 @@ class Featurizer:
 
 
 def distributed_loss(
-    dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]
+    dd: "Dist",
+    net,
+    loss_cfg: LossConfig,
+    query_feats,
+    pos_feats,
+    pos_ids: List[str],
+    neg_feats,
+    neg_ids: List[str],
+    owners: List[int],
+    learned: Optional[Dict[str, torch.Tensor]] = None,
 ) -> BatchLossOutput:
     """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
     own explicit negatives (losses.batch_loss). Returns the BatchLossOutput (with the scored batch); `out.loss` is
     this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
     B = len(pos_ids)
     q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
-    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd)
+    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd, learned)
     return out
 
 
@@ -293,6 +302,10 @@ def _train(argv: List[str]) -> int:
         net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
     opt = Optimizer(model, t["learningRate"])
     loss_cfg = LossConfig.from_config(cfg["loss"])
+    learned = LearnedHyper(loss_cfg).to(dd.device)
+    learned_opt = learned.optimizer()
+    bound_watch = LearnedBoundWatch()
+    bound_warned: Optional[str] = None
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(cfg["model"], t["maxNegativesPerExample"])
     data.log = log
@@ -396,7 +409,9 @@ def _train(argv: List[str]) -> int:
                     neg_ids.append(nid)
                     neg_feats.append(nf)
                     owners.append(j)
-            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
+            if learned_opt is not None:
+                learned_opt.zero_grad(set_to_none=True)
+            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners, learned.values() or None)
             rows_global = out.rows_with_negatives
             if rows_global > 0:
                 negatives_seen = True
@@ -407,14 +422,26 @@ def _train(argv: List[str]) -> int:
                 if not math.isfinite(value):
                     raise NonFiniteError(s, quantity, value, last_ckpt)
             opt.step()
+            if learned_opt is not None:
+                # Each rank's θ.grad is of its share × world (backward): the global loss's gradient is their sum / world.
+                thetas = list(learned.theta.values())
+                grads = dd.sum([float(p.grad) if p.grad is not None else 0.0 for p in thetas])
+                for p, g in zip(thetas, grads, strict=True):
+                    p.grad = torch.tensor(g / dd.world, dtype=p.dtype, device=p.device)
+                learned_opt.step()
             if dd.device.type == "cuda":
                 torch.cuda.synchronize(dd.device)
             step_ms = (time.perf_counter() - t0) * 1000
             step = s
             if logged and writer is not None:
                 diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
-                verdict = monitor.update(diag, s)
-                writer.append_event(step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict))
+                values = learned.floats() if learned_opt is not None else None
+                bound = bound_watch.update(values) if values else None
+                if bound is not None and bound_warned is None:
+                    log("warn", f"step {s}: {bound}")
+                bound_warned = bound
+                verdict = with_learned_bound(monitor.update(diag, s), bound)
+                writer.append_event(step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict, values))
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
                 if not live:

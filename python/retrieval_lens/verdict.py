@@ -211,3 +211,41 @@ class CollapseMonitor:
             return {"state": "warning", "reason": "; ".join(parts)}
         reason = f"pending: {'; '.join(pending)}" if pending else f"{HEALTHY_REASON} (separated at step {self.separated_at}, R {fmt_r(p['ratio'])})"
         return {"state": "healthy", "reason": reason}
+
+
+#: A learned value at most this far above its floor is "at its bound" (src/core/metrics/learnedBoundWatch.ts).
+BOUND_TOLERANCE = 1e-3
+#: Consecutive logged steps a learned value must sit at its bound before the warning.
+BOUND_STEPS = 5
+_LEARNED_SYMBOLS = {"alpha": "α", "delta0": "δ₀", "tau0": "τ₀"}
+
+
+class LearnedBoundWatch:
+    """Learned α / δ₀ / τ₀ (loss.trainable) within BOUND_TOLERANCE of their floor for BOUND_STEPS consecutive logged
+    steps: a warning naming the value and the bound (learnedBoundWatch.ts, the same text)."""
+
+    def __init__(self) -> None:
+        self.runs = {"alpha": 0, "delta0": 0, "tau0": 0}
+
+    def update(self, values: Dict[str, float]) -> Optional[str]:
+        from .config import LEARNED_FLOORS
+
+        at: List[str] = []
+        for name in ("alpha", "delta0", "tau0"):
+            if name not in values:
+                continue
+            v, floor = values[name], LEARNED_FLOORS[name]
+            self.runs[name] = self.runs[name] + 1 if v - floor <= BOUND_TOLERANCE else 0
+            if self.runs[name] >= BOUND_STEPS:
+                at.append(f"learned {_LEARNED_SYMBOLS[name]} {to_precision(v, 2)} at its floor {floor:g} for {self.runs[name]} logged steps")
+        return "; ".join(at) if at else None
+
+
+def with_learned_bound(verdict: Dict[str, str], warning: Optional[str]) -> Dict[str, str]:
+    """The verdict with a learned-bound warning: healthy / initialising become "warning" with it as the reason; any
+    other state keeps its state and gains it in the reason."""
+    if warning is None:
+        return verdict
+    if verdict["state"] in ("healthy", "initialising"):
+        return {"state": "warning", "reason": warning}
+    return {"state": verdict["state"], "reason": f"{verdict['reason']}; {warning}"}

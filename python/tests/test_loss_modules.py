@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from parity_fixtures import EXPECTED, INPUTS
-from retrieval_lens.losses import AdaptiveMarginLoss, AdaptiveSoftmaxLoss, LossConfig, MarginLoss, RetrievalLoss, SoftmaxLoss
+from retrieval_lens.losses import AdapTauSoftmaxLoss, AdaptiveMarginLoss, AdaptiveSoftmaxLoss, LossConfig, MarginLoss, RetrievalLoss, SoftmaxLoss
 
 TOL = 1e-5
 CASES = [(b, v) for b in INPUTS["batches"] for v in INPUTS["variants"]]
@@ -53,6 +53,8 @@ def module_for(loss: Dict[str, Any]) -> RetrievalLoss:
     """The named module class with the variant's options (normalize off: the fixtures are unit vectors already)."""
     c = LossConfig.from_config(loss)
     common = {"symmetric": c.symmetric, "symmetric_weight": c.symmetricWeight, "normalize": False}
+    if c.type == "softmax" and c.temperatureRule == "adap-tau":
+        return AdapTauSoftmaxLoss(tau0=c.tau0, adap_tau_scale=c.adapTauScale, **common)
     if c.type == "softmax" and c.adaptive:
         return AdaptiveSoftmaxLoss(alpha=c.alpha, tau0=c.tau0, stop_gradient=c.stopGradient, **common)
     if c.type == "margin" and c.adaptive:

@@ -31,29 +31,39 @@ def neg_mask(b) -> torch.Tensor:
 
 
 def torch_loss(b, variant):
+    out, dq, ditems, _ = torch_loss_learned(b, variant)
+    return out, dq, ditems
+
+
+def torch_loss_learned(b, variant):
     q = torch.tensor(b["q"], dtype=torch.float64, requires_grad=True)
     items = torch.tensor(b["items"], dtype=torch.float64, requires_grad=True)
-    out = retrieval_loss(q, items, neg_mask(b), LossConfig.from_config(variant["loss"]))
+    cfg = LossConfig.from_config(variant["loss"])
+    # α, δ₀, τ₀ as leaf tensors: autograd gives ∂L/∂α, ∂L/∂δ₀, ∂L/∂τ₀ (learned hyper-parameters), 0 where unused.
+    learned = {n: torch.tensor(float(getattr(cfg, n)), dtype=torch.float64, requires_grad=True) for n in ("alpha", "delta0", "tau0")}
+    out = retrieval_loss(q, items, neg_mask(b), cfg, learned=learned)
     out.loss.backward()
     assert q.grad is not None and items.grad is not None
-    return out, q.grad.numpy(), items.grad.numpy()
+    d_learned = {n: float(x.grad) if x.grad is not None else 0.0 for n, x in learned.items()}
+    return out, q.grad.numpy(), items.grad.numpy(), d_learned
 
 
 def max_diffs(b, variant):
     exp = EXPECTED["losses"][b["name"]][variant["name"]]
-    out, dq, ditems = torch_loss(b, variant)
+    out, dq, ditems, d_learned = torch_loss_learned(b, variant)
     return {
         "loss": max(abs(float(out.loss) - exp["loss"]), abs(float(out.loss_q) - exp["lossQ"]), abs(float(out.loss_sym) - exp["lossSym"])),
         "dq": float(np.abs(dq - np.array(exp["dq"])).max()),
         "dItems": float(np.abs(ditems - np.array(exp["dItems"])).max()),
         "hyper": float(np.abs(out.hyper.numpy() - np.array(exp["hyper"])).max()),
+        "dLearned": max(abs(d_learned[n] - exp["dLearned"][n]) for n in d_learned),
     }
 
 
 @pytest.mark.parametrize("batch,variant", CASES, ids=[f"{b['name']}: {v['name']}" for b, v in CASES])
 def test_loss_and_gradients_match_the_typescript_host_loss(batch, variant):
     d = max_diffs(batch, variant)
-    assert d["loss"] <= TOL and d["dq"] <= TOL and d["dItems"] <= TOL and d["hyper"] <= TOL, d
+    assert d["loss"] <= TOL and d["dq"] <= TOL and d["dItems"] <= TOL and d["hyper"] <= TOL and d["dLearned"] <= TOL, d
     # the gradients are not trivially zero (the comparison can fail)
     exp = EXPECTED["losses"][batch["name"]][variant["name"]]
     assert np.abs(np.array(exp["dItems"])).max() > 1e-3
@@ -63,7 +73,7 @@ def test_parity_table(capsys):
     """Prints the max |PyTorch − TypeScript| per variant over all fixture batches (README numbers)."""
     rows = []
     for v in INPUTS["variants"]:
-        worst = {"loss": 0.0, "dq": 0.0, "dItems": 0.0}
+        worst = {"loss": 0.0, "dq": 0.0, "dItems": 0.0, "dLearned": 0.0}
         for b in INPUTS["batches"]:
             d = max_diffs(b, v)
             for k in worst:
@@ -71,9 +81,9 @@ def test_parity_table(capsys):
         rows.append((v["name"], worst))
         assert max(worst.values()) <= TOL
     with capsys.disabled():
-        print("\nmax |PyTorch − TypeScript| over the fixture batches: loss (L, lossQ, lossSym) · ∂L/∂q · ∂L/∂items")
+        print("\nmax |PyTorch − TypeScript| over the fixture batches: loss (L, lossQ, lossSym) · ∂L/∂q · ∂L/∂items · ∂L/∂(α, δ₀, τ₀)")
         for name, w in rows:
-            print(f"  {name:55s} {w['loss']:.1e} · {w['dq']:.1e} · {w['dItems']:.1e}")
+            print(f"  {name:55s} {w['loss']:.1e} · {w['dq']:.1e} · {w['dItems']:.1e} · {w['dLearned']:.1e}")
 
 
 def test_rows_without_negatives_are_left_out_of_the_mean():

@@ -1,7 +1,7 @@
 /**
  * `retrieval-lens sweep <config> --param loss.margin --values 0.05,0.1,0.2 [--range a:b:n] [--seeds N]
  * [--concurrency N] [--steps N] [--metric recall@10] [--set k=v …]`, `retrieval-lens sweep --resume <sweep folder>`
- * and `retrieval-lens ablate <config> [--seeds N] [--steps N]`: create (or reopen) a sweep folder and run
+ * and `retrieval-lens ablate <config> [--seeds N] [--steps N] [--variants a,b,…]`: create (or reopen) a sweep folder and run
  * it with background trainer processes. Ctrl-C stops the running runs (queued ones stay queued; resume
  * with --resume); a second Ctrl-C leaves at once (the trainers stop on their own when the CLI is gone).
  */
@@ -11,7 +11,7 @@ import { SweepScheduler } from '../core/experiments/scheduler';
 import { ablationText, ablationTable, sweepSummaryText } from '../core/experiments/summary';
 import { LockBusyError } from '../core/experiments/sweepLock';
 import { ABLATION_JSON, ABLATION_MD, SWEEP_FILE } from '../core/experiments/sweepStore';
-import type { SweepFile } from '../core/experiments/sweepFile';
+import type { AblationVariant, SweepFile } from '../core/experiments/sweepFile';
 import { codeVersion, trainerLauncher } from '../trainer/sweepLauncher';
 import * as path from 'path';
 import { say, terminalSafeLines, warn } from './terminalText';
@@ -28,6 +28,8 @@ export interface SweepArgs {
   set: string[];
   /** Ablation instead of a sweep. */
   ablate?: boolean;
+  /** Ablation: the variants (`--variants`; default the paper's 8). */
+  variants?: AblationVariant[];
 }
 
 function progressLine(f: SweepFile): string {
@@ -47,6 +49,7 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
         baseOverrides: args.set,
         sweep: args.ablate ? undefined : { param: args.param as string, values: args.values as number[] },
         seedCount: args.seeds,
+        variants: args.variants,
         concurrency: args.concurrency,
         metric: args.metric,
         steps: args.steps,
@@ -70,7 +73,7 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   say(`${args.resume ? 'resuming' : 'sweep'} ${dir}`);
   say(
     f0.kind === 'ablation'
-      ? `ablation: ${f0.runs.length} runs (8 variants × ${f0.seeds.length} seeds), ${f0.concurrency} at a time`
+      ? `ablation: ${f0.runs.length} runs (${new Set(f0.runs.map((r) => r.variant)).size} variants × ${f0.seeds.length} seeds), ${f0.concurrency} at a time`
       : `${f0.param} ∈ {${f0.values.join(', ')}} × seeds {${f0.seeds.join(', ')}}: ${f0.runs.length} runs${f0.runs.some((r) => r.reference) ? ' (with the adaptive reference)' : ''}, ${f0.concurrency} at a time`,
   );
   let interrupts = 0;

@@ -195,7 +195,8 @@ export const FROM_TRAINER_CHECKS = {
         (value['event']['diagnostics']['recall']['excludedRows'] !== undefined ? (Number.isInteger(value['event']['diagnostics']['recall']['excludedRows']) && value['event']['diagnostics']['recall']['excludedRows'] >= 0) : true) &&
         (typeof value['event']['verdict'] === 'object' && value['event']['verdict'] !== null && !Array.isArray(value['event']['verdict'])) &&
         (((value['event']['verdict']['state'] === 'initialising')) || ((value['event']['verdict']['state'] === 'healthy')) || ((value['event']['verdict']['state'] === 'warning')) || ((value['event']['verdict']['state'] === 'collapsing')) || ((value['event']['verdict']['state'] === 'collapsed')) || ((value['event']['verdict']['state'] === 'never-separated'))) &&
-        (typeof value['event']['verdict']['reason'] === 'string')
+        (typeof value['event']['verdict']['reason'] === 'string') &&
+        (value['event']['learned'] !== undefined ? ((typeof value['event']['learned'] === 'object' && value['event']['learned'] !== null && !Array.isArray(value['event']['learned'])) && (value['event']['learned']['alpha'] !== undefined ? (Number.isFinite(value['event']['learned']['alpha'])) : true) && (value['event']['learned']['delta0'] !== undefined ? (Number.isFinite(value['event']['learned']['delta0'])) : true) && (value['event']['learned']['tau0'] !== undefined ? (Number.isFinite(value['event']['learned']['tau0'])) : true)) : true)
       )
     }
   })() as (value: unknown) => boolean,

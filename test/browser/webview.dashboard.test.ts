@@ -495,7 +495,10 @@ test('short sidebar view (100 px and 300 px high): verdict and R come first, cha
       .evaluate((e) => ({ h: e.getBoundingClientRect().height, line: parseFloat(getComputedStyle(e).lineHeight) }));
     assert.ok(reason.h <= 2 * reason.line + 1, `reason ${reason.h}px for line height ${reason.line}px`);
     assert.match((await page.locator('[data-role="verdict"]').getAttribute('title'))!, /^Collapse verdict at step \d+: Collapsed — /);
-    const heights = await page.evaluate(() => [...document.querySelectorAll('.chart-box')].map((e) => e.getBoundingClientRect().height));
+    // Shown charts only (the learned α/δ₀/τ₀ card is hidden for a run that learns nothing).
+    const heights = await page.evaluate(() =>
+      [...document.querySelectorAll('.chart-card:not([hidden]) .chart-box')].map((e) => e.getBoundingClientRect().height),
+    );
     assert.ok(heights.length >= 8 && heights.every((h) => h >= 140), `chart heights ${heights.join(', ')}`);
     // The page scrolls: the R chart can be brought into view and then draws every logged step.
     const scroll = await page.evaluate(() => ({ total: document.scrollingElement!.scrollHeight, view: window.innerHeight }));

@@ -6,7 +6,8 @@
  * this one against plain-JS formulas and finite differences.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AdaptiveForm, LossConfig } from '../../src/core/losses/types';
+import type { AdaptiveForm, LearnedHyperName, LossConfig } from '../../src/core/losses/types';
+import { lambertW } from '../../src/core/losses/adapTau';
 import { hasSymmetricTerm } from '../../src/core/losses/symmetricTerm';
 
 /** A hyper-parameter given either as one constant or as a per-pair [B, N] matrix. */
@@ -44,7 +45,10 @@ export interface LossOutput {
 // Adaptive δ/τ as tensors (the tfjs half of src/core/losses/adaptiveHyper.ts)
 
 /** Maps a (stop-gradient) similarity matrix, a base value and α to a per-pair hyper-parameter. */
-export type AdaptiveFn = (sim: tf.Tensor, base: number, alpha: number) => tf.Tensor;
+export type AdaptiveFn = (sim: tf.Tensor, base: number | tf.Scalar, alpha: number | tf.Scalar) => tf.Tensor;
+
+/** Learned α / δ₀ / τ₀ as tfjs scalars (loss.trainable), so `tf.grads` gives ∂L/∂value; absent: the config's constant. */
+export type LearnedScalars = Partial<Record<LearnedHyperName, tf.Scalar>>;
 
 /** linear: δ_ji = δ₀ + α·(1 − s),  τ_ji = τ₀·(1 + α·(1 − s)). */
 export const TFJS_ADAPTIVE_FORMS: Readonly<Record<AdaptiveForm, { margin: AdaptiveFn; temperature: AdaptiveFn }>> = {
@@ -175,13 +179,32 @@ export function meanOverRowsWithNegatives(perRow: tf.Tensor1D, counts: tf.Tensor
  * @param refSim [B, N] similarity that drives the adaptation (s(v_j, v_i) for the query-anchored
  *   term, s(q_j, v_i) for the symmetric term)
  */
-export function pairHyper(refSim: tf.Tensor2D, cfg: LossConfig): HyperValue {
+export function pairHyper(refSim: tf.Tensor2D, cfg: LossConfig, learned: LearnedScalars = {}): HyperValue {
   if (!cfg.adaptive) {
     return cfg.type === 'margin' ? cfg.margin : cfg.temperature;
   }
   const form = tfjsAdaptiveForm(cfg.adaptiveForm);
   const sim = cfg.stopGradient ? stopGradient(refSim) : refSim;
-  return cfg.type === 'margin' ? form.margin(sim, cfg.delta0, cfg.alpha) : form.temperature(sim, cfg.tau0, cfg.alpha);
+  const alpha = learned.alpha ?? cfg.alpha;
+  return cfg.type === 'margin' ? form.margin(sim, learned.delta0 ?? cfg.delta0, alpha) : form.temperature(sim, learned.tau0 ?? cfg.tau0, alpha);
+}
+
+/**
+ * Adap-τ per anchor row (src/core/losses/adapTau.ts): τ_j = τ₀·exp(W(z_j)), z_j = clamp((x_j − mean x)/t₂, −1/e,
+ * 1000), x_j = log Σ_{i∈N(j)} exp(neg_ji) − pos_j, held constant; only τ₀ carries a gradient. Returns [B, 1].
+ */
+export function adapTauHyper(pos: tf.Tensor1D, neg: tf.Tensor2D, mask: tf.Tensor2D, cfg: LossConfig, learned: LearnedScalars = {}): tf.Tensor2D {
+  const n = neg.arraySync();
+  const m = mask.arraySync();
+  const p = pos.arraySync();
+  const x = n.map((row, j) => {
+    const vals = row.filter((_, i) => m[j][i] !== 0);
+    return vals.length === 0 ? null : Math.log(vals.reduce((s, v) => s + Math.exp(v), 0)) - p[j];
+  });
+  const used = x.filter((v): v is number => v !== null);
+  const mean = used.length ? used.reduce((s, v) => s + v, 0) / used.length : 0;
+  const factor = x.map((v) => (v === null ? 1 : Math.exp(lambertW(Math.min(1000, Math.max(-1 / Math.E, (v - mean) / (cfg.adapTauScale ?? 1)))))));
+  return tf.mul(learned.tau0 ?? cfg.tau0, tf.tensor2d(factor, [factor.length, 1]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,8 +266,18 @@ export interface AnchoredLoss {
  * mean_j ℓ(j) with positive scores `pos` [B], candidate scores `neg` [B, N] and the per-pair
  * δ_ji / τ_ji derived from `refSim` [B, N] (see `pairHyper`).
  */
-export function anchoredLoss(pos: tf.Tensor1D, neg: tf.Tensor2D, refSim: tf.Tensor2D, mask: tf.Tensor2D, cfg: LossConfig): AnchoredLoss {
-  const hyper = pairHyper(refSim, cfg);
+export function anchoredLoss(
+  pos: tf.Tensor1D,
+  neg: tf.Tensor2D,
+  refSim: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  cfg: LossConfig,
+  learned: LearnedScalars = {},
+): AnchoredLoss {
+  const hyper =
+    cfg.type === 'softmax' && cfg.temperatureRule === 'adap-tau'
+      ? tf.mul(adapTauHyper(pos, neg, mask, cfg, learned), tf.onesLike(neg))
+      : pairHyper(refSim, cfg, learned);
   const loss = cfg.type === 'margin' ? marginLoss(pos, neg, mask, hyper) : softmaxLoss(pos, neg, mask, hyper);
   return { loss, hyper };
 }
@@ -258,8 +291,15 @@ export function anchoredLoss(pos: tf.Tensor1D, neg: tf.Tensor2D, refSim: tf.Tens
  *   positive score s(v_j, q_j) = `pos`, negative scores s(v_j, v_i) = `sVV`,
  *   adaptive δ_ji / τ_ji from sg[s(q_j, v_i)] = `sQV`.
  */
-export function symmetricLoss(pos: tf.Tensor1D, sQV: tf.Tensor2D, sVV: tf.Tensor2D, mask: tf.Tensor2D, cfg: LossConfig): tf.Scalar {
-  return anchoredLoss(pos, sVV, sQV, mask, cfg).loss;
+export function symmetricLoss(
+  pos: tf.Tensor1D,
+  sQV: tf.Tensor2D,
+  sVV: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  cfg: LossConfig,
+  learned: LearnedScalars = {},
+): tf.Scalar {
+  return anchoredLoss(pos, sVV, sQV, mask, cfg, learned).loss;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,16 +330,16 @@ function checkShapes({ q, v, items, negMask }: LossInputs): void {
  * Uses differentiable ops only (no data reads), so it can run inside `tf.valueAndGrads`;
  * gradients flow into q, v and items. The caller owns (and disposes / tidies) all outputs.
  */
-export function referenceLoss(inputs: LossInputs, cfg: LossConfig): LossOutput {
+export function referenceLoss(inputs: LossInputs, cfg: LossConfig, learned: LearnedScalars = {}): LossOutput {
   checkShapes(inputs);
   const { q, v, items, negMask } = inputs;
   const sQV = pairwiseScores(q, items);
   const sVV = pairwiseScores(v, items);
   const pos = rowScores(q, v);
 
-  const queryTerm = anchoredLoss(pos, sQV, sVV, negMask, cfg);
+  const queryTerm = anchoredLoss(pos, sQV, sVV, negMask, cfg, learned);
   const lossQ = queryTerm.loss;
-  const lossSym = hasSymmetricTerm(cfg) ? symmetricLoss(pos, sQV, sVV, negMask, cfg) : tf.scalar(0);
+  const lossSym = hasSymmetricTerm(cfg) ? symmetricLoss(pos, sQV, sVV, negMask, cfg, learned) : tf.scalar(0);
   const loss = hasSymmetricTerm(cfg) ? tf.add(lossQ, tf.mul(cfg.symmetricWeight, lossSym)) : tf.clone(lossQ);
   // Fixed losses use a plain number internally; the output always carries the [B, N] matrix.
   const hyper = typeof queryTerm.hyper === 'number' ? (tf.fill(sQV.shape, queryTerm.hyper) as tf.Tensor2D) : (queryTerm.hyper as tf.Tensor2D);

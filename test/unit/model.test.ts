@@ -8,6 +8,7 @@ import seedrandom from 'seedrandom';
 import { lossAndGradHost } from '../../src/core/losses/lossAndGrad';
 import type { LossConfig } from '../../src/core/losses/types';
 import { DEFAULT_LOSS_CONFIG } from '../reference/defaultLossConfig';
+import { hostLossBatch } from '../helpers/hostLossBatch';
 import { referenceLoss } from '../reference/tfjsLoss';
 import { Adam, AdamSlot, lazyAdamFromBags } from '../../src/core/model/adam';
 import { loadCheckpoint, saveCheckpoint } from '../../src/core/model/checkpoint';
@@ -428,28 +429,10 @@ test('lossAndGradHost: a NaN or Infinity in a used score makes the loss non-fini
 
 test('lossAndGradHost: loss and gradients match referenceLoss + tf.grads for every variant', () => {
   const rng = seedrandom('host-loss');
-  const B = 5;
-  const N = 8;
-  const D = 6;
-  const unitRows = (n: number) => {
-    const a = randArray(rng, n * D);
-    for (let r = 0; r < n; r++) {
-      const norm = Math.hypot(...a.subarray(r * D, (r + 1) * D));
-      for (let k = 0; k < D; k++) a[r * D + k] /= norm;
-    }
-    return a;
-  };
-  const q = unitRows(B);
-  const items = unitRows(N);
-  const v = items.slice(0, B * D);
-  const mask = new Float32Array(B * N);
-  for (let j = 0; j < B; j++) for (let i = 0; i < N; i++) mask[j * N + i] = i !== j && (j !== 3 || i < 2) && j !== 4 ? 1 : 0; // row 4: no negatives
+  const { B, N, D, q, items, v, mask, qv, scores, pos } = hostLossBatch(rng, randArray);
   for (const variant of LOSS_VARIANTS) {
     const cfg: LossConfig = { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1, ...variant.cfg };
     // Host: scores, loss, ∂L/∂scores, then the chain to q and items (v = items[0:B]).
-    const qv = Float32Array.from([...q, ...v]);
-    const scores = matMulHost(qv, transposeHost(items, N, D), 2 * B, D, N);
-    const pos = Float64Array.from({ length: B }, (_, j) => q.subarray(j * D, (j + 1) * D).reduce((s, x, k) => s + x * v[j * D + k], 0));
     const lo = lossAndGradHost({ scores, pos, negMask: mask, B, N }, cfg);
     const dQV = matMulHost(lo.dScores, items, 2 * B, N, D);
     const dItems = matMulHost(transposeHost(lo.dScores, 2 * B, N), qv, N, 2 * B, D);

@@ -4,6 +4,7 @@ import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, t
 import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
 import { numberProblem } from './numbers';
+import { learnedHyperProblem } from '../losses/learnedHyper';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
 import { readBoundedSync, UnsafeFileError } from '../io/safeRead';
@@ -84,6 +85,7 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   const trainerProblems = [
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
     ...checkHardNegatives(data as unknown as ExperimentConfig, root, positions),
+    ...checkLearnedHyper(data as unknown as ExperimentConfig, root, positions),
   ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
@@ -190,6 +192,29 @@ function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, posit
       'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
     ),
   ];
+}
+
+/**
+ * loss.trainable names only what the loss uses (learnedHyperProblem), each error at its entry; Adap-τ
+ * (loss.temperatureRule "adap-tau") is a temperature rule, so a margin loss with it is an error at the key.
+ */
+function checkLearnedHyper(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (cfg.loss.temperatureRule === 'adap-tau' && cfg.loss.type !== 'softmax') {
+    problems.push(
+      problemAt(
+        root,
+        positions,
+        ['loss', 'temperatureRule'],
+        '"adap-tau" sets the temperature of the softmax loss; loss.type is "margin" (use "batch-similarity" or loss.type "softmax")',
+      ),
+    );
+  }
+  (cfg.loss.trainable ?? []).forEach((name, i) => {
+    const problem = learnedHyperProblem(cfg.loss, name);
+    if (problem) problems.push(problemAt(root, positions, ['loss', 'trainable', String(i)], problem));
+  });
+  return problems;
 }
 
 /** A problem located at the key of `segments` (or its closest existing parent). */

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../config/loadConfig';
 import { summarizeSweep } from './summary';
-import { SWEEP_FORMAT_VERSION, type SweepFile } from './sweepFile';
+import { SWEEP_FORMAT_VERSION, type AblationVariant, type SweepFile } from './sweepFile';
 import { planAblation, planSweep, seedList } from './sweepPlan';
 import { createSweepDir, sweepsRootOf, writeSweepFile } from './sweepStore';
 
@@ -20,6 +20,8 @@ export interface NewSweepOptions {
   sweep?: { param: string; values: number[] };
   /** Seeds per value (default: config `sweep.seeds`). */
   seedCount?: number;
+  /** Ablation: the variants to train (default: the paper's 8). */
+  variants?: readonly AblationVariant[];
   concurrency?: number;
   metric?: string;
   steps?: number;
@@ -41,7 +43,7 @@ export function createSweep(o: NewSweepOptions): { dir: string; file: SweepFile 
   if (!cfg.data.test && !['recall@1', 'recall@5', 'recall@10'].includes(metric))
     throw new Error(`metric "${metric}" needs test data (data.test): without it runs are scored by in-batch recall@1/5/10`);
   if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps > 0)) throw new Error(`--steps must be a positive integer, got ${o.steps}`);
-  const runs = o.sweep ? planSweep(cfg.name, o.sweep.param, o.sweep.values, seeds) : planAblation(cfg.name, seeds);
+  const runs = o.sweep ? planSweep(cfg.name, o.sweep.param, o.sweep.values, seeds) : planAblation(cfg.name, seeds, o.variants);
   // Every run's config must be valid before anything starts (a value out of range, a param that is no config field).
   const checked = new Set<string>();
   for (const r of runs) {

@@ -7,6 +7,7 @@ import { compareArms } from './claim';
 import { VARIANT_LABELS } from './sweepPlan';
 import {
   ABLATION_VARIANTS,
+  PAPER_VARIANTS,
   SWEEP_FORMAT_VERSION,
   type AblationFile,
   type AblationRow,
@@ -201,6 +202,23 @@ export function ablationNotes(t: AblationFile): string[] {
         `${family}, ablated (not the paper's method): ${compareArms({ label: other.label, values: values(other.variant) }, { label: fixedRow.label, values: fixed.values }, 'recall@10').text}.`,
       );
     }
+  }
+  notes.push(...beyondPaperNotes(t));
+  return notes;
+}
+
+/**
+ * The variants beyond the paper's table (learned α/δ₀/τ₀, Adap-τ), each against the paper's method of its family
+ * when that row was trained, else against the fixed loss; the same rule (claim.ts: no "beats" below 2 seeds an arm).
+ */
+function beyondPaperNotes(t: AblationFile): string[] {
+  const notes: string[] = [];
+  for (const row of t.rows.filter((r) => !(PAPER_VARIANTS as readonly string[]).includes(r.variant))) {
+    const family = row.variant.split('-')[0];
+    const base = t.rows.find((r) => r.variant === `${family}-adaptive-sg-sym`) ?? t.rows.find((r) => r.variant === `${family}-fixed`);
+    if (!base) continue;
+    const arm = (r: AblationRow) => ({ label: r.label, values: r.columns['recall@10']?.values ?? [] });
+    notes.push(`${family}, beyond the paper: ${compareArms(arm(row), arm(base), 'recall@10').text}.`);
   }
   return notes;
 }

@@ -38,8 +38,15 @@ export const ABLATION_VARIANTS = [
   'softmax-adaptive',
   'softmax-adaptive-sg',
   'softmax-adaptive-sg-sym',
+  // Beyond the paper's table (`ablate --variants`): learned α/δ₀/τ₀ and Adap-τ on the paper's method.
+  'margin-learned',
+  'softmax-learned',
+  'softmax-adap-tau',
 ] as const;
 export type AblationVariant = (typeof ABLATION_VARIANTS)[number];
+
+/** The variants an ablation trains without `--variants`: the paper's 8. */
+export const PAPER_VARIANTS: readonly AblationVariant[] = ABLATION_VARIANTS.slice(0, 8);
 
 /** Metric name → value of one search ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"); null when not measured. */
 const Metrics = Type.Record(Type.String(), NumberOrNull(), { errorMessage: 'must be an object of numbers or nulls' });

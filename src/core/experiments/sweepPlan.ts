@@ -3,7 +3,7 @@
  * config (as `--set`). Pure: no files, no processes.
  */
 import { slugify } from '../runs/runDir';
-import { ABLATION_VARIANTS, type AblationVariant, type SweepRun } from './sweepFile';
+import { ABLATION_VARIANTS, PAPER_VARIANTS, type AblationVariant, type SweepRun } from './sweepFile';
 
 /** Default values offered for a sweep of a parameter (the CodeLens' quick pick). */
 export const DEFAULT_SWEEP_VALUES: Record<string, number[]> = {
@@ -128,10 +128,38 @@ export const VARIANT_LABELS: Record<AblationVariant, string> = {
   'softmax-adaptive': 'adaptive softmax, no stop-gradient',
   'softmax-adaptive-sg': 'adaptive softmax + stop-gradient',
   'softmax-adaptive-sg-sym': 'adaptive softmax + sg + symmetric',
+  'margin-learned': 'adaptive margin + sg + sym, learned α δ₀',
+  'softmax-learned': 'adaptive softmax + sg + sym, learned α τ₀',
+  'softmax-adap-tau': 'softmax + Adap-τ per query + symmetric',
 };
+
+/** The loss overrides of the variants beyond the paper's table (learned hyper-parameters, Adap-τ). */
+const EXTRA_OVERRIDES: Partial<Record<AblationVariant, string[]>> = {
+  'margin-learned': ['loss.type="margin"', 'loss.adaptive=true', 'loss.stopGradient=true', 'loss.symmetric=true', 'loss.trainable=["alpha","delta0"]'],
+  'softmax-learned': ['loss.type="softmax"', 'loss.adaptive=true', 'loss.stopGradient=true', 'loss.symmetric=true', 'loss.trainable=["alpha","tau0"]'],
+  'softmax-adap-tau': ['loss.type="softmax"', 'loss.temperatureRule="adap-tau"', 'loss.symmetric=true'],
+};
+
+/**
+ * `ablate --variants a,b,…`: the named variants in the table's order; each name must be one of ABLATION_VARIANTS.
+ * Absent: the paper's 8.
+ */
+export function parseVariants(list: string | undefined): AblationVariant[] {
+  if (list === undefined) return [...PAPER_VARIANTS];
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !(ABLATION_VARIANTS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`--variants: unknown variant ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${ABLATION_VARIANTS.join(', ')}`);
+  if (names.length === 0) throw new Error(`--variants needs at least one of: ${ABLATION_VARIANTS.join(', ')}`);
+  return ABLATION_VARIANTS.filter((v) => names.includes(v));
+}
 
 /** The loss overrides of an ablation variant (everything else comes from the base config). */
 export function variantOverrides(v: AblationVariant): string[] {
+  const extra = EXTRA_OVERRIDES[v];
+  if (extra) return extra;
   const [type, ...rest] = v.split('-');
   const adaptive = rest.includes('adaptive');
   return [
@@ -143,8 +171,8 @@ export function variantOverrides(v: AblationVariant): string[] {
 }
 
 /** The runs of an ablation: every variant × seed, variant-major in the table's order. */
-export function planAblation(name: string, seeds: number[]): SweepRun[] {
-  return ABLATION_VARIANTS.flatMap((variant) =>
+export function planAblation(name: string, seeds: number[], variants: readonly AblationVariant[] = PAPER_VARIANTS): SweepRun[] {
+  return variants.flatMap((variant) =>
     seeds.map((seed) =>
       newRun(`${variant}-s${seed}`, {
         variant,

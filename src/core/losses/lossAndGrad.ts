@@ -25,6 +25,8 @@ export interface HostLossOutput {
   dScores: Float32Array;
   /** [B] ∂L/∂pos_j. */
   dPos: Float64Array;
+  /** ∂L/∂α, ∂L/∂δ₀, ∂L/∂τ₀ at the config's values (learnedHyper.ts; 0 for one the loss does not use). */
+  dLearned: { alpha: number; delta0: number; tau0: number };
 }
 
 /**
@@ -52,12 +54,14 @@ export function lossAndGradHost(inp: HostLossInputs, cfg: LossConfig): HostLossO
   const sym = hasSymmetricTerm(cfg);
   const w = cfg.symmetricWeight;
   // Gradients accumulate in float32 dScores: both terms add into both halves.
-  const lossQ = anchoredSide(inp, 0, B * N, counts, rowsWithNegatives, cfg, 1, dScores, dPos, scratch, hyper);
-  const lossSym = sym ? anchoredSide(inp, B * N, 0, counts, rowsWithNegatives, cfg, w, dScores, dPos, scratch) : 0;
+  const dL = new Float64Array(3);
+  const lossQ = anchoredSide(inp, 0, B * N, counts, rowsWithNegatives, cfg, 1, dScores, dPos, scratch, hyper, dL);
+  const lossSym = sym ? anchoredSide(inp, B * N, 0, counts, rowsWithNegatives, cfg, w, dScores, dPos, scratch, undefined, dL) : 0;
   const loss = sym ? lossQ + w * lossSym : lossQ;
   // A non-finite score can still give a finite loss (a −∞ hinge, an unused symmetric half): the
   // step must fail anyway, so any non-finite used score or positive makes the loss NaN.
-  return { loss: usedScoresFinite(inp, counts) ? loss : NaN, lossQ, lossSym, hyper, dScores, dPos };
+  const dLearned = { alpha: dL[0], delta0: dL[1], tau0: dL[2] };
+  return { loss: usedScoresFinite(inp, counts) ? loss : NaN, lossQ, lossSym, hyper, dScores, dPos, dLearned };
 }
 
 /** Whether pos_j and both score rows at every valid negative are finite (rows with negatives only). */

@@ -28,7 +28,21 @@ export interface LossConfig {
   symmetric: boolean;
   /** Weight w of the symmetric term. */
   symmetricWeight: number;
+  /** Hyper-parameters learned as scalars (learnedHyper.ts); absent or empty: all constants. */
+  trainable?: LearnedHyperName[];
+  /** Adam learning rate of each learned hyper-parameter's raw θ. */
+  trainableLearningRate?: Partial<Record<LearnedHyperName, number>>;
+  /** Softmax only: the paper's τ (fixed or per pair, `adaptive`) or Adap-τ per anchor (adapTau.ts). */
+  temperatureRule?: TemperatureRule;
+  /** t₂ of Adap-τ (adapTau.ts). */
+  adapTauScale?: number;
 }
+
+/** A hyper-parameter that `loss.trainable` can learn. */
+export type LearnedHyperName = 'alpha' | 'delta0' | 'tau0';
+
+/** How the softmax loss sets τ: `batch-similarity` (fixed τ or the paper's τ_ji) or `adap-tau` (per anchor). */
+export type TemperatureRule = 'batch-similarity' | 'adap-tau';
 
 /** Inputs: scores of both anchors against all candidates, positive scores and the negative mask. */
 export interface HostLossInputs {

@@ -109,7 +109,8 @@ export const EVENT_CHECKS = {
         (value['diagnostics']['recall']['excludedRows'] !== undefined ? (Number.isInteger(value['diagnostics']['recall']['excludedRows']) && value['diagnostics']['recall']['excludedRows'] >= 0) : true) &&
         (typeof value['verdict'] === 'object' && value['verdict'] !== null && !Array.isArray(value['verdict'])) &&
         (((value['verdict']['state'] === 'initialising')) || ((value['verdict']['state'] === 'healthy')) || ((value['verdict']['state'] === 'warning')) || ((value['verdict']['state'] === 'collapsing')) || ((value['verdict']['state'] === 'collapsed')) || ((value['verdict']['state'] === 'never-separated'))) &&
-        (typeof value['verdict']['reason'] === 'string')
+        (typeof value['verdict']['reason'] === 'string') &&
+        (value['learned'] !== undefined ? ((typeof value['learned'] === 'object' && value['learned'] !== null && !Array.isArray(value['learned'])) && (value['learned']['alpha'] !== undefined ? (Number.isFinite(value['learned']['alpha'])) : true) && (value['learned']['delta0'] !== undefined ? (Number.isFinite(value['learned']['delta0'])) : true) && (value['learned']['tau0'] !== undefined ? (Number.isFinite(value['learned']['tau0'])) : true)) : true)
       )
     }
   })() as (value: unknown) => boolean,

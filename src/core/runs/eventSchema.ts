@@ -175,6 +175,14 @@ export const StepEventSchema = Type.Object({
   examplesPerSec: Measured(),
   diagnostics: StepDiagnosticsSchema,
   verdict: CollapseVerdictSchema,
+  /** The learned α / δ₀ / τ₀ after this step (loss.trainable); absent when nothing is learned. */
+  learned: Type.Optional(
+    Type.Object({
+      alpha: Type.Optional(Type.Number()),
+      delta0: Type.Optional(Type.Number()),
+      tau0: Type.Optional(Type.Number()),
+    }),
+  ),
 });
 export type StepEvent = Static<typeof StepEventSchema>;
 

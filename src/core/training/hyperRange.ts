@@ -12,6 +12,8 @@ function bandAround(value: number): [number, number] {
  * A constant (fixed loss, or α = 0) gets a band of ±50% around it (±0.5 around 0).
  */
 export function hyperRange(loss: LossConfig): { kind: 'delta' | 'tau'; range: [number, number] } {
+  // Adap-τ (adapTau.ts): τ_j = τ₀·exp(W(z)), W(z) ∈ [−1, 1] for z ∈ [−1/e, e] (an anchor's loss within t₂·e of the mean).
+  if (loss.type === 'softmax' && loss.temperatureRule === 'adap-tau') return { kind: 'tau', range: [loss.tau0 / Math.E, loss.tau0 * Math.E] };
   const varies = loss.adaptive && loss.alpha > 0;
   if (loss.type === 'margin') {
     return { kind: 'delta', range: varies ? [loss.delta0, loss.delta0 + 2 * loss.alpha] : bandAround(loss.adaptive ? loss.delta0 : loss.margin) };

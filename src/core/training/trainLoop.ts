@@ -35,6 +35,7 @@ import { minedNegatives, openTrainingData } from './trainingData';
 import { hyperRange } from './hyperRange';
 import { assertFinite, NoNegativesError, NonFiniteError } from './nonFinite';
 import { TwoTowerTrainer } from './trainStep';
+import { LearnedBoundWatch, withLearnedBound } from '../metrics/learnedBoundWatch';
 import { VERSION } from '../version';
 import { HeldOutSchedule, prepareHeldOut, qualityVerdict, type HeldOutInfo, type HeldOutSample, type QualityVerdict } from '../quality';
 import { estimateEvalMs } from '../quality/evalCost';
@@ -210,6 +211,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   const params = initTwoTower(cfg.model, t.seed);
   const trainer = new TwoTowerTrainer(params, cfg.loss, t.learningRate);
+  const boundWatch = new LearnedBoundWatch();
+  let boundWarned: string | null = null;
   logBoth('info', `host embedding work on ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}`);
   const monitor = new CollapseMonitor(cfg.diagnostics?.collapse ?? {}, { totalSteps: total });
   const hyper = hyperRange(cfg.loss);
@@ -323,7 +326,10 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           },
           { effectiveRank: s === 1 || s % t.effectiveRankEvery === 0 || s === total },
         );
-        const verdict = monitor.update(diagnostics, s);
+        const bound = r.learned ? boundWatch.update(r.learned) : null;
+        if (bound !== null && boundWarned === null) logBoth('warn', `step ${s}: ${bound}`);
+        boundWarned = bound;
+        const verdict = withLearnedBound(monitor.update(diagnostics, s), bound);
         const event: StepEvent = {
           v: EVENT_SCHEMA_VERSION,
           time: new Date().toISOString(),
@@ -339,6 +345,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           examplesPerSec: (batch.B * 1000) / stepMs,
           diagnostics,
           verdict,
+          ...(r.learned ? { learned: r.learned } : {}),
         };
         writer.appendEvent(event);
         hooks.onStep?.(event);

@@ -1,4 +1,5 @@
-import type { LossConfig } from '../losses/types';
+import { LearnedHyper } from '../losses/learnedHyper';
+import type { LearnedHyperName, LossConfig } from '../losses/types';
 import { lossAndGradHost, type HostLossOutput } from '../losses/lossAndGrad';
 import { Adam, AdamSlot } from '../model/adam';
 import { bagBackward, type SparseRowGrads } from '../model/embeddingBag';
@@ -20,6 +21,8 @@ export interface StepResult {
   host?: { sQV: Float32Array; sVV: Float32Array; hyper: Float32Array; itemEmb: Float32Array };
   /** Milliseconds per phase of this step, when the trainer was built with `profile: true`. */
   phases?: StepPhases;
+  /** The learned α / δ₀ / τ₀ after this step's update (loss.trainable; absent when nothing is learned). */
+  learned?: Partial<Record<LearnedHyperName, number>>;
 }
 
 /** Wall time of the phases of one step (ms). */
@@ -71,6 +74,8 @@ const SAFE_GRAD_SUM = 1e37;
  */
 export class TwoTowerTrainer {
   readonly adam: Adam;
+  /** The learned α / δ₀ / τ₀ (loss.trainable), each with its own Adam. */
+  readonly learned: LearnedHyper;
   private readonly slots = new Map<TowerParams, TowerSlots>();
   private readonly lanes: HostLanes;
   private readonly profile: boolean;
@@ -79,11 +84,12 @@ export class TwoTowerTrainer {
 
   constructor(
     readonly params: TwoTowerParams,
-    private readonly loss: LossConfig,
+    loss: LossConfig,
     learningRate: number,
     opts: TrainerOptions = {},
   ) {
     this.adam = new Adam({ learningRate });
+    this.learned = new LearnedHyper(loss);
     this.profile = opts.profile ?? false;
     const threads = opts.threads ?? defaultHostThreads();
     this.lanes = new HostLanes(params.dims.vocab, params.dims.embed, threads);
@@ -161,9 +167,11 @@ export class TwoTowerTrainer {
     } else {
       gradNorm = this.unfusedUpdate(batch, st, towers, denseGrads, denseSS, lossFinite);
     }
+    if (lossFinite && Number.isFinite(gradNorm)) this.learned.step(lo.dLearned);
+    const learned = this.learned.active ? this.learned.values() : undefined;
     const t4 = clock();
     const phases = this.profile ? { bagForward: t1 - t0, dense: t2 - t1, rowIndex: t3 - t2, update: t4 - t3 } : undefined;
-    return { loss: lo.loss, lossQ: lo.lossQ, lossSym: lo.lossSym, gradNorm, host, phases };
+    return { loss: lo.loss, lossQ: lo.lossQ, lossSym: lo.lossSym, gradNorm, host, phases, learned };
   }
 
   /**
@@ -203,7 +211,7 @@ export class TwoTowerTrainer {
       for (let k = 0; k < D; k++) s += eQ[j * D + k] * eI[j * D + k];
       pos[j] = s;
     }
-    const lo = lossAndGradHost({ scores, pos, negMask: batch.negMask, B, N }, this.loss);
+    const lo = lossAndGradHost({ scores, pos, negMask: batch.negMask, B, N }, this.learned.config());
     // ∂L/∂[q; v] = dS·items (+ pos terms); ∂L/∂items = dSᵀ·[q; v] (+ ∂L/∂v on rows 0..B−1).
     const dQV = matMulHost(lo.dScores, eI, 2 * B, N, D);
     const dItems = matMulHost(transposeHost(lo.dScores, 2 * B, N), qv, N, 2 * B, D);

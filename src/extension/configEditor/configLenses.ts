@@ -17,6 +17,7 @@ import { dataSpecsOf } from '../dataLens/dataSpecs';
 import { isExperimentConfig, samePath } from './experimentFiles';
 import { formatDataLens, formatLossLens, formatLossLensTooltip, type LossLensSource } from '../shared/lensText';
 import { LensRefreshPacer } from './lensRefreshPacer';
+import { learnedLensTitle } from './learnedLens';
 import { statusLabel } from '../../core/runs/status';
 import { hasCheckpoint } from '../runs/runItems';
 import type { RunRegistry } from '../runs/runRegistry';
@@ -143,6 +144,17 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
             tooltip: formatLossLensTooltip(loss.event),
           }),
         );
+        const learned = learnedLensTitle(text, loss.event);
+        if (learned) {
+          lenses.push(
+            new vscode.CodeLens(span(anchors.loss), {
+              title: learned,
+              command: 'retrievalLens.showDashboard',
+              arguments: [loss.runDir],
+              tooltip: "The learned hyper-parameters (loss.trainable): from this config's value to the step above; docs/collapse.md explains where they drift",
+            }),
+          );
+        }
       }
     }
 

@@ -268,6 +268,8 @@ export class Dashboard {
     this.view = null;
     this.store.setCollapseThresholds(run?.collapseThresholds ?? {});
     this.store.append(steps);
+    this.layout.learnedPanel.clear();
+    this.layout.learnedPanel.append(steps);
     this.display.rebuild();
     this.evals = [];
     for (const e of evals) this.insertEval(e);
@@ -277,6 +279,7 @@ export class Dashboard {
   }
 
   private onSteps(steps: StepEvent[]): void {
+    this.layout.learnedPanel.append(steps);
     if (this.store.append(steps) === 0) return;
     this.display.sync();
     this.verdict = this.latestVerdict();

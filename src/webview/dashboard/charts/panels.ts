@@ -14,6 +14,7 @@ import { ChartCard, Section } from '../../shared/section';
 import { el } from '../../shared/dom';
 import { VerdictBand } from '../views/verdictBand';
 import { EVAL_SEARCHES, EvalChart, evalMetricNames, shownMetric } from './evalChart';
+import { LearnedPanel } from './learnedChart';
 import { HistogramChart } from './histogramChart';
 import type { CollapseReference } from '../data/stepStore';
 import { SeriesChart, type DrawnThreshold, type SeriesChartSpec, type ThresholdSpec } from './seriesChart';
@@ -398,6 +399,7 @@ export interface Layout {
   histogramPanel: HistogramPanel;
   evalPanel: EvalPanel;
   scalarsPanel: ScalarsPanel | null;
+  learnedPanel: LearnedPanel;
 }
 
 /** Builds the sections into `parent` (before the charts, so they are created attached and sized). */
@@ -480,6 +482,13 @@ export function buildLayout(
     th?: (ref: CollapseReference) => ThresholdSpec[],
   ) => new SeriesPanel(id, s, c, spec, display, palette, colors, caption, th, hooks);
 
+  const learnedCard = card(
+    hyper,
+    'learned',
+    'Learned α / δ₀ / τ₀',
+    'The learned hyper-parameters (loss.trainable) after each logged step, each with its floor dotted',
+  );
+  const learnedPanel = new LearnedPanel(hyper, learnedCard, palette);
   const evalPanel = new EvalPanel(retrieval, evalCard, palette, colors);
   const histogramPanel = new HistogramPanel(hyper, histCard, palette, colors);
   const panels: ChartPanel[] = [
@@ -500,6 +509,7 @@ export function buildLayout(
     new VerdictBandPanel(collapse),
     series('hyperBands', hyper, hyperBandsCard, HYPER_BANDS, (ctx) => `${hyperSymbol(ctx.store.hyperKinds)} · p05–p95, p25–p75, median`),
     histogramPanel,
+    learnedPanel,
     series('loss', loss, lossCard, LOSS, (ctx) => `EMA ${ctx.store.smoothing.toFixed(2)} · symmetric part drawn unweighted`),
     series('recall', retrieval, recallCard, RECALL),
     evalPanel,
@@ -519,5 +529,5 @@ export function buildLayout(
         )
       : null;
   if (scalarsPanel) panels.push(scalarsPanel);
-  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel, scalarsPanel };
+  return { sections, panels, hyperSection: hyper, lossSection: loss, histogramPanel, evalPanel, scalarsPanel, learnedPanel };
 }
