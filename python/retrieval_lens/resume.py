@@ -98,18 +98,18 @@ def read_resume(run_dir: str) -> ResumeState:
     except (OSError, ValueError) as e:
         raise ResumeError(f"{path}: cannot be read: {e}") from None
     _require(isinstance(doc, dict) and doc.get("format") == RESUME_FORMAT, path, f"$.format is not {RESUME_FORMAT!r}")
-    step = doc.get("step")
+    step: Any = doc.get("step")
     _require(isinstance(step, int) and step >= 1, path, "$.step is not a positive integer")
-    data = doc.get("data")
+    data: Any = doc.get("data")
     _require(isinstance(data, dict) and data.get("kind") in ("stream", "memory"), path, '$.data.kind is not "stream" or "memory"')
-    ranks = data.get("ranks")
+    ranks: Any = data.get("ranks")
     ok = isinstance(ranks, list) and len(ranks) >= 1 and all(isinstance(r, list) and len(r) == 2 and all(isinstance(x, int) and x >= 0 for x in r) for r in ranks)
     _require(ok, path, "$.data.ranks is not a list of [epoch, pairs] pairs of non-negative integers")
     _require(isinstance(data.get("worldSize"), int) and data["worldSize"] == len(ranks), path, "$.data.worldSize does not match $.data.ranks")
-    scores = doc.get("scores")
+    scores: Any = doc.get("scores")
     _require(isinstance(scores, dict), path, "$.scores is not an object")
     opt_path = os.path.join(ckpt, "optimizer.pt")
-    rest = doc.get("optimizer")
+    rest: Any = doc.get("optimizer")
     ok = isinstance(rest, dict) and isinstance(rest.get("paramGroups"), list) and isinstance(rest.get("scalars"), dict)
     _require(ok, path, "$.optimizer has no paramGroups list and scalars object")
     try:

@@ -19,6 +19,9 @@ same launcher) it trains with DistributedDataParallel — gloo on CPU, NCCL on G
   step with an all-reduce), rank 0 writes the last checkpoint and ends the run `stopped` (exit code 0).
 - a NaN/±Infinity loss or gradient norm ends the run `failed` naming the quantity (exit code 1); a rank
   that dies leaves the run `running` with a dead pid, which readers show as `crashed`.
+- `--resume RUN` continues RUN from its checkpoints/last in a new run folder (resume.py): weights, optimizer
+  state, step count and data position (each rank's (epoch, pairs read); TrainingData.resume_start says what it
+  means when the number of ranks changed).
 Exit codes: 0 completed/stopped, 1 failed, 2 bad config or data (nothing written).
 """
 
@@ -173,7 +176,7 @@ class Optimizer:
     def load_state_dicts(self, states: List[dict]) -> None:
         if len(states) != len(self.opts):
             raise ValueError(f"the checkpoint has {len(states)} optimizer states, this model {len(self.opts)} (sparse embedding tables on CPU, dense on GPU: resume on the same kind of device)")
-        for o, st in zip(self.opts, states):
+        for o, st in zip(self.opts, states, strict=True):
             o.load_state_dict(st)
 
 
