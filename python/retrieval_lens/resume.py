@@ -85,6 +85,8 @@ def read_resume(run_dir: str) -> ResumeState:
     from .model import load_checkpoint
 
     ckpt = os.path.join(os.path.abspath(run_dir), "checkpoints", "last")
+    if not os.path.isdir(ckpt) and os.path.isdir(ckpt + ".old"):
+        ckpt += ".old"  # killed mid-swap (docs/run-format.md §5.3): the previous complete checkpoint, read in place
     path = os.path.join(ckpt, "resume.json")
     if not os.path.isdir(ckpt):
         raise ResumeError(f"{ckpt}: no last checkpoint in this run folder (nothing to resume)")
