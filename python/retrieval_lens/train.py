@@ -19,6 +19,9 @@ same launcher) it trains with DistributedDataParallel — gloo on CPU, NCCL on G
   step with an all-reduce), rank 0 writes the last checkpoint and ends the run `stopped` (exit code 0).
 - a NaN/±Infinity loss or gradient norm ends the run `failed` naming the quantity (exit code 1); a rank
   that dies leaves the run `running` with a dead pid, which readers show as `crashed`.
+- `--resume RUN` continues RUN from its checkpoints/last in a new run folder (resume.py): weights, optimizer
+  state, step count and data position (each rank's (epoch, pairs read); TrainingData.resume_start says what it
+  means when the number of ranks changed).
 Exit codes: 0 completed/stopped, 1 failed, 2 bad config or data (nothing written).
 """
 
@@ -52,6 +55,7 @@ from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
+from .resume import ResumeError, ResumeState, carry_best_checkpoint, read_resume, write_resume_files
 from .run_writer import RunWriter, step_event, write_dir_atomically
 from .step_event import batch_diagnostics
 from .train_data import TrainingData
@@ -86,6 +90,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--out", help="runs folder (default: the config's output.runsDir)")
     p.add_argument("--steps", type=int, help="overrides training.steps / epochs")
     p.add_argument("--set", action="append", default=[], metavar="key=value", help="config override, e.g. loss.alpha=0.8 (repeatable)")
+    p.add_argument("--resume", metavar="RUN", help="continue RUN from its checkpoints/last (weights, optimizer, step, data position) in a new run folder")
     return p.parse_args(argv)
 
 
@@ -174,6 +179,15 @@ class Optimizer:
         for o in self.opts:
             o.step()
 
+    def state_dicts(self) -> List[dict]:
+        return [o.state_dict() for o in self.opts]
+
+    def load_state_dicts(self, states: List[dict]) -> None:
+        if len(states) != len(self.opts):
+            raise ValueError(f"the checkpoint has {len(states)} optimizer states, this model {len(self.opts)} (sparse embedding tables on CPU, dense on GPU: resume on the same kind of device)")
+        for o, st in zip(self.opts, states, strict=True):
+            o.load_state_dict(st)
+
 
 def grad_norm_of(params) -> float:
     """Global L2 norm of all gradients (a sparse gradient counts its coalesced rows)."""
@@ -195,6 +209,10 @@ def backward(dd: "Dist", model: TwoTower, opt: Optimizer, out) -> tuple:
     (out.loss * dd.world).backward()
     loss, loss_q, loss_sym = dd.sum([float(out.loss), float(out.loss_q), float(out.loss_sym)])
     return loss, loss_q, loss_sym, grad_norm_of(opt.params)
+
+
+def finite_or_none(x: float) -> Optional[float]:
+    return x if math.isfinite(x) else None
 
 
 def resolved_config(cfg: dict, config_path: str, runs_root: str, world: int) -> dict:
@@ -246,10 +264,15 @@ def _train(argv: List[str]) -> int:
             raise DataError(f"evaluation.every is {every} but data.test is not set in {args.config}")
         # "auto" without data.test: live held-out evaluation is off (the best checkpoint rule says so).
         live = every != 0 and bool(cfg["data"].get("test"))
+        resumed: Optional[ResumeState] = read_resume(args.resume) if args.resume else None
+        if resumed is not None:
+            differs = [k for k, v in resumed.model.items() if cfg["model"].get(k, v) != v]
+            if differs:
+                raise ConfigError(f"{args.config}: model.{differs[0]} is {cfg['model'].get(differs[0])} but the checkpoint {resumed.dir} has {resumed.model[differs[0]]}; resume with the run's model settings")
         prep0 = time.perf_counter()
         periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if live and dd.rank == 0 else None
         prep_s = time.perf_counter() - prep0
-    except (ConfigError, DataError) as e:
+    except (ConfigError, DataError, ResumeError) as e:
         say(f"error: {e}", err=True)
         dd.close()
         return 2
@@ -259,6 +282,11 @@ def _train(argv: List[str]) -> int:
         total = max(1, math.ceil(t["epochs"] * data.planned / (t["batchSize"] * dd.world)))
     else:
         total = t["steps"]
+    if resumed is not None and resumed.step >= total:
+        say(f"error: the checkpoint of {args.resume} is at step {resumed.step}, and this run has {total} steps: nothing to resume (raise --steps or training.steps)", err=True)
+        data.close()
+        dd.close()
+        return 2
 
     runs_root = os.path.abspath(args.out) if args.out else resolve_path(args.config, cfg["output"]["runsDir"])
     backend_name = f"torch-{dd.device.type}"
@@ -295,12 +323,16 @@ def _train(argv: List[str]) -> int:
 
     torch.manual_seed(t["seed"])
     model = TwoTower(cfg["model"], sparse=dd.device.type == "cpu").to(dd.device)
+    if resumed is not None:
+        model.load_state_dict(resumed.weights)
     net = model
     if dd.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[dd.local_rank] if dd.device.type == "cuda" else None)
     opt = Optimizer(model, t["learningRate"])
+    if resumed is not None:
+        opt.load_state_dicts(resumed.optimizers)
     loss_cfg = LossConfig.from_config(cfg["loss"])
     learned = LearnedHyper(loss_cfg).to(dd.device)
     learned_opt = learned.optimizer()
@@ -309,7 +341,12 @@ def _train(argv: List[str]) -> int:
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(cfg["model"], t["maxNegativesPerExample"])
     data.log = log
-    batches = data.batches()
+    start_note = ""
+    data_start = (0, 0)
+    if resumed is not None:
+        data_start, start_note = data.resume_start(resumed.data)
+    batches = data.batches(data_start)
+    trained_pos = data_start
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
     best_rule = "held-out" if live else "in-batch"
     schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
@@ -320,17 +357,31 @@ def _train(argv: List[str]) -> int:
     last_ckpt: Optional[int] = None
     best_score, best_written, smoothed = -math.inf, -math.inf, None
     negatives_seen = False
-    first_epoch = 0
+    if resumed is not None:
+        sc = resumed.scores
+        step = last_ckpt = resumed.step
+        best_score = sc["best"] if isinstance(sc.get("best"), (int, float)) else -math.inf
+        best_written = sc["bestWritten"] if isinstance(sc.get("bestWritten"), (int, float)) else -math.inf
+        smoothed = sc.get("smoothed") if isinstance(sc.get("smoothed"), (int, float)) else None
+        negatives_seen = bool(sc.get("negativesSeen"))
+    first_epoch = data_start[0]
     current = 0
 
-    def checkpoint(kind: str) -> None:
+    def checkpoint(kind: str, positions: Optional[list] = None) -> None:
         nonlocal last_ckpt
         assert writer is not None, "only the writing rank checkpoints"
         rel = f"checkpoints/{kind}"
         extra = {"backend": backend_name, "worldSize": dd.world}
         if kind == "best":
             extra.update(metric=best_metric, value=best_score, rule=best_rule)
-        write_dir_atomically(os.path.join(writer.dir, rel), lambda d: save_checkpoint(d, model, step, extra))
+
+        def write(d: str) -> None:
+            save_checkpoint(d, model, step, extra)
+            if positions is not None:
+                scores = {"best": finite_or_none(best_score), "bestWritten": finite_or_none(best_written), "smoothed": smoothed, "negativesSeen": negatives_seen}
+                write_resume_files(d, step, data.position_record(positions), scores, opt.state_dicts())
+
+        write_dir_atomically(os.path.join(writer.dir, rel), write)
         if kind == "best":
             writer.record_checkpoint("best", {"step": step, "path": rel, "metric": best_metric, "value": best_score, "rule": best_rule})
         else:
@@ -338,12 +389,16 @@ def _train(argv: List[str]) -> int:
             last_ckpt = step
 
     def checkpoint_both() -> None:
+        """Called on every rank (the data positions of all ranks go into the last checkpoint's resume.json)."""
         nonlocal best_written
+        positions = dd.gather_objects(trained_pos)
         if writer is None:
             return
-        checkpoint("last")
-        if not live and best_score > best_written:
+        write_best = not live and best_score > best_written
+        if write_best:
             best_written = best_score
+        checkpoint("last", positions)
+        if write_best:
             checkpoint("best")
 
     def peer_lost(e: Exception) -> None:
@@ -369,6 +424,14 @@ def _train(argv: List[str]) -> int:
             log(level, note)
         planned = f" (training.epochs planned on the {data.planned} data lines)" if data.stream is not None and args.steps is None and t.get("epochs") is not None else ""
         log("info", f"{data.start_line}; {total} steps of {t['batchSize']} per rank{planned}")
+        if resumed is not None and writer is not None:
+            carried = carry_best_checkpoint(args.resume, writer.dir)
+            if carried is not None:
+                writer.record_checkpoint("best", carried)
+        if resumed is not None:
+            log("info", f"resumed from {resumed.dir} at step {resumed.step} (weights, optimizer state, best-checkpoint scores; written by {resumed.data['worldSize']} rank{'s' if resumed.data['worldSize'] != 1 else ''}): steps {resumed.step + 1}–{total}")
+            if start_note:
+                log("info", start_note)
         if periodic is not None:
             log("info", f"periodic evaluation (evaluation.every {json.dumps(every)}) on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
             log("info", 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)')
@@ -378,12 +441,14 @@ def _train(argv: List[str]) -> int:
         if dd.world > 1:
             log("info", f"DDP: {dd.world} ranks × batch {t['batchSize']} = effective batch {dd.world * t['batchSize']}, in-batch negatives all-gathered across ranks")
         B = t["batchSize"]
+        fetched_pos = trained_pos
         while step < total:
             data_error: Optional[str] = None
             batch: List[Example] = []
             epoch = 0
             try:
                 batch, epoch = next(batches)
+                fetched_pos = data.position
             except DataError as e:
                 data_error = str(e)
             stop_now, data_failed = dd.sum([1.0 if stop["requested"] else 0.0, 1.0 if data_error else 0.0])
@@ -429,6 +494,7 @@ def _train(argv: List[str]) -> int:
                 for p, g in zip(thetas, grads, strict=True):
                     p.grad = torch.tensor(g / dd.world, dtype=p.dtype, device=p.device)
                 learned_opt.step()
+            trained_pos = fetched_pos
             if dd.device.type == "cuda":
                 torch.cuda.synchronize(dd.device)
             step_ms = (time.perf_counter() - t0) * 1000

@@ -41,6 +41,7 @@ class TrainingData:
         self.memory: Optional[List[Example]] = None
         self.described = describe_data_path(train, self.base_dir)
         self.notes: List[Tuple[str, str]] = []
+        self._memory_position: Tuple[int, int] = (0, 0)
         if isinstance(train, str) and not is_glob(train, self.base_dir) and detect_format(resolve_path(config_path, train), d["format"], "data.train") == "beir":
             self.memory, report = load_examples(train, d["format"], d["maxBadLineShare"], d.get("fields"), d.get("trainSplit"), self.base_dir, "data.train")
             self.format = "beir"
@@ -82,15 +83,16 @@ class TrainingData:
         for b in c.tally.located()[:10]:
             self.log("warn", b)
 
-    def batches(self) -> Iterator[Tuple[List[Example], int]]:
-        """This rank's batches of `batch` pairs and the epoch (0-based) of each, for ever."""
+    def batches(self, start: Tuple[int, int] = (0, 0)) -> Iterator[Tuple[List[Example], int]]:
+        """This rank's batches of `batch` pairs and the epoch (0-based) of each, for ever, from `start` (a
+        position as `position` gives it; resume_start maps a checkpoint's positions to this rank's)."""
         if self.stream is not None:
-            yield from self.stream.batches(self.batch)
+            yield from self.stream.batches(self.batch, start)
             return
         data = self.memory or []
         n, per_step = len(data), self.batch * self.world
-        epoch, pos = 0, 0
-        perm = self._permutation(n, 0)
+        epoch, pos = start
+        perm = self._permutation(n, epoch)
         while True:
             first_epoch, idx = epoch, []
             while len(idx) < per_step:
@@ -99,8 +101,40 @@ class TrainingData:
                     perm = self._permutation(n, epoch)
                 idx.append(perm[pos])
                 pos += 1
+            self._memory_position = (epoch, pos)
             mine = idx[self.rank * self.batch : (self.rank + 1) * self.batch]
             yield [data[k] for k in mine], first_epoch
+
+    @property
+    def position(self) -> Tuple[int, int]:
+        """Where the batch after the last one given starts: (epoch, pairs of that epoch read before it) — of this
+        rank's share when streamed, of the global per-epoch permutation (every rank alike) for a BEIR folder."""
+        return self.stream.position if self.stream is not None else self._memory_position
+
+    def position_record(self, positions: List[Tuple[int, int]]) -> dict:
+        """The data position of a checkpoint (resume.json "data"), from every rank's `position`."""
+        kind = "stream" if self.stream is not None else "memory"
+        return {"kind": kind, "worldSize": self.world, "seed": self.seed, "dataLines": self.planned, "ranks": [list(p) for p in positions]}
+
+    def resume_start(self, saved: dict) -> Tuple[Tuple[int, int], str]:
+        """This rank's start position from a checkpoint's data position, and the log line saying what it means."""
+        ranks = [(int(e), int(o)) for e, o in saved["ranks"]]
+        kind = "stream" if self.stream is not None else "memory"
+        if saved.get("kind") != kind or saved.get("seed") != self.seed or saved.get("dataLines") != self.planned:
+            epoch = min(e for e, _ in ranks)
+            why = "the data, its kind or training.seed changed since the checkpoint"
+            return (epoch, 0), f"data position: {why}, so the order cannot carry over: epoch {epoch + 1} starts from its first pair"
+        if kind == "memory":
+            e, o = ranks[0]
+            return (e, o), f"data position: epoch {e + 1}, pair {o} of its seeded permutation of the {self.planned} pairs (one global order: the same for any number of ranks; each step takes the next {self.batch} × {self.world} pairs)"
+        if saved.get("worldSize") == self.world:
+            e, o = ranks[self.rank]
+            return (e, o), f"data position: each rank continues its share where the checkpoint left it (rank 0: epoch {e + 1} after {o} pairs, read again and skipped to restore the shuffle buffer)" if self.rank == 0 else ""
+        epoch = min(e for e, _ in ranks)
+        return (epoch, 0), (
+            f"data position: the checkpoint was written by {saved.get('worldSize')} ranks and this job has {self.world}; streamed data is split into per-rank shares, "
+            f"so the position within an epoch does not carry over: epoch {epoch + 1} starts again from its first pair in the {self.world}-rank order (pairs of it trained on before the checkpoint are read again)"
+        )
 
     def _permutation(self, n: int, epoch: int) -> List[int]:
         g = torch.Generator().manual_seed(self.seed * 1000003 + epoch)

@@ -166,3 +166,28 @@ def test_the_bad_line_share_is_checked_on_what_a_rank_read(tmp_path) -> None:
     with pytest.raises(DataError, match=rf"^40 of 400 lines \(10\.0%\) in {file} are malformed, more than data\.maxBadLineShare 5%; first: line \d+1: invalid JSON: "):
         list(stream(file).epoch(0))
     assert len(list(stream(file, share=0.1).epoch(0))) == 360
+
+
+@pytest.mark.parametrize("world", [1, 2])
+def test_batches_resumed_from_a_position_are_those_the_uninterrupted_stream_gives_next(tmp_path, world) -> None:
+    # Three shards over several blocks, a shuffle buffer that spans blocks, batches that wrap across epochs.
+    for k in range(3):
+        write_pairs(str(tmp_path / f"part-{k}.jsonl"), 700, f"p{k}")
+    glob = str(tmp_path / "part-*.jsonl")
+    for rank in range(world):
+        whole = stream(glob, world, rank, buffer=300)
+        seen, positions = [], []
+        for batch, epoch in whole.batches(96):
+            seen.append(([e.positive.id for e in batch], epoch))
+            positions.append(whole.position)
+            if len(seen) == 40:
+                break
+        assert {e for _, e in seen} >= {0, 1}  # 2100 pairs / world per epoch: the 40 batches cross epochs
+        for cut in (0, 7, 10 * world + 1, 33):
+            again = stream(glob, world, rank, buffer=300)
+            resumed = []
+            for batch, epoch in again.batches(96, positions[cut]):
+                resumed.append(([e.positive.id for e in batch], epoch))
+                if len(resumed) == 39 - cut:
+                    break
+            assert resumed == seen[cut + 1 :], (rank, cut, positions[cut])

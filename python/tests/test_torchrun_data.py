@@ -67,11 +67,11 @@ def test_a_glob_of_plain_and_gzip_shards_trains_on_two_ranks_naming_its_shape(tm
     assert [e["step"] for e in evs if e["type"] == "step"] == [1, 2, 3, 4, 5, 6]
 
 
-def test_a_beir_folder_trains_on_two_ranks(tmp_path) -> None:
-    beir = tmp_path / "beir"
+def beir_folder(beir, n=400) -> None:
+    """A BEIR folder (corpus, queries, qrels/train.tsv) of the first n pairs of the shop example."""
     os.makedirs(beir / "qrels")
     with open(SHOP, encoding="utf-8") as f:
-        rows = [json.loads(next(f)) for _ in range(400)]
+        rows = [json.loads(next(f)) for _ in range(n)]
     with open(beir / "corpus.jsonl", "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps({"_id": r["item_id"], "text": r["positive"]}) + "\n")
@@ -80,6 +80,10 @@ def test_a_beir_folder_trains_on_two_ranks(tmp_path) -> None:
             f.write(json.dumps({"_id": r["query_id"], "text": r["query"]}) + "\n")
     with open(beir / "qrels" / "train.tsv", "w", encoding="utf-8") as f:
         f.write("query-id\tcorpus-id\tscore\n" + "".join(f"{r['query_id']}\t{r['item_id']}\t1\n" for r in rows))
+
+
+def test_a_beir_folder_trains_on_two_ranks(tmp_path) -> None:
+    beir_folder(tmp_path / "beir")
     code, meta, evs, err = run(tmp_path, config(tmp_path, "beir"), 3)
     assert code == 0, err[-3000:]
     assert meta["status"] == "completed"

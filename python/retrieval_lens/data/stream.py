@@ -110,6 +110,7 @@ class StreamedExamples:
         self.units += [("gzip", i, 0) for i, f in enumerate(self.files) if f.index.gzip]
         self.gzip_whole = sum(1 for f in self.files if f.index.gzip) >= world
         self.known: Optional[int] = None
+        self.position: Tuple[int, int] = (0, 0)
 
     @property
     def shape(self):
@@ -169,23 +170,30 @@ class StreamedExamples:
             buf[j], buf[-1] = buf[-1], buf[j]
             yield buf.pop()
 
-    def batches(self, batch: int, first_epoch: int = 0) -> Iterator[Tuple[List[Example], int]]:
+    def batches(self, batch: int, start: Tuple[int, int] = (0, 0)) -> Iterator[Tuple[List[Example], int]]:
         """Full batches of this rank's pairs for ever, epoch after epoch (a batch may wrap into the next epoch;
-        its epoch is that of its first pair)."""
-        epoch, out, out_epoch = first_epoch, [], first_epoch
+        its epoch is that of its first pair). `start` = (epoch, pairs): begin after the first `pairs` pairs of that
+        epoch, replayed (read and skipped: the order is a function of seed, epoch, rank and world). After each
+        batch, `self.position` is the (epoch, pairs) to start from to read the batch after it."""
+        epoch, skip = start
+        out: List[Example] = []
+        out_epoch = epoch
         while True:
             got = 0
             for ex in self.epoch(epoch):
                 got += 1
+                if got <= skip:
+                    continue
                 if not out:
                     out_epoch = epoch
                 out.append(ex)
                 if len(out) == batch:
+                    self.position = (epoch, got)
                     yield out, out_epoch
                     out = []
             if got == 0:
                 raise DataError(f"no training examples for rank {self.rank} of {self.world} in {self.describe}: its share of the data is empty", self.describe)
-            epoch += 1
+            epoch, skip = epoch + 1, 0
 
     def _read_epoch(self, epoch: int) -> Iterator[List[Example]]:
         self._require_unchanged()
