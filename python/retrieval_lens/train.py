@@ -44,13 +44,13 @@ import torch.version
 
 from .collectives import Collectives, PeerLost
 from .config import ConfigError, load_config, repo_version, resolve_path
-from .data import DataError, Example, load_examples
+from .data import DataError, Example, load_examples, normalise_text
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .run_writer import RunWriter, step_event, write_dir_atomically
-from .step_event import batch_diagnostics
+from .step_event import batch_diagnostics, batch_samples
 from .verdict import CollapseMonitor
 
 BEST_EMA = 0.8
@@ -138,6 +138,7 @@ class Shards:
                 self._pos = 0
             idx.append(self._perm[self._pos])
             self._pos += 1
+        self.last_global = idx
         return idx[self.rank * self.batch : (self.rank + 1) * self.batch], epoch
 
 
@@ -158,14 +159,24 @@ class Featurizer:
 
 
 def distributed_loss(
-    dd: "Dist", net, loss_cfg: LossConfig, query_feats, pos_feats, pos_ids: List[str], neg_feats, neg_ids: List[str], owners: List[int]
+    dd: "Dist",
+    net,
+    loss_cfg: LossConfig,
+    query_feats,
+    pos_feats,
+    pos_ids: List[str],
+    neg_feats,
+    neg_ids: List[str],
+    owners: List[int],
+    text_keys: Optional[List[str]] = None,
+    neg_text_keys: Optional[List[str]] = None,
 ) -> BatchLossOutput:
     """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
     own explicit negatives (losses.batch_loss). Returns the BatchLossOutput (with the scored batch); `out.loss` is
     this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
     B = len(pos_ids)
     q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
-    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd)
+    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd, text_keys, neg_text_keys)
     return out
 
 
@@ -326,6 +337,16 @@ def _train(argv: List[str]) -> int:
     loss_cfg = LossConfig.from_config(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
     feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
+    mask_duplicates = bool(cfg["data"].get("maskDuplicateNegatives", False))
+    step_samples = bool(cfg.get("diagnostics", {}).get("stepSamples", True))
+    train_file = resolve_path(args.config, cfg["data"]["train"])
+
+    def sample_refs(s: int, out, global_idx: List[int], own_idx: List[int]) -> dict:
+        """The step sample of rank 0's pairs: the candidates are every rank's positives, then rank 0's explicit negatives."""
+        queries = [(examples[k].query_id, train_file, examples[k].line) for k in own_idx]
+        cands = [(examples[k].positive, examples[k].line) for k in global_idx]
+        cands += [(n, examples[k].line) for k in own_idx for n in examples[k].negatives[: t["maxNegativesPerExample"]]]
+        return batch_samples(out, s, queries, [(it.id, train_file, line) for it, line in cands], [it.text for it, _ in cands])
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
     best_rule = "held-out" if live else "in-batch"
     schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
@@ -414,7 +435,11 @@ def _train(argv: List[str]) -> int:
                     neg_ids.append(nid)
                     neg_feats.append(nf)
                     owners.append(j)
-            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
+            text_keys = neg_text_keys = None
+            if mask_duplicates:  # data.maskDuplicateNegatives: same-text negatives masked as batcher.ts does
+                text_keys = [normalise_text(examples[k].positive.text) for k in idx]
+                neg_text_keys = [normalise_text(n.text) for k in idx for n in examples[k].negatives[: t["maxNegativesPerExample"]]]
+            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners, text_keys, neg_text_keys)
             rows_global = out.rows_with_negatives
             if rows_global > 0:
                 negatives_seen = True
@@ -432,7 +457,10 @@ def _train(argv: List[str]) -> int:
             if logged and writer is not None:
                 diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 verdict = monitor.update(diag, s)
-                writer.append_event(step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict))
+                event = step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict)
+                if step_samples:
+                    event.update(sample_refs(s, out, shards.last_global, idx))
+                writer.append_event(event)
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
                 if not live:

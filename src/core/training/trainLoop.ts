@@ -14,6 +14,7 @@ import type { Example, LoadReport } from '../data/types';
 import { describeExampleCount } from '../data/exampleCount';
 import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
+import { sampleStep } from '../metrics/stepSamples';
 import { saveCheckpoint } from '../model/checkpoint';
 import { initTwoTower } from '../model/params';
 import {
@@ -160,7 +161,13 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     throw e;
   });
   const minedFor = mined ? (ex: Example) => mined.byQuery.get(ex.queryId) ?? [] : undefined;
-  const batcher = new Batcher(data.source, t.batchSize, t.maxNegativesPerExample, (examples) => featurizeExamples(examples, cfg.model, minedFor));
+  const batcher = new Batcher(
+    data.source,
+    t.batchSize,
+    t.maxNegativesPerExample,
+    (examples) => featurizeExamples(examples, cfg.model, minedFor),
+    cfg.data.maskDuplicateNegatives,
+  );
   // The first batch is drawn before the run exists: data that fits the shuffle buffer is read whole
   // here, so its bad lines and size problems fail the load without a run folder, as before streaming.
   let firstBatch: Batch | null = await withReadErrors(data.report.path, 'data.train', () => batcher.next()).catch(async (e: unknown) => {
@@ -324,6 +331,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           { effectiveRank: s === 1 || s % t.effectiveRankEvery === 0 || s === total },
         );
         const verdict = monitor.update(diagnostics, s);
+        const sampled = cfg.diagnostics.stepSamples !== false ? sampleStep({ step: s, ...batch, sQV: r.host.sQV, sVV: r.host.sVV, hyper: r.host.hyper }) : null;
         const event: StepEvent = {
           v: EVENT_SCHEMA_VERSION,
           time: new Date().toISOString(),
@@ -339,6 +347,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           examplesPerSec: (batch.B * 1000) / stepMs,
           diagnostics,
           verdict,
+          ...(sampled ? { samples: sampled.samples, suspectedFalseNegatives: sampled.suspected } : {}),
         };
         writer.appendEvent(event);
         hooks.onStep?.(event);
