@@ -31,6 +31,7 @@ import { TrainingController } from './training/trainingController';
 import { TrainingNotifications } from './training/trainingNotifications';
 import type { DetachedRunRecord } from './training/detachedRun';
 import { readBoundedTextSync } from '../core/io/safeRead';
+import { drilldownActions } from './dashboard/drilldownActions';
 import { applyQualityRemedy } from './verdict/qualityFix';
 
 /** workspaceState key of the run this workspace's window started (re-attached after a reload). */
@@ -57,6 +58,10 @@ export function activate(context: vscode.ExtensionContext): void {
     openLog: () => log.show(true),
     evaluate: () => void vscode.commands.executeCommand('retrievalLens.evaluateRun', shown.runDir ?? undefined),
     qualityRemedy: (id) => void applyQualityRemedy(shown.header?.configPath ?? null, id),
+    ...drilldownActions(
+      () => shown.runDir,
+      () => shown.header?.configPath ?? null,
+    ),
   };
   const dashboardView = new DashboardViewProvider(context.extensionUri, shown, dashboardActions, log);
   const dashboardPanel = new DashboardPanel(context.extensionUri, shown, dashboardActions, log);

@@ -11,7 +11,7 @@
  * row-major; a valid negative (j, i) has negMask[j·N+i] > 0.5 and i ≠ j.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { normaliseText } from '../data/itemId';
+import { normaliseText } from '../data/normaliseText';
 
 /** A data reference: [id, index into `files`, 1-based line]. */
 const RefSchema = Type.Tuple([Type.String(), Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]);

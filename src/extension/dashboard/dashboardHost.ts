@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { makeNonce } from '../shared/webviewPage';
 import { renderDashboardHtml } from './dashboardHtml';
-import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
+import { parseFromDashboard, type FromDashboard, type PairTextRef, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
 import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
 
@@ -18,6 +18,12 @@ export interface DashboardActions {
   evaluate(): void;
   /** Apply a remedy of the quality verdict to the shown run's config. */
   qualityRemedy(id: QualityRemedyId): void;
+  /** Drill-down: the texts of step-sample references of the shown run (pairTexts.ts). */
+  pairTexts(refs: PairTextRef[]): Promise<(string | null)[]>;
+  /** Drill-down: open a data file at a line. */
+  openLine(file: string, line: number): void;
+  /** Suspected false negatives: set data.maskDuplicateNegatives in the shown run's config. */
+  maskDuplicateNegatives(): void;
 }
 
 /** Webview options shared by the view and the panel: scripts on, local resources only from media/. */
@@ -103,6 +109,18 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         break;
       case 'qualityRemedy':
         this.actions.qualityRemedy(m.remedy);
+        break;
+      case 'pairTexts':
+        void this.actions.pairTexts(m.refs).then(
+          (texts) => this.post({ type: 'pairTexts', requestId: m.requestId, texts }),
+          (e: Error) => this.log.warn(`drill-down texts not read: ${e.message}`),
+        );
+        break;
+      case 'openLine':
+        this.actions.openLine(m.file, m.line);
+        break;
+      case 'maskDuplicateNegatives':
+        this.actions.maskDuplicateNegatives();
         break;
     }
   }

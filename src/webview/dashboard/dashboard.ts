@@ -25,6 +25,7 @@ import { MalformedNote } from './views/malformedNote';
 import { SmoothingControl } from './views/smoothingControl';
 import { VerdictBadge, type ShownVerdict } from './views/verdictBadge';
 import { QualityBadge, type ShownQuality } from './views/qualityBadge';
+import { Drilldown } from './drilldown/drilldownView';
 
 /** How long the Stop button stays in "stopping" without the run ending before it is enabled again. */
 const STOP_RETRY_MS = 15_000;
@@ -76,6 +77,8 @@ export class Dashboard {
   private snapshotKey = '';
   private snapshotAt = -Infinity;
   private readonly visibility: VisibilityTracker;
+  /** Chart → pairs drill-down and the suspected false negatives notice (drilldown/). */
+  readonly drilldown: Drilldown;
   readonly stats: DashboardStats = { messages: 0, frames: 0, lastHandleMs: 0, maxHandleMs: 0, lastFrameMs: 0, panelMs: {} };
 
   constructor(
@@ -100,13 +103,24 @@ export class Dashboard {
       evaluate: () => host.post({ type: 'evaluate' }),
     });
     this.qualityBadge = new QualityBadge((remedy) => host.post({ type: 'qualityRemedy', remedy }));
-    root.append(this.header.root, this.badge.root, this.qualityBadge.root, this.note.root, this.empty, this.sectionsRoot);
+    this.drilldown = new Drilldown((m) => host.post(m));
+    root.append(
+      this.header.root,
+      this.badge.root,
+      this.qualityBadge.root,
+      this.drilldown.notice,
+      this.note.root,
+      this.empty,
+      this.drilldown.root,
+      this.sectionsRoot,
+    );
     this.frames = new FrameScheduler(() => this.drawFrame());
     this.pacer = new ChartPacer(CHART_INTERVAL_MS, CHART_FRAME_BUDGET_MS, () => this.frames.request());
     this.visibility = new VisibilityTracker(() => this.frames.request());
     this.layout = buildLayout(this.sectionsRoot, this.display, this.palette, this.colors, this.closedSections, (id, open) => this.onSectionToggle(id, open));
     this.layout.lossSection.tools.appendChild(new SmoothingControl(this.store.smoothing, (w) => this.setSmoothing(w)).root);
     for (const p of this.layout.panels) this.visibility.observe(p.card.root);
+    this.drilldown.attach(this.sectionsRoot);
     watchTheme(document, () => this.onThemeChange());
     this.markAllDirty();
     this.drawFrame();
@@ -203,6 +217,9 @@ export class Dashboard {
       case 'eval':
         this.onEval(m.point);
         break;
+      case 'pairTexts':
+        this.drilldown.texts(m.requestId, m.texts);
+        break;
     }
   }
 
@@ -214,6 +231,7 @@ export class Dashboard {
     this.store.clear();
     this.store.setCollapseThresholds(run?.collapseThresholds ?? {});
     this.store.append(steps);
+    this.drilldown.reset(steps);
     this.display.rebuild();
     this.evals = [];
     for (const e of evals) this.insertEval(e);
@@ -224,6 +242,7 @@ export class Dashboard {
 
   private onSteps(steps: StepEvent[]): void {
     if (this.store.append(steps) === 0) return;
+    this.drilldown.append(steps);
     this.display.sync();
     this.verdict = this.latestVerdict();
     this.markAllDirty();

@@ -66,6 +66,19 @@ export const TO_DASHBOARD_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "pairTexts": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'pairTexts') &&
+        Number.isInteger(value['requestId']) &&
+        value['requestId'] >= 0 &&
+        Array.isArray(value['texts']) &&
+        value['texts'].length <= 96 &&
+        ((array) => { for(const value of array) if(!(((((typeof value === 'string')) || ((value === null)))))) { return false }; return true; })(value['texts'])
+      )
+    }
+  })() as (value: unknown) => boolean,
 };
 
 export const FROM_DASHBOARD_CHECKS = {
@@ -112,6 +125,42 @@ export const FROM_DASHBOARD_CHECKS = {
         (value['type'] === 'qualityRemedy') &&
         (((value['remedy'] === 'hard-negatives')) || ((value['remedy'] === 'larger-batch')) || ((value['remedy'] === 'more-steps'))) &&
         Object.getOwnPropertyNames(value).length === 2
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "pairTexts": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'pairTexts') &&
+        Number.isInteger(value['requestId']) &&
+        value['requestId'] >= 0 &&
+        Array.isArray(value['refs']) &&
+        value['refs'].length <= 96 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && (((value['kind'] === 'query')) || ((value['kind'] === 'item'))) && (typeof value['id'] === 'string') && (typeof value['file'] === 'string') && value['file'].length >= 1 && Number.isInteger(value['line']) && value['line'] >= 1 && Object.getOwnPropertyNames(value).length === 4))) { return false }; return true; })(value['refs']) &&
+        Object.getOwnPropertyNames(value).length === 3
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "openLine": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'openLine') &&
+        (typeof value['file'] === 'string') &&
+        value['file'].length >= 1 &&
+        Number.isInteger(value['line']) &&
+        value['line'] >= 1 &&
+        Object.getOwnPropertyNames(value).length === 3
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "maskDuplicateNegatives": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'maskDuplicateNegatives') &&
+        Object.getOwnPropertyNames(value).length === 1
       )
     }
   })() as (value: unknown) => boolean,
