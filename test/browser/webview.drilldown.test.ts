@@ -127,7 +127,16 @@ test('keyboard: Enter on a chart opens its pairs, ↑/↓ move between pairs, En
 
 test('suspected false negatives: the notice shows the planted share, lists the suspected pairs and posts the mask edit; nothing for a clean batch', async () => {
   const { page } = await openDashboard(browser, server);
-  await send(page, messages(planted));
+  const ms = messages(planted);
+  await send(page, ms);
+  const steps = lastSteps(ms);
+  // charted on the R / violation-rate chart's right axis, one point per logged step
+  const counts = (await page.evaluate(() => window.__rlensDashboard!.pointCounts())) as Record<string, { charted: number | null }>;
+  assert.equal(counts['falseNegatives.share'].charted, steps.length);
+  assert.deepEqual(
+    await page.evaluate(() => window.__rlensDashboard!.displayPoints('falseNegatives.share')),
+    steps.map((s) => ({ x: s.step, y: 5 / 32 })),
+  );
   const notice = page.locator('[data-role="fn-notice"]');
   assert.match(await notice.innerText(), /5 in-batch negatives \(15\.6%\)/);
   await page.locator('[data-role="fn-show"]').click();

@@ -5,6 +5,7 @@
  * paths (config.json data.train / test / corpus) are read: a reference names a file, and a run folder is data.
  * No VS Code import: unit-tested with real files.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { lineParserOf, queryTextFromLine } from '../../core/data/itemText';
 import { CONFIG_FILE } from '../../core/runs/meta';
@@ -24,9 +25,17 @@ export function runDataFolders(runDir: string): string[] {
   const paths = [data.train, data.test, data.corpus].flat().filter((p): p is string => typeof p === 'string' && path.isAbsolute(p));
   return paths.map((p) => {
     const glob = p.search(/[*?[{]/);
-    const plain = glob >= 0 ? p.slice(0, glob) : p;
-    return glob >= 0 || path.extname(plain) !== '' ? path.dirname(plain) : plain;
+    if (glob >= 0) return path.dirname(p.slice(0, glob) + 'x'); // the folder of the first wildcard's segment
+    return isFolder(p) ? p : path.dirname(p);
   });
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 const inside = (file: string, folder: string) => {

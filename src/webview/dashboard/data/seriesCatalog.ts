@@ -29,6 +29,7 @@ export const RAW_SERIES = [
   'recall.at1',
   'recall.at5',
   'recall.at10',
+  'falseNegatives.share',
 ] as const;
 export type RawSeriesId = (typeof RAW_SERIES)[number];
 
@@ -89,6 +90,8 @@ export const EXTRACT: Readonly<Record<RawSeriesId, (e: StepEvent) => number>> = 
   'recall.at1': (e) => num(e.diagnostics.recall.at1),
   'recall.at5': (e) => num(e.diagnostics.recall.at5),
   'recall.at10': (e) => num(e.diagnostics.recall.at10),
+  // Share of valid negatives suspected false negatives (step samples, issue 25); a gap in runs without it.
+  'falseNegatives.share': (e) => num(e.suspectedFalseNegatives?.share),
 };
 
 /** Decimation of each series: band edges keep their envelope, every line its min and max. */
