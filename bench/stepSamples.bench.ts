@@ -9,7 +9,7 @@
  * 2. The sampler alone at the paper's shape (B 350, N 700, items of 60 words): ms per logged step, beside the
  *    step diagnostics of the same batch.
  *
- *   npm run bench:step-samples            (BENCH_STEPS=60 by default, logEvery 10)
+ *   npm run bench:step-samples            (BENCH_STEPS=60 by default, logEvery 10; BENCH_SAMPLER_ONLY=1: part 2 only)
  *
  * Prints numbers; asserts nothing.
  */
@@ -135,6 +135,7 @@ function samplerAlone(): void {
 
 async function main(): Promise<void> {
   samplerAlone();
+  if (process.env.BENCH_SAMPLER_ONLY) return;
   await trainings('examples/shop', path.join(ROOT, 'examples/shop/shop.rlens.json'), []);
   const pycode = '/work/shared/datasets/pycode/train.jsonl';
   if (fs.existsSync(pycode)) {

@@ -11,6 +11,9 @@ import math
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+import torch
+
 from .data import normalise_text
 
 LIMITS = {"hard": 4, "violation": 4, "falseNegative": 4, "lowHyper": 3, "highHyper": 3, "random": 3, "maxBytes": 4096}
@@ -21,52 +24,46 @@ _WORD = re.compile(r"[^\W_]+")
 Ref = Tuple[str, str, int]
 
 
-def _flat(m) -> List[float]:
-    if hasattr(m, "tolist"):
-        m = m.tolist()
-    return [float(x) for row in m for x in row] if m and isinstance(m[0], (list, tuple)) else [float(x) for x in m]
+def _matrix(m, B: int, N: int) -> np.ndarray:
+    """[B, N] float32 (as the trainers read the scores back) from a tensor, an array or nested / flat lists."""
+    if hasattr(m, "detach"):
+        m = m.detach().cpu().numpy()
+    return np.asarray(m, dtype=np.float32).reshape(B, N)
 
 
-def _words(norm: str) -> set:
-    return set(_WORD.findall(norm))
-
-
-def word_overlap(a: set, b: set) -> float:
-    if not a and not b:
-        return 0.0
-    shared = len(a & b)
-    return shared / (len(a) + len(b) - shared)
-
-
-def suspect_false_negatives(B: int, N: int, s_qv: List[float], neg_mask: List[float], item_texts: Sequence[str]):
-    """[(k, rule, overlap)] of the valid negatives that look like false negatives (row-major k = j·N + i), and the
-    number of valid negatives."""
+def suspect_false_negatives(B: int, N: int, s_qv: np.ndarray, valid: np.ndarray, item_texts: Sequence[str]):
+    """([(k, rule, overlap)] of the valid negatives that look like false negatives, row-major k = j·N + i; the number
+    of valid negatives). Word overlaps of every (positive, candidate) pair at once: a sparse [N × words] incidence
+    matrix times the dense incidence of the B positives (torch.sparse.mm), so the cost is the texts' words × B."""
     norms = [normalise_text(t) for t in item_texts]
-    words = [_words(t) for t in norms]
+    codes: Dict[str, int] = {}
+    norm_code = np.array([codes.setdefault(t, len(codes)) for t in norms])
+    vocab: Dict[str, int] = {}
+    rows, cols = [], []
+    for i, t in enumerate(norms):
+        for w in set(_WORD.findall(t)):
+            rows.append(i)
+            cols.append(vocab.setdefault(w, len(vocab)))
+    sizes = np.bincount(np.array(rows, dtype=np.int64), minlength=N).astype(np.float64) if rows else np.zeros(N)
+    V = max(1, len(vocab))
+    incidence = torch.sparse_coo_tensor(torch.tensor([rows, cols], dtype=torch.long).reshape(2, -1), torch.ones(len(rows)), (N, V))
+    positives = torch.zeros(V, B)
+    r_t, c_t = torch.tensor(rows, dtype=torch.long), torch.tensor(cols, dtype=torch.long)
+    in_batch = r_t < B
+    positives[c_t[in_batch], r_t[in_batch]] = 1.0
+    shared = torch.sparse.mm(incidence, positives).numpy().T.astype(np.float64)  # [B, N] exact counts
+    union = sizes[:B, None] + sizes[None, :] - shared
+    overlap = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+    pos = np.diagonal(s_qv[:, :B]).astype(np.float64)
+    above = s_qv.astype(np.float64) >= pos[:, None]
+    same = norm_code[:B, None] == norm_code[None, :]
+    over = ~same & (overlap >= FN_OVERLAP)
+    scored = ~same & ~over & above & (overlap >= FN_SCORED_OVERLAP)
     pairs = []
-    valid = 0
-    for j in range(B):
-        pos = s_qv[j * N + j]
-        pw = words[j]
-        for i in range(N):
-            k = j * N + i
-            if not neg_mask[k] > 0.5 or i == j:
-                continue
-            valid += 1
-            if norms[i] == norms[j]:
-                pairs.append((k, "sameText", 1.0))
-                continue
-            nw = words[i]
-            bound = min(len(pw), len(nw)) / max(1, len(pw), len(nw))
-            above = s_qv[k] >= pos
-            if bound < (FN_SCORED_OVERLAP if above else FN_OVERLAP):
-                continue
-            o = word_overlap(pw, nw)
-            if o >= FN_OVERLAP:
-                pairs.append((k, "overlap", o))
-            elif above and o >= FN_SCORED_OVERLAP:
-                pairs.append((k, "scoredAbove", o))
-    return pairs, valid
+    for k in np.flatnonzero(valid & (same | over | scored)).tolist():
+        j, i = divmod(k, N)
+        pairs.append((k, "sameText", 1.0) if same[j, i] else (k, "overlap" if over[j, i] else "scoredAbove", float(overlap[j, i])))
+    return pairs, int(valid.sum())
 
 
 def _round(x: float, d: int) -> Optional[float]:
@@ -99,42 +96,45 @@ def _row_bound(row: Dict) -> int:
     return 150 + _bytes(row["q"][0]) + _bytes(row["v"][0]) + _bytes(row["n"][0]) + sum(len(r) + 3 for r in row["why"]) + (40 if "fn" in row else 0)
 
 
-def _top_by(ks: List[int], key, count: int, N: int) -> List[int]:
-    out: List[int] = []
-    rows = set()
-    for k in sorted(ks, key=lambda k: (-key(k), k)):
-        if len(out) >= count:
-            break
-        j = k // N
-        if j in rows:
-            continue
-        rows.add(j)
-        out.append(k)
-    return out
+def _top_by(key: np.ndarray, candidates: np.ndarray, count: int, N: int) -> List[int]:
+    """The `count` best candidate pairs by `key` ([B, N] float64) descending, ties by k ascending, at most one per
+    query row (stepSamples.ts topBy): each row's best (argmax: its first maximum), the rows' bests ranked."""
+    k_of = np.where(candidates, key, -np.inf)
+    has = candidates.any(1)
+    best_i = k_of.argmax(1)
+    rows = np.flatnonzero(has)
+    ks = rows * N + best_i[rows]
+    vs = k_of[rows, best_i[rows]]
+    order = np.lexsort((ks, -vs))[:count]
+    return [int(k) for k in ks[order]]
 
 
 def sample_step(step: int, B: int, N: int, s_qv, s_vv, neg_mask, hyper, queries: Sequence[Ref], items: Sequence[Ref], item_texts: Sequence[str]):
     """(samples, suspectedFalseNegatives) of one logged step, as the step event holds them (stepSamples.ts sampleStep)."""
-    sq, sv, m, h = _flat(s_qv), _flat(s_vv), _flat(neg_mask), _flat(hyper)
-    fn_pairs, valid_count = suspect_false_negatives(B, N, sq, m, item_texts)
-    valid = [j * N + i for j in range(B) for i in range(N) if m[j * N + i] > 0.5 and i != j]
-
-    def pos(k: int) -> float:
-        j = k // N
-        return sq[j * N + j]
+    sq, sv, m, h = (_matrix(x, B, N) for x in (s_qv, s_vv, neg_mask, hyper))
+    valid = m > 0.5
+    valid[np.arange(B), np.arange(B)] = False
+    fn_pairs, _ = suspect_false_negatives(B, N, sq, valid, item_texts)
+    valid_count = int(valid.sum())
+    valid_ks = np.flatnonzero(valid)
+    pos = np.diagonal(sq[:, :B]).astype(np.float64)
+    sq64, sv64, h64 = sq.astype(np.float64), sv.astype(np.float64), h.astype(np.float64)
+    fn_mask = np.zeros((B, N), dtype=bool)
+    for k, _, _ in fn_pairs:
+        fn_mask.flat[k] = True
 
     L = LIMITS
     picks = [
-        ("hard", _top_by(valid, lambda k: sq[k] - pos(k), L["hard"], N)),
-        ("violation", _top_by([k for k in valid if sv[k] >= pos(k)], lambda k: sv[k] - pos(k), L["violation"], N)),
-        ("falseNegative", _top_by([p[0] for p in fn_pairs], lambda k: sq[k] - pos(k), L["falseNegative"], N)),
-        ("lowHyper", _top_by(valid, lambda k: -h[k], L["lowHyper"], N)),
-        ("highHyper", _top_by(valid, lambda k: h[k], L["highHyper"], N)),
+        ("hard", _top_by(sq64 - pos[:, None], valid, L["hard"], N)),
+        ("violation", _top_by(sv64 - pos[:, None], valid & (sv64 >= pos[:, None]), L["violation"], N)),
+        ("falseNegative", _top_by(sq64 - pos[:, None], fn_mask, L["falseNegative"], N)),
+        ("lowHyper", _top_by(-h64, valid, L["lowHyper"], N)),
+        ("highHyper", _top_by(h64, valid, L["highHyper"], N)),
     ]
     random: List[int] = []
     a = 0
-    while a < 4 * L["random"] and len(random) < min(L["random"], len(valid)):
-        k = valid[pick_hash(step, a) % len(valid)]
+    while a < 4 * L["random"] and len(random) < min(L["random"], valid_count):
+        k = int(valid_ks[pick_hash(step, a) % valid_count])
         if k not in random:
             random.append(k)
         a += 1
@@ -160,10 +160,10 @@ def sample_step(step: int, B: int, N: int, s_qv, s_vv, neg_mask, hyper, queries:
                 "q": ref(queries[j]),
                 "v": ref(items[j]),
                 "n": ref(items[i]),
-                "sQV": _round(pos(k), 4),
-                "sQNeg": _round(sq[k], 4),
-                "sVNeg": _round(sv[k], 4),
-                "hyper": _round(h[k], 5),
+                "sQV": _round(float(pos[j]), 4),
+                "sQNeg": _round(float(sq64[j, i]), 4),
+                "sVNeg": _round(float(sv64[j, i]), 4),
+                "hyper": _round(float(h64[j, i]), 5),
             }
             if k in fn_of:
                 row["fn"] = {"rule": fn_of[k][1], "overlap": _round(fn_of[k][2], 3) or 0}

@@ -89,15 +89,6 @@ export function textWords(text: string): string[] {
   return normaliseText(text).match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/** Jaccard overlap |A∩B| / |A∪B| of two word sets (0 when both are empty). */
-export function wordOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
-  if (a.size === 0 && b.size === 0) return 0;
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let shared = 0;
-  for (const w of small) if (large.has(w)) shared++;
-  return shared / (a.size + b.size - shared);
-}
-
 /** A suspected false negative: valid negative (j, i), the rule that matched and the overlap. */
 export interface SuspectedPair {
   k: number;
@@ -113,7 +104,30 @@ export interface SuspectedPair {
 export function suspectFalseNegatives(x: Pick<StepSampleInput, 'B' | 'N' | 'sQV' | 'negMask' | 'itemTexts'>): { pairs: SuspectedPair[]; valid: number } {
   const { B, N, sQV, negMask } = x;
   const norms = x.itemTexts.map(normaliseText);
-  const words = norms.map((t) => new Set(t.match(/[\p{L}\p{N}]+/gu) ?? []));
+  // Each text's distinct words as sorted integer ids: an overlap is one merge, not string lookups.
+  const ids = new Map<string, number>();
+  const words = norms.map((t) => {
+    const w = [...new Set(t.match(/[\p{L}\p{N}]+/gu) ?? [])].map((word) => {
+      let id = ids.get(word);
+      if (id === undefined) ids.set(word, (id = ids.size));
+      return id;
+    });
+    return Int32Array.from(w).sort();
+  });
+  const shared = (a: Int32Array, b: Int32Array) => {
+    let n = 0;
+    for (let p = 0, q = 0; p < a.length && q < b.length;) {
+      if (a[p] === b[q]) {
+        n++;
+        p++;
+        q++;
+      } else if (a[p] < b[q]) p++;
+      else q++;
+    }
+    return n;
+  };
+  // In-batch overlaps are symmetric: (j, i) and (i, j) are computed once (−1: not yet).
+  const cache = new Float64Array(B * B).fill(-1);
   const pairs: SuspectedPair[] = [];
   let valid = 0;
   for (let j = 0; j < B; j++) {
@@ -128,10 +142,15 @@ export function suspectFalseNegatives(x: Pick<StepSampleInput, 'B' | 'N' | 'sQV'
         continue;
       }
       const nw = words[i];
-      const bound = Math.min(pw.size, nw.size) / Math.max(1, pw.size, nw.size); // Jaccard ≤ min/max
+      const bound = Math.min(pw.length, nw.length) / Math.max(1, pw.length, nw.length); // Jaccard ≤ min/max
       const above = sQV[k] >= pos;
       if (bound < (above ? FN_SCORED_OVERLAP : FN_OVERLAP)) continue;
-      const o = wordOverlap(pw, nw);
+      let o = i < B ? cache[j * B + i] : -1;
+      if (o < 0) {
+        const n = shared(pw, nw);
+        o = pw.length + nw.length === 0 ? 0 : n / (pw.length + nw.length - n);
+        if (i < B) cache[i * B + j] = o;
+      }
       if (o >= FN_OVERLAP) pairs.push({ k, rule: 'overlap', overlap: o });
       else if (above && o >= FN_SCORED_OVERLAP) pairs.push({ k, rule: 'scoredAbove', overlap: o });
     }
@@ -166,21 +185,28 @@ function rowBound(row: StepSampleRow): number {
 }
 
 /**
- * The `count` best of `ks` by `key` descending, ties by k ascending, at most one per query row (k div N):
- * one query with many hard negatives would otherwise fill the sample.
+ * The `count` best of the pairs `ks` by `key` descending, ties by k ascending, at most one per query row
+ * (k div N): one query with many hard negatives would otherwise fill the sample. One pass keeps each row's best;
+ * the rows' bests are then ranked (the same result as ranking every pair).
  */
-function topBy(ks: number[], key: (k: number) => number, count: number, N: number): number[] {
-  const sorted = ks.map((k) => ({ k, v: key(k) })).sort((a, b) => b.v - a.v || a.k - b.k);
-  const out: number[] = [];
-  const rows = new Set<number>();
-  for (const e of sorted) {
-    if (out.length >= count) break;
-    const j = Math.floor(e.k / N);
-    if (rows.has(j)) continue;
-    rows.add(j);
-    out.push(e.k);
+function topBy(ks: ArrayLike<number>, key: (k: number) => number, count: number, N: number, B: number): number[] {
+  const bestK = new Int32Array(B).fill(-1);
+  const bestV = new Float64Array(B);
+  for (let t = 0; t < ks.length; t++) {
+    const k = ks[t];
+    const j = Math.floor(k / N);
+    const v = key(k);
+    if (bestK[j] < 0 || v > bestV[j]) {
+      bestK[j] = k;
+      bestV[j] = v;
+    }
   }
-  return out;
+  const rows: { k: number; v: number }[] = [];
+  for (let j = 0; j < B; j++) if (bestK[j] >= 0) rows.push({ k: bestK[j], v: bestV[j] });
+  return rows
+    .sort((a, b) => b.v - a.v || a.k - b.k)
+    .slice(0, count)
+    .map((r) => r.k);
 }
 
 /**
@@ -191,12 +217,13 @@ function topBy(ks: number[], key: (k: number) => number, count: number, N: numbe
 export function sampleStep(x: StepSampleInput): { samples: StepSamples; suspected: SuspectedFalseNegatives } {
   const { B, N, sQV, sVV, negMask, hyper } = x;
   const fn = suspectFalseNegatives(x);
-  const validKs: number[] = [];
-  for (let j = 0; j < B; j++) for (let i = 0; i < N; i++) if (negMask[j * N + i] > 0.5 && i !== j) validKs.push(j * N + i);
+  const validKs = new Int32Array(fn.valid);
+  let nValid = 0;
+  for (let j = 0; j < B; j++) for (let i = 0; i < N; i++) if (negMask[j * N + i] > 0.5 && i !== j) validKs[nValid++] = j * N + i;
   const pos = (k: number) => sQV[Math.floor(k / N) * N + Math.floor(k / N)];
   const L = SAMPLE_LIMITS;
   const picks: [SampleReason, number[]][] = [
-    ['hard', topBy(validKs, (k) => sQV[k] - pos(k), L.hard, N)],
+    ['hard', topBy(validKs, (k) => sQV[k] - pos(k), L.hard, N, B)],
     [
       'violation',
       topBy(
@@ -204,6 +231,7 @@ export function sampleStep(x: StepSampleInput): { samples: StepSamples; suspecte
         (k) => sVV[k] - pos(k),
         L.violation,
         N,
+        B,
       ),
     ],
     [
@@ -213,10 +241,11 @@ export function sampleStep(x: StepSampleInput): { samples: StepSamples; suspecte
         (k) => sQV[k] - pos(k),
         L.falseNegative,
         N,
+        B,
       ),
     ],
-    ['lowHyper', topBy(validKs, (k) => -hyper[k], L.lowHyper, N)],
-    ['highHyper', topBy(validKs, (k) => hyper[k], L.highHyper, N)],
+    ['lowHyper', topBy(validKs, (k) => -hyper[k], L.lowHyper, N, B)],
+    ['highHyper', topBy(validKs, (k) => hyper[k], L.highHyper, N, B)],
   ];
   const random: number[] = [];
   for (let a = 0; a < 4 * L.random && random.length < Math.min(L.random, validKs.length); a++) {
