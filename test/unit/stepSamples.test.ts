@@ -16,6 +16,11 @@ import { schemaProblem } from '../../src/core/schemaCheck';
 import type { Example } from '../../src/core/data/types';
 import type { ModelConfig } from '../../src/core/config/types';
 import { caseInput, CASES, type StepSampleCase } from '../fixtures/parity/stepSamplesGenerate';
+import { initBackend } from '../../src/core/backend';
+import { loadConfig } from '../../src/core/config';
+import { readEvents, type StepEvent } from '../../src/core/runs';
+import { runTraining } from '../../src/core/training/trainLoop';
+import { smallExperiment } from '../helpers/smallExperiment';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/parity/stepSamples.json'), 'utf8')) as {
   cases: StepSampleCase[];
@@ -88,4 +93,49 @@ test('data.maskDuplicateNegatives: a negative with the positive’s normalised t
   assert.deepEqual([at(on, 0, 1), at(on, 1, 0), at(on, 2, 3), at(on, 0, 2), at(on, 2, 0)], [0, 0, 0, 1, 1]);
   assert.deepEqual(on.items[3], { id: 'n', file: '/d/train.jsonl', line: 3 });
   assert.deepEqual(on.queries[1], { id: 'q1', file: '/d/train.jsonl', line: 2 });
+});
+
+/** A pairs file where items p0…p7 each also appear under a second id with the same text (planted duplicates). */
+function plantedData(dir: string): string {
+  const lines: string[] = [];
+  const products = ['red cotton shirt', 'blue denim jeans', 'steel kettle', 'wireless mouse', 'garden hose', 'oak table', 'running shoes', 'ceramic mug'];
+  products.forEach((text, k) => {
+    lines.push(JSON.stringify({ query: `buy ${text}`, positive: { id: `p${k}`, text }, query_id: `q${k}` }));
+    lines.push(JSON.stringify({ query: `cheap ${text}`, positive: { id: `dup${k}`, text: text.toUpperCase() }, query_id: `r${k}` }));
+  });
+  const file = path.join(dir, 'planted.jsonl');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+test('the TypeScript trainer writes step samples with data lines and finds the planted duplicates; maskDuplicateNegatives masks them; stepSamples false writes none', async () => {
+  const backend = await initBackend('wasm');
+  const run = async (extra: { data?: object; diagnostics?: object }) => {
+    const exp = smallExperiment({ training: { batchSize: 16, steps: 2, logEvery: 1 } });
+    const train = plantedData(exp.dir);
+    const cfg = JSON.parse(fs.readFileSync(exp.config, 'utf8').replace(/^\/\/.*\n/, '')) as Record<string, object>;
+    fs.writeFileSync(exp.config, JSON.stringify({ ...cfg, data: { train, ...extra.data }, ...(extra.diagnostics ? { diagnostics: extra.diagnostics } : {}) }));
+    const r = await runTraining({ loaded: loadConfig(exp.config), backend });
+    const steps = readEvents(path.join(r.runDir, 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step');
+    return { train, steps };
+  };
+  const plain = await run({});
+  assert.equal(plain.steps.length, 2);
+  for (const e of plain.steps) {
+    // batch 16 = all 16 pairs: each of the 8 texts under 2 ids → 16 same-text negatives of 16·15 valid
+    assert.deepEqual(e.suspectedFalseNegatives, { count: 16, share: 16 / 240 });
+    assert.deepEqual(e.samples!.files, [plain.train]);
+    const lines = fs.readFileSync(plain.train, 'utf8').split('\n');
+    for (const r of e.samples!.rows) {
+      const q = JSON.parse(lines[r.q[2] - 1]) as { query_id: string; positive: { id: string } };
+      assert.equal(q.query_id, r.q[0], 'the query reference names its line');
+      assert.equal(q.positive.id, r.v[0], 'the positive is on the query’s line');
+      assert.equal((JSON.parse(lines[r.n[2] - 1]) as { positive: { id: string } }).positive.id, r.n[0], 'the negative’s line holds it');
+    }
+    assert.ok(e.samples!.rows.some((r) => r.fn?.rule === 'sameText'));
+  }
+  const masked = await run({ data: { maskDuplicateNegatives: true } });
+  for (const e of masked.steps) assert.deepEqual(e.suspectedFalseNegatives, { count: 0, share: 0 });
+  const off = await run({ diagnostics: { stepSamples: false } });
+  for (const e of off.steps) assert.ok(e.samples === undefined && e.suspectedFalseNegatives === undefined);
 });
