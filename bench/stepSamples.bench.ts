@@ -22,6 +22,9 @@ import { loadConfig } from '../src/core/config/loadConfig';
 import { sampleStep, type PairRef } from '../src/core/metrics/stepSamples';
 import { computeStepDiagnostics } from '../src/core/metrics/stepDiagnostics';
 import { runTraining } from '../src/core/training/trainLoop';
+import { openTrainingData } from '../src/core/training/trainingData';
+import { Batcher } from '../src/core/training/batcher';
+import { featurizeExamples } from '../src/core/training/featurizedData';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 60);
 const ROOT = path.resolve(__dirname, '..');
@@ -52,14 +55,35 @@ async function train(
   return { ms, logged: steps.length, sampleBytes, eventBytes: steps.reduce((s, l) => s + Buffer.byteLength(l) + 1, 0) };
 }
 
+/** The sampler's median ms on 5 real batches of the config's data (random scores: the cost does not depend on them). */
+async function samplerOnRealBatches(config: string, overrides: string[]): Promise<number> {
+  const loaded = loadConfig(config, overrides);
+  const data = await openTrainingData(loaded);
+  const batcher = new Batcher(data.source, loaded.config.training.batchSize, loaded.config.training.maxNegativesPerExample, (ex) =>
+    featurizeExamples(ex, loaded.config.model),
+  );
+  const ms: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const batch = await batcher.next();
+    const r = () => Float32Array.from({ length: batch.B * batch.N }, () => Math.random() * 2 - 1);
+    const t0 = performance.now();
+    sampleStep({ step: b + 1, ...batch, sQV: r(), sVV: r(), hyper: r() });
+    ms.push(performance.now() - t0);
+  }
+  await data.source.close();
+  return ms.sort((a, b) => a - b)[2];
+}
+
 async function trainings(name: string, config: string, overrides: string[]): Promise<void> {
   const on = await train(config, overrides, true);
   const off = await train(config, overrides, false);
+  const sampler = await samplerOnRealBatches(config, overrides);
   const mean = on.sampleBytes.reduce((s, b) => s + b, 0) / Math.max(1, on.sampleBytes.length);
   console.log(
     `${name}: ${STEPS} steps, ${on.logged} logged · samples ${mean.toFixed(0)} B per logged step (max ${Math.max(...on.sampleBytes)}, budget 4096) · ` +
       `step event ${(on.eventBytes / on.logged).toFixed(0)} B with, ${(off.eventBytes / off.logged).toFixed(0)} B without · ` +
-      `wall ${(on.ms / STEPS).toFixed(1)} ms/step with, ${(off.ms / STEPS).toFixed(1)} without (×${(on.ms / off.ms).toFixed(3)})`,
+      `wall ${(on.ms / STEPS).toFixed(1)} ms/step with, ${(off.ms / STEPS).toFixed(1)} without (×${(on.ms / off.ms).toFixed(3)}, one run each: noise) · ` +
+      `sampler on real batches ${sampler.toFixed(1)} ms per logged step = ${((100 * sampler) / (10 * (off.ms / STEPS))).toFixed(2)}% of 10 steps (logEvery 10)`,
   );
 }
 

@@ -125,7 +125,7 @@ test('keyboard: Enter on a chart opens its pairs, ↑/↓ move between pairs, En
   await page.close();
 });
 
-test('suspected false negatives: the notice shows the planted share, lists the suspected pairs and posts the mask edit; nothing for a clean batch', async () => {
+test('suspected false negatives: the notice shows the planted share, lists the suspected pairs posts the mask edit and asks for the duplicate groups; nothing for a clean batch', async () => {
   const { page } = await openDashboard(browser, server);
   const ms = messages(planted);
   await send(page, ms);
@@ -145,6 +145,8 @@ test('suspected false negatives: the notice shows the planted share, lists the s
   assert.match(await pairs(page).first().locator('.pair-why').innerText(), /suspected false negative.*\((sameText|overlap|scoredAbove), word overlap \d+%\)/);
   await page.locator('[data-role="fn-mask"]').click();
   assert.deepEqual((await posted(page)).at(-1), { type: 'maskDuplicateNegatives' });
+  await page.locator('[data-role="fn-groups"]').click();
+  assert.deepEqual((await posted(page)).at(-1), { type: 'duplicateGroups' });
   const other = await openDashboard(browser, server);
   await send(other.page, messages(clean));
   assert.equal(await other.page.locator('[data-role="fn-notice"]').isHidden(), true);

@@ -24,6 +24,8 @@ export interface DashboardActions {
   openLine(file: string, line: number): void;
   /** Suspected false negatives: set data.maskDuplicateNegatives in the shown run's config. */
   maskDuplicateNegatives(): void;
+  /** Suspected false negatives: open the duplicate groups report of the shown run's training data. */
+  duplicateGroups(): void;
 }
 
 /** Webview options shared by the view and the panel: scripts on, local resources only from media/. */
@@ -121,6 +123,9 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
         break;
       case 'maskDuplicateNegatives':
         this.actions.maskDuplicateNegatives();
+        break;
+      case 'duplicateGroups':
+        this.actions.duplicateGroups();
         break;
     }
   }

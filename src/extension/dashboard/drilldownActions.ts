@@ -5,13 +5,14 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { DashboardActions } from './dashboardHost';
-import { isRunDataFile, PairTextReader } from './pairTexts';
+import { isRunDataFile, PairTextReader, runDuplicateGroups } from './pairTexts';
+import { renderDuplicateGroups } from '../../core/data/duplicateGroups';
 import { applyRemedyToConfig } from '../training/trainingNotifications';
 
 export function drilldownActions(
   runDir: () => string | null,
   configPath: () => string | null,
-): Pick<DashboardActions, 'pairTexts' | 'openLine' | 'maskDuplicateNegatives'> {
+): Pick<DashboardActions, 'pairTexts' | 'openLine' | 'maskDuplicateNegatives' | 'duplicateGroups'> {
   const reader = new PairTextReader();
   return {
     pairTexts: async (refs) => {
@@ -37,6 +38,19 @@ export function drilldownActions(
         label: 'Mask same-text negatives',
         why: 'many in-batch negatives have their positive’s text or most of its words (suspected false negatives); data.maskDuplicateNegatives masks the same-text ones in both trainers',
         settings: [[['data', 'maskDuplicateNegatives'], true]],
+      });
+    },
+    duplicateGroups: () => {
+      const dir = runDir();
+      if (!dir) return;
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: finding duplicate groups…' }, async () => {
+        try {
+          const { report, source } = await runDuplicateGroups(dir);
+          const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: renderDuplicateGroups(report, source) });
+          await vscode.window.showTextDocument(doc, { preview: false });
+        } catch (e) {
+          void vscode.window.showWarningMessage(`Retrieval Lens: the duplicate groups could not be read: ${(e as Error).message}`);
+        }
       });
     },
   };

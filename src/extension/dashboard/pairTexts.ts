@@ -10,6 +10,9 @@ import * as path from 'path';
 import { lineParserOf, queryTextFromLine } from '../../core/data/itemText';
 import { CONFIG_FILE } from '../../core/runs/meta';
 import { readJsonSync } from '../../core/io/safeRead';
+import { loadConfig } from '../../core/config/loadConfig';
+import { duplicateGroups, type DuplicateReport } from '../../core/data/duplicateGroups';
+import { openTrainingData } from '../../core/training/trainingData';
 import type { PairTextRef } from '../../webview/dashboard/protocol';
 import { ItemTextReader, runDataReading } from '../failures/itemTexts';
 
@@ -76,5 +79,16 @@ export class PairTextReader {
     } catch {
       return null;
     }
+  }
+}
+
+/** The duplicate groups of a run's training data (its config.json's data.train, one streamed pass). */
+export async function runDuplicateGroups(runDir: string): Promise<{ report: DuplicateReport; source: string }> {
+  const loaded = loadConfig(path.join(runDir, CONFIG_FILE));
+  const data = await openTrainingData(loaded);
+  try {
+    return { report: await duplicateGroups(data.source.epoch(0)), source: data.report.path };
+  } finally {
+    await data.source.close();
   }
 }

@@ -151,6 +151,8 @@ export const FROM_DASHBOARD_SCHEMAS = {
   ),
   /** Suspected false negatives: set data.maskDuplicateNegatives to true in the run's config (one undoable edit). */
   maskDuplicateNegatives: Type.Object({ type: Type.Literal('maskDuplicateNegatives') }, { additionalProperties: false }),
+  /** Suspected false negatives: the duplicate groups report of the run's training data (src/core/data/duplicateGroups.ts). */
+  duplicateGroups: Type.Object({ type: Type.Literal('duplicateGroups') }, { additionalProperties: false }),
 } as const;
 export type FromDashboard = MessageOf<typeof FROM_DASHBOARD_SCHEMAS>;
 

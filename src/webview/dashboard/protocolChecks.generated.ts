@@ -164,6 +164,15 @@ export const FROM_DASHBOARD_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "duplicateGroups": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'duplicateGroups') &&
+        Object.getOwnPropertyNames(value).length === 1
+      )
+    }
+  })() as (value: unknown) => boolean,
 };
 
 export const isRunHeader = (() => {

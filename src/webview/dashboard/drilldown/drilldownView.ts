@@ -272,12 +272,19 @@ export class Drilldown {
       attrs: { 'data-role': 'fn-mask' },
     });
     mask.addEventListener('click', () => this.post({ type: 'maskDuplicateNegatives' }));
+    const groups = el('button', {
+      text: 'Duplicate groups',
+      title: 'Lists the texts of the training data that appear under several ids, with their lines',
+      attrs: { 'data-role': 'fn-groups' },
+    });
+    groups.addEventListener('click', () => this.post({ type: 'duplicateGroups' }));
     this.notice.replaceChildren(
       el('span', {
         text: `Suspected false negatives: ${fn.count} in-batch negatives (${(100 * fn.share).toFixed(1)}%) at step ${s.step} look like their positive (same text or high word overlap).`,
       }),
       list,
       mask,
+      groups,
     );
     this.notice.hidden = false;
   }
