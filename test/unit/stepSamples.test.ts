@@ -17,7 +17,7 @@ import type { Example } from '../../src/core/data/types';
 import type { ModelConfig } from '../../src/core/config/types';
 import { caseInput, CASES, type StepSampleCase } from '../fixtures/parity/stepSamplesGenerate';
 import { initBackend } from '../../src/core/backend';
-import { loadConfig } from '../../src/core/config';
+import { defaultConfig, loadConfig } from '../../src/core/config';
 import { readEvents, type StepEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
 import { smallExperiment } from '../helpers/smallExperiment';
@@ -65,16 +65,7 @@ test('step samples: every sample is valid, within 4 KB as written, with shard-aw
   assert.ok(long.rows.length > 0 && long.rows.length < sampleStep(short).samples.rows.length, `${long.rows.length} rows with long ids`);
 });
 
-const model: ModelConfig = {
-  vocabBuckets: 4096,
-  embeddingDim: 8,
-  hiddenDim: 8,
-  outputDim: 8,
-  maxQueryTokens: 30,
-  maxItemTokens: 100,
-  charTrigrams: false,
-  sharedTowers: false,
-};
+const model: ModelConfig = { ...defaultConfig({ train: 'unused.jsonl' }).model, vocabBuckets: 4096, embeddingDim: 8, hiddenDim: 8, outputDim: 8 };
 const example = (j: number, id: string, text: string, negatives: [string, string][] = []): Example => ({
   queryId: `q${j}`,
   query: `query ${j}`,
