@@ -258,13 +258,35 @@ def retrieval_loss(
 
 
 def negative_mask(
-    ids: Optional[Sequence[Hashable]], width: int, row_offset: int, B: int, neg_ids: Optional[Sequence[Hashable]], owners: Optional[Sequence[int]], n_neg: int
+    ids: Optional[Sequence[Hashable]],
+    width: int,
+    row_offset: int,
+    B: int,
+    neg_ids: Optional[Sequence[Hashable]],
+    owners: Optional[Sequence[int]],
+    n_neg: int,
+    text_keys: Optional[Sequence[Hashable]] = None,
+    neg_text_keys: Optional[Sequence[Hashable]] = None,
 ) -> torch.Tensor:
     """negMask [B, width + n_neg] of the rows j = row_offset … row_offset + B − 1 of `width` in-batch positives
     followed by n_neg explicit negatives (batcher.ts): in-batch i is a negative of j when id_i ≠ id(v_j) (so
     i ≠ j: an item is never its own negative; a repeated item is an accidental hit, masked); explicit negative
     k when its owner is j (`owners` None: shared by every row) and id_k ≠ id(v_j). `ids` None: every
-    in-batch row is a distinct item; `neg_ids` None: no explicit negative is one of the positives."""
+    in-batch row is a distinct item; `neg_ids` None: no explicit negative is one of the positives.
+    `text_keys` (the `width` positives' normalised texts) and `neg_text_keys` (the explicit negatives'), given with
+    data.maskDuplicateNegatives: a candidate with the positive's normalised text is masked too, whatever its id."""
+    mask = _id_mask(ids, width, row_offset, B, neg_ids, owners, n_neg)
+    if text_keys is None:
+        return mask
+    keys = list(text_keys) + (list(neg_text_keys) if neg_text_keys is not None and n_neg > 0 else [None] * n_neg)
+    own = [text_keys[row_offset + j] for j in range(B)]
+    same = torch.tensor([[k is not None and k == own[j] for k in keys] for j in range(B)], dtype=torch.bool)
+    return mask & ~same
+
+
+def _id_mask(
+    ids: Optional[Sequence[Hashable]], width: int, row_offset: int, B: int, neg_ids: Optional[Sequence[Hashable]], owners: Optional[Sequence[int]], n_neg: int
+) -> torch.Tensor:
     codes: Dict[Hashable, int] = {}
     c = torch.tensor([codes.setdefault(i, len(codes)) for i in ids] if ids is not None else list(range(width)), dtype=torch.long)
     own = c[row_offset : row_offset + B]
@@ -307,17 +329,22 @@ def batch_loss(
     cfg: LossConfig,
     comm: Optional[Collectives] = None,
     learned: Optional[Dict[str, torch.Tensor]] = None,
+    text_keys: Optional[Sequence[Hashable]] = None,
+    neg_text_keys: Optional[Sequence[Hashable]] = None,
 ) -> BatchLossOutput:
     """The loss of this rank's B pairs (q [B, D], v [B, D]) against the positives of every rank of `comm`
     (all-gathered; gradients flow back to each rank's own rows) and its own explicit negatives [M, D]
     (owners[k] = the pair owning negative k, None = shared by all). Every rank must have the same B.
-    `loss` is this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
+    `loss` is this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it).
+    `text_keys` / `neg_text_keys`: this rank's positives' and negatives' normalised texts, to mask same-text negatives
+    (data.maskDuplicateNegatives; all-gathered like the ids)."""
     comm = comm or Collectives()
     B = q.shape[0]
     offset = comm.rank * B
     ids_all = [i for part in comm.gather_objects(list(ids)) for i in part] if ids is not None else None
     n_neg = 0 if negatives is None else negatives.shape[0]
-    mask = negative_mask(ids_all, comm.world * B, offset, B, neg_ids, owners, n_neg).to(q.device)
+    texts_all = [k for part in comm.gather_objects(list(text_keys)) for k in part] if text_keys is not None else None
+    mask = negative_mask(ids_all, comm.world * B, offset, B, neg_ids, owners, n_neg, texts_all, neg_text_keys).to(q.device)
     gathered = comm.gather_items(v)
     candidates = gathered if negatives is None or n_neg == 0 else torch.cat([gathered, negatives], 0)
     rows_global = int(comm.sum([float(mask.any(1).sum())])[0])

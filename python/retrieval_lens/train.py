@@ -36,7 +36,7 @@ import re
 import signal
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from .startup import quiet_interrupts
 
@@ -50,14 +50,14 @@ import torch.version
 
 from .collectives import Collectives, PeerLost
 from .config import ConfigError, load_config, repo_version, resolve_path
-from .data import DataError, Example
+from .data import DataError, Example, normalise_text
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .resume import ResumeError, ResumeState, carry_best_checkpoint, read_resume, write_resume_files
 from .run_writer import RunWriter, step_event, write_dir_atomically
-from .step_event import batch_diagnostics
+from .step_event import batch_diagnostics, batch_samples
 from .train_data import TrainingData
 from .verdict import CollapseMonitor, LearnedBoundWatch, with_learned_bound
 
@@ -143,13 +143,15 @@ def distributed_loss(
     neg_ids: List[str],
     owners: List[int],
     learned: Optional[Dict[str, torch.Tensor]] = None,
+    text_keys: Optional[List[str]] = None,
+    neg_text_keys: Optional[List[str]] = None,
 ) -> BatchLossOutput:
     """Forward pass and loss of this rank's B pairs against the all-gathered positives of every rank and its
     own explicit negatives (losses.batch_loss). Returns the BatchLossOutput (with the scored batch); `out.loss` is
     this rank's share Σ_{j∈J_r} ℓ(j) / |J| of the global loss (the ranks' shares sum to it)."""
     B = len(pos_ids)
     q, items_local = net(query_feats, list(pos_feats) + list(neg_feats))
-    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd, learned)
+    out = batch_loss(q, items_local[:B], items_local[B:], pos_ids, neg_ids, owners, loss_cfg, dd, learned, text_keys, neg_text_keys)
     return out
 
 
@@ -347,6 +349,24 @@ def _train(argv: List[str]) -> int:
         data_start, start_note = data.resume_start(resumed.data)
     batches = data.batches(data_start)
     trained_pos = data_start
+    mask_duplicates = bool(cfg["data"].get("maskDuplicateNegatives", False))
+    step_samples = bool(cfg.get("diagnostics", {}).get("stepSamples", True))
+    max_negs = t["maxNegativesPerExample"]
+
+    def sample_refs(s: int, out, batch: List[Example]) -> dict:
+        """The step sample of rank 0's pairs: the candidates are every rank's positives (gathered: every rank
+        calls this at a logged step), then rank 0's explicit negatives. References are the items' own lines when
+        the data has them (BEIR corpus), else the pair's line. Empty on the other ranks."""
+        def ref(it, ex: Example) -> tuple:
+            return (it.id, it.file or ex.file, it.line or ex.line, it.text)
+
+        own = [ref(ex.positive, ex) for ex in batch]
+        gathered = dd.gather_objects(own) if dd.world > 1 else [own]
+        if dd.rank != 0:
+            return {}
+        cands = [c for part in gathered for c in part] + [ref(n, ex) for ex in batch for n in ex.negatives[:max_negs]]
+        queries = [(ex.query_id, ex.file, ex.line) for ex in batch]
+        return batch_samples(out, s, queries, [c[:3] for c in cands], [c[3] for c in cands])
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
     best_rule = "held-out" if live else "in-batch"
     schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
@@ -474,9 +494,13 @@ def _train(argv: List[str]) -> int:
                     neg_ids.append(nid)
                     neg_feats.append(nf)
                     owners.append(j)
+            text_keys = neg_text_keys = None
+            if mask_duplicates:  # data.maskDuplicateNegatives: same-text negatives masked as batcher.ts does
+                text_keys = [normalise_text(ex.positive.text) for ex in batch]
+                neg_text_keys = [normalise_text(n.text) for ex in batch for n in ex.negatives[:max_negs]]
             if learned_opt is not None:
                 learned_opt.zero_grad(set_to_none=True)
-            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners, learned.values() or None)
+            out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners, learned.values() or None, text_keys, neg_text_keys)
             rows_global = out.rows_with_negatives
             if rows_global > 0:
                 negatives_seen = True
@@ -499,6 +523,7 @@ def _train(argv: List[str]) -> int:
                 torch.cuda.synchronize(dd.device)
             step_ms = (time.perf_counter() - t0) * 1000
             step = s
+            samples = sample_refs(s, out, batch) if logged and step_samples else {}
             if logged and writer is not None:
                 diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 values = learned.floats() if learned_opt is not None else None
@@ -507,7 +532,9 @@ def _train(argv: List[str]) -> int:
                     log("warn", f"step {s}: {bound}")
                 bound_warned = bound
                 verdict = with_learned_bound(monitor.update(diag, s), bound)
-                writer.append_event(step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict, values))
+                event = step_event(s, epoch, loss, loss_q, loss_sym, opt.lr, grad_norm, step_ms, B * dd.world, diag, verdict, values)
+                event.update(samples)
+                writer.append_event(event)
                 r10 = diag["recall"]["at10"]
                 smoothed = r10 if smoothed is None else BEST_EMA * smoothed + (1 - BEST_EMA) * r10
                 if not live:

@@ -33,6 +33,7 @@ import { TrainingController } from './training/trainingController';
 import { TrainingNotifications } from './training/trainingNotifications';
 import type { DetachedRunRecord } from './training/detachedRun';
 import { readBoundedTextSync } from '../core/io/safeRead';
+import { drilldownActions } from './dashboard/drilldownActions';
 import { applyQualityRemedy } from './verdict/qualityFix';
 
 /** workspaceState key of the run this workspace's window started (re-attached after a reload). */
@@ -60,6 +61,10 @@ export function activate(context: vscode.ExtensionContext): void {
     evaluate: () => void vscode.commands.executeCommand('retrievalLens.evaluateRun', shown.runDir ?? undefined),
     qualityRemedy: (id) => void applyQualityRemedy(shown.header?.configPath ?? null, id),
     overlays: new OverlayFeeds(registry, () => shown.runDir, log),
+    ...drilldownActions(
+      () => shown.runDir,
+      () => shown.header?.configPath ?? null,
+    ),
   };
   sub(dashboardActions.overlays!);
   const dashboardView = new DashboardViewProvider(context.extensionUri, shown, dashboardActions, log);

@@ -21,6 +21,8 @@ export interface DataConfig {
   shuffleBuffer: number;
   /** Hard negatives mined before training (absent: none); see src/core/training/hardNegatives.ts. */
   hardNegatives?: HardNegativesConfig;
+  /** Mask negatives whose normalised text equals the positive's (batcher.ts). */
+  maskDuplicateNegatives: boolean;
 }
 
 /** `data.hardNegatives`: BM25-mined negatives per training query. */
@@ -80,6 +82,8 @@ export interface EvaluationConfig {
 /** `diagnostics` of the config: the collapse verdict's thresholds and windows (docs/diagnostics.md). */
 export interface DiagnosticsConfig {
   collapse: CollapseThresholds;
+  /** Step samples and suspected false negatives in each logged step event (src/core/metrics/stepSamples.ts). */
+  stepSamples: boolean;
 }
 
 /** Which trainer runs the experiment: the built-in TensorFlow.js one, or the PyTorch DDP one under torch.distributed.run. */

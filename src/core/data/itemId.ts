@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
+import { normaliseText } from './normaliseText';
 
-/** Normalises an item text for identity: Unicode NFKC, lower case, whitespace collapsed and trimmed. */
-export function normaliseText(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
-}
+export { normaliseText };
 
 /**
  * Stable id for an item that has none: "t:" + the first 16 hex digits of the SHA-256 of the

@@ -73,3 +73,28 @@ function itemOfLine(lineText: string, source: SourceLocation, parser: RecordPars
   }
   return null;
 }
+
+/**
+ * The text of query `queryId` as written on one line of a data file (a query's source location): a pairs line read
+ * by `parser` (the query of its example with that id, else its first example's), or a BEIR queries.jsonl line
+ * (`{"_id","text"}`). null when the line holds no such query.
+ */
+export function queryTextFromLine(lineText: string, file: string, line: number, queryId: string, parser?: RecordParser | null): string | null {
+  const source = { file, line };
+  const pairs = parser === undefined ? recordParser(fileFormat(file, 'auto').format, undefined, false) : parser;
+  try {
+    if (pairs) {
+      const examples = pairs.parse(lineText, source);
+      const e = examples.find((x) => x.queryId === queryId) ?? examples[0];
+      if (e) return e.query;
+    }
+  } catch {
+    /* not a pairs line */
+  }
+  try {
+    const q = parseCorpusLine(lineText, source);
+    return q.id === queryId ? q.text : null;
+  } catch {
+    return null;
+  }
+}

@@ -7,6 +7,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CollapseVerdictSchema, Measured, NumberOrNull, StepDiagnosticsSchema } from '../metrics/types';
 import { QualityVerdictSchema } from '../quality/qualityVerdict';
+import { StepSamplesSchema, SuspectedFalseNegativesSchema } from '../metrics/stepSamples';
 import { schemaProblem } from '../schemaCheck';
 import { EVENT_CHECKS } from './eventChecks.generated';
 
@@ -183,6 +184,13 @@ export const StepEventSchema = Type.Object({
       tau0: Type.Optional(Type.Number()),
     }),
   ),
+  /**
+   * A bounded sample of the step's pairs with data references and scores (src/core/metrics/stepSamples.ts,
+   * docs/run-format.md §4.2); absent when diagnostics.stepSamples is false or in runs written before it.
+   */
+  samples: Type.Optional(StepSamplesSchema),
+  /** In-batch negatives that look like false negatives (docs/diagnostics.md); absent as `samples`. */
+  suspectedFalseNegatives: Type.Optional(SuspectedFalseNegativesSchema),
 });
 export type StepEvent = Static<typeof StepEventSchema>;
 

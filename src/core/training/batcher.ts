@@ -1,5 +1,6 @@
 import { normaliseText } from '../data/itemId';
-import type { Example } from '../data/types';
+import type { Example, Item } from '../data/types';
+import type { PairRef } from '../metrics/stepSamples';
 import type { ExampleSource } from '../data/exampleStream';
 import type { FeaturizedExample } from './featurizedData';
 
@@ -12,6 +13,8 @@ import type { FeaturizedExample } from './featurizedData';
  *   B ≤ i < E:  item i is one of example j's own explicit negatives and its id ≠ item_id(v_j)
  *   i ≥ E:      item_id(i) ≠ item_id(v_j) and norm(text_i) ≠ norm(text of v_j)   (mined negatives join the
  *               in-batch ones: every pair sees them, an accidental hit on its positive masked out)
+ * With data.maskDuplicateNegatives every i < E is also masked when norm(text_i) = norm(text of v_j): the same
+ * text under another id is no negative (python/retrieval_lens/losses.py negative_mask does the same).
  */
 export interface Batch {
   B: number;
@@ -23,6 +26,10 @@ export interface Batch {
   /** Indices of the batch's examples in the featurised array it was built from. */
   exampleIndices: number[];
   epoch: number;
+  /** The B queries and the N candidates as data references, and the candidates' texts (step samples, src/core/metrics/stepSamples.ts). */
+  queries: PairRef[];
+  items: PairRef[];
+  itemTexts: string[];
 }
 
 /** What the batcher needs of the model config: how to featurise. */
@@ -44,6 +51,7 @@ export class Batcher {
     private readonly batchSize: number,
     private readonly maxNegatives: number,
     private readonly featurize: Featurize,
+    private readonly maskDuplicates = false,
   ) {
     this.iter = source.epoch(0)[Symbol.asyncIterator]();
   }
@@ -84,23 +92,29 @@ export class Batcher {
       data.map((_, i) => i),
       this.maxNegatives,
       epoch,
+      this.maskDuplicates,
     );
   }
 }
 
-/** Assembles candidates and the negative mask for the given examples. */
-export function buildBatch(data: FeaturizedExample[], idx: number[], maxNegatives: number, epoch = 0): Batch {
+const refOf = (it: Item): PairRef => ({ id: it.id, file: it.source.file, line: it.source.line });
+
+/** Assembles candidates and the negative mask for the given examples (`maskDuplicates`: data.maskDuplicateNegatives). */
+export function buildBatch(data: FeaturizedExample[], idx: number[], maxNegatives: number, epoch = 0, maskDuplicates = false): Batch {
   const B = idx.length;
   const queryFeats = idx.map((i) => data[i].query);
   const itemFeats = idx.map((i) => data[i].positive);
   const itemIds = idx.map((i) => data[i].example.positive.id);
+  const items = idx.map((i) => data[i].example.positive);
   const owner: number[] = [];
   idx.forEach((i, j) => {
-    for (const n of data[i].negatives.slice(0, maxNegatives)) {
+    const own = data[i].example.negatives;
+    data[i].negatives.slice(0, maxNegatives).forEach((n, k) => {
       itemFeats.push(n.feats);
       itemIds.push(n.id);
+      items.push(own[k]);
       owner.push(j);
-    }
+    });
   });
   const E = itemFeats.length;
   const positiveIds = new Set(itemIds.slice(0, B));
@@ -112,10 +126,12 @@ export function buildBatch(data: FeaturizedExample[], idx: number[], maxNegative
       minedIds.add(m.id);
       itemFeats.push(m.feats);
       itemIds.push(m.id);
+      items.push(m.item);
       minedNorms.push(m.norm);
     }
   const N = itemFeats.length;
-  const positiveNorms = N > E ? idx.map((i) => normaliseText(data[i].example.positive.text)) : [];
+  const positiveNorms = N > E || maskDuplicates ? idx.map((i) => normaliseText(data[i].example.positive.text)) : [];
+  const norms = maskDuplicates ? items.slice(0, E).map((it) => normaliseText(it.text)) : null;
   const negMask = new Float32Array(B * N);
   for (let j = 0; j < B; j++) {
     const pid = itemIds[j];
@@ -123,6 +139,20 @@ export function buildBatch(data: FeaturizedExample[], idx: number[], maxNegative
     for (let i = 0; i < B; i++) if (i !== j && itemIds[i] !== pid) negMask[row + i] = 1;
     for (let i = B; i < E; i++) if (owner[i - B] === j && itemIds[i] !== pid) negMask[row + i] = 1;
     for (let i = E; i < N; i++) if (itemIds[i] !== pid && minedNorms[i - E] !== positiveNorms[j]) negMask[row + i] = 1;
+    if (norms) for (let i = 0; i < E; i++) if (norms[i] === positiveNorms[j]) negMask[row + i] = 0;
   }
-  return { B, N, queryFeats, itemFeats, itemIds, negMask, exampleIndices: idx, epoch };
+  const queries = idx.map((i) => ({ id: data[i].example.queryId, file: data[i].example.source.file, line: data[i].example.source.line }));
+  return {
+    B,
+    N,
+    queryFeats,
+    itemFeats,
+    itemIds,
+    negMask,
+    exampleIndices: idx,
+    epoch,
+    queries,
+    items: items.map(refOf),
+    itemTexts: items.map((it) => it.text),
+  };
 }

@@ -10,7 +10,7 @@ export interface FeaturizedExample {
   positive: Int32Array;
   negatives: { id: string; feats: Int32Array }[];
   /** Mined hard negatives of its query (data.hardNegatives), with their normalised texts (for masking); empty without. */
-  mined?: { id: string; norm: string; feats: Int32Array }[];
+  mined?: { id: string; norm: string; feats: Int32Array; item: Item }[];
 }
 
 /**
@@ -31,6 +31,6 @@ export function featurizeExamples(examples: Example[], model: ModelConfig, mined
     query: featurize(example.query, qOpts),
     positive: item(example.positive.id, example.positive.text),
     negatives: example.negatives.map((n) => ({ id: n.id, feats: item(n.id, n.text) })),
-    mined: (minedFor?.(example) ?? []).map((n) => ({ id: n.id, norm: normaliseText(n.text), feats: item(n.id, n.text) })),
+    mined: (minedFor?.(example) ?? []).map((n) => ({ id: n.id, norm: normaliseText(n.text), feats: item(n.id, n.text), item: n })),
   }));
 }

@@ -14,6 +14,7 @@ import type { Example, LoadReport } from '../data/types';
 import { describeExampleCount } from '../data/exampleCount';
 import { CollapseMonitor } from '../metrics/collapseMonitor';
 import { computeStepDiagnostics } from '../metrics/stepDiagnostics';
+import { sampleStep } from '../metrics/stepSamples';
 import { saveCheckpoint } from '../model/checkpoint';
 import { initTwoTower } from '../model/params';
 import {
@@ -161,7 +162,13 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     throw e;
   });
   const minedFor = mined ? (ex: Example) => mined.byQuery.get(ex.queryId) ?? [] : undefined;
-  const batcher = new Batcher(data.source, t.batchSize, t.maxNegativesPerExample, (examples) => featurizeExamples(examples, cfg.model, minedFor));
+  const batcher = new Batcher(
+    data.source,
+    t.batchSize,
+    t.maxNegativesPerExample,
+    (examples) => featurizeExamples(examples, cfg.model, minedFor),
+    cfg.data.maskDuplicateNegatives,
+  );
   // The first batch is drawn before the run exists: data that fits the shuffle buffer is read whole
   // here, so its bad lines and size problems fail the load without a run folder, as before streaming.
   let firstBatch: Batch | null = await withReadErrors(data.report.path, 'data.train', () => batcher.next()).catch(async (e: unknown) => {
@@ -330,6 +337,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         if (bound !== null && boundWarned === null) logBoth('warn', `step ${s}: ${bound}`);
         boundWarned = bound;
         const verdict = withLearnedBound(monitor.update(diagnostics, s), bound);
+        const sampled = cfg.diagnostics.stepSamples !== false ? sampleStep({ step: s, ...batch, sQV: r.host.sQV, sVV: r.host.sVV, hyper: r.host.hyper }) : null;
         const event: StepEvent = {
           v: EVENT_SCHEMA_VERSION,
           time: new Date().toISOString(),
@@ -346,6 +354,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           diagnostics,
           verdict,
           ...(r.learned ? { learned: r.learned } : {}),
+          ...(sampled ? { samples: sampled.samples, suspectedFalseNegatives: sampled.suspected } : {}),
         };
         writer.appendEvent(event);
         hooks.onStep?.(event);

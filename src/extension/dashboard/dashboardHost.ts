@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { makeNonce } from '../shared/webviewPage';
 import { renderDashboardHtml } from './dashboardHtml';
-import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../../webview/dashboard/protocol';
+import { parseFromDashboard, type FromDashboard, type PairTextRef, type ToDashboard } from '../../webview/dashboard/protocol';
 import type { DashboardSink, ShownRun } from './shownRun';
 import type { QualityRemedyId } from '../../core/quality/qualityVerdict';
 import { saveChartExport } from './chartExport';
@@ -22,6 +22,14 @@ export interface DashboardActions {
   qualityRemedy(id: QualityRemedyId): void;
   /** The runs overlaid on the per-step charts (absent: no overlay). */
   overlays?: OverlayFeeds;
+  /** Drill-down: the texts of step-sample references of the shown run (pairTexts.ts). */
+  pairTexts(refs: PairTextRef[]): Promise<(string | null)[]>;
+  /** Drill-down: open a data file at a line. */
+  openLine(file: string, line: number): void;
+  /** Suspected false negatives: set data.maskDuplicateNegatives in the shown run's config. */
+  maskDuplicateNegatives(): void;
+  /** Suspected false negatives: open the duplicate groups report of the shown run's training data. */
+  duplicateGroups(): void;
 }
 
 /** Webview options shared by the view and the panel: scripts on, local resources only from media/. */
@@ -118,6 +126,21 @@ export class DashboardHost implements DashboardSink, vscode.Disposable {
           this.log.error(`chart export failed: ${e.message}`);
           void vscode.window.showErrorMessage(`Retrieval Lens: could not save the chart: ${e.message}`);
         });
+        break;
+      case 'pairTexts':
+        void this.actions.pairTexts(m.refs).then(
+          (texts) => this.post({ type: 'pairTexts', requestId: m.requestId, texts }),
+          (e: Error) => this.log.warn(`drill-down texts not read: ${e.message}`),
+        );
+        break;
+      case 'openLine':
+        this.actions.openLine(m.file, m.line);
+        break;
+      case 'maskDuplicateNegatives':
+        this.actions.maskDuplicateNegatives();
+        break;
+      case 'duplicateGroups':
+        this.actions.duplicateGroups();
         break;
     }
   }

@@ -31,6 +31,7 @@ import { QualityBadge, type ShownQuality } from './views/qualityBadge';
 import { XAxisControl } from './views/xAxisControl';
 import { WallTimeMap, type XAxisMode } from './data/xAxis';
 import { clampRange, type XRange } from '../shared/zoomPan';
+import { Drilldown } from './drilldown/drilldownView';
 
 /** How long the Stop button stays in "stopping" without the run ending before it is enabled again. */
 const STOP_RETRY_MS = 15_000;
@@ -91,6 +92,8 @@ export class Dashboard {
   private view: XRange | null = null;
   private readonly wallTime: WallTimeMap;
   private readonly xControl: XAxisControl;
+  /** Chart → pairs drill-down and the suspected false negatives notice (drilldown/). */
+  readonly drilldown: Drilldown;
   readonly stats: DashboardStats = { messages: 0, frames: 0, lastHandleMs: 0, maxHandleMs: 0, lastFrameMs: 0, panelMs: {} };
 
   constructor(
@@ -121,7 +124,18 @@ export class Dashboard {
       evaluate: () => host.post({ type: 'evaluate' }),
     });
     this.qualityBadge = new QualityBadge((remedy) => host.post({ type: 'qualityRemedy', remedy }));
-    root.append(this.header.root, this.badge.root, this.qualityBadge.root, this.note.root, this.empty, this.xControl.root, this.sectionsRoot);
+    this.drilldown = new Drilldown((m) => host.post(m));
+    root.append(
+      this.header.root,
+      this.badge.root,
+      this.qualityBadge.root,
+      this.drilldown.notice,
+      this.note.root,
+      this.empty,
+      this.xControl.root,
+      this.drilldown.root,
+      this.sectionsRoot,
+    );
     this.frames = new FrameScheduler(() => this.drawFrame());
     this.pacer = new ChartPacer(CHART_INTERVAL_MS, CHART_FRAME_BUDGET_MS, () => this.frames.request());
     this.visibility = new VisibilityTracker(() => this.frames.request());
@@ -145,6 +159,7 @@ export class Dashboard {
     );
     this.layout.lossSection.tools.appendChild(new SmoothingControl(this.store.smoothing, (w) => this.setSmoothing(w)).root);
     for (const p of this.layout.panels) this.visibility.observe(p.card.root);
+    this.drilldown.attach(this.sectionsRoot);
     watchTheme(document, () => this.onThemeChange());
     this.markAllDirty();
     this.drawFrame();
@@ -255,6 +270,9 @@ export class Dashboard {
       case 'overlayRemove':
         if (this.overlays.remove(m.runDir)) this.markAllDirty();
         break;
+      case 'pairTexts':
+        this.drilldown.texts(m.requestId, m.texts);
+        break;
     }
   }
 
@@ -270,6 +288,7 @@ export class Dashboard {
     this.store.append(steps);
     this.layout.learnedPanel.clear();
     this.layout.learnedPanel.append(steps);
+    this.drilldown.reset(steps);
     this.display.rebuild();
     this.evals = [];
     for (const e of evals) this.insertEval(e);
@@ -281,6 +300,7 @@ export class Dashboard {
   private onSteps(steps: StepEvent[]): void {
     this.layout.learnedPanel.append(steps);
     if (this.store.append(steps) === 0) return;
+    this.drilldown.append(steps);
     this.display.sync();
     this.verdict = this.latestVerdict();
     this.markAllDirty();

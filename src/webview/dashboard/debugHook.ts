@@ -4,6 +4,7 @@
  * points Chart.js holds), the newest values and the dashboard's state. Every call returns fresh
  * plain data; nothing here changes the dashboard.
  */
+import type { ChartId } from './drilldown/drilldownView';
 import type { DrawnThreshold } from './charts/seriesChart';
 import type { Dashboard } from './dashboard';
 import { ALL_SERIES, type SeriesId } from './data/seriesCatalog';
@@ -34,6 +35,8 @@ export interface DashboardDebugHook {
   state(): unknown;
   /** The threshold lines a chart ("ratio", "itemCosine") drew: axis, value, label and pixel positions. */
   thresholdLines(chart: string): DrawnThreshold[] | null;
+  /** Drill-down: the page position of data point (x, y) on a chart it listens to (drilldown/drilldownView.ts). */
+  drilldownPixel(chart: ChartId, x: number, y: number): { x: number; y: number } | null;
   /** The evaluation chart: the metric shown and its lines (legend label, dash, colour, points). */
   evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] };
   /** The label boxes (px) of a chart's threshold lines as drawn (null: no such chart). */
@@ -76,6 +79,9 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
         histogram: d.histogram(),
         eval: d.evaluations.length ? structuredClone(d.evaluations[d.evaluations.length - 1]) : null,
       };
+    },
+    drilldownPixel(chart: ChartId, x: number, y: number) {
+      return d.drilldown.pixelOf(chart, x, y);
     },
     thresholdLines(chart: string) {
       return structuredClone(d.drawnThresholds(chart));

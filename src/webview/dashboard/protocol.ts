@@ -86,6 +86,19 @@ export const ScalarPointSchema = Type.Object({
   values: Type.Record(Type.String({ minLength: 1 }), NumberOrNull()),
 });
 export type ScalarPoint = Static<typeof ScalarPointSchema>;
+/** Drill-down (views/drilldown.ts): one data reference of a step sample, whose text is read from its line. */
+export const PairTextRefSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('query'), Type.Literal('item')]),
+    id: Type.String(),
+    file: Type.String({ minLength: 1 }),
+    line: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type PairTextRef = Static<typeof PairTextRefSchema>;
+/** At most this many texts per drill-down request. */
+export const DRILLDOWN_MAX_REFS = 96;
 
 /** extension → webview */
 export const TO_DASHBOARD_SCHEMAS = {
@@ -119,6 +132,12 @@ export const TO_DASHBOARD_SCHEMAS = {
   status: Type.Object({ type: Type.Literal('status'), run: RunHeaderSchema }),
   /** A finished evaluation. */
   eval: Type.Object({ type: Type.Literal('eval'), point: EvalPointSchema }),
+  /** Drill-down: the texts of a `pairTexts` request, in its order (null: the line or its record is gone). */
+  pairTexts: Type.Object({
+    type: Type.Literal('pairTexts'),
+    requestId: Type.Integer({ minimum: 0 }),
+    texts: Type.Array(Type.Union([Type.String(), Type.Null()]), { maxItems: DRILLDOWN_MAX_REFS }),
+  }),
 } as const;
 export type ToDashboard = MessageOf<typeof TO_DASHBOARD_SCHEMAS>;
 
@@ -158,6 +177,20 @@ export const FROM_DASHBOARD_SCHEMAS = {
     },
     { additionalProperties: false },
   ),
+  /** Drill-down: read the texts of these references from their lines (answered by a `pairTexts` message). */
+  pairTexts: Type.Object(
+    { type: Type.Literal('pairTexts'), requestId: Type.Integer({ minimum: 0 }), refs: Type.Array(PairTextRefSchema, { maxItems: DRILLDOWN_MAX_REFS }) },
+    { additionalProperties: false },
+  ),
+  /** Drill-down: open a training data file at a line. */
+  openLine: Type.Object(
+    { type: Type.Literal('openLine'), file: Type.String({ minLength: 1 }), line: Type.Integer({ minimum: 1 }) },
+    { additionalProperties: false },
+  ),
+  /** Suspected false negatives: set data.maskDuplicateNegatives to true in the run's config (one undoable edit). */
+  maskDuplicateNegatives: Type.Object({ type: Type.Literal('maskDuplicateNegatives') }, { additionalProperties: false }),
+  /** Suspected false negatives: the duplicate groups report of the run's training data (src/core/data/duplicateGroups.ts). */
+  duplicateGroups: Type.Object({ type: Type.Literal('duplicateGroups') }, { additionalProperties: false }),
 } as const;
 export type FromDashboard = MessageOf<typeof FROM_DASHBOARD_SCHEMAS>;
 

@@ -111,6 +111,7 @@ const RATIO_VIOLATION: SeriesChartSpec = {
   lines: [
     { series: 'collapse.ratio', label: 'R', color: 'blue', axis: 'y' },
     { series: 'collapse.violationRate', label: 'violation rate', color: 'orange', axis: 'y1' },
+    { series: 'falseNegatives.share', label: 'suspected false negatives (share)', color: 'red', axis: 'y1' },
   ],
 };
 
@@ -441,7 +442,7 @@ export function buildLayout(
     collapse,
     'ratio',
     'Ratio R and violation rate',
-    'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) on the left axis: above 1 queries sit closer to their positives than items to each other, → 0 as items collapse. Violation rate = share of pairs with s(q,v) ≤ s(v,v⁻) on the right axis (0–1), with its warning level once R has separated: the best violation rate since separation + diagnostics.collapse.violationRise',
+    'R = (1 − mean s(v,v⁻)) / (1 − mean s(q,v)) on the left axis: above 1 queries sit closer to their positives than items to each other, → 0 as items collapse. Violation rate = share of pairs with s(q,v) ≤ s(v,v⁻) on the right axis (0–1), with its warning level once R has separated: the best violation rate since separation + diagnostics.collapse.violationRise. Suspected false negatives: their share of the valid negatives, right axis (step samples; click a point for the pairs)',
   );
   const simCard = card(
     collapse,

@@ -34,6 +34,7 @@ export const RAW_SERIES = [
   'train.lr',
   'train.stepsPerSec',
   'collapse.effectiveRank',
+  'falseNegatives.share',
 ] as const;
 export type RawSeriesId = (typeof RAW_SERIES)[number];
 
@@ -99,6 +100,8 @@ export const EXTRACT: Readonly<Record<RawSeriesId, (e: StepEvent) => number>> = 
   // steps/s of this step alone: 1000 / its wall-clock duration (a gap when the duration is missing or 0)
   'train.stepsPerSec': (e) => (typeof e.stepMs === 'number' && e.stepMs > 0 ? 1000 / e.stepMs : NaN),
   'collapse.effectiveRank': (e) => num(e.diagnostics.collapse.effectiveRank),
+  // Share of valid negatives suspected false negatives (step samples, issue 25); a gap in runs without it.
+  'falseNegatives.share': (e) => num(e.suspectedFalseNegatives?.share),
 };
 
 /** Decimation of each series: band edges keep their envelope, every line its min and max. */
