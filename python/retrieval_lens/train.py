@@ -44,11 +44,12 @@ import torch.version
 
 from .collectives import Collectives, PeerLost
 from .config import ConfigError, load_config, repo_version, resolve_path
-from .data import DataError, Example, load_examples
+from .data import DataError, Example, Item, load_examples, normalise_text
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
+from .quality import quality_verdict
 from .run_writer import RunWriter, step_event, write_dir_atomically
 from .step_event import batch_diagnostics
 from .verdict import CollapseMonitor
@@ -82,6 +83,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--out", help="runs folder (default: the config's output.runsDir)")
     p.add_argument("--steps", type=int, help="overrides training.steps / epochs")
     p.add_argument("--set", action="append", default=[], metavar="key=value", help="config override, e.g. loss.alpha=0.8 (repeatable)")
+    p.add_argument("--held-out", help="the held-out sample the launcher prepared (src/trainer/launch/torchrunPrep.ts)")
+    p.add_argument("--hard-negatives", help="the BM25-mined negatives the launcher prepared (data.hardNegatives)")
     return p.parse_args(argv)
 
 
@@ -141,20 +144,70 @@ class Shards:
         return idx[self.rank * self.batch : (self.rank + 1) * self.batch], epoch
 
 
+HARDNEG_FORMAT = "rlens-hardneg-job-1"
+
+
+def load_mined(path: str) -> tuple:
+    """The launcher's mined negatives (torchrunPrep.ts: the body of the .rlens-hardneg cache): query id → items,
+    and the line saying what was mined (and a notice when a cache was mined again)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if doc.get("format") != HARDNEG_FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, not {HARDNEG_FORMAT}")
+        items = [Item(str(i), str(t)) for i, t in doc["items"]]
+        by_query = {q: [items[r] for r in rows] for q, rows in doc["negatives"].items()}
+        return by_query, doc["description"], doc.get("notice")
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise DataError(f"--hard-negatives {path}: not the launcher's mined negatives ({e})") from e
+
+
 class Featurizer:
-    def __init__(self, examples: List[Example], model_cfg: dict, max_negatives: int):
+    """Features of an example, cached: query, positive (and its normalised text), its first `max_negatives`
+    explicit negatives, and the mined negatives of its query id (data.hardNegatives) with their normalised texts."""
+
+    def __init__(self, examples: List[Example], model_cfg: dict, max_negatives: int, mined: Optional[Dict[str, List[Item]]] = None):
         self.examples = examples
         self.q = featurize_options(model_cfg, "query")
         self.i = featurize_options(model_cfg, "item")
         self.max_negatives = max_negatives
+        self.mined = mined or {}
         self.cache: Dict[int, tuple] = {}
 
     def get(self, k: int):
         if k not in self.cache:
             ex = self.examples[k]
             negs = ex.negatives[: self.max_negatives]
-            self.cache[k] = (featurize(ex.query, self.q), featurize(ex.positive.text, self.i), [(n.id, featurize(n.text, self.i)) for n in negs])
+            mined = [(n.id, normalise_text(n.text), featurize(n.text, self.i)) for n in self.mined.get(ex.query_id, [])]
+            self.cache[k] = (featurize(ex.query, self.q), featurize(ex.positive.text, self.i), [(n.id, featurize(n.text, self.i)) for n in negs], mined, normalise_text(ex.positive.text))
         return self.cache[k]
+
+
+def batch_negatives(rows: List[tuple], pos_ids: List[str]) -> tuple:
+    """The explicit negatives of a batch as batcher.ts lays them out: each pair's own (owner j), then the mined
+    negatives of the batch's queries, each item once and none that is one of the batch's positives, shared by
+    every pair (owner -1). A mined negative with the normalised text of a positive carries that positive's id,
+    so the id mask leaves it out of that pair's negatives (an accidental hit by text). → (ids, feats, owners)"""
+    neg_ids: List[str] = []
+    neg_feats: list = []
+    owners: List[int] = []
+    for j, row in enumerate(rows):
+        for nid, nf in row[2]:
+            neg_ids.append(nid)
+            neg_feats.append(nf)
+            owners.append(j)
+    positives = set(pos_ids)
+    by_norm: Dict[str, str] = {row[4]: pid for row, pid in zip(rows, pos_ids, strict=True)}
+    seen: set = set()
+    for row in rows:
+        for mid, norm, mf in row[3]:
+            if mid in positives or mid in seen:
+                continue
+            seen.add(mid)
+            neg_ids.append(by_norm[norm] if norm in by_norm else str(mid))
+            neg_feats.append(mf)
+            owners.append(-1)
+    return neg_ids, neg_feats, owners
 
 
 def distributed_loss(
@@ -268,9 +321,17 @@ def _train(argv: List[str]) -> int:
             raise DataError(f"evaluation.every is {every} but data.test is not set in {args.config}")
         # "auto" without data.test: live held-out evaluation is off (the best checkpoint rule says so).
         live = every != 0 and bool(cfg["data"].get("test"))
-        prep0 = time.perf_counter()
-        periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if live and dd.rank == 0 else None
-        prep_s = time.perf_counter() - prep0
+        mined, mined_line, mined_notice = None, None, None
+        if cfg["data"].get("hardNegatives"):
+            if not args.hard_negatives:
+                raise DataError("data.hardNegatives: the negatives are mined by the launcher (retrieval-lens train, or the extension's Train); started alone, pass --hard-negatives FILE")
+            mined, mined_line, mined_notice = load_mined(args.hard_negatives)
+        periodic = None
+        if live and dd.rank == 0:
+            if args.held_out:
+                periodic = HeldOutEval.from_sample(args.held_out, cfg["model"])
+            else:
+                periodic = HeldOutEval.from_config(cfg, lambda p: resolve_path(args.config, p), t["seed"])
     except (ConfigError, DataError) as e:
         say(f"error: {e}", err=True)
         dd.close()
@@ -325,10 +386,12 @@ def _train(argv: List[str]) -> int:
     opt = Optimizer(model, t["learningRate"])
     loss_cfg = LossConfig.from_config(cfg["loss"])
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
-    feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"])
+    feats = Featurizer(examples, cfg["model"], t["maxNegativesPerExample"], mined)
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
     best_rule = "held-out" if live else "in-batch"
-    schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
+    schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, periodic.prep_s, periodic.estimate_s(model, dd.device)) if periodic is not None else None
+    held_out_recalls: List[float] = []
+    quality: Optional[dict] = None
 
     step = 0
     status = "completed"
@@ -382,8 +445,19 @@ def _train(argv: List[str]) -> int:
     try:
         log("info", f"backend {backend_name}, {dd.backend if dd.world > 1 else 'one process'}; torch {torch.__version__}")
         log("info", f"{len(examples)} training examples from {resolve_path(args.config, cfg['data']['train'])}, {len(bad)} bad lines; {total} steps of {t['batchSize']} per rank")
-        if periodic is not None:
-            log("info", f"periodic evaluation (evaluation.every {json.dumps(every)}) on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
+        if mined_notice:
+            log("warn", f"hard negatives: {mined_notice}")
+        if mined_line:
+            matched = sum(1 for e in examples if e.query_id in (mined or {}))
+            log("info", f"{mined_line}; {matched} of {len(examples)} training pairs have mined negatives")
+        if periodic is not None and schedule is not None:
+            bm25 = periodic.bm25
+            ref = (
+                f"BM25 on the same sample recall@10 {bm25['recall@10']:.3f} (the reference, computed once)"
+                if bm25
+                else "no BM25 reference (the launcher computes it: retrieval-lens train)"
+            )
+            log("info", f"held-out: {periodic.info['description']}, exact search; {ref}; prepared in {periodic.prep_s:.1f} s; {schedule.describe()}")
             log("info", 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)')
         else:
             log("info", f'best checkpoint rule "in-batch": the highest smoothed in-batch recall@10 (EMA {BEST_EMA}); no live held-out evaluation: ' + ("evaluation.every is 0" if every == 0 else "no test data (data.test is not set)"))
@@ -408,12 +482,7 @@ def _train(argv: List[str]) -> int:
             t0 = time.perf_counter()
             rows = [feats.get(k) for k in idx]
             pos_ids = [examples[k].positive.id for k in idx]
-            neg_ids, neg_feats, owners = [], [], []
-            for j, (_, _, negs) in enumerate(rows):
-                for nid, nf in negs:
-                    neg_ids.append(nid)
-                    neg_feats.append(nf)
-                    owners.append(j)
+            neg_ids, neg_feats, owners = batch_negatives(rows, pos_ids)
             out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners)
             rows_global = out.rows_with_negatives
             if rows_global > 0:
@@ -442,7 +511,12 @@ def _train(argv: List[str]) -> int:
             if periodic is not None and writer is not None and schedule is not None and schedule.due(step, time.perf_counter() - loop_start - held_out_s):
                 e0 = time.perf_counter()
                 metrics = periodic.run(model, dd.device)
-                writer.append_event({"type": "eval", "step": step, "metrics": metrics})
+                held_out_recalls.append(metrics["recall@10"])
+                verdict = quality_verdict(held_out_recalls, periodic.bm25["recall@10"] if periodic.bm25 else None, smoothed)
+                if quality is None or verdict["state"] != quality["state"]:
+                    log("info", f"step {step}: quality verdict {verdict['state']}: {verdict['reason']}")
+                quality = verdict
+                writer.append_event({"type": "eval", "step": step, "metrics": metrics, "heldOut": periodic.info, "quality": verdict})
                 if metrics["recall@10"] > best_score:
                     # Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).
                     best_score = best_written = metrics["recall@10"]
@@ -455,6 +529,17 @@ def _train(argv: List[str]) -> int:
             raise NoNegativesError(f"no negatives in any step (steps 1–{step}): the loss is 0 and nothing is learned. Give items distinct ids or add \"negatives\".")
         if step > 0:
             checkpoint_both()
+        if schedule is not None:
+            trained_s = time.perf_counter() - loop_start - held_out_s
+            share = schedule.spent_s / max(1e-3, trained_s)
+            over = share > cfg["evaluation"]["heldOutBudget"]
+            why = ""
+            if over and every == "auto":
+                why = f" (over the budget of {100 * cfg['evaluation']['heldOutBudget']:g}%: " + (
+                    "no evaluation fitted in it before the last step, which was evaluated anyway)" if schedule.forced_last else "an evaluation took longer than the one before)"
+                )
+            n = len(held_out_recalls)
+            log("warn" if over else "info", f"held-out: {n} evaluation{'' if n == 1 else 's'} took {schedule.spent_s:.1f} s with the preparation, {100 * share:.1f}% of {trained_s:.1f} s of training{why}")
     except Exception as e:  # noqa: BLE001 - every error ends the run: crashed (a lost rank) or failed
         if dd.world > 1 and (isinstance(e, PeerLost) or (isinstance(e, RuntimeError) and PEER_LOST_RE.search(str(e)))):
             peer_lost(e)

@@ -234,6 +234,9 @@ test('the quality verdict: each rule with the values it rests on, and its remedi
     qualityRemedies(saturated.remedies, done).map((r) => r.settings),
     [[[['training', 'epochs'], 4]]],
   );
-  // The PyTorch trainer does not mine hard negatives (loadConfig refuses the key there): not offered.
-  assert.deepEqual(qualityRemedies(['hard-negatives'], { ...cfg, trainer: { ...cfg.trainer, kind: 'torchrun' } }), []);
+  // The PyTorch trainer takes them too (its launcher mines them): offered there as well.
+  assert.deepEqual(
+    qualityRemedies(['hard-negatives'], { ...cfg, trainer: { ...cfg.trainer, kind: 'torchrun' } }).map((r) => r.settings),
+    [[[['data', 'hardNegatives'], { source: 'bm25', perQuery: 3, skipTop: 3 }]]],
+  );
 });

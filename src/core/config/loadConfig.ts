@@ -81,10 +81,7 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     const problems = mergeOneOfErrors(validateSchema.errors ?? []).map((err) => locateSchemaError(err, root, positions, overridden));
     throw new ConfigError(file, dedupe(problems));
   }
-  const trainerProblems = [
-    ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
-    ...checkHardNegatives(data as unknown as ExperimentConfig, root, positions),
-  ];
+  const trainerProblems = [...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden)];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
 }
@@ -177,19 +174,6 @@ function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positio
     });
   }
   return problems;
-}
-
-/** data.hardNegatives is mined by the built-in trainer only: with the PyTorch trainer it is an error at the key. */
-function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
-  if (!cfg.data.hardNegatives || cfg.trainer.kind === 'node') return [];
-  return [
-    problemAt(
-      root,
-      positions,
-      ['data', 'hardNegatives'],
-      'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
-    ),
-  ];
 }
 
 /** A problem located at the key of `segments` (or its closest existing parent). */

@@ -67,7 +67,7 @@ export interface MiningHeader {
 }
 
 /** The cache's second line. */
-interface CacheBody {
+export interface CacheBody {
   /** Negative items, [id, text]; `negatives` holds indices into it. */
   items: [string, string][];
   negatives: Record<string, number[]>;
@@ -182,8 +182,8 @@ function readCache(file: string, identity: MiningIdentity): { mined: MinedNegati
   }
 }
 
-/** Writes the cache atomically to the first writable place; null when none is. */
-function writeCache(places: readonly string[], identity: MiningIdentity, m: MinedNegatives): string | null {
+/** The negatives as the cache's body: each item once ([id, text]), and per query id the rows of its negatives (also what the PyTorch trainer reads). */
+export function minedBody(m: Pick<MinedNegatives, 'byQuery'>): CacheBody {
   const itemIndex = new Map<string, number>();
   const items: [string, string][] = [];
   const negatives: Record<string, number[]> = {};
@@ -198,6 +198,11 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
       return i;
     });
   }
+  return { items, negatives };
+}
+
+/** Writes the cache atomically to the first writable place; null when none is. */
+function writeCache(places: readonly string[], identity: MiningIdentity, m: MinedNegatives): string | null {
   const header: MiningHeader = {
     format: CACHE_FORMAT,
     identity,
@@ -207,7 +212,7 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
     corpusSource: m.corpusSource,
     ms: m.ms,
   };
-  const body: CacheBody = { items, negatives };
+  const body = minedBody(m);
   const text = `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`;
   for (const place of places) {
     if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in

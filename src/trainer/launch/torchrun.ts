@@ -13,13 +13,15 @@
  * torchrun's exit code (the launcher exits 130 after a SIGINT even when every rank stopped cleanly).
  */
 import * as path from 'path';
-import { formatProblems } from '../../core/config/configError';
+import { ConfigError, formatProblems } from '../../core/config/configError';
+import { DataError } from '../../core/data/errors';
 import type { DoneMessage, FromTrainer } from '../protocol';
 import { pythonConfigProblems } from '../pythonConfigProblems';
 import { ProcessGroup } from './processGroup';
 import { RunFolderRelay } from './runFolderRelay';
 import { pythonPackageRoot, pythonProblem, resolvePython, torchrunArgs, torchrunSpawnOptions, type TorchrunJob } from './torchrunArgs';
 import { TorchrunOutput } from './torchrunOutput';
+import { prepareTorchrun } from './torchrunPrep';
 import { TrainerProcessError, type TrainingProcess } from './trainingProcess';
 
 /** Time from spawn to the `run:` line (importing torch and starting N ranks on a busy machine takes a while). */
@@ -107,6 +109,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
   };
 
   const done = new Promise<DoneMessage | null>((resolve) => {
+    let prepared: string[] = [];
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (finished) return;
       finished = true;
@@ -124,15 +127,36 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
       resolve('done' in end ? end.done : null);
     };
 
+    /** Data the launcher prepares was refused (data.test, data.hardNegatives): a failed start with the located problem, nothing written. */
+    const refuse = (e: ConfigError | DataError) => {
+      finished = true;
+      group.dispose();
+      output.remove();
+      const where = e instanceof DataError ? `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ` : '';
+      const message = e instanceof DataError && !e.message.includes(e.file) ? where + e.message : e.message;
+      onMessage({ type: 'error', message, ...(e instanceof ConfigError ? { problems: e.problems } : {}) });
+      const done: DoneMessage = { type: 'done', status: 'failed', runDir: null, step: 0, error: { message } };
+      onMessage(done);
+      resolve(done);
+    };
+
     void (async () => {
       try {
         python = await resolvePython(job.trainer.python, env);
+        if (group.killed) return finish(null, 'SIGKILL');
+        try {
+          // The held-out sample with its BM25 reference, and mined hard negatives (torchrunPrep.ts).
+          prepared = await prepareTorchrun(job.configPath, job.overrides, output.dir);
+        } catch (e) {
+          if (!(e instanceof ConfigError || e instanceof DataError)) throw e;
+          return refuse(e);
+        }
         if (group.killed) return finish(null, 'SIGKILL');
         const fds = output.openForChild();
         const child = group.spawn(
           {
             command: python,
-            args: torchrunArgs(job, opts.pythonRoot ?? pythonPackageRoot()),
+            args: [...torchrunArgs(job, opts.pythonRoot ?? pythonPackageRoot()), ...prepared],
             ...torchrunSpawnOptions(job, env, opts.pythonRoot ?? pythonPackageRoot()),
             stdout: fds.stdout,
             stderr: fds.stderr,
