@@ -84,6 +84,8 @@ class HeldOutEval:
         self.qrels: Dict[str, Set[str]] = qrels
         self.corpus_ids: List[str] = corpus_ids
         self.info, self.bm25, self.prep_s = info, bm25, prep_s
+        #: Where the launcher's sample came from ("read from <cache>", "cached in <cache>"), for the log.
+        self.cache: Optional[str] = None
         self.item_feats = [featurize(t, featurize_options(model_cfg, "item")) for t in corpus_texts]
         self.query_feats = [featurize(t, featurize_options(model_cfg, "query")) for t in query_texts]
 
@@ -98,10 +100,12 @@ class HeldOutEval:
             queries, corpus = doc["queries"], doc["corpus"]
             qrels = {q: set(ids) for q, ids in doc["qrels"].items()}
             info, bm25, prep_ms = doc["info"], doc["bm25"], float(doc["prepMs"])
+            cache = doc.get("cache")
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DataError(f"--held-out {path}: not a held-out sample of the launcher ({e})") from e
         out = cls([q for q, _ in queries], [t for _, t in queries], qrels, [i for i, _ in corpus], [t for _, t in corpus], model_cfg, info, bm25, 0.0)
         out.prep_s = prep_ms / 1000 + time.perf_counter() - t0
+        out.cache = cache if isinstance(cache, str) else None
         return out
 
     @classmethod

@@ -457,7 +457,7 @@ def _train(argv: List[str]) -> int:
                 if bm25
                 else "no BM25 reference (the launcher computes it: retrieval-lens train)"
             )
-            log("info", f"held-out: {periodic.info['description']}, exact search; {ref}; prepared in {periodic.prep_s:.1f} s; {schedule.describe()}")
+            log("info", f"held-out: {periodic.info['description']}, exact search; {ref}; prepared in {periodic.prep_s:.1f} s{f' ({periodic.cache})' if periodic.cache else ''}; {schedule.describe()}")
             log("info", 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)')
         else:
             log("info", f'best checkpoint rule "in-batch": the highest smoothed in-batch recall@10 (EMA {BEST_EMA}); no live held-out evaluation: ' + ("evaluation.every is 0" if every == 0 else "no test data (data.test is not set)"))

@@ -33,6 +33,9 @@ export const INDEX_SUFFIX = '.rlens-index';
 /** Suffix of the mined hard negatives' cache beside the first training file (training/hardNegatives.ts). */
 export const HARDNEG_SUFFIX = '.rlens-hardneg';
 
+/** Suffix of the held-out sample's cache beside the corpus (quality/heldOutSample.ts). */
+export const HELDOUT_SUFFIX = '.rlens-heldout';
+
 /** Format number of the cache file; a different one is rebuilt. */
 const INDEX_FORMAT = 2;
 /** Header values: format, size, mtimeMs, inode, lines, nonBlank, BLOCK_LINES, CRC-32 of the other values. */

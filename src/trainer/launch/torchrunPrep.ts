@@ -73,6 +73,7 @@ export async function prepareTorchrun(configPath: string, overrides: readonly st
       format: HELD_OUT_FORMAT,
       info: sample.info,
       bm25: sample.bm25,
+      cache: sample.cache,
       queries: sample.data.queries.map((q) => [q.id, q.text]),
       qrels,
       corpus,
