@@ -19,10 +19,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { lstat, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32, createGunzip } from 'node:zlib';
 import { decodeLine, isGzipFile, type NumberedLine } from './lineReader';
 import { openRegular, readBounded } from '../io/safeRead';
+import { writeFileAtomicSync } from '../runs/atomicWrite';
 
 /** Lines per indexed block: the unit of shuffled reading (≈ 130 KB of typical JSONL pairs). */
 export const BLOCK_LINES = 256;
@@ -117,6 +118,25 @@ export function cacheDirUsableSync(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Writes a cache atomically to the first usable place of `places` (cacheFilesBeside: beside the data, then the
+ * private temp folder); the place written, or null when none is writable. For the synchronous JSON caches (the
+ * mined negatives, the held-out sample).
+ */
+export function writeCacheSync(places: readonly string[], text: string): string | null {
+  for (const place of places) {
+    if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in
+    try {
+      mkdirSync(dirname(place), { recursive: true });
+      writeFileAtomicSync(place, text);
+      return place;
+    } catch {
+      // not writable: try the next place
+    }
+  }
+  return null;
 }
 
 /** The temp cache folder, created 0700 when missing; null when it exists but is not private (then it is not used). */

@@ -13,16 +13,15 @@
  * of the preparation (on pycode, 50,829 items: ≈ 17 s of the preparation under load, see bench/heldout.bench.ts);
  * a cache of other data or settings, or an unreadable one, is prepared again and replaced.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import type { LoadedConfig } from '../config/types';
 import { resolveDataPath } from '../data/dataPath';
-import { cacheDirUsableSync, cacheFilesBeside, HELDOUT_SUFFIX } from '../data/lineIndex';
+import { cacheFilesBeside, HELDOUT_SUFFIX, writeCacheSync } from '../data/lineIndex';
 import type { Item } from '../data/types';
 import { readBoundedTextSync } from '../io/safeRead';
 import { BM25_VERSION } from '../lexical/bm25Index';
-import { writeFileAtomicSync } from '../runs/atomicWrite';
 import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { memoryCorpus } from '../eval/evalCorpus';
 import { metricValues } from '../eval/evaluate';
@@ -223,18 +222,7 @@ async function writeCache(places: readonly string[], identity: HeldOutIdentity, 
     corpusSource: s.data.corpusSource,
     notes: s.data.notes,
   };
-  const text = `${JSON.stringify({ format: CACHE_FORMAT, identity })}\n${JSON.stringify(body)}\n`;
-  for (const place of places) {
-    if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in
-    try {
-      mkdirSync(dirname(place), { recursive: true });
-      writeFileAtomicSync(place, text);
-      return place;
-    } catch {
-      // not writable: the next place
-    }
-  }
-  return null;
+  return writeCacheSync(places, `${JSON.stringify({ format: CACHE_FORMAT, identity })}\n${JSON.stringify(body)}\n`);
 }
 
 function infoOf(data: EvalData, total: number): HeldOutInfo {

@@ -17,15 +17,13 @@
  * cannot be read is mined again, with a notice saying why; it is written atomically, so nothing is lost
  * when mining is interrupted.
  */
-import { closeSync, mkdirSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, readSync, statSync } from 'node:fs';
 import type { HardNegativesConfig } from '../config/types';
 import { normaliseText } from '../data/itemId';
-import { cacheDirUsableSync, cacheFilesBeside, HARDNEG_SUFFIX } from '../data/lineIndex';
+import { cacheFilesBeside, HARDNEG_SUFFIX, writeCacheSync } from '../data/lineIndex';
 import { openRegularSync, readBoundedTextSync, UnsafeFileError } from '../io/safeRead';
 import type { Example, Item } from '../data/types';
 import { Bm25Index, BM25_VERSION } from '../lexical/bm25Index';
-import { writeFileAtomicSync } from '../runs/atomicWrite';
 
 const CACHE_FORMAT = 'rlens-hardneg-2';
 
@@ -213,18 +211,7 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
     ms: m.ms,
   };
   const body = minedBody(m);
-  const text = `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`;
-  for (const place of places) {
-    if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in
-    try {
-      mkdirSync(dirname(place), { recursive: true });
-      writeFileAtomicSync(place, text);
-      return place;
-    } catch {
-      // not writable: try the next place
-    }
-  }
-  return null;
+  return writeCacheSync(places, `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`);
 }
 
 /** One training query: its text and what may never be its negative (its positives' ids and normalised texts). */
