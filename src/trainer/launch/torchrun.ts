@@ -127,14 +127,13 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
       resolve('done' in end ? end.done : null);
     };
 
-    /** Data the launcher prepares was refused (data.test, data.hardNegatives): a failed start with the located problem, nothing written. */
-    const refuse = (e: ConfigError | DataError) => {
+    /** The launcher's preparation found a config problem (data.hardNegatives): a failed start with the located problem, nothing written. */
+    const refuse = (e: ConfigError) => {
       finished = true;
       group.dispose();
       output.remove();
-      const where = e instanceof DataError ? `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ` : '';
-      const message = e instanceof DataError && !e.message.includes(e.file) ? where + e.message : e.message;
-      onMessage({ type: 'error', message, ...(e instanceof ConfigError ? { problems: e.problems } : {}) });
+      const message = e.message;
+      onMessage({ type: 'error', message, problems: e.problems });
       const done: DoneMessage = { type: 'done', status: 'failed', runDir: null, step: 0, error: { message } };
       onMessage(done);
       resolve(done);
@@ -148,8 +147,11 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
           // The held-out sample with its BM25 reference, and mined hard negatives (torchrunPrep.ts).
           prepared = await prepareTorchrun(job.configPath, job.overrides, output.dir);
         } catch (e) {
-          if (!(e instanceof ConfigError || e instanceof DataError)) throw e;
-          return refuse(e);
+          // A config problem found there (data.hardNegatives on too small a corpus) is located at its key. Data the
+          // launcher cannot read is left to the trainer, which reads the same files and says where, after its own
+          // config checks (a key it does not support is named first).
+          if (e instanceof ConfigError) return refuse(e);
+          if (!(e instanceof DataError)) throw e;
         }
         if (group.killed) return finish(null, 'SIGKILL');
         const fds = output.openForChild();

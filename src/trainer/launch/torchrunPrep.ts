@@ -11,8 +11,9 @@
  *
  * The files go to the job's private temporary folder (torchrunOutput.ts: removed when the job ends, or swept once
  * its process is gone when the launcher was lost) and are named to the trainer with `--held-out FILE` and
- * `--hard-negatives FILE` (every rank reads them before its first step). A config that does not load is left to the
- * trainer (it reports its own located problems); data problems found here end the start with a located message.
+ * `--hard-negatives FILE` (every rank reads them before its first step). A config that does not load, and data that
+ * cannot be read, are left to the trainer (it reports its own located problems); a config problem found here
+ * (data.hardNegatives on too small a corpus) ends the start, located at its key (torchrun.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
