@@ -1,22 +1,26 @@
 """Periodic exact evaluation during training (`evaluation.every` "auto" or N > 0; see HeldOutSchedule): recall@1/5/10/50/100, MRR@10 and
-nDCG@10 of exact inner-product search on `heldOutQueries` seeded test queries over the corpus, the
-definitions of src/core/eval/retrievalMetrics.ts:
+nDCG@10 of exact inner-product search (torch matmul top-k) on the held-out sample — prepared by the launcher
+with the built-in trainer's code (seeded queries, the corpus sampled with every positive kept, BM25 on the same
+sample: HeldOutEval.from_sample), or, when this trainer runs alone, `heldOutQueries` seeded test queries over the
+whole corpus without BM25 (HeldOutEval.from_config) — with the definitions of src/core/eval/retrievalMetrics.ts:
   recall@k = |R_q ∩ top-k| / |R_q|,  RR@10 = 1 / rank of the first relevant item in the top 10,
   nDCG@10 = Σ_{i≤10} rel_i / log2(i + 1) / Σ_{i≤min(|R_q|,10)} 1 / log2(i + 1),
-averaged over the queries with a relevant item. The corpus is data.corpus, else the distinct items of the
-train and test data (with any relevant test item that is missing added). The full evaluation with Faiss,
+averaged over the queries with a relevant item. Alone, the corpus is data.corpus, else the distinct items of
+the train and test data (with any relevant test item that is missing added). The full evaluation with Faiss,
 BM25 and failing queries stays `retrieval-lens eval <run>`.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Set
 
 import torch
 
-from .data import Item, load_corpus, load_examples
+from .data import DataError, Item, load_corpus, load_examples
 from .features import featurize, featurize_options
 from .model import TwoTower, bags
 
@@ -58,37 +62,99 @@ def load_eval_set(data: Dict[str, Any], resolve: Callable[[str], str], test: Opt
     return EvalSet(list(texts), list(texts.values()), qrels, list(seen.values()))
 
 
+HELD_OUT_FORMAT = "rlens-heldout-1"
+
+
+def describe_held_out(queries: int, corpus: int, total: int) -> str:
+    """The sentence naming a sample, as describeHeldOut (src/core/quality/heldOutSample.ts)."""
+    if corpus < total:
+        return f"{queries:,} queries × {corpus:,} of {total:,} items (sampled, all positives kept)"
+    return f"{queries:,} queries × {corpus:,} items (whole corpus)"
+
+
 class HeldOutEval:
-    def __init__(self, cfg: dict, resolve, seed: int):
+    """The held-out sample of live evaluation, encoded and scored exactly at each evaluation. Two sources:
+
+    - from_sample(file): what the launcher prepared (src/trainer/launch/torchrunPrep.ts, the built-in trainer's
+      code): the seeded queries, the corpus sampled with every positive kept, and BM25's metrics on it;
+    - from_config(...): this trainer started alone (no launcher): every `heldOutQueries` seeded test query
+      against the whole corpus, without a BM25 reference (the log says so)."""
+
+    def __init__(self, query_ids, query_texts, qrels, corpus_ids, corpus_texts, model_cfg: dict, info: dict, bm25: Optional[Dict[str, float]], prep_s: float):
+        self.query_ids: List[str] = query_ids
+        self.query_texts: List[str] = query_texts
+        self.qrels: Dict[str, Set[str]] = qrels
+        self.corpus_ids: List[str] = corpus_ids
+        self.info, self.bm25, self.prep_s = info, bm25, prep_s
+        #: Where the launcher's sample came from ("read from <cache>", "cached in <cache>"), for the log.
+        self.cache: Optional[str] = None
+        self.item_feats = [featurize(t, featurize_options(model_cfg, "item")) for t in corpus_texts]
+        self.query_feats = [featurize(t, featurize_options(model_cfg, "query")) for t in query_texts]
+
+    @classmethod
+    def from_sample(cls, path: str, model_cfg: dict) -> "HeldOutEval":
+        t0 = time.perf_counter()
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            if doc.get("format") != HELD_OUT_FORMAT:
+                raise ValueError(f"format {doc.get('format')!r}, not {HELD_OUT_FORMAT}")
+            queries, corpus = doc["queries"], doc["corpus"]
+            qrels = {q: set(ids) for q, ids in doc["qrels"].items()}
+            info, bm25, prep_ms = doc["info"], doc["bm25"], float(doc["prepMs"])
+            cache = doc.get("cache")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DataError(f"--held-out {path}: not a held-out sample of the launcher ({e})") from e
+        out = cls([q for q, _ in queries], [t for _, t in queries], qrels, [i for i, _ in corpus], [t for _, t in corpus], model_cfg, info, bm25, 0.0)
+        out.prep_s = prep_ms / 1000 + time.perf_counter() - t0
+        out.cache = cache if isinstance(cache, str) else None
+        return out
+
+    @classmethod
+    def from_config(cls, cfg: dict, resolve, seed: int) -> "HeldOutEval":
+        t0 = time.perf_counter()
         es = load_eval_set(cfg["data"], resolve)
-        self.corpus = es.corpus
-        self.qrels = es.qrels
         texts = dict(zip(es.query_ids, es.query_texts, strict=True))
         ids = es.query_ids
         n = cfg["evaluation"]["heldOutQueries"]
         if n < len(ids):
             keep = set(torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed)).tolist()[:n])
             ids = [q for k, q in enumerate(ids) if k in keep]
-        self.query_ids = ids
-        self.query_texts = [texts[q] for q in ids]
-        m = cfg["model"]
-        self.item_feats = [featurize(it.text, featurize_options(m, "item")) for it in self.corpus]
-        self.query_feats = [featurize(t, featurize_options(m, "query")) for t in self.query_texts]
+        size = len(es.corpus)
+        info = {"queries": len(ids), "corpus": size, "corpusTotal": size, "sampled": False, "description": describe_held_out(len(ids), size, size)}
+        out = cls(ids, [texts[q] for q in ids], es.qrels, [it.id for it in es.corpus], [it.text for it in es.corpus], cfg["model"], info, None, 0.0)
+        out.prep_s = time.perf_counter() - t0
+        return out
+
+    def _encode(self, tower, feats, device) -> torch.Tensor:
+        out = []
+        for k in range(0, len(feats), 1024):
+            ids, offs = bags(feats[k : k + 1024])
+            out.append(tower(ids.to(device), offs.to(device)))
+        return torch.cat(out, 0) if out else torch.zeros(0)
+
+    @torch.no_grad()
+    def estimate_s(self, model: TwoTower, device) -> float:
+        """The expected time of one evaluation before any ran, as evalCost.ts: the item tower encodes a probe of up
+        to 512 sample items; the time per item × (items + queries) × 1.2 (the search and scoring)."""
+        probe = self.item_feats[:512]
+        if not probe:
+            return 0.0
+        was_training = model.training
+        model.eval()
+        t0 = time.perf_counter()
+        self._encode(model.item, probe, device)
+        model.train(was_training)
+        return (time.perf_counter() - t0) / len(probe) * (len(self.item_feats) + len(self.query_feats)) * 1.2
 
     @torch.no_grad()
     def run(self, model: TwoTower, device) -> Dict[str, float]:
+        """The metrics of the eval event, keyed as the built-in trainer's (eventMetrics in src/core/eval/evalOutputs.ts):
+        the exact search's, BM25's on the same sample as `bm25/…`, failures (0: none are listed live) and queries."""
         was_training = model.training
         model.eval()
-
-        def encode(tower, feats):
-            out = []
-            for k in range(0, len(feats), 1024):
-                ids, offs = bags(feats[k : k + 1024])
-                out.append(tower(ids.to(device), offs.to(device)))
-            return torch.cat(out, 0)
-
-        c = encode(model.item, self.item_feats)
-        q = encode(model.query, self.query_feats)
+        c = self._encode(model.item, self.item_feats, device)
+        q = self._encode(model.query, self.query_feats, device)
         top = torch.topk(q @ c.T, min(100, c.shape[0]), dim=1).indices.cpu().tolist()
         model.train(was_training)
         sums = {f"recall@{k}": 0.0 for k in RECALL_KS}
@@ -99,7 +165,7 @@ class HeldOutEval:
             if not rel:
                 continue
             evaluated += 1
-            hits = [self.corpus[i].id in rel for i in ranked]
+            hits = [self.corpus_ids[i] in rel for i in ranked]
             for k in RECALL_KS:
                 sums[f"recall@{k}"] += sum(hits[:k]) / len(rel)
             first = next((r for r, h in enumerate(hits[:10]) if h), None)
@@ -107,8 +173,10 @@ class HeldOutEval:
             dcg = sum(1 / math.log2(i + 2) for i, h in enumerate(hits[:10]) if h)
             sums["ndcg@10"] += dcg / sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
         metrics = {k: (v / evaluated if evaluated else 0.0) for k, v in sums.items()}
+        for k, v in (self.bm25 or {}).items():
+            metrics[f"bm25/{k}"] = v
+        metrics["failures"] = 0
         metrics["queries"] = len(self.query_ids)
-        metrics["corpusSize"] = len(self.corpus)
         return metrics
 
 
@@ -121,6 +189,8 @@ class HeldOutSchedule:
     def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
         self.every, self.budget, self.total = every, budget, total
         self.spent_s, self.expected_s, self.evaluations, self.last = prep_s, estimate_s, 0, 0
+        #: The last step was evaluated although it did not fit in the budget (no evaluation had run).
+        self.forced_last = False
 
     def due(self, step: int, trained_s: float) -> bool:
         if self.every == 0:
@@ -131,10 +201,17 @@ class HeldOutSchedule:
         fit = math.floor((self.budget * per_step * self.total - self.spent_s) / max(1e-6, self.expected_s))
         if fit >= 1:
             return step >= self.last + math.ceil((self.total - self.last) / fit)
-        return step == self.total and self.evaluations == 0
+        self.forced_last = step == self.total and self.evaluations == 0
+        return self.forced_last
 
     def spent(self, step: int, seconds: float) -> None:
         self.spent_s += seconds
         self.expected_s = seconds
         self.evaluations += 1
         self.last = step
+
+    def describe(self) -> str:
+        """The rule in words, for the run log (as evalSchedule.ts)."""
+        if self.every == "auto":
+            return f'evaluation.every "auto": as many evaluations as fit in {self.budget:g} of the training time, evenly spread, the last after the last step (one ≈ {self.expected_s:.2f} s, estimated)'
+        return f"evaluation.every {self.every}: every {self.every} steps and after the last"

@@ -271,7 +271,7 @@ def negative_mask(
     """negMask [B, width + n_neg] of the rows j = row_offset … row_offset + B − 1 of `width` in-batch positives
     followed by n_neg explicit negatives (batcher.ts): in-batch i is a negative of j when id_i ≠ id(v_j) (so
     i ≠ j: an item is never its own negative; a repeated item is an accidental hit, masked); explicit negative
-    k when its owner is j (`owners` None: shared by every row) and id_k ≠ id(v_j). `ids` None: every
+    k when its owner is j (`owners` None, or an owner of -1: shared by every row) and id_k ≠ id(v_j). `ids` None: every
     in-batch row is a distinct item; `neg_ids` None: no explicit negative is one of the positives.
     `text_keys` (the `width` positives' normalised texts) and `neg_text_keys` (the explicit negatives'), given with
     data.maskDuplicateNegatives: a candidate with the positive's normalised text is masked too, whatever its id."""
@@ -299,7 +299,8 @@ def _id_mask(
     else:
         explicit = torch.ones(B, n_neg, dtype=torch.bool)
     if owners is not None:
-        explicit = explicit & (torch.arange(B)[:, None] == torch.tensor(list(owners), dtype=torch.long)[None, :])
+        o = torch.tensor(list(owners), dtype=torch.long)[None, :]
+        explicit = explicit & ((torch.arange(B)[:, None] == o) | (o < 0))
     return torch.cat([in_batch, explicit], 1)
 
 

@@ -50,11 +50,12 @@ import torch.version
 
 from .collectives import Collectives, PeerLost
 from .config import ConfigError, load_config, repo_version, resolve_path
-from .data import DataError, Example, normalise_text
+from .data import DataError, Example, Item, normalise_text
 from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
+from .quality import quality_verdict
 from .resume import ResumeError, ResumeState, carry_best_checkpoint, read_resume, write_resume_files
 from .run_writer import RunWriter, step_event, write_dir_atomically
 from .step_event import batch_diagnostics, batch_samples
@@ -91,6 +92,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--steps", type=int, help="overrides training.steps / epochs")
     p.add_argument("--set", action="append", default=[], metavar="key=value", help="config override, e.g. loss.alpha=0.8 (repeatable)")
     p.add_argument("--resume", metavar="RUN", help="continue RUN from its checkpoints/last (weights, optimizer, step, data position) in a new run folder")
+    p.add_argument("--held-out", help="the held-out sample the launcher prepared (src/trainer/launch/torchrunPrep.ts)")
+    p.add_argument("--hard-negatives", help="the BM25-mined negatives the launcher prepared (data.hardNegatives)")
     return p.parse_args(argv)
 
 
@@ -119,17 +122,81 @@ class Dist(Collectives):
             dist.destroy_process_group()
 
 
-class Featurizer:
-    """Feature ids of a batch's pairs (nothing cached: the data is streamed, and featurising is cheap)."""
+HARDNEG_FORMAT = "rlens-hardneg-job-1"
 
-    def __init__(self, model_cfg: dict, max_negatives: int):
+
+def load_mined(path: str) -> tuple:
+    """The launcher's mined negatives (torchrunPrep.ts: the body of the .rlens-hardneg cache): query id → items,
+    and the line saying what was mined (and a notice when a cache was mined again)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if doc.get("format") != HARDNEG_FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, not {HARDNEG_FORMAT}")
+        items = [Item(str(i), str(t)) for i, t in doc["items"]]
+        by_query = {q: [items[r] for r in rows] for q, rows in doc["negatives"].items()}
+        return by_query, doc["description"], doc.get("notice")
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise DataError(f"--hard-negatives {path}: not the launcher's mined negatives ({e})") from e
+
+
+class Featurizer:
+    """Feature ids of a batch's pairs (nothing cached but the mined negatives' features: the data is streamed, and
+    featurising is cheap): query, positive, its first `max_negatives` explicit negatives, the mined negatives of
+    its query id (data.hardNegatives) with their normalised texts, and the positive's normalised text."""
+
+    def __init__(self, model_cfg: dict, max_negatives: int, mined: Optional[Dict[str, List[Item]]] = None):
         self.q = featurize_options(model_cfg, "query")
         self.i = featurize_options(model_cfg, "item")
         self.max_negatives = max_negatives
+        self.mined = mined or {}
+        self._mined_feats: Dict[str, tuple] = {}
+
+    def _mined(self, n: Item) -> tuple:
+        if n.id not in self._mined_feats:
+            self._mined_feats[n.id] = (n.id, normalise_text(n.text), featurize(n.text, self.i), n)
+        return self._mined_feats[n.id]
 
     def get(self, ex: Example):
         negs = ex.negatives[: self.max_negatives]
-        return featurize(ex.query, self.q), featurize(ex.positive.text, self.i), [(n.id, featurize(n.text, self.i)) for n in negs]
+        return (
+            featurize(ex.query, self.q),
+            featurize(ex.positive.text, self.i),
+            [(n.id, featurize(n.text, self.i), n) for n in negs],
+            [self._mined(n) for n in self.mined.get(ex.query_id, [])],
+            normalise_text(ex.positive.text),
+        )
+
+
+def batch_negatives(rows: List[tuple], pos_ids: List[str]) -> tuple:
+    """The explicit negatives of a batch as batcher.ts lays them out: each pair's own (owner j), then the mined
+    negatives of the batch's queries, each item once and none that is one of the batch's positives, shared by
+    every pair (owner -1). A mined negative with the normalised text of a positive carries that positive's id,
+    so the id mask leaves it out of that pair's negatives (an accidental hit by text).
+    → (ids, feats, owners, sources): sources[k] = (j, item), negative k's item and the pair that brought it."""
+    neg_ids: List[str] = []
+    neg_feats: list = []
+    owners: List[int] = []
+    sources: List[tuple] = []
+    for j, row in enumerate(rows):
+        for nid, nf, item in row[2]:
+            neg_ids.append(nid)
+            neg_feats.append(nf)
+            owners.append(j)
+            sources.append((j, item))
+    positives = set(pos_ids)
+    by_norm: Dict[str, str] = {row[4]: pid for row, pid in zip(rows, pos_ids, strict=True)}
+    seen: set = set()
+    for j, row in enumerate(rows):
+        for mid, norm, mf, item in row[3]:
+            if mid in positives or mid in seen:
+                continue
+            seen.add(mid)
+            neg_ids.append(by_norm[norm] if norm in by_norm else str(mid))
+            neg_feats.append(mf)
+            owners.append(-1)
+            sources.append((j, item))
+    return neg_ids, neg_feats, owners, sources
 
 
 def distributed_loss(
@@ -271,9 +338,17 @@ def _train(argv: List[str]) -> int:
             differs = [k for k, v in resumed.model.items() if cfg["model"].get(k, v) != v]
             if differs:
                 raise ConfigError(f"{args.config}: model.{differs[0]} is {cfg['model'].get(differs[0])} but the checkpoint {resumed.dir} has {resumed.model[differs[0]]}; resume with the run's model settings")
-        prep0 = time.perf_counter()
-        periodic = HeldOutEval(cfg, lambda p: resolve_path(args.config, p), t["seed"]) if live and dd.rank == 0 else None
-        prep_s = time.perf_counter() - prep0
+        mined, mined_line, mined_notice = None, None, None
+        if cfg["data"].get("hardNegatives"):
+            if not args.hard_negatives:
+                raise DataError("data.hardNegatives: the negatives are mined by the launcher (retrieval-lens train, or the extension's Train); started alone, pass --hard-negatives FILE")
+            mined, mined_line, mined_notice = load_mined(args.hard_negatives)
+        periodic = None
+        if live and dd.rank == 0:
+            if args.held_out:
+                periodic = HeldOutEval.from_sample(args.held_out, cfg["model"])
+            else:
+                periodic = HeldOutEval.from_config(cfg, lambda p: resolve_path(args.config, p), t["seed"])
     except (ConfigError, DataError, ResumeError) as e:
         say(f"error: {e}", err=True)
         dd.close()
@@ -341,7 +416,7 @@ def _train(argv: List[str]) -> int:
     bound_watch = LearnedBoundWatch()
     bound_warned: Optional[str] = None
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
-    feats = Featurizer(cfg["model"], t["maxNegativesPerExample"])
+    feats = Featurizer(cfg["model"], t["maxNegativesPerExample"], mined)
     data.log = log
     start_note = ""
     data_start = (0, 0)
@@ -351,12 +426,12 @@ def _train(argv: List[str]) -> int:
     trained_pos = data_start
     mask_duplicates = bool(cfg["data"].get("maskDuplicateNegatives", False))
     step_samples = bool(cfg.get("diagnostics", {}).get("stepSamples", True))
-    max_negs = t["maxNegativesPerExample"]
 
-    def sample_refs(s: int, out, batch: List[Example]) -> dict:
+    def sample_refs(s: int, out, batch: List[Example], sources: List[tuple]) -> dict:
         """The step sample of rank 0's pairs: the candidates are every rank's positives (gathered: every rank
-        calls this at a logged step), then rank 0's explicit negatives. References are the items' own lines when
-        the data has them (BEIR corpus), else the pair's line. Empty on the other ranks."""
+        calls this at a logged step), then rank 0's explicit negatives (batch_negatives' sources, mined ones
+        included). References are the items' own lines when the data has them (BEIR corpus), else the line of the
+        pair that brought them. Empty on the other ranks."""
         def ref(it, ex: Example) -> tuple:
             return (it.id, it.file or ex.file, it.line or ex.line, it.text)
 
@@ -364,12 +439,14 @@ def _train(argv: List[str]) -> int:
         gathered = dd.gather_objects(own) if dd.world > 1 else [own]
         if dd.rank != 0:
             return {}
-        cands = [c for part in gathered for c in part] + [ref(n, ex) for ex in batch for n in ex.negatives[:max_negs]]
+        cands = [c for part in gathered for c in part] + [ref(item, batch[j]) for j, item in sources]
         queries = [(ex.query_id, ex.file, ex.line) for ex in batch]
         return batch_samples(out, s, queries, [c[:3] for c in cands], [c[3] for c in cands])
     best_metric = BEST_METRIC_EVAL if live else BEST_METRIC_IN_BATCH
     best_rule = "held-out" if live else "in-batch"
-    schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, prep_s, 0.0) if periodic is not None else None
+    schedule = HeldOutSchedule(every, cfg["evaluation"]["heldOutBudget"], total, periodic.prep_s, periodic.estimate_s(model, dd.device)) if periodic is not None else None
+    held_out_recalls: List[float] = []
+    quality: Optional[dict] = None
 
     step = 0
     status = "completed"
@@ -452,8 +529,18 @@ def _train(argv: List[str]) -> int:
             log("info", f"resumed from {resumed.dir} at step {resumed.step} (weights, optimizer state, best-checkpoint scores; written by {resumed.data['worldSize']} rank{'s' if resumed.data['worldSize'] != 1 else ''}): steps {resumed.step + 1}–{total}")
             if start_note:
                 log("info", start_note)
-        if periodic is not None:
-            log("info", f"periodic evaluation (evaluation.every {json.dumps(every)}) on {len(periodic.query_ids)} held-out test queries, exact search over {len(periodic.corpus)} items")
+        if mined_notice:
+            log("warn", f"hard negatives: {mined_notice}")
+        if mined_line:
+            log("info", f"{mined_line}; {len(mined or {})} training queries have mined negatives")
+        if periodic is not None and schedule is not None:
+            bm25 = periodic.bm25
+            ref = (
+                f"BM25 on the same sample recall@10 {bm25['recall@10']:.3f} (the reference, computed once)"
+                if bm25
+                else "no BM25 reference (the launcher computes it: retrieval-lens train)"
+            )
+            log("info", f"held-out: {periodic.info['description']}, exact search; {ref}; prepared in {periodic.prep_s:.1f} s{f' ({periodic.cache})' if periodic.cache else ''}; {schedule.describe()}")
             log("info", 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)')
         else:
             log("info", f'best checkpoint rule "in-batch": the highest smoothed in-batch recall@10 (EMA {BEST_EMA}); no live held-out evaluation: ' + ("evaluation.every is 0" if every == 0 else "no test data (data.test is not set)"))
@@ -488,16 +575,11 @@ def _train(argv: List[str]) -> int:
             t0 = time.perf_counter()
             rows = [feats.get(ex) for ex in batch]
             pos_ids = [ex.positive.id for ex in batch]
-            neg_ids, neg_feats, owners = [], [], []
-            for j, (_, _, negs) in enumerate(rows):
-                for nid, nf in negs:
-                    neg_ids.append(nid)
-                    neg_feats.append(nf)
-                    owners.append(j)
+            neg_ids, neg_feats, owners, sources = batch_negatives(rows, pos_ids)
             text_keys = neg_text_keys = None
             if mask_duplicates:  # data.maskDuplicateNegatives: same-text negatives masked as batcher.ts does
-                text_keys = [normalise_text(ex.positive.text) for ex in batch]
-                neg_text_keys = [normalise_text(n.text) for ex in batch for n in ex.negatives[:max_negs]]
+                text_keys = [row[4] for row in rows]
+                neg_text_keys = [normalise_text(item.text) for _, item in sources]
             if learned_opt is not None:
                 learned_opt.zero_grad(set_to_none=True)
             out = distributed_loss(dd, net, loss_cfg, [r[0] for r in rows], [r[1] for r in rows], pos_ids, neg_feats, neg_ids, owners, learned.values() or None, text_keys, neg_text_keys)
@@ -523,7 +605,7 @@ def _train(argv: List[str]) -> int:
                 torch.cuda.synchronize(dd.device)
             step_ms = (time.perf_counter() - t0) * 1000
             step = s
-            samples = sample_refs(s, out, batch) if logged and step_samples else {}
+            samples = sample_refs(s, out, batch, sources) if logged and step_samples else {}
             if logged and writer is not None:
                 diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 values = learned.floats() if learned_opt is not None else None
@@ -544,7 +626,12 @@ def _train(argv: List[str]) -> int:
             if periodic is not None and writer is not None and schedule is not None and schedule.due(step, time.perf_counter() - loop_start - held_out_s):
                 e0 = time.perf_counter()
                 metrics = periodic.run(model, dd.device)
-                writer.append_event({"type": "eval", "step": step, "metrics": metrics})
+                held_out_recalls.append(metrics["recall@10"])
+                verdict = quality_verdict(held_out_recalls, periodic.bm25["recall@10"] if periodic.bm25 else None, smoothed)
+                if quality is None or verdict["state"] != quality["state"]:
+                    log("info", f"step {step}: quality verdict {verdict['state']}: {verdict['reason']}")
+                quality = verdict
+                writer.append_event({"type": "eval", "step": step, "metrics": metrics, "heldOut": periodic.info, "quality": verdict})
                 if metrics["recall@10"] > best_score:
                     # Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).
                     best_score = best_written = metrics["recall@10"]
@@ -557,6 +644,17 @@ def _train(argv: List[str]) -> int:
             raise NoNegativesError(f"no negatives in any step (steps 1–{step}): the loss is 0 and nothing is learned. Give items distinct ids or add \"negatives\".")
         if step > 0:
             checkpoint_both()
+        if schedule is not None:
+            trained_s = time.perf_counter() - loop_start - held_out_s
+            share = schedule.spent_s / max(1e-3, trained_s)
+            over = share > cfg["evaluation"]["heldOutBudget"]
+            why = ""
+            if over and every == "auto":
+                why = f" (over the budget of {100 * cfg['evaluation']['heldOutBudget']:g}%: " + (
+                    "no evaluation fitted in it before the last step, which was evaluated anyway)" if schedule.forced_last else "an evaluation took longer than the one before)"
+                )
+            n = len(held_out_recalls)
+            log("warn" if over else "info", f"held-out: {n} evaluation{'' if n == 1 else 's'} took {schedule.spent_s:.1f} s with the preparation, {100 * share:.1f}% of {trained_s:.1f} s of training{why}")
     except Exception as e:  # noqa: BLE001 - every error ends the run: crashed (a lost rank) or failed
         if dd.world > 1 and (isinstance(e, PeerLost) or (isinstance(e, RuntimeError) and PEER_LOST_RE.search(str(e)))):
             peer_lost(e)

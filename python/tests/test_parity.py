@@ -1,7 +1,7 @@
 """PyTorch ↔ TypeScript parity on the shared fixtures (test/fixtures/parity/, expected values written by the
 TypeScript code through generate.ts; test/unit/parity.test.ts checks that the TypeScript code still gives them).
 Loss values and gradients within 1e-5 for every loss variant, byte-equal feature ids, the same step
-diagnostics and the same collapse verdicts."""
+diagnostics, the same collapse verdicts and the same quality verdicts (to the character of their reasons)."""
 
 import math
 
@@ -13,6 +13,7 @@ from parity_fixtures import EXPECTED, INPUTS
 from retrieval_lens.diagnostics import hyper_range, step_diagnostics
 from retrieval_lens.features import FeaturizeOptions, featurize
 from retrieval_lens.losses import LossConfig, retrieval_loss
+from retrieval_lens.quality import quality_verdict
 from retrieval_lens.verdict import CollapseMonitor
 
 TOL = 1e-5
@@ -148,3 +149,10 @@ def test_the_same_indicators_give_the_same_collapse_verdicts(case):
         diag = {"collapse": {"ratio": p["ratio"], "itemCosine": p["itemCosine"], "violationRate": p["violationRate"], "effectiveRank": p["effectiveRank"]}}
         got.append(m.update(diag, p["step"]))
     assert got == EXPECTED["verdicts"][case["name"]]
+
+
+@pytest.mark.parametrize("case", INPUTS["qualityCases"], ids=[c["name"] for c in INPUTS["qualityCases"]])
+def test_the_same_held_out_recalls_give_the_same_quality_verdicts(case):
+    h = case["heldOut"]
+    got = [quality_verdict(h[: i + 1], case["bm25"], case["inBatch"][i]) for i in range(len(h))]
+    assert got == EXPECTED["quality"][case["name"]]

@@ -82,7 +82,10 @@ def test_a_two_rank_run_is_listed_and_evaluated_by_the_typescript_cli(tmp_path):
     assert ev.returncode == 0, ev.stderr[-3000:]
     with open(os.path.join(run_dir, "eval", "metrics.json"), encoding="utf-8") as f:
         entry = json.load(f)["evaluations"][-1]
-    assert entry["step"] == 4 and entry["corpus"]["count"] == periodic[-1]["metrics"]["corpusSize"]
+    # Started alone (no launcher): every test query against the whole corpus, no BM25 reference.
+    assert entry["step"] == 4 and entry["corpus"]["count"] == periodic[-1]["heldOut"]["corpus"] == periodic[-1]["heldOut"]["corpusTotal"]
+    assert periodic[-1]["heldOut"]["sampled"] is False and "bm25/recall@10" not in periodic[-1]["metrics"]
+    assert periodic[-1]["quality"]["state"] in ("measuring", "learning")
     # The Faiss evaluation of the written checkpoint agrees with the trainer's own exact search at that step.
     for k in ("recall@1", "recall@10", "recall@100", "mrr@10", "ndcg@10"):
         assert abs(entry["exact"][k] - periodic[-1]["metrics"][k]) <= 2e-3, (k, entry["exact"][k], periodic[-1]["metrics"][k])

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { compareRuns } from '../../src/core/experiments/compareRuns';
 import { readEvents } from '../../src/core/runs/eventLog';
-import type { StepEvent } from '../../src/core/runs/eventSchema';
+import type { EvalEvent, StepEvent } from '../../src/core/runs/eventSchema';
 import { makeNonce } from '../../src/extension/shared/webviewPage';
 import { toComparisonView } from '../../src/extension/comparison/comparisonViewData';
 import { renderExperimentsHtml } from '../../src/extension/comparison/experimentsHtml';
@@ -156,7 +156,16 @@ test('the comparison shows the differing config keys and both runs’ curves, on
     );
     assert.equal(lineOf('loss', 1).points.length, steps.length, 'smoothed loss');
     const entry = JSON.parse(fs.readFileSync(path.join(dir, 'eval', 'metrics.json'), 'utf8')).evaluations.at(-1);
-    assert.deepEqual(lineOf('eval').points, [{ x: entry.step, y: entry.exact['recall@10'] }], `evaluation recall@10 of run ${r}`);
+    // The full evaluation and the live held-out ones (a sample, during training) are two series, never one.
+    assert.deepEqual(lineOf('eval').points, [{ x: entry.step, y: entry.exact['recall@10'] }], `full evaluation recall@10 of run ${r}`);
+    const heldOut = readEvents(path.join(dir, 'events.jsonl')).events.filter((e): e is EvalEvent => e.type === 'eval' && e.heldOut !== undefined);
+    assert.ok(heldOut.length >= 1, 'the default live held-out evaluation ran');
+    assert.deepEqual(
+      lineOf('eval', 1).points,
+      heldOut.map((e) => ({ x: e.step, y: e.metrics['recall@10'] })),
+      `held-out recall@10 of run ${r}`,
+    );
+    assert.match(lineOf('eval', 1).label, /\(held-out sample\)$/);
   }
   // One colour per run, the same in every chart; the runs' colours differ.
   const colorOf = (r: number) => new Set(Object.values(charts).flatMap((ls) => ls.filter((l) => l.run === r && !/raw/.test(l.label)).map((l) => l.color)));

@@ -292,3 +292,72 @@ test(
     assert.equal(await groupAlive(started.pid), false);
   },
 );
+
+test(
+  'the real trainer on 2 ranks evaluates the held-out sample the launcher prepared: BM25 reference, quality verdict, best by held-out recall',
+  { skip },
+  async () => {
+    // Training pairs map query "k<i>" to item i+1, the held-out queries ask for item i: held-out recall is
+    // highest before the model learns the training mapping, then falls while the in-batch task saturates.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-torchrun-heldout-'));
+    const N = 200;
+    const word = (i: number, s: string) => `${s}${(i * 7919 + 13).toString(36)}x${i}`;
+    const items = Array.from({ length: N }, (_, i) => ({ id: `item${i}`, text: `${word(i, 'k')} ${word(i, 'z')}` }));
+    const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    fs.writeFileSync(path.join(dir, 'corpus.jsonl'), jsonl(items));
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), jsonl(items.map((it, i) => ({ query_id: `q${i}`, query: word(i, 'k'), positive: it }))));
+    const pairs = Array.from({ length: 20 * N }, (_, k) => ({ query: word(k % N, 'k'), positive: items[(k + 1) % N] }));
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), jsonl(pairs));
+    const exp = experiment(40, {
+      data: { train: path.join(dir, 'train.jsonl'), test: path.join(dir, 'test.jsonl'), corpus: path.join(dir, 'corpus.jsonl') },
+      training: { steps: 40, batchSize: 32, logEvery: 1, checkpointEvery: 1000, learningRate: 0.01 },
+      // The sample: 50 of the 200 queries against 120 of the 200 items (their 50 positives kept).
+      evaluation: { every: 4, heldOutQueries: 50, heldOutCorpus: 120 },
+    });
+    const r = launch(exp.config, {});
+    const done = await r.handle.done;
+    assert.ok(done && done.type === 'done' && done.status === 'completed', `done: ${JSON.stringify(done)} ${r.handle.failure?.message}\n${r.output()}`);
+    const evals = r.messages.filter((m): m is Extract<FromTrainer, { type: 'eval' }> => m.type === 'eval');
+    assert.deepEqual(
+      evals.map((e) => e.step),
+      [4, 8, 12, 16, 20, 24, 28, 32, 36, 40],
+    );
+    for (const e of evals) {
+      assert.deepEqual(e.heldOut, {
+        queries: 50,
+        corpus: 120,
+        corpusTotal: 200,
+        sampled: true,
+        description: '50 queries × 120 of 200 items (sampled, all positives kept)',
+      });
+      // BM25 on the same sample, once per run: the same reference at every evaluation. The query word is in its item: BM25 finds it.
+      assert.equal(e.metrics['bm25/recall@10'], evals[0].metrics['bm25/recall@10']);
+      assert.ok(e.metrics['bm25/recall@10'] > 0.9, `BM25 recall@10 ${e.metrics['bm25/recall@10']}`);
+      assert.equal(e.metrics.queries, 50);
+      assert.ok(e.quality && typeof e.quality.reason === 'string');
+    }
+    const r10 = (e: (typeof evals)[number]) => e.metrics['recall@10'];
+    const peak = evals.reduce((a, b) => (r10(b) > r10(a) ? b : a));
+    assert.ok(peak.step < 40 && r10(evals.at(-1)!) < r10(peak), evals.map((e) => `${e.step}: ${r10(e)}`).join(', '));
+    assert.equal(evals.at(-1)!.quality!.state, 'below-lexical', evals.at(-1)!.quality!.reason);
+    const runDir = (r.messages[1] as Extract<FromTrainer, { type: 'started' }>).runDir;
+    const meta = readRun(runDir).meta!;
+    assert.deepEqual(meta.checkpoints.best, {
+      step: peak.step,
+      path: 'checkpoints/best',
+      metric: 'eval recall@10 (held-out queries)',
+      value: r10(peak),
+      rule: 'held-out',
+    });
+    const logs = r.messages.flatMap((m) => (m.type === 'log' ? [m.message] : []));
+    assert.ok(
+      logs.some((l) =>
+        /^held-out: 50 queries × 120 of 200 items \(sampled, all positives kept\), exact search; BM25 on the same sample recall@10 \d\.\d{3} \(the reference, computed once\)/.test(
+          l,
+        ),
+      ),
+      logs.join('\n'),
+    );
+    assert.equal(readEvents(path.join(runDir, 'events.jsonl')).badLines.length, 0);
+  },
+);

@@ -163,7 +163,7 @@ test('mined negatives join the in-batch negatives: every pair sees them, an acci
   assert.equal(buildBatch(featurizeExamples([a, b, c], model), [0, 1, 2], 3).N, 3);
 });
 
-test('data.hardNegatives: unknown source, perQuery out of range and the torchrun trainer are located config errors', () => {
+test('data.hardNegatives: unknown source, perQuery out of range are located config errors (the torchrun trainer takes them)', () => {
   const cfg = (hn: string, extra = '') => `{\n  "data": {\n    "train": "x.jsonl",\n    "hardNegatives": ${hn}\n  }${extra}\n}\n`;
   const problems = (text: string) => {
     try {
@@ -178,9 +178,8 @@ test('data.hardNegatives: unknown source, perQuery out of range and the torchrun
   assert.deepEqual(problems(cfg('{ "source": "bm25", "perQuery": 0 }')), ['4:54 data.hardNegatives.perQuery: must be >= 1']);
   assert.match(problems(cfg('{ "source": "bm25", "perQuery": 33 }'))[0], /^4:\d+ data\.hardNegatives\.perQuery: must be <= 32$/);
   assert.deepEqual(problems(cfg('{ "source": "bm25", "perQuery": 2, "skipTop": -1 }')).length, 1);
-  assert.deepEqual(problems(cfg('{ "source": "bm25", "perQuery": 2 }', ',\n  "trainer": { "kind": "torchrun" }')), [
-    '4:5 data.hardNegatives: is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
-  ]);
+  // The torchrun trainer reads them too (its launcher mines them: src/trainer/launch/torchrunPrep.ts).
+  assert.deepEqual(problems(cfg('{ "source": "bm25", "perQuery": 2 }', ',\n  "trainer": { "kind": "torchrun" }')), []);
   const ok = parseConfigText(cfg('{ "source": "bm25", "perQuery": 2 }'), '/cfg/x.rlens.json').config.data.hardNegatives;
   assert.deepEqual(ok, { source: 'bm25', perQuery: 2, skipTop: 0 });
 });

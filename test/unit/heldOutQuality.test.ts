@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/core/config';
 import { ConfigError } from '../../src/core/config/configError';
 import { loadEvalData } from '../../src/core/eval';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
-import { HeldOutSchedule, qualityRemedies, qualityVerdict, sampleRows } from '../../src/core/quality';
+import { HeldOutSchedule, prepareHeldOut, qualityRemedies, qualityVerdict, sampleRows } from '../../src/core/quality';
 import { readEvents, type EvalEvent, type StepEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
 import { writeShiftedData } from '../helpers/shiftedData';
@@ -234,6 +234,49 @@ test('the quality verdict: each rule with the values it rests on, and its remedi
     qualityRemedies(saturated.remedies, done).map((r) => r.settings),
     [[[['training', 'epochs'], 4]]],
   );
-  // The PyTorch trainer does not mine hard negatives (loadConfig refuses the key there): not offered.
-  assert.deepEqual(qualityRemedies(['hard-negatives'], { ...cfg, trainer: { ...cfg.trainer, kind: 'torchrun' } }), []);
+  // The PyTorch trainer takes them too (its launcher mines them): offered there as well.
+  assert.deepEqual(
+    qualityRemedies(['hard-negatives'], { ...cfg, trainer: { ...cfg.trainer, kind: 'torchrun' } }).map((r) => r.settings),
+    [[[['data', 'hardNegatives'], { source: 'bm25', perQuery: 3, skipTop: 3 }]]],
+  );
+});
+
+test('the held-out sample is cached beside the corpus: read back equal, prepared again when the data changes or the cache is damaged', async () => {
+  const exp = smallExperiment({ evaluation: { heldOutQueries: 300, heldOutCorpus: 2000 } });
+  const corpus = path.join(exp.dir, 'corpus.jsonl');
+  fs.copyFileSync(SHOP_CORPUS, corpus);
+  const test = path.join(exp.dir, 'test.jsonl');
+  fs.copyFileSync(SHOP_TEST, test);
+  const loaded = () => loadConfig(exp.config, [`data.corpus=${corpus}`, `data.test=${test}`]);
+  const plain = (s: Awaited<ReturnType<typeof prepareHeldOut>>) => ({
+    info: s.info,
+    bm25: s.bm25,
+    queries: s.data.queries,
+    qrels: s.data.queries.map((q) => [q.id, [...(s.data.qrels.get(q.id) ?? [])]]),
+    ids: s.data.corpus.ids,
+  });
+  const first = await prepareHeldOut(loaded());
+  const cacheFile = corpus + '.rlens-heldout';
+  assert.equal(first.cache, `cached in ${cacheFile}`);
+  assert.equal(first.info.description, '300 queries × 2,000 of 6,120 items (sampled, all positives kept)');
+  const again = await prepareHeldOut(loaded());
+  assert.equal(again.cache, `read from ${cacheFile}`);
+  assert.deepEqual(plain(again), plain(first));
+  assert.deepEqual(await again.data.corpus.items([0, 1999]), await first.data.corpus.items([0, 1999]));
+  // Other settings → another sample, prepared again (and the cache replaced).
+  const other = await prepareHeldOut(loadConfig(exp.config, [`data.corpus=${corpus}`, `data.test=${test}`, 'evaluation.heldOutCorpus=1500']));
+  assert.match(other.cache!, /^cached in .*\(.*was drawn from other data or settings: prepared again\)$/);
+  assert.equal(other.info.corpus, 1500);
+  // Changed data (one more item) → prepared again from the data, never the stale sample.
+  fs.appendFileSync(corpus, JSON.stringify({ id: 'new-item', text: 'a new item' }) + '\n');
+  const changed = await prepareHeldOut(loaded());
+  assert.match(changed.cache!, /drawn from other data or settings: prepared again/);
+  assert.equal(changed.info.corpusTotal, 6121);
+  // A damaged cache → prepared again, the data untouched.
+  fs.writeFileSync(cacheFile, fs.readFileSync(cacheFile, 'utf8').slice(0, 5000));
+  const repaired = await prepareHeldOut(loaded());
+  assert.match(repaired.cache!, /is unreadable .*: prepared again\)$/);
+  assert.deepEqual(plain(repaired), plain(changed));
+  assert.equal(fs.readFileSync(corpus, 'utf8').split('\n').filter(Boolean).length, 6121);
+  fs.rmSync(exp.dir, { recursive: true, force: true });
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { QUALITY_STATE_NAMES } from '../../src/core/quality/qualityVerdict';
 import { tsExpected, type ParityExpected, type ParityInputs } from '../fixtures/parity/tsSide';
 
 const dir = path.join(__dirname, '../fixtures', 'parity');
@@ -47,4 +48,10 @@ test('parity fixtures: the step diagnostics and collapse verdicts are still the 
   const states = new Set(Object.values(expected.verdicts).flatMap((vs) => vs.map((v) => v.state)));
   for (const s of ['initialising', 'healthy', 'warning', 'collapsing', 'collapsed', 'never-separated'])
     assert.ok(states.has(s as never), `fixture covers ${s}`);
+});
+
+test('parity fixtures: the quality verdicts are still the expected ones, and the cases cover every state', () => {
+  assert.deepEqual(now.quality, expected.quality);
+  const states = new Set(Object.values(expected.quality ?? {}).flatMap((vs) => vs.map((v) => v.state)));
+  for (const s of QUALITY_STATE_NAMES) assert.ok(states.has(s), `fixture covers ${s}`);
 });

@@ -84,7 +84,6 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   }
   const trainerProblems = [
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
-    ...checkHardNegatives(data as unknown as ExperimentConfig, root, positions),
     ...checkLearnedHyper(data as unknown as ExperimentConfig, root, positions),
   ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
@@ -179,19 +178,6 @@ function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positio
     });
   }
   return problems;
-}
-
-/** data.hardNegatives is mined by the built-in trainer only: with the PyTorch trainer it is an error at the key. */
-function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
-  if (!cfg.data.hardNegatives || cfg.trainer.kind === 'node') return [];
-  return [
-    problemAt(
-      root,
-      positions,
-      ['data', 'hardNegatives'],
-      'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
-    ),
-  ];
 }
 
 /**

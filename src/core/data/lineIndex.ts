@@ -19,11 +19,12 @@ import type { FileHandle } from 'node:fs/promises';
 import { lstat, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32, createGunzip } from 'node:zlib';
 import { decodeLine, isGzipFile, type NumberedLine } from './lineReader';
 import { openRegular, readBounded } from '../io/safeRead';
 import rules from '../../../schemas/data-formats.json';
+import { writeFileAtomicSync } from '../runs/atomicWrite';
 
 /** Lines per indexed block: the unit of shuffled reading (≈ 130 KB of typical JSONL pairs). */
 export const BLOCK_LINES: number = rules.lineIndex.blockLines;
@@ -33,6 +34,9 @@ export const INDEX_SUFFIX: string = rules.lineIndex.suffix;
 
 /** Suffix of the mined hard negatives' cache beside the first training file (training/hardNegatives.ts). */
 export const HARDNEG_SUFFIX = '.rlens-hardneg';
+
+/** Suffix of the held-out sample's cache beside the corpus (quality/heldOutSample.ts). */
+export const HELDOUT_SUFFIX = '.rlens-heldout';
 
 /** Format number of the cache file; a different one is rebuilt. */
 const INDEX_FORMAT: number = rules.lineIndex.format;
@@ -115,6 +119,25 @@ export function cacheDirUsableSync(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Writes a cache atomically to the first usable place of `places` (cacheFilesBeside: beside the data, then the
+ * private temp folder); the place written, or null when none is writable. For the synchronous JSON caches (the
+ * mined negatives, the held-out sample).
+ */
+export function writeCacheSync(places: readonly string[], text: string): string | null {
+  for (const place of places) {
+    if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in
+    try {
+      mkdirSync(dirname(place), { recursive: true });
+      writeFileAtomicSync(place, text);
+      return place;
+    } catch {
+      // not writable: try the next place
+    }
+  }
+  return null;
 }
 
 /** The temp cache folder, created 0700 when missing; null when it exists but is not private (then it is not used). */

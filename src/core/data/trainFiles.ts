@@ -8,7 +8,7 @@ import { glob, globSync, isDynamicPattern } from 'tinyglobby';
 import type { DataFormat, FieldMapping } from './types';
 import { DataError } from './errors';
 import { labelSuffix, requireFile, resolveDataPath } from './dataPath';
-import { HARDNEG_SUFFIX, INDEX_SUFFIX } from './lineIndex';
+import { HARDNEG_SUFFIX, HELDOUT_SUFFIX, INDEX_SUFFIX } from './lineIndex';
 import { containerOf, recordParser, type RecordParser } from './formats';
 
 /** The data.format of one file of pairs: a container (jsonl, tsv) or a fixed record shape (bge, sentence-transformers, msmarco). */
@@ -61,7 +61,7 @@ export function isGlob(entry: string, baseDir?: string): boolean {
 
 /**
  * The files an absolute glob pattern matches, in reading order (by name, numbers as numbers: `part-2`
- * before `part-10`), never a cache (`*.rlens-index`, `*.rlens-hardneg`) or a temp file.
+ * before `part-10`), never a cache (`*.rlens-index`, `*.rlens-hardneg`, `*.rlens-heldout`) or a temp file.
  */
 export function globDataFiles(absPattern: string): string[] {
   return readingOrder(globSync(absPattern.replace(/\\/g, '/'), { absolute: true, onlyFiles: true, expandDirectories: false }));
@@ -70,7 +70,7 @@ export function globDataFiles(absPattern: string): string[] {
 /** Glob matches in reading order, without caches (line index, mined negatives) and temp files. */
 function readingOrder(matches: string[]): string[] {
   return matches
-    .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith(HARDNEG_SUFFIX) && !f.endsWith('.tmp'))
+    .filter((f) => !f.endsWith(INDEX_SUFFIX) && !f.endsWith(HARDNEG_SUFFIX) && !f.endsWith(HELDOUT_SUFFIX) && !f.endsWith('.tmp'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((f) => resolveDataPath(f));
 }

@@ -31,8 +31,12 @@ export interface RunSeries {
   recall1: Num[];
   recall5: Num[];
   recall10: Num[];
-  /** Evaluations in events.jsonl (during and after training): step and metric values. */
-  evals: { step: number; metrics: Record<string, Num> }[];
+  /**
+   * Evaluations in events.jsonl (during and after training): step and metric values, and whether it was a live
+   * held-out evaluation during training (a sample of the test queries, the corpus sampled with every positive
+   * kept: not comparable with a full evaluation of all test queries).
+   */
+  evals: { step: number; metrics: Record<string, Num>; heldOut: boolean }[];
 }
 
 /** The final numbers of one run. */
@@ -136,7 +140,7 @@ export function readRunSeries(runDir: string, problems: string[] = [], totalStep
     if (e.type === 'eval') {
       const metrics: Record<string, Num> = {};
       for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number' || v === null) metrics[k] = num(v);
-      s.evals.push({ step: e.step, metrics });
+      s.evals.push({ step: e.step, metrics, heldOut: e.heldOut !== undefined });
       return;
     }
     if (e.type !== 'step') return;

@@ -40,6 +40,8 @@ export const READ_LIMITS = {
   'binary cache': 2047 * MiB,
   /** The mined hard negatives' cache (`*.rlens-hardneg`: a header line and the mined items as JSON). */
   'hard negatives cache': 1024 * MiB,
+  /** The held-out sample's cache (`*.rlens-heldout`: a header line, then the sampled queries and items as JSON). */
+  'held-out cache': 1024 * MiB,
   /** A process id file. */
   pid: 64,
 } as const;

@@ -4,7 +4,7 @@
  *
  * - hard-negatives: data.hardNegatives = {"source": "bm25", "perQuery": 3, "skipTop": 3} (BM25-mined negatives
  *   from the training corpus, skipping the top 3 hits, which are often unlabelled positives); left out when
- *   data.hardNegatives is already set or the trainer is torchrun (which does not mine them).
+ *   data.hardNegatives is already set.
  * - larger-batch: training.batchSize × 2 (more and harder in-batch negatives), up to the schema's 65,536.
  * - more-steps: training.epochs × 2 when epochs is set, else training.steps × 2.
  */
@@ -29,8 +29,8 @@ export function qualityRemedies(ids: readonly QualityRemedyId[], cfg: Experiment
   const out: QualityRemedy[] = [];
   for (const id of ids) {
     if (id === 'hard-negatives') {
-      // Already mining, or the PyTorch trainer (it does not read data.hardNegatives; loadConfig says so at the key).
-      if (cfg.data.hardNegatives !== undefined || cfg.trainer.kind === 'torchrun') continue;
+      if (cfg.data.hardNegatives !== undefined) continue; // already mining
+
       out.push({
         id,
         label: 'Mine hard negatives with BM25',

@@ -17,15 +17,13 @@
  * cannot be read is mined again, with a notice saying why; it is written atomically, so nothing is lost
  * when mining is interrupted.
  */
-import { closeSync, mkdirSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, readSync, statSync } from 'node:fs';
 import type { HardNegativesConfig } from '../config/types';
 import { normaliseText } from '../data/itemId';
-import { cacheDirUsableSync, cacheFilesBeside, HARDNEG_SUFFIX } from '../data/lineIndex';
+import { cacheFilesBeside, HARDNEG_SUFFIX, writeCacheSync } from '../data/lineIndex';
 import { openRegularSync, readBoundedTextSync, UnsafeFileError } from '../io/safeRead';
 import type { Example, Item } from '../data/types';
 import { Bm25Index, BM25_VERSION } from '../lexical/bm25Index';
-import { writeFileAtomicSync } from '../runs/atomicWrite';
 
 const CACHE_FORMAT = 'rlens-hardneg-2';
 
@@ -67,7 +65,7 @@ export interface MiningHeader {
 }
 
 /** The cache's second line. */
-interface CacheBody {
+export interface CacheBody {
   /** Negative items, [id, text]; `negatives` holds indices into it. */
   items: [string, string][];
   negatives: Record<string, number[]>;
@@ -182,8 +180,8 @@ function readCache(file: string, identity: MiningIdentity): { mined: MinedNegati
   }
 }
 
-/** Writes the cache atomically to the first writable place; null when none is. */
-function writeCache(places: readonly string[], identity: MiningIdentity, m: MinedNegatives): string | null {
+/** The negatives as the cache's body: each item once ([id, text]), and per query id the rows of its negatives (also what the PyTorch trainer reads). */
+export function minedBody(m: Pick<MinedNegatives, 'byQuery'>): CacheBody {
   const itemIndex = new Map<string, number>();
   const items: [string, string][] = [];
   const negatives: Record<string, number[]> = {};
@@ -198,6 +196,11 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
       return i;
     });
   }
+  return { items, negatives };
+}
+
+/** Writes the cache atomically to the first writable place; null when none is. */
+function writeCache(places: readonly string[], identity: MiningIdentity, m: MinedNegatives): string | null {
   const header: MiningHeader = {
     format: CACHE_FORMAT,
     identity,
@@ -207,19 +210,8 @@ function writeCache(places: readonly string[], identity: MiningIdentity, m: Mine
     corpusSource: m.corpusSource,
     ms: m.ms,
   };
-  const body: CacheBody = { items, negatives };
-  const text = `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`;
-  for (const place of places) {
-    if (!cacheDirUsableSync(dirname(place))) continue; // a shared temp folder another user could read or plant in
-    try {
-      mkdirSync(dirname(place), { recursive: true });
-      writeFileAtomicSync(place, text);
-      return place;
-    } catch {
-      // not writable: try the next place
-    }
-  }
-  return null;
+  const body = minedBody(m);
+  return writeCacheSync(places, `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`);
 }
 
 /** One training query: its text and what may never be its negative (its positives' ids and normalised texts). */

@@ -285,7 +285,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     if (periodic && schedule) {
       logBoth(
         'info',
-        `held-out: ${periodic.info.description}, exact search; BM25 on the same sample recall@10 ${fmt3(periodic.bm25['recall@10'])} (the reference, computed once); prepared in ${(periodic.prepMs / 1000).toFixed(1)} s; ${schedule.describe()}`,
+        `held-out: ${periodic.info.description}, exact search; BM25 on the same sample recall@10 ${fmt3(periodic.bm25['recall@10'])} (the reference, computed once); prepared in ${(periodic.prepMs / 1000).toFixed(1)} s${periodic.cache ? ` (${periodic.cache})` : ''}; ${schedule.describe()}`,
       );
       for (const note of periodic.data.notes) logBoth('info', `held-out: ${note}`);
       logBoth('info', 'best checkpoint rule "held-out": the highest held-out exact recall@10 of live evaluation (data.test is set)');

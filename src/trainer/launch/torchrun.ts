@@ -13,13 +13,15 @@
  * torchrun's exit code (the launcher exits 130 after a SIGINT even when every rank stopped cleanly).
  */
 import * as path from 'path';
-import { formatProblems } from '../../core/config/configError';
+import { ConfigError, formatProblems } from '../../core/config/configError';
+import { DataError } from '../../core/data/errors';
 import type { DoneMessage, FromTrainer } from '../protocol';
 import { pythonConfigProblems } from '../pythonConfigProblems';
 import { ProcessGroup } from './processGroup';
 import { RunFolderRelay } from './runFolderRelay';
 import { pythonPackageRoot, pythonProblem, resolvePython, torchrunArgs, torchrunSpawnOptions, type TorchrunJob } from './torchrunArgs';
 import { TorchrunOutput } from './torchrunOutput';
+import { prepareTorchrun } from './torchrunPrep';
 import { TrainerProcessError, type TrainingProcess } from './trainingProcess';
 
 /** Time from spawn to the `run:` line (importing torch and starting N ranks on a busy machine takes a while). */
@@ -107,6 +109,7 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
   };
 
   const done = new Promise<DoneMessage | null>((resolve) => {
+    let prepared: string[] = [];
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (finished) return;
       finished = true;
@@ -124,15 +127,38 @@ export function startTorchrunTrainer(job: TorchrunJob, onMessage: (m: FromTraine
       resolve('done' in end ? end.done : null);
     };
 
+    /** The launcher's preparation found a config problem (data.hardNegatives): a failed start with the located problem, nothing written. */
+    const refuse = (e: ConfigError) => {
+      finished = true;
+      group.dispose();
+      output.remove();
+      const message = e.message;
+      onMessage({ type: 'error', message, problems: e.problems });
+      const done: DoneMessage = { type: 'done', status: 'failed', runDir: null, step: 0, error: { message } };
+      onMessage(done);
+      resolve(done);
+    };
+
     void (async () => {
       try {
         python = await resolvePython(job.trainer.python, env);
+        if (group.killed) return finish(null, 'SIGKILL');
+        try {
+          // The held-out sample with its BM25 reference, and mined hard negatives (torchrunPrep.ts).
+          prepared = await prepareTorchrun(job.configPath, job.overrides, output.dir);
+        } catch (e) {
+          // A config problem found there (data.hardNegatives on too small a corpus) is located at its key. Data the
+          // launcher cannot read is left to the trainer, which reads the same files and says where, after its own
+          // config checks (a key it does not support is named first).
+          if (e instanceof ConfigError) return refuse(e);
+          if (!(e instanceof DataError)) throw e;
+        }
         if (group.killed) return finish(null, 'SIGKILL');
         const fds = output.openForChild();
         const child = group.spawn(
           {
             command: python,
-            args: torchrunArgs(job, opts.pythonRoot ?? pythonPackageRoot()),
+            args: [...torchrunArgs(job, opts.pythonRoot ?? pythonPackageRoot()), ...prepared],
             ...torchrunSpawnOptions(job, env, opts.pythonRoot ?? pythonPackageRoot()),
             stdout: fds.stdout,
             stderr: fds.stderr,

@@ -2,7 +2,8 @@
  * The output of a torchrun job and its cleanup. The child's stdout/stderr go to files in a temporary
  * folder (read by polling), not pipes: a detached run that outlives the VS Code window that started it
  * keeps writing to them without a broken pipe. The folder also holds the job's pid, so that folders
- * left by a lost launcher (a window reload) are removed once their process has ended.
+ * left by a lost launcher (a window reload) are removed once their process has ended; the held-out sample and
+ * mined negatives prepared for the trainer (torchrunPrep.ts) live there too, and go with it.
  */
 import { readBoundedTextSync } from '../../core/io/safeRead';
 import * as fs from 'fs';
@@ -73,7 +74,7 @@ class FileTail {
 
 /** What a torchrun job printed: its `run: <folder>` line, the trainer's `error: …` lines, the tail of its stderr. */
 export class TorchrunOutput {
-  /** The temporary folder of stdout.log, stderr.log and pid. */
+  /** The temporary folder (0700) of stdout.log, stderr.log, pid and what the launcher prepared for the trainer (torchrunPrep.ts). */
   readonly dir: string;
   private readonly out: FileTail;
   private readonly err: FileTail;

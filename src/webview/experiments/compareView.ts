@@ -83,21 +83,24 @@ const CHARTS: { id: string; section: string; caption: string; describe: string; 
     id: 'eval',
     section: 'Retrieval',
     caption: 'Evaluation recall@10',
-    describe: 'Recall@10 of the exact search of each evaluation on the test set (events.jsonl eval events)',
+    describe:
+      'Recall@10 of the exact search of each evaluation (events.jsonl eval events): full evaluations of the test set (solid) and, apart, ' +
+      'the live held-out evaluations during training (dashed: a sample of the test queries against a corpus sampled with every positive kept)',
     spec: {
       lines: [
-        {
-          read: (s) => {
-            const e = s.evals.filter((p) => typeof p.metrics['recall@10'] === 'number');
-            return { x: e.map((p) => p.step), y: e.map((p) => p.metrics['recall@10']) };
-          },
-          points: true,
-        },
+        { read: (s) => evalLine(s, false), points: true, suffix: '(full evaluation)' },
+        { read: (s) => evalLine(s, true), points: true, suffix: '(held-out sample)', dash: [2, 3] },
       ],
       axis: { suggestedMin: 0, suggestedMax: 1 },
     },
   },
 ];
+
+/** Recall@10 of a run's full evaluations, or of its live held-out ones (heldOut): two series, never one. */
+function evalLine(s: RunSeriesView, heldOut: boolean): { x: number[]; y: (number | null)[] } {
+  const e = s.evals.filter((p) => p.heldOut === heldOut && typeof p.metrics['recall@10'] === 'number');
+  return { x: e.map((p) => p.step), y: e.map((p) => p.metrics['recall@10']) };
+}
 
 /** A metric value as table text. */
 function cellText(v: number | string | null): string {

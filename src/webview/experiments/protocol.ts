@@ -46,7 +46,8 @@ export const RunSeriesSchema = Type.Object({
   recall1: NumArray,
   recall5: NumArray,
   recall10: NumArray,
-  evals: Type.Array(Type.Object({ step: Type.Number(), metrics: Type.Record(Type.String(), Num) })),
+  /** heldOut: a live held-out evaluation during training (a sample), drawn apart from the full evaluations. */
+  evals: Type.Array(Type.Object({ step: Type.Number(), metrics: Type.Record(Type.String(), Num), heldOut: Type.Boolean() })),
 });
 export type RunSeriesView = Static<typeof RunSeriesSchema>;
 

@@ -22,6 +22,8 @@ export interface RunLine {
   legend?: boolean;
   /** Point markers (few points, e.g. evaluations). */
   points?: boolean;
+  /** A dash pattern of its own (default: the run's). */
+  dash?: number[];
 }
 
 export interface RunsChartSpec {
@@ -95,7 +97,7 @@ export class RunsChart extends ThemedChart<'line', ChartPoint[]> {
       ds.borderColor = alpha === 1 ? st.color : this.colors.withAlpha(st.color, alpha);
       ds.backgroundColor = ds.borderColor;
       ds.borderWidth = lineWidth(p);
-      ds.borderDash = st.dash;
+      ds.borderDash = l.dash ?? st.dash;
       ds.fill = false;
       ds.pointRadius = l.points ? 3 : 0;
       ds.pointHoverRadius = l.points ? 4 : 3;

@@ -1,0 +1,104 @@
+"""What the PyTorch trainer does with what its launcher prepared (src/trainer/launch/torchrunPrep.ts): the held-out
+sample (exact scores of exactly its queries and items, BM25's metrics passed on, the eval event's keys of the
+built-in trainer) and the mined hard negatives (shared by the batch, masked like batcher.ts). The launcher itself,
+with a real 2-rank torchrun, is tested in test/integration/torchrunLauncher.test.ts."""
+
+import json
+import math
+import os
+
+import pytest
+import torch
+
+import retrieval_lens.train as train_module
+from conftest import REPO
+from retrieval_lens.data import DataError
+from retrieval_lens.evaluation import HeldOutEval
+from retrieval_lens.features import featurize, featurize_options
+from retrieval_lens.losses import negative_mask
+from retrieval_lens.model import TwoTower, bags
+from retrieval_lens.train import batch_negatives, load_mined
+
+SHOP = os.path.join(REPO, "examples", "shop", "shop.rlens.json")
+MODEL = {"vocabBuckets": 512, "embeddingDim": 8, "hiddenDim": 8, "outputDim": 8, "maxQueryTokens": 30, "maxItemTokens": 100, "charTrigrams": True, "sharedTowers": False}
+BM25 = {"recall@1": 0.5, "recall@5": 0.75, "recall@10": 1.0, "recall@50": 1.0, "recall@100": 1.0, "mrr@10": 0.6, "ndcg@10": 0.7}
+#: The keys of a live eval event of the built-in trainer (eventMetrics of a subset evaluation with the BM25 reference).
+EVENT_KEYS = {f"{p}{m}" for p in ("", "bm25/") for m in BM25} | {"failures", "queries"}
+
+
+def sample_file(tmp_path, corpus, queries, qrels):
+    doc = {
+        "format": "rlens-heldout-1",
+        "info": {"queries": len(queries), "corpus": len(corpus), "corpusTotal": 2 * len(corpus), "sampled": True, "description": "x"},
+        "bm25": BM25,
+        "queries": queries,
+        "qrels": qrels,
+        "corpus": corpus,
+        "prepMs": 1500.0,
+    }
+    path = tmp_path / "heldout.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_the_sample_is_scored_exactly_with_the_built_in_trainers_event_keys(tmp_path):
+    words = ["red shoe", "blue hat", "green coat", "warm scarf", "black boot", "wool sock", "rain jacket"]
+    corpus = [[f"i{k}", w] for k, w in enumerate(words)]
+    queries = [["q0", "red shoes"], ["q1", "a hat"], ["q2", "socks of wool"], ["q3", "no answer"]]
+    qrels = {"q0": ["i0"], "q1": ["i1", "i6"], "q2": ["i5"], "q3": []}
+    ev = HeldOutEval.from_sample(sample_file(tmp_path, corpus, queries, qrels), MODEL)
+    assert ev.prep_s >= 1.5 and ev.bm25 == BM25 and ev.info["corpusTotal"] == 14
+    torch.manual_seed(3)
+    model = TwoTower(MODEL)
+    metrics = ev.run(model, torch.device("cpu"))
+    assert set(metrics) == EVENT_KEYS
+    assert metrics["queries"] == 4 and metrics["failures"] == 0 and metrics["bm25/recall@10"] == 1.0
+    # The same numbers from the model's own scores of these very texts (q3 has no relevant item: not averaged).
+    with torch.no_grad():
+        enc = lambda tower, texts, side: tower(*bags([featurize(t, featurize_options(MODEL, side)) for t in texts]))  # noqa: E731
+        scores = enc(model.query, [t for _, t in queries], "query") @ enc(model.item, words, "item").T
+    want = {1: 0.0, 5: 0.0}
+    rr = 0.0
+    for qi, (qid, _) in enumerate(queries[:3]):
+        order = [corpus[i][0] for i in torch.argsort(scores[qi], descending=True).tolist()]
+        rel = set(qrels[qid])
+        for k in want:
+            want[k] += len(rel & set(order[:k])) / len(rel) / 3
+        first = next(r for r, i in enumerate(order) if i in rel)
+        rr += (1 / (first + 1) if first < 10 else 0) / 3
+    assert math.isclose(metrics["recall@1"], want[1]) and math.isclose(metrics["recall@5"], want[5])
+    assert math.isclose(metrics["mrr@10"], rr) and metrics["recall@10"] == 1.0  # 7 items: all in the top 10
+
+
+def test_a_file_that_is_not_the_launchers_sample_is_a_located_data_error(tmp_path):
+    bad = tmp_path / "heldout.json"
+    bad.write_text('{"format": "other"}', encoding="utf-8")
+    with pytest.raises(DataError, match=rf"--held-out {bad}: not a held-out sample of the launcher \(format 'other'"):
+        HeldOutEval.from_sample(str(bad), MODEL)
+
+
+def test_mined_negatives_are_shared_by_the_batch_once_each_and_masked_like_batcher_ts(tmp_path):
+    f = tmp_path / "hardneg.json"
+    items = [["n1", "a mined one"], ["p1", "the positive of pair 1"], ["n2", "THE   positive of pair 0"], ["n3", "another"]]
+    f.write_text(json.dumps({"format": "rlens-hardneg-job-1", "description": "d", "items": items, "negatives": {"qa": [0, 1, 2], "qb": [0, 3]}}), encoding="utf-8")
+    by_query, line, notice = load_mined(str(f))
+    assert line == "d" and notice is None and [n.id for n in by_query["qa"]] == ["n1", "p1", "n2"]
+    feats = train_module.Featurizer(MODEL, 5, by_query)
+    from retrieval_lens.data import Example, Item
+
+    batch = [Example("a", Item("p0", "the positive of pair 0"), [Item("e0", "own explicit")], query_id="qa"), Example("b", Item("p1", "the positive of pair 1"), query_id="qb")]
+    rows = [feats.get(ex) for ex in batch]
+    ids, neg_feats, owners, sources = batch_negatives(rows, ["p0", "p1"])
+    assert [(j, item.id) for j, item in sources] == [(0, "e0"), (0, "n1"), (0, "n2"), (1, "n3")], "each negative's item and the pair that brought it"
+    # Pair 0's explicit negative (owner 0); then n1 once, p1 left out (a batch positive), n2 (pair 0's positive by text)
+    # under p0's id, n3; all shared (-1).
+    assert ids == ["e0", "n1", "p0", "n3"] and owners == [0, -1, -1, -1] and len(neg_feats) == 4
+    mask = negative_mask(["p0", "p1"], 2, 0, 2, ids, owners, len(ids))
+    assert mask.tolist() == [[False, True, True, True, False, True], [True, False, False, True, True, True]]
+
+
+def test_data_hard_negatives_without_the_launchers_file_is_refused_before_any_run_folder(tmp_path, capsys):
+    args = [SHOP, "--out", str(tmp_path / "runs"), "--steps", "1", "--set", 'data.hardNegatives={"source":"bm25","perQuery":2}']
+    assert train_module.train(args) == 2
+    assert "data.hardNegatives: the negatives are mined by the launcher" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
