@@ -10,7 +10,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 phases=()
-phase_done() { phases+=("$(printf '%5ds  %s' $(($(date +%s) - $1)) "$2")"); }
+phase_done() {
+  phases+=("$(printf '%5ds  %s' $(($(date +%s) - $1)) "$2")")
+  echo "# npm test phase done: ${phases[-1]}"
+}
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 
