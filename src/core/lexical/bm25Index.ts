@@ -235,7 +235,11 @@ export class Bm25Index {
     const seedBudget = Math.max(depth, Math.min(SEED_ROWS, Math.ceil(this.documentCount / 100)));
     for (const i of byLength) {
       if (seedRows.length + end[i] - start[i] > seedBudget) break;
-      for (let j = start[i]; j < end[i]; j++) if (!seeded.has(rows[j])) seeded.add(rows[j]) && seedRows.push(rows[j]);
+      for (let j = start[i]; j < end[i]; j++) {
+        if (seeded.has(rows[j])) continue;
+        seeded.add(rows[j]);
+        seedRows.push(rows[j]);
+      }
     }
     seedRows.sort((a, b) => a - b);
     const pos = start.slice();
