@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../src/core/config/loadConfig';
+import { auditTrainingData } from '../../src/core/data/audit/auditData';
+import type { AuditKind } from '../../src/core/data/audit/auditor';
+
+const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const pair = (query: string, positive: string, positive_id: string) => ({ query, positive, positive_id });
+
+/** Writes a config with its train, test and corpus files into a fresh folder. */
+function fixture(train: object[], test: object[], corpus: object[]): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'rlens-audit-'));
+  writeFileSync(join(dir, 'train.jsonl'), jsonl(train));
+  writeFileSync(join(dir, 'test.jsonl'), jsonl(test));
+  writeFileSync(join(dir, 'corpus.jsonl'), jsonl(corpus));
+  const config = join(dir, 'x.rlens.json');
+  writeFileSync(
+    config,
+    JSON.stringify({ data: { train: 'train.jsonl', test: 'test.jsonl', corpus: 'corpus.jsonl' }, model: { maxQueryTokens: 8, maxItemTokens: 20 } }),
+  );
+  return { dir, config };
+}
+
+const long = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+
+const PLANTED = [
+  pair('red shoes', 'Red running shoe', 'p1'), // 1
+  pair('blue hat', 'Blue wool hat', 'p2'), // 2: corpus p2 is "Hat" + "Blue wool hat" (title missing)
+  pair('Red  SHOES', 'Red running shoe', 'p1'), // 3: duplicate of 1 (normalised query)
+  pair('green scarf', 'Blue  wool HAT', 'p9'), // 4: the text of p2 under another id
+  pair('yellow bag', 'A different text', 'p2'), // 5: p2 with another text
+  ...['q a', 'q b', 'q c', 'q d', 'q e'].map((q) => pair(q, 'Shared thing', 'p3')), // 6-10: p3 answers 5 pairs
+  pair('what is the capital of france', 'Paris', 'p4'), // 11: a test query; corpus p4 has another text
+  pair(long(10), long(25), 'p6'), // 12: 10 query words > 8, 25 item words > 20
+  pair('!!!', '???', 'p5'), // 13: no words in either
+];
+
+test('the audit finds each planted problem on its lines, and nothing in a clean fixture', async (t) => {
+  const planted = fixture(
+    PLANTED,
+    [pair('What is the  Capital of France', 'Paris', 'p4')],
+    [
+      { _id: 'p1', text: 'Red running shoe' },
+      { _id: 'p2', title: 'Hat', text: 'Blue wool hat' },
+      { _id: 'p4', text: 'Paris, capital of France' },
+    ],
+  );
+  const clean = fixture(
+    [pair('red shoes', 'Red running shoe', 'p1'), pair('blue hat', 'Blue wool hat', 'p2'), pair('green scarf', 'Green scarf', 'p3')],
+    [pair('what is the capital of france', 'Paris', 'p4')],
+    [
+      { _id: 'p1', text: 'Red running shoe' },
+      { _id: 'p2', text: 'Blue wool hat' },
+      { _id: 'p4', title: 'Paris', text: 'the capital' },
+    ],
+  );
+  t.after(() => {
+    rmSync(planted.dir, { recursive: true, force: true });
+    rmSync(clean.dir, { recursive: true, force: true });
+  });
+
+  const report = await auditTrainingData(loadConfig(planted.config));
+  assert.equal(report.pairs, PLANTED.length);
+  assert.equal(report.testQueries, 1);
+  assert.equal(report.corpusItems, 3);
+  const found = Object.fromEntries(report.findings.map((f) => [f.kind, { count: f.count, lines: f.examples.map((e) => e.line) }]));
+  const expected: Record<AuditKind, { count: number; lines: number[] }> = {
+    duplicatePairs: { count: 1, lines: [3] },
+    sharedPositives: { count: 1, lines: [6] },
+    textUnderSeveralIds: { count: 1, lines: [4] },
+    idWithSeveralTexts: { count: 1, lines: [5] },
+    noWords: { count: 2, lines: [13, 13] },
+    truncatedQueries: { count: 1, lines: [12] },
+    truncatedPositives: { count: 1, lines: [12] },
+    testLeakage: { count: 1, lines: [11] },
+    corpusTextDiffers: { count: 2, lines: [2, 11] },
+  };
+  assert.deepEqual(found, expected);
+  for (const f of report.findings) for (const e of f.examples) assert.equal(e.file, join(planted.dir, 'train.jsonl'));
+  const corpusDiff = report.findings.find((f) => f.kind === 'corpusTextDiffers');
+  assert.equal(corpusDiff?.titleMissing, 1, 'line 2 is the corpus text without its title; line 11 is another text');
+  assert.match(report.findings.find((f) => f.kind === 'duplicatePairs')!.examples[0].note, /train\.jsonl:1$/);
+  assert.match(report.findings.find((f) => f.kind === 'sharedPositives')!.examples[0].note, /"p3" answers 5 distinct pairs/);
+
+  const cleanReport = await auditTrainingData(loadConfig(clean.config));
+  assert.equal(cleanReport.pairs, 3);
+  assert.deepEqual(cleanReport.findings, []);
+});
+
+test('retrieval-lens audit prints the report with ids escaped, and --json parses', (t) => {
+  const { dir, config } = fixture(
+    [pair('a b', 'x y', 'other'), pair('c d', 'x  Y', 'id\u001b[31m\nforged')],
+    [pair('e f', 'g', 'g')],
+    [{ _id: 'g', text: 'g' }],
+  );
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', config, ...args], { encoding: 'utf8' });
+  const text = run();
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(
+    text.stdout,
+    /1 positive texts under several ids\n {2}\S+train\.jsonl:2 {2}positive "id\\u001b\[31m\\u000aforged" has the text of another id at \S+train\.jsonl:1/,
+  );
+  assert.ok(!text.stdout.includes('\u001b'), 'no raw escape byte reaches the terminal');
+  assert.ok(!/^forged/m.test(text.stdout), 'an id with a line break forges no line');
+  const json = run('--json');
+  assert.equal(json.status, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout);
+  assert.deepEqual(
+    parsed.findings.map((f: { kind: string }) => f.kind),
+    ['textUnderSeveralIds'],
+  );
+  const bad = run('--set', 'model.maxQueryTokens=0');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /maxQueryTokens/);
+});
