@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../src/core/config/loadConfig';
 import { auditTrainingData } from '../../src/core/data/audit/auditData';
 import type { AuditKind } from '../../src/core/data/audit/auditor';
+import { startAudit } from '../../src/core/data/audit/startAudit';
 
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const pair = (query: string, positive: string, positive_id: string) => ({ query, positive, positive_id });
@@ -117,4 +118,18 @@ test('retrieval-lens audit prints the report with ids escaped, and --json parses
   const bad = run('--set', 'model.maxQueryTokens=0');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /maxQueryTokens/);
+});
+
+test('data.audit is off by default; on, the run-log line summarises the audit; a wrong value is a located config error', async (t) => {
+  const { dir, config } = fixture(PLANTED.slice(0, 3), [pair('zzz', 'g', 'g')], [{ _id: 'p2', title: 'Hat', text: 'Blue wool hat' }]);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.equal(loadConfig(config).config.data.audit, false);
+  const on = loadConfig(config, ['data.audit=true']);
+  assert.equal(on.config.data.audit, true);
+  const line = await startAudit(on);
+  assert.match(
+    line,
+    /^data\.audit: audit of 3 pairs: 1 duplicate pairs \(same normalised query and positive id\); 1 positives whose corpus item has another text \(1 without the title\) \(\d+\.\d s; full report: retrieval-lens audit /,
+  );
+  assert.throws(() => loadConfig(config, ['data.audit=3']), /data\.audit/);
 });

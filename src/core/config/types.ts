@@ -21,6 +21,8 @@ export interface DataConfig {
   shuffleBuffer: number;
   /** Hard negatives mined before training (absent: none); see src/core/training/hardNegatives.ts. */
   hardNegatives?: HardNegativesConfig;
+  /** Audit the training data at the start of training and log its summary (src/core/data/audit/); off: it costs a pass. */
+  audit: boolean;
 }
 
 /** `data.hardNegatives`: BM25-mined negatives per training query. */
