@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../src/core/config/loadConfig';
 import { auditTrainingData } from '../../src/core/data/audit/auditData';
-import type { AuditKind } from '../../src/core/data/audit/auditor';
+import { hash53, textKey, type AuditKind } from '../../src/core/data/audit/auditor';
+import { normaliseText } from '../../src/core/data/itemId';
 import { startAudit } from '../../src/core/data/audit/startAudit';
 
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -132,4 +133,19 @@ test('data.audit is off by default; on, the run-log line summarises the audit; a
     /^data\.audit: audit of 3 pairs: 1 duplicate pairs \(same normalised query and positive id\); 1 positives whose corpus item has another text \(1 without the title\) \(\d+\.\d s; full report: retrieval-lens audit /,
   );
   assert.throws(() => loadConfig(config, ['data.audit=3']), /data\.audit/);
+});
+
+test('textKey hashes the normalised text without building it: equal to hashing normaliseText', () => {
+  const texts = [
+    'Red  Running\tShoe',
+    '  lead and trail  ',
+    'ﬁne Ⅻ ＡＢＣ', // NFKC: ligature, roman numeral, full-width
+    'a\u00a0b\u2003c\u3000d\ufeffe\u2028f\u1680g\u205fh',
+    '\n\r\v\f',
+    '',
+    'İstanbul ΣΑΣ',
+  ];
+  for (const s of texts) assert.equal(textKey(s), hash53(normaliseText(s)), JSON.stringify(s));
+  assert.notEqual(textKey('a b'), textKey('ab'));
+  assert.ok(Number.isSafeInteger(hash53('x'.repeat(1000))));
 });

@@ -13,13 +13,11 @@
  *   - corpusTextDiffers   a positive whose id is in the corpus with another normalised text (`titleMissing`
  *                         counts those equal to the corpus line's "text" without its "title": BEIR's title + text).
  * Memory is bounded by the number of distinct keys, never by text length: every text and id is kept as a
- * 52-bit hash of its normalised form ({@link hash52}; a collision, about n²/2^53 — 1e-4 for 10M keys — can only
- * merge two findings' keys), in Maps of number → number (≈ 40–80 bytes an entry in V8): pairs, positive ids,
+ * 53-bit hash of its normalised form ({@link textKey}, {@link hash53}; a collision, about n²/2^54 — 1e-4 for 10M
+ * keys — can only merge two keys of a count), in Maps of number → number (≈ 40–80 bytes an entry in V8): pairs, positive ids,
  * positive texts, corpus ids, test queries. Examples are capped at {@link MAX_EXAMPLES} per finding and the
  * shared-positive ids kept by name at {@link MAX_SHARED_NAMED}.
  */
-import { createHash } from 'node:crypto';
-import { normaliseText } from '../itemId';
 import { words } from '../../model/featurize';
 import type { Example, SourceLocation } from '../types';
 
@@ -58,14 +56,68 @@ export interface AuditFinding {
   titleMissing?: number;
 }
 
-/** The 52-bit hash (SHA-1, first 13 hex digits) of a string: exact as a JS number, used as a Map key. */
-export function hash52(s: string): number {
-  return parseInt(createHash('sha1').update(s, 'utf8').digest('hex').slice(0, 13), 16);
+/** True for the characters JavaScript's `\s` matches (normaliseText collapses their runs to one space). */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 160 ||
+    c === 5760 ||
+    (c >= 8192 && c <= 8202) ||
+    c === 8232 ||
+    c === 8233 ||
+    c === 8239 ||
+    c === 8287 ||
+    c === 12288 ||
+    c === 65279
+  );
 }
 
-/** Hash of a normalised text (Unicode NFKC, lower case, whitespace collapsed: itemId.ts). */
+/** Two 32-bit FNV-1a style hashes (different primes and offsets) of a code unit sequence, as one 53-bit number. */
+class Hash53 {
+  private a = 0x811c9dc5;
+  private b = 0x9747b28c;
+  add(c: number): void {
+    this.a = Math.imul(this.a ^ c, 0x01000193);
+    this.b = Math.imul(this.b ^ c, 0x5bd1e995);
+    this.b ^= this.b >>> 15;
+  }
+  get value(): number {
+    return (this.a >>> 11) * 2 ** 32 + (this.b >>> 0);
+  }
+}
+
+/**
+ * A 53-bit non-cryptographic hash of a string's UTF-16 code units, exact as a JS number (a Map key). Not
+ * SHA: the audit hashes millions of texts and a collision (≈ n²/2^54) only merges two keys of a count.
+ */
+export function hash53(s: string): number {
+  const h = new Hash53();
+  for (let i = 0; i < s.length; i++) h.add(s.charCodeAt(i));
+  return h.value;
+}
+
+/**
+ * The hash of a text's normalised form (itemId.ts normaliseText: NFKC, lower case, whitespace runs as one
+ * space, trimmed), computed without building that string: equal to `hash53(normaliseText(text))`.
+ */
 export function textKey(text: string): number {
-  return hash52(normaliseText(text));
+  const t = text.normalize('NFKC').toLowerCase();
+  const h = new Hash53();
+  let pendingSpace = false;
+  let started = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (isSpace(c)) {
+      pendingSpace = started;
+      continue;
+    }
+    if (pendingSpace) h.add(32);
+    pendingSpace = false;
+    started = true;
+    h.add(c);
+  }
+  return h.value;
 }
 
 /** What a finding counts, for reports. */
@@ -154,7 +206,7 @@ export class Auditor {
 
   /** A corpus item: its full text (title + text, as corpusJsonl.ts reads it) and, when it has a title, the text alone. */
   addCorpusItem(id: string, text: string, bodyWithoutTitle: string | null): void {
-    const key = hash52(id);
+    const key = hash53(id);
     if (this.corpus.has(key)) return; // the first occurrence wins, as in the readers
     this.corpusItems += 1;
     this.corpus.set(key, textKey(text));
@@ -172,12 +224,11 @@ export class Auditor {
   /** One training pair, in reading order. */
   addPair(e: Example): void {
     this.pairsRead += 1;
-    const q = normaliseText(e.query);
-    const qKey = hash52(q);
-    const idKey = hash52(e.positive.id);
+    const qKey = textKey(e.query);
+    const idKey = hash53(e.positive.id);
     const pKey = textKey(e.positive.text);
     const here = this.loc(e.source);
-    const pairKey = hash52(`${q}\u0000${e.positive.id}`);
+    const pairKey = hash53(`${qKey}:${idKey}`);
     const earlier = this.pairs.get(pairKey);
     if (earlier !== undefined) {
       this.add('duplicatePairs', e.source, `repeats the pair of ${this.where(earlier)}`);
