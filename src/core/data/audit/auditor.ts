@@ -139,6 +139,30 @@ export interface AuditorOptions {
   sharedPositiveMin?: number;
 }
 
+/** The first value seen under each key, and where: a later other value is a conflict, reported once per key. */
+class FirstValue {
+  private readonly value = new Map<number, number>();
+  private readonly at = new Map<number, number>();
+  private readonly flagged = new Set<number>();
+
+  /** Records `value` under `key` (first time), or returns where the first, different value was seen (once per key), else null. */
+  conflict(key: number, value: number, here: number): number | null {
+    const first = this.value.get(key);
+    if (first === undefined) {
+      this.value.set(key, value);
+      this.at.set(key, here);
+      return null;
+    }
+    if (first === value || this.flagged.has(key)) return null;
+    this.flagged.add(key);
+    return this.at.get(key)!;
+  }
+
+  firstAt(key: number): number | undefined {
+    return this.at.get(key);
+  }
+}
+
 /** Location packed into one number: file index × 2^32 + line. */
 function pack(file: number, line: number): number {
   return file * 2 ** 32 + line;
@@ -152,15 +176,9 @@ export class Auditor {
   private readonly pairs = new Map<number, number>();
   /** positive id key → distinct pairs answered. */
   private readonly positiveUses = new Map<number, number>();
-  /** positive id key → normalised text key of its first occurrence; and its location. */
-  private readonly idText = new Map<number, number>();
-  private readonly idFirst = new Map<number, number>();
-  /** normalised positive text key → id key of its first occurrence; and its location. */
-  private readonly textId = new Map<number, number>();
-  private readonly textFirst = new Map<number, number>();
-  /** Ids and texts already counted as a finding (each counted once). */
-  private readonly idsFlagged = new Set<number>();
-  private readonly textsFlagged = new Set<number>();
+  /** positive id key → its first normalised text key; normalised positive text key → its first id key. */
+  private readonly idText = new FirstValue();
+  private readonly textId = new FirstValue();
   private readonly corpusFlagged = new Set<number>();
   /** corpus id key → [text key, body key (text without title, or -1)]. */
   private readonly corpus = new Map<number, number>();
@@ -266,26 +284,16 @@ export class Auditor {
     const named = this.sharedNamed.get(e.positive.id);
     if (named) named.uses = uses;
     else if (this.sharedNamed.size < MAX_SHARED_NAMED)
-      this.sharedNamed.set(e.positive.id, { uses, first: this.idFirst.get(idKey) ?? this.loc(e.positive.source) });
+      this.sharedNamed.set(e.positive.id, { uses, first: this.idText.firstAt(idKey) ?? this.loc(e.positive.source) });
   }
 
   private checkIdText(e: Example, idKey: number, pKey: number): void {
-    const text = this.idText.get(idKey);
-    if (text === undefined) {
-      this.idText.set(idKey, pKey);
-      this.idFirst.set(idKey, this.loc(e.positive.source));
-    } else if (text !== pKey && !this.idsFlagged.has(idKey)) {
-      this.idsFlagged.add(idKey);
-      this.add('idWithSeveralTexts', e.positive.source, `id "${e.positive.id}" has another text at ${this.where(this.idFirst.get(idKey)!)}`);
-    }
-    const id = this.textId.get(pKey);
-    if (id === undefined) {
-      this.textId.set(pKey, idKey);
-      this.textFirst.set(pKey, this.loc(e.positive.source));
-    } else if (id !== idKey && !this.textsFlagged.has(pKey)) {
-      this.textsFlagged.add(pKey);
-      this.add('textUnderSeveralIds', e.positive.source, `positive "${e.positive.id}" has the text of another id at ${this.where(this.textFirst.get(pKey)!)}`);
-    }
+    const here = this.loc(e.positive.source);
+    const textFirst = this.idText.conflict(idKey, pKey, here);
+    if (textFirst !== null) this.add('idWithSeveralTexts', e.positive.source, `id "${e.positive.id}" has another text at ${this.where(textFirst)}`);
+    const idFirst = this.textId.conflict(pKey, idKey, here);
+    if (idFirst !== null)
+      this.add('textUnderSeveralIds', e.positive.source, `positive "${e.positive.id}" has the text of another id at ${this.where(idFirst)}`);
   }
 
   /** The findings so far, in the order of {@link AUDIT_TITLES}; shared positives listed most shared first. */
