@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadConfig } from '../../src/core/config/loadConfig';
+import { loadConfig, parseConfigText } from '../../src/core/config/loadConfig';
+import { ConfigError } from '../../src/core/config/configError';
 import { auditTrainingData } from '../../src/core/data/audit/auditData';
 import { hash53, textKey, type AuditKind } from '../../src/core/data/audit/auditor';
 import { normaliseText } from '../../src/core/data/itemId';
@@ -148,4 +149,13 @@ test('textKey hashes the normalised text without building it: equal to hashing n
   for (const s of texts) assert.equal(textKey(s), hash53(normaliseText(s)), JSON.stringify(s));
   assert.notEqual(textKey('a b'), textKey('ab'));
   assert.ok(Number.isSafeInteger(hash53('x'.repeat(1000))));
+});
+
+test('data.audit with the torchrun trainer is a located config error (that trainer does not log it)', () => {
+  const text = '{\n  "data": {\n    "train": "x.jsonl",\n    "audit": true\n  },\n  "trainer": { "kind": "torchrun" }\n}\n';
+  assert.throws(
+    () => parseConfigText(text, '/cfg/x.rlens.json'),
+    (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.line === 4 && p.path === 'data.audit' && /built-in trainer only/.test(p.message)),
+  );
+  assert.equal(parseConfigText(text.replace('true', 'false'), '/cfg/x.rlens.json').config.data.audit, false);
 });

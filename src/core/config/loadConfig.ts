@@ -84,6 +84,7 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   const trainerProblems = [
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
     ...checkHardNegatives(data as unknown as ExperimentConfig, root, positions),
+    ...checkDataAudit(data as unknown as ExperimentConfig, root, positions),
   ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
@@ -188,6 +189,19 @@ function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, posit
       positions,
       ['data', 'hardNegatives'],
       'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
+    ),
+  ];
+}
+
+/** data.audit is logged by the built-in trainer only: with the PyTorch trainer it is an error at the key (run `retrieval-lens audit`). */
+function checkDataAudit(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
+  if (!cfg.data.audit || cfg.trainer.kind === 'node') return [];
+  return [
+    problemAt(
+      root,
+      positions,
+      ['data', 'audit'],
+      'is logged by the built-in trainer only (trainer.kind "node"); with torchrun run `retrieval-lens audit <config>` instead',
     ),
   ];
 }
