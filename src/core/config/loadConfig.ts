@@ -180,30 +180,29 @@ function checkTrainerKeys(cfg: ExperimentConfig, root: Node | undefined, positio
   return problems;
 }
 
-/** data.hardNegatives is mined by the built-in trainer only: with the PyTorch trainer it is an error at the key. */
-function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
-  if (!cfg.data.hardNegatives || cfg.trainer.kind === 'node') return [];
-  return [
-    problemAt(
-      root,
-      positions,
-      ['data', 'hardNegatives'],
-      'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet',
-    ),
-  ];
+/** A setting only the built-in trainer honours, set with the PyTorch trainer: an error at its key (`why` says what to do). */
+function builtInTrainerOnly(
+  cfg: ExperimentConfig,
+  set: unknown,
+  root: Node | undefined,
+  positions: TextPositions,
+  segments: string[],
+  why: string,
+): ConfigProblem[] {
+  if (!set || cfg.trainer.kind === 'node') return [];
+  return [problemAt(root, positions, segments, why)];
 }
 
-/** data.audit is logged by the built-in trainer only: with the PyTorch trainer it is an error at the key (run `retrieval-lens audit`). */
+/** data.hardNegatives is mined by the built-in trainer only. */
+function checkHardNegatives(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
+  const why = 'is mined by the built-in trainer only (trainer.kind "node"); the torchrun trainer does not read it yet';
+  return builtInTrainerOnly(cfg, cfg.data.hardNegatives, root, positions, ['data', 'hardNegatives'], why);
+}
+
+/** data.audit is logged by the built-in trainer only (with torchrun: run `retrieval-lens audit`). */
 function checkDataAudit(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
-  if (!cfg.data.audit || cfg.trainer.kind === 'node') return [];
-  return [
-    problemAt(
-      root,
-      positions,
-      ['data', 'audit'],
-      'is logged by the built-in trainer only (trainer.kind "node"); with torchrun run `retrieval-lens audit <config>` instead',
-    ),
-  ];
+  const why = 'is logged by the built-in trainer only (trainer.kind "node"); with torchrun run `retrieval-lens audit <config>` instead';
+  return builtInTrainerOnly(cfg, cfg.data.audit, root, positions, ['data', 'audit'], why);
 }
 
 /** A problem located at the key of `segments` (or its closest existing parent). */
