@@ -10,6 +10,7 @@ import { auditTrainingData } from '../../src/core/data/audit/auditData';
 import { hash53, textKey, type AuditKind } from '../../src/core/data/audit/auditor';
 import { normaliseText } from '../../src/core/data/itemId';
 import { startAudit } from '../../src/core/data/audit/startAudit';
+import { openTrainingData } from '../../src/core/training/trainingData';
 
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const pair = (query: string, positive: string, positive_id: string) => ({ query, positive, positive_id });
@@ -158,4 +159,33 @@ test('data.audit with the torchrun trainer is a located config error (that train
     (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.line === 4 && p.path === 'data.audit' && /built-in trainer only/.test(p.message)),
   );
   assert.equal(parseConfigText(text.replace('true', 'false'), '/cfg/x.rlens.json').config.data.audit, false);
+  assert.throws(
+    () => parseConfigText(text.replace('"audit": true', '"positiveText": "corpus"'), '/cfg/x.rlens.json'),
+    (e: unknown) =>
+      e instanceof ConfigError && e.problems.some((p) => p.line === 4 && p.path === 'data.positiveText' && /built-in trainer only/.test(p.message)),
+  );
+});
+
+test('data.positiveText "corpus" trains a positive on its corpus item (title + text); "line" keeps the line', async (t) => {
+  const { dir, config } = fixture(
+    [pair('blue hat', 'Blue wool hat', 'p2'), pair('red shoes', 'Red running shoe', 'p1')],
+    [pair('zzz', 'g', 'g')],
+    [{ _id: 'p2', title: 'Hat', text: 'Blue wool hat' }],
+  );
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const positives = async (set: string[]) => {
+    const data = await openTrainingData(loadConfig(config, set));
+    const out: Record<string, string> = {};
+    for await (const e of data.source.epoch(0))
+      out[e.positive.id] = `${e.positive.text} @${e.positive.source.file.endsWith('corpus.jsonl') ? 'corpus' : 'train'}:${e.positive.source.line}`;
+    await data.source.close();
+    return { out, note: data.positiveTextNote };
+  };
+  const line = await positives([]);
+  assert.deepEqual(line.out, { p2: 'Blue wool hat @train:1', p1: 'Red running shoe @train:2' });
+  assert.equal(line.note, undefined);
+  const corpus = await positives(['data.positiveText=corpus']);
+  assert.deepEqual(corpus.out, { p2: 'Hat Blue wool hat @corpus:1', p1: 'Red running shoe @train:2' }, 'p1 is not in the corpus: its line text stays');
+  assert.match(corpus.note!, /^data\.positiveText "corpus": positives are trained on the text of their id in \S+corpus\.jsonl \(1 items\)$/);
+  assert.throws(() => loadConfig(config, ['data.positiveText=title']), /data\.positiveText/);
 });

@@ -85,6 +85,14 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
     ...checkHardNegatives(data as unknown as ExperimentConfig, root, positions),
     ...checkDataAudit(data as unknown as ExperimentConfig, root, positions),
+    ...builtInTrainerOnly(
+      data as unknown as ExperimentConfig,
+      (data as unknown as ExperimentConfig).data.positiveText === 'corpus',
+      root,
+      positions,
+      ['data', 'positiveText'],
+      'is read by the built-in trainer only (trainer.kind "node"); the torchrun trainer trains on the lines\' texts',
+    ),
   ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };

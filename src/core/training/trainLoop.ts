@@ -274,6 +274,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     logBoth('info', `${counts}; ${total} steps of ${t.batchSize}${planned}`);
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
     if (cfg.data.audit) logBoth('info', await startAudit(opts.loaded));
+    if (data.positiveTextNote) logBoth('info', data.positiveTextNote);
     if (periodic && schedule) {
       logBoth(
         'info',

@@ -79,6 +79,17 @@ async function auditBeirTest(folder: string, loaded: LoadedConfig, auditor: Audi
   }
 }
 
+/** The corpus file of a config: data.corpus (a BEIR folder's corpus.jsonl), else a BEIR test or training folder's corpus.jsonl, else null. */
+export async function corpusFileOf(loaded: LoadedConfig): Promise<string | null> {
+  const d = loaded.config.data;
+  if (d.corpus) {
+    const folder = await beirFolderOf(d.corpus, loaded, 'data.corpus');
+    return folder !== null ? join(folder, 'corpus.jsonl') : resolveDataPath(d.corpus, loaded.baseDir);
+  }
+  const folder = (await beirFolderOf(d.test, loaded, 'data.test')) ?? (await beirFolderOf(d.train, loaded, 'data.train'));
+  return folder !== null ? join(folder, 'corpus.jsonl') : null;
+}
+
 /** Audits the training data of a loaded config. */
 export async function auditTrainingData(loaded: LoadedConfig, opts: AuditOptions = {}): Promise<AuditReport> {
   const started = Date.now();
@@ -86,15 +97,7 @@ export async function auditTrainingData(loaded: LoadedConfig, opts: AuditOptions
   const auditor = new Auditor({ maxQueryTokens: loaded.config.model.maxQueryTokens, maxItemTokens: loaded.config.model.maxItemTokens, ...opts });
   const trainBeir = await beirFolderOf(d.train, loaded, 'data.train');
   const testBeir = await beirFolderOf(d.test, loaded, 'data.test');
-  const corpusFile = d.corpus
-    ? (await beirFolderOf(d.corpus, loaded, 'data.corpus')) !== null
-      ? join(resolveDataPath(d.corpus, loaded.baseDir), 'corpus.jsonl')
-      : resolveDataPath(d.corpus, loaded.baseDir)
-    : testBeir
-      ? join(testBeir, 'corpus.jsonl')
-      : trainBeir
-        ? join(trainBeir, 'corpus.jsonl')
-        : null;
+  const corpusFile = await corpusFileOf(loaded);
   if (corpusFile) await withReadErrors(corpusFile, 'data.corpus', () => auditCorpus(corpusFile, auditor));
   const common = { maxBadLineShare: 1, baseDir: loaded.baseDir, ...(d.fields ? { fields: d.fields } : {}) };
   if (testBeir) await withReadErrors(testBeir, 'data.test', () => auditBeirTest(testBeir, loaded, auditor));
