@@ -8,8 +8,10 @@
  *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N] [--variants a,b,…]
  *   retrieval-lens export-embeddings <run|checkpoint> [--out DIR] [--items N] [--queries N] [--projection pca|umap|none]
  *   retrieval-lens compare <run> <run>… [--failures N] [--search exact|ann]
+ *   retrieval-lens audit <config> [--json] [--shared N] [--set key=value …]
  */
 import { parseArgs } from 'util';
+import { auditCommand } from './cli/auditCommand';
 import { compareCommand } from './cli/compareCommand';
 import { evalCommand, EvalTargetError } from './cli/evalCommand';
 import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
@@ -32,6 +34,7 @@ usage:
   retrieval-lens ablate <config.rlens.json> [--seeds 3] [--steps N] [--concurrency N] [--variants softmax-fixed,softmax-adaptive-sg-sym,softmax-learned,softmax-adap-tau] [--set key=value ...]
   retrieval-lens export-embeddings <run-folder|checkpoint-folder> [--out DIR] [--items 5000] [--queries 1000] [--projection pca|umap|none] [--checkpoint last|best]
   retrieval-lens compare <run-folder> <run-folder> [...] [--failures 10] [--search exact|ann]
+  retrieval-lens audit <config.rlens.json> [--json] [--shared 5] [--set key=value ...]
 `;
 
 /** `retrieval-lens <command> --help`: that command's usage lines (exit 0), or the whole usage for an unknown one (exit 2). */
@@ -189,6 +192,21 @@ async function main(argv: string[]): Promise<number> {
       if (!values.train) throw new Error('new needs --train (a training file or a BEIR folder)');
       const steps = values.steps === undefined ? undefined : positiveIntegerFlag('steps', values.steps);
       return await newCommand({ ...values, train: values.train, steps, force: values.force! });
+    }
+    if (command === 'audit') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { json: { type: 'boolean', default: false }, shared: { type: 'string' }, set: { type: 'string', multiple: true } },
+      });
+      if (positionals.length !== 1) throw new Error('audit needs one config file');
+      const shared = values.shared !== undefined ? positiveIntegerFlag('shared', values.shared) : undefined;
+      return auditCommand({
+        config: positionals[0],
+        json: values.json ?? false,
+        set: values.set ?? [],
+        ...(shared !== undefined ? { sharedPositiveMin: shared } : {}),
+      });
     }
     if (command === 'runs') {
       const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' }, filter: { type: 'string', default: '' } } });

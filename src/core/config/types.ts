@@ -23,6 +23,10 @@ export interface DataConfig {
   hardNegatives?: HardNegativesConfig;
   /** Mask negatives whose normalised text equals the positive's (batcher.ts). */
   maskDuplicateNegatives: boolean;
+  /** Audit the training data at the start of training and log its summary (src/core/data/audit/); off: it costs a pass. */
+  audit: boolean;
+  /** The text a positive is trained on: its line's, or its corpus item's (src/core/data/audit/corpusPositives.ts). */
+  positiveText: 'line' | 'corpus';
 }
 
 /** `data.hardNegatives`: BM25-mined negatives per training query. */

@@ -13,6 +13,12 @@ import type { RecordParser } from './formats';
  */
 export async function readPairFile(file: string, tally: LineTally, parser: RecordParser): Promise<Example[]> {
   const examples: Example[] = [];
+  await eachPairOfFile(file, tally, parser, (e) => examples.push(e));
+  return examples;
+}
+
+/** {@link readPairFile} without keeping the examples: `onExample` sees each in file order (the data audit streams this way). */
+export async function eachPairOfFile(file: string, tally: LineTally, parser: RecordParser, onExample: (e: Example) => void): Promise<void> {
   let first = true;
   for await (const { text, line, encodingFault } of readLines(file)) {
     if (isBlank(text)) continue;
@@ -23,11 +29,10 @@ export async function readPairFile(file: string, tally: LineTally, parser: Recor
     tally.countLine();
     try {
       if (encodingFault) throw new LineFault(encodingFault);
-      for (const e of parser.parse(text, { file, line })) examples.push(e);
+      for (const e of parser.parse(text, { file, line })) onExample(e);
     } catch (err) {
       if (!(err instanceof LineFault)) throw err;
       tally.addBad(file, line, err.message);
     }
   }
-  return examples;
 }

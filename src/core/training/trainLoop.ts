@@ -1,3 +1,4 @@
+import { startAudit } from '../data/audit/startAudit';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../backend';
@@ -282,6 +283,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     const planned = report.estimated && opts.steps === undefined && t.epochs !== null ? ` (training.epochs planned on the ${report.dataLines} data lines)` : '';
     logBoth('info', `${counts}; ${total} steps of ${t.batchSize}${planned}`);
     for (const bad of report.badLines.slice(0, 10)) logBoth('warn', `${bad.file}:${bad.line}: ${bad.reason}`);
+    if (cfg.data.audit) logBoth('info', await startAudit(opts.loaded));
+    if (data.positiveTextNote) logBoth('info', data.positiveTextNote);
     if (periodic && schedule) {
       logBoth(
         'info',

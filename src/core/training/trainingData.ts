@@ -11,6 +11,7 @@ import { InMemoryExamples, StreamedExamples, type EpochCounts, type ExampleSourc
 import { dataPathList, describeDataPath, isGlob, resolveDataFiles } from '../data/trainFiles';
 import { detectFormat, resolveBeirFiles, resolveDataPath } from '../data/dataPath';
 import type { LoadReport } from '../data/types';
+import { withCorpusPositives } from '../data/audit/corpusPositives';
 import { hardNegativesFor, type MinedNegatives } from './hardNegatives';
 
 /** The training data as a source of epochs, and its report so far. */
@@ -26,6 +27,8 @@ export interface TrainingData {
   /** The files read (every training file; a BEIR folder's corpus, queries and qrels), and the BEIR folder. */
   files: string[];
   beirFolder: string | null;
+  /** data.positiveText "corpus": what the positives are trained on (logged at the start). */
+  positiveTextNote?: string;
 }
 
 /**
@@ -33,6 +36,15 @@ export interface TrainingData {
  * files — one, a glob or a list of shards, plain or gzip — are indexed and streamed.
  */
 export async function openTrainingData(loaded: LoadedConfig): Promise<TrainingData> {
+  const data = await openTrainingLines(loaded);
+  const { source, note } = await withCorpusPositives(loaded, data.source);
+  data.source = source;
+  if (note !== null) data.positiveTextNote = note;
+  return data;
+}
+
+/** data.train as its lines give it (openTrainingData adds data.positiveText). */
+async function openTrainingLines(loaded: LoadedConfig): Promise<TrainingData> {
   const d: DataConfig = loaded.config.data;
   const t = loaded.config.training;
   const entries = dataPathList(d.train);
@@ -68,6 +80,7 @@ export async function openTrainingData(loaded: LoadedConfig): Promise<TrainingDa
     files: files.map((f) => f.file),
     beirFolder: null,
   };
+  let opened: StreamedExamples | null = null;
   const stream = await withReadErrors(describe, 'data.train', () =>
     StreamedExamples.open(files, {
       seed: t.seed,
@@ -78,7 +91,7 @@ export async function openTrainingData(loaded: LoadedConfig): Promise<TrainingDa
       label: 'data.train',
       onEpochRead: (c) => {
         if (c.epoch === 0) {
-          const shape = data.source instanceof StreamedExamples ? data.source.shape : undefined;
+          const shape = opened?.shape; // the stream itself: data.source may wrap it (data.positiveText)
           data.report = {
             ...data.report,
             examples: c.examples,
@@ -94,6 +107,7 @@ export async function openTrainingData(loaded: LoadedConfig): Promise<TrainingDa
     }),
   );
   data.source = stream;
+  opened = stream;
   const built = stream.indexes.filter((i) => !i.built.fromCache);
   const ms = built.reduce((sum, i) => sum + i.built.ms, 0);
   data.indexNote =

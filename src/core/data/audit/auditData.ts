@@ -1,0 +1,135 @@
+/**
+ * The data audit of a config (see auditor.ts for what it finds and its memory bounds): one streamed pass
+ * over the corpus (data.corpus, else a BEIR test or training folder's corpus.jsonl), the test queries
+ * (data.test: a BEIR folder's queries of its qrels split, or a pairs file), then the training pairs in file
+ * order, read by the readers training uses: pairs files (one, a glob or shards, plain or gzip) through
+ * pairFile.ts `eachPairOfFile` with each file's record parser (trainFiles.ts `fileRecordParser`), and a BEIR
+ * training folder through load.ts `loadExamples` (as training loads it: in memory).
+ */
+import { join } from 'node:path';
+import type { LoadedConfig } from '../../config/types';
+import { LineTally } from '../badLines';
+import { readQueriesJsonl } from '../beir';
+import { parseCorpusLine } from '../corpusJsonl';
+import { detectFormat, resolveBeirFiles, resolveDataPath } from '../dataPath';
+import { LineFault, optionalString, parseJsonObject } from '../lineFields';
+import { isBlank, readLines } from '../lineReader';
+import { loadExamples, withReadErrors } from '../load';
+import { eachPairOfFile } from '../pairFile';
+import { dataPathList, describeDataPath, fileRecordParser, isGlob, resolveDataFiles } from '../trainFiles';
+import type { BadLine } from '../types';
+import { Auditor, type AuditFinding } from './auditor';
+
+export interface AuditReport {
+  train: string;
+  test: string | null;
+  corpus: string | null;
+  pairs: number;
+  linesRead: number;
+  badCount: number;
+  /** The first bad lines of the training data (the readers' reasons: "empty query", ...). */
+  badLines: BadLine[];
+  testQueries: number;
+  corpusItems: number;
+  findings: AuditFinding[];
+  ms: number;
+}
+
+export interface AuditOptions {
+  sharedPositiveMin?: number;
+}
+
+/** The single BEIR folder a data path names, or null (a pairs file, a glob or a list). */
+async function beirFolderOf(path: string | string[] | undefined, loaded: LoadedConfig, label: string): Promise<string | null> {
+  if (path === undefined) return null;
+  const entries = dataPathList(path);
+  if (entries.length !== 1 || isGlob(entries[0], loaded.baseDir)) return null;
+  const abs = resolveDataPath(entries[0], loaded.baseDir);
+  const format = loaded.config.data.format === 'beir' ? 'beir' : await detectFormat(abs, loaded.config.data.format, label);
+  return format === 'beir' ? abs : null;
+}
+
+/** Streams a corpus JSONL file into the auditor: each item's full text and, when titled, its text alone. */
+async function auditCorpus(file: string, auditor: Auditor): Promise<void> {
+  for await (const { text, line, encodingFault } of readLines(file)) {
+    if (isBlank(text) || encodingFault) continue;
+    try {
+      const item = parseCorpusLine(text, { file, line });
+      const title = optionalString(parseJsonObject(text), 'title');
+      const body = title !== undefined && !isBlank(title) ? optionalString(parseJsonObject(text), 'text') : undefined;
+      auditor.addCorpusItem(item.id, item.text, body !== undefined && !isBlank(body) ? body : null);
+    } catch (err) {
+      if (!(err instanceof LineFault)) throw err; // bad corpus lines are the corpus reader's to report
+    }
+  }
+}
+
+/** The test queries of a BEIR folder's split: the queries.jsonl lines of the query ids its qrels name. */
+async function auditBeirTest(folder: string, loaded: LoadedConfig, auditor: Auditor): Promise<void> {
+  const files = await resolveBeirFiles(folder, loaded.config.data.testSplit, 'data.test');
+  const queries = await readQueriesJsonl(files.queries, new LineTally());
+  const ids = new Set<string>();
+  for await (const { text } of readLines(files.qrels)) {
+    const id = text.split('\t')[0]?.trim();
+    if (id) ids.add(id);
+  }
+  for (const id of ids) {
+    const q = queries.get(id);
+    if (q) auditor.addTestQuery(q.text, q.source);
+  }
+}
+
+/** The corpus file of a config: data.corpus (a BEIR folder's corpus.jsonl), else a BEIR test or training folder's corpus.jsonl, else null. */
+export async function corpusFileOf(loaded: LoadedConfig): Promise<string | null> {
+  const d = loaded.config.data;
+  if (d.corpus) {
+    const folder = await beirFolderOf(d.corpus, loaded, 'data.corpus');
+    return folder !== null ? join(folder, 'corpus.jsonl') : resolveDataPath(d.corpus, loaded.baseDir);
+  }
+  const folder = (await beirFolderOf(d.test, loaded, 'data.test')) ?? (await beirFolderOf(d.train, loaded, 'data.train'));
+  return folder !== null ? join(folder, 'corpus.jsonl') : null;
+}
+
+/** Audits the training data of a loaded config. */
+export async function auditTrainingData(loaded: LoadedConfig, opts: AuditOptions = {}): Promise<AuditReport> {
+  const started = Date.now();
+  const d = loaded.config.data;
+  const auditor = new Auditor({ maxQueryTokens: loaded.config.model.maxQueryTokens, maxItemTokens: loaded.config.model.maxItemTokens, ...opts });
+  const trainBeir = await beirFolderOf(d.train, loaded, 'data.train');
+  const testBeir = await beirFolderOf(d.test, loaded, 'data.test');
+  const corpusFile = await corpusFileOf(loaded);
+  if (corpusFile) await withReadErrors(corpusFile, 'data.corpus', () => auditCorpus(corpusFile, auditor));
+  const common = { maxBadLineShare: 1, baseDir: loaded.baseDir, ...(d.fields ? { fields: d.fields } : {}) };
+  if (testBeir) await withReadErrors(testBeir, 'data.test', () => auditBeirTest(testBeir, loaded, auditor));
+  else if (d.test) {
+    const test = await loadExamples({ ...common, path: d.test, format: d.format, label: 'data.test' });
+    for (const e of test.examples) auditor.addTestQuery(e.query, e.source);
+  }
+  const tally = new LineTally();
+  if (trainBeir) {
+    const train = await loadExamples({ ...common, path: trainBeir, format: 'beir', split: d.trainSplit, label: 'data.train' });
+    for (const e of train.examples) auditor.addPair(e);
+    tally.linesRead = train.report.linesRead;
+    tally.badCount = train.report.badCount;
+    tally.badLines.push(...train.report.badLines);
+  } else {
+    const files = await resolveDataFiles(d.train, { baseDir: loaded.baseDir, format: d.format, label: 'data.train' });
+    for (const df of files) {
+      const parser = fileRecordParser(df, d.fields, 'data.train');
+      await withReadErrors(df.file, 'data.train', () => eachPairOfFile(df.file, tally, parser, (e) => auditor.addPair(e)));
+    }
+  }
+  return {
+    train: describeDataPath(d.train, loaded.baseDir),
+    test: testBeir ?? (d.test ? resolveDataPath(d.test, loaded.baseDir) : null),
+    corpus: corpusFile,
+    pairs: auditor.pairsRead,
+    linesRead: tally.linesRead,
+    badCount: tally.badCount,
+    badLines: tally.badLines.slice(0, 5),
+    testQueries: auditor.testQueryCount,
+    corpusItems: auditor.corpusItems,
+    findings: auditor.findingsList(),
+    ms: Date.now() - started,
+  };
+}
