@@ -5,21 +5,10 @@
  * chart's w. The real bundle (media/dashboard.js, `npm run build`) in headless Chromium, fed with the recorded
  * softmax run (test/fixtures/dashboard).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import {
-  cspViolations,
-  launchBrowser,
-  loadRecording,
-  openDashboard,
-  posted,
-  send,
-  startPageServer,
-  type Browser,
-  type PageLog,
-  type PageServer,
-} from '../fixtures/dashboard/harness';
+import { cspViolations, loadRecording, posted, send, useDashboardPages, type PageLog } from '../fixtures/dashboard/harness';
 import { parseToDashboard, type RunHeader, type StepEvent, type ToDashboard } from '../../src/webview/dashboard/protocol';
 
 const softmax = loadRecording('softmax');
@@ -30,18 +19,7 @@ const header: RunHeader = softmax.messages
   .map((m) => (m.message as { run: RunHeader }).run)
   .pop()!;
 
-let server: PageServer;
-let browser: Browser;
-
-before(async () => {
-  server = await startPageServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const dashboard = useDashboardPages();
 
 async function assertClean(page: Page, log: PageLog): Promise<void> {
   assert.deepEqual(await cspViolations(page), []);
@@ -61,7 +39,7 @@ interface Counts {
 }
 
 test('gradient norm, learning rate, steps/s and effective rank are charted: every logged step, the newest values as recorded', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 3200 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 3200 } });
   await send(page, messages());
   const last = steps[steps.length - 1];
   const latest = (await page.evaluate(() => window.__rlensDashboard!.latest())) as { values: Record<string, number | null> };
@@ -100,7 +78,7 @@ test('gradient norm, learning rate, steps/s and effective rank are charted: ever
 });
 
 test('the loss chart says the symmetric part is drawn unweighted and the total weighs it by w', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   await send(page, messages());
   await showChart(page, 'loss');
   const legend = await page.evaluate(() => ({
@@ -128,7 +106,7 @@ async function exportCsv(page: Page, chart: string): Promise<string> {
 }
 
 test('export: PNG of the canvas and the exact data as CSV, posted over the validated channel', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   await send(page, messages());
   await showChart(page, 'gradNorm');
   await page.locator('[data-chart="gradNorm"] [data-role="export-png"]').click();
@@ -148,7 +126,7 @@ test('export: PNG of the canvas and the exact data as CSV, posted over the valid
 });
 
 test('log scale: per chart, only while its values are positive (refused with the reason otherwise)', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   const withNegative = messages().map((m) =>
     m.type === 'reset'
       ? {
@@ -180,7 +158,7 @@ test('log scale: per chart, only while its values are positive (refused with the
 });
 
 test('scalars events: one chart with a selector per name, live, validated', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 3200 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 3200 } });
   const scalars = steps.map((e) => ({ step: e.step, values: { 'my/lr': 0.001 * e.step, temperature: e.step % 3 === 0 ? null : 1 / e.step } }));
   const half = Math.floor(scalars.length / 2);
   await send(page, [{ ...messages()[0], scalars: scalars.slice(0, half) }, ...messages().slice(1)]);
@@ -212,7 +190,7 @@ test('scalars events: one chart with a selector per name, live, validated', asyn
 });
 
 test('x axis: steps or wall time (seconds since the first logged step) on every step chart', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   await send(page, messages());
   await showChart(page, 'loss');
   let v = (await page.evaluate(() => window.__rlensDashboard!.xView('loss'))) as { mode: string; drawn: { min: number; max: number } };
@@ -229,7 +207,7 @@ test('x axis: steps or wall time (seconds since the first logged step) on every 
 });
 
 test('zoom and pan: the wheel zooms every step chart around the pointer, dragging pans, a double click shows all', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   await send(page, messages());
   await showChart(page, 'loss');
   const first = steps[0].step;
@@ -297,7 +275,7 @@ function overlapping(boxes: { label: string; x: number; y: number; width: number
 
 test('threshold labels never overlap: measured label boxes of the ratio chart, sidebar and editor widths', async () => {
   for (const width of [300, 360, 500, 900]) {
-    const { page, log } = await openDashboard(browser, server, { viewport: { width, height: 1400 } });
+    const { page, log } = await dashboard.open({ viewport: { width, height: 1400 } });
     await send(page, coincidingLines());
     await showChart(page, 'ratio');
     const lines = (await page.evaluate(() => window.__rlensDashboard!.thresholdLines('ratio'))) as { label: string; y: number }[];
@@ -321,7 +299,7 @@ test('threshold labels never overlap: measured label boxes of the ratio chart, s
 });
 
 test('overlay: up to 5 runs drawn on the per-step charts in their own colours, live; a sixth refused; removed on request', async () => {
-  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   await send(page, messages());
   await page.locator('[data-role="overlay-pick"]').click();
   assert.deepEqual((await posted(page)).at(-1), { type: 'pickOverlay' });

@@ -5,7 +5,7 @@
  * opens its line, the list is keyboard navigable, and the suspected-false-negatives notice offers its config edit.
  * Steps: the recorded softmax run's, each given the real sampler's output on the parity fixture's planted batch.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import type { StepEvent, ToDashboard } from '../../src/webview/dashboard/protocol';
 import { sampleStep } from '../../src/core/metrics/stepSamples';
 import { caseInput, type StepSampleCase } from '../fixtures/parity/stepSamplesGenerate';
-import { launchBrowser, loadRecording, openDashboard, posted, send, startPageServer, type Browser, type PageServer } from '../fixtures/dashboard/harness';
+import { loadRecording, posted, send, useDashboardPages } from '../fixtures/dashboard/harness';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/parity/stepSamples.json'), 'utf8')) as { cases: StepSampleCase[] };
 const planted = sampleStep(caseInput(fixture.cases.find((c) => c.name === 'planted')!));
@@ -28,16 +28,7 @@ function messages(sample: ReturnType<typeof sampleStep>): ToDashboard[] {
   });
 }
 
-let server: PageServer;
-let browser: Browser;
-before(async () => {
-  server = await startPageServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const dashboard = useDashboardPages();
 
 const lastSteps = (ms: ToDashboard[]) => ms.flatMap((m) => (m.type === 'steps' || m.type === 'reset' ? m.steps : []));
 
@@ -51,7 +42,7 @@ const title = (page: Page) => page.locator('[data-role="drilldown-title"]').inne
 const pairs = (page: Page) => page.locator('[data-role="drilldown"] li.pair');
 
 test('histogram bin click: the sampled pairs in that bin at the newest step, texts filled with shared words marked, a location opens its line', async () => {
-  const { page } = await openDashboard(browser, server);
+  const { page } = await dashboard.open();
   const ms = messages(planted);
   await send(page, ms);
   const steps = lastSteps(ms);
@@ -91,7 +82,7 @@ test('histogram bin click: the sampled pairs in that bin at the newest step, tex
 });
 
 test('band and point clicks: a band of the distribution chart and a point of the R chart open the pairs at the clicked step', async () => {
-  const { page } = await openDashboard(browser, server);
+  const { page } = await dashboard.open();
   const ms = messages(planted);
   await send(page, ms);
   const steps = lastSteps(ms);
@@ -109,7 +100,7 @@ test('band and point clicks: a band of the distribution chart and a point of the
 });
 
 test('keyboard: Enter on a chart opens its pairs, ↑/↓ move between pairs, Enter opens the query line, Escape closes back to the chart', async () => {
-  const { page } = await openDashboard(browser, server);
+  const { page } = await dashboard.open();
   await send(page, messages(planted));
   await page.locator('[data-chart="ratio"] canvas').focus();
   await page.keyboard.press('Enter');
@@ -126,7 +117,7 @@ test('keyboard: Enter on a chart opens its pairs, ↑/↓ move between pairs, En
 });
 
 test('suspected false negatives: the notice shows the planted share, lists the suspected pairs posts the mask edit and asks for the duplicate groups; nothing for a clean batch', async () => {
-  const { page } = await openDashboard(browser, server);
+  const { page } = await dashboard.open();
   const ms = messages(planted);
   await send(page, ms);
   const steps = lastSteps(ms);
@@ -147,7 +138,7 @@ test('suspected false negatives: the notice shows the planted share, lists the s
   assert.deepEqual((await posted(page)).at(-1), { type: 'maskDuplicateNegatives' });
   await page.locator('[data-role="fn-groups"]').click();
   assert.deepEqual((await posted(page)).at(-1), { type: 'duplicateGroups' });
-  const other = await openDashboard(browser, server);
+  const other = await dashboard.open();
   await send(other.page, messages(clean));
   assert.equal(await other.page.locator('[data-role="fn-notice"]').isHidden(), true);
   await other.page.close();

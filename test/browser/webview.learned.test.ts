@@ -2,21 +2,12 @@
  * The dashboard's learned α / δ₀ / τ₀ chart (src/webview/dashboard/charts/learnedChart.ts) in Chromium: hidden for a
  * run that learns nothing, drawn with the trajectory in its caption ("α 0.50 → …") for one that does.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ToDashboard } from '../../src/webview/dashboard/protocol';
-import { launchBrowser, loadRecording, openDashboard, send, startPageServer, type Browser, type PageServer } from '../fixtures/dashboard/harness';
+import { loadRecording, send, useDashboardPages } from '../fixtures/dashboard/harness';
 
-let server: PageServer;
-let browser: Browser;
-before(async () => {
-  server = await startPageServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const dashboard = useDashboardPages();
 
 const recording = loadRecording('softmax');
 
@@ -31,7 +22,7 @@ function withLearned(): ToDashboard[] {
 }
 
 test('learned chart: hidden without learned values, drawn with the trajectory in the caption with them', async () => {
-  const plain = await openDashboard(browser, server);
+  const plain = await dashboard.open();
   await send(
     plain.page,
     recording.messages.map((m) => m.message),
@@ -39,7 +30,7 @@ test('learned chart: hidden without learned values, drawn with the trajectory in
   assert.equal(await plain.page.locator('[data-chart="learned"]').isHidden(), true);
   await plain.page.close();
 
-  const { page, log } = await openDashboard(browser, server);
+  const { page, log } = await dashboard.open();
   const messages = withLearned();
   await send(page, messages);
   const card = page.locator('[data-chart="learned"]');
