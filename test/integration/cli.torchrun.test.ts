@@ -90,17 +90,14 @@ test('train: torchrun-only keys with kind node are a located config error, exit 
   assert.equal(fs.existsSync(exp.runs), false);
 });
 
-test('train with kind torchrun: a setting the PyTorch trainer refuses (data.format beir) is located in the config, exit 2, nothing written', { skip }, () => {
+test('train with kind torchrun: a setting the PyTorch trainer refuses (backend wasm) is located in the config, exit 2, nothing written', { skip }, () => {
   const exp = experiment(torchrun(2), 3);
-  const text = fs.readFileSync(exp.config, 'utf8').replace('"train":', '"format": "beir",\n    "train":');
+  const text = fs.readFileSync(exp.config, 'utf8').replace('"name": "ddp",', '"name": "ddp",\n  "backend": "wasm",');
   fs.writeFileSync(exp.config, text);
   const r = spawnSync(process.execPath, [...CLI, 'train', exp.config], { encoding: 'utf8', env: env(), timeout: 300_000 });
   assert.equal(r.status, 2, r.stderr);
-  const before = text.slice(0, text.indexOf('"beir"')).split('\n');
+  const before = text.slice(0, text.indexOf('"wasm"')).split('\n');
   const at = `${exp.config}:${before.length}:${before.at(-1)!.length + 1}`;
-  assert.match(
-    r.stdout,
-    new RegExp(`^error: ${at.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: data\\.format: "beir" is not supported by the PyTorch trainer`, 'm'),
-  );
+  assert.match(r.stdout, new RegExp(`^error: ${at.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: backend: "wasm" is not supported by the PyTorch trainer`, 'm'));
   assert.equal(fs.existsSync(exp.runs), false);
 });

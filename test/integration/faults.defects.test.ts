@@ -81,7 +81,7 @@ test('#1 an appender after a torn last line starts on a fresh line: eval on a to
 });
 
 test('#7 disk full while appending events: the file is named, the run is marked failed and stays readable', { timeout: 300_000 }, async (t) => {
-  const mnt = tmpfs(t, '16k');
+  const mnt = tmpfs(t, '64k');
   if (!mnt) return;
   const exp = smallExperiment({ training: { steps: 5000, logEvery: 1, checkpointEvery: 100000 } });
   const { messages, done } = await trainProcess(exp.config, mnt);

@@ -511,9 +511,9 @@ const cases: Case[] = [
   // disk
   {
     kind: 'disk',
-    name: 'disk full while a trainer appends events (16 KB tmpfs)',
+    name: 'disk full while a trainer appends events (64 KB tmpfs)',
     run: async (t) => {
-      const mnt = tmpfs(t, '16k');
+      const mnt = tmpfs(t, '64k');
       if (!mnt) return 'skipped';
       const exp = smallExperiment({ training: { steps: 5000, logEvery: 1, checkpointEvery: 100000 } });
       const r = await trainer(exp.config, { runsRoot: mnt });

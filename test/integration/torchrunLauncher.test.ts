@@ -164,12 +164,12 @@ test(
 );
 
 test(
-  'a config the PyTorch trainer refuses (data.format beir): its problem located at the key in the config, a failed start, nothing written',
+  'a config the PyTorch trainer refuses (backend wasm): its problem located at the key in the config, a failed start, nothing written',
   { skip },
   async () => {
     const exp = experiment(3);
-    const cfg = JSON.parse(fs.readFileSync(exp.config, 'utf8')) as { data: Record<string, string> };
-    cfg.data.format = 'beir';
+    const cfg = JSON.parse(fs.readFileSync(exp.config, 'utf8')) as { backend?: string };
+    cfg.backend = 'wasm';
     const text = JSON.stringify(cfg, null, 2);
     fs.writeFileSync(exp.config, text);
     const r = launch(exp.config, {});
@@ -180,13 +180,13 @@ test(
     assert.equal(done.runDir, null);
     const error = r.messages.find((m) => m.type === 'error') as Extract<FromTrainer, { type: 'error' }> | undefined;
     assert.ok(error, r.output());
-    const before = text.slice(0, text.indexOf('"beir"')).split('\n');
+    const before = text.slice(0, text.indexOf('"wasm"')).split('\n');
     assert.deepEqual(
       error.problems?.map((p) => [p.path, p.line, p.column]),
-      [['data.format', before.length, before.at(-1)!.length + 1]],
+      [['backend', before.length, before.at(-1)!.length + 1]],
     );
-    assert.match(error.problems![0].message, /"beir" is not supported by the PyTorch trainer/);
-    assert.ok(error.message.startsWith(`${exp.config}:${before.length}:${before.at(-1)!.length + 1}: data.format: `), error.message);
+    assert.match(error.problems![0].message, /"wasm" is not supported by the PyTorch trainer/);
+    assert.ok(error.message.startsWith(`${exp.config}:${before.length}:${before.at(-1)!.length + 1}: backend: `), error.message);
     assert.equal(done.error?.message, error.message);
     assert.equal(fs.existsSync(exp.runs), false);
   },
