@@ -78,8 +78,9 @@ function smallData(vocab: number, n = 40, seed = 'data'): FeaturizedExample[] {
   const ids = (len: number) => Int32Array.from({ length: len }, () => Math.floor(rng() * vocab));
   return Array.from({ length: n }, (_, i) => {
     const positive = { id: `i${i % 31}`, text: '', source: { file: '-', line: i + 1 } };
+    const negative = { id: `n${i}`, text: '', source: positive.source };
     return {
-      example: { queryId: `q${i}`, query: '', positive, negatives: [], source: positive.source },
+      example: { queryId: `q${i}`, query: '', positive, negatives: [negative], source: positive.source },
       query: ids(1 + (i % 7)),
       positive: ids(i === 5 ? 0 : 3 + (i % 11)),
       negatives: [{ id: `n${i}`, feats: ids(4) }],

@@ -1,7 +1,7 @@
 import type { EvaluationConfig } from '../config/types';
 import { buildIndex, resultToRankings, search, type IndexSpec, type SearchResult, type VectorIndex } from '../vectorIndex';
 import { Bm25Index, BM25_PARAMS, TermStats } from '../lexical';
-import { evaluateRetrieval, RECALL_KS, type RetrievalMetrics } from './retrievalMetrics';
+import { evaluateRetrieval, metricValues, RECALL_KS } from './retrievalMetrics';
 import type { EvalEncoder } from './encoders';
 import type { EvalPhase } from './phases';
 import type { EvalData } from './evalData';
@@ -10,7 +10,7 @@ import { findFailures, rowsFailuresShow } from './failures';
 import { reciprocalRankFusion, RRF_K } from './hybrid';
 import { nprobeCurve } from './nprobeCurve';
 import { searchName } from './searchName';
-import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type MetricValues, type NprobeCurve, type TriageLabel } from './types';
+import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type NprobeCurve, type TriageLabel } from './types';
 
 function emptyByLabel(): Record<TriageLabel, number> {
   return Object.fromEntries(TRIAGE_LABELS.map((l) => [l, 0])) as Record<TriageLabel, number>;
@@ -46,15 +46,6 @@ export interface EvaluationResult {
   index: VectorIndex;
   /** The BM25 index used (null when the lexical baseline is off or for a subset). */
   bm25: Bm25Index | null;
-}
-
-/** Recall@k, MRR@10 and nDCG@10 as a flat "name → value" record. */
-export function metricValues(m: RetrievalMetrics): MetricValues {
-  const out: MetricValues = {};
-  for (const k of RECALL_KS) out[`recall@${k}`] = m.recall[k];
-  out['mrr@10'] = m.mrr10;
-  out['ndcg@10'] = m.ndcg10;
-  return out;
 }
 
 function timed<T>(f: () => T): [T, number] {

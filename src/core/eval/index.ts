@@ -2,7 +2,7 @@
 export * from './types';
 export { EVAL_PHASES, type EvalPhase } from './phases';
 export { loadEvalData, subsetQueries, type EvalData, type EvalQuery } from './evalData';
-export { evaluateParams, metricValues, type EvaluateOptions, type EvaluationResult } from './evaluate';
+export { evaluateParams, type EvaluateOptions, type EvaluationResult } from './evaluate';
 export { findFailures } from './failures';
 export { searchName } from './searchName';
 export { triage, evidenceProblem, matchingTerms, wordSeen, type TriageThresholds, type TowerLimits } from './triage';

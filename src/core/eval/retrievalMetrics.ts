@@ -10,6 +10,7 @@
  * Averages are over the ranked queries with |R_q| ≥ 1; ranked queries without any relevant item
  * are counted in `queriesWithoutRelevant` and left out of the averages.
  */
+import type { MetricValues } from './types';
 
 /** Relevance judgements: query id → ids of its relevant items. */
 export type Qrels = Map<string, Set<string>>;
@@ -145,4 +146,13 @@ export function annGap(approxRecall: RecallAtK, exactRecall: RecallAtK): AnnGapA
     gap: exactRecall[k] - approxRecall[k],
     ratio: exactRecall[k] > 0 ? approxRecall[k] / exactRecall[k] : null,
   }));
+}
+
+/** Recall@k, MRR@10 and nDCG@10 as a flat "name → value" record. */
+export function metricValues(m: RetrievalMetrics): MetricValues {
+  const out: MetricValues = {};
+  for (const k of RECALL_KS) out[`recall@${k}`] = m.recall[k];
+  out['mrr@10'] = m.mrr10;
+  out['ndcg@10'] = m.ndcg10;
+  return out;
 }

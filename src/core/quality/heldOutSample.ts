@@ -24,11 +24,10 @@ import { readBoundedTextSync } from '../io/safeRead';
 import { BM25_VERSION } from '../lexical/bm25Index';
 import { loadEvalData, subsetQueries, type EvalData } from '../eval/evalData';
 import { memoryCorpus } from '../eval/evalCorpus';
-import { metricValues } from '../eval/evaluate';
 import type { MetricValues } from '../eval/types';
 import { Bm25Index } from '../lexical';
-import { evaluateRetrieval } from '../eval/retrievalMetrics';
-import { resultToRankings } from '../vectorIndex';
+import { evaluateRetrieval, metricValues } from '../eval/retrievalMetrics';
+import { resultToRankings } from '../vectorIndex/rankings';
 
 /** What the held-out sample is, as the run log, eval events and the dashboard state it. */
 export interface HeldOutInfo {
