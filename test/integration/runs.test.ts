@@ -473,6 +473,41 @@ test('a SIGKILLed writer is read as crashed, with all its logged events intact',
   );
 });
 
+test('a writer killed where nothing reaps it (a zombie) is read as crashed, not running', async () => {
+  const root = tmpRoot('zombie');
+  const code = `
+    const { RunWriter } = require(${JSON.stringify(RUNS_MODULE)});
+    (async () => {
+      const w = await RunWriter.create(${JSON.stringify(root)}, 'zombie', { steps: 10 }, { backend: 'cpu', totalSteps: 10 });
+      console.log(w.dir);
+      setInterval(() => {}, 1000);
+    })();`;
+  // sh starts the writer in the background and becomes \`sleep\`, which never waits for its children: the killed
+  // writer stays a zombie (as a trainer does whose launcher died too, where PID 1 reaps no orphans).
+  const parent = spawn('sh', ['-c', '"$0" --import tsx -e "$1" & exec sleep 120', process.execPath, code], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  after(() => void parent.kill('SIGKILL'));
+  const dir = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    parent.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    parent.on('exit', (c) => reject(new Error(`sh exited (${c}) before the writer printed its run folder`)));
+  });
+  const pid = readRun(dir).meta!.pid!;
+  assert.equal(readRun(dir).status, 'running');
+  process.kill(pid, 'SIGKILL');
+  const state = () => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[0];
+  for (let i = 0; i < 100 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(state(), 'Z', 'the writer is a zombie: it still answers kill(pid, 0)');
+  const dead = readRun(dir);
+  assert.equal(dead.status, 'crashed');
+  assert.match(dead.statusReason, /no longer exists/);
+});
+
 test('stale heartbeat from another host (or unknown pid) → crashed; bound is configurable', async () => {
   const root = tmpRoot('stale');
   const t0 = Date.UTC(2025, 2, 3, 4, 5, 6);

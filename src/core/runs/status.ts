@@ -28,16 +28,30 @@ export interface DerivedStatus {
 }
 
 /**
- * Whether a process with this pid exists on this machine (signal 0 probe). EPERM means it exists
- * but belongs to another user, so it counts as alive. Non-positive or non-integer pids are never alive.
+ * Whether a process with this pid runs on this machine (signal 0 probe). EPERM means it exists but belongs
+ * to another user, so it counts as alive. A zombie (killed, not yet reaped by its parent: /proc/<pid>/stat
+ * state Z or X) answers the probe but runs no more, so it is not alive — a trainer killed under a launcher
+ * that died too stays a zombie where nothing reaps orphans (a container whose PID 1 is not an init).
+ * Non-positive or non-integer pids are never alive.
  */
 export function isPidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  return !isZombie(pid);
+}
+
+/** Whether /proc/<pid>/stat says the process is a zombie (Z) or dead (X); false where /proc cannot tell. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 
