@@ -73,9 +73,10 @@ test('Compare Selected Runs: differing config keys, both runs’ curves, and a f
   const { page } = wb!;
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
-  // The Runs tree labels the two runs by what tells them apart: their shared name prefix "e2e-" is dropped.
-  const rowA = treeRow(page, 'Runs', /\bshop\b/).first();
-  const rowB = treeRow(page, 'Runs', /\bmargin\b/).first();
+  // The Runs tree labels the two runs by what tells them apart (their shared name prefix "e2e-" dropped); a row's text
+  // is its label followed by its description ("shopcompleted · 30/30 · …").
+  const rowA = treeRow(page, 'Runs', /^shop/).first();
+  const rowB = treeRow(page, 'Runs', /^margin/).first();
   await rowA.waitFor({ timeout: 60_000 });
   await rowB.waitFor({ timeout: 60_000 });
   // A redraw of the tree (a run's files changing after its evaluation) between the selection and the context
