@@ -170,6 +170,8 @@ test('Compare Selected Runs: differing config keys, both runs’ curves, and a f
 
 test('the comparison follows its runs live (no refresh) and comes back after "Developer: Reload Window"', async () => {
   const { page } = wb!;
+  // The previous test ended on a data line opened in the panel's editor group: its tab brings the comparison back.
+  await page.locator('.tabs-container .tab', { hasText: 'Compare: ' }).first().click();
   let frame = await experimentsFrame(page);
   const ratioPoints = async (f: Frame) =>
     ((await f.evaluate(() => window.__rlensExperiments!.compareCharts())) as Record<string, { lines: { run: number; points: unknown[] }[] }>).ratio.lines.map(
