@@ -63,7 +63,10 @@ def test_a_glob_of_plain_and_gzip_shards_trains_on_two_ranks_naming_its_shape(tm
         r"3 files, streamed, shuffle buffer 2000\); 6 steps of 32 per rank",
         start,
     ), start
-    assert any(re.match(r"data\.train: line index of 3 files: 0 from cache, 3 built in", m) for m in logs), logs
+    # Both ranks index the new shards at the same time: whichever wrote an index first, the other may read it from the
+    # cache, so the split between "from cache" and "built" varies (CI run H); every file has its index either way.
+    counts = [re.match(r"data\.train: line index of 3 files: (\d) from cache, (\d) built in", m) for m in logs]
+    assert any(c and int(c.group(1)) + int(c.group(2)) == 3 for c in counts), logs
     assert [e["step"] for e in evs if e["type"] == "step"] == [1, 2, 3, 4, 5, 6]
 
 
