@@ -32,6 +32,7 @@ import { parseArgs } from 'util';
 import seedrandom from 'seedrandom';
 import { Bm25Index } from '../src/core/lexical';
 import { words } from '../src/core/model/featurize';
+import { vmHwm } from './support/procStatus';
 import { syntheticWordSource } from './support/syntheticText';
 
 const DEPTH = 100;
@@ -71,12 +72,6 @@ interface ChildResult {
   /** Queries ranked by both scorers, and those whose rankings differ (rows or scores). */
   compared: number;
   mismatches: number;
-}
-
-/** The process' peak RSS so far (VmHWM), in bytes. */
-function peakRss(): number {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
 }
 
 function quantile(sorted: Float64Array, p: number): number {
@@ -141,7 +136,7 @@ function corpusSource(o: ChildOpts): { chunks: () => Generator<string[]>; querie
 function child(o: ChildOpts): ChildResult {
   const src = corpusSource(o);
   const builder = Bm25Index.builder();
-  const peakBeforeBuild = peakRss();
+  const peakBeforeBuild = vmHwm(process.pid);
   let buildMs = 0;
   for (const texts of src.chunks()) {
     const t0 = performance.now();
@@ -151,7 +146,7 @@ function child(o: ChildOpts): ChildResult {
   const t0 = performance.now();
   const index = builder.finish();
   buildMs += performance.now() - t0;
-  const peakAfterBuild = peakRss();
+  const peakAfterBuild = vmHwm(process.pid);
   const rankings: { labels: number[]; scores: number[] }[][] = [];
   const scorers: ScorerResult[] = [];
   for (const scorer of o.scorers) {
@@ -196,7 +191,7 @@ function child(o: ChildOpts): ChildResult {
     buildMs,
     peakBeforeBuild,
     peakAfterBuild,
-    peakAtEnd: peakRss(),
+    peakAtEnd: vmHwm(process.pid),
     scorers,
     compared: Math.min(...rankings.map((r) => r.length)),
     mismatches,

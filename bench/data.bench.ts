@@ -24,21 +24,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeTrainData } from './makeTrainData';
 import { indexCacheFiles, lineIndexOf } from '../src/core/data/lineIndex';
+import { vmHwm } from './support/procStatus';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const EXAMPLE = path.join(ROOT, 'examples/shop/data/train.jsonl');
 const BYTES_PER_PAIR = 450;
-
-/** Peak resident set (VmHWM, bytes) of a process, or 0 when it is gone. */
-function vmHwm(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** CPU seconds a process has used so far (user + system, all its threads; Linux /proc), or 0 when it is gone. */
 function cpuSeconds(pid: number): number {
