@@ -6,13 +6,17 @@ Besides the weights (model.json + weights.bin, docs/run-format.md §7) the train
   scores, so that a resumed run continues the step count, the data order and the `best` rule;
 - `optimizer.pt`: the optimizers' state tensors (Adam moments and step counts) as one {"<optimizer>/<param>/<name>":
   tensor} dict, read back with torch.load(weights_only=True): tensors only, no pickled code; their
-  hyper-parameters (param_groups) and any non-tensor state are in resume.json "optimizer".
+  hyper-parameters (param_groups) and any non-tensor state are in resume.json "optimizer";
+- the learned α / δ₀ / τ₀ of `loss.trainable` (losses.LearnedHyper): resume.json "learned" {"theta": {name: θ},
+  "paramGroups", "scalars"} with their Adam's state tensors in optimizer.pt under "learned/<param>/<name>" (absent
+  when nothing is learned), so a resumed run continues from the learned values, not the config's.
 A checkpoint without them (written by the TypeScript trainer or before resume existed) cannot be resumed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
@@ -27,6 +31,14 @@ class ResumeError(Exception):
 
 
 @dataclass
+class LearnedState:
+    """The learned hyper-parameters of a checkpoint: θ by name and their Adam's state dict."""
+
+    theta: Dict[str, float]
+    optimizer: Dict[str, Any]
+
+
+@dataclass
 class ResumeState:
     dir: str  # the checkpoint folder
     step: int
@@ -35,6 +47,7 @@ class ResumeState:
     optimizers: List[Dict[str, Any]]
     weights: Dict[str, torch.Tensor]
     model: Dict[str, Any]
+    learned: Optional[LearnedState] = None
 
 
 def _split_optimizers(optimizers: List[Dict[str, Any]]) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
@@ -61,14 +74,27 @@ def _join_optimizers(tensors: Dict[str, torch.Tensor], rest: Dict[str, Any]) -> 
     return out
 
 
-def write_resume_files(dir_: str, step: int, data: Dict[str, Any], scores: Dict[str, Any], optimizers: List[Dict[str, Any]]) -> None:
+LEARNED_PREFIX = "learned/"
+_SYMBOLS = {"alpha": "α", "delta0": "δ₀", "tau0": "τ₀"}
+
+
+def write_resume_files(
+    dir_: str, step: int, data: Dict[str, Any], scores: Dict[str, Any], optimizers: List[Dict[str, Any]], learned: Optional[LearnedState] = None
+) -> None:
     """resume.json and optimizer.pt into the checkpoint folder being written (swapped in atomically by the caller)."""
     tensors, rest = _split_optimizers(optimizers)
+    learned_doc: Optional[Dict[str, Any]] = None
+    if learned is not None:
+        l_tensors, l_rest = _split_optimizers([learned.optimizer])
+        tensors.update({LEARNED_PREFIX + k.split("/", 1)[1]: v for k, v in l_tensors.items()})
+        learned_doc = {"theta": learned.theta, "paramGroups": l_rest["paramGroups"][0], "scalars": {k.split("/", 1)[1]: v for k, v in l_rest["scalars"].items()}}
     with open(os.path.join(dir_, "optimizer.pt"), "wb") as f:
         torch.save(tensors, f)
         f.flush()
         os.fsync(f.fileno())
     doc = {"format": RESUME_FORMAT, "step": step, "data": data, "scores": scores, "optimizer": {"tensors": "optimizer.pt", **rest}}
+    if learned_doc is not None:
+        doc["learned"] = learned_doc
     with open(os.path.join(dir_, "resume.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)
         f.flush()
@@ -118,7 +144,8 @@ def read_resume(run_dir: str) -> ResumeState:
         with open(opt_path, "rb") as f:
             tensors = torch.load(f, map_location="cpu", weights_only=True)
         _require(isinstance(tensors, dict) and all(isinstance(v, torch.Tensor) for v in tensors.values()), opt_path, "not a dict of tensors")
-        optimizers = _join_optimizers(tensors, rest)
+        learned_tensors = {k[len(LEARNED_PREFIX) :]: v for k, v in tensors.items() if k.startswith(LEARNED_PREFIX)}
+        optimizers = _join_optimizers({k: v for k, v in tensors.items() if not k.startswith(LEARNED_PREFIX)}, rest)
     except ResumeError:
         raise
     except FileNotFoundError:
@@ -130,7 +157,22 @@ def read_resume(run_dir: str) -> ResumeState:
     except (OSError, ValueError, KeyError) as e:
         raise ResumeError(f"{ckpt}: the weights cannot be read: {e}") from None
     _require(info.get("step") == step, os.path.join(ckpt, "model.json"), f"$.checkpoint.step {info.get('step')} differs from resume.json's step {step}")
-    return ResumeState(ckpt, step, data, scores, optimizers, model.state_dict(), info["model"])
+    return ResumeState(ckpt, step, data, scores, optimizers, model.state_dict(), info["model"], _read_learned(doc.get("learned"), learned_tensors, path))
+
+
+def _read_learned(doc: Any, tensors: Dict[str, torch.Tensor], path: str) -> Optional[LearnedState]:
+    """resume.json's "learned" (None when absent: nothing learned, or written before it was stored)."""
+    if doc is None:
+        return None
+    _require(isinstance(doc, dict), path, "$.learned is not an object")
+    theta: Any = doc.get("theta")
+    ok = isinstance(theta, dict) and all(k in ("alpha", "delta0", "tau0") and isinstance(v, (int, float)) and math.isfinite(v) for k, v in theta.items())
+    _require(ok, path, "$.learned.theta is not an object of finite numbers named alpha, delta0 or tau0")
+    groups: Any = doc.get("paramGroups")
+    _require(isinstance(groups, list) and len(groups) == len(theta), path, "$.learned.paramGroups does not have one group per learned value")
+    _require(isinstance(doc.get("scalars"), dict), path, "$.learned.scalars is not an object")
+    (optimizer,) = _join_optimizers({"0/" + k: v for k, v in tensors.items()}, {"paramGroups": [groups], "scalars": {"0/" + k: v for k, v in doc["scalars"].items()}})
+    return LearnedState({k: float(v) for k, v in theta.items()}, optimizer)
 
 
 def carry_best_checkpoint(old_run: str, new_run: str) -> Optional[Dict[str, Any]]:
@@ -155,3 +197,46 @@ def carry_best_checkpoint(old_run: str, new_run: str) -> Optional[Dict[str, Any]
 
     write_dir_atomically(os.path.join(new_run, "checkpoints", "best"), copy)
     return {**ref, "path": "checkpoints/best"}
+
+
+def learned_state(learned: Any, learned_opt: Optional[torch.optim.Optimizer]) -> Optional[LearnedState]:
+    """What a checkpoint stores of losses.LearnedHyper (None when nothing is learned)."""
+    if learned_opt is None:
+        return None
+    return LearnedState({n: float(p.detach()) for n, p in learned.theta.items()}, learned_opt.state_dict())
+
+
+def restore_learned(learned: Any, learned_opt: Optional[torch.optim.Optimizer], state: Optional[LearnedState]) -> List[str]:
+    """Sets each learned θ of this run that the checkpoint holds to the checkpoint's, with its Adam state when the
+    checkpoint learned the same values (in the same order); the learning rates stay this run's config's. Returns
+    the log lines saying what was carried over and what starts from the config."""
+
+    def fmt(name: str, value: float) -> str:
+        return f"{_SYMBOLS[name]} {value:.4g}"
+
+    names = list(learned.theta.keys())
+    if state is None:
+        return [f"the checkpoint holds no learned values (nothing learned, or written before they were stored): {', '.join(fmt(n, v) for n, v in learned.floats().items())} start from the config"] if names else []
+    notes: List[str] = []
+    with torch.no_grad():
+        for n in names:
+            if n in state.theta:
+                learned.theta[n].fill_(state.theta[n])
+    carried = [n for n in names if n in state.theta]
+    fresh = [n for n in names if n not in state.theta]
+    dropped = [n for n in state.theta if n not in names]
+    values = learned.floats()
+    if carried:
+        same = learned_opt is not None and list(state.theta.keys()) == names
+        if same:
+            lrs = [g["lr"] for g in learned_opt.param_groups]
+            learned_opt.load_state_dict(state.optimizer)
+            for g, lr in zip(learned_opt.param_groups, lrs, strict=True):
+                g["lr"] = lr
+        how = "with their Adam state" if same else "their Adam state restarts (the checkpoint learned other values)"
+        notes.append(f"learned values from the checkpoint: {', '.join(fmt(n, values[n]) for n in carried)} ({how})")
+    if fresh:
+        notes.append(f"not learned in the checkpoint, from the config: {', '.join(fmt(n, values[n]) for n in fresh)}")
+    if dropped:
+        notes.append(f"learned in the checkpoint but not in this run's loss.trainable: {', '.join(dropped)} (the config's constant is used)")
+    return notes

@@ -56,7 +56,7 @@ from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .quality import quality_verdict
-from .resume import ResumeError, ResumeState, carry_best_checkpoint, read_resume, write_resume_files
+from .resume import ResumeError, ResumeState, carry_best_checkpoint, learned_state, read_resume, restore_learned, write_resume_files
 from .run_writer import RunWriter, step_event, write_dir_atomically
 from .step_event import batch_diagnostics, batch_samples
 from .train_data import TrainingData
@@ -413,6 +413,7 @@ def _train(argv: List[str]) -> int:
     loss_cfg = LossConfig.from_config(cfg["loss"])
     learned = LearnedHyper(loss_cfg).to(dd.device)
     learned_opt = learned.optimizer()
+    learned_notes = restore_learned(learned, learned_opt, resumed.learned) if resumed is not None else []
     bound_watch = LearnedBoundWatch()
     bound_warned: Optional[str] = None
     monitor = CollapseMonitor(cfg.get("diagnostics", {}).get("collapse", {}), total_steps=total)
@@ -469,6 +470,8 @@ def _train(argv: List[str]) -> int:
         assert writer is not None, "only the writing rank checkpoints"
         rel = f"checkpoints/{kind}"
         extra = {"backend": backend_name, "worldSize": dd.world}
+        if learned_opt is not None:
+            extra["learned"] = learned.floats()  # the learned α / δ₀ / τ₀ at this step (docs/run-format.md §7)
         if kind == "best":
             extra.update(metric=best_metric, value=best_score, rule=best_rule)
 
@@ -476,7 +479,7 @@ def _train(argv: List[str]) -> int:
             save_checkpoint(d, model, step, extra)
             if positions is not None:
                 scores = {"best": finite_or_none(best_score), "bestWritten": finite_or_none(best_written), "smoothed": smoothed, "negativesSeen": negatives_seen}
-                write_resume_files(d, step, data.position_record(positions), scores, opt.state_dicts())
+                write_resume_files(d, step, data.position_record(positions), scores, opt.state_dicts(), learned_state(learned, learned_opt))
 
         write_dir_atomically(os.path.join(writer.dir, rel), write)
         if kind == "best":
@@ -529,6 +532,8 @@ def _train(argv: List[str]) -> int:
             log("info", f"resumed from {resumed.dir} at step {resumed.step} (weights, optimizer state, best-checkpoint scores; written by {resumed.data['worldSize']} rank{'s' if resumed.data['worldSize'] != 1 else ''}): steps {resumed.step + 1}–{total}")
             if start_note:
                 log("info", start_note)
+            for note in learned_notes:
+                log("info", note)
         if mined_notice:
             log("warn", f"hard negatives: {mined_notice}")
         if mined_line:

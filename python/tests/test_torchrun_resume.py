@@ -146,3 +146,35 @@ def test_a_beir_run_of_two_ranks_resumed_by_one_process_continues_the_same_globa
         assert abs(loss - loss2) <= 1e-4 * abs(loss2) and abs(norm - norm2) <= 1e-3 * norm2, (resumed, whole)
     logs = [e["message"] for e in events(single) if e["type"] == "log"]
     assert any(m.startswith("data position: epoch 2, pair 112 of its seeded permutation of the 400 pairs") for m in logs), logs
+
+
+LEARNED = ["--set", 'loss.type="margin"', "--set", 'loss.trainable=["alpha","delta0"]', "--set", "loss.trainableLearningRate.alpha=0.1", "--set", "loss.trainableLearningRate.delta0=0.1"]
+
+
+def test_a_resumed_learnable_run_continues_from_the_learned_values_and_their_adam_state(tmp_path):
+    # One process, 12 steps, checkpoints every 4: the run stopped at 8 and resumed goes on as the whole run did, its
+    # learned α / δ₀ included (before they were stored, the resumed run restarted them from the config's 0.5 / 0.01).
+    whole_p = one_process(CONFIG, tmp_path / "whole", 12, *ARGS, "--set", "training.checkpointEvery=4", *LEARNED)
+    assert whole_p.returncode == 0, whole_p.stderr[-3000:]
+    part_p = one_process(CONFIG, tmp_path / "part", 8, *ARGS, "--set", "training.checkpointEvery=4", *LEARNED)
+    assert part_p.returncode == 0, part_p.stderr[-3000:]
+    part = only_run(tmp_path / "part")
+    with open(os.path.join(part, "checkpoints", "last", "resume.json"), encoding="utf-8") as f:
+        assert sorted(json.load(f)["learned"]["theta"]) == ["alpha", "delta0"]
+    with open(os.path.join(part, "checkpoints", "last", "model.json"), encoding="utf-8") as f:
+        stored = json.load(f)["checkpoint"]["extra"]["learned"]
+    part_steps = [e for e in events(part) if e["type"] == "step"]
+    assert stored == part_steps[-1]["learned"] and stored["alpha"] < 0.49, stored
+
+    res_p = one_process(CONFIG, tmp_path / "resumed", 12, *ARGS, "--set", "training.checkpointEvery=4", *LEARNED, "--resume", part)
+    assert res_p.returncode == 0, res_p.stderr[-3000:]
+    resumed = only_run(tmp_path / "resumed")
+    got = [(e["step"], e["loss"], e["learned"]) for e in events(resumed) if e["type"] == "step"]
+    want = [(e["step"], e["loss"], e["learned"]) for e in events(only_run(tmp_path / "whole")) if e["type"] == "step"][8:]
+    assert [g[0] for g in got] == [w[0] for w in want] == [9, 10, 11, 12]
+    for (_, loss, learned), (_, loss2, learned2) in zip(got, want, strict=True):
+        assert abs(loss - loss2) <= 1e-6 * abs(loss2), (got, want)
+        for k in ("alpha", "delta0"):
+            assert abs(learned[k] - learned2[k]) <= 1e-9 * abs(learned2[k]), (got, want)
+    logs = [e["message"] for e in events(resumed) if e["type"] == "log"]
+    assert any(m.startswith("learned values from the checkpoint: α ") and "with their Adam state" in m for m in logs), logs

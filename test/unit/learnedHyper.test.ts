@@ -18,6 +18,7 @@ import type { LossConfig } from '../../src/core/losses/types';
 import { matMulHost } from '../../src/core/numeric/matMul';
 import { readEvents, type StepEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
+import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { DEFAULT_LOSS_CONFIG } from '../reference/defaultLossConfig';
 import { hostLossBatch } from '../helpers/hostLossBatch';
 import { referenceLoss, type LearnedScalars } from '../reference/tfjsLoss';
@@ -166,4 +167,8 @@ test('a real run that drives learned δ₀ to its floor logs the trajectory and 
   // The five logged steps before the warning all had δ₀ within 1e-3 of 0.
   const at = steps.indexOf(warned);
   assert.ok(at >= 4 && steps.slice(at - 4, at + 1).every((s) => s.learned!.delta0! <= 1e-3));
+  // The last checkpoint stores the learned value of its step (model.json checkpoint.extra.learned).
+  const { info } = loadCheckpoint(path.join(result.runDir, 'checkpoints', 'last'));
+  assert.equal(info.step, 120);
+  assert.deepEqual(info.extra?.learned, steps.at(-1)!.learned);
 });

@@ -240,7 +240,11 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
 
   const checkpoint = async (kind: 'last' | 'best') => {
     const rel = `${CHECKPOINTS_DIR}/${kind}`;
-    const extra = kind === 'best' ? { metric: bestMetric, value: bestScore, rule: bestRule } : {};
+    const extra = {
+      ...(kind === 'best' ? { metric: bestMetric, value: bestScore, rule: bestRule } : {}),
+      // The learned α / δ₀ / τ₀ at this step (docs/run-format.md §7); this trainer does not resume, so no θ or Adam state.
+      ...(trainer.learned.active ? { learned: trainer.learned.values() } : {}),
+    };
     await writeDirAtomically(path.join(writer.dir, rel), async (dir) => {
       await saveCheckpoint(dir, params, { step, model: cfg.model, extra: { backend: opts.backend.name, ...extra } });
       // best at the step of last (checkpointBoth writes last first): identical weights share their bytes.
