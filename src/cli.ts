@@ -1,6 +1,7 @@
 /**
  * retrieval-lens command line:
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
+ *   retrieval-lens train --resume RUN [config] [--steps N] [--out DIR] [--set key=value …]
  *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best | --embeddings DIR]
  *   retrieval-lens runs [--dir DIR] [--filter "tag:T status:S word"]
  *   retrieval-lens new --train PATH [--test PATH] [--corpus PATH] [--name NAME] [--out FILE.rlens.json] [--force]
@@ -26,6 +27,7 @@ import { VERSION } from './core/version';
 const USAGE = `retrieval-lens ${VERSION}
 usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
+  retrieval-lens train --resume RUN_DIR [config.rlens.json] [--steps N] [--out RUNS_DIR] [--set key=value ...]
   retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best | --embeddings DIR]
   retrieval-lens runs [--dir RUNS_DIR] [--filter "tag:T status:S config:C word ..."]
   retrieval-lens new --train TRAIN_FILE|BEIR_FOLDER [--test TEST_FILE|BEIR_FOLDER] [--corpus CORPUS] [--name NAME] [--out NAME.rlens.json] [--steps 1000] [--force]
@@ -64,11 +66,12 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { steps: { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true } },
+        options: { steps: { type: 'string' }, out: { type: 'string' }, set: { type: 'string', multiple: true }, resume: { type: 'string' } },
       });
-      if (positionals.length !== 1) throw new Error('train takes exactly one config file');
+      if (values.resume === undefined ? positionals.length !== 1 : positionals.length > 1)
+        throw new Error(values.resume === undefined ? 'train takes exactly one config file' : 'train --resume RUN takes at most one config file');
       const steps = values.steps === undefined ? undefined : positiveIntegerFlag('steps', values.steps);
-      return await trainCommand({ config: positionals[0], steps, out: values.out, set: values.set ?? [] });
+      return await trainCommand({ config: positionals[0], resume: values.resume, steps, out: values.out, set: values.set ?? [] });
     }
     if (command === 'eval') {
       const { values, positionals } = parseArgs({

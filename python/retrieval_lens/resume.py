@@ -228,7 +228,7 @@ def restore_learned(learned: Any, learned_opt: Optional[torch.optim.Optimizer], 
     values = learned.floats()
     if carried:
         same = learned_opt is not None and list(state.theta.keys()) == names
-        if same:
+        if learned_opt is not None and same:
             lrs = [g["lr"] for g in learned_opt.param_groups]
             learned_opt.load_state_dict(state.optimizer)
             for g, lr in zip(learned_opt.param_groups, lrs, strict=True):

@@ -296,6 +296,22 @@ def resolved_config(cfg: dict, config_path: str, runs_root: str, world: int) -> 
     return c
 
 
+def recorded_config_path(config: str, resume: Optional[str]) -> str:
+    """meta.json configPath of the new run: the config file, except when it resumes a run from that run's own
+    config.json (`retrieval-lens train --resume RUN`): then the config the resumed run recorded, so that readers
+    file both runs under the same experiment."""
+    path = os.path.abspath(config)
+    if resume and os.path.normpath(path) == os.path.normpath(os.path.join(os.path.abspath(resume), "config.json")):
+        try:
+            with open(os.path.join(resume, "meta.json"), encoding="utf-8") as f:
+                recorded = json.load(f).get("configPath")
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+        if isinstance(recorded, str) and recorded:
+            return recorded
+    return path
+
+
 def train(argv: List[str]) -> int:
     """Runs the trainer (exit code as the return value); SIGINT's previous handler is restored after."""
     previous = signal.getsignal(signal.SIGINT)
@@ -375,7 +391,7 @@ def _train(argv: List[str]) -> int:
                 cfg["name"],
                 resolved_config(cfg, args.config, runs_root, dd.world),
                 {
-                    "configPath": os.path.abspath(args.config),
+                    "configPath": recorded_config_path(args.config, args.resume),
                     "backend": backend_name,
                     "totalSteps": total,
                     "versions": {

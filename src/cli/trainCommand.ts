@@ -7,12 +7,16 @@ import { statusLabel } from '../core/runs/status';
 import type { FromTrainer } from '../trainer/protocol';
 import type { ExperimentConfig } from '../core/config/types';
 import { say, terminalSafe, terminalSafeLines, warn } from './terminalText';
-import { launchTraining } from '../trainer/launch/launchTraining';
+import { launchTraining, type TrainingJob } from '../trainer/launch/launchTraining';
+import { planResume, ResumeRefusedError } from '../trainer/launch/resumeJob';
 import type { TrainingProcess } from '../trainer/launch/trainingProcess';
 import { qualityRemedies, type QualityRemedyId } from '../core/quality';
 
 export interface TrainArgs {
-  config: string;
+  /** The config; with `resume` optional (default: the run's config.json). */
+  config?: string;
+  /** A run folder to continue from its last checkpoint (resumeJob.ts). */
+  resume?: string;
   steps?: number;
   out?: string;
   set: string[];
@@ -59,10 +63,25 @@ function remediesLine(ids: readonly QualityRemedyId[], config: ExperimentConfig)
  */
 export async function trainCommand(args: TrainArgs): Promise<number> {
   let config: ExperimentConfig;
+  let job: TrainingJob;
   try {
-    config = loadConfig(args.config, args.set).config;
+    if (args.resume) {
+      const plan = planResume(args.resume, { config: args.config, overrides: args.set, steps: args.steps, out: args.out });
+      ({ config, job } = plan);
+      const from = plan.checkpointStep === null ? 'no checkpoint' : `its checkpoint of step ${plan.checkpointStep}`;
+      say(
+        `resuming ${plan.job.resume} (last step ${plan.step}) from ${from} with ${plan.job.configPath}${plan.job.steps !== undefined ? `, to step ${plan.job.steps}` : ''}`,
+      );
+    } else {
+      if (!args.config) {
+        warn('train needs a config file (or --resume RUN)');
+        return 2;
+      }
+      config = loadConfig(args.config, args.set).config;
+      job = { configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out };
+    }
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof ResumeRefusedError) {
       warn(e.message);
       return 2;
     }
@@ -137,15 +156,11 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   // The config's trainer.kind picks the trainer (kind torchrun: the PyTorch trainer under
   // torch.distributed.run, followed through its run folder, the same messages; Ctrl-C is forwarded as
   // SIGINT to its process group).
-  const handle: TrainingProcess = launchTraining(
-    config,
-    { configPath: args.config, overrides: args.set, steps: args.steps, runsRoot: args.out },
-    {
-      onMessage,
-      onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
-      onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
-    },
-  );
+  const handle: TrainingProcess = launchTraining(config, job, {
+    onMessage,
+    onInvalid: (reason) => print(`[warn] invalid message from trainer: ${reason}`),
+    onOutput: (s) => process.stderr.write(terminalSafeLines(s)),
+  });
   // A trainer that stops writing its heartbeat (SIGSTOP, a hang) is shown as stalled in the bar and said
   // once, with the wording every reader uses (statusLabel); said again when it comes back.
   let stalled = false;

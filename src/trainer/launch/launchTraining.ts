@@ -20,6 +20,8 @@ export interface TrainingJob {
   steps?: number;
   /** Folder for run folders (default: the config's output.runsDir). */
   runsRoot?: string;
+  /** A run folder to continue from its checkpoints/last (resumeJob.ts plans it; the PyTorch trainer only). */
+  resume?: string;
 }
 
 export interface LaunchOptions {
@@ -52,6 +54,8 @@ export function launchTraining(config: ExperimentConfig | null, job: TrainingJob
       stopWithParent: !opts.outliveParent,
     });
   }
+  // resumeJob.ts refuses these first, with the config's location; this guards other callers.
+  if (job.resume) throw new Error(`${job.configPath}: the built-in trainer cannot resume a run (trainer.kind "torchrun" can)`);
   const h = startTrainer({ ...job, ...(opts.outliveParent ? { outliveParent: true } : {}) }, opts.onMessage, {
     onOutput: opts.onOutput,
     onInvalid: opts.onInvalid,

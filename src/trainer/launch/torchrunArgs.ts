@@ -1,7 +1,7 @@
 /**
  * The command line of a torchrun job: the interpreter (with torch), its arguments
  *   <root>/rlens_bootstrap.py retrieval_lens.launch --standalone --nnodes 1 \
- *     --nproc_per_node N <root>/rlens_bootstrap.py retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …]
+ *     --nproc_per_node N <root>/rlens_bootstrap.py retrieval_lens.train <config> [--out DIR] [--steps N] [--set k=v …] [--resume RUN]
  * (retrieval_lens.launch is torch.distributed.run with the fix Debian's torch 1.13 needs under Python 3.11;
  * <root> = the package's python/ folder: the bootstrap runs a module as `-m` would, with <root> first on
  * sys.path and never the working directory), its working folder (the config's) and environment
@@ -21,6 +21,8 @@ export interface TorchrunJob {
   steps?: number;
   /** Folder for run folders (default: the config's output.runsDir). */
   runsRoot?: string;
+  /** A run folder to continue (`--resume`: the trainer reads its checkpoints/last). */
+  resume?: string;
   /** The config's `trainer` section. */
   trainer: TrainerConfig;
 }
@@ -81,6 +83,7 @@ export function torchrunArgs(job: TorchrunJob, pythonRoot: string = pythonPackag
     ...(job.runsRoot ? ['--out', path.resolve(job.runsRoot)] : []),
     ...(job.steps !== undefined ? ['--steps', String(job.steps)] : []),
     ...job.overrides.flatMap((o) => ['--set', o]),
+    ...(job.resume ? ['--resume', path.resolve(job.resume)] : []),
   ];
 }
 
