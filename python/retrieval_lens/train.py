@@ -579,10 +579,11 @@ def _train(argv: List[str]) -> int:
                 fetched_pos = data.position
             except DataError as e:
                 data_error = str(e)
-            stop_now, data_failed = dd.sum([1.0 if stop["requested"] else 0.0, 1.0 if data_error else 0.0])
+            stop_now, data_failed, *share = dd.sum([1.0 if stop["requested"] else 0.0, 1.0 if data_error else 0.0, *data.share_counts()])
             if data_failed:
                 # Every rank ends with the located message of the first rank whose data failed.
                 raise DataError(next(m for m in dd.gather_objects(data_error) if m))
+            data.check_share(share, dd.gather_objects)  # data.maxBadLineShare over all ranks' lines
             if stop_now:
                 status = "stopped"
                 break

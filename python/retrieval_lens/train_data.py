@@ -16,7 +16,7 @@ import torch
 from .config import resolve_path
 from .data import DataError, Example, StreamedExamples, describe_data_path, load_examples, resolve_data_files
 from .data.paths import detect_format, is_glob
-from .data.stream import EpochCounts
+from .data.stream import EpochCounts, SharedBadLineShare
 
 
 def describe_example_count(examples: int, data_lines: Optional[int], estimated: bool, one_pair_per_line: bool) -> str:
@@ -38,6 +38,7 @@ class TrainingData:
         self.base_dir = os.path.dirname(os.path.abspath(config_path))
         train = d["train"]
         self.stream: Optional[StreamedExamples] = None
+        self.shared_share: Optional[SharedBadLineShare] = None
         self.memory: Optional[List[Example]] = None
         self.described = describe_data_path(train, self.base_dir)
         self.notes: List[Tuple[str, str]] = []
@@ -60,6 +61,7 @@ class TrainingData:
             files, self.described, self.seed, d["shuffleBuffer"], d["maxBadLineShare"], rank, world, d.get("fields"), "data.train", self._epoch_read
         )
         s = self.stream
+        self.shared_share = SharedBadLineShare(s) if world > 1 else None
         for ix in s.indexes:
             if ix.rejected:
                 self.notes += [("warn", f"data.train: line index cache not used, rebuilt: {r}") for r in ix.rejected]
@@ -82,6 +84,15 @@ class TrainingData:
         self.log("info", f"epoch 1 read{share}: {c.examples} training examples from {c.tally.lines_read} lines, {c.tally.bad_count} bad lines")
         for b in c.tally.located()[:10]:
             self.log("warn", b)
+
+    def share_counts(self) -> List[float]:
+        """This rank's bad-line counts to sum over the ranks (streamed with several ranks; else none)."""
+        return self.shared_share.counts() if self.shared_share is not None else []
+
+    def check_share(self, sums: List[float], gather) -> None:
+        """data.maxBadLineShare over the ranks' summed counts (a located DataError on every rank at once)."""
+        if self.shared_share is not None:
+            self.shared_share.check(sums, gather)
 
     def batches(self, start: Tuple[int, int] = (0, 0)) -> Iterator[Tuple[List[Example], int]]:
         """This rank's batches of `batch` pairs and the epoch (0-based) of each, for ever, from `start` (a

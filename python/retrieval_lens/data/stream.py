@@ -10,8 +10,10 @@ shards) are indexed once (`.rlens-index`, line_index.py) and every epoch is read
   3. the rank's pairs pass through a shuffle buffer of data.shuffleBuffer pairs reseeded by (seed, epoch, rank).
 
 So each rank holds at most its shuffle buffer and one block, and over the ranks every pair is drawn exactly
-once per epoch. Bad lines are counted per rank and epoch, and data.maxBadLineShare is checked on the lines a
-rank read at 10,000 lines, at every doubling and at the end of its epoch, with the TypeScript messages. A file
+once per epoch. Bad lines are counted per rank and epoch; data.maxBadLineShare is checked, with the TypeScript
+messages, at 10,000 lines read, at every doubling and at the end of the epoch: by one process on its lines, and
+with several ranks on the sums over the ranks (SharedBadLineShare, at the training loop's per-step all-reduce:
+each rank's own share can be under the limit while the data set is over it). A file
 that changes or disappears while it is read is a located DataError.
 """
 
@@ -110,6 +112,9 @@ class StreamedExamples:
         self.units += [("gzip", i, 0) for i, f in enumerate(self.files) if f.index.gzip]
         self.gzip_whole = sum(1 for f in self.files if f.index.gzip) >= world
         self.known: Optional[int] = None
+        # The tally of the first epoch this job reads, growing while it is read (SharedBadLineShare sums it over ranks).
+        self.job_tally: Optional[LineTally] = None
+        self.job_tally_done = False
         self.position: Tuple[int, int] = (0, 0)
 
     @property
@@ -198,6 +203,9 @@ class StreamedExamples:
     def _read_epoch(self, epoch: int) -> Iterator[List[Example]]:
         self._require_unchanged()
         tally = LineTally()
+        if self.job_tally is None:
+            self.job_tally = tally
+        local = self.world == 1  # with several ranks the share is checked over all of them (SharedBadLineShare)
         next_check = SHARE_CHECK_LINES
         examples = 0
         for unit, strided in self.my_units(epoch):
@@ -214,12 +222,15 @@ class StreamedExamples:
                         out.extend(f.parser.parse(text, f.df.file, line))
                     except LineFault as e:
                         tally.add_bad(f.df.file, line, str(e))
-                    if tally.lines_read >= next_check:
+                    if local and tally.lines_read >= next_check:
                         check_bad_line_share(tally, self.describe, self.max_bad_share)
                         next_check *= 2
                 examples += len(out)
                 yield out
-        check_bad_line_share(tally, self.describe, self.max_bad_share)
+        if local:
+            check_bad_line_share(tally, self.describe, self.max_bad_share)
+        if tally is self.job_tally:
+            self.job_tally_done = True
         if self.known is None:
             self.known = examples
         if self.on_epoch_read is not None:
@@ -269,3 +280,36 @@ class StreamedExamples:
                 chunk = []
         if chunk:
             yield f, chunk
+
+
+class SharedBadLineShare:
+    """data.maxBadLineShare over every rank's lines of the first epoch a job reads (each rank streams only its
+    share). `counts()` is this rank's [lines read, bad lines, epoch read (0/1)], summed over the ranks by the
+    training loop's per-step all-reduce; `check(sums, gather)` raises the TypeScript reader's DataError on every
+    rank at once when the summed share is over the limit at 10,000 lines, at every doubling, or when every rank
+    has read its share (the first bad line named is the lowest rank's first; `gather` all-gathers an object)."""
+
+    def __init__(self, stream: StreamedExamples):
+        self.stream = stream
+        self.next_check = SHARE_CHECK_LINES
+        self.finished = False
+
+    def counts(self) -> List[float]:
+        t = self.stream.job_tally
+        return [float(t.lines_read if t else 0), float(t.bad_count if t else 0), 1.0 if self.stream.job_tally_done else 0.0]
+
+    def check(self, sums: List[float], gather: Callable[[object], List[object]]) -> None:
+        lines, bad, done = int(sums[0]), int(sums[1]), int(sums[2])
+        if self.finished:
+            return
+        due = done >= self.stream.world or lines >= self.next_check
+        if done >= self.stream.world:
+            self.finished = True
+        while lines >= self.next_check:
+            self.next_check *= 2
+        if not due or lines == 0 or bad / lines <= self.stream.max_bad_share:
+            return
+        t = self.stream.job_tally
+        firsts = gather(t.bad_lines[0] if t and t.bad_lines else None)
+        first = next(f for f in firsts if f is not None)
+        check_bad_line_share(LineTally(lines, bad, [first]), self.stream.describe, self.stream.max_bad_share)  # type: ignore[list-item]
