@@ -5,7 +5,8 @@
  * ranks of the real PyTorch trainer `retrieval_lens.train` from the installed extension's python/ folder,
  * on the shop data with small towers; the dashboard, status bar and Runs tree follow its run folder, and
  * the dashboard's Stop stops every rank through a SIGINT to the process group (checkpoint written,
- * status stopped).
+ * status stopped). "Resume Run…" then continues the stopped run from its checkpoint in a new run folder
+ * (src/extension/runs/resumeRunCommand.ts), followed live in the dashboard.
  *
  *   node --import tsx --test test/e2e/torchrun.test.ts
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium, python3-torch.
@@ -19,7 +20,19 @@ import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
 import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, dashboardFrame, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench, stepOf } from './support/workbench';
+import {
+  activityItem,
+  clickToastButton,
+  dashboardFrame,
+  openWorkbench,
+  pressKey,
+  quickOpen,
+  runCommand,
+  treeRow,
+  waitFor,
+  type Workbench,
+  stepOf,
+} from './support/workbench';
 
 const PY = TORCH_PYTHON;
 
@@ -107,4 +120,50 @@ test('Start Training with trainer.kind torchrun: 2 ranks followed live in the da
   assert.equal(run.meta?.backend, 'torch-cpu');
   assert.match(run.meta?.versions.torch ?? '', /^\d+\.\d+/);
   await wb!.shot('torchrun-2-stopped');
+});
+
+test('Resume Run… continues the stopped PyTorch run from its checkpoint in a new run folder, followed live', { skip: torchSkip }, async () => {
+  const { page } = wb!;
+  const dash = dashboardFrame(page);
+  const runsDir = path.join(ws.dir, 'runs');
+  const [stopped] = fs.readdirSync(runsDir).filter((d) => !d.startsWith('.'));
+  const k = readRun(path.join(runsDir, stopped)).meta!.checkpoints.last!.step;
+  await runCommand(page, 'Retrieval Lens: Resume Run…');
+  // The quick pick lists the resumable runs (the stopped one, with its folder as detail).
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: stopped }).first().waitFor({ timeout: 30_000 });
+  await pressKey(page, 'Enter');
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: `resume ${stopped}` }).first();
+  await toast.waitFor({ timeout: 30_000 });
+  assert.match((await toast.textContent()) ?? '', new RegExp(`from its checkpoint of step ${k}`));
+  await clickToastButton(toast, 'Resume');
+
+  const resumedDir = await waitFor(
+    'a second run folder with logged steps',
+    async () => fs.readdirSync(runsDir).find((d) => !d.startsWith('.') && d !== stopped && readRun(path.join(runsDir, d)).step >= k + 2),
+    (d) => d !== undefined,
+    180_000,
+  );
+  const resumed = path.join(runsDir, resumedDir!);
+  await waitFor(
+    'the dashboard to follow the resumed run',
+    async () => stepOf(await dash.locator('[data-role="run-step"]').textContent()),
+    (s) => s > k + 1,
+    60_000,
+  );
+  // The new run continues the step count (its first step is k + 1) and is filed under the same config.
+  const first = fs
+    .readFileSync(path.join(resumed, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .map((l) => (l ? JSON.parse(l) : null))
+    .find((e) => e?.type === 'step');
+  assert.equal(first.step, k + 1);
+  assert.equal(readRun(resumed).meta?.configPath, config);
+  await wb!.shot('torchrun-3-resumed');
+  await dash.locator('[data-role="stop"]').click();
+  await waitFor(
+    'the resumed run to stop',
+    async () => readRun(resumed).status,
+    (s) => s === 'stopped',
+    120_000,
+  );
 });

@@ -9,6 +9,7 @@ import { parseTags, readRunUser, updateRunUser } from '../../core/runs/runUser';
 import { archiveRun, deleteRun, ARCHIVE_DIR } from '../../core/runs/runArchive';
 import { pickRun, runDirOf } from '../commands';
 import type { Services } from '../services';
+import { resumeRun } from './resumeRunCommand';
 
 /** The run of a command: the tree item / path it was invoked on, else a quick pick. */
 async function targetRun(s: Services, arg: unknown, placeHolder: string): Promise<string | undefined> {
@@ -86,6 +87,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
       if (text !== undefined) s.runsTree.setFilter(text);
     }),
     reg('retrievalLens.clearRunsFilter', () => s.runsTree.setFilter('')),
+    reg('retrievalLens.resumeRun', (arg?: unknown) => resumeRun(s, arg)),
     reg('retrievalLens.archiveRun', async (arg?: unknown) => {
       const dir = await targetRun(s, arg, 'Archive which run?');
       if (!dir) return;

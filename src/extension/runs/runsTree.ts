@@ -13,6 +13,7 @@ import { commonNamePrefix, distinctRunLabels } from '../../core/runs/runLabels';
 import { runFilter } from '../../core/runs/runFilter';
 import type { RunRegistry } from './runRegistry';
 import { hasCheckpoint, runDescription, runTooltip, runIcon } from './runItems';
+import { isResumable } from '../../trainer/launch/resumeJob';
 import { samePath } from '../configEditor/experimentFiles';
 import { untrustedMarkdown, escapeMarkdown } from '../shared/markdownText';
 
@@ -136,6 +137,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const ctx = ['run', r.status];
     if (this.isLive(r.dir)) ctx.push('live');
     if (hasCheckpoint(r)) ctx.push('evaluable');
+    if (isResumable(r)) ctx.push('resumable');
     item.contextValue = ctx.join(' ');
     item.command = { command: 'retrievalLens.openRun', title: 'Show in Dashboard', arguments: [r.dir] };
     item.accessibilityInformation = { label: `${node.label}, ${runDescription(r)}` };

@@ -19,6 +19,7 @@ import type { FinalRunStatus, RunError, StepEvent } from '../../core/runs/eventS
 import type { ExperimentConfig, TrainerConfig } from '../../core/config/types';
 import { launchTraining } from '../../trainer/launch/launchTraining';
 import type { TrainingProcess } from '../../trainer/launch/trainingProcess';
+import type { ResumePlan } from '../../trainer/launch/resumeJob';
 import type { QualityVerdict } from '../../core/quality/qualityVerdict';
 import type { FromTrainer } from '../../trainer/protocol';
 import { describeStartedCounts, type ExampleCountKind } from '../../core/data/exampleCount';
@@ -111,29 +112,29 @@ export class TrainingController implements vscode.Disposable {
     return !!this.live?.runDir && samePath(this.live.runDir, runDir);
   }
 
-  /** Start a trainer for `configPath`; false (nothing started) when one is already running. */
-  start(configPath: string, opts: { steps?: number; overrides?: string[] } = {}): boolean {
+  /**
+   * Start a trainer for `configPath`; false (nothing started) when one is already running. With `resume` (a
+   * planned resume, src/trainer/launch/resumeJob.ts) its job and config are started, followed as a training
+   * of `configPath` (the config the resumed run recorded).
+   */
+  start(configPath: string, opts: { steps?: number; overrides?: string[]; resume?: ResumePlan } = {}): boolean {
     if (this.handle || this.attached) return false;
-    const config = configOf(configPath, opts.overrides ?? []);
+    const config = opts.resume ? opts.resume.config : configOf(configPath, opts.overrides ?? []);
     const live = newLiveTraining(configPath, { trainer: config?.trainer.kind ?? 'node' });
     this.live = live;
     const t = config?.trainer;
     this.log.info(
-      `starting training of ${configPath}${t?.kind === 'torchrun' ? ` with torch.distributed.run (${t.nprocPerNode} process(es), module ${t.module})` : ''}`,
+      `${opts.resume ? `resuming ${opts.resume.job.resume} (${opts.resume.job.configPath})` : `starting training of ${configPath}`}${t?.kind === 'torchrun' ? ` with torch.distributed.run (${t.nprocPerNode} process(es), module ${t.module})` : ''}`,
     );
-    const handle = launchTraining(
-      config,
-      { configPath, overrides: opts.overrides ?? [], steps: opts.steps },
-      {
-        onMessage: (m) => this.onMessage(live, m),
-        onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
-        onOutput: (chunk, stream) => {
-          for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
-        },
-        // A window reload does not stop the run: the next activation re-attaches to it.
-        outliveParent: true,
+    const handle = launchTraining(config, opts.resume?.job ?? { configPath, overrides: opts.overrides ?? [], steps: opts.steps }, {
+      onMessage: (m) => this.onMessage(live, m),
+      onInvalid: (reason) => this.log.warn(`ignored an invalid trainer message: ${reason}`),
+      onOutput: (chunk, stream) => {
+        for (const line of chunk.split('\n')) if (line.trim() !== '') this.log.info(`[trainer ${stream}] ${line.trimEnd()}`);
       },
-    );
+      // A window reload does not stop the run: the next activation re-attaches to it.
+      outliveParent: true,
+    });
     this.handle = handle;
     void handle.done.then((done) => {
       if (this.handle === handle) this.handle = undefined;

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { loadConfig } from '../../core/config/loadConfig';
 import type { ExperimentConfig } from '../../core/config/types';
 import { CONFIG_FILE } from '../../core/runs/meta';
-import { readRun } from '../../core/runs/readRun';
+import { readRun, type RunSummary } from '../../core/runs/readRun';
 import type { TrainingJob } from './launchTraining';
 
 /** A run that cannot be resumed; the message names the file (and JSON path) that says why. */
@@ -40,6 +40,14 @@ export interface ResumePlan {
   /** The run's last logged step, and the step of its last checkpoint (where the resumed run continues). */
   step: number;
   checkpointStep: number | null;
+}
+
+/** Whether `run` can be resumed: a PyTorch run that ended (stopped, crashed, failed) with a last checkpoint holding resume.json. */
+export function isResumable(run: RunSummary): boolean {
+  const last = run.meta?.checkpoints.last;
+  if (!run.meta || !last || !['stopped', 'crashed', 'failed'].includes(run.status) || !run.meta.backend.startsWith('torch-')) return false;
+  const ckpt = path.resolve(run.dir, last.path);
+  return fs.existsSync(path.join(ckpt, 'resume.json')) || fs.existsSync(path.join(`${ckpt}.old`, 'resume.json'));
 }
 
 /** The job that resumes `runDir`, or a ResumeRefusedError / ConfigError (located) saying why it cannot. */

@@ -1,0 +1,57 @@
+/**
+ * "Resume Run" (the Runs view's context menu on a stopped, crashed or failed PyTorch run, or the palette with
+ * a quick pick of such runs): asks, then starts the PyTorch trainer on the run's own config.json from its
+ * checkpoints/last (src/trainer/launch/resumeJob.ts, the same plan as `retrieval-lens train --resume`) as the
+ * window's live training, filed under the config the run recorded; the dashboard follows the new run.
+ * A run that cannot be resumed (still running, the built-in trainer's) gets the planner's located message.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { ConfigError } from '../../core/config/configError';
+import { planResume, isResumable, ResumeRefusedError, type ResumePlan } from '../../trainer/launch/resumeJob';
+import { pickRun, runDirOf } from '../commands';
+import type { Services } from '../services';
+import { requireTrust } from '../shared/workspaceTrust';
+
+/** The plan for `dir`, or null after saying why it cannot be resumed. */
+function planOrSay(dir: string): ResumePlan | null {
+  try {
+    return planResume(dir);
+  } catch (e) {
+    if (!(e instanceof ResumeRefusedError || e instanceof ConfigError)) throw e;
+    void vscode.window.showErrorMessage(`Retrieval Lens: cannot resume ${path.basename(dir)}: ${e.message}`);
+    return null;
+  }
+}
+
+export async function resumeRun(s: Services, arg?: unknown): Promise<void> {
+  if (!requireTrust('Training')) return;
+  await s.registry.ensureScanned();
+  const resumable = (dir: string) => {
+    const r = s.registry.find(dir);
+    return !!r && isResumable(r);
+  };
+  const dir = runDirOf(arg) ?? (await pickRun(s, 'Resume which run? (stopped, crashed or failed PyTorch runs)', resumable));
+  if (!dir) return;
+  const live = s.training.current;
+  if (live) {
+    void vscode.window.showWarningMessage(
+      `Retrieval Lens: ${path.basename(live.configPath)} is training (one run at a time); stop it before resuming another.`,
+    );
+    return;
+  }
+  const plan = planOrSay(dir);
+  if (!plan) return;
+  const from = plan.checkpointStep === null ? 'its last checkpoint' : `its checkpoint of step ${plan.checkpointStep}`;
+  const to = plan.job.steps !== undefined ? ` to step ${plan.job.steps}` : '';
+  const choice = await vscode.window.showInformationMessage(
+    `Retrieval Lens: resume ${path.basename(dir)} (${s.registry.find(dir)?.status ?? 'ended'} at step ${plan.step}) from ${from}${to}? A new run folder continues it; this one is kept.`,
+    'Resume',
+  );
+  if (choice !== 'Resume') return;
+  if (!s.training.start(plan.recordedConfig, { resume: plan })) {
+    void vscode.window.showWarningMessage('Retrieval Lens: a training is already running (one run at a time).');
+    return;
+  }
+  await s.dashboardView.reveal();
+}
