@@ -36,7 +36,7 @@ import re
 import signal
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .startup import quiet_interrupts
 
@@ -94,6 +94,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--resume", metavar="RUN", help="continue RUN from its checkpoints/last (weights, optimizer, step, data position) in a new run folder")
     p.add_argument("--held-out", help="the held-out sample the launcher prepared (src/trainer/launch/torchrunPrep.ts)")
     p.add_argument("--hard-negatives", help="the BM25-mined negatives the launcher prepared (data.hardNegatives)")
+    p.add_argument("--audit", help="the data audit's run-log line the launcher wrote (data.audit; src/trainer/launch/torchrunPrep.ts)")
     return p.parse_args(argv)
 
 
@@ -123,6 +124,27 @@ class Dist(Collectives):
 
 
 HARDNEG_FORMAT = "rlens-hardneg-job-1"
+
+
+#: The audit line the launcher writes is one line of the run log; more is not read.
+MAX_AUDIT_LINE_BYTES = 64 * 1024
+
+
+def audit_line(cfg: dict, path: Optional[str]) -> Optional[Tuple[str, str]]:
+    """The run-log line of data.audit (level, text): the line the launcher wrote after auditing the data once for the
+    job (torchrunPrep.ts runs startAudit.ts, as the built-in trainer does), or, started alone, what to run instead."""
+    if not cfg["data"].get("audit"):
+        return None
+    if not path:
+        return ("warn", "data.audit: the audit is run by the launcher (retrieval-lens train, or the extension's Train); started alone, run `retrieval-lens audit <config>`")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_AUDIT_LINE_BYTES + 1)
+    except OSError as e:
+        raise DataError(f"--audit {path}: cannot read the launcher's audit line ({e.strerror})") from e
+    if len(raw) > MAX_AUDIT_LINE_BYTES:
+        raise DataError(f"--audit {path}: more than {MAX_AUDIT_LINE_BYTES} bytes: not the launcher's audit line")
+    return ("info", raw.decode("utf-8", errors="replace").strip())
 
 
 def load_mined(path: str) -> tuple:
@@ -359,6 +381,7 @@ def _train(argv: List[str]) -> int:
             if not args.hard_negatives:
                 raise DataError("data.hardNegatives: the negatives are mined by the launcher (retrieval-lens train, or the extension's Train); started alone, pass --hard-negatives FILE")
             mined, mined_line, mined_notice = load_mined(args.hard_negatives)
+        audit = audit_line(cfg, args.audit)
         periodic = None
         if live and dd.rank == 0:
             if args.held_out:
@@ -540,6 +563,10 @@ def _train(argv: List[str]) -> int:
             log(level, note)
         planned = f" (training.epochs planned on the {data.planned} data lines)" if data.stream is not None and args.steps is None and t.get("epochs") is not None else ""
         log("info", f"{data.start_line}; {total} steps of {t['batchSize']} per rank{planned}")
+        if audit is not None:
+            log(*audit)
+        if data.positive_text_note:
+            log("info", data.positive_text_note)
         if resumed is not None and writer is not None:
             carried = carry_best_checkpoint(args.resume, writer.dir)
             if carried is not None:

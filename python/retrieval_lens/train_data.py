@@ -3,19 +3,22 @@ file, glob or list of shards is streamed, rank r of N reading only its share (da
 relevant pairs are held in memory, one seeded permutation per epoch, rank r taking the r-th slice of each
 global batch. Either way `batches()` gives this rank's full batches for ever (a batch may wrap into the next
 epoch), and the run log gets the TypeScript trainer's lines: the count and detected shape at the start, and
-"epoch 1 read: …" once the first epoch was read.
+"epoch 1 read: …" once the first epoch was read. With data.positiveText "corpus", a positive whose id is in the
+corpus is trained on the corpus item (its text, title + text for BEIR, and its corpus line), as
+src/core/data/audit/corpusPositives.ts does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
 from .config import resolve_path
-from .data import DataError, Example, StreamedExamples, describe_data_path, load_examples, resolve_data_files
-from .data.paths import detect_format, is_glob
+from .data import DataError, Example, Item, StreamedExamples, describe_data_path, load_corpus, load_examples, resolve_data_files
+from .data.paths import data_path_list, detect_format, is_glob
 from .data.stream import EpochCounts, SharedBadLineShare
 
 
@@ -26,6 +29,38 @@ def describe_example_count(examples: int, data_lines: Optional[int], estimated: 
     if one_pair_per_line:
         return f"at most {data_lines} training examples ({data_lines} data lines by the line index, one pair each; bad lines are counted when the first epoch is read)"
     return f"~{data_lines} training examples (estimate: {data_lines} data lines by the line index, and a line may hold several pairs; counted when the first epoch is read)"
+
+
+def corpus_file_of(cfg: dict, config_path: str) -> Optional[str]:
+    """The corpus file of a config, as auditData.ts `corpusFileOf`: data.corpus (a BEIR folder's corpus.jsonl), else
+    a BEIR test or training folder's corpus.jsonl, else None."""
+    d = cfg["data"]
+    base = os.path.dirname(os.path.abspath(config_path))
+
+    def beir_folder(p, label: str) -> Optional[str]:
+        entries = data_path_list(p) if p is not None else []
+        if len(entries) != 1 or is_glob(entries[0], base):
+            return None
+        path = resolve_path(config_path, entries[0])
+        return path if d["format"] == "beir" or detect_format(path, d["format"], label) == "beir" else None
+
+    if d.get("corpus"):
+        folder = beir_folder(d["corpus"], "data.corpus")
+        return os.path.join(folder, "corpus.jsonl") if folder else resolve_path(config_path, d["corpus"])
+    folder = beir_folder(d.get("test"), "data.test") or beir_folder(d.get("train"), "data.train")
+    return os.path.join(folder, "corpus.jsonl") if folder else None
+
+
+def corpus_positives(cfg: dict, config_path: str) -> Tuple[Optional[Dict[str, Item]], Optional[str]]:
+    """data.positiveText "corpus": the corpus items by id and the run-log note (corpusPositives.ts
+    `withCorpusPositives`); (None, None) for "line"."""
+    if cfg["data"].get("positiveText", "line") != "corpus":
+        return None, None
+    file = corpus_file_of(cfg, config_path)
+    if file is None:
+        return None, "data.positiveText \"corpus\": no corpus (set data.corpus, or data.test to a BEIR folder); positives keep their lines' texts"
+    items = {it.id: it for it in load_corpus(file, cfg["data"]["maxBadLineShare"], "data.corpus")}
+    return items, f"data.positiveText \"corpus\": positives are trained on the text of their id in {file} ({len(items)} items)"
 
 
 class TrainingData:
@@ -43,6 +78,7 @@ class TrainingData:
         self.described = describe_data_path(train, self.base_dir)
         self.notes: List[Tuple[str, str]] = []
         self._memory_position: Tuple[int, int] = (0, 0)
+        self.corpus, self.positive_text_note = corpus_positives(cfg, config_path)
         if isinstance(train, str) and not is_glob(train, self.base_dir) and detect_format(resolve_path(config_path, train), d["format"], "data.train") == "beir":
             self.memory, report = load_examples(train, d["format"], d["maxBadLineShare"], d.get("fields"), d.get("trainSplit"), self.base_dir, "data.train")
             self.format = "beir"
@@ -96,7 +132,15 @@ class TrainingData:
 
     def batches(self, start: Tuple[int, int] = (0, 0)) -> Iterator[Tuple[List[Example], int]]:
         """This rank's batches of `batch` pairs and the epoch (0-based) of each, for ever, from `start` (a
-        position as `position` gives it; resume_start maps a checkpoint's positions to this rank's)."""
+        position as `position` gives it; resume_start maps a checkpoint's positions to this rank's); with
+        data.positiveText "corpus", positives whose id the corpus has are its items."""
+        corpus = self.corpus
+        for batch, epoch in self._line_batches(start):
+            if corpus is not None:
+                batch = [dataclasses.replace(e, positive=corpus[e.positive.id]) if e.positive.id in corpus else e for e in batch]
+            yield batch, epoch
+
+    def _line_batches(self, start: Tuple[int, int]) -> Iterator[Tuple[List[Example], int]]:
         if self.stream is not None:
             yield from self.stream.batches(self.batch, start)
             return

@@ -35,6 +35,9 @@ import type { DetachedRunRecord } from './training/detachedRun';
 import { readBoundedTextSync } from '../core/io/safeRead';
 import { drilldownActions } from './dashboard/drilldownActions';
 import { applyQualityRemedy } from './verdict/qualityFix';
+import { AUDIT_VIEW_ID, AuditResults, AuditTreeProvider, registerAuditCommand } from './audit/auditView';
+import { activeConfig, pickConfig } from './commands';
+import { isExperimentConfig } from './configEditor/experimentFiles';
 
 /** workspaceState key of the run this workspace's window started (re-attached after a reload). */
 const LIVE_RUN_KEY = 'retrievalLens.liveRun';
@@ -101,8 +104,12 @@ export function activate(context: vscode.ExtensionContext): void {
     dataReports,
   );
 
+  const audits = new AuditResults();
+  const auditTree = new AuditTreeProvider(audits);
+  sub(audits, auditTree, vscode.window.createTreeView(AUDIT_VIEW_ID, { treeDataProvider: auditTree }));
+
   const sweeps = new SweepController(log);
-  const lenses = new ConfigLensProvider(training, shown, registry, dataReports, () => sweeps.runDirs());
+  const lenses = new ConfigLensProvider(training, shown, registry, dataReports, () => sweeps.runDirs(), audits);
   sub(lenses, vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.rlens.json' }, lenses));
   sub(new RunStatusBar(training, shown));
 
@@ -124,6 +131,11 @@ export function activate(context: vscode.ExtensionContext): void {
     embeddingMaps,
   };
   sub(...registerCommands(services), ...registerRunCommands(services));
+  sub(
+    registerAuditCommand(audits, log, async (uri) =>
+      uri && isExperimentConfig(uri.fsPath) ? uri.fsPath : (activeConfig() ?? (await pickConfig(services, 'Audit the training data of which experiment?'))),
+    ),
+  );
   const experiments = new ExperimentsPanels(context.extensionUri, log);
   sub(vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_TYPE, experiments));
   sub(experiments, ...registerExperimentCommands(experiments, registry, log));

@@ -46,6 +46,7 @@ test('the palette has the specified commands as "Retrieval Lens: …"', () => {
     ['retrievalLens.compareRuns', 'Retrieval Lens: Compare Runs…'],
     ['retrievalLens.runSweep', 'Retrieval Lens: Run Sweep…'],
     ['retrievalLens.runAblation', 'Retrieval Lens: Run Ablation'],
+    ['retrievalLens.auditTrainingData', 'Retrieval Lens: Audit Training Data'],
   ])
     assert.equal(titles.get(id), title);
   const hidden = new Set(contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command));
@@ -82,6 +83,7 @@ test('the views, their container and every referenced file exist; activation and
       ['retrievalLens.dashboard', 'webview', 'Dashboard'],
       ['retrievalLens.runs', 'tree', 'Runs'],
       ['retrievalLens.failures', 'tree', 'Failing Queries'],
+      ['retrievalLens.audit', 'tree', 'Data Audit'],
     ],
   );
   assert.deepEqual(contributes.languages, [{ id: 'jsonc', filenamePatterns: ['*.rlens.json'] }]);

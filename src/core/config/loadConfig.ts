@@ -85,15 +85,6 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   const trainerProblems = [
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
     ...checkLearnedHyper(data as unknown as ExperimentConfig, root, positions),
-    ...checkDataAudit(data as unknown as ExperimentConfig, root, positions),
-    ...builtInTrainerOnly(
-      data as unknown as ExperimentConfig,
-      (data as unknown as ExperimentConfig).data.positiveText === 'corpus',
-      root,
-      positions,
-      ['data', 'positiveText'],
-      'is read by the built-in trainer only (trainer.kind "node"); the torchrun trainer trains on the lines\' texts',
-    ),
   ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
@@ -210,25 +201,6 @@ function checkLearnedHyper(cfg: ExperimentConfig, root: Node | undefined, positi
     if (problem) problems.push(problemAt(root, positions, ['loss', 'trainable', String(i)], problem));
   });
   return problems;
-}
-
-/** A setting only the built-in trainer honours, set with the PyTorch trainer: an error at its key (`why` says what to do). */
-function builtInTrainerOnly(
-  cfg: ExperimentConfig,
-  set: unknown,
-  root: Node | undefined,
-  positions: TextPositions,
-  segments: string[],
-  why: string,
-): ConfigProblem[] {
-  if (!set || cfg.trainer.kind === 'node') return [];
-  return [problemAt(root, positions, segments, why)];
-}
-
-/** data.audit is logged by the built-in trainer only (with torchrun: run `retrieval-lens audit`). */
-function checkDataAudit(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
-  const why = 'is logged by the built-in trainer only (trainer.kind "node"); with torchrun run `retrieval-lens audit <config>` instead';
-  return builtInTrainerOnly(cfg, cfg.data.audit, root, positions, ['data', 'audit'], why);
 }
 
 /** A problem located at the key of `segments` (or its closest existing parent). */

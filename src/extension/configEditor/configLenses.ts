@@ -27,6 +27,7 @@ import { UNTRUSTED_EXPLANATION } from '../shared/workspaceTrust';
 import { hardNegativesLens } from '../dataLens/hardNegativesLens';
 import { isSweepRun, ownRuns } from '../training/trainConflict';
 import type { RunSummary } from '../../core/runs/readRun';
+import { auditCodeLens, type AuditResults } from '../audit/auditView';
 
 /** The live lens changes at most this often. */
 const LIVE_REFRESH_MS = 1000;
@@ -46,6 +47,8 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
     private readonly data: DataReports,
     /** The running sweep's run folders: trained from a config with overrides, they are not the config's own runs. */
     private readonly sweepRunDirs: () => ReadonlySet<string> = () => new Set(),
+    /** The data audits of this window: their count line goes above data.train. */
+    private readonly audits?: AuditResults,
   ) {
     const now = () => this.refresh();
     const throttled = () => this.refreshThrottled();
@@ -56,6 +59,9 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
       shown.onDidChange(throttled),
       registry.onDidChange(throttled),
       data.onDidChange(now),
+      // Paced as a live change: the "auditing…" event and the result come within milliseconds, and VS Code drops a
+      // change that arrives while it fetches the lenses of the previous one (the result then showed only after an edit).
+      ...(audits ? [audits.onDidChange(throttled)] : []),
       vscode.workspace.onDidGrantWorkspaceTrust(now),
     );
   }
@@ -172,7 +178,8 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
       if (anchors.sweepable.length === 0 && anchors.loss) lenses.push(sweepLens(anchors.loss));
     }
 
-    for (const d of dataSpecsOf(configPath, text)) {
+    const specs = dataSpecsOf(configPath, text);
+    for (const d of specs) {
       const state = this.data.get(d);
       lenses.push(
         new vscode.CodeLens(span(d.at), {
@@ -183,6 +190,9 @@ export class ConfigLensProvider implements vscode.CodeLensProvider, vscode.Dispo
         }),
       );
     }
+    const train = specs.find((d) => d.key === 'train');
+    const audit = train && this.audits ? auditCodeLens(this.audits, configPath, span(train.at)) : null;
+    if (audit) lenses.push(audit);
     const mined = hardNegativesLens(configPath, text);
     if (mined) lenses.push(new vscode.CodeLens(span(mined.at), { title: mined.title, command: '', tooltip: mined.tooltip }));
     return lenses;

@@ -8,10 +8,13 @@
  *   The trainer encodes and scores exactly these (torch matmul top-k) and reports them as the built-in one does.
  * - BM25-mined hard negatives (data.hardNegatives; src/core/training/hardNegatives.ts, same cache beside the
  *   data), as `hardneg.json`: { format, description, notice?, items: [[id, text]], negatives: {queryId: [row]} }.
+ * - the data audit (data.audit; src/core/data/audit/startAudit.ts) as its run-log line, `audit.txt`: run here
+ *   once for the job rather than by every rank, with the readers training uses (every data format), so both
+ *   trainers log the same line and the audit has one implementation.
  *
  * The files go to the job's private temporary folder (torchrunOutput.ts: removed when the job ends, or swept once
- * its process is gone when the launcher was lost) and are named to the trainer with `--held-out FILE` and
- * `--hard-negatives FILE` (every rank reads them before its first step). A config that does not load, and data that
+ * its process is gone when the launcher was lost) and are named to the trainer with `--held-out FILE`,
+ * `--hard-negatives FILE` and `--audit FILE` (every rank reads them before its first step). A config that does not load, and data that
  * cannot be read, are left to the trainer (it reports its own located problems); a config problem found here
  * (data.hardNegatives on too small a corpus) ends the start, located at its key (torchrun.ts).
  */
@@ -21,6 +24,7 @@ import { loadConfig } from '../../core/config/loadConfig';
 import type { LoadedConfig } from '../../core/config/types';
 import { prepareHeldOut } from '../../core/quality/heldOutSample';
 import { describeMined, minedBody } from '../../core/training/hardNegatives';
+import { startAudit } from '../../core/data/audit/startAudit';
 import { minedNegatives, openTrainingData } from '../../core/training/trainingData';
 
 export const HELD_OUT_FORMAT = 'rlens-heldout-1';
@@ -61,6 +65,11 @@ export async function prepareTorchrun(configPath: string, overrides: readonly st
     } finally {
       await data.source.close();
     }
+  }
+  if (loaded.config.data.audit) {
+    const file = path.join(dir, 'audit.txt');
+    fs.writeFileSync(file, await startAudit(loaded), { mode: 0o600 });
+    args.push('--audit', file);
   }
   if (liveHeldOut(loaded)) {
     const t0 = performance.now();

@@ -1,0 +1,162 @@
+/**
+ * The data audit in VS Code (issue 25): "Retrieval Lens: Audit Training Data" runs the audit of an experiment's
+ * training data (src/core/data/audit/auditData.ts, streamed, the readers training uses) in the extension host;
+ * its findings show as a count line in the data lens above `data.train` and in the Data Audit view, one node per
+ * finding with the lines behind it, each opening its data file at that line. Results are kept per config for the
+ * window's life, until the next audit of that config (an audit is not re-run when the data changes: run it again).
+ */
+import * as vscode from 'vscode';
+import { loadConfig } from '../../core/config/loadConfig';
+import { ConfigError } from '../../core/config/configError';
+import type { AuditReport } from '../../core/data/audit/auditData';
+import { auditTrainingData } from '../../core/data/audit/auditData';
+import { DataError } from '../../core/data/errors';
+import { requireTrust } from '../shared/workspaceTrust';
+import { AUDIT_ICONS, auditLensTitle, auditNodes, auditRootLabel, type AuditNode } from './auditNodes';
+import { AUDIT_TITLES } from '../../core/data/audit/auditor';
+
+export const AUDIT_VIEW_ID = 'retrievalLens.audit';
+export const AUDIT_COMMAND = 'retrievalLens.auditTrainingData';
+
+/** A tree node; `id`s are stable across refreshes (the config path, then child positions), so a redraw keeps the expansion. */
+type Node = { kind: 'root'; configPath: string; report: AuditReport } | { kind: 'node'; id: string; node: AuditNode; icon?: string };
+
+/** The audits run in this window, newest per config; the lens and the view read them. */
+export class AuditResults implements vscode.Disposable {
+  private readonly reports = new Map<string, AuditReport>();
+  private readonly running = new Set<string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  get(configPath: string): AuditReport | undefined {
+    return this.reports.get(configPath);
+  }
+
+  isRunning(configPath: string): boolean {
+    return this.running.has(configPath);
+  }
+
+  all(): [string, AuditReport][] {
+    return [...this.reports.entries()];
+  }
+
+  /** Audits `configPath` (once at a time per config); the report, or undefined with the reason shown. */
+  async run(configPath: string, log: vscode.LogOutputChannel): Promise<AuditReport | undefined> {
+    if (this.running.has(configPath)) return undefined;
+    this.running.add(configPath);
+    this.changed.fire();
+    try {
+      const report = await auditTrainingData(loadConfig(configPath));
+      this.reports.set(configPath, report);
+      log.info(`data audit of ${configPath}: ${report.findings.length} findings over ${report.pairs} pairs (${report.ms} ms)`);
+      return report;
+    } catch (e) {
+      if (!(e instanceof ConfigError || e instanceof DataError)) throw e;
+      void vscode.window.showWarningMessage(`Retrieval Lens: the training data could not be audited: ${e.message}`);
+      return undefined;
+    } finally {
+      this.running.delete(configPath);
+      this.changed.fire();
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly results: AuditResults) {
+    this.sub = results.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getChildren(parent?: Node): Node[] {
+    if (!parent) return this.results.all().map(([configPath, report]) => ({ kind: 'root', configPath, report }));
+    if (parent.kind === 'root') {
+      const kinds = parent.report.findings.map((f) => f.kind);
+      return auditNodes(parent.configPath, parent.report).map((node, i) => ({
+        kind: 'node',
+        id: `${parent.configPath}#${i}`,
+        node,
+        icon: kinds[i] ? AUDIT_ICONS[kinds[i]] : undefined,
+      }));
+    }
+    return (parent.node.children ?? []).map((node, j) => ({ kind: 'node', id: `${parent.id}/${j}`, node }));
+  }
+
+  getTreeItem(n: Node): vscode.TreeItem {
+    if (n.kind === 'root') {
+      const { label, description } = auditRootLabel(n.configPath, n.report);
+      const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = n.configPath;
+      item.description = description;
+      item.tooltip = n.configPath;
+      item.iconPath = new vscode.ThemeIcon('checklist');
+      item.contextValue = 'auditRoot';
+      return item;
+    }
+    const { node } = n;
+    // Findings start collapsed: their counts fit the view at a glance, their lines one click away.
+    const item = new vscode.TreeItem(node.label, node.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = n.id;
+    item.description = node.description;
+    item.tooltip = node.tooltip;
+    if (n.icon) item.iconPath = new vscode.ThemeIcon(n.icon);
+    if (node.location) {
+      const pos = new vscode.Position(node.location.line - 1, 0);
+      item.command = {
+        title: 'Open the line',
+        command: 'vscode.open',
+        arguments: [vscode.Uri.file(node.location.file), { selection: new vscode.Range(pos, pos), preview: true }],
+      };
+    }
+    return item;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}
+
+/** The audit's line in the data lens above data.train: its findings, "auditing…", or the action (trusted workspaces). */
+export function auditCodeLens(results: AuditResults, configPath: string, range: vscode.Range): vscode.CodeLens | null {
+  if (results.isRunning(configPath)) return new vscode.CodeLens(range, { title: '$(loading~spin) auditing the training data…', command: '' });
+  const report = results.get(configPath);
+  if (report) {
+    return new vscode.CodeLens(range, {
+      title: auditLensTitle(report),
+      command: `${AUDIT_VIEW_ID}.focus`,
+      tooltip: report.findings.map((f) => `${f.count} ${AUDIT_TITLES[f.kind]}`).join('\n') || 'nothing found',
+    });
+  }
+  if (!vscode.workspace.isTrusted) return null;
+  return new vscode.CodeLens(range, {
+    title: '$(checklist) Audit training data',
+    command: AUDIT_COMMAND,
+    arguments: [vscode.Uri.file(configPath)],
+    tooltip: 'Duplicate pairs, shared positives, texts under several ids, truncated texts, test leakage, positives whose corpus text differs',
+  });
+}
+
+/** "Retrieval Lens: Audit Training Data": audits the config (the argument, the active one, or one picked) and shows the view. */
+export function registerAuditCommand(
+  results: AuditResults,
+  log: vscode.LogOutputChannel,
+  configOf: (uri?: vscode.Uri) => Promise<string | undefined>,
+): vscode.Disposable {
+  return vscode.commands.registerCommand('retrievalLens.auditTrainingData', async (uri?: vscode.Uri) => {
+    if (!requireTrust('Auditing training data')) return;
+    const configPath = await configOf(uri);
+    if (!configPath) return;
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: auditing the training data…' },
+      () => results.run(configPath, log),
+    );
+    if (report) await vscode.commands.executeCommand(`${AUDIT_VIEW_ID}.focus`);
+  });
+}

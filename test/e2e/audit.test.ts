@@ -1,0 +1,86 @@
+/**
+ * End-to-end, in a real VS Code: the data audit (issue 25) of a workspace holding the planted audit fixture
+ * (test/fixtures/audit/planted: one of each problem on known lines). A click on the data lens "Audit training
+ * data" above data.train audits it; the lens then counts the findings, the Data Audit view lists each finding with
+ * its lines, and a click on a line opens train.jsonl at that line. The palette command audits it again, with a pair appended since.
+ *
+ *   node --import tsx --test test/e2e/audit.test.ts
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
+import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
+import { ensureVsix } from './support/extensionPackage';
+import { activityItem, codeLens, cursorPosition, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+
+let ws: E2EWorkspace;
+let server: CodeServer | undefined;
+let wb: Workbench | undefined;
+
+before(async () => {
+  const vsix = ensureVsix();
+  ws = makeWorkspace({ withConfig: false, prefix: 'rlens-e2e-audit-' });
+  const planted = path.join(REPO, 'test/fixtures/audit/planted');
+  for (const f of fs.readdirSync(planted)) fs.copyFileSync(path.join(planted, f), path.join(ws.dir, f));
+  server = await useCodeServer({ vsix, workspace: ws.dir });
+  wb = await openWorkbench(server.url, ws.dir, { prefix: 'audit', expectFile: 'audit.rlens.json' });
+});
+
+after(async () => {
+  await wb?.shot('zz-last').catch(() => undefined);
+  await wb?.close();
+  await server?.stop();
+  ws?.dispose();
+});
+
+test('the data lens audits the training data; the Data Audit view lists the findings and a line opens its file there', async () => {
+  const { page } = wb!;
+  await activityItem(page).waitFor({ timeout: 60_000 });
+  await quickOpen(page, 'audit.rlens.json');
+  await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"train"' }).waitFor({ timeout: 20_000 });
+  // The lenses above data.train share one decoration (its counts, then the audit's action): the action's link.
+  await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Audit training data' }).first().click({ timeout: 60_000 });
+
+  // The lens counts what the audit found; the view lists every finding (the Dashboard collapsed to give it room).
+  await codeLens(page, 'audit of 13 pairs: 9 findings').first().waitFor({ timeout: 60_000 });
+  await page.locator('.pane-header[aria-label^="Dashboard"]').first().click();
+  const leak = treeRow(page, 'Data Audit', /^1 training queries that are test queries/).first();
+  await leak.waitFor({ timeout: 30_000 });
+  for (const finding of [/^1 duplicate pairs/, /^1 positives shared by many pairs/, /^2 positives whose corpus item has another text/])
+    await treeRow(page, 'Data Audit', finding).first().waitFor({ timeout: 10_000 });
+  await wb!.shot('1-audit-view');
+
+  // The leakage finding's line: train.jsonl:11, the query that is also a test query (a finding opens on a click).
+  await leak.click();
+  const line = treeRow(page, 'Data Audit', /^train\.jsonl:11query is the test query/).first();
+  await line.click({ timeout: 10_000 });
+  await page.locator('.tabs-container .tab.active', { hasText: 'train.jsonl' }).first().waitFor({ timeout: 30_000 });
+  await waitFor(
+    'the cursor on line 11',
+    () => cursorPosition(page),
+    (p) => p?.line === 11,
+    30_000,
+  );
+  assert.match(fs.readFileSync(path.join(ws.dir, 'train.jsonl'), 'utf8').split('\n')[10], /what is the capital of france/);
+  await wb!.shot('2-audit-line');
+
+  // The palette command audits the active config again (the editor of audit.rlens.json): a pair appended since
+  // (line 1 again) is counted, and its duplicate listed.
+  const train = path.join(ws.dir, 'train.jsonl');
+  fs.appendFileSync(train, fs.readFileSync(train, 'utf8').split('\n')[0] + '\n');
+  await quickOpen(page, 'audit.rlens.json');
+  await runCommand(page, 'Retrieval Lens: Audit Training Data');
+  await codeLens(page, 'audit of 14 pairs: 9 findings · 2 duplicate pairs').first().waitFor({ timeout: 60_000 });
+  await treeRow(page, 'Data Audit', /^2 duplicate pairs/)
+    .first()
+    .click({ timeout: 10_000 });
+  await treeRow(page, 'Data Audit', /^train\.jsonl:14repeats the pair of/)
+    .first()
+    .waitFor({ timeout: 10_000 });
+  assert.deepEqual(
+    wb!.errors.filter((e) => /audit|rlens/i.test(e)),
+    [],
+  );
+});
