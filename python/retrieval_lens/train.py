@@ -57,7 +57,7 @@ from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .quality import quality_verdict
 from .resume import ResumeError, ResumeState, carry_best_checkpoint, read_resume, write_resume_files
-from .run_writer import RunWriter, step_event, write_dir_atomically
+from .run_writer import RunWriter, append_metrics_entry, step_event, write_dir_atomically
 from .step_event import batch_diagnostics, batch_samples
 from .train_data import TrainingData
 from .verdict import CollapseMonitor, LearnedBoundWatch, with_learned_bound
@@ -609,7 +609,7 @@ def _train(argv: List[str]) -> int:
             if logged and writer is not None:
                 diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 values = learned.floats() if learned_opt is not None else None
-                bound = bound_watch.update(values) if values else None
+                bound = bound_watch.update(values, s) if values else None
                 if bound is not None and bound_warned is None:
                     log("warn", f"step {s}: {bound}")
                 bound_warned = bound
@@ -631,6 +631,7 @@ def _train(argv: List[str]) -> int:
                 if quality is None or verdict["state"] != quality["state"]:
                     log("info", f"step {step}: quality verdict {verdict['state']}: {verdict['reason']}")
                 quality = verdict
+                append_metrics_entry(writer.dir, periodic.metrics_entry(step, metrics), lambda m: log("warn", m))
                 writer.append_event({"type": "eval", "step": step, "metrics": metrics, "heldOut": periodic.info, "quality": verdict})
                 if metrics["recall@10"] > best_score:
                     # Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).
