@@ -36,7 +36,7 @@ import re
 import signal
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from .startup import quiet_interrupts
 
@@ -128,13 +128,21 @@ HARDNEG_FORMAT = "rlens-hardneg-job-1"
 def load_mined(path: str) -> tuple:
     """The launcher's mined negatives (torchrunPrep.ts: the body of the .rlens-hardneg cache): query id → items,
     and the line saying what was mined (and a notice when a cache was mined again)."""
+    def row(q: str, k: int, r: Any, n: int) -> int:
+        # A row is an index into items: never a bool, a float or a negative index (Python would wrap it around).
+        if type(r) is not int or not 0 <= r < n:
+            raise ValueError(f"negatives.{q}[{k}]: {r!r} is not a row of items (0–{n - 1})")
+        return r
+
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
         if doc.get("format") != HARDNEG_FORMAT:
             raise ValueError(f"format {doc.get('format')!r}, not {HARDNEG_FORMAT}")
         items = [Item(str(i), str(t)) for i, t in doc["items"]]
-        by_query = {q: [items[r] for r in rows] for q, rows in doc["negatives"].items()}
+        by_query = {q: [items[row(q, k, r, len(items))] for k, r in enumerate(rows)] for q, rows in doc["negatives"].items()}
         return by_query, doc["description"], doc.get("notice")
     except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
         raise DataError(f"--hard-negatives {path}: not the launcher's mined negatives ({e})") from e

@@ -126,6 +126,23 @@ def test_a_file_that_is_not_the_launchers_sample_is_a_located_data_error(tmp_pat
         HeldOutEval.from_sample(str(bad), MODEL)
 
 
+@pytest.mark.parametrize(
+    "doc, where",
+    [
+        ([], "not a JSON object"),
+        ({"format": "rlens-hardneg-job-1", "description": "d", "items": [["n1", "x"]], "negatives": {"qa": [0, -1]}}, r"negatives\.qa\[1\]: -1 is not a row of items \(0–0\)"),
+        ({"format": "rlens-hardneg-job-1", "description": "d", "items": [["n1", "x"]], "negatives": {"qa": [1]}}, r"negatives\.qa\[0\]: 1 is not a row of items \(0–0\)"),
+        ({"format": "rlens-hardneg-job-1", "description": "d", "items": [["n1", "x"]], "negatives": {"qa": [True]}}, r"negatives\.qa\[0\]: True is not a row of items"),
+    ],
+)
+def test_a_mined_negatives_file_with_a_row_outside_its_items_is_a_located_data_error(tmp_path, doc, where):
+    """Not a silent wrap-around (items[-1] is the last item in Python): the json path and the value."""
+    f = tmp_path / "hardneg.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"--hard-negatives {f}: not the launcher's mined negatives \({where}"):
+        load_mined(str(f))
+
+
 def test_mined_negatives_are_shared_by_the_batch_once_each_and_masked_like_batcher_ts(tmp_path):
     f = tmp_path / "hardneg.json"
     items = [["n1", "a mined one"], ["p1", "the positive of pair 1"], ["n2", "THE   positive of pair 0"], ["n3", "another"]]
