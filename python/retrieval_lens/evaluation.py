@@ -231,7 +231,8 @@ class HeldOutSchedule:
     """When to evaluate, as src/core/quality/evalSchedule.ts: every N > 0 after every N-th step and the last;
     "auto" the evaluations that fit in `budget` of the whole run's training time, evenly spread, the last after
     the last step: after step s, k = floor((budget * S * total - spent) / expected) with S the mean step time so
-    far, and evaluate when s >= last + ceil((total - last) / k); when none fits, the last step alone."""
+    far, and evaluate when s >= last + ceil((total - last) / k); when none fits (from the start, or once the budget is
+    used up), the last step alone."""
 
     def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
         self.every, self.budget, self.total = every, budget, total
@@ -248,8 +249,9 @@ class HeldOutSchedule:
         fit = math.floor((self.budget * per_step * self.total - self.spent_s) / max(1e-6, self.expected_s))
         if fit >= 1:
             return step >= self.last + math.ceil((self.total - self.last) / fit)
+        # Over the budget: none in between, but the last step is evaluated anyway (the run's final held-out value).
         self.forced_last = step == self.total and self.evaluations == 0
-        return self.forced_last
+        return step == self.total
 
     def spent(self, step: int, seconds: float) -> None:
         self.spent_s += seconds

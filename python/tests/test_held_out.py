@@ -16,7 +16,7 @@ import torch
 import retrieval_lens.train as train_module
 from conftest import REPO
 from retrieval_lens.data import DataError
-from retrieval_lens.evaluation import BM25_PARAMS, HeldOutEval
+from retrieval_lens.evaluation import BM25_PARAMS, HeldOutEval, HeldOutSchedule
 from retrieval_lens.features import featurize, featurize_options
 from retrieval_lens.losses import negative_mask
 from retrieval_lens.model import TwoTower, bags
@@ -168,3 +168,15 @@ def test_data_hard_negatives_without_the_launchers_file_is_refused_before_any_ru
     assert train_module.train(args) == 2
     assert "data.hardNegatives: the negatives are mined by the launcher" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_schedule_evaluates_the_last_step_even_when_the_budget_ran_out_mid_run():
+    """As evalSchedule.ts (heldOutQuality.test.ts, the same case): 100 ms steps, 2 s of preparation, evaluations of 1 s
+    then 9 s; 10% of 100 s holds 8 at first, none after the slow one, but the last step is evaluated anyway."""
+    s = HeldOutSchedule("auto", 0.1, 1000, 2.0, 1.0)
+    costs, due = [1.0, 9.0], []
+    for step in range(1, 1001):
+        if s.due(step, step * 0.1):
+            due.append(step)
+            s.spent(step, costs[len(due) - 1] if len(due) <= len(costs) else 1.0)
+    assert due == [125, 250, 1000] and s.forced_last is False

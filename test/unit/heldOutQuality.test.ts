@@ -201,6 +201,20 @@ test('"auto" spreads the evaluations that fit in the budget of the whole run eve
   const shortDue = Array.from({ length: 10 }, (_, i) => short.due(i + 1, (i + 1) * 100));
   assert.deepEqual(shortDue.map((d, i) => (d ? i + 1 : 0)).filter(Boolean), [10]);
   assert.equal(short.forcedLast, true);
+  // The budget used up mid-run (an evaluation far slower than the ones before): no more in between, but the last
+  // step is still evaluated — the run's final held-out value, verdict and best candidate (pycode, 500 steps under
+  // load, stopped at step 475 before this).
+  const spent = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
+  const costs = [1000, 9000];
+  const spentDue: number[] = [];
+  for (let step = 1; step <= 1000; step++) {
+    if (spent.due(step, step * 100)) {
+      spentDue.push(step);
+      spent.spent(step, costs[spentDue.length - 1] ?? 1000);
+    }
+  }
+  assert.deepEqual(spentDue, [125, 250, 1000]);
+  assert.equal(spent.forcedLast, false, 'evaluations had run: not "none fitted"');
   // every N: every N-th step and the last; 0: never.
   const fixed = new HeldOutSchedule(30, 0.1, 100, 0, 0);
   assert.deepEqual(
