@@ -22,6 +22,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { PYCODE_DEFAULT, writePycodeConfig } from './support/pycode';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin', 'retrieval-lens.js');
@@ -33,7 +34,7 @@ const { values: args } = parseArgs({
   options: {
     sets: { type: 'string', default: 'shop,pycode' },
     repeats: { type: 'string', default: '1' },
-    pycode: { type: 'string', default: '/work/shared/datasets/pycode' },
+    pycode: { type: 'string', default: PYCODE_DEFAULT },
     'pycode-steps': { type: 'string', default: '1000' },
   },
 });
@@ -83,21 +84,6 @@ function train(config: string, sets: string[], out: string): Outcome {
   };
 }
 
-function pycodeConfig(folder: string, dir: string): string | null {
-  if (!fs.existsSync(path.join(folder, 'corpus.jsonl')) || !fs.existsSync(path.join(folder, 'train.jsonl'))) return null;
-  const file = path.join(dir, 'pycode.rlens.json');
-  const cfg = {
-    name: 'pycode-heldout-bench',
-    data: { train: path.join(folder, 'train.jsonl'), test: folder },
-    model: { vocabBuckets: 65536 },
-    loss: { type: 'softmax', adaptive: true, stopGradient: true, symmetric: true },
-    training: { batchSize: 256, learningRate: 0.002, steps: Number(args['pycode-steps']), logEvery: 10, checkpointEvery: 500 },
-    evaluation: { index: { type: 'Flat' } },
-  };
-  fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
-  return file;
-}
-
 function main(): void {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-heldout-bench-'));
   const sets = args.sets!.split(',');
@@ -109,7 +95,7 @@ function main(): void {
       config = fs.existsSync(path.join(ROOT, 'examples', 'shop', 'data', 'train.jsonl')) ? SHOP : null;
       if (!config) console.log('\nshop: skipped, examples/shop/data is missing (npm run example:generate)');
     } else if (set === 'pycode') {
-      config = pycodeConfig(args.pycode!, tmp);
+      config = writePycodeConfig(args.pycode!, tmp, 'pycode-heldout-bench', Number(args['pycode-steps']));
       if (!config) console.log(`\npycode: skipped, ${args.pycode} is absent (no corpus.jsonl / train.jsonl there)`);
     } else throw new Error(`unknown set ${set} (shop, pycode)`);
     if (!config) continue;

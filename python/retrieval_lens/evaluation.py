@@ -23,8 +23,14 @@ import torch
 from .data import DataError, Item, load_corpus, load_examples
 from .features import featurize, featurize_options
 from .model import TwoTower, bags
+from .run_writer import now_iso
+from .schemas import run_events_schema
 
 RECALL_KS = (1, 5, 10, 50, 100)
+#: BM25's parameters (BM25_PARAMS, src/core/lexical/bm25Index.ts; test_held_out.py pins them) and the triage
+#: labels (TRIAGE_LABELS, src/core/eval/types.ts, from the run format's schema), as a metrics.json entry names them.
+BM25_PARAMS = {"k1": 1.2, "b": 0.75}
+TRIAGE_LABELS = tuple(run_events_schema()["definitions"]["evalEntry"]["properties"]["failures"]["properties"]["byLabel"]["properties"])
 
 
 @dataclass
@@ -88,6 +94,10 @@ class HeldOutEval:
         self.info, self.bm25, self.prep_s = info, bm25, prep_s
         #: Where the launcher's sample came from ("read from <cache>", "cached in <cache>"), for the log.
         self.cache: Optional[str] = None
+        #: The test and corpus files the sample was drawn from and the data notes, for eval/metrics.json.
+        self.queries_source, self.corpus_source, self.notes = "held-out sample", "held-out sample", []
+        #: Of the last run(): queries without a relevant item, encode and search time (ms).
+        self.last_without_relevant, self.last_encode_ms, self.last_search_ms = 0, 0.0, 0.0
         self.item_feats = [featurize(t, featurize_options(model_cfg, "item")) for t in corpus_texts]
         self.query_feats = [featurize(t, featurize_options(model_cfg, "query")) for t in query_texts]
 
@@ -108,6 +118,9 @@ class HeldOutEval:
         out = cls([q for q, _ in queries], [t for _, t in queries], qrels, [i for i, _ in corpus], [t for _, t in corpus], model_cfg, info, bm25, 0.0)
         out.prep_s = prep_ms / 1000 + time.perf_counter() - t0
         out.cache = cache if isinstance(cache, str) else None
+        out.queries_source = str(doc.get("queriesSource", path))
+        out.corpus_source = str(doc.get("corpusSource", path))
+        out.notes = [str(n) for n in doc.get("notes", [])]
         return out
 
     @classmethod
@@ -124,6 +137,8 @@ class HeldOutEval:
         info = {"queries": len(ids), "corpus": size, "corpusTotal": size, "sampled": False, "description": describe_held_out(len(ids), size, size)}
         out = cls(ids, [texts[q] for q in ids], es.qrels, [it.id for it in es.corpus], [it.text for it in es.corpus], cfg["model"], info, None, 0.0)
         out.prep_s = time.perf_counter() - t0
+        out.queries_source = resolve(cfg["data"]["test"])
+        out.corpus_source = resolve(cfg["data"]["corpus"]) if cfg["data"].get("corpus") else f"items of {cfg['data']['train']} and {cfg['data']['test']}"
         return out
 
     def _encode(self, tower, feats, device) -> torch.Tensor:
@@ -153,9 +168,12 @@ class HeldOutEval:
         the exact search's, BM25's on the same sample as `bm25/…`, failures (0: none are listed live) and queries."""
         was_training = model.training
         model.eval()
+        t0 = time.perf_counter()
         c = self._encode(model.item, self.item_feats, device)
         q = self._encode(model.query, self.query_feats, device)
+        t1 = time.perf_counter()
         top = torch.topk(q @ c.T, min(100, c.shape[0]), dim=1).indices.cpu().tolist()
+        self.last_encode_ms, self.last_search_ms = 1000 * (t1 - t0), 1000 * (time.perf_counter() - t1)
         model.train(was_training)
         sums = {f"recall@{k}": 0.0 for k in RECALL_KS}
         sums.update({"mrr@10": 0.0, "ndcg@10": 0.0})
@@ -172,6 +190,7 @@ class HeldOutEval:
             sums["mrr@10"] += 0 if first is None else 1 / (first + 1)
             dcg = sum(1 / math.log2(i + 2) for i, h in enumerate(hits[:10]) if h)
             sums["ndcg@10"] += dcg / sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+        self.last_without_relevant = len(self.query_ids) - evaluated
         metrics = {k: (v / evaluated if evaluated else 0.0) for k, v in sums.items()}
         for k, v in (self.bm25 or {}).items():
             metrics[f"bm25/{k}"] = v
@@ -179,12 +198,41 @@ class HeldOutEval:
         metrics["queries"] = len(self.query_ids)
         return metrics
 
+    def metrics_entry(self, step: int, metrics: Dict[str, float]) -> Dict[str, Any]:
+        """The eval/metrics.json entry of the last run() (EvalEntry, src/core/eval/types.ts, as the built-in trainer
+        writes for a live evaluation: checkpoint "in-memory", a subset, exact search only, BM25 of the sample reused,
+        no failure records); `metrics` is what run() returned."""
+        exact = {k: v for k, v in metrics.items() if k.startswith(("recall@", "mrr@", "ndcg@"))}
+        return {
+            "step": step,
+            "time": now_iso(),
+            "checkpoint": "in-memory",
+            "queries": {"source": self.queries_source, "count": len(self.query_ids), "withoutRelevant": self.last_without_relevant, "subset": True},
+            "heldOut": dict(self.info),
+            "corpus": {"source": self.corpus_source, "count": len(self.corpus_ids)},
+            "index": {"spec": {"type": "Flat"}, "notes": list(self.notes), "buildMs": 0, "searchMs": self.last_search_ms},
+            "encodeMs": self.last_encode_ms,
+            "exact": exact,
+            "ann": None,
+            "annGap": None,
+            "bm25": dict(self.bm25) if self.bm25 else None,
+            "lexical": {"model": "BM25", "params": dict(BM25_PARAMS), "tokenizer": "words (as the towers)", "reused": True, "buildMs": 0, "searchMs": 0}
+            if self.bm25
+            else None,
+            "failures": {"k": 10, "count": 0, "byLabel": {label: 0 for label in TRIAGE_LABELS}, "search": "exact", "file": "failures.jsonl"},
+            "annFailures": None,
+            "hybrid": None,
+            "fusion": None,
+            "nprobeCurve": None,
+        }
+
 
 class HeldOutSchedule:
     """When to evaluate, as src/core/quality/evalSchedule.ts: every N > 0 after every N-th step and the last;
     "auto" the evaluations that fit in `budget` of the whole run's training time, evenly spread, the last after
     the last step: after step s, k = floor((budget * S * total - spent) / expected) with S the mean step time so
-    far, and evaluate when s >= last + ceil((total - last) / k); when none fits, the last step alone."""
+    far, and evaluate when s >= last + ceil((total - last) / k); when none fits (from the start, or once the budget is
+    used up), the last step alone."""
 
     def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
         self.every, self.budget, self.total = every, budget, total
@@ -201,8 +249,9 @@ class HeldOutSchedule:
         fit = math.floor((self.budget * per_step * self.total - self.spent_s) / max(1e-6, self.expected_s))
         if fit >= 1:
             return step >= self.last + math.ceil((self.total - self.last) / fit)
+        # Over the budget: none in between, but the last step is evaluated anyway (the run's final held-out value).
         self.forced_last = step == self.total and self.evaluations == 0
-        return self.forced_last
+        return step == self.total
 
     def spent(self, step: int, seconds: float) -> None:
         self.spent_s += seconds

@@ -97,6 +97,31 @@ def write_json_atomic(path: str, obj: Any, indent: Optional[int] = 2) -> None:
         raise
 
 
+def append_metrics_entry(run_dir: str, entry: Dict, log: Optional[Callable[[str], None]] = None) -> str:
+    """Appends one evaluation to <run>/eval/metrics.json ({"v": 1, "evaluations": [...]}, rewritten atomically), as
+    appendMetricsEntry (src/core/eval/evalOutputs.ts): a file that cannot be used is moved aside, never overwritten,
+    and said through `log`; the evaluations then start afresh. Returns the file's path."""
+    d = os.path.join(run_dir, "eval")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "metrics.json")
+    evaluations: list = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict) or doc.get("v") != 1 or not isinstance(doc.get("evaluations"), list):
+            raise ValueError("not a version-1 metrics file")
+        evaluations = [e for e in doc["evaluations"] if isinstance(e, dict) and isinstance(e.get("step"), (int, float))]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as e:
+        aside = f"{path}.unreadable-{int(time.time() * 1000)}"
+        os.replace(path, aside)
+        if log is not None:
+            log(f"{path} could not be read ({e}); kept as {aside}, starting a new one")
+    write_json_atomic(path, {"v": 1, "evaluations": [*evaluations, entry]})
+    return path
+
+
 def create_run_dir(root: str, name: str, start: datetime) -> str:
     """<root>/<YYYYMMDD-HHMMSS>-<slug>[-n] with a non-recursive mkdir (two jobs never share a folder)."""
     root = os.path.abspath(root)

@@ -36,7 +36,7 @@ import re
 import signal
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .startup import quiet_interrupts
 
@@ -57,7 +57,7 @@ from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
 from .quality import quality_verdict
 from .resume import ResumeError, ResumeState, carry_best_checkpoint, learned_state, read_resume, restore_learned, write_resume_files
-from .run_writer import RunWriter, step_event, write_dir_atomically
+from .run_writer import RunWriter, append_metrics_entry, step_event, write_dir_atomically
 from .step_event import batch_diagnostics, batch_samples
 from .train_data import TrainingData
 from .verdict import CollapseMonitor, LearnedBoundWatch, with_learned_bound
@@ -150,13 +150,21 @@ def audit_line(cfg: dict, path: Optional[str]) -> Optional[Tuple[str, str]]:
 def load_mined(path: str) -> tuple:
     """The launcher's mined negatives (torchrunPrep.ts: the body of the .rlens-hardneg cache): query id → items,
     and the line saying what was mined (and a notice when a cache was mined again)."""
+    def row(q: str, k: int, r: Any, n: int) -> int:
+        # A row is an index into items: never a bool, a float or a negative index (Python would wrap it around).
+        if type(r) is not int or not 0 <= r < n:
+            raise ValueError(f"negatives.{q}[{k}]: {r!r} is not a row of items (0–{n - 1})")
+        return r
+
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
         if doc.get("format") != HARDNEG_FORMAT:
             raise ValueError(f"format {doc.get('format')!r}, not {HARDNEG_FORMAT}")
         items = [Item(str(i), str(t)) for i, t in doc["items"]]
-        by_query = {q: [items[r] for r in rows] for q, rows in doc["negatives"].items()}
+        by_query = {q: [items[row(q, k, r, len(items))] for k, r in enumerate(rows)] for q, rows in doc["negatives"].items()}
         return by_query, doc["description"], doc.get("notice")
     except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
         raise DataError(f"--hard-negatives {path}: not the launcher's mined negatives ({e})") from e
@@ -658,7 +666,7 @@ def _train(argv: List[str]) -> int:
             if logged and writer is not None:
                 diag = batch_diagnostics(out, s == 1 or s % t["effectiveRankEvery"] == 0 or s == total)
                 values = learned.floats() if learned_opt is not None else None
-                bound = bound_watch.update(values) if values else None
+                bound = bound_watch.update(values, s) if values else None
                 if bound is not None and bound_warned is None:
                     log("warn", f"step {s}: {bound}")
                 bound_warned = bound
@@ -680,6 +688,7 @@ def _train(argv: List[str]) -> int:
                 if quality is None or verdict["state"] != quality["state"]:
                     log("info", f"step {step}: quality verdict {verdict['state']}: {verdict['reason']}")
                 quality = verdict
+                append_metrics_entry(writer.dir, periodic.metrics_entry(step, metrics), lambda m: log("warn", m))
                 writer.append_event({"type": "eval", "step": step, "metrics": metrics, "heldOut": periodic.info, "quality": verdict})
                 if metrics["recall@10"] > best_score:
                     # Under the held-out rule `best` is written when an evaluation finds a new best (the weights it measured).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .schemas import experiment_defaults
 
@@ -215,29 +215,55 @@ class CollapseMonitor:
 
 #: A learned value at most this far above its floor is "at its bound" (src/core/metrics/learnedBoundWatch.ts).
 BOUND_TOLERANCE = 1e-3
-#: Consecutive logged steps a learned value must sit at its bound before the warning.
+#: Consecutive logged steps a learned value must sit at its bound before the warning; also the growth rule's window.
 BOUND_STEPS = 5
+#: Above these a learned value has left any useful range (learnedBoundWatch.ts says why).
+LEARNED_CEILINGS: Dict[str, float] = {"alpha": 2.0, "delta0": 1.0, "tau0": 1.0}
+#: Growth (× its first logged value and × its lowest of the last BOUND_STEPS logged steps) that is a runaway.
+RUNAWAY_FACTOR = 10
 _LEARNED_SYMBOLS = {"alpha": "α", "delta0": "δ₀", "tau0": "τ₀"}
 
 
 class LearnedBoundWatch:
-    """Learned α / δ₀ / τ₀ (loss.trainable) within BOUND_TOLERANCE of their floor for BOUND_STEPS consecutive logged
-    steps: a warning naming the value and the bound (learnedBoundWatch.ts, the same text)."""
+    """Learned α / δ₀ / τ₀ (loss.trainable) that ran away (learnedBoundWatch.ts, the same rules and text): within
+    BOUND_TOLERANCE of their floor, or above their ceiling, for BOUND_STEPS consecutive logged steps; or, before
+    that, at least RUNAWAY_FACTOR × both the first logged value and the lowest of the last BOUND_STEPS logged
+    steps. The warning names the value and the bound."""
 
     def __init__(self) -> None:
         self.runs = {"alpha": 0, "delta0": 0, "tau0": 0}
+        self.over = {"alpha": 0, "delta0": 0, "tau0": 0}
+        self.warned_up = {"alpha": False, "delta0": False, "tau0": False}
+        self.first: Dict[str, Tuple[float, int]] = {}
+        self.recent: Dict[str, List[float]] = {"alpha": [], "delta0": [], "tau0": []}
 
-    def update(self, values: Dict[str, float]) -> Optional[str]:
+    def update(self, values: Dict[str, float], step: Optional[int] = None) -> Optional[str]:
         from .config import LEARNED_FLOORS
 
         at: List[str] = []
         for name in ("alpha", "delta0", "tau0"):
             if name not in values:
                 continue
-            v, floor = values[name], LEARNED_FLOORS[name]
+            v, floor, ceiling, sym = values[name], LEARNED_FLOORS[name], LEARNED_CEILINGS[name], _LEARNED_SYMBOLS[name]
+            first_v, first_step = self.first.setdefault(name, (v, 1 if step is None else step))
+            recent = self.recent[name]
+            recent.append(v)
+            del recent[:-BOUND_STEPS]
             self.runs[name] = self.runs[name] + 1 if v - floor <= BOUND_TOLERANCE else 0
+            self.over[name] = self.over[name] + 1 if v > ceiling else 0
+            if v <= ceiling:
+                self.warned_up[name] = False
+            growth = v / min(recent)
             if self.runs[name] >= BOUND_STEPS:
-                at.append(f"learned {_LEARNED_SYMBOLS[name]} {to_precision(v, 2)} at its floor {floor:g} for {self.runs[name]} logged steps")
+                at.append(f"learned {sym} {to_precision(v, 2)} at its floor {floor:g} for {self.runs[name]} logged steps")
+            elif self.over[name] >= BOUND_STEPS or (self.over[name] > 0 and self.warned_up[name]):
+                at.append(f"learned {sym} {to_precision(v, 2)} above its ceiling {ceiling:g} for {self.over[name]} logged steps")
+            elif growth >= RUNAWAY_FACTOR and v >= RUNAWAY_FACTOR * first_v:
+                self.warned_up[name] = True
+                at.append(
+                    f"learned {sym} {to_precision(v, 2)} grew ×{math.floor(growth)} within {len(recent)} logged steps, "
+                    f"from {to_precision(first_v, 2)} at step {first_step}; ceiling {ceiling:g}"
+                )
         return "; ".join(at) if at else None
 
 

@@ -14,7 +14,7 @@ from retrieval_lens.diagnostics import hyper_range, step_diagnostics
 from retrieval_lens.features import FeaturizeOptions, featurize
 from retrieval_lens.losses import LossConfig, retrieval_loss
 from retrieval_lens.quality import quality_verdict
-from retrieval_lens.verdict import CollapseMonitor
+from retrieval_lens.verdict import CollapseMonitor, LearnedBoundWatch
 
 TOL = 1e-5
 CASES = [(b, v) for b in INPUTS["batches"] for v in INPUTS["variants"]]
@@ -156,3 +156,9 @@ def test_the_same_held_out_recalls_give_the_same_quality_verdicts(case):
     h = case["heldOut"]
     got = [quality_verdict(h[: i + 1], case["bm25"], case["inBatch"][i]) for i in range(len(h))]
     assert got == EXPECTED["quality"][case["name"]]
+
+
+@pytest.mark.parametrize("case", INPUTS["learnedCases"], ids=[c["name"] for c in INPUTS["learnedCases"]])
+def test_the_same_learned_values_give_the_same_warnings(case):
+    watch = LearnedBoundWatch()
+    assert [watch.update(p["values"], p["step"]) for p in case["steps"]] == EXPECTED["learned"][case["name"]]

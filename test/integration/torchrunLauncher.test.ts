@@ -14,6 +14,9 @@ import * as os from 'os';
 import * as path from 'path';
 import type { TrainerConfig } from '../../src/core/config/types';
 import { readEvents, readRun } from '../../src/core/runs';
+import { readMetrics } from '../../src/core/eval';
+import { EvalEntrySchema } from '../../src/core/eval/evalEntrySchema';
+import { schemaProblem } from '../../src/core/schemaCheck';
 import { DEBIAN_PYTHON, resolvePython } from '../../src/trainer/launch/torchrunArgs';
 import { startTorchrunTrainer, type TorchrunOptions } from '../../src/trainer/launch/torchrun';
 import type { FromTrainer } from '../../src/trainer/protocol';
@@ -359,5 +362,14 @@ test(
       logs.join('\n'),
     );
     assert.equal(readEvents(path.join(runDir, 'events.jsonl')).badLines.length, 0);
+    // Each live evaluation is an eval/metrics.json entry, as the built-in trainer writes it (the run format's schema).
+    const entries = readMetrics(runDir).evaluations;
+    assert.deepEqual(
+      entries.map((e) => [e.step, e.checkpoint, e.queries.subset, e.exact!['recall@10'], e.bm25!['recall@10'], e.heldOut]),
+      evals.map((e) => [e.step, 'in-memory', true, r10(e), e.metrics['bm25/recall@10'], e.heldOut]),
+    );
+    for (const e of entries) assert.equal(schemaProblem(EvalEntrySchema, e, 'eval/metrics.json'), null);
+    assert.equal(entries[0].queries.source, path.join(dir, 'test.jsonl'));
+    assert.equal(entries[0].corpus.source, path.join(dir, 'corpus.jsonl'));
   },
 );

@@ -29,6 +29,9 @@ import { runTraining } from '../../src/core/training/trainLoop';
 import { startEvaluation } from '../../src/trainer/client';
 import type { FromTrainer } from '../../src/trainer/protocol';
 import { smallExperiment, SHOP_CORPUS, SHOP_TEST, SHOP_TRAIN } from '../helpers/smallExperiment';
+import { formatEvalSummary } from '../../src/cli/evalCommand';
+import { EvalEntrySchema } from '../../src/core/eval/evalEntrySchema';
+import { schemaProblem } from '../../src/core/schemaCheck';
 
 let backend: BackendInfo;
 let runDir: string;
@@ -665,4 +668,14 @@ test('hybrid (RRF k=60) and term coverage on a real run of the bundled example (
   }
   assert.deepEqual(e.failures.byCoverage, groups);
   for (const f of failures) if (f.label !== 'lexical-miss') assert.equal(f.evidence?.termCoverage, undefined);
+
+  // The CLI table says all three: the hybrid column, "fixed by hybrid" and the coverage split, with these numbers.
+  const table = formatEvalSummary(e);
+  const pct = (x: number) => (100 * x).toFixed(1);
+  assert.match(table, /hybrid RRF k=60/, table);
+  assert.match(table, new RegExp(`recall@10 .*${pct(e.hybrid['recall@10']).replace('.', '\\.')}`), table);
+  assert.ok(table.includes(`fixed by hybrid (the RRF ranking has a relevant item in the top 10): ${fixed.length} of ${e.failures.count}`), table);
+  for (const [group, n] of Object.entries(groups)) assert.ok(table.includes(`${group} ${n}`), `${group} ${n} in\n${table}`);
+  // And the entry is one of the run format (schemas/run-events.schema.json definitions.evalEntry).
+  assert.equal(schemaProblem(EvalEntrySchema, e, 'eval/metrics.json'), null);
 });

@@ -6,7 +6,9 @@ import * as path from 'path';
 import { initBackend, type BackendInfo } from '../../src/core/backend';
 import { loadConfig } from '../../src/core/config';
 import { ConfigError } from '../../src/core/config/configError';
-import { loadEvalData } from '../../src/core/eval';
+import { loadEvalData, readMetrics } from '../../src/core/eval';
+import { EvalEntrySchema } from '../../src/core/eval/evalEntrySchema';
+import { schemaProblem } from '../../src/core/schemaCheck';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { HeldOutSchedule, prepareHeldOut, qualityRemedies, qualityVerdict, sampleRows } from '../../src/core/quality';
 import { readEvents, type EvalEvent, type StepEvent } from '../../src/core/runs';
@@ -75,6 +77,13 @@ test('best is the held-out peak, earlier than where the saturated in-batch recal
   assert.equal(last.quality?.state, 'saturated');
   assert.match(last.quality!.reason, /in-batch recall@10 1\.00 ≥ 0\.99 while held-out recall@10 is 0\.\d\d/);
   assert.deepEqual(last.heldOut, { queries: 200, corpus: 200, corpusTotal: 200, sampled: false, description: '200 queries × 200 items (whole corpus)' });
+  // Each live evaluation is an entry of eval/metrics.json in the run format (the PyTorch trainer writes the same).
+  const entries = readMetrics(heldOut.runDir).evaluations;
+  assert.deepEqual(
+    entries.map((e) => [e.step, e.checkpoint, e.queries.subset, e.exact!['recall@10']]),
+    evals.map((e) => [e.step, 'in-memory', true, r10(e)]),
+  );
+  for (const e of entries) assert.equal(schemaProblem(EvalEntrySchema, e, 'eval/metrics.json'), null);
 
   // The same run without held-out evaluation: the in-batch rule picks a later checkpoint.
   const inBatch = await runTraining({ loaded: loadConfig(shiftedConfig(0)), backend });
@@ -192,6 +201,20 @@ test('"auto" spreads the evaluations that fit in the budget of the whole run eve
   const shortDue = Array.from({ length: 10 }, (_, i) => short.due(i + 1, (i + 1) * 100));
   assert.deepEqual(shortDue.map((d, i) => (d ? i + 1 : 0)).filter(Boolean), [10]);
   assert.equal(short.forcedLast, true);
+  // The budget used up mid-run (an evaluation far slower than the ones before): no more in between, but the last
+  // step is still evaluated — the run's final held-out value, verdict and best candidate (pycode, 500 steps under
+  // load, stopped at step 475 before this).
+  const spent = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
+  const costs = [1000, 9000];
+  const spentDue: number[] = [];
+  for (let step = 1; step <= 1000; step++) {
+    if (spent.due(step, step * 100)) {
+      spentDue.push(step);
+      spent.spent(step, costs[spentDue.length - 1] ?? 1000);
+    }
+  }
+  assert.deepEqual(spentDue, [125, 250, 1000]);
+  assert.equal(spent.forcedLast, false, 'evaluations had run: not "none fitted"');
   // every N: every N-th step and the last; 0: never.
   const fixed = new HeldOutSchedule(30, 0.1, 100, 0, 0);
   assert.deepEqual(

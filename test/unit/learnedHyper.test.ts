@@ -172,3 +172,24 @@ test('a real run that drives learned δ₀ to its floor logs the trajectory and 
   assert.equal(info.step, 120);
   assert.deepEqual(info.extra?.learned, steps.at(-1)!.learned);
 });
+
+test('a real run that drives learned τ₀ up (lr 1) is flagged as a runaway, naming the value and its ceiling', async () => {
+  // The first steps' hard negatives push τ₀ up (docs/collapse.md); at lr 1 it climbs by far more than 10× its start.
+  const exp = smallExperiment({
+    training: { steps: 60, logEvery: 2, learningRate: 0.002, batchSize: 64 },
+    loss: { type: 'softmax', adaptive: true, stopGradient: true, symmetric: true, trainable: ['tau0'], trainableLearningRate: { tau0: 1 } },
+  });
+  const result = await runTraining({ loaded: loadConfig(exp.config), backend });
+  assert.equal(result.status, 'completed');
+  const steps = readEvents(path.join(result.runDir, 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step');
+  const taus = steps.map((s) => s.learned!.tau0!);
+  const top = Math.max(...taus);
+  assert.ok(top >= 10 * taus[0], `τ₀ ${taus.map((t) => t.toPrecision(2)).join(' ')}`);
+  const warned = steps.find((s) =>
+    /learned τ₀ \S+ (grew ×\d+ within \d logged steps, from \S+ at step 1; ceiling 1|above its ceiling 1 for \d+ logged steps)/.test(s.verdict.reason),
+  );
+  assert.ok(warned, `verdicts: ${steps.map((s) => `${s.step} τ₀ ${s.learned!.tau0} ${s.verdict.state}: ${s.verdict.reason}`).join('\n')}`);
+  assert.notEqual(warned.verdict.state, 'healthy');
+  // Not before the value had climbed 10× above where it started.
+  assert.ok(warned.learned!.tau0! >= 10 * taus[0]);
+});

@@ -50,6 +50,17 @@ test('parity fixtures: the step diagnostics and collapse verdicts are still the 
     assert.ok(states.has(s as never), `fixture covers ${s}`);
 });
 
+test('parity fixtures: the learned-value warnings are still the expected ones, and the cases cover every rule', () => {
+  assert.deepEqual(now.learned, expected.learned);
+  const said = Object.values(expected.learned ?? {}).flat();
+  for (const rule of [/at its floor/, /above its ceiling/, /grew ×\d+ within/])
+    assert.ok(
+      said.some((w) => w !== null && rule.test(w)),
+      `fixture covers ${rule}`,
+    );
+  assert.ok(expected.learned?.['δ₀ bounces near its floor'].every((w) => w === null));
+});
+
 test('parity fixtures: the quality verdicts are still the expected ones, and the cases cover every state', () => {
   assert.deepEqual(now.quality, expected.quality);
   const states = new Set(Object.values(expected.quality ?? {}).flatMap((vs) => vs.map((v) => v.state)));

@@ -14,7 +14,8 @@
  *   before the first, the probe's estimate). So with an evaluation time E and a step time S it evaluates about
  *   every E / (budget × S) steps, and the held-out time stays within `budget` of the training time (up to the
  *   error of the estimates). When not even one evaluation fits, none runs until the last step, which is
- *   evaluated anyway (the run then has one held-out value, and its log says it went over the budget).
+ *   evaluated anyway (the run then has one held-out value, and its log says it went over the budget); when the
+ *   budget is used up mid-run (later evaluations slower than the first), the same: none until the last step.
  */
 export class HeldOutSchedule {
   private spentMs: number;
@@ -43,8 +44,9 @@ export class HeldOutSchedule {
     if (this.every !== 'auto') return step % this.every === 0 || step === this.totalSteps;
     const fit = this.fits(step, trainedMs);
     if (fit >= 1) return step >= this.lastStep + Math.ceil((this.totalSteps - this.lastStep) / fit);
+    // Over the budget: none in between, but the last step is evaluated anyway (the run's final held-out value).
     this.forcedLast = step === this.totalSteps && this.evaluations === 0;
-    return this.forcedLast;
+    return step === this.totalSteps;
   }
 
   /** k: the evaluations that still fit in the budget of the whole run, as measured after `step`. */

@@ -340,7 +340,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
           },
           { effectiveRank: s === 1 || s % t.effectiveRankEvery === 0 || s === total },
         );
-        const bound = r.learned ? boundWatch.update(r.learned) : null;
+        const bound = r.learned ? boundWatch.update(r.learned, s) : null;
         if (bound !== null && boundWarned === null) logBoth('warn', `step ${s}: ${bound}`);
         boundWarned = bound;
         const verdict = withLearnedBound(monitor.update(diagnostics, s), bound);

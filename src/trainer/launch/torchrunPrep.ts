@@ -4,7 +4,7 @@
  *
  * - the held-out sample of live evaluation (src/core/quality/heldOutSample.ts: ≤ heldOutQueries seeded test
  *   queries, the corpus sampled to heldOutCorpus items with every positive kept) and BM25's metrics on it, as
- *   `heldout.json`: { format, info, bm25, prepMs, queries: [[id, text]], qrels: {qid: [ids]}, corpus: [[id, text]] }.
+ *   `heldout.json`: { format, info, bm25, prepMs, queriesSource, corpusSource, notes, queries: [[id, text]], qrels: {qid: [ids]}, corpus: [[id, text]] }.
  *   The trainer encodes and scores exactly these (torch matmul top-k) and reports them as the built-in one does.
  * - BM25-mined hard negatives (data.hardNegatives; src/core/training/hardNegatives.ts, same cache beside the
  *   data), as `hardneg.json`: { format, description, notice?, items: [[id, text]], negatives: {queryId: [row]} }.
@@ -84,6 +84,10 @@ export async function prepareTorchrun(configPath: string, overrides: readonly st
       info: sample.info,
       bm25: sample.bm25,
       cache: sample.cache,
+      /** For the trainer's eval/metrics.json entries (EvalEntry queries.source, corpus.source, index.notes). */
+      queriesSource: sample.data.queriesSource,
+      corpusSource: sample.data.corpusSource,
+      notes: sample.data.notes,
       queries: sample.data.queries.map((q) => [q.id, q.text]),
       qrels,
       corpus,
