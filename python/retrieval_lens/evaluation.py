@@ -22,7 +22,8 @@ import torch
 
 from .data import DataError, Item, load_corpus, load_examples
 from .features import featurize, featurize_options
-from .model import TwoTower, bags
+from .model import TwoTower
+from .towers import query_featurizer
 
 RECALL_KS = (1, 5, 10, 50, 100)
 
@@ -89,7 +90,8 @@ class HeldOutEval:
         #: Where the launcher's sample came from ("read from <cache>", "cached in <cache>"), for the log.
         self.cache: Optional[str] = None
         self.item_feats = [featurize(t, featurize_options(model_cfg, "item")) for t in corpus_texts]
-        self.query_feats = [featurize(t, featurize_options(model_cfg, "query")) for t in query_texts]
+        query_features = query_featurizer(model_cfg)
+        self.query_feats = [query_features(t) for t in query_texts]
 
     @classmethod
     def from_sample(cls, path: str, model_cfg: dict) -> "HeldOutEval":
@@ -129,8 +131,7 @@ class HeldOutEval:
     def _encode(self, tower, feats, device) -> torch.Tensor:
         out = []
         for k in range(0, len(feats), 1024):
-            ids, offs = bags(feats[k : k + 1024])
-            out.append(tower(ids.to(device), offs.to(device)))
+            out.append(tower.encode(feats[k : k + 1024]))
         return torch.cat(out, 0) if out else torch.zeros(0)
 
     @torch.no_grad()

@@ -177,6 +177,20 @@ export class TwoTowerTrainer {
   }
 
   /**
+   * The loss and every gradient of a batch without updating anything (tests and tools): the dense weights' per
+   * distinct tower (as namedTowers), and each table's touched rows with their gradients (bagBackward).
+   */
+  gradients(batch: Batch): { loss: number; dense: DenseGrads[]; rows: SparseRowGrads[] } {
+    const st = this.prepare(batch);
+    this.lanes.forward(st);
+    const { lo, denseGrads } = this.denseStep(st, batch, false);
+    this.lanes.indexes();
+    this.slotOf ??= new Int32Array(this.params.dims.vocab).fill(-1);
+    const rows = this.bagSets(batch).map((seqs, j) => bagBackward(st.jobs[j].gradBag, st.dim, seqs, this.slotOf!));
+    return { loss: lo.loss, dense: denseGrads, rows };
+  }
+
+  /**
    * Forward and hand-written backward of towers and loss for the bags in `st`: matrix products on the
    * tfjs backend (matMulHost), the rest on the host. Writes ∂L/∂bags into the jobs' gradBag; returns
    * the loss, the dense weights' gradients (one set per distinct tower) and the diagnostics.
