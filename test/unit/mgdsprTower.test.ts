@@ -11,7 +11,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, parseConfigText } from '../../src/core/config';
+import { parseConfigText } from '../../src/core/config';
+import { configErrorOf } from '../helpers/configProblems';
 import { ablationCells, meanStd } from '../../src/core/experiments/summary';
 import type { AblationFile } from '../../src/core/experiments/sweepFile';
 import { parseVariants, variantOverrides } from '../../src/core/experiments/sweepPlan';
@@ -214,15 +215,7 @@ test('mgdspr checkpoints: the preset and the [4E × H] query kernel are recorded
 });
 
 test('config: model.preset "dpsr" and "mgdspr" with shared towers are errors at their keys', () => {
-  const errorOf = (text: string) => {
-    try {
-      parseConfigText(text, 'exp.rlens.json');
-    } catch (e) {
-      assert.ok(e instanceof ConfigError);
-      return e.problems;
-    }
-    assert.fail('no error');
-  };
+  const errorOf = (text: string) => configErrorOf(text).problems;
   const a = errorOf('{ "data": { "train": "x.jsonl" },\n  "model": {\n    "preset": "dpsr" } }');
   assert.deepEqual([a.length, a[0].path, a[0].line], [1, 'model.preset', 3]);
   assert.match(a[0].message, /"dpsr" \(the multi-head query tower\) is not in this build/);

@@ -256,7 +256,7 @@ export function ablationMarkdown(t: AblationFile): string {
 export function ablationText(t: AblationFile): string {
   const rows = ablationCells(t, (c) => `*${c}`);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const out = rows.map((r) => r.map((c, i) => (i === 0 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  const out = rows.map((r) => r.map((c, i) => (i <= 1 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return [...out, '', ...ablationNotes(t).map((n) => `* ${n.replace(/^Mean/, 'mean')}`)].join('\n');
 }
