@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .schemas import EXPERIMENT_SCHEMA_PATH as SCHEMA_PATH
 from .schemas import REPO_ROOT
+from .towers import model_preset_problem
 
 RESERVED_SEGMENTS = {"__proto__", "constructor", "prototype"}
 
@@ -257,6 +258,9 @@ def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: s
             problems.append(f"$.{key}: {json.dumps(v)} is not supported by the PyTorch trainer: {why}")
     if not problems:
         problems.extend(loss_problems(cfg))
+        preset_problem = model_preset_problem(cfg["model"])
+        if preset_problem:
+            problems.append(preset_problem)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
     cfg.pop("$schema", None)

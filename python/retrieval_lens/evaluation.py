@@ -22,9 +22,10 @@ import torch
 
 from .data import DataError, Item, load_corpus, load_examples
 from .features import featurize, featurize_options
-from .model import TwoTower, bags
+from .model import TwoTower
 from .run_writer import now_iso
 from .schemas import run_events_schema
+from .towers import query_featurizer
 
 RECALL_KS = (1, 5, 10, 50, 100)
 #: BM25's parameters (BM25_PARAMS, src/core/lexical/bm25Index.ts; test_held_out.py pins them) and the triage
@@ -99,7 +100,8 @@ class HeldOutEval:
         #: Of the last run(): queries without a relevant item, encode and search time (ms).
         self.last_without_relevant, self.last_encode_ms, self.last_search_ms = 0, 0.0, 0.0
         self.item_feats = [featurize(t, featurize_options(model_cfg, "item")) for t in corpus_texts]
-        self.query_feats = [featurize(t, featurize_options(model_cfg, "query")) for t in query_texts]
+        query_features = query_featurizer(model_cfg)
+        self.query_feats = [query_features(t) for t in query_texts]
 
     @classmethod
     def from_sample(cls, path: str, model_cfg: dict) -> "HeldOutEval":
@@ -144,8 +146,7 @@ class HeldOutEval:
     def _encode(self, tower, feats, device) -> torch.Tensor:
         out = []
         for k in range(0, len(feats), 1024):
-            ids, offs = bags(feats[k : k + 1024])
-            out.append(tower(ids.to(device), offs.to(device)))
+            out.append(tower.encode(feats[k : k + 1024]))
         return torch.cat(out, 0) if out else torch.zeros(0)
 
     @torch.no_grad()

@@ -2,6 +2,8 @@
 
 tower(text) = normalize(relu(bag · W1 + b1) · W2 + b2),  normalize(o) = o / sqrt(‖o‖² + 1e-12),
 bag = the mean of the embedding rows of the text's feature ids (features.py; zeros without features).
+With `model.preset` "mgdspr" the query tower's input is the multi-granular x [4E] of towers/mgdspr.py instead of the
+bag (its `query/dense1/kernel` is [4E, H]); a checkpoint without `preset` is "dssm".
 Weights per tower (`query` and `item`, or one `shared`), in this order: `<tower>/embedding` [V, E],
 `<tower>/dense1/kernel` [E, H], `<tower>/dense1/bias` [H], `<tower>/dense2/kernel` [H, D],
 `<tower>/dense2/bias` [D]; `weights.bin` holds them as little-endian float32, row-major, concatenated.
@@ -17,6 +19,9 @@ from typing import Dict, List, Sequence, Tuple, cast
 import torch
 from torch import nn
 
+from .towers import SHARED_MESSAGE, query_bag_lists, query_input_dim, tower_preset
+from .towers.mgdspr import mgdspr_mix
+
 CHECKPOINT_FORMAT = "retrieval-lens/two-tower@1"
 WEIGHT_ORDER = ("embedding", "dense1/kernel", "dense1/bias", "dense2/kernel", "dense2/bias")
 
@@ -24,24 +29,32 @@ WEIGHT_ORDER = ("embedding", "dense1/kernel", "dense1/bias", "dense2/kernel", "d
 class Tower(nn.Module):
     """One DSSM tower: embedding bag (mean) → dense H (relu) → dense D → L2 normalisation."""
 
-    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False):
+    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False, preset: str = "dssm"):
         super().__init__()
+        self.preset = preset
+        in_dim = query_input_dim(preset, embed)
         # sparse: the table's gradient holds only the rows the batch touched (for a lazy Adam, SparseAdam).
         self.embedding = nn.EmbeddingBag(vocab, embed, mode="mean", sparse=sparse)
-        self.w1 = nn.Parameter(torch.empty(embed, hidden))
+        self.w1 = nn.Parameter(torch.empty(in_dim, hidden))
         self.b1 = nn.Parameter(torch.zeros(hidden))
         self.w2 = nn.Parameter(torch.empty(hidden, out))
         self.b2 = nn.Parameter(torch.zeros(out))
         # As src/core/model/params.ts: rows U(−0.05, 0.05) (Keras' default), kernels Glorot-uniform.
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
-        nn.init.uniform_(self.w1, -math.sqrt(6 / (embed + hidden)), math.sqrt(6 / (embed + hidden)))
+        nn.init.uniform_(self.w1, -math.sqrt(6 / (in_dim + hidden)), math.sqrt(6 / (in_dim + hidden)))
         nn.init.uniform_(self.w2, -math.sqrt(6 / (hidden + out)), math.sqrt(6 / (hidden + out)))
 
     def forward(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         device = self.w1.device
         bag = self.embedding(ids.to(device), offsets.to(device))
+        if self.preset == "mgdspr":
+            bag = mgdspr_mix(bag)
         o = torch.relu(bag @ self.w1 + self.b1) @ self.w2 + self.b2
         return o / torch.sqrt((o * o).sum(1, keepdim=True) + 1e-12)
+
+    def encode(self, feature_lists: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Embeddings of featurised texts (a query tower's features as its preset packs them)."""
+        return self(*bags(query_bag_lists(self.preset, feature_lists)))
 
     def named_weights(self) -> List[Tuple[str, torch.Tensor]]:
         return list(zip(WEIGHT_ORDER, (self.embedding.weight, self.w1, self.b1, self.w2, self.b2), strict=True))
@@ -62,14 +75,18 @@ class TwoTower(nn.Module):
 
     def __init__(self, model: dict, sparse: bool = False):
         super().__init__()
-        self.model_config = {k: model[k] for k in ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers") if k in model}
+        keys = ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers", "preset")
+        self.model_config = {k: model[k] for k in keys if k in model}
         dims = (model["vocabBuckets"], model["embeddingDim"], model["hiddenDim"], model["outputDim"])
         self.shared = bool(model["sharedTowers"])
-        self.query = Tower(*dims, sparse=sparse)
+        self.preset = tower_preset(model)
+        if self.shared and self.preset != "dssm":
+            raise ValueError(SHARED_MESSAGE)
+        self.query = Tower(*dims, sparse=sparse, preset=self.preset)
         self.item = self.query if self.shared else Tower(*dims, sparse=sparse)
 
     def forward(self, query_feats: Sequence[Sequence[int]], item_feats: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:
-        return self.query(*bags(query_feats)), self.item(*bags(item_feats))
+        return self.query.encode(query_feats), self.item.encode(item_feats)
 
     def table_parameters(self) -> List[nn.Parameter]:
         # nn.Embedding.weight is a Parameter (typed Tensor in torch's stubs).

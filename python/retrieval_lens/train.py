@@ -55,6 +55,7 @@ from .evaluation import HeldOutEval, HeldOutSchedule
 from .features import featurize, featurize_options
 from .losses import BatchLossOutput, LearnedHyper, LossConfig, batch_loss
 from .model import TwoTower, save_checkpoint
+from .towers import query_featurizer
 from .quality import quality_verdict
 from .resume import ResumeError, ResumeState, carry_best_checkpoint, learned_state, read_resume, restore_learned, write_resume_files
 from .run_writer import RunWriter, append_metrics_entry, step_event, write_dir_atomically
@@ -176,7 +177,7 @@ class Featurizer:
     its query id (data.hardNegatives) with their normalised texts, and the positive's normalised text."""
 
     def __init__(self, model_cfg: dict, max_negatives: int, mined: Optional[Dict[str, List[Item]]] = None):
-        self.q = featurize_options(model_cfg, "query")
+        self.q = query_featurizer(model_cfg)
         self.i = featurize_options(model_cfg, "item")
         self.max_negatives = max_negatives
         self.mined = mined or {}
@@ -190,7 +191,7 @@ class Featurizer:
     def get(self, ex: Example):
         negs = ex.negatives[: self.max_negatives]
         return (
-            featurize(ex.query, self.q),
+            self.q(ex.query),
             featurize(ex.positive.text, self.i),
             [(n.id, featurize(n.text, self.i), n) for n in negs],
             [self._mined(n) for n in self.mined.get(ex.query_id, [])],

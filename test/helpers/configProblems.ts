@@ -1,4 +1,5 @@
-import type { ConfigError } from '../../src/core/config/configError';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/core/config/configError';
 import { parseConfigText } from '../../src/core/config/loadConfig';
 import { shownByJsonService } from '../../src/extension/configEditor/jsonServiceOverlap';
 
@@ -10,4 +11,15 @@ export function configProblemsOf(text: string, file: string): { line: number; co
   } catch (e) {
     return (e as ConfigError).problems.filter((p) => !shownByJsonService(p)).map((p) => ({ line: p.line, column: p.column, message: p.message }));
   }
+}
+
+/** The ConfigError a config text raises (parseConfigText); fails the test when it raises none or another error. */
+export function configErrorOf(text: string, file = 'exp.rlens.json'): ConfigError {
+  try {
+    parseConfigText(text, file);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e;
+  }
+  assert.fail('no error');
 }

@@ -86,7 +86,7 @@ test('a real ablation of fixed, learned and Adap-τ softmax (2 seeds): rows with
   for (const row of table.rows) assert.equal(row.columns['recall@10'].n, 2);
   const md = fs.readFileSync(path.join(dir, ABLATION_MD), 'utf8');
   assert.equal(md, ablationMarkdown(table));
-  assert.match(md, /\| adaptive softmax \+ sg \+ sym, learned α τ₀ \| (\*\*)?[\d.]+ ± [\d.]+(\*\*)? \|/);
+  assert.match(md, /\| adaptive softmax \+ sg \+ sym, learned α τ₀ \| DSSM \| (\*\*)?[\d.]+ ± [\d.]+(\*\*)? \|/);
   const learnedRun = table.rows.find((r) => r.variant === 'softmax-learned')!.runDirs[0];
   const steps = readEvents(path.join(path.resolve(dir, learnedRun), 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step');
   assert.ok(steps.every((s) => typeof s.learned?.alpha === 'number' && typeof s.learned?.tau0 === 'number'));

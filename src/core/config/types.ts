@@ -47,7 +47,12 @@ export interface ModelConfig {
   maxItemTokens: number;
   charTrigrams: boolean;
   sharedTowers: boolean;
+  /** The query tower (src/core/model/towers/): absent in configs and checkpoints written before it existed = "dssm". */
+  preset?: ModelPreset;
 }
+
+/** `model.preset`: which query tower (docs/towers.md). */
+export type ModelPreset = 'dssm' | 'dpsr' | 'mgdspr';
 
 export interface TrainingConfig {
   batchSize: number;

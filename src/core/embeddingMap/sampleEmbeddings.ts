@@ -12,6 +12,7 @@ import { chooseCheckpoint, loadRunConfig } from '../eval/evaluateRun';
 import { loadCheckpoint } from '../model/checkpoint';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
+import { queryFeaturizer } from '../model/towers';
 
 export interface MapPoint {
   kind: 'item' | 'query';
@@ -70,7 +71,7 @@ export async function sampleEmbeddings(o: {
   const queryEmb = encodeFeatures(
     params,
     'query',
-    queries.map((q) => featurize(q.text, featurizeOptions(model, 'query'))),
+    queries.map((q) => queryFeaturizer(model, params.preset ?? 'dssm')(q.text)),
   );
   const dim = params.dims.out;
   const vectors = new Float32Array((items.length + queries.length) * dim);

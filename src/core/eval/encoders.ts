@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config/types';
 import type { Item } from '../data/types';
 import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
+import { queryFeaturizer } from '../model/towers';
 import type { TwoTowerParams } from '../model/params';
 import type { EvalData, EvalQuery } from './evalData';
 import type { EmbeddingMatrix, EmbeddingsSet } from './embeddingsDir';
@@ -23,7 +24,7 @@ export interface EvalEncoder {
 
 /** The checkpoint's towers (featurize.ts + encode.ts). */
 export function towerEncoder(params: TwoTowerParams, model: ModelConfig): EvalEncoder {
-  const qOpts = featurizeOptions(model, 'query');
+  const queryFeats = queryFeaturizer(model, params.preset ?? 'dssm');
   const iOpts = featurizeOptions(model, 'item');
   return {
     dim: params.dims.out,
@@ -38,7 +39,7 @@ export function towerEncoder(params: TwoTowerParams, model: ModelConfig): EvalEn
       encodeFeatures(
         params,
         'query',
-        queries.map((q) => featurize(q.text, qOpts)),
+        queries.map((q) => queryFeats(q.text)),
         { onProgress },
       ),
   };

@@ -4,7 +4,7 @@
  * (one row per variant, the best value of each column marked, whoever it belongs to).
  */
 import { compareArms } from './claim';
-import { VARIANT_LABELS } from './sweepPlan';
+import { VARIANT_LABELS, variantTower } from './sweepPlan';
 import {
   ABLATION_VARIANTS,
   PAPER_VARIANTS,
@@ -159,9 +159,10 @@ export function formatVerdicts(verdicts: string[]): string {
 
 /** The ablation table as rows of cells (header first); the best value of each column is marked with `mark`. */
 export function ablationCells(t: AblationFile, mark: (cell: string) => string): string[][] {
-  const head = ['variant', ...ABLATION_COLUMNS.map((c) => c.head), 'verdict', 'runs'];
+  const head = ['variant', 'tower', ...ABLATION_COLUMNS.map((c) => c.head), 'verdict', 'runs'];
   const body = t.rows.map((row) => [
     row.label,
+    variantTower(row.variant),
     ...ABLATION_COLUMNS.map((c) => {
       const cell = formatCell(row.columns[c.key], c.key);
       return t.best[c.key] === row.variant && cell !== '–' ? mark(cell) : cell;
@@ -197,7 +198,9 @@ export function ablationNotes(t: AblationFile): string[] {
     const fixed = { label: fixedLabel, values: fixedRow.columns['recall@10']?.values ?? [] };
     const paper = t.rows.find((r) => r.variant === `${family}-adaptive-sg-sym`);
     if (paper) notes.push(`${family}, the paper's method: ${compareArms({ label: paper.label, values: values(paper.variant) }, fixed, 'recall@10').text}.`);
-    for (const other of t.rows.filter((r) => r.variant.startsWith(`${family}-adaptive`) && r.variant !== `${family}-adaptive-sg-sym`)) {
+    for (const other of t.rows.filter(
+      (r) => isPaperVariant(r.variant) && r.variant.startsWith(`${family}-adaptive`) && r.variant !== `${family}-adaptive-sg-sym`,
+    )) {
       notes.push(
         `${family}, ablated (not the paper's method): ${compareArms({ label: other.label, values: values(other.variant) }, { label: fixedRow.label, values: fixed.values }, 'recall@10').text}.`,
       );
@@ -213,14 +216,22 @@ export function ablationNotes(t: AblationFile): string[] {
  */
 function beyondPaperNotes(t: AblationFile): string[] {
   const notes: string[] = [];
-  for (const row of t.rows.filter((r) => !(PAPER_VARIANTS as readonly string[]).includes(r.variant))) {
+  for (const row of t.rows.filter((r) => !isPaperVariant(r.variant))) {
     const family = row.variant.split('-')[0];
-    const base = t.rows.find((r) => r.variant === `${family}-adaptive-sg-sym`) ?? t.rows.find((r) => r.variant === `${family}-fixed`);
+    // A tower's paper method against the fixed loss on that tower, a tower's fixed loss against the DSSM one.
+    const tower = variantTower(row.variant) === 'MGDSPR' ? '-mgdspr' : '';
+    const base = tower
+      ? t.rows.find((r) => r.variant === (row.variant.includes('-fixed') ? `${family}-fixed` : `${family}-fixed${tower}`))
+      : (t.rows.find((r) => r.variant === `${family}-adaptive-sg-sym`) ?? t.rows.find((r) => r.variant === `${family}-fixed`));
     if (!base) continue;
     const arm = (r: AblationRow) => ({ label: r.label, values: r.columns['recall@10']?.values ?? [] });
     notes.push(`${family}, beyond the paper: ${compareArms(arm(row), arm(base), 'recall@10').text}.`);
   }
   return notes;
+}
+
+function isPaperVariant(v: string): boolean {
+  return (PAPER_VARIANTS as readonly string[]).includes(v);
 }
 
 /** ablation.md: a Markdown table (best values in bold) and its notes. */
@@ -233,7 +244,7 @@ export function ablationMarkdown(t: AblationFile): string {
     `Steps: ${t.steps ?? 'as configured'} · seeds: ${t.seeds.join(', ')} · Retrieval Lens ${t.code.retrievalLens}${t.code.gitCommit ? ` (git ${t.code.gitCommit})` : ''}`,
     '',
     line(head),
-    line(head.map((_, i) => (i === 0 || i >= head.length - 2 ? '---' : '---:'))),
+    line(head.map((_, i) => (i <= 1 || i >= head.length - 2 ? '---' : '---:'))),
     ...body.map(line),
     '',
     ...ablationNotes(t).map((n) => `- ${n}`),
@@ -245,7 +256,7 @@ export function ablationMarkdown(t: AblationFile): string {
 export function ablationText(t: AblationFile): string {
   const rows = ablationCells(t, (c) => `*${c}`);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const out = rows.map((r) => r.map((c, i) => (i === 0 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  const out = rows.map((r) => r.map((c, i) => (i <= 1 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return [...out, '', ...ablationNotes(t).map((n) => `* ${n.replace(/^Mean/, 'mean')}`)].join('\n');
 }

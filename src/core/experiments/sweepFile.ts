@@ -42,6 +42,11 @@ export const ABLATION_VARIANTS = [
   'margin-learned',
   'softmax-learned',
   'softmax-adap-tau',
+  // The fixed loss and the paper's method on the MGDSPR query tower (model.preset "mgdspr"; the rest run "dssm").
+  'margin-fixed-mgdspr',
+  'margin-adaptive-sg-sym-mgdspr',
+  'softmax-fixed-mgdspr',
+  'softmax-adaptive-sg-sym-mgdspr',
 ] as const;
 export type AblationVariant = (typeof ABLATION_VARIANTS)[number];
 

@@ -131,7 +131,16 @@ export const VARIANT_LABELS: Record<AblationVariant, string> = {
   'margin-learned': 'adaptive margin + sg + sym, learned α δ₀',
   'softmax-learned': 'adaptive softmax + sg + sym, learned α τ₀',
   'softmax-adap-tau': 'softmax + Adap-τ per query + symmetric',
+  'margin-fixed-mgdspr': 'fixed margin δ, MGDSPR tower',
+  'margin-adaptive-sg-sym-mgdspr': 'adaptive margin + sg + symmetric, MGDSPR tower',
+  'softmax-fixed-mgdspr': 'fixed softmax τ, MGDSPR tower',
+  'softmax-adaptive-sg-sym-mgdspr': 'adaptive softmax + sg + symmetric, MGDSPR tower',
 };
+
+/** The query tower a variant trains (model.preset): the "-mgdspr" variants the MGDSPR tower, the others DSSM. */
+export function variantTower(v: string): 'DSSM' | 'MGDSPR' {
+  return v.endsWith('-mgdspr') ? 'MGDSPR' : 'DSSM';
+}
 
 /** The loss overrides of the variants beyond the paper's table (learned hyper-parameters, Adap-τ). */
 const EXTRA_OVERRIDES: Partial<Record<AblationVariant, string[]>> = {
@@ -158,6 +167,7 @@ export function parseVariants(list: string | undefined): AblationVariant[] {
 
 /** The loss overrides of an ablation variant (everything else comes from the base config). */
 export function variantOverrides(v: AblationVariant): string[] {
+  if (variantTower(v) === 'MGDSPR') return [...variantOverrides(v.slice(0, -'-mgdspr'.length) as AblationVariant), 'model.preset="mgdspr"'];
   const extra = EXTRA_OVERRIDES[v];
   if (extra) return extra;
   const [type, ...rest] = v.split('-');

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ModelConfig } from '../config/types';
-import { namedTowers, type DenseParams, type ModelDims, type TowerParams, type TwoTowerParams } from './params';
+import { towerPreset } from './towers';
+import { namedTowers, towerInputDim, type DenseParams, type ModelDims, type TowerParams, type TwoTowerParams } from './params';
 import { readBoundedSync, readJsonSync } from '../io/safeRead';
 
 /**
@@ -9,7 +10,8 @@ import { readBoundedSync, readJsonSync } from '../io/safeRead';
  * `weights.bin` of little-endian float32 values, concatenated in manifest order. Weight names are
  * `<tower>/embedding` [V × E], `<tower>/dense1/kernel` [E × H], `<tower>/dense1/bias` [H],
  * `<tower>/dense2/kernel` [H × D], `<tower>/dense2/bias` [D], with tower `query` and `item`, or
- * `shared` when towers are shared. `tf.io.decodeWeights` reads the same files.
+ * `shared` when towers are shared. The query tower of `checkpoint.model.preset` "mgdspr" has `query/dense1/kernel`
+ * [4E × H] (towers/mgdspr.ts); a checkpoint without `preset` is "dssm". `tf.io.decodeWeights` reads the same files.
  */
 export const CHECKPOINT_FORMAT = 'retrieval-lens/two-tower@1';
 
@@ -33,11 +35,11 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
 }
 
-function towerWeights(prefix: string, t: TowerParams, d: ModelDims): { spec: WeightSpec; data: Float32Array }[] {
+function towerWeights(prefix: string, t: TowerParams, d: ModelDims, inDim: number): { spec: WeightSpec; data: Float32Array }[] {
   const w = (name: string, shape: number[], data: Float32Array) => ({ spec: { name: `${prefix}/${name}`, shape, dtype: 'float32' as const }, data });
   return [
     w('embedding', [d.vocab, d.embed], t.table),
-    w('dense1/kernel', [d.embed, d.hidden], t.dense.w1),
+    w('dense1/kernel', [inDim, d.hidden], t.dense.w1),
     w('dense1/bias', [d.hidden], t.dense.b1),
     w('dense2/kernel', [d.hidden, d.out], t.dense.w2),
     w('dense2/bias', [d.out], t.dense.b2),
@@ -46,7 +48,9 @@ function towerWeights(prefix: string, t: TowerParams, d: ModelDims): { spec: Wei
 
 /** Writes model.json and weights.bin into `dir` (which must exist; callers write into a temp dir and swap). */
 export async function saveCheckpoint(dir: string, params: TwoTowerParams, info: CheckpointInfo): Promise<void> {
-  const weights = namedTowers(params).flatMap(({ name, tower }) => towerWeights(name, tower, params.dims));
+  const weights = namedTowers(params).flatMap(({ name, tower }) =>
+    towerWeights(name, tower, params.dims, towerInputDim(params, name === 'query' ? 'query' : 'item')),
+  );
   const json: ModelJson = {
     format: CHECKPOINT_FORMAT,
     generatedBy: 'retrieval-lens',
@@ -116,9 +120,18 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
     if (v.length !== size) throw new CheckpointError(`${jsonFile}: weight "${name}" has ${v.length} values, expected ${size}`);
     return v;
   };
+  let preset;
+  try {
+    preset = towerPreset(m);
+  } catch (e) {
+    throw new CheckpointError(`${jsonFile}: checkpoint.model.preset: ${(e as Error).message}`);
+  }
+  if (preset !== 'dssm' && m.sharedTowers) throw new CheckpointError(`${jsonFile}: checkpoint.model.preset "${preset}" with shared towers`);
+  const presetField = preset !== 'dssm' ? { preset } : {};
   const tower = (prefix: string): TowerParams => {
+    const inDim = towerInputDim({ dims, ...presetField }, prefix === 'query' ? 'query' : 'item');
     const dense: DenseParams = {
-      w1: get(`${prefix}/dense1/kernel`, dims.embed * dims.hidden),
+      w1: get(`${prefix}/dense1/kernel`, inDim * dims.hidden),
       b1: get(`${prefix}/dense1/bias`, dims.hidden),
       w2: get(`${prefix}/dense2/kernel`, dims.hidden * dims.out),
       b2: get(`${prefix}/dense2/bias`, dims.out),
@@ -128,5 +141,5 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
   const shared = m.sharedTowers;
   const query = tower(shared ? 'shared' : 'query');
   const item = shared ? query : tower('item');
-  return { params: { dims, query, item, shared }, info: json.checkpoint };
+  return { params: { dims, query, item, shared, ...presetField }, info: json.checkpoint };
 }

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { bagForward } from './embeddingBag';
-import type { TwoTowerParams } from './params';
+import { towerInputDim, type TwoTowerParams } from './params';
+import { queryBagSeqs, queryTowerInput } from './towers';
 import { denseTensors, towerForward } from './towerForward';
 
 /**
  * Embeds featurised texts with one tower, in batches; returns [n × out] L2-normalised rows.
- * `onProgress(done, total)` is called after each batch.
+ * `onProgress(done, total)` is called after each batch. Query features are the query preset's (towers/index.ts).
  */
 export function encodeFeatures(
   params: TwoTowerParams,
@@ -17,13 +18,16 @@ export function encodeFeatures(
   const p = tower === 'query' ? params.query : params.item;
   const batch = opts.batchSize ?? 1024;
   const out = new Float32Array(feats.length * d.out);
-  const w = denseTensors(p.dense, d);
+  const preset = tower === 'query' ? (params.preset ?? 'dssm') : 'dssm';
+  const inDim = towerInputDim(params, tower);
+  const w = denseTensors(p.dense, { ...d, embed: inDim });
   try {
     for (let start = 0; start < feats.length; start += batch) {
       const part = feats.slice(start, start + batch);
-      const bag = bagForward(p.table, d.embed, part);
+      const bags = bagForward(p.table, d.embed, queryBagSeqs(preset, part));
+      const x = queryTowerInput(preset, bags, part.length, d.embed);
       // dataSync outside tf.tidy: tidy would walk a returned typed array element by element.
-      const t = tf.tidy(() => towerForward(tf.tensor2d(bag, [part.length, d.embed]), w));
+      const t = tf.tidy(() => towerForward(tf.tensor2d(x, [part.length, inDim]), w));
       out.set(t.dataSync() as Float32Array, start * d.out);
       t.dispose();
       opts.onProgress?.(Math.min(start + batch, feats.length), feats.length);

@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import type { ModelConfig } from '../config/types';
 import { simdModule } from '../numeric/simdKernels';
+import { queryInputDim, towerPreset, type TowerPreset } from './towers';
 
 /** Weights of the dense part of one tower: bag → relu(bag·W1 + b1)·W2 + b2. */
 export interface DenseParams {
@@ -33,6 +34,13 @@ export interface TwoTowerParams {
   query: TowerParams;
   item: TowerParams;
   shared: boolean;
+  /** The query tower (towers/index.ts); absent = "dssm". Its W1 is [queryInputDim × H]. */
+  preset?: TowerPreset;
+}
+
+/** Width of a tower's dense input: E, or the query preset's (4E for "mgdspr"). */
+export function towerInputDim(p: Pick<TwoTowerParams, 'dims' | 'preset'>, tower: 'query' | 'item'): number {
+  return tower === 'query' ? queryInputDim(p.preset ?? 'dssm', p.dims.embed) : p.dims.embed;
 }
 
 export function modelDims(cfg: ModelConfig): ModelDims {
@@ -130,11 +138,11 @@ export function tableArray(n: number): Float32Array {
 }
 
 /** Embedding rows U(−0.05, 0.05) (Keras' default); dense kernels Glorot-uniform; biases zero. */
-function initTower(d: ModelDims, rng: () => number): TowerParams {
+function initTower(d: ModelDims, rng: () => number, inDim = d.embed): TowerParams {
   return {
     table: fillUniform(tableArray(d.vocab * d.embed), 0.05, rng),
     dense: {
-      w1: fillUniform(new Float32Array(d.embed * d.hidden), Math.sqrt(6 / (d.embed + d.hidden)), rng),
+      w1: fillUniform(new Float32Array(inDim * d.hidden), Math.sqrt(6 / (inDim + d.hidden)), rng),
       b1: new Float32Array(d.hidden),
       w2: fillUniform(new Float32Array(d.hidden * d.out), Math.sqrt(6 / (d.hidden + d.out)), rng),
       b2: new Float32Array(d.out),
@@ -146,9 +154,11 @@ function initTower(d: ModelDims, rng: () => number): TowerParams {
 export function initTwoTower(cfg: ModelConfig, seed: number): TwoTowerParams {
   const dims = modelDims(cfg);
   const rng = seedrandom.alea(`retrieval-lens-init-${seed}`);
-  const query = initTower(dims, rng);
+  const preset = towerPreset(cfg);
+  const query = initTower(dims, rng, queryInputDim(preset, dims.embed));
   const item = cfg.sharedTowers ? query : initTower(dims, rng);
-  return { dims, query, item, shared: cfg.sharedTowers };
+  if (preset !== 'dssm' && cfg.sharedTowers) throw new Error(`model.preset "${preset}" cannot share towers`);
+  return { dims, query, item, shared: cfg.sharedTowers, ...(preset !== 'dssm' ? { preset } : {}) };
 }
 
 /** The towers' distinct parameter sets, each named ('query', 'item' or 'shared'). */

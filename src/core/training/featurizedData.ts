@@ -2,8 +2,9 @@ import type { ModelConfig } from '../config/types';
 import type { Example, Item } from '../data/types';
 import { normaliseText } from '../data/itemId';
 import { featurize, featurizeOptions } from '../model/featurize';
+import { queryFeaturizer } from '../model/towers';
 
-/** An example with its query and items already hashed into feature ids. */
+/** An example with its query and items already hashed into feature ids (the query's as its tower wants them: model/towers). */
 export interface FeaturizedExample {
   example: Example;
   query: Int32Array;
@@ -18,7 +19,7 @@ export interface FeaturizedExample {
  * one call, items are featurised once per item id.
  */
 export function featurizeExamples(examples: Example[], model: ModelConfig, minedFor?: (example: Example) => readonly Item[]): FeaturizedExample[] {
-  const qOpts = featurizeOptions(model, 'query');
+  const queryFeats = queryFeaturizer(model);
   const iOpts = featurizeOptions(model, 'item');
   const itemCache = new Map<string, Int32Array>();
   const item = (id: string, text: string): Int32Array => {
@@ -28,7 +29,7 @@ export function featurizeExamples(examples: Example[], model: ModelConfig, mined
   };
   return examples.map((example) => ({
     example,
-    query: featurize(example.query, qOpts),
+    query: queryFeats(example.query),
     positive: item(example.positive.id, example.positive.text),
     negatives: example.negatives.map((n) => ({ id: n.id, feats: item(n.id, n.text) })),
     mined: (minedFor?.(example) ?? []).map((n) => ({ id: n.id, norm: normaliseText(n.text), feats: item(n.id, n.text), item: n })),

@@ -4,7 +4,8 @@ import { lossAndGradHost, type HostLossOutput } from '../losses/lossAndGrad';
 import { Adam, AdamSlot } from '../model/adam';
 import { bagBackward, type SparseRowGrads } from '../model/embeddingBag';
 import { matMulHost, transposeHost } from '../numeric/matMul';
-import { arenaOf, namedTowers, newTableArena, type DenseParams, type TableArena, type TowerParams, type TwoTowerParams } from '../model/params';
+import { queryBagSeqs, queryBagsPerQuery, queryTowerInput, queryTowerInputBackward, type TowerPreset } from '../model/towers';
+import { arenaOf, namedTowers, newTableArena, towerInputDim, type DenseParams, type TableArena, type TowerParams, type TwoTowerParams } from '../model/params';
 import { simdModule } from '../numeric/simdKernels';
 import { DENSE_KEYS, towerBackwardHost, towerForwardHost, type DenseGrads, type TowerActivations } from '../model/towerForward';
 import type { Batch } from './batcher';
@@ -88,6 +89,7 @@ export class TwoTowerTrainer {
     learningRate: number,
     opts: TrainerOptions = {},
   ) {
+    if (params.shared && (params.preset ?? 'dssm') !== 'dssm') throw new Error(`model.preset "${params.preset}" cannot share towers`);
     this.adam = new Adam({ learningRate });
     this.learned = new LearnedHyper(loss);
     this.profile = opts.profile ?? false;
@@ -175,6 +177,20 @@ export class TwoTowerTrainer {
   }
 
   /**
+   * The loss and every gradient of a batch without updating anything (tests and tools): the dense weights' per
+   * distinct tower (as namedTowers), and each table's touched rows with their gradients (bagBackward).
+   */
+  gradients(batch: Batch): { loss: number; dense: DenseGrads[]; rows: SparseRowGrads[] } {
+    const st = this.prepare(batch);
+    this.lanes.forward(st);
+    const { lo, denseGrads } = this.denseStep(st, batch, false);
+    this.lanes.indexes();
+    this.slotOf ??= new Int32Array(this.params.dims.vocab).fill(-1);
+    const rows = this.bagSets(batch).map((seqs, j) => bagBackward(st.jobs[j].gradBag, st.dim, seqs, this.slotOf!));
+    return { loss: lo.loss, dense: denseGrads, rows };
+  }
+
+  /**
    * Forward and hand-written backward of towers and loss for the bags in `st`: matrix products on the
    * tfjs backend (matMulHost), the rest on the host. Writes ∂L/∂bags into the jobs' gradBag; returns
    * the loss, the dense weights' gradients (one set per distinct tower) and the diagnostics.
@@ -186,6 +202,9 @@ export class TwoTowerTrainer {
     const D = d.out;
     const qDense = this.params.query.dense;
     const iDense = this.params.item.dense;
+    const preset = this.preset;
+    const dQ = { ...d, embed: towerInputDim(this.params, 'query') };
+    const qBags = B * queryBagsPerQuery(preset);
     let actQ: TowerActivations;
     let actI: TowerActivations;
     let eQ: Float32Array;
@@ -195,7 +214,7 @@ export class TwoTowerTrainer {
       eQ = actQ.e.subarray(0, B * D);
       eI = actQ.e.subarray(B * D, (B + N) * D);
     } else {
-      actQ = towerForwardHost(st.jobs[0].bags.subarray(0, B * E), B, qDense, d);
+      actQ = towerForwardHost(queryTowerInput(preset, st.jobs[0].bags.subarray(0, qBags * E), B, E), B, qDense, dQ);
       actI = towerForwardHost(st.jobs[1].bags.subarray(0, N * E), N, iDense, d);
       eQ = actQ.e;
       eI = actI.e;
@@ -233,9 +252,9 @@ export class TwoTowerTrainer {
       st.jobs[0].gradBag.set(back.dx);
       denseGrads = [back.grads];
     } else {
-      const backQ = towerBackwardHost(actQ, dQV.subarray(0, B * D), qDense, d);
+      const backQ = towerBackwardHost(actQ, dQV.subarray(0, B * D), qDense, dQ);
       const backI = towerBackwardHost(actI, dItems, iDense, d);
-      st.jobs[0].gradBag.set(backQ.dx);
+      st.jobs[0].gradBag.set(queryTowerInputBackward(preset, backQ.dx, B, E));
       st.jobs[1].gradBag.set(backI.dx);
       denseGrads = [backQ.grads, backI.grads];
     }
@@ -275,7 +294,7 @@ export class TwoTowerTrainer {
   private unfusedUpdate(batch: Batch, st: LaneState, towers: TowerParams[], denseGrads: DenseGrads[], denseSS: number, lossFinite: boolean): number {
     const E = st.dim;
     this.slotOf ??= new Int32Array(this.params.dims.vocab).fill(-1);
-    const seqs = this.params.shared ? [[...batch.queryFeats, ...batch.itemFeats]] : [batch.queryFeats, batch.itemFeats];
+    const seqs = this.bagSets(batch);
     const rowGrads: SparseRowGrads[] = seqs.map((s, j) => bagBackward(st.jobs[j].gradBag, E, s, this.slotOf!));
     const gradNorm = Math.sqrt(rowGrads.reduce((s, r) => s + sumSquares(r.grads), denseSS));
     if (lossFinite && Number.isFinite(gradNorm)) {
@@ -293,7 +312,7 @@ export class TwoTowerTrainer {
    * forward cut: the bags of all tables split into two parts of about equal id counts.
    */
   private prepare(batch: Batch): LaneState {
-    const bagSets = this.params.shared ? [[...batch.queryFeats, ...batch.itemFeats]] : [batch.queryFeats, batch.itemFeats];
+    const bagSets = this.bagSets(batch);
     const towers = namedTowers(this.params).map((n) => n.tower);
     const E = this.params.dims.embed;
     let st = this.state;
@@ -362,6 +381,17 @@ export class TwoTowerTrainer {
       st!.plan[j * PLAN_STRIDE + 1] = cut;
     });
     return st!;
+  }
+
+  /** The query preset (model/towers): "dssm" unless the params say otherwise. */
+  private get preset(): TowerPreset {
+    return this.params.preset ?? 'dssm';
+  }
+
+  /** The bags of each table job: the query preset's bags of the queries, then the items' (one job when shared). */
+  private bagSets(batch: Batch): Int32Array[][] {
+    const queries = queryBagSeqs(this.preset, batch.queryFeats);
+    return this.params.shared ? [[...queries, ...batch.itemFeats]] : [queries, batch.itemFeats];
   }
 
   /** Update cut: part 0 takes distinct rows in (table, row) order until half of all distinct rows. */
