@@ -7,7 +7,16 @@ import { loadExamples } from '../../src/core/data/load';
 import { badLineProblems, MAX_BAD_LINE_DIAGNOSTICS } from '../../src/extension/dataLens/badLineMessages';
 import type { CollapseState } from '../../src/core/metrics/types';
 import { VerdictNotifier, type AlertSeverity, type ToastWindow } from '../../src/extension/verdict/alertToasts';
-import { alertActions, alertMessage, APPLY_FIX_LABEL, buttonsFitNotification, CHOOSE_REMEDY_LABEL, STOP_RUN_LABEL, VerdictAlertPolicy, type VerdictAlert } from '../../src/extension/verdict/verdictAlerts';
+import {
+  alertActions,
+  alertMessage,
+  APPLY_FIX_LABEL,
+  buttonsFitNotification,
+  CHOOSE_REMEDY_LABEL,
+  STOP_RUN_LABEL,
+  VerdictAlertPolicy,
+  type VerdictAlert,
+} from '../../src/extension/verdict/verdictAlerts';
 import { ENABLE_FIX_LABEL, remedySettingsChangedSince } from '../../src/extension/verdict/collapseFix';
 import { codeRemedyText } from '../../src/extension/verdict/codeRemedies';
 

@@ -1,13 +1,15 @@
 /**
  * Managing runs from the Runs tree (context menu) or the palette (then a quick pick asks which run): rename
  * (a display name), note and tags — stored in the run's user.json (core/runs/runUser.ts) — filter the tree,
- * and archive or delete a run, each after a modal confirmation naming the run and what happens to it.
+ * and archive or delete a run, each after a modal confirmation naming the run and what happens to it; show the
+ * archived runs and restore one. `retrieval-lens runs …` does the same from the terminal with the same modules.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseTags, readRunUser, updateRunUser } from '../../core/runs/runUser';
-import { archiveRun, deleteRun, ARCHIVE_DIR } from '../../core/runs/runArchive';
+import { archiveRun, deleteRun, restoreRun, ARCHIVE_DIR } from '../../core/runs/runArchive';
 import { pickRun, runDirOf } from '../commands';
+import { runDescription } from './runItems';
 import type { Services } from '../services';
 
 /** The run of a command: the tree item / path it was invoked on, else a quick pick. */
@@ -93,7 +95,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
         `Archive ${path.basename(dir)}?`,
         {
           modal: true,
-          detail: `It moves to ${path.join(path.basename(path.dirname(dir)), ARCHIVE_DIR)}/ and leaves the Runs view; nothing is deleted (move it back to restore it).`,
+          detail: `It moves to ${path.join(path.basename(path.dirname(dir)), ARCHIVE_DIR)}/ and leaves the Runs view; nothing is deleted (Show Archived Runs, then Restore Run brings it back).`,
         },
         'Archive',
       );
@@ -106,6 +108,33 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
         void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
       }
       await s.registry.rescan();
+    }),
+    reg('retrievalLens.showArchivedRuns', () => s.runsTree.setShowArchived(true)),
+    reg('retrievalLens.hideArchivedRuns', () => s.runsTree.setShowArchived(false)),
+    reg('retrievalLens.restoreRun', async (arg?: unknown) => {
+      let dir = runDirOf(arg);
+      if (!dir) {
+        const archived = s.registry.archivedRuns();
+        if (archived.length === 0) {
+          void vscode.window.showInformationMessage('Retrieval Lens: no archived runs in the runs folders of this workspace.');
+          return;
+        }
+        const picked = await vscode.window.showQuickPick(
+          archived.map((r) => ({ label: r.name, description: runDescription(r), detail: vscode.workspace.asRelativePath(r.dir), dir: r.dir })),
+          { placeHolder: 'Restore which archived run?', matchOnDescription: true, matchOnDetail: true },
+        );
+        dir = picked?.dir;
+      }
+      if (!dir) return;
+      try {
+        const to = restoreRun(dir);
+        s.log.info(`restored ${dir} to ${to}`);
+        void vscode.window.showInformationMessage(`Retrieval Lens: restored ${path.basename(to)} to ${vscode.workspace.asRelativePath(to)}.`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+      }
+      await s.registry.rescan();
+      s.runsTree.refresh();
     }),
     reg('retrievalLens.deleteRun', async (arg?: unknown) => {
       const dir = await targetRun(s, arg, 'Delete which run?');
