@@ -38,7 +38,7 @@ export interface DashboardDebugHook {
   /** Drill-down: the page position of data point (x, y) on a chart it listens to (drilldown/drilldownView.ts). */
   drilldownPixel(chart: ChartId, x: number, y: number): { x: number; y: number } | null;
   /** The evaluation chart: the metric shown and its lines (legend label, dash, colour, points). */
-  evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] };
+  evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number; xs: number[] }[] };
   /** The label boxes (px) of a chart's threshold lines as drawn (null: no such chart). */
   labelBoxes(chart: string): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] | null;
   /** The x axis of the step charts and the zoomed range (null: everything); the x range a chart draws. */
