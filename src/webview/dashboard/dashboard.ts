@@ -480,6 +480,13 @@ export class Dashboard {
     return p?.labelBoxes?.() ?? null;
   }
 
+  /** The points Chart.js holds for a series on a chart (null: no such chart, or the chart has no such line). */
+  chartedPoints(panelId: string, id: SeriesId): { x: number; y: number | null }[] | null {
+    const p = this.layout.panels.find((q) => q.id === panelId) as
+      { chart?: { chartedPoints?: (id: SeriesId) => { x: number; y: number | null }[] | null } } | undefined;
+    return p?.chart?.chartedPoints?.(id) ?? null;
+  }
+
   /** The x range a chart's x axis shows now (null: no such chart or not drawn yet). */
   drawnXRange(panelId: string): { min: number; max: number } | null {
     const p = this.layout.panels.find((q) => q.id === panelId) as { chart?: { chart?: { scales?: Record<string, { min: number; max: number }> } } } | undefined;
