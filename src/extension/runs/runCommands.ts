@@ -46,6 +46,19 @@ async function editUser(
   if (text !== undefined) saveUser(s, dir, o.patch(text));
 }
 
+/** Archive or restore a run folder (`move` returns where it went), saying where or why not; then relist. */
+async function moveRun(s: Services, dir: string, done: 'archived' | 'restored', move: (dir: string) => string): Promise<void> {
+  try {
+    const to = move(dir);
+    s.log.info(`${done} ${dir} to ${to}`);
+    void vscode.window.showInformationMessage(`Retrieval Lens: ${done} ${path.basename(dir)} to ${vscode.workspace.asRelativePath(to)}.`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+  }
+  await s.registry.rescan();
+  s.runsTree.refresh();
+}
+
 export function registerRunCommands(s: Services): vscode.Disposable[] {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, fn);
@@ -99,15 +112,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
         },
         'Archive',
       );
-      if (choice !== 'Archive') return;
-      try {
-        const to = archiveRun(dir);
-        s.log.info(`archived ${dir} to ${to}`);
-        void vscode.window.showInformationMessage(`Retrieval Lens: archived ${path.basename(dir)} to ${vscode.workspace.asRelativePath(to)}.`);
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
-      }
-      await s.registry.rescan();
+      if (choice === 'Archive') await moveRun(s, dir, 'archived', archiveRun);
     }),
     reg('retrievalLens.showArchivedRuns', () => s.runsTree.setShowArchived(true)),
     reg('retrievalLens.hideArchivedRuns', () => s.runsTree.setShowArchived(false)),
@@ -125,16 +130,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
         );
         dir = picked?.dir;
       }
-      if (!dir) return;
-      try {
-        const to = restoreRun(dir);
-        s.log.info(`restored ${dir} to ${to}`);
-        void vscode.window.showInformationMessage(`Retrieval Lens: restored ${path.basename(to)} to ${vscode.workspace.asRelativePath(to)}.`);
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
-      }
-      await s.registry.rescan();
-      s.runsTree.refresh();
+      if (dir) await moveRun(s, dir, 'restored', restoreRun);
     }),
     reg('retrievalLens.deleteRun', async (arg?: unknown) => {
       const dir = await targetRun(s, arg, 'Delete which run?');
