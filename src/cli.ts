@@ -3,7 +3,8 @@
  *   retrieval-lens train <config> [--steps N] [--out DIR] [--set key=value …]
  *   retrieval-lens train --resume RUN [config] [--steps N] [--out DIR] [--set key=value …]
  *   retrieval-lens eval <run|checkpoint> [--data FILE] [--checkpoint last|best | --embeddings DIR]
- *   retrieval-lens runs [--dir DIR] [--filter "tag:T status:S word"]
+ *   retrieval-lens runs [--dir DIR] [--filter "tag:T status:S word"] [--archived]
+ *   retrieval-lens runs rename|note|tag <run> <text> | archive|restore <run> | delete <run> [--yes]   [--dir DIR]
  *   retrieval-lens new --train PATH [--test PATH] [--corpus PATH] [--name NAME] [--out FILE.rlens.json] [--force]
  *   retrieval-lens sweep <config> --param P (--values a,b,c | --range a:b:n) [--seeds N] [--concurrency N] [--steps N] | --resume <sweep folder>
  *   retrieval-lens ablate <config> [--seeds N] [--steps N] [--concurrency N] [--variants a,b,…]
@@ -16,7 +17,7 @@ import { auditCommand } from './cli/auditCommand';
 import { compareCommand } from './cli/compareCommand';
 import { evalCommand, EvalTargetError } from './cli/evalCommand';
 import { exportEmbeddingsCommand } from './cli/exportEmbeddingsCommand';
-import { runsCommand } from './cli/runsCommand';
+import { RUN_ACTIONS, runActionCommand, RunActionError, runsCommand, type RunAction } from './cli/runsCommand';
 import { newCommand } from './cli/newCommand';
 import { sweepCommand } from './cli/sweepCommand';
 import { positiveIntegerFlag } from './core/config/numbers';
@@ -29,7 +30,13 @@ usage:
   retrieval-lens train <config.rlens.json> [--steps N] [--out RUNS_DIR] [--set key=value ...]
   retrieval-lens train --resume RUN_DIR [config.rlens.json] [--steps N] [--out RUNS_DIR] [--set key=value ...]
   retrieval-lens eval <run-folder|checkpoint-folder> [--data TEST_FILE] [--checkpoint last|best | --embeddings DIR]
-  retrieval-lens runs [--dir RUNS_DIR] [--filter "tag:T status:S config:C word ..."]
+  retrieval-lens runs [--dir RUNS_DIR] [--filter "tag:T status:S config:C word ..."] [--archived]
+  retrieval-lens runs rename <run> <name> [--dir RUNS_DIR]       (a display name; "" gives the experiment name back)
+  retrieval-lens runs note <run> <text> [--dir RUNS_DIR]         ("" removes the note)
+  retrieval-lens runs tag <run> "<tag>, <tag>" [--dir RUNS_DIR]  (replaces the run's tags; "" removes them)
+  retrieval-lens runs archive <run> [--dir RUNS_DIR]             (moves it to RUNS_DIR/.archive; refused while training)
+  retrieval-lens runs restore <run> [--dir RUNS_DIR]             (an archived run back into RUNS_DIR)
+  retrieval-lens runs delete <run> [--yes] [--dir RUNS_DIR]      (asks first; --yes when not on a terminal)
   retrieval-lens new --train TRAIN_FILE|BEIR_FOLDER [--test TEST_FILE|BEIR_FOLDER] [--corpus CORPUS] [--name NAME] [--out NAME.rlens.json] [--steps 1000] [--force]
   retrieval-lens sweep <config.rlens.json> --param loss.margin (--values 0.05,0.1,0.2 | --range 0.05:0.5:5) [--seeds 3] [--concurrency N] [--steps N] [--metric recall@10] [--set key=value ...]
   retrieval-lens sweep --resume <sweep-folder>
@@ -212,12 +219,25 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     if (command === 'runs') {
-      const { values } = parseArgs({ args: rest, options: { dir: { type: 'string', default: 'runs' }, filter: { type: 'string', default: '' } } });
-      return runsCommand(values.dir!, values.filter!);
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          dir: { type: 'string', default: 'runs' },
+          filter: { type: 'string', default: '' },
+          archived: { type: 'boolean', default: false },
+          yes: { type: 'boolean', default: false },
+        },
+      });
+      if (positionals.length === 0) return runsCommand(values.dir!, values.filter!, values.archived);
+      const [action, ...args] = positionals;
+      if (!(RUN_ACTIONS as readonly string[]).includes(action))
+        throw new Error(`runs: unknown action "${action}" (one of ${RUN_ACTIONS.join(', ')}; none lists the runs)`);
+      return await runActionCommand({ action: action as RunAction, args, dir: values.dir!, yes: values.yes! });
     }
     throw new Error(`unknown command "${command}"`);
   } catch (e) {
-    if (e instanceof EvalTargetError) console.error(`retrieval-lens: ${e.message}`);
+    if (e instanceof EvalTargetError || e instanceof RunActionError) console.error(`retrieval-lens: ${e.message}`);
     else console.error(`retrieval-lens: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }

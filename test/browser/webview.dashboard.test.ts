@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { DecimatedSeries, type ChartPoint } from '../../src/webview/shared/decimatedSeries';
+import { DecimatedSeries, DEFAULT_MAX_BUCKETS, type ChartPoint } from '../../src/webview/shared/decimatedSeries';
 import { GrowableFloat64 } from '../../src/webview/shared/growableArray';
 import { EmaSmoother } from '../../src/webview/shared/smoothing';
 import { renderDashboardHtml } from '../../src/extension/dashboard/dashboardHtml';
@@ -130,6 +130,38 @@ function lcg(seed: number): () => number {
   let s = seed >>> 0;
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
+
+test('rangePoints: a zoomed range decimated afresh — exact when few, else bounded with its extremes and gaps; cached', () => {
+  const N = 100_000;
+  const xs = new GrowableFloat64();
+  const ys = new GrowableFloat64();
+  const rnd = lcg(7);
+  for (let i = 0; i < N; i++) {
+    xs.push(10 * i);
+    ys.push(i >= 50_200 && i < 50_400 ? NaN : i === 50_777 ? 1e6 : rnd());
+  }
+  for (const mode of ['minmax', 'max', 'min'] as const) {
+    const s = new DecimatedSeries(xs, ys, mode);
+    s.sync();
+    assert.equal(s.rangePoints(0, 10 * N), null, `${mode}: the whole range is the series' own points`);
+    const exact = s.rangePoints(10 * 40_000, 10 * 40_500)!;
+    assert.equal(exact.length, 503, `${mode}: 501 points in the range, exact, plus one past each edge`);
+    assert.deepEqual(exact[1], { x: 10 * 40_000, y: ys.get(40_000) });
+    const wide = s.rangePoints(10 * 30_000, 10 * 70_000)!;
+    assert.ok(wide.length <= 2 * DEFAULT_MAX_BUCKETS + 2 && wide.length >= 0.9 * DEFAULT_MAX_BUCKETS, `${mode}: ${wide.length} points for 40k steps`);
+    if (mode !== 'min')
+      assert.ok(
+        wide.some((p) => p.y === 1e6),
+        `${mode}: the spike is kept`,
+      );
+    if (mode === 'minmax')
+      assert.ok(
+        wide.some((p) => p.y === null && p.x >= 10 * 50_200 && p.x < 10 * 50_400),
+        'the gap is kept',
+      );
+    assert.equal(s.rangePoints(10 * 30_000, 10 * 70_000), wide, `${mode}: the same array while nothing changed`);
+  }
+});
 
 test('decimation: bounded display points, incremental = from scratch, extremes and gaps kept, exact while short', () => {
   const rnd = lcg(7);
@@ -848,6 +880,52 @@ test('long runs: 20k logged steps are decimated to ≤ ~1k points per series, sp
   assert.equal((await latest(page)).step, 10 * (N + 1));
   assert.equal(await text(page, 'run-step'), `step ${(10 * (N + 1)).toLocaleString('en-US')} / 400,000`);
   assert.match(await text(page, 'run-rate'), /^20\.0 steps\/s$/, '10 steps per 0.5 s of event time');
+  await assertClean(page, log);
+  await page.close();
+});
+
+test('zoomed charts are decimated again over the range shown: zoomed to a few hundred steps, every one is drawn', async () => {
+  const { page, log } = await openDashboard(browser, server, { viewport: { width: 900, height: 2400 } });
+  const base = stepsOf(softmax).at(-1)!;
+  const header: RunHeader = { ...lastHeader(softmax), status: 'running', totalSteps: 400_000, step: 0 };
+  await send(page, [{ type: 'reset', run: header, steps: [], evals: [] }]);
+  const N = 20_000;
+  await postSynthetic(page, base, 0, N, 2000);
+  const canvas = page.locator('[data-chart="ratio"] canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const idle = () => page.waitForFunction(() => !(window.__rlensDashboard!.state() as { renderPending: boolean }).renderPending);
+  await idle();
+  type P = { x: number; y: number | null };
+  const charted = () => page.evaluate(() => window.__rlensDashboard!.chartedPoints('ratio', 'collapse.ratio')) as Promise<P[]>;
+  const full = await charted();
+  assert.equal(full.length, (await counts(page))['collapse.ratio'].displayed, "not zoomed: the series' own display points");
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let k = 0; k < 5; k++) {
+    await page.mouse.wheel(0, -300);
+    await idle();
+  }
+  const { range } = (await page.evaluate(() => window.__rlensDashboard!.xView('ratio'))) as { range: { min: number; max: number } };
+  const inRange = (pts: P[]) => pts.filter((p) => p.x >= range.min && p.x <= range.max).map((p) => [p.x, p.y]);
+  const raw = syntheticSteps(base, 0, N)
+    .filter((e) => e.step >= range.min && e.step <= range.max)
+    .map((e) => [e.step, e.diagnostics.collapse.ratio]);
+  assert.ok(raw.length >= 200 && raw.length <= 1000, `zoomed to ${raw.length} logged steps (${JSON.stringify(range)})`);
+  const zoomed = await charted();
+  const drawn = inRange(zoomed);
+  assert.deepEqual(
+    drawn.map((p) => p[0]),
+    raw.map((p) => p[0]),
+    'every logged step in the range is drawn',
+  );
+  // with its value (Chromium's Math.cos may differ from Node's in the last bit)
+  drawn.forEach((p, i) => assert.ok(Math.abs((p[1] as number) - (raw[i][1] as number)) < 1e-12, `step ${p[0]}: ${p[1]} vs ${raw[i][1]}`));
+  assert.ok(inRange(full).length * 10 < raw.length, `the full-range buckets drew ${inRange(full).length} of them`);
+  assert.ok(zoomed.length <= raw.length + 2, 'and only one point past each edge');
+  // back to everything: the series' own display points again
+  await canvas.dblclick();
+  await idle();
+  assert.deepEqual(await charted(), full);
   await assertClean(page, log);
   await page.close();
 });

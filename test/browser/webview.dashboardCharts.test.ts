@@ -206,6 +206,51 @@ test('x axis: steps or wall time (seconds since the first logged step) on every 
   await page.close();
 });
 
+test("wall time: the evaluation chart follows the x axis, each evaluation at its own time (else its step's)", async () => {
+  const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
+  const t0 = Date.parse(steps[0].time);
+  const stepSeconds = (step: number) => (Date.parse(steps.filter((e) => e.step <= step).at(-1)!.time) - t0) / 1000;
+  // the recording's evaluations; the last one written 0.75 s after its step (an evaluation takes time)
+  const evalMessages = messages().filter((m) => m.type === 'eval');
+  const lastEval = evalMessages.at(-1) as Extract<ToDashboard, { type: 'eval' }>;
+  const timed = {
+    ...lastEval,
+    point: { ...lastEval.point, time: new Date(Date.parse(steps.find((e) => e.step >= lastEval.point.step)!.time) + 750).toISOString() },
+  };
+  await send(page, [...messages().filter((m) => m.type !== 'eval'), ...evalMessages.slice(0, -1), timed]);
+  await showChart(page, 'eval');
+  const evalSteps = evalMessages.map((m) => (m as Extract<ToDashboard, { type: 'eval' }>).point.step);
+  const exact = async () => ((await page.evaluate(() => window.__rlensDashboard!.evalChart())) as { lines: { label: string; xs: number[] }[] }).lines[0];
+  assert.deepEqual((await exact()).xs, evalSteps, 'on steps: at their steps');
+  await page.locator('[data-role="x-axis"]').selectOption('time');
+  await showChart(page, 'eval');
+  const onTime = await exact();
+  const want = evalSteps.map((s, i) => (i === evalSteps.length - 1 ? (Date.parse(timed.point.time) - t0) / 1000 : stepSeconds(s)));
+  assert.equal(onTime.xs.length, want.length);
+  onTime.xs.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-9, `evaluation ${i}: x ${x} s, want ${want[i]} s`));
+  const v = (await page.evaluate(() => window.__rlensDashboard!.xView('eval'))) as { drawn: { min: number; max: number } };
+  const loss = (await page.evaluate(() => window.__rlensDashboard!.xView('loss'))) as { drawn: { min: number; max: number } };
+  assert.deepEqual(v.drawn, loss.drawn, 'the same x range as the step charts (seconds)');
+  // zoomed on wall time: the evaluation chart zooms with them
+  await showChart(page, 'loss');
+  const box = (await page.locator('[data-chart="loss"] canvas').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -300);
+  await idle(page);
+  await showChart(page, 'eval');
+  const zoomed = (await page.evaluate(() => window.__rlensDashboard!.xView('eval'))) as {
+    range: { min: number; max: number };
+    drawn: { min: number; max: number };
+  };
+  assert.ok(zoomed.range, 'zoomed');
+  assert.deepEqual(zoomed.drawn, zoomed.range);
+  await page.locator('[data-role="x-axis"]').selectOption('step');
+  await showChart(page, 'eval');
+  assert.deepEqual((await exact()).xs, evalSteps, 'back on steps');
+  await assertClean(page, log);
+  await page.close();
+});
+
 test('zoom and pan: the wheel zooms every step chart around the pointer, dragging pans, a double click shows all', async () => {
   const { page, log } = await dashboard.open({ viewport: { width: 900, height: 2400 } });
   await send(page, messages());

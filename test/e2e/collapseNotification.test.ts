@@ -85,13 +85,20 @@ test('a collapsed run: an error notification with fix · Stop Run · Show Dashbo
     assert.equal(await alert.locator('.codicon-error').count(), 1, 'an error icon, not an info icon');
     assert.equal(await alert.locator('.codicon-info').count(), 0);
     const buttons = (await alert.locator('.monaco-button').allInnerTexts()).map((b) => b.trim()).filter(Boolean);
-    assert.deepEqual(buttons, ['Enable stop-gradient and symmetric loss', 'Stop Run', 'Show Dashboard']);
+    assert.deepEqual(buttons, ['Apply Fix', 'Stop Run', 'Show Dashboard']);
+    assert.match(await alert.innerText(), /Apply Fix: enable stop-gradient and symmetric loss in its config/, 'the message names the fix');
+    // none of the buttons is cut to "…" (VS Code shrinks buttons that do not fit: "Stop …" beside a long fix label)
+    const widths = await alert
+      .locator('.monaco-button')
+      .evaluateAll((els) => els.map((e) => ({ text: (e as HTMLElement).innerText.trim(), scroll: e.scrollWidth, client: e.clientWidth })));
+    console.log(`[e2e] alert buttons (text px / shown px): ${widths.map((w) => `${w.text} ${w.scroll}/${w.client}`).join(', ')}`);
+    for (const w of widths) assert.ok(w.scroll <= w.client, `"${w.text}" is shown whole: ${w.scroll} px of text in ${w.client} px`);
     await squiggles.first().waitFor({ state: 'attached', timeout: 30_000 });
     await wb!.shot('2-collapse-alert');
   });
 
   await t.test('its fix edits that run’s config (one undoable edit) and the squiggle on the fixed `loss` block goes', async () => {
-    await clickToastButton(collapsed.first(), 'Enable stop-gradient and symmetric loss');
+    await clickToastButton(collapsed.first(), 'Apply Fix');
     const editor = page.locator('.editor-instance .view-lines');
     await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 20_000 });
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });

@@ -17,7 +17,17 @@ import { readMeta } from '../../src/core/runs/meta';
 import { useCodeServer, type CodeServer } from './support/codeServer';
 import { killTrainersOf } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, clickToastButton, pressKey, cursorPosition, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import {
+  activityItem,
+  clickToastButton,
+  commandOpening,
+  cursorPosition,
+  openWorkbench,
+  runCommand,
+  treeRow,
+  waitFor,
+  type Workbench,
+} from './support/workbench';
 import { shopBeirFolder } from '../helpers/shopBeir';
 import { flattenGroups, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
@@ -43,30 +53,6 @@ after(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/**
- * Run a palette command that opens a quick input of its own at once, and wait for that input (`next`):
- * runCommand waits for the palette to close, which the reused widget may never visibly do.
- */
-async function commandOpening(page: Page, title: string, next: Locator): Promise<void> {
-  const widget = page.locator('.quick-input-widget');
-  const input = widget.locator('.quick-input-box input');
-  for (let attempt = 1; attempt <= 10; attempt++) {
-    if (await widget.isVisible()) await pressKey(page, 'Escape');
-    await pressKey(page, 'F1');
-    try {
-      await widget.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.fill(`>${title}`);
-      await widget.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 8_000 });
-    } catch {
-      continue;
-    }
-    await input.press('Enter');
-    await next.waitFor({ timeout: 30_000 });
-    return;
-  }
-  throw new Error(`could not run "${title}" from the palette`);
-}
 
 /** The quick input whose title contains `title`. */
 function titled(page: Page, title: string): Locator {

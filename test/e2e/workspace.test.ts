@@ -220,7 +220,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await pressKey(page, 'Control+W');
   });
 
-  await t.test('a collapsing run offers "Enable stop-gradient and symmetric loss": one undoable edit of the config', async () => {
+  await t.test('a collapsing run offers "Apply Fix" (enable stop-gradient and symmetric loss): one undoable edit of the config', async () => {
     const collapse = path.join(shop, 'collapse.rlens.json');
     fs.writeFileSync(
       collapse,
@@ -248,7 +248,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await wb!.shot('7-collapse-alert');
     // The alert's buttons: the fix for that run's config, Stop Run, Show Dashboard.
     const editor = page.locator('.editor-instance .view-lines');
-    await clickToastButton(alert, 'Enable stop-gradient and symmetric loss');
+    await clickToastButton(alert, 'Apply Fix');
     await editor.filter({ hasText: '"stopGradient": true' }).first().waitFor({ timeout: 10_000 });
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     await page.locator('.tabs-container .tab.active.dirty', { hasText: 'collapse.rlens.json' }).waitFor({ timeout: 5000 });

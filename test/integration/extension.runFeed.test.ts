@@ -72,9 +72,11 @@ test('reset holds the history; polls append only new complete lines, holding bac
 
     w.appendEvent({ type: 'eval', step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null, note: 'text is dropped' } });
     const evalMsgs = valid(feed.pollMessages());
+    const evalTime = readEvents(events).events.find((e) => e.type === 'eval')!.time;
     assert.deepEqual(
       evalMsgs.filter((m) => m.type === 'eval'),
-      [{ type: 'eval', point: { step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null } } }],
+      [{ type: 'eval', point: { step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null }, time: evalTime } }],
+      'its time too, for the wall-time axis',
     );
 
     w.finish('completed');
@@ -84,7 +86,9 @@ test('reset holds the history; polls append only new complete lines, holding bac
     // A dashboard opened later gets the same history in one reset.
     const later = valid(new RunFeed(w.dir).resetMessages());
     assert.deepEqual(stepsOf(later), [1, 2, 3, 4]);
-    assert.deepEqual((later[0] as Extract<ToDashboard, { type: 'reset' }>).evals, [{ step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null } }]);
+    assert.deepEqual((later[0] as Extract<ToDashboard, { type: 'reset' }>).evals, [
+      { step: 4, metrics: { 'recall@10': 0.41, queries: 1500, ndcg: null }, time: evalTime },
+    ]);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

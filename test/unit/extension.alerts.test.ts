@@ -7,7 +7,16 @@ import { loadExamples } from '../../src/core/data/load';
 import { badLineProblems, MAX_BAD_LINE_DIAGNOSTICS } from '../../src/extension/dataLens/badLineMessages';
 import type { CollapseState } from '../../src/core/metrics/types';
 import { VerdictNotifier, type AlertSeverity, type ToastWindow } from '../../src/extension/verdict/alertToasts';
-import { alertMessage, STOP_RUN_LABEL, VerdictAlertPolicy, type VerdictAlert } from '../../src/extension/verdict/verdictAlerts';
+import {
+  alertActions,
+  alertMessage,
+  APPLY_FIX_LABEL,
+  buttonsFitNotification,
+  CHOOSE_REMEDY_LABEL,
+  STOP_RUN_LABEL,
+  VerdictAlertPolicy,
+  type VerdictAlert,
+} from '../../src/extension/verdict/verdictAlerts';
 import { ENABLE_FIX_LABEL, remedySettingsChangedSince } from '../../src/extension/verdict/collapseFix';
 import { codeRemedyText } from '../../src/extension/verdict/codeRemedies';
 
@@ -82,15 +91,16 @@ test('collapse notifications: one per level a run enters, warning or error icon,
     w.alerts.map((t) => [t.message, t.severity]),
     [
       ['a warning @50', 'warning'],
-      ['a collapsing @70', 'warning'],
-      ['a collapsed @80', 'error'],
+      ['a collapsing @70 Apply Fix: enable stop-gradient and symmetric loss in its config.', 'warning'],
+      ['a collapsed @80 Apply Fix: enable stop-gradient and symmetric loss in its config.', 'error'],
     ],
     'one notification per level entered; "collapsed" with the error icon, the others with the warning icon',
   );
   assert.deepEqual(w.alerts[0].buttons, [STOP_RUN_LABEL, 'Show Dashboard'], 'a warning offers no config edit');
-  assert.deepEqual(w.alerts[2].buttons, [ENABLE_FIX_LABEL, STOP_RUN_LABEL, 'Show Dashboard'], 'Stop Run beside the fix');
+  assert.deepEqual(w.alerts[2].buttons, [APPLY_FIX_LABEL, STOP_RUN_LABEL, 'Show Dashboard'], 'Stop Run beside the fix');
+  assert.match(w.alerts[2].message, /Apply Fix: enable stop-gradient and symmetric loss in its config\.$/, 'the message names the fix');
   w.alerts[2].press(STOP_RUN_LABEL);
-  w.alerts[1].press(ENABLE_FIX_LABEL);
+  w.alerts[1].press(APPLY_FIX_LABEL);
   w.alerts[0].press(undefined);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(acted, ['a:stop', 'a:fix'], 'the pressed button acts on its run; a dismissal does nothing');
@@ -98,7 +108,7 @@ test('collapse notifications: one per level a run enters, warning or error icon,
   assert.deepEqual(w.notices, ['a recovered @110']);
   firstRemedy = 'Raise symmetric weight to 0.1';
   feed('b', ['initialising', 'never-separated']);
-  assert.deepEqual(w.alerts[3].buttons, ['Choose a remedy…', STOP_RUN_LABEL, 'Show Dashboard'], 'once sg and symmetric are on: the other remedies');
+  assert.deepEqual(w.alerts[3].buttons, [CHOOSE_REMEDY_LABEL, STOP_RUN_LABEL, 'Show Dashboard'], 'once sg and symmetric are on: the other remedies');
   firstRemedy = null;
   feed('b', ['collapsing']);
   assert.deepEqual(w.alerts[4].buttons, [STOP_RUN_LABEL, 'Show Dashboard'], 'no remedy changes the config: no fix button');
@@ -197,4 +207,15 @@ test('bad data lines become per-file problems: the first 100 in line order, each
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('alert buttons fit a VS Code notification: none is cut to "…" (the rule, from VS Code 1.100’s notification CSS)', () => {
+  // what code-server showed before: "Stop …" beside the fix's full label
+  assert.equal(buttonsFitNotification([ENABLE_FIX_LABEL, STOP_RUN_LABEL, 'Show Dashboard']), false, 'the old labels did not fit');
+  for (const kind of ['warning', 'never-separated', 'collapsing', 'collapsed'] as const)
+    for (const remedy of [ENABLE_FIX_LABEL, 'Raise symmetric weight to 0.1', null]) {
+      const labels = alertActions({ kind }, remedy).map((a) => a.label);
+      assert.ok(buttonsFitNotification(labels), `${kind} / ${remedy}: ${labels.join(' · ')} fit`);
+    }
+  assert.ok(buttonsFitNotification([STOP_RUN_LABEL]), 'the fix confirmation’s Stop Run');
 });

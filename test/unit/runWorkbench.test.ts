@@ -11,7 +11,7 @@ import { readRunUser, updateRunUser, parseTags, USER_FILE } from '../../src/core
 import { runFilter } from '../../src/core/runs/runFilter';
 import { commonNamePrefix, distinctRunLabels } from '../../src/core/runs/runLabels';
 import { groupRuns } from '../../src/core/runs/runGroups';
-import { archiveRun, deleteRun, ARCHIVE_DIR } from '../../src/core/runs/runArchive';
+import { archiveRun, deleteRun, restoreRun, ARCHIVE_DIR } from '../../src/core/runs/runArchive';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -162,4 +162,82 @@ test('retrieval-lens runs shows tags, display names and notes, and --filter keep
   assert.equal(kept.status, 0);
   assert.doesNotMatch(kept.stdout, /-b\s/);
   assert.match(kept.stdout, /1 of 2 runs match "tag:keep"/);
+});
+
+test('restore moves an archived run back; refused for a run outside .archive and when its name is taken', async (t) => {
+  const root = tmp();
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const a = await run(root, 'a', null, '2026-12-06T10:00:00Z');
+  assert.throws(() => restoreRun(a), /not an archived run/);
+  const archived = archiveRun(a);
+  assert.equal(restoreRun(archived), a);
+  assert.deepEqual(
+    listRuns(root).map((r) => r.dir),
+    [a],
+  );
+  const again = archiveRun(a);
+  fs.mkdirSync(a);
+  assert.throws(() => restoreRun(again), new RegExp(`${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists`));
+  assert.ok(fs.existsSync(again), 'nothing moved');
+});
+
+test('retrieval-lens runs rename|note|tag|archive|restore|delete: the same user.json and archive as the Runs view, located errors, delete asks', async (t) => {
+  const root = tmp();
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const a = await run(root, 'a', null, '2026-12-06T10:00:00Z');
+  const b = await run(root, 'b', null, '2026-12-06T10:01:00Z');
+  const id = path.basename(a);
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli.ts'), 'runs', ...args, '--dir', root], { cwd: REPO, encoding: 'utf8' });
+  const ok = (r: ReturnType<typeof cli>) => {
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const help = cli('rename', '--help');
+  assert.equal(help.status, 0, help.stderr);
+  for (const action of ['rename', 'note', 'tag', 'archive', 'restore', 'delete']) assert.match(help.stdout, new RegExp(`retrieval-lens runs ${action} <run>`));
+
+  assert.match(ok(cli('rename', id, 'baseline')), /name "baseline"/);
+  ok(cli('note', a, 'first try\nlr 2e-3')); // a path works as well as the folder name
+  assert.match(ok(cli('tag', id, 'keep, lr-high')), /tags "keep, lr-high"/);
+  assert.deepEqual(readRunUser(a), { ok: true, user: { version: 1, name: 'baseline', note: 'first try\nlr 2e-3', tags: ['keep', 'lr-high'] } });
+  assert.match(ok(cli('rename', id, '')), /name removed/);
+
+  const bad = cli('tag', id, 'ok, bad!tag:x "quoted"');
+  assert.equal(bad.status, 0, 'tags are free text without spaces or commas');
+  const missing = cli('rename', 'nope', 'x');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, new RegExp(`no run "nope": not a run folder, nor a run in ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  fs.writeFileSync(path.join(b, USER_FILE), '{"version":1,"tags":"x"}');
+  const damaged = cli('note', path.basename(b), 'hi');
+  assert.equal(damaged.status, 2);
+  assert.match(damaged.stderr, /user\.json: tags: .*it was not changed/);
+  assert.equal(fs.readFileSync(path.join(b, USER_FILE), 'utf8'), '{"version":1,"tags":"x"}', 'a damaged user.json is left as it is');
+  const usage = cli('tag', id);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /runs tag takes a run and one text/);
+  assert.match(cli('frob', id).stderr, /unknown action "frob"/);
+
+  assert.match(ok(cli('archive', id)), new RegExp(`archived to .*${ARCHIVE_DIR}`));
+  assert.equal(fs.existsSync(a), false);
+  assert.match(ok(cli('--archived')), new RegExp(id));
+  assert.doesNotMatch(ok(cli()), new RegExp(id));
+  assert.match(cli('restore', 'nope').stderr, /nor a run in .*\.archive/);
+  assert.match(ok(cli('restore', id)), /restored to/);
+  assert.deepEqual(readRunUser(a), { ok: true, user: { version: 1, note: 'first try\nlr 2e-3', tags: ['ok', 'bad!tag:x', '"quoted"'] } });
+
+  const refused = cli('delete', id);
+  assert.equal(refused.status, 2, 'not on a terminal: --yes needed');
+  assert.match(refused.stderr, /add --yes to delete it/);
+  assert.ok(fs.existsSync(a), 'nothing deleted without --yes');
+  const live = await RunWriter.create(root, 'live', {}, {});
+  t.after(() => live.finish('stopped'));
+  for (const action of ['archive', 'delete']) {
+    const r = cli(action, path.basename(live.dir), '--yes');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`runs ${action}: cannot ${action} .*still training`));
+  }
+  assert.ok(fs.existsSync(live.dir));
+  assert.match(ok(cli('delete', id, '--yes')), /deleted/);
+  assert.equal(fs.existsSync(a), false);
 });

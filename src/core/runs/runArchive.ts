@@ -2,7 +2,9 @@
  * Archiving and deleting a run folder. Archive moves `<runs>/<id>` to `<runs>/.archive/<id>` (a hidden
  * folder: listRuns skips it, so archived runs leave the Runs tree and `retrieval-lens runs` but nothing
  * is lost; move the folder back to restore it). Delete removes the folder. Both refuse a folder that is no
- * run (no meta.json and no events.jsonl) and a run whose writer is alive on this host.
+ * run (no meta.json and no events.jsonl) and a run whose writer is alive on this host. Restore moves an
+ * archived run back (`<runs>/.archive/<id>` → `<runs>/<id>`, refused when that name is taken). The Runs
+ * tree's commands and `retrieval-lens runs archive|restore|delete` both use these functions.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -27,6 +29,7 @@ function requireIdleRun(dir: string, action: string): void {
 /** Move a run folder into `<its runs folder>/.archive/` (a free name: -2, -3 … when taken); returns the new path. */
 export function archiveRun(dir: string): string {
   const abs = path.resolve(dir);
+  if (isArchivedRunDir(abs)) throw new Error(`cannot archive ${abs}: it is archived already`);
   requireIdleRun(abs, 'archive');
   const archive = path.join(path.dirname(abs), ARCHIVE_DIR);
   ensureFolder(archive, 'create archive folder');
@@ -45,4 +48,23 @@ export function deleteRun(dir: string): void {
   const abs = path.resolve(dir);
   requireIdleRun(abs, 'delete');
   fs.rmSync(abs, { recursive: true, force: false });
+}
+
+/** Whether `dir` is inside an archive folder (`<runs>/.archive/<id>`). */
+export function isArchivedRunDir(dir: string): boolean {
+  return path.basename(path.dirname(path.resolve(dir))) === ARCHIVE_DIR;
+}
+
+/**
+ * Move an archived run (`<runs>/.archive/<id>`) back to `<runs>/<id>`; returns the new path. Refuses a folder
+ * that is not in an archive folder or is no run, and a target name that is taken (nothing is moved then).
+ */
+export function restoreRun(archivedDir: string): string {
+  const abs = path.resolve(archivedDir);
+  if (!isArchivedRunDir(abs)) throw new Error(`cannot restore ${abs}: not an archived run (archived runs are in <runs folder>/${ARCHIVE_DIR}/)`);
+  requireIdleRun(abs, 'restore');
+  const target = path.join(path.dirname(path.dirname(abs)), path.basename(abs));
+  if (fs.existsSync(target)) throw new Error(`cannot restore ${abs}: ${target} exists (rename or archive that one first)`);
+  fs.renameSync(abs, target);
+  return target;
 }

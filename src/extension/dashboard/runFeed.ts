@@ -24,7 +24,13 @@ export function evalPoint(e: EvalEvent): EvalPoint {
   for (const [k, v] of Object.entries(e.metrics)) {
     if (v === null || (typeof v === 'number' && Number.isFinite(v))) metrics[k] = v;
   }
-  return { step: e.step, metrics, ...(e.heldOut ? { heldOut: e.heldOut.description } : {}), ...(e.quality ? { quality: e.quality } : {}) };
+  return {
+    step: e.step,
+    metrics,
+    ...(e.heldOut ? { heldOut: e.heldOut.description } : {}),
+    ...(e.quality ? { quality: e.quality } : {}),
+    time: e.time,
+  };
 }
 
 /** What a poll found. */

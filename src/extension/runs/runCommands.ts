@@ -1,13 +1,15 @@
 /**
  * Managing runs from the Runs tree (context menu) or the palette (then a quick pick asks which run): rename
  * (a display name), note and tags — stored in the run's user.json (core/runs/runUser.ts) — filter the tree,
- * and archive or delete a run, each after a modal confirmation naming the run and what happens to it.
+ * and archive or delete a run, each after a modal confirmation naming the run and what happens to it; show the
+ * archived runs and restore one. `retrieval-lens runs …` does the same from the terminal with the same modules.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseTags, readRunUser, updateRunUser } from '../../core/runs/runUser';
-import { archiveRun, deleteRun, ARCHIVE_DIR } from '../../core/runs/runArchive';
+import { archiveRun, deleteRun, restoreRun, ARCHIVE_DIR } from '../../core/runs/runArchive';
 import { pickRun, runDirOf } from '../commands';
+import { runDescription } from './runItems';
 import type { Services } from '../services';
 import { resumeRun } from './resumeRunCommand';
 
@@ -43,6 +45,19 @@ async function editUser(
   if (!dir) return;
   const text = await vscode.window.showInputBox({ title: `${o.title} ${path.basename(dir)}`, prompt: o.prompt, value: o.value(dir) });
   if (text !== undefined) saveUser(s, dir, o.patch(text));
+}
+
+/** Archive or restore a run folder (`move` returns where it went), saying where or why not; then relist. */
+async function moveRun(s: Services, dir: string, done: 'archived' | 'restored', move: (dir: string) => string): Promise<void> {
+  try {
+    const to = move(dir);
+    s.log.info(`${done} ${dir} to ${to}`);
+    void vscode.window.showInformationMessage(`Retrieval Lens: ${done} ${path.basename(dir)} to ${vscode.workspace.asRelativePath(to)}.`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+  }
+  await s.registry.rescan();
+  s.runsTree.refresh();
 }
 
 export function registerRunCommands(s: Services): vscode.Disposable[] {
@@ -95,19 +110,29 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
         `Archive ${path.basename(dir)}?`,
         {
           modal: true,
-          detail: `It moves to ${path.join(path.basename(path.dirname(dir)), ARCHIVE_DIR)}/ and leaves the Runs view; nothing is deleted (move it back to restore it).`,
+          detail: `It moves to ${path.join(path.basename(path.dirname(dir)), ARCHIVE_DIR)}/ and leaves the Runs view; nothing is deleted (Show Archived Runs, then Restore Run brings it back).`,
         },
         'Archive',
       );
-      if (choice !== 'Archive') return;
-      try {
-        const to = archiveRun(dir);
-        s.log.info(`archived ${dir} to ${to}`);
-        void vscode.window.showInformationMessage(`Retrieval Lens: archived ${path.basename(dir)} to ${vscode.workspace.asRelativePath(to)}.`);
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Retrieval Lens: ${(e as Error).message}`);
+      if (choice === 'Archive') await moveRun(s, dir, 'archived', archiveRun);
+    }),
+    reg('retrievalLens.showArchivedRuns', () => s.runsTree.setShowArchived(true)),
+    reg('retrievalLens.hideArchivedRuns', () => s.runsTree.setShowArchived(false)),
+    reg('retrievalLens.restoreRun', async (arg?: unknown) => {
+      let dir = runDirOf(arg);
+      if (!dir) {
+        const archived = s.registry.archivedRuns();
+        if (archived.length === 0) {
+          void vscode.window.showInformationMessage('Retrieval Lens: no archived runs in the runs folders of this workspace.');
+          return;
+        }
+        const picked = await vscode.window.showQuickPick(
+          archived.map((r) => ({ label: r.name, description: runDescription(r), detail: vscode.workspace.asRelativePath(r.dir), dir: r.dir })),
+          { placeHolder: 'Restore which archived run?', matchOnDescription: true, matchOnDetail: true },
+        );
+        dir = picked?.dir;
       }
-      await s.registry.rescan();
+      if (dir) await moveRun(s, dir, 'restored', restoreRun);
     }),
     reg('retrievalLens.deleteRun', async (arg?: unknown) => {
       const dir = await targetRun(s, arg, 'Delete which run?');

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { listRuns, type RunSummary } from '../../core/runs';
+import { ARCHIVE_DIR } from '../../core/runs/runArchive';
 import { CONFIG_EXCLUDE_GLOB, CONFIG_GLOB, runsRootOf, samePath } from '../configEditor/experimentFiles';
 import { readBoundedTextSync } from '../../core/io/safeRead';
 import { readRunUser, type RunUser } from '../../core/runs/runUser';
@@ -108,6 +109,17 @@ export class RunRegistry implements vscode.Disposable {
   runsOfConfig(configPath: string): RunSummary[] {
     const root = this.roots.find((r) => samePath(r.configPath, configPath));
     return this.allRuns().filter((r) => (r.meta?.configPath ? samePath(r.meta.configPath, configPath) : !!root && samePath(path.dirname(r.dir), root.dir)));
+  }
+
+  /** Archived runs (`<runs folder>/.archive/`, core/runs/runArchive.ts) of every runs folder, newest first; read on each call. */
+  archivedRuns(): RunSummary[] {
+    return this.roots.flatMap((root) => {
+      try {
+        return listRuns(path.join(root.dir, ARCHIVE_DIR), { scanBytes: LIST_SCAN_BYTES });
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** The user.json of a listed run: its display name, note and tags (null when damaged; see userProblem). */

@@ -3,7 +3,7 @@
  * core/runs/runGroups.ts), its sweeps and ablations as child nodes holding their runs, and a node for runs of
  * no known config; newest first, with status icons, distinct labels (core/runs/runLabels.ts), the user's
  * display name, tags and note (user.json), and an optional filter (core/runs/runFilter.ts). Clicking a run
- * shows it in the dashboard.
+ * shows it in the dashboard. "Show Archived Runs" adds a node with the archived runs (each with Restore).
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -22,13 +22,15 @@ export const RUNS_VIEW_ID = 'retrievalLens.runs';
 export type RunsNode =
   | { kind: 'config'; group: ConfigGroup; shown: RunSummary[] }
   | { kind: 'sweep'; group: SweepGroup; shown: RunSummary[] }
-  | { kind: 'run'; run: RunSummary; label: string };
+  | { kind: 'run'; run: RunSummary; label: string; archived?: boolean }
+  | { kind: 'archive'; runs: RunSummary[] };
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
   private filterText = '';
+  private archivedShown = false;
 
   constructor(
     private readonly registry: RunRegistry,
@@ -52,6 +54,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   setFilter(text: string): void {
     this.filterText = text.trim();
     void vscode.commands.executeCommand('setContext', 'retrievalLens.runsFiltered', this.filterText !== '');
+    this.refresh();
+  }
+
+  /** Whether the archived runs are listed (a node after the others). */
+  get showArchived(): boolean {
+    return this.archivedShown;
+  }
+
+  setShowArchived(on: boolean): void {
+    this.archivedShown = on;
+    void vscode.commands.executeCommand('setContext', 'retrievalLens.runsShowArchived', on);
     this.refresh();
   }
 
@@ -79,13 +92,23 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (!node) {
+      const listed = await this.listedChildren();
+      if (!this.archivedShown) return listed;
+      return [...listed, { kind: 'archive', runs: this.keep(this.registry.archivedRuns(), null) }];
+    }
+    if (node.kind === 'archive') return this.runNodes(node.runs).map((n) => ({ ...n, archived: true }) as RunsNode);
+    return this.listedChildren(node);
+  }
+
+  private async listedChildren(node?: RunsNode): Promise<RunsNode[]> {
+    if (!node) {
       await this.registry.ensureScanned();
       const groups = this.registry
         .groups()
         .map((group) => ({ kind: 'config' as const, group, shown: this.keep(group.runs, group.configPath) }))
         .filter((n) => n.shown.length > 0 || this.sweepNodes(n.group).length > 0 || (n.group.configPath !== null && this.filterText === ''));
       if (groups.every((g) => g.shown.length === 0 && this.sweepNodes(g.group).length === 0)) return [];
-      if (groups.length === 1) return this.getChildren(groups[0]);
+      if (groups.length === 1) return this.listedChildren(groups[0]);
       return groups;
     }
     if (node.kind === 'config') return [...this.sweepNodes(node.group), ...this.runNodes(node.shown)];
@@ -94,6 +117,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'archive') {
+      const item = new vscode.TreeItem('Archived runs', vscode.TreeItemCollapsibleState.Expanded);
+      item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}${this.filterText ? ` matching "${this.filterText}"` : ''}`;
+      item.tooltip = 'Runs moved to <runs folder>/.archive by Archive Run; Restore Run moves one back.';
+      item.iconPath = new vscode.ThemeIcon('archive');
+      item.contextValue = 'runsArchive';
+      item.id = 'archive:';
+      return item;
+    }
     if (node.kind === 'config') {
       const label = node.group.configPath ? vscode.workspace.asRelativePath(node.group.configPath) : 'Runs of no experiment in this workspace';
       const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
@@ -134,6 +166,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.tooltip = tooltip;
     const icon = runIcon(r);
     item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+    if (node.archived) {
+      item.id = `archived:${r.dir}`;
+      item.description = `archived · ${runDescription(r)}${tags}`;
+      item.contextValue = 'archivedRun';
+      item.command = undefined;
+      return item;
+    }
     const ctx = ['run', r.status];
     if (this.isLive(r.dir)) ctx.push('live');
     if (hasCheckpoint(r)) ctx.push('evaluable');

@@ -7,7 +7,7 @@
  * fake window.
  */
 import type { CollapseState } from '../../core/metrics/types';
-import { alertActions, VerdictAlertPolicy, type AlertAction, type AlertLevel, type VerdictAlert } from './verdictAlerts';
+import { alertActions, fixSentence, VerdictAlertPolicy, type AlertAction, type AlertLevel, type VerdictAlert } from './verdictAlerts';
 
 /** The icon of an alert: an error for a collapsed run, else a warning. */
 export type AlertSeverity = 'warning' | 'error';
@@ -52,7 +52,7 @@ export class VerdictNotifier {
     const actions = alertActions(alert, r.firstRemedy).filter((a) => a.kind !== 'stop' || r.stoppable !== false);
     void Promise.resolve(
       this.window.alert(
-        r.text(alert),
+        r.text(alert) + fixSentence(actions, r.firstRemedy),
         alertSeverity(alert.kind),
         actions.map((a) => a.label),
       ),

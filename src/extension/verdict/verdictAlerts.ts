@@ -81,16 +81,47 @@ export interface AlertAction {
 
 /** "Stop Run": the button that stops the alerted run. */
 export const STOP_RUN_LABEL = 'Stop Run';
+/** The button that applies the stop-gradient + symmetric fix (the message names the fix: see `fixSentence`). */
+export const APPLY_FIX_LABEL = 'Apply Fix';
+/** The button that offers the next remedies once stop-gradient and symmetric are on. */
+export const CHOOSE_REMEDY_LABEL = 'Choose a remedy…';
 
 /**
- * The buttons of a run's alert: the collapse fix for that run's config (the first remedy's label when it is
+ * Room for a notification's buttons in VS Code 1.100 (code-server 4.100): the toast is 450 px wide with a 4 px
+ * margin, its item 5 px padding each side, the details row 5 px more on the left (the source label there
+ * shrinks first); each button has 10 px padding and 5 px margin each side, 12 px text. Wider buttons shrink
+ * and end in "…" (what made "Stop Run" read "Stop …" beside the 39-character fix label).
+ */
+export const NOTIFICATION_BUTTON_ROOM_PX = 450 - 2 * 4 - 2 * 5 - 5;
+/** Per button: padding and margin (px). */
+const BUTTON_CHROME_PX = 2 * 10 + 2 * 5;
+/** Upper bound of the mean character width of 12 px UI text (0.6 em: DejaVu Sans, the widest common UI font). */
+const BUTTON_CHAR_PX = 7.2;
+
+/** Whether buttons with these labels fit a notification without VS Code truncating any (the estimate above). */
+export function buttonsFitNotification(labels: readonly string[]): boolean {
+  return labels.reduce((w, l) => w + BUTTON_CHROME_PX + [...l].length * BUTTON_CHAR_PX, 0) <= NOTIFICATION_BUTTON_ROOM_PX;
+}
+
+/**
+ * The buttons of a run's alert: the collapse fix for that run's config ("Apply Fix" when the first remedy is
  * the stop-gradient/symmetric fix, else "Choose a remedy…"; none for a warning or when no remedy would change
- * the config), "Stop Run" and "Show Dashboard" of that run.
+ * the config), "Stop Run" and "Show Dashboard" of that run. Short labels, so that all three fit a notification
+ * (buttonsFitNotification); the message names the fix (fixSentence).
  */
 export function alertActions(alert: VerdictAlert, firstRemedy: string | null, enableFixLabel = ENABLE_FIX_LABEL): AlertAction[] {
   const actions: AlertAction[] = [];
   if (alert.kind !== 'warning' && alert.kind !== 'recovered' && firstRemedy !== null)
-    actions.push({ kind: 'fix', label: firstRemedy === enableFixLabel ? firstRemedy : 'Choose a remedy…' });
+    actions.push({ kind: 'fix', label: firstRemedy === enableFixLabel ? APPLY_FIX_LABEL : CHOOSE_REMEDY_LABEL });
   actions.push({ kind: 'stop', label: STOP_RUN_LABEL }, { kind: 'dashboard', label: 'Show Dashboard' });
   return actions;
+}
+
+/** What an alert's fix button does, said in its message ("" without a fix button). */
+export function fixSentence(actions: readonly AlertAction[], firstRemedy: string | null): string {
+  const fix = actions.find((a) => a.kind === 'fix');
+  if (!fix || firstRemedy === null) return '';
+  return fix.label === APPLY_FIX_LABEL
+    ? ` ${APPLY_FIX_LABEL}: ${firstRemedy.charAt(0).toLowerCase()}${firstRemedy.slice(1)} in its config.`
+    : ` ${CHOOSE_REMEDY_LABEL}: the next remedies for its config (stop-gradient and symmetric loss are on).`;
 }

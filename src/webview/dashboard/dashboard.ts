@@ -91,6 +91,9 @@ export class Dashboard {
   private xMode: XAxisMode = 'step';
   private view: XRange | null = null;
   private readonly wallTime: WallTimeMap;
+  /** An evaluation's x on the wall-time axis: its own time, else its step's (one function, so charts see no change). */
+  private readonly evalWallX = (p: EvalPoint): number =>
+    (p.time !== undefined ? this.wallTime.secondsAt(Date.parse(p.time)) : null) ?? this.wallTime.toX(p.step);
   private readonly xControl: XAxisControl;
   /** Chart → pairs drill-down and the suspected false negatives notice (drilldown/). */
   readonly drilldown: Drilldown;
@@ -202,7 +205,7 @@ export class Dashboard {
   }
 
   /** The metric of the evaluation chart and its lines (label, dash, colour, points). */
-  get evalChartState(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] } {
+  get evalChartState(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number; xs: number[] }[] } {
     return { metric: this.layout.evalPanel.metric, lines: this.layout.evalPanel.chart.lines() };
   }
 
@@ -419,8 +422,9 @@ export class Dashboard {
         evals: this.evals,
         xRange: view ?? full,
         xMap: this.xMode === 'time' ? this.wallTime : null,
-        // the verdict band and the evaluation chart are on steps: zoomed with the step charts on a step axis
+        // the verdict band is on steps: zoomed with the step charts on a step axis; evaluations follow the x axis
         stepRange: this.xMode === 'step' ? (view ?? steps) : steps,
+        evalX: this.xMode === 'time' ? this.evalWallX : null,
         overlays: this.overlays.list,
       };
       this.xControl.render(
@@ -474,6 +478,13 @@ export class Dashboard {
     const p = this.layout.panels.find((q) => q.id === panelId) as
       { labelBoxes?: () => { label: string; x: number; y: number; width: number; height: number; ownY: number }[] } | undefined;
     return p?.labelBoxes?.() ?? null;
+  }
+
+  /** The points Chart.js holds for a series on a chart (null: no such chart, or the chart has no such line). */
+  chartedPoints(panelId: string, id: SeriesId): { x: number; y: number | null }[] | null {
+    const p = this.layout.panels.find((q) => q.id === panelId) as
+      { chart?: { chartedPoints?: (id: SeriesId) => { x: number; y: number | null }[] | null } } | undefined;
+    return p?.chart?.chartedPoints?.(id) ?? null;
   }
 
   /** The x range a chart's x axis shows now (null: no such chart or not drawn yet). */

@@ -38,11 +38,13 @@ export interface DashboardDebugHook {
   /** Drill-down: the page position of data point (x, y) on a chart it listens to (drilldown/drilldownView.ts). */
   drilldownPixel(chart: ChartId, x: number, y: number): { x: number; y: number } | null;
   /** The evaluation chart: the metric shown and its lines (legend label, dash, colour, points). */
-  evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number }[] };
+  evalChart(): { metric: string | null; lines: { label: string; dash: number[]; color: string; points: number; xs: number[] }[] };
   /** The label boxes (px) of a chart's threshold lines as drawn (null: no such chart). */
   labelBoxes(chart: string): { label: string; x: number; y: number; width: number; height: number; ownY: number }[] | null;
   /** The x axis of the step charts and the zoomed range (null: everything); the x range a chart draws. */
   xView(chart?: string): { mode: string; range: { min: number; max: number } | null; drawn: { min: number; max: number } | null };
+  /** The points Chart.js holds for a series on a chart (zoomed: that range decimated afresh; null: not charted there). */
+  chartedPoints(chart: string, id: SeriesId): { x: number; y: number | null }[] | null;
   /** Whether a chart's y axis is logarithmic (null: no such chart). */
   logScale(chart: string): boolean | null;
   /** The overlaid runs and the points each chart holds per overlaid run. */
@@ -91,6 +93,9 @@ export function makeDebugHook(d: Dashboard): DashboardDebugHook {
     },
     labelBoxes(chart: string) {
       return structuredClone(d.labelBoxes(chart));
+    },
+    chartedPoints(chart: string, id: SeriesId) {
+      return d.chartedPoints(chart, id);
     },
     xView(chart = 'loss') {
       return structuredClone({ ...d.xView, drawn: d.drawnXRange(chart) });

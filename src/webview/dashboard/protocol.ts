@@ -77,6 +77,8 @@ export const EvalPointSchema = Type.Object({
   heldOut: Type.Optional(Type.String()),
   /** Live held-out evaluation: the quality verdict after it (src/core/quality/qualityVerdict.ts). */
   quality: Type.Optional(QualityVerdictSchema),
+  /** When the evaluation was written (the eval event's ISO time): its x on a wall-time axis (absent: its step's). */
+  time: Type.Optional(Type.String()),
 });
 export type EvalPoint = Static<typeof EvalPointSchema>;
 

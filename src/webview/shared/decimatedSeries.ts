@@ -17,6 +17,10 @@
  * Appending a point touches only the open bucket's summary and its few display points. When the
  * bucket count would exceed `maxBuckets`, the bucket size doubles and neighbouring summaries merge
  * pairwise: O(maxBuckets), once per doubling of the series, never a pass over the raw values.
+ *
+ * A zoomed chart asks for `rangePoints(min, max)`: the raw points in that x range decimated afresh with
+ * the same bucket budget and rules (exact when they are few), so zooming in shows the detail the
+ * full-range buckets hide. O(points in the range), cached until the range or the points in it change.
  */
 import { GrowableFloat64 } from './growableArray';
 
@@ -48,6 +52,9 @@ export class DecimatedSeries {
   /** Index in `points` where the open bucket's points start. */
   private openStart = 0;
   private changes = 0;
+  /** Increases when the raw values were rewritten (rebuild). */
+  private rebuilds = 0;
+  private rangeCache: { key: string; points: ChartPoint[] } | null = null;
 
   /**
    * @param xs the x column (steps), shared by the series of one store
@@ -104,8 +111,92 @@ export class DecimatedSeries {
     this.consumed = 0;
     this.points = [];
     this.openStart = 0;
+    this.rebuilds++;
+    this.rangeCache = null;
     this.sync();
     this.changes++;
+  }
+
+  /**
+   * Raw index range [lo, hi) of the points whose x — `toX(step)` when given (wall time), else the step —
+   * lies in [min, max], widened by one point on each side so that lines reach the chart's edges.
+   */
+  indexRange(min: number, max: number, toX?: (step: number) => number): { lo: number; hi: number } {
+    const n = this.consumed;
+    const x = (i: number) => (toX ? toX(this.xs.get(i)) : this.xs.get(i));
+    // first index with x >= min, first index with x > max (x ascends with the index)
+    const search = (pred: (i: number) => boolean) => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (pred(mid)) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    const first = search((i) => x(i) >= min);
+    const end = search((i) => x(i) > max);
+    return { lo: Math.max(0, first - 1), hi: Math.min(n, end + 1) };
+  }
+
+  /**
+   * Display points of the raw points with x in [min, max] (see indexRange), decimated afresh over that range
+   * with this series' bucket budget: exact up to 2 × maxBuckets points, else min/max (or band edge) buckets
+   * of ⌈points / maxBuckets⌉; null when the range holds every point (toArray() is that). A cached array, the
+   * same one until the range or its points change: copy it before handing it to Chart.js.
+   */
+  rangePoints(min: number, max: number, toX?: (step: number) => number): ChartPoint[] | null {
+    const { lo, hi } = this.indexRange(min, max, toX);
+    if (lo === 0 && hi === this.consumed) return null;
+    const key = `${lo}:${hi}:${this.rebuilds}`;
+    if (this.rangeCache?.key === key) return this.rangeCache.points;
+    const points = this.decimateRange(lo, hi);
+    this.rangeCache = { key, points };
+    return points;
+  }
+
+  /** One pass over raw points [lo, hi): the display points of buckets of ⌈(hi − lo) / maxBuckets⌉ raw points. */
+  private decimateRange(lo: number, hi: number): ChartPoint[] {
+    const out: ChartPoint[] = [];
+    const n = hi - lo;
+    const at = (i: number): ChartPoint => {
+      const y = this.ys.get(i);
+      return { x: this.xs.get(i), y: Number.isNaN(y) ? null : y };
+    };
+    if (n <= 2 * this.maxBuckets) {
+      for (let i = lo; i < hi; i++) out.push(at(i));
+      return out;
+    }
+    const size = Math.ceil(n / this.maxBuckets);
+    for (let first = lo; first < hi; first += size) {
+      const end = Math.min(first + size, hi);
+      let minI = -1;
+      let maxI = -1;
+      let gapI = -1;
+      for (let i = first; i < end; i++) {
+        const y = this.ys.get(i);
+        if (Number.isNaN(y)) {
+          if (gapI < 0) gapI = i;
+          continue;
+        }
+        if (minI < 0 || y < this.ys.get(minI)) minI = i;
+        if (maxI < 0 || y > this.ys.get(maxI)) maxI = i;
+      }
+      const last = end === hi ? hi - 1 : -1;
+      if (this.mode === 'minmax') {
+        const idx: number[] = [];
+        for (const i of [minI, maxI, minI < 0 ? gapI : -1, last]) if (i >= 0 && !idx.includes(i)) idx.push(i);
+        idx.sort((p, q) => p - q);
+        for (const i of idx) out.push(at(i));
+        continue;
+      }
+      const extremeI = this.mode === 'max' ? maxI : minI;
+      const y = extremeI >= 0 ? this.ys.get(extremeI) : null;
+      out.push({ x: this.xs.get(first), y });
+      if (last > first) out.push({ x: this.xs.get(last), y });
+    }
+    return out;
   }
 
   /** A copy of the display points, for Chart.js (which instruments the arrays it is given). */

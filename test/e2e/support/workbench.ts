@@ -158,6 +158,30 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
+ * Run a palette command that opens a quick input of its own at once, and wait for that input (`next`):
+ * runCommand waits for the palette to close, which the reused widget may never visibly do.
+ */
+export async function commandOpening(page: Page, title: string, next: Locator): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    if (await widget.isVisible()) await pressKey(page, 'Escape');
+    await pressKey(page, 'F1');
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${title}`);
+      await widget.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 8_000 });
+    } catch {
+      continue;
+    }
+    await input.press('Enter');
+    await next.waitFor({ timeout: 30_000 });
+    return;
+  }
+  throw new Error(`could not run "${title}" from the palette`);
+}
+
+/**
  * Quick Open a workspace file by name. A file created a moment ago may be missing from the file search
  * of an open picker (the workspace index catches up after the file watcher fires), so the picker is
  * reopened until the file is listed.

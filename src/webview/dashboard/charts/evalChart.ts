@@ -4,13 +4,15 @@
  * legend — exact solid blue with point markers, IVF-PQ dotted orange with markers, BM25 long-dashed green
  * without markers (on a live held-out evaluation it is the same sample's BM25, computed once: a flat
  * reference line) — and, when a full evaluation has it, the hybrid (RRF) column dash-dotted purple.
- * Evaluations are few: no decimation.
+ * Evaluations are few: no decimation. On the wall-time axis each evaluation is drawn at its own time (the eval
+ * event's), so the chart lines up with the step charts.
  */
 import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { EvalPoint } from '../protocol';
 import type { ColorResolver, Palette, PaletteColor } from '../../shared/theme';
 import { baseLineOptions } from '../../shared/chartSetup';
 import { ThemedChart } from '../../shared/themedChart';
+import { formatElapsed } from '../data/xAxis';
 
 interface Point {
   x: number;
@@ -57,14 +59,21 @@ export class EvalChart extends ThemedChart<'line', Point[]> {
     this.mount(canvas, 'line', { datasets: [] });
   }
 
-  /** Shows `metric` of the evaluations (sorted by step): one line per search that has it. */
-  setPoints(points: readonly EvalPoint[], metric: string | null): void {
+  /** Whether x is wall time (seconds since the run's first logged step). */
+  private wallTime = false;
+
+  /** Shows `metric` of the evaluations (sorted by step): one line per search that has it; `toX`: their x (null: step). */
+  setPoints(points: readonly EvalPoint[], metric: string | null, toX: ((p: EvalPoint) => number) | null = null): void {
+    if ((toX !== null) !== this.wallTime) {
+      this.wallTime = toX !== null;
+      this.chart.options = this.options(this.palette);
+    }
     this.searches = [];
     this.chart.data.datasets = [];
     if (metric === null) return;
     EVAL_SEARCHES.forEach((s, i) => {
       const key = `${s.prefix}${metric}`;
-      const data = points.flatMap((p) => (typeof p.metrics[key] === 'number' ? [{ x: p.step, y: p.metrics[key] as number }] : []));
+      const data = points.flatMap((p) => (typeof p.metrics[key] === 'number' ? [{ x: toX ? toX(p) : p.step, y: p.metrics[key] as number }] : []));
       if (data.length === 0) return;
       this.searches.push(i);
       this.chart.data.datasets.push({ label: `${s.label} ${metric}`, data });
@@ -78,12 +87,13 @@ export class EvalChart extends ThemedChart<'line', Point[]> {
   }
 
   /** The legend labels of the lines drawn, with their dash and colour (for tests and the debug hook). */
-  lines(): { label: string; dash: number[]; color: string; points: number }[] {
+  lines(): { label: string; dash: number[]; color: string; points: number; xs: number[] }[] {
     return this.chart.data.datasets.map((d) => ({
       label: d.label ?? '',
       dash: [...((d.borderDash as number[]) ?? [])],
       color: String(d.borderColor),
       points: d.data.length,
+      xs: d.data.map((p) => p.x),
     }));
   }
 
@@ -112,6 +122,12 @@ export class EvalChart extends ThemedChart<'line', Point[]> {
     // Legend boxes as short lines in each search's dash (Chart.js draws a box with the dataset's border dash).
     o.plugins!.legend!.labels = { ...o.plugins!.legend!.labels, boxWidth: 24, boxHeight: 0 };
     o.interaction = { mode: 'nearest', axis: 'x', intersect: false };
+    if (this.wallTime) {
+      const x = o.scales!.x as { title?: unknown; ticks: { callback?: unknown } };
+      x.title = { display: true, text: 'wall time', color: p.muted, font: { size: p.fontSize, family: p.fontFamily }, padding: 0 };
+      x.ticks.callback = (v: number | string) => formatElapsed(Number(v));
+      o.plugins!.tooltip!.callbacks!.title = (items) => (items.length ? `${formatElapsed(items[0].parsed.x ?? 0)} wall time` : '');
+    }
     return o;
   }
 }

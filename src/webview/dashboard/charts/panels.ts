@@ -39,6 +39,8 @@ export interface DrawContext {
   stepRange?: { min: number; max: number } | null;
   /** Runs overlaid on the per-step charts. */
   overlays?: readonly OverlayRun[];
+  /** On a wall-time axis: an evaluation's x (its own time, else its step's); the evaluation chart then uses xRange. */
+  evalX?: ((p: EvalPoint) => number) | null;
 }
 
 /** What panels ask of the view: a redraw of one panel, an export through the host, the shared x range. */
@@ -309,6 +311,8 @@ export class EvalPanel implements ChartPanel {
   readonly chart: EvalChart;
   private shown: readonly EvalPoint[] | null = null;
   private drawnMetric: string | null = null;
+  /** The x of the evaluations drawn (null: their steps). */
+  private drawnX: ((p: EvalPoint) => number) | null = null;
   /** The metric the user chose in the selector (null: the default, recall@10). */
   private chosen: string | null = null;
   private readonly select = el('select', { className: 'eval-metric', attrs: { 'data-role': 'eval-metric', 'aria-label': 'Metric shown' } });
@@ -337,13 +341,15 @@ export class EvalPanel implements ChartPanel {
   }
 
   draw(ctx: DrawContext): void {
-    this.render(ctx.evals, ctx.stepRange === undefined ? ctx.xRange : ctx.stepRange);
+    const evalX = ctx.evalX ?? null;
+    this.render(ctx.evals, evalX || ctx.stepRange === undefined ? ctx.xRange : ctx.stepRange, evalX);
   }
 
-  private render(evals: readonly EvalPoint[], xRange: { min: number; max: number } | null): void {
+  private render(evals: readonly EvalPoint[], xRange: { min: number; max: number } | null, evalX: ((p: EvalPoint) => number) | null = this.drawnX): void {
     const metric = shownMetric(evals, this.chosen);
-    if (this.shown !== evals || this.drawnMetric !== metric) {
-      this.chart.setPoints(evals, metric);
+    if (this.shown !== evals || this.drawnMetric !== metric || this.drawnX !== evalX) {
+      this.chart.setPoints(evals, metric, evalX);
+      this.drawnX = evalX;
       this.shown = evals;
       this.drawnMetric = metric;
       this.renderSelect(evalMetricNames(evals), metric);

@@ -101,7 +101,8 @@ function overlayStyle(p: Palette, i: number): { color: string; dash: number[] } 
 const BASE_LABEL_ADJUST = -7;
 
 export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
-  private readonly seen: number[];
+  /** What each line's dataset was copied from: the series' changeCount (all of it), or its zoomed range's points. */
+  private readonly seen: (number | ChartPoint[])[];
   /** Legend swatch of each band (a stronger colour than its faint fill). */
   private swatches: (string | undefined)[] = [];
   private thresholds: readonly ThresholdSpec[];
@@ -113,7 +114,7 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
   private xMap: XMap | null = null;
   /** Overlaid runs' lines, after the spec's lines in the datasets. */
   private overlays: OverlayLine[] = [];
-  private overlaySeen: number[] = [];
+  private overlaySeen: (number | ChartPoint[])[] = [];
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -141,23 +142,29 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
       this.seen.fill(-1);
       this.chart.options = this.options(this.palette);
     }
-    const points = (s: DecimatedSeries) => {
-      const pts = s.toArray();
-      return xMap ? pts.map((p) => ({ x: xMap.toX(p.x), y: p.y })) : pts;
+    // Zoomed: the points in the range decimated afresh (detail appears); else the series' own display points.
+    const source = (s: DecimatedSeries, toX: ((step: number) => number) | undefined): number | ChartPoint[] =>
+      (xRange ? s.rangePoints(xRange.min, xRange.max, toX) : null) ?? s.changeCount;
+    const copy = (s: DecimatedSeries, from: number | ChartPoint[], toX: ((step: number) => number) | undefined) => {
+      const pts = typeof from === 'number' ? s.toArray() : from;
+      return toX ? pts.map((p) => ({ x: toX(p.x), y: p.y })) : typeof from === 'number' ? pts : pts.slice();
     };
+    const stepToX = xMap ? (step: number) => xMap.toX(step) : undefined;
     this.spec.lines.forEach((l, k) => {
       const s = this.display.get(l.series);
-      if (s.changeCount !== this.seen[k]) {
-        this.chart.data.datasets[k].data = points(s);
-        this.seen[k] = s.changeCount;
+      const from = source(s, stepToX);
+      if (from !== this.seen[k]) {
+        this.chart.data.datasets[k].data = copy(s, from, stepToX);
+        this.seen[k] = from;
       }
     });
     this.overlays.forEach((o, i) => {
-      if (o.series.changeCount !== this.overlaySeen[i]) {
-        // an overlaid run's own steps map to wall time by its own clock
-        const pts = o.series.toArray();
-        this.chart.data.datasets[this.spec.lines.length + i].data = xMap && o.toX ? pts.map((p) => ({ x: o.toX!(p.x), y: p.y })) : pts;
-        this.overlaySeen[i] = o.series.changeCount;
+      // an overlaid run's own steps map to wall time by its own clock
+      const toX = xMap ? o.toX : undefined;
+      const from = source(o.series, toX);
+      if (from !== this.overlaySeen[i]) {
+        this.chart.data.datasets[this.spec.lines.length + i].data = copy(o.series, from, toX);
+        this.overlaySeen[i] = from;
       }
     });
     this.setXRange(xRange, true);
@@ -295,6 +302,12 @@ export class SeriesChart extends ThemedChart<'line', ChartPoint[]> {
         x: el.x,
       };
     });
+  }
+
+  /** The points (x as drawn) Chart.js holds for a series of this chart; null when not charted here. */
+  chartedPoints(id: SeriesId): ChartPoint[] | null {
+    const k = this.spec.lines.findIndex((l) => l.series === id);
+    return k < 0 ? null : this.chart.data.datasets[k].data.map((p) => ({ x: p.x, y: p.y }));
   }
 
   /** Points Chart.js currently holds for a series of this chart; null when not charted here. */

@@ -28,10 +28,21 @@ export class WallTimeMap implements XMap {
     this.t0 = NaN;
   }
 
+  /** Seconds from the first logged step to `ms` (ms since the epoch; null when either is unknown). */
+  secondsAt(ms: number): number | null {
+    this.findStart();
+    return Number.isNaN(this.t0) || !Number.isFinite(ms) ? null : (ms - this.t0) / 1000;
+  }
+
+  private findStart(): void {
+    const n = this.steps.length;
+    if (Number.isNaN(this.t0)) for (let i = 0; i < n && Number.isNaN(this.t0); i++) this.t0 = this.times.get(i);
+  }
+
   /** Seconds since the first logged step (0 before any time is known). */
   toX(step: number): number {
     const n = this.steps.length;
-    if (Number.isNaN(this.t0)) for (let i = 0; i < n && Number.isNaN(this.t0); i++) this.t0 = this.times.get(i);
+    this.findStart();
     let lo = 0;
     let hi = n - 1;
     while (lo < hi) {
