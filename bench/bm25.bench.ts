@@ -85,6 +85,8 @@ interface ScorerResult {
   compared: number;
   /** Time spent on the queries the exhaustive scorer also ranked (the ratio's numerator). */
   msOnCompared: number;
+  /** Median over those queries of this scorer's time / the exhaustive scorer's (robust to a query descheduled). */
+  medianRatio: number;
 }
 
 interface ChildResult {
@@ -227,9 +229,11 @@ async function child(o: ChildOpts): Promise<ChildResult> {
       if (run.scorer === 'auto' && index.lastScorer === 'pruned') run.prunedQueries++;
     }
   });
-  const reference = runs.find((r) => r.scorer === 'exhaustive')?.out ?? [];
+  const exhaustive = runs.find((r) => r.scorer === 'exhaustive');
+  const reference = exhaustive?.out ?? [];
   const scorers: ScorerResult[] = runs.map(({ scorer, per, out, postingsRead, prunedQueries }) => {
     const compared = Math.min(reference.length, out.length);
+    const ratios = Float64Array.from({ length: compared }, (_, q) => per[q] / exhaustive!.per[q]).sort();
     const msOnCompared = per.subarray(0, compared).reduce((a, b) => a + b, 0);
     const ms = per.reduce((a, b) => a + b, 0);
     let mismatches = 0;
@@ -248,6 +252,7 @@ async function child(o: ChildOpts): Promise<ChildResult> {
       mismatches,
       compared,
       msOnCompared,
+      medianRatio: compared > 0 ? quantile(ratios, 0.5) : NaN,
     };
   });
   const stats = index.stats();
@@ -340,7 +345,8 @@ async function main(): Promise<void> {
           `postings scored ${(s.postingsRead / s.queries).toFixed(0)} a query` +
           (s.scorer === 'auto' ? `; ${s.prunedQueries} queries pruned` : '') +
           (reference && s !== reference && s.compared > 0
-            ? `; on the ${s.compared} queries the exhaustive scorer ranked: ×${(s.msOnCompared / reference.msOnCompared).toFixed(2)} its time, ${s.mismatches} rankings differ`
+            ? `; on the ${s.compared} queries the exhaustive scorer ranked: ×${(s.msOnCompared / reference.msOnCompared).toFixed(2)} its time ` +
+              `(median per query ×${s.medianRatio.toFixed(2)}), ${s.mismatches} rankings differ`
             : ''),
       );
   }

@@ -45,7 +45,7 @@ export const BM25_INDEX_FORMAT = 3;
  * A query whose terms hold at most this many postings in all is ranked by the exhaustive scorer, a longer one by
  * block-max MaxScore (`npm run bench:bm25`: below it pruning saves less than it costs).
  */
-export const PRUNE_MIN_POSTINGS = 20_000;
+export const PRUNE_MIN_POSTINGS = 5_000;
 
 /** Distinct words of a text, in order of first appearance (a query's terms). */
 export function distinctWords(text: string): string[] {
