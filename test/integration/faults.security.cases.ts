@@ -306,7 +306,10 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
       saveBm25Cache(dir, Bm25Index.build(texts), 'corpus-fp', texts.length);
       const file = path.join(dir, 'bm25.bin');
       const bytes = fs.readFileSync(file);
-      bytes.fill(0, bytes.length - 4000, bytes.length - 2000); // document lengths zeroed: BM25 scores change, the structure stays valid
+      // Document lengths zeroed (the section before the block maxima, the last one): BM25 scores change, the structure stays valid.
+      const header = JSON.parse(bytes.subarray(11, 11 + bytes.readUInt32LE(7)).toString('utf8')) as { blocks: number };
+      const lengthsEnd = bytes.length - header.blocks * 4 - 8;
+      bytes.fill(0, lengthsEnd - 2000, lengthsEnd);
       fs.writeFileSync(file, bytes);
       const log: string[] = [];
       const got = loadBm25Cache([dir], 'corpus-fp', texts.length, (m) => log.push(m));

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import seedrandom from 'seedrandom';
 import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../../src/core/lexical';
+import { PRUNE_MIN_POSTINGS } from '../../src/core/lexical/bm25Index';
 import { words } from '../../src/core/model/featurize';
 import { evalMetricNames, shownMetric } from '../../src/webview/dashboard/charts/evalChart';
 import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
@@ -103,9 +104,11 @@ test("the BM25 ranking equals MiniSearch's own search on the bundled example (co
   assert.ok(compared > 10_000, `${compared} ranked items compared`);
 });
 
-test('MaxScore pruning ranks exactly as the exhaustive scorer: 9,000 rankings of the bundled corpus, ties included', () => {
+test('block-max MaxScore ranks exactly as the exhaustive scorer: 27,000 rankings of the bundled corpus, ties included', () => {
   // The bundled corpus with its first 300 items repeated (every score of those ties with its twin's), queried by
-  // its 1,500 test queries and 1,500 seeded bags of 1–8 corpus words (common and rare), at depths 1, 10 and 100.
+  // its 1,500 test queries and 1,500 seeded bags of 1–8 corpus words (common and rare), at depths 1, 10 and 100,
+  // pruned in windows of 32 rows (≈ 190 windows, most blocks of a common word span several) and of 4,096 rows;
+  // and by query(), which picks the scorer by the query's postings.
   const texts = fs
     .readFileSync(SHOP_CORPUS, 'utf8')
     .split('\n')
@@ -130,17 +133,84 @@ test('MaxScore pruning ranks exactly as the exhaustive scorer: 9,000 rankings of
   for (const depth of [1, 10, 100]) {
     for (const q of queries) {
       const full = index.queryExhaustive(q, depth + 1);
-      read.exhaustive += index.lastPostingsRead;
       const expected = { labels: full.labels.slice(0, depth), scores: full.scores.slice(0, depth) };
-      const got = index.query(q, depth);
-      read.pruned += index.lastPostingsRead;
-      assert.deepEqual(got, expected, `query "${q}", depth ${depth}`);
+      for (const windowBits of [5, 12]) {
+        read.exhaustive += index.lastPostingsRead;
+        assert.deepEqual(index.queryPruned(q, depth, windowBits), expected, `query "${q}", depth ${depth}, windows of 2^${windowBits}`);
+        read.pruned += index.lastPostingsRead;
+        index.queryExhaustive(q, depth + 1);
+      }
+      assert.deepEqual(index.query(q, depth), expected, `query "${q}", depth ${depth}, the scorer query() picked`);
       if (full.scores.length > depth && full.scores[depth] === full.scores[depth - 1]) tiesAtTheCut++;
     }
   }
   // The comparison must include rows tied at the cut-off (where only the row order decides) and real pruning.
   assert.ok(tiesAtTheCut > 100, `${tiesAtTheCut} rankings with a tie at the cut-off`);
-  assert.ok(read.pruned < 0.7 * read.exhaustive, `MaxScore scored ${read.pruned} postings, the exhaustive scorer ${read.exhaustive}`);
+  assert.ok(read.pruned < 0.7 * read.exhaustive, `block-max MaxScore scored ${read.pruned} postings, the exhaustive scorer ${read.exhaustive}`);
+});
+
+test('block-max MaxScore at block and window boundaries: single and repeated terms, depth past the matches, ties', () => {
+  // 3,000 texts; term k is in exactly dfs[k] of them (1 to all), so its postings fill blocks of 64 exactly, leave
+  // one posting in a last block, or one short of a block. In every term with more than 64 postings the two best
+  // postings are the last of its first block and the first of its second (term frequency 5, the others 1–3).
+  // Text lengths take few values, so scores tie in crowds.
+  const rng = seedrandom('block-max-boundaries');
+  const n = 3000;
+  const dfs = [1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 191, 192, 193, 640, 1500, n - 1, n];
+  const texts: string[][] = Array.from({ length: n }, () => []);
+  dfs.forEach((df, k) => {
+    const rows = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < df; i++) {
+      const j = i + Math.floor(rng() * (n - i));
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    const chosen = rows.slice(0, df).sort((a, b) => a - b);
+    chosen.forEach((r, j) => {
+      const tf = df > 64 && (j === 63 || j === 64) ? 5 : 1 + (rng() < 0.2 ? Math.floor(rng() * 3) : 0);
+      for (let c = 0; c < tf; c++) texts[r].push(`t${k}`);
+    });
+  });
+  for (const t of texts) for (let e = [0, 0, 2, 9][Math.floor(rng() * 4)]; e > 0; e--) t.push(`f${Math.floor(rng() * 40)}`);
+  const index = Bm25Index.build(texts.map((t) => t.join(' ')));
+  dfs.forEach((df, k) => assert.equal(index.df(`t${k}`), df));
+  const terms = dfs.map((_, k) => `t${k}`);
+  const queries = [
+    ...terms, // single terms
+    ...terms.flatMap((a, i) => terms.slice(i + 1).map((b) => `${a} ${b}`)),
+    ...terms.map((a, i) => `${a} ${a} ${terms[(i + 5) % terms.length]} ${a}`), // repeated terms
+    ...Array.from({ length: 300 }, () =>
+      Array.from({ length: 1 + Math.floor(rng() * 6) }, () => (rng() < 0.7 ? terms[Math.floor(rng() * terms.length)] : `f${Math.floor(rng() * 40)}`)).join(' '),
+    ),
+  ];
+  let rankings = 0;
+  let pastTheMatches = 0;
+  for (const depth of [1, 5, 64, 100, n + 10]) {
+    for (const q of queries) {
+      const expected = index.queryExhaustive(q, depth);
+      if (expected.labels.length < depth) pastTheMatches++;
+      for (const windowBits of [5, 6, 12]) {
+        assert.deepEqual(index.queryPruned(q, depth, windowBits), expected, `query "${q}", depth ${depth}, windows of 2^${windowBits}`);
+        rankings++;
+      }
+      assert.deepEqual(index.query(q, depth), expected, `query "${q}", depth ${depth}`);
+    }
+  }
+  assert.equal(rankings, 3 * 5 * queries.length);
+  assert.ok(pastTheMatches > queries.length, `${pastTheMatches} rankings asked deeper than the query matches`);
+  // Repeated words count once, as in the exhaustive scorer.
+  assert.deepEqual(index.queryPruned('t9 t9 t9', 10, 5), index.queryExhaustive('t9', 10));
+});
+
+test("query() scores exhaustively while the query's lists are short and prunes above PRUNE_MIN_POSTINGS postings", () => {
+  const texts = Array.from({ length: PRUNE_MIN_POSTINGS + 500 }, (_, i) => `common w${i % 997}${i % 7 === 0 ? ' rare' : ''}`);
+  const index = Bm25Index.build(texts);
+  const rareQuery = 'w5 w17';
+  assert.ok(index.df('w5') + index.df('w17') <= PRUNE_MIN_POSTINGS);
+  assert.deepEqual(index.query(rareQuery, 10), index.queryExhaustive(rareQuery, 10));
+  assert.equal(index.lastScorer, 'exhaustive');
+  assert.ok(index.df('common') > PRUNE_MIN_POSTINGS);
+  assert.deepEqual(index.query('common rare w3', 10), index.queryExhaustive('common rare w3', 10));
+  assert.equal(index.lastScorer, 'pruned');
 });
 
 test('the BM25 index is saved beside the Faiss index and reused for the same corpus only; a corrupt one is rebuilt', () => {
@@ -159,6 +229,21 @@ test('the BM25 index is saved beside the Faiss index and reused for the same cor
       null,
       'another corpus',
     );
+    assert.equal(logs.length, 1, "another corpus's index is passed over without a word");
+    // An index of this corpus saved before the block maxima (its key has no layout): rebuilt, saying why.
+    const keyFile = path.join(a, 'bm25.key.json');
+    const key = JSON.parse(fs.readFileSync(keyFile, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(keyFile, JSON.stringify({ ...key, format: undefined }));
+    const stale: string[] = [];
+    assert.equal(
+      loadBm25Cache([a], 'fp1', CORPUS.length, (m) => stale.push(m)),
+      null,
+    );
+    assert.match(
+      stale.join('\n'),
+      /saved BM25 index in .* is outdated \(it is in layout 2, this version reads layout 3 \(block maxima for pruned ranking\)\): rebuilding/,
+    );
+    saveBm25Cache(a, ix, 'fp1', CORPUS.length);
     fs.writeFileSync(path.join(a, 'bm25.bin'), fs.readFileSync(path.join(a, 'bm25.bin')).subarray(0, 100));
     const logs2: string[] = [];
     assert.equal(
@@ -192,15 +277,20 @@ test('the saved BM25 index (one binary file) restores the same rankings; a damag
 
   assert.throws(() => Bm25Index.fromBuffer(Buffer.from('{"index": []}')), /not a Retrieval Lens BM25 index/);
   assert.throws(() => Bm25Index.fromBuffer(saved.subarray(0, saved.length - 9)), /truncated|bytes/);
-  // A posting that names a row past the corpus (the rows section starts after the offsets): its section checksum no longer matches.
+  // A posting that names a row past the corpus (the rows section starts after the terms and the offsets, each
+  // at a multiple of 8 bytes): its section checksum no longer matches.
   const bad = Buffer.from(saved);
-  const header = JSON.parse(bad.subarray(11, 11 + bad.readUInt32LE(7)).toString('utf8')) as { documents: number; postings: number };
-  const lengthsAt = bad.length - header.documents * 4;
-  let tfsAt = lengthsAt - header.postings * 2;
-  tfsAt -= tfsAt % 8;
-  const rowsAt = tfsAt - header.postings * 4 - ((tfsAt - header.postings * 4) % 8);
+  const headerLen = bad.readUInt32LE(7);
+  const header = JSON.parse(bad.subarray(11, 11 + headerLen).toString('utf8')) as Record<string, number>;
+  const align = (x: number) => x + ((8 - (x % 8)) % 8);
+  const rowsAt = align(align(11 + headerLen + header.termBytes) + (header.terms + 1) * 4);
   bad.writeUInt32LE(header.documents + 5, rowsAt);
   assert.throws(() => Bm25Index.fromBuffer(bad), /section "rows" does not match its checksum/);
+  // A file of the layout before the block maxima (no "format" in its header) is refused, saying so.
+  const old = JSON.stringify({ ...header, format: undefined });
+  const oldHeader = Buffer.concat([saved.subarray(0, 7), Buffer.alloc(4), Buffer.from(old)]);
+  oldHeader.writeUInt32LE(old.length, 7);
+  assert.throws(() => Bm25Index.fromBuffer(Buffer.concat([oldHeader, saved.subarray(11 + headerLen)])), /index format 2, expected 3 \(with block maxima/);
 });
 
 test("term statistics give BM25's IDF: rarer terms weigh more", () => {

@@ -13,23 +13,39 @@
  * (docs/evaluation-benchmark.md). This index holds the postings in typed arrays: while the corpus streams by,
  * a forward index (per document its term ids and term frequencies, ≈ 6 bytes a posting), inverted once at the
  * end into term → rows (ascending) + term frequencies (6 bytes a posting), document lengths, and the term
- * dictionary. Ranking is document at a time with MaxScore pruning ({@link Bm25Index.query}), identical to adding
- * up every posting of the query terms ({@link Bm25Index.queryExhaustive}) and keeping the top `depth` in a heap.
+ * dictionary, and, per block of 64 postings, the largest contribution in the block (block maxima). Ranking
+ * ({@link Bm25Index.query}) adds up every posting of the query terms and keeps the top `depth` in a heap
+ * ({@link Bm25Index.queryExhaustive}) when the query's lists are short, and otherwise prunes with the block
+ * maxima (block-max MaxScore, blockMaxScore.ts) to exactly the same ranking.
  * Saved as one binary file (see {@link Bm25Index.toBuffer}).
  */
 import type { SearchResult } from '../vectorIndex/types';
 import { crc32 } from 'node:zlib';
 import { words } from '../model/featurize';
+import { BLOCK_SIZE, blockBases, BlockMaxScorer, blockMaxima, WINDOW_BITS, type ScoredPostings } from './blockMaxScore';
+import { TopRows } from './topRows';
 
 export const BM25_PARAMS = { k1: 1.2, b: 0.75 } as const;
-/** Changes whenever tokenisation, parameters or the saved layout change: part of the saved index's key. */
+/**
+ * Changes whenever tokenisation or parameters change, i.e. whenever rankings may: part of the keys of the saved
+ * index and of everything computed from BM25 rankings (held-out sample, mined negatives). ("2" is the layout of
+ * the time; the layout has its own number since, {@link BM25_INDEX_FORMAT}.)
+ */
 export const BM25_VERSION = `rlens-bm25-2/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25_PARAMS.b}`;
 
 /** A term frequency is stored in 16 bits: a word repeated more often in one text counts 65535 times. */
 const MAX_TF = 0xffff;
 const MAGIC = 'RLBM25\n';
-/** Rows a query scores in full before pruning starts (phase 1 of {@link Bm25Index.query}): at most 2,000 and 1% of the corpus, at least `depth`. */
-const SEED_ROWS = 2000;
+/**
+ * The saved index's layout (header field `format`; files of before had none: 2): 3 added the block maxima.
+ * Part of the saved index's key, so an index of another layout is rebuilt (and the log says why).
+ */
+export const BM25_INDEX_FORMAT = 3;
+/**
+ * A query whose terms hold at most this many postings in all is ranked by the exhaustive scorer, a longer one by
+ * block-max MaxScore (`npm run bench:bm25`: below it pruning saves less than it costs).
+ */
+export const PRUNE_MIN_POSTINGS = 5_000;
 
 /** Distinct words of a text, in order of first appearance (a query's terms). */
 export function distinctWords(text: string): string[] {
@@ -80,10 +96,15 @@ export class Bm25Index {
   /** k1·(1 − b + b·|d|/avgdl) of every row, and idf of every term: the parts of the score that do not depend on the query. */
   private readonly norm: Float64Array;
   private readonly idf: Float64Array;
+  /** Per block of BLOCK_SIZE postings of each term, the largest contribution one of them adds (blockMaxScore.ts). */
+  private readonly blockMax: Float32Array;
   private acc: Float64Array | null = null;
-  private ub: Float64Array | null = null;
+  private scorer: BlockMaxScorer | null = null;
 
-  private constructor(private readonly p: Postings) {
+  private constructor(
+    private readonly p: Postings,
+    blockMax?: Float32Array,
+  ) {
     this.termIds = new Map(p.terms.map((t, i) => [t, i]));
     const n = p.lengths.length;
     const { k1, b } = BM25_PARAMS;
@@ -97,6 +118,7 @@ export class Bm25Index {
       const df = p.offsets[t + 1] - p.offsets[t];
       this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
     }
+    this.blockMax = blockMax ?? blockMaxima(this.scored());
   }
 
   /** Index the texts; `onProgress` is called every 5000 documents. */
@@ -171,130 +193,61 @@ export class Bm25Index {
 
   /**
    * BM25 ranking of one query: rows and scores, best first, at most `depth`; ties by row. Exactly the ranking of
-   * {@link queryExhaustive} (the same rows, the same scores to the last bit), found with MaxScore dynamic pruning
-   * (Turtle & Flood, "Query evaluation: strategies and optimizations", IP&M 1995), document at a time:
-   * - each query term t has an upper bound ub(t) = max over its postings of its contribution to a score
-   *   (computed once per term, on first use, by the same floating-point expression as the score);
-   * - terms sorted by ub ascending; once the heap holds `depth` rows, the threshold θ is its worst score, and the
-   *   longest prefix of terms whose bounds sum below θ is "non-essential": a row that only they contain cannot
-   *   enter the top `depth`, so candidates are drawn from the other terms' postings alone;
-   * - a candidate's non-essential terms are looked up (galloping search in their row-sorted postings) only while
-   *   its partial score plus the bounds still to come can reach θ;
-   * - θ starts from the rows of the query's shortest posting lists (the rare terms, up to 2,000 rows and 1% of the corpus), scored in
-   *   full first: on real text, where queries hold common words, θ otherwise rises slowly from the first rows.
-   * The score of a row that is kept is summed in the query's term order, as the exhaustive scorer sums it, so the
-   * two agree bit for bit; the pruning tests keep a relative slack of 1e-9 so rounding can never drop a row.
-   * test/unit/lexical.test.ts compares the two on thousands of queries with ties; `npm run bench:bm25` measures both.
+   * {@link queryExhaustive} (the same rows, the same scores to the last bit), by whichever of the two scorers
+   * costs less for this query: the exhaustive one while the query's terms hold at most
+   * {@link PRUNE_MIN_POSTINGS} postings in all (on small corpora pruning only adds work), block-max MaxScore
+   * ({@link queryPruned}) above. `npm run bench:bm25` measures both on corpora of 6k to 1M items.
    */
   query(text: string, depth: number): { labels: number[]; scores: number[] } {
-    const { offsets, rows, tfs } = this.p;
-    const norm = this.norm;
-    const k1p1 = BM25_PARAMS.k1 + 1;
+    const ids = this.queryTerms(text);
+    let postings = 0;
+    for (const t of ids) postings += this.p.offsets[t + 1] - this.p.offsets[t];
+    this.lastScorer = postings <= PRUNE_MIN_POSTINGS ? 'exhaustive' : 'pruned';
+    return this.lastScorer === 'exhaustive' ? this.exhaustive(ids, depth) : this.pruned(ids, depth, WINDOW_BITS);
+  }
+
+  /** Which scorer the last {@link query} chose (benchmarks). */
+  lastScorer: 'exhaustive' | 'pruned' = 'exhaustive';
+
+  /**
+   * The ranking of {@link query} by block-max MaxScore whatever the query's cost (src/core/lexical/blockMaxScore.ts:
+   * windows of 2^windowBits rows, block maxima over {@link BLOCK_SIZE} postings; tests vary the window).
+   */
+  queryPruned(text: string, depth: number, windowBits = WINDOW_BITS): { labels: number[]; scores: number[] } {
+    return this.pruned(this.queryTerms(text), depth, windowBits);
+  }
+
+  /** The reference ranking for {@link query}: every posting of every query term added into a score per row. */
+  queryExhaustive(text: string, depth: number): { labels: number[]; scores: number[] } {
+    return this.exhaustive(this.queryTerms(text), depth);
+  }
+
+  /** The query's distinct terms that the corpus holds, as term ids in query order. */
+  private queryTerms(text: string): number[] {
     const ids: number[] = [];
     for (const term of distinctWords(text)) {
       const t = this.termIds.get(term);
       if (t !== undefined) ids.push(t);
     }
-    this.lastPostingsRead = 0;
-    if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
-    const m = ids.length;
-    // Lists by ascending upper bound (slot i holds query position order[i]); cum[i] = Σ ub of slots 0..i.
-    const ub = ids.map((t) => this.upperBound(t));
-    const order = ids.map((_, i) => i).sort((a, b) => ub[a] - ub[b] || a - b);
-    const cum = new Float64Array(m);
-    for (let i = 0, sum = 0; i < m; i++) cum[i] = sum += ub[order[i]];
-    const idf = Float64Array.from(order, (q) => this.idf[ids[q]]);
-    const start = Uint32Array.from(order, (q) => offsets[ids[q]]);
-    const end = Uint32Array.from(order, (q) => offsets[ids[q] + 1]);
-    const contrib = new Float64Array(m); // by query position, summed in query order as the exhaustive scorer does
-    const matched = new Uint8Array(m);
-    const heap = new TopRows(depth);
-    let read = 0;
-    /** Adds slot i's posting j (of row d) to the row's score parts. */
-    const take = (i: number, j: number): number => {
-      const f = tfs[j];
-      const v = (idf[i] * f * k1p1) / (f + norm[rows[j]]);
-      contrib[order[i]] = v;
-      matched[order[i]] = 1;
-      read++;
-      return v;
-    };
-    /** Offers row d with the parts taken, summed in query order, and clears them. */
-    const offer = (d: number): boolean => {
-      let total = 0;
-      for (let q = 0; q < m; q++) if (matched[q]) total += contrib[q];
-      matched.fill(0);
-      return heap.offer(d, total);
-    };
-
-    // Phase 1, a first threshold: every row of the shortest lists (up to SEED_ROWS rows in all) scored in full.
-    // Their scores are real, so the `depth`-th best of them is a safe threshold to start the pruning from.
-    const seeded = new Set<number>();
-    const byLength = [...order.keys()].sort((a, b) => end[a] - start[a] - (end[b] - start[b]));
-    const seedRows: number[] = [];
-    const seedBudget = Math.max(depth, Math.min(SEED_ROWS, Math.ceil(this.documentCount / 100)));
-    for (const i of byLength) {
-      if (seedRows.length + end[i] - start[i] > seedBudget) break;
-      for (let j = start[i]; j < end[i]; j++) {
-        if (seeded.has(rows[j])) continue;
-        seeded.add(rows[j]);
-        seedRows.push(rows[j]);
-      }
-    }
-    seedRows.sort((a, b) => a - b);
-    const pos = start.slice();
-    for (const d of seedRows) {
-      for (let i = 0; i < m; i++) {
-        pos[i] = seek(rows, pos[i], end[i], d);
-        if (pos[i] < end[i] && rows[pos[i]] === d) take(i, pos[i]);
-      }
-      offer(d);
-    }
-
-    // Phase 2, MaxScore over the rows not seeded, from the first postings on.
-    pos.set(start);
-    let theta = heap.full ? heap.worstScore : -Infinity;
-    let firstEssential = 0;
-    while (firstEssential < m && cum[firstEssential] < theta * (1 - 1e-9)) firstEssential++;
-    while (firstEssential < m) {
-      let d = Infinity;
-      for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] < d) d = rows[pos[i]];
-      if (d === Infinity) break;
-      if (seeded.has(d)) {
-        for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] === d) pos[i]++;
-        continue;
-      }
-      let partial = 0;
-      for (let i = firstEssential; i < m; i++) if (pos[i] < end[i] && rows[pos[i]] === d) partial += take(i, pos[i]++);
-      let pruned = false;
-      for (let i = firstEssential - 1; i >= 0; i--) {
-        if (partial + cum[i] < theta * (1 - 1e-9)) {
-          pruned = true;
-          break;
-        }
-        pos[i] = seek(rows, pos[i], end[i], d);
-        if (pos[i] < end[i] && rows[pos[i]] === d) partial += take(i, pos[i]++);
-      }
-      if (pruned) matched.fill(0);
-      else if (offer(d) && heap.full) {
-        theta = heap.worstScore;
-        while (firstEssential < m && cum[firstEssential] < theta * (1 - 1e-9)) firstEssential++;
-      }
-    }
-    this.lastPostingsRead = read;
-    return heap.sorted();
+    return ids;
   }
 
-  /** The reference ranking for {@link query}: every posting of every query term added into a score per row. */
-  queryExhaustive(text: string, depth: number): { labels: number[]; scores: number[] } {
+  private pruned(ids: readonly number[], depth: number, windowBits: number): { labels: number[]; scores: number[] } {
+    this.lastPostingsRead = 0;
+    if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
+    const scorer = (this.scorer ??= new BlockMaxScorer(this.scored(), this.blockMax, this.documentCount));
+    const out = scorer.query(ids, depth, windowBits);
+    this.lastPostingsRead = scorer.read;
+    return out;
+  }
+
+  private exhaustive(ids: readonly number[], depth: number): { labels: number[]; scores: number[] } {
     const { offsets, rows, tfs } = this.p;
     const k1p1 = BM25_PARAMS.k1 + 1;
     const acc = (this.acc ??= new Float64Array(this.documentCount));
     const touched: number[] = [];
     let read = 0;
-    for (const term of distinctWords(text)) {
-      const t = this.termIds.get(term);
-      if (t === undefined) continue;
+    for (const t of ids) {
       const idf = this.idf[t];
       read += offsets[t + 1] - offsets[t];
       for (let j = offsets[t]; j < offsets[t + 1]; j++) {
@@ -311,24 +264,11 @@ export class Bm25Index {
     return heap.sorted();
   }
 
-  /** The largest contribution term t can add to a score (cached; computed by the scoring expression itself). */
-  private upperBound(t: number): number {
-    const ub = (this.ub ??= new Float64Array(this.p.terms.length).fill(NaN));
-    if (Number.isNaN(ub[t])) {
-      const { offsets, rows, tfs } = this.p;
-      const k1p1 = BM25_PARAMS.k1 + 1;
-      const idf = this.idf[t];
-      let max = 0;
-      for (let j = offsets[t]; j < offsets[t + 1]; j++) {
-        const f = tfs[j];
-        const v = (idf * f * k1p1) / (f + this.norm[rows[j]]);
-        if (v > max) max = v;
-      }
-      ub[t] = max;
-    }
-    return ub[t];
+  /** The arrays the scorers read. */
+  private scored(): ScoredPostings {
+    const { offsets, rows, tfs } = this.p;
+    return { offsets, rows, tfs, norm: this.norm, idf: this.idf, k1p1: BM25_PARAMS.k1 + 1 };
   }
-
   /** All queries, as a faiss-shaped result (label −1, score −Infinity past the last match). */
   search(queries: readonly string[], depth: number, onProgress?: (done: number, total: number) => void): SearchResult {
     const nq = queries.length;
@@ -346,21 +286,25 @@ export class Bm25Index {
 
   /**
    * The saved form, one file: the line `RLBM25`, a little-endian uint32 header length, the header (JSON:
-   * version, documents, terms, postings, byte length of the term list), the terms joined by "\n" (a word holds
-   * no "\n"), then, each starting at a multiple of 8 bytes: offsets (uint32 × terms+1), rows (uint32 × postings),
-   * term frequencies (uint16 × postings), lengths (uint32 × documents).
+   * version, format, documents, terms, postings, byte length of the term list, block size, blocks, CRC-32 per
+   * section), the terms joined by "\n" (a word holds no "\n"), then, each starting at a multiple of 8 bytes:
+   * offsets (uint32 × terms+1), rows (uint32 × postings), term frequencies (uint16 × postings), lengths (uint32 ×
+   * documents), block maxima (float32 × blocks).
    */
   toBuffer(): Buffer {
     const termBytes = Buffer.from(this.p.terms.join('\n'), 'utf8');
-    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths];
+    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths, this.blockMax];
     const header = Buffer.from(
       JSON.stringify({
         version: BM25_VERSION,
+        format: BM25_INDEX_FORMAT,
         documents: this.documentCount,
         terms: this.p.terms.length,
         postings: this.p.rows.length,
         termBytes: termBytes.length,
-        // CRC-32 of each section (terms, offsets, rows, tfs, lengths): a cache overwritten in place is refused.
+        blockSize: BLOCK_SIZE,
+        blocks: this.blockMax.length,
+        // CRC-32 of each section (terms, offsets, rows, tfs, lengths, block maxima): a cache overwritten in place is refused.
         crc32: [termBytes, ...arrays].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))),
       }),
       'utf8',
@@ -386,19 +330,22 @@ export class Bm25Index {
     if (buf.length < at + headerLen) throw new Error('truncated header');
     const h = JSON.parse(buf.subarray(at, at + headerLen).toString('utf8')) as Record<string, unknown>;
     at += headerLen;
+    const format = h.format ?? 2;
+    if (format !== BM25_INDEX_FORMAT) throw new Error(`index format ${String(format)}, expected ${BM25_INDEX_FORMAT} (with block maxima for pruned ranking)`);
     if (h.version !== BM25_VERSION) throw new Error(`index version ${String(h.version)}, expected ${BM25_VERSION}`);
     const count = (k: string) => {
       const v = h[k];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`header field ${k} is not a count`);
       return v;
     };
-    const [documents, termCount, postings, termBytes] = [count('documents'), count('terms'), count('postings'), count('termBytes')];
+    const [documents, termCount, postings, termBytes, blocks] = [count('documents'), count('terms'), count('postings'), count('termBytes'), count('blocks')];
+    if (h.blockSize !== BLOCK_SIZE) throw new Error(`block size ${String(h.blockSize)}, expected ${BLOCK_SIZE}`);
     const sums = h.crc32;
-    if (!Array.isArray(sums) || sums.length !== 5) throw new Error('header has no section checksums');
+    if (!Array.isArray(sums) || sums.length !== 6) throw new Error('header has no section checksums');
     const need = (bytes: number) => {
       if (at + bytes > buf.length) throw new Error(`truncated: ${buf.length} bytes, more needed`);
     };
-    const names = ['terms', 'offsets', 'rows', 'tfs', 'lengths'];
+    const names = ['terms', 'offsets', 'rows', 'tfs', 'lengths', 'block maxima'];
     let checked = 0;
     /** Checks the next section's CRC-32 against the header's. */
     const verify = (bytes: Uint8Array) => {
@@ -429,11 +376,18 @@ export class Bm25Index {
     const rows = section(postings, 4, (ab) => new Uint32Array(ab));
     const tfs = section(postings, 2, (ab) => new Uint16Array(ab));
     const lengths = section(documents, 4, (ab) => new Uint32Array(ab));
+    const blockMax = section(blocks, 4, (ab) => new Float32Array(ab));
     if (at !== buf.length) throw new Error(`${buf.length - at} bytes after the last section`);
     if (offsets[0] !== 0 || offsets[termCount] !== postings) throw new Error('term offsets do not span the postings');
     for (let t = 0; t < termCount; t++) if (offsets[t] > offsets[t + 1]) throw new Error(`term offsets decrease at term ${t}`);
     for (let j = 0; j < postings; j++) if (rows[j] >= documents) throw new Error(`posting ${j} names row ${rows[j]} of ${documents}`);
-    return new Bm25Index({ terms, offsets, rows, tfs, lengths });
+    for (let t = 0; t < termCount; t++)
+      for (let j = offsets[t] + 1; j < offsets[t + 1]; j++) if (rows[j] <= rows[j - 1]) throw new Error(`the rows of term ${t} do not ascend at posting ${j}`);
+    const blocksOfPostings = blockBases(offsets)[termCount];
+    if (blocks !== blocksOfPostings) throw new Error(`${blocks} block maxima, the postings have ${blocksOfPostings} blocks`);
+    for (let b = 0; b < blocks; b++)
+      if (!(blockMax[b] > 0 && blockMax[b] < Infinity)) throw new Error(`block maximum ${b} is ${blockMax[b]}, not a positive number`);
+    return new Bm25Index({ terms, offsets, rows, tfs, lengths }, blockMax);
   }
 }
 
@@ -456,82 +410,4 @@ function invert(terms: string[], ends: Uint32Array, fwdTerms: Uint32Array, fwdTf
     }
   }
   return { terms, offsets, rows, tfs, lengths };
-}
-
-/** The first position in rows[from, to) (ascending) whose row is ≥ d, by galloping then binary search. */
-function seek(rows: Uint32Array, from: number, to: number, d: number): number {
-  if (from >= to || rows[from] >= d) return from;
-  let step = 1;
-  let lo = from; // rows[lo] < d
-  let hi = from + 1;
-  while (hi < to && rows[hi] < d) {
-    lo = hi;
-    step *= 2;
-    hi = Math.min(to, lo + step);
-  }
-  // rows[lo] < d, and hi === to or rows[hi] ≥ d
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid] < d) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-/** The best `depth` rows offered, by score (ties: lower row first), in a min-heap whose top is the worst kept. */
-class TopRows {
-  private readonly rows: number[] = [];
-  private readonly scores: number[] = [];
-  constructor(private readonly depth: number) {}
-  get full(): boolean {
-    return this.rows.length >= this.depth;
-  }
-  /** The worst kept score (the threshold a row must beat once the heap is full). */
-  get worstScore(): number {
-    return this.scores[0];
-  }
-  private worse(i: number, j: number): boolean {
-    const a = this.scores[i];
-    const b = this.scores[j];
-    return a < b || (a === b && this.rows[i] > this.rows[j]);
-  }
-  private swap(i: number, j: number): void {
-    [this.rows[i], this.rows[j]] = [this.rows[j], this.rows[i]];
-    [this.scores[i], this.scores[j]] = [this.scores[j], this.scores[i]];
-  }
-  /** Keeps (row, score) if it is among the best `depth` so far; says whether it was kept. */
-  offer(row: number, score: number): boolean {
-    if (this.depth <= 0) return false;
-    if (this.rows.length < this.depth) {
-      this.rows.push(row);
-      this.scores.push(score);
-      for (let i = this.rows.length - 1; i > 0;) {
-        const parent = (i - 1) >> 1;
-        if (!this.worse(i, parent)) break;
-        this.swap(i, parent);
-        i = parent;
-      }
-      return true;
-    }
-    const s0 = this.scores[0];
-    if (!(s0 < score || (s0 === score && this.rows[0] > row))) return false;
-    this.rows[0] = row;
-    this.scores[0] = score;
-    for (let i = 0; ;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < this.rows.length && this.worse(l, m)) m = l;
-      if (r < this.rows.length && this.worse(r, m)) m = r;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
-    }
-    return true;
-  }
-  /** Rows and scores, best first. */
-  sorted(): { labels: number[]; scores: number[] } {
-    const idx = this.rows.map((_, i) => i).sort((a, b) => this.scores[b] - this.scores[a] || this.rows[a] - this.rows[b]);
-    return { labels: idx.map((i) => this.rows[i]), scores: idx.map((i) => this.scores[i]) };
-  }
 }
