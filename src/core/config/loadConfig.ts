@@ -5,6 +5,7 @@ import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
 import { numberProblem } from './numbers';
 import { learnedHyperProblem } from '../losses/learnedHyper';
+import { towerPresetProblems } from '../model/towers';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
 import { readBoundedSync, UnsafeFileError } from '../io/safeRead';
@@ -85,6 +86,7 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   const trainerProblems = [
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
     ...checkLearnedHyper(data as unknown as ExperimentConfig, root, positions),
+    ...towerPresetProblems((data as unknown as ExperimentConfig).model).map((p) => problemAt(root, positions, p.segments, p.message)),
     ...checkDataAudit(data as unknown as ExperimentConfig, root, positions),
     ...builtInTrainerOnly(
       data as unknown as ExperimentConfig,

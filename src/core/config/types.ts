@@ -47,7 +47,14 @@ export interface ModelConfig {
   maxItemTokens: number;
   charTrigrams: boolean;
   sharedTowers: boolean;
+  /** Tower design (src/core/model/towers/); absent in checkpoints written before presets: "dssm". */
+  preset: TowerPreset;
+  /** DPSR query heads K (preset "dpsr" only; absent: 2 with dpsr, else 1). */
+  queryHeads?: number;
 }
+
+/** `model.preset`: the towers of the compared systems (src/core/model/towers/index.ts). */
+export type TowerPreset = 'dssm' | 'dpsr' | 'mgdspr';
 
 export interface TrainingConfig {
   batchSize: number;

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { bagForward } from './embeddingBag';
 import type { TwoTowerParams } from './params';
-import { denseTensors, towerForward } from './towerForward';
+import { denseTensors, headsOf, towerForward } from './towerForward';
 
 /**
- * Embeds featurised texts with one tower, in batches; returns [n × out] L2-normalised rows.
+ * Embeds featurised texts with one tower, in batches; returns [n × out] L2-normalised rows ([n × K·out], K unit
+ * vectors per text, for a DPSR query tower of K heads: towers/dpsr.ts).
  * `onProgress(done, total)` is called after each batch.
  */
 export function encodeFeatures(
@@ -16,15 +17,17 @@ export function encodeFeatures(
   const d = params.dims;
   const p = tower === 'query' ? params.query : params.item;
   const batch = opts.batchSize ?? 1024;
-  const out = new Float32Array(feats.length * d.out);
+  const K = headsOf(p.dense, d);
+  const width = K * d.out;
+  const out = new Float32Array(feats.length * width);
   const w = denseTensors(p.dense, d);
   try {
     for (let start = 0; start < feats.length; start += batch) {
       const part = feats.slice(start, start + batch);
       const bag = bagForward(p.table, d.embed, part);
       // dataSync outside tf.tidy: tidy would walk a returned typed array element by element.
-      const t = tf.tidy(() => towerForward(tf.tensor2d(bag, [part.length, d.embed]), w));
-      out.set(t.dataSync() as Float32Array, start * d.out);
+      const t = tf.tidy(() => towerForward(tf.tensor2d(bag, [part.length, d.embed]), w, K));
+      out.set(t.dataSync() as Float32Array, start * width);
       t.dispose();
       opts.onProgress?.(Math.min(start + batch, feats.length), feats.length);
     }
