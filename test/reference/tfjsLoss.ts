@@ -340,7 +340,7 @@ export function referenceLoss(inputs: LossInputs, cfg: LossConfig, learned: Lear
   const { q, v, items, negMask } = inputs;
   const sQV = inputs.sQV ?? pairwiseScores(q, items);
   const sVV = pairwiseScores(v, items);
-  const pos = inputs.sQV ? tf.sum(tf.mul(inputs.sQV, tf.eye(v.shape[0], items.shape[0])), 1) : rowScores(q, v);
+  const pos = inputs.sQV ? (tf.sum(tf.mul(inputs.sQV, tf.eye(v.shape[0], items.shape[0])), 1) as tf.Tensor1D) : rowScores(q, v);
 
   const queryTerm = anchoredLoss(pos, sQV, sVV, negMask, cfg, learned);
   const lossQ = queryTerm.loss;

@@ -5,6 +5,8 @@
  */
 import { compareArms } from './claim';
 import { VARIANT_LABELS } from './sweepPlan';
+import { presetOf, queryHeadsOf } from '../model/towers';
+import type { ModelConfig } from '../config/types';
 import {
   ABLATION_VARIANTS,
   PAPER_VARIANTS,
@@ -91,6 +93,17 @@ function columnValue(res: SweepRunResult, key: string): number | null {
   return metricOf(res, key);
 }
 
+/** The towers of runs as trained ("dssm", "dpsr K=2"; runs that differ are joined with " / "); "–" before any completed. */
+function towerOfRuns(configs: Record<string, unknown>[]): string {
+  const names = new Set(
+    configs.map((c) => {
+      const model = (c.model ?? {}) as Partial<ModelConfig>;
+      return presetOf(model) === 'dpsr' ? `dpsr K=${queryHeadsOf(model)}` : presetOf(model);
+    }),
+  );
+  return names.size === 0 ? '–' : [...names].join(' / ');
+}
+
 /** The ablation table from sweep.json's runs. */
 export function ablationTable(file: SweepFile): AblationFile {
   const rows: AblationRow[] = [];
@@ -108,6 +121,7 @@ export function ablationTable(file: SweepFile): AblationFile {
       columns,
       verdicts: done.map((r) => (r.result as SweepRunResult).verdict),
       runDirs: done.map((r) => r.runDir ?? ''),
+      tower: towerOfRuns(done.map((r) => (r.result as SweepRunResult).config)),
     });
   }
   const best: Record<string, string> = {};
@@ -159,9 +173,10 @@ export function formatVerdicts(verdicts: string[]): string {
 
 /** The ablation table as rows of cells (header first); the best value of each column is marked with `mark`. */
 export function ablationCells(t: AblationFile, mark: (cell: string) => string): string[][] {
-  const head = ['variant', ...ABLATION_COLUMNS.map((c) => c.head), 'verdict', 'runs'];
+  const head = ['variant', 'tower', ...ABLATION_COLUMNS.map((c) => c.head), 'verdict', 'runs'];
   const body = t.rows.map((row) => [
     row.label,
+    row.tower ?? '–',
     ...ABLATION_COLUMNS.map((c) => {
       const cell = formatCell(row.columns[c.key], c.key);
       return t.best[c.key] === row.variant && cell !== '–' ? mark(cell) : cell;
@@ -203,7 +218,28 @@ export function ablationNotes(t: AblationFile): string[] {
       );
     }
   }
-  notes.push(...beyondPaperNotes(t));
+  notes.push(...beyondPaperNotes(t), ...towerNotes(t));
+  return notes;
+}
+
+/**
+ * The tower-preset rows (dssm-…, dpsr-…): on each tower the adaptive loss against the fixed one and the learned
+ * against the adaptive one; and each DPSR row against the DSSM row of the same loss. The rule of claim.ts throughout.
+ */
+function towerNotes(t: AblationFile): string[] {
+  const notes: string[] = [];
+  const row = (v: string) => t.rows.find((r) => r.variant === v);
+  const arm = (r: AblationRow) => ({ label: r.label, values: r.columns['recall@10']?.values ?? [] });
+  const pair = (a: AblationRow | undefined, b: AblationRow | undefined, what: string) => {
+    if (a && b) notes.push(`${what}: ${compareArms(arm(a), arm(b), 'recall@10').text}.`);
+  };
+  for (const family of ['margin', 'softmax'])
+    for (const preset of ['dssm', 'dpsr']) {
+      pair(row(`${preset}-${family}-adaptive`), row(`${preset}-${family}-fixed`), `${preset} tower, ${family}`);
+      pair(row(`${preset}-${family}-learned`), row(`${preset}-${family}-adaptive`), `${preset} tower, ${family}`);
+    }
+  for (const loss of ['margin-fixed', 'margin-adaptive', 'margin-learned', 'softmax-fixed', 'softmax-adaptive', 'softmax-learned'])
+    pair(row(`dpsr-${loss}`), row(`dssm-${loss}`), `towers, ${loss}`);
   return notes;
 }
 
@@ -233,7 +269,7 @@ export function ablationMarkdown(t: AblationFile): string {
     `Steps: ${t.steps ?? 'as configured'} · seeds: ${t.seeds.join(', ')} · Retrieval Lens ${t.code.retrievalLens}${t.code.gitCommit ? ` (git ${t.code.gitCommit})` : ''}`,
     '',
     line(head),
-    line(head.map((_, i) => (i === 0 || i >= head.length - 2 ? '---' : '---:'))),
+    line(head.map((_, i) => (i <= 1 || i >= head.length - 2 ? '---' : '---:'))),
     ...body.map(line),
     '',
     ...ablationNotes(t).map((n) => `- ${n}`),
@@ -245,7 +281,7 @@ export function ablationMarkdown(t: AblationFile): string {
 export function ablationText(t: AblationFile): string {
   const rows = ablationCells(t, (c) => `*${c}`);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const out = rows.map((r) => r.map((c, i) => (i === 0 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  const out = rows.map((r) => r.map((c, i) => (i <= 1 || i >= r.length - 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return [...out, '', ...ablationNotes(t).map((n) => `* ${n.replace(/^Mean/, 'mean')}`)].join('\n');
 }

@@ -118,8 +118,18 @@ export function planSweep(name: string, param: string, values: number[], seeds: 
   return runs;
 }
 
-/** Human-readable names of the ablation variants (the rows of the table). */
-export const VARIANT_LABELS: Record<AblationVariant, string> = {
+/** The loss of a tower variant "<preset>-<family>-<fixed|adaptive|learned>": the variant it runs on that tower. */
+const TOWER_LOSS = {
+  'margin-fixed': 'margin-fixed',
+  'margin-adaptive': 'margin-adaptive-sg-sym',
+  'margin-learned': 'margin-learned',
+  'softmax-fixed': 'softmax-fixed',
+  'softmax-adaptive': 'softmax-adaptive-sg-sym',
+  'softmax-learned': 'softmax-learned',
+} as const;
+
+/** Human-readable names of the loss variants. */
+const LOSS_LABELS = {
   'margin-fixed': 'fixed margin δ',
   'margin-adaptive': 'adaptive margin, no stop-gradient',
   'margin-adaptive-sg': 'adaptive margin + stop-gradient',
@@ -131,6 +141,19 @@ export const VARIANT_LABELS: Record<AblationVariant, string> = {
   'margin-learned': 'adaptive margin + sg + sym, learned α δ₀',
   'softmax-learned': 'adaptive softmax + sg + sym, learned α τ₀',
   'softmax-adap-tau': 'softmax + Adap-τ per query + symmetric',
+};
+
+/** "DPSR multi-head · adaptive softmax + sg + symmetric" for each loss of a tower preset. */
+function towerVariantLabels<P extends string>(preset: P, name: string): Record<`${P}-${keyof typeof TOWER_LOSS}`, string> {
+  const entries = (Object.keys(TOWER_LOSS) as (keyof typeof TOWER_LOSS)[]).map((loss) => [`${preset}-${loss}`, `${name} · ${LOSS_LABELS[TOWER_LOSS[loss]]}`]);
+  return Object.fromEntries(entries) as Record<`${P}-${keyof typeof TOWER_LOSS}`, string>;
+}
+
+/** Human-readable names of the ablation variants (the rows of the table). */
+export const VARIANT_LABELS: Record<AblationVariant, string> = {
+  ...LOSS_LABELS,
+  ...towerVariantLabels('dssm', 'DSSM'),
+  ...towerVariantLabels('dpsr', 'DPSR multi-head'),
 };
 
 /** The loss overrides of the variants beyond the paper's table (learned hyper-parameters, Adap-τ). */
@@ -158,6 +181,8 @@ export function parseVariants(list: string | undefined): AblationVariant[] {
 
 /** The loss overrides of an ablation variant (everything else comes from the base config). */
 export function variantOverrides(v: AblationVariant): string[] {
+  const [preset, ...loss] = v.split('-');
+  if (preset === 'dssm' || preset === 'dpsr') return [`model.preset="${preset}"`, ...variantOverrides(TOWER_LOSS[loss.join('-') as keyof typeof TOWER_LOSS])];
   const extra = EXTRA_OVERRIDES[v];
   if (extra) return extra;
   const [type, ...rest] = v.split('-');
