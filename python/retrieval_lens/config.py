@@ -225,6 +225,20 @@ def loss_problems(cfg: Dict) -> List[str]:
     return problems
 
 
+def tower_problems(cfg: Dict) -> List[str]:
+    """The presets this build trains (towerPresetProblems in src/core/model/towers/index.ts, same messages)."""
+    model = cfg["model"]
+    preset = model.get("preset", "dssm")
+    problems = []
+    if preset == "mgdspr":
+        problems.append('$.model.preset: "mgdspr" is not available in this build (use "dssm" or "dpsr")')
+    if "queryHeads" in model and preset != "dpsr":
+        problems.append(f'$.model.queryHeads: is used only with model.preset "dpsr" (preset is "{preset}"): remove it or set the preset to "dpsr"')
+    if preset == "dpsr" and model.get("sharedTowers"):
+        problems.append('$.model.sharedTowers: cannot be true with model.preset "dpsr": the multi-head query tower and the one-embedding item tower differ')
+    return problems
+
+
 def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: str = SCHEMA_PATH) -> Dict:
     """The config with defaults applied; raises ConfigError listing every problem as `file: json.path: message`."""
     try:
@@ -257,6 +271,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: s
             problems.append(f"$.{key}: {json.dumps(v)} is not supported by the PyTorch trainer: {why}")
     if not problems:
         problems.extend(loss_problems(cfg))
+        problems.extend(tower_problems(cfg))
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
     cfg.pop("$schema", None)

@@ -23,6 +23,7 @@ import torch
 from .data import DataError, Item, load_corpus, load_examples
 from .features import featurize, featurize_options
 from .model import TwoTower, bags
+from .towers import query_scores
 
 RECALL_KS = (1, 5, 10, 50, 100)
 
@@ -155,7 +156,8 @@ class HeldOutEval:
         model.eval()
         c = self._encode(model.item, self.item_feats, device)
         q = self._encode(model.query, self.query_feats, device)
-        top = torch.topk(q @ c.T, min(100, c.shape[0]), dim=1).indices.cpu().tolist()
+        # Exact over the whole sample: the dot product, or DPSR's attention score of every item for multi-head queries.
+        top = torch.topk(query_scores(q, c), min(100, c.shape[0]), dim=1).indices.cpu().tolist()
         model.train(was_training)
         sums = {f"recall@{k}": 0.0 for k in RECALL_KS}
         sums.update({"mrr@10": 0.0, "ndcg@10": 0.0})

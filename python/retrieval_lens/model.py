@@ -4,7 +4,8 @@ tower(text) = normalize(relu(bag · W1 + b1) · W2 + b2),  normalize(o) = o / sq
 bag = the mean of the embedding rows of the text's feature ids (features.py; zeros without features).
 Weights per tower (`query` and `item`, or one `shared`), in this order: `<tower>/embedding` [V, E],
 `<tower>/dense1/kernel` [E, H], `<tower>/dense1/bias` [H], `<tower>/dense2/kernel` [H, D],
-`<tower>/dense2/bias` [D]; `weights.bin` holds them as little-endian float32, row-major, concatenated.
+`<tower>/dense2/bias` [D] ([H, K·D] and [K·D] for a DPSR query tower of K heads, model.preset "dpsr":
+towers/dpsr.py); `weights.bin` holds them as little-endian float32, row-major, concatenated.
 """
 
 from __future__ import annotations
@@ -17,21 +18,25 @@ from typing import Dict, List, Sequence, Tuple, cast
 import torch
 from torch import nn
 
+from .towers import query_heads_of
+
 CHECKPOINT_FORMAT = "retrieval-lens/two-tower@1"
 WEIGHT_ORDER = ("embedding", "dense1/kernel", "dense1/bias", "dense2/kernel", "dense2/bias")
 
 
 class Tower(nn.Module):
-    """One DSSM tower: embedding bag (mean) → dense H (relu) → dense D → L2 normalisation."""
+    """One DSSM tower: embedding bag (mean) → dense H (relu) → dense D → L2 normalisation. With heads K > 1 (DPSR's
+    query tower) the last layer is K·D wide and gives K unit vectors per text, [n, K, D]."""
 
-    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False):
+    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False, heads: int = 1):
         super().__init__()
         # sparse: the table's gradient holds only the rows the batch touched (for a lazy Adam, SparseAdam).
         self.embedding = nn.EmbeddingBag(vocab, embed, mode="mean", sparse=sparse)
         self.w1 = nn.Parameter(torch.empty(embed, hidden))
         self.b1 = nn.Parameter(torch.zeros(hidden))
-        self.w2 = nn.Parameter(torch.empty(hidden, out))
-        self.b2 = nn.Parameter(torch.zeros(out))
+        self.heads = heads
+        self.w2 = nn.Parameter(torch.empty(hidden, out * heads))
+        self.b2 = nn.Parameter(torch.zeros(out * heads))
         # As src/core/model/params.ts: rows U(−0.05, 0.05) (Keras' default), kernels Glorot-uniform.
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
         nn.init.uniform_(self.w1, -math.sqrt(6 / (embed + hidden)), math.sqrt(6 / (embed + hidden)))
@@ -41,7 +46,9 @@ class Tower(nn.Module):
         device = self.w1.device
         bag = self.embedding(ids.to(device), offsets.to(device))
         o = torch.relu(bag @ self.w1 + self.b1) @ self.w2 + self.b2
-        return o / torch.sqrt((o * o).sum(1, keepdim=True) + 1e-12)
+        if self.heads > 1:
+            o = o.view(o.shape[0], self.heads, -1)
+        return o / torch.sqrt((o * o).sum(-1, keepdim=True) + 1e-12)
 
     def named_weights(self) -> List[Tuple[str, torch.Tensor]]:
         return list(zip(WEIGHT_ORDER, (self.embedding.weight, self.w1, self.b1, self.w2, self.b2), strict=True))
@@ -62,10 +69,11 @@ class TwoTower(nn.Module):
 
     def __init__(self, model: dict, sparse: bool = False):
         super().__init__()
-        self.model_config = {k: model[k] for k in ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers") if k in model}
+        keys = ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers", "preset", "queryHeads")
+        self.model_config = {k: model[k] for k in keys if k in model}
         dims = (model["vocabBuckets"], model["embeddingDim"], model["hiddenDim"], model["outputDim"])
         self.shared = bool(model["sharedTowers"])
-        self.query = Tower(*dims, sparse=sparse)
+        self.query = Tower(*dims, sparse=sparse, heads=query_heads_of(model))
         self.item = self.query if self.shared else Tower(*dims, sparse=sparse)
 
     def forward(self, query_feats: Sequence[Sequence[int]], item_feats: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:
