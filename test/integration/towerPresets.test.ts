@@ -75,15 +75,25 @@ test('CLI: a DPSR config (3 heads) trains and evaluates; the merged Faiss search
   const items = await data.corpus.items(Array.from({ length: data.corpus.count }, (_, i) => i));
   const model = loaded.config.model;
   const D = params.dims.out;
-  const itemEmb = encodeFeatures(params, 'item', items.map((it) => featurize(it.text, featurizeOptions(model, 'item'))));
-  const queryEmb = encodeFeatures(params, 'query', data.queries.map((q) => featurize(q.text, featurizeOptions(model, 'query'))));
+  const itemEmb = encodeFeatures(
+    params,
+    'item',
+    items.map((it) => featurize(it.text, featurizeOptions(model, 'item'))),
+  );
+  const queryEmb = encodeFeatures(
+    params,
+    'query',
+    data.queries.map((q) => featurize(q.text, featurizeOptions(model, 'query'))),
+  );
   let sum = 0;
   let counted = 0;
   data.queries.forEach((q, qi) => {
     const relevant = data.qrels.get(q.id);
     if (!relevant || relevant.size === 0) return;
     const { s } = dpsrScores(queryEmb.subarray(qi * 3 * D, (qi + 1) * 3 * D), itemEmb, 1, 3, items.length, D);
-    const top = Array.from(s.keys()).sort((a, b) => s[b] - s[a]).slice(0, 10);
+    const top = Array.from(s.keys())
+      .sort((a, b) => s[b] - s[a])
+      .slice(0, 10);
     sum += top.filter((i) => relevant.has(items[i].id)).length / relevant.size;
     counted++;
   });

@@ -543,7 +543,11 @@ test('dpsrScores equals the tfjs reference attention score; one head is the dot 
   const [B, K, N, D] = [3, 4, 7, 5];
   const q = unit(B * K, D);
   const items = unit(N, D);
-  const ref = tf.tidy(() => dpsrScoresTf(tf.tensor2d(q, [B, K * D]), tf.tensor2d(items, [N, D]), K, DPSR_BETA).dataSync().slice());
+  const ref = tf.tidy(() =>
+    dpsrScoresTf(tf.tensor2d(q, [B, K * D]), tf.tensor2d(items, [N, D]), K, DPSR_BETA)
+      .dataSync()
+      .slice(),
+  );
   assertAllClose(dpsrScores(q, items, B, K, N, D).s, ref, 1e-5, 'attention score');
   const one = dpsrScores(q.subarray(0, B * D), items, B, 1, N, D).s;
   assertAllClose(one, matMulHost(q.subarray(0, B * D), transposeHost(items, N, D), B, D, N), 1e-6, 'K = 1');

@@ -66,5 +66,6 @@ test('DPSR parity fixture (dpsr.json): the multi-head attention score, host loss
     expected: Record<string, Record<string, DpsrResult>>;
   };
   assert.equal(fixture.beta, DPSR_BETA, 'β of the fixture');
-  for (const b of fixture.batches) for (const v of fixture.variants) assertClose(dpsrExpected(b, v.loss), fixture.expected[b.name][v.name], `dpsr ${b.name}: ${v.name}`);
+  for (const b of fixture.batches)
+    for (const v of fixture.variants) assertClose(dpsrExpected(b, v.loss), fixture.expected[b.name][v.name], `dpsr ${b.name}: ${v.name}`);
 });

@@ -24,7 +24,14 @@ export const DPSR_DEFAULT_HEADS = 2;
  * The attention score of Q queries (K heads each) against N items: s [Q × N] (float32), and for the backward the
  * weights w [Q·K × N] and per-head cosines c [Q·K × N] (row j·K + k).
  */
-export function dpsrScores(eQ: Float32Array, eI: Float32Array, Q: number, K: number, N: number, D: number): { s: Float32Array; c: Float32Array; w: Float32Array } {
+export function dpsrScores(
+  eQ: Float32Array,
+  eI: Float32Array,
+  Q: number,
+  K: number,
+  N: number,
+  D: number,
+): { s: Float32Array; c: Float32Array; w: Float32Array } {
   const c = matMulHost(eQ.subarray(0, Q * K * D), transposeHost(eI.subarray(0, N * D), N, D), Q * K, D, N);
   const w = new Float32Array(Q * K * N);
   const s = new Float32Array(Q * N);
@@ -106,10 +113,11 @@ export function mergeHeadHits(perHead: SearchResult, eQ: Float32Array, corpusEmb
   const depth = perHead.k;
   for (let q = 0; q < nq; q++) {
     const cand = new Set<number>();
-    for (let h = 0; h < K; h++) for (let j = 0; j < depth; j++) {
-      const l = perHead.labels[(q * K + h) * depth + j];
-      if (l >= 0) cand.add(l);
-    }
+    for (let h = 0; h < K; h++)
+      for (let j = 0; j < depth; j++) {
+        const l = perHead.labels[(q * K + h) * depth + j];
+        if (l >= 0) cand.add(l);
+      }
     const ids = [...cand];
     const items = new Float32Array(ids.length * D);
     ids.forEach((l, i) => items.set(corpusEmb.subarray(l * D, (l + 1) * D), i * D));

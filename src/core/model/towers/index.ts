@@ -45,8 +45,14 @@ export function towerPresetProblems(model: ModelConfig): TowerProblem[] {
   const preset = presetOf(model);
   if (preset === 'mgdspr') problems.push({ segments: ['model', 'preset'], message: '"mgdspr" is not available in this build (use "dssm" or "dpsr")' });
   if (model.queryHeads !== undefined && preset !== 'dpsr')
-    problems.push({ segments: ['model', 'queryHeads'], message: `is used only with model.preset "dpsr" (preset is "${preset}"): remove it or set the preset to "dpsr"` });
+    problems.push({
+      segments: ['model', 'queryHeads'],
+      message: `is used only with model.preset "dpsr" (preset is "${preset}"): remove it or set the preset to "dpsr"`,
+    });
   if (preset === 'dpsr' && model.sharedTowers)
-    problems.push({ segments: ['model', 'sharedTowers'], message: 'cannot be true with model.preset "dpsr": the multi-head query tower and the one-embedding item tower differ' });
+    problems.push({
+      segments: ['model', 'sharedTowers'],
+      message: 'cannot be true with model.preset "dpsr": the multi-head query tower and the one-embedding item tower differ',
+    });
   return problems;
 }
