@@ -29,6 +29,7 @@ def test_dpsr_loss_and_gradients_match_the_typescript_trainer(batch, variant):
     items = torch.tensor(batch["items"], dtype=torch.float64, requires_grad=True)
     out = retrieval_loss(q, items, torch.tensor(batch["negMask"]).bool(), LossConfig.from_config(variant["loss"]))
     out.loss.backward()
+    assert q.grad is not None and items.grad is not None
     exp = FIXTURE["expected"][batch["name"]][variant["name"]]
     assert abs(float(out.loss) - exp["loss"]) <= TOL and abs(float(out.loss_q) - exp["lossQ"]) <= TOL and abs(float(out.loss_sym) - exp["lossSym"]) <= TOL
     assert np.abs(q.grad.view(B, K * D).numpy() - np.array(exp["dq"])).max() <= TOL
