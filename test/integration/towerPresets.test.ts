@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, parseConfigText } from '../../src/core/config';
+import { loadConfig, parseConfigText } from '../../src/core/config';
+import { configErrorOf as errorOf } from '../helpers/configErrorOf';
 import { loadEvalData } from '../../src/core/eval/evalData';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { encodeFeatures } from '../../src/core/model/encode';
@@ -18,16 +19,6 @@ import { dpsrScores } from '../../src/core/model/towers/dpsr';
 import { SHOP_CORPUS, SHOP_TEST, smallExperiment } from '../helpers/smallExperiment';
 
 const REPO = path.resolve(__dirname, '../..');
-
-function errorOf(text: string): ConfigError {
-  try {
-    parseConfigText(text, 'exp.rlens.json');
-  } catch (e) {
-    assert.ok(e instanceof ConfigError);
-    return e;
-  }
-  assert.fail('no error');
-}
 
 test('config: queryHeads < 1, queryHeads without dpsr, dpsr with shared towers and "mgdspr" are located errors', () => {
   const zero = errorOf('{ "data": { "train": "x.jsonl" },\n  "model": { "preset": "dpsr", "queryHeads": 0 } }');

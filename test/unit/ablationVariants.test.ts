@@ -18,6 +18,32 @@ import { readEvents, type StepEvent } from '../../src/core/runs';
 import { trainerLauncher } from '../../src/trainer/sweepLauncher';
 import { smallExperiment } from '../helpers/smallExperiment';
 
+/** A completed ablation row of recall@10 values (one per seed). */
+const row = (variant: AblationFile['rows'][number]['variant'], v: number[]) => ({
+  variant,
+  label: variant,
+  completed: v.length,
+  planned: v.length,
+  columns: { 'recall@10': meanStd(v) },
+  verdicts: v.map(() => 'healthy'),
+  runDirs: v.map((_, i) => `r${i}`),
+  tower: variant.startsWith('dpsr-') ? 'dpsr' : 'dssm',
+});
+
+/** An ablation table of these rows (seeds from the first row). */
+const ablationFileOf = (rows: AblationFile['rows']): AblationFile => ({
+  version: 1,
+  configPath: 'x.rlens.json',
+  seeds: rows[0].columns['recall@10'].values.map((_, i) => i),
+  steps: 10,
+  source: 'corpus',
+  columns: ['recall@10'],
+  best: {},
+  rows,
+  code: { retrievalLens: 'test', gitCommit: null },
+  fixed: { margin: null, temperature: null },
+});
+
 test('--variants: the paper 8 by default, the named ones in table order, an unknown name refused', () => {
   assert.equal(parseVariants(undefined).length, 8);
   assert.deepEqual(parseVariants('softmax-adap-tau, softmax-fixed,margin-learned'), ['softmax-fixed', 'margin-learned', 'softmax-adap-tau']);
@@ -42,28 +68,7 @@ test('tower-preset variants: each runs its loss on its tower (model.preset), lab
       assert.deepEqual([cfg.model.preset, cfg.loss.type, cfg.loss.adaptive, cfg.loss.stopGradient, cfg.loss.symmetric], ['dpsr', 'softmax', true, true, true]);
     if (r.variant === 'dpsr-softmax-learned') assert.deepEqual([cfg.model.preset, cfg.loss.trainable], ['dpsr', ['alpha', 'tau0']]);
   }
-  const row = (variant: AblationFile['rows'][number]['variant'], v: number[]) => ({
-    variant,
-    label: variant,
-    completed: v.length,
-    planned: v.length,
-    columns: { 'recall@10': meanStd(v) },
-    verdicts: v.map(() => 'healthy'),
-    runDirs: v.map((_, i) => `r${i}`),
-    tower: variant.split('-')[0],
-  });
-  const file = (dssm: number[], dpsr: number[]): AblationFile => ({
-    version: 1,
-    configPath: 'x.rlens.json',
-    seeds: dssm.map((_, i) => i),
-    steps: 10,
-    source: 'corpus',
-    columns: ['recall@10'],
-    best: {},
-    rows: [row('dssm-softmax-fixed', dssm), row('dpsr-softmax-fixed', dpsr)],
-    code: { retrievalLens: 'test', gitCommit: null },
-    fixed: { margin: null, temperature: null },
-  });
+  const file = (dssm: number[], dpsr: number[]) => ablationFileOf([row('dssm-softmax-fixed', dssm), row('dpsr-softmax-fixed', dpsr)]);
   const one = ablationNotes(file([0.3], [0.4])).filter((n) => n.startsWith('towers, softmax-fixed'));
   assert.equal(one.length, 1);
   assert.match(one[0], /no claim/);
@@ -73,27 +78,7 @@ test('tower-preset variants: each runs its loss on its tower (model.preset), lab
 });
 
 test('notes of the variants beyond the paper: against the paper method, no "beats" with one seed, a claim with 3 separated seeds', () => {
-  const row = (variant: AblationFile['rows'][number]['variant'], v: number[]) => ({
-    variant,
-    label: variant,
-    completed: v.length,
-    planned: v.length,
-    columns: { 'recall@10': meanStd(v) },
-    verdicts: v.map(() => 'healthy'),
-    runDirs: v.map((_, i) => `r${i}`),
-  });
-  const file = (paper: number[], learned: number[]): AblationFile => ({
-    version: 1,
-    configPath: 'x.rlens.json',
-    seeds: paper.map((_, i) => i),
-    steps: 10,
-    source: 'corpus',
-    columns: ['recall@10'],
-    best: {},
-    rows: [row('softmax-adaptive-sg-sym', paper), row('softmax-learned', learned)],
-    code: { retrievalLens: 'test', gitCommit: null },
-    fixed: { margin: null, temperature: null },
-  });
+  const file = (paper: number[], learned: number[]) => ablationFileOf([row('softmax-adaptive-sg-sym', paper), row('softmax-learned', learned)]);
   const one = ablationNotes(file([0.3], [0.4])).filter((n) => n.includes('beyond the paper'));
   assert.equal(one.length, 1);
   assert.match(one[0], /no claim/);

@@ -10,7 +10,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { initBackend, type BackendInfo } from '../../src/core/backend';
-import { ConfigError, loadConfig, parseConfigText } from '../../src/core/config';
+import { loadConfig, parseConfigText } from '../../src/core/config';
+import { configErrorOf } from '../helpers/configErrorOf';
 import { lambertW } from '../../src/core/losses/adapTau';
 import { LEARNED_FLOORS, LearnedHyper } from '../../src/core/losses/learnedHyper';
 import { lossAndGradHost } from '../../src/core/losses/lossAndGrad';
@@ -121,15 +122,7 @@ test('a learned value stays above its floor however hard the gradient pushes, an
 });
 
 test('config: trainable names the loss does not use, and adap-tau with a margin loss, are located errors', () => {
-  const errorOf = (text: string) => {
-    try {
-      parseConfigText(text, 'exp.rlens.json');
-    } catch (e) {
-      assert.ok(e instanceof ConfigError);
-      return e;
-    }
-    assert.fail('no error');
-  };
+  const errorOf = configErrorOf;
   const a = errorOf('{\n  "data": { "train": "x.jsonl" },\n  "loss": { "type": "softmax",\n    "trainable": ["alpha", "delta0"] }\n}');
   assert.equal(a.problems.length, 1);
   assert.equal(a.problems[0].path, 'loss.trainable.1');

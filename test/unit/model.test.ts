@@ -501,30 +501,37 @@ test('towerForwardHost / towerBackwardHost match towerForward and its tf.grads g
 // Trainer
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Four steps of TwoTowerTrainer against ReferenceTrainer (tfjs autodiff) from the same weights `pRef`: loss, gradient
+ * norm and every weight after the steps within 1e-4; the first step's diagnostics are [B × N] scores.
+ */
+function stepsMatchReference(pRef: TwoTowerParams, loss: LossConfig, data: FeaturizedExample[]): void {
+  const pNew = cloneParams(pRef);
+  const ref = new ReferenceTrainer(pRef, loss, 0.01);
+  const trainer = new TwoTowerTrainer(pNew, loss, 0.01, { threads: 1 });
+  try {
+    for (let s = 0; s < 4; s++) {
+      const batch = batchOf(data, s, 12);
+      const a = ref.step(batch);
+      const b = trainer.step(batch, s === 0);
+      assertAllClose([b.loss, b.gradNorm], [a.loss, a.gradNorm], 1e-4, `step ${s}`);
+      if (s === 0) assert.ok(b.host && b.host.sQV.length === batch.B * batch.N && b.host.itemEmb.length === batch.B * pRef.dims.out, 'diagnostics');
+    }
+    for (const t of pRef.shared ? (['query'] as const) : (['query', 'item'] as const)) {
+      assertAllClose(pNew[t].table, pRef[t].table, 1e-4, `${t} table`);
+      for (const k of DENSE_KEYS) assertAllClose(pNew[t].dense[k], pRef[t].dense[k], 1e-4, `${t} ${k}`);
+    }
+  } finally {
+    trainer.dispose();
+  }
+}
+
 for (const shared of [false, true]) {
   test(`TwoTowerTrainer matches the tfjs-autodiff reference step (${shared ? 'shared' : 'separate'} towers)`, () => {
     const model = { ...SMALL, sharedTowers: shared };
     const data = smallData(model.vocabBuckets);
     const loss: LossConfig = { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1 };
-    const pRef = initTwoTower(model, 4);
-    const pNew = cloneParams(pRef);
-    const ref = new ReferenceTrainer(pRef, loss, 0.01);
-    const trainer = new TwoTowerTrainer(pNew, loss, 0.01, { threads: 1 });
-    try {
-      for (let s = 0; s < 4; s++) {
-        const batch = batchOf(data, s, 12);
-        const a = ref.step(batch);
-        const b = trainer.step(batch, s === 0);
-        assertAllClose([b.loss, b.gradNorm], [a.loss, a.gradNorm], 1e-4, `step ${s}`);
-        if (s === 0) assert.ok(b.host && b.host.sQV.length === batch.B * batch.N && b.host.itemEmb.length === batch.B * model.outputDim, 'diagnostics');
-      }
-      for (const t of shared ? (['query'] as const) : (['query', 'item'] as const)) {
-        assertAllClose(pNew[t].table, pRef[t].table, 1e-4, `${t} table`);
-        for (const k of DENSE_KEYS) assertAllClose(pNew[t].dense[k], pRef[t].dense[k], 1e-4, `${t} ${k}`);
-      }
-    } finally {
-      trainer.dispose();
-    }
+    stepsMatchReference(initTwoTower(model, 4), loss, data);
   });
 }
 
@@ -562,24 +569,7 @@ for (const [name, loss] of [
     const data = smallData(model.vocabBuckets, 40, 'dpsr');
     const pRef = initTwoTower(model, 5);
     assert.equal(pRef.query.dense.w2.length, model.hiddenDim * model.outputDim * 3, 'three output layers');
-    const pNew = cloneParams(pRef);
-    const ref = new ReferenceTrainer(pRef, loss, 0.01);
-    const trainer = new TwoTowerTrainer(pNew, loss, 0.01, { threads: 1 });
-    try {
-      for (let s = 0; s < 4; s++) {
-        const batch = batchOf(data, s, 12);
-        const a = ref.step(batch);
-        const b = trainer.step(batch, s === 0);
-        assertAllClose([b.loss, b.gradNorm], [a.loss, a.gradNorm], 1e-4, `step ${s}`);
-        if (s === 0) assert.ok(b.host && b.host.sQV.length === batch.B * batch.N, 'diagnostics on the attention score');
-      }
-      for (const t of ['query', 'item'] as const) {
-        assertAllClose(pNew[t].table, pRef[t].table, 1e-4, `${t} table`);
-        for (const k of DENSE_KEYS) assertAllClose(pNew[t].dense[k], pRef[t].dense[k], 1e-4, `${t} ${k}`);
-      }
-    } finally {
-      trainer.dispose();
-    }
+    stepsMatchReference(pRef, loss, data);
   });
 }
 
