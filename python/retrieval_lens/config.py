@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .schemas import EXPERIMENT_SCHEMA_PATH as SCHEMA_PATH
 from .schemas import REPO_ROOT
-from .towers import model_preset_problem
+from .towers import tower_problems
 
 RESERVED_SEGMENTS = {"__proto__", "constructor", "prototype"}
 
@@ -226,6 +226,7 @@ def loss_problems(cfg: Dict) -> List[str]:
     return problems
 
 
+
 def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: str = SCHEMA_PATH) -> Dict:
     """The config with defaults applied; raises ConfigError listing every problem as `file: json.path: message`."""
     try:
@@ -258,9 +259,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None, schema_path: s
             problems.append(f"$.{key}: {json.dumps(v)} is not supported by the PyTorch trainer: {why}")
     if not problems:
         problems.extend(loss_problems(cfg))
-        preset_problem = model_preset_problem(cfg["model"])
-        if preset_problem:
-            problems.append(preset_problem)
+        problems.extend(tower_problems(cfg["model"]))
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
     cfg.pop("$schema", None)

@@ -25,7 +25,7 @@ from .features import featurize, featurize_options
 from .model import TwoTower
 from .run_writer import now_iso
 from .schemas import run_events_schema
-from .towers import query_featurizer
+from .towers import query_featurizer, query_scores
 
 RECALL_KS = (1, 5, 10, 50, 100)
 #: BM25's parameters (BM25_PARAMS, src/core/lexical/bm25Index.ts; test_held_out.py pins them) and the triage
@@ -173,7 +173,8 @@ class HeldOutEval:
         c = self._encode(model.item, self.item_feats, device)
         q = self._encode(model.query, self.query_feats, device)
         t1 = time.perf_counter()
-        top = torch.topk(q @ c.T, min(100, c.shape[0]), dim=1).indices.cpu().tolist()
+        # Exact over the whole sample: the dot product, or DPSR's attention score of every item for multi-head queries.
+        top = torch.topk(query_scores(q, c), min(100, c.shape[0]), dim=1).indices.cpu().tolist()
         self.last_encode_ms, self.last_search_ms = 1000 * (t1 - t0), 1000 * (time.perf_counter() - t1)
         model.train(was_training)
         sums = {f"recall@{k}": 0.0 for k in RECALL_KS}

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .collectives import Collectives
+from .towers import query_scores
 from .config import LEARNED_FLOORS, learned_hyper_problem
 
 from .schemas import experiment_defaults
@@ -236,9 +237,9 @@ def retrieval_loss(
     B = q.shape[0]
     v = items[row_offset : row_offset + B]
     mask = neg_mask.bool()
-    s_qv = q @ items.T
+    s_qv = query_scores(q, items)  # q [B, K, D] with DPSR's multi-head query tower (towers/dpsr.py)
     s_vv = v @ items.T
-    pos = (q * v).sum(1)
+    pos = (q * v).sum(1) if q.dim() == 2 else s_qv[torch.arange(B), row_offset + torch.arange(B)]
     rows = mask.any(1)
     n_rows = int(rows.sum()) if rows_with_negatives is None else rows_with_negatives
     denominator = max(n_rows, 1)

@@ -6,7 +6,8 @@ With `model.preset` "mgdspr" the query tower's input is the multi-granular x [4E
 bag (its `query/dense1/kernel` is [4E, H]); a checkpoint without `preset` is "dssm".
 Weights per tower (`query` and `item`, or one `shared`), in this order: `<tower>/embedding` [V, E],
 `<tower>/dense1/kernel` [E, H], `<tower>/dense1/bias` [H], `<tower>/dense2/kernel` [H, D],
-`<tower>/dense2/bias` [D]; `weights.bin` holds them as little-endian float32, row-major, concatenated.
+`<tower>/dense2/bias` [D] ([H, K·D] and [K·D] for a DPSR query tower of K heads, model.preset "dpsr":
+towers/dpsr.py); `weights.bin` holds them as little-endian float32, row-major, concatenated.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Dict, List, Sequence, Tuple, cast
 import torch
 from torch import nn
 
-from .towers import SHARED_MESSAGE, query_bag_lists, query_input_dim, tower_preset
+from .towers import query_bag_lists, query_heads_of, query_input_dim, tower_preset
 from .towers.mgdspr import mgdspr_mix
 
 CHECKPOINT_FORMAT = "retrieval-lens/two-tower@1"
@@ -27,9 +28,10 @@ WEIGHT_ORDER = ("embedding", "dense1/kernel", "dense1/bias", "dense2/kernel", "d
 
 
 class Tower(nn.Module):
-    """One DSSM tower: embedding bag (mean) → dense H (relu) → dense D → L2 normalisation."""
+    """One DSSM tower: embedding bag (mean) → dense H (relu) → dense D → L2 normalisation. With heads K > 1 (DPSR's
+    query tower) the last layer is K·D wide and gives K unit vectors per text, [n, K, D]."""
 
-    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False, preset: str = "dssm"):
+    def __init__(self, vocab: int, embed: int, hidden: int, out: int, sparse: bool = False, preset: str = "dssm", heads: int = 1):
         super().__init__()
         self.preset = preset
         in_dim = query_input_dim(preset, embed)
@@ -37,8 +39,9 @@ class Tower(nn.Module):
         self.embedding = nn.EmbeddingBag(vocab, embed, mode="mean", sparse=sparse)
         self.w1 = nn.Parameter(torch.empty(in_dim, hidden))
         self.b1 = nn.Parameter(torch.zeros(hidden))
-        self.w2 = nn.Parameter(torch.empty(hidden, out))
-        self.b2 = nn.Parameter(torch.zeros(out))
+        self.heads = heads
+        self.w2 = nn.Parameter(torch.empty(hidden, out * heads))
+        self.b2 = nn.Parameter(torch.zeros(out * heads))
         # As src/core/model/params.ts: rows U(−0.05, 0.05) (Keras' default), kernels Glorot-uniform.
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
         nn.init.uniform_(self.w1, -math.sqrt(6 / (in_dim + hidden)), math.sqrt(6 / (in_dim + hidden)))
@@ -50,7 +53,9 @@ class Tower(nn.Module):
         if self.preset == "mgdspr":
             bag = mgdspr_mix(bag)
         o = torch.relu(bag @ self.w1 + self.b1) @ self.w2 + self.b2
-        return o / torch.sqrt((o * o).sum(1, keepdim=True) + 1e-12)
+        if self.heads > 1:
+            o = o.view(o.shape[0], self.heads, -1)
+        return o / torch.sqrt((o * o).sum(-1, keepdim=True) + 1e-12)
 
     def encode(self, feature_lists: Sequence[Sequence[int]]) -> torch.Tensor:
         """Embeddings of featurised texts (a query tower's features as its preset packs them)."""
@@ -75,14 +80,14 @@ class TwoTower(nn.Module):
 
     def __init__(self, model: dict, sparse: bool = False):
         super().__init__()
-        keys = ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers", "preset")
+        keys = ("vocabBuckets", "embeddingDim", "hiddenDim", "outputDim", "maxQueryTokens", "maxItemTokens", "charTrigrams", "sharedTowers", "preset", "queryHeads")
         self.model_config = {k: model[k] for k in keys if k in model}
         dims = (model["vocabBuckets"], model["embeddingDim"], model["hiddenDim"], model["outputDim"])
         self.shared = bool(model["sharedTowers"])
         self.preset = tower_preset(model)
         if self.shared and self.preset != "dssm":
-            raise ValueError(SHARED_MESSAGE)
-        self.query = Tower(*dims, sparse=sparse, preset=self.preset)
+            raise ValueError(f"model.sharedTowers with model.preset {self.preset!r}: the query tower differs from the item tower")
+        self.query = Tower(*dims, sparse=sparse, preset=self.preset, heads=query_heads_of(model))
         self.item = self.query if self.shared else Tower(*dims, sparse=sparse)
 
     def forward(self, query_feats: Sequence[Sequence[int]], item_feats: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -10,6 +10,7 @@ import torch
 
 from .diagnostics import hyper_range, step_diagnostics
 from .losses import BatchLossOutput
+from .towers import query_scores
 from .step_samples import Ref, sample_step
 
 
@@ -20,7 +21,7 @@ def _scores(out: BatchLossOutput):
         q = out.q.detach()
         candidates = out.candidates.detach()
         v = candidates[out.row_offset : out.row_offset + B]
-        return (q @ candidates.T).cpu(), (v @ candidates.T).cpu(), v
+        return query_scores(q, candidates).cpu(), (v @ candidates.T).cpu(), v
 
 
 def batch_diagnostics(out: BatchLossOutput, with_effective_rank: bool) -> Dict[str, Any]:

@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -35,3 +36,10 @@ def finish(p: subprocess.Popen, timeout: float = 600):
         out, err = p.communicate()
         raise AssertionError(f"the launched job did not end in {timeout} s:\n{err[-3000:]}") from None
     return p.returncode, out, err
+
+
+def model_config(tmp_path, model: dict) -> str:
+    """A config file (in tmp_path) with this `model` section and a train file name, for the config checks."""
+    p = tmp_path / "exp.rlens.json"
+    p.write_text(json.dumps({"data": {"train": "x.jsonl"}, "model": model}))
+    return str(p)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import REPO, model_config
 from retrieval_lens.config import ConfigError, load_config
 from retrieval_lens.features import featurize, featurize_options
 from retrieval_lens.losses import LossConfig, retrieval_loss
@@ -85,16 +85,8 @@ def test_checkpoint_records_the_preset_and_reads_back(tmp_path):
     assert torch.equal(a, b)
 
 
-def write_config(tmp_path, model: dict) -> str:
-    p = tmp_path / "exp.rlens.json"
-    p.write_text(json.dumps({"data": {"train": "x.jsonl"}, "model": model}))
-    return str(p)
-
-
-def test_config_refuses_dpsr_and_shared_mgdspr_towers(tmp_path):
-    with pytest.raises(ConfigError, match=r"\$\.model\.preset: \"dpsr\" \(the multi-head query tower\) is not in this build"):
-        load_config(write_config(tmp_path, {"preset": "dpsr"}))
+def test_config_refuses_shared_mgdspr_towers(tmp_path):
     with pytest.raises(ConfigError, match=r"\$\.model\.sharedTowers: the \"mgdspr\" query tower has its own input layer"):
-        load_config(write_config(tmp_path, {"preset": "mgdspr", "sharedTowers": True}))
-    assert load_config(write_config(tmp_path, {"preset": "mgdspr"}))["model"]["preset"] == "mgdspr"
-    assert load_config(write_config(tmp_path, {}))["model"]["preset"] == "dssm"
+        load_config(model_config(tmp_path, {"preset": "mgdspr", "sharedTowers": True}))
+    assert load_config(model_config(tmp_path, {"preset": "mgdspr"}))["model"]["preset"] == "mgdspr"
+    assert load_config(model_config(tmp_path, {}))["model"]["preset"] == "dssm"

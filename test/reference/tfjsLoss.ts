@@ -24,6 +24,11 @@ export interface LossInputs {
   v: tf.Tensor2D;
   items: tf.Tensor2D;
   negMask: tf.Tensor2D;
+  /**
+   * [B, N] the query-anchored scores when they are not ⟨q, items⟩ (a DPSR query tower: tfjsDpsr.ts); pos_j is then
+   * its diagonal sQV[j, j] and q is not read.
+   */
+  sQV?: tf.Tensor2D;
 }
 
 export interface LossOutput {
@@ -305,8 +310,8 @@ export function symmetricLoss(
 // ---------------------------------------------------------------------------------------------
 // The whole loss
 
-function checkShapes({ q, v, items, negMask }: LossInputs): void {
-  const [b, d] = q.shape;
+function checkShapes({ q, v, items, negMask, sQV }: LossInputs): void {
+  const [b, d] = sQV ? [v.shape[0], v.shape[1]] : q.shape;
   const [n] = items.shape;
   const ok = v.shape[0] === b && v.shape[1] === d && items.shape[1] === d && n >= b && negMask.shape[0] === b && negMask.shape[1] === n;
   if (!ok) {
@@ -333,9 +338,9 @@ function checkShapes({ q, v, items, negMask }: LossInputs): void {
 export function referenceLoss(inputs: LossInputs, cfg: LossConfig, learned: LearnedScalars = {}): LossOutput {
   checkShapes(inputs);
   const { q, v, items, negMask } = inputs;
-  const sQV = pairwiseScores(q, items);
+  const sQV = inputs.sQV ?? pairwiseScores(q, items);
   const sVV = pairwiseScores(v, items);
-  const pos = rowScores(q, v);
+  const pos = inputs.sQV ? (tf.sum(tf.mul(inputs.sQV, tf.eye(v.shape[0], items.shape[0])), 1) as tf.Tensor1D) : rowScores(q, v);
 
   const queryTerm = anchoredLoss(pos, sQV, sVV, negMask, cfg, learned);
   const lossQ = queryTerm.loss;

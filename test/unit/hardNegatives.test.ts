@@ -150,6 +150,7 @@ test('mined negatives join the in-batch negatives: every pair sees them, an acci
     maxItemTokens: 100,
     charTrigrams: true,
     sharedTowers: false,
+    preset: 'dssm' as const,
   };
   const data = featurizeExamples([a, b, c], model, (e) => mined[e.queryId] ?? []);
   const batch = buildBatch(data, [0, 1, 2], 3);

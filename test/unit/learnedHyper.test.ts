@@ -123,7 +123,7 @@ test('a learned value stays above its floor however hard the gradient pushes, an
 });
 
 test('config: trainable names the loss does not use, and adap-tau with a margin loss, are located errors', () => {
-  const errorOf = (text: string) => configErrorOf(text);
+  const errorOf = configErrorOf;
   const a = errorOf('{\n  "data": { "train": "x.jsonl" },\n  "loss": { "type": "softmax",\n    "trainable": ["alpha", "delta0"] }\n}');
   assert.equal(a.problems.length, 1);
   assert.equal(a.problems[0].path, 'loss.trainable.1');

@@ -9,6 +9,8 @@ import { lossAndGradHost } from '../../src/core/losses/lossAndGrad';
 import type { LossConfig } from '../../src/core/losses/types';
 import { DEFAULT_LOSS_CONFIG } from '../reference/defaultLossConfig';
 import { hostLossBatch } from '../helpers/hostLossBatch';
+import { dpsrScoresTf } from '../reference/tfjsDpsr';
+import { DPSR_BETA, dpsrScores } from '../../src/core/model/towers/dpsr';
 import { referenceLoss } from '../reference/tfjsLoss';
 import { Adam, AdamSlot, lazyAdamFromBags } from '../../src/core/model/adam';
 import { loadCheckpoint, saveCheckpoint } from '../../src/core/model/checkpoint';
@@ -16,7 +18,7 @@ import { bagBackward, bagForward, bagForwardRange, buildRowIndexOf, flattenBags,
 import { matMulHost, transposeHost } from '../../src/core/numeric/matMul';
 import { arenaOf, initTwoTower, newTableArena, type DenseParams, type TwoTowerParams } from '../../src/core/model/params';
 import { simdKernels, simdModule } from '../../src/core/numeric/simdKernels';
-import { DENSE_KEYS, denseTensors, towerBackwardHost, towerForward, towerForwardHost } from '../../src/core/model/towerForward';
+import { DENSE_KEYS, denseTensors, headsOf, towerBackwardHost, towerForward, towerForwardHost } from '../../src/core/model/towerForward';
 import { buildBatch, type Batch } from '../../src/core/training/batcher';
 import type { FeaturizedExample } from '../../src/core/training/featurizedData';
 import { TwoTowerTrainer } from '../../src/core/training/trainStep';
@@ -70,6 +72,7 @@ const SMALL: ModelConfig = {
   maxItemTokens: 100,
   charTrigrams: true,
   sharedTowers: false,
+  preset: 'dssm',
 };
 
 /** A small featurised data set: variable lengths, an empty item, duplicate item ids, explicit negatives. */
@@ -127,6 +130,7 @@ class ReferenceTrainer {
   step(batch: Batch): { loss: number; gradNorm: number } {
     const { dims: d, shared } = this.params;
     const { B, N } = batch;
+    const K = headsOf(this.params.query.dense, d);
     const bagQ = bagForward(this.params.query.table, d.embed, batch.queryFeats);
     const bagI = bagForward(this.params.item.table, d.embed, batch.itemFeats);
     let loss = 0;
@@ -140,10 +144,11 @@ class ReferenceTrainer {
         const [bq, bi, ...ws] = args;
         const wq = Object.fromEntries(DENSE_KEYS.map((k, i) => [k, ws[i]])) as typeof qw;
         const wi = shared ? wq : (Object.fromEntries(DENSE_KEYS.map((k, i) => [k, ws[4 + i]])) as typeof qw);
-        const q = towerForward(bq as tf.Tensor2D, wq);
+        const q = towerForward(bq as tf.Tensor2D, wq, K);
         const items = towerForward(bi as tf.Tensor2D, wi);
         const v = tf.slice(items, [0, 0], [B, d.out]) as tf.Tensor2D;
-        return referenceLoss({ q, v, items, negMask: mask }, this.loss).loss;
+        const sQV = K > 1 ? dpsrScoresTf(q, items, K, DPSR_BETA) : undefined;
+        return referenceLoss({ q, v, items, negMask: mask, sQV }, this.loss).loss;
       };
       const { value, grads } = tf.valueAndGrads(f)([tf.tensor2d(bagQ, [B, d.embed]), tf.tensor2d(bagI, [N, d.embed]), ...weights]);
       loss = value.dataSync()[0];
@@ -496,32 +501,97 @@ test('towerForwardHost / towerBackwardHost match towerForward and its tf.grads g
 // Trainer
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Four steps of TwoTowerTrainer against ReferenceTrainer (tfjs autodiff) from the same weights `pRef`: loss, gradient
+ * norm and every weight after the steps within 1e-4; the first step's diagnostics are [B × N] scores.
+ */
+function stepsMatchReference(pRef: TwoTowerParams, loss: LossConfig, data: FeaturizedExample[]): void {
+  const pNew = cloneParams(pRef);
+  const ref = new ReferenceTrainer(pRef, loss, 0.01);
+  const trainer = new TwoTowerTrainer(pNew, loss, 0.01, { threads: 1 });
+  try {
+    for (let s = 0; s < 4; s++) {
+      const batch = batchOf(data, s, 12);
+      const a = ref.step(batch);
+      const b = trainer.step(batch, s === 0);
+      assertAllClose([b.loss, b.gradNorm], [a.loss, a.gradNorm], 1e-4, `step ${s}`);
+      if (s === 0) assert.ok(b.host && b.host.sQV.length === batch.B * batch.N && b.host.itemEmb.length === batch.B * pRef.dims.out, 'diagnostics');
+    }
+    for (const t of pRef.shared ? (['query'] as const) : (['query', 'item'] as const)) {
+      assertAllClose(pNew[t].table, pRef[t].table, 1e-4, `${t} table`);
+      for (const k of DENSE_KEYS) assertAllClose(pNew[t].dense[k], pRef[t].dense[k], 1e-4, `${t} ${k}`);
+    }
+  } finally {
+    trainer.dispose();
+  }
+}
+
 for (const shared of [false, true]) {
   test(`TwoTowerTrainer matches the tfjs-autodiff reference step (${shared ? 'shared' : 'separate'} towers)`, () => {
     const model = { ...SMALL, sharedTowers: shared };
     const data = smallData(model.vocabBuckets);
     const loss: LossConfig = { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1 };
-    const pRef = initTwoTower(model, 4);
-    const pNew = cloneParams(pRef);
-    const ref = new ReferenceTrainer(pRef, loss, 0.01);
-    const trainer = new TwoTowerTrainer(pNew, loss, 0.01, { threads: 1 });
-    try {
-      for (let s = 0; s < 4; s++) {
-        const batch = batchOf(data, s, 12);
-        const a = ref.step(batch);
-        const b = trainer.step(batch, s === 0);
-        assertAllClose([b.loss, b.gradNorm], [a.loss, a.gradNorm], 1e-4, `step ${s}`);
-        if (s === 0) assert.ok(b.host && b.host.sQV.length === batch.B * batch.N && b.host.itemEmb.length === batch.B * model.outputDim, 'diagnostics');
-      }
-      for (const t of shared ? (['query'] as const) : (['query', 'item'] as const)) {
-        assertAllClose(pNew[t].table, pRef[t].table, 1e-4, `${t} table`);
-        for (const k of DENSE_KEYS) assertAllClose(pNew[t].dense[k], pRef[t].dense[k], 1e-4, `${t} ${k}`);
-      }
-    } finally {
-      trainer.dispose();
-    }
+    stepsMatchReference(initTwoTower(model, 4), loss, data);
   });
 }
+
+// DPSR multi-head query tower (model.preset "dpsr"): score, gradients and training step against tfjs autodiff.
+
+test('dpsrScores equals the tfjs reference attention score; one head is the dot product', () => {
+  const rng = seedrandom('dpsr-scores');
+  const unit = (rows: number, D: number) => {
+    const a = randArray(rng, rows * D);
+    for (let r = 0; r < rows; r++) {
+      const n = Math.hypot(...a.subarray(r * D, (r + 1) * D));
+      for (let k = 0; k < D; k++) a[r * D + k] /= n;
+    }
+    return a;
+  };
+  const [B, K, N, D] = [3, 4, 7, 5];
+  const q = unit(B * K, D);
+  const items = unit(N, D);
+  const ref = tf.tidy(() =>
+    dpsrScoresTf(tf.tensor2d(q, [B, K * D]), tf.tensor2d(items, [N, D]), K, DPSR_BETA)
+      .dataSync()
+      .slice(),
+  );
+  assertAllClose(dpsrScores(q, items, B, K, N, D).s, ref, 1e-5, 'attention score');
+  const one = dpsrScores(q.subarray(0, B * D), items, B, 1, N, D).s;
+  assertAllClose(one, matMulHost(q.subarray(0, B * D), transposeHost(items, N, D), B, D, N), 1e-6, 'K = 1');
+});
+
+for (const [name, loss] of [
+  ['adaptive margin', { ...DEFAULT_LOSS_CONFIG, type: 'margin', adaptive: true }],
+  ['softmax, symmetric, no stop-gradient', { ...DEFAULT_LOSS_CONFIG, type: 'softmax', tau0: 0.1, symmetric: true, stopGradient: false }],
+] as [string, LossConfig][]) {
+  test(`TwoTowerTrainer with a DPSR query tower (3 heads) matches the tfjs-autodiff reference step (${name})`, () => {
+    const model: ModelConfig = { ...SMALL, preset: 'dpsr', queryHeads: 3 };
+    const data = smallData(model.vocabBuckets, 40, 'dpsr');
+    const pRef = initTwoTower(model, 5);
+    assert.equal(pRef.query.dense.w2.length, model.hiddenDim * model.outputDim * 3, 'three output layers');
+    stepsMatchReference(pRef, loss, data);
+  });
+}
+
+test('checkpoints of a DPSR model record preset and heads and read back; a checkpoint without a preset reads as dssm', async () => {
+  const model: ModelConfig = { ...SMALL, preset: 'dpsr', queryHeads: 3 };
+  const p = initTwoTower(model, 2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-dpsr-ckpt-'));
+  try {
+    await saveCheckpoint(dir, p, { step: 1, model });
+    const back = loadCheckpoint(dir);
+    assert.equal(back.info.model.preset, 'dpsr');
+    assert.equal(back.info.model.queryHeads, 3);
+    assertIdentical(back.params.query.dense.w2, p.query.dense.w2, 'query w2');
+    assert.equal(headsOf(back.params.query.dense, back.params.dims), 3);
+    const old = initTwoTower(SMALL, 2);
+    const { preset: _drop, ...before } = SMALL;
+    await saveCheckpoint(dir, old, { step: 1, model: before as ModelConfig });
+    assert.equal(headsOf(loadCheckpoint(dir).params.query.dense, old.dims), 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('TwoTowerTrainer: a worker thread gives bit-identical results to one thread; no tensor leak', () => {
   const data = smallData(SMALL.vocabBuckets, 60, 'threads');

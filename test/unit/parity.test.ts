@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { QUALITY_STATE_NAMES } from '../../src/core/quality/qualityVerdict';
 import { tsExpected, type ParityExpected, type ParityInputs } from '../fixtures/parity/tsSide';
+import { dpsrExpected, type DpsrBatch, type DpsrResult } from '../fixtures/parity/dpsrSide';
+import { DPSR_BETA } from '../../src/core/model/towers/dpsr';
 
 const dir = path.join(__dirname, '../fixtures', 'parity');
 const inputs = JSON.parse(fs.readFileSync(path.join(dir, 'inputs.json'), 'utf8')) as ParityInputs;
@@ -65,4 +67,16 @@ test('parity fixtures: the quality verdicts are still the expected ones, and the
   assert.deepEqual(now.quality, expected.quality);
   const states = new Set(Object.values(expected.quality ?? {}).flatMap((vs) => vs.map((v) => v.state)));
   for (const s of QUALITY_STATE_NAMES) assert.ok(states.has(s), `fixture covers ${s}`);
+});
+
+test('DPSR parity fixture (dpsr.json): the multi-head attention score, host loss and gradients still give the expected values', () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(dir, 'dpsr.json'), 'utf8')) as {
+    beta: number;
+    batches: DpsrBatch[];
+    variants: ParityInputs['variants'];
+    expected: Record<string, Record<string, DpsrResult>>;
+  };
+  assert.equal(fixture.beta, DPSR_BETA, 'β of the fixture');
+  for (const b of fixture.batches)
+    for (const v of fixture.variants) assertClose(dpsrExpected(b, v.loss), fixture.expected[b.name][v.name], `dpsr ${b.name}: ${v.name}`);
 });

@@ -5,7 +5,7 @@ import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
 import { numberProblem } from './numbers';
 import { learnedHyperProblem } from '../losses/learnedHyper';
-import { modelPresetProblem } from '../model/towers';
+import { towerPresetProblems } from '../model/towers';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
 import { readBoundedSync, UnsafeFileError } from '../io/safeRead';
@@ -86,7 +86,7 @@ export function parseConfigText(text: string, file: string, overrides: string[] 
   const trainerProblems = [
     ...checkTrainerKeys(data as unknown as ExperimentConfig, root, positions, overridden),
     ...checkLearnedHyper(data as unknown as ExperimentConfig, root, positions),
-    ...checkModelPreset(data as unknown as ExperimentConfig, root, positions),
+    ...towerPresetProblems((data as unknown as ExperimentConfig).model).map((p) => problemAt(root, positions, p.segments, p.message)),
   ];
   if (trainerProblems.length > 0) throw new ConfigError(file, trainerProblems);
   return { config: data as unknown as ExperimentConfig, path: file, baseDir: path.dirname(file), warnings: keys.warnings };
@@ -203,12 +203,6 @@ function checkLearnedHyper(cfg: ExperimentConfig, root: Node | undefined, positi
     if (problem) problems.push(problemAt(root, positions, ['loss', 'trainable', String(i)], problem));
   });
   return problems;
-}
-
-/** model.preset: "dpsr" is not in this build; "mgdspr" has its own query tower, so no shared towers (errors at the key). */
-function checkModelPreset(cfg: ExperimentConfig, root: Node | undefined, positions: TextPositions): ConfigProblem[] {
-  const problem = modelPresetProblem(cfg.model);
-  return problem ? [problemAt(root, positions, ['model', problem.key], problem.message)] : [];
 }
 
 /** A problem located at the key of `segments` (or its closest existing parent). */

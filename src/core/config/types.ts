@@ -47,12 +47,14 @@ export interface ModelConfig {
   maxItemTokens: number;
   charTrigrams: boolean;
   sharedTowers: boolean;
-  /** The query tower (src/core/model/towers/): absent in configs and checkpoints written before it existed = "dssm". */
-  preset?: ModelPreset;
+  /** Tower design (src/core/model/towers/); absent in configs and checkpoints written before presets: "dssm". */
+  preset?: TowerPreset;
+  /** DPSR query heads K (preset "dpsr" only; absent: 2 with dpsr, else 1). */
+  queryHeads?: number;
 }
 
-/** `model.preset`: which query tower (docs/towers.md). */
-export type ModelPreset = 'dssm' | 'dpsr' | 'mgdspr';
+/** `model.preset`: the towers of the compared systems (src/core/model/towers/index.ts, docs/towers.md). */
+export type TowerPreset = 'dssm' | 'dpsr' | 'mgdspr';
 
 export interface TrainingConfig {
   batchSize: number;

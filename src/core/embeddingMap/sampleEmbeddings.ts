@@ -68,12 +68,15 @@ export async function sampleEmbeddings(o: {
     'item',
     items.map((it) => featurize(it.text, featurizeOptions(model, 'item'))),
   );
-  const queryEmb = encodeFeatures(
+  const heads = encodeFeatures(
     params,
     'query',
     queries.map((q) => queryFeaturizer(model, params.preset ?? 'dssm')(q.text)),
   );
   const dim = params.dims.out;
+  // A DPSR query tower gives K unit vectors per query (model/towers/dpsr.ts): the map places a query by its first head.
+  const K = heads.length / Math.max(1, queries.length * dim);
+  const queryEmb = K > 1 ? Float32Array.from({ length: queries.length * dim }, (_, i) => heads[Math.floor(i / dim) * K * dim + (i % dim)]) : heads;
   const vectors = new Float32Array((items.length + queries.length) * dim);
   vectors.set(itemEmb, 0);
   vectors.set(queryEmb, items.length * dim);

@@ -8,12 +8,18 @@ import { encodeFeatures } from '../model/encode';
 import { featurize, featurizeOptions } from '../model/featurize';
 import { queryFeaturizer } from '../model/towers';
 import type { TwoTowerParams } from '../model/params';
+import { headsOf } from '../model/towerForward';
 import type { EvalData, EvalQuery } from './evalData';
 import type { EmbeddingMatrix, EmbeddingsSet } from './embeddingsDir';
 import type { TowerLimits } from './triage';
 
 export interface EvalEncoder {
   readonly dim: number;
+  /**
+   * Embeddings per query (K heads of a DPSR query tower, model/towers/dpsr.ts; absent: 1): `queries` then gives
+   * K unit rows of `dim` per query, [queries.length, K·dim], and evaluate.ts searches and merges them.
+   */
+  readonly queryHeads?: number;
   /** The feature limits the triage's "truncated" label checks (none for an encoder of unknown tokenisation). */
   readonly limits: TowerLimits;
   /** Embeddings of a batch of corpus items, row-major [batch.length, dim]. */
@@ -28,6 +34,7 @@ export function towerEncoder(params: TwoTowerParams, model: ModelConfig): EvalEn
   const iOpts = featurizeOptions(model, 'item');
   return {
     dim: params.dims.out,
+    queryHeads: headsOf(params.query.dense, params.dims),
     limits: { maxQueryTokens: model.maxQueryTokens, maxItemTokens: model.maxItemTokens, charTrigrams: model.charTrigrams },
     items: (batch) =>
       encodeFeatures(

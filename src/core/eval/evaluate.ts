@@ -10,6 +10,7 @@ import { findFailures, rowsFailuresShow } from './failures';
 import { reciprocalRankFusion, RRF_K } from './hybrid';
 import { nprobeCurve } from './nprobeCurve';
 import { searchName } from './searchName';
+import { dpsrPairScore, mergeHeadHits } from '../model/towers/dpsr';
 import { TRIAGE_LABELS, type EvalEntry, type FailureRecord, type NprobeCurve, type TriageLabel } from './types';
 
 function emptyByLabel(): Record<TriageLabel, number> {
@@ -147,8 +148,13 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
   o.onProgress?.('build-index', 1, 1);
 
   o.onProgress?.('search', 0, 1);
-  const [exactResult, exactMs] = flat ? timed(() => search(flat, queryEmb, nq, depth)) : [null, 0];
-  const [annResult, annMs] = ann ? timed(() => search(ann, queryEmb, nq, depth)) : [null, 0];
+  // Multi-head queries (DPSR): every head searches, the hits are merged by the attention score (towers/dpsr.ts).
+  const K = encoder.queryHeads ?? 1;
+  const searchQueries = (index: VectorIndex): SearchResult =>
+    K === 1 ? search(index, queryEmb, nq, depth) : mergeHeadHits(search(index, queryEmb, nq * K, depth), queryEmb, corpusEmb, nq, K, dim, depth);
+  if (K > 1) log(`${K} query heads (model.preset "dpsr"): each head searched ${depth} deep, the hits merged by the attention score`);
+  const [exactResult, exactMs] = flat ? timed(() => searchQueries(flat)) : [null, 0];
+  const [annResult, annMs] = ann ? timed(() => searchQueries(ann)) : [null, 0];
   o.onProgress?.('search', 1, 1);
 
   let bm25: Bm25Index | null = null;
@@ -233,6 +239,7 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
       hybrid: hybridResult,
       terms: streamed.terms!,
       limits: encoder.limits,
+      pairScore: K > 1 ? (qi: number, ix: number) => dpsrPairScore(queryEmb, qi, corpusEmb, ix, K, dim) : undefined,
     };
     ({ failures, byLabel, fixedByHybrid } = findFailures({ ...common, result: primary.result, search: primary.name, exactScores: primary.exactScores }));
     if (secondary)
@@ -245,7 +252,8 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
   }
   const exactValues = exact ? metricValues(exact) : null;
   let curve: NprobeCurve | null = null;
-  if (ann && exact && !o.subset) {
+  if (K > 1 && ann && exact && !o.subset) log('nprobe curve skipped: it searches one embedding per query (model.preset "dpsr" has several)');
+  if (ann && exact && !o.subset && K === 1) {
     o.onProgress?.('search', 0, 1);
     curve = nprobeCurve({ index: ann, queryEmb, queryIds, itemIds, qrels: data.qrels, exactRecall: exact.recall[10] });
     o.onProgress?.('search', 1, 1);

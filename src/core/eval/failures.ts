@@ -48,6 +48,8 @@ export interface FailureInputs {
    * search such a positive's estimate is unknown (null).
    */
   exactScores: boolean;
+  /** s(query qi, corpus row ix) when it is not ⟨queryEmb_qi, corpusEmb_ix⟩ (DPSR's multi-head score). */
+  pairScore?: (qi: number, ix: number) => number;
   k: number;
   thresholds: TriageThresholds;
   /** BM25's results over the same queries (rankCutoff deep), when the lexical baseline ran. */
@@ -93,7 +95,7 @@ export function findFailures(x: FailureInputs): { failures: FailureRecord[]; byL
       if (ix === undefined) return [];
       const it = corpus.item(ix);
       const hit = found.get(ix);
-      const score = hit ? hit.score : x.exactScores ? rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim) : null;
+      const score = hit ? hit.score : x.exactScores ? (x.pairScore ? x.pairScore(qi, ix) : rowDot(x.queryEmb, qi, x.corpusEmb, ix, x.dim)) : null;
       return [{ itemId: id, text: it.text, rank: hit?.rank ?? null, score, source: it.source }];
     });
     if (positives.length === 0) return;

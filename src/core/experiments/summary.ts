@@ -5,6 +5,8 @@
  */
 import { compareArms } from './claim';
 import { VARIANT_LABELS, variantTower } from './sweepPlan';
+import { queryHeadsOf, towerPreset } from '../model/towers';
+import type { ModelConfig } from '../config/types';
 import {
   ABLATION_VARIANTS,
   PAPER_VARIANTS,
@@ -91,6 +93,18 @@ function columnValue(res: SweepRunResult, key: string): number | null {
   return metricOf(res, key);
 }
 
+/** The towers of runs as trained ("dssm", "mgdspr", "dpsr K=2"; runs that differ are joined with " / "); "–" before any completed. */
+function towerOfRuns(configs: Record<string, unknown>[]): string {
+  const names = new Set(
+    configs.map((c) => {
+      const model = (c.model ?? {}) as Partial<ModelConfig>;
+      const preset = towerPreset(model);
+      return preset === 'dpsr' ? `dpsr K=${queryHeadsOf(model)}` : preset;
+    }),
+  );
+  return names.size === 0 ? '–' : [...names].join(' / ');
+}
+
 /** The ablation table from sweep.json's runs. */
 export function ablationTable(file: SweepFile): AblationFile {
   const rows: AblationRow[] = [];
@@ -108,6 +122,7 @@ export function ablationTable(file: SweepFile): AblationFile {
       columns,
       verdicts: done.map((r) => (r.result as SweepRunResult).verdict),
       runDirs: done.map((r) => r.runDir ?? ''),
+      tower: towerOfRuns(done.map((r) => (r.result as SweepRunResult).config)),
     });
   }
   const best: Record<string, string> = {};
@@ -162,7 +177,7 @@ export function ablationCells(t: AblationFile, mark: (cell: string) => string): 
   const head = ['variant', 'tower', ...ABLATION_COLUMNS.map((c) => c.head), 'verdict', 'runs'];
   const body = t.rows.map((row) => [
     row.label,
-    variantTower(row.variant),
+    row.tower ?? variantTower(row.variant),
     ...ABLATION_COLUMNS.map((c) => {
       const cell = formatCell(row.columns[c.key], c.key);
       return t.best[c.key] === row.variant && cell !== '–' ? mark(cell) : cell;
@@ -206,7 +221,28 @@ export function ablationNotes(t: AblationFile): string[] {
       );
     }
   }
-  notes.push(...beyondPaperNotes(t));
+  notes.push(...beyondPaperNotes(t), ...towerNotes(t));
+  return notes;
+}
+
+/**
+ * The tower-preset rows (dssm-…, dpsr-…): on each tower the adaptive loss against the fixed one and the learned
+ * against the adaptive one; and each DPSR row against the DSSM row of the same loss. The rule of claim.ts throughout.
+ */
+function towerNotes(t: AblationFile): string[] {
+  const notes: string[] = [];
+  const row = (v: string) => t.rows.find((r) => r.variant === v);
+  const arm = (r: AblationRow) => ({ label: r.label, values: r.columns['recall@10']?.values ?? [] });
+  const pair = (a: AblationRow | undefined, b: AblationRow | undefined, what: string) => {
+    if (a && b) notes.push(`${what}: ${compareArms(arm(a), arm(b), 'recall@10').text}.`);
+  };
+  for (const family of ['margin', 'softmax'])
+    for (const preset of ['dssm', 'dpsr']) {
+      pair(row(`${preset}-${family}-adaptive`), row(`${preset}-${family}-fixed`), `${preset} tower, ${family}`);
+      pair(row(`${preset}-${family}-learned`), row(`${preset}-${family}-adaptive`), `${preset} tower, ${family}`);
+    }
+  for (const loss of ['margin-fixed', 'margin-adaptive', 'margin-learned', 'softmax-fixed', 'softmax-adaptive', 'softmax-learned'])
+    pair(row(`dpsr-${loss}`), row(`dssm-${loss}`), `towers, ${loss}`);
   return notes;
 }
 
@@ -219,7 +255,7 @@ function beyondPaperNotes(t: AblationFile): string[] {
   for (const row of t.rows.filter((r) => !isPaperVariant(r.variant))) {
     const family = row.variant.split('-')[0];
     // A tower's paper method against the fixed loss on that tower, a tower's fixed loss against the DSSM one.
-    const tower = variantTower(row.variant) === 'MGDSPR' ? '-mgdspr' : '';
+    const tower = variantTower(row.variant) === 'mgdspr' ? '-mgdspr' : '';
     const base = tower
       ? t.rows.find((r) => r.variant === (row.variant.includes('-fixed') ? `${family}-fixed` : `${family}-fixed${tower}`))
       : (t.rows.find((r) => r.variant === `${family}-adaptive-sg-sym`) ?? t.rows.find((r) => r.variant === `${family}-fixed`));

@@ -47,6 +47,20 @@ export const ABLATION_VARIANTS = [
   'margin-adaptive-sg-sym-mgdspr',
   'softmax-fixed-mgdspr',
   'softmax-adaptive-sg-sym-mgdspr',
+  // Tower presets (model.preset, src/core/model/towers/): the fixed, adaptive (the paper's method: + sg + symmetric)
+  // and learned-α/δ₀/τ₀ losses on each tower this build trains.
+  'dssm-margin-fixed',
+  'dssm-margin-adaptive',
+  'dssm-margin-learned',
+  'dssm-softmax-fixed',
+  'dssm-softmax-adaptive',
+  'dssm-softmax-learned',
+  'dpsr-margin-fixed',
+  'dpsr-margin-adaptive',
+  'dpsr-margin-learned',
+  'dpsr-softmax-fixed',
+  'dpsr-softmax-adaptive',
+  'dpsr-softmax-learned',
 ] as const;
 export type AblationVariant = (typeof ABLATION_VARIANTS)[number];
 
@@ -187,6 +201,8 @@ export const AblationRowSchema = Type.Object({
   verdicts: Type.Array(Type.String()),
   /** Run folders relative to the sweep folder, in seed order. */
   runDirs: Type.Array(Type.String()),
+  /** The towers the row's runs trained (model.preset of their config, "dpsr K=2"); absent in older files. */
+  tower: Type.Optional(Type.String()),
 });
 export type AblationRow = Static<typeof AblationRowSchema>;
 

@@ -2,6 +2,7 @@
  * The plan of a sweep or an ablation: which runs, each with the exact `key=value` overrides of the base
  * config (as `--set`). Pure: no files, no processes.
  */
+import type { TowerPreset } from '../config/types';
 import { slugify } from '../runs/runDir';
 import { ABLATION_VARIANTS, PAPER_VARIANTS, type AblationVariant, type SweepRun } from './sweepFile';
 
@@ -118,8 +119,18 @@ export function planSweep(name: string, param: string, values: number[], seeds: 
   return runs;
 }
 
-/** Human-readable names of the ablation variants (the rows of the table). */
-export const VARIANT_LABELS: Record<AblationVariant, string> = {
+/** The loss of a tower variant "<preset>-<family>-<fixed|adaptive|learned>": the variant it runs on that tower. */
+const TOWER_LOSS = {
+  'margin-fixed': 'margin-fixed',
+  'margin-adaptive': 'margin-adaptive-sg-sym',
+  'margin-learned': 'margin-learned',
+  'softmax-fixed': 'softmax-fixed',
+  'softmax-adaptive': 'softmax-adaptive-sg-sym',
+  'softmax-learned': 'softmax-learned',
+} as const;
+
+/** Human-readable names of the loss variants. */
+const LOSS_LABELS = {
   'margin-fixed': 'fixed margin δ',
   'margin-adaptive': 'adaptive margin, no stop-gradient',
   'margin-adaptive-sg': 'adaptive margin + stop-gradient',
@@ -137,10 +148,27 @@ export const VARIANT_LABELS: Record<AblationVariant, string> = {
   'softmax-adaptive-sg-sym-mgdspr': 'adaptive softmax + sg + symmetric, MGDSPR tower',
 };
 
-/** The query tower a variant trains (model.preset): the "-mgdspr" variants the MGDSPR tower, the others DSSM. */
-export function variantTower(v: string): 'DSSM' | 'MGDSPR' {
-  return v.endsWith('-mgdspr') ? 'MGDSPR' : 'DSSM';
+/**
+ * The tower a variant trains (model.preset): the "-mgdspr" variants the MGDSPR query tower, the "dpsr-…" and
+ * "dssm-…" variants their prefix's tower, the others the base config's (the table's tower column says which ran).
+ */
+export function variantTower(v: string): TowerPreset {
+  if (v.endsWith('-mgdspr')) return 'mgdspr';
+  return v.startsWith('dpsr-') ? 'dpsr' : 'dssm';
 }
+
+/** "DPSR multi-head · adaptive softmax + sg + symmetric" for each loss of a tower preset. */
+function towerVariantLabels<P extends string>(preset: P, name: string): Record<`${P}-${keyof typeof TOWER_LOSS}`, string> {
+  const entries = (Object.keys(TOWER_LOSS) as (keyof typeof TOWER_LOSS)[]).map((loss) => [`${preset}-${loss}`, `${name} · ${LOSS_LABELS[TOWER_LOSS[loss]]}`]);
+  return Object.fromEntries(entries) as Record<`${P}-${keyof typeof TOWER_LOSS}`, string>;
+}
+
+/** Human-readable names of the ablation variants (the rows of the table). */
+export const VARIANT_LABELS: Record<AblationVariant, string> = {
+  ...LOSS_LABELS,
+  ...towerVariantLabels('dssm', 'DSSM'),
+  ...towerVariantLabels('dpsr', 'DPSR multi-head'),
+};
 
 /** The loss overrides of the variants beyond the paper's table (learned hyper-parameters, Adap-τ). */
 const EXTRA_OVERRIDES: Partial<Record<AblationVariant, string[]>> = {
@@ -167,7 +195,9 @@ export function parseVariants(list: string | undefined): AblationVariant[] {
 
 /** The loss overrides of an ablation variant (everything else comes from the base config). */
 export function variantOverrides(v: AblationVariant): string[] {
-  if (variantTower(v) === 'MGDSPR') return [...variantOverrides(v.slice(0, -'-mgdspr'.length) as AblationVariant), 'model.preset="mgdspr"'];
+  if (v.endsWith('-mgdspr')) return [...variantOverrides(v.slice(0, -'-mgdspr'.length) as AblationVariant), 'model.preset="mgdspr"'];
+  const [preset, ...loss] = v.split('-');
+  if (preset === 'dssm' || preset === 'dpsr') return [`model.preset="${preset}"`, ...variantOverrides(TOWER_LOSS[loss.join('-') as keyof typeof TOWER_LOSS])];
   const extra = EXTRA_OVERRIDES[v];
   if (extra) return extra;
   const [type, ...rest] = v.split('-');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ModelConfig } from '../config/types';
-import { towerPreset } from './towers';
+import { queryHeadsOf, towerPreset } from './towers';
 import { namedTowers, towerInputDim, type DenseParams, type ModelDims, type TowerParams, type TwoTowerParams } from './params';
 import { readBoundedSync, readJsonSync } from '../io/safeRead';
 
@@ -9,9 +9,10 @@ import { readBoundedSync, readJsonSync } from '../io/safeRead';
  * Checkpoints in TensorFlow.js' weights format: `model.json` (with a `weightsManifest`) and one
  * `weights.bin` of little-endian float32 values, concatenated in manifest order. Weight names are
  * `<tower>/embedding` [V × E], `<tower>/dense1/kernel` [E × H], `<tower>/dense1/bias` [H],
- * `<tower>/dense2/kernel` [H × D], `<tower>/dense2/bias` [D], with tower `query` and `item`, or
- * `shared` when towers are shared. The query tower of `checkpoint.model.preset` "mgdspr" has `query/dense1/kernel`
- * [4E × H] (towers/mgdspr.ts); a checkpoint without `preset` is "dssm". `tf.io.decodeWeights` reads the same files.
+ * `<tower>/dense2/kernel` [H × D], `<tower>/dense2/bias` [D] ([H × K·D] and [K·D] for a DPSR query tower of K
+ * heads, model.preset "dpsr": K output layers side by side), with tower `query` and `item`, or `shared` when
+ * towers are shared. The query tower of `checkpoint.model.preset` "mgdspr" has `query/dense1/kernel` [4E × H]
+ * (towers/mgdspr.ts); a checkpoint without `preset` is "dssm". `tf.io.decodeWeights` reads the same files.
  */
 export const CHECKPOINT_FORMAT = 'retrieval-lens/two-tower@1';
 
@@ -41,8 +42,8 @@ function towerWeights(prefix: string, t: TowerParams, d: ModelDims, inDim: numbe
     w('embedding', [d.vocab, d.embed], t.table),
     w('dense1/kernel', [inDim, d.hidden], t.dense.w1),
     w('dense1/bias', [d.hidden], t.dense.b1),
-    w('dense2/kernel', [d.hidden, d.out], t.dense.w2),
-    w('dense2/bias', [d.out], t.dense.b2),
+    w('dense2/kernel', [d.hidden, t.dense.b2.length], t.dense.w2),
+    w('dense2/bias', [t.dense.b2.length], t.dense.b2),
   ];
 }
 
@@ -128,18 +129,19 @@ export function loadCheckpoint(dir: string): { params: TwoTowerParams; info: Che
   }
   if (preset !== 'dssm' && m.sharedTowers) throw new CheckpointError(`${jsonFile}: checkpoint.model.preset "${preset}" with shared towers`);
   const presetField = preset !== 'dssm' ? { preset } : {};
-  const tower = (prefix: string): TowerParams => {
+  // A DPSR query tower has K output layers side by side (W2 [H × K·D]); the checkpoint's model names preset and K.
+  const tower = (prefix: string, heads = 1): TowerParams => {
     const inDim = towerInputDim({ dims, ...presetField }, prefix === 'query' ? 'query' : 'item');
     const dense: DenseParams = {
       w1: get(`${prefix}/dense1/kernel`, inDim * dims.hidden),
       b1: get(`${prefix}/dense1/bias`, dims.hidden),
-      w2: get(`${prefix}/dense2/kernel`, dims.hidden * dims.out),
-      b2: get(`${prefix}/dense2/bias`, dims.out),
+      w2: get(`${prefix}/dense2/kernel`, dims.hidden * dims.out * heads),
+      b2: get(`${prefix}/dense2/bias`, dims.out * heads),
     };
     return { table: get(`${prefix}/embedding`, dims.vocab * dims.embed), dense };
   };
   const shared = m.sharedTowers;
-  const query = tower(shared ? 'shared' : 'query');
+  const query = tower(shared ? 'shared' : 'query', queryHeadsOf(m));
   const item = shared ? query : tower('item');
   return { params: { dims, query, item, shared, ...presetField }, info: json.checkpoint };
 }

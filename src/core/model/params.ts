@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import type { ModelConfig } from '../config/types';
 import { simdModule } from '../numeric/simdKernels';
-import { queryInputDim, towerPreset, type TowerPreset } from './towers';
+import { queryHeadsOf, queryInputDim, towerPreset, type TowerPreset } from './towers';
 
 /** Weights of the dense part of one tower: bag → relu(bag·W1 + b1)·W2 + b2. */
 export interface DenseParams {
@@ -137,15 +137,19 @@ export function tableArray(n: number): Float32Array {
   return newTableArena(n).table;
 }
 
-/** Embedding rows U(−0.05, 0.05) (Keras' default); dense kernels Glorot-uniform; biases zero. */
-function initTower(d: ModelDims, rng: () => number, inDim = d.embed): TowerParams {
+/**
+ * Embedding rows U(−0.05, 0.05) (Keras' default); dense kernels Glorot-uniform; biases zero. `inDim` is the MLP's
+ * input width (4E for the "mgdspr" query tower). A tower of `heads` K embeddings (DPSR's query tower) has
+ * W2 [H × K·D], each head's columns drawn with the one-head limit.
+ */
+function initTower(d: ModelDims, rng: () => number, inDim = d.embed, heads = 1): TowerParams {
   return {
     table: fillUniform(tableArray(d.vocab * d.embed), 0.05, rng),
     dense: {
       w1: fillUniform(new Float32Array(inDim * d.hidden), Math.sqrt(6 / (inDim + d.hidden)), rng),
       b1: new Float32Array(d.hidden),
-      w2: fillUniform(new Float32Array(d.hidden * d.out), Math.sqrt(6 / (d.hidden + d.out)), rng),
-      b2: new Float32Array(d.out),
+      w2: fillUniform(new Float32Array(d.hidden * d.out * heads), Math.sqrt(6 / (d.hidden + d.out)), rng),
+      b2: new Float32Array(d.out * heads),
     },
   };
 }
@@ -155,7 +159,7 @@ export function initTwoTower(cfg: ModelConfig, seed: number): TwoTowerParams {
   const dims = modelDims(cfg);
   const rng = seedrandom.alea(`retrieval-lens-init-${seed}`);
   const preset = towerPreset(cfg);
-  const query = initTower(dims, rng, queryInputDim(preset, dims.embed));
+  const query = initTower(dims, rng, queryInputDim(preset, dims.embed), queryHeadsOf(cfg));
   const item = cfg.sharedTowers ? query : initTower(dims, rng);
   if (preset !== 'dssm' && cfg.sharedTowers) throw new Error(`model.preset "${preset}" cannot share towers`);
   return { dims, query, item, shared: cfg.sharedTowers, ...(preset !== 'dssm' ? { preset } : {}) };

@@ -11,7 +11,7 @@ export function denseTensors(p: DenseParams, d: ModelDims): DenseTensors {
   return {
     w1: tf.tensor2d(p.w1, [d.embed, d.hidden]),
     b1: tf.tensor1d(p.b1),
-    w2: tf.tensor2d(p.w2, [d.hidden, d.out]),
+    w2: tf.tensor2d(p.w2, [d.hidden, p.b2.length]),
     b2: tf.tensor1d(p.b2),
   };
 }
@@ -21,10 +21,21 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
   return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)));
 }
 
-/** tower(bag) = normalize(relu(bag·W1 + b1)·W2 + b2). */
-export function towerForward(bag: tf.Tensor2D, w: DenseTensors): tf.Tensor2D {
+/**
+ * tower(bag) = normalize(relu(bag·W1 + b1)·W2 + b2). With `heads` K > 1 (a DPSR query tower, towers/dpsr.ts) W2 is
+ * [H × K·D] and each D-wide block of a row is normalised on its own: [rows × K·D] = K unit vectors per row.
+ */
+export function towerForward(bag: tf.Tensor2D, w: DenseTensors, heads = 1): tf.Tensor2D {
   const h = tf.relu(tf.add(matMul(bag, w.w1 as tf.Tensor2D), w.b1)) as tf.Tensor2D;
-  return l2Normalize(tf.add(matMul(h, w.w2 as tf.Tensor2D), w.b2) as tf.Tensor2D);
+  const y = tf.add(matMul(h, w.w2 as tf.Tensor2D), w.b2) as tf.Tensor2D;
+  if (heads === 1) return l2Normalize(y);
+  const [rows, width] = y.shape;
+  return tf.reshape(l2Normalize(tf.reshape(y, [rows * heads, width / heads])), [rows, width]);
+}
+
+/** Embeddings per row of a tower's dense weights: K for a DPSR query tower (W2 [H × K·D]), else 1. */
+export function headsOf(p: DenseParams, d: ModelDims): number {
+  return p.b2.length / d.out;
 }
 
 /** Activations of one host-side tower pass, kept for its backward pass. */
@@ -34,9 +45,9 @@ export interface TowerActivations {
   x: Float32Array;
   /** relu(x·W1 + b1) [rows × H]. */
   h: Float32Array;
-  /** 1/√(‖y‖² + ε) per row, y = h·W2 + b2. */
+  /** 1/√(‖y‖² + ε) per row and head, y = h·W2 + b2 ([rows·K]). */
   invNorm: Float64Array;
-  /** Output embeddings y/√(‖y‖² + ε) [rows × D]. */
+  /** Output embeddings y/√(‖y‖² + ε) [rows × K·D], each D-block normalised (K = headsOf). */
   e: Float32Array;
 }
 
@@ -49,6 +60,7 @@ export type DenseGrads = DenseParams;
  */
 export function towerForwardHost(x: Float32Array, rows: number, p: DenseParams, d: ModelDims): TowerActivations {
   const { embed: E, hidden: H, out: D } = d;
+  const K = headsOf(p, d);
   const h = matMulHost(x, p.w1, rows, E, H);
   for (let r = 0; r < rows; r++) {
     const o = r * H;
@@ -57,13 +69,14 @@ export function towerForwardHost(x: Float32Array, rows: number, p: DenseParams, 
       h[o + k] = a > 0 ? a : 0;
     }
   }
-  const e = matMulHost(h, p.w2, rows, H, D);
-  const invNorm = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
+  const e = matMulHost(h, p.w2, rows, H, K * D);
+  const invNorm = new Float64Array(rows * K);
+  for (let r = 0; r < rows * K; r++) {
     const o = r * D;
+    const ob = (r % K) * D;
     let ss = 0;
     for (let k = 0; k < D; k++) {
-      const y = (e[o + k] += p.b2[k]);
+      const y = (e[o + k] += p.b2[ob + k]);
       ss += y * y;
     }
     const inv = 1 / Math.sqrt(ss + 1e-12);
@@ -74,7 +87,7 @@ export function towerForwardHost(x: Float32Array, rows: number, p: DenseParams, 
 }
 
 /**
- * Backward of towerForwardHost for ∂L/∂e = `de` [rows × D]: the weight gradients and ∂L/∂x [rows × E].
+ * Backward of towerForwardHost for ∂L/∂e = `de` [rows × K·D]: the weight gradients and ∂L/∂x [rows × E].
  *   dy = (de − e·⟨e, de⟩)/‖y‖;  dW2 = hᵀ·dy, db2 = Σ_rows dy;  dh = dy·W2ᵀ ∘ 1[h > 0];
  *   dW1 = xᵀ·dh, db1 = Σ_rows dh;  dx = dh·W1ᵀ.
  * `de` is overwritten (it becomes dy).
@@ -82,20 +95,22 @@ export function towerForwardHost(x: Float32Array, rows: number, p: DenseParams, 
 export function towerBackwardHost(a: TowerActivations, de: Float32Array, p: DenseParams, d: ModelDims): { grads: DenseGrads; dx: Float32Array } {
   const { embed: E, hidden: H, out: D } = d;
   const { rows, e, h, x, invNorm } = a;
-  const b2 = new Float64Array(D);
-  for (let r = 0; r < rows; r++) {
+  const K = headsOf(p, d);
+  const b2 = new Float64Array(K * D);
+  for (let r = 0; r < rows * K; r++) {
     const o = r * D;
+    const ob = (r % K) * D;
     let dot = 0;
     for (let k = 0; k < D; k++) dot += e[o + k] * de[o + k];
     const inv = invNorm[r];
     for (let k = 0; k < D; k++) {
       const dy = (de[o + k] - e[o + k] * dot) * inv;
       de[o + k] = dy;
-      b2[k] += dy;
+      b2[ob + k] += dy;
     }
   }
-  const w2 = matMulHost(transposeHost(h, rows, H), de, H, rows, D);
-  const dh = matMulHost(de, transposeHost(p.w2, H, D), rows, D, H);
+  const w2 = matMulHost(transposeHost(h, rows, H), de, H, rows, K * D);
+  const dh = matMulHost(de, transposeHost(p.w2, H, K * D), rows, K * D, H);
   const b1 = new Float64Array(H);
   for (let r = 0; r < rows; r++) {
     const o = r * H;

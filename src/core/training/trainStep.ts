@@ -3,11 +3,10 @@ import type { LearnedHyperName, LossConfig } from '../losses/types';
 import { lossAndGradHost, type HostLossOutput } from '../losses/lossAndGrad';
 import { Adam, AdamSlot } from '../model/adam';
 import { bagBackward, type SparseRowGrads } from '../model/embeddingBag';
-import { matMulHost, transposeHost } from '../numeric/matMul';
-import { queryBagSeqs, queryBagsPerQuery, queryTowerInput, queryTowerInputBackward, type TowerPreset } from '../model/towers';
+import { batchScorer, queryBagSeqs, queryBagsPerQuery, queryTowerInput, queryTowerInputBackward, type TowerPreset } from '../model/towers';
 import { arenaOf, namedTowers, newTableArena, towerInputDim, type DenseParams, type TableArena, type TowerParams, type TwoTowerParams } from '../model/params';
 import { simdModule } from '../numeric/simdKernels';
-import { DENSE_KEYS, towerBackwardHost, towerForwardHost, type DenseGrads, type TowerActivations } from '../model/towerForward';
+import { DENSE_KEYS, headsOf, towerBackwardHost, towerForwardHost, type DenseGrads, type TowerActivations } from '../model/towerForward';
 import type { Batch } from './batcher';
 import { defaultHostThreads, HostLanes, jobIndex, PAR_SS, PLAN_STRIDE, type LaneState, type TableJob } from './hostLanes';
 
@@ -203,7 +202,7 @@ export class TwoTowerTrainer {
     const qDense = this.params.query.dense;
     const iDense = this.params.item.dense;
     const preset = this.preset;
-    const dQ = { ...d, embed: towerInputDim(this.params, 'query') };
+    const qDims = { ...d, embed: towerInputDim(this.params, 'query') };
     const qBags = B * queryBagsPerQuery(preset);
     let actQ: TowerActivations;
     let actI: TowerActivations;
@@ -214,45 +213,26 @@ export class TwoTowerTrainer {
       eQ = actQ.e.subarray(0, B * D);
       eI = actQ.e.subarray(B * D, (B + N) * D);
     } else {
-      actQ = towerForwardHost(queryTowerInput(preset, st.jobs[0].bags.subarray(0, qBags * E), B, E), B, qDense, dQ);
+      actQ = towerForwardHost(queryTowerInput(preset, st.jobs[0].bags.subarray(0, qBags * E), B, E), B, qDense, qDims);
       actI = towerForwardHost(st.jobs[1].bags.subarray(0, N * E), N, iDense, d);
-      eQ = actQ.e;
+      eQ = actQ.e; // [B × K·D] with a DPSR query tower of K heads
       eI = actI.e;
     }
-    // [q; v] (2B × D) against every candidate: one product for sQV and sVV.
-    const qv = new Float32Array(2 * B * D);
-    qv.set(eQ);
-    qv.set(eI.subarray(0, B * D), B * D);
-    const scores = matMulHost(qv, transposeHost(eI, N, D), 2 * B, D, N);
-    const pos = new Float64Array(B);
-    for (let j = 0; j < B; j++) {
-      let s = 0;
-      for (let k = 0; k < D; k++) s += eQ[j * D + k] * eI[j * D + k];
-      pos[j] = s;
-    }
-    const lo = lossAndGradHost({ scores, pos, negMask: batch.negMask, B, N }, this.learned.config());
-    // ∂L/∂[q; v] = dS·items (+ pos terms); ∂L/∂items = dSᵀ·[q; v] (+ ∂L/∂v on rows 0..B−1).
-    const dQV = matMulHost(lo.dScores, eI, 2 * B, N, D);
-    const dItems = matMulHost(transposeHost(lo.dScores, 2 * B, N), qv, N, 2 * B, D);
-    for (let j = 0; j < B; j++) {
-      const g = lo.dPos[j];
-      const o = j * D;
-      const ov = (B + j) * D;
-      for (let k = 0; k < D; k++) {
-        dQV[o + k] += g * eI[o + k];
-        dItems[o + k] += dQV[ov + k] + g * eQ[o + k];
-      }
-    }
+    // sQV and sVV [2B × N], pos, and their backward: by the preset's score (model/towers: dot, or DPSR's K heads).
+    const sc = batchScorer(headsOf(qDense, d))(eQ, eI, B, N, D);
+    const { scores } = sc;
+    const lo = lossAndGradHost({ scores, pos: sc.pos, negMask: batch.negMask, B, N }, this.learned.config());
+    const { dQ, dItems } = sc.backward(lo.dScores, lo.dPos);
     let denseGrads: DenseGrads[];
     if (shared) {
       const de = new Float32Array((B + N) * D);
-      de.set(dQV.subarray(0, B * D));
+      de.set(dQ);
       de.set(dItems, B * D);
       const back = towerBackwardHost(actQ, de, qDense, d);
       st.jobs[0].gradBag.set(back.dx);
       denseGrads = [back.grads];
     } else {
-      const backQ = towerBackwardHost(actQ, dQV.subarray(0, B * D), qDense, dQ);
+      const backQ = towerBackwardHost(actQ, dQ, qDense, qDims);
       const backI = towerBackwardHost(actI, dItems, iDense, d);
       st.jobs[0].gradBag.set(queryTowerInputBackward(preset, backQ.dx, B, E));
       st.jobs[1].gradBag.set(backI.dx);

@@ -1,31 +1,81 @@
-import type { ModelConfig } from '../../config/types';
+/**
+ * Tower presets (model.preset; docs/towers.md): the dispatch point between the tower designs of the compared
+ * systems. Each design lives in its own module beside this one; the item tower is the DSSM tower in every preset.
+ *   "dssm"   (dssm.ts): one bag of words + trigrams → MLP → one query embedding, dot-product score.
+ *   "dpsr"   (dpsr.ts): the DSSM bag → MLP with K output layers → K query embeddings, DPSR's attention score.
+ *   "mgdspr" (mgdspr.ts): three bags (unigrams, bigrams, whole query) concatenated with their mix → MLP → one
+ *            query embedding, dot-product score.
+ * A preset decides how a query is featurised and becomes the MLP's input (queryFeaturizer, queryInputDim,
+ * queryBagSeqs, queryTowerInput), how many embeddings the query tower gives (queryHeadsOf) and how a batch is
+ * scored (batchScorer).
+ */
+import type { ModelConfig, TowerPreset } from '../../config/types';
 import { featurize, featurizeOptions } from '../featurize';
+import { dotBatchScores } from './dssm';
+import { DPSR_DEFAULT_HEADS, dpsrBatchScores } from './dpsr';
 import { granules, MGDSPR_GRANULES, MGDSPR_PARTS, mgdsprMix, mgdsprMixBackward, mgdsprQueryFeatures } from './mgdspr';
 
-/**
- * The query towers (model.preset; docs/towers.md): how a query is featurised, into which bags, and how the bags
- * become the input of the tower's MLP. "dssm": one bag of words + trigrams, the MLP's input is the bag. "mgdspr":
- * three bags (mgdspr.ts), the MLP's input their concatenation and mix. The item tower is always DSSM.
- */
-export type TowerPreset = 'dssm' | 'mgdspr';
+export type { TowerPreset } from '../../config/types';
 
-/** The preset a model config (or a checkpoint's, written before presets existed: "dssm") trains. */
-export function towerPreset(model: Pick<ModelConfig, 'preset'>): TowerPreset {
+/** The presets this build trains. */
+export const TOWER_PRESETS: readonly TowerPreset[] = ['dssm', 'dpsr', 'mgdspr'];
+
+/** A scored batch for the trainer (trainStep.ts) and its backward to the tower outputs. */
+export interface BatchScores {
+  /** [2B × N]: sQV (query-anchored scores) then sVV = ⟨v_j, items⟩. */
+  scores: Float32Array;
+  /** [B] s(q_j, v_j). */
+  pos: Float64Array;
+  /** ∂L/∂scores, ∂L/∂pos → ∂L/∂(query tower output) [B × K·D] and ∂L/∂items [N × D]. */
+  backward(dScores: Float32Array, dPos: Float64Array): { dQ: Float32Array; dItems: Float32Array };
+}
+
+/**
+ * The preset of a model config (or a checkpoint's); "dssm" for configs and checkpoints written before presets
+ * existed. Throws on a value that is not a preset (a hand-edited checkpoint; configs are checked by their schema).
+ */
+export function towerPreset(model: Partial<Pick<ModelConfig, 'preset'>>): TowerPreset {
   const p = model.preset ?? 'dssm';
-  if (p === 'dpsr') throw new Error(presetMessages.dpsr);
+  if (!TOWER_PRESETS.includes(p)) throw new Error(`${JSON.stringify(p)} is not a tower preset (${TOWER_PRESETS.map((t) => `"${t}"`).join(', ')})`);
   return p;
 }
 
-const presetMessages = {
-  dpsr: '"dpsr" (the multi-head query tower) is not in this build: use "dssm" or "mgdspr"',
-  shared: 'the "mgdspr" query tower has its own input layer (4 × embeddingDim), so towers cannot be shared: set model.sharedTowers to false',
-};
+/** Embeddings the query tower gives per query: model.queryHeads (default 2) with dpsr, else 1. */
+export function queryHeadsOf(model: Partial<Pick<ModelConfig, 'preset' | 'queryHeads'>>): number {
+  return towerPreset(model) === 'dpsr' ? (model.queryHeads ?? DPSR_DEFAULT_HEADS) : 1;
+}
 
-/** A model config's preset problem, at its key under `model`, or undefined. */
-export function modelPresetProblem(model: Pick<ModelConfig, 'preset' | 'sharedTowers'>): { key: 'preset' | 'sharedTowers'; message: string } | undefined {
-  if (model.preset === 'dpsr') return { key: 'preset', message: presetMessages.dpsr };
-  if (model.preset === 'mgdspr' && model.sharedTowers) return { key: 'sharedTowers', message: presetMessages.shared };
-  return undefined;
+/** How a batch is scored: dot products for one head, DPSR's attention score for K > 1 heads. */
+export function batchScorer(K: number): (eQ: Float32Array, eI: Float32Array, B: number, N: number, D: number) => BatchScores {
+  return K === 1 ? dotBatchScores : (eQ, eI, B, N, D) => dpsrBatchScores(eQ, eI, B, K, N, D);
+}
+
+/** A config problem of the model section: where (JSON path segments) and what. */
+export interface TowerProblem {
+  segments: string[];
+  message: string;
+}
+
+/** Combinations of model keys that make no sense, every problem located at its key (loadConfig.ts reports them). */
+export function towerPresetProblems(model: ModelConfig): TowerProblem[] {
+  const problems: TowerProblem[] = [];
+  const preset = towerPreset(model);
+  if (model.queryHeads !== undefined && preset !== 'dpsr')
+    problems.push({
+      segments: ['model', 'queryHeads'],
+      message: `is used only with model.preset "dpsr" (preset is "${preset}"): remove it or set the preset to "dpsr"`,
+    });
+  if (preset === 'dpsr' && model.sharedTowers)
+    problems.push({
+      segments: ['model', 'sharedTowers'],
+      message: 'cannot be true with model.preset "dpsr": the multi-head query tower and the one-embedding item tower differ',
+    });
+  if (preset === 'mgdspr' && model.sharedTowers)
+    problems.push({
+      segments: ['model', 'sharedTowers'],
+      message: 'the "mgdspr" query tower has its own input layer (4 × embeddingDim), so towers cannot be shared: set model.sharedTowers to false',
+    });
+  return problems;
 }
 
 /**
@@ -52,7 +102,7 @@ export function queryBagSeqs(preset: TowerPreset, feats: Int32Array[]): Int32Arr
   return preset === 'mgdspr' ? feats.flatMap((f) => granules(f)) : feats;
 }
 
-/** The MLP input of `rows` queries from their bags ([rows × bagsPerQuery·E]); the bags themselves for "dssm". */
+/** The MLP input of `rows` queries from their bags ([rows × bagsPerQuery·E]); the bags themselves otherwise. */
 export function queryTowerInput(preset: TowerPreset, bags: Float32Array, rows: number, E: number): Float32Array {
   return preset === 'mgdspr' ? mgdsprMix(bags, rows, E) : bags;
 }
