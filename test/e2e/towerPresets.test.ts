@@ -20,7 +20,7 @@ import { readMeta } from '../../src/core/runs/meta';
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import { groupDescription, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
-import { extensionLogFiles, REPO, useCodeServer, type CodeServer } from './support/codeServer';
+import { extensionLogFiles, retrievalLensErrors, REPO, useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import { activityItem, codeLens, openWorkbench, quickOpen, treeRow, waitFor, type Workbench } from './support/workbench';
@@ -154,14 +154,8 @@ test('the tower presets train with ▷ Train and evaluate with "Evaluate last ru
   }
 
   await t.test('the extension host logged no errors of Retrieval Lens', async () => {
-    const logs = extensionLogFiles(server!, logsBefore);
-    assert.ok(logs.length > 0, 'extension host logs found');
-    const errors = logs.flatMap((f) =>
-      fs
-        .readFileSync(f, 'utf8')
-        .split('\n')
-        .filter((l) => /\[error\]/.test(l) && /retrieval-lens|Retrieval Lens|\[trainer\]/i.test(l)),
-    );
+    const { logs, errors } = retrievalLensErrors(server!, logsBefore);
+    assert.ok(logs > 0, 'extension host logs found');
     assert.deepEqual(errors, []);
   });
 });
