@@ -19,7 +19,7 @@ import { formatLossLens, formatStatusBar } from '../../src/extension/shared/lens
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import { flattenGroups, groupDescription, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
-import { extensionLogFiles, useCodeServer, type CodeServer } from './support/codeServer';
+import { extensionLogFiles, retrievalLensErrors, useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import {
@@ -365,14 +365,8 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
   });
 
   await t.test('the extension host logged no errors of Retrieval Lens', async () => {
-    const logs = extensionLogFiles(server!, logsBefore);
-    assert.ok(logs.length > 0, 'extension host logs found');
-    const errors = logs.flatMap((f) =>
-      fs
-        .readFileSync(f, 'utf8')
-        .split('\n')
-        .filter((l) => /\[error\]/.test(l) && /retrieval-lens|Retrieval Lens|\[trainer\]/i.test(l)),
-    );
+    const { logs, errors } = retrievalLensErrors(server!, logsBefore);
+    assert.ok(logs > 0, 'extension host logs found');
     assert.deepEqual(errors, []);
   });
 });

@@ -187,3 +187,15 @@ export function extensionLogFiles(server: CodeServer, except: ReadonlySet<string
   if (fs.existsSync(root)) walk(root);
   return logs;
 }
+
+/** The `[error]` lines of Retrieval Lens (or its trainer) in the extension host logs, but those of `except`. */
+export function retrievalLensErrors(server: CodeServer, except: ReadonlySet<string> = new Set()): { logs: number; errors: string[] } {
+  const logs = extensionLogFiles(server, except);
+  const errors = logs.flatMap((f) =>
+    fs
+      .readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => /\[error\]/.test(l) && /retrieval-lens|Retrieval Lens|\[trainer\]/i.test(l)),
+  );
+  return { logs: logs.length, errors };
+}
