@@ -34,7 +34,7 @@ export const READ_LIMITS = {
   'user.json': 1 * MiB,
   /** A sweep's `sweep.json`. */
   'sweep.json': 64 * MiB,
-  /** Small JSON files of caches and checkpoints (`model.json`, `cache.json`, index sidecars, BM25 keys). */
+  /** Small JSON files of caches and checkpoints (`model.json`, `resume.json`, `cache.json`, index sidecars, BM25 keys). */
   'cache key': 16 * MiB,
   /** Binary caches and checkpoint weights (`*.rlens-index`, `bm25.bin`, `weights.bin`, `corpus.f32`, Faiss indexes). */
   'binary cache': 2047 * MiB,

@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadConfig } from '../../core/config/loadConfig';
+import { readBoundedTextSync } from '../../core/io/safeRead';
 import type { ExperimentConfig } from '../../core/config/types';
 import { CONFIG_FILE } from '../../core/runs/meta';
 import { readRun, type RunSummary } from '../../core/runs/readRun';
@@ -78,6 +79,23 @@ export function planResume(runDir: string, opts: ResumeOptions = {}): ResumePlan
     config,
     recordedConfig: run.meta.configPath ?? configPath,
     step: run.step,
-    checkpointStep: run.meta.checkpoints.last?.step ?? null,
+    checkpointStep: checkpointStepOf(dir) ?? run.meta.checkpoints.last?.step ?? null,
   };
+}
+
+/**
+ * The step of the checkpoint the PyTorch trainer resumes from: `step` of checkpoints/last/resume.json (or of
+ * last.old when killed mid-swap), as python/retrieval_lens/resume.py reads it. meta.json can lag behind it by one
+ * checkpoint when the run was killed between writing the checkpoint and updating meta.json; null when unreadable
+ * (the trainer then says why).
+ */
+function checkpointStepOf(dir: string): number | null {
+  let ckpt = path.join(dir, 'checkpoints', 'last');
+  if (!fs.existsSync(ckpt) && fs.existsSync(`${ckpt}.old`)) ckpt = `${ckpt}.old`;
+  try {
+    const step: unknown = (JSON.parse(readBoundedTextSync(path.join(ckpt, 'resume.json'), 'cache key')) as { step?: unknown }).step;
+    return Number.isInteger(step) && (step as number) >= 1 ? (step as number) : null;
+  } catch {
+    return null;
+  }
 }
