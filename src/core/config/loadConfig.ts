@@ -5,7 +5,7 @@ import schema from '../../../schemas/experiment.schema.json';
 import { ConfigError, type ConfigProblem } from './configError';
 import { numberProblem } from './numbers';
 import { learnedHyperProblem } from '../losses/learnedHyper';
-import { towerPresetProblems } from '../model/towers';
+import { towerPresetProblems } from '../model/towers/presets';
 import { applyOverrides, parseOverride } from './overrides';
 import { TextPositions } from './textPosition';
 import { readBoundedSync, UnsafeFileError } from '../io/safeRead';

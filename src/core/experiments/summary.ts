@@ -5,7 +5,7 @@
  */
 import { compareArms } from './claim';
 import { VARIANT_LABELS, variantTower } from './sweepPlan';
-import { queryHeadsOf, towerPreset } from '../model/towers';
+import { queryHeadsOf, towerPreset } from '../model/towers/presets';
 import type { ModelConfig } from '../config/types';
 import {
   ABLATION_VARIANTS,

@@ -18,7 +18,7 @@ import type { BatchScores } from './index';
 export const DPSR_BETA = 0.1;
 
 /** Default K when model.queryHeads is absent. */
-export const DPSR_DEFAULT_HEADS = 2;
+export { DPSR_DEFAULT_HEADS } from './presets';
 
 /**
  * The attention score of Q queries (K heads each) against N items: s [Q × N] (float32), and for the backward the

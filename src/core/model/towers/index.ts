@@ -12,13 +12,12 @@
 import type { ModelConfig, TowerPreset } from '../../config/types';
 import { featurize, featurizeOptions } from '../featurize';
 import { dotBatchScores } from './dssm';
-import { DPSR_DEFAULT_HEADS, dpsrBatchScores } from './dpsr';
+import { dpsrBatchScores } from './dpsr';
+import { towerPreset } from './presets';
 import { granules, MGDSPR_GRANULES, MGDSPR_PARTS, mgdsprMix, mgdsprMixBackward, mgdsprQueryFeatures } from './mgdspr';
 
 export type { TowerPreset } from '../../config/types';
-
-/** The presets this build trains. */
-export const TOWER_PRESETS: readonly TowerPreset[] = ['dssm', 'dpsr', 'mgdspr'];
+export { DPSR_DEFAULT_HEADS, queryHeadsOf, TOWER_PRESETS, towerPreset, towerPresetProblems, type TowerProblem } from './presets';
 
 /** A scored batch for the trainer (trainStep.ts) and its backward to the tower outputs. */
 export interface BatchScores {
@@ -30,52 +29,9 @@ export interface BatchScores {
   backward(dScores: Float32Array, dPos: Float64Array): { dQ: Float32Array; dItems: Float32Array };
 }
 
-/**
- * The preset of a model config (or a checkpoint's); "dssm" for configs and checkpoints written before presets
- * existed. Throws on a value that is not a preset (a hand-edited checkpoint; configs are checked by their schema).
- */
-export function towerPreset(model: Partial<Pick<ModelConfig, 'preset'>>): TowerPreset {
-  const p = model.preset ?? 'dssm';
-  if (!TOWER_PRESETS.includes(p)) throw new Error(`${JSON.stringify(p)} is not a tower preset (${TOWER_PRESETS.map((t) => `"${t}"`).join(', ')})`);
-  return p;
-}
-
-/** Embeddings the query tower gives per query: model.queryHeads (default 2) with dpsr, else 1. */
-export function queryHeadsOf(model: Partial<Pick<ModelConfig, 'preset' | 'queryHeads'>>): number {
-  return towerPreset(model) === 'dpsr' ? (model.queryHeads ?? DPSR_DEFAULT_HEADS) : 1;
-}
-
 /** How a batch is scored: dot products for one head, DPSR's attention score for K > 1 heads. */
 export function batchScorer(K: number): (eQ: Float32Array, eI: Float32Array, B: number, N: number, D: number) => BatchScores {
   return K === 1 ? dotBatchScores : (eQ, eI, B, N, D) => dpsrBatchScores(eQ, eI, B, K, N, D);
-}
-
-/** A config problem of the model section: where (JSON path segments) and what. */
-export interface TowerProblem {
-  segments: string[];
-  message: string;
-}
-
-/** Combinations of model keys that make no sense, every problem located at its key (loadConfig.ts reports them). */
-export function towerPresetProblems(model: ModelConfig): TowerProblem[] {
-  const problems: TowerProblem[] = [];
-  const preset = towerPreset(model);
-  if (model.queryHeads !== undefined && preset !== 'dpsr')
-    problems.push({
-      segments: ['model', 'queryHeads'],
-      message: `is used only with model.preset "dpsr" (preset is "${preset}"): remove it or set the preset to "dpsr"`,
-    });
-  if (preset === 'dpsr' && model.sharedTowers)
-    problems.push({
-      segments: ['model', 'sharedTowers'],
-      message: 'cannot be true with model.preset "dpsr": the multi-head query tower and the one-embedding item tower differ',
-    });
-  if (preset === 'mgdspr' && model.sharedTowers)
-    problems.push({
-      segments: ['model', 'sharedTowers'],
-      message: 'the "mgdspr" query tower has its own input layer (4 × embeddingDim), so towers cannot be shared: set model.sharedTowers to false',
-    });
-  return problems;
 }
 
 /**
