@@ -24,6 +24,24 @@ function planOrSay(dir: string): ResumePlan | null {
   }
 }
 
+/** Resolves once the live training of `dir` has ended (its trainer process exited), or after `ms`. */
+function trainerExit(s: Services, dir: string, ms = 30_000): Thenable<void> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: `Retrieval Lens: waiting for the trainer of ${path.basename(dir)} to exit` },
+    () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        const sub = s.training.onDidEnd(done);
+        if (!s.training.isLiveRun(dir)) done();
+      }),
+  );
+}
+
 export async function resumeRun(s: Services, arg?: unknown): Promise<void> {
   if (!requireTrust('Training')) return;
   await s.registry.ensureScanned();
@@ -33,6 +51,9 @@ export async function resumeRun(s: Services, arg?: unknown): Promise<void> {
   };
   const dir = runDirOf(arg) ?? (await pickRun(s, 'Resume which run? (stopped, crashed or failed PyTorch runs)', resumable));
   if (!dir) return;
+  // Just stopped from the dashboard: the run reads "stopped" while its trainer (torchrun's agent and ranks) is
+  // still exiting. Wait for that exit (bounded) instead of refusing with "is training".
+  if (s.training.isLiveRun(dir) && s.registry.find(dir)?.status !== 'running') await trainerExit(s, dir);
   const live = s.training.current;
   if (live) {
     void vscode.window.showWarningMessage(
