@@ -158,6 +158,7 @@ async function startTraining(s: Services, uri?: vscode.Uri): Promise<void> {
  */
 async function askIfAlreadyTraining(s: Services, configPath: string): Promise<boolean> {
   await s.registry.ensureScanned();
+  s.registry.relistNow(); // not only what file events have reported so far (a CLI run started a moment ago)
   const running = s.registry.runsOfConfig(configPath).filter((r) => r.status === 'running');
   const conflict = trainConflict(configPath, running, s.sweeps?.runDirs() ?? new Set());
   if (!conflict) return true;

@@ -21,6 +21,7 @@ import { useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
 import {
+  commandOpening,
   activityItem,
   clickToastButton,
   dashboardFrame,
@@ -128,9 +129,9 @@ test('Resume Run… continues the stopped PyTorch run from its checkpoint in a n
   const runsDir = path.join(ws.dir, 'runs');
   const [stopped] = fs.readdirSync(runsDir).filter((d) => !d.startsWith('.'));
   const k = readRun(path.join(runsDir, stopped)).meta!.checkpoints.last!.step;
-  await runCommand(page, 'Retrieval Lens: Resume Run…');
-  // The quick pick lists the resumable runs (the stopped one, with its folder as detail).
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: stopped }).first().waitFor({ timeout: 30_000 });
+  // The command opens its own quick pick at once (the resumable runs: the stopped one, with its folder as detail),
+  // so the palette may never visibly close: wait for that pick's row instead (runCommand raced in CI run L).
+  await commandOpening(page, 'Retrieval Lens: Resume Run…', page.locator('.quick-input-widget .monaco-list-row', { hasText: stopped }).first());
   await pressKey(page, 'Enter');
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: `resume ${stopped}` }).first();
   await toast.waitFor({ timeout: 30_000 });

@@ -166,6 +166,18 @@ export class RunRegistry implements vscode.Disposable {
     return this.scanning;
   }
 
+  /**
+   * Re-list the runs now, from disk, for a decision that must not rest on file events still in flight (▷ Train
+   * asking whether the config is training elsewhere: a run the CLI started a moment ago).
+   */
+  relistNow(): void {
+    if (this.refreshTimer) {
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = undefined;
+    }
+    this.relist();
+  }
+
   /** Re-list the runs soon (coalescing bursts of file events). */
   refreshSoon(): void {
     if (this.refreshTimer) return;
