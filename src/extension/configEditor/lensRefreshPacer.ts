@@ -26,9 +26,15 @@ export class LensRefreshPacer {
     private readonly fire: () => void,
   ) {}
 
-  /** A change to show at once (a run started or ended, data counts, trust): fired now. */
+  /**
+   * A change to show at once (a run started or ended, data counts, trust): fired now. When an earlier event is
+   * still unanswered, VS Code may be fetching the lenses with the older values and drop this event (a data
+   * file's "counting…" and its result come milliseconds apart), so it is fired once more after the next request.
+   */
   now(): void {
+    const unanswered = this.awaitingRequest;
     this.fireNow();
+    if (unanswered) this.wanted = true;
   }
 
   /** A live change (a new step): fired when VS Code has asked since the last event, at most once per interval. */
