@@ -233,7 +233,7 @@ class HeldOutSchedule:
     """When to evaluate, as src/core/quality/evalSchedule.ts: every N > 0 after every N-th step and the last;
     "auto" the evaluations that fit in `budget` of the whole run's training time, evenly spread, the last after
     the last step: after step s, k = floor((budget * S * total - spent) / expected) with S the mean step time so
-    far, and evaluate when s >= last + ceil((total - last) / k); when none fits (from the start, or once the budget is
+    far and expected the slowest evaluation measured (before the first, the probe's estimate), and evaluate when s >= last + ceil((total - last) / k); when none fits (from the start, or once the budget is
     used up), the last step alone."""
 
     def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
@@ -257,7 +257,9 @@ class HeldOutSchedule:
 
     def spent(self, step: int, seconds: float) -> None:
         self.spent_s += seconds
-        self.expected_s = seconds
+        # The slowest evaluation measured so far (as evalSchedule.ts): a fast one after a slow one does not pull
+        # the later ones closer together.
+        self.expected_s = seconds if self.evaluations == 0 else max(self.expected_s, seconds)
         self.evaluations += 1
         self.last = step
 

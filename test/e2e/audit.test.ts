@@ -13,7 +13,7 @@ import * as path from 'path';
 import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, codeLens, cursorPosition, openWorkbench, quickOpen, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { activityItem, cursorPosition, openWorkbench, quickOpen, runCommand, treeRow, waitFor, waitForLens, type Workbench } from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -44,7 +44,7 @@ test('the data lens audits the training data; the Data Audit view lists the find
   await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Audit training data' }).first().click({ timeout: 60_000 });
 
   // The lens counts what the audit found; the view lists every finding (the Dashboard collapsed to give it room).
-  await codeLens(page, 'audit of 13 pairs: 9 findings').first().waitFor({ timeout: 60_000 });
+  await waitForLens(page, 'audit of 13 pairs: 9 findings', 60_000);
   await page.locator('.pane-header[aria-label^="Dashboard"]').first().click();
   const leak = treeRow(page, 'Data Audit', /^1 training queries that are test queries/).first();
   await leak.waitFor({ timeout: 30_000 });
@@ -72,7 +72,7 @@ test('the data lens audits the training data; the Data Audit view lists the find
   fs.appendFileSync(train, fs.readFileSync(train, 'utf8').split('\n')[0] + '\n');
   await quickOpen(page, 'audit.rlens.json');
   await runCommand(page, 'Retrieval Lens: Audit Training Data');
-  await codeLens(page, 'audit of 14 pairs: 9 findings · 2 duplicate pairs').first().waitFor({ timeout: 60_000 });
+  await waitForLens(page, 'audit of 14 pairs: 9 findings · 2 duplicate pairs', 60_000);
   await treeRow(page, 'Data Audit', /^2 duplicate pairs/)
     .first()
     .click({ timeout: 10_000 });

@@ -31,6 +31,7 @@ import {
   waitFor,
   type Workbench,
   stepOf,
+  waitForLens,
 } from './support/workbench';
 
 let ws: E2EWorkspace;
@@ -78,7 +79,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     assert.ok(fs.existsSync(path.join(shop, 'data/train.jsonl')) && fs.existsSync(config));
     assert.doesNotThrow(() => parseConfigText(fs.readFileSync(config, 'utf8'), config), 'the copied example validates');
     await codeLens(page, 'Training disabled: workspace not trusted').first().waitFor({ timeout: 30_000 });
-    await codeLens(page, '25,110 examples · 0 bad lines').first().waitFor({ timeout: 30_000 });
+    await waitForLens(page, '25,110 examples · 0 bad lines', 30_000);
     await runCommand(page, 'Retrieval Lens: Start Training');
     // The command answered (its toast) without starting anything.
     await toast(page, /Training is disabled: .*untrusted workspace/)
@@ -133,9 +134,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       .split('\n')
       .filter((l) => l !== '').length;
     fs.appendFileSync(train, '{"query": "no positive here"}\n{not json\n');
-    await codeLens(page, /25,110 examples · \s*2 bad lines/)
-      .first()
-      .waitFor({ timeout: 40_000 });
+    await waitForLens(page, /25,110 examples · \s*2 bad lines/, 40_000);
     const rows = page.locator('.markers-panel .monaco-list-row', { hasText: 'Skipped by Retrieval Lens' });
     await rows.first().waitFor({ timeout: 20_000 });
     const texts = await rows.allTextContents();

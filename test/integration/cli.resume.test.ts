@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readEvents, readRun } from '../../src/core/runs';
 import type { StepEvent } from '../../src/core/runs/eventSchema';
+import { resumeCheckpointDir } from '../../src/trainer/launch/resumeJob';
 import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -63,8 +64,8 @@ test('train --resume: a SIGKILLed torchrun run continues its step count from its
   assert.equal(killed.status, 'crashed');
   // The step the trainer resumes from is its checkpoint's resume.json; meta.json may lag one checkpoint behind it
   // when the kill lands between writing the checkpoint and updating meta.json (seen in a clean-clone CI run).
-  const last = path.join(runDir, 'checkpoints', 'last');
-  const ckpt = fs.existsSync(last) ? last : `${last}.old`;
+  const ckpt = resumeCheckpointDir(runDir);
+  assert.ok(ckpt, `no checkpoint to resume from in ${runDir}`);
   const k = (JSON.parse(fs.readFileSync(path.join(ckpt, 'resume.json'), 'utf8')) as { step: number }).step;
   const metaStep = killed.meta!.checkpoints.last!.step;
   assert.ok(k >= 3 && k % 3 === 0 && (k === metaStep || k === metaStep + 3), `checkpoint at ${k}, meta.json says ${metaStep}`);

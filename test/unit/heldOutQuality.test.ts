@@ -215,6 +215,19 @@ test('"auto" spreads the evaluations that fit in the budget of the whole run eve
   }
   assert.deepEqual(spentDue, [125, 250, 1000]);
   assert.equal(spent.forcedLast, false, 'evaluations had run: not "none fitted"');
+  // Evaluations alternating 1 s and 1.5 s: the slowest measured stays the estimate, so a fast one does not pull
+  // the next ones closer (planning on the last one measured: 125, 250, 500, 625, 813, 907, 1000 and 10.5 s, over
+  // the budget).
+  const mixed = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
+  const mixedDue: number[] = [];
+  for (let step = 1; step <= 1000; step++) {
+    if (mixed.due(step, step * 100)) {
+      mixedDue.push(step);
+      mixed.spent(step, mixedDue.length % 2 ? 1000 : 1500);
+    }
+  }
+  assert.deepEqual(mixedDue, [125, 250, 500, 667, 834, 1000]);
+  assert.ok(mixed.spentTotalMs <= 0.1 * 1000 * 100, `${mixed.spentTotalMs} ms within the budget`);
   // every N: every N-th step and the last; 0: never.
   const fixed = new HeldOutSchedule(30, 0.1, 100, 0, 0);
   assert.deepEqual(

@@ -72,3 +72,29 @@ test('now() while an earlier event is unanswered is fired again after the next r
   assert.equal(fired.length, 3, 'then nothing');
   p.dispose();
 });
+
+test('an event VS Code never answers is fired again after the patience period, three times at most', (t) => {
+  // The audit's result fired while VS Code was fetching the "auditing…" lenses (requested() already called):
+  // no request followed, and the lens said "auditing…" until the e2e timed out (a clean-clone CI run).
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const fired: number[] = [];
+  const p = new LensRefreshPacer(1_000, 10_000, () => fired.push(Date.now()));
+  p.soon();
+  t.mock.timers.tick(9_999);
+  assert.deepEqual(fired, [0]);
+  t.mock.timers.tick(1);
+  assert.deepEqual(fired, [0, 10_000], 'unanswered: fired again');
+  p.requested();
+  t.mock.timers.tick(60_000);
+  assert.deepEqual(fired, [0, 10_000], 'answered: nothing more');
+  p.now();
+  for (let i = 0; i < 12; i++) t.mock.timers.tick(10_000); // (one tick of 120 s would run the re-armed timers at its end)
+  assert.deepEqual(fired, [0, 10_000, 70_000, 80_000, 90_000, 100_000], 'a hidden editor: three more, then quiet');
+  p.requested();
+  p.soon();
+  t.mock.timers.tick(1_000);
+  assert.deepEqual(fired.slice(6), [190_000], 'asked again: a new change is fired as before');
+  p.dispose();
+  t.mock.timers.tick(60_000);
+  assert.equal(fired.length, 7, 'nothing after dispose');
+});

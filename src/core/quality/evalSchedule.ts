@@ -10,8 +10,9 @@
  *     evaluate when s ≥ last + ⌈(totalSteps − last) / k⌉     (k ≥ 1; last = step of the previous evaluation, 0)
  *
  *   `spent` is the wall time held-out evaluation has cost so far (preparing the sample and the BM25 reference,
- *   the evaluations, the best checkpoints they write) and Ê the cost of one evaluation (the last one measured;
- *   before the first, the probe's estimate). So with an evaluation time E and a step time S it evaluates about
+ *   the evaluations, the best checkpoints they write) and Ê the cost of one evaluation (the slowest one measured
+ *   so far, so one fast evaluation after a slow one does not pull the later ones closer together; before the
+ *   first, the probe's estimate). So with an evaluation time E and a step time S it evaluates about
  *   every E / (budget × S) steps, and the held-out time stays within `budget` of the training time (up to the
  *   error of the estimates). When not even one evaluation fits, none runs until the last step, which is
  *   evaluated anyway (the run then has one held-out value, and its log says it went over the budget); when the
@@ -58,7 +59,7 @@ export class HeldOutSchedule {
   /** The evaluation after `step`, with the best checkpoint it may have written, took `ms`. */
   spent(step: number, ms: number): void {
     this.spentMs += ms;
-    this.expectedMs = ms;
+    this.expectedMs = this.evaluations === 0 ? ms : Math.max(this.expectedMs, ms);
     this.evaluations++;
     this.lastStep = step;
   }

@@ -10,8 +10,14 @@
  * So a live change is fired only once VS Code has asked for the lenses since the previous event (the
  * request reads the newest values anyway), at most once per `minIntervalMs`; if no request comes within
  * `patienceMs` (the editor is hidden, or VS Code dropped it) the next change is fired regardless.
+ * An event VS Code never answers is fired again after `patienceMs`, up to MAX_UNANSWERED times in a row: an
+ * event that arrives while VS Code is fetching the lenses (with the older values) can be dropped, and without a
+ * later change the lens kept the old text (a data audit's "auditing…" in a clean-clone CI run).
  * No `vscode` import: the timing is unit-tested on node:test's mock clock.
  */
+/** Unanswered events re-fired in a row at most (a hidden editor never asks; its lenses are fetched when shown). */
+const MAX_UNANSWERED = 3;
+
 export class LensRefreshPacer {
   private lastFire = Number.NEGATIVE_INFINITY;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -19,6 +25,8 @@ export class LensRefreshPacer {
   private awaitingRequest = false;
   /** A live change is waiting to be fired. */
   private wanted = false;
+  /** Events fired in a row without a request in between, beyond the first. */
+  private unanswered = 0;
 
   constructor(
     private readonly minIntervalMs: number,
@@ -46,6 +54,7 @@ export class LensRefreshPacer {
   /** VS Code asked for the lenses (provideCodeLenses): they show the newest values. */
   requested(): void {
     this.awaitingRequest = false;
+    this.unanswered = 0;
     this.clearTimer();
     this.schedule();
   }
@@ -56,7 +65,8 @@ export class LensRefreshPacer {
   }
 
   private schedule(): void {
-    if (!this.wanted || this.timer) return;
+    const retry = this.awaitingRequest && this.unanswered < MAX_UNANSWERED;
+    if (this.timer || !(this.wanted || retry)) return;
     const due = this.lastFire + (this.awaitingRequest ? this.patienceMs : this.minIntervalMs);
     const wait = due - Date.now();
     if (wait <= 0) this.fireNow();
@@ -69,10 +79,12 @@ export class LensRefreshPacer {
 
   private fireNow(): void {
     this.clearTimer();
+    if (this.awaitingRequest) this.unanswered++;
     this.wanted = false;
     this.awaitingRequest = true;
     this.lastFire = Date.now();
     this.fire();
+    this.schedule(); // fired again after patienceMs if VS Code does not ask
   }
 
   private clearTimer(): void {

@@ -43,12 +43,27 @@ export interface ResumePlan {
   checkpointStep: number | null;
 }
 
-/** Whether `run` can be resumed: a PyTorch run that ended (stopped, crashed, failed) with a last checkpoint holding resume.json. */
+/** Whether `run` can be resumed: a PyTorch run that ended (stopped, crashed, failed) whose checkpoint to resume from holds resume.json. */
 export function isResumable(run: RunSummary): boolean {
-  const last = run.meta?.checkpoints.last;
-  if (!run.meta || !last || !['stopped', 'crashed', 'failed'].includes(run.status) || !run.meta.backend.startsWith('torch-')) return false;
-  const ckpt = path.resolve(run.dir, last.path);
-  return fs.existsSync(path.join(ckpt, 'resume.json')) || fs.existsSync(path.join(`${ckpt}.old`, 'resume.json'));
+  if (!run.meta?.checkpoints.last || !['stopped', 'crashed', 'failed'].includes(run.status) || !run.meta.backend.startsWith('torch-')) return false;
+  const ckpt = resumeCheckpointDir(run.dir);
+  return ckpt !== null && fs.existsSync(path.join(ckpt, 'resume.json'));
+}
+
+/**
+ * The checkpoint the PyTorch trainer resumes `runDir` from, by python/retrieval_lens/resume.py's rule:
+ * checkpoints/last when it is a folder, else checkpoints/last.old (killed mid-swap, docs/run-format.md §5.3), else null.
+ */
+export function resumeCheckpointDir(runDir: string): string | null {
+  const last = path.join(runDir, 'checkpoints', 'last');
+  for (const dir of [last, `${last}.old`]) {
+    try {
+      if (fs.statSync(dir).isDirectory()) return dir;
+    } catch {
+      // absent: the next candidate
+    }
+  }
+  return null;
 }
 
 /** The job that resumes `runDir`, or a ResumeRefusedError / ConfigError (located) saying why it cannot. */
@@ -84,14 +99,13 @@ export function planResume(runDir: string, opts: ResumeOptions = {}): ResumePlan
 }
 
 /**
- * The step of the checkpoint the PyTorch trainer resumes from: `step` of checkpoints/last/resume.json (or of
- * last.old when killed mid-swap), as python/retrieval_lens/resume.py reads it. meta.json can lag behind it by one
- * checkpoint when the run was killed between writing the checkpoint and updating meta.json; null when unreadable
- * (the trainer then says why).
+ * The step of the checkpoint the PyTorch trainer resumes from (`step` of its resume.json). meta.json can lag
+ * behind it by one checkpoint when the run was killed between writing the checkpoint and updating meta.json;
+ * null when unreadable (the trainer then says why).
  */
 function checkpointStepOf(dir: string): number | null {
-  let ckpt = path.join(dir, 'checkpoints', 'last');
-  if (!fs.existsSync(ckpt) && fs.existsSync(`${ckpt}.old`)) ckpt = `${ckpt}.old`;
+  const ckpt = resumeCheckpointDir(dir);
+  if (!ckpt) return null;
   try {
     const step: unknown = (JSON.parse(readBoundedTextSync(path.join(ckpt, 'resume.json'), 'cache key')) as { step?: unknown }).step;
     return Number.isInteger(step) && (step as number) >= 1 ? (step as number) : null;

@@ -251,6 +251,22 @@ export function codeLens(page: Page, text: string | RegExp): Locator {
   return page.locator('.monaco-editor .codelens-decoration', { hasText: text });
 }
 
+/**
+ * Wait for a CodeLens containing `text`; on a timeout the error lists the lens texts shown then (a lens that
+ * kept an older text and one that never showed fail differently).
+ */
+export async function waitForLens(page: Page, text: string | RegExp, timeout: number): Promise<void> {
+  try {
+    await codeLens(page, text).first().waitFor({ timeout });
+  } catch (e) {
+    const shown = await page
+      .locator('.monaco-editor .codelens-decoration')
+      .allInnerTexts()
+      .catch(() => []);
+    throw new Error(`no CodeLens with ${String(text)} within ${timeout} ms; shown: ${JSON.stringify(shown)}`, { cause: e });
+  }
+}
+
 /** A row of a sidebar tree view (by the view's title) containing `text`. */
 export function treeRow(page: Page, viewTitle: string, text: string | RegExp): Locator {
   return page.locator(`.pane:has(.pane-header[aria-label^="${viewTitle}"]) .monaco-list-row`, { hasText: text });
