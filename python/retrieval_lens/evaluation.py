@@ -229,11 +229,16 @@ class HeldOutEval:
         }
 
 
+#: The share of the budget the "auto" plan spends on held-out evaluation (evalSchedule.ts PLAN_SHARE): the rest covers
+#: what it cannot time (training steps beside the held-out sample in memory, an evaluation slower than planned).
+PLAN_SHARE = 0.8
+
+
 class HeldOutSchedule:
     """When to evaluate, as src/core/quality/evalSchedule.ts: every N > 0 after every N-th step and the last;
     "auto" the evaluations that fit in `budget` of the whole run's training time, evenly spread, the last after
-    the last step: after step s, k = floor((budget * S * total - spent) / expected) with S the mean step time so
-    far and expected the slowest evaluation measured (before the first, the probe's estimate), and evaluate when s >= last + ceil((total - last) / k); when none fits (from the start, or once the budget is
+    the last step: after step s, k = floor((PLAN_SHARE * budget * S * total - spent) / expected) with S the mean
+    step time so far and expected the slowest evaluation measured (before the first, the probe's estimate), and evaluate when s >= last + ceil((total - last) / k); when none fits (from the start, or once the budget is
     used up), the last step alone."""
 
     def __init__(self, every, budget: float, total: int, prep_s: float, estimate_s: float):
@@ -248,7 +253,7 @@ class HeldOutSchedule:
         if self.every != "auto":
             return step % self.every == 0 or step == self.total
         per_step = trained_s / max(1, step)
-        fit = math.floor((self.budget * per_step * self.total - self.spent_s) / max(1e-6, self.expected_s))
+        fit = math.floor((PLAN_SHARE * self.budget * per_step * self.total - self.spent_s) / max(1e-6, self.expected_s))
         if fit >= 1:
             return step >= self.last + math.ceil((self.total - self.last) / fit)
         # Over the budget: none in between, but the last step is evaluated anyway (the run's final held-out value).
@@ -266,5 +271,5 @@ class HeldOutSchedule:
     def describe(self) -> str:
         """The rule in words, for the run log (as evalSchedule.ts)."""
         if self.every == "auto":
-            return f'evaluation.every "auto": as many evaluations as fit in {self.budget:g} of the training time, evenly spread, the last after the last step (one ≈ {self.expected_s:.2f} s, estimated)'
+            return f'evaluation.every "auto": as many evaluations as fit in {self.budget:g} of the training time (planned for {PLAN_SHARE * 100:g}% of it), evenly spread, the last after the last step (one ≈ {self.expected_s:.2f} s, estimated)'
         return f"evaluation.every {self.every}: every {self.every} steps and after the last"

@@ -11,6 +11,7 @@ import { EvalEntrySchema } from '../../src/core/eval/evalEntrySchema';
 import { schemaProblem } from '../../src/core/schemaCheck';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { HeldOutSchedule, prepareHeldOut, qualityRemedies, qualityVerdict, sampleRows } from '../../src/core/quality';
+import { PLAN_SHARE } from '../../src/core/quality/evalSchedule';
 import { readEvents, type EvalEvent, type StepEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
 import { writeShiftedData } from '../helpers/shiftedData';
@@ -187,15 +188,16 @@ function evaluatedSteps(s: HeldOutSchedule, total: number, evalMs: number): numb
 }
 
 test('"auto" spreads the evaluations that fit in the budget of the whole run evenly, the last after the last step', () => {
-  // 100 ms steps, 1 s evaluations, 2 s of preparation, 1000 steps, 10%: (0.1 × 100 s − 2 s) / 1 s = 8 evaluations.
+  // 100 ms steps, 1 s evaluations, 2 s of preparation, 1000 steps, 10% planned at PLAN_SHARE 0.8:
+  // (0.8 × 0.1 × 100 s − 2 s) / 1 s = 6 evaluations.
   const s = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
-  assert.deepEqual(evaluatedSteps(s, 1000, 1000), [125, 250, 375, 500, 625, 750, 875, 1000]);
-  assert.equal(s.spentTotalMs, 0.1 * 1000 * 100, 'exactly the budget');
+  assert.deepEqual(evaluatedSteps(s, 1000, 1000), [167, 334, 501, 668, 834, 1000]);
+  assert.ok(Math.abs(s.spentTotalMs - PLAN_SHARE * 0.1 * 1000 * 100) < 1e-6, 'exactly the planned share of the budget');
   // Evaluations slower than estimated (3 s): re-planned, fewer and farther apart, still within the budget.
   const slow = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
   const slowDue = evaluatedSteps(slow, 1000, 3000);
-  assert.deepEqual(slowDue, [125, 1000]);
-  assert.ok(slow.spentTotalMs <= 0.1 * 1000 * 100 + 1000, `${slow.spentTotalMs} ms`);
+  assert.deepEqual(slowDue, [167, 1000]);
+  assert.ok(slow.spentTotalMs <= 0.1 * 1000 * 100, `${slow.spentTotalMs} ms`);
   // A run too short for one evaluation: the last step anyway, and the schedule says it was forced.
   const short = new HeldOutSchedule('auto', 0.1, 10, 2000, 1000);
   const shortDue = Array.from({ length: 10 }, (_, i) => short.due(i + 1, (i + 1) * 100));
@@ -213,11 +215,10 @@ test('"auto" spreads the evaluations that fit in the budget of the whole run eve
       spent.spent(step, costs[spentDue.length - 1] ?? 1000);
     }
   }
-  assert.deepEqual(spentDue, [125, 250, 1000]);
+  assert.deepEqual(spentDue, [167, 334, 1000]);
   assert.equal(spent.forcedLast, false, 'evaluations had run: not "none fitted"');
   // Evaluations alternating 1 s and 1.5 s: the slowest measured stays the estimate, so a fast one does not pull
-  // the next ones closer (planning on the last one measured: 125, 250, 500, 625, 813, 907, 1000 and 10.5 s, over
-  // the budget).
+  // the next ones closer (planning on the last one measured: 167, 334, 667, 834, 1000 and 8 s, all of the plan).
   const mixed = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
   const mixedDue: number[] = [];
   for (let step = 1; step <= 1000; step++) {
@@ -226,8 +227,8 @@ test('"auto" spreads the evaluations that fit in the budget of the whole run eve
       mixed.spent(step, mixedDue.length % 2 ? 1000 : 1500);
     }
   }
-  assert.deepEqual(mixedDue, [125, 250, 500, 667, 834, 1000]);
-  assert.ok(mixed.spentTotalMs <= 0.1 * 1000 * 100, `${mixed.spentTotalMs} ms within the budget`);
+  assert.deepEqual(mixedDue, [167, 334, 667, 1000]);
+  assert.ok(mixed.spentTotalMs <= PLAN_SHARE * 0.1 * 1000 * 100, `${mixed.spentTotalMs} ms within the planned share`);
   // every N: every N-th step and the last; 0: never.
   const fixed = new HeldOutSchedule(30, 0.1, 100, 0, 0);
   assert.deepEqual(
