@@ -152,12 +152,14 @@ class HeldOutEval:
     @torch.no_grad()
     def estimate_s(self, model: TwoTower, device) -> float:
         """The expected time of one evaluation before any ran, as evalCost.ts: the item tower encodes a probe of up
-        to 512 sample items; the time per item × (items + queries) × 1.2 (the search and scoring)."""
+        to 512 sample items twice, the second pass timed (the first warms the backend up); the time per item ×
+        (items + queries) × 1.2 (the search and scoring)."""
         probe = self.item_feats[:512]
         if not probe:
             return 0.0
         was_training = model.training
         model.eval()
+        self._encode(model.item, probe, device)  # untimed warm-up
         t0 = time.perf_counter()
         self._encode(model.item, probe, device)
         model.train(was_training)
