@@ -4,15 +4,11 @@
  * 'stop' (or SIGINT/SIGTERM) finishes the current step, writes the last checkpoint and ends the run as
  * "stopped" (an evaluation stops between phases, an audit between records).
  */
-import { initBackend } from '../core/backend';
 import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
-import { runTraining } from '../core/training/trainLoop';
 import { exampleCountKind } from '../core/data/exampleCount';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
-import { evaluate } from './evaluateJob';
-import { exportEmbeddings } from './embeddingsJob';
 import { audit } from './auditJob';
 import { LatestWinsThrottle } from './throttle';
 
@@ -49,6 +45,9 @@ async function train(msg: StartMessage): Promise<void> {
   }
   const steps = new LatestWinsThrottle<StepEvent>(STEP_MESSAGE_INTERVAL_MS, (event) => void send({ type: 'step', event }));
   try {
+    // tfjs is loaded here, by the jobs that need it, not before `ready`: an audit job never loads it.
+    const { initBackend } = await import('../core/backend');
+    const { runTraining } = await import('../core/training/trainLoop');
     const backend = await initBackend(loaded.config.backend);
     const result = await runTraining({
       loaded,
@@ -106,10 +105,10 @@ process.on('message', (raw: unknown) => {
     msg.type === 'start'
       ? train(msg)
       : msg.type === 'evaluate'
-        ? evaluate(msg, send, () => stopRequested)
+        ? import('./evaluateJob').then((m) => m.evaluate(msg, send, () => stopRequested))
         : msg.type === 'audit'
           ? audit(msg, send, stopController.signal)
-          : exportEmbeddings(msg, send);
+          : import('./embeddingsJob').then((m) => m.exportEmbeddings(msg, send));
   void job.finally(() => {
     if (process.connected) process.disconnect();
   });
