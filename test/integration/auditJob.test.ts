@@ -12,32 +12,14 @@ import * as path from 'path';
 import { loadConfig } from '../../src/core/config/loadConfig';
 import { auditTrainingData, type AuditReport } from '../../src/core/data/audit/auditData';
 import { startDataAudit } from '../../src/trainer/client';
-import type { FromTrainer } from '../../src/trainer/protocol';
+import { trainerMessages } from '../helpers/trainerMessages';
 
 const PLANTED = path.join(__dirname, '../fixtures/audit/planted/audit.rlens.json');
 
 /** Starts an audit job in a real trainer process and records its messages; `until` resolves when a predicate matches. */
 function auditJob(configPath: string, overrides: string[] = []) {
-  const messages: FromTrainer[] = [];
-  const waiters: { pred: (m: FromTrainer) => boolean; resolve: (m: FromTrainer) => void }[] = [];
-  const handle = startDataAudit(
-    { configPath, overrides },
-    (m) => {
-      messages.push(m);
-      for (const w of [...waiters]) {
-        if (!w.pred(m)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    },
-    { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) },
-  );
-  const until = (pred: (m: FromTrainer) => boolean) =>
-    new Promise<FromTrainer>((resolve) => {
-      const hit = messages.find(pred);
-      if (hit) resolve(hit);
-      else waiters.push({ pred, resolve });
-    });
+  const { messages, onMessage, until } = trainerMessages();
+  const handle = startDataAudit({ configPath, overrides }, onMessage, { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) });
   return { handle, messages, until };
 }
 
