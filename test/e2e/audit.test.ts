@@ -130,7 +130,7 @@ test('Cancel on the progress notification ends the audit process; the lens offer
   await quickOpen(page, 'big.rlens.json');
   await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'big.jsonl' }).waitFor({ timeout: 20_000 });
   await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Audit training data' }).first().click({ timeout: 60_000 });
-  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /reading training lines: [\d,]+/ }).first();
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /auditing the training data: [\d,]+ training lines read/ }).first();
   await toast.waitFor({ timeout: 60_000 });
   await waitForLens(page, 'auditing the training data', 10_000);
   const trainers = serverTrainers();

@@ -80,9 +80,9 @@ export function auditRootLabel(configPath: string, r: AuditReport): { label: str
   };
 }
 
-const PART_TITLES: Record<AuditProgress['part'], string> = { corpus: 'corpus lines', test: 'test queries', train: 'training lines' };
+const PART_TITLES: Record<AuditProgress['part'], string> = { corpus: 'corpus lines', test: 'test lines', train: 'training lines' };
 
-/** The audit's progress notification message: what it reads and how many lines it has read ("reading training lines: 120,832"). */
+/** The audit's progress notification message: how many lines it has read of what ("120,832 training lines read"). */
 export function auditProgressText(p: AuditProgress): string {
-  return `reading ${PART_TITLES[p.part]}: ${formatCount(p.linesRead)}`;
+  return `${formatCount(p.linesRead)} ${PART_TITLES[p.part]} read`;
 }

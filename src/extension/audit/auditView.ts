@@ -207,7 +207,7 @@ export function registerAuditCommand(
     const configPath = await configOf(uri);
     if (!configPath) return;
     const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: auditing the training data…', cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: auditing the training data', cancellable: true },
       (progress, token) => results.run(configPath, log, progress, token),
     );
     if (report) await vscode.commands.executeCommand(`${AUDIT_VIEW_ID}.focus`);
