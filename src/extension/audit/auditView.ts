@@ -92,7 +92,8 @@ export class AuditResults implements vscode.Disposable {
           log.info(`data audit of ${configPath}: ${report.findings.length} findings over ${report.pairs} pairs (${report.ms} ms)`);
           return finish(report);
         }
-        const why = failed ?? (done ? `the audit ended as ${done.status}` : (handle.failure?.message ?? 'the audit process exited unexpectedly'));
+        const why =
+          failed ?? (done ? `the audit ended as ${done.status}` : (handle.failure?.message.split('\n')[0] ?? 'the audit process exited unexpectedly'));
         if (!done && handle.failure) log.error(handle.failure.message);
         void vscode.window.showWarningMessage(`Retrieval Lens: the training data could not be audited: ${why}`);
         finish(undefined);
