@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   parseFromTrainer,
+  type AuditMessage,
   type DoneMessage,
   type EvaluateMessage,
   type ExportEmbeddingsMessage,
@@ -80,6 +81,14 @@ export function startEmbeddingExport(
   opts: TrainerOptions = {},
 ): TrainerHandle {
   return forkJob({ type: 'exportEmbeddings', ...job }, onMessage, opts);
+}
+
+/**
+ * Audits a config's data in a trainer process (off the caller's thread): `auditProgress` now and then,
+ * `audited` (the report), then `done`. stop() cancels between records (`done` stopped, no `audited`).
+ */
+export function startDataAudit(job: Omit<AuditMessage, 'type'>, onMessage: (m: FromTrainer) => void, opts: TrainerOptions = {}): TrainerHandle {
+  return forkJob({ type: 'audit', ...job }, onMessage, opts);
 }
 
 function forkJob(job: ToTrainer, onMessage: (m: FromTrainer) => void, opts: TrainerOptions): TrainerHandle {

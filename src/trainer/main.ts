@@ -1,17 +1,15 @@
 /**
  * The background trainer process. Started with child_process.fork by the extension or the CLI; speaks
- * only the messages of ./protocol. One 'start' per process; 'stop' (or SIGINT/SIGTERM) finishes the
- * current step, writes the last checkpoint and ends the run as "stopped".
+ * only the messages of ./protocol. One job per process ('start', 'evaluate', 'exportEmbeddings' or 'audit');
+ * 'stop' (or SIGINT/SIGTERM) finishes the current step, writes the last checkpoint and ends the run as
+ * "stopped" (an evaluation stops between phases, an audit between records).
  */
-import { initBackend } from '../core/backend';
 import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
 import type { StepEvent } from '../core/runs/eventSchema';
-import { runTraining } from '../core/training/trainLoop';
 import { exampleCountKind } from '../core/data/exampleCount';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
-import { evaluate } from './evaluateJob';
-import { exportEmbeddings } from './embeddingsJob';
+import { audit } from './auditJob';
 import { LatestWinsThrottle } from './throttle';
 
 /** At most 10 step messages per second reach the parent. */
@@ -25,6 +23,12 @@ function send(msg: FromTrainer): Promise<void> {
 }
 
 let stopRequested = false;
+/** Aborted with stopRequested (for jobs that take a signal: the audit). */
+const stopController = new AbortController();
+function requestStop(): void {
+  stopRequested = true;
+  stopController.abort(new Error('stopped'));
+}
 let started = false;
 /** Set by a start message with outliveParent: a closed IPC channel does not stop the run. */
 let outliveParent = false;
@@ -41,6 +45,9 @@ async function train(msg: StartMessage): Promise<void> {
   }
   const steps = new LatestWinsThrottle<StepEvent>(STEP_MESSAGE_INTERVAL_MS, (event) => void send({ type: 'step', event }));
   try {
+    // tfjs is loaded here, by the jobs that need it, not before `ready`: an audit job never loads it.
+    const { initBackend } = await import('../core/backend');
+    const { runTraining } = await import('../core/training/trainLoop');
     const backend = await initBackend(loaded.config.backend);
     const result = await runTraining({
       loaded,
@@ -85,7 +92,7 @@ process.on('message', (raw: unknown) => {
   }
   const msg = parsed.value;
   if (msg.type === 'stop') {
-    stopRequested = true;
+    requestStop();
     return;
   }
   if (started) {
@@ -94,14 +101,22 @@ process.on('message', (raw: unknown) => {
   }
   started = true;
   outliveParent = msg.type === 'start' && msg.outliveParent === true;
-  void (msg.type === 'start' ? train(msg) : msg.type === 'evaluate' ? evaluate(msg, send, () => stopRequested) : exportEmbeddings(msg, send)).finally(() => {
+  const job =
+    msg.type === 'start'
+      ? train(msg)
+      : msg.type === 'evaluate'
+        ? import('./evaluateJob').then((m) => m.evaluate(msg, send, () => stopRequested))
+        : msg.type === 'audit'
+          ? audit(msg, send, stopController.signal)
+          : import('./embeddingsJob').then((m) => m.exportEmbeddings(msg, send));
+  void job.finally(() => {
     if (process.connected) process.disconnect();
   });
 });
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (stopRequested = true));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, requestStop);
 process.on('disconnect', () => {
-  if (!outliveParent) stopRequested = true;
+  if (!outliveParent) requestStop();
 });
 // Once the parent is gone its pipes are closed: writing to them must not kill a run that outlives it.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);

@@ -7,6 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
+import type { AuditPart, AuditReport } from '../core/data/audit/auditData';
 import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import { QualityVerdictSchema } from '../core/quality/qualityVerdict';
@@ -68,7 +69,16 @@ export const ExportEmbeddingsMessageSchema = Type.Object({
 });
 export type ExportEmbeddingsMessage = Static<typeof ExportEmbeddingsMessageSchema>;
 
-export type ToTrainer = StartMessage | StopMessage | EvaluateMessage | ExportEmbeddingsMessage;
+/** Parent → trainer: audit a config's data (src/core/data/audit/auditData.ts): `auditProgress` now and then, `audited`, then `done`. */
+export const AuditMessageSchema = Type.Object({
+  type: Type.Literal('audit'),
+  configPath: NonEmptyString,
+  /** `key=value` overrides, as `--set` on the CLI. */
+  overrides: Type.Array(Type.String(), { errorMessage: 'must be an array of strings' }),
+});
+export type AuditMessage = Static<typeof AuditMessageSchema>;
+
+export type ToTrainer = StartMessage | StopMessage | EvaluateMessage | ExportEmbeddingsMessage | AuditMessage;
 
 export { EVAL_PHASES, type EvalPhase };
 export type { EmbeddingMapData };
@@ -170,11 +180,33 @@ const EmbeddingsSchema = Type.Object({
   map: Type.Union([Type.Unsafe<EmbeddingMapData>(Type.Object({ coords: Type.Array(Type.Number()), points: Type.Array(Type.Object({})) })), Type.Null()]),
 });
 
+/** Audit progress (throttled like steps): the lines read so far of the part being read. */
+const AuditProgressSchema = Type.Object({
+  type: Type.Literal('auditProgress'),
+  part: Type.Unsafe<AuditPart>(
+    Type.Union([Type.Literal('corpus'), Type.Literal('test'), Type.Literal('train')], { errorMessage: 'must be corpus, test or train' }),
+  ),
+  linesRead: Type.Integer({ minimum: 0 }),
+});
+/** The audit's report (sent before `done`; a stopped audit sends none). */
+const AuditedSchema = Type.Object({
+  type: Type.Literal('audited'),
+  /** Checked for the fields the parent reads (pairs, findings, ms); src/core/data/audit/auditData.ts owns the rest. */
+  report: Type.Unsafe<AuditReport>(
+    Type.Object({
+      pairs: Type.Integer({ minimum: 0 }),
+      findings: Type.Array(Type.Object({ kind: Type.String(), count: Type.Integer({ minimum: 0 }), examples: Type.Array(Type.Object({})) })),
+      ms: Type.Number({ minimum: 0 }),
+    }),
+  ),
+});
+
 export const TO_TRAINER_SCHEMAS = {
   start: StartMessageSchema,
   stop: StopMessageSchema,
   evaluate: EvaluateMessageSchema,
   exportEmbeddings: ExportEmbeddingsMessageSchema,
+  audit: AuditMessageSchema,
 } as const;
 export const FROM_TRAINER_SCHEMAS = {
   ready: ReadySchema,
@@ -188,6 +220,8 @@ export const FROM_TRAINER_SCHEMAS = {
   progress: ProgressSchema,
   evaluated: EvaluatedSchema,
   embeddings: EmbeddingsSchema,
+  auditProgress: AuditProgressSchema,
+  audited: AuditedSchema,
 } as const;
 
 /** Trainer → parent. */

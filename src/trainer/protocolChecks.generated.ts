@@ -58,6 +58,18 @@ export const TO_TRAINER_CHECKS = {
       )
     }
   })() as (value: unknown) => boolean,
+  "audit": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'audit') &&
+        (typeof value['configPath'] === 'string') &&
+        value['configPath'].length >= 1 &&
+        Array.isArray(value['overrides']) &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'string')))) { return false }; return true; })(value['overrides'])
+      )
+    }
+  })() as (value: unknown) => boolean,
 };
 
 export const FROM_TRAINER_CHECKS = {
@@ -288,6 +300,32 @@ export const FROM_TRAINER_CHECKS = {
         Number.isInteger(value['count']) &&
         value['count'] >= 0 &&
         (((typeof value['map'] === 'object' && value['map'] !== null && !Array.isArray(value['map'])) && Array.isArray(value['map']['coords']) && ((array) => { for(const value of array) if(!((Number.isFinite(value)))) { return false }; return true; })(value['map']['coords']) && Array.isArray(value['map']['points']) && ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value))))) { return false }; return true; })(value['map']['points'])) || ((value['map'] === null)))
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "auditProgress": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'auditProgress') &&
+        (((value['part'] === 'corpus')) || ((value['part'] === 'test')) || ((value['part'] === 'train'))) &&
+        Number.isInteger(value['linesRead']) &&
+        value['linesRead'] >= 0
+      )
+    }
+  })() as (value: unknown) => boolean,
+  "audited": (() => {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (value['type'] === 'audited') &&
+        (typeof value['report'] === 'object' && value['report'] !== null && !Array.isArray(value['report'])) &&
+        Number.isInteger(value['report']['pairs']) &&
+        value['report']['pairs'] >= 0 &&
+        Array.isArray(value['report']['findings']) &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && (typeof value['kind'] === 'string') && Number.isInteger(value['count']) && value['count'] >= 0 && Array.isArray(value['examples']) && ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value))))) { return false }; return true; })(value['examples'])))) { return false }; return true; })(value['report']['findings']) &&
+        Number.isFinite(value['report']['ms']) &&
+        value['report']['ms'] >= 0
       )
     }
   })() as (value: unknown) => boolean,

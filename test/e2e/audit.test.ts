@@ -3,6 +3,8 @@
  * (test/fixtures/audit/planted: one of each problem on known lines). A click on the data lens "Audit training
  * data" above data.train audits it; the lens then counts the findings, the Data Audit view lists each finding with
  * its lines, and a click on a line opens train.jsonl at that line. The palette command audits it again, with a pair appended since.
+ * The audit runs in a trainer process: Cancel on its progress notification (which counts the lines read) ends that
+ * process, the lens offers the audit again and nothing is kept.
  *
  *   node --import tsx --test test/e2e/audit.test.ts
  */
@@ -13,7 +15,19 @@ import * as path from 'path';
 import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
 import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
 import { ensureVsix } from './support/extensionPackage';
-import { activityItem, cursorPosition, openWorkbench, quickOpen, runCommand, treeRow, waitFor, waitForLens, type Workbench } from './support/workbench';
+import {
+  activityItem,
+  clickToastButton,
+  codeLens,
+  cursorPosition,
+  openWorkbench,
+  quickOpen,
+  runCommand,
+  treeRow,
+  waitFor,
+  waitForLens,
+  type Workbench,
+} from './support/workbench';
 
 let ws: E2EWorkspace;
 let server: CodeServer | undefined;
@@ -83,4 +97,58 @@ test('the data lens audits the training data; the Data Audit view lists the find
     wb!.errors.filter((e) => /audit|rlens/i.test(e)),
     [],
   );
+});
+
+/** The trainer processes of this test's code-server: their script lies in its extensions folder. */
+function serverTrainers(): number[] {
+  const pids: number[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a.startsWith(server!.root) && a.endsWith('trainer.js'))) pids.push(Number(pid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+test('Cancel on the progress notification ends the audit process; the lens offers the audit again and nothing is kept', async () => {
+  const { page } = wb!;
+  // 1M distinct pairs (≈ 90 MB): their audit reads for seconds, long enough to cancel it midway.
+  const fd = fs.openSync(path.join(ws.dir, 'big.jsonl'), 'w');
+  for (let chunk = 0; chunk < 100; chunk++) {
+    const lines: string[] = [];
+    for (let i = chunk * 10_000; i < (chunk + 1) * 10_000; i++)
+      lines.push(JSON.stringify({ query: `query ${i} about ${i % 997}`, positive: `item ${i} with words ${i % 13} ${i % 31}`, positive_id: `p${i}` }));
+    fs.writeSync(fd, lines.join('\n') + '\n');
+  }
+  fs.closeSync(fd);
+  fs.writeFileSync(path.join(ws.dir, 'big.rlens.json'), JSON.stringify({ name: 'audit-big', data: { train: 'big.jsonl' } }, null, 2));
+  assert.deepEqual(serverTrainers(), [], 'no trainer process before the audit');
+
+  await quickOpen(page, 'big.rlens.json');
+  await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'big.jsonl' }).waitFor({ timeout: 20_000 });
+  await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Audit training data' }).first().click({ timeout: 60_000 });
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /auditing the training data: [\d,]+ training lines read/ }).first();
+  await toast.waitFor({ timeout: 60_000 });
+  await waitForLens(page, 'auditing the training data', 10_000);
+  const trainers = serverTrainers();
+  assert.equal(trainers.length, 1, 'the audit runs in one trainer process');
+  await wb!.shot('3-audit-progress');
+  await clickToastButton(toast, 'Cancel');
+
+  await waitFor(
+    'the audit process ended',
+    async () => trainers.filter((pid) => fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== ''),
+    (alive) => alive.length === 0,
+    30_000,
+  );
+  await waitForLens(page, 'Audit training data', 30_000);
+  assert.equal(await codeLens(page, /audit of [\d,]+ pairs|auditing the training data/).count(), 0, 'no audit shown for big.rlens.json');
+  await treeRow(page, 'Data Audit', /^audit\.rlens\.json/)
+    .first()
+    .waitFor({ timeout: 10_000 }); // the view shows its audits: the planted one
+  assert.equal(await treeRow(page, 'Data Audit', /^big\.rlens\.json/).count(), 0, 'nothing kept in the Data Audit view');
+  await wb!.shot('4-audit-cancelled');
 });

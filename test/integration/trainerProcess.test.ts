@@ -9,30 +9,15 @@ import { readEvents, readRun } from '../../src/core/runs';
 import { startTrainer } from '../../src/trainer/client';
 import { TrainerProcessError } from '../../src/trainer/launch/trainingProcess';
 import type { FromTrainer } from '../../src/trainer/protocol';
+import { trainerMessages } from '../helpers/trainerMessages';
 import { smallExperiment } from '../helpers/smallExperiment';
 
 /** Starts a real trainer process and records its messages; `until` resolves when a predicate matches. */
 function run(config: string, runsRoot: string, overrides: string[] = [], steps?: number) {
-  const messages: FromTrainer[] = [];
-  const waiters: { pred: (m: FromTrainer) => boolean; resolve: (m: FromTrainer) => void }[] = [];
-  const handle = startTrainer(
-    { configPath: config, overrides, runsRoot, steps },
-    (m) => {
-      messages.push(m);
-      for (const w of [...waiters]) {
-        if (!w.pred(m)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    },
-    { onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`) },
-  );
-  const until = (pred: (m: FromTrainer) => boolean) =>
-    new Promise<FromTrainer>((resolve) => {
-      const hit = messages.find(pred);
-      if (hit) resolve(hit);
-      else waiters.push({ pred, resolve });
-    });
+  const { messages, onMessage, until } = trainerMessages();
+  const handle = startTrainer({ configPath: config, overrides, runsRoot, steps }, onMessage, {
+    onInvalid: (r) => assert.fail(`invalid trainer message: ${r}`),
+  });
   return { handle, messages, until };
 }
 

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadConfig } from '../../src/core/config/loadConfig';
 import { auditTrainingData } from '../../src/core/data/audit/auditData';
-import { auditLensTitle, auditNodes, auditRootLabel } from '../../src/extension/audit/auditNodes';
+import { auditLensTitle, auditNodes, auditProgressText, auditRootLabel } from '../../src/extension/audit/auditNodes';
 
 const FIXTURES = path.join(__dirname, '../fixtures/audit');
 const configOf = (name: string) => path.join(FIXTURES, name, 'audit.rlens.json');
@@ -79,4 +79,22 @@ test('bad lines are listed under the findings, each at its line', async (t) => {
       ['train.jsonl:5', { file: path.join(dir, 'train.jsonl'), line: 5 }],
     ],
   );
+});
+
+test('the progress notification counts the lines read of each part, the last count being all the lines', async () => {
+  const shown: string[] = [];
+  const report = await auditTrainingData(loadConfig(configOf('planted')), { onProgress: (p) => shown.push(auditProgressText(p)) });
+  const corpusLines = fs
+    .readFileSync(path.join(FIXTURES, 'planted', 'corpus.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n').length;
+  assert.deepEqual(shown, [
+    '0 corpus lines read',
+    `${corpusLines} corpus lines read`,
+    '0 test lines read',
+    `${report.testQueries} test lines read`,
+    '0 training lines read',
+    `${report.linesRead} training lines read`,
+  ]);
+  assert.equal(auditProgressText({ part: 'train', linesRead: 120_832 }), '120,832 training lines read');
 });

@@ -185,3 +185,15 @@ test('data.positiveText "corpus" trains a positive on its corpus item (title + t
   assert.match(corpus.note!, /^data\.positiveText "corpus": positives are trained on the text of their id in \S+corpus\.jsonl \(1 items\)$/);
   assert.throws(() => loadConfig(config, ['data.positiveText=title']), /data\.positiveText/);
 });
+
+test("an aborted signal stops the audit before it reads a record: it rejects with the signal's reason", async () => {
+  const seen: string[] = [];
+  await assert.rejects(
+    auditTrainingData(loadConfig(join(__dirname, '../fixtures/audit/planted/audit.rlens.json')), {
+      signal: AbortSignal.abort(new Error('stop asked')),
+      onProgress: (p) => seen.push(`${p.part} ${p.linesRead}`),
+    }),
+    /stop asked/,
+  );
+  assert.deepEqual(seen, ['corpus 0'], 'it stopped at the first corpus record');
+});

@@ -55,6 +55,25 @@ test('messages from the trainer are validated', () => {
   assert.equal(parseFromTrainer('step').ok, false);
 });
 
+test('messages of the audit job are validated, with located reasons', () => {
+  assert.equal(parseToTrainer({ type: 'audit', configPath: '/a.rlens.json', overrides: ['data.test=t.jsonl'] }).ok, true);
+  assert.match((parseToTrainer({ type: 'audit', configPath: '', overrides: [] }) as { reason: string }).reason, /^audit\.configPath/);
+  assert.match((parseToTrainer({ type: 'audit', configPath: 'a' }) as { reason: string }).reason, /^audit\.overrides/);
+  assert.equal(parseFromTrainer({ type: 'auditProgress', part: 'train', linesRead: 4096 }).ok, true);
+  assert.deepEqual(parseFromTrainer({ type: 'auditProgress', part: 'qrels', linesRead: 1 }), {
+    ok: false,
+    reason: 'auditProgress.part: must be corpus, test or train',
+  });
+  assert.match((parseFromTrainer({ type: 'auditProgress', part: 'test', linesRead: -1 }) as { reason: string }).reason, /^auditProgress\.linesRead/);
+  const report = { pairs: 2, findings: [{ kind: 'duplicatePairs', count: 1, examples: [{ file: 'a', line: 2, note: 'x' }] }], ms: 3 };
+  assert.equal(parseFromTrainer({ type: 'audited', report }).ok, true);
+  assert.match(
+    (parseFromTrainer({ type: 'audited', report: { ...report, findings: [{ kind: 'x', count: -1, examples: [] }] } }) as { reason: string }).reason,
+    /^audited\.report\.findings\[0\]\.count: /,
+  );
+  assert.match((parseFromTrainer({ type: 'audited', report: { findings: [], ms: 1 } }) as { reason: string }).reason, /^audited\.report/);
+});
+
 test('messages of the embedding map webview are validated like the other channels, with located reasons', () => {
   const map = {
     method: 'pca',

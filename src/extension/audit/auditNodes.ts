@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { AUDIT_TITLES, type AuditKind } from '../../core/data/audit/auditor';
-import type { AuditReport } from '../../core/data/audit/auditData';
+import type { AuditProgress, AuditReport } from '../../core/data/audit/auditData';
 import { formatCount } from '../shared/lensText';
 
 /** A node of the Data Audit view: a finding (with its lines as children) or a line. */
@@ -78,4 +78,11 @@ export function auditRootLabel(configPath: string, r: AuditReport): { label: str
     label: path.basename(configPath),
     description: `${formatCount(r.pairs)} pairs · ${n === 0 ? 'nothing found' : `${n} finding${n === 1 ? '' : 's'}`} · ${(r.ms / 1000).toFixed(1)} s`,
   };
+}
+
+const PART_TITLES: Record<AuditProgress['part'], string> = { corpus: 'corpus lines', test: 'test lines', train: 'training lines' };
+
+/** The audit's progress notification message: how many lines it has read of what ("120,832 training lines read"). */
+export function auditProgressText(p: AuditProgress): string {
+  return `${formatCount(p.linesRead)} ${PART_TITLES[p.part]} read`;
 }

@@ -1,18 +1,16 @@
 /**
  * The data audit in VS Code (issue 25): "Retrieval Lens: Audit Training Data" runs the audit of an experiment's
- * training data (src/core/data/audit/auditData.ts, streamed, the readers training uses) in the extension host;
+ * training data (src/core/data/audit/auditData.ts, streamed, the readers training uses) in a trainer process
+ * (src/trainer/client.ts `startDataAudit`), under a progress notification that shows the lines read and cancels it;
  * its findings show as a count line in the data lens above `data.train` and in the Data Audit view, one node per
  * finding with the lines behind it, each opening its data file at that line. Results are kept per config for the
  * window's life, until the next audit of that config (an audit is not re-run when the data changes: run it again).
  */
 import * as vscode from 'vscode';
-import { loadConfig } from '../../core/config/loadConfig';
-import { ConfigError } from '../../core/config/configError';
 import type { AuditReport } from '../../core/data/audit/auditData';
-import { auditTrainingData } from '../../core/data/audit/auditData';
-import { DataError } from '../../core/data/errors';
+import { startDataAudit, type TrainerHandle } from '../../trainer/client';
 import { requireTrust } from '../shared/workspaceTrust';
-import { AUDIT_ICONS, auditLensTitle, auditNodes, auditRootLabel, type AuditNode } from './auditNodes';
+import { AUDIT_ICONS, auditLensTitle, auditNodes, auditProgressText, auditRootLabel, type AuditNode } from './auditNodes';
 import { AUDIT_TITLES } from '../../core/data/audit/auditor';
 
 export const AUDIT_VIEW_ID = 'retrievalLens.audit';
@@ -24,7 +22,8 @@ type Node = { kind: 'root'; configPath: string; report: AuditReport } | { kind: 
 /** The audits run in this window, newest per config; the lens and the view read them. */
 export class AuditResults implements vscode.Disposable {
   private readonly reports = new Map<string, AuditReport>();
-  private readonly running = new Set<string>();
+  /** The audit jobs running, per config. */
+  private readonly running = new Map<string, TrainerHandle>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -40,29 +39,84 @@ export class AuditResults implements vscode.Disposable {
     return [...this.reports.entries()];
   }
 
-  /** Audits `configPath` (once at a time per config); the report, or undefined with the reason shown. */
-  async run(configPath: string, log: vscode.LogOutputChannel): Promise<AuditReport | undefined> {
-    if (this.running.has(configPath)) return undefined;
-    this.running.add(configPath);
-    this.changed.fire();
-    try {
-      const report = await auditTrainingData(loadConfig(configPath));
-      this.reports.set(configPath, report);
-      log.info(`data audit of ${configPath}: ${report.findings.length} findings over ${report.pairs} pairs (${report.ms} ms)`);
-      return report;
-    } catch (e) {
-      if (!(e instanceof ConfigError || e instanceof DataError)) throw e;
-      void vscode.window.showWarningMessage(`Retrieval Lens: the training data could not be audited: ${e.message}`);
-      return undefined;
-    } finally {
-      this.running.delete(configPath);
+  /**
+   * Audits `configPath` in a trainer process (startDataAudit; once at a time per config), its lines read shown
+   * through `progress`. Resolves with the report; or undefined: cancelled through `token` (the job is stopped,
+   * killed if it has not ended {@link KILL_AFTER_MS} later, and nothing is kept) or failed (the reason shown).
+   */
+  run(
+    configPath: string,
+    log: vscode.LogOutputChannel,
+    progress?: vscode.Progress<{ message?: string }>,
+    token?: vscode.CancellationToken,
+  ): Promise<AuditReport | undefined> {
+    if (this.running.has(configPath)) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      let report: AuditReport | undefined;
+      let failed: string | undefined;
+      let finished = false;
+      const finish = (value: AuditReport | undefined): void => {
+        if (finished) return;
+        finished = true;
+        cancel?.dispose();
+        this.running.delete(configPath);
+        if (value) this.reports.set(configPath, value);
+        this.changed.fire();
+        resolve(value);
+      };
+      const handle = startDataAudit(
+        { configPath, overrides: [] },
+        (m) => {
+          if (m.type === 'auditProgress') progress?.report({ message: auditProgressText(m) });
+          else if (m.type === 'audited') report = m.report;
+          else if (m.type === 'error') failed = m.message;
+          else if (m.type === 'log') log.info(m.message);
+        },
+        {
+          onInvalid: (reason) => log.warn(`ignored an invalid audit message: ${reason}`),
+          onOutput: (chunk, stream) => {
+            for (const line of chunk.split('\n')) if (line.trim() !== '') log.info(`[audit ${stream}] ${line.trimEnd()}`);
+          },
+        },
+      );
+      this.running.set(configPath, handle);
       this.changed.fire();
-    }
+      const cancel = token?.onCancellationRequested(() => {
+        log.info(`data audit of ${configPath} cancelled`);
+        stopJob(handle);
+        finish(undefined);
+      });
+      void handle.done.then((done) => {
+        if (finished) return;
+        if (report && done?.status === 'completed') {
+          log.info(`data audit of ${configPath}: ${report.findings.length} findings over ${report.pairs} pairs (${report.ms} ms)`);
+          return finish(report);
+        }
+        const why =
+          failed ?? (done ? `the audit ended as ${done.status}` : (handle.failure?.message.split('\n')[0] ?? 'the audit process exited unexpectedly'));
+        if (!done && handle.failure) log.error(handle.failure.message);
+        void vscode.window.showWarningMessage(`Retrieval Lens: the training data could not be audited: ${why}`);
+        finish(undefined);
+      });
+    });
   }
 
+  /** Closing the window: running audits are stopped (killed if they do not end), their reports dropped. */
   dispose(): void {
+    for (const handle of this.running.values()) stopJob(handle);
+    this.running.clear();
     this.changed.dispose();
   }
+}
+
+/** How long a stopped audit job may take to end before it is killed (it checks the stop between records). */
+const KILL_AFTER_MS = 5000;
+
+/** Stops an audit job; kills it if it has not ended KILL_AFTER_MS later (an audit writes nothing: a kill loses nothing). */
+function stopJob(handle: TrainerHandle): void {
+  handle.stop();
+  const timer = setTimeout(() => handle.kill(), KILL_AFTER_MS);
+  void handle.done.then(() => clearTimeout(timer));
 }
 
 export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -154,8 +208,8 @@ export function registerAuditCommand(
     const configPath = await configOf(uri);
     if (!configPath) return;
     const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: auditing the training data…' },
-      () => results.run(configPath, log),
+      { location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: auditing the training data', cancellable: true },
+      (progress, token) => results.run(configPath, log, progress, token),
     );
     if (report) await vscode.commands.executeCommand(`${AUDIT_VIEW_ID}.focus`);
   });

@@ -5,6 +5,8 @@
  * order, read by the readers training uses: pairs files (one, a glob or shards, plain or gzip) through
  * pairFile.ts `eachPairOfFile` with each file's record parser (trainFiles.ts `fileRecordParser`), and a BEIR
  * training folder through load.ts `loadExamples` (as training loads it: in memory).
+ * With `signal` the audit is cancellable: it is checked between records (corpus lines, test queries, training
+ * lines), and an aborted audit rejects with the signal's reason. `onProgress` hears the lines read now and then.
  */
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../config/types';
@@ -17,6 +19,7 @@ import { isBlank, readLines } from '../lineReader';
 import { loadExamples, withReadErrors } from '../load';
 import { eachPairOfFile } from '../pairFile';
 import { dataPathList, describeDataPath, fileRecordParser, isGlob, resolveDataFiles } from '../trainFiles';
+import type { RecordParser } from '../formats';
 import type { BadLine } from '../types';
 import { Auditor, type AuditFinding } from './auditor';
 
@@ -35,8 +38,49 @@ export interface AuditReport {
   ms: number;
 }
 
+/** Which part of the data the audit is reading. */
+export type AuditPart = 'corpus' | 'test' | 'train';
+
+/** Lines read so far of the part being read (corpus: corpus lines; test: test queries; train: training data lines). */
+export interface AuditProgress {
+  part: AuditPart;
+  linesRead: number;
+}
+
 export interface AuditOptions {
   sharedPositiveMin?: number;
+  /** Cancels the audit between records (it then rejects with `signal.reason`). */
+  signal?: AbortSignal;
+  /** Called every {@link PROGRESS_EVERY} records and at the start and end of each part. */
+  onProgress?: (p: AuditProgress) => void;
+}
+
+/** Records between two progress reports. */
+const PROGRESS_EVERY = 1024;
+
+/** Counts the records of each part, checks the signal before each one and reports progress every PROGRESS_EVERY. */
+class AuditPace {
+  private part: AuditPart = 'corpus';
+  private count = 0;
+  constructor(private readonly opts: AuditOptions) {}
+  begin(part: AuditPart): void {
+    this.part = part;
+    this.count = 0;
+    this.report();
+  }
+  /** Before a record: throws when aborted. `linesRead`: the reader's own count, when it has one. */
+  record(linesRead?: number): void {
+    this.opts.signal?.throwIfAborted();
+    this.count = linesRead ?? this.count + 1;
+    if (this.count % PROGRESS_EVERY === 0) this.report();
+  }
+  end(linesRead?: number): void {
+    if (linesRead !== undefined) this.count = linesRead;
+    this.report();
+  }
+  private report(): void {
+    this.opts.onProgress?.({ part: this.part, linesRead: this.count });
+  }
 }
 
 /** The single BEIR folder a data path names, or null (a pairs file, a glob or a list). */
@@ -50,8 +94,9 @@ async function beirFolderOf(path: string | string[] | undefined, loaded: LoadedC
 }
 
 /** Streams a corpus JSONL file into the auditor: each item's full text and, when titled, its text alone. */
-async function auditCorpus(file: string, auditor: Auditor): Promise<void> {
+async function auditCorpus(file: string, auditor: Auditor, pace: AuditPace): Promise<void> {
   for await (const { text, line, encodingFault } of readLines(file)) {
+    pace.record();
     if (isBlank(text) || encodingFault) continue;
     try {
       const item = parseCorpusLine(text, { file, line });
@@ -65,11 +110,12 @@ async function auditCorpus(file: string, auditor: Auditor): Promise<void> {
 }
 
 /** The test queries of a BEIR folder's split: the queries.jsonl lines of the query ids its qrels name. */
-async function auditBeirTest(folder: string, loaded: LoadedConfig, auditor: Auditor): Promise<void> {
+async function auditBeirTest(folder: string, loaded: LoadedConfig, auditor: Auditor, pace: AuditPace): Promise<void> {
   const files = await resolveBeirFiles(folder, loaded.config.data.testSplit, 'data.test');
   const queries = await readQueriesJsonl(files.queries, new LineTally());
   const ids = new Set<string>();
   for await (const { text } of readLines(files.qrels)) {
+    pace.record();
     const id = text.split('\t')[0]?.trim();
     if (id) ids.add(id);
   }
@@ -77,6 +123,19 @@ async function auditBeirTest(folder: string, loaded: LoadedConfig, auditor: Audi
     const q = queries.get(id);
     if (q) auditor.addTestQuery(q.text, q.source);
   }
+}
+
+/** A record parser that first tells the pace about the line (the tally has counted it). */
+function pacedParser(parser: RecordParser, pace: AuditPace, tally: LineTally): RecordParser {
+  return {
+    header: (text) => parser.header(text),
+    parse: (text, source) => {
+      pace.record(tally.linesRead);
+      return parser.parse(text, source);
+    },
+    shape: parser.shape,
+    how: parser.how,
+  };
 }
 
 /** The corpus file of a config: data.corpus (a BEIR folder's corpus.jsonl), else a BEIR test or training folder's corpus.jsonl, else null. */
@@ -94,31 +153,50 @@ export async function corpusFileOf(loaded: LoadedConfig): Promise<string | null>
 export async function auditTrainingData(loaded: LoadedConfig, opts: AuditOptions = {}): Promise<AuditReport> {
   const started = Date.now();
   const d = loaded.config.data;
-  const auditor = new Auditor({ maxQueryTokens: loaded.config.model.maxQueryTokens, maxItemTokens: loaded.config.model.maxItemTokens, ...opts });
+  const auditor = new Auditor({
+    maxQueryTokens: loaded.config.model.maxQueryTokens,
+    maxItemTokens: loaded.config.model.maxItemTokens,
+    ...(opts.sharedPositiveMin !== undefined ? { sharedPositiveMin: opts.sharedPositiveMin } : {}),
+  });
   const trainBeir = await beirFolderOf(d.train, loaded, 'data.train');
   const testBeir = await beirFolderOf(d.test, loaded, 'data.test');
   const corpusFile = await corpusFileOf(loaded);
-  if (corpusFile) await withReadErrors(corpusFile, 'data.corpus', () => auditCorpus(corpusFile, auditor));
+  const pace = new AuditPace(opts);
+  if (corpusFile) {
+    pace.begin('corpus');
+    await withReadErrors(corpusFile, 'data.corpus', () => auditCorpus(corpusFile, auditor, pace));
+    pace.end();
+  }
   const common = { maxBadLineShare: 1, baseDir: loaded.baseDir, ...(d.fields ? { fields: d.fields } : {}) };
-  if (testBeir) await withReadErrors(testBeir, 'data.test', () => auditBeirTest(testBeir, loaded, auditor));
+  if (testBeir || d.test) pace.begin('test');
+  if (testBeir) await withReadErrors(testBeir, 'data.test', () => auditBeirTest(testBeir, loaded, auditor, pace));
   else if (d.test) {
     const test = await loadExamples({ ...common, path: d.test, format: d.format, label: 'data.test' });
-    for (const e of test.examples) auditor.addTestQuery(e.query, e.source);
+    for (const e of test.examples) {
+      pace.record();
+      auditor.addTestQuery(e.query, e.source);
+    }
   }
+  if (testBeir || d.test) pace.end();
   const tally = new LineTally();
+  pace.begin('train');
   if (trainBeir) {
     const train = await loadExamples({ ...common, path: trainBeir, format: 'beir', split: d.trainSplit, label: 'data.train' });
-    for (const e of train.examples) auditor.addPair(e);
+    for (const e of train.examples) {
+      pace.record();
+      auditor.addPair(e);
+    }
     tally.linesRead = train.report.linesRead;
     tally.badCount = train.report.badCount;
     tally.badLines.push(...train.report.badLines);
   } else {
     const files = await resolveDataFiles(d.train, { baseDir: loaded.baseDir, format: d.format, label: 'data.train' });
     for (const df of files) {
-      const parser = fileRecordParser(df, d.fields, 'data.train');
+      const parser = pacedParser(fileRecordParser(df, d.fields, 'data.train'), pace, tally);
       await withReadErrors(df.file, 'data.train', () => eachPairOfFile(df.file, tally, parser, (e) => auditor.addPair(e)));
     }
   }
+  pace.end(tally.linesRead);
   return {
     train: describeDataPath(d.train, loaded.baseDir),
     test: testBeir ?? (d.test ? resolveDataPath(d.test, loaded.baseDir) : null),
