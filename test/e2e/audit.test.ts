@@ -6,37 +6,26 @@
  *
  *   node --import tsx --test test/e2e/audit.test.ts
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, cursorPosition, openWorkbench, quickOpen, runCommand, treeRow, waitFor, waitForLens, type Workbench } from './support/workbench';
+import { REPO } from './support/codeServer';
+import { activityItem, cursorPosition, quickOpen, runCommand, treeRow, waitFor, waitForLens } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ withConfig: false, prefix: 'rlens-e2e-audit-' });
-  const planted = path.join(REPO, 'test/fixtures/audit/planted');
-  for (const f of fs.readdirSync(planted)) fs.copyFileSync(path.join(planted, f), path.join(ws.dir, f));
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'audit', expectFile: 'audit.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { withConfig: false, prefix: 'rlens-e2e-audit-' },
+  setup: (ws) => {
+    const planted = path.join(REPO, 'test/fixtures/audit/planted');
+    for (const f of fs.readdirSync(planted)) fs.copyFileSync(path.join(planted, f), path.join(ws.dir, f));
+  },
+  prefix: 'audit',
+  expectFile: 'audit.rlens.json',
 });
 
 test('the data lens audits the training data; the Data Audit view lists the findings and a line opens its file there', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   await activityItem(page).waitFor({ timeout: 60_000 });
   await quickOpen(page, 'audit.rlens.json');
   await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"train"' }).waitFor({ timeout: 20_000 });
@@ -50,7 +39,7 @@ test('the data lens audits the training data; the Data Audit view lists the find
   await leak.waitFor({ timeout: 30_000 });
   for (const finding of [/^1 duplicate pairs/, /^1 positives shared by many pairs/, /^2 positives whose corpus item has another text/])
     await treeRow(page, 'Data Audit', finding).first().waitFor({ timeout: 10_000 });
-  await wb!.shot('1-audit-view');
+  await e2e.wb.shot('1-audit-view');
 
   // The leakage finding's line: train.jsonl:11, the query that is also a test query (a finding opens on a click).
   await leak.click();
@@ -63,12 +52,12 @@ test('the data lens audits the training data; the Data Audit view lists the find
     (p) => p?.line === 11,
     30_000,
   );
-  assert.match(fs.readFileSync(path.join(ws.dir, 'train.jsonl'), 'utf8').split('\n')[10], /what is the capital of france/);
-  await wb!.shot('2-audit-line');
+  assert.match(fs.readFileSync(path.join(e2e.ws.dir, 'train.jsonl'), 'utf8').split('\n')[10], /what is the capital of france/);
+  await e2e.wb.shot('2-audit-line');
 
   // The palette command audits the active config again (the editor of audit.rlens.json): a pair appended since
   // (line 1 again) is counted, and its duplicate listed.
-  const train = path.join(ws.dir, 'train.jsonl');
+  const train = path.join(e2e.ws.dir, 'train.jsonl');
   fs.appendFileSync(train, fs.readFileSync(train, 'utf8').split('\n')[0] + '\n');
   await quickOpen(page, 'audit.rlens.json');
   await runCommand(page, 'Retrieval Lens: Audit Training Data');
@@ -80,7 +69,7 @@ test('the data lens audits the training data; the Data Audit view lists the find
     .first()
     .waitFor({ timeout: 10_000 });
   assert.deepEqual(
-    wb!.errors.filter((e) => /audit|rlens/i.test(e)),
+    e2e.wb.errors.filter((e) => /audit|rlens/i.test(e)),
     [],
   );
 });
