@@ -30,7 +30,7 @@ export interface E2ESessionOptions {
   expectFile: string;
   /** Truthy (e.g. torchSkip): nothing is set up (give the same value as the tests' `skip`). */
   skip?: string | boolean;
-  /** Run first in `after` (kill what the tests started), even when `before` failed. */
+  /** Run first in `after` (kill what the tests started), even when `before` failed; the rest of `after` runs even if it throws. */
   cleanup?: () => void | Promise<void>;
 }
 
@@ -61,11 +61,14 @@ export function useE2EWorkbench(opts: E2ESessionOptions): E2ESession {
   });
 
   after(async () => {
-    await opts.cleanup?.();
-    await wb?.shot('zz-last').catch(() => undefined);
-    await wb?.close();
-    await server?.stop();
-    ws?.dispose();
+    try {
+      await opts.cleanup?.();
+    } finally {
+      await wb?.shot('zz-last').catch(() => undefined);
+      await wb?.close();
+      await server?.stop();
+      ws?.dispose();
+    }
   });
 
   const ready = <T>(value: T | undefined, name: string): T => {
