@@ -3,53 +3,42 @@
  * view; "Show Archived Runs" lists it under "Archived runs"; "Restore Run…" from the palette (a quick pick of the
  * archived runs) moves it back, and the view lists it with the others again. Waits on states only.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunWriter } from '../../src/core/runs/runWriter';
 import { ARCHIVE_DIR } from '../../src/core/runs/runArchive';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, commandOpening, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { activityItem, commandOpening, runCommand, treeRow, waitFor } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
 const REPO = path.resolve(__dirname, '../..');
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
 let oldRun = '';
 
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-archive-' });
-  for (const [name, time] of [
-    ['kept', '2026-12-06T10:00:00Z'],
-    ['old', '2026-12-06T09:00:00Z'],
-  ]) {
-    const w = await RunWriter.create(ws.runs, name, { name }, { configPath: ws.config }, { now: () => new Date(time) });
-    w.finish('completed');
-    if (name === 'old') oldRun = w.dir;
-  }
-  const cli = spawnSync(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'runs', 'archive', path.basename(oldRun), '--dir', ws.runs], {
-    encoding: 'utf8',
-  });
-  assert.equal(cli.status, 0, cli.stderr);
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'archive', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-archive-' },
+  setup: async (ws) => {
+    for (const [name, time] of [
+      ['kept', '2026-12-06T10:00:00Z'],
+      ['old', '2026-12-06T09:00:00Z'],
+    ]) {
+      const w = await RunWriter.create(ws.runs, name, { name }, { configPath: ws.config }, { now: () => new Date(time) });
+      w.finish('completed');
+      if (name === 'old') oldRun = w.dir;
+    }
+    const cli = spawnSync(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'runs', 'archive', path.basename(oldRun), '--dir', ws.runs], {
+      encoding: 'utf8',
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+  },
+  prefix: 'archive',
+  expectFile: 'shop.rlens.json',
 });
 
 test('Show Archived Runs lists a run archived by the CLI; Restore Run… brings it back into the Runs view', async () => {
-  const { page } = wb!;
-  const archived = path.join(ws.runs, ARCHIVE_DIR, path.basename(oldRun));
+  const { page } = e2e.wb;
+  const archived = path.join(e2e.ws.runs, ARCHIVE_DIR, path.basename(oldRun));
   assert.ok(fs.existsSync(archived) && !fs.existsSync(oldRun), 'archived by the CLI');
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
@@ -64,7 +53,7 @@ test('Show Archived Runs lists a run archived by the CLI; Restore Run… brings 
   await runCommand(page, 'Retrieval Lens: Show Archived Runs');
   await archiveNode.filter({ hasText: '1 run' }).first().waitFor({ timeout: 30_000 });
   await archivedRow.first().waitFor({ timeout: 10_000 });
-  await wb!.shot('1-archived-shown');
+  await e2e.wb.shot('1-archived-shown');
 
   // the command opens its own quick pick at once (runCommand would wait for the palette to close)
   const widget = page.locator('.quick-input-widget');
@@ -84,7 +73,7 @@ test('Show Archived Runs lists a run archived by the CLI; Restore Run… brings 
     (n) => n === 2,
     30_000,
   );
-  await wb!.shot('2-restored');
+  await e2e.wb.shot('2-restored');
 
   await runCommand(page, 'Retrieval Lens: Hide Archived Runs');
   await archiveNode.first().waitFor({ state: 'detached', timeout: 20_000 });

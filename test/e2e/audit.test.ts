@@ -8,49 +8,26 @@
  *
  *   node --import tsx --test test/e2e/audit.test.ts
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import {
-  activityItem,
-  clickToastButton,
-  codeLens,
-  cursorPosition,
-  openWorkbench,
-  quickOpen,
-  runCommand,
-  treeRow,
-  waitFor,
-  waitForLens,
-  type Workbench,
-} from './support/workbench';
+import { REPO } from './support/codeServer';
+import { activityItem, clickToastButton, codeLens, cursorPosition, quickOpen, runCommand, treeRow, waitFor, waitForLens } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ withConfig: false, prefix: 'rlens-e2e-audit-' });
-  const planted = path.join(REPO, 'test/fixtures/audit/planted');
-  for (const f of fs.readdirSync(planted)) fs.copyFileSync(path.join(planted, f), path.join(ws.dir, f));
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'audit', expectFile: 'audit.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { withConfig: false, prefix: 'rlens-e2e-audit-' },
+  setup: (ws) => {
+    const planted = path.join(REPO, 'test/fixtures/audit/planted');
+    for (const f of fs.readdirSync(planted)) fs.copyFileSync(path.join(planted, f), path.join(ws.dir, f));
+  },
+  prefix: 'audit',
+  expectFile: 'audit.rlens.json',
 });
 
 test('the data lens audits the training data; the Data Audit view lists the findings and a line opens its file there', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   await activityItem(page).waitFor({ timeout: 60_000 });
   await quickOpen(page, 'audit.rlens.json');
   await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"train"' }).waitFor({ timeout: 20_000 });
@@ -64,7 +41,7 @@ test('the data lens audits the training data; the Data Audit view lists the find
   await leak.waitFor({ timeout: 30_000 });
   for (const finding of [/^1 duplicate pairs/, /^1 positives shared by many pairs/, /^2 positives whose corpus item has another text/])
     await treeRow(page, 'Data Audit', finding).first().waitFor({ timeout: 10_000 });
-  await wb!.shot('1-audit-view');
+  await e2e.wb.shot('1-audit-view');
 
   // The leakage finding's line: train.jsonl:11, the query that is also a test query (a finding opens on a click).
   await leak.click();
@@ -77,12 +54,12 @@ test('the data lens audits the training data; the Data Audit view lists the find
     (p) => p?.line === 11,
     30_000,
   );
-  assert.match(fs.readFileSync(path.join(ws.dir, 'train.jsonl'), 'utf8').split('\n')[10], /what is the capital of france/);
-  await wb!.shot('2-audit-line');
+  assert.match(fs.readFileSync(path.join(e2e.ws.dir, 'train.jsonl'), 'utf8').split('\n')[10], /what is the capital of france/);
+  await e2e.wb.shot('2-audit-line');
 
   // The palette command audits the active config again (the editor of audit.rlens.json): a pair appended since
   // (line 1 again) is counted, and its duplicate listed.
-  const train = path.join(ws.dir, 'train.jsonl');
+  const train = path.join(e2e.ws.dir, 'train.jsonl');
   fs.appendFileSync(train, fs.readFileSync(train, 'utf8').split('\n')[0] + '\n');
   await quickOpen(page, 'audit.rlens.json');
   await runCommand(page, 'Retrieval Lens: Audit Training Data');
@@ -94,7 +71,7 @@ test('the data lens audits the training data; the Data Audit view lists the find
     .first()
     .waitFor({ timeout: 10_000 });
   assert.deepEqual(
-    wb!.errors.filter((e) => /audit|rlens/i.test(e)),
+    e2e.wb.errors.filter((e) => /audit|rlens/i.test(e)),
     [],
   );
 });
@@ -105,7 +82,7 @@ function serverTrainers(): number[] {
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (args.some((a) => a.startsWith(server!.root) && a.endsWith('trainer.js'))) pids.push(Number(pid));
+      if (args.some((a) => a.startsWith(e2e.server.root) && a.endsWith('trainer.js'))) pids.push(Number(pid));
     } catch {
       // ended meanwhile
     }
@@ -114,9 +91,9 @@ function serverTrainers(): number[] {
 }
 
 test('Cancel on the progress notification ends the audit process; the lens offers the audit again and nothing is kept', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   // 1M distinct pairs (≈ 90 MB): their audit reads for seconds, long enough to cancel it midway.
-  const fd = fs.openSync(path.join(ws.dir, 'big.jsonl'), 'w');
+  const fd = fs.openSync(path.join(e2e.ws.dir, 'big.jsonl'), 'w');
   for (let chunk = 0; chunk < 100; chunk++) {
     const lines: string[] = [];
     for (let i = chunk * 10_000; i < (chunk + 1) * 10_000; i++)
@@ -124,7 +101,7 @@ test('Cancel on the progress notification ends the audit process; the lens offer
     fs.writeSync(fd, lines.join('\n') + '\n');
   }
   fs.closeSync(fd);
-  fs.writeFileSync(path.join(ws.dir, 'big.rlens.json'), JSON.stringify({ name: 'audit-big', data: { train: 'big.jsonl' } }, null, 2));
+  fs.writeFileSync(path.join(e2e.ws.dir, 'big.rlens.json'), JSON.stringify({ name: 'audit-big', data: { train: 'big.jsonl' } }, null, 2));
   assert.deepEqual(serverTrainers(), [], 'no trainer process before the audit');
 
   await quickOpen(page, 'big.rlens.json');
@@ -135,7 +112,7 @@ test('Cancel on the progress notification ends the audit process; the lens offer
   await waitForLens(page, 'auditing the training data', 10_000);
   const trainers = serverTrainers();
   assert.equal(trainers.length, 1, 'the audit runs in one trainer process');
-  await wb!.shot('3-audit-progress');
+  await e2e.wb.shot('3-audit-progress');
   await clickToastButton(toast, 'Cancel');
 
   await waitFor(
@@ -150,5 +127,5 @@ test('Cancel on the progress notification ends the audit process; the lens offer
     .first()
     .waitFor({ timeout: 10_000 }); // the view shows its audits: the planted one
   assert.equal(await treeRow(page, 'Data Audit', /^big\.rlens\.json/).count(), 0, 'nothing kept in the Data Audit view');
-  await wb!.shot('4-audit-cancelled');
+  await e2e.wb.shot('4-audit-cancelled');
 });

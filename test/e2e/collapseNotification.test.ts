@@ -5,33 +5,15 @@
  * that the dashboard stays usable (the sizes are printed). Waits on states only: a notification's text,
  * an editor's text, a toast detached, the status bar's step.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readRun } from '../../src/core/runs/readRun';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, clickToastButton, dashboardFrame, openWorkbench, quickOpen, runCommand, waitFor, type Workbench } from './support/workbench';
+import { activityItem, clickToastButton, dashboardFrame, quickOpen, runCommand, waitFor } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-alert-' });
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'alert', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
-});
+const e2e = useE2EWorkbench({ workspace: { prefix: 'rlens-e2e-alert-' }, prefix: 'alert', expectFile: 'shop.rlens.json' });
 
 // The paper's collapse: adaptive margin without stop-gradient and without the symmetric term.
 const COLLAPSE_CONFIG = `{
@@ -45,7 +27,7 @@ const COLLAPSE_CONFIG = `{
 `;
 
 test('a collapsed run: an error notification with fix · Stop Run · Show Dashboard; the fix clears the squiggle, Stop Run stops the run', async (t) => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
 
   await t.test('the sidebar: Dashboard, Runs and Failing Queries all open; the dashboard’s share of the height', async () => {
@@ -65,10 +47,10 @@ test('a collapsed run: an error notification with fix · Stop Run · Show Dashbo
         .join(', ')}`,
     );
     assert.ok(heights.Dashboard >= sidebar / 2 - 40, `the dashboard gets about 6/9 of the sidebar: ${JSON.stringify(heights)} of ${sidebar}px`);
-    await wb!.shot('1-sidebar');
+    await e2e.wb.shot('1-sidebar');
   });
 
-  const collapse = path.join(ws.dir, 'collapse.rlens.json');
+  const collapse = path.join(e2e.ws.dir, 'collapse.rlens.json');
   fs.writeFileSync(collapse, COLLAPSE_CONFIG);
   const alerts = page.locator('.notifications-toasts .notification-toast', { hasText: /Retrieval Lens · run \S+-collapse: / });
   const collapsed = alerts.filter({ hasText: /training has collapsed at step \d+/ });
@@ -94,7 +76,7 @@ test('a collapsed run: an error notification with fix · Stop Run · Show Dashbo
     console.log(`[e2e] alert buttons (text px / shown px): ${widths.map((w) => `${w.text} ${w.scroll}/${w.client}`).join(', ')}`);
     for (const w of widths) assert.ok(w.scroll <= w.client, `"${w.text}" is shown whole: ${w.scroll} px of text in ${w.client} px`);
     await squiggles.first().waitFor({ state: 'attached', timeout: 30_000 });
-    await wb!.shot('2-collapse-alert');
+    await e2e.wb.shot('2-collapse-alert');
   });
 
   await t.test('its fix edits that run’s config (one undoable edit) and the squiggle on the fixed `loss` block goes', async () => {
@@ -106,7 +88,7 @@ test('a collapsed run: an error notification with fix · Stop Run · Show Dashbo
     // The run keeps logging collapsed steps: the squiggle stays gone (it was re-set at every step before).
     await squiggles.first().waitFor({ state: 'detached', timeout: 30_000 });
     // The run's last logged step, read from its folder.
-    const runsDir = path.join(ws.dir, 'runs');
+    const runsDir = path.join(e2e.ws.dir, 'runs');
     const stepNow = async () => {
       const dir = fs
         .readdirSync(runsDir)
@@ -118,13 +100,13 @@ test('a collapsed run: an error notification with fix · Stop Run · Show Dashbo
     const from = await stepNow();
     await waitFor('more steps logged', stepNow, (s) => s >= from + 20, 60_000);
     assert.equal(await squiggles.count(), 0, 'no squiggle on the fixed config while the run keeps collapsing');
-    await wb!.shot('3-fixed-no-squiggle');
+    await e2e.wb.shot('3-fixed-no-squiggle');
   });
 
   await t.test('"Stop Run" (offered with the fix, as on the alert) stops the collapsed run', async () => {
     const confirm = page.locator('.notifications-toasts .notification-toast', { hasText: 'The collapsed run keeps training until stopped' }).first();
     await clickToastButton(confirm, 'Stop Run');
     await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
-    await wb!.shot('4-stopped');
+    await e2e.wb.shot('4-stopped');
   });
 });

@@ -5,7 +5,7 @@
  * runs' curves (read through the webview's debug hook, checked against events.jsonl), and a click on a
  * failing query of the diff opens the test data at that query's line.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,42 +16,32 @@ import { evaluateRun } from '../../src/core/eval/evaluateRun';
 import { diffRunFailures } from '../../src/core/experiments/failureDiff';
 import { readEvents } from '../../src/core/runs/eventLog';
 import { runTraining } from '../../src/core/training/trainLoop';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, smallShopConfig, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, cursorPosition, EXTENSION_ID, openWorkbench, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { smallShopConfig } from './support/e2eWorkspace';
+import { activityItem, cursorPosition, EXTENSION_ID, runCommand, treeRow, waitFor, type Workbench } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
 const runDirs: string[] = [];
 
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-compare-' });
-  // Two short runs of the workspace's config (as if trained earlier), each evaluated with an exact index.
-  const backend = await initBackend('wasm');
-  const base = smallShopConfig()
-    .replace('"steps": 200000', '"steps": 30')
-    .replace('"backend": "wasm"', '"evaluation": { "index": { "type": "Flat" } },\n  "backend": "wasm"');
-  const margin = base
-    .replace('"name": "e2e-shop"', '"name": "e2e-margin"')
-    .replace('"type": "softmax",\n    "adaptive": true', '"type": "margin",\n    "adaptive": false, "margin": 0.3');
-  assert.notEqual(margin, base);
-  for (const text of [base, margin]) {
-    const { runDir } = await runTraining({ loaded: parseConfigText(text, ws.config), backend, runsRoot: ws.runs });
-    await evaluateRun({ runDir });
-    runDirs.push(runDir);
-  }
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'compare', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-compare-' },
+  setup: async (ws) => {
+    // Two short runs of the workspace's config (as if trained earlier), each evaluated with an exact index.
+    const backend = await initBackend('wasm');
+    const base = smallShopConfig()
+      .replace('"steps": 200000', '"steps": 30')
+      .replace('"backend": "wasm"', '"evaluation": { "index": { "type": "Flat" } },\n  "backend": "wasm"');
+    const margin = base
+      .replace('"name": "e2e-shop"', '"name": "e2e-margin"')
+      .replace('"type": "softmax",\n    "adaptive": true', '"type": "margin",\n    "adaptive": false, "margin": 0.3');
+    assert.notEqual(margin, base);
+    for (const text of [base, margin]) {
+      const { runDir } = await runTraining({ loaded: parseConfigText(text, ws.config), backend, runsRoot: ws.runs });
+      await evaluateRun({ runDir });
+      runDirs.push(runDir);
+    }
+  },
+  prefix: 'compare',
+  expectFile: 'shop.rlens.json',
 });
 
 /** The frame of the Experiments webview (the one holding #rlens-experiments). */
@@ -70,7 +60,7 @@ async function experimentsFrame(page: Workbench['page'], timeoutMs = 60_000): Pr
 }
 
 test('Compare Selected Runs: differing config keys, both runs’ curves, and a failing query opens its data line', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
   // The Runs tree labels the two runs by what tells them apart (their shared name prefix "e2e-" dropped); a row's text
@@ -122,7 +112,7 @@ test('Compare Selected Runs: differing config keys, both runs’ curves, and a f
       return null;
     });
   }
-  await wb!.shot('1-compare');
+  await e2e.wb.shot('1-compare');
 
   // The config keys that differ, each run's value in the order of the runs compared.
   const rows = await frame.$$eval('[data-role="config"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
@@ -161,15 +151,15 @@ test('Compare Selected Runs: differing config keys, both runs’ curves, and a f
   );
   await page.locator('.tabs-container .tab.active', { hasText: 'test.jsonl' }).first().waitFor({ timeout: 10_000 });
   assert.ok(fs.readFileSync(row.file, 'utf8').split('\n')[row.line - 1].includes(row.queryId));
-  await wb!.shot('2-failure-opened');
+  await e2e.wb.shot('2-failure-opened');
   assert.deepEqual(
-    wb!.errors.filter((e) => /experiments|rlens/i.test(e)),
+    e2e.wb.errors.filter((e) => /experiments|rlens/i.test(e)),
     [],
   );
 });
 
 test('the comparison follows its runs live (no refresh) and comes back after "Developer: Reload Window"', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   // The previous test ended on a data line opened in the panel's editor group: its tab brings the comparison back.
   await page.locator('.tabs-container .tab', { hasText: 'Compare: ' }).first().click();
   let frame = await experimentsFrame(page);
@@ -201,9 +191,9 @@ test('the comparison follows its runs live (no refresh) and comes back after "De
     30_000,
   );
   assert.equal(after.length, 2);
-  await wb!.shot('3-compare-live');
+  await e2e.wb.shot('3-compare-live');
   await runCommand(page, 'Developer: Reload Window');
   frame = await experimentsFrame(page, 120_000);
   assert.deepEqual(await ratioPoints(frame), after, 'the same runs, with every step, after the reload');
-  await wb!.shot('4-compare-after-reload');
+  await e2e.wb.shot('4-compare-after-reload');
 });

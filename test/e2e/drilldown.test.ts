@@ -7,7 +7,7 @@
  *
  *   node --import tsx --test test/e2e/drilldown.test.ts
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,33 +16,23 @@ import { initBackend } from '../../src/core/backend';
 import { parseConfigText } from '../../src/core/config';
 import { readEvents, type StepEvent } from '../../src/core/runs';
 import { runTraining } from '../../src/core/training/trainLoop';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, smallShopConfig, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, cursorPosition, dashboardFrame, openWorkbench, treeRow, waitFor, type Workbench } from './support/workbench';
+import { smallShopConfig } from './support/e2eWorkspace';
+import { activityItem, cursorPosition, dashboardFrame, treeRow, waitFor } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
 let steps: StepEvent[] = [];
 
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-drill-' });
-  const backend = await initBackend('wasm');
-  const text = smallShopConfig().replace('"steps": 200000', '"steps": 40');
-  const { runDir } = await runTraining({ loaded: parseConfigText(text, ws.config), backend, runsRoot: ws.runs });
-  steps = readEvents(path.join(runDir, 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step');
-  assert.ok(steps.length >= 4 && steps.every((s) => (s.samples?.rows.length ?? 0) > 0), 'every logged step has its sample');
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'drilldown', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-drill-' },
+  setup: async (ws) => {
+    const backend = await initBackend('wasm');
+    const text = smallShopConfig().replace('"steps": 200000', '"steps": 40');
+    const { runDir } = await runTraining({ loaded: parseConfigText(text, ws.config), backend, runsRoot: ws.runs });
+    steps = readEvents(path.join(runDir, 'events.jsonl')).events.filter((e): e is StepEvent => e.type === 'step');
+    assert.ok(steps.length >= 4 && steps.every((s) => (s.samples?.rows.length ?? 0) > 0), 'every logged step has its sample');
+  },
+  prefix: 'drilldown',
+  expectFile: 'shop.rlens.json',
 });
 
 type ChartId = 'hyperHist' | 'hyperBands' | 'ratio';
@@ -69,7 +59,7 @@ function queryOfLine(file: string, line: number): string {
 }
 
 test('a click on an R point lists that step’s pairs with their texts; a click on a query location opens its training line', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
@@ -103,7 +93,7 @@ test('a click on an R point lists that step’s pairs with their texts; a click 
   const m = /^Open (.+):(\d+)$/.exec(qRef ?? '');
   assert.ok(m, `a query location: ${qRef}`);
   const [file, line] = [m[1], Number(m[2])];
-  assert.equal(path.resolve(file), path.join(ws.dir, 'data', 'train.jsonl'));
+  assert.equal(path.resolve(file), path.join(e2e.ws.dir, 'data', 'train.jsonl'));
   const queryText = first.locator('[data-role="query-text"]');
   await waitFor(
     'the query text read from its line',
@@ -112,7 +102,7 @@ test('a click on an R point lists that step’s pairs with their texts; a click 
     20_000,
   );
   assert.equal(await queryText.innerText(), queryOfLine(file, line));
-  await wb!.shot('1-pairs-at-step');
+  await e2e.wb.shot('1-pairs-at-step');
 
   // One more click: the training line in the editor.
   await first.locator('[data-role="query-loc"]').click();
@@ -123,11 +113,11 @@ test('a click on an R point lists that step’s pairs with their texts; a click 
     (p) => p?.line === line,
     30_000,
   );
-  await wb!.shot('2-training-line');
+  await e2e.wb.shot('2-training-line');
 });
 
 test('a click on a δ/τ histogram bin lists the newest step’s sampled pairs in that bin', async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
   const last = steps[steps.length - 1];
   const dist = last.diagnostics.dist.tau ?? last.diagnostics.dist.delta;
@@ -147,5 +137,5 @@ test('a click on a δ/τ histogram bin lists the newest step’s sampled pairs i
   );
   const inBin = last.samples!.rows.filter((r) => r.hyper! >= lo + k * w && r.hyper! < lo + (k + 1) * w);
   assert.equal(await dash.locator('[data-role="drilldown"] li.pair').count(), inBin.length);
-  await wb!.shot('3-histogram-bin');
+  await e2e.wb.shot('3-histogram-bin');
 });

@@ -7,48 +7,37 @@
  *
  *   node --import tsx --test test/e2e/lensRun.test.ts
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { readEvents, readRun, type StepEvent } from '../../src/core/runs';
 import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
-import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
-import { killProcessGroup, makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, dashboardFrame, openWorkbench, treeRow, waitFor, type Workbench, stepOf } from './support/workbench';
+import { REPO } from './support/codeServer';
+import { killProcessGroup } from './support/e2eWorkspace';
+import { activityItem, dashboardFrame, treeRow, waitFor, stepOf } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
 let loop: ChildProcess | undefined;
 
-before(async () => {
-  if (torchSkip) return;
-  const vsix = ensureVsix();
-  // The workspace's experiment config puts its runs in runs/: the loop writes its run there, as a user's would.
-  ws = makeWorkspace({ prefix: 'rlens-e2e-lens-' });
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'lens', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  killProcessGroup(loop);
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+// The workspace's experiment config puts its runs in runs/: the loop writes its run there, as a user's would.
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-lens-' },
+  prefix: 'lens',
+  expectFile: 'shop.rlens.json',
+  skip: torchSkip,
+  cleanup: () => killProcessGroup(loop),
 });
 
 test('a retrieval_lens.Lens run of a custom loop: followed live, its collapse alert says what to change in code', { skip: torchSkip }, async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
   await dash.locator('[data-role="empty"]').waitFor({ state: 'attached', timeout: 60_000 });
 
-  loop = spawn(TORCH_PYTHON, [path.join(REPO, 'test/fixtures/lens/collapsingLoop.py'), ws.runs], {
-    cwd: ws.dir,
+  loop = spawn(TORCH_PYTHON, [path.join(REPO, 'test/fixtures/lens/collapsingLoop.py'), e2e.ws.runs], {
+    cwd: e2e.ws.dir,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONPATH: path.join(REPO, 'python'), OMP_NUM_THREADS: '1' },
@@ -86,7 +75,7 @@ test('a retrieval_lens.Lens run of a custom loop: followed live, its collapse al
     hasText: /Retrieval Lens · run \S+-lens-loop: training has collapsed at step \d+/,
   });
   await alert.first().waitFor({ timeout: 90_000 });
-  await wb!.shot('1-collapse-alert');
+  await e2e.wb.shot('1-collapse-alert');
   const text = (await alert.first().textContent()) ?? '';
   assert.match(text, /change it in your training code: pass stop_gradient=True, symmetric=True to the loss module/);
   const buttons = (await alert.first().locator('.monaco-button').allInnerTexts()).map((b) => b.trim()).filter(Boolean);
@@ -103,5 +92,5 @@ test('a retrieval_lens.Lens run of a custom loop: followed live, its collapse al
   assert.equal(await exited, 'SIGINT', `the loop ended by its Ctrl+C: ${output.slice(-2000)}`);
   assert.equal(readRun(runDir).status, 'stopped');
   await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
-  await wb!.shot('2-stopped');
+  await e2e.wb.shot('2-stopped');
 });

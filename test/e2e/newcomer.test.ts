@@ -7,51 +7,26 @@
  *
  *   node --import tsx --test test/e2e/newcomer.test.ts   (after bash scripts/setup-code-server.sh)
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Locator, Page } from 'playwright-core';
 import { readMeta } from '../../src/core/runs/meta';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { killTrainersOf } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import {
-  activityItem,
-  clickToastButton,
-  commandOpening,
-  cursorPosition,
-  openWorkbench,
-  runCommand,
-  treeRow,
-  waitFor,
-  type Workbench,
-} from './support/workbench';
+import { activityItem, clickToastButton, commandOpening, cursorPosition, runCommand, treeRow, waitFor } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 import { shopBeirFolder } from '../helpers/shopBeir';
 import { flattenGroups, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
 
-let dir: string;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-
-before(async () => {
-  const vsix = ensureVsix();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-e2e-newcomer-'));
-  shopBeirFolder(dir, { train: 2000, test: 80 });
-  server = await useCodeServer({ vsix, workspace: dir });
-  wb = await openWorkbench(server.url, dir, { prefix: 'newcomer', expectFile: 'shop-beir' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  if (dir) {
-    killTrainersOf(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+const e2e = useE2EWorkbench({
+  folder: () => fs.mkdtempSync(path.join(os.tmpdir(), 'rlens-e2e-newcomer-')),
+  setup: (ws) => {
+    shopBeirFolder(ws.dir, { train: 2000, test: 80 });
+  },
+  prefix: 'newcomer',
+  expectFile: 'shop-beir',
 });
 
 /** The quick input whose title contains `title`. */
@@ -76,8 +51,8 @@ async function answer(page: Page, title: string, value: string, rowText?: string
 }
 
 test('a newcomer trains, evaluates and jumps to a failing query of their own BEIR folder without editing JSON', async (t) => {
-  const { page } = wb!;
-  const config = path.join(dir, 'my-beir.rlens.json');
+  const { page } = e2e.wb;
+  const config = path.join(e2e.ws.dir, 'my-beir.rlens.json');
 
   await t.test('the Runs view offers New Experiment…; it detects the BEIR folder and writes a config', async () => {
     await activityItem(page).waitFor({ timeout: 60_000 });
@@ -96,13 +71,13 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     assert.match(text, /"train": "shop-beir"/);
     assert.match(text, /"test": "shop-beir"/);
     assert.match(text, /"steps": 40/);
-    await wb!.shot('1-created');
+    await e2e.wb.shot('1-created');
     await clickToastButton(toast, 'Start Training');
   });
 
   let runDir = '';
   await t.test('the config trains as it is', async () => {
-    const runs = path.join(dir, 'runs');
+    const runs = path.join(e2e.ws.dir, 'runs');
     runDir = await waitFor(
       'a completed run',
       async () => {
@@ -118,7 +93,7 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     assert.ok(m.ok && m.meta.status === 'completed', JSON.stringify(m));
     assert.equal(m.ok && m.meta.configPath, config);
     await treeRow(page, 'Runs', 'my-beir').first().waitFor({ timeout: 30_000 });
-    await wb!.shot('2-trained');
+    await e2e.wb.shot('2-trained');
   });
 
   await t.test('Evaluate Run evaluates the only evaluable run and lists failing queries; a click opens queries.jsonl at the line', async () => {
@@ -136,13 +111,13 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
       (p) => p?.line === first.source.line,
       20_000,
     );
-    await wb!.shot('3-jump');
+    await e2e.wb.shot('3-jump');
   });
   let second = '';
   const failureRows = () => page.locator('.pane:has(.pane-header[aria-label^="Failing Queries"]) .monaco-list-row', { hasText: /rank [>\d]/ });
   await t.test('a second training moves the dashboard to an unevaluated run; the Failing Queries list the user chose stays', async () => {
     await runCommand(page, 'Retrieval Lens: Start Training');
-    const runs = path.join(dir, 'runs');
+    const runs = path.join(e2e.ws.dir, 'runs');
     second = await waitFor(
       'a second run, completed',
       async () => {
@@ -162,7 +137,7 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     const labels = await treeRow(page, 'Runs', 'my-beir').locator('.label-name').allTextContents();
     assert.equal(labels.length, 2, labels.join(' | '));
     assert.notEqual(labels[0], labels[1]);
-    await wb!.shot('4-second-run');
+    await e2e.wb.shot('4-second-run');
   });
 
   await t.test('Evaluate Run from the palette asks which run when two fit (it does not pick the dashboard’s silently)', async () => {
@@ -211,7 +186,7 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
     await dialog.waitFor({ timeout: 20_000 });
     assert.match((await dialog.textContent()) ?? '', /Archive .*my-beir\?/);
     await dialog.locator('.monaco-button', { hasText: 'Archive' }).first().click();
-    const archived = path.join(dir, 'runs', '.archive', path.basename(second));
+    const archived = path.join(e2e.ws.dir, 'runs', '.archive', path.basename(second));
     await waitFor(
       'the run in runs/.archive',
       async () => fs.existsSync(archived),
@@ -225,6 +200,6 @@ test('a newcomer trains, evaluates and jumps to a failing query of their own BEI
       (n) => n === 1,
       20_000,
     );
-    await wb!.shot('5-archived');
+    await e2e.wb.shot('5-archived');
   });
 });

@@ -8,20 +8,14 @@
  *
  *   node --import tsx --test test/e2e/sweep.test.ts
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import type { SweepFile } from '../../src/core/experiments/sweepFile';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, codeLens, focusWorkbench, openWorkbench, quickOpen, waitFor, type Workbench } from './support/workbench';
-
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
+import { activityItem, codeLens, focusWorkbench, quickOpen, waitFor } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
 /** A config with `alpha` written (the lens goes above it), few steps, a Flat index and no BM25: each run takes seconds. */
 const CONFIG = `{
@@ -39,24 +33,16 @@ const CONFIG = `{
 }
 `;
 
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-sweep-' });
-  fs.writeFileSync(ws.config, CONFIG);
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'sweep', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-sweep-' },
+  setup: (ws) => fs.writeFileSync(ws.config, CONFIG),
+  prefix: 'sweep',
+  expectFile: 'shop.rlens.json',
 });
 
 /** The only sweep folder's sweep.json, or null before it exists. */
 function sweepFile(): SweepFile | null {
-  const root = path.join(ws.dir, 'sweeps');
+  const root = path.join(e2e.ws.dir, 'sweeps');
   if (!fs.existsSync(root)) return null;
   const dirs = fs.readdirSync(root);
   assert.ok(dirs.length <= 1, `one sweep folder: ${dirs.join(', ')}`);
@@ -65,7 +51,7 @@ function sweepFile(): SweepFile | null {
 }
 
 test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t) => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('.quick-input-box input');
 
@@ -113,7 +99,7 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
     await activityItem(page).waitFor({ timeout: 60_000 });
     await quickOpen(page, 'shop.rlens.json');
     await throughThePrompts();
-    await wb!.shot('confirm');
+    await e2e.wb.shot('confirm');
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached', timeout: 10_000 });
     assert.equal(sweepFile(), null, 'no sweep folder after Cancel');
@@ -133,7 +119,7 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
     assert.deepEqual(started!.values, [0.3, 0.7]);
     assert.equal(started!.steps, 8, 'the steps asked for');
     assert.equal(started!.seeds.length, 1);
-    await wb!.shot('started');
+    await e2e.wb.shot('started');
   });
 
   await t.test('the points appear in sweep.json, each the recall@10 of its run folder', async () => {
@@ -146,8 +132,8 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
     );
     for (const [i, p] of done!.summary.points.entries()) {
       const run = done!.runs[i];
-      const runDir = path.resolve(path.join(ws.dir, 'sweeps', fs.readdirSync(path.join(ws.dir, 'sweeps'))[0]), run.runDir!);
-      assert.equal(path.dirname(runDir), ws.runs, "the sweep's runs are under the config's runsDir (the Runs tree lists them)");
+      const runDir = path.resolve(path.join(e2e.ws.dir, 'sweeps', fs.readdirSync(path.join(e2e.ws.dir, 'sweeps'))[0]), run.runDir!);
+      assert.equal(path.dirname(runDir), e2e.ws.runs, "the sweep's runs are under the config's runsDir (the Runs tree lists them)");
       const evals = (JSON.parse(fs.readFileSync(path.join(runDir, 'eval', 'metrics.json'), 'utf8')) as EvalMetricsFile).evaluations;
       assert.equal(p.mean, evals[evals.length - 1].exact?.['recall@10'], `point ${p.value}`);
       assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).loss.alpha, p.value);
@@ -165,6 +151,6 @@ test('a sweep started from the "Sweep…" CodeLens: its points appear', async (t
       60_000,
     );
     assert.ok(shown > 0);
-    await wb!.shot('result');
+    await e2e.wb.shot('result');
   });
 });

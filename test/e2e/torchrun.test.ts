@@ -11,70 +11,46 @@
  *   node --import tsx --test test/e2e/torchrun.test.ts
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium, python3-torch.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readRun } from '../../src/core/runs';
 import { torchSkip, TORCH_PYTHON } from '../helpers/torch';
-import { useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import {
-  commandOpening,
-  activityItem,
-  clickToastButton,
-  dashboardFrame,
-  openWorkbench,
-  pressKey,
-  quickOpen,
-  runCommand,
-  treeRow,
-  waitFor,
-  type Workbench,
-  stepOf,
-} from './support/workbench';
+import { commandOpening, activityItem, clickToastButton, dashboardFrame, pressKey, quickOpen, runCommand, treeRow, waitFor, stepOf } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
 const PY = TORCH_PYTHON;
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
 let config = '';
 
-before(async () => {
-  if (torchSkip) return;
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-torchrun-' });
-  fs.rmSync(ws.config);
-  config = path.join(ws.dir, 'ddp.rlens.json');
-  fs.writeFileSync(
-    config,
-    JSON.stringify(
-      {
-        name: 'e2e-ddp',
-        data: { train: 'data/train.jsonl', test: 'data/test.jsonl', corpus: 'data/corpus.jsonl' },
-        model: { vocabBuckets: 4096, embeddingDim: 16, hiddenDim: 16, outputDim: 16 },
-        training: { steps: 100000, batchSize: 32, logEvery: 1, checkpointEvery: 100000 },
-        trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY },
-      },
-      null,
-      2,
-    ),
-  );
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'torchrun', expectFile: 'ddp.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-torchrun-' },
+  setup: (ws) => {
+    fs.rmSync(ws.config);
+    config = path.join(ws.dir, 'ddp.rlens.json');
+    fs.writeFileSync(
+      config,
+      JSON.stringify(
+        {
+          name: 'e2e-ddp',
+          data: { train: 'data/train.jsonl', test: 'data/test.jsonl', corpus: 'data/corpus.jsonl' },
+          model: { vocabBuckets: 4096, embeddingDim: 16, hiddenDim: 16, outputDim: 16 },
+          training: { steps: 100000, batchSize: 32, logEvery: 1, checkpointEvery: 100000 },
+          trainer: { kind: 'torchrun', nprocPerNode: 2, python: PY },
+        },
+        null,
+        2,
+      ),
+    );
+  },
+  prefix: 'torchrun',
+  expectFile: 'ddp.rlens.json',
+  skip: torchSkip,
 });
 
 test('Start Training with trainer.kind torchrun: 2 ranks followed live in the dashboard, stopped from it', { skip: torchSkip }, async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
@@ -103,11 +79,11 @@ test('Start Training with trainer.kind torchrun: 2 ranks followed live in the da
   await treeRow(page, 'Runs', /e2e-ddp|running/)
     .first()
     .waitFor({ timeout: 30_000 });
-  await wb!.shot('torchrun-1-running');
+  await e2e.wb.shot('torchrun-1-running');
 
-  const runs = fs.readdirSync(path.join(ws.dir, 'runs')).filter((d) => !d.startsWith('.'));
+  const runs = fs.readdirSync(path.join(e2e.ws.dir, 'runs')).filter((d) => !d.startsWith('.'));
   assert.equal(runs.length, 1);
-  const runDir = path.join(ws.dir, 'runs', runs[0]);
+  const runDir = path.join(e2e.ws.dir, 'runs', runs[0]);
   await dash.locator('[data-role="stop"]').click();
   await dash.locator('[data-role="run-status"]', { hasText: 'stopped' }).waitFor({ timeout: 90_000 });
   const run = await waitFor(
@@ -120,13 +96,13 @@ test('Start Training with trainer.kind torchrun: 2 ranks followed live in the da
   // Written by the real trainer (rank 0) in the documented run format.
   assert.equal(run.meta?.backend, 'torch-cpu');
   assert.match(run.meta?.versions.torch ?? '', /^\d+\.\d+/);
-  await wb!.shot('torchrun-2-stopped');
+  await e2e.wb.shot('torchrun-2-stopped');
 });
 
 test('Resume Run… continues the stopped PyTorch run from its checkpoint in a new run folder, followed live', { skip: torchSkip }, async () => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
-  const runsDir = path.join(ws.dir, 'runs');
+  const runsDir = path.join(e2e.ws.dir, 'runs');
   const [stopped] = fs.readdirSync(runsDir).filter((d) => !d.startsWith('.'));
   const k = readRun(path.join(runsDir, stopped)).meta!.checkpoints.last!.step;
   // The command opens its own quick pick at once (the resumable runs: the stopped one, with its folder as detail),
@@ -159,7 +135,7 @@ test('Resume Run… continues the stopped PyTorch run from its checkpoint in a n
     .find((e) => e?.type === 'step');
   assert.equal(first.step, k + 1);
   assert.equal(readRun(resumed).meta?.configPath, config);
-  await wb!.shot('torchrun-3-resumed');
+  await e2e.wb.shot('torchrun-3-resumed');
   await dash.locator('[data-role="stop"]').click();
   await waitFor(
     'the resumed run to stop',

@@ -11,7 +11,7 @@
  * RLENS_E2E_PRESETS=mgdspr (a comma-separated subset of the presets below) runs only those presets, e.g. on a
  * build that has not got all of them yet; by default every preset runs, and an unknown name is an error.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -20,10 +20,9 @@ import { readMeta } from '../../src/core/runs/meta';
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import { groupDescription, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
-import { extensionLogFiles, retrievalLensErrors, REPO, useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
-import { activityItem, codeLens, openWorkbench, quickOpen, treeRow, waitFor, type Workbench } from './support/workbench';
+import { retrievalLensErrors, REPO } from './support/codeServer';
+import { activityItem, codeLens, quickOpen, treeRow, waitFor } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
 /** The presets of issue 21 and what each needs besides `model.preset`. */
 const PRESETS: Record<string, Record<string, unknown>> = {
@@ -57,46 +56,34 @@ function presetConfig(preset: string): string {
 }
 
 const presets = selectedPresets();
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-let logsBefore = new Set<string>();
-
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ prefix: 'rlens-e2e-presets-' });
-  for (const preset of presets) fs.writeFileSync(path.join(ws.dir, `${preset}.rlens.json`), presetConfig(preset));
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  logsBefore = new Set(extensionLogFiles(server));
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'presets', expectFile: `${presets[0]}.rlens.json` });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+const e2e = useE2EWorkbench({
+  workspace: { prefix: 'rlens-e2e-presets-' },
+  setup: (ws) => {
+    for (const preset of presets) fs.writeFileSync(path.join(ws.dir, `${preset}.rlens.json`), presetConfig(preset));
+  },
+  prefix: 'presets',
+  expectFile: `${presets[0]}.rlens.json`,
 });
 
 /** The run folder of `config`, once its meta.json says it is no longer running ('' until then). */
 function finishedRunOf(config: string): string {
-  const names = fs.existsSync(ws.runs) ? fs.readdirSync(ws.runs).filter((n) => !n.startsWith('.')) : [];
+  const names = fs.existsSync(e2e.ws.runs) ? fs.readdirSync(e2e.ws.runs).filter((n) => !n.startsWith('.')) : [];
   for (const name of names) {
-    const m = readMeta(path.join(ws.runs, name));
-    if (m.ok && m.meta.configPath === config && m.meta.status !== 'running') return path.join(ws.runs, name);
+    const m = readMeta(path.join(e2e.ws.runs, name));
+    if (m.ok && m.meta.configPath === config && m.meta.status !== 'running') return path.join(e2e.ws.runs, name);
   }
   return '';
 }
 
 test('the tower presets train with ▷ Train and evaluate with "Evaluate last run" in a real VS Code', async (t) => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   await activityItem(page).waitFor({ timeout: 60_000 });
   await activityItem(page).click();
   await page.locator('.pane-header[aria-label^="Failing Queries"]').first().waitFor({ timeout: 60_000 });
 
   for (const preset of presets) {
     const file = `${preset}.rlens.json`;
-    const config = path.join(ws.dir, file);
+    const config = path.join(e2e.ws.dir, file);
     await t.test(`${preset}: ▷ Train, the run completes and its checkpoint records the preset`, async () => {
       await quickOpen(page, file);
       await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: `"preset": "${preset}"` }).waitFor({ timeout: 20_000 });
@@ -121,7 +108,7 @@ test('the tower presets train with ▷ Train and evaluate with "Evaluate last ru
       };
       assert.equal(model.checkpoint.model.preset, preset);
       await treeRow(page, 'Runs', `e2e-${preset}`).filter({ hasText: 'completed' }).first().waitFor({ timeout: 30_000 });
-      await wb!.shot(`${preset}-1-trained`);
+      await e2e.wb.shot(`${preset}-1-trained`);
     });
 
     await t.test(`${preset}: Evaluate last run (real Faiss) fills the Failing Queries view with this run's failures`, async () => {
@@ -147,14 +134,14 @@ test('the tower presets train with ▷ Train and evaluate with "Evaluate last ru
       assert.equal(((await groupRow.textContent()) ?? '').replace(/\s+/g, ''), `${groups[0].title}${description}`.replace(/\s+/g, ''));
       await treeRow(page, 'Failing Queries', groups[0].items[0].query).first().waitFor({ timeout: 10_000 });
       const text = (await message.first().textContent()) ?? '';
-      wb!.log(`${preset}: ${text.trim()}`);
+      e2e.wb.log(`${preset}: ${text.trim()}`);
       assert.match(text, new RegExp(`${records.length} failing`));
-      await wb!.shot(`${preset}-2-failing-queries`);
+      await e2e.wb.shot(`${preset}-2-failing-queries`);
     });
   }
 
   await t.test('the extension host logged no errors of Retrieval Lens', async () => {
-    const { logs, errors } = retrievalLensErrors(server!, logsBefore);
+    const { logs, errors } = retrievalLensErrors(e2e.server, e2e.logsBefore);
     assert.ok(logs > 0, 'extension host logs found');
     assert.deepEqual(errors, []);
   });

@@ -8,7 +8,7 @@
  *   npm run test:e2e          (or: node --import tsx --test test/e2e/training.test.ts)
  * Needs: bash scripts/setup-code-server.sh (once), /usr/bin/chromium.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -19,9 +19,7 @@ import { formatLossLens, formatStatusBar } from '../../src/extension/shared/lens
 import type { EvalMetricsFile } from '../../src/core/eval/types';
 import { flattenGroups, groupDescription, groupFailures } from '../../src/extension/failures/failureGroups';
 import { parseFailures } from '../../src/extension/failures/failureRecords';
-import { extensionLogFiles, retrievalLensErrors, useCodeServer, type CodeServer } from './support/codeServer';
-import { makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
+import { retrievalLensErrors } from './support/codeServer';
 import {
   activityItem,
   pressKey,
@@ -29,43 +27,21 @@ import {
   cursorPosition,
   dashboardFrame,
   failureDetailFrame,
-  openWorkbench,
   quickOpen,
   runCommand,
   treeRow,
   waitFor,
-  type Workbench,
   stepOf,
 } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
-/** Log files of the server from before this file's window (other files' windows on a shared server). */
-let logsBefore = new Set<string>();
-
-before(async () => {
-  const t0 = Date.now();
-  const vsix = ensureVsix();
-  console.log(`[e2e] extension package ready (${((Date.now() - t0) / 1000).toFixed(1)}s): ${vsix}`);
-  ws = makeWorkspace();
-  server = await useCodeServer({ vsix, workspace: ws.dir });
-  logsBefore = new Set(extensionLogFiles(server));
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'training', expectFile: 'shop.rlens.json' });
-});
-
-after(async () => {
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
-});
+const e2e = useE2EWorkbench({ prefix: 'training', expectFile: 'shop.rlens.json' });
 
 /** The run folder the extension's trainer created. */
 function onlyRun(): string {
-  const runs = fs.existsSync(ws.runs) ? fs.readdirSync(ws.runs).filter((d) => !d.startsWith('.')) : [];
-  assert.equal(runs.length, 1, `one run folder in ${ws.runs}: ${runs.join(', ')}`);
-  return path.join(ws.runs, runs[0]);
+  const runs = fs.existsSync(e2e.ws.runs) ? fs.readdirSync(e2e.ws.runs).filter((d) => !d.startsWith('.')) : [];
+  assert.equal(runs.length, 1, `one run folder in ${e2e.ws.runs}: ${runs.join(', ')}`);
+  return path.join(e2e.ws.runs, runs[0]);
 }
 
 /** The step event `step` of events.jsonl, once written (the trainer appends it before it reports the step). */
@@ -80,7 +56,7 @@ async function loggedStep(eventsFile: string, step: number): Promise<StepEvent> 
 }
 
 test('train, watch, stop, evaluate and jump to a failing query in a real VS Code', async (t) => {
-  const { page } = wb!;
+  const { page } = e2e.wb;
   const dash = dashboardFrame(page);
 
   await t.test('the Retrieval Lens container and its Dashboard view load', async () => {
@@ -109,7 +85,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (s) => s > first + 20,
       30_000,
     );
-    wb!.log(`dashboard step ${first} → ${later}`);
+    e2e.wb.log(`dashboard step ${first} → ${later}`);
     assert.match((await dash.locator('[data-role="run-status"]').textContent()) ?? '', /running/);
     const counts = await waitFor(
       'τ percentiles charted',
@@ -124,9 +100,9 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (c) => (c['hyper.p50']?.charted ?? 0) > 5 && (c['hyper.p05']?.charted ?? 0) > 5,
       20_000,
     );
-    wb!.log('hyper.p50 points', counts['hyper.p50']);
+    e2e.wb.log('hyper.p50 points', counts['hyper.p50']);
     assert.ok(counts['hyper.p50'].logged >= counts['hyper.p50'].charted!);
-    await wb!.shot('1-training-dashboard');
+    await e2e.wb.shot('1-training-dashboard');
   });
 
   await t.test('the CodeLens above "loss" and the status bar show exactly the values of a logged step; data lenses show counts', async () => {
@@ -150,7 +126,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       30_000,
     );
     const s2 = await checkLens();
-    wb!.log(`loss lens step ${s1} → ${s2}`);
+    e2e.wb.log(`loss lens step ${s1} → ${s2}`);
     // It sits right above the line of "loss". The live lens is re-rendered with every step, so its box is
     // read until an element that is on screen answers (boundingBox is null for a node just replaced).
     const boxOf = (what: string, l: Locator) =>
@@ -173,7 +149,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     const statusStep = Number(/e2e-shop (\d+)\//.exec(statusText)?.[1]);
     const expected = formatStatusBar({ name: 'e2e-shop', running: true, step: statusStep, totalSteps: 200_000 }, await loggedStep(events, statusStep));
     assert.equal(statusText, expected.replace(/^\$\([\w~-]+\)\s*/, ''), 'the status bar shows a logged step as the product formats it');
-    await wb!.shot('2-live-lens');
+    await e2e.wb.shot('2-live-lens');
   });
 
   await t.test('hiding and showing the sidebar: the dashboard comes back with the whole history, still following', async () => {
@@ -217,7 +193,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       .locator('body')
       .evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark !== true)
       .catch(() => null);
-    wb!.log(`dashboard page ${rebuilt ? 'rebuilt' : 'kept'} by VS Code after hiding`);
+    e2e.wb.log(`dashboard page ${rebuilt ? 'rebuilt' : 'kept'} by VS Code after hiding`);
   });
 
   let runDir = '';
@@ -236,7 +212,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
     await treeRow(page, 'Runs', /stopped/)
       .first()
       .waitFor({ timeout: 20_000 });
-    await wb!.shot('3-stopped');
+    await e2e.wb.shot('3-stopped');
   });
 
   let expected: { line: number; queryId: string; query: string; firstRetrieved: { file: string; line: number } }[] = [];
@@ -278,7 +254,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (n) => n > 0,
       20_000,
     );
-    await wb!.shot('4-failing-queries');
+    await e2e.wb.shot('4-failing-queries');
   });
 
   await t.test('clicking a failing query opens the data file at its line, selected, with the detail beside it', async () => {
@@ -309,7 +285,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (h) => h === expected[0].query,
       15_000,
     );
-    await wb!.shot('5-jump-to-line');
+    await e2e.wb.shot('5-jump-to-line');
   });
 
   await t.test('Next Failing Query (F4) walks to the next one', async () => {
@@ -326,7 +302,7 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (h) => h === expected[1].query,
       15_000,
     );
-    await wb!.shot('6-next-failure');
+    await e2e.wb.shot('6-next-failure');
   });
 
   await t.test('a retrieved item’s id in the detail opens its corpus line', async () => {
@@ -343,11 +319,11 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       (p) => p?.line === target.line,
       20_000,
     );
-    await wb!.shot('6b-corpus-line');
+    await e2e.wb.shot('6b-corpus-line');
   });
 
   await t.test('after the data file changes, its queries are marked and still open at the recorded line, with a warning', async () => {
-    const test = path.join(ws.dir, 'data/test.jsonl');
+    const test = path.join(e2e.ws.dir, 'data/test.jsonl');
     const future = new Date(Date.now() + 60_000);
     fs.utimesSync(test, future, future);
     const row = treeRow(page, 'Failing Queries', 'file changed').first();
@@ -361,11 +337,11 @@ test('train, watch, stop, evaluate and jump to a failing query in a real VS Code
       20_000,
     );
     await preview().locator('.warning', { hasText: 'the file changed after the evaluation' }).waitFor({ timeout: 15_000 });
-    await wb!.shot('7-stale-file');
+    await e2e.wb.shot('7-stale-file');
   });
 
   await t.test('the extension host logged no errors of Retrieval Lens', async () => {
-    const { logs, errors } = retrievalLensErrors(server!, logsBefore);
+    const { logs, errors } = retrievalLensErrors(e2e.server, e2e.logsBefore);
     assert.ok(logs > 0, 'extension host logs found');
     assert.deepEqual(errors, []);
   });

@@ -6,7 +6,7 @@
  * stopped from the dashboard; the dashboard opens in an editor; a collapsing run offers the
  * "Enable stop-gradient and symmetric loss" fix, which edits the config as one undoable edit.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -14,9 +14,8 @@ import * as path from 'path';
 import { ConfigError } from '../../src/core/config/configError';
 import { parseConfigText } from '../../src/core/config/loadConfig';
 import { readRun } from '../../src/core/runs';
-import { REPO, useCodeServer, type CodeServer } from './support/codeServer';
-import { killProcessGroup, makeWorkspace, type E2EWorkspace } from './support/e2eWorkspace';
-import { ensureVsix } from './support/extensionPackage';
+import { REPO } from './support/codeServer';
+import { killProcessGroup } from './support/e2eWorkspace';
 import {
   activityItem,
   clickToastButton,
@@ -24,7 +23,6 @@ import {
   codeLens,
   dashboardFrame,
   EXTENSION_ID,
-  openWorkbench,
   quickOpen,
   runCommand,
   treeRow,
@@ -33,25 +31,17 @@ import {
   stepOf,
   waitForLens,
 } from './support/workbench';
+import { useE2EWorkbench } from './support/e2eSession';
 
-let ws: E2EWorkspace;
-let server: CodeServer | undefined;
-let wb: Workbench | undefined;
 let cli: ChildProcess | undefined;
 
-before(async () => {
-  const vsix = ensureVsix();
-  ws = makeWorkspace({ withConfig: false, prefix: 'rlens-e2e-empty-' });
-  server = await useCodeServer({ vsix, workspace: ws.dir, trust: false, settings: { 'security.workspace.trust.enabled': true } });
-  wb = await openWorkbench(server.url, ws.dir, { prefix: 'workspace', expectFile: 'NOTES.md' });
-});
-
-after(async () => {
-  killProcessGroup(cli);
-  await wb?.shot('zz-last').catch(() => undefined);
-  await wb?.close();
-  await server?.stop();
-  ws?.dispose();
+// Workspace trust prompts on (another user setting): this file starts a code-server of its own.
+const e2e = useE2EWorkbench({
+  workspace: { withConfig: false, prefix: 'rlens-e2e-empty-' },
+  server: { trust: false, settings: { 'security.workspace.trust.enabled': true } },
+  prefix: 'workspace',
+  expectFile: 'NOTES.md',
+  cleanup: () => killProcessGroup(cli),
 });
 
 const toast = (page: Workbench['page'], text: string | RegExp) => page.locator('.notifications-toasts .notification-toast', { hasText: text });
@@ -63,8 +53,8 @@ async function writeExternally(page: Workbench['page'], file: string, text: stri
 }
 
 test('a new workspace: example, trust, diagnostics, a run from the CLI, the editor dashboard and the collapse fix', async (t) => {
-  const { page } = wb!;
-  const shop = path.join(ws.dir, 'shop');
+  const { page } = e2e.wb;
+  const shop = path.join(e2e.ws.dir, 'shop');
   const config = path.join(shop, 'shop.rlens.json');
 
   await t.test('restricted mode: the welcome offers the example, and training is disabled with an explanation', async () => {
@@ -73,7 +63,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await activityItem(page).click();
     const runsPane = page.locator('.pane:has(.pane-header[aria-label^="Runs"])');
     await runsPane.getByText('This workspace has no Retrieval Lens experiment').waitFor({ timeout: 30_000 });
-    await wb!.shot('1-welcome');
+    await e2e.wb.shot('1-welcome');
     await runsPane.locator('.monaco-button', { hasText: 'New Experiment from Example' }).click();
     await page.locator('.tabs-container .tab.active', { hasText: 'shop.rlens.json' }).waitFor({ timeout: 30_000 });
     assert.ok(fs.existsSync(path.join(shop, 'data/train.jsonl')) && fs.existsSync(config));
@@ -87,7 +77,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       .waitFor({ timeout: 15_000 });
     assert.ok(!fs.existsSync(path.join(shop, 'runs')), 'no run was started');
     await runsPane.getByText('Training is disabled in an untrusted workspace').waitFor({ timeout: 10_000 });
-    await wb!.shot('2-restricted');
+    await e2e.wb.shot('2-restricted');
   });
 
   await t.test('trusting the folder enables training at once (Train lens)', async () => {
@@ -122,7 +112,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       const text = (await row.textContent()) ?? '';
       assert.ok(text.includes(`[Ln ${p.line}, Col ${p.column}]`), `"${text}" at ${p.line}:${p.column}`);
     }
-    await wb!.shot('3-config-problems');
+    await e2e.wb.shot('3-config-problems');
     await writeExternally(page, config, original, '256');
     await rows.filter({ hasText: problems[0].message }).first().waitFor({ state: 'detached', timeout: 20_000 });
   });
@@ -140,7 +130,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     const texts = await rows.allTextContents();
     assert.ok(texts.some((x) => x.includes(`[Ln ${lines + 1}, Col 1]`)) && texts.some((x) => x.includes(`[Ln ${lines + 2}, Col 1]`)), texts.join('\n'));
     assert.ok(texts.every((x) => x.includes('2 bad lines in this load')));
-    await wb!.shot('4-bad-lines');
+    await e2e.wb.shot('4-bad-lines');
     await pressKey(page, 'Control+Shift+M'); // close the panel again
   });
 
@@ -156,7 +146,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       'backend=wasm',
     ];
     cli = spawn(process.execPath, [path.join(REPO, 'bin/retrieval-lens.js'), 'train', config, '--steps', '200000', ...small.flatMap((s) => ['--set', s])], {
-      cwd: ws.dir,
+      cwd: e2e.ws.dir,
       detached: true,
       stdio: 'ignore',
     });
@@ -182,7 +172,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       .locator('.statusbar-item', { hasText: /shop-adaptive-softmax \d+\/200000/ })
       .first()
       .waitFor({ timeout: 20_000 });
-    await wb!.shot('5-cli-run');
+    await e2e.wb.shot('5-cli-run');
     await dash.locator('[data-role="stop"]').click();
     const explain = toast(page, /was started outside this window/).first();
     await explain.waitFor({ timeout: 15_000 });
@@ -215,7 +205,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
       (n) => n === 2,
       30_000,
     );
-    await wb!.shot('6-editor-dashboard');
+    await e2e.wb.shot('6-editor-dashboard');
     await pressKey(page, 'Control+W');
   });
 
@@ -244,7 +234,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await runCommand(page, 'Retrieval Lens: Start Training');
     const alert = toast(page, /training has collapsed at step \d+/).first();
     await alert.waitFor({ timeout: 90_000 });
-    await wb!.shot('7-collapse-alert');
+    await e2e.wb.shot('7-collapse-alert');
     // The alert's buttons: the fix for that run's config, Stop Run, Show Dashboard.
     const editor = page.locator('.editor-instance .view-lines');
     await clickToastButton(alert, 'Apply Fix');
@@ -252,7 +242,7 @@ test('a new workspace: example, trust, diagnostics, a run from the CLI, the edit
     await editor.filter({ hasText: '"symmetric": true' }).first().waitFor({ timeout: 5000 });
     await page.locator('.tabs-container .tab.active.dirty', { hasText: 'collapse.rlens.json' }).waitFor({ timeout: 5000 });
     assert.ok(fs.readFileSync(collapse, 'utf8').includes('"stopGradient": false'), 'the file on disk is unchanged until saved');
-    await wb!.shot('8-collapse-fixed');
+    await e2e.wb.shot('8-collapse-fixed');
     await page.locator('.editor-instance .view-lines').first().click();
     await pressKey(page, 'Control+Z');
     await editor.filter({ hasText: '"stopGradient": false' }).first().waitFor({ timeout: 10_000 });

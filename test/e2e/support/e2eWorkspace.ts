@@ -41,7 +41,7 @@ export function smallShopConfig(name = 'e2e-shop'): string {
 /** A temp workspace with the shop data and `shop.rlens.json` (the small config), or no config at all. */
 export function makeWorkspace(opts: { withConfig?: boolean; prefix?: string } = {}): E2EWorkspace {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix ?? 'rlens-e2e-ws-'));
-  const config = path.join(dir, 'shop.rlens.json');
+  const { config } = workspaceAt(dir);
   if (opts.withConfig !== false) {
     fs.mkdirSync(path.join(dir, 'data'));
     for (const f of ['train.jsonl', 'test.jsonl', 'corpus.jsonl']) fs.copyFileSync(path.join(REPO, 'examples/shop/data', f), path.join(dir, 'data', f));
@@ -49,9 +49,17 @@ export function makeWorkspace(opts: { withConfig?: boolean; prefix?: string } = 
   } else {
     fs.writeFileSync(path.join(dir, 'NOTES.md'), '# an empty project\n');
   }
+  return workspaceAt(dir);
+}
+
+/** Options of makeWorkspace. */
+export type WorkspaceOptions = Parameters<typeof makeWorkspace>[0];
+
+/** `dir` (a temp folder of the test's own) as a workspace: its config and runs paths, disposed like a made one. */
+export function workspaceAt(dir: string): E2EWorkspace {
   return {
     dir,
-    config,
+    config: path.join(dir, 'shop.rlens.json'),
     runs: path.join(dir, 'runs'),
     dispose: () => {
       killTrainersOf(dir);
