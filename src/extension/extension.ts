@@ -106,7 +106,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const audits = new AuditResults();
   const auditTree = new AuditTreeProvider(audits);
-  sub(audits, auditTree, vscode.window.createTreeView(AUDIT_VIEW_ID, { treeDataProvider: auditTree }));
+  const auditView = vscode.window.createTreeView(AUDIT_VIEW_ID, { treeDataProvider: auditTree });
+  sub(audits, auditTree, auditView);
 
   const sweeps = new SweepController(log);
   const lenses = new ConfigLensProvider(training, shown, registry, dataReports, () => sweeps.runDirs(), audits);
@@ -132,8 +133,12 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   sub(...registerCommands(services), ...registerRunCommands(services));
   sub(
-    registerAuditCommand(audits, log, async (uri) =>
-      uri && isExperimentConfig(uri.fsPath) ? uri.fsPath : (activeConfig() ?? (await pickConfig(services, 'Audit the training data of which experiment?'))),
+    registerAuditCommand(
+      audits,
+      log,
+      async (uri) =>
+        uri && isExperimentConfig(uri.fsPath) ? uri.fsPath : (activeConfig() ?? (await pickConfig(services, 'Audit the training data of which experiment?'))),
+      (configPath) => auditTree.reveal(auditView, configPath),
     ),
   );
   const experiments = new ExperimentsPanels(context.extensionUri, log);

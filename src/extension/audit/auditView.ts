@@ -128,8 +128,15 @@ export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     this.sub = results.onDidChange(() => this.changed.fire(undefined));
   }
 
+  /** The root nodes last handed to VS Code, per config (TreeView.reveal needs the element it was given). */
+  private roots = new Map<string, Node>();
+
   getChildren(parent?: Node): Node[] {
-    if (!parent) return this.results.all().map(([configPath, report]) => ({ kind: 'root', configPath, report }));
+    if (!parent) {
+      const roots: Node[] = this.results.all().map(([configPath, report]) => ({ kind: 'root', configPath, report }));
+      this.roots = new Map(roots.map((r) => [(r as { configPath: string }).configPath, r]));
+      return roots;
+    }
     if (parent.kind === 'root') {
       const kinds = parent.report.findings.map((f) => f.kind);
       return auditNodes(parent.configPath, parent.report).map((node, i) => ({
@@ -140,6 +147,22 @@ export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       }));
     }
     return (parent.node.children ?? []).map((node, j) => ({ kind: 'node', id: `${parent.id}/${j}`, node }));
+  }
+
+  /** Only roots are revealed (their parent is the view); a finding's parent is not needed. */
+  getParent(): Node | undefined {
+    return undefined;
+  }
+
+  /**
+   * Shows the view with `configPath`'s audit, expanded, without moving the focus or the selection: focusing the
+   * view (its `.focus` command) re-opened the line a row selected earlier pointed to, so the user was taken from
+   * the config they audited to train.jsonl (the e2e failed on it in a clean-clone run).
+   */
+  async reveal(view: vscode.TreeView<Node>, configPath: string): Promise<void> {
+    if (!this.roots.has(configPath)) await Promise.resolve(this.getChildren());
+    const root = this.roots.get(configPath);
+    if (root) await view.reveal(root, { select: false, focus: false, expand: true });
   }
 
   getTreeItem(n: Node): vscode.TreeItem {
@@ -202,6 +225,8 @@ export function registerAuditCommand(
   results: AuditResults,
   log: vscode.LogOutputChannel,
   configOf: (uri?: vscode.Uri) => Promise<string | undefined>,
+  /** Shows the view with the config's audit (AuditTreeProvider.reveal: focus stays in the editor). */
+  show: (configPath: string) => Promise<void>,
 ): vscode.Disposable {
   return vscode.commands.registerCommand('retrievalLens.auditTrainingData', async (uri?: vscode.Uri) => {
     if (!requireTrust('Auditing training data')) return;
@@ -211,6 +236,6 @@ export function registerAuditCommand(
       { location: vscode.ProgressLocation.Notification, title: 'Retrieval Lens: auditing the training data', cancellable: true },
       (progress, token) => results.run(configPath, log, progress, token),
     );
-    if (report) await vscode.commands.executeCommand(`${AUDIT_VIEW_ID}.focus`);
+    if (report) await show(configPath);
   });
 }
