@@ -123,7 +123,9 @@ async function closeQuickInput(page: Page): Promise<void> {
  */
 async function pickFromQuickInput(page: Page, key: string, value: string, rowText: string, what: string): Promise<void> {
   const { widget, input } = quickInput(page);
-  const row = widget.locator('.monaco-list-row', { hasText: rowText }).first();
+  // The focused row is what Enter accepts: waiting for a matching row anywhere in the list let Enter take the
+  // first row of a list not yet filtered (Quick Open re-opened the recent train.jsonl instead of the config).
+  const row = widget.locator('.monaco-list-row.focused', { hasText: rowText }).first();
   let lastError: unknown;
   for (let attempt = 1; attempt <= 10; attempt++) {
     await closeQuickInput(page);
