@@ -25,8 +25,7 @@
  *   before      the index of another checkout (`--before <dir>`, e.g. /work/main at the previous commit) built from
  *               the same texts in the same child, ranking with its own query(): "before and after" in one run.
  * Every ranking is compared row for row and score for score with the exhaustive scorer's on the queries both
- * ranked (they must be identical), and the postings each scorer scores are counted (and, for the pruned scorer, the
- * postings it spreads into window arrays for its lookups).
+ * ranked (they must be identical), and the postings each scorer scores are counted.
  *
  *   npm run bench:bm25 [-- --corpora example,pycode,synthetic,real --items 1000000 --queries 5000
  *                          --scorers exhaustive,pruned,auto --exhaustive-queries 500 --window-bits 12
@@ -58,8 +57,6 @@ const EXAMPLE = path.resolve(__dirname, '../examples/shop/data');
 interface Ranker {
   rank(text: string, depth: number): { labels: number[]; scores: number[] };
   read(): number;
-  /** Postings spread into window arrays for lookups (0 for a scorer that does not). */
-  scattered?: () => number;
 }
 
 interface ChildOpts {
@@ -81,7 +78,6 @@ interface ScorerResult {
   ms: number;
   perQuery: { p50: number; p95: number; max: number };
   postingsRead: number;
-  postingsScattered: number;
   /** Queries auto ranked by pruning (the rest exhaustively). */
   prunedQueries: number;
   /** Rankings that differ from the exhaustive scorer's (rows or scores), of those both ranked. */
@@ -204,8 +200,8 @@ async function child(o: ChildOpts): Promise<ChildResult> {
   const read = () => index.lastPostingsRead;
   const rankers: Record<Scorer, Ranker | null> = {
     exhaustive: { rank: (q, d) => index.queryExhaustive(q, d), read },
-    pruned: { rank: (q, d) => index.queryPruned(q, d, o.windowBits), read, scattered: () => index.lastPostingsScattered },
-    auto: { rank: (q, d) => index.query(q, d), read, scattered: () => index.lastPostingsScattered },
+    pruned: { rank: (q, d) => index.queryPruned(q, d, o.windowBits), read },
+    auto: { rank: (q, d) => index.query(q, d), read },
     before: before && { rank: (q, d) => before.query(q, d), read: () => before.lastPostingsRead },
   };
   // Warm-up (the JIT), untimed: every scorer ranks the first 50 queries once.
@@ -220,7 +216,6 @@ async function child(o: ChildOpts): Promise<ChildResult> {
       per: new Float64Array(n),
       out: [] as { labels: number[]; scores: number[] }[],
       postingsRead: 0,
-      postingsScattered: 0,
       prunedQueries: 0,
     };
   });
@@ -231,13 +226,12 @@ async function child(o: ChildOpts): Promise<ChildResult> {
       run.out.push(run.ranker.rank(q, DEPTH));
       run.per[i] = performance.now() - t;
       run.postingsRead += run.ranker.read();
-      run.postingsScattered += run.ranker.scattered?.() ?? 0;
       if (run.scorer === 'auto' && index.lastScorer === 'pruned') run.prunedQueries++;
     }
   });
   const exhaustive = runs.find((r) => r.scorer === 'exhaustive');
   const reference = exhaustive?.out ?? [];
-  const scorers: ScorerResult[] = runs.map(({ scorer, per, out, postingsRead, postingsScattered, prunedQueries }) => {
+  const scorers: ScorerResult[] = runs.map(({ scorer, per, out, postingsRead, prunedQueries }) => {
     const compared = Math.min(reference.length, out.length);
     const ratios = Float64Array.from({ length: compared }, (_, q) => per[q] / exhaustive!.per[q]).sort();
     const msOnCompared = per.subarray(0, compared).reduce((a, b) => a + b, 0);
@@ -254,7 +248,6 @@ async function child(o: ChildOpts): Promise<ChildResult> {
       ms,
       perQuery: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1] },
       postingsRead,
-      postingsScattered,
       prunedQueries,
       mismatches,
       compared,
@@ -350,7 +343,6 @@ async function main(): Promise<void> {
         `  ${s.scorer.padEnd(10)} ${s.queries} queries in ${(s.ms / 1000).toFixed(2)} s = ${(s.ms / s.queries).toFixed(2)} ms/query ` +
           `(p50 ${s.perQuery.p50.toFixed(2)}, p95 ${s.perQuery.p95.toFixed(2)}, max ${s.perQuery.max.toFixed(1)} ms); ` +
           `postings scored ${(s.postingsRead / s.queries).toFixed(0)} a query` +
-          (s.postingsScattered > 0 ? ` (${(s.postingsScattered / s.queries).toFixed(0)} spread for lookups)` : '') +
           (s.scorer === 'auto' ? `; ${s.prunedQueries} queries pruned` : '') +
           (reference && s !== reference && s.compared > 0
             ? `; on the ${s.compared} queries the exhaustive scorer ranked: ×${(s.msOnCompared / reference.msOnCompared).toFixed(2)} its time ` +

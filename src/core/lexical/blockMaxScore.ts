@@ -18,11 +18,8 @@
  * 3. inside a window, its terms by wmax ascending: the longest prefix whose bounds sum below θ is non-essential
  *    (MaxScore, Turtle & Flood 1995): a row only they hold cannot enter the top. The essential terms' postings in
  *    the window are added term at a time into a window-sized accumulator; each row touched is then completed by
- *    looking its non-essential terms up, largest bound first, only while its partial score plus the bounds still to
- *    come reaches θ. A lookup is a galloping search from the term's previous lookup (rows come ascending), or, for a
- *    term expected to hold at most half as many postings in the window as the essential terms added there, one read
- *    of a window-sized array its postings in the window were first spread into (spreading costs one write a
- *    posting, a search several reads a candidate);
+ *    looking its non-essential terms up (galloping search), largest bound first, only while its partial score
+ *    plus the bounds still to come reaches θ;
  * 4. a row that reaches θ is scored again in the query's term order (as the exhaustive scorer sums) and offered.
  * Every comparison with θ keeps a relative slack of 1e-9, so rounding in the partial sums never drops a row; a row
  * tied with θ is always offered (the heap breaks ties by row).
@@ -34,14 +31,6 @@ export const BLOCK_SIZE = 64;
 /** Rows per window of the pruned scorer, as a power of two (measured with `npm run bench:bm25`). */
 export const WINDOW_BITS = 12;
 const SLACK = 1 - 1e-9;
-/** Positions {@link seek} tries one by one before galloping. */
-const SEEK_NEAR = 8;
-/**
- * A non-essential term is looked up in a window-sized array of its term frequencies (filled from its postings in
- * the window) instead of by galloping when its expected postings in the window are at most this share of the
- * essential postings the window added up (`npm run bench:bm25`, real text at 1M items: 0.5 measured best of 0.25–2).
- */
-const SCATTER_SHARE = 0.5;
 
 /** The index's arrays the scorer reads. */
 export interface ScoredPostings {
@@ -92,16 +81,12 @@ export function blockMaxima(p: ScoredPostings): Float32Array {
   return out;
 }
 
-/**
- * The first position in rows[from, to) (ascending) whose row is ≥ d (`to` if none): the next SEEK_NEAR positions
- * one by one (a lookup in a long list usually lands there), then galloping and binary search.
- */
+/** The first position in rows[from, to) (ascending) whose row is ≥ d, by galloping then binary search. */
 export function seek(rows: Uint32Array, from: number, to: number, d: number): number {
-  for (const near = Math.min(to, from + SEEK_NEAR); from < near; from++) if (rows[from] >= d) return from;
-  if (from >= to) return to;
+  if (from >= to || rows[from] >= d) return from;
   let step = 1;
-  let lo = from - 1; // rows[lo] < d
-  let hi = from;
+  let lo = from; // rows[lo] < d
+  let hi = from + 1;
   while (hi < to && rows[hi] < d) {
     lo = hi;
     step *= 2;
@@ -125,12 +110,8 @@ export class BlockMaxScorer {
   private keys = new Float64Array(0);
   private acc = new Float64Array(0);
   private bits = new Int32Array(0);
-  /** Per non-essential slot of a window, the term frequency of each row of the window (0: none). */
-  private tfWindow: Uint16Array[] = [];
   /** Postings whose contribution the last query computed. */
   read = 0;
-  /** Postings the last query wrote into window arrays for lookups (see SCATTER_SHARE). */
-  scattered = 0;
 
   constructor(
     private readonly p: ScoredPostings,
@@ -153,11 +134,7 @@ export class BlockMaxScorer {
     if (this.ub.length < nW) [this.ub, this.keys] = [new Float64Array(nW), new Float64Array(nW)];
     if (this.acc.length !== W) [this.acc, this.bits] = [new Float64Array(W), new Int32Array(W / 32)];
     const { wmax, wstart, ub, keys, acc, bits } = this;
-    const slots = Math.min(m, 31);
-    if (this.tfWindow.length < slots || (slots > 0 && this.tfWindow[0].length !== W)) this.tfWindow = Array.from({ length: slots }, () => new Uint16Array(W));
-    const tfWindow = this.tfWindow;
     let read = 0;
-    let scatteredPostings = 0;
 
     // 1. Window maxima and the first posting of each term in each window it has postings in.
     for (let i = 0; i < m; i++) {
@@ -199,7 +176,6 @@ export class BlockMaxScorer {
     const cur = new Uint32Array(m);
     const end = new Uint32Array(m);
     const xcur = new Int32Array(m);
-    const scatterEnd = new Uint32Array(m);
     for (let k = 0; k < nz; k++) {
       const w = low[2 * k];
       if (ub[w] < theta * SLACK) continue;
@@ -218,7 +194,6 @@ export class BlockMaxScorer {
       let ne = 0;
       while (ne < n && cum[ne] < theta * SLACK) ne++;
       if (ne === n) continue;
-      const readBefore = read;
       for (let s = ne; s < n; s++) {
         const i = slot[s];
         const t = ids[i];
@@ -239,19 +214,6 @@ export class BlockMaxScorer {
         cur[s] = wstart[slot[s] * nW + w];
         end[s] = offsets[ids[slot[s]] + 1];
       }
-      // Non-essential terms with few postings in the window (against the essential postings just added) are
-      // spread into window arrays: a lookup is then one read instead of a galloping search (bit s of `scattered`).
-      let scattered = 0;
-      for (let s = Math.min(ne, slots) - 1; s >= 0; s--) {
-        const t = ids[slot[s]];
-        if ((offsets[t + 1] - offsets[t]) * W > SCATTER_SHARE * (read - readBefore) * this.documents) continue;
-        const tw = tfWindow[s];
-        let j = cur[s];
-        for (const e = end[s]; j < e && rows[j] < hi; j++) tw[rows[j] - lo] = tfs[j];
-        scatteredPostings += j - cur[s];
-        scatterEnd[s] = j;
-        scattered |= 1 << s;
-      }
       for (let i = 0; i < m; i++) xcur[i] = wmax[i * nW + w] === 0 ? -1 : wstart[i * nW + w];
       // Rows touched, ascending (the lookups' cursors only move forward).
       for (let x = 0; x < W / 32; x++) {
@@ -269,14 +231,6 @@ export class BlockMaxScorer {
           for (; s >= 0; s--) {
             if (partial + cum[s] < theta * SLACK) break;
             const i = slot[s];
-            if ((scattered >>> s) & 1) {
-              const f = tfWindow[s][o];
-              if (f !== 0) {
-                partial += (idf[ids[i]] * f * k1p1) / (f + norm[d]);
-                read++;
-              }
-              continue;
-            }
             const j = (cur[s] = seek(rows, cur[s], end[s], d));
             if (j < end[s] && rows[j] === d) {
               const f = tfs[j];
@@ -299,14 +253,8 @@ export class BlockMaxScorer {
           if (heap.offer(d, total) && heap.full) theta = heap.worstScore;
         }
       }
-      for (let s = 0; s < ne; s++) {
-        if (((scattered >>> s) & 1) === 0) continue;
-        const tw = tfWindow[s];
-        for (let j = wstart[slot[s] * nW + w], e = scatterEnd[s]; j < e; j++) tw[rows[j] - lo] = 0;
-      }
     }
     this.read = read;
-    this.scattered = scatteredPostings;
     return heap.sorted();
   }
 }

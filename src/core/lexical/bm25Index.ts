@@ -185,8 +185,6 @@ export class Bm25Index {
 
   /** Postings whose contribution the last {@link query} / {@link queryExhaustive} computed (benchmarks). */
   lastPostingsRead = 0;
-  /** Postings the last pruned ranking spread into window arrays for its lookups (blockMaxScore.ts; benchmarks, tests). */
-  lastPostingsScattered = 0;
 
   /** Number of terms and postings (benchmarks). */
   stats(): { terms: number; postings: number } {
@@ -236,12 +234,10 @@ export class Bm25Index {
 
   private pruned(ids: readonly number[], depth: number, windowBits: number): { labels: number[]; scores: number[] } {
     this.lastPostingsRead = 0;
-    this.lastPostingsScattered = 0;
     if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
     const scorer = (this.scorer ??= new BlockMaxScorer(this.scored(), this.blockMax, this.documentCount));
     const out = scorer.query(ids, depth, windowBits);
     this.lastPostingsRead = scorer.read;
-    this.lastPostingsScattered = scorer.scattered;
     return out;
   }
 
@@ -262,7 +258,6 @@ export class Bm25Index {
       }
     }
     this.lastPostingsRead = read;
-    this.lastPostingsScattered = 0;
     const heap = new TopRows(depth);
     for (const r of touched) heap.offer(r, acc[r]);
     for (const r of touched) acc[r] = 0;
