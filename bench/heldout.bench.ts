@@ -133,7 +133,9 @@ function main(): void {
     if (repeats > 1) {
       const sorted = [...ratios].sort((a, b) => a - b);
       const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-      console.log(`  overhead per repeat: ${ratios.map((x) => `${(100 * x).toFixed(1)}%`).join(', ')} · median ${(100 * median).toFixed(1)}% · max ${(100 * sorted.at(-1)!).toFixed(1)}%`);
+      console.log(
+        `  overhead per repeat: ${ratios.map((x) => `${(100 * x).toFixed(1)}%`).join(', ')} · median ${(100 * median).toFixed(1)}% · max ${(100 * sorted.at(-1)!).toFixed(1)}%`,
+      );
     }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
