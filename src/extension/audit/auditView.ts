@@ -133,8 +133,8 @@ export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
 
   getChildren(parent?: Node): Node[] {
     if (!parent) {
-      const roots: Node[] = this.results.all().map(([configPath, report]) => ({ kind: 'root', configPath, report }));
-      this.roots = new Map(roots.map((r) => [(r as { configPath: string }).configPath, r]));
+      const roots = this.results.all().map(([configPath, report]): Node & { kind: 'root' } => ({ kind: 'root', configPath, report }));
+      this.roots = new Map(roots.map((r) => [r.configPath, r]));
       return roots;
     }
     if (parent.kind === 'root') {
@@ -155,9 +155,9 @@ export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   /**
-   * Shows the view with `configPath`'s audit, expanded, without moving the focus or the selection: focusing the
-   * view (its `.focus` command) re-opened the line a row selected earlier pointed to, so the user was taken from
-   * the config they audited to train.jsonl (the e2e failed on it in a clean-clone run).
+   * Shows the view with `configPath`'s audit, expanded, without moving the focus or the selection: the user stays
+   * in the config they audited, its lens counting the findings (the view's `.focus` command, used before, moved
+   * the keyboard into the tree, onto the row selected last).
    */
   async reveal(view: vscode.TreeView<Node>, configPath: string): Promise<void> {
     if (!this.roots.has(configPath)) await Promise.resolve(this.getChildren());
