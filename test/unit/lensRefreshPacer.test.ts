@@ -74,8 +74,8 @@ test('now() while an earlier event is unanswered is fired again after the next r
 });
 
 test('an event VS Code never answers is fired again after the patience period, three times at most', (t) => {
-  // The audit's result fired while VS Code was fetching the "auditing…" lenses (requested() already called):
-  // no request followed, and the lens said "auditing…" until the e2e timed out (a clean-clone CI run).
+  // A result fired while VS Code was fetching the lenses of the change before (requested() already called) and
+  // dropped: without a retry no request follows and the lens keeps the older text until the next change.
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   const fired: number[] = [];
   const p = new LensRefreshPacer(1_000, 10_000, () => fired.push(Date.now()));

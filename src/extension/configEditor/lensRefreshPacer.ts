@@ -12,7 +12,8 @@
  * `patienceMs` (the editor is hidden, or VS Code dropped it) the next change is fired regardless.
  * An event VS Code never answers is fired again after `patienceMs`, up to MAX_UNANSWERED times in a row: an
  * event that arrives while VS Code is fetching the lenses (with the older values) can be dropped, and without a
- * later change the lens kept the old text (a data audit's "auditing…" in a clean-clone CI run).
+ * later change the lens would keep the old text until the next one (a safeguard: the data lens froze once at an
+ * old count in a clean-clone CI run, see now()).
  * No `vscode` import: the timing is unit-tested on node:test's mock clock.
  */
 /** Unanswered events re-fired in a row at most (a hidden editor never asks; its lenses are fetched when shown). */
