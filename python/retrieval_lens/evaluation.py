@@ -235,8 +235,8 @@ class HeldOutEval:
 
 
 #: The share of the budget the "auto" plan spends on held-out evaluation (evalSchedule.ts PLAN_SHARE): the rest covers
-#: what it cannot time (training steps beside the held-out sample in memory, an evaluation slower than planned).
-PLAN_SHARE = 0.8
+#: what it cannot time (the steps after an evaluation run slower, an evaluation slower than planned).
+PLAN_SHARE = 0.6
 
 
 class HeldOutSchedule:

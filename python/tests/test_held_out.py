@@ -172,23 +172,23 @@ def test_data_hard_negatives_without_the_launchers_file_is_refused_before_any_ru
 
 def test_the_schedule_evaluates_the_last_step_even_when_the_budget_ran_out_mid_run():
     """As evalSchedule.ts (heldOutQuality.test.ts, the same case): 100 ms steps, 2 s of preparation, evaluations of 1 s
-    then 9 s; 80% of 10% of 100 s holds 6 at first, none after the slow one, but the last step is evaluated anyway."""
+    then 9 s; 60% of 10% of 100 s holds 4 at first, none after the slow one, but the last step is evaluated anyway."""
     s = HeldOutSchedule("auto", 0.1, 1000, 2.0, 1.0)
     costs, due = [1.0, 9.0], []
     for step in range(1, 1001):
         if s.due(step, step * 0.1):
             due.append(step)
             s.spent(step, costs[len(due) - 1] if len(due) <= len(costs) else 1.0)
-    assert due == [167, 334, 1000] and s.forced_last is False
+    assert due == [250, 500, 1000] and s.forced_last is False
 
 
 def test_the_schedule_plans_with_the_slowest_evaluation_measured():
-    """As heldOutQuality.test.ts: evaluations alternating 1 s and 1.5 s: four, 7 s of the 8 s planned (planning on the
-    last one measured instead: five)."""
+    """As heldOutQuality.test.ts: evaluations alternating 0.5 s and 0.75 s: six, 5.75 s of the 6 s planned (planning on
+    the last one measured instead: seven, 6.25 s)."""
     s = HeldOutSchedule("auto", 0.1, 1000, 2.0, 1.0)
     due = []
     for step in range(1, 1001):
         if s.due(step, step * 0.1):
             due.append(step)
-            s.spent(step, 1.0 if len(due) % 2 else 1.5)
-    assert due == [167, 334, 667, 1000] and s.spent_s <= 8.0 + 1e-9
+            s.spent(step, 0.5 if len(due) % 2 else 0.75)
+    assert due == [250, 358, 572, 715, 858, 1000] and s.spent_s <= 6.0 + 1e-9

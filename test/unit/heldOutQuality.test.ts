@@ -188,15 +188,15 @@ function evaluatedSteps(s: HeldOutSchedule, total: number, evalMs: number): numb
 }
 
 test('"auto" spreads the evaluations that fit in the budget of the whole run evenly, the last after the last step', () => {
-  // 100 ms steps, 1 s evaluations, 2 s of preparation, 1000 steps, 10% planned at PLAN_SHARE 0.8:
-  // (0.8 × 0.1 × 100 s − 2 s) / 1 s = 6 evaluations.
+  // 100 ms steps, 1 s evaluations, 2 s of preparation, 1000 steps, 10% planned at PLAN_SHARE 0.6:
+  // (0.6 × 0.1 × 100 s − 2 s) / 1 s = 4 evaluations.
   const s = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
-  assert.deepEqual(evaluatedSteps(s, 1000, 1000), [167, 334, 501, 668, 834, 1000]);
+  assert.deepEqual(evaluatedSteps(s, 1000, 1000), [250, 500, 750, 1000]);
   assert.ok(Math.abs(s.spentTotalMs - PLAN_SHARE * 0.1 * 1000 * 100) < 1e-6, 'exactly the planned share of the budget');
   // Evaluations slower than estimated (3 s): re-planned, fewer and farther apart, still within the budget.
   const slow = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
   const slowDue = evaluatedSteps(slow, 1000, 3000);
-  assert.deepEqual(slowDue, [167, 1000]);
+  assert.deepEqual(slowDue, [250, 1000]);
   assert.ok(slow.spentTotalMs <= 0.1 * 1000 * 100, `${slow.spentTotalMs} ms`);
   // A run too short for one evaluation: the last step anyway, and the schedule says it was forced.
   const short = new HeldOutSchedule('auto', 0.1, 10, 2000, 1000);
@@ -215,19 +215,19 @@ test('"auto" spreads the evaluations that fit in the budget of the whole run eve
       spent.spent(step, costs[spentDue.length - 1] ?? 1000);
     }
   }
-  assert.deepEqual(spentDue, [167, 334, 1000]);
+  assert.deepEqual(spentDue, [250, 500, 1000]);
   assert.equal(spent.forcedLast, false, 'evaluations had run: not "none fitted"');
-  // Evaluations alternating 1 s and 1.5 s: the slowest measured stays the estimate, so a fast one does not pull
-  // the next ones closer (planning on the last one measured: 167, 334, 667, 834, 1000 and 8 s, all of the plan).
+  // Evaluations alternating 0.5 s and 0.75 s: the slowest measured stays the estimate, so a fast one does not
+  // pull the next ones closer (planning on the last one measured: seven evaluations and 6.25 s, over the plan).
   const mixed = new HeldOutSchedule('auto', 0.1, 1000, 2000, 1000);
   const mixedDue: number[] = [];
   for (let step = 1; step <= 1000; step++) {
     if (mixed.due(step, step * 100)) {
       mixedDue.push(step);
-      mixed.spent(step, mixedDue.length % 2 ? 1000 : 1500);
+      mixed.spent(step, mixedDue.length % 2 ? 500 : 750);
     }
   }
-  assert.deepEqual(mixedDue, [167, 334, 667, 1000]);
+  assert.deepEqual(mixedDue, [250, 358, 572, 715, 858, 1000]);
   assert.ok(mixed.spentTotalMs <= PLAN_SHARE * 0.1 * 1000 * 100, `${mixed.spentTotalMs} ms within the planned share`);
   // every N: every N-th step and the last; 0: never.
   const fixed = new HeldOutSchedule(30, 0.1, 100, 0, 0);
