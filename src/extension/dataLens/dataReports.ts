@@ -123,11 +123,17 @@ export class DataReports implements vscode.Disposable {
 
   /** Watch a data file (or BEIR folder) so edits on disk refresh its counts. */
   private watch(absPath: string): void {
+    // Stamped again after resetScope cleared the stamps (trust granted): without it the path was no longer
+    // polled, only watched, and an append whose watcher event came late or not at all left the lens at its old
+    // count (the workspace e2e's "0 bad lines" after trust, in clean-clone runs under load).
+    if (!this.stamps.has(absPath))
+      void stampOf(absPath, this.scope()).then(
+        (s) => {
+          if (!this.stamps.has(absPath)) this.stamps.set(absPath, s);
+        },
+        () => undefined,
+      );
     if (this.watchers.has(absPath)) return;
-    void stampOf(absPath, this.scope()).then(
-      (s) => this.stamps.set(absPath, s),
-      () => undefined,
-    );
     if (!this.stampTimer) {
       this.stampTimer = setInterval(() => void this.checkStamps(), STAMP_CHECK_MS);
       this.stampTimer.unref();
