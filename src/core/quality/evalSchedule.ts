@@ -14,7 +14,7 @@
  *   so far, so one fast evaluation after a slow one does not pull the later ones closer together; before the
  *   first, the probe's estimate). So with an evaluation time E and a step time S it evaluates about
  *   every E / (PLAN_SHARE × budget × S) steps. It plans for PLAN_SHARE (0.6) of the budget: the rest covers
- *   what it cannot time — the training steps after an evaluation run slower (the garbage it left is collected
+ *   what it cannot time — the training steps after an evaluation run slower (likely the garbage it left, collected
  *   during them: 200-step segments after one ran 2–20% slower than the same segments without evaluation) and
  *   an evaluation can be slower than the slowest before — so that the whole run's extra wall time stays within
  *   `budget`. Measured with `npm run bench:heldout` on pycode, the extra wall time was about 1.5 × the held-out
