@@ -160,7 +160,7 @@ export class AuditTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
    * the keyboard into the tree, onto the row selected last).
    */
   async reveal(view: vscode.TreeView<Node>, configPath: string): Promise<void> {
-    if (!this.roots.has(configPath)) await Promise.resolve(this.getChildren());
+    if (!this.roots.has(configPath)) this.getChildren(); // sets this.roots
     const root = this.roots.get(configPath);
     if (root) await view.reveal(root, { select: false, focus: false, expand: true });
   }
