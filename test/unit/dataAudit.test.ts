@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -196,4 +196,47 @@ test("an aborted signal stops the audit before it reads a record: it rejects wit
     /stop asked/,
   );
   assert.deepEqual(seen, ['corpus 0'], 'it stopped at the first corpus record');
+});
+
+test('a stop during a BEIR training folder ends its load at that line, before its pairs are audited (and its progress counts the lines)', async (t) => {
+  // 3,000 corpus items, 3,000 queries, 5 qrels rows: the folder's pairs are too few for a progress report of
+  // their own, so every "train" report > 0 comes from the folder's load. The 'corpus' part is data.corpus (a
+  // one-line file) so that the folder's corpus is read only by the training load.
+  const dir = mkdtempSync(join(tmpdir(), 'rlens-audit-beir-stop-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const folder = join(dir, 'beir');
+  const items = 3000;
+  mkdirSync(join(folder, 'qrels'), { recursive: true });
+  writeFileSync(join(folder, 'corpus.jsonl'), jsonl(Array.from({ length: items }, (_, i) => ({ _id: `d${i}`, text: `document ${i} about topic ${i % 17}` }))));
+  writeFileSync(join(folder, 'queries.jsonl'), jsonl(Array.from({ length: items }, (_, i) => ({ _id: `q${i}`, text: `question ${i}` }))));
+  writeFileSync(join(folder, 'qrels', 'train.tsv'), 'query-id\tcorpus-id\tscore\n' + Array.from({ length: 5 }, (_, i) => `q${i}\td${i}\t1\n`).join(''));
+  writeFileSync(join(dir, 'corpus.jsonl'), jsonl([{ _id: 'c0', text: 'one item' }]));
+  const config = join(dir, 'beir.rlens.json');
+  writeFileSync(config, JSON.stringify({ data: { train: 'beir', corpus: 'corpus.jsonl' } }));
+
+  // Unstopped: the folder's 6,005 lines are counted in the train part's reports as they are read.
+  const reports: string[] = [];
+  const report = await auditTrainingData(loadConfig(config), { onProgress: (p) => reports.push(`${p.part} ${p.linesRead}`) });
+  assert.equal(report.pairs, 5);
+  assert.equal(report.linesRead, 2 * items + 5);
+  assert.deepEqual(
+    reports.filter((r) => r.startsWith('train')),
+    ['train 0', 'train 1024', 'train 2048', 'train 3072', 'train 4096', 'train 5120', `train ${2 * items + 5}`],
+  );
+
+  // Stopped at the first report of the folder's load (line 1,024 of its corpus): nothing after that line is read.
+  const stop = new AbortController();
+  const seen: number[] = [];
+  await assert.rejects(
+    auditTrainingData(loadConfig(config), {
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.part !== 'train') return;
+        seen.push(p.linesRead);
+        if (p.linesRead > 0) stop.abort(new Error('stop asked'));
+      },
+    }),
+    /stop asked/,
+  );
+  assert.deepEqual(seen, [0, 1024], 'the load ended at the line after the stop');
 });

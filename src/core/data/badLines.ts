@@ -16,9 +16,16 @@ export class LineTally {
   badCount = 0;
   readonly badLines: BadLine[] = [];
 
+  /**
+   * `onLine`: called after each line is counted, with the count so far — a reader's pace: what it throws (an
+   * abort, say) ends the read there.
+   */
+  constructor(private readonly onLine?: (linesRead: number) => void) {}
+
   /** Counts one non-blank data line. */
   countLine(): void {
     this.linesRead += 1;
+    this.onLine?.(this.linesRead);
   }
 
   /** Adds another tally's counts and kept bad lines (for one report over several files). */

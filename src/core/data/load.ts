@@ -103,7 +103,9 @@ async function loadExampleFiles(spec: DataSpec): Promise<LoadedExamples> {
  */
 async function loadBeirExamples(path: string, spec: DataSpec, maxShare: number): Promise<LoadedExamples> {
   const files = await resolveBeirFiles(path, spec.split, spec.label);
-  const tallies = { corpus: new LineTally(), queries: new LineTally(), qrels: new LineTally() };
+  let linesRead = 0;
+  const onLine = spec.onBeirLine && (() => spec.onBeirLine!(++linesRead));
+  const tallies = { corpus: new LineTally(onLine), queries: new LineTally(onLine), qrels: new LineTally(onLine) };
   const examples = await withReadErrors(path, spec.label, () => readBeirExamples(files, tallies));
   checkBadLineShare(tallies.corpus, files.corpus, maxShare);
   checkBadLineShare(tallies.queries, files.queries, maxShare);

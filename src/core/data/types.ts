@@ -110,4 +110,9 @@ export interface DataSpec {
   baseDir?: string;
   /** Config key named in error messages, e.g. "data.train" → "data file not found: /abs/x (data.train)". */
   label?: string;
+  /**
+   * Called for every line a BEIR folder's load reads (corpus, queries, then qrels), with the count over the three
+   * files: progress, and a way out — what it throws (an abort) ends the load at that line.
+   */
+  onBeirLine?: (linesRead: number) => void;
 }

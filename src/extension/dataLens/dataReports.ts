@@ -92,6 +92,8 @@ export class DataReports implements vscode.Disposable {
    * counts of a file that changed. A stat per data path.
    */
   private readonly stamps = new Map<string, string>();
+  /** Paths whose first stamp is being taken. */
+  private readonly stamping = new Set<string>();
   private stampTimer: NodeJS.Timeout | undefined;
 
   /** A check is running: the next tick waits for it (a slow glob never piles up checks). */
@@ -126,13 +128,18 @@ export class DataReports implements vscode.Disposable {
     // Stamped again after resetScope cleared the stamps (trust granted): without it the path was no longer
     // polled, only watched, and an append whose watcher event came late or not at all left the lens at its old
     // count (the workspace e2e's "0 bad lines" after trust, in clean-clone runs under load).
-    if (!this.stamps.has(absPath))
-      void stampOf(absPath, this.scope()).then(
-        (s) => {
-          if (!this.stamps.has(absPath)) this.stamps.set(absPath, s);
-        },
-        () => undefined,
-      );
+    // One stat at a time per path: lenses asking again while it runs do not start more.
+    if (!this.stamps.has(absPath) && !this.stamping.has(absPath)) {
+      this.stamping.add(absPath);
+      void stampOf(absPath, this.scope())
+        .then(
+          (s) => {
+            if (!this.stamps.has(absPath)) this.stamps.set(absPath, s);
+          },
+          () => undefined,
+        )
+        .finally(() => this.stamping.delete(absPath));
+    }
     if (this.watchers.has(absPath)) return;
     if (!this.stampTimer) {
       this.stampTimer = setInterval(() => void this.checkStamps(), STAMP_CHECK_MS);

@@ -68,9 +68,13 @@ class AuditPace {
     this.count = 0;
     this.report();
   }
+  /** Throws when aborted. */
+  check(): void {
+    this.opts.signal?.throwIfAborted();
+  }
   /** Before a record: throws when aborted. `linesRead`: the reader's own count, when it has one. */
   record(linesRead?: number): void {
-    this.opts.signal?.throwIfAborted();
+    this.check();
     this.count = linesRead ?? this.count + 1;
     if (this.count % PROGRESS_EVERY === 0) this.report();
   }
@@ -112,7 +116,7 @@ async function auditCorpus(file: string, auditor: Auditor, pace: AuditPace): Pro
 /** The test queries of a BEIR folder's split: the queries.jsonl lines of the query ids its qrels name. */
 async function auditBeirTest(folder: string, loaded: LoadedConfig, auditor: Auditor, pace: AuditPace): Promise<void> {
   const files = await resolveBeirFiles(folder, loaded.config.data.testSplit, 'data.test');
-  const queries = await readQueriesJsonl(files.queries, new LineTally());
+  const queries = await readQueriesJsonl(files.queries, new LineTally(() => pace.check()));
   const ids = new Set<string>();
   for await (const { text } of readLines(files.qrels)) {
     pace.record();
@@ -181,9 +185,11 @@ export async function auditTrainingData(loaded: LoadedConfig, opts: AuditOptions
   const tally = new LineTally();
   pace.begin('train');
   if (trainBeir) {
-    const train = await loadExamples({ ...common, path: trainBeir, format: 'beir', split: d.trainSplit, label: 'data.train' });
+    // The folder's lines count as they are read (a stop ends the load there), then its pairs are audited.
+    const onBeirLine = (linesRead: number) => pace.record(linesRead);
+    const train = await loadExamples({ ...common, path: trainBeir, format: 'beir', split: d.trainSplit, label: 'data.train', onBeirLine });
     for (const e of train.examples) {
-      pace.record();
+      pace.check();
       auditor.addPair(e);
     }
     tally.linesRead = train.report.linesRead;
