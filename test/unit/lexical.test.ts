@@ -6,6 +6,7 @@ import * as path from 'path';
 import seedrandom from 'seedrandom';
 import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../../src/core/lexical';
 import { PRUNE_MIN_POSTINGS } from '../../src/core/lexical/bm25Index';
+import { boundScales, postingBounds, type ScoredPostings } from '../../src/core/lexical/blockMaxScore';
 import { words } from '../../src/core/model/featurize';
 import { evalMetricNames, shownMetric } from '../../src/webview/dashboard/charts/evalChart';
 import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
@@ -149,6 +150,28 @@ test('block-max MaxScore ranks exactly as the exhaustive scorer: 27,000 rankings
   assert.ok(read.pruned < 0.7 * read.exhaustive, `block-max MaxScore scored ${read.pruned} postings, the exhaustive scorer ${read.exhaustive}`);
 });
 
+test("each posting's 8-bit bound is an upper bound of its contribution, at most one quantisation step above it", () => {
+  const texts = fs
+    .readFileSync(SHOP_CORPUS, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const ix = Bm25Index.build(texts);
+  const { offsets, rows, tfs, norm, idf, k1p1 } = (ix as unknown as { scored(): ScoredPostings }).scored();
+  const { blockMax, bound } = postingBounds({ offsets, rows, tfs, norm, idf, k1p1 });
+  const scale = boundScales(offsets, blockMax);
+  let tight = 0;
+  for (let t = 0; t < offsets.length - 1; t++)
+    for (let j = offsets[t]; j < offsets[t + 1]; j++) {
+      const f = tfs[j];
+      const v = (idf[t] * f * k1p1) / (f + norm[rows[j]]);
+      assert.ok(bound[j] >= 1 && bound[j] * scale[t] >= v, `term ${t}, posting ${j}: ${bound[j]} × ${scale[t]} < ${v}`);
+      assert.ok((bound[j] - 1) * scale[t] < v, `term ${t}, posting ${j}: ${bound[j]} is more than one step above ${v}`);
+      if (bound[j] === 255) tight++;
+    }
+  assert.ok(tight >= offsets.length - 1, `every term's largest contribution is at the top of its scale (${tight} postings at 255)`);
+});
+
 test('block-max MaxScore at block and window boundaries: single and repeated terms, depth past the matches, ties', () => {
   // 3,000 texts; term k is in exactly dfs[k] of them (1 to all), so its postings fill blocks of 64 exactly, leave
   // one posting in a last block, or one short of a block. In every term with more than 64 postings the two best
@@ -241,7 +264,7 @@ test('the BM25 index is saved beside the Faiss index and reused for the same cor
     );
     assert.match(
       stale.join('\n'),
-      /saved BM25 index in .* is outdated \(it is in layout 2, this version reads layout 3 \(block maxima for pruned ranking\)\): rebuilding/,
+      /saved BM25 index in .* is outdated \(it is in layout 2, this version reads layout 4 \(block maxima and posting bounds for pruned ranking\)\): rebuilding/,
     );
     saveBm25Cache(a, ix, 'fp1', CORPUS.length);
     fs.writeFileSync(path.join(a, 'bm25.bin'), fs.readFileSync(path.join(a, 'bm25.bin')).subarray(0, 100));
@@ -290,7 +313,10 @@ test('the saved BM25 index (one binary file) restores the same rankings; a damag
   const old = JSON.stringify({ ...header, format: undefined });
   const oldHeader = Buffer.concat([saved.subarray(0, 7), Buffer.alloc(4), Buffer.from(old)]);
   oldHeader.writeUInt32LE(old.length, 7);
-  assert.throws(() => Bm25Index.fromBuffer(Buffer.concat([oldHeader, saved.subarray(11 + headerLen)])), /index format 2, expected 3 \(with block maxima/);
+  assert.throws(
+    () => Bm25Index.fromBuffer(Buffer.concat([oldHeader, saved.subarray(11 + headerLen)])),
+    /index format 2, expected 4 \(with block maxima and posting bounds/,
+  );
 });
 
 test("term statistics give BM25's IDF: rarer terms weigh more", () => {

@@ -6,7 +6,11 @@
  * and each block keeps the largest contribution one of its postings can add to a score,
  *   blockMax[b] = max over postings (r, f) of the block of  idf(t)·f·(k1+1) / (f + norm[r])     (float32, rounded up)
  * computed with the scoring expression itself, so it bounds every contribution of the block (Ding & Suel,
- * "Faster top-k document retrieval using block-max indexes", SIGIR 2011).
+ * "Faster top-k document retrieval using block-max indexes", SIGIR 2011), and each posting keeps its contribution
+ * quantised up to 8 bits (an impact, as impact-ordered indexes store them: Anh & Moffat, SIGIR 2006),
+ *   bound[j] = ⌈contribution / scale[t]⌉,  scale[t] = (the largest block maximum of t) / 255 · (1 + 2^−40),
+ * so bound[j]·scale[t] ≥ the contribution: the pruning sums these bounds (one byte read and one multiply, where
+ * the contribution costs a term frequency, a row's length norm and a division) and only step 4 sums exactly.
  *
  * A query (m distinct terms) walks the rows in windows of 2^windowBits consecutive rows (Lucene's MaxScoreBulkScorer
  * works the same way):
@@ -16,10 +20,10 @@
  * 2. windows are taken by ub descending (the threshold θ = the depth-th best score so far rises fast), and a window
  *    whose ub is below θ is skipped whole;
  * 3. inside a window, its terms by wmax ascending: the longest prefix whose bounds sum below θ is non-essential
- *    (MaxScore, Turtle & Flood 1995): a row only they hold cannot enter the top. The essential terms' postings in
- *    the window are added term at a time into a window-sized accumulator; each row touched is then completed by
- *    looking its non-essential terms up (galloping search), largest bound first, only while its partial score
- *    plus the bounds still to come reaches θ;
+ *    (MaxScore, Turtle & Flood 1995): a row only they hold cannot enter the top. The essential terms' postings'
+ *    bounds in the window are added term at a time into a window-sized accumulator; each row touched is then
+ *    completed by looking its non-essential terms up (galloping search) and adding their postings' bounds,
+ *    largest window bound first, only while its partial bound plus the bounds still to come reaches θ;
  * 4. a row that reaches θ is scored again in the query's term order (as the exhaustive scorer sums) and offered.
  * Every comparison with θ keeps a relative slack of 1e-9, so rounding in the partial sums never drops a row; a row
  * tied with θ is always offered (the heap breaks ties by row).
@@ -61,11 +65,32 @@ function float32Up(v: number): number {
   return f32[0];
 }
 
-/** The block maxima of every term (see the file's comment). */
-export function blockMaxima(p: ScoredPostings): Float32Array {
+/** What the scorer reads beside the postings, computed at build time and saved with the index. */
+export interface PostingBounds {
+  /** Per block of each term's postings, the largest contribution (float32, rounded up). */
+  blockMax: Float32Array;
+  /** Per posting, its contribution quantised up: bound[j]·scale[t] ≥ contribution (see {@link boundScales}). */
+  bound: Uint8Array;
+}
+
+/** scale[t] of the postings' 8-bit bounds: term t's largest block maximum / 255, enlarged by 2^−40 against rounding. */
+export function boundScales(offsets: Uint32Array, blockMax: Float32Array): Float64Array {
+  const base = blockBases(offsets);
+  const scale = new Float64Array(offsets.length - 1);
+  for (let t = 0; t < scale.length; t++) {
+    let max = 0;
+    for (let b = base[t]; b < base[t + 1]; b++) if (blockMax[b] > max) max = blockMax[b];
+    scale[t] = (max / 255) * (1 + 2 ** -40);
+  }
+  return scale;
+}
+
+/** The block maxima and the postings' 8-bit bounds of every term (see the file's comment). */
+export function postingBounds(p: ScoredPostings): PostingBounds {
   const { offsets, rows, tfs, norm, idf, k1p1 } = p;
   const base = blockBases(offsets);
-  const out = new Float32Array(base[base.length - 1]);
+  const blockMax = new Float32Array(base[base.length - 1]);
+  const bound = new Uint8Array(rows.length);
   for (let t = 0, b = 0; t < offsets.length - 1; t++) {
     const id = idf[t];
     for (let s = offsets[t]; s < offsets[t + 1]; s += BLOCK_SIZE, b++) {
@@ -75,10 +100,22 @@ export function blockMaxima(p: ScoredPostings): Float32Array {
         const v = (id * f * k1p1) / (f + norm[rows[j]]);
         if (v > max) max = v;
       }
-      out[b] = float32Up(max);
+      blockMax[b] = float32Up(max);
     }
   }
-  return out;
+  const scale = boundScales(offsets, blockMax);
+  for (let t = 0; t < offsets.length - 1; t++) {
+    const id = idf[t];
+    const sc = scale[t];
+    for (let j = offsets[t]; j < offsets[t + 1]; j++) {
+      const f = tfs[j];
+      const v = (id * f * k1p1) / (f + norm[rows[j]]);
+      let q = Math.ceil(v / sc);
+      if (q * sc < v) q++;
+      bound[j] = Math.min(255, q); // v ≤ the term's largest block maximum < 255·sc: q ≤ 255
+    }
+  }
+  return { blockMax, bound };
 }
 
 /** The first position in rows[from, to) (ascending) whose row is ≥ d, by galloping then binary search. */
@@ -104,6 +141,9 @@ export function seek(rows: Uint32Array, from: number, to: number, d: number): nu
 /** Block-max MaxScore over one index (its buffers are reused from query to query: one scorer per thread). */
 export class BlockMaxScorer {
   private readonly base: Uint32Array;
+  private readonly blockMax: Float32Array;
+  private readonly bound: Uint8Array;
+  private readonly scale: Float64Array;
   private wmax = new Float64Array(0);
   private wstart = new Uint32Array(0);
   private ub = new Float64Array(0);
@@ -115,17 +155,21 @@ export class BlockMaxScorer {
 
   constructor(
     private readonly p: ScoredPostings,
-    private readonly blockMax: Float32Array,
+    bounds: PostingBounds,
     private readonly documents: number,
   ) {
     this.base = blockBases(p.offsets);
-    if (this.base[this.base.length - 1] !== blockMax.length)
-      throw new Error(`${blockMax.length} block maxima, the postings have ${this.base[this.base.length - 1]} blocks`);
+    ({ blockMax: this.blockMax, bound: this.bound } = bounds);
+    if (this.base[this.base.length - 1] !== this.blockMax.length)
+      throw new Error(`${this.blockMax.length} block maxima, the postings have ${this.base[this.base.length - 1]} blocks`);
+    if (this.bound.length !== p.rows.length) throw new Error(`${this.bound.length} posting bounds, ${p.rows.length} postings`);
+    this.scale = boundScales(p.offsets, this.blockMax);
   }
 
   /** The top `depth` rows (≥ 1) for the distinct query terms `ids` (in query order, at least one). */
   query(ids: readonly number[], depth: number, windowBits = WINDOW_BITS): { labels: number[]; scores: number[] } {
     const { offsets, rows, tfs, norm, idf, k1p1 } = this.p;
+    const { bound, scale } = this;
     const W = 2 ** windowBits;
     const m = ids.length;
     const nW = Math.floor((this.documents - 1) / W) + 1;
@@ -197,15 +241,14 @@ export class BlockMaxScorer {
       for (let s = ne; s < n; s++) {
         const i = slot[s];
         const t = ids[i];
-        const id = idf[t];
+        const sc = scale[t];
         const e = offsets[t + 1];
         let j = wstart[i * nW + w];
         for (; j < e; j++) {
           const r = rows[j];
           if (r >= hi) break;
-          const f = tfs[j];
           const o = r - lo;
-          acc[o] += (id * f * k1p1) / (f + norm[r]);
+          acc[o] += bound[j] * sc;
           bits[o >>> 5] |= 1 << (o & 31);
         }
         read += j - wstart[i * nW + w];
@@ -233,8 +276,7 @@ export class BlockMaxScorer {
             const i = slot[s];
             const j = (cur[s] = seek(rows, cur[s], end[s], d));
             if (j < end[s] && rows[j] === d) {
-              const f = tfs[j];
-              partial += (idf[ids[i]] * f * k1p1) / (f + norm[d]);
+              partial += bound[j] * scale[ids[i]];
               read++;
             }
           }

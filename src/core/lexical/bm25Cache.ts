@@ -38,7 +38,7 @@ function staleness(text: string, corpusFingerprint: string, n: number): string |
   if (key.corpus !== corpusFingerprint || key.n !== n) return null;
   const format = key.format ?? 2;
   if (format !== BM25_INDEX_FORMAT)
-    return `it is in layout ${String(format)}, this version reads layout ${BM25_INDEX_FORMAT} (block maxima for pruned ranking)`;
+    return `it is in layout ${String(format)}, this version reads layout ${BM25_INDEX_FORMAT} (block maxima and posting bounds for pruned ranking)`;
   return `it was built by BM25 ${String(key.version)}, this version is ${BM25_VERSION}`;
 }
 

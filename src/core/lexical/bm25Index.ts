@@ -13,7 +13,8 @@
  * (docs/evaluation-benchmark.md). This index holds the postings in typed arrays: while the corpus streams by,
  * a forward index (per document its term ids and term frequencies, ≈ 6 bytes a posting), inverted once at the
  * end into term → rows (ascending) + term frequencies (6 bytes a posting), document lengths, and the term
- * dictionary, and, per block of 64 postings, the largest contribution in the block (block maxima). Ranking
+ * dictionary, and, per block of 64 postings, the largest contribution in the block (block maxima), and per posting
+ * its contribution rounded up to 8 bits (1 byte a posting: what the pruning adds up). Ranking
  * ({@link Bm25Index.query}) adds up every posting of the query terms and keeps the top `depth` in a heap
  * ({@link Bm25Index.queryExhaustive}) when the query's lists are short, and otherwise prunes with the block
  * maxima (block-max MaxScore, blockMaxScore.ts) to exactly the same ranking.
@@ -22,7 +23,7 @@
 import type { SearchResult } from '../vectorIndex/types';
 import { crc32 } from 'node:zlib';
 import { words } from '../model/featurize';
-import { BLOCK_SIZE, blockBases, BlockMaxScorer, blockMaxima, WINDOW_BITS, type ScoredPostings } from './blockMaxScore';
+import { BLOCK_SIZE, blockBases, BlockMaxScorer, postingBounds, WINDOW_BITS, type PostingBounds, type ScoredPostings } from './blockMaxScore';
 import { TopRows } from './topRows';
 
 export const BM25_PARAMS = { k1: 1.2, b: 0.75 } as const;
@@ -37,10 +38,11 @@ export const BM25_VERSION = `rlens-bm25-2/words-v1/k1=${BM25_PARAMS.k1}/b=${BM25
 const MAX_TF = 0xffff;
 const MAGIC = 'RLBM25\n';
 /**
- * The saved index's layout (header field `format`; files of before had none: 2): 3 added the block maxima.
- * Part of the saved index's key, so an index of another layout is rebuilt (and the log says why).
+ * The saved index's layout (header field `format`; files of before had none: 2): 3 added the block maxima, 4 the
+ * postings' 8-bit bounds. Part of the saved index's key, so an index of another layout is rebuilt (and the log
+ * says why).
  */
-export const BM25_INDEX_FORMAT = 3;
+export const BM25_INDEX_FORMAT = 4;
 /**
  * A query whose terms hold at most this many postings in all is ranked by the exhaustive scorer, a longer one by
  * block-max MaxScore (`npm run bench:bm25`: below it pruning saves less than it costs).
@@ -96,14 +98,14 @@ export class Bm25Index {
   /** k1·(1 − b + b·|d|/avgdl) of every row, and idf of every term: the parts of the score that do not depend on the query. */
   private readonly norm: Float64Array;
   private readonly idf: Float64Array;
-  /** Per block of BLOCK_SIZE postings of each term, the largest contribution one of them adds (blockMaxScore.ts). */
-  private readonly blockMax: Float32Array;
+  /** Per block of BLOCK_SIZE postings of each term, the largest contribution one of them adds, and each posting's 8-bit bound (blockMaxScore.ts). */
+  private readonly bounds: PostingBounds;
   private acc: Float64Array | null = null;
   private scorer: BlockMaxScorer | null = null;
 
   private constructor(
     private readonly p: Postings,
-    blockMax?: Float32Array,
+    bounds?: PostingBounds,
   ) {
     this.termIds = new Map(p.terms.map((t, i) => [t, i]));
     const n = p.lengths.length;
@@ -118,7 +120,7 @@ export class Bm25Index {
       const df = p.offsets[t + 1] - p.offsets[t];
       this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
     }
-    this.blockMax = blockMax ?? blockMaxima(this.scored());
+    this.bounds = bounds ?? postingBounds(this.scored());
   }
 
   /** Index the texts; `onProgress` is called every 5000 documents. */
@@ -235,7 +237,7 @@ export class Bm25Index {
   private pruned(ids: readonly number[], depth: number, windowBits: number): { labels: number[]; scores: number[] } {
     this.lastPostingsRead = 0;
     if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
-    const scorer = (this.scorer ??= new BlockMaxScorer(this.scored(), this.blockMax, this.documentCount));
+    const scorer = (this.scorer ??= new BlockMaxScorer(this.scored(), this.bounds, this.documentCount));
     const out = scorer.query(ids, depth, windowBits);
     this.lastPostingsRead = scorer.read;
     return out;
@@ -289,11 +291,11 @@ export class Bm25Index {
    * version, format, documents, terms, postings, byte length of the term list, block size, blocks, CRC-32 per
    * section), the terms joined by "\n" (a word holds no "\n"), then, each starting at a multiple of 8 bytes:
    * offsets (uint32 × terms+1), rows (uint32 × postings), term frequencies (uint16 × postings), lengths (uint32 ×
-   * documents), block maxima (float32 × blocks).
+   * documents), block maxima (float32 × blocks), posting bounds (uint8 × postings).
    */
   toBuffer(): Buffer {
     const termBytes = Buffer.from(this.p.terms.join('\n'), 'utf8');
-    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths, this.blockMax];
+    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths, this.bounds.blockMax, this.bounds.bound];
     const header = Buffer.from(
       JSON.stringify({
         version: BM25_VERSION,
@@ -303,8 +305,8 @@ export class Bm25Index {
         postings: this.p.rows.length,
         termBytes: termBytes.length,
         blockSize: BLOCK_SIZE,
-        blocks: this.blockMax.length,
-        // CRC-32 of each section (terms, offsets, rows, tfs, lengths, block maxima): a cache overwritten in place is refused.
+        blocks: this.bounds.blockMax.length,
+        // CRC-32 of each section (terms, offsets, rows, tfs, lengths, block maxima, posting bounds): a cache overwritten in place is refused.
         crc32: [termBytes, ...arrays].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))),
       }),
       'utf8',
@@ -331,7 +333,8 @@ export class Bm25Index {
     const h = JSON.parse(buf.subarray(at, at + headerLen).toString('utf8')) as Record<string, unknown>;
     at += headerLen;
     const format = h.format ?? 2;
-    if (format !== BM25_INDEX_FORMAT) throw new Error(`index format ${String(format)}, expected ${BM25_INDEX_FORMAT} (with block maxima for pruned ranking)`);
+    if (format !== BM25_INDEX_FORMAT)
+      throw new Error(`index format ${String(format)}, expected ${BM25_INDEX_FORMAT} (with block maxima and posting bounds for pruned ranking)`);
     if (h.version !== BM25_VERSION) throw new Error(`index version ${String(h.version)}, expected ${BM25_VERSION}`);
     const count = (k: string) => {
       const v = h[k];
@@ -341,11 +344,11 @@ export class Bm25Index {
     const [documents, termCount, postings, termBytes, blocks] = [count('documents'), count('terms'), count('postings'), count('termBytes'), count('blocks')];
     if (h.blockSize !== BLOCK_SIZE) throw new Error(`block size ${String(h.blockSize)}, expected ${BLOCK_SIZE}`);
     const sums = h.crc32;
-    if (!Array.isArray(sums) || sums.length !== 6) throw new Error('header has no section checksums');
+    if (!Array.isArray(sums) || sums.length !== 7) throw new Error('header has no section checksums');
     const need = (bytes: number) => {
       if (at + bytes > buf.length) throw new Error(`truncated: ${buf.length} bytes, more needed`);
     };
-    const names = ['terms', 'offsets', 'rows', 'tfs', 'lengths', 'block maxima'];
+    const names = ['terms', 'offsets', 'rows', 'tfs', 'lengths', 'block maxima', 'posting bounds'];
     let checked = 0;
     /** Checks the next section's CRC-32 against the header's. */
     const verify = (bytes: Uint8Array) => {
@@ -377,6 +380,7 @@ export class Bm25Index {
     const tfs = section(postings, 2, (ab) => new Uint16Array(ab));
     const lengths = section(documents, 4, (ab) => new Uint32Array(ab));
     const blockMax = section(blocks, 4, (ab) => new Float32Array(ab));
+    const bound = section(postings, 1, (ab) => new Uint8Array(ab));
     if (at !== buf.length) throw new Error(`${buf.length - at} bytes after the last section`);
     if (offsets[0] !== 0 || offsets[termCount] !== postings) throw new Error('term offsets do not span the postings');
     for (let t = 0; t < termCount; t++) if (offsets[t] > offsets[t + 1]) throw new Error(`term offsets decrease at term ${t}`);
@@ -387,7 +391,8 @@ export class Bm25Index {
     if (blocks !== blocksOfPostings) throw new Error(`${blocks} block maxima, the postings have ${blocksOfPostings} blocks`);
     for (let b = 0; b < blocks; b++)
       if (!(blockMax[b] > 0 && blockMax[b] < Infinity)) throw new Error(`block maximum ${b} is ${blockMax[b]}, not a positive number`);
-    return new Bm25Index({ terms, offsets, rows, tfs, lengths }, blockMax);
+    for (let j = 0; j < postings; j++) if (bound[j] === 0) throw new Error(`posting bound ${j} is 0 (every posting adds a positive score)`);
+    return new Bm25Index({ terms, offsets, rows, tfs, lengths }, { blockMax, bound });
   }
 }
 
