@@ -306,10 +306,14 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
       saveBm25Cache(dir, Bm25Index.build(texts), 'corpus-fp', texts.length);
       const file = path.join(dir, 'bm25.bin');
       const bytes = fs.readFileSync(file);
-      // Document lengths zeroed (the section before the block maxima, the last one): BM25 scores change, the structure stays valid.
-      const header = JSON.parse(bytes.subarray(11, 11 + bytes.readUInt32LE(7)).toString('utf8')) as { blocks: number };
-      const lengthsEnd = bytes.length - header.blocks * 4 - 8;
-      bytes.fill(0, lengthsEnd - 2000, lengthsEnd);
+      // Document lengths zeroed at the end of their section: BM25 scores change, the structure stays valid. The
+      // section is found as the reader finds it (Bm25Index.toBuffer): after the header and the terms, each section
+      // at a multiple of 8 bytes — offsets, rows, term frequencies, then lengths.
+      const headerLen = bytes.readUInt32LE(7);
+      const h = JSON.parse(bytes.subarray(11, 11 + headerLen).toString('utf8')) as { terms: number; postings: number; documents: number; termBytes: number };
+      let at = 11 + headerLen + h.termBytes;
+      for (const size of [(h.terms + 1) * 4, h.postings * 4, h.postings * 2, h.documents * 4]) at += ((8 - (at % 8)) % 8) + size;
+      bytes.fill(0, at - 2000, at);
       fs.writeFileSync(file, bytes);
       const log: string[] = [];
       const got = loadBm25Cache([dir], 'corpus-fp', texts.length, (m) => log.push(m));
