@@ -13,7 +13,7 @@ const fs = require('fs');
 const path = require('path');
 const pkg = require('./package.json');
 
-// tsx: only referenced on the path that runs the TypeScript sources (hostLanes.ts, when dist/laneWorker.js is absent).
+// tsx: only referenced on the path that runs the TypeScript sources (workerScript.ts, when dist/<worker>.js is absent).
 const external = new Set(['vscode', ...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {}), '@tensorflow/tfjs-node', 'tsx']);
 
 /** Copies the codicon stylesheet and font next to the dashboard bundle (media/codicons/). */
@@ -50,6 +50,8 @@ const extensionConfig = {
     trainer: './src/trainer/main.ts',
     // The trainer's host-lane worker thread (started from dist/trainer.js by path: see hostLanes.ts).
     laneWorker: './src/core/training/laneWorker.ts',
+    // A parallel BM25 search's worker thread (started by path from the bundle that searches: see parallelSearch.ts).
+    bm25Worker: './src/core/lexical/bm25Worker.ts',
     cli: './src/cli.ts',
   },
   output: {

@@ -22,6 +22,8 @@
  *   pruned      block-max MaxScore whatever the query (Bm25Index.queryPruned, windows of 2^`--window-bits` rows);
  *   auto        what evaluation uses (Bm25Index.query): exhaustive for queries whose lists hold at most
  *               PRUNE_MIN_POSTINGS postings, pruned above;
+ *   --threads N the batch search evaluation runs (Bm25Index.searchParallel: this thread and N − 1 worker threads
+ *               on the shared index), over every query after the scorers above, compared with `auto`'s rankings;
  *   before      the index of another checkout (`--before <dir>`, e.g. /work/main at the previous commit) built from
  *               the same texts in the same child, ranking with its own query(): "before and after" in one run.
  * Every ranking is compared row for row and score for score with the exhaustive scorer's on the queries both
@@ -29,7 +31,7 @@
  *
  *   npm run bench:bm25 [-- --corpora example,pycode,synthetic,real --items 1000000 --queries 5000
  *                          --scorers exhaustive,pruned,auto --exhaustive-queries 500 --window-bits 12
- *                          --before /work/main --pycode /work/shared/datasets/pycode]
+ *                          --before /work/main --threads 2 --pycode /work/shared/datasets/pycode]
  *
  * Wall times are for one run on a shared machine; the load average before → after each child is printed.
  */
@@ -70,6 +72,8 @@ interface ChildOpts {
   windowBits: number;
   /** The checkout whose index is the `before` scorer. */
   before: string | null;
+  /** Threads of the batch search (Bm25Index.searchParallel) run after the scorers; 0: none. */
+  threads: number;
 }
 
 interface ScorerResult {
@@ -101,6 +105,8 @@ interface ChildResult {
   peakAfterBuild: number;
   peakAtEnd: number;
   scorers: ScorerResult[];
+  /** The batch search of every query on `threads` threads: its time, the threads that ranked, rankings unlike `auto`'s. */
+  parallel: { threads: number; used: number; ms: number; mismatches: number | null } | null;
 }
 
 function quantile(sorted: Float64Array, p: number): number {
@@ -255,8 +261,29 @@ async function child(o: ChildOpts): Promise<ChildResult> {
       medianRatio: compared > 0 ? quantile(ratios, 0.5) : NaN,
     };
   });
+  // The batch search as evaluation runs it, on --threads threads, compared query by query with `auto`'s rankings.
+  let parallel: ChildResult['parallel'] = null;
+  if (o.threads > 0) {
+    const t = performance.now();
+    const r = await index.searchParallel(src.queries, DEPTH, { threads: o.threads });
+    const ms = performance.now() - t;
+    const auto = runs.find((x) => x.scorer === 'auto');
+    let mismatches: number | null = null;
+    if (auto) {
+      mismatches = 0;
+      auto.out.forEach((a, q) => {
+        const labels = Array.from(r.labels.subarray(q * DEPTH, q * DEPTH + a.labels.length));
+        const scores = Array.from(r.scores.subarray(q * DEPTH, q * DEPTH + a.labels.length));
+        const rest = r.labels[q * DEPTH + a.labels.length];
+        if (labels.some((l, j) => l !== a.labels[j]) || scores.some((s, j) => s !== Math.fround(a.scores[j])) || (a.labels.length < DEPTH && rest !== -1))
+          mismatches!++;
+      });
+    }
+    parallel = { threads: o.threads, used: r.threads, ms, mismatches };
+  }
   const stats = index.stats();
   return {
+    parallel,
     corpus: o.corpus,
     items: index.documentCount,
     queries: src.queries.length,
@@ -281,6 +308,7 @@ async function main(): Promise<void> {
       'exhaustive-queries': { type: 'string', default: '500' },
       'window-bits': { type: 'string', default: String(WINDOW_BITS) },
       before: { type: 'string' },
+      threads: { type: 'string', default: '0' },
       pycode: { type: 'string', default: '/work/shared/datasets/pycode' },
     },
   });
@@ -317,6 +345,7 @@ async function main(): Promise<void> {
       pycode: values.pycode!,
       windowBits,
       before: values.before ? path.resolve(values.before) : null,
+      threads: Number(values.threads) >= 1 ? count('threads', values.threads!) : 0,
     };
     const load0 = os.loadavg()[0];
     const t0 = performance.now();
@@ -348,6 +377,12 @@ async function main(): Promise<void> {
             ? `; on the ${s.compared} queries the exhaustive scorer ranked: ×${(s.msOnCompared / reference.msOnCompared).toFixed(2)} its time ` +
               `(median per query ×${s.medianRatio.toFixed(2)}), ${s.mismatches} rankings differ`
             : ''),
+      );
+    if (x.parallel)
+      console.log(
+        `  parallel   ${x.queries} queries on ${x.parallel.threads} threads (${x.parallel.used} ranked) in ${(x.parallel.ms / 1000).toFixed(2)} s = ` +
+          `${(x.parallel.ms / x.queries).toFixed(2)} ms/query` +
+          (x.parallel.mismatches === null ? '' : `; ${x.parallel.mismatches} rankings differ from auto's`),
       );
   }
 }

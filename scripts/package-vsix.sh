@@ -34,7 +34,7 @@ if [ "$BUILD" = 1 ]; then
   npx webpack --mode production >/dev/null
   echo "package-vsix: webpack build done ($(( $(date +%s) - t0 ))s)" >&2
 fi
-for f in dist/extension.js dist/trainer.js dist/laneWorker.js media/dashboard.js media/dashboard.css; do
+for f in dist/extension.js dist/trainer.js dist/laneWorker.js dist/bm25Worker.js media/dashboard.js media/dashboard.css; do
   [ -f "$f" ] || { echo "package-vsix: $f is missing (build first)" >&2; exit 1; }
 done
 
@@ -57,7 +57,7 @@ while (count-- > 0) {
   p += 46 + nameLen + extraLen + commentLen;
 }
 const need = [
-  'extension/package.json', 'extension/dist/extension.js', 'extension/dist/trainer.js', 'extension/dist/laneWorker.js', 'extension/media/dashboard.js',
+  'extension/package.json', 'extension/dist/extension.js', 'extension/dist/trainer.js', 'extension/dist/laneWorker.js', 'extension/dist/bm25Worker.js', 'extension/media/dashboard.js',
   'extension/media/icons/retrieval-lens.svg', 'extension/schemas/experiment.schema.json', 'extension/schemas/experiment.editor.schema.json', 'extension/schemas/run-events.schema.json',
   'extension/examples/shop/shop.rlens.json', 'extension/examples/shop/data/train.jsonl', 'extension/node_modules/faiss-node/build/Release/faiss-node.node',
   'extension/node_modules/@tensorflow/tfjs/dist/tf.node.js', 'extension/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',

@@ -95,7 +95,7 @@ export function formatEvalSummary(e: EvalEntry): string {
   );
   if (e.lexical)
     lines.push(
-      `BM25 (k1 ${e.lexical.params.k1}, b ${e.lexical.params.b}, ${e.lexical.tokenizer}): index ${e.lexical.reused ? 'reused' : `built in ${(e.lexical.buildMs / 1000).toFixed(1)} s`} · search ${(e.lexical.searchMs / 1000).toFixed(2)} s`,
+      `BM25 (k1 ${e.lexical.params.k1}, b ${e.lexical.params.b}, ${e.lexical.tokenizer}): index ${e.lexical.reused ? 'reused' : `built in ${(e.lexical.buildMs / 1000).toFixed(1)} s`} · search ${(e.lexical.searchMs / 1000).toFixed(2)} s${(e.lexical.searchThreads ?? 1) > 1 ? ` on ${e.lexical.searchThreads} threads` : ''}`,
     );
   return lines.join('\n');
 }

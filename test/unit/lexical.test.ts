@@ -6,7 +6,8 @@ import * as path from 'path';
 import seedrandom from 'seedrandom';
 import { Bm25Index, loadBm25Cache, saveBm25Cache, TermStats } from '../../src/core/lexical';
 import { PRUNE_MIN_POSTINGS } from '../../src/core/lexical/bm25Index';
-import { boundScales, postingBounds, type ScoredPostings } from '../../src/core/lexical/blockMaxScore';
+import { boundScales, postingBounds } from '../../src/core/lexical/blockMaxScore';
+import type { Bm25Ranker } from '../../src/core/lexical/bm25Ranker';
 import { words } from '../../src/core/model/featurize';
 import { evalMetricNames, shownMetric } from '../../src/webview/dashboard/charts/evalChart';
 import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
@@ -157,7 +158,7 @@ test("each posting's 8-bit bound is an upper bound of its contribution, at most 
     .filter(Boolean)
     .map((l) => (JSON.parse(l) as { text: string }).text);
   const ix = Bm25Index.build(texts);
-  const { offsets, rows, tfs, norm, idf, k1p1 } = (ix as unknown as { scored(): ScoredPostings }).scored();
+  const { offsets, rows, tfs, norm, idf, k1p1 } = (ix as unknown as { ranker: Bm25Ranker }).ranker.scored();
   const { blockMax, bound } = postingBounds({ offsets, rows, tfs, norm, idf, k1p1 });
   const scale = boundScales(offsets, blockMax);
   let tight = 0;

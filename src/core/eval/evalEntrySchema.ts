@@ -48,6 +48,7 @@ export const EvalEntrySchema: TSchema = Type.Object({
         reused: Type.Boolean(),
         buildMs: Type.Number(),
         searchMs: Type.Number(),
+        searchThreads: Type.Optional(Type.Integer({ minimum: 1 })),
       }),
       Type.Null(),
     ]),

@@ -164,14 +164,14 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
     o.onProgress?.('bm25', 0, nq);
     bm25 = o.bm25 ?? streamed.bm25!;
     const built = bm25;
-    let bm25SearchMs: number;
-    [bm25Result, bm25SearchMs] = timed(() =>
-      built.search(
-        data.queries.map((q) => q.text),
-        depth,
-        (d) => o.onProgress?.('bm25', d, nq),
-      ),
+    const t0 = performance.now();
+    const searched = await built.searchParallel(
+      data.queries.map((q) => q.text),
+      depth,
+      { onProgress: (d) => o.onProgress?.('bm25', d, nq) },
     );
+    const bm25SearchMs = performance.now() - t0;
+    bm25Result = searched;
     lexical = {
       model: 'BM25',
       params: { ...BM25_PARAMS },
@@ -179,6 +179,7 @@ export async function evaluateParams(o: EvaluateOptions): Promise<EvaluationResu
       reused: !!o.bm25,
       buildMs: o.bm25 ? 0 : streamed.bm25Ms,
       searchMs: bm25SearchMs,
+      searchThreads: searched.threads,
     };
     o.onProgress?.('bm25', nq, nq);
   }

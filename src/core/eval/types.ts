@@ -153,7 +153,16 @@ export interface EvalEntry {
   /** BM25 metrics over the same corpus and queries; null/absent when evaluation.lexicalBaseline is off (or before 0.2). */
   bm25?: MetricValues | null;
   /** How the BM25 baseline ran (buildMs 0 when its saved index was reused). */
-  lexical?: { model: 'BM25'; params: { k1: number; b: number }; tokenizer: string; reused: boolean; buildMs: number; searchMs: number } | null;
+  /** `searchThreads`: the threads that ranked the queries (a parallel search; absent: one). */
+  lexical?: {
+    model: 'BM25';
+    params: { k1: number; b: number };
+    tokenizer: string;
+    reused: boolean;
+    buildMs: number;
+    searchMs: number;
+    searchThreads?: number;
+  } | null;
   /** Failing queries of the exact search (eval/failures.jsonl); of the ANN search when the exact search was skipped (`search` names it). */
   failures: FailureSummary;
   /** Failing queries of the ANN search (eval/failures-ann.jsonl); null for a Flat index or a subset. */

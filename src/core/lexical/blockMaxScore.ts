@@ -28,6 +28,7 @@
  * Every comparison with θ keeps a relative slack of 1e-9, so rounding in the partial sums never drops a row; a row
  * tied with θ is always offered (the heap breaks ties by row).
  */
+import { sharedArray } from './sharedArray';
 import { TopRows } from './topRows';
 
 /** Postings per block of the block maxima (part of the saved index's layout). */
@@ -89,8 +90,8 @@ export function boundScales(offsets: Uint32Array, blockMax: Float32Array): Float
 export function postingBounds(p: ScoredPostings): PostingBounds {
   const { offsets, rows, tfs, norm, idf, k1p1 } = p;
   const base = blockBases(offsets);
-  const blockMax = new Float32Array(base[base.length - 1]);
-  const bound = new Uint8Array(rows.length);
+  const blockMax = sharedArray(Float32Array, base[base.length - 1]);
+  const bound = sharedArray(Uint8Array, rows.length);
   for (let t = 0, b = 0; t < offsets.length - 1; t++) {
     const id = idf[t];
     for (let s = offsets[t]; s < offsets[t + 1]; s += BLOCK_SIZE, b++) {

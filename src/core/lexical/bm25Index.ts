@@ -23,10 +23,12 @@
 import type { SearchResult } from '../vectorIndex/types';
 import { crc32 } from 'node:zlib';
 import { words } from '../model/featurize';
-import { BLOCK_SIZE, blockBases, BlockMaxScorer, postingBounds, WINDOW_BITS, type PostingBounds, type ScoredPostings } from './blockMaxScore';
-import { TopRows } from './topRows';
+import { BLOCK_SIZE, blockBases, WINDOW_BITS, type PostingBounds } from './blockMaxScore';
+import { Bm25Ranker, BM25_PARAMS, type Ranking } from './bm25Ranker';
+import { bm25Threads, bm25ThreadsFromEnv, PARALLEL_MIN_POSTINGS, PARALLEL_MIN_QUERIES, searchInThreads, type ParallelSearchResult } from './parallelSearch';
+import { sharedArray } from './sharedArray';
 
-export const BM25_PARAMS = { k1: 1.2, b: 0.75 } as const;
+export { BM25_PARAMS, PRUNE_MIN_POSTINGS } from './bm25Ranker';
 /**
  * Changes whenever tokenisation or parameters change, i.e. whenever rankings may: part of the keys of the saved
  * index and of everything computed from BM25 rankings (held-out sample, mined negatives). ("2" is the layout of
@@ -43,11 +45,6 @@ const MAGIC = 'RLBM25\n';
  * says why).
  */
 export const BM25_INDEX_FORMAT = 4;
-/**
- * A query whose terms hold at most this many postings in all is ranked by the exhaustive scorer, a longer one by
- * block-max MaxScore (`npm run bench:bm25`: below it pruning saves less than it costs).
- */
-export const PRUNE_MIN_POSTINGS = 5_000;
 
 /** Distinct words of a text, in order of first appearance (a query's terms). */
 export function distinctWords(text: string): string[] {
@@ -95,32 +92,15 @@ interface Postings {
 /** A BM25 index over corpus rows 0..n−1 (labels are row numbers, like a faiss index's). */
 export class Bm25Index {
   private readonly termIds: Map<string, number>;
-  /** k1·(1 − b + b·|d|/avgdl) of every row, and idf of every term: the parts of the score that do not depend on the query. */
-  private readonly norm: Float64Array;
-  private readonly idf: Float64Array;
-  /** Per block of BLOCK_SIZE postings of each term, the largest contribution one of them adds, and each posting's 8-bit bound (blockMaxScore.ts). */
-  private readonly bounds: PostingBounds;
-  private acc: Float64Array | null = null;
-  private scorer: BlockMaxScorer | null = null;
+  /** The ranking over the arrays (norms, idf, block maxima and posting bounds, the scorers' buffers). */
+  private readonly ranker: Bm25Ranker;
 
   private constructor(
     private readonly p: Postings,
     bounds?: PostingBounds,
   ) {
     this.termIds = new Map(p.terms.map((t, i) => [t, i]));
-    const n = p.lengths.length;
-    const { k1, b } = BM25_PARAMS;
-    let sum = 0;
-    for (let r = 0; r < n; r++) sum += p.lengths[r];
-    const avgdl = n > 0 ? sum / n : 0;
-    this.norm = new Float64Array(n);
-    for (let r = 0; r < n; r++) this.norm[r] = k1 * (1 - b + (b * p.lengths[r]) / avgdl);
-    this.idf = new Float64Array(p.terms.length);
-    for (let t = 0; t < p.terms.length; t++) {
-      const df = p.offsets[t + 1] - p.offsets[t];
-      this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-    }
-    this.bounds = bounds ?? postingBounds(this.scored());
+    this.ranker = new Bm25Ranker({ offsets: p.offsets, rows: p.rows, tfs: p.tfs, lengths: p.lengths, ...(bounds ? { bounds } : {}) });
   }
 
   /** Index the texts; `onProgress` is called every 5000 documents. */
@@ -186,7 +166,14 @@ export class Bm25Index {
   }
 
   /** Postings whose contribution the last {@link query} / {@link queryExhaustive} computed (benchmarks). */
-  lastPostingsRead = 0;
+  get lastPostingsRead(): number {
+    return this.ranker.lastPostingsRead;
+  }
+
+  /** Which scorer the last {@link query} chose (benchmarks). */
+  get lastScorer(): 'exhaustive' | 'pruned' {
+    return this.ranker.lastScorer;
+  }
 
   /** Number of terms and postings (benchmarks). */
   stats(): { terms: number; postings: number } {
@@ -200,28 +187,21 @@ export class Bm25Index {
    * {@link PRUNE_MIN_POSTINGS} postings in all (on small corpora pruning only adds work), block-max MaxScore
    * ({@link queryPruned}) above. `npm run bench:bm25` measures both on corpora of 6k to 1M items.
    */
-  query(text: string, depth: number): { labels: number[]; scores: number[] } {
-    const ids = this.queryTerms(text);
-    let postings = 0;
-    for (const t of ids) postings += this.p.offsets[t + 1] - this.p.offsets[t];
-    this.lastScorer = postings <= PRUNE_MIN_POSTINGS ? 'exhaustive' : 'pruned';
-    return this.lastScorer === 'exhaustive' ? this.exhaustive(ids, depth) : this.pruned(ids, depth, WINDOW_BITS);
+  query(text: string, depth: number): Ranking {
+    return this.ranker.rank(this.queryTerms(text), depth);
   }
-
-  /** Which scorer the last {@link query} chose (benchmarks). */
-  lastScorer: 'exhaustive' | 'pruned' = 'exhaustive';
 
   /**
    * The ranking of {@link query} by block-max MaxScore whatever the query's cost (src/core/lexical/blockMaxScore.ts:
    * windows of 2^windowBits rows, block maxima over {@link BLOCK_SIZE} postings; tests vary the window).
    */
-  queryPruned(text: string, depth: number, windowBits = WINDOW_BITS): { labels: number[]; scores: number[] } {
-    return this.pruned(this.queryTerms(text), depth, windowBits);
+  queryPruned(text: string, depth: number, windowBits = WINDOW_BITS): Ranking {
+    return this.ranker.pruned(this.queryTerms(text), depth, windowBits);
   }
 
   /** The reference ranking for {@link query}: every posting of every query term added into a score per row. */
-  queryExhaustive(text: string, depth: number): { labels: number[]; scores: number[] } {
-    return this.exhaustive(this.queryTerms(text), depth);
+  queryExhaustive(text: string, depth: number): Ranking {
+    return this.ranker.exhaustive(this.queryTerms(text), depth);
   }
 
   /** The query's distinct terms that the corpus holds, as term ids in query order. */
@@ -234,43 +214,6 @@ export class Bm25Index {
     return ids;
   }
 
-  private pruned(ids: readonly number[], depth: number, windowBits: number): { labels: number[]; scores: number[] } {
-    this.lastPostingsRead = 0;
-    if (depth <= 0 || ids.length === 0) return { labels: [], scores: [] };
-    const scorer = (this.scorer ??= new BlockMaxScorer(this.scored(), this.bounds, this.documentCount));
-    const out = scorer.query(ids, depth, windowBits);
-    this.lastPostingsRead = scorer.read;
-    return out;
-  }
-
-  private exhaustive(ids: readonly number[], depth: number): { labels: number[]; scores: number[] } {
-    const { offsets, rows, tfs } = this.p;
-    const k1p1 = BM25_PARAMS.k1 + 1;
-    const acc = (this.acc ??= new Float64Array(this.documentCount));
-    const touched: number[] = [];
-    let read = 0;
-    for (const t of ids) {
-      const idf = this.idf[t];
-      read += offsets[t + 1] - offsets[t];
-      for (let j = offsets[t]; j < offsets[t + 1]; j++) {
-        const r = rows[j];
-        const f = tfs[j];
-        if (acc[r] === 0) touched.push(r);
-        acc[r] += (idf * f * k1p1) / (f + this.norm[r]);
-      }
-    }
-    this.lastPostingsRead = read;
-    const heap = new TopRows(depth);
-    for (const r of touched) heap.offer(r, acc[r]);
-    for (const r of touched) acc[r] = 0;
-    return heap.sorted();
-  }
-
-  /** The arrays the scorers read. */
-  private scored(): ScoredPostings {
-    const { offsets, rows, tfs } = this.p;
-    return { offsets, rows, tfs, norm: this.norm, idf: this.idf, k1p1: BM25_PARAMS.k1 + 1 };
-  }
   /** All queries, as a faiss-shaped result (label −1, score −Infinity past the last match). */
   search(queries: readonly string[], depth: number, onProgress?: (done: number, total: number) => void): SearchResult {
     const nq = queries.length;
@@ -287,6 +230,30 @@ export class Bm25Index {
   }
 
   /**
+   * All queries as {@link search} ranks them (the same rows and scores), on several threads: this one and worker
+   * threads that read the index's shared arrays (parallelSearch.ts). `threads`: given (or RLENS_BM25_THREADS set),
+   * used as it is; else {@link bm25Threads} for a job worth it (at least {@link PARALLEL_MIN_QUERIES} queries over
+   * {@link PARALLEL_MIN_POSTINGS} postings), 1 below (ranked here, as search() does). `callerRanks` false: only
+   * the worker threads rank.
+   */
+  async searchParallel(
+    queries: readonly string[],
+    depth: number,
+    opts: { threads?: number; onProgress?: (done: number, total: number) => void; callerRanks?: boolean } = {},
+  ): Promise<ParallelSearchResult> {
+    const worthIt = queries.length >= PARALLEL_MIN_QUERIES && this.p.rows.length >= PARALLEL_MIN_POSTINGS;
+    const threads = opts.threads ?? bm25ThreadsFromEnv() ?? (worthIt ? bm25Threads() : 1);
+    if (threads <= 1) return { ...this.search(queries, depth, opts.onProgress), threads: 1, workers: 0 };
+    return searchInThreads(
+      this.ranker,
+      queries.map((q) => this.queryTerms(q)),
+      depth,
+      threads,
+      opts,
+    );
+  }
+
+  /**
    * The saved form, one file: the line `RLBM25`, a little-endian uint32 header length, the header (JSON:
    * version, format, documents, terms, postings, byte length of the term list, block size, blocks, CRC-32 per
    * section), the terms joined by "\n" (a word holds no "\n"), then, each starting at a multiple of 8 bytes:
@@ -295,7 +262,7 @@ export class Bm25Index {
    */
   toBuffer(): Buffer {
     const termBytes = Buffer.from(this.p.terms.join('\n'), 'utf8');
-    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths, this.bounds.blockMax, this.bounds.bound];
+    const arrays = [this.p.offsets, this.p.rows, this.p.tfs, this.p.lengths, this.ranker.a.bounds.blockMax, this.ranker.a.bounds.bound];
     const header = Buffer.from(
       JSON.stringify({
         version: BM25_VERSION,
@@ -305,7 +272,7 @@ export class Bm25Index {
         postings: this.p.rows.length,
         termBytes: termBytes.length,
         blockSize: BLOCK_SIZE,
-        blocks: this.bounds.blockMax.length,
+        blocks: this.ranker.a.bounds.blockMax.length,
         // CRC-32 of each section (terms, offsets, rows, tfs, lengths, block maxima, posting bounds): a cache overwritten in place is refused.
         crc32: [termBytes, ...arrays].map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))),
       }),
@@ -366,14 +333,14 @@ export class Bm25Index {
             .split('\n');
     at += termBytes;
     if (terms.length !== termCount) throw new Error(`${terms.length} terms, the header says ${termCount}`);
-    const section = <T>(n: number, bytesPer: number, make: (ab: ArrayBuffer) => T): T => {
+    const section = <T>(n: number, bytesPer: number, make: (ab: SharedArrayBuffer) => T): T => {
       at += (8 - (at % 8)) % 8;
       need(n * bytesPer);
       verify(buf.subarray(at, at + n * bytesPer));
-      const copy = new Uint8Array(n * bytesPer);
+      const copy = new Uint8Array(new SharedArrayBuffer(n * bytesPer)); // shared: read by a parallel search's threads
       copy.set(buf.subarray(at, at + n * bytesPer));
       at += n * bytesPer;
-      return make(copy.buffer);
+      return make(copy.buffer as SharedArrayBuffer);
     };
     const offsets = section(termCount + 1, 4, (ab) => new Uint32Array(ab));
     const rows = section(postings, 4, (ab) => new Uint32Array(ab));
@@ -398,13 +365,14 @@ export class Bm25Index {
 
 /** Inverts a forward index (row r's postings are [ends[r−1], ends[r]) of fwdTerms/fwdTfs) into term → rows. */
 function invert(terms: string[], ends: Uint32Array, fwdTerms: Uint32Array, fwdTfs: Uint16Array): Postings {
-  const offsets = new Uint32Array(terms.length + 1);
+  // On SharedArrayBuffers: a parallel search's worker threads read them without a copy.
+  const offsets = sharedArray(Uint32Array, terms.length + 1);
   for (let j = 0; j < fwdTerms.length; j++) offsets[fwdTerms[j] + 1]++;
   for (let t = 0; t < terms.length; t++) offsets[t + 1] += offsets[t];
   const cursor = offsets.slice(0, terms.length);
-  const rows = new Uint32Array(fwdTerms.length);
-  const tfs = new Uint16Array(fwdTerms.length);
-  const lengths = new Uint32Array(ends.length);
+  const rows = sharedArray(Uint32Array, fwdTerms.length);
+  const tfs = sharedArray(Uint16Array, fwdTerms.length);
+  const lengths = sharedArray(Uint32Array, ends.length);
   let j = 0;
   for (let r = 0; r < ends.length; r++) {
     lengths[r] = ends[r] - j;

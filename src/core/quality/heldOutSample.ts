@@ -86,7 +86,7 @@ export async function bm25Metrics(data: EvalData, depth = 100): Promise<MetricVa
   for await (const batch of data.corpus.batches(4096)) builder.add(batch.map((it) => it.text));
   const index = builder.finish();
   const d = Math.min(depth, data.corpus.count);
-  const result = index.search(
+  const result = await index.searchParallel(
     data.queries.map((q) => q.text),
     d,
   );

@@ -1,7 +1,7 @@
 import * as os from 'os';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
-import * as fs from 'fs';
 import * as path from 'path';
+import { workerScript } from '../workerScript';
 import type { RowIndex } from '../model/embeddingBag';
 import { simdKernels, type SimdKernels } from '../numeric/simdKernels';
 import {
@@ -38,20 +38,6 @@ export { PAR_SS, PLAN_STRIDE, type LaneState, type TableJob } from './lanePart';
  * worker thread runs laneWorker.ts (a webpack entry of its own, dist/laneWorker.js), which runs the
  * same `runLanePart` (lanePart.ts) as the caller.
  */
-
-/**
- * The worker thread's script: dist/laneWorker.js beside the bundle that runs this code (webpack keeps
- * `__dirname`), else — running from the TypeScript sources, as tests and benchmarks do under tsx — a
- * two-line bootstrap that loads laneWorker.ts through tsx's CommonJS hook (Node 20 does not apply the
- * parent's `--import tsx` to worker threads).
- */
-export function laneWorkerScript(): { script: string; eval: boolean } {
-  const bundled = path.join(__dirname, 'laneWorker.js');
-  if (fs.existsSync(bundled)) return { script: bundled, eval: false };
-  const source = path.join(__dirname, 'laneWorker.ts');
-  const tsx = require.resolve('tsx/cjs/api');
-  return { script: `require(${JSON.stringify(tsx)}).register();\nrequire(${JSON.stringify(source)});`, eval: true };
-}
 
 /** Phases run on the caller alone after the worker was seen starved, before trying it again. */
 const INLINE_PHASES = 40;
@@ -91,7 +77,7 @@ export class HostLanes {
       try {
         const channel = new MessageChannel();
         this.port = channel.port1;
-        const entry = laneWorkerScript();
+        const entry = workerScript(path.join(__dirname, 'laneWorker.ts'));
         this.worker = new Worker(entry.script, {
           eval: entry.eval,
           workerData: { ctl: this.ctl, errors: this.errors, port: channel.port2, vocab, dim },
