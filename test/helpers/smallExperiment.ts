@@ -6,6 +6,15 @@ export const SHOP_TRAIN = path.resolve(__dirname, '../../examples/shop/data/trai
 export const SHOP_TEST = path.resolve(__dirname, '../../examples/shop/data/test.jsonl');
 export const SHOP_CORPUS = path.resolve(__dirname, '../../examples/shop/data/corpus.jsonl');
 
+/** One field of every line of a bundled example file (JSONL): the corpus's texts, the test set's queries. */
+export function shopField(file: string, field: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as Record<string, string>)[field]);
+}
+
 /** A temp folder with a small, fast experiment config (JSON with comments) over the bundled shop data. */
 export function smallExperiment(extra: { training?: object; loss?: object; data?: object; evaluation?: object; backend?: string } = {}): {
   dir: string;

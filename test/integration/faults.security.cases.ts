@@ -22,7 +22,7 @@ import { runTooltip } from '../../src/extension/runs/runItems';
 import { escapeMarkdown, untrustedMarkdown, type MarkdownFlags } from '../../src/extension/shared/markdownText';
 import { countDataPath, uncountedNote, type LensScope } from '../../src/extension/dataLens/dataLensCount';
 import { dataSpecsOf } from '../../src/extension/dataLens/dataSpecs';
-import { SHOP_CORPUS, SHOP_TRAIN } from '../helpers/smallExperiment';
+import { SHOP_CORPUS, SHOP_TRAIN, shopField } from '../helpers/smallExperiment';
 import { torchSkip } from '../helpers/torch';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -297,11 +297,7 @@ export const securityCases: { name: string; run: () => Promise<SecurityOutcome |
   {
     name: 'bm25.bin with a section overwritten in place (same size): refused by its checksum and rebuilt',
     run: async () => {
-      const texts = fs
-        .readFileSync(SHOP_CORPUS, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { text: string }).text);
+      const texts = shopField(SHOP_CORPUS, 'text');
       const dir = tmp('bm25');
       saveBm25Cache(dir, Bm25Index.build(texts), 'corpus-fp', texts.length);
       const file = path.join(dir, 'bm25.bin');

@@ -1,26 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
 import seedrandom from 'seedrandom';
 import { Bm25Index } from '../../src/core/lexical';
 import { words } from '../../src/core/model/featurize';
-import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
-
-const jsonl = (file: string) =>
-  fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, string>);
+import { SHOP_CORPUS, SHOP_TEST, shopField } from '../helpers/smallExperiment';
 
 /** The bundled corpus with its first 300 items repeated (ties), its test queries and 1,500 seeded bags of corpus words. */
 function fixture(): { index: Bm25Index; queries: string[] } {
-  const texts = jsonl(SHOP_CORPUS).map((d) => d.text);
+  const texts = shopField(SHOP_CORPUS, 'text');
   const corpus = [...texts, ...texts.slice(0, 300)];
   const vocab = corpus.flatMap((t) => words(t));
   const rng = seedrandom('bm25-parallel');
   const bags = Array.from({ length: 1500 }, () => Array.from({ length: 1 + Math.floor(rng() * 8) }, () => vocab[Math.floor(rng() * vocab.length)]).join(' '));
-  return { index: Bm25Index.build(corpus), queries: [...jsonl(SHOP_TEST).map((q) => q.query), ...bags, 'no such words at all'] };
+  return { index: Bm25Index.build(corpus), queries: [...shopField(SHOP_TEST, 'query'), ...bags, 'no such words at all'] };
 }
 
 test('a search on worker threads ranks every query exactly as the single-threaded search (rows, scores, ties, no match)', async () => {

@@ -10,7 +10,7 @@ import { boundScales, postingBounds } from '../../src/core/lexical/blockMaxScore
 import type { Bm25Ranker } from '../../src/core/lexical/bm25Ranker';
 import { words } from '../../src/core/model/featurize';
 import { evalMetricNames, shownMetric } from '../../src/webview/dashboard/charts/evalChart';
-import { SHOP_CORPUS, SHOP_TEST } from '../helpers/smallExperiment';
+import { SHOP_CORPUS, SHOP_TEST, shopField } from '../helpers/smallExperiment';
 import { miniSearchBm25 } from '../reference/miniSearchBm25';
 
 const CORPUS = [
@@ -80,17 +80,8 @@ test("BM25 ranks and scores as Okapi BM25 over the towers' words (the coordinati
 });
 
 test("the BM25 ranking equals MiniSearch's own search on the bundled example (corpus and test queries)", () => {
-  const corpus = fs
-    .readFileSync(SHOP_CORPUS, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
-  const queries = fs
-    .readFileSync(SHOP_TEST, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .slice(0, 300)
-    .map((l) => (JSON.parse(l) as { query: string }).query);
+  const corpus = shopField(SHOP_CORPUS, 'text');
+  const queries = shopField(SHOP_TEST, 'query').slice(0, 300);
   const ix = Bm25Index.build(corpus);
   const library = miniSearchBm25(corpus);
   let compared = 0;
@@ -111,22 +102,13 @@ test('block-max MaxScore ranks exactly as the exhaustive scorer: 27,000 rankings
   // its 1,500 test queries and 1,500 seeded bags of 1–8 corpus words (common and rare), at depths 1, 10 and 100,
   // pruned in windows of 32 rows (≈ 190 windows, most blocks of a common word span several) and of 4,096 rows;
   // and by query(), which picks the scorer by the query's postings.
-  const texts = fs
-    .readFileSync(SHOP_CORPUS, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const texts = shopField(SHOP_CORPUS, 'text');
   const corpus = [...texts, ...texts.slice(0, 300)];
   const index = Bm25Index.build(corpus);
   const vocab = corpus.flatMap((t) => words(t));
   const rng = seedrandom('maxscore');
   const queries = [
-    ...fs
-      .readFileSync(SHOP_TEST, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .slice(0, 1500)
-      .map((l) => (JSON.parse(l) as { query: string }).query),
+    ...shopField(SHOP_TEST, 'query').slice(0, 1500),
     ...Array.from({ length: 1500 }, () => Array.from({ length: 1 + Math.floor(rng() * 8) }, () => vocab[Math.floor(rng() * vocab.length)]).join(' ')),
   ];
   assert.equal(queries.length, 3000);
@@ -152,11 +134,7 @@ test('block-max MaxScore ranks exactly as the exhaustive scorer: 27,000 rankings
 });
 
 test("each posting's 8-bit bound is an upper bound of its contribution, at most one quantisation step above it", () => {
-  const texts = fs
-    .readFileSync(SHOP_CORPUS, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const texts = shopField(SHOP_CORPUS, 'text');
   const ix = Bm25Index.build(texts);
   const { offsets, rows, tfs, norm, idf, k1p1 } = (ix as unknown as { ranker: Bm25Ranker }).ranker.scored();
   const { blockMax, bound } = postingBounds({ offsets, rows, tfs, norm, idf, k1p1 });
@@ -281,11 +259,7 @@ test('the BM25 index is saved beside the Faiss index and reused for the same cor
 });
 
 test('the saved BM25 index (one binary file) restores the same rankings; a damaged file is refused saying why', () => {
-  const corpus = fs
-    .readFileSync(SHOP_CORPUS, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const corpus = shopField(SHOP_CORPUS, 'text');
   // Built batch by batch (as a streamed corpus is) and at once: the same index, byte for byte.
   const b = Bm25Index.builder();
   for (let s = 0; s < corpus.length; s += 777) b.add(corpus.slice(s, s + 777));

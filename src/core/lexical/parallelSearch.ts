@@ -49,6 +49,24 @@ export interface Bm25WorkerData {
 /** A search's result, the threads that ranked a part of it, and how many of them were worker threads. */
 export type ParallelSearchResult = SearchResult & { threads: number; workers: number };
 
+/** The shared data of a search: the index's arrays, the queries' term ids, the result (label −1, score −∞ past the last match). */
+export function bm25WorkerData(arrays: RankerArrays, queries: readonly (readonly number[])[], depth: number): Bm25WorkerData {
+  const nq = queries.length;
+  const starts = sharedArray(Int32Array, nq + 1);
+  for (let q = 0; q < nq; q++) starts[q + 1] = starts[q] + queries[q].length;
+  const ids = sharedArray(Int32Array, starts[nq]);
+  queries.forEach((t, q) => ids.set(t, starts[q]));
+  return {
+    arrays,
+    ids,
+    starts,
+    depth,
+    chunk: CHUNK,
+    labels: sharedArray(Int32Array, nq * depth).fill(-1),
+    scores: sharedArray(Float32Array, nq * depth).fill(-Infinity),
+  };
+}
+
 /** Ranks the queries of chunk c into the shared result (the same code on every thread). */
 export function rankChunk(ranker: Bm25Ranker, d: Bm25WorkerData, c: number): void {
   const nq = d.starts.length - 1;
@@ -72,19 +90,7 @@ export async function searchInThreads(
 ): Promise<ParallelSearchResult> {
   const { onProgress, callerRanks = true } = opts;
   const nq = queries.length;
-  const starts = sharedArray(Int32Array, nq + 1);
-  for (let q = 0; q < nq; q++) starts[q + 1] = starts[q] + queries[q].length;
-  const ids = sharedArray(Int32Array, starts[nq]);
-  queries.forEach((t, q) => ids.set(t, starts[q]));
-  const data: Bm25WorkerData = {
-    arrays: ranker.a,
-    ids,
-    starts,
-    depth,
-    chunk: CHUNK,
-    labels: sharedArray(Int32Array, nq * depth).fill(-1),
-    scores: sharedArray(Float32Array, nq * depth).fill(-Infinity),
-  };
+  const data = bm25WorkerData(ranker.a, queries, depth);
   const chunks = Math.ceil(nq / CHUNK);
   const queue: number[] = [];
   let next = 0;
