@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
-import { Bm25Index } from '../../src/core/lexical';
+import { Bm25Index, distinctWords } from '../../src/core/lexical';
+import type { Bm25Ranker } from '../../src/core/lexical/bm25Ranker';
+import { searchInThreads } from '../../src/core/lexical/parallelSearch';
 import { words } from '../../src/core/model/featurize';
 import { SHOP_CORPUS, SHOP_TEST, shopField } from '../helpers/smallExperiment';
 
@@ -45,4 +47,24 @@ test('a small search stays on one thread unless threads are asked for', async ()
   const small = await index.searchParallel(queries.slice(0, 300), 10);
   assert.deepEqual([small.threads, small.workers], [1, 0], 'the bundled corpus is under the postings a parallel search needs');
   assert.deepEqual(Array.from(small.labels), Array.from(index.search(queries.slice(0, 300), 10).labels));
+});
+
+test('worker threads that fail to start, or die holding a chunk, hand their share back: the result is the same', { timeout: 60_000 }, async () => {
+  const { index, queries } = fixture();
+  const one = index.search(queries, 10);
+  const ranker = (index as unknown as { ranker: Bm25Ranker }).ranker;
+  const termIds = (index as unknown as { termIds: Map<string, number> }).termIds;
+  const ids = queries.map((q) => distinctWords(q).flatMap((w) => termIds.get(w) ?? []));
+  const broken = { script: 'throw new Error("this worker does not start")', eval: true };
+  // Says it is ready, takes a chunk and exits without ranking it.
+  const dies = {
+    script: "const { parentPort } = require('worker_threads'); parentPort.on('message', () => process.exit(3)); parentPort.postMessage({ ready: true });",
+    eval: true,
+  };
+  for (const worker of [broken, dies]) {
+    const r = await searchInThreads(ranker, ids, 10, 3, { callerRanks: false, worker });
+    assert.deepEqual([r.threads, r.workers], [1, 0], 'this thread ranked everything');
+    assert.deepEqual(Array.from(r.labels), Array.from(one.labels));
+    assert.deepEqual(Array.from(r.scores), Array.from(one.scores));
+  }
 });

@@ -79,14 +79,15 @@ export function rankChunk(ranker: Bm25Ranker, d: Bm25WorkerData, c: number): voi
 
 /**
  * The search (see the file's comment): `queries` are each query's distinct term ids, in query order. `callerRanks`
- * false: only the worker threads rank (this thread stays free) unless none is left.
+ * false: only the worker threads rank (this thread stays free) unless none is left. `worker`: the workers' script
+ * (tests: one that fails), by default bm25Worker's.
  */
 export async function searchInThreads(
   ranker: Bm25Ranker,
   queries: readonly (readonly number[])[],
   depth: number,
   threads: number,
-  opts: { onProgress?: (done: number, total: number) => void; callerRanks?: boolean } = {},
+  opts: { onProgress?: (done: number, total: number) => void; callerRanks?: boolean; worker?: { script: string; eval: boolean } } = {},
 ): Promise<ParallelSearchResult> {
   const { onProgress, callerRanks = true } = opts;
   const nq = queries.length;
@@ -97,7 +98,10 @@ export async function searchInThreads(
   const take = (): number => queue.pop() ?? (next < chunks ? next++ : -1);
   let done = 0;
   let reported = 0;
+  const finishedChunks = new Set<number>();
   const finished = (c: number) => {
+    if (finishedChunks.has(c)) return; // handed back by a worker that had ranked it after all
+    finishedChunks.add(c);
     done += Math.min(nq, (c + 1) * CHUNK) - c * CHUNK;
     if (onProgress && done < nq && Math.floor(done / 1000) > Math.floor(reported / 1000)) onProgress(done, nq);
     reported = done;
@@ -105,49 +109,36 @@ export async function searchInThreads(
   const ranked = new Set<string>();
 
   const workers: Worker[] = [];
-  const workersDone: Promise<void>[] = [];
   let alive = 0;
-  const entry = workerScript(path.join(__dirname, 'bm25Worker.ts'));
+  const entry = opts.worker ?? workerScript(path.join(__dirname, 'bm25Worker.ts'));
   for (let w = 1; w < Math.min(threads, chunks); w++) {
-    workersDone.push(
-      new Promise<void>((resolveWorker) => {
-        let held = -1;
-        let worker: Worker;
-        try {
-          worker = new Worker(entry.script, { eval: entry.eval, workerData: data });
-        } catch {
-          resolveWorker(); // no worker threads here: the others rank its share
-          return;
-        }
-        alive++;
-        let ended = false;
-        const resolve = () => {
-          if (!ended) alive--;
-          ended = true;
-          resolveWorker();
-        };
-        workers.push(worker);
-        const give = () => {
-          held = take();
-          if (held >= 0) worker.postMessage(held);
-          else void worker.terminate().then(() => resolve());
-        };
-        worker.on('message', (m: { ready?: true; ranked?: number }) => {
-          if (m.ranked !== undefined) {
-            finished(m.ranked);
-            ranked.add(`worker ${w}`);
-          }
-          give();
-        });
-        const lost = () => {
-          if (held >= 0) queue.push(held); // ranked by another thread
-          held = -1;
-          resolve();
-        };
-        worker.on('error', lost);
-        worker.on('exit', lost);
-      }),
-    );
+    let worker: Worker;
+    try {
+      worker = new Worker(entry.script, { eval: entry.eval, workerData: data });
+    } catch {
+      continue; // no worker threads here: the others rank its share
+    }
+    workers.push(worker);
+    alive++;
+    let held = -1;
+    let ended = false;
+    const end = () => {
+      if (held >= 0) queue.push(held); // died holding a chunk: another thread ranks it
+      held = -1;
+      if (!ended) alive--;
+      ended = true;
+    };
+    worker.on('message', (m: { ready?: true; ranked?: number }) => {
+      if (m.ranked !== undefined) {
+        finished(m.ranked);
+        ranked.add(`worker ${w}`);
+      }
+      held = ended ? -1 : take();
+      if (held >= 0) worker.postMessage(held);
+      else void worker.terminate();
+    });
+    worker.on('error', end);
+    worker.on('exit', end);
   }
   try {
     // This thread ranks too (or, callerRanks false, once no worker is left), yielding between chunks so that the
@@ -155,7 +146,9 @@ export async function searchInThreads(
     while (done < nq) {
       const c = callerRanks || alive === 0 ? take() : -1;
       if (c < 0) {
-        await new Promise((r) => setTimeout(r, 1));
+        // Unref'd: the workers still ranking keep the process alive, and nothing else must (a lost chunk would
+        // otherwise spin here for ever).
+        await new Promise((r) => setTimeout(r, 1).unref());
         continue;
       }
       rankChunk(ranker, data, c);
@@ -163,7 +156,6 @@ export async function searchInThreads(
       ranked.add('caller');
       await new Promise((r) => setImmediate(r));
     }
-    await Promise.all(workersDone);
   } finally {
     for (const w of workers) void w.terminate();
   }
