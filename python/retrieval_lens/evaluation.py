@@ -28,7 +28,7 @@ from .schemas import run_events_schema
 from .towers import query_featurizer, query_scores
 
 RECALL_KS = (1, 5, 10, 50, 100)
-#: BM25's parameters (BM25_PARAMS, src/core/lexical/bm25Index.ts; test_held_out.py pins them) and the triage
+#: BM25's parameters (BM25_PARAMS, src/core/lexical/bm25Ranker.ts; test_held_out.py pins them) and the triage
 #: labels (TRIAGE_LABELS, src/core/eval/types.ts, from the run format's schema), as a metrics.json entry names them.
 BM25_PARAMS = {"k1": 1.2, "b": 0.75}
 TRIAGE_LABELS = tuple(run_events_schema()["definitions"]["evalEntry"]["properties"]["failures"]["properties"]["byLabel"]["properties"])

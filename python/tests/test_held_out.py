@@ -114,7 +114,7 @@ def test_each_live_evaluation_is_an_entry_of_eval_metrics_json_in_the_run_format
 
 
 def test_bm25_parameters_are_those_of_the_typescript_index():
-    ts = open(os.path.join(REPO, "src", "core", "lexical", "bm25Index.ts"), encoding="utf-8").read()
+    ts = open(os.path.join(REPO, "src", "core", "lexical", "bm25Ranker.ts"), encoding="utf-8").read()
     m = re.search(r"export const BM25_PARAMS = \{ k1: ([\d.]+), b: ([\d.]+) \}", ts)
     assert m and BM25_PARAMS == {"k1": float(m.group(1)), "b": float(m.group(2))}
 
