@@ -17,8 +17,9 @@
  * its contribution rounded up to 8 bits (1 byte a posting: what the pruning adds up). Ranking
  * ({@link Bm25Index.query}) adds up every posting of the query terms and keeps the top `depth` in a heap
  * ({@link Bm25Index.queryExhaustive}) when the query's lists are short, and otherwise prunes with the block
- * maxima (block-max MaxScore, blockMaxScore.ts) to exactly the same ranking.
- * Saved as one binary file (see {@link Bm25Index.toBuffer}).
+ * maxima (block-max MaxScore, blockMaxScore.ts) to exactly the same ranking — both in bm25Ranker.ts, which ranks by
+ * term ids, so that the worker threads of a parallel search (parallelSearch.ts) rank with it too: the arrays live on
+ * SharedArrayBuffers. Saved as one binary file (see {@link Bm25Index.toBuffer}).
  */
 import type { SearchResult } from '../vectorIndex/types';
 import { crc32 } from 'node:zlib';
