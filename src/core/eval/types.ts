@@ -152,8 +152,7 @@ export interface EvalEntry {
   annGap: MetricValues | null;
   /** BM25 metrics over the same corpus and queries; null/absent when evaluation.lexicalBaseline is off (or before 0.2). */
   bm25?: MetricValues | null;
-  /** How the BM25 baseline ran (buildMs 0 when its saved index was reused). */
-  /** `searchThreads`: the threads that ranked the queries (a parallel search; absent: one). */
+  /** How the BM25 baseline ran (buildMs 0 when its saved index was reused; searchThreads: the threads that ranked the queries, absent: one). */
   lexical?: {
     model: 'BM25';
     params: { k1: number; b: number };
