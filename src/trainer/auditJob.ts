@@ -2,6 +2,7 @@ import { ConfigError } from '../core/config/configError';
 import { loadConfig } from '../core/config/loadConfig';
 import { auditTrainingData, type AuditProgress } from '../core/data/audit/auditData';
 import type { AuditMessage, FromTrainer } from './protocol';
+import { sendFailure } from './jobFailure';
 import { LatestWinsThrottle } from './throttle';
 
 /**
@@ -29,9 +30,6 @@ export async function audit(msg: AuditMessage, send: (m: FromTrainer) => Promise
       await send({ type: 'done', status: 'stopped', runDir: null, step: 0 });
       return;
     }
-    const message = (e as Error).message;
-    const problems = e instanceof ConfigError ? e.problems : undefined;
-    await send({ type: 'error', message, ...(problems ? { problems } : {}) });
-    await send({ type: 'done', status: 'failed', runDir: null, step: 0, error: { message } });
+    await sendFailure(send, (e as Error).message, null, e instanceof ConfigError ? e.problems : undefined);
   }
 }

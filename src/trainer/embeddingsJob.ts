@@ -3,6 +3,7 @@ import { exportProjectorTsv, pca2, sampleEmbeddings, spread2, umap2 } from '../c
 import { loadRunConfig } from '../core/eval/evaluateRun';
 import { ensureFolder } from '../core/runs/runDir';
 import { assertWritableFolder } from '../core/runs/writeError';
+import { sendFailure } from './jobFailure';
 import type { EmbeddingMapData, ExportEmbeddingsMessage, FromTrainer } from './protocol';
 
 /**
@@ -35,8 +36,6 @@ export async function exportEmbeddings(msg: ExportEmbeddingsMessage, send: (m: F
     await send({ type: 'embeddings', runDir: msg.runDir, step: s.step, vectors: files.vectors, metadata: files.metadata, count: n, map });
     await send({ type: 'done', status: 'completed', runDir: msg.runDir, step: s.step });
   } catch (e) {
-    const message = (e as Error).message;
-    await send({ type: 'error', message });
-    await send({ type: 'done', status: 'failed', runDir: msg.runDir, step: 0, error: { message } });
+    await sendFailure(send, (e as Error).message, msg.runDir);
   }
 }

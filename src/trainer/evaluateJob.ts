@@ -2,6 +2,7 @@ import { initBackend } from '../core/backend';
 import { evaluateRun, loadRunConfig } from '../core/eval/evaluateRun';
 import type { EvalPhase } from '../core/eval/phases';
 import type { EvaluateMessage, FromTrainer } from './protocol';
+import { sendFailure } from './jobFailure';
 import { LatestWinsThrottle } from './throttle';
 
 /**
@@ -37,9 +38,7 @@ export async function evaluate(msg: EvaluateMessage, send: (m: FromTrainer) => P
       await send({ type: 'done', status: 'stopped', runDir: msg.runDir, step: 0 });
       return;
     }
-    const message = (e as Error).message;
-    await send({ type: 'error', message });
-    await send({ type: 'done', status: 'failed', runDir: msg.runDir, step: 0, error: { message } });
+    await sendFailure(send, (e as Error).message, msg.runDir);
   }
 }
 

@@ -10,6 +10,7 @@ import type { StepEvent } from '../core/runs/eventSchema';
 import { exampleCountKind } from '../core/data/exampleCount';
 import { parseToTrainer, type FromTrainer, type StartMessage } from './protocol';
 import { audit } from './auditJob';
+import { sendFailure } from './jobFailure';
 import { LatestWinsThrottle } from './throttle';
 
 /** At most 10 step messages per second reach the parent. */
@@ -22,13 +23,12 @@ function send(msg: FromTrainer): Promise<void> {
   });
 }
 
-let stopRequested = false;
-/** Aborted with stopRequested (for jobs that take a signal: the audit). */
+/** Aborted by a stop message, SIGINT/SIGTERM or a lost parent: jobs take its signal (the audit) or poll it. */
 const stopController = new AbortController();
 function requestStop(): void {
-  stopRequested = true;
   stopController.abort(new Error('stopped'));
 }
+const stopRequested = (): boolean => stopController.signal.aborted;
 let started = false;
 /** Set by a start message with outliveParent: a closed IPC channel does not stop the run. */
 let outliveParent = false;
@@ -38,9 +38,7 @@ async function train(msg: StartMessage): Promise<void> {
   try {
     loaded = loadConfig(msg.configPath, msg.overrides);
   } catch (e) {
-    const problems = e instanceof ConfigError ? e.problems : undefined;
-    await send({ type: 'error', message: (e as Error).message, problems });
-    await send({ type: 'done', status: 'failed', runDir: null, step: 0, error: { message: (e as Error).message } });
+    await sendFailure(send, (e as Error).message, null, e instanceof ConfigError ? e.problems : undefined);
     return;
   }
   const steps = new LatestWinsThrottle<StepEvent>(STEP_MESSAGE_INTERVAL_MS, (event) => void send({ type: 'step', event }));
@@ -71,7 +69,7 @@ async function train(msg: StartMessage): Promise<void> {
         onStep: (e) => steps.push(e),
         onEval: (step, metrics, live) => void send({ type: 'eval', step, metrics, ...live }),
         onLog: (level, message) => void send({ type: 'log', level, message }),
-        shouldStop: () => stopRequested,
+        shouldStop: stopRequested,
       },
     });
     steps.flush();
@@ -79,8 +77,7 @@ async function train(msg: StartMessage): Promise<void> {
   } catch (e) {
     // Before a run folder existed: data or backend problems.
     steps.flush();
-    await send({ type: 'error', message: (e as Error).message });
-    await send({ type: 'done', status: 'failed', runDir: null, step: 0, error: { message: (e as Error).message } });
+    await sendFailure(send, (e as Error).message, null);
   }
 }
 
@@ -105,7 +102,7 @@ process.on('message', (raw: unknown) => {
     msg.type === 'start'
       ? train(msg)
       : msg.type === 'evaluate'
-        ? import('./evaluateJob').then((m) => m.evaluate(msg, send, () => stopRequested))
+        ? import('./evaluateJob').then((m) => m.evaluate(msg, send, stopRequested))
         : msg.type === 'audit'
           ? audit(msg, send, stopController.signal)
           : import('./embeddingsJob').then((m) => m.exportEmbeddings(msg, send));

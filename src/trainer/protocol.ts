@@ -7,7 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from '../core/config/configError';
-import type { AuditPart, AuditReport } from '../core/data/audit/auditData';
+import { AUDIT_PARTS, type AuditPart, type AuditReport } from '../core/data/audit/auditData';
 import type { EmbeddingMapData } from '../core/embeddingMap/types';
 import { EVAL_PHASES, type EvalPhase } from '../core/eval/phases';
 import { QualityVerdictSchema } from '../core/quality/qualityVerdict';
@@ -184,7 +184,10 @@ const EmbeddingsSchema = Type.Object({
 const AuditProgressSchema = Type.Object({
   type: Type.Literal('auditProgress'),
   part: Type.Unsafe<AuditPart>(
-    Type.Union([Type.Literal('corpus'), Type.Literal('test'), Type.Literal('train')], { errorMessage: 'must be corpus, test or train' }),
+    Type.Union(
+      AUDIT_PARTS.map((p) => Type.Literal(p)),
+      { errorMessage: `must be ${AUDIT_PARTS.slice(0, -1).join(', ')} or ${AUDIT_PARTS.at(-1)}` },
+    ),
   ),
   linesRead: Type.Integer({ minimum: 0 }),
 });

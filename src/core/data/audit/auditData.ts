@@ -38,8 +38,10 @@ export interface AuditReport {
   ms: number;
 }
 
+/** The parts of the data the audit reads, in order. */
+export const AUDIT_PARTS = ['corpus', 'test', 'train'] as const;
 /** Which part of the data the audit is reading. */
-export type AuditPart = 'corpus' | 'test' | 'train';
+export type AuditPart = (typeof AUDIT_PARTS)[number];
 
 /** Lines read so far of the part being read (corpus: corpus lines; test: test queries; train: training data lines). */
 export interface AuditProgress {
