@@ -74,46 +74,52 @@ export interface PostingBounds {
   bound: Uint8Array;
 }
 
-/** scale[t] of the postings' 8-bit bounds: term t's largest block maximum / 255, enlarged by 2^−40 against rounding. */
+/** scale of a term's 8-bit bounds from its largest block maximum: / 255, enlarged by 2^−40 against rounding. */
+function termScale(maxBlockMax: number): number {
+  return (maxBlockMax / 255) * (1 + 2 ** -40);
+}
+
+/** scale[t] of the postings' 8-bit bounds, from the saved block maxima (as {@link postingBounds} made them). */
 export function boundScales(offsets: Uint32Array, blockMax: Float32Array): Float64Array {
   const base = blockBases(offsets);
   const scale = new Float64Array(offsets.length - 1);
   for (let t = 0; t < scale.length; t++) {
     let max = 0;
     for (let b = base[t]; b < base[t + 1]; b++) if (blockMax[b] > max) max = blockMax[b];
-    scale[t] = (max / 255) * (1 + 2 ** -40);
+    scale[t] = termScale(max);
   }
   return scale;
 }
 
-/** The block maxima and the postings' 8-bit bounds of every term (see the file's comment). */
+/** The block maxima and the postings' 8-bit bounds of every term (see the file's comment); one contribution a posting. */
 export function postingBounds(p: ScoredPostings): PostingBounds {
   const { offsets, rows, tfs, norm, idf, k1p1 } = p;
   const base = blockBases(offsets);
   const blockMax = sharedArray(Float32Array, base[base.length - 1]);
   const bound = sharedArray(Uint8Array, rows.length);
+  let longest = 0;
+  for (let t = 0; t < offsets.length - 1; t++) longest = Math.max(longest, offsets[t + 1] - offsets[t]);
+  const v = new Float64Array(longest); // the contributions of one term's postings
   for (let t = 0, b = 0; t < offsets.length - 1; t++) {
     const id = idf[t];
-    for (let s = offsets[t]; s < offsets[t + 1]; s += BLOCK_SIZE, b++) {
-      let max = 0;
-      for (let j = s, e = Math.min(offsets[t + 1], s + BLOCK_SIZE); j < e; j++) {
-        const f = tfs[j];
-        const v = (id * f * k1p1) / (f + norm[rows[j]]);
-        if (v > max) max = v;
-      }
-      blockMax[b] = float32Up(max);
+    const start = offsets[t];
+    const df = offsets[t + 1] - start;
+    for (let k = 0; k < df; k++) {
+      const f = tfs[start + k];
+      v[k] = (id * f * k1p1) / (f + norm[rows[start + k]]);
     }
-  }
-  const scale = boundScales(offsets, blockMax);
-  for (let t = 0; t < offsets.length - 1; t++) {
-    const id = idf[t];
-    const sc = scale[t];
-    for (let j = offsets[t]; j < offsets[t + 1]; j++) {
-      const f = tfs[j];
-      const v = (id * f * k1p1) / (f + norm[rows[j]]);
-      let q = Math.ceil(v / sc);
-      if (q * sc < v) q++;
-      bound[j] = Math.min(255, q); // v ≤ the term's largest block maximum < 255·sc: q ≤ 255
+    let termMax = 0;
+    for (let s = 0; s < df; s += BLOCK_SIZE, b++) {
+      let max = 0;
+      for (let k = s, e = Math.min(df, s + BLOCK_SIZE); k < e; k++) if (v[k] > max) max = v[k];
+      blockMax[b] = float32Up(max);
+      if (blockMax[b] > termMax) termMax = blockMax[b];
+    }
+    const sc = termScale(termMax);
+    for (let k = 0; k < df; k++) {
+      let q = Math.ceil(v[k] / sc);
+      if (q * sc < v[k]) q++;
+      bound[start + k] = Math.min(255, q); // v ≤ the term's largest block maximum < 255·sc: q ≤ 255
     }
   }
   return { blockMax, bound };

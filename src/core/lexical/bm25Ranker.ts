@@ -46,8 +46,7 @@ export class Bm25Ranker {
   /** The arrays, with the block maxima and posting bounds (computed here when not given: a new index). */
   readonly a: RankerArrays;
 
-  constructor(arrays: Omit<RankerArrays, 'bounds'> & { bounds?: PostingBounds }) {
-    const a = arrays;
+  constructor(a: Omit<RankerArrays, 'bounds'> & { bounds?: PostingBounds }) {
     const n = a.lengths.length;
     const { k1, b } = BM25_PARAMS;
     let sum = 0;

@@ -106,7 +106,9 @@ export async function searchInThreads(
     if (onProgress && done < nq && Math.floor(done / 1000) > Math.floor(reported / 1000)) onProgress(done, nq);
     reported = done;
   };
-  const ranked = new Set<string>();
+  /** The worker threads that ranked a chunk, and whether this one did. */
+  const workersRanked = new Set<number>();
+  let callerRanked = false;
 
   const workers: Worker[] = [];
   let alive = 0;
@@ -131,7 +133,7 @@ export async function searchInThreads(
     worker.on('message', (m: { ready?: true; ranked?: number }) => {
       if (m.ranked !== undefined) {
         finished(m.ranked);
-        ranked.add(`worker ${w}`);
+        workersRanked.add(w);
       }
       held = ended ? -1 : take();
       if (held >= 0) worker.postMessage(held);
@@ -153,13 +155,12 @@ export async function searchInThreads(
       }
       rankChunk(ranker, data, c);
       finished(c);
-      ranked.add('caller');
+      callerRanked = true;
       await new Promise((r) => setImmediate(r));
     }
   } finally {
     for (const w of workers) void w.terminate();
   }
   onProgress?.(nq, nq);
-  const workersRanked = [...ranked].filter((r) => r !== 'caller').length;
-  return { nq, k: depth, labels: data.labels, scores: data.scores, threads: ranked.size, workers: workersRanked };
+  return { nq, k: depth, labels: data.labels, scores: data.scores, threads: workersRanked.size + (callerRanked ? 1 : 0), workers: workersRanked.size };
 }
